@@ -1,0 +1,3 @@
+from observation.cli import main
+
+raise SystemExit(main())

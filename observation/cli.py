@@ -1,0 +1,95 @@
+"""``python -m observation``: make the demo study, describe a study file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from pydantic import ValidationError
+
+from observation import db, queries
+from observation.demo import DemoSpec, build_demo
+from observation.errors import ObservationError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m observation",
+        description="Observe service-user and carer involvement in clinical-microsystem QI work.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="write the synthetic demo study to a new study file",
+        description="Write the synthetic demo study (invented teams, people and notes) to a new DuckDB file. "
+        "The same arguments always give the same contents.",
+    )
+    demo.add_argument("--db", required=True, type=Path, help="path of the study file to create")
+    demo.add_argument("--seed", type=int, default=DemoSpec().seed, help="random seed (default: %(default)s)")
+    demo.add_argument("--teams", type=int, default=DemoSpec().teams, help="number of teams (default: %(default)s)")
+    demo.add_argument(
+        "--months", type=int, default=DemoSpec().months, help="months observed from July 2019 (default: %(default)s)"
+    )
+    existing = demo.add_mutually_exclusive_group()
+    existing.add_argument("--replace", action="store_true", help="overwrite the file if it exists")
+    existing.add_argument(
+        "--if-missing", action="store_true", help="do nothing if the file exists (used by the quick start)"
+    )
+
+    info = commands.add_parser(
+        "info", help="show a study's name and the rows in each table", description="Show a study file's name, "
+        "whether it is the synthetic demo, its period, and the number of rows in each table."
+    )
+    info.add_argument("--db", required=True, type=Path, help="path of the study file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        return _info(args)
+    except ObservationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.if_missing and args.db.exists():
+        print(f"{args.db} exists; leaving it as it is.")
+        return 0
+    try:
+        spec = DemoSpec(seed=args.seed, teams=args.teams, months=args.months)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ObservationError(f"--{problem['loc'][0]}: {problem['msg']}") from None
+    started = time.perf_counter()
+    build_demo(args.db, spec, replace=args.replace)
+    print(f"Wrote the synthetic demo study to {args.db} in {time.perf_counter() - started:.1f}s.")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    con = db.connect(args.db, read_only=True)
+    try:
+        info = queries.study_info(con)
+        counts = db.table_counts(con)
+    except duckdb.Error as exc:
+        raise ObservationError(f"{args.db} is not a study file ({str(exc).splitlines()[0]})") from None
+    finally:
+        con.close()
+    if info is None:
+        print(f"{args.db}: no study recorded yet")
+    else:
+        print(f"{info.study.name}{'  [synthetic demo data]' if info.study.is_demo else ''}")
+        if info.first_meeting:
+            print(f"meetings from {info.first_meeting} to {info.last_meeting}")
+    width = max(len(t) for t in counts)
+    for table, count in counts.items():
+        print(f"  {table:<{width}}  {count:>10,}")
+    return 0

@@ -1,0 +1,74 @@
+"""Settings, each declared once with its default and help text.
+
+Every setting can be given as an environment variable; the README lists them all
+(a test checks that it does).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from observation.errors import ObservationError
+from observation.models import ParticipationLevel
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "OBSERVATION_DB",
+        str(PROJECT_ROOT / "data" / "study.duckdb"),
+        "Path of the DuckDB study file the dashboard opens.",
+    ),
+    Setting(
+        "OBSERVATION_MEANINGFUL_LEVEL",
+        "contributing",
+        "Lowest participation level that counts as meaningful involvement "
+        "(observing, contributing or co_leading).",
+    ),
+    Setting(
+        "OBSERVATION_INVOLVEMENT_TARGET",
+        "0.8",
+        "Target share of held meetings with meaningful involvement, between 0 and 1.",
+    ),
+)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    db_path: Path
+    meaningful_level: ParticipationLevel
+    involvement_target: float = Field(ge=0, le=1)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read every setting from the environment, falling back to its default."""
+    env = os.environ if environ is None else environ
+    values = {s.env: env.get(s.env) or s.default for s in SETTINGS}
+    try:
+        return Settings(
+            db_path=Path(values["OBSERVATION_DB"]),
+            meaningful_level=values["OBSERVATION_MEANINGFUL_LEVEL"],  # type: ignore[arg-type]
+            involvement_target=values["OBSERVATION_INVOLVEMENT_TARGET"],  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0])
+        name = {
+            "db_path": "OBSERVATION_DB",
+            "meaningful_level": "OBSERVATION_MEANINGFUL_LEVEL",
+            "involvement_target": "OBSERVATION_INVOLVEMENT_TARGET",
+        }[field]
+        raise ObservationError(f"setting {name}={values[name]!r}: {first['msg']}") from None

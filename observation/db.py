@@ -1,0 +1,105 @@
+"""Open a study file, bring its shape up to date, and turn DuckDB errors into one domain error.
+
+One connection per process; every unit of work takes its own ``con.cursor()`` and reads its
+result completely before returning, so no half-read result is ever shared between sessions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+
+from observation.errors import ObservationError, StudyLockedError
+from observation.models import TABLE_MODELS
+
+SCHEMA_SQL = files("observation").joinpath("schema.sql").read_text(encoding="utf-8")
+
+# Named migrations, applied once each, in order, after the idempotent schema. Append only:
+# a migration that has shipped is never edited. Each is one SQL script run in a transaction.
+MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", "select 1"),)
+
+STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the study at ``path`` and apply pending migrations."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise ObservationError(f"{path}: no study file here")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _translate_open_error(path, exc) from None
+    except duckdb.Error as exc:
+        raise ObservationError(f"{path} is not a DuckDB study file ({_first_line(exc)})") from None
+    if not read_only:
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[tuple[str, str], ...] = MIGRATIONS) -> list[str]:
+    """Create what is missing and apply the migrations not yet recorded; return their names."""
+    applied: list[str] = []
+    with transaction(con) as cur:
+        cur.execute(SCHEMA_SQL)
+        done = {name for (name,) in cur.execute("select name from migrations").fetchall()}
+        for name, sql in migrations:
+            if name in done:
+                continue
+            cur.execute(sql)
+            cur.execute("insert into migrations (name) values (?)", [name])
+            applied.append(name)
+    return applied
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside one transaction: everything in the block is written, or nothing is."""
+    cur = con.cursor()
+    try:
+        cur.execute("begin transaction")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("rollback")
+            raise
+        cur.execute("commit")
+    except duckdb.Error as exc:
+        raise ObservationError(f"the change was not saved: {_first_line(exc)}") from None
+    finally:
+        cur.close()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows in each study table (the table names come from the fixed list, never from input)."""
+    with con.cursor() as cur:
+        return {t: int(cur.execute(f"select count(*) from {t}").fetchone()[0]) for t in STUDY_TABLES}  # type: ignore[index]
+
+
+def _translate_open_error(path: Path, exc: duckdb.IOException) -> ObservationError:
+    message = str(exc)
+    if "lock" in message.lower():
+        pid = _LOCK_PID.search(message)
+        holder = f" (process {pid.group(1)})" if pid else ""
+        return StudyLockedError(
+            f"{path} is already open in another program{holder}: close that dashboard or command "
+            "first, or work on a copy of the file."
+        )
+    return ObservationError(f"{path}: cannot be opened ({_first_line(exc)})")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

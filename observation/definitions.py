@@ -1,0 +1,42 @@
+"""The measures' definitions, worded once (from DOMAIN.md) and shown in every page's help."""
+
+from __future__ import annotations
+
+from observation.models import PARTICIPATION_RANK, ParticipationLevel
+
+LIVED_EXPERIENCE = "People with lived experience are service users and carers."
+
+PRESENCE = (
+    "Lived-experience presence: a held meeting has it when at least one service user or carer was "
+    "present. Shown as the share of held meetings; service users and carers are also counted separately."
+)
+REPRESENTATION = (
+    "Representation of a meeting: service users and carers present ÷ everyone present. The mean is "
+    "taken over held meetings with at least one person recorded present."
+)
+HELD_AND_CANCELLED = (
+    "Meetings held, cancelled and postponed are counted by the status recorded for each meeting; "
+    "every other measure is over held meetings only."
+)
+LEVEL_LABELS: dict[ParticipationLevel, str] = {
+    "observing": "observing",
+    "contributing": "contributing",
+    "co_leading": "co-leading",
+}
+
+
+def meaningful(level: ParticipationLevel, target: float) -> str:
+    """The definition of meaningful involvement for the configured level and target."""
+    ladder = " → ".join(LEVEL_LABELS[lv] for lv in PARTICIPATION_RANK)
+    return (
+        f"Meaningful involvement: a service user or carer was present and took part at "
+        f"'{LEVEL_LABELS[level]}' or above on the participation ladder ({ladder}). Shown as the share of "
+        f"held meetings with meaningful involvement, against a target of {target:.0%}. A person present "
+        "with no level recorded does not count."
+    )
+
+
+def all_definitions(level: ParticipationLevel, target: float) -> str:
+    """Every definition as a Markdown list, for a page's "How these are measured" section."""
+    items = (LIVED_EXPERIENCE, PRESENCE, REPRESENTATION, meaningful(level, target), HELD_AND_CANCELLED)
+    return "\n".join(f"- {item}" for item in items)

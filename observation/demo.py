@@ -1,0 +1,513 @@
+"""A synthetic demo study, deterministic for a given (seed, teams, months).
+
+The default follows DOMAIN.md: three teams (two community brain-injury, one mental-health
+inpatient) meeting fortnightly from July 2019 to February 2020, with the patterns the study
+reported. Larger ``teams``/``months`` give benchmark-scale studies with the same shape.
+Every row is invented; the study is flagged ``is_demo`` so every screen can say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from observation import db
+from observation.demo_content import (
+    CANCELLED,
+    CARER,
+    CODEBOOK,
+    HOME,
+    INTERVIEW_SNIPPETS,
+    PROCESS,
+    SU_ABSENT,
+    SU_PRESENT,
+    TENSION_COMMUNITY,
+    TENSION_INPATIENT,
+    TRAINED,
+    NoteTemplate,
+)
+from observation.errors import ObservationError
+from observation.models import MeetingFormat, ParticipationLevel, RoleCategory, Setting
+
+DEMO_STUDY_NAME = "Synthetic demo study: service-user involvement in three microsystems"
+DEMO_START = dt.date(2019, 7, 1)
+CODERS = ("R01", "R02")
+OBSERVERS = ("OB-01", "OB-02")
+
+
+class DemoSpec(BaseModel):
+    """What ``python -m observation demo`` was asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seed: int = 3
+    teams: int = Field(default=3, ge=1, le=5000)
+    months: int = Field(default=8, ge=1, le=120)
+    start: dt.date = DEMO_START
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the observation period."""
+        year, month = divmod(self.start.month - 1 + self.months, 12)
+        return dt.date(self.start.year + year, month + 1, 1) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TeamProfile:
+    name: str
+    service: str
+    setting: Setting
+    su_rate: float  # chance a held meeting has a service user, before any change
+    su_rate_after: float  # ... and after the team's change (home meetings), if any
+    change_month: int | None  # month index when home meetings began
+    training_month: int | None  # month index of QI training for service users
+    carer_rate: float
+    cancel_rate: float
+    tension_rate: float  # chance a held meeting's notes discuss recruitment tensions
+    su_candidates: int
+    su_agree_rate: float
+
+
+DEFAULT_PROFILES = (
+    TeamProfile("Oak community brain-injury team", "Community brain-injury service", "community",
+                su_rate=0.15, su_rate_after=0.85, change_month=4, training_month=6,
+                carer_rate=0.15, cancel_rate=0.08, tension_rate=0.3, su_candidates=4, su_agree_rate=0.75),
+    TeamProfile("Birch community brain-injury team", "Community brain-injury service", "community",
+                su_rate=0.22, su_rate_after=0.22, change_month=None, training_month=None,
+                carer_rate=0.12, cancel_rate=0.1, tension_rate=0.35, su_candidates=3, su_agree_rate=0.67),
+    TeamProfile("Willow mental-health inpatient ward", "Mental-health inpatient service", "inpatient",
+                su_rate=0.25, su_rate_after=0.25, change_month=None, training_month=None,
+                carer_rate=0.06, cancel_rate=0.16, tension_rate=0.85, su_candidates=5, su_agree_rate=0.3),
+)
+
+STAFF_ROLES: dict[Setting, tuple[RoleCategory, ...]] = {
+    "community": ("therapist", "therapist", "nurse", "psychologist", "support_worker", "manager", "administrator",
+                  "doctor", "therapist"),
+    "inpatient": ("nurse", "nurse", "nurse", "support_worker", "doctor", "psychologist", "manager", "therapist",
+                  "nurse"),
+    "other": ("nurse", "therapist", "psychologist", "manager", "administrator", "support_worker", "doctor"),
+}
+SERVICES: dict[Setting, str] = {
+    "community": "Community brain-injury service",
+    "inpatient": "Mental-health inpatient service",
+    "other": "Community mental-health service",
+}
+
+
+def build_demo(path: Path | str, spec: DemoSpec = DemoSpec(), *, replace: bool = False) -> None:
+    """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was."""
+    path = Path(path)
+    if path.exists() and not replace:
+        raise ObservationError(f"{path} already exists: choose another path, or pass --replace to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB must create the file itself
+    try:
+        tables = generate(spec)
+        con = db.connect(tmp)
+        try:
+            write_tables(con, tables)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def write_tables(con: db.duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
+    """Insert generated tables into a new, empty study in one transaction."""
+    with db.transaction(con) as cur:
+        for table in db.STUDY_TABLES:
+            frame = tables[table]
+            if frame.empty:
+                continue
+            # DuckDB checks a foreign key against rows already stored, so a tree is inserted
+            # level by level: roots first, then each code whose parent is in.
+            for part in _parents_first(frame) if table == "codes" else [frame]:
+                cur.register("incoming", part)
+                cur.execute(f"insert into {table} by name select * from incoming")
+                cur.unregister("incoming")
+            if "id" in frame.columns and table != "study":
+                # Ids were given explicitly: move the table's sequence past them.
+                cur.execute(f"select count(nextval('{table}_id_seq')) from range(?)", [int(frame["id"].max())])
+
+
+def _parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    levels, placed = [], set()
+    remaining = codes
+    while not remaining.empty:
+        ready = remaining["parent_id"].isna() | remaining["parent_id"].isin(placed)
+        if not ready.any():
+            raise ObservationError("the codebook has a cycle or a parent that does not exist")
+        levels.append(remaining[ready])
+        placed.update(remaining.loc[ready, "id"])
+        remaining = remaining[~ready]
+    return levels
+
+
+@dataclass
+class _Columns:
+    """Rows of one table, gathered column by column (fast enough for a million rows)."""
+
+    names: tuple[str, ...]
+    data: dict[str, list[object]] = field(default_factory=dict)
+
+    def add(self, *values: object) -> None:
+        for name, value in zip(self.names, values, strict=True):
+            self.data.setdefault(name, []).append(value)
+
+    def __len__(self) -> int:
+        return len(self.data.get(self.names[0], []))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: self.data.get(name, []) for name in self.names})
+
+
+@dataclass
+class _Person:
+    id: int
+    code: str
+    role: RoleCategory
+    qi_trained: bool = False
+    agreed: dt.date | None = None
+    withdrew: dt.date | None = None
+
+
+class _Generator:
+    def __init__(self, spec: DemoSpec) -> None:
+        self.spec = spec
+        self.teams = _Columns(("id", "name", "service", "setting", "start_date", "coach"))
+        self.participants = _Columns(("id", "code", "team_id", "role", "qi_trained"))
+        self.meetings = _Columns(
+            ("id", "team_id", "meeting_date", "duration_minutes", "status", "format", "action_items", "evaluated")
+        )
+        self.roles = _Columns(("meeting_id", "role", "participant_id"))
+        self.attendance = _Columns(("meeting_id", "participant_id", "status", "participation"))
+        self.notes = _Columns(("id", "meeting_id", "position", "minute", "author", "written_at", "body"))
+        self.interviews = _Columns(("id", "informant_code", "informant_group", "team_id", "interview_date", "transcript"))
+        self.codes = _Columns(("id", "slug", "parent_id", "name", "definition", "com_b", "valence", "four_pi"))
+        self.segments = _Columns(("id", "note_id", "interview_id", "code_id", "coder", "span_start", "span_end"))
+        self.recruitment = _Columns(("id", "participant_id", "stage", "event_date", "reason_code_id"))
+        self.annotations = _Columns(("id", "team_id", "event_date", "label", "category"))
+        self.code_ids: dict[str, int] = {}
+        self._codebook()
+
+    def _codebook(self) -> None:
+        for i, code in enumerate(CODEBOOK, start=1):
+            self.code_ids[code.slug] = i
+            parent = self.code_ids.get(code.slug.rpartition(".")[0]) if "." in code.slug else None
+            self.codes.add(i, code.slug, parent, code.name, code.definition, code.com_b, code.valence, code.four_pi)
+
+    def month_start(self, index: int) -> dt.date:
+        year, month = divmod(self.spec.start.month - 1 + index, 12)
+        return dt.date(self.spec.start.year + year, month + 1, 1)
+
+    def profile(self, index: int) -> TeamProfile:
+        if index < len(DEFAULT_PROFILES):
+            return DEFAULT_PROFILES[index]
+        rng = random.Random(f"{self.spec.seed}-profile-{index}")
+        setting: Setting = rng.choices(("community", "inpatient", "other"), weights=(6, 3, 1))[0]
+        low = 0.05 if setting == "inpatient" else 0.2
+        change = rng.randrange(2, max(3, self.spec.months)) if rng.random() < 0.3 else None
+        return TeamProfile(
+            f"Team {index + 1:04d}", SERVICES[setting], setting,
+            su_rate=rng.uniform(0.0, low * 2), su_rate_after=rng.uniform(0.5, 0.9), change_month=change,
+            training_month=change + 2 if change is not None and rng.random() < 0.5 else None,
+            carer_rate=rng.uniform(0.0, 0.2), cancel_rate=rng.uniform(0.05, 0.2),
+            tension_rate=rng.uniform(0.5, 0.9) if setting == "inpatient" else rng.uniform(0.1, 0.4),
+            su_candidates=rng.randint(2, 5), su_agree_rate=rng.uniform(0.2, 0.8),
+        )
+
+    def run(self) -> dict[str, pd.DataFrame]:
+        for index in range(self.spec.teams):
+            self.team(index, self.profile(index))
+        self.interviews_and_study_annotation()
+        return {
+            "study": pd.DataFrame([{
+                "id": 1, "name": DEMO_STUDY_NAME, "is_demo": True,
+                "description": (f"Invented data: {self.spec.teams} teams, {self.spec.months} months from "
+                                f"{self.spec.start:%B %Y}, seed {self.spec.seed}. No real person, team or place."),
+                "created_at": dt.datetime.combine(self.spec.end, dt.time(18, 0)),
+            }]),
+            "teams": self.teams.frame(),
+            "participants": self.participants.frame(),
+            "meetings": self.meetings.frame(),
+            "meeting_roles": self.roles.frame(),
+            "attendance": self.attendance.frame(),
+            "field_notes": self.notes.frame(),
+            "interviews": self.interviews.frame(),
+            "codes": self.codes.frame(),
+            "coded_segments": self.segments.frame(),
+            "recruitment_events": self.recruitment.frame(),
+            "annotations": self.annotations.frame(),
+        }
+
+    # --- one team ---------------------------------------------------------------------------
+
+    def person(self, team_id: int, prefix: str, number: int, role: RoleCategory) -> _Person:
+        pid = len(self.participants) + 1
+        code = f"{prefix}{team_id:03d}-{number:02d}" if self.spec.teams > 9 else f"{prefix}{team_id}-{number:02d}"
+        self.participants.add(pid, code, team_id, role, False)
+        return _Person(pid, code, role)
+
+    def team(self, index: int, p: TeamProfile) -> None:
+        rng = random.Random(f"{self.spec.seed}-team-{index}")
+        team_id = index + 1
+        self.teams.add(team_id, p.name, p.service, p.setting, self.spec.start, f"CO-{(index // 4) + 1:02d}")
+        staff = [self.person(team_id, "ST", n, role) for n, role in enumerate(STAFF_ROLES[p.setting], start=1)]
+        staff = staff[: rng.randint(6, len(staff))]
+        change = self.month_start(p.change_month) if p.change_month is not None else None
+        training = self.month_start(p.training_month) if p.training_month is not None else None
+        if change is not None:
+            self.annotate(team_id, change, "Home microsystem meetings began", "home_meetings")
+        if training is not None:
+            self.annotate(team_id, training, "QI training for service users", "qi_training")
+        if p.setting == "inpatient" and self.spec.months >= 4:
+            self.annotate(team_id, self.month_start(2), "Recruitment drive on the ward", "recruitment_drive")
+
+        service_users = self.recruit(rng, team_id, p, change)
+        carers = [self.person(team_id, "CA", n, "carer") for n in range(1, rng.randint(1, 2) + 1)]
+        for c in carers:
+            c.agreed = self.spec.start
+        if training is not None:
+            for su in service_users:
+                if su.agreed is not None and su.withdrew is None:
+                    su.qi_trained = True
+                    self.participants.data["qi_trained"][su.id - 1] = True
+
+        first_present: dict[int, dt.date] = {}
+        last_present: dict[int, dt.date] = {}
+        day = self.spec.start + dt.timedelta(days=rng.randint(1, 3))
+        while day <= self.spec.end:
+            present = self.meeting(rng, team_id, p, day, staff, service_users, carers, change, training)
+            for pid in present:
+                first_present.setdefault(pid, day)
+                last_present[pid] = day
+            day += dt.timedelta(days=14)
+        self.recruitment_outcomes(rng, service_users + carers, first_present, last_present)
+
+    def recruit(self, rng: random.Random, team_id: int, p: TeamProfile, change: dt.date | None) -> list[_Person]:
+        """Identify, approach and (maybe) sign up the team's service users; record each step."""
+        people = []
+        for n in range(1, p.su_candidates + 1):
+            su = self.person(team_id, "SU", n, "service_user")
+            people.append(su)
+            # Home meetings bring a second wave of recruitment with it.
+            wave_start = change - dt.timedelta(days=30) if change is not None and n > 2 else self.spec.start
+            identified = wave_start + dt.timedelta(days=rng.randint(0, 40))
+            approached = identified + dt.timedelta(days=rng.randint(5, 30))
+            if approached > self.spec.end:
+                self.event(su.id, "identified", identified, None)
+                continue
+            self.event(su.id, "identified", identified, None)
+            self.event(su.id, "approached", approached, None)
+            agree_rate = 0.95 if change is not None and n > 2 else p.su_agree_rate
+            decided = approached + dt.timedelta(days=rng.randint(3, 21))
+            if rng.random() < agree_rate and decided <= self.spec.end:
+                su.agreed = decided
+                self.event(su.id, "agreed", decided, None)
+                if p.setting == "inpatient" and rng.random() < 0.7:
+                    su.withdrew = decided + dt.timedelta(days=rng.randint(40, 90))
+            elif decided <= self.spec.end:
+                reasons = (
+                    ("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough")
+                    if p.setting == "inpatient"
+                    else ("recruitment_tension.staff_time", "recruitment_tension.right_service_user")
+                )
+                self.event(su.id, "declined", decided, self.code_ids[rng.choice(reasons)])
+        return people
+
+    def meeting(
+        self,
+        rng: random.Random,
+        team_id: int,
+        p: TeamProfile,
+        day: dt.date,
+        staff: list[_Person],
+        service_users: list[_Person],
+        carers: list[_Person],
+        change: dt.date | None,
+        training: dt.date | None,
+    ) -> list[int]:
+        """Add one meeting with its attendance, roles and notes; return who was present."""
+        mid = len(self.meetings) + 1
+        roll = rng.random()
+        if roll < p.cancel_rate:
+            status = "cancelled"
+        elif roll < p.cancel_rate + 0.03:
+            status = "postponed"
+        else:
+            status = "held"
+        after_change = change is not None and day >= change
+        fmt: MeetingFormat = "ward" if p.setting == "inpatient" else "service_base"
+        if after_change and rng.random() < 0.5:
+            fmt = "home"
+        elif rng.random() < 0.05:
+            fmt = "virtual"
+        if status != "held":
+            self.meetings.add(mid, team_id, day, None, status, fmt, None, None)
+            if rng.random() < 0.5:
+                self.note(rng, mid, day, 1, rng.choice(CANCELLED), "")
+            return []
+        evaluated = rng.random() < (0.75 if after_change else 0.5)
+        self.meetings.add(mid, team_id, day, rng.choice((45, 50, 60, 60, 75)), "held", fmt, rng.randint(0, 5),
+                          evaluated)
+
+        present: list[_Person] = []
+        for person in staff:
+            r = rng.random()
+            status_ = "present" if r < 0.78 else "apologies" if r < 0.92 else "absent"
+            if status_ == "present":
+                present.append(person)
+                level: ParticipationLevel = rng.choices(("observing", "contributing", "co_leading"), (1, 7, 2))[0]
+                self.attendance.add(mid, person.id, "present", level)
+            else:
+                self.attendance.add(mid, person.id, status_, None)
+
+        active = [s for s in service_users if s.agreed and s.agreed <= day and not (s.withdrew and s.withdrew <= day)]
+        rate = p.su_rate_after if after_change else p.su_rate
+        if fmt == "home":
+            rate = min(1.0, rate + 0.1)
+        coming = set()
+        if active and rng.random() < rate:
+            coming = {rng.choice(active).id}
+            if len(active) > 1 and rng.random() < 0.3:
+                coming.add(rng.choice(active).id)
+        trained_now = training is not None and day >= training
+        su_present = []
+        for su in active:
+            if su.id in coming:
+                weights = (1, 5, 4) if trained_now and su.qi_trained else (5, 4, 1)
+                level = rng.choices(("observing", "contributing", "co_leading"), weights)[0]
+                self.attendance.add(mid, su.id, "present", level)
+                su_present.append(su)
+            else:
+                self.attendance.add(mid, su.id, "apologies" if rng.random() < 0.5 else "absent", None)
+        carer_present = []
+        for carer in carers:
+            if rng.random() < p.carer_rate:
+                self.attendance.add(mid, carer.id, "present", rng.choice(("observing", "contributing")))
+                carer_present.append(carer)
+            elif rng.random() < 0.2:
+                self.attendance.add(mid, carer.id, "apologies", None)
+
+        self.fill_roles(rng, mid, present, su_present, trained_now)
+        self.meeting_notes(rng, mid, day, p, fmt, su_present, carer_present, trained_now)
+        return [x.id for x in present + su_present + carer_present]
+
+    def fill_roles(
+        self, rng: random.Random, mid: int, staff: list[_Person], su_present: list[_Person], trained_now: bool
+    ) -> None:
+        pool = staff[:]
+        rng.shuffle(pool)
+        for role, chance in (("leader", 0.95), ("facilitator", 0.8), ("timekeeper", 0.65), ("recorder", 0.85)):
+            trained = [s for s in su_present if s.qi_trained]
+            if role == "facilitator" and trained_now and trained and rng.random() < 0.6:
+                self.roles.add(mid, role, trained[0].id)
+            elif pool and rng.random() < chance:
+                self.roles.add(mid, role, pool.pop().id)
+
+    def meeting_notes(
+        self,
+        rng: random.Random,
+        mid: int,
+        day: dt.date,
+        p: TeamProfile,
+        fmt: MeetingFormat,
+        su_present: list[_Person],
+        carer_present: list[_Person],
+        trained_now: bool,
+    ) -> None:
+        chosen: list[tuple[NoteTemplate, str]] = []
+        if su_present:
+            chosen.append((rng.choice(SU_PRESENT), su_present[0].code))
+        else:
+            chosen.append((rng.choice(SU_ABSENT), ""))
+        if carer_present:
+            chosen.append((rng.choice(CARER), carer_present[0].code))
+        if fmt == "home" and su_present:
+            chosen.append((rng.choice(HOME), su_present[0].code))
+        trained = [s for s in su_present if s.qi_trained]
+        if trained_now and trained:
+            chosen.append((rng.choice(TRAINED), trained[0].code))
+        if rng.random() < p.tension_rate:
+            pool = TENSION_INPATIENT if p.setting == "inpatient" else TENSION_COMMUNITY
+            chosen.append((rng.choice(pool), ""))
+        for template in rng.sample(PROCESS, rng.randint(1, 2)):
+            chosen.append((template, ""))
+        for position, (template, who) in enumerate(chosen, start=1):
+            self.note(rng, mid, day, position, template, who)
+
+    def note(self, rng: random.Random, mid: int, day: dt.date, position: int, template: NoteTemplate, who: str) -> None:
+        nid = len(self.notes) + 1
+        minute = (position - 1) * 10 + rng.randint(0, 8)
+        written = dt.datetime.combine(day, dt.time(10, 0)) + dt.timedelta(minutes=minute)
+        self.notes.add(nid, mid, position, minute, rng.choice(OBSERVERS), written, template.text.format(who=who))
+        for slug in template.codes:
+            self.segment(nid, None, slug, CODERS[0])
+        # About one note in five is coded again by a second coder, who mostly agrees.
+        if rng.random() < 0.2:
+            for slug in template.codes:
+                if rng.random() < 0.85:
+                    self.segment(nid, None, slug, CODERS[1])
+            if rng.random() < 0.1:
+                self.segment(nid, None, rng.choice(CODEBOOK).slug, CODERS[1])
+
+    def segment(self, note_id: int | None, interview_id: int | None, slug: str, coder: str) -> None:
+        self.segments.add(len(self.segments) + 1, note_id, interview_id, self.code_ids[slug], coder, None, None)
+
+    def event(self, participant_id: int, stage: str, day: dt.date, reason: int | None) -> None:
+        self.recruitment.add(len(self.recruitment) + 1, participant_id, stage, day, reason)
+
+    def annotate(self, team_id: int | None, day: dt.date, label: str, category: str) -> None:
+        self.annotations.add(len(self.annotations) + 1, team_id, day, label, category)
+
+    def recruitment_outcomes(
+        self,
+        rng: random.Random,
+        people: list[_Person],
+        first_present: dict[int, dt.date],
+        last_present: dict[int, dt.date],
+    ) -> None:
+        """After the meetings: first attendance, and whether each person stayed or withdrew."""
+        for person in people:
+            if person.role != "service_user" or person.id not in first_present:
+                continue
+            self.event(person.id, "first_attended", first_present[person.id], None)
+            if person.withdrew is not None and person.withdrew <= self.spec.end:
+                reason = rng.choice(("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough"))
+                self.event(person.id, "withdrew", person.withdrew, self.code_ids[reason])
+            elif (self.spec.end - last_present[person.id]).days <= 60:
+                self.event(person.id, "still_attending", self.spec.end, None)
+
+    def interviews_and_study_annotation(self) -> None:
+        rng = random.Random(f"{self.spec.seed}-interviews")
+        groups = ("leader_manager",) * 8 + ("frontline_staff",) * 12 + ("service_user",) * 5
+        interview_day = self.spec.end - dt.timedelta(days=40)
+        for n, group in enumerate(groups, start=1):
+            picks = rng.sample(INTERVIEW_SNIPPETS, 3)
+            team_id = rng.randint(1, self.spec.teams)
+            iid = n
+            self.interviews.add(iid, f"KI-{n:02d}", group, team_id, interview_day + dt.timedelta(days=rng.randint(0, 40)),
+                                " ".join(text for text, _ in picks))
+            for _, codes in picks:
+                for slug in codes:
+                    self.segment(None, iid, slug, CODERS[0])
+        self.annotate(None, self.spec.start, "Observation began", "other")
+
+
+def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
+    """Every table of the demo study as a DataFrame whose columns are the table's columns."""
+    return _Generator(spec).run()
+

@@ -1,0 +1,199 @@
+"""Pydantic models that mirror observation/schema.sql, used wherever data crosses a boundary.
+
+Field names are the column names, so a row read with ``cursor.fetchdf()`` validates with
+``Model.model_validate(row)``; a test checks every demo row against these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Setting = Literal["community", "inpatient", "other"]
+RoleCategory = Literal[
+    "service_user",
+    "carer",
+    "nurse",
+    "therapist",
+    "psychologist",
+    "doctor",
+    "manager",
+    "administrator",
+    "support_worker",
+    "coach",
+    "observer",
+]
+LIVED_EXPERIENCE_ROLES: frozenset[RoleCategory] = frozenset({"service_user", "carer"})
+MeetingStatus = Literal["held", "cancelled", "postponed"]
+MeetingFormat = Literal["ward", "service_base", "home", "virtual", "other"]
+MeetingRole = Literal["leader", "facilitator", "timekeeper", "recorder"]
+AttendanceStatus = Literal["present", "apologies", "absent"]
+ParticipationLevel = Literal["observing", "contributing", "co_leading"]
+PARTICIPATION_RANK: dict[ParticipationLevel, int] = {"observing": 1, "contributing": 2, "co_leading": 3}
+InformantGroup = Literal["leader_manager", "frontline_staff", "service_user", "carer"]
+ComB = Literal["capability", "opportunity", "motivation", "behaviour"]
+Valence = Literal["barrier", "enabler"]
+FourPi = Literal["presence", "process", "impact"]
+RecruitmentStage = Literal[
+    "identified", "approached", "agreed", "first_attended", "still_attending", "withdrew", "declined"
+]
+AnnotationCategory = Literal["home_meetings", "qi_training", "recruitment_drive", "service_change", "other"]
+
+# A pseudonymous code: upper-case letters, digits, '-' or '_', at least one digit. Never a name.
+def _has_a_digit(code: str) -> str:
+    if not any(ch.isdigit() for ch in code):
+        raise ValueError("a participant code needs at least one digit (a code such as SU-01, never a name)")
+    return code
+
+
+ParticipantCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9_-]{1,23}$"),
+    AfterValidator(_has_a_digit),
+]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Study(Row):
+    id: Literal[1] = 1
+    name: NonEmpty
+    is_demo: bool = False
+    description: str | None = None
+    created_at: dt.datetime | None = None
+
+
+class Team(Row):
+    id: int
+    name: NonEmpty
+    service: str
+    setting: Setting
+    start_date: dt.date
+    coach: str | None = None
+
+
+class Participant(Row):
+    id: int
+    code: ParticipantCode
+    team_id: int
+    role: RoleCategory
+    qi_trained: bool = False
+
+
+class Meeting(Row):
+    id: int
+    team_id: int
+    meeting_date: dt.date
+    duration_minutes: int | None = Field(default=None, ge=1, le=480)
+    status: MeetingStatus
+    format: MeetingFormat = "service_base"
+    action_items: int | None = Field(default=None, ge=0)
+    evaluated: bool | None = None
+
+
+class MeetingRoleFilled(Row):
+    meeting_id: int
+    role: MeetingRole
+    participant_id: int | None = None
+
+
+class Attendance(Row):
+    meeting_id: int
+    participant_id: int
+    status: AttendanceStatus
+    participation: ParticipationLevel | None = None
+
+    @model_validator(mode="after")
+    def _level_only_when_present(self) -> Self:
+        if self.participation is not None and self.status != "present":
+            raise ValueError("a participation level is recorded only for people present")
+        return self
+
+
+class FieldNote(Row):
+    id: int
+    meeting_id: int
+    position: int = Field(ge=1)
+    minute: int | None = Field(default=None, ge=0)
+    author: NonEmpty
+    written_at: dt.datetime | None = None
+    body: NonEmpty
+
+
+class Interview(Row):
+    id: int
+    informant_code: ParticipantCode
+    informant_group: InformantGroup
+    team_id: int | None = None
+    interview_date: dt.date
+    transcript: NonEmpty
+
+
+class Code(Row):
+    id: int
+    slug: Slug
+    parent_id: int | None = None
+    name: NonEmpty
+    definition: str = ""
+    com_b: ComB | None = None
+    valence: Valence | None = None
+    four_pi: FourPi | None = None
+
+
+class CodedSegment(Row):
+    id: int
+    note_id: int | None = None
+    interview_id: int | None = None
+    code_id: int
+    coder: NonEmpty
+    span_start: int | None = Field(default=None, ge=0)
+    span_end: int | None = None
+
+    @model_validator(mode="after")
+    def _one_source_and_a_whole_span(self) -> Self:
+        if (self.note_id is None) == (self.interview_id is None):
+            raise ValueError("a segment belongs to exactly one field note or one interview")
+        if (self.span_start is None) != (self.span_end is None):
+            raise ValueError("a span needs both a start and an end")
+        if self.span_start is not None and self.span_end is not None and self.span_end <= self.span_start:
+            raise ValueError("a span must end after it starts")
+        return self
+
+
+class RecruitmentEvent(Row):
+    id: int
+    participant_id: int
+    stage: RecruitmentStage
+    event_date: dt.date
+    reason_code_id: int | None = None
+
+
+class Annotation(Row):
+    id: int
+    team_id: int | None = None
+    event_date: dt.date
+    label: NonEmpty
+    category: AnnotationCategory = "other"
+
+
+TABLE_MODELS: dict[str, type[Row]] = {
+    "study": Study,
+    "teams": Team,
+    "participants": Participant,
+    "meetings": Meeting,
+    "meeting_roles": MeetingRoleFilled,
+    "attendance": Attendance,
+    "field_notes": FieldNote,
+    "interviews": Interview,
+    "codes": Code,
+    "coded_segments": CodedSegment,
+    "recruitment_events": RecruitmentEvent,
+    "annotations": Annotation,
+}
+"""Each study table and the model its rows satisfy, in an order that respects foreign keys."""

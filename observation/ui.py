@@ -1,0 +1,219 @@
+"""The Streamlit glue: the cached connection, cached query wrappers and shared widgets.
+
+The only module of the observation package that imports streamlit (a test checks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import NoReturn
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from observation import config, db, definitions, filters, queries
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.models import Team
+
+ALL = "all"
+SETTING_LABELS = {"community": "Community", "inpatient": "Inpatient", "other": "Other"}
+DEMO_NOTICE = "Synthetic demo data: invented people, teams and notes. Nothing here is real."
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def settings() -> config.Settings:
+    try:
+        return config.load_settings()
+    except ObservationError as exc:
+        stop_with(str(exc))
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    return db.connect(path)
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    return _connection(str(settings().db_path))
+
+
+def open_study() -> queries.StudyInfo:
+    """Open the configured study or stop the page with a one-line explanation."""
+    path = settings().db_path
+    if not Path(path).exists():
+        stop_with(
+            f"There is no study file at {path}. Create the synthetic demo study with "
+            f"`python -m observation demo --db {path}`, or set OBSERVATION_DB to your study file."
+        )
+    try:
+        info = study_info()
+    except ObservationError as exc:
+        stop_with(str(exc))
+    if info is None:
+        stop_with(f"{path} holds no study yet.")
+    return info
+
+
+@st.cache_data(show_spinner=False)
+def study_info() -> queries.StudyInfo | None:
+    return queries.study_info(connection())
+
+
+@st.cache_data(show_spinner=False)
+def team_list() -> tuple[Team, ...]:
+    return queries.teams(connection())
+
+
+@st.cache_data(show_spinner="Counting meetings…")
+def overview(flt: StudyFilter) -> queries.Overview:
+    return queries.overview(connection(), flt, settings().meaningful_level)
+
+
+def stop_with(message: str) -> NoReturn:
+    st.error(message, icon=":material/error:")
+    st.stop()
+
+
+# --- shared widgets ---------------------------------------------------------------------------
+
+_KEYS = ("flt_teams", "flt_setting", "flt_dates")
+
+
+def sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
+    """The teams, setting and date-range filter every page shares, kept in the URL."""
+    teams = {t.id: t for t in team_list()}
+    first = info.first_meeting or dt.date.today()
+    last = info.last_meeting or first
+    if "flt_ready" not in st.session_state:
+        _filter_from_url(teams, first, last)
+    with st.sidebar:
+        st.subheader("Filter", help="These filters apply to every page; the address bar keeps them, so a copied "
+                     "link shows the same view.")
+        for notice in st.session_state.pop("flt_notices", ()):
+            st.warning(notice, icon=":material/link_off:")
+        st.multiselect(
+            "Teams", options=list(teams), format_func=lambda t: teams[t].name, key="flt_teams",
+            placeholder="All teams",
+        )
+        st.selectbox(
+            "Setting", options=[ALL, *SETTING_LABELS], format_func=lambda s: SETTING_LABELS.get(s, "All settings"),
+            key="flt_setting",
+        )
+        st.date_input("Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY")
+    dates = tuple(st.session_state["flt_dates"] or ())
+    start = dates[0] if dates and dates[0] != first else None
+    end = dates[1] if len(dates) > 1 and dates[1] != last else None
+    flt = StudyFilter(
+        teams=tuple(sorted(st.session_state["flt_teams"])),
+        setting=None if st.session_state["flt_setting"] == ALL else st.session_state["flt_setting"],
+        start=start, end=end if start is None or end is None or end >= start else None,
+    )
+    wanted = filters.to_query_params(flt)
+    for name in filters.FILTER_PARAMS:
+        if name in wanted:
+            if st.query_params.get(name) != wanted[name]:
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+    st.session_state["flt_current"] = flt
+    return flt
+
+
+def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> None:
+    parsed = filters.from_query_params({k: st.query_params[k] for k in st.query_params})
+    notices = list(parsed.notices)
+    unknown = [t for t in parsed.filter.teams if t not in teams]
+    if unknown:
+        notices.append(f"Ignored team {', '.join(map(str, unknown))} in the link: no such team in this study.")
+    start = min(max(parsed.filter.start or first, first), last)
+    end = max(min(parsed.filter.end or last, last), start)
+    st.session_state["flt_teams"] = [t for t in parsed.filter.teams if t in teams]
+    st.session_state["flt_setting"] = parsed.filter.setting or ALL
+    st.session_state["flt_dates"] = (start, end)
+    st.session_state["flt_notices"] = notices
+    st.session_state["flt_ready"] = True
+
+
+def current_filter() -> StudyFilter:
+    """The filter the sidebar built on this run (app.py always builds it before the page runs)."""
+    flt = st.session_state.get("flt_current")
+    return flt if isinstance(flt, StudyFilter) else StudyFilter()
+
+
+def demo_badge(info: queries.StudyInfo) -> None:
+    if info.study.is_demo:
+        st.badge("Synthetic demo data", icon=":material/science:", color="orange", help=DEMO_NOTICE)
+
+
+# --- output helpers ---------------------------------------------------------------------------
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def headline(measures: queries.Measures) -> None:
+    """The row of headline numbers for a set of meetings."""
+    s = settings()
+    held, presence, representation, meaningful = st.columns(4)
+    held.metric(
+        "Meetings held", measures.meetings_held, help=definitions.HELD_AND_CANCELLED, border=True,
+        delta=f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed",
+        delta_color="off", delta_arrow="off",
+    )
+    presence.metric(
+        "Lived-experience presence", percent(measures.presence_share), help=definitions.PRESENCE, border=True,
+        delta=f"service users {percent(measures.service_user_share)} · carers {percent(measures.carer_share)}",
+        delta_color="off", delta_arrow="off",
+    )
+    representation.metric(
+        "Mean representation", percent(measures.mean_representation), help=definitions.REPRESENTATION, border=True,
+        delta="of everyone present", delta_color="off", delta_arrow="off",
+    )
+    gap = None if measures.meaningful_share is None else measures.meaningful_share - s.involvement_target
+    meaningful.metric(
+        "Meaningful involvement", percent(measures.meaningful_share),
+        help=definitions.meaningful(s.meaningful_level, s.involvement_target), border=True,
+        delta=None if gap is None else f"{gap * 100:+.0f} points vs {s.involvement_target:.0%} target",
+        delta_color="normal",
+    )
+
+
+def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
+    """One row per team with its measures, as a sortable table."""
+    s = settings()
+    frame = pd.DataFrame([t.model_dump() for t in teams]).drop(columns=["team_id"])
+    frame["setting"] = frame["setting"].map(SETTING_LABELS)
+    shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]
+    frame[shares] = frame[shares].astype(float) * 100
+    share = "%.0f%%"
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="overview_team_table",
+        column_order=[
+            "team_name", "setting", "meetings_held", "meetings_cancelled", "presence_share",
+            "service_user_share", "carer_share", "mean_representation", "meaningful_share",
+        ],
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "setting": st.column_config.TextColumn("Setting"),
+            "meetings_held": st.column_config.NumberColumn("Held"),
+            "meetings_cancelled": st.column_config.NumberColumn("Cancelled"),
+            "presence_share": st.column_config.NumberColumn("Presence", format=share, help=definitions.PRESENCE),
+            "service_user_share": st.column_config.NumberColumn("Service users", format=share),
+            "carer_share": st.column_config.NumberColumn("Carers", format=share),
+            "mean_representation": st.column_config.NumberColumn(
+                "Representation", format=share, help=definitions.REPRESENTATION
+            ),
+            "meaningful_share": st.column_config.NumberColumn(
+                "Meaningful involvement", format=share,
+                help=definitions.meaningful(s.meaningful_level, s.involvement_target),
+            ),
+        },
+    )

@@ -1,0 +1,31 @@
+"""Overview: are service users and carers at the meetings, overall and per team?"""
+
+import streamlit as st
+
+from observation import charts, definitions, ui
+
+settings = ui.settings()
+st.title(
+    "Overview",
+    help="Held meetings in the filtered teams and period. Open 'How these are measured' for the definitions.",
+)
+result = ui.overview(ui.current_filter())
+if not result.has_meetings:
+    st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
+    st.stop()
+
+ui.headline(result.overall)
+
+st.subheader("By team")
+ui.team_table(result.teams)
+
+st.subheader("Month by month")
+if len(result.teams) > charts.MAX_SMALL_MULTIPLES:
+    st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
+level = definitions.LEVEL_LABELS[settings.meaningful_level]
+st.plotly_chart(
+    charts.involvement_trend(result.trend, settings.involvement_target, level), key="overview_trend"
+)
+
+with st.expander("How these are measured"):
+    st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))
