@@ -24,6 +24,7 @@ SCHEMA_SQL = files("observation").joinpath("schema.sql").read_text(encoding="utf
 MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", "select 1"),)
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
+ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
@@ -81,6 +82,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise ObservationError(f"the change was not saved: {_first_line(exc)}") from None
     finally:
         cur.close()
+
+
+def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
+    """Move each table's id sequence past the largest id stored, after rows were written with
+    explicit ids (the demo, imports), so that the next row without an id gets a free one."""
+    for table in ID_TABLES:
+        (largest,) = cur.execute(f"select coalesce(max(id), 0) from {table}").fetchone()  # type: ignore[misc]
+        (last,) = cur.execute(
+            "select coalesce(last_value, 0) from duckdb_sequences() where sequence_name = ?", [f"{table}_id_seq"]
+        ).fetchone()  # type: ignore[misc]
+        if largest > last:
+            cur.execute("select count(nextval(?)) from range(?)", [f"{table}_id_seq", largest - last])
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -138,9 +138,7 @@ def write_tables(con: db.duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFra
                 cur.register("incoming", part)
                 cur.execute(f"insert into {table} by name select * from incoming")
                 cur.unregister("incoming")
-            if "id" in frame.columns and table != "study":
-                # Ids were given explicitly: move the table's sequence past them.
-                cur.execute(f"select count(nextval('{table}_id_seq')) from range(?)", [int(frame["id"].max())])
+        db.sync_sequences(cur)
 
 
 def _parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:

@@ -1,0 +1,113 @@
+"""Every measure on the small hand-built study, against the answers worked out in small_study.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from observation import queries
+from observation.filters import StudyFilter
+
+
+def by_name(overview: queries.Overview) -> dict[str, queries.TeamMeasures]:
+    return {t.team_name: t for t in overview.teams}
+
+
+def test_overall_measures_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
+    o = queries.overview(small, StudyFilter(), "contributing").overall
+    assert (o.meetings_held, o.meetings_cancelled, o.meetings_postponed) == (6, 1, 1)
+    assert o.presence_share == pytest.approx(3 / 6)
+    assert o.service_user_share == pytest.approx(3 / 6)
+    assert o.carer_share == pytest.approx(1 / 6)
+    assert o.mean_representation == pytest.approx(0.3)
+    assert o.meaningful_share == pytest.approx(1 / 6)
+
+
+def test_per_team_measures_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
+    teams = by_name(queries.overview(small, StudyFilter(), "contributing"))
+    alpha, beta = teams["Alpha"], teams["Beta"]
+    assert (alpha.meetings_held, alpha.meetings_cancelled, alpha.meetings_postponed) == (3, 1, 0)
+    assert alpha.presence_share == pytest.approx(2 / 3)
+    assert alpha.carer_share == pytest.approx(1 / 3)
+    assert alpha.mean_representation == pytest.approx(1 / 3)
+    assert alpha.meaningful_share == pytest.approx(1 / 3)
+    assert (beta.meetings_held, beta.meetings_cancelled, beta.meetings_postponed) == (3, 0, 1)
+    assert beta.presence_share == pytest.approx(1 / 3)
+    assert beta.carer_share == 0
+    # m8 had nobody recorded present: it counts as held without presence, but has no representation.
+    assert beta.mean_representation == pytest.approx(1 / 4)
+    assert beta.meaningful_share == 0
+
+
+@pytest.mark.parametrize(
+    ("level", "alpha", "beta"),
+    [
+        ("observing", 2 / 3, 0.0),  # B-SU1 was present with no level recorded: never counts
+        ("contributing", 1 / 3, 0.0),
+        ("co_leading", 1 / 3, 0.0),
+    ],
+)
+def test_meaningful_involvement_follows_the_chosen_ladder_level(
+    small: duckdb.DuckDBPyConnection, level: str, alpha: float, beta: float
+) -> None:
+    teams = by_name(queries.overview(small, StudyFilter(), level))  # type: ignore[arg-type]
+    assert teams["Alpha"].meaningful_share == pytest.approx(alpha)
+    assert teams["Beta"].meaningful_share == pytest.approx(beta)
+
+
+def test_setting_filter_keeps_only_that_setting(small: duckdb.DuckDBPyConnection) -> None:
+    o = queries.overview(small, StudyFilter(setting="inpatient"), "contributing")
+    assert [t.team_name for t in o.teams] == ["Beta"]
+    assert o.overall.presence_share == pytest.approx(1 / 3)
+
+
+def test_team_and_date_filters_combine(small: duckdb.DuckDBPyConnection) -> None:
+    february = StudyFilter(start=dt.date(2020, 2, 1), end=dt.date(2020, 2, 29))
+    o = queries.overview(small, february, "contributing")
+    assert (o.overall.meetings_held, o.overall.meetings_cancelled, o.overall.meetings_postponed) == (2, 1, 1)
+    assert o.overall.presence_share == pytest.approx(1 / 2)
+    only_alpha = queries.overview(small, february.model_copy(update={"teams": (1,)}), "contributing")
+    assert only_alpha.overall.meetings_held == 1
+    assert only_alpha.overall.presence_share == 0
+
+
+def test_no_matching_meetings_gives_empty_measures_not_an_error(small: duckdb.DuckDBPyConnection) -> None:
+    o = queries.overview(small, StudyFilter(start=dt.date(2030, 1, 1)), "contributing")
+    assert not o.has_meetings
+    assert o.overall.presence_share is None
+    assert o.teams == ()
+    assert o.trend.empty
+
+
+def test_trend_is_per_team_and_month_over_held_meetings(small: duckdb.DuckDBPyConnection) -> None:
+    trend = queries.overview(small, StudyFilter(), "contributing").trend
+    rows = {
+        (r.team_name, r.month.strftime("%Y-%m")): (r.meetings_held, r.presence_share, r.meaningful_share)
+        for r in trend.itertuples()
+    }
+    assert rows == {
+        ("Alpha", "2020-01"): (2, 1.0, 0.5),
+        ("Alpha", "2020-02"): (1, 0.0, 0.0),
+        ("Beta", "2020-01"): (1, 0.0, 0.0),
+        ("Beta", "2020-02"): (1, 1.0, 0.0),
+        ("Beta", "2020-03"): (1, 0.0, 0.0),
+    }
+
+
+def test_study_info_and_teams(small: duckdb.DuckDBPyConnection) -> None:
+    info = queries.study_info(small)
+    assert info is not None
+    assert info.study.name == "Small hand-built study"
+    assert not info.study.is_demo
+    assert (info.first_meeting, info.last_meeting) == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
+    assert [t.name for t in queries.teams(small)] == ["Alpha", "Beta"]
+
+
+def test_study_info_is_none_for_an_empty_study(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from observation import db
+
+    con = db.connect(tmp_path / "empty.duckdb")
+    assert queries.study_info(con) is None
+    con.close()
