@@ -61,7 +61,7 @@ def test_a_file_that_is_not_a_study_is_named_in_the_error(tmp_path: Path) -> Non
 
 def test_a_failed_transaction_writes_nothing(small: db.duckdb.DuckDBPyConnection) -> None:
     before = db.table_counts(small)
-    with pytest.raises(ObservationError, match="not saved.*name: New"), db.transaction(small) as cur:
+    with pytest.raises(ObservationError, match='not saved.*duplicate key "New"'), db.transaction(small) as cur:
         cur.execute("insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')")
         cur.execute("insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')")
     assert db.table_counts(small) == before
