@@ -1,0 +1,45 @@
+"""Architecture rules that keep the code easy to find: the core never imports the UI, pages hold no SQL."""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import observation
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE_MODULES = sorted(
+    f"observation.{m.name}" for m in pkgutil.iter_modules(observation.__path__) if m.name not in {"ui", "__main__"}
+)
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_the_core_does_not_import_streamlit(module: str) -> None:
+    # A fresh interpreter, so nothing imported by other tests can hide an import.
+    code = f"import sys, {module}; print('streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "False", f"{module} imports streamlit"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"], ids=lambda p: p.name)
+def test_pages_hold_no_sql_or_data_wrangling(page: Path) -> None:
+    assert imported_modules(page) <= {"streamlit", "observation"}
+    text = page.read_text(encoding="utf-8").lower()
+    for word in ("select ", " from ", "execute(", "cursor("):
+        assert word not in text, f"{page.name} contains {word!r}"

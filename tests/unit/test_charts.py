@@ -1,0 +1,76 @@
+"""Chart builders, tested on the figure data they produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from observation import charts
+
+
+def trend(teams: int, months: int = 3) -> pd.DataFrame:
+    rows = [
+        {
+            "team_id": t,
+            "team_name": f"Team {t:02d}",
+            "month": dt.date(2020, m, 1),
+            "meetings_held": 2,
+            "presence_share": m / 10,
+            "meaningful_share": m / 20,
+        }
+        for t in range(1, teams + 1)
+        for m in range(1, months + 1)
+    ]
+    columns = ["team_id", "team_name", "month", "meetings_held", "presence_share", "meaningful_share"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def scatter(fig: go.Figure) -> list[go.Scatter]:
+    return [t for t in fig.data if isinstance(t, go.Scatter)]
+
+
+def test_each_team_gets_a_panel_with_presence_and_meaningful_series() -> None:
+    fig = charts.involvement_trend(trend(3), target=0.8, level_label="contributing")
+    assert [a.text for a in fig.layout.annotations][:3] == ["Team 01", "Team 02", "Team 03"]
+    traces = scatter(fig)
+    assert len(traces) == 6
+    assert list(traces[0].y) == [0.1, 0.2, 0.3]
+    assert list(traces[1].y) == [0.05, 0.1, 0.15]
+    assert list(traces[0].customdata) == [2, 2, 2]
+    assert "contributing or above" in traces[1].name
+
+
+def test_series_differ_by_more_than_colour() -> None:
+    presence, meaningful = scatter(charts.involvement_trend(trend(1), 0.8, "contributing"))[:2]
+    assert presence.line.color != meaningful.line.color
+    assert presence.line.dash != meaningful.line.dash
+    assert presence.marker.symbol != meaningful.marker.symbol
+
+
+def test_the_target_is_drawn_on_every_panel_on_a_shared_scale() -> None:
+    fig = charts.involvement_trend(trend(4), target=0.6, level_label="contributing")
+    lines = [s for s in fig.layout.shapes if s.y0 == s.y1]
+    assert len(lines) == 4
+    assert {s.y0 for s in lines} == {0.6}
+    assert "60%" in fig.layout.title.text
+    y_ranges = {tuple(fig.layout[k].range) for k in fig.layout if k.startswith("yaxis")}
+    assert y_ranges == {(0, 1.05)}
+
+
+def test_short_series_say_so_on_the_chart() -> None:
+    assert "not a signal" in charts.involvement_trend(trend(1, months=5), 0.8, "contributing").layout.title.text
+    long = trend(1, months=12).assign(month=[dt.date(2020 + m // 12, m % 12 + 1, 1) for m in range(12)])
+    assert "not a signal" not in charts.involvement_trend(long, 0.8, "contributing").layout.title.text
+
+
+def test_many_teams_are_capped_at_the_small_multiple_limit() -> None:
+    fig = charts.involvement_trend(trend(30), 0.8, "contributing")
+    assert len(scatter(fig)) == 2 * charts.MAX_SMALL_MULTIPLES
+
+
+def test_no_data_gives_an_empty_titled_figure_not_an_error() -> None:
+    fig = charts.involvement_trend(trend(0), 0.8, "contributing")
+    assert scatter(fig) == []
+    assert fig.layout.title.text

@@ -1,0 +1,46 @@
+"""Settings: defaults, environment overrides, clear errors, and each one documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from observation import config
+from observation.errors import ObservationError
+
+
+def test_defaults_point_at_the_embedded_study() -> None:
+    s = config.load_settings({})
+    assert s.db_path == config.PROJECT_ROOT / "data" / "study.duckdb"
+    assert s.meaningful_level == "contributing"
+    assert s.involvement_target == 0.8
+
+
+def test_environment_overrides_each_setting() -> None:
+    s = config.load_settings(
+        {
+            "OBSERVATION_DB": "/tmp/other.duckdb",
+            "OBSERVATION_MEANINGFUL_LEVEL": "co_leading",
+            "OBSERVATION_INVOLVEMENT_TARGET": "0.5",
+        }
+    )
+    assert (s.db_path, s.meaningful_level, s.involvement_target) == (Path("/tmp/other.duckdb"), "co_leading", 0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OBSERVATION_MEANINGFUL_LEVEL", "shouting"), ("OBSERVATION_INVOLVEMENT_TARGET", "80%"),
+     ("OBSERVATION_INVOLVEMENT_TARGET", "1.5")],
+)
+def test_a_bad_setting_is_named_with_its_value(name: str, value: str) -> None:
+    with pytest.raises(ObservationError) as caught:
+        config.load_settings({name: value})
+    assert name in str(caught.value)
+    assert repr(value) in str(caught.value)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for setting in config.SETTINGS:
+        assert f"`{setting.env}`" in readme, f"README.md does not document {setting.env}"
