@@ -16,7 +16,7 @@ import streamlit as st
 from observation import config, db, definitions, filters, queries
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.models import Team
+from observation.models import ParticipationLevel, Team
 
 ALL = "all"
 SETTING_LABELS = {"community": "Community", "inpatient": "Inpatient", "other": "Other"}
@@ -38,10 +38,6 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return db.connect(path)
 
 
-def connection() -> duckdb.DuckDBPyConnection:
-    return _connection(str(settings().db_path))
-
-
 def open_study() -> queries.StudyInfo:
     """Open the configured study or stop the page with a one-line explanation."""
     path = settings().db_path
@@ -59,19 +55,35 @@ def open_study() -> queries.StudyInfo:
     return info
 
 
-@st.cache_data(show_spinner=False)
+# Cached results are keyed on the study file, so two studies in one process never mix.
+
+
 def study_info() -> queries.StudyInfo | None:
-    return queries.study_info(connection())
+    return _study_info(str(settings().db_path))
+
+
+def team_list() -> tuple[Team, ...]:
+    return _team_list(str(settings().db_path))
+
+
+def overview(flt: StudyFilter) -> queries.Overview:
+    s = settings()
+    return _overview(str(s.db_path), flt, s.meaningful_level)
 
 
 @st.cache_data(show_spinner=False)
-def team_list() -> tuple[Team, ...]:
-    return queries.teams(connection())
+def _study_info(path: str) -> queries.StudyInfo | None:
+    return queries.study_info(_connection(path))
+
+
+@st.cache_data(show_spinner=False)
+def _team_list(path: str) -> tuple[Team, ...]:
+    return queries.teams(_connection(path))
 
 
 @st.cache_data(show_spinner="Counting meetings…")
-def overview(flt: StudyFilter) -> queries.Overview:
-    return queries.overview(connection(), flt, settings().meaningful_level)
+def _overview(path: str, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
+    return queries.overview(_connection(path), flt, level)
 
 
 def stop_with(message: str) -> NoReturn:
@@ -84,8 +96,19 @@ def stop_with(message: str) -> NoReturn:
 _KEYS = ("flt_teams", "flt_setting", "flt_dates")
 
 
-def sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
-    """The teams, setting and date-range filter every page shares, kept in the URL."""
+def shared_sidebar() -> StudyFilter:
+    """What every page starts with: the study opened (or a one-line reason why not), the demo
+    badge, and the shared filter in the sidebar, kept in the URL. Returns the filter.
+
+    Pages call this themselves rather than app.py, so that a page is complete however Streamlit
+    runs it (a fresh server's first deep link can run a file in pages/ without app.py).
+    """
+    info = open_study()
+    demo_badge(info)
+    return _sidebar_filter(info)
+
+
+def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
     teams = {t.id: t for t in team_list()}
     first = info.first_meeting or dt.date.today()
     last = info.last_meeting or first
@@ -120,7 +143,6 @@ def sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
                 st.query_params[name] = wanted[name]
         elif name in st.query_params:
             del st.query_params[name]
-    st.session_state["flt_current"] = flt
     return flt
 
 
@@ -137,12 +159,6 @@ def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> N
     st.session_state["flt_dates"] = (start, end)
     st.session_state["flt_notices"] = notices
     st.session_state["flt_ready"] = True
-
-
-def current_filter() -> StudyFilter:
-    """The filter the sidebar built on this run (app.py always builds it before the page runs)."""
-    flt = st.session_state.get("flt_current")
-    return flt if isinstance(flt, StudyFilter) else StudyFilter()
 
 
 def demo_badge(info: queries.StudyInfo) -> None:

@@ -4,12 +4,13 @@ import streamlit as st
 
 from observation import charts, definitions, ui
 
+flt = ui.shared_sidebar()
 settings = ui.settings()
 st.title(
     "Overview",
     help="Held meetings in the filtered teams and period. Open 'How these are measured' for the definitions.",
 )
-result = ui.overview(ui.current_filter())
+result = ui.overview(flt)
 if not result.has_meetings:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()

@@ -1,0 +1,127 @@
+"""The Overview page in AppTest: measures, filters, query parameters and failure states."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+App = Callable[..., AppTest]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def shows_text(at: AppTest, text: str) -> bool:
+    return any(text in e.proto.body for e in at.markdown)
+
+
+def test_overview_shows_the_hand_computed_measures(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    assert not at.exception
+    assert metrics(at) == {
+        "Meetings held": "6",
+        "Lived-experience presence": "50%",
+        "Mean representation": "30%",
+        "Meaningful involvement": "17%",
+    }
+    held, presence, _, meaningful = at.metric
+    assert held.proto.delta == "1 cancelled · 1 postponed"
+    assert presence.proto.delta == "service users 50% · carers 17%"
+    assert meaningful.proto.delta == "-63 points vs 80% target"
+    table = at.dataframe[0].value
+    assert list(table["team_name"]) == ["Alpha", "Beta"]
+    assert [round(v) for v in table["presence_share"]] == [67, 33]
+
+
+def test_definitions_are_in_the_help_and_on_the_page(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert "at least one service user or carer was present" in helps["Lived-experience presence"]
+    assert "÷ everyone present" in helps["Mean representation"]
+    assert "'contributing' or above" in helps["Meaningful involvement"]
+    assert shows_text(at, "target of 80%")
+
+
+def test_a_real_study_has_no_demo_badge_and_the_demo_has_one(app: App, small_path: Path, demo_path: Path) -> None:
+    assert not shows_text(app(small_path), "Synthetic demo data")
+    assert shows_text(app(demo_path), "Synthetic demo data")
+
+
+def test_the_link_sets_the_filter(app: App, small_path: Path) -> None:
+    at = app(small_path, setting="inpatient", **{"from": "2020-02-01"})
+    assert at.selectbox(key="flt_setting").value == "inpatient"
+    assert at.date_input(key="flt_dates").value == (dt.date(2020, 2, 1), dt.date(2020, 3, 11))
+    assert metrics(at)["Meetings held"] == "2"  # m6 and m8
+    assert at.query_params == {"setting": "inpatient", "from": "2020-02-01"}
+
+
+def test_bad_link_parameters_fall_back_with_a_notice(app: App, small_path: Path) -> None:
+    at = app(small_path, team="1,99", setting="Mars", to="soon")
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert len(notices) == 3
+    assert any("setting='Mars'" in n for n in notices)
+    assert any("to='soon'" in n for n in notices)
+    assert any("team 99" in n for n in notices)
+    assert at.multiselect(key="flt_teams").value == [1]
+    assert metrics(at)["Meetings held"] == "3"
+    assert at.query_params == {"team": "1"}  # the link now says only what is applied
+
+
+def test_changing_the_filter_updates_the_numbers_and_the_link(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    at.selectbox(key="flt_setting").set_value("inpatient").run()
+    assert metrics(at)["Lived-experience presence"] == "33%"
+    assert at.query_params == {"setting": "inpatient"}
+    at.selectbox(key="flt_setting").set_value("all").run()
+    at.multiselect(key="flt_teams").set_value([1]).run()
+    at.date_input(key="flt_dates").set_value((dt.date(2020, 1, 10), dt.date(2020, 1, 31))).run()
+    assert metrics(at)["Meetings held"] == "2"
+    assert metrics(at)["Meaningful involvement"] == "50%"
+    assert at.query_params == {"team": ["1"], "to": "2020-01-31"}  # 2020-01-01 is before the first meeting
+
+
+def test_no_matching_meetings_explains_itself(app: App, small_path: Path) -> None:
+    at = app(small_path, team="1", setting="inpatient")
+    assert [i.value for i in at.info] == [
+        "No meetings match these filters. Widen the dates or choose other teams in the sidebar."
+    ]
+    assert not at.metric
+    assert not at.exception
+
+
+def test_a_missing_study_file_says_how_to_make_one(app: App, tmp_path: Path) -> None:
+    at = app(tmp_path / "nowhere.duckdb")
+    assert not at.exception
+    (error,) = at.error
+    assert "There is no study file at" in error.value
+    assert "python -m observation demo --db" in error.value
+    assert not (tmp_path / "nowhere.duckdb").exists()  # nothing was created behind the user's back
+
+
+def test_a_study_open_in_another_program_gets_one_line(app: App, small_path: Path) -> None:
+    hold = "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); sys.stdin.read()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(small_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        at = app(small_path)
+    finally:
+        holder.communicate("", timeout=30)
+    assert not at.exception
+    (error,) = at.error
+    assert "is already open in another program" in error.value
+
+
+def test_a_bad_setting_is_reported_not_raised(app: App, small_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OBSERVATION_INVOLVEMENT_TARGET", "lots")
+    at = app(small_path)
+    assert not at.exception
+    assert "OBSERVATION_INVOLVEMENT_TARGET='lots'" in at.error[0].value
