@@ -217,7 +217,7 @@ def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
             "service_user_share", "carer_share", "mean_representation", "meaningful_share",
         ],
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "team_name": st.column_config.TextColumn("Team", width="large"),
             "setting": st.column_config.TextColumn("Setting"),
             "meetings_held": st.column_config.NumberColumn("Held"),
             "meetings_cancelled": st.column_config.NumberColumn("Cancelled"),

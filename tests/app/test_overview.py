@@ -84,7 +84,7 @@ def test_changing_the_filter_updates_the_numbers_and_the_link(app: App, small_pa
     at.date_input(key="flt_dates").set_value((dt.date(2020, 1, 10), dt.date(2020, 1, 31))).run()
     assert metrics(at)["Meetings held"] == "2"
     assert metrics(at)["Meaningful involvement"] == "50%"
-    assert at.query_params == {"team": "1", "to": "2020-01-31"}  # 2020-01-01 is before the first meeting
+    assert at.query_params == {"team": "1", "to": "2020-01-31"}  # 2020-01-10 is the first meeting: the default start
 
 
 def test_no_matching_meetings_explains_itself(app: App, small_path: Path) -> None:

@@ -1,0 +1,64 @@
+"""The Overview in a real browser: it renders, says the data are synthetic, and links reproduce views."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Server, Watched, screenshot
+
+
+def assert_clean(w: Watched) -> None:
+    expect(w.page.get_by_test_id("stException")).to_have_count(0)
+    assert w.errors == []
+
+
+def test_overview_renders_with_the_demo_badge_and_no_errors(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Synthetic demo data").first).to_be_visible()
+    expect(page.get_by_text("Meaningful involvement").first).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    for team in ("Oak community brain-injury team", "Birch community brain-injury team", "Willow mental-health inpatient ward"):
+        expect(chart.get_by_text(team)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "overview")
+    assert_clean(watched)
+
+
+def test_a_link_reproduces_a_filtered_view(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/?team=3&setting=inpatient")
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Willow mental-health inpatient ward")).to_be_visible()
+    expect(sidebar.get_by_text("Inpatient")).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("Willow mental-health inpatient ward")).to_be_visible()
+    expect(chart.get_by_text("Oak community brain-injury team")).to_have_count(0)
+    screenshot(page, "overview-inpatient-link")
+    assert_clean(watched)
+
+
+def test_choosing_a_setting_puts_it_in_the_address(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.get_by_role("combobox", name="Setting").click()
+    page.get_by_role("option", name="Community").click()
+    expect(page).to_have_url(re.compile(r"[?&]setting=community"))
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("Willow mental-health inpatient ward")).to_have_count(0)
+    expect(chart.get_by_text("Oak community brain-injury team")).to_be_visible()
+    assert_clean(watched)
+
+
+def test_a_bad_link_shows_a_notice_not_an_error(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/?setting=mars&team=abc")
+    expect(page.get_by_text("Ignored setting='mars' in the link").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Ignored team='abc' in the link").first).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    assert_clean(watched)
