@@ -42,8 +42,13 @@ def involvement_trend(trend: pd.DataFrame, target: float, level_label: str) -> g
         hover = "%{x|%b %Y}: %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
         for column, label, colour, dash, symbol in (
             ("presence_share", "Lived-experience presence", PRESENCE_COLOUR, "solid", "circle"),
-            ("meaningful_share", f"Meaningful involvement ({level_label} or above)", MEANINGFUL_COLOUR, "dash",
-             "square"),
+            (
+                "meaningful_share",
+                f"Meaningful involvement ({level_label} or above)",
+                MEANINGFUL_COLOUR,
+                "dash",
+                "square",
+            ),
         ):
             fig.add_trace(
                 go.Scatter(
@@ -61,9 +66,7 @@ def involvement_trend(trend: pd.DataFrame, target: float, level_label: str) -> g
                 row=row + 1,
                 col=col + 1,
             )
-        fig.add_hline(
-            y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1
-        )
+        fig.add_hline(y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1)
     months = trend["month"].nunique()
     caveat = f" · only {months} monthly points: read as a description, not a signal" if months < SHORT_SERIES else ""
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)

@@ -41,8 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     info = commands.add_parser(
-        "info", help="show a study's name and the rows in each table", description="Show a study file's name, "
-        "whether it is the synthetic demo, its period, and the number of rows in each table."
+        "info",
+        help="show a study's name and the rows in each table",
+        description="Show a study file's name, "
+        "whether it is the synthetic demo, its period, and the number of rows in each table.",
     )
     info.add_argument("--db", required=True, type=Path, help="path of the study file")
     return parser

@@ -7,6 +7,7 @@ Every setting can be given as an environment variable; the README lists them all
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OBSERVATION_MEANINGFUL_LEVEL",
         "contributing",
-        "Lowest participation level that counts as meaningful involvement "
-        "(observing, contributing or co_leading).",
+        "Lowest participation level that counts as meaningful involvement (observing, contributing or co_leading).",
     ),
     Setting(
         "OBSERVATION_INVOLVEMENT_TARGET",
@@ -46,29 +46,22 @@ SETTINGS: tuple[Setting, ...] = (
 
 
 class Settings(BaseModel):
+    """The settings in force; each field reads the environment variable named by its alias."""
+
     model_config = ConfigDict(frozen=True)
 
-    db_path: Path
-    meaningful_level: ParticipationLevel
-    involvement_target: float = Field(ge=0, le=1)
+    db_path: Path = Field(alias="OBSERVATION_DB")
+    meaningful_level: ParticipationLevel = Field(alias="OBSERVATION_MEANINGFUL_LEVEL")
+    involvement_target: float = Field(alias="OBSERVATION_INVOLVEMENT_TARGET", ge=0, le=1)
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from the environment, falling back to its default."""
     env = os.environ if environ is None else environ
     values = {s.env: env.get(s.env) or s.default for s in SETTINGS}
     try:
-        return Settings(
-            db_path=Path(values["OBSERVATION_DB"]),
-            meaningful_level=values["OBSERVATION_MEANINGFUL_LEVEL"],  # type: ignore[arg-type]
-            involvement_target=values["OBSERVATION_INVOLVEMENT_TARGET"],  # type: ignore[arg-type]
-        )
+        return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0])
-        name = {
-            "db_path": "OBSERVATION_DB",
-            "meaningful_level": "OBSERVATION_MEANINGFUL_LEVEL",
-            "involvement_target": "OBSERVATION_INVOLVEMENT_TARGET",
-        }[field]
+        name = str(first["loc"][0])
         raise ObservationError(f"setting {name}={values[name]!r}: {first['msg']}") from None

@@ -41,6 +41,7 @@ RecruitmentStage = Literal[
 ]
 AnnotationCategory = Literal["home_meetings", "qi_training", "recruitment_drive", "service_change", "other"]
 
+
 # A pseudonymous code: upper-case letters, digits, '-' or '_', at least one digit. Never a name.
 def _has_a_digit(code: str) -> str:
     if not any(ch.isdigit() for ch in code):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel, Study, Team
 
+
 class Measures(BaseModel):
     """DOMAIN.md's measures over a set of meetings. A share is None when no meeting was held."""
 

@@ -115,16 +115,23 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
     if "flt_ready" not in st.session_state:
         _filter_from_url(teams, first, last)
     with st.sidebar:
-        st.subheader("Filter", help="These filters apply to every page; the address bar keeps them, so a copied "
-                     "link shows the same view.")
+        st.subheader(
+            "Filter",
+            help="These filters apply to every page; the address bar keeps them, so a copied link shows the same view.",
+        )
         for notice in st.session_state.pop("flt_notices", ()):
             st.warning(notice, icon=":material/link_off:")
         st.multiselect(
-            "Teams", options=list(teams), format_func=lambda t: teams[t].name, key="flt_teams",
+            "Teams",
+            options=list(teams),
+            format_func=lambda t: teams[t].name,
+            key="flt_teams",
             placeholder="All teams",
         )
         st.selectbox(
-            "Setting", options=[ALL, *SETTING_LABELS], format_func=lambda s: SETTING_LABELS.get(s, "All settings"),
+            "Setting",
+            options=[ALL, *SETTING_LABELS],
+            format_func=lambda s: SETTING_LABELS.get(s, "All settings"),
             key="flt_setting",
         )
         st.date_input("Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY")
@@ -134,7 +141,8 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
     flt = StudyFilter(
         teams=tuple(sorted(st.session_state["flt_teams"])),
         setting=None if st.session_state["flt_setting"] == ALL else st.session_state["flt_setting"],
-        start=start, end=end if start is None or end is None or end >= start else None,
+        start=start,
+        end=end if start is None or end is None or end >= start else None,
     )
     wanted = filters.to_query_params(flt)
     for name in filters.FILTER_PARAMS:
@@ -178,23 +186,38 @@ def headline(measures: queries.Measures) -> None:
     s = settings()
     held, presence, representation, meaningful = st.columns(4)
     held.metric(
-        "Meetings held", measures.meetings_held, help=definitions.HELD_AND_CANCELLED, border=True,
+        "Meetings held",
+        measures.meetings_held,
+        help=definitions.HELD_AND_CANCELLED,
+        border=True,
         delta=f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed",
-        delta_color="off", delta_arrow="off",
+        delta_color="off",
+        delta_arrow="off",
     )
     presence.metric(
-        "Lived-experience presence", percent(measures.presence_share), help=definitions.PRESENCE, border=True,
+        "Lived-experience presence",
+        percent(measures.presence_share),
+        help=definitions.PRESENCE,
+        border=True,
         delta=f"service users {percent(measures.service_user_share)} · carers {percent(measures.carer_share)}",
-        delta_color="off", delta_arrow="off",
+        delta_color="off",
+        delta_arrow="off",
     )
     representation.metric(
-        "Mean representation", percent(measures.mean_representation), help=definitions.REPRESENTATION, border=True,
-        delta="of everyone present", delta_color="off", delta_arrow="off",
+        "Mean representation",
+        percent(measures.mean_representation),
+        help=definitions.REPRESENTATION,
+        border=True,
+        delta="of everyone present",
+        delta_color="off",
+        delta_arrow="off",
     )
     gap = None if measures.meaningful_share is None else measures.meaningful_share - s.involvement_target
     meaningful.metric(
-        "Meaningful involvement", percent(measures.meaningful_share),
-        help=definitions.meaningful(s.meaningful_level, s.involvement_target), border=True,
+        "Meaningful involvement",
+        percent(measures.meaningful_share),
+        help=definitions.meaningful(s.meaningful_level, s.involvement_target),
+        border=True,
         delta=None if gap is None else f"{gap * 100:+.0f} points vs {s.involvement_target:.0%} target",
         delta_color="normal",
     )
@@ -213,8 +236,15 @@ def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
         hide_index=True,
         key="overview_team_table",
         column_order=[
-            "team_name", "setting", "meetings_held", "meetings_cancelled", "presence_share",
-            "service_user_share", "carer_share", "mean_representation", "meaningful_share",
+            "team_name",
+            "setting",
+            "meetings_held",
+            "meetings_cancelled",
+            "presence_share",
+            "service_user_share",
+            "carer_share",
+            "mean_representation",
+            "meaningful_share",
         ],
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="large"),
@@ -228,7 +258,8 @@ def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
                 "Representation", format=share, help=definitions.REPRESENTATION
             ),
             "meaningful_share": st.column_config.NumberColumn(
-                "Meaningful involvement", format=share,
+                "Meaningful involvement",
+                format=share,
                 help=definitions.meaningful(s.meaningful_level, s.involvement_target),
             ),
         },

@@ -111,7 +111,8 @@ def test_a_study_open_in_another_program_gets_one_line(app: App, small_path: Pat
         [sys.executable, "-c", hold, str(small_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
         at = app(small_path)
     finally:
         holder.communicate("", timeout=30)

@@ -21,7 +21,11 @@ def test_overview_renders_with_the_demo_badge_and_no_errors(demo_server: Server,
     expect(page.get_by_text("Synthetic demo data").first).to_be_visible()
     expect(page.get_by_text("Meaningful involvement").first).to_be_visible()
     chart = page.get_by_test_id("stPlotlyChart").first
-    for team in ("Oak community brain-injury team", "Birch community brain-injury team", "Willow mental-health inpatient ward"):
+    for team in (
+        "Oak community brain-injury team",
+        "Birch community brain-injury team",
+        "Willow mental-health inpatient ward",
+    ):
         expect(chart.get_by_text(team)).to_be_visible()
     page.wait_for_load_state("networkidle")
     screenshot(page, "overview")

@@ -37,7 +37,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("page", sorted((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py"], ids=lambda p: p.name)
 def test_pages_hold_no_sql_or_data_wrangling(page: Path) -> None:
     assert imported_modules(page) <= {"streamlit", "observation"}
     text = page.read_text(encoding="utf-8").lower()

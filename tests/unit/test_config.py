@@ -30,8 +30,11 @@ def test_environment_overrides_each_setting() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("OBSERVATION_MEANINGFUL_LEVEL", "shouting"), ("OBSERVATION_INVOLVEMENT_TARGET", "80%"),
-     ("OBSERVATION_INVOLVEMENT_TARGET", "1.5")],
+    [
+        ("OBSERVATION_MEANINGFUL_LEVEL", "shouting"),
+        ("OBSERVATION_INVOLVEMENT_TARGET", "80%"),
+        ("OBSERVATION_INVOLVEMENT_TARGET", "1.5"),
+    ],
 )
 def test_a_bad_setting_is_named_with_its_value(name: str, value: str) -> None:
     with pytest.raises(ObservationError) as caught:

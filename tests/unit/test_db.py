@@ -44,7 +44,9 @@ def test_a_study_open_elsewhere_gives_one_line_naming_the_file(held_by_another_p
 def test_the_cli_says_the_same_without_a_traceback(held_by_another_process: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "observation", "info", "--db", str(held_by_another_process)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {held_by_another_process} is already open in another program")
@@ -55,30 +57,45 @@ def test_the_cli_says_the_same_without_a_traceback(held_by_another_process: Path
 def test_a_file_that_is_not_a_study_is_named_in_the_error(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.duckdb"
     bogus.write_text("these are not the droids")
-    with pytest.raises(ObservationError, match="notes.duckdb"):
+    with pytest.raises(ObservationError, match=r"notes\.duckdb"):
         db.connect(bogus)
+
+
+NEW_TEAM = "insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')"
+
+
+def add_team_twice(con: db.duckdb.DuckDBPyConnection) -> None:
+    with db.transaction(con) as cur:
+        cur.execute(NEW_TEAM)
+        cur.execute(NEW_TEAM)
+
+
+def add_team_then_fail(con: db.duckdb.DuckDBPyConnection) -> None:
+    with db.transaction(con) as cur:
+        cur.execute(NEW_TEAM)
+        raise ValueError("changed my mind")
 
 
 def test_a_failed_transaction_writes_nothing(small: db.duckdb.DuckDBPyConnection) -> None:
     before = db.table_counts(small)
-    with pytest.raises(ObservationError, match='not saved.*duplicate key "New"'), db.transaction(small) as cur:
-        cur.execute("insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')")
-        cur.execute("insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')")
+    with pytest.raises(ObservationError, match=r'not saved.*duplicate key "New"'):
+        add_team_twice(small)
     assert db.table_counts(small) == before
 
 
 def test_an_error_in_python_inside_a_transaction_also_rolls_back(small: db.duckdb.DuckDBPyConnection) -> None:
     before = db.table_counts(small)
-    with pytest.raises(ValueError, match="changed my mind"), db.transaction(small) as cur:
-        cur.execute("insert into teams (name, service, setting, start_date) values ('New', 's', 'other', '2020-01-01')")
-        raise ValueError("changed my mind")
+    with pytest.raises(ValueError, match="changed my mind"):
+        add_team_then_fail(small)
     assert db.table_counts(small) == before
 
 
 def test_rows_added_after_explicit_ids_get_fresh_ids(small: db.duckdb.DuckDBPyConnection) -> None:
     # The small study is written with explicit ids; sync_sequences must have moved every sequence on.
     with db.transaction(small) as cur:
-        cur.execute("insert into teams (name, service, setting, start_date) values ('Gamma', 's', 'other', '2020-01-01')")
+        cur.execute(
+            "insert into teams (name, service, setting, start_date) values ('Gamma', 's', 'other', '2020-01-01')"
+        )
         cur.execute("insert into meetings (team_id, meeting_date, status) values (1, '2021-01-01', 'held')")
     assert small.execute("select max(id) from teams").fetchone() == (3,)
     assert small.execute("select max(id) from meetings").fetchone() == (9,)

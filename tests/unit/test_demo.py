@@ -56,13 +56,15 @@ def test_the_demo_says_it_is_synthetic(demo: duckdb.DuckDBPyConnection) -> None:
 def test_default_shape_follows_the_domain_brief(demo: duckdb.DuckDBPyConnection) -> None:
     teams = demo.execute("select setting, service from teams order by id").fetchall()
     assert [s for s, _ in teams] == ["community", "community", "inpatient"]
-    assert "brain-injury" in teams[0][1] and "brain-injury" in teams[1][1]
+    assert "brain-injury" in teams[0][1]
+    assert "brain-injury" in teams[1][1]
     first, last = demo.execute("select min(meeting_date), max(meeting_date) from meetings").fetchone()  # type: ignore[misc]
     assert (first.year, first.month) == (2019, 7)
     assert (last.year, last.month) == (2020, 2)
     gaps = demo.execute(
         "select distinct meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) "
-        "from meetings qualify meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) is not null"
+        "from meetings "
+        "qualify meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) is not null"
     ).fetchall()
     assert gaps == [(14,)]  # fortnightly
     assert demo.execute("select count(*) from codes").fetchone()[0] in range(20, 31)  # type: ignore[index]
@@ -132,7 +134,9 @@ def test_training_carers_recruitment_and_double_coding_appear(demo: duckdb.DuckD
     assert demo.execute("select sum(present_carers) from meeting_facts").fetchone()[0] > 0  # type: ignore[index]
     stages = {s for (s,) in demo.execute("select distinct stage from recruitment_events").fetchall()}
     assert {"identified", "approached", "agreed", "declined", "first_attended", "still_attending"} <= stages
-    assert demo.execute("select count(*) from recruitment_events where stage = 'declined' and reason_code_id is null").fetchone() == (0,)
+    assert demo.execute(
+        "select count(*) from recruitment_events where stage = 'declined' and reason_code_id is null"
+    ).fetchone() == (0,)
     double = demo.execute(
         "select count(*) from (select note_id from coded_segments where note_id is not null "
         "group by note_id having count(distinct coder) = 2)"

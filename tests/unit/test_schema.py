@@ -36,7 +36,9 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
     broken = (*db.MIGRATIONS, ("0099_ok", "alter table teams add column region varchar"), ("0100_bad", "select x"))
     with pytest.raises(ObservationError):
         db.migrate(con, broken)
-    columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = 'teams'").fetchall()]
+    columns = [
+        c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = 'teams'").fetchall()
+    ]
     assert "region" not in columns
     assert con.execute("select count(*) from migrations").fetchone() == (1,)
     con.close()
@@ -45,28 +47,58 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
 @pytest.mark.parametrize(
     ("why", "sql"),
     [
-        ("a name is not a pseudonymous code", "insert into participants (code, team_id, role) values ('Alice', 1, 'carer')"),
+        (
+            "a name is not a pseudonymous code",
+            "insert into participants (code, team_id, role) values ('Alice', 1, 'carer')",
+        ),
         ("codes are upper case", "insert into participants (code, team_id, role) values ('su-09', 1, 'carer')"),
-        ("codes are unique in the study", "insert into participants (code, team_id, role) values ('A-SU1', 2, 'carer')"),
+        (
+            "codes are unique in the study",
+            "insert into participants (code, team_id, role) values ('A-SU1', 2, 'carer')",
+        ),
         ("role must be a known category", "insert into participants (code, team_id, role) values ('X-9', 1, 'wizard')"),
         ("team must exist", "insert into participants (code, team_id, role) values ('X-9', 99, 'nurse')"),
-        ("setting is from a fixed list", "insert into teams (name, service, setting, start_date) values ('G', 's', 'mars', '2020-01-01')"),
-        ("one meeting per team per day", "insert into meetings (team_id, meeting_date, status) values (1, '2020-01-10', 'held')"),
-        ("status is from a fixed list", "insert into meetings (team_id, meeting_date, status) values (1, '2021-01-10', 'maybe')"),
-        ("format is from a fixed list", "insert into meetings (team_id, meeting_date, status, format) values (1, '2021-01-10', 'held', 'pub')"),
-        ("only present people have a participation level", "update attendance set participation = 'observing' where meeting_id = 1 and participant_id = 4"),
+        (
+            "setting is from a fixed list",
+            "insert into teams (name, service, setting, start_date) values ('G', 's', 'mars', '2020-01-01')",
+        ),
+        (
+            "one meeting per team per day",
+            "insert into meetings (team_id, meeting_date, status) values (1, '2020-01-10', 'held')",
+        ),
+        (
+            "status is from a fixed list",
+            "insert into meetings (team_id, meeting_date, status) values (1, '2021-01-10', 'maybe')",
+        ),
+        (
+            "format is from a fixed list",
+            "insert into meetings (team_id, meeting_date, status, format) values (1, '2021-01-10', 'held', 'pub')",
+        ),
+        (
+            "only present people have a participation level",
+            "update attendance set participation = 'observing' where meeting_id = 1 and participant_id = 4",
+        ),
         ("attendance is once per person per meeting", "insert into attendance values (1, 1, 'present', null)"),
         ("a role is filled once per meeting", "insert into meeting_roles values (1, 'leader', 1), (1, 'leader', 2)"),
         ("roles are the four meeting roles", "insert into meeting_roles values (1, 'chair', 1)"),
         ("a note has text", "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', '  ')"),
-        ("a segment codes a note or an interview, not neither",
-         "insert into codes (slug, name) values ('x', 'X'); insert into coded_segments (code_id, coder) values (currval('codes_id_seq'), 'R1')"),
-        ("a span ends after it starts",
-         "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', 'text');"
-         "insert into codes (slug, name) values ('x', 'X');"
-         "insert into coded_segments (note_id, code_id, coder, span_start, span_end) values (currval('field_notes_id_seq'), currval('codes_id_seq'), 'R1', 5, 2)"),
+        (
+            "a segment codes a note or an interview, not neither",
+            "insert into codes (slug, name) values ('x', 'X');"
+            "insert into coded_segments (code_id, coder) values (currval('codes_id_seq'), 'R1')",
+        ),
+        (
+            "a span ends after it starts",
+            "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', 'text');"
+            "insert into codes (slug, name) values ('x', 'X');"
+            "insert into coded_segments (note_id, code_id, coder, span_start, span_end)"
+            " values (currval('field_notes_id_seq'), currval('codes_id_seq'), 'R1', 5, 2)",
+        ),
         ("code slugs are dotted lower-case keys", "insert into codes (slug, name) values ('Bad Slug', 'X')"),
-        ("recruitment stages are from a fixed list", "insert into recruitment_events (participant_id, stage, event_date) values (3, 'hired', '2020-01-01')"),
+        (
+            "recruitment stages are from a fixed list",
+            "insert into recruitment_events (participant_id, stage, event_date) values (3, 'hired', '2020-01-01')",
+        ),
         ("annotations need a label", "insert into annotations (event_date, label) values ('2020-01-01', '')"),
     ],
 )
@@ -76,5 +108,10 @@ def test_the_schema_refuses_bad_rows(small: duckdb.DuckDBPyConnection, why: str,
 
 
 def test_there_is_no_column_for_a_participant_name(small: duckdb.DuckDBPyConnection) -> None:
-    columns = {c for (c,) in small.execute("select column_name from duckdb_columns() where table_name = 'participants'").fetchall()}
+    columns = {
+        c
+        for (c,) in small.execute(
+            "select column_name from duckdb_columns() where table_name = 'participants'"
+        ).fetchall()
+    }
     assert columns == {"id", "code", "team_id", "role", "qi_trained"}

@@ -1,25 +1,14 @@
-"""A synthetic demo study, deterministic for a given (seed, teams, months).
-
-The default follows DOMAIN.md: three teams (two community brain-injury, one mental-health
-inpatient) meeting fortnightly from July 2019 to February 2020, with the patterns the study
-reported. Larger ``teams``/``months`` give benchmark-scale studies with the same shape.
-Every row is invented; the study is flagged ``is_demo`` so every screen can say so.
-"""
+"""Generates the demo study's rows, team by team, from seeded random streams."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
-from observation import db
-from observation.demo_content import (
+from observation.demo.content import (
     CANCELLED,
     CARER,
     CODEBOOK,
@@ -33,125 +22,12 @@ from observation.demo_content import (
     TRAINED,
     NoteTemplate,
 )
-from observation.errors import ObservationError
-from observation.models import MeetingFormat, ParticipationLevel, RoleCategory, Setting
+from observation.demo.spec import STAFF_ROLES, DemoSpec, TeamProfile, team_profile
+from observation.models import MeetingFormat, ParticipationLevel, RoleCategory
 
 DEMO_STUDY_NAME = "Synthetic demo study: service-user involvement in three microsystems"
-DEMO_START = dt.date(2019, 7, 1)
 CODERS = ("R01", "R02")
 OBSERVERS = ("OB-01", "OB-02")
-
-
-class DemoSpec(BaseModel):
-    """What ``python -m observation demo`` was asked for."""
-
-    model_config = ConfigDict(frozen=True)
-
-    seed: int = 3
-    teams: int = Field(default=3, ge=1, le=5000)
-    months: int = Field(default=8, ge=1, le=120)
-    start: dt.date = DEMO_START
-
-    @property
-    def end(self) -> dt.date:
-        """The last day of the observation period."""
-        year, month = divmod(self.start.month - 1 + self.months, 12)
-        return dt.date(self.start.year + year, month + 1, 1) - dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class TeamProfile:
-    name: str
-    service: str
-    setting: Setting
-    su_rate: float  # chance a held meeting has a service user, before any change
-    su_rate_after: float  # ... and after the team's change (home meetings), if any
-    change_month: int | None  # month index when home meetings began
-    training_month: int | None  # month index of QI training for service users
-    carer_rate: float
-    cancel_rate: float
-    tension_rate: float  # chance a held meeting's notes discuss recruitment tensions
-    su_candidates: int
-    su_agree_rate: float
-
-
-DEFAULT_PROFILES = (
-    TeamProfile("Oak community brain-injury team", "Community brain-injury service", "community",
-                su_rate=0.15, su_rate_after=0.85, change_month=4, training_month=6,
-                carer_rate=0.15, cancel_rate=0.08, tension_rate=0.3, su_candidates=4, su_agree_rate=0.75),
-    TeamProfile("Birch community brain-injury team", "Community brain-injury service", "community",
-                su_rate=0.22, su_rate_after=0.22, change_month=None, training_month=None,
-                carer_rate=0.12, cancel_rate=0.1, tension_rate=0.35, su_candidates=3, su_agree_rate=0.67),
-    TeamProfile("Willow mental-health inpatient ward", "Mental-health inpatient service", "inpatient",
-                su_rate=0.25, su_rate_after=0.25, change_month=None, training_month=None,
-                carer_rate=0.06, cancel_rate=0.16, tension_rate=0.85, su_candidates=5, su_agree_rate=0.3),
-)
-
-STAFF_ROLES: dict[Setting, tuple[RoleCategory, ...]] = {
-    "community": ("therapist", "therapist", "nurse", "psychologist", "support_worker", "manager", "administrator",
-                  "doctor", "therapist"),
-    "inpatient": ("nurse", "nurse", "nurse", "support_worker", "doctor", "psychologist", "manager", "therapist",
-                  "nurse"),
-    "other": ("nurse", "therapist", "psychologist", "manager", "administrator", "support_worker", "doctor"),
-}
-SERVICES: dict[Setting, str] = {
-    "community": "Community brain-injury service",
-    "inpatient": "Mental-health inpatient service",
-    "other": "Community mental-health service",
-}
-
-
-def build_demo(path: Path | str, spec: DemoSpec = DemoSpec(), *, replace: bool = False) -> None:
-    """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was."""
-    path = Path(path)
-    if path.exists() and not replace:
-        raise ObservationError(f"{path} already exists: choose another path, or pass --replace to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB must create the file itself
-    try:
-        tables = generate(spec)
-        con = db.connect(tmp)
-        try:
-            write_tables(con, tables)
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            leftover.unlink(missing_ok=True)
-
-
-def write_tables(con: db.duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
-    """Insert generated tables into a new, empty study in one transaction."""
-    with db.transaction(con) as cur:
-        for table in db.STUDY_TABLES:
-            frame = tables[table]
-            if frame.empty:
-                continue
-            # DuckDB checks a foreign key against rows already stored, so a tree is inserted
-            # level by level: roots first, then each code whose parent is in.
-            for part in _parents_first(frame) if table == "codes" else [frame]:
-                cur.register("incoming", part)
-                cur.execute(f"insert into {table} by name select * from incoming")
-                cur.unregister("incoming")
-        db.sync_sequences(cur)
-
-
-def _parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
-    levels, placed = [], set()
-    remaining = codes
-    while not remaining.empty:
-        ready = remaining["parent_id"].isna() | remaining["parent_id"].isin(placed)
-        if not ready.any():
-            raise ObservationError("the codebook has a cycle or a parent that does not exist")
-        levels.append(remaining[ready])
-        placed.update(remaining.loc[ready, "id"])
-        remaining = remaining[~ready]
-    return levels
 
 
 @dataclass
@@ -193,7 +69,9 @@ class _Generator:
         self.roles = _Columns(("meeting_id", "role", "participant_id"))
         self.attendance = _Columns(("meeting_id", "participant_id", "status", "participation"))
         self.notes = _Columns(("id", "meeting_id", "position", "minute", "author", "written_at", "body"))
-        self.interviews = _Columns(("id", "informant_code", "informant_group", "team_id", "interview_date", "transcript"))
+        self.interviews = _Columns(
+            ("id", "informant_code", "informant_group", "team_id", "interview_date", "transcript")
+        )
         self.codes = _Columns(("id", "slug", "parent_id", "name", "definition", "com_b", "valence", "four_pi"))
         self.segments = _Columns(("id", "note_id", "interview_id", "code_id", "coder", "span_start", "span_end"))
         self.recruitment = _Columns(("id", "participant_id", "stage", "event_date", "reason_code_id"))
@@ -211,33 +89,25 @@ class _Generator:
         year, month = divmod(self.spec.start.month - 1 + index, 12)
         return dt.date(self.spec.start.year + year, month + 1, 1)
 
-    def profile(self, index: int) -> TeamProfile:
-        if index < len(DEFAULT_PROFILES):
-            return DEFAULT_PROFILES[index]
-        rng = random.Random(f"{self.spec.seed}-profile-{index}")
-        setting: Setting = rng.choices(("community", "inpatient", "other"), weights=(6, 3, 1))[0]
-        low = 0.05 if setting == "inpatient" else 0.2
-        change = rng.randrange(2, max(3, self.spec.months)) if rng.random() < 0.3 else None
-        return TeamProfile(
-            f"Team {index + 1:04d}", SERVICES[setting], setting,
-            su_rate=rng.uniform(0.0, low * 2), su_rate_after=rng.uniform(0.5, 0.9), change_month=change,
-            training_month=change + 2 if change is not None and rng.random() < 0.5 else None,
-            carer_rate=rng.uniform(0.0, 0.2), cancel_rate=rng.uniform(0.05, 0.2),
-            tension_rate=rng.uniform(0.5, 0.9) if setting == "inpatient" else rng.uniform(0.1, 0.4),
-            su_candidates=rng.randint(2, 5), su_agree_rate=rng.uniform(0.2, 0.8),
-        )
-
     def run(self) -> dict[str, pd.DataFrame]:
         for index in range(self.spec.teams):
-            self.team(index, self.profile(index))
+            self.team(index, team_profile(self.spec.seed, self.spec.months, index))
         self.interviews_and_study_annotation()
         return {
-            "study": pd.DataFrame([{
-                "id": 1, "name": DEMO_STUDY_NAME, "is_demo": True,
-                "description": (f"Invented data: {self.spec.teams} teams, {self.spec.months} months from "
-                                f"{self.spec.start:%B %Y}, seed {self.spec.seed}. No real person, team or place."),
-                "created_at": dt.datetime.combine(self.spec.end, dt.time(18, 0)),
-            }]),
+            "study": pd.DataFrame(
+                [
+                    {
+                        "id": 1,
+                        "name": DEMO_STUDY_NAME,
+                        "is_demo": True,
+                        "description": (
+                            f"Invented data: {self.spec.teams} teams, {self.spec.months} months from "
+                            f"{self.spec.start:%B %Y}, seed {self.spec.seed}. No real person, team or place."
+                        ),
+                        "created_at": dt.datetime.combine(self.spec.end, dt.time(18, 0)),
+                    }
+                ]
+            ),
             "teams": self.teams.frame(),
             "participants": self.participants.frame(),
             "meetings": self.meetings.frame(),
@@ -359,8 +229,9 @@ class _Generator:
                 self.note(rng, mid, day, 1, rng.choice(CANCELLED), "")
             return []
         evaluated = rng.random() < (0.75 if after_change else 0.5)
-        self.meetings.add(mid, team_id, day, rng.choice((45, 50, 60, 60, 75)), "held", fmt, rng.randint(0, 5),
-                          evaluated)
+        self.meetings.add(
+            mid, team_id, day, rng.choice((45, 50, 60, 60, 75)), "held", fmt, rng.randint(0, 5), evaluated
+        )
 
         present: list[_Person] = []
         for person in staff:
@@ -497,15 +368,20 @@ class _Generator:
             picks = rng.sample(INTERVIEW_SNIPPETS, 3)
             team_id = rng.randint(1, self.spec.teams)
             iid = n
-            self.interviews.add(iid, f"KI-{n:02d}", group, team_id, interview_day + dt.timedelta(days=rng.randint(0, 40)),
-                                " ".join(text for text, _ in picks))
+            self.interviews.add(
+                iid,
+                f"KI-{n:02d}",
+                group,
+                team_id,
+                interview_day + dt.timedelta(days=rng.randint(0, 40)),
+                " ".join(text for text, _ in picks),
+            )
             for _, codes in picks:
                 for slug in codes:
                     self.segment(None, iid, slug, CODERS[0])
         self.annotate(None, self.spec.start, "Observation began", "other")
 
 
-def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
+def generate(spec: DemoSpec | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the demo study as a DataFrame whose columns are the table's columns."""
-    return _Generator(spec).run()
-
+    return _Generator(spec or DemoSpec()).run()

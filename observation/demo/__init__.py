@@ -1,0 +1,77 @@
+"""A synthetic demo study, deterministic for a given (seed, teams, months).
+
+The default follows DOMAIN.md: three teams (two community brain-injury, one mental-health
+inpatient) meeting fortnightly from July 2019 to February 2020, with the patterns the study
+reported. Larger ``teams``/``months`` give benchmark-scale studies with the same shape.
+Every row is invented; the study is flagged ``is_demo`` so every screen can say so.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from observation import db
+from observation.demo.generator import DEMO_STUDY_NAME, generate
+from observation.demo.spec import DemoSpec
+from observation.errors import ObservationError
+
+__all__ = ["DEMO_STUDY_NAME", "DemoSpec", "build_demo", "generate", "write_tables"]
+
+
+def build_demo(path: Path | str, spec: DemoSpec | None = None, *, replace: bool = False) -> None:
+    """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was."""
+    path = Path(path)
+    if path.exists() and not replace:
+        raise ObservationError(f"{path} already exists: choose another path, or pass --replace to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB must create the file itself
+    try:
+        tables = generate(spec or DemoSpec())
+        con = db.connect(tmp)
+        try:
+            write_tables(con, tables)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
+    """Insert generated tables into a new, empty study in one transaction."""
+    with db.transaction(con) as cur:
+        for table in db.STUDY_TABLES:
+            frame = tables[table]
+            if frame.empty:
+                continue
+            # DuckDB checks a foreign key against rows already stored, so a tree is inserted
+            # level by level: roots first, then each code whose parent is in.
+            for part in _parents_first(frame) if table == "codes" else [frame]:
+                cur.register("incoming", part)
+                cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - from STUDY_TABLES
+                cur.unregister("incoming")
+        db.sync_sequences(cur)
+
+
+def _parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    levels: list[pd.DataFrame] = []
+    placed: set[int] = set()
+    remaining = codes
+    while not remaining.empty:
+        ready = remaining["parent_id"].isna() | remaining["parent_id"].isin(placed)
+        if not ready.any():
+            raise ObservationError("the codebook has a cycle or a parent that does not exist")
+        levels.append(remaining[ready])
+        placed.update(remaining.loc[ready, "id"])
+        remaining = remaining[~ready]
+    return levels

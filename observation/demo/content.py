@@ -1,0 +1,321 @@
+"""The invented words of the synthetic demo study: codebook, note and interview templates.
+
+Nothing here describes a real person, team or place. Templates may name a participant only by
+the pseudonymous code ``{who}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from observation.models import ComB, FourPi, Valence
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    slug: str
+    name: str
+    definition: str
+    com_b: ComB | None = None
+    valence: Valence | None = None
+    four_pi: FourPi | None = None
+
+
+RECRUITMENT_TENSION = "recruitment_tension"
+
+CODEBOOK: tuple[CodeSpec, ...] = (
+    CodeSpec(
+        RECRUITMENT_TENSION,
+        "Recruitment tension",
+        "Difficulties, disagreements or trade-offs in bringing people with lived experience into QI work.",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.right_service_user",
+        'Finding the "right" service user',
+        "Talk of whether a particular person is suitable, representative or the right fit.",
+        com_b="opportunity",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.complexity_of_illness",
+        "Complexity of mental illness",
+        "Acuity, fluctuating capacity or diagnosis cited as a reason not to involve someone.",
+        com_b="capability",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.well_enough",
+        'Judged "well enough"',
+        "Staff deciding whether a person is well enough or stable enough to take part.",
+        com_b="capability",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.professional_patient",
+        'The "professional patient"',
+        "Worry that a frequently involved person no longer represents current service users.",
+        com_b="motivation",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.gatekeeping",
+        "Who gets asked",
+        "Staff choosing whom to approach; people included or excluded before they are asked.",
+        com_b="opportunity",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "recruitment_tension.staff_time",
+        "No time to recruit",
+        "Recruitment left undone because of workload, rotas or turnover.",
+        com_b="opportunity",
+        valence="barrier",
+        four_pi="process",
+    ),
+    CodeSpec("presence", "Lived-experience presence", "Who with lived experience was or was not in the room."),
+    CodeSpec(
+        "presence.service_user_present",
+        "Service user present",
+        "A service user took part in the meeting.",
+        valence="enabler",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "presence.service_user_absent",
+        "Service user absent",
+        "No service user was present, or an expected one did not come.",
+        valence="barrier",
+        four_pi="presence",
+    ),
+    CodeSpec(
+        "presence.carer_present",
+        "Carer present",
+        "A carer or family member took part in the meeting.",
+        valence="enabler",
+        four_pi="presence",
+    ),
+    CodeSpec("involvement", "Involvement practice", "Ways the team made involvement possible or meaningful."),
+    CodeSpec(
+        "involvement.home_meeting",
+        "Home microsystem meeting",
+        "A meeting held where the service user is, such as their home.",
+        com_b="opportunity",
+        valence="enabler",
+        four_pi="process",
+    ),
+    CodeSpec(
+        "involvement.qi_training",
+        "QI training for service users",
+        "Service users trained in improvement methods, or using that training.",
+        com_b="capability",
+        valence="enabler",
+        four_pi="process",
+    ),
+    CodeSpec(
+        "involvement.voice",
+        "Service-user voice in decisions",
+        "A service user or carer shaping what the team decided.",
+        com_b="behaviour",
+        valence="enabler",
+        four_pi="impact",
+    ),
+    CodeSpec(
+        "involvement.feedback",
+        "Feedback to those involved",
+        "The team telling service users or carers what happened to their input.",
+        com_b="behaviour",
+        valence="enabler",
+        four_pi="process",
+    ),
+    CodeSpec("meeting", "Meeting process", "How the microsystem meeting was run."),
+    CodeSpec("meeting.agenda", "Agenda used", "The meeting followed a written agenda.", four_pi="process"),
+    CodeSpec(
+        "meeting.roles_rotated",
+        "Roles rotated",
+        "Leader, facilitator, timekeeper and recorder roles taken in turn.",
+        four_pi="process",
+    ),
+    CodeSpec("meeting.action_items", "Action items agreed", "Actions with owners and dates agreed.", four_pi="process"),
+    CodeSpec(
+        "meeting.evaluated", "Meeting evaluated", "A short evaluation at the end of the meeting.", four_pi="process"
+    ),
+    CodeSpec("meeting.cancelled", "Meeting cancelled", "The meeting did not take place.", valence="barrier"),
+    CodeSpec("com_b", "Barriers and enablers (COM-B)", "Influences on involvement coded with the COM-B model."),
+    CodeSpec(
+        "com_b.qi_knowledge",
+        "Capability: QI knowledge",
+        "Knowing, or not knowing, improvement methods.",
+        com_b="capability",
+    ),
+    CodeSpec(
+        "com_b.time_staffing",
+        "Opportunity: time and staffing",
+        "Workload, rotas and staffing shaping involvement.",
+        com_b="opportunity",
+        valence="barrier",
+    ),
+    CodeSpec(
+        "com_b.venue_timing", "Opportunity: venue and timing", "Where and when meetings happen.", com_b="opportunity"
+    ),
+    CodeSpec(
+        "com_b.belief_in_involvement",
+        "Motivation: belief in involvement",
+        "Staff or service users valuing involvement.",
+        com_b="motivation",
+        valence="enabler",
+    ),
+    CodeSpec(
+        "com_b.tokenism",
+        "Motivation: tokenism concerns",
+        "Worry that involvement is for show.",
+        com_b="motivation",
+        valence="barrier",
+        four_pi="impact",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NoteTemplate:
+    text: str
+    codes: tuple[str, ...]
+
+
+SU_PRESENT = (
+    NoteTemplate("{who} joined the meeting and was welcomed by the leader.", ("presence.service_user_present",)),
+    NoteTemplate(
+        "{who} asked why the waiting-list item kept coming back; the team agreed to look at it.",
+        ("presence.service_user_present", "involvement.voice"),
+    ),
+    NoteTemplate(
+        "{who} suggested changing the order of the discharge checklist; the team tried it.",
+        ("presence.service_user_present", "involvement.voice"),
+    ),
+    NoteTemplate(
+        "{who} listened for most of the meeting and spoke once about appointment letters.",
+        ("presence.service_user_present",),
+    ),
+)
+SU_ABSENT = (
+    NoteTemplate("No service user at the meeting today; nobody mentioned it.", ("presence.service_user_absent",)),
+    NoteTemplate(
+        "The service-user chair was empty again. The leader said they would follow up.",
+        ("presence.service_user_absent",),
+    ),
+    NoteTemplate(
+        "Staff-only meeting. Discussion of patient experience without anyone with lived experience.",
+        ("presence.service_user_absent", "com_b.tokenism"),
+    ),
+)
+CARER = (
+    NoteTemplate(
+        "A carer ({who}) attended and described the evening handover from a family's side.",
+        ("presence.carer_present", "involvement.voice"),
+    ),
+    NoteTemplate("{who}, a carer, came for the first half and left a written comment.", ("presence.carer_present",)),
+)
+TENSION_COMMUNITY = (
+    NoteTemplate(
+        "Discussion of who to invite next: 'we need someone who can see the bigger picture'.",
+        ("recruitment_tension.right_service_user",),
+    ),
+    NoteTemplate(
+        "The leader worried that the same person is always asked and may not speak for others.",
+        ("recruitment_tension.professional_patient",),
+    ),
+    NoteTemplate(
+        "Nobody had time to contact the people on the list; recruitment moved to next month.",
+        ("recruitment_tension.staff_time", "com_b.time_staffing"),
+    ),
+    NoteTemplate(
+        "Staff agreed to ask only people 'further along in rehab', which rules out most of the caseload.",
+        ("recruitment_tension.gatekeeping", "recruitment_tension.right_service_user"),
+    ),
+)
+TENSION_INPATIENT = (
+    NoteTemplate(
+        "'Most of our patients are too unwell to sit through an hour of this' - said by two nurses.",
+        ("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough"),
+    ),
+    NoteTemplate(
+        "Debate about whether anyone on the ward now is 'the right person' to join.",
+        ("recruitment_tension.right_service_user",),
+    ),
+    NoteTemplate(
+        "A patient had been approached but the team decided to wait until they were 'more settled'.",
+        ("recruitment_tension.well_enough", "recruitment_tension.gatekeeping"),
+    ),
+    NoteTemplate(
+        "The ward manager said involving patients in QI is right in principle but hard with acute admissions.",
+        ("recruitment_tension.complexity_of_illness", "com_b.belief_in_involvement"),
+    ),
+    NoteTemplate(
+        "Suggestion to invite a former patient instead; concern they would be a 'professional patient'.",
+        ("recruitment_tension.professional_patient", "recruitment_tension.right_service_user"),
+    ),
+    NoteTemplate(
+        "Shift pattern means the same staff rarely attend twice; recruitment keeps being handed over.",
+        ("recruitment_tension.staff_time", "com_b.time_staffing"),
+    ),
+)
+HOME = (
+    NoteTemplate(
+        "Meeting held at {who}'s home. Shorter agenda; more time on their own goals.",
+        ("involvement.home_meeting", "com_b.venue_timing"),
+    ),
+    NoteTemplate(
+        "Home meeting: staff noticed {who} spoke far more than at the base.",
+        ("involvement.home_meeting", "involvement.voice"),
+    ),
+)
+TRAINED = (
+    NoteTemplate(
+        "{who} used the fishbone diagram from the QI course to lead the discussion.",
+        ("involvement.qi_training", "involvement.voice"),
+    ),
+    NoteTemplate(
+        "{who} facilitated the test-of-change review after the QI training.",
+        ("involvement.qi_training", "com_b.qi_knowledge"),
+    ),
+)
+PROCESS = (
+    NoteTemplate("Agenda circulated and followed; timekeeper kept items to time.", ("meeting.agenda",)),
+    NoteTemplate("Roles rotated this week; a new recorder took the notes.", ("meeting.roles_rotated",)),
+    NoteTemplate("Three actions agreed with named owners and dates.", ("meeting.action_items",)),
+    NoteTemplate("Closing evaluation: 'useful but rushed'.", ("meeting.evaluated",)),
+    NoteTemplate("Feedback given on last month's suggestion from the service-user group.", ("involvement.feedback",)),
+    NoteTemplate("Long discussion of the run chart for waiting times; no decision.", ("com_b.qi_knowledge",)),
+)
+CANCELLED = (
+    NoteTemplate("Meeting cancelled at short notice: staffing.", ("meeting.cancelled", "com_b.time_staffing")),
+    NoteTemplate("Meeting cancelled: room double-booked.", ("meeting.cancelled", "com_b.venue_timing")),
+)
+
+INTERVIEW_SNIPPETS = (
+    (
+        "Everyone says service users should be at the table, but in the day-to-day they just are not there.",
+        ("presence.service_user_absent", "com_b.belief_in_involvement"),
+    ),
+    (
+        "You want someone who can represent others, not just talk about their own care.",
+        ("recruitment_tension.right_service_user",),
+    ),
+    (
+        "On the ward people are often too unwell, and when they are well they are discharged.",
+        ("recruitment_tension.complexity_of_illness",),
+    ),
+    ("Going to people's homes changed it. They were hosts, not guests.", ("involvement.home_meeting",)),
+    (
+        "After the training I knew what a PDSA cycle was and could say when I disagreed.",
+        ("involvement.qi_training", "involvement.voice"),
+    ),
+    ("We never have the time to phone round and recruit.", ("recruitment_tension.staff_time",)),
+    ("I worried it would be a tick-box exercise.", ("com_b.tokenism",)),
+)
