@@ -43,8 +43,8 @@ class Overview:
     overall: Measures
     teams: tuple[TeamMeasures, ...]
     trend: pd.DataFrame
-    """One row per team and month with held meetings: team_id, team_name, month, meetings_held,
-    presence_share, meaningful_share."""
+    """One row per team and month with held meetings, for the first teams by name: team_id,
+    team_name, month, meetings_held, presence_share, meaningful_share."""
 
     @property
     def has_meetings(self) -> bool:
@@ -76,8 +76,11 @@ def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
     return tuple(Team.model_validate(r) for r in rows.to_dict("records"))
 
 
-def overview(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel) -> Overview:
-    """Measures overall and per team, and each team's month-by-month trend."""
+def overview(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel, trend_teams: int = 12
+) -> Overview:
+    """Measures overall and per team, and the month-by-month trend of the first ``trend_teams``
+    teams by name (as many as a chart draws side by side)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with con.cursor() as cur:
         grouped = cur.execute(
@@ -114,10 +117,18 @@ def overview(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: Participat
                 avg(if(coalesce(best_le_rank, 0) >= $level_rank, 1.0, 0.0)) as meaningful_share
             from filtered_meetings($all_teams, $teams, $setting, $start, $end)
             where status = 'held'
+              and team_id in (
+                  select team_id
+                  from filtered_meetings($all_teams, $teams, $setting, $start, $end)
+                  where status = 'held'
+                  group by team_id, team_name
+                  order by team_name
+                  limit $trend_teams
+              )
             group by team_id, month
             order by team_name, month
             """,
-            params,
+            params | {"trend_teams": trend_teams},
         ).fetchdf()
     records = grouped.astype(object).where(grouped.notna(), None).to_dict("records")
     overall = Measures.model_validate(records[0] if records and records[0]["team_id"] is None else _no_meetings())

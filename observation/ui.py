@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import config, db, definitions, filters, queries
+from observation import charts, config, db, definitions, filters, queries
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel, Team
@@ -83,7 +83,7 @@ def _team_list(path: str) -> tuple[Team, ...]:
 
 @st.cache_data(show_spinner="Counting meetings…")
 def _overview(path: str, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
-    return queries.overview(_connection(path), flt, level)
+    return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
 
 
 def stop_with(message: str) -> NoReturn:

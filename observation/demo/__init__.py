@@ -16,11 +16,11 @@ import duckdb
 import pandas as pd
 
 from observation import db
-from observation.demo.generator import DEMO_STUDY_NAME, generate
+from observation.demo.generator import generate
 from observation.demo.spec import DemoSpec
 from observation.errors import ObservationError
 
-__all__ = ["DEMO_STUDY_NAME", "DemoSpec", "build_demo", "generate", "write_tables"]
+__all__ = ["DemoSpec", "build_demo", "generate", "write_tables"]
 
 
 def build_demo(path: Path | str, spec: DemoSpec | None = None, *, replace: bool = False) -> None:

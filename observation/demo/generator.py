@@ -25,8 +25,14 @@ from observation.demo.content import (
 from observation.demo.spec import STAFF_ROLES, DemoSpec, TeamProfile, team_profile
 from observation.models import MeetingFormat, ParticipationLevel, RoleCategory
 
-DEMO_STUDY_NAME = "Synthetic demo study: service-user involvement in three microsystems"
 CODERS = ("R01", "R02")
+
+
+def demo_study_name(teams: int) -> str:
+    count = "three" if teams == 3 else f"{teams:,}"
+    return f"Synthetic demo study: service-user involvement in {count} microsystem team{'s' if teams > 1 else ''}"
+
+
 OBSERVERS = ("OB-01", "OB-02")
 
 
@@ -98,7 +104,7 @@ class _Generator:
                 [
                     {
                         "id": 1,
-                        "name": DEMO_STUDY_NAME,
+                        "name": demo_study_name(self.spec.teams),
                         "is_demo": True,
                         "description": (
                             f"Invented data: {self.spec.teams} teams, {self.spec.months} months from "

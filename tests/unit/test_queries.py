@@ -111,3 +111,9 @@ def test_study_info_is_none_for_an_empty_study(tmp_path) -> None:  # type: ignor
     con = db.connect(tmp_path / "empty.duckdb")
     assert queries.study_info(con) is None
     con.close()
+
+
+def test_the_trend_holds_only_the_teams_a_chart_draws(small: duckdb.DuckDBPyConnection) -> None:
+    o = queries.overview(small, StudyFilter(), "contributing", trend_teams=1)
+    assert set(o.trend["team_name"]) == {"Alpha"}
+    assert len(o.teams) == 2  # the table still has every team
