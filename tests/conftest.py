@@ -12,13 +12,11 @@ from observation import db
 from observation.demo import DemoSpec, build_demo
 from tests.small_study import build_small_study
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-
 
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default demo study, built once per run. Tests must not write to it."""
+    """The default demo study, built once per run and opened read-only. Tests must not write to it.
+    (tests/app and tests/browser build their own: their connections outlive a test.)"""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(path, DemoSpec())
     return path

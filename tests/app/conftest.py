@@ -7,7 +7,17 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from observation.demo import build_demo
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app tests' own demo study: their cached connections must not share a file with other suites."""
+    path = tmp_path_factory.mktemp("app-demo") / "demo.duckdb"
+    build_demo(path)
+    return path
 
 
 @pytest.fixture(autouse=True)

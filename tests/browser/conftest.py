@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from observation.demo import build_demo
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("OBSERVATION_CHROMIUM", "/usr/bin/chromium")
@@ -103,8 +105,11 @@ def start_server(db: Path, log: Path) -> Server:
 
 
 @pytest.fixture(scope="session")
-def demo_server(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(demo_path, tmp_path_factory.mktemp("logs") / "streamlit.log")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # Its own demo file: the server process holds it open (locked) for the whole run.
+    folder = tmp_path_factory.mktemp("browser-demo")
+    build_demo(folder / "demo.duckdb")
+    server = start_server(folder / "demo.duckdb", folder / "streamlit.log")
     yield server
     server.process.terminate()
     server.process.wait(timeout=30)
