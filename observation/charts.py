@@ -13,16 +13,21 @@ from plotly.subplots import make_subplots
 PRESENCE_COLOUR = "#0072B2"  # Okabe-Ito blue
 MEANINGFUL_COLOUR = "#D55E00"  # Okabe-Ito vermillion
 TARGET_COLOUR = "#555555"
+EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
 MAX_SMALL_MULTIPLES = 12
 SHORT_SERIES = 12
 
 
-def involvement_trend(trend: pd.DataFrame, target: float, level_label: str) -> go.Figure:
+def involvement_trend(
+    trend: pd.DataFrame, target: float, level_label: str, events: pd.DataFrame | None = None
+) -> go.Figure:
     """Per team, month by month: share of held meetings with lived-experience presence and with
-    meaningful involvement, on one shared 0-100% scale, with the target drawn on every panel.
+    meaningful involvement, on one shared 0-100% scale, with the target drawn on every panel and
+    dated events (home meetings began, QI training…) marked on their team's panel.
 
-    ``trend`` has the columns of ``observation.queries.Overview.trend``; teams appear in its order.
-    At most MAX_SMALL_MULTIPLES teams are drawn (the caller says so when there are more).
+    ``trend`` and ``events`` have the columns of ``observation.queries.Overview``'s fields; teams
+    appear in the trend's order. At most MAX_SMALL_MULTIPLES teams are drawn (the caller says so
+    when there are more). A study-wide event (no team) is marked on every panel.
     """
     names = list(dict.fromkeys(trend["team_name"]))[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(names)))
@@ -67,6 +72,11 @@ def involvement_trend(trend: pd.DataFrame, target: float, level_label: str) -> g
                 col=col + 1,
             )
         fig.add_hline(y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1)
+        if events is not None and not events.empty:
+            team_id = team["team_id"].iloc[0]
+            mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
+            for event in mine.itertuples():
+                _mark_event(fig, event.event_date, str(event.label), row + 1, col + 1)
     months = trend["month"].nunique()
     caveat = f" · only {months} monthly points: read as a description, not a signal" if months < SHORT_SERIES else ""
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)
@@ -77,9 +87,39 @@ def involvement_trend(trend: pd.DataFrame, target: float, level_label: str) -> g
             "text": "Service users and carers at held meetings, by month"
             f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}</sup>",
         },
-        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
-        height=320 * rows + 80,
-        margin={"t": 100, "b": 60, "l": 60, "r": 20},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
+        height=320 * rows + 100,
+        margin={"t": 100, "b": 80, "l": 60, "r": 20},
         hovermode="closest",
     )
     return fig
+
+
+def _mark_event(fig: go.Figure, day: object, label: str, row: int, col: int) -> None:
+    """A labelled vertical line at ``day`` on one panel; the label runs up the line."""
+    when = pd.Timestamp(day)  # type: ignore[arg-type]
+    fig.add_shape(
+        type="line",
+        x0=when.isoformat(),
+        x1=when.isoformat(),
+        y0=0,
+        y1=1,
+        yref="y domain",
+        row=row,
+        col=col,
+        line={"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"},
+    )
+    fig.add_annotation(
+        x=when.isoformat(),
+        y=0.02,
+        yref="y domain",
+        row=row,
+        col=col,
+        text=label,
+        textangle=-90,
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
+        font={"size": 10, "color": EVENT_COLOUR},
+        hovertext=f"{label} ({when:%d %b %Y})",
+    )

@@ -45,6 +45,9 @@ class Overview:
     trend: pd.DataFrame
     """One row per team and month with held meetings, for the first teams by name: team_id,
     team_name, month, meetings_held, presence_share, meaningful_share."""
+    events: pd.DataFrame
+    """Annotations within the period for the trend's teams and the whole study: team_id (null for
+    the whole study), event_date, label, category."""
 
     @property
     def has_meetings(self) -> bool:
@@ -130,10 +133,21 @@ def overview(
             """,
             params | {"trend_teams": trend_teams},
         ).fetchdf()
+        events = cur.execute(
+            """
+            select team_id, event_date, label, category
+            from annotations
+            where (team_id is null or list_contains($shown, team_id))
+              and ($start is null or event_date >= $start)
+              and ($end is null or event_date <= $end)
+            order by event_date, id
+            """,
+            {"shown": [int(t) for t in trend["team_id"].unique()] or [0], "start": flt.start, "end": flt.end},
+        ).fetchdf()
     records = grouped.astype(object).where(grouped.notna(), None).to_dict("records")
     overall = Measures.model_validate(records[0] if records and records[0]["team_id"] is None else _no_meetings())
     per_team = tuple(TeamMeasures.model_validate(r) for r in records if r["team_id"] is not None)
-    return Overview(overall, per_team, trend)
+    return Overview(overall, per_team, trend, events)
 
 
 def _no_meetings() -> dict[str, object]:

@@ -241,10 +241,10 @@ def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
             "meetings_held",
             "meetings_cancelled",
             "presence_share",
+            "meaningful_share",
+            "mean_representation",
             "service_user_share",
             "carer_share",
-            "mean_representation",
-            "meaningful_share",
         ],
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="large"),

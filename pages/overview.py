@@ -24,7 +24,9 @@ st.subheader("Month by month")
 if len(result.teams) > charts.MAX_SMALL_MULTIPLES:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
 level = definitions.LEVEL_LABELS[settings.meaningful_level]
-st.plotly_chart(charts.involvement_trend(result.trend, settings.involvement_target, level), key="overview_trend")
+st.plotly_chart(
+    charts.involvement_trend(result.trend, settings.involvement_target, level, result.events), key="overview_trend"
+)
 
 with st.expander("How these are measured"):
     st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))

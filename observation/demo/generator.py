@@ -385,7 +385,9 @@ class _Generator:
             for _, codes in picks:
                 for slug in codes:
                     self.segment(None, iid, slug, CODERS[0])
-        self.annotate(None, self.spec.start, "Observation began", "other")
+        winters = [self.month_start(i) for i in range(self.spec.months) if self.month_start(i).month == 12]
+        if winters:
+            self.annotate(None, winters[0], "Winter pressures across the trust", "service_change")
 
 
 def generate(spec: DemoSpec | None = None) -> dict[str, pd.DataFrame]:

@@ -18,7 +18,7 @@ class DemoSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    seed: int = 3
+    seed: int = 41
     teams: int = Field(default=3, ge=1, le=5000)
     months: int = Field(default=8, ge=1, le=120)
     start: dt.date = DEMO_START
@@ -51,11 +51,11 @@ DEFAULT_PROFILES = (
         "Oak community brain-injury team",
         "Community brain-injury service",
         "community",
-        su_rate=0.15,
+        su_rate=0.08,
         su_rate_after=0.85,
         change_month=4,
         training_month=6,
-        carer_rate=0.15,
+        carer_rate=0.05,
         cancel_rate=0.08,
         tension_rate=0.3,
         su_candidates=4,
@@ -69,7 +69,7 @@ DEFAULT_PROFILES = (
         su_rate_after=0.22,
         change_month=None,
         training_month=None,
-        carer_rate=0.12,
+        carer_rate=0.05,
         cancel_rate=0.1,
         tension_rate=0.35,
         su_candidates=3,
@@ -83,7 +83,7 @@ DEFAULT_PROFILES = (
         su_rate_after=0.25,
         change_month=None,
         training_month=None,
-        carer_rate=0.06,
+        carer_rate=0.04,
         cancel_rate=0.16,
         tension_rate=0.85,
         su_candidates=5,

@@ -74,3 +74,23 @@ def test_no_data_gives_an_empty_titled_figure_not_an_error() -> None:
     fig = charts.involvement_trend(trend(0), 0.8, "contributing")
     assert scatter(fig) == []
     assert fig.layout.title.text
+
+
+def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel() -> None:
+    events = pd.DataFrame(
+        {
+            "team_id": [1, None],
+            "event_date": [dt.date(2020, 2, 1), dt.date(2020, 3, 1)],
+            "label": ["Home microsystem meetings began", "Winter pressures"],
+            "category": ["home_meetings", "service_change"],
+        }
+    )
+    fig = charts.involvement_trend(trend(2), 0.8, "contributing", events)
+    verticals = [s for s in fig.layout.shapes if s.x0 == s.x1]
+    assert sorted((s.x0[:10], s.xref) for s in verticals) == [
+        ("2020-02-01", "x"),  # team 1's own event, on team 1's panel only
+        ("2020-03-01", "x"),  # the study-wide event on both panels
+        ("2020-03-01", "x2"),
+    ]
+    labels = [a.text for a in fig.layout.annotations if a.textangle == -90]
+    assert labels == ["Home microsystem meetings began", "Winter pressures", "Winter pressures"]

@@ -117,3 +117,22 @@ def test_the_trend_holds_only_the_teams_a_chart_draws(small: duckdb.DuckDBPyConn
     o = queries.overview(small, StudyFilter(), "contributing", trend_teams=1)
     assert set(o.trend["team_name"]) == {"Alpha"}
     assert len(o.teams) == 2  # the table still has every team
+
+
+def test_events_come_for_the_charted_teams_and_the_whole_study_within_the_period(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    small.execute(
+        """
+        insert into annotations (team_id, event_date, label, category) values
+            (1, '2020-01-20', 'Home meetings began', 'home_meetings'),
+            (2, '2020-01-21', 'Recruitment drive', 'recruitment_drive'),
+            (null, '2020-02-15', 'Winter pressures', 'service_change'),
+            (1, '2021-06-01', 'Long after', 'other')
+        """
+    )
+    flt = StudyFilter(end=dt.date(2020, 12, 31))
+    labels = list(queries.overview(small, flt, "contributing", trend_teams=1).events["label"])
+    assert labels == ["Home meetings began", "Winter pressures"]  # Beta is not charted; 2021 is outside
+    both = queries.overview(small, StudyFilter(), "contributing").events
+    assert list(both["label"]) == ["Home meetings began", "Recruitment drive", "Winter pressures", "Long after"]
