@@ -1,0 +1,442 @@
+"""Run charts and SPC charts as improvement teams read them: pure functions, numbers in, numbers out.
+
+Three rule sets, each named on every chart that applies it:
+
+- ``anhoej`` — Anhøj's run rules as qicharts2 applies them: centre = median (run chart) or the
+  chart's centre line; points on the centre neither break nor extend a run; a signal when the
+  longest run > round(log2(n_useful) + 3) or crossings < qbinom(0.05, n_useful - 1, 0.5).
+  On an SPC chart, points beyond the limits are flagged too.
+- ``making_data_count`` — NHS "Making Data Count" as NHSRplotthedots applies it, in this
+  precedence: a point outside the limits; a trend of 7 points all rising or all falling (a tie
+  breaks it; all 7 flagged); 2 of 3 consecutive points beyond two thirds of the way to a limit,
+  all 3 on the same side of the centre (only those near the limit flagged); 7 points on one side
+  of the centre (a point on the centre breaks it; all 7 flagged).
+- ``classic`` — the classic run-chart rules: a shift of 6 or more points on one side of the
+  median (points on the median are skipped: they neither break nor count) and a trend of 5 or
+  more points all going up or all going down (repeated values are skipped); outside the limits
+  on an SPC chart.
+
+Phases (rebasing) restart the centre and limits at given point indices; a frozen baseline
+computes them from the first ``baseline`` points of each phase only. A phase with fewer than
+12 points has trial limits, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby, pairwise
+from typing import Literal
+
+RuleSet = Literal["anhoej", "making_data_count", "classic"]
+SpecialCause = Literal["outside_limits", "trend", "two_in_three", "shift"]
+Direction = Literal["increase", "decrease", "neutral"]
+Reading = Literal["improvement", "concern", "neutral"]
+Assurance = Literal["consistently_passes", "consistently_fails", "inconsistent"]
+
+RULE_SET_NAMES: dict[RuleSet, str] = {
+    "anhoej": "Anhøj run rules",
+    "making_data_count": "Making Data Count rules",
+    "classic": "Classic run-chart rules (shift 6, trend 5)",
+}
+XMR_LIMIT = 2.66
+MR_SCREEN = 3.267
+SHORT_PHASE = 12
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int
+    value: float
+    centre: float
+    lower: float | None
+    upper: float | None
+    phase: int
+    special_cause: SpecialCause | None = None
+    why: str | None = None
+    """A sentence a coach can read: "7 points in a row above the mean"."""
+
+
+@dataclass(frozen=True)
+class RunPhase:
+    """Anhøj's runs analysis of one phase."""
+
+    start: int
+    end: int  # exclusive
+    centre: float
+    n_useful: int
+    longest_run: int
+    longest_run_limit: int | None
+    crossings: int
+    crossings_limit: int | None
+
+    @property
+    def signal(self) -> bool:
+        if self.longest_run_limit is None or self.crossings_limit is None:
+            return False
+        return self.longest_run > self.longest_run_limit or self.crossings < self.crossings_limit
+
+    @property
+    def trial(self) -> bool:
+        return self.end - self.start < SHORT_PHASE
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A run or SPC chart: its points, its phases' runs analysis, and what it applied."""
+
+    kind: Literal["run", "xmr", "p"]
+    rules: RuleSet
+    points: tuple[Point, ...]
+    phases: tuple[RunPhase, ...]
+
+    @property
+    def signal(self) -> bool:
+        """Any special cause: a flagged point, or a runs signal under Anhøj's rules."""
+        if self.rules == "anhoej" and any(p.signal for p in self.phases):
+            return True
+        return any(p.special_cause for p in self.points)
+
+    @property
+    def trial_limits(self) -> bool:
+        return any(p.trial for p in self.phases)
+
+    @property
+    def rule_set_name(self) -> str:
+        return RULE_SET_NAMES[self.rules]
+
+    # The current (last) phase, as the single-phase interface names it.
+    @property
+    def centre(self) -> float:
+        return self.points[-1].centre
+
+    @property
+    def mean(self) -> float:
+        return self.centre
+
+    @property
+    def lower(self) -> float | None:
+        return self.points[-1].lower
+
+    @property
+    def upper(self) -> float | None:
+        return self.points[-1].upper
+
+    @property
+    def n_useful(self) -> int:
+        return self.phases[-1].n_useful
+
+    @property
+    def longest_run(self) -> int:
+        return self.phases[-1].longest_run
+
+    @property
+    def longest_run_limit(self) -> int | None:
+        return self.phases[-1].longest_run_limit
+
+    @property
+    def crossings(self) -> int:
+        return self.phases[-1].crossings
+
+    @property
+    def crossings_limit(self) -> int | None:
+        return self.phases[-1].crossings_limit
+
+
+RunChart = XmRChart = PChart = Chart
+
+
+# --- the three chart types ----------------------------------------------------------------------
+
+
+def run_chart(values: Sequence[float], *, rules: RuleSet = "anhoej", breaks: Sequence[int] = ()) -> Chart:
+    """A run chart: the median of each phase as centre line, no limits."""
+    _check(values)
+    points: list[Point] = []
+    phases: list[RunPhase] = []
+    for phase, (start, end) in enumerate(_phase_bounds(len(values), breaks)):
+        part = list(values[start:end])
+        centre = statistics.median(part)
+        runs = _runs_analysis(part, [centre] * len(part), start, end)
+        phases.append(runs)
+        flags = _flags(part, [centre] * len(part), [NO_LIMITS] * len(part), rules, runs, "median")
+        points += [Point(start + i, v, centre, None, None, phase, *flags[i]) for i, v in enumerate(part)]
+    return Chart("run", rules, tuple(points), tuple(phases))
+
+
+def xmr(
+    values: Sequence[float],
+    screen_outliers: bool = False,
+    *,
+    rules: RuleSet = "making_data_count",
+    breaks: Sequence[int] = (),
+    baseline: int | None = None,
+) -> Chart:
+    """An XmR (individuals) chart: mean ± 2.66 × mean moving range, per phase."""
+    _check(values)
+    points: list[Point] = []
+    phases: list[RunPhase] = []
+    for phase, (start, end) in enumerate(_phase_bounds(len(values), breaks)):
+        part = list(values[start:end])
+        basis = part[:baseline] if baseline else part
+        mean = statistics.fmean(basis)
+        ranges = [abs(b - a) for a, b in pairwise(basis)]
+        mean_range = statistics.fmean(ranges) if ranges else 0.0
+        if screen_outliers and ranges:
+            kept = [r for r in ranges if r < MR_SCREEN * mean_range]
+            mean_range = statistics.fmean(kept) if kept else 0.0
+        lower, upper = mean - XMR_LIMIT * mean_range, mean + XMR_LIMIT * mean_range
+        n = len(part)
+        runs = _runs_analysis(part, [mean] * n, start, end)
+        phases.append(runs)
+        near = XMR_LIMIT * 2 / 3 * mean_range
+        flags = _flags(part, [mean] * n, [Zone(lower, upper, mean - near, mean + near)] * n, rules, runs, "mean")
+        points += [Point(start + i, v, mean, lower, upper, phase, *flags[i]) for i, v in enumerate(part)]
+    return Chart("xmr", rules, tuple(points), tuple(phases))
+
+
+def p_chart(
+    numerators: Sequence[float],
+    denominators: Sequence[float],
+    *,
+    rules: RuleSet = "making_data_count",
+    breaks: Sequence[int] = (),
+    baseline: int | None = None,
+) -> Chart:
+    """A p-chart: the pooled proportion, and ± 3 standard errors from each point's own
+    denominator, clipped to 0-1."""
+    if len(numerators) != len(denominators):
+        raise ValueError("a p-chart needs one denominator per numerator")
+    if any(d <= 0 for d in denominators) or any(not 0 <= n <= d for n, d in zip(numerators, denominators, strict=True)):
+        raise ValueError("each numerator must lie between 0 and its denominator, and denominators must be positive")
+    values = [n / d for n, d in zip(numerators, denominators, strict=True)]
+    _check(values)
+    points: list[Point] = []
+    phases: list[RunPhase] = []
+    for phase, (start, end) in enumerate(_phase_bounds(len(values), breaks)):
+        num, den = list(numerators[start:end]), list(denominators[start:end])
+        size = baseline or len(num)
+        centre = sum(num[:size]) / sum(den[:size])
+        sigma = [math.sqrt(centre * (1 - centre) / d) for d in den]
+        zones = [
+            Zone(max(0.0, centre - 3 * s), min(1.0, centre + 3 * s), centre - 2 * s, centre + 2 * s) for s in sigma
+        ]
+        part = values[start:end]
+        n = len(part)
+        runs = _runs_analysis(part, [centre] * n, start, end)
+        phases.append(runs)
+        flags = _flags(part, [centre] * n, zones, rules, runs, "centre line")
+        points += [
+            Point(start + i, v, centre, zones[i].lower, zones[i].upper, phase, *flags[i]) for i, v in enumerate(part)
+        ]
+    return Chart("p", rules, tuple(points), tuple(phases))
+
+
+# --- readings -------------------------------------------------------------------------------------
+
+
+def reading(point: Point, direction: Direction) -> Reading | None:
+    """What a flagged point means for a team: improvement, concern, or neutral; None if unflagged.
+    As Making Data Count reads it, by the point's side of the centre line."""
+    if point.special_cause is None:
+        return None
+    side = _sign(point.value - point.centre)
+    if direction == "neutral" or side == 0:
+        return "neutral"
+    wanted = 1 if direction == "increase" else -1
+    return "improvement" if side == wanted else "concern"
+
+
+def assurance(chart: Chart, target: float, direction: Direction) -> Assurance | None:
+    """Will the process meet the target? From the latest limits, as Making Data Count reads it:
+    a target beyond the limits is consistently passed or failed; between them, inconsistently.
+    None for a run chart (no limits) or a neutral direction."""
+    lower, upper = chart.lower, chart.upper
+    if lower is None or upper is None or direction == "neutral":
+        return None
+    increasing = direction == "increase"
+    if target > upper:
+        return "consistently_fails" if increasing else "consistently_passes"
+    if target < lower:
+        return "consistently_passes" if increasing else "consistently_fails"
+    return "inconsistent"
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+Flag = tuple[SpecialCause | None, str | None]
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A point's limits and near-limit lines (two thirds of the way to a limit: 2 sigma)."""
+
+    lower: float | None = None
+    upper: float | None = None
+    near_lower: float | None = None
+    near_upper: float | None = None
+
+    def is_close(self, v: float) -> bool:
+        """Beyond a near-limit line but not outside the limits."""
+        if self.lower is None or self.upper is None or self.near_lower is None or self.near_upper is None:
+            return False
+        return self.lower <= v <= self.upper and (v > self.near_upper or v < self.near_lower)
+
+
+NO_LIMITS = Zone()
+
+
+def _flags(
+    values: list[float], centre: list[float], zones: list[Zone], rules: RuleSet, runs: RunPhase, centre_name: str
+) -> list[Flag]:
+    """Each point's special cause under ``rules``, highest precedence first, with its sentence."""
+    n = len(values)
+    found: list[Flag] = [(None, None)] * n
+
+    def mark(indices: list[int], cause: SpecialCause, why: str) -> None:
+        for i in indices:
+            if found[i][0] is None:
+                found[i] = (cause, why)
+
+    for i, (v, z) in enumerate(zip(values, zones, strict=True)):
+        if z.upper is not None and v > z.upper:
+            mark([i], "outside_limits", f"Above the upper limit ({_fmt(v)} > {_fmt(z.upper)})")
+        elif z.lower is not None and v < z.lower:
+            mark([i], "outside_limits", f"Below the lower limit ({_fmt(v)} < {_fmt(z.lower)})")
+
+    if rules == "anhoej":
+        if runs.longest_run_limit is not None and runs.longest_run > runs.longest_run_limit:
+            sides = [_sign(v - c) for v, c in zip(values, centre, strict=True)]
+            for span, side in _same_side_runs(sides, skip_zero=True):
+                if len(span) > runs.longest_run_limit:
+                    mark(
+                        span,
+                        "shift",
+                        f"{len(span)} points in a row {_side_word(side)} the {centre_name} "
+                        f"(more than the {runs.longest_run_limit} expected by chance)",
+                    )
+        return found
+
+    trend_length, shift_length = (7, 7) if rules == "making_data_count" else (5, 6)
+    for span, rising in _trends(values, trend_length, skip_ties=rules == "classic"):
+        mark(span, "trend", f"{len(span)} points in a row {'rising' if rising else 'falling'}")
+    if rules == "making_data_count":
+        for i, side in _two_in_three(values, centre, zones):
+            mark([i], "two_in_three", f"2 of 3 points in a row close to the {'upper' if side > 0 else 'lower'} limit")
+    sides = [_sign(v - c) for v, c in zip(values, centre, strict=True)]
+    for span, side in _same_side_runs(sides, skip_zero=rules == "classic"):
+        if len(span) >= shift_length:
+            mark(span, "shift", f"{len(span)} points in a row {_side_word(side)} the {centre_name}")
+    return found
+
+
+def _runs_analysis(values: list[float], centre: list[float], start: int, end: int) -> RunPhase:
+    sides = [s for s in (_sign(v - c) for v, c in zip(values, centre, strict=True)) if s != 0]
+    lengths = [len(list(group)) for _, group in groupby(sides)]
+    n_useful = len(sides)
+    if not n_useful:
+        return RunPhase(start, end, centre[0], 0, 0, None, 0, None)
+    return RunPhase(
+        start,
+        end,
+        centre[0],
+        n_useful,
+        max(lengths),
+        round(math.log2(n_useful) + 3),
+        len(lengths) - 1,
+        binomial_quantile(0.05, n_useful - 1),
+    )
+
+
+def binomial_quantile(p: float, trials: int) -> int:
+    """R's qbinom(p, trials, 0.5): the smallest x with P(X <= x) >= p, computed exactly."""
+    total = 2**trials
+    cumulative = 0
+    for x in range(trials + 1):
+        cumulative += math.comb(trials, x)
+        if cumulative >= p * total * (1 - 64 * 2.220446049250313e-16):  # R's fuzz against rounding
+            return x
+    return trials
+
+
+def _same_side_runs(sides: list[int], *, skip_zero: bool) -> list[tuple[list[int], int]]:
+    """Maximal runs of points on one side. With skip_zero, points on the centre are passed over
+    (they neither break nor join a run); without it, they break it."""
+    runs: list[tuple[list[int], int]] = []
+    current: list[int] = []
+    current_side = 0
+    for i, side in enumerate(sides):
+        if side == 0:
+            if not skip_zero and current:
+                runs.append((current, current_side))
+                current, current_side = [], 0
+            continue
+        if side != current_side and current:
+            runs.append((current, current_side))
+            current = []
+        current.append(i)
+        current_side = side
+    if current:
+        runs.append((current, current_side))
+    return runs
+
+
+def _trends(values: list[float], length: int, *, skip_ties: bool) -> list[tuple[list[int], bool]]:
+    """Maximal spans of ``length`` or more points each higher (or each lower) than the one before.
+    With skip_ties a value equal to the one before is passed over; without it, a tie ends a trend."""
+    kept = [i for i in range(len(values)) if not (skip_ties and i and values[i] == values[i - 1])]
+    steps = [_sign(values[b] - values[a]) for a, b in pairwise(kept)]
+    spans: list[tuple[list[int], bool]] = []
+    start = 0
+    for j in range(1, len(steps) + 1):
+        if j < len(steps) and steps[j] == steps[start]:
+            continue
+        # kept[start] .. kept[j] move in one direction (or stay level, when the step is 0)
+        if steps[start] != 0 and j - start + 1 >= length:
+            spans.append((list(range(kept[start], kept[j] + 1)), steps[start] > 0))
+        start = j
+    return spans
+
+
+def _two_in_three(values: list[float], centre: list[float], zones: list[Zone]) -> list[tuple[int, int]]:
+    """Points close to a limit (beyond the near-limit line, not outside the limit) that are part
+    of 2 of 3 consecutive such points, all 3 on the same side of the centre."""
+    n = len(values)
+    side = [_sign(v - c) for v, c in zip(values, centre, strict=True)]
+    close = [z.is_close(v) for v, z in zip(values, zones, strict=True)]
+    flagged = []
+    for i in range(n):
+        windows = range(max(0, i - 2), min(i, n - 3) + 1)
+        if close[i] and any(sum(close[j : j + 3]) >= 2 and abs(sum(side[j : j + 3])) == 3 for j in windows):
+            flagged.append((i, side[i]))
+    return flagged
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _phase_bounds(n: int, breaks: Sequence[int]) -> list[tuple[int, int]]:
+    cuts = sorted({b for b in breaks if 0 < b < n})
+    edges = [0, *cuts, n]
+    return list(pairwise(edges))
+
+
+def _check(values: Sequence[float]) -> None:
+    if not values:
+        raise ValueError("a chart needs at least one value")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("chart values must be finite numbers")
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _side_word(side: int) -> str:
+    return "above" if side > 0 else "below"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
