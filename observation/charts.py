@@ -59,7 +59,7 @@ def involvement_trend(
                 go.Scatter(
                     x=team["month"],
                     y=team[column],
-                    customdata=team["meetings_held"],
+                    customdata=team["meetings"],
                     name=label,
                     legendgroup=column,
                     showlegend=i == 0,
@@ -77,8 +77,12 @@ def involvement_trend(
             mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
             for event in mine.itertuples():
                 _mark_event(fig, event.event_date, str(event.label), row + 1, col + 1)
-    months = trend["month"].nunique()
-    caveat = f" · only {months} monthly points: read as a description, not a signal" if months < SHORT_SERIES else ""
+    shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
+    caveat = (
+        f" · {shortest} monthly points or fewer: read as a description, not a signal"
+        if 0 < shortest < SHORT_SERIES
+        else ""
+    )
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(tickformat="%b\n%Y", dtick="M2")

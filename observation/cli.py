@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         return _info(args)
-    except ObservationError as exc:
+    except (ObservationError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -20,24 +20,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
-class Setting:
+class SettingSpec:
     env: str
     default: str
     help: str
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
         "OBSERVATION_DB",
         str(PROJECT_ROOT / "data" / "study.duckdb"),
         "Path of the DuckDB study file the dashboard opens.",
     ),
-    Setting(
+    SettingSpec(
         "OBSERVATION_MEANINGFUL_LEVEL",
         "contributing",
         "Lowest participation level that counts as meaningful involvement (observing, contributing or co_leading).",
     ),
-    Setting(
+    SettingSpec(
         "OBSERVATION_INVOLVEMENT_TARGET",
         "0.8",
         "Target share of held meetings with meaningful involvement, between 0 and 1.",

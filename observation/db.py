@@ -42,13 +42,24 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise _translate_open_error(path, exc) from None
     except duckdb.Error as exc:
         raise ObservationError(f"{path} is not a DuckDB study file ({_first_line(exc)})") from None
-    if not read_only:
-        try:
+    try:
+        _refuse_other_files(con, path)
+        if not read_only:
             migrate(con)
-        except BaseException:
-            con.close()
-            raise
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file with tables but no study table is someone else's: never add ours to it."""
+    tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if tables and "study" not in tables:
+        raise ObservationError(
+            f"{path} is a DuckDB file but not a study (it has no study table); "
+            "open a study file, or create one with: python -m observation demo --db NEW_FILE"
+        )
 
 
 def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[tuple[str, str], ...] = MIGRATIONS) -> list[str]:

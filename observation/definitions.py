@@ -11,12 +11,13 @@ PRESENCE = (
     "present. Shown as the share of held meetings; service users and carers are also counted separately."
 )
 REPRESENTATION = (
-    "Representation of a meeting: service users and carers present ÷ everyone present. The mean is "
-    "taken over held meetings with at least one person recorded present."
+    "Representation of a meeting: service users and carers present ÷ everyone present (observers, "
+    "the researchers watching, are not counted). Shown as the mean over held meetings."
 )
 HELD_AND_CANCELLED = (
-    "Meetings held, cancelled and postponed are counted by the status recorded for each meeting; "
-    "every other measure is over held meetings only."
+    "Meetings held, cancelled and postponed are counted by the status recorded for each meeting. "
+    "Every share is over held meetings with attendance recorded: a held meeting with nobody "
+    "recorded present is counted as held 'without attendance' and left out of the shares."
 )
 LEVEL_LABELS: dict[ParticipationLevel, str] = {
     "observing": "observing",

@@ -39,14 +39,8 @@ class StudyFilter(BaseModel):
         return self
 
     def sql_params(self) -> dict[str, object]:
-        """The named parameters that observation.queries' filter clause expects."""
-        return {
-            "all_teams": not self.teams,
-            "teams": list(self.teams) or [0],
-            "setting": self.setting,
-            "start": self.start,
-            "end": self.end,
-        }
+        """The named parameters of the filtered_meetings macro (schema.sql); None: no restriction."""
+        return {"teams": list(self.teams) or None, "setting": self.setting, "start": self.start, "end": self.end}
 
 
 @dataclass(frozen=True)

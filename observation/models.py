@@ -25,7 +25,6 @@ RoleCategory = Literal[
     "coach",
     "observer",
 ]
-LIVED_EXPERIENCE_ROLES: frozenset[RoleCategory] = frozenset({"service_user", "carer"})
 MeetingStatus = Literal["held", "cancelled", "postponed"]
 MeetingFormat = Literal["ward", "service_base", "home", "virtual", "other"]
 MeetingRole = Literal["leader", "facilitator", "timekeeper", "recorder"]

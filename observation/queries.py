@@ -8,34 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from observation.filters import StudyFilter
-from observation.models import PARTICIPATION_RANK, ParticipationLevel, Study, Team
+from observation.models import PARTICIPATION_RANK, ParticipationLevel, Setting, Study, Team
 
 
 class Measures(BaseModel):
-    """DOMAIN.md's measures over a set of meetings. A share is None when no meeting was held."""
+    """DOMAIN.md's measures over a set of meetings. Shares are over held meetings with attendance
+    recorded, and None when there are none."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    meetings_held: int
-    meetings_cancelled: int
-    meetings_postponed: int
-    presence_share: float | None
-    service_user_share: float | None
-    carer_share: float | None
-    mean_representation: float | None
-    meaningful_share: float | None
+    meetings_held: int = 0
+    meetings_cancelled: int = 0
+    meetings_postponed: int = 0
+    meetings_unrecorded: int = 0
+    """Held meetings with nobody recorded present: left out of every share."""
+    presence_share: float | None = None
+    service_user_share: float | None = None
+    carer_share: float | None = None
+    mean_representation: float | None = None
+    meaningful_share: float | None = None
 
 
 class TeamMeasures(Measures):
     team_id: int
     team_name: str
-    setting: str
+    setting: Setting
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class Overview:
     overall: Measures
     teams: tuple[TeamMeasures, ...]
     trend: pd.DataFrame
-    """One row per team and month with held meetings, for the first teams by name: team_id,
-    team_name, month, meetings_held, presence_share, meaningful_share."""
+    """One row per team and month with held meetings whose attendance was recorded, for the first
+    teams by name: team_id, team_name, month, meetings, presence_share, meaningful_share."""
     events: pd.DataFrame
     """Annotations within the period for the trend's teams and the whole study: team_id (null for
     the whole study), event_date, label, category."""
@@ -53,6 +57,14 @@ class Overview:
     def has_meetings(self) -> bool:
         o = self.overall
         return o.meetings_held + o.meetings_cancelled + o.meetings_postponed > 0
+
+    @property
+    def teams_charted(self) -> int:
+        return int(self.trend["team_id"].nunique())
+
+    @property
+    def teams_with_recorded_meetings(self) -> int:
+        return sum(1 for t in self.teams if t.meetings_held > t.meetings_unrecorded)
 
 
 @dataclass(frozen=True)
@@ -65,18 +77,18 @@ class StudyInfo:
 def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
     """The study's name and period, or None for a file that holds no study yet."""
     with con.cursor() as cur:
-        row = cur.execute("select * from study").fetchdf()
+        rows = _records(cur.execute("select * from study"))
         span = cur.execute("select min(meeting_date), max(meeting_date) from meetings").fetchone()
-    if row.empty:
+    if not rows:
         return None
     first, last = span if span else (None, None)
-    return StudyInfo(Study.model_validate(row.iloc[0].to_dict()), first, last)
+    return StudyInfo(Study.model_validate(rows[0]), first, last)
 
 
 def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
     with con.cursor() as cur:
-        rows = cur.execute("select * from teams order by name").fetchdf()
-    return tuple(Team.model_validate(r) for r in rows.to_dict("records"))
+        rows = _records(cur.execute("select * from teams order by name"))
+    return tuple(Team.model_validate(r) for r in rows)
 
 
 def overview(
@@ -86,44 +98,48 @@ def overview(
     teams by name (as many as a chart draws side by side)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with con.cursor() as cur:
-        grouped = cur.execute(
-            """
-            select
-                team_id,
-                any_value(team_name) as team_name,
-                any_value(setting) as setting,
-                count(*) filter (where status = 'held') as meetings_held,
-                count(*) filter (where status = 'cancelled') as meetings_cancelled,
-                count(*) filter (where status = 'postponed') as meetings_postponed,
-                avg(if(present_service_users + present_carers > 0, 1.0, 0.0))
-                    filter (where status = 'held') as presence_share,
-                avg(if(present_service_users > 0, 1.0, 0.0)) filter (where status = 'held') as service_user_share,
-                avg(if(present_carers > 0, 1.0, 0.0)) filter (where status = 'held') as carer_share,
-                avg((present_service_users + present_carers) / present_total)
-                    filter (where status = 'held' and present_total > 0) as mean_representation,
-                avg(if(coalesce(best_le_rank, 0) >= $level_rank, 1.0, 0.0))
-                    filter (where status = 'held') as meaningful_share
-            from filtered_meetings($all_teams, $teams, $setting, $start, $end)
-            group by grouping sets ((team_id), ())
-            order by grouping(team_id) desc, team_name
-            """,
-            params,
-        ).fetchdf()
+        grouped = _records(
+            cur.execute(
+                """
+                select
+                    team_id,
+                    any_value(team_name) as team_name,
+                    any_value(setting) as setting,
+                    count(*) filter (where status = 'held') as meetings_held,
+                    count(*) filter (where status = 'cancelled') as meetings_cancelled,
+                    count(*) filter (where status = 'postponed') as meetings_postponed,
+                    count(*) filter (where status = 'held' and not attendance_recorded) as meetings_unrecorded,
+                    avg(if(present_lived_experience > 0, 1.0, 0.0))
+                        filter (where attendance_recorded) as presence_share,
+                    avg(if(present_service_users > 0, 1.0, 0.0)) filter (where attendance_recorded)
+                        as service_user_share,
+                    avg(if(present_carers > 0, 1.0, 0.0)) filter (where attendance_recorded) as carer_share,
+                    avg(present_lived_experience / present_total)
+                        filter (where attendance_recorded) as mean_representation,
+                    avg(if(coalesce(best_le_rank, 0) >= $level_rank, 1.0, 0.0))
+                        filter (where attendance_recorded) as meaningful_share
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                group by grouping sets ((team_id), ())
+                order by grouping(team_id) desc, team_name
+                """,
+                params,
+            )
+        )
         trend = cur.execute(
             """
             select
                 team_id,
                 any_value(team_name) as team_name,
                 date_trunc('month', meeting_date)::date as month,
-                count(*) as meetings_held,
-                avg(if(present_service_users + present_carers > 0, 1.0, 0.0)) as presence_share,
+                count(*) as meetings,
+                avg(if(present_lived_experience > 0, 1.0, 0.0)) as presence_share,
                 avg(if(coalesce(best_le_rank, 0) >= $level_rank, 1.0, 0.0)) as meaningful_share
-            from filtered_meetings($all_teams, $teams, $setting, $start, $end)
-            where status = 'held'
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+            where attendance_recorded
               and team_id in (
                   select team_id
-                  from filtered_meetings($all_teams, $teams, $setting, $start, $end)
-                  where status = 'held'
+                  from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                  where attendance_recorded
                   group by team_id, team_name
                   order by team_name
                   limit $trend_teams
@@ -138,26 +154,26 @@ def overview(
             select team_id, event_date, label, category
             from annotations
             where (team_id is null or list_contains($shown, team_id))
-              and ($start is null or event_date >= $start)
-              and ($end is null or event_date <= $end)
+              and ($start::date is null or event_date >= $start::date)
+              and ($end::date is null or event_date <= $end::date)
             order by event_date, id
             """,
-            {"shown": [int(t) for t in trend["team_id"].unique()] or [0], "start": flt.start, "end": flt.end},
+            {"shown": [int(t) for t in trend["team_id"].unique()], "start": flt.start, "end": flt.end},
         ).fetchdf()
-    records = grouped.astype(object).where(grouped.notna(), None).to_dict("records")
-    overall = Measures.model_validate(records[0] if records and records[0]["team_id"] is None else _no_meetings())
-    per_team = tuple(TeamMeasures.model_validate(r) for r in records if r["team_id"] is not None)
-    return Overview(overall, per_team, trend, events)
+    overall = Measures()
+    per_team = []
+    for row in grouped:
+        team_id, team_name, setting = row.pop("team_id"), row.pop("team_name"), row.pop("setting")
+        if team_id is None:
+            overall = Measures.model_validate(row)
+        else:
+            per_team.append(
+                TeamMeasures.model_validate(row | {"team_id": team_id, "team_name": team_name, "setting": setting})
+            )
+    return Overview(overall, tuple(per_team), trend, events)
 
 
-def _no_meetings() -> dict[str, object]:
-    return {
-        "meetings_held": 0,
-        "meetings_cancelled": 0,
-        "meetings_postponed": 0,
-        "presence_share": None,
-        "service_user_share": None,
-        "carer_share": None,
-        "mean_representation": None,
-        "meaningful_share": None,
-    }
+def _records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every row of a result as a dict of plain Python values (NULL stays None, never NaN)."""
+    names = [column[0] for column in result.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -174,8 +174,12 @@ create table if not exists annotations (
 );
 
 -- One row per meeting with the counts every measure is built from (DOMAIN.md, "What is measured").
--- le = lived experience (service users and carers). best_le_rank is the highest participation
--- rank of anyone with lived experience present; null when none was present or no level was recorded.
+-- Lived experience comes from role_categories.lived_experience (service users and carers).
+-- present_total is everyone present except observers (the researchers watching the meeting).
+-- attendance_recorded: a held meeting with at least one person recorded present; the measures
+-- are taken over these, so a meeting whose register was never filled in does not read as absence.
+-- best_le_rank is the highest participation rank of anyone with lived experience present; null
+-- when none was present or no level was recorded.
 create or replace view meeting_facts as
 select
     m.id as meeting_id,
@@ -183,10 +187,12 @@ select
     m.meeting_date,
     m.status,
     m.format,
-    count(a.participant_id) filter (where a.status = 'present') as present_total,
+    count(a.participant_id) filter (where a.status = 'present' and p.role <> 'observer') as present_total,
+    count(a.participant_id) filter (where a.status = 'present' and r.lived_experience) as present_lived_experience,
     count(a.participant_id) filter (where a.status = 'present' and p.role = 'service_user') as present_service_users,
     count(a.participant_id) filter (where a.status = 'present' and p.role = 'carer') as present_carers,
-    max(l.rank) filter (where a.status = 'present' and r.lived_experience) as best_le_rank
+    max(l.rank) filter (where a.status = 'present' and r.lived_experience) as best_le_rank,
+    m.status = 'held' and present_total > 0 as attendance_recorded
 from meetings as m
 left join attendance as a on a.meeting_id = m.id
 left join participants as p on p.id = a.participant_id
@@ -194,12 +200,13 @@ left join role_categories as r on r.code = p.role
 left join participation_levels as l on l.code = a.participation
 group by m.id, m.team_id, m.meeting_date, m.status, m.format;
 
--- The meetings a page's filter selects (observation.filters.StudyFilter.sql_params), with team facts.
-create or replace macro filtered_meetings(all_teams, team_ids, only_setting, date_from, date_to) as table
+-- The meetings a page's filter selects (observation.filters.StudyFilter.sql_params), with team
+-- facts. A null argument means "no restriction".
+create or replace macro filtered_meetings(team_ids, only_setting, date_from, date_to) as table
 select f.*, t.name as team_name, t.setting
 from meeting_facts as f
 join teams as t on t.id = f.team_id
-where (all_teams or list_contains(team_ids, f.team_id))
+where (team_ids is null or list_contains(team_ids, f.team_id))
   and (only_setting is null or t.setting = only_setting)
   and (date_from is null or f.meeting_date >= date_from)
   and (date_to is null or f.meeting_date <= date_to);

@@ -6,12 +6,14 @@ The only module of the observation package that imports streamlit (a test checks
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import duckdb
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from observation import charts, config, db, definitions, filters, queries
 from observation.errors import ObservationError
@@ -20,6 +22,7 @@ from observation.models import ParticipationLevel, Team
 
 ALL = "all"
 SETTING_LABELS = {"community": "Community", "inpatient": "Inpatient", "other": "Other"}
+T = TypeVar("T")
 DEMO_NOTICE = "Synthetic demo data: invented people, teams and notes. Nothing here is real."
 
 
@@ -46,10 +49,7 @@ def open_study() -> queries.StudyInfo:
             f"There is no study file at {path}. Create the synthetic demo study with "
             f"`python -m observation demo --db {path}`, or set OBSERVATION_DB to your study file."
         )
-    try:
-        info = study_info()
-    except ObservationError as exc:
-        stop_with(str(exc))
+    info = study_info()
     if info is None:
         stop_with(f"{path} holds no study yet.")
     return info
@@ -59,16 +59,27 @@ def open_study() -> queries.StudyInfo:
 
 
 def study_info() -> queries.StudyInfo | None:
-    return _study_info(str(settings().db_path))
+    return _guarded(lambda: _study_info(str(settings().db_path)))
 
 
 def team_list() -> tuple[Team, ...]:
-    return _team_list(str(settings().db_path))
+    return _guarded(lambda: _team_list(str(settings().db_path)))
 
 
 def overview(flt: StudyFilter) -> queries.Overview:
     s = settings()
-    return _overview(str(s.db_path), flt, s.meaningful_level)
+    return _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level))
+
+
+def _guarded(read: Callable[[], T]) -> T:
+    """Run a read; any failure stops the page with one line instead of a traceback."""
+    try:
+        return read()
+    except ObservationError as exc:
+        stop_with(str(exc))
+    except (duckdb.Error, ValidationError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        stop_with(f"The study could not be read: {first_line}")
 
 
 @st.cache_data(show_spinner=False)
@@ -92,8 +103,6 @@ def stop_with(message: str) -> NoReturn:
 
 
 # --- shared widgets ---------------------------------------------------------------------------
-
-_KEYS = ("flt_teams", "flt_setting", "flt_dates")
 
 
 def shared_sidebar() -> StudyFilter:
@@ -162,6 +171,12 @@ def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> N
         notices.append(f"Ignored team {', '.join(map(str, unknown))} in the link: no such team in this study.")
     start = min(max(parsed.filter.start or first, first), last)
     end = max(min(parsed.filter.end or last, last), start)
+    asked = (parsed.filter.start or start, parsed.filter.end or end)
+    if asked != (start, end):
+        notices.append(
+            f"The link's dates reach beyond this study's meetings ({first:%d/%m/%Y} to {last:%d/%m/%Y}); "
+            f"showing {start:%d/%m/%Y} to {end:%d/%m/%Y}."
+        )
     st.session_state["flt_teams"] = [t for t in parsed.filter.teams if t in teams]
     st.session_state["flt_setting"] = parsed.filter.setting or ALL
     st.session_state["flt_dates"] = (start, end)
@@ -178,19 +193,21 @@ def demo_badge(info: queries.StudyInfo) -> None:
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share:.0%}"
+    return "—" if share is None else f"{round(share * 100)}%"
 
 
 def headline(measures: queries.Measures) -> None:
     """The row of headline numbers for a set of meetings."""
     s = settings()
     held, presence, representation, meaningful = st.columns(4)
+    not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
+    unrecorded = f" · {measures.meetings_unrecorded} without attendance" if measures.meetings_unrecorded else ""
     held.metric(
         "Meetings held",
         measures.meetings_held,
         help=definitions.HELD_AND_CANCELLED,
         border=True,
-        delta=f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed",
+        delta=not_held + unrecorded,
         delta_color="off",
         delta_arrow="off",
     )
@@ -212,13 +229,15 @@ def headline(measures: queries.Measures) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    gap = None if measures.meaningful_share is None else measures.meaningful_share - s.involvement_target
+    # The gap is taken between the rounded figures shown, so 79.5% reads "80%" and "+0", never "-0".
+    share, target = measures.meaningful_share, s.involvement_target
+    gap = None if share is None else round(share * 100) - round(target * 100)
     meaningful.metric(
         "Meaningful involvement",
         percent(measures.meaningful_share),
         help=definitions.meaningful(s.meaningful_level, s.involvement_target),
         border=True,
-        delta=None if gap is None else f"{gap * 100:+.0f} points vs {s.involvement_target:.0%} target",
+        delta=None if gap is None else f"{gap:+d} points vs {target:.0%} target",
         delta_color="normal",
     )
 

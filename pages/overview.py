@@ -21,7 +21,7 @@ st.subheader("By team")
 ui.team_table(result.teams)
 
 st.subheader("Month by month")
-if len(result.teams) > charts.MAX_SMALL_MULTIPLES:
+if result.teams_with_recorded_meetings > result.teams_charted:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
 level = definitions.LEVEL_LABELS[settings.meaningful_level]
 st.plotly_chart(

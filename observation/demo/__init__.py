@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observation import db
+from observation import db, queries
 from observation.demo.generator import generate
 from observation.demo.spec import DemoSpec
 from observation.errors import ObservationError
@@ -24,12 +24,21 @@ __all__ = ["DemoSpec", "build_demo", "generate", "write_tables"]
 
 
 def build_demo(path: Path | str, spec: DemoSpec | None = None, *, replace: bool = False) -> None:
-    """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was."""
+    """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was.
+
+    ``replace`` overwrites an existing file only if it is a demo study that no program has open;
+    a real study is never replaced.
+    """
     path = Path(path)
-    if path.exists() and not replace:
-        raise ObservationError(f"{path} already exists: choose another path, or pass --replace to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if path.exists():
+            if not replace:
+                raise ObservationError(f"{path} already exists: choose another path, or pass --replace to overwrite it")
+            _check_replaceable(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ObservationError(f"{path}: cannot write the demo study here ({exc.strerror or exc})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB must create the file itself
@@ -41,10 +50,28 @@ def build_demo(path: Path | str, spec: DemoSpec | None = None, *, replace: bool 
             con.execute("checkpoint")
         finally:
             con.close()
+        # A write-ahead log left beside the old demo file would be replayed into the new one.
+        Path(f"{path}.wal").unlink(missing_ok=True)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise ObservationError(f"{path}: cannot write the demo study here ({exc.strerror or exc})") from None
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace a file another program has open, or a study that is not the demo."""
+    con = db.connect(path, read_only=True)  # raises if the file is busy or not a study
+    try:
+        info = queries.study_info(con)
+    finally:
+        con.close()
+    if info is not None and not info.study.is_demo:
+        raise ObservationError(
+            f"{path} holds a real study ({info.study.name!r}), not the synthetic demo: "
+            "--replace only replaces the demo. Choose another path."
+        )
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:

@@ -26,17 +26,17 @@ def test_overview_shows_the_hand_computed_measures(app: App, small_path: Path) -
     assert not at.exception
     assert metrics(at) == {
         "Meetings held": "6",
-        "Lived-experience presence": "50%",
+        "Lived-experience presence": "60%",
         "Mean representation": "30%",
-        "Meaningful involvement": "17%",
+        "Meaningful involvement": "20%",
     }
     held, presence, _, meaningful = at.metric
-    assert held.proto.delta == "1 cancelled · 1 postponed"
-    assert presence.proto.delta == "service users 50% · carers 17%"
-    assert meaningful.proto.delta == "-63 points vs 80% target"
+    assert held.proto.delta == "1 cancelled · 1 postponed · 1 without attendance"
+    assert presence.proto.delta == "service users 60% · carers 20%"
+    assert meaningful.proto.delta == "-60 points vs 80% target"
     table = at.dataframe[0].value
     assert list(table["team_name"]) == ["Alpha", "Beta"]
-    assert [round(v) for v in table["presence_share"]] == [67, 33]
+    assert [round(v) for v in table["presence_share"]] == [67, 50]
 
 
 def test_definitions_are_in_the_help_and_on_the_page(app: App, small_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_bad_link_parameters_fall_back_with_a_notice(app: App, small_path: Path)
 def test_changing_the_filter_updates_the_numbers_and_the_link(app: App, small_path: Path) -> None:
     at = app(small_path)
     at.selectbox(key="flt_setting").set_value("inpatient").run()
-    assert metrics(at)["Lived-experience presence"] == "33%"
+    assert metrics(at)["Lived-experience presence"] == "50%"
     assert at.query_params == {"setting": "inpatient"}
     at.selectbox(key="flt_setting").set_value("all").run()
     at.multiselect(key="flt_teams").set_value([1]).run()
@@ -126,3 +126,22 @@ def test_a_bad_setting_is_reported_not_raised(app: App, small_path: Path, monkey
     at = app(small_path)
     assert not at.exception
     assert "OBSERVATION_INVOLVEMENT_TARGET='lots'" in at.error[0].value
+
+
+def test_link_dates_beyond_the_study_are_narrowed_with_a_notice(app: App, small_path: Path) -> None:
+    at = app(small_path, **{"from": "2019-01-01", "to": "2020-01-31"})
+    assert at.date_input(key="flt_dates").value == (dt.date(2020, 1, 10), dt.date(2020, 1, 31))
+    assert any("beyond this study's meetings (10/01/2020 to 11/03/2020)" in w.value for w in at.warning)
+
+
+def test_a_file_that_cannot_be_read_as_a_study_stops_with_one_line(app: App, tmp_path: Path) -> None:
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table measurements (x integer)")
+    con.close()
+    at = app(other)
+    assert not at.exception
+    (error,) = at.error
+    assert "not a study" in error.value

@@ -16,14 +16,14 @@ def trend(teams: int, months: int = 3) -> pd.DataFrame:
             "team_id": t,
             "team_name": f"Team {t:02d}",
             "month": dt.date(2020, m, 1),
-            "meetings_held": 2,
+            "meetings": 2,
             "presence_share": m / 10,
             "meaningful_share": m / 20,
         }
         for t in range(1, teams + 1)
         for m in range(1, months + 1)
     ]
-    columns = ["team_id", "team_name", "month", "meetings_held", "presence_share", "meaningful_share"]
+    columns = ["team_id", "team_name", "month", "meetings", "presence_share", "meaningful_share"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -60,7 +60,8 @@ def test_the_target_is_drawn_on_every_panel_on_a_shared_scale() -> None:
 
 
 def test_short_series_say_so_on_the_chart() -> None:
-    assert "not a signal" in charts.involvement_trend(trend(1, months=5), 0.8, "contributing").layout.title.text
+    title = charts.involvement_trend(trend(1, months=5), 0.8, "contributing").layout.title.text
+    assert "5 monthly points or fewer: read as a description, not a signal" in title
     long = trend(1, months=12).assign(month=[dt.date(2020 + m // 12, m % 12 + 1, 1) for m in range(12)])
     assert "not a signal" not in charts.involvement_trend(long, 0.8, "contributing").layout.title.text
 
@@ -70,10 +71,11 @@ def test_many_teams_are_capped_at_the_small_multiple_limit() -> None:
     assert len(scatter(fig)) == 2 * charts.MAX_SMALL_MULTIPLES
 
 
-def test_no_data_gives_an_empty_titled_figure_not_an_error() -> None:
+def test_no_data_gives_an_empty_figure_that_says_so() -> None:
     fig = charts.involvement_trend(trend(0), 0.8, "contributing")
     assert scatter(fig) == []
-    assert fig.layout.title.text
+    assert [a.text for a in fig.layout.annotations] == ["No held meetings"]
+    assert "monthly points" not in fig.layout.title.text
 
 
 def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel() -> None:

@@ -99,3 +99,15 @@ def test_rows_added_after_explicit_ids_get_fresh_ids(small: db.duckdb.DuckDBPyCo
         cur.execute("insert into meetings (team_id, meeting_date, status) values (1, '2021-01-01', 'held')")
     assert small.execute("select max(id) from teams").fetchone() == (3,)
     assert small.execute("select max(id) from meetings").fetchone() == (9,)
+
+
+def test_a_duckdb_file_of_someone_elses_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    con = db.duckdb.connect(str(other))
+    con.execute("create table meeting_facts (x integer)")
+    con.close()
+    with pytest.raises(ObservationError, match="is a DuckDB file but not a study"):
+        db.connect(other)
+    con = db.duckdb.connect(str(other), read_only=True)
+    assert con.execute("select table_name from duckdb_tables()").fetchall() == [("meeting_facts",)]
+    con.close()

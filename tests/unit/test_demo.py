@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -164,7 +166,8 @@ def test_a_failure_while_writing_leaves_the_old_file_and_no_leftovers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "study.duckdb"
-    path.write_bytes(b"precious")
+    build_demo(path, DemoSpec(teams=1, months=2))
+    before = path.read_bytes()
 
     def broken(*_: object) -> None:
         raise ObservationError("disk full")
@@ -172,7 +175,7 @@ def test_a_failure_while_writing_leaves_the_old_file_and_no_leftovers(
     monkeypatch.setattr(demo, "write_tables", broken)
     with pytest.raises(ObservationError, match="disk full"):
         build_demo(path, replace=True)
-    assert path.read_bytes() == b"precious"
+    assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.duckdb"]
 
 
@@ -186,3 +189,48 @@ def test_more_teams_and_months_scale_the_study(tmp_path: Path) -> None:
     assert 12 * 24 * 2 <= counts["meetings"] <= 12 * 24 * 2.3
     assert counts["attendance"] > 8 * counts["meetings"] * 0.7
     assert {"community", "inpatient"} <= settings
+
+
+def test_replace_refuses_a_real_study(small_path: Path) -> None:
+    before = small_path.read_bytes()
+    with pytest.raises(ObservationError, match=r"holds a real study .* not the synthetic demo"):
+        build_demo(small_path, replace=True)
+    assert small_path.read_bytes() == before
+
+
+def test_replace_refuses_a_demo_that_another_program_has_open(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, DemoSpec(teams=1, months=2))
+    hold = "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); sys.stdin.read()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(ObservationError, match="already open in another program"):
+            build_demo(path, replace=True)
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_replacing_the_demo_leaves_nothing_of_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, DemoSpec(seed=1, teams=1, months=2))
+    con = db.connect(path)
+    con.execute("insert into annotations (event_date, label) values ('2019-07-05', 'Left behind')")
+    con.close()
+    Path(f"{path}.wal").write_bytes(b"stale log")  # as a crash would leave it
+    build_demo(path, DemoSpec(seed=2, teams=1, months=2), replace=True)
+    assert not Path(f"{path}.wal").exists()
+    labels = {
+        label for (label,) in db.connect(path, read_only=True).execute("select label from annotations").fetchall()
+    }
+    assert "Left behind" not in labels
+
+
+def test_an_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ObservationError, match="cannot write the demo study here"):
+        build_demo(blocker / "demo.duckdb")

@@ -17,12 +17,12 @@ def by_name(overview: queries.Overview) -> dict[str, queries.TeamMeasures]:
 
 def test_overall_measures_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
     o = queries.overview(small, StudyFilter(), "contributing").overall
-    assert (o.meetings_held, o.meetings_cancelled, o.meetings_postponed) == (6, 1, 1)
-    assert o.presence_share == pytest.approx(3 / 6)
-    assert o.service_user_share == pytest.approx(3 / 6)
-    assert o.carer_share == pytest.approx(1 / 6)
+    assert (o.meetings_held, o.meetings_cancelled, o.meetings_postponed, o.meetings_unrecorded) == (6, 1, 1, 1)
+    assert o.presence_share == pytest.approx(3 / 5)
+    assert o.service_user_share == pytest.approx(3 / 5)
+    assert o.carer_share == pytest.approx(1 / 5)
     assert o.mean_representation == pytest.approx(0.3)
-    assert o.meaningful_share == pytest.approx(1 / 6)
+    assert o.meaningful_share == pytest.approx(1 / 5)
 
 
 def test_per_team_measures_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
@@ -30,13 +30,16 @@ def test_per_team_measures_match_the_hand_computed_answers(small: duckdb.DuckDBP
     alpha, beta = teams["Alpha"], teams["Beta"]
     assert (alpha.meetings_held, alpha.meetings_cancelled, alpha.meetings_postponed) == (3, 1, 0)
     assert alpha.presence_share == pytest.approx(2 / 3)
+    assert alpha.service_user_share == pytest.approx(2 / 3)
     assert alpha.carer_share == pytest.approx(1 / 3)
-    assert alpha.mean_representation == pytest.approx(1 / 3)
+    assert alpha.mean_representation == pytest.approx(1 / 3)  # the observer at m1 is not counted
     assert alpha.meaningful_share == pytest.approx(1 / 3)
     assert (beta.meetings_held, beta.meetings_cancelled, beta.meetings_postponed) == (3, 0, 1)
-    assert beta.presence_share == pytest.approx(1 / 3)
+    # m8 had nobody recorded present: it counts as held, and is left out of every share.
+    assert beta.meetings_unrecorded == 1
+    assert beta.presence_share == pytest.approx(1 / 2)
+    assert beta.service_user_share == pytest.approx(1 / 2)
     assert beta.carer_share == 0
-    # m8 had nobody recorded present: it counts as held without presence, but has no representation.
     assert beta.mean_representation == pytest.approx(1 / 4)
     assert beta.meaningful_share == 0
 
@@ -60,7 +63,7 @@ def test_meaningful_involvement_follows_the_chosen_ladder_level(
 def test_setting_filter_keeps_only_that_setting(small: duckdb.DuckDBPyConnection) -> None:
     o = queries.overview(small, StudyFilter(setting="inpatient"), "contributing")
     assert [t.team_name for t in o.teams] == ["Beta"]
-    assert o.overall.presence_share == pytest.approx(1 / 3)
+    assert o.overall.presence_share == pytest.approx(1 / 2)
 
 
 def test_team_and_date_filters_combine(small: duckdb.DuckDBPyConnection) -> None:
@@ -84,7 +87,7 @@ def test_no_matching_meetings_gives_empty_measures_not_an_error(small: duckdb.Du
 def test_trend_is_per_team_and_month_over_held_meetings(small: duckdb.DuckDBPyConnection) -> None:
     trend = queries.overview(small, StudyFilter(), "contributing").trend
     rows = {
-        (r.team_name, r.month.strftime("%Y-%m")): (r.meetings_held, r.presence_share, r.meaningful_share)
+        (r.team_name, r.month.strftime("%Y-%m")): (r.meetings, r.presence_share, r.meaningful_share)
         for r in trend.itertuples()
     }
     assert rows == {
@@ -92,8 +95,7 @@ def test_trend_is_per_team_and_month_over_held_meetings(small: duckdb.DuckDBPyCo
         ("Alpha", "2020-02"): (1, 0.0, 0.0),
         ("Beta", "2020-01"): (1, 0.0, 0.0),
         ("Beta", "2020-02"): (1, 1.0, 0.0),
-        ("Beta", "2020-03"): (1, 0.0, 0.0),
-    }
+    }  # Beta's March meeting has no attendance recorded
 
 
 def test_study_info_and_teams(small: duckdb.DuckDBPyConnection) -> None:
@@ -102,7 +104,8 @@ def test_study_info_and_teams(small: duckdb.DuckDBPyConnection) -> None:
     assert info.study.name == "Small hand-built study"
     assert not info.study.is_demo
     assert (info.first_meeting, info.last_meeting) == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
-    assert [t.name for t in queries.teams(small)] == ["Alpha", "Beta"]
+    # one team has a coach and one has none: both read back (a null is None, never NaN)
+    assert [(t.name, t.coach) for t in queries.teams(small)] == [("Alpha", "CO-01"), ("Beta", None)]
 
 
 def test_study_info_is_none_for_an_empty_study(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -136,3 +139,17 @@ def test_events_come_for_the_charted_teams_and_the_whole_study_within_the_period
     assert labels == ["Home meetings began", "Winter pressures"]  # Beta is not charted; 2021 is outside
     both = queries.overview(small, StudyFilter(), "contributing").events
     assert list(both["label"]) == ["Home meetings began", "Recruitment drive", "Winter pressures", "Long after"]
+
+
+def test_a_carer_alone_gives_presence_and_can_give_meaningful_involvement(small: duckdb.DuckDBPyConnection) -> None:
+    small.execute(
+        """
+        insert into participants (id, code, team_id, role) values (8, 'B-CA1', 2, 'carer');
+        insert into meetings (id, team_id, meeting_date, status) values (9, 2, '2020-04-08', 'held');
+        insert into attendance values (9, 5, 'present', 'contributing'), (9, 8, 'present', 'contributing');
+        """
+    )
+    april = queries.overview(small, StudyFilter(start=dt.date(2020, 4, 1)), "contributing").overall
+    assert (april.presence_share, april.service_user_share, april.carer_share) == (1.0, 0.0, 1.0)
+    assert april.mean_representation == pytest.approx(1 / 2)
+    assert april.meaningful_share == 1.0

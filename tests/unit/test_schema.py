@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -45,47 +46,83 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("why", "sql"),
+    ("why", "sql", "reason"),
     [
         (
             "a name is not a pseudonymous code",
             "insert into participants (code, team_id, role) values ('Alice', 1, 'carer')",
+            "table participants with expression CHECK((regexp_full_match(code",
         ),
-        ("codes are upper case", "insert into participants (code, team_id, role) values ('su-09', 1, 'carer')"),
+        (
+            "codes are upper case",
+            "insert into participants (code, team_id, role) values ('su-09', 1, 'carer')",
+            "table participants with expression CHECK((regexp_full_match(code",
+        ),
         (
             "codes are unique in the study",
             "insert into participants (code, team_id, role) values ('A-SU1', 2, 'carer')",
+            'Duplicate key "code: A-SU1"',
         ),
-        ("role must be a known category", "insert into participants (code, team_id, role) values ('X-9', 1, 'wizard')"),
-        ("team must exist", "insert into participants (code, team_id, role) values ('X-9', 99, 'nurse')"),
+        (
+            "role must be a known category",
+            "insert into participants (code, team_id, role) values ('X-9', 1, 'wizard')",
+            'foreign key constraint because key "code: wizard"',
+        ),
+        (
+            "team must exist",
+            "insert into participants (code, team_id, role) values ('X-9', 99, 'nurse')",
+            'foreign key constraint because key "id: 99"',
+        ),
         (
             "setting is from a fixed list",
             "insert into teams (name, service, setting, start_date) values ('G', 's', 'mars', '2020-01-01')",
+            "table teams with expression CHECK((setting IN",
         ),
         (
             "one meeting per team per day",
             "insert into meetings (team_id, meeting_date, status) values (1, '2020-01-10', 'held')",
+            'Duplicate key "team_id: 1, meeting_date: 2020-01-10"',
         ),
         (
             "status is from a fixed list",
             "insert into meetings (team_id, meeting_date, status) values (1, '2021-01-10', 'maybe')",
+            "table meetings with expression CHECK((status IN",
         ),
         (
             "format is from a fixed list",
             "insert into meetings (team_id, meeting_date, status, format) values (1, '2021-01-10', 'held', 'pub')",
+            "table meetings with expression CHECK((format IN",
         ),
         (
             "only present people have a participation level",
             "update attendance set participation = 'observing' where meeting_id = 1 and participant_id = 4",
+            "table attendance with expression CHECK(((participation IS NULL)",
         ),
-        ("attendance is once per person per meeting", "insert into attendance values (1, 1, 'present', null)"),
-        ("a role is filled once per meeting", "insert into meeting_roles values (1, 'leader', 1), (1, 'leader', 2)"),
-        ("roles are the four meeting roles", "insert into meeting_roles values (1, 'chair', 1)"),
-        ("a note has text", "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', '  ')"),
+        (
+            "attendance is once per person per meeting",
+            "insert into attendance values (1, 1, 'present', null)",
+            'Duplicate key "meeting_id: 1, participant_id: 1"',
+        ),
+        (
+            "a role is filled once per meeting",
+            "insert into meeting_roles values (1, 'leader', 1), (1, 'leader', 2)",
+            'duplicate key "1, leader"',
+        ),
+        (
+            "roles are the four meeting roles",
+            "insert into meeting_roles values (1, 'chair', 1)",
+            'table meeting_roles with expression CHECK(("role" IN',
+        ),
+        (
+            "a note has text",
+            "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', '  ')",
+            "table field_notes with expression CHECK((length(",
+        ),
         (
             "a segment codes a note or an interview, not neither",
             "insert into codes (slug, name) values ('x', 'X');"
             "insert into coded_segments (code_id, coder) values (currval('codes_id_seq'), 'R1')",
+            "table coded_segments with expression CHECK(((note_id IS NULL)",
         ),
         (
             "a span ends after it starts",
@@ -93,17 +130,28 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
             "insert into codes (slug, name) values ('x', 'X');"
             "insert into coded_segments (note_id, code_id, coder, span_start, span_end)"
             " values (currval('field_notes_id_seq'), currval('codes_id_seq'), 'R1', 5, 2)",
+            "table coded_segments with expression CHECK(((span_end IS NULL)",
         ),
-        ("code slugs are dotted lower-case keys", "insert into codes (slug, name) values ('Bad Slug', 'X')"),
+        (
+            "code slugs are dotted lower-case keys",
+            "insert into codes (slug, name) values ('Bad Slug', 'X')",
+            "table codes with expression CHECK(regexp_full_match(slug",
+        ),
         (
             "recruitment stages are from a fixed list",
             "insert into recruitment_events (participant_id, stage, event_date) values (3, 'hired', '2020-01-01')",
+            "table recruitment_events with expression CHECK((stage IN",
         ),
-        ("annotations need a label", "insert into annotations (event_date, label) values ('2020-01-01', '')"),
+        (
+            "annotations need a label",
+            "insert into annotations (event_date, label) values ('2020-01-01', '')",
+            "table annotations with expression CHECK((length(",
+        ),
     ],
 )
-def test_the_schema_refuses_bad_rows(small: duckdb.DuckDBPyConnection, why: str, sql: str) -> None:
-    with pytest.raises(duckdb.ConstraintException):
+def test_the_schema_refuses_bad_rows(small: duckdb.DuckDBPyConnection, why: str, sql: str, reason: str) -> None:
+    # The reason is matched too, so a case cannot pass because some other constraint refused it.
+    with pytest.raises(duckdb.ConstraintException, match=re.escape(reason)):
         small.execute(sql)
 
 
