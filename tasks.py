@@ -3,8 +3,8 @@
 
     python3 tasks.py run     # virtual environment, demo study if missing, dashboard on 127.0.0.1:8501
     python3 tasks.py test    # virtual environment with test tools, then lint, types and every test
-    python3 tasks.py demo    # (re)create data/study.duckdb from the synthetic demo
-    python3 tasks.py bench   # the benchmark (see bench/README.md)
+    python3 tasks.py demo    # recreate data/study.duckdb from the synthetic demo (never replaces a real study)
+    python3 tasks.py bench   # the benchmark (see the README's Benchmark section)
 
 Installs only when requirements*.txt change (a hash is kept inside .venv).
 """

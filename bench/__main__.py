@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -106,7 +107,11 @@ def main() -> None:
         results = {scale: measure(scale, Path(tmp)) for scale in scales}
         for scale, r in results.items():
             print(f"{scale}: {json.dumps(r)}", flush=True)
-    machine = f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}"
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    machine = (
+        f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores, {memory_gb:.0f} GB, "
+        f"Python {platform.python_version()}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "scales": results}, indent=2) + "\n")
     table = markdown(results)
