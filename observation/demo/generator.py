@@ -253,7 +253,7 @@ class _Generator:
         active = [s for s in service_users if s.agreed and s.agreed <= day and not (s.withdrew and s.withdrew <= day)]
         rate = p.su_rate_after if after_change else p.su_rate
         if fmt == "home":
-            rate = min(1.0, rate + 0.1)
+            rate = 1.0  # a meeting at a service user's home has them in it
         coming = set()
         if active and rng.random() < rate:
             coming = {rng.choice(active).id}
