@@ -6,9 +6,13 @@ differs by line dash and marker symbol, so colour is never the only signal.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from observation import qi, spc
 
 PRESENCE_COLOUR = "#0072B2"  # Okabe-Ito blue
 MEANINGFUL_COLOUR = "#D55E00"  # Okabe-Ito vermillion
@@ -76,7 +80,7 @@ def involvement_trend(
             team_id = team["team_id"].iloc[0]
             mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
             for event in mine.itertuples():
-                _mark_event(fig, event.event_date, str(event.label), row + 1, col + 1)
+                _mark_event(fig, pd.Timestamp(event.event_date).date(), str(event.label), row + 1, col + 1)
     shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
     caveat = (
         f" · {shortest} monthly points or fewer: read as a description, not a signal"
@@ -99,9 +103,9 @@ def involvement_trend(
     return fig
 
 
-def _mark_event(fig: go.Figure, day: object, label: str, row: int, col: int) -> None:
+def _mark_event(fig: go.Figure, day: dt.date, label: str, row: int, col: int) -> None:
     """A labelled vertical line at ``day`` on one panel; the label runs up the line."""
-    when = pd.Timestamp(day)  # type: ignore[arg-type]
+    when = pd.Timestamp(day)
     fig.add_shape(
         type="line",
         x0=when.isoformat(),
@@ -127,3 +131,123 @@ def _mark_event(fig: go.Figure, day: object, label: str, row: int, col: int) -> 
         font={"size": 10, "color": EVENT_COLOUR},
         hovertext=f"{label} ({when:%d %b %Y})",
     )
+
+
+READING_STYLE: dict[spc.Reading, tuple[str, str, str]] = {
+    # reading: (colour, marker symbol, legend label); Okabe-Ito colours, and shapes differ too
+    "improvement": ("#0072B2", "triangle-up", "Special cause: improvement"),
+    "concern": ("#E69F00", "triangle-down", "Special cause: concern"),
+    "neutral": ("#CC79A7", "diamond", "Special cause: neutral"),
+}
+VALUE_COLOUR = "#7F7F7F"
+CENTRE_COLOUR = "#333333"
+LIMIT_COLOUR = "#9A9A9A"
+
+
+def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: float | None) -> go.Figure:
+    """Small multiples of one run or SPC chart per team, on a shared 0-100% scale: each meeting's
+    value, the centre line and limits of each phase, special causes marked by shape and colour
+    with the reason on hover, the team's dated events, and the target where the measure has one."""
+    spec = qi.MEASURES[choice.measure]
+    shown = panels[:MAX_SMALL_MULTIPLES]
+    cols = min(3, max(1, len(shown)))
+    rows = max(1, -(-len(shown) // cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        subplot_titles=[p.team_name for p in shown] or ["No held meetings with attendance recorded"],
+        horizontal_spacing=0.04,
+        vertical_spacing=0.12 if rows > 1 else 0.0,
+    )
+    legend_seen: set[str] = set()
+    for i, panel in enumerate(shown):
+        row, col = divmod(i, cols)
+        for trace in _qi_traces(panel, legend_seen):
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        if target is not None and spec.has_target:
+            fig.add_hline(y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1)
+        for day, label in panel.events:
+            _mark_event(fig, day, label, row + 1, col + 1)
+    notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
+    if any(p.chart.trial_limits for p in shown):
+        notes.append(f"trial limits where a phase has fewer than {spc.SHORT_PHASE} meetings")
+    if choice.rebase:
+        notes.append("rebased at the team's own dated events")
+    if target is not None and spec.has_target:
+        notes.append(f"dotted line: target {target:.0%}")
+    fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
+    fig.update_yaxes(title_text=f"{spec.label}", col=1)
+    fig.update_xaxes(tickformat="%b\n%Y")
+    fig.update_layout(
+        title={"text": f"{spec.label} at each held meeting<br><sup>{' · '.join(notes)}</sup>"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
+        height=320 * rows + 100,
+        margin={"t": 100, "b": 80, "l": 60, "r": 20},
+        hovermode="closest",
+    )
+    return fig
+
+
+def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str]) -> list[go.Scatter]:
+    def legend(name: str) -> dict[str, object]:
+        first = name not in legend_seen
+        legend_seen.add(name)
+        return {"name": name, "legendgroup": name, "showlegend": first}
+
+    x = [d.isoformat() for d in panel.dates]
+    points = panel.chart.points
+    why = [p.why or "" for p in points]
+    traces = [
+        go.Scatter(
+            x=x,
+            y=[p.value for p in points],
+            mode="lines+markers",
+            line={"color": VALUE_COLOUR, "width": 1.5},
+            marker={"color": VALUE_COLOUR, "size": 5, "symbol": "circle"},
+            customdata=why,
+            hovertemplate="%{x|%d %b %Y}: %{y:.0%}<br>%{customdata}<extra></extra>",
+            **legend("Each meeting"),
+        )
+    ]
+    for phase in panel.chart.phases:
+        span = points[phase.start : phase.end]
+        px = x[phase.start : phase.end]
+        traces.append(
+            go.Scatter(
+                x=px,
+                y=[p.centre for p in span],
+                mode="lines",
+                line={"color": CENTRE_COLOUR, "width": 1.5},
+                hoverinfo="skip",
+                **legend("Centre line"),
+            )
+        )
+        if span[0].upper is not None:
+            for bound in ("lower", "upper"):
+                traces.append(
+                    go.Scatter(
+                        x=px,
+                        y=[getattr(p, bound) for p in span],
+                        mode="lines",
+                        line_shape="hvh",
+                        line={"color": LIMIT_COLOUR, "width": 1, "dash": "dash"},
+                        hoverinfo="skip",
+                        **legend("Process limits"),
+                    )
+                )
+    for reading, (colour, symbol, label) in READING_STYLE.items():
+        marked = [p for p in points if spc.reading(p, qi.IMPROVEMENT) == reading]
+        if marked:
+            traces.append(
+                go.Scatter(
+                    x=[x[p.index] for p in marked],
+                    y=[p.value for p in marked],
+                    mode="markers",
+                    marker={"color": colour, "symbol": symbol, "size": 11, "line": {"color": "white", "width": 1}},
+                    customdata=[p.why for p in marked],
+                    hovertemplate="%{x|%d %b %Y}: %{y:.0%}<br><b>%{customdata}</b><extra>" + label + "</extra>",
+                    **legend(label),
+                )
+            )
+    return traces

@@ -19,6 +19,21 @@ HELD_AND_CANCELLED = (
     "Every share is over held meetings with attendance recorded: a held meeting with nobody "
     "recorded present is counted as held 'without attendance' and left out of the shares."
 )
+CHART_KINDS = (
+    "A p-chart plots each meeting's proportion against the pooled proportion, with limits of ± 3 "
+    "standard errors from that meeting's own count. An XmR chart uses the mean ± 2.66 mean moving "
+    "ranges. A run chart uses the median and no limits."
+)
+RULE_SETS = (
+    "Making Data Count (NHS): a point outside the limits; 7 points rising or falling; 2 of 3 near a "
+    "limit; 7 points on one side of the centre. Anhøj: an unusually long run or unusually few "
+    "crossings of the centre line. Classic run-chart rules: a shift of 6 on one side of the median, "
+    "a trend of 5. Series under 12 meetings have trial limits."
+)
+REBASE = (
+    "Start a new phase, with its own centre line and limits, at each of the team's own dated events "
+    "(study-wide events are drawn but start no phase)."
+)
 LEVEL_LABELS: dict[ParticipationLevel, str] = {
     "observing": "observing",
     "contributing": "contributing",

@@ -52,6 +52,10 @@ class Overview:
     events: pd.DataFrame
     """Annotations within the period for the trend's teams and the whole study: team_id (null for
     the whole study), event_date, label, category."""
+    series: pd.DataFrame
+    """One row per held meeting with attendance recorded, for the same teams as the trend, in date
+    order: team_id, team_name, meeting_date, present_total, present_lived_experience,
+    lived_experience_present (0/1), meaningful (0/1)."""
 
     @property
     def has_meetings(self) -> bool:
@@ -149,6 +153,22 @@ def overview(
             """,
             params | {"trend_teams": trend_teams},
         ).fetchdf()
+        series = cur.execute(
+            """
+            select
+                team_id,
+                team_name,
+                meeting_date,
+                present_total,
+                present_lived_experience,
+                if(present_lived_experience > 0, 1, 0) as lived_experience_present,
+                if(coalesce(best_le_rank, 0) >= $level_rank, 1, 0) as meaningful
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+            where attendance_recorded and list_contains($shown, team_id)
+            order by team_name, meeting_date
+            """,
+            params | {"shown": [int(t) for t in trend["team_id"].unique()]},
+        ).fetchdf()
         events = cur.execute(
             """
             select team_id, event_date, label, category
@@ -170,7 +190,7 @@ def overview(
             per_team.append(
                 TeamMeasures.model_validate(row | {"team_id": team_id, "team_name": team_name, "setting": setting})
             )
-    return Overview(overall, tuple(per_team), trend, events)
+    return Overview(overall, tuple(per_team), trend, events, series)
 
 
 def _records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

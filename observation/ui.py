@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import charts, config, db, definitions, filters, queries
+from observation import charts, config, db, definitions, filters, qi, queries, spc
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel, Team
@@ -153,18 +153,26 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
         start=start,
         end=end if start is None or end is None or end >= start else None,
     )
-    wanted = filters.to_query_params(flt)
-    for name in filters.FILTER_PARAMS:
+    _write_query_params(filters.to_query_params(flt), filters.FILTER_PARAMS)
+    return flt
+
+
+def _write_query_params(wanted: dict[str, str], names: tuple[str, ...]) -> None:
+    """Make the URL's parameters ``names`` say exactly ``wanted`` (absent: the default)."""
+    for name in names:
         if name in wanted:
             if st.query_params.get(name) != wanted[name]:
                 st.query_params[name] = wanted[name]
         elif name in st.query_params:
             del st.query_params[name]
-    return flt
+
+
+def _query_params() -> dict[str, str]:
+    return {name: st.query_params[name] for name in st.query_params}
 
 
 def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> None:
-    parsed = filters.from_query_params({k: st.query_params[k] for k in st.query_params})
+    parsed = filters.from_query_params(_query_params())
     notices = list(parsed.notices)
     unknown = [t for t in parsed.filter.teams if t not in teams]
     if unknown:
@@ -182,6 +190,58 @@ def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> N
     st.session_state["flt_dates"] = (start, end)
     st.session_state["flt_notices"] = notices
     st.session_state["flt_ready"] = True
+
+
+QI_PARAMS = ("measure", "chart", "rules", "rebase")
+
+
+def qi_controls(prefix: str) -> qi.ChartChoice:
+    """The measure, chart type, rule set and rebasing of a page's QI chart, kept in the URL."""
+    keys = {name: f"{prefix}_qi_{name}" for name in QI_PARAMS}
+    ready = f"{prefix}_qi_ready"
+    if ready not in st.session_state:
+        parsed = qi.choice_from_query_params(_query_params())
+        for name, key in keys.items():
+            st.session_state[key] = getattr(parsed.choice, name)
+        st.session_state[ready] = True
+        for notice in parsed.notices:
+            st.warning(notice, icon=":material/link_off:")
+    st.segmented_control(
+        "Measure",
+        options=list(qi.MEASURES),
+        format_func=lambda m: qi.MEASURES[m].label,
+        key=keys["measure"],
+        required=True,
+    )
+    chart, rules, rebase = st.columns([4, 3, 2], vertical_alignment="bottom")
+    chart.segmented_control(
+        "Chart",
+        options=list(qi.CHART_KINDS),
+        format_func=lambda c: qi.CHART_KINDS[c],
+        key=keys["chart"],
+        required=True,
+        help=definitions.CHART_KINDS,
+    )
+    rules.selectbox(
+        "Rules",
+        options=list(spc.RULE_SET_NAMES),
+        format_func=lambda r: spc.RULE_SET_NAMES[r],
+        key=keys["rules"],
+        help=definitions.RULE_SETS,
+    )
+    rebase.toggle("Rebase at events", key=keys["rebase"], help=definitions.REBASE)
+    choice = qi.ChartChoice.model_validate({name: st.session_state[key] for name, key in keys.items()})
+    _write_query_params(qi.choice_to_query_params(choice), QI_PARAMS)
+    return choice
+
+
+def bullet_list(lines: list[str]) -> None:
+    """Sentences as a Markdown list, with Markdown in them shown as typed (team names are user text)."""
+    st.markdown("\n".join(f"- {_escape_markdown(line)}" for line in lines))
+
+
+def _escape_markdown(text: str) -> str:
+    return "".join(f"\\{ch}" if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in text)
 
 
 def demo_badge(info: queries.StudyInfo) -> None:

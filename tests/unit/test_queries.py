@@ -153,3 +153,19 @@ def test_a_carer_alone_gives_presence_and_can_give_meaningful_involvement(small:
     assert (april.presence_share, april.service_user_share, april.carer_share) == (1.0, 0.0, 1.0)
     assert april.mean_representation == pytest.approx(1 / 2)
     assert april.meaningful_share == 1.0
+
+
+def test_the_meeting_series_has_one_row_per_recorded_held_meeting(small: duckdb.DuckDBPyConnection) -> None:
+    series = queries.overview(small, StudyFilter(), "contributing").series
+    columns = ["present_total", "present_lived_experience", "lived_experience_present", "meaningful"]
+    rows = [
+        (r["team_name"], str(r["meeting_date"].date()), *(int(r[c]) for c in columns))
+        for r in series.to_dict("records")
+    ]
+    assert rows == [
+        ("Alpha", "2020-01-10", 3, 1, 1, 0),
+        ("Alpha", "2020-01-24", 3, 2, 1, 1),
+        ("Alpha", "2020-02-21", 2, 0, 0, 0),
+        ("Beta", "2020-01-15", 1, 0, 0, 0),
+        ("Beta", "2020-02-12", 2, 1, 1, 0),
+    ]  # cancelled, postponed and unrecorded meetings are not points
