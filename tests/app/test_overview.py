@@ -145,3 +145,31 @@ def test_a_file_that_cannot_be_read_as_a_study_stops_with_one_line(app: App, tmp
     assert not at.exception
     (error,) = at.error
     assert "not a study" in error.value
+
+
+def test_the_qi_chart_choice_comes_from_the_link_and_goes_back_to_it(app: App, small_path: Path) -> None:
+    at = app(small_path, measure="meaningful", chart="run", rules="classic", rebase="1")
+    assert not at.exception
+    assert at.segmented_control(key="overview_qi_measure").value == "meaningful"
+    assert at.segmented_control(key="overview_qi_chart").value == "run"
+    assert at.selectbox(key="overview_qi_rules").value == "classic"
+    assert at.toggle(key="overview_qi_rebase").value is True
+    at.segmented_control(key="overview_qi_chart").set_value("xmr").run()
+    at.toggle(key="overview_qi_rebase").set_value(False).run()
+    assert at.query_params == {"measure": "meaningful", "chart": "xmr", "rules": "classic"}
+
+
+def test_each_team_gets_a_sentence_about_its_chart(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    text = "\n".join(m.proto.body for m in at.markdown)
+    # Markdown is escaped in the sentences (team names are user text), so look for the words.
+    assert "Alpha: no signal" in text.replace("\\", "")
+    assert "Beta: no signal" in text.replace("\\", "")
+
+
+def test_a_bad_chart_choice_in_the_link_falls_back_with_a_notice(app: App, small_path: Path) -> None:
+    at = app(small_path, chart="pie")
+    assert not at.exception
+    assert at.segmented_control(key="overview_qi_chart").value == "p"
+    assert any("Ignored chart='pie'" in w.value for w in at.warning)
+    assert "chart" not in at.query_params

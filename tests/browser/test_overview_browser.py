@@ -66,3 +66,20 @@ def test_a_bad_link_shows_a_notice_not_an_error(demo_server: Server, watched: Wa
     expect(page.get_by_text("Ignored team='abc' in the link").first).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     assert_clean(watched)
+
+
+def test_hovering_a_flagged_point_says_why(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    qi_chart = page.get_by_test_id("stPlotlyChart").nth(1)
+    expect(qi_chart.get_by_text("Lived-experience presence at each held meeting")).to_be_visible(timeout=60_000)
+    # special causes read as improvement are drawn in Okabe-Ito blue, rgb(0, 114, 178)
+    flagged = qi_chart.locator("path.point[style*='fill: rgb(0, 114, 178)']")
+    expect(flagged.first).to_be_visible()
+    flagged.last.hover(force=True)  # plotly's drag layer sits on top; the hover comes from the position
+    expect(qi_chart.locator(".hoverlayer")).to_contain_text("points in a row above the centre line")
+    expect(page.get_by_text("Oak community brain-injury team: 8 points in a row above the centre line")).to_be_visible()
+    expect(page.get_by_text("Willow mental-health inpatient ward: no signal")).to_be_visible()
+    qi_chart.scroll_into_view_if_needed()
+    screenshot(page, "overview-qi-hover")
+    assert_clean(watched)

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from observation import charts
+from observation import charts, qi
 
 
 def trend(teams: int, months: int = 3) -> pd.DataFrame:
@@ -96,3 +96,55 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
     ]
     labels = [a.text for a in fig.layout.annotations if a.textangle == -90]
     assert labels == ["Home microsystem meetings began", "Winter pressures", "Winter pressures"]
+
+
+def qi_panels(choice: qi.ChartChoice) -> tuple[qi.TeamPanel, ...]:
+    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=14 * i) for i in range(16)]
+    presence = [0] * 8 + [1] * 8
+    frame = pd.DataFrame(
+        {
+            "team_id": [1] * 16,
+            "team_name": ["Oak"] * 16,
+            "meeting_date": [pd.Timestamp(d) for d in dates],
+            "present_total": [4] * 16,
+            "present_lived_experience": presence,
+            "lived_experience_present": presence,
+            "meaningful": presence,
+        }
+    )
+    events = pd.DataFrame(
+        {"team_id": [1], "event_date": [pd.Timestamp(dates[8])], "label": ["Home meetings began"], "category": ["x"]}
+    )
+    return qi.panels(frame, events, choice)
+
+
+def test_the_qi_chart_names_its_chart_and_rule_set_and_marks_special_causes() -> None:
+    choice = qi.ChartChoice()
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    assert "Lived-experience presence at each held meeting" in fig.layout.title.text
+    assert "p-chart · Making Data Count rules" in fig.layout.title.text
+    names = [t.name for t in scatter(fig)]
+    assert names[:2] == ["Each meeting", "Centre line"]
+    (improvement,) = [t for t in scatter(fig) if t.name == "Special cause: improvement"]
+    assert len(improvement.x) == 8
+    assert improvement.marker.symbol == "triangle-up"
+    assert set(improvement.customdata) == {"8 points in a row above the centre line"}
+    assert "Home meetings began" in [a.text for a in fig.layout.annotations]
+
+
+def test_rebasing_draws_a_centre_line_per_phase_and_says_so() -> None:
+    choice = qi.ChartChoice(rebase=True, chart="xmr")
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    centres = [t for t in scatter(fig) if t.name == "Centre line"]
+    assert [list(t.y) for t in centres] == [[0.0] * 8, [1.0] * 8]
+    assert "rebased at the team's own dated events" in fig.layout.title.text
+    assert "trial limits" in fig.layout.title.text
+
+
+def test_the_target_is_drawn_only_for_a_measure_that_has_one() -> None:
+    with_target = qi.ChartChoice(measure="meaningful")
+    fig = charts.qi_chart(qi_panels(with_target), with_target, target=0.8)
+    assert [s.y0 for s in fig.layout.shapes if s.y0 == s.y1] == [0.8]
+    presence = qi.ChartChoice(measure="presence")
+    fig = charts.qi_chart(qi_panels(presence), presence, target=0.8)
+    assert [s.y0 for s in fig.layout.shapes if s.y0 == s.y1] == []
