@@ -24,6 +24,27 @@ Beta: held 3 (1 unrecorded), postponed 1; presence 1/2, service users 1/2, carer
 representation (0 + 1/2) / 2 = 1/4; meaningful 0 (also at "observing": B-SU1's level was not recorded).
 Overall: held 6 (1 unrecorded), cancelled 1, postponed 1; presence 3/5; service users 3/5;
 carers 1/5; mean representation (1/3 + 2/3 + 0 + 0 + 1/2) / 5 = 0.3; meaningful 1/5.
+Notes and codes. Codes: 1 recruitment_tension (root), 2 recruitment_tension.right_service_user,
+3 recruitment_tension.complexity_of_illness, 4 presence (root), 5 presence.service_user_absent,
+6 presence.voice. Coders R01 and R02 both coded n1-n4; only R01 coded n5.
+
+note  meeting        position  R01     R02
+n1    m1 (Alpha)     1         6       6
+n2    m1 (Alpha)     2         2       2, 3
+n3    m4 (Alpha)     1         5       5
+n4    m5 (Beta)      1         2, 3    3
+n5    m6 (Beta)      1         6       -
+n6    m3 (Alpha)     1         -       -       (a note on the cancelled meeting, uncoded)
+
+Per note (a note counts once for a code whichever coder applied it): Alpha has one note each of
+codes 2, 3, 5, 6; Beta one each of 2, 3, 6. Codes 2 and 3 occur together on n2 and n4.
+Agreement over n1-n4: code 2 agrees on 3 of 4 notes, kappa 0.5; code 3 likewise; codes 5 and 6
+on 4 of 4, kappa 1. Pooled over the 16 note-code decisions: 14/16 = 0.875, kappa 78/110.
+
+Recruitment: A-SU1 identified 2019-12-01, approached 12-05, agreed 12-20, first attended
+2020-01-10, still attending 2020-03-11. B-SU1 identified 2019-12-10, approached 2020-01-02,
+agreed 01-10, first attended 02-12, withdrew 03-01 (code 3). B-SU2 identified 2020-01-05,
+approached 01-20, declined 01-25 (code 3).
 """
 
 from __future__ import annotations
@@ -53,6 +74,39 @@ insert into attendance (meeting_id, participant_id, status, participation) value
     (4, 1, 'present', 'contributing'), (4, 2, 'present', 'contributing'), (4, 3, 'apologies', null),
     (5, 5, 'present', 'contributing'), (5, 6, 'absent', null),
     (6, 5, 'present', 'contributing'), (6, 6, 'present', null);
+insert into participants (id, code, team_id, role) values (8, 'B-SU2', 2, 'service_user');
+insert into codes (id, slug, parent_id, name, definition) values
+    (1, 'recruitment_tension', null, 'Recruitment tension', 'Difficulty bringing people in.'),
+    (4, 'presence', null, 'Presence', 'Who was in the room.');
+insert into codes (id, slug, parent_id, name, definition, com_b, valence, four_pi) values
+    (2, 'recruitment_tension.right_service_user', 1, 'Finding the "right" service user', 'Fit.',
+     'opportunity', 'barrier', 'presence'),
+    (3, 'recruitment_tension.complexity_of_illness', 1, 'Complexity of mental illness', 'Acuity.',
+     'capability', 'barrier', 'presence'),
+    (5, 'presence.service_user_absent', 4, 'Service user absent', 'Nobody came.', null, 'barrier', 'presence'),
+    (6, 'presence.voice', 4, 'Service-user voice', 'Shaping decisions.', 'behaviour', 'enabler', 'impact');
+insert into field_notes (id, meeting_id, position, minute, author, body) values
+    (1, 1, 1, 5, 'OB-01', 'A-SU1 asked why the transport item keeps coming back.'),
+    (2, 1, 2, 20, 'OB-01', 'Who should we invite next? Someone who sees the bigger picture.'),
+    (3, 4, 1, 3, 'OB-02', 'No service user today; the chair was empty.'),
+    (4, 5, 1, 10, 'OB-01', 'Patients are too unwell to join, said the ward manager.'),
+    (5, 6, 1, 15, 'OB-02', 'B-SU1 listened and left early.'),
+    (6, 3, 1, null, 'OB-01', 'Meeting cancelled: staffing.');
+insert into coded_segments (id, note_id, code_id, coder) values
+    (1, 1, 6, 'R01'), (2, 1, 6, 'R02'),
+    (3, 2, 2, 'R01'), (4, 2, 2, 'R02'), (5, 2, 3, 'R02'),
+    (6, 3, 5, 'R01'), (7, 3, 5, 'R02'),
+    (8, 4, 2, 'R01'), (9, 4, 3, 'R01'), (10, 4, 3, 'R02'),
+    (11, 5, 6, 'R01');
+insert into recruitment_events (id, participant_id, stage, event_date, reason_code_id) values
+    (1, 3, 'identified', '2019-12-01', null), (2, 3, 'approached', '2019-12-05', null),
+    (3, 3, 'agreed', '2019-12-20', null), (4, 3, 'first_attended', '2020-01-10', null),
+    (5, 3, 'still_attending', '2020-03-11', null),
+    (6, 6, 'identified', '2019-12-10', null), (7, 6, 'approached', '2020-01-02', null),
+    (8, 6, 'agreed', '2020-01-10', null), (9, 6, 'first_attended', '2020-02-12', null),
+    (10, 6, 'withdrew', '2020-03-01', 3),
+    (11, 8, 'identified', '2020-01-05', null), (12, 8, 'approached', '2020-01-20', null),
+    (13, 8, 'declined', '2020-01-25', 3);
 """
 
 
