@@ -70,42 +70,8 @@ def coders(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str) -> Agreement:
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with con.cursor() as cur:
-        decisions = """
-            with in_filter as (
-                select n.id as note_id, f.team_name, f.meeting_date as day, n.body
-                from field_notes as n
-                join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                    on f.meeting_id = n.meeting_id
-            ),
-            double_coded as (
-                select s.note_id
-                from coded_segments as s
-                join in_filter using (note_id)
-                where s.coder in ($a, $b)
-                group by s.note_id
-                having count(distinct s.coder) = 2
-            ),
-            used as (
-                select distinct s.code_id
-                from coded_segments as s
-                join double_coded using (note_id)
-                where s.coder in ($a, $b)
-            ),
-            decisions as (
-                select
-                    d.note_id,
-                    u.code_id,
-                    exists (select 1 from coded_segments as s
-                            where s.note_id = d.note_id and s.code_id = u.code_id and s.coder = $a) as by_a,
-                    exists (select 1 from coded_segments as s
-                            where s.note_id = d.note_id and s.code_id = u.code_id and s.coder = $b) as by_b
-                from double_coded as d
-                cross join used as u
-            )
-        """
         tallies = cur.execute(
-            decisions
-            + """
+            """
             select
                 d.code_id,
                 any_value(c.name) as code_name,
@@ -114,7 +80,7 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
                 count(*) filter (where by_b and not by_a) as only_b,
                 count(*) filter (where not by_a and not by_b) as neither,
                 count(distinct d.note_id) as notes
-            from decisions as d
+            from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b) as d
             join codes as c on c.id = d.code_id
             group by grouping sets ((d.code_id), ())
             order by grouping(d.code_id) desc, code_name
@@ -122,15 +88,16 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
             params,
         ).fetchall()
         disagreements = cur.execute(
-            decisions
-            + """
-            select d.note_id, f.team_name, f.day, f.body, c.name as code_name,
+            """
+            select d.note_id, t.name as team_name, m.meeting_date as day, n.body, c.name as code_name,
                    if(by_a, $a, $b) || ' only' as coded_by
-            from decisions as d
-            join in_filter as f using (note_id)
+            from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b) as d
+            join field_notes as n on n.id = d.note_id
+            join meetings as m on m.id = n.meeting_id
+            join teams as t on t.id = m.team_id
             join codes as c on c.id = d.code_id
             where by_a <> by_b
-            order by f.day, d.note_id, c.name
+            order by day, d.note_id, code_name
             """,
             params,
         ).fetchdf()

@@ -1,0 +1,239 @@
+"""Who was in the room: meetings per team, the attendance matrix, one meeting in full, attendance
+over time and the continuity of people with lived experience."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from observation.filters import StudyFilter
+from observation.models import PARTICIPATION_RANK, ParticipationLevel
+
+MatrixRows = Literal["role", "person"]
+Period = Literal["meeting", "month"]
+CELL_ORDER = ("present", "apologies", "absent", "not_expected", "cancelled")
+
+
+def meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel) -> pd.DataFrame:
+    """Every meeting in the filter, with its counts: team_id, team_name, setting, meeting_id,
+    meeting_date, status, format, present_total, present_service_users, present_carers,
+    representation, su_share, carer_share, meaningful (0/1), attendance_recorded."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            select
+                team_id, team_name, setting, meeting_id, meeting_date, status, format,
+                present_total, present_service_users, present_carers,
+                if(attendance_recorded, present_lived_experience / present_total, null) as representation,
+                if(attendance_recorded, present_service_users / present_total, null) as su_share,
+                if(attendance_recorded, present_carers / present_total, null) as carer_share,
+                if(coalesce(best_le_rank, 0) >= $level_rank, 1, 0) as meaningful,
+                attendance_recorded
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+            order by team_name, meeting_date
+            """,
+            flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]},
+        ).fetchdf()
+
+
+def attendance_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id: int, rows: MatrixRows) -> pd.DataFrame:
+    """One cell per row (a person, or a role category) and meeting of one team: row_label,
+    lived_experience, meeting_id, meeting_date, status of the meeting, cell (present / apologies
+    / absent / not_expected / cancelled) and present (how many people of the row were present).
+    For a role row the cell is the best of its people: present, else apologies, else absent."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            with team_meetings as (
+                select meeting_id, meeting_date, status
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where team_id = $team_id
+            ),
+            people as (
+                select p.id, p.code, p.role, r.label as role_label, r.lived_experience, r.sort_order
+                from participants as p
+                join role_categories as r on r.code = p.role
+                where p.team_id = $team_id
+            ),
+            cells as (
+                select
+                    if($rows = 'person', pe.code || ' (' || pe.role_label || ')', pe.role_label) as row_label,
+                    if($rows = 'person', pe.code, lpad(pe.sort_order::varchar, 3, '0')) as row_key,
+                    pe.lived_experience,
+                    pe.sort_order,
+                    tm.meeting_id,
+                    tm.meeting_date,
+                    tm.status,
+                    a.status as attended
+                from people as pe
+                cross join team_meetings as tm
+                left join attendance as a on a.meeting_id = tm.meeting_id and a.participant_id = pe.id
+            )
+            select
+                row_label,
+                any_value(lived_experience) as lived_experience,
+                meeting_id,
+                any_value(meeting_date) as meeting_date,
+                any_value(status) as status,
+                case
+                    when any_value(status) <> 'held' then 'cancelled'
+                    when bool_or(attended = 'present') then 'present'
+                    when bool_or(attended = 'apologies') then 'apologies'
+                    when bool_or(attended = 'absent') then 'absent'
+                    else 'not_expected'
+                end as cell,
+                count(*) filter (where attended = 'present') as present
+            from cells
+            group by row_label, row_key, meeting_id
+            order by not any_value(lived_experience), min(sort_order), row_key, meeting_date
+            """,
+            flt.sql_params() | {"team_id": team_id, "rows": rows},
+        ).fetchdf()
+
+
+@dataclass(frozen=True)
+class MeetingDetail:
+    meeting_id: int
+    team_name: str
+    meeting_date: dt.date
+    status: str
+    format: str
+    duration_minutes: int | None
+    action_items: int | None
+    evaluated: bool | None
+    attendance: pd.DataFrame
+    """code, role, status, participation — everyone recorded, people with lived experience first."""
+    roles: pd.DataFrame
+    """role, filled_by (a code, or None when not recorded) — the meeting roles that were filled."""
+
+
+def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDetail | None:
+    with con.cursor() as cur:
+        row = cur.execute(
+            """
+            select m.id, t.name, m.meeting_date, m.status, m.format, m.duration_minutes, m.action_items, m.evaluated
+            from meetings as m
+            join teams as t on t.id = m.team_id
+            where m.id = ?
+            """,
+            [meeting_id],
+        ).fetchone()
+        if row is None:
+            return None
+        attendance = cur.execute(
+            """
+            select p.code, r.label as role, a.status, a.participation
+            from attendance as a
+            join participants as p on p.id = a.participant_id
+            join role_categories as r on r.code = p.role
+            where a.meeting_id = ?
+            order by not r.lived_experience, r.sort_order, p.code
+            """,
+            [meeting_id],
+        ).fetchdf()
+        roles = cur.execute(
+            """
+            select mr.role, p.code as filled_by
+            from meeting_roles as mr
+            left join participants as p on p.id = mr.participant_id
+            where mr.meeting_id = ?
+            order by list_position(['leader', 'facilitator', 'timekeeper', 'recorder'], mr.role)
+            """,
+            [meeting_id],
+        ).fetchdf()
+    return MeetingDetail(*row, attendance=attendance, roles=roles)
+
+
+def attendance_by_role(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
+    """People present by role category, per team and per meeting or month: team_id, team_name,
+    period, role, lived_experience, present (summed over the period's held meetings)."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            select
+                f.team_id,
+                f.team_name,
+                if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
+                r.label as role,
+                r.lived_experience,
+                count(*) as present
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+            join attendance as a on a.meeting_id = f.meeting_id and a.status = 'present'
+            join participants as p on p.id = a.participant_id
+            join role_categories as r on r.code = p.role
+            where f.status = 'held'
+            group by all
+            order by f.team_name, period, any_value(r.sort_order)
+            """,
+            flt.sql_params() | {"period": period},
+        ).fetchdf()
+
+
+def meeting_effectiveness(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
+    """Per team and meeting or month: held, cancelled (or postponed), mean roles filled (of 4),
+    action items agreed, evaluated (share of held meetings)."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            select
+                f.team_id,
+                f.team_name,
+                if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
+                count(*) filter (where f.status = 'held') as held,
+                count(*) filter (where f.status <> 'held') as not_held,
+                avg((select count(*) from meeting_roles as mr where mr.meeting_id = f.meeting_id))
+                    filter (where f.status = 'held') as roles_filled,
+                sum(m.action_items) filter (where f.status = 'held') as action_items,
+                avg(if(m.evaluated, 1.0, 0.0)) filter (where f.status = 'held') as evaluated
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+            join meetings as m on m.id = f.meeting_id
+            group by all
+            order by f.team_name, period
+            """,
+            flt.sql_params() | {"period": period},
+        ).fetchdf()
+
+
+def continuity(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
+    """Each person with lived experience who attended: team_name, code, role, first_attended,
+    last_attended, meetings_attended, longest_streak (most consecutive held meetings of the team,
+    with attendance recorded, that they were present at)."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            with held as (
+                select team_id, team_name, meeting_id, meeting_date,
+                       row_number() over (partition by team_id order by meeting_date) as n
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where attendance_recorded
+            ),
+            present as (
+                select h.team_name, p.code, r.label as role, h.meeting_date, h.n,
+                       h.n - row_number() over (partition by p.id order by h.n) as island
+                from held as h
+                join attendance as a on a.meeting_id = h.meeting_id and a.status = 'present'
+                join participants as p on p.id = a.participant_id
+                join role_categories as r on r.code = p.role
+                where r.lived_experience
+            ),
+            streaks as (
+                select team_name, code, role, island, count(*) as streak
+                from present
+                group by all
+            )
+            select
+                p.team_name, p.code, p.role,
+                min(p.meeting_date) as first_attended,
+                max(p.meeting_date) as last_attended,
+                count(*) as meetings_attended,
+                (select max(s.streak) from streaks as s where s.code = p.code) as longest_streak
+            from present as p
+            group by p.team_name, p.code, p.role
+            order by p.team_name, first_attended, p.code
+            """,
+            flt.sql_params(),
+        ).fetchdf()
