@@ -145,7 +145,8 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
             """,
             [meeting_id],
         ).fetchdf()
-    return MeetingDetail(*row, attendance=attendance, roles=roles)
+    mid, team_name, day, status, fmt, duration, actions, evaluated = row
+    return MeetingDetail(mid, team_name, day, status, fmt, duration, actions, evaluated, attendance, roles)
 
 
 def attendance_by_role(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
