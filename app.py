@@ -3,5 +3,14 @@
 import streamlit as st
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
-page = st.navigation([st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)])
+page = st.navigation(
+    [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/presence.py", title="Presence and absence", icon=":material/groups:"),
+        st.Page("pages/attendance.py", title="Attendance over time", icon=":material/timeline:"),
+        st.Page("pages/recruitment.py", title="Recruitment tensions", icon=":material/person_search:"),
+        st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
+        st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
+    ]
+)
 page.run()

@@ -1,6 +1,7 @@
 """The Streamlit glue: the cached connection, cached query wrappers and shared widgets.
 
-The only module of the observation package that imports streamlit (a test checks).
+The only part of the observation package that imports streamlit (a test checks): this module
+holds the connection, the cached reads and the shared widgets; ui/views.py the four views' glue.
 """
 
 from __future__ import annotations

@@ -1,0 +1,195 @@
+"""Streamlit glue for the four views: cached reads, choices kept in the URL, the rows behind a
+clicked mark, and notes shown as quotes. Pages call these; nothing here holds SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from observation import agreement, meetings, notes, recruitment
+from observation.filters import StudyFilter
+from observation.ui import _connection, _escape_markdown, _guarded, _query_params, settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def cached(query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T]) -> Callable[P, T]:
+    """A query, cached on the study file and its arguments; a failure stops the page in one line."""
+    name = f"{query.__module__}.{query.__qualname__}"
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        path = str(settings().db_path)
+        return cast(T, _guarded(lambda: _run_cached(path, name, query, args, tuple(sorted(kwargs.items())))))
+
+    return call
+
+
+@st.cache_data(show_spinner="Reading the study…")
+def _run_cached(
+    path: str, name: str, _query: Callable[..., Any], args: tuple[Any, ...], kwargs: tuple[Any, ...]
+) -> Any:
+    # ``name`` keys the cache (``_query`` is left out of the key, as its underscore tells Streamlit).
+    return _query(_connection(path), *args, **dict(kwargs))
+
+
+meeting_rows = cached(meetings.meetings)
+attendance_matrix = cached(meetings.attendance_matrix)
+meeting_detail = cached(meetings.meeting_detail)
+attendance_by_role = cached(meetings.attendance_by_role)
+meeting_effectiveness = cached(meetings.meeting_effectiveness)
+continuity = cached(meetings.continuity)
+funnel = cached(recruitment.funnel)
+stage_times = cached(recruitment.stage_times)
+recruitment_events = cached(recruitment.events)
+tension_by_month = cached(recruitment.tension_by_month)
+excerpts = cached(notes.excerpts)
+code_team_matrix = cached(notes.code_team_matrix)
+cooccurrence = cached(notes.cooccurrence)
+code_frequency = cached(notes.code_frequency)
+codebook = cached(notes.codebook)
+coders = cached(agreement.coders)
+coder_agreement = cached(agreement.agreement)
+
+
+# --- choices kept in the URL --------------------------------------------------------------------
+
+
+def url_choice(key: str, param: str, options: Sequence[Any], default: Any) -> None:
+    """Before a widget keyed ``key`` is drawn: take its value from the URL parameter ``param`` on
+    the page's first run (a value not among ``options`` falls back with a notice)."""
+    ready = f"{key}__from_url"
+    if ready in st.session_state:
+        return
+    st.session_state[ready] = True
+    raw = _query_params().get(param)
+    chosen = next((o for o in options if str(o) == raw), None)
+    if raw is not None and chosen is None:
+        st.warning(f"Ignored {param}={raw!r} in the link: not one of the choices here.", icon=":material/link_off:")
+    st.session_state[key] = default if chosen is None else chosen
+
+
+def keep_in_url(param: str, value: object, default: object) -> None:
+    """After the widget: say its value in the URL (and nothing when it is the default)."""
+    if value is None or value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(value):
+        st.query_params[param] = str(value)
+
+
+def picked(event: Any) -> list[Any]:
+    """The customdata of the marks selected in a chart drawn with on_select="rerun"."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return []
+    return [p["customdata"] for p in points if p.get("customdata") is not None]
+
+
+# --- reading notes ------------------------------------------------------------------------------
+
+
+def show_excerpts(found: notes.Excerpts, empty: str) -> None:
+    """Notes and transcripts as quotes, each with team, date and codes; Markdown in them is shown
+    as typed (notes are user text)."""
+    if found.rows.empty:
+        st.info(empty, icon=":material/search_off:")
+        return
+    if found.truncated:
+        st.caption(f"Showing the first {len(found.rows)} of {found.total} — narrow the search to see the rest.")
+    for row in found.rows.to_dict("records"):
+        day = pd.Timestamp(row["day"]).strftime("%d %b %Y")
+        source = "Interview" if row["source"] == "interview" else f"Note {row['position']}"
+        codes = ", ".join(str(c) for c in row["code_names"]) or "not coded"
+        with st.container(border=True):
+            st.caption(f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}")
+            st.markdown(f"> {_escape_markdown(str(row['body']))}")
+
+
+def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
+    """One meeting in full: when and where, who came, the roles, and its notes in order."""
+    where = {"home": "the service user's home", "service_base": "the service base", "ward": "the ward"}
+    place = where.get(detail.format, detail.format)
+    title = f"{detail.team_name} — {detail.meeting_date:%d %b %Y}"
+    st.markdown(f"#### {_escape_markdown(title)}")
+    if detail.format == "home":
+        st.badge("Home meeting", icon=":material/home:", color="green")
+    facts = [f"status: {detail.status}", f"held at {place}"]
+    if detail.duration_minutes:
+        facts.append(f"{detail.duration_minutes} minutes")
+    if detail.action_items is not None:
+        facts.append(f"{detail.action_items} action items")
+    if detail.evaluated is not None:
+        facts.append("evaluated" if detail.evaluated else "not evaluated")
+    st.caption(" · ".join(facts))
+    people, roles = st.columns([3, 2])
+    people.dataframe(
+        detail.attendance,
+        hide_index=True,
+        key=f"meeting_{detail.meeting_id}_people",
+        column_config={"code": "Participant", "role": "Role", "status": "Attendance", "participation": "Took part"},
+    )
+    roles.dataframe(
+        detail.roles,
+        hide_index=True,
+        key=f"meeting_{detail.meeting_id}_roles",
+        column_config={"role": "Meeting role", "filled_by": "Filled by"},
+    )
+    show_excerpts(found, "No field notes for this meeting.")
+
+
+def month_of(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso).replace(day=1)
+
+
+def excerpt_query(**fields: Any) -> notes.ExcerptQuery:
+    return notes.ExcerptQuery.model_validate(fields)
+
+
+# --- choosing a team or a meeting -----------------------------------------------------------------
+
+
+def choose_team(key: str, param: str, rows: pd.DataFrame, label: str = "Team") -> int:
+    """A team among those in ``rows`` (which has team_id and team_name), kept in the URL."""
+    teams = {int(t): str(n) for t, n in zip(rows["team_id"], rows["team_name"], strict=True)}
+    first = next(iter(teams))
+    url_choice(key, param, list(teams), first)
+    if st.session_state.get(key) not in teams:
+        st.session_state[key] = first
+    team_id: int = st.selectbox(label, list(teams), format_func=lambda t: teams[t], key=key)
+    keep_in_url(param, team_id, first)
+    return team_id
+
+
+def choose_meeting(key: str, param: str, rows: pd.DataFrame, clicked: list[Any]) -> int | None:
+    """A meeting among ``rows`` (meeting_id, team_name, meeting_date, status): the one last clicked
+    in a chart, or chosen in the list, kept in the URL."""
+    labels = {
+        int(m): f"{n} — {pd.Timestamp(d):%d %b %Y} ({s})"
+        for m, n, d, s in zip(rows["meeting_id"], rows["team_name"], rows["meeting_date"], rows["status"], strict=True)
+    }
+    url_choice(key, param, list(labels), None)
+    ids = [int(c[0] if isinstance(c, list) else c) for c in clicked]
+    if ids and ids[-1] in labels:
+        st.session_state[key] = ids[-1]
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = None
+    meeting_id: int | None = st.selectbox(
+        "Read a meeting",
+        list(labels),
+        format_func=lambda m: labels[m],
+        key=key,
+        placeholder="Click a meeting in a chart, or choose one here",
+    )
+    keep_in_url(param, meeting_id, None)
+    return meeting_id
+
+
+def meeting_notes(meeting_id: int) -> notes.Excerpts:
+    return excerpts(StudyFilter(), notes.ExcerptQuery(meeting_id=meeting_id))

@@ -1,0 +1,396 @@
+"""Figures of the four views (presence, attendance, recruitment, notes): pure functions, data in,
+Plotly figure out. Every mark that opens the rows behind it carries them in ``customdata``.
+
+Colour is never the only signal: series also differ by pattern, symbol or a printed mark.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from observation.charts import MAX_SMALL_MULTIPLES
+from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
+
+SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
+CELL_STYLE = {  # cell: (colour, printed mark, words)
+    "present": ("#0072B2", "●", "present"),
+    "apologies": ("#E69F00", "A", "sent apologies"),
+    "absent": ("#D55E00", "○", "absent (invited, did not come)"),
+    "not_expected": ("#F3F5F7", "·", "not expected"),
+    "cancelled": ("#DDDDDD", "✕", "meeting not held"),
+}
+SETTING_STYLE = {"inpatient": ("#D55E00", "solid"), "community": ("#0072B2", "dash"), "other": ("#009E73", "dot")}
+
+
+def _grid(names: list[str], height: int = 260) -> tuple[go.Figure, int]:
+    cols = min(3, max(1, len(names)))
+    rows = max(1, -(-len(names) // cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        subplot_titles=names or ["Nothing to show"],
+        horizontal_spacing=0.04,
+        vertical_spacing=0.14 if rows > 1 else 0.0,
+    )
+    fig.update_layout(height=height * rows + 120, margin={"t": 90, "b": 60, "l": 60, "r": 20}, barmode="stack")
+    return fig, cols
+
+
+def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
+    """Per team, each meeting's share of those present who were service users and carers (stacked,
+    by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
+    names = list(dict.fromkeys(meetings["team_name"]))[:MAX_SMALL_MULTIPLES]
+    fig, cols = _grid(names)
+    for i, name in enumerate(names):
+        team = meetings[meetings["team_name"] == name]
+        held = team[team["status"] == "held"]
+        row, col = divmod(i, cols)
+        where = {"row": row + 1, "col": col + 1}
+        ids = held["meeting_id"].tolist()
+        for column, label, colour, pattern in (
+            ("su_share", "Service users", SU_COLOUR, "/"),
+            ("carer_share", "Carers", CARER_COLOUR, "."),
+        ):
+            fig.add_trace(
+                go.Bar(
+                    x=held["meeting_date"],
+                    y=held[column].fillna(0),
+                    name=label,
+                    legendgroup=label,
+                    showlegend=i == 0,
+                    marker={"color": colour, "pattern": {"shape": pattern}},
+                    customdata=ids,
+                    hovertemplate="%{x|%d %b %Y}: %{y:.0%} of those present<extra>" + label + "</extra>",
+                ),
+                **where,
+            )
+        meaningful = held[held["meaningful"] == 1]
+        fig.add_trace(
+            go.Scatter(
+                x=meaningful["meeting_date"],
+                y=[1.0] * len(meaningful),
+                mode="markers",
+                name="Meaningful involvement",
+                legendgroup="meaningful",
+                showlegend=i == 0,
+                customdata=meaningful["meeting_id"].tolist(),
+                marker={"symbol": "star", "size": 10, "color": "#009E73"},
+                hovertemplate="%{x|%d %b %Y}: meaningful involvement<extra></extra>",
+            ),
+            **where,
+        )
+        not_held = team[team["status"] != "held"]
+        fig.add_trace(
+            go.Scatter(
+                x=not_held["meeting_date"],
+                y=[0.0] * len(not_held),
+                mode="markers",
+                name="Not held",
+                legendgroup="not_held",
+                showlegend=i == 0,
+                customdata=not_held["meeting_id"].tolist(),
+                marker={"symbol": "x-thin", "size": 9, "color": GREY, "line": {"width": 2, "color": GREY}},
+                hovertemplate="%{x|%d %b %Y}: meeting not held<extra></extra>",
+            ),
+            **where,
+        )
+    fig.update_yaxes(range=[0, 1.08], tickformat=".0%")
+    fig.update_yaxes(title_text="Share of those present", col=1)
+    fig.update_layout(
+        title={
+            "text": "Service users and carers among those present, meeting by meeting"
+            "<br><sup>★ meaningful involvement · ✕ cancelled or postponed · click a meeting to read it</sup>"
+        },
+        legend={"orientation": "h", "y": -0.12, "x": 0},
+    )
+    return fig
+
+
+def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
+    """Rows (people or roles) by meetings; each cell coloured and marked: ● present, A apologies,
+    ○ absent, · not expected, ✕ meeting not held."""
+    labels = list(dict.fromkeys(matrix["row_label"]))
+    dates = list(dict.fromkeys(matrix["meeting_date"]))
+    keys = list(CELL_STYLE)
+    grid = matrix.pivot(index="row_label", columns="meeting_date", values="cell").reindex(index=labels, columns=dates)
+    ids = matrix.pivot(index="row_label", columns="meeting_date", values="meeting_id").reindex(
+        index=labels, columns=dates
+    )
+    z = [[keys.index(c) for c in row] for row in grid.to_numpy()]
+    text = [[CELL_STYLE[c][1] for c in row] for row in grid.to_numpy()]
+    words = [[CELL_STYLE[c][2] for c in row] for row in grid.to_numpy()]
+    n = len(keys)
+    scale = [[bound, CELL_STYLE[k][0]] for i, k in enumerate(keys) for bound in (i / n, (i + 1) / n)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[pd.Timestamp(d).strftime("%d %b %y") for d in dates],
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            customdata=[
+                [[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)
+            ],
+            hovertemplate="%{y}, %{x}: %{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title={
+            "text": "Who came to each meeting<br><sup>● present · A apologies · ○ absent · · not expected · "
+            "✕ not held · click a column to read that meeting</sup>"
+        },
+        height=max(260, 34 * len(labels) + 140),
+        margin={"t": 80, "b": 40, "l": 160, "r": 20},
+    )
+    return fig
+
+
+def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
+    """Per team, people present by role category per meeting or month (stacked); people with
+    lived experience patterned so they stand out."""
+    names = list(dict.fromkeys(counts["team_name"]))[:MAX_SMALL_MULTIPLES]
+    fig, cols = _grid(names)
+    roles = list(dict.fromkeys(counts["role"]))
+    palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
+    for i, name in enumerate(names):
+        team = counts[counts["team_name"] == name]
+        row, col = divmod(i, cols)
+        for j, role in enumerate(roles):
+            part = team[team["role"] == role]
+            if part.empty:
+                continue
+            lived = bool(part["lived_experience"].iloc[0])
+            fig.add_trace(
+                go.Bar(
+                    x=part["period"],
+                    y=part["present"],
+                    name=role,
+                    legendgroup=role,
+                    showlegend=role not in {t.name for t in fig.data},
+                    marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
+                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + role + "</extra>",
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    fig.update_yaxes(title_text="People present", col=1)
+    fig.update_layout(
+        title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>"},
+        legend={"orientation": "h", "y": -0.12, "x": 0},
+    )
+    return fig
+
+
+def swimlane(matrix: pd.DataFrame) -> go.Figure:
+    """Each person with lived experience across a team's meetings: ● present, A apologies,
+    ○ absent, nothing when not expected."""
+    people = matrix[matrix["lived_experience"]]
+    fig = go.Figure()
+    for cell, (colour, mark, words) in CELL_STYLE.items():
+        part = people[people["cell"] == cell]
+        if cell in {"not_expected", "cancelled"} or part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["meeting_date"],
+                y=part["row_label"],
+                mode="markers+text",
+                text=[mark] * len(part),
+                textfont={"color": "white" if cell == "present" else colour, "size": 10},
+                name=words,
+                marker={
+                    "size": 18,
+                    "color": colour if cell == "present" else "white",
+                    "line": {"color": colour, "width": 2},
+                },
+                customdata=part["meeting_id"].tolist(),
+                hovertemplate="%{y}, %{x|%d %b %Y}: " + words + "<extra></extra>",
+            )
+        )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(
+        title={
+            "text": "People with lived experience across the team's meetings<br><sup>who came once, who stayed</sup>"
+        },
+        height=max(220, 46 * people["row_label"].nunique() + 140),
+        margin={"t": 80, "b": 40, "l": 200, "r": 20},
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+    )
+    return fig
+
+
+def funnel(stages: pd.DataFrame) -> go.Figure:
+    """Per team, people at each recruitment stage, and those who declined or withdrew (a
+    different colour and pattern). Click a bar for the people and reasons behind it."""
+    names = list(dict.fromkeys(stages["team_name"]))[:MAX_SMALL_MULTIPLES]
+    fig, cols = _grid(names)
+    for i, name in enumerate(names):
+        team = stages[stages["team_name"] == name]
+        row, col = divmod(i, cols)
+        for group, colour, pattern, label in (
+            (FUNNEL, SU_COLOUR, "", "Recruitment stage"),
+            (DROP_OUTS, "#D55E00", "x", "Declined or withdrew"),
+        ):
+            part = team[team["stage"].isin(group)]
+            fig.add_trace(
+                go.Bar(
+                    x=[STAGE_LABELS[s] for s in part["stage"]],
+                    y=part["people"],
+                    name=label,
+                    legendgroup=label,
+                    showlegend=i == 0,
+                    marker={"color": colour, "pattern": {"shape": pattern}},
+                    customdata=[[int(t), s] for t, s in zip(part["team_id"], part["stage"], strict=True)],
+                    text=part["people"],
+                    textposition="outside",
+                    hovertemplate="%{x}: %{y} people<extra></extra>",
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    fig.update_layout(
+        barmode="group",
+        title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>"},
+    )
+    fig.update_yaxes(title_text="People", col=1, rangemode="tozero")
+    return fig
+
+
+def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
+    """Notes with a recruitment-tension code per held meeting, by month, one line per team,
+    coloured and dashed by setting so inpatient and community teams compare at a glance."""
+    fig = go.Figure()
+    for (name, setting), team in by_month.groupby(["team_name", "setting"], sort=False):
+        colour, dash = SETTING_STYLE.get(str(setting), (GREY, "solid"))
+        fig.add_trace(
+            go.Scatter(
+                x=team["month"],
+                y=team["per_meeting"],
+                mode="lines+markers",
+                name=f"{name} ({setting})",
+                line={"color": colour, "dash": dash},
+                marker={"size": 8},
+                customdata=[
+                    [int(t), pd.Timestamp(m).date().isoformat(), int(n)]
+                    for t, m, n in zip(team["team_id"], team["month"], team["notes"], strict=True)
+                ],
+                hovertemplate="%{x|%b %Y}: %{customdata[2]} notes, %{y:.1f} per held meeting<extra>"
+                + str(name)
+                + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title={
+            "text": "Recruitment tensions in the notes, per held meeting"
+            "<br><sup>solid: inpatient · dashed: community · click a point to read the notes</sup>"
+        },
+        yaxis_title="Notes per held meeting",
+        xaxis_tickformat="%b\n%Y",
+        height=420,
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+    )
+    return fig
+
+
+def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Codes by teams, each cell the number of notes with that code (printed in the cell)."""
+    codes = list(dict.fromkeys(matrix["code_name"]))
+    teams = sorted(set(matrix["team_name"]))
+    counts = matrix.pivot_table(index="code_name", columns="team_name", values="notes", aggfunc="sum", fill_value=0)
+    counts = counts.reindex(index=codes, columns=teams, fill_value=0)
+    ids = {
+        (str(c), str(t)): (int(ci), int(ti))
+        for c, t, ci, ti in zip(
+            matrix["code_name"], matrix["team_name"], matrix["code_id"], matrix["team_id"], strict=True
+        )
+    }
+    custom = [[list(ids.get((c, t), (0, 0))) for t in teams] for c in codes]
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts.to_numpy(),
+            x=teams,
+            y=codes,
+            text=counts.to_numpy(),
+            texttemplate="%{text}",
+            colorscale="Blues",
+            customdata=custom,
+            colorbar={"title": "Notes"},
+            hovertemplate="%{y} · %{x}: %{z} notes<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title={"text": "Notes per code and team<br><sup>click a cell to read its notes</sup>"},
+        height=max(300, 26 * len(codes) + 140),
+        margin={"t": 80, "l": 260, "r": 20, "b": 60},
+    )
+    return fig
+
+
+def cooccurrence_heatmap(pairs: pd.DataFrame) -> go.Figure:
+    """Codes applied to the same note: each cell the number of notes with both codes."""
+    names = sorted(set(pairs["name_a"]) | set(pairs["name_b"]))
+    both: dict[tuple[str, str], int] = {}
+    for a, b, n in zip(pairs["name_a"], pairs["name_b"], pairs["notes"], strict=True):
+        both[(str(a), str(b))] = both[(str(b), str(a))] = int(n)
+    z = pd.DataFrame([[both.get((y, x), 0) for x in names] for y in names], index=names, columns=names)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=names,
+            y=names,
+            text=z.to_numpy(),
+            texttemplate="%{text}",
+            colorscale="Purples",
+            hovertemplate="%{y} + %{x}: %{z} notes<extra></extra>",
+            colorbar={"title": "Notes"},
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title={"text": "Codes that occur on the same note"},
+        height=max(320, 26 * len(names) + 200),
+        margin={"t": 60, "l": 260, "r": 20, "b": 200},
+    )
+    return fig
+
+
+def code_frequency(freq: pd.DataFrame, top: int = 8) -> go.Figure:
+    """Notes per month for the most used codes."""
+    totals = freq.groupby("code_name")["notes"].sum().sort_values(ascending=False)
+    fig = go.Figure()
+    symbols = ["circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "x", "star"]
+    for k, name in enumerate(totals.index[:top]):
+        part = freq[freq["code_name"] == name].groupby(["month", "code_id"], as_index=False)["notes"].sum()
+        fig.add_trace(
+            go.Scatter(
+                x=part["month"],
+                y=part["notes"],
+                mode="lines+markers",
+                name=str(name),
+                marker={"symbol": symbols[k % len(symbols)], "size": 8},
+                customdata=[
+                    [int(c), pd.Timestamp(m).date().isoformat()]
+                    for c, m in zip(part["code_id"], part["month"], strict=True)
+                ],
+                hovertemplate="%{x|%b %Y}: %{y} notes<extra>" + str(name) + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title={"text": f"The {min(top, len(totals))} most used codes, notes per month"},
+        yaxis_title="Notes",
+        xaxis_tickformat="%b\n%Y",
+        height=420,
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+    )
+    return fig

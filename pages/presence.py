@@ -1,0 +1,44 @@
+"""Presence and absence: who was in the room, meeting by meeting, in each team."""
+
+import streamlit as st
+
+from observation import definitions, ui, view_charts
+from observation.ui import views
+
+flt = ui.shared_sidebar()
+settings = ui.settings()
+st.title("Presence and absence", help=f"{definitions.PRESENCE}\n\n{definitions.REPRESENTATION}")
+
+rows = views.meeting_rows(flt, settings.meaningful_level)
+if rows.empty:
+    st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
+    st.stop()
+clicked = views.picked(
+    st.plotly_chart(
+        view_charts.presence_by_meeting(rows), key="presence_by_meeting", on_select="rerun", selection_mode="points"
+    )
+)
+
+st.subheader("Who came to each meeting")
+team_col, rows_col = st.columns([3, 2])
+with team_col:
+    team_id = views.choose_team("presence_team", "team_view", rows)
+views.url_choice("presence_rows", "rows", ["role", "person"], "role")
+by = rows_col.segmented_control(
+    "One row per",
+    ["role", "person"],
+    format_func={"role": "role", "person": "person (code)"}.get,
+    key="presence_rows",
+    required=True,
+)
+views.keep_in_url("rows", by, "role")
+matrix = views.attendance_matrix(flt, team_id, by)
+clicked += views.picked(
+    st.plotly_chart(
+        view_charts.attendance_matrix(matrix), key="presence_matrix", on_select="rerun", selection_mode="points"
+    )
+)
+
+meeting_id = views.choose_meeting("presence_meeting", "meeting", rows, clicked)
+if meeting_id is not None and (detail := views.meeting_detail(meeting_id)) is not None:
+    views.show_meeting(detail, views.meeting_notes(meeting_id))
