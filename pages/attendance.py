@@ -1,5 +1,44 @@
-"""Placeholder."""
+"""Attendance over time: who came by role, how meetings ran, and who with lived experience stayed."""
 
 import streamlit as st
 
-st.title("attendance")
+from observation import ui, view_charts
+from observation.ui import views
+
+flt = ui.shared_sidebar()
+st.title(
+    "Attendance over time",
+    help="People present by role at held meetings; meeting effectiveness; and continuity — how many distinct "
+    "people with lived experience came, and for how many consecutive meetings each stayed.",
+)
+
+views.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
+period = st.segmented_control(
+    "Count per",
+    ["meeting", "month"],
+    key="attendance_period",
+    required=True,
+)
+views.keep_in_url("period", period, "meeting")
+by_role = views.attendance_by_role(flt, period)
+if by_role.empty:
+    st.info("No held meetings with anyone recorded present match these filters.")
+    st.stop()
+st.plotly_chart(view_charts.attendance_by_role(by_role), key="attendance_by_role")
+
+st.subheader(
+    "How the meetings ran",
+    help="Held and not held (cancelled or postponed), the four meeting roles "
+    "filled on average, action items agreed, and the share of held meetings evaluated.",
+)
+views.effectiveness_table(views.meeting_effectiveness(flt, period))
+
+st.subheader("Continuity of people with lived experience")
+rows = views.meeting_rows(flt, ui.settings().meaningful_level)
+team_id = views.choose_team("attendance_team", "team_view", rows)
+matrix = views.attendance_matrix(flt, team_id, "person")
+if not matrix["lived_experience"].any():
+    st.info("Nobody with lived experience is recorded in this team.")
+else:
+    st.plotly_chart(view_charts.swimlane(matrix), key="attendance_swimlane")
+views.continuity_table(views.continuity(flt))

@@ -1,5 +1,61 @@
-"""Placeholder."""
+"""Notes and themes: search the field notes, see codes by team and over time, read the codebook."""
 
 import streamlit as st
 
-st.title("notes")
+from observation import notes, ui, view_charts
+from observation.ui import views
+
+flt = ui.shared_sidebar()
+st.title(
+    "Notes and themes",
+    help="Codes are counted per note: a note counts once for a code, however many coders applied it. "
+    "Choosing a theme also finds the codes under it.",
+)
+
+book = views.codebook()
+search, codes, presence = st.columns([3, 3, 2])
+with search:
+    text = views.url_text("notes_text", "q", "Words in the note", "e.g. unwell")
+with codes:
+    chosen = views.url_codes("notes_codes", "codes", book)
+with presence:
+    views.url_choice("notes_presence", "room", list(notes.PRESENCE_LABELS), "any")
+    room = st.selectbox(
+        "Who was in the room", list(notes.PRESENCE_LABELS), format_func=notes.PRESENCE_LABELS.get, key="notes_presence"
+    )
+    views.keep_in_url("room", room, "any")
+found = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room))
+st.download_button(
+    "Download these excerpts (CSV, one 0/1 column per code)",
+    notes.excerpts_csv(found, book),
+    file_name="excerpts.csv",
+    mime="text/csv",
+    key="notes_download",
+    disabled=found.rows.empty,
+)
+
+matrix_tab, together_tab, time_tab, book_tab, results_tab = st.tabs(
+    ["Codes by team", "Codes together", "Over time", "Codebook", f"Matching notes ({found.total})"]
+)
+with matrix_tab:
+    cell = views.picked(
+        st.plotly_chart(
+            view_charts.code_team_heatmap(views.code_team_matrix(flt)),
+            key="notes_code_team",
+            on_select="rerun",
+            selection_mode="points",
+        )
+    )
+    if cell:
+        code_id, team_id = cell[-1]
+        views.show_excerpts(views.excerpts(flt, views.excerpt_query(codes=(code_id,), team_id=team_id)), "No notes.")
+    else:
+        st.caption("Click a cell to read its notes.")
+with together_tab:
+    st.plotly_chart(view_charts.cooccurrence_heatmap(views.cooccurrence(flt)), key="notes_cooccurrence")
+with time_tab:
+    st.plotly_chart(view_charts.code_frequency(views.code_frequency(flt)), key="notes_frequency")
+with book_tab:
+    views.codebook_tree(book)
+with results_tab:
+    views.show_excerpts(found, "No notes match. Try fewer words, other codes, or anyone in the room.")

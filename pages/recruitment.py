@@ -1,5 +1,45 @@
-"""Placeholder."""
+"""Recruitment tensions: where recruiting people with lived experience stalls, and why."""
 
 import streamlit as st
 
-st.title("recruitment")
+from observation import recruitment, ui, view_charts
+from observation.ui import views
+
+flt = ui.shared_sidebar()
+st.title(
+    "Recruitment tensions",
+    help="The recruitment funnel (identified → approached → agreed → first attended → still attending, with "
+    "those who declined or withdrew) and the notes coded under the recruitment-tension theme.",
+)
+
+stages = views.funnel(flt)
+if stages.empty:
+    st.info("No teams match these filters.")
+    st.stop()
+bar = views.picked(
+    st.plotly_chart(view_charts.funnel(stages), key="recruitment_funnel", on_select="rerun", selection_mode="points")
+)
+if bar:
+    team_id, stage = bar[-1]
+    st.markdown(f"**{recruitment.STAGE_LABELS[stage]}** — the people and reasons behind the bar")
+    views.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage))
+
+st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
+views.stage_times_table(views.stage_times(flt))
+st.subheader("Declined or withdrew, and why")
+views.events_table(views.drop_outs(flt))
+
+st.subheader("Recruitment tensions in the notes")
+by_month = views.tension_by_month(flt)
+point = views.picked(
+    st.plotly_chart(
+        view_charts.tension_over_time(by_month), key="recruitment_tensions", on_select="rerun", selection_mode="points"
+    )
+)
+views.setting_comparison(by_month)
+if point:
+    team_id, month, _ = point[-1]
+    query = views.excerpt_query(codes=views.theme_codes(), team_id=team_id, month=views.month_of(month))
+    views.show_excerpts(views.excerpts(flt, query), "No recruitment-tension notes in that month.")
+else:
+    st.caption("Click a point to read the notes behind it.")

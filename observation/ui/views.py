@@ -193,3 +193,209 @@ def choose_meeting(key: str, param: str, rows: pd.DataFrame, clicked: list[Any])
 
 def meeting_notes(meeting_id: int) -> notes.Excerpts:
     return excerpts(StudyFilter(), notes.ExcerptQuery(meeting_id=meeting_id))
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def effectiveness_table(frame: pd.DataFrame) -> None:
+    st.dataframe(
+        frame.drop(columns=["team_id"]),
+        hide_index=True,
+        key="effectiveness_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "period": st.column_config.DateColumn("Meeting or month", format="DD/MM/YYYY"),
+            "held": st.column_config.NumberColumn("Held"),
+            "not_held": st.column_config.NumberColumn("Not held"),
+            "roles_filled": st.column_config.NumberColumn("Roles filled (of 4)", format="%.1f"),
+            "action_items": st.column_config.NumberColumn("Action items"),
+            "evaluated": st.column_config.ProgressColumn("Evaluated", min_value=0, max_value=1, format="percent"),
+        },
+    )
+
+
+def continuity_table(frame: pd.DataFrame) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="continuity_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "code": "Participant",
+            "role": "Role",
+            "first_attended": st.column_config.DateColumn("First came", format="DD/MM/YYYY"),
+            "last_attended": st.column_config.DateColumn("Last came", format="DD/MM/YYYY"),
+            "meetings_attended": st.column_config.NumberColumn("Meetings attended"),
+            "longest_streak": st.column_config.NumberColumn(
+                "Longest run", help="Most consecutive held meetings of the team the person was present at"
+            ),
+        },
+    )
+
+
+def events_table(frame: pd.DataFrame) -> None:
+    if frame.empty:
+        st.info("No recruitment events here.")
+        return
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "code": "Person (code)",
+            "stage": "Stage",
+            "event_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "reason": st.column_config.TextColumn("Coded reason", width="large"),
+        },
+    )
+
+
+def drop_outs(flt: StudyFilter) -> pd.DataFrame:
+    found = [recruitment_events(flt, stage=stage) for stage in recruitment.DROP_OUTS]
+    return pd.concat(found).sort_values("event_date") if any(not f.empty for f in found) else found[0]
+
+
+def stage_times_table(frame: pd.DataFrame) -> None:
+    frame = frame.assign(
+        from_stage=frame["from_stage"].map(recruitment.STAGE_LABELS),
+        to_stage=frame["to_stage"].map(recruitment.STAGE_LABELS),
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="stage_times_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "from_stage": "From",
+            "to_stage": "To",
+            "people": "People",
+            "median_days": st.column_config.NumberColumn("Median days", format="%.0f"),
+            "max_days": st.column_config.NumberColumn("Longest (days)"),
+        },
+    )
+
+
+def setting_comparison(by_month: pd.DataFrame) -> None:
+    """Tension notes per held meeting by setting, over the whole period, as a one-line comparison."""
+    totals = by_month.groupby("setting")[["notes", "held"]].sum()
+    parts = [
+        f"{setting}: {row.notes / row.held:.1f} tension notes per held meeting ({int(row.notes)} in {int(row.held)})"
+        for setting, row in totals.iterrows()
+        if row.held
+    ]
+    if parts:
+        st.caption(" · ".join(parts))
+
+
+def theme_codes() -> tuple[int, ...]:
+    """The recruitment-tension theme's root code (its children are found with it)."""
+    return tuple(n.code.id for n in codebook() if n.code.slug == recruitment.TENSION_THEME)
+
+
+def url_text(key: str, param: str, label: str, placeholder: str) -> str:
+    """A search box whose words are kept in the URL."""
+    if f"{key}__from_url" not in st.session_state:
+        st.session_state[f"{key}__from_url"] = True
+        st.session_state[key] = _query_params().get(param, "")[:200]
+    text: str = st.text_input(label, key=key, placeholder=placeholder, max_chars=200)
+    keep_in_url(param, text.strip(), "")
+    return text.strip()
+
+
+def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[int, ...]:
+    """Codes to search for, kept in the URL as ``codes=2,5``; unknown ones are dropped with a notice."""
+    names = {n.code.id: ("  " * n.depth) + n.code.name for n in book}
+    if f"{key}__from_url" not in st.session_state:
+        st.session_state[f"{key}__from_url"] = True
+        raw = [part.strip() for part in _query_params().get(param, "").split(",") if part.strip()]
+        wanted = [int(p) for p in raw if p.isdigit() and int(p) in names]
+        if len(wanted) < len(raw):
+            st.warning(f"Ignored codes={','.join(raw)!r} in part: not codes of this study.", icon=":material/link_off:")
+        st.session_state[key] = wanted
+    chosen: list[int] = st.multiselect(
+        "Codes (a theme includes the codes under it)",
+        list(names),
+        format_func=lambda c: names[c],
+        key=key,
+        placeholder="Any code",
+    )
+    keep_in_url(param, ",".join(str(c) for c in chosen), "")
+    return tuple(chosen)
+
+
+def codebook_tree(book: tuple[notes.CodeNode, ...]) -> None:
+    """The codebook as an indented tree with definitions and framework tags."""
+    for node in book:
+        code = node.code
+        tags = [
+            t
+            for t in (code.com_b and f"COM-B: {code.com_b}", code.valence, code.four_pi and f"4Pi: {code.four_pi}")
+            if t
+        ]
+        indent = "\u2003" * 2 * node.depth
+        st.markdown(
+            f"{indent}**{_escape_markdown(code.name)}** — {_escape_markdown(code.definition or 'no definition')}"
+        )
+        if tags:
+            st.caption(f"{indent}{' · '.join(str(t) for t in tags)} · `{code.slug}`")
+
+
+def agreement_summary(result: agreement.Agreement) -> None:
+    def kappa(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    notes_col, percent_col, kappa_col = st.columns(3)
+    notes_col.metric("Notes coded by both", result.notes, border=True)
+    percent_col.metric("Agreement", f"{(result.overall.percent or 0):.0%}", border=True)
+    kappa_col.metric(
+        "Cohen's kappa",
+        kappa(result.overall.kappa),
+        border=True,
+        help="Pooled over every note-and-code decision; 1 is perfect, 0 is what chance alone gives.",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "code": c.code_name,
+                    "both": c.tally.both,
+                    "only_a": c.tally.only_a,
+                    "only_b": c.tally.only_b,
+                    "neither": c.tally.neither,
+                    "percent": c.tally.percent,
+                    "kappa": c.tally.kappa,
+                }
+                for c in result.codes
+            ]
+        ),
+        hide_index=True,
+        key="agreement_codes",
+        column_config={
+            "code": st.column_config.TextColumn("Code", width="large"),
+            "both": "Both",
+            "only_a": f"{result.coder_a} only",
+            "only_b": f"{result.coder_b} only",
+            "neither": "Neither",
+            "percent": st.column_config.ProgressColumn("Agreement", min_value=0, max_value=1, format="percent"),
+            "kappa": st.column_config.NumberColumn("Kappa", format="%.2f"),
+        },
+    )
+
+
+def disagreements_table(result: agreement.Agreement) -> None:
+    if result.disagreements.empty:
+        st.success("They agree on every note.")
+        return
+    st.dataframe(
+        result.disagreements.drop(columns=["note_id"]),
+        hide_index=True,
+        key="agreement_disagreements",
+        column_config={
+            "team_name": "Team",
+            "day": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "body": st.column_config.TextColumn("Note", width="large"),
+            "code_name": "Code",
+            "coded_by": "Applied by",
+        },
+    )
