@@ -22,6 +22,15 @@ MAX_SMALL_MULTIPLES = 12
 SHORT_SERIES = 12
 
 
+def wrap(title: str, width: int = 24) -> str:
+    """A long panel title over two lines, so neighbouring panels' titles never overlap."""
+    if len(title) <= width or " " not in title:
+        return title
+    cut = title.rfind(" ", 0, width + 1)
+    cut = cut if cut > 0 else title.find(" ")
+    return f"{title[:cut]}<br>{title[cut + 1 :]}"
+
+
 def involvement_trend(
     trend: pd.DataFrame, target: float, level_label: str, events: pd.DataFrame | None = None
 ) -> go.Figure:
@@ -41,7 +50,7 @@ def involvement_trend(
         cols=cols,
         shared_yaxes=True,
         shared_xaxes=True,
-        subplot_titles=names or ["No held meetings"],
+        subplot_titles=[wrap(n) for n in names] or ["No held meetings"],
         horizontal_spacing=0.04,
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )
@@ -156,7 +165,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         rows=rows,
         cols=cols,
         shared_yaxes=True,
-        subplot_titles=[p.team_name for p in shown] or ["No held meetings with attendance recorded"],
+        subplot_titles=[wrap(p.team_name) for p in shown] or ["No held meetings with attendance recorded"],
         horizontal_spacing=0.04,
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )

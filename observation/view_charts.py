@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES
+from observation.charts import MAX_SMALL_MULTIPLES, wrap
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
@@ -24,14 +24,14 @@ CELL_STYLE = {  # cell: (colour, printed mark, words)
 SETTING_STYLE = {"inpatient": ("#D55E00", "solid"), "community": ("#0072B2", "dash"), "other": ("#009E73", "dot")}
 
 
-def _grid(names: list[str], height: int = 260) -> tuple[go.Figure, int]:
-    cols = min(3, max(1, len(names)))
+def _grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[go.Figure, int]:
+    cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
     fig = make_subplots(
         rows=rows,
         cols=cols,
         shared_yaxes=True,
-        subplot_titles=names or ["Nothing to show"],
+        subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
         horizontal_spacing=0.04,
         vertical_spacing=0.14 if rows > 1 else 0.0,
     )
@@ -43,7 +43,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
     by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
     names = list(dict.fromkeys(meetings["team_name"]))[:MAX_SMALL_MULTIPLES]
-    fig, cols = _grid(names)
+    fig, cols = _grid(names, height=200, most_columns=1)
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
         held = team[team["status"] == "held"]
@@ -71,7 +71,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=meaningful["meeting_date"],
-                y=[1.0] * len(meaningful),
+                y=(meaningful["su_share"].fillna(0) + meaningful["carer_share"].fillna(0) + 0.04).tolist(),
                 mode="markers",
                 name="Meaningful involvement",
                 legendgroup="meaningful",
@@ -97,8 +97,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
             ),
             **where,
         )
-    fig.update_yaxes(range=[0, 1.08], tickformat=".0%")
-    fig.update_yaxes(title_text="Share of those present", col=1)
+    tallest = float((meetings["su_share"].fillna(0) + meetings["carer_share"].fillna(0)).max() or 0)
+    fig.update_yaxes(
+        range=[0, min(1.05, tallest + 0.1) if tallest else 0.5], tickformat=".0%", title_text="Of those present"
+    )
     fig.update_layout(
         title={
             "text": "Service users and carers among those present, meeting by meeting"

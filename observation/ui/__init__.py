@@ -113,9 +113,25 @@ def shared_sidebar() -> StudyFilter:
     Pages call this themselves rather than app.py, so that a page is complete however Streamlit
     runs it (a fresh server's first deep link can run a file in pages/ without app.py).
     """
+    _leave_legacy_multipage_mode()
     info = open_study()
     demo_badge(info)
     return _sidebar_filter(info)
+
+
+def _leave_legacy_multipage_mode() -> None:
+    """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
+    st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
+    rerun) then runs this page without app.py, with the old file-name navigation. Leave that mode
+    and run again, through app.py. (PagesManager is Streamlit's own; if it moves, pages still work,
+    only with the old navigation on a first deep link.)"""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:

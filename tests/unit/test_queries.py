@@ -144,9 +144,9 @@ def test_events_come_for_the_charted_teams_and_the_whole_study_within_the_period
 def test_a_carer_alone_gives_presence_and_can_give_meaningful_involvement(small: duckdb.DuckDBPyConnection) -> None:
     small.execute(
         """
-        insert into participants (id, code, team_id, role) values (8, 'B-CA1', 2, 'carer');
+        insert into participants (id, code, team_id, role) values (9, 'B-CA1', 2, 'carer');
         insert into meetings (id, team_id, meeting_date, status) values (9, 2, '2020-04-08', 'held');
-        insert into attendance values (9, 5, 'present', 'contributing'), (9, 8, 'present', 'contributing');
+        insert into attendance values (9, 5, 'present', 'contributing'), (9, 9, 'present', 'contributing');
         """
     )
     april = queries.overview(small, StudyFilter(start=dt.date(2020, 4, 1)), "contributing").overall

@@ -115,7 +115,7 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
         ),
         (
             "a note has text",
-            "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', '  ')",
+            "insert into field_notes (meeting_id, position, author, body) values (1, 9, 'OB-1', '  ')",
             "table field_notes with expression CHECK((length(",
         ),
         (
@@ -126,7 +126,7 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
         ),
         (
             "a span ends after it starts",
-            "insert into field_notes (meeting_id, position, author, body) values (1, 1, 'OB-1', 'text');"
+            "insert into field_notes (meeting_id, position, author, body) values (1, 9, 'OB-1', 'text');"
             "insert into codes (slug, name) values ('x', 'X');"
             "insert into coded_segments (note_id, code_id, coder, span_start, span_end)"
             " values (currval('field_notes_id_seq'), currval('codes_id_seq'), 'R1', 5, 2)",
