@@ -6,6 +6,8 @@ Colour is never the only signal: series also differ by pattern, symbol or a prin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -139,12 +141,12 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
             showscale=False,
             xgap=2,
             ygap=2,
-            customdata=[
-                [[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)
-            ],
-            hovertemplate="%{y}, %{x}: %{customdata[1]}<extra></extra>",
+            hoverinfo="skip",
         )
     )
+    columns = [pd.Timestamp(d).strftime("%d %b %y") for d in dates]
+    custom = [[[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)]
+    _clickable_cells(fig, columns, labels, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={
@@ -155,6 +157,24 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
         margin={"t": 80, "b": 40, "l": 160, "r": 20},
     )
     return fig
+
+
+def _clickable_cells(
+    fig: go.Figure, xs: list[str], ys: list[str], custom: Sequence[Sequence[object]], hover: str
+) -> None:
+    """Plotly selects points, not heatmap cells: an invisible marker on every cell makes a click on
+    it a selection that carries the cell's customdata (and its hover text)."""
+    fig.add_trace(
+        go.Scatter(
+            x=[x for _ in ys for x in xs],
+            y=[y for y in ys for _ in xs],
+            customdata=[cell for row in custom for cell in row],
+            mode="markers",
+            marker={"symbol": "square", "size": 22, "opacity": 0},
+            hovertemplate=hover,
+            showlegend=False,
+        )
+    )
 
 
 def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
@@ -316,7 +336,6 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
             matrix["code_name"], matrix["team_name"], matrix["code_id"], matrix["team_id"], strict=True
         )
     }
-    custom = [[list(ids.get((c, t), (0, 0))) for t in teams] for c in codes]
     fig = go.Figure(
         go.Heatmap(
             z=counts.to_numpy(),
@@ -325,11 +344,12 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
             text=counts.to_numpy(),
             texttemplate="%{text}",
             colorscale="Blues",
-            customdata=custom,
             colorbar={"title": "Notes"},
-            hovertemplate="%{y} · %{x}: %{z} notes<extra></extra>",
+            hoverinfo="skip",
         )
     )
+    custom = [[[*ids.get((c, t), (0, 0)), int(counts.loc[c, t])] for t in teams] for c in codes]
+    _clickable_cells(fig, teams, codes, custom, "%{y} · %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={"text": "Notes per code and team<br><sup>click a cell to read its notes</sup>"},

@@ -47,7 +47,7 @@ with matrix_tab:
         )
     )
     if cell:
-        code_id, team_id = cell[-1]
+        code_id, team_id, _ = cell[-1]
         views.show_excerpts(views.excerpts(flt, views.excerpt_query(codes=(code_id,), team_id=team_id)), "No notes.")
     else:
         st.caption("Click a cell to read its notes.")
