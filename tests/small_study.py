@@ -41,6 +41,9 @@ codes 2, 3, 5, 6; Beta one each of 2, 3, 6. Codes 2 and 3 occur together on n2 a
 Agreement over n1-n4: code 2 agrees on 3 of 4 notes, kappa 0.5; code 3 likewise; codes 5 and 6
 on 4 of 4, kappa 1. Pooled over the 16 note-code decisions: 14/16 = 0.875, kappa 78/110.
 
+Meeting effectiveness: m1 (at the service base) had a leader and a recorder, 3 action items and an
+evaluation; m2 (at A-SU1's home) a leader and A-SU1 as facilitator, 1 action item, no evaluation.
+
 Recruitment: A-SU1 identified 2019-12-01, approached 12-05, agreed 12-20, first attended
 2020-01-10, still attending 2020-03-11. B-SU1 identified 2019-12-10, approached 2020-01-02,
 agreed 01-10, first attended 02-12, withdrew 03-01 (code 3). B-SU2 identified 2020-01-05,
@@ -62,8 +65,11 @@ insert into participants (id, code, team_id, role) values
     (1, 'A-ST1', 1, 'nurse'), (2, 'A-ST2', 1, 'therapist'), (3, 'A-SU1', 1, 'service_user'),
     (4, 'A-CA1', 1, 'carer'), (5, 'B-ST1', 2, 'nurse'), (6, 'B-SU1', 2, 'service_user'),
     (7, 'A-OB1', 1, 'observer');
+insert into meetings (id, team_id, meeting_date, status, format, action_items, evaluated) values
+    (1, 1, '2020-01-10', 'held', 'service_base', 3, true), (2, 1, '2020-01-24', 'held', 'home', 1, false);
+insert into meeting_roles values (1, 'leader', 1), (1, 'recorder', 2), (2, 'leader', 1), (2, 'facilitator', 3);
 insert into meetings (id, team_id, meeting_date, status) values
-    (1, 1, '2020-01-10', 'held'), (2, 1, '2020-01-24', 'held'), (3, 1, '2020-02-07', 'cancelled'),
+    (3, 1, '2020-02-07', 'cancelled'),
     (4, 1, '2020-02-21', 'held'), (5, 2, '2020-01-15', 'held'), (6, 2, '2020-02-12', 'held'),
     (7, 2, '2020-02-26', 'postponed'), (8, 2, '2020-03-11', 'held');
 insert into attendance (meeting_id, participant_id, status, participation) values

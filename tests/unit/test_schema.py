@@ -105,8 +105,8 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
         ),
         (
             "a role is filled once per meeting",
-            "insert into meeting_roles values (1, 'leader', 1), (1, 'leader', 2)",
-            'duplicate key "1, leader"',
+            "insert into meeting_roles values (4, 'leader', 1), (4, 'leader', 2)",
+            'duplicate key "4, leader"',
         ),
         (
             "roles are the four meeting roles",
