@@ -1,0 +1,55 @@
+"""Coder agreement on the small study (answers in tests/small_study.py)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from observation import agreement
+from observation.filters import StudyFilter
+
+
+def test_per_code_and_pooled_agreement_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
+    result = agreement.agreement(small, StudyFilter(), "R01", "R02")
+    assert result.notes == 4  # n5 was coded by R01 alone
+    per_code = {c.code_id: (c.tally.percent, c.tally.kappa) for c in result.codes}
+    assert per_code == {
+        2: (0.75, pytest.approx(0.5)),
+        3: (0.75, pytest.approx(0.5)),
+        5: (1.0, 1.0),
+        6: (1.0, 1.0),
+    }
+    assert result.overall == agreement.Tally(both=4, only_a=1, only_b=1, neither=10)
+    assert result.overall.percent == 0.875
+    assert result.overall.kappa == pytest.approx(78 / 110)
+
+
+def test_the_disagreements_are_listed_note_by_note(small: duckdb.DuckDBPyConnection) -> None:
+    rows = agreement.agreement(small, StudyFilter(), "R01", "R02").disagreements
+    assert [(r["note_id"], r["code_name"], r["coded_by"]) for r in rows.to_dict("records")] == [
+        (2, "Complexity of mental illness", "R02 only"),
+        (4, 'Finding the "right" service user', "R01 only"),
+    ]
+
+
+def test_the_filter_narrows_the_notes(small: duckdb.DuckDBPyConnection) -> None:
+    beta = agreement.agreement(small, StudyFilter(teams=(2,)), "R01", "R02")
+    assert beta.notes == 1
+    assert beta.overall == agreement.Tally(both=1, only_a=1, only_b=0, neither=0)
+
+
+@pytest.mark.parametrize(
+    ("tally", "kappa"),
+    [
+        (agreement.Tally(5, 0, 0, 5), 1.0),
+        (agreement.Tally(0, 5, 5, 0), -1.0),
+        (agreement.Tally(0, 0, 0, 10), None),  # nobody ever applied it: chance agreement is certain
+        (agreement.Tally(0, 0, 0, 0), None),
+    ],
+)
+def test_kappa_edges(tally: agreement.Tally, kappa: float | None) -> None:
+    assert tally.kappa == kappa
+
+
+def test_coders_are_listed(small: duckdb.DuckDBPyConnection) -> None:
+    assert agreement.coders(small) == ("R01", "R02")

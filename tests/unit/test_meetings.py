@@ -1,0 +1,83 @@
+"""Who was in the room, on the small study (answers in tests/small_study.py)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from observation import meetings
+from observation.filters import StudyFilter
+
+ALL = StudyFilter()
+
+
+def test_the_matrix_by_person_says_present_apologies_absent_not_expected_and_not_held(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    m = meetings.attendance_matrix(small, ALL, 1, "person")
+    cells = {(r["row_label"], r["meeting_id"]): r["cell"] for r in m.to_dict("records")}
+    assert [cells[("A-SU1 (Service user)", i)] for i in (1, 2, 3, 4)] == [
+        "present",
+        "present",
+        "cancelled",
+        "apologies",
+    ]
+    assert [cells[("A-CA1 (Carer)", i)] for i in (1, 2, 3, 4)] == ["absent", "present", "cancelled", "not_expected"]
+    assert [cells[("A-ST2 (Therapist)", i)] for i in (1, 2, 3, 4)] == ["present", "apologies", "cancelled", "present"]
+    # people with lived experience come first
+    assert list(dict.fromkeys(m["row_label"]))[:2] == ["A-SU1 (Service user)", "A-CA1 (Carer)"]
+
+
+def test_the_matrix_by_role_takes_the_best_of_its_people(small: duckdb.DuckDBPyConnection) -> None:
+    m = meetings.attendance_matrix(small, ALL, 1, "role")
+    carer = m[m["row_label"] == "Carer"]
+    assert list(carer["cell"]) == ["absent", "present", "cancelled", "not_expected"]
+    assert list(m[m["row_label"] == "Nurse"]["present"]) == [1, 1, 0, 1]
+
+
+def test_one_meeting_in_full(small: duckdb.DuckDBPyConnection) -> None:
+    detail = meetings.meeting_detail(small, 2)
+    assert detail is not None
+    assert (detail.team_name, str(detail.meeting_date), detail.format, detail.action_items, detail.evaluated) == (
+        "Alpha", "2020-01-24", "home", 1, False,
+    )  # fmt: skip
+    assert list(detail.attendance["code"]) == ["A-SU1", "A-CA1", "A-ST1", "A-ST2"]
+    assert list(zip(detail.roles["role"], detail.roles["filled_by"], strict=True)) == [
+        ("leader", "A-ST1"),
+        ("facilitator", "A-SU1"),
+    ]
+    assert meetings.meeting_detail(small, 999) is None
+
+
+def test_attendance_by_role_per_month(small: duckdb.DuckDBPyConnection) -> None:
+    rows = meetings.attendance_by_role(small, StudyFilter(teams=(1,)), "month")
+    got = {(str(r["period"])[:7], r["role"]): r["present"] for r in rows.to_dict("records")}
+    assert got == {
+        ("2020-01", "Service user"): 2, ("2020-01", "Carer"): 1, ("2020-01", "Nurse"): 2,
+        ("2020-01", "Therapist"): 1, ("2020-01", "Observer"): 1,
+        ("2020-02", "Nurse"): 1, ("2020-02", "Therapist"): 1,
+    }  # fmt: skip
+
+
+def test_meeting_effectiveness_per_month(small: duckdb.DuckDBPyConnection) -> None:
+    rows = meetings.meeting_effectiveness(small, StudyFilter(teams=(1,)), "month").to_dict("records")
+    january, february = rows
+    assert (january["held"], january["not_held"], january["roles_filled"], january["action_items"]) == (2, 0, 2.0, 4)
+    assert january["evaluated"] == pytest.approx(0.5)
+    assert (february["held"], february["not_held"], february["roles_filled"]) == (1, 1, 0.0)
+
+
+def test_continuity_counts_consecutive_recorded_meetings(small: duckdb.DuckDBPyConnection) -> None:
+    rows = meetings.continuity(small, ALL).to_dict("records")
+    assert [(r["code"], r["meetings_attended"], r["longest_streak"]) for r in rows] == [
+        ("A-SU1", 2, 2),  # m1 and m2 in a row, apologies at m4
+        ("A-CA1", 1, 1),  # came once
+        ("B-SU1", 1, 1),
+    ]
+
+
+def test_meetings_carry_the_shares_per_meeting(small: duckdb.DuckDBPyConnection) -> None:
+    rows = meetings.meetings(small, StudyFilter(teams=(1,)), "contributing").to_dict("records")
+    assert [(r["status"], r["meaningful"]) for r in rows] == [("held", 0), ("held", 1), ("cancelled", 0), ("held", 0)]
+    assert rows[1]["su_share"] == pytest.approx(1 / 3)
+    assert rows[1]["carer_share"] == pytest.approx(1 / 3)
