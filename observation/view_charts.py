@@ -330,12 +330,8 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
     teams = sorted(set(matrix["team_name"]))
     counts = matrix.pivot_table(index="code_name", columns="team_name", values="notes", aggfunc="sum", fill_value=0)
     counts = counts.reindex(index=codes, columns=teams, fill_value=0)
-    ids = {
-        (str(c), str(t)): (int(ci), int(ti))
-        for c, t, ci, ti in zip(
-            matrix["code_name"], matrix["team_name"], matrix["code_id"], matrix["team_id"], strict=True
-        )
-    }
+    code_ids = {str(c): int(i) for c, i in zip(matrix["code_name"], matrix["code_id"], strict=True)}
+    team_ids = {str(t): int(i) for t, i in zip(matrix["team_name"], matrix["team_id"], strict=True)}
     fig = go.Figure(
         go.Heatmap(
             z=counts.to_numpy(),
@@ -348,7 +344,7 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    custom = [[[*ids.get((c, t), (0, 0)), int(counts.loc[c, t])] for t in teams] for c in codes]
+    custom = [[[code_ids[c], team_ids[t], int(counts.loc[c, t])] for t in teams] for c in codes]
     _clickable_cells(fig, teams, codes, custom, "%{y} · %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(

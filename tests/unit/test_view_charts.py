@@ -1,0 +1,82 @@
+"""The four views' figures, tested on their data: what is drawn, how it is marked, what a click carries."""
+
+from __future__ import annotations
+
+import duckdb
+import plotly.graph_objects as go
+
+from observation import meetings, notes, recruitment, view_charts
+from observation.filters import StudyFilter
+
+ALL = StudyFilter()
+
+
+def traces(fig: go.Figure, name: str) -> list[go.Scatter | go.Bar]:
+    return [t for t in fig.data if t.name == name]
+
+
+def test_presence_bars_split_service_users_and_carers_by_pattern_and_carry_meeting_ids(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    fig = view_charts.presence_by_meeting(meetings.meetings(small, ALL, "contributing"))
+    su = traces(fig, "Service users")
+    carers = traces(fig, "Carers")
+    assert len(su) == 2  # one panel per team
+    assert su[0].marker.pattern.shape != carers[0].marker.pattern.shape
+    assert list(su[0].customdata) == [1, 2, 4]  # Alpha's held meetings
+    (star,) = [t for t in traces(fig, "Meaningful involvement") if len(t.x)]
+    assert list(star.customdata) == [2]
+    assert star.marker.symbol == "star"
+    not_held = traces(fig, "Not held")
+    assert [list(t.customdata) for t in not_held] == [[3], [7]]
+
+
+def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.attendance_matrix(meetings.attendance_matrix(small, ALL, 1, "person"))
+    heat, cells = fig.data
+    assert list(heat.text[0]) == ["●", "●", "✕", "A"]  # A-SU1: present, present, not held, apologies
+    assert list(heat.text[1]) == ["○", "●", "✕", "·"]  # A-CA1: absent, present, not held, not expected
+    assert list(cells.customdata[0]) == [1, "present"]
+    assert cells.marker.opacity == 0  # invisible, but clickable
+
+
+def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.funnel(recruitment.funnel(small, ALL))
+    stages, drop_outs = traces(fig, "Recruitment stage"), traces(fig, "Declined or withdrew")
+    assert list(stages[1].y) == [2, 2, 1, 1, 0]
+    assert [list(c) for c in drop_outs[1].customdata] == [[2, "declined"], [2, "withdrew"]]
+    assert drop_outs[0].marker.pattern.shape == "x"
+
+
+def test_tension_lines_differ_by_setting_in_dash_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.tension_over_time(recruitment.tension_by_month(small, ALL))
+    alpha, beta = fig.data
+    assert (alpha.name, beta.name) == ("Alpha (community)", "Beta (inpatient)")
+    assert alpha.line.dash != beta.line.dash
+    assert list(beta.y) == [1.0, 0.0, 0.0]
+    assert list(beta.customdata[0]) == [2, "2020-01-01", 1]
+
+
+def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.code_team_heatmap(notes.code_team_matrix(small, ALL))
+    heat, cells = fig.data
+    assert list(heat.x) == ["Alpha", "Beta"]
+    # Service user absent: 1 note in Alpha, none in Beta (an empty cell still names its code and team)
+    assert [list(c) for c in cells.customdata][:2] == [[5, 1, 1], [5, 2, 0]]
+
+
+def test_codes_together_is_symmetric(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.cooccurrence_heatmap(notes.cooccurrence(small, ALL))
+    z = fig.data[0].z
+    assert z[0][1] == z[1][0] == 2
+
+
+def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.swimlane(meetings.attendance_matrix(small, ALL, 1, "person"))
+    people = {y for t in fig.data for y in t.y}
+    assert people == {"A-SU1 (Service user)", "A-CA1 (Carer)"}
+
+
+def test_long_panel_titles_wrap_onto_two_lines() -> None:
+    assert view_charts.wrap("Willow mental-health inpatient ward") == "Willow mental-health<br>inpatient ward"
+    assert view_charts.wrap("Oak") == "Oak"
