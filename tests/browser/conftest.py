@@ -115,12 +115,26 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.process.wait(timeout=30)
 
 
+# On a deep link (/presence) Streamlit's front end first looks for its server under the page's path;
+# those two probes answer 404 before it finds the server at the root. They are not the app's errors.
+STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
 @dataclass
 class Watched:
-    """A page whose console errors and uncaught exceptions are collected for the test to check."""
+    """A page whose console errors, failed requests and uncaught exceptions are collected."""
 
     page: Page
-    errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        real_failures = [url for url in self.failed if not url.endswith(STREAMLIT_PROBES)]
+        console = [
+            m for m in self.console if not (m.startswith("console: Failed to load resource") and not real_failures)
+        ]
+        return console + [f"failed request: {url}" for url in real_failures]
 
 
 @pytest.fixture
@@ -131,10 +145,11 @@ def watched(browser: Browser) -> Iterator[Watched]:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            w.errors.append(f"console: {message.text}")
+            w.console.append(f"console: {message.text}")
 
     page.on("console", on_console)
-    page.on("pageerror", lambda exc: w.errors.append(f"page error: {exc}"))
+    page.on("pageerror", lambda exc: w.console.append(f"page error: {exc}"))
+    page.on("response", lambda r: w.failed.append(r.url) if r.status >= 400 else None)
     yield w
     context.close()
 

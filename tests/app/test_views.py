@@ -1,0 +1,96 @@
+"""The four views in AppTest: each renders on a small and on the demo study, keeps its choices
+in the URL, and shows the rows behind a choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+App = Callable[..., AppTest]
+PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
+
+
+def on_page(app: App, db: Path, page: str, **params: str) -> AppTest:
+    at = app(db, **params)
+    return at.switch_page(page).run()
+
+
+def quotes(at: AppTest) -> list[str]:
+    return [m.proto.body.replace("\\", "") for m in at.markdown if m.proto.body.startswith(">")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_view_renders_on_both_studies(app: App, small_path: Path, demo_path: Path, page: str) -> None:
+    for db in (small_path, demo_path):
+        at = on_page(app, db, page)
+        assert not at.exception, f"{page} on {db.name}"
+        assert not at.error, f"{page} on {db.name}: {[e.value for e in at.error]}"
+
+
+def test_presence_reads_a_meeting_from_the_link(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/presence.py", meeting="2", rows="person")
+    assert at.selectbox(key="presence_meeting").value == 2
+    assert at.segmented_control(key="presence_rows").value == "person"
+    assert any("Home meeting" in m.proto.body for m in at.markdown)
+    assert quotes(at) == []  # m2 has no notes
+    at.selectbox(key="presence_meeting").set_value(1).run()
+    assert quotes(at) == [
+        "> A-SU1 asked why the transport item keeps coming back.",
+        "> Who should we invite next? Someone who sees the bigger picture.",
+    ]
+    assert at.query_params["meeting"] == "1"
+
+
+def test_presence_choosing_another_team_changes_the_matrix_and_the_link(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/presence.py")
+    at.selectbox(key="presence_team").set_value(2).run()
+    assert at.query_params["team_view"] == "2"
+    assert not at.exception
+
+
+def test_attendance_counts_per_month_from_the_link(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/attendance.py", period="month")
+    assert at.segmented_control(key="attendance_period").value == "month"
+    effectiveness, continuity = (d.value for d in at.dataframe)
+    assert list(continuity["code"]) == ["A-SU1", "A-CA1", "B-SU1"]
+    assert len(effectiveness) == 5  # team-months
+
+
+def test_recruitment_shows_times_reasons_and_settings_side_by_side(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/recruitment.py")
+    times = at.dataframe[0].value
+    assert len(times) == 8
+    reasons = at.dataframe[1].value
+    assert list(reasons["reason"]) == ["Complexity of mental illness", "Complexity of mental illness"]
+    assert any("inpatient: 0.3 tension notes per held meeting (1 in 3)" in c.value for c in at.caption)
+
+
+def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/notes.py", q="unwell", codes="1", room="any")
+    assert at.text_input(key="notes_text").value == "unwell"
+    assert at.multiselect(key="notes_codes").value == [1]
+    assert "Matching notes (1)" in [t.label for t in at.tabs]
+    assert "> Patients are too unwell to join, said the ward manager." in quotes(at)
+    at.selectbox(key="notes_presence").set_value("service_user").run()
+    assert "Matching notes (0)" in [t.label for t in at.tabs]
+    assert at.query_params["room"] == "service_user"
+
+
+def test_notes_unknown_codes_in_the_link_are_dropped_with_a_notice(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/notes.py", codes="1,999,x")
+    assert at.multiselect(key="notes_codes").value == [1]
+    assert any("Ignored codes=" in w.value for w in at.warning)
+
+
+def test_agreement_metrics_and_disagreements(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/agreement.py")
+    assert [m.value for m in at.metric] == ["4", "88%", "0.71"]
+    assert len(at.dataframe[1].value) == 2
+
+
+def test_agreement_with_the_same_coder_twice_says_so(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/agreement.py", coder_b="R01")
+    assert [i.value for i in at.info] == ["Choose two different coders."]

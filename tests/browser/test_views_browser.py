@@ -1,0 +1,94 @@
+"""The four views in a real browser: each renders cleanly from a copied link, and a real click on a
+chart opens the rows behind it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import Server, Watched, screenshot
+from tests.browser.test_overview_browser import assert_clean
+
+PAGES = {
+    "presence": "Presence and absence",
+    "attendance": "Attendance over time",
+    "recruitment": "Recruitment tensions",
+    "notes": "Notes and themes",
+    "agreement": "Coder agreement",
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_each_view_renders_from_a_copied_link(demo_server: Server, watched: Watched, path: str) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/{path}?setting=community")
+    expect(page.get_by_role("heading", name=PAGES[path])).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Synthetic demo data").first).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Overview")).to_be_visible()  # the app's navigation, not the file names
+    page.wait_for_load_state("networkidle")
+    screenshot(page, f"view-{path}")
+    assert_clean(watched)
+
+
+def tallest(marks: Locator) -> Locator:
+    """The tallest of some bars (a bar of height 0 cannot be clicked)."""
+    heights: list[float] = marks.evaluate_all("els => els.map(e => e.getBBox().height)")
+    return marks.nth(max(range(len(heights)), key=heights.__getitem__))
+
+
+def click_mark(page: Page, mark: Locator) -> None:
+    """Click the middle of a chart mark the way a person does (Plotly's drag layer sits on top)."""
+    mark.scroll_into_view_if_needed()
+    box = mark.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_clicking_a_meeting_opens_its_notes(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/presence")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=60_000)
+    bars = chart.locator("g.trace.bars path")  # a bar: the share of service users at one meeting
+    expect(bars.first).to_be_attached()
+    click_mark(page, tallest(bars))
+    expect(page.get_by_role("heading", level=4)).to_contain_text(" — ", timeout=30_000)
+    expect(page.get_by_test_id("stMarkdown").locator("blockquote").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]meeting=[0-9]+"))
+    screenshot(page, "view-presence-meeting")
+    assert_clean(watched)
+
+
+def test_clicking_a_code_by_team_cell_opens_its_notes(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/notes")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Click a cell to read its notes.")).to_be_visible()
+    grid = chart.locator(".nsewdrag").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    # the right-hand column is the inpatient ward; a cell low in the grid is a recruitment tension
+    page.mouse.click(box["x"] + box["width"] * 5 / 6, box["y"] + box["height"] * 0.75)
+    expect(page.get_by_text("Click a cell to read its notes.")).to_have_count(0, timeout=30_000)
+    panel = page.get_by_role("tabpanel").first
+    expect(panel.locator("blockquote").first).to_be_visible()
+    expect(panel.get_by_text("Willow mental-health inpatient ward").first).to_be_visible()
+    screenshot(page, "view-notes-cell")
+    assert_clean(watched)
+
+
+def test_clicking_a_funnel_bar_lists_the_people_and_reasons(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/recruitment")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=60_000)
+    bars = chart.locator("g.trace.bars path")
+    expect(bars.first).to_be_attached()
+    click_mark(page, tallest(bars))
+    expect(page.get_by_text("the people and reasons behind the bar")).to_be_visible(timeout=30_000)
+    assert_clean(watched)
