@@ -35,6 +35,9 @@ class ExcerptQuery(BaseModel):
 
     text: str = Field(default="", max_length=200)
     codes: tuple[int, ...] = ()
+    """Any of these codes, or a code below one of them."""
+    all_codes: tuple[int, ...] = ()
+    """Every one of these codes (as applied, not below): the notes behind a co-occurrence."""
     presence: PresenceFilter = "any"
     team_id: int | None = None
     month: dt.date | None = None
@@ -64,6 +67,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
     params = flt.sql_params() | {
         "words": query.words,
         "codes": list(query.codes) or None,
+        "all_codes": list(query.all_codes) or None,
         "presence": query.presence,
         "team_id": query.team_id,
         "month": query.month,
@@ -128,6 +132,9 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                   where (s.source = 'note' and cs.note_id = s.note_id)
                      or (s.source = 'interview' and cs.interview_id = s.note_id)
               ))
+              and ($all_codes::integer[] is null or len(list_filter(
+                  $all_codes::integer[], lambda c: not list_contains(coalesce(a.code_ids, []), c)
+              )) = 0)
               and ($team_id::integer is null or s.team_id = $team_id::integer)
               and ($month::date is null or date_trunc('month', s.day) = $month::date)
               and ($meeting_id::integer is null or s.meeting_id = $meeting_id::integer)

@@ -359,8 +359,12 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> go.Figure:
     """Codes applied to the same note: each cell the number of notes with both codes."""
     names = sorted(set(pairs["name_a"]) | set(pairs["name_b"]))
     both: dict[tuple[str, str], int] = {}
-    for a, b, n in zip(pairs["name_a"], pairs["name_b"], pairs["notes"], strict=True):
+    ids: dict[str, int] = {}
+    for a, b, ia, ib, n in zip(
+        pairs["name_a"], pairs["name_b"], pairs["code_a"], pairs["code_b"], pairs["notes"], strict=True
+    ):
         both[(str(a), str(b))] = both[(str(b), str(a))] = int(n)
+        ids[str(a)], ids[str(b)] = int(ia), int(ib)
     z = pd.DataFrame([[both.get((y, x), 0) for x in names] for y in names], index=names, columns=names)
     fig = go.Figure(
         go.Heatmap(
@@ -370,13 +374,15 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> go.Figure:
             text=z.to_numpy(),
             texttemplate="%{text}",
             colorscale="Purples",
-            hovertemplate="%{y} + %{x}: %{z} notes<extra></extra>",
+            hoverinfo="skip",
             colorbar={"title": "Notes"},
         )
     )
+    custom = [[[ids[y], ids[x], both.get((y, x), 0)] for x in names] for y in names]
+    _clickable_cells(fig, names, names, custom, "%{y} + %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        title={"text": "Codes that occur on the same note"},
+        title={"text": "Codes that occur on the same note<br><sup>click a cell to read the notes with both</sup>"},
         height=max(320, 26 * len(names) + 200),
         margin={"t": 60, "l": 260, "r": 20, "b": 200},
     )
@@ -405,7 +411,10 @@ def code_frequency(freq: pd.DataFrame, top: int = 8) -> go.Figure:
             )
         )
     fig.update_layout(
-        title={"text": f"The {min(top, len(totals))} most used codes, notes per month"},
+        title={
+            "text": f"The {min(top, len(totals))} most used codes, notes per month"
+            "<br><sup>click a point to read its notes</sup>"
+        },
         yaxis_title="Notes",
         xaxis_tickformat="%b\n%Y",
         height=420,

@@ -6,6 +6,7 @@ from observation import ui, view_charts
 from observation.ui import views
 
 flt = ui.shared_sidebar()
+settings = ui.settings()
 st.title(
     "Attendance over time",
     help="People present by role at held meetings; meeting effectiveness; and continuity — how many distinct "
@@ -26,6 +27,8 @@ if by_role.empty:
     st.stop()
 st.plotly_chart(view_charts.attendance_by_role(by_role), key="attendance_by_role")
 
+ui.qi_section(flt, "attendance")
+
 st.subheader(
     "How the meetings ran",
     help="Held and not held (cancelled or postponed), the four meeting roles "
@@ -34,7 +37,7 @@ st.subheader(
 views.effectiveness_table(views.meeting_effectiveness(flt, period))
 
 st.subheader("Continuity of people with lived experience")
-rows = views.meeting_rows(flt, ui.settings().meaningful_level)
+rows = views.meeting_rows(flt, settings.meaningful_level)
 team_id = views.choose_team("attendance_team", "team_view", rows)
 matrix = views.attendance_matrix(flt, team_id, "person")
 if not matrix["lived_experience"].any():

@@ -34,8 +34,8 @@ st.download_button(
     disabled=found.rows.empty,
 )
 
-matrix_tab, together_tab, time_tab, book_tab, results_tab = st.tabs(
-    ["Codes by team", "Codes together", "Over time", "Codebook", f"Matching notes ({found.total})"]
+matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs(
+    ["Codes by team", "Codes together", "Over time", "Codebook", "One meeting", f"Matching notes ({found.total})"]
 )
 with matrix_tab:
     cell = views.picked(
@@ -52,10 +52,35 @@ with matrix_tab:
     else:
         st.caption("Click a cell to read its notes.")
 with together_tab:
-    st.plotly_chart(view_charts.cooccurrence_heatmap(views.cooccurrence(flt)), key="notes_cooccurrence")
+    pair = views.picked(
+        st.plotly_chart(
+            view_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
+            key="notes_cooccurrence",
+            on_select="rerun",
+            selection_mode="points",
+        )
+    )
+    if pair:
+        code_a, code_b, _ = pair[-1]
+        views.show_excerpts(views.excerpts(flt, views.excerpt_query(all_codes=(code_a, code_b))), "No note has both.")
 with time_tab:
-    st.plotly_chart(view_charts.code_frequency(views.code_frequency(flt)), key="notes_frequency")
+    point = views.picked(
+        st.plotly_chart(
+            view_charts.code_frequency(views.code_frequency(flt)),
+            key="notes_frequency",
+            on_select="rerun",
+            selection_mode="points",
+        )
+    )
+    if point:
+        code_id, month = point[-1]
+        query = views.excerpt_query(codes=(code_id,), month=views.month_of(month))
+        views.show_excerpts(views.excerpts(flt, query), "No notes with that code in that month.")
 with book_tab:
     views.codebook_tree(book)
+with meeting_tab:
+    rows = views.meeting_rows(flt, ui.settings().meaningful_level)
+    if (meeting_id := views.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
+        views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
 with results_tab:
     views.show_excerpts(found, "No notes match. Try fewer words, other codes, or anyone in the room.")

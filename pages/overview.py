@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import charts, definitions, qi, ui
+from observation import charts, definitions, ui
 
 flt = ui.shared_sidebar()
 settings = ui.settings()
@@ -28,15 +28,7 @@ st.plotly_chart(
     charts.involvement_trend(result.trend, settings.involvement_target, level, result.events), key="overview_trend"
 )
 
-st.subheader(
-    "Change over time",
-    help="Run and SPC charts of every held meeting with attendance recorded, one panel per team.",
-)
-choice = ui.qi_controls("overview")
-team_panels = qi.panels(result.series, result.events, choice)
-target = settings.involvement_target if qi.MEASURES[choice.measure].has_target else None
-st.plotly_chart(charts.qi_chart(team_panels, choice, target), key="overview_qi_figure")
-ui.bullet_list(qi.signal_sentences(team_panels, target))
+ui.qi_section(flt, "overview")
 
 with st.expander("How these are measured"):
     st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))

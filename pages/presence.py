@@ -19,6 +19,8 @@ clicked = views.picked(
     )
 )
 
+ui.qi_section(flt, "presence")
+
 st.subheader("Who came to each meeting")
 team_col, rows_col = st.columns([3, 2])
 with team_col:

@@ -252,6 +252,21 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
     return choice
 
 
+def qi_section(flt: StudyFilter, prefix: str) -> None:
+    """The "Change over time" section: the QI chart controls, one run or SPC chart per team, and a
+    sentence per team saying what its chart shows. Used by the Overview, Presence and Attendance."""
+    st.subheader(
+        "Change over time",
+        help="Run and SPC charts of every held meeting with attendance recorded, one panel per team.",
+    )
+    choice = qi_controls(prefix)
+    found = overview(flt)
+    team_panels = qi.panels(found.series, found.events, choice)
+    target = settings().involvement_target if qi.MEASURES[choice.measure].has_target else None
+    st.plotly_chart(charts.qi_chart(team_panels, choice, target), key=f"{prefix}_qi_figure")
+    bullet_list(qi.signal_sentences(team_panels, target))
+
+
 def bullet_list(lines: list[str]) -> None:
     """Sentences as a Markdown list, with Markdown in them shown as typed (team names are user text)."""
     st.markdown("\n".join(f"- {_escape_markdown(line)}" for line in lines))

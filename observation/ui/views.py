@@ -106,6 +106,8 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
     for row in found.rows.to_dict("records"):
         day = pd.Timestamp(row["day"]).strftime("%d %b %Y")
         source = "Interview" if row["source"] == "interview" else f"Note {row['position']}"
+        if row["source"] == "note" and pd.notna(row["minute"]):
+            source += f", minute {int(row['minute'])}"
         codes = ", ".join(str(c) for c in row["code_names"]) or "not coded"
         with st.container(border=True):
             st.caption(f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}")

@@ -42,6 +42,9 @@ def test_every_note_in_date_order_with_its_codes_from_any_coder(small: duckdb.Du
         ({"team_id": 2}, [4, 5]),
         ({"month": dt.date(2020, 2, 1)}, [6, 5, 3]),
         ({"meeting_id": 1}, [1, 2]),
+        ({"all_codes": (2, 3)}, [2, 4]),  # the notes behind a co-occurrence cell
+        ({"all_codes": (3, 6)}, []),
+        ({"all_codes": (1,)}, []),  # every code as applied: a theme's own code was applied to nothing
     ],
 )
 def test_each_narrowing_of_the_excerpts(

@@ -67,8 +67,9 @@ def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPy
 
 def test_codes_together_is_symmetric(small: duckdb.DuckDBPyConnection) -> None:
     fig = view_charts.cooccurrence_heatmap(notes.cooccurrence(small, ALL))
-    z = fig.data[0].z
-    assert z[0][1] == z[1][0] == 2
+    heat, cells = fig.data
+    assert heat.z[0][1] == heat.z[1][0] == 2
+    assert list(cells.customdata[1]) == [3, 2, 2]  # a click carries both codes and the count
 
 
 def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.DuckDBPyConnection) -> None:
