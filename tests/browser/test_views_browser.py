@@ -24,7 +24,7 @@ PAGES = {
 def test_each_view_renders_from_a_copied_link(demo_server: Server, watched: Watched, path: str) -> None:
     page = watched.page
     page.goto(f"{demo_server.url}/{path}?setting=community")
-    expect(page.get_by_role("heading", name=PAGES[path])).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", level=1, name=PAGES[path])).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Synthetic demo data").first).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_text("Overview")).to_be_visible()  # the app's navigation, not the file names
