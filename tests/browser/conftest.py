@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from observation.demo import build_demo
 
@@ -155,6 +155,9 @@ def watched(browser: Browser) -> Iterator[Watched]:
 
 
 def screenshot(page: Page, name: str) -> Path:
+    """Keep a picture of the page once Streamlit has finished drawing it (no placeholder left)."""
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
