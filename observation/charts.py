@@ -106,7 +106,7 @@ def involvement_trend(
         },
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
         height=320 * rows + 100,
-        margin={"t": 100, "b": 80, "l": 60, "r": 20},
+        margin={"t": 135, "b": 80, "l": 60, "r": 20},
         hovermode="closest",
     )
     return fig
@@ -192,7 +192,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         title={"text": f"{spec.label} at each held meeting<br><sup>{' · '.join(notes)}</sup>"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
         height=320 * rows + 100,
-        margin={"t": 100, "b": 80, "l": 60, "r": 20},
+        margin={"t": 135, "b": 80, "l": 60, "r": 20},
         hovermode="closest",
     )
     return fig

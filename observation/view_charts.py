@@ -37,7 +37,7 @@ def _grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[g
         horizontal_spacing=0.04,
         vertical_spacing=0.14 if rows > 1 else 0.0,
     )
-    fig.update_layout(height=height * rows + 120, margin={"t": 90, "b": 60, "l": 60, "r": 20}, barmode="stack")
+    fig.update_layout(height=height * rows + 150, margin={"t": 125, "b": 60, "l": 60, "r": 20}, barmode="stack")
     return fig, cols
 
 
