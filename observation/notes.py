@@ -25,7 +25,8 @@ PRESENCE_LABELS: dict[PresenceFilter, str] = {
     "lived_experience": "A service user or carer was present",
     "none": "Nobody with lived experience was present",
 }
-EXCERPT_LIMIT = 200
+EXCERPT_LIMIT = 200  # shown on screen
+EXPORT_LIMIT = 100_000  # downloaded
 
 
 class ExcerptQuery(BaseModel):
@@ -35,14 +36,17 @@ class ExcerptQuery(BaseModel):
 
     text: str = Field(default="", max_length=200)
     codes: tuple[int, ...] = ()
-    """Any of these codes, or a code below one of them."""
+    """Any of these codes, or (unless ``exact``) a code below one of them."""
+    exact: bool = False
+    notes_only: bool = False
+    """Leave interview transcripts out: the drill-downs behind counts of field notes use this."""
     all_codes: tuple[int, ...] = ()
     """Every one of these codes (as applied, not below): the notes behind a co-occurrence."""
     presence: PresenceFilter = "any"
     team_id: int | None = None
     month: dt.date | None = None
     meeting_id: int | None = None
-    limit: int = Field(default=EXCERPT_LIMIT, ge=1, le=10_000)
+    limit: int = Field(default=EXCERPT_LIMIT, ge=1, le=EXPORT_LIMIT)
 
     @property
     def words(self) -> list[str]:
@@ -68,6 +72,8 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
         "words": query.words,
         "codes": list(query.codes) or None,
         "all_codes": list(query.all_codes) or None,
+        "exact": query.exact,
+        "notes_only": query.notes_only,
         "presence": query.presence,
         "team_id": query.team_id,
         "month": query.month,
@@ -95,6 +101,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                 from interviews as i
                 left join teams as t on t.id = i.team_id
                 where $presence = 'any'
+                  and not $notes_only
                   and $meeting_id::integer is null
                   and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
                   and ($setting is null or t.setting = $setting)
@@ -115,7 +122,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                 select c.id
                 from codes as c
                 join codes as p on list_contains($codes::integer[], p.id)
-                where c.slug = p.slug or starts_with(c.slug, p.slug || '.')
+                where c.slug = p.slug or (not $exact and starts_with(c.slug, p.slug || '.'))
             )
             select
                 s.*,

@@ -126,7 +126,8 @@ def panels(series: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice) -> t
         if choice.chart == "p":
             chart = spc.p_chart(numerators, denominators, rules=choice.rules, breaks=breaks)
         elif choice.chart == "xmr":
-            chart = spc.xmr(values, rules=choice.rules, breaks=breaks)
+            # Making Data Count screens moving ranges for outliers, as NHSRplotthedots does by default
+            chart = spc.xmr(values, choice.rules == "making_data_count", rules=choice.rules, breaks=breaks)
         else:
             chart = spc.run_chart(values, rules=choice.rules, breaks=breaks)
         result.append(TeamPanel(int(team_id), str(rows["team_name"].iloc[0]), dates, chart, team_events))
@@ -148,19 +149,34 @@ def signal_sentences(team_panels: tuple[TeamPanel, ...], target: float | None) -
                 f"{panel.team_name}: {last.why} up to the meeting of {panel.dates[last.index]:%d %b %Y} — "
                 f"{spc.reading(last, IMPROVEMENT)} ({chart.rule_set_name})."
             )
-        elif chart.rules == "anhoej" and phase.signal:
-            sentence = (
-                f"{panel.team_name}: the line crosses its centre {phase.crossings} times{since}, fewer than the "
+        elif not (chart.rules == "anhoej" and phase.crossings_signal):
+            sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
+        else:
+            sentence = f"{panel.team_name}:"
+        if chart.rules == "anhoej" and phase.crossings_signal:
+            lead = " the" if sentence.endswith(":") else " The"
+            sentence += (
+                f"{lead} line crosses its centre {phase.crossings} times{since}, fewer than the "
                 f"{phase.crossings_limit} expected by chance — a shift ({chart.rule_set_name})."
             )
-        else:
-            sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
         if phase.trial:
-            sentence += f" Fewer than {spc.SHORT_PHASE} meetings: trial limits."
-        if target is not None and (assured := spc.assurance(chart, target, IMPROVEMENT)) is not None:
+            short = "a short series" if chart.kind == "run" else "trial limits"
+            sentence += f" Fewer than {spc.SHORT_PHASE} meetings: {short}."
+        if target is not None and (assured := _assurance(chart, target)) is not None:
             sentence += f" Against the {target:.0%} target, the process {ASSURANCE_WORDS[assured]}."
+        elif target is not None and chart.kind == "p":
+            sentence += " A yes/no per meeting gives limits of 0-100%, so no target assurance: see the monthly chart."
         sentences.append(sentence)
     return sentences
+
+
+def _assurance(chart: spc.Chart, target: float) -> spc.Assurance | None:
+    """Making Data Count's assurance, when the limits say anything: limits spanning 0-100% (a p-chart
+    of a yes/no per meeting) would always read as 'only some of the time'."""
+    spans_everything = chart.lower is not None and chart.upper is not None and chart.lower <= 0 <= 1 <= chart.upper
+    if chart.kind == "p" and spans_everything:
+        return None
+    return spc.assurance(chart, target, IMPROVEMENT)
 
 
 def _breaks(dates: tuple[dt.date, ...], event_dates: list[dt.date]) -> list[int]:

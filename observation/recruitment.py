@@ -24,8 +24,10 @@ TENSION_THEME = "recruitment_tension"
 
 def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """People reaching each stage, per team: team_id, team_name, setting, stage, people. Every
-    stage of FUNNEL and DROP_OUTS appears for every team (0 where nobody reached it). Teams and
-    setting come from the filter; events count when they fall in its dates."""
+    stage of FUNNEL and DROP_OUTS appears for every team (0 where nobody reached it).
+
+    A funnel follows a cohort: the people whose recruitment began (their first event) within the
+    filter's dates, counted at every stage they went on to reach, whenever that was."""
     with con.cursor() as cur:
         return cur.execute(
             """
@@ -35,15 +37,19 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
                 where ($teams::integer[] is null or list_contains($teams::integer[], id))
                   and ($setting is null or setting = $setting)
             ),
-            stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step)
+            stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step),
+            cohort as (
+                select e.participant_id
+                from recruitment_events as e
+                group by e.participant_id
+                having ($start::date is null or min(e.event_date) >= $start::date)
+                   and ($end::date is null or min(e.event_date) <= $end::date)
+            )
             select c.team_id, c.team_name, c.setting, s.stage, count(distinct e.participant_id) as people
             from chosen as c
             cross join stages as s
-            left join participants as p on p.team_id = c.team_id
-            left join recruitment_events as e
-                on e.participant_id = p.id and e.stage = s.stage
-               and ($start::date is null or e.event_date >= $start::date)
-               and ($end::date is null or e.event_date <= $end::date)
+            left join participants as p on p.team_id = c.team_id and p.id in (select participant_id from cohort)
+            left join recruitment_events as e on e.participant_id = p.id and e.stage = s.stage
             group by c.team_id, c.team_name, c.setting, s.stage, s.step
             order by c.team_name, s.step
             """,
@@ -52,8 +58,8 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
 
 
 def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Days from one stage to the next for each person, summarised per team and step:
-    team_name, from_stage, to_stage, people, median_days, max_days."""
+    """Days from one stage to the next for each person of the cohort (as in ``funnel``),
+    summarised per team and step: team_name, from_stage, to_stage, people, median_days, max_days."""
     with con.cursor() as cur:
         return cur.execute(
             """
@@ -64,8 +70,13 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
                 join teams as t on t.id = p.team_id
                 where ($teams::integer[] is null or list_contains($teams::integer[], p.team_id))
                   and ($setting is null or t.setting = $setting)
-                  and ($start::date is null or e.event_date >= $start::date)
-                  and ($end::date is null or e.event_date <= $end::date)
+                  and e.participant_id in (
+                      select participant_id
+                      from recruitment_events
+                      group by participant_id
+                      having ($start::date is null or min(event_date) >= $start::date)
+                         and ($end::date is null or min(event_date) <= $end::date)
+                  )
                 group by all
             ),
             steps as (

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby, pairwise
 from typing import Literal
 
@@ -71,6 +71,8 @@ class RunPhase:
     longest_run_limit: int | None
     crossings: int
     crossings_limit: int | None
+    basis: int = 0
+    """How many points the centre and limits were computed from (a frozen baseline's, or all)."""
 
     @property
     def signal(self) -> bool:
@@ -80,7 +82,12 @@ class RunPhase:
 
     @property
     def trial(self) -> bool:
-        return self.end - self.start < SHORT_PHASE
+        """Limits from fewer than SHORT_PHASE points are trial limits."""
+        return (self.basis or self.end - self.start) < SHORT_PHASE
+
+    @property
+    def crossings_signal(self) -> bool:
+        return self.crossings_limit is not None and self.n_useful > 0 and self.crossings < self.crossings_limit
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ def xmr(
             mean_range = statistics.fmean(kept) if kept else 0.0
         lower, upper = mean - XMR_LIMIT * mean_range, mean + XMR_LIMIT * mean_range
         n = len(part)
-        runs = _runs_analysis(part, [mean] * n, start, end)
+        runs = replace(_runs_analysis(part, [mean] * n, start, end), basis=len(basis))
         phases.append(runs)
         near = XMR_LIMIT * 2 / 3 * mean_range
         flags = _flags(part, [mean] * n, [Zone(lower, upper, mean - near, mean + near)] * n, rules, runs, "mean")
@@ -225,7 +232,7 @@ def p_chart(
         ]
         part = values[start:end]
         n = len(part)
-        runs = _runs_analysis(part, [centre] * n, start, end)
+        runs = replace(_runs_analysis(part, [centre] * n, start, end), basis=min(size, n))
         phases.append(runs)
         flags = _flags(part, [centre] * n, zones, rules, runs, "centre line")
         points += [

@@ -378,7 +378,7 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> go.Figure:
             colorbar={"title": "Notes"},
         )
     )
-    custom = [[[ids[y], ids[x], both.get((y, x), 0)] for x in names] for y in names]
+    custom = [[[ids[y], ids[x], both.get((y, x), 0)] if x != y else None for x in names] for y in names]
     _clickable_cells(fig, names, names, custom, "%{y} + %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(

@@ -25,9 +25,10 @@ with presence:
     )
     views.keep_in_url("room", room, "any")
 found = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room))
+everything = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, limit=notes.EXPORT_LIMIT))
 st.download_button(
-    "Download these excerpts (CSV, one 0/1 column per code)",
-    notes.excerpts_csv(found, book),
+    f"Download these {everything.total} excerpts (CSV, one 0/1 column per code)",
+    notes.excerpts_csv(everything, book),
     file_name="excerpts.csv",
     mime="text/csv",
     key="notes_download",
@@ -48,7 +49,8 @@ with matrix_tab:
     )
     if cell:
         code_id, team_id, _ = cell[-1]
-        views.show_excerpts(views.excerpts(flt, views.excerpt_query(codes=(code_id,), team_id=team_id)), "No notes.")
+        cell_query = views.excerpt_query(codes=(code_id,), exact=True, notes_only=True, team_id=team_id)
+        views.show_excerpts(views.excerpts(flt, cell_query), "No notes.")
     else:
         st.caption("Click a cell to read its notes.")
 with together_tab:
@@ -62,7 +64,8 @@ with together_tab:
     )
     if pair:
         code_a, code_b, _ = pair[-1]
-        views.show_excerpts(views.excerpts(flt, views.excerpt_query(all_codes=(code_a, code_b))), "No note has both.")
+        pair_query = views.excerpt_query(all_codes=(code_a, code_b), notes_only=True)
+        views.show_excerpts(views.excerpts(flt, pair_query), "No note has both.")
 with time_tab:
     point = views.picked(
         st.plotly_chart(
@@ -74,7 +77,7 @@ with time_tab:
     )
     if point:
         code_id, month = point[-1]
-        query = views.excerpt_query(codes=(code_id,), month=views.month_of(month))
+        query = views.excerpt_query(codes=(code_id,), exact=True, notes_only=True, month=views.month_of(month))
         views.show_excerpts(views.excerpts(flt, query), "No notes with that code in that month.")
 with book_tab:
     views.codebook_tree(book)

@@ -39,7 +39,9 @@ point = views.picked(
 views.setting_comparison(by_month)
 if point:
     team_id, month, _ = point[-1]
-    query = views.excerpt_query(codes=views.theme_codes(), team_id=team_id, month=views.month_of(month))
+    query = views.excerpt_query(
+        codes=views.theme_codes(), notes_only=True, team_id=team_id, month=views.month_of(month)
+    )
     views.show_excerpts(views.excerpts(flt, query), "No recruitment-tension notes in that month.")
 else:
     st.caption("Click a point to read the notes behind it.")

@@ -146,7 +146,7 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
             help="These filters apply to every page; the address bar keeps them, so a copied link shows the same view.",
         )
         for notice in st.session_state.pop("flt_notices", ()):
-            st.warning(notice, icon=":material/link_off:")
+            st.warning(_escape_markdown(notice), icon=":material/link_off:")
         st.multiselect(
             "Teams",
             options=list(teams),
@@ -222,7 +222,7 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
             st.session_state[key] = getattr(parsed.choice, name)
         st.session_state[ready] = True
         for notice in parsed.notices:
-            st.warning(notice, icon=":material/link_off:")
+            st.warning(_escape_markdown(notice), icon=":material/link_off:")
     st.segmented_control(
         "Measure",
         options=list(qi.MEASURES),

@@ -4,6 +4,7 @@ clicked mark, and notes shown as quotes. Pages call these; nothing here holds SQ
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -70,7 +71,10 @@ def url_choice(key: str, param: str, options: Sequence[Any], default: Any) -> No
     raw = _query_params().get(param)
     chosen = next((o for o in options if str(o) == raw), None)
     if raw is not None and chosen is None:
-        st.warning(f"Ignored {param}={raw!r} in the link: not one of the choices here.", icon=":material/link_off:")
+        st.warning(
+            _escape_markdown(f"Ignored {param}={raw!r} in the link: not one of the choices here."),
+            icon=":material/link_off:",
+        )
     st.session_state[key] = default if chosen is None else chosen
 
 
@@ -110,8 +114,10 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
             source += f", minute {int(row['minute'])}"
         codes = ", ".join(str(c) for c in row["code_names"]) or "not coded"
         with st.container(border=True):
-            st.caption(f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}")
-            st.markdown(f"> {_escape_markdown(str(row['body']))}")
+            meta = f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}"
+            st.caption(_escape_markdown(meta))
+            quoted = "\n".join(f"> {_escape_markdown(line)}" for line in str(row["body"]).splitlines() or [""])
+            st.markdown(quoted)
 
 
 def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
@@ -177,9 +183,12 @@ def choose_meeting(key: str, param: str, rows: pd.DataFrame, clicked: list[Any])
         for m, n, d, s in zip(rows["meeting_id"], rows["team_name"], rows["meeting_date"], rows["status"], strict=True)
     }
     url_choice(key, param, list(labels), None)
-    ids = [int(c[0] if isinstance(c, list) else c) for c in clicked]
-    if ids and ids[-1] in labels:
+    # A chart keeps its selection across reruns: apply a click once, when it is new, so that a
+    # meeting chosen from the list afterwards is not undone by the old click.
+    ids = tuple(int(c[0] if isinstance(c, list) else c) for c in clicked)
+    if ids and ids != st.session_state.get(f"{key}__clicked") and ids[-1] in labels:
         st.session_state[key] = ids[-1]
+    st.session_state[f"{key}__clicked"] = ids
     if st.session_state.get(key) not in labels:
         st.session_state[key] = None
     meeting_id: int | None = st.selectbox(
@@ -311,9 +320,10 @@ def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[i
     if f"{key}__from_url" not in st.session_state:
         st.session_state[f"{key}__from_url"] = True
         raw = [part.strip() for part in _query_params().get(param, "").split(",") if part.strip()]
-        wanted = [int(p) for p in raw if p.isdigit() and int(p) in names]
+        wanted = [int(p) for p in raw if re.fullmatch("[0-9]{1,9}", p) and int(p) in names]
         if len(wanted) < len(raw):
-            st.warning(f"Ignored codes={','.join(raw)!r} in part: not codes of this study.", icon=":material/link_off:")
+            notice = f"Ignored codes={','.join(raw)!r} in part: not codes of this study."
+            st.warning(_escape_markdown(notice), icon=":material/link_off:")
         st.session_state[key] = wanted
     chosen: list[int] = st.multiselect(
         "Codes (a theme includes the codes under it)",

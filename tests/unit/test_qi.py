@@ -81,10 +81,22 @@ def test_rebasing_starts_a_phase_at_the_first_meeting_on_or_after_each_team_even
 
 
 def test_the_target_reading_and_trial_limits_are_said() -> None:
-    (panel,) = qi.panels(series({"Oak": [1, 1, 0, 1, 1]}), NO_EVENTS, qi.ChartChoice(measure="meaningful"))
+    choice = qi.ChartChoice(measure="meaningful", chart="xmr")
+    (panel,) = qi.panels(series({"Oak": [1, 1, 0, 1, 1]}), NO_EVENTS, choice)
     (sentence,) = qi.signal_sentences((panel,), target=0.8)
     assert "Fewer than 12 meetings: trial limits." in sentence
     assert sentence.endswith("Against the 80% target, the process will meet it only some of the time.")
+
+
+def test_a_yes_or_no_per_meeting_gives_no_target_assurance_on_a_p_chart() -> None:
+    (panel,) = qi.panels(series({"Oak": [1, 1, 0, 1, 1]}), NO_EVENTS, qi.ChartChoice(measure="meaningful"))
+    (sentence,) = qi.signal_sentences((panel,), target=0.8)
+    assert sentence.endswith("so no target assurance: see the monthly chart.")
+
+
+def test_a_run_chart_is_a_short_series_not_trial_limits() -> None:
+    (panel,) = qi.panels(series({"Oak": [1, 0, 1]}), NO_EVENTS, qi.ChartChoice(chart="run"))
+    assert "Fewer than 12 meetings: a short series." in qi.signal_sentences((panel,), None)[0]
 
 
 def test_too_few_crossings_is_said_under_anhoej_rules() -> None:

@@ -20,11 +20,19 @@ def test_the_funnel_counts_people_at_each_stage_per_team(small: duckdb.DuckDBPyC
     assert [got[("Beta", s)] for s in (*recruitment.FUNNEL, *recruitment.DROP_OUTS)] == [2, 2, 1, 1, 0, 1, 1]
 
 
-def test_the_funnel_follows_the_filter(small: duckdb.DuckDBPyConnection) -> None:
+def test_the_funnel_follows_a_cohort_whose_recruitment_began_in_the_dates(small: duckdb.DuckDBPyConnection) -> None:
     rows = recruitment.funnel(small, StudyFilter(setting="community", end=dt.date(2019, 12, 31)))
     assert set(rows["team_name"]) == {"Alpha"}
-    assert dict(zip(rows["stage"], rows["people"], strict=True))["agreed"] == 1
-    assert dict(zip(rows["stage"], rows["people"], strict=True))["first_attended"] == 0  # in January
+    # A-SU1 was identified in December; every later stage counts, even those reached in 2020
+    assert list(rows["people"]) == [1, 1, 1, 1, 1, 0, 0]
+    beta = recruitment.funnel(small, StudyFilter(teams=(2,), start=dt.date(2020, 1, 1)))
+    # only B-SU2's recruitment began in 2020: identified, approached, declined
+    assert list(beta["people"]) == [1, 1, 0, 0, 0, 1, 0]
+    times = recruitment.stage_times(small, StudyFilter(teams=(2,), start=dt.date(2020, 1, 1))).to_dict("records")
+    assert [(r["from_stage"], r["to_stage"], r["people"]) for r in times] == [
+        ("identified", "approached", 1),
+        ("approached", "declined", 1),
+    ]
 
 
 def test_days_between_stages(small: duckdb.DuckDBPyConnection) -> None:

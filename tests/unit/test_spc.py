@@ -152,6 +152,9 @@ def test_seven_on_one_side_of_the_mean_is_a_shift_and_the_mean_itself_breaks_it(
 def test_short_series_have_trial_limits() -> None:
     assert spc.xmr(STABLE[:11]).trial_limits
     assert not spc.xmr(STABLE[:12]).trial_limits
+    # limits frozen on a baseline of 5 points are trial limits, however long the series
+    assert spc.xmr(STABLE, baseline=5).trial_limits
+    assert spc.p_chart([1] * 20, [4] * 20, baseline=6).trial_limits
 
 
 # --- p-charts ----------------------------------------------------------------------------------
