@@ -189,7 +189,7 @@ def meeting_effectiveness(con: duckdb.DuckDBPyConnection, flt: StudyFilter, peri
                 avg((select count(*) from meeting_roles as mr where mr.meeting_id = f.meeting_id))
                     filter (where f.status = 'held') as roles_filled,
                 sum(m.action_items) filter (where f.status = 'held') as action_items,
-                avg(if(m.evaluated, 1.0, 0.0)) filter (where f.status = 'held') as evaluated
+                avg(m.evaluated::integer) filter (where f.status = 'held') as evaluated  -- unrecorded: left out
             from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
             join meetings as m on m.id = f.meeting_id
             group by all
@@ -217,7 +217,7 @@ def continuity(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame
                        h.n - row_number() over (partition by p.id order by h.n) as island
                 from held as h
                 join attendance as a on a.meeting_id = h.meeting_id and a.status = 'present'
-                join participants as p on p.id = a.participant_id
+                join participants as p on p.id = a.participant_id and p.team_id = h.team_id
                 join role_categories as r on r.code = p.role
                 where r.lived_experience
             ),

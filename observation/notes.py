@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,7 +51,8 @@ class ExcerptQuery(BaseModel):
 
     @property
     def words(self) -> list[str]:
-        return self.text.split()
+        """Whole words to find (letters and digits; "well-being" looks for "well" and "being")."""
+        return re.findall(r"[^\W_]+", self.text)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,10 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                 count(*) over () as total
             from sources as s
             left join applied as a on a.source = s.source and a.source_id = s.note_id
-            where len(list_filter($words::varchar[], lambda w: not contains(lower(s.body), lower(w)))) = 0
+            where len(list_filter(
+                $words::varchar[],
+                lambda w: not list_contains(string_split_regex(lower(s.body), '[^\p{L}\p{N}]+'), lower(w))
+            )) = 0
               and ($codes::integer[] is null or exists (
                   select 1
                   from coded_segments as cs

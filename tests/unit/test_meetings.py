@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from observation import meetings
@@ -65,6 +66,7 @@ def test_meeting_effectiveness_per_month(small: duckdb.DuckDBPyConnection) -> No
     assert (january["held"], january["not_held"], january["roles_filled"], january["action_items"]) == (2, 0, 2.0, 4)
     assert january["evaluated"] == pytest.approx(0.5)
     assert (february["held"], february["not_held"], february["roles_filled"]) == (1, 1, 0.0)
+    assert pd.isna(february["evaluated"])  # m4's evaluation was not recorded: unknown, not "no"
 
 
 def test_continuity_counts_consecutive_recorded_meetings(small: duckdb.DuckDBPyConnection) -> None:

@@ -33,6 +33,8 @@ def test_every_note_in_date_order_with_its_codes_from_any_coder(small: duckdb.Du
     [
         ({"text": "UNWELL ward"}, [4]),  # every word, in any case
         ({"text": "unwell nurse"}, []),
+        ({"text": "well"}, []),  # whole words: "well" is not found inside "unwell"
+        ({"text": "A-SU1"}, [1]),  # a code is found by its parts
         ({"codes": (1,)}, [2, 4]),  # a theme finds the codes under it
         ({"codes": (3,)}, [2, 4]),
         ({"codes": (5, 6)}, [1, 5, 3]),
