@@ -84,7 +84,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
     }
     with con.cursor() as cur:
         rows = cur.execute(
-            """
+            r"""
             with sources as (
                 select
                     'note' as source, n.id as note_id, f.team_id, f.team_name, f.setting, n.meeting_id,
