@@ -22,8 +22,15 @@ MAX_SMALL_MULTIPLES = 12
 SHORT_SERIES = 12
 
 
+def plain(text: object) -> str:
+    """User text (a team or code name) made safe inside Plotly's titles, names and hover templates,
+    which read '<...>' as markup and '%{...}' as a variable."""
+    return str(text).replace("<", "‹").replace(">", "›").replace("%{", "%\u200b{")
+
+
 def wrap(title: str, width: int = 24) -> str:
     """A long panel title over two lines, so neighbouring panels' titles never overlap."""
+    title = plain(title)
     if len(title) <= width or " " not in title:
         return title
     cut = title.rfind(" ", 0, width + 1)

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, wrap
+from observation.charts import MAX_SMALL_MULTIPLES, plain, wrap
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
@@ -84,6 +84,21 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
             ),
             **where,
         )
+        unrecorded = held[~held["attendance_recorded"].astype(bool)]
+        fig.add_trace(
+            go.Scatter(
+                x=unrecorded["meeting_date"],
+                y=[0.0] * len(unrecorded),
+                mode="markers",
+                name="Held, no register",
+                legendgroup="unrecorded",
+                showlegend=i == 0,
+                customdata=unrecorded["meeting_id"].tolist(),
+                marker={"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
+                hovertemplate="%{x|%d %b %Y}: held, but nobody recorded present<extra></extra>",
+            ),
+            **where,
+        )
         not_held = team[team["status"] != "held"]
         fig.add_trace(
             go.Scatter(
@@ -106,7 +121,8 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title={
             "text": "Service users and carers among those present, meeting by meeting"
-            "<br><sup>★ meaningful involvement · ✕ cancelled or postponed · click a meeting to read it</sup>"
+            "<br><sup>★ meaningful involvement · ○ held, no register · ✕ cancelled or postponed"
+            " · click a meeting to read it</sup>"
         },
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
@@ -196,11 +212,11 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
                 go.Bar(
                     x=part["period"],
                     y=part["present"],
-                    name=role,
+                    name=plain(role),
                     legendgroup=role,
                     showlegend=role not in {t.name for t in fig.data},
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
-                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + role + "</extra>",
+                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + plain(role) + "</extra>",
                 ),
                 row=row + 1,
                 col=col + 1,
@@ -299,7 +315,7 @@ def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
                 x=team["month"],
                 y=team["per_meeting"],
                 mode="lines+markers",
-                name=f"{name} ({setting})",
+                name=plain(f"{name} ({setting})"),
                 line={"color": colour, "dash": dash},
                 marker={"size": 8},
                 customdata=[
@@ -307,7 +323,7 @@ def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
                     for t, m, n in zip(team["team_id"], team["month"], team["notes"], strict=True)
                 ],
                 hovertemplate="%{x|%b %Y}: %{customdata[2]} notes, %{y:.1f} per held meeting<extra>"
-                + str(name)
+                + plain(name)
                 + "</extra>",
             )
         )
@@ -324,28 +340,38 @@ def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _labels(ids: list[int], names: list[str]) -> list[str]:
+    """Display labels for codes or teams, made safe, and unique: a repeated name gets its id."""
+    seen = {n: names.count(n) for n in names}
+    return [plain(n) if seen[n] == 1 else f"{plain(n)} (#{i})" for i, n in zip(ids, names, strict=True)]
+
+
 def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
-    """Codes by teams, each cell the number of notes with that code (printed in the cell)."""
-    codes = list(dict.fromkeys(matrix["code_name"]))
-    teams = sorted(set(matrix["team_name"]))
-    counts = matrix.pivot_table(index="code_name", columns="team_name", values="notes", aggfunc="sum", fill_value=0)
-    counts = counts.reindex(index=codes, columns=teams, fill_value=0)
-    code_ids = {str(c): int(i) for c, i in zip(matrix["code_name"], matrix["code_id"], strict=True)}
-    team_ids = {str(t): int(i) for t, i in zip(matrix["team_name"], matrix["team_id"], strict=True)}
+    """Codes by teams, each cell the number of notes with that code (printed in the cell). Rows
+    and columns are keyed by id, so two codes of the same name stay apart."""
+    codes = dict(zip(matrix["code_id"].astype(int), matrix["code_name"].astype(str), strict=True))
+    teams = dict(
+        sorted(zip(matrix["team_id"].astype(int), matrix["team_name"].astype(str), strict=True), key=lambda t: t[1])
+    )
+    notes = {
+        (int(c), int(t)): int(n) for c, t, n in zip(matrix["code_id"], matrix["team_id"], matrix["notes"], strict=True)
+    }
+    grid = [[notes.get((c, t), 0) for t in teams] for c in codes]
+    xs, ys = _labels(list(teams), list(teams.values())), _labels(list(codes), list(codes.values()))
     fig = go.Figure(
         go.Heatmap(
-            z=counts.to_numpy(),
-            x=teams,
-            y=codes,
-            text=counts.to_numpy(),
+            z=grid,
+            x=xs,
+            y=ys,
+            text=grid,
             texttemplate="%{text}",
             colorscale="Blues",
             colorbar={"title": "Notes"},
             hoverinfo="skip",
         )
     )
-    custom = [[[code_ids[c], team_ids[t], int(counts.loc[c, t])] for t in teams] for c in codes]
-    _clickable_cells(fig, teams, codes, custom, "%{y} · %{x}: %{customdata[2]} notes<extra></extra>")
+    custom = [[[c, t, notes.get((c, t), 0)] for t in teams] for c in codes]
+    _clickable_cells(fig, xs, ys, custom, "%{y} · %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={"text": "Notes per code and team<br><sup>click a cell to read its notes</sup>"},
@@ -357,33 +383,32 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
 
 def cooccurrence_heatmap(pairs: pd.DataFrame) -> go.Figure:
     """Codes applied to the same note: each cell the number of notes with both codes."""
-    names = sorted(set(pairs["name_a"]) | set(pairs["name_b"]))
-    both: dict[tuple[str, str], int] = {}
-    ids: dict[str, int] = {}
-    for a, b, ia, ib, n in zip(
-        pairs["name_a"], pairs["name_b"], pairs["code_a"], pairs["code_b"], pairs["notes"], strict=True
-    ):
-        both[(str(a), str(b))] = both[(str(b), str(a))] = int(n)
-        ids[str(a)], ids[str(b)] = int(ia), int(ib)
-    z = pd.DataFrame([[both.get((y, x), 0) for x in names] for y in names], index=names, columns=names)
+    names = {int(i): str(n) for i, n in zip(pairs["code_a"], pairs["name_a"], strict=True)}
+    names |= {int(i): str(n) for i, n in zip(pairs["code_b"], pairs["name_b"], strict=True)}
+    codes = sorted(names, key=lambda c: (names[c], c))
+    both: dict[tuple[int, int], int] = {}
+    for a, b, n in zip(pairs["code_a"], pairs["code_b"], pairs["notes"], strict=True):
+        both[(int(a), int(b))] = both[(int(b), int(a))] = int(n)
+    grid = [[both.get((y, x), 0) for x in codes] for y in codes]
+    labels = _labels(codes, [names[c] for c in codes])
     fig = go.Figure(
         go.Heatmap(
-            z=z.to_numpy(),
-            x=names,
-            y=names,
-            text=z.to_numpy(),
+            z=grid,
+            x=labels,
+            y=labels,
+            text=grid,
             texttemplate="%{text}",
             colorscale="Purples",
             hoverinfo="skip",
             colorbar={"title": "Notes"},
         )
     )
-    custom = [[[ids[y], ids[x], both.get((y, x), 0)] if x != y else None for x in names] for y in names]
-    _clickable_cells(fig, names, names, custom, "%{y} + %{x}: %{customdata[2]} notes<extra></extra>")
+    custom = [[[y, x, both.get((y, x), 0)] if x != y else None for x in codes] for y in codes]
+    _clickable_cells(fig, labels, labels, custom, "%{y} + %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={"text": "Codes that occur on the same note<br><sup>click a cell to read the notes with both</sup>"},
-        height=max(320, 26 * len(names) + 200),
+        height=max(320, 26 * len(codes) + 200),
         margin={"t": 60, "l": 260, "r": 20, "b": 200},
     )
     return fig
@@ -401,13 +426,13 @@ def code_frequency(freq: pd.DataFrame, top: int = 8) -> go.Figure:
                 x=part["month"],
                 y=part["notes"],
                 mode="lines+markers",
-                name=str(name),
+                name=plain(name),
                 marker={"symbol": symbols[k % len(symbols)], "size": 8},
                 customdata=[
                     [int(c), pd.Timestamp(m).date().isoformat()]
                     for c, m in zip(part["code_id"], part["month"], strict=True)
                 ],
-                hovertemplate="%{x|%b %Y}: %{y} notes<extra>" + str(name) + "</extra>",
+                hovertemplate="%{x|%b %Y}: %{y} notes<extra>" + plain(name) + "</extra>",
             )
         )
     fig.update_layout(

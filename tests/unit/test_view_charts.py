@@ -29,6 +29,8 @@ def test_presence_bars_split_service_users_and_carers_by_pattern_and_carry_meeti
     assert star.marker.symbol == "star"
     not_held = traces(fig, "Not held")
     assert [list(t.customdata) for t in not_held] == [[3], [7]]
+    # m8 was held but nobody was recorded present: marked apart, not drawn as 0% lived experience
+    assert [list(t.customdata) for t in traces(fig, "Held, no register")] == [[], [8]]
 
 
 def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duckdb.DuckDBPyConnection) -> None:
