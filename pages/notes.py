@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import notes, ui, view_charts
+from observation import notes, theme_charts, ui
 from observation.ui import views
 
 flt = ui.shared_sidebar()
@@ -41,7 +41,7 @@ matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs
 with matrix_tab:
     cell = views.picked(
         st.plotly_chart(
-            view_charts.code_team_heatmap(views.code_team_matrix(flt)),
+            theme_charts.code_team_heatmap(views.code_team_matrix(flt)),
             key="notes_code_team",
             on_select="rerun",
             selection_mode="points",
@@ -56,7 +56,7 @@ with matrix_tab:
 with together_tab:
     pair = views.picked(
         st.plotly_chart(
-            view_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
+            theme_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
             key="notes_cooccurrence",
             on_select="rerun",
             selection_mode="points",
@@ -69,7 +69,7 @@ with together_tab:
 with time_tab:
     point = views.picked(
         st.plotly_chart(
-            view_charts.code_frequency(views.code_frequency(flt)),
+            theme_charts.code_frequency(views.code_frequency(flt)),
             key="notes_frequency",
             on_select="rerun",
             selection_mode="points",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import recruitment, ui, view_charts
+from observation import recruitment, theme_charts, ui
 from observation.ui import views
 
 flt = ui.shared_sidebar()
@@ -17,7 +17,7 @@ if stages.empty:
     st.info("No teams match these filters.")
     st.stop()
 bar = views.picked(
-    st.plotly_chart(view_charts.funnel(stages), key="recruitment_funnel", on_select="rerun", selection_mode="points")
+    st.plotly_chart(theme_charts.funnel(stages), key="recruitment_funnel", on_select="rerun", selection_mode="points")
 )
 if bar:
     team_id, stage = bar[-1]
@@ -33,7 +33,7 @@ st.subheader("Recruitment tensions in the notes")
 by_month = views.tension_by_month(flt)
 point = views.picked(
     st.plotly_chart(
-        view_charts.tension_over_time(by_month), key="recruitment_tensions", on_select="rerun", selection_mode="points"
+        theme_charts.tension_over_time(by_month), key="recruitment_tensions", on_select="rerun", selection_mode="points"
     )
 )
 views.setting_comparison(by_month)

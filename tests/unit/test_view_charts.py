@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import plotly.graph_objects as go
 
-from observation import meetings, notes, recruitment, view_charts
+from observation import meetings, notes, recruitment, theme_charts, view_charts
 from observation.filters import StudyFilter
 
 ALL = StudyFilter()
@@ -43,7 +43,7 @@ def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duck
 
 
 def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
-    fig = view_charts.funnel(recruitment.funnel(small, ALL))
+    fig = theme_charts.funnel(recruitment.funnel(small, ALL))
     stages, drop_outs = traces(fig, "Recruitment stage"), traces(fig, "Declined or withdrew")
     assert list(stages[1].y) == [2, 2, 1, 1, 0]
     assert [list(c) for c in drop_outs[1].customdata] == [[2, "declined"], [2, "withdrew"]]
@@ -51,7 +51,7 @@ def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckd
 
 
 def test_tension_lines_differ_by_setting_in_dash_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
-    fig = view_charts.tension_over_time(recruitment.tension_by_month(small, ALL))
+    fig = theme_charts.tension_over_time(recruitment.tension_by_month(small, ALL))
     alpha, beta = fig.data
     assert (alpha.name, beta.name) == ("Alpha (community)", "Beta (inpatient)")
     assert alpha.line.dash != beta.line.dash
@@ -60,7 +60,7 @@ def test_tension_lines_differ_by_setting_in_dash_as_well_as_colour(small: duckdb
 
 
 def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPyConnection) -> None:
-    fig = view_charts.code_team_heatmap(notes.code_team_matrix(small, ALL))
+    fig = theme_charts.code_team_heatmap(notes.code_team_matrix(small, ALL))
     heat, cells = fig.data
     assert list(heat.x) == ["Alpha", "Beta"]
     # Service user absent: 1 note in Alpha, none in Beta (an empty cell still names its code and team)
@@ -68,7 +68,7 @@ def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPy
 
 
 def test_codes_together_is_symmetric(small: duckdb.DuckDBPyConnection) -> None:
-    fig = view_charts.cooccurrence_heatmap(notes.cooccurrence(small, ALL))
+    fig = theme_charts.cooccurrence_heatmap(notes.cooccurrence(small, ALL))
     heat, cells = fig.data
     assert heat.z[0][1] == heat.z[1][0] == 2
     assert list(cells.customdata[1]) == [3, 2, 2]  # a click carries both codes and the count
