@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import ui
-from observation.ui import views
+from observation.ui import tables, views
 
 flt = ui.shared_sidebar()
 st.title(
@@ -31,6 +31,6 @@ result = views.coder_agreement(flt, coder_a, coder_b)
 if not result.notes:
     st.info("These two coders have no notes in common within the filters.")
     st.stop()
-views.agreement_summary(result)
+tables.agreement_summary(result)
 st.subheader("Where they disagree")
-views.disagreements_table(result)
+tables.disagreements_table(result)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import ui, view_charts
-from observation.ui import views
+from observation.ui import tables, views
 
 flt = ui.shared_sidebar()
 settings = ui.settings()
@@ -34,7 +34,7 @@ st.subheader(
     help="Held and not held (cancelled or postponed), the four meeting roles "
     "filled on average, action items agreed, and the share of held meetings evaluated.",
 )
-views.effectiveness_table(views.meeting_effectiveness(flt, period))
+tables.effectiveness_table(views.meeting_effectiveness(flt, period))
 
 st.subheader("Continuity of people with lived experience")
 rows = views.meeting_rows(flt, settings.meaningful_level)
@@ -44,4 +44,4 @@ if not matrix["lived_experience"].any():
     st.info("Nobody with lived experience is recorded in this team.")
 else:
     st.plotly_chart(view_charts.swimlane(matrix), key="attendance_swimlane")
-views.continuity_table(views.continuity(flt))
+tables.continuity_table(views.continuity(flt))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import recruitment, theme_charts, ui
-from observation.ui import views
+from observation.ui import tables, views
 
 flt = ui.shared_sidebar()
 st.title(
@@ -22,12 +22,12 @@ bar = views.picked(
 if bar:
     team_id, stage = bar[-1]
     st.markdown(f"**{recruitment.STAGE_LABELS[stage]}** — the people and reasons behind the bar")
-    views.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage))
+    tables.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage))
 
 st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
-views.stage_times_table(views.stage_times(flt))
+tables.stage_times_table(views.stage_times(flt))
 st.subheader("Declined or withdrew, and why")
-views.events_table(views.drop_outs(flt))
+tables.events_table(views.drop_outs(flt))
 
 st.subheader("Recruitment tensions in the notes")
 by_month = views.tension_by_month(flt)

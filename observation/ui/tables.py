@@ -1,0 +1,141 @@
+"""Tables of the four views, with their columns named and formatted for reading."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from observation import agreement, recruitment
+
+
+def effectiveness_table(frame: pd.DataFrame) -> None:
+    st.dataframe(
+        frame.drop(columns=["team_id"]),
+        hide_index=True,
+        key="effectiveness_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "period": st.column_config.DateColumn("Meeting or month", format="DD/MM/YYYY"),
+            "held": st.column_config.NumberColumn("Held"),
+            "not_held": st.column_config.NumberColumn("Not held"),
+            "roles_filled": st.column_config.NumberColumn("Roles filled (of 4)", format="%.1f"),
+            "action_items": st.column_config.NumberColumn("Action items"),
+            "evaluated": st.column_config.ProgressColumn("Evaluated", min_value=0, max_value=1, format="percent"),
+        },
+    )
+
+
+def continuity_table(frame: pd.DataFrame) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="continuity_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "code": "Participant",
+            "role": "Role",
+            "first_attended": st.column_config.DateColumn("First came", format="DD/MM/YYYY"),
+            "last_attended": st.column_config.DateColumn("Last came", format="DD/MM/YYYY"),
+            "meetings_attended": st.column_config.NumberColumn("Meetings attended"),
+            "longest_streak": st.column_config.NumberColumn(
+                "Longest run", help="Most consecutive held meetings of the team the person was present at"
+            ),
+        },
+    )
+
+
+def events_table(frame: pd.DataFrame) -> None:
+    if frame.empty:
+        st.info("No recruitment events here.")
+        return
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "code": "Person (code)",
+            "stage": "Stage",
+            "event_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "reason": st.column_config.TextColumn("Coded reason", width="large"),
+        },
+    )
+
+
+def stage_times_table(frame: pd.DataFrame) -> None:
+    frame = frame.assign(
+        from_stage=frame["from_stage"].map(recruitment.STAGE_LABELS),
+        to_stage=frame["to_stage"].map(recruitment.STAGE_LABELS),
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="stage_times_table",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "from_stage": "From",
+            "to_stage": "To",
+            "people": "People",
+            "median_days": st.column_config.NumberColumn("Median days", format="%.0f"),
+            "max_days": st.column_config.NumberColumn("Longest (days)"),
+        },
+    )
+
+
+def agreement_summary(result: agreement.Agreement) -> None:
+    def kappa(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    notes_col, percent_col, kappa_col = st.columns(3)
+    notes_col.metric("Notes coded by both", result.notes, border=True)
+    percent_col.metric("Agreement", f"{(result.overall.percent or 0):.0%}", border=True)
+    kappa_col.metric(
+        "Cohen's kappa",
+        kappa(result.overall.kappa),
+        border=True,
+        help="Pooled over every note-and-code decision; 1 is perfect, 0 is what chance alone gives.",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "code": c.code_name,
+                    "both": c.tally.both,
+                    "only_a": c.tally.only_a,
+                    "only_b": c.tally.only_b,
+                    "neither": c.tally.neither,
+                    "percent": c.tally.percent,
+                    "kappa": c.tally.kappa,
+                }
+                for c in result.codes
+            ]
+        ),
+        hide_index=True,
+        key="agreement_codes",
+        column_config={
+            "code": st.column_config.TextColumn("Code", width="large"),
+            "both": "Both",
+            "only_a": f"{result.coder_a} only",
+            "only_b": f"{result.coder_b} only",
+            "neither": "Neither",
+            "percent": st.column_config.ProgressColumn("Agreement", min_value=0, max_value=1, format="percent"),
+            "kappa": st.column_config.NumberColumn("Kappa", format="%.2f"),
+        },
+    )
+
+
+def disagreements_table(result: agreement.Agreement) -> None:
+    if result.disagreements.empty:
+        st.success("They agree on every note.")
+        return
+    st.dataframe(
+        result.disagreements.drop(columns=["note_id"]),
+        hide_index=True,
+        key="agreement_disagreements",
+        column_config={
+            "team_name": "Team",
+            "day": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "body": st.column_config.TextColumn("Note", width="large"),
+            "code_name": "Code",
+            "coded_by": "Applied by",
+        },
+    )
