@@ -125,6 +125,13 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                 from codes as c
                 join codes as p on list_contains($codes::integer[], p.id)
                 where c.slug = p.slug or (not $exact and starts_with(c.slug, p.slug || '.'))
+            ),
+            matching as (
+                select distinct
+                    if(cs.note_id is null, 'interview', 'note') as source,
+                    coalesce(cs.note_id, cs.interview_id) as source_id
+                from coded_segments as cs
+                join wanted as w on w.id = cs.code_id
             )
             select
                 s.*,
@@ -138,11 +145,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                 lambda w: not list_contains(string_split_regex(lower(s.body), '[^\p{L}\p{N}]+'), lower(w))
             )) = 0
               and ($codes::integer[] is null or exists (
-                  select 1
-                  from coded_segments as cs
-                  join wanted as w on w.id = cs.code_id
-                  where (s.source = 'note' and cs.note_id = s.note_id)
-                     or (s.source = 'interview' and cs.interview_id = s.note_id)
+                  select 1 from matching as m where m.source = s.source and m.source_id = s.note_id
               ))
               and ($all_codes::integer[] is null or len(list_filter(
                   $all_codes::integer[], lambda c: not list_contains(coalesce(a.code_ids, []), c)
