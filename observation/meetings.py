@@ -18,8 +18,11 @@ Period = Literal["meeting", "month"]
 CELL_ORDER = ("present", "apologies", "absent", "not_expected", "cancelled")
 
 
-def meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel) -> pd.DataFrame:
-    """Every meeting in the filter, with its counts: team_id, team_name, setting, meeting_id,
+def meetings(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel, max_teams: int = 12
+) -> pd.DataFrame:
+    """The meetings in the filter of its first ``max_teams`` teams by name (as many as a chart
+    draws side by side), with their counts: team_id, team_name, setting, meeting_id,
     meeting_date, status, format, present_total, present_service_users, present_carers,
     representation, su_share, carer_share, meaningful (0/1), attendance_recorded."""
     with con.cursor() as cur:
@@ -34,9 +37,15 @@ def meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: Participat
                 if(coalesce(best_le_rank, 0) >= $level_rank, 1, 0) as meaningful,
                 attendance_recorded
             from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+            where team_id in (
+                select distinct on (team_name) team_id
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                order by team_name
+                limit $max_teams
+            )
             order by team_name, meeting_date
             """,
-            flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]},
+            flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level], "max_teams": max_teams},
         ).fetchdf()
 
 

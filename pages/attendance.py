@@ -6,7 +6,6 @@ from observation import ui, view_charts
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar()
-settings = ui.settings()
 st.title(
     "Attendance over time",
     help="People present by role at held meetings; meeting effectiveness; and continuity — how many distinct "
@@ -37,10 +36,9 @@ st.subheader(
 tables.effectiveness_table(views.meeting_effectiveness(flt, period))
 
 st.subheader("Continuity of people with lived experience")
-rows = views.meeting_rows(flt, settings.meaningful_level)
-team_id = views.choose_team("attendance_team", "team_view", rows)
-matrix = views.attendance_matrix(flt, team_id, "person")
-if not matrix["lived_experience"].any():
+team_id = views.choose_team("attendance_team", "team_view", flt)
+matrix = views.attendance_matrix(flt, team_id, "person") if team_id is not None else None
+if matrix is None or not matrix["lived_experience"].any():
     st.info("Nobody with lived experience is recorded in this team.")
 else:
     st.plotly_chart(view_charts.swimlane(matrix), key="attendance_swimlane")

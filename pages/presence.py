@@ -24,7 +24,7 @@ ui.qi_section(flt, "presence")
 st.subheader("Who came to each meeting")
 team_col, rows_col = st.columns([3, 2])
 with team_col:
-    team_id = views.choose_team("presence_team", "team_view", rows)
+    team_id = views.choose_team("presence_team", "team_view", flt)
 views.url_choice("presence_rows", "rows", ["role", "person"], "role")
 by = rows_col.segmented_control(
     "One row per",
@@ -34,12 +34,13 @@ by = rows_col.segmented_control(
     required=True,
 )
 views.keep_in_url("rows", by, "role")
-matrix = views.attendance_matrix(flt, team_id, by)
-clicked += views.picked(
-    st.plotly_chart(
-        view_charts.attendance_matrix(matrix), key="presence_matrix", on_select="rerun", selection_mode="points"
+if team_id is not None:
+    matrix = views.attendance_matrix(flt, team_id, by)
+    clicked += views.picked(
+        st.plotly_chart(
+            view_charts.attendance_matrix(matrix), key="presence_matrix", on_select="rerun", selection_mode="points"
+        )
     )
-)
 
 meeting_id = views.choose_meeting("presence_meeting", "meeting", rows, clicked)
 if meeting_id is not None and (detail := views.meeting_detail(meeting_id)) is not None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from observation import agreement, meetings, notes, recruitment
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, _guarded, _query_params, settings
+from observation.ui import _connection, _escape_markdown, _guarded, _query_params, overview, settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -163,9 +163,11 @@ def excerpt_query(**fields: Any) -> notes.ExcerptQuery:
 # --- choosing a team or a meeting -----------------------------------------------------------------
 
 
-def choose_team(key: str, param: str, rows: pd.DataFrame, label: str = "Team") -> int:
-    """A team among those in ``rows`` (which has team_id and team_name), kept in the URL."""
-    teams = {int(t): str(n) for t, n in zip(rows["team_id"], rows["team_name"], strict=True)}
+def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team") -> int | None:
+    """One of the teams in the filter, kept in the URL; None when the filter has no team."""
+    teams = {t.team_id: t.team_name for t in overview(flt).teams}
+    if not teams:
+        return None
     first = next(iter(teams))
     url_choice(key, param, list(teams), first)
     if st.session_state.get(key) not in teams:

@@ -83,3 +83,9 @@ def test_meetings_carry_the_shares_per_meeting(small: duckdb.DuckDBPyConnection)
     assert [(r["status"], r["meaningful"]) for r in rows] == [("held", 0), ("held", 1), ("cancelled", 0), ("held", 0)]
     assert rows[1]["su_share"] == pytest.approx(1 / 3)
     assert rows[1]["carer_share"] == pytest.approx(1 / 3)
+
+
+def test_meetings_come_for_as_many_teams_as_a_chart_draws(small: duckdb.DuckDBPyConnection) -> None:
+    rows = meetings.meetings(small, ALL, "contributing", max_teams=1)
+    assert set(rows["team_name"]) == {"Alpha"}  # the first team by name
+    assert len(meetings.meetings(small, ALL, "contributing")) == 8
