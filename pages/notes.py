@@ -39,46 +39,31 @@ matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs
     ["Codes by team", "Codes together", "Over time", "Codebook", "One meeting", f"Matching notes ({found.total})"]
 )
 with matrix_tab:
-    cell = views.picked(
-        st.plotly_chart(
-            theme_charts.code_team_heatmap(views.code_team_matrix(flt)),
-            key="notes_code_team",
-            on_select="rerun",
-            selection_mode="points",
-        )
+    views.chart_with_notes(
+        flt,
+        theme_charts.code_team_heatmap(views.code_team_matrix(flt)),
+        "notes_code_team",
+        lambda cell: views.excerpt_query(codes=(cell[0],), exact=True, notes_only=True, team_id=cell[1]),
+        "Click a cell to read its notes.",
     )
-    if cell:
-        code_id, team_id, _ = cell[-1]
-        cell_query = views.excerpt_query(codes=(code_id,), exact=True, notes_only=True, team_id=team_id)
-        views.show_excerpts(views.excerpts(flt, cell_query), "No notes.")
-    else:
-        st.caption("Click a cell to read its notes.")
 with together_tab:
-    pair = views.picked(
-        st.plotly_chart(
-            theme_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
-            key="notes_cooccurrence",
-            on_select="rerun",
-            selection_mode="points",
-        )
+    views.chart_with_notes(
+        flt,
+        theme_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
+        "notes_cooccurrence",
+        lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), notes_only=True),
+        "Click a cell to read the notes that carry both codes.",
     )
-    if pair:
-        code_a, code_b, _ = pair[-1]
-        pair_query = views.excerpt_query(all_codes=(code_a, code_b), notes_only=True)
-        views.show_excerpts(views.excerpts(flt, pair_query), "No note has both.")
 with time_tab:
-    point = views.picked(
-        st.plotly_chart(
-            theme_charts.code_frequency(views.code_frequency(flt)),
-            key="notes_frequency",
-            on_select="rerun",
-            selection_mode="points",
-        )
+    views.chart_with_notes(
+        flt,
+        theme_charts.code_frequency(views.code_frequency(flt)),
+        "notes_frequency",
+        lambda point: views.excerpt_query(
+            codes=(point[0],), exact=True, notes_only=True, month=views.month_of(point[1])
+        ),
+        "Click a point to read its notes.",
     )
-    if point:
-        code_id, month = point[-1]
-        query = views.excerpt_query(codes=(code_id,), exact=True, notes_only=True, month=views.month_of(month))
-        views.show_excerpts(views.excerpts(flt, query), "No notes with that code in that month.")
 with book_tab:
     views.codebook_tree(book)
 with meeting_tab:

@@ -31,17 +31,13 @@ tables.events_table(views.drop_outs(flt))
 
 st.subheader("Recruitment tensions in the notes")
 by_month = views.tension_by_month(flt)
-point = views.picked(
-    st.plotly_chart(
-        theme_charts.tension_over_time(by_month), key="recruitment_tensions", on_select="rerun", selection_mode="points"
-    )
+views.chart_with_notes(
+    flt,
+    theme_charts.tension_over_time(by_month),
+    "recruitment_tensions",
+    lambda point: views.excerpt_query(
+        codes=views.theme_codes(), notes_only=True, team_id=point[0], month=views.month_of(point[1])
+    ),
+    "Click a point to read the notes behind it.",
 )
 views.setting_comparison(by_month)
-if point:
-    team_id, month, _ = point[-1]
-    query = views.excerpt_query(
-        codes=views.theme_codes(), notes_only=True, team_id=team_id, month=views.month_of(month)
-    )
-    views.show_excerpts(views.excerpts(flt, query), "No recruitment-tension notes in that month.")
-else:
-    st.caption("Click a point to read the notes behind it.")

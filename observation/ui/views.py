@@ -277,3 +277,15 @@ def codebook_tree(book: tuple[notes.CodeNode, ...]) -> None:
         )
         if tags:
             st.caption(f"{indent}{' · '.join(str(t) for t in tags)} · `{code.slug}`")
+
+
+def chart_with_notes(
+    flt: StudyFilter, figure: Any, key: str, query_for: Callable[[list[Any]], notes.ExcerptQuery], hint: str
+) -> None:
+    """A chart whose clicked mark opens the notes behind it: ``query_for`` turns the mark's
+    customdata into the query for those notes; before any click, ``hint`` says what to do."""
+    marks = picked(st.plotly_chart(figure, key=key, on_select="rerun", selection_mode="points"))
+    if not marks:
+        st.caption(hint)
+        return
+    show_excerpts(excerpts(flt, query_for(list(marks[-1]))), "No notes behind this mark.")
