@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import db, queries
+from observation import db, ingest, queries
 from observation.demo import DemoSpec, build_demo
 from observation.errors import ObservationError
 
@@ -47,6 +47,19 @@ def _parser() -> argparse.ArgumentParser:
         "whether it is the synthetic demo, its period, and the number of rows in each table.",
     )
     info.add_argument("--db", required=True, type=Path, help="path of the study file")
+
+    imp = commands.add_parser(
+        "import",
+        help="import spreadsheets (CSV or XLSX) into a study, all files or nothing",
+        description="Import observations from CSV or XLSX files: one row per record for each table, or the "
+        "attendance register (one row per person, one column per meeting date). Every problem in every file "
+        "is listed as FILE:ROW:COLUMN: value — reason, and nothing is written unless there are none. "
+        "Importing the same file again changes nothing.",
+    )
+    imp.add_argument("--db", required=True, type=Path, help="path of the study file")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX files")
+    imp.add_argument("--kind", choices=ingest.KIND_NAMES, help="what the files hold (default: told by their headers)")
+    imp.add_argument("--dry-run", action="store_true", help="check and report what would change; write nothing")
     return parser
 
 
@@ -55,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
+        if args.command == "import":
+            return _import(args)
         return _info(args)
     except (ObservationError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -73,6 +88,25 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     build_demo(args.db, spec, replace=args.replace)
     print(f"Wrote the synthetic demo study to {args.db} in {time.perf_counter() - started:.1f}s.")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    con = db.connect(args.db)
+    try:
+        outcome = ingest.import_files(con, args.files, kind=args.kind, dry_run=args.dry_run)
+    except ingest.ImportProblems as exc:
+        print(f"error: {len(exc.problems)} problem(s); nothing was imported:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(
+        ("Would import (dry run, nothing written):" if args.dry_run else "Imported:") + f" {', '.join(outcome.files)}"
+    )
+    for line in outcome.lines():
+        print(f"  {line}")
     return 0
 
 

@@ -21,7 +21,25 @@ SCHEMA_SQL = files("observation").joinpath("schema.sql").read_text(encoding="utf
 
 # Named migrations, applied once each, in order, after the idempotent schema. Append only:
 # a migration that has shipped is never edited. Each is one SQL script run in a transaction.
-MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", "select 1"),)
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_initial", "select 1"),  # marks the baseline shape of schema.sql
+    (
+        "0002_audit",
+        """
+        create sequence if not exists audit_id_seq;
+        create table if not exists audit (
+            id integer primary key default nextval('audit_id_seq'),
+            written_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            actor varchar not null,
+            action varchar not null check (action in ('create', 'change', 'delete', 'import', 'export', 'restore')),
+            table_name varchar,
+            row_key varchar,
+            before json,
+            after json
+        );
+        """,
+    ),
+)
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
 ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")

@@ -133,8 +133,10 @@ create table if not exists codes (
     definition varchar not null default '',
     com_b varchar check (com_b in ('capability', 'opportunity', 'motivation', 'behaviour')),
     valence varchar check (valence in ('barrier', 'enabler')),
-    four_pi varchar check (four_pi in ('presence', 'process', 'impact')),
-    check (parent_id is null or parent_id <> id)
+    four_pi varchar check (four_pi in ('presence', 'process', 'impact'))
+    -- No check that parent_id <> id: a check naming the key makes DuckDB rewrite the whole row on
+    -- every update, which the foreign keys pointing at a code then refuse. A parent comes from the
+    -- slug's prefix, so a code cannot be its own parent.
 );
 
 create sequence if not exists coded_segments_id_seq;

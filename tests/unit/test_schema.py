@@ -28,7 +28,7 @@ def test_a_new_migration_upgrades_an_existing_file_in_place(small_path: Path) ->
     assert db.migrate(con, later) == []  # recorded: never applied twice
     assert con.execute("select count(*) from meetings where room is null").fetchone() == (8,)
     names = [n for (n,) in con.execute("select name from migrations order by name").fetchall()]
-    assert names == ["0001_initial", "0099_meeting_room"]
+    assert names == [*(name for name, _ in db.MIGRATIONS), "0099_meeting_room"]
     con.close()
 
 
@@ -41,7 +41,7 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
         c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = 'teams'").fetchall()
     ]
     assert "region" not in columns
-    assert con.execute("select count(*) from migrations").fetchone() == (1,)
+    assert con.execute("select count(*) from migrations").fetchone() == (len(db.MIGRATIONS),)
     con.close()
 
 

@@ -1,0 +1,491 @@
+"""Importing observations from spreadsheets: every problem in every file reported as
+``FILE:ROW:COLUMN: value — reason``, and all files written in one transaction or not at all.
+
+Kinds of file, recognised from their headers (or named): one row per record for each table
+(teams, participants, meetings, attendance, field_notes, codes, coded_segments,
+recruitment_events, annotations), and the attendance **register** researchers keep: one row per
+person (team, participant, role) and one column per meeting date. Rows are matched to the study
+by their natural keys (a team's name, a participant's code, a team and date for a meeting...),
+so importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import TypeAdapter, ValidationError
+
+from observation import audit, db
+from observation.errors import ObservationError
+from observation.ingest import values as v
+from observation.ingest.read import Sheet, normalise, read_sheet
+from observation.models import ParticipantCode
+
+SETTINGS = {"community": "community", "inpatient": "inpatient", "other": "other"}
+STATUSES = {"held": "held", "cancelled": "cancelled", "postponed": "postponed"}
+FORMATS = {"ward": "ward", "service_base": "service base", "home": "home", "virtual": "virtual", "other": "other"}
+STAGES = {
+    s: s.replace("_", " ")
+    for s in ("identified", "approached", "agreed", "first_attended", "still_attending", "withdrew", "declined")
+}
+ATTENDANCE = {"present": "present", "apologies": "apologies", "absent": "absent"}
+CATEGORIES = {
+    c: c.replace("_", " ") for c in ("home_meetings", "qi_training", "recruitment_drive", "service_change", "other")
+}
+COM_B = {c: c for c in ("capability", "opportunity", "motivation", "behaviour")}
+VALENCE = {"barrier": "barrier", "enabler": "enabler"}
+FOUR_PI = {"presence": "presence", "process": "process", "impact": "impact"}
+_CODE = TypeAdapter(ParticipantCode)
+
+
+def slug(text: str) -> str:
+    value = text.strip().lower()
+    if not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", value):
+        raise ValueError("a code's slug is lower-case words joined by '_', with '.' before a child: theme.child_code")
+    return value
+
+
+def minutes(text: str) -> int:
+    value = v.whole(text, 1)
+    if value > 480:
+        raise ValueError("a meeting lasts at most 480 minutes")
+    return value
+
+
+def code(text: str) -> str:
+    try:
+        return _CODE.validate_python(text.strip().upper())
+    except ValidationError:
+        raise ValueError("not a pseudonymous code (letters, digits, '-' or '_', with at least one digit)") from None
+
+
+def text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.value!r} — {self.reason}"
+
+
+class ImportProblems(ObservationError):
+    """The import was refused; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
+
+
+@dataclass
+class Outcome:
+    """What an import did (or, in a dry run, would do) per table: created, changed, skipped."""
+
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def count(self, table: str, what: str) -> None:
+        self.counts.setdefault(table, Counter())[what] += 1
+
+    def lines(self) -> list[str]:
+        return [
+            f"{table}: {c['created']} created, {c['changed']} changed, {c['skipped']} unchanged"
+            for table, c in self.counts.items()
+        ]
+
+
+# --- kinds of file --------------------------------------------------------------------------------
+
+Parser = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    required: dict[str, Parser]
+    optional: dict[str, Parser] = field(default_factory=dict)
+
+    def recognises(self, columns: Sequence[str]) -> bool:
+        return set(self.required) <= set(columns)
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("teams", {"name": text, "service": text, "setting": lambda s: v.choice(s, SETTINGS, "setting"),
+                       "start_date": v.date}, {"coach": str.strip}),
+        Kind("participants", {"code": code, "team": text, "role": text}, {"qi_trained": v.boolean}),
+        Kind("meetings", {"team": text, "date": v.date, "status": lambda s: v.choice(s, STATUSES, "status")},
+             {"format": lambda s: v.choice(s, FORMATS, "format"), "duration_minutes": minutes,
+              "action_items": v.whole, "evaluated": v.boolean}),
+        Kind("attendance", {"team": text, "date": v.date, "participant": code,
+                            "status": lambda s: v.choice(s, ATTENDANCE, "attendance status")},
+             {"participation": lambda s: v.choice(s, v.LEVELS, "participation level")}),
+        Kind("field_notes", {"team": text, "date": v.date, "position": lambda s: v.whole(s, 1), "author": text,
+                             "body": text}, {"minute": v.whole}),
+        Kind("codes", {"slug": slug, "name": text},
+             {"definition": str.strip, "com_b": lambda s: v.choice(s, COM_B, "COM-B component"),
+              "valence": lambda s: v.choice(s, VALENCE, "barrier or enabler"),
+              "four_pi": lambda s: v.choice(s, FOUR_PI, "4Pi domain")}),
+        Kind("coded_segments", {"team": text, "date": v.date, "position": lambda s: v.whole(s, 1), "code": text,
+                                "coder": text}),
+        Kind("recruitment_events", {"participant": code, "stage": lambda s: v.choice(s, STAGES, "stage"),
+                                    "date": v.date}, {"reason": text}),
+        Kind("annotations", {"date": v.date, "label": text},
+             {"team": str.strip, "category": lambda s: v.choice(s, CATEGORIES, "category")}),
+    )
+}  # fmt: skip
+REGISTER = "register"
+KIND_NAMES = (*KINDS, REGISTER)
+ORDER = ("teams", "codes", "participants", "meetings", "attendance", "field_notes", "coded_segments",
+         "recruitment_events", "annotations")  # fmt: skip
+
+
+def recognise(sheet: Sheet, kind: str | None) -> str:
+    if kind is not None:
+        if kind not in KIND_NAMES:
+            raise ObservationError(f"{sheet.name}: unknown kind {kind!r}; use one of: {', '.join(KIND_NAMES)}")
+        return kind
+    if (
+        {"team", "role"} <= set(sheet.columns)
+        and ({"participant", "code"} & set(sheet.columns))
+        and _date_columns(sheet)
+    ):
+        return REGISTER
+    # the most specific kind whose required columns are all there (attendance over meetings)
+    matches = sorted((len(k.required), k.name) for k in KINDS.values() if k.recognises(sheet.columns))
+    found = [name for size, name in matches if size == matches[-1][0]] if matches else []
+    if len(found) != 1:
+        raise ObservationError(
+            f"{sheet.name}: cannot tell what kind of file this is from its headers "
+            f"({', '.join(sheet.headers)}); name it with --kind: {', '.join(KIND_NAMES)}"
+        )
+    return found[0]
+
+
+def _date_columns(sheet: Sheet) -> list[tuple[str, str, dt.date]]:
+    found = []
+    for column, header in zip(sheet.columns, sheet.headers, strict=True):
+        try:
+            found.append((column, header, v.date(header)))
+        except ValueError:
+            continue
+    return found
+
+
+# --- importing ------------------------------------------------------------------------------------
+
+
+def import_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    dry_run: bool = False,
+    names: Sequence[str] | None = None,
+) -> Outcome:
+    """Import ``paths`` in one transaction. Any problem in any file: nothing is written and
+    ImportProblems lists them all. ``dry_run`` reports what would happen and writes nothing."""
+    sheets = [read_sheet(Path(p), names[i] if names else None) for i, p in enumerate(paths)]
+    kinds = [recognise(s, kind) for s in sheets]
+    outcome = Outcome(files=[s.name for s in sheets])
+    problems: list[Problem] = []
+    cur = con.cursor()
+    try:
+        cur.execute("begin transaction")
+        writer = _Writer(cur, outcome, problems)
+        for table in ORDER:
+            for sheet, k in zip(sheets, kinds, strict=True):
+                if k == table:
+                    writer.rows(sheet, KINDS[k])
+                elif k == REGISTER and table == "attendance":
+                    writer.register(sheet)
+        if problems:
+            raise ImportProblems(sorted(problems, key=lambda p: (p.file, p.row)))
+        if dry_run:
+            cur.execute("rollback")
+            return outcome
+        db.sync_sequences(cur)
+        audit.record(
+            cur, "import", after={"files": outcome.files, "counts": {t: dict(c) for t, c in outcome.counts.items()}}
+        )
+        cur.execute("commit")
+        return outcome
+    except duckdb.Error as exc:
+        cur.execute("rollback")
+        raise ObservationError(f"nothing was imported: {str(exc).strip().splitlines()[0]}") from None
+    except BaseException:
+        cur.execute("rollback")
+        raise
+    finally:
+        cur.close()
+
+
+class _Writer:
+    def __init__(self, cur: duckdb.DuckDBPyConnection, outcome: Outcome, problems: list[Problem]) -> None:
+        self.cur, self.outcome, self.problems = cur, outcome, problems
+        self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
+
+    def rows(self, sheet: Sheet, kind: Kind) -> None:
+        missing = [c for c in kind.required if c not in sheet.columns]
+        if missing:
+            self.problems.append(Problem(sheet.name, 1, ", ".join(missing), "", "required column missing"))
+            return
+        for number, row in enumerate(sheet.rows, start=2):
+            if not any(row.values()):
+                continue
+            parsed = self.parse(sheet, number, row, kind)
+            if parsed is not None:
+                getattr(self, f"write_{kind.name}")(sheet, number, parsed)
+
+    def parse(self, sheet: Sheet, number: int, row: dict[str, str], kind: Kind) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        ok = True
+        for column, parse in (*kind.required.items(), *kind.optional.items()):
+            raw = row.get(column, "")
+            if not raw.strip() and column not in kind.required:
+                out[column] = None
+                continue
+            try:
+                out[column] = parse(raw)
+            except ValueError as exc:
+                self.problems.append(Problem(sheet.name, number, column, raw, str(exc)))
+                ok = False
+        return out if ok else None
+
+    def problem(self, sheet: Sheet, number: int, column: str, value: str, reason: str) -> None:
+        self.problems.append(Problem(sheet.name, number, column, value, reason))
+
+    def one(self, sql: str, params: list[Any]) -> Any:
+        row = self.cur.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def upsert(self, table: str, key: dict[str, Any], values: dict[str, Any]) -> None:
+        """Create the row with ``key``, change it when ``values`` differ, or leave it alone."""
+        where = " and ".join(f"{c} is not distinct from ?" for c in key)
+        names = list(values)
+        existing = self.cur.execute(
+            f"select {', '.join(names) or '1'} from {table} where {where}",  # noqa: S608 - names from this module
+            list(key.values()),
+        ).fetchone()
+        row_key = ", ".join(f"{k}={val}" for k, val in key.items())
+        if existing is None:
+            columns = [*key, *names]
+            self.cur.execute(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",  # noqa: S608
+                [*key.values(), *values.values()],
+            )
+            self.outcome.count(table, "created")
+            audit.record(self.cur, "create", table, row_key, after=values)
+        elif names and list(existing) != list(values.values()):
+            # Only the columns that differ: DuckDB rewrites a row whose indexed columns are set,
+            # which a foreign key pointing at the row would refuse.
+            changed = {n: val for n, old, val in zip(names, existing, values.values(), strict=True) if old != val}
+            self.cur.execute(
+                f"update {table} set {', '.join(f'{n} = ?' for n in changed)} where {where}",  # noqa: S608
+                [*changed.values(), *key.values()],
+            )
+            self.outcome.count(table, "changed")
+            audit.record(
+                self.cur, "change", table, row_key, before=dict(zip(names, existing, strict=True)), after=values
+            )
+        else:
+            self.outcome.count(table, "skipped")
+
+    # references -----------------------------------------------------------------------------------
+
+    def team_id(self, sheet: Sheet, number: int, name: str, column: str = "team") -> int | None:
+        found = self.one("select id from teams where lower(name) = lower(?)", [name])
+        if found is None:
+            self.problem(sheet, number, column, name, "no such team in the study or in this import")
+        return found  # type: ignore[no-any-return]
+
+    def participant_id(self, sheet: Sheet, number: int, participant: str) -> int | None:
+        found = self.one("select id from participants where code = ?", [participant])
+        if found is None:
+            self.problem(
+                sheet, number, "participant", participant, "no such participant in the study or in this import"
+            )
+        return found  # type: ignore[no-any-return]
+
+    def meeting_id(self, sheet: Sheet, number: int, team_id: int, day: dt.date) -> int | None:
+        found = self.one("select id from meetings where team_id = ? and meeting_date = ?", [team_id, day])
+        if found is None:
+            self.problem(sheet, number, "date", day.isoformat(), "no meeting of that team on that date")
+        return found  # type: ignore[no-any-return]
+
+    def code_id(self, sheet: Sheet, number: int, column: str, slug: str) -> int | None:
+        found = self.one("select id from codes where slug = ?", [slug])
+        if found is None:
+            self.problem(sheet, number, column, slug, "no such code (by its slug) in the codebook or this import")
+        return found  # type: ignore[no-any-return]
+
+    def role(self, sheet: Sheet, number: int, raw: str) -> str | None:
+        try:
+            return v.choice(raw, self.roles, "role")
+        except ValueError as exc:
+            self.problem(sheet, number, "role", raw, str(exc))
+            return None
+
+    # one writer per kind --------------------------------------------------------------------------
+
+    def write_teams(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        self.upsert("teams", {"name": r["name"]}, {k: r[k] for k in ("service", "setting", "start_date", "coach")})
+
+    def write_codes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        slug = r["slug"].lower()
+        parent = None
+        if "." in slug:
+            parent = self.code_id(sheet, number, "slug", slug.rpartition(".")[0])
+            if parent is None:
+                return
+        values = {"parent_id": parent, "name": r["name"], "definition": r["definition"] or ""}
+        values |= {k: r[k] for k in ("com_b", "valence", "four_pi")}
+        self.upsert("codes", {"slug": slug}, values)
+
+    def write_participants(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"])
+        role = self.role(sheet, number, r["role"])
+        if team is not None and role is not None:
+            values = {"team_id": team, "role": role, "qi_trained": bool(r["qi_trained"])}
+            self.upsert("participants", {"code": r["code"]}, values)
+
+    def write_meetings(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"])
+        if team is None:
+            return
+        values = {k: r[k] for k in ("status", "duration_minutes", "action_items", "evaluated")}
+        values["format"] = r["format"] or "service_base"
+        self.upsert("meetings", {"team_id": team, "meeting_date": r["date"]}, values)
+
+    def write_attendance(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"])
+        person = self.participant_id(sheet, number, r["participant"])
+        if team is None or person is None:
+            return
+        meeting = self.meeting_id(sheet, number, team, r["date"])
+        if meeting is None:
+            return
+        if r["participation"] and r["status"] != "present":
+            self.problem(
+                sheet, number, "participation", r["participation"], "a level is recorded only for people present"
+            )
+            return
+        key = {"meeting_id": meeting, "participant_id": person}
+        self.upsert("attendance", key, {"status": r["status"], "participation": r["participation"]})
+
+    def write_field_notes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"])
+        meeting = None if team is None else self.meeting_id(sheet, number, team, r["date"])
+        if meeting is not None:
+            values = {"minute": r["minute"], "author": r["author"], "body": r["body"]}
+            self.upsert("field_notes", {"meeting_id": meeting, "position": r["position"]}, values)
+
+    def write_coded_segments(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"])
+        meeting = None if team is None else self.meeting_id(sheet, number, team, r["date"])
+        code_id = self.code_id(sheet, number, "code", r["code"].lower())
+        if meeting is None or code_id is None:
+            return
+        note = self.one("select id from field_notes where meeting_id = ? and position = ?", [meeting, r["position"]])
+        if note is None:
+            self.problem(sheet, number, "position", str(r["position"]), "no field note at that position of the meeting")
+            return
+        self.upsert("coded_segments", {"note_id": note, "code_id": code_id, "coder": r["coder"]}, {})
+
+    def write_recruitment_events(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        person = self.participant_id(sheet, number, r["participant"])
+        reason = None if not r["reason"] else self.code_id(sheet, number, "reason", r["reason"].lower())
+        if person is None or (r["reason"] and reason is None):
+            return
+        key = {"participant_id": person, "stage": r["stage"], "event_date": r["date"]}
+        self.upsert("recruitment_events", key, {"reason_code_id": reason})
+
+    def write_annotations(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        team = self.team_id(sheet, number, r["team"]) if r["team"] else None
+        if r["team"] and team is None:
+            return
+        key = {"team_id": team, "event_date": r["date"], "label": r["label"]}
+        self.upsert("annotations", key, {"category": r["category"] or "other"})
+
+    def register(self, sheet: Sheet) -> None:
+        """One row per person, one column per meeting date: creates what it names (a new team is
+        'other' setting until edited), then the attendance in its cells."""
+        person_column = "participant" if "participant" in sheet.columns else "code"
+        dates = _date_columns(sheet)
+        for header in sheet.headers[3:]:
+            if header and header not in {h for _, h, _ in dates}:
+                self.problem(
+                    sheet,
+                    1,
+                    header,
+                    header,
+                    "a register's columns after team, participant and role are "
+                    "meeting dates, written 31/01/2020 or 2020-01-31",
+                )
+        for number, row in enumerate(sheet.rows, start=2):
+            if not any(row.values()):
+                continue
+            team_name, raw_code = row.get("team", "").strip(), row.get(person_column, "")
+            person_code = None
+            try:
+                person_code = code(raw_code)
+            except ValueError as exc:
+                self.problem(sheet, number, person_column, raw_code, str(exc))
+            role = self.role(sheet, number, row.get("role", ""))
+            if not team_name:
+                self.problem(sheet, number, "team", "", "must not be empty")
+            if person_code is None or role is None or not team_name:
+                continue
+            first_day = min((d for _, _, d in dates), default=dt.date.today())
+            if self.one("select id from teams where lower(name) = lower(?)", [team_name]) is None:
+                self.upsert("teams", {"name": team_name}, {"service": "", "setting": "other", "start_date": first_day})
+            team = self.team_id(sheet, number, team_name)
+            if team is None:
+                continue
+            existing = self.cur.execute(
+                "select team_id, role from participants where code = ?", [person_code]
+            ).fetchone()
+            if existing is None:
+                self.upsert("participants", {"code": person_code}, {"team_id": team, "role": role, "qi_trained": False})
+            elif tuple(existing) != (team, role):
+                self.problem(
+                    sheet, number, person_column, raw_code, "this code belongs to another team or role in the study"
+                )
+                continue
+            person = self.one("select id from participants where code = ?", [person_code])
+            for column, header, day in dates:
+                raw = row.get(column, "")
+                try:
+                    status = v.mark(raw)
+                except ValueError as exc:
+                    self.problem(sheet, number, header, raw, str(exc))
+                    continue
+                if status is None:
+                    continue
+                if self.one("select id from meetings where team_id = ? and meeting_date = ?", [team, day]) is None:
+                    self.upsert("meetings", {"team_id": team, "meeting_date": day}, {"status": "held"})
+                meeting = self.one("select id from meetings where team_id = ? and meeting_date = ?", [team, day])
+                key = {"meeting_id": meeting, "participant_id": person}
+                current = self.one("select participation from attendance where meeting_id = ? and participant_id = ?",
+                                   [meeting, person])  # fmt: skip
+                level = current if status == "present" else None
+                self.upsert("attendance", key, {"status": status, "participation": level})
+
+
+__all__ = ["KIND_NAMES", "ImportProblems", "Outcome", "Problem", "import_files", "normalise"]
