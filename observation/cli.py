@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import db, ingest, queries
+from observation import db, export, filters, ingest, queries
 from observation.demo import DemoSpec, build_demo
 from observation.errors import ObservationError
 
@@ -60,6 +60,38 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX files")
     imp.add_argument("--kind", choices=ingest.KIND_NAMES, help="what the files hold (default: told by their headers)")
     imp.add_argument("--dry-run", action="store_true", help="check and report what would change; write nothing")
+
+    exp = commands.add_parser(
+        "export",
+        help="export a study for R, Excel or NVivo: full, deidentified or aggregate",
+        description="Export a study. full: every table. deidentified: free text dropped, codes replaced, dates "
+        "shifted by one offset per study. aggregate: no row about a person (teams, and meetings with their "
+        "counts); the filter options apply to it.",
+    )
+    exp.add_argument("--db", required=True, type=Path, help="path of the study file")
+    exp.add_argument("--level", required=True, choices=export.LEVELS)
+    exp.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
+    exp.add_argument("--out", required=True, type=Path, help="a new folder (csv, parquet) or workbook (xlsx)")
+    exp.add_argument("--team", default="", help="aggregate only: team numbers, e.g. 1,3")
+    exp.add_argument("--setting", default="", help="aggregate only: community, inpatient or other")
+    exp.add_argument("--from", default="", dest="start", help="aggregate only: first date, YYYY-MM-DD")
+    exp.add_argument("--to", default="", dest="end", help="aggregate only: last date, YYYY-MM-DD")
+
+    bak = commands.add_parser(
+        "backup",
+        help="copy a study to one backup file",
+        description="Copy a study, checkpointed, to a new backup file.",
+    )
+    bak.add_argument("--db", required=True, type=Path, help="path of the study file")
+    bak.add_argument("--out", required=True, type=Path, help="the backup file to create")
+    res = commands.add_parser(
+        "restore",
+        help="replace a study with a backup",
+        description="Replace a study "
+        "with a backup file, after checking the backup is a study and nobody has the study open.",
+    )
+    res.add_argument("--db", required=True, type=Path, help="path of the study file to replace")
+    res.add_argument("--from", required=True, type=Path, dest="source", help="the backup file")
     return parser
 
 
@@ -70,6 +102,16 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "backup":
+            export.backup(args.db, args.out)
+            print(f"Backed up {args.db} to {args.out}.")
+            return 0
+        if args.command == "restore":
+            export.restore(args.source, args.db)
+            print(f"Restored {args.db} from {args.source}.")
+            return 0
         return _info(args)
     except (ObservationError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -107,6 +149,19 @@ def _import(args: argparse.Namespace) -> int:
     )
     for line in outcome.lines():
         print(f"  {line}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    parsed = filters.from_query_params({"team": args.team, "setting": args.setting, "from": args.start, "to": args.end})
+    if parsed.notices:
+        raise ObservationError(" ".join(n.replace("in the link", "in the options") for n in parsed.notices))
+    con = db.connect(args.db)
+    try:
+        written = export.export(con, args.level, args.fmt, args.out, parsed.filter)
+    finally:
+        con.close()
+    print(f"Exported {', '.join(written)} ({args.level}, {args.fmt}) to {args.out}.")
     return 0
 
 

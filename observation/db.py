@@ -39,6 +39,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0003_deidentify",
+        """
+        create table if not exists deidentify (
+            id integer primary key check (id = 1),
+            date_offset_days integer not null,
+            code_salt varchar not null
+        );
+        """,
+    ),
 )
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)

@@ -1,0 +1,194 @@
+"""Getting data out: exports for R, Excel and NVivo at three levels of disclosure, and backups.
+
+- **full**: every study table as it is.
+- **deidentified**: free text dropped (notes, transcripts, annotation labels), participant and
+  observer codes replaced by fresh ones, and every date shifted by one offset per study (so every
+  interval is kept). The offset and the new codes stay the same from one export to the next.
+- **aggregate**: no row about a person: teams, and meetings with the counts every measure uses.
+
+Every export and restore is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from observation import audit, db
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+
+Level = Literal["full", "deidentified", "aggregate"]
+Format = Literal["csv", "xlsx", "parquet"]
+LEVELS: tuple[Level, ...] = ("full", "deidentified", "aggregate")
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "parquet")
+
+DATE_COLUMNS = {
+    "teams": ["start_date"],
+    "meetings": ["meeting_date"],
+    "field_notes": ["written_at"],
+    "interviews": ["interview_date"],
+    "recruitment_events": ["event_date"],
+    "annotations": ["event_date"],
+    "study": ["created_at"],
+}
+
+
+def tables(con: duckdb.DuckDBPyConnection, level: Level, flt: StudyFilter | None = None) -> dict[str, pd.DataFrame]:
+    """The tables an export at ``level`` holds, as DataFrames."""
+    with con.cursor() as cur:
+        if level == "aggregate":
+            return _aggregate(cur, flt or StudyFilter())
+        frames = {t: cur.execute(f"select * from {t} order by all").fetchdf() for t in db.STUDY_TABLES}  # noqa: S608
+        if level == "full":
+            return frames
+        return _deidentify(cur, frames)
+
+
+def _aggregate(cur: duckdb.DuckDBPyConnection, flt: StudyFilter) -> dict[str, pd.DataFrame]:
+    meetings = cur.execute(
+        """
+        select
+            team_name as team, meeting_date, status, present_total, present_service_users, present_carers,
+            present_lived_experience > 0 as lived_experience_present,
+            if(attendance_recorded, present_lived_experience / present_total, null) as representation
+        from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+        order by team, meeting_date
+        """,
+        flt.sql_params(),
+    ).fetchdf()
+    teams = cur.execute(
+        "select name as team, service, setting from teams where list_contains(?::varchar[], name) order by name",
+        [sorted(set(meetings["team"]))],
+    ).fetchdf()
+    return {"teams": teams, "meetings": meetings}
+
+
+def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    offset_days, salt = _study_key(cur)
+    offset = pd.Timedelta(days=offset_days)
+    codes = sorted(frames["participants"]["code"], key=lambda c: hashlib.sha256(f"{salt}:{c}".encode()).hexdigest())
+    fresh = {c: f"P{i:05d}" for i, c in enumerate(codes, start=1)}
+    observers = sorted(set(frames["field_notes"]["author"]) | set(frames["interviews"]["informant_code"]))
+    observers.sort(key=lambda c: hashlib.sha256(f"{salt}:o:{c}".encode()).hexdigest())
+    fresh_observers = {c: f"O{i:04d}" for i, c in enumerate(observers, start=1)}
+    out = {t: f.copy() for t, f in frames.items()}
+    out["participants"]["code"] = out["participants"]["code"].map(fresh)
+    out["field_notes"]["author"] = out["field_notes"]["author"].map(fresh_observers)
+    out["field_notes"] = out["field_notes"].drop(columns=["body"])
+    out["interviews"]["informant_code"] = out["interviews"]["informant_code"].map(fresh_observers)
+    out["interviews"] = out["interviews"].drop(columns=["transcript"])
+    out["annotations"] = out["annotations"].drop(columns=["label"])
+    out["teams"] = out["teams"].drop(columns=["coach"])
+    out["study"] = out["study"].drop(columns=["description"])
+    for table, columns in DATE_COLUMNS.items():
+        for column in columns:
+            if column in out[table]:
+                out[table][column] = pd.to_datetime(out[table][column]) + offset
+    return out
+
+
+def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The study's date offset and code salt for de-identified exports, made once and kept."""
+    row = cur.execute("select date_offset_days, code_salt from deidentify").fetchone()
+    if row is None:
+        offset = -secrets.randbelow(3 * 365) - 30
+        cur.execute("insert into deidentify values (1, ?, ?)", [offset, secrets.token_hex(16)])
+        row = cur.execute("select date_offset_days, code_salt from deidentify").fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def export(
+    con: duckdb.DuckDBPyConnection, level: Level, fmt: Format, out: Path, flt: StudyFilter | None = None
+) -> list[str]:
+    """Write the export to ``out`` (a folder for csv and parquet, a workbook for xlsx), whole or
+    not at all, and audit it. Returns the tables written."""
+    frames = tables(con, level, flt)
+    out = Path(out)
+    if out.exists():
+        raise ObservationError(f"{out} already exists: choose a new name for the export")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        target = staging / out.name
+        if fmt == "xlsx":
+            with pd.ExcelWriter(target, engine="openpyxl") as book:
+                for name, frame in frames.items():
+                    _excel_ready(frame).to_excel(book, sheet_name=name[:31], index=False)
+        else:
+            target.mkdir()
+            for name, frame in frames.items():
+                if fmt == "csv":
+                    frame.to_csv(target / f"{name}.csv", index=False)
+                else:
+                    frame.to_parquet(target / f"{name}.parquet", index=False)
+        os.replace(target, out)
+    except OSError as exc:
+        raise ObservationError(f"{out}: the export could not be written ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    with db.transaction(con) as cur:
+        audit.record(cur, "export", row_key=str(out), after={"level": level, "format": fmt, "tables": list(frames)})
+    return list(frames)
+
+
+def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cannot hold lists or time zones: lists become text."""
+    ready = frame.copy()
+    for column in ready.columns:
+        if ready[column].dtype == object and any(isinstance(x, list) for x in ready[column]):
+            ready[column] = ready[column].map(lambda x: ", ".join(map(str, x)) if isinstance(x, list) else x)
+    return ready
+
+
+def backup(path: Path, out: Path) -> None:
+    """Copy the study at ``path`` to ``out`` as one consistent file (checkpointed first)."""
+    out = Path(out)
+    if out.exists():
+        raise ObservationError(f"{out} already exists: choose a new name for the backup")
+    con = db.connect(path)
+    try:
+        con.execute("checkpoint")
+        _copy_into_place(Path(path), out)
+    finally:
+        con.close()
+
+
+def restore(backup_file: Path, path: Path) -> None:
+    """Replace the study at ``path`` with ``backup_file``, after checking that the backup is a
+    study and that no program has the study open; audited in the restored study."""
+    backup_file, path = Path(backup_file), Path(path)
+    check = db.connect(backup_file, read_only=True)  # a busy or foreign file stops here
+    check.close()
+    if path.exists():
+        db.connect(path).close()  # the study must not be open elsewhere
+    _copy_into_place(backup_file, path)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    con = db.connect(path)
+    try:
+        with db.transaction(con) as cur:
+            audit.record(cur, "restore", row_key=str(backup_file))
+    finally:
+        con.close()
+
+
+def _copy_into_place(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ObservationError(f"{target}: could not be written ({exc.strerror or exc})") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
