@@ -122,16 +122,15 @@ def shared_sidebar() -> StudyFilter:
 def _leave_legacy_multipage_mode() -> None:
     """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
     st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
-    rerun) then runs this page without app.py, with the old file-name navigation. Leave that mode
-    and run again, through app.py. (PagesManager is Streamlit's own; if it moves, pages still work,
-    only with the old navigation on a first deep link.)"""
+    run) then runs this page without app.py, with the old file-name navigation. The page is whole
+    anyway (it draws its own sidebar); turning the mode off here makes every later run go through
+    app.py. No rerun: a rerun would drop a button's click. (PagesManager is Streamlit's own; if it
+    moves, only a fresh server's first deep link shows the old navigation.)"""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
         return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    PagesManager.uses_pages_directory = False
 
 
 def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:

@@ -1,0 +1,93 @@
+"""Streamlit glue for getting data in and out: uploads to the importer, exports to downloads,
+and the audit trail. Writes go through the app's one connection, then the cached reads are cleared."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from observation import export, ingest
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.ui import _connection, settings
+
+ANY_KIND = "told by the headers"
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    return _connection(str(settings().db_path))
+
+
+def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Outcome | list[ingest.Problem]:
+    """Import the uploaded files (or check them, with ``dry_run``): the outcome, or every problem."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i, upload in enumerate(uploads):
+            path = Path(folder) / f"{i}-{Path(upload.name).name}"
+            path.write_bytes(upload.getvalue())
+            paths.append(path)
+        names = [Path(u.name).name for u in uploads]
+        try:
+            outcome = ingest.import_files(
+                connection(), paths, kind=None if kind == ANY_KIND else kind, dry_run=dry_run, names=names
+            )
+        except ingest.ImportProblems as exc:
+            return exc.problems
+        except ObservationError as exc:
+            return [ingest.Problem(names[0] if len(names) == 1 else "", 0, "", "", str(exc))]
+    if not dry_run:
+        st.cache_data.clear()  # every page reads the new rows
+    return outcome
+
+
+def show_outcome(outcome: ingest.Outcome | list[ingest.Problem], done: bool) -> bool:
+    """Say what an import did or would do; True when there is nothing wrong."""
+    if isinstance(outcome, list):
+        st.error(f"{len(outcome)} problem(s): nothing was imported. Fix them in the files and upload again.")
+        st.dataframe(
+            pd.DataFrame([vars(p) for p in outcome]), hide_index=True, key="import_problems",
+            column_config={"file": "File", "row": "Row", "column": "Column", "value": "Value",
+                           "reason": st.column_config.TextColumn("Reason", width="large")},
+        )  # fmt: skip
+        return False
+    (st.success if done else st.info)(("Imported. " if done else "Ready to import. ") + " ".join(
+        f"{line}." for line in outcome.lines()
+    ))  # fmt: skip
+    return True
+
+
+def prepare_export(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes]:
+    """Write the export and return a file name and its bytes (a folder is zipped)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / (f"study-{level}.xlsx" if fmt == "xlsx" else f"study-{level}-{fmt}")
+        export.export(connection(), level, fmt, out, flt)
+        if fmt == "xlsx":
+            return out.name, out.read_bytes()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(out.iterdir()):
+                archive.write(path, f"{out.name}/{path.name}")
+        return f"{out.name}.zip", buffer.getvalue()
+
+
+def audit_rows(actions: Sequence[str], limit: int = 500) -> pd.DataFrame:
+    with connection().cursor() as cur:
+        return cur.execute(
+            """
+            select id, written_at, actor, action, table_name, row_key,
+                   before::varchar as before, after::varchar as after
+            from audit
+            where len(?::varchar[]) = 0 or list_contains(?::varchar[], action)
+            order by id desc
+            limit ?
+            """,
+            [list(actions), list(actions), limit],
+        ).fetchdf()

@@ -1,0 +1,21 @@
+"""Audit: every write, import, export and restore, newest first. Nothing edits or deletes these rows."""
+
+import streamlit as st
+
+from observation import ui
+from observation.ui import data_io
+
+ui.shared_sidebar()
+st.title("Audit trail", help="Who did what and when (UTC), to which rows, with the values before and after.")
+actions = st.multiselect(
+    "Actions",
+    ["create", "change", "delete", "import", "export", "restore"],
+    key="audit_actions",
+    placeholder="Every action",
+)
+rows = data_io.audit_rows(actions)
+if rows.empty:
+    st.info("Nothing recorded yet.")
+else:
+    st.caption(f"The latest {len(rows)} entries.")
+    st.dataframe(rows, hide_index=True, key="audit_table")
