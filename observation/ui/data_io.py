@@ -58,9 +58,20 @@ def show_outcome(outcome: ingest.Outcome | list[ingest.Problem], done: bool) -> 
                            "reason": st.column_config.TextColumn("Reason", width="large")},
         )  # fmt: skip
         return False
-    (st.success if done else st.info)(("Imported. " if done else "Ready to import. ") + " ".join(
-        f"{line}." for line in outcome.lines()
-    ))  # fmt: skip
+    files = ", ".join(outcome.files)
+    if done:
+        st.success(f"Imported {files}.", icon=":material/check_circle:")
+    else:
+        st.info(f"Ready to import {files}: nothing is written until you confirm.", icon=":material/preview:")
+    counts = pd.DataFrame(
+        [{"table": t, **{k: c[k] for k in ("created", "changed", "skipped")}} for t, c in outcome.counts.items()]
+    )
+    st.dataframe(
+        counts,
+        hide_index=True,
+        key="import_done" if done else "import_preview",
+        column_config={"table": "Table", "created": "Created", "changed": "Changed", "skipped": "Unchanged"},
+    )
     return True
 
 

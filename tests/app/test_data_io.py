@@ -19,9 +19,11 @@ def test_an_upload_is_checked_then_imported_and_the_audit_shows_it(app: App, sma
     at = app(small_path).switch_page("pages/data_import.py").run()
     assert [i.value for i in at.info] == ["Choose one or more files to see what they would change."]
     upload(at, ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))
-    assert [i.value for i in at.info] == ["Ready to import. teams: 2 created, 0 changed, 0 unchanged."]
+    assert [i.value for i in at.info] == ["Ready to import teams.csv: nothing is written until you confirm."]
+    assert at.dataframe[0].value.to_dict("records") == [{"table": "teams", "created": 2, "changed": 0, "skipped": 0}]
     at.button(key="import_confirm").click().run()
-    assert [s.value for s in at.success] == ["Imported. teams: 2 created, 0 changed, 0 unchanged."]
+    assert [s.value for s in at.success] == ["Imported teams.csv."]
+    assert at.dataframe[1].value.to_dict("records") == [{"table": "teams", "created": 2, "changed": 0, "skipped": 0}]
     at.switch_page("pages/audit.py").run()
     audit = at.dataframe[0].value
     assert list(audit["action"]) == ["import", "create", "create"]

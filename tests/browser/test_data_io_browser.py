@@ -1,0 +1,41 @@
+"""Importing through the browser: a real upload, its preview, the import, and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from observation.demo import DemoSpec, build_demo
+from tests.browser.conftest import Server, Watched, screenshot, start_server
+from tests.browser.test_overview_browser import assert_clean
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Server]:
+    """A server of its own, on a study this test may write to."""
+    build_demo(tmp_path / "study.duckdb", DemoSpec(teams=1, months=2))
+    server = start_server(tmp_path / "study.duckdb", tmp_path / "streamlit.log")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=30)
+
+
+def test_uploading_the_example_files_previews_then_imports_them(fresh_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{fresh_server.url}/data_import")
+    expect(page.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
+    files = sorted(str(p) for p in EXAMPLES.glob("*.csv"))
+    page.locator("input[type=file]").set_input_files(files)
+    expect(page.get_by_text("Ready to import")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Import these files").click()
+    expect(page.get_by_text("Imported annotations.csv")).to_be_visible(timeout=60_000)
+    screenshot(page, "import-done")
+    page.goto(f"{fresh_server.url}/audit")
+    expect(page.get_by_role("heading", level=1, name="Audit trail")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("The latest")).to_be_visible()
+    assert_clean(watched)
