@@ -49,6 +49,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0004_meeting_versions",
+        """
+        create table if not exists meeting_versions (
+            meeting_id integer primary key,
+            version integer not null,
+            saved_at timestamp not null,
+            saved_by varchar not null
+        );
+        """,
+    ),
 )
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)

@@ -1,0 +1,202 @@
+"""Recording a meeting in the app: its details, roles, attendance and notes, saved in one
+transaction, audited, and refused when someone else saved the same meeting in the meantime."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Self
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from observation import audit, db
+from observation.errors import ObservationError
+from observation.models import (
+    AttendanceStatus,
+    MeetingFormat,
+    MeetingRole,
+    MeetingStatus,
+    NonEmpty,
+    ParticipantCode,
+    ParticipationLevel,
+    RoleCategory,
+)
+
+
+class MeetingDetails(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team_id: int
+    meeting_date: dt.date
+    status: MeetingStatus = "held"
+    format: MeetingFormat = "service_base"
+    duration_minutes: int | None = Field(default=None, ge=1, le=480)
+    action_items: int | None = Field(default=None, ge=0)
+    evaluated: bool | None = None
+    roles: dict[MeetingRole, int | None] = Field(default_factory=dict)
+    """Each filled role and the participant who filled it (None: filled, by whom not recorded)."""
+
+
+class AttendanceEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    participant_id: int | None = None
+    new_code: ParticipantCode | None = None
+    """A person added in place: their pseudonymous code (and ``new_role``)."""
+    new_role: RoleCategory | None = None
+    status: AttendanceStatus | None = None
+    """None: not expected at this meeting."""
+    participation: ParticipationLevel | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.participant_id is None) == (self.new_code is None):
+            raise ValueError("give an existing participant or a new code, not both")
+        if self.new_code is not None and self.new_role is None:
+            raise ValueError(f"{self.new_code}: a new participant needs a role")
+        if self.participation is not None and self.status != "present":
+            raise ValueError("a participation level is recorded only for people present")
+        return self
+
+
+class NoteEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    minute: int | None = Field(default=None, ge=0)
+    author: NonEmpty
+    body: NonEmpty
+
+
+class Conflict(ObservationError):
+    """Someone else saved the meeting since it was opened."""
+
+    def __init__(self, saved_by: str, saved_at: dt.datetime) -> None:
+        self.saved_by, self.saved_at = saved_by, saved_at
+        super().__init__(
+            f"{saved_by} saved this meeting at {saved_at:%H:%M on %d %b %Y} (UTC), after you opened it. "
+            "Your changes were not saved: reload the meeting to see theirs, then make yours again."
+        )
+
+
+def version(con: duckdb.DuckDBPyConnection, meeting_id: int) -> int:
+    """The meeting's version: 0 until it is first saved in the app."""
+    with con.cursor() as cur:
+        row = cur.execute("select version from meeting_versions where meeting_id = ?", [meeting_id]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def save_meeting(
+    con: duckdb.DuckDBPyConnection,
+    meeting_id: int | None,
+    details: MeetingDetails,
+    attendance: list[AttendanceEntry],
+    notes: list[NoteEntry],
+    seen_version: int,
+    who: str | None = None,
+) -> int:
+    """Create (``meeting_id`` None) or replace a meeting's details, roles, attendance and notes in
+    one transaction. Refused with Conflict when its version is no longer ``seen_version``."""
+    who = who or audit.actor()
+    with db.transaction(con) as cur:
+        if meeting_id is not None:
+            row = cur.execute(
+                "select version, saved_at, saved_by from meeting_versions where meeting_id = ?", [meeting_id]
+            ).fetchone()
+            if row is not None and int(row[0]) != seen_version:
+                raise Conflict(str(row[2]), row[1])
+        fields = details.model_dump(exclude={"roles"})
+        if meeting_id is None:
+            meeting_id = int(
+                cur.execute(  # type: ignore[index]
+                    f"insert into meetings ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
+                    list(fields.values()),
+                ).fetchone()[0]
+            )
+            audit.record(cur, "create", "meetings", f"id={meeting_id}", after=fields, who=who)
+        else:
+            before = cur.execute(
+                f"select {', '.join(fields)} from meetings where id = ?",  # noqa: S608 - MeetingDetails' fields
+                [meeting_id],
+            ).fetchone()
+            if before is None:
+                raise ObservationError(f"meeting {meeting_id} no longer exists")
+            old = dict(zip(fields, before, strict=True))
+            if (old["team_id"], old["meeting_date"]) != (fields["team_id"], fields["meeting_date"]):
+                raise ObservationError("a recorded meeting keeps its team and date; record a new meeting instead")
+            changed = {k: val for k, val in fields.items() if old[k] != val}
+            if changed:  # only what changed: DuckDB refuses to rewrite a row that others point at
+                cur.execute(
+                    f"update meetings set {', '.join(f'{k} = ?' for k in changed)} where id = ?",  # noqa: S608
+                    [*changed.values(), meeting_id],
+                )
+            audit.record(cur, "change", "meetings", f"id={meeting_id}", before=old, after=fields, who=who)
+        cur.execute("delete from meeting_roles where meeting_id = ?", [meeting_id])
+        for role, person in details.roles.items():
+            cur.execute("insert into meeting_roles values (?, ?, ?)", [meeting_id, role, person])
+        _save_attendance(cur, meeting_id, details.team_id, attendance, who)
+        _save_notes(cur, meeting_id, notes, who)
+        cur.execute(
+            """
+            insert into meeting_versions values (?, 1, current_timestamp at time zone 'UTC', ?)
+            on conflict (meeting_id) do update set
+                version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
+            """,
+            [meeting_id, who],
+        )
+    return meeting_id
+
+
+def _save_attendance(
+    cur: duckdb.DuckDBPyConnection, meeting_id: int, team_id: int, entries: list[AttendanceEntry], who: str
+) -> None:
+    before = dict(
+        cur.execute("select participant_id, status from attendance where meeting_id = ?", [meeting_id]).fetchall()
+    )
+    cur.execute("delete from attendance where meeting_id = ?", [meeting_id])
+    for entry in entries:
+        person = entry.participant_id
+        if person is None:
+            person = int(
+                cur.execute(  # type: ignore[index]
+                    "insert into participants (code, team_id, role) values (?, ?, ?) returning id",
+                    [entry.new_code, team_id, entry.new_role],
+                ).fetchone()[0]
+            )
+            audit.record(
+                cur, "create", "participants", f"code={entry.new_code}", after={"role": entry.new_role}, who=who
+            )
+        if entry.status is not None:
+            cur.execute(
+                "insert into attendance values (?, ?, ?, ?)", [meeting_id, person, entry.status, entry.participation]
+            )
+    after = dict(
+        cur.execute("select participant_id, status from attendance where meeting_id = ?", [meeting_id]).fetchall()
+    )
+    if after != before:
+        audit.record(cur, "change", "attendance", f"meeting_id={meeting_id}", before=before, after=after, who=who)
+
+
+def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[NoteEntry], who: str) -> None:
+    """Notes are kept by position: changed text is updated (its codes stay) and new positions are
+    added. Notes are not removed here (DuckDB cannot delete a note and its codes in one
+    transaction); edit a note's text instead."""
+    existing = {
+        int(p): (int(i), b)
+        for i, p, b in cur.execute(
+            "select id, position, body from field_notes where meeting_id = ?", [meeting_id]
+        ).fetchall()
+    }
+    for position, note in enumerate(notes, start=1):
+        if position in existing:
+            note_id, body = existing[position]
+            if body != note.body:
+                cur.execute("update field_notes set body = ? where id = ?", [note.body, note_id])
+                audit.record(cur, "change", "field_notes", f"id={note_id}", before={"body": body},
+                             after={"body": note.body}, who=who)  # fmt: skip
+        else:
+            cur.execute(
+                "insert into field_notes (meeting_id, position, minute, author, body) values (?, ?, ?, ?, ?)",
+                [meeting_id, position, note.minute, note.author, note.body],
+            )
+            audit.record(cur, "create", "field_notes", f"meeting_id={meeting_id}, position={position}",
+                         after={"body": note.body}, who=who)  # fmt: skip

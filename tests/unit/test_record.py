@@ -1,0 +1,97 @@
+"""Recording a meeting: details, roles, attendance and notes in one save, audited, with conflicts refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from pydantic import ValidationError
+
+from observation import record
+from observation.errors import ObservationError
+
+ALPHA_DETAILS = record.MeetingDetails(
+    team_id=1, meeting_date=dt.date(2020, 4, 1), status="held", format="home", action_items=2, evaluated=True,
+    roles={"leader": 1, "recorder": None},
+)  # fmt: skip
+ROSTER = [
+    record.AttendanceEntry(participant_id=1, status="present", participation="contributing"),
+    record.AttendanceEntry(participant_id=3, status="present", participation="co_leading"),
+    record.AttendanceEntry(participant_id=4, status="apologies"),
+    record.AttendanceEntry(new_code="A-SU2", new_role="service_user", status="present"),
+]
+NOTES = [record.NoteEntry(minute=5, author="OB-01", body="A-SU2 came for the first time.")]
+
+
+def test_a_new_meeting_is_saved_whole_and_audited(small: duckdb.DuckDBPyConnection) -> None:
+    meeting_id = record.save_meeting(small, None, ALPHA_DETAILS, ROSTER, NOTES, seen_version=0, who="R01")
+    assert small.execute("select format, action_items from meetings where id = ?", [meeting_id]).fetchone() == (
+        "home",
+        2,
+    )
+    assert small.execute("select role, participant_id from meeting_roles where meeting_id = ? order by role",
+                         [meeting_id]).fetchall() == [("leader", 1), ("recorder", None)]  # fmt: skip
+    attended = small.execute(
+        "select p.code, a.status from attendance a join participants p on p.id = a.participant_id "
+        "where meeting_id = ? order by p.code", [meeting_id]
+    ).fetchall()  # fmt: skip
+    assert attended == [("A-CA1", "apologies"), ("A-ST1", "present"), ("A-SU1", "present"), ("A-SU2", "present")]
+    assert record.version(small, meeting_id) == 1
+    actions = small.execute("select action, table_name from audit where actor = 'R01' order by id").fetchall()
+    assert ("create", "meetings") in actions
+    assert ("create", "participants") in actions
+
+
+def test_a_second_save_from_an_old_version_is_refused_and_says_who(small: duckdb.DuckDBPyConnection) -> None:
+    meeting_id = record.save_meeting(small, None, ALPHA_DETAILS, ROSTER, NOTES, seen_version=0, who="R01")
+    record.save_meeting(small, meeting_id, ALPHA_DETAILS.model_copy(update={"action_items": 5}), ROSTER[:3], NOTES,
+                        seen_version=1, who="R02")  # fmt: skip
+    with pytest.raises(record.Conflict, match="R02 saved this meeting") as caught:
+        record.save_meeting(small, meeting_id, ALPHA_DETAILS.model_copy(update={"action_items": 9}), ROSTER[:3], NOTES,
+                            seen_version=1, who="R01")  # fmt: skip
+    assert caught.value.saved_by == "R02"
+    assert small.execute("select action_items from meetings where id = ?", [meeting_id]).fetchone() == (5,)
+
+
+def test_notes_are_kept_by_position_with_their_codes(small: duckdb.DuckDBPyConnection) -> None:
+    details = record.MeetingDetails(team_id=1, meeting_date=dt.date(2020, 1, 10))
+    roster = [record.AttendanceEntry(participant_id=1, status="present")]
+    notes = [
+        record.NoteEntry(author="OB-01", body="Rewritten."),
+        record.NoteEntry(author="OB-01", body="Who should we invite next? Someone who sees the bigger picture."),
+        record.NoteEntry(author="OB-01", body="A third note."),
+    ]
+    record.save_meeting(small, 1, details, roster, notes, seen_version=0)
+    rows = small.execute("select position, body from field_notes where meeting_id = 1 order by position").fetchall()
+    assert rows == [(1, "Rewritten."), (2, notes[1].body), (3, "A third note.")]
+    assert small.execute("select count(*) from coded_segments where note_id = 1").fetchone() == (2,)  # codes kept
+
+
+def test_a_recorded_meeting_keeps_its_team_and_date(small: duckdb.DuckDBPyConnection) -> None:
+    moved = record.MeetingDetails(team_id=1, meeting_date=dt.date(2021, 1, 1))
+    with pytest.raises(ObservationError, match="keeps its team and date"):
+        record.save_meeting(small, 1, moved, [], [], seen_version=0)
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"participant_id": 1, "status": "absent", "participation": "observing"}, "only for people present"),
+        ({"new_code": "Alice", "new_role": "carer", "status": "present"}, "String should match pattern"),
+        ({"new_code": "A-NEW1", "status": "present"}, "needs a role"),
+        ({"participant_id": 1, "new_code": "A-NEW1", "new_role": "carer"}, "not both"),
+    ],
+)
+def test_bad_entries_are_refused_before_anything_is_written(entry: dict[str, object], reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        record.AttendanceEntry.model_validate(entry)
+
+
+def test_a_save_that_fails_writes_nothing(small: duckdb.DuckDBPyConnection) -> None:
+    before = small.execute("select count(*) from meetings").fetchone()
+    clash = ALPHA_DETAILS.model_copy(update={"meeting_date": dt.date(2020, 1, 10)})  # Alpha already met that day
+    with pytest.raises(ObservationError, match="not saved"):
+        record.save_meeting(small, None, clash, ROSTER, NOTES, seen_version=0)
+    assert small.execute("select count(*) from meetings").fetchone() == before
+    assert small.execute("select count(*) from participants where code = 'A-SU2'").fetchone() == (0,)
