@@ -4,6 +4,7 @@ transaction, audited, and refused when someone else saved the same meeting in th
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Self
 
 import duckdb
@@ -200,3 +201,62 @@ def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[Not
             )
             audit.record(cur, "create", "field_notes", f"meeting_id={meeting_id}, position={position}",
                          after={"body": note.body}, who=who)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A meeting as the Record page opens it."""
+
+    details: MeetingDetails
+    attendance: dict[int, tuple[str | None, str | None]]
+    """participant_id -> (status, participation) for everyone recorded."""
+    notes: tuple[NoteEntry, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    code: str
+    role: str
+
+
+def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, ...]:
+    with con.cursor() as cur:
+        rows = cur.execute(
+            """
+            select p.id, p.code, r.label
+            from participants as p join role_categories as r on r.code = p.role
+            where p.team_id = ?
+            order by not r.lived_experience, r.sort_order, p.code
+            """,
+            [team_id],
+        ).fetchall()
+    return tuple(Person(int(i), str(c), str(r)) for i, c, r in rows)
+
+
+def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
+    with con.cursor() as cur:
+        row = cur.execute(
+            "select team_id, meeting_date, status, format, duration_minutes, action_items, evaluated "
+            "from meetings where id = ?",
+            [meeting_id],
+        ).fetchone()
+        if row is None:
+            return None
+        roles = dict(
+            cur.execute("select role, participant_id from meeting_roles where meeting_id = ?", [meeting_id]).fetchall()
+        )
+        attendance = {
+            int(p): (s, lv)
+            for p, s, lv in cur.execute(
+                "select participant_id, status, participation from attendance where meeting_id = ?", [meeting_id]
+            ).fetchall()
+        }
+        notes = cur.execute(
+            "select minute, author, body from field_notes where meeting_id = ? order by position", [meeting_id]
+        ).fetchall()
+    names = ("team_id", "meeting_date", "status", "format", "duration_minutes", "action_items", "evaluated")
+    details = MeetingDetails.model_validate(dict(zip(names, row, strict=True)) | {"roles": roles})
+    entries = tuple(NoteEntry(minute=m, author=a, body=b) for m, a, b in notes)
+    return Recorded(details, attendance, entries, version(con, meeting_id))

@@ -1,0 +1,165 @@
+"""Streamlit glue for the Record page: choose a meeting, edit it in a form, save or be told why not."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from observation import record
+from observation.errors import ObservationError
+from observation.models import PARTICIPATION_RANK
+from observation.ui import _escape_markdown
+from observation.ui.data_io import connection
+
+NEW = 0
+NOT_FILLED, UNKNOWN = -2, -1  # role choices besides a participant's id
+STATUSES = ["held", "cancelled", "postponed"]
+FORMATS = {"service_base": "Service base", "ward": "Ward", "home": "Service user's home", "virtual": "Virtual",
+           "other": "Other"}  # fmt: skip
+ROLES = ("leader", "facilitator", "timekeeper", "recorder")
+ATTENDANCE = ["present", "apologies", "absent", "not expected"]
+LEVELS = list(PARTICIPATION_RANK)
+NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doctor", "manager", "administrator",
+             "support_worker", "coach", "observer"]  # fmt: skip
+
+
+def choose_meeting(team_id: int) -> int:
+    """A meeting of the team to edit, or NEW."""
+    with connection().cursor() as cur:
+        rows = cur.execute(
+            "select id, meeting_date, status from meetings where team_id = ? order by meeting_date desc", [team_id]
+        ).fetchall()
+    labels = {NEW: "A new meeting"} | {int(i): f"{d:%d %b %Y} ({s})" for i, d, s in rows}
+    chosen: int = st.selectbox(
+        "Meeting", list(labels), format_func=lambda m: labels[m], key=f"record_meeting_{team_id}"
+    )
+    return chosen
+
+
+def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, int]:
+    """The form for one meeting: details and roles, the attendance roster and the notes, filled
+    with what is recorded. Returns the raw values, to be validated on save, and the version seen."""
+    loaded = record.load(connection(), meeting_id) if meeting_id != NEW else None
+    people = record.team_people(connection(), team_id)
+    key = f"record_{team_id}_{meeting_id}"
+    details = loaded.details if loaded else record.MeetingDetails(team_id=team_id, meeting_date=dt.date.today())
+    left, middle, right = st.columns(3)
+    formats = list(FORMATS)
+    evaluated: list[bool | None] = [None, True, False]
+    evaluated_words = {None: "not recorded", True: "yes", False: "no"}
+    values: dict[str, Any] = {
+        "team_id": team_id,
+        "meeting_date": left.date_input(
+            "Date", details.meeting_date, key=f"{key}_date", disabled=loaded is not None, format="DD/MM/YYYY"
+        ),
+        "status": middle.selectbox("Status", STATUSES, STATUSES.index(details.status), key=f"{key}_status"),
+        "format": right.selectbox(
+            "Held at", formats, formats.index(details.format), format_func=lambda f: FORMATS[f], key=f"{key}_format"
+        ),
+        "duration_minutes": left.number_input("Minutes long", 1, 480, details.duration_minutes, key=f"{key}_duration"),
+        "action_items": middle.number_input("Action items agreed", 0, 99, details.action_items, key=f"{key}_actions"),
+        "evaluated": right.selectbox(
+            "Evaluated at the end",
+            evaluated,
+            evaluated.index(details.evaluated),
+            format_func=lambda e: evaluated_words[e],
+            key=f"{key}_evaluated",
+        ),
+    }
+    by_id = {p.id: f"{p.code} ({p.role})" for p in people}
+    words = {NOT_FILLED: "not filled", UNKNOWN: "filled, by whom not recorded"} | by_id
+    roles: dict[str, Any] = {}
+    for column, role in zip(st.columns(4), ROLES, strict=True):
+        options: list[int] = [NOT_FILLED, UNKNOWN, *by_id]
+        filled_by = details.roles.get(role)  # type: ignore[call-overload]
+        current = NOT_FILLED if role not in details.roles else UNKNOWN if filled_by is None else int(filled_by)
+        picked: int = column.selectbox(
+            role.capitalize(), options, options.index(current), key=f"{key}_{role}", format_func=lambda o: words[o]
+        )
+        if picked != NOT_FILLED:
+            roles[role] = None if picked == UNKNOWN else picked
+    values["roles"] = roles
+    recorded = loaded.attendance if loaded else {}
+    roster = pd.DataFrame(
+        [{"participant_id": p.id, "code": p.code, "role": p.role,
+          "attendance": recorded.get(p.id, ("not expected", None))[0] or "not expected",
+          "participation": recorded.get(p.id, (None, None))[1]} for p in people],
+        columns=["participant_id", "code", "role", "attendance", "participation"],
+    )  # fmt: skip
+    st.markdown("**Who came** — add a row at the bottom for someone new (a pseudonymous code, never a name)")
+    roster = st.data_editor(
+        roster, key=f"{key}_roster", num_rows="add", hide_index=True,
+        column_config={
+            "participant_id": None,
+            "code": st.column_config.TextColumn("Participant (code)", help="e.g. SU-07: upper case, with a digit"),
+            "role": st.column_config.SelectboxColumn("Role", options=[*{p.role for p in people}, *NEW_ROLES]),
+            "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
+            "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
+        },
+    )  # fmt: skip
+    notes = pd.DataFrame(
+        [n.model_dump() for n in (loaded.notes if loaded else ())], columns=["minute", "author", "body"]
+    )
+    st.markdown("**Field notes**, in order — add rows at the bottom; edit a note's text to change it")
+    notes = st.data_editor(
+        notes, key=f"{key}_notes", num_rows="add", hide_index=True,
+        column_config={"minute": st.column_config.NumberColumn("Minute", min_value=0),
+                       "author": st.column_config.TextColumn("Observer (code)"),
+                       "body": st.column_config.TextColumn("Note", width="large")},
+    )  # fmt: skip
+    # The version the user opened: a save is checked against it, not against a fresh read.
+    seen: int = st.session_state.setdefault(f"{key}_seen", loaded.version if loaded else 0)
+    return values, roster, notes, seen
+
+
+def forget(team_id: int, meeting_id: int) -> None:
+    """Drop the form's edits and the version seen, so the meeting opens again as saved."""
+    prefix = f"record_{team_id}_{meeting_id}_"
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def save(meeting_id: int, values: dict[str, Any], roster: pd.DataFrame, notes: pd.DataFrame, seen: int) -> int | None:
+    """Validate everything, then save in one transaction; say exactly what is wrong otherwise."""
+    try:
+        details = record.MeetingDetails.model_validate(values)
+        rows: list[dict[str, Any]] = roster.to_dict("records")  # type: ignore[assignment]
+        entries = [_entry(row) for row in rows if row.get("code") or row.get("participant_id")]
+        note_entries = [
+            record.NoteEntry.model_validate({k: (None if pd.isna(v) else v) for k, v in row.items()})
+            for row in notes.to_dict("records")
+            if any(not pd.isna(v) and v != "" for v in row.values())
+        ]
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = " ".join(str(part) for part in error["loc"]) or "form"
+            st.error(_escape_markdown(f"{where}: {error['msg']}"), icon=":material/error:")
+        return None
+    try:
+        saved = record.save_meeting(connection(), None if meeting_id == NEW else meeting_id, details, entries,
+                                    note_entries, seen)  # fmt: skip
+    except record.Conflict as exc:
+        st.error(_escape_markdown(str(exc)), icon=":material/sync_problem:")
+        return None
+    except ObservationError as exc:
+        st.error(_escape_markdown(str(exc)), icon=":material/error:")
+        return None
+    st.cache_data.clear()
+    if meeting_id != NEW:
+        st.session_state[f"record_{details.team_id}_{meeting_id}_seen"] = record.version(connection(), saved)
+    return saved
+
+
+def _entry(row: dict[str, Any]) -> record.AttendanceEntry:
+    row = {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}  # empty cells
+    status = None if row["attendance"] in (None, "not expected") else row["attendance"]
+    level = row.get("participation") or None
+    if pd.notna(row.get("participant_id")):
+        return record.AttendanceEntry(participant_id=int(row["participant_id"]), status=status, participation=level)
+    return record.AttendanceEntry.model_validate(
+        {"new_code": row["code"], "new_role": row.get("role"), "status": status, "participation": level}
+    )

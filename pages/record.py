@@ -1,0 +1,26 @@
+"""Record: create or edit a meeting — details, roles, who came and at what level, field notes."""
+
+import streamlit as st
+
+from observation import ui
+from observation.ui import recording, views
+
+flt = ui.shared_sidebar()
+st.title(
+    "Record a meeting",
+    help="Everything is checked before anything is written, and saved in one go. If someone else saved the same "
+    "meeting after you opened it, your save is refused and says who and when.",
+)
+team_id = views.choose_team("record_team", "team_view", flt)
+if team_id is None:
+    st.info("No teams match the filters in the sidebar.")
+    st.stop()
+meeting_id = recording.choose_meeting(team_id)
+values, roster, notes, seen = recording.editor(team_id, meeting_id)
+if st.button("Save the meeting", key="record_save", type="primary"):
+    saved = recording.save(meeting_id, values, roster, notes, seen)
+    if saved is not None:
+        st.success("Saved. Every page now shows it; the audit trail records what changed.", icon=":material/check:")
+if st.button("Reload the meeting as saved", key="record_reload"):
+    recording.forget(team_id, meeting_id)
+    st.rerun()

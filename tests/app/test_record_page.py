@@ -1,0 +1,66 @@
+"""The Record page in AppTest: edit a meeting, record a new one, and be refused after someone else saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from observation import db, record
+
+App = Callable[..., AppTest]
+
+
+def open_record(app: App, small_path: Path, meeting_id: int) -> AppTest:
+    at = app(small_path).switch_page("pages/record.py").run()
+    at.selectbox(key="record_team").set_value(1).run()
+    return at.selectbox(key="record_meeting_1").set_value(meeting_id).run()
+
+
+def test_editing_a_meeting_saves_it_and_the_audit_says_so(app: App, small_path: Path) -> None:
+    at = open_record(app, small_path, 1)
+    assert at.number_input(key="record_1_1_actions").value == 3
+    at.number_input(key="record_1_1_actions").set_value(7).run()
+    at.button(key="record_save").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Saved. Every page now shows it; the audit trail records what changed."]
+    con = db.connect(small_path)
+    assert con.execute("select action_items from meetings where id = 1").fetchone() == (7,)
+    assert con.execute("select count(*) from audit where table_name = 'meetings'").fetchone() == (1,)
+
+
+def test_a_save_after_someone_else_saved_is_refused_with_who_and_when(app: App, small_path: Path) -> None:
+    at = open_record(app, small_path, 1)
+    con = db.connect(small_path)  # another researcher, saving the same meeting meanwhile
+    other = record.load(con, 1)
+    assert other is not None
+    entries = [
+        record.AttendanceEntry(participant_id=p, status=s, participation=lv) for p, (s, lv) in other.attendance.items()
+    ]  # type: ignore[arg-type]
+    record.save_meeting(con, 1, other.details, entries, list(other.notes), other.version, who="R02")
+    at.number_input(key="record_1_1_actions").set_value(9).run()
+    at.button(key="record_save").click().run()
+    (error,) = at.error
+    assert "R02 saved this meeting at" in error.value.replace("\\", "")
+    assert con.execute("select action_items from meetings where id = 1").fetchone() == (3,)
+    at.button(key="record_reload").click().run()  # see their version, then change it again
+    assert at.number_input(key="record_1_1_actions").value == 3
+    at.number_input(key="record_1_1_actions").set_value(9).run()
+    at.button(key="record_save").click().run()
+    assert not at.error
+    assert con.execute("select action_items from meetings where id = 1").fetchone() == (9,)
+
+
+def test_a_new_meeting_is_recorded(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/record.py").run()
+    at.selectbox(key="record_team").set_value(2).run()
+    at.date_input(key="record_2_0_date").set_value(dt.date(2020, 3, 25)).run()
+    at.button(key="record_save").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success]
+    con = db.connect(small_path)
+    assert con.execute("select status from meetings where team_id = 2 and meeting_date = '2020-03-25'").fetchone() == (
+        "held",
+    )
