@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import db, export, filters, ingest, queries
+from observation import db, export, filters, ingest, qdc, queries
 from observation.demo import DemoSpec, build_demo
 from observation.errors import ObservationError
 
@@ -92,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     res.add_argument("--db", required=True, type=Path, help="path of the study file to replace")
     res.add_argument("--from", required=True, type=Path, dest="source", help="the backup file")
+
+    book = commands.add_parser(
+        "codebook",
+        help="move the codebook to or from NVivo, ATLAS.ti, MAXQDA, QualCoder or Taguette (.qdc)",
+        description="Export the codebook as a REFI-QDA codebook (.qdc), or import one: codes are matched by "
+        "their place in the tree and name; framework tags travel as code sets.",
+    )
+    book.add_argument("--db", required=True, type=Path, help="path of the study file")
+    way = book.add_mutually_exclusive_group(required=True)
+    way.add_argument("--export", type=Path, metavar="FILE.qdc", help="write the codebook to this file")
+    way.add_argument("--import", type=Path, metavar="FILE.qdc", dest="source", help="read codes from this file")
     return parser
 
 
@@ -108,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             export.backup(args.db, args.out)
             print(f"Backed up {args.db} to {args.out}.")
             return 0
+        if args.command == "codebook":
+            return _codebook(args)
         if args.command == "restore":
             export.restore(args.source, args.db)
             print(f"Restored {args.db} from {args.source}.")
@@ -162,6 +175,18 @@ def _export(args: argparse.Namespace) -> int:
     finally:
         con.close()
     print(f"Exported {', '.join(written)} ({args.level}, {args.fmt}) to {args.out}.")
+    return 0
+
+
+def _codebook(args: argparse.Namespace) -> int:
+    con = db.connect(args.db)
+    try:
+        if args.export:
+            print(f"Wrote {qdc.export_codebook(con, args.export)} codes to {args.export}.")
+        else:
+            print(f"Read {qdc.import_codebook(con, args.source)} codes from {args.source}.")
+    finally:
+        con.close()
     return 0
 
 
