@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         "Importing the same file again changes nothing.",
     )
     imp.add_argument("--db", required=True, type=Path, help="path of the study file")
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX files")
+    imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files")
+    imp.add_argument(
+        "--full-export", type=Path, metavar="FOLDER", help="instead of files: fill an empty study from a full export"
+    )
     imp.add_argument("--kind", choices=ingest.KIND_NAMES, help="what the files hold (default: told by their headers)")
     imp.add_argument("--dry-run", action="store_true", help="check and report what would change; write nothing")
 
@@ -147,7 +150,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if bool(args.files) == bool(args.full_export):
+        raise ObservationError("give spreadsheet files, or --full-export FOLDER, but not both")
     con = db.connect(args.db)
+    if args.full_export:
+        try:
+            tables = export.load_full_export(con, args.full_export)
+        finally:
+            con.close()
+        print(f"Filled {args.db} from {args.full_export}: {', '.join(tables)}.")
+        return 0
     try:
         outcome = ingest.import_files(con, args.files, kind=args.kind, dry_run=args.dry_run)
     except ingest.ImportProblems as exc:

@@ -192,3 +192,34 @@ def _copy_into_place(source: Path, target: Path) -> None:
         raise ObservationError(f"{target}: could not be written ({exc.strerror or exc})") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    """Fill an empty study from a full export (a folder of Parquet or CSV files, one per table),
+    in one transaction. The round trip gives back every table as it was exported."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ObservationError(f"{folder}: not a folder of exported tables")
+    with con.cursor() as cur:
+        if any(
+            n for (n,) in cur.execute("select count(*) from meetings union all select count(*) from teams").fetchall()
+        ):
+            raise ObservationError("a full export goes into an empty study: this one already holds data")
+    frames: dict[str, pd.DataFrame] = {}
+    for table in db.STUDY_TABLES:
+        parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
+        if parquet.exists():
+            frames[table] = pd.read_parquet(parquet)
+        elif csv.exists():
+            frames[table] = pd.read_csv(csv, keep_default_na=True).astype(object)
+            frames[table] = frames[table].where(frames[table].notna(), None)
+        else:
+            raise ObservationError(f"{folder}: the {table} table is missing; is this a full export?")
+    from observation.demo import write_tables  # the same all-at-once writer the demo uses
+
+    with db.transaction(con) as cur:
+        cur.execute("delete from study")
+    write_tables(con, frames)
+    with db.transaction(con) as cur:
+        audit.record(cur, "import", row_key=str(folder), after={"full_export": list(frames)})
+    return list(frames)

@@ -99,3 +99,27 @@ def test_restore_refuses_a_file_that_is_not_a_study(small_path: Path, tmp_path: 
     with pytest.raises(ObservationError):
         export.restore(bogus, small_path)
     assert small_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_full_export_fills_an_empty_study_with_identical_contents(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format
+) -> None:
+    export.export(small, "full", fmt, tmp_path / "out")
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    export.load_full_export(fresh, tmp_path / "out")
+    for table in db.STUDY_TABLES:
+        query = f"select * from {table} order by all"
+        assert fresh.execute(query).fetchall() == small.execute(query).fetchall(), table
+    fresh.close()
+
+
+def test_a_full_export_goes_only_into_an_empty_study(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    export.export(small, "full", "parquet", tmp_path / "out")
+    with pytest.raises(ObservationError, match="goes into an empty study"):
+        export.load_full_export(small, tmp_path / "out")
+    (tmp_path / "out" / "teams.parquet").unlink()
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    with pytest.raises(ObservationError, match="the teams table is missing"):
+        export.load_full_export(fresh, tmp_path / "out")
+    fresh.close()
