@@ -11,7 +11,9 @@ Every export and restore is written to the audit trail.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import os
 import secrets
 import shutil
@@ -21,6 +23,7 @@ from typing import Literal
 
 import duckdb
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from observation import audit, db
 from observation.errors import ObservationError
@@ -75,25 +78,40 @@ def _aggregate(cur: duckdb.DuckDBPyConnection, flt: StudyFilter) -> dict[str, pd
 def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     offset_days, salt = _study_key(cur)
     offset = pd.Timedelta(days=offset_days)
-    codes = sorted(frames["participants"]["code"], key=lambda c: hashlib.sha256(f"{salt}:{c}".encode()).hexdigest())
-    fresh = {c: f"P{i:05d}" for i, c in enumerate(codes, start=1)}
-    observers = sorted(set(frames["field_notes"]["author"]) | set(frames["interviews"]["informant_code"]))
-    observers.sort(key=lambda c: hashlib.sha256(f"{salt}:o:{c}".encode()).hexdigest())
-    fresh_observers = {c: f"O{i:04d}" for i, c in enumerate(observers, start=1)}
+
+    def fresh(prefix: str, code: object) -> object:
+        """The same new code for the same old one in every export, whatever else the study holds."""
+        if code is None or (isinstance(code, float) and pd.isna(code)):
+            return code
+        return prefix + hmac.new(salt.encode(), f"{prefix}:{code}".encode(), hashlib.sha256).hexdigest()[:10].upper()
+
     out = {t: f.copy() for t, f in frames.items()}
-    out["participants"]["code"] = out["participants"]["code"].map(fresh)
-    out["field_notes"]["author"] = out["field_notes"]["author"].map(fresh_observers)
+    out["participants"]["code"] = out["participants"]["code"].map(lambda c: fresh("P", c))
+    out["field_notes"]["author"] = out["field_notes"]["author"].map(lambda c: fresh("O", c))
     out["field_notes"] = out["field_notes"].drop(columns=["body"])
-    out["interviews"]["informant_code"] = out["interviews"]["informant_code"].map(fresh_observers)
+    out["interviews"]["informant_code"] = out["interviews"]["informant_code"].map(lambda c: fresh("K", c))
     out["interviews"] = out["interviews"].drop(columns=["transcript"])
+    out["coded_segments"]["coder"] = out["coded_segments"]["coder"].map(lambda c: fresh("C", c))
     out["annotations"] = out["annotations"].drop(columns=["label"])
-    out["teams"] = out["teams"].drop(columns=["coach"])
-    out["study"] = out["study"].drop(columns=["description"])
+    teams = out["teams"].sort_values("id")
+    labels = {int(t): f"Team {_letters(i)}" for i, t in enumerate(teams["id"])}
+    out["teams"] = teams.assign(name=teams["id"].map(labels)).drop(columns=["coach", "service"])
+    out["study"] = out["study"].assign(name="De-identified study").drop(columns=["description"])
     for table, columns in DATE_COLUMNS.items():
         for column in columns:
             if column in out[table]:
                 out[table][column] = pd.to_datetime(out[table][column]) + offset
     return out
+
+
+def _letters(index: int) -> str:
+    """A, B, ... Z, AA, AB, ...: team labels that say nothing about the team."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = chr(65 + rest) + label
+    return label
 
 
 def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
@@ -145,6 +163,8 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """Excel cannot hold lists or time zones: lists become text."""
     ready = frame.copy()
     for column in ready.columns:
+        if ready[column].dtype == object:
+            ready[column] = ready[column].map(lambda x: ILLEGAL_CHARACTERS_RE.sub("", x) if isinstance(x, str) else x)
         if ready[column].dtype == object and any(isinstance(x, list) for x in ready[column]):
             ready[column] = ready[column].map(lambda x: ", ".join(map(str, x)) if isinstance(x, list) else x)
     return ready
@@ -152,33 +172,49 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def backup(path: Path, out: Path) -> None:
     """Copy the study at ``path`` to ``out`` as one consistent file (checkpointed first)."""
-    out = Path(out)
+    path, out = Path(path), Path(out)
+    if not path.exists():
+        raise ObservationError(f"{path}: no study file here")
     if out.exists():
         raise ObservationError(f"{out} already exists: choose a new name for the backup")
     con = db.connect(path)
     try:
         con.execute("checkpoint")
-        _copy_into_place(Path(path), out)
+        _copy_into_place(path, out)
     finally:
         con.close()
 
 
-def restore(backup_file: Path, path: Path) -> None:
-    """Replace the study at ``path`` with ``backup_file``, after checking that the backup is a
-    study and that no program has the study open; audited in the restored study."""
+def restore(backup_file: Path, path: Path) -> Path | None:
+    """Replace the study at ``path`` with ``backup_file``, after checking that the backup holds a
+    study and that no program has either file open. The study it replaces is kept beside it
+    (returned); the restore is audited in the restored study."""
     backup_file, path = Path(backup_file), Path(path)
-    check = db.connect(backup_file, read_only=True)  # a busy or foreign file stops here
-    check.close()
+    if not backup_file.exists():
+        raise ObservationError(f"{backup_file}: no backup file here")
+    check = db.connect(backup_file)  # busy or foreign files stop here; checkpointing folds in its WAL
+    try:
+        if check.execute("select count(*) from study").fetchone() != (1,):
+            raise ObservationError(f"{backup_file}: holds no study, so it cannot be restored")
+        check.execute("checkpoint")
+    finally:
+        check.close()
+    kept = None
     if path.exists():
-        db.connect(path).close()  # the study must not be open elsewhere
-    _copy_into_place(backup_file, path)
+        con = db.connect(path)  # the study must not be open elsewhere; fold in its WAL before the copy
+        con.execute("checkpoint")
+        con.close()
+        kept = path.with_name(f"{path.name}.before-restore-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
+        shutil.copyfile(path, kept)
     Path(f"{path}.wal").unlink(missing_ok=True)
+    _copy_into_place(backup_file, path)
     con = db.connect(path)
     try:
         with db.transaction(con) as cur:
-            audit.record(cur, "restore", row_key=str(backup_file))
+            audit.record(cur, "restore", row_key=str(backup_file), after={"kept": str(kept) if kept else None})
     finally:
         con.close()
+    return kept
 
 
 def _copy_into_place(source: Path, target: Path) -> None:
@@ -195,31 +231,33 @@ def _copy_into_place(source: Path, target: Path) -> None:
 
 
 def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """Fill an empty study from a full export (a folder of Parquet or CSV files, one per table),
-    in one transaction. The round trip gives back every table as it was exported."""
+    """Fill an empty study from a full export in Parquet (one file per table), in one transaction.
+    The round trip gives back every table as it was exported. (CSV cannot tell an empty text from
+    a missing value, so only Parquet is taken back in.)"""
     folder = Path(folder)
     if not folder.is_dir():
         raise ObservationError(f"{folder}: not a folder of exported tables")
     with con.cursor() as cur:
-        if any(
-            n for (n,) in cur.execute("select count(*) from meetings union all select count(*) from teams").fetchall()
-        ):
-            raise ObservationError("a full export goes into an empty study: this one already holds data")
+        filled = [t for t in db.STUDY_TABLES if _count_rows(cur, t)]
+    if filled:
+        raise ObservationError(f"a full export goes into an empty study: this one already holds {', '.join(filled)}")
     frames: dict[str, pd.DataFrame] = {}
     for table in db.STUDY_TABLES:
-        parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
-        if parquet.exists():
+        parquet = folder / f"{table}.parquet"
+        if not parquet.exists():
+            raise ObservationError(f"{folder}: the {table} table is missing; is this a full export in Parquet?")
+        try:
             frames[table] = pd.read_parquet(parquet)
-        elif csv.exists():
-            frames[table] = pd.read_csv(csv, keep_default_na=True).astype(object)
-            frames[table] = frames[table].where(frames[table].notna(), None)
-        else:
-            raise ObservationError(f"{folder}: the {table} table is missing; is this a full export?")
+        except Exception as exc:
+            raise ObservationError(f"{parquet.name}: cannot be read as Parquet ({type(exc).__name__})") from None
     from observation.demo import write_tables  # the same all-at-once writer the demo uses
 
-    with db.transaction(con) as cur:
-        cur.execute("delete from study")
     write_tables(con, frames)
     with db.transaction(con) as cur:
         audit.record(cur, "import", row_key=str(folder), after={"full_export": list(frames)})
     return list(frames)
+
+
+def _count_rows(cur: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = cur.execute(f"select count(*) from {table}").fetchone()  # noqa: S608 - a name from STUDY_TABLES
+    return int(row[0]) if row else 0
