@@ -11,6 +11,7 @@ so importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import Counter
@@ -227,13 +228,24 @@ def import_files(
         cur.execute("commit")
         return outcome
     except duckdb.Error as exc:
-        cur.execute("rollback")
+        _rollback(cur)
         raise ObservationError(f"nothing was imported: {str(exc).strip().splitlines()[0]}") from None
     except BaseException:
-        cur.execute("rollback")
+        _rollback(cur)
         raise
     finally:
         cur.close()
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, unless DuckDB already ended the transaction (a failed commit does)."""
+    with contextlib.suppress(duckdb.Error):
+        cur.execute("rollback")
+
+
+def _present(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """The values of ``columns`` that the file has (a column it lacks changes nothing)."""
+    return {c: row[c] for c in columns if c in row}
 
 
 class _Writer:
@@ -257,7 +269,9 @@ class _Writer:
         out: dict[str, Any] = {}
         ok = True
         for column, parse in (*kind.required.items(), *kind.optional.items()):
-            raw = row.get(column, "")
+            if column not in row:
+                continue  # a column the file does not have leaves what the study holds alone
+            raw = row[column]
             if not raw.strip() and column not in kind.required:
                 out[column] = None
                 continue
@@ -345,7 +359,9 @@ class _Writer:
     # one writer per kind --------------------------------------------------------------------------
 
     def write_teams(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
-        self.upsert("teams", {"name": r["name"]}, {k: r[k] for k in ("service", "setting", "start_date", "coach")})
+        # a team is the same team whatever the case of its name
+        name = self.one("select name from teams where lower(name) = lower(?)", [r["name"]]) or r["name"]
+        self.upsert("teams", {"name": name}, _present(r, "service", "setting", "start_date", "coach"))
 
     def write_codes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         slug = r["slug"].lower()
@@ -354,23 +370,25 @@ class _Writer:
             parent = self.code_id(sheet, number, "slug", slug.rpartition(".")[0])
             if parent is None:
                 return
-        values = {"parent_id": parent, "name": r["name"], "definition": r["definition"] or ""}
-        values |= {k: r[k] for k in ("com_b", "valence", "four_pi")}
+        values = {"parent_id": parent, "name": r["name"]} | _present(r, "com_b", "valence", "four_pi")
+        if "definition" in r:
+            values["definition"] = r["definition"] or ""
         self.upsert("codes", {"slug": slug}, values)
 
     def write_participants(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
         role = self.role(sheet, number, r["role"])
         if team is not None and role is not None:
-            values = {"team_id": team, "role": role, "qi_trained": bool(r["qi_trained"])}
+            values = {"team_id": team, "role": role} | _present(r, "qi_trained")
             self.upsert("participants", {"code": r["code"]}, values)
 
     def write_meetings(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
         if team is None:
             return
-        values = {k: r[k] for k in ("status", "duration_minutes", "action_items", "evaluated")}
-        values["format"] = r["format"] or "service_base"
+        values = _present(r, "status", "duration_minutes", "action_items", "evaluated", "format")
+        if values.get("format", "") is None:
+            values["format"] = "service_base"
         self.upsert("meetings", {"team_id": team, "meeting_date": r["date"]}, values)
 
     def write_attendance(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
@@ -381,19 +399,21 @@ class _Writer:
         meeting = self.meeting_id(sheet, number, team, r["date"])
         if meeting is None:
             return
-        if r["participation"] and r["status"] != "present":
+        if r.get("participation") and r["status"] != "present":
             self.problem(
                 sheet, number, "participation", r["participation"], "a level is recorded only for people present"
             )
             return
-        key = {"meeting_id": meeting, "participant_id": person}
-        self.upsert("attendance", key, {"status": r["status"], "participation": r["participation"]})
+        values = {"status": r["status"]} | _present(r, "participation")
+        if r["status"] != "present":
+            values["participation"] = None
+        self.upsert("attendance", {"meeting_id": meeting, "participant_id": person}, values)
 
     def write_field_notes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
         meeting = None if team is None else self.meeting_id(sheet, number, team, r["date"])
         if meeting is not None:
-            values = {"minute": r["minute"], "author": r["author"], "body": r["body"]}
+            values = {"author": r["author"], "body": r["body"]} | _present(r, "minute")
             self.upsert("field_notes", {"meeting_id": meeting, "position": r["position"]}, values)
 
     def write_coded_segments(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
@@ -410,18 +430,19 @@ class _Writer:
 
     def write_recruitment_events(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         person = self.participant_id(sheet, number, r["participant"])
-        reason = None if not r["reason"] else self.code_id(sheet, number, "reason", r["reason"].lower())
-        if person is None or (r["reason"] and reason is None):
+        given = r.get("reason")
+        reason = self.code_id(sheet, number, "reason", given.lower()) if given else None
+        if person is None or (given and reason is None):
             return
         key = {"participant_id": person, "stage": r["stage"], "event_date": r["date"]}
-        self.upsert("recruitment_events", key, {"reason_code_id": reason})
+        self.upsert("recruitment_events", key, {"reason_code_id": reason} if "reason" in r else {})
 
     def write_annotations(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
-        team = self.team_id(sheet, number, r["team"]) if r["team"] else None
-        if r["team"] and team is None:
+        team = self.team_id(sheet, number, r["team"]) if r.get("team") else None
+        if r.get("team") and team is None:
             return
         key = {"team_id": team, "event_date": r["date"], "label": r["label"]}
-        self.upsert("annotations", key, {"category": r["category"] or "other"})
+        self.upsert("annotations", key, {"category": r.get("category") or "other"} if "category" in r else {})
 
     def register(self, sheet: Sheet) -> None:
         """One row per person, one column per meeting date: creates what it names (a new team is

@@ -45,12 +45,20 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
         )
     try:
         if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(item.file_size for item in archive.infolist())
+            if unpacked > 10 * MAX_BYTES:
+                raise ObservationError(
+                    f"{label}: this workbook unpacks to {unpacked / 2**20:.0f} MB, too large to import"
+                )
             frame = pd.read_excel(path, dtype=object, header=None, engine="openpyxl")
         else:
             frame = pd.read_csv(
                 path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
             )
-    except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
+    except ObservationError:
+        raise
+    except Exception as exc:  # any file the readers choke on is one clear message, never a traceback
         raise ObservationError(
             f"{label}: not a CSV or XLSX spreadsheet that can be read ({_first_line(exc)})"
         ) from None
@@ -64,6 +72,9 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
     while headers and not headers[-1]:
         headers.pop()  # empty trailing columns
     columns = tuple(normalise(h) for h in headers)
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        raise ObservationError(f"{label}: row 1 names the column {', '.join(repeated)} more than once")
     rows = tuple(dict(zip(columns, (row + [""] * len(columns))[: len(columns)], strict=True)) for row in cells[1:])
     return Sheet(label, columns, tuple(headers), rows)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,16 @@ from observation.errors import ObservationError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "data" / "examples"
+
+
+def _plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    return buffer.getvalue()
+
+
+PLAIN_ZIP = _plain_zip()
 ALL_EXAMPLES = [*sorted(EXAMPLES.glob("*.csv")), EXAMPLES / "register.xlsx"]
 
 
@@ -211,3 +223,39 @@ def test_damaged_files_never_raise_anything_else_and_never_write_part_of_an_impo
             assert snapshot(con) == before
     finally:
         con.close()
+
+
+def test_a_file_without_an_optional_column_leaves_that_column_alone(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # m1 has 3 action items and was evaluated; a meetings file without those columns changes neither
+    path = write(tmp_path, "meetings.csv", "team,date,status\nAlpha,2020-01-10,held\n")
+    outcome = ingest.import_files(small, [path])
+    assert outcome.counts["meetings"]["skipped"] == 1
+    assert small.execute("select action_items, evaluated from meetings where id = 1").fetchone() == (3, True)
+
+
+def test_a_team_is_the_same_team_whatever_the_case_of_its_name(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path, "teams.csv", "name,service,setting,start_date\nALPHA,Community service,community,2020-01-01\n"
+    )
+    ingest.import_files(small, [path])
+    assert small.execute("select count(*) from teams where lower(name) = 'alpha'").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"team,date,Status,status\nAlpha,2020-01-10,held,held\n", "names the column status more than once"),
+        (PLAIN_ZIP, "not a CSV or XLSX spreadsheet that can be read"),  # a zip that is no workbook
+    ],
+)
+def test_more_files_that_cannot_be_imported(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "upload.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(ObservationError, match=message):
+        ingest.import_files(small, [path])
