@@ -128,6 +128,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
             cur.execute("rollback")
             raise
         cur.execute("commit")
+    except duckdb.TransactionException:
+        raise ObservationError(
+            "the change was not saved: someone else saved the same rows at the same moment; reload and try again"
+        ) from None
     except duckdb.Error as exc:
         raise ObservationError(f"the change was not saved: {_first_line(exc)}") from None
     finally:

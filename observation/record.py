@@ -63,6 +63,8 @@ class AttendanceEntry(BaseModel):
 class NoteEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    position: int | None = Field(default=None, ge=1)
+    """The note's place in the meeting; None for a new note (it goes after the last)."""
     minute: int | None = Field(default=None, ge=0)
     author: NonEmpty
     body: NonEmpty
@@ -153,7 +155,11 @@ def _save_attendance(
     before = dict(
         cur.execute("select participant_id, status from attendance where meeting_id = ?", [meeting_id]).fetchall()
     )
-    cur.execute("delete from attendance where meeting_id = ?", [meeting_id])
+    # Only the people on the form: attendance recorded for anyone else (an import may) stays.
+    on_form = [e.participant_id for e in entries if e.participant_id is not None]
+    cur.execute(
+        "delete from attendance where meeting_id = ? and list_contains(?, participant_id)", [meeting_id, on_form]
+    )
     for entry in entries:
         person = entry.participant_id
         if person is None:
@@ -178,29 +184,34 @@ def _save_attendance(
 
 
 def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[NoteEntry], who: str) -> None:
-    """Notes are kept by position: changed text is updated (its codes stay) and new positions are
-    added. Notes are not removed here (DuckDB cannot delete a note and its codes in one
+    """Each note keeps its position: a changed note is updated (its codes stay), a new one goes
+    after the last. Notes are not removed here (DuckDB cannot delete a note and its codes in one
     transaction); edit a note's text instead."""
     existing = {
-        int(p): (int(i), b)
-        for i, p, b in cur.execute(
-            "select id, position, body from field_notes where meeting_id = ?", [meeting_id]
+        int(p): (int(i), m, a, b)
+        for i, p, m, a, b in cur.execute(
+            "select id, position, minute, author, body from field_notes where meeting_id = ?", [meeting_id]
         ).fetchall()
     }
-    for position, note in enumerate(notes, start=1):
-        if position in existing:
-            note_id, body = existing[position]
-            if body != note.body:
-                cur.execute("update field_notes set body = ? where id = ?", [note.body, note_id])
+    last = max(existing, default=0)
+    for note in notes:
+        if note.position is not None and note.position in existing:
+            note_id, minute, author, body = existing[note.position]
+            if (minute, author, body) != (note.minute, note.author, note.body):
+                cur.execute(
+                    "update field_notes set minute = ?, author = ?, body = ? where id = ?",
+                    [note.minute, note.author, note.body, note_id],
+                )
                 audit.record(cur, "change", "field_notes", f"id={note_id}", before={"body": body},
                              after={"body": note.body}, who=who)  # fmt: skip
-        else:
-            cur.execute(
-                "insert into field_notes (meeting_id, position, minute, author, body) values (?, ?, ?, ?, ?)",
-                [meeting_id, position, note.minute, note.author, note.body],
-            )
-            audit.record(cur, "create", "field_notes", f"meeting_id={meeting_id}, position={position}",
-                         after={"body": note.body}, who=who)  # fmt: skip
+            continue
+        last += 1
+        cur.execute(
+            "insert into field_notes (meeting_id, position, minute, author, body) values (?, ?, ?, ?, ?)",
+            [meeting_id, last, note.minute, note.author, note.body],
+        )
+        audit.record(cur, "create", "field_notes", f"meeting_id={meeting_id}, position={last}",
+                     after={"body": note.body}, who=who)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -254,9 +265,10 @@ def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
             ).fetchall()
         }
         notes = cur.execute(
-            "select minute, author, body from field_notes where meeting_id = ? order by position", [meeting_id]
+            "select position, minute, author, body from field_notes where meeting_id = ? order by position",
+            [meeting_id],
         ).fetchall()
     names = ("team_id", "meeting_date", "status", "format", "duration_minutes", "action_items", "evaluated")
     details = MeetingDetails.model_validate(dict(zip(names, row, strict=True)) | {"roles": roles})
-    entries = tuple(NoteEntry(minute=m, author=a, body=b) for m, a, b in notes)
+    entries = tuple(NoteEntry(position=p, minute=m, author=a, body=b) for p, m, a, b in notes)
     return Recorded(details, attendance, entries, version(con, meeting_id))

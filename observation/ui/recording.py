@@ -61,7 +61,7 @@ def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame,
             "Held at", formats, formats.index(details.format), format_func=lambda f: FORMATS[f], key=f"{key}_format"
         ),
         "duration_minutes": left.number_input("Minutes long", 1, 480, details.duration_minutes, key=f"{key}_duration"),
-        "action_items": middle.number_input("Action items agreed", 0, 99, details.action_items, key=f"{key}_actions"),
+        "action_items": middle.number_input("Action items agreed", 0, None, details.action_items, key=f"{key}_actions"),
         "evaluated": right.selectbox(
             "Evaluated at the end",
             evaluated,
@@ -102,12 +102,12 @@ def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame,
         },
     )  # fmt: skip
     notes = pd.DataFrame(
-        [n.model_dump() for n in (loaded.notes if loaded else ())], columns=["minute", "author", "body"]
+        [n.model_dump() for n in (loaded.notes if loaded else ())], columns=["position", "minute", "author", "body"]
     )
     st.markdown("**Field notes**, in order — add rows at the bottom; edit a note's text to change it")
     notes = st.data_editor(
         notes, key=f"{key}_notes", num_rows="add", hide_index=True,
-        column_config={"minute": st.column_config.NumberColumn("Minute", min_value=0),
+        column_config={"position": None, "minute": st.column_config.NumberColumn("Minute", min_value=0),
                        "author": st.column_config.TextColumn("Observer (code)"),
                        "body": st.column_config.TextColumn("Note", width="large")},
     )  # fmt: skip
@@ -132,7 +132,7 @@ def save(meeting_id: int, values: dict[str, Any], roster: pd.DataFrame, notes: p
         note_entries = [
             record.NoteEntry.model_validate({k: (None if pd.isna(v) else v) for k, v in row.items()})
             for row in notes.to_dict("records")
-            if any(not pd.isna(v) and v != "" for v in row.values())
+            if any(not pd.isna(v) and v != "" for k, v in row.items() if k != "position")
         ]
     except ValidationError as exc:
         for error in exc.errors():

@@ -57,14 +57,26 @@ def test_a_second_save_from_an_old_version_is_refused_and_says_who(small: duckdb
 def test_notes_are_kept_by_position_with_their_codes(small: duckdb.DuckDBPyConnection) -> None:
     details = record.MeetingDetails(team_id=1, meeting_date=dt.date(2020, 1, 10))
     roster = [record.AttendanceEntry(participant_id=1, status="present")]
+    # positions need not run 1, 2, 3: an import may leave a gap
+    small.execute(
+        "insert into field_notes (id, meeting_id, position, author, body) values (7, 1, 5, 'OB-02', 'Later.')"
+    )
     notes = [
-        record.NoteEntry(author="OB-01", body="Rewritten."),
-        record.NoteEntry(author="OB-01", body="Who should we invite next? Someone who sees the bigger picture."),
-        record.NoteEntry(author="OB-01", body="A third note."),
+        record.NoteEntry(position=1, minute=7, author="OB-01", body="Rewritten."),
+        record.NoteEntry(
+            position=2,
+            minute=20,
+            author="OB-01",
+            body="Who should we invite next? Someone who sees the bigger picture.",
+        ),
+        record.NoteEntry(position=5, author="OB-02", body="Later."),
+        record.NoteEntry(author="OB-01", body="A new note."),
     ]
     record.save_meeting(small, 1, details, roster, notes, seen_version=0)
-    rows = small.execute("select position, body from field_notes where meeting_id = 1 order by position").fetchall()
-    assert rows == [(1, "Rewritten."), (2, notes[1].body), (3, "A third note.")]
+    rows = small.execute(
+        "select position, minute, body from field_notes where meeting_id = 1 order by position"
+    ).fetchall()
+    assert rows == [(1, 7, "Rewritten."), (2, 20, notes[1].body), (5, None, "Later."), (6, None, "A new note.")]
     assert small.execute("select count(*) from coded_segments where note_id = 1").fetchone() == (2,)  # codes kept
 
 
