@@ -58,9 +58,7 @@ def test_notes_are_kept_by_position_with_their_codes(small: duckdb.DuckDBPyConne
     details = record.MeetingDetails(team_id=1, meeting_date=dt.date(2020, 1, 10))
     roster = [record.AttendanceEntry(participant_id=1, status="present")]
     # positions need not run 1, 2, 3: an import may leave a gap
-    small.execute(
-        "insert into field_notes (id, meeting_id, position, author, body) values (7, 1, 5, 'OB-02', 'Later.')"
-    )
+    small.execute("insert into field_notes (meeting_id, position, author, body) values (1, 5, 'OB-02', 'Later.')")
     notes = [
         record.NoteEntry(position=1, minute=7, author="OB-01", body="Rewritten."),
         record.NoteEntry(
