@@ -24,6 +24,12 @@ NS = "urn:QDA-XML:codebook:1.0"
 GUIDS = uuid.UUID("6f1c2a52-4a8e-4d6e-9d1f-2f0b8c6a7e10")  # namespace for slug-derived GUIDs
 TAGS = {"com_b": "COM-B", "valence": "Barrier or enabler", "four_pi": "4Pi"}
 MAX_BYTES = 5 * 2**20
+MAX_DEPTH = 20
+ALLOWED = {
+    "com_b": ("capability", "opportunity", "motivation", "behaviour"),
+    "valence": ("barrier", "enabler"),
+    "four_pi": ("presence", "process", "impact"),
+}
 
 
 def guid(slug: str) -> str:
@@ -89,7 +95,14 @@ def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     with con.cursor() as cur:
         known = {guid(slug): slug for (slug,) in cur.execute("select slug from codes").fetchall()}
 
-    def walk(element: ET.Element, parent_slug: str | None) -> None:
+    codes = root.find(f"{{{NS}}}Codes")
+    # Walk the tree without recursion (a crafted file can nest deeply), parents before children.
+    pending: list[tuple[ET.Element, str | None, int]] = [(codes if codes is not None else root, None, 0)]
+    seen: dict[str, str] = {}
+    while pending:
+        element, parent_slug, depth = pending.pop(0)
+        if depth > MAX_DEPTH:
+            raise ObservationError(f"{path.name}: codes nest more than {MAX_DEPTH} deep")
         for child in element.findall(f"{{{NS}}}Code"):
             name = (child.get("name") or "").strip()
             if not name:
@@ -97,13 +110,19 @@ def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
             own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
             # a code this study exported keeps its slug; another program's code gets one from its name
             slug = known.get(child.get("guid", "")) or (f"{parent_slug}.{own}" if parent_slug else own)
+            if slug in seen:
+                raise ObservationError(f"{path.name}: the codes {seen[slug]!r} and {name!r} would be the same code")
+            seen[slug] = name
             description = child.find(f"{{{NS}}}Description")
-            rows.append((slug, name, (description.text or "").strip() if description is not None else "",
-                         tags.get(child.get("guid", ""), {})))  # fmt: skip
-            walk(child, slug)
-
-    codes = root.find(f"{{{NS}}}Codes")
-    walk(codes if codes is not None else root, None)
+            text = (description.text or "").strip() if description is not None else ""
+            rows.append((slug, name, text, tags.get(child.get("guid", ""), {})))
+            pending.append((child, slug, depth + 1))
+    for _slug, name, _, tagged in rows:
+        for field, value in tagged.items():
+            if value not in ALLOWED[field]:
+                raise ObservationError(
+                    f"{path.name}: {name!r} has {TAGS[field]} {value!r}; use one of {', '.join(ALLOWED[field])}"
+                )
     with db.transaction(con) as cur:
         for slug, name, definition, tagged in rows:
             parent = slug.rpartition(".")[0] or None
@@ -118,9 +137,19 @@ def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                     [slug, *values],
                 )
                 audit.record(cur, "create", "codes", f"slug={slug}", after={"name": name})
-            elif (found[1], found[2]) != (name, definition):
-                cur.execute("update codes set name = ?, definition = ? where slug = ?", [name, definition, slug])
-                audit.record(cur, "change", "codes", f"slug={slug}", before={"name": found[1]}, after={"name": name})
+            else:
+                current = cur.execute(
+                    "select name, definition, com_b, valence, four_pi from codes where slug = ?", [slug]
+                ).fetchone()
+                wanted = (name, definition, tagged.get("com_b"), tagged.get("valence"), tagged.get("four_pi"))
+                if current is not None and tuple(current) != wanted:
+                    cur.execute(
+                        "update codes set name = ?, definition = ?, com_b = ?, valence = ?, four_pi = ? where slug = ?",
+                        [*wanted, slug],
+                    )
+                    audit.record(
+                        cur, "change", "codes", f"slug={slug}", before={"name": current[0]}, after={"name": name}
+                    )
         db.sync_sequences(cur)
         audit.record(cur, "import", "codes", str(path.name), after={"codes": len(rows)})
     return len(rows)

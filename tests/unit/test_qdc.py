@@ -81,3 +81,35 @@ def test_a_file_that_is_not_a_codebook_is_refused(
     with pytest.raises(ObservationError, match="not a REFI-QDA codebook"):
         qdc.import_codebook(small, tmp_path / "x.qdc")
     assert codes(small) == before
+
+
+def wrap(codes_xml: str, sets_xml: str = "") -> str:
+    return f'<?xml version="1.0"?><CodeBook xmlns="{qdc.NS}"><Codes>{codes_xml}</Codes>{sets_xml}</CodeBook>'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (wrap('<Code guid="a" name="Right service-user"/><Code guid="b" name="Right service user"/>'),
+         "would be the same code"),
+        (wrap('<Code guid="a" name="x">' * 30 + "</Code>" * 30), "nest more than 20 deep"),
+        (wrap('<Code guid="a" name="Tagged"/>',
+              '<Sets><Set guid="s" name="COM-B: willpower"><MemberCode targetGUID="a"/></Set></Sets>'),
+         "has COM-B 'willpower'"),
+    ],
+)  # fmt: skip
+def test_a_codebook_that_would_be_misread_is_refused(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, content: str, message: str
+) -> None:
+    (tmp_path / "x.qdc").write_text(content)
+    before = codes(small)
+    with pytest.raises(ObservationError, match=message):
+        qdc.import_codebook(small, tmp_path / "x.qdc")
+    assert codes(small) == before
+
+
+def test_changed_tags_come_in_on_re_import(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    qdc.export_codebook(small, tmp_path / "book.qdc")
+    small.execute("update codes set four_pi = null where slug = 'presence.voice'")
+    qdc.import_codebook(small, tmp_path / "book.qdc")
+    assert small.execute("select four_pi from codes where slug = 'presence.voice'").fetchone() == ("impact",)
