@@ -16,7 +16,7 @@ level_col, format_col = st.columns(2)
 level = level_col.segmented_control("Level", export.LEVELS, key="export_level", required=True, default="aggregate")
 fmt = format_col.segmented_control("Format", export.FORMATS, key="export_format", required=True, default="csv")
 if st.button("Prepare the export", key="export_prepare"):
-    st.session_state["export_file"] = data_io.prepare_export(level, fmt, flt)
-if prepared := st.session_state.get("export_file"):
+    data_io.prepare_export(level, fmt, flt)
+if prepared := data_io.prepared(level, fmt, flt):  # only the file made for these very choices
     name, payload = prepared
     st.download_button(f"Download {name}", payload, file_name=name, key="export_download")

@@ -153,6 +153,7 @@ KINDS: dict[str, Kind] = {
 }  # fmt: skip
 REGISTER = "register"
 KIND_NAMES = (*KINDS, REGISTER)
+MEETING_PARTS = {"meetings", "attendance", "field_notes"}
 ORDER = ("teams", "codes", "participants", "meetings", "attendance", "field_notes", "coded_segments",
          "recruitment_events", "annotations")  # fmt: skip
 
@@ -222,6 +223,7 @@ def import_files(
             cur.execute("rollback")
             return outcome
         db.sync_sequences(cur)
+        writer.bump_versions()
         audit.record(
             cur, "import", after={"files": outcome.files, "counts": {t: dict(c) for t, c in outcome.counts.items()}}
         )
@@ -252,6 +254,20 @@ class _Writer:
     def __init__(self, cur: duckdb.DuckDBPyConnection, outcome: Outcome, problems: list[Problem]) -> None:
         self.cur, self.outcome, self.problems = cur, outcome, problems
         self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
+        self.touched: set[int | None] = set()
+
+    def bump_versions(self) -> None:
+        """Meetings this import wrote to get a new version, so a Record page opened before the
+        import refuses to save over it."""
+        for meeting_id in self.touched - {None}:
+            self.cur.execute(
+                """
+                insert into meeting_versions values (?, 1, current_timestamp at time zone 'UTC', ?)
+                on conflict (meeting_id) do update set
+                    version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
+                """,
+                [meeting_id, f"import by {audit.actor()}"],
+            )
 
     def rows(self, sheet: Sheet, kind: Kind) -> None:
         missing = [c for c in kind.required if c not in sheet.columns]
@@ -320,6 +336,15 @@ class _Writer:
             )
         else:
             self.outcome.count(table, "skipped")
+            return
+        if table in MEETING_PARTS:  # a meeting that changed: a Record page opened before must not save over it
+            self.touched.add(
+                key.get("meeting_id")
+                or self.one(
+                    "select id from meetings where team_id = ? and meeting_date = ?",
+                    [key.get("team_id"), key.get("meeting_date")],
+                )
+            )
 
     # references -----------------------------------------------------------------------------------
 

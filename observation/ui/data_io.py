@@ -17,7 +17,7 @@ import streamlit as st
 from observation import export, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.ui import _connection, settings
+from observation.ui import _connection, _escape_markdown, settings
 
 ANY_KIND = "told by the headers"
 
@@ -43,6 +43,8 @@ def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Ou
             return exc.problems
         except ObservationError as exc:
             return [ingest.Problem(names[0] if len(names) == 1 else "", 0, "", "", str(exc))]
+        except Exception as exc:
+            return [ingest.Problem("", 0, "", "", f"the files could not be imported ({type(exc).__name__})")]
     if not dry_run:
         st.cache_data.clear()  # every page reads the new rows
     return outcome
@@ -75,8 +77,23 @@ def show_outcome(outcome: ingest.Outcome | list[ingest.Problem], done: bool) -> 
     return True
 
 
-def prepare_export(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes]:
-    """Write the export and return a file name and its bytes (a folder is zipped)."""
+def prepared(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes] | None:
+    """The export prepared for exactly these choices, if any (never one made for other choices)."""
+    found = st.session_state.get("export_prepared")
+    if isinstance(found, tuple) and found[0] == (level, fmt, flt):
+        return found[1]  # type: ignore[no-any-return]
+    return None
+
+
+def prepare_export(level: export.Level, fmt: export.Format, flt: StudyFilter) -> None:
+    """Write the export for download (a folder is zipped); a failure is one line on the page."""
+    try:
+        st.session_state["export_prepared"] = ((level, fmt, flt), _export_bytes(level, fmt, flt))
+    except ObservationError as exc:
+        st.error(_escape_markdown(str(exc)), icon=":material/error:")
+
+
+def _export_bytes(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / (f"study-{level}.xlsx" if fmt == "xlsx" else f"study-{level}-{fmt}")
         export.export(connection(), level, fmt, out, flt)

@@ -52,3 +52,5 @@ def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: P
     assert not at.exception
     (download,) = at.get("download_button")
     assert download.proto.label == "Download study-aggregate-csv.zip"
+    at.segmented_control(key="export_level").set_value("full").run()
+    assert not at.get("download_button")  # the aggregate file is never offered as the full one

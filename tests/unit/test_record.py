@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -105,3 +106,17 @@ def test_a_save_that_fails_writes_nothing(small: duckdb.DuckDBPyConnection) -> N
         record.save_meeting(small, None, clash, ROSTER, NOTES, seen_version=0)
     assert small.execute("select count(*) from meetings").fetchone() == before
     assert small.execute("select count(*) from participants where code = 'A-SU2'").fetchone() == (0,)
+
+
+def test_an_import_that_changes_a_meeting_outdates_a_form_opened_before_it(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from observation import ingest
+
+    opened = record.load(small, 1)
+    assert opened is not None
+    (tmp_path / "meetings.csv").write_text("team,date,status,action_items\nAlpha,2020-01-10,held,8\n")
+    ingest.import_files(small, [tmp_path / "meetings.csv"])
+    with pytest.raises(record.Conflict, match="import by"):
+        record.save_meeting(small, 1, opened.details, [], list(opened.notes), opened.version)
+    assert small.execute("select action_items from meetings where id = 1").fetchone() == (8,)
