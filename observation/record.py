@@ -138,15 +138,20 @@ def save_meeting(
             cur.execute("insert into meeting_roles values (?, ?, ?)", [meeting_id, role, person])
         _save_attendance(cur, meeting_id, details.team_id, attendance, who)
         _save_notes(cur, meeting_id, notes, who)
-        cur.execute(
-            """
-            insert into meeting_versions values (?, 1, current_timestamp at time zone 'UTC', ?)
-            on conflict (meeting_id) do update set
-                version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
-            """,
-            [meeting_id, who],
-        )
+        bump_version(cur, meeting_id, who)
     return meeting_id
+
+
+def bump_version(cur: duckdb.DuckDBPyConnection, meeting_id: int, who: str) -> None:
+    """Note that ``who`` just saved the meeting: a form opened before this may no longer save."""
+    cur.execute(
+        """
+        insert into meeting_versions values (?, 1, current_timestamp at time zone 'UTC', ?)
+        on conflict (meeting_id) do update set
+            version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
+        """,
+        [meeting_id, who],
+    )
 
 
 def _save_attendance(

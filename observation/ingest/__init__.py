@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import audit, db
+from observation import audit, db, record
 from observation.errors import ObservationError
 from observation.ingest import values as v
 from observation.ingest.read import Sheet, normalise, read_sheet
@@ -259,15 +259,8 @@ class _Writer:
     def bump_versions(self) -> None:
         """Meetings this import wrote to get a new version, so a Record page opened before the
         import refuses to save over it."""
-        for meeting_id in self.touched - {None}:
-            self.cur.execute(
-                """
-                insert into meeting_versions values (?, 1, current_timestamp at time zone 'UTC', ?)
-                on conflict (meeting_id) do update set
-                    version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
-                """,
-                [meeting_id, f"import by {audit.actor()}"],
-            )
+        for meeting_id in sorted(m for m in self.touched if m is not None):
+            record.bump_version(self.cur, meeting_id, f"import by {audit.actor()}")
 
     def rows(self, sheet: Sheet, kind: Kind) -> None:
         missing = [c for c in kind.required if c not in sheet.columns]
