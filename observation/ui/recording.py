@@ -90,17 +90,29 @@ def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame,
           "participation": recorded.get(p.id, (None, None))[1]} for p in people],
         columns=["participant_id", "code", "role", "attendance", "participation"],
     )  # fmt: skip
-    st.markdown("**Who came** — add a row at the bottom for someone new (a pseudonymous code, never a name)")
+    st.markdown("**Who came**")
     roster = st.data_editor(
-        roster, key=f"{key}_roster", num_rows="add", hide_index=True,
+        roster, key=f"{key}_roster", hide_index=True, disabled=["code", "role"],
         column_config={
             "participant_id": None,
-            "code": st.column_config.TextColumn("Participant (code)", help="e.g. SU-07: upper case, with a digit"),
-            "role": st.column_config.SelectboxColumn("Role", options=[*{p.role for p in people}, *NEW_ROLES]),
+            "code": st.column_config.TextColumn("Participant (code)"),
+            "role": st.column_config.TextColumn("Role"),
             "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
             "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
         },
     )  # fmt: skip
+    st.markdown("**Someone new to the team** — a pseudonymous code such as SU-07, never a name")
+    newcomers = st.data_editor(
+        pd.DataFrame(columns=["code", "role", "attendance", "participation"]), key=f"{key}_newcomers",
+        num_rows="dynamic", hide_index=True,
+        column_config={
+            "code": st.column_config.TextColumn("Participant (code)", help="upper case letters, digits, '-' or '_'"),
+            "role": st.column_config.SelectboxColumn("Role", options=NEW_ROLES, required=True),
+            "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
+            "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
+        },
+    )  # fmt: skip
+    roster = pd.concat([roster, newcomers.assign(participant_id=None)], ignore_index=True)
     notes = pd.DataFrame(
         [n.model_dump() for n in (loaded.notes if loaded else ())], columns=["position", "minute", "author", "body"]
     )
