@@ -27,6 +27,9 @@ def fresh_server(tmp_path: Path) -> Iterator[Server]:
 
 def test_uploading_the_example_files_previews_then_imports_them(fresh_server: Server, watched: Watched) -> None:
     page = watched.page
+    # A cold server's very first request is the front door: a first deep link can outrun its start-up.
+    page.goto(fresh_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
     page.goto(f"{fresh_server.url}/data_import")
     expect(page.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
     files = sorted(str(p) for p in EXAMPLES.glob("*.csv"))
@@ -38,4 +41,22 @@ def test_uploading_the_example_files_previews_then_imports_them(fresh_server: Se
     page.goto(f"{fresh_server.url}/audit")
     expect(page.get_by_role("heading", level=1, name="Audit trail")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("The latest")).to_be_visible()
+    assert_clean(watched)
+
+
+def test_recording_a_change_to_a_meeting_through_the_browser(fresh_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(fresh_server.url)  # the app's front door first, as a person arrives
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Record a meeting").click()
+    expect(page.get_by_role("heading", level=1, name="Record a meeting")).to_be_visible(timeout=60_000)
+    page.get_by_role("combobox", name="Meeting").click()
+    page.get_by_role("option").nth(1).click()  # the latest meeting
+    actions = page.get_by_role("spinbutton", name="Action items agreed")
+    expect(actions).to_be_visible()
+    actions.fill("11")
+    actions.press("Enter")
+    page.get_by_role("button", name="Save the meeting").click()
+    expect(page.get_by_text("Saved. Every page now shows it")).to_be_visible(timeout=60_000)
+    screenshot(page, "record-saved")
     assert_clean(watched)
