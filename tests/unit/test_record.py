@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import duckdb
@@ -120,3 +121,44 @@ def test_an_import_that_changes_a_meeting_outdates_a_form_opened_before_it(
     with pytest.raises(record.Conflict, match="import by"):
         record.save_meeting(small, 1, opened.details, [], list(opened.notes), opened.version)
     assert small.execute("select action_items from meetings where id = 1").fetchone() == (8,)
+
+
+def race_two_saves(con: duckdb.DuckDBPyConnection, meeting_id: int, saves: dict[str, int]) -> dict[str, str]:
+    """Start one save per actor (setting action_items) from the same seen version at the same moment."""
+    seen, start, outcome = record.version(con, meeting_id), threading.Barrier(len(saves)), {}
+
+    def save(who: str, items: int) -> None:
+        details = ALPHA_DETAILS.model_copy(update={"action_items": items})
+        start.wait()
+        try:
+            record.save_meeting(con, meeting_id, details, ROSTER[:3], NOTES, seen_version=seen, who=who)
+            outcome[who] = "saved"
+        except ObservationError as exc:
+            outcome[who] = f"refused: {exc}"
+
+    threads = [threading.Thread(target=save, args=item) for item in saves.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcome
+
+
+def test_two_sessions_saving_one_meeting_at_once_never_both_win(small: duckdb.DuckDBPyConnection) -> None:
+    """Two browser sessions share the app's one connection, each saving from its own cursor. However
+    the two saves interleave, exactly one is kept whole and the other is refused with a readable error."""
+    meeting_id = record.save_meeting(small, None, ALPHA_DETAILS, ROSTER[:3], NOTES, seen_version=0, who="R00")
+    for round_ in range(10):
+        seen = record.version(small, meeting_id)
+        saves = {f"R01-{round_}": 11, f"R02-{round_}": 22}
+        outcome = race_two_saves(small, meeting_id, saves)
+        winners = [who for who, result in outcome.items() if result == "saved"]
+        assert len(winners) == 1, (round_, outcome)
+        (loser,) = set(saves) - set(winners)
+        assert "not saved" in outcome[loser]
+        assert small.execute("select action_items from meetings where id = ?", [meeting_id]).fetchone() == (
+            saves[winners[0]],
+        )
+        assert record.version(small, meeting_id) == seen + 1
+        assert small.execute("select count(*) from attendance where meeting_id = ?", [meeting_id]).fetchone() == (3,)
+        assert small.execute("select count(*) from audit where actor = ?", [loser]).fetchone() == (0,)
