@@ -200,9 +200,11 @@ def import_files(
     kind: str | None = None,
     dry_run: bool = False,
     names: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Import ``paths`` in one transaction. Any problem in any file: nothing is written and
-    ImportProblems lists them all. ``dry_run`` reports what would happen and writes nothing."""
+    ImportProblems lists them all. ``dry_run`` reports what would happen and writes nothing.
+    ``progress`` hears the share of rows read so far (0 to 1) and where, now and then."""
     sheets = [read_sheet(Path(p), names[i] if names else None) for i, p in enumerate(paths)]
     kinds = [recognise(s, kind) for s in sheets]
     outcome = Outcome(files=[s.name for s in sheets])
@@ -210,7 +212,7 @@ def import_files(
     cur = con.cursor()
     try:
         cur.execute("begin transaction")
-        writer = _Writer(cur, outcome, problems)
+        writer = _Writer(cur, outcome, problems, _Tally(sum(len(s.rows) for s in sheets), progress))
         for table in ORDER:
             for sheet, k in zip(sheets, kinds, strict=True):
                 if k == table:
@@ -250,9 +252,29 @@ def _present(row: dict[str, Any], *columns: str) -> dict[str, Any]:
     return {c: row[c] for c in columns if c in row}
 
 
+Progress = Callable[[float, str], object]
+"""Told the share of rows read (0 to 1) and which file and row: ``progress(0.25, "register.xlsx, row 40")``."""
+
+
+class _Tally:
+    """Counts rows as they are read and tells ``progress`` at every whole percent."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.progress, self.read, self.told = max(total, 1), progress, 0, -1
+
+    def row(self, sheet: Sheet, number: int) -> None:
+        self.read += 1
+        percent = self.read * 100 // self.total
+        if self.progress is not None and percent > self.told:
+            self.told = percent
+            self.progress(min(self.read / self.total, 1.0), f"{sheet.name}, row {number} of {len(sheet.rows) + 1}")
+
+
 class _Writer:
-    def __init__(self, cur: duckdb.DuckDBPyConnection, outcome: Outcome, problems: list[Problem]) -> None:
-        self.cur, self.outcome, self.problems = cur, outcome, problems
+    def __init__(
+        self, cur: duckdb.DuckDBPyConnection, outcome: Outcome, problems: list[Problem], tally: _Tally
+    ) -> None:
+        self.cur, self.outcome, self.problems, self.tally = cur, outcome, problems, tally
         self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
         self.touched: set[int | None] = set()
 
@@ -268,6 +290,7 @@ class _Writer:
             self.problems.append(Problem(sheet.name, 1, ", ".join(missing), "", "required column missing"))
             return
         for number, row in enumerate(sheet.rows, start=2):
+            self.tally.row(sheet, number)
             if not any(row.values()):
                 continue
             parsed = self.parse(sheet, number, row, kind)
@@ -478,6 +501,7 @@ class _Writer:
                     "meeting dates, written 31/01/2020 or 2020-01-31",
                 )
         for number, row in enumerate(sheet.rows, start=2):
+            self.tally.row(sheet, number)
             if not any(row.values()):
                 continue
             team_name, raw_code = row.get("team", "").strip(), row.get(person_column, "")
@@ -527,4 +551,4 @@ class _Writer:
                 self.upsert("attendance", key, {"status": status, "participation": level})
 
 
-__all__ = ["KIND_NAMES", "ImportProblems", "Outcome", "Problem", "import_files", "normalise"]
+__all__ = ["KIND_NAMES", "ImportProblems", "Outcome", "Problem", "Progress", "import_files", "normalise"]

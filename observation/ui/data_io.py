@@ -35,16 +35,20 @@ def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Ou
             path.write_bytes(upload.getvalue())
             paths.append(path)
         names = [Path(u.name).name for u in uploads]
+        bar = st.progress(0.0, text="Checking the files…" if dry_run else "Importing…")
         try:
             outcome = ingest.import_files(
-                connection(), paths, kind=None if kind == ANY_KIND else kind, dry_run=dry_run, names=names
-            )
+                connection(), paths, kind=None if kind == ANY_KIND else kind, dry_run=dry_run, names=names,
+                progress=lambda share, where: bar.progress(share, text=where),
+            )  # fmt: skip
         except ingest.ImportProblems as exc:
             return exc.problems
         except ObservationError as exc:
             return [ingest.Problem(names[0] if len(names) == 1 else "", 0, "", "", str(exc))]
         except Exception as exc:
             return [ingest.Problem("", 0, "", "", f"the files could not be imported ({type(exc).__name__})")]
+        finally:
+            bar.empty()
     if not dry_run:
         st.cache_data.clear()  # every page reads the new rows
     return outcome

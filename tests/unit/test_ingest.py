@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import zipfile
@@ -74,6 +75,21 @@ def test_a_dry_run_reports_and_writes_nothing(small: duckdb.DuckDBPyConnection) 
     outcome = ingest.import_files(small, ALL_EXAMPLES, dry_run=True)
     assert outcome.counts["teams"]["created"] == 2
     assert snapshot(small) == before
+
+
+def test_progress_is_told_in_order_through_every_file_up_to_all_rows(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = "\n".join(f"Team {i},community,Adult mental health,2020-01-01" for i in range(250))
+    teams = write(tmp_path, "many_teams.csv", f"name,setting,service,start_date\n{rows}\n")
+    heard: list[tuple[float, str]] = []
+    ingest.import_files(small, [*ALL_EXAMPLES, teams], dry_run=True, progress=lambda s, w: heard.append((s, w)))
+    shares = [share for share, _ in heard]
+    assert shares == sorted(shares)
+    assert shares[-1] == 1.0
+    assert len(heard) <= 101  # at whole percents, not once per row
+    assert any(re.fullmatch(r"many_teams\.csv, row \d+ of 251", where) for _, where in heard)  # header is row 1
+    assert any(where.startswith("register.xlsx, row ") for _, where in heard)
 
 
 def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
