@@ -1,5 +1,6 @@
-"""Recording a meeting in the app: its details, roles, attendance and notes, saved in one
-transaction, audited, and refused when someone else saved the same meeting in the meantime."""
+"""Recording a meeting in the app: its details, roles, attendance, notes and the changes it marks
+on the charts (annotations), saved in one transaction, audited, and refused when someone else
+saved the same meeting in the meantime."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from observation import audit, db
 from observation.errors import ObservationError
 from observation.models import (
+    AnnotationCategory,
     AttendanceStatus,
     MeetingFormat,
     MeetingRole,
@@ -70,6 +72,15 @@ class NoteEntry(BaseModel):
     body: NonEmpty
 
 
+class AnnotationEntry(BaseModel):
+    """A change the team made, marked on the run and SPC charts at this meeting's date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: NonEmpty
+    category: AnnotationCategory = "other"
+
+
 class Conflict(ObservationError):
     """Someone else saved the meeting since it was opened."""
 
@@ -96,9 +107,11 @@ def save_meeting(
     notes: list[NoteEntry],
     seen_version: int,
     who: str | None = None,
+    annotations: list[AnnotationEntry] | None = None,
 ) -> int:
-    """Create (``meeting_id`` None) or replace a meeting's details, roles, attendance and notes in
-    one transaction. Refused with Conflict when its version is no longer ``seen_version``."""
+    """Create (``meeting_id`` None) or replace a meeting's details, roles, attendance, notes and
+    (unless None) the team's annotations on its date, in one transaction. Refused with Conflict
+    when its version is no longer ``seen_version``."""
     who = who or audit.actor()
     with db.transaction(con) as cur:
         if meeting_id is not None:
@@ -138,6 +151,8 @@ def save_meeting(
             cur.execute("insert into meeting_roles values (?, ?, ?)", [meeting_id, role, person])
         _save_attendance(cur, meeting_id, details.team_id, attendance, who)
         _save_notes(cur, meeting_id, notes, who)
+        if annotations is not None:
+            _save_annotations(cur, details.team_id, details.meeting_date, annotations, who)
         bump_version(cur, meeting_id, who)
     return meeting_id
 
@@ -219,6 +234,37 @@ def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[Not
                      after={"body": note.body}, who=who)  # fmt: skip
 
 
+def _save_annotations(
+    cur: duckdb.DuckDBPyConnection, team_id: int, day: dt.date, wanted: list[AnnotationEntry], who: str
+) -> None:
+    """The team's annotations on ``day`` become ``wanted``: labels no longer there are removed
+    (nothing refers to an annotation), new ones added, a changed category updated."""
+    existing = {
+        str(label): (int(i), str(c))
+        for i, label, c in cur.execute(
+            "select id, label, category from annotations where team_id = ? and event_date = ?", [team_id, day]
+        ).fetchall()
+    }
+    keep = {a.label: a.category for a in wanted}
+    for label, (annotation_id, category) in existing.items():
+        if label not in keep:
+            cur.execute("delete from annotations where id = ?", [annotation_id])
+            audit.record(cur, "delete", "annotations", f"id={annotation_id}",
+                         before={"label": label, "category": category}, who=who)  # fmt: skip
+        elif keep[label] != category:
+            cur.execute("update annotations set category = ? where id = ?", [keep[label], annotation_id])
+            audit.record(cur, "change", "annotations", f"id={annotation_id}", before={"category": category},
+                         after={"category": keep[label]}, who=who)  # fmt: skip
+    for label, category in keep.items():
+        if label not in existing:
+            cur.execute(
+                "insert into annotations (team_id, event_date, label, category) values (?, ?, ?, ?)",
+                [team_id, day, label, category],
+            )
+            audit.record(cur, "create", "annotations", f"team_id={team_id}, event_date={day}",
+                         after={"label": label, "category": category}, who=who)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A meeting as the Record page opens it."""
@@ -228,6 +274,7 @@ class Recorded:
     """participant_id -> (status, participation) for everyone recorded."""
     notes: tuple[NoteEntry, ...]
     version: int
+    annotations: tuple[AnnotationEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,7 +320,11 @@ def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
             "select position, minute, author, body from field_notes where meeting_id = ? order by position",
             [meeting_id],
         ).fetchall()
+        annotations = cur.execute(
+            "select label, category from annotations where team_id = ? and event_date = ? order by id", row[:2]
+        ).fetchall()
     names = ("team_id", "meeting_date", "status", "format", "duration_minutes", "action_items", "evaluated")
     details = MeetingDetails.model_validate(dict(zip(names, row, strict=True)) | {"roles": roles})
     entries = tuple(NoteEntry(position=p, minute=m, author=a, body=b) for p, m, a, b in notes)
-    return Recorded(details, attendance, entries, version(con, meeting_id))
+    marked = tuple(AnnotationEntry(label=label, category=c) for label, c in annotations)
+    return Recorded(details, attendance, entries, version(con, meeting_id), marked)

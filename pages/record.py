@@ -1,4 +1,5 @@
-"""Record: create or edit a meeting — details, roles, who came and at what level, field notes."""
+"""Record: create or edit a meeting — details, roles, who came and at what level, field notes, and the
+changes to mark on the charts at its date."""
 
 import streamlit as st
 
@@ -16,9 +17,9 @@ if team_id is None:
     st.info("No teams match the filters in the sidebar.")
     st.stop()
 meeting_id = recording.choose_meeting(team_id)
-values, roster, notes, seen = recording.editor(team_id, meeting_id)
+form = recording.editor(team_id, meeting_id)
 if st.button("Save the meeting", key="record_save", type="primary"):
-    saved = recording.save(meeting_id, values, roster, notes, seen)
+    saved = recording.save(meeting_id, form)
     if saved is not None:
         st.success("Saved. Every page now shows it; the audit trail records what changed.", icon=":material/check:")
 if st.button("Reload the meeting as saved", key="record_reload"):

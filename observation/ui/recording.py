@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,13 @@ FORMATS = {"service_base": "Service base", "ward": "Ward", "home": "Service user
 ROLES = ("leader", "facilitator", "timekeeper", "recorder")
 ATTENDANCE = ["present", "apologies", "absent", "not expected"]
 LEVELS = list(PARTICIPATION_RANK)
+CATEGORIES = {
+    "home_meetings": "Meetings at home",
+    "qi_training": "QI training",
+    "recruitment_drive": "Recruitment drive",
+    "service_change": "Service change",
+    "other": "Other",
+}
 NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doctor", "manager", "administrator",
              "support_worker", "coach", "observer"]  # fmt: skip
 
@@ -40,9 +48,20 @@ def choose_meeting(team_id: int) -> int:
     return chosen
 
 
-def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, int]:
-    """The form for one meeting: details and roles, the attendance roster and the notes, filled
-    with what is recorded. Returns the raw values, to be validated on save, and the version seen."""
+@dataclass(frozen=True)
+class Form:
+    """What the Record form holds, not yet validated, and the meeting version it was opened at."""
+
+    values: dict[str, Any]
+    roster: pd.DataFrame
+    notes: pd.DataFrame
+    annotations: pd.DataFrame
+    seen: int
+
+
+def editor(team_id: int, meeting_id: int) -> Form:
+    """The form for one meeting: details and roles, the attendance roster, the notes and the changes
+    marked on the charts, filled with what is recorded."""
     loaded = record.load(connection(), meeting_id) if meeting_id != NEW else None
     people = record.team_people(connection(), team_id)
     key = f"record_{team_id}_{meeting_id}"
@@ -123,9 +142,18 @@ def editor(team_id: int, meeting_id: int) -> tuple[dict[str, Any], pd.DataFrame,
                        "author": st.column_config.TextColumn("Observer (code)"),
                        "body": st.column_config.TextColumn("Note", width="large")},
     )  # fmt: skip
+    st.markdown('**Changes to mark on the charts** at this meeting\'s date — e.g. "first meeting held at home"')
+    kind = st.column_config.SelectboxColumn(
+        "Kind", options=list(CATEGORIES), format_func=lambda c: CATEGORIES[str(c)], default="other"
+    )
+    annotations = st.data_editor(
+        pd.DataFrame([a.model_dump() for a in (loaded.annotations if loaded else ())], columns=["label", "category"]),
+        key=f"{key}_annotations", num_rows="dynamic", hide_index=True,
+        column_config={"label": st.column_config.TextColumn("What changed", width="large"), "category": kind},
+    )  # fmt: skip
     # The version the user opened: a save is checked against it, not against a fresh read.
     seen: int = st.session_state.setdefault(f"{key}_seen", loaded.version if loaded else 0)
-    return values, roster, notes, seen
+    return Form(values, roster, notes, annotations, seen)
 
 
 def forget(team_id: int, meeting_id: int) -> None:
@@ -135,16 +163,21 @@ def forget(team_id: int, meeting_id: int) -> None:
         del st.session_state[key]
 
 
-def save(meeting_id: int, values: dict[str, Any], roster: pd.DataFrame, notes: pd.DataFrame, seen: int) -> int | None:
+def save(meeting_id: int, form: Form) -> int | None:
     """Validate everything, then save in one transaction; say exactly what is wrong otherwise."""
     try:
-        details = record.MeetingDetails.model_validate(values)
-        rows: list[dict[str, Any]] = roster.to_dict("records")  # type: ignore[assignment]
+        details = record.MeetingDetails.model_validate(form.values)
+        rows: list[dict[str, Any]] = form.roster.to_dict("records")  # type: ignore[assignment]
         entries = [_entry(row) for row in rows if row.get("code") or row.get("participant_id")]
         note_entries = [
             record.NoteEntry.model_validate({k: (None if pd.isna(v) else v) for k, v in row.items()})
-            for row in notes.to_dict("records")
+            for row in form.notes.to_dict("records")
             if any(not pd.isna(v) and v != "" for k, v in row.items() if k != "position")
+        ]
+        marked = [
+            record.AnnotationEntry.model_validate({k: v for k, v in row.items() if not pd.isna(v)})
+            for row in form.annotations.to_dict("records")
+            if not all(pd.isna(v) or v == "" for v in row.values())
         ]
     except ValidationError as exc:
         for error in exc.errors():
@@ -153,7 +186,7 @@ def save(meeting_id: int, values: dict[str, Any], roster: pd.DataFrame, notes: p
         return None
     try:
         saved = record.save_meeting(connection(), None if meeting_id == NEW else meeting_id, details, entries,
-                                    note_entries, seen)  # fmt: skip
+                                    note_entries, form.seen, annotations=marked)  # fmt: skip
     except record.Conflict as exc:
         st.error(_escape_markdown(str(exc)), icon=":material/sync_problem:")
         return None

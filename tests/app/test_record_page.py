@@ -64,3 +64,19 @@ def test_a_new_meeting_is_recorded(app: App, small_path: Path) -> None:
     assert con.execute("select status from meetings where team_id = 2 and meeting_date = '2020-03-25'").fetchone() == (
         "held",
     )
+
+
+def test_saving_a_meeting_keeps_the_changes_marked_at_its_date(app: App, small_path: Path) -> None:
+    con = db.connect(small_path)
+    con.execute("insert into annotations (team_id, event_date, label, category) "
+                "values (1, '2020-01-10', 'Met at a service user''s home', 'home_meetings')")  # fmt: skip
+    con.close()
+    at = open_record(app, small_path, 1)
+    at.number_input(key="record_1_1_actions").set_value(4).run()
+    at.button(key="record_save").click().run()
+    assert not at.error
+    con = db.connect(small_path)
+    assert con.execute("select label, category from annotations where team_id = 1").fetchall() == [
+        ("Met at a service user's home", "home_meetings")
+    ]
+    assert con.execute("select action_items from meetings where id = 1").fetchone() == (4,)

@@ -162,3 +162,39 @@ def test_two_sessions_saving_one_meeting_at_once_never_both_win(small: duckdb.Du
         assert record.version(small, meeting_id) == seen + 1
         assert small.execute("select count(*) from attendance where meeting_id = ?", [meeting_id]).fetchone() == (3,)
         assert small.execute("select count(*) from audit where actor = ?", [loser]).fetchone() == (0,)
+
+
+def test_changes_marked_at_a_meeting_are_saved_edited_and_removed_with_the_audit_saying_so(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    marks = [
+        record.AnnotationEntry(label="First meeting at a service user's home", category="home_meetings"),
+        record.AnnotationEntry(label="New ward manager"),
+    ]
+    meeting_id = record.save_meeting(small, None, ALPHA_DETAILS, ROSTER[:3], [], 0, who="R01", annotations=marks)
+    loaded = record.load(small, meeting_id)
+    assert loaded is not None
+    assert loaded.annotations == tuple(marks)
+    on_day = "select label, category from annotations where team_id = 1 and event_date = '2020-04-01' order by label"
+    assert small.execute(on_day).fetchall() == [
+        ("First meeting at a service user's home", "home_meetings"),
+        ("New ward manager", "other"),
+    ]
+    # Saved without touching the marks (annotations=None): they stay as they are.
+    record.save_meeting(small, meeting_id, ALPHA_DETAILS, ROSTER[:3], [], 1, who="R02")
+    assert len(small.execute(on_day).fetchall()) == 2
+    # One removed, one re-categorised.
+    recategorised = [record.AnnotationEntry(label="New ward manager", category="service_change")]
+    record.save_meeting(small, meeting_id, ALPHA_DETAILS, ROSTER[:3], [], 2, who="R03", annotations=recategorised)
+    assert small.execute(on_day).fetchall() == [("New ward manager", "service_change")]
+    audited = small.execute(
+        "select action from audit where table_name = 'annotations' and actor = 'R03' order by action"
+    ).fetchall()
+    assert audited == [("change",), ("delete",)]
+
+
+def test_a_mark_without_words_or_with_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValidationError, match="label"):
+        record.AnnotationEntry(label="  ")
+    with pytest.raises(ValidationError, match="category"):
+        record.AnnotationEntry(label="New lead", category="holiday")  # type: ignore[arg-type]
