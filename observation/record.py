@@ -5,6 +5,7 @@ saved the same meeting in the meantime."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -22,6 +23,7 @@ from observation.models import (
     NonEmpty,
     ParticipantCode,
     ParticipationLevel,
+    RecruitmentStage,
     RoleCategory,
 )
 
@@ -81,6 +83,17 @@ class AnnotationEntry(BaseModel):
     category: AnnotationCategory = "other"
 
 
+class RecruitmentStep(BaseModel):
+    """A step of a team member's recruitment funnel taken on this meeting's date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    participant_id: int
+    stage: RecruitmentStage
+    reason_code_id: int | None = None
+    """The recruitment tension behind a withdrawal or a refusal, from the codebook."""
+
+
 class Conflict(ObservationError):
     """Someone else saved the meeting since it was opened."""
 
@@ -108,10 +121,11 @@ def save_meeting(
     seen_version: int,
     who: str | None = None,
     annotations: list[AnnotationEntry] | None = None,
+    recruitment: list[RecruitmentStep] | None = None,
 ) -> int:
     """Create (``meeting_id`` None) or replace a meeting's details, roles, attendance, notes and
-    (unless None) the team's annotations on its date, in one transaction. Refused with Conflict
-    when its version is no longer ``seen_version``."""
+    (unless None) the team's annotations and its members' recruitment steps on its date, in one
+    transaction. Refused with Conflict when its version is no longer ``seen_version``."""
     who = who or audit.actor()
     with db.transaction(con) as cur:
         if meeting_id is not None:
@@ -153,6 +167,8 @@ def save_meeting(
         _save_notes(cur, meeting_id, notes, who)
         if annotations is not None:
             _save_annotations(cur, details.team_id, details.meeting_date, annotations, who)
+        if recruitment is not None:
+            _save_recruitment(cur, details.team_id, details.meeting_date, recruitment, who)
         bump_version(cur, meeting_id, who)
     return meeting_id
 
@@ -265,6 +281,44 @@ def _save_annotations(
                          after={"label": label, "category": category}, who=who)  # fmt: skip
 
 
+def _save_recruitment(
+    cur: duckdb.DuckDBPyConnection, team_id: int, day: dt.date, wanted: list[RecruitmentStep], who: str
+) -> None:
+    """The recruitment steps of the team's members on ``day`` become ``wanted`` (nothing refers
+    to a recruitment event, so one no longer wanted is removed)."""
+    members = {int(i) for (i,) in cur.execute("select id from participants where team_id = ?", [team_id]).fetchall()}
+    for step in wanted:
+        if step.participant_id not in members:
+            raise ObservationError(f"participant {step.participant_id} is not a member of this team")
+    existing = {
+        (int(p), str(stage)): (int(i), r)
+        for i, p, stage, r in cur.execute(
+            "select e.id, e.participant_id, e.stage, e.reason_code_id from recruitment_events as e "
+            "join participants as p on p.id = e.participant_id where p.team_id = ? and e.event_date = ?",
+            [team_id, day],
+        ).fetchall()
+    }
+    keep: dict[tuple[int, str], int | None] = {(s.participant_id, s.stage): s.reason_code_id for s in wanted}
+    for (person, stage), (event_id, reason) in existing.items():
+        row = {"participant_id": person, "stage": stage, "event_date": str(day), "reason_code_id": reason}
+        if (person, stage) not in keep:
+            cur.execute("delete from recruitment_events where id = ?", [event_id])
+            audit.record(cur, "delete", "recruitment_events", f"id={event_id}", before=row, who=who)
+        elif (new_reason := keep[person, stage]) != reason:
+            cur.execute("update recruitment_events set reason_code_id = ? where id = ?", [new_reason, event_id])
+            audit.record(cur, "change", "recruitment_events", f"id={event_id}", before=row,
+                         after=row | {"reason_code_id": new_reason}, who=who)  # fmt: skip
+    for (person, stage), reason in keep.items():
+        if (person, stage) not in existing:
+            cur.execute(
+                "insert into recruitment_events (participant_id, stage, event_date, reason_code_id) "
+                "values (?, ?, ?, ?)",
+                [person, stage, day, reason],
+            )
+            audit.record(cur, "create", "recruitment_events", f"participant_id={person}, stage={stage}",
+                         after={"event_date": str(day), "reason_code_id": reason}, who=who)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A meeting as the Record page opens it."""
@@ -275,6 +329,7 @@ class Recorded:
     notes: tuple[NoteEntry, ...]
     version: int
     annotations: tuple[AnnotationEntry, ...] = ()
+    recruitment: tuple[RecruitmentStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -296,6 +351,18 @@ def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, .
             [team_id],
         ).fetchall()
     return tuple(Person(int(i), str(c), str(r)) for i, c, r in rows)
+
+
+def reasons(con: duckdb.DuckDBPyConnection, also: Sequence[int | None] = ()) -> dict[int, str]:
+    """Code id -> name of the recruitment tensions in the codebook (and of the codes in ``also``,
+    so a reason recorded with another code still shows)."""
+    with con.cursor() as cur:
+        rows = cur.execute(
+            "select id, name from codes where slug like 'recruitment\\_tension.%' escape '\\' "
+            "or list_contains($also, id) order by name",
+            {"also": [i for i in also if i is not None]},
+        ).fetchall()
+    return {int(i): str(n) for i, n in rows}
 
 
 def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
@@ -323,8 +390,14 @@ def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
         annotations = cur.execute(
             "select label, category from annotations where team_id = ? and event_date = ? order by id", row[:2]
         ).fetchall()
+        steps = cur.execute(
+            "select e.participant_id, e.stage, e.reason_code_id from recruitment_events as e "
+            "join participants as p on p.id = e.participant_id where p.team_id = ? and e.event_date = ? order by e.id",
+            row[:2],
+        ).fetchall()
     names = ("team_id", "meeting_date", "status", "format", "duration_minutes", "action_items", "evaluated")
     details = MeetingDetails.model_validate(dict(zip(names, row, strict=True)) | {"roles": roles})
     entries = tuple(NoteEntry(position=p, minute=m, author=a, body=b) for p, m, a, b in notes)
     marked = tuple(AnnotationEntry(label=label, category=c) for label, c in annotations)
-    return Recorded(details, attendance, entries, version(con, meeting_id), marked)
+    taken = tuple(RecruitmentStep(participant_id=p, stage=st, reason_code_id=r) for p, st, r in steps)
+    return Recorded(details, attendance, entries, version(con, meeting_id), marked, taken)

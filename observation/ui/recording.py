@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from observation import record
 from observation.errors import ObservationError
-from observation.models import PARTICIPATION_RANK
+from observation.models import PARTICIPATION_RANK, RecruitmentStage
 from observation.ui import _escape_markdown
 from observation.ui.data_io import connection
 
@@ -24,6 +24,7 @@ FORMATS = {"service_base": "Service base", "ward": "Ward", "home": "Service user
 ROLES = ("leader", "facilitator", "timekeeper", "recorder")
 ATTENDANCE = ["present", "apologies", "absent", "not expected"]
 LEVELS = list(PARTICIPATION_RANK)
+STAGES = list(get_args(RecruitmentStage))
 CATEGORIES = {
     "home_meetings": "Meetings at home",
     "qi_training": "QI training",
@@ -56,6 +57,11 @@ class Form:
     roster: pd.DataFrame
     notes: pd.DataFrame
     annotations: pd.DataFrame
+    recruitment: pd.DataFrame
+    people: dict[str, int]
+    """Participant code -> id, for the team's members."""
+    reasons: dict[str, int]
+    """Recruitment tension name -> code id."""
     seen: int
 
 
@@ -151,9 +157,31 @@ def editor(team_id: int, meeting_id: int) -> Form:
         key=f"{key}_annotations", num_rows="dynamic", hide_index=True,
         column_config={"label": st.column_config.TextColumn("What changed", width="large"), "category": kind},
     )  # fmt: skip
+    steps = loaded.recruitment if loaded else ()
+    tensions = record.reasons(connection(), [s.reason_code_id for s in steps])
+    codes = {p.id: p.code for p in people}
+    st.markdown("**Recruitment steps** taken at this meeting's date — who was approached, agreed, withdrew…")
+    shown = [
+        {"participant": codes.get(s.participant_id), "stage": s.stage, "reason": tensions.get(s.reason_code_id or 0)}
+        for s in steps
+    ]
+    recruitment = st.data_editor(
+        pd.DataFrame(shown, columns=["participant", "stage", "reason"]),
+        key=f"{key}_recruitment", num_rows="dynamic", hide_index=True,
+        column_config={
+            "participant": st.column_config.SelectboxColumn("Participant (code)", options=list(codes.values()),
+                                                            required=True),
+            "stage": st.column_config.SelectboxColumn("Stage", options=STAGES, required=True),
+            "reason": st.column_config.SelectboxColumn("Recruitment tension behind it",
+                                                       options=list(tensions.values())),
+        },
+    )  # fmt: skip
     # The version the user opened: a save is checked against it, not against a fresh read.
     seen: int = st.session_state.setdefault(f"{key}_seen", loaded.version if loaded else 0)
-    return Form(values, roster, notes, annotations, seen)
+    return Form(
+        values, roster, notes, annotations, recruitment, {c: i for i, c in codes.items()},
+        {n: i for i, n in tensions.items()}, seen,
+    )  # fmt: skip
 
 
 def forget(team_id: int, meeting_id: int) -> None:
@@ -179,6 +207,14 @@ def save(meeting_id: int, form: Form) -> int | None:
             for row in form.annotations.to_dict("records")
             if not all(pd.isna(v) or v == "" for v in row.values())
         ]
+        steps = [
+            record.RecruitmentStep.model_validate(
+                {"participant_id": form.people.get(row["participant"]), "stage": row["stage"],
+                 "reason_code_id": None if pd.isna(row["reason"]) else form.reasons.get(row["reason"])}
+            )
+            for row in form.recruitment.to_dict("records")
+            if not all(pd.isna(v) or v == "" for v in row.values())
+        ]  # fmt: skip
     except ValidationError as exc:
         for error in exc.errors():
             where = " ".join(str(part) for part in error["loc"]) or "form"
@@ -186,7 +222,7 @@ def save(meeting_id: int, form: Form) -> int | None:
         return None
     try:
         saved = record.save_meeting(connection(), None if meeting_id == NEW else meeting_id, details, entries,
-                                    note_entries, form.seen, annotations=marked)  # fmt: skip
+                                    note_entries, form.seen, annotations=marked, recruitment=steps)  # fmt: skip
     except record.Conflict as exc:
         st.error(_escape_markdown(str(exc)), icon=":material/sync_problem:")
         return None

@@ -66,7 +66,7 @@ def test_a_new_meeting_is_recorded(app: App, small_path: Path) -> None:
     )
 
 
-def test_saving_a_meeting_keeps_the_changes_marked_at_its_date(app: App, small_path: Path) -> None:
+def test_saving_a_meeting_keeps_the_changes_and_recruitment_steps_at_its_date(app: App, small_path: Path) -> None:
     con = db.connect(small_path)
     con.execute("insert into annotations (team_id, event_date, label, category) "
                 "values (1, '2020-01-10', 'Met at a service user''s home', 'home_meetings')")  # fmt: skip
@@ -80,3 +80,6 @@ def test_saving_a_meeting_keeps_the_changes_marked_at_its_date(app: App, small_p
         ("Met at a service user's home", "home_meetings")
     ]
     assert con.execute("select action_items from meetings where id = 1").fetchone() == (4,)
+    assert con.execute(
+        "select participant_id, stage from recruitment_events where event_date = '2020-01-10' order by all"
+    ).fetchall() == [(3, "first_attended"), (6, "agreed")]

@@ -198,3 +198,43 @@ def test_a_mark_without_words_or_with_an_unknown_kind_is_refused() -> None:
         record.AnnotationEntry(label="  ")
     with pytest.raises(ValidationError, match="category"):
         record.AnnotationEntry(label="New lead", category="holiday")  # type: ignore[arg-type]
+
+
+def test_recruitment_steps_at_a_meeting_are_loaded_saved_and_removed_with_the_audit_saying_so(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    loaded = record.load(small, 1)  # A-SU1 first attended on 10 Jan 2020, the date of meeting 1
+    assert loaded is not None
+    assert loaded.recruitment == (record.RecruitmentStep(participant_id=3, stage="first_attended"),)
+    assert record.reasons(small) == {3: "Complexity of mental illness", 2: 'Finding the "right" service user'}
+    roster = [record.AttendanceEntry(participant_id=p, status=s, participation=lv)
+              for p, (s, lv) in loaded.attendance.items()]  # type: ignore[arg-type]  # fmt: skip
+    steps = [
+        record.RecruitmentStep(participant_id=3, stage="first_attended"),
+        record.RecruitmentStep(participant_id=4, stage="declined", reason_code_id=3),
+    ]
+    record.save_meeting(small, 1, loaded.details, roster, [], loaded.version, who="R01", recruitment=steps)
+    on_day = "select participant_id, stage, reason_code_id from recruitment_events where event_date = '2020-01-10'"
+    other_team = (6, "agreed", None)  # B-SU1's step the same day: another team's, left alone
+    assert sorted(small.execute(on_day).fetchall()) == [(3, "first_attended", None), (4, "declined", 3), other_team]
+    again = record.load(small, 1)
+    assert again is not None
+    assert again.recruitment == tuple(steps)
+    now_for_fit = [record.RecruitmentStep(participant_id=4, stage="declined", reason_code_id=2)]
+    record.save_meeting(small, 1, loaded.details, roster, [], again.version, who="R02", recruitment=now_for_fit)
+    assert sorted(small.execute(on_day).fetchall()) == [(4, "declined", 2), other_team]
+    audited = small.execute(
+        "select actor, action from audit where table_name = 'recruitment_events' order by actor, action"
+    ).fetchall()
+    assert audited == [("R01", "create"), ("R02", "change"), ("R02", "delete")]
+
+
+def test_a_recruitment_step_for_someone_outside_the_team_writes_nothing(small: duckdb.DuckDBPyConnection) -> None:
+    loaded = record.load(small, 1)
+    assert loaded is not None
+    before = small.execute("select * from recruitment_events order by id").fetchall()
+    outsider = [record.RecruitmentStep(participant_id=6, stage="approached")]  # B-SU1, of team B
+    with pytest.raises(ObservationError, match="participant 6 is not a member of this team"):
+        record.save_meeting(small, 1, loaded.details, [], [], loaded.version, who="R01", recruitment=outsider)
+    assert small.execute("select * from recruitment_events order by id").fetchall() == before
+    assert record.version(small, 1) == loaded.version
