@@ -255,15 +255,13 @@ def _save_annotations(
 ) -> None:
     """The team's annotations on ``day`` become ``wanted``: labels no longer there are removed
     (nothing refers to an annotation), new ones added, a changed category updated."""
-    existing = {
-        str(label): (int(i), str(c))
-        for i, label, c in cur.execute(
-            "select id, label, category from annotations where team_id = ? and event_date = ?", [team_id, day]
-        ).fetchall()
-    }
+    _refuse_repeats([a.label for a in wanted], "a change marked twice")
     keep = {a.label: a.category for a in wanted}
-    for label, (annotation_id, category) in existing.items():
-        if label not in keep:
+    existing: set[str] = set()
+    for annotation_id, label, category in cur.execute(
+        "select id, label, category from annotations where team_id = ? and event_date = ? order by id", [team_id, day]
+    ).fetchall():
+        if label not in keep or label in existing:  # gone from the form, or a second row with the same label
             cur.execute("delete from annotations where id = ?", [annotation_id])
             audit.record(cur, "delete", "annotations", f"id={annotation_id}",
                          before={"label": label, "category": category}, who=who)  # fmt: skip
@@ -271,6 +269,7 @@ def _save_annotations(
             cur.execute("update annotations set category = ? where id = ?", [keep[label], annotation_id])
             audit.record(cur, "change", "annotations", f"id={annotation_id}", before={"category": category},
                          after={"category": keep[label]}, who=who)  # fmt: skip
+        existing.add(label)
     for label, category in keep.items():
         if label not in existing:
             cur.execute(
@@ -286,10 +285,12 @@ def _save_recruitment(
 ) -> None:
     """The recruitment steps of the team's members on ``day`` become ``wanted`` (nothing refers
     to a recruitment event, so one no longer wanted is removed)."""
+    codes = dict(cur.execute("select id, code from participants").fetchall())
     members = {int(i) for (i,) in cur.execute("select id from participants where team_id = ?", [team_id]).fetchall()}
     for step in wanted:
         if step.participant_id not in members:
-            raise ObservationError(f"participant {step.participant_id} is not a member of this team")
+            code = codes.get(step.participant_id, f"participant {step.participant_id}")
+            raise ObservationError(f"{code} is not a member of this team: record their recruitment in their own team")
     existing = {
         (int(p), str(stage)): (int(i), r)
         for i, p, stage, r in cur.execute(
@@ -298,6 +299,7 @@ def _save_recruitment(
             [team_id, day],
         ).fetchall()
     }
+    _refuse_repeats([f"{codes[s.participant_id]} {s.stage}" for s in wanted], "a recruitment step given twice")
     keep: dict[tuple[int, str], int | None] = {(s.participant_id, s.stage): s.reason_code_id for s in wanted}
     for (person, stage), (event_id, reason) in existing.items():
         row = {"participant_id": person, "stage": stage, "event_date": str(day), "reason_code_id": reason}
@@ -317,6 +319,13 @@ def _save_recruitment(
             )
             audit.record(cur, "create", "recruitment_events", f"participant_id={person}, stage={stage}",
                          after={"event_date": str(day), "reason_code_id": reason}, who=who)  # fmt: skip
+
+
+def _refuse_repeats(given: list[str], what: str) -> None:
+    """Refuse a form that gives the same row twice, naming it (which of the two to keep is the user's call)."""
+    repeated = sorted({g for g in given if given.count(g) > 1})
+    if repeated:
+        raise ObservationError(f"{what}: {', '.join(repeated)}; keep one row for each")
 
 
 @dataclass(frozen=True)

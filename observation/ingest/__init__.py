@@ -353,12 +353,29 @@ class _Writer:
         else:
             self.outcome.count(table, "skipped")
             return
-        if table in MEETING_PARTS:  # a meeting that changed: a Record page opened before must not save over it
+        # A meeting that changed (the Record page also shows the marks and recruitment steps on
+        # its date): a Record page opened before must not save over it.
+        if table in MEETING_PARTS:
             self.touched.add(
                 key.get("meeting_id")
                 or self.one(
                     "select id from meetings where team_id = ? and meeting_date = ?",
                     [key.get("team_id"), key.get("meeting_date")],
+                )
+            )
+        elif table == "annotations":
+            self.touched.add(
+                self.one(
+                    "select id from meetings where team_id = ? and meeting_date = ?",
+                    [key["team_id"], key["event_date"]],
+                )
+            )
+        elif table == "recruitment_events":
+            self.touched.add(
+                self.one(
+                    "select m.id from meetings as m join participants as p on p.team_id = m.team_id "
+                    "where p.id = ? and m.meeting_date = ?",
+                    [key["participant_id"], key["event_date"]],
                 )
             )
 

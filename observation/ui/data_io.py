@@ -39,7 +39,7 @@ def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Ou
         try:
             outcome = ingest.import_files(
                 connection(), paths, kind=None if kind == ANY_KIND else kind, dry_run=dry_run, names=names,
-                progress=lambda share, where: bar.progress(share, text=where),
+                progress=lambda share, where: bar.progress(share, text=_escape_markdown(where)),
             )  # fmt: skip
         except ingest.ImportProblems as exc:
             return exc.problems

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from observation import record
 from observation.errors import ObservationError
@@ -56,12 +56,9 @@ class Form:
     values: dict[str, Any]
     roster: pd.DataFrame
     notes: pd.DataFrame
-    annotations: pd.DataFrame
-    recruitment: pd.DataFrame
-    people: dict[str, int]
-    """Participant code -> id, for the team's members."""
-    reasons: dict[str, int]
-    """Recruitment tension name -> code id."""
+    annotations: pd.DataFrame | None
+    recruitment: pd.DataFrame | None
+    """None for a new meeting: marks and steps are recorded once it is saved."""
     seen: int
 
 
@@ -148,40 +145,46 @@ def editor(team_id: int, meeting_id: int) -> Form:
                        "author": st.column_config.TextColumn("Observer (code)"),
                        "body": st.column_config.TextColumn("Note", width="large")},
     )  # fmt: skip
+    annotations = recruitment = None
+    if loaded is None:
+        st.caption("Once the meeting is saved, the changes to mark on the charts and the recruitment steps taken "
+                   "at its date can be recorded here too.")  # fmt: skip
+    else:
+        annotations, recruitment = _marks_and_steps(loaded, people, key)
+    # The version the user opened: a save is checked against it, not against a fresh read.
+    seen: int = st.session_state.setdefault(f"{key}_seen", loaded.version if loaded else 0)
+    return Form(values, roster, notes, annotations, recruitment, seen)
+
+
+def _marks_and_steps(
+    loaded: record.Recorded, people: tuple[record.Person, ...], key: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The grids of the changes marked at the meeting's date and of the recruitment steps taken then."""
     st.markdown('**Changes to mark on the charts** at this meeting\'s date — e.g. "first meeting held at home"')
     kind = st.column_config.SelectboxColumn(
         "Kind", options=list(CATEGORIES), format_func=lambda c: CATEGORIES[str(c)], default="other"
     )
     annotations = st.data_editor(
-        pd.DataFrame([a.model_dump() for a in (loaded.annotations if loaded else ())], columns=["label", "category"]),
+        pd.DataFrame([a.model_dump() for a in loaded.annotations], columns=["label", "category"]),
         key=f"{key}_annotations", num_rows="dynamic", hide_index=True,
         column_config={"label": st.column_config.TextColumn("What changed", width="large"), "category": kind},
     )  # fmt: skip
-    steps = loaded.recruitment if loaded else ()
-    tensions = record.reasons(connection(), [s.reason_code_id for s in steps])
+    tensions = record.reasons(connection(), [s.reason_code_id for s in loaded.recruitment])
     codes = {p.id: p.code for p in people}
     st.markdown("**Recruitment steps** taken at this meeting's date — who was approached, agreed, withdrew…")
-    shown = [
-        {"participant": codes.get(s.participant_id), "stage": s.stage, "reason": tensions.get(s.reason_code_id or 0)}
-        for s in steps
-    ]
     recruitment = st.data_editor(
-        pd.DataFrame(shown, columns=["participant", "stage", "reason"]),
+        pd.DataFrame([s.model_dump() for s in loaded.recruitment], columns=list(record.RecruitmentStep.model_fields)),
         key=f"{key}_recruitment", num_rows="dynamic", hide_index=True,
         column_config={
-            "participant": st.column_config.SelectboxColumn("Participant (code)", options=list(codes.values()),
-                                                            required=True),
-            "stage": st.column_config.SelectboxColumn("Stage", options=STAGES, required=True),
-            "reason": st.column_config.SelectboxColumn("Recruitment tension behind it",
-                                                       options=list(tensions.values())),
+            "participant_id": st.column_config.SelectboxColumn(
+                "Participant (code)", options=list(codes), format_func=lambda i: codes.get(int(i), str(i))),
+            "stage": st.column_config.SelectboxColumn("Stage", options=STAGES),
+            "reason_code_id": st.column_config.SelectboxColumn(
+                "Recruitment tension behind it", options=list(tensions),
+                format_func=lambda i: tensions.get(int(i), str(i))),
         },
     )  # fmt: skip
-    # The version the user opened: a save is checked against it, not against a fresh read.
-    seen: int = st.session_state.setdefault(f"{key}_seen", loaded.version if loaded else 0)
-    return Form(
-        values, roster, notes, annotations, recruitment, {c: i for i, c in codes.items()},
-        {n: i for i, n in tensions.items()}, seen,
-    )  # fmt: skip
+    return annotations, recruitment
 
 
 def forget(team_id: int, meeting_id: int) -> None:
@@ -202,19 +205,25 @@ def save(meeting_id: int, form: Form) -> int | None:
             for row in form.notes.to_dict("records")
             if any(not pd.isna(v) and v != "" for k, v in row.items() if k != "position")
         ]
-        marked = [
-            record.AnnotationEntry.model_validate({k: v for k, v in row.items() if not pd.isna(v)})
-            for row in form.annotations.to_dict("records")
-            if not all(pd.isna(v) or v == "" for v in row.values())
-        ]
-        steps = [
-            record.RecruitmentStep.model_validate(
-                {"participant_id": form.people.get(row["participant"]), "stage": row["stage"],
-                 "reason_code_id": None if pd.isna(row["reason"]) else form.reasons.get(row["reason"])}
-            )
-            for row in form.recruitment.to_dict("records")
-            if not all(pd.isna(v) or v == "" for v in row.values())
-        ]  # fmt: skip
+        marked = (
+            None
+            if form.annotations is None
+            else [
+                _validated(record.AnnotationEntry, row, f"Changes to mark, row {i}")
+                for i, row in _filled_rows(form.annotations)
+            ]
+        )
+        steps = (
+            None
+            if form.recruitment is None
+            else [
+                _validated(record.RecruitmentStep, row, f"Recruitment steps, row {i}")
+                for i, row in _filled_rows(form.recruitment)
+            ]
+        )
+    except RowProblem as exc:
+        st.error(_escape_markdown(str(exc)), icon=":material/error:")
+        return None
     except ValidationError as exc:
         for error in exc.errors():
             where = " ".join(str(part) for part in error["loc"]) or "form"
@@ -233,6 +242,34 @@ def save(meeting_id: int, form: Form) -> int | None:
     if meeting_id != NEW:
         st.session_state[f"record_{details.team_id}_{meeting_id}_seen"] = record.version(connection(), saved)
     return saved
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RowProblem(ValueError):
+    """A row of one of the form's tables that cannot be saved, named by table and row."""
+
+
+FIELDS = {"label": "What changed", "category": "Kind", "participant_id": "Participant", "stage": "Stage",
+          "reason_code_id": "Recruitment tension"}  # fmt: skip
+
+
+def _filled_rows(table: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
+    """The table's rows that have anything in them, numbered from 1 as on screen, empty cells left out."""
+    rows: list[dict[str, Any]] = table.to_dict("records")  # type: ignore[assignment]
+    filled = [{k: v for k, v in row.items() if not pd.isna(v) and v != ""} for row in rows]
+    return [(i, row) for i, row in enumerate(filled, start=1) if row]
+
+
+def _validated(model: type[M], row: dict[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = FIELDS.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else "row"
+        message = "must be filled in" if error["type"] == "missing" else error["msg"]
+        raise RowProblem(f"{where}: {field} {message}") from None
 
 
 def _entry(row: dict[str, Any]) -> record.AttendanceEntry:

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import db, record
@@ -53,7 +55,10 @@ def test_a_save_after_someone_else_saved_is_refused_with_who_and_when(app: App, 
     assert con.execute("select action_items from meetings where id = 1").fetchone() == (9,)
 
 
-def test_a_new_meeting_is_recorded(app: App, small_path: Path) -> None:
+def test_a_new_meeting_is_recorded_and_keeps_the_marks_already_on_its_date(app: App, small_path: Path) -> None:
+    con = db.connect(small_path)
+    con.execute("insert into annotations (team_id, event_date, label) values (2, '2020-03-25', 'Imported before')")
+    con.close()
     at = app(small_path).switch_page("pages/record.py").run()
     at.selectbox(key="record_team").set_value(2).run()
     at.date_input(key="record_2_0_date").set_value(dt.date(2020, 3, 25)).run()
@@ -64,6 +69,7 @@ def test_a_new_meeting_is_recorded(app: App, small_path: Path) -> None:
     assert con.execute("select status from meetings where team_id = 2 and meeting_date = '2020-03-25'").fetchone() == (
         "held",
     )
+    assert con.execute("select label from annotations where team_id = 2").fetchall() == [("Imported before",)]
 
 
 def test_saving_a_meeting_keeps_the_changes_and_recruitment_steps_at_its_date(app: App, small_path: Path) -> None:
@@ -83,3 +89,21 @@ def test_saving_a_meeting_keeps_the_changes_and_recruitment_steps_at_its_date(ap
     assert con.execute(
         "select participant_id, stage from recruitment_events where event_date = '2020-01-10' order by all"
     ).fetchall() == [(3, "first_attended"), (6, "agreed")]
+
+
+def test_a_grid_row_that_cannot_be_saved_is_named_by_table_row_and_column() -> None:
+    from observation.ui import recording
+
+    grid = pd.DataFrame(
+        [{"participant_id": 3, "stage": "agreed", "reason_code_id": None},
+         {"participant_id": None, "stage": None, "reason_code_id": None},  # an empty row, as the grid leaves them
+         {"participant_id": None, "stage": "declined", "reason_code_id": 2}],
+        columns=["participant_id", "stage", "reason_code_id"],
+    )  # fmt: skip
+    rows = recording._filled_rows(grid)
+    assert [i for i, _ in rows] == [1, 3]
+    assert recording._validated(record.RecruitmentStep, rows[0][1], "Recruitment steps, row 1") == (
+        record.RecruitmentStep(participant_id=3, stage="agreed")
+    )
+    with pytest.raises(recording.RowProblem, match=r"^Recruitment steps, row 3: Participant must be filled in$"):
+        recording._validated(record.RecruitmentStep, rows[1][1], "Recruitment steps, row 3")

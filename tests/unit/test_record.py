@@ -123,6 +123,31 @@ def test_an_import_that_changes_a_meeting_outdates_a_form_opened_before_it(
     assert small.execute("select action_items from meetings where id = 1").fetchone() == (8,)
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("annotations.csv", "team,date,label,category\nAlpha,2020-01-10,Imported mark,other\n"),
+        ("recruitment_events.csv", "participant,stage,date\nA-CA1,approached,2020-01-10\n"),
+    ],
+)
+def test_an_import_of_marks_or_steps_on_a_meetings_date_outdates_a_form_opened_before_it(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, name: str, content: str
+) -> None:
+    """Otherwise the older form, which does not show the imported row, would delete it on save."""
+    from observation import ingest
+
+    opened = record.load(small, 1)
+    assert opened is not None
+    (tmp_path / name).write_text(content)
+    ingest.import_files(small, [tmp_path / name])
+    with pytest.raises(record.Conflict, match="import by"):
+        record.save_meeting(small, 1, opened.details, [], list(opened.notes), opened.version,
+                            annotations=list(opened.annotations), recruitment=list(opened.recruitment))  # fmt: skip
+    reopened = record.load(small, 1)
+    assert reopened is not None
+    assert len(reopened.annotations) + len(reopened.recruitment) == 2  # the imported row and A-SU1's first attendance
+
+
 def race_two_saves(con: duckdb.DuckDBPyConnection, meeting_id: int, saves: dict[str, int]) -> dict[str, str]:
     """Start one save per actor (setting action_items) from the same seen version at the same moment."""
     seen, start, outcome = record.version(con, meeting_id), threading.Barrier(len(saves)), {}
@@ -234,7 +259,45 @@ def test_a_recruitment_step_for_someone_outside_the_team_writes_nothing(small: d
     assert loaded is not None
     before = small.execute("select * from recruitment_events order by id").fetchall()
     outsider = [record.RecruitmentStep(participant_id=6, stage="approached")]  # B-SU1, of team B
-    with pytest.raises(ObservationError, match="participant 6 is not a member of this team"):
+    with pytest.raises(ObservationError, match="B-SU1 is not a member of this team"):
         record.save_meeting(small, 1, loaded.details, [], [], loaded.version, who="R01", recruitment=outsider)
     assert small.execute("select * from recruitment_events order by id").fetchall() == before
     assert record.version(small, 1) == loaded.version
+
+
+@pytest.mark.parametrize(
+    ("marks", "steps", "message"),
+    [
+        ([record.AnnotationEntry(label="New lead"), record.AnnotationEntry(label="New lead", category="qi_training")],
+         None, "a change marked twice: New lead; keep one row for each"),
+        (None, [record.RecruitmentStep(participant_id=4, stage="declined", reason_code_id=3),
+                record.RecruitmentStep(participant_id=4, stage="declined")],
+         "a recruitment step given twice: A-CA1 declined; keep one row for each"),
+    ],
+)  # fmt: skip
+def test_a_row_given_twice_is_refused_by_name_and_nothing_is_written(
+    small: duckdb.DuckDBPyConnection,
+    marks: list[record.AnnotationEntry] | None,
+    steps: list[record.RecruitmentStep] | None,
+    message: str,
+) -> None:
+    loaded = record.load(small, 1)
+    assert loaded is not None
+    before = {
+        t: small.execute(f"select * from {t} order by all").fetchall() for t in ("annotations", "recruitment_events")
+    }
+    with pytest.raises(ObservationError, match=message):
+        record.save_meeting(small, 1, loaded.details, [], [], loaded.version, annotations=marks, recruitment=steps)
+    assert before == {t: small.execute(f"select * from {t} order by all").fetchall() for t in before}
+
+
+def test_two_stored_marks_with_one_label_are_both_removed_when_the_form_clears_it(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    small.execute("insert into annotations (team_id, event_date, label) values (1, '2020-01-10', 'Twice'), "
+                  "(1, '2020-01-10', 'Twice')")  # fmt: skip
+    loaded = record.load(small, 1)
+    assert loaded is not None
+    assert [a.label for a in loaded.annotations] == ["Twice", "Twice"]
+    record.save_meeting(small, 1, loaded.details, [], [], loaded.version, annotations=[])
+    assert small.execute("select count(*) from annotations where team_id = 1").fetchone() == (0,)
