@@ -178,7 +178,8 @@ def _marks_and_steps(
         column_config={
             "participant_id": st.column_config.SelectboxColumn(
                 "Participant (code)", options=list(codes), format_func=lambda i: codes.get(int(i), str(i))),
-            "stage": st.column_config.SelectboxColumn("Stage", options=STAGES),
+            "stage": st.column_config.SelectboxColumn(
+                "Stage", options=STAGES, format_func=lambda s: str(s).replace("_", " ")),
             "reason_code_id": st.column_config.SelectboxColumn(
                 "Recruitment tension behind it", options=list(tensions),
                 format_func=lambda i: tensions.get(int(i), str(i))),
