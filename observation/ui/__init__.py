@@ -293,33 +293,16 @@ def headline(measures: queries.Measures) -> None:
     held, presence, representation, meaningful = st.columns(4)
     not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
     unrecorded = f" · {measures.meetings_unrecorded} without attendance" if measures.meetings_unrecorded else ""
-    held.metric(
-        "Meetings held",
-        measures.meetings_held,
-        help=definitions.HELD_AND_CANCELLED,
-        border=True,
-        delta=not_held + unrecorded,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    presence.metric(
-        "Lived-experience presence",
-        percent(measures.presence_share),
-        help=definitions.PRESENCE,
-        border=True,
-        delta=f"service users {percent(measures.service_user_share)} · carers {percent(measures.carer_share)}",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    representation.metric(
-        "Mean representation",
-        percent(measures.mean_representation),
-        help=definitions.REPRESENTATION,
-        border=True,
-        delta="of everyone present",
-        delta_color="off",
-        delta_arrow="off",
-    )
+    service_users, carers = percent(measures.service_user_share), percent(measures.carer_share)
+    for column, label, value, explained, note in (
+        (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held + unrecorded),
+        (presence, "Lived-experience presence", percent(measures.presence_share), definitions.PRESENCE,
+         f"service users {service_users} · carers {carers}"),
+        (representation, "Mean representation", percent(measures.mean_representation), definitions.REPRESENTATION,
+         "of everyone present"),
+    ):  # fmt: skip
+        # The delta line carries a plain note under the figure: no colour, no arrow.
+        column.metric(label, value, help=explained, border=True, delta=note, delta_color="off", delta_arrow="off")
     # The gap is taken between the rounded figures shown, so 79.5% reads "80%" and "+0", never "-0".
     share, target = measures.meaningful_share, s.involvement_target
     gap = None if share is None else round(share * 100) - round(target * 100)

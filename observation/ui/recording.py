@@ -206,22 +206,8 @@ def save(meeting_id: int, form: Form) -> int | None:
             for row in form.notes.to_dict("records")
             if any(not pd.isna(v) and v != "" for k, v in row.items() if k != "position")
         ]
-        marked = (
-            None
-            if form.annotations is None
-            else [
-                _validated(record.AnnotationEntry, row, f"Changes to mark, row {i}")
-                for i, row in _filled_rows(form.annotations)
-            ]
-        )
-        steps = (
-            None
-            if form.recruitment is None
-            else [
-                _validated(record.RecruitmentStep, row, f"Recruitment steps, row {i}")
-                for i, row in _filled_rows(form.recruitment)
-            ]
-        )
+        marked = _grid(record.AnnotationEntry, form.annotations, "Changes to mark")
+        steps = _grid(record.RecruitmentStep, form.recruitment, "Recruitment steps")
     except RowProblem as exc:
         st.error(_escape_markdown(str(exc)), icon=":material/error:")
         return None
@@ -261,6 +247,13 @@ def _filled_rows(table: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
     rows: list[dict[str, Any]] = table.to_dict("records")  # type: ignore[assignment]
     filled = [{k: v for k, v in row.items() if not pd.isna(v) and v != ""} for row in rows]
     return [(i, row) for i, row in enumerate(filled, start=1) if row]
+
+
+def _grid(model: type[M], table: pd.DataFrame | None, title: str) -> list[M] | None:
+    """The grid's filled rows as ``model``s (None when the form has no such grid)."""
+    if table is None:
+        return None
+    return [_validated(model, row, f"{title}, row {i}") for i, row in _filled_rows(table)]
 
 
 def _validated(model: type[M], row: dict[str, Any], where: str) -> M:
