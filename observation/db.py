@@ -7,7 +7,7 @@ result completely before returning, so no half-read result is ever shared betwee
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -19,9 +19,38 @@ from observation.models import TABLE_MODELS
 
 SCHEMA_SQL = files("observation").joinpath("schema.sql").read_text(encoding="utf-8")
 
+Migration = tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]
+
+
+def _drop_foreign_keys(cur: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild, rows and all, the tables of a study made when the schema declared foreign keys
+    (and a check on codes that made DuckDB refuse any update of a code in use). References are
+    checked by observation.integrity since; see schema.sql."""
+    involved = {
+        name
+        for table, referenced in cur.execute(
+            "select table_name, referenced_table from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
+        ).fetchall()
+        for name in (table, referenced)
+    }
+    if not involved:
+        return
+    order = [t for t in ("role_categories", "participation_levels", *STUDY_TABLES) if t in involved]
+    for table in order:
+        cur.execute(f"create temp table keep_{table} as select * from {table}")  # noqa: S608 - fixed names
+    for table in reversed(order):
+        cur.execute(f"drop table {table}")
+    cur.execute(SCHEMA_SQL)
+    for table in order:
+        cur.execute(f"delete from {table}")  # noqa: S608 - the vocabularies schema.sql fills in again
+        cur.execute(f"insert into {table} by name select * from keep_{table}")  # noqa: S608
+        cur.execute(f"drop table keep_{table}")
+
+
 # Named migrations, applied once each, in order, after the idempotent schema. Append only:
-# a migration that has shipped is never edited. Each is one SQL script run in a transaction.
-MIGRATIONS: tuple[tuple[str, str], ...] = (
+# a migration that has shipped is never edited. Each is an SQL script or a function, run in the
+# same transaction as the rest.
+MIGRATIONS: tuple[Migration, ...] = (
     ("0001_initial", "select 1"),  # marks the baseline shape of schema.sql
     (
         "0002_audit",
@@ -60,6 +89,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    ("0005_without_foreign_keys", _drop_foreign_keys),
 )
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
@@ -101,7 +131,7 @@ def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
-def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[tuple[str, str], ...] = MIGRATIONS) -> list[str]:
+def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
     """Create what is missing and apply the migrations not yet recorded; return their names."""
     applied: list[str] = []
     with transaction(con) as cur:
@@ -110,7 +140,10 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[tuple[str, str], .
         for name, sql in migrations:
             if name in done:
                 continue
-            cur.execute(sql)
+            if isinstance(sql, str):
+                cur.execute(sql)
+            else:
+                sql(cur)
             cur.execute("insert into migrations (name) values (?)", [name])
             applied.append(name)
     return applied

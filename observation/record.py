@@ -12,7 +12,7 @@ from typing import Self
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from observation import audit, db
+from observation import audit, db, integrity
 from observation.errors import ObservationError
 from observation.models import (
     AnnotationCategory,
@@ -26,6 +26,10 @@ from observation.models import (
     RecruitmentStage,
     RoleCategory,
 )
+
+MEETING_TABLES = ("meetings", "meeting_roles", "attendance", "participants", "field_notes", "annotations",
+                  "recruitment_events")  # fmt: skip
+"""The tables a meeting's save writes."""
 
 
 class MeetingDetails(BaseModel):
@@ -169,6 +173,7 @@ def save_meeting(
             _save_annotations(cur, details.team_id, details.meeting_date, annotations, who)
         if recruitment is not None:
             _save_recruitment(cur, details.team_id, details.meeting_date, recruitment, who)
+        integrity.require_intact(cur, MEETING_TABLES)
         bump_version(cur, meeting_id, who)
     return meeting_id
 

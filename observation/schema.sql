@@ -1,6 +1,9 @@
 -- The shape of a study file. Idempotent: run on every open; later changes go in
 -- observation/db.py MIGRATIONS so that existing study files upgrade in place.
 -- Participants are pseudonymous codes: there is no column for a name anywhere.
+-- References between tables (a participant's team, a segment's code…) are listed and checked in
+-- observation/integrity.py, not declared here: DuckDB cannot delete a row and the rows pointing at
+-- it in one transaction, so declared foreign keys would make every delete and merge half-done.
 
 create table if not exists study (
     id integer primary key check (id = 1),
@@ -63,15 +66,15 @@ create table if not exists participants (
     -- Upper-case letters, digits, '-' or '_', with at least one digit: a code, never a name.
     code varchar not null unique
         check (regexp_full_match(code, '[A-Z0-9][A-Z0-9_-]{1,23}') and regexp_matches(code, '[0-9]')),
-    team_id integer not null references teams (id),
-    role varchar not null references role_categories (code),
+    team_id integer not null,
+    role varchar not null,
     qi_trained boolean not null default false
 );
 
 create sequence if not exists meetings_id_seq;
 create table if not exists meetings (
     id integer primary key default nextval('meetings_id_seq'),
-    team_id integer not null references teams (id),
+    team_id integer not null,
     meeting_date date not null,
     duration_minutes integer check (duration_minutes between 1 and 480),
     status varchar not null check (status in ('held', 'cancelled', 'postponed')),
@@ -84,18 +87,18 @@ create table if not exists meetings (
 
 -- A row means the role was filled at that meeting; participant_id says by whom, when known.
 create table if not exists meeting_roles (
-    meeting_id integer not null references meetings (id),
+    meeting_id integer not null,
     role varchar not null check (role in ('leader', 'facilitator', 'timekeeper', 'recorder')),
-    participant_id integer references participants (id),
+    participant_id integer,
     primary key (meeting_id, role)
 );
 
 -- No row for a person means "not expected" at that meeting.
 create table if not exists attendance (
-    meeting_id integer not null references meetings (id),
-    participant_id integer not null references participants (id),
+    meeting_id integer not null,
+    participant_id integer not null,
     status varchar not null check (status in ('present', 'apologies', 'absent')),
-    participation varchar references participation_levels (code),
+    participation varchar,
     primary key (meeting_id, participant_id),
     check (participation is null or status = 'present')
 );
@@ -103,7 +106,7 @@ create table if not exists attendance (
 create sequence if not exists field_notes_id_seq;
 create table if not exists field_notes (
     id integer primary key default nextval('field_notes_id_seq'),
-    meeting_id integer not null references meetings (id),
+    meeting_id integer not null,
     position integer not null check (position >= 1),
     minute integer check (minute >= 0),
     author varchar not null,
@@ -118,7 +121,7 @@ create table if not exists interviews (
     informant_code varchar not null unique,
     informant_group varchar not null
         check (informant_group in ('leader_manager', 'frontline_staff', 'service_user', 'carer')),
-    team_id integer references teams (id),
+    team_id integer,
     interview_date date not null,
     transcript varchar not null check (length(trim(transcript)) > 0)
 );
@@ -128,23 +131,20 @@ create table if not exists codes (
     id integer primary key default nextval('codes_id_seq'),
     -- A stable dotted key: 'recruitment_tension.right_service_user'; its prefix is the parent's slug.
     slug varchar not null unique check (regexp_full_match(slug, '[a-z0-9_]+(\.[a-z0-9_]+)*')),
-    parent_id integer references codes (id),
+    parent_id integer,
     name varchar not null check (length(trim(name)) > 0),
     definition varchar not null default '',
     com_b varchar check (com_b in ('capability', 'opportunity', 'motivation', 'behaviour')),
     valence varchar check (valence in ('barrier', 'enabler')),
     four_pi varchar check (four_pi in ('presence', 'process', 'impact'))
-    -- No check that parent_id <> id: a check naming the key makes DuckDB rewrite the whole row on
-    -- every update, which the foreign keys pointing at a code then refuse. A parent comes from the
-    -- slug's prefix, so a code cannot be its own parent.
 );
 
 create sequence if not exists coded_segments_id_seq;
 create table if not exists coded_segments (
     id integer primary key default nextval('coded_segments_id_seq'),
-    note_id integer references field_notes (id),
-    interview_id integer references interviews (id),
-    code_id integer not null references codes (id),
+    note_id integer,
+    interview_id integer,
+    code_id integer not null,
     coder varchar not null,
     span_start integer check (span_start >= 0),
     span_end integer,
@@ -156,19 +156,19 @@ create table if not exists coded_segments (
 create sequence if not exists recruitment_events_id_seq;
 create table if not exists recruitment_events (
     id integer primary key default nextval('recruitment_events_id_seq'),
-    participant_id integer not null references participants (id),
+    participant_id integer not null,
     stage varchar not null check (
         stage in ('identified', 'approached', 'agreed', 'first_attended', 'still_attending', 'withdrew', 'declined')
     ),
     event_date date not null,
-    reason_code_id integer references codes (id),
+    reason_code_id integer,
     unique (participant_id, stage, event_date)
 );
 
 create sequence if not exists annotations_id_seq;
 create table if not exists annotations (
     id integer primary key default nextval('annotations_id_seq'),
-    team_id integer references teams (id),  -- null: the whole study
+    team_id integer,  -- null: the whole study
     event_date date not null,
     label varchar not null check (length(trim(label)) > 0),
     category varchar not null default 'other'

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observation import db, queries
+from observation import db, integrity, queries
 from observation.demo.generator import generate
 from observation.demo.spec import DemoSpec
 from observation.errors import ObservationError
@@ -81,12 +81,13 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]
             frame = tables[table]
             if frame.empty:
                 continue
-            # DuckDB checks a foreign key against rows already stored, so a tree is inserted
-            # level by level: roots first, then each code whose parent is in.
+            # A tree goes in level by level, roots first, so that a cycle (possible in a
+            # hand-edited export) is refused by name.
             for part in _parents_first(frame) if table == "codes" else [frame]:
                 cur.register("incoming", part)
                 cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - from STUDY_TABLES
                 cur.unregister("incoming")
+        integrity.require_intact(cur)
         db.sync_sequences(cur)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import audit, db, record
+from observation import audit, db, integrity, record
 from observation.errors import ObservationError
 from observation.ingest import values as v
 from observation.ingest.read import Sheet, normalise, read_sheet
@@ -224,6 +224,7 @@ def import_files(
         if dry_run:
             cur.execute("rollback")
             return outcome
+        integrity.require_intact(cur)
         db.sync_sequences(cur)
         writer.bump_versions()
         audit.record(

@@ -1,0 +1,86 @@
+"""References between tables are checked by observation.integrity (the schema declares no foreign
+keys, see schema.sql): each one is found when it dangles, and every writer refuses to commit one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from observation import db, integrity
+from observation.errors import ObservationError
+from tests.small_study import build_small_study
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+FOREIGN_KEYS = "select count(*) from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
+
+
+@pytest.mark.parametrize("ref", integrity.REFERENCES, ids=lambda r: f"{r.table}.{r.column}")
+def test_each_dangling_reference_is_found(demo_path: Path, tmp_path: Path, ref: integrity.Reference) -> None:
+    path = tmp_path / "study.duckdb"
+    shutil.copy(demo_path, path)
+    con = db.connect(path)
+    cur = con.cursor()
+    assert integrity.dangling(cur) == []
+    nowhere = "nowhere" if ref.target_column == "code" else 999_999
+    (row,) = cur.execute(f"select rowid from {ref.table} where {ref.column} is not null limit 1").fetchone()  # type: ignore[misc]
+    cur.execute(f"update {ref.table} set {ref.column} = ? where rowid = ?", [nowhere, row])
+
+    (found,) = integrity.dangling(cur)
+    assert (found.reference, found.rows, found.example) == (ref, 1, str(nowhere))
+    assert integrity.dangling(cur, tables={"study"}) == []  # a write that touched nothing related
+    with pytest.raises(ObservationError, match=f"1 row\\(s\\) of {ref.table} name a {ref.column} that is not in"):
+        integrity.require_intact(cur, tables={ref.target})
+    con.close()
+
+
+def test_a_study_made_with_foreign_keys_loses_them_and_keeps_every_row(tmp_path: Path) -> None:
+    """Studies made before migration 0005 declared foreign keys (and a check on codes that made any
+    update of a code in use fail); opening one rebuilds its tables with the same rows."""
+    new = tmp_path / "new.duckdb"
+    build_small_study(new)
+    with db.connect(new) as con:
+        wanted = {t: con.execute(f"select * from {t} order by all").fetchall() for t in db.STUDY_TABLES}
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as raw:
+        raw.execute((FIXTURES / "schema_with_foreign_keys.sql").read_text(encoding="utf-8"))
+        raw.execute(f"attach '{new}' as new (read_only)")
+        for table in db.STUDY_TABLES:
+            raw.execute(f"delete from {table}")
+        for table in db.STUDY_TABLES:  # parents first, as the foreign keys demand
+            if table != "codes":
+                raw.execute(f"insert into {table} by name select * from new.{table}")
+                continue
+            for depth in range(4):  # and within the codebook, each level after its parents'
+                raw.execute("insert into codes by name select * from new.codes "
+                            "where length(slug) - length(replace(slug, '.', '')) = ?", [depth])  # fmt: skip
+        raw.execute("detach new")
+        db.sync_sequences(raw)  # as every writer of a real study did
+        for name in ("0001_initial", "0002_audit", "0003_deidentify", "0004_meeting_versions"):
+            raw.execute("insert into migrations (name) values (?)", [name])
+        raw.execute(dict(db.MIGRATIONS)["0002_audit"])  # type: ignore[arg-type]
+        raw.execute(dict(db.MIGRATIONS)["0003_deidentify"])  # type: ignore[arg-type]
+        raw.execute(dict(db.MIGRATIONS)["0004_meeting_versions"])  # type: ignore[arg-type]
+        assert raw.execute(FOREIGN_KEYS).fetchone() != (0,)
+
+    with db.connect(old) as con:
+        assert con.execute(
+            "select count(*) from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
+        ).fetchone() == (0,)
+        assert {t: con.execute(f"select * from {t} order by all").fetchall() for t in db.STUDY_TABLES} == wanted
+        # What the foreign keys refused: a code in use renamed, a meeting deleted with its rows.
+        con.execute("update codes set name = 'Renamed' where id = (select min(code_id) from coded_segments)")
+        con.execute(
+            "begin; delete from attendance where meeting_id = 1; delete from meeting_roles where meeting_id = 1;"
+            "delete from coded_segments where note_id in (select id from field_notes where meeting_id = 1);"
+            "delete from field_notes where meeting_id = 1; delete from meetings where id = 1; commit"
+        )
+        assert integrity.dangling(con.cursor()) == []
+        # New rows still get fresh ids: the sequences survived the rebuild.
+        (team,) = con.execute(
+            "insert into teams (name, service, setting, start_date) values "
+            "('New', 's', 'other', '2020-01-01') returning id"
+        ).fetchone()  # type: ignore[misc]
+        assert team > max(r[0] for r in wanted["teams"])
