@@ -133,11 +133,7 @@ def save_meeting(
     who = who or audit.actor()
     with db.transaction(con) as cur:
         if meeting_id is not None:
-            row = cur.execute(
-                "select version, saved_at, saved_by from meeting_versions where meeting_id = ?", [meeting_id]
-            ).fetchone()
-            if row is not None and int(row[0]) != seen_version:
-                raise Conflict(str(row[2]), row[1])
+            refuse_if_changed(cur, meeting_id, seen_version)
         fields = details.model_dump(exclude={"roles"})
         if meeting_id is None:
             meeting_id = int(
@@ -176,6 +172,15 @@ def save_meeting(
         integrity.require_intact(cur, MEETING_TABLES)
         bump_version(cur, meeting_id, who)
     return meeting_id
+
+
+def refuse_if_changed(cur: duckdb.DuckDBPyConnection, meeting_id: int, seen_version: int) -> None:
+    """Raise Conflict when someone saved the meeting since the form showing ``seen_version`` opened."""
+    row = cur.execute(
+        "select version, saved_at, saved_by from meeting_versions where meeting_id = ?", [meeting_id]
+    ).fetchone()
+    if row is not None and int(row[0]) != seen_version:
+        raise Conflict(str(row[2]), row[1])
 
 
 def bump_version(cur: duckdb.DuckDBPyConnection, meeting_id: int, who: str) -> None:
@@ -260,7 +265,7 @@ def _save_annotations(
 ) -> None:
     """The team's annotations on ``day`` become ``wanted``: labels no longer there are removed
     (nothing refers to an annotation), new ones added, a changed category updated."""
-    _refuse_repeats([a.label for a in wanted], "a change marked twice")
+    refuse_repeats([a.label for a in wanted], "a change marked twice")
     keep = {a.label: a.category for a in wanted}
     existing: set[str] = set()
     for annotation_id, label, category in cur.execute(
@@ -304,7 +309,7 @@ def _save_recruitment(
             [team_id, day],
         ).fetchall()
     }
-    _refuse_repeats([f"{codes[s.participant_id]} {s.stage}" for s in wanted], "a recruitment step given twice")
+    refuse_repeats([f"{codes[s.participant_id]} {s.stage}" for s in wanted], "a recruitment step given twice")
     keep: dict[tuple[int, str], int | None] = {(s.participant_id, s.stage): s.reason_code_id for s in wanted}
     for (person, stage), (event_id, reason) in existing.items():
         row = {"participant_id": person, "stage": stage, "event_date": str(day), "reason_code_id": reason}
@@ -326,7 +331,7 @@ def _save_recruitment(
                          after={"event_date": str(day), "reason_code_id": reason}, who=who)  # fmt: skip
 
 
-def _refuse_repeats(given: list[str], what: str) -> None:
+def refuse_repeats(given: list[str], what: str) -> None:
     """Refuse a form that gives the same row twice, naming it (which of the two to keep is the user's call)."""
     repeated = sorted({g for g in given if given.count(g) > 1})
     if repeated:

@@ -1,0 +1,326 @@
+"""Keeping the study in shape in the app: edit teams, participants and the codebook (add,
+rename, merge codes with their segments following), and delete a meeting or a field note with
+everything that belongs to it. Each change is one transaction, audited, with references checked
+before it commits; what a delete or a merge takes with it can be shown before it is confirmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import duckdb
+from pydantic import BaseModel, ConfigDict
+
+from observation import audit, db, integrity, record
+from observation.errors import ObservationError
+from observation.models import ComB, FourPi, NonEmpty, ParticipantCode, RoleCategory, Setting, Valence
+
+
+class TeamEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: NonEmpty
+    service: NonEmpty
+    setting: Setting
+    start_date: dt.date
+    coach: str | None = None
+
+
+class ParticipantEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: ParticipantCode
+    team_id: int
+    role: RoleCategory
+    qi_trained: bool = False
+
+
+class CodeEntry(BaseModel):
+    """What may change about a code; its slug (the stable key exports and NVivo rely on) stays."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: NonEmpty
+    definition: str = ""
+    com_b: ComB | None = None
+    valence: Valence | None = None
+    four_pi: FourPi | None = None
+
+
+E = TypeVar("E", TeamEntry, ParticipantEntry)
+_UNIQUE = {"teams": "name", "participants": "code"}
+
+
+def save_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[int | None, E]], who: str | None = None
+) -> tuple[int, int]:
+    """Create (id None) or change teams or participants, all in one transaction; return how many
+    were created and changed. A name or code that another row has is refused by name."""
+    if table not in _UNIQUE:
+        raise ValueError(f"not an editable table: {table}")
+    who = who or audit.actor()
+    unique = _UNIQUE[table]
+    created = changed = 0
+    with db.transaction(con) as cur:
+        wanted = [str(getattr(entry, unique)) for _, entry in rows]
+        record.refuse_repeats(wanted, f"the same {unique} twice")
+        for row_id, entry in rows:
+            fields: dict[str, Any] = entry.model_dump()
+            taken = cur.execute(
+                f"select id from {table} where {unique} = ? and id is distinct from ?",  # noqa: S608 - fixed names
+                [fields[unique], row_id],
+            ).fetchone()
+            if taken is not None:
+                raise ObservationError(f"{fields[unique]!r}: another {table[:-1]} already has this {unique}")
+            if row_id is None:
+                (new_id,) = cur.execute(  # type: ignore[misc]
+                    f"insert into {table} ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
+                    list(fields.values()),
+                ).fetchone()
+                audit.record(cur, "create", table, f"id={new_id}", after=fields, who=who)
+                created += 1
+                continue
+            old = _row(cur, table, row_id, list(fields))
+            if old != fields:
+                cur.execute(
+                    f"update {table} set {', '.join(f'{k} = ?' for k in fields)} where id = ?",  # noqa: S608
+                    [*fields.values(), row_id],
+                )
+                audit.record(cur, "change", table, f"id={row_id}", before=old, after=fields, who=who)
+                changed += 1
+        integrity.require_intact(cur, {table})
+    return created, changed
+
+
+def _row(cur: duckdb.DuckDBPyConnection, table: str, row_id: int, columns: list[str]) -> dict[str, Any]:
+    found = cur.execute(f"select {', '.join(columns)} from {table} where id = ?", [row_id]).fetchone()  # noqa: S608
+    if found is None:
+        raise ObservationError(f"{table[:-1]} {row_id} no longer exists; reload the page")
+    return dict(zip(columns, found, strict=True))
+
+
+def add_code(con: duckdb.DuckDBPyConnection, parent_id: int | None, entry: CodeEntry, who: str | None = None) -> int:
+    """Add a code under ``parent_id`` (None: a new theme); its slug is made from the name."""
+    who = who or audit.actor()
+    words = re.sub(r"[^a-z0-9]+", "_", entry.name.lower()).strip("_")
+    if not words:
+        raise ObservationError(f"{entry.name!r}: a code's name needs a letter or a digit")
+    with db.transaction(con) as cur:
+        prefix = ""
+        if parent_id is not None:
+            parent = cur.execute("select slug from codes where id = ?", [parent_id]).fetchone()
+            if parent is None:
+                raise ObservationError(f"code {parent_id} no longer exists; reload the page")
+            prefix = f"{parent[0]}."
+        slug = prefix + words
+        if cur.execute("select 1 from codes where slug = ?", [slug]).fetchone():
+            raise ObservationError(f"{entry.name!r}: the codebook already has {slug}")
+        fields = {"slug": slug, "parent_id": parent_id, **entry.model_dump()}
+        (code_id,) = cur.execute(  # type: ignore[misc]
+            f"insert into codes ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
+            list(fields.values()),
+        ).fetchone()
+        audit.record(cur, "create", "codes", f"slug={slug}", after=fields, who=who)
+    return int(code_id)
+
+
+def save_codes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, CodeEntry]], who: str | None = None) -> int:
+    """Rename or redefine codes in one transaction; their segments stay with them. Return how many changed."""
+    who = who or audit.actor()
+    changed = 0
+    with db.transaction(con) as cur:
+        for code_id, entry in rows:
+            fields = entry.model_dump()
+            old = _row(cur, "codes", code_id, list(fields))
+            if old != fields:
+                cur.execute(
+                    f"update codes set {', '.join(f'{k} = ?' for k in fields)} where id = ?",  # noqa: S608
+                    [*fields.values(), code_id],
+                )
+                audit.record(cur, "change", "codes", f"id={code_id}", before=old, after=fields, who=who)
+                changed += 1
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """What merging one code into another does."""
+
+    source: str
+    target: str
+    segments: int
+    """Coded segments that move to the target."""
+    repeats: int
+    """Of those, segments the same coder already gave the target on the same text: removed, not doubled."""
+    reasons: int
+    """Recruitment steps whose reason moves to the target."""
+
+
+def merge_preview(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int) -> Merge:
+    with con.cursor() as cur:
+        return _merge_preview(cur, source_id, target_id)
+
+
+def _merge_preview(cur: duckdb.DuckDBPyConnection, source_id: int, target_id: int) -> Merge:
+    if source_id == target_id:
+        raise ObservationError("choose two different codes to merge")
+    names = dict(
+        cur.execute("select id, name from codes where list_contains(?, id)", [[source_id, target_id]]).fetchall()
+    )
+    if len(names) != 2:
+        raise ObservationError("one of the two codes no longer exists; reload the page")
+    children = [
+        n for (n,) in cur.execute("select name from codes where parent_id = ? order by name", [source_id]).fetchall()
+    ]
+    if children:
+        raise ObservationError(
+            f"{names[source_id]!r} has sub-codes ({', '.join(children)}): merge those first, then the code itself"
+        )
+    (segments, repeats, reasons) = cur.execute(  # type: ignore[misc]
+        f"""
+        select
+            (select count(*) from coded_segments where code_id = $source),
+            (select count(*) from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})),
+            (select count(*) from recruitment_events where reason_code_id = $source)
+        """,  # noqa: S608 - a constant of this module
+        {"source": source_id, "target": target_id},
+    ).fetchone()
+    return Merge(names[source_id], names[target_id], int(segments), int(repeats), int(reasons))
+
+
+# A segment ``s`` that the target code already has: same coder, same note or interview, same span.
+_SAME_SEGMENT = """
+    select 1 from coded_segments as t
+    where t.code_id = $target and t.coder = s.coder
+      and t.note_id is not distinct from s.note_id and t.interview_id is not distinct from s.interview_id
+      and t.span_start is not distinct from s.span_start and t.span_end is not distinct from s.span_end
+"""
+
+
+def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, who: str | None = None) -> Merge:
+    """Move the source code's segments and recruitment reasons to the target, then remove the
+    source code, in one transaction."""
+    who = who or audit.actor()
+    with db.transaction(con) as cur:
+        merge = _merge_preview(cur, source_id, target_id)
+        ids = {"source": source_id, "target": target_id}
+        source_row = _row(cur, "codes", source_id, ["slug", "name", "definition", "com_b", "valence", "four_pi"])
+        cur.execute(f"delete from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})", ids)  # noqa: S608
+        cur.execute("update coded_segments set code_id = $target where code_id = $source", ids)
+        cur.execute("update recruitment_events set reason_code_id = $target where reason_code_id = $source", ids)
+        cur.execute("delete from codes where id = $source", {"source": source_id})
+        audit.record(cur, "delete", "codes", f"id={source_id}", before=source_row,
+                     after={"merged_into": target_id, "segments_moved": merge.segments - merge.repeats,
+                            "repeats_removed": merge.repeats, "reasons_moved": merge.reasons}, who=who)  # fmt: skip
+        integrity.require_intact(cur, {"codes"})
+    return merge
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What deleting a meeting or a note takes with it."""
+
+    what: str
+    rows: dict[str, int]
+    """Table -> rows that go with it."""
+
+    def describe(self) -> str:
+        gone = [f"{n} {_PLAIN[t]}{'' if n == 1 else 's'}" for t, n in self.rows.items() if n]
+        return f"Deleting {self.what} also deletes {', '.join(gone) or 'nothing else'}."
+
+
+_PLAIN = {
+    "attendance": "attendance mark",
+    "meeting_roles": "filled role",
+    "field_notes": "field note",
+    "coded_segments": "coded segment",
+}
+
+# What belongs to a meeting (or a note), in the order it is deleted: the rows pointing at others first.
+_MEETING_PARTS = {
+    "coded_segments": "note_id in (select id from field_notes where meeting_id = $id)",
+    "field_notes": "meeting_id = $id",
+    "meeting_roles": "meeting_id = $id",
+    "attendance": "meeting_id = $id",
+    "meetings": "id = $id",
+}
+_NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
+
+
+def meeting_removal(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Removal:
+    with con.cursor() as cur:
+        return _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
+
+
+def note_removal(con: duckdb.DuckDBPyConnection, note_id: int) -> Removal:
+    with con.cursor() as cur:
+        return _removal(cur, f"note {_note_position(cur, note_id)[1]}", _NOTE_PARTS, note_id)
+
+
+def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], row_id: int) -> Removal:
+    *belonging, _itself = parts.items()
+    counts = {
+        table: int(cur.execute(f"select count(*) from {table} where {where}", {"id": row_id}).fetchone()[0])  # type: ignore[index]  # noqa: S608
+        for table, where in reversed(belonging)
+    }
+    return Removal(what, counts)
+
+
+def delete_meeting(
+    con: duckdb.DuckDBPyConnection, meeting_id: int, seen_version: int, who: str | None = None
+) -> Removal:
+    """Delete a meeting with its attendance, roles, notes and their coded segments, unless someone
+    saved it after ``seen_version``. The team's recruitment steps and chart marks on that date stay."""
+    who = who or audit.actor()
+    with db.transaction(con) as cur:
+        record.refuse_if_changed(cur, meeting_id, seen_version)
+        removal = _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
+        _delete(cur, _MEETING_PARTS, meeting_id, who)
+        cur.execute("delete from meeting_versions where meeting_id = ?", [meeting_id])
+        integrity.require_intact(cur, _MEETING_PARTS)
+    return removal
+
+
+def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int, who: str | None = None) -> Removal:
+    """Delete a field note and its coded segments; the meeting's version moves on (an open form
+    that still shows the note can no longer save over the deletion)."""
+    who = who or audit.actor()
+    with db.transaction(con) as cur:
+        meeting_id, position = _note_position(cur, note_id)
+        record.refuse_if_changed(cur, meeting_id, seen_version)
+        removal = _removal(cur, f"note {position}", _NOTE_PARTS, note_id)
+        _delete(cur, _NOTE_PARTS, note_id, who)
+        record.bump_version(cur, meeting_id, who)
+        integrity.require_intact(cur, _NOTE_PARTS)
+    return removal
+
+
+def _delete(cur: duckdb.DuckDBPyConnection, parts: dict[str, str], row_id: int, who: str) -> None:
+    """Delete each part, auditing every row as it was."""
+    for table, where in parts.items():
+        result = cur.execute(f"select * from {table} where {where}", {"id": row_id})  # noqa: S608
+        columns = [d[0] for d in result.description or ()]
+        before = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        if before:
+            cur.execute(f"delete from {table} where {where}", {"id": row_id})  # noqa: S608
+            audit.record(cur, "delete", table, where.replace("$id", str(row_id)), before=before, who=who)
+
+
+def _meeting_name(cur: duckdb.DuckDBPyConnection, meeting_id: int) -> str:
+    row = cur.execute(
+        "select t.name, m.meeting_date from meetings as m join teams as t on t.id = m.team_id where m.id = ?",
+        [meeting_id],
+    ).fetchone()
+    if row is None:
+        raise ObservationError(f"meeting {meeting_id} no longer exists; reload the page")
+    return f"of {row[0]} on {row[1]:%d %b %Y}"
+
+
+def _note_position(cur: duckdb.DuckDBPyConnection, note_id: int) -> tuple[int, int]:
+    row = cur.execute("select meeting_id, position from field_notes where id = ?", [note_id]).fetchone()
+    if row is None:
+        raise ObservationError(f"note {note_id} no longer exists; reload the page")
+    return int(row[0]), int(row[1])
