@@ -12,6 +12,7 @@ page = st.navigation(
         st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
         st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
         st.Page("pages/record.py", title="Record a meeting", icon=":material/edit_note:"),
+        st.Page("pages/study_setup.py", title="Study setup", icon=":material/tune:"),
         st.Page("pages/data_import.py", title="Import", icon=":material/upload_file:"),
         st.Page("pages/data_export.py", title="Export", icon=":material/download:"),
         st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),

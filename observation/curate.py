@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import duckdb
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from observation import audit, db, integrity, record
@@ -324,3 +325,39 @@ def _note_position(cur: duckdb.DuckDBPyConnection, note_id: int) -> tuple[int, i
     if row is None:
         raise ObservationError(f"note {note_id} no longer exists; reload the page")
     return int(row[0]), int(row[1])
+
+
+def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every team as the Study setup page edits it."""
+    with con.cursor() as cur:
+        return cur.execute("select id, name, service, setting, start_date, coach from teams order by name").fetchdf()
+
+
+def participants(con: duckdb.DuckDBPyConnection, team_id: int) -> pd.DataFrame:
+    """A team's participants as the Study setup page edits them."""
+    with con.cursor() as cur:
+        return cur.execute(
+            "select id, code, team_id, role, qi_trained from participants where team_id = ? order by code", [team_id]
+        ).fetchdf()
+
+
+def codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The codebook in tree order (each theme, then its codes), with how often each code is used."""
+    with con.cursor() as cur:
+        return cur.execute(
+            """
+            select c.id, c.slug, c.name, c.definition, c.com_b, c.valence, c.four_pi,
+                   (select count(*) from coded_segments as s where s.code_id = c.id) as segments
+            from codes as c
+            order by c.slug
+            """
+        ).fetchdf()
+
+
+def notes_of(con: duckdb.DuckDBPyConnection, meeting_id: int) -> dict[int, str]:
+    """Note id -> "note N: its opening words", for choosing one to delete."""
+    with con.cursor() as cur:
+        rows = cur.execute(
+            "select id, position, body from field_notes where meeting_id = ? order by position", [meeting_id]
+        ).fetchall()
+    return {int(i): f"note {p}: {b[:60]}{'…' if len(b) > 60 else ''}" for i, p, b in rows}

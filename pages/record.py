@@ -4,7 +4,7 @@ changes to mark on the charts at its date."""
 import streamlit as st
 
 from observation import ui
-from observation.ui import recording, views
+from observation.ui import curating, recording, views
 
 flt = ui.shared_sidebar()
 st.title(
@@ -16,6 +16,7 @@ team_id = views.choose_team("record_team", "team_view", flt)
 if team_id is None:
     st.info("No teams match the filters in the sidebar.")
     st.stop()
+curating.flash()
 meeting_id = recording.choose_meeting(team_id)
 form = recording.editor(team_id, meeting_id)
 if st.button("Save the meeting", key="record_save", type="primary"):
@@ -25,3 +26,6 @@ if st.button("Save the meeting", key="record_save", type="primary"):
 if st.button("Reload the meeting as saved", key="record_reload"):
     recording.forget(team_id, meeting_id)
     st.rerun()
+if meeting_id != recording.NEW:
+    with st.expander("Delete this meeting, or one of its notes"):
+        curating.delete_meeting_or_note(team_id, meeting_id, form.seen, lambda: recording.forget(team_id, meeting_id))

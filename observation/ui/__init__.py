@@ -139,6 +139,7 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
     last = info.last_meeting or first
     if "flt_ready" not in st.session_state:
         _filter_from_url(teams, first, last)
+    _follow_the_study(first, last)
     with st.sidebar:
         st.subheader(
             "Filter",
@@ -181,6 +182,19 @@ def _write_query_params(wanted: dict[str, str], names: tuple[str, ...]) -> None:
                 st.query_params[name] = wanted[name]
         elif name in st.query_params:
             del st.query_params[name]
+
+
+def _follow_the_study(first: dt.date, last: dt.date) -> None:
+    """When the study's first or last meeting moved (an import, a deleted meeting), a date range
+    that reached the old ends reaches the new ones, and any other stays inside them."""
+    old = st.session_state.get("flt_bounds", (first, last))
+    st.session_state["flt_bounds"] = (first, last)
+    if old == (first, last) or "flt_dates" not in st.session_state:
+        return
+    dates = tuple(st.session_state["flt_dates"] or ())
+    start = first if len(dates) < 1 or dates[0] <= old[0] else min(max(dates[0], first), last)
+    end = last if len(dates) < 2 or dates[1] >= old[1] else min(max(dates[1], start), last)
+    st.session_state["flt_dates"] = (start, end)
 
 
 def _query_params() -> dict[str, str]:

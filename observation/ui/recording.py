@@ -43,9 +43,11 @@ def choose_meeting(team_id: int) -> int:
             "select id, meeting_date, status from meetings where team_id = ? order by meeting_date desc", [team_id]
         ).fetchall()
     labels = {NEW: "A new meeting"} | {int(i): f"{d:%d %b %Y} ({s})" for i, d, s in rows}
-    chosen: int = st.selectbox(
-        "Meeting", list(labels), format_func=lambda m: labels[m], key=f"record_meeting_{team_id}"
-    )
+    key = f"record_meeting_{team_id}"
+    # After this team's meeting was deleted, or when the chosen one is gone: start at "new".
+    if st.session_state.pop("record_reset_meeting", None) == team_id or st.session_state.get(key, NEW) not in labels:
+        st.session_state[key] = NEW
+    chosen: int = st.selectbox("Meeting", list(labels), format_func=lambda m: labels[m], key=key)
     return chosen
 
 
@@ -262,7 +264,7 @@ def _validated(model: type[M], row: dict[str, Any], where: str) -> M:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = FIELDS.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else "row"
-        message = "must be filled in" if error["type"] == "missing" else error["msg"]
+        message = "must be filled in" if error["type"] in ("missing", "string_too_short") else error["msg"]
         raise RowProblem(f"{where}: {field} {message}") from None
 
 

@@ -1,0 +1,213 @@
+"""Streamlit glue for keeping the study in shape: the teams, participants and codebook grids, adding
+and merging codes, and deleting a meeting or a note — each delete or merge says what it takes with
+it and waits for a confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, get_args
+
+import pandas as pd
+import streamlit as st
+
+from observation import curate
+from observation.errors import ObservationError
+from observation.models import ComB, FourPi, RoleCategory, Setting, Valence
+from observation.ui import _escape_markdown
+from observation.ui.data_io import connection
+from observation.ui.recording import FIELDS, RowProblem, _filled_rows, _validated
+
+FIELDS.update({"name": "Name", "service": "Service", "setting": "Setting", "start_date": "Started", "coach": "Coach",
+               "code": "Participant (code)", "team_id": "Team", "role": "Role", "qi_trained": "QI trained",
+               "definition": "Definition", "com_b": "COM-B", "valence": "Barrier or enabler",
+               "four_pi": "4Pi"})  # fmt: skip
+FLASH = "curate_flash"
+CODE_HELP = "a pseudonymous code such as SU-07: upper case, digits, '-' or '_'; never a name"
+
+
+def flash() -> None:
+    """Say what the last change did, once, after the rerun that shows it."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(_escape_markdown(message), icon=":material/check:")
+
+
+def _done(message: str) -> None:
+    st.cache_data.clear()  # every page reads the change
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _attempt(change: Callable[[], str]) -> None:
+    """Run a change; on success show what it did after a rerun, otherwise say why nothing was written."""
+    try:
+        message = change()
+    except (RowProblem, ObservationError) as exc:
+        st.error(_escape_markdown(f"Nothing was saved. {exc}"), icon=":material/error:")
+        return
+    _done(message)
+
+
+def teams_grid() -> None:
+    table = curate.teams(connection())
+    edited = st.data_editor(
+        table, key="setup_teams", num_rows="add", hide_index=True,
+        column_config={
+            "id": None,
+            "name": st.column_config.TextColumn("Name", required=True),
+            "service": st.column_config.TextColumn("Service", required=True),
+            "setting": st.column_config.SelectboxColumn("Setting", options=list(get_args(Setting)), required=True),
+            "start_date": st.column_config.DateColumn("Started", format="DD/MM/YYYY", required=True),
+            "coach": st.column_config.TextColumn("Coach", help="the microsystem coach's code or role, never a name"),
+        },
+    )  # fmt: skip
+    if st.button("Save the teams", key="setup_teams_save", type="primary"):
+        _attempt(lambda: _saved("teams", _rows(edited, curate.TeamEntry, "Teams")))
+
+
+def participants_grid(team_id: int, teams: dict[int, str]) -> None:
+    table = curate.participants(connection(), team_id)
+    edited = st.data_editor(
+        table, key=f"setup_participants_{team_id}", num_rows="add", hide_index=True,
+        column_config={
+            "id": None,
+            "code": st.column_config.TextColumn("Participant (code)", required=True, help=CODE_HELP),
+            "team_id": st.column_config.SelectboxColumn("Team", options=list(teams), required=True, default=team_id,
+                                                        format_func=lambda t: teams.get(int(t), str(t))),
+            "role": st.column_config.SelectboxColumn("Role", options=list(get_args(RoleCategory)), required=True),
+            "qi_trained": st.column_config.CheckboxColumn("QI trained", default=False),
+        },
+    )  # fmt: skip
+    if st.button("Save the participants", key=f"setup_participants_save_{team_id}", type="primary"):
+        _attempt(lambda: _saved("participants", _rows(edited, curate.ParticipantEntry, "Participants")))
+
+
+def codebook_grid() -> pd.DataFrame:
+    """The codebook, names and definitions editable; returns it as shown (for the add and merge choices)."""
+    table = curate.codes(connection())
+    edited = st.data_editor(
+        table, key="setup_codes", num_rows="fixed", hide_index=True, disabled=["slug", "segments"],
+        column_config={
+            "id": None,
+            "slug": st.column_config.TextColumn("Key", help="stable: exports and QDA packages know the code by it"),
+            "name": st.column_config.TextColumn("Name", required=True),
+            "definition": st.column_config.TextColumn("Definition", width="large"),
+            "com_b": st.column_config.SelectboxColumn("COM-B", options=list(get_args(ComB))),
+            "valence": st.column_config.SelectboxColumn("Barrier or enabler", options=list(get_args(Valence))),
+            "four_pi": st.column_config.SelectboxColumn("4Pi", options=list(get_args(FourPi))),
+            "segments": st.column_config.NumberColumn("Segments coded"),
+        },
+    )  # fmt: skip
+    if st.button("Save the codebook", key="setup_codes_save", type="primary"):
+
+        def save() -> str:
+            rows = _rows(edited.drop(columns=["slug", "segments"]), curate.CodeEntry, "Codebook")
+            changed = curate.save_codes(connection(), [(int(i), e) for i, e in rows if i is not None])
+            return f"{changed} code(s) changed; their coded segments stay with them."
+
+        _attempt(save)
+    return table
+
+
+def add_code(table: pd.DataFrame) -> None:
+    themes = {int(i): f"{n} ({s})" for i, n, s in zip(table["id"], table["name"], table["slug"], strict=True)}
+    with st.form("setup_add_code", clear_on_submit=True, border=False):
+        parent = st.selectbox(
+            "Under",
+            [None, *themes],
+            format_func=lambda i: "a new theme" if i is None else themes[i],
+            key="setup_parent",
+        )
+        name = st.text_input("Name of the new code", key="setup_code_name")
+        definition = st.text_area("Definition", height=80, key="setup_code_definition")
+        if st.form_submit_button("Add the code", key="setup_add"):
+            _attempt(lambda: _added(parent, {"name": name, "definition": definition}))
+
+
+def _added(parent: int | None, values: dict[str, Any]) -> str:
+    entry = _validated(curate.CodeEntry, values, "New code")
+    curate.add_code(connection(), parent, entry)
+    return f"{entry.name!r} added to the codebook."
+
+
+def merge_codes(table: pd.DataFrame) -> None:
+    names = {int(i): f"{n} ({s})" for i, n, s in zip(table["id"], table["name"], table["slug"], strict=True)}
+    if len(names) < 2:
+        st.caption("Merging needs two codes.")
+        return
+    left, right = st.columns(2)
+    ids = list(names)
+    source = left.selectbox("Merge this code", ids, format_func=lambda i: names[i], key="setup_merge_source")
+    target = right.selectbox("into this one", ids, index=1, format_func=lambda i: names[i], key="setup_merge_target")
+    try:
+        preview = curate.merge_preview(connection(), source, target)
+    except ObservationError as exc:
+        st.info(_escape_markdown(str(exc)))
+        return
+    moved = preview.segments - preview.repeats
+    st.warning(
+        _escape_markdown(
+            f"{preview.source!r} goes from the codebook. {moved} coded segment(s) move to {preview.target!r}"
+            + (f", {preview.repeats} that repeat a segment it already has are removed" if preview.repeats else "")
+            + f", and {preview.reasons} recruitment step(s) give it as their reason instead."
+        ),
+        icon=":material/merge:",
+    )
+    if _confirmed("setup_merge", "Merge them"):
+        _attempt(lambda: _merged(source, target))
+
+
+def _merged(source: int, target: int) -> str:
+    merge = curate.merge_codes(connection(), source, target)
+    return f"{merge.source!r} merged into {merge.target!r}."
+
+
+def delete_meeting_or_note(team_id: int, meeting_id: int, seen: int, forget: Callable[[], None]) -> None:
+    """On the Record page: delete the meeting or one of its notes, after saying what goes with it."""
+    notes = curate.notes_of(connection(), meeting_id)
+    choices: dict[int | None, str] = {None: "the whole meeting"} | dict(notes)
+    target = st.selectbox("What to delete", list(choices), format_func=lambda c: choices[c], key="record_delete_what")
+    if target not in choices:
+        return
+    removal = (
+        curate.meeting_removal(connection(), meeting_id)
+        if target is None
+        else curate.note_removal(connection(), target)
+    )
+    st.warning(
+        _escape_markdown(removal.describe() + " The audit trail keeps a copy of every row."), icon=":material/delete:"
+    )
+    if not _confirmed(f"record_delete_{meeting_id}_{target}", "Delete"):
+        return
+
+    def delete() -> str:
+        if target is None:
+            curate.delete_meeting(connection(), meeting_id, seen)
+            st.session_state["record_reset_meeting"] = team_id  # the meeting list starts again at "new"
+        else:
+            curate.delete_note(connection(), target, seen)
+        forget()
+        return f"Deleted {removal.what}."
+
+    _attempt(delete)
+
+
+def _confirmed(key: str, label: str) -> bool:
+    sure = st.checkbox("Yes, I mean it", key=f"{key}_sure")
+    return st.button(label, key=f"{key}_go", disabled=not sure)
+
+
+def _rows(table: pd.DataFrame, model: type[Any], title: str) -> list[tuple[int | None, Any]]:
+    """The grid's filled rows, validated, each with its id (None for a row added in the grid)."""
+    rows: list[tuple[int | None, Any]] = []
+    for number, row in _filled_rows(table):
+        row_id = row.pop("id", None)
+        values = {k: (v.date() if isinstance(v, pd.Timestamp | dt.datetime) else v) for k, v in row.items()}
+        rows.append((None if row_id is None else int(row_id), _validated(model, values, f"{title}, row {number}")))
+    return rows
+
+
+def _saved(table: str, rows: list[tuple[int | None, Any]]) -> str:
+    created, changed = curate.save_rows(connection(), table, rows)
+    return f"{created} added, {changed} changed."

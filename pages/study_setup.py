@@ -1,0 +1,29 @@
+"""Study setup: the teams, their participants and the codebook — edit, add, and merge codes."""
+
+import streamlit as st
+
+from observation import ui
+from observation.ui import curating, views
+
+flt = ui.shared_sidebar()
+st.title(
+    "Study setup",
+    help="Edit a row in a grid, or add one at the bottom, then save: everything is checked first and saved in "
+    "one go, and the audit trail records what changed. Participants are pseudonymous codes, never names.",
+)
+curating.flash()
+teams_tab, people_tab, codebook_tab = st.tabs(["Teams", "Participants", "Codebook"])
+with teams_tab:
+    curating.teams_grid()
+with people_tab:
+    team_id = views.choose_team("setup_team", "team_view", flt)
+    if team_id is None:
+        st.info("No teams match the filters in the sidebar.")
+    else:
+        curating.participants_grid(team_id, {t.id: t.name for t in ui.team_list()})
+with codebook_tab:
+    codebook = curating.codebook_grid()
+    st.subheader("Add a code")
+    curating.add_code(codebook)
+    st.subheader("Merge two codes", help="The first code's coded segments and recruitment reasons follow it.")
+    curating.merge_codes(codebook)

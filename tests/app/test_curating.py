@@ -1,0 +1,123 @@
+"""Study setup and deletions in AppTest: merge codes and add one from the page, delete a note and a
+meeting from the Record page after the confirmation, and see every change in the study file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from observation import db, filters
+
+App = Callable[..., AppTest]
+
+
+def shown(elements: object) -> list[str]:
+    """The text of the page's messages as a reader sees it (markdown escapes removed)."""
+    return [e.value.replace("\\", "") for e in elements]  # type: ignore[attr-defined]
+
+
+def setup_page(app: App, small_path: Path) -> AppTest:
+    return app(small_path).switch_page("pages/study_setup.py").run()
+
+
+def test_the_setup_page_shows_teams_participants_and_the_codebook(app: App, small_path: Path) -> None:
+    at = setup_page(app, small_path)
+    assert not at.exception
+    teams, people, codes = (frame.value for frame in at.dataframe)  # st.data_editor shows as a dataframe
+    assert list(teams["name"]) == ["Alpha", "Beta"]
+    assert list(people["code"]) == ["A-CA1", "A-OB1", "A-ST1", "A-ST2", "A-SU1"]
+    assert dict(zip(codes["slug"], codes["segments"], strict=True))["presence.voice"] == 3
+
+
+def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_path: Path) -> None:
+    at = setup_page(app, small_path)
+    at.selectbox(key="setup_merge_source").set_value(3).run()
+    at.selectbox(key="setup_merge_target").set_value(2).run()
+    (warning,) = shown(at.warning)
+    # Code 3 has three segments; two repeat a segment code 2 already has on the same note by the same coder.
+    assert "1 coded segment(s) move to" in warning
+    assert "2 that repeat a segment it already has are removed" in warning
+    assert "2 recruitment step(s)" in warning
+    assert at.button(key="setup_merge_go").disabled
+    at.checkbox(key="setup_merge_sure").check().run()
+    at.button(key="setup_merge_go").click().run()
+    assert not at.exception
+    assert not at.error
+    (done,) = at.success
+    assert "merged into" in done.value
+    con = db.connect(small_path)
+    assert con.execute("select count(*) from codes where id = 3").fetchone() == (0,)
+    assert con.execute("select count(*) from coded_segments where code_id = 2").fetchone() == (4,)
+    assert con.execute("select count(*) from audit where action = 'delete' and table_name = 'codes'").fetchone() == (1,)
+
+
+def test_a_new_code_goes_under_its_theme_and_a_nameless_one_is_refused(app: App, small_path: Path) -> None:
+    at = setup_page(app, small_path)
+    at.button(key="setup_add").click().run()
+    (error,) = shown(at.error)
+    assert "New code: Name must be filled in" in error
+    at.selectbox(key="setup_parent").set_value(1)
+    at.text_input(key="setup_code_name").input("Staff turnover")
+    at.button(key="setup_add").click().run()
+    assert not at.error
+    con = db.connect(small_path)
+    assert con.execute("select parent_id from codes where slug = 'recruitment_tension.staff_turnover'").fetchone() == (
+        1,
+    )
+
+
+def open_meeting(app: App, small_path: Path, meeting_id: int) -> AppTest:
+    at = app(small_path).switch_page("pages/record.py").run()
+    at.selectbox(key="record_team").set_value(1).run()
+    return at.selectbox(key="record_meeting_1").set_value(meeting_id).run()
+
+
+def test_a_note_and_then_its_meeting_are_deleted_after_saying_what_goes(app: App, small_path: Path) -> None:
+    at = open_meeting(app, small_path, 1)
+    at.selectbox(key="record_delete_what").set_value(2).run()  # note 2 of m1
+    assert any("Deleting note 2 also deletes 3 coded segments." in w for w in shown(at.warning))
+    at.checkbox(key="record_delete_1_2_sure").check().run()
+    at.button(key="record_delete_1_2_go").click().run()
+    assert not at.exception
+    assert not at.error
+    con = db.connect(small_path)
+    assert con.execute("select id from field_notes where meeting_id = 1").fetchall() == [(1,)]
+    con.close()
+    # The form opens again as saved (one note left), and the meeting can still be saved.
+    assert len(at.dataframe[2].value) == 1
+    at.button(key="record_save").click().run()
+    assert not at.error
+
+    at.selectbox(key="record_delete_what").set_value(None).run()
+    assert any(
+        "Deleting the meeting of Alpha on 10 Jan 2020 also deletes 5 attendance marks" in w for w in shown(at.warning)
+    )
+    at.checkbox(key="record_delete_1_None_sure").check().run()
+    at.button(key="record_delete_1_None_go").click().run()
+    assert not at.exception
+    assert not at.error
+    assert at.selectbox(key="record_meeting_1").value == 0  # back to "a new meeting"
+    assert "10 Jan 2020 (held)" not in at.selectbox(key="record_meeting_1").options
+    con = db.connect(small_path)
+    assert con.execute("select count(*) from meetings where id = 1").fetchone() == (0,)
+    assert con.execute("select count(*) from attendance where meeting_id = 1").fetchone() == (0,)
+
+
+def test_the_date_filter_follows_the_study_when_its_first_or_last_meeting_moves(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    assert at.session_state["flt_dates"] == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
+    con = db.connect(small_path)  # an import adds a later meeting; a delete removes the first
+    con.execute("insert into meetings (team_id, meeting_date, status) values (1, '2020-06-01', 'cancelled')")
+    con.execute("delete from attendance where meeting_id = 1; delete from meeting_roles where meeting_id = 1")
+    con.execute("delete from coded_segments where note_id in (1, 2); delete from field_notes where meeting_id = 1")
+    con.execute("delete from meetings where id = 1")
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception
+    # The whole study is still shown, not the old range cut short at March.
+    assert at.session_state["flt_dates"] == (dt.date(2020, 1, 15), dt.date(2020, 6, 1))
+    assert not set(at.query_params) & set(filters.FILTER_PARAMS)  # the URL says "all dates", as it did
