@@ -136,10 +136,13 @@ def merge_codes(table: pd.DataFrame) -> None:
     if len(names) < 2:
         st.caption("Merging needs two codes.")
         return
+    st.caption("A theme can be merged once each of its sub-codes has been merged into another code.")
     left, right = st.columns(2)
-    ids = list(names)
-    source = left.selectbox("Merge this code", ids, format_func=lambda i: names[i], key="setup_merge_source")
-    target = right.selectbox("into this one", ids, index=1, format_func=lambda i: names[i], key="setup_merge_target")
+    parents = {str(slug).rpartition(".")[0] for slug in table["slug"]}
+    leaves = [i for i, slug in zip(table["id"], table["slug"], strict=True) if slug not in parents]  # no sub-codes
+    source = left.selectbox("Merge this code", leaves, format_func=lambda i: names[i], key="setup_merge_source")
+    targets = [i for i in names if i != source]
+    target = right.selectbox("into this one", targets, format_func=lambda i: names[i], key="setup_merge_target")
     try:
         preview = curate.merge_preview(connection(), source, target)
     except ObservationError as exc:

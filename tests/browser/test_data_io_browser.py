@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from observation.demo import DemoSpec, build_demo
 from tests.browser.conftest import Server, Watched, screenshot, start_server
@@ -59,4 +59,41 @@ def test_recording_a_change_to_a_meeting_through_the_browser(fresh_server: Serve
     page.get_by_role("button", name="Save the meeting").click()
     expect(page.get_by_text("Saved. Every page now shows it")).to_be_visible(timeout=60_000)
     screenshot(page, "record-saved")
+    assert_clean(watched)
+
+
+def settled(page: Page) -> None:
+    """Wait until a rerun that may just have started has finished: a grid drawn during one is drawn again."""
+    page.wait_for_timeout(1_000)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+
+
+def test_renaming_a_team_in_the_setup_grid(fresh_server: Server, watched: Watched) -> None:
+    """The one grid AppTest cannot type into: a cell edited in the browser, saved, and shown everywhere."""
+    page = watched.page
+    page.goto(fresh_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Study setup").click()
+    expect(page.get_by_role("heading", level=1, name="Study setup")).to_be_visible(timeout=60_000)
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    settled(page)
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.dblclick(box["x"] + 60, box["y"] + 35 + 17)  # the first team's name, below the header row
+    editor = page.locator("textarea:focus")  # the cell's editor, once it has opened
+    editor.fill("Riverside QI")
+    expect(editor).to_have_value("Riverside QI")
+    page.keyboard.press("Enter")
+    settled(page)  # the grid sends its edit with a rerun of its own
+    page.get_by_role("button", name="Save the teams").click()
+    expect(page.get_by_text("0 added, 1 changed.")).to_be_visible(timeout=60_000)
+    screenshot(page, "setup-teams-saved")
+    page.get_by_role("tab", name="Participants").click()
+    page.get_by_role("combobox", name="Team", exact=True).click()
+    expect(page.get_by_role("option", name="Riverside QI")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("tab", name="Codebook").click()
+    expect(page.get_by_role("heading", name="Merge two codes")).to_be_visible()
+    screenshot(page, "setup-codebook")
     assert_clean(watched)
