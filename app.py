@@ -2,20 +2,23 @@
 
 import streamlit as st
 
+from observation import ui
+
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
-page = st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/presence.py", title="Presence and absence", icon=":material/groups:"),
-        st.Page("pages/attendance.py", title="Attendance over time", icon=":material/timeline:"),
-        st.Page("pages/recruitment.py", title="Recruitment tensions", icon=":material/person_search:"),
-        st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
-        st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
-        st.Page("pages/record.py", title="Record a meeting", icon=":material/edit_note:"),
-        st.Page("pages/study_setup.py", title="Study setup", icon=":material/tune:"),
-        st.Page("pages/data_import.py", title="Import", icon=":material/upload_file:"),
-        st.Page("pages/data_export.py", title="Export", icon=":material/download:"),
-        st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
-    ]
-)
-page.run()
+overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
+pages = [
+    overview,
+    st.Page("pages/presence.py", title="Presence and absence", icon=":material/groups:"),
+    st.Page("pages/attendance.py", title="Attendance over time", icon=":material/timeline:"),
+    st.Page("pages/recruitment.py", title="Recruitment tensions", icon=":material/person_search:"),
+    st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
+    st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
+    st.Page("pages/record.py", title="Record a meeting", icon=":material/edit_note:"),
+    st.Page("pages/study_setup.py", title="Study setup", icon=":material/tune:"),
+    st.Page("pages/data_import.py", title="Import", icon=":material/upload_file:"),
+    st.Page("pages/data_export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
+]
+# Presenter mode lists only the pages that apply its disclosure rules; the others answer "page not found".
+presentable = [overview]
+st.navigation(presentable if ui.presenting().on else pages).run()

@@ -56,3 +56,13 @@ def all_definitions(level: ParticipationLevel, target: float) -> str:
     """Every definition as a Markdown list, for a page's "How these are measured" section."""
     items = (LIVED_EXPERIENCE, PRESENCE, REPRESENTATION, meaningful(level, target), HELD_AND_CANCELLED)
     return "\n".join(f"- {item}" for item in items)
+
+
+ANNOTATION_KINDS = {
+    "home_meetings": "Meetings at home",
+    "qi_training": "QI training",
+    "recruitment_drive": "Recruitment drive",
+    "service_change": "Service change",
+    "other": "Other",
+}
+"""The kinds of change marked on the charts, as the Record page offers them and presenter mode shows them."""

@@ -61,9 +61,20 @@ class Protected:
 TOTAL = "Total"
 
 
-def protect(counts: pd.DataFrame, rule: Rule, *, totals: bool = True) -> Protected:
-    """Hide the small counts of ``counts`` (non-negative integers), add a Total row and column
-    when ``totals``, and hide further cells until none of the hidden ones can be worked out."""
+def protect(
+    counts: pd.DataFrame,
+    rule: Rule,
+    *,
+    totals: bool = True,
+    hide: pd.DataFrame | np.ndarray | None = None,
+    unseen: np.ndarray | None = None,
+) -> Protected:
+    """Hide the small counts of ``counts`` (non-negative integers) and the cells ``hide`` marks
+    (hidden for another reason: a small denominator, or a value no output shows), add a Total
+    row and column when ``totals``, and hide further cells until none of the hidden ones can be
+    worked out. ``hide`` has the shape of ``counts``, or that shape plus the totals (given as a
+    boolean array, Total row and column last). ``unseen`` marks, in that larger shape, the values
+    no output shows at all: unknown to a reader, but nothing to protect in themselves."""
     values = counts.to_numpy(dtype=np.int64)
     if (values < 0).any():
         raise ValueError("counts cannot be negative")
@@ -78,8 +89,16 @@ def protect(counts: pd.DataFrame, rule: Rule, *, totals: bool = True) -> Protect
         full = values.copy()
     hidden = (full >= 1) & (full < rule.threshold)
     primary = hidden.copy()
+    if hide is not None:
+        marks = np.asarray(hide, dtype=bool)
+        if marks.shape == full.shape:
+            hidden |= marks
+        else:
+            hidden[:n_rows, :n_cols] |= marks
+    exempt = np.zeros(full.shape, dtype=bool) if unseen is None else np.asarray(unseen, dtype=bool) & ~hidden
+    hidden |= exempt
     if totals:
-        _complement(full, hidden)
+        _complement(full, hidden, exempt)
     index = [*counts.index, TOTAL] if totals else list(counts.index)
     columns = [*counts.columns, TOTAL] if totals else list(counts.columns)
     text = np.where(primary, rule.small, np.where(hidden, CONFIDENTIAL, np.vectorize(lambda v: f"{v:,}")(full)))
@@ -125,13 +144,13 @@ def recoverable(hidden: np.ndarray) -> np.ndarray:
     return found
 
 
-def _complement(full: np.ndarray, hidden: np.ndarray) -> None:
+def _complement(full: np.ndarray, hidden: np.ndarray, exempt: np.ndarray) -> None:
     """Hide more cells, in place, until no hidden cell is recoverable: each time, one shown value
     in the row or column of a recoverable cell — a cell before a total, a non-zero one before a
     zero, the smallest first, so that as little as possible goes."""
     n_rows, n_cols = full.shape
     while True:
-        at_risk = np.argwhere(recoverable(hidden))
+        at_risk = np.argwhere(recoverable(hidden) & ~exempt)
         if at_risk.size == 0:
             return
         line = {(int(i), k) for i, _ in at_risk for k in range(n_cols)} | {

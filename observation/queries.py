@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel, Setting, Study, Team
+
+TrendPeriod = Literal["month", "quarter"]
 
 
 class Measures(BaseModel):
@@ -56,6 +58,8 @@ class Overview:
     """One row per held meeting with attendance recorded, for the same teams as the trend, in date
     order: team_id, team_name, meeting_date, present_total, present_lived_experience,
     lived_experience_present (0/1), meaningful (0/1)."""
+    hidden: frozenset[tuple[Any, str]] = frozenset()
+    """In presenter mode, the shares taken out (observation.presenting.Guarded.hidden)."""
 
     @property
     def has_meetings(self) -> bool:
@@ -96,10 +100,14 @@ def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
 
 
 def overview(
-    con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel, trend_teams: int = 12
+    con: duckdb.DuckDBPyConnection,
+    flt: StudyFilter,
+    level: ParticipationLevel,
+    trend_teams: int = 12,
+    period: TrendPeriod = "month",
 ) -> Overview:
-    """Measures overall and per team, and the month-by-month trend of the first ``trend_teams``
-    teams by name (as many as a chart draws side by side)."""
+    """Measures overall and per team, and the trend by month (or quarter) of the first
+    ``trend_teams`` teams by name (as many as a chart draws side by side)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with con.cursor() as cur:
         grouped = _records(
@@ -134,7 +142,7 @@ def overview(
             select
                 team_id,
                 any_value(team_name) as team_name,
-                date_trunc('month', meeting_date)::date as month,
+                date_trunc($period, meeting_date)::date as month,
                 count(*) as meetings,
                 avg(if(present_lived_experience > 0, 1.0, 0.0)) as presence_share,
                 avg(if(coalesce(best_le_rank, 0) >= $level_rank, 1.0, 0.0)) as meaningful_share
@@ -151,7 +159,7 @@ def overview(
             group by team_id, month
             order by team_name, month
             """,
-            params | {"trend_teams": trend_teams},
+            params | {"trend_teams": trend_teams, "period": period},
         ).fetchdf()
         series = cur.execute(
             """

@@ -4,7 +4,7 @@ import streamlit as st
 
 from observation import charts, definitions, ui
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar(presentable=True)
 settings = ui.settings()
 st.title(
     "Overview",
@@ -15,12 +15,12 @@ if not result.has_meetings:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()
 
-ui.headline(result.overall)
+ui.headline(result.overall, result.hidden)
 
 st.subheader("By team")
 ui.team_table(result.teams)
 
-st.subheader("Month by month")
+st.subheader("Quarter by quarter" if ui.presenting().on else "Month by month")
 if result.teams_with_recorded_meetings > result.teams_charted:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
 level = definitions.LEVEL_LABELS[settings.meaningful_level]

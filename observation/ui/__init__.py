@@ -6,10 +6,11 @@ holds the connection, the cached reads and the shared widgets; ui/views.py the f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import duckdb
 import pandas as pd
@@ -17,6 +18,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from observation import charts, config, db, definitions, filters, qi, queries, spc
+from observation import presenting as presenting_rules
+from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel, Team
@@ -64,12 +67,53 @@ def study_info() -> queries.StudyInfo | None:
 
 
 def team_list() -> tuple[Team, ...]:
-    return _guarded(lambda: _team_list(str(settings().db_path)))
+    """The study's teams; in presenter mode with letters on, named Team A, Team B… instead."""
+    teams = _guarded(lambda: _team_list(str(settings().db_path)))
+    labels = _team_labels()
+    return tuple(t.model_copy(update={"name": labels[t.id]}) for t in teams) if labels else teams
 
 
 def overview(flt: StudyFilter) -> queries.Overview:
+    """The Overview's measures. In presenter mode: by quarter, teams relabelled, every share that
+    could reveal a small count taken out, annotations shown by their kind rather than their
+    wording (which may name someone), and no per-meeting series."""
     s = settings()
-    return _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level))
+    mode = presenting()
+    period: queries.TrendPeriod = "quarter" if mode.on else "month"
+    found = _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level, period))
+    if not mode.on:
+        return found
+    labels = _team_labels()
+    guarded = presenting_rules.guard_measures(found.overall, found.teams, mode.rule, found.trend)
+    return dataclasses.replace(
+        found,
+        overall=guarded.overall,
+        teams=tuple(
+            sorted(
+                (t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams),
+                key=lambda t: t.team_name,
+            )
+        ),
+        trend=_relabelled(presenting_rules.guard_trend(found.trend, guarded), labels),
+        series=found.series.iloc[0:0],
+        events=found.events.assign(label=found.events["category"].map(definitions.ANNOTATION_KINDS).fillna("Change")),
+        hidden=guarded.hidden,
+    )
+
+
+def _team_labels() -> dict[int, str]:
+    """Team id -> "Team A"… when presenter mode shows teams by letter, else empty."""
+    p = presenting()
+    if not (p.on and p.letters):
+        return {}
+    return presenting_rules.team_letters(t.id for t in _guarded(lambda: _team_list(str(settings().db_path))))
+
+
+def _relabelled(frame: pd.DataFrame, labels: dict[int, str]) -> pd.DataFrame:
+    """Teams by letter, in letter order (the order of their real names would say something)."""
+    if not labels:
+        return frame
+    return frame.assign(team_name=frame["team_id"].map(labels)).sort_values("team_name", kind="stable")
 
 
 def _guarded(read: Callable[[], T]) -> T:
@@ -94,8 +138,10 @@ def _team_list(path: str) -> tuple[Team, ...]:
 
 
 @st.cache_data(show_spinner="Counting meetings…")
-def _overview(path: str, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
-    return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
+def _overview(
+    path: str, flt: StudyFilter, level: ParticipationLevel, period: queries.TrendPeriod = "month"
+) -> queries.Overview:
+    return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period=period)
 
 
 def stop_with(message: str) -> NoReturn:
@@ -106,9 +152,11 @@ def stop_with(message: str) -> NoReturn:
 # --- shared widgets ---------------------------------------------------------------------------
 
 
-def shared_sidebar() -> StudyFilter:
+def shared_sidebar(presentable: bool = False) -> StudyFilter:
     """What every page starts with: the study opened (or a one-line reason why not), the demo
-    badge, and the shared filter in the sidebar, kept in the URL. Returns the filter.
+    badge, presenter mode's switch, and the shared filter in the sidebar, kept in the URL.
+    Returns the filter. A page that is not ``presentable`` stops here in presenter mode (app.py
+    does not list it then either; this guards a link that reaches it anyway).
 
     Pages call this themselves rather than app.py, so that a page is complete however Streamlit
     runs it (a fresh server's first deep link can run a file in pages/ without app.py).
@@ -116,7 +164,45 @@ def shared_sidebar() -> StudyFilter:
     _leave_legacy_multipage_mode()
     info = open_study()
     demo_badge(info)
+    mode = _presenter_controls()
+    if mode.on:
+        st.badge(mode.badge(), icon=":material/co_present:", color="blue", help=PRESENTER_HELP)
+        st.html(PRESENTER_STYLE)
+        if not presentable:
+            st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
+            st.stop()
     return _sidebar_filter(info)
+
+
+def presenting() -> presenting_rules.Presenting:
+    """Presenter mode as chosen in the sidebar, or as the URL asked on the session's first run."""
+    if "pm_ready" not in st.session_state:
+        chosen, notices = presenting_rules.from_query_params(_query_params())
+        st.session_state["pm_on"] = chosen.on
+        st.session_state["pm_threshold"] = chosen.threshold
+        st.session_state["pm_letters"] = chosen.letters
+        st.session_state.setdefault("flt_notices", []).extend(notices)
+        st.session_state["pm_ready"] = True
+    return presenting_rules.Presenting(
+        on=bool(st.session_state.get("pm_on", False)),
+        threshold=int(st.session_state.get("pm_threshold", DEFAULT_THRESHOLD)),
+        letters=bool(st.session_state.get("pm_letters", True)),
+    )
+
+
+def _presenter_controls() -> presenting_rules.Presenting:
+    mode = presenting()
+    with st.sidebar:
+        st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP)
+        if st.session_state["pm_on"]:
+            st.number_input(
+                "Hide counts under", min_value=2, max_value=100, step=1, key="pm_threshold",
+                help="5 hides 1–4; 8 gives NHS-style suppression of 1–7.",
+            )  # fmt: skip
+            st.toggle("Teams as Team A, Team B…", key="pm_letters")
+    mode = presenting()
+    _write_query_params(presenting_rules.to_query_params(mode), presenting_rules.PARAMS)
+    return mode
 
 
 def _leave_legacy_multipage_mode() -> None:
@@ -218,7 +304,7 @@ def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> N
     st.session_state["flt_teams"] = [t for t in parsed.filter.teams if t in teams]
     st.session_state["flt_setting"] = parsed.filter.setting or ALL
     st.session_state["flt_dates"] = (start, end)
-    st.session_state["flt_notices"] = notices
+    st.session_state.setdefault("flt_notices", []).extend(notices)
     st.session_state["flt_ready"] = True
 
 
@@ -272,6 +358,12 @@ def qi_section(flt: StudyFilter, prefix: str) -> None:
         "Change over time",
         help="Run and SPC charts of every held meeting with attendance recorded, one panel per team.",
     )
+    if presenting().on:
+        st.caption(
+            "Presenter mode leaves out the meeting-by-meeting charts: each point there is one meeting's "
+            "attendance. The quarterly chart above shows the same measures with small counts hidden."
+        )
+        return
     choice = qi_controls(prefix)
     found = overview(flt)
     team_panels = qi.panels(found.series, found.events, choice)
@@ -289,6 +381,18 @@ def _escape_markdown(text: str) -> str:
     return "".join(f"\\{ch}" if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in text)
 
 
+PRESENTER_HELP = (
+    "For showing findings to a room: editing and note pages are hidden; counts of people, attendances "
+    "or coded segments below the threshold show as '<5'; a percentage that would reveal one is hidden; "
+    "charts go by quarter; no note text, participant code or annotation wording is shown."
+)
+PRESENTER_STYLE = """<style>
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+h1 { font-size: 3.2rem !important; }
+</style>"""
+
+
 def demo_badge(info: queries.StudyInfo) -> None:
     if info.study.is_demo:
         st.badge("Synthetic demo data", icon=":material/science:", color="orange", help=DEMO_NOTICE)
@@ -297,22 +401,30 @@ def demo_badge(info: queries.StudyInfo) -> None:
 # --- output helpers ---------------------------------------------------------------------------
 
 
-def percent(share: float | None) -> str:
+def percent(share: float | None, hidden: bool = False) -> str:
+    """A share as a whole percentage; "—" when there is none, "hidden" when presenter mode hid it."""
+    if hidden:
+        return "hidden"
     return "—" if share is None else f"{round(share * 100)}%"
 
 
-def headline(measures: queries.Measures) -> None:
-    """The row of headline numbers for a set of meetings."""
+def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:
+    """The row of headline numbers for a set of meetings ("hidden" where presenter mode took a
+    share out)."""
     s = settings()
+
+    def shown(name: str) -> str:
+        return percent(getattr(measures, name), (None, name) in hidden)
+
     held, presence, representation, meaningful = st.columns(4)
     not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
     unrecorded = f" · {measures.meetings_unrecorded} without attendance" if measures.meetings_unrecorded else ""
-    service_users, carers = percent(measures.service_user_share), percent(measures.carer_share)
+    service_users, carers = shown("service_user_share"), shown("carer_share")
     for column, label, value, explained, note in (
         (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held + unrecorded),
-        (presence, "Lived-experience presence", percent(measures.presence_share), definitions.PRESENCE,
+        (presence, "Lived-experience presence", shown("presence_share"), definitions.PRESENCE,
          f"service users {service_users} · carers {carers}"),
-        (representation, "Mean representation", percent(measures.mean_representation), definitions.REPRESENTATION,
+        (representation, "Mean representation", shown("mean_representation"), definitions.REPRESENTATION,
          "of everyone present"),
     ):  # fmt: skip
         # The delta line carries a plain note under the figure: no colour, no arrow.
@@ -322,7 +434,7 @@ def headline(measures: queries.Measures) -> None:
     gap = None if share is None else round(share * 100) - round(target * 100)
     meaningful.metric(
         "Meaningful involvement",
-        percent(measures.meaningful_share),
+        shown("meaningful_share"),
         help=definitions.meaningful(s.meaningful_level, s.involvement_target),
         border=True,
         delta=None if gap is None else f"{gap:+d} points vs {target:.0%} target",
@@ -333,6 +445,8 @@ def headline(measures: queries.Measures) -> None:
 def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
     """One row per team with its measures, as a sortable table."""
     s = settings()
+    if presenting().on:
+        st.caption(f"A blank share is hidden: it could reveal a count under {presenting().threshold}.")
     frame = pd.DataFrame([t.model_dump() for t in teams]).drop(columns=["team_id"])
     frame["setting"] = frame["setting"].map(SETTING_LABELS)
     shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]

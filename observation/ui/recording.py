@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from observation import record
+from observation import definitions, record
 from observation.errors import ObservationError
 from observation.models import PARTICIPATION_RANK, RecruitmentStage
 from observation.ui import _escape_markdown
@@ -25,13 +25,7 @@ ROLES = ("leader", "facilitator", "timekeeper", "recorder")
 ATTENDANCE = ["present", "apologies", "absent", "not expected"]
 LEVELS = list(PARTICIPATION_RANK)
 STAGES = list(get_args(RecruitmentStage))
-CATEGORIES = {
-    "home_meetings": "Meetings at home",
-    "qi_training": "QI training",
-    "recruitment_drive": "Recruitment drive",
-    "service_change": "Service change",
-    "other": "Other",
-}
+CATEGORIES = definitions.ANNOTATION_KINDS
 NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doctor", "manager", "administrator",
              "support_worker", "coach", "observer"]  # fmt: skip
 

@@ -1,0 +1,174 @@
+"""Presenter mode: what a room may see. The choice comes from the URL or the sidebar; the rules
+come from observation.disclosure; nothing here knows about Streamlit.
+
+In presenter mode every count of people, attendances or coded segments below the threshold is
+hidden, a share is hidden when it would reveal one, teams may be shown as Team A, Team B…, and
+nothing typed about a person (notes, participant codes, the wording of chart annotations) is shown.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from observation.disclosure import DEFAULT_THRESHOLD, Rule, protect
+from observation.queries import Measures, TeamMeasures
+
+PARAM_MODE, PARAM_THRESHOLD, PARAM_LABELS = "mode", "threshold", "labels"
+PRESENT = "present"
+PARAMS = (PARAM_MODE, PARAM_THRESHOLD, PARAM_LABELS)
+
+
+class Presenting(BaseModel):
+    """Whether presenter mode is on, its threshold, and whether teams are shown by letter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    on: bool = False
+    threshold: int = Field(default=DEFAULT_THRESHOLD, ge=2, le=100)
+    letters: bool = True
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(self.threshold)
+
+    def badge(self) -> str:
+        return f"Presenter mode · counts under {self.threshold} hidden"
+
+
+def from_query_params(params: Mapping[str, str]) -> tuple[Presenting, list[str]]:
+    """Presenter mode from the URL (``?mode=present&threshold=8&labels=names``) and a notice per
+    parameter that made no sense (ignored, never an error)."""
+    notices: list[str] = []
+    on = params.get(PARAM_MODE) == PRESENT
+    if PARAM_MODE in params and not on:
+        notices.append(f"Ignored mode={params[PARAM_MODE]!r} in the link: the only mode is 'present'.")
+    threshold = DEFAULT_THRESHOLD
+    raw = params.get(PARAM_THRESHOLD)
+    if raw is not None:
+        if raw.isdigit() and 2 <= int(raw) <= 100:
+            threshold = int(raw)
+        else:
+            notices.append(f"Ignored threshold={raw!r} in the link: use a whole number from 2 to 100.")
+    letters = params.get(PARAM_LABELS, "letters") != "names"
+    return Presenting(on=on, threshold=threshold, letters=letters), notices
+
+
+def to_query_params(presenting: Presenting) -> dict[str, str]:
+    if not presenting.on:
+        return {}
+    params = {PARAM_MODE: PRESENT}
+    if presenting.threshold != DEFAULT_THRESHOLD:
+        params[PARAM_THRESHOLD] = str(presenting.threshold)
+    if not presenting.letters:
+        params[PARAM_LABELS] = "names"
+    return params
+
+
+def team_letters(team_ids: Iterable[int]) -> dict[int, str]:
+    """Team A, Team B… by team id, so a team keeps its letter on every page, whatever the filter."""
+    return {team_id: f"Team {_letters(i)}" for i, team_id in enumerate(sorted(team_ids))}
+
+
+def _letters(index: int) -> str:
+    """A, B, … Z, AA, AB, …"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = string.ascii_uppercase[rest] + letters
+    return letters
+
+
+SHARES = ("presence_share", "service_user_share", "carer_share", "meaningful_share", "mean_representation")
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """Overall and per-team measures with every share that could reveal a small count taken out
+    (None), and which were taken out, so that a page can say "hidden" rather than "no data"."""
+
+    overall: Measures
+    teams: tuple[TeamMeasures, ...]
+    hidden: frozenset[tuple[Any, str]]
+    """(team id, None for overall, or (team id, period) for a trend point; share name)."""
+
+    def is_hidden(self, team_id: int | None, share: str) -> bool:
+        return (team_id, share) in self.hidden
+
+
+def guard_measures(
+    overall: Measures, teams: Sequence[TeamMeasures], rule: Rule, trend: pd.DataFrame | None = None
+) -> Guarded:
+    """Each share per team and overall is hidden when its meetings (the denominator) or the
+    meetings with someone present (its numerator) are a small count, and then further ones until
+    nothing hidden can be worked out from what is shown: the overall figure, the other teams', and
+    — for the shares the trend shows — each team's periods (``trend``'s rows)."""
+    hidden: set[tuple[int | None, str]] = set()
+    for share in SHARES:
+        periods = trend if trend is not None and share in TREND_SHARES else None
+        hidden |= _hidden_for(overall, teams, share, rule, periods)
+    guarded_teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in teams)
+    guarded_overall = overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
+    return Guarded(guarded_overall, guarded_teams, frozenset(hidden))
+
+
+TREND_SHARES = ("presence_share", "meaningful_share")
+
+
+def _hidden_for(
+    overall: Measures, teams: Sequence[TeamMeasures], share: str, rule: Rule, trend: pd.DataFrame | None
+) -> set[tuple[Any, str]]:
+    """One share's hidden cells, from a table of numerators: a row per team, a column per trend
+    period plus one for the meetings no period shows, with the teams' figures as row totals and
+    the overall figure as the grand total. What no output shows counts as hidden (unknown)."""
+    periods = sorted(trend["month"].unique()) if trend is not None else []
+    column = {p: j for j, p in enumerate(periods)}
+    row = {t.team_id: i for i, t in enumerate(teams)}
+    shape = (len(teams) + 1, len(periods) + 2)  # + the rest, + totals
+    numerators = np.zeros(shape, dtype=np.int64)
+    meetings = np.zeros(shape, dtype=np.int64)
+    if trend is not None:
+        for team_id, period, n, value in zip(
+            trend["team_id"], trend["month"], trend["meetings"], trend[share], strict=True
+        ):
+            if int(team_id) in row:
+                i, j = row[int(team_id)], column[period]
+                meetings[i, j], numerators[i, j] = int(n), round(float(value) * int(n))
+    for i, team in enumerate(teams):
+        recorded = team.meetings_held - team.meetings_unrecorded
+        value = getattr(team, share)
+        total = recorded if share == "mean_representation" else (0 if value is None else round(value * recorded))
+        meetings[i, -2] = recorded - meetings[i, :-2].sum()
+        numerators[i, -2] = total - numerators[i, :-2].sum()
+        meetings[i, -1] = recorded
+    small = (meetings > 0) & (meetings < rule.threshold)  # a small denominator
+    small[-1, -1] = 0 < overall.meetings_held - overall.meetings_unrecorded < rule.threshold
+    unseen = np.zeros(shape, dtype=bool)
+    unseen[:-1, -2] = meetings[:-1, -2] > 0  # meetings outside the trend's teams or periods
+    unseen[-1, :-1] = True  # a period's figure over all teams
+    small &= ~unseen
+    hidden = protect(pd.DataFrame(numerators[:-1, :-1]), rule, hide=small, unseen=unseen).hidden.to_numpy()
+    found: set[tuple[Any, str]] = {(t.team_id, share) for i, t in enumerate(teams) if hidden[i, -1]}
+    found |= {(None, share)} if hidden[-1, -1] else set()
+    found |= {((t.team_id, periods[j]), share) for i, t in enumerate(teams)
+              for j in range(len(periods)) if hidden[i, j]}  # fmt: skip
+    return found
+
+
+def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
+    """The trend (one row per team and period) with each share blanked where ``guard_measures``
+    hid it."""
+    shown = trend.copy()
+    for share in TREND_SHARES:
+        keep = [
+            ((int(t), p), share) not in guarded.hidden for t, p in zip(shown["team_id"], shown["month"], strict=True)
+        ]
+        shown[share] = shown[share].where(pd.Series(keep, index=shown.index, dtype=bool))
+    return shown

@@ -1,0 +1,158 @@
+"""Presenter mode in AppTest: turned on from the link or the sidebar, it lists only the pages that
+apply its rules, shows teams by letter, and shows no small count, participant code, note text or
+annotation wording anywhere on the page — in text, tables or chart data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from observation import db
+
+App = Callable[..., AppTest]
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every element's content, chart specs and table data included, as one string."""
+
+    def walk(node: Any) -> Iterator[str]:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            yield str(proto)
+        value = getattr(node, "value", None)
+        if hasattr(value, "to_csv"):
+            yield value.to_csv()
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return "\n".join(walk(at._tree))
+
+
+def secrets(path: Path) -> dict[str, list[str]]:
+    con = db.connect(path)
+    try:
+        return {
+            "participant codes": [c for (c,) in con.execute("select code from participants").fetchall()],
+            "team names": [n for (n,) in con.execute("select name from teams").fetchall()],
+            "note text": [b[:40] for (b,) in con.execute("select body from field_notes").fetchall()],
+            "annotation wording": [x for (x,) in con.execute("select label from annotations").fetchall()],
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Path:
+    """The demo, with an annotation that names a participant, as a careless researcher might type."""
+    path = tmp_path / "demo.duckdb"
+    path.write_bytes(demo_path.read_bytes())
+    con = db.connect(path)
+    code = con.execute("select code from participants where role = 'service_user' limit 1").fetchone()[0]  # type: ignore[index]
+    con.execute(
+        "insert into annotations (team_id, event_date, label, category) "
+        "select team_id, max(meeting_date), ?, 'home_meetings' from meetings group by team_id order by team_id limit 1",
+        [f"First meeting at {code}'s home"],
+    )
+    con.close()
+    return path
+
+
+def test_the_overview_in_presenter_mode_shows_nothing_about_a_person(app: App, demo_copy: Path) -> None:
+    at = app(demo_copy, mode="present")
+    assert not at.exception
+    shown = everything_shown(at)
+    assert "Presenter mode · counts under 5 hidden" in shown
+    for what, values in secrets(demo_copy).items():
+        leaked = [v for v in values if v in shown]
+        assert leaked == [], f"{what} shown in presenter mode: {leaked[:3]}"
+    assert list(at.dataframe[0].value["team_name"]) == ["Team A", "Team B", "Team C"]
+    assert "Meetings at home" in shown  # the annotation is marked by its kind
+
+
+def test_small_shares_are_hidden_and_the_rest_cannot_be_worked_out(app: App, small_path: Path) -> None:
+    # Alpha has 3 meetings with attendance recorded, Beta 2: every team's share rests on fewer than
+    # 5; overall, 3 of 5 meetings had someone with lived experience present — a small count.
+    at = app(small_path, mode="present")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {
+        "Meetings held": "6",
+        "Lived-experience presence": "hidden",
+        "Mean representation": "30%",  # a mean over 5 meetings; each team's (over 3 and 2) is hidden
+        "Meaningful involvement": "hidden",
+    }
+    table = at.dataframe[0].value
+    assert table["presence_share"].isna().all()
+    assert table["mean_representation"].isna().all()
+    # At a threshold of 2 only a count of 1 is small: Beta's presence (1 of 2 meetings) is hidden,
+    # and so is Alpha's (2 of 3), or the overall 3 of 5 would give Beta's away by subtraction.
+    at = app(small_path, mode="present", threshold="2")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lived-experience presence"] == "60%"
+    assert metrics["Meaningful involvement"] == "hidden"  # 1 of 5: small
+    table = at.dataframe[0].value.set_index("team_name")
+    assert table["presence_share"].isna().all()
+    assert table["service_user_share"].isna().all()  # likewise: Beta 1 of 2, Alpha 2 of 3, overall shown
+    assert table.loc["Team B", "carer_share"] == 0  # 0 of 2 reveals no one; Alpha's 1 of 3 is hidden...
+    assert pd.isna(table.loc["Team A", "carer_share"])
+    assert metrics["Lived-experience presence"] == "60%"
+    assert at.metric[1].proto.delta == "service users 60% · carers hidden"  # ...and so is the overall 1 of 5
+
+
+def test_pages_outside_presenter_mode_are_not_listed_and_stop_if_reached(
+    app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(small_path, mode="present")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/record.py")
+    # Reached without app.py (a fresh server's first deep link runs the file itself), it stops.
+    monkeypatch.setenv("OBSERVATION_DB", str(small_path))
+    page = AppTest.from_file(str(Path(__file__).parents[2] / "pages" / "record.py"), default_timeout=60)
+    page.query_params["mode"] = "present"
+    page.run()
+    assert not page.exception
+    assert any("not part of presenter mode" in i.value for i in page.info)
+    assert not page.button  # no save, no delete: nothing to edit
+    assert not page.dataframe
+
+
+def test_presenter_mode_is_turned_on_in_the_sidebar_and_kept_in_the_link(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    assert "mode" not in at.query_params
+    at.toggle(key="pm_on").set_value(True).run()
+    assert at.query_params["mode"] == "present"
+    at.number_input(key="pm_threshold").set_value(8).run()
+    assert at.query_params["threshold"] == "8"
+    assert "Presenter mode · counts under 8 hidden" in everything_shown(at)
+    at.toggle(key="pm_on").set_value(False).run()
+    assert "mode" not in at.query_params
+    assert "threshold" not in at.query_params
+    assert list(at.dataframe[0].value["team_name"]) == ["Alpha", "Beta"]
+
+
+@pytest.mark.parametrize(
+    ("params", "notice", "on"),
+    [
+        ({"mode": "party"}, "Ignored mode='party' in the link", False),
+        ({"mode": "present", "threshold": "1"}, "Ignored threshold='1' in the link", True),
+        ({"mode": "present", "threshold": "abc"}, "Ignored threshold='abc' in the link", True),
+        ({"labels": "<script>"}, None, False),
+    ],
+)
+def test_odd_presenter_links_are_ignored_with_a_notice(
+    app: App, small_path: Path, params: dict[str, str], notice: str | None, on: bool
+) -> None:
+    at = app(small_path, **params)
+    assert not at.exception
+    notices = [w.value.replace("\\", "") for w in at.warning]
+    assert notices == (
+        [notice + (": the only mode is 'present'." if "mode" in notice else ": use a whole number from 2 to 100.")]
+        if notice
+        else []
+    )
+    assert at.toggle(key="pm_on").value is on
+    assert ("Presenter mode · counts under 5 hidden" in everything_shown(at)) is on
