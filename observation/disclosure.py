@@ -68,13 +68,16 @@ def protect(
     totals: bool = True,
     hide: pd.DataFrame | np.ndarray | None = None,
     unseen: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> Protected:
     """Hide the small counts of ``counts`` (non-negative integers) and the cells ``hide`` marks
     (hidden for another reason: a small denominator, or a value no output shows), add a Total
     row and column when ``totals``, and hide further cells until none of the hidden ones can be
     worked out. ``hide`` has the shape of ``counts``, or that shape plus the totals (given as a
     boolean array, Total row and column last). ``unseen`` marks, in that larger shape, the values
-    no output shows at all: unknown to a reader, but nothing to protect in themselves."""
+    no output shows at all: unknown to a reader, but nothing to protect in themselves; ``known``
+    the values a reader knows however they are shown (a chart with no point for an empty period
+    says its count is 0), which hiding cannot protect anything with."""
     values = counts.to_numpy(dtype=np.int64)
     if (values < 0).any():
         raise ValueError("counts cannot be negative")
@@ -97,8 +100,9 @@ def protect(
             hidden[:n_rows, :n_cols] |= marks
     exempt = np.zeros(full.shape, dtype=bool) if unseen is None else np.asarray(unseen, dtype=bool) & ~hidden
     hidden |= exempt
+    fixed = np.zeros(full.shape, dtype=bool) if known is None else np.asarray(known, dtype=bool)
     if totals:
-        _complement(full, hidden, exempt)
+        _complement(full, hidden, exempt, fixed)
     index = [*counts.index, TOTAL] if totals else list(counts.index)
     columns = [*counts.columns, TOTAL] if totals else list(counts.columns)
     text = np.where(primary, rule.small, np.where(hidden, CONFIDENTIAL, np.vectorize(lambda v: f"{v:,}")(full)))
@@ -144,18 +148,21 @@ def recoverable(hidden: np.ndarray) -> np.ndarray:
     return found
 
 
-def _complement(full: np.ndarray, hidden: np.ndarray, exempt: np.ndarray) -> None:
+def _complement(full: np.ndarray, hidden: np.ndarray, exempt: np.ndarray, fixed: np.ndarray) -> None:
     """Hide more cells, in place, until no hidden cell is recoverable: each time, one shown value
     in the row or column of a recoverable cell — a cell before a total, a non-zero one before a
     zero, the smallest first, so that as little as possible goes."""
     n_rows, n_cols = full.shape
     while True:
-        at_risk = np.argwhere(recoverable(hidden) & ~exempt)
+        at_risk = np.argwhere(recoverable(hidden & ~fixed) & ~exempt & ~fixed)
         if at_risk.size == 0:
             return
         line = {(int(i), k) for i, _ in at_risk for k in range(n_cols)} | {
             (k, int(j)) for _, j in at_risk for k in range(n_rows)
         }
-        candidates = [rc for rc in line if not hidden[rc]] or [(int(r), int(c)) for r, c in np.argwhere(~hidden)]
+        hideable = ~hidden & ~fixed
+        candidates = [rc for rc in line if hideable[rc]] or [(int(r), int(c)) for r, c in np.argwhere(hideable)]
+        if not candidates:
+            return  # everything that could be hidden is: nothing more would help
         r, c = min(candidates, key=lambda rc: (rc[0] == n_rows - 1 or rc[1] == n_cols - 1, full[rc] == 0, full[rc], rc))
         hidden[r, c] = True

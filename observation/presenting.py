@@ -148,13 +148,15 @@ def _hidden_for(
         meetings[i, -2] = recorded - meetings[i, :-2].sum()
         numerators[i, -2] = total - numerators[i, :-2].sum()
         meetings[i, -1] = recorded
+    meetings[-1, -1] = overall.meetings_held - overall.meetings_unrecorded
     small = (meetings > 0) & (meetings < rule.threshold)  # a small denominator
-    small[-1, -1] = 0 < overall.meetings_held - overall.meetings_unrecorded < rule.threshold
     unseen = np.zeros(shape, dtype=bool)
     unseen[:-1, -2] = meetings[:-1, -2] > 0  # meetings outside the trend's teams or periods
     unseen[-1, :-1] = True  # a period's figure over all teams
     small &= ~unseen
-    hidden = protect(pd.DataFrame(numerators[:-1, :-1]), rule, hide=small, unseen=unseen).hidden.to_numpy()
+    empty = meetings == 0  # no meetings, no point on a chart: a reader knows its count is 0
+    empty[-1, :-1] = False
+    hidden = protect(pd.DataFrame(numerators[:-1, :-1]), rule, hide=small, unseen=unseen, known=empty).hidden.to_numpy()
     found: set[tuple[Any, str]] = {(t.team_id, share) for i, t in enumerate(teams) if hidden[i, -1]}
     found |= {(None, share)} if hidden[-1, -1] else set()
     found |= {((t.team_id, periods[j]), share) for i, t in enumerate(teams)

@@ -1,0 +1,129 @@
+"""Presenter mode's rules over random small studies: no share shown rests on a small count, and
+no hidden share can be worked out from the overall figure, the other teams or a team's quarters
+(checked with a rank test written here from the measures' own equations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from observation import presenting
+from observation.disclosure import Rule
+from observation.queries import Measures, TeamMeasures
+
+QUARTERS = [dt.date(2020, 1, 1), dt.date(2020, 4, 1), dt.date(2020, 7, 1), dt.date(2020, 10, 1)]
+
+# Per team, per quarter: (meetings, meetings with someone present).
+quarter = st.integers(0, 9).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n)))
+studies = st.lists(st.lists(quarter, min_size=1, max_size=4), min_size=1, max_size=4)
+
+
+def build(study: list[list[tuple[int, int]]]) -> tuple[Measures, list[TeamMeasures], pd.DataFrame]:
+    teams, rows = [], []
+    for team_id, quarters in enumerate(study, start=1):
+        held = sum(n for n, _ in quarters)
+        present = sum(p for _, p in quarters)
+        share = present / held if held else None
+        teams.append(TeamMeasures(team_id=team_id, team_name=f"T{team_id}", setting="community", meetings_held=held,
+                                  presence_share=share, service_user_share=share, meaningful_share=share,
+                                  mean_representation=share))  # fmt: skip
+        rows += [
+            {"team_id": team_id, "team_name": f"T{team_id}", "month": QUARTERS[q], "meetings": n,
+             "presence_share": p / n, "meaningful_share": p / n}
+            for q, (n, p) in enumerate(quarters) if n
+        ]  # fmt: skip
+    held = sum(t.meetings_held for t in teams)
+    present = sum(round((t.presence_share or 0) * t.meetings_held) for t in teams)
+    share = present / held if held else None
+    overall = Measures(meetings_held=held, presence_share=share, service_user_share=share, meaningful_share=share,
+                       mean_representation=share)  # fmt: skip
+    columns = ["team_id", "team_name", "month", "meetings", "presence_share", "meaningful_share"]
+    return overall, teams, pd.DataFrame(rows, columns=columns)
+
+
+def determined(known: dict[Any, bool], equations: list[dict[Any, int]]) -> list[Any]:
+    """The unknown variables that the equations (each: variable -> coefficient, summing to 0) fix."""
+    unknown = [v for v, k in known.items() if not k]
+    if not unknown:
+        return []
+    system = np.array([[eq.get(v, 0) for v in unknown] for eq in equations], dtype=float)
+    rank = np.linalg.matrix_rank(system)
+    fixed = []
+    for k, v in enumerate(unknown):
+        unit = np.zeros(len(unknown))
+        unit[k] = 1
+        if np.linalg.matrix_rank(np.vstack([system, unit])) == rank:
+            fixed.append(v)
+    return fixed
+
+
+@settings(max_examples=200, deadline=None)
+@given(study=studies, threshold=st.sampled_from([3, 5, 8]))
+def test_presenter_mode_shows_no_small_count_and_gives_none_away(
+    study: list[list[tuple[int, int]]], threshold: int
+) -> None:
+    rule = Rule(threshold)
+    overall, teams, trend = build(study)
+    guarded = presenting.guard_measures(overall, teams, rule, trend)
+
+    for share in ("presence_share", "service_user_share"):  # one the trend shows, one it does not
+        with_trend = share in presenting.TREND_SHARES
+        known: dict[Any, bool] = {}
+        equations: list[dict[Any, int]] = [{"overall": 1} | {t.team_id: -1 for t in teams}]
+        counts: dict[Any, tuple[int, int]] = {"overall": (round((overall.presence_share or 0) * overall.meetings_held),
+                                                          overall.meetings_held)}  # fmt: skip
+        known["overall"] = not guarded.is_hidden(None, share)
+        for t, quarters in zip(teams, study, strict=True):
+            counts[t.team_id] = (round((t.presence_share or 0) * t.meetings_held), t.meetings_held)
+            known[t.team_id] = not guarded.is_hidden(t.team_id, share)
+            if with_trend:
+                cells = {(t.team_id, QUARTERS[q]): (p, n) for q, (n, p) in enumerate(quarters) if n}
+                counts |= cells
+                known |= {c: not guarded.is_hidden(c, share) for c in cells}
+                equations.append({t.team_id: 1} | {c: -1 for c in cells})
+        for variable, shown in known.items():
+            numerator, denominator = counts[variable]
+            if shown and denominator:
+                assert denominator >= threshold, (variable, share)
+                assert not rule.hides(numerator), (variable, share)
+        assert determined(known, equations) == [], share
+
+
+def test_guarded_measures_say_hidden_not_missing() -> None:
+    overall, teams, trend = build([[(10, 6)], [(2, 1)]])
+    guarded = presenting.guard_measures(overall, teams, Rule(5), trend)
+    assert guarded.is_hidden(2, "presence_share")  # 1 of 2
+    assert guarded.is_hidden(1, "presence_share")  # else 7 - 6 = 1 gives team 2 away
+    assert guarded.overall.presence_share == pytest.approx(7 / 12)
+    assert guarded.teams[0].presence_share is None
+    assert not guarded.is_hidden(None, "presence_share")
+    shown = presenting.guard_trend(trend, guarded)
+    assert shown["presence_share"].isna().all()
+
+
+def test_teams_by_letter_keep_their_letter_whatever_the_order() -> None:
+    assert presenting.team_letters([7, 3, 12]) == {3: "Team A", 7: "Team B", 12: "Team C"}
+    assert presenting.team_letters(range(28))[26] == "Team AA"
+
+
+@pytest.mark.parametrize(
+    ("params", "on", "threshold", "letters", "notices"),
+    [
+        ({}, False, 5, True, 0),
+        ({"mode": "present"}, True, 5, True, 0),
+        ({"mode": "present", "threshold": "8", "labels": "names"}, True, 8, False, 0),
+        ({"mode": "present", "threshold": "101"}, True, 5, True, 1),
+        ({"mode": "slides"}, False, 5, True, 1),
+    ],
+)
+def test_the_link_round_trips(params: dict[str, str], on: bool, threshold: int, letters: bool, notices: int) -> None:
+    chosen, said = presenting.from_query_params(params)
+    assert (chosen.on, chosen.threshold, chosen.letters, len(said)) == (on, threshold, letters, notices)
+    if not said:
+        assert presenting.to_query_params(chosen) == params
