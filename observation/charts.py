@@ -39,7 +39,12 @@ def wrap(title: str, width: int = 24) -> str:
 
 
 def involvement_trend(
-    trend: pd.DataFrame, target: float, level_label: str, events: pd.DataFrame | None = None
+    trend: pd.DataFrame,
+    target: float,
+    level_label: str,
+    events: pd.DataFrame | None = None,
+    period: str = "month",
+    note: str = "",
 ) -> go.Figure:
     """Per team, month by month: share of held meetings with lived-experience presence and with
     meaningful involvement, on one shared 0-100% scale, with the target drawn on every panel and
@@ -64,7 +69,8 @@ def involvement_trend(
     for i, name in enumerate(names):
         team = trend[trend["team_name"] == name]
         row, col = divmod(i, cols)
-        hover = "%{x|%b %Y}: %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
+        when = "%{x|%b %Y}" if period == "month" else "quarter from %{x|%b %Y}"
+        hover = when + ": %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
         for column, label, colour, dash, symbol in (
             ("presence_share", "Lived-experience presence", PRESENCE_COLOUR, "solid", "circle"),
             (
@@ -99,7 +105,7 @@ def involvement_trend(
                 _mark_event(fig, pd.Timestamp(event.event_date).date(), str(event.label), row + 1, col + 1)
     shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
     caveat = (
-        f" · {shortest} monthly points or fewer: read as a description, not a signal"
+        f" · {shortest} {period}ly points or fewer: read as a description, not a signal"
         if 0 < shortest < SHORT_SERIES
         else ""
     )
@@ -108,8 +114,8 @@ def involvement_trend(
     fig.update_xaxes(tickformat="%b\n%Y", dtick="M2")
     fig.update_layout(
         title={
-            "text": "Service users and carers at held meetings, by month"
-            f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}</sup>",
+            "text": f"Service users and carers at held meetings, by {period}"
+            f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}{note}</sup>",
         },
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
         height=320 * rows + 100,

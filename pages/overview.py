@@ -18,15 +18,17 @@ if not result.has_meetings:
 ui.headline(result.overall, result.hidden)
 
 st.subheader("By team")
-ui.team_table(result.teams)
+ui.team_table(result.teams, result.hidden)
 
-st.subheader("Quarter by quarter" if ui.presenting().on else "Month by month")
+presenting = ui.presenting()
+period = "quarter" if presenting.on else "month"
+st.subheader(f"{period.capitalize()} by {period}")
 if result.teams_with_recorded_meetings > result.teams_charted:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
 level = definitions.LEVEL_LABELS[settings.meaningful_level]
-st.plotly_chart(
-    charts.involvement_trend(result.trend, settings.involvement_target, level, result.events), key="overview_trend"
-)
+hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
+trend = charts.involvement_trend(result.trend, settings.involvement_target, level, result.events, period, hidden)
+st.plotly_chart(trend, key="overview_trend")
 
 ui.qi_section(flt, "overview")
 

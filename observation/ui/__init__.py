@@ -387,7 +387,7 @@ PRESENTER_HELP = (
     "charts go by quarter; no note text, participant code or annotation wording is shown."
 )
 PRESENTER_STYLE = """<style>
-[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stMetricValue"] * { font-size: 3rem !important; line-height: 1.2; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
 h1 { font-size: 3.2rem !important; }
 </style>"""
@@ -442,16 +442,26 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
     )
 
 
-def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
+def team_table(teams: tuple[queries.TeamMeasures, ...], hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:
     """One row per team with its measures, as a sortable table."""
     s = settings()
-    if presenting().on:
-        st.caption(f"A blank share is hidden: it could reveal a count under {presenting().threshold}.")
     frame = pd.DataFrame([t.model_dump() for t in teams]).drop(columns=["team_id"])
     frame["setting"] = frame["setting"].map(SETTING_LABELS)
     shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]
     frame[shares] = frame[shares].astype(float) * 100
-    share = "%.0f%%"
+    if hidden:  # presenter mode: a hidden share says so, rather than looking like missing data
+        for name in shares:
+            frame[name] = [
+                percent(None if pd.isna(v) else v / 100, (t.team_id, name) in hidden)
+                for t, v in zip(teams, frame[name], strict=True)
+            ]
+        st.caption(f"'hidden': the share could reveal a count under {presenting().threshold}.")
+
+    def share(label: str, explained: str | None = None) -> Any:
+        if hidden:
+            return st.column_config.TextColumn(label, help=explained)
+        return st.column_config.NumberColumn(label, format="%.0f%%", help=explained)
+
     st.dataframe(
         frame,
         hide_index=True,
@@ -472,16 +482,12 @@ def team_table(teams: tuple[queries.TeamMeasures, ...]) -> None:
             "setting": st.column_config.TextColumn("Setting"),
             "meetings_held": st.column_config.NumberColumn("Held"),
             "meetings_cancelled": st.column_config.NumberColumn("Cancelled"),
-            "presence_share": st.column_config.NumberColumn("Presence", format=share, help=definitions.PRESENCE),
-            "service_user_share": st.column_config.NumberColumn("Service users", format=share),
-            "carer_share": st.column_config.NumberColumn("Carers", format=share),
-            "mean_representation": st.column_config.NumberColumn(
-                "Representation", format=share, help=definitions.REPRESENTATION
-            ),
-            "meaningful_share": st.column_config.NumberColumn(
-                "Meaningful involvement",
-                format=share,
-                help=definitions.meaningful(s.meaningful_level, s.involvement_target),
+            "presence_share": share("Presence", definitions.PRESENCE),
+            "service_user_share": share("Service users"),
+            "carer_share": share("Carers"),
+            "mean_representation": share("Representation", definitions.REPRESENTATION),
+            "meaningful_share": share(
+                "Meaningful involvement", definitions.meaningful(s.meaningful_level, s.involvement_target)
             ),
         },
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
+from observation import db
+from observation.demo import build_demo
 from tests.browser.conftest import Server, Watched, screenshot
 
 
@@ -78,4 +81,30 @@ def test_hovering_a_flagged_point_says_why(demo_server: Server, watched: Watched
     expect(page.get_by_text("Willow mental-health inpatient ward: no signal")).to_be_visible()
     qi_chart.scroll_into_view_if_needed()
     screenshot(page, "overview-qi-hover")
+    assert_clean(watched)
+
+
+def test_presenter_mode_shows_teams_by_letter_and_nobody_by_code(
+    demo_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    same_demo = tmp_path / "demo.duckdb"  # the demo is deterministic: the server holds the same rows
+    build_demo(same_demo)
+    con = db.connect(same_demo, read_only=True)
+    private = [c for (c,) in con.execute("select code from participants").fetchall()]
+    private += [n for (n,) in con.execute("select name from teams").fetchall()]
+    private += [b[:30] for (b,) in con.execute("select body from field_notes").fetchall()]
+    private += [x for (x,) in con.execute("select label from annotations").fetchall()]
+    con.close()
+    page = watched.page
+    page.goto(demo_server.url)  # the front door first: a cold server's first deep link can outrun it
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.goto(f"{demo_server.url}/?mode=present")
+    expect(page.get_by_text("Presenter mode · counts under 5 hidden").first).to_be_visible(timeout=60_000)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("Team A")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # one page only: no page list to show
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "presenter-overview")
+    html = page.content()
+    assert [p for p in private if p in html] == []
     assert_clean(watched)
