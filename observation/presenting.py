@@ -8,6 +8,7 @@ nothing typed about a person (notes, participant codes, the wording of chart ann
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from observation.definitions import ANNOTATION_KINDS
 from observation.disclosure import DEFAULT_THRESHOLD, Rule, protect
-from observation.queries import Measures, TeamMeasures
+from observation.queries import Measures, Overview, TeamMeasures
 
 PARAM_MODE, PARAM_THRESHOLD, PARAM_LABELS = "mode", "threshold", "labels"
 PRESENT = "present"
@@ -174,3 +176,27 @@ def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
         ]
         shown[share] = shown[share].where(pd.Series(keep, index=shown.index, dtype=bool))
     return shown
+
+
+def present_overview(found: Overview, mode: Presenting, labels: Mapping[int, str]) -> Overview:
+    """The Overview as presenter mode shows it: every share that could reveal a small count taken
+    out, teams relabelled (``labels``, empty to keep names) in label order, annotations shown by
+    their kind rather than their wording (which may name someone), and no per-meeting series."""
+    guarded = guard_measures(found.overall, found.teams, mode.rule, found.trend)
+    teams = [t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams]
+    return dataclasses.replace(
+        found,
+        overall=guarded.overall,
+        teams=tuple(sorted(teams, key=lambda t: t.team_name)),
+        trend=_relabelled(guard_trend(found.trend, guarded), labels),
+        series=found.series.iloc[0:0],
+        events=found.events.assign(label=found.events["category"].map(ANNOTATION_KINDS).fillna("Change")),
+        hidden=guarded.hidden,
+    )
+
+
+def _relabelled(frame: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
+    """Teams by letter, in letter order (the order of their real names would say something)."""
+    if not labels:
+        return frame
+    return frame.assign(team_name=frame["team_id"].map(labels)).sort_values("team_name", kind="stable")

@@ -6,7 +6,6 @@ holds the connection, the cached reads and the shared widgets; ui/views.py the f
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -81,24 +80,7 @@ def overview(flt: StudyFilter) -> queries.Overview:
     mode = presenting()
     period: queries.TrendPeriod = "quarter" if mode.on else "month"
     found = _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level, period))
-    if not mode.on:
-        return found
-    labels = _team_labels()
-    guarded = presenting_rules.guard_measures(found.overall, found.teams, mode.rule, found.trend)
-    return dataclasses.replace(
-        found,
-        overall=guarded.overall,
-        teams=tuple(
-            sorted(
-                (t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams),
-                key=lambda t: t.team_name,
-            )
-        ),
-        trend=_relabelled(presenting_rules.guard_trend(found.trend, guarded), labels),
-        series=found.series.iloc[0:0],
-        events=found.events.assign(label=found.events["category"].map(definitions.ANNOTATION_KINDS).fillna("Change")),
-        hidden=guarded.hidden,
-    )
+    return presenting_rules.present_overview(found, mode, _team_labels()) if mode.on else found
 
 
 def _team_labels() -> dict[int, str]:
@@ -107,13 +89,6 @@ def _team_labels() -> dict[int, str]:
     if not (p.on and p.letters):
         return {}
     return presenting_rules.team_letters(t.id for t in _guarded(lambda: _team_list(str(settings().db_path))))
-
-
-def _relabelled(frame: pd.DataFrame, labels: dict[int, str]) -> pd.DataFrame:
-    """Teams by letter, in letter order (the order of their real names would say something)."""
-    if not labels:
-        return frame
-    return frame.assign(team_name=frame["team_id"].map(labels)).sort_values("team_name", kind="stable")
 
 
 def _guarded(read: Callable[[], T]) -> T:
