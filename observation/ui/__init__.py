@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, get_args
 
 import duckdb
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import charts, config, db, definitions, filters, qi, queries, spc
+from observation import charts, config, db, definitions, figures, filters, qi, queries, spc
 from observation import presenting as presenting_rules
 from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
@@ -343,8 +344,45 @@ def qi_section(flt: StudyFilter, prefix: str) -> None:
     found = overview(flt)
     team_panels = qi.panels(found.series, found.events, choice)
     target = settings().involvement_target if qi.MEASURES[choice.measure].has_target else None
-    st.plotly_chart(charts.qi_chart(team_panels, choice, target), key=f"{prefix}_qi_figure")
+    chart(charts.qi_chart(team_panels, choice, target), f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt,
+          rules=spc.RULE_SET_NAMES[choice.rules])  # fmt: skip
     bullet_list(qi.signal_sentences(team_panels, target))
+
+
+def chart(fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | None = None) -> None:
+    """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
+    files are drawn only when a button is pressed (a few seconds each, in Chromium)."""
+    st.plotly_chart(fig, key=key)
+    if figures.chromium() is None:
+        st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
+        return
+    info = study_info()
+    mode = presenting()
+    provenance = figures.Provenance(
+        period=period_text(flt, info),
+        rules=rules,
+        synthetic=bool(info and info.study.is_demo),
+        presenter=mode.badge() if mode.on else None,
+    )
+    ready = figures.for_export(fig, provenance)
+    for column, fmt in zip(st.columns([1, 1, 8]), get_args(figures.ImageFormat), strict=False):
+        column.download_button(
+            fmt.upper(), data=_drawn(ready, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
+            key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
+        )  # fmt: skip
+
+
+def _drawn(fig: go.Figure, fmt: figures.ImageFormat) -> Callable[[], bytes]:
+    return lambda: figures.image(fig, fmt)
+
+
+def period_text(flt: StudyFilter, info: queries.StudyInfo | None) -> str:
+    """The period a page's figures cover, as a chart's caption says it."""
+    first = flt.start or (info.first_meeting if info else None)
+    last = flt.end or (info.last_meeting if info else None)
+    if first is None or last is None:
+        return "No meetings"
+    return f"Meetings {first:%-d %b %Y} – {last:%-d %b %Y}"
 
 
 def bullet_list(lines: list[str]) -> None:

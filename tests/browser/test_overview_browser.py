@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from observation import db
 from observation.demo import build_demo
-from tests.browser.conftest import Server, Watched, screenshot
+from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot
 
 
 def assert_clean(w: Watched) -> None:
@@ -107,4 +107,17 @@ def test_presenter_mode_shows_teams_by_letter_and_nobody_by_code(
     screenshot(page, "presenter-overview")
     html = page.content()
     assert [p for p in private if p in html] == []
+    assert_clean(watched)
+
+
+def test_a_chart_downloads_as_a_png_drawn_in_chromium(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="PNG").first.click()
+    assert download.value.suggested_filename == "involvement-by-month.png"
+    png = download.value.path().read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    (ARTIFACTS / "overview-trend-download.png").write_bytes(png)  # to look at
     assert_clean(watched)
