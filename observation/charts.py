@@ -273,3 +273,42 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str]) -> list[go.Scatter]:
                 )
             )
     return traces
+
+
+def team_shares(teams: pd.DataFrame, target: float, level_label: str) -> go.Figure:
+    """Per team, lived-experience presence and meaningful involvement over the whole period, as
+    grouped horizontal bars against the target. ``teams`` has team_name, presence_share and
+    meaningful_share (None where presenter mode hid it: no bar, and the axis label says
+    "hidden")."""
+    fig = go.Figure()
+    for column, label, colour, pattern in (
+        ("presence_share", "Lived-experience presence", PRESENCE_COLOUR, ""),
+        ("meaningful_share", f"Meaningful involvement ({level_label} or above)", MEANINGFUL_COLOUR, "/"),
+    ):
+        values = teams[column].astype(float)
+        fig.add_trace(
+            go.Bar(
+                y=[plain(n) for n in teams["team_name"]],
+                x=values,
+                name=label,
+                orientation="h",
+                marker={"color": colour, "pattern": {"shape": pattern}},
+                text=["hidden" if pd.isna(v) else f"{v:.0%}" for v in values],
+                textposition="outside",
+                hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.add_vline(x=target, line={"color": TARGET_COLOUR, "dash": "dot"})
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title_text="Held meetings")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title={
+            "text": f"Service users and carers at held meetings, by team<br><sup>Dotted line: "
+            f"meaningful-involvement target {target:.0%}</sup>"
+        },
+        barmode="group",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        height=200 + 70 * len(teams),
+        margin={"t": 110, "l": 120},
+    )
+    return fig

@@ -1,4 +1,5 @@
-"""``python -m observation``: make the demo study, describe a study file."""
+"""``python -m observation``: make the demo study, describe a study file, import, export, back up, restore,
+move the codebook, and write a slide deck."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import db, export, filters, ingest, qdc, queries
+from observation import config, db, export, filters, ingest, qdc, queries
+from observation import deck as slides
 from observation.demo import DemoSpec, build_demo
+from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
+from observation.presenting import Presenting
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,6 +110,21 @@ def _parser() -> argparse.ArgumentParser:
     way = book.add_mutually_exclusive_group(required=True)
     way.add_argument("--export", type=Path, metavar="FILE.qdc", help="write the codebook to this file")
     way.add_argument("--import", type=Path, metavar="FILE.qdc", dest="source", help="read codes from this file")
+
+    deck = commands.add_parser(
+        "deck",
+        help="the Overview as a slide deck (.pptx) that is safe to email",
+        description="Write the Overview as a PowerPoint deck: a title slide, one chart per slide with a caption "
+        "stating the definition and the period, and speaker notes with the numbers. Presenter mode's rules "
+        "always apply: small counts hidden, teams as Team A, Team B…, nothing typed about a person.",
+    )
+    deck.add_argument("--db", required=True, type=Path, help="path of the study file")
+    deck.add_argument("--out", required=True, type=Path, metavar="FILE.pptx", help="the deck to write")
+    deck.add_argument("--team", default="", help="team numbers, e.g. 1,3 (default: all teams)")
+    deck.add_argument(
+        "--threshold", type=int, default=DEFAULT_THRESHOLD, help="hide counts under this (default: %(default)s)"
+    )
+    deck.add_argument("--names", action="store_true", help="keep the teams' real names instead of Team A, Team B…")
     return parser
 
 
@@ -124,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "codebook":
             return _codebook(args)
+        if args.command == "deck":
+            return _deck(args)
         if args.command == "restore":
             export.restore(args.source, args.db)
             print(f"Restored {args.db} from {args.source}.")
@@ -200,6 +221,30 @@ def _codebook(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return 0
+
+
+def _deck(args: argparse.Namespace) -> int:
+    parsed = filters.from_query_params({"team": args.team})
+    if parsed.notices:
+        raise ObservationError(" ".join(n.replace("in the link", "in the options") for n in parsed.notices))
+    try:
+        mode = Presenting(on=True, threshold=args.threshold, letters=not args.names)
+    except ValidationError:
+        raise ObservationError("--threshold: use a whole number from 2 to 100") from None
+    if args.out.suffix.lower() != ".pptx":
+        raise ObservationError(f"{args.out}: a deck is written to a .pptx file")
+    con = db.connect(args.db)
+    try:
+        pptx = slides.overview_deck(con, parsed.filter, config.load_settings(), mode, progress=_say)
+    finally:
+        con.close()
+    args.out.write_bytes(pptx)
+    print(f"Wrote {args.out} ({mode.badge()}).")
+    return 0
+
+
+def _say(share: float, what: str) -> None:
+    print(f"{share:4.0%}  {what}", flush=True)
 
 
 def _info(args: argparse.Namespace) -> int:

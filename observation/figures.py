@@ -11,6 +11,8 @@ from typing import Literal
 import plotly.graph_objects as go
 
 from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.queries import StudyInfo
 
 ImageFormat = Literal["png", "svg"]
 WIDTH, HEIGHT = 1280, 720  # a 16:9 slide
@@ -31,6 +33,15 @@ class Provenance:
     def line(self) -> str:
         parts = [self.period, self.rules, self.presenter, "Synthetic demo data" if self.synthetic else None]
         return " · ".join(p for p in parts if p)
+
+
+def period_text(flt: StudyFilter, info: StudyInfo | None) -> str:
+    """The period a page's figures cover, as a chart's caption says it."""
+    first = flt.start or (info.first_meeting if info else None)
+    last = flt.end or (info.last_meeting if info else None)
+    if first is None or last is None:
+        return "No meetings"
+    return f"Meetings {first:%-d %b %Y} – {last:%-d %b %Y}"
 
 
 def for_export(fig: go.Figure, provenance: Provenance) -> go.Figure:

@@ -16,6 +16,7 @@ if not result.has_meetings:
     st.stop()
 
 ui.headline(result.overall, result.hidden)
+ui.deck_download(flt)
 
 st.subheader("By team")
 ui.team_table(result.teams, result.hidden)

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import charts, config, db, definitions, figures, filters, qi, queries, spc
+from observation import charts, config, db, deck, definitions, figures, filters, qi, queries, spc
 from observation import presenting as presenting_rules
 from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
@@ -359,7 +359,7 @@ def chart(fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | No
     info = study_info()
     mode = presenting()
     provenance = figures.Provenance(
-        period=period_text(flt, info),
+        period=figures.period_text(flt, info),
         rules=rules,
         synthetic=bool(info and info.study.is_demo),
         presenter=mode.badge() if mode.on else None,
@@ -372,17 +372,39 @@ def chart(fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | No
         )  # fmt: skip
 
 
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def deck_download(flt: StudyFilter) -> None:
+    """Make the page's slide deck under presenter mode's rules (with a progress bar: each chart is
+    drawn in Chromium), then offer it. A deck made for other filters or rules is not offered."""
+    if figures.chromium() is None:
+        return
+    mode = presenting().model_copy(update={"on": True})
+    made_for = (flt, mode)
+    if st.button("Make a slide deck", key="deck_make", icon=":material/slideshow:",
+                 help="A .pptx to hand out: one chart per slide, the numbers in the speaker notes. Presenter "
+                      "mode's rules always apply to it, at the threshold chosen in the sidebar."):  # fmt: skip
+        bar = st.progress(0.0, text="Drawing the slides…")
+        try:
+            made = deck.overview_deck(
+                _connection(str(settings().db_path)), flt, settings(), mode,
+                progress=lambda share, what: bar.progress(share, text=_escape_markdown(what)),
+            )  # fmt: skip
+        except ObservationError as exc:
+            st.error(_escape_markdown(str(exc)), icon=":material/error:")
+            return
+        finally:
+            bar.empty()
+        st.session_state["deck"] = (made_for, made)
+    kept = st.session_state.get("deck")
+    if kept is not None and kept[0] == made_for:
+        st.download_button("Download the deck", data=kept[1], file_name="involvement-overview.pptx", mime=PPTX,
+                           key="deck_download", on_click="ignore", icon=":material/download:")  # fmt: skip
+
+
 def _drawn(fig: go.Figure, fmt: figures.ImageFormat) -> Callable[[], bytes]:
     return lambda: figures.image(fig, fmt)
-
-
-def period_text(flt: StudyFilter, info: queries.StudyInfo | None) -> str:
-    """The period a page's figures cover, as a chart's caption says it."""
-    first = flt.start or (info.first_meeting if info else None)
-    last = flt.end or (info.last_meeting if info else None)
-    if first is None or last is None:
-        return "No meetings"
-    return f"Meetings {first:%-d %b %Y} – {last:%-d %b %Y}"
 
 
 def bullet_list(lines: list[str]) -> None:

@@ -155,3 +155,19 @@ def test_odd_presenter_links_are_ignored_with_a_notice(
     )
     assert at.toggle(key="pm_on").value is on
     assert ("Presenter mode · counts under 5 hidden" in everything_shown(at)) is on
+
+
+def test_a_slide_deck_is_made_with_progress_and_offered_for_download(app: App, small_path: Path) -> None:
+    from observation import figures
+
+    if figures.chromium() is None:
+        pytest.skip("no Chromium for kaleido")
+    at = app(small_path)
+    assert not [b for b in at.get("download_button") if b.proto.label == "Download the deck"]
+    at.button(key="deck_make").click().run()
+    assert not at.exception
+    assert not at.error
+    assert [b.proto.label for b in at.get("download_button")].count("Download the deck") == 1
+    at.toggle(key="pm_on").set_value(True).run()
+    at.number_input(key="pm_threshold").set_value(8).run()  # other rules: that deck is no longer offered
+    assert "Download the deck" not in [b.proto.label for b in at.get("download_button")]
