@@ -138,6 +138,7 @@ def shared_sidebar(presentable: bool = False) -> StudyFilter:
     runs it (a fresh server's first deep link can run a file in pages/ without app.py).
     """
     _leave_legacy_multipage_mode()
+    _keep_across_pages()
     info = open_study()
     demo_badge(info)
     mode = _presenter_controls()
@@ -148,6 +149,19 @@ def shared_sidebar(presentable: bool = False) -> StudyFilter:
             st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
             st.stop()
     return _sidebar_filter(info)
+
+
+SHARED_WIDGETS = ("flt_teams", "flt_setting", "flt_dates", "pm_on", "pm_threshold", "pm_letters")
+
+
+def _keep_across_pages() -> None:
+    """Streamlit forgets a widget's value when another page runs (a widget belongs to its page);
+    the sidebar's filter and presenter mode belong to every page. Setting each value to itself
+    before the widgets are drawn makes it the session's, so the next page's widget starts from it
+    (Streamlit's documented way to keep widget values across pages)."""
+    for key in SHARED_WIDGETS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def presenting() -> presenting_rules.Presenting:
@@ -291,13 +305,16 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
     """The measure, chart type, rule set and rebasing of a page's QI chart, kept in the URL."""
     keys = {name: f"{prefix}_qi_{name}" for name in QI_PARAMS}
     ready = f"{prefix}_qi_ready"
-    if ready not in st.session_state:
+    # From the URL on the page's first run, and again on a return to the page: Streamlit forgets
+    # a widget's value when another page runs.
+    if any(key not in st.session_state for key in keys.values()):
         parsed = qi.choice_from_query_params(_query_params())
         for name, key in keys.items():
             st.session_state[key] = getattr(parsed.choice, name)
+        if ready not in st.session_state:
+            for notice in parsed.notices:
+                st.warning(_escape_markdown(notice), icon=":material/link_off:")
         st.session_state[ready] = True
-        for notice in parsed.notices:
-            st.warning(_escape_markdown(notice), icon=":material/link_off:")
     st.segmented_control(
         "Measure",
         options=list(qi.MEASURES),
@@ -405,6 +422,22 @@ def deck_download(flt: StudyFilter) -> None:
 
 def _drawn(fig: go.Figure, fmt: figures.ImageFormat) -> Callable[[], bytes]:
     return lambda: figures.image(fig, fmt)
+
+
+def others_line(others: queries.Measures) -> str:
+    """The other teams' figures, for comparison under one team's headline."""
+    if others.meetings_held == 0:
+        return "No other team in the filter to compare with."
+    return (
+        f"The other teams in the filter: {others.meetings_held} meetings held; lived-experience presence "
+        f"{percent(others.presence_share)}, mean representation {percent(others.mean_representation)}, meaningful "
+        f"involvement {percent(others.meaningful_share)}."
+    )
+
+
+def plain(text: str) -> str:
+    """User text (team and code names) as Markdown that shows it as typed."""
+    return _escape_markdown(text)
 
 
 def bullet_list(lines: list[str]) -> None:

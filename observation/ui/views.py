@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, meetings, notes, recruitment
+from observation import agreement, meetings, notes, profile, recruitment
 from observation.filters import StudyFilter
 from observation.ui import _connection, _escape_markdown, _guarded, _query_params, overview, settings
 
@@ -56,21 +56,24 @@ code_frequency = cached(notes.code_frequency)
 codebook = cached(notes.codebook)
 coders = cached(agreement.coders)
 coder_agreement = cached(agreement.agreement)
+team_profile = cached(profile.team_profile)
 
 
 # --- choices kept in the URL --------------------------------------------------------------------
 
 
 def url_choice(key: str, param: str, options: Sequence[Any], default: Any) -> None:
-    """Before a widget keyed ``key`` is drawn: take its value from the URL parameter ``param`` on
-    the page's first run (a value not among ``options`` falls back with a notice)."""
-    ready = f"{key}__from_url"
-    if ready in st.session_state:
+    """Before a widget keyed ``key`` is drawn: take its value from the URL parameter ``param`` when
+    it has none — on the page's first run, and on a return to the page (Streamlit forgets a
+    widget's value when another page runs). A value not among ``options`` falls back, with a
+    notice the first time."""
+    if key in st.session_state:
         return
-    st.session_state[ready] = True
+    first = f"{key}__from_url" not in st.session_state
+    st.session_state[f"{key}__from_url"] = True
     raw = _query_params().get(param)
     chosen = next((o for o in options if str(o) == raw), None)
-    if raw is not None and chosen is None:
+    if first and raw is not None and chosen is None:
         st.warning(
             _escape_markdown(f"Ignored {param}={raw!r} in the link: not one of the choices here."),
             icon=":material/link_off:",
@@ -289,3 +292,25 @@ def chart_with_notes(
         st.caption(hint)
         return
     show_excerpts(excerpts(flt, query_for(list(marks[-1]))), "No notes behind this mark.")
+
+
+PRINT_STYLE = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stButton,
+  [data-testid="stDownloadButton"], [data-testid="stElementToolbar"] { display: none !important; }
+  .stMainBlockContainer { max-width: 100% !important; padding: 0 !important; }
+  [data-testid="stVerticalBlockBorderWrapper"], .stPlotlyChart { break-inside: avoid; }
+}
+</style>"""
+
+
+def printable() -> None:
+    """A clean print layout: no sidebar, toolbar or buttons, and charts kept whole on a page."""
+    st.html(PRINT_STYLE)
+
+
+def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
+    """A recruitment tension with a few representative notes coded with it."""
+    st.markdown(f"**{_escape_markdown(tension.name)}** — {tension.notes} note{'s' if tension.notes != 1 else ''}")
+    found = excerpts(flt, notes.ExcerptQuery(codes=(tension.code_id,), exact=True, notes_only=True, limit=most))
+    show_excerpts(found, "No note is coded with it in this period.")

@@ -121,3 +121,19 @@ def test_a_chart_downloads_as_a_png_drawn_in_chromium(demo_server: Server, watch
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     (ARTIFACTS / "overview-trend-download.png").write_bytes(png)  # to look at
     assert_clean(watched)
+
+
+def test_the_filter_stays_when_another_page_is_opened_from_the_menu(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.goto(f"{demo_server.url}/?setting=inpatient")
+    setting = page.get_by_role("combobox", name="Setting")
+    expect(setting).to_have_value("Inpatient", timeout=60_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Team profile").click()
+    expect(page.get_by_role("heading", level=1, name="Team profile")).to_be_visible(timeout=60_000)
+    expect(setting).to_have_value("Inpatient")
+    expect(page).to_have_url(re.compile(r"/team_profile\?(.*&)?setting=inpatient"))
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "team-profile")
+    assert_clean(watched)

@@ -1,0 +1,155 @@
+"""One team's story for its coach: its measures against the other teams', where its recruitment
+stalls, the recruitment tensions its notes return to most, and a short plain-language summary of
+what the charts show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from observation import qi, queries, recruitment
+from observation.filters import StudyFilter
+from observation.models import ParticipationLevel
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """The step of the recruitment funnel that loses the most people."""
+
+    before: str
+    after: str
+    people_before: int
+    people_after: int
+
+    def sentence(self) -> str:
+        b, a = recruitment.STAGE_LABELS[self.before].lower(), recruitment.STAGE_LABELS[self.after].lower()
+        return (
+            f"Recruitment stalls most between {b} and {a}: {self.people_before} "
+            f"{'person' if self.people_before == 1 else 'people'} {b}, {self.people_after} {a}."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tension:
+    code_id: int
+    name: str
+    notes: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    team: queries.TeamMeasures
+    others: queries.Measures
+    """All the other teams in the filter, pooled; empty when there are none."""
+    home_meetings: int
+    stall: Stall | None
+    tensions: tuple[Tension, ...]
+    """The recruitment-tension codes in the team's notes, most frequent first (at most three)."""
+    summary: tuple[str, ...]
+
+
+def team_filter(flt: StudyFilter, team_id: int) -> StudyFilter:
+    return flt.model_copy(update={"teams": (team_id,), "setting": None})
+
+
+def team_profile(
+    con: duckdb.DuckDBPyConnection,
+    flt: StudyFilter,
+    team_id: int,
+    level: ParticipationLevel,
+    target: float,
+    choice: qi.ChartChoice | None = None,
+) -> Profile | None:
+    """The team's profile within the filter's dates (the filter's teams are the comparison), or
+    None when the team has no meetings there."""
+    mine = team_filter(flt, team_id)
+    found = queries.overview(con, mine, level)
+    if not found.teams:
+        return None
+    team = found.teams[0]
+    comparison = [t for t in (flt.teams or _all_teams(con)) if t != team_id]
+    others = (
+        queries.overview(con, flt.model_copy(update={"teams": tuple(comparison)}), level).overall
+        if comparison
+        else queries.Measures()
+    )
+    home = _home_meetings(con, mine)
+    stall = _stall(recruitment.funnel(con, mine))
+    tensions = _tensions(con, mine)
+    sentences = [_presence_sentence(team, others)]
+    if home:
+        sentences.append(f"{home} of its {team.meetings_held} held meetings were at a service user's home.")
+    panels = qi.panels(found.series, found.events, choice or qi.ChartChoice())
+    sentences += qi.signal_sentences(
+        panels, target if qi.MEASURES[(choice or qi.ChartChoice()).measure].has_target else None
+    )
+    if stall is not None:
+        sentences.append(stall.sentence())
+    if tensions:
+        sentences.append(
+            f"The recruitment tension its notes return to most: {tensions[0].name} ({tensions[0].notes} notes)."
+        )
+    return Profile(team, others, home, stall, tensions, tuple(sentences))
+
+
+def _all_teams(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
+    return tuple(t.id for t in queries.teams(con))
+
+
+def _presence_sentence(team: queries.TeamMeasures, others: queries.Measures) -> str:
+    recorded = team.meetings_held - team.meetings_unrecorded
+    if team.presence_share is None or recorded == 0:
+        return f"{team.team_name} has no held meeting with attendance recorded in this period."
+    present = round(team.presence_share * recorded)
+    sentence = (
+        f"A service user or carer was present at {present} of {team.team_name}'s {recorded} meetings "
+        f"with attendance recorded ({team.presence_share:.0%})"
+    )
+    if others.presence_share is not None:
+        sentence += f"; across the other teams, {others.presence_share:.0%}"
+    return sentence + "."
+
+
+def _home_meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> int:
+    with con.cursor() as cur:
+        (count,) = cur.execute(  # type: ignore[misc]
+            "select count(*) from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) "
+            "where status = 'held' and format = 'home'",
+            flt.sql_params(),
+        ).fetchone()
+    return int(count)
+
+
+def _stall(funnel: pd.DataFrame) -> Stall | None:
+    people = dict(zip(funnel["stage"], funnel["people"].astype(int), strict=True))
+    steps = [
+        (a, b, people.get(a, 0), people.get(b, 0))
+        for a, b in zip(recruitment.FUNNEL, recruitment.FUNNEL[1:], strict=False)
+    ]
+    losing = [s for s in steps if s[2] > s[3]]
+    if not losing:
+        return None
+    before, after, n_before, n_after = max(losing, key=lambda s: s[2] - s[3])
+    return Stall(before, after, n_before, n_after)
+
+
+def _tensions(con: duckdb.DuckDBPyConnection, flt: StudyFilter, most: int = 3) -> tuple[Tension, ...]:
+    with con.cursor() as cur:
+        rows = cur.execute(
+            """
+            select c.id, c.name, count(distinct s.note_id) as notes
+            from coded_segments as s
+            join codes as c on c.id = s.code_id
+            join field_notes as n on n.id = s.note_id
+            join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+                on f.meeting_id = n.meeting_id
+            where starts_with(c.slug, $theme || '.')
+            group by c.id, c.name
+            order by notes desc, c.name
+            limit $most
+            """,
+            flt.sql_params() | {"theme": recruitment.TENSION_THEME, "most": most},
+        ).fetchall()
+    return tuple(Tension(int(i), str(n), int(c)) for i, n, c in rows)

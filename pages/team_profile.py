@@ -1,0 +1,58 @@
+"""Team profile: one team's story on one screen, for its coach — against the other teams, with the
+QI chart, the recruitment funnel, who kept coming, how meetings ran, and the tensions in its notes."""
+
+import streamlit as st
+
+from observation import profile, recruitment, theme_charts, ui, view_charts
+from observation.ui import tables, views
+
+flt = ui.shared_sidebar()
+views.printable()
+st.title(
+    "Team profile",
+    help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "
+    "browser (Ctrl+P or ⌘P): the sidebar and buttons are left off the page. The link keeps the team.",
+)
+team_id = views.choose_team("profile_team", "profile", flt)
+if team_id is None:
+    st.info("No teams match the filters in the sidebar.")
+    st.stop()
+settings = ui.settings()
+found = views.team_profile(flt, team_id, settings.meaningful_level, settings.involvement_target)
+if found is None:
+    st.info("This team has no meetings in these dates.")
+    st.stop()
+mine = profile.team_filter(flt, team_id)
+
+ui.headline(found.team)
+st.caption(ui.others_line(found.others))
+st.subheader("In short")
+ui.bullet_list(list(found.summary))
+
+ui.qi_section(mine, "profile")
+
+st.subheader("Recruitment", help="The team's recruitment funnel: how many people reached each stage.")
+st.plotly_chart(theme_charts.funnel(views.funnel(mine)), key="profile_funnel")
+if found.stall is not None:
+    st.markdown(ui.plain(found.stall.sentence()))
+
+st.subheader("Who kept coming", help="Each person with lived experience, meeting by meeting.")
+matrix = views.attendance_matrix(mine, team_id, "person")
+if matrix["lived_experience"].any():
+    st.plotly_chart(view_charts.swimlane(matrix), key="profile_swimlane")
+else:
+    st.info("Nobody with lived experience is recorded in this team.")
+tables.continuity_table(views.continuity(mine))
+
+st.subheader("How the meetings ran")
+tables.effectiveness_table(views.meeting_effectiveness(mine, "month"))
+
+st.subheader(
+    "Recruitment tensions in the notes",
+    help=f"The codes under the '{recruitment.TENSION_THEME}' theme most often applied to this team's notes, "
+    "with a few of the notes coded with each.",
+)
+if not found.tensions:
+    st.info("No note of this team is coded with a recruitment tension in these dates.")
+for tension in found.tensions:
+    views.quotes(mine, tension)

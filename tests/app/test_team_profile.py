@@ -1,0 +1,64 @@
+"""The Team profile in AppTest, for every demo team: its story in plain sentences, the same numbers
+as the Overview, its funnel and the notes behind its most frequent recruitment tension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from observation import db
+
+App = Callable[..., AppTest]
+
+
+def shown(elements: object) -> list[str]:
+    return [e.value.replace("\\", "") for e in elements]  # type: ignore[attr-defined]
+
+
+def team_names(path: Path) -> dict[int, str]:
+    con = db.connect(path)
+    try:
+        return dict(con.execute("select id, name from teams order by id").fetchall())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("team", [1, 2, 3])
+def test_each_demo_team_has_a_profile_that_tells_its_story(app: App, demo_path: Path, team: int) -> None:
+    at = app(demo_path, profile=str(team)).switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    assert at.selectbox(key="profile_team").value == team
+    name = team_names(demo_path)[team]
+    summary = " ".join(m for m in shown(at.markdown) if m.startswith("- "))
+    assert f"of {name}'s" in summary  # presence, in a sentence, against the other teams
+    assert "across the other teams" in summary
+    assert "Making Data Count rules" in summary or "Anhøj" in summary  # the QI chart's reading
+    assert any("The other teams in the filter:" in c for c in shown(at.caption))
+    assert {m.label for m in at.metric} >= {"Meetings held", "Lived-experience presence"}
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(charts) >= 3  # the QI chart, the funnel, who kept coming
+    assert "notes" in " ".join(shown(at.markdown))  # the tensions, each with its notes
+
+
+def test_the_profile_agrees_with_the_overview(app: App, demo_path: Path) -> None:
+    overview = app(demo_path, team="3")
+    profile = app(demo_path, team="3", profile="3").switch_page("pages/team_profile.py").run()
+    assert {m.label: m.value for m in profile.metric} == {m.label: m.value for m in overview.metric}
+
+
+def test_a_link_to_a_team_outside_the_filter_falls_back(app: App, demo_path: Path) -> None:
+    at = app(demo_path, team="1", profile="3").switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    assert at.selectbox(key="profile_team").value == 1
+
+
+def test_the_sidebar_filter_stays_from_page_to_page(app: App, small_path: Path) -> None:
+    at = app(small_path, setting="inpatient")
+    for page in ("pages/presence.py", "pages/team_profile.py", "pages/overview.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        assert at.selectbox(key="flt_setting").value == "inpatient", page
+        assert at.query_params["setting"] == "inpatient", page
