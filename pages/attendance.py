@@ -24,7 +24,7 @@ by_role = views.attendance_by_role(flt, period)
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()
-st.plotly_chart(view_charts.attendance_by_role(by_role), key="attendance_by_role")
+ui.chart(view_charts.attendance_by_role(by_role), "attendance_by_role", f"attendance-by-role-per-{period}", flt)
 
 ui.qi_section(flt, "attendance")
 
@@ -41,5 +41,5 @@ matrix = views.attendance_matrix(flt, team_id, "person") if team_id is not None 
 if matrix is None or not matrix["lived_experience"].any():
     st.info("Nobody with lived experience is recorded in this team.")
 else:
-    st.plotly_chart(view_charts.swimlane(matrix), key="attendance_swimlane")
+    ui.chart(view_charts.swimlane(matrix), "attendance_swimlane", "who-kept-coming", flt)
 tables.continuity_table(views.continuity(flt))

@@ -14,9 +14,7 @@ if rows.empty:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()
 clicked = views.picked(
-    st.plotly_chart(
-        view_charts.presence_by_meeting(rows), key="presence_by_meeting", on_select="rerun", selection_mode="points"
-    )
+    ui.chart(view_charts.presence_by_meeting(rows), "presence_by_meeting", "presence-by-meeting", flt, clickable=True)
 )
 
 ui.qi_section(flt, "presence")
@@ -37,9 +35,7 @@ views.keep_in_url("rows", by, "role")
 if team_id is not None:
     matrix = views.attendance_matrix(flt, team_id, by)
     clicked += views.picked(
-        st.plotly_chart(
-            view_charts.attendance_matrix(matrix), key="presence_matrix", on_select="rerun", selection_mode="points"
-        )
+        ui.chart(view_charts.attendance_matrix(matrix), "presence_matrix", "who-came", flt, clickable=True)
     )
 
 meeting_id = views.choose_meeting("presence_meeting", "meeting", rows, clicked)

@@ -17,7 +17,7 @@ if stages.empty:
     st.info("No teams match these filters.")
     st.stop()
 bar = views.picked(
-    st.plotly_chart(theme_charts.funnel(stages), key="recruitment_funnel", on_select="rerun", selection_mode="points")
+    ui.chart(theme_charts.funnel(stages), "recruitment_funnel", "recruitment-funnel", flt, clickable=True)
 )
 if bar:
     team_id, stage = bar[-1]

@@ -366,13 +366,20 @@ def qi_section(flt: StudyFilter, prefix: str) -> None:
     bullet_list(qi.signal_sentences(team_panels, target))
 
 
-def chart(fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | None = None) -> None:
+def chart(
+    fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | None = None, clickable: bool = False
+) -> Any:
     """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
-    files are drawn only when a button is pressed (a few seconds each, in Chromium)."""
-    st.plotly_chart(fig, key=key)
+    files are drawn only when a button is pressed (a few seconds each, in Chromium). A
+    ``clickable`` chart returns its selection event (see views.picked)."""
+    event = (
+        st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points")
+        if clickable
+        else st.plotly_chart(fig, key=key)
+    )
     if figures.chromium() is None:
         st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
-        return
+        return event
     info = study_info()
     mode = presenting()
     provenance = figures.Provenance(
@@ -387,6 +394,7 @@ def chart(fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | No
             fmt.upper(), data=_drawn(ready, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip
+    return event
 
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"

@@ -14,7 +14,7 @@ import streamlit as st
 
 from observation import agreement, meetings, notes, profile, recruitment
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, _guarded, _query_params, overview, settings
+from observation.ui import _connection, _escape_markdown, _guarded, _query_params, chart, overview, settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -287,7 +287,7 @@ def chart_with_notes(
 ) -> None:
     """A chart whose clicked mark opens the notes behind it: ``query_for`` turns the mark's
     customdata into the query for those notes; before any click, ``hint`` says what to do."""
-    marks = picked(st.plotly_chart(figure, key=key, on_select="rerun", selection_mode="points"))
+    marks = picked(chart(figure, key, key.replace("_", "-"), flt, clickable=True))
     if not marks:
         st.caption(hint)
         return
