@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from observation import db, filters
+from tests.app.test_record_page import open_record
 
 App = Callable[..., AppTest]
 
@@ -70,14 +71,8 @@ def test_a_new_code_goes_under_its_theme_and_a_nameless_one_is_refused(app: App,
     )
 
 
-def open_meeting(app: App, small_path: Path, meeting_id: int) -> AppTest:
-    at = app(small_path).switch_page("pages/record.py").run()
-    at.selectbox(key="record_team").set_value(1).run()
-    return at.selectbox(key="record_meeting_1").set_value(meeting_id).run()
-
-
 def test_a_note_and_then_its_meeting_are_deleted_after_saying_what_goes(app: App, small_path: Path) -> None:
-    at = open_meeting(app, small_path, 1)
+    at = open_record(app, small_path, 1)
     at.selectbox(key="record_delete_what").set_value(2).run()  # note 2 of m1
     assert any("Deleting note 2 also deletes 3 coded segments." in w for w in shown(at.warning))
     at.checkbox(key="record_delete_1_2_sure").check().run()
