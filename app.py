@@ -13,7 +13,7 @@ pages = [
     st.Page("pages/recruitment.py", title="Recruitment tensions", icon=":material/person_search:"),
     st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
     st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
-    st.Page("pages/team_profile.py", title="Team profile", icon=":material/badge:"),
+    profile := st.Page("pages/team_profile.py", title="Team profile", icon=":material/badge:"),
     st.Page("pages/record.py", title="Record a meeting", icon=":material/edit_note:"),
     st.Page("pages/study_setup.py", title="Study setup", icon=":material/tune:"),
     st.Page("pages/data_import.py", title="Import", icon=":material/upload_file:"),
@@ -21,5 +21,5 @@ pages = [
     st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
 ]
 # Presenter mode lists only the pages that apply its disclosure rules; the others answer "page not found".
-presentable = [overview]
+presentable = [overview, profile]
 st.navigation(presentable if ui.presenting().on else pages).run()

@@ -6,7 +6,7 @@ import streamlit as st
 from observation import profile, recruitment, theme_charts, ui, view_charts
 from observation.ui import tables, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar(presentable=True)
 views.printable()
 st.title(
     "Team profile",
@@ -16,6 +16,9 @@ st.title(
 team_id = views.choose_team("profile_team", "profile", flt)
 if team_id is None:
     st.info("No teams match the filters in the sidebar.")
+    st.stop()
+if ui.presenting().on:
+    views.present_team(flt, team_id)
     st.stop()
 settings = ui.settings()
 found = views.team_profile(flt, team_id, settings.meaningful_level, settings.involvement_target)

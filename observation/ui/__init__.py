@@ -389,8 +389,9 @@ def chart(
         presenter=mode.badge() if mode.on else None,
     )
     ready = figures.for_export(fig, provenance)
-    for column, fmt in zip(st.columns([1, 1, 8]), get_args(figures.ImageFormat), strict=False):
-        column.download_button(
+    row = st.container(horizontal=True)
+    for fmt in get_args(figures.ImageFormat):
+        row.download_button(
             fmt.upper(), data=_drawn(ready, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip

@@ -12,9 +12,20 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, meetings, notes, profile, recruitment
+from observation import agreement, charts, definitions, meetings, notes, profile, recruitment
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, _guarded, _query_params, chart, overview, settings
+from observation.ui import (
+    _connection,
+    _escape_markdown,
+    _guarded,
+    _query_params,
+    chart,
+    headline,
+    overview,
+    presenting,
+    settings,
+    tables,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -314,3 +325,50 @@ def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
     st.markdown(f"**{_escape_markdown(tension.name)}** — {tension.notes} note{'s' if tension.notes != 1 else ''}")
     found = excerpts(flt, notes.ExcerptQuery(codes=(tension.code_id,), exact=True, notes_only=True, limit=most))
     show_excerpts(found, "No note is coded with it in this period.")
+
+
+def present_team(flt: StudyFilter, team_id: int) -> None:
+    """The Team profile in presenter mode: the team's guarded measures beside all teams', its
+    quarters, how its meetings ran, and its recruitment tensions by name with small counts hidden.
+    Nothing that follows one person (the funnel, who kept coming, quotes) is shown."""
+    mode = presenting()
+    shown = overview(flt)
+    team = next((t for t in shown.teams if t.team_id == team_id), None)
+    if team is None:
+        st.info("This team has no meetings in these dates.")
+        return
+    hidden = frozenset((None, name) for key, name in shown.hidden if key == team_id)
+    st.subheader(team.team_name)
+    headline(team, hidden)
+    st.caption(
+        "All teams: presence "
+        + ("hidden" if (None, "presence_share") in shown.hidden else _share(shown.overall.presence_share))
+        + ", meaningful involvement "
+        + ("hidden" if (None, "meaningful_share") in shown.hidden else _share(shown.overall.meaningful_share))
+        + "."
+    )
+    settings_now = settings()
+    level = definitions.LEVEL_LABELS[settings_now.meaningful_level]
+    mine = shown.trend[shown.trend["team_id"] == team_id]
+    left_out = f" · a quarter resting on a count under {mode.threshold} is left out"
+    events = shown.events[shown.events["team_id"].isna() | (shown.events["team_id"] == team_id)]
+    figure = charts.involvement_trend(mine, settings_now.involvement_target, level, events, "quarter", left_out)
+    chart(figure, "profile_trend", "team-by-quarter", flt)
+    st.subheader("How the meetings ran")
+    ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
+    tables.effectiveness_table(ran.assign(team_name=team.team_name))
+    st.subheader("Recruitment tensions in the notes")
+    found = team_profile(flt, team_id, settings_now.meaningful_level, settings_now.involvement_target)
+    lines = [f"{t.name}: {mode.rule.count(t.notes)} notes" for t in (found.tensions if found else ())]
+    st.markdown(
+        "\n".join(f"- {_escape_markdown(line)}" for line in lines)
+        or "No note of this team is coded with a recruitment tension."
+    )
+    st.caption(
+        "Presenter mode leaves out what follows one person: the recruitment funnel, who kept coming, and the "
+        "notes themselves."
+    )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"

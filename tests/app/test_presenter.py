@@ -4,6 +4,7 @@ annotation wording anywhere on the page — in text, tables or chart data."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,20 @@ def test_a_slide_deck_is_made_with_progress_and_offered_for_download(app: App, s
     at.toggle(key="pm_on").set_value(True).run()
     at.number_input(key="pm_threshold").set_value(8).run()  # other rules: that deck is no longer offered
     assert "Download the deck" not in [b.proto.label for b in at.get("download_button")]
+
+
+@pytest.mark.parametrize("team", [1, 2, 3])
+def test_each_team_profile_in_presenter_mode_shows_nothing_about_a_person(app: App, demo_copy: Path, team: int) -> None:
+    at = app(demo_copy, mode="present", profile=str(team)).switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    shown = everything_shown(at)
+    for what, values in secrets(demo_copy).items():
+        leaked = [v for v in values if v in shown]
+        assert leaked == [], f"{what} shown in presenter mode: {leaked[:3]}"
+    assert f"Team {'ABC'[team - 1]}" in shown
+    assert "Presenter mode leaves out what follows one person" in shown
+    assert not at.get("plotly_chart") or all("Each meeting" not in c.proto.spec for c in at.get("plotly_chart"))
+    # Small counts of coded notes show as "<5".
+    notes_lines = [m.value.replace("\\", "") for m in at.markdown if " notes" in m.value]
+    assert notes_lines  # every demo team has recruitment tensions in its notes
+    assert all(re.search(r": (<5|[5-9]|\d\d+) notes", line) for text in notes_lines for line in text.splitlines())

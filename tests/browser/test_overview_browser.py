@@ -102,11 +102,17 @@ def test_presenter_mode_shows_teams_by_letter_and_nobody_by_code(
     expect(page.get_by_text("Presenter mode · counts under 5 hidden").first).to_be_visible(timeout=60_000)
     chart = page.get_by_test_id("stPlotlyChart").first
     expect(chart.get_by_text("Team A")).to_be_visible()
-    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # one page only: no page list to show
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link")).to_have_count(2)  # the Overview and the Team profile only
     page.wait_for_load_state("networkidle")
     screenshot(page, "presenter-overview")
-    html = page.content()
-    assert [p for p in private if p in html] == []
+    assert [p for p in private if p in page.content()] == []
+    nav.get_by_text("Team profile").click()
+    expect(page.get_by_text("Presenter mode leaves out what follows one person")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Presenter mode · counts under 5 hidden").first).to_be_visible()  # still on
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "presenter-team-profile")
+    assert [p for p in private if p in page.content()] == []
     assert_clean(watched)
 
 
