@@ -388,11 +388,10 @@ def chart(
         synthetic=bool(info and info.study.is_demo),
         presenter=mode.badge() if mode.on else None,
     )
-    ready = figures.for_export(fig, provenance)
     row = st.container(horizontal=True)
     for fmt in get_args(figures.ImageFormat):
         row.download_button(
-            fmt.upper(), data=_drawn(ready, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
+            fmt.upper(), data=_drawn(fig, provenance, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip
     return event
@@ -429,8 +428,9 @@ def deck_download(flt: StudyFilter) -> None:
                            key="deck_download", on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def _drawn(fig: go.Figure, fmt: figures.ImageFormat) -> Callable[[], bytes]:
-    return lambda: figures.image(fig, fmt)
+def _drawn(fig: go.Figure, provenance: figures.Provenance, fmt: figures.ImageFormat) -> Callable[[], bytes]:
+    """The file, prepared and drawn only when its button is pressed."""
+    return lambda: figures.image(figures.for_export(fig, provenance), fmt)
 
 
 def others_line(others: queries.Measures) -> str:
