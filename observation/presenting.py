@@ -112,10 +112,21 @@ def guard_measures(
     meetings with someone present (its numerator) are a small count, and then further ones until
     nothing hidden can be worked out from what is shown: the overall figure, the other teams', and
     — for the shares the trend shows — each team's periods (``trend``'s rows)."""
-    hidden: set[tuple[int | None, str]] = set()
-    for share in SHARES:
-        periods = trend if trend is not None and share in TREND_SHARES else None
-        hidden |= _hidden_for(overall, teams, share, rule, periods)
+    # The shares of one team (or of the whole study, or one quarter) tie together — presence is
+    # service users or carers, meaningful involvement is part of presence, representation is 0
+    # exactly when presence is — so where one is hidden all are, and the tables are protected
+    # again with that, until nothing more goes.
+    together: set[Any] = set()
+    while True:
+        hidden: set[tuple[Any, str]] = set()
+        for share in SHARES:
+            periods = trend if trend is not None and share in TREND_SHARES else None
+            hidden |= _hidden_for(overall, teams, share, rule, periods, together)
+        keys = {key for key, _ in hidden}
+        if keys <= together:
+            break
+        together |= keys
+    hidden = {(key, s) for key in together for s in (TREND_SHARES if isinstance(key, tuple) else SHARES)}
     guarded_teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in teams)
     guarded_overall = overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
     return Guarded(guarded_overall, guarded_teams, frozenset(hidden))
@@ -125,11 +136,17 @@ TREND_SHARES = ("presence_share", "meaningful_share")
 
 
 def _hidden_for(
-    overall: Measures, teams: Sequence[TeamMeasures], share: str, rule: Rule, trend: pd.DataFrame | None
+    overall: Measures,
+    teams: Sequence[TeamMeasures],
+    share: str,
+    rule: Rule,
+    trend: pd.DataFrame | None,
+    together: set[Any],
 ) -> set[tuple[Any, str]]:
     """One share's hidden cells, from a table of numerators: a row per team, a column per trend
     period plus one for the meetings no period shows, with the teams' figures as row totals and
-    the overall figure as the grand total. What no output shows counts as hidden (unknown)."""
+    the overall figure as the grand total. What no output shows counts as hidden (unknown); the
+    cells named in ``together`` (team ids, None, (team id, period)) are hidden to begin with."""
     periods = sorted(trend["month"].unique()) if trend is not None else []
     column = {p: j for j, p in enumerate(periods)}
     row = {t.team_id: i for i, t in enumerate(teams)}
@@ -155,6 +172,10 @@ def _hidden_for(
     unseen = np.zeros(shape, dtype=bool)
     unseen[:-1, -2] = meetings[:-1, -2] > 0  # meetings outside the trend's teams or periods
     unseen[-1, :-1] = True  # a period's figure over all teams
+    for i, t in enumerate(teams):
+        small[i, -1] |= t.team_id in together
+        small[i, :-2] |= np.array([(t.team_id, p) in together for p in periods], dtype=bool)
+    small[-1, -1] |= None in together
     small &= ~unseen
     empty = meetings == 0  # no meetings, no point on a chart: a reader knows its count is 0
     empty[-1, :-1] = False

@@ -127,3 +127,40 @@ def test_the_link_round_trips(params: dict[str, str], on: bool, threshold: int, 
     assert (chosen.on, chosen.threshold, chosen.letters, len(said)) == (on, threshold, letters, notices)
     if not said:
         assert presenting.to_query_params(chosen) == params
+
+
+def test_a_teams_shares_are_hidden_together_so_one_cannot_give_another_away() -> None:
+    # Team B's carers are its presence minus nobody (no service user came): if B showed presence
+    # 70% and service users 0% while hiding carers, its carers (7) would be known, and with the
+    # overall carer figure, so would Team A's small 2.
+    a = TeamMeasures(
+        team_id=1,
+        team_name="A",
+        setting="community",
+        meetings_held=10,
+        presence_share=0.5,
+        service_user_share=0.4,
+        carer_share=0.2,
+        meaningful_share=0.5,
+        mean_representation=0.2,
+    )
+    b = TeamMeasures(
+        team_id=2,
+        team_name="B",
+        setting="community",
+        meetings_held=10,
+        presence_share=0.7,
+        service_user_share=0.0,
+        carer_share=0.7,
+        meaningful_share=0.7,
+        mean_representation=0.3,
+    )
+    overall = Measures(meetings_held=20, presence_share=0.6, service_user_share=0.2, carer_share=0.45,
+                       meaningful_share=0.6, mean_representation=0.25)  # fmt: skip
+    guarded = presenting.guard_measures(overall, [a, b], Rule(5))
+    assert guarded.is_hidden(1, "carer_share")  # 2 of 10: small
+    for team in (1, 2, None):
+        hidden = {share for share in presenting.SHARES if guarded.is_hidden(team, share)}
+        assert hidden in (set(), set(presenting.SHARES)), (team, hidden)
+    if not guarded.is_hidden(None, "carer_share"):
+        assert guarded.is_hidden(2, "carer_share")
