@@ -233,6 +233,8 @@ def _deck(args: argparse.Namespace) -> int:
         raise ObservationError("--threshold: use a whole number from 2 to 100") from None
     if args.out.suffix.lower() != ".pptx":
         raise ObservationError(f"{args.out}: a deck is written to a .pptx file")
+    if not args.db.exists():
+        raise ObservationError(f"{args.db}: no such study file")
     con = db.connect(args.db)
     try:
         pptx = slides.overview_deck(con, parsed.filter, config.load_settings(), mode, progress=_say)

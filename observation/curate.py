@@ -96,6 +96,12 @@ def save_rows(
     return created, changed
 
 
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    result = cur.execute(sql, params)
+    columns = [d[0] for d in result.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
 def _row(cur: duckdb.DuckDBPyConnection, table: str, row_id: int, columns: list[str]) -> dict[str, Any]:
     found = cur.execute(f"select {', '.join(columns)} from {table} where id = ?", [row_id]).fetchone()  # noqa: S608
     if found is None:
@@ -209,13 +215,35 @@ def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, 
         merge = _merge_preview(cur, source_id, target_id)
         ids = {"source": source_id, "target": target_id}
         source_row = _row(cur, "codes", source_id, ["slug", "name", "definition", "com_b", "valence", "four_pi"])
+        # Everything the merge changes, so the audit trail can tell (and a person undo) it exactly.
+        repeated = f"select * from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})"  # noqa: S608
+        repeats = _rows(cur, repeated, ids)
+        moved = [
+            i
+            for (i,) in cur.execute(
+                "select id from coded_segments where code_id = $source order by id", {"source": source_id}
+            ).fetchall()
+        ]
+        reasons = [
+            i
+            for (i,) in cur.execute(
+                "select id from recruitment_events where reason_code_id = $source order by id", {"source": source_id}
+            ).fetchall()
+        ]
         cur.execute(f"delete from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})", ids)  # noqa: S608
         cur.execute("update coded_segments set code_id = $target where code_id = $source", ids)
         cur.execute("update recruitment_events set reason_code_id = $target where reason_code_id = $source", ids)
         cur.execute("delete from codes where id = $source", {"source": source_id})
-        audit.record(cur, "delete", "codes", f"id={source_id}", before=source_row,
-                     after={"merged_into": target_id, "segments_moved": merge.segments - merge.repeats,
-                            "repeats_removed": merge.repeats, "reasons_moved": merge.reasons}, who=who)  # fmt: skip
+        audit.record(
+            cur, "delete", "coded_segments", f"repeats of code {source_id} in code {target_id}", before=repeats, who=who
+        )
+        audit.record(cur, "change", "coded_segments", f"code_id {source_id} -> {target_id}",
+                     after={"ids": [i for i in moved if i not in {r["id"] for r in repeats}]}, who=who)  # fmt: skip
+        audit.record(cur, "change", "recruitment_events", f"reason_code_id {source_id} -> {target_id}",
+                     after={"ids": reasons}, who=who)  # fmt: skip
+        audit.record(
+            cur, "delete", "codes", f"id={source_id}", before=source_row, after={"merged_into": target_id}, who=who
+        )
         integrity.require_intact(cur, {"codes"})
     return merge
 
@@ -302,9 +330,7 @@ def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int,
 def _delete(cur: duckdb.DuckDBPyConnection, parts: dict[str, str], row_id: int, who: str) -> None:
     """Delete each part, auditing every row as it was."""
     for table, where in parts.items():
-        result = cur.execute(f"select * from {table} where {where}", {"id": row_id})  # noqa: S608
-        columns = [d[0] for d in result.description or ()]
-        before = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        before = _rows(cur, f"select * from {table} where {where}", {"id": row_id})  # noqa: S608
         if before:
             cur.execute(f"delete from {table} where {where}", {"id": row_id})  # noqa: S608
             audit.record(cur, "delete", table, where.replace("$id", str(row_id)), before=before, who=who)

@@ -7,6 +7,7 @@ result completely before returning, so no half-read result is ever shared betwee
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -149,9 +150,20 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
     return applied
 
 
+WRITES = threading.RLock()
+"""Held by every write transaction of this process (the only one with the study file open), so
+that two sessions' writes take turns: each checks references (observation.integrity) against the
+other's committed rows, never against a snapshot the other is about to change."""
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor inside one transaction: everything in the block is written, or nothing is."""
+    with WRITES:
+        yield from _transaction(con)
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     cur = con.cursor()
     try:
         cur.execute("begin transaction")

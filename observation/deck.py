@@ -5,6 +5,7 @@ hidden, nothing typed about a person."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,24 @@ def overview_slides(
 ) -> tuple[str, list[Slide]]:
     """The Overview's story as slides, under presenter mode's rules; and the deck's subtitle."""
     mode = mode.model_copy(update={"on": True})
-    found = queries.overview(con, flt, settings.meaningful_level, trend_teams=charts.MAX_SMALL_MULTIPLES,
+    # Figures are worked out and protected over the whole study, whatever the deck shows: decks of
+    # different teams must not give a hidden figure away by difference. The filter's teams choose
+    # which teams' rows the deck shows.
+    everything = StudyFilter()
+    found = queries.overview(con, everything, settings.meaningful_level, trend_teams=charts.MAX_SMALL_MULTIPLES,
                              period="quarter")  # fmt: skip
     labels = presenting.team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
     shown = presenting.present_overview(found, mode, labels)
+    if flt.teams:
+        shown = dataclasses.replace(
+            shown,
+            teams=tuple(t for t in shown.teams if t.team_id in flt.teams),
+            trend=shown.trend[shown.trend["team_id"].isin(flt.teams)],
+        )
+    if not shown.teams:
+        wanted = f"numbered {', '.join(map(str, flt.teams))} " if flt.teams else ""
+        raise ObservationError(f"no team {wanted}with meetings in this study: there is nothing to put on slides")
+    flt = everything
     info = queries.study_info(con)
     if info is None:
         raise ObservationError("this file holds no study yet: there is nothing to put on slides")

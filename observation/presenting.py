@@ -208,7 +208,7 @@ def present_overview(found: Overview, mode: Presenting, labels: Mapping[int, str
     return dataclasses.replace(
         found,
         overall=guarded.overall,
-        teams=tuple(sorted(teams, key=lambda t: t.team_name)),
+        teams=tuple(sorted(teams, key=lambda t: t.team_id)) if labels else tuple(teams),
         trend=_relabelled(guard_trend(found.trend, guarded), labels),
         series=found.series.iloc[0:0],
         events=found.events.assign(label=found.events["category"].map(ANNOTATION_KINDS).fillna("Change")),
@@ -220,4 +220,4 @@ def _relabelled(frame: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
     """Teams by letter, in letter order (the order of their real names would say something)."""
     if not labels:
         return frame
-    return frame.assign(team_name=frame["team_id"].map(labels)).sort_values("team_name", kind="stable")
+    return frame.assign(team_name=frame["team_id"].map(labels)).sort_values(["team_id", "month"], kind="stable")

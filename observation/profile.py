@@ -1,6 +1,6 @@
 """One team's story for its coach: its measures against the other teams', where its recruitment
 stalls, the recruitment tensions its notes return to most, and a short plain-language summary of
-what the charts show."""
+what the numbers say (the QI chart's own reading is under the chart, for the chart chosen there)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import qi, queries, recruitment
+from observation import queries, recruitment
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 
@@ -59,8 +59,6 @@ def team_profile(
     flt: StudyFilter,
     team_id: int,
     level: ParticipationLevel,
-    target: float,
-    choice: qi.ChartChoice | None = None,
 ) -> Profile | None:
     """The team's profile within the filter's dates (the filter's teams are the comparison), or
     None when the team has no meetings there."""
@@ -81,10 +79,6 @@ def team_profile(
     sentences = [_presence_sentence(team, others)]
     if home:
         sentences.append(f"{home} of its {team.meetings_held} held meetings were at a service user's home.")
-    panels = qi.panels(found.series, found.events, choice or qi.ChartChoice())
-    sentences += qi.signal_sentences(
-        panels, target if qi.MEASURES[(choice or qi.ChartChoice()).measure].has_target else None
-    )
     if stall is not None:
         sentences.append(stall.sentence())
     if tensions:

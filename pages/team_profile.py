@@ -21,7 +21,7 @@ if ui.presenting().on:
     views.present_team(flt, team_id)
     st.stop()
 settings = ui.settings()
-found = views.team_profile(flt, team_id, settings.meaningful_level, settings.involvement_target)
+found = views.team_profile(flt, team_id, settings.meaningful_level)
 if found is None:
     st.info("This team has no meetings in these dates.")
     st.stop()

@@ -208,6 +208,18 @@ def import_files(
     sheets = [read_sheet(Path(p), names[i] if names else None) for i, p in enumerate(paths)]
     kinds = [recognise(s, kind) for s in sheets]
     outcome = Outcome(files=[s.name for s in sheets])
+    with db.WRITES:  # one write at a time in this process (see observation.db)
+        return _import(con, sheets, kinds, outcome, dry_run, progress)
+
+
+def _import(
+    con: duckdb.DuckDBPyConnection,
+    sheets: list[Sheet],
+    kinds: list[str],
+    outcome: Outcome,
+    dry_run: bool,
+    progress: Progress | None,
+) -> Outcome:
     problems: list[Problem] = []
     cur = con.cursor()
     try:
@@ -221,10 +233,10 @@ def import_files(
                     writer.register(sheet)
         if problems:
             raise ImportProblems(sorted(problems, key=lambda p: (p.file, p.row)))
+        integrity.require_intact(cur)  # a preview must refuse what the import would
         if dry_run:
             cur.execute("rollback")
             return outcome
-        integrity.require_intact(cur)
         db.sync_sequences(cur)
         writer.bump_versions()
         audit.record(

@@ -67,10 +67,13 @@ def study_info() -> queries.StudyInfo | None:
 
 
 def team_list() -> tuple[Team, ...]:
-    """The study's teams; in presenter mode with letters on, named Team A, Team B… instead."""
+    """The study's teams by name; in presenter mode with letters on, Team A, Team B… in letter order
+    (the order of their real names would say something)."""
     teams = _guarded(lambda: _team_list(str(settings().db_path)))
     labels = _team_labels()
-    return tuple(t.model_copy(update={"name": labels[t.id]}) for t in teams) if labels else teams
+    if not labels:
+        return teams
+    return tuple(sorted((t.model_copy(update={"name": labels[t.id]}) for t in teams), key=lambda t: t.id))
 
 
 def overview(flt: StudyFilter) -> queries.Overview:
@@ -223,20 +226,31 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
         )
         for notice in st.session_state.pop("flt_notices", ()):
             st.warning(_escape_markdown(notice), icon=":material/link_off:")
+        # Presenter mode shows the whole study: two views of different teams or dates, each safe
+        # on its own, could give a hidden figure away by difference.
+        off = presenting().on
+        if off:
+            st.caption("Presenter mode shows the whole study: the filter is off until presenter mode is.")
         st.multiselect(
             "Teams",
             options=list(teams),
             format_func=lambda t: teams[t].name,
             key="flt_teams",
             placeholder="All teams",
+            disabled=off,
         )
         st.selectbox(
             "Setting",
             options=[ALL, *SETTING_LABELS],
             format_func=lambda s: SETTING_LABELS.get(s, "All settings"),
             key="flt_setting",
+            disabled=off,
         )
-        st.date_input("Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY")
+        st.date_input(
+            "Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY", disabled=off
+        )
+    if off:
+        return StudyFilter()
     dates = tuple(st.session_state["flt_dates"] or ())
     start = dates[0] if dates and dates[0] != first else None
     end = dates[1] if len(dates) > 1 and dates[1] != last else None

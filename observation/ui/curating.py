@@ -157,7 +157,7 @@ def merge_codes(table: pd.DataFrame) -> None:
         ),
         icon=":material/merge:",
     )
-    if _confirmed("setup_merge", "Merge them"):
+    if _confirmed(f"setup_merge_{source}_{target}", "Merge them"):  # a new pair asks again
         _attempt(lambda: _merged(source, target))
 
 

@@ -358,7 +358,7 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
     tables.effectiveness_table(ran.assign(team_name=team.team_name))
     st.subheader("Recruitment tensions in the notes")
-    found = team_profile(flt, team_id, settings_now.meaningful_level, settings_now.involvement_target)
+    found = team_profile(flt, team_id, settings_now.meaningful_level)
     lines = [f"{t.name}: {mode.rule.count(t.notes)} notes" for t in (found.tensions if found else ())]
     st.markdown(
         "\n".join(f"- {_escape_markdown(line)}" for line in lines)

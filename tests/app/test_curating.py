@@ -43,9 +43,9 @@ def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_
     assert "1 coded segment(s) move to" in warning
     assert "2 that repeat a segment it already has are removed" in warning
     assert "2 recruitment step(s)" in warning
-    assert at.button(key="setup_merge_go").disabled
-    at.checkbox(key="setup_merge_sure").check().run()
-    at.button(key="setup_merge_go").click().run()
+    assert at.button(key="setup_merge_3_2_go").disabled
+    at.checkbox(key="setup_merge_3_2_sure").check().run()
+    at.button(key="setup_merge_3_2_go").click().run()
     assert not at.exception
     assert not at.error
     (done,) = at.success
@@ -54,6 +54,9 @@ def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_
     assert con.execute("select count(*) from codes where id = 3").fetchone() == (0,)
     assert con.execute("select count(*) from coded_segments where code_id = 2").fetchone() == (4,)
     assert con.execute("select count(*) from audit where action = 'delete' and table_name = 'codes'").fetchone() == (1,)
+    # The next pair the page offers asks for its own confirmation.
+    source, target = at.selectbox(key="setup_merge_source").value, at.selectbox(key="setup_merge_target").value
+    assert at.button(key=f"setup_merge_{source}_{target}_go").disabled
 
 
 def test_a_new_code_goes_under_its_theme_and_a_nameless_one_is_refused(app: App, small_path: Path) -> None:

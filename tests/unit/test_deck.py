@@ -80,6 +80,11 @@ def test_the_deck_has_a_chart_per_slide_notes_and_nothing_about_a_person(study: 
         everything = "\n".join(
             parts.read(name).decode("utf-8", "replace") for name in parts.namelist() if name.endswith(".xml")
         )
+    # The pictures are PNGs: what is drawn in them is checked in the figures they are drawn from.
+    con = db.connect(study, read_only=True)
+    _, slides_made = deck.overview_slides(con, StudyFilter(), config.load_settings(), Presenting())
+    con.close()
+    everything += "\n".join(slide.figure.to_json() for slide in slides_made)
     assert [p for p in private(study) if p in everything] == []
 
 
@@ -94,3 +99,8 @@ def test_the_cli_writes_a_deck_and_refuses_a_bad_threshold(
     assert "--threshold: use a whole number from 2 to 100" in capsys.readouterr().err
     assert cli.main(["deck", "--db", str(study), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "a deck is written to a .pptx file" in capsys.readouterr().err
+    assert cli.main(["deck", "--db", str(study), "--out", str(out), "--team", "99"]) == 2
+    assert "no team numbered 99 with meetings in this study" in capsys.readouterr().err
+    assert cli.main(["deck", "--db", str(tmp_path / "typo.duckdb"), "--out", str(out)]) == 2
+    assert "no such study file" in capsys.readouterr().err
+    assert not (tmp_path / "typo.duckdb").exists()

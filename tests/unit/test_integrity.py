@@ -4,12 +4,13 @@ keys, see schema.sql): each one is found when it dangles, and every writer refus
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from observation import db, integrity
+from observation import db, integrity, record
 from observation.errors import ObservationError
 from tests.small_study import build_small_study
 
@@ -84,3 +85,37 @@ def test_a_study_made_with_foreign_keys_loses_them_and_keeps_every_row(tmp_path:
             "('New', 's', 'other', '2020-01-01') returning id"
         ).fetchone()  # type: ignore[misc]
         assert team > max(r[0] for r in wanted["teams"])
+
+
+def test_writes_take_turns_so_a_reference_cannot_slip_past_a_delete(small_path: Path) -> None:
+    """Two sessions of one app share its connection. While one removes a code (not yet committed),
+    another saving a recruitment step that gives the code as its reason waits for it, then sees
+    the code gone and is refused — rather than both checking their own snapshot and committing a
+    dangling reference."""
+    con = db.connect(small_path)
+    (code,) = con.execute("insert into codes (slug, name) values ('spare', 'Spare') returning id").fetchone()  # type: ignore[misc]
+    loaded = record.load(con, 1)
+    assert loaded is not None
+    outcome: list[str] = []
+
+    def save_a_step() -> None:
+        step = record.RecruitmentStep(participant_id=3, stage="withdrew", reason_code_id=code)
+        try:
+            record.save_meeting(con, 1, loaded.details, [], list(loaded.notes), loaded.version,
+                                recruitment=[*loaded.recruitment, step])  # fmt: skip
+            outcome.append("saved")
+        except ObservationError as exc:
+            outcome.append(str(exc))
+
+    other = threading.Thread(target=save_a_step)
+    with db.transaction(con) as cur:
+        cur.execute("delete from codes where id = ?", [code])
+        other.start()
+        other.join(timeout=2)
+        assert other.is_alive()  # it waits for this write to finish
+    other.join(timeout=30)
+    (said,) = outcome
+    assert "pointing at nothing" in said
+    assert "recruitment_events name a reason_code_id that is not in codes" in said
+    assert integrity.dangling(con.cursor()) == []
+    con.close()
