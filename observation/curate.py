@@ -85,6 +85,8 @@ def save_rows(
                 created += 1
                 continue
             old = _row(cur, table, row_id, list(fields))
+            if table == "participants" and old["team_id"] != fields["team_id"]:
+                _refuse_a_move(cur, row_id, str(old["code"]))
             if old != fields:
                 cur.execute(
                     f"update {table} set {', '.join(f'{k} = ?' for k in fields)} where id = ?",  # noqa: S608
@@ -94,6 +96,21 @@ def save_rows(
                 changed += 1
         integrity.require_intact(cur, {table})
     return created, changed
+
+
+def _refuse_a_move(cur: duckdb.DuckDBPyConnection, participant_id: int, code: str) -> None:
+    """A participant with a history stays in their team: their attendance counts in that team's
+    measures, so moving them would split their story between two teams."""
+    marks, steps = cur.execute(  # type: ignore[misc]
+        "select (select count(*) from attendance where participant_id = $p), "
+        "(select count(*) from recruitment_events where participant_id = $p)",
+        {"p": participant_id},
+    ).fetchone()
+    if marks or steps:
+        raise ObservationError(
+            f"{code} has {marks} attendance mark(s) and {steps} recruitment step(s) with their team; "
+            "to record them in another team, give them a new code there"
+        )
 
 
 def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

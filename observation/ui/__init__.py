@@ -162,9 +162,14 @@ def _keep_across_pages() -> None:
     the sidebar's filter and presenter mode belong to every page. Setting each value to itself
     before the widgets are drawn makes it the session's, so the next page's widget starts from it
     (Streamlit's documented way to keep widget values across pages)."""
-    for key in SHARED_WIDGETS:
+    for key in (*SHARED_WIDGETS, *st.session_state.get("kept_widgets", ())):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def keep(key: str) -> None:
+    """Keep a page's own choice (a widget keyed ``key``) for when the user comes back to the page."""
+    st.session_state.setdefault("kept_widgets", set()).add(key)
 
 
 def presenting() -> presenting_rules.Presenting:
@@ -321,6 +326,8 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
     ready = f"{prefix}_qi_ready"
     # From the URL on the page's first run, and again on a return to the page: Streamlit forgets
     # a widget's value when another page runs.
+    for key in keys.values():
+        keep(key)
     if any(key not in st.session_state for key in keys.values()):
         parsed = qi.choice_from_query_params(_query_params())
         for name, key in keys.items():

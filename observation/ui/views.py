@@ -21,6 +21,7 @@ from observation.ui import (
     _query_params,
     chart,
     headline,
+    keep,
     overview,
     presenting,
     settings,
@@ -78,6 +79,7 @@ def url_choice(key: str, param: str, options: Sequence[Any], default: Any) -> No
     it has none — on the page's first run, and on a return to the page (Streamlit forgets a
     widget's value when another page runs). A value not among ``options`` falls back, with a
     notice the first time."""
+    keep(key)
     if key in st.session_state:
         return
     first = f"{key}__from_url" not in st.session_state

@@ -143,3 +143,19 @@ def test_the_filter_stays_when_another_page_is_opened_from_the_menu(demo_server:
     page.wait_for_load_state("networkidle")
     screenshot(page, "team-profile")
     assert_clean(watched)
+
+
+def test_a_pages_own_choice_is_kept_after_visiting_another_page(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.get_by_role("radio", name="Representation", exact=True).click()
+    expect(page).to_have_url(re.compile(r"measure=representation"), timeout=60_000)
+    expect(page.get_by_text("Representation at each held meeting")).to_be_visible(timeout=60_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Attendance over time").click()
+    expect(page.get_by_role("heading", level=1, name="Attendance over time")).to_be_visible(timeout=60_000)
+    nav.get_by_text("Overview").click()
+    expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Representation at each held meeting")).to_be_visible(timeout=60_000)
+    assert_clean(watched)

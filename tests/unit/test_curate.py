@@ -159,13 +159,20 @@ def test_teams_and_participants_are_edited_all_or_nothing(small: duckdb.DuckDBPy
         curate.save_rows(small, "teams", [(None, new.model_copy(update={"name": "Epsilon"})), (1, clash)])
     assert counts(small) == before
 
-    moved = curate.ParticipantEntry(code="A-SU1", team_id=2, role="carer", qi_trained=True)
-    assert curate.save_rows(small, "participants", [(3, moved)]) == (0, 1)
+    moved = curate.ParticipantEntry(code="A-SU1", team_id=2, role="service_user", qi_trained=True)
+    with pytest.raises(ObservationError, match="A-SU1 has 3 attendance mark\\(s\\) and 5 recruitment step"):
+        curate.save_rows(small, "participants", [(3, moved)])  # their history stays with their team
+    trained = moved.model_copy(update={"team_id": 1})
+    assert curate.save_rows(small, "participants", [(3, trained)]) == (0, 1)
     assert small.execute("select team_id, role, qi_trained from participants where id = 3").fetchone() == (
-        2, "carer", True,
+        1, "service_user", True,
     )  # fmt: skip
+    newcomer = curate.ParticipantEntry(code="B-SU9", team_id=2, role="carer")
+    assert curate.save_rows(small, "participants", [(None, newcomer)]) == (1, 0)
+    (new_id,) = small.execute("select id from participants where code = 'B-SU9'").fetchone()  # type: ignore[misc]
+    assert curate.save_rows(small, "participants", [(new_id, newcomer.model_copy(update={"team_id": 1}))]) == (0, 1)
     nowhere = curate.ParticipantEntry(code="X-1", team_id=99, role="nurse")
     with pytest.raises(ObservationError, match="participants name a team_id that is not in teams"):
         curate.save_rows(small, "participants", [(None, nowhere)])
     with pytest.raises(ObservationError, match="the same code twice: A-SU1"):
-        curate.save_rows(small, "participants", [(3, moved), (None, moved)])
+        curate.save_rows(small, "participants", [(3, trained), (None, trained)])
