@@ -7,6 +7,11 @@ or its numerator is such a count; and when a table shows totals, more cells are 
 from the totals and the cells still shown. That last step is checked exactly: a hidden value is
 recoverable when the linear equations the totals give determine it, which is read off the null
 space of those equations.
+
+Known limit: the check is exact for equations, not for the bounds the markers imply ("<5" is 1–4,
+"[c]" is 0 or at least 5), so a table shown with its ``shown`` markers and totals could still
+narrow a hidden cell down; no page shows such a table yet (presenter mode shows shares, using
+``hidden``). Interval protection belongs here before one does.
 """
 
 from __future__ import annotations

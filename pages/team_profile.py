@@ -29,6 +29,7 @@ mine = profile.team_filter(flt, team_id)
 
 ui.headline(found.team)
 st.caption(ui.others_line(found.others))
+ui.deck_download(mine)
 st.subheader("In short")
 ui.bullet_list(list(found.summary))
 

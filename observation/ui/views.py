@@ -20,6 +20,7 @@ from observation.ui import (
     _guarded,
     _query_params,
     chart,
+    deck_download,
     headline,
     keep,
     overview,
@@ -342,6 +343,7 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     hidden = frozenset((None, name) for key, name in shown.hidden if key == team_id)
     st.subheader(team.team_name)
     headline(team, hidden)
+    deck_download(profile.team_filter(flt, team_id))
     st.caption(
         "All teams: presence "
         + ("hidden" if (None, "presence_share") in shown.hidden else _share(shown.overall.presence_share))
