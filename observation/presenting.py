@@ -112,27 +112,43 @@ def guard_measures(
     meetings with someone present (its numerator) are a small count, and then further ones until
     nothing hidden can be worked out from what is shown: the overall figure, the other teams', and
     — for the shares the trend shows — each team's periods (``trend``'s rows)."""
-    # The shares of one team (or of the whole study, or one quarter) tie together — presence is
-    # service users or carers, meaningful involvement is part of presence, representation is 0
-    # exactly when presence is — so where one is hidden all are, and the tables are protected
-    # again with that, until nothing more goes.
-    together: set[Any] = set()
+    # Shares tie together where a reader can see it: with no service user at a team's meetings
+    # (0% shown), its carers' share is its presence, and the other way round. Where one of such a
+    # pair is hidden, so is the other, and the tables are protected again until nothing more goes.
+    forced: set[tuple[Any, str]] = set()
     while True:
-        hidden: set[tuple[Any, str]] = set()
+        hidden: set[tuple[Any, str]] = set(forced)
         for share in SHARES:
             periods = trend if trend is not None and share in TREND_SHARES else None
-            hidden |= _hidden_for(overall, teams, share, rule, periods, together)
-        keys = {key for key, _ in hidden}
-        if keys <= together:
+            hidden |= _hidden_for(overall, teams, share, rule, periods, forced)
+        more = _linked(hidden, overall, teams) - hidden
+        if not more:
             break
-        together |= keys
-    hidden = {(key, s) for key in together for s in (TREND_SHARES if isinstance(key, tuple) else SHARES)}
+        forced |= hidden | more
     guarded_teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in teams)
     guarded_overall = overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
     return Guarded(guarded_overall, guarded_teams, frozenset(hidden))
 
 
 TREND_SHARES = ("presence_share", "meaningful_share")
+PAIRS = (("service_user_share", "carer_share"), ("carer_share", "service_user_share"))
+"""(a share, the other): where the first is 0, the other equals presence."""
+
+
+def _linked(hidden: set[tuple[Any, str]], overall: Measures, teams: Sequence[TeamMeasures]) -> set[tuple[Any, str]]:
+    """The shares a shown 0 ties to a hidden one: with no service user present (0% shown), a
+    hidden carers' share is the presence shown, so presence must go too — and so on."""
+    linked: set[tuple[Any, str]] = set()
+    for key, m in ((None, overall), *((t.team_id, t) for t in teams)):
+        recorded = m.meetings_held - m.meetings_unrecorded
+        for zero, other in PAIRS:
+            value = getattr(m, zero)
+            if value is None or round(value * recorded) != 0 or (key, zero) in hidden:
+                continue
+            pair = {(key, other), (key, "presence_share")}
+            if pair & hidden:
+                linked |= pair
+    return linked
 
 
 def _hidden_for(
@@ -141,12 +157,12 @@ def _hidden_for(
     share: str,
     rule: Rule,
     trend: pd.DataFrame | None,
-    together: set[Any],
+    forced: set[tuple[Any, str]],
 ) -> set[tuple[Any, str]]:
     """One share's hidden cells, from a table of numerators: a row per team, a column per trend
     period plus one for the meetings no period shows, with the teams' figures as row totals and
     the overall figure as the grand total. What no output shows counts as hidden (unknown); the
-    cells named in ``together`` (team ids, None, (team id, period)) are hidden to begin with."""
+    cells ``forced`` names for this share are hidden to begin with."""
     periods = sorted(trend["month"].unique()) if trend is not None else []
     column = {p: j for j, p in enumerate(periods)}
     row = {t.team_id: i for i, t in enumerate(teams)}
@@ -173,9 +189,9 @@ def _hidden_for(
     unseen[:-1, -2] = meetings[:-1, -2] > 0  # meetings outside the trend's teams or periods
     unseen[-1, :-1] = True  # a period's figure over all teams
     for i, t in enumerate(teams):
-        small[i, -1] |= t.team_id in together
-        small[i, :-2] |= np.array([(t.team_id, p) in together for p in periods], dtype=bool)
-    small[-1, -1] |= None in together
+        small[i, -1] |= (t.team_id, share) in forced
+        small[i, :-2] |= np.array([((t.team_id, p), share) in forced for p in periods], dtype=bool)
+    small[-1, -1] |= (None, share) in forced
     small &= ~unseen
     empty = meetings == 0  # no meetings, no point on a chart: a reader knows its count is 0
     empty[-1, :-1] = False

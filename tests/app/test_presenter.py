@@ -82,23 +82,25 @@ def test_small_shares_are_hidden_and_the_rest_cannot_be_worked_out(app: App, sma
     assert {m.label: m.value for m in at.metric} == {
         "Meetings held": "6",
         "Lived-experience presence": "hidden",
-        "Mean representation": "hidden",  # it is 0 exactly when presence is: it goes with presence
+        "Mean representation": "30%",  # a mean over 5 meetings; each team's (over 3 and 2) is hidden
         "Meaningful involvement": "hidden",
     }
     table = at.dataframe[0].value
     assert (table["presence_share"] == "hidden").all()
     assert (table["mean_representation"] == "hidden").all()
-    # At a threshold of 2 only a count of 1 is small: Beta's presence (1 of 2 meetings) and the
-    # overall meaningful involvement (1 of 5) are hidden; a team's or the study's shares go
-    # together (presence is service users or carers...), and Alpha's go too, or the overall figures
-    # would give Beta's away by subtraction. Nothing is left to show.
+    # At a threshold of 2 only a count of 1 is small: Beta's presence (1 of 2 meetings) is hidden,
+    # and so is Alpha's (2 of 3), or the overall 3 of 5 would give Beta's away by subtraction.
     at = app(small_path, mode="present", threshold="2")
-    assert {m.label: m.value for m in at.metric if m.label != "Meetings held"} == dict.fromkeys(
-        ["Lived-experience presence", "Mean representation", "Meaningful involvement"], "hidden"
-    )
-    table = at.dataframe[0].value
-    shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]
-    assert (table[shares] == "hidden").all().all()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lived-experience presence"] == "60%"
+    assert metrics["Meaningful involvement"] == "hidden"  # 1 of 5: small
+    assert at.metric[1].proto.delta == "service users 60% · carers hidden"
+    table = at.dataframe[0].value.set_index("team_name")
+    assert (table["presence_share"] == "hidden").all()
+    assert (table["service_user_share"] == "hidden").all()  # likewise: Beta 1 of 2, Alpha 2 of 3
+    assert table.loc["Team B", "carer_share"] == "0%"  # 0 of 2 reveals no one; Alpha's 1 of 3 is hidden
+    assert table.loc["Team A", "carer_share"] == "hidden"
+    assert list(table["mean_representation"]) == ["33%", "25%"]  # means over 3 and 2 meetings: not counts
 
 
 def test_pages_outside_presenter_mode_are_not_listed_and_stop_if_reached(
