@@ -42,7 +42,7 @@ def overview_slides(
     # which teams' rows the deck shows.
     everything = StudyFilter()
     found = queries.overview(con, everything, settings.meaningful_level, trend_teams=charts.MAX_SMALL_MULTIPLES,
-                             period="quarter")  # fmt: skip
+                             period="quarter", first_by_id=True)  # fmt: skip
     labels = presenting.team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
     shown = presenting.present_overview(found, mode, labels)
     if flt.teams:

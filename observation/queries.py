@@ -105,9 +105,11 @@ def overview(
     level: ParticipationLevel,
     trend_teams: int = 12,
     period: TrendPeriod = "month",
+    first_by_id: bool = False,
 ) -> Overview:
     """Measures overall and per team, and the trend by month (or quarter) of the first
-    ``trend_teams`` teams by name (as many as a chart draws side by side)."""
+    ``trend_teams`` teams by name, or by id (as many as a chart draws side by side; presenter
+    mode takes them by id, the order of its Team A, Team B…)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with con.cursor() as cur:
         grouped = _records(
@@ -153,13 +155,13 @@ def overview(
                   from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
                   where attendance_recorded
                   group by team_id, team_name
-                  order by team_name
+                  order by if($first_by_id, team_id, null), team_name
                   limit $trend_teams
               )
             group by team_id, month
             order by team_name, month
             """,
-            params | {"trend_teams": trend_teams, "period": period},
+            params | {"trend_teams": trend_teams, "period": period, "first_by_id": first_by_id},
         ).fetchdf()
         series = cur.execute(
             """

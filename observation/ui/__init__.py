@@ -120,7 +120,10 @@ def _team_list(path: str) -> tuple[Team, ...]:
 def _overview(
     path: str, flt: StudyFilter, level: ParticipationLevel, period: queries.TrendPeriod = "month"
 ) -> queries.Overview:
-    return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period=period)
+    return queries.overview(
+        _connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period=period,
+        first_by_id=period == "quarter",  # presenter mode: its letters go by id
+    )  # fmt: skip
 
 
 def stop_with(message: str) -> NoReturn:

@@ -169,3 +169,15 @@ def test_the_meeting_series_has_one_row_per_recorded_held_meeting(small: duckdb.
         ("Beta", "2020-01-15", 1, 0, 0, 0),
         ("Beta", "2020-02-12", 2, 1, 1, 0),
     ]  # cancelled, postponed and unrecorded meetings are not points
+
+
+def test_presenter_mode_charts_its_first_teams_by_id_not_by_name(demo: duckdb.DuckDBPyConnection) -> None:
+    # Which teams a capped chart shows must not follow their real names' order when they are
+    # shown as Team A, Team B… (assigned by id).
+    by_name = queries.overview(demo, StudyFilter(), "contributing", trend_teams=1)
+    by_id = queries.overview(demo, StudyFilter(), "contributing", trend_teams=1, first_by_id=True)
+    first_id = min(t.team_id for t in by_id.teams)
+    first_name = min(by_name.teams, key=lambda t: t.team_name).team_id
+    assert first_id != first_name  # the demo's first team by id is not its first by name
+    assert set(by_id.trend["team_id"]) == {first_id}
+    assert set(by_name.trend["team_id"]) == {first_name}
