@@ -115,11 +115,15 @@ def _letters(index: int) -> str:
 
 
 def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """The study's date offset and code salt for de-identified exports, made once and kept."""
+    """The study's date offset and code salt for de-identified exports, made once and kept (made
+    as a write like any other: one at a time, so two first exports agree on it)."""
     row = cur.execute("select date_offset_days, code_salt from deidentify").fetchone()
     if row is None:
-        offset = -secrets.randbelow(3 * 365) - 30
-        cur.execute("insert into deidentify values (1, ?, ?)", [offset, secrets.token_hex(16)])
+        with db.transaction(cur) as write:
+            offset = -secrets.randbelow(3 * 365) - 30
+            write.execute(
+                "insert into deidentify values (1, ?, ?) on conflict do nothing", [offset, secrets.token_hex(16)]
+            )
         row = cur.execute("select date_offset_days, code_salt from deidentify").fetchone()
     assert row is not None
     return int(row[0]), str(row[1])

@@ -121,7 +121,7 @@ def guard_measures(
         for share in SHARES:
             periods = trend if trend is not None and share in TREND_SHARES else None
             hidden |= _hidden_for(overall, teams, share, rule, periods, forced)
-        more = _linked(hidden, overall, teams) - hidden
+        more = _linked(hidden, overall, teams, trend) - hidden
         if not more:
             break
         forced |= hidden | more
@@ -133,22 +133,56 @@ def guard_measures(
 TREND_SHARES = ("presence_share", "meaningful_share")
 PAIRS = (("service_user_share", "carer_share"), ("carer_share", "service_user_share"))
 """(a share, the other): where the first is 0, the other equals presence."""
+ALL_BUT_PRESENCE = ("service_user_share", "carer_share", "meaningful_share", "mean_representation")
+IMPLIES: dict[tuple[str, int], tuple[str, ...]] = {
+    ("service_user_share", 1): ("presence_share",),  # service users at every meeting: presence at every one
+    ("carer_share", 1): ("presence_share",),
+    ("meaningful_share", 1): ("presence_share",),
+    ("presence_share", 0): ALL_BUT_PRESENCE,  # nobody with lived experience: every other share is 0
+    ("mean_representation", 0): ("presence_share", "service_user_share", "carer_share", "meaningful_share"),
+}
+"""(a share, a value of 0 or 1): the shares that value fixes exactly."""
 
 
-def _linked(hidden: set[tuple[Any, str]], overall: Measures, teams: Sequence[TeamMeasures]) -> set[tuple[Any, str]]:
-    """The shares a shown 0 ties to a hidden one: with no service user present (0% shown), a
-    hidden carers' share is the presence shown, so presence must go too — and so on."""
+def _linked(
+    hidden: set[tuple[Any, str]], overall: Measures, teams: Sequence[TeamMeasures], trend: pd.DataFrame | None
+) -> set[tuple[Any, str]]:
+    """Shown shares that would give a hidden one away exactly: a shown 100% of service users,
+    carers or meaningful involvement (presence was 100%), a shown 0% of presence or
+    representation (everything else was 0), a shown 0% of service users (carers' share is
+    presence) — each is hidden too, and likewise for a team's quarters."""
     linked: set[tuple[Any, str]] = set()
+    cells: list[tuple[Any, dict[str, int | None], int]] = []
     for key, m in ((None, overall), *((t.team_id, t) for t in teams)):
         recorded = m.meetings_held - m.meetings_unrecorded
-        for zero, other in PAIRS:
-            value = getattr(m, zero)
-            if value is None or round(value * recorded) != 0 or (key, zero) in hidden:
+        counts = {s: _count(getattr(m, s), recorded) for s in SHARES}
+        representation = m.mean_representation  # a mean of ratios, not a count: only its 0 is exact
+        counts["mean_representation"] = None if representation is None else 0 if representation == 0 else -1
+        cells.append((key, counts, recorded))
+    if trend is not None:
+        for team_id, period, n, presence, meaningful in trend[
+            ["team_id", "month", "meetings", "presence_share", "meaningful_share"]
+        ].itertuples(index=False):
+            counts = {"presence_share": _count(presence, int(n)), "meaningful_share": _count(meaningful, int(n))}
+            cells.append(((int(team_id), period), counts, int(n)))
+    for key, counts, whole in cells:
+        for share, count in counts.items():
+            if count is None or (key, share) in hidden:
                 continue
-            pair = {(key, other), (key, "presence_share")}
-            if pair & hidden:
-                linked |= pair
+            value = 1 if count == whole and whole else 0 if count == 0 else None
+            fixed = IMPLIES.get((share, value), ()) if value is not None else ()
+            if any((key, other) in hidden for other in fixed if other in counts):
+                linked.add((key, share))
+        for zero, other in PAIRS:
+            if counts.get(zero) == 0 and (key, zero) not in hidden:
+                pair = {(key, other), (key, "presence_share")}
+                if pair & hidden:
+                    linked |= pair
     return linked
+
+
+def _count(share: float | None, meetings: int) -> int | None:
+    return None if share is None or pd.isna(share) else round(float(share) * meetings)
 
 
 def _hidden_for(

@@ -450,6 +450,16 @@ class _Writer:
         team = self.team_id(sheet, number, r["team"])
         role = self.role(sheet, number, r["role"])
         if team is not None and role is not None:
+            moved = self.cur.execute(
+                "select (select count(*) from attendance where participant_id = p.id) "
+                "+ (select count(*) from recruitment_events where participant_id = p.id) "
+                "from participants as p where p.code = ? and p.team_id <> ?",
+                [r["code"], team],
+            ).fetchone()
+            if moved is not None and moved[0]:
+                self.problem(sheet, number, "team", r["team"], f"{r['code']} has attendance or recruitment steps with "
+                             "another team; to record them in this one, give them a new code")  # fmt: skip
+                return
             values = {"team_id": team, "role": role} | _present(r, "qi_trained")
             self.upsert("participants", {"code": r["code"]}, values)
 

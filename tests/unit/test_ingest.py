@@ -275,3 +275,13 @@ def test_more_files_that_cannot_be_imported(
     path.write_bytes(content)
     with pytest.raises(ObservationError, match=message):
         ingest.import_files(small, [path])
+
+
+def test_an_import_does_not_move_a_participant_with_a_history(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    before = snapshot(small)
+    moved = write(tmp_path, "participants.csv", "code,team,role\nA-SU1,Beta,service_user\nB-SU1,Beta,service_user\n")
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(small, [moved])
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("participants.csv:2:team: 'Beta' — A-SU1 has attendance or recruitment steps")
+    assert snapshot(small) == before

@@ -165,3 +165,23 @@ def test_a_shown_zero_does_not_give_a_hidden_share_away() -> None:
                 assert guarded.is_hidden(key, other) == guarded.is_hidden(key, "presence_share"), (key, other)
     # And by subtraction: A's carers are hidden, so B's or the overall's must be too.
     assert guarded.is_hidden(2, "carer_share") or guarded.is_hidden(None, "carer_share")
+
+
+def test_a_shown_100_percent_does_not_give_a_hidden_presence_away() -> None:
+    # Team 2 had service users (and meaningful involvement) at all 6 of its meetings, so its presence
+    # was 6 of 6; with the overall 23 of 36 and team 3's 15, team 1's small 2 would follow.
+    def team(i: int, n: int, presence: int, su: int, meaningful: int) -> TeamMeasures:
+        return TeamMeasures(team_id=i, team_name=f"T{i}", setting="community", meetings_held=n,
+                            presence_share=presence / n, service_user_share=su / n, carer_share=0.0,
+                            meaningful_share=meaningful / n, mean_representation=presence / n / 2)  # fmt: skip
+
+    teams = [team(1, 10, 2, 2, 0), team(2, 6, 6, 6, 6), team(3, 20, 15, 5, 5)]
+    overall = Measures(meetings_held=36, presence_share=23 / 36, service_user_share=13 / 36, carer_share=0.0,
+                       meaningful_share=11 / 36, mean_representation=0.3)  # fmt: skip
+    guarded = presenting.guard_measures(overall, teams, Rule(5))
+    assert guarded.is_hidden(1, "presence_share")
+    if guarded.is_hidden(2, "presence_share"):
+        assert guarded.is_hidden(2, "service_user_share")
+        assert guarded.is_hidden(2, "meaningful_share")
+    shown = [t for t in (1, 2, 3) if not guarded.is_hidden(t, "presence_share")]
+    assert guarded.is_hidden(None, "presence_share") or len(shown) <= 1  # no subtraction leaves one unknown
