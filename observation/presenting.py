@@ -112,9 +112,9 @@ def guard_measures(
     meetings with someone present (its numerator) are a small count, and then further ones until
     nothing hidden can be worked out from what is shown: the overall figure, the other teams', and
     — for the shares the trend shows — each team's periods (``trend``'s rows)."""
-    # Shares tie together where a reader can see it: with no service user at a team's meetings
-    # (0% shown), its carers' share is its presence, and the other way round. Where one of such a
-    # pair is hidden, so is the other, and the tables are protected again until nothing more goes.
+    # Shares tie together where a reader can see it (a shown 0% or 100% fixes another share
+    # exactly, see _linked): such a share is hidden with the one it would give away, and the tables
+    # are protected again until nothing more goes.
     forced: set[tuple[Any, str]] = set()
     while True:
         hidden: set[tuple[Any, str]] = set(forced)
