@@ -44,6 +44,16 @@ def period_text(flt: StudyFilter, info: StudyInfo | None) -> str:
     return f"Meetings {first:%-d %b %Y} – {last:%-d %b %Y}"
 
 
+ROOM_FONT = 18
+
+
+def for_a_room(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` with text large enough to read across a room (presenter mode)."""
+    out = go.Figure(fig)
+    out.update_layout(font={"size": ROOM_FONT})
+    return out
+
+
 def for_export(fig: go.Figure, provenance: Provenance) -> go.Figure:
     """A copy of ``fig`` sized for a slide, on white, with its provenance under the title."""
     out = go.Figure(copy.deepcopy(fig.to_dict()))

@@ -7,11 +7,10 @@ from observation import profile, recruitment, theme_charts, ui, view_charts
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar(presentable=True)
-views.printable()
 st.title(
     "Team profile",
     help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "
-    "browser (Ctrl+P or ⌘P): the sidebar and buttons are left off the page. The link keeps the team.",
+    "browser (Ctrl+P or ⌘P). The link keeps the team.",
 )
 team_id = views.choose_team("profile_team", "profile", flt)
 if team_id is None:

@@ -150,7 +150,6 @@ def shared_sidebar(presentable: bool = False) -> StudyFilter:
     mode = _presenter_controls()
     if mode.on:
         st.badge(mode.badge(), icon=":material/co_present:", color="blue", help=PRESENTER_HELP)
-        st.html(PRESENTER_STYLE)
         if not presentable:
             st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
             st.stop()
@@ -396,6 +395,8 @@ def chart(
     """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
     files are drawn only when a button is pressed (a few seconds each, in Chromium). A
     ``clickable`` chart returns its selection event (see views.picked)."""
+    if presenting().on:
+        fig = figures.for_a_room(fig)
     event = (
         st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points")
         if clickable
@@ -487,11 +488,6 @@ PRESENTER_HELP = (
     "or coded segments below the threshold show as '<5'; a percentage that would reveal one is hidden; "
     "charts go by quarter; no note text, participant code or annotation wording is shown."
 )
-PRESENTER_STYLE = """<style>
-[data-testid="stMetricValue"] * { font-size: 3rem !important; line-height: 1.2; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
-h1 { font-size: 3.2rem !important; }
-</style>"""
 
 
 def demo_badge(info: queries.StudyInfo) -> None:

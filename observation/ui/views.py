@@ -308,21 +308,6 @@ def chart_with_notes(
     show_excerpts(excerpts(flt, query_for(list(marks[-1]))), "No notes behind this mark.")
 
 
-PRINT_STYLE = """<style>
-@media print {
-  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], .stButton,
-  [data-testid="stDownloadButton"], [data-testid="stElementToolbar"] { display: none !important; }
-  .stMainBlockContainer { max-width: 100% !important; padding: 0 !important; }
-  [data-testid="stVerticalBlockBorderWrapper"], .stPlotlyChart { break-inside: avoid; }
-}
-</style>"""
-
-
-def printable() -> None:
-    """A clean print layout: no sidebar, toolbar or buttons, and charts kept whole on a page."""
-    st.html(PRINT_STYLE)
-
-
 def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
     """A recruitment tension with a few representative notes coded with it."""
     st.markdown(f"**{_escape_markdown(tension.name)}** — {tension.notes} note{'s' if tension.notes != 1 else ''}")

@@ -49,3 +49,14 @@ def test_pages_hold_no_sql_or_data_wrangling(page: Path) -> None:
             assert node.attr not in {"execute", "cursor", "sql", "groupby", "pivot", "merge"}, (
                 f"{node.attr} in {page.name}"
             )
+
+
+SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "observation").rglob("*.py")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_html_is_ever_rendered_from_the_app(path: Path) -> None:
+    # Notes, codes and names are user text about people: nothing goes to the browser as HTML.
+    source = path.read_text(encoding="utf-8")
+    assert "unsafe_allow_html" not in source
+    assert not re.search(r"\bst\.html\(", source)

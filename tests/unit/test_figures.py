@@ -50,3 +50,9 @@ def test_kaleido_draws_png_and_svg_in_the_system_chromium() -> None:
     assert svg.startswith("<svg")
     assert "Synthetic demo data" in svg
     assert "Presence by quarter" in svg
+
+
+def test_a_chart_for_a_room_has_larger_text_and_the_page_keeps_its_own() -> None:
+    fig = a_chart()
+    assert figures.for_a_room(fig).layout.font.size == figures.ROOM_FONT
+    assert fig.layout.font.size is None
