@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from observation import audit, db, integrity, record
+from observation import audit, db, integrity, queries, record
 from observation.errors import ObservationError
 from observation.models import ComB, FourPi, NonEmpty, ParticipantCode, RoleCategory, Setting, Valence
 
@@ -111,12 +111,6 @@ def _refuse_a_move(cur: duckdb.DuckDBPyConnection, participant_id: int, code: st
             f"{code} has {marks} attendance mark(s) and {steps} recruitment step(s) with their team; "
             "to record them in another team, give them a new code there"
         )
-
-
-def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    result = cur.execute(sql, params)
-    columns = [d[0] for d in result.description or ()]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
 def _row(cur: duckdb.DuckDBPyConnection, table: str, row_id: int, columns: list[str]) -> dict[str, Any]:
@@ -234,7 +228,7 @@ def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, 
         source_row = _row(cur, "codes", source_id, ["slug", "name", "definition", "com_b", "valence", "four_pi"])
         # Everything the merge changes, so the audit trail can tell (and a person undo) it exactly.
         repeated = f"select * from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})"  # noqa: S608
-        repeats = _rows(cur, repeated, ids)
+        repeats = queries.records(cur.execute(repeated, ids))
         moved = [
             i
             for (i,) in cur.execute(
@@ -347,7 +341,7 @@ def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int,
 def _delete(cur: duckdb.DuckDBPyConnection, parts: dict[str, str], row_id: int, who: str) -> None:
     """Delete each part, auditing every row as it was."""
     for table, where in parts.items():
-        before = _rows(cur, f"select * from {table} where {where}", {"id": row_id})  # noqa: S608
+        before = queries.records(cur.execute(f"select * from {table} where {where}", {"id": row_id}))  # noqa: S608
         if before:
             cur.execute(f"delete from {table} where {where}", {"id": row_id})  # noqa: S608
             audit.record(cur, "delete", table, where.replace("$id", str(row_id)), before=before, who=who)

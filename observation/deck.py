@@ -40,11 +40,7 @@ def overview_slides(
     # Figures are worked out and protected over the whole study, whatever the deck shows: decks of
     # different teams must not give a hidden figure away by difference. The filter's teams choose
     # which teams' rows the deck shows.
-    everything = StudyFilter()
-    found = queries.overview(con, everything, settings.meaningful_level, trend_teams=charts.MAX_SMALL_MULTIPLES,
-                             period="quarter", first_by_id=True)  # fmt: skip
-    labels = presenting.team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
-    shown = presenting.present_overview(found, mode, labels)
+    shown = presenting.room_overview(con, settings.meaningful_level, mode)
     if flt.teams:
         shown = dataclasses.replace(
             shown,
@@ -54,7 +50,7 @@ def overview_slides(
     if not shown.teams:
         wanted = f"numbered {', '.join(map(str, flt.teams))} " if flt.teams else ""
         raise ObservationError(f"no team {wanted}with meetings in this study: there is nothing to put on slides")
-    flt = everything
+    flt = StudyFilter()
     info = queries.study_info(con)
     if info is None:
         raise ObservationError("this file holds no study yet: there is nothing to put on slides")
@@ -137,20 +133,14 @@ def build(title: str, subtitle: str, slides: Sequence[Slide], progress: Progress
     return out.getvalue()
 
 
-def _share(shown: queries.Overview, team_id: int | None, name: str, value: float | None) -> str:
-    if (team_id, name) in shown.hidden:
-        return "hidden"
-    return "no meetings recorded" if value is None else f"{value:.0%}"
-
-
 def _team_notes(shown: queries.Overview, mode: presenting.Presenting) -> str:
     lines = [f"Shares hidden in presenter mode could reveal a count under {mode.threshold}."]
     rows = [("All teams", None, shown.overall), *((t.team_name, t.team_id, t) for t in shown.teams)]
     for name, team_id, m in rows:
+        presence = presenting.percent(m.presence_share, (team_id, "presence_share") in shown.hidden)
+        meaningful = presenting.percent(m.meaningful_share, (team_id, "meaningful_share") in shown.hidden)
         lines.append(
-            f"{name}: {m.meetings_held} meetings held; "
-            f"presence {_share(shown, team_id, 'presence_share', m.presence_share)}, "
-            f"meaningful involvement {_share(shown, team_id, 'meaningful_share', m.meaningful_share)}."
+            f"{name}: {m.meetings_held} meetings held; presence {presence}, meaningful involvement {meaningful}."
         )
     return "\n".join(lines)
 
@@ -169,4 +159,5 @@ def _trend_notes(shown: queries.Overview) -> str:
 
 
 def _percent(value: float) -> str:
-    return "hidden" if pd.isna(value) else f"{value:.0%}"
+    """A trend point's share: blank where presenter mode hid it."""
+    return presenting.percent(None, hidden=True) if pd.isna(value) else presenting.percent(value)

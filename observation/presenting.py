@@ -14,12 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from observation import charts, queries
 from observation.definitions import ANNOTATION_KINDS
 from observation.disclosure import DEFAULT_THRESHOLD, Rule, protect
+from observation.filters import StudyFilter
+from observation.models import ParticipationLevel
 from observation.queries import Measures, Overview, TeamMeasures
 
 PARAM_MODE, PARAM_THRESHOLD, PARAM_LABELS = "mode", "threshold", "labels"
@@ -42,6 +46,13 @@ class Presenting(BaseModel):
 
     def badge(self) -> str:
         return f"Presenter mode · counts under {self.threshold} hidden"
+
+
+def percent(share: float | None, hidden: bool = False) -> str:
+    """A share as a whole percentage; "—" when there is none, "hidden" when presenter mode hid it."""
+    if hidden:
+        return "hidden"
+    return "—" if share is None else f"{round(share * 100)}%"
 
 
 def from_query_params(params: Mapping[str, str]) -> tuple[Presenting, list[str]]:
@@ -247,6 +258,17 @@ def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
         ]
         shown[share] = shown[share].where(pd.Series(keep, index=shown.index, dtype=bool))
     return shown
+
+
+def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> Overview:
+    """The Overview as presenter mode shows it, worked out over the whole study (views of
+    different teams or dates could otherwise give a hidden figure away by difference): by quarter,
+    the first teams by id (the order of their letters), then ``present_overview``."""
+    found = queries.overview(
+        con, StudyFilter(), level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
+    )
+    labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
+    return present_overview(found, mode, labels)
 
 
 def present_overview(found: Overview, mode: Presenting, labels: Mapping[int, str]) -> Overview:

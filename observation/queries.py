@@ -85,7 +85,7 @@ class StudyInfo:
 def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
     """The study's name and period, or None for a file that holds no study yet."""
     with con.cursor() as cur:
-        rows = _records(cur.execute("select * from study"))
+        rows = records(cur.execute("select * from study"))
         span = cur.execute("select min(meeting_date), max(meeting_date) from meetings").fetchone()
     if not rows:
         return None
@@ -95,7 +95,7 @@ def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
 
 def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
     with con.cursor() as cur:
-        rows = _records(cur.execute("select * from teams order by name"))
+        rows = records(cur.execute("select * from teams order by name"))
     return tuple(Team.model_validate(r) for r in rows)
 
 
@@ -112,7 +112,7 @@ def overview(
     mode takes them by id, the order of its Team A, Team B…)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with con.cursor() as cur:
-        grouped = _records(
+        grouped = records(
             cur.execute(
                 """
                 select
@@ -203,7 +203,7 @@ def overview(
     return Overview(overall, tuple(per_team), trend, events, series)
 
 
-def _records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every row of a result as a dict of plain Python values (NULL stays None, never NaN)."""
     names = [column[0] for column in result.description or ()]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

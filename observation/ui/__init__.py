@@ -23,6 +23,7 @@ from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel, Team
+from observation.presenting import percent as percent  # shared with the deck's notes
 
 ALL = "all"
 SETTING_LABELS = {"community": "Community", "inpatient": "Inpatient", "other": "Other"}
@@ -82,9 +83,9 @@ def overview(flt: StudyFilter) -> queries.Overview:
     wording (which may name someone), and no per-meeting series."""
     s = settings()
     mode = presenting()
-    period: queries.TrendPeriod = "quarter" if mode.on else "month"
-    found = _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level, period))
-    return presenting_rules.present_overview(found, mode, _team_labels()) if mode.on else found
+    if mode.on:
+        return _guarded(lambda: _room_overview(str(s.db_path), s.meaningful_level, mode))
+    return _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level))
 
 
 def _team_labels() -> dict[int, str]:
@@ -117,13 +118,13 @@ def _team_list(path: str) -> tuple[Team, ...]:
 
 
 @st.cache_data(show_spinner="Counting meetings…")
-def _overview(
-    path: str, flt: StudyFilter, level: ParticipationLevel, period: queries.TrendPeriod = "month"
-) -> queries.Overview:
-    return queries.overview(
-        _connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period=period,
-        first_by_id=period == "quarter",  # presenter mode: its letters go by id
-    )  # fmt: skip
+def _overview(path: str, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
+    return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
+
+
+@st.cache_data(show_spinner="Counting meetings…")
+def _room_overview(path: str, level: ParticipationLevel, mode: presenting_rules.Presenting) -> queries.Overview:
+    return presenting_rules.room_overview(_connection(path), level, mode)
 
 
 def stop_with(message: str) -> NoReturn:
@@ -496,13 +497,6 @@ def demo_badge(info: queries.StudyInfo) -> None:
 
 
 # --- output helpers ---------------------------------------------------------------------------
-
-
-def percent(share: float | None, hidden: bool = False) -> str:
-    """A share as a whole percentage; "—" when there is none, "hidden" when presenter mode hid it."""
-    if hidden:
-        return "hidden"
-    return "—" if share is None else f"{round(share * 100)}%"
 
 
 def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:

@@ -24,6 +24,7 @@ from observation.ui import (
     headline,
     keep,
     overview,
+    percent,
     presenting,
     settings,
     tables,
@@ -331,9 +332,9 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     deck_download(profile.team_filter(flt, team_id))
     st.caption(
         "All teams: presence "
-        + ("hidden" if (None, "presence_share") in shown.hidden else _share(shown.overall.presence_share))
+        + percent(shown.overall.presence_share, (None, "presence_share") in shown.hidden)
         + ", meaningful involvement "
-        + ("hidden" if (None, "meaningful_share") in shown.hidden else _share(shown.overall.meaningful_share))
+        + percent(shown.overall.meaningful_share, (None, "meaningful_share") in shown.hidden)
         + "."
     )
     settings_now = settings()
@@ -357,7 +358,3 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
         "Presenter mode leaves out what follows one person: the recruitment funnel, who kept coming, and the "
         "notes themselves."
     )
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
