@@ -140,6 +140,7 @@ def test_the_filter_stays_when_another_page_is_opened_from_the_menu(demo_server:
     expect(page.get_by_role("heading", level=1, name="Team profile")).to_be_visible(timeout=60_000)
     expect(setting).to_have_value("Inpatient")
     expect(page).to_have_url(re.compile(r"/team_profile\?(.*&)?setting=inpatient"))
+    expect(page.get_by_role("heading", name="In short")).to_be_visible(timeout=60_000)
     page.wait_for_load_state("networkidle")
     screenshot(page, "team-profile")
     assert_clean(watched)
