@@ -34,7 +34,8 @@ def grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[go
         shared_yaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
         horizontal_spacing=0.04,
-        vertical_spacing=0.14 if rows > 1 else 0.0,
+        # a gap of 70 px between rows, however many teams (Plotly refuses more than 1 / (rows - 1))
+        vertical_spacing=70 / (height * rows) if rows > 1 else 0.0,
     )
     fig.update_layout(height=height * rows + 150, margin={"t": 125, "b": 60, "l": 60, "r": 20}, barmode="stack")
     return fig, cols

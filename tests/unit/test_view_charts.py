@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import plotly.graph_objects as go
 
-from observation import meetings, notes, recruitment, theme_charts, view_charts
+from observation import db, meetings, notes, recruitment, theme_charts, view_charts
+from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
 
 ALL = StudyFilter()
@@ -83,3 +86,17 @@ def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.Duck
 def test_long_panel_titles_wrap_onto_two_lines() -> None:
     assert view_charts.wrap("Willow mental-health inpatient ward") == "Willow mental-health<br>inpatient ward"
     assert view_charts.wrap("Oak") == "Oak"
+
+
+def test_small_multiples_draw_at_most_twelve_panels_however_many_teams(tmp_path: Path) -> None:
+    # 13 teams once crashed the Presence page: Plotly refused the gap between 13 rows of panels.
+    build_demo(tmp_path / "many.duckdb", DemoSpec(teams=13, months=3))
+    with db.connect(tmp_path / "many.duckdb", read_only=True) as con:
+        figures = (
+            view_charts.presence_by_meeting(meetings.meetings(con, ALL, "contributing")),
+            view_charts.attendance_by_role(meetings.attendance_by_role(con, ALL, "month")),
+            theme_charts.funnel(recruitment.funnel(con, ALL)),
+        )
+    for fig in figures:
+        panels = {trace.xaxis for trace in fig.data}
+        assert len(panels) == view_charts.MAX_SMALL_MULTIPLES == 12
