@@ -124,7 +124,7 @@ def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
         (b"", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a CSV or XLSX spreadsheet that can be read"),
         (b"not,a,known,header\n1,2,3,4\n", "cannot tell what kind of file this is"),
-        (b"\n\n\n", "not a CSV or XLSX spreadsheet that can be read"),  # blank lines only
+        (b"\n\n\n", "there is no header row"),  # blank lines only
         (b",,,\n,,,\n", "there is no header row"),
     ],
 )
