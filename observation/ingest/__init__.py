@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from observation import audit, db, integrity, record
 from observation.errors import ObservationError
+from observation.ingest import bulk
 from observation.ingest import values as v
 from observation.ingest.read import Sheet, normalise, read_sheet
 from observation.models import ParticipantCode
@@ -224,7 +225,7 @@ def _import(
     cur = con.cursor()
     try:
         cur.execute("begin transaction")
-        writer = _Writer(cur, outcome, problems, _Tally(sum(len(s.rows) for s in sheets), progress))
+        writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))
         for table in ORDER:
             for sheet, k in zip(sheets, kinds, strict=True):
                 if k == table:
@@ -233,7 +234,7 @@ def _import(
                     writer.register(sheet)
         if problems:
             raise ImportProblems(sorted(problems, key=lambda p: (p.file, p.row)))
-        integrity.require_intact(cur)  # a preview must refuse what the import would
+        integrity.require_intact(cur, outcome.counts)  # a preview must refuse what the import would
         if dry_run:
             cur.execute("rollback")
             return outcome
@@ -275,12 +276,12 @@ class _Tally:
     def __init__(self, total: int, progress: Progress | None) -> None:
         self.total, self.progress, self.read, self.told = max(total, 1), progress, 0, -1
 
-    def row(self, sheet: Sheet, number: int) -> None:
-        self.read += 1
+    def row(self, sheet: Sheet, number: int, count: int = 1) -> None:
+        self.read += count
         percent = self.read * 100 // self.total
         if self.progress is not None and percent > self.told:
             self.told = percent
-            self.progress(min(self.read / self.total, 1.0), f"{sheet.name}, row {number} of {len(sheet.rows) + 1}")
+            self.progress(min(self.read / self.total, 1.0), f"{sheet.name}, row {number} of {sheet.table.num_rows + 1}")
 
 
 class _Writer:
@@ -294,13 +295,20 @@ class _Writer:
     def bump_versions(self) -> None:
         """Meetings this import wrote to get a new version, so a Record page opened before the
         import refuses to save over it."""
-        for meeting_id in sorted(m for m in self.touched if m is not None):
-            record.bump_version(self.cur, meeting_id, f"import by {audit.actor()}")
+        record.bump_versions(self.cur, sorted(m for m in self.touched if m is not None), f"import by {audit.actor()}")
 
     def rows(self, sheet: Sheet, kind: Kind) -> None:
         missing = [c for c in kind.required if c not in sheet.columns]
         if missing:
             self.problems.append(Problem(sheet.name, 1, ", ".join(missing), "", "required column missing"))
+            return
+        if kind.name == "attendance":  # the kind that runs to millions of rows: checked and written set-based
+            written = bulk.attendance(self.cur, sheet, {**kind.required, **kind.optional}, audit.actor())
+            self.tally.row(sheet, sheet.table.num_rows + 1, sheet.table.num_rows)
+            self.problems += [Problem(sheet.name, *p) for p in written.problems]
+            if written.counts:
+                self.outcome.counts.setdefault("attendance", Counter()).update(written.counts)
+            self.touched.update(written.touched)
             return
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
@@ -471,24 +479,6 @@ class _Writer:
         if values.get("format", "") is None:
             values["format"] = "service_base"
         self.upsert("meetings", {"team_id": team, "meeting_date": r["date"]}, values)
-
-    def write_attendance(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
-        team = self.team_id(sheet, number, r["team"])
-        person = self.participant_id(sheet, number, r["participant"])
-        if team is None or person is None:
-            return
-        meeting = self.meeting_id(sheet, number, team, r["date"])
-        if meeting is None:
-            return
-        if r.get("participation") and r["status"] != "present":
-            self.problem(
-                sheet, number, "participation", r["participation"], "a level is recorded only for people present"
-            )
-            return
-        values = {"status": r["status"]} | _present(r, "participation")
-        if r["status"] != "present":
-            values["participation"] = None
-        self.upsert("attendance", {"meeting_id": meeting, "participant_id": person}, values)
 
     def write_field_notes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from observation import db, ingest
 from observation.errors import ObservationError
+from observation.ingest.values import LEVELS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "data" / "examples"
@@ -284,4 +286,92 @@ def test_an_import_does_not_move_a_participant_with_a_history(small: duckdb.Duck
         ingest.import_files(small, [moved])
     (problem,) = caught.value.problems
     assert str(problem).startswith("participants.csv:2:team: 'Beta' — A-SU1 has attendance or recruitment steps")
+    assert snapshot(small) == before
+
+
+def test_long_attendance_creates_changes_and_keeps_rows_each_audited_as_before(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # Long-format attendance is written set-based (ingest/bulk.py); what it writes, counts and
+    # audits is what the row-by-row writer did. No participation column: present people keep theirs.
+    path = write(
+        tmp_path,
+        "attendance.csv",
+        "team,date,participant,status\n"
+        "Alpha,2020-01-10,A-SU1,present\n"  # as recorded: observing, kept
+        "Alpha,2020-01-10,A-CA1,present\n"  # was absent
+        "alpha,10/01/2020,a-st2,apologies\n"  # was present, contributing: the level goes
+        ",,,\n"
+        "Alpha,2020-02-07,A-ST1,present\n",  # new
+    )
+    versions = dict(small.execute("select meeting_id, version from meeting_versions").fetchall())
+    outcome = ingest.import_files(small, [path])
+    assert dict(outcome.counts["attendance"]) == {"created": 1, "changed": 2, "skipped": 1}
+    assert small.execute(
+        "select p.code, a.status, a.participation from attendance a join participants p on p.id = a.participant_id "
+        "where a.meeting_id in (1, 3) and p.code in ('A-SU1', 'A-CA1', 'A-ST2', 'A-ST1') order by a.meeting_id, p.code"
+    ).fetchall() == [
+        ("A-CA1", "present", None),
+        ("A-ST1", "present", "contributing"),
+        ("A-ST2", "apologies", None),
+        ("A-SU1", "present", "observing"),
+        ("A-ST1", "present", None),
+    ]
+    audited = small.execute(
+        "select action, row_key, before, after from audit where table_name = 'attendance' order by id"
+    ).fetchall()
+    ids = dict(small.execute("select code, id from participants").fetchall())
+
+    def dumped(values: dict[str, str | None] | None) -> str | None:
+        return None if values is None else json.dumps(values, sort_keys=True)
+
+    assert audited == [
+        ("change", f"meeting_id=1, participant_id={ids['A-CA1']}", dumped({"status": "absent"}),
+         dumped({"status": "present"})),
+        ("change", f"meeting_id=1, participant_id={ids['A-ST2']}",
+         dumped({"participation": "contributing", "status": "present"}),
+         dumped({"participation": None, "status": "apologies"})),
+        ("create", f"meeting_id=3, participant_id={ids['A-ST1']}", None, dumped({"status": "present"})),
+    ]  # fmt: skip
+    bumped = dict(small.execute("select meeting_id, version from meeting_versions").fetchall())
+    assert {m for m in bumped if bumped[m] != versions.get(m)} == {1, 3}
+
+
+def test_every_problem_of_long_attendance_is_named_and_nothing_is_written(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "attendance.csv",
+        "team,date,participant,status,participation\n"
+        "Nowhere,2020-01-10,A-SU1,present,\n"
+        "Alpha,2020-01-10,Z-XX9,present,\n"
+        "Alpha,2020-01-11,A-SU1,present,\n"
+        "Alpha,2020-01-10,A-ST1,absent,contributing\n"
+        "Alpha,2020-01-24,A-SU1,present,\n"
+        "Alpha,24/01/2020,a-su1,absent,\n"
+        ",,,,\n"
+        "Alpha,2020-01-10,A-SU1,present,shouting\n"
+        ",2020-13-01,nobody,maybe,\n",
+    )
+    before = snapshot(small)
+    with pytest.raises(ingest.ImportProblems) as refused:
+        ingest.import_files(small, [path])
+    found = [str(p) for p in refused.value.problems]
+    assert found[:6] == [
+        "attendance.csv:2:team: 'Nowhere' — no such team in the study or in this import",
+        "attendance.csv:3:participant: 'Z-XX9' — no such participant in the study or in this import",
+        "attendance.csv:4:date: '2020-01-11' — no meeting of that team on that date",
+        "attendance.csv:5:participation: 'contributing' — a level is recorded only for people present",
+        "attendance.csv:7:participant: 'A-SU1' — this person is already on row 6 for this meeting; keep one row",
+        "attendance.csv:9:participation: 'shouting' — not a known participation level; use one of: "
+        + ", ".join(LEVELS.values()),
+    ]
+    assert sorted(found[6:]) == [
+        "attendance.csv:10:date: '2020-13-01' — no such date",
+        "attendance.csv:10:participant: 'nobody' — not a pseudonymous code (letters, digits, '-' or '_', "
+        "with at least one digit)",
+        "attendance.csv:10:status: 'maybe' — not a known attendance status; use one of: present, apologies, absent",
+        "attendance.csv:10:team: '' — must not be empty",
+    ]
     assert snapshot(small) == before

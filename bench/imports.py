@@ -1,0 +1,78 @@
+"""The import probe: ``python -m bench.imports STUDY.duckdb WORK_FOLDER`` prints one JSON object.
+
+Writes the study's attendance as the long-format file researchers import (team, date,
+participant, status, participation; at most ``ROWS`` rows, which stays under the 20 MB an import
+takes), removes those rows from a copy of the study, and times:
+
+- ``import_rows_per_s``: ``observation.ingest.import_files`` putting them back, with every check
+  it makes (values, references, the integrity check, the audit trail);
+- ``read_csv_rows_per_s``: DuckDB's own ``read_csv`` of the same file into a new table of the study
+  file, committed: the least any import has to do to land those rows.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from observation import db, ingest
+
+ROWS = 300_000
+
+
+def main() -> None:
+    study, work = Path(sys.argv[1]), Path(sys.argv[2])
+    copy, csv = work / "import-target.duckdb", work / "attendance.csv"
+    shutil.copy(study, copy)
+    con = db.connect(copy)
+    con.execute(
+        f"""
+        create temp table chosen as
+        select a.meeting_id, a.participant_id, t.name as team, strftime(m.meeting_date, '%Y-%m-%d') as date,
+               p.code as participant, a.status, coalesce(a.participation, '') as participation
+        from attendance as a join meetings as m on m.id = a.meeting_id join teams as t on t.id = m.team_id
+        join participants as p on p.id = a.participant_id
+        order by m.team_id, m.meeting_date, p.code limit {ROWS}
+        """
+    )
+    con.execute(
+        f"copy (select team, date, participant, status, participation from chosen) to '{csv}' (header, delimiter ',')"
+    )
+    rows = con.execute("select count(*) from chosen").fetchone()[0]  # type: ignore[index]
+    con.execute(
+        "delete from attendance where (meeting_id, participant_id) in (select (meeting_id, participant_id) from chosen)"
+    )
+    con.execute("drop table chosen")
+
+    started = time.perf_counter()
+    outcome = ingest.import_files(con, [csv])
+    imported = time.perf_counter() - started
+    created = outcome.counts["attendance"]["created"]
+    if created != rows:
+        raise SystemExit(f"the import created {created} attendance rows, not {rows}")
+
+    started = time.perf_counter()
+    con.execute(f"create table read_back as select * from read_csv('{csv}')")
+    read = time.perf_counter() - started
+    con.close()
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "file_mb": round(csv.stat().st_size / 2**20, 1),
+                "import_s": imported,
+                "read_csv_s": read,
+                "import_rows_per_s": rows / imported,
+                "read_csv_rows_per_s": rows / read,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Long-format attendance written in one pass, for files of any size.
+
+The same checks and the same messages as a row-by-row import: each distinct value is read once by
+the kind's own parser (the same ``ValueError`` reasons); teams, people and meetings are matched in
+DuckDB by joins; rows are created and changed, and audited one by one, by set-based statements.
+One difference, on purpose: the same person twice at the same meeting is a problem to fix in the
+file, not a silent "last row wins".
+"""
+
+# ruff: noqa: S608 - every name put into SQL here comes from this module (COLUMNS), never from a file
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from observation.ingest.read import Sheet
+
+COLUMNS = ("team", "date", "participant", "status", "participation")
+
+
+@dataclass
+class Written:
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """(row, column, value, reason), as a row-by-row import would report them."""
+    counts: Counter[str] = field(default_factory=Counter)
+    touched: list[int] = field(default_factory=list)
+    """Meetings whose attendance was created or changed."""
+
+
+def attendance(
+    cur: duckdb.DuckDBPyConnection, sheet: Sheet, parsers: Mapping[str, Callable[[str], Any]], who: str
+) -> Written:
+    """Check and write ``sheet``'s attendance rows with ``cur`` (inside the import's transaction).
+    Writes nothing when any row has a problem."""
+    columns = [c for c in COLUMNS if c in sheet.columns]
+    blank = functools.reduce(pc.and_, [pc.equal(c, "") for c in sheet.table.columns])
+    incoming = sheet.table.select(columns).append_column("blank", blank)
+    incoming = incoming.append_column("row", pa.array(range(2, sheet.table.num_rows + 2), pa.int64()))
+    out = Written()
+    cur.register("_incoming", incoming)
+    try:
+        for column in columns:
+            _parse_distinct(cur, column, parsers[column], required=column != "participation")
+        for row in cur.execute(
+            " union all ".join(
+                f"select i.row, '{c}', i.{c}, p.reason from _incoming as i join _parsed_{c} as p on p.raw = i.{c} "
+                "where not i.blank and p.reason is not null"
+                for c in columns
+            )
+        ).fetchall():
+            out.problems.append(row)
+        _resolve(cur, columns)
+        out.problems += cur.execute(_REFERENCE_PROBLEMS).fetchall()
+        if out.problems:
+            return out
+        _write(cur, "participation" in columns, who, out)
+        return out
+    finally:
+        cur.unregister("_incoming")
+        for name in (*(f"_parsed_{c}" for c in columns), "_resolved", "_changes"):
+            cur.execute(f"drop table if exists {name}")
+
+
+# What each parsed value names in the study (looked up once per distinct value, not per row).
+_LOOKUPS = {
+    "team": "left join teams as x on lower(x.name) = lower(p.value)",
+    "participant": "left join participants as x on x.code = p.value",
+}
+
+
+def _parse_distinct(cur: duckdb.DuckDBPyConnection, column: str, parse: Callable[[str], Any], required: bool) -> None:
+    """``_parsed_COLUMN(raw, value, reason, id)``: each distinct cell read once by the kind's parser,
+    with the id of the team or person it names."""
+    raws, values, reasons = [], [], []
+    for (raw,) in cur.execute(f"select distinct {column} from _incoming where not blank").fetchall():
+        value, reason = None, None
+        if raw or required:  # a blank optional cell is "not recorded", not a problem
+            try:
+                value = parse(raw)
+            except ValueError as exc:
+                reason = str(exc)
+        raws.append(raw)
+        values.append(value)
+        reasons.append(reason)
+    kind = pa.date32() if column == "date" else pa.string()
+    parsed = pa.table({"raw": pa.array(raws, pa.string()), "value": pa.array(values, kind),
+                       "reason": pa.array(reasons, pa.string())})  # fmt: skip
+    cur.register("_parsed", parsed)
+    lookup = _LOOKUPS.get(column)
+    cur.execute(
+        f"create temp table _parsed_{column} as select p.*, {'x.id' if lookup else 'null::integer'} as id "
+        f"from _parsed as p {lookup or ''}"
+    )
+    cur.unregister("_parsed")
+
+
+def _resolve(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+    """``_resolved``: the rows whose every value was read, with their team, person and meeting ids."""
+    level = "l.value" if "participation" in columns else "null::varchar"
+    level_join = "join _parsed_participation as l on l.raw = i.participation" if "participation" in columns else ""
+    cur.execute(
+        f"""
+        create temp table _resolved as
+        select i.row, t.value as team, c.value as code, d.value as day, s.value as status, {level} as participation,
+               t.id as team_id, c.id as participant_id, m.id as meeting_id
+        from _incoming as i
+        join _parsed_team as t on t.raw = i.team
+        join _parsed_date as d on d.raw = i.date
+        join _parsed_participant as c on c.raw = i.participant
+        join _parsed_status as s on s.raw = i.status
+        {level_join}
+        left join meetings as m on m.team_id = t.id and m.meeting_date = d.value
+        where not i.blank and t.reason is null and d.reason is null and c.reason is null and s.reason is null
+        """
+        + (" and l.reason is null" if "participation" in columns else "")
+    )
+
+
+_REFERENCE_PROBLEMS = """
+select row, 'team', team, 'no such team in the study or in this import' from _resolved where team_id is null
+union all
+select row, 'participant', code, 'no such participant in the study or in this import'
+from _resolved where participant_id is null
+union all
+select row, 'date', strftime(day, '%Y-%m-%d'), 'no meeting of that team on that date'
+from _resolved where team_id is not null and participant_id is not null and meeting_id is null
+union all
+select row, 'participation', participation, 'a level is recorded only for people present'
+from _resolved where meeting_id is not null and participation is not null and status <> 'present'
+union all
+select r.row, 'participant', r.code,
+       'this person is already on row ' || twice.first_row || ' for this meeting; keep one row'
+from _resolved as r join (
+    select meeting_id, participant_id, min(row) as first_row from _resolved
+    where meeting_id is not null group by all having count(*) > 1
+) as twice using (meeting_id, participant_id)
+where r.row <> twice.first_row
+"""
+
+
+def _changed(alias: str = "") -> str:
+    a = alias
+    return f"not {a}created and ({a}status, {a}participation) is distinct from ({a}old_status, {a}old_participation)"
+
+
+def _as_json(prefix: str, with_level: str) -> str:
+    """The JSON ``json.dumps(values, sort_keys=True)`` writes, as a SQL expression."""
+    level = f"'\"participation\": ' || coalesce(to_json({prefix}participation)::varchar, 'null') || ', '"
+    return f"'{{' || case when {with_level} then {level} else '' end || '\"status\": ' || to_json({prefix}status)::varchar || '}}'"  # noqa: E501
+
+
+def _write(cur: duckdb.DuckDBPyConnection, has_level: bool, who: str, out: Written) -> None:
+    # What a row-by-row import writes: the file's level when it has the column; without it, a
+    # person present keeps the level already recorded; nobody else has one.
+    level = "r.participation" if has_level else "a.participation"
+    cur.execute(
+        f"""
+        create temp table _changes as
+        select r.row, r.meeting_id, r.participant_id, r.status,
+               case when r.status = 'present' then {level} end as participation,
+               a.status as old_status, a.participation as old_participation, a.meeting_id is null as created
+        from _resolved as r left join attendance as a using (meeting_id, participant_id)
+        """
+    )
+    found = cur.execute(f"select count(*) filter (created), count(*) filter ({_changed()}) from _changes").fetchone()
+    created, changed = found if found else (0, 0)
+    total = cur.execute("select count(*) from _changes").fetchone()
+    out.counts.update(created=created, changed=changed, skipped=(total[0] if total else 0) - created - changed)
+    cur.execute(
+        "insert into attendance (meeting_id, participant_id, status, participation) "
+        "select meeting_id, participant_id, status, participation from _changes where created order by row"
+    )
+    cur.execute(
+        "update attendance as a set status = c.status, participation = c.participation from _changes as c "
+        f"where a.meeting_id = c.meeting_id and a.participant_id = c.participant_id and {_changed('c.')}"
+    )
+    # The audit rows a row-by-row import writes: the values it set, and before them the old ones.
+    # A level is named when the file has the column, or when the status clears it.
+    with_level = "true" if has_level else "status <> 'present'"
+    cur.execute(
+        f"""
+        insert into audit (actor, action, table_name, row_key, before, after)
+        select ?, case when created then 'create' else 'change' end, 'attendance',
+               'meeting_id=' || meeting_id || ', participant_id=' || participant_id,
+               case when not created then {_as_json("old_", with_level)} end, {_as_json("", with_level)}
+        from _changes where created or ({_changed()}) order by row
+        """,
+        [who],
+    )
+    out.touched = [
+        m
+        for (m,) in cur.execute(f"select distinct meeting_id from _changes where created or ({_changed()})").fetchall()
+    ]
+
+
+__all__ = ["Written", "attendance"]
