@@ -30,17 +30,18 @@ def main() -> None:
     shutil.copy(study, copy)
     con = db.connect(copy)
     con.execute(
-        f"""
+        """
         create temp table chosen as
         select a.meeting_id, a.participant_id, t.name as team, strftime(m.meeting_date, '%Y-%m-%d') as date,
                p.code as participant, a.status, coalesce(a.participation, '') as participation
         from attendance as a join meetings as m on m.id = a.meeting_id join teams as t on t.id = m.team_id
         join participants as p on p.id = a.participant_id
-        order by m.team_id, m.meeting_date, p.code limit {ROWS}
-        """
+        order by m.team_id, m.meeting_date, p.code limit ?
+        """,
+        [ROWS],
     )
     con.execute(
-        f"copy (select team, date, participant, status, participation from chosen) to '{csv}' (header, delimiter ',')"
+        f"copy (select team, date, participant, status, participation from chosen) to '{csv}' (header, delimiter ',')"  # noqa: S608 - COPY takes no parameter; our own temporary path
     )
     rows = con.execute("select count(*) from chosen").fetchone()[0]  # type: ignore[index]
     con.execute(
@@ -56,7 +57,7 @@ def main() -> None:
         raise SystemExit(f"the import created {created} attendance rows, not {rows}")
 
     started = time.perf_counter()
-    con.execute(f"create table read_back as select * from read_csv('{csv}')")
+    con.execute("create table read_back as select * from read_csv(?)", [str(csv)])
     read = time.perf_counter() - started
     con.close()
     print(

@@ -26,7 +26,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -179,7 +178,7 @@ def first_team(path: str) -> int:
 def pages(path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     opened: list[duckdb.DuckDBPyConnection] = []
     team = first_team(path)
-    db.connect = recording_connect(db.connect, opened)  # type: ignore[assignment]
+    db.connect = recording_connect(db.connect, opened)
     for page in PAGES:
         for filter_name, chosen in (("all_teams", None), ("one_team", team)):
             yield page, filter_name, measure_page(page, chosen, opened)
