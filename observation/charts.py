@@ -7,6 +7,7 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,6 +21,18 @@ TARGET_COLOUR = "#555555"
 EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
 MAX_SMALL_MULTIPLES = 12
 SHORT_SERIES = 12
+
+
+def first_teams(names: Iterable[object], of: int = 0) -> tuple[list[str], str]:
+    """At most MAX_SMALL_MULTIPLES team names, in the data's order, and a title line saying how many
+    were left out ("" when none was), so that no chart is read as all the teams when it is not.
+    ``of``: how many teams there are, when the data holds only the first of them."""
+    every = [str(n) for n in dict.fromkeys(names)]
+    shown = every[:MAX_SMALL_MULTIPLES]
+    teams = max(of, len(every))
+    if len(shown) == teams:
+        return shown, ""
+    return shown, f"<br><sup>{len(shown)} of {teams} teams shown: choose teams in the sidebar to see others</sup>"
 
 
 def plain(text: object) -> str:

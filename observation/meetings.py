@@ -24,7 +24,8 @@ def meetings(
     """The meetings in the filter of its first ``max_teams`` teams by name (as many as a chart
     draws side by side), with their counts: team_id, team_name, setting, meeting_id,
     meeting_date, status, format, present_total, present_service_users, present_carers,
-    representation, su_share, carer_share, meaningful (0/1), attendance_recorded."""
+    representation, su_share, carer_share, meaningful (0/1), attendance_recorded, and
+    teams_in_filter (how many teams the filter holds, of which these are the first)."""
     with con.cursor() as cur:
         return cur.execute(
             """
@@ -35,7 +36,11 @@ def meetings(
                 if(attendance_recorded, present_service_users / present_total, null) as su_share,
                 if(attendance_recorded, present_carers / present_total, null) as carer_share,
                 if(coalesce(best_le_rank, 0) >= $level_rank, 1, 0) as meaningful,
-                attendance_recorded
+                attendance_recorded,
+                (
+                    select count(distinct team_id)
+                    from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                ) as teams_in_filter
             from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
             where team_id in (
                 select distinct on (team_name) team_id

@@ -6,15 +6,32 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from observation.charts import MAX_SMALL_MULTIPLES, plain
+from observation.charts import MAX_SMALL_MULTIPLES, first_teams, plain
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
 from observation.view_charts import GREY, SETTING_STYLE, SU_COLOUR, clickable_cells, grid
+
+MOST_HEATMAP_TEAMS = 30
+
+
+def busiest(frame: pd.DataFrame, most: int, what: str) -> tuple[pd.DataFrame, str]:
+    """The rows of the ``most`` teams with the most ``notes`` (ties by name), and a title line that
+    says so when teams were left out ("" when none was): a chart of a thousand teams is
+    unreadable, and one that silently dropped some would be read as complete."""
+    totals = frame.groupby(["team_id", "team_name"])["notes"].sum().reset_index()
+    if len(totals) <= most:
+        return frame, ""
+    kept = totals.sort_values(["notes", "team_name"], ascending=[False, True]).head(most)["team_id"]
+    return (
+        frame[frame["team_id"].isin(kept)],
+        f"<br><sup>the {most} teams with the most {what}, of {len(totals)}: "
+        "choose teams in the sidebar to see others</sup>",
+    )
 
 
 def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
-    names = list(dict.fromkeys(stages["team_name"]))[:MAX_SMALL_MULTIPLES]
+    names, left_out = first_teams(stages["team_name"])
     fig, cols = grid(names)
     for i, name in enumerate(names):
         team = stages[stages["team_name"] == name]
@@ -42,7 +59,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
             )
     fig.update_layout(
         barmode="group",
-        title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>"},
+        title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>" + left_out},
     )
     fig.update_yaxes(title_text="People", col=1, rangemode="tozero")
     return fig
@@ -50,7 +67,9 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
 
 def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
     """Notes with a recruitment-tension code per held meeting, by month, one line per team,
-    coloured and dashed by setting so inpatient and community teams compare at a glance."""
+    coloured and dashed by setting so inpatient and community teams compare at a glance. At most
+    MAX_SMALL_MULTIPLES teams: those with the most tension notes, and the title says so."""
+    by_month, left_out = busiest(by_month, MAX_SMALL_MULTIPLES, "tension notes")
     fig = go.Figure()
     for (name, setting), team in by_month.groupby(["team_name", "setting"], sort=False):
         colour, dash = SETTING_STYLE.get(str(setting), (GREY, "solid"))
@@ -74,7 +93,7 @@ def tension_over_time(by_month: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the notes, per held meeting"
-            "<br><sup>solid: inpatient · dashed: community · click a point to read the notes</sup>"
+            "<br><sup>solid: inpatient · dashed: community · click a point to read the notes</sup>" + left_out
         },
         yaxis_title="Notes per held meeting",
         xaxis_tickformat="%b\n%Y",
@@ -92,7 +111,9 @@ def _labels(ids: list[int], names: list[str]) -> list[str]:
 
 def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
     """Codes by teams, each cell the number of notes with that code (printed in the cell). Rows
-    and columns are keyed by id, so two codes of the same name stay apart."""
+    and columns are keyed by id, so two codes of the same name stay apart. At most
+    MOST_HEATMAP_TEAMS columns: the teams with the most coded notes, and the title says so."""
+    matrix, left_out = busiest(matrix, MOST_HEATMAP_TEAMS, "coded notes")
     codes = dict(zip(matrix["code_id"].astype(int), matrix["code_name"].astype(str), strict=True))
     teams = dict(
         sorted(zip(matrix["team_id"].astype(int), matrix["team_name"].astype(str), strict=True), key=lambda t: t[1])
@@ -118,7 +139,7 @@ def code_team_heatmap(matrix: pd.DataFrame) -> go.Figure:
     clickable_cells(fig, xs, ys, custom, "%{y} · %{x}: %{customdata[2]} notes<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        title={"text": "Notes per code and team<br><sup>click a cell to read its notes</sup>"},
+        title={"text": "Notes per code and team<br><sup>click a cell to read its notes</sup>" + left_out},
         height=max(300, 26 * len(codes) + 140),
         margin={"t": 80, "l": 260, "r": 20, "b": 60},
     )

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, plain, wrap
+from observation.charts import first_teams, plain, wrap
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
 CELL_STYLE = {  # cell: (colour, printed mark, words)
@@ -44,7 +44,7 @@ def grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[go
 def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
     by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
-    names = list(dict.fromkeys(meetings["team_name"]))[:MAX_SMALL_MULTIPLES]
+    names, left_out = first_teams(meetings["team_name"], int(meetings["teams_in_filter"].max()) if len(meetings) else 0)
     fig, cols = grid(names, height=200, most_columns=1)
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
@@ -122,7 +122,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         title={
             "text": "Service users and carers among those present, meeting by meeting"
             "<br><sup>★ meaningful involvement · ○ held, no register · ✕ cancelled or postponed"
-            " · click a meeting to read it</sup>"
+            " · click a meeting to read it</sup>" + left_out
         },
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
@@ -196,7 +196,7 @@ def clickable_cells(
 def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
-    names = list(dict.fromkeys(counts["team_name"]))[:MAX_SMALL_MULTIPLES]
+    names, left_out = first_teams(counts["team_name"])
     fig, cols = grid(names)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
@@ -223,7 +223,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
             )
     fig.update_yaxes(title_text="People present", col=1)
     fig.update_layout(
-        title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>"},
+        title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
     return fig

@@ -25,15 +25,8 @@ with presence:
     )
     views.keep_in_url("room", room, "any")
 found = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room))
-everything = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, limit=notes.EXPORT_LIMIT))
-st.download_button(
-    f"Download these {everything.total} excerpts (CSV, one 0/1 column per code)",
-    notes.excerpts_csv(everything, book),
-    file_name="excerpts.csv",
-    mime="text/csv",
-    key="notes_download",
-    disabled=found.rows.empty,
-)
+everything = views.excerpt_query(text=text, codes=chosen, presence=room, limit=notes.EXPORT_LIMIT)
+views.excerpts_download(flt, everything, found.total, book)
 
 matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs(
     ["Codes by team", "Codes together", "Over time", "Codebook", "One meeting", f"Matching notes ({found.total})"]

@@ -22,12 +22,12 @@ bar = views.picked(
 if bar:
     team_id, stage = bar[-1]
     st.markdown(f"**{recruitment.STAGE_LABELS[stage]}** — the people and reasons behind the bar")
-    tables.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage))
+    tables.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage), "bar_events")
 
 st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
 tables.stage_times_table(views.stage_times(flt))
 st.subheader("Declined or withdrew, and why")
-tables.events_table(views.drop_outs(flt))
+tables.events_table(views.drop_outs(flt), "drop_outs")
 
 st.subheader("Recruitment tensions in the notes")
 by_month = views.tension_by_month(flt)

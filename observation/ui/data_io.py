@@ -17,7 +17,7 @@ import streamlit as st
 from observation import export, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, settings
+from observation.ui import _connection, _escape_markdown, settings, tables
 
 ANY_KIND = "told by the headers"
 
@@ -59,7 +59,8 @@ def show_outcome(outcome: ingest.Outcome | list[ingest.Problem], done: bool) -> 
     if isinstance(outcome, list):
         st.error(f"{len(outcome)} problem(s): nothing was imported. Fix them in the files and upload again.")
         st.dataframe(
-            pd.DataFrame([vars(p) for p in outcome]), hide_index=True, key="import_problems",
+            tables.page_of(pd.DataFrame([vars(p) for p in outcome]), "import_problems"), hide_index=True,
+            key="import_problems",
             column_config={"file": "File", "row": "Row", "column": "Column", "value": "Value",
                            "reason": st.column_config.TextColumn("Reason", width="large")},
         )  # fmt: skip

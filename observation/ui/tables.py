@@ -1,4 +1,6 @@
-"""Tables of the four views, with their columns named and formatted for reading."""
+"""Tables of the four views, with their columns named and formatted for reading. A long table is
+shown a page at a time: a national study has 100,000 meetings, and a browser table of them all
+would be slow to send and no quicker to read."""
 
 from __future__ import annotations
 
@@ -7,10 +9,27 @@ import streamlit as st
 
 from observation import agreement, recruitment
 
+PAGE_ROWS = 500
+
+
+def page_of(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of the page chosen above the table; all of them when there are PAGE_ROWS or fewer."""
+    if len(frame) <= PAGE_ROWS:
+        return frame
+    pages = -(-len(frame) // PAGE_ROWS)
+    choice, words = st.columns([1, 4], vertical_alignment="bottom")
+    page = int(choice.number_input(f"Page, of {pages:,}", min_value=1, max_value=pages, step=1, key=f"{key}_page"))
+    first = (page - 1) * PAGE_ROWS
+    words.caption(
+        f"Rows {first + 1:,} to {min(first + PAGE_ROWS, len(frame)):,} of {len(frame):,}. "
+        "Sorting by a column sorts this page; choose teams or dates in the sidebar to narrow the table."
+    )
+    return frame.iloc[first : first + PAGE_ROWS]
+
 
 def effectiveness_table(frame: pd.DataFrame) -> None:
     st.dataframe(
-        frame.drop(columns=["team_id"]),
+        page_of(frame.drop(columns=["team_id"]), "effectiveness_table"),
         hide_index=True,
         key="effectiveness_table",
         column_config={
@@ -27,7 +46,7 @@ def effectiveness_table(frame: pd.DataFrame) -> None:
 
 def continuity_table(frame: pd.DataFrame) -> None:
     st.dataframe(
-        frame,
+        page_of(frame, "continuity_table"),
         hide_index=True,
         key="continuity_table",
         column_config={
@@ -44,13 +63,14 @@ def continuity_table(frame: pd.DataFrame) -> None:
     )
 
 
-def events_table(frame: pd.DataFrame) -> None:
+def events_table(frame: pd.DataFrame, key: str) -> None:
     if frame.empty:
         st.info("No recruitment events here.")
         return
     st.dataframe(
-        frame,
+        page_of(frame, key),
         hide_index=True,
+        key=key,
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
             "code": "Person (code)",
@@ -67,7 +87,7 @@ def stage_times_table(frame: pd.DataFrame) -> None:
         to_stage=frame["to_stage"].map(recruitment.STAGE_LABELS),
     )
     st.dataframe(
-        frame,
+        page_of(frame, "stage_times_table"),
         hide_index=True,
         key="stage_times_table",
         column_config={
@@ -128,7 +148,7 @@ def disagreements_table(result: agreement.Agreement) -> None:
         st.success("They agree on every note.")
         return
     st.dataframe(
-        result.disagreements.drop(columns=["note_id"]),
+        page_of(result.disagreements.drop(columns=["note_id"]), "agreement_disagreements"),
         hide_index=True,
         key="agreement_disagreements",
         column_config={

@@ -138,6 +138,22 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
             st.markdown(quoted)
 
 
+def excerpts_download(
+    flt: StudyFilter, query: notes.ExcerptQuery, total: int, book: tuple[notes.CodeNode, ...]
+) -> None:
+    """A button for the matching excerpts as CSV, read and written only when it is pressed."""
+    first = f"the first {query.limit:,} of " if total > query.limit else ""
+    st.download_button(
+        f"Download {first}these {total:,} excerpts (CSV, one 0/1 column per code)",
+        lambda: notes.excerpts_csv(excerpts(flt, query), book),
+        file_name="excerpts.csv",
+        mime="text/csv",
+        key="notes_download",
+        on_click="ignore",
+        disabled=total == 0,
+    )
+
+
 def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
     """One meeting in full: when and where, who came, the roles, and its notes in order."""
     where = {"home": "the service user's home", "service_base": "the service base", "ward": "the ward"}

@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from observation.demo import DemoSpec, build_demo
+from observation.ui import tables
 
 App = Callable[..., AppTest]
 PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
@@ -94,3 +98,39 @@ def test_agreement_metrics_and_disagreements(app: App, small_path: Path) -> None
 def test_agreement_with_the_same_coder_twice_says_so(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/agreement.py", coder_b="R01")
     assert [i.value for i in at.info] == ["Choose two different coders."]
+
+
+@pytest.fixture(scope="module")
+def many_teams(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A study of 16 teams over three years: more teams than a chart draws, more meetings than a table page."""
+    path = tmp_path_factory.mktemp("many") / "many.duckdb"
+    build_demo(path, DemoSpec(teams=16, months=36))
+    return path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_view_renders_for_more_teams_than_a_chart_draws(app: App, many_teams: Path, page: str) -> None:
+    at = on_page(app, many_teams, page)
+    assert not at.exception, page
+    assert not at.error, f"{page}: {[e.value for e in at.error]}"
+
+
+def test_a_long_table_is_shown_a_page_at_a_time(app: App, many_teams: Path) -> None:
+    at = on_page(app, many_teams, "pages/attendance.py")
+
+    def meetings_table() -> pd.DataFrame:  # how the meetings ran, one row per meeting
+        return next(t.value for t in at.dataframe if "roles_filled" in t.value.columns)
+
+    picker = at.number_input(key="effectiveness_table_page")
+    pages = int(picker.label.removeprefix("Page, of "))
+    first = meetings_table()
+    assert pages > 1
+    assert len(first) == tables.PAGE_ROWS
+    picker.set_value(pages).run()
+    last = meetings_table()
+    total = (pages - 1) * tables.PAGE_ROWS + len(last)
+    assert 0 < len(last) <= tables.PAGE_ROWS
+    assert any(c.value.startswith(f"Rows {total - len(last) + 1:,} to {total:,} of {total:,}.") for c in at.caption)
+    assert not set(zip(first["team_name"], first["period"], strict=True)) & set(
+        zip(last["team_name"], last["period"], strict=True)
+    )

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 import plotly.graph_objects as go
+import pytest
 
-from observation import db, meetings, notes, recruitment, theme_charts, view_charts
+from observation import charts, db, meetings, notes, recruitment, theme_charts, view_charts
 from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
 
@@ -88,15 +89,25 @@ def test_long_panel_titles_wrap_onto_two_lines() -> None:
     assert view_charts.wrap("Oak") == "Oak"
 
 
-def test_small_multiples_draw_at_most_twelve_panels_however_many_teams(tmp_path: Path) -> None:
+def test_charts_of_many_teams_draw_a_readable_few_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 13 teams once crashed the Presence page: Plotly refused the gap between 13 rows of panels.
-    build_demo(tmp_path / "many.duckdb", DemoSpec(teams=13, months=3))
+    build_demo(tmp_path / "many.duckdb", DemoSpec(teams=16, months=12))
+    monkeypatch.setattr(theme_charts, "MOST_HEATMAP_TEAMS", 5)
     with db.connect(tmp_path / "many.duckdb", read_only=True) as con:
-        figures = (
+        panels = (
             view_charts.presence_by_meeting(meetings.meetings(con, ALL, "contributing")),
             view_charts.attendance_by_role(meetings.attendance_by_role(con, ALL, "month")),
             theme_charts.funnel(recruitment.funnel(con, ALL)),
         )
-    for fig in figures:
-        panels = {trace.xaxis for trace in fig.data}
-        assert len(panels) == view_charts.MAX_SMALL_MULTIPLES == 12
+        tensions = theme_charts.tension_over_time(recruitment.tension_by_month(con, ALL))
+        matrix = notes.code_team_matrix(con, ALL)
+    for fig in panels:
+        assert len({trace.xaxis for trace in fig.data}) == charts.MAX_SMALL_MULTIPLES == 12
+        assert "12 of 16 teams shown: choose teams in the sidebar" in fig.layout.title.text
+    assert len(tensions.data) == 12
+    assert "the 12 teams with the most tension notes, of 16" in tensions.layout.title.text
+    heatmap = theme_charts.code_team_heatmap(matrix)
+    totals = matrix.groupby("team_name")["notes"].sum()
+    busiest = sorted(totals.index, key=lambda name: (-totals[name], name))  # most notes; a tie goes by name
+    assert set(heatmap.data[0].x) == set(busiest[:5])
+    assert f"the 5 teams with the most coded notes, of {len(busiest)}" in heatmap.layout.title.text
