@@ -20,6 +20,7 @@ MEANINGFUL_COLOUR = "#D55E00"  # Okabe-Ito vermillion
 TARGET_COLOUR = "#555555"
 EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
 MAX_SMALL_MULTIPLES = 12
+MOST_BARS = 5000  # beyond this a chart is unreadable, and slow to send and draw
 SHORT_SERIES = 12
 
 
@@ -248,10 +249,12 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str]) -> list[go.Scatter]:
     for phase in panel.chart.phases:
         span = points[phase.start : phase.end]
         px = x[phase.start : phase.end]
+        centre = [p.centre for p in span]
+        level = len(set(centre)) == 1  # a phase's centre line is level: its two ends draw it
         traces.append(
             go.Scatter(
-                x=px,
-                y=[p.centre for p in span],
+                x=[px[0], px[-1]] if level else px,
+                y=[centre[0], centre[-1]] if level else centre,
                 mode="lines",
                 line={"color": CENTRE_COLOUR, "width": 1.5},
                 hoverinfo="skip",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import ui, view_charts
+from observation import charts, ui, view_charts
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar()
@@ -21,6 +21,13 @@ period = st.segmented_control(
 )
 views.keep_in_url("period", period, "meeting")
 by_role = views.attendance_by_role(flt, period)
+if period == "meeting" and len(by_role) > charts.MOST_BARS:
+    st.caption(
+        f"Counted per month: per meeting there would be {len(by_role):,} bars, too many to read. "
+        "Choose fewer teams or a shorter period in the sidebar to count per meeting."
+    )
+    period = "month"
+    by_role = views.attendance_by_role(flt, period)
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from observation import charts
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
 
@@ -133,4 +134,18 @@ def test_a_long_table_is_shown_a_page_at_a_time(app: App, many_teams: Path) -> N
     assert any(c.value.startswith(f"Rows {total - len(last) + 1:,} to {total:,} of {total:,}.") for c in at.caption)
     assert not set(zip(first["team_name"], first["period"], strict=True)) & set(
         zip(last["team_name"], last["period"], strict=True)
+    )
+
+
+def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
+    app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    per_meeting = on_page(app, small_path, "pages/attendance.py")
+    assert not any(c.value.startswith("Counted per month") for c in per_meeting.caption)
+    monkeypatch.setattr(charts, "MOST_BARS", 5)
+    at = on_page(app, small_path, "pages/attendance.py")
+    assert any(c.value.startswith("Counted per month: per meeting there would be") for c in at.caption)
+    (by_role, *_) = [c.proto.spec for c in at.get("plotly_chart")]
+    assert by_role == next(
+        c.proto.spec for c in on_page(app, small_path, "pages/attendance.py", period="month").get("plotly_chart")
     )

@@ -136,7 +136,10 @@ def test_rebasing_draws_a_centre_line_per_phase_and_says_so() -> None:
     choice = qi.ChartChoice(rebase=True, chart="xmr")
     fig = charts.qi_chart(qi_panels(choice), choice, target=None)
     centres = [t for t in scatter(fig) if t.name == "Centre line"]
-    assert [list(t.y) for t in centres] == [[0.0] * 8, [1.0] * 8]
+    # each phase's level line, drawn by its two ends: the first and last meeting of the phase
+    assert [list(t.y) for t in centres] == [[0.0, 0.0], [1.0, 1.0]]
+    each = next(t for t in scatter(fig) if t.name == "Each meeting")
+    assert [list(t.x) for t in centres] == [[each.x[0], each.x[7]], [each.x[8], each.x[15]]]
     assert "rebased at the team's own dated events" in fig.layout.title.text
     assert "trial limits" in fig.layout.title.text
 

@@ -1,0 +1,54 @@
+"""The browser probe: ``python -m bench.browser STUDY.duckdb`` prints one JSON object.
+
+Starts the app with ``streamlit run`` on the study and opens each page with a chart in Debian's
+Chromium (Playwright), timing from the request to the first chart drawn on screen: ``first_s`` on
+the first visit after the server started (its caches empty), ``again_s`` on a second visit in a
+fresh tab (the server's caches warm, the browser drawing everything anew).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
+
+PAGES = {"overview": "", "presence": "presence", "attendance": "attendance", "recruitment": "recruitment",
+         "notes": "notes", "team_profile": "team_profile"}  # fmt: skip
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+
+
+def first_chart(browser: Browser, url: str) -> float:
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        started = time.perf_counter()
+        tab.goto(url)
+        tab.locator(CHART).first.wait_for(state="visible", timeout=300_000)
+        return time.perf_counter() - started
+    finally:
+        tab.close()
+
+
+def main() -> None:
+    study = Path(sys.argv[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(study, Path(tmp) / "streamlit.log")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                first = {name: first_chart(browser, f"{server.url}/{path}") for name, path in PAGES.items()}
+                again = {name: first_chart(browser, f"{server.url}/{path}") for name, path in PAGES.items()}
+                browser.close()
+        finally:
+            server.process.terminate()
+            server.process.wait(timeout=30)
+    print(json.dumps({name: {"first_s": first[name], "again_s": again[name]} for name in PAGES}))
+
+
+if __name__ == "__main__":
+    main()
