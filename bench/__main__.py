@@ -1,9 +1,9 @@
 """python -m bench [--scales demo,trust,national] [--out bench/results.json]
 
-For each scale: build the synthetic demo study in a child process (wall time, peak RSS, file
-size, rows), then time the Overview's queries in another child process, cold (first run after
-opening the study) and warm (median of five), with all teams and with one team.
-Writes JSON and a Markdown table (bench/results.md) that the README shows.
+For each scale, in child processes: build the synthetic demo study (bench: build), time every
+page in AppTest (bench/pages.py), the attendance import against DuckDB's read_csv
+(bench/imports.py) and the first chart in Chromium (bench/browser.py). Then check the budgets of
+issue 8 and write JSON and a Markdown report (bench/results.md) that the README shows.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 SCALES = {"demo": (3, 8), "trust": (50, 36), "national": (1000, 60)}
 ROOT = Path(__file__).resolve().parent.parent
+MOST_POINTS, MOST_FIGURE_BYTES, MOST_TABLE_ROWS = 5000, 2**20, 1000
+MOST_RSS_MB, MOST_GROWTH, LEAST_IMPORT_SHARE, MOST_BROWSER_RATIO = 1536, 5.0, 1 / 3, 1.5
 
 BUILD_PROBE = """
 import json, resource, sys, time
@@ -31,67 +35,162 @@ seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
-QUERY_PROBE = """
-import json, statistics, sys, time, resource
-from observation import db, queries
-from observation.filters import StudyFilter
-
-con = db.connect(sys.argv[1], read_only=True)
-out = {}
-for name, flt in (("all_teams", StudyFilter()), ("one_team", StudyFilter(teams=(2,)))):
-    runs = []
-    for _ in range(6):
-        started = time.perf_counter()
-        result = queries.overview(con, flt, "contributing")
-        runs.append(time.perf_counter() - started)
-    out[name] = {"cold_s": runs[0], "warm_s": statistics.median(runs[1:]), "trend_points": 2 * len(result.trend)}
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(out))
-"""
+Results = dict[str, Any]
 
 
-def child(args: list[str]) -> str:
-    """Run a Python child in the project folder and return what it printed."""
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+def child(args: list[str]) -> Any:
+    """Run a Python child in the project folder and return the JSON it printed last."""
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(scale: str, folder: Path) -> dict[str, object]:
+def measure(scale: str, folder: Path) -> Results:
     teams, months = SCALES[scale]
     path = folder / f"{scale}.duckdb"
-    build = json.loads(child(["-c", BUILD_PROBE, str(path), str(teams), str(months)]))
-    rows = {
-        line.split()[0]: int(line.split()[1].replace(",", ""))
-        for line in child(["-m", "observation", "info", "--db", str(path)]).splitlines()
-        if line.startswith("  ")
-    }
+    print(f"{scale}: building {teams} teams × {months} months …", flush=True)
+    build = child(["-c", BUILD_PROBE, str(path), str(teams), str(months)])
+    print(f"{scale}: pages …", flush=True)
+    probed = child(["-m", "bench.pages", str(path)])
+    print(f"{scale}: import …", flush=True)
+    imported = child(["-m", "bench.imports", str(path), str(folder)])
+    print(f"{scale}: browser …", flush=True)
+    browser = child(["-m", "bench.browser", str(path)])
+    pages = {}
+    for page, measured in probed["pages"].items():
+        pages[page] = {**measured["all_teams"], "bare_s": probed["bare_s"], "one_team": measured["one_team"]}
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = {
+            t: con.execute(f"select count(*) from {t}").fetchone()[0]  # type: ignore[index]  # noqa: S608
+            for t in ("meetings", "attendance", "field_notes", "coded_segments")
+        }
     return {
         "teams": teams,
         "months": months,
-        "demo_build_s": round(build["seconds"], 2),
-        "demo_build_peak_rss_mb": round(build["peak_rss_mb"], 1),
-        "file_mb": round(path.stat().st_size / 2**20, 1),
         "rows": rows,
-        "overview_queries": json.loads(child(["-c", QUERY_PROBE, str(path)])),
+        "file_mb": round(path.stat().st_size / 2**20, 1),
+        "build_s": build["seconds"],
+        "pages": pages,
+        "import": imported,
+        "import_rows_per_s": imported["import_rows_per_s"],
+        "read_csv_rows_per_s": imported["read_csv_rows_per_s"],
+        "browser": browser["pages"],
+        "peak_rss_mb": max(
+            build["peak_rss_mb"], probed["peak_rss_mb"], imported["peak_rss_mb"], browser["server_peak_rss_mb"]
+        ),
     }
 
 
-def markdown(results: dict[str, dict[str, object]]) -> str:
-    lines = [
-        "| scale | teams × months | meetings | attendance rows | build (s) | build peak RSS (MB) | file (MB) "
-        "| Overview queries, all teams: cold / warm (ms) | one team: cold / warm (ms) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for scale, r in results.items():
-        rows: Any = r["rows"]
-        queries: Any = r["overview_queries"]
-        a, o = queries["all_teams"], queries["one_team"]
-        lines.append(
-            f"| {scale} | {r['teams']} × {r['months']} | {rows['meetings']:,} | {rows['attendance']:,} "
-            f"| {r['demo_build_s']} | {r['demo_build_peak_rss_mb']} | {r['file_mb']} "
-            f"| {a['cold_s'] * 1000:.0f} / {a['warm_s'] * 1000:.0f} "
-            f"| {o['cold_s'] * 1000:.0f} / {o['warm_s'] * 1000:.0f} |"
+def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
+    """Every budget of issue 8 that the measured scales allow checking: what, met, and the figures."""
+    found: list[dict[str, Any]] = []
+
+    def check(what: str, met: bool, detail: str) -> None:
+        found.append({"budget": what, "met": bool(met), "detail": detail})
+
+    national = scales.get("national")
+    if national is None:
+        return found
+    for page, m in national["pages"].items():
+        for label, run in (("", m), (" (one team)", m["one_team"])):
+            allowed = 2 * run["floor_s"] + m["bare_s"]
+            check(
+                f"{page}{label}: warm rerun ≤ 2 × floor + bare",
+                run["warm_s"] <= allowed,
+                f"{run['warm_s'] * 1000:.0f} ms ≤ {allowed * 1000:.0f} ms",
+            )
+        shipped = [m, m["one_team"]]
+        check(
+            f"{page}: figures ≤ {MOST_POINTS:,} points and ≤ 1 MB; tables ≤ {MOST_TABLE_ROWS:,} rows",
+            all(
+                r["points"] <= MOST_POINTS
+                and r["figure_bytes"] <= MOST_FIGURE_BYTES
+                and r["table_rows"] <= MOST_TABLE_ROWS
+                for r in shipped
+            ),
+            f"{max(r['points'] for r in shipped):,} points, {max(r['figure_bytes'] for r in shipped) / 1024:.0f} KB,"
+            f" {max(r['table_rows'] for r in shipped):,} rows",
         )
-    return "\n".join(lines) + "\n"
+    if "trust" in scales:
+        for page, m in national["pages"].items():
+            t = scales["trust"]["pages"][page]
+            for label, big, small in (("", m, t), (" (one team)", m["one_team"], t["one_team"])):
+                growth = big["warm_s"] / small["warm_s"]
+                check(
+                    f"{page}{label}: warm rerun grows ≤ {MOST_GROWTH:g} × from trust to national",
+                    growth <= MOST_GROWTH,
+                    f"{growth:.1f} ×",
+                )
+    check(
+        f"peak memory ≤ {MOST_RSS_MB / 1024:g} GB at national scale",
+        national["peak_rss_mb"] <= MOST_RSS_MB,
+        f"{national['peak_rss_mb']:.0f} MB",
+    )
+    share = national["import_rows_per_s"] / national["read_csv_rows_per_s"]
+    check(
+        "attendance import ≥ 1/3 of DuckDB's read_csv rows per second",
+        share >= LEAST_IMPORT_SHARE,
+        f"{national['import_rows_per_s']:,.0f} vs {national['read_csv_rows_per_s']:,.0f} rows/s ({share:.2f})",
+    )
+    if "demo" in scales:
+        for page, b in national["browser"].items():
+            ratio = b["first_s"] / scales["demo"]["browser"][page]["first_s"]
+            check(
+                f"{page}: first chart in Chromium ≤ {MOST_BROWSER_RATIO:g} × its demo-scale time",
+                ratio <= MOST_BROWSER_RATIO,
+                f"{b['first_s']:.1f} s vs {scales['demo']['browser'][page]['first_s']:.1f} s ({ratio:.2f} ×)",
+            )
+    return found
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, Any]]) -> str:
+    out = [f"Measured on {machine} with `python -m bench` (`python3 tasks.py bench`).", ""]
+    out += [
+        "| scale | teams × months | meetings | attendance rows | notes | file (MB) | build (s) "
+        "| import, rows/s | read_csv, rows/s | peak RSS (MB) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for scale, r in scales.items():
+        rows = r["rows"]
+        out.append(
+            f"| {scale} | {r['teams']} × {r['months']} | {rows['meetings']:,} | {rows['attendance']:,} "
+            f"| {rows['field_notes']:,} | {r['file_mb']} | {r['build_s']:.1f} | {r['import_rows_per_s']:,.0f} "
+            f"| {r['read_csv_rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |"
+        )
+    for scale, r in scales.items():
+        bare = ms(next(iter(r["pages"].values()))["bare_s"])
+        out += [
+            "",
+            f"**{scale}**: each page in AppTest, all teams / one team (ms; warm is the median of five "
+            f"reruns; floor is the page's DuckDB queries alone; bare page {bare} ms)",
+            "",
+            "| page | cold | warm | floor | warm, one team | floor, one team | points | figure JSON (KB) | table rows "
+            "| first chart in Chromium: first visit / again (s) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for page, m in r["pages"].items():
+            o = m["one_team"]
+            kb = max(m["figure_bytes"], o["figure_bytes"]) / 1024
+            b = r["browser"].get(page)
+            seen = f"{b['first_s']:.1f} / {b['again_s']:.1f}" if b else "—"
+            out.append(
+                f"| {page} | {ms(m['cold_s'])} | {ms(m['warm_s'])} | {ms(m['floor_s'])} | {ms(o['warm_s'])} "
+                f"| {ms(o['floor_s'])} | {max(m['points'], o['points']):,} "
+                f"| {kb:,.0f} | {max(m['table_rows'], o['table_rows']):,} "
+                f"| {seen} |"
+            )
+    if checked:
+        met = sum(c["met"] for c in checked)
+        out += ["", f"**Budgets at national scale: {met} of {len(checked)} met.**", ""]
+        out += [f"- {'✅' if c['met'] else '❌'} {c['budget']}: {c['detail']}" for c in checked if not c["met"]]
+        if met:
+            out.append(f"- ✅ the other {met}: every page's warm rerun, growth, figure and table budget met")
+    return "\n".join(out) + "\n"
 
 
 def main() -> None:
@@ -99,24 +198,23 @@ def main() -> None:
     parser.add_argument("--scales", default="demo,trust,national", help="comma-separated: demo, trust, national")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
-    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
-    unknown = [s for s in scales if s not in SCALES]
+    chosen = [s.strip() for s in args.scales.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SCALES]
     if unknown:
         parser.error(f"unknown scale {', '.join(unknown)}: choose from {', '.join(SCALES)}")
     with tempfile.TemporaryDirectory() as tmp:
-        results = {scale: measure(scale, Path(tmp)) for scale in scales}
-        for scale, r in results.items():
-            print(f"{scale}: {json.dumps(r)}", flush=True)
+        scales = {scale: measure(scale, Path(tmp)) for scale in chosen}
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     machine = (
         f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores, {memory_gb:.0f} GB, "
         f"Python {platform.python_version()}"
     )
+    checked = budgets(scales)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "scales": results}, indent=2) + "\n")
-    table = markdown(results)
-    args.out.with_suffix(".md").write_text(f"Measured on {machine} (`python -m bench`).\n\n{table}")
-    print(table)
+    args.out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
+    report = markdown(machine, scales, checked)
+    args.out.with_suffix(".md").write_text(report)
+    print(report)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Starts the app with ``streamlit run`` on the study and opens each page with a chart in Debian's
 Chromium (Playwright), timing from the request to the first chart drawn on screen: ``first_s`` on
 the first visit after the server started (its caches empty), ``again_s`` on a second visit in a
-fresh tab (the server's caches warm, the browser drawing everything anew).
+fresh tab (the server's caches warm, the browser drawing everything anew). ``server_peak_rss_mb``
+is the Streamlit server's peak memory (its VmHWM) after both rounds.
 """
 
 from __future__ import annotations
@@ -44,10 +45,20 @@ def main() -> None:
                 first = {name: first_chart(browser, f"{server.url}/{path}") for name, path in PAGES.items()}
                 again = {name: first_chart(browser, f"{server.url}/{path}") for name, path in PAGES.items()}
                 browser.close()
+            peak = peak_rss_mb(server.process.pid)
         finally:
             server.process.terminate()
             server.process.wait(timeout=30)
-    print(json.dumps({name: {"first_s": first[name], "again_s": again[name]} for name in PAGES}))
+    pages = {name: {"first_s": first[name], "again_s": again[name]} for name in PAGES}
+    print(json.dumps({"pages": pages, "server_peak_rss_mb": peak}))
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (Linux: VmHWM in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":
