@@ -77,6 +77,15 @@ def team_list() -> tuple[Team, ...]:
     return tuple(sorted((t.model_copy(update={"name": labels[t.id]}) for t in teams), key=lambda t: t.id))
 
 
+def team_names() -> dict[int, str]:
+    """What the sidebar lists: team id -> name, by name; in presenter mode with letters on, Team A,
+    Team B… in letter order. (A plain dict: read from the cache on every rerun, it must be cheap
+    for a thousand teams.)"""
+    names = _guarded(lambda: _team_names(str(settings().db_path)))
+    labels = _team_labels()
+    return {i: labels[i] for i in sorted(names)} if labels else names
+
+
 def overview(flt: StudyFilter) -> queries.Overview:
     """The Overview's measures. In presenter mode: by quarter, teams relabelled, every share that
     could reveal a small count taken out, annotations shown by their kind rather than their
@@ -93,7 +102,7 @@ def _team_labels() -> dict[int, str]:
     p = presenting()
     if not (p.on and p.letters):
         return {}
-    return presenting_rules.team_letters(t.id for t in _guarded(lambda: _team_list(str(settings().db_path))))
+    return presenting_rules.team_letters(_guarded(lambda: _team_names(str(settings().db_path))))
 
 
 def _guarded(read: Callable[[], T]) -> T:
@@ -115,6 +124,11 @@ def _study_info(path: str) -> queries.StudyInfo | None:
 @st.cache_data(show_spinner=False)
 def _team_list(path: str) -> tuple[Team, ...]:
     return queries.teams(_connection(path))
+
+
+@st.cache_data(show_spinner=False)
+def _team_names(path: str) -> dict[int, str]:
+    return {t.id: t.name for t in queries.teams(_connection(path))}
 
 
 @st.cache_data(show_spinner="Counting meetings…")
@@ -221,7 +235,7 @@ def _leave_legacy_multipage_mode() -> None:
 
 
 def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
-    teams = {t.id: t for t in team_list()}
+    teams = team_names()
     first = info.first_meeting or dt.date.today()
     last = info.last_meeting or first
     if "flt_ready" not in st.session_state:
@@ -242,7 +256,7 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
         st.multiselect(
             "Teams",
             options=list(teams),
-            format_func=lambda t: teams[t].name,
+            format_func=teams.__getitem__,
             key="flt_teams",
             placeholder="All teams",
             disabled=off,
@@ -299,7 +313,7 @@ def _query_params() -> dict[str, str]:
     return {name: st.query_params[name] for name in st.query_params}
 
 
-def _filter_from_url(teams: dict[int, Team], first: dt.date, last: dt.date) -> None:
+def _filter_from_url(teams: dict[int, str], first: dt.date, last: dt.date) -> None:
     parsed = filters.from_query_params(_query_params())
     notices = list(parsed.notices)
     unknown = [t for t in parsed.filter.teams if t not in teams]
