@@ -80,9 +80,11 @@ def involvement_trend(
         horizontal_spacing=0.04,
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )
+    traces: list[go.Scatter] = []
+    where: list[tuple[int, int]] = []
+    marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
     for i, name in enumerate(names):
         team = trend[trend["team_name"] == name]
-        row, col = divmod(i, cols)
         when = "%{x|%b %Y}" if period == "month" else "quarter from %{x|%b %Y}"
         hover = when + ": %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
         for column, label, colour, dash, symbol in (
@@ -95,7 +97,7 @@ def involvement_trend(
                 "square",
             ),
         ):
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
                     x=team["month"],
                     y=team[column],
@@ -107,16 +109,15 @@ def involvement_trend(
                     line={"color": colour, "dash": dash, "width": 2},
                     marker={"symbol": symbol, "size": 7, "color": colour},
                     hovertemplate=hover,
-                ),
-                row=row + 1,
-                col=col + 1,
+                )
             )
-        fig.add_hline(y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1)
+            where.append(divmod(i, cols))
+        marks.append((_target_line(target, i), None))
         if events is not None and not events.empty:
             team_id = team["team_id"].iloc[0]
             mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
-            for event in mine.itertuples():
-                _mark_event(fig, pd.Timestamp(event.event_date).date(), str(event.label), row + 1, col + 1)
+            marks += [_event_mark(pd.Timestamp(e.event_date).date(), str(e.label), i) for e in mine.itertuples()]
+    _add_all(fig, traces, where, marks)
     shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
     caveat = (
         f" · {shortest} {period}ly points or fewer: read as a description, not a signal"
@@ -139,33 +140,47 @@ def involvement_trend(
     return fig
 
 
-def _mark_event(fig: go.Figure, day: dt.date, label: str, row: int, col: int) -> None:
-    """A labelled vertical line at ``day`` on one panel; the label runs up the line."""
-    when = pd.Timestamp(day)
-    fig.add_shape(
-        type="line",
-        x0=when.isoformat(),
-        x1=when.isoformat(),
-        y0=0,
-        y1=1,
-        yref="y domain",
-        row=row,
-        col=col,
-        line={"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"},
-    )
-    fig.add_annotation(
-        x=when.isoformat(),
-        y=0.02,
-        yref="y domain",
-        row=row,
-        col=col,
-        text=label,
-        textangle=-90,
-        showarrow=False,
-        xanchor="right",
-        yanchor="bottom",
-        font={"size": 10, "color": EVENT_COLOUR},
-        hovertext=f"{label} ({when:%d %b %Y})",
+def _axes(panel: int) -> str:
+    """The axis suffix of small multiple ``panel`` (0-based, row by row): "", "2", "3"…"""
+    return "" if panel == 0 else str(panel + 1)
+
+
+def _target_line(target: float, panel: int) -> dict[str, object]:
+    """The dotted target line across one panel."""
+    return {
+        "type": "line", "xref": f"x{_axes(panel)} domain", "x0": 0, "x1": 1, "yref": f"y{_axes(panel)}",
+        "y0": target, "y1": target, "line": {"color": TARGET_COLOUR, "dash": "dot", "width": 1},
+    }  # fmt: skip
+
+
+def _event_mark(day: dt.date, label: str, panel: int) -> tuple[dict[str, object], dict[str, object]]:
+    """A labelled vertical line at ``day`` on one panel (the shape and its annotation); the label
+    runs up the line."""
+    when = pd.Timestamp(day).isoformat()
+    x, y = f"x{_axes(panel)}", f"y{_axes(panel)} domain"
+    line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
+            "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
+    note = {
+        "xref": x, "x": when, "yref": y, "y": 0.02, "text": label, "textangle": -90, "showarrow": False,
+        "xanchor": "right", "yanchor": "bottom", "font": {"size": 10, "color": EVENT_COLOUR},
+        "hovertext": f"{label} ({pd.Timestamp(day):%d %b %Y})",
+    }  # fmt: skip
+    return line, note
+
+
+def _add_all(
+    fig: go.Figure,
+    traces: list[go.Scatter],
+    where: list[tuple[int, int]],
+    marks: list[tuple[dict[str, object], dict[str, object] | None]],
+) -> None:
+    """Add the traces (each at its 0-based row and column) and the shapes and notes in one go:
+    Plotly re-checks every earlier shape on each add_shape, which a thousand-team study felt."""
+    if traces:
+        fig.add_traces(traces, rows=[r + 1 for r, _ in where], cols=[c + 1 for _, c in where])
+    fig.update_layout(
+        shapes=[shape for shape, _ in marks],
+        annotations=[*fig.layout.annotations, *(note for _, note in marks if note is not None)],
     )
 
 
@@ -197,14 +212,17 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )
     legend_seen: set[str] = set()
+    traces: list[go.Scatter] = []
+    where: list[tuple[int, int]] = []
+    marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
     for i, panel in enumerate(shown):
-        row, col = divmod(i, cols)
-        for trace in _qi_traces(panel, legend_seen):
-            fig.add_trace(trace, row=row + 1, col=col + 1)
+        mine = _qi_traces(panel, legend_seen)
+        traces += mine
+        where += [divmod(i, cols)] * len(mine)
         if target is not None and spec.has_target:
-            fig.add_hline(y=target, line={"color": TARGET_COLOUR, "dash": "dot", "width": 1}, row=row + 1, col=col + 1)
-        for day, label in panel.events:
-            _mark_event(fig, day, label, row + 1, col + 1)
+            marks.append((_target_line(target, i), None))
+        marks += [_event_mark(day, label, i) for day, label in panel.events]
+    _add_all(fig, traces, where, marks)
     notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
     if any(p.chart.trial_limits for p in shown):
         notes.append(f"trial limits where a phase has fewer than {spc.SHORT_PHASE} meetings")
