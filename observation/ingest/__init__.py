@@ -306,7 +306,7 @@ class _Writer:
             written = bulk.attendance(self.cur, sheet, {**kind.required, **kind.optional}, audit.actor())
             self.tally.row(sheet, sheet.table.num_rows + 1, sheet.table.num_rows)
             self.problems += [Problem(sheet.name, *p) for p in written.problems]
-            if written.counts:
+            if written.counts:  # as the row-by-row writers: a table appears once a row was read for it
                 self.outcome.counts.setdefault("attendance", Counter()).update(written.counts)
             self.touched.update(written.touched)
             return

@@ -10,6 +10,7 @@ file, not a silent "last row wins".
 # ruff: noqa: S608 - every name put into SQL here comes from this module (COLUMNS), never from a file
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -39,6 +40,7 @@ def attendance(
 ) -> Written:
     """Check and write ``sheet``'s attendance rows with ``cur`` (inside the import's transaction).
     Writes nothing when any row has a problem."""
+    assert set(parsers) == set(COLUMNS), "the attendance kind and this writer must name the same columns"
     columns = [c for c in COLUMNS if c in sheet.columns]
     blank = functools.reduce(pc.and_, [pc.equal(c, "") for c in sheet.table.columns])
     incoming = sheet.table.select(columns).append_column("blank", blank)
@@ -48,29 +50,40 @@ def attendance(
     try:
         for column in columns:
             _parse_distinct(cur, column, parsers[column], required=column != "participation")
-        for row in cur.execute(
-            " union all ".join(
-                f"select i.row, '{c}', i.{c}, p.reason from _incoming as i join _parsed_{c} as p on p.raw = i.{c} "
-                "where not i.blank and p.reason is not null"
+        # A row's problems in the order a row-by-row import gave them: its values column by column,
+        # then what they name.
+        out.problems += cur.execute(
+            "select row, column_name, value, reason from ("
+            + " union all ".join(
+                f"select i.row, {COLUMNS.index(c)} as step, '{c}' as column_name, i.{c} as value, p.reason "
+                f"from _incoming as i join _parsed_{c} as p on p.raw = i.{c} where not i.blank and p.reason is not null"
                 for c in columns
             )
-        ).fetchall():
-            out.problems.append(row)
+            + ") order by row, step"
+        ).fetchall()
         _resolve(cur, columns)
-        out.problems += cur.execute(_REFERENCE_PROBLEMS).fetchall()
+        out.problems += cur.execute(
+            f"select row, column_name, value, reason from ({_REFERENCE_PROBLEMS}) order by row, step"
+        ).fetchall()
         if out.problems:
             return out
         _write(cur, "participation" in columns, who, out)
         return out
     finally:
-        cur.unregister("_incoming")
-        for name in (*(f"_parsed_{c}" for c in columns), "_resolved", "_changes"):
-            cur.execute(f"drop table if exists {name}")
+        # After a failed statement the transaction is aborted and these would fail too, hiding the
+        # real error; its rollback removes the temporary tables anyway.
+        with contextlib.suppress(duckdb.Error):
+            cur.unregister("_incoming")
+            for name in (*(f"_parsed_{c}" for c in columns), "_resolved", "_changes"):
+                cur.execute(f"drop table if exists {name}")
 
 
 # What each parsed value names in the study (looked up once per distinct value, not per row).
 _LOOKUPS = {
-    "team": "left join teams as x on lower(x.name) = lower(p.value)",
+    # one id per name whatever its case, as the row-by-row import matched (Study setup can hold
+    # "Alpha" and "alpha"; a join on both would count the row twice)
+    "team": "left join (select lower(name) as name, min(id) as id from teams group by 1) as x "
+    "on x.name = lower(p.value)",
     "participant": "left join participants as x on x.code = p.value",
 }
 
@@ -124,22 +137,24 @@ def _resolve(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
 
 
 _REFERENCE_PROBLEMS = """
-select row, 'team', team, 'no such team in the study or in this import' from _resolved where team_id is null
+select row, 10 as step, 'team' as column_name, team as value, 'no such team in the study or in this import' as reason
+from _resolved where team_id is null
 union all
-select row, 'participant', code, 'no such participant in the study or in this import'
+select row, 11, 'participant', code, 'no such participant in the study or in this import'
 from _resolved where participant_id is null
 union all
-select row, 'date', strftime(day, '%Y-%m-%d'), 'no meeting of that team on that date'
+select row, 12, 'date', strftime(day, '%Y-%m-%d'), 'no meeting of that team on that date'
 from _resolved where team_id is not null and participant_id is not null and meeting_id is null
 union all
-select row, 'participation', participation, 'a level is recorded only for people present'
-from _resolved where meeting_id is not null and participation is not null and status <> 'present'
+select row, 13, 'participation', participation, 'a level is recorded only for people present'
+from _resolved where meeting_id is not null and participant_id is not null and participation is not null
+    and status <> 'present'
 union all
-select r.row, 'participant', r.code,
+select r.row, 14, 'participant', r.code,
        'this person is already on row ' || twice.first_row || ' for this meeting; keep one row'
 from _resolved as r join (
     select meeting_id, participant_id, min(row) as first_row from _resolved
-    where meeting_id is not null group by all having count(*) > 1
+    where meeting_id is not null and participant_id is not null group by all having count(*) > 1
 ) as twice using (meeting_id, participant_id)
 where r.row <> twice.first_row
 """
@@ -172,7 +187,8 @@ def _write(cur: duckdb.DuckDBPyConnection, has_level: bool, who: str, out: Writt
     found = cur.execute(f"select count(*) filter (created), count(*) filter ({_changed()}) from _changes").fetchone()
     created, changed = found if found else (0, 0)
     total = cur.execute("select count(*) from _changes").fetchone()
-    out.counts.update(created=created, changed=changed, skipped=(total[0] if total else 0) - created - changed)
+    skipped = (total[0] if total else 0) - created - changed
+    out.counts.update({k: n for k, n in (("created", created), ("changed", changed), ("skipped", skipped)) if n})
     cur.execute(
         "insert into attendance (meeting_id, participant_id, status, participation) "
         "select meeting_id, participant_id, status, participation from _changes where created order by row"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -88,13 +87,11 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
 
 
 def _read_csv(path: Path) -> pa.Table:
-    """Every cell as text, in file order, ragged rows padded (DuckDB's reader: fast at any size)."""
-    with duckdb.connect() as con:
-        return con.execute(
-            "select * from read_csv(?, header = false, all_varchar = true, delim = ',', quote = '\"', "
-            "escape = '\"', null_padding = true, auto_detect = true, encoding = 'utf-8')",
-            [str(path)],
-        ).to_arrow_table()
+    """Every cell as text, in file order, blank lines kept (so rows keep their spreadsheet numbers)."""
+    frame = pd.read_csv(
+        path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+    )
+    return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
 
 
 def _text(value: object) -> str:

@@ -126,7 +126,7 @@ def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
         (b"", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a CSV or XLSX spreadsheet that can be read"),
         (b"not,a,known,header\n1,2,3,4\n", "cannot tell what kind of file this is"),
-        (b"\n\n\n", "there is no header row"),  # blank lines only
+        (b"\n\n\n", "not a CSV or XLSX spreadsheet that can be read"),  # blank lines only
         (b",,,\n,,,\n", "there is no header row"),
     ],
 )
@@ -358,7 +358,7 @@ def test_every_problem_of_long_attendance_is_named_and_nothing_is_written(
     with pytest.raises(ingest.ImportProblems) as refused:
         ingest.import_files(small, [path])
     found = [str(p) for p in refused.value.problems]
-    assert found[:6] == [
+    assert found == [
         "attendance.csv:2:team: 'Nowhere' — no such team in the study or in this import",
         "attendance.csv:3:participant: 'Z-XX9' — no such participant in the study or in this import",
         "attendance.csv:4:date: '2020-01-11' — no meeting of that team on that date",
@@ -366,12 +366,26 @@ def test_every_problem_of_long_attendance_is_named_and_nothing_is_written(
         "attendance.csv:7:participant: 'A-SU1' — this person is already on row 6 for this meeting; keep one row",
         "attendance.csv:9:participation: 'shouting' — not a known participation level; use one of: "
         + ", ".join(LEVELS.values()),
-    ]
-    assert sorted(found[6:]) == [
+        # a row's problems column by column, as a row-by-row import listed them
+        "attendance.csv:10:team: '' — must not be empty",
         "attendance.csv:10:date: '2020-13-01' — no such date",
         "attendance.csv:10:participant: 'nobody' — not a pseudonymous code (letters, digits, '-' or '_', "
         "with at least one digit)",
         "attendance.csv:10:status: 'maybe' — not a known attendance status; use one of: present, apologies, absent",
-        "attendance.csv:10:team: '' — must not be empty",
     ]
     assert snapshot(small) == before
+
+
+def test_rows_keep_their_spreadsheet_numbers_after_a_blank_line(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    for kind, text in (
+        (
+            "attendance.csv",
+            "team,date,participant,status\nAlpha,2020-01-10,A-SU1,present\n\nAlpha,2020-01-10,A-ST1,maybe\n",
+        ),
+        ("meetings.csv", "team,date,status\nAlpha,2020-01-10,held\n\nAlpha,2020-01-10,maybe\n"),
+    ):
+        with pytest.raises(ingest.ImportProblems) as refused:
+            ingest.import_files(small, [write(tmp_path, kind, text)])
+        assert [(p.row, p.column) for p in refused.value.problems] == [(4, "status")], kind
