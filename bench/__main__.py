@@ -22,7 +22,10 @@ import duckdb
 
 SCALES = {"demo": (3, 8), "trust": (50, 36), "national": (1000, 60)}
 ROOT = Path(__file__).resolve().parent.parent
-MOST_POINTS, MOST_FIGURE_BYTES, MOST_TABLE_ROWS = 5000, 2**20, 1000
+MOST_POINTS, MOST_FIGURE_BYTES, PAGE_ROWS = 5000, 2**20, 500
+# A table pages at PAGE_ROWS rows, except the two that list every team (the Overview's team table,
+# sortable across all teams, and Study setup's teams grid, editable): those may have one row per team.
+TEAM_TABLES = {"overview", "study_setup"}
 MOST_RSS_MB, MOST_GROWTH, LEAST_IMPORT_SHARE, MOST_BROWSER_RATIO = 1536, 5.0, 1 / 3, 1.5
 
 BUILD_PROBE = """
@@ -101,12 +104,11 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
                 f"{run['warm_s'] * 1000:.0f} ms ≤ {allowed * 1000:.0f} ms",
             )
         shipped = [m, m["one_team"]]
+        most_rows = max(PAGE_ROWS, national["teams"]) if page in TEAM_TABLES else PAGE_ROWS
         check(
-            f"{page}: figures ≤ {MOST_POINTS:,} points and ≤ 1 MB; tables ≤ {MOST_TABLE_ROWS:,} rows",
+            f"{page}: figures ≤ {MOST_POINTS:,} points and ≤ 1 MB; tables ≤ {most_rows:,} rows",
             all(
-                r["points"] <= MOST_POINTS
-                and r["figure_bytes"] <= MOST_FIGURE_BYTES
-                and r["table_rows"] <= MOST_TABLE_ROWS
+                r["points"] <= MOST_POINTS and r["figure_bytes"] <= MOST_FIGURE_BYTES and r["table_rows"] <= most_rows
                 for r in shipped
             ),
             f"{max(r['points'] for r in shipped):,} points, {max(r['figure_bytes'] for r in shipped) / 1024:.0f} KB,"
@@ -152,7 +154,7 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
     out = [f"Measured on {machine} with `python -m bench` (`python3 tasks.py bench`).", ""]
     out += [
         "| scale | teams × months | meetings | attendance rows | notes | file (MB) | build (s) "
-        "| import, rows/s | read_csv, rows/s | peak RSS (MB) |",
+        "| import, rows/s: new / unchanged | read_csv, rows/s | peak RSS (MB) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scale, r in scales.items():
@@ -160,6 +162,7 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
         out.append(
             f"| {scale} | {r['teams']} × {r['months']} | {rows['meetings']:,} | {rows['attendance']:,} "
             f"| {rows['field_notes']:,} | {r['file_mb']} | {r['build_s']:.1f} | {r['import_rows_per_s']:,.0f} "
+            f"/ {r['import']['reimport_rows_per_s']:,.0f} "
             f"| {r['read_csv_rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |"
         )
     for scale, r in scales.items():
@@ -187,9 +190,12 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
     if checked:
         met = sum(c["met"] for c in checked)
         out += ["", f"**Budgets at national scale: {met} of {len(checked)} met.**", ""]
-        out += [f"- {'✅' if c['met'] else '❌'} {c['budget']}: {c['detail']}" for c in checked if not c["met"]]
+        out += [f"- ❌ {c['budget']}: {c['detail']}" for c in checked if not c["met"]]
         if met:
-            out.append(f"- ✅ the other {met}: every page's warm rerun, growth, figure and table budget met")
+            out.append(f"- ✅ the other {met} budgets (each with its figures in results.json)")
+    skipped = [name for name in ("demo", "trust", "national") if name not in scales]
+    if skipped:
+        out.append(f"\nNot measured: {', '.join(skipped)}; the budgets that compare with them were not checked.")
     return "\n".join(out) + "\n"
 
 

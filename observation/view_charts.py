@@ -193,6 +193,12 @@ def clickable_cells(
     )
 
 
+def role_bars(counts: pd.DataFrame) -> int:
+    """How many bars ``attendance_by_role`` draws for ``counts`` (its teams' panels only)."""
+    names, _ = first_teams(counts["team_name"])
+    return int(counts["team_name"].isin(names).sum())
+
+
 def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""

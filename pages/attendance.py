@@ -21,17 +21,18 @@ period = st.segmented_control(
 )
 views.keep_in_url("period", period, "meeting")
 by_role = views.attendance_by_role(flt, period)
-if period == "meeting" and len(by_role) > charts.MOST_BARS:
+counted = period
+if period == "meeting" and (bars := view_charts.role_bars(by_role)) > charts.MOST_BARS:
     st.caption(
-        f"Counted per month: per meeting there would be {len(by_role):,} bars, too many to read. "
+        f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
         "Choose fewer teams or a shorter period in the sidebar to count per meeting."
     )
-    period = "month"
-    by_role = views.attendance_by_role(flt, period)
+    counted = "month"
+    by_role = views.attendance_by_role(flt, counted)
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()
-ui.chart(view_charts.attendance_by_role(by_role), "attendance_by_role", f"attendance-by-role-per-{period}", flt)
+ui.chart(view_charts.attendance_by_role(by_role), "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
 
 ui.qi_section(flt, "attendance")
 

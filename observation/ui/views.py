@@ -145,13 +145,22 @@ def excerpts_download(
     first = f"the first {query.limit:,} of " if total > query.limit else ""
     st.download_button(
         f"Download {first}these {total:,} excerpts (CSV, one 0/1 column per code)",
-        lambda: notes.excerpts_csv(excerpts(flt, query), book),
+        excerpts_file(_connection(str(settings().db_path)), flt, query, book),
         file_name="excerpts.csv",
         mime="text/csv",
         key="notes_download",
         on_click="ignore",
         disabled=total == 0,
     )
+
+
+def excerpts_file(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: notes.ExcerptQuery, book: tuple[notes.CodeNode, ...]
+) -> Callable[[], bytes]:
+    """The CSV, made when called: Streamlit calls it outside the page's run, where a page's ways of
+    stopping with a message do nothing, so it reads the study directly (a failure shows as a failed
+    download, and the server's log says why)."""
+    return lambda: notes.excerpts_csv(notes.excerpts(con, flt, query), book)
 
 
 def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:

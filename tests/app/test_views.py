@@ -145,6 +145,9 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     monkeypatch.setattr(charts, "MOST_BARS", 5)
     at = on_page(app, small_path, "pages/attendance.py")
     assert any(c.value.startswith("Counted per month: per meeting there would be") for c in at.caption)
+    # only the chart is counted per month: how the meetings ran stays per meeting, as chosen
+    ran = next(t.value for t in at.dataframe if "roles_filled" in t.value.columns)
+    assert pd.Timestamp("2020-01-10") in set(pd.to_datetime(ran["period"]))
     (by_role, *_) = [c.proto.spec for c in at.get("plotly_chart")]
     assert by_role == next(
         c.proto.spec for c in on_page(app, small_path, "pages/attendance.py", period="month").get("plotly_chart")

@@ -3,6 +3,8 @@ chart opens the rows behind it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -91,4 +93,21 @@ def test_clicking_a_funnel_bar_lists_the_people_and_reasons(demo_server: Server,
     expect(bars.first).to_be_attached()
     click_mark(page, tallest(bars))
     expect(page.get_by_text("the people and reasons behind the bar")).to_be_visible(timeout=30_000)
+    assert_clean(watched)
+
+
+def test_the_matching_excerpts_download_as_csv_when_asked(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(demo_server.url)  # the root first: a fresh tab's deep link can miss the server (see conftest)
+    page.goto(f"{demo_server.url}/notes?q=unwell")
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="excerpts (CSV")
+    expect(button).to_be_visible(timeout=60_000)
+    total = int(re.search(r"these ([\d,]+) excerpts", button.inner_text())[1].replace(",", ""))  # type: ignore[index]
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "excerpts.csv"
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert total > 0
+    assert len(rows) == total
+    assert all("unwell" in row["body"].lower() for row in rows)
     assert_clean(watched)
