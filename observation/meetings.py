@@ -163,28 +163,40 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
     return MeetingDetail(mid, team_name, day, status, fmt, duration, actions, evaluated, attendance, roles)
 
 
-def attendance_by_role(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
-    """People present by role category, per team and per meeting or month: team_id, team_name,
-    period, role, lived_experience, present (summed over the period's held meetings)."""
+def attendance_by_role(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period, max_teams: int = 12
+) -> pd.DataFrame:
+    """People present by role category, per team and per meeting or month, for the first
+    ``max_teams`` teams by name with anyone present (as many as a chart draws side by side):
+    team_id, team_name, period, role, lived_experience, present (summed over the period's held
+    meetings), and teams_in_filter (how many teams had anyone present)."""
     with con.cursor() as cur:
         return cur.execute(
             """
-            select
-                f.team_id,
-                f.team_name,
-                if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
-                r.label as role,
-                r.lived_experience,
-                count(*) as present
-            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-            join attendance as a on a.meeting_id = f.meeting_id and a.status = 'present'
-            join participants as p on p.id = a.participant_id
-            join role_categories as r on r.code = p.role
-            where f.status = 'held'
-            group by all
-            order by f.team_name, period, any_value(r.sort_order)
+            with counts as (
+                select
+                    f.team_id,
+                    f.team_name,
+                    if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
+                    r.label as role,
+                    r.lived_experience,
+                    count(*) as present,
+                    any_value(r.sort_order) as sort_order
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+                join attendance as a on a.meeting_id = f.meeting_id and a.status = 'present'
+                join participants as p on p.id = a.participant_id
+                join role_categories as r on r.code = p.role
+                where f.status = 'held'
+                group by all
+            ),
+            teams as (select distinct team_id, team_name from counts)
+            select team_id, team_name, period, role, lived_experience, present,
+                   (select count(*) from teams) as teams_in_filter
+            from counts
+            where team_id in (select team_id from teams order by team_name, team_id limit $max_teams)
+            order by team_name, period, sort_order
             """,
-            flt.sql_params() | {"period": period},
+            flt.sql_params() | {"period": period, "max_teams": max_teams},
         ).fetchdf()
 
 

@@ -202,7 +202,7 @@ def role_bars(counts: pd.DataFrame) -> int:
 def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
-    names, left_out = first_teams(counts["team_name"])
+    names, left_out = first_teams(counts["team_name"], int(counts["teams_in_filter"].max()) if len(counts) else 0)
     fig, cols = grid(names)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
