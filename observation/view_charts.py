@@ -25,7 +25,11 @@ CELL_STYLE = {  # cell: (colour, printed mark, words)
 SETTING_STYLE = {"inpatient": ("#D55E00", "solid"), "community": ("#0072B2", "dash"), "other": ("#009E73", "dot")}
 
 
-def grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[go.Figure, int]:
+def grid(
+    names: list[str], height: int = 260, most_columns: int = 3, left_out: str = "", gap: int = 140
+) -> tuple[go.Figure, int]:
+    """Small multiples, one panel per name, ``gap`` pixels apart (room for slanted axis labels);
+    ``left_out`` (a title line saying some teams are not drawn) gets room above the panels' titles."""
     cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
     fig = make_subplots(
@@ -34,10 +38,12 @@ def grid(names: list[str], height: int = 260, most_columns: int = 3) -> tuple[go
         shared_yaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
         horizontal_spacing=0.04,
-        # a gap of 70 px between rows, however many teams (Plotly refuses more than 1 / (rows - 1))
-        vertical_spacing=70 / (height * rows) if rows > 1 else 0.0,
+        # the gap as a share of the panels' height, so that it stays the same however many teams
+        # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
+        vertical_spacing=gap / (height * rows) if rows > 1 else 0.0,
     )
-    fig.update_layout(height=height * rows + 150, margin={"t": 125, "b": 60, "l": 60, "r": 20}, barmode="stack")
+    top = 155 if left_out else 125
+    fig.update_layout(height=height * rows + top + 25, margin={"t": top, "b": 60, "l": 60, "r": 20}, barmode="stack")
     return fig, cols
 
 
@@ -45,7 +51,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
     by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
     names, left_out = first_teams(meetings["team_name"], int(meetings["teams_in_filter"].max()) if len(meetings) else 0)
-    fig, cols = grid(names, height=200, most_columns=1)
+    fig, cols = grid(names, height=200, most_columns=1, left_out=left_out, gap=70)
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
         held = team[team["status"] == "held"]
@@ -203,7 +209,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts["team_name"], int(counts["teams_in_filter"].max()) if len(counts) else 0)
-    fig, cols = grid(names)
+    fig, cols = grid(names, left_out=left_out)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     for i, name in enumerate(names):

@@ -29,7 +29,7 @@ everything = views.excerpt_query(text=text, codes=chosen, presence=room, limit=n
 views.excerpts_download(flt, everything, found.total, book)
 
 matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs(
-    ["Codes by team", "Codes together", "Over time", "Codebook", "One meeting", f"Matching notes ({found.total})"]
+    ["Codes by team", "Codes together", "Over time", "Codebook", "One meeting", f"Matching notes ({found.total:,})"]
 )
 with matrix_tab:
     views.chart_with_notes(
