@@ -20,7 +20,7 @@ with people_tab:
     if team_id is None:
         st.info("No teams match the filters in the sidebar.")
     else:
-        curating.participants_grid(team_id, {t.id: t.name for t in ui.team_list()})
+        curating.participants_grid(team_id, ui.team_names())
 with codebook_tab:
     codebook = curating.codebook_grid()
     st.subheader("Add a code")

@@ -22,7 +22,7 @@ from observation import presenting as presenting_rules
 from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.models import ParticipationLevel, Team
+from observation.models import ParticipationLevel
 from observation.presenting import percent as percent  # shared with the deck's notes
 
 ALL = "all"
@@ -67,20 +67,10 @@ def study_info() -> queries.StudyInfo | None:
     return _guarded(lambda: _study_info(str(settings().db_path)))
 
 
-def team_list() -> tuple[Team, ...]:
-    """The study's teams by name; in presenter mode with letters on, Team A, Team B… in letter order
-    (the order of their real names would say something)."""
-    teams = _guarded(lambda: _team_list(str(settings().db_path)))
-    labels = _team_labels()
-    if not labels:
-        return teams
-    return tuple(sorted((t.model_copy(update={"name": labels[t.id]}) for t in teams), key=lambda t: t.id))
-
-
 def team_names() -> dict[int, str]:
-    """What the sidebar lists: team id -> name, by name; in presenter mode with letters on, Team A,
-    Team B… in letter order. (A plain dict: read from the cache on every rerun, it must be cheap
-    for a thousand teams.)"""
+    """The study's teams, id -> name, by name; in presenter mode with letters on, Team A, Team B…
+    in letter order. A plain dict: the sidebar reads it from the cache on every rerun, which must be
+    cheap for a thousand teams."""
     names = _guarded(lambda: _team_names(str(settings().db_path)))
     labels = _team_labels()
     return {i: labels[i] for i in sorted(names)} if labels else names
@@ -119,11 +109,6 @@ def _guarded(read: Callable[[], T]) -> T:
 @st.cache_data(show_spinner=False)
 def _study_info(path: str) -> queries.StudyInfo | None:
     return queries.study_info(_connection(path))
-
-
-@st.cache_data(show_spinner=False)
-def _team_list(path: str) -> tuple[Team, ...]:
-    return queries.teams(_connection(path))
 
 
 @st.cache_data(show_spinner=False)
