@@ -38,12 +38,16 @@ def grid(
         shared_yaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
         horizontal_spacing=0.04,
-        # the gap as a share of the panels' height, so that it stays the same however many teams
+        # the gap as a share of the plot's height, so that it stays the same however many teams
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
-        vertical_spacing=gap / (height * rows) if rows > 1 else 0.0,
+        vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
     )
-    top = 155 if left_out else 125
-    fig.update_layout(height=height * rows + top + 25, margin={"t": top, "b": 60, "l": 60, "r": 20}, barmode="stack")
+    top, bottom = (155 if left_out else 125), 60
+    fig.update_layout(
+        height=height * rows + gap * (rows - 1) + top + bottom,
+        margin={"t": top, "b": bottom, "l": 60, "r": 20},
+        barmode="stack",
+    )
     return fig, cols
 
 

@@ -20,7 +20,7 @@ period = st.segmented_control(
     required=True,
 )
 views.keep_in_url("period", period, "meeting")
-by_role = views.attendance_by_role(flt, period)
+by_role = views.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
 counted = period
 if period == "meeting" and (bars := view_charts.role_bars(by_role)) > charts.MOST_BARS:
     st.caption(
@@ -28,7 +28,7 @@ if period == "meeting" and (bars := view_charts.role_bars(by_role)) > charts.MOS
         "Choose fewer teams or a shorter period in the sidebar to count per meeting."
     )
     counted = "month"
-    by_role = views.attendance_by_role(flt, counted)
+    by_role = views.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()

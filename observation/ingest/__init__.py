@@ -403,7 +403,9 @@ class _Writer:
     # references -----------------------------------------------------------------------------------
 
     def team_id(self, sheet: Sheet, number: int, name: str, column: str = "team") -> int | None:
-        found = self.one("select id from teams where lower(name) = lower(?)", [name])
+        found = self.one(  # exactly that name, else the one that differs only in case
+            "select id from teams where lower(name) = lower(?) order by name <> ?, id limit 1", [name, name]
+        )
         if found is None:
             self.problem(sheet, number, column, name, "no such team in the study or in this import")
         return found  # type: ignore[no-any-return]

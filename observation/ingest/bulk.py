@@ -80,10 +80,11 @@ def attendance(
 
 # What each parsed value names in the study (looked up once per distinct value, not per row).
 _LOOKUPS = {
-    # one id per name whatever its case, as the row-by-row import matched (Study setup can hold
-    # "Alpha" and "alpha"; a join on both would count the row twice)
-    "team": "left join (select lower(name) as name, min(id) as id from teams group by 1) as x "
-    "on x.name = lower(p.value)",
+    # the team of exactly that name, else the one whose name differs only in case (Study setup can
+    # hold both "Alpha" and "alpha"; one id per name, or a join would count the row twice)
+    "team": "left join (select p2.value, coalesce(any_value(e.id), min(c.id)) as id from _parsed as p2 "
+    "left join teams as e on e.name = p2.value left join teams as c on lower(c.name) = lower(p2.value) "
+    "group by p2.value) as x on x.value = p.value",
     "participant": "left join participants as x on x.code = p.value",
 }
 

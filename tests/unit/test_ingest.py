@@ -126,7 +126,7 @@ def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
         (b"", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a CSV or XLSX spreadsheet that can be read"),
         (b"not,a,known,header\n1,2,3,4\n", "cannot tell what kind of file this is"),
-        (b"\n\n\n", "not a CSV or XLSX spreadsheet that can be read"),  # blank lines only
+        (b"\n\n\n", "there is no header row"),  # blank lines only
         (b",,,\n,,,\n", "there is no header row"),
     ],
 )
@@ -389,3 +389,10 @@ def test_rows_keep_their_spreadsheet_numbers_after_a_blank_line(
         with pytest.raises(ingest.ImportProblems) as refused:
             ingest.import_files(small, [write(tmp_path, kind, text)])
         assert [(p.row, p.column) for p in refused.value.problems] == [(4, "status")], kind
+
+
+def test_a_row_longer_than_the_header_is_read_not_refused(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # a stray trailing comma (or a cell beyond the headers) is a spreadsheet leftover, not a broken file
+    path = write(tmp_path, "attendance.csv", "team,date,participant,status\nAlpha,2020-01-10,A-CA1,present,\n")
+    outcome = ingest.import_files(small, [path])
+    assert dict(outcome.counts["attendance"]) == {"changed": 1}

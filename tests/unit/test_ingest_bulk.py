@@ -147,3 +147,35 @@ def test_the_oracle_is_the_row_by_row_writer(pristine: Path, tmp_path: Path, mon
     monkeypatch.setattr(RowByRow, "upsert", lambda self, *a: called.append(1))
     outcome(tmp_path / "old.duckdb", csv, RowByRow, monkeypatch)
     assert called == [1]
+
+
+def test_a_team_name_held_in_two_cases_takes_the_exact_one_in_both_writers(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Study setup can hold "Alpha" and "alpha"; a row names the one it spells, else the older.
+    csv = tmp_path / "attendance.csv"
+    csv.write_text(
+        "team,date,participant,status\nalpha,2020-06-01,A-SU1,present\nALPHA,2020-01-10,A-CA1,apologies\n",
+        encoding="utf-8",
+    )
+    results = []
+    for name, writer in (("old", RowByRow), ("bulk", ingest._Writer)):
+        study = tmp_path / f"{name}.duckdb"
+        shutil.copy(pristine, study)
+        con = db.connect(study)
+        con.execute(
+            "insert into teams (id, name, service, setting, start_date) values (3, 'alpha', '', 'other', '2020-01-01')"
+        )
+        con.execute("insert into meetings (id, team_id, meeting_date, status) values (9, 3, '2020-06-01', 'held')")
+        con.close()
+        with monkeypatch.context() as m:
+            results.append(outcome(study, csv, writer, m))
+        con = db.connect(study)
+        placed = con.execute(
+            "select a.meeting_id, p.code, a.status from attendance as a "
+            "join participants as p on p.id = a.participant_id "
+            "where a.meeting_id = 9 or (a.meeting_id = 1 and p.code = 'A-CA1') order by all"
+        ).fetchall()
+        con.close()
+        assert placed == [(1, "A-CA1", "apologies"), (9, "A-SU1", "present")], name
+    assert results[1] == results[0]

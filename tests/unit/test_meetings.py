@@ -89,3 +89,11 @@ def test_meetings_come_for_as_many_teams_as_a_chart_draws(small: duckdb.DuckDBPy
     rows = meetings.meetings(small, ALL, "contributing", max_teams=1)
     assert set(rows["team_name"]) == {"Alpha"}  # the first team by name
     assert len(meetings.meetings(small, ALL, "contributing")) == 8
+
+
+def test_attendance_by_role_keeps_the_first_teams_and_says_how_many_there_are(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = meetings.attendance_by_role(small, StudyFilter(), "month", max_teams=1)
+    assert set(rows["team_name"]) == {"Alpha"}
+    assert set(rows["teams_in_filter"]) == {2}
