@@ -89,11 +89,19 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
 
 def _read_csv(path: Path) -> pa.Table:
     """Every cell as text, in file order: blank lines kept (so rows keep their spreadsheet numbers)
-    and short or long rows padded to the widest (a stray trailing comma is not worth a refusal)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
-    width = max((len(row) for row in rows), default=0)
-    return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
+    and short or long rows padded to the widest (a stray trailing comma is not worth a refusal).
+    pandas' C reader first, for speed; a row longer than the first stops it, and Python's reader
+    takes the file instead."""
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )
+        return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+        width = max((len(row) for row in rows), default=0)
+        return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
 
 
 def _text(value: object) -> str:
