@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import resource
 import statistics
 import sys
@@ -186,8 +187,6 @@ def pages(path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 def main() -> None:
     path = sys.argv[1]
-    import os
-
     os.environ["OBSERVATION_DB"] = path
     out: dict[str, Any] = {"bare_s": bare_rerun(), "pages": {}}
     for page, filter_name, figures in pages(path):

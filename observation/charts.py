@@ -7,7 +7,6 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,13 +23,14 @@ MOST_BARS = 5000  # beyond this a chart is unreadable, and slow to send and draw
 SHORT_SERIES = 12
 
 
-def first_teams(names: Iterable[object], of: int = 0) -> tuple[list[str], str]:
-    """At most MAX_SMALL_MULTIPLES team names, in the data's order, and a title line saying how many
-    were left out ("" when none was), so that no chart is read as all the teams when it is not.
-    ``of``: how many teams there are, when the data holds only the first of them."""
-    every = [str(n) for n in dict.fromkeys(names)]
+def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
+    """At most MAX_SMALL_MULTIPLES of ``frame``'s team names, in its order, and a title line saying
+    how many were left out ("" when none was), so that no chart is read as all the teams when it is
+    not. A ``teams_in_filter`` column, where the query kept only the first teams, says how many
+    there are."""
+    every = [str(n) for n in dict.fromkeys(frame["team_name"])]
     shown = every[:MAX_SMALL_MULTIPLES]
-    teams = max(of, len(every))
+    teams = max(int(frame["teams_in_filter"].max()) if "teams_in_filter" in frame and len(frame) else 0, len(every))
     if len(shown) == teams:
         return shown, ""
     return shown, f"<br><sup>{len(shown)} of {teams} teams shown: choose teams in the sidebar to see others</sup>"

@@ -31,7 +31,7 @@ def busiest(frame: pd.DataFrame, most: int, what: str) -> tuple[pd.DataFrame, st
 def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
-    names, left_out = first_teams(stages["team_name"])
+    names, left_out = first_teams(stages)
     fig, cols = grid(names, left_out=left_out)
     for i, name in enumerate(names):
         team = stages[stages["team_name"] == name]

@@ -54,7 +54,7 @@ def grid(
 def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
     by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
-    names, left_out = first_teams(meetings["team_name"], int(meetings["teams_in_filter"].max()) if len(meetings) else 0)
+    names, left_out = first_teams(meetings)
     fig, cols = grid(names, height=200, most_columns=1, left_out=left_out, gap=70)
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
@@ -203,16 +203,10 @@ def clickable_cells(
     )
 
 
-def role_bars(counts: pd.DataFrame) -> int:
-    """How many bars ``attendance_by_role`` draws for ``counts`` (its teams' panels only)."""
-    names, _ = first_teams(counts["team_name"])
-    return int(counts["team_name"].isin(names).sum())
-
-
 def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
-    names, left_out = first_teams(counts["team_name"], int(counts["teams_in_filter"].max()) if len(counts) else 0)
+    names, left_out = first_teams(counts)
     fig, cols = grid(names, left_out=left_out)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]

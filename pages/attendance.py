@@ -22,7 +22,8 @@ period = st.segmented_control(
 views.keep_in_url("period", period, "meeting")
 by_role = views.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
 counted = period
-if period == "meeting" and (bars := view_charts.role_bars(by_role)) > charts.MOST_BARS:
+# the query returns only the teams the chart draws: one row per bar
+if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
     st.caption(
         f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
         "Choose fewer teams or a shorter period in the sidebar to count per meeting."
