@@ -1,25 +1,30 @@
-"""Router only: page config and navigation. Each page opens the study and draws the shared sidebar."""
+"""Router only: page config, and the pages the signed-in person's role may open (observation.access
+says which). A page left out answers "page not found" at its address."""
 
 import streamlit as st
 
 from observation import ui
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
-overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
+PAGES = {
+    "overview": ("Overview", ":material/dashboard:"),
+    "presence": ("Presence and absence", ":material/groups:"),
+    "attendance": ("Attendance over time", ":material/timeline:"),
+    "recruitment": ("Recruitment tensions", ":material/person_search:"),
+    "notes": ("Notes and themes", ":material/sticky_note_2:"),
+    "agreement": ("Coder agreement", ":material/rule:"),
+    "team_profile": ("Team profile", ":material/badge:"),
+    "record": ("Record a meeting", ":material/edit_note:"),
+    "study_setup": ("Study setup", ":material/tune:"),
+    "data_import": ("Import", ":material/upload_file:"),
+    "data_export": ("Export", ":material/download:"),
+    "audit": ("Audit trail", ":material/history:"),
+    "access": ("Access", ":material/admin_panel_settings:"),
+}
+open_to_me = ui.pages_open_to(ui.signed_in())
 pages = [
-    overview,
-    st.Page("pages/presence.py", title="Presence and absence", icon=":material/groups:"),
-    st.Page("pages/attendance.py", title="Attendance over time", icon=":material/timeline:"),
-    st.Page("pages/recruitment.py", title="Recruitment tensions", icon=":material/person_search:"),
-    st.Page("pages/notes.py", title="Notes and themes", icon=":material/sticky_note_2:"),
-    st.Page("pages/agreement.py", title="Coder agreement", icon=":material/rule:"),
-    profile := st.Page("pages/team_profile.py", title="Team profile", icon=":material/badge:"),
-    st.Page("pages/record.py", title="Record a meeting", icon=":material/edit_note:"),
-    st.Page("pages/study_setup.py", title="Study setup", icon=":material/tune:"),
-    st.Page("pages/data_import.py", title="Import", icon=":material/upload_file:"),
-    st.Page("pages/data_export.py", title="Export", icon=":material/download:"),
-    st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
+    st.Page(f"pages/{page}.py", title=title, icon=icon, default=page == open_to_me[0])
+    for page, (title, icon) in PAGES.items()
+    if page in open_to_me
 ]
-# Presenter mode lists only the pages that apply its disclosure rules; the others answer "page not found".
-presentable = [overview, profile]
-st.navigation(presentable if ui.presenting().on else pages).run()
+st.navigation(pages or [st.Page(ui.sign_in_screen, title="Sign in", icon=":material/login:")]).run()

@@ -3,21 +3,30 @@ Nothing in the product updates or deletes an audit row."""
 
 from __future__ import annotations
 
-import getpass
+import contextvars
 import json
 from typing import Literal
 
 import duckdb
 
-Action = Literal["create", "change", "delete", "import", "export", "restore"]
+Action = Literal[
+    "create", "change", "delete", "import", "export", "restore", "sign_in", "refused", "grant", "revoke"
+]  # fmt: skip
+ACTIONS: tuple[Action, ...] = Action.__args__  # type: ignore[attr-defined]
+
+_ACTOR: contextvars.ContextVar[str] = contextvars.ContextVar("observation_actor", default="nobody signed in")
 
 
 def actor() -> str:
-    """Who is writing: the signed-in user later (issue 7); for now the local account."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no account name in this environment
-        return "local"
+    """Who is writing: the name observation.access.act_as set for this thread."""
+    return _ACTOR.get()
+
+
+def act_as(name: str) -> str:
+    """Name who writes from now on in this thread; returns who did before."""
+    before = _ACTOR.get()
+    _ACTOR.set(name)
+    return before
 
 
 def record(

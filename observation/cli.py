@@ -1,5 +1,7 @@
 """``python -m observation``: make the demo study, describe a study file, import, export, back up, restore,
-move the codebook, and write a slide deck."""
+move the codebook, write a slide deck, and say who may sign in.
+
+Whoever runs a command can read the study file itself, so commands act as the local researcher."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import config, db, export, filters, ingest, qdc, queries
+from observation import access, config, db, export, filters, ingest, qdc, queries
 from observation import deck as slides
 from observation.demo import DemoSpec, build_demo
 from observation.disclosure import DEFAULT_THRESHOLD
@@ -125,34 +127,56 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold", type=int, default=DEFAULT_THRESHOLD, help="hide counts under this (default: %(default)s)"
     )
     deck.add_argument("--names", action="store_true", help="keep the teams' real names instead of Team A, Team B…")
+
+    who = commands.add_parser(
+        "access",
+        help="list, give or take away who may sign in, and their role",
+        description="Who may sign in to the dashboard when sign-in is configured, and with which role: "
+        "researcher (everything), coach (reads the teams given with --team, changes nothing) or presenter "
+        "(presenter mode only). The first researcher is given here; researchers manage the rest on the "
+        "Access page.",
+    )
+    who.add_argument("--db", required=True, type=Path, help="path of the study file")
+    what = who.add_mutually_exclusive_group()
+    what.add_argument("--grant", metavar="EMAIL", help="give EMAIL the --role (replacing any role they had)")
+    what.add_argument("--revoke", metavar="EMAIL", help="take every role away from EMAIL")
+    who.add_argument("--role", choices=access.EVERYONE, help="with --grant: the role")
+    who.add_argument("--team", action="append", default=[], metavar="NAME", help="with --grant --role coach: a team")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            return _demo(args)
-        if args.command == "import":
-            return _import(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "backup":
-            export.backup(args.db, args.out)
-            print(f"Backed up {args.db} to {args.out}.")
-            return 0
-        if args.command == "codebook":
-            return _codebook(args)
-        if args.command == "deck":
-            return _deck(args)
-        if args.command == "restore":
-            export.restore(args.source, args.db)
-            print(f"Restored {args.db} from {args.source}.")
-            return 0
-        return _info(args)
+        with access.acting_as(access.local_researcher()):
+            return _command(args)
     except (ObservationError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "import":
+        return _import(args)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "backup":
+        export.backup(args.db, args.out)
+        print(f"Backed up {args.db} to {args.out}.")
+        return 0
+    if args.command == "codebook":
+        return _codebook(args)
+    if args.command == "deck":
+        return _deck(args)
+    if args.command == "restore":
+        export.restore(args.source, args.db)
+        print(f"Restored {args.db} from {args.source}.")
+        return 0
+    if args.command == "access":
+        return _access(args)
+    return _info(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -267,4 +291,30 @@ def _info(args: argparse.Namespace) -> int:
     width = max(len(t) for t in counts)
     for table, count in counts.items():
         print(f"  {table:<{width}}  {count:>10,}")
+    return 0
+
+
+def _access(args: argparse.Namespace) -> int:
+    if (args.role or args.team) and not args.grant:
+        raise ObservationError("--role and --team go with --grant EMAIL")
+    if args.grant and not args.role:
+        raise ObservationError("--grant needs --role researcher, coach or presenter")
+    con = db.connect(args.db)
+    try:
+        if args.grant:
+            names = {t.name.casefold(): t.id for t in queries.teams(con)}
+            unknown = [t for t in args.team if t.casefold() not in names]
+            if unknown:
+                raise ObservationError(f"--team {unknown[0]!r}: no team of that name in {args.db}")
+            given = access.grant(con, args.grant, args.role, [names[t.casefold()] for t in args.team])
+            print(f"{given.email} may now sign in as a {given.role}.")
+        elif args.revoke:
+            gone = access.revoke(con, args.revoke)
+            print(f"{args.revoke} may no longer sign in." if gone else f"{args.revoke} had no access; nothing changed.")
+        else:
+            teams = {t.id: t.name for t in queries.teams(con)}
+            for g in access.grants(con):
+                print(f"{g.role:<10}  {g.email}" + (f"  ({', '.join(teams[i] for i in g.teams)})" if g.teams else ""))
+    finally:
+        con.close()
     return 0

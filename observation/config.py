@@ -42,6 +42,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "0.8",
         "Target share of held meetings with meaningful involvement, between 0 and 1.",
     ),
+    SettingSpec(
+        "OBSERVATION_SESSION_HOURS",
+        "8",
+        "With sign-in configured: hours after signing in at the identity provider before the dashboard asks "
+        "again, however long the sign-in cookie lasts (up to 720).",
+    ),
 )
 
 
@@ -53,6 +59,7 @@ class Settings(BaseModel):
     db_path: Path = Field(alias="OBSERVATION_DB")
     meaningful_level: ParticipationLevel = Field(alias="OBSERVATION_MEANINGFUL_LEVEL")
     involvement_target: float = Field(alias="OBSERVATION_INVOLVEMENT_TARGET", ge=0, le=1)
+    session_hours: float = Field(alias="OBSERVATION_SESSION_HOURS", gt=0, le=720)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from observation import audit, db, integrity, queries, record
+from observation import access, audit, db, integrity, queries, record
 from observation.errors import ObservationError
 from observation.models import ComB, FourPi, NonEmpty, ParticipantCode, RoleCategory, Setting, Valence
 
@@ -55,6 +55,7 @@ E = TypeVar("E", TeamEntry, ParticipantEntry)
 _UNIQUE = {"teams": "name", "participants": "code"}
 
 
+@access.requires("researcher")
 def save_rows(
     con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[int | None, E]], who: str | None = None
 ) -> tuple[int, int]:
@@ -120,6 +121,7 @@ def _row(cur: duckdb.DuckDBPyConnection, table: str, row_id: int, columns: list[
     return dict(zip(columns, found, strict=True))
 
 
+@access.requires("researcher")
 def add_code(con: duckdb.DuckDBPyConnection, parent_id: int | None, entry: CodeEntry, who: str | None = None) -> int:
     """Add a code under ``parent_id`` (None: a new theme); its slug is made from the name."""
     who = who or audit.actor()
@@ -145,6 +147,7 @@ def add_code(con: duckdb.DuckDBPyConnection, parent_id: int | None, entry: CodeE
     return int(code_id)
 
 
+@access.requires("researcher")
 def save_codes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, CodeEntry]], who: str | None = None) -> int:
     """Rename or redefine codes in one transaction; their segments stay with them. Return how many changed."""
     who = who or audit.actor()
@@ -218,6 +221,7 @@ _SAME_SEGMENT = """
 """
 
 
+@access.requires("researcher")
 def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, who: str | None = None) -> Merge:
     """Move the source code's segments and recruitment reasons to the target, then remove the
     source code, in one transaction."""
@@ -309,6 +313,7 @@ def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], r
     return Removal(what, counts)
 
 
+@access.requires("researcher")
 def delete_meeting(
     con: duckdb.DuckDBPyConnection, meeting_id: int, seen_version: int, who: str | None = None
 ) -> Removal:
@@ -324,6 +329,7 @@ def delete_meeting(
     return removal
 
 
+@access.requires("researcher")
 def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int, who: str | None = None) -> Removal:
     """Delete a field note and its coded segments; the meeting's version moves on (an open form
     that still shows the note can no longer save over the deletion)."""

@@ -48,6 +48,30 @@ def _drop_foreign_keys(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"drop table keep_{table}")
 
 
+def _widen_audit_actions(cur: duckdb.DuckDBPyConnection) -> None:
+    """Let the audit trail record sign-ins, refusals and access changes (issue 7). DuckDB cannot
+    alter a check constraint: the table is rebuilt with every row and id kept."""
+    cur.execute("alter table audit rename to audit_before_access")
+    cur.execute(
+        """
+        create table audit (
+            id integer primary key default nextval('audit_id_seq'),
+            written_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            actor varchar not null,
+            action varchar not null check (action in (
+                'create', 'change', 'delete', 'import', 'export', 'restore', 'sign_in', 'refused', 'grant', 'revoke'
+            )),
+            table_name varchar,
+            row_key varchar,
+            before json,
+            after json
+        )
+        """
+    )
+    cur.execute("insert into audit select * from audit_before_access")
+    cur.execute("drop table audit_before_access")
+
+
 # Named migrations, applied once each, in order, after the idempotent schema. Append only:
 # a migration that has shipped is never edited. Each is an SQL script or a function, run in the
 # same transaction as the rest.
@@ -91,6 +115,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     ("0005_without_foreign_keys", _drop_foreign_keys),
+    (
+        "0006_access",
+        """
+        create table if not exists access (
+            email varchar primary key,
+            role varchar not null check (role in ('researcher', 'coach', 'presenter')),
+            teams integer[] not null default [],
+            granted_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            granted_by varchar not null
+        );
+        """,
+    ),
+    ("0007_audit_access_actions", _widen_audit_actions),
 )
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)

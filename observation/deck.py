@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.util import Emu, Pt
 
-from observation import audit, charts, db, definitions, figures, presenting, queries
+from observation import access, audit, charts, db, definitions, figures, presenting, queries
 from observation.config import Settings
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -85,6 +85,7 @@ def overview_slides(
 TITLE = "Service users and carers in improvement meetings"
 
 
+@access.requires(*access.EVERYONE)
 def overview_deck(
     con: duckdb.DuckDBPyConnection,
     flt: StudyFilter,
@@ -93,6 +94,7 @@ def overview_deck(
     progress: Progress | None = None,
 ) -> bytes:
     """The Overview as a deck under presenter mode's rules, recorded in the audit trail as an export."""
+    flt = flt.model_copy(update={"teams": access.require_teams(flt.teams, "a slide deck")})
     subtitle, slides = overview_slides(con, flt, settings, mode)
     pptx = build(TITLE, subtitle, slides, progress)
     with db.transaction(con) as cur:

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from observation import audit, db
+from observation import access, audit, db
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
@@ -114,6 +114,7 @@ def _letters(index: int) -> str:
     return label
 
 
+@access.requires("researcher")
 def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """The study's date offset and code salt for de-identified exports, made once and kept (made
     as a write like any other: one at a time, so two first exports agree on it)."""
@@ -129,6 +130,7 @@ def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+@access.requires("researcher")
 def export(
     con: duckdb.DuckDBPyConnection, level: Level, fmt: Format, out: Path, flt: StudyFilter | None = None
 ) -> list[str]:
@@ -174,6 +176,7 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return ready
 
 
+@access.requires("researcher")
 def backup(path: Path, out: Path) -> None:
     """Copy the study at ``path`` to ``out`` as one consistent file (checkpointed first)."""
     path, out = Path(path), Path(out)
@@ -189,6 +192,7 @@ def backup(path: Path, out: Path) -> None:
         con.close()
 
 
+@access.requires("researcher")
 def restore(backup_file: Path, path: Path) -> Path | None:
     """Replace the study at ``path`` with ``backup_file``, after checking that the backup holds a
     study and that no program has either file open. The study it replaces is kept beside it
@@ -234,6 +238,7 @@ def _copy_into_place(source: Path, target: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+@access.requires("researcher")
 def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Fill an empty study from a full export in Parquet (one file per table), in one transaction.
     The round trip gives back every table as it was exported. (CSV cannot tell an empty text from

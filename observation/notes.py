@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from observation import access, audit, db
 from observation.filters import StudyFilter
 from observation.models import Code
 
@@ -253,3 +254,17 @@ def excerpts_csv(found: Excerpts, book: tuple[CodeNode, ...]) -> bytes:
     out = io.StringIO()
     base.to_csv(out, index=False)
     return out.getvalue().encode("utf-8")
+
+
+@access.requires(*access.READERS)
+def excerpts_download(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQuery, book: tuple[CodeNode, ...]
+) -> bytes:
+    """The excerpts the filter and query find, as CSV to download: a coach's only ever their own
+    teams'. Recorded in the audit trail as an export."""
+    flt = flt.model_copy(update={"teams": access.require_teams(flt.teams, "a notes download")})
+    data = excerpts_csv(excerpts(con, flt, query), book)
+    with db.transaction(con) as cur:
+        what = {"filter": flt.model_dump(mode="json"), "query": query.model_dump(mode="json")}
+        audit.record(cur, "export", "field_notes", "notes download", after=what)
+    return data

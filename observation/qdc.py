@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from observation import audit, db
+from observation import access, audit, db
 from observation.errors import ObservationError
 from observation.models import Code
 
@@ -64,6 +64,7 @@ def to_qdc(codes: list[Code]) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(book, encoding="utf-8"))
 
 
+@access.requires("researcher")
 def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     with con.cursor() as cur:
         result = cur.execute("select * from codes")
@@ -73,6 +74,7 @@ def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     return len(codes)
 
 
+@access.requires("researcher")
 def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """Create or update the codes of a .qdc file (matched by slug), with their tags; all or nothing."""
     path = Path(path)

@@ -12,7 +12,7 @@ from typing import Self
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from observation import audit, db, integrity
+from observation import access, audit, db, integrity
 from observation.errors import ObservationError
 from observation.models import (
     AnnotationCategory,
@@ -116,6 +116,7 @@ def version(con: duckdb.DuckDBPyConnection, meeting_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+@access.requires("researcher")
 def save_meeting(
     con: duckdb.DuckDBPyConnection,
     meeting_id: int | None,

@@ -5,7 +5,7 @@ import streamlit as st
 from observation import ui
 from observation.ui import tables, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("agreement")
 st.title(
     "Coder agreement",
     help="Counted per note, over the notes both coders coded: for every code either used, each note is a "

@@ -5,7 +5,7 @@ import streamlit as st
 from observation import charts, ui, view_charts
 from observation.ui import tables, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("attendance")
 st.title(
     "Attendance over time",
     help="People present by role at held meetings; meeting effectiveness; and continuity — how many distinct "

@@ -1,15 +1,16 @@
-"""Audit: every write, import, export and restore, newest first. Nothing edits or deletes these rows."""
+"""Audit: every write, import, export, restore, sign-in, refusal and access change, newest first.
+Nothing edits or deletes these rows."""
 
 import streamlit as st
 
-from observation import ui
+from observation import audit, ui
 from observation.ui import data_io
 
-ui.shared_sidebar()
+ui.shared_sidebar("audit")
 st.title("Audit trail", help="Who did what and when (UTC), to which rows, with the values before and after.")
 actions = st.multiselect(
     "Actions",
-    ["create", "change", "delete", "import", "export", "restore"],
+    audit.ACTIONS,
     key="audit_actions",
     placeholder="Every action",
 )

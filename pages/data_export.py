@@ -5,7 +5,7 @@ import streamlit as st
 from observation import export, ui
 from observation.ui import data_io
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("data_export")
 st.title(
     "Export",
     help="Full: every table. De-identified: free text dropped, participant and observer codes replaced, every "

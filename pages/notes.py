@@ -5,7 +5,7 @@ import streamlit as st
 from observation import notes, theme_charts, ui
 from observation.ui import views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("notes")
 st.title(
     "Notes and themes",
     help="Codes are counted per note: a note counts once for a code, however many coders applied it. "

@@ -4,7 +4,7 @@ import streamlit as st
 
 from observation import charts, definitions, ui
 
-flt = ui.shared_sidebar(presentable=True)
+flt = ui.shared_sidebar("overview")
 settings = ui.settings()
 st.title(
     "Overview",

@@ -5,7 +5,7 @@ import streamlit as st
 from observation import definitions, ui, view_charts
 from observation.ui import views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("presence")
 settings = ui.settings()
 st.title("Presence and absence", help=f"{definitions.PRESENCE}\n\n{definitions.REPRESENTATION}")
 

@@ -6,7 +6,7 @@ import streamlit as st
 from observation import ui
 from observation.ui import curating, recording, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("record")
 st.title(
     "Record a meeting",
     help="Everything is checked before anything is written, and saved in one go. If someone else saved the same "

@@ -5,7 +5,7 @@ import streamlit as st
 from observation import recruitment, theme_charts, ui
 from observation.ui import tables, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("recruitment")
 st.title(
     "Recruitment tensions",
     help="The recruitment funnel (identified → approached → agreed → first attended → still attending, with "

@@ -5,7 +5,7 @@ import streamlit as st
 from observation import ui
 from observation.ui import curating, views
 
-flt = ui.shared_sidebar()
+flt = ui.shared_sidebar("study_setup")
 st.title(
     "Study setup",
     help="Edit a row in a grid, or add one at the bottom, then save: everything is checked first and saved in "

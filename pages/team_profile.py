@@ -6,7 +6,7 @@ import streamlit as st
 from observation import profile, recruitment, theme_charts, ui, view_charts
 from observation.ui import tables, views
 
-flt = ui.shared_sidebar(presentable=True)
+flt = ui.shared_sidebar("team_profile")
 st.title(
     "Team profile",
     help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "

@@ -8,9 +8,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from observation import db
+from observation import access, db
 from observation.demo import DemoSpec, build_demo
 from tests.small_study import build_small_study
+
+
+@pytest.fixture(autouse=True)
+def local_researcher() -> Iterator[access.Identity]:
+    """Tests act as the local researcher unless they say otherwise (``access.acting_as``)."""
+    with access.acting_as(access.local_researcher()) as who:
+        yield who
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import audit, db, integrity, record
+from observation import access, audit, db, integrity, record
 from observation.errors import ObservationError
 from observation.ingest import bulk
 from observation.ingest import values as v
@@ -194,6 +194,7 @@ def _date_columns(sheet: Sheet) -> list[tuple[str, str, dt.date]]:
 # --- importing ------------------------------------------------------------------------------------
 
 
+@access.requires("researcher")
 def import_files(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[Path],
@@ -213,6 +214,7 @@ def import_files(
         return _import(con, sheets, kinds, outcome, dry_run, progress)
 
 
+@access.requires("researcher")
 def _import(
     con: duckdb.DuckDBPyConnection,
     sheets: list[Sheet],

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import charts, config, db, deck, definitions, figures, filters, qi, queries, spc
+from observation import access, charts, config, db, deck, definitions, figures, filters, qi, queries, spc
 from observation import presenting as presenting_rules
 from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
@@ -72,6 +72,9 @@ def team_names() -> dict[int, str]:
     in letter order. A plain dict: the sidebar reads it from the cache on every rerun, which must be
     cheap for a thousand teams."""
     names = _guarded(lambda: _team_names(str(settings().db_path)))
+    mine = access.current().teams
+    if mine is not None:  # a coach: their teams, and no other team's name
+        names = {i: name for i, name in names.items() if i in mine}
     labels = _team_labels()
     return {i: labels[i] for i in sorted(names)} if labels else names
 
@@ -134,26 +137,131 @@ def stop_with(message: str) -> NoReturn:
 # --- shared widgets ---------------------------------------------------------------------------
 
 
-def shared_sidebar(presentable: bool = False) -> StudyFilter:
-    """What every page starts with: the study opened (or a one-line reason why not), the demo
-    badge, presenter mode's switch, and the shared filter in the sidebar, kept in the URL.
-    Returns the filter. A page that is not ``presentable`` stops here in presenter mode (app.py
-    does not list it then either; this guards a link that reaches it anyway).
+def shared_sidebar(page: str) -> StudyFilter:
+    """What every page starts with: the person signed in (or the sign-in screen), the study
+    opened (or a one-line reason why not), the demo badge, presenter mode's switch, and the shared
+    filter in the sidebar, kept in the URL. Returns the filter. ``page`` is the page's file name
+    under pages/: a page the person's role may not open answers "page not found", and one that
+    presenter mode leaves out stops here in presenter mode (app.py does not list either; this
+    guards a link that reaches one anyway).
 
     Pages call this themselves rather than app.py, so that a page is complete however Streamlit
     runs it (a fresh server's first deep link can run a file in pages/ without app.py).
     """
     _leave_legacy_multipage_mode()
     _keep_across_pages()
+    me = signed_in()
+    if me is None:
+        sign_in_screen()
+        st.stop()
+    if not me.may_open(page):
+        stop_with("Page not found.")
     info = open_study()
     demo_badge(info)
-    mode = _presenter_controls()
+    mode = _presenter_controls(me)
     if mode.on:
         st.badge(mode.badge(), icon=":material/co_present:", color="blue", help=PRESENTER_HELP)
-        if not presentable:
+        if page not in PRESENTABLE:
             st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
             st.stop()
-    return _sidebar_filter(info)
+    _account(me)
+    return _sidebar_filter(info, me)
+
+
+PRESENTABLE = frozenset(page for page, roles in access.PAGES.items() if "presenter" in roles)
+
+
+def pages_open_to(me: access.Identity | None) -> list[str]:
+    """The pages (file names under pages/) app.py registers for ``me`` in the mode chosen: the
+    rest answer "page not found". Signed out: none."""
+    if me is None:
+        return []
+    shown = [page for page in access.PAGES if me.may_open(page)]
+    return [page for page in shown if page in PRESENTABLE] if presenting().on else shown
+
+
+# --- who is signed in -------------------------------------------------------------------------
+
+
+def sign_in_configured() -> bool:
+    """An identity provider is configured: ``[auth]`` in .streamlit/secrets.toml."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def signed_in() -> access.Identity | None:
+    """The person this session acts for, made the one every write and export of this run checks;
+    None when sign-in is configured and nobody (or nobody with a role in this study) is signed in.
+
+    Without an identity provider the dashboard is one researcher's, on their own computer: it
+    refuses to serve any address but this computer's."""
+    if not sign_in_configured():
+        if str(st.get_option("server.address")) not in LOOPBACK:
+            stop_with(
+                "No sign-in is configured, so this dashboard serves only this computer: set server.address "
+                "to 127.0.0.1, or configure sign-in (README: Sign-in and roles)."
+            )
+        me = access.local_researcher()
+        access.act_as(me)
+        return me
+    if not st.user.get("is_logged_in"):
+        return None
+    email = str(st.user.get("email") or "")
+    if _session_expired():
+        st.session_state.pop("signed_in_as", None)
+        st.logout()
+        return None
+    con = _connection(str(settings().db_path))
+    found = _guarded(lambda: access.identity_of(con, email)) if email else None
+    if st.session_state.get("signed_in_as") != email:  # once per session: audit who came, and with what
+        _guarded(lambda: access.record_sign_in(con, found, email or "(no email from the identity provider)"))
+        st.session_state["signed_in_as"] = email
+    if found is None:
+        return None
+    access.act_as(found)
+    return found
+
+
+def _session_expired() -> bool:
+    """Sign-in lasts ``OBSERVATION_SESSION_HOURS`` from the identity provider's sign-in time (the
+    ID token's ``iat``), however long Streamlit's cookie would last."""
+    issued = st.user.get("iat")
+    try:
+        signed_in_at = dt.datetime.fromtimestamp(float(str(issued)), tz=dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return True  # every ID token carries iat: without one, sign in again
+    return dt.datetime.now(tz=dt.UTC) - signed_in_at > dt.timedelta(hours=settings().session_hours)
+
+
+def sign_in_screen() -> None:
+    """Signed out, or signed in without a role in this study: say which, and offer the way on."""
+    st.title("Microsystem involvement")
+    if st.user.get("is_logged_in"):
+        email = str(st.user.get("email") or "this account")
+        st.warning(
+            f"You are signed in as {_escape_markdown(email)}, but this study has not given you access. "
+            "Ask one of its researchers to add you on the Access page.",
+            icon=":material/lock:",
+        )
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        return
+    st.write("Observations of service-user and carer involvement in improvement meetings. Sign in to continue.")
+    st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+
+
+def _account(me: access.Identity) -> None:
+    """Who is signed in, in the sidebar, with the way out."""
+    with st.sidebar:
+        if sign_in_configured():
+            st.caption(f"Signed in as {_escape_markdown(me.email)} · {me.role}")
+            st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
+        else:
+            st.caption(
+                f"Local mode: no sign-in is configured, so you are the one researcher ({_escape_markdown(me.email)}) "
+                "and the dashboard answers only on this computer."
+            )
 
 
 SHARED_WIDGETS = ("flt_teams", "flt_setting", "flt_dates", "pm_on", "pm_threshold", "pm_letters")
@@ -175,7 +283,17 @@ def keep(key: str) -> None:
 
 
 def presenting() -> presenting_rules.Presenting:
-    """Presenter mode as chosen in the sidebar, or as the URL asked on the session's first run."""
+    """Presenter mode as chosen in the sidebar, or as the URL asked on the session's first run.
+    A presenter is always in it, at the default threshold or above; a coach never (presenter mode
+    shows the whole study, beyond a coach's teams)."""
+    role = access.current().role
+    if role == "coach":
+        return presenting_rules.Presenting(on=False)
+    if role == "presenter":  # changed only when it must be: a drawn widget's value cannot be set
+        if not st.session_state.get("pm_on"):
+            st.session_state["pm_on"] = True
+        if int(st.session_state.get("pm_threshold", 0)) < DEFAULT_THRESHOLD:
+            st.session_state["pm_threshold"] = DEFAULT_THRESHOLD
     if "pm_ready" not in st.session_state:
         chosen, notices = presenting_rules.from_query_params(_query_params())
         st.session_state["pm_on"] = chosen.on
@@ -190,13 +308,16 @@ def presenting() -> presenting_rules.Presenting:
     )
 
 
-def _presenter_controls() -> presenting_rules.Presenting:
+def _presenter_controls(me: access.Identity) -> presenting_rules.Presenting:
     mode = presenting()
+    if me.role == "coach":
+        return mode
     with st.sidebar:
-        st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP)
+        st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP, disabled=me.role == "presenter")
         if st.session_state["pm_on"]:
+            lowest = DEFAULT_THRESHOLD if me.role == "presenter" else 2
             st.number_input(
-                "Hide counts under", min_value=2, max_value=100, step=1, key="pm_threshold",
+                "Hide counts under", min_value=lowest, max_value=100, step=1, key="pm_threshold",
                 help="5 hides 1–4; 8 gives NHS-style suppression of 1–7.",
             )  # fmt: skip
             st.toggle("Teams as Team A, Team B…", key="pm_letters")
@@ -219,7 +340,7 @@ def _leave_legacy_multipage_mode() -> None:
     PagesManager.uses_pages_directory = False
 
 
-def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
+def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter:
     teams = team_names()
     first = info.first_meeting or dt.date.today()
     last = info.last_meeting or first
@@ -268,6 +389,8 @@ def _sidebar_filter(info: queries.StudyInfo) -> StudyFilter:
         end=end if start is None or end is None or end >= start else None,
     )
     _write_query_params(filters.to_query_params(flt), filters.FILTER_PARAMS)
+    if me.teams is not None and not flt.teams:  # a coach's "all teams" is all of theirs
+        return flt.model_copy(update={"teams": tuple(sorted(me.teams))})
     return flt
 
 

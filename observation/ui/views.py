@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, charts, definitions, meetings, notes, profile, recruitment
+from observation import access, agreement, charts, definitions, meetings, notes, profile, recruitment
 from observation.filters import StudyFilter
 from observation.ui import (
     _connection,
@@ -160,7 +160,13 @@ def excerpts_file(
     """The CSV, made when called: Streamlit calls it outside the page's run, where a page's ways of
     stopping with a message do nothing, so it reads the study directly (a failure shows as a failed
     download, and the server's log says why)."""
-    return lambda: notes.excerpts_csv(notes.excerpts(con, flt, query), book)
+    who = access.current()
+
+    def made() -> bytes:
+        with access.acting_as(who):  # Streamlit may call this in another thread
+            return notes.excerpts_download(con, flt, query, book)
+
+    return made
 
 
 def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:

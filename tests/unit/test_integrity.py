@@ -3,6 +3,7 @@ keys, see schema.sql): each one is found when it dangles, and every writer refus
 
 from __future__ import annotations
 
+import contextvars
 import shutil
 import threading
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_writes_take_turns_so_a_reference_cannot_slip_past_a_delete(small_path: 
         except ObservationError as exc:
             outcome.append(str(exc))
 
-    other = threading.Thread(target=save_a_step)
+    other = threading.Thread(target=contextvars.copy_context().run, args=(save_a_step,))
     with db.transaction(con) as cur:
         cur.execute("delete from codes where id = ?", [code])
         other.start()

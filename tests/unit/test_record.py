@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import threading
 from pathlib import Path
@@ -161,7 +162,7 @@ def race_two_saves(con: duckdb.DuckDBPyConnection, meeting_id: int, saves: dict[
         except ObservationError as exc:
             outcome[who] = f"refused: {exc}"
 
-    threads = [threading.Thread(target=save, args=item) for item in saves.items()]
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(save, *item)) for item in saves.items()]
     for thread in threads:
         thread.start()
     for thread in threads:

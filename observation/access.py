@@ -1,0 +1,250 @@
+"""Who may do what: roles, the people given them, and the check every write and export makes.
+
+Three roles (docs/DOMAIN.md's users):
+
+- **researcher**: everything;
+- **coach**: reads only, and only the teams assigned to them (their notes included);
+- **presenter**: presenter mode only, aggregates only.
+
+Whoever is acting is set once per run (``act_as``: the signed-in user in the app, the local
+account in the command line) and read by ``current()``. Every function that writes to the study
+or hands its data out as a file carries ``@requires(...)``, which refuses anyone else and records
+the refusal in the audit trail; a test fails when a function that opens a write transaction lacks
+it. Hiding a button is never the only guard.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import getpass
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Literal, ParamSpec, TypeVar
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from observation import audit, db
+from observation.errors import ObservationError
+
+Role = Literal["researcher", "coach", "presenter"]
+ROLES: dict[Role, str] = {
+    "researcher": "Researcher: everything, including the Access page",
+    "coach": "Coach: reads the teams assigned to them, notes included; changes nothing",
+    "presenter": "Presenter: presenter mode only (aggregates, small counts hidden)",
+}
+EVERYONE: tuple[Role, ...] = ("researcher", "coach", "presenter")
+READERS: tuple[Role, ...] = ("researcher", "coach")
+
+# Each page (its file under pages/) and the roles that may open it. app.py registers only these.
+PAGES: dict[str, tuple[Role, ...]] = {
+    "overview": EVERYONE,
+    "presence": READERS,
+    "attendance": READERS,
+    "recruitment": READERS,
+    "notes": READERS,
+    "agreement": ("researcher",),
+    "team_profile": EVERYONE,
+    "record": ("researcher",),
+    "study_setup": ("researcher",),
+    "data_import": ("researcher",),
+    "data_export": ("researcher",),
+    "audit": ("researcher",),
+    "access": ("researcher",),
+}
+
+
+class AccessDenied(ObservationError):
+    """The acting person's role does not allow this; nothing was written or handed out."""
+
+
+class Identity(BaseModel):
+    """Someone acting on the study. ``teams`` None: every team (researchers, presenters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str = Field(min_length=1)
+    role: Role
+    teams: frozenset[int] | None = None
+
+    def may_open(self, page: str) -> bool:
+        return self.role in PAGES.get(page, ())
+
+    def sees_team(self, team_id: int) -> bool:
+        return self.teams is None or team_id in self.teams
+
+
+def local_researcher() -> Identity:
+    """The one person using a study on their own computer (no sign-in configured, or the CLI)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no account name in this environment
+        name = "local"
+    return Identity(email=f"{name} (local)", role="researcher")
+
+
+_CURRENT: contextvars.ContextVar[Identity | None] = contextvars.ContextVar("observation_identity", default=None)
+
+
+def act_as(identity: Identity) -> None:
+    """Make ``identity`` the one acting in this thread from now on (the app, at every run's start)."""
+    _CURRENT.set(identity)
+    audit.act_as(identity.email)
+
+
+@contextmanager
+def acting_as(identity: Identity) -> Iterator[Identity]:
+    """``identity`` acts for the block, then whoever acted before (the CLI, tests)."""
+    token, name = _CURRENT.set(identity), audit.act_as(identity.email)
+    try:
+        yield identity
+    finally:
+        _CURRENT.reset(token)
+        audit.act_as(name)
+
+
+def current() -> Identity:
+    """Who is acting; refuses when nobody was set, so a forgotten ``act_as`` never grants anything."""
+    found = _CURRENT.get()
+    if found is None:
+        raise AccessDenied("nobody is signed in: sign in again")
+    return found
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def requires(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse the call unless the acting person has one of ``roles``. A refusal is audited when the
+    function was given the study's connection (``con``)."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            who = _CURRENT.get()
+            if who is None or who.role not in roles:
+                con = signature.bind_partial(*args, **kwargs).arguments.get("con")
+                refuse(con, who, func.__qualname__)
+            return func(*args, **kwargs)
+
+        checked.__access_roles__ = roles  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def refuse(con: object, who: Identity | None, what: str) -> None:
+    """Audit (when ``con`` is the study) that ``who`` was refused ``what``, and raise."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        with db.transaction(con) as cur:
+            after = {"role": who.role if who else None}
+            audit.record(cur, "refused", row_key=what, after=after, who=who.email if who else "nobody signed in")
+    if who is None:
+        raise AccessDenied("nobody is signed in: sign in again")
+    raise AccessDenied(f"not allowed for a {who.role}: {what.strip('_').replace('_', ' ')}")
+
+
+def require_teams(team_ids: Iterable[int], what: str) -> tuple[int, ...]:
+    """The teams a read or export covers, checked against the acting person's: a coach's filter
+    with no team chosen means their own teams, never the whole study."""
+    who = current()
+    asked = tuple(sorted(set(team_ids)))
+    if who.teams is None:
+        return asked
+    if not asked:
+        asked = tuple(sorted(who.teams))
+    if not asked or not set(asked) <= who.teams:
+        raise AccessDenied(f"not allowed for this coach: {what} of teams not assigned to them")
+    return asked
+
+
+# --- the people given roles, kept in the study ------------------------------------------------
+
+
+class Grant(BaseModel):
+    """One person's role, and for a coach the teams assigned to them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    role: Role
+    teams: tuple[int, ...] = ()
+
+    def identity(self) -> Identity:
+        return Identity(email=self.email, role=self.role, teams=frozenset(self.teams) if self.role == "coach" else None)
+
+
+def identity_of(con: duckdb.DuckDBPyConnection, email: str) -> Identity | None:
+    """The role given to ``email`` (matched without regard to case), or None."""
+    with con.cursor() as cur:
+        row = cur.execute("select email, role, teams from access where lower(email) = lower(?)", [email]).fetchone()
+    return None if row is None else Grant(email=row[0], role=row[1], teams=tuple(row[2])).identity()
+
+
+def grants(con: duckdb.DuckDBPyConnection) -> list[Grant]:
+    with con.cursor() as cur:
+        rows = cur.execute("select email, role, teams from access order by role, email").fetchall()
+    return [Grant(email=e, role=r, teams=tuple(t)) for e, r, t in rows]
+
+
+@requires("researcher")
+def grant(con: duckdb.DuckDBPyConnection, email: str, role: str, teams: Iterable[int] = ()) -> Grant:
+    """Give ``email`` a role (replacing any they had), checked; audited."""
+    try:
+        given = Grant.model_validate({"email": email.strip(), "role": role, "teams": sorted(set(teams))})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ObservationError(f"access {first['loc'][0]} {_shown(first['input'])}: {first['msg']}") from None
+    if given.role == "coach" and not given.teams:
+        raise ObservationError(f"access for {given.email}: a coach needs at least one team")
+    with db.transaction(con) as cur:
+        unknown = sorted(
+            set(given.teams)
+            - {i for (i,) in cur.execute("select id from teams where id in ?", [given.teams]).fetchall()}  # noqa: E501
+        )
+        if unknown:
+            raise ObservationError(f"access for {given.email}: no team with id {', '.join(map(str, unknown))}")
+        before = cur.execute("select role, teams from access where lower(email) = lower(?)", [given.email]).fetchone()
+        cur.execute("delete from access where lower(email) = lower(?)", [given.email])
+        cur.execute(
+            "insert into access (email, role, teams, granted_by) values (?, ?, ?, ?)",
+            [given.email, given.role, list(given.teams), audit.actor()],
+        )
+        after = {"role": given.role, "teams": list(given.teams)}
+        audit.record(cur, "grant", "access", given.email, before=_row(before), after=after)
+    return given
+
+
+@requires("researcher")
+def revoke(con: duckdb.DuckDBPyConnection, email: str) -> bool:
+    """Take every role away from ``email``; False when they had none. A researcher cannot revoke
+    themselves (someone must be left to manage access)."""
+    if email.strip().lower() == current().email.lower():
+        raise ObservationError("you cannot take your own access away: ask another researcher")
+    with db.transaction(con) as cur:
+        before = cur.execute("select role, teams from access where lower(email) = lower(?)", [email.strip()]).fetchone()
+        if before is None:
+            return False
+        cur.execute("delete from access where lower(email) = lower(?)", [email.strip()])
+        audit.record(cur, "revoke", "access", email.strip(), before=_row(before))
+    return True
+
+
+def record_sign_in(con: duckdb.DuckDBPyConnection, who: Identity | None, email: str) -> None:
+    """Audit a sign-in: granted with the role found, or turned away (no role in this study)."""
+    with db.transaction(con) as cur:
+        after = {"role": who.role, "teams": sorted(who.teams) if who.teams is not None else "all"} if who else None
+        audit.record(cur, "sign_in", row_key="granted" if who else "no access", after=after, who=email)
+
+
+def _row(row: tuple[object, ...] | None) -> dict[str, object] | None:
+    return None if row is None else {"role": row[0], "teams": list(row[1])}  # type: ignore[call-overload]
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else ""
