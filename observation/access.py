@@ -205,7 +205,7 @@ def grant(con: duckdb.DuckDBPyConnection, email: str, role: str, teams: Iterable
     with db.transaction(con) as cur:
         unknown = sorted(
             set(given.teams)
-            - {i for (i,) in cur.execute("select id from teams where id in ?", [given.teams]).fetchall()}  # noqa: E501
+            - {i for (i,) in cur.execute("select id from teams where id in ?", [given.teams]).fetchall()}
         )
         if unknown:
             raise ObservationError(f"access for {given.email}: no team with id {', '.join(map(str, unknown))}")
@@ -227,11 +227,13 @@ def revoke(con: duckdb.DuckDBPyConnection, email: str) -> bool:
     if email.strip().lower() == current().email.lower():
         raise ObservationError("you cannot take your own access away: ask another researcher")
     with db.transaction(con) as cur:
-        before = cur.execute("select role, teams from access where lower(email) = lower(?)", [email.strip()]).fetchone()
-        if before is None:
+        found = cur.execute(
+            "select email, role, teams from access where lower(email) = lower(?)", [email.strip()]
+        ).fetchone()
+        if found is None:
             return False
-        cur.execute("delete from access where lower(email) = lower(?)", [email.strip()])
-        audit.record(cur, "revoke", "access", email.strip(), before=_row(before))
+        cur.execute("delete from access where email = ?", [found[0]])
+        audit.record(cur, "revoke", "access", found[0], before=_row(found[1:]))
     return True
 
 

@@ -289,11 +289,6 @@ def presenting() -> presenting_rules.Presenting:
     role = access.current().role
     if role == "coach":
         return presenting_rules.Presenting(on=False)
-    if role == "presenter":  # changed only when it must be: a drawn widget's value cannot be set
-        if not st.session_state.get("pm_on"):
-            st.session_state["pm_on"] = True
-        if int(st.session_state.get("pm_threshold", 0)) < DEFAULT_THRESHOLD:
-            st.session_state["pm_threshold"] = DEFAULT_THRESHOLD
     if "pm_ready" not in st.session_state:
         chosen, notices = presenting_rules.from_query_params(_query_params())
         st.session_state["pm_on"] = chosen.on
@@ -301,6 +296,11 @@ def presenting() -> presenting_rules.Presenting:
         st.session_state["pm_letters"] = chosen.letters
         st.session_state.setdefault("flt_notices", []).extend(notices)
         st.session_state["pm_ready"] = True
+    if role == "presenter":  # changed only when it must be: a drawn widget's value cannot be set
+        if not st.session_state.get("pm_on"):
+            st.session_state["pm_on"] = True
+        if int(st.session_state.get("pm_threshold", 0)) < DEFAULT_THRESHOLD:
+            st.session_state["pm_threshold"] = DEFAULT_THRESHOLD
     return presenting_rules.Presenting(
         on=bool(st.session_state.get("pm_on", False)),
         threshold=int(st.session_state.get("pm_threshold", DEFAULT_THRESHOLD)),

@@ -1,0 +1,217 @@
+"""Roles: every write and export refuses a coach or presenter itself, whatever the screen shows."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import observation
+from observation import access, db, deck, notes
+from observation.config import load_settings
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.presenting import Presenting
+
+PACKAGE = Path(observation.__file__).parent
+COACH_OF_ALPHA = access.Identity(email="coach@example.org", role="coach", teams=frozenset({1}))
+PRESENTER = access.Identity(email="presenter@example.org", role="presenter")
+
+# Functions that open a write transaction without a role check, and why that is safe.
+UNGUARDED = {
+    "observation/db.py:migrate": "brings the file's shape up to date on opening; no one's data",
+    "observation/db.py:_transaction": "the transaction itself",
+    "observation/access.py:refuse": "records a refusal: must work for every role",
+    "observation/access.py:record_sign_in": "records a sign-in: before anyone has a role",
+    "observation/demo/__init__.py:write_tables": "fills a new, empty file with invented data only",
+}
+
+
+def functions_opening_write_transactions() -> list[tuple[str, ast.FunctionDef]]:
+    """Every function in the package whose body opens a transaction (db.transaction or a literal
+    'begin transaction'), with whether it is decorated with access.requires."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            opens = any(
+                (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute | ast.Name)
+                 and (n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id) == "transaction")
+                or (isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.lower() == "begin transaction")
+                for n in ast.walk(node)
+            )  # fmt: skip
+            if opens:
+                found.append((f"{path.relative_to(PACKAGE.parent).as_posix()}:{node.name}", node))
+    return found
+
+
+def is_guarded(node: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(d, ast.Call)
+        and (d.func.attr if isinstance(d.func, ast.Attribute) else getattr(d.func, "id", "")) == "requires"
+        for d in node.decorator_list
+    )
+
+
+def test_every_function_that_writes_checks_the_role_itself() -> None:
+    found = functions_opening_write_transactions()
+    assert len(found) > 15  # the scan sees the writers (record, curate, ingest, export, access…)
+    missing = [name for name, node in found if not is_guarded(node) and name not in UNGUARDED]
+    assert missing == [], f"these write without @access.requires: {missing}"
+    assert set(UNGUARDED) <= {name for name, _ in found}, "an allowed exception no longer exists: remove it"
+
+
+def guarded_functions() -> list[tuple[str, Callable[..., Any]]]:
+    """Every function carrying @access.requires, found by importing the package (ui aside)."""
+    found: dict[str, Callable[..., Any]] = {}
+    for info in pkgutil.walk_packages(observation.__path__, "observation."):
+        if info.name.startswith("observation.ui") or info.name == "observation.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if inspect.isfunction(value) and hasattr(value, "__access_roles__") and value.__module__ == module.__name__:
+                found[f"{module.__name__}.{name}"] = value
+    return sorted(found.items())
+
+
+GUARDED = guarded_functions()
+
+
+def test_the_guarded_functions_are_found() -> None:
+    names = {name for name, _ in GUARDED}
+    assert {"observation.record.save_meeting", "observation.ingest.import_files", "observation.export.export",
+            "observation.curate.delete_meeting", "observation.access.grant", "observation.notes.excerpts_download",
+            "observation.deck.overview_deck"} <= names  # fmt: skip
+
+
+def call_with_nothing_but(func: Callable[..., Any], con: duckdb.DuckDBPyConnection) -> Any:
+    """Call ``func`` with the study as ``con`` and None for everything else: the role check comes
+    before anything reads an argument."""
+    params = inspect.signature(func).parameters
+    needed = [name for name, p in params.items() if p.default is inspect.Parameter.empty]
+    args = {name: (con if name == "con" else None) for name in needed}
+    return func(**args)
+
+
+FORBIDDEN = [
+    (who, name, func)
+    for who in (COACH_OF_ALPHA, PRESENTER)
+    for name, func in GUARDED
+    if who.role not in func.__access_roles__  # type: ignore[attr-defined]
+]  # the rest (a coach's notes download, anyone's deck) check the teams instead: tested below
+
+
+@pytest.mark.parametrize(("who", "name", "func"), FORBIDDEN, ids=[f"{w.role}-{n}" for w, n, _ in FORBIDDEN])
+def test_a_role_without_the_right_is_refused_and_nothing_changes(
+    small: duckdb.DuckDBPyConnection, who: access.Identity, name: str, func: Callable[..., Any]
+) -> None:
+    before = db.table_counts(small)
+    refusals = small.execute("select count(*) from audit where action = 'refused'").fetchone()
+    with access.acting_as(who), pytest.raises(access.AccessDenied, match=f"not allowed for a {who.role}"):
+        call_with_nothing_but(func, small)
+    assert db.table_counts(small) == before
+    if "con" in inspect.signature(func).parameters:
+        after = small.execute("select actor, row_key from audit where action = 'refused' order by id desc").fetchone()
+        assert small.execute("select count(*) from audit where action = 'refused'").fetchone() != refusals
+        assert after == (who.email, func.__qualname__)
+
+
+def test_nobody_acting_is_refused(small: duckdb.DuckDBPyConnection) -> None:
+    import contextvars
+
+    def attempt() -> None:
+        access.grant(small, "someone@example.org", "researcher")
+
+    with pytest.raises(access.AccessDenied, match="nobody is signed in"):
+        contextvars.Context().run(attempt)  # a fresh context, as a new thread has
+    assert access.grants(small) == []
+
+
+def test_a_coach_downloads_only_their_own_teams_notes(
+    small: duckdb.DuckDBPyConnection, local_researcher: access.Identity
+) -> None:
+    query = notes.ExcerptQuery()
+    book = notes.codebook(small)
+    with access.acting_as(COACH_OF_ALPHA):
+        mine = notes.excerpts_download(small, StudyFilter(), query, book).decode()
+        with pytest.raises(access.AccessDenied, match="teams not assigned"):
+            notes.excerpts_download(small, StudyFilter(teams=(1, 2)), query, book)
+    everyone = notes.excerpts_download(small, StudyFilter(), query, book).decode()
+    assert "Beta" in everyone
+    assert "Beta" not in mine
+    assert "Alpha" in mine
+    exports = small.execute("select actor from audit where action = 'export' order by id").fetchall()
+    assert [a for (a,) in exports] == [COACH_OF_ALPHA.email, local_researcher.email]
+
+
+def test_a_coach_cannot_make_a_deck_of_another_team(small: duckdb.DuckDBPyConnection) -> None:
+    with access.acting_as(COACH_OF_ALPHA), pytest.raises(access.AccessDenied, match="teams not assigned"):
+        deck.overview_deck(small, StudyFilter(teams=(2,)), load_settings({}), Presenting(on=True))
+    assert small.execute("select count(*) from audit where action = 'export'").fetchone() == (0,)
+
+
+def test_granting_checks_everything_and_is_audited(small: duckdb.DuckDBPyConnection) -> None:
+    given = access.grant(small, "  Coach@Example.org ", "coach", [1])
+    assert given == access.Grant(email="Coach@Example.org", role="coach", teams=(1,))
+    assert access.identity_of(small, "coach@example.org") == access.Identity(
+        email="Coach@Example.org", role="coach", teams=frozenset({1})
+    )
+    for email, role, teams, reason in (
+        ("not an email", "researcher", [], "access email 'not an email'"),
+        ("a@example.org", "admin", [], "access role 'admin'"),
+        ("a@example.org", "coach", [], "a coach needs at least one team"),
+        ("a@example.org", "coach", [99], "no team with id 99"),
+    ):
+        with pytest.raises(ObservationError, match=reason):
+            access.grant(small, email, role, teams)
+    access.grant(small, "coach@example.org", "presenter")  # replaces the coach role, whatever the case
+    assert [(g.email, g.role) for g in access.grants(small)] == [("coach@example.org", "presenter")]
+    assert access.revoke(small, "COACH@example.org") is True
+    assert access.revoke(small, "coach@example.org") is False
+    trail = small.execute("select action, row_key from audit where table_name = 'access' order by id").fetchall()
+    assert trail == [("grant", "Coach@Example.org"), ("grant", "coach@example.org"), ("revoke", "coach@example.org")]
+
+
+def test_a_researcher_cannot_lock_themselves_out(small: duckdb.DuckDBPyConnection) -> None:
+    me = access.Identity(email="lead@example.org", role="researcher")
+    access.grant(small, me.email, "researcher")
+    with access.acting_as(me), pytest.raises(ObservationError, match="your own access"):
+        access.revoke(small, "LEAD@example.org")
+    assert access.identity_of(small, me.email) == me
+
+
+def test_a_coach_filter_never_widens_to_the_whole_study() -> None:
+    with access.acting_as(COACH_OF_ALPHA):
+        assert access.require_teams((), "a read") == (1,)
+        assert access.require_teams((1,), "a read") == (1,)
+        with pytest.raises(access.AccessDenied):
+            access.require_teams((1, 2), "a read")
+    with access.acting_as(PRESENTER):
+        assert access.require_teams((), "a read") == ()
+
+
+def test_every_page_has_its_roles_and_every_role_a_page() -> None:
+    pages = {p.stem for p in (PACKAGE.parent / "pages").glob("*.py")}
+    assert set(access.PAGES) == pages
+    for role in access.EVERYONE:
+        assert access.Identity(email="x@example.org", role=role).may_open("overview")
+
+
+def test_the_audit_trail_survives_the_access_migration(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    db.migrate(con, db.MIGRATIONS[:5])  # a study from before sign-in
+    con.execute("insert into audit (actor, action, table_name) values ('R01', 'create', 'teams')")
+    assert db.migrate(con) == ["0006_access", "0007_audit_access_actions"]
+    con.execute("insert into audit (actor, action) values ('x@example.org', 'sign_in')")
+    rows = con.execute("select id, actor, action from audit order by id").fetchall()
+    assert rows == [(1, "R01", "create"), (2, "x@example.org", "sign_in")]
+    con.close()
