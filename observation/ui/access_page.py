@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from observation import access
-from observation.ui import _escape_markdown, sign_in_configured, team_names
+from observation.ui import sign_in_configured, team_names
 from observation.ui.curating import _attempt, flash
 from observation.ui.data_io import connection
 
@@ -65,4 +65,4 @@ def take_away() -> None:
 
 
 def _given(grant: access.Grant) -> str:
-    return _escape_markdown(f"{grant.email} may now sign in as a {grant.role}.")
+    return f"{grant.email} may now sign in as a {grant.role}."

@@ -67,8 +67,10 @@ class Server:
     log: Path
 
 
-def start_server(db: Path, log: Path) -> Server:
-    port = free_port()
+def start_server(db: Path, log: Path, port: int | None = None, cwd: Path = ROOT) -> Server:
+    """``streamlit run app.py`` on ``db``; ``cwd`` holds the .streamlit/ folder it reads (the
+    project's, or a test's own with a secrets.toml that configures sign-in)."""
+    port = port or free_port()
     env = {**os.environ, "OBSERVATION_DB": str(db)}
     command = [
         sys.executable,
@@ -88,7 +90,7 @@ def start_server(db: Path, log: Path) -> Server:
         "none",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
