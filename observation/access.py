@@ -181,13 +181,13 @@ class Grant(BaseModel):
 
 def identity_of(con: duckdb.DuckDBPyConnection, email: str) -> Identity | None:
     """The role given to ``email`` (matched without regard to case), or None."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         row = cur.execute("select email, role, teams from access where lower(email) = lower(?)", [email]).fetchone()
     return None if row is None else Grant(email=row[0], role=row[1], teams=tuple(row[2])).identity()
 
 
 def grants(con: duckdb.DuckDBPyConnection) -> list[Grant]:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute("select email, role, teams from access order by role, email").fetchall()
     return [Grant(email=e, role=r, teams=tuple(t)) for e, r, t in rows]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from observation import db
 from observation.filters import StudyFilter
 
 
@@ -63,13 +64,13 @@ class Agreement:
 
 
 def coders(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return tuple(c for (c,) in cur.execute("select distinct coder from coded_segments order by coder").fetchall())
 
 
 def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str) -> Agreement:
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         tallies = cur.execute(
             """
             select

@@ -128,6 +128,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     deck.add_argument("--names", action="store_true", help="keep the teams' real names instead of Team A, Team B…")
 
+    for name, purpose in (
+        ("encrypt", "encrypt a study file with the key in OBSERVATION_DB_KEY"),
+        ("decrypt", "decrypt a study file encrypted with the key in OBSERVATION_DB_KEY"),
+    ):
+        convert = commands.add_parser(
+            name,
+            help=purpose,
+            description=f"{purpose[0].upper()}{purpose[1:]} (DuckDB's AES-256-GCM), in place: the new file is written "
+            "beside it, compared table by table, and only then replaces it. Nobody may have the study open.",
+        )
+        convert.add_argument("--db", required=True, type=Path, help="path of the study file")
+
     who = commands.add_parser(
         "access",
         help="list, give or take away who may sign in, and their role",
@@ -176,6 +188,15 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.command == "access":
         return _access(args)
+    if args.command in ("encrypt", "decrypt"):
+        key = db.configured_key()
+        if key is None:
+            raise ObservationError(
+                f"{args.command}: {db.KEY_HELP.replace(' (or db_key in .streamlit/secrets.toml)', '')}"
+            )
+        export.convert(args.db, None if args.command == "encrypt" else key, key if args.command == "encrypt" else None)
+        print(f"{args.db} is now {'encrypted' if args.command == 'encrypt' else 'a plain file'}.")
+        return 0
     return _info(args)
 
 

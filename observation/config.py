@@ -43,6 +43,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Target share of held meetings with meaningful involvement, between 0 and 1.",
     ),
     SettingSpec(
+        "OBSERVATION_DB_KEY",
+        "",
+        "Key of an encrypted study file (or db_key in .streamlit/secrets.toml); unset: the file is not "
+        "encrypted. A new file is created encrypted when a key is set.",
+    ),
+    SettingSpec(
         "OBSERVATION_SESSION_HOURS",
         "8",
         "With sign-in configured: hours after signing in at the identity provider before the dashboard asks "

@@ -181,7 +181,7 @@ class Merge:
 
 
 def merge_preview(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int) -> Merge:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return _merge_preview(cur, source_id, target_id)
 
 
@@ -295,12 +295,12 @@ _NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
 
 
 def meeting_removal(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Removal:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
 
 
 def note_removal(con: duckdb.DuckDBPyConnection, note_id: int) -> Removal:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return _removal(cur, f"note {_note_position(cur, note_id)[1]}", _NOTE_PARTS, note_id)
 
 
@@ -372,13 +372,13 @@ def _note_position(cur: duckdb.DuckDBPyConnection, note_id: int) -> tuple[int, i
 
 def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every team as the Study setup page edits it."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute("select id, name, service, setting, start_date, coach from teams order by name").fetchdf()
 
 
 def participants(con: duckdb.DuckDBPyConnection, team_id: int) -> pd.DataFrame:
     """A team's participants as the Study setup page edits them."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             "select id, code, team_id, role, qi_trained from participants where team_id = ? order by code", [team_id]
         ).fetchdf()
@@ -386,7 +386,7 @@ def participants(con: duckdb.DuckDBPyConnection, team_id: int) -> pd.DataFrame:
 
 def codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The codebook in tree order (each theme, then its codes), with how often each code is used."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select c.id, c.slug, c.name, c.definition, c.com_b, c.valence, c.four_pi,
@@ -399,7 +399,7 @@ def codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def notes_of(con: duckdb.DuckDBPyConnection, meeting_id: int) -> dict[int, str]:
     """Note id -> "note N: its opening words", for choosing one to delete."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute(
             "select id, position, body from field_notes where meeting_id = ? order by position", [meeting_id]
         ).fetchall()

@@ -1,13 +1,15 @@
 """Open a study file, bring its shape up to date, and turn DuckDB errors into one domain error.
 
-One connection per process; every unit of work takes its own ``con.cursor()`` and reads its
+One connection per process; every unit of work takes its own ``cursor(con)`` and reads its
 result completely before returning, so no half-read result is ever shared between sessions.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -136,19 +138,52 @@ ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the study at ``path`` and apply pending migrations."""
+_ENCRYPTED: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+KEY_HELP = "set OBSERVATION_DB_KEY (or db_key in .streamlit/secrets.toml) to the study's key"
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of the study: every unit of work takes its own. (An encrypted study is attached
+    under the name "study", and a new cursor starts in DuckDB's in-memory database.)"""
+    cur = con.cursor()
+    if con in _ENCRYPTED:
+        cur.execute("use study")
+    return cur
+
+
+KEY_FROM_ENVIRONMENT = "OBSERVATION_DB_KEY"
+
+
+def configured_key() -> str | None:
+    """The study key the environment gives (OBSERVATION_DB_KEY), if any."""
+    return os.environ.get(KEY_FROM_ENVIRONMENT) or None
+
+
+class _FromEnvironment:
+    """The key OBSERVATION_DB_KEY gives, if any (connect's default)."""
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
+
+
+def connect(
+    path: Path | str, *, read_only: bool = False, key: str | _FromEnvironment | None = FROM_ENVIRONMENT
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the study at ``path`` and apply pending migrations. With a key
+    (``key``; by default OBSERVATION_DB_KEY's) the file is encrypted (AES-256-GCM, DuckDB's own),
+    and a new file is created encrypted; ``key=None``: a plain file, whatever the environment says."""
     path = Path(path)
+    key = configured_key() if isinstance(key, _FromEnvironment) else key
     if read_only and not path.exists():
         raise ObservationError(f"{path}: no study file here")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = _open_encrypted(path, key, read_only) if key else duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         raise _translate_open_error(path, exc) from None
     except duckdb.Error as exc:
-        raise ObservationError(f"{path} is not a DuckDB study file ({_first_line(exc)})") from None
+        raise _translate_key_error(path, exc, key) from None
     try:
         _refuse_other_files(con, path)
         if not read_only:
@@ -159,9 +194,57 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     return con
 
 
+def _open_encrypted(path: Path, key: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        load_cipher(con)
+        options = ", READ_ONLY" if read_only else ""
+        con.execute(f"attach {_literal(str(path))} as study (encryption_key {_literal(key)}{options})")
+        con.execute("use study")
+    except BaseException:
+        con.close()
+        raise
+    _ENCRYPTED.add(con)
+    return con
+
+
+def load_cipher(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the httpfs extension from its PyPI package (duckdb-extension-httpfs; nothing is
+    downloaded): it brings the OpenSSL cipher DuckDB needs to write an encrypted file."""
+    extension = files("duckdb_extension_httpfs").joinpath(
+        "extensions", f"v{duckdb.__version__}", "httpfs.duckdb_extension"
+    )
+    con.execute(f"load {_literal(str(extension))}")
+
+
+def _literal(text: str) -> str:
+    """A string as an SQL literal (ATTACH takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _translate_key_error(path: Path, exc: duckdb.Error, key: str | None) -> ObservationError:
+    message = _first_line(exc)
+    lowered = message.lower()
+    if not key and "encrypt" in lowered:
+        return ObservationError(f"{path} is encrypted: {KEY_HELP}")
+    if key and ("key" in lowered or "encrypt" in lowered):
+        if "not encrypted" in lowered or "unencrypted" in lowered:
+            return ObservationError(
+                f"{path} is not encrypted, but a key is set: unset OBSERVATION_DB_KEY, or encrypt the file "
+                f"first with: python -m observation encrypt --db {path}"
+            )
+        return ObservationError(f"{path} did not open: the key given is not this study's key ({message})")
+    return ObservationError(f"{path} is not a DuckDB study file ({message})")
+
+
 def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """A DuckDB file with tables but no study table is someone else's: never add ours to it."""
-    tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()
+    }
     if tables and "study" not in tables:
         raise ObservationError(
             f"{path} is a DuckDB file but not a study (it has no study table); "
@@ -201,7 +284,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         cur.execute("begin transaction")
         try:
@@ -234,7 +317,7 @@ def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows in each study table (the table names come from the fixed list, never from input)."""
-    with con.cursor() as cur:
+    with cursor(con) as cur:
         return {t: _count(cur, t) for t in STUDY_TABLES}
 
 
@@ -257,3 +340,51 @@ def _translate_open_error(path: Path, exc: duckdb.IOException) -> ObservationErr
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def convert(path: Path, key: str | None, new_key: str | None) -> None:
+    """Rewrite the study at ``path`` (encrypted with ``key``, or plain) as encrypted with
+    ``new_key`` (or plain). Every table is compared, row for row, before the new file replaces the
+    old; on any failure the old file is left as it was."""
+    path = Path(path)
+    if not path.exists():
+        raise ObservationError(f"{path}: no study file here")
+    if not (key or new_key):
+        raise ObservationError(f"no key given: {KEY_HELP}")
+    connect(path, key=key).close()  # in use elsewhere, wrong key or not a study: stops here; folds in its WAL
+    staging = path.with_name(f".{path.name}.converting.tmp")
+    staging.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        load_cipher(con)
+        con.execute(f"attach {_literal(str(path))} as source (read_only{_key_option(key)})")
+        target = f" (encryption_key {_literal(new_key)})" if new_key else ""
+        con.execute(f"attach {_literal(str(staging))} as target{target}")
+        con.execute("copy from database source to target")
+        tables = [
+            t
+            for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'source'").fetchall()
+        ]
+        for table in tables:
+            (differ,) = con.execute(  # type: ignore[misc]
+                f"select count(*) from ((from source.{table} except all from target.{table}) "  # noqa: S608 - names from the catalog
+                f"union all (from target.{table} except all from source.{table}))"
+            ).fetchone()
+            if differ:
+                raise ObservationError(f"{path}: table {table} did not copy exactly; the study was left as it was")
+        con.execute("detach target")
+        con.execute("detach source")
+    except duckdb.Error as exc:
+        staging.unlink(missing_ok=True)
+        raise ObservationError(f"{path} could not be converted ({_first_line(exc)}); it was left as it was") from None
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    Path(f"{path}.wal").unlink(missing_ok=True)  # closed cleanly above, so none; never replay an old one
+    os.replace(staging, path)
+
+
+def _key_option(key: str | None) -> str:
+    return f", encryption_key {_literal(key)}" if key else ""

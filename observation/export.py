@@ -47,7 +47,7 @@ DATE_COLUMNS = {
 
 def tables(con: duckdb.DuckDBPyConnection, level: Level, flt: StudyFilter | None = None) -> dict[str, pd.DataFrame]:
     """The tables an export at ``level`` holds, as DataFrames."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         if level == "aggregate":
             return _aggregate(cur, flt or StudyFilter())
         frames = {t: cur.execute(f"select * from {t} order by all").fetchdf() for t in db.STUDY_TABLES}  # noqa: S608
@@ -193,6 +193,12 @@ def backup(path: Path, out: Path) -> None:
 
 
 @access.requires("researcher")
+def convert(path: Path, key: str | None, new_key: str | None) -> None:
+    """Encrypt, decrypt or re-key the study at ``path`` (see db.convert): a researcher's act."""
+    db.convert(path, key, new_key)
+
+
+@access.requires("researcher")
 def restore(backup_file: Path, path: Path) -> Path | None:
     """Replace the study at ``path`` with ``backup_file``, after checking that the backup holds a
     study and that no program has either file open. The study it replaces is kept beside it
@@ -246,7 +252,7 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ObservationError(f"{folder}: not a folder of exported tables")
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         filled = [t for t in db.STUDY_TABLES if _count_rows(cur, t)]
     if filled:
         raise ObservationError(f"a full export goes into an empty study: this one already holds {', '.join(filled)}")

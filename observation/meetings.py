@@ -10,6 +10,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from observation import db
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel
 
@@ -26,7 +27,7 @@ def meetings(
     meeting_date, status, format, present_total, present_service_users, present_carers,
     representation, su_share, carer_share, meaningful (0/1), attendance_recorded, and
     teams_in_filter (how many teams the filter holds, of which these are the first)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select
@@ -59,7 +60,7 @@ def attendance_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id:
     lived_experience, meeting_id, meeting_date, status of the meeting, cell (present / apologies
     / absent / not_expected / cancelled) and present (how many people of the row were present).
     For a role row the cell is the best of its people: present, else apologies, else absent."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with team_meetings as (
@@ -126,7 +127,7 @@ class MeetingDetail:
 
 
 def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDetail | None:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         row = cur.execute(
             """
             select m.id, t.name, m.meeting_date, m.status, m.format, m.duration_minutes, m.action_items, m.evaluated
@@ -170,7 +171,7 @@ def attendance_by_role(
     ``max_teams`` teams by name with anyone present (as many as a chart draws side by side):
     team_id, team_name, period, role, lived_experience, present (summed over the period's held
     meetings), and teams_in_filter (how many teams had anyone present)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with counts as (
@@ -203,7 +204,7 @@ def attendance_by_role(
 def meeting_effectiveness(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
     """Per team and meeting or month: held, cancelled (or postponed), mean roles filled (of 4),
     action items agreed, evaluated (share of held meetings)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select
@@ -229,7 +230,7 @@ def continuity(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame
     """Each person with lived experience who attended: team_name, code, role, first_attended,
     last_attended, meetings_attended, longest_streak (most consecutive held meetings of the team,
     with attendance recorded, that they were present at)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with held as (

@@ -83,7 +83,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
         "meeting_id": query.meeting_id,
         "limit": query.limit,
     }
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute(
             r"""
             with sources as (
@@ -166,7 +166,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
 def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """Notes per code and team (a note counts once per code): code_id, code_name, slug, team_id,
     team_name, setting, notes."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select c.id as code_id, c.name as code_name, c.slug, f.team_id, f.team_name, f.setting,
@@ -185,7 +185,7 @@ def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Dat
 
 def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """Pairs of codes applied to the same note: code_a, name_a, code_b, name_b, notes (a < b)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with note_codes as (
@@ -211,7 +211,7 @@ def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFra
 def code_frequency(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str | None = None) -> pd.DataFrame:
     """Notes per code, team and month, for the codes under ``theme`` (a slug) or all codes:
     code_id, code_name, team_id, team_name, setting, month, notes."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select c.id as code_id, c.name as code_name, f.team_id, f.team_name, f.setting,
@@ -237,7 +237,7 @@ class CodeNode:
 
 def codebook(con: duckdb.DuckDBPyConnection) -> tuple[CodeNode, ...]:
     """The codebook as a tree in reading order: each code after its parent, with its depth."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         result = cur.execute("select * from codes order by slug")
         names = [d[0] for d in result.description or ()]
         codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]

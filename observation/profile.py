@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import queries, recruitment
+from observation import db, queries, recruitment
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 
@@ -107,7 +107,7 @@ def _presence_sentence(team: queries.TeamMeasures, others: queries.Measures) -> 
 
 
 def _home_meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> int:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         (count,) = cur.execute(  # type: ignore[misc]
             "select count(*) from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) "
             "where status = 'held' and format = 'home'",
@@ -130,7 +130,7 @@ def _stall(funnel: pd.DataFrame) -> Stall | None:
 
 
 def _tensions(con: duckdb.DuckDBPyConnection, flt: StudyFilter, most: int = 3) -> tuple[Tension, ...]:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute(
             """
             select c.id, c.name, count(distinct s.note_id) as notes

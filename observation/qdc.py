@@ -66,7 +66,7 @@ def to_qdc(codes: list[Code]) -> bytes:
 
 @access.requires("researcher")
 def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         result = cur.execute("select * from codes")
         names = [d[0] for d in result.description or ()]
         codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
@@ -94,7 +94,7 @@ def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
             if field:
                 tags.setdefault(member.get("targetGUID", ""), {})[field] = value.strip().lower()
     rows: list[tuple[str, str, str, dict[str, str]]] = []
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         known = {guid(slug): slug for (slug,) in cur.execute("select slug from codes").fetchall()}
 
     codes = root.find(f"{{{NS}}}Codes")

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from observation import db
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel, Setting, Study, Team
 
@@ -84,7 +85,7 @@ class StudyInfo:
 
 def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
     """The study's name and period, or None for a file that holds no study yet."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = records(cur.execute("select * from study"))
         span = cur.execute("select min(meeting_date), max(meeting_date) from meetings").fetchone()
     if not rows:
@@ -94,7 +95,7 @@ def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
 
 
 def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = records(cur.execute("select * from teams order by name"))
     return tuple(Team.model_validate(r) for r in rows)
 
@@ -111,7 +112,7 @@ def overview(
     ``trend_teams`` teams by name, or by id (as many as a chart draws side by side; presenter
     mode takes them by id, the order of its Team A, Team B…)."""
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         grouped = records(
             cur.execute(
                 """

@@ -111,7 +111,7 @@ class Conflict(ObservationError):
 
 def version(con: duckdb.DuckDBPyConnection, meeting_id: int) -> int:
     """The meeting's version: 0 until it is first saved in the app."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         row = cur.execute("select version from meeting_versions where meeting_id = ?", [meeting_id]).fetchone()
     return int(row[0]) if row else 0
 
@@ -366,7 +366,7 @@ class Person:
 
 
 def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, ...]:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute(
             """
             select p.id, p.code, r.label
@@ -382,7 +382,7 @@ def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, .
 def reasons(con: duckdb.DuckDBPyConnection, also: Sequence[int | None] = ()) -> dict[int, str]:
     """Code id -> name of the recruitment tensions in the codebook (and of the codes in ``also``,
     so a reason recorded with another code still shows)."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         rows = cur.execute(
             "select id, name from codes where slug like 'recruitment\\_tension.%' escape '\\' "
             "or list_contains($also, id) order by name",
@@ -392,7 +392,7 @@ def reasons(con: duckdb.DuckDBPyConnection, also: Sequence[int | None] = ()) -> 
 
 
 def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         row = cur.execute(
             "select team_id, meeting_date, status, format, duration_minutes, action_items, evaluated "
             "from meetings where id = ?",

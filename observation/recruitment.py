@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from observation import db
 from observation.filters import StudyFilter
 
 FUNNEL = ("identified", "approached", "agreed", "first_attended", "still_attending")
@@ -28,7 +29,7 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
 
     A funnel follows a cohort: the people whose recruitment began (their first event) within the
     filter's dates, counted at every stage they went on to reach, whenever that was."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with chosen as (
@@ -60,7 +61,7 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
 def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """Days from one stage to the next for each person of the cohort (as in ``funnel``),
     summarised per team and step: team_name, from_stage, to_stage, people, median_days, max_days."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with firsts as (
@@ -103,7 +104,7 @@ def events(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id: int | None = None, stage: str | None = None
 ) -> pd.DataFrame:
     """The recruitment events behind a count: team_name, code, stage, event_date, reason."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             select t.name as team_name, p.code, e.stage, e.event_date, c.name as reason
@@ -127,7 +128,7 @@ def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Dat
     """Notes carrying a recruitment-tension code, per team and month, with the held meetings of
     that month so teams that meet more are compared fairly: team_id, team_name, setting, month,
     notes, held, per_meeting."""
-    with con.cursor() as cur:
+    with db.cursor(con) as cur:
         return cur.execute(
             """
             with months as (

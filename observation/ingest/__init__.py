@@ -224,7 +224,7 @@ def _import(
     progress: Progress | None,
 ) -> Outcome:
     problems: list[Problem] = []
-    cur = con.cursor()
+    cur = db.cursor(con)
     try:
         cur.execute("begin transaction")
         writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))

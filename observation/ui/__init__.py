@@ -43,7 +43,9 @@ def settings() -> config.Settings:
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(path)
+    if st.secrets.load_if_toml_exists() and "db_key" in st.secrets:  # an encrypted study's key, kept secret
+        return db.connect(path, key=str(st.secrets["db_key"]))
+    return db.connect(path)  # OBSERVATION_DB_KEY's, if set
 
 
 def open_study() -> queries.StudyInfo:
@@ -213,7 +215,7 @@ def signed_in() -> access.Identity | None:
         st.session_state.pop("signed_in_as", None)
         st.logout()
         return None
-    con = _connection(str(settings().db_path))
+    con = _guarded(lambda: _connection(str(settings().db_path)))
     found = _guarded(lambda: access.identity_of(con, email)) if email else None
     if st.session_state.get("signed_in_as") != email:  # once per session: audit who came, and with what
         _guarded(lambda: access.record_sign_in(con, found, email or "(no email from the identity provider)"))

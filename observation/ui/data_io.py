@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import export, ingest
+from observation import db, export, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.ui import _connection, _escape_markdown, settings, tables
@@ -112,7 +112,7 @@ def _export_bytes(level: export.Level, fmt: export.Format, flt: StudyFilter) -> 
 
 
 def audit_rows(actions: Sequence[str], limit: int = 500) -> pd.DataFrame:
-    with connection().cursor() as cur:
+    with db.cursor(connection()) as cur:
         return cur.execute(
             """
             select id, written_at, actor, action, table_name, row_key,

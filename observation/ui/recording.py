@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from observation import definitions, record
+from observation import db, definitions, record
 from observation.errors import ObservationError
 from observation.models import PARTICIPATION_RANK, RecruitmentStage
 from observation.ui import _escape_markdown
@@ -32,7 +32,7 @@ NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doc
 
 def choose_meeting(team_id: int) -> int:
     """A meeting of the team to edit, or NEW."""
-    with connection().cursor() as cur:
+    with db.cursor(connection()) as cur:
         rows = cur.execute(
             "select id, meeting_date, status from meetings where team_id = ? order by meeting_date desc", [team_id]
         ).fetchall()

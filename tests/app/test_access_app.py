@@ -250,3 +250,21 @@ HOSTILE = st.dictionaries(
 def test_hostile_links_never_raise(sign_in: SignIn, params: dict[str, str], page: str) -> None:
     for at in (sign_in(RESEARCHER, params=params), page_alone(RESEARCHER, page, params)):
         assert not at.exception, f"{page} {params}: {at.exception}"
+
+
+def test_an_encrypted_study_opens_with_its_key_and_says_why_not_without(
+    app: Callable[..., AppTest], study: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.convert(study, None, "the study key")
+    monkeypatch.delenv("OBSERVATION_DB_KEY", raising=False)
+    without = app(study)
+    assert not without.exception
+    assert any("is encrypted: set OBSERVATION_DB_KEY" in e.value for e in without.error)
+    monkeypatch.setenv("OBSERVATION_DB_KEY", "the study key")
+    import streamlit
+
+    streamlit.cache_resource.clear()
+    opened = app(study)
+    assert not opened.exception
+    assert not opened.error
+    assert "Alpha" in shown(opened)
