@@ -21,13 +21,17 @@ import sys
 import time
 from pathlib import Path
 
-from observation import db, ingest
+from observation import access, db, ingest
 
 ROWS = 300_000
 
 
 def main() -> None:
-    study, work = Path(sys.argv[1]), Path(sys.argv[2])
+    with access.acting_as(access.local_researcher()):  # as `python -m observation import` does
+        measure(Path(sys.argv[1]), Path(sys.argv[2]))
+
+
+def measure(study: Path, work: Path) -> None:
     copy, csv = work / "import-target.duckdb", work / "attendance.csv"
     shutil.copy(study, copy)
     con = db.connect(copy)

@@ -47,3 +47,20 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for setting in config.SETTINGS:
         assert f"`{setting.env}`" in readme, f"README.md does not document {setting.env}"
+
+
+def test_the_shipped_streamlit_config_is_the_hardened_profile() -> None:
+    """What the README promises a deployment: no error details in the browser, XSRF protection,
+    an upload limit, no usage statistics, and this computer only until sign-in is configured."""
+    import tomllib
+
+    shipped = tomllib.loads((config.PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert shipped["client"]["showErrorDetails"] == "none"
+    assert shipped["server"]["enableXsrfProtection"] is True
+    assert 0 < shipped["server"]["maxUploadSize"] <= 200
+    assert shipped["browser"]["gatherUsageStats"] is False
+    assert shipped["server"]["address"] == "127.0.0.1"
+    secrets = config.PROJECT_ROOT / ".streamlit" / "secrets.toml"
+    assert ".streamlit/secrets.toml" in (config.PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    example = tomllib.loads(secrets.with_name("secrets.toml.example").read_text(encoding="utf-8"))
+    assert example == {}  # the example holds comments only: nothing to leak, nothing switched on
