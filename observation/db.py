@@ -195,17 +195,34 @@ def connect(
 
 
 def _open_encrypted(path: Path, key: str, read_only: bool) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = _cipher_connection(path)
     try:
-        load_cipher(con)
-        options = ", READ_ONLY" if read_only else ""
-        con.execute(f"attach {_literal(str(path))} as study (encryption_key {_literal(key)}{options})")
+        _attach(con, path, "study", key, read_only=read_only)
         con.execute("use study")
     except BaseException:
         con.close()
         raise
     _ENCRYPTED.add(con)
     return con
+
+
+def _cipher_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the cipher loaded, which spills to encrypted temporary files beside
+    the study (as DuckDB does for a study it opens directly), never to plain ones."""
+    con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+    try:
+        load_cipher(con)
+        con.execute("set temp_file_encryption = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _check_key(key: str) -> None:
+    # DuckDB reads a backslash in a key as the start of an escape: the bytes would not be the key typed.
+    if "\\" in key:
+        raise ObservationError("the study key may not contain a backslash: choose another key")
 
 
 def load_cipher(con: duckdb.DuckDBPyConnection) -> None:
@@ -223,18 +240,20 @@ def _literal(text: str) -> str:
 
 
 def _translate_key_error(path: Path, exc: duckdb.Error, key: str | None) -> ObservationError:
-    message = _first_line(exc)
-    lowered = message.lower()
-    if not key and "encrypt" in lowered:
-        return ObservationError(f"{path} is encrypted: {KEY_HELP}")
-    if key and ("key" in lowered or "encrypt" in lowered):
-        if "not encrypted" in lowered or "unencrypted" in lowered:
-            return ObservationError(
-                f"{path} is not encrypted, but a key is set: unset OBSERVATION_DB_KEY, or encrypt the file "
-                f"first with: python -m observation encrypt --db {path}"
-            )
-        return ObservationError(f"{path} did not open: the key given is not this study's key ({message})")
-    return ObservationError(f"{path} is not a DuckDB study file ({message})")
+    """One line, and never the key: DuckDB's own message is shown only when no key was given."""
+    lowered = _first_line(exc).lower()
+    if not key:
+        if "encrypt" in lowered:
+            return ObservationError(f"{path} is encrypted: {KEY_HELP}")
+        return ObservationError(f"{path} is not a DuckDB study file ({_first_line(exc)})")
+    if "not encrypted" in lowered or "unencrypted" in lowered:
+        return ObservationError(
+            f"{path} is not encrypted, but a key is set: unset OBSERVATION_DB_KEY, or encrypt the file "
+            f"first with: python -m observation encrypt --db {path}"
+        )
+    if "key" in lowered or "encrypt" in lowered:
+        return ObservationError(f"{path} did not open: the key given is not this study's key")
+    return ObservationError(f"{path} did not open with the key given: is it a study file?")
 
 
 def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -344,47 +363,59 @@ def _first_line(exc: BaseException) -> str:
 
 def convert(path: Path, key: str | None, new_key: str | None) -> None:
     """Rewrite the study at ``path`` (encrypted with ``key``, or plain) as encrypted with
-    ``new_key`` (or plain). Every table is compared, row for row, before the new file replaces the
-    old; on any failure the old file is left as it was."""
+    ``new_key`` (or plain). The study stays open, so locked against every other program, from
+    before the copy until the new file has replaced it; every table is compared, row for row,
+    first. On any failure the old file is left as it was."""
     path = Path(path)
     if not path.exists():
         raise ObservationError(f"{path}: no study file here")
     if not (key or new_key):
         raise ObservationError(f"no key given: {KEY_HELP}")
-    connect(path, key=key).close()  # in use elsewhere, wrong key or not a study: stops here; folds in its WAL
+    connect(path, key=key).close()  # in use elsewhere, wrong key or not a study: stops here
     staging = path.with_name(f".{path.name}.converting.tmp")
     staging.unlink(missing_ok=True)
-    con = duckdb.connect()
+    con = _cipher_connection(path)
     try:
-        load_cipher(con)
-        con.execute(f"attach {_literal(str(path))} as source (read_only{_key_option(key)})")
-        target = f" (encryption_key {_literal(new_key)})" if new_key else ""
-        con.execute(f"attach {_literal(str(staging))} as target{target}")
+        _attach(con, path, "source", key)
+        con.execute("checkpoint source")
+        if Path(f"{path}.wal").exists() and Path(f"{path}.wal").stat().st_size:
+            raise ObservationError(f"{path}: its write-ahead log could not be folded in; it was left as it was")
+        _attach(con, staging, "target", new_key)
         con.execute("copy from database source to target")
-        tables = [
-            t
-            for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'source'").fetchall()
-        ]
-        for table in tables:
-            (differ,) = con.execute(  # type: ignore[misc]
-                f"select count(*) from ((from source.{table} except all from target.{table}) "  # noqa: S608 - names from the catalog
-                f"union all (from target.{table} except all from source.{table}))"
-            ).fetchone()
-            if differ:
-                raise ObservationError(f"{path}: table {table} did not copy exactly; the study was left as it was")
+        _compare(con, path)
         con.execute("detach target")
-        con.execute("detach source")
+        os.replace(staging, path)  # while the old file is still held: nobody wrote to it meanwhile
     except duckdb.Error as exc:
         staging.unlink(missing_ok=True)
-        raise ObservationError(f"{path} could not be converted ({_first_line(exc)}); it was left as it was") from None
+        shown = _first_line(exc)
+        for secret in filter(None, (key, new_key)):
+            shown = shown.replace(secret, "…")
+        raise ObservationError(f"{path} could not be converted ({shown}); it was left as it was") from None
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
     finally:
         con.close()
-    Path(f"{path}.wal").unlink(missing_ok=True)  # closed cleanly above, so none; never replay an old one
-    os.replace(staging, path)
 
 
-def _key_option(key: str | None) -> str:
-    return f", encryption_key {_literal(key)}" if key else ""
+def _compare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    tables = con.execute("select table_name from duckdb_tables() where database_name = 'source'").fetchall()
+    for (table,) in tables:
+        (differ,) = con.execute(  # type: ignore[misc]
+            f"select count(*) from ((from source.{table} except all from target.{table}) "  # noqa: S608 - names from the catalog
+            f"union all (from target.{table} except all from source.{table}))"
+        ).fetchone()
+        if differ:
+            raise ObservationError(f"{path}: table {table} did not copy exactly; the study was left as it was")
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str, key: str | None, read_only: bool = False) -> None:
+    """ATTACH ``path`` as ``name`` (a fixed word), encrypted with ``key`` if given. ATTACH takes no
+    parameters: the path and key go in as quoted literals."""
+    options = []
+    if key:
+        _check_key(key)
+        options.append(f"encryption_key {_literal(key)}")
+    if read_only:
+        options.append("read_only")
+    con.execute(f"attach {_literal(str(path))} as {name}" + (f" ({', '.join(options)})" if options else ""))

@@ -114,3 +114,39 @@ def counts(path: Path, key: str | None = None) -> dict[str, int]:
         return found
     finally:
         con.close()
+
+
+def spilled_canaries(path: Path, *, encrypted_spills: bool | None) -> int:
+    """Sort more than the memory limit holds, so DuckDB spills to its temporary files, and count
+    the canary in them while they exist."""
+    con = db.connect(path, key="k")
+    try:
+        if encrypted_spills is not None:
+            con.execute(f"set temp_file_encryption = {str(encrypted_spills).lower()}")
+        con.execute("set memory_limit = '50MB'")
+        con.execute(f"create temp table big as select '{CANARY_NOTE} ' || i::varchar as body from range(3000000) t(i)")
+        con.execute("select count(*) from (select body from big order by body desc)").fetchall()
+        spills = [f for f in Path(f"{path}.tmp").rglob("*") if f.is_file()]
+        assert spills, "the sort spilled nothing: the check would see nothing"
+        return sum(f.read_bytes().count(CANARY_NOTE.encode()) for f in spills)
+    finally:
+        con.close()
+
+
+def test_an_encrypted_study_spills_nothing_readable(tmp_path: Path) -> None:
+    path = study_with_canaries(tmp_path / "study.duckdb")
+    db.convert(path, None, "k")
+    assert spilled_canaries(path, encrypted_spills=False) > 0  # the check sees plain spills
+    assert spilled_canaries(path, encrypted_spills=None) == 0  # as the study is opened: encrypted
+
+
+def test_a_key_never_appears_in_a_message(tmp_path: Path) -> None:
+    path = study_with_canaries(tmp_path / "study.duckdb")
+    db.convert(path, None, "the-right-key")
+    for key in ("a-wrong-key-SECRET", "quote'in-SECRET"):
+        with pytest.raises(ObservationError) as caught:
+            db.connect(path, key=key)
+        assert "SECRET" not in str(caught.value)
+    with pytest.raises(ObservationError, match="may not contain a backslash") as caught:
+        db.connect(path, key="back\\slash-SECRET")
+    assert "SECRET" not in str(caught.value)
