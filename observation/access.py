@@ -21,10 +21,10 @@ import getpass
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal, ParamSpec, Self, TypeVar
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from observation import audit, db
 from observation.errors import ObservationError
@@ -68,6 +68,13 @@ class Identity(BaseModel):
     email: str = Field(min_length=1)
     role: Role
     teams: frozenset[int] | None = None
+
+    @model_validator(mode="after")
+    def _a_coach_has_teams(self) -> Self:
+        # An empty team list must never read as "no restriction".
+        if (self.role == "coach") != (self.teams is not None) or self.teams == frozenset():
+            raise ValueError("a coach, and only a coach, has teams: at least one")
+        return self
 
     def may_open(self, page: str) -> bool:
         return self.role in PAGES.get(page, ())
@@ -183,7 +190,12 @@ def identity_of(con: duckdb.DuckDBPyConnection, email: str) -> Identity | None:
     """The role given to ``email`` (matched without regard to case), or None."""
     with db.cursor(con) as cur:
         row = cur.execute("select email, role, teams from access where lower(email) = lower(?)", [email]).fetchone()
-    return None if row is None else Grant(email=row[0], role=row[1], teams=tuple(row[2])).identity()
+    if row is None:
+        return None
+    try:
+        return Grant(email=row[0], role=row[1], teams=tuple(row[2])).identity()
+    except ValidationError:  # edited by hand into something no role allows (a coach without teams)
+        return None
 
 
 def grants(con: duckdb.DuckDBPyConnection) -> list[Grant]:
@@ -202,6 +214,8 @@ def grant(con: duckdb.DuckDBPyConnection, email: str, role: str, teams: Iterable
         raise ObservationError(f"access {first['loc'][0]} {_shown(first['input'])}: {first['msg']}") from None
     if given.role == "coach" and not given.teams:
         raise ObservationError(f"access for {given.email}: a coach needs at least one team")
+    if given.email.lower() == current().email.lower() and given.role != "researcher":
+        raise ObservationError("you cannot change your own role: ask another researcher")
     with db.transaction(con) as cur:
         unknown = sorted(
             set(given.teams)

@@ -334,6 +334,13 @@ def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
             cur.execute("select count(nextval(?)) from range(?)", [f"{table}_id_seq", largest - last])
 
 
+def require_empty(cur: duckdb.DuckDBPyConnection, what: str) -> None:
+    """Refuse to fill a study that already holds rows (the demo and a full export go into empty ones)."""
+    filled = [t for t in STUDY_TABLES if _count(cur, t)]
+    if filled:
+        raise ObservationError(f"{what} goes into an empty study: this one already holds {', '.join(filled)}")
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows in each study table (the table names come from the fixed list, never from input)."""
     with cursor(con) as cur:

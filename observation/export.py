@@ -253,9 +253,7 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     if not folder.is_dir():
         raise ObservationError(f"{folder}: not a folder of exported tables")
     with db.cursor(con) as cur:
-        filled = [t for t in db.STUDY_TABLES if _count_rows(cur, t)]
-    if filled:
-        raise ObservationError(f"a full export goes into an empty study: this one already holds {', '.join(filled)}")
+        db.require_empty(cur, "a full export")
     frames: dict[str, pd.DataFrame] = {}
     for table in db.STUDY_TABLES:
         parquet = folder / f"{table}.parquet"
@@ -271,8 +269,3 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     with db.transaction(con) as cur:
         audit.record(cur, "import", row_key=str(folder), after={"full_export": list(frames)})
     return list(frames)
-
-
-def _count_rows(cur: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = cur.execute(f"select count(*) from {table}").fetchone()  # noqa: S608 - a name from STUDY_TABLES
-    return int(row[0]) if row else 0

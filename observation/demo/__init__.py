@@ -75,8 +75,9 @@ def _check_replaceable(path: Path) -> None:
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
-    """Insert generated tables into a new, empty study in one transaction."""
+    """Insert generated tables into a new, empty study in one transaction (refused for any other)."""
     with db.transaction(con) as cur:
+        db.require_empty(cur, "the demo, or a full export,")
         for table in db.STUDY_TABLES:
             frame = tables[table]
             if frame.empty:

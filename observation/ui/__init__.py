@@ -50,16 +50,23 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 
 def open_study() -> queries.StudyInfo:
     """Open the configured study or stop the page with a one-line explanation."""
+    path = _study_file()
+    info = study_info()
+    if info is None:
+        stop_with(f"{path} holds no study yet.")
+    return info
+
+
+def _study_file() -> Path:
+    """The configured study file; the page stops with a one-line explanation when there is none
+    (the connection would create an empty one)."""
     path = settings().db_path
     if not Path(path).exists():
         stop_with(
             f"There is no study file at {path}. Create the synthetic demo study with "
             f"`python -m observation demo --db {path}`, or set OBSERVATION_DB to your study file."
         )
-    info = study_info()
-    if info is None:
-        stop_with(f"{path} holds no study yet.")
-    return info
+    return path
 
 
 # Cached results are keyed on the study file, so two studies in one process never mix.
@@ -210,20 +217,29 @@ def signed_in() -> access.Identity | None:
         return me
     if not st.user.get("is_logged_in"):
         return None
-    email = str(st.user.get("email") or "")
+    email = _vouched_email()
     if _session_expired():
         st.session_state.pop("signed_in_as", None)
         st.logout()
         return None
-    con = _guarded(lambda: _connection(str(settings().db_path)))
+    con = _guarded(lambda: _connection(str(_study_file())))
     found = _guarded(lambda: access.identity_of(con, email)) if email else None
     if st.session_state.get("signed_in_as") != email:  # once per session: audit who came, and with what
-        _guarded(lambda: access.record_sign_in(con, found, email or "(no email from the identity provider)"))
+        _guarded(lambda: access.record_sign_in(con, found, email or "(no verified email from the identity provider)"))
         st.session_state["signed_in_as"] = email
     if found is None:
         return None
     access.act_as(found)
     return found
+
+
+def _vouched_email() -> str:
+    """The address the identity provider vouches for: its email claim when it marks it verified;
+    otherwise (Microsoft Entra ID sends no email_verified, and lets users edit their email) the
+    account's user principal name, preferred_username, which the organisation assigns."""
+    if st.user.get("email_verified") is True and st.user.get("email"):
+        return str(st.user.get("email"))
+    return str(st.user.get("preferred_username") or "")
 
 
 def _session_expired() -> bool:
@@ -241,7 +257,7 @@ def sign_in_screen() -> None:
     """Signed out, or signed in without a role in this study: say which, and offer the way on."""
     st.title("Microsystem involvement")
     if st.user.get("is_logged_in"):
-        email = str(st.user.get("email") or "this account")
+        email = _vouched_email() or "an account without a verified email address"
         st.warning(
             f"You are signed in as {_escape_markdown(email)}, but this study has not given you access. "
             "Ask one of its researchers to add you on the Access page.",
@@ -553,7 +569,7 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 def deck_download(flt: StudyFilter) -> None:
     """Make the page's slide deck under presenter mode's rules (with a progress bar: each chart is
     drawn in Chromium), then offer it. A deck made for other filters or rules is not offered."""
-    if figures.chromium() is None:
+    if figures.chromium() is None or access.current().role == "coach":  # a deck shows the whole study
         return
     mode = presenting().model_copy(update={"on": True})
     made_for = (flt, mode)

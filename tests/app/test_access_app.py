@@ -63,7 +63,7 @@ def sign_in(monkeypatch: pytest.MonkeyPatch, study: Path) -> SignIn:
         at.user = (
             {"is_logged_in": False}
             if email is None
-            else {"is_logged_in": True, "email": email, "iat": signed_in_at or time.time()}
+            else {"is_logged_in": True, "email": email, "email_verified": True, "iat": signed_in_at or time.time()}
         )
         for name, value in (params or {}).items():
             at.query_params[name] = value
@@ -78,7 +78,7 @@ def page_alone(email: str, page: str, params: dict[str, str] | None = None) -> A
     parameters: they reach the page itself, where the router would drop them on the way."""
     at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py"), default_timeout=60)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": email, "iat": time.time()}
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True, "iat": time.time()}
     for name, value in (params or {}).items():
         at.query_params[name] = value
     return at.run()
@@ -156,6 +156,36 @@ def test_someone_without_a_role_is_turned_away_and_audited(sign_in: SignIn, stud
     con.close()
 
 
+def test_an_unverified_email_is_not_taken_on_trust(monkeypatch: pytest.MonkeyPatch, study: Path) -> None:
+    """Some providers let people edit their email (Microsoft Entra ID's "nOAuth"): only an address
+    the provider marks verified, or the organisation's user principal name, is matched."""
+    monkeypatch.setenv("OBSERVATION_DB", str(study))
+    for claims, let_in in (
+        ({"email": RESEARCHER}, False),
+        ({"email": RESEARCHER, "email_verified": False}, False),
+        ({"email": "edited@example.org", "preferred_username": RESEARCHER}, True),
+    ):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "iat": time.time(), **claims}
+        at.run()
+        assert not at.exception
+        assert ("Alpha" in shown(at)) == let_in, claims
+
+
+def test_a_study_file_is_never_created_by_signing_in(
+    sign_in: SignIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+    monkeypatch.setenv("OBSERVATION_DB", str(missing))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": RESEARCHER, "email_verified": True, "iat": time.time()}
+    at.run()
+    assert any("There is no study file" in e.value for e in at.error)
+    assert not missing.exists()
+
+
 def test_a_sign_in_is_audited_once_per_session(sign_in: SignIn, study: Path) -> None:
     at = sign_in(COACH, "notes")
     at.run()
@@ -212,6 +242,7 @@ def test_a_coach_never_sees_another_teams_data(sign_in: SignIn, page: str) -> No
         assert "Alpha" in seen, f"{page} {params}: the coach's own team is shown"
         leaked = [c for c in CANARIES if c in seen]
         assert leaked == [], f"{page} {params}: a coach of Alpha saw {leaked}"
+        assert "Make a slide deck" not in [b.label for b in at.button]  # a deck covers the whole study
 
 
 def test_the_canaries_can_be_seen_by_a_researcher(sign_in: SignIn) -> None:
