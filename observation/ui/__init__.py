@@ -382,7 +382,7 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
             options=list(teams),
             format_func=teams.__getitem__,
             key="flt_teams",
-            placeholder="All teams",
+            placeholder="All teams" if me.teams is None else "All your teams",
             disabled=off,
         )
         st.selectbox(

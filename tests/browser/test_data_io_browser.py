@@ -52,7 +52,9 @@ def test_recording_a_change_to_a_meeting_through_the_browser(fresh_server: Serve
     expect(page.get_by_role("heading", level=1, name="Record a meeting")).to_be_visible(timeout=60_000)
     page.get_by_role("combobox", name="Meeting").click()
     page.get_by_role("option").nth(1).click()  # the latest meeting
+    settled(page)  # the form of the meeting chosen replaces the first one's
     actions = page.get_by_role("spinbutton", name="Action items agreed")
+    expect(actions).to_have_count(1)
     expect(actions).to_be_visible()
     actions.fill("11")
     actions.press("Enter")
