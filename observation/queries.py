@@ -83,11 +83,16 @@ class StudyInfo:
     last_meeting: dt.date | None
 
 
-def study_info(con: duckdb.DuckDBPyConnection) -> StudyInfo | None:
-    """The study's name and period, or None for a file that holds no study yet."""
+def study_info(con: duckdb.DuckDBPyConnection, teams: tuple[int, ...] | None = None) -> StudyInfo | None:
+    """The study's name and period (of ``teams``' meetings when given: a coach learns nothing of
+    the others'), or None for a file that holds no study yet."""
     with db.cursor(con) as cur:
         rows = records(cur.execute("select * from study"))
-        span = cur.execute("select min(meeting_date), max(meeting_date) from meetings").fetchone()
+        span = cur.execute(
+            "select min(meeting_date), max(meeting_date) from meetings "
+            "where $teams is null or list_contains($teams, team_id)",
+            {"teams": None if teams is None else list(teams)},
+        ).fetchone()
     if not rows:
         return None
     first, last = span if span else (None, None)

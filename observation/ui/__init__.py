@@ -73,7 +73,8 @@ def _study_file() -> Path:
 
 
 def study_info() -> queries.StudyInfo | None:
-    return _guarded(lambda: _study_info(str(settings().db_path)))
+    mine = access.current().teams
+    return _guarded(lambda: _study_info(str(settings().db_path), None if mine is None else tuple(sorted(mine))))
 
 
 def team_names() -> dict[int, str]:
@@ -119,8 +120,8 @@ def _guarded(read: Callable[[], T]) -> T:
 
 
 @st.cache_data(show_spinner=False)
-def _study_info(path: str) -> queries.StudyInfo | None:
-    return queries.study_info(_connection(path))
+def _study_info(path: str, teams: tuple[int, ...] | None) -> queries.StudyInfo | None:
+    return queries.study_info(_connection(path), teams)
 
 
 @st.cache_data(show_spinner=False)

@@ -245,6 +245,16 @@ def test_a_coach_never_sees_another_teams_data(sign_in: SignIn, page: str) -> No
         assert "Make a slide deck" not in [b.label for b in at.button]  # a deck covers the whole study
 
 
+def test_a_coach_sees_their_own_teams_dates_only(sign_in: SignIn) -> None:
+    """The filter's dates span the coach's teams' meetings: Beta's, up to 11 March, stay unknown."""
+    import datetime as dt
+
+    (coach,) = sign_in(COACH, "overview").date_input
+    (researcher,) = sign_in(RESEARCHER, "overview").date_input
+    assert coach.value == (dt.date(2020, 1, 10), dt.date(2020, 2, 21))
+    assert researcher.value == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
+
+
 def test_the_canaries_can_be_seen_by_a_researcher(sign_in: SignIn) -> None:
     """The check above could pass by looking in the wrong place: a researcher does see them."""
     seen = {page: shown(sign_in(RESEARCHER, page)) for page in COACH_PAGES}
