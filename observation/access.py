@@ -79,9 +79,6 @@ class Identity(BaseModel):
     def may_open(self, page: str) -> bool:
         return self.role in PAGES.get(page, ())
 
-    def sees_team(self, team_id: int) -> bool:
-        return self.teams is None or team_id in self.teams
-
 
 def local_researcher() -> Identity:
     """The one person using a study on their own computer (no sign-in configured, or the CLI)."""
@@ -164,8 +161,8 @@ def require_teams(team_ids: Iterable[int], what: str) -> tuple[int, ...]:
     if who.teams is None:
         return asked
     if not asked:
-        asked = tuple(sorted(who.teams))
-    if not asked or not set(asked) <= who.teams:
+        return tuple(sorted(who.teams))  # never empty: Identity refuses a coach without teams
+    if not set(asked) <= who.teams:
         raise AccessDenied(f"not allowed for this coach: {what} of teams not assigned to them")
     return asked
 

@@ -191,11 +191,10 @@ def _command(args: argparse.Namespace) -> int:
     if args.command in ("encrypt", "decrypt"):
         key = db.configured_key()
         if key is None:
-            raise ObservationError(
-                f"{args.command}: {db.KEY_HELP.replace(' (or db_key in .streamlit/secrets.toml)', '')}"
-            )
-        export.convert(args.db, None if args.command == "encrypt" else key, key if args.command == "encrypt" else None)
-        print(f"{args.db} is now {'encrypted' if args.command == 'encrypt' else 'a plain file'}.")
+            raise ObservationError(f"{args.command}: set OBSERVATION_DB_KEY to the study's key first")
+        old, new = (None, key) if args.command == "encrypt" else (key, None)
+        export.convert(args.db, old, new)
+        print(f"{args.db} is now {'encrypted' if new else 'a plain file'}.")
         return 0
     return _info(args)
 

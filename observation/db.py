@@ -392,15 +392,14 @@ def convert(path: Path, key: str | None, new_key: str | None) -> None:
         _compare(con, path)
         con.execute("detach target")
         os.replace(staging, path)  # while the old file is still held: nobody wrote to it meanwhile
-    except duckdb.Error as exc:
+    except BaseException as exc:
         staging.unlink(missing_ok=True)
+        if not isinstance(exc, duckdb.Error):
+            raise
         shown = _first_line(exc)
         for secret in filter(None, (key, new_key)):
             shown = shown.replace(secret, "…")
         raise ObservationError(f"{path} could not be converted ({shown}); it was left as it was") from None
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
     finally:
         con.close()
 

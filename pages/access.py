@@ -11,9 +11,9 @@ st.title(
     help="Researchers see and change everything; coaches read their own teams only; presenters see presenter "
     "mode only. Every change here is in the audit trail.",
 )
-access_page.people()
+given = access_page.people()
 left, right = st.columns(2)
 with left:
     access_page.give()
 with right:
-    access_page.take_away()
+    access_page.take_away(given)

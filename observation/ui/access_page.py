@@ -11,8 +11,8 @@ from observation.ui.curating import _attempt, flash
 from observation.ui.data_io import connection
 
 
-def people() -> None:
-    """Everyone given a role, as a table."""
+def people() -> list[access.Grant]:
+    """Everyone given a role, as a table; returns them (the form that takes access away lists them)."""
     flash()
     if not sign_in_configured():
         st.info(
@@ -23,7 +23,7 @@ def people() -> None:
     given = access.grants(connection())
     if not given:
         st.caption("Nobody has been given access yet.")
-        return
+        return given
     teams = team_names()
     st.dataframe(
         pd.DataFrame(
@@ -36,6 +36,7 @@ def people() -> None:
         hide_index=True,
         key="access_table",
     )
+    return given
 
 
 def give() -> None:
@@ -52,9 +53,9 @@ def give() -> None:
             _attempt(lambda: _given(access.grant(connection(), email, role, chosen if role == "coach" else ())))
 
 
-def take_away() -> None:
-    """The form that takes someone's access away."""
-    emails = [g.email for g in access.grants(connection())]
+def take_away(given: list[access.Grant]) -> None:
+    """The form that takes someone's access away from one of ``given``."""
+    emails = [g.email for g in given]
     if not emails:
         return
     with st.form("access_revoke"):
