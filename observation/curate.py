@@ -78,10 +78,7 @@ def save_rows(
             if taken is not None:
                 raise ObservationError(f"{fields[unique]!r}: another {table[:-1]} already has this {unique}")
             if row_id is None:
-                (new_id,) = cur.execute(  # type: ignore[misc]
-                    f"insert into {table} ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
-                    list(fields.values()),
-                ).fetchone()
+                new_id = db.insert_row(cur, table, fields)
                 audit.record(cur, "create", table, f"id={new_id}", after=fields, who=who)
                 created += 1
                 continue
@@ -139,10 +136,7 @@ def add_code(con: duckdb.DuckDBPyConnection, parent_id: int | None, entry: CodeE
         if cur.execute("select 1 from codes where slug = ?", [slug]).fetchone():
             raise ObservationError(f"{entry.name!r}: the codebook already has {slug}")
         fields = {"slug": slug, "parent_id": parent_id, **entry.model_dump()}
-        (code_id,) = cur.execute(  # type: ignore[misc]
-            f"insert into codes ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
-            list(fields.values()),
-        ).fetchone()
+        code_id = db.insert_row(cur, "codes", fields)
         audit.record(cur, "create", "codes", f"slug={slug}", after=fields, who=who)
     return int(code_id)
 

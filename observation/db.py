@@ -1,4 +1,8 @@
-"""Open a study file, bring its shape up to date, and turn DuckDB errors into one domain error.
+"""Open a study, bring its shape up to date, and turn DuckDB errors into one domain error.
+
+A study lives in a DuckDB file (the default) or in a PostgreSQL database (a ``postgresql://``
+location), which DuckDB reads and writes through its postgres extension: every query in the
+project is DuckDB SQL either way, and only this module knows the difference.
 
 One connection per process; every unit of work takes its own ``cursor(con)`` and reads its
 result completely before returning, so no half-read result is ever shared between sessions.
@@ -14,13 +18,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from observation.errors import ObservationError, StudyLockedError
 from observation.models import TABLE_MODELS
 
-SCHEMA_SQL = files("observation").joinpath("schema.sql").read_text(encoding="utf-8")
+
+def _sql(name: str) -> str:
+    return files("observation").joinpath(name).read_text(encoding="utf-8")
+
+
+MACROS_SQL = _sql("macros.sql")
+SCHEMA_SQL = _sql("schema.sql") + "\n" + MACROS_SQL
+POSTGRES_SCHEMA_SQL = _sql("schema_postgres.sql")
 
 Migration = tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]
 
@@ -132,22 +144,50 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0007_audit_access_actions", _widen_audit_actions),
 )
 
+# A PostgreSQL study starts in the shape these migrations give (schema_postgres.sql). Every
+# migration appended after it needs its PostgreSQL SQL here too (tests/unit/test_postgres.py
+# compares the two shapes).
+POSTGRES_BASELINE = "0007_audit_access_actions"
+POSTGRES_MIGRATIONS: dict[str, str] = {}
+_IN_POSTGRES_SCHEMA = {name for name, _ in MIGRATIONS[: [n for n, _ in MIGRATIONS].index(POSTGRES_BASELINE) + 1]}
+
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
 ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 
-_ENCRYPTED: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+ENCRYPTED, POSTGRES = "encrypted", "postgres"
+_ATTACHED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = weakref.WeakKeyDictionary()
+"""Connections (and their cursors) whose study is attached to an in-memory DuckDB as "study"."""
 KEY_HELP = "set OBSERVATION_DB_KEY (or db_key in .streamlit/secrets.toml) to the study's key"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(location: Path | str) -> bool:
+    """Whether a study location names a PostgreSQL database rather than a DuckDB file."""
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def shown(location: Path | str) -> str:
+    """A study location as messages may show it: a password in a connection string is hidden."""
+    return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@/]*@", r"\1:***@", str(location))
+
+
+def on_postgres(cur: duckdb.DuckDBPyConnection) -> bool:
+    return _ATTACHED.get(cur) == POSTGRES
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A cursor of the study: every unit of work takes its own. (An encrypted study is attached
-    under the name "study", and a new cursor starts in DuckDB's in-memory database.)"""
+    """A cursor of the study: every unit of work takes its own. (An attached study, encrypted or
+    in PostgreSQL, is named "study", and a new cursor starts in DuckDB's in-memory database.)"""
     cur = con.cursor()
-    if con in _ENCRYPTED:
+    kind = _ATTACHED.get(con)
+    if kind is not None:
+        _ATTACHED[cur] = kind
         cur.execute("use study")
+        if kind == POSTGRES:  # the tables in PostgreSQL, then the macros in DuckDB's memory
+            cur.execute("set search_path = 'study.public,memory.main'")
     return cur
 
 
@@ -171,7 +211,10 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the study at ``path`` and apply pending migrations. With a key
     (``key``; by default OBSERVATION_DB_KEY's) the file is encrypted (AES-256-GCM, DuckDB's own),
-    and a new file is created encrypted; ``key=None``: a plain file, whatever the environment says."""
+    and a new file is created encrypted; ``key=None``: a plain file, whatever the environment says.
+    A ``postgresql://`` location opens (and, if empty, creates) the study in that database."""
+    if is_postgres(path):
+        return _connect_postgres(str(path), read_only)
     path = Path(path)
     key = configured_key() if isinstance(key, _FromEnvironment) else key
     if read_only and not path.exists():
@@ -202,8 +245,44 @@ def _open_encrypted(path: Path, key: str, read_only: bool) -> duckdb.DuckDBPyCon
     except BaseException:
         con.close()
         raise
-    _ENCRYPTED.add(con)
+    _ATTACHED[con] = ENCRYPTED
     return con
+
+
+def _connect_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the study's PostgreSQL database attached as "study" and the table
+    macros in its own memory; the schema is created or brought up to date (unless read-only)."""
+    con = duckdb.connect()
+    try:
+        load_extension(con, "postgres_scanner")
+        _check_connection_string(url)
+        con.execute(f"attach {_literal(url)} as study (type postgres{', read_only' if read_only else ''})")
+        _ATTACHED[con] = POSTGRES
+        con.execute("use study")
+        _refuse_other_files(con, url)
+        if not read_only:
+            migrate(con)
+        con.execute("use memory")  # the macros go in DuckDB's memory, and read the study's tables
+        con.execute("set search_path = 'memory.main,study.public'")
+        con.execute(MACROS_SQL)
+        con.execute("use study")
+        con.execute("set search_path = 'study.public,memory.main'")
+    except duckdb.Error as exc:
+        con.close()
+        raise ObservationError(
+            f"{shown(url)}: cannot be opened ({_first_line(exc).replace(url, shown(url))})"
+        ) from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _check_connection_string(url: str) -> None:
+    # ATTACH takes no parameters: the location goes in as a quoted literal, where DuckDB would read
+    # a backslash as an escape.
+    if "\\" in url:
+        raise ObservationError(f"{shown(url)}: a study location may not contain a backslash")
 
 
 def _cipher_connection(path: Path) -> duckdb.DuckDBPyConnection:
@@ -226,10 +305,15 @@ def _check_key(key: str) -> None:
 
 
 def load_cipher(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the httpfs extension from its PyPI package (duckdb-extension-httpfs; nothing is
-    downloaded): it brings the OpenSSL cipher DuckDB needs to write an encrypted file."""
-    extension = files("duckdb_extension_httpfs").joinpath(
-        "extensions", f"v{duckdb.__version__}", "httpfs.duckdb_extension"
+    """Load the httpfs extension: it brings the OpenSSL cipher DuckDB needs to write an encrypted file."""
+    load_extension(con, "httpfs")
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension from its PyPI package (duckdb-extension-NAME, pinned beside duckdb):
+    nothing is downloaded at run time."""
+    extension = files(f"duckdb_extension_{name}").joinpath(
+        "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension"
     )
     con.execute(f"load {_literal(str(extension))}")
 
@@ -256,18 +340,21 @@ def _translate_key_error(path: Path, exc: duckdb.Error, key: str | None) -> Obse
     return ObservationError(f"{path} did not open with the key given: is it a study file?")
 
 
-def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """A DuckDB file with tables but no study table is someone else's: never add ours to it."""
+def _refuse_other_files(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """A DuckDB file (or PostgreSQL database) with tables but no study table is someone else's:
+    never add ours to it."""
     tables = {
         name
         for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
+            "select table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name = current_schema()"
         ).fetchall()
     }
     if tables and "study" not in tables:
+        what = "PostgreSQL database" if is_postgres(path) else "DuckDB file"
         raise ObservationError(
-            f"{path} is a DuckDB file but not a study (it has no study table); "
-            "open a study file, or create one with: python -m observation demo --db NEW_FILE"
+            f"{shown(path)} is a {what} but not a study (it has no study table); "
+            "open a study, or create one with: python -m observation demo --db NEW_FILE"
         )
 
 
@@ -275,12 +362,21 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
     """Create what is missing and apply the migrations not yet recorded; return their names."""
     applied: list[str] = []
     with transaction(con) as cur:
-        cur.execute(SCHEMA_SQL)
+        postgres = on_postgres(cur)
+        if postgres:
+            cur.execute("call postgres_execute('study', ?)", [POSTGRES_SCHEMA_SQL])
+        else:
+            cur.execute(SCHEMA_SQL)
         done = {name for (name,) in cur.execute("select name from migrations").fetchall()}
         for name, sql in migrations:
             if name in done:
                 continue
-            if isinstance(sql, str):
+            if postgres:
+                if name in POSTGRES_MIGRATIONS:
+                    cur.execute("call postgres_execute('study', ?)", [POSTGRES_MIGRATIONS[name]])
+                elif name not in _IN_POSTGRES_SCHEMA:
+                    raise ObservationError(f"migration {name} has no PostgreSQL version (db.POSTGRES_MIGRATIONS)")
+            elif isinstance(sql, str):
                 cur.execute(sql)
             else:
                 sql(cur)
@@ -292,7 +388,20 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
 WRITES = threading.RLock()
 """Held by every write transaction of this process (the only one with the study file open), so
 that two sessions' writes take turns: each checks references (observation.integrity) against the
-other's committed rows, never against a snapshot the other is about to change."""
+other's committed rows, never against a snapshot the other is about to change. Several processes
+on one PostgreSQL study take turns the same way through a PostgreSQL lock (``begin``)."""
+
+# Taken first in every write transaction on PostgreSQL: writes of all app servers take turns, and
+# each statement after the lock reads what the others committed (DuckDB's postgres extension opens
+# its transactions REPEATABLE READ, whose snapshot would predate the wait).
+_POSTGRES_WRITES = "set transaction isolation level read committed; select pg_advisory_xact_lock(7305853)"
+
+
+def begin(cur: duckdb.DuckDBPyConnection) -> None:
+    """Start a write transaction on ``cur`` (hold WRITES around it)."""
+    cur.execute("begin transaction")
+    if on_postgres(cur):
+        cur.execute(f"call postgres_execute('study', {_literal(_POSTGRES_WRITES)})")
 
 
 @contextmanager
@@ -305,7 +414,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     cur = cursor(con)
     try:
-        cur.execute("begin transaction")
+        begin(cur)
         try:
             yield cur
         except BaseException:
@@ -327,11 +436,36 @@ def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
     explicit ids (the demo, imports), so that the next row without an id gets a free one."""
     for table in ID_TABLES:
         (largest,) = cur.execute(f"select coalesce(max(id), 0) from {table}").fetchone()  # type: ignore[misc]  # noqa: S608 - a name from ID_TABLES
+        if on_postgres(cur):
+            if largest:
+                sequence = f"public.{table}_id_seq"
+                cur.execute(
+                    "call postgres_execute('study', ?)",
+                    [f"select setval('{sequence}', greatest({int(largest)}, (select last_value from {sequence})))"],  # noqa: S608 - a name from ID_TABLES, a number
+                )
+            continue
         (last,) = cur.execute(
             "select coalesce(last_value, 0) from duckdb_sequences() where sequence_name = ?", [f"{table}_id_seq"]
         ).fetchone()  # type: ignore[misc]
         if largest > last:
             cur.execute("select count(nextval(?)) from range(?)", [f"{table}_id_seq", largest - last])
+
+
+def insert_row(cur: duckdb.DuckDBPyConnection, table: str, fields: dict[str, Any]) -> int:
+    """Insert one row of ``fields`` into ``table`` (one of ID_TABLES) and return its new id, drawn
+    from the table's sequence first (DuckDB writes to PostgreSQL without RETURNING)."""
+    assert table in ID_TABLES, table
+    if on_postgres(cur):
+        sql = f"select nextval('public.{table}_id_seq')::integer"
+        (new_id,) = cur.execute("select * from postgres_query('study', ?)", [sql]).fetchone()  # type: ignore[misc]
+    else:
+        (new_id,) = cur.execute("select nextval(?)", [f"{table}_id_seq"]).fetchone()  # type: ignore[misc]
+    columns = ["id", *fields]
+    cur.execute(
+        f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",  # noqa: S608 - table from ID_TABLES, columns from our models
+        [new_id, *fields.values()],
+    )
+    return int(new_id)
 
 
 def require_empty(cur: duckdb.DuckDBPyConnection, what: str) -> None:

@@ -39,7 +39,7 @@ class StudyFilter(BaseModel):
         return self
 
     def sql_params(self) -> dict[str, object]:
-        """The named parameters of the filtered_meetings macro (schema.sql); None: no restriction."""
+        """The named parameters of the filtered_meetings macro (macros.sql); None: no restriction."""
         return {"teams": list(self.teams) or None, "setting": self.setting, "start": self.start, "end": self.end}
 
 

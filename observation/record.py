@@ -137,12 +137,7 @@ def save_meeting(
             refuse_if_changed(cur, meeting_id, seen_version)
         fields = details.model_dump(exclude={"roles"})
         if meeting_id is None:
-            meeting_id = int(
-                cur.execute(  # type: ignore[index]
-                    f"insert into meetings ({', '.join(fields)}) values ({', '.join('?' * len(fields))}) returning id",  # noqa: S608
-                    list(fields.values()),
-                ).fetchone()[0]
-            )
+            meeting_id = db.insert_row(cur, "meetings", fields)
             audit.record(cur, "create", "meetings", f"id={meeting_id}", after=fields, who=who)
         else:
             before = cur.execute(
@@ -216,11 +211,8 @@ def _save_attendance(
     for entry in entries:
         person = entry.participant_id
         if person is None:
-            person = int(
-                cur.execute(  # type: ignore[index]
-                    "insert into participants (code, team_id, role) values (?, ?, ?) returning id",
-                    [entry.new_code, team_id, entry.new_role],
-                ).fetchone()[0]
+            person = db.insert_row(
+                cur, "participants", {"code": entry.new_code, "team_id": team_id, "role": entry.new_role}
             )
             audit.record(
                 cur, "create", "participants", f"code={entry.new_code}", after={"role": entry.new_role}, who=who

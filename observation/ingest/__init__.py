@@ -226,7 +226,7 @@ def _import(
     problems: list[Problem] = []
     cur = db.cursor(con)
     try:
-        cur.execute("begin transaction")
+        db.begin(cur)
         writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))
         for table in ORDER:
             for sheet, k in zip(sheets, kinds, strict=True):

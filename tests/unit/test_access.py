@@ -26,6 +26,7 @@ PRESENTER = access.Identity(email="presenter@example.org", role="presenter")
 UNGUARDED = {
     "observation/db.py:migrate": "brings the file's shape up to date on opening; no one's data",
     "observation/db.py:_transaction": "the transaction itself",
+    "observation/db.py:begin": "starts the transaction the caller guards",
     "observation/access.py:refuse": "records a refusal: must work for every role",
     "observation/access.py:record_sign_in": "records a sign-in: before anyone has a role",
     "observation/demo/__init__.py:write_tables": "fills only an empty study (it checks), with the demo's data",
@@ -33,8 +34,8 @@ UNGUARDED = {
 
 
 def functions_opening_write_transactions() -> list[tuple[str, ast.FunctionDef]]:
-    """Every function in the package whose body opens a transaction (db.transaction or a literal
-    'begin transaction'), with whether it is decorated with access.requires."""
+    """Every function in the package whose body opens a transaction (db.transaction, db.begin or a
+    literal 'begin transaction'), with whether it is decorated with access.requires."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -43,7 +44,7 @@ def functions_opening_write_transactions() -> list[tuple[str, ast.FunctionDef]]:
                 continue
             opens = any(
                 (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute | ast.Name)
-                 and (n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id) == "transaction")
+                 and (n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id) in {"transaction", "begin"})
                 or (isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.lower() == "begin transaction")
                 for n in ast.walk(node)
             )  # fmt: skip

@@ -1,0 +1,50 @@
+-- Table macros every page's queries call, kept in DuckDB whatever holds the tables (a study file,
+-- or PostgreSQL: then they live in DuckDB's in-memory catalog and read the attached tables).
+
+-- The meetings a page's filter selects (observation.filters.StudyFilter.sql_params), with team
+-- facts. A null argument means "no restriction".
+create or replace macro filtered_meetings(team_ids, only_setting, date_from, date_to) as table
+select f.*, t.name as team_name, t.setting
+from meeting_facts as f
+join teams as t on t.id = f.team_id
+where (team_ids is null or list_contains(team_ids, f.team_id))
+  and (only_setting is null or t.setting = only_setting)
+  and (date_from is null or f.meeting_date >= date_from)
+  and (date_to is null or f.meeting_date <= date_to);
+
+-- For coder agreement: over the filtered notes that both coders coded, one row per note and per
+-- code either of them used, saying whether each coder applied it (observation/agreement.py).
+create or replace macro coder_decisions(team_ids, only_setting, date_from, date_to, coder_a, coder_b) as table
+with in_filter as (
+    select n.id as note_id
+    from field_notes as n
+    join filtered_meetings(team_ids, only_setting, date_from, date_to) as f on f.meeting_id = n.meeting_id
+),
+double_coded as (
+    select s.note_id
+    from coded_segments as s
+    join in_filter using (note_id)
+    where s.coder in (coder_a, coder_b)
+    group by s.note_id
+    having count(distinct s.coder) = 2
+),
+used as (
+    select distinct s.code_id
+    from coded_segments as s
+    join double_coded using (note_id)
+    where s.coder in (coder_a, coder_b)
+),
+applied as (
+    select distinct note_id, code_id, coder
+    from coded_segments
+    where coder in (coder_a, coder_b)
+)
+select
+    d.note_id,
+    u.code_id,
+    exists (select 1 from applied as x where x.note_id = d.note_id and x.code_id = u.code_id and x.coder = coder_a)
+        as by_a,
+    exists (select 1 from applied as x where x.note_id = d.note_id and x.code_id = u.code_id and x.coder = coder_b)
+        as by_b
+from double_coded as d
+cross join used as u;
