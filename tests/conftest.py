@@ -1,7 +1,13 @@
-"""Shared fixtures: a hand-built small study with hand-computed answers, and the demo study."""
+"""Shared fixtures: a hand-built small study with hand-computed answers, and the demo study.
+
+A test module marked ``pytestmark = pytest.mark.both_backends`` runs each test that opens the
+small study (``small``, ``small_location``) twice: on a DuckDB file and on PostgreSQL
+(tests/postgres.py starts a throwaway server).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +16,40 @@ import pytest
 
 from observation import access, db
 from observation.demo import DemoSpec, build_demo
+from tests import postgres
 from tests.small_study import build_small_study
+
+BACKENDS = ("file", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run the module's study tests on a file and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Server]:
+    reason = postgres.missing_reason()
+    if reason:
+        if os.environ.get("OBSERVATION_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with postgres.server() as server:
+        yield server
+
+
+@pytest.fixture
+def new_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path | str]:
+    """Where a new, empty study goes on the test's backend: a file path, or a new PostgreSQL database."""
+    if backend == "postgres":
+        yield request.getfixturevalue("postgres_server").new_database()
+    else:
+        yield tmp_path / "study.duckdb"
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +77,15 @@ def small_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def small(small_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = db.connect(small_path)
+def small_location(new_location: Path | str) -> Path | str:
+    """The small study on the test's backend (a file, or PostgreSQL in both_backends modules)."""
+    build_small_study(new_location)
+    return new_location
+
+
+@pytest.fixture
+def small(small_location: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = db.connect(small_location)
     yield con
     con.close()
 

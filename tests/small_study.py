@@ -116,7 +116,7 @@ insert into recruitment_events (id, participant_id, stage, event_date, reason_co
 """
 
 
-def build_small_study(path: Path) -> None:
+def build_small_study(path: Path | str) -> None:
     con = db.connect(path)
     try:
         with db.transaction(con) as cur:

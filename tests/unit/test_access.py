@@ -18,6 +18,8 @@ from observation import access, db, notes
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 PACKAGE = Path(observation.__file__).parent
 COACH_OF_ALPHA = access.Identity(email="coach@example.org", role="coach", teams=frozenset({1}))
 PRESENTER = access.Identity(email="presenter@example.org", role="presenter")

@@ -12,6 +12,8 @@ import pytest
 from observation import curate, db, integrity, record
 from observation.errors import ObservationError
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return db.table_counts(con)
@@ -41,7 +43,7 @@ def test_deleting_a_meeting_says_what_goes_and_takes_exactly_that(small: duckdb.
     assert gone == {"meetings": 1, **removal.rows}
     assert small.execute("select count(*) from meetings where id = 1").fetchone() == (0,)
     assert small.execute("select count(*) from recruitment_events").fetchone() == (13,)  # these stay
-    assert integrity.dangling(small.cursor()) == []
+    assert integrity.dangling(db.cursor(small)) == []
     trail = audit_rows(small)
     assert [(a, t) for a, t, _, _ in trail] == [
         ("delete", "coded_segments"), ("delete", "field_notes"), ("delete", "meeting_roles"),
@@ -97,7 +99,7 @@ def test_merging_codes_moves_segments_and_reasons_without_doubling(small: duckdb
     assert small.execute("select id from recruitment_events where reason_code_id = 2 order by id").fetchall() == [
         (10,), (13,),
     ]  # fmt: skip
-    assert integrity.dangling(small.cursor()) == []
+    assert integrity.dangling(db.cursor(small)) == []
     (action, table, key, before) = audit_rows(small)[-1]
     assert (action, table, key, before["slug"]) == (  # type: ignore[index]
         "delete", "codes", "id=3", "recruitment_tension.complexity_of_illness",

@@ -12,6 +12,8 @@ from observation import db, export
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 
 def read_back(out: Path, fmt: str) -> dict[str, pd.DataFrame]:
     if fmt == "xlsx":

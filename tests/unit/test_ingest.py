@@ -19,6 +19,8 @@ from observation import db, ingest
 from observation.errors import ObservationError
 from observation.ingest.values import LEVELS
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "data" / "examples"
 

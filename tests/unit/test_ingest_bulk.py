@@ -16,6 +16,8 @@ from observation import db, ingest
 from observation.ingest import Sheet, _present
 from tests.small_study import build_small_study
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 
 class RowByRow(ingest._Writer):
     """The writer before bulk.py: every attendance row checked and upserted on its own."""

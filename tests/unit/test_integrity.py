@@ -15,6 +15,8 @@ from observation import db, integrity, record
 from observation.errors import ObservationError
 from tests.small_study import build_small_study
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FOREIGN_KEYS = "select count(*) from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
 

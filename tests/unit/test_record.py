@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from observation import record
 from observation.errors import ObservationError
 
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
 ALPHA_DETAILS = record.MeetingDetails(
     team_id=1, meeting_date=dt.date(2020, 4, 1), status="held", format="home", action_items=2, evaluated=True,
     roles={"leader": 1, "recorder": None},

@@ -8,8 +8,11 @@ import datetime as dt
 import threading
 
 import duckdb
+import pytest
 
 from observation import access, record
+
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
 
 SESSIONS, SAVES = 8, 50
 
