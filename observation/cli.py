@@ -13,12 +13,14 @@ from pathlib import Path
 import duckdb
 from pydantic import ValidationError
 
-from observation import access, config, db, export, filters, ingest, qdc, queries
+from observation import access, config, db, export, filters, ingest, qdc, queries, transfer
 from observation import deck as slides
 from observation.demo import DemoSpec, build_demo
 from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
 from observation.presenting import Presenting
+
+STUDY_HELP = "the study: a DuckDB file's path, or a postgresql://USER@HOST/DATABASE connection string"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the synthetic demo study (invented teams, people and notes) to a new DuckDB file. "
         "The same arguments always give the same contents.",
     )
-    demo.add_argument("--db", required=True, type=Path, help="path of the study file to create")
+    demo.add_argument(
+        "--db", required=True, type=db.location, help="the study file to create, or an empty PostgreSQL database"
+    )
     demo.add_argument("--seed", type=int, default=DemoSpec().seed, help="random seed (default: %(default)s)")
     demo.add_argument("--teams", type=int, default=DemoSpec().teams, help="number of teams (default: %(default)s)")
     demo.add_argument(
@@ -52,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Show a study file's name, "
         "whether it is the synthetic demo, its period, and the number of rows in each table.",
     )
-    info.add_argument("--db", required=True, type=Path, help="path of the study file")
+    info.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
 
     imp = commands.add_parser(
         "import",
@@ -62,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "is listed as FILE:ROW:COLUMN: value — reason, and nothing is written unless there are none. "
         "Importing the same file again changes nothing.",
     )
-    imp.add_argument("--db", required=True, type=Path, help="path of the study file")
+    imp.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files")
     imp.add_argument(
         "--full-export", type=Path, metavar="FOLDER", help="instead of files: fill an empty study from a full export"
@@ -77,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         "shifted by one offset per study. aggregate: no row about a person (teams, and meetings with their "
         "counts); the filter options apply to it.",
     )
-    exp.add_argument("--db", required=True, type=Path, help="path of the study file")
+    exp.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     exp.add_argument("--level", required=True, choices=export.LEVELS)
     exp.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
     exp.add_argument("--out", required=True, type=Path, help="a new folder (csv, parquet) or workbook (xlsx)")
@@ -91,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help="copy a study to one backup file",
         description="Copy a study, checkpointed, to a new backup file.",
     )
-    bak.add_argument("--db", required=True, type=Path, help="path of the study file")
+    bak.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     bak.add_argument("--out", required=True, type=Path, help="the backup file to create")
     res = commands.add_parser(
         "restore",
@@ -99,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Replace a study "
         "with a backup file, after checking the backup is a study and nobody has the study open.",
     )
-    res.add_argument("--db", required=True, type=Path, help="path of the study file to replace")
+    res.add_argument("--db", required=True, type=db.location, help="path of the study file to replace")
     res.add_argument("--from", required=True, type=Path, dest="source", help="the backup file")
 
     book = commands.add_parser(
@@ -108,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Export the codebook as a REFI-QDA codebook (.qdc), or import one: codes are matched by "
         "their place in the tree and name; framework tags travel as code sets.",
     )
-    book.add_argument("--db", required=True, type=Path, help="path of the study file")
+    book.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     way = book.add_mutually_exclusive_group(required=True)
     way.add_argument("--export", type=Path, metavar="FILE.qdc", help="write the codebook to this file")
     way.add_argument("--import", type=Path, metavar="FILE.qdc", dest="source", help="read codes from this file")
@@ -120,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "stating the definition and the period, and speaker notes with the numbers. Presenter mode's rules "
         "always apply: small counts hidden, teams as Team A, Team B…, nothing typed about a person.",
     )
-    deck.add_argument("--db", required=True, type=Path, help="path of the study file")
+    deck.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     deck.add_argument("--out", required=True, type=Path, metavar="FILE.pptx", help="the deck to write")
     deck.add_argument("--team", default="", help="team numbers, e.g. 1,3 (default: all teams)")
     deck.add_argument(
@@ -138,7 +142,17 @@ def _parser() -> argparse.ArgumentParser:
             description=f"{purpose[0].upper()}{purpose[1:]} (DuckDB's AES-256-GCM), in place: the new file is written "
             "beside it, compared table by table, and only then replaces it. Nobody may have the study open.",
         )
-        convert.add_argument("--db", required=True, type=Path, help="path of the study file")
+        convert.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+
+    move = commands.add_parser(
+        "migrate",
+        help="copy a study between a file and PostgreSQL (either way)",
+        description="Copy every table of a study into a new study file or an empty PostgreSQL database, in one "
+        "transaction, comparing every table with the source before it commits. The source is only read.",
+    )
+    move.add_argument("--from", required=True, type=db.location, dest="source", metavar="SOURCE", help=STUDY_HELP)
+    move.add_argument("--to", required=True, type=db.location, dest="target", metavar="TARGET",
+                      help="a new study file, or an empty PostgreSQL database")  # fmt: skip
 
     who = commands.add_parser(
         "access",
@@ -148,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         "(presenter mode only). The first researcher is given here; researchers manage the rest on the "
         "Access page.",
     )
-    who.add_argument("--db", required=True, type=Path, help="path of the study file")
+    who.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
     what = who.add_mutually_exclusive_group()
     what.add_argument("--grant", metavar="EMAIL", help="give EMAIL the --role (replacing any role they had)")
     what.add_argument("--revoke", metavar="EMAIL", help="take every role away from EMAIL")
@@ -176,7 +190,7 @@ def _command(args: argparse.Namespace) -> int:
         return _export(args)
     if args.command == "backup":
         export.backup(args.db, args.out)
-        print(f"Backed up {args.db} to {args.out}.")
+        print(f"Backed up {db.shown(args.db)} to {args.out}.")
         return 0
     if args.command == "codebook":
         return _codebook(args)
@@ -184,24 +198,30 @@ def _command(args: argparse.Namespace) -> int:
         return _deck(args)
     if args.command == "restore":
         export.restore(args.source, args.db)
-        print(f"Restored {args.db} from {args.source}.")
+        print(f"Restored {db.shown(args.db)} from {args.source}.")
         return 0
     if args.command == "access":
         return _access(args)
+    if args.command == "migrate":
+        copied = transfer.copy_study(args.source, args.target)
+        print(f"Copied {db.shown(args.source)} to {db.shown(args.target)}: every table compared, rows equal.")
+        for table, rows in copied.items():
+            print(f"  {table:<20}  {rows:>10,}")
+        return 0
     if args.command in ("encrypt", "decrypt"):
         key = db.configured_key()
         if key is None:
             raise ObservationError(f"{args.command}: set OBSERVATION_DB_KEY to the study's key first")
         old, new = (None, key) if args.command == "encrypt" else (key, None)
         export.convert(args.db, old, new)
-        print(f"{args.db} is now {'encrypted' if new else 'a plain file'}.")
+        print(f"{db.shown(args.db)} is now {'encrypted' if new else 'a plain file'}.")
         return 0
     return _info(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    if args.if_missing and args.db.exists():
-        print(f"{args.db} exists; leaving it as it is.")
+    if args.if_missing and _holds_a_study(args.db):
+        print(f"{db.shown(args.db)} exists; leaving it as it is.")
         return 0
     try:
         spec = DemoSpec(seed=args.seed, teams=args.teams, months=args.months)
@@ -210,8 +230,18 @@ def _demo(args: argparse.Namespace) -> int:
         raise ObservationError(f"--{problem['loc'][0]}: {problem['msg']}") from None
     started = time.perf_counter()
     build_demo(args.db, spec, replace=args.replace)
-    print(f"Wrote the synthetic demo study to {args.db} in {time.perf_counter() - started:.1f}s.")
+    print(f"Wrote the synthetic demo study to {db.shown(args.db)} in {time.perf_counter() - started:.1f}s.")
     return 0
+
+
+def _holds_a_study(where: db.Location) -> bool:
+    if not db.is_postgres(where):
+        return Path(where).exists()
+    con = db.connect(where)
+    try:
+        return queries.study_info(con) is not None
+    finally:
+        con.close()
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -223,7 +253,7 @@ def _import(args: argparse.Namespace) -> int:
             tables = export.load_full_export(con, args.full_export)
         finally:
             con.close()
-        print(f"Filled {args.db} from {args.full_export}: {', '.join(tables)}.")
+        print(f"Filled {db.shown(args.db)} from {args.full_export}: {', '.join(tables)}.")
         return 0
     try:
         outcome = ingest.import_files(con, args.files, kind=args.kind, dry_run=args.dry_run)
@@ -277,7 +307,7 @@ def _deck(args: argparse.Namespace) -> int:
         raise ObservationError("--threshold: use a whole number from 2 to 100") from None
     if args.out.suffix.lower() != ".pptx":
         raise ObservationError(f"{args.out}: a deck is written to a .pptx file")
-    if not args.db.exists():
+    if not db.is_postgres(args.db) and not Path(args.db).exists():
         raise ObservationError(f"{args.db}: no such study file")
     con = db.connect(args.db)
     try:
@@ -299,11 +329,11 @@ def _info(args: argparse.Namespace) -> int:
         info = queries.study_info(con)
         counts = db.table_counts(con)
     except duckdb.Error as exc:
-        raise ObservationError(f"{args.db} is not a study file ({str(exc).splitlines()[0]})") from None
+        raise ObservationError(f"{db.shown(args.db)} is not a study ({str(exc).splitlines()[0]})") from None
     finally:
         con.close()
     if info is None:
-        print(f"{args.db}: no study recorded yet")
+        print(f"{db.shown(args.db)}: no study recorded yet")
     else:
         print(f"{info.study.name}{'  [synthetic demo data]' if info.study.is_demo else ''}")
         if info.first_meeting:
@@ -325,7 +355,7 @@ def _access(args: argparse.Namespace) -> int:
             names = {t.name.casefold(): t.id for t in queries.teams(con)}
             unknown = [t for t in args.team if t.casefold() not in names]
             if unknown:
-                raise ObservationError(f"--team {unknown[0]!r}: no team of that name in {args.db}")
+                raise ObservationError(f"--team {unknown[0]!r}: no team of that name in {db.shown(args.db)}")
             given = access.grant(con, args.grant, args.role, [names[t.casefold()] for t in args.team])
             print(f"{given.email} may now sign in as a {given.role}.")
         elif args.revoke:

@@ -153,6 +153,13 @@ _IN_POSTGRES_SCHEMA = {name for name, _ in MIGRATIONS[: [n for n, _ in MIGRATION
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
 ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")
+VOCABULARIES = ("role_categories", "participation_levels")
+"""Filled by the schema itself in every new study."""
+RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access")
+"""What the study keeps about its own use: the audit trail, the de-identification key, each
+meeting's version (for refusing stale saves), and who may sign in."""
+ALL_TABLES = (*VOCABULARIES, *STUDY_TABLES, *RECORD_TABLES)
+"""Every table of a study but ``migrations`` (which records the shape, not the study)."""
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
@@ -162,6 +169,27 @@ _ATTACHED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = weakref.W
 """Connections (and their cursors) whose study is attached to an in-memory DuckDB as "study"."""
 KEY_HELP = "set OBSERVATION_DB_KEY (or db_key in .streamlit/secrets.toml) to the study's key"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+Location = Path | str
+"""Where a study is: a DuckDB file's path, or a ``postgresql://`` connection string (a str)."""
+
+
+def location(text: str | Path) -> Location:
+    """A study location as given on the command line or in OBSERVATION_DB (a connection string
+    must stay a string: a Path would fold its '//')."""
+    return str(text) if is_postgres(text) else Path(text)
+
+
+def require_file(where: Location, what: str) -> Path:
+    """``where`` as a file path; a PostgreSQL study is refused with what to do instead."""
+    if is_postgres(where):
+        raise ObservationError(
+            f"{shown(where)}: {what} works on study files; a PostgreSQL study is backed up and protected by "
+            "PostgreSQL itself (pg_dump, or your managed database's backups and encryption). To copy it to or from "
+            "a study file: python -m observation migrate --from SOURCE --to TARGET"
+        )
+    return Path(where)
 
 
 def is_postgres(location: Path | str) -> bool:
@@ -433,8 +461,8 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
     """Move each table's id sequence past the largest id stored, after rows were written with
-    explicit ids (the demo, imports), so that the next row without an id gets a free one."""
-    for table in ID_TABLES:
+    explicit ids (the demo, imports, a copied study), so that the next row without an id gets a free one."""
+    for table in (*ID_TABLES, "audit"):
         (largest,) = cur.execute(f"select coalesce(max(id), 0) from {table}").fetchone()  # type: ignore[misc]  # noqa: S608 - a name from ID_TABLES
         if on_postgres(cur):
             if largest:
@@ -468,9 +496,10 @@ def insert_row(cur: duckdb.DuckDBPyConnection, table: str, fields: dict[str, Any
     return int(new_id)
 
 
-def require_empty(cur: duckdb.DuckDBPyConnection, what: str) -> None:
-    """Refuse to fill a study that already holds rows (the demo and a full export go into empty ones)."""
-    filled = [t for t in STUDY_TABLES if _count(cur, t)]
+def require_empty(cur: duckdb.DuckDBPyConnection, what: str, tables: tuple[str, ...] = STUDY_TABLES) -> None:
+    """Refuse to fill a study that already holds rows (the demo, a full export and a copied study
+    go into empty ones)."""
+    filled = [t for t in tables if _count(cur, t)]
     if filled:
         raise ObservationError(f"{what} goes into an empty study: this one already holds {', '.join(filled)}")
 

@@ -177,9 +177,9 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @access.requires("researcher")
-def backup(path: Path, out: Path) -> None:
+def backup(path: db.Location, out: Path) -> None:
     """Copy the study at ``path`` to ``out`` as one consistent file (checkpointed first)."""
-    path, out = Path(path), Path(out)
+    path, out = db.require_file(path, "backup"), Path(out)
     if not path.exists():
         raise ObservationError(f"{path}: no study file here")
     if out.exists():
@@ -193,17 +193,17 @@ def backup(path: Path, out: Path) -> None:
 
 
 @access.requires("researcher")
-def convert(path: Path, key: str | None, new_key: str | None) -> None:
+def convert(path: db.Location, key: str | None, new_key: str | None) -> None:
     """Encrypt, decrypt or re-key the study at ``path`` (see db.convert): a researcher's act."""
-    db.convert(path, key, new_key)
+    db.convert(db.require_file(path, "encryption"), key, new_key)
 
 
 @access.requires("researcher")
-def restore(backup_file: Path, path: Path) -> Path | None:
+def restore(backup_file: db.Location, path: db.Location) -> Path | None:
     """Replace the study at ``path`` with ``backup_file``, after checking that the backup holds a
     study and that no program has either file open. The study it replaces is kept beside it
     (returned); the restore is audited in the restored study."""
-    backup_file, path = Path(backup_file), Path(path)
+    backup_file, path = db.require_file(backup_file, "restore"), db.require_file(path, "restore")
     if not backup_file.exists():
         raise ObservationError(f"{backup_file}: no backup file here")
     check = db.connect(backup_file)  # busy or foreign files stop here; checkpointing folds in its WAL

@@ -23,12 +23,24 @@ from observation.errors import ObservationError
 __all__ = ["DemoSpec", "build_demo", "generate", "write_tables"]
 
 
-def build_demo(path: Path | str, spec: DemoSpec | None = None, *, replace: bool = False) -> None:
+def build_demo(path: db.Location, spec: DemoSpec | None = None, *, replace: bool = False) -> None:
     """Write the demo study to ``path``, all at once: a failure leaves any existing file as it was.
 
     ``replace`` overwrites an existing file only if it is a demo study that no program has open;
-    a real study is never replaced.
+    a real study is never replaced. A PostgreSQL location is filled in one transaction, and only
+    when it holds no study yet.
     """
+    if db.is_postgres(path):
+        if replace:
+            raise ObservationError(
+                f"{db.shown(path)}: --replace replaces a demo file; a PostgreSQL study is not replaced"
+            )
+        con = db.connect(path)
+        try:
+            write_tables(con, generate(spec or DemoSpec()))
+        finally:
+            con.close()
+        return
     path = Path(path)
     try:
         if path.exists():
