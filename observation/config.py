@@ -10,9 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from observation.db import location
 from observation.errors import ObservationError
 from observation.models import ParticipationLevel
 
@@ -30,7 +32,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "OBSERVATION_DB",
         str(PROJECT_ROOT / "data" / "study.duckdb"),
-        "Path of the DuckDB study file the dashboard opens.",
+        "The study the dashboard opens: a DuckDB file's path, or a PostgreSQL connection string "
+        "(postgresql://USER@HOST:PORT/DATABASE) for several app servers sharing one study.",
     ),
     SettingSpec(
         "OBSERVATION_MEANINGFUL_LEVEL",
@@ -62,7 +65,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    db_path: Path = Field(alias="OBSERVATION_DB")
+    db_path: Annotated[Path | str, BeforeValidator(location)] = Field(alias="OBSERVATION_DB")
     meaningful_level: ParticipationLevel = Field(alias="OBSERVATION_MEANINGFUL_LEVEL")
     involvement_target: float = Field(alias="OBSERVATION_INVOLVEMENT_TARGET", ge=0, le=1)
     session_hours: float = Field(alias="OBSERVATION_SESSION_HOURS", gt=0, le=720)

@@ -504,6 +504,17 @@ def require_empty(cur: duckdb.DuckDBPyConnection, what: str, tables: tuple[str, 
         raise ObservationError(f"{what} goes into an empty study: this one already holds {', '.join(filled)}")
 
 
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """A number that changes whenever a change to the study's data is committed, by any process.
+    A study file is open in one process only (it is locked), which clears its own caches when it
+    writes: always 0. On PostgreSQL, PostgreSQL counts the changes itself (schema_postgres.sql)."""
+    if _ATTACHED.get(con) != POSTGRES:
+        return 0
+    with cursor(con) as cur:
+        (version,) = cur.execute("select version from study_changes").fetchone()  # type: ignore[misc]
+    return int(version)
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows in each study table (the table names come from the fixed list, never from input)."""
     with cursor(con) as cur:

@@ -234,3 +234,37 @@ select
     m.status = 'held' and coalesce(x.present_total, 0) > 0 as attendance_recorded
 from meetings as m
 left join present as x on x.meeting_id = m.id;
+
+-- Each app server caches what its pages read. PostgreSQL counts every committed change to the
+-- study's data here (a statement trigger on each table, whatever wrote it), and the servers key
+-- their caches on the count (db.data_version): another server's edit shows on the next rerun.
+create table if not exists study_changes (
+    id integer primary key check (id = 1),
+    version bigint not null
+);
+insert into study_changes values (1, 0) on conflict do nothing;
+
+create or replace function note_a_study_change() returns trigger language plpgsql as $$
+begin
+    update study_changes set version = version + 1 where id = 1;
+    return null;
+end
+$$;
+
+do $$
+declare
+    name text;
+begin
+    foreach name in array array[
+        'study', 'role_categories', 'participation_levels', 'teams', 'participants', 'meetings', 'meeting_roles',
+        'attendance', 'field_notes', 'interviews', 'codes', 'coded_segments', 'recruitment_events', 'annotations',
+        'deidentify', 'meeting_versions', 'access'
+    ] loop
+        execute format(
+            'create or replace trigger %I after insert or update or delete or truncate on %I '
+            'for each statement execute function note_a_study_change()',
+            name || '_changed', name
+        );
+    end loop;
+end
+$$;

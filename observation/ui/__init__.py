@@ -50,38 +50,45 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 
 def open_study() -> queries.StudyInfo:
     """Open the configured study or stop the page with a one-line explanation."""
-    path = _study_file()
+    where = _location()
     info = study_info()
     if info is None:
-        stop_with(f"{path} holds no study yet.")
+        stop_with(f"{db.shown(where)} holds no study yet.")
     return info
 
 
-def _study_file() -> Path:
-    """The configured study file; the page stops with a one-line explanation when there is none
-    (the connection would create an empty one)."""
-    path = settings().db_path
-    if not Path(path).exists():
+def _location() -> str:
+    """The configured study (a file's path or a PostgreSQL connection string); the page stops with
+    a one-line explanation when a study file is not there (the connection would create an empty one)."""
+    where = settings().db_path
+    if not db.is_postgres(where) and not Path(where).exists():
         stop_with(
-            f"There is no study file at {path}. Create the synthetic demo study with "
-            f"`python -m observation demo --db {path}`, or set OBSERVATION_DB to your study file."
+            f"There is no study file at {where}. Create the synthetic demo study with "
+            f"`python -m observation demo --db {where}`, or set OBSERVATION_DB to your study."
         )
-    return path
+    return str(where)
 
 
-# Cached results are keyed on the study file, so two studies in one process never mix.
+def _version(where: str) -> int:
+    """The study's data version (db.data_version), part of every cached read's key."""
+    return _guarded(lambda: db.data_version(_connection(where)))
+
+
+# Cached results are keyed on the study and its data version, so two studies in one process never
+# mix, and an edit another app server made to a shared study is read on the next rerun.
 
 
 def study_info() -> queries.StudyInfo | None:
     mine = access.current().teams
-    return _guarded(lambda: _study_info(str(settings().db_path), None if mine is None else tuple(sorted(mine))))
+    where = _location()
+    return _guarded(lambda: _study_info(where, _version(where), None if mine is None else tuple(sorted(mine))))
 
 
 def team_names() -> dict[int, str]:
     """The study's teams, id -> name, by name; in presenter mode with letters on, Team A, Team B…
     in letter order. A plain dict: the sidebar reads it from the cache on every rerun, which must be
     cheap for a thousand teams."""
-    names = _guarded(lambda: _team_names(str(settings().db_path)))
+    names = _cached_team_names()
     mine = access.current().teams
     if mine is not None:  # a coach: their teams, and no other team's name
         names = {i: name for i, name in names.items() if i in mine}
@@ -95,9 +102,10 @@ def overview(flt: StudyFilter) -> queries.Overview:
     wording (which may name someone), and no per-meeting series."""
     s = settings()
     mode = presenting()
+    where = _location()
     if mode.on:
-        return _guarded(lambda: _room_overview(str(s.db_path), s.meaningful_level, mode))
-    return _guarded(lambda: _overview(str(s.db_path), flt, s.meaningful_level))
+        return _guarded(lambda: _room_overview(where, _version(where), s.meaningful_level, mode))
+    return _guarded(lambda: _overview(where, _version(where), flt, s.meaningful_level))
 
 
 def _team_labels() -> dict[int, str]:
@@ -105,7 +113,12 @@ def _team_labels() -> dict[int, str]:
     p = presenting()
     if not (p.on and p.letters):
         return {}
-    return presenting_rules.team_letters(_guarded(lambda: _team_names(str(settings().db_path))))
+    return presenting_rules.team_letters(_cached_team_names())
+
+
+def _cached_team_names() -> dict[int, str]:
+    where = _location()
+    return _guarded(lambda: _team_names(where, _version(where)))
 
 
 def _guarded(read: Callable[[], T]) -> T:
@@ -120,22 +133,24 @@ def _guarded(read: Callable[[], T]) -> T:
 
 
 @st.cache_data(show_spinner=False)
-def _study_info(path: str, teams: tuple[int, ...] | None) -> queries.StudyInfo | None:
+def _study_info(path: str, _version: int, teams: tuple[int, ...] | None) -> queries.StudyInfo | None:
     return queries.study_info(_connection(path), teams)
 
 
 @st.cache_data(show_spinner=False)
-def _team_names(path: str) -> dict[int, str]:
+def _team_names(path: str, version: int) -> dict[int, str]:
     return {t.id: t.name for t in queries.teams(_connection(path))}
 
 
 @st.cache_data(show_spinner="Counting meetings…")
-def _overview(path: str, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
+def _overview(path: str, version: int, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
     return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
 
 
 @st.cache_data(show_spinner="Counting meetings…")
-def _room_overview(path: str, level: ParticipationLevel, mode: presenting_rules.Presenting) -> queries.Overview:
+def _room_overview(
+    path: str, version: int, level: ParticipationLevel, mode: presenting_rules.Presenting
+) -> queries.Overview:
     return presenting_rules.room_overview(_connection(path), level, mode)
 
 
@@ -223,7 +238,8 @@ def signed_in() -> access.Identity | None:
         st.session_state.pop("signed_in_as", None)
         st.logout()
         return None
-    con = _guarded(lambda: _connection(str(_study_file())))
+    where = _location()
+    con = _guarded(lambda: _connection(where))
     found = _guarded(lambda: access.identity_of(con, email)) if email else None
     if st.session_state.get("signed_in_as") != email:  # once per session: audit who came, and with what
         _guarded(lambda: access.record_sign_in(con, found, email or "(no verified email from the identity provider)"))
@@ -580,7 +596,7 @@ def deck_download(flt: StudyFilter) -> None:
         bar = st.progress(0.0, text="Drawing the slides…")
         try:
             made = deck.overview_deck(
-                _connection(str(settings().db_path)), flt, settings(), mode,
+                _connection(_location()), flt, settings(), mode,
                 progress=lambda share, what: bar.progress(share, text=_escape_markdown(what)),
             )  # fmt: skip
         except ObservationError as exc:

@@ -17,13 +17,13 @@ import streamlit as st
 from observation import db, export, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, settings, tables
+from observation.ui import _connection, _escape_markdown, _location, tables
 
 ANY_KIND = "told by the headers"
 
 
 def connection() -> duckdb.DuckDBPyConnection:
-    return _connection(str(settings().db_path))
+    return _connection(_location())
 
 
 def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Outcome | list[ingest.Problem]:

@@ -18,7 +18,9 @@ from observation.ui import (
     _connection,
     _escape_markdown,
     _guarded,
+    _location,
     _query_params,
+    _version,
     chart,
     deck_download,
     headline,
@@ -39,17 +41,20 @@ def cached(query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T]) -> Cal
     name = f"{query.__module__}.{query.__qualname__}"
 
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        path = str(settings().db_path)
-        return cast(T, _guarded(lambda: _run_cached(path, name, query, args, tuple(sorted(kwargs.items())))))
+        where = _location()
+        return cast(
+            T, _guarded(lambda: _run_cached(where, _version(where), name, query, args, tuple(sorted(kwargs.items()))))
+        )
 
     return call
 
 
 @st.cache_data(show_spinner="Reading the study…")
 def _run_cached(
-    path: str, name: str, _query: Callable[..., Any], args: tuple[Any, ...], kwargs: tuple[Any, ...]
+    path: str, version: int, name: str, _query: Callable[..., Any], args: tuple[Any, ...], kwargs: tuple[Any, ...]
 ) -> Any:
-    # ``name`` keys the cache (``_query`` is left out of the key, as its underscore tells Streamlit).
+    # ``name`` keys the cache (``_query`` is left out of the key, as its underscore tells Streamlit);
+    # ``version``, the study's data version, only keys it.
     return _query(_connection(path), *args, **dict(kwargs))
 
 
@@ -145,7 +150,7 @@ def excerpts_download(
     first = f"the first {query.limit:,} of " if total > query.limit else ""
     st.download_button(
         f"Download {first}these {total:,} excerpts (CSV, one 0/1 column per code)",
-        excerpts_file(_connection(str(settings().db_path)), flt, query, book),
+        excerpts_file(_connection(_location()), flt, query, book),
         file_name="excerpts.csv",
         mime="text/csv",
         key="notes_download",
