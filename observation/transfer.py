@@ -57,7 +57,7 @@ def _copy(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection, source
     with db.cursor(src) as read, db.transaction(dst) as cur:
         db.require_empty(cur, "a copied study", (*db.STUDY_TABLES, *db.RECORD_TABLES))
         for table in db.ALL_TABLES:
-            rows = read.execute(f"select * from {table}").fetch_arrow_table()  # noqa: S608 - a name from db.ALL_TABLES
+            rows = read.execute(f"select * from {table}").to_arrow_table()  # noqa: S608 - a name from db.ALL_TABLES
             if table in db.VOCABULARIES:
                 cur.execute(f"delete from {table}")  # noqa: S608 - the target's own copy, replaced by the source's
             cur.register("incoming", rows)

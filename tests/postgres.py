@@ -46,19 +46,22 @@ class Server:
     def new_database(self) -> str:
         """A new, empty database on this server: its connection string."""
         name = f"study_{uuid.uuid4().hex[:12]}"
-        programs = _programs()
-        psql = str(programs / "psql") if programs and (programs / "psql").exists() else "psql"
-        subprocess.run(
-            [psql, f"{self.url}/postgres", "-qc", f"create database {name}"], check=True, capture_output=True
-        )
+        psql(f"{self.url}/postgres", f"create database {name}")
         return f"{self.url}/{name}"
+
+
+def psql(url: str, sql: str) -> str:
+    """Run ``sql`` in the database at ``url`` with PostgreSQL's own client; its output."""
+    programs = _programs()
+    client = str(programs / "psql") if programs and (programs / "psql").exists() else "psql"
+    return subprocess.run([client, url, "-qAtc", sql], check=True, capture_output=True, text=True).stdout
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -73,7 +76,7 @@ def server() -> Iterator[Server]:
     programs = _programs()
     assert programs is not None, missing_reason()
     folder = Path(tempfile.mkdtemp(prefix="observation-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     try:

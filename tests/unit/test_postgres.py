@@ -1,0 +1,263 @@
+"""A study in PostgreSQL shared by several app servers (issue 9): each connection here is its own
+DuckDB, as each app server's process would have, on one PostgreSQL database. The storage,
+import, export, audit and access tests run on both backends besides (both_backends modules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from observation import access, curate, db, export, ingest, integrity, queries, record, transfer
+from observation.errors import ObservationError
+from tests import postgres
+from tests.small_study import build_small_study
+from tests.unit.test_record import ALPHA_DETAILS, NOTES, ROSTER
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def shared(postgres_server: postgres.Server) -> str:
+    """The small study in a PostgreSQL database of its own."""
+    url = postgres_server.new_database()
+    build_small_study(url)
+    return url
+
+
+@pytest.fixture
+def two_servers(shared: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]]:
+    one, two = db.connect(shared), db.connect(shared)
+    yield one, two
+    one.close()
+    two.close()
+
+
+def everything(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    with db.cursor(con) as cur:
+        return {t: sorted(cur.execute(f"select * from {t}").fetchall(), key=repr) for t in db.ALL_TABLES}
+
+
+def shape(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """Each table's columns and types as DuckDB sees them (json is text either way)."""
+    with db.cursor(con) as cur:
+        rows = cur.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where database_name = current_database() and schema_name = current_schema() order by column_index"
+        ).fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        found.setdefault(table, []).append((column, "VARCHAR" if kind == "JSON" else kind))
+    return found
+
+
+def test_a_postgresql_study_has_the_shape_of_a_study_file(shared: str, tmp_path: Path) -> None:
+    build_small_study(tmp_path / "small.duckdb")
+    file, pg = db.connect(tmp_path / "small.duckdb"), db.connect(shared)
+    try:
+        on_file, on_postgres = shape(file), shape(pg)
+        # Only PostgreSQL's change counter (the app servers' cache key) is its own.
+        assert on_postgres.pop("study_changes") == [("id", "INTEGER"), ("version", "BIGINT")]
+        assert on_postgres == on_file
+        with db.cursor(file) as a, db.cursor(pg) as b:
+            applied = "select name from migrations order by name"
+            assert a.execute(applied).fetchall() == b.execute(applied).fetchall()
+    finally:
+        file.close()
+        pg.close()
+
+
+def test_a_migration_without_its_postgresql_version_stops_the_opening(shared: str) -> None:
+    con = db.connect(shared)
+    try:
+        later = (*db.MIGRATIONS, ("0099_something_new", "alter table teams add column colour varchar"))
+        with pytest.raises(ObservationError, match="0099_something_new has no PostgreSQL version"):
+            db.migrate(con, later)
+        with db.cursor(con) as cur:
+            assert cur.execute("select count(*) from migrations where name = '0099_something_new'").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_an_edit_through_one_server_is_read_by_the_other(
+    two_servers: tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection],
+) -> None:
+    one, two = two_servers
+    before = db.data_version(two)
+    assert queries.study_info(two) is not None
+    assert db.data_version(two) == before  # reading changes nothing
+    access.record_sign_in(one, access.local_researcher(), "someone@example.org")
+    assert db.data_version(two) == before  # nor does the audit trail of a sign-in
+    record.save_meeting(one, None, ALPHA_DETAILS, ROSTER, NOTES, seen_version=0, who="R01")
+    assert db.data_version(two) > before  # the other server's caches are keyed on this
+    with db.cursor(two) as cur:
+        assert cur.execute(
+            "select count(*) from meetings where meeting_date = ?", [ALPHA_DETAILS.meeting_date]
+        ).fetchone() == (1,)
+
+
+def save_in_another_process(
+    url: str, meeting_id: int, seen: int, who: str, *, items: int = 0, step_reason: int | None = None, at: float = 0.0
+) -> subprocess.Popen[str]:
+    """Another app server's process saving meeting ``meeting_id`` (setting action_items, or adding a
+    recruitment step with ``step_reason``), from ``seen``, at time ``at``; it prints "saved" or why not."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from tests.unit.test_postgres import _save; _save()",
+         url, str(meeting_id), str(seen), who, str(items), str(step_reason or ""), str(at)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _save() -> None:
+    url, meeting_id, seen, who, items, reason, at = sys.argv[1:]
+    con = db.connect(url)
+    with access.acting_as(access.local_researcher()):
+        loaded = record.load(con, int(meeting_id))
+        assert loaded is not None
+        details, recruitment = loaded.details, list(loaded.recruitment)
+        if reason:
+            recruitment.append(record.RecruitmentStep(participant_id=3, stage="withdrew", reason_code_id=int(reason)))
+        else:
+            details = details.model_copy(update={"action_items": int(items)})
+        time.sleep(max(0.0, float(at) - time.time()))
+        try:
+            record.save_meeting(con, int(meeting_id), details, ROSTER[:3] if not reason else [], list(loaded.notes),
+                                int(seen), who=who, recruitment=recruitment)  # fmt: skip
+            print("saved")
+        except ObservationError as exc:
+            print(exc)
+    con.close()
+
+
+def test_two_servers_saving_one_meeting_at_once_never_both_win(shared: str) -> None:
+    con = db.connect(shared)
+    meeting_id = record.save_meeting(con, None, ALPHA_DETAILS, ROSTER[:3], NOTES, seen_version=0, who="R00")
+    for round_ in range(3):
+        seen, at = record.version(con, meeting_id), time.time() + 4  # both connected and waiting by then
+        saves = {f"R01-{round_}": 11, f"R02-{round_}": 22}
+        running = {
+            who: save_in_another_process(shared, meeting_id, seen, who, items=n, at=at) for who, n in saves.items()
+        }
+        outcome = {who: p.communicate(timeout=120)[0].strip() for who, p in running.items()}
+        winners = [who for who, said in outcome.items() if said == "saved"]
+        assert len(winners) == 1, outcome
+        (loser,) = set(saves) - set(winners)
+        assert "saved this meeting" in outcome[loser]  # the Conflict, naming who, not a database error
+        with db.cursor(con) as cur:
+            assert cur.execute("select action_items from meetings where id = ?", [meeting_id]).fetchone() == (
+                saves[winners[0]],
+            )
+            assert cur.execute("select count(*) from audit where actor = ?", [loser]).fetchone() == (0,)
+        assert record.version(con, meeting_id) == seen + 1
+    con.close()
+
+
+def test_writes_of_two_servers_take_turns_so_a_reference_cannot_slip_past_a_delete(shared: str) -> None:
+    """As test_integrity's two sessions of one app, but from two app servers: one removes a code
+    (not yet committed) while the other saves a recruitment step giving that code as its reason.
+    The second waits for the first, sees the code gone and is refused."""
+    con = db.connect(shared)
+    code = curate.add_code(con, None, curate.CodeEntry(name="Spare"), who="R01")
+    seen = record.version(con, 1)
+    with db.transaction(con) as cur:
+        cur.execute("delete from codes where id = ?", [code])
+        other = save_in_another_process(shared, 1, seen, "R02", step_reason=code)
+        with pytest.raises(subprocess.TimeoutExpired):
+            other.wait(timeout=8)  # it waits for this write to finish
+    said, problems = other.communicate(timeout=120)
+    assert "recruitment_events name a reason_code_id that is not in codes" in said, problems
+    with db.cursor(con) as cur:
+        assert integrity.dangling(cur) == []
+    con.close()
+
+
+def test_a_refused_import_on_postgresql_writes_nothing_and_a_good_one_is_seen_by_both(
+    two_servers: tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection], tmp_path: Path
+) -> None:
+    one, two = two_servers
+    good = tmp_path / "attendance.csv"
+    good.write_text("team,date,participant,status\nAlpha,2020-01-10,A-CA1,present\n")
+    bad = tmp_path / "more.csv"
+    bad.write_text("team,date,participant,status\nAlpha,2020-01-10,A-SU1,maybe\n")
+    before = everything(two)
+    with pytest.raises(ingest.ImportProblems):
+        ingest.import_files(one, [good, bad])
+    assert everything(two) == before
+    ingest.import_files(one, [good])
+    with db.cursor(two) as cur:
+        assert cur.execute(
+            "select a.status from attendance as a join participants as p on p.id = a.participant_id "
+            "where p.code = 'A-CA1' and a.meeting_id = 1"
+        ).fetchone() == ("present",)
+
+
+def test_a_study_goes_to_postgresql_and_back_with_every_row(
+    postgres_server: postgres.Server, small_path: Path, tmp_path: Path
+) -> None:
+    con = db.connect(small_path)
+    record.save_meeting(con, None, ALPHA_DETAILS, ROSTER, NOTES, seen_version=0, who="R01")  # audit, versions
+    access.grant(con, "coach@example.org", "coach", [1])
+    original = everything(con)
+    con.close()
+    url = postgres_server.new_database()
+
+    copied = transfer.copy_study(small_path, url)
+    back = tmp_path / "back.duckdb"
+    transfer.copy_study(url, back)
+
+    assert copied["attendance"] == len(original["attendance"])
+    for there in (url, back):
+        con = db.connect(there)
+        try:
+            found = everything(con)
+            trail = found.pop("audit")
+            assert found == {t: rows for t, rows in original.items() if t != "audit"}
+            assert trail[: len(original["audit"])] == original["audit"]  # then the copy itself, audited
+            assert [row[3] for row in trail[len(original["audit"]) :]] == ["import"] * (1 if there == url else 2)
+            # new rows get ids after the copied ones
+            new_id = record.save_meeting(
+                con, None, ALPHA_DETAILS.model_copy(update={"meeting_date": dt.date(2021, 1, 1)}), [], [], 0, who="R02"
+            )
+            assert new_id > max(row[0] for row in original["meetings"])  # type: ignore[operator]
+        finally:
+            con.close()
+
+
+def test_a_copy_goes_only_into_an_empty_database_or_a_new_file(shared: str, small_path: Path) -> None:
+    con = db.connect(shared)
+    before = everything(con)
+    con.close()
+    with pytest.raises(ObservationError, match="already holds study"):
+        transfer.copy_study(small_path, shared)
+    with pytest.raises(ObservationError, match="already exists"):
+        transfer.copy_study(shared, small_path)
+    with pytest.raises(ObservationError, match="the same study"):
+        transfer.copy_study(shared, shared)
+    con = db.connect(shared)
+    assert everything(con) == before
+    con.close()
+
+
+def test_a_password_in_the_location_never_shows(postgres_server: postgres.Server) -> None:
+    port = postgres.free_port()  # nothing listens there
+    with pytest.raises(ObservationError) as caught:
+        db.connect(f"postgresql://someone:s3cret-w0rd@127.0.0.1:{port}/study")
+    assert "s3cret-w0rd" not in str(caught.value)
+    assert f"postgresql://someone:***@127.0.0.1:{port}/study" in str(caught.value)
+    with pytest.raises(ObservationError, match="backup works on study files") as caught:
+        export.backup(f"{postgres_server.url}/x".replace("//", "//u:s3cret-w0rd@", 1), Path("out.duckdb"))
+    assert "s3cret-w0rd" not in str(caught.value)
+
+
+def test_a_database_with_other_tables_is_not_taken_for_a_study(postgres_server: postgres.Server) -> None:
+    url = postgres_server.new_database()
+    postgres.psql(url, "create table invoices (id integer)")
+    with pytest.raises(ObservationError, match="is a PostgreSQL database but not a study"):
+        db.connect(url)
+    postgres.psql(url, "select 1 from invoices")  # still there, and nothing of ours beside it
