@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,23 +31,21 @@ SignIn = Callable[..., AppTest]
 
 
 @pytest.fixture
-def study(tmp_path: Path) -> Path:
-    path = tmp_path / "study.duckdb"
-    build_small_study(path)
-    con = duckdb.connect(str(path))
+def study(new_location: Path | str) -> Path | str:
+    """The small study with canaries, on a file (or on PostgreSQL for tests marked both_backends)."""
+    build_small_study(new_location)
+    con = db.connect(new_location)
     con.execute("update teams set name = 'Beta Canaryward' where id = 2")
     con.execute("update field_notes set body = body || ' CANARY-NOTE-TEXT' where meeting_id in (5, 6)")
-    con.close()
-    con = db.connect(path)
     access.grant(con, RESEARCHER, "researcher")
     access.grant(con, COACH, "coach", [1])
     access.grant(con, PRESENTER, "presenter")
     con.close()
-    return path
+    return new_location
 
 
 @pytest.fixture
-def sign_in(monkeypatch: pytest.MonkeyPatch, study: Path) -> SignIn:
+def sign_in(monkeypatch: pytest.MonkeyPatch, study: Path | str) -> SignIn:
     """The app with sign-in configured, as ``email`` (None: signed out), on ``page``, already run."""
 
     def start(
@@ -107,6 +104,7 @@ def page_not_found(at: AppTest) -> bool:
 ROLES = [(RESEARCHER, "researcher"), (COACH, "coach"), (PRESENTER, "presenter")]
 
 
+@pytest.mark.both_backends  # every page, as every role, on PostgreSQL too
 @pytest.mark.parametrize(("email", "role"), ROLES)
 def test_each_role_reaches_exactly_its_pages(sign_in: SignIn, email: str, role: access.Role) -> None:
     for page, roles in access.PAGES.items():
@@ -231,6 +229,7 @@ def test_local_mode_refuses_to_serve_other_computers(
 COACH_PAGES = [page for page, roles in access.PAGES.items() if "coach" in roles]
 
 
+@pytest.mark.both_backends  # every page, as every role, on PostgreSQL too
 @pytest.mark.parametrize("page", COACH_PAGES)
 def test_a_coach_never_sees_another_teams_data(sign_in: SignIn, page: str) -> None:
     researcher = shown(sign_in(RESEARCHER, page))
@@ -255,6 +254,7 @@ def test_a_coach_sees_their_own_teams_dates_only(sign_in: SignIn) -> None:
     assert researcher.value == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
 
 
+@pytest.mark.both_backends  # every page, as every role, on PostgreSQL too
 def test_the_canaries_can_be_seen_by_a_researcher(sign_in: SignIn) -> None:
     """The check above could pass by looking in the wrong place: a researcher does see them."""
     seen = {page: shown(sign_in(RESEARCHER, page)) for page in COACH_PAGES}
@@ -263,6 +263,7 @@ def test_the_canaries_can_be_seen_by_a_researcher(sign_in: SignIn) -> None:
     assert "notes" in where["CANARY-NOTE-TEXT"]
 
 
+@pytest.mark.both_backends  # every page, as every role, on PostgreSQL too
 @pytest.mark.parametrize("page", ["overview", "team_profile"])
 def test_a_presenter_sees_no_person_and_no_note(sign_in: SignIn, page: str) -> None:
     for params in ({}, {"present": "0"}, {"threshold": "1"}, {"team": "2"}):

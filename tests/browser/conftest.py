@@ -67,9 +67,10 @@ class Server:
     log: Path
 
 
-def start_server(db: Path, log: Path, port: int | None = None, cwd: Path = ROOT) -> Server:
-    """``streamlit run app.py`` on ``db``; ``cwd`` holds the .streamlit/ folder it reads (the
-    project's, or a test's own with a secrets.toml that configures sign-in)."""
+def start_server(db: Path | str, log: Path, port: int | None = None, cwd: Path = ROOT) -> Server:
+    """``streamlit run app.py`` on ``db`` (a study file, or a PostgreSQL study); ``cwd`` holds the
+    .streamlit/ folder it reads (the project's, or a test's own with a secrets.toml that configures
+    sign-in)."""
     port = port or free_port()
     env = {**os.environ, "OBSERVATION_DB": str(db)}
     command = [

@@ -54,12 +54,11 @@ def provider() -> Iterator[Provider]:
     p.close()
 
 
-@pytest.fixture(scope="module")
-def signed_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[Server]:
-    """The app with sign-in configured in its own .streamlit/secrets.toml, as a trust would run it."""
-    folder = tmp_path_factory.mktemp("signed-in")
+def start_signed_server(folder: Path, study: Path | str, provider: Provider) -> Server:
+    """The app on ``study`` with sign-in configured in its own .streamlit/secrets.toml, as a trust
+    would run it (``folder`` holds that settings folder and the server's log)."""
     settings = folder / ".streamlit"
-    settings.mkdir()
+    settings.mkdir(parents=True)
     shutil.copy(ROOT / ".streamlit" / "config.toml", settings / "config.toml")
     port = free_port()
     (settings / "secrets.toml").write_text(
@@ -71,7 +70,13 @@ client_secret = "{CLIENT_SECRET}"
 server_metadata_url = "{provider.metadata_url}"
 """
     )
-    server = start_server(small_study_with_access(folder), folder / "streamlit.log", port=port, cwd=folder)
+    return start_server(study, folder / "streamlit.log", port=port, cwd=folder)
+
+
+@pytest.fixture(scope="module")
+def signed_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("signed-in")
+    server = start_signed_server(folder, small_study_with_access(folder), provider)
     yield server
     server.process.terminate()
     server.process.wait(timeout=30)
