@@ -1,9 +1,14 @@
-"""python -m bench [--scales demo,trust,national] [--out bench/results.json]
+"""python -m bench [--scales demo,trust,national] [--out bench/results.json] [--backend postgres]
 
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
 page in AppTest (bench/pages.py), the attendance import against DuckDB's read_csv
 (bench/imports.py) and the first chart in Chromium (bench/browser.py). Then check the budgets of
 issue 8 and write JSON and a Markdown report (bench/results.md) that the README shows.
+
+With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
+and .md): each scale's study is copied into PostgreSQL (``python -m observation migrate``) and
+every page is timed on the file and on PostgreSQL back to back, for issue 9's budget. The server is
+OBSERVATION_TEST_POSTGRES's, or a throwaway one started as the tests start theirs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,7 @@ MOST_POINTS, MOST_FIGURE_BYTES, PAGE_ROWS = 5000, 2**20, 500
 # sortable across all teams, and Study setup's teams grid, editable): those may have one row per team.
 TEAM_TABLES = {"overview", "study_setup"}
 MOST_RSS_MB, MOST_GROWTH, LEAST_IMPORT_SHARE, MOST_BROWSER_RATIO = 1536, 5.0, 1 / 3, 1.5
+MOST_POSTGRES_RATIO = 3.0  # issue 9: each page's warm rerun on PostgreSQL, against the file, at trust scale
 
 BUILD_PROBE = """
 import json, resource, sys, time
@@ -199,27 +206,128 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
     return "\n".join(out) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--scales", default="demo,trust,national", help="comma-separated: demo, trust, national")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    args = parser.parse_args()
-    chosen = [s.strip() for s in args.scales.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SCALES]
-    if unknown:
-        parser.error(f"unknown scale {', '.join(unknown)}: choose from {', '.join(SCALES)}")
-    with tempfile.TemporaryDirectory() as tmp:
-        scales = {scale: measure(scale, Path(tmp)) for scale in chosen}
+def measure_postgres(scale: str, folder: Path, server: Any) -> Results:
+    """Every page on the study file and on the same study copied into PostgreSQL, back to back."""
+    teams, months = SCALES[scale]
+    path = folder / f"{scale}.duckdb"
+    print(f"{scale}: building {teams} teams × {months} months …", flush=True)
+    child(["-c", BUILD_PROBE, str(path), str(teams), str(months)])
+    url = server.new_database()
+    print(f"{scale}: copying into PostgreSQL …", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "observation", "migrate", "--from", str(path), "--to", url],
+                          cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"the copy into PostgreSQL failed:\n{done.stderr[-3000:]}")
+    copy_s = time.perf_counter() - started
+    measured: Results = {"teams": teams, "months": months, "copy_s": copy_s}
+    for backend, where in (("file", str(path)), ("postgres", url)):
+        print(f"{scale}: pages on the {backend} …", flush=True)
+        probed = child(["-m", "bench.pages", where])
+        measured[backend] = {"bare_s": probed["bare_s"], "peak_rss_mb": probed["peak_rss_mb"], "pages": probed["pages"]}
+    print(f"{scale}: reads on the file, PostgreSQL and DuckLake …", flush=True)
+    measured["lake"] = child(["-m", "bench.lake", str(path), url, server.new_database()])
+    return measured
+
+
+def postgres_budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
+    found = []
+    trust = scales.get("trust")
+    for page, on_file in (trust["file"]["pages"] if trust else {}).items():
+        on_postgres = trust["postgres"]["pages"][page]  # type: ignore[index]
+        for label in ("all_teams", "one_team"):
+            ratio = on_postgres[label]["warm_s"] / on_file[label]["warm_s"]
+            found.append({
+                "budget": f"{page} ({label.replace('_', ' ')}): warm rerun on PostgreSQL ≤ {MOST_POSTGRES_RATIO:g} × "
+                          "the file's, at trust scale",
+                "met": ratio <= MOST_POSTGRES_RATIO,
+                "detail": f"{ms(on_postgres[label]['warm_s'])} ms vs {ms(on_file[label]['warm_s'])} ms ({ratio:.1f} ×)",
+            })  # fmt: skip
+    return found
+
+
+def postgres_markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, Any]]) -> str:
+    out = [f"Measured on {machine} with `python -m bench --backend postgres` (PostgreSQL on the same machine).", ""]
+    for scale, r in scales.items():
+        out += [
+            f"**{scale}** ({r['teams']} teams × {r['months']} months; copied into PostgreSQL in {r['copy_s']:.1f} s): "
+            "each page's warm rerun in AppTest, ms (median of five), on the study file and on PostgreSQL",
+            "",
+            "| page | file | PostgreSQL | × | file, one team | PostgreSQL, one team | × |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for page, f in r["file"]["pages"].items():
+            p = r["postgres"]["pages"][page]
+            a, b = f["all_teams"], p["all_teams"]
+            c, d = f["one_team"], p["one_team"]
+            out.append(
+                f"| {page} | {ms(a['warm_s'])} | {ms(b['warm_s'])} | {b['warm_s'] / a['warm_s']:.1f} "
+                f"| {ms(c['warm_s'])} | {ms(d['warm_s'])} | {d['warm_s'] / c['warm_s']:.1f} |"
+            )
+        out += [
+            "",
+            f"{scale}: four reads as DuckDB runs them on each way of holding the study (ms, median of five; "
+            "DuckLake with its catalog in PostgreSQL and its data files on local disk)",
+            "",
+            "| read | file | postgres extension | DuckLake |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for read, t in r["lake"]["reads"].items():
+            out.append(f"| {read} | {t['file'] * 1000:.1f} | {t['postgres'] * 1000:.1f} | {t['ducklake'] * 1000:.1f} |")
+        out.append("")
+    said = next(iter(scales.values()))["lake"]["ducklake_constraints"] if scales else {}
+    out += [
+        f"DuckLake, asked for what the study's tables declare: {'; '.join(f'{k}: {v}' for k, v in said.items())}",
+        "",
+    ]
+    if checked:
+        met = sum(c["met"] for c in checked)
+        out += [f"**Budget at trust scale: {met} of {len(checked)} met.**", ""]
+        out += [f"- ❌ {c['budget']}: {c['detail']}" for c in checked if not c["met"]]
+    return "\n".join(out) + "\n"
+
+
+def machine_line() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    machine = (
+    return (
         f"{platform.machine()}, {platform.system()}, {os.cpu_count()} cores, {memory_gb:.0f} GB, "
         f"Python {platform.python_version()}"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--scales", help="comma-separated: demo, trust, national (default: all; trust,national "
+                        "with --backend postgres)")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="default: bench/results.json (bench/results-postgres.json)")
+    parser.add_argument("--backend", choices=("file", "postgres"), default="file")
+    args = parser.parse_args()
+    postgres = args.backend == "postgres"
+    chosen = [s.strip() for s in (args.scales or ("trust,national" if postgres else "demo,trust,national")).split(",")]
+    unknown = [s for s in chosen if s not in SCALES]
+    if unknown:
+        parser.error(f"unknown scale {', '.join(unknown)}: choose from {', '.join(SCALES)}")
+    out = args.out or ROOT / "bench" / ("results-postgres.json" if postgres else "results.json")
+    machine = machine_line()
+    if postgres:
+        from tests.postgres import server
+
+        with tempfile.TemporaryDirectory() as tmp, server() as pg:
+            scales = {scale: measure_postgres(scale, Path(tmp), pg) for scale in chosen}
+        checked = postgres_budgets(scales)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
+        report = postgres_markdown(machine, scales, checked)
+        out.with_suffix(".md").write_text(report)
+        print(report)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        scales = {scale: measure(scale, Path(tmp)) for scale in chosen}
     checked = budgets(scales)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
     report = markdown(machine, scales, checked)
-    args.out.with_suffix(".md").write_text(report)
+    out.with_suffix(".md").write_text(report)
     print(report)
 
 

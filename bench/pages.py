@@ -1,4 +1,5 @@
-"""The page probe: ``python -m bench.pages STUDY.duckdb`` prints one JSON object.
+"""The page probe: ``python -m bench.pages STUDY`` prints one JSON object (STUDY: a study file,
+or a postgresql:// study).
 
 For every page, with the default filter and with one team chosen (``?team=ID``), in AppTest:
 
@@ -36,7 +37,7 @@ from observation import db
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = (
     "overview", "presence", "attendance", "recruitment", "notes", "agreement", "team_profile", "record",
-    "study_setup", "data_import", "data_export", "audit",
+    "study_setup", "data_import", "data_export", "audit", "access",
 )  # fmt: skip
 WARM_RUNS = 5
 TIMEOUT_S = 600
@@ -47,6 +48,9 @@ class Recorder:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> None:
         self._con, self._log = con, log
+        kind = db._ATTACHED.get(con)  # an attached study (PostgreSQL): db.cursor must know this is one
+        if kind is not None:
+            db._ATTACHED[self] = kind  # type: ignore[index]
 
     def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
         self._log.append((query, parameters))
@@ -67,7 +71,7 @@ class Recorder:
 
 def replay(con: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> float:
     """Seconds to send ``log``'s reads again and fetch every row; writes and transactions are skipped."""
-    cur = con.cursor()
+    cur = db.cursor(con)
     started = time.perf_counter()
     for query, parameters in log:
         if query.lstrip().lower().startswith(("select", "with", "from", "(")):
@@ -170,8 +174,10 @@ def bare_rerun() -> float:
 
 
 def first_team(path: str) -> int:
-    with duckdb.connect(path, read_only=True) as con:
-        row = con.execute("select min(id) from teams").fetchone()
+    con = db.connect(path, read_only=True)
+    with db.cursor(con) as cur:
+        row = cur.execute("select min(id) from teams").fetchone()
+    con.close()
     assert row is not None
     return int(row[0])
 

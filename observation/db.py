@@ -290,6 +290,11 @@ def _connect_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         _refuse_other_files(con, url)
         if not read_only:
             migrate(con)
+        elif con.execute("select count(*) from duckdb_tables() where table_name = 'study'").fetchone() != (1,):
+            raise ObservationError(
+                f"{shown(url)} holds no study yet: copy one in with "
+                f"python -m observation migrate --from STUDY.duckdb --to {shown(url)}"
+            )
         con.execute("use memory")  # the macros go in DuckDB's memory, and read the study's tables
         con.execute("set search_path = 'memory.main,study.public'")
         con.execute(MACROS_SQL)
@@ -459,17 +464,17 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         cur.close()
 
 
-def sync_sequences(cur: duckdb.DuckDBPyConnection) -> None:
+def sync_sequences(cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = ID_TABLES) -> None:
     """Move each table's id sequence past the largest id stored, after rows were written with
     explicit ids (the demo, imports, a copied study), so that the next row without an id gets a free one."""
-    for table in (*ID_TABLES, "audit"):
-        (largest,) = cur.execute(f"select coalesce(max(id), 0) from {table}").fetchone()  # type: ignore[misc]  # noqa: S608 - a name from ID_TABLES
+    for table in tables:
+        (largest,) = cur.execute(f"select coalesce(max(id), 0) from {table}").fetchone()  # type: ignore[misc]  # noqa: S608 - our own table names
         if on_postgres(cur):
             if largest:
                 sequence = f"public.{table}_id_seq"
                 cur.execute(
                     "call postgres_execute('study', ?)",
-                    [f"select setval('{sequence}', greatest({int(largest)}, (select last_value from {sequence})))"],  # noqa: S608 - a name from ID_TABLES, a number
+                    [f"select setval('{sequence}', greatest({int(largest)}, (select last_value from {sequence})))"],  # noqa: S608 - our own table name, a number
                 )
             continue
         (last,) = cur.execute(

@@ -52,6 +52,7 @@ def _refuse_an_empty_source(src: duckdb.DuckDBPyConnection, source: db.Location)
             raise ObservationError(f"{db.shown(source)} holds no study: there is nothing to copy")
 
 
+@access.requires("researcher")
 def _copy(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection, source: db.Location) -> dict[str, int]:
     copied: dict[str, int] = {}
     with db.cursor(src) as read, db.transaction(dst) as cur:
@@ -72,6 +73,6 @@ def _copy(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection, source
             if differ:
                 raise ObservationError(f"table {table} did not copy exactly ({differ} rows differ); nothing was copied")
             copied[table] = rows.num_rows
-        db.sync_sequences(cur)
+        db.sync_sequences(cur, (*db.ID_TABLES, "audit"))  # the copy's audit row follows the copied ones
         audit.record(cur, "import", row_key=db.shown(source), after={"copied_from": db.shown(source), "rows": copied})
     return copied

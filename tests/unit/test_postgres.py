@@ -261,3 +261,10 @@ def test_a_database_with_other_tables_is_not_taken_for_a_study(postgres_server: 
     with pytest.raises(ObservationError, match="is a PostgreSQL database but not a study"):
         db.connect(url)
     postgres.psql(url, "select 1 from invoices")  # still there, and nothing of ours beside it
+
+
+def test_reading_an_empty_database_says_it_holds_no_study(postgres_server: postgres.Server) -> None:
+    url = postgres_server.new_database()
+    with pytest.raises(ObservationError, match="holds no study yet: copy one in with python -m observation migrate"):
+        db.connect(url, read_only=True)
+    assert postgres.psql(url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
