@@ -197,9 +197,11 @@ def is_postgres(location: Path | str) -> bool:
     return str(location).startswith(POSTGRES_SCHEMES)
 
 
-def shown(location: Path | str) -> str:
-    """A study location as messages may show it: a password in a connection string is hidden."""
-    return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@/]*@", r"\1:***@", str(location))
+def shown(text: Path | str) -> str:
+    """A study location, or a message naming one, as it may be shown: any password in a connection
+    string is hidden (up to the last '@' of the address, so an unencoded '@' or '/' in it too)."""
+    hidden = re.sub(r"(postgres(?:ql)?://[^:/@\s\"']*):[^\s\"']*@", r"\1:***@", str(text))
+    return re.sub(r"(password=)[^&\s\"']*", r"\1***", hidden)
 
 
 def on_postgres(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -302,9 +304,7 @@ def _connect_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         con.execute("set search_path = 'study.public,memory.main'")
     except duckdb.Error as exc:
         con.close()
-        raise ObservationError(
-            f"{shown(url)}: cannot be opened ({_first_line(exc).replace(url, shown(url))})"
-        ) from None
+        raise ObservationError(f"{shown(url)}: cannot be opened ({shown(_first_line(exc))})") from None
     except BaseException:
         con.close()
         raise

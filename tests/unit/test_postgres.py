@@ -268,3 +268,19 @@ def test_reading_an_empty_database_says_it_holds_no_study(postgres_server: postg
     with pytest.raises(ObservationError, match="holds no study yet: copy one in with python -m observation migrate"):
         db.connect(url, read_only=True)
     assert postgres.psql(url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("postgresql://u:pw@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgres://u:p@ss/w@h/db", "postgres://u:***@h/db"),  # an unencoded '@' and '/' in the password
+        ("postgresql://u@h/db?password=pw&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+        ('Unable to connect to Postgres at "postgresql://u:pw@h/db": failed', 'Unable to connect to Postgres at '
+         '"postgresql://u:***@h/db": failed'),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("data/study.duckdb", "data/study.duckdb"),
+    ],
+)  # fmt: skip
+def test_a_password_is_hidden_wherever_a_location_is_shown(given: str, shown: str) -> None:
+    assert db.shown(given) == shown
