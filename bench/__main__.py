@@ -251,18 +251,22 @@ def postgres_markdown(machine: str, scales: dict[str, Results], checked: list[di
     for scale, r in scales.items():
         out += [
             f"**{scale}** ({r['teams']} teams × {r['months']} months; copied into PostgreSQL in {r['copy_s']:.1f} s): "
-            "each page's warm rerun in AppTest, ms (median of five), on the study file and on PostgreSQL",
+            "each page in AppTest on the study file and on PostgreSQL, ms — warm: the median of five reruns "
+            "(read from Streamlit's cache); cold: the first run after opening (and after any edit, on any server); "
+            "floor: the page's DuckDB queries alone",
             "",
-            "| page | file | PostgreSQL | × | file, one team | PostgreSQL, one team | × |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| page | warm: file | PostgreSQL | × | cold: file | PostgreSQL | × | floor: file | PostgreSQL "
+            "| warm ×, one team | cold ×, one team |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for page, f in r["file"]["pages"].items():
             p = r["postgres"]["pages"][page]
-            a, b = f["all_teams"], p["all_teams"]
-            c, d = f["one_team"], p["one_team"]
+            a, b, c, d = f["all_teams"], p["all_teams"], f["one_team"], p["one_team"]
             out.append(
                 f"| {page} | {ms(a['warm_s'])} | {ms(b['warm_s'])} | {b['warm_s'] / a['warm_s']:.1f} "
-                f"| {ms(c['warm_s'])} | {ms(d['warm_s'])} | {d['warm_s'] / c['warm_s']:.1f} |"
+                f"| {ms(a['cold_s'])} | {ms(b['cold_s'])} | {b['cold_s'] / a['cold_s']:.1f} "
+                f"| {ms(a['floor_s'])} | {ms(b['floor_s'])} "
+                f"| {d['warm_s'] / c['warm_s']:.1f} | {d['cold_s'] / c['cold_s']:.1f} |"
             )
         out += [
             "",

@@ -54,7 +54,10 @@ def psql(url: str, sql: str) -> str:
     """Run ``sql`` in the database at ``url`` with PostgreSQL's own client; its output."""
     programs = _programs()
     client = str(programs / "psql") if programs and (programs / "psql").exists() else "psql"
-    return subprocess.run([client, url, "-qAtc", sql], check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(
+        [client, url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True, capture_output=True, text=True
+    )
+    return done.stdout
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:

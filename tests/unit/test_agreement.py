@@ -8,6 +8,8 @@ import pytest
 from observation import agreement
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
+
 
 def test_per_code_and_pooled_agreement_match_the_hand_computed_answers(small: duckdb.DuckDBPyConnection) -> None:
     result = agreement.agreement(small, StudyFilter(), "R01", "R02")

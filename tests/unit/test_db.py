@@ -14,6 +14,8 @@ from observation.errors import ObservationError, StudyLockedError
 
 HOLD = """
 import sys, duckdb
+
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 con = duckdb.connect(sys.argv[1])
 print("holding", flush=True)
 sys.stdin.read()

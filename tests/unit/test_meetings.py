@@ -9,6 +9,8 @@ import pytest
 from observation import meetings
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
+
 ALL = StudyFilter()
 
 

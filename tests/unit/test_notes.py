@@ -12,6 +12,8 @@ import pytest
 from observation import notes
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
+
 ALL = StudyFilter()
 
 

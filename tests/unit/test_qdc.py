@@ -11,6 +11,8 @@ import pytest
 from observation import db, qdc
 from observation.errors import ObservationError
 
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
+
 NS = {"q": qdc.NS}
 
 

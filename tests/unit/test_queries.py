@@ -10,6 +10,8 @@ import pytest
 from observation import queries
 from observation.filters import StudyFilter
 
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
+
 
 def by_name(overview: queries.Overview) -> dict[str, queries.TeamMeasures]:
     return {t.team_name: t for t in overview.teams}

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
 from observation import recruitment
 from observation.filters import StudyFilter
+
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 
 ALL = StudyFilter()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,9 @@ import pytest
 
 from observation import db
 from observation.errors import ObservationError
+from tests import postgres
+
+pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 
 
 def test_opening_a_study_twice_changes_nothing(small_path: Path) -> None:
@@ -139,10 +143,39 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
         ),
     ],
 )
-def test_the_schema_refuses_bad_rows(small: duckdb.DuckDBPyConnection, why: str, sql: str, reason: str) -> None:
+def test_the_schema_refuses_bad_rows(
+    small: duckdb.DuckDBPyConnection, small_location: Path | str, backend: str, why: str, sql: str, reason: str
+) -> None:
     # The reason is matched too, so a case cannot pass because some other constraint refused it.
+    if backend == "postgres":  # PostgreSQL enforces them; its refusal names the constraint
+        with pytest.raises(subprocess.CalledProcessError) as caught:
+            postgres.psql(str(small_location), sql)
+        assert f'constraint "{POSTGRES_CONSTRAINTS[why]}"' in caught.value.stderr
+        return
     with pytest.raises(duckdb.ConstraintException, match=re.escape(reason)):
         small.execute(sql)
+
+
+# The same refusals in schema_postgres.sql, by PostgreSQL's names for the constraints.
+POSTGRES_CONSTRAINTS = {
+    "a name is not a pseudonymous code": "participants_code_check",
+    "codes are upper case": "participants_code_check",
+    "codes are unique in the study": "participants_code_key",
+    "setting is from a fixed list": "teams_setting_check",
+    "one meeting per team per day": "meetings_team_id_meeting_date_key",
+    "status is from a fixed list": "meetings_status_check",
+    "format is from a fixed list": "meetings_format_check",
+    "only present people have a participation level": "attendance_check",
+    "attendance is once per person per meeting": "attendance_pkey",
+    "a role is filled once per meeting": "meeting_roles_pkey",
+    "roles are the four meeting roles": "meeting_roles_role_check",
+    "a note has text": "field_notes_body_check",
+    "a segment codes a note or an interview, not neither": "coded_segments_check",
+    "a span ends after it starts": "coded_segments_check2",
+    "code slugs are dotted lower-case keys": "codes_slug_check",
+    "recruitment stages are from a fixed list": "recruitment_events_stage_check",
+    "annotations need a label": "annotations_label_check",
+}
 
 
 def test_there_is_no_column_for_a_participant_name(small: duckdb.DuckDBPyConnection) -> None:
