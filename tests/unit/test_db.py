@@ -12,10 +12,10 @@ import pytest
 from observation import db
 from observation.errors import ObservationError, StudyLockedError
 
+pytestmark = pytest.mark.both_backends  # opening a study, and all-or-nothing writes, on both backends
+
 HOLD = """
 import sys, duckdb
-
-pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 con = duckdb.connect(sys.argv[1])
 print("holding", flush=True)
 sys.stdin.read()
