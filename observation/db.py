@@ -459,7 +459,7 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
             "the change was not saved: someone else saved the same rows at the same moment; reload and try again"
         ) from None
     except duckdb.Error as exc:
-        raise ObservationError(f"the change was not saved: {_first_line(exc)}") from None
+        raise ObservationError(f"the change was not saved: {said(exc)}") from None
     finally:
         cur.close()
 
@@ -541,6 +541,12 @@ def _translate_open_error(path: Path, exc: duckdb.IOException) -> ObservationErr
             "first, or work on a copy of the file."
         )
     return ObservationError(f"{path}: cannot be opened ({_first_line(exc)})")
+
+
+def said(exc: BaseException) -> str:
+    """What the database said, in one line: PostgreSQL's own words without the extension's
+    wrapping (which may quote a whole statement)."""
+    return re.sub(r"^.*?\bERROR:\s+", "", _first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:

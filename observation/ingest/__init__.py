@@ -249,7 +249,7 @@ def _import(
         return outcome
     except duckdb.Error as exc:
         _rollback(cur)
-        raise ObservationError(f"nothing was imported: {str(exc).strip().splitlines()[0]}") from None
+        raise ObservationError(f"nothing was imported: {db.said(exc)}") from None
     except BaseException:
         _rollback(cur)
         raise
