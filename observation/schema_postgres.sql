@@ -3,7 +3,8 @@
 -- PostgreSQL itself. Idempotent: run on every open. DuckDB reads and writes these tables through
 -- its postgres extension; the table macros of macros.sql live in DuckDB beside them.
 -- Differences, all invisible to the pages: ids come from identity columns (same sequence names),
--- json columns read as text, and regular expressions are written with ~.
+-- json columns read as text, regular expressions are written with ~, and meeting_facts is a table
+-- PostgreSQL keeps up to date rather than a view.
 
 create table if not exists study (
     id integer primary key check (id = 1),
@@ -203,37 +204,117 @@ create index if not exists attendance_by_participant on attendance (participant_
 create index if not exists field_notes_by_meeting on field_notes (meeting_id);
 create index if not exists coded_segments_by_note on coded_segments (note_id);
 
--- meeting_facts as in schema.sql (the same SQL), computed by PostgreSQL next to the rows.
-create or replace view meeting_facts as
-with present as (
+-- meeting_facts: one row per meeting with the counts every measure is built from, as schema.sql's
+-- view computes them, but kept as a table by PostgreSQL itself: every statement that changes
+-- meetings, attendance, people or the two vocabularies recomputes the facts of the meetings it
+-- touched, in its own transaction. A page's query then reads one row per meeting instead of
+-- aggregating every attendance row (tests/unit/test_postgres.py compares it with the view's answer).
+create table if not exists meeting_facts (
+    meeting_id integer primary key,
+    team_id integer not null,
+    meeting_date date not null,
+    status varchar not null,
+    format varchar not null,
+    present_total bigint not null,
+    present_lived_experience bigint not null,
+    present_service_users bigint not null,
+    present_carers bigint not null,
+    best_le_rank integer,
+    attendance_recorded boolean not null
+);
+create index if not exists meeting_facts_by_team on meeting_facts (team_id, meeting_date);
+
+-- The facts of the meetings ids (all meetings when null), computed again from their rows.
+create or replace function refresh_meeting_facts(ids integer[]) returns void language sql as $$
+    delete from meeting_facts where ids is null or meeting_id = any(ids);
+    insert into meeting_facts
+    with present as (
+        select
+            a.meeting_id,
+            count(*) filter (where p.role <> 'observer') as present_total,
+            count(*) filter (where r.lived_experience) as present_lived_experience,
+            count(*) filter (where p.role = 'service_user') as present_service_users,
+            count(*) filter (where p.role = 'carer') as present_carers,
+            max(l.rank) filter (where r.lived_experience) as best_le_rank
+        from attendance as a
+        left join participants as p on p.id = a.participant_id
+        left join role_categories as r on r.code = p.role
+        left join participation_levels as l on l.code = a.participation
+        where a.status = 'present' and (ids is null or a.meeting_id = any(ids))
+        group by a.meeting_id
+    )
     select
-        a.meeting_id,
-        count(*) filter (where p.role <> 'observer') as present_total,
-        count(*) filter (where r.lived_experience) as present_lived_experience,
-        count(*) filter (where p.role = 'service_user') as present_service_users,
-        count(*) filter (where p.role = 'carer') as present_carers,
-        max(l.rank) filter (where r.lived_experience) as best_le_rank
-    from attendance as a
-    left join participants as p on p.id = a.participant_id
-    left join role_categories as r on r.code = p.role
-    left join participation_levels as l on l.code = a.participation
-    where a.status = 'present'
-    group by a.meeting_id
-)
-select
-    m.id as meeting_id,
-    m.team_id,
-    m.meeting_date,
-    m.status,
-    m.format,
-    coalesce(x.present_total, 0) as present_total,
-    coalesce(x.present_lived_experience, 0) as present_lived_experience,
-    coalesce(x.present_service_users, 0) as present_service_users,
-    coalesce(x.present_carers, 0) as present_carers,
-    x.best_le_rank,
-    m.status = 'held' and coalesce(x.present_total, 0) > 0 as attendance_recorded
-from meetings as m
-left join present as x on x.meeting_id = m.id;
+        m.id, m.team_id, m.meeting_date, m.status, m.format,
+        coalesce(x.present_total, 0), coalesce(x.present_lived_experience, 0),
+        coalesce(x.present_service_users, 0), coalesce(x.present_carers, 0),
+        x.best_le_rank,
+        m.status = 'held' and coalesce(x.present_total, 0) > 0
+    from meetings as m
+    left join present as x on x.meeting_id = m.id
+    where ids is null or m.id = any(ids);
+$$;
+
+create or replace function meeting_facts_after_all() returns trigger language plpgsql as $$
+begin
+    perform refresh_meeting_facts(null);
+    return null;
+end
+$$;
+
+create or replace function meeting_facts_after_rows() returns trigger language plpgsql as $$
+declare
+    ids integer[] := '{}';
+    found integer[];
+    changed text;
+begin
+    foreach changed in array case TG_OP when 'INSERT' then array['changed_new'] when 'DELETE' then array['changed_old']
+                                        else array['changed_new', 'changed_old'] end loop
+        execute format(case TG_TABLE_NAME
+            when 'meetings' then 'select array_agg(id) from %I'
+            when 'attendance' then 'select array_agg(meeting_id) from %I'
+            else 'select array_agg(a.meeting_id) from attendance as a where a.participant_id in (select id from %I)'
+        end, changed) into found;
+        ids := ids || coalesce(found, '{}');
+    end loop;
+    if cardinality(ids) > 0 then
+        perform refresh_meeting_facts(ids);
+    end if;
+    return null;
+end
+$$;
+
+do $$
+declare
+    name text;
+begin
+    foreach name in array array['meetings', 'attendance', 'participants'] loop
+        execute format('create or replace trigger %I after insert on %I referencing new table as changed_new '
+                       'for each statement execute function meeting_facts_after_rows()', name || '_facts_i', name);
+        execute format('create or replace trigger %I after update on %I referencing old table as changed_old '
+                       'new table as changed_new for each statement execute function meeting_facts_after_rows()',
+                       name || '_facts_u', name);
+        execute format('create or replace trigger %I after delete on %I referencing old table as changed_old '
+                       'for each statement execute function meeting_facts_after_rows()', name || '_facts_d', name);
+    end loop;
+    foreach name in array array['meetings', 'attendance', 'participants', 'role_categories', 'participation_levels'] loop
+        execute format('create or replace trigger %I after truncate on %I '
+                       'for each statement execute function meeting_facts_after_all()', name || '_facts_t', name);
+    end loop;
+    foreach name in array array['role_categories', 'participation_levels'] loop
+        execute format('create or replace trigger %I after insert or update or delete on %I '
+                       'for each statement execute function meeting_facts_after_all()', name || '_facts', name);
+    end loop;
+end
+$$;
+
+-- A database whose meetings predate the table: its facts, once.
+do $$
+begin
+    if not exists (select 1 from meeting_facts) and exists (select 1 from meetings) then
+        perform refresh_meeting_facts(null);
+    end if;
+end
+$$;
 
 -- Each app server caches what its pages read. PostgreSQL counts every committed change to the
 -- study's data here (a statement trigger on each table, whatever wrote it), and the servers key
