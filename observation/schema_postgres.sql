@@ -224,10 +224,17 @@ create table if not exists meeting_facts (
 );
 create index if not exists meeting_facts_by_team on meeting_facts (team_id, meeting_date);
 
--- The facts of the meetings ids (all meetings when null), computed again from their rows.
-create or replace function refresh_meeting_facts(ids integer[]) returns void language sql as $$
-    delete from meeting_facts where ids is null or meeting_id = any(ids);
-    insert into meeting_facts
+-- The facts of the meetings ids (all meetings when null), computed again from their rows. The
+-- insert is planned for the ids given (EXECUTE), so that it reads them through the primary keys.
+create or replace function refresh_meeting_facts(ids integer[]) returns void language plpgsql as $$
+begin
+    execute 'delete from meeting_facts where $1 is null or meeting_id = any($1)' using ids;
+    execute 'insert into meeting_facts select * from meeting_facts_of($1)' using ids;
+end
+$$;
+
+-- schema.sql's meeting_facts view, for the meetings ids (all when null).
+create or replace function meeting_facts_of(ids integer[]) returns setof meeting_facts language sql stable as $$
     with present as (
         select
             a.meeting_id,
@@ -251,7 +258,7 @@ create or replace function refresh_meeting_facts(ids integer[]) returns void lan
         m.status = 'held' and coalesce(x.present_total, 0) > 0
     from meetings as m
     left join present as x on x.meeting_id = m.id
-    where ids is null or m.id = any(ids);
+    where ids is null or m.id = any(ids)
 $$;
 
 create or replace function meeting_facts_after_all() returns trigger language plpgsql as $$
