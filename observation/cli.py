@@ -23,6 +23,13 @@ from observation.presenting import Presenting
 STUDY_HELP = "the study: a DuckDB file's path, or a postgresql://USER@HOST/DATABASE connection string"
 
 
+def _location(text: str) -> db.Location:
+    try:
+        return db.location(text)
+    except ValueError as exc:  # argparse would repeat the raw value, password and all
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m observation",
@@ -37,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         "The same arguments always give the same contents.",
     )
     demo.add_argument(
-        "--db", required=True, type=db.location, help="the study file to create, or an empty PostgreSQL database"
+        "--db", required=True, type=_location, help="the study file to create, or an empty PostgreSQL database"
     )
     demo.add_argument("--seed", type=int, default=DemoSpec().seed, help="random seed (default: %(default)s)")
     demo.add_argument("--teams", type=int, default=DemoSpec().teams, help="number of teams (default: %(default)s)")
@@ -56,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Show a study file's name, "
         "whether it is the synthetic demo, its period, and the number of rows in each table.",
     )
-    info.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    info.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
 
     imp = commands.add_parser(
         "import",
@@ -66,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "is listed as FILE:ROW:COLUMN: value — reason, and nothing is written unless there are none. "
         "Importing the same file again changes nothing.",
     )
-    imp.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    imp.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files")
     imp.add_argument(
         "--full-export", type=Path, metavar="FOLDER", help="instead of files: fill an empty study from a full export"
@@ -81,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         "shifted by one offset per study. aggregate: no row about a person (teams, and meetings with their "
         "counts); the filter options apply to it.",
     )
-    exp.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    exp.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     exp.add_argument("--level", required=True, choices=export.LEVELS)
     exp.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
     exp.add_argument("--out", required=True, type=Path, help="a new folder (csv, parquet) or workbook (xlsx)")
@@ -95,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         help="copy a study to one backup file",
         description="Copy a study, checkpointed, to a new backup file.",
     )
-    bak.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    bak.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     bak.add_argument("--out", required=True, type=Path, help="the backup file to create")
     res = commands.add_parser(
         "restore",
@@ -103,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Replace a study "
         "with a backup file, after checking the backup is a study and nobody has the study open.",
     )
-    res.add_argument("--db", required=True, type=db.location, help="path of the study file to replace")
-    res.add_argument("--from", required=True, type=Path, dest="source", help="the backup file")
+    res.add_argument("--db", required=True, type=_location, help="path of the study file to replace")
+    res.add_argument("--from", required=True, type=_location, dest="source", help="the backup file")
 
     book = commands.add_parser(
         "codebook",
@@ -112,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Export the codebook as a REFI-QDA codebook (.qdc), or import one: codes are matched by "
         "their place in the tree and name; framework tags travel as code sets.",
     )
-    book.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    book.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     way = book.add_mutually_exclusive_group(required=True)
     way.add_argument("--export", type=Path, metavar="FILE.qdc", help="write the codebook to this file")
     way.add_argument("--import", type=Path, metavar="FILE.qdc", dest="source", help="read codes from this file")
@@ -124,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         "stating the definition and the period, and speaker notes with the numbers. Presenter mode's rules "
         "always apply: small counts hidden, teams as Team A, Team B…, nothing typed about a person.",
     )
-    deck.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    deck.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     deck.add_argument("--out", required=True, type=Path, metavar="FILE.pptx", help="the deck to write")
     deck.add_argument("--team", default="", help="team numbers, e.g. 1,3 (default: all teams)")
     deck.add_argument(
@@ -142,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
             description=f"{purpose[0].upper()}{purpose[1:]} (DuckDB's AES-256-GCM), in place: the new file is written "
             "beside it, compared table by table, and only then replaces it. Nobody may have the study open.",
         )
-        convert.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+        convert.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
 
     move = commands.add_parser(
         "migrate",
@@ -150,8 +157,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Copy every table of a study into a new study file or an empty PostgreSQL database, in one "
         "transaction, comparing every table with the source before it commits. The source is only read.",
     )
-    move.add_argument("--from", required=True, type=db.location, dest="source", metavar="SOURCE", help=STUDY_HELP)
-    move.add_argument("--to", required=True, type=db.location, dest="target", metavar="TARGET",
+    move.add_argument("--from", required=True, type=_location, dest="source", metavar="SOURCE", help=STUDY_HELP)
+    move.add_argument("--to", required=True, type=_location, dest="target", metavar="TARGET",
                       help="a new study file, or an empty PostgreSQL database")  # fmt: skip
 
     who = commands.add_parser(
@@ -162,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         "(presenter mode only). The first researcher is given here; researchers manage the rest on the "
         "Access page.",
     )
-    who.add_argument("--db", required=True, type=db.location, help=STUDY_HELP)
+    who.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     what = who.add_mutually_exclusive_group()
     what.add_argument("--grant", metavar="EMAIL", help="give EMAIL the --role (replacing any role they had)")
     what.add_argument("--revoke", metavar="EMAIL", help="take every role away from EMAIL")
@@ -177,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         with access.acting_as(access.local_researcher()):
             return _command(args)
     except (ObservationError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {db.shown(str(exc))}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:  # e.g. a PostgreSQL server gone away mid-command
+        print(f"error: the study could not be read or written: {db.said(exc)}", file=sys.stderr)
         return 2
 
 

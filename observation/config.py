@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from observation.db import location
+from observation.db import location, shown
 from observation.errors import ObservationError
 from observation.models import ParticipationLevel
 
@@ -80,4 +80,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0])
-        raise ObservationError(f"setting {name}={values[name]!r}: {first['msg']}") from None
+        raise ObservationError(f"setting {name}={shown(values[name])!r}: {shown(first['msg'])}") from None

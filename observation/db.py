@@ -2,7 +2,9 @@
 
 A study lives in a DuckDB file (the default) or in a PostgreSQL database (a ``postgresql://``
 location), which DuckDB reads and writes through its postgres extension: every query in the
-project is DuckDB SQL either way, and only this module knows the difference.
+project is DuckDB SQL either way, and this module holds what differs (opening, the shape,
+transactions, ids). Only file operations (backup, restore, encryption, replacing the demo file)
+ask which one a location is.
 
 One connection per process; every unit of work takes its own ``cursor(con)`` and reads its
 result completely before returning, so no half-read result is ever shared between sessions.
@@ -177,8 +179,13 @@ Location = Path | str
 
 def location(text: str | Path) -> Location:
     """A study location as given on the command line or in OBSERVATION_DB (a connection string
-    must stay a string: a Path would fold its '//')."""
-    return str(text) if is_postgres(text) else Path(text)
+    must stay a string: a Path would fold its '//'). Any other address is refused, not taken for
+    a file name (a mistyped scheme would otherwise create folders named after it)."""
+    if is_postgres(text):
+        return str(text)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", str(text)):
+        raise ValueError(f"{shown(text)} is not a study location: give a file path, or postgresql://USER@HOST/DATABASE")
+    return Path(text)
 
 
 def require_file(where: Location, what: str) -> Path:
@@ -200,7 +207,7 @@ def is_postgres(location: Path | str) -> bool:
 def shown(text: Path | str) -> str:
     """A study location, or a message naming one, as it may be shown: any password in a connection
     string is hidden (up to the last '@' of the address, so an unencoded '@' or '/' in it too)."""
-    hidden = re.sub(r"(postgres(?:ql)?://[^:/@\s\"']*):[^\s\"']*@", r"\1:***@", str(text))
+    hidden = re.sub(r"([A-Za-z][A-Za-z0-9+.-]*:/+[^:/@\s\"']*):[^\s\"']*@", r"\1:***@", str(text))
     return re.sub(r"(password=)[^&\s\"']*", r"\1***", hidden)
 
 
@@ -292,7 +299,10 @@ def _connect_postgres(url: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         _refuse_other_files(con, url)
         if not read_only:
             migrate(con)
-        elif con.execute("select count(*) from duckdb_tables() where table_name = 'study'").fetchone() != (1,):
+        elif con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'study' and schema_name = 'public' "
+            "and table_name = 'study'"
+        ).fetchone() != (1,):
             raise ObservationError(
                 f"{shown(url)} holds no study yet: copy one in with "
                 f"python -m observation migrate --from STUDY.duckdb --to {shown(url)}"
@@ -427,14 +437,19 @@ on one PostgreSQL study take turns the same way through a PostgreSQL lock (``beg
 # Taken first in every write transaction on PostgreSQL: writes of all app servers take turns, and
 # each statement after the lock reads what the others committed (DuckDB's postgres extension opens
 # its transactions REPEATABLE READ, whose snapshot would predate the wait).
-_POSTGRES_WRITES = "set transaction isolation level read committed; select pg_advisory_xact_lock(7305853)"
+# A server that waits longer than a minute (another one holding the lock through a very long
+# import) gives up with a message rather than hanging the page.
+_POSTGRES_WRITES = (
+    "set transaction isolation level read committed; set local lock_timeout = '60s'; "
+    "select pg_advisory_xact_lock(7305853)"
+)
 
 
 def begin(cur: duckdb.DuckDBPyConnection) -> None:
     """Start a write transaction on ``cur`` (hold WRITES around it)."""
     cur.execute("begin transaction")
     if on_postgres(cur):
-        cur.execute(f"call postgres_execute('study', {_literal(_POSTGRES_WRITES)})")
+        cur.execute("call postgres_execute('study', ?)", [_POSTGRES_WRITES])
 
 
 @contextmanager
@@ -459,6 +474,10 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
             "the change was not saved: someone else saved the same rows at the same moment; reload and try again"
         ) from None
     except duckdb.Error as exc:
+        if "lock timeout" in str(exc):
+            raise ObservationError(
+                "the change was not saved: another app server has been saving for over a minute; try again shortly"
+            ) from None
         raise ObservationError(f"the change was not saved: {said(exc)}") from None
     finally:
         cur.close()
@@ -487,7 +506,8 @@ def sync_sequences(cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = ID_
 def insert_row(cur: duckdb.DuckDBPyConnection, table: str, fields: dict[str, Any]) -> int:
     """Insert one row of ``fields`` into ``table`` (one of ID_TABLES) and return its new id, drawn
     from the table's sequence first (DuckDB writes to PostgreSQL without RETURNING)."""
-    assert table in ID_TABLES, table
+    if table not in ID_TABLES:
+        raise ValueError(f"not a table with ids: {table}")
     if on_postgres(cur):
         sql = f"select nextval('public.{table}_id_seq')::integer"
         (new_id,) = cur.execute("select * from postgres_query('study', ?)", [sql]).fetchone()  # type: ignore[misc]
@@ -544,9 +564,9 @@ def _translate_open_error(path: Path, exc: duckdb.IOException) -> ObservationErr
 
 
 def said(exc: BaseException) -> str:
-    """What the database said, in one line: PostgreSQL's own words without the extension's
-    wrapping (which may quote a whole statement)."""
-    return re.sub(r"^.*?\bERROR:\s+", "", _first_line(exc))
+    """What the database said, in one line, any password hidden: PostgreSQL's own words without
+    the extension's wrapping (which may quote a whole statement)."""
+    return shown(re.sub(r"^.*?\bERROR:\s+", "", _first_line(exc)))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from observation import access, audit, db
+from observation import access, audit, db, integrity
 from observation.errors import ObservationError
 
 
@@ -28,6 +28,8 @@ def copy_study(source: db.Location, target: db.Location) -> dict[str, int]:
     if not db.is_postgres(source) and not Path(source).exists():
         raise ObservationError(f"{source}: no study file here")
     staging = target if db.is_postgres(target) else Path(target).with_name(f".{Path(target).name}.copying.tmp")
+    if staging != target:
+        Path(staging).unlink(missing_ok=True)  # left by a copy that was killed
     src = db.connect(source, read_only=True)
     try:
         _refuse_an_empty_source(src, source)
@@ -56,6 +58,7 @@ def _refuse_an_empty_source(src: duckdb.DuckDBPyConnection, source: db.Location)
 def _copy(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection, source: db.Location) -> dict[str, int]:
     copied: dict[str, int] = {}
     with db.cursor(src) as read, db.transaction(dst) as cur:
+        read.execute("begin transaction")  # every table from one snapshot, while servers go on writing
         db.require_empty(cur, "a copied study", (*db.STUDY_TABLES, *db.RECORD_TABLES))
         for table in db.ALL_TABLES:
             rows = read.execute(f"select * from {table}").to_arrow_table()  # noqa: S608 - a name from db.ALL_TABLES
@@ -73,6 +76,7 @@ def _copy(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection, source
             if differ:
                 raise ObservationError(f"table {table} did not copy exactly ({differ} rows differ); nothing was copied")
             copied[table] = rows.num_rows
+        integrity.require_intact(cur)
         db.sync_sequences(cur, (*db.ID_TABLES, "audit"))  # the copy's audit row follows the copied ones
         audit.record(cur, "import", row_key=db.shown(source), after={"copied_from": db.shown(source), "rows": copied})
     return copied

@@ -74,8 +74,11 @@ def _version(where: str) -> int:
     return _guarded(lambda: db.data_version(_connection(where)))
 
 
-# Cached results are keyed on the study and its data version, so two studies in one process never
-# mix, and an edit another app server made to a shared study is read on the next rerun.
+# Cached results are keyed on the study and its data version (never name that parameter with a
+# leading underscore: Streamlit leaves such parameters out of the key), so two studies in one
+# process never mix, and an edit another app server made to a shared study is read on the next
+# rerun. Each keeps its latest CACHED results: an edit elsewhere leaves the older ones unused.
+CACHED = 64
 
 
 def study_info() -> queries.StudyInfo | None:
@@ -129,25 +132,25 @@ def _guarded(read: Callable[[], T]) -> T:
         stop_with(str(exc))
     except (duckdb.Error, ValidationError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        stop_with(f"The study could not be read: {first_line}")
+        stop_with(f"The study could not be read: {db.shown(first_line)}")
 
 
-@st.cache_data(show_spinner=False)
-def _study_info(path: str, _version: int, teams: tuple[int, ...] | None) -> queries.StudyInfo | None:
+@st.cache_data(show_spinner=False, max_entries=CACHED)
+def _study_info(path: str, version: int, teams: tuple[int, ...] | None) -> queries.StudyInfo | None:
     return queries.study_info(_connection(path), teams)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHED)
 def _team_names(path: str, version: int) -> dict[int, str]:
     return {t.id: t.name for t in queries.teams(_connection(path))}
 
 
-@st.cache_data(show_spinner="Counting meetings…")
+@st.cache_data(show_spinner="Counting meetings…", max_entries=CACHED)
 def _overview(path: str, version: int, flt: StudyFilter, level: ParticipationLevel) -> queries.Overview:
     return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
 
 
-@st.cache_data(show_spinner="Counting meetings…")
+@st.cache_data(show_spinner="Counting meetings…", max_entries=CACHED)
 def _room_overview(
     path: str, version: int, level: ParticipationLevel, mode: presenting_rules.Presenting
 ) -> queries.Overview:

@@ -15,6 +15,7 @@ import streamlit as st
 from observation import access, agreement, charts, definitions, meetings, notes, profile, recruitment
 from observation.filters import StudyFilter
 from observation.ui import (
+    CACHED,
     _connection,
     _escape_markdown,
     _guarded,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 
 
 def cached(query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T]) -> Callable[P, T]:
-    """A query, cached on the study file and its arguments; a failure stops the page in one line."""
+    """A query, cached on the study, its data version and the arguments; a failure stops the page in one line."""
     name = f"{query.__module__}.{query.__qualname__}"
 
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -49,7 +50,7 @@ def cached(query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T]) -> Cal
     return call
 
 
-@st.cache_data(show_spinner="Reading the study…")
+@st.cache_data(show_spinner="Reading the study…", max_entries=CACHED * 16)  # one cache for every query
 def _run_cached(
     path: str, version: int, name: str, _query: Callable[..., Any], args: tuple[Any, ...], kwargs: tuple[Any, ...]
 ) -> Any:

@@ -71,8 +71,9 @@ def test_two_app_servers_share_one_postgresql_study(
 
     # An import through the first server …
     meetings, marks = tmp_path / "meetings.csv", tmp_path / "attendance.csv"
-    meetings.write_text("team,date,status\nAlpha,2020-03-06,held\n")
-    marks.write_text("team,date,participant,status,participation\nAlpha,2020-03-06,A-SU1,present,contributing\n")
+    # after the study's last meeting (11 Mar 2020): the second server's period must follow too
+    meetings.write_text("team,date,status\nAlpha,2020-03-20,held\n")
+    marks.write_text("team,date,participant,status,participation\nAlpha,2020-03-20,A-SU1,present,contributing\n")
     first.goto(f"{one.url}/data_import")
     expect(first.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
     first.locator("input[type=file]").set_input_files([str(meetings), str(marks)])
