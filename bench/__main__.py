@@ -313,26 +313,21 @@ def main() -> None:
         parser.error(f"unknown scale {', '.join(unknown)}: choose from {', '.join(SCALES)}")
     out = args.out or ROOT / "bench" / ("results-postgres.json" if postgres else "results.json")
     machine = machine_line()
-    if postgres:
-        from tests.postgres import server
-
-        with tempfile.TemporaryDirectory() as tmp, server() as pg:
-            scales = {scale: measure_postgres(scale, Path(tmp), pg) for scale in chosen}
-        checked = postgres_budgets(scales)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
-        report = postgres_markdown(machine, scales, checked)
-        out.with_suffix(".md").write_text(report)
-        print(report)
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        scales = {scale: measure(scale, Path(tmp)) for scale in chosen}
-    checked = budgets(scales)
+        if postgres:
+            from tests.postgres import server
+
+            with server() as pg:
+                scales = {scale: measure_postgres(scale, Path(tmp), pg) for scale in chosen}
+            checked, report = postgres_budgets(scales), postgres_markdown
+        else:
+            scales = {scale: measure(scale, Path(tmp)) for scale in chosen}
+            checked, report = budgets(scales), markdown
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "scales": scales, "budgets": checked}, indent=2) + "\n")
-    report = markdown(machine, scales, checked)
-    out.with_suffix(".md").write_text(report)
-    print(report)
+    written = report(machine, scales, checked)
+    out.with_suffix(".md").write_text(written)
+    print(written)
 
 
 if __name__ == "__main__":
