@@ -61,7 +61,13 @@ def psql(url: str, sql: str) -> str:
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    if os.geteuid() != 0:
+        return command
+    # util-linux's runuser lives in sbin, which a plain user's PATH (and CI's) may leave out
+    runuser = shutil.which("runuser") or next(
+        (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()), "runuser"
+    )
+    return [runuser, "-u", "postgres", "--", *command]
 
 
 def free_port() -> int:
