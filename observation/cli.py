@@ -317,7 +317,7 @@ def _deck(args: argparse.Namespace) -> int:
         raise ObservationError("--threshold: use a whole number from 2 to 100") from None
     if args.out.suffix.lower() != ".pptx":
         raise ObservationError(f"{args.out}: a deck is written to a .pptx file")
-    if not db.is_postgres(args.db) and not Path(args.db).exists():
+    if db.missing_file(args.db):
         raise ObservationError(f"{args.db}: no such study file")
     con = db.connect(args.db)
     try:

@@ -199,6 +199,11 @@ def require_file(where: Location, what: str) -> Path:
     return Path(where)
 
 
+def missing_file(where: Location) -> bool:
+    """A study file location with no file there (opening it for writing would create one)."""
+    return not is_postgres(where) and not Path(where).exists()
+
+
 def is_postgres(location: Path | str) -> bool:
     """Whether a study location names a PostgreSQL database rather than a DuckDB file."""
     return str(location).startswith(POSTGRES_SCHEMES)
@@ -333,7 +338,7 @@ def _cipher_connection(path: Path) -> duckdb.DuckDBPyConnection:
     the study (as DuckDB does for a study it opens directly), never to plain ones."""
     con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
     try:
-        load_cipher(con)
+        load_extension(con, "httpfs")  # its OpenSSL cipher writes encrypted files
         con.execute("set temp_file_encryption = true")
     except BaseException:
         con.close()
@@ -345,11 +350,6 @@ def _check_key(key: str) -> None:
     # DuckDB reads a backslash in a key as the start of an escape: the bytes would not be the key typed.
     if "\\" in key:
         raise ObservationError("the study key may not contain a backslash: choose another key")
-
-
-def load_cipher(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the httpfs extension: it brings the OpenSSL cipher DuckDB needs to write an encrypted file."""
-    load_extension(con, "httpfs")
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -533,7 +533,7 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """A number that changes whenever a change to the study's data is committed, by any process.
     A study file is open in one process only (it is locked), which clears its own caches when it
     writes: always 0. On PostgreSQL, PostgreSQL counts the changes itself (schema_postgres.sql)."""
-    if _ATTACHED.get(con) != POSTGRES:
+    if not on_postgres(con):
         return 0
     with cursor(con) as cur:
         (version,) = cur.execute("select version from study_changes").fetchone()  # type: ignore[misc]

@@ -25,8 +25,6 @@ def copy_study(source: db.Location, target: db.Location) -> dict[str, int]:
         raise ObservationError("the source and the target are the same study")
     if not db.is_postgres(target) and Path(target).exists():
         raise ObservationError(f"{target} already exists: choose a new file for the copy")
-    if not db.is_postgres(source) and not Path(source).exists():
-        raise ObservationError(f"{source}: no study file here")
     staging = target if db.is_postgres(target) else Path(target).with_name(f".{Path(target).name}.copying.tmp")
     if staging != target:
         Path(staging).unlink(missing_ok=True)  # left by a copy that was killed

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar, get_args
 
 import duckdb
@@ -61,7 +60,7 @@ def _location() -> str:
     """The configured study (a file's path or a PostgreSQL connection string); the page stops with
     a one-line explanation when a study file is not there (the connection would create an empty one)."""
     where = settings().db_path
-    if not db.is_postgres(where) and not Path(where).exists():
+    if db.missing_file(where):
         stop_with(
             f"There is no study file at {where}. Create the synthetic demo study with "
             f"`python -m observation demo --db {where}`, or set OBSERVATION_DB to your study."
