@@ -2,7 +2,8 @@
 
 The same checks and the same messages as a row-by-row import: each distinct value is read once by
 the kind's own parser (the same ``ValueError`` reasons); teams, people and meetings are matched in
-DuckDB by joins; rows are created and changed, and audited one by one, by set-based statements.
+DuckDB by joins; rows are created and changed by set-based statements; each changed row is audited with its old
+and new values, the created ones in one entry that names every row.
 One difference, on purpose: the same person twice at the same meeting is a problem to fix in the
 file, not a silent "last row wins".
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,7 +46,7 @@ def attendance(
     columns = [c for c in COLUMNS if c in sheet.columns]
     blank = functools.reduce(pc.and_, [pc.equal(c, "") for c in sheet.table.columns])
     incoming = sheet.table.select(columns).append_column("blank", blank)
-    incoming = incoming.append_column("row", pa.array(range(2, sheet.table.num_rows + 2), pa.int64()))
+    incoming = incoming.append_column("row", pa.array(np.arange(2, sheet.table.num_rows + 2, dtype=np.int64)))
     out = Written()
     cur.register("_incoming", incoming)
     try:
@@ -67,14 +69,14 @@ def attendance(
         ).fetchall()
         if out.problems:
             return out
-        _write(cur, "participation" in columns, who, out)
+        _write(cur, sheet.name, "participation" in columns, who, out)
         return out
     finally:
         # After a failed statement the transaction is aborted and these would fail too, hiding the
         # real error; its rollback removes the temporary tables anyway.
         with contextlib.suppress(duckdb.Error):
             cur.unregister("_incoming")
-            for name in (*(f"_parsed_{c}" for c in columns), "_resolved", "_changes"):
+            for name in (*(f"_parsed_{c}" for c in columns), "_resolved"):
                 cur.execute(f"drop table if exists {name}")
 
 
@@ -116,14 +118,19 @@ def _parse_distinct(cur: duckdb.DuckDBPyConnection, column: str, parse: Callable
 
 
 def _resolve(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
-    """``_resolved``: the rows whose every value was read, with their team, person and meeting ids."""
-    level = "l.value" if "participation" in columns else "null::varchar"
-    level_join = "join _parsed_participation as l on l.raw = i.participation" if "participation" in columns else ""
+    """``_resolved``: the rows whose every value was read, with their team, person and meeting ids,
+    what each would write (``participation``: the file's level for a person present, or without
+    that column the level already recorded) and what the study holds now (``old_*``, ``created``)."""
+    has_level = "participation" in columns
+    given = "l.value" if has_level else "null::varchar"
+    level_join = "join _parsed_participation as l on l.raw = i.participation" if has_level else ""
     cur.execute(
         f"""
         create temp table _resolved as
-        select i.row, t.value as team, c.value as code, d.value as day, s.value as status, {level} as participation,
-               t.id as team_id, c.id as participant_id, m.id as meeting_id
+        select i.row, t.value as team, c.value as code, d.value as day, s.value as status, {given} as given_level,
+               case when s.value = 'present' then {given if has_level else "a.participation"} end as participation,
+               t.id as team_id, c.id as participant_id, m.id as meeting_id,
+               a.status as old_status, a.participation as old_participation, a.meeting_id is null as created
         from _incoming as i
         join _parsed_team as t on t.raw = i.team
         join _parsed_date as d on d.raw = i.date
@@ -131,9 +138,10 @@ def _resolve(cur: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
         join _parsed_status as s on s.raw = i.status
         {level_join}
         left join meetings as m on m.team_id = t.id and m.meeting_date = d.value
+        left join attendance as a on a.meeting_id = m.id and a.participant_id = c.id
         where not i.blank and t.reason is null and d.reason is null and c.reason is null and s.reason is null
         """
-        + (" and l.reason is null" if "participation" in columns else "")
+        + (" and l.reason is null" if has_level else "")
     )
 
 
@@ -147,8 +155,8 @@ union all
 select row, 12, 'date', strftime(day, '%Y-%m-%d'), 'no meeting of that team on that date'
 from _resolved where team_id is not null and participant_id is not null and meeting_id is null
 union all
-select row, 13, 'participation', participation, 'a level is recorded only for people present'
-from _resolved where meeting_id is not null and participant_id is not null and participation is not null
+select row, 13, 'participation', given_level, 'a level is recorded only for people present'
+from _resolved where meeting_id is not null and participant_id is not null and given_level is not null
     and status <> 'present'
 union all
 select r.row, 14, 'participant', r.code,
@@ -172,48 +180,50 @@ def _as_json(prefix: str, with_level: str) -> str:
     return f"'{{' || case when {with_level} then {level} else '' end || '\"status\": ' || to_json({prefix}status)::varchar || '}}'"  # noqa: E501
 
 
-def _write(cur: duckdb.DuckDBPyConnection, has_level: bool, who: str, out: Written) -> None:
-    # What a row-by-row import writes: the file's level when it has the column; without it, a
-    # person present keeps the level already recorded; nobody else has one.
-    level = "r.participation" if has_level else "a.participation"
-    cur.execute(
-        f"""
-        create temp table _changes as
-        select r.row, r.meeting_id, r.participant_id, r.status,
-               case when r.status = 'present' then {level} end as participation,
-               a.status as old_status, a.participation as old_participation, a.meeting_id is null as created
-        from _resolved as r left join attendance as a using (meeting_id, participant_id)
-        """
-    )
-    found = cur.execute(f"select count(*) filter (created), count(*) filter ({_changed()}) from _changes").fetchone()
-    created, changed = found if found else (0, 0)
-    total = cur.execute("select count(*) from _changes").fetchone()
-    skipped = (total[0] if total else 0) - created - changed
+def _write(cur: duckdb.DuckDBPyConnection, file: str, has_level: bool, who: str, out: Written) -> None:
+    created, changed, total = cur.execute(
+        f"select count(*) filter (created), count(*) filter ({_changed()}), count(*) from _resolved"
+    ).fetchone() or (0, 0, 0)
+    skipped = total - created - changed
     out.counts.update({k: n for k, n in (("created", created), ("changed", changed), ("skipped", skipped)) if n})
     cur.execute(
         "insert into attendance (meeting_id, participant_id, status, participation) "
-        "select meeting_id, participant_id, status, participation from _changes where created order by row"
+        "select meeting_id, participant_id, status, participation from _resolved where created order by row"
     )
     cur.execute(
-        "update attendance as a set status = c.status, participation = c.participation from _changes as c "
+        "update attendance as a set status = c.status, participation = c.participation from _resolved as c "
         f"where a.meeting_id = c.meeting_id and a.participant_id = c.participant_id and {_changed('c.')}"
     )
-    # The audit rows a row-by-row import writes: the values it set, and before them the old ones.
-    # A level is named when the file has the column, or when the status clears it.
+    # Each changed row is audited with its values before and after, as a row-by-row import does
+    # (a level is named when the file has the column, or when the status clears it). The rows it
+    # creates are audited as one entry: the file, how many, and every row's key. Their values are
+    # the rows themselves until something changes them, and each change is audited with what it
+    # replaced; an entry per created row would cost as much as writing the row.
     with_level = "true" if has_level else "status <> 'present'"
     cur.execute(
         f"""
         insert into audit (actor, action, table_name, row_key, before, after)
-        select ?, case when created then 'create' else 'change' end, 'attendance',
-               'meeting_id=' || meeting_id || ', participant_id=' || participant_id,
-               case when not created then {_as_json("old_", with_level)} end, {_as_json("", with_level)}
-        from _changes where created or ({_changed()}) order by row
+        select ?, 'change', 'attendance', 'meeting_id=' || meeting_id || ', participant_id=' || participant_id,
+               {_as_json("old_", with_level)}, {_as_json("", with_level)}
+        from _resolved where {_changed()} order by row
         """,
         [who],
     )
+    if created:
+        cur.execute(
+            """
+            insert into audit (actor, action, table_name, row_key, after)
+            select ?, 'create', 'attendance', 'every row created from ' || ?,
+                   json_object('file', ?, 'rows', ?, 'participant_ids by meeting_id',
+                               to_json(map(list(meeting_id order by meeting_id), list(people order by meeting_id))))
+            from (select meeting_id, list(participant_id order by participant_id) as people
+                  from _resolved where created group by meeting_id)
+            """,
+            [who, file, file, created],
+        )
     out.touched = [
         m
-        for (m,) in cur.execute(f"select distinct meeting_id from _changes where created or ({_changed()})").fetchall()
+        for (m,) in cur.execute(f"select distinct meeting_id from _resolved where created or ({_changed()})").fetchall()
     ]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from observation.errors import ObservationError
 
@@ -90,18 +91,27 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
 def _read_csv(path: Path) -> pa.Table:
     """Every cell as text, in file order: blank lines kept (so rows keep their spreadsheet numbers)
     and short or long rows padded to the widest (a stray trailing comma is not worth a refusal).
-    pandas' C reader first, for speed; a row longer than the first stops it, and Python's reader
-    takes the file instead."""
+    Arrow's reader first, for speed (it reads in parallel, skips a byte-order mark and allows
+    line breaks inside quoted cells); a row of another width stops it, and Python's reader takes
+    the file instead."""
     try:
-        frame = pd.read_csv(
-            path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        return pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
         )
-        return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+    except pa.ArrowInvalid:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
         width = max((len(row) for row in rows), default=0)
         return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
+
+
+# Arrow names the columns f0, f1, ...; every one is read as text (a code like 0012 stays 0012).
+_AS_TEXT = {f"f{i}": pa.string() for i in range(10_000)}
 
 
 def _text(value: object) -> str:

@@ -111,16 +111,25 @@ def _export_bytes(level: export.Level, fmt: export.Format, flt: StudyFilter) -> 
         return f"{out.name}.zip", buffer.getvalue()
 
 
-def audit_rows(actions: Sequence[str], limit: int = 500) -> pd.DataFrame:
+def audit_rows(actions: Sequence[str], limit: int = 500, longest: int = 2000) -> pd.DataFrame:
+    """The latest ``limit`` entries; values longer than ``longest`` characters (an import's list of
+    the rows it created) are cut there and say how long they are."""
     with db.cursor(connection()) as cur:
         return cur.execute(
             """
             select id, written_at, actor, action, table_name, row_key,
-                   before::varchar as before, after::varchar as after
+                   case when length(before::varchar) > $longest
+                        then left(before::varchar, $longest) || ' … ('
+                             || format('{:,}', length(before::varchar)) || ' characters in all)'
+                        else before::varchar end as before,
+                   case when length(after::varchar) > $longest
+                        then left(after::varchar, $longest) || ' … ('
+                             || format('{:,}', length(after::varchar)) || ' characters in all)'
+                        else after::varchar end as after
             from audit
-            where len(?::varchar[]) = 0 or list_contains(?::varchar[], action)
+            where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
             order by id desc
-            limit ?
+            limit $limit
             """,
-            [list(actions), list(actions), limit],
+            {"actions": list(actions), "limit": limit, "longest": longest},
         ).fetchdf()

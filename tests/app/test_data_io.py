@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from observation import audit, db
 
 App = Callable[..., AppTest]
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -54,3 +57,16 @@ def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: P
     assert download.proto.label == "Download study-aggregate-csv.zip"
     at.segmented_control(key="export_level").set_value("full").run()
     assert not at.get("download_button")  # the aggregate file is never offered as the full one
+
+
+def test_the_audit_page_cuts_a_long_value_and_says_how_long_it_was(app: App, small_path: Path) -> None:
+    # An import's entry for the rows it created lists every row's key: at national scale, megabytes.
+    con = db.connect(small_path)
+    with db.cursor(con) as cur:
+        audit.record(cur, "create", "attendance", "every row created from big.csv", after={"keys": "k" * 5000},
+                     who="importer@example.org")  # fmt: skip
+    con.close()
+    at = app(small_path).switch_page("pages/audit.py").run()
+    (shown,) = at.dataframe[0].value["after"]
+    full = json.dumps({"keys": "k" * 5000})
+    assert shown == full[:2000] + f" … ({len(full):,} characters in all)"
