@@ -21,6 +21,23 @@ EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
 MAX_SMALL_MULTIPLES = 12
 MOST_BARS = 5000  # beyond this a chart is unreadable, and slow to send and draw
 SHORT_SERIES = 12
+MOST_MARKED_POINTS = 100
+"""A panel's series is drawn with a marker at each point up to this many points; beyond, about
+four pixels apart or closer, the markers merge into a band, so the line alone is drawn (hovering
+still names each point). Thousands of markers also made Chromium take twice as long to draw."""
+
+
+def month_ticks(first: dt.date, last: dt.date, most: int = 8) -> str:
+    """A Plotly month ``dtick`` ("M1", "M2", "M3", "M6" or "M12") that labels a time axis from
+    ``first`` to ``last`` with at most ``most`` ticks: month-and-year labels a panel can hold
+    without overlapping (and each tick is another grid line for the browser to draw)."""
+    start, end = pd.Timestamp(first), pd.Timestamp(last)
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return next((f"M{step}" for step in (1, 2, 3, 6) if -(-months // step) <= most), "M12")
+
+
+def marker_mode(points_per_panel: int) -> str:
+    return "lines+markers" if points_per_panel <= MOST_MARKED_POINTS else "lines"
 
 
 def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
@@ -83,6 +100,7 @@ def involvement_trend(
     traces: list[go.Scatter] = []
     where: list[tuple[int, int]] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
+    mode = marker_mode(int(trend.groupby("team_id")["month"].count().max()) if not trend.empty else 0)
     for i, name in enumerate(names):
         team = trend[trend["team_name"] == name]
         when = "%{x|%b %Y}" if period == "month" else "quarter from %{x|%b %Y}"
@@ -105,7 +123,7 @@ def involvement_trend(
                     name=label,
                     legendgroup=column,
                     showlegend=i == 0,
-                    mode="lines+markers",
+                    mode=mode,
                     line={"color": colour, "dash": dash, "width": 2},
                     marker={"symbol": symbol, "size": 7, "color": colour},
                     hovertemplate=hover,
@@ -126,7 +144,8 @@ def involvement_trend(
     )
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
-    fig.update_xaxes(tickformat="%b\n%Y", dtick="M2")
+    if not trend.empty:
+        fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(trend["month"].min(), trend["month"].max()))
     fig.update_layout(
         title={
             "text": f"Service users and carers at held meetings, by {period}"
@@ -215,8 +234,9 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     traces: list[go.Scatter] = []
     where: list[tuple[int, int]] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
+    mode = marker_mode(max((len(p.chart.points) for p in shown), default=0))
     for i, panel in enumerate(shown):
-        mine = _qi_traces(panel, legend_seen)
+        mine = _qi_traces(panel, legend_seen, mode)
         traces += mine
         where += [divmod(i, cols)] * len(mine)
         if target is not None and spec.has_target:
@@ -243,7 +263,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     return fig
 
 
-def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str]) -> list[go.Scatter]:
+def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go.Scatter]:
     def legend(name: str) -> dict[str, object]:
         first = name not in legend_seen
         legend_seen.add(name)
@@ -256,7 +276,7 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str]) -> list[go.Scatter]:
         go.Scatter(
             x=x,
             y=[p.value for p in points],
-            mode="lines+markers",
+            mode=mode,
             line={"color": VALUE_COLOUR, "width": 1.5},
             marker={"color": VALUE_COLOUR, "size": 5, "symbol": "circle"},
             customdata=why,

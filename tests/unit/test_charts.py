@@ -15,7 +15,7 @@ def trend(teams: int, months: int = 3) -> pd.DataFrame:
         {
             "team_id": t,
             "team_name": f"Team {t:02d}",
-            "month": dt.date(2020, m, 1),
+            "month": dt.date(2020 + (m - 1) // 12, (m - 1) % 12 + 1, 1),
             "meetings": 2,
             "presence_share": m / 10,
             "meaningful_share": m / 20,
@@ -98,22 +98,23 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
     assert labels == ["Home microsystem meetings began", "Winter pressures", "Winter pressures"]
 
 
-def qi_panels(choice: qi.ChartChoice) -> tuple[qi.TeamPanel, ...]:
-    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=14 * i) for i in range(16)]
-    presence = [0] * 8 + [1] * 8
+def qi_panels(choice: qi.ChartChoice, meetings: int = 16) -> tuple[qi.TeamPanel, ...]:
+    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=14 * i) for i in range(meetings)]
+    presence = [0] * (meetings // 2) + [1] * (meetings - meetings // 2)
     frame = pd.DataFrame(
         {
-            "team_id": [1] * 16,
-            "team_name": ["Oak"] * 16,
+            "team_id": [1] * meetings,
+            "team_name": ["Oak"] * meetings,
             "meeting_date": [pd.Timestamp(d) for d in dates],
-            "present_total": [4] * 16,
+            "present_total": [4] * meetings,
             "present_lived_experience": presence,
             "lived_experience_present": presence,
             "meaningful": presence,
         }
     )
     events = pd.DataFrame(
-        {"team_id": [1], "event_date": [pd.Timestamp(dates[8])], "label": ["Home meetings began"], "category": ["x"]}
+        {"team_id": [1], "event_date": [pd.Timestamp(dates[meetings // 2])], "label": ["Home meetings began"],
+         "category": ["x"]}
     )
     return qi.panels(frame, events, choice)
 
@@ -151,3 +152,21 @@ def test_the_target_is_drawn_only_for_a_measure_that_has_one() -> None:
     presence = qi.ChartChoice(measure="presence")
     fig = charts.qi_chart(qi_panels(presence), presence, target=0.8)
     assert [s.y0 for s in fig.layout.shapes if s.y0 == s.y1] == []
+
+
+def test_a_long_trend_labels_a_handful_of_months_not_every_other_one() -> None:
+    # Five years by month ticked every second month put 30 overlapping labels under each panel.
+    for months, step in ((8, "M1"), (16, "M2"), (24, "M3"), (48, "M6"), (60, "M12")):
+        fig = charts.involvement_trend(trend(2, months), 0.8, "contributing")
+        assert {a.dtick for a in (fig.layout.xaxis, fig.layout.xaxis2)} == {step}
+        assert -(-months // int(step[1:])) <= 8
+
+
+def test_markers_are_drawn_while_the_points_stay_apart() -> None:
+    choice = qi.ChartChoice()
+    few = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS), choice, target=None)
+    many = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS + 1), choice, target=None)
+    assert [t.mode for t in scatter(few) if t.name == "Each meeting"] == ["lines+markers"]
+    assert [t.mode for t in scatter(many) if t.name == "Each meeting"] == ["lines"]
+    assert any(t.mode == "markers" for t in scatter(many))  # special causes keep their marks
+    assert {t.mode for t in scatter(charts.involvement_trend(trend(1, 60), 0.8, "contributing"))} == {"lines+markers"}
