@@ -69,7 +69,7 @@ def lake(study: Path, catalog: str, folder: Path) -> tuple[duckdb.DuckDBPyConnec
     for table in ("teams", "participants", "role_categories", "participation_levels", "meetings", "attendance",
                   "field_notes"):  # fmt: skip
         con.execute(f"create table lake.{table} as from source.{table}")
-    view = re.search(r"create or replace view meeting_facts as(.*?);", db.SCHEMA_SQL, re.S)
+    view = re.search(r"create or replace view meeting_facts_computed as(.*?);", db.SCHEMA_SQL, re.S)
     assert view is not None
     con.execute("use lake")
     con.execute(f"create view meeting_facts as {view.group(1)}")

@@ -111,14 +111,17 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                   and ($start::date is null or i.interview_date >= $start::date)
                   and ($end::date is null or i.interview_date <= $end::date)
             ),
-            applied as (
+            applied as (  -- the codes of the sources above only (not of every coded note in the study)
                 select
-                    if(s.note_id is null, 'interview', 'note') as source,
-                    coalesce(s.note_id, s.interview_id) as source_id,
+                    s.source,
+                    s.note_id as source_id,
                     list(distinct c.id order by c.id) as code_ids,
                     list(distinct c.name order by c.name) as code_names
-                from coded_segments as s
-                join codes as c on c.id = s.code_id
+                from sources as s
+                join coded_segments as cs
+                    on if(cs.note_id is null, 'interview', 'note') = s.source
+                    and coalesce(cs.note_id, cs.interview_id) = s.note_id
+                join codes as c on c.id = cs.code_id
                 group by all
             ),
             wanted as (

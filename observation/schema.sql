@@ -175,14 +175,17 @@ create table if not exists annotations (
         check (category in ('home_meetings', 'qi_training', 'recruitment_drive', 'service_change', 'other'))
 );
 
--- One row per meeting with the counts every measure is built from (DOMAIN.md, "What is measured").
+-- One row per meeting with the counts every measure is built from (DOMAIN.md, "What is measured"),
+-- computed from the rows. Pages read the table meeting_facts, which holds what this view gives:
+-- every write transaction brings it up to date before it commits (db.keep_meeting_facts), so a
+-- page reads one row per meeting instead of aggregating every attendance row again.
 -- Lived experience comes from role_categories.lived_experience (service users and carers).
 -- present_total is everyone present except observers (the researchers watching the meeting).
 -- attendance_recorded: a held meeting with at least one person recorded present; the measures
 -- are taken over these, so a meeting whose register was never filled in does not read as absence.
 -- best_le_rank is the highest participation rank of anyone with lived experience present; null
 -- when none was present or no level was recorded.
-create or replace view meeting_facts as
+create or replace view meeting_facts_computed as
 with present as (
     -- attendance counted per meeting first, then joined to the meetings: twice as quick at a
     -- million attendance rows as grouping the joined rows by meeting
@@ -214,3 +217,19 @@ select
     m.status = 'held' and coalesce(x.present_total, 0) > 0 as attendance_recorded
 from meetings as m
 left join present as x on x.meeting_id = m.id;
+
+-- What meeting_facts_computed gives, kept (db.keep_meeting_facts). No primary key: each write
+-- deletes and inserts the meetings whose facts changed, and the view's meeting ids are unique.
+create table if not exists meeting_facts (
+    meeting_id integer not null,
+    team_id integer not null,
+    meeting_date date not null,
+    status varchar not null,
+    format varchar not null,
+    present_total bigint not null,
+    present_lived_experience bigint not null,
+    present_service_users bigint not null,
+    present_carers bigint not null,
+    best_le_rank integer,
+    attendance_recorded boolean not null
+);

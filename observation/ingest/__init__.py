@@ -245,6 +245,7 @@ def _import(
         audit.record(
             cur, "import", after={"files": outcome.files, "counts": {t: dict(c) for t, c in outcome.counts.items()}}
         )
+        db.keep_meeting_facts(cur)
         cur.execute("commit")
         return outcome
     except duckdb.Error as exc:

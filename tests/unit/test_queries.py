@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from observation import queries
+from observation import db, queries
 from observation.filters import StudyFilter
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
@@ -144,13 +144,14 @@ def test_events_come_for_the_charted_teams_and_the_whole_study_within_the_period
 
 
 def test_a_carer_alone_gives_presence_and_can_give_meaningful_involvement(small: duckdb.DuckDBPyConnection) -> None:
-    small.execute(
-        """
-        insert into participants (id, code, team_id, role) values (9, 'B-CA1', 2, 'carer');
-        insert into meetings (id, team_id, meeting_date, status) values (9, 2, '2020-04-08', 'held');
-        insert into attendance values (9, 5, 'present', 'contributing'), (9, 9, 'present', 'contributing');
-        """
-    )
+    with db.transaction(small) as cur:  # a write as the app makes one: the meeting facts follow
+        cur.execute(
+            """
+            insert into participants (id, code, team_id, role) values (9, 'B-CA1', 2, 'carer');
+            insert into meetings (id, team_id, meeting_date, status) values (9, 2, '2020-04-08', 'held');
+            insert into attendance values (9, 5, 'present', 'contributing'), (9, 9, 'present', 'contributing');
+            """
+        )
     april = queries.overview(small, StudyFilter(start=dt.date(2020, 4, 1)), "contributing").overall
     assert (april.presence_share, april.service_user_share, april.carer_share) == (1.0, 0.0, 1.0)
     assert april.mean_representation == pytest.approx(1 / 2)

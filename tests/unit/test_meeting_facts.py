@@ -1,0 +1,80 @@
+"""meeting_facts, the one row per meeting every page reads, is kept equal to what the rows give
+(schema.sql's view meeting_facts_computed) through every kind of write: on a study file by each
+write transaction before it commits (db.keep_meeting_facts), on PostgreSQL by triggers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from observation import curate, db, ingest, record
+from tests.unit.test_postgres import facts_differ
+from tests.unit.test_record import ALPHA_DETAILS, NOTES, ROSTER
+
+pytestmark = pytest.mark.both_backends
+
+
+def csv(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_the_facts_follow_every_write_the_app_makes(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    con = small
+    assert facts_differ(con) == 0
+    away = [e.model_copy(update={"status": "absent", "participation": None}) for e in ROSTER[:2]]
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("a new meeting saved", lambda: record.save_meeting(con, None, ALPHA_DETAILS, ROSTER, NOTES, 0, who="R01")),
+        ("its attendance changed", lambda: record.save_meeting(con, 9, ALPHA_DETAILS, away, NOTES,
+                                                               record.version(con, 9), who="R01")),
+        ("attendance imported", lambda: ingest.import_files(con, [csv(tmp_path, "attendance.csv",
+            "team,date,participant,status,participation\nAlpha,2020-01-10,A-CA1,present,co_leading\n"
+            "Beta,2020-03-11,B-SU1,present,observing\n")])),
+        ("someone's role changed", lambda: curate.save_rows(
+            con, "participants", [(2, curate.ParticipantEntry(code="A-ST2", team_id=1, role="carer"))], who="R01")),
+        ("a meeting deleted", lambda: curate.delete_meeting(con, 2, record.version(con, 2), who="R01")),
+        ("a meeting's status changed", lambda: ingest.import_files(con, [csv(tmp_path, "meetings.csv",
+            "team,date,status\nAlpha,2020-01-10,cancelled\n")])),
+    ]  # fmt: skip
+    for what, step in steps:
+        before = facts(con)
+        step()
+        assert facts_differ(con) == 0, what
+        assert facts(con) != before, what  # the step changed facts: the check had something to catch
+    with db.cursor(con) as cur:
+        assert cur.execute("select count(*) from meeting_facts").fetchone() == (8,)  # 8 meetings: +1, -1
+
+
+def test_a_refused_write_leaves_the_facts_as_they_were(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    before = facts(small)
+    broken = csv(tmp_path, "attendance.csv", "team,date,participant,status\nAlpha,2020-01-10,A-CA1,present\n"
+                 "Alpha,2020-01-10,Z-XX9,present\n")  # fmt: skip
+    with pytest.raises(ingest.ImportProblems):
+        ingest.import_files(small, [broken])
+    assert facts(small) == before
+
+
+def test_rows_changed_outside_the_app_are_counted_again_when_the_file_is_next_opened(
+    small_location: Path | str, backend: str
+) -> None:
+    if backend != "file":
+        pytest.skip("PostgreSQL's triggers keep the facts whoever writes (tests/unit/test_postgres.py)")
+    outside = duckdb.connect(str(small_location))  # someone's own DuckDB session, not the app
+    outside.execute("update attendance set status = 'absent', participation = null where meeting_id = 2")
+    outside.close()
+    con = db.connect(small_location)
+    try:
+        assert facts_differ(con) == 0
+        with db.cursor(con) as cur:
+            assert cur.execute("select present_total from meeting_facts where meeting_id = 2").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def facts(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    with db.cursor(con) as cur:
+        return cur.execute("from meeting_facts order by meeting_id").fetchall()
