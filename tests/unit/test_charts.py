@@ -113,8 +113,12 @@ def qi_panels(choice: qi.ChartChoice, meetings: int = 16) -> tuple[qi.TeamPanel,
         }
     )
     events = pd.DataFrame(
-        {"team_id": [1], "event_date": [pd.Timestamp(dates[meetings // 2])], "label": ["Home meetings began"],
-         "category": ["x"]}
+        {
+            "team_id": [1],
+            "event_date": [pd.Timestamp(dates[meetings // 2])],
+            "label": ["Home meetings began"],
+            "category": ["x"],
+        }
     )
     return qi.panels(frame, events, choice)
 
