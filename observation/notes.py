@@ -111,54 +111,68 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                   and ($start::date is null or i.interview_date >= $start::date)
                   and ($end::date is null or i.interview_date <= $end::date)
             ),
-            applied as (  -- the codes of the sources above only (not of every coded note in the study)
-                select
-                    s.source,
-                    s.note_id as source_id,
-                    list(distinct c.id order by c.id) as code_ids,
-                    list(distinct c.name order by c.name) as code_names
-                from sources as s
-                join coded_segments as cs
-                    on if(cs.note_id is null, 'interview', 'note') = s.source
-                    and coalesce(cs.note_id, cs.interview_id) = s.note_id
-                join codes as c on c.id = cs.code_id
-                group by all
-            ),
             wanted as (
                 select c.id
                 from codes as c
                 join codes as p on list_contains($codes::integer[], p.id)
                 where c.slug = p.slug or (not $exact and starts_with(c.slug, p.slug || '.'))
             ),
-            matching as (
-                select distinct
+            segments as (
+                select
                     if(cs.note_id is null, 'interview', 'note') as source,
-                    coalesce(cs.note_id, cs.interview_id) as source_id
+                    coalesce(cs.note_id, cs.interview_id) as source_id,
+                    cs.code_id
                 from coded_segments as cs
-                join wanted as w on w.id = cs.code_id
+            ),
+            matching as (
+                select distinct source, source_id from segments join wanted as w on w.id = segments.code_id
+            ),
+            carrying_all as (  -- the sources that carry every one of all_codes, as applied
+                select source, source_id
+                from segments
+                where list_contains($all_codes::integer[], code_id)
+                group by all
+                having count(distinct code_id) = len(list_distinct($all_codes::integer[]))
+            ),
+            hits as (
+                select s.*
+                from sources as s
+                where len(list_filter(
+                    $words::varchar[],
+                    lambda w: not list_contains(string_split_regex(lower(s.body), '[^\p{L}\p{N}]+'), lower(w))
+                )) = 0
+                  and ($codes::integer[] is null or exists (
+                      select 1 from matching as m where m.source = s.source and m.source_id = s.note_id
+                  ))
+                  and ($all_codes::integer[] is null or exists (
+                      select 1 from carrying_all as m where m.source = s.source and m.source_id = s.note_id
+                  ))
+                  and ($team_id::integer is null or s.team_id = $team_id::integer)
+                  and ($month::date is null or date_trunc('month', s.day) = $month::date)
+                  and ($meeting_id::integer is null or s.meeting_id = $meeting_id::integer)
+            ),
+            page as (
+                select * from hits order by day, team_name, meeting_id, position, note_id limit $limit
+            ),
+            applied as (  -- the codes of the page's sources (not of every coded note in the study)
+                select
+                    p.source,
+                    p.note_id as source_id,
+                    list(distinct c.id order by c.id) as code_ids,
+                    list(distinct c.name order by c.name) as code_names
+                from page as p
+                join segments as g on g.source = p.source and g.source_id = p.note_id
+                join codes as c on c.id = g.code_id
+                group by all
             )
             select
-                s.*,
+                p.*,
                 coalesce(a.code_ids, []) as code_ids,
                 coalesce(a.code_names, []) as code_names,
-                count(*) over () as total
-            from sources as s
-            left join applied as a on a.source = s.source and a.source_id = s.note_id
-            where len(list_filter(
-                $words::varchar[],
-                lambda w: not list_contains(string_split_regex(lower(s.body), '[^\p{L}\p{N}]+'), lower(w))
-            )) = 0
-              and ($codes::integer[] is null or exists (
-                  select 1 from matching as m where m.source = s.source and m.source_id = s.note_id
-              ))
-              and ($all_codes::integer[] is null or len(list_filter(
-                  $all_codes::integer[], lambda c: not list_contains(coalesce(a.code_ids, []), c)
-              )) = 0)
-              and ($team_id::integer is null or s.team_id = $team_id::integer)
-              and ($month::date is null or date_trunc('month', s.day) = $month::date)
-              and ($meeting_id::integer is null or s.meeting_id = $meeting_id::integer)
-            order by s.day, s.team_name, s.meeting_id, s.position, s.note_id
-            limit $limit
+                (select count(*) from hits) as total
+            from page as p
+            left join applied as a on a.source = p.source and a.source_id = p.note_id
+            order by p.day, p.team_name, p.meeting_id, p.position, p.note_id
             """,
             params,
         ).fetchdf()
