@@ -6,6 +6,7 @@ Every setting can be given as an environment variable; the README lists them all
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,7 +75,13 @@ class Settings(BaseModel):
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from the environment, falling back to its default."""
     env = os.environ if environ is None else environ
-    values = {s.env: env.get(s.env) or s.default for s in SETTINGS}
+    return _settings(tuple(env.get(s.env) or s.default for s in SETTINGS))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(given: tuple[str, ...]) -> Settings:
+    """The settings these values give, checked once (each page run reads them several times)."""
+    values = {s.env: value for s, value in zip(SETTINGS, given, strict=True)}
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

@@ -69,7 +69,10 @@ def _location() -> str:
 
 
 def _version(where: str) -> int:
-    """The study's data version (db.data_version), part of every cached read's key."""
+    """The study's data version (db.data_version), part of every cached read's key; 0 for a study
+    file without asking (this process alone writes it, and clears the caches when it does)."""
+    if not db.is_postgres(where):
+        return 0
     return _guarded(lambda: db.data_version(_connection(where)))
 
 
