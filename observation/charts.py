@@ -98,7 +98,7 @@ def involvement_trend(
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )
     traces: list[go.Scatter] = []
-    where: list[tuple[int, int]] = []
+    panels_of: list[int] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
     mode = marker_mode(int(trend.groupby("team_id")["month"].count().max()) if not trend.empty else 0)
     for i, name in enumerate(names):
@@ -129,13 +129,12 @@ def involvement_trend(
                     hovertemplate=hover,
                 )
             )
-            where.append(divmod(i, cols))
+            panels_of.append(i)
         marks.append((_target_line(target, i), None))
         if events is not None and not events.empty:
             team_id = team["team_id"].iloc[0]
             mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
             marks += [_event_mark(pd.Timestamp(e.event_date).date(), str(e.label), i) for e in mine.itertuples()]
-    _add_all(fig, traces, where, marks)
     shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
     caveat = (
         f" · {shortest} {period}ly points or fewer: read as a description, not a signal"
@@ -146,6 +145,7 @@ def involvement_trend(
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     if not trend.empty:
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(trend["month"].min(), trend["month"].max()))
+    fig = _add_all(fig, traces, panels_of, marks)
     fig.update_layout(
         title={
             "text": f"Service users and carers at held meetings, by {period}"
@@ -190,17 +190,20 @@ def _event_mark(day: dt.date, label: str, panel: int) -> tuple[dict[str, object]
 def _add_all(
     fig: go.Figure,
     traces: list[go.Scatter],
-    where: list[tuple[int, int]],
+    panels: list[int],
     marks: list[tuple[dict[str, object], dict[str, object] | None]],
-) -> None:
-    """Add the traces (each at its 0-based row and column) and the shapes and notes in one go:
-    Plotly re-checks every earlier shape on each add_shape, which a thousand-team study felt."""
-    if traces:
-        fig.add_traces(traces, rows=[r + 1 for r, _ in where], cols=[c + 1 for _, c in where])
-    fig.update_layout(
-        shapes=[shape for shape, _ in marks],
-        annotations=[*fig.layout.annotations, *(note for _, note in marks if note is not None)],
-    )
+) -> go.Figure:
+    """``fig`` (made by make_subplots) with the traces (each on its 0-based panel) and the shapes
+    and notes, built as one figure: Plotly checks every part of a figure again on each update of
+    it, which took longer than building it (a tenth of a second for twelve panels)."""
+    layout = fig.layout.to_plotly_json()
+    layout["shapes"] = [shape for shape, _ in marks]
+    layout["annotations"] = [*layout.get("annotations", ()), *(note for _, note in marks if note is not None)]
+    data = [
+        trace.to_plotly_json() | {"xaxis": f"x{_axes(panel)}", "yaxis": f"y{_axes(panel)}"}
+        for trace, panel in zip(traces, panels, strict=True)
+    ]
+    return go.Figure(data=data, layout=layout)
 
 
 READING_STYLE: dict[spc.Reading, tuple[str, str, str]] = {
@@ -232,17 +235,16 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     )
     legend_seen: set[str] = set()
     traces: list[go.Scatter] = []
-    where: list[tuple[int, int]] = []
+    panels_of: list[int] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
     mode = marker_mode(max((len(p.chart.points) for p in shown), default=0))
     for i, panel in enumerate(shown):
         mine = _qi_traces(panel, legend_seen, mode)
         traces += mine
-        where += [divmod(i, cols)] * len(mine)
+        panels_of += [i] * len(mine)
         if target is not None and spec.has_target:
             marks.append((_target_line(target, i), None))
         marks += [_event_mark(day, label, i) for day, label in panel.events]
-    _add_all(fig, traces, where, marks)
     notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
     if any(p.chart.trial_limits for p in shown):
         notes.append(f"trial limits where a phase has fewer than {spc.SHORT_PHASE} meetings")
@@ -253,6 +255,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
     fig.update_yaxes(title_text=f"{spec.label}", col=1)
     fig.update_xaxes(tickformat="%b\n%Y")
+    fig = _add_all(fig, traces, panels_of, marks)
     fig.update_layout(
         title={"text": f"{spec.label} at each held meeting<br><sup>{' · '.join(notes)}</sup>"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
