@@ -7,9 +7,11 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
 from observation import qi, spc
@@ -145,7 +147,7 @@ def involvement_trend(
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     if not trend.empty:
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(trend["month"].min(), trend["month"].max()))
-    fig = _add_all(fig, traces, panels_of, marks)
+    fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
         title={
             "text": f"Service users and carers at held meetings, by {period}"
@@ -187,11 +189,11 @@ def _event_mark(day: dt.date, label: str, panel: int) -> tuple[dict[str, object]
     return line, note
 
 
-def _add_all(
+def assemble(
     fig: go.Figure,
-    traces: list[go.Scatter],
-    panels: list[int],
-    marks: list[tuple[dict[str, object], dict[str, object] | None]],
+    traces: Sequence[BaseTraceType],
+    panels: Sequence[int],
+    marks: Sequence[tuple[dict[str, object], dict[str, object] | None]] = (),
 ) -> go.Figure:
     """``fig`` (made by make_subplots) with the traces (each on its 0-based panel) and the shapes
     and notes, built as one figure: Plotly checks every part of a figure again on each update of
@@ -255,7 +257,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
     fig.update_yaxes(title_text=f"{spec.label}", col=1)
     fig.update_xaxes(tickformat="%b\n%Y")
-    fig = _add_all(fig, traces, panels_of, marks)
+    fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
         title={"text": f"{spec.label} at each held meeting<br><sup>{' · '.join(notes)}</sup>"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import first_teams, plain, wrap
+from observation.charts import assemble, first_teams, plain, wrap
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
 CELL_STYLE = {  # cell: (colour, printed mark, words)
@@ -55,18 +56,18 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
     by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
     names, left_out = first_teams(meetings)
-    fig, cols = grid(names, height=200, most_columns=1, left_out=left_out, gap=70)
+    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=70)
+    traces: list[BaseTraceType] = []
+    panels: list[int] = []
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
         held = team[team["status"] == "held"]
-        row, col = divmod(i, cols)
-        where = {"row": row + 1, "col": col + 1}
         ids = held["meeting_id"].tolist()
         for column, label, colour, pattern in (
             ("su_share", "Service users", SU_COLOUR, "/"),
             ("carer_share", "Carers", CARER_COLOUR, "."),
         ):
-            fig.add_trace(
+            traces.append(
                 go.Bar(
                     x=held["meeting_date"],
                     y=held[column].fillna(0),
@@ -76,11 +77,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                     marker={"color": colour, "pattern": {"shape": pattern}},
                     customdata=ids,
                     hovertemplate="%{x|%d %b %Y}: %{y:.0%} of those present<extra>" + label + "</extra>",
-                ),
-                **where,
+                )
             )
         meaningful = held[held["meaningful"] == 1]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=meaningful["meeting_date"],
                 y=(meaningful["su_share"].fillna(0) + meaningful["carer_share"].fillna(0) + 0.04).tolist(),
@@ -91,11 +91,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 customdata=meaningful["meeting_id"].tolist(),
                 marker={"symbol": "star", "size": 10, "color": "#009E73"},
                 hovertemplate="%{x|%d %b %Y}: meaningful involvement<extra></extra>",
-            ),
-            **where,
+            )
         )
         unrecorded = held[~held["attendance_recorded"].astype(bool)]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=unrecorded["meeting_date"],
                 y=[0.0] * len(unrecorded),
@@ -106,11 +105,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 customdata=unrecorded["meeting_id"].tolist(),
                 marker={"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
                 hovertemplate="%{x|%d %b %Y}: held, but nobody recorded present<extra></extra>",
-            ),
-            **where,
+            )
         )
         not_held = team[team["status"] != "held"]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=not_held["meeting_date"],
                 y=[0.0] * len(not_held),
@@ -121,13 +119,14 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 customdata=not_held["meeting_id"].tolist(),
                 marker={"symbol": "x-thin", "size": 9, "color": GREY, "line": {"width": 2, "color": GREY}},
                 hovertemplate="%{x|%d %b %Y}: meeting not held<extra></extra>",
-            ),
-            **where,
+            )
         )
+        panels += [i] * (len(traces) - len(panels))
     tallest = float((meetings["su_share"].fillna(0) + meetings["carer_share"].fillna(0)).max() or 0)
     fig.update_yaxes(
         range=[0, min(1.05, tallest + 0.1) if tallest else 0.5], tickformat=".0%", title_text="Of those present"
     )
+    fig = assemble(fig, traces, panels)
     fig.update_layout(
         title={
             "text": "Service users and carers among those present, meeting by meeting"
@@ -207,31 +206,32 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
-    fig, cols = grid(names, left_out=left_out)
+    fig, _ = grid(names, left_out=left_out)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
+    traces: list[BaseTraceType] = []
+    panels: list[int] = []
     for i, name in enumerate(names):
         team = counts[counts["team_name"] == name]
-        row, col = divmod(i, cols)
         for j, role in enumerate(roles):
             part = team[team["role"] == role]
             if part.empty:
                 continue
             lived = bool(part["lived_experience"].iloc[0])
-            fig.add_trace(
+            traces.append(
                 go.Bar(
                     x=part["period"],
                     y=part["present"],
                     name=plain(role),
                     legendgroup=role,
-                    showlegend=role not in {t.name for t in fig.data},
+                    showlegend=role not in {t.legendgroup for t in traces},
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
                     hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + plain(role) + "</extra>",
-                ),
-                row=row + 1,
-                col=col + 1,
+                )
             )
+            panels.append(i)
     fig.update_yaxes(title_text="People present", col=1)
+    fig = assemble(fig, traces, panels)
     fig.update_layout(
         title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
         legend={"orientation": "h", "y": -0.12, "x": 0},
