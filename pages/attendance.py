@@ -33,7 +33,8 @@ if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()
-ui.chart(view_charts.attendance_by_role(by_role), "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
+by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
+ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
 
 ui.qi_section(flt, "attendance")
 
@@ -50,5 +51,5 @@ matrix = views.attendance_matrix(flt, team_id, "person") if team_id is not None 
 if matrix is None or not matrix["lived_experience"].any():
     st.info("Nobody with lived experience is recorded in this team.")
 else:
-    ui.chart(view_charts.swimlane(matrix), "attendance_swimlane", "who-kept-coming", flt)
+    ui.chart(ui.figure(view_charts.swimlane, matrix), "attendance_swimlane", "who-kept-coming", flt)
 tables.continuity_table(views.continuity(flt))

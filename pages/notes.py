@@ -34,7 +34,7 @@ matrix_tab, together_tab, time_tab, book_tab, meeting_tab, results_tab = st.tabs
 with matrix_tab:
     views.chart_with_notes(
         flt,
-        theme_charts.code_team_heatmap(views.code_team_matrix(flt)),
+        ui.figure(theme_charts.code_team_heatmap, views.code_team_matrix(flt)),
         "notes_code_team",
         lambda cell: views.excerpt_query(codes=(cell[0],), exact=True, notes_only=True, team_id=cell[1]),
         "Click a cell to read its notes.",
@@ -42,7 +42,7 @@ with matrix_tab:
 with together_tab:
     views.chart_with_notes(
         flt,
-        theme_charts.cooccurrence_heatmap(views.cooccurrence(flt)),
+        ui.figure(theme_charts.cooccurrence_heatmap, views.cooccurrence(flt)),
         "notes_cooccurrence",
         lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), notes_only=True),
         "Click a cell to read the notes that carry both codes.",
@@ -50,7 +50,7 @@ with together_tab:
 with time_tab:
     views.chart_with_notes(
         flt,
-        theme_charts.code_frequency(views.code_frequency(flt)),
+        ui.figure(theme_charts.code_frequency, views.code_frequency(flt)),
         "notes_frequency",
         lambda point: views.excerpt_query(
             codes=(point[0],), exact=True, notes_only=True, month=views.month_of(point[1])

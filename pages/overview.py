@@ -28,7 +28,9 @@ if result.teams_with_recorded_meetings > result.teams_charted:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
 level = definitions.LEVEL_LABELS[settings.meaningful_level]
 hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
-trend = charts.involvement_trend(result.trend, settings.involvement_target, level, result.events, period, hidden)
+trend = ui.figure(
+    charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden
+)
 ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
 
 ui.qi_section(flt, "overview")

@@ -13,9 +13,8 @@ rows = views.meeting_rows(flt, settings.meaningful_level)
 if rows.empty:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()
-clicked = views.picked(
-    ui.chart(view_charts.presence_by_meeting(rows), "presence_by_meeting", "presence-by-meeting", flt, clickable=True)
-)
+by_meeting = ui.figure(view_charts.presence_by_meeting, rows)
+clicked = views.picked(ui.chart(by_meeting, "presence_by_meeting", "presence-by-meeting", flt, clickable=True))
 
 ui.qi_section(flt, "presence")
 
@@ -35,7 +34,7 @@ views.keep_in_url("rows", by, "role")
 if team_id is not None:
     matrix = views.attendance_matrix(flt, team_id, by)
     clicked += views.picked(
-        ui.chart(view_charts.attendance_matrix(matrix), "presence_matrix", "who-came", flt, clickable=True)
+        ui.chart(ui.figure(view_charts.attendance_matrix, matrix), "presence_matrix", "who-came", flt, clickable=True)
     )
 
 meeting_id = views.choose_meeting("presence_meeting", "meeting", rows, clicked)

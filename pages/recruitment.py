@@ -17,7 +17,7 @@ if stages.empty:
     st.info("No teams match these filters.")
     st.stop()
 bar = views.picked(
-    ui.chart(theme_charts.funnel(stages), "recruitment_funnel", "recruitment-funnel", flt, clickable=True)
+    ui.chart(ui.figure(theme_charts.funnel, stages), "recruitment_funnel", "recruitment-funnel", flt, clickable=True)
 )
 if bar:
     team_id, stage = bar[-1]
@@ -33,7 +33,7 @@ st.subheader("Recruitment tensions in the notes")
 by_month = views.tension_by_month(flt)
 views.chart_with_notes(
     flt,
-    theme_charts.tension_over_time(by_month),
+    ui.figure(theme_charts.tension_over_time, by_month),
     "recruitment_tensions",
     lambda point: views.excerpt_query(
         codes=views.theme_codes(), notes_only=True, team_id=point[0], month=views.month_of(point[1])

@@ -35,14 +35,14 @@ ui.bullet_list(list(found.summary))
 ui.qi_section(mine, "profile")
 
 st.subheader("Recruitment", help="The team's recruitment funnel: how many people reached each stage.")
-ui.chart(theme_charts.funnel(views.funnel(mine)), "profile_funnel", "recruitment-funnel", mine)
+ui.chart(ui.figure(theme_charts.funnel, views.funnel(mine)), "profile_funnel", "recruitment-funnel", mine)
 if found.stall is not None:
     st.markdown(ui.plain(found.stall.sentence()))
 
 st.subheader("Who kept coming", help="Each person with lived experience, meeting by meeting.")
 matrix = views.attendance_matrix(mine, team_id, "person")
 if matrix["lived_experience"].any():
-    ui.chart(view_charts.swimlane(matrix), "profile_swimlane", "who-kept-coming", mine)
+    ui.chart(ui.figure(view_charts.swimlane, matrix), "profile_swimlane", "who-kept-coming", mine)
 else:
     st.info("Nobody with lived experience is recorded in this team.")
 tables.continuity_table(views.continuity(mine))

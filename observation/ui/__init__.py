@@ -7,7 +7,7 @@ holds the connection, the cached reads and the shared widgets; ui/views.py the f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar, get_args
 
 import duckdb
@@ -81,6 +81,7 @@ def _version(where: str) -> int:
 # process never mix, and an edit another app server made to a shared study is read on the next
 # rerun. Each keeps its latest CACHED results: an edit elsewhere leaves the older ones unused.
 CACHED = 64
+FIGURES = 32  # figures kept (ui.figure): a national study's twelve-panel chart is about a megabyte
 
 
 def study_info() -> queries.StudyInfo | None:
@@ -545,11 +546,31 @@ def qi_section(flt: StudyFilter, prefix: str) -> None:
         return
     choice = qi_controls(prefix)
     found = overview(flt)
-    team_panels = qi.panels(found.series, found.events, choice)
     target = settings().involvement_target if qi.MEASURES[choice.measure].has_target else None
-    chart(charts.qi_chart(team_panels, choice, target), f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt,
-          rules=spc.RULE_SET_NAMES[choice.rules])  # fmt: skip
-    bullet_list(qi.signal_sentences(team_panels, target))
+    fig, sentences = figure(_qi_chart_and_sentences, found.series, found.events, choice, target)
+    chart(fig, f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt, rules=spc.RULE_SET_NAMES[choice.rules])
+    bullet_list(sentences)
+
+
+def _qi_chart_and_sentences(
+    series: pd.DataFrame, events: pd.DataFrame, choice: qi.ChartChoice, target: float | None
+) -> tuple[go.Figure, tuple[str, ...]]:
+    team_panels = qi.panels(series, events, choice)
+    return charts.qi_chart(team_panels, choice, target), tuple(qi.signal_sentences(team_panels, target))
+
+
+def figure(build: Callable[..., T], *args: Any) -> T:
+    """``build(*args)`` (a figure, from a pure function of its arguments), built once for the same
+    arguments and kept for the process: Plotly took a tenth of a second to build a twelve-panel
+    figure, on every rerun of the page. Streamlit compares the arguments by content (data frames
+    too), so new data is a new figure. Other sessions are shown the very same object: never change
+    a figure this returns (figures.for_a_room and for_export copy)."""
+    return _figure(f"{build.__module__}.{build.__qualname__}", args, build)
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def _figure(name: str, args: tuple[Any, ...], _build: Callable[..., T]) -> T:
+    return _build(*args)
 
 
 def chart(
@@ -637,7 +658,7 @@ def plain(text: str) -> str:
     return _escape_markdown(text)
 
 
-def bullet_list(lines: list[str]) -> None:
+def bullet_list(lines: Sequence[str]) -> None:
     """Sentences as a Markdown list, with Markdown in them shown as typed (team names are user text)."""
     st.markdown("\n".join(f"- {_escape_markdown(line)}" for line in lines))
 

@@ -24,6 +24,7 @@ from observation.ui import (
     _version,
     chart,
     deck_download,
+    figure,
     headline,
     keep,
     overview,
@@ -379,8 +380,8 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     mine = shown.trend[shown.trend["team_id"] == team_id]
     left_out = f" · a quarter resting on a count under {mode.threshold} is left out"
     events = shown.events[shown.events["team_id"].isna() | (shown.events["team_id"] == team_id)]
-    figure = charts.involvement_trend(mine, settings_now.involvement_target, level, events, "quarter", left_out)
-    chart(figure, "profile_trend", "team-by-quarter", flt)
+    trend = figure(charts.involvement_trend, mine, settings_now.involvement_target, level, events, "quarter", left_out)
+    chart(trend, "profile_trend", "team-by-quarter", flt)
     st.subheader("How the meetings ran")
     ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
     tables.effectiveness_table(ran.assign(team_name=team.team_name))

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from observation import charts
+from observation import charts, ui
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
 
@@ -152,3 +153,17 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     assert by_role == next(
         c.proto.spec for c in on_page(app, small_path, "pages/attendance.py", period="month").get("plotly_chart")
     )
+
+
+def test_a_figure_is_built_once_for_the_same_data_and_again_for_new_data() -> None:
+    built: list[str] = []
+
+    def draw(frame: pd.DataFrame, title: str) -> go.Figure:
+        built.append(title)
+        return go.Figure(go.Bar(x=frame["x"]), layout={"title": {"text": title}})
+
+    first = ui.figure(draw, pd.DataFrame({"x": [1, 2]}), "Held")
+    assert ui.figure(draw, pd.DataFrame({"x": [1, 2]}), "Held") is first  # equal data: the same figure
+    assert list(ui.figure(draw, pd.DataFrame({"x": [1, 3]}), "Held").data[0].x) == [1, 3]  # new data: drawn anew
+    assert ui.figure(draw, pd.DataFrame({"x": [1, 2]}), "Not held").layout.title.text == "Not held"
+    assert built == ["Held", "Held", "Not held"]

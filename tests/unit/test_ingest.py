@@ -154,6 +154,26 @@ def test_spreadsheet_leftovers_are_tolerated(small: duckdb.DuckDBPyConnection, t
     assert small.execute("select setting from teams where name = 'Gamma'").fetchone() == ("community",)
 
 
+def test_a_cell_over_two_lines_and_a_blank_row_keep_the_rows_a_spreadsheet_shows(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # A note written over two lines is one spreadsheet row; a blank row still counts as a row.
+    path = write(
+        tmp_path,
+        "field_notes.csv",
+        'team,date,position,author,body\nAlpha,2020-01-10,3,OB-01,"First line\nsecond line"\n\n'
+        "Alpha,2020-01-10,4,OB-01,\n",
+    )
+    with pytest.raises(ingest.ImportProblems) as refused:
+        ingest.import_files(small, [path])
+    assert [str(p) for p in refused.value.problems] == ["field_notes.csv:4:body: '' — must not be empty"]
+    fixed = write(tmp_path, "field_notes.csv", path.read_text().replace("OB-01,\n", "OB-01,Third\n"))
+    ingest.import_files(small, [fixed])
+    assert small.execute("select body from field_notes where meeting_id = 1 and position = 3").fetchone() == (
+        "First line\nsecond line",
+    )
+
+
 def test_a_register_in_xlsx_with_real_dates(small: duckdb.DuckDBPyConnection) -> None:
     ingest.import_files(small, [EXAMPLES / "teams.csv", EXAMPLES / "register.xlsx"])
     rows = small.execute(
