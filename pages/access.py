@@ -5,7 +5,7 @@ import streamlit as st
 from observation import ui
 from observation.ui import access_page
 
-ui.shared_sidebar("access")
+ui.shared_sidebar("access", filtered=False)
 st.title(
     "Access",
     help="Researchers see and change everything; coaches read their own teams only; presenters see presenter "

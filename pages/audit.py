@@ -6,7 +6,7 @@ import streamlit as st
 from observation import audit, ui
 from observation.ui import data_io
 
-ui.shared_sidebar("audit")
+ui.shared_sidebar("audit", filtered=False)
 st.title("Audit trail", help="Who did what and when (UTC), to which rows, with the values before and after.")
 actions = st.multiselect(
     "Actions",

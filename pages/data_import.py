@@ -5,7 +5,7 @@ import streamlit as st
 from observation import ingest, ui
 from observation.ui import data_io
 
-ui.shared_sidebar("data_import")
+ui.shared_sidebar("data_import", filtered=False)
 st.title(
     "Import",
     help="CSV or XLSX: one row per record for teams, participants, meetings, attendance, field notes, codes, "

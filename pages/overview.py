@@ -33,7 +33,7 @@ trend = ui.figure(
 )
 ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
 
-ui.qi_section(flt, "overview")
+ui.qi_section(flt, "overview", result)
 
 with st.expander("How these are measured"):
     st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))

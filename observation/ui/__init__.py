@@ -168,7 +168,7 @@ def stop_with(message: str) -> NoReturn:
 # --- shared widgets ---------------------------------------------------------------------------
 
 
-def shared_sidebar(page: str) -> StudyFilter:
+def shared_sidebar(page: str, filtered: bool = True) -> StudyFilter:
     """What every page starts with: the person signed in (or the sign-in screen), the study
     opened (or a one-line reason why not), the demo badge, presenter mode's switch, and the shared
     filter in the sidebar, kept in the URL. Returns the filter. ``page`` is the page's file name
@@ -178,6 +178,10 @@ def shared_sidebar(page: str) -> StudyFilter:
 
     Pages call this themselves rather than app.py, so that a page is complete however Streamlit
     runs it (a fresh server's first deep link can run a file in pages/ without app.py).
+
+    A page that reads no study rows through the filter (Import, Audit trail, Access) passes
+    ``filtered=False``: it shows no filter that would not apply to it, and the filter chosen on
+    the other pages is kept for them.
     """
     _leave_legacy_multipage_mode()
     _keep_across_pages()
@@ -196,7 +200,7 @@ def shared_sidebar(page: str) -> StudyFilter:
             st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
             st.stop()
     _account(me)
-    return _sidebar_filter(info, me)
+    return _sidebar_filter(info, me) if filtered else StudyFilter()
 
 
 PRESENTABLE = frozenset(page for page, roles in access.PAGES.items() if "presenter" in roles)
@@ -531,9 +535,10 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
     return choice
 
 
-def qi_section(flt: StudyFilter, prefix: str) -> None:
+def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = None) -> None:
     """The "Change over time" section: the QI chart controls, one run or SPC chart per team, and a
-    sentence per team saying what its chart shows. Used by the Overview, Presence and Attendance."""
+    sentence per team saying what its chart shows. Used by the Overview, Presence and Attendance;
+    ``found`` is ``overview(flt)`` when the page has it already (each read copies it from the cache)."""
     st.subheader(
         "Change over time",
         help="Run and SPC charts of every held meeting with attendance recorded, one panel per team.",
@@ -545,7 +550,7 @@ def qi_section(flt: StudyFilter, prefix: str) -> None:
         )
         return
     choice = qi_controls(prefix)
-    found = overview(flt)
+    found = found or overview(flt)
     target = settings().involvement_target if qi.MEASURES[choice.measure].has_target else None
     fig, sentences = figure(_qi_chart_and_sentences, found.series, found.events, choice, target)
     chart(fig, f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt, rules=spc.RULE_SET_NAMES[choice.rules])

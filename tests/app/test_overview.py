@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 App = Callable[..., AppTest]
@@ -175,3 +176,15 @@ def test_a_bad_chart_choice_in_the_link_falls_back_with_a_notice(app: App, small
     assert at.segmented_control(key="overview_qi_chart").value == "p"
     assert any("Ignored chart='pie'" in w.value for w in at.warning)
     assert "chart" not in at.query_params
+
+
+@pytest.mark.parametrize("page", ["data_import", "audit", "access"])
+def test_pages_the_filter_does_not_apply_to_show_none_and_keep_it(app: App, small_path: Path, page: str) -> None:
+    at = app(small_path)
+    at.multiselect(key="flt_teams").set_value([1]).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    assert not [w for w in at.sidebar.multiselect if w.key == "flt_teams"]  # no filter that would not apply
+    at.switch_page("pages/overview.py").run()
+    assert at.multiselect(key="flt_teams").value == [1]  # the filter chosen before is still there
+    assert metrics(at)["Meetings held"] == "3"
