@@ -200,9 +200,7 @@ def bump_versions(cur: duckdb.DuckDBPyConnection, meeting_ids: Sequence[int], wh
 def _save_attendance(
     cur: duckdb.DuckDBPyConnection, meeting_id: int, team_id: int, entries: list[AttendanceEntry], who: str
 ) -> None:
-    before = dict(
-        cur.execute("select participant_id, status from attendance where meeting_id = ?", [meeting_id]).fetchall()
-    )
+    before = _marks(cur, meeting_id)
     # Only the people on the form: attendance recorded for anyone else (an import may) stays.
     on_form = [e.participant_id for e in entries if e.participant_id is not None]
     cur.execute(
@@ -221,11 +219,18 @@ def _save_attendance(
             cur.execute(
                 "insert into attendance values (?, ?, ?, ?)", [meeting_id, person, entry.status, entry.participation]
             )
-    after = dict(
-        cur.execute("select participant_id, status from attendance where meeting_id = ?", [meeting_id]).fetchall()
-    )
+    after = _marks(cur, meeting_id)
     if after != before:
         audit.record(cur, "change", "attendance", f"meeting_id={meeting_id}", before=before, after=after, who=who)
+
+
+def _marks(cur: duckdb.DuckDBPyConnection, meeting_id: int) -> dict[int, dict[str, str | None]]:
+    """Each person's status and participation level at the meeting, as the audit trail keeps them
+    (a level changed on its own is a change too)."""
+    rows = cur.execute(
+        "select participant_id, status, participation from attendance where meeting_id = ?", [meeting_id]
+    ).fetchall()
+    return {person: {"status": status, "participation": level} for person, status, level in rows}
 
 
 def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[NoteEntry], who: str) -> None:

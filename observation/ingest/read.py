@@ -18,6 +18,7 @@ import pyarrow.csv as pa_csv
 from observation.errors import ObservationError
 
 MAX_BYTES = 20 * 2**20
+csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))  # a cell as long as a whole file may be
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ def _read_csv(path: Path) -> pa.Table:
     """Every cell as text, in file order: blank lines kept (so rows keep their spreadsheet numbers)
     and short or long rows padded to the widest (a stray trailing comma is not worth a refusal).
     Arrow's reader first, for speed (it reads in parallel, skips a byte-order mark and allows
-    line breaks inside quoted cells); a row of another width stops it, and Python's reader takes
-    the file instead."""
+    line breaks inside quoted cells); a row of another width (or a cell longer than its 1 MB
+    blocks) stops it, and Python's reader takes the file instead."""
     try:
         return pa_csv.read_csv(
             path,

@@ -7,6 +7,8 @@ holds the connection, the cached reads and the shared widgets; ui/views.py the f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar, get_args
 
@@ -567,15 +569,22 @@ def _qi_chart_and_sentences(
 def figure(build: Callable[..., T], *args: Any) -> T:
     """``build(*args)`` (a figure, from a pure function of its arguments), built once for the same
     arguments and kept for the process: Plotly took a tenth of a second to build a twelve-panel
-    figure, on every rerun of the page. Streamlit compares the arguments by content (data frames
-    too), so new data is a new figure. Other sessions are shown the very same object: never change
+    figure, on every rerun of the page. The arguments are compared by content (every cell of a data
+    frame), so new data is a new figure. Other sessions are shown the very same object: never change
     a figure this returns (figures.for_a_room and for_export copy)."""
-    return _figure(f"{build.__module__}.{build.__qualname__}", args, build)
+    key = tuple(_content(a) if isinstance(a, pd.DataFrame) else a for a in args)
+    return _figure(f"{build.__module__}.{build.__qualname__}", key, args, build)
 
 
 @st.cache_resource(show_spinner=False, max_entries=FIGURES)
-def _figure(name: str, args: tuple[Any, ...], _build: Callable[..., T]) -> T:
-    return _build(*args)
+def _figure(name: str, key: tuple[Any, ...], _args: tuple[Any, ...], _build: Callable[..., T]) -> T:
+    return _build(*_args)
+
+
+def _content(frame: pd.DataFrame) -> str:
+    """A digest of every cell of ``frame``: Streamlit's own hash of a data frame of 50,000 rows or
+    more looks at a sample of its rows, and a changed count elsewhere would show the old figure."""
+    return hashlib.sha256(pickle.dumps(frame, protocol=5)).hexdigest()
 
 
 def chart(

@@ -167,3 +167,12 @@ def test_a_figure_is_built_once_for_the_same_data_and_again_for_new_data() -> No
     assert list(ui.figure(draw, pd.DataFrame({"x": [1, 3]}), "Held").data[0].x) == [1, 3]  # new data: drawn anew
     assert ui.figure(draw, pd.DataFrame({"x": [1, 2]}), "Not held").layout.title.text == "Not held"
     assert built == ["Held", "Held", "Not held"]
+
+
+def test_a_large_frame_changed_in_one_cell_is_a_new_figure() -> None:
+    # Streamlit hashes a frame of 50,000 rows or more by a sample of its rows.
+    counts = pd.DataFrame({"team": range(60_000), "notes": [1] * 60_000})
+    changed = counts.copy()
+    changed.loc[31_337, "notes"] = 2
+    first = ui.figure(lambda frame: go.Figure(go.Bar(y=frame["notes"])), counts)
+    assert ui.figure(lambda frame: go.Figure(go.Bar(y=frame["notes"])), changed) is not first

@@ -174,6 +174,16 @@ def test_a_cell_over_two_lines_and_a_blank_row_keep_the_rows_a_spreadsheet_shows
     )
 
 
+def test_a_note_longer_than_a_megabyte_is_read(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # Arrow's reader works in 1 MB blocks; Python's takes such a file, with no 128 KB cell limit.
+    long = "word " * 250_000
+    path = write(tmp_path, "field_notes.csv", f'team,date,position,author,body\nAlpha,2020-01-10,3,OB-01,"{long}"\n')
+    ingest.import_files(small, [path])
+    assert small.execute("select length(body) from field_notes where meeting_id = 1 and position = 3").fetchone() == (
+        len(long.strip()),
+    )
+
+
 def test_a_register_in_xlsx_with_real_dates(small: duckdb.DuckDBPyConnection) -> None:
     ingest.import_files(small, [EXAMPLES / "teams.csv", EXAMPLES / "register.xlsx"])
     rows = small.execute(

@@ -14,8 +14,6 @@ from observation import curate, db, ingest, record
 from tests.unit.test_postgres import facts_differ
 from tests.unit.test_record import ALPHA_DETAILS, NOTES, ROSTER
 
-pytestmark = pytest.mark.both_backends
-
 
 def csv(folder: Path, name: str, text: str) -> Path:
     path = folder / name
@@ -23,6 +21,7 @@ def csv(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+@pytest.mark.both_backends
 def test_the_facts_follow_every_write_the_app_makes(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     con = small
     assert facts_differ(con) == 0
@@ -49,6 +48,7 @@ def test_the_facts_follow_every_write_the_app_makes(small: duckdb.DuckDBPyConnec
         assert cur.execute("select count(*) from meeting_facts").fetchone() == (8,)  # 8 meetings: +1, -1
 
 
+@pytest.mark.both_backends
 def test_a_refused_write_leaves_the_facts_as_they_were(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     before = facts(small)
     broken = csv(tmp_path, "attendance.csv", "team,date,participant,status\nAlpha,2020-01-10,A-CA1,present\n"
@@ -59,10 +59,9 @@ def test_a_refused_write_leaves_the_facts_as_they_were(small: duckdb.DuckDBPyCon
 
 
 def test_rows_changed_outside_the_app_are_counted_again_when_the_file_is_next_opened(
-    small_location: Path | str, backend: str
+    small_location: Path | str,
 ) -> None:
-    if backend != "file":
-        pytest.skip("PostgreSQL's triggers keep the facts whoever writes (tests/unit/test_postgres.py)")
+    # A study file only: on PostgreSQL, triggers keep the facts whoever writes (tests/unit/test_postgres.py).
     outside = duckdb.connect(str(small_location))  # someone's own DuckDB session, not the app
     outside.execute("update attendance set status = 'absent', participation = null where meeting_id = 2")
     outside.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import json
 import threading
 from pathlib import Path
 
@@ -46,6 +47,18 @@ def test_a_new_meeting_is_saved_whole_and_audited(small: duckdb.DuckDBPyConnecti
     actions = small.execute("select action, table_name from audit where actor = 'R01' order by id").fetchall()
     assert ("create", "meetings") in actions
     assert ("create", "participants") in actions
+
+
+def test_a_level_changed_on_its_own_is_audited_with_the_one_it_replaced(small: duckdb.DuckDBPyConnection) -> None:
+    meeting_id = record.save_meeting(small, None, ALPHA_DETAILS, ROSTER, NOTES, seen_version=0, who="R01")
+    observing = [ROSTER[0], ROSTER[1].model_copy(update={"participation": "observing"}), *ROSTER[2:3]]
+    version = record.version(small, meeting_id)
+    record.save_meeting(small, meeting_id, ALPHA_DETAILS, observing, NOTES, version, who="R02")
+    (before, after) = small.execute(
+        "select before, after from audit where actor = 'R02' and table_name = 'attendance'"
+    ).fetchone()  # type: ignore[misc]
+    assert json.loads(before)["3"] == {"participation": "co_leading", "status": "present"}
+    assert json.loads(after)["3"] == {"participation": "observing", "status": "present"}
 
 
 def test_a_second_save_from_an_old_version_is_refused_and_says_who(small: duckdb.DuckDBPyConnection) -> None:
