@@ -2,9 +2,9 @@
 
 The same checks and the same messages as a row-by-row import: each distinct value is read once by
 the kind's own parser (the same ``ValueError`` reasons); teams, people and meetings are matched in
-DuckDB by joins; rows are created and changed by set-based statements; each changed row is audited with its old
-and new values, the created ones in one entry that names every row.
-One difference, on purpose: the same person twice at the same meeting is a problem to fix in the
+DuckDB by joins; rows are created and changed by set-based statements. Each changed row is audited
+with its old and new values, the created ones in one entry that names every row. One difference,
+on purpose: the same person twice at the same meeting is a problem to fix in the
 file, not a silent "last row wins".
 """
 
