@@ -4,8 +4,8 @@ The same checks and the same messages as a row-by-row import: each distinct valu
 the kind's own parser (the same ``ValueError`` reasons); teams, people and meetings are matched in
 DuckDB by joins; rows are created and changed by set-based statements. Each changed row is audited
 with its old and new values, the created ones in one entry that names every row. One difference,
-on purpose: the same person twice at the same meeting is a problem to fix in the
-file, not a silent "last row wins".
+on purpose: the same person twice at the same meeting is a problem to fix in the file, not a
+silent "last row wins".
 """
 
 # ruff: noqa: S608 - every name put into SQL here comes from this module (COLUMNS), never from a file
