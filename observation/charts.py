@@ -102,7 +102,8 @@ def involvement_trend(
     traces: list[go.Scatter] = []
     panels_of: list[int] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
-    mode = marker_mode(int(trend.groupby("team_id")["month"].count().max()) if not trend.empty else 0)
+    per_team = trend.groupby("team_id")["month"].count()
+    mode = marker_mode(int(per_team.max()) if not trend.empty else 0)
     for i, name in enumerate(names):
         team = trend[trend["team_name"] == name]
         when = "%{x|%b %Y}" if period == "month" else "quarter from %{x|%b %Y}"
@@ -137,7 +138,7 @@ def involvement_trend(
             team_id = team["team_id"].iloc[0]
             mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
             marks += [_event_mark(pd.Timestamp(e.event_date).date(), str(e.label), i) for e in mine.itertuples()]
-    shortest = int(trend.groupby("team_id")["month"].count().min()) if not trend.empty else 0
+    shortest = int(per_team.min()) if not trend.empty else 0
     caveat = (
         f" · {shortest} {period}ly points or fewer: read as a description, not a signal"
         if 0 < shortest < SHORT_SERIES

@@ -48,3 +48,9 @@ select
         as by_b
 from double_coded as d
 cross join used as u;
+
+-- Text cut at ``longest`` characters, saying how long it was (the Audit trail page shows an
+-- import's list of created rows this way).
+create or replace macro cut_text(t, longest) as
+case when length(t) > longest then left(t, longest) || ' … (' || format('{:,}', length(t)) || ' characters in all)'
+     else t end;

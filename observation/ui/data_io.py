@@ -118,14 +118,7 @@ def audit_rows(actions: Sequence[str], limit: int = 500, longest: int = 2000) ->
         return cur.execute(
             """
             select id, written_at, actor, action, table_name, row_key,
-                   case when length(before::varchar) > $longest
-                        then left(before::varchar, $longest) || ' … ('
-                             || format('{:,}', length(before::varchar)) || ' characters in all)'
-                        else before::varchar end as before,
-                   case when length(after::varchar) > $longest
-                        then left(after::varchar, $longest) || ' … ('
-                             || format('{:,}', length(after::varchar)) || ' characters in all)'
-                        else after::varchar end as after
+                   cut_text(before::varchar, $longest) as before, cut_text(after::varchar, $longest) as after
             from audit
             where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
             order by id desc

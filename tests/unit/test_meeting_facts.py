@@ -11,14 +11,9 @@ import duckdb
 import pytest
 
 from observation import curate, db, ingest, record
+from tests.unit.test_ingest import write
 from tests.unit.test_postgres import facts_differ
 from tests.unit.test_record import ALPHA_DETAILS, NOTES, ROSTER
-
-
-def csv(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text)
-    return path
 
 
 @pytest.mark.both_backends
@@ -30,13 +25,13 @@ def test_the_facts_follow_every_write_the_app_makes(small: duckdb.DuckDBPyConnec
         ("a new meeting saved", lambda: record.save_meeting(con, None, ALPHA_DETAILS, ROSTER, NOTES, 0, who="R01")),
         ("its attendance changed", lambda: record.save_meeting(con, 9, ALPHA_DETAILS, away, NOTES,
                                                                record.version(con, 9), who="R01")),
-        ("attendance imported", lambda: ingest.import_files(con, [csv(tmp_path, "attendance.csv",
+        ("attendance imported", lambda: ingest.import_files(con, [write(tmp_path, "attendance.csv",
             "team,date,participant,status,participation\nAlpha,2020-01-10,A-CA1,present,co_leading\n"
             "Beta,2020-03-11,B-SU1,present,observing\n")])),
         ("someone's role changed", lambda: curate.save_rows(
             con, "participants", [(2, curate.ParticipantEntry(code="A-ST2", team_id=1, role="carer"))], who="R01")),
         ("a meeting deleted", lambda: curate.delete_meeting(con, 2, record.version(con, 2), who="R01")),
-        ("a meeting's status changed", lambda: ingest.import_files(con, [csv(tmp_path, "meetings.csv",
+        ("a meeting's status changed", lambda: ingest.import_files(con, [write(tmp_path, "meetings.csv",
             "team,date,status\nAlpha,2020-01-10,cancelled\n")])),
     ]  # fmt: skip
     for what, step in steps:
@@ -51,7 +46,7 @@ def test_the_facts_follow_every_write_the_app_makes(small: duckdb.DuckDBPyConnec
 @pytest.mark.both_backends
 def test_a_refused_write_leaves_the_facts_as_they_were(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     before = facts(small)
-    broken = csv(tmp_path, "attendance.csv", "team,date,participant,status\nAlpha,2020-01-10,A-CA1,present\n"
+    broken = write(tmp_path, "attendance.csv", "team,date,participant,status\nAlpha,2020-01-10,A-CA1,present\n"
                  "Alpha,2020-01-10,Z-XX9,present\n")  # fmt: skip
     with pytest.raises(ingest.ImportProblems):
         ingest.import_files(small, [broken])
