@@ -176,7 +176,7 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
         bare = ms(next(iter(r["pages"].values()))["bare_s"])
         out += [
             "",
-            f"**{scale}**: each page in AppTest, all teams / one team (ms; warm is the median of five "
+            f"**{scale}**: each page in AppTest, all teams / one team (ms; warm is the median of eleven "
             f"reruns; floor is the page's DuckDB queries alone; bare page {bare} ms)",
             "",
             "| page | cold | warm | floor | warm, one team | floor, one team | points | figure JSON (KB) | table rows "
@@ -251,7 +251,7 @@ def postgres_markdown(machine: str, scales: dict[str, Results], checked: list[di
     for scale, r in scales.items():
         out += [
             f"**{scale}** ({r['teams']} teams × {r['months']} months; copied into PostgreSQL in {r['copy_s']:.1f} s): "
-            "each page in AppTest on the study file and on PostgreSQL, ms — warm: the median of five reruns "
+            "each page in AppTest on the study file and on PostgreSQL, ms — warm: the median of eleven reruns "
             "(read from Streamlit's cache); cold: the first run after opening (and after any edit, on any server); "
             "floor: the page's DuckDB queries alone",
             "",
