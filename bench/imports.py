@@ -77,7 +77,7 @@ def measure(study: Path, work: Path) -> None:
     con.execute("checkpoint")
     started = time.perf_counter()
     con.execute("begin")
-    con.execute(
+    (landed,) = con.execute(
         """
         insert into attendance (meeting_id, participant_id, status, participation)
         select m.id, p.id, f.status, nullif(f.participation, '')
@@ -87,9 +87,11 @@ def measure(study: Path, work: Path) -> None:
         join participants as p on p.code = f.participant
         """,
         [str(csv)],
-    )
+    ).fetchone()  # type: ignore[misc]
     con.execute("commit")
     inserted = time.perf_counter() - started
+    if landed != rows:
+        raise SystemExit(f"the keyed insert wrote {landed} attendance rows, not {rows}")
 
     started = time.perf_counter()
     con.execute("create table read_back as select * from read_csv(?)", [str(csv)])
