@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from observation import access, curate, db, export, ingest, integrity, queries, record, transfer
 from observation.errors import ObservationError
@@ -384,3 +385,29 @@ def test_postgresql_keeps_the_meeting_facts_right_whoever_writes(shared: str) ->
     with db.cursor(con) as cur:  # and the steps did change facts, so the check had something to catch
         assert cur.execute("select attendance_recorded from meeting_facts where meeting_id = 1").fetchone() == (False,)
     con.close()
+
+
+def test_a_page_asks_for_the_data_version_once_a_run_and_reads_an_edit_on_the_next(
+    shared: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every cached read is keyed on the data version, a round trip to PostgreSQL: a rerun asks
+    once, however many reads it makes, and the next rerun asks again and reads another server's edit."""
+    asked: list[int] = []
+
+    def counted(con: duckdb.DuckDBPyConnection) -> int:
+        asked.append(1)
+        return real(con)
+
+    real = db.data_version
+    monkeypatch.setattr(db, "data_version", counted)
+    monkeypatch.setenv("OBSERVATION_DB", shared)
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=60).run()
+    held = int(next(m.value for m in at.metric if m.label == "Meetings held"))
+    asked.clear()
+    at.run()
+    assert len(asked) == 1
+    first_held = "select min(id) from meetings where status = 'held'"
+    postgres.psql(shared, f"update meetings set status = 'cancelled' where id = ({first_held})")  # another server
+    at.run()
+    assert not at.exception
+    assert int(next(m.value for m in at.metric if m.label == "Meetings held")) == held - 1
