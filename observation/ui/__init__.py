@@ -89,6 +89,13 @@ def _version(where: str) -> int:
 _VERSION = "data_version_this_run"
 
 
+def study_changed() -> None:
+    """After this process wrote to the study: every read from here on, in this run too, reads the
+    study afresh (the cached results dropped, and on PostgreSQL the data version asked again)."""
+    st.cache_data.clear()
+    st.session_state.pop(_VERSION, None)
+
+
 # Cached results are keyed on the study and its data version (never name that parameter with a
 # leading underscore: Streamlit leaves such parameters out of the key), so two studies in one
 # process never mix, and an edit another app server made to a shared study is read on the next

@@ -14,7 +14,7 @@ import streamlit as st
 from observation import curate
 from observation.errors import ObservationError
 from observation.models import ComB, FourPi, RoleCategory, Setting, Valence
-from observation.ui import _escape_markdown
+from observation.ui import _escape_markdown, study_changed
 from observation.ui.data_io import connection
 from observation.ui.recording import FIELDS, RowProblem, _filled_rows, _validated
 
@@ -34,7 +34,7 @@ def flash() -> None:
 
 
 def _done(message: str) -> None:
-    st.cache_data.clear()  # every page reads the change
+    study_changed()  # every page reads the change
     st.session_state[FLASH] = message
     st.rerun()
 

@@ -17,7 +17,7 @@ import streamlit as st
 from observation import db, export, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, _location, tables
+from observation.ui import _connection, _escape_markdown, _location, study_changed, tables
 
 ANY_KIND = "told by the headers"
 
@@ -50,7 +50,7 @@ def run_import(uploads: Sequence[Any], kind: str, *, dry_run: bool) -> ingest.Ou
         finally:
             bar.empty()
     if not dry_run:
-        st.cache_data.clear()  # every page reads the new rows
+        study_changed()  # every page reads the new rows
     return outcome
 
 

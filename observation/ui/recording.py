@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from observation import db, definitions, record
 from observation.errors import ObservationError
 from observation.models import PARTICIPATION_RANK, RecruitmentStage
-from observation.ui import _escape_markdown
+from observation.ui import _escape_markdown, study_changed
 from observation.ui.data_io import connection
 
 NEW = 0
@@ -221,7 +221,7 @@ def save(meeting_id: int, form: Form) -> int | None:
     except ObservationError as exc:
         st.error(_escape_markdown(str(exc)), icon=":material/error:")
         return None
-    st.cache_data.clear()
+    study_changed()
     if meeting_id != NEW:
         st.session_state[f"record_{details.team_id}_{meeting_id}_seen"] = record.version(connection(), saved)
     return saved

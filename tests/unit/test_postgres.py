@@ -411,3 +411,34 @@ def test_a_page_asks_for_the_data_version_once_a_run_and_reads_an_edit_on_the_ne
     at.run()
     assert not at.exception
     assert int(next(m.value for m in at.metric if m.label == "Meetings held")) == held - 1
+
+
+def test_a_write_makes_the_rest_of_its_run_ask_for_the_data_version_again(
+    shared: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After this process writes (ui.study_changed, as every page's save does), a read later in the
+    same run must not reuse the version asked before the write: another session may have cached
+    the old rows under it meanwhile."""
+    asked: list[int] = []
+
+    def counted(con: duckdb.DuckDBPyConnection) -> int:
+        asked.append(1)
+        return real(con)
+
+    def page() -> None:
+        from observation import ui
+
+        ui.shared_sidebar("overview")
+        ui.study_info()
+        ui.study_info()
+        ui.study_changed()
+        ui.study_info()
+
+    real = db.data_version
+    monkeypatch.setattr(db, "data_version", counted)
+    monkeypatch.setenv("OBSERVATION_DB", shared)
+    at = AppTest.from_function(page, default_timeout=60).run()
+    asked.clear()
+    at.run()
+    assert not at.exception
+    assert len(asked) == 2
