@@ -51,6 +51,16 @@ def test_pages_hold_no_sql_or_data_wrangling(page: Path) -> None:
             )
 
 
+@pytest.mark.parametrize("page", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_every_page_starts_with_the_shared_sidebar_for_itself(page: Path) -> None:
+    """The sidebar checks who may open the page (``page`` is its file name) and starts the run's
+    reads afresh (on PostgreSQL the data version they are keyed on): nothing may come before it."""
+    tree = ast.parse(page.read_text(encoding="utf-8"))
+    docstring = tree.body[0] if ast.get_docstring(tree) is not None else None
+    first = next(n for n in tree.body if n is not docstring and not isinstance(n, ast.Import | ast.ImportFrom))
+    assert re.fullmatch(rf"(\w+ = )?ui\.shared_sidebar\('{page.stem}'(, filtered=False)?\)", ast.unparse(first))
+
+
 SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "observation").rglob("*.py")])
 
 
