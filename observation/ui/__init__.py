@@ -76,7 +76,7 @@ def _version(where: str) -> int:
     PostgreSQL it is asked once per run (shared_sidebar forgets the last run's), not once per
     cached read: a page of nine reads spent 20 ms a rerun on the same round trip. A run reads the
     study as it was when the run began; an edit made meanwhile on another server shows on the next
-    rerun, and this process's own writes clear the caches."""
+    rerun, and this process's own writes call study_changed."""
     if not db.is_postgres(where):
         return 0
     asked = st.session_state.get(_VERSION)
