@@ -120,8 +120,7 @@ def shipped(at: AppTest) -> dict[str, int]:
     }
 
 
-SCRIPTS = ScriptCache()
-local_script_runner.ScriptCache = lambda: SCRIPTS  # type: ignore[attr-defined,assignment]  # the server's one cache
+SCRIPTS = ScriptCache()  # the server's one cache (main() hands it to every AppTest run)
 
 
 def fresh() -> None:
@@ -202,6 +201,7 @@ def pages(path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def main() -> None:
+    local_script_runner.ScriptCache = lambda: SCRIPTS  # type: ignore[attr-defined,assignment]
     path = sys.argv[1]
     os.environ["OBSERVATION_DB"] = path
     out: dict[str, Any] = {"bare_s": bare_rerun(), "pages": {}}

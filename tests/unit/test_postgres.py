@@ -387,25 +387,31 @@ def test_postgresql_keeps_the_meeting_facts_right_whoever_writes(shared: str) ->
     con.close()
 
 
-def test_a_page_asks_for_the_data_version_once_a_run_and_reads_an_edit_on_the_next(
-    shared: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every cached read is keyed on the data version, a round trip to PostgreSQL: a rerun asks
-    once, however many reads it makes, and the next rerun asks again and reads another server's edit."""
+@pytest.fixture
+def version_asks(shared: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The app on the shared study, with every time it asks PostgreSQL for the data version noted."""
     asked: list[int] = []
+    real = db.data_version
 
     def counted(con: duckdb.DuckDBPyConnection) -> int:
         asked.append(1)
         return real(con)
 
-    real = db.data_version
     monkeypatch.setattr(db, "data_version", counted)
     monkeypatch.setenv("OBSERVATION_DB", shared)
+    return asked
+
+
+def test_a_page_asks_for_the_data_version_once_a_run_and_reads_an_edit_on_the_next(
+    shared: str, version_asks: list[int]
+) -> None:
+    """Every cached read is keyed on the data version, a round trip to PostgreSQL: a rerun asks
+    once, however many reads it makes, and the next rerun asks again and reads another server's edit."""
     at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=60).run()
     held = int(next(m.value for m in at.metric if m.label == "Meetings held"))
-    asked.clear()
+    version_asks.clear()
     at.run()
-    assert len(asked) == 1
+    assert len(version_asks) == 1
     first_held = "select min(id) from meetings where status = 'held'"
     postgres.psql(shared, f"update meetings set status = 'cancelled' where id = ({first_held})")  # another server
     at.run()
@@ -413,17 +419,10 @@ def test_a_page_asks_for_the_data_version_once_a_run_and_reads_an_edit_on_the_ne
     assert int(next(m.value for m in at.metric if m.label == "Meetings held")) == held - 1
 
 
-def test_a_write_makes_the_rest_of_its_run_ask_for_the_data_version_again(
-    shared: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_write_makes_the_rest_of_its_run_ask_for_the_data_version_again(version_asks: list[int]) -> None:
     """After this process writes (ui.study_changed, as every page's save does), a read later in the
     same run must not reuse the version asked before the write: another session may have cached
     the old rows under it meanwhile."""
-    asked: list[int] = []
-
-    def counted(con: duckdb.DuckDBPyConnection) -> int:
-        asked.append(1)
-        return real(con)
 
     def page() -> None:
         from observation import ui
@@ -434,11 +433,8 @@ def test_a_write_makes_the_rest_of_its_run_ask_for_the_data_version_again(
         ui.study_changed()
         ui.study_info()
 
-    real = db.data_version
-    monkeypatch.setattr(db, "data_version", counted)
-    monkeypatch.setenv("OBSERVATION_DB", shared)
     at = AppTest.from_function(page, default_timeout=60).run()
-    asked.clear()
+    version_asks.clear()
     at.run()
     assert not at.exception
-    assert len(asked) == 2
+    assert len(version_asks) == 2
