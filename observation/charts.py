@@ -200,7 +200,7 @@ def assemble(
     and notes, built as one figure: Plotly checks every part of a figure again on each update of
     it, which took longer than building it (a tenth of a second for twelve panels)."""
     layout = fig.layout.to_plotly_json()
-    layout["shapes"] = [shape for shape, _ in marks]
+    layout["shapes"] = [shape for shape, _ in marks if shape]  # a note alone has an empty shape
     layout["annotations"] = [*layout.get("annotations", ()), *(note for _, note in marks if note is not None)]
     data = [
         trace.to_plotly_json() | {"xaxis": f"x{_axes(panel)}", "yaxis": f"y{_axes(panel)}"}
@@ -221,10 +221,11 @@ LIMIT_COLOUR = "#9A9A9A"
 
 
 def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: float | None) -> go.Figure:
-    """Small multiples of one run or SPC chart per team, on a shared 0-100% scale: each meeting's
-    value, the centre line and limits of each phase, special causes marked by shape and colour
-    with the reason on hover, the team's dated events, and the target where the measure has one."""
-    spec = qi.MEASURES[choice.measure]
+    """Small multiples of one run or SPC chart per team: each point's value (a subgroup's share, a
+    meeting's representation, or a g-chart's gap), the centre line and limits of each phase, special
+    causes marked by shape and colour with the reason on hover, the team's dated events, and the
+    target where the measure has one. Hover names each point, its count and n, and its limits."""
+    spec = choice.spec
     shown = panels[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(shown)))
     rows = max(1, -(-len(shown) // cols))
@@ -240,27 +241,41 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     traces: list[go.Scatter] = []
     panels_of: list[int] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
-    mode = marker_mode(max((len(p.chart.points) for p in shown), default=0))
+    mode = marker_mode(max((len(p.dates) for p in shown), default=0))
+    gaps = choice.chart == "g"
     for i, panel in enumerate(shown):
-        mine = _qi_traces(panel, legend_seen, mode)
+        mine = _qi_traces(panel, choice, legend_seen, mode)
         traces += mine
         panels_of += [i] * len(mine)
-        if target is not None and spec.has_target:
+        if target is not None and spec.has_target and not gaps:
             marks.append((_target_line(target, i), None))
+        if panel.chart is None:
+            marks.append(({}, _panel_note(f"No meeting with {spec.having}", i)))
         marks += [_event_mark(day, label, i) for day, label in panel.events]
     notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
-    if any(p.chart.trial_limits for p in shown):
-        notes.append(f"trial limits where a phase has fewer than {spc.SHORT_PHASE} meetings")
+    if any(p.withheld for p in shown):
+        notes.append(f"no limits or signals where a team has too few or too small {choice.unit(2)}")
+    if any(p.chart is not None and p.chart.trial_limits and not p.withheld for p in shown):
+        limits = "a short series" if choice.chart == "run" else "trial limits"
+        notes.append(f"{limits} where a phase has fewer than {spc.SHORT_PHASE} {choice.unit(2)}")
     if choice.rebase:
         notes.append("rebased at the team's own dated events")
-    if target is not None and spec.has_target:
+    if target is not None and spec.has_target and not gaps:
         notes.append(f"dotted line: target {target:.0%}")
-    fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
-    fig.update_yaxes(title_text=f"{spec.label}", col=1)
-    fig.update_xaxes(tickformat="%b\n%Y")
+    if gaps:
+        fig.update_yaxes(rangemode="tozero", title_text="Held meetings without", col=1)
+    else:
+        fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
+        fig.update_yaxes(title_text=spec.label, col=1)
+    dates = [d for p in shown for d in p.dates]
+    if choice.subgrouped and choice.subgroup == "quarter":
+        quarters = sorted(set(dates))
+        fig.update_xaxes(tickvals=[d.isoformat() for d in quarters], ticktext=[qi.quarter_label(d) for d in quarters])
+    elif dates:
+        fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
-        title={"text": f"{spec.label} at each held meeting<br><sup>{' · '.join(notes)}</sup>"},
+        title={"text": f"{_qi_title(choice)}<br><sup>{' · '.join(notes)}</sup>"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
         height=320 * rows + 100,
         margin={"t": 135, "b": 80, "l": 60, "r": 20},
@@ -269,15 +284,37 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     return fig
 
 
-def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go.Scatter]:
+def _qi_title(choice: qi.ChartChoice) -> str:
+    """What each point of the chart is, named in its title."""
+    spec = choice.spec
+    if choice.chart == "g":
+        return f"Held meetings between meetings with {spec.having}"
+    if not choice.subgrouped:
+        return f"{spec.label} at each held meeting (n = people present)"
+    per = f"block of {choice.block} held meetings" if choice.subgroup == "block" else choice.subgroup
+    return f"{spec.label}: share of held meetings per {per} (n = held meetings in the {choice.unit()})"
+
+
+def _panel_note(text: str, panel: int) -> dict[str, object]:
+    return {
+        "xref": f"x{_axes(panel)} domain", "x": 0.5, "yref": f"y{_axes(panel)} domain", "y": 0.5,
+        "text": text, "showarrow": False, "font": {"color": TARGET_COLOUR},
+    }  # fmt: skip
+
+
+def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str], mode: str) -> list[go.Scatter]:
     def legend(name: str) -> dict[str, object]:
         first = name not in legend_seen
         legend_seen.add(name)
         return {"name": name, "legendgroup": name, "showlegend": first}
 
+    if panel.chart is None:
+        return []
     x = [d.isoformat() for d in panel.dates]
     points = panel.chart.points
-    why = [p.why or "" for p in points]
+    gaps = choice.chart == "g"
+    value = "%{y:.0f} held meetings without" if gaps else "%{y:.0%}"
+    hover = [_hover_line(panel, choice, p) for p in points]
     traces = [
         go.Scatter(
             x=x,
@@ -285,9 +322,9 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go
             mode=mode,
             line={"color": VALUE_COLOUR, "width": 1.5},
             marker={"color": VALUE_COLOUR, "size": 5, "symbol": "circle"},
-            customdata=why,
-            hovertemplate="%{x|%d %b %Y}: %{y:.0%}<br>%{customdata}<extra></extra>",
-            **legend("Each meeting"),
+            customdata=hover,
+            hovertemplate="%{customdata[0]}: " + value + "<br>%{customdata[1]}<extra></extra>",
+            **legend(_point_name(choice)),
         )
     ]
     for phase in panel.chart.phases:
@@ -302,7 +339,7 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go
                 mode="lines",
                 line={"color": CENTRE_COLOUR, "width": 1.5},
                 hoverinfo="skip",
-                **legend("Centre line"),
+                **legend("Median" if choice.chart in ("run", "g") else "Centre line"),
             )
         )
         if span[0].upper is not None:
@@ -319,7 +356,7 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go
                     )
                 )
     for reading, (colour, symbol, label) in READING_STYLE.items():
-        marked = [p for p in points if spc.reading(p, qi.IMPROVEMENT) == reading]
+        marked = [p for p in points if spc.reading(p, choice.direction) == reading]
         if marked:
             traces.append(
                 go.Scatter(
@@ -327,12 +364,36 @@ def _qi_traces(panel: qi.TeamPanel, legend_seen: set[str], mode: str) -> list[go
                     y=[p.value for p in marked],
                     mode="markers",
                     marker={"color": colour, "symbol": symbol, "size": 11, "line": {"color": "white", "width": 1}},
-                    customdata=[p.why for p in marked],
-                    hovertemplate="%{x|%d %b %Y}: %{y:.0%}<br><b>%{customdata}</b><extra>" + label + "</extra>",
+                    customdata=[[hover[p.index][0], p.why] for p in marked],
+                    hovertemplate="%{customdata[0]}: " + value + "<br><b>%{customdata[1]}</b><extra>" + label
+                    + "</extra>",
                     **legend(label),
                 )
-            )
+            )  # fmt: skip
     return traces
+
+
+def _point_name(choice: qi.ChartChoice) -> str:
+    if choice.chart == "g":
+        return "Each gap"
+    return f"Each {choice.unit()}" if choice.subgrouped else "Each meeting"
+
+
+def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -> list[str]:
+    """A point's name, and its count, n and limits in words (and why it was flagged, if it was)."""
+    name = plain(panel.labels[point.index])
+    if choice.chart == "g":
+        counts = "before this meeting with " + choice.spec.having
+        limits = f"upper limit {point.upper:.1f}" if point.upper is not None else "no limits"
+    else:
+        yes, n = panel.counts[point.index]
+        counts = f"{yes} of {n} people present" if not choice.subgrouped else f"{yes} of {n} held meetings"
+        limits = (
+            f"limits {point.lower:.0%}–{point.upper:.0%}"
+            if point.lower is not None and point.upper is not None
+            else "no limits"
+        )
+    return [name, " · ".join(part for part in (counts, limits, point.why or "") if part)]
 
 
 def team_shares(teams: pd.DataFrame, target: float, level_label: str) -> go.Figure:

@@ -20,9 +20,21 @@ HELD_AND_CANCELLED = (
     "recorded present is counted as held 'without attendance' and left out of the shares."
 )
 CHART_KINDS = (
-    "A p-chart plots each meeting's proportion against the pooled proportion, with limits of ± 3 "
-    "standard errors from that meeting's own count. An XmR chart uses the mean ± 2.66 mean moving "
-    "ranges. A run chart uses the median and no limits."
+    "Presence and meaningful involvement are a yes or no for each held meeting, so they are charted as "
+    "the share of held meetings per subgroup (a month, a quarter or a block of meetings). A p-chart "
+    "plots each subgroup's share against the pooled share, with limits of ± 3 standard errors from "
+    "that subgroup's own number of meetings (n). An XmR chart of the shares uses their mean ± 2.66 "
+    "mean moving ranges; it suits subgroups of about one size. A run chart uses the median and no "
+    "limits. A g-chart counts the held meetings without a yes before each meeting with one; it reads "
+    "rare presence best (limits: mean + 3 × √(mean × (mean + 1)); centre: the median; a longer gap is "
+    "worse). Representation, a share of the people present, is charted meeting by meeting (p-chart "
+    "with n = people present, XmR or run chart). With fewer than 12 subgroups, or most subgroups of "
+    "fewer than 3 meetings, no limits are drawn and no signal is tested: the chart says so."
+)
+SUBGROUPS = (
+    "Which held meetings make one point: the calendar month or quarter they fell in, or consecutive "
+    "blocks of a chosen number of the team's meetings (the last block may be shorter). Only held "
+    "meetings with attendance recorded count."
 )
 RULE_SETS = (
     "Making Data Count (NHS): a point outside the limits; 7 points rising or falling; 2 of 3 near a "
@@ -33,6 +45,19 @@ RULE_SETS = (
 REBASE = (
     "Start a new phase, with its own centre line and limits, at each of the team's own dated events "
     "(study-wide events are drawn but start no phase)."
+)
+FUNNEL = (
+    "Recruitment funnel: people per team at each stage, identified → approached → agreed → first attended "
+    "→ still attending, with those who declined or withdrew. First attended is the person's first present "
+    "attendance at a held meeting; still attending at the end of the period is being present at one or more "
+    "of the team's last three held meetings with attendance recorded, up to the period's end (with no end "
+    "date, up to the team's last such meeting). Both come from the attendance records, never from a recorded "
+    "recruitment event. Everyone with lived experience who attended is counted, carers too, with or without "
+    "recorded recruitment steps, and a later stage implies the earlier ones: someone who attended was "
+    "identified, approached and agreed; someone who declined had been approached; someone who withdrew had "
+    "agreed. A funnel follows a cohort: the people whose recruitment began (their earliest recorded step or "
+    "first present attendance) within the period, at every stage they reached by its end; nothing dated "
+    "after the end is counted."
 )
 LEVEL_LABELS: dict[ParticipationLevel, str] = {
     "observing": "observing",

@@ -1,41 +1,73 @@
 """QI charts of a team's meetings: which measure, which chart and rule set, and what the charts say.
 
-Pure functions between the per-meeting series (observation.queries) and the figure
-(observation.charts): each team's series becomes an spc.Chart, rebased at its dated events
-when asked, and every signal becomes a sentence a coach can read aloud.
+Pure functions between the series (observation.queries) and the figure (observation.charts).
+Only the charts that fit the data are made: a yes/no per meeting (presence, meaningful
+involvement) is charted as the share of held meetings per subgroup (month, quarter or a block
+of meetings) — a p-chart with n = held meetings, a run chart or an XmR chart of those shares —
+or as a g-chart of the held meetings between meetings with a yes; representation, a share of
+the people present, is charted meeting by meeting. Each team's series becomes an spc.Chart,
+rebased at its dated events when asked, and every signal becomes a sentence a coach can read
+aloud; where the subgroups are too few or too small for limits, the sentence says so instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from observation import spc
 
 MeasureName = Literal["presence", "meaningful", "representation"]
-ChartKind = Literal["p", "xmr", "run"]
+ChartKind = Literal["p", "xmr", "run", "g"]
+Subgroup = Literal["month", "quarter", "block"]
 IMPROVEMENT: spc.Direction = "increase"  # every measure here is better higher
+FEWEST_SUBGROUPS = 12
+"""Limits and signals on subgroup shares need at least this many subgroups in a phase…"""
+FEWEST_MEETINGS = 3
+"""…and most subgroups holding at least this many meetings: a share of one or two meetings is
+0%, 50% or 100%, and its limits span nearly everything."""
+UNEVEN = 0.25
+"""An XmR chart of shares assumes subgroups of about one size: when one is more than this far
+from the mean size, the p-chart (limits from each subgroup's own size) is the better choice."""
 
 
 @dataclass(frozen=True)
 class MeasureSpec:
     label: str
     numerator: str
-    denominator: str | None  # None: one per meeting
+    denominator: str | None  # None: a yes/no per meeting, charted as a share of each subgroup
     has_target: bool
+    charts: tuple[ChartKind, ...]
+    """The charts that fit the measure's data, the default first."""
+    having: str
+    """What a meeting with it had, for sentences: "a service user or carer present"."""
+
+    @property
+    def yes_no(self) -> bool:
+        return self.denominator is None
 
 
 MEASURES: dict[MeasureName, MeasureSpec] = {
-    "presence": MeasureSpec("Lived-experience presence", "lived_experience_present", None, False),
-    "meaningful": MeasureSpec("Meaningful involvement", "meaningful", None, True),
-    "representation": MeasureSpec("Representation", "present_lived_experience", "present_total", False),
-}
-CHART_KINDS: dict[ChartKind, str] = {"p": "p-chart", "xmr": "XmR chart", "run": "Run chart"}
+    "presence": MeasureSpec(
+        "Lived-experience presence", "lived_experience_present", None, False, ("p", "run", "xmr", "g"),
+        "a service user or carer present",
+    ),
+    "meaningful": MeasureSpec(
+        "Meaningful involvement", "meaningful", None, True, ("p", "run", "xmr", "g"), "meaningful involvement"
+    ),
+    "representation": MeasureSpec(
+        "Representation", "present_lived_experience", "present_total", False, ("p", "xmr", "run"),
+        "service users and carers present",
+    ),
+}  # fmt: skip
+CHART_KINDS: dict[ChartKind, str] = {"p": "p-chart", "xmr": "XmR chart", "run": "Run chart", "g": "g-chart"}
+SUBGROUPS: dict[Subgroup, str] = {"month": "Month", "quarter": "Quarter", "block": "Blocks of meetings"}
 ASSURANCE_WORDS: dict[spc.Assurance, str] = {
     "consistently_passes": "will consistently meet it",
     "consistently_fails": "will consistently miss it, unless the process changes",
@@ -52,6 +84,47 @@ class ChartChoice(BaseModel):
     chart: ChartKind = "p"
     rules: spc.RuleSet = "making_data_count"
     rebase: bool = False
+    subgroup: Subgroup = "month"
+    block: int = Field(4, ge=2, le=12)
+    """Held meetings per subgroup when ``subgroup`` is "block"."""
+
+    @property
+    def spec(self) -> MeasureSpec:
+        return MEASURES[self.measure]
+
+    @property
+    def subgrouped(self) -> bool:
+        """A yes/no measure on any chart but the g-chart is charted as a share per subgroup."""
+        return self.spec.yes_no and self.chart != "g"
+
+    @property
+    def direction(self) -> spc.Direction:
+        """Which way is better on the chart: fewer meetings between meetings with presence."""
+        return "decrease" if self.chart == "g" else IMPROVEMENT
+
+    def unit(self, count: int = 1) -> str:
+        """What one point of the chart is: "month", "quarter", "block of 4 meetings", "meeting"…"""
+        if self.chart == "g":
+            return "gap" if count == 1 else "gaps"
+        if not self.subgrouped:
+            return "meeting" if count == 1 else "meetings"
+        if self.subgroup == "block":
+            return f"block of {self.block} meetings" if count == 1 else f"blocks of {self.block} meetings"
+        return self.subgroup if count == 1 else f"{self.subgroup}s"
+
+
+def fitted(choice: ChartChoice) -> tuple[ChartChoice, str | None]:
+    """``choice`` with a chart that fits its measure, and a one-line notice when it had to change."""
+    spec = choice.spec
+    if choice.chart in spec.charts:
+        return choice, None
+    default = spec.charts[0]
+    notice = (
+        f"A {CHART_KINDS[choice.chart]} does not fit {spec.label.lower()}: a g-chart counts the held meetings "
+        f"between meetings with a yes, and {spec.label.lower()} is a share of the people present at each "
+        f"meeting. Showing the {CHART_KINDS[default]}."
+    )
+    return choice.model_copy(update={"chart": default}), notice
 
 
 @dataclass(frozen=True)
@@ -61,7 +134,8 @@ class ParsedChoice:
 
 
 def choice_from_query_params(params: Mapping[str, str]) -> ParsedChoice:
-    """Read a ChartChoice from query parameters; each bad one falls back with a notice."""
+    """Read a ChartChoice from query parameters; each bad one falls back with a notice, and so
+    does a chart that does not fit the measure."""
     values: dict[str, object] = {}
     notices = []
     accepted = {
@@ -69,6 +143,8 @@ def choice_from_query_params(params: Mapping[str, str]) -> ParsedChoice:
         "chart": ", ".join(CHART_KINDS),
         "rules": ", ".join(spc.RULE_SET_NAMES),
         "rebase": "1 or 0",
+        "subgroup": ", ".join(SUBGROUPS),
+        "block": "a whole number of meetings from 2 to 12",
     }
     for name, allowed in accepted.items():
         raw = params.get(name, "").strip()
@@ -79,14 +155,15 @@ def choice_from_query_params(params: Mapping[str, str]) -> ParsedChoice:
             values[name] = raw
         except ValidationError:
             notices.append(f"Ignored {name}={raw!r} in the link: it is one of {allowed}.")
-    return ParsedChoice(ChartChoice.model_validate(values), tuple(notices))
+    choice, notice = fitted(ChartChoice.model_validate(values))
+    return ParsedChoice(choice, (*notices, *([notice] if notice else [])))
 
 
 def choice_to_query_params(choice: ChartChoice) -> dict[str, str]:
     """The query parameters that reproduce ``choice``; defaults are left out."""
     default = ChartChoice()
     params = {}
-    for name in ("measure", "chart", "rules"):
+    for name in ("measure", "chart", "rules", "subgroup", "block"):
         if getattr(choice, name) != getattr(default, name):
             params[name] = str(getattr(choice, name))
     if choice.rebase:
@@ -96,85 +173,279 @@ def choice_to_query_params(choice: ChartChoice) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TeamPanel:
-    """One team's chart: the meetings' dates, the analysed chart, and the team's dated events."""
+    """One team's chart: where each point sits on the time axis and what it is, the analysed
+    chart (None when there is nothing to chart), the team's dated events, and what the chart
+    cannot tell."""
 
     team_id: int
     team_name: str
     dates: tuple[dt.date, ...]
-    chart: spc.Chart
+    chart: spc.Chart | None
     events: tuple[tuple[dt.date, str], ...]
+    labels: tuple[str, ...] = ()
+    """Each point in words for hover: "Jul 2019", "Q3 2019", "meetings 5-8 (10 Sep - 5 Nov 2019)"."""
+    counts: tuple[tuple[int, int], ...] = ()
+    """Each point's numerator and n: meetings with a yes of those held, people of those present,
+    or (g-chart) meetings without before one with presence, 0 for n."""
+    withheld: str | None = None
+    """Why limits and signals are not drawn (too few or too small subgroups), or None."""
+    total: tuple[int, int] = (0, 0)
+    """Over the whole period: meetings with a yes and held meetings (or people, for representation)."""
+    open_gap: int = 0
+    """g-chart: held meetings since the last meeting with presence (not yet a completed gap)."""
+    sizes: tuple[int, int] = (0, 0)
+    """The smallest and largest subgroup (meetings)."""
 
 
-def panels(series: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice) -> tuple[TeamPanel, ...]:
-    """Each team's chart, in the series' team order. ``series`` and ``events`` have the columns of
-    observation.queries.Overview's fields of those names."""
-    spec = MEASURES[choice.measure]
+def panels(
+    series: pd.DataFrame, subgroups: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice
+) -> tuple[TeamPanel, ...]:
+    """Each team's chart, in the series' team order. ``series`` (one row per held meeting with
+    attendance recorded) and ``events`` have the columns of observation.queries.Overview's fields
+    of those names; ``subgroups`` those of observation.queries.qi_subgroups, for ``choice``'s
+    subgrouping (used only when the chart is subgrouped)."""
     result = []
     for team_id in series["team_id"].unique():
         rows = series[series["team_id"] == team_id]
-        dates = tuple(pd.Timestamp(d).date() for d in rows["meeting_date"])
         mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
         team_events = tuple(
             (pd.Timestamp(d).date(), str(label)) for d, label in zip(mine["event_date"], mine["label"], strict=True)
         )
         # Rebasing follows the team's own events; a study-wide event is drawn but starts no phase.
-        own = mine[mine["team_id"] == team_id]
-        breaks = _breaks(dates, [pd.Timestamp(d).date() for d in own["event_date"]]) if choice.rebase else []
-        numerators = [float(v) for v in rows[spec.numerator]]
-        denominators = [float(v) for v in rows[spec.denominator]] if spec.denominator else [1.0] * len(rows)
-        values = [n / d for n, d in zip(numerators, denominators, strict=True)]
-        if choice.chart == "p":
-            chart = spc.p_chart(numerators, denominators, rules=choice.rules, breaks=breaks)
-        elif choice.chart == "xmr":
-            # Making Data Count screens moving ranges for outliers, as NHSRplotthedots does by default
-            chart = spc.xmr(values, choice.rules == "making_data_count", rules=choice.rules, breaks=breaks)
+        own = [pd.Timestamp(d).date() for d in mine[mine["team_id"] == team_id]["event_date"]]
+        name = str(rows["team_name"].iloc[0])
+        if choice.chart == "g":
+            panel = _gap_panel(int(team_id), name, rows, choice, own)
+        elif choice.subgrouped:
+            panel = _subgroup_panel(int(team_id), name, subgroups[subgroups["team_id"] == team_id], choice, own)
         else:
-            chart = spc.run_chart(values, rules=choice.rules, breaks=breaks)
-        result.append(TeamPanel(int(team_id), str(rows["team_name"].iloc[0]), dates, chart, team_events))
+            panel = _meeting_panel(int(team_id), name, rows, choice, own)
+        result.append(replace(panel, events=team_events))
     return tuple(result)
 
 
-def signal_sentences(team_panels: tuple[TeamPanel, ...], target: float | None) -> list[str]:
-    """One plain sentence per team about its current phase: its latest signal and what it means,
-    or that there is none; then the trial-limits caveat and the target's assurance, if any."""
-    sentences = []
-    for panel in team_panels:
-        chart = panel.chart
-        phase = chart.phases[-1]
-        since = f" since {panel.dates[phase.start]:%d %b %Y}" if len(chart.phases) > 1 else ""
-        flagged = [p for p in chart.points[phase.start : phase.end] if p.special_cause]
-        if flagged:
-            last = flagged[-1]
-            sentence = (
-                f"{panel.team_name}: {last.why} up to the meeting of {panel.dates[last.index]:%d %b %Y} — "
-                f"{spc.reading(last, IMPROVEMENT)} ({chart.rule_set_name})."
-            )
-        elif not (chart.rules == "anhoej" and phase.crossings_signal):
-            sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
+def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
+    """Representation, meeting by meeting: n is the people present."""
+    spec = choice.spec
+    dates = tuple(pd.Timestamp(d).date() for d in rows["meeting_date"])
+    numerators = [int(v) for v in rows[spec.numerator]]
+    denominators = [int(v) for v in rows[str(spec.denominator)]]
+    breaks = _breaks(dates, own) if choice.rebase else []
+    chart = _chart(choice, numerators, denominators, breaks)
+    return TeamPanel(
+        team_id, name, dates, chart, (),
+        labels=tuple(f"{d:%d %b %Y}" for d in dates),
+        counts=tuple(zip(numerators, denominators, strict=True)),
+        total=(sum(numerators), sum(denominators)),
+        sizes=(min(denominators), max(denominators)),
+    )  # fmt: skip
+
+
+def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
+    """A yes/no measure as the share of held meetings in each subgroup (n = held meetings)."""
+    column = "presence" if choice.measure == "presence" else "meaningful"
+    dates = tuple(pd.Timestamp(d).date() for d in rows["subgroup_start"])
+    numerators = [int(v) for v in rows[column]]
+    sizes = [int(v) for v in rows["meetings"]]
+    labels = tuple(_subgroup_label(choice, row) for row in rows.itertuples())
+    breaks = _breaks(dates, own) if choice.rebase else []
+    chart = _chart(choice, numerators, sizes, breaks)
+    withheld = _too_few(choice, sizes, breaks)
+    if withheld is not None:
+        chart = _without_limits(chart)
+    return TeamPanel(
+        team_id, name, dates, chart, (),
+        labels=labels,
+        counts=tuple(zip(numerators, sizes, strict=True)),
+        withheld=withheld,
+        total=(sum(numerators), sum(sizes)),
+        sizes=(min(sizes), max(sizes)),
+    )  # fmt: skip
+
+
+def _gap_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
+    """The held meetings without a yes before each meeting with one (a g-chart's points)."""
+    column = choice.spec.numerator
+    yes = [int(v) for v in rows[column]]
+    days = [pd.Timestamp(d).date() for d in rows["meeting_date"]]
+    gaps, dates, since = [], [], 0
+    for day, value in zip(days, yes, strict=True):
+        if value:
+            gaps.append(since)
+            dates.append(day)
+            since = 0
         else:
-            sentence = f"{panel.team_name}:"
-        if chart.rules == "anhoej" and phase.crossings_signal:
-            lead = " the" if sentence.endswith(":") else " The"
-            sentence += (
-                f"{lead} line crosses its centre {phase.crossings} times{since}, fewer than the "
-                f"{phase.crossings_limit} expected by chance — a shift ({chart.rule_set_name})."
-            )
-        if phase.trial:
-            short = "a short series" if chart.kind == "run" else "trial limits"
-            sentence += f" Fewer than {spc.SHORT_PHASE} meetings: {short}."
-        if target is not None and (assured := _assurance(chart, target)) is not None:
-            sentence += f" Against the {target:.0%} target, the process {ASSURANCE_WORDS[assured]}."
-        elif target is not None and chart.kind == "p":
-            sentence += " A yes/no per meeting gives limits of 0-100%, so no target assurance: see the monthly chart."
-        sentences.append(sentence)
-    return sentences
+            since += 1
+    breaks = _breaks(tuple(dates), own) if choice.rebase else []
+    chart = spc.g_chart(gaps, rules=choice.rules, breaks=breaks) if gaps else None
+    return TeamPanel(
+        team_id, name, tuple(dates), chart, (),
+        labels=tuple(f"{d:%d %b %Y}" for d in dates),
+        counts=tuple((g, 0) for g in gaps),
+        total=(sum(yes), len(yes)),
+        open_gap=since,
+    )  # fmt: skip
+
+
+def _chart(choice: ChartChoice, numerators: list[int], sizes: list[int], breaks: list[int]) -> spc.Chart:
+    values = [n / d for n, d in zip(numerators, sizes, strict=True)]
+    if choice.chart == "p":
+        return spc.p_chart(numerators, sizes, rules=choice.rules, breaks=breaks)
+    if choice.chart == "xmr":
+        # Making Data Count screens moving ranges for outliers, as NHSRplotthedots does by default
+        return spc.xmr(values, choice.rules == "making_data_count", rules=choice.rules, breaks=breaks)
+    return spc.run_chart(values, rules=choice.rules, breaks=breaks)
+
+
+def _too_few(choice: ChartChoice, sizes: list[int], breaks: list[int]) -> str | None:
+    """Why a subgrouped chart can draw no limits and test for no signal, or None when it can."""
+    bounds = list(pairwise([0, *sorted(b for b in breaks if 0 < b < len(sizes)), len(sizes)]))
+    shortest = min(end - start for start, end in bounds)
+    small = sum(1 for n in sizes if n < FEWEST_MEETINGS)
+    few, most_small = shortest < FEWEST_SUBGROUPS, 2 * small > len(sizes)
+    if not (few or most_small):
+        return None
+    if few:
+        where = " in its shortest phase" if len(bounds) > 1 else ""
+        what = f"{shortest} {choice.unit(shortest)}{where}"
+        if most_small:
+            what += f", {small} of {len(sizes)} with fewer than {FEWEST_MEETINGS} meetings"
+    else:
+        what = f"{small} of {len(sizes)} {choice.unit(2)} with fewer than {FEWEST_MEETINGS} meetings"
+    return (
+        f"{what} — too few to set limits or test for signals (that needs {FEWEST_SUBGROUPS} or more "
+        f"{choice.unit(2)}, most of {FEWEST_MEETINGS} meetings or more)"
+    )
+
+
+def _without_limits(chart: spc.Chart) -> spc.Chart:
+    """``chart``'s values and centre line alone: no limits, no special cause, no runs signal."""
+    points = tuple(replace(p, lower=None, upper=None, special_cause=None, why=None) for p in chart.points)
+    phases = tuple(replace(p, longest_run_limit=None, crossings_limit=None) for p in chart.phases)
+    return replace(chart, points=points, phases=phases)
+
+
+def _subgroup_label(choice: ChartChoice, row: Any) -> str:
+    first, last = pd.Timestamp(row.first_day), pd.Timestamp(row.last_day)
+    if choice.subgroup == "month":
+        return f"{first:%b %Y}"
+    if choice.subgroup == "quarter":
+        return quarter_label(first.date())
+    span = f"{first:%d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
+    return f"meetings {int(row.first_nth)}–{int(row.last_nth)} ({span})"
+
+
+def quarter_label(day: dt.date) -> str:
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+
+
+def signal_sentences(team_panels: tuple[TeamPanel, ...], choice: ChartChoice, target: float | None) -> list[str]:
+    """One plain sentence per team about its current phase: its latest signal and what it means,
+    or that there is none, or what the chart cannot tell; then the caveats and the target's
+    assurance, if any. The same words lead the Team profile's summary."""
+    return [_sentence(panel, choice, target) for panel in team_panels]
+
+
+def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> str:
+    spec = choice.spec
+    yes, n = panel.total
+    if choice.measure == "representation":
+        overall = f"{yes} of the {n} people present were service users or carers ({_share(yes, n)})"
+    else:
+        overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
+    chart = panel.chart
+    if chart is None:
+        return (
+            f"{panel.team_name}: no held meeting had {spec.having}, so there is no gap between such meetings "
+            f"to chart; {n} held meetings without."
+        )
+    if panel.withheld is not None:
+        sentence = f"{panel.team_name}: {panel.withheld}. Over the period, {overall}."
+        if target is not None:
+            sentence += f" Against the {target:.0%} target, too few subgroups to say whether the process will meet it."
+        return sentence
+    phase = chart.phases[-1]
+    since = f" since {panel.dates[phase.start]:%d %b %Y}" if len(chart.phases) > 1 else ""
+    flagged = [p for p in chart.points[phase.start : phase.end] if p.special_cause]
+    where = _where(panel, choice)
+    if flagged:
+        last = flagged[-1]
+        sentence = (
+            f"{panel.team_name}: {last.why} up to {where(last.index)} — "
+            f"{spc.reading(last, choice.direction)} ({chart.rule_set_name})."
+        )
+    elif not (chart.rules == "anhoej" and phase.crossings_signal):
+        sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
+    else:
+        sentence = f"{panel.team_name}:"
+    if chart.rules == "anhoej" and phase.crossings_signal:
+        lead = " the" if sentence.endswith(":") else " The"
+        sentence += (
+            f"{lead} line crosses its centre {phase.crossings} times{since}, fewer than the "
+            f"{phase.crossings_limit} expected by chance — a shift ({chart.rule_set_name})."
+        )
+    if phase.trial:
+        points = phase.end - phase.start
+        short = "a short series" if chart.kind == "run" else "trial limits"
+        sentence += f" {points} {choice.unit(points)}{since}: {short}."
+    if chart.kind == "g":
+        sentence += f" {_gap_words(panel, choice)}"
+    elif chart.kind == "xmr" and choice.subgrouped and _uneven(panel.counts):
+        low, high = panel.sizes
+        sentence += (
+            f" Its {choice.unit(2)} hold {low} to {high} meetings: with sizes that uneven, the p-chart, "
+            "whose limits follow each subgroup's size, reads it better."
+        )
+    if target is not None and chart.kind != "g" and (assured := _assurance(chart, target)) is not None:
+        sentence += f" Against the {target:.0%} target, the process {ASSURANCE_WORDS[assured]}."
+    return sentence
+
+
+def _where(panel: TeamPanel, choice: ChartChoice) -> Callable[[int], str]:
+    def at(index: int) -> str:
+        if choice.chart == "g" or not choice.subgrouped:
+            return f"the meeting of {panel.dates[index]:%d %b %Y}"
+        return (
+            f"{panel.labels[index]}"
+            if choice.subgroup == "block"
+            else f"the {choice.subgroup} of {panel.labels[index]}"
+        )
+
+    return at
+
+
+def _gap_words(panel: TeamPanel, choice: ChartChoice) -> str:
+    """What a g-chart's reader needs besides its points: how the gaps are counted, and the gap
+    still open at the end of the period."""
+    chart = panel.chart
+    assert chart is not None
+    having = choice.spec.having
+    words = f"Each point counts the held meetings without {having} before the next with it; a longer gap is worse."
+    if panel.open_gap:
+        words += f" {panel.open_gap} held meeting{'s' if panel.open_gap != 1 else ''} without it since the last"
+        upper = chart.upper
+        words += (
+            f", already more than the upper limit of {upper:.1f}: a concern."
+            if upper is not None and panel.open_gap > upper
+            else "."
+        )
+    return words
+
+
+def _uneven(counts: tuple[tuple[int, int], ...]) -> bool:
+    sizes = [n for _, n in counts]
+    mean = sum(sizes) / len(sizes)
+    return any(abs(n - mean) > UNEVEN * mean for n in sizes)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "no meetings"
 
 
 def _assurance(chart: spc.Chart, target: float) -> spc.Assurance | None:
-    """Making Data Count's assurance, when the limits say anything: limits spanning 0-100% (a p-chart
-    of a yes/no per meeting) would always read as 'only some of the time'."""
-    spans_everything = chart.lower is not None and chart.upper is not None and chart.lower <= 0 <= 1 <= chart.upper
-    if chart.kind == "p" and spans_everything:
+    """Making Data Count's assurance, when the limits say anything: limits spanning 0-100% would
+    always read as 'only some of the time'."""
+    if chart.lower is not None and chart.upper is not None and chart.lower <= 0 <= 1 <= chart.upper:
         return None
     return spc.assurance(chart, target, IMPROVEMENT)
 

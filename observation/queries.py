@@ -209,6 +209,65 @@ def overview(
     return Overview(overall, tuple(per_team), trend, events, series)
 
 
+SubgroupKind = Literal["month", "quarter", "block"]
+
+
+def qi_subgroups(
+    con: duckdb.DuckDBPyConnection,
+    flt: StudyFilter,
+    level: ParticipationLevel,
+    teams: tuple[int, ...],
+    by: SubgroupKind = "month",
+    block: int = 4,
+) -> pd.DataFrame:
+    """``teams``' held meetings with attendance recorded, in subgroups — calendar months or
+    quarters, or consecutive blocks of ``block`` meetings per team (the last block may be
+    shorter) — one row per team and subgroup in date order: team_id, team_name, subgroup_start
+    (the first day of the month or quarter, or the block's first meeting), first_day, last_day,
+    first_nth, last_nth (the team's meetings numbered from 1), meetings, presence (meetings with
+    lived-experience presence), meaningful (meetings with meaningful involvement)."""
+    with db.cursor(con) as cur:
+        return cur.execute(
+            """
+            with numbered as (
+                select
+                    team_id,
+                    team_name,
+                    meeting_date,
+                    present_lived_experience,
+                    best_le_rank,
+                    row_number() over (partition by team_id order by meeting_date, meeting_id) as nth
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where attendance_recorded and list_contains($shown, team_id)
+            ),
+            grouped as (
+                select
+                    *,
+                    if($by = 'block', (nth - 1) // $block, null) as block_no,
+                    if($by = 'block', null, date_trunc(if($by = 'quarter', 'quarter', 'month'), meeting_date)::date)
+                        as period
+                from numbered
+            )
+            select
+                team_id,
+                any_value(team_name) as team_name,
+                coalesce(any_value(period), min(meeting_date)) as subgroup_start,
+                min(meeting_date) as first_day,
+                max(meeting_date) as last_day,
+                min(nth) as first_nth,
+                max(nth) as last_nth,
+                count(*) as meetings,
+                count(*) filter (where present_lived_experience > 0) as presence,
+                count(*) filter (where coalesce(best_le_rank, 0) >= $level_rank) as meaningful
+            from grouped
+            group by team_id, block_no, period
+            order by team_name, team_id, subgroup_start
+            """,
+            flt.sql_params()
+            | {"shown": list(teams), "by": by, "block": block, "level_rank": PARTICIPATION_RANK[level]},
+        ).fetchdf()
+
+
 def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every row of a result as a dict of plain Python values (NULL stays None, never NaN)."""
     names = [column[0] for column in result.description or ()]

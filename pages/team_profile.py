@@ -29,10 +29,12 @@ mine = profile.team_filter(flt, team_id)
 ui.headline(found.team)
 st.caption(ui.others_line(found.others))
 ui.deck_download(mine)
-st.subheader("In short")
-ui.bullet_list(list(found.summary))
+in_short = st.container()  # filled once the QI chart below has said what it shows
 
-ui.qi_section(mine, "profile")
+reading = ui.qi_section(mine, "profile")
+with in_short:
+    st.subheader("In short", help="The QI chart's reading first, in the words under the chart.")
+    ui.bullet_list([*reading, *found.summary])
 
 st.subheader("Recruitment", help="The team's recruitment funnel: how many people reached each stage.")
 ui.chart(ui.figure(theme_charts.funnel, views.funnel(mine)), "profile_funnel", "recruitment-funnel", mine)

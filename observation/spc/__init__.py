@@ -67,6 +67,7 @@ __all__ = [
     "XmRChart",
     "assurance",
     "binomial_quantile",
+    "g_chart",
     "p_chart",
     "reading",
     "run_chart",
@@ -91,7 +92,7 @@ class Point:
 class Chart:
     """A run or SPC chart: its points, its phases' runs analysis, and what it applied."""
 
-    kind: Literal["run", "xmr", "p"]
+    kind: Literal["run", "xmr", "p", "g"]
     rules: RuleSet
     points: tuple[Point, ...]
     phases: tuple[RunPhase, ...]
@@ -191,13 +192,15 @@ def xmr(
         if screen_outliers and ranges:
             kept = [r for r in ranges if r < MR_SCREEN * mean_range]
             mean_range = statistics.fmean(kept) if kept else 0.0
-        lower, upper = mean - XMR_LIMIT * mean_range, mean + XMR_LIMIT * mean_range
+        near = XMR_LIMIT * 2 / 3 * mean_range
+        # No variation between neighbours: limits of zero width would flag every later change.
+        zone = Zone(mean - XMR_LIMIT * mean_range, mean + XMR_LIMIT * mean_range, mean - near, mean + near)
+        zone = zone if mean_range > 0 else NO_LIMITS
         n = len(part)
         runs = replace(_runs_analysis(part, [mean] * n, start, end), basis=len(basis))
         phases.append(runs)
-        near = XMR_LIMIT * 2 / 3 * mean_range
-        flags = _flags(part, [mean] * n, [Zone(lower, upper, mean - near, mean + near)] * n, rules, runs, "mean")
-        points += [Point(start + i, v, mean, lower, upper, phase, *flags[i]) for i, v in enumerate(part)]
+        flags = _flags(part, [mean] * n, [zone] * n, rules, runs, "mean")
+        points += [Point(start + i, v, mean, zone.lower, zone.upper, phase, *flags[i]) for i, v in enumerate(part)]
     return Chart("xmr", rules, tuple(points), tuple(phases))
 
 
@@ -224,8 +227,10 @@ def p_chart(
         size = baseline or len(num)
         centre = sum(num[:size]) / sum(den[:size])
         sigma = [math.sqrt(centre * (1 - centre) / d) for d in den]
+        # A pooled proportion of 0 or 1 has no spread: no limits rather than limits of zero width.
         zones = [
-            Zone(max(0.0, centre - 3 * s), min(1.0, centre + 3 * s), centre - 2 * s, centre + 2 * s) for s in sigma
+            Zone(max(0.0, centre - 3 * s), min(1.0, centre + 3 * s), centre - 2 * s, centre + 2 * s) if s else NO_LIMITS
+            for s in sigma
         ]
         part = values[start:end]
         n = len(part)
@@ -236,6 +241,34 @@ def p_chart(
             Point(start + i, v, centre, zones[i].lower, zones[i].upper, phase, *flags[i]) for i, v in enumerate(part)
         ]
     return Chart("p", rules, tuple(points), tuple(phases))
+
+
+def g_chart(
+    gaps: Sequence[float], *, rules: RuleSet = "anhoej", breaks: Sequence[int] = (), baseline: int | None = None
+) -> Chart:
+    """A g-chart of the opportunities between rare events (here: held meetings without presence
+    before each meeting with it), as qicharts2 draws it: limits from the mean, mean + 3 × √(mean ×
+    (mean + 1)) above and none below (the lower limit is always under 0), and the median as the
+    centre line the runs rules read. A longer gap is worse. A phase with a mean gap of 0 (the
+    event at every opportunity) has no limits."""
+    _check(gaps)
+    if any(g < 0 for g in gaps):
+        raise ValueError("a gap between events cannot be negative")
+    points: list[Point] = []
+    phases: list[RunPhase] = []
+    for phase, (start, end) in enumerate(_phase_bounds(len(gaps), breaks)):
+        part = list(gaps[start:end])
+        basis = part[:baseline] if baseline else part
+        mean = statistics.fmean(basis)
+        sd = math.sqrt(mean * (mean + 1))
+        centre = statistics.median(basis)
+        zone = Zone(0.0, mean + 3 * sd, -math.inf, mean + 2 * sd) if sd else NO_LIMITS
+        n = len(part)
+        runs = replace(_runs_analysis(part, [centre] * n, start, end), basis=len(basis))
+        phases.append(runs)
+        flags = _flags(part, [centre] * n, [zone] * n, rules, runs, "median")
+        points += [Point(start + i, v, centre, zone.lower, zone.upper, phase, *flags[i]) for i, v in enumerate(part)]
+    return Chart("g", rules, tuple(points), tuple(phases))
 
 
 # --- readings -------------------------------------------------------------------------------------

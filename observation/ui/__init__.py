@@ -508,11 +508,12 @@ def _filter_from_url(teams: dict[int, str], first: dt.date, last: dt.date) -> No
     st.session_state["flt_ready"] = True
 
 
-QI_PARAMS = ("measure", "chart", "rules", "rebase")
+QI_PARAMS = ("measure", "chart", "rules", "rebase", "subgroup", "block")
 
 
 def qi_controls(prefix: str) -> qi.ChartChoice:
-    """The measure, chart type, rule set and rebasing of a page's QI chart, kept in the URL."""
+    """The measure, chart type, subgroup, rule set and rebasing of a page's QI chart, kept in the
+    URL. Only the charts that fit the measure are offered."""
     keys = {name: f"{prefix}_qi_{name}" for name in QI_PARAMS}
     ready = f"{prefix}_qi_ready"
     # From the URL on the page's first run, and again on a return to the page: Streamlit forgets
@@ -534,15 +535,36 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
         key=keys["measure"],
         required=True,
     )
-    chart, rules, rebase = st.columns([4, 3, 2], vertical_alignment="bottom")
+    spec = qi.MEASURES[st.session_state[keys["measure"]]]
+    if st.session_state[keys["chart"]] not in spec.charts:  # the measure changed under a chart that does not fit
+        asked = qi.ChartChoice(measure=st.session_state[keys["measure"]]).model_copy(
+            update={"chart": st.session_state[keys["chart"]]}
+        )
+        fitted, why = qi.fitted(asked)
+        st.session_state[keys["chart"]] = fitted.chart
+        if why:
+            st.info(why, icon=":material/info:")
+    chart, subgroup, rules, rebase = st.columns([4, 4, 3, 2], vertical_alignment="bottom")
     chart.segmented_control(
         "Chart",
-        options=list(qi.CHART_KINDS),
+        options=list(spec.charts),
         format_func=lambda c: qi.CHART_KINDS[c],
         key=keys["chart"],
         required=True,
         help=definitions.CHART_KINDS,
     )
+    if spec.yes_no and st.session_state[keys["chart"]] != "g":
+        with subgroup:
+            size, meetings = st.columns([3, 2], vertical_alignment="bottom")
+            size.selectbox(
+                "Share of held meetings per",
+                options=list(qi.SUBGROUPS),
+                format_func=lambda g: qi.SUBGROUPS[g],
+                key=keys["subgroup"],
+                help=definitions.SUBGROUPS,
+            )
+            if st.session_state[keys["subgroup"]] == "block":
+                meetings.number_input("Meetings per block", min_value=2, max_value=12, step=1, key=keys["block"])
     rules.selectbox(
         "Rules",
         options=list(spc.RULE_SET_NAMES),
@@ -556,33 +578,59 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
     return choice
 
 
-def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = None) -> None:
+def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = None) -> tuple[str, ...]:
     """The "Change over time" section: the QI chart controls, one run or SPC chart per team, and a
-    sentence per team saying what its chart shows. Used by the Overview, Presence and Attendance;
-    ``found`` is ``overview(flt)`` when the page has it already (each read copies it from the cache)."""
+    sentence per team saying what its chart shows (returned too: the Team profile's summary leads
+    with it). Used by the Overview, Presence, Attendance and Team profile; ``found`` is
+    ``overview(flt)`` when the page has it already (each read copies it from the cache)."""
     st.subheader(
         "Change over time",
-        help="Run and SPC charts of every held meeting with attendance recorded, one panel per team.",
+        help="Run and SPC charts of the held meetings with attendance recorded, one panel per team. A yes/no per "
+        "meeting is charted as the share of held meetings per subgroup, or as the gaps between meetings with a yes.",
     )
     if presenting().on:
         st.caption(
             "Presenter mode leaves out the meeting-by-meeting charts: each point there is one meeting's "
             "attendance. The quarterly chart above shows the same measures with small counts hidden."
         )
-        return
+        return ()
     choice = qi_controls(prefix)
     found = found or overview(flt)
-    target = settings().involvement_target if qi.MEASURES[choice.measure].has_target else None
-    fig, sentences = figure(_qi_chart_and_sentences, found.series, found.events, choice, target)
+    target = settings().involvement_target if choice.spec.has_target else None
+    shown = tuple(int(t) for t in found.series["team_id"].unique())
+    where, level = _location(), settings().meaningful_level
+    subgroups = (
+        _guarded(lambda: _qi_subgroups(where, _version(where), flt, level, shown, choice.subgroup, choice.block))
+        if choice.subgrouped
+        else _NO_SUBGROUPS
+    )
+    fig, sentences = figure(_qi_chart_and_sentences, found.series, subgroups, found.events, choice, target)
     chart(fig, f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt, rules=spc.RULE_SET_NAMES[choice.rules])
     bullet_list(sentences)
+    return sentences
+
+
+_NO_SUBGROUPS = pd.DataFrame({"team_id": []})
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHED)
+def _qi_subgroups(
+    path: str,
+    version: int,
+    flt: StudyFilter,
+    level: ParticipationLevel,
+    teams: tuple[int, ...],
+    by: queries.SubgroupKind,
+    block: int,
+) -> pd.DataFrame:
+    return queries.qi_subgroups(_connection(path), flt, level, teams, by, block)
 
 
 def _qi_chart_and_sentences(
-    series: pd.DataFrame, events: pd.DataFrame, choice: qi.ChartChoice, target: float | None
+    series: pd.DataFrame, subgroups: pd.DataFrame, events: pd.DataFrame, choice: qi.ChartChoice, target: float | None
 ) -> tuple[go.Figure, tuple[str, ...]]:
-    team_panels = qi.panels(series, events, choice)
-    return charts.qi_chart(team_panels, choice, target), tuple(qi.signal_sentences(team_panels, target))
+    team_panels = qi.panels(series, subgroups, events, choice)
+    return charts.qi_chart(team_panels, choice, target), tuple(qi.signal_sentences(team_panels, choice, target))
 
 
 def figure(build: Callable[..., T], *args: Any) -> T:

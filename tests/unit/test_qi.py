@@ -1,107 +1,189 @@
-"""QI panels: the right series and breaks reach the SPC core, and every team gets a sentence."""
+"""QI panels: a yes/no per meeting is subgrouped before it is charted, only the charts that fit
+the data are offered, and every team gets a sentence that says what its chart can tell."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
 
-from observation import qi
+from observation import qi, queries
+from observation.filters import StudyFilter
+from tests.qi_series import NO_EVENTS, series, subgroups
 
-DATES = [dt.date(2020, 1, 1) + dt.timedelta(days=14 * i) for i in range(16)]
+RISE = [0] * 8 + [1] * 8
 
 
-def series(team_presence: dict[str, list[int]]) -> pd.DataFrame:
+def panels(frame: pd.DataFrame, choice: qi.ChartChoice, events: pd.DataFrame = NO_EVENTS) -> tuple[qi.TeamPanel, ...]:
+    return qi.panels(frame, subgroups(frame, choice.subgroup, choice.block), events, choice)
+
+
+def monthly(shares: list[tuple[int, int]]) -> pd.DataFrame:
+    """A team with ``(yes, held)`` meetings in each of consecutive months, meetings a few days apart."""
     rows = []
-    for team_id, (name, presence) in enumerate(team_presence.items(), start=1):
-        for day, present in zip(DATES, presence, strict=False):
-            rows.append(
-                {
-                    "team_id": team_id,
-                    "team_name": name,
-                    "meeting_date": pd.Timestamp(day),
-                    "present_total": 5,
-                    "present_lived_experience": 2 * present,
-                    "lived_experience_present": present,
-                    "meaningful": present,
-                }
-            )
+    for month, (yes, held) in enumerate(shares):
+        first = dt.date(2018 + month // 12, month % 12 + 1, 1)
+        rows += [
+            {
+                "team_id": 1, "team_name": "Oak", "meeting_date": pd.Timestamp(first + dt.timedelta(days=2 * i)),
+                "present_total": 5, "present_lived_experience": 2 * (i < yes),
+                "lived_experience_present": int(i < yes), "meaningful": int(i < yes),
+            }
+            for i in range(held)
+        ]  # fmt: skip
     return pd.DataFrame(rows)
 
 
-NO_EVENTS = pd.DataFrame({"team_id": [], "event_date": [], "label": [], "category": []})
-RISE = [0] * 8 + [1] * 8
-FLAT = [0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1]
+def test_a_yes_or_no_per_meeting_is_charted_as_the_share_of_each_months_held_meetings() -> None:
+    # The p-chart's n is the month's held meetings, so its limits differ month to month; meeting by
+    # meeting (n = 1) they were 0% and 100% everywhere.
+    frame = monthly([(3, 10), (6, 12), (2, 8)] * 4)
+    (panel,) = panels(frame, qi.ChartChoice())
+    assert panel.counts[:3] == ((3, 10), (6, 12), (2, 8))
+    assert [p.value for p in panel.chart.points[:3]] == [0.3, 0.5, 0.25]
+    assert panel.labels[:2] == ("Jan 2018", "Feb 2018")
+    widths = [p.upper - p.lower for p in panel.chart.points[:3] if p.upper is not None and p.lower is not None]
+    assert widths[1] < widths[0] < widths[2] < 1  # the more meetings in a month, the narrower its limits
 
 
-def test_a_rise_after_a_change_is_a_named_improvement_and_a_flat_team_has_none() -> None:
-    panels = qi.panels(series({"Oak": RISE, "Willow": FLAT}), NO_EVENTS, qi.ChartChoice())
-    oak, willow = qi.signal_sentences(panels, target=None)
-    assert oak.startswith("Oak: 8 points in a row above the centre line up to the meeting of")
-    assert "improvement (Making Data Count rules)" in oak
-    assert willow == "Willow: no signal — only common-cause variation (Making Data Count rules)."
+def test_every_chart_of_a_yes_or_no_measure_reads_the_subgroups_not_the_meetings() -> None:
+    frame = monthly([(1, 4), (2, 4), (3, 4)] * 5)
+    for chart in ("p", "run", "xmr"):
+        (panel,) = panels(frame, qi.ChartChoice(chart=chart))
+        assert [p.value for p in panel.chart.points[:3]] == [0.25, 0.5, 0.75], chart  # never a 0/1 per meeting
 
 
-@pytest.mark.parametrize(
-    ("measure", "values"),
-    [
-        ("presence", [0.0, 1.0, 0.0]),
-        ("meaningful", [0.0, 1.0, 0.0]),
-        ("representation", [0.0, 0.4, 0.0]),  # 2 of 5 present had lived experience
-    ],
-)
-def test_each_measure_plots_its_own_values(measure: qi.MeasureName, values: list[float]) -> None:
-    (panel,) = qi.panels(series({"Oak": [0, 1, 0]}), NO_EVENTS, qi.ChartChoice(measure=measure))
-    assert [p.value for p in panel.chart.points] == values
+def test_quarters_and_blocks_of_meetings_are_subgroups_too() -> None:
+    frame = series({"Oak": RISE})  # a meeting every fortnight from 6 Jan 2020
+    (by_quarter,) = panels(frame, qi.ChartChoice(subgroup="quarter"))
+    assert by_quarter.labels == ("Q1 2020", "Q2 2020", "Q3 2020")
+    assert by_quarter.counts == ((0, 7), (5, 6), (3, 3))  # 6 Jan-30 Mar, 13 Apr-22 Jun, 6 Jul-3 Aug
+    (by_block,) = panels(frame, qi.ChartChoice(subgroup="block", block=5))
+    assert by_block.counts == ((0, 5), (2, 5), (5, 5), (1, 1))  # the last block is shorter
+    assert by_block.labels[0] == "meetings 1–5 (06 Jan – 02 Mar 2020)"
 
 
-@pytest.mark.parametrize("chart", ["p", "xmr", "run"])
-def test_each_chart_kind_is_built(chart: qi.ChartKind) -> None:
-    (panel,) = qi.panels(series({"Oak": RISE}), NO_EVENTS, qi.ChartChoice(chart=chart, rules="anhoej"))
-    assert panel.chart.kind == chart
-    assert panel.chart.rules == "anhoej"
+def test_too_few_subgroups_give_no_limits_and_no_signal_and_the_sentence_says_what_can_be_told() -> None:
+    # Eight months of fortnightly meetings: 8 subgroups of about two meetings. Charted meeting by
+    # meeting this rise read "8 points above the centre line: improvement"; two meetings a month
+    # cannot carry limits, so nothing is flagged and the sentence gives the period's share.
+    frame = series({"Oak": RISE})
+    for chart in ("p", "run", "xmr"):
+        (panel,) = panels(frame, qi.ChartChoice(chart=chart))
+        assert panel.withheld is not None
+        assert all(p.upper is None and p.special_cause is None for p in panel.chart.points)
+        (sentence,) = qi.signal_sentences((panel,), qi.ChartChoice(chart=chart), None)
+        assert sentence == (
+            "Oak: 8 months, 7 of 8 with fewer than 3 meetings — too few to set limits or test for signals "
+            "(that needs 12 or more months, most of 3 meetings or more). Over the period, 8 of 16 held meetings "
+            "had a service user or carer present (50%)."
+        )
 
 
-def test_rebasing_starts_a_phase_at_the_first_meeting_on_or_after_each_team_event() -> None:
+def test_enough_subgroups_read_a_rise_as_improvement_on_every_chart() -> None:
+    frame = monthly([(1, 4)] * 12 + [(4, 4)] * 12)
+    for chart in ("p", "xmr", "run"):
+        choice = qi.ChartChoice(chart=chart)
+        (panel,) = panels(frame, choice)
+        assert panel.withheld is None
+        (sentence,) = qi.signal_sentences((panel,), choice, None)
+        assert "up to the month of Dec 2019 — improvement" in sentence, (chart, sentence)
+        assert "concern" not in sentence
+
+
+def test_the_target_is_read_only_where_limits_say_something() -> None:
+    choice = qi.ChartChoice(measure="meaningful")
+    (panel,) = panels(monthly([(3, 4), (4, 4)] * 6), choice)
+    (sentence,) = qi.signal_sentences((panel,), choice, 0.8)
+    assert sentence.endswith("Against the 80% target, the process will meet it only some of the time.")
+    (few,) = panels(series({"Oak": RISE}), choice)
+    assert qi.signal_sentences((few,), choice, 0.8)[0].endswith(
+        "Against the 80% target, too few subgroups to say whether the process will meet it."
+    )
+
+
+def test_an_xmr_chart_of_uneven_subgroups_points_to_the_p_chart() -> None:
+    choice = qi.ChartChoice(chart="xmr")
+    (uneven,) = panels(monthly([(1, 3), (2, 6)] * 6), choice)
+    assert "hold 3 to 6 meetings: with sizes that uneven, the p-chart" in qi.signal_sentences((uneven,), choice, None)[0]
+    (even,) = panels(monthly([(1, 4), (2, 4)] * 6), choice)
+    assert "uneven" not in qi.signal_sentences((even,), choice, None)[0]
+
+
+def test_representation_is_charted_meeting_by_meeting_with_n_the_people_present() -> None:
+    choice = qi.ChartChoice(measure="representation")
+    (panel,) = panels(series({"Oak": [0, 1, 0]}), choice)
+    assert [p.value for p in panel.chart.points] == [0.0, 0.4, 0.0]  # 2 of 5 present had lived experience
+    assert panel.counts == ((0, 5), (2, 5), (0, 5))
+    assert panel.withheld is None
+
+
+def test_a_g_chart_counts_the_held_meetings_without_presence_before_each_meeting_with_it() -> None:
+    choice = qi.ChartChoice(chart="g")
+    (panel,) = panels(series({"Oak": [0, 0, 1, 1, 0, 0, 0, 1, 0, 0]}), choice)
+    assert [p.value for p in panel.chart.points] == [2, 0, 3]
+    assert panel.dates == tuple(dt.date(2020, 1, 6) + dt.timedelta(days=14 * i) for i in (2, 3, 7))
+    assert panel.open_gap == 2
+    (sentence,) = qi.signal_sentences((panel,), choice, None)
+    assert "2 held meetings without it since the last." in sentence
+
+
+def test_a_long_gap_is_a_concern_on_a_g_chart_and_the_open_gap_counts() -> None:
+    # Presence at most meetings, then 31 meetings without: the gap still open is far beyond the upper
+    # limit (16 gaps, three of 1: mean 0.1875 → 0.1875 + 3 × √(0.1875 × 1.1875) ≈ 1.6), which the
+    # sentence says.
+    choice = qi.ChartChoice(chart="g")
+    yes = ([1, 1, 1, 1, 0] * 4) + [0] * 30
+    (panel,) = panels(series({"Oak": yes}), choice)
+    assert panel.open_gap == 31
+    (sentence,) = qi.signal_sentences((panel,), choice, None)
+    assert "31 held meetings without it since the last, already more than the upper limit of 1.6: a concern." in sentence
+    longer = yes[:20] + [0, 0, 0, 0, 0, 1]
+    (flagged,) = panels(series({"Oak": longer}), choice)
+    (sentence,) = qi.signal_sentences((flagged,), choice, None)
+    assert "Above the upper limit" in sentence
+    assert "— concern (" in sentence  # a long gap is worse: never read as improvement
+
+
+def test_a_team_that_never_had_presence_has_no_g_chart_but_a_sentence() -> None:
+    choice = qi.ChartChoice(chart="g")
+    (panel,) = panels(series({"Willow": [0] * 6}), choice)
+    assert panel.chart is None
+    assert qi.signal_sentences((panel,), choice, None) == [
+        "Willow: no held meeting had a service user or carer present, so there is no gap between such meetings "
+        "to chart; 6 held meetings without."
+    ]
+
+
+def test_rebasing_starts_a_phase_at_the_first_subgroup_on_or_after_each_team_event() -> None:
+    frame = monthly([(1, 4)] * 12 + [(4, 4)] * 12)
     events = pd.DataFrame(
         {
             "team_id": [1.0, None],
-            "event_date": [pd.Timestamp(DATES[8] - dt.timedelta(days=3)), pd.Timestamp(DATES[4])],
+            "event_date": [pd.Timestamp("2018-12-15"), pd.Timestamp("2018-06-01")],
             "label": ["Home meetings began", "Winter pressures"],
             "category": ["home_meetings", "service_change"],
         }
     )
-    (panel,) = qi.panels(series({"Oak": RISE}), events, qi.ChartChoice(rebase=True))
-    assert [(p.start, p.end) for p in panel.chart.phases] == [(0, 8), (8, 16)]  # the study-wide event starts none
+    (panel,) = panels(frame, qi.ChartChoice(rebase=True), events)
+    assert [(p.start, p.end) for p in panel.chart.phases] == [(0, 12), (12, 24)]  # the study-wide event starts none
     assert [label for _, label in panel.events] == ["Home meetings began", "Winter pressures"]  # both drawn
-    assert qi.signal_sentences((panel,), None)[0].startswith(f"Oak: no signal since {DATES[8]:%d %b %Y}")
-    (unbased,) = qi.panels(series({"Oak": RISE}), events, qi.ChartChoice())
-    assert len(unbased.chart.phases) == 1
+    (sentence,) = qi.signal_sentences((panel,), qi.ChartChoice(rebase=True), None)
+    assert sentence.startswith("Oak: no signal since 01 Jan 2019")
 
 
-def test_the_target_reading_and_trial_limits_are_said() -> None:
-    choice = qi.ChartChoice(measure="meaningful", chart="xmr")
-    (panel,) = qi.panels(series({"Oak": [1, 1, 0, 1, 1]}), NO_EVENTS, choice)
-    (sentence,) = qi.signal_sentences((panel,), target=0.8)
-    assert "Fewer than 12 meetings: trial limits." in sentence
-    assert sentence.endswith("Against the 80% target, the process will meet it only some of the time.")
-
-
-def test_a_yes_or_no_per_meeting_gives_no_target_assurance_on_a_p_chart() -> None:
-    (panel,) = qi.panels(series({"Oak": [1, 1, 0, 1, 1]}), NO_EVENTS, qi.ChartChoice(measure="meaningful"))
-    (sentence,) = qi.signal_sentences((panel,), target=0.8)
-    assert sentence.endswith("so no target assurance: see the monthly chart.")
-
-
-def test_a_run_chart_is_a_short_series_not_trial_limits() -> None:
-    (panel,) = qi.panels(series({"Oak": [1, 0, 1]}), NO_EVENTS, qi.ChartChoice(chart="run"))
-    assert "Fewer than 12 meetings: a short series." in qi.signal_sentences((panel,), None)[0]
+def test_a_run_chart_of_meetings_is_a_short_series_not_trial_limits() -> None:
+    choice = qi.ChartChoice(measure="representation", chart="run")
+    (panel,) = panels(series({"Oak": [1, 0, 1]}), choice)
+    assert "3 meetings: a short series." in qi.signal_sentences((panel,), choice, None)[0]
 
 
 def test_too_few_crossings_is_said_under_anhoej_rules() -> None:
-    (panel,) = qi.panels(series({"Oak": [0] * 7 + [1] * 7}), NO_EVENTS, qi.ChartChoice(chart="run", rules="anhoej"))
-    (sentence,) = qi.signal_sentences((panel,), None)
+    choice = qi.ChartChoice(measure="representation", chart="run", rules="anhoej")
+    (panel,) = panels(series({"Oak": [0] * 7 + [1] * 7}), choice)
+    (sentence,) = qi.signal_sentences((panel,), choice, None)
     # two runs of 7 are not longer than the limit for 14 points (7), but 1 crossing is fewer than 4
     assert sentence == (
         "Oak: the line crosses its centre 1 times, fewer than the 4 expected by chance — a shift (Anhøj run rules)."
@@ -109,28 +191,44 @@ def test_too_few_crossings_is_said_under_anhoej_rules() -> None:
 
 
 def test_the_choice_round_trips_through_the_link_and_bad_values_fall_back() -> None:
-    choice = qi.ChartChoice(measure="representation", chart="run", rules="classic", rebase=True)
+    choice = qi.ChartChoice(measure="meaningful", chart="run", rules="classic", rebase=True, subgroup="block", block=6)
     assert qi.choice_from_query_params(qi.choice_to_query_params(choice)) == qi.ParsedChoice(choice, ())
     assert qi.choice_to_query_params(qi.ChartChoice()) == {}
-    parsed = qi.choice_from_query_params({"chart": "pie", "rules": "anhoej", "rebase": "maybe"})
+    parsed = qi.choice_from_query_params(
+        {"chart": "pie", "rules": "anhoej", "rebase": "maybe", "subgroup": "week", "block": "1"}
+    )
     assert parsed.choice == qi.ChartChoice(rules="anhoej")
     assert parsed.notices == (
-        "Ignored chart='pie' in the link: it is one of p, xmr, run.",
+        "Ignored chart='pie' in the link: it is one of p, xmr, run, g.",
         "Ignored rebase='maybe' in the link: it is one of 1 or 0.",
+        "Ignored subgroup='week' in the link: it is one of month, quarter, block.",
+        "Ignored block='1' in the link: it is one of a whole number of meetings from 2 to 12.",
     )
 
 
-def test_on_the_demo_the_team_with_home_meetings_signals_after_them_and_the_ward_does_not(demo) -> None:  # type: ignore[no-untyped-def]
-    from observation import queries
-    from observation.filters import StudyFilter
+def test_a_link_asking_for_a_chart_that_does_not_fit_falls_back_and_says_why() -> None:
+    parsed = qi.choice_from_query_params({"measure": "representation", "chart": "g"})
+    assert parsed.choice == qi.ChartChoice(measure="representation", chart="p")
+    (notice,) = parsed.notices
+    assert notice.startswith("A g-chart does not fit representation")
+    assert notice.endswith("Showing the p-chart.")
+    assert qi.fitted(qi.ChartChoice(chart="g")) == (qi.ChartChoice(chart="g"), None)
 
+
+def test_on_the_demo_eight_months_are_too_few_for_limits_and_the_ward_has_the_longest_gaps(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    # The demo follows three teams for eight months, as the study it is modelled on did: by month,
+    # no team has enough subgroups for limits, and every chart says so rather than flag a signal.
     overview = queries.overview(demo, StudyFilter(), "contributing")
-    panels = {p.team_name: p for p in qi.panels(overview.series, overview.events, qi.ChartChoice())}
-    oak = panels["Oak community brain-injury team"]
-    began = next(day for day, label in oak.events if label == "Home microsystem meetings began")
-    flagged = [oak.dates[p.index] for p in oak.chart.points if p.special_cause]
-    assert flagged, "the Oak team should show a special cause"
-    assert min(flagged) >= began  # every flagged meeting is after home meetings began
-    assert {p.special_cause for p in oak.chart.points if p.special_cause} == {"shift"}
-    ward = panels["Willow mental-health inpatient ward"]
-    assert not ward.chart.signal
+    teams = tuple(int(t) for t in overview.series["team_id"].unique())
+    for choice in (qi.ChartChoice(), qi.ChartChoice(subgroup="quarter"), qi.ChartChoice(subgroup="block", block=2)):
+        found = queries.qi_subgroups(demo, StudyFilter(), "contributing", teams, choice.subgroup, choice.block)
+        for panel in qi.panels(overview.series, found, overview.events, choice):
+            assert panel.withheld is not None
+            assert panel.chart is not None and not panel.chart.signal
+    gaps = {p.team_name: p for p in qi.panels(overview.series, overview.series, overview.events, qi.ChartChoice(chart="g"))}
+    ward = gaps["Willow mental-health inpatient ward"]
+    oak = gaps["Oak community brain-injury team"]
+    assert ward.chart is not None and oak.chart is not None
+    assert sum(p.value for p in ward.chart.points) > sum(p.value for p in oak.chart.points)
