@@ -23,64 +23,147 @@ STAGE_LABELS = {
 TENSION_THEME = "recruitment_tension"
 
 
+# Each person's steps of the funnel, one row per person and stage reached, for the chosen teams
+# and the cohort of the filter's dates (definitions.FUNNEL). Nothing dated after the filter's end
+# is read. identified / approached / agreed / declined / withdrew come from recruitment_events;
+# first_attended and still_attending from attendance alone (recorded events of those two stages
+# are ignored). "implies" is the last step of the chain a stage implies: declining means having been
+# approached, withdrawing means having agreed. A chain stage not reached by a step of its own is
+# implied by the earliest later one, and dated by it. Queries go on from the CTE "reached":
+# team_id, participant_id, stage, day, reason_code_id, source.
+_REACHED = """
+with chosen as (
+    select id as team_id
+    from teams
+    where ($teams::integer[] is null or list_contains($teams::integer[], id))
+      and ($setting is null or setting = $setting)
+),
+people as (
+    select p.id as participant_id, p.team_id
+    from participants as p
+    join chosen using (team_id)
+    left join role_categories as r on r.code = p.role
+    where r.lived_experience
+       or p.id in (select participant_id from recruitment_events)
+),
+held as (
+    select meeting_id, team_id, meeting_date
+    from meeting_facts
+    where attendance_recorded
+      and ($end::date is null or meeting_date <= $end::date)
+),
+present as (
+    select a.participant_id, h.team_id, h.meeting_id, h.meeting_date
+    from attendance as a
+    join held as h using (meeting_id)
+    where a.status = 'present'
+      and a.participant_id in (select participant_id from people)
+),
+last_three as (
+    select meeting_id
+    from (
+        select meeting_id, row_number() over (partition by team_id order by meeting_date desc, meeting_id desc) as back
+        from held
+        where team_id in (select team_id from chosen)
+    )
+    where back <= 3
+),
+steps as (
+    select e.participant_id, e.stage, min(e.event_date) as day,
+           arg_min(e.reason_code_id, e.event_date) as reason_code_id, 'recorded' as source
+    from recruitment_events as e
+    join people using (participant_id)
+    where e.stage in ('identified', 'approached', 'agreed', 'declined', 'withdrew')
+      and ($end::date is null or e.event_date <= $end::date)
+    group by e.participant_id, e.stage
+    union all
+    select participant_id, 'first_attended', min(meeting_date), null, 'attendance'
+    from present
+    group by participant_id
+    union all
+    select x.participant_id, 'still_attending', max(x.meeting_date), null, 'attendance'
+    from present as x
+    join people as p on p.participant_id = x.participant_id and p.team_id = x.team_id
+    where x.meeting_id in (select meeting_id from last_three)
+    group by x.participant_id
+),
+cohort as (
+    select participant_id
+    from steps
+    group by participant_id
+    having ($start::date is null or min(day) >= $start::date)
+),
+chain (stage, step, implies) as (
+    values ('identified', 1, 0), ('approached', 2, 1), ('agreed', 3, 2), ('first_attended', 4, 3),
+           ('still_attending', 5, 4), ('declined', null, 2), ('withdrew', null, 3)
+),
+own as (
+    select s.*, c.implies
+    from steps as s
+    join chain as c using (stage)
+    where s.participant_id in (select participant_id from cohort)
+),
+implied as (
+    select o.participant_id, c.stage, min(o.day) as day, arg_min(o.stage, o.day) as by_stage
+    from own as o
+    join chain as c on c.step <= o.implies
+    group by o.participant_id, c.stage
+),
+person_stages as (
+    select participant_id, stage, day, reason_code_id, source
+    from own
+    union all
+    select i.participant_id, i.stage, i.day, null,
+           if(i.by_stage in ('first_attended', 'still_attending'), 'implied by attendance',
+              'implied by a later recorded step')
+    from implied as i
+    where not exists (select 1 from own as o where o.participant_id = i.participant_id and o.stage = i.stage)
+),
+reached as (
+    select p.team_id, r.*
+    from person_stages as r
+    join people as p using (participant_id)
+)
+"""
+
+
 def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """People reaching each stage, per team: team_id, team_name, setting, stage, people. Every
     stage of FUNNEL and DROP_OUTS appears for every team (0 where nobody reached it).
 
-    A funnel follows a cohort: the people whose recruitment began (their first event) within the
-    filter's dates, counted at every stage they went on to reach, whenever that was."""
+    As definitions.FUNNEL words it: first attended and still attending come from attendance, a
+    later stage implies the earlier ones, and nothing dated after the filter's end counts. A
+    funnel follows a cohort: the people whose recruitment began (their earliest recorded step or
+    first present attendance) within the filter's dates, at every stage they reached by its end."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            with chosen as (
-                select id as team_id, name as team_name, setting
-                from teams
-                where ($teams::integer[] is null or list_contains($teams::integer[], id))
-                  and ($setting is null or setting = $setting)
-            ),
-            stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step),
-            cohort as (
-                select e.participant_id
-                from recruitment_events as e
-                group by e.participant_id
-                having ($start::date is null or min(e.event_date) >= $start::date)
-                   and ($end::date is null or min(e.event_date) <= $end::date)
-            )
-            select c.team_id, c.team_name, c.setting, s.stage, count(distinct e.participant_id) as people
-            from chosen as c
+            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
+            + """,
+            stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step)
+            select t.id as team_id, t.name as team_name, t.setting, s.stage, count(r.participant_id) as people
+            from teams as t
             cross join stages as s
-            left join participants as p on p.team_id = c.team_id and p.id in (select participant_id from cohort)
-            left join recruitment_events as e on e.participant_id = p.id and e.stage = s.stage
-            group by c.team_id, c.team_name, c.setting, s.stage, s.step
-            order by c.team_name, s.step
+            left join reached as r on r.team_id = t.id and r.stage = s.stage
+            where ($teams::integer[] is null or list_contains($teams::integer[], t.id))
+              and ($setting is null or t.setting = $setting)
+            group by t.id, t.name, t.setting, s.stage, s.step
+            order by t.name, s.step
             """,
             flt.sql_params() | {"stages": [*FUNNEL, *DROP_OUTS]},
         ).fetchdf()
 
 
 def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Days from one stage to the next for each person of the cohort (as in ``funnel``),
-    summarised per team and step: team_name, from_stage, to_stage, people, median_days, max_days."""
+    """Days from one stage to the next for each person of the funnel's cohort, summarised per team
+    and step: team_name, from_stage, to_stage, people, median_days, max_days. The dates are the
+    funnel's (first attended is the first present attendance); a stage only implied by a later
+    one has no date of its own, so no time is measured to or from it."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            with firsts as (
-                select p.team_id, e.participant_id, e.stage, min(e.event_date) as day
-                from recruitment_events as e
-                join participants as p on p.id = e.participant_id
-                join teams as t on t.id = p.team_id
-                where ($teams::integer[] is null or list_contains($teams::integer[], p.team_id))
-                  and ($setting is null or t.setting = $setting)
-                  and e.participant_id in (
-                      select participant_id
-                      from recruitment_events
-                      group by participant_id
-                      having ($start::date is null or min(event_date) >= $start::date)
-                         and ($end::date is null or min(event_date) <= $end::date)
-                  )
-                group by all
-            ),
-            steps as (
+            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
+            + """,
+            dated as (select * from reached where source in ('recorded', 'attendance')),
+            pairs as (
                 select * from (values
                     (1, 'identified', 'approached'), (2, 'approached', 'agreed'),
                     (3, 'approached', 'declined'), (4, 'agreed', 'first_attended'),
@@ -89,9 +172,9 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
             )
             select t.name as team_name, s.from_stage, s.to_stage, count(*) as people,
                    median(b.day - a.day) as median_days, max(b.day - a.day) as max_days
-            from steps as s
-            join firsts as a on a.stage = s.from_stage
-            join firsts as b on b.participant_id = a.participant_id and b.stage = s.to_stage
+            from pairs as s
+            join dated as a on a.stage = s.from_stage
+            join dated as b on b.participant_id = a.participant_id and b.stage = s.to_stage
             join teams as t on t.id = a.team_id
             group by t.name, s.step, s.from_stage, s.to_stage
             order by t.name, s.step
@@ -103,24 +186,25 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
 def events(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id: int | None = None, stage: str | None = None
 ) -> pd.DataFrame:
-    """The recruitment events behind a count: team_name, code, stage, event_date, reason."""
+    """The people behind a count of ``funnel``, one row per person and stage: team_name, code,
+    stage, event_date (when they reached it), reason (the coded reason recorded, if any) and
+    source: 'recorded', 'attendance' (first present attendance; for still attending, their last
+    presence at one of the team's last three meetings), 'implied by attendance' or 'implied by a
+    later recorded step' (dated by that later stage)."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            select t.name as team_name, p.code, e.stage, e.event_date, c.name as reason
-            from recruitment_events as e
-            join participants as p on p.id = e.participant_id
-            join teams as t on t.id = p.team_id
-            left join codes as c on c.id = e.reason_code_id
-            where ($teams::integer[] is null or list_contains($teams::integer[], t.id))
-              and ($setting is null or t.setting = $setting)
-              and ($start::date is null or e.event_date >= $start::date)
-              and ($end::date is null or e.event_date <= $end::date)
-              and ($team_id::integer is null or t.id = $team_id::integer)
-              and ($stage::varchar is null or e.stage = $stage)
-            order by e.event_date, t.name, p.code
+            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
+            + """
+            select t.name as team_name, p.code, r.stage, r.day as event_date, c.name as reason, r.source
+            from reached as r
+            join participants as p on p.id = r.participant_id
+            join teams as t on t.id = r.team_id
+            left join codes as c on c.id = r.reason_code_id
+            where ($team_id::integer is null or r.team_id = $team_id::integer)
+              and ($stage::varchar is null or r.stage = $stage)
+            order by r.day, t.name, p.code, list_position($stages::varchar[], r.stage)
             """,
-            flt.sql_params() | {"team_id": team_id, "stage": stage},
+            flt.sql_params() | {"team_id": team_id, "stage": stage, "stages": [*FUNNEL, *DROP_OUTS]},
         ).fetchdf()
 
 

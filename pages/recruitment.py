@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from observation import recruitment, theme_charts, ui
+from observation import definitions, recruitment, theme_charts, ui
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar("recruitment")
 st.title(
     "Recruitment tensions",
-    help="The recruitment funnel (identified → approached → agreed → first attended → still attending, with "
-    "those who declined or withdrew) and the notes coded under the recruitment-tension theme.",
+    help=f"{definitions.FUNNEL}\n\nBelow the funnel, the notes coded under the recruitment-tension theme.",
 )
 
 stages = views.funnel(flt)
