@@ -49,7 +49,9 @@ def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duck
 def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
     fig = theme_charts.funnel(recruitment.funnel(small, ALL))
     stages, drop_outs = traces(fig, "Recruitment stage"), traces(fig, "Declined or withdrew")
-    assert list(stages[1].y) == [2, 2, 1, 1, 0]
+    # Beta: B-SU1 was present at m6, one of Beta's last three recorded meetings, so is still
+    # attending under definitions.FUNNEL (it was 0 when the funnel read recorded events)
+    assert list(stages[1].y) == [2, 2, 1, 1, 1]
     assert [list(c) for c in drop_outs[1].customdata] == [[2, "declined"], [2, "withdrew"]]
     assert drop_outs[0].marker.pattern.shape == "x"
 
