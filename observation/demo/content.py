@@ -1,14 +1,17 @@
 """The invented words of the synthetic demo study: codebook, note and interview templates.
 
 Nothing here describes a real person, team or place. Templates may name a participant only by
-the pseudonymous code ``{who}``.
+the pseudonymous code ``{who}``. A note template says what must be true of the meeting's records
+for it to be written (the participation level of the person it names, roles, format, ...), so
+the generator writes only notes that agree with the records it wrote.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-from observation.models import ComB, FourPi, Valence
+from observation.models import ComB, FourPi, ParticipationLevel, Valence
 
 
 @dataclass(frozen=True)
@@ -182,25 +185,86 @@ CODEBOOK: tuple[CodeSpec, ...] = (
 )
 
 
+# What the records of a meeting can show, for a note that says so to be written about it.
+Fact = Literal[
+    "leader",  # the meeting had a leader
+    "timekeeper",  # ... a timekeeper
+    "new_recorder",  # ... a recorder who had not been one at the team's earlier meetings
+    "evaluated",  # the meeting was evaluated
+    "actions",  # two or more action items were agreed (the note gives the number)
+    "staff_only",  # nobody with lived experience was present
+    "absent_last_time",  # no service user came to the team's previous held meeting either
+    "two_nurses",  # two or more nurses were present
+    "manager",  # a manager was present
+    "someone_waiting",  # a service user of the team had been approached and had not yet decided
+    "facilitator",  # the person the note names held the facilitator role
+    "been_at_base",  # ... had come to an earlier meeting at the service base
+    "booked_room",  # the meeting was to be in a room at the service base or on the ward
+]
+ANY_LEVEL: frozenset[ParticipationLevel] = frozenset(get_args(ParticipationLevel))
+SPOKE: frozenset[ParticipationLevel] = frozenset(("contributing", "co_leading"))
+OBSERVED: frozenset[ParticipationLevel] = frozenset(("observing",))
+LED: frozenset[ParticipationLevel] = frozenset(("co_leading",))
+
+
 @dataclass(frozen=True)
 class NoteTemplate:
+    """A field note, its codes, and what must be true of the meeting for it to be written.
+
+    A note naming a person (``{who}``) says how they took part: ``levels`` are the participation
+    levels they can have been recorded at for the note to be true (every level when it says only
+    that they were there). ``needs`` are the facts of the meeting's records the note states.
+    """
+
     text: str
     codes: tuple[str, ...]
+    levels: frozenset[ParticipationLevel] | None = None
+    needs: frozenset[Fact] = frozenset()
+
+    def fits(self, facts: frozenset[Fact], level: ParticipationLevel | None = None) -> bool:
+        """Whether the note would be true of a meeting with these facts (about a person at ``level``)."""
+        return self.needs <= facts and (level is None or self.levels is None or level in self.levels)
+
+
+def by_level(templates: tuple[NoteTemplate, ...]) -> dict[ParticipationLevel, tuple[NoteTemplate, ...]]:
+    """Each participation level, and the templates that can describe a person recorded at it."""
+    return {
+        level: tuple(t for t in templates if t.levels is not None and level in t.levels)
+        for level in get_args(ParticipationLevel)
+    }
 
 
 SU_PRESENT = (
-    NoteTemplate("{who} joined the meeting and was welcomed by the leader.", ("presence.service_user_present",)),
+    NoteTemplate(
+        "{who} joined the meeting and was welcomed by the leader.",
+        ("presence.service_user_present",),
+        ANY_LEVEL,
+        frozenset({"leader"}),
+    ),
     NoteTemplate(
         "{who} asked why the waiting-list item kept coming back; the team agreed to look at it.",
         ("presence.service_user_present", "involvement.voice"),
+        SPOKE,
     ),
     NoteTemplate(
         "{who} suggested changing the order of the discharge checklist; the team tried it.",
         ("presence.service_user_present", "involvement.voice"),
+        SPOKE,
     ),
     NoteTemplate(
         "{who} listened for most of the meeting and spoke once about appointment letters.",
         ("presence.service_user_present",),
+        OBSERVED,
+    ),
+    NoteTemplate(
+        "{who} sat in on the meeting and said they would rather listen this time.",
+        ("presence.service_user_present",),
+        OBSERVED,
+    ),
+    NoteTemplate(
+        "{who} led the item on appointment letters and summed up what the team would test next.",
+        ("presence.service_user_present", "involvement.voice"),
+        LED,
     ),
 )
 SU_ABSENT = (
@@ -208,18 +272,24 @@ SU_ABSENT = (
     NoteTemplate(
         "The service-user chair was empty again. The leader said they would follow up.",
         ("presence.service_user_absent",),
+        needs=frozenset({"absent_last_time", "leader"}),
     ),
     NoteTemplate(
         "Staff-only meeting. Discussion of patient experience without anyone with lived experience.",
         ("presence.service_user_absent", "com_b.tokenism"),
+        needs=frozenset({"staff_only"}),
     ),
 )
 CARER = (
     NoteTemplate(
         "A carer ({who}) attended and described the evening handover from a family's side.",
         ("presence.carer_present", "involvement.voice"),
+        SPOKE,
     ),
-    NoteTemplate("{who}, a carer, came for the first half and left a written comment.", ("presence.carer_present",)),
+    NoteTemplate(
+        "{who}, a carer, came for the first half and left a written comment.", ("presence.carer_present",), SPOKE
+    ),
+    NoteTemplate("{who}, a carer, sat in for the first half and listened.", ("presence.carer_present",), OBSERVED),
 )
 TENSION_COMMUNITY = (
     NoteTemplate(
@@ -229,6 +299,7 @@ TENSION_COMMUNITY = (
     NoteTemplate(
         "The leader worried that the same person is always asked and may not speak for others.",
         ("recruitment_tension.professional_patient",),
+        needs=frozenset({"leader"}),
     ),
     NoteTemplate(
         "Nobody had time to contact the people on the list; recruitment moved to next month.",
@@ -243,6 +314,7 @@ TENSION_INPATIENT = (
     NoteTemplate(
         "'Most of our patients are too unwell to sit through an hour of this' - said by two nurses.",
         ("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough"),
+        needs=frozenset({"two_nurses"}),
     ),
     NoteTemplate(
         "Debate about whether anyone on the ward now is 'the right person' to join.",
@@ -251,17 +323,19 @@ TENSION_INPATIENT = (
     NoteTemplate(
         "A patient had been approached but the team decided to wait until they were 'more settled'.",
         ("recruitment_tension.well_enough", "recruitment_tension.gatekeeping"),
+        needs=frozenset({"someone_waiting"}),
     ),
     NoteTemplate(
         "The ward manager said involving patients in QI is right in principle but hard with acute admissions.",
         ("recruitment_tension.complexity_of_illness", "com_b.belief_in_involvement"),
+        needs=frozenset({"manager"}),
     ),
     NoteTemplate(
         "Suggestion to invite a former patient instead; concern they would be a 'professional patient'.",
         ("recruitment_tension.professional_patient", "recruitment_tension.right_service_user"),
     ),
     NoteTemplate(
-        "Shift pattern means the same staff rarely attend twice; recruitment keeps being handed over.",
+        "Shift patterns mean whoever started on recruitment is often off the ward; it keeps being handed over.",
         ("recruitment_tension.staff_time", "com_b.time_staffing"),
     ),
 )
@@ -269,33 +343,81 @@ HOME = (
     NoteTemplate(
         "Meeting held at {who}'s home. Shorter agenda; more time on their own goals.",
         ("involvement.home_meeting", "com_b.venue_timing"),
+        ANY_LEVEL,
     ),
     NoteTemplate(
         "Home meeting: staff noticed {who} spoke far more than at the base.",
         ("involvement.home_meeting", "involvement.voice"),
+        SPOKE,
+        frozenset({"been_at_base"}),
+    ),
+    NoteTemplate(
+        "Home meeting: {who} spoke far more than staff had expected.",
+        ("involvement.home_meeting", "involvement.voice"),
+        SPOKE,
+    ),
+    NoteTemplate(
+        "Home meeting: {who} stayed in the background while staff went through their goals.",
+        ("involvement.home_meeting",),
+        OBSERVED,
     ),
 )
 TRAINED = (
     NoteTemplate(
         "{who} used the fishbone diagram from the QI course to lead the discussion.",
         ("involvement.qi_training", "involvement.voice"),
+        LED,
     ),
     NoteTemplate(
         "{who} facilitated the test-of-change review after the QI training.",
         ("involvement.qi_training", "com_b.qi_knowledge"),
+        LED,
+        frozenset({"facilitator"}),
+    ),
+    NoteTemplate(
+        "{who} brought a run chart they had drawn on the QI course to the discussion of waiting times.",
+        ("involvement.qi_training", "com_b.qi_knowledge"),
+        SPOKE,
     ),
 )
 PROCESS = (
-    NoteTemplate("Agenda circulated and followed; timekeeper kept items to time.", ("meeting.agenda",)),
-    NoteTemplate("Roles rotated this week; a new recorder took the notes.", ("meeting.roles_rotated",)),
-    NoteTemplate("Three actions agreed with named owners and dates.", ("meeting.action_items",)),
-    NoteTemplate("Closing evaluation: 'useful but rushed'.", ("meeting.evaluated",)),
+    NoteTemplate(
+        "Agenda circulated and followed; timekeeper kept items to time.",
+        ("meeting.agenda",),
+        needs=frozenset({"timekeeper"}),
+    ),
+    NoteTemplate(
+        "Roles rotated this week; a new recorder took the notes.",
+        ("meeting.roles_rotated",),
+        needs=frozenset({"new_recorder"}),
+    ),
+    NoteTemplate(
+        "{actions} actions agreed with named owners and dates.", ("meeting.action_items",), needs=frozenset({"actions"})
+    ),
     NoteTemplate("Feedback given on last month's suggestion from the service-user group.", ("involvement.feedback",)),
     NoteTemplate("Long discussion of the run chart for waiting times; no decision.", ("com_b.qi_knowledge",)),
 )
+# Written at the close of the meeting: its last note.
+CLOSING = (
+    NoteTemplate("Closing evaluation: 'useful but rushed'.", ("meeting.evaluated",), needs=frozenset({"evaluated"})),
+)
 CANCELLED = (
     NoteTemplate("Meeting cancelled at short notice: staffing.", ("meeting.cancelled", "com_b.time_staffing")),
-    NoteTemplate("Meeting cancelled: room double-booked.", ("meeting.cancelled", "com_b.venue_timing")),
+    NoteTemplate(
+        "Meeting cancelled: room double-booked.",
+        ("meeting.cancelled", "com_b.venue_timing"),
+        needs=frozenset({"booked_room"}),
+    ),
+)
+POSTPONED = (
+    NoteTemplate(
+        "Meeting postponed at short notice: too few staff on shift.", ("meeting.cancelled", "com_b.time_staffing")
+    ),
+    NoteTemplate(
+        "Meeting postponed: the room was needed at short notice.",
+        ("meeting.cancelled", "com_b.venue_timing"),
+        needs=frozenset({"booked_room"}),
+    ),
 )
 
 INTERVIEW_SNIPPETS = (

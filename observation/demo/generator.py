@@ -11,21 +11,25 @@ import pandas as pd
 from observation.demo.content import (
     CANCELLED,
     CARER,
+    CLOSING,
     CODEBOOK,
     HOME,
     INTERVIEW_SNIPPETS,
+    POSTPONED,
     PROCESS,
     SU_ABSENT,
     SU_PRESENT,
     TENSION_COMMUNITY,
     TENSION_INPATIENT,
     TRAINED,
+    Fact,
     NoteTemplate,
 )
 from observation.demo.spec import STAFF_ROLES, DemoSpec, TeamProfile, team_profile
-from observation.models import MeetingFormat, ParticipationLevel, RoleCategory
+from observation.models import MeetingFormat, MeetingRole, ParticipationLevel, RoleCategory
 
 CODERS = ("R01", "R02")
+NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 
 
 def demo_study_name(teams: int) -> str:
@@ -60,8 +64,38 @@ class _Person:
     code: str
     role: RoleCategory
     qi_trained: bool = False
+    approached: dt.date | None = None
+    decided: dt.date | None = None  # the day they agreed or declined
     agreed: dt.date | None = None
     withdrew: dt.date | None = None
+
+
+@dataclass
+class _SoFar:
+    """What a team's earlier meetings recorded, for the notes that refer back to them. Notes
+    draw from their own random stream, so what they say never changes who came."""
+
+    notes_rng: random.Random
+    su_last_time: bool | None = None  # whether a service user came to the previous held meeting
+    recorders: set[int] = field(default_factory=set)
+    at_base: set[int] = field(default_factory=set)  # came to a meeting at the service base
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The records of one held meeting, for the notes written about it."""
+
+    id: int
+    day: dt.date
+    fmt: MeetingFormat
+    duration: int
+    action_items: int
+    evaluated: bool
+    levels: dict[int, ParticipationLevel]  # of everyone present
+    held_by: dict[MeetingRole, int]
+    staff: list[_Person]  # present
+    su_present: list[_Person]
+    carer_present: list[_Person]
 
 
 class _Generator:
@@ -160,16 +194,12 @@ class _Generator:
                     su.qi_trained = True
                     self.participants.data["qi_trained"][su.id - 1] = True
 
-        first_present: dict[int, dt.date] = {}
-        last_present: dict[int, dt.date] = {}
+        so_far = _SoFar(random.Random(f"{self.spec.seed}-notes-{index}"))
         day = self.spec.start + dt.timedelta(days=rng.randint(1, 3))
         while day <= self.spec.end:
-            present = self.meeting(rng, team_id, p, day, staff, service_users, carers, change, training)
-            for pid in present:
-                first_present.setdefault(pid, day)
-                last_present[pid] = day
+            self.meeting(rng, so_far, team_id, p, day, staff, service_users, carers, change, training)
             day += dt.timedelta(days=14)
-        self.recruitment_outcomes(rng, service_users + carers, first_present, last_present)
+        self.withdrawals(rng, service_users)
 
     def recruit(self, rng: random.Random, team_id: int, p: TeamProfile, change: dt.date | None) -> list[_Person]:
         """Identify, approach and (maybe) sign up the team's service users; record each step."""
@@ -186,8 +216,11 @@ class _Generator:
                 continue
             self.event(su.id, "identified", identified, None)
             self.event(su.id, "approached", approached, None)
+            su.approached = approached
             agree_rate = 0.95 if change is not None and n > 2 else p.su_agree_rate
             decided = approached + dt.timedelta(days=rng.randint(3, 21))
+            if decided <= self.spec.end:
+                su.decided = decided
             if rng.random() < agree_rate and decided <= self.spec.end:
                 su.agreed = decided
                 self.event(su.id, "agreed", decided, None)
@@ -205,6 +238,7 @@ class _Generator:
     def meeting(
         self,
         rng: random.Random,
+        so_far: _SoFar,
         team_id: int,
         p: TeamProfile,
         day: dt.date,
@@ -213,8 +247,8 @@ class _Generator:
         carers: list[_Person],
         change: dt.date | None,
         training: dt.date | None,
-    ) -> list[int]:
-        """Add one meeting with its attendance, roles and notes; return who was present."""
+    ) -> None:
+        """Add one meeting with its attendance, roles and notes."""
         mid = len(self.meetings) + 1
         roll = rng.random()
         if roll < p.cancel_rate:
@@ -223,34 +257,40 @@ class _Generator:
             status = "postponed"
         else:
             status = "held"
+        active = [s for s in service_users if s.agreed and s.agreed <= day and not (s.withdrew and s.withdrew <= day)]
         after_change = change is not None and day >= change
-        fmt: MeetingFormat = "ward" if p.setting == "inpatient" else "service_base"
+        base: MeetingFormat = "ward" if p.setting == "inpatient" else "service_base"
+        fmt = base
         if after_change and rng.random() < 0.5:
-            fmt = "home"
+            fmt = "home" if active else base  # a meeting at home needs someone to be at home with
         elif rng.random() < 0.05:
             fmt = "virtual"
         if status != "held":
             self.meetings.add(mid, team_id, day, None, status, fmt, None, None)
-            if rng.random() < 0.5:
-                self.note(rng, mid, day, 1, rng.choice(CANCELLED), "")
-            return []
+            nrng = so_far.notes_rng
+            room: frozenset[Fact] = frozenset({"booked_room"}) if fmt in ("ward", "service_base") else frozenset()
+            if nrng.random() < 0.5:
+                fitting = [t for t in (CANCELLED if status == "cancelled" else POSTPONED) if t.fits(room)]
+                template = nrng.choice(fitting)
+                self.note(nrng, mid, day, 1, template, template.text, None)
+            return
         evaluated = rng.random() < (0.75 if after_change else 0.5)
-        self.meetings.add(
-            mid, team_id, day, rng.choice((45, 50, 60, 60, 75)), "held", fmt, rng.randint(0, 5), evaluated
-        )
+        duration = rng.choice((45, 50, 60, 60, 75))
+        action_items = rng.randint(0, 5)
+        self.meetings.add(mid, team_id, day, duration, "held", fmt, action_items, evaluated)
 
+        # Attendance is written once the roles are known: whoever leads or facilitates co-leads.
+        rows: list[tuple[int, str]] = []
+        levels: dict[int, ParticipationLevel] = {}
         present: list[_Person] = []
         for person in staff:
             r = rng.random()
             status_ = "present" if r < 0.78 else "apologies" if r < 0.92 else "absent"
+            rows.append((person.id, status_))
             if status_ == "present":
                 present.append(person)
-                level: ParticipationLevel = rng.choices(("observing", "contributing", "co_leading"), (1, 7, 2))[0]
-                self.attendance.add(mid, person.id, "present", level)
-            else:
-                self.attendance.add(mid, person.id, status_, None)
+                levels[person.id] = rng.choices(("observing", "contributing", "co_leading"), (1, 7, 2))[0]
 
-        active = [s for s in service_users if s.agreed and s.agreed <= day and not (s.withdrew and s.withdrew <= day)]
         rate = p.su_rate_after if after_change else p.su_rate
         if fmt == "home":
             rate = 1.0  # a meeting at a service user's home has them in it
@@ -264,71 +304,144 @@ class _Generator:
         for su in active:
             if su.id in coming:
                 weights = (1, 5, 4) if trained_now and su.qi_trained else (5, 4, 1)
-                level = rng.choices(("observing", "contributing", "co_leading"), weights)[0]
-                self.attendance.add(mid, su.id, "present", level)
+                levels[su.id] = rng.choices(("observing", "contributing", "co_leading"), weights)[0]
+                rows.append((su.id, "present"))
                 su_present.append(su)
             else:
-                self.attendance.add(mid, su.id, "apologies" if rng.random() < 0.5 else "absent", None)
+                rows.append((su.id, "apologies" if rng.random() < 0.5 else "absent"))
         carer_present = []
         for carer in carers:
             if rng.random() < p.carer_rate:
-                self.attendance.add(mid, carer.id, "present", rng.choice(("observing", "contributing")))
+                levels[carer.id] = rng.choice(("observing", "contributing"))
+                rows.append((carer.id, "present"))
                 carer_present.append(carer)
             elif rng.random() < 0.2:
-                self.attendance.add(mid, carer.id, "apologies", None)
+                rows.append((carer.id, "apologies"))
 
-        self.fill_roles(rng, mid, present, su_present, trained_now)
-        self.meeting_notes(rng, mid, day, p, fmt, su_present, carer_present, trained_now)
-        return [x.id for x in present + su_present + carer_present]
+        held_by = self.fill_roles(rng, mid, present, su_present, trained_now)
+        for role in ("leader", "facilitator"):
+            if role in held_by:
+                levels[held_by[role]] = "co_leading"
+        for pid, status_ in rows:
+            self.attendance.add(mid, pid, status_, levels.get(pid) if status_ == "present" else None)
+
+        held = _Held(
+            mid, day, fmt, duration, action_items, evaluated, levels, held_by, present, su_present, carer_present
+        )
+        self.meeting_notes(so_far, p, held, trained_now, self.facts(held, so_far, service_users))
+        so_far.su_last_time = bool(su_present)
+        if "recorder" in held_by:
+            so_far.recorders.add(held_by["recorder"])
+        if fmt == "service_base":
+            so_far.at_base.update(levels)
+
+    @staticmethod
+    def facts(held: _Held, so_far: _SoFar, service_users: list[_Person]) -> frozenset[Fact]:
+        """What the records of a held meeting show, for the notes that say so (content.Fact)."""
+        facts: set[Fact] = set()
+        if "leader" in held.held_by:
+            facts.add("leader")
+        if "timekeeper" in held.held_by:
+            facts.add("timekeeper")
+        if "recorder" in held.held_by and held.held_by["recorder"] not in so_far.recorders:
+            facts.add("new_recorder")
+        if held.evaluated:
+            facts.add("evaluated")
+        if held.action_items in NUMBER_WORDS:
+            facts.add("actions")
+        if not held.su_present and not held.carer_present:
+            facts.add("staff_only")
+        if so_far.su_last_time is False:
+            facts.add("absent_last_time")
+        if sum(s.role == "nurse" for s in held.staff) >= 2:
+            facts.add("two_nurses")
+        if any(s.role == "manager" for s in held.staff):
+            facts.add("manager")
+        if any(su.approached and su.approached <= held.day < (su.decided or dt.date.max) for su in service_users):
+            facts.add("someone_waiting")
+        return frozenset(facts)
 
     def fill_roles(
         self, rng: random.Random, mid: int, staff: list[_Person], su_present: list[_Person], trained_now: bool
-    ) -> None:
+    ) -> dict[MeetingRole, int]:
+        """Give the meeting's roles to people present; return who holds each role filled."""
+        held_by: dict[MeetingRole, int] = {}
         pool = staff[:]
         rng.shuffle(pool)
-        for role, chance in (("leader", 0.95), ("facilitator", 0.8), ("timekeeper", 0.65), ("recorder", 0.85)):
+        roles: tuple[tuple[MeetingRole, float], ...] = (
+            ("leader", 0.95),
+            ("facilitator", 0.8),
+            ("timekeeper", 0.65),
+            ("recorder", 0.85),
+        )
+        for role, chance in roles:
             trained = [s for s in su_present if s.qi_trained]
             if role == "facilitator" and trained_now and trained and rng.random() < 0.6:
-                self.roles.add(mid, role, trained[0].id)
+                held_by[role] = trained[0].id
             elif pool and rng.random() < chance:
-                self.roles.add(mid, role, pool.pop().id)
+                held_by[role] = pool.pop().id
+        for role, pid in held_by.items():
+            self.roles.add(mid, role, pid)
+        return held_by
 
     def meeting_notes(
+        self, so_far: _SoFar, p: TeamProfile, held: _Held, trained_now: bool, facts: frozenset[Fact]
+    ) -> None:
+        """The observer's notes, in the order of the meeting, each one true of its records: a note
+        about a person is one of the templates tied to the level recorded for them, and any note
+        is written only where the facts it states hold."""
+        rng = so_far.notes_rng
+        chosen: list[tuple[NoteTemplate, str]] = []
+
+        def about(templates: tuple[NoteTemplate, ...], person: _Person) -> None:
+            known = set(facts)
+            if held.held_by.get("facilitator") == person.id:
+                known.add("facilitator")
+            if person.id in so_far.at_base:
+                known.add("been_at_base")
+            fitting = [t for t in templates if t.fits(frozenset(known), held.levels[person.id])]
+            if fitting:
+                chosen.append((rng.choice(fitting), person.code))
+
+        def general(templates: tuple[NoteTemplate, ...], k: int = 1) -> None:
+            fitting = [t for t in templates if t.fits(facts)]
+            chosen.extend((t, "") for t in rng.sample(fitting, min(k, len(fitting))))
+
+        if held.su_present:
+            about(SU_PRESENT, held.su_present[0])
+        else:
+            general(SU_ABSENT)
+        if held.carer_present:
+            about(CARER, held.carer_present[0])
+        if held.fmt == "home" and held.su_present:
+            about(HOME, held.su_present[0])
+        trained = [s for s in held.su_present if s.qi_trained]
+        if trained_now and trained:
+            about(TRAINED, trained[0])
+        if rng.random() < p.tension_rate:
+            general(TENSION_INPATIENT if p.setting == "inpatient" else TENSION_COMMUNITY)
+        general(PROCESS, rng.randint(1, 2))
+        if rng.random() < 0.4:
+            general(CLOSING)
+        step = held.duration // len(chosen)  # every note within the meeting's minutes
+        for position, (template, who) in enumerate(chosen, start=1):
+            text = template.text.format(who=who, actions=NUMBER_WORDS.get(held.action_items, ""))
+            minute = (position - 1) * step + rng.randint(0, step - 1)
+            self.note(rng, held.id, held.day, position, template, text, minute)
+
+    def note(
         self,
         rng: random.Random,
         mid: int,
         day: dt.date,
-        p: TeamProfile,
-        fmt: MeetingFormat,
-        su_present: list[_Person],
-        carer_present: list[_Person],
-        trained_now: bool,
+        position: int,
+        template: NoteTemplate,
+        text: str,
+        minute: int | None,
     ) -> None:
-        chosen: list[tuple[NoteTemplate, str]] = []
-        if su_present:
-            chosen.append((rng.choice(SU_PRESENT), su_present[0].code))
-        else:
-            chosen.append((rng.choice(SU_ABSENT), ""))
-        if carer_present:
-            chosen.append((rng.choice(CARER), carer_present[0].code))
-        if fmt == "home" and su_present:
-            chosen.append((rng.choice(HOME), su_present[0].code))
-        trained = [s for s in su_present if s.qi_trained]
-        if trained_now and trained:
-            chosen.append((rng.choice(TRAINED), trained[0].code))
-        if rng.random() < p.tension_rate:
-            pool = TENSION_INPATIENT if p.setting == "inpatient" else TENSION_COMMUNITY
-            chosen.append((rng.choice(pool), ""))
-        for template in rng.sample(PROCESS, rng.randint(1, 2)):
-            chosen.append((template, ""))
-        for position, (template, who) in enumerate(chosen, start=1):
-            self.note(rng, mid, day, position, template, who)
-
-    def note(self, rng: random.Random, mid: int, day: dt.date, position: int, template: NoteTemplate, who: str) -> None:
         nid = len(self.notes) + 1
-        minute = (position - 1) * 10 + rng.randint(0, 8)
-        written = dt.datetime.combine(day, dt.time(10, 0)) + dt.timedelta(minutes=minute)
-        self.notes.add(nid, mid, position, minute, rng.choice(OBSERVERS), written, template.text.format(who=who))
+        written = dt.datetime.combine(day, dt.time(10, 0)) + dt.timedelta(minutes=minute or 0)
+        self.notes.add(nid, mid, position, minute, rng.choice(OBSERVERS), written, text)
         for slug in template.codes:
             self.segment(nid, None, slug, CODERS[0])
         # About one note in five is coded again by a second coder, who mostly agrees.
@@ -348,23 +461,14 @@ class _Generator:
     def annotate(self, team_id: int | None, day: dt.date, label: str, category: str) -> None:
         self.annotations.add(len(self.annotations) + 1, team_id, day, label, category)
 
-    def recruitment_outcomes(
-        self,
-        rng: random.Random,
-        people: list[_Person],
-        first_present: dict[int, dt.date],
-        last_present: dict[int, dt.date],
-    ) -> None:
-        """After the meetings: first attendance, and whether each person stayed or withdrew."""
-        for person in people:
-            if person.role != "service_user" or person.id not in first_present:
-                continue
-            self.event(person.id, "first_attended", first_present[person.id], None)
+    def withdrawals(self, rng: random.Random, service_users: list[_Person]) -> None:
+        """Record who withdrew within the period, with a coded reason. First attended and still
+        attending are not recorded: they are read from attendance. A person stops coming on the
+        day they withdraw, so it is dated after their last present attendance."""
+        for person in service_users:
             if person.withdrew is not None and person.withdrew <= self.spec.end:
                 reason = rng.choice(("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough"))
                 self.event(person.id, "withdrew", person.withdrew, self.code_ids[reason])
-            elif (self.spec.end - last_present[person.id]).days <= 60:
-                self.event(person.id, "still_attending", self.spec.end, None)
 
     def interviews_and_study_annotation(self) -> None:
         rng = random.Random(f"{self.spec.seed}-interviews")

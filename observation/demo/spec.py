@@ -18,7 +18,9 @@ class DemoSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    seed: int = 14
+    # A seed whose draws tell DOMAIN.md's story with the default teams (tests/unit/test_demo.py
+    # checks it): any seed gives the same kind of study, but a short one can stray by chance.
+    seed: int = 1460
     teams: int = Field(default=3, ge=1, le=5000)
     months: int = Field(default=8, ge=1, le=120)
     start: dt.date = DEMO_START

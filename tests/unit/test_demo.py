@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -13,6 +15,18 @@ import pytest
 
 from observation import db, demo, models
 from observation.demo import DemoSpec, build_demo
+from observation.demo.content import (
+    CARER,
+    CLOSING,
+    HOME,
+    PROCESS,
+    SU_ABSENT,
+    SU_PRESENT,
+    TENSION_COMMUNITY,
+    TENSION_INPATIENT,
+    TRAINED,
+    by_level,
+)
 from observation.errors import ObservationError
 
 
@@ -135,7 +149,7 @@ def test_training_carers_recruitment_and_double_coding_appear(demo: duckdb.DuckD
     assert demo.execute("select count(*) from annotations where category = 'qi_training'").fetchone() == (1,)
     assert demo.execute("select sum(present_carers) from meeting_facts").fetchone()[0] > 0  # type: ignore[index]
     stages = {s for (s,) in demo.execute("select distinct stage from recruitment_events").fetchall()}
-    assert {"identified", "approached", "agreed", "declined", "first_attended", "still_attending"} <= stages
+    assert {"identified", "approached", "agreed", "declined", "withdrew"} <= stages
     assert demo.execute(
         "select count(*) from recruitment_events where stage = 'declined' and reason_code_id is null"
     ).fetchone() == (0,)
@@ -234,3 +248,255 @@ def test_an_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ObservationError, match="cannot write the demo study here"):
         build_demo(blocker / "demo.duckdb")
+
+
+# --- A demo that agrees with itself ----------------------------------------------------------
+#
+# What a reader of the notes would take each kind of note to say, judged here (not taken from
+# the generator), and checked against the records of the meeting it was written at.
+
+PERSON_CODE = re.compile(r"\b[A-Z]{2}[0-9]+-[0-9]{2}\b")
+LEVELS = frozenset(("observing", "contributing", "co_leading"))
+# Phrase (a regular expression) -> the participation levels that the person the note names can
+# have had at that meeting for the phrase to be true. A note matching several gets all of them.
+PARTICIPATION_SAID: tuple[tuple[str, frozenset[str]], ...] = (
+    (r"listened for most of the meeting|and listened\b|rather listen", frozenset({"observing"})),
+    (r"stayed in the background", frozenset({"observing"})),
+    (
+        r"spoke far more|asked why|suggested|described|written comment|brought|raised",
+        frozenset({"contributing", "co_leading"}),
+    ),
+    (r"\blead the discussion|\bled the\b|facilitated|summed up", frozenset({"co_leading"})),
+    # these say the person was there, and nothing of how they took part
+    (r"joined the meeting|held at .*'s home", LEVELS),
+)
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+Row = dict[str, Any]
+
+
+class _Records:
+    """The demo's tables, and what a reader would look up in them to check a note."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        def rows(sql: str) -> list[Row]:
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+        self.meetings = {m["id"]: m for m in rows("select * from meetings")}
+        self.people = {p["id"]: p for p in rows("select * from participants")}
+        self.by_code = {p["code"]: pid for pid, p in self.people.items()}
+        # (meeting, person) -> the participation level of each person present
+        self.levels: dict[tuple[int, int], str] = {
+            (a["meeting_id"], a["participant_id"]): a["participation"]
+            for a in rows("select * from attendance where status = 'present'")
+        }
+        self.roles = rows("select * from meeting_roles where participant_id is not null")
+        self.holders = {(r["meeting_id"], r["role"]): r["participant_id"] for r in self.roles}
+        self.notes = rows(
+            "select n.*, coalesce(list(c.slug) filter (where c.slug is not null), []) as codes "
+            "from field_notes n left join coded_segments s on s.note_id = n.id and s.coder = 'R01' "
+            "left join codes c on c.id = s.code_id group by all order by n.id"
+        )
+        self.events = rows(
+            "select e.*, p.team_id from recruitment_events e join participants p on p.id = e.participant_id"
+        )
+        self.annotations = rows("select * from annotations")
+
+    def level(self, meeting_id: int, person_id: int) -> str | None:
+        """The participation level recorded for someone present at a meeting; None if not present."""
+        return self.levels.get((meeting_id, person_id))
+
+    def present_roles(self, meeting_id: int) -> list[str]:
+        return [self.people[pid]["role"] for (mid, pid) in self.levels if mid == meeting_id]
+
+    def held_before(self, meeting_id: int) -> list[Row]:
+        """The team's held meetings before this one, latest first."""
+        m = self.meetings[meeting_id]
+        earlier = [
+            x
+            for x in self.meetings.values()
+            if x["team_id"] == m["team_id"] and x["status"] == "held" and x["meeting_date"] < m["meeting_date"]
+        ]
+        return sorted(earlier, key=lambda x: x["meeting_date"], reverse=True)
+
+    def days_present(self, person_id: int, fmt: str | None = None) -> list[dt.date]:
+        return sorted(
+            self.meetings[mid]["meeting_date"]
+            for (mid, pid) in self.levels
+            if pid == person_id and fmt in (None, self.meetings[mid]["format"])
+        )
+
+
+def test_notes_describe_the_participation_recorded_for_the_person_they_name(demo: duckdb.DuckDBPyConnection) -> None:
+    """A note saying how someone took part agrees with the level recorded for them at that meeting
+    (DOMAIN.md's ladder: observing, contributing, co-leading)."""
+    records = _Records(demo)
+    wrong: list[str] = []
+    checked = 0
+    for note in records.notes:
+        named = PERSON_CODE.findall(note["body"])
+        if not named:
+            continue
+        allowed = LEVELS
+        understood = False
+        for pattern, levels in PARTICIPATION_SAID:
+            if re.search(pattern, note["body"]):
+                allowed, understood = allowed & levels, True
+        assert understood, f"a new kind of note names someone: say above what it claims of them: {note['body']!r}"
+        date = records.meetings[note["meeting_id"]]["meeting_date"]
+        for code in named:
+            level = records.level(note["meeting_id"], records.by_code[code])
+            checked += 1
+            if level not in allowed:
+                wrong.append(f"{date} {code} recorded {level or 'not present'}: {note['body']!r}")
+    assert checked >= 10
+    assert not wrong, f"{len(wrong)} notes contradict the recorded participation:\n" + "\n".join(wrong)
+
+
+def test_every_note_template_about_a_person_is_tied_to_the_levels_a_reader_would_read_in_it() -> None:
+    """The generator picks a note about someone from the templates tied to the level it recorded
+    for them; each template's tie is the one the phrases above give its words."""
+    templates = [t for group in (SU_PRESENT, CARER, HOME, TRAINED) for t in group]
+    for template in templates:
+        assert "{who}" in template.text
+        said = LEVELS
+        for pattern, levels in PARTICIPATION_SAID:
+            if re.search(pattern, template.text):
+                said &= levels
+        assert template.levels == said, template.text
+    for level, tied in by_level(SU_PRESENT).items():
+        assert tied, f"no note can describe a service user who was {level}"
+    for level in ("observing", "contributing"):
+        assert by_level(CARER)[level], f"no note can describe a carer who was {level}"
+    others = [t for group in (SU_ABSENT, TENSION_COMMUNITY, TENSION_INPATIENT, PROCESS, CLOSING) for t in group]
+    assert all(t.levels is None and "{who}" not in t.text for t in others)
+
+
+def _meeting_claims(records: _Records, note: Row) -> list[str]:
+    """What one note says about its meeting that its records contradict."""
+    body: str = note["body"]
+    mid: int = note["meeting_id"]
+    codes: list[str] = note["codes"]
+    m = records.meetings[mid]
+    named = [records.by_code[c] for c in PERSON_CODE.findall(body)]
+    present = records.present_roles(mid)
+    wrong = []
+
+    def claim(holds: bool, what: str) -> None:
+        if not holds:
+            wrong.append(what)
+
+    if m["status"] != "held":
+        said = "cancelled" if "cancelled" in body else "postponed" if "postponed" in body else None
+        claim(said == m["status"], f"a note on a {m['status']} meeting says {said or 'it happened'}")
+        if "room" in body:
+            claim(m["format"] in ("ward", "service_base"), f"a room for a meeting to be held {m['format']}")
+        return wrong
+    claim(note["minute"] is None or note["minute"] <= m["duration_minutes"], "written after the meeting ended")
+    claim("cancelled" not in body and "postponed" not in body, "says a held meeting did not happen")
+    for pid in named:
+        claim(records.level(mid, pid) is not None, f"names {records.people[pid]['code']}, who was not present")
+    roles_named = {records.people[pid]["role"] for pid in named}
+    if "presence.service_user_present" in codes:
+        claim("service_user" in roles_named, "a service user present, but not named")
+    if "presence.carer_present" in codes or "a carer" in body.lower():
+        claim("carer" in roles_named, "a carer present, but not named")
+    if "presence.service_user_absent" in codes:
+        claim("service_user" not in present, "no service user, but one was present")
+    if "Staff-only" in body or "without anyone with lived experience" in body:
+        claim(not {"service_user", "carer"} & set(present), "staff only, but someone with lived experience was there")
+    if "empty again" in body:
+        before = records.held_before(mid)
+        claim(
+            bool(before) and "service_user" not in records.present_roles(before[0]["id"]),
+            "empty again, but a service user came to the last meeting (or there was none)",
+        )
+    if "involvement.home_meeting" in codes or re.search(r"[Hh]ome meeting|'s home", body):
+        claim(m["format"] == "home", f"a home meeting, recorded as {m['format']}")
+    if re.search(r"\bthe leader\b", body, re.IGNORECASE):
+        claim((mid, "leader") in records.holders, "the leader, but nobody led")
+    if "timekeeper" in body:
+        claim((mid, "timekeeper") in records.holders, "a timekeeper, but nobody kept time")
+    if "new recorder" in body:
+        earlier = {records.holders.get((x["id"], "recorder")) for x in records.held_before(mid)}
+        recorder = records.holders.get((mid, "recorder"))
+        claim(recorder is not None and recorder not in earlier, "a new recorder, but not new")
+    if "facilitated" in body:
+        claim(bool(named) and records.holders.get((mid, "facilitator")) == named[0], "facilitated, but not facilitator")
+    if "involvement.qi_training" in codes or "QI course" in body or "QI training" in body:
+        trained = [
+            a["event_date"]
+            for a in records.annotations
+            if a["team_id"] == m["team_id"] and a["category"] == "qi_training"
+        ]
+        claim(bool(named) and records.people[named[0]]["qi_trained"], "trained in QI, but not recorded as such")
+        claim(bool(trained) and min(trained) <= m["meeting_date"], "trained before the training")
+    if match := re.search(r"(\w+) actions? agreed", body):
+        said_actions = NUMBERS.get(match.group(1).lower())
+        claim(said_actions == m["action_items"], f"{match.group(1)} actions, recorded {m['action_items']}")
+    if "evaluation" in body.lower():
+        claim(bool(m["evaluated"]), "an evaluation, recorded as not evaluated")
+        last = max(n["position"] for n in records.notes if n["meeting_id"] == mid)
+        claim(note["position"] == last, "a closing evaluation before the meeting closed")
+    if "two nurses" in body:
+        claim(present.count("nurse") >= 2, f"two nurses, {present.count('nurse')} present")
+    if "manager said" in body:
+        claim("manager" in present, "the manager said, but no manager was present")
+    if "than at the base" in body:
+        at_base = [d for pid in named for d in records.days_present(pid, "service_base") if d < m["meeting_date"]]
+        claim(bool(at_base), "more than at the base, but never present at the base")
+    if "had been approached" in body:
+        upto = [e for e in records.events if e["team_id"] == m["team_id"] and e["event_date"] <= m["meeting_date"]]
+        decided = {e["participant_id"] for e in upto if e["stage"] in ("agreed", "declined")}
+        waiting = {e["participant_id"] for e in upto if e["stage"] == "approached"} - decided
+        claim(bool(waiting), "a patient approached and waiting, but none was")
+    if "rarely attend twice" in body:
+        wrong.append("staff rarely attend twice, but the same staff attend most meetings")
+    return wrong
+
+
+def test_what_notes_say_about_their_meeting_agrees_with_its_records(demo: duckdb.DuckDBPyConnection) -> None:
+    """Who was there or not, who led, kept time or facilitated, where it was held, how many
+    actions, whether it was evaluated or happened at all: as the note says, so say the records."""
+    records = _Records(demo)
+    wrong = []
+    for note in records.notes:
+        date = records.meetings[note["meeting_id"]]["meeting_date"]
+        wrong += [f"{date}: {what}: {note['body']!r}" for what in _meeting_claims(records, note)]
+    assert not wrong, f"{len(wrong)} claims contradict the records:\n" + "\n".join(wrong)
+
+
+def test_the_records_agree_with_each_other(demo: duckdb.DuckDBPyConnection) -> None:
+    """Attendance, roles, formats and recruitment steps tell one story."""
+    records = _Records(demo)
+    wrong = []
+    # First attended and still attending are read from attendance, never recorded.
+    recorded = {e["stage"] for e in records.events}
+    wrong += [f"a recorded {stage} event" for stage in sorted(recorded & {"first_attended", "still_attending"})]
+    for pid, person in records.people.items():
+        day = {e["stage"]: e["event_date"] for e in records.events if e["participant_id"] == pid}
+        came = records.days_present(pid)
+        code = person["code"]
+        if "withdrew" in day:
+            if "agreed" not in day or day["agreed"] > day["withdrew"]:
+                wrong.append(f"{code} withdrew without having agreed")
+            if came and came[-1] >= day["withdrew"]:
+                wrong.append(f"{code} withdrew {day['withdrew']} but came {came[-1]}")
+        if person["role"] == "service_user" and came and ("agreed" not in day or day["agreed"] > came[0]):
+            wrong.append(f"{code} came before agreeing")
+        if "declined" in day and came:
+            wrong.append(f"{code} declined but came")
+    for mid, m in records.meetings.items():
+        if m["format"] == "home" and m["status"] == "held" and "service_user" not in records.present_roles(mid):
+            wrong.append(f"{m['meeting_date']}: a home meeting with no service user")
+    for r in records.roles:
+        level = records.level(r["meeting_id"], r["participant_id"])
+        who = f"{records.meetings[r['meeting_id']]['meeting_date']} {records.people[r['participant_id']]['code']}"
+        if level is None:
+            wrong.append(f"{who} held the {r['role']} role but was not present")
+        elif r["role"] in ("leader", "facilitator") and level != "co_leading":
+            wrong.append(f"{who} was {r['role']} but recorded {level}")
+    assert not wrong, f"{len(wrong)} records contradict each other:\n" + "\n".join(wrong)
