@@ -91,3 +91,15 @@ ANNOTATION_KINDS = {
     "other": "Other",
 }
 """The kinds of change marked on the charts, as the Record page offers them and presenter mode shows them."""
+
+CODE_COUNTS = (
+    "Codes are counted per source document: a field note or an interview transcript counts once for a code, "
+    "however many coders applied it and in however many segments, and once for a theme, however many of its codes "
+    "it carries. Choose the source: field notes, interviews or both (the default). A note falls in its meeting's "
+    "team and month; a transcript in the interviewee's team and the month of the interview. Interviews with no team "
+    "(a trust leader's, say) are counted under 'No team (interviews)' and left out once teams or a setting are "
+    "chosen; the sidebar's teams, setting and dates apply to interviews as to notes. Recruitment tensions are "
+    "counted per held meeting in the notes and as transcripts per month in the interviews, never added together; "
+    "the comparison by informant group counts interview transcripts only."
+)
+"""How the Notes, Recruitment and Team profile pages count codes, and from which source."""

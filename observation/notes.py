@@ -1,7 +1,11 @@
-"""Field notes and themes: search, excerpts behind every count, code matrices, the codebook.
+"""Field notes, interviews and themes: search, excerpts behind every count, code matrices, the
+codebook.
 
-Codes are counted per note: a note counts once for a code whichever coder (or how many) applied
-it. Choosing a parent code also finds notes coded with any code below it in the codebook.
+Codes are counted per source document (definitions.CODE_COUNTS): a field note or an interview
+transcript counts once for a code, whichever coder (or how many) applied it and in however many
+segments. Every count takes a ``source``: field notes, interviews or both. Notes fall in their
+meeting's team and month; transcripts in the interviewee's team (or none) and the month of the
+interview. Choosing a parent code also finds documents coded with any code below it.
 """
 
 from __future__ import annotations
@@ -10,15 +14,50 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Self
 
 import duckdb
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from observation import access, audit, db
 from observation.filters import StudyFilter
-from observation.models import Code
+from observation.models import Code, InformantGroup
+
+Source = Literal["both", "notes", "interviews"]
+SOURCES: dict[Source, str] = {
+    "both": "Field notes and interviews",
+    "notes": "Field notes",
+    "interviews": "Interviews",
+}
+DEFAULT_SOURCE: Source = "both"
+"""What the pages count until the reader chooses. The query functions below default to field
+notes alone, as they counted before interviews were counted: the pages always pass the choice."""
+INFORMANT_GROUPS: dict[InformantGroup, str] = {
+    "leader_manager": "Leaders and managers",
+    "frontline_staff": "Front-line staff",
+    "service_user": "Service users",
+    "carer": "Carers",
+}
+NO_TEAM = "No team (interviews)"
+"""Where a count puts the interviews recorded with no team (a trust leader's, say)."""
+
+
+def counts_notes(source: Source) -> bool:
+    return source != "interviews"
+
+
+def counts_interviews(source: Source) -> bool:
+    return source != "notes"
+
+
+def source_units(source: Source) -> str:
+    """What a count of ``source`` counts, in a chart's words: "notes", "interview transcripts"…"""
+    return {"both": "notes and interview transcripts", "notes": "notes", "interviews": "interview transcripts"}[source]
+
+
+SHORT_UNITS: dict[Source, str] = {"both": "notes and transcripts", "notes": "notes", "interviews": "transcripts"}
+
 
 PresenceFilter = Literal["any", "service_user", "lived_experience", "none"]
 PRESENCE_LABELS: dict[PresenceFilter, str] = {
@@ -32,7 +71,7 @@ EXPORT_LIMIT = 100_000  # downloaded
 
 
 class ExcerptQuery(BaseModel):
-    """Which notes (and interview transcripts) to show, within the page's StudyFilter."""
+    """Which notes and interview transcripts to show, within the page's StudyFilter."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -40,15 +79,26 @@ class ExcerptQuery(BaseModel):
     codes: tuple[int, ...] = ()
     """Any of these codes, or (unless ``exact``) a code below one of them."""
     exact: bool = False
-    notes_only: bool = False
-    """Leave interview transcripts out: the drill-downs behind counts of field notes use this."""
+    source: Source = "both"
+    """Field notes, interview transcripts or both: a drill-down passes the source its count counted."""
     all_codes: tuple[int, ...] = ()
-    """Every one of these codes (as applied, not below): the notes behind a co-occurrence."""
+    """Every one of these codes (as applied, not below): the documents behind a co-occurrence."""
     presence: PresenceFilter = "any"
+    """Who was in the room: anything but "any" leaves interviews out (they have no room)."""
     team_id: int | None = None
+    no_team: bool = False
+    """Only the documents with no team: interviews recorded with none (the NO_TEAM column)."""
+    informant_group: InformantGroup | None = None
+    """Only interview transcripts of this informant group (notes have none)."""
     month: dt.date | None = None
     meeting_id: int | None = None
     limit: int = Field(default=EXCERPT_LIMIT, ge=1, le=EXPORT_LIMIT)
+
+    @model_validator(mode="after")
+    def _one_team_or_none(self) -> Self:
+        if self.no_team and self.team_id is not None:
+            raise ValueError("a query is for one team or for no team, not both")
+        return self
 
     @property
     def words(self) -> list[str]:
@@ -59,8 +109,9 @@ class ExcerptQuery(BaseModel):
 @dataclass(frozen=True)
 class Excerpts:
     rows: pd.DataFrame
-    """source ('note' or 'interview'), note_id, team_id, team_name, setting, meeting_id, day,
-    position, minute, author, body, code_ids (list), code_names (list)."""
+    """source ('note' or 'interview'), note_id (the note's or the transcript's id), team_id,
+    team_name, setting, meeting_id, day, position, minute, author (a transcript's informant code),
+    informant_group (transcripts only), body, code_ids (list), code_names (list)."""
     total: int
 
     @property
@@ -69,16 +120,19 @@ class Excerpts:
 
 
 def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQuery) -> Excerpts:
-    """The notes behind a count: every word of ``query.text`` in the text (any case), any of the
-    codes (or codes below them), the chosen people in the room, one team, month or meeting."""
+    """The notes and transcripts behind a count: of the query's source, every word of
+    ``query.text`` in the text (any case), any of the codes (or codes below them), the chosen people
+    in the room, one team (or no team), informant group, month or meeting."""
     params = flt.sql_params() | {
         "words": query.words,
         "codes": list(query.codes) or None,
         "all_codes": list(query.all_codes) or None,
         "exact": query.exact,
-        "notes_only": query.notes_only,
+        "source": query.source,
         "presence": query.presence,
         "team_id": query.team_id,
+        "no_team": query.no_team,
+        "informant_group": query.informant_group,
         "month": query.month,
         "meeting_id": query.meeting_id,
         "limit": query.limit,
@@ -89,22 +143,27 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
             with sources as (
                 select
                     'note' as source, n.id as note_id, f.team_id, f.team_name, f.setting, n.meeting_id,
-                    f.meeting_date as day, n.position, n.minute, n.author, n.body
+                    f.meeting_date as day, n.position, n.minute, n.author, null::varchar as informant_group, n.body
                 from field_notes as n
                 join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
                     on f.meeting_id = n.meeting_id
-                where $presence = 'any'
-                   or ($presence = 'service_user' and f.present_service_users > 0)
-                   or ($presence = 'lived_experience' and f.present_lived_experience > 0)
-                   or ($presence = 'none' and f.attendance_recorded and f.present_lived_experience = 0)
+                where $source <> 'interviews'
+                  and $informant_group::varchar is null
+                  and (
+                      $presence = 'any'
+                      or ($presence = 'service_user' and f.present_service_users > 0)
+                      or ($presence = 'lived_experience' and f.present_lived_experience > 0)
+                      or ($presence = 'none' and f.attendance_recorded and f.present_lived_experience = 0)
+                  )
                 union all
                 select
                     'interview', i.id, i.team_id, t.name, t.setting, null, i.interview_date, null, null,
-                    i.informant_code, i.transcript
+                    i.informant_code, i.informant_group, i.transcript
                 from interviews as i
                 left join teams as t on t.id = i.team_id
                 where $presence = 'any'
-                  and not $notes_only
+                  and $source <> 'notes'
+                  and ($informant_group::varchar is null or i.informant_group = $informant_group::varchar)
                   and $meeting_id::integer is null
                   and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
                   and ($setting is null or t.setting = $setting)
@@ -148,6 +207,7 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                       select 1 from carrying_all as m where m.source = s.source and m.source_id = s.note_id
                   ))
                   and ($team_id::integer is null or s.team_id = $team_id::integer)
+                  and (not $no_team or s.team_id is null)
                   and ($month::date is null or date_trunc('month', s.day) = $month::date)
                   and ($meeting_id::integer is null or s.meeting_id = $meeting_id::integer)
             ),
@@ -180,69 +240,166 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
     return Excerpts(rows.drop(columns=["total"]), total)
 
 
-def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Notes per code and team (a note counts once per code): code_id, code_name, slug, team_id,
-    team_name, setting, notes."""
+# The documents of the chosen source in the filter, one row per document and code applied to it
+# (by any coder, in any number of segments: a document counts once per code). Notes are in their
+# meeting's team and month; transcripts in the interviewee's team (null for none) and the month of
+# the interview, and drop out when teams or a setting are chosen and they have none. Every count
+# below goes on from this CTE, "coded": source ('note' or 'interview'), document_id, team_id,
+# team_name, setting, day, informant_group, code_id.
+_CODED = """
+with coded as (
+    select distinct 'note' as source, n.id as document_id, f.team_id, f.team_name, f.setting,
+           f.meeting_date as day, null::varchar as informant_group, s.code_id
+    from coded_segments as s
+    join field_notes as n on n.id = s.note_id
+    join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+        on f.meeting_id = n.meeting_id
+    where $source <> 'interviews'
+    union all
+    select distinct 'interview', i.id, i.team_id, coalesce(t.name, $no_team), t.setting,
+           i.interview_date, i.informant_group, s.code_id
+    from coded_segments as s
+    join interviews as i on i.id = s.interview_id
+    left join teams as t on t.id = i.team_id
+    where $source <> 'notes'
+      and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
+      and ($setting is null or t.setting = $setting)
+      and ($start::date is null or i.interview_date >= $start::date)
+      and ($end::date is null or i.interview_date <= $end::date)
+)
+"""
+
+
+def _params(flt: StudyFilter, source: Source) -> dict[str, object]:
+    return flt.sql_params() | {"source": source, "no_team": NO_TEAM}
+
+
+def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> pd.DataFrame:
+    """Documents of ``source`` per code and team, each counted once per code: code_id, code_name,
+    slug, team_id (null: interviews with no team, team_name NO_TEAM), team_name, setting, notes,
+    interviews (transcripts), documents (the two added)."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            select c.id as code_id, c.name as code_name, c.slug, f.team_id, f.team_name, f.setting,
-                   count(distinct s.note_id) as notes
-            from coded_segments as s
-            join codes as c on c.id = s.code_id
-            join field_notes as n on n.id = s.note_id
-            join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                on f.meeting_id = n.meeting_id
+            _CODED  # noqa: S608 - a constant of this module
+            + """
+            select c.id as code_id, c.name as code_name, c.slug, d.team_id, d.team_name, d.setting,
+                   count(*) filter (where d.source = 'note') as notes,
+                   count(*) filter (where d.source = 'interview') as interviews,
+                   count(*) as documents
+            from coded as d
+            join codes as c on c.id = d.code_id
             group by all
-            order by c.slug, f.team_name
+            order by c.slug, d.team_name
             """,
-            flt.sql_params(),
+            _params(flt, source),
         ).fetchdf()
 
 
-def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Pairs of codes applied to the same note: code_a, name_a, code_b, name_b, notes (a < b)."""
+def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> pd.DataFrame:
+    """Pairs of codes applied to the same document of ``source``: code_a, name_a, code_b, name_b,
+    notes, interviews, documents (a < b)."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            with note_codes as (
-                select distinct s.note_id, s.code_id
-                from coded_segments as s
-                join field_notes as n on n.id = s.note_id
-                join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                    on f.meeting_id = n.meeting_id
-            )
+            _CODED  # noqa: S608 - a constant of this module
+            + """
             select a.code_id as code_a, ca.name as name_a, b.code_id as code_b, cb.name as name_b,
-                   count(*) as notes
-            from note_codes as a
-            join note_codes as b on b.note_id = a.note_id and b.code_id > a.code_id
+                   count(*) filter (where a.source = 'note') as notes,
+                   count(*) filter (where a.source = 'interview') as interviews,
+                   count(*) as documents
+            from coded as a
+            join coded as b on b.source = a.source and b.document_id = a.document_id and b.code_id > a.code_id
             join codes as ca on ca.id = a.code_id
             join codes as cb on cb.id = b.code_id
             group by all
-            order by notes desc, name_a, name_b
+            order by documents desc, name_a, name_b
             """,
-            flt.sql_params(),
+            _params(flt, source),
         ).fetchdf()
 
 
-def code_frequency(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str | None = None) -> pd.DataFrame:
-    """Notes per code, team and month, for the codes under ``theme`` (a slug) or all codes:
-    code_id, code_name, team_id, team_name, setting, month, notes."""
+def code_frequency(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str | None = None, source: Source = "notes"
+) -> pd.DataFrame:
+    """Documents of ``source`` per code, team and month, for the codes under ``theme`` (a slug) or
+    all codes: code_id, code_name, team_id, team_name, setting, month, notes, interviews, documents."""
     with db.cursor(con) as cur:
         return cur.execute(
-            """
-            select c.id as code_id, c.name as code_name, f.team_id, f.team_name, f.setting,
-                   date_trunc('month', f.meeting_date)::date as month, count(distinct s.note_id) as notes
-            from coded_segments as s
-            join codes as c on c.id = s.code_id
-            join field_notes as n on n.id = s.note_id
-            join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                on f.meeting_id = n.meeting_id
+            _CODED  # noqa: S608 - a constant of this module
+            + """
+            select c.id as code_id, c.name as code_name, d.team_id, d.team_name, d.setting,
+                   date_trunc('month', d.day)::date as month,
+                   count(*) filter (where d.source = 'note') as notes,
+                   count(*) filter (where d.source = 'interview') as interviews,
+                   count(*) as documents
+            from coded as d
+            join codes as c on c.id = d.code_id
             where $theme::varchar is null or c.slug = $theme or starts_with(c.slug, $theme || '.')
             group by all
-            order by month, f.team_name, c.name
+            order by month, d.team_name, c.name
             """,
-            flt.sql_params() | {"theme": theme},
+            _params(flt, source) | {"theme": theme},
+        ).fetchdf()
+
+
+def code_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str, source: Source) -> pd.DataFrame:
+    """Documents of ``source`` per code below ``theme`` (a slug; its own code is not counted), most
+    first (ties by name): code_id, code_name, notes, interviews, documents."""
+    with db.cursor(con) as cur:
+        return cur.execute(
+            _CODED  # noqa: S608 - a constant of this module
+            + """
+            select c.id as code_id, c.name as code_name,
+                   count(*) filter (where d.source = 'note') as notes,
+                   count(*) filter (where d.source = 'interview') as interviews,
+                   count(*) as documents
+            from coded as d
+            join codes as c on c.id = d.code_id
+            where starts_with(c.slug, $theme || '.')
+            group by all
+            order by documents desc, c.name, c.id
+            """,
+            _params(flt, source) | {"theme": theme},
+        ).fetchdf()
+
+
+def code_group_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
+    """Interview transcripts per code and informant group, each counted once per code, with every
+    group's number of transcripts in the filter so a count reads as a share: code_id, code_name,
+    slug, informant_group, transcripts, group_transcripts, share (null for a group with none). Every
+    group of INFORMANT_GROUPS appears, in that order, for every code applied to a transcript."""
+    with db.cursor(con) as cur:
+        return cur.execute(
+            _CODED  # noqa: S608 - a constant of this module
+            + """,
+            chosen as (
+                select i.id, i.informant_group
+                from interviews as i
+                left join teams as t on t.id = i.team_id
+                where ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
+                  and ($setting is null or t.setting = $setting)
+                  and ($start::date is null or i.interview_date >= $start::date)
+                  and ($end::date is null or i.interview_date <= $end::date)
+            ),
+            groups as (
+                select unnest($groups::varchar[]) as informant_group, generate_subscripts($groups::varchar[], 1) as step
+            ),
+            sizes as (
+                select g.informant_group, g.step, count(i.id) as group_transcripts
+                from groups as g
+                left join chosen as i using (informant_group)
+                group by all
+            )
+            select c.id as code_id, c.name as code_name, c.slug, z.informant_group,
+                   count(d.document_id) as transcripts, z.group_transcripts,
+                   if(z.group_transcripts > 0, count(d.document_id) / z.group_transcripts, null) as share
+            from codes as c
+            cross join sizes as z
+            left join coded as d on d.code_id = c.id and d.informant_group = z.informant_group
+            where c.id in (select code_id from coded)
+            group by c.id, c.name, c.slug, z.informant_group, z.step, z.group_transcripts
+            order by c.slug, z.step
+            """,
+            _params(flt, "interviews") | {"groups": list(INFORMANT_GROUPS)},
         ).fetchdf()
 
 
@@ -262,9 +419,11 @@ def codebook(con: duckdb.DuckDBPyConnection) -> tuple[CodeNode, ...]:
 
 
 def excerpts_csv(found: Excerpts, book: tuple[CodeNode, ...]) -> bytes:
-    """The excerpts as CSV for R or Excel: one row per note, one 0/1 column per code (by slug)."""
+    """The excerpts as CSV for R or Excel: one row per note or transcript, one 0/1 column per code
+    (by slug)."""
     frame = found.rows
-    base = frame[["source", "note_id", "team_name", "setting", "day", "position", "author", "body"]].copy()
+    columns = ["source", "note_id", "team_name", "setting", "day", "position", "author", "informant_group", "body"]
+    base = frame[columns].copy()
     base["day"] = pd.to_datetime(base["day"]).dt.date
     for node in book:
         base[node.code.slug] = [int(node.code.id in list(ids)) for ids in frame["code_ids"]]

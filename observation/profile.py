@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import db, queries, recruitment
+from observation import db, notes, queries, recruitment
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 
@@ -33,9 +33,25 @@ class Stall:
 
 @dataclass(frozen=True, slots=True)
 class Tension:
+    """A recruitment-tension code and the documents coded with it, each counted once however many
+    coders or segments: field notes and interview transcripts (definitions.CODE_COUNTS)."""
+
     code_id: int
     name: str
     notes: int
+    interviews: int = 0
+    """Interview transcripts coded with it."""
+
+    @property
+    def documents(self) -> int:
+        return self.notes + self.interviews
+
+    def counted(self) -> str:
+        """What the count rests on, source by source: "4 notes, 2 interview transcripts"."""
+        parts = [f"{self.notes} note{'' if self.notes == 1 else 's'}"] if self.notes else []
+        if self.interviews:
+            parts.append(f"{self.interviews} interview transcript{'' if self.interviews == 1 else 's'}")
+        return ", ".join(parts) or "0 notes"
 
 
 @dataclass(frozen=True)
@@ -129,21 +145,11 @@ def _stall(funnel: pd.DataFrame) -> Stall | None:
     return Stall(before, after, n_before, n_after)
 
 
-def _tensions(con: duckdb.DuckDBPyConnection, flt: StudyFilter, most: int = 3) -> tuple[Tension, ...]:
-    with db.cursor(con) as cur:
-        rows = cur.execute(
-            """
-            select c.id, c.name, count(distinct s.note_id) as notes
-            from coded_segments as s
-            join codes as c on c.id = s.code_id
-            join field_notes as n on n.id = s.note_id
-            join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                on f.meeting_id = n.meeting_id
-            where starts_with(c.slug, $theme || '.')
-            group by c.id, c.name
-            order by notes desc, c.name
-            limit $most
-            """,
-            flt.sql_params() | {"theme": recruitment.TENSION_THEME, "most": most},
-        ).fetchall()
-    return tuple(Tension(int(i), str(n), int(c)) for i, n, c in rows)
+def _tensions(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, most: int = 3, source: notes.Source = "both"
+) -> tuple[Tension, ...]:
+    """The ``most`` recruitment-tension codes in the most documents of ``source`` (field notes and
+    interview transcripts, by default), most first, a tie by name."""
+    counts = notes.code_counts(con, flt, recruitment.TENSION_THEME, source).head(most)
+    rows = counts[["code_id", "code_name", "notes", "interviews"]].itertuples(index=False, name=None)
+    return tuple(Tension(int(c), str(n), int(k), int(i)) for c, n, k, i in rows)

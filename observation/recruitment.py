@@ -8,6 +8,7 @@ import pandas as pd
 
 from observation import db
 from observation.filters import StudyFilter
+from observation.notes import NO_TEAM, Source
 
 FUNNEL = ("identified", "approached", "agreed", "first_attended", "still_attending")
 DROP_OUTS = ("declined", "withdrew")
@@ -208,10 +209,15 @@ def events(
         ).fetchdf()
 
 
-def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Notes carrying a recruitment-tension code, per team and month, with the held meetings of
-    that month so teams that meet more are compared fairly: team_id, team_name, setting, month,
-    notes, held, per_meeting."""
+def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> pd.DataFrame:
+    """The recruitment-tension theme per team and month in ``source``, a document counted once
+    however many tension codes (or coders) it carries. Field notes by their meeting's month, with
+    the meetings held that month so teams that meet more are compared fairly; interview transcripts
+    by the month of the interview, with every transcript of that team and month and not divided by
+    meetings (an interview is not held at one). Columns: team_id (null: interviews with no team,
+    named NO_TEAM), team_name, setting, month; notes, held, per_meeting (notes ÷ held); interviews
+    (transcripts with a tension code), transcripts. A row is a team-month with a meeting or an
+    interview in a counted source; the other source's columns are null in it."""
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -219,6 +225,7 @@ def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Dat
                 select team_id, team_name, setting, date_trunc('month', meeting_date)::date as month,
                        count(*) filter (where status = 'held') as held
                 from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where $source <> 'interviews'
                 group by all
             ),
             tension as (
@@ -229,12 +236,39 @@ def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Dat
                 join codes as c on c.id = s.code_id
                 where c.slug = $theme or starts_with(c.slug, $theme || '.')
                 group by all
+            ),
+            in_notes as (
+                select m.team_id, m.team_name, m.setting, m.month, coalesce(t.notes, 0) as notes, m.held,
+                       if(m.held > 0, coalesce(t.notes, 0) / m.held, null) as per_meeting
+                from months as m
+                left join tension as t using (team_id, month)
+            ),
+            tense as (  -- the transcripts with a tension code
+                select distinct s.interview_id
+                from coded_segments as s
+                join codes as c on c.id = s.code_id
+                where c.slug = $theme or starts_with(c.slug, $theme || '.')
+            ),
+            in_interviews as (
+                select i.team_id, coalesce(t.name, $no_team) as team_name, t.setting,
+                       date_trunc('month', i.interview_date)::date as month,
+                       count(x.interview_id) as interviews, count(*) as transcripts
+                from interviews as i
+                left join teams as t on t.id = i.team_id
+                left join tense as x on x.interview_id = i.id
+                where $source <> 'notes'
+                  and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
+                  and ($setting is null or t.setting = $setting)
+                  and ($start::date is null or i.interview_date >= $start::date)
+                  and ($end::date is null or i.interview_date <= $end::date)
+                group by all
             )
-            select m.team_id, m.team_name, m.setting, m.month, coalesce(t.notes, 0) as notes, m.held,
-                   if(m.held > 0, coalesce(t.notes, 0) / m.held, null) as per_meeting
-            from months as m
-            left join tension as t using (team_id, month)
-            order by m.team_name, m.month
+            select coalesce(n.team_id, k.team_id) as team_id, coalesce(n.team_name, k.team_name) as team_name,
+                   coalesce(n.setting, k.setting) as setting, coalesce(n.month, k.month) as month,
+                   n.notes, n.held, n.per_meeting, k.interviews, k.transcripts
+            from in_notes as n
+            full join in_interviews as k on k.team_id = n.team_id and k.month = n.month
+            order by coalesce(n.team_id, k.team_id) is null, coalesce(n.team_name, k.team_name), month
             """,
-            flt.sql_params() | {"theme": TENSION_THEME},
+            flt.sql_params() | {"theme": TENSION_THEME, "source": source, "no_team": NO_TEAM},
         ).fetchdf()

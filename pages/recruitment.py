@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import definitions, recruitment, theme_charts, ui
+from observation import definitions, notes, recruitment, theme_charts, ui
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar("recruitment")
@@ -28,15 +28,33 @@ tables.stage_times_table(views.stage_times(flt))
 st.subheader("Declined or withdrew, and why")
 tables.events_table(views.drop_outs(flt), "drop_outs")
 
-st.subheader("Recruitment tensions in the notes")
-by_month = views.tension_by_month(flt)
-views.chart_with_notes(
-    flt,
-    ui.figure(theme_charts.tension_over_time, by_month),
-    "recruitment_tensions",
-    lambda point: views.excerpt_query(
-        codes=views.theme_codes(), notes_only=True, team_id=point[0], month=views.month_of(point[1])
-    ),
-    "Click a point to read the notes behind it.",
-)
-views.setting_comparison(by_month)
+st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
+source = views.choose_source("recruitment_source")
+by_month = views.tension_by_month(flt, source)
+if notes.counts_notes(source):
+    views.chart_with_notes(
+        flt,
+        ui.figure(theme_charts.tension_over_time, by_month, source),
+        "recruitment_tensions",
+        lambda point: views.excerpt_query(
+            codes=views.theme_codes(), source="notes", team_id=point[0], month=views.month_of(point[1])
+        ),
+        "Click a point to read the notes behind it.",
+    )
+if notes.counts_interviews(source) and not views.any_transcripts(by_month):
+    st.info("No interview transcripts in these teams and dates.", icon=":material/search_off:")
+elif notes.counts_interviews(source):
+    views.chart_with_notes(
+        flt,
+        ui.figure(theme_charts.tension_in_interviews, by_month),
+        "recruitment_tensions_interviews",
+        lambda point: views.excerpt_query(
+            codes=views.theme_codes(),
+            source="interviews",
+            team_id=point[0],
+            no_team=point[0] is None,
+            month=views.month_of(point[1]),
+        ),
+        "Click a point to read the interview transcripts behind it.",
+    )
+views.setting_comparison(by_month, source)

@@ -3,7 +3,7 @@ QI chart, the recruitment funnel, who kept coming, how meetings ran, and the ten
 
 import streamlit as st
 
-from observation import profile, recruitment, theme_charts, ui, view_charts
+from observation import definitions, profile, recruitment, theme_charts, ui, view_charts
 from observation.ui import tables, views
 
 flt = ui.shared_sidebar("team_profile")
@@ -53,11 +53,12 @@ st.subheader("How the meetings ran")
 tables.effectiveness_table(views.meeting_effectiveness(mine, "month"))
 
 st.subheader(
-    "Recruitment tensions in the notes",
-    help=f"The codes under the '{recruitment.TENSION_THEME}' theme most often applied to this team's notes, "
-    "with a few of the notes coded with each.",
+    "Recruitment tensions in the notes and interviews",
+    help=f"The codes under the '{recruitment.TENSION_THEME}' theme in the most of this team's field notes and "
+    "interview transcripts together, each with its counts by source and a few of the notes and transcripts coded "
+    f"with it. {definitions.CODE_COUNTS}",
 )
 if not found.tensions:
-    st.info("No note of this team is coded with a recruitment tension in these dates.")
+    st.info("No note or interview transcript of this team is coded with a recruitment tension in these dates.")
 for tension in found.tensions:
     views.quotes(mine, tension)

@@ -54,6 +54,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from observation import db
 
 SQL = """
@@ -124,3 +126,45 @@ def build_small_study(path: Path | str) -> None:
             db.sync_sequences(cur)
     finally:
         con.close()
+
+
+# Interviews, added only where a test asks for them (add_interviews): the studies of every other
+# test stay as above. Five transcripts, coded by R01 unless said:
+#
+# interview  informant          group            team   date        codes (segments)
+# i1         KI-01              leader_manager   none   2020-02-03  2 (three segments: two spans by R01, one by R02)
+# i2         KI-02              service_user     Alpha  2020-01-20  3, 5
+# i3         KI-03              carer            Beta   2020-03-05  3, 6
+# i4         KI-04              frontline_staff  Alpha  2020-02-10  - (not coded)
+# i5         KI-05              service_user     Beta   2020-02-20  6
+#
+# A transcript counts once per code: i1 is one transcript with code 2, not three. With the notes
+# (field notes and interviews, "both"): Alpha has code 2 in 1 document (n2), code 3 in 2 (n2, i2),
+# code 5 in 2 (n3, i2), code 6 in 1 (n1); Beta code 2 in 1 (n4), code 3 in 2 (n4, i3), code 6 in
+# 3 (n5, i3, i5); no team: code 2 in 1 (i1). Codes together: 2 and 3 on n2 and n4; 3 and 5 on i2;
+# 3 and 6 on i3. Informant groups (transcripts in the group): leaders and managers 1 (code 2: 1),
+# front-line staff 1 (none coded), service users 2 (codes 3, 5, 6: 1 each), carers 1 (codes 3
+# and 6: 1 each). Recruitment tensions (codes 2 and 3) in transcripts by team and month: Alpha
+# January 1 of 1 (i2), Alpha February 0 of 1 (i4), Beta February 0 of 1 (i5), Beta March 1 of 1
+# (i3), no team February 1 of 1 (i1).
+INTERVIEWS_SQL = """
+insert into interviews (id, informant_code, informant_group, team_id, interview_date, transcript) values
+    (1, 'KI-01', 'leader_manager', null, '2020-02-03',
+     'Every team asks us for the right service user. Finding one takes months.'),
+    (2, 'KI-02', 'service_user', 1, '2020-01-20', 'Some weeks I am too unwell to come, and nobody asks why.'),
+    (3, 'KI-03', 'carer', 2, '2020-03-05', 'Nobody told me the meeting had moved. I want my voice heard.'),
+    (4, 'KI-04', 'frontline_staff', 1, '2020-02-10', 'We run the meeting on the ward at handover.'),
+    (5, 'KI-05', 'service_user', 2, '2020-02-20', 'I came once and felt listened to.');
+insert into coded_segments (id, note_id, interview_id, code_id, coder, span_start, span_end) values
+    (101, null, 1, 2, 'R01', 0, 48), (102, null, 1, 2, 'R01', 49, 73), (103, null, 1, 2, 'R02', null, null),
+    (104, null, 2, 3, 'R01', null, null), (105, null, 2, 5, 'R01', null, null),
+    (106, null, 3, 3, 'R01', null, null), (107, null, 3, 6, 'R01', null, null),
+    (108, null, 5, 6, 'R01', null, null);
+"""
+
+
+def add_interviews(con: duckdb.DuckDBPyConnection) -> None:
+    """The five interviews above, added to an open small study."""
+    with db.transaction(con) as cur:
+        cur.execute(INTERVIEWS_SQL)
+        db.sync_sequences(cur)

@@ -74,6 +74,7 @@ excerpts = cached(notes.excerpts)
 code_team_matrix = cached(notes.code_team_matrix)
 cooccurrence = cached(notes.cooccurrence)
 code_frequency = cached(notes.code_frequency)
+code_group_matrix = cached(notes.code_group_matrix)
 codebook = cached(notes.codebook)
 coders = cached(agreement.coders)
 coder_agreement = cached(agreement.agreement)
@@ -112,6 +113,38 @@ def keep_in_url(param: str, value: object, default: object) -> None:
         st.query_params[param] = str(value)
 
 
+SOURCE_PARAM = "source"
+
+
+def choose_source(key: str) -> notes.Source:
+    """Field notes, interviews or both, for every count of codes on the page: a widget keyed
+    ``key``, kept in the link as ``source=notes|interviews|both`` (a bad value is ignored with a
+    notice, as url_choice does)."""
+    url_choice(key, SOURCE_PARAM, list(notes.SOURCES), notes.DEFAULT_SOURCE)
+    source: notes.Source = (
+        st.segmented_control(
+            "Count",
+            list(notes.SOURCES),
+            format_func=notes.SOURCES.__getitem__,
+            key=key,
+            required=True,
+            help=definitions.CODE_COUNTS,
+        )
+        or notes.DEFAULT_SOURCE
+    )
+    keep_in_url(SOURCE_PARAM, source, notes.DEFAULT_SOURCE)
+    return source
+
+
+def read_hint(mark: str, source: notes.Source) -> str:
+    """What clicking a mark of a chart of ``source`` opens."""
+    return {
+        "notes": f"Click a {mark} to read its notes.",
+        "interviews": f"Click a {mark} to read its interview transcripts.",
+        "both": f"Click a {mark} to read its notes. The interview transcripts counted in it come with them.",
+    }[source]
+
+
 def picked(event: Any) -> list[Any]:
     """The customdata of the marks selected in a chart drawn with on_select="rerun"."""
     try:
@@ -134,7 +167,8 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
         st.caption(f"Showing the first {len(found.rows)} of {found.total} — narrow the search to see the rest.")
     for row in found.rows.to_dict("records"):
         day = pd.Timestamp(row["day"]).strftime("%d %b %Y")
-        source = "Interview" if row["source"] == "interview" else f"Note {row['position']}"
+        group = notes.INFORMANT_GROUPS.get(row.get("informant_group"), "")  # type: ignore[arg-type]
+        source = f"Interview ({group.lower()})" if row["source"] == "interview" else f"Note {row['position']}"
         if row["source"] == "note" and pd.notna(row["minute"]):
             source += f", minute {int(row['minute'])}"
         codes = ", ".join(str(c) for c in row["code_names"]) or "not coded"
@@ -269,16 +303,36 @@ def drop_outs(flt: StudyFilter) -> pd.DataFrame:
     return pd.concat(found).sort_values("event_date") if any(not f.empty for f in found) else found[0]
 
 
-def setting_comparison(by_month: pd.DataFrame) -> None:
-    """Tension notes per held meeting by setting, over the whole period, as a one-line comparison."""
-    totals = by_month.groupby("setting")[["notes", "held"]].sum()
-    parts = [
-        f"{setting}: {row.notes / row.held:.1f} tension notes per held meeting ({int(row.notes)} in {int(row.held)})"
-        for setting, row in totals.iterrows()
-        if row.held
-    ]
-    if parts:
-        st.caption(" · ".join(parts))
+def any_transcripts(by_month: pd.DataFrame) -> bool:
+    """Whether a tension_by_month frame counted any interview transcript."""
+    return bool(by_month["transcripts"].notna().any())
+
+
+def setting_comparison(by_month: pd.DataFrame, source: notes.Source) -> None:
+    """By setting, over the whole period, in one line each: tension notes per held meeting, and the
+    share of interview transcripts with a tension (interviews with no team have no setting)."""
+    totals = by_month.groupby("setting")[["notes", "held", "interviews", "transcripts"]].sum()
+    lines = []
+    if notes.counts_notes(source):
+        lines.append(
+            [
+                f"{setting}: {row.notes / row.held:.1f} tension notes per held meeting ({int(row.notes)} in "
+                f"{int(row.held)})"
+                for setting, row in totals.iterrows()
+                if row.held
+            ]
+        )
+    if notes.counts_interviews(source):
+        lines.append(
+            [
+                f"{setting}: {int(row.interviews)} of {int(row.transcripts)} interview transcripts with a tension"
+                for setting, row in totals.iterrows()
+                if row.transcripts
+            ]
+        )
+    for parts in lines:
+        if parts:
+            st.caption(" · ".join(parts))
 
 
 def theme_codes() -> tuple[int, ...]:
@@ -348,10 +402,11 @@ def chart_with_notes(
 
 
 def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
-    """A recruitment tension with a few representative notes coded with it."""
-    st.markdown(f"**{_escape_markdown(tension.name)}** — {tension.notes} note{'s' if tension.notes != 1 else ''}")
-    found = excerpts(flt, notes.ExcerptQuery(codes=(tension.code_id,), exact=True, notes_only=True, limit=most))
-    show_excerpts(found, "No note is coded with it in this period.")
+    """A recruitment tension with its counts by source and a few of the notes and interview
+    transcripts coded with it (the documents it counts)."""
+    st.markdown(f"**{_escape_markdown(tension.name)}** — {tension.counted()}")
+    found = excerpts(flt, notes.ExcerptQuery(codes=(tension.code_id,), exact=True, source="both", limit=most))
+    show_excerpts(found, "No note or interview transcript is coded with it in this period.")
 
 
 def present_team(flt: StudyFilter, team_id: int) -> None:
@@ -385,13 +440,21 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     st.subheader("How the meetings ran")
     ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
     tables.effectiveness_table(ran.assign(team_name=team.team_name))
-    st.subheader("Recruitment tensions in the notes")
+    st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
     found = team_profile(flt, team_id, settings_now.meaningful_level)
-    lines = [f"{t.name}: {mode.rule.count(t.notes)} notes" for t in (found.tensions if found else ())]
-    st.markdown(
-        "\n".join(f"- {_escape_markdown(line)}" for line in lines)
-        or "No note of this team is coded with a recruitment tension."
+    tensions = found.tensions if found else ()
+    if not tensions:
+        st.markdown("No note or interview transcript of this team is coded with a recruitment tension.")
+    by_source = (  # each source's counts apart, each small one hidden on its own; a source with none left out
+        ("In the field notes", "notes", [(t.name, t.notes) for t in tensions if t.notes]),
+        ("In the interviews", "interview transcripts", [(t.name, t.interviews) for t in tensions if t.interviews]),
     )
+    for heading, unit, counts in by_source:
+        if counts:
+            st.caption(heading)
+            st.markdown(
+                "\n".join(f"- {_escape_markdown(f'{name}: {mode.rule.count(n)} {unit}')}" for name, n in counts)
+            )
     st.caption(
         "Presenter mode leaves out what follows one person: the recruitment funnel, who kept coming, and the "
         "notes themselves."

@@ -78,10 +78,11 @@ def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App
     at = on_page(app, small_path, "pages/notes.py", q="unwell", codes="1", room="any")
     assert at.text_input(key="notes_text").value == "unwell"
     assert at.multiselect(key="notes_codes").value == [1]
-    assert "Matching notes (1)" in [t.label for t in at.tabs]
+    # field notes and interviews are searched by default (the small study has no interview)
+    assert "Matching notes and transcripts (1)" in [t.label for t in at.tabs]
     assert "> Patients are too unwell to join, said the ward manager." in quotes(at)
     at.selectbox(key="notes_presence").set_value("service_user").run()
-    assert "Matching notes (0)" in [t.label for t in at.tabs]
+    assert "Matching notes and transcripts (0)" in [t.label for t in at.tabs]
     assert at.query_params["room"] == "service_user"
 
 

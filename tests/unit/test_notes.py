@@ -1,4 +1,5 @@
-"""Notes and themes on the small study (answers in tests/small_study.py)."""
+"""Notes, interviews and themes on the small study (answers in tests/small_study.py, its interviews
+at the end of it), and the code × team counts of the demo read a second way."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import datetime as dt
 import io
 
 import duckdb
+import pandas as pd
+import pydantic
 import pytest
 
-from observation import notes
+from observation import notes, profile, theme_charts
 from observation.filters import StudyFilter
+from tests.small_study import add_interviews
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 
@@ -20,6 +24,19 @@ ALL = StudyFilter()
 def ids(con: duckdb.DuckDBPyConnection, **query: object) -> list[int]:
     found = notes.excerpts(con, ALL, notes.ExcerptQuery.model_validate(query))
     return [int(i) for i in found.rows["note_id"]]
+
+
+def documents(con: duckdb.DuckDBPyConnection, flt: StudyFilter = ALL, **query: object) -> list[str]:
+    """The excerpts found, as n1 (note 1) and i1 (interview 1), in the order shown."""
+    found = notes.excerpts(con, flt, notes.ExcerptQuery.model_validate(query))
+    return [f"{s[0]}{i}" for s, i in zip(found.rows["source"], found.rows["note_id"], strict=True)]
+
+
+@pytest.fixture
+def interviewed(small: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The small study with its five interviews (tests/small_study.py, INTERVIEWS_SQL)."""
+    add_interviews(small)
+    return small
 
 
 def test_every_note_in_date_order_with_its_codes_from_any_coder(small: duckdb.DuckDBPyConnection) -> None:
@@ -57,15 +74,57 @@ def test_each_narrowing_of_the_excerpts(
     assert ids(small, **query) == expected
 
 
-def test_interviews_are_searched_too_but_not_by_who_was_in_the_room(small: duckdb.DuckDBPyConnection) -> None:
-    small.execute(
-        "insert into interviews values (1, 'KI-01', 'service_user', 2, '2020-03-01', 'Too unwell, they said.');"
-        "insert into coded_segments (note_id, interview_id, code_id, coder) values (null, 1, 3, 'R01');"
-    )
-    found = notes.excerpts(small, ALL, notes.ExcerptQuery(text="unwell"))
-    assert list(zip(found.rows["source"], found.rows["note_id"], strict=True)) == [("note", 4), ("interview", 1)]
-    assert list(found.rows["code_ids"].iloc[1]) == [3]
-    assert ids(small, text="unwell", presence="none") == [4]
+def test_interviews_are_searched_too_but_not_by_who_was_in_the_room(interviewed: duckdb.DuckDBPyConnection) -> None:
+    found = notes.excerpts(interviewed, ALL, notes.ExcerptQuery(text="unwell"))
+    assert documents(interviewed, text="unwell") == ["n4", "i2"]
+    assert list(found.rows["code_ids"].iloc[1]) == [3, 5]
+    assert found.rows["informant_group"].iloc[1] == "service_user"  # shown with the quote
+    # nobody is "in the room" of an interview: choosing who was leaves interviews out
+    assert documents(interviewed, text="unwell", presence="none") == ["n4"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # every drill-down asks for the source its count counted: a notes-only cell shows no transcript
+        ({"source": "notes"}, ["n1", "n2", "n4", "n6", "n5", "n3"]),
+        ({"source": "interviews"}, ["i2", "i1", "i4", "i5", "i3"]),  # by date; i1 has no team
+        # the Alpha cell of code 3 counts n2 and i2 under "both", n2 alone under "notes"
+        ({"codes": (3,), "exact": True, "team_id": 1, "source": "both"}, ["n2", "i2"]),
+        ({"codes": (3,), "exact": True, "team_id": 1, "source": "notes"}, ["n2"]),
+        # the "No team (interviews)" cell: only documents with no team, whatever the source
+        ({"codes": (2,), "exact": True, "no_team": True, "source": "both"}, ["i1"]),
+        ({"no_team": True, "source": "notes"}, []),
+        # a cell of the informant-group matrix: one group's transcripts, never a note
+        ({"informant_group": "service_user"}, ["i2", "i5"]),
+        ({"informant_group": "carer", "codes": (3,), "exact": True, "source": "interviews"}, ["i3"]),
+        # codes together on one transcript (i2: 3 and 5); never a note and a transcript as a pair
+        ({"all_codes": (3, 5), "source": "both"}, ["i2"]),
+        ({"all_codes": (2, 3), "source": "interviews"}, []),
+        ({"all_codes": (2, 3), "source": "both"}, ["n2", "n4"]),
+        # a month is the meeting's for a note, the interview's for a transcript
+        ({"month": dt.date(2020, 2, 1), "source": "interviews"}, ["i1", "i4", "i5"]),
+        ({"month": dt.date(2020, 3, 1)}, ["i3"]),
+        ({"meeting_id": 1}, ["n1", "n2"]),  # a meeting has notes, never a transcript
+    ],
+)
+def test_each_narrowing_of_notes_and_interviews(
+    interviewed: duckdb.DuckDBPyConnection, query: dict[str, object], expected: list[str]
+) -> None:
+    assert documents(interviewed, **query) == expected
+
+
+def test_the_filter_applies_to_interviews_by_their_team_and_date(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # choosing teams or a setting leaves out the interview with no team: it belongs to none of them
+    assert documents(interviewed, StudyFilter(teams=(1,)), source="interviews") == ["i2", "i4"]
+    assert documents(interviewed, StudyFilter(setting="inpatient"), source="interviews") == ["i5", "i3"]
+    assert documents(interviewed, StudyFilter(end=dt.date(2020, 2, 3)), source="interviews") == ["i2", "i1"]
+
+
+def test_a_query_is_for_one_team_or_no_team() -> None:
+    # both at once would silently find nothing: refused instead
+    with pytest.raises(pydantic.ValidationError):
+        notes.ExcerptQuery(team_id=1, no_team=True)
 
 
 def test_a_limit_says_how_many_there_were(small: duckdb.DuckDBPyConnection) -> None:
@@ -82,9 +141,67 @@ def test_codes_by_team_count_each_note_once(small: duckdb.DuckDBPyConnection) ->
     }  # fmt: skip
 
 
+NO_TEAM = notes.NO_TEAM
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # (notes, transcripts) per code and team; the counts of field notes do not move
+        ("notes", {
+            (2, "Alpha"): (1, 0), (3, "Alpha"): (1, 0), (5, "Alpha"): (1, 0), (6, "Alpha"): (1, 0),
+            (2, "Beta"): (1, 0), (3, "Beta"): (1, 0), (6, "Beta"): (1, 0),
+        }),
+        # i1 carries code 2 in three segments by two coders: one transcript; i4 is coded with nothing
+        ("interviews", {
+            (3, "Alpha"): (0, 1), (5, "Alpha"): (0, 1), (3, "Beta"): (0, 1), (6, "Beta"): (0, 2), (2, NO_TEAM): (0, 1),
+        }),
+        ("both", {
+            (2, "Alpha"): (1, 0), (3, "Alpha"): (1, 1), (5, "Alpha"): (1, 1), (6, "Alpha"): (1, 0),
+            (2, "Beta"): (1, 0), (3, "Beta"): (1, 1), (6, "Beta"): (1, 2), (2, NO_TEAM): (0, 1),
+        }),
+    ],
+)  # fmt: skip
+def test_codes_by_team_count_each_document_once_in_the_chosen_source(
+    interviewed: duckdb.DuckDBPyConnection, source: notes.Source, expected: dict[tuple[int, str], tuple[int, int]]
+) -> None:
+    matrix = notes.code_team_matrix(interviewed, ALL, source)
+    cells = {(r["code_id"], r["team_name"]): (r["notes"], r["interviews"]) for r in matrix.to_dict("records")}
+    assert cells == expected
+    assert list(matrix["documents"]) == [n + i for n, i in zip(matrix["notes"], matrix["interviews"], strict=True)]
+    # the interviews with no team are one column, keyed by no team id (a click asks for no_team)
+    assert matrix[matrix["team_name"] == NO_TEAM]["team_id"].isna().all()
+
+
+def test_codes_by_team_of_interviews_follow_the_filter(interviewed: duckdb.DuckDBPyConnection) -> None:
+    def cells(flt: StudyFilter) -> set[tuple[int, str]]:
+        matrix = notes.code_team_matrix(interviewed, flt, "interviews")
+        return set(zip(matrix["code_id"], matrix["team_name"], strict=True))
+
+    assert cells(StudyFilter(teams=(1,))) == {(3, "Alpha"), (5, "Alpha")}  # not the one with no team
+    assert cells(StudyFilter(setting="inpatient")) == {(3, "Beta"), (6, "Beta")}
+    assert cells(StudyFilter(end=dt.date(2020, 1, 31))) == {(3, "Alpha"), (5, "Alpha")}  # i2 alone
+    assert cells(StudyFilter(start=dt.date(2020, 3, 1))) == {(3, "Beta"), (6, "Beta")}  # i3 alone
+
+
 def test_codes_together(small: duckdb.DuckDBPyConnection) -> None:
     pairs = notes.cooccurrence(small, ALL)
     assert [(r["code_a"], r["code_b"], r["notes"]) for r in pairs.to_dict("records")] == [(2, 3, 2)]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("notes", [(2, 3, 2)]),
+        ("interviews", [(3, 5, 1), (3, 6, 1)]),  # i2 and i3
+        ("both", [(2, 3, 2), (3, 5, 1), (3, 6, 1)]),  # a note and a transcript never make a pair
+    ],
+)
+def test_codes_together_in_the_chosen_source(
+    interviewed: duckdb.DuckDBPyConnection, source: notes.Source, expected: list[tuple[int, int, int]]
+) -> None:
+    pairs = notes.cooccurrence(interviewed, ALL, source)
+    assert [(r["code_a"], r["code_b"], r["documents"]) for r in pairs.to_dict("records")] == expected
 
 
 def test_a_theme_over_time(small: duckdb.DuckDBPyConnection) -> None:
@@ -92,6 +209,98 @@ def test_a_theme_over_time(small: duckdb.DuckDBPyConnection) -> None:
     assert sorted((r["code_id"], r["team_name"], str(r["month"])[:7], r["notes"]) for r in freq.to_dict("records")) == [
         (2, "Alpha", "2020-01", 1), (2, "Beta", "2020-01", 1), (3, "Alpha", "2020-01", 1), (3, "Beta", "2020-01", 1),
     ]  # fmt: skip
+
+
+def test_a_theme_over_time_counts_a_transcript_in_the_month_of_its_interview(
+    interviewed: duckdb.DuckDBPyConnection,
+) -> None:
+    freq = notes.code_frequency(interviewed, ALL, "recruitment_tension", "both")
+    got = sorted((r["code_id"], r["team_name"], str(r["month"])[:7], r["documents"]) for r in freq.to_dict("records"))
+    assert got == [
+        (2, "Alpha", "2020-01", 1), (2, "Beta", "2020-01", 1), (2, NO_TEAM, "2020-02", 1),  # i1, in February
+        (3, "Alpha", "2020-01", 2),  # n2 and i2 (20 January)
+        (3, "Beta", "2020-01", 1), (3, "Beta", "2020-03", 1),  # n4; i3 in March
+    ]  # fmt: skip
+
+
+def test_codes_by_informant_group_count_transcripts_with_each_group_size(
+    interviewed: duckdb.DuckDBPyConnection,
+) -> None:
+    matrix = notes.code_group_matrix(interviewed, ALL)
+    # every group, in the order leaders and managers, front-line staff, service users, carers
+    assert list(matrix["informant_group"][:4]) == list(notes.INFORMANT_GROUPS)
+    sizes = dict(zip(matrix["informant_group"], matrix["group_transcripts"], strict=False))
+    assert sizes == {"leader_manager": 1, "frontline_staff": 1, "service_user": 2, "carer": 1}  # i4 counts, uncoded
+    cells = {
+        (r["code_id"], r["informant_group"]): r["transcripts"] for r in matrix.to_dict("records") if r["transcripts"]
+    }
+    assert cells == {
+        (2, "leader_manager"): 1,  # three segments of i1: one transcript
+        (3, "service_user"): 1, (5, "service_user"): 1, (6, "service_user"): 1,
+        (3, "carer"): 1, (6, "carer"): 1,
+    }  # fmt: skip
+    share = {(r["code_id"], r["informant_group"]): r["share"] for r in matrix.to_dict("records")}
+    assert share[(3, "service_user")] == 0.5  # 1 of the 2 service users' transcripts
+    assert share[(6, "carer")] == 1.0
+    # with teams chosen, the leader interviewed with no team drops out and the group has none
+    beta = notes.code_group_matrix(interviewed, StudyFilter(teams=(2,)))
+    sizes = dict(zip(beta["informant_group"], beta["group_transcripts"], strict=False))
+    assert sizes == {"leader_manager": 0, "frontline_staff": 0, "service_user": 1, "carer": 1}
+    assert beta[beta["informant_group"] == "leader_manager"]["share"].isna().all()  # no share of nothing
+
+
+def test_the_tensions_a_team_returns_to_count_notes_and_transcripts(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # over the whole study: code 3 in n2, n4, i2, i3; code 2 in n2, n4, i1
+    counts = notes.code_counts(interviewed, ALL, "recruitment_tension", "both")
+    assert [(r["code_id"], r["notes"], r["interviews"]) for r in counts.to_dict("records")] == [(3, 2, 2), (2, 2, 1)]
+    # Alpha's profile: code 3 (n2, i2) before code 2 (n2 alone), and says which source is which
+    alpha = profile._tensions(interviewed, profile.team_filter(ALL, 1))
+    assert [(t.code_id, t.notes, t.interviews) for t in alpha] == [(3, 1, 1), (2, 1, 0)]
+    assert [t.counted() for t in alpha] == ["1 note, 1 interview transcript", "1 note"]
+    # counted from the notes alone, the tie goes by name, as before interviews were counted
+    notes_only = profile._tensions(interviewed, profile.team_filter(ALL, 1), source="notes")
+    assert [(t.name, t.notes, t.interviews) for t in notes_only] == [
+        ("Complexity of mental illness", 1, 0),
+        ('Finding the "right" service user', 1, 0),
+    ]
+    assert profile.Tension(1, "x", 4, 2).counted() == "4 notes, 2 interview transcripts"
+
+
+def test_every_notes_figure_says_which_source_it_counts(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # a reader must never take a count of transcripts for a count of notes
+    for source, words in (("notes", "source: field notes"), ("interviews", "source: interviews"),
+                          ("both", "source: field notes and interviews")):  # fmt: skip
+        figures = (
+            theme_charts.code_team_heatmap(notes.code_team_matrix(interviewed, ALL, source), source),
+            theme_charts.cooccurrence_heatmap(notes.cooccurrence(interviewed, ALL, source), source),
+            theme_charts.code_frequency(notes.code_frequency(interviewed, ALL, source=source), source),
+        )
+        for fig in figures:
+            assert words + " ·" in fig.layout.title.text or words + "," in fig.layout.title.text, source
+    groups = theme_charts.informant_group_heatmap(notes.code_group_matrix(interviewed, ALL))
+    assert "source: interviews" in groups.layout.title.text
+
+
+def test_the_no_team_column_comes_last_and_a_click_on_it_asks_for_no_team(
+    interviewed: duckdb.DuckDBPyConnection,
+) -> None:
+    fig = theme_charts.code_team_heatmap(notes.code_team_matrix(interviewed, ALL, "both"), "both")
+    heat, cells = fig.data
+    assert list(heat.x) == ["Alpha", "Beta", NO_TEAM]
+    clicks = [list(c) for c in cells.customdata]
+    assert [2, None, 1] in clicks  # code 2, no team, i1
+    assert "Notes and interview transcripts per code and team" in fig.layout.title.text
+
+
+def test_the_informant_groups_read_as_shares_of_each_group(interviewed: duckdb.DuckDBPyConnection) -> None:
+    fig = theme_charts.informant_group_heatmap(notes.code_group_matrix(interviewed, ALL))
+    heat, cells = fig.data
+    # each column says how many transcripts its group has, so a count can be read as a share
+    assert list(heat.x) == ["Leaders and managers (1)", "Front-line staff (1)", "Service users (2)", "Carers (1)"]
+    row = list(heat.y).index("Complexity of mental illness")
+    assert list(heat.text[row]) == [0, 0, 1, 1]
+    assert list(heat.z[row]) == [0.0, 0.0, 0.5, 1.0]  # coloured by share
+    assert [3, "service_user", 1, 2] in [list(c) for c in cells.customdata]  # a click: code, group, count, of
 
 
 def test_the_codebook_reads_as_a_tree(small: duckdb.DuckDBPyConnection) -> None:
@@ -115,3 +324,29 @@ def test_the_csv_has_one_zero_or_one_column_per_code(small: duckdb.DuckDBPyConne
     assert rows[0]["presence.voice"] == "0"
     assert rows[1]["presence.voice"] == "1"
     assert rows[0]["day"] == "2020-01-15"
+
+
+def test_code_by_team_counts_of_both_sources_agree_with_a_plain_reading_of_the_demo(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    """The same counts the other way: pandas over the demo's raw tables, a document once per code."""
+    table = {
+        name: demo.table(name).df() for name in ("coded_segments", "field_notes", "meetings", "teams", "interviews")
+    }
+    segments, teams = table["coded_segments"], table["teams"].set_index("id")
+    on_notes = segments.dropna(subset=["note_id"]).merge(
+        table["field_notes"][["id", "meeting_id"]], left_on="note_id", right_on="id"
+    )
+    on_notes = on_notes.merge(table["meetings"][["id", "team_id"]], left_on="meeting_id", right_on="id")
+    on_notes = on_notes.drop_duplicates(["note_id", "code_id"])
+    on_interviews = segments.dropna(subset=["interview_id"]).merge(
+        table["interviews"][["id", "team_id"]], left_on="interview_id", right_on="id"
+    )
+    on_interviews = on_interviews.drop_duplicates(["interview_id", "code_id"])
+    both = pd.concat([on_notes[["code_id", "team_id"]], on_interviews[["code_id", "team_id"]]])
+    both["team_name"] = [NO_TEAM if pd.isna(t) else teams.loc[int(t), "name"] for t in both["team_id"]]
+    expected = both.groupby(["code_id", "team_name"]).size().to_dict()
+    assert len(on_interviews) > 0  # the demo's interviews are coded: the comparison covers them
+    matrix = notes.code_team_matrix(demo, ALL, "both")
+    got = dict(zip(zip(matrix["code_id"], matrix["team_name"], strict=True), matrix["documents"], strict=True))
+    assert got == expected

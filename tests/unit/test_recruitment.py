@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observation import db, definitions, recruitment
+from observation import db, definitions, notes, recruitment, theme_charts
 from observation.filters import StudyFilter
+from tests.small_study import add_interviews
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
 
@@ -171,6 +172,59 @@ def test_tension_notes_per_held_meeting_by_team_and_month(small: duckdb.DuckDBPy
         ("Beta", "2020-02"): (0, 1),
         ("Beta", "2020-03"): (0, 1),
     }
+
+
+def tensions(con: duckdb.DuckDBPyConnection, source: notes.Source, flt: StudyFilter = ALL) -> dict[tuple, tuple]:
+    """(notes, held, tension transcripts, transcripts) per (team, month); None where not counted."""
+    rows = recruitment.tension_by_month(con, flt, source).to_dict("records")
+    columns = ("notes", "held", "interviews", "transcripts")
+    return {
+        (r["team_name"], str(r["month"])[:7]): tuple(None if pd.isna(r[c]) else int(r[c]) for c in columns)
+        for r in rows
+    }
+
+
+def test_tension_transcripts_count_by_the_month_of_the_interview_not_per_meeting(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    # An interview is not held at a meeting: its transcripts are counted per month (out of every
+    # transcript of that team and month), never divided by meetings, with rows of their own.
+    add_interviews(small)
+    both = tensions(small, "both")
+    assert both == {
+        ("Alpha", "2020-01"): (1, 2, 1, 1),  # n2 at m1; i2
+        ("Alpha", "2020-02"): (0, 1, 0, 1),  # i4, coded with nothing
+        ("Beta", "2020-01"): (1, 1, None, None),  # no interview that month
+        ("Beta", "2020-02"): (0, 1, 0, 1),  # i5, coded with a presence code only
+        ("Beta", "2020-03"): (0, 1, 1, 1),  # i3
+        (notes.NO_TEAM, "2020-02"): (None, None, 1, 1),  # i1, three segments: one transcript
+    }
+    # each source alone is the same count, the other source's columns empty
+    assert tensions(small, "notes") == {k: (n, h, None, None) for k, (n, h, _, _) in both.items() if h is not None}
+    assert tensions(small, "interviews") == {k: (None, None, i, t) for k, (_, _, i, t) in both.items() if t is not None}
+    # the sidebar's teams leave out the interview with no team; its dates apply to interviews too
+    assert (notes.NO_TEAM, "2020-02") not in tensions(small, "both", StudyFilter(teams=(1, 2)))
+    assert tensions(small, "interviews", StudyFilter(start=dt.date(2020, 3, 1))) == {
+        ("Beta", "2020-03"): (None, None, 1, 1)
+    }
+
+
+def test_the_tension_charts_name_their_source_and_never_add_notes_to_transcripts(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    add_interviews(small)
+    by_month = recruitment.tension_by_month(small, ALL, "both")
+    in_notes = theme_charts.tension_over_time(by_month, "both")
+    # the notes' chart draws the teams' notes per held meeting only, and points to the interviews
+    assert [t.name for t in in_notes.data] == ["Alpha (community)", "Beta (inpatient)"]
+    assert "source: field notes (interviews: in the chart below)" in in_notes.layout.title.text
+    in_interviews = theme_charts.tension_in_interviews(by_month)
+    assert "source: interviews" in in_interviews.layout.title.text
+    assert "not divided by meetings" in in_interviews.layout.title.text
+    lines = {t.name: [list(c) for c in t.customdata] for t in in_interviews.data}
+    # a click carries team (none for the interview with no team), month, tension transcripts, transcripts
+    assert lines[notes.NO_TEAM] == [[None, "2020-02-01", 1, 1]]
+    assert lines["Beta (inpatient)"] == [[2, "2020-02-01", 0, 1], [2, "2020-03-01", 1, 1]]
 
 
 # The funnel read a second way, in plain pandas over the raw tables, straight from the words of
