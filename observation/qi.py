@@ -250,7 +250,7 @@ def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCh
     labels = tuple(_subgroup_label(choice, row) for row in rows.itertuples())
     breaks = _breaks(dates, own) if choice.rebase else []
     chart = _chart(choice, numerators, sizes, breaks)
-    withheld = _too_few(choice, sizes, breaks)
+    withheld = _too_few(choice, sizes, breaks) or _limits_span_everything(choice, chart, sizes)
     if withheld is not None:
         chart = _without_limits(chart)
     return TeamPanel(
@@ -318,6 +318,16 @@ def _too_few(choice: ChartChoice, sizes: list[int], breaks: list[int]) -> str | 
     )
 
 
+def _limits_span_everything(choice: ChartChoice, chart: spc.Chart, sizes: list[int]) -> str | None:
+    """Why a p-chart whose limits are 0% and 100% at every point tells nothing, or None."""
+    if chart.kind != "p" or not all(p.lower == 0 and p.upper == 1 for p in chart.points):
+        return None
+    return (
+        f"{choice.unit(2)} of {min(sizes)} to {max(sizes)} meetings give limits of 0% to 100% at every point — "
+        f"too few meetings in each to test for signals (choose longer subgroups)"
+    )
+
+
 def _without_limits(chart: spc.Chart) -> spc.Chart:
     """``chart``'s values and centre line alone: no limits, no special cause, no runs signal."""
     points = tuple(replace(p, lower=None, upper=None, special_cause=None, why=None) for p in chart.points)
@@ -368,11 +378,19 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
     since = f" since {panel.dates[phase.start]:%d %b %Y}" if len(chart.phases) > 1 else ""
     flagged = [p for p in chart.points[phase.start : phase.end] if p.special_cause]
     where = _where(panel, choice)
-    if flagged:
-        last = flagged[-1]
+    latest = chart.points[-1]
+    # What the chart says now is read from its latest point, as Making Data Count's icons read it;
+    # an earlier signal is history, told without a reading (a step up flags the low points before
+    # it as well as the high ones after, and charts with other centres flag different ends of it).
+    if latest.special_cause:
         sentence = (
-            f"{panel.team_name}: {last.why} up to {where(last.index)} — "
-            f"{spc.reading(last, choice.direction)} ({chart.rule_set_name})."
+            f"{panel.team_name}: {latest.why} up to {where(latest.index)} — "
+            f"{spc.reading(latest, choice.direction)} ({chart.rule_set_name})."
+        )
+    elif flagged:
+        sentence = (
+            f"{panel.team_name}: no signal at the latest {choice.unit()} — common-cause variation now; earlier, "
+            f"{_lower_first(flagged[-1].why)} up to {where(flagged[-1].index)} ({chart.rule_set_name})."
         )
     elif not (chart.rules == "anhoej" and phase.crossings_signal):
         sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
@@ -430,6 +448,10 @@ def _gap_words(panel: TeamPanel, choice: ChartChoice) -> str:
             else "."
         )
     return words
+
+
+def _lower_first(text: str | None) -> str:
+    return (text or "")[:1].lower() + (text or "")[1:]
 
 
 def _uneven(counts: tuple[tuple[int, int], ...]) -> bool:

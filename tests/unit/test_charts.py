@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observation import charts, qi
+from tests.qi_series import subgroups
 
 
 def trend(teams: int, months: int = 3) -> pd.DataFrame:
@@ -98,55 +99,79 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
     assert labels == ["Home microsystem meetings began", "Winter pressures", "Winter pressures"]
 
 
-def qi_panels(choice: qi.ChartChoice, meetings: int = 16) -> tuple[qi.TeamPanel, ...]:
-    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=14 * i) for i in range(meetings)]
-    presence = [0] * (meetings // 2) + [1] * (meetings - meetings // 2)
-    frame = pd.DataFrame(
-        {
-            "team_id": [1] * meetings,
-            "team_name": ["Oak"] * meetings,
-            "meeting_date": [pd.Timestamp(d) for d in dates],
-            "present_total": [4] * meetings,
-            "present_lived_experience": presence,
-            "lived_experience_present": presence,
-            "meaningful": presence,
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "team_id": [1],
-            "event_date": [pd.Timestamp(dates[meetings // 2])],
-            "label": ["Home meetings began"],
-            "category": ["x"],
-        }
-    )
-    return qi.panels(frame, events, choice)
+def qi_panels(choice: qi.ChartChoice, months: int = 24) -> tuple[qi.TeamPanel, ...]:
+    """Oak: four meetings a month, one with presence in each of the first half of the months, all
+    four in the second half; home meetings began halfway."""
+    rows, half = [], months // 2
+    for month in range(months):
+        first = dt.date(2018 + month // 12, month % 12 + 1, 1)
+        for i in range(4):
+            yes = int(month >= half or i == 0)
+            rows.append(
+                {
+                    "team_id": 1, "team_name": "Oak", "meeting_date": pd.Timestamp(first + dt.timedelta(days=7 * i)),
+                    "present_total": 4, "present_lived_experience": yes, "lived_experience_present": yes,
+                    "meaningful": yes,
+                }
+            )  # fmt: skip
+    frame = pd.DataFrame(rows)
+    began = dt.date(2018 + half // 12, half % 12 + 1, 1)
+    events = pd.DataFrame({"team_id": [1], "event_date": [pd.Timestamp(began)], "label": ["Home meetings began"],
+                           "category": ["x"]})  # fmt: skip
+    return qi.panels(frame, subgroups(frame, choice.subgroup, choice.block), events, choice)
 
 
-def test_the_qi_chart_names_its_chart_and_rule_set_and_marks_special_causes() -> None:
+def test_the_qi_chart_names_its_chart_subgroup_and_rule_set_and_marks_special_causes() -> None:
     choice = qi.ChartChoice()
     fig = charts.qi_chart(qi_panels(choice), choice, target=None)
-    assert "Lived-experience presence at each held meeting" in fig.layout.title.text
+    assert "Lived-experience presence: share of held meetings per month (n = held meetings in the month)" in (
+        fig.layout.title.text
+    )
     assert "p-chart · Making Data Count rules" in fig.layout.title.text
     names = [t.name for t in scatter(fig)]
-    assert names[:2] == ["Each meeting", "Centre line"]
+    assert names[:4] == ["Each month", "Centre line", "Process limits", "Process limits"]
     (improvement,) = [t for t in scatter(fig) if t.name == "Special cause: improvement"]
-    assert len(improvement.x) == 8
+    assert len(improvement.x) == 12
     assert improvement.marker.symbol == "triangle-up"
-    assert set(improvement.customdata) == {"8 points in a row above the centre line"}
+    assert {tuple(c) for c in improvement.customdata} >= {("Jan 2019", "12 points in a row above the centre line")}
     assert "Home meetings began" in [a.text for a in fig.layout.annotations]
+
+
+def test_hover_names_the_subgroup_its_count_and_n_and_its_limits() -> None:
+    choice = qi.ChartChoice()
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    each = next(t for t in scatter(fig) if t.name == "Each month")
+    name, detail = each.customdata[0]
+    assert name == "Jan 2018"
+    assert detail.startswith("1 of 4 held meetings · limits 0%–")
+    assert "%{customdata[0]}" in each.hovertemplate
+
+
+def test_quarters_are_labelled_as_quarters() -> None:
+    choice = qi.ChartChoice(subgroup="quarter")
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    assert list(fig.layout.xaxis.ticktext) == [f"Q{q} {y}" for y in (2018, 2019) for q in (1, 2, 3, 4)]
+    assert "no limits or signals where a team has too few or too small quarters" in fig.layout.title.text
+
+
+def test_a_g_chart_counts_meetings_on_its_own_scale_without_a_target() -> None:
+    choice = qi.ChartChoice(measure="meaningful", chart="g")
+    fig = charts.qi_chart(qi_panels(choice), choice, target=0.8)
+    assert fig.layout.title.text.startswith("Held meetings between meetings with meaningful involvement")
+    assert fig.layout.yaxis.tickformat != ".0%"
+    assert [s for s in fig.layout.shapes if s.y0 == s.y1 == 0.8] == []
+    assert [t.name for t in scatter(fig)][:2] == ["Each gap", "Median"]
 
 
 def test_rebasing_draws_a_centre_line_per_phase_and_says_so() -> None:
     choice = qi.ChartChoice(rebase=True, chart="xmr")
-    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    fig = charts.qi_chart(qi_panels(choice, months=36), choice, target=None)
     centres = [t for t in scatter(fig) if t.name == "Centre line"]
-    # each phase's level line, drawn by its two ends: the first and last meeting of the phase
-    assert [list(t.y) for t in centres] == [[0.0, 0.0], [1.0, 1.0]]
-    each = next(t for t in scatter(fig) if t.name == "Each meeting")
-    assert [list(t.x) for t in centres] == [[each.x[0], each.x[7]], [each.x[8], each.x[15]]]
+    # each phase's level line, drawn by its two ends: the first and last month of the phase
+    assert [list(t.y) for t in centres] == [[0.25, 0.25], [1.0, 1.0]]
+    each = next(t for t in scatter(fig) if t.name == "Each month")
+    assert [list(t.x) for t in centres] == [[each.x[0], each.x[17]], [each.x[18], each.x[35]]]
     assert "rebased at the team's own dated events" in fig.layout.title.text
-    assert "trial limits" in fig.layout.title.text
 
 
 def test_the_target_is_drawn_only_for_a_measure_that_has_one() -> None:
@@ -167,9 +192,9 @@ def test_a_long_trend_labels_a_handful_of_months_not_every_other_one() -> None:
 
 
 def test_markers_are_drawn_while_the_points_stay_apart() -> None:
-    choice = qi.ChartChoice()
-    few = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS), choice, target=None)
-    many = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS + 1), choice, target=None)
+    choice = qi.ChartChoice(measure="representation")
+    few = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS // 4), choice, target=None)
+    many = charts.qi_chart(qi_panels(choice, charts.MOST_MARKED_POINTS // 4 + 1), choice, target=None)
     assert [t.mode for t in scatter(few) if t.name == "Each meeting"] == ["lines+markers"]
     assert [t.mode for t in scatter(many) if t.name == "Each meeting"] == ["lines"]
     assert any(t.mode == "markers" for t in scatter(many))  # special causes keep their marks

@@ -4,12 +4,14 @@ the data are offered, and every team gets a sentence that says what its chart ca
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import duckdb
 import pandas as pd
-import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from observation import qi, queries
+from observation import qi, queries, spc
 from observation.filters import StudyFilter
 from tests.qi_series import NO_EVENTS, series, subgroups
 
@@ -83,7 +85,7 @@ def test_too_few_subgroups_give_no_limits_and_no_signal_and_the_sentence_says_wh
 
 
 def test_enough_subgroups_read_a_rise_as_improvement_on_every_chart() -> None:
-    frame = monthly([(1, 4)] * 12 + [(4, 4)] * 12)
+    frame = monthly([(2, 10)] * 12 + [(8, 10)] * 12)
     for chart in ("p", "xmr", "run"):
         choice = qi.ChartChoice(chart=chart)
         (panel,) = panels(frame, choice)
@@ -227,8 +229,77 @@ def test_on_the_demo_eight_months_are_too_few_for_limits_and_the_ward_has_the_lo
         for panel in qi.panels(overview.series, found, overview.events, choice):
             assert panel.withheld is not None
             assert panel.chart is not None and not panel.chart.signal
-    gaps = {p.team_name: p for p in qi.panels(overview.series, overview.series, overview.events, qi.ChartChoice(chart="g"))}
-    ward = gaps["Willow mental-health inpatient ward"]
-    oak = gaps["Oak community brain-injury team"]
+    gaps = qi.panels(overview.series, overview.series, overview.events, qi.ChartChoice(chart="g"))
+    for panel in gaps:
+        assert panel.chart is not None
+        yes, held = panel.total
+        # every held meeting without presence is in one gap, or in the gap still open at the end
+        assert sum(p.value for p in panel.chart.points) + panel.open_gap == held - yes
+    by_name = {p.team_name: p for p in gaps}
+    ward, oak = by_name["Willow mental-health inpatient ward"], by_name["Oak community brain-injury team"]
     assert ward.chart is not None and oak.chart is not None
-    assert sum(p.value for p in ward.chart.points) > sum(p.value for p in oak.chart.points)
+    # the inpatient ward goes longest without anyone with lived experience
+    assert ward.open_gap + sum(p.value for p in ward.chart.points) > oak.open_gap + sum(p.value for p in oak.chart.points)
+
+
+# --- properties over random yes/no meeting series ------------------------------------------------
+
+
+def _stepped(parts: list[tuple[int, float]], seed: int) -> list[int]:
+    """Runs of meetings, each with its own chance of presence: the shifts charts are meant to find."""
+    draw = random.Random(seed)
+    return [int(draw.random() < chance) for length, chance in parts for _ in range(length)]
+
+
+yes_no_series = st.one_of(
+    st.lists(st.integers(0, 1), min_size=1, max_size=160),
+    st.builds(
+        _stepped,
+        st.lists(st.tuples(st.integers(4, 60), st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])), max_size=4),
+        st.integers(0, 2**16),
+    ).filter(bool),
+)
+spacing = st.sampled_from([7, 14, 30])
+rule_sets = st.sampled_from(list(spc.RULE_SET_NAMES))
+subgroupings = st.sampled_from([("month", 4), ("quarter", 4), ("block", 3), ("block", 6)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(yes_no_series, spacing, rule_sets, subgroupings)
+def test_the_offered_charts_of_a_yes_or_no_measure_never_overclaim(
+    yes: list[int], every: int, rules: spc.RuleSet, grouping: tuple[str, int]
+) -> None:
+    frame = series({"Oak": yes}, every=every)
+    readings: dict[str, set[str]] = {}
+    for chart in qi.MEASURES["presence"].charts:
+        choice = qi.ChartChoice(chart=chart, rules=rules, subgroup=grouping[0], block=grouping[1])
+        (panel,) = panels(frame, choice)
+        if panel.chart is None:
+            assert chart == "g" and not any(yes)
+            continue
+        points = panel.chart.points
+        for p in points:
+            # no limit of zero width, and a limit is a pair
+            assert (p.lower is None) == (p.upper is None)
+            assert p.lower is None or p.upper is None or p.upper > p.lower
+            if p.special_cause == "outside_limits":
+                assert p.upper is not None and p.lower is not None and not p.lower <= p.value <= p.upper
+        limited = [p for p in points if p.upper is not None]
+        if chart == "p" and limited:
+            # limits that span 0-100% at every point tell nothing: too few or too small subgroups
+            assert not all(p.lower == 0 and p.upper == 1 for p in limited)
+        if panel.withheld is not None:
+            assert not panel.chart.signal
+            assert choice.subgrouped
+        if chart != "g":
+            # each point is a share of a subgroup of held meetings, never a lone 0 or 1 per meeting
+            assert sum(n for _, n in panel.counts) == len(yes)
+        sentence = qi.signal_sentences((panel,), choice, None)[0]
+        readings[chart] = {word for word in ("improvement", "concern") if word in sentence}
+        if chart == "g":
+            assert "a longer gap is worse" in sentence  # it reads another thing, and says so
+    # The charts of the share per subgroup never contradict each other. The g-chart reads the gaps
+    # between meetings with presence: a long gap ending at the latest meeting is a concern there
+    # while that meeting's month, all present, may be high on the others.
+    said = set().union(*(readings.get(chart, set()) for chart in ("p", "run", "xmr")))
+    assert said != {"improvement", "concern"}, readings

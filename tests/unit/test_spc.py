@@ -282,6 +282,52 @@ def test_p_chart_limits_stay_within_zero_and_one(pairs: list[tuple[int, int]]) -
     numerators = [min(n, d) for n, d in pairs]
     chart = spc.p_chart(numerators, [d for _, d in pairs])
     for p in chart.points:
+        if p.centre in (0.0, 1.0):  # nothing or everything: no spread, so no limits (not limits of zero width)
+            assert p.lower is None and p.upper is None
+            continue
         assert p.lower is not None
         assert p.upper is not None
         assert 0.0 <= p.lower <= p.centre <= p.upper <= 1.0
+        assert p.upper > p.lower
+
+
+@given(series)
+def test_an_xmr_chart_never_has_limits_of_zero_width(values: list[float]) -> None:
+    # Equal neighbours (a mean moving range of 0) gave limits on the mean itself, and every later
+    # change was "outside the limits".
+    for p in spc.xmr(values, screen_outliers=True).points:
+        assert (p.lower is None) == (p.upper is None)
+        assert p.upper is None or p.lower is None or p.upper > p.lower
+
+
+# --- g-chart --------------------------------------------------------------------------------------
+
+
+def test_g_chart_limits_and_centre_as_qicharts2_computes_them() -> None:
+    # qicharts2's qic.g: cl = mean(y); stdev = sqrt(cl * (cl + 1)); ucl = cl + 3 * stdev;
+    # lcl = max(0, cl - 3 * stdev); then the centre line is set to median(y) for the runs analysis.
+    # For y = 2, 0, 5, 1, 7, 3, 0, 4: mean 2.75, stdev √(2.75 × 3.75) = 3.21131…, ucl 12.38392…,
+    # lcl 0, median 2.5.
+    gaps = [2.0, 0.0, 5.0, 1.0, 7.0, 3.0, 0.0, 4.0]
+    chart = spc.g_chart(gaps)
+    assert chart.kind == "g"
+    assert chart.centre == 2.5
+    assert chart.upper == pytest.approx(12.38392, abs=1e-5)
+    assert chart.lower == 0.0
+    assert not chart.signal
+    assert chart.n_useful == 8  # none on the median
+
+
+def test_a_gap_beyond_the_upper_limit_is_a_special_cause_read_as_concern_when_shorter_is_better() -> None:
+    gaps = [0.0, 1.0, 0.0, 2.0, 1.0, 0.0, 1.0, 0.0, 25.0]
+    chart = spc.g_chart(gaps, rules="making_data_count")
+    last = chart.points[-1]
+    assert last.special_cause == "outside_limits"
+    assert spc.reading(last, "decrease") == "concern"
+
+
+def test_a_g_chart_of_no_gaps_has_no_limits() -> None:
+    chart = spc.g_chart([0.0, 0.0, 0.0])
+    assert chart.upper is None and chart.lower is None
+    with pytest.raises(ValueError, match="negative"):
+        spc.g_chart([1.0, -1.0])
