@@ -6,13 +6,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pydantic
 import pytest
 
-from observation import notes, profile, theme_charts
+from observation import definitions, notes, profile, theme_charts
 from observation.filters import StudyFilter
 from tests.small_study import add_interviews
 
@@ -350,3 +352,9 @@ def test_code_by_team_counts_of_both_sources_agree_with_a_plain_reading_of_the_d
     matrix = notes.code_team_matrix(demo, ALL, "both")
     got = dict(zip(zip(matrix["code_id"], matrix["team_name"], strict=True), matrix["documents"], strict=True))
     assert got == expected
+
+
+def test_the_readme_words_the_counting_of_codes_as_the_definitions_do() -> None:
+    # The README's "What the numbers mean" and the pages' help must not drift apart
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert definitions.CODE_COUNTS in re.sub(r"\s+", " ", readme.replace("**", ""))
