@@ -164,10 +164,38 @@ def test_the_qi_chart_choice_comes_from_the_link_and_goes_back_to_it(app: App, s
 
 def test_each_team_gets_a_sentence_about_its_chart(app: App, small_path: Path) -> None:
     at = app(small_path)
-    text = "\n".join(m.proto.body for m in at.markdown)
-    # Markdown is escaped in the sentences (team names are user text), so look for the words.
-    assert "Alpha: no signal" in text.replace("\\", "")
-    assert "Beta: no signal" in text.replace("\\", "")
+    text = "\n".join(m.proto.body for m in at.markdown).replace("\\", "")
+    # Markdown is escaped in the sentences (team names are user text), so look for the words. Two
+    # months of meetings are far too few for limits: each sentence says what it can tell instead.
+    assert "Alpha: 2 months, 2 of 2 with fewer than 3 meetings — too few to set limits" in text
+    assert "Beta: " in text and "too few to set limits or test for signals" in text
+
+
+def test_the_subgroup_comes_from_the_link_and_goes_back_to_it(app: App, small_path: Path) -> None:
+    at = app(small_path, subgroup="block", block="3")
+    assert not at.exception
+    assert at.selectbox(key="overview_qi_subgroup").value == "block"
+    assert at.number_input(key="overview_qi_block").value == 3
+    text = "\n".join(m.proto.body for m in at.markdown).replace("\\", "")
+    assert "blocks of 3 meetings" in text
+    at.selectbox(key="overview_qi_subgroup").set_value("quarter").run()
+    assert at.query_params == {"subgroup": "quarter", "block": "3"}
+
+
+def test_a_chart_that_does_not_fit_the_measure_is_not_offered_and_a_link_to_it_falls_back(
+    app: App, small_path: Path
+) -> None:
+    at = app(small_path, measure="representation", chart="g")
+    assert not at.exception
+    assert at.segmented_control(key="overview_qi_chart").value == "p"
+    assert any("A g-chart does not fit representation" in w.value.replace("\\", "") for w in at.warning)
+    at.segmented_control(key="overview_qi_measure").set_value("presence").run()
+    at.segmented_control(key="overview_qi_chart").set_value("g").run()
+    assert not [w for w in at.selectbox if w.key == "overview_qi_subgroup"]  # a g-chart has no subgroups
+    at.segmented_control(key="overview_qi_measure").set_value("representation").run()
+    assert not at.exception
+    assert at.segmented_control(key="overview_qi_chart").value == "p"
+    assert any("A g-chart does not fit representation" in i.value for i in at.info)
 
 
 def test_a_bad_chart_choice_in_the_link_falls_back_with_a_notice(app: App, small_path: Path) -> None:
