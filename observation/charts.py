@@ -267,9 +267,13 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     else:
         fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
         fig.update_yaxes(title_text=spec.label, col=1)
-    dates = [d for p in shown for d in p.dates]
+    dates = [d for p in shown for d in (*p.dates, *(p.span or ()))]
+    if dates:  # every panel over the same period, so the teams line up and a g-chart's open gap shows
+        fig.update_xaxes(
+            range=[(min(dates) - dt.timedelta(days=10)).isoformat(), (max(dates) + dt.timedelta(days=10)).isoformat()]
+        )
     if choice.subgrouped and choice.subgroup == "quarter":
-        quarters = sorted(set(dates))
+        quarters = sorted({d for p in shown for d in p.dates})
         fig.update_xaxes(tickvals=[d.isoformat() for d in quarters], ticktext=[qi.quarter_label(d) for d in quarters])
     elif dates:
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
@@ -355,6 +359,18 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
                         **legend("Process limits"),
                     )
                 )
+    if gaps and panel.open_gap and panel.span is not None:
+        traces.append(
+            go.Scatter(
+                x=[panel.span[1].isoformat()],
+                y=[panel.open_gap],
+                mode="markers",
+                marker={"color": VALUE_COLOUR, "symbol": "circle-open", "size": 9, "line": {"width": 2}},
+                hovertemplate=f"Still open at the last meeting, %{{x|%d %b %Y}}: %{{y:.0f}} held meetings without "
+                f"{plain(choice.spec.having)}<extra></extra>",
+                **legend("Gap still open"),
+            )
+        )
     for reading, (colour, symbol, label) in READING_STYLE.items():
         marked = [p for p in points if spc.reading(p, choice.direction) == reading]
         if marked:

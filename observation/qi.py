@@ -195,6 +195,9 @@ class TeamPanel:
     """g-chart: held meetings since the last meeting with presence (not yet a completed gap)."""
     sizes: tuple[int, int] = (0, 0)
     """The smallest and largest subgroup (meetings)."""
+    span: tuple[dt.date, dt.date] | None = None
+    """The team's first and last held meeting charted: a g-chart's points stop at the last meeting
+    with presence, but its time axis runs on to the last meeting."""
 
 
 def panels(
@@ -220,7 +223,10 @@ def panels(
             panel = _subgroup_panel(int(team_id), name, subgroups[subgroups["team_id"] == team_id], choice, own)
         else:
             panel = _meeting_panel(int(team_id), name, rows, choice, own)
-        result.append(replace(panel, events=team_events))
+        days = rows["meeting_date"]
+        result.append(
+            replace(panel, events=team_events, span=(pd.Timestamp(days.min()).date(), pd.Timestamp(days.max()).date()))
+        )
     return tuple(result)
 
 

@@ -544,8 +544,7 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
         st.session_state[keys["chart"]] = fitted.chart
         if why:
             st.info(why, icon=":material/info:")
-    chart, subgroup, rules, rebase = st.columns([4, 4, 3, 2], vertical_alignment="bottom")
-    chart.segmented_control(
+    st.segmented_control(
         "Chart",
         options=list(spec.charts),
         format_func=lambda c: qi.CHART_KINDS[c],
@@ -553,18 +552,19 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
         required=True,
         help=definitions.CHART_KINDS,
     )
-    if spec.yes_no and st.session_state[keys["chart"]] != "g":
-        with subgroup:
-            size, meetings = st.columns([3, 2], vertical_alignment="bottom")
-            size.selectbox(
-                "Share of held meetings per",
-                options=list(qi.SUBGROUPS),
-                format_func=lambda g: qi.SUBGROUPS[g],
-                key=keys["subgroup"],
-                help=definitions.SUBGROUPS,
-            )
-            if st.session_state[keys["subgroup"]] == "block":
-                meetings.number_input("Meetings per block", min_value=2, max_value=12, step=1, key=keys["block"])
+    if spec.yes_no and st.session_state[keys["chart"]] != "g":  # shares per subgroup
+        subgroup, size, rules, rebase = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
+        subgroup.selectbox(
+            "Subgroups",
+            options=list(qi.SUBGROUPS),
+            format_func=lambda g: qi.SUBGROUPS[g],
+            key=keys["subgroup"],
+            help=definitions.SUBGROUPS,
+        )
+        if st.session_state[keys["subgroup"]] == "block":
+            size.number_input("Meetings per block", min_value=2, max_value=12, step=1, key=keys["block"])
+    else:
+        rules, rebase, _ = st.columns([3, 2, 5], vertical_alignment="bottom")
     rules.selectbox(
         "Rules",
         options=list(spc.RULE_SET_NAMES),

@@ -114,18 +114,19 @@ def keep_in_url(param: str, value: object, default: object) -> None:
 
 
 SOURCE_PARAM = "source"
+SOURCE_CHOICES: dict[notes.Source, str] = {"notes": "Field notes", "interviews": "Interviews", "both": "Both"}
 
 
 def choose_source(key: str) -> notes.Source:
     """Field notes, interviews or both, for every count of codes on the page: a widget keyed
     ``key``, kept in the link as ``source=notes|interviews|both`` (a bad value is ignored with a
     notice, as url_choice does)."""
-    url_choice(key, SOURCE_PARAM, list(notes.SOURCES), notes.DEFAULT_SOURCE)
+    url_choice(key, SOURCE_PARAM, list(SOURCE_CHOICES), notes.DEFAULT_SOURCE)
     source: notes.Source = (
         st.segmented_control(
-            "Count",
-            list(notes.SOURCES),
-            format_func=notes.SOURCES.__getitem__,
+            "Count codes in",
+            list(SOURCE_CHOICES),
+            format_func=SOURCE_CHOICES.__getitem__,
             key=key,
             required=True,
             help=definitions.CODE_COUNTS,

@@ -68,20 +68,50 @@ def test_a_bad_link_shows_a_notice_not_an_error(demo_server: Server, watched: Wa
     assert_clean(watched)
 
 
-def test_hovering_a_flagged_point_says_why(demo_server: Server, watched: Watched) -> None:
+def test_presence_is_charted_by_month_and_too_few_months_say_so(demo_server: Server, watched: Watched) -> None:
     page = watched.page
     page.goto(demo_server.url)
     qi_chart = page.get_by_test_id("stPlotlyChart").nth(1)
-    expect(qi_chart.get_by_text("Lived-experience presence at each held meeting")).to_be_visible(timeout=60_000)
+    expect(qi_chart.get_by_text("share of held meetings per month")).to_be_visible(timeout=60_000)
+    expect(qi_chart.locator("path.point").first).to_be_visible()
+    qi_chart.locator("path.point").nth(3).hover(force=True)  # plotly's drag layer sits on top
+    expect(qi_chart.locator(".hoverlayer")).to_contain_text(re.compile(r"\d+ of \d+ held meetings"))
+    # eight months of fortnightly meetings: no limits, no flags, and the sentence says why
+    expect(
+        page.get_by_text(re.compile(r"Oak community brain-injury team: 8 months, .* too few to set limits"))
+    ).to_be_visible()
+    qi_chart.scroll_into_view_if_needed()
+    screenshot(page, "overview-qi-by-month")
+    assert_clean(watched)
+
+
+def test_hovering_a_flagged_point_says_why(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/?measure=representation")
+    qi_chart = page.get_by_test_id("stPlotlyChart").nth(1)
+    expect(qi_chart.get_by_text("Representation at each held meeting")).to_be_visible(timeout=60_000)
     # special causes read as improvement are drawn in Okabe-Ito blue, rgb(0, 114, 178)
     flagged = qi_chart.locator("path.point[style*='fill: rgb(0, 114, 178)']")
     expect(flagged.first).to_be_visible()
-    flagged.last.hover(force=True)  # plotly's drag layer sits on top; the hover comes from the position
+    flagged.last.hover(force=True)
     expect(qi_chart.locator(".hoverlayer")).to_contain_text("points in a row above the centre line")
+    expect(qi_chart.locator(".hoverlayer")).to_contain_text(re.compile(r"\d+ of \d+ people present"))
     expect(page.get_by_text("Oak community brain-injury team: 8 points in a row above the centre line")).to_be_visible()
-    expect(page.get_by_text("Willow mental-health inpatient ward: no signal")).to_be_visible()
     qi_chart.scroll_into_view_if_needed()
     screenshot(page, "overview-qi-hover")
+    assert_clean(watched)
+
+
+def test_a_g_chart_counts_the_meetings_between_meetings_with_presence(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/?chart=g")
+    qi_chart = page.get_by_test_id("stPlotlyChart").nth(1)
+    expect(qi_chart.get_by_text("Held meetings between meetings with a service user or carer present")).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.get_by_text(re.compile("a longer gap is worse")).first).to_be_visible()
+    qi_chart.scroll_into_view_if_needed()
+    screenshot(page, "overview-qi-g-chart")
     assert_clean(watched)
 
 

@@ -109,7 +109,9 @@ def test_the_target_is_read_only_where_limits_say_something() -> None:
 def test_an_xmr_chart_of_uneven_subgroups_points_to_the_p_chart() -> None:
     choice = qi.ChartChoice(chart="xmr")
     (uneven,) = panels(monthly([(1, 3), (2, 6)] * 6), choice)
-    assert "hold 3 to 6 meetings: with sizes that uneven, the p-chart" in qi.signal_sentences((uneven,), choice, None)[0]
+    assert (
+        "hold 3 to 6 meetings: with sizes that uneven, the p-chart" in qi.signal_sentences((uneven,), choice, None)[0]
+    )
     (even,) = panels(monthly([(1, 4), (2, 4)] * 6), choice)
     assert "uneven" not in qi.signal_sentences((even,), choice, None)[0]
 
@@ -141,8 +143,10 @@ def test_a_long_gap_is_a_concern_on_a_g_chart_and_the_open_gap_counts() -> None:
     (panel,) = panels(series({"Oak": yes}), choice)
     assert panel.open_gap == 31
     (sentence,) = qi.signal_sentences((panel,), choice, None)
-    assert "31 held meetings without it since the last, already more than the upper limit of 1.6: a concern." in sentence
-    longer = yes[:20] + [0, 0, 0, 0, 0, 1]
+    assert (
+        "31 held meetings without it since the last, already more than the upper limit of 1.6: a concern." in sentence
+    )
+    longer = [*yes[:20], 0, 0, 0, 0, 0, 1]
     (flagged,) = panels(series({"Oak": longer}), choice)
     (sentence,) = qi.signal_sentences((flagged,), choice, None)
     assert "Above the upper limit" in sentence
@@ -228,7 +232,8 @@ def test_on_the_demo_eight_months_are_too_few_for_limits_and_the_ward_has_the_lo
         found = queries.qi_subgroups(demo, StudyFilter(), "contributing", teams, choice.subgroup, choice.block)
         for panel in qi.panels(overview.series, found, overview.events, choice):
             assert panel.withheld is not None
-            assert panel.chart is not None and not panel.chart.signal
+            assert panel.chart is not None
+            assert not panel.chart.signal
     gaps = qi.panels(overview.series, overview.series, overview.events, qi.ChartChoice(chart="g"))
     for panel in gaps:
         assert panel.chart is not None
@@ -237,9 +242,12 @@ def test_on_the_demo_eight_months_are_too_few_for_limits_and_the_ward_has_the_lo
         assert sum(p.value for p in panel.chart.points) + panel.open_gap == held - yes
     by_name = {p.team_name: p for p in gaps}
     ward, oak = by_name["Willow mental-health inpatient ward"], by_name["Oak community brain-injury team"]
-    assert ward.chart is not None and oak.chart is not None
+    assert ward.chart is not None
+    assert oak.chart is not None
     # the inpatient ward goes longest without anyone with lived experience
-    assert ward.open_gap + sum(p.value for p in ward.chart.points) > oak.open_gap + sum(p.value for p in oak.chart.points)
+    assert ward.open_gap + sum(p.value for p in ward.chart.points) > oak.open_gap + sum(
+        p.value for p in oak.chart.points
+    )
 
 
 # --- properties over random yes/no meeting series ------------------------------------------------
@@ -275,7 +283,8 @@ def test_the_offered_charts_of_a_yes_or_no_measure_never_overclaim(
         choice = qi.ChartChoice(chart=chart, rules=rules, subgroup=grouping[0], block=grouping[1])
         (panel,) = panels(frame, choice)
         if panel.chart is None:
-            assert chart == "g" and not any(yes)
+            assert chart == "g"
+            assert not any(yes)
             continue
         points = panel.chart.points
         for p in points:
@@ -283,7 +292,9 @@ def test_the_offered_charts_of_a_yes_or_no_measure_never_overclaim(
             assert (p.lower is None) == (p.upper is None)
             assert p.lower is None or p.upper is None or p.upper > p.lower
             if p.special_cause == "outside_limits":
-                assert p.upper is not None and p.lower is not None and not p.lower <= p.value <= p.upper
+                assert p.upper is not None
+                assert p.lower is not None
+                assert not p.lower <= p.value <= p.upper
         limited = [p for p in points if p.upper is not None]
         if chart == "p" and limited:
             # limits that span 0-100% at every point tell nothing: too few or too small subgroups

@@ -283,7 +283,8 @@ def test_p_chart_limits_stay_within_zero_and_one(pairs: list[tuple[int, int]]) -
     chart = spc.p_chart(numerators, [d for _, d in pairs])
     for p in chart.points:
         if p.centre in (0.0, 1.0):  # nothing or everything: no spread, so no limits (not limits of zero width)
-            assert p.lower is None and p.upper is None
+            assert p.lower is None
+            assert p.upper is None
             continue
         assert p.lower is not None
         assert p.upper is not None
@@ -328,6 +329,7 @@ def test_a_gap_beyond_the_upper_limit_is_a_special_cause_read_as_concern_when_sh
 
 def test_a_g_chart_of_no_gaps_has_no_limits() -> None:
     chart = spc.g_chart([0.0, 0.0, 0.0])
-    assert chart.upper is None and chart.lower is None
+    assert chart.upper is None
+    assert chart.lower is None
     with pytest.raises(ValueError, match="negative"):
         spc.g_chart([1.0, -1.0])
