@@ -184,3 +184,48 @@ def test_presenter_mode_charts_its_first_teams_by_id_not_by_name(demo: duckdb.Du
     assert first_id != first_name  # the demo's first team by id is not its first by name
     assert set(by_id.trend["team_id"]) == {first_id}
     assert set(by_name.trend["team_id"]) == {first_name}
+
+
+def test_yes_or_no_measures_are_counted_per_subgroup_of_held_meetings(small: duckdb.DuckDBPyConnection) -> None:
+    # Alpha's recorded held meetings: m1 (10 Jan, presence), m2 (24 Jan, presence, meaningful),
+    # m4 (21 Feb, neither). Beta's: m5 (15 Jan, neither), m6 (12 Feb, presence, no level); m8 is
+    # held but unrecorded, so it is in no subgroup, like the cancelled m3 and the postponed m7.
+    def counts(by: queries.SubgroupKind, block: int = 4, level: str = "contributing") -> list[tuple[object, ...]]:
+        found = queries.qi_subgroups(small, StudyFilter(), level, (1, 2), by, block)  # type: ignore[arg-type]
+        return [
+            (r.team_name, str(r.subgroup_start)[:10], r.first_nth, r.last_nth, r.meetings, r.presence, r.meaningful)
+            for r in found.itertuples()
+        ]
+
+    assert counts("month") == [
+        ("Alpha", "2020-01-01", 1, 2, 2, 2, 1),
+        ("Alpha", "2020-02-01", 3, 3, 1, 0, 0),
+        ("Beta", "2020-01-01", 1, 1, 1, 0, 0),
+        ("Beta", "2020-02-01", 2, 2, 1, 1, 0),  # B-SU1 present with no level: presence, not meaningful
+    ]
+    assert counts("quarter") == [("Alpha", "2020-01-01", 1, 3, 3, 2, 1), ("Beta", "2020-01-01", 1, 2, 2, 1, 0)]
+    # blocks of two of each team's meetings in date order, starting at the block's first meeting
+    assert counts("block", 2) == [
+        ("Alpha", "2020-01-10", 1, 2, 2, 2, 1),
+        ("Alpha", "2020-02-21", 3, 3, 1, 0, 0),
+        ("Beta", "2020-01-15", 1, 2, 2, 1, 0),
+    ]
+    assert counts("month", level="observing")[0] == ("Alpha", "2020-01-01", 1, 2, 2, 2, 2)  # SU1 observing at m1
+    only_alpha = queries.qi_subgroups(small, StudyFilter(end=dt.date(2020, 1, 31)), "contributing", (1,), "month")
+    assert list(only_alpha["meetings"]) == [2]
+
+
+@pytest.mark.parametrize(("by", "block"), [("month", 4), ("quarter", 4), ("block", 3), ("block", 5)])
+def test_subgroups_counted_in_duckdb_agree_with_pandas_on_the_demo(
+    demo: duckdb.DuckDBPyConnection, by: queries.SubgroupKind, block: int
+) -> None:
+    # The other way: tests/qi_series.subgroups groups the per-meeting series in pandas.
+    from tests.qi_series import subgroups
+
+    series = queries.overview(demo, StudyFilter(), "contributing").series
+    teams = tuple(int(t) for t in series["team_id"].unique())
+    found = queries.qi_subgroups(demo, StudyFilter(), "contributing", teams, by, block)
+    expected = subgroups(series, by, block)
+    columns = ["team_id", "meetings", "presence", "meaningful", "first_nth", "last_nth"]
+    assert found[columns].astype(int).values.tolist() == expected[columns].astype(int).values.tolist()
+    assert [str(d)[:10] for d in found["subgroup_start"]] == [str(d)[:10] for d in expected["subgroup_start"]]
