@@ -160,6 +160,8 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
         yaxis_title="Interview transcripts",
         yaxis_rangemode="tozero",
         xaxis_tickformat="%b\n%Y",
+        # a tick a month: interviews often span only a few (Plotly would mark weeks, each "Jan")
+        xaxis_dtick="M1" if by_month["month"].nunique() <= 18 else None,
         height=380,
         legend={"orientation": "h", "y": -0.25, "x": 0},
     )

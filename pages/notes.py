@@ -10,7 +10,7 @@ flt = ui.shared_sidebar("notes")
 st.title("Notes and themes", help=definitions.CODE_COUNTS + " Choosing a theme also finds the codes under it.")
 
 book = views.codebook()
-search, codes, presence, counted = st.columns([3, 3, 2, 3])
+search, codes, presence = st.columns([3, 3, 2])
 with search:
     text = views.url_text("notes_text", "q", "Words in the note", "e.g. unwell")
 with codes:
@@ -21,8 +21,7 @@ with presence:
         "Who was in the room", list(notes.PRESENCE_LABELS), format_func=notes.PRESENCE_LABELS.get, key="notes_presence"
     )
     views.keep_in_url("room", room, "any")
-with counted:
-    source = views.choose_source("notes_source")
+source = views.choose_source("notes_source")
 found = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, source=source))
 everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=source, limit=notes.EXPORT_LIMIT)
 views.excerpts_download(flt, everything, found.total, book)

@@ -158,6 +158,15 @@ def picked(event: Any) -> list[Any]:
 # --- reading notes ------------------------------------------------------------------------------
 
 
+INFORMANT = {
+    "leader_manager": "leader or manager",
+    "frontline_staff": "front-line staff",
+    "service_user": "service user",
+    "carer": "carer",
+}
+"""One informant of a group, as a quote's caption names them."""
+
+
 def show_excerpts(found: notes.Excerpts, empty: str) -> None:
     """Notes and transcripts as quotes, each with team, date and codes; Markdown in them is shown
     as typed (notes are user text)."""
@@ -168,8 +177,8 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
         st.caption(f"Showing the first {len(found.rows)} of {found.total} — narrow the search to see the rest.")
     for row in found.rows.to_dict("records"):
         day = pd.Timestamp(row["day"]).strftime("%d %b %Y")
-        group = notes.INFORMANT_GROUPS.get(row.get("informant_group"), "")  # type: ignore[arg-type]
-        source = f"Interview ({group.lower()})" if row["source"] == "interview" else f"Note {row['position']}"
+        group = INFORMANT.get(str(row.get("informant_group")), "informant")
+        source = f"Interview, {group}" if row["source"] == "interview" else f"Note {row['position']}"
         if row["source"] == "note" and pd.notna(row["minute"]):
             source += f", minute {int(row['minute'])}"
         codes = ", ".join(str(c) for c in row["code_names"]) or "not coded"
