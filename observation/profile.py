@@ -1,6 +1,7 @@
 """One team's story for its coach: its measures against the other teams', where its recruitment
-stalls, the recruitment tensions its notes return to most, and a short plain-language summary of
-what the numbers say (the QI chart's own reading is under the chart, for the chart chosen there)."""
+stalls, the recruitment tensions its notes and interviews return to most, and a short plain-language
+summary of what the numbers say (the page puts the QI chart's own reading first, in the words under
+the chart chosen there)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ def team_profile(
         sentences.append(stall.sentence())
     if tensions:
         sentences.append(
-            f"The recruitment tension its notes return to most: {tensions[0].name} ({tensions[0].notes} notes)."
+            f"The recruitment tension its notes and interviews return to most: {tensions[0].name} "
+            f"({tensions[0].counted()})."
         )
     return Profile(team, others, home, stall, tensions, tuple(sentences))
 

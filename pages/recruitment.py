@@ -8,7 +8,8 @@ from observation.ui import tables, views
 flt = ui.shared_sidebar("recruitment")
 st.title(
     "Recruitment tensions",
-    help=f"{definitions.FUNNEL}\n\nBelow the funnel, the notes coded under the recruitment-tension theme.",
+    help=f"{definitions.FUNNEL}\n\nBelow the funnel, the field notes and interview transcripts coded under the "
+    "recruitment-tension theme.",
 )
 
 stages = views.funnel(flt)
