@@ -67,6 +67,7 @@ def events_table(frame: pd.DataFrame, key: str) -> None:
     if frame.empty:
         st.info("No recruitment events here.")
         return
+    frame = frame.assign(stage=frame["stage"].map(recruitment.STAGE_LABELS))
     st.dataframe(
         page_of(frame, key),
         hide_index=True,
@@ -77,6 +78,9 @@ def events_table(frame: pd.DataFrame, key: str) -> None:
             "stage": "Stage",
             "event_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
             "reason": st.column_config.TextColumn("Coded reason", width="large"),
+            "source": st.column_config.TextColumn(
+                "Known from", help="A recorded recruitment step, the attendance register, or implied by a later stage."
+            ),
         },
     )
 
