@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from observation.models import ComB, FourPi, ParticipationLevel, Valence
+from observation.models import ComB, FourPi, InformantGroup, ParticipationLevel, Valence
 
 
 @dataclass(frozen=True)
@@ -420,24 +420,79 @@ POSTPONED = (
     ),
 )
 
+# What a team's records must show for an interview from it to say something.
+TeamFact = Literal[
+    "inpatient",  # the team is a ward
+    "home_meetings",  # it had held a meeting at a service user's home before the interview
+    "qi_training",  # its service users had had QI training before the interview
+]
+STAFF: frozenset[InformantGroup] = frozenset(("leader_manager", "frontline_staff"))
+SERVICE_USERS: frozenset[InformantGroup] = frozenset(("service_user",))
+ANYONE: frozenset[InformantGroup] = frozenset(get_args(InformantGroup))
+
+
+@dataclass(frozen=True)
+class InterviewSnippet:
+    """A passage of a key-informant interview: who could have said it, and what the records of
+    the informant's team must show for it to be true."""
+
+    text: str
+    codes: tuple[str, ...]
+    groups: frozenset[InformantGroup]
+    needs: frozenset[TeamFact] = frozenset()
+
+
 INTERVIEW_SNIPPETS = (
-    (
+    InterviewSnippet(
         "Everyone says service users should be at the table, but in the day-to-day they just are not there.",
         ("presence.service_user_absent", "com_b.belief_in_involvement"),
+        STAFF,
     ),
-    (
+    InterviewSnippet(
         "You want someone who can represent others, not just talk about their own care.",
         ("recruitment_tension.right_service_user",),
+        STAFF,
     ),
-    (
+    InterviewSnippet(
         "On the ward people are often too unwell, and when they are well they are discharged.",
         ("recruitment_tension.complexity_of_illness",),
+        STAFF,
+        frozenset({"inpatient"}),
     ),
-    ("Going to people's homes changed it. They were hosts, not guests.", ("involvement.home_meeting",)),
-    (
+    InterviewSnippet(
+        "Going to people's homes changed it. They were hosts, not guests.",
+        ("involvement.home_meeting",),
+        ANYONE,
+        frozenset({"home_meetings"}),
+    ),
+    InterviewSnippet(
         "After the training I knew what a PDSA cycle was and could say when I disagreed.",
         ("involvement.qi_training", "involvement.voice"),
+        SERVICE_USERS,
+        frozenset({"qi_training"}),
     ),
-    ("We never have the time to phone round and recruit.", ("recruitment_tension.staff_time",)),
-    ("I worried it would be a tick-box exercise.", ("com_b.tokenism",)),
+    InterviewSnippet("We never have the time to phone round and recruit.", ("recruitment_tension.staff_time",), STAFF),
+    InterviewSnippet("I worried it would be a tick-box exercise.", ("com_b.tokenism",), ANYONE),
+    InterviewSnippet(
+        "As a manager I back it, but nobody owns the recruiting.",
+        ("recruitment_tension.staff_time", "com_b.belief_in_involvement"),
+        frozenset(("leader_manager",)),
+    ),
+    InterviewSnippet(
+        "It was months before anyone asked me; I hadn't known the team had these meetings.",
+        ("recruitment_tension.gatekeeping",),
+        SERVICE_USERS,
+    ),
+    InterviewSnippet(
+        "It helped when they told me what had happened to my idea.", ("involvement.feedback",), SERVICE_USERS
+    ),
+    InterviewSnippet(
+        "In a room full of staff you wait to be asked before you speak.", ("com_b.venue_timing",), SERVICE_USERS
+    ),
+    InterviewSnippet(
+        "On the ward they decide for you whether you're well enough to go.",
+        ("recruitment_tension.well_enough", "recruitment_tension.gatekeeping"),
+        SERVICE_USERS,
+        frozenset({"inpatient"}),
+    ),
 )

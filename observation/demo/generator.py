@@ -24,9 +24,10 @@ from observation.demo.content import (
     TRAINED,
     Fact,
     NoteTemplate,
+    TeamFact,
 )
 from observation.demo.spec import STAFF_ROLES, DemoSpec, TeamProfile, team_profile
-from observation.models import MeetingFormat, MeetingRole, ParticipationLevel, RoleCategory
+from observation.models import InformantGroup, MeetingFormat, MeetingRole, ParticipationLevel, RoleCategory, Setting
 
 CODERS = ("R01", "R02")
 NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
@@ -117,6 +118,10 @@ class _Generator:
         self.recruitment = _Columns(("id", "participant_id", "stage", "event_date", "reason_code_id"))
         self.annotations = _Columns(("id", "team_id", "event_date", "label", "category"))
         self.code_ids: dict[str, int] = {}
+        # per team, for the interviews: its setting, its first held home meeting, its QI training
+        self.settings: dict[int, Setting] = {}
+        self.first_home: dict[int, dt.date] = {}
+        self.trained_from: dict[int, dt.date] = {}
         self._codebook()
 
     def _codebook(self) -> None:
@@ -193,6 +198,8 @@ class _Generator:
                 if su.agreed is not None and su.withdrew is None:
                     su.qi_trained = True
                     self.participants.data["qi_trained"][su.id - 1] = True
+                    self.trained_from[team_id] = training
+        self.settings[team_id] = p.setting
 
         so_far = _SoFar(random.Random(f"{self.spec.seed}-notes-{index}"))
         day = self.spec.start + dt.timedelta(days=rng.randint(1, 3))
@@ -329,6 +336,8 @@ class _Generator:
             mid, day, fmt, duration, action_items, evaluated, levels, held_by, present, su_present, carer_present
         )
         self.meeting_notes(so_far, p, held, trained_now, self.facts(held, so_far, service_users))
+        if fmt == "home":
+            self.first_home.setdefault(team_id, day)
         so_far.su_last_time = bool(su_present)
         if "recorder" in held_by:
             so_far.recorders.add(held_by["recorder"])
@@ -471,23 +480,27 @@ class _Generator:
                 self.event(person.id, "withdrew", person.withdrew, self.code_ids[reason])
 
     def interviews_and_study_annotation(self) -> None:
+        """25 key-informant interviews, as in the study: each says only what its informant group
+        could say and its team's records bear out (content.InterviewSnippet)."""
         rng = random.Random(f"{self.spec.seed}-interviews")
-        groups = ("leader_manager",) * 8 + ("frontline_staff",) * 12 + ("service_user",) * 5
+        groups: tuple[InformantGroup, ...] = ("leader_manager",) * 8 + ("frontline_staff",) * 12 + ("service_user",) * 5
         interview_day = self.spec.end - dt.timedelta(days=40)
         for n, group in enumerate(groups, start=1):
-            picks = rng.sample(INTERVIEW_SNIPPETS, 3)
             team_id = rng.randint(1, self.spec.teams)
+            day = interview_day + dt.timedelta(days=rng.randint(0, 40))
+            facts: set[TeamFact] = set()
+            if self.settings[team_id] == "inpatient":
+                facts.add("inpatient")
+            if self.first_home.get(team_id, dt.date.max) <= day:
+                facts.add("home_meetings")
+            if self.trained_from.get(team_id, dt.date.max) <= day:
+                facts.add("qi_training")
+            fitting = [s for s in INTERVIEW_SNIPPETS if group in s.groups and s.needs <= facts]
+            picks = rng.sample(fitting, min(3, len(fitting)))
             iid = n
-            self.interviews.add(
-                iid,
-                f"KI-{n:02d}",
-                group,
-                team_id,
-                interview_day + dt.timedelta(days=rng.randint(0, 40)),
-                " ".join(text for text, _ in picks),
-            )
-            for _, codes in picks:
-                for slug in codes:
+            self.interviews.add(iid, f"KI-{n:02d}", group, team_id, day, " ".join(s.text for s in picks))
+            for snippet in picks:
+                for slug in snippet.codes:
                     self.segment(None, iid, slug, CODERS[0])
         winters = [self.month_start(i) for i in range(self.spec.months) if self.month_start(i).month == 12]
         if winters:

@@ -500,3 +500,52 @@ def test_the_records_agree_with_each_other(demo: duckdb.DuckDBPyConnection) -> N
         elif r["role"] in ("leader", "facilitator") and level != "co_leading":
             wrong.append(f"{who} was {r['role']} but recorded {level}")
     assert not wrong, f"{len(wrong)} records contradict each other:\n" + "\n".join(wrong)
+
+
+# What a reader takes an interview passage to say of the informant or their team.
+STAFF_SAY = r"just are not there|someone who can represent others|too unwell, and when|phone round|As a manager"
+SERVICE_USERS_SAY = r"asked me|my idea|wait to be asked|decide for you|After the training I knew"
+
+
+def test_what_interviews_say_agrees_with_the_informant_and_their_teams_records(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    """An informant speaks as one of their group, and of what their team did before the interview."""
+    records = _Records(demo)
+    interviews = demo.execute(
+        "select i.*, t.setting from interviews i join teams t on t.id = i.team_id order by i.id"
+    ).fetchall()
+    names = [d[0] for d in demo.description or ()]
+    wrong = []
+    for row in interviews:
+        i = dict(zip(names, row, strict=True))
+        said, group, day = i["transcript"], i["informant_group"], i["interview_date"]
+
+        def claim(holds: bool, what: str, i: Row = i) -> None:
+            if not holds:
+                wrong.append(f"{i['informant_code']} ({i['informant_group']}, team {i['team_id']}): {what}")
+
+        if re.search(STAFF_SAY, said):
+            claim(group in ("leader_manager", "frontline_staff"), "speaks as staff")
+        if "As a manager" in said:
+            claim(group == "leader_manager", "speaks as a manager")
+        if re.search(SERVICE_USERS_SAY, said):
+            claim(group == "service_user", "speaks as a service user")
+        if re.search(r"[Oo]n the ward", said):
+            claim(i["setting"] == "inpatient", f"speaks of the ward, in a {i['setting']} team")
+        if "homes" in said:
+            homes = [
+                m["meeting_date"]
+                for m in records.meetings.values()
+                if m["team_id"] == i["team_id"] and m["format"] == "home" and m["status"] == "held"
+            ]
+            claim(bool(homes) and min(homes) <= day, "speaks of home meetings the team had not held")
+        if "training" in said:
+            trained = [
+                a["event_date"]
+                for a in records.annotations
+                if a["team_id"] == i["team_id"] and a["category"] == "qi_training"
+            ]
+            claim(bool(trained) and min(trained) <= day, "speaks of QI training the team had not had")
+    assert len(interviews) == 25
+    assert not wrong, f"{len(wrong)} interviews contradict the records:\n" + "\n".join(wrong)
