@@ -151,6 +151,10 @@ def test_a_chart_downloads_as_a_png_drawn_in_chromium(demo_server: Server, watch
     page = watched.page
     page.goto(demo_server.url)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    # Under load the page is still drawing after its first chart shows: wait until it is done, so
+    # that the first PNG button is the first chart's (once it was the QI chart's).
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+    expect(page.get_by_test_id("stDownloadButton").filter(has_text="PNG")).to_have_count(2, timeout=60_000)
     with page.expect_download(timeout=60_000) as download:
         page.get_by_test_id("stDownloadButton").filter(has_text="PNG").first.click()
     assert download.value.suggested_filename == "involvement-by-month.png"
