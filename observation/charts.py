@@ -399,7 +399,7 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
     """A point's name, and its count, n and limits in words (and why it was flagged, if it was)."""
     name = plain(panel.labels[point.index])
     if choice.chart == "g":
-        counts = "before this meeting with " + choice.spec.having
+        counts = "since the previous meeting with " + plain(choice.spec.having)
         limits = f"upper limit {point.upper:.1f}" if point.upper is not None else "no limits"
     else:
         yes, n = panel.counts[point.index]

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,6 +32,9 @@ FEWEST_SUBGROUPS = 12
 FEWEST_MEETINGS = 3
 """…and most subgroups holding at least this many meetings: a share of one or two meetings is
 0%, 50% or 100%, and its limits span nearly everything."""
+SHORT_RUNS = 10
+"""A run chart's rules need this many points off the median, and at least half of its points:
+Anhøj's critical values start at 10 useful points, and a median at 0% or 100% sees one side only."""
 UNEVEN = 0.25
 """An XmR chart of shares assumes subgroups of about one size: when one is more than this far
 from the mean size, the p-chart (limits from each subgroup's own size) is the better choice."""
@@ -85,7 +88,7 @@ class ChartChoice(BaseModel):
     rules: spc.RuleSet = "making_data_count"
     rebase: bool = False
     subgroup: Subgroup = "month"
-    block: int = Field(4, ge=2, le=12)
+    block: int = Field(4, ge=FEWEST_MEETINGS, le=12)
     """Held meetings per subgroup when ``subgroup`` is "block"."""
 
     @property
@@ -144,7 +147,7 @@ def choice_from_query_params(params: Mapping[str, str]) -> ParsedChoice:
         "rules": ", ".join(spc.RULE_SET_NAMES),
         "rebase": "1 or 0",
         "subgroup": ", ".join(SUBGROUPS),
-        "block": "a whole number of meetings from 2 to 12",
+        "block": f"a whole number of meetings from {FEWEST_MEETINGS} to 12",
     }
     for name, allowed in accepted.items():
         raw = params.get(name, "").strip()
@@ -185,8 +188,8 @@ class TeamPanel:
     labels: tuple[str, ...] = ()
     """Each point in words for hover: "Jul 2019", "Q3 2019", "meetings 5-8 (10 Sep - 5 Nov 2019)"."""
     counts: tuple[tuple[int, int], ...] = ()
-    """Each point's numerator and n: meetings with a yes of those held, people of those present,
-    or (g-chart) meetings without before one with presence, 0 for n."""
+    """Each point's numerator and n: meetings with a yes of those held, or people with lived
+    experience of those present (none on a g-chart, whose point is itself a count)."""
     withheld: str | None = None
     """Why limits and signals are not drawn (too few or too small subgroups), or None."""
     total: tuple[int, int] = (0, 0)
@@ -201,12 +204,14 @@ class TeamPanel:
 
 
 def panels(
-    series: pd.DataFrame, subgroups: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice
+    series: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice, subgroups: pd.DataFrame | None = None
 ) -> tuple[TeamPanel, ...]:
     """Each team's chart, in the series' team order. ``series`` (one row per held meeting with
     attendance recorded) and ``events`` have the columns of observation.queries.Overview's fields
-    of those names; ``subgroups`` those of observation.queries.qi_subgroups, for ``choice``'s
-    subgrouping (used only when the chart is subgrouped)."""
+    of those names; ``subgroups`` those of observation.queries.qi_subgroups for ``choice``'s
+    subgrouping, needed when the chart is subgrouped (choice.subgrouped)."""
+    if choice.subgrouped and subgroups is None:
+        raise ValueError(f"a {CHART_KINDS[choice.chart]} of {choice.spec.label.lower()} needs the subgroups")
     result = []
     for team_id in series["team_id"].unique():
         rows = series[series["team_id"] == team_id]
@@ -220,6 +225,7 @@ def panels(
         if choice.chart == "g":
             panel = _gap_panel(int(team_id), name, rows, choice, own)
         elif choice.subgrouped:
+            assert subgroups is not None
             panel = _subgroup_panel(int(team_id), name, subgroups[subgroups["team_id"] == team_id], choice, own)
         else:
             panel = _meeting_panel(int(team_id), name, rows, choice, own)
@@ -238,9 +244,11 @@ def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCho
     denominators = [int(v) for v in rows[str(spec.denominator)]]
     breaks = _breaks(dates, own) if choice.rebase else []
     chart = _chart(choice, numerators, denominators, breaks)
+    withheld = _runs_unread(chart)
     return TeamPanel(
-        team_id, name, dates, chart, (),
+        team_id, name, dates, chart if withheld is None else _without_limits(chart), (),
         labels=tuple(f"{d:%d %b %Y}" for d in dates),
+        withheld=withheld,
         counts=tuple(zip(numerators, denominators, strict=True)),
         total=(sum(numerators), sum(denominators)),
         sizes=(min(denominators), max(denominators)),
@@ -253,10 +261,15 @@ def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCh
     dates = tuple(pd.Timestamp(d).date() for d in rows["subgroup_start"])
     numerators = [int(v) for v in rows[column]]
     sizes = [int(v) for v in rows["meetings"]]
-    labels = tuple(_subgroup_label(choice, row) for row in rows.itertuples())
+    labels = tuple(
+        _subgroup_label(choice, pd.Timestamp(first).date(), pd.Timestamp(last).date(), int(a), int(b))
+        for first, last, a, b in zip(
+            rows["first_day"], rows["last_day"], rows["first_nth"], rows["last_nth"], strict=True
+        )
+    )
     breaks = _breaks(dates, own) if choice.rebase else []
     chart = _chart(choice, numerators, sizes, breaks)
-    withheld = _too_few(choice, sizes, breaks) or _limits_span_everything(choice, chart, sizes)
+    withheld = _too_few(choice, sizes, breaks) or _limits_span_everything(choice, chart, sizes) or _runs_unread(chart)
     if withheld is not None:
         chart = _without_limits(chart)
     return TeamPanel(
@@ -270,26 +283,37 @@ def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCh
 
 
 def _gap_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
-    """The held meetings without a yes before each meeting with one (a g-chart's points)."""
-    column = choice.spec.numerator
-    yes = [int(v) for v in rows[column]]
+    """The held meetings without a yes between consecutive meetings with one (a g-chart's points,
+    each at the meeting that closes its gap). The meetings before the first yes are no gap: the
+    period, not a meeting with a yes, opened them."""
+    yes = [int(v) for v in rows[choice.spec.numerator]]
     days = [pd.Timestamp(d).date() for d in rows["meeting_date"]]
-    gaps, dates, since = [], [], 0
+    gaps: list[int] = []
+    dates: list[dt.date] = []
+    since: int | None = None  # None until the first meeting with a yes
     for day, value in zip(days, yes, strict=True):
         if value:
-            gaps.append(since)
-            dates.append(day)
+            if since is not None:
+                gaps.append(since)
+                dates.append(day)
             since = 0
-        else:
+        elif since is not None:
             since += 1
     breaks = _breaks(tuple(dates), own) if choice.rebase else []
     chart = spc.g_chart(gaps, rules=choice.rules, breaks=breaks) if gaps else None
+    withheld = None
+    if chart is not None and len(gaps) < FEWEST_SUBGROUPS:
+        withheld = (
+            f"only {len(gaps)} gap{'s' if len(gaps) != 1 else ''} between meetings with {choice.spec.having} — too few "
+            f"to set limits or test for signals (that needs {FEWEST_SUBGROUPS} or more gaps)"
+        )
+        chart = _without_limits(chart)
     return TeamPanel(
         team_id, name, tuple(dates), chart, (),
         labels=tuple(f"{d:%d %b %Y}" for d in dates),
-        counts=tuple((g, 0) for g in gaps),
+        withheld=withheld,
         total=(sum(yes), len(yes)),
-        open_gap=since,
+        open_gap=since or 0,
     )  # fmt: skip
 
 
@@ -318,9 +342,10 @@ def _too_few(choice: ChartChoice, sizes: list[int], breaks: list[int]) -> str | 
             what += f", {small} of {len(sizes)} with fewer than {FEWEST_MEETINGS} meetings"
     else:
         what = f"{small} of {len(sizes)} {choice.unit(2)} with fewer than {FEWEST_MEETINGS} meetings"
+    longer = "" if few else "; choose quarters or longer blocks"
     return (
         f"{what} — too few to set limits or test for signals (that needs {FEWEST_SUBGROUPS} or more "
-        f"{choice.unit(2)}, most of {FEWEST_MEETINGS} meetings or more)"
+        f"{choice.unit(2)}, most of {FEWEST_MEETINGS} meetings or more{longer})"
     )
 
 
@@ -328,10 +353,27 @@ def _limits_span_everything(choice: ChartChoice, chart: spc.Chart, sizes: list[i
     """Why a p-chart whose limits are 0% and 100% at every point tells nothing, or None."""
     if chart.kind != "p" or not all(p.lower == 0 and p.upper == 1 for p in chart.points):
         return None
+    held = f"{min(sizes)}" if min(sizes) == max(sizes) else f"{min(sizes)} to {max(sizes)}"
     return (
-        f"{choice.unit(2)} of {min(sizes)} to {max(sizes)} meetings give limits of 0% to 100% at every point — "
-        f"too few meetings in each to test for signals (choose longer subgroups)"
+        f"{choice.unit(2)} of {held} meetings give limits of 0% to 100% at every point — too few meetings in each "
+        "to test for signals (choose longer subgroups)"
     )
+
+
+def _runs_unread(chart: spc.Chart) -> str | None:
+    """Why a run chart's rules cannot read a phase whose points mostly sit on its median (a ward
+    where most months had nobody: median 0%, and every point off it is "above"), or None."""
+    if chart.kind != "run":
+        return None
+    for phase in chart.phases:
+        points = phase.end - phase.start
+        if phase.n_useful < max(SHORT_RUNS, points / 2):
+            return (
+                f"only {phase.n_useful} of {points} points lie off the median"
+                f"{' in a phase' if len(chart.phases) > 1 else ''} — too few for the run-chart rules to tell a signal "
+                "from chance"
+            )
+    return None
 
 
 def _without_limits(chart: spc.Chart) -> spc.Chart:
@@ -341,14 +383,13 @@ def _without_limits(chart: spc.Chart) -> spc.Chart:
     return replace(chart, points=points, phases=phases)
 
 
-def _subgroup_label(choice: ChartChoice, row: Any) -> str:
-    first, last = pd.Timestamp(row.first_day), pd.Timestamp(row.last_day)
+def _subgroup_label(choice: ChartChoice, first: dt.date, last: dt.date, first_nth: int, last_nth: int) -> str:
     if choice.subgroup == "month":
         return f"{first:%b %Y}"
     if choice.subgroup == "quarter":
-        return quarter_label(first.date())
+        return quarter_label(first)
     span = f"{first:%d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
-    return f"meetings {int(row.first_nth)}–{int(row.last_nth)} ({span})"
+    return f"meetings {first_nth}–{last_nth} ({span})"
 
 
 def quarter_label(day: dt.date) -> str:
@@ -371,13 +412,12 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
         overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
     chart = panel.chart
     if chart is None:
-        return (
-            f"{panel.team_name}: no held meeting had {spec.having}, so there is no gap between such meetings "
-            f"to chart; {n} held meetings without."
-        )
+        return f"{panel.team_name}: {_no_gaps(panel, choice)}"
     if panel.withheld is not None:
         sentence = f"{panel.team_name}: {panel.withheld}. Over the period, {overall}."
-        if target is not None:
+        if chart.kind == "g":
+            sentence += f" {_gap_words(panel, choice)}"
+        elif target is not None:
             sentence += f" Against the {target:.0%} target, too few subgroups to say whether the process will meet it."
         return sentence
     phase = chart.phases[-1]
@@ -438,13 +478,29 @@ def _where(panel: TeamPanel, choice: ChartChoice) -> Callable[[int], str]:
     return at
 
 
+def _no_gaps(panel: TeamPanel, choice: ChartChoice) -> str:
+    """What a team with fewer than two meetings with a yes can be told instead of a g-chart."""
+    yes, held = panel.total
+    having = choice.spec.having
+    if yes == 0:
+        return (
+            f"no held meeting had {having}, so there is no gap between such meetings to chart; "
+            f"{held} held meetings without."
+        )
+    return (
+        f"only one held meeting had {having}, so there is no gap between such meetings yet; "
+        f"{panel.open_gap} held meeting{'s' if panel.open_gap != 1 else ''} without it since."
+    )
+
+
 def _gap_words(panel: TeamPanel, choice: ChartChoice) -> str:
-    """What a g-chart's reader needs besides its points: how the gaps are counted, and the gap
-    still open at the end of the period."""
+    """What a g-chart's reader needs besides its points: how the gaps are counted, the longest, and
+    the gap still open at the end of the period (a concern when it is already beyond the limit)."""
     chart = panel.chart
     assert chart is not None
     having = choice.spec.having
-    words = f"Each point counts the held meetings without {having} before the next with it; a longer gap is worse."
+    words = f"Each point counts the held meetings without {having} between two meetings with it; a longer gap is worse"
+    words += f" (longest: {max(p.value for p in chart.points):.0f})."
     if panel.open_gap:
         words += f" {panel.open_gap} held meeting{'s' if panel.open_gap != 1 else ''} without it since the last"
         upper = chart.upper

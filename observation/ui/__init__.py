@@ -562,7 +562,9 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
             help=definitions.SUBGROUPS,
         )
         if st.session_state[keys["subgroup"]] == "block":
-            size.number_input("Meetings per block", min_value=2, max_value=12, step=1, key=keys["block"])
+            size.number_input(
+                "Meetings per block", min_value=qi.FEWEST_MEETINGS, max_value=12, step=1, key=keys["block"]
+            )
     else:
         rules, rebase, _ = st.columns([3, 2, 5], vertical_alignment="bottom")
     rules.selectbox(
@@ -629,7 +631,7 @@ def _qi_subgroups(
 def _qi_chart_and_sentences(
     series: pd.DataFrame, subgroups: pd.DataFrame, events: pd.DataFrame, choice: qi.ChartChoice, target: float | None
 ) -> tuple[go.Figure, tuple[str, ...]]:
-    team_panels = qi.panels(series, subgroups, events, choice)
+    team_panels = qi.panels(series, events, choice, subgroups)
     return charts.qi_chart(team_panels, choice, target), tuple(qi.signal_sentences(team_panels, choice, target))
 
 

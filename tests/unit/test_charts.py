@@ -119,7 +119,7 @@ def qi_panels(choice: qi.ChartChoice, months: int = 24) -> tuple[qi.TeamPanel, .
     began = dt.date(2018 + half // 12, half % 12 + 1, 1)
     events = pd.DataFrame({"team_id": [1], "event_date": [pd.Timestamp(began)], "label": ["Home meetings began"],
                            "category": ["x"]})  # fmt: skip
-    return qi.panels(frame, subgroups(frame, choice.subgroup, choice.block), events, choice)
+    return qi.panels(frame, events, choice, subgroups(frame, choice.subgroup, choice.block))
 
 
 def test_the_qi_chart_names_its_chart_subgroup_and_rule_set_and_marks_special_causes() -> None:
