@@ -274,7 +274,10 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         )
     if choice.subgrouped and choice.subgroup == "quarter":
         quarters = sorted({d for p in shown for d in p.dates})
-        fig.update_xaxes(tickvals=[d.isoformat() for d in quarters], ticktext=[qi.quarter_label(d) for d in quarters])
+        every = quarters[:: -(-len(quarters) // 8)]  # at most eight labels a panel, as month_ticks keeps months
+        fig.update_xaxes(
+            tickvals=[d.isoformat() for d in every], ticktext=[qi.quarter_label(d).replace(" ", "<br>") for d in every]
+        )
     elif dates:
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
     fig = assemble(fig, traces, panels_of, marks)

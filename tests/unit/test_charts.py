@@ -151,7 +151,12 @@ def test_hover_names_the_subgroup_its_count_and_n_and_its_limits() -> None:
 def test_quarters_are_labelled_as_quarters() -> None:
     choice = qi.ChartChoice(subgroup="quarter")
     fig = charts.qi_chart(qi_panels(choice), choice, target=None)
-    assert list(fig.layout.xaxis.ticktext) == [f"Q{q} {y}" for y in (2018, 2019) for q in (1, 2, 3, 4)]
+    assert list(fig.layout.xaxis.ticktext) == [f"Q{q}<br>{y}" for y in (2018, 2019) for q in (1, 2, 3, 4)]
+    longer = charts.qi_chart(qi_panels(choice, months=60), choice, target=None)
+    # twenty quarters: every third labelled, so that the labels never overlap
+    assert list(longer.layout.xaxis.ticktext) == [f"Q{q}<br>{y}" for y, q in
+                                                  [(2018, 1), (2018, 4), (2019, 3), (2020, 2), (2021, 1), (2021, 4),
+                                                   (2022, 3)]]  # fmt: skip
     assert "no limits or signals where a team has too few or too small quarters" in fig.layout.title.text
 
 
