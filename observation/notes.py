@@ -317,11 +317,42 @@ def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Sourc
         ).fetchdf()
 
 
+@dataclass(frozen=True)
+class CodesPerDocument:
+    """How many codes a coded document of each source carries on average (None: none in the
+    filter). A transcript usually carries more than a note, and so makes more pairs of codes."""
+
+    notes: float | None = None
+    interviews: float | None = None
+
+
+def codes_per_document(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> CodesPerDocument:
+    """The mean number of codes on a coded note and on a coded interview transcript of ``source``."""
+    with db.cursor(con) as cur:
+        rows = cur.execute(
+            _CODED  # noqa: S608 - a constant of this module
+            + """,
+            carried as (
+                select source, document_id, count(*) as codes
+                from coded
+                group by all
+            )
+            select source, avg(codes)::double as codes
+            from carried
+            group by source
+            """,
+            _params(flt, source),
+        ).fetchall()
+    found = {str(s): float(n) for s, n in rows}
+    return CodesPerDocument(found.get("note"), found.get("interview"))
+
+
 def code_frequency(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str | None = None, source: Source = "notes"
 ) -> pd.DataFrame:
     """Documents of ``source`` per code, team and month, for the codes under ``theme`` (a slug) or
-    all codes: code_id, code_name, team_id, team_name, setting, month, notes, interviews, documents."""
+    all codes: code_id, code_name, team_id, team_name, setting, month, notes, interviews, documents
+    (the two added: a chart of both draws notes and interviews apart, theme_charts.code_frequency)."""
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -342,8 +373,10 @@ def code_frequency(
 
 
 def code_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str, source: Source) -> pd.DataFrame:
-    """Documents of ``source`` per code below ``theme`` (a slug; its own code is not counted), most
-    first (ties by name): code_id, code_name, notes, interviews, documents."""
+    """Documents of ``source`` per code below ``theme`` (a slug; its own code is not counted): code_id,
+    code_name, notes, interviews, documents. Ranked by field notes first (a team's own meetings), a
+    tie broken by interview transcripts, then by name; never by the two added, as a transcript and a
+    note are not the same unit."""
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -356,7 +389,7 @@ def code_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str, so
             join codes as c on c.id = d.code_id
             where starts_with(c.slug, $theme || '.')
             group by all
-            order by documents desc, c.name, c.id
+            order by notes desc, interviews desc, c.name, c.id
             """,
             _params(flt, source) | {"theme": theme},
         ).fetchdf()

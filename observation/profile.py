@@ -35,7 +35,8 @@ class Stall:
 @dataclass(frozen=True, slots=True)
 class Tension:
     """A recruitment-tension code and the documents coded with it, each counted once however many
-    coders or segments: field notes and interview transcripts (definitions.CODE_COUNTS)."""
+    coders or segments: field notes and interview transcripts, side by side and never added
+    (definitions.CODE_COUNTS)."""
 
     code_id: int
     name: str
@@ -43,16 +44,19 @@ class Tension:
     interviews: int = 0
     """Interview transcripts coded with it."""
 
-    @property
-    def documents(self) -> int:
-        return self.notes + self.interviews
-
     def counted(self) -> str:
         """What the count rests on, source by source: "4 notes, 2 interview transcripts"."""
         parts = [f"{self.notes} note{'' if self.notes == 1 else 's'}"] if self.notes else []
         if self.interviews:
             parts.append(f"{self.interviews} interview transcript{'' if self.interviews == 1 else 's'}")
         return ", ".join(parts) or "0 notes"
+
+
+TENSION_RANKING = (
+    "Ranked by the team's field notes first, as they record its own meetings; a tie is broken by its "
+    "interview transcripts, then by name. Notes and transcripts are counted side by side, never added."
+)
+"""How the profile ranks a team's recruitment tensions, as its page's help says."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,8 @@ class Profile:
     home_meetings: int
     stall: Stall | None
     tensions: tuple[Tension, ...]
-    """The recruitment-tension codes in the team's notes, most frequent first (at most three)."""
+    """The recruitment-tension codes in the team's documents (at most three): in the most field notes
+    first, a tie broken by interview transcripts, then by name (TENSION_RANKING)."""
     summary: tuple[str, ...]
 
 
@@ -150,8 +155,8 @@ def _stall(funnel: pd.DataFrame) -> Stall | None:
 def _tensions(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, most: int = 3, source: notes.Source = "both"
 ) -> tuple[Tension, ...]:
-    """The ``most`` recruitment-tension codes in the most documents of ``source`` (field notes and
-    interview transcripts, by default), most first, a tie by name."""
+    """The ``most`` recruitment-tension codes of ``source`` (field notes and interview transcripts, by
+    default), ranked as TENSION_RANKING says."""
     counts = notes.code_counts(con, flt, recruitment.TENSION_THEME, source).head(most)
     rows = counts[["code_id", "code_name", "notes", "interviews"]].itertuples(index=False, name=None)
     return tuple(Tension(int(c), str(n), int(k), int(i)) for c, n, k, i in rows)

@@ -3,11 +3,14 @@ Every clickable mark carries the keys of the rows behind it in ``customdata``.""
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from observation.charts import MAX_SMALL_MULTIPLES, first_teams, plain
-from observation.notes import INFORMANT_GROUPS, SOURCES, Source, source_units
+from observation.notes import INFORMANT_GROUPS, SOURCES, CodesPerDocument, Source, source_units
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
 from observation.view_charts import GREY, SETTING_STYLE, SU_COLOUR, clickable_cells, grid
 
@@ -192,6 +195,10 @@ def code_team_heatmap(matrix: pd.DataFrame, source: Source = "notes") -> go.Figu
         (int(c), _team_key(t)): int(n)
         for c, t, n in zip(matrix["code_id"], matrix["team_id"], matrix["documents"], strict=True)
     }
+    split = {
+        (int(c), _team_key(t)): (int(k), int(i))
+        for c, t, k, i in zip(matrix["code_id"], matrix["team_id"], matrix["notes"], matrix["interviews"], strict=True)
+    }
     grid = [[counted.get((c, t), 0) for t in teams] for c in codes]
     xs, ys = _labels(list(teams), list(teams.values())), _labels(list(codes), list(codes.values()))
     fig = go.Figure(
@@ -206,8 +213,8 @@ def code_team_heatmap(matrix: pd.DataFrame, source: Source = "notes") -> go.Figu
             hoverinfo="skip",
         )
     )
-    custom = [[[c, t, counted.get((c, t), 0)] for t in teams] for c in codes]
-    clickable_cells(fig, xs, ys, custom, f"%{{y}} · %{{x}}: %{{customdata[2]}} {units}<extra></extra>")
+    custom = [[[c, t, counted.get((c, t), 0), *split.get((c, t), (0, 0))] for t in teams] for c in codes]
+    clickable_cells(fig, xs, ys, custom, f"%{{y}} · %{{x}}: {_by_source(source)}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={
@@ -220,16 +227,25 @@ def code_team_heatmap(matrix: pd.DataFrame, source: Source = "notes") -> go.Figu
     return fig
 
 
-def cooccurrence_heatmap(pairs: pd.DataFrame, source: Source = "notes") -> go.Figure:
+def cooccurrence_heatmap(
+    pairs: pd.DataFrame, source: Source = "notes", carried: CodesPerDocument | None = None
+) -> go.Figure:
     """Codes applied to the same document of ``source``: each cell the number of documents with both
-    codes (a note and a transcript never make a pair)."""
+    codes (a note and a transcript never make a pair). With both sources a cell counts the pair in
+    each document, as a coding tool does; its hover says how many of them are notes and how many
+    transcripts, and the subtitle how many codes each source's documents carry (``carried``): a
+    transcript carries more, so makes more pairs."""
     units = source_units(source)
     names = {int(i): str(n) for i, n in zip(pairs["code_a"], pairs["name_a"], strict=True)}
     names |= {int(i): str(n) for i, n in zip(pairs["code_b"], pairs["name_b"], strict=True)}
     codes = sorted(names, key=lambda c: (names[c], c))
     both: dict[tuple[int, int], int] = {}
-    for a, b, n in zip(pairs["code_a"], pairs["code_b"], pairs["documents"], strict=True):
+    split: dict[tuple[int, int], tuple[int, int]] = {}
+    for a, b, n, k, i in zip(
+        pairs["code_a"], pairs["code_b"], pairs["documents"], pairs["notes"], pairs["interviews"], strict=True
+    ):
         both[(int(a), int(b))] = both[(int(b), int(a))] = int(n)
+        split[(int(a), int(b))] = split[(int(b), int(a))] = (int(k), int(i))
     grid = [[both.get((y, x), 0) for x in codes] for y in codes]
     labels = _labels(codes, [names[c] for c in codes])
     fig = go.Figure(
@@ -244,54 +260,129 @@ def cooccurrence_heatmap(pairs: pd.DataFrame, source: Source = "notes") -> go.Fi
             colorbar={"title": units.capitalize().replace(" and ", "<br>and ")},
         )
     )
-    custom = [[[y, x, both.get((y, x), 0)] if x != y else None for x in codes] for y in codes]
-    clickable_cells(fig, labels, labels, custom, f"%{{y}} + %{{x}}: %{{customdata[2]}} {units}<extra></extra>")
+    custom = [
+        [[y, x, both.get((y, x), 0), *split.get((y, x), (0, 0))] if x != y else None for x in codes] for y in codes
+    ]
+    clickable_cells(fig, labels, labels, custom, f"%{{y}} + %{{x}}: {_by_source(source)}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     same = {"notes": "note", "interviews": "interview transcript", "both": "note or interview transcript"}[source]
+    apart = (
+        ", a pair on one note or one transcript, never one on each · hover for how many of each"
+        f"<br>{_carried_line(carried)}"
+        if source == "both"
+        else ""
+    )
     fig.update_layout(
         title={
-            "text": f"Codes that occur on the same {same}<br><sup>{_source_line(source)} · click a cell to read "
-            "the ones with both</sup>"
+            "text": f"Codes that occur on the same {same}<br><sup>{_source_line(source)}{apart} · click a cell to "
+            "read the ones with both</sup>"
         },
         height=max(320, 26 * len(codes) + 200),
-        margin={"t": 60, "l": 260, "r": 20, "b": 200},
+        margin={"t": 100 if source == "both" else 60, "l": 260, "r": 20, "b": 200},
     )
     return fig
 
 
+def _by_source(source: Source) -> str:
+    """A cell's hover count: with both sources, each apart (customdata 3 and 4), never only the sum."""
+    if source == "both":
+        return "%{customdata[3]} notes, %{customdata[4]} interview transcripts"
+    return f"%{{customdata[2]}} {source_units(source)}"
+
+
+def _carried_line(carried: CodesPerDocument | None) -> str:
+    """How many codes a coded note and a coded transcript carry, in a subtitle's words."""
+    if carried is None or carried.notes is None or carried.interviews is None:
+        return "a transcript and a note carry different numbers of codes, so make different numbers of pairs"
+    return (
+        f"a coded transcript carries {carried.interviews:.1f} codes on average, a coded note {carried.notes:.1f}: "
+        "the more codes, the more pairs"
+    )
+
+
+CODE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#332288", "#999999")
+"""One colour a code (Okabe-Ito and two more), the same in every panel of a chart."""
+PANELS: dict[Source, tuple[str, str, str]] = {  # a source drawn on its own: y axis, unit, line dash
+    "notes": ("Field notes", "field notes", "solid"),
+    "interviews": ("Interview transcripts", "interview transcripts", "dot"),
+}
+
+
+def most_used(freq: pd.DataFrame, parts: list[Source], top: int) -> list[tuple[int, str]]:
+    """The ``top`` codes (id, name) most used in each of ``parts`` ("notes", "interviews"), taken in
+    turn: the first of the notes, the first of the transcripts, the second of the notes… A rank,
+    not a sum, so a source of few documents with many codes each does not crowd out the other."""
+    rankings = []
+    for part in parts:
+        totals = freq.groupby(["code_id", "code_name"], as_index=False)[part].sum()
+        totals = totals[totals[part] > 0].sort_values([part, "code_name", "code_id"], ascending=[False, True, True])
+        rankings.append([(int(c), str(n)) for c, n in zip(totals["code_id"], totals["code_name"], strict=True)])
+    chosen: list[tuple[int, str]] = []
+    for turn in zip_longest(*rankings):
+        for code in turn:
+            if code is not None and code not in chosen:
+                chosen.append(code)
+    return chosen[:top]
+
+
 def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -> go.Figure:
     """Documents of ``source`` per month for the most used codes: a note in its meeting's month, a
-    transcript in the interview's."""
-    units = source_units(source)
-    totals = freq.groupby("code_name")["documents"].sum().sort_values(ascending=False)
-    fig = go.Figure()
+    transcript in the interview's. With both sources, field notes and interview transcripts are
+    drawn in panels of their own (a code in one colour in both), never added: a transcript carries
+    more codes than a note, and interviews come in bursts. Every point's customdata is the code,
+    the month and the source it counts ("notes" or "interviews"), so a click reads just those."""
+    parts: list[Source] = [p for p in PANELS if p == source or source == "both"]
+    codes = most_used(freq, parts, top)
+    labels = _labels([c for c, _ in codes], [n for _, n in codes])
+    names = [PANELS[p][0] + " per month" for p in parts] if len(parts) > 1 else None
+    fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=names)
     symbols = ["circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "x", "star"]
-    for k, name in enumerate(totals.index[:top]):
-        part = freq[freq["code_name"] == name].groupby(["month", "code_id"], as_index=False)["documents"].sum()
-        fig.add_trace(
-            go.Scatter(
-                x=part["month"],
-                y=part["documents"],
-                mode="lines+markers",
-                name=plain(name),
-                marker={"symbol": symbols[k % len(symbols)], "size": 8},
-                customdata=[
-                    [int(c), pd.Timestamp(m).date().isoformat()]
-                    for c, m in zip(part["code_id"], part["month"], strict=True)
-                ],
-                hovertemplate=f"%{{x|%b %Y}}: %{{y}} {units}<extra>" + plain(name) + "</extra>",
+    for k, ((code_id, _), label) in enumerate(zip(codes, labels, strict=True)):
+        style = {"color": CODE_COLOURS[k % len(CODE_COLOURS)]}
+        drawn = False
+        for row, part in enumerate(parts, start=1):
+            _, unit, dash = PANELS[part]
+            mine = freq[(freq["code_id"] == code_id) & (freq[part] > 0)]
+            per_month = mine.groupby("month", as_index=False)[part].sum()
+            if per_month.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=per_month["month"],
+                    y=per_month[part],
+                    mode="lines+markers",
+                    name=label,
+                    legendgroup=str(code_id),  # a click on the legend hides the code in every panel
+                    showlegend=not drawn,
+                    line=style | {"dash": dash},
+                    marker=style | {"symbol": symbols[k % len(symbols)], "size": 8},
+                    customdata=[[code_id, pd.Timestamp(m).date().isoformat(), part] for m in per_month["month"]],
+                    hovertemplate=f"%{{x|%b %Y}}: %{{y}} {unit}<extra>{label} · {unit}</extra>",
+                ),
+                row=row,
+                col=1,
             )
-        )
+            drawn = True
+    for row, part in enumerate(parts, start=1):
+        fig.update_yaxes(title_text=PANELS[part][0], rangemode="tozero", row=row, col=1)
+    units = source_units(source)
+    what = (
+        " · in panels of their own, never added:<br>a transcript carries more codes than a note, and interviews "
+        "come in bursts · the codes each source uses most, in turn<br>click a point to read the notes or the "
+        "transcripts it counts"
+        if len(parts) > 1
+        else " · click a point to read them"
+    )
     fig.update_layout(
         title={
-            "text": f"The {min(top, len(totals))} most used codes, {units} per month"
-            f"<br><sup>{_source_line(source)}, each counted once per code · click a point to read them</sup>"
+            "text": f"The {len(codes)} most used codes, {units} per month"
+            f"<br><sup>{_source_line(source)}, each counted once per code{what}</sup>"
         },
-        yaxis_title=units.capitalize(),
-        xaxis_tickformat="%b\n%Y",
-        height=420,
-        legend={"orientation": "h", "y": -0.2, "x": 0},
+        height=420 + 220 * (len(parts) - 1),
+        margin_t=150 if len(parts) > 1 else None,  # four lines of title over the panels
+        legend={"orientation": "h", "y": -0.2 if len(parts) == 1 else -0.16, "x": 0},  # below the months
     )
+    fig.update_xaxes(tickformat="%b\n%Y")
     return fig
 
 

@@ -50,7 +50,12 @@ with matrix_tab:
 with together_tab:
     views.chart_with_notes(
         flt,
-        ui.figure(theme_charts.cooccurrence_heatmap, views.cooccurrence(flt, source), source),
+        ui.figure(
+            theme_charts.cooccurrence_heatmap,
+            views.cooccurrence(flt, source),
+            source,
+            views.codes_per_document(flt, source),
+        ),
         "notes_cooccurrence",
         lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), source=source),
         f"Click a cell to read the {notes.source_units(source)} that carry both codes.",
@@ -60,8 +65,11 @@ with time_tab:
         flt,
         ui.figure(theme_charts.code_frequency, views.code_frequency(flt, source=source), source),
         "notes_frequency",
-        lambda point: views.excerpt_query(codes=(point[0],), exact=True, source=source, month=views.month_of(point[1])),
-        views.read_hint("point", source),
+        # a point counts one source, even when both are drawn: its own (point[2]) is read
+        lambda point: views.excerpt_query(
+            codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
+        ),
+        views.read_hint("point", source, apart=True),
     )
 with groups_tab:
     by_group = views.code_group_matrix(flt)

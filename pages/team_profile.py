@@ -54,9 +54,9 @@ tables.effectiveness_table(views.meeting_effectiveness(mine, "month"))
 
 st.subheader(
     "Recruitment tensions in the notes and interviews",
-    help=f"The codes under the '{recruitment.TENSION_THEME}' theme in the most of this team's field notes and "
-    "interview transcripts together, each with its counts by source and a few of the notes and transcripts coded "
-    f"with it. {definitions.CODE_COUNTS}",
+    help=f"The three codes under the '{recruitment.TENSION_THEME}' theme this team's field notes and interview "
+    "transcripts return to most, each with its counts by source and a few of the notes and transcripts coded with "
+    f"it. {profile.TENSION_RANKING} {definitions.CODE_COUNTS}",
 )
 if not found.tensions:
     st.info("No note or interview transcript of this team is coded with a recruitment tension in these dates.")

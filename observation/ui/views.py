@@ -73,6 +73,7 @@ tension_by_month = cached(recruitment.tension_by_month)
 excerpts = cached(notes.excerpts)
 code_team_matrix = cached(notes.code_team_matrix)
 cooccurrence = cached(notes.cooccurrence)
+codes_per_document = cached(notes.codes_per_document)
 code_frequency = cached(notes.code_frequency)
 code_group_matrix = cached(notes.code_group_matrix)
 codebook = cached(notes.codebook)
@@ -137,8 +138,11 @@ def choose_source(key: str) -> notes.Source:
     return source
 
 
-def read_hint(mark: str, source: notes.Source) -> str:
-    """What clicking a mark of a chart of ``source`` opens."""
+def read_hint(mark: str, source: notes.Source, apart: bool = False) -> str:
+    """What clicking a mark of a chart of ``source`` opens; ``apart``: a chart of both sources whose
+    marks each count one of them."""
+    if source == "both" and apart:
+        return f"Click a {mark} to read the notes or the interview transcripts it counts."
     return {
         "notes": f"Click a {mark} to read its notes.",
         "interviews": f"Click a {mark} to read its interview transcripts.",
@@ -450,7 +454,10 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     st.subheader("How the meetings ran")
     ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
     tables.effectiveness_table(ran.assign(team_name=team.team_name))
-    st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
+    st.subheader(
+        "Recruitment tensions in the notes and interviews",
+        help=f"{profile.TENSION_RANKING} {definitions.CODE_COUNTS}",
+    )
     found = team_profile(flt, team_id, settings_now.meaningful_level)
     tensions = found.tensions if found else ()
     if not tensions:

@@ -55,6 +55,22 @@ def test_the_notes_page_counts_both_sources_unless_the_link_says_otherwise(app: 
     assert "Interview transcripts per code and informant group" in shown
 
 
+def test_both_sources_draw_notes_and_transcripts_apart_over_time(app: App, interviewed_path: Path) -> None:
+    # in "both" a point counts one source (customdata: code, month, source), so a click reads just those
+    at = on_page(app, interviewed_path, "pages/notes.py")
+    shown = figures(at)
+    over_time = next(spec for title, spec in shown.items() if title.endswith("per month"))
+    assert {trace["customdata"][0][2] for trace in over_time["data"]} == {"notes", "interviews"}
+    assert "never added" in over_time["layout"]["title"]["text"]
+    together = shown["Codes that occur on the same note or interview transcript"]
+    assert "a coded transcript carries 1.5 codes on average, a coded note 1.4" in together["layout"]["title"]["text"]
+    hints = [c.value for c in at.caption]
+    assert "Click a point to read the notes or the interview transcripts it counts." in hints
+    at.segmented_control(key="notes_source").set_value("interviews").run()
+    over_time = next(spec for title, spec in figures(at).items() if title.endswith("per month"))
+    assert {trace["customdata"][0][2] for trace in over_time["data"]} == {"interviews"}
+
+
 def test_the_source_comes_from_the_link_and_changes_the_counts(app: App, interviewed_path: Path) -> None:
     at = on_page(app, interviewed_path, "pages/notes.py", source="interviews")
     assert at.segmented_control(key="notes_source").value == "interviews"
@@ -117,3 +133,6 @@ def test_the_team_profile_says_which_source_its_tensions_count(app: App, intervi
     assert "**Complexity of mental illness** — 1 note, 1 interview transcript" in lines
     assert '**Finding the "right" service user** — 1 note' in lines
     assert "> Some weeks I am too unwell to come, and nobody asks why." in lines  # the transcript it counts
+    helps = [h.proto.help for h in at.subheader if h.value.startswith("Recruitment tensions")]
+    assert len(helps) == 1
+    assert "field notes first" in helps[0]  # how they are ranked (profile.TENSION_RANKING)

@@ -111,3 +111,32 @@ def test_the_matching_excerpts_download_as_csv_when_asked(demo_server: Server, w
     assert len(rows) == total
     assert all("unwell" in row["body"].lower() for row in rows)
     assert_clean(watched)
+
+
+def test_a_point_over_time_opens_the_documents_of_its_own_source(demo_server: Server, watched: Watched) -> None:
+    # With both sources, notes and transcripts are drawn in panels of their own: a point in the
+    # transcripts' panel opens transcripts alone, never the notes of that month
+    page = watched.page
+    page.goto(f"{demo_server.url}/notes")
+    expect(page.get_by_role("heading", level=1, name="Notes and themes")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Codes together").click()
+    together = page.get_by_test_id("stPlotlyChart").filter(visible=True)
+    expect(together.get_by_text("hover for how many of each")).to_be_visible(timeout=30_000)
+    screenshot(page, "view-notes-together")
+    page.get_by_role("tab", name="Over time").click()
+    chart = page.get_by_test_id("stPlotlyChart").filter(visible=True)
+    expect(chart.get_by_text("Interview transcripts per month", exact=True)).to_be_visible(timeout=30_000)
+    screenshot(page, "view-notes-over-time")
+    points = chart.locator("g.subplot.x2y2 path.point")  # the lower panel: interview transcripts
+    expect(points.first).to_be_attached()
+    highest: list[float] = points.evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
+    click_mark(page, points.nth(min(range(len(highest)), key=highest.__getitem__)))
+    hint = "Click a point to read the notes or the interview transcripts it counts."
+    expect(page.get_by_text(hint)).to_have_count(0, timeout=30_000)
+    shown = page.get_by_role("tabpanel").filter(visible=True)
+    captions = shown.get_by_test_id("stCaptionContainer").filter(has_text=" · codes: ")
+    expect(captions.first).to_be_visible()
+    expect(captions.filter(has_text="Interview, ").first).to_be_visible()
+    expect(captions.filter(has_text=" · Note ")).to_have_count(0)
+    screenshot(page, "view-notes-over-time-point")
+    assert_clean(watched)

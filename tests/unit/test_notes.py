@@ -11,10 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import plotly.graph_objects as go
 import pydantic
 import pytest
 
-from observation import definitions, notes, profile, theme_charts
+from observation import db, definitions, notes, profile, theme_charts
 from observation.filters import StudyFilter
 from tests.small_study import add_interviews
 
@@ -225,6 +226,74 @@ def test_a_theme_over_time_counts_a_transcript_in_the_month_of_its_interview(
     ]  # fmt: skip
 
 
+def drawn_over_time(fig: go.Figure) -> dict[tuple[int, str, str], int]:
+    """The over-time chart's points: (code, month, source) → the count drawn, from what a click carries."""
+    return {
+        (int(code), str(month), str(source)): int(y)
+        for trace in fig.data
+        for (code, month, source), y in zip(trace.customdata, trace.y, strict=True)
+    }
+
+
+def test_codes_over_time_of_both_sources_are_drawn_apart(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # code 3 in January 2020: two notes (n2, n4) and one transcript (i2), two points, never a 3
+    fig = theme_charts.code_frequency(notes.code_frequency(interviewed, ALL, source="both"), "both")
+    points = drawn_over_time(fig)
+    assert points[(3, "2020-01-01", "notes")] == 2
+    assert points[(3, "2020-01-01", "interviews")] == 1
+    assert 3 not in points.values()
+    # field notes in the upper panel, solid; interview transcripts in the lower, dotted, in the code's colour
+    for trace in fig.data:
+        (source,) = {c[2] for c in trace.customdata}
+        assert (trace.yaxis, trace.line.dash) == {"notes": ("y", "solid"), "interviews": ("y2", "dot")}[source]
+        assert {"notes": "field notes", "interviews": "interview transcripts"}[source] in trace.hovertemplate
+    colours = {(t.legendgroup, t.line.color) for t in fig.data}
+    assert len(colours) == len({t.legendgroup for t in fig.data})  # one colour a code, in both panels
+    assert "never added" in fig.layout.title.text
+
+
+def test_a_point_over_time_opens_just_the_documents_it_counts(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # the page reads a clicked point with its own source: a note's point never opens a transcript
+    fig = theme_charts.code_frequency(notes.code_frequency(interviewed, ALL, source="both"), "both")
+    for (code, month, source), count in drawn_over_time(fig).items():
+        query = notes.ExcerptQuery(codes=(code,), exact=True, source=source, month=dt.date.fromisoformat(month))
+        found = notes.excerpts(interviewed, ALL, query)
+        assert found.total == count, (code, month, source)
+        assert set(found.rows["source"]) == {"note" if source == "notes" else "interview"}
+
+
+def test_codes_over_time_of_both_sources_are_each_sources_own_counts(demo: duckdb.DuckDBPyConnection) -> None:
+    """The review's case: "Finding the right service user" is one note a month; in "both" it rose to
+    12 in February 2020 only because 11 interview transcripts were added to the one note."""
+    fig = theme_charts.code_frequency(notes.code_frequency(demo, ALL, source="both"), "both")
+    points = drawn_over_time(fig)
+    codes = {code for code, _, _ in points}
+    for source in ("notes", "interviews"):  # counted another way: each source alone
+        alone = notes.code_frequency(demo, ALL, source=source).groupby(["code_id", "month"])["documents"].sum()
+        assert alone.groupby(level="code_id").sum().idxmax() in codes  # each source's most used code is drawn
+        expected = {
+            (int(c), pd.Timestamp(m).date().isoformat(), source): int(n) for (c, m), n in alone.items() if c in codes
+        }
+        assert {k: n for k, n in points.items() if k[2] == source} == expected
+    right = next(n.code.id for n in notes.codebook(demo) if n.code.slug == "recruitment_tension.right_service_user")
+    assert points[(right, "2020-02-01", "notes")] == 1
+    assert points[(right, "2020-02-01", "interviews")] == 11
+
+
+def test_codes_together_of_both_sources_say_how_many_of_each(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # 7 codes on the 5 coded notes (n6 has none); 6 on the 4 coded transcripts (i4 has none)
+    carried = notes.codes_per_document(interviewed, ALL, "both")
+    assert (carried.notes, carried.interviews) == (pytest.approx(1.4), pytest.approx(1.5))
+    assert notes.codes_per_document(interviewed, ALL, "notes") == notes.CodesPerDocument(pytest.approx(1.4), None)
+    fig = theme_charts.cooccurrence_heatmap(notes.cooccurrence(interviewed, ALL, "both"), "both", carried)
+    _, cells = fig.data
+    custom = {(c[0], c[1]): list(c[2:]) for c in cells.customdata if c is not None}
+    assert custom[(2, 3)] == custom[(3, 2)] == [2, 2, 0]  # n2, n4
+    assert custom[(3, 5)] == [1, 0, 1]  # i2
+    assert "%{customdata[3]} notes, %{customdata[4]} interview transcripts" in cells.hovertemplate
+    assert "a coded transcript carries 1.5 codes on average, a coded note 1.4" in fig.layout.title.text
+
+
 def test_codes_by_informant_group_count_transcripts_with_each_group_size(
     interviewed: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -268,6 +337,26 @@ def test_the_tensions_a_team_returns_to_count_notes_and_transcripts(interviewed:
     assert profile.Tension(1, "x", 4, 2).counted() == "4 notes, 2 interview transcripts"
 
 
+def test_a_teams_tensions_are_ranked_by_its_field_notes_before_its_transcripts(
+    interviewed: duckdb.DuckDBPyConnection,
+) -> None:
+    # the notes record the team's own meetings; a transcript is one interview: never added to rank
+    with db.transaction(interviewed) as cur:
+        cur.execute(
+            "insert into coded_segments (id, note_id, interview_id, code_id, coder) values "
+            "(201, 1, null, 2, 'R01'), (202, null, 4, 3, 'R01'), (203, null, 3, 2, 'R01'), (204, null, 5, 2, 'R01')"
+        )
+    # Alpha: code 2 in two notes (n1, n2), no transcript; code 3 in one note (n2) and two transcripts
+    # (i2, i4). Added, code 3 (3) would lead code 2 (2).
+    alpha = profile._tensions(interviewed, profile.team_filter(ALL, 1))
+    assert [(t.code_id, t.notes, t.interviews) for t in alpha] == [(2, 2, 0), (3, 1, 2)]
+    assert [t.counted() for t in alpha] == ["2 notes", "1 note, 2 interview transcripts"]
+    # Beta: one note each (n4 carries both); the tie goes to code 2's two transcripts (i3, i5) over
+    # code 3's one (i3), though code 3 comes first by name
+    beta = profile._tensions(interviewed, profile.team_filter(ALL, 2))
+    assert [(t.code_id, t.notes, t.interviews) for t in beta] == [(2, 1, 2), (3, 1, 1)]
+
+
 def test_every_notes_figure_says_which_source_it_counts(interviewed: duckdb.DuckDBPyConnection) -> None:
     # a reader must never take a count of transcripts for a count of notes
     for source, words in (("notes", "source: field notes"), ("interviews", "source: interviews"),
@@ -290,7 +379,8 @@ def test_the_no_team_column_comes_last_and_a_click_on_it_asks_for_no_team(
     heat, cells = fig.data
     assert list(heat.x) == ["Alpha", "Beta", NO_TEAM]
     clicks = [list(c) for c in cells.customdata]
-    assert [2, None, 1] in clicks  # code 2, no team, i1
+    assert [2, None, 1, 0, 1] in clicks  # code 2, no team: one document, i1, no note and one transcript
+    assert "%{customdata[3]} notes, %{customdata[4]} interview transcripts" in cells.hovertemplate
     assert "Notes and interview transcripts per code and team" in fig.layout.title.text
 
 

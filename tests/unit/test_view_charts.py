@@ -69,15 +69,16 @@ def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPy
     fig = theme_charts.code_team_heatmap(notes.code_team_matrix(small, ALL))
     heat, cells = fig.data
     assert list(heat.x) == ["Alpha", "Beta"]
-    # Service user absent: 1 note in Alpha, none in Beta (an empty cell still names its code and team)
-    assert [list(c) for c in cells.customdata][:2] == [[5, 1, 1], [5, 2, 0]]
+    # Service user absent: 1 note in Alpha, none in Beta (an empty cell still names its code and team),
+    # then the count by source: notes, interview transcripts
+    assert [list(c) for c in cells.customdata][:2] == [[5, 1, 1, 1, 0], [5, 2, 0, 0, 0]]
 
 
 def test_codes_together_is_symmetric(small: duckdb.DuckDBPyConnection) -> None:
     fig = theme_charts.cooccurrence_heatmap(notes.cooccurrence(small, ALL))
     heat, cells = fig.data
     assert heat.z[0][1] == heat.z[1][0] == 2
-    assert list(cells.customdata[1]) == [3, 2, 2]  # a click carries both codes and the count
+    assert list(cells.customdata[1]) == [3, 2, 2, 2, 0]  # a click carries both codes, the count, by source
 
 
 def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.DuckDBPyConnection) -> None:
