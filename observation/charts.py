@@ -254,7 +254,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         marks += [_event_mark(day, label, i) for day, label in panel.events]
     notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
     if any(p.withheld for p in shown):
-        notes.append(f"no limits or signals where a team has too few or too small {choice.unit(2)}")
+        notes.append("no limits or signals where the sentence below says why")
     if any(p.chart is not None and p.chart.trial_limits and not p.withheld for p in shown):
         limits = "a short series" if choice.chart == "run" else "trial limits"
         notes.append(f"{limits} where a phase has fewer than {spc.SHORT_PHASE} {choice.unit(2)}")

@@ -198,6 +198,8 @@ class TeamPanel:
     """g-chart: held meetings since the last meeting with presence (not yet a completed gap)."""
     sizes: tuple[int, int] = (0, 0)
     """The smallest and largest subgroup (meetings)."""
+    pending: int = 0
+    """Meetings after the last full block, not charted until the block is complete."""
     span: tuple[dt.date, dt.date] | None = None
     """The team's first and last held meeting charted: a g-chart's points stop at the last meeting
     with presence, but its time axis runs on to the last meeting."""
@@ -244,7 +246,7 @@ def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCho
     denominators = [int(v) for v in rows[str(spec.denominator)]]
     breaks = _breaks(dates, own) if choice.rebase else []
     chart = _chart(choice, numerators, denominators, breaks)
-    withheld = _runs_unread(chart)
+    withheld = _mostly_none(numerators) or _runs_unread(chart)
     return TeamPanel(
         team_id, name, dates, chart if withheld is None else _without_limits(chart), (),
         labels=tuple(f"{d:%d %b %Y}" for d in dates),
@@ -258,6 +260,13 @@ def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCho
 def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
     """A yes/no measure as the share of held meetings in each subgroup (n = held meetings)."""
     column = "presence" if choice.measure == "presence" else "meaningful"
+    total = (int(rows[column].sum()), int(rows["meetings"].sum()))
+    pending = 0
+    if choice.subgroup == "block" and len(rows) > 1 and int(rows["meetings"].iloc[-1]) < choice.block:
+        # A last block short of k meetings is not charted yet: its wider limits would decide the
+        # latest reading and the target's on one or two meetings.
+        pending = int(rows["meetings"].iloc[-1])
+        rows = rows.iloc[:-1]
     dates = tuple(pd.Timestamp(d).date() for d in rows["subgroup_start"])
     numerators = [int(v) for v in rows[column]]
     sizes = [int(v) for v in rows["meetings"]]
@@ -277,8 +286,9 @@ def _subgroup_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCh
         labels=labels,
         counts=tuple(zip(numerators, sizes, strict=True)),
         withheld=withheld,
-        total=(sum(numerators), sum(sizes)),
+        total=total,
         sizes=(min(sizes), max(sizes)),
+        pending=pending,
     )  # fmt: skip
 
 
@@ -354,9 +364,23 @@ def _limits_span_everything(choice: ChartChoice, chart: spc.Chart, sizes: list[i
     if chart.kind != "p" or not all(p.lower == 0 and p.upper == 1 for p in chart.points):
         return None
     held = f"{min(sizes)}" if min(sizes) == max(sizes) else f"{min(sizes)} to {max(sizes)}"
+    what = f"blocks of {held} meetings" if choice.subgroup == "block" else f"{choice.unit(2)} of {held} meetings"
     return (
-        f"{choice.unit(2)} of {held} meetings give limits of 0% to 100% at every point — too few meetings in each "
-        "to test for signals (choose longer subgroups)"
+        f"{what} give limits of 0% to 100% at every point — too few meetings in each to test for signals "
+        "(choose longer subgroups)"
+    )
+
+
+def _mostly_none(numerators: list[int]) -> str | None:
+    """Why representation cannot be charted meeting by meeting when most meetings had nobody with
+    lived experience: every 0% sits under a centre line of a few per cent, and the runs rules flag
+    meeting after meeting. Presence is rare there, which the g-chart reads. None otherwise."""
+    zeros = sum(1 for n in numerators if n == 0)
+    if 2 * zeros <= len(numerators):
+        return None
+    return (
+        f"{zeros} of {len(numerators)} meetings had nobody with lived experience present — too many at 0% for limits "
+        "or runs rules to tell a signal (presence is rare here: the g-chart of presence reads it)"
     )
 
 
@@ -369,7 +393,7 @@ def _runs_unread(chart: spc.Chart) -> str | None:
         points = phase.end - phase.start
         if phase.n_useful < max(SHORT_RUNS, points / 2):
             return (
-                f"only {phase.n_useful} of {points} points lie off the median"
+                f"only {phase.n_useful} of {points} points {'lies' if phase.n_useful == 1 else 'lie'} off the median"
                 f"{' in a phase' if len(chart.phases) > 1 else ''} — too few for the run-chart rules to tell a signal "
                 "from chance"
             )
@@ -407,14 +431,14 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
     spec = choice.spec
     yes, n = panel.total
     if choice.measure == "representation":
-        overall = f"{yes} of the {n} people present were service users or carers ({_share(yes, n)})"
+        overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
     else:
         overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
     chart = panel.chart
     if chart is None:
         return f"{panel.team_name}: {_no_gaps(panel, choice)}"
     if panel.withheld is not None:
-        sentence = f"{panel.team_name}: {panel.withheld}. Over the period, {overall}."
+        sentence = f"{panel.team_name}: {panel.withheld}. Over the period, {overall}.{_pending_words(panel, choice)}"
         if chart.kind == "g":
             sentence += f" {_gap_words(panel, choice)}"
         elif target is not None:
@@ -430,13 +454,13 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
     # it as well as the high ones after, and charts with other centres flag different ends of it).
     if latest.special_cause:
         sentence = (
-            f"{panel.team_name}: {latest.why} up to {where(latest.index)} — "
+            f"{panel.team_name}: {_lower_first(latest.why)} {_up_to(latest)} {where(latest.index)} — "
             f"{spc.reading(latest, choice.direction)} ({chart.rule_set_name})."
         )
     elif flagged:
         sentence = (
             f"{panel.team_name}: no signal at the latest {choice.unit()} — common-cause variation now; earlier, "
-            f"{_lower_first(flagged[-1].why)} up to {where(flagged[-1].index)} ({chart.rule_set_name})."
+            f"{_lower_first(flagged[-1].why)} {_up_to(flagged[-1])} {where(flagged[-1].index)} ({chart.rule_set_name})."
         )
     elif not (chart.rules == "anhoej" and phase.crossings_signal):
         sentence = f"{panel.team_name}: no signal{since} — only common-cause variation ({chart.rule_set_name})."
@@ -445,7 +469,7 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
     if chart.rules == "anhoej" and phase.crossings_signal:
         lead = " the" if sentence.endswith(":") else " The"
         sentence += (
-            f"{lead} line crosses its centre {phase.crossings} times{since}, fewer than the "
+            f"{lead} line crosses its centre {_times(phase.crossings)}{since}, fewer than the "
             f"{phase.crossings_limit} expected by chance — a shift ({chart.rule_set_name})."
         )
     if phase.trial:
@@ -462,7 +486,18 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> st
         )
     if target is not None and chart.kind != "g" and (assured := _assurance(chart, target)) is not None:
         sentence += f" Against the {target:.0%} target, the process {ASSURANCE_WORDS[assured]}."
-    return sentence
+    return sentence + _pending_words(panel, choice)
+
+
+def _pending_words(panel: TeamPanel, choice: ChartChoice) -> str:
+    if not panel.pending:
+        return ""
+    which = (
+        "held meeting, short of a block of {k}, is"
+        if panel.pending == 1
+        else "{n} held meetings, short of a block of {k}, are"
+    )
+    return f" The last {which.format(n=panel.pending, k=choice.block)} not charted yet."
 
 
 def _where(panel: TeamPanel, choice: ChartChoice) -> Callable[[int], str]:
@@ -501,6 +536,12 @@ def _gap_words(panel: TeamPanel, choice: ChartChoice) -> str:
     having = choice.spec.having
     words = f"Each point counts the held meetings without {having} between two meetings with it; a longer gap is worse"
     words += f" (longest: {max(p.value for p in chart.points):.0f})."
+    yes, held = panel.total
+    if 2 * yes > held:
+        words += (
+            f" {yes} of {held} held meetings had it: it is not rare here, and the p-chart of the share per subgroup "
+            "reads it better than gaps of a meeting or two."
+        )
     if panel.open_gap:
         words += f" {panel.open_gap} held meeting{'s' if panel.open_gap != 1 else ''} without it since the last"
         upper = chart.upper
@@ -510,6 +551,15 @@ def _gap_words(panel: TeamPanel, choice: ChartChoice) -> str:
             else "."
         )
     return words
+
+
+def _up_to(point: spc.Point) -> str:
+    """ "at" for a single point's signal, "up to" for a run's or a trend's, which ends there."""
+    return "at" if point.special_cause in ("outside_limits", "two_in_three") else "up to"
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
 
 
 def _lower_first(text: str | None) -> str:

@@ -27,7 +27,7 @@ if bar:
 st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
 tables.stage_times_table(views.stage_times(flt))
 st.subheader("Declined or withdrew, and why")
-tables.events_table(views.drop_outs(flt), "drop_outs")
+tables.events_table(views.drop_outs(flt), "drop_outs", "Nobody declined or withdrew in these dates.")
 
 st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
 source = views.choose_source("recruitment_source")

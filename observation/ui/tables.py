@@ -63,9 +63,9 @@ def continuity_table(frame: pd.DataFrame) -> None:
     )
 
 
-def events_table(frame: pd.DataFrame, key: str) -> None:
+def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment events here.") -> None:
     if frame.empty:
-        st.info("No recruitment events here.")
+        st.info(empty)
         return
     frame = frame.assign(stage=frame["stage"].map(recruitment.STAGE_LABELS))
     st.dataframe(

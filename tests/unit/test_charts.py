@@ -157,7 +157,7 @@ def test_quarters_are_labelled_as_quarters() -> None:
     assert list(longer.layout.xaxis.ticktext) == [f"Q{q}<br>{y}" for y, q in
                                                   [(2018, 1), (2018, 4), (2019, 3), (2020, 2), (2021, 1), (2021, 4),
                                                    (2022, 3)]]  # fmt: skip
-    assert "no limits or signals where a team has too few or too small quarters" in fig.layout.title.text
+    assert "no limits or signals where the sentence below says why" in fig.layout.title.text
 
 
 def test_a_g_chart_counts_meetings_on_its_own_scale_without_a_target() -> None:
