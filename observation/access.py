@@ -1,6 +1,6 @@
 """Who may do what: roles, the people given them, and the check every write and export makes.
 
-Three roles (docs/DOMAIN.md's users):
+Three roles (docs/MEASURES.md's users):
 
 - **researcher**: everything;
 - **coach**: reads only, and only the teams assigned to them (their notes included);

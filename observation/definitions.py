@@ -1,4 +1,4 @@
-"""The measures' definitions, worded once (from DOMAIN.md) and shown in every page's help."""
+"""The measures' definitions, worded once (as docs/MEASURES.md defines them) and shown in every page's help."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ TrendPeriod = Literal["month", "quarter"]
 
 
 class Measures(BaseModel):
-    """DOMAIN.md's measures over a set of meetings. Shares are over held meetings with attendance
+    """docs/MEASURES.md's measures over a set of meetings. Shares are over held meetings with attendance
     recorded, and None when there are none."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -175,7 +175,7 @@ create table if not exists annotations (
         check (category in ('home_meetings', 'qi_training', 'recruitment_drive', 'service_change', 'other'))
 );
 
--- One row per meeting with the counts every measure is built from (DOMAIN.md, "What is measured"),
+-- One row per meeting with the counts every measure is built from (docs/MEASURES.md, "The measures"),
 -- computed from the rows. Pages read the table meeting_facts, which holds what this view gives:
 -- every write transaction brings it up to date before it commits (db.keep_meeting_facts), so a
 -- page reads one row per meeting instead of aggregating every attendance row again.

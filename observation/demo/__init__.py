@@ -1,6 +1,6 @@
 """A synthetic demo study, deterministic for a given (seed, teams, months).
 
-The default follows DOMAIN.md: three teams (two community brain-injury, one mental-health
+The default follows docs/MEASURES.md's setting: three teams (two community brain-injury, one mental-health
 inpatient) meeting fortnightly from July 2019 to February 2020, with the patterns the study
 reported. Larger ``teams``/``months`` give benchmark-scale studies with the same shape.
 Every row is invented; the study is flagged ``is_demo`` so every screen can say so.

@@ -1,4 +1,4 @@
-"""What a demo study is asked for, and the team profiles that give it DOMAIN.md's patterns."""
+"""What a demo study is asked for, and the team profiles that give it the setting's patterns (docs/MEASURES.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class DemoSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    # A seed whose draws tell DOMAIN.md's story with the default teams (tests/unit/test_demo.py
+    # A seed whose draws tell the setting's story with the default teams (tests/unit/test_demo.py
     # checks it): any seed gives the same kind of study, but a short one can stray by chance.
     seed: int = 1460
     teams: int = Field(default=3, ge=1, le=5000)

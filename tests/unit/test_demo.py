@@ -1,4 +1,4 @@
-"""The synthetic demo study: deterministic, valid, written all at once, and telling DOMAIN.md's story."""
+"""The synthetic demo study: deterministic, valid, written all at once, and telling the setting's story."""
 
 from __future__ import annotations
 
@@ -332,7 +332,7 @@ class _Records:
 
 def test_notes_describe_the_participation_recorded_for_the_person_they_name(demo: duckdb.DuckDBPyConnection) -> None:
     """A note saying how someone took part agrees with the level recorded for them at that meeting
-    (DOMAIN.md's ladder: observing, contributing, co-leading)."""
+    (the participation ladder: observing, contributing, co-leading)."""
     records = _Records(demo)
     wrong: list[str] = []
     checked = 0

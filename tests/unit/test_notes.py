@@ -445,6 +445,6 @@ def test_code_by_team_counts_of_both_sources_agree_with_a_plain_reading_of_the_d
 
 
 def test_the_readme_words_the_counting_of_codes_as_the_definitions_do() -> None:
-    # The README's "What the numbers mean" and the pages' help must not drift apart
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    # docs/MEASURES.md and the pages' help must not drift apart
+    readme = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
     assert definitions.CODE_COUNTS in re.sub(r"\s+", " ", readme.replace("**", ""))

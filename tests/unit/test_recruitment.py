@@ -293,7 +293,7 @@ def test_the_funnel_agrees_with_a_count_by_hand_over_the_demo_attendance(
 
 
 def test_the_readme_words_the_funnel_as_the_definitions_do() -> None:
-    # The README's "What the numbers mean" and the page's help must not drift apart
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    # docs/MEASURES.md and the page's help must not drift apart
+    readme = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
     flat = re.sub(r"\s+", " ", readme.replace("**", ""))
     assert definitions.FUNNEL in flat
