@@ -55,20 +55,23 @@ def percent(share: float | None, hidden: bool = False) -> str:
     return "—" if share is None else f"{round(share * 100)}%"
 
 
-def from_query_params(params: Mapping[str, str]) -> tuple[Presenting, list[str]]:
+def from_query_params(
+    params: Mapping[str, str], minimum: int = DEFAULT_THRESHOLD
+) -> tuple[Presenting, list[str]]:
     """Presenter mode from the URL (``?mode=present&threshold=8&labels=names``) and a notice per
-    parameter that made no sense (ignored, never an error)."""
+    parameter that made no sense (ignored, never an error). A threshold under ``minimum`` (the
+    study's configured floor) is refused: a link cannot show what the room may not see."""
     notices: list[str] = []
     on = params.get(PARAM_MODE) == PRESENT
     if PARAM_MODE in params and not on:
         notices.append(f"Ignored mode={params[PARAM_MODE]!r} in the link: the only mode is 'present'.")
-    threshold = DEFAULT_THRESHOLD
+    threshold = max(DEFAULT_THRESHOLD, minimum)
     raw = params.get(PARAM_THRESHOLD)
     if raw is not None:
-        if raw.isdigit() and 2 <= int(raw) <= 100:
+        if raw.isdigit() and minimum <= int(raw) <= 100:
             threshold = int(raw)
         else:
-            notices.append(f"Ignored threshold={raw!r} in the link: use a whole number from 2 to 100.")
+            notices.append(f"Ignored threshold={raw!r} in the link: use a whole number from {minimum} to 100.")
     letters = params.get(PARAM_LABELS, "letters") != "names"
     return Presenting(on=on, threshold=threshold, letters=letters), notices
 

@@ -119,6 +119,8 @@ def test_teams_by_letter_keep_their_letter_whatever_the_order() -> None:
         ({"mode": "present"}, True, 5, True, 0),
         ({"mode": "present", "threshold": "8", "labels": "names"}, True, 8, False, 0),
         ({"mode": "present", "threshold": "101"}, True, 5, True, 1),
+        # Under the floor (5 by default): the room would see counts the study does not show.
+        ({"mode": "present", "threshold": "2"}, True, 5, True, 1),
         ({"mode": "slides"}, False, 5, True, 1),
     ],
 )
@@ -127,6 +129,12 @@ def test_the_link_round_trips(params: dict[str, str], on: bool, threshold: int, 
     assert (chosen.on, chosen.threshold, chosen.letters, len(said)) == (on, threshold, letters, notices)
     if not said:
         assert presenting.to_query_params(chosen) == params
+
+
+def test_a_study_with_a_higher_floor_refuses_a_link_under_it() -> None:
+    chosen, said = presenting.from_query_params({"mode": "present", "threshold": "6"}, minimum=8)
+    assert chosen.threshold == 8
+    assert said == ["Ignored threshold='6' in the link: use a whole number from 8 to 100."]
 
 
 def test_a_shown_zero_does_not_give_a_hidden_share_away() -> None:
