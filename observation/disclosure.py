@@ -1,28 +1,45 @@
-"""Small-number suppression: the one place presenter mode's disclosure rules live.
+"""Small-number suppression: the one place the disclosure rules of presenter mode, the deck and
+the aggregate export live.
 
-A count of people, attendances or coded segments between 1 and ``threshold - 1`` is shown as
-"<5" (for the default threshold); a share is hidden when its denominator is below the threshold
-or its numerator is such a count; and when a table shows totals, more cells are hidden (shown as
-"[c]", as the Office for National Statistics marks them) until no hidden cell can be worked out
-from the totals and the cells still shown. That last step is checked exactly: a hidden value is
-recoverable when the linear equations the totals give determine it, which is read off the null
-space of those equations.
+Whatever is shown is a set of **figures**, each a sum of **atoms**: counts a reader cannot see
+(meetings with a service user and no carer, with a carer and no service user, with both, …, per
+team and quarter) that are whole numbers of at least 0. A figure is shown as a count or as a whole
+percentage of a known number of meetings (so as a range of counts: 35% of 46 is 16, 35% of 460 is
+159 to 163), or as a mean of per-meeting ratios (representation), which says only that the count
+of meetings with anyone with lived experience present is at least that share of the meetings.
 
-Known limit: the check is exact for equations, not for the bounds the markers imply ("<5" is 1–4,
-"[c]" is 0 or at least 5), so a table shown with its ``shown`` markers and totals could still
-narrow a hidden cell down; no page shows such a table yet (presenter mode shows shares, using
-``hidden``). Interval protection belongs here before one does.
+A figure is hidden when it is a count from 1 to ``threshold - 1`` or rests on fewer meetings than
+that (*primary* suppression). A reader can still work a count out from what is shown — presence
+minus service users is the meetings with carers only; a team is the study minus the other teams —
+so every count that matters is then checked against **everything** shown at once, as integer
+programming: a hidden figure, and any count from 1 to ``threshold - 1`` that no figure shows, must
+fit at least two values given every shown figure (its rounding included). Where one does not, one
+more figure is hidden (the least useful one that frees it) and the check runs again (*secondary*
+suppression). The check is exact (every atom free) for up to ``EXACT_ATOMS`` atoms; above that it
+looks for the second value by changing one team's atoms, then that team's with one other's, with
+the rest held at their true values — a value found that way is a real one, so a larger study is
+protected as surely, only sometimes with a figure more hidden than needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 CONFIDENTIAL = "[c]"
 DEFAULT_THRESHOLD = 5
+EXACT_ATOMS = 2500
+"""Up to this many atoms, every check frees every atom (exact); above, see the module's notes."""
+PARTNERS = 4
+"""Above EXACT_ATOMS: how many other teams a check tries alongside the figure's own."""
+TIME_LIMIT = 5.0
+"""Seconds one search for another value may take; one that runs out counts as none found (and a
+figure more is hidden)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,128 +63,179 @@ class Rule:
         """A count as a presenter may show it."""
         return self.small if self.hides(count) else f"{count:,}"
 
-    def share(self, numerator: int, denominator: int) -> float | None:
-        """numerator / denominator, or None when either would let a small count be read."""
-        if denominator < self.threshold or self.hides(numerator) or denominator == 0:
-            return None
-        return numerator / denominator
+
+def percent_range(count: int, denominator: int) -> tuple[int, int]:
+    """The counts a whole percentage of ``denominator`` could stand for, once shown: the share
+    ``count / denominator`` rounded to p% means a count from (p - ½)% to (p + ½)% of it."""
+    p = round(100 * count / denominator)
+    low = -(-max(0, 2 * p - 1) * denominator // 200)
+    high = min(200, 2 * p + 1) * denominator // 200
+    return low, high
 
 
-@dataclass(frozen=True)
-class Protected:
-    """A table of counts as a presenter may show it, with the mask of what is hidden."""
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number on screen, as a constraint on the atoms it sums."""
 
-    shown: pd.DataFrame
-    """The cells (and totals, when asked for) as text: a count, "<5" or "[c]"."""
-    hidden: pd.DataFrame
-    """True where the value is not shown, same shape as ``shown``."""
+    key: Hashable
+    atoms: tuple[int, ...]
+    count: int
+    """The true value of the sum of ``atoms``."""
+    denominator: int | None = None
+    """Shown as a whole percentage of this many meetings; None: shown as the count itself."""
+    mean: float | None = None
+    """A mean of per-meeting ratios (representation) shown as a percentage: each meeting's ratio is
+    at most 1 and only above 0 where someone with lived experience was present, so the count of
+    such meetings (``atoms``) is at least the mean times ``denominator``."""
+    cost: int = 0
+    """How much the screen loses when this figure is hidden: the cheapest goes first."""
+
+    def bounds(self) -> tuple[float, float]:
+        """The range of ``sum(atoms)`` a reader who sees this figure knows."""
+        if self.mean is not None:
+            assert self.denominator is not None
+            p = round(100 * self.mean)
+            return -(-max(0, 2 * p - 1) * self.denominator // 200), math.inf
+        if self.denominator is None:
+            return self.count, self.count
+        return percent_range(self.count, self.denominator)
+
+    def primary(self, rule: Rule) -> bool:
+        """Hidden for itself: a small count, or a share of a small number of meetings."""
+        return rule.hides(self.count) or (self.denominator is not None and rule.hides(self.denominator))
+
+    @property
+    def is_count(self) -> bool:
+        """Whether hiding it protects a count (a mean of ratios protects nothing of its own)."""
+        return self.mean is None
 
 
-TOTAL = "Total"
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A count no figure shows that must not be worked out when it is small (meetings with carers
+    only, say)."""
+
+    key: Hashable
+    atoms: tuple[int, ...]
+    count: int
 
 
-def protect(
-    counts: pd.DataFrame,
-    rule: Rule,
-    *,
-    totals: bool = True,
-    hide: pd.DataFrame | np.ndarray | None = None,
-    unseen: np.ndarray | None = None,
-    known: np.ndarray | None = None,
-) -> Protected:
-    """Hide the small counts of ``counts`` (non-negative integers) and the cells ``hide`` marks
-    (hidden for another reason: a small denominator, or a value no output shows), add a Total
-    row and column when ``totals``, and hide further cells until none of the hidden ones can be
-    worked out. ``hide`` has the shape of ``counts``, or that shape plus the totals (given as a
-    boolean array, Total row and column last). ``unseen`` marks, in that larger shape, the values
-    no output shows at all: unknown to a reader, but nothing to protect in themselves; ``known``
-    the values a reader knows however they are shown (a chart with no point for an empty period
-    says its count is 0), which hiding cannot protect anything with."""
-    values = counts.to_numpy(dtype=np.int64)
-    if (values < 0).any():
-        raise ValueError("counts cannot be negative")
-    n_rows, n_cols = values.shape
-    if totals:
-        full = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int64)
-        full[:n_rows, :n_cols] = values
-        full[:n_rows, n_cols] = values.sum(axis=1)
-        full[n_rows, :n_cols] = values.sum(axis=0)
-        full[n_rows, n_cols] = values.sum()
-    else:
-        full = values.copy()
-    hidden = (full >= 1) & (full < rule.threshold)
-    primary = hidden.copy()
-    if hide is not None:
-        marks = np.asarray(hide, dtype=bool)
-        if marks.shape == full.shape:
-            hidden |= marks
-        else:
-            hidden[:n_rows, :n_cols] |= marks
-    exempt = np.zeros(full.shape, dtype=bool) if unseen is None else np.asarray(unseen, dtype=bool) & ~hidden
-    hidden |= exempt
-    fixed = np.zeros(full.shape, dtype=bool) if known is None else np.asarray(known, dtype=bool)
-    if totals:
-        _complement(full, hidden, exempt, fixed)
-    index = [*counts.index, TOTAL] if totals else list(counts.index)
-    columns = [*counts.columns, TOTAL] if totals else list(counts.columns)
-    text = np.where(primary, rule.small, np.where(hidden, CONFIDENTIAL, np.vectorize(lambda v: f"{v:,}")(full)))
-    return Protected(
-        pd.DataFrame(text, index=index, columns=columns), pd.DataFrame(hidden, index=index, columns=columns)
+@dataclass
+class System:
+    """Everything shown about some atoms: the figures that may be hidden, the ones always shown
+    (meetings per team and quarter), and the counts to keep from being worked out."""
+
+    truth: np.ndarray
+    """Each atom's true value."""
+    figures: Sequence[Figure]
+    known: Sequence[Figure] = ()
+    secrets: Sequence[Secret] = ()
+    blocks: np.ndarray | None = None
+    """Each atom's team (any label): above EXACT_ATOMS, checks change one or two teams' atoms."""
+    _rows: sparse.csr_array = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        every = [*self.figures, *self.known]
+        rows = np.repeat(np.arange(len(every)), [len(f.atoms) for f in every])
+        cols = np.fromiter((a for f in every for a in f.atoms), dtype=np.int64, count=rows.size)
+        self._rows = sparse.csr_array(
+            (np.ones(rows.size), (rows, cols)), shape=(len(every), self.truth.size), dtype=np.float64
+        )
+
+
+def suppress(system: System, rule: Rule) -> frozenset[Hashable]:
+    """The keys of the figures to hide: the small ones, then more until no hidden figure and no
+    small secret can be worked out from the rest."""
+    figures = list(system.figures)
+    hidden = np.array([f.primary(rule) for f in figures], dtype=bool)
+    checks = [f.atoms for f, h in zip(figures, hidden, strict=True) if h and f.is_count]
+    checks += [s.atoms for s in system.secrets if rule.hides(s.count)]
+    solver = _Solver(system)
+    while checks:
+        atoms = checks.pop()
+        if solver.moves(atoms, hidden):
+            continue
+        chosen = _to_hide(solver, figures, hidden, atoms)
+        if chosen is None:
+            continue  # everything that touches it is hidden already: no reader can do better
+        hidden[chosen] = True
+        checks.append(atoms)
+        if figures[chosen].is_count:
+            checks.append(figures[chosen].atoms)
+    return frozenset(f.key for f, h in zip(figures, hidden, strict=True) if h)
+
+
+def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: tuple[int, ...]) -> int | None:
+    """The figure to hide so that a pinned count moves: the cheapest that frees it on its own, or
+    failing any, the cheapest of those that share its team (or study) — the next round tries again."""
+    near = set(solver.neighbourhood(atoms))
+    candidates = sorted(
+        (i for i, f in enumerate(figures) if not hidden[i] and near.intersection(f.atoms)),
+        key=lambda i: (figures[i].cost, len(figures[i].atoms), figures[i].count),
     )
+    for i in candidates:
+        hidden[i] = True
+        frees = solver.moves(atoms, hidden)
+        hidden[i] = False
+        if frees:
+            return i
+    return candidates[0] if candidates else None
 
 
-def _equations(shape: tuple[int, int]) -> np.ndarray:
-    """The equations a table with a Total row and column satisfies, one row each, over its cells
-    in row-major order: each row's cells sum to its total, each column's likewise."""
-    n_rows, n_cols = shape
-    cells = np.arange(n_rows * n_cols).reshape(shape)
-    rows = []
-    for i in range(n_rows):
-        eq = np.zeros(n_rows * n_cols)
-        eq[cells[i, :-1]] = 1
-        eq[cells[i, -1]] = -1
-        rows.append(eq)
-    for j in range(n_cols):
-        eq = np.zeros(n_rows * n_cols)
-        eq[cells[:-1, j]] = 1
-        eq[cells[-1, j]] = -1
-        rows.append(eq)
-    return np.array(rows)
+class _Solver:
+    """Whether a sum of atoms can take another value than its true one, given the figures shown."""
 
+    def __init__(self, system: System) -> None:
+        self.system = system
+        every = (*system.figures, *system.known)
+        self.low, self.high = np.array([f.bounds() for f in every], dtype=np.float64).reshape(-1, 2).T
+        self.truth = system.truth.astype(np.float64)
+        blocks = system.blocks if system.blocks is not None else np.zeros(system.truth.size, dtype=np.int64)
+        _, self.block = np.unique(blocks, return_inverse=True)
+        self.exact = system.truth.size <= EXACT_ATOMS or self.block.max() == 0
 
-def recoverable(hidden: np.ndarray) -> np.ndarray:
-    """For a table with totals, True at each hidden cell whose value the shown cells and the
-    totals' equations determine: its coordinate vanishes on every solution of the homogeneous
-    system restricted to the hidden cells (it has no component in that system's null space)."""
-    equations = _equations(hidden.shape)
-    unknown = np.flatnonzero(hidden.ravel())
-    found = np.zeros(hidden.shape, dtype=bool)
-    if unknown.size == 0:
-        return found
-    system = equations[:, unknown]
-    _, singular, vt = np.linalg.svd(system)
-    rank = int((singular > 1e-9).sum())
-    null = vt[rank:]  # rows spanning the null space
-    determined = np.all(np.abs(null) < 1e-9, axis=0) if null.size else np.ones(unknown.size, dtype=bool)
-    found.ravel()[unknown[determined]] = True
-    return found
+    def neighbourhood(self, atoms: Iterable[int]) -> np.ndarray:
+        """The atoms of the teams ``atoms`` belong to."""
+        return np.flatnonzero(np.isin(self.block, self.block[list(atoms)]))
 
+    def moves(self, atoms: tuple[int, ...], hidden: np.ndarray) -> bool:
+        """True when the atoms can sum to another value than their true one with every shown
+        figure (those not ``hidden``) still reading as it does."""
+        shown = np.concatenate([~hidden, np.ones(len(self.system.known), dtype=bool)])
+        if self.exact:
+            return self._moves(np.arange(self.truth.size), atoms, shown)
+        mine = list(np.unique(self.block[list(atoms)]))
+        hidden_atoms = self.system._rows[np.flatnonzero(hidden)].indices
+        teams, often = np.unique(self.block[hidden_atoms], return_counts=True)
+        partners = [int(t) for t in teams[np.argsort(-often, kind="stable")] if t not in mine][:PARTNERS]
+        if len(mine) <= 2:  # a team's count: that team, then it with one other
+            tries = [mine, *([*mine, p] for p in partners)]
+        else:  # a study's count: one team, then two
+            tries = [*([p] for p in partners), *([p, q] for i, p in enumerate(partners) for q in partners[i + 1 :])]
+        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in tries)
 
-def _complement(full: np.ndarray, hidden: np.ndarray, exempt: np.ndarray, fixed: np.ndarray) -> None:
-    """Hide more cells, in place, until no hidden cell is recoverable: each time, one shown value
-    in the row or column of a recoverable cell — a cell before a total, a non-zero one before a
-    zero, the smallest first, so that as little as possible goes."""
-    n_rows, n_cols = full.shape
-    while True:
-        at_risk = np.argwhere(recoverable(hidden & ~fixed) & ~exempt & ~fixed)
-        if at_risk.size == 0:
-            return
-        line = {(int(i), k) for i, _ in at_risk for k in range(n_cols)} | {
-            (k, int(j)) for _, j in at_risk for k in range(n_rows)
-        }
-        hideable = ~hidden & ~fixed
-        candidates = [rc for rc in line if hideable[rc]] or [(int(r), int(c)) for r, c in np.argwhere(hideable)]
-        if not candidates:
-            return  # everything that could be hidden is: nothing more would help
-        r, c = min(candidates, key=lambda rc: (rc[0] == n_rows - 1 or rc[1] == n_cols - 1, full[rc] == 0, full[rc], rc))
-        hidden[r, c] = True
+    def _moves(self, free: np.ndarray, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
+        """``moves`` with only the atoms ``free`` changing, the others held at their true values."""
+        rows = self.system._rows[np.flatnonzero(shown)]
+        part = rows[:, free]
+        touched = np.flatnonzero(part.sum(axis=1) > 0)
+        held = (rows @ self.truth - part @ self.truth[free])[touched]
+        low, high = self.low[shown][touched] - held, self.high[shown][touched] - held
+        target = np.isin(free, atoms).astype(np.float64)
+        value = target @ self.truth[free]
+        if not target.any():
+            return False
+        base = [LinearConstraint(part[touched], low, high)] if touched.size else []
+        for side in ((value + 1, np.inf), (-np.inf, value - 1)):
+            if side[1] < 0:
+                continue
+            found = milp(
+                np.zeros(free.size),
+                constraints=[*base, LinearConstraint(target.reshape(1, -1), *side)],
+                integrality=np.ones(free.size),
+                bounds=Bounds(0, np.inf),
+                options={"time_limit": TIME_LIMIT},
+            )
+            if found.status == 0:
+                return True
+        return False

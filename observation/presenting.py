@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from observation import charts, queries
 from observation.definitions import ANNOTATION_KINDS
-from observation.disclosure import DEFAULT_THRESHOLD, Rule, protect
+from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 from observation.queries import Measures, Overview, TeamMeasures
@@ -55,9 +55,7 @@ def percent(share: float | None, hidden: bool = False) -> str:
     return "—" if share is None else f"{round(share * 100)}%"
 
 
-def from_query_params(
-    params: Mapping[str, str], minimum: int = DEFAULT_THRESHOLD
-) -> tuple[Presenting, list[str]]:
+def from_query_params(params: Mapping[str, str], minimum: int = DEFAULT_THRESHOLD) -> tuple[Presenting, list[str]]:
     """Presenter mode from the URL (``?mode=present&threshold=8&labels=names``) and a notice per
     parameter that made no sense (ignored, never an error). A threshold under ``minimum`` (the
     study's configured floor) is refused: a link cannot show what the room may not see."""
@@ -103,6 +101,26 @@ def _letters(index: int) -> str:
 
 
 SHARES = ("presence_share", "service_user_share", "carer_share", "meaningful_share", "mean_representation")
+TREND_SHARES = ("presence_share", "meaningful_share")
+LIVED_EXPERIENCE = queries.MEETING_KINDS[:-1]
+KINDS: dict[str, tuple[str, ...]] = {
+    "presence_share": LIVED_EXPERIENCE,
+    "service_user_share": ("service_users_only", "service_users_only_meaningful", "both", "both_meaningful"),
+    "carer_share": ("carers_only", "carers_only_meaningful", "both", "both_meaningful"),
+    "meaningful_share": tuple(k for k in LIVED_EXPERIENCE if k.endswith("_meaningful")),
+    "mean_representation": LIVED_EXPERIENCE,  # a mean of ratios: it bounds presence from below
+}
+"""Each share's numerator, as the kinds of meeting (queries.MEETING_KINDS) it counts."""
+SECRETS: dict[str, tuple[str, ...]] = {
+    "service_users_only": ("service_users_only", "service_users_only_meaningful"),
+    "carers_only": ("carers_only", "carers_only_meaningful"),
+    "both": ("both", "both_meaningful"),
+    "not_meaningful": ("service_users_only", "carers_only", "both"),
+}
+"""Counts no figure shows but differences of shown ones could: presence minus service users is the
+meetings with carers only; presence minus meaningful involvement, those without it."""
+COST = {"service_user_share": 0, "carer_share": 0, "mean_representation": 1, "meaningful_share": 2, "presence_share": 3}
+"""Which share goes first when one more must be hidden: the breakdown before the headline."""
 
 
 @dataclass(frozen=True)
@@ -115,150 +133,82 @@ class Guarded:
     hidden: frozenset[tuple[Any, str]]
     """(team id, None for overall, or (team id, period) for a trend point; share name)."""
 
-    def is_hidden(self, team_id: int | None, share: str) -> bool:
+    def is_hidden(self, team_id: Any, share: str) -> bool:
         return (team_id, share) in self.hidden
 
 
-def guard_measures(
-    overall: Measures, teams: Sequence[TeamMeasures], rule: Rule, trend: pd.DataFrame | None = None
-) -> Guarded:
-    """Each share per team and overall is hidden when its meetings (the denominator) or the
-    meetings with someone present (its numerator) are a small count, and then further ones until
-    nothing hidden can be worked out from what is shown: the overall figure, the other teams', and
-    — for the shares the trend shows — each team's periods (``trend``'s rows)."""
-    # Shares tie together where a reader can see it (a shown 0% or 100% fixes another share
-    # exactly, see _linked): such a share is hidden with the one it would give away, and the tables
-    # are protected again until nothing more goes.
-    forced: set[tuple[Any, str]] = set()
-    while True:
-        hidden: set[tuple[Any, str]] = set(forced)
-        for share in SHARES:
-            periods = trend if trend is not None and share in TREND_SHARES else None
-            hidden |= _hidden_for(overall, teams, share, rule, periods, forced)
-        more = _linked(hidden, overall, teams, trend) - hidden
-        if not more:
-            break
-        forced |= hidden | more
-    guarded_teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in teams)
-    guarded_overall = overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
-    return Guarded(guarded_overall, guarded_teams, frozenset(hidden))
+def guard(found: Overview, kinds: pd.DataFrame, rule: Rule) -> Guarded:
+    """The Overview's shares — overall, per team, and per team and quarter on the trend — with
+    every one hidden that is a small count, rests on few meetings, or would let a small count be
+    worked out from the others (observation.disclosure). ``kinds`` is queries.meeting_kinds over
+    the same meetings, by the trend's period."""
+    system = presence_system(found, kinds)
+    hidden = frozenset(suppress(system, rule))
+    teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in found.teams)
+    overall = found.overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
+    return Guarded(overall, teams, hidden)  # type: ignore[arg-type]
 
 
-TREND_SHARES = ("presence_share", "meaningful_share")
-PAIRS = (("service_user_share", "carer_share"), ("carer_share", "service_user_share"))
-"""(a share, the other): where the first is 0, the other equals presence."""
-ALL_BUT_PRESENCE = ("service_user_share", "carer_share", "meaningful_share", "mean_representation")
-IMPLIES: dict[tuple[str, int], tuple[str, ...]] = {
-    ("service_user_share", 1): ("presence_share",),  # service users at every meeting: presence at every one
-    ("carer_share", 1): ("presence_share",),
-    ("meaningful_share", 1): ("presence_share",),
-    ("presence_share", 0): ALL_BUT_PRESENCE,  # nobody with lived experience: every other share is 0
-    ("mean_representation", 0): ("presence_share", "service_user_share", "carer_share", "meaningful_share"),
-}
-"""(a share, a value of 0 or 1): the shares that value fixes exactly."""
+def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
+    """What the Overview shows, as figures over each team's meeting kinds — by quarter for the
+    teams on the trend, in one sum for the rest — with the meetings of each as known."""
+    charted = set(found.trend["team_id"].astype(int))
+    column = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
+    width = len(column)
+    leaves: list[tuple[Any, int, np.ndarray]] = []  # (cell key, team id, counts)
+    for _, rows in kinds.groupby("team_id", sort=True):
+        team_id = int(rows["team_id"].iloc[0])
+        counts = rows[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64)
+        if team_id in charted:
+            periods = zip(rows["period"], counts, strict=True)
+            leaves += [((team_id, period), team_id, c) for period, c in periods]
+        else:
+            leaves.append((team_id, team_id, counts.sum(axis=0)))
+    truth = np.concatenate([c for _, _, c in leaves]) if leaves else np.zeros(0, dtype=np.int64)
+    blocks = np.repeat([t for _, t, _ in leaves], width)
 
+    def atoms(of: Sequence[int], names: Sequence[str]) -> tuple[int, ...]:
+        return tuple(i * width + column[n] for i in of for n in names)
 
-def _linked(
-    hidden: set[tuple[Any, str]], overall: Measures, teams: Sequence[TeamMeasures], trend: pd.DataFrame | None
-) -> set[tuple[Any, str]]:
-    """Shown shares that would give a hidden one away exactly: a shown 100% of service users,
-    carers or meaningful involvement (presence was 100%), a shown 0% of presence or
-    representation (everything else was 0), a shown 0% of service users (carers' share is
-    presence) — each is hidden too, and likewise for a team's quarters."""
-    linked: set[tuple[Any, str]] = set()
-    cells: list[tuple[Any, dict[str, int | None], int]] = []
-    for key, m in ((None, overall), *((t.team_id, t) for t in teams)):
-        recorded = m.meetings_held - m.meetings_unrecorded
-        counts = {s: _count(getattr(m, s), recorded) for s in SHARES}
-        representation = m.mean_representation  # a mean of ratios, not a count: only its 0 is exact
-        counts["mean_representation"] = None if representation is None else 0 if representation == 0 else -1
-        cells.append((key, counts, recorded))
-    if trend is not None:
-        for team_id, period, n, presence, meaningful in trend[
-            ["team_id", "month", "meetings", "presence_share", "meaningful_share"]
-        ].itertuples(index=False):
-            counts = {"presence_share": _count(presence, int(n)), "meaningful_share": _count(meaningful, int(n))}
-            cells.append(((int(team_id), period), counts, int(n)))
-    for key, counts, whole in cells:
-        for share, count in counts.items():
-            if count is None or (key, share) in hidden:
+    cells: dict[Any, list[int]] = {None: list(range(len(leaves)))}
+    for i, (key, team_id, _) in enumerate(leaves):
+        cells.setdefault(team_id, []).append(i)
+        if isinstance(key, tuple):
+            cells[key] = [i]
+    means = {None: found.overall.mean_representation} | {t.team_id: t.mean_representation for t in found.teams}
+    figures: list[Figure] = []
+    secrets: list[Secret] = []
+    for key, of in cells.items():
+        meetings = int(truth[list(atoms(of, queries.MEETING_KINDS))].sum())
+        shares = TREND_SHARES if isinstance(key, tuple) else SHARES
+        for share in shares if meetings else ():
+            numerator = atoms(of, KINDS[share])
+            mean = means.get(key) if share == "mean_representation" else None
+            if share == "mean_representation" and mean is None:
                 continue
-            value = 1 if count == whole and whole else 0 if count == 0 else None
-            fixed = IMPLIES.get((share, value), ()) if value is not None else ()
-            if any((key, other) in hidden for other in fixed if other in counts):
-                linked.add((key, share))
-        for zero, other in PAIRS:
-            if counts.get(zero) == 0 and (key, zero) not in hidden:
-                pair = {(key, other), (key, "presence_share")}
-                if pair & hidden:
-                    linked |= pair
-    return linked
-
-
-def _count(share: float | None, meetings: int) -> int | None:
-    return None if share is None or pd.isna(share) else round(float(share) * meetings)
-
-
-def _hidden_for(
-    overall: Measures,
-    teams: Sequence[TeamMeasures],
-    share: str,
-    rule: Rule,
-    trend: pd.DataFrame | None,
-    forced: set[tuple[Any, str]],
-) -> set[tuple[Any, str]]:
-    """One share's hidden cells, from a table of numerators: a row per team, a column per trend
-    period plus one for the meetings no period shows, with the teams' figures as row totals and
-    the overall figure as the grand total. What no output shows counts as hidden (unknown); the
-    cells ``forced`` names for this share are hidden to begin with."""
-    periods = sorted(trend["month"].unique()) if trend is not None else []
-    column = {p: j for j, p in enumerate(periods)}
-    row = {t.team_id: i for i, t in enumerate(teams)}
-    shape = (len(teams) + 1, len(periods) + 2)  # + the rest, + totals
-    numerators = np.zeros(shape, dtype=np.int64)
-    meetings = np.zeros(shape, dtype=np.int64)
-    if trend is not None:
-        for team_id, period, n, value in zip(
-            trend["team_id"], trend["month"], trend["meetings"], trend[share], strict=True
-        ):
-            if int(team_id) in row:
-                i, j = row[int(team_id)], column[period]
-                meetings[i, j], numerators[i, j] = int(n), round(float(value) * int(n))
-    for i, team in enumerate(teams):
-        recorded = team.meetings_held - team.meetings_unrecorded
-        value = getattr(team, share)
-        total = recorded if share == "mean_representation" else (0 if value is None else round(value * recorded))
-        meetings[i, -2] = recorded - meetings[i, :-2].sum()
-        numerators[i, -2] = total - numerators[i, :-2].sum()
-        meetings[i, -1] = recorded
-    meetings[-1, -1] = overall.meetings_held - overall.meetings_unrecorded
-    small = (meetings > 0) & (meetings < rule.threshold)  # a small denominator
-    unseen = np.zeros(shape, dtype=bool)
-    unseen[:-1, -2] = meetings[:-1, -2] > 0  # meetings outside the trend's teams or periods
-    unseen[-1, :-1] = True  # a period's figure over all teams
-    for i, t in enumerate(teams):
-        small[i, -1] |= (t.team_id, share) in forced
-        small[i, :-2] |= np.array([((t.team_id, p), share) in forced for p in periods], dtype=bool)
-    small[-1, -1] |= (None, share) in forced
-    small &= ~unseen
-    empty = meetings == 0  # no meetings, no point on a chart: a reader knows its count is 0
-    empty[-1, :-1] = False
-    hidden = protect(pd.DataFrame(numerators[:-1, :-1]), rule, hide=small, unseen=unseen, known=empty).hidden.to_numpy()
-    found: set[tuple[Any, str]] = {(t.team_id, share) for i, t in enumerate(teams) if hidden[i, -1]}
-    found |= {(None, share)} if hidden[-1, -1] else set()
-    found |= {((t.team_id, periods[j]), share) for i, t in enumerate(teams)
-              for j in range(len(periods)) if hidden[i, j]}  # fmt: skip
-    return found
+            figures.append(
+                Figure((key, share), numerator, int(truth[list(numerator)].sum()), meetings, mean, COST[share])
+            )
+        for name, names in SECRETS.items():
+            secret = atoms(of, names)
+            secrets.append(Secret((key, name), secret, int(truth[list(secret)].sum())))
+    known = [
+        Figure(("meetings", key), atoms([i], queries.MEETING_KINDS), int(c.sum()))
+        for i, (key, _, c) in enumerate(leaves)
+    ]
+    return System(truth, figures, known, secrets, blocks)
 
 
 def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
-    """The trend (one row per team and period) with each share blanked where ``guard_measures``
-    hid it."""
+    """The trend (one row per team and period) with each share blanked where ``guard`` hid it and
+    the rest rounded to the whole percentage the hover shows, so that the chart's data says no
+    more than its labels."""
     shown = trend.copy()
     for share in TREND_SHARES:
         keep = [
             ((int(t), p), share) not in guarded.hidden for t, p in zip(shown["team_id"], shown["month"], strict=True)
         ]
+        shown[share] = (shown[share].astype(float) * 100).round() / 100
         shown[share] = shown[share].where(pd.Series(keep, index=shown.index, dtype=bool))
     return shown
 
@@ -270,15 +220,16 @@ def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mod
     found = queries.overview(
         con, StudyFilter(), level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
     )
+    kinds = queries.meeting_kinds(con, StudyFilter(), level, "quarter")
     labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
-    return present_overview(found, mode, labels)
+    return present_overview(found, kinds, mode, labels)
 
 
-def present_overview(found: Overview, mode: Presenting, labels: Mapping[int, str]) -> Overview:
+def present_overview(found: Overview, kinds: pd.DataFrame, mode: Presenting, labels: Mapping[int, str]) -> Overview:
     """The Overview as presenter mode shows it: every share that could reveal a small count taken
     out, teams relabelled (``labels``, empty to keep names) in label order, annotations shown by
     their kind rather than their wording (which may name someone), and no per-meeting series."""
-    guarded = guard_measures(found.overall, found.teams, mode.rule, found.trend)
+    guarded = guard(found, kinds, mode.rule)
     teams = [t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams]
     return dataclasses.replace(
         found,

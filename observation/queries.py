@@ -209,6 +209,56 @@ def overview(
     return Overview(overall, tuple(per_team), trend, events, series)
 
 
+MEETING_KINDS = (
+    "service_users_only",
+    "service_users_only_meaningful",
+    "carers_only",
+    "carers_only_meaningful",
+    "both",
+    "both_meaningful",
+    "nobody",
+)
+"""The kinds of held meeting with attendance recorded that every presence measure is a sum of: who
+with lived experience was there (service users, carers, both, nobody) and, where someone was,
+whether their involvement was meaningful."""
+
+
+def meeting_kinds(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel, period: TrendPeriod = "quarter"
+) -> pd.DataFrame:
+    """Per team and period (its first day), the held meetings with attendance recorded of each of
+    MEETING_KINDS: what disclosure control reasons about (observation.disclosure)."""
+    with db.cursor(con) as cur:
+        return cur.execute(
+            """
+            with kinds as (
+                select
+                    team_id,
+                    date_trunc($period, meeting_date)::date as period,
+                    present_service_users > 0 as service_users,
+                    present_carers > 0 as carers,
+                    coalesce(best_le_rank, 0) >= $level_rank as meaningful
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where attendance_recorded
+            )
+            select
+                team_id,
+                period,
+                count(*) filter (where service_users and not carers and not meaningful) as service_users_only,
+                count(*) filter (where service_users and not carers and meaningful) as service_users_only_meaningful,
+                count(*) filter (where carers and not service_users and not meaningful) as carers_only,
+                count(*) filter (where carers and not service_users and meaningful) as carers_only_meaningful,
+                count(*) filter (where service_users and carers and not meaningful) as both,
+                count(*) filter (where service_users and carers and meaningful) as both_meaningful,
+                count(*) filter (where not service_users and not carers) as nobody
+            from kinds
+            group by team_id, period
+            order by team_id, period
+            """,
+            flt.sql_params() | {"period": period, "level_rank": PARTICIPATION_RANK[level]},
+        ).fetchdf()
+
+
 SubgroupKind = Literal["month", "quarter", "block"]
 
 
