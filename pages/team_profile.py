@@ -4,9 +4,10 @@ QI chart, the recruitment funnel, who kept coming, how meetings ran, and the ten
 import streamlit as st
 
 from observation import definitions, profile, recruitment, theme_charts, ui, view_charts
-from observation.ui import tables, views
+from observation.ui import printing, tables, views
 
 flt = ui.shared_sidebar("team_profile")
+printing.printable()
 st.title(
     "Team profile",
     help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "
