@@ -24,7 +24,7 @@ protected as surely, only sometimes with a figure more hidden than needed.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,10 +33,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 CONFIDENTIAL = "[c]"
 DEFAULT_THRESHOLD = 5
-EXACT_ATOMS = 2500
+EXACT_ATOMS = 500
 """Up to this many atoms, every check frees every atom (exact); above, see the module's notes."""
-PARTNERS = 4
-"""Above EXACT_ATOMS: how many other teams a check tries alongside the figure's own."""
+STUDY_TRIES = 3
+"""Above EXACT_ATOMS: how many teams, one at a time, a study-wide count tries changing."""
+TRIALS = 6
+"""How many figures a pinned count tries hiding, one at a time, for one that frees it."""
 TIME_LIMIT = 5.0
 """Seconds one search for another value may take; one that runs out counts as none found (and a
 figure more is hidden)."""
@@ -132,6 +134,11 @@ class System:
     secrets: Sequence[Secret] = ()
     blocks: np.ndarray | None = None
     """Each atom's team (any label): above EXACT_ATOMS, checks change one or two teams' atoms."""
+    leaves: np.ndarray | None = None
+    """Each atom's cell (a team's quarter, say): a cell's atoms are the kinds its meetings split
+    into, summing to a known number, consecutive and in the same order in every cell. Given, a
+    check first tries moving one meeting from one kind to another in a cell, alone or with the
+    opposite move in another cell of the team, before any integer programme."""
     _rows: sparse.csr_array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,20 +173,26 @@ def suppress(system: System, rule: Rule) -> frozenset[Hashable]:
 
 
 def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: tuple[int, ...]) -> int | None:
-    """The figure to hide so that a pinned count moves: the cheapest that frees it on its own, or
-    failing any, the cheapest of those that share its team (or study) — the next round tries again."""
-    near = set(solver.neighbourhood(atoms))
+    """The figure to hide so that a pinned count moves: of the first TRIALS that share its team (or
+    study) — its own team's before the study's, the cheapest first — the first that frees it on its
+    own, or failing any, the first of all; the next round tries again."""
+    mine = set(solver.block[list(atoms)].tolist())
+    teams = solver.figure_team
     candidates = sorted(
-        (i for i, f in enumerate(figures) if not hidden[i] and near.intersection(f.atoms)),
-        key=lambda i: (figures[i].cost, len(figures[i].atoms), figures[i].count),
+        (int(i) for i in np.flatnonzero(~hidden) if teams[i] in mine or teams[i] == STUDY),
+        key=lambda i: (teams[i] not in mine, figures[i].cost, len(figures[i].atoms), figures[i].count),
     )
-    for i in candidates:
+    for i in candidates[:TRIALS]:
         hidden[i] = True
         frees = solver.moves(atoms, hidden)
         hidden[i] = False
         if frees:
             return i
     return candidates[0] if candidates else None
+
+
+STUDY = -1
+"""A figure's team when its atoms span several teams."""
 
 
 class _Solver:
@@ -193,39 +206,93 @@ class _Solver:
         blocks = system.blocks if system.blocks is not None else np.zeros(system.truth.size, dtype=np.int64)
         _, self.block = np.unique(blocks, return_inverse=True)
         self.exact = system.truth.size <= EXACT_ATOMS or self.block.max() == 0
-
-    def neighbourhood(self, atoms: Iterable[int]) -> np.ndarray:
-        """The atoms of the teams ``atoms`` belong to."""
-        return np.flatnonzero(np.isin(self.block, self.block[list(atoms)]))
+        self.leaf = system.leaves
+        self.width = 0 if self.leaf is None else int(np.bincount(self.leaf).max())
+        if self.leaf is not None and not np.array_equal(self.leaf, np.arange(self.leaf.size) // self.width):
+            raise ValueError("a system's cells must be consecutive atoms, the same number in each")
+        self.values = system._rows @ self.truth
+        self.columns = system._rows.tocsc()
+        self.figure_team = np.array(
+            [self.block[f.atoms[0]] if len(set(self.block[list(f.atoms)])) == 1 else STUDY for f in system.figures],
+            dtype=np.int64,
+        )
 
     def moves(self, atoms: tuple[int, ...], hidden: np.ndarray) -> bool:
         """True when the atoms can sum to another value than their true one with every shown
         figure (those not ``hidden``) still reading as it does."""
         shown = np.concatenate([~hidden, np.ones(len(self.system.known), dtype=bool)])
+        if self.leaf is not None and self._swaps(atoms, shown):
+            return True
         if self.exact:
             return self._moves(np.arange(self.truth.size), atoms, shown)
-        mine = list(np.unique(self.block[list(atoms)]))
-        hidden_atoms = self.system._rows[np.flatnonzero(hidden)].indices
-        teams, often = np.unique(self.block[hidden_atoms], return_counts=True)
-        partners = [int(t) for t in teams[np.argsort(-often, kind="stable")] if t not in mine][:PARTNERS]
-        if len(mine) <= 2:  # a team's count: that team, then it with one other
-            tries = [mine, *([*mine, p] for p in partners)]
-        else:  # a study's count: one team, then two
-            tries = [*([p] for p in partners), *([p, q] for i, p in enumerate(partners) for q in partners[i + 1 :])]
-        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in tries)
+        mine = np.unique(self.block[list(atoms)])
+        if mine.size == 1:  # a team's count: its team's atoms change
+            return self._moves(np.flatnonzero(self.block == mine[0]), atoms, shown)
+        # a study's count: one team's atoms change, for the teams with the most figures hidden
+        teams, often = np.unique(self.figure_team[hidden[: self.figure_team.size]], return_counts=True)
+        tries = [t for t in teams[np.argsort(-often, kind="stable")] if t != STUDY][:STUDY_TRIES]
+        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in [[t] for t in tries])
+
+    def _swaps(self, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
+        """Whether moving one meeting from one kind to another within a cell of ``atoms`` — alone,
+        or with the opposite move in another cell of the same team — changes their sum and leaves
+        every shown figure reading as it does. A quick search for the second value: most hidden
+        figures of a large study are freed this way, without an integer programme."""
+        assert self.leaf is not None
+        width = self.width
+        kinds = np.arange(width)
+        to_kind, from_kind = (k.ravel() for k in np.meshgrid(kinds, kinds, indexing="ij"))
+        differ = to_kind != from_kind
+        to_kind, from_kind = to_kind[differ], from_kind[differ]
+        mine = np.unique(self.leaf[list(atoms)])
+        starts = mine * width
+        to = (starts[:, None] + to_kind).ravel()
+        away = (starts[:, None] + from_kind).ravel()
+        keep = self.truth[away] >= 1
+        to, away = to[keep], away[keep]
+        if to.size == 0:
+            return False
+        team_cells = np.unique(self.leaf[np.isin(self.block, self.block[list(atoms)])])
+        team_cells = team_cells[~np.isin(team_cells, mine)]  # a move and its opposite both in the sum: no change
+        others = team_cells[:, None] * width
+        back_to = (others + (away % width)).ravel()  # in each other cell: the opposite move
+        back_away = (others + (to % width)).ravel()
+        first_to = np.tile(to, team_cells.size)
+        first_away = np.tile(away, team_cells.size)
+        twin = self.truth[back_away] >= 1
+        n_single, n_pair = to.size, int(twin.sum())
+        cols = np.concatenate([to, away, first_to[twin], first_away[twin], back_to[twin], back_away[twin]])
+        vals = np.concatenate([np.ones(n_single), -np.ones(n_single), np.ones(n_pair), -np.ones(n_pair),
+                               np.ones(n_pair), -np.ones(n_pair)])  # fmt: skip
+        single, pair = np.arange(n_single), n_single + np.arange(n_pair)
+        which = np.concatenate([single, single, pair, pair, pair, pair])
+        moves = sparse.csc_array((vals, (cols, which)), shape=(self.truth.size, n_single + n_pair))
+        target = np.zeros(self.truth.size)
+        target[list(atoms)] = 1
+        changes = target @ moves != 0
+        if not changes.any():
+            return False
+        delta = (self.columns @ moves).tocoo()
+        seen = shown[delta.row]
+        row, col, data = delta.row[seen], delta.col[seen], delta.data[seen]
+        after = self.values[row] + data
+        broken = (after < self.low[row] - 1e-9) | (after > self.high[row] + 1e-9)
+        bad = np.zeros(moves.shape[1], dtype=bool)
+        bad[col[broken]] = True
+        return bool((changes & ~bad).any())
 
     def _moves(self, free: np.ndarray, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
         """``moves`` with only the atoms ``free`` changing, the others held at their true values."""
-        rows = self.system._rows[np.flatnonzero(shown)]
-        part = rows[:, free]
-        touched = np.flatnonzero(part.sum(axis=1) > 0)
-        held = (rows @ self.truth - part @ self.truth[free])[touched]
-        low, high = self.low[shown][touched] - held, self.high[shown][touched] - held
+        part = self.columns[:, free].tocsr()
+        touched = np.flatnonzero((np.diff(part.indptr) > 0) & shown)
+        part = part[touched]
+        held = self.values[touched] - part @ self.truth[free]
+        low, high = self.low[touched] - held, self.high[touched] - held
         target = np.isin(free, atoms).astype(np.float64)
         value = target @ self.truth[free]
         if not target.any():
             return False
-        base = [LinearConstraint(part[touched], low, high)] if touched.size else []
+        base = [LinearConstraint(part, low, high)] if touched.size else []
         for side in ((value + 1, np.inf), (-np.inf, value - 1)):
             if side[1] < 0:
                 continue

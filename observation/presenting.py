@@ -196,7 +196,7 @@ def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
         Figure(("meetings", key), atoms([i], queries.MEETING_KINDS), int(c.sum()))
         for i, (key, _, c) in enumerate(leaves)
     ]
-    return System(truth, figures, known, secrets, blocks)
+    return System(truth, figures, known, secrets, blocks, np.repeat(np.arange(len(leaves)), width))
 
 
 def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
