@@ -38,6 +38,20 @@ def month_ticks(first: dt.date, last: dt.date, most: int = 8) -> str:
     return next((f"M{step}" for step in (1, 2, 3, 6) if -(-months // step) <= most), "M12")
 
 
+QUARTER_FORMAT = "%Y Q%q"
+"""A quarter as its ticks and hover name it: "2020 Q1" (d3's %q is the quarter of the year)."""
+QUARTER_LABELS = {1: 10, 2: 5, 3: 3}
+"""Quarter labels a panel holds side by side at presenter mode's text size, by columns of panels."""
+
+
+def quarter_ticks(first: dt.date, last: dt.date, most: int) -> str:
+    """A Plotly month ``dtick`` for quarters from ``first`` to ``last``: "M3", a tick every quarter;
+    "M6", every second quarter when more than ``most`` would crowd a panel; else "M12"."""
+    start, end = pd.Timestamp(first), pd.Timestamp(last)
+    quarters = (end.year - start.year) * 4 + end.quarter - start.quarter + 1
+    return next((f"M{3 * step}" for step in (1, 2) if -(-quarters // step) <= most), "M12")
+
+
 def marker_mode(points_per_panel: int) -> str:
     return "lines+markers" if points_per_panel <= MOST_MARKED_POINTS else "lines"
 
@@ -106,7 +120,7 @@ def involvement_trend(
     mode = marker_mode(int(per_team.max()) if not trend.empty else 0)
     for i, name in enumerate(names):
         team = trend[trend["team_name"] == name]
-        when = "%{x|%b %Y}" if period == "month" else "quarter from %{x|%b %Y}"
+        when = "%{x|%b %Y}" if period == "month" else f"%{{x|{QUARTER_FORMAT}}}"
         hover = when + ": %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
         for column, label, colour, dash, symbol in (
             ("presence_share", "Lived-experience presence", PRESENCE_COLOUR, "solid", "circle"),
@@ -147,7 +161,7 @@ def involvement_trend(
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     if not trend.empty:
-        fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(trend["month"].min(), trend["month"].max()))
+        fig.update_xaxes(**_time_axis(trend["month"].min(), trend["month"].max(), period, cols))
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
         title={
@@ -160,6 +174,20 @@ def involvement_trend(
         hovermode="closest",
     )
     return fig
+
+
+def _time_axis(first: dt.date, last: dt.date, period: str, cols: int) -> dict[str, object]:
+    """The trend's time axis: months as "Jan 2020"; quarters as "2020 Q1", a tick each (every
+    second when crowded), the range half a quarter wider each side so that the first and last
+    labels stay under their own panel."""
+    if period != "quarter":
+        return {"tickformat": "%b\n%Y", "dtick": month_ticks(first, last)}
+    half = pd.Timedelta(days=46)
+    return {
+        "tickformat": QUARTER_FORMAT,
+        "dtick": quarter_ticks(first, last, QUARTER_LABELS[cols]),
+        "range": [(pd.Timestamp(first) - half).isoformat(), (pd.Timestamp(last) + half).isoformat()],
+    }
 
 
 def _axes(panel: int) -> str:

@@ -58,6 +58,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "With sign-in configured: hours after signing in at the identity provider before the dashboard asks "
         "again, however long the sign-in cookie lasts (up to 720).",
     ),
+    SettingSpec(
+        "OBSERVATION_PRESENTER_MINIMUM",
+        "5",
+        "Presenter mode's floor: the lowest 'Hide counts under' threshold anyone may choose in the sidebar or "
+        "ask for in a link, a whole number from 2 to 100.",
+    ),
 )
 
 
@@ -70,6 +76,7 @@ class Settings(BaseModel):
     meaningful_level: ParticipationLevel = Field(alias="OBSERVATION_MEANINGFUL_LEVEL")
     involvement_target: float = Field(alias="OBSERVATION_INVOLVEMENT_TARGET", ge=0, le=1)
     session_hours: float = Field(alias="OBSERVATION_SESSION_HOURS", gt=0, le=720)
+    presenter_minimum: int = Field(alias="OBSERVATION_PRESENTER_MINIMUM", ge=2, le=100)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,8 +5,10 @@ set, "synthetic demo data" and presenter mode's threshold where they apply."""
 from __future__ import annotations
 
 import copy
+import re
+import textwrap
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 
@@ -45,29 +47,204 @@ def period_text(flt: StudyFilter, info: StudyInfo | None) -> str:
 
 
 ROOM_FONT = 18
+"""Chart text in presenter mode and on slides, in px: tick labels, legend, hover, annotations."""
+ROOM_TITLE = 22
+PAPER = "#FFFFFF"
+INK = "#1F2933"  # the app theme's text colour: 14.7:1 on white
+LEAST_CONTRAST = 4.5  # WCAG 2 AA for text
+LINE = 1.3  # a line of text is about 1.3 times its font size high
+SUBTITLE_WIDTH = 70  # characters of ROOM_FONT text on one subtitle line of a chart about 900 px wide
+CHARACTER = 10  # px: the mean width of a character at ROOM_FONT, with room to spare
+ROOM_BOTTOM = 120  # px under the plot: tick labels, an axis title and a legend of two rows
 
 
 def for_a_room(fig: go.Figure) -> go.Figure:
-    """A copy of ``fig`` with text large enough to read across a room (presenter mode)."""
-    out = go.Figure(fig)
-    out.update_layout(font={"size": ROOM_FONT})
-    return out
+    """A copy of ``fig`` to read across a room (presenter mode) or on a slide: every text at least
+    ROOM_FONT px and the title ROOM_TITLE px, on white, each text colour darkened where it would be
+    under 4.5:1 against white; a title's small print becomes a subtitle of full size, wrapped, and
+    the margins grow (and the figure with them) to hold it and a legend below the plot."""
+    layout = fig.layout.to_plotly_json()
+    before = _margins(layout)
+    layout.update(paper_bgcolor=PAPER, plot_bgcolor=PAPER)
+    layout["font"] = {**layout.get("font", {}), "size": ROOM_FONT, "color": INK}
+    layout["hoverlabel"] = {**layout.get("hoverlabel", {}), "bgcolor": PAPER, "bordercolor": INK,
+                            "font": {"size": ROOM_FONT, "color": INK}}  # fmt: skip
+    width = int(layout["width"]) // CHARACTER - 4 if layout.get("width") else SUBTITLE_WIDTH
+    layout["title"] = _room_title(layout.get("title", {}), width)
+    layout["annotations"] = [_room_annotation(a) for a in layout.get("annotations", ())]
+    layout["legend"] = _room_legend(layout.get("legend", {}))
+    for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k))}:
+        layout[name] = _room_axis(layout.get(name, {}))
+    layout["margin"] = _room_margins(layout, before)
+    if layout.get("height"):
+        grown = layout["margin"]["t"] - before["t"] + layout["margin"]["b"] - before["b"]
+        layout["height"] = int(layout["height"]) + grown
+    data = [_room_trace(trace.to_plotly_json()) for trace in fig.data]
+    return go.Figure(data=data, layout=layout)
+
+
+def _is_axis(name: str) -> bool:
+    return name[:5] in ("xaxis", "yaxis") and (name[5:] == "" or name[5:].isdigit())
+
+
+def _margins(layout: dict[str, Any]) -> dict[str, int]:
+    """The figure's margins, Plotly's defaults where it sets none."""
+    given = layout.get("margin", {})
+    return {side: int(given.get(side, default)) for side, default in (("t", 100), ("b", 80), ("l", 80), ("r", 80))}
+
+
+def _room_title(title: dict[str, Any], width: int) -> dict[str, Any]:
+    """The title at ROOM_TITLE px, top left of the figure; what it said in small print under a
+    ``<br>`` (a subtitle, the teams left out, a chart's provenance) as a subtitle of ROOM_FONT px,
+    wrapped at ``width`` characters."""
+    main, _, rest = str(title.get("text") or "").partition("<br>")
+    small = " · ".join(part.strip() for part in re.split(r"</?sup>|<br>", rest) if part.strip())
+    subtitle = title.get("subtitle", {})
+    small = " · ".join(part for part in (str(subtitle.get("text") or ""), small) if part)
+    return {
+        **title, "text": main, "x": 0.01, "xanchor": "left", "xref": "container", "y": 1, "yanchor": "top",
+        "yref": "container", "pad": {"t": 12}, "font": {**title.get("font", {}), "size": ROOM_TITLE, "color": INK},
+        "subtitle": {"text": wrap_lines(small, width), "font": {"size": ROOM_FONT, "color": INK}},
+    }  # fmt: skip
+
+
+def wrap_lines(text: str, width: int) -> str:
+    """``text`` over lines of at most about ``width`` characters, joined by ``<br>``, broken after
+    a " · " where it can and at a space where it must."""
+    lines: list[str] = []
+    for word in re.split(r"(?<= ·) ", text) if text else ():
+        for piece in [word] if len(word) <= width else textwrap.wrap(word, width):
+            if lines and len(lines[-1]) + 1 + len(piece) <= width:
+                lines[-1] += " " + piece
+            else:
+                lines.append(piece)
+    return "<br>".join(lines)
+
+
+def _room_annotation(note: dict[str, Any]) -> dict[str, Any]:
+    """An annotation (a subplot title, an event's label, a panel's note) at ROOM_FONT px at least,
+    its colour readable against its own background or the paper."""
+    font = note.get("font", {})
+    background = note.get("bgcolor") or PAPER
+    size = max(float(font.get("size") or 0), ROOM_FONT)
+    return {**note, "font": {**font, "size": size, "color": readable(font.get("color") or INK, background)}}
+
+
+def _room_legend(legend: dict[str, Any]) -> dict[str, Any]:
+    """The legend at ROOM_FONT px; a horizontal one below the plot moves to the figure's bottom
+    edge, so tick labels of full size never run into it."""
+    room = {**legend, "font": {**legend.get("font", {}), "size": ROOM_FONT, "color": INK}, "bgcolor": PAPER}
+    if legend.get("orientation") == "h" and float(legend.get("y", 1)) < 0:
+        room.update(yref="container", y=0, yanchor="bottom")
+    return room
+
+
+def _room_axis(axis: dict[str, Any]) -> dict[str, Any]:
+    title = axis.get("title", {})
+    return {
+        **axis, "automargin": True, "tickfont": {**axis.get("tickfont", {}), "size": ROOM_FONT, "color": INK},
+        "title": {**title, "font": {**title.get("font", {}), "size": ROOM_FONT, "color": INK}},
+    }  # fmt: skip
+
+
+def _room_margins(layout: dict[str, Any], before: dict[str, int]) -> dict[str, int]:
+    """Room at the top for the title, its subtitle and the top row's panel titles; at the bottom
+    for a legend moved to the edge."""
+    title = layout["title"]
+    subtitle_lines = str(title["subtitle"]["text"]).count("<br>") + 1 if title["subtitle"]["text"] else 0
+    above = [a for a in layout["annotations"] if a.get("yref") == "paper" and float(a.get("y", 0)) >= 1]
+    panel_lines = max((str(a.get("text", "")).count("<br>") + 1 for a in above), default=0)
+    top = 12 + ROOM_TITLE * LINE + (subtitle_lines + panel_lines) * ROOM_FONT * LINE + 16
+    bottom = ROOM_BOTTOM if layout["legend"].get("yref") == "container" else before["b"]
+    return {**before, "t": max(before["t"], round(top)), "b": max(before["b"], bottom)}
+
+
+def _room_trace(trace: dict[str, Any]) -> dict[str, Any]:
+    """A trace whose own text (bar labels, a hover label of its own) is ROOM_FONT px at least; its
+    colours stay, as they are drawn on the trace's marks rather than on the paper. The series'
+    name a hover shows beside its label (in the trace's colour, on the paper) goes inside it."""
+    if isinstance(trace.get("hovertemplate"), str):
+        trace["hovertemplate"] = _name_inside(trace["hovertemplate"])
+    for part in ("textfont", "hoverlabel"):
+        if part not in trace:
+            continue
+        font = trace[part] if part == "textfont" else trace[part].get("font", {})
+        if font.get("size") is not None and not isinstance(font["size"], list):
+            font["size"] = max(float(font["size"]), ROOM_FONT)
+    return trace
+
+
+def _name_inside(template: str) -> str:
+    """A hover template whose ``<extra>`` part (shown beside the label) leads the label instead."""
+    found = re.search(r"<extra>(.*?)</extra>", template)
+    if found is None or not found.group(1):
+        return template
+    return f"{found.group(1)}<br>{template[: found.start()]}{template[found.end() :]}<extra></extra>"
+
+
+def rgb(colour: str) -> tuple[float, float, float]:
+    """A CSS colour as Plotly writes them ("#abc", "#aabbcc", "rgb(…)", "rgba(…)", white, black)
+    as red, green and blue from 0 to 255."""
+    text = colour.strip().lower()
+    named = {"white": "#ffffff", "black": "#000000"}
+    text = named.get(text, text)
+    if text.startswith("#") and len(text) in (4, 7):
+        digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
+        channels = [float(int(digits[i : i + 2], 16)) for i in (0, 2, 4)]
+    elif found := re.fullmatch(r"rgba?\(([^)]*)\)", text):
+        channels = [float(v) for v in found.group(1).split(",")[:3]]
+    else:
+        channels = []
+    if len(channels) == 3:
+        return channels[0], channels[1], channels[2]
+    raise ValueError(f"not a colour this module reads: {colour!r}")
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of a colour, 0 (black) to 1 (white)."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in rgb(colour))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 to 21."""
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable(colour: str, background: str = PAPER) -> str:
+    """``colour`` if text in it reads against ``background`` (4.5:1 or more), else the same hue
+    darkened (towards black) until it does; INK for a colour this module cannot read."""
+    try:
+        red, green, blue = rgb(colour)
+    except ValueError:
+        return INK
+    for step in range(21):
+        keep = 1 - step / 20
+        darker = "#{:02X}{:02X}{:02X}".format(*(round(c * keep) for c in (red, green, blue)))
+        if contrast(darker, background) >= LEAST_CONTRAST:
+            return colour if step == 0 else darker
+    return "#000000"
 
 
 def for_export(fig: go.Figure, provenance: Provenance) -> go.Figure:
-    """A copy of ``fig`` sized for a slide, on white, with its provenance under the title."""
+    """A copy of ``fig`` sized for a slide, on white, with its provenance under the title, its text
+    as large as presenter mode's (``for_a_room``)."""
     out = go.Figure(copy.deepcopy(fig.to_dict()))
     title = out.layout.title.text or ""
     out.update_layout(
         title={"text": f"{title}<br><sup>{provenance.line()}</sup>"},
         template="plotly_white",
         width=WIDTH,
-        height=max(HEIGHT, int(out.layout.height or 0)),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"t": int(out.layout.margin.t or 100) + 40},  # room for the provenance line
     )
-    return out
+    room = for_a_room(out)
+    room.update_layout(height=max(HEIGHT, int(room.layout.height or 0)))
+    return room
 
 
 def chromium() -> str | None:

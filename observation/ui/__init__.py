@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from observation import access, charts, config, db, deck, definitions, figures, filters, qi, queries, spc
 from observation import presenting as presenting_rules
-from observation.disclosure import DEFAULT_THRESHOLD
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
@@ -218,7 +217,10 @@ def shared_sidebar(page: str, filtered: bool = True) -> StudyFilter:
     if mode.on:
         st.badge(mode.badge(), icon=":material/co_present:", color="blue", help=PRESENTER_HELP)
         if page not in PRESENTABLE:
-            st.info("This page is not part of presenter mode. Turn presenter mode off in the sidebar to use it.")
+            st.info(
+                "This page is not part of presenter mode. Turn presenter mode off under Presenter settings in the "
+                "sidebar to use it."
+            )
             st.stop()
     _account(me)
     return _sidebar_filter(info, me) if filtered else StudyFilter()
@@ -350,46 +352,65 @@ def keep(key: str) -> None:
 
 def presenting() -> presenting_rules.Presenting:
     """Presenter mode as chosen in the sidebar, or as the URL asked on the session's first run.
-    A presenter is always in it, at the default threshold or above; a coach never (presenter mode
-    shows the whole study, beyond a coach's teams)."""
+    A presenter is always in it; a coach never (presenter mode shows the whole study, beyond a
+    coach's teams). Whoever chooses, the threshold is never under the study's floor
+    (OBSERVATION_PRESENTER_MINIMUM): a link asking for less is refused with a notice."""
     role = access.current().role
     if role == "coach":
         return presenting_rules.Presenting(on=False)
+    floor = settings().presenter_minimum
     if "pm_ready" not in st.session_state:
-        chosen, notices = presenting_rules.from_query_params(_query_params())
+        chosen, notices = presenting_rules.from_query_params(_query_params(), minimum=floor)
         st.session_state["pm_on"] = chosen.on
         st.session_state["pm_threshold"] = chosen.threshold
         st.session_state["pm_letters"] = chosen.letters
         st.session_state.setdefault("flt_notices", []).extend(notices)
         st.session_state["pm_ready"] = True
-    if role == "presenter":  # changed only when it must be: a drawn widget's value cannot be set
-        if not st.session_state.get("pm_on"):
-            st.session_state["pm_on"] = True
-        if int(st.session_state.get("pm_threshold", 0)) < DEFAULT_THRESHOLD:
-            st.session_state["pm_threshold"] = DEFAULT_THRESHOLD
+    # Changed only when it must be: a drawn widget's value cannot be set (and the drawn threshold
+    # cannot go under its min_value, the floor).
+    if role == "presenter" and not st.session_state.get("pm_on"):
+        st.session_state["pm_on"] = True
+    if int(st.session_state.get("pm_threshold", 0)) < floor:
+        st.session_state["pm_threshold"] = floor
     return presenting_rules.Presenting(
         on=bool(st.session_state.get("pm_on", False)),
-        threshold=int(st.session_state.get("pm_threshold", DEFAULT_THRESHOLD)),
+        threshold=int(st.session_state["pm_threshold"]),
         letters=bool(st.session_state.get("pm_letters", True)),
     )
 
 
 def _presenter_controls(me: access.Identity) -> presenting_rules.Presenting:
+    """Presenter mode's switch in the sidebar; once it is on, the switch, the threshold and the
+    team letters move into a closed "Presenter settings" popover, so the room sees the badge, not
+    the controls."""
     mode = presenting()
     if me.role == "coach":
         return mode
     with st.sidebar:
-        st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP, disabled=me.role == "presenter")
-        if st.session_state["pm_on"]:
-            lowest = DEFAULT_THRESHOLD if me.role == "presenter" else 2
-            st.number_input(
-                "Hide counts under", min_value=lowest, max_value=100, step=1, key="pm_threshold",
-                help="5 hides 1–4; 8 gives NHS-style suppression of 1–7.",
-            )  # fmt: skip
-            st.toggle("Teams as Team A, Team B…", key="pm_letters")
+        if not mode.on:
+            _presenter_toggle(me)
+        else:
+            with st.popover("Presenter settings", icon=":material/settings:", help=PRESENTER_SETTINGS_HELP):
+                _presenter_toggle(me)
+                st.number_input(
+                    "Hide counts under", min_value=settings().presenter_minimum, max_value=100, step=1,
+                    key="pm_threshold", help=THRESHOLD_HELP,
+                )  # fmt: skip
+                st.toggle("Teams as Team A, Team B…", key="pm_letters")
     mode = presenting()
     _write_query_params(presenting_rules.to_query_params(mode), presenting_rules.PARAMS)
     return mode
+
+
+def _presenter_toggle(me: access.Identity) -> None:
+    st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP, disabled=me.role == "presenter")
+
+
+PRESENTER_SETTINGS_HELP = "Presenter mode's switch, its threshold and team letters: kept off the slide."
+THRESHOLD_HELP = (
+    "5 hides 1–4; 8 gives NHS-style suppression of 1–7. The study's floor (OBSERVATION_PRESENTER_MINIMUM) is "
+    "the lowest allowed."
+)
 
 
 def _leave_legacy_multipage_mode() -> None:

@@ -74,7 +74,9 @@ def test_the_overview_in_presenter_mode_shows_nothing_about_a_person(app: App, d
     assert "Meetings at home" in shown  # the annotation is marked by its kind
 
 
-def test_small_shares_are_hidden_and_the_rest_cannot_be_worked_out(app: App, small_path: Path) -> None:
+def test_small_shares_are_hidden_and_the_rest_cannot_be_worked_out(
+    app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Alpha has 3 meetings with attendance recorded, Beta 2: every team's share rests on fewer than
     # 5; overall, 3 of 5 meetings had someone with lived experience present — a small count.
     at = app(small_path, mode="present")
@@ -88,9 +90,12 @@ def test_small_shares_are_hidden_and_the_rest_cannot_be_worked_out(app: App, sma
     table = at.dataframe[0].value
     assert (table["presence_share"] == "hidden").all()
     assert (table["mean_representation"] == "hidden").all()
-    # At a threshold of 2 only a count of 1 is small: Beta's presence (1 of 2 meetings) is hidden,
-    # and so is Alpha's (2 of 3), or the overall 3 of 5 would give Beta's away by subtraction.
+    # At a threshold of 2 (a study whose floor allows it) only a count of 1 is small: Beta's presence
+    # (1 of 2 meetings) is hidden, and so is Alpha's (2 of 3), or the overall 3 of 5 would give Beta's
+    # away by subtraction.
+    monkeypatch.setenv("OBSERVATION_PRESENTER_MINIMUM", "2")
     at = app(small_path, mode="present", threshold="2")
+    assert not at.warning
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Lived-experience presence"] == "60%"
     assert metrics["Meaningful involvement"] == "hidden"  # 1 of 5: small
@@ -123,8 +128,12 @@ def test_pages_outside_presenter_mode_are_not_listed_and_stop_if_reached(
 def test_presenter_mode_is_turned_on_in_the_sidebar_and_kept_in_the_link(app: App, small_path: Path) -> None:
     at = app(small_path)
     assert "mode" not in at.query_params
+    assert presenter_settings(at) == []  # off: the switch is in the sidebar itself
     at.toggle(key="pm_on").set_value(True).run()
     assert at.query_params["mode"] == "present"
+    # On: the switch, the threshold and the letters are in the closed "Presenter settings" popover,
+    # off the slide; the room sees the badge.
+    assert presenter_settings(at) == ["pm_on", "pm_threshold", "pm_letters"]
     at.number_input(key="pm_threshold").set_value(8).run()
     assert at.query_params["threshold"] == "8"
     assert "Presenter mode · counts under 8 hidden" in everything_shown(at)
@@ -139,6 +148,7 @@ def test_presenter_mode_is_turned_on_in_the_sidebar_and_kept_in_the_link(app: Ap
     [
         ({"mode": "party"}, "Ignored mode='party' in the link", False),
         ({"mode": "present", "threshold": "1"}, "Ignored threshold='1' in the link", True),
+        ({"mode": "present", "threshold": "2"}, "Ignored threshold='2' in the link", True),  # under the floor
         ({"mode": "present", "threshold": "abc"}, "Ignored threshold='abc' in the link", True),
         ({"labels": "<script>"}, None, False),
     ],
@@ -150,12 +160,58 @@ def test_odd_presenter_links_are_ignored_with_a_notice(
     assert not at.exception
     notices = [w.value.replace("\\", "") for w in at.warning]
     assert notices == (
-        [notice + (": the only mode is 'present'." if "mode" in notice else ": use a whole number from 2 to 100.")]
+        [notice + (": the only mode is 'present'." if "mode" in notice else ": use a whole number from 5 to 100.")]
         if notice
         else []
     )
     assert at.toggle(key="pm_on").value is on
     assert ("Presenter mode · counts under 5 hidden" in everything_shown(at)) is on
+
+
+def presenter_settings(at: AppTest) -> list[str]:
+    """The keys of the widgets inside the sidebar's "Presenter settings" popover, in order."""
+
+    def keys(node: Any, inside: bool) -> Iterator[str]:
+        inside = inside or getattr(node, "type", None) == "popover"
+        key = getattr(node, "key", None)
+        if inside and isinstance(key, str):
+            yield key
+        for child in getattr(node, "children", {}).values():
+            yield from keys(child, inside)
+
+    return list(keys(at.sidebar, False))
+
+
+def test_a_researcher_in_presenter_mode_cannot_go_under_the_floor(app: App, small_path: Path) -> None:
+    at = app(small_path, mode="present")
+    threshold = at.number_input(key="pm_threshold")
+    assert threshold.min == 5  # OBSERVATION_PRESENTER_MINIMUM's default, for a researcher too
+    threshold.set_value(3).run()  # as if the browser sent a value under the floor
+    assert not at.exception
+    assert at.number_input(key="pm_threshold").value == 5
+    assert "Presenter mode · counts under 5 hidden" in everything_shown(at)
+    assert "threshold" not in at.query_params
+
+
+def test_a_link_under_the_floor_is_refused_with_a_notice(app: App, small_path: Path) -> None:
+    at = app(small_path, mode="present", threshold="2")
+    assert not at.exception
+    assert [w.value.replace("\\", "") for w in at.warning] == [
+        "Ignored threshold='2' in the link: use a whole number from 5 to 100."
+    ]
+    assert at.number_input(key="pm_threshold").value == 5
+    assert "Presenter mode · counts under 5 hidden" in everything_shown(at)
+
+
+def test_a_study_can_raise_the_floor(app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSERVATION_PRESENTER_MINIMUM", "8")
+    at = app(small_path, mode="present")
+    assert at.number_input(key="pm_threshold").min == 8
+    assert "Presenter mode · counts under 8 hidden" in everything_shown(at)
+    at = app(small_path, mode="present", threshold="6")
+    assert [w.value.replace("\\", "") for w in at.warning] == [
+        "Ignored threshold='6' in the link: use a whole number from 8 to 100."
+    ]
 
 
 def test_a_slide_deck_is_made_with_progress_and_offered_for_download(app: App, small_path: Path) -> None:

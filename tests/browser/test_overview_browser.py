@@ -135,6 +135,10 @@ def test_presenter_mode_shows_teams_by_letter_and_nobody_by_code(
     expect(chart.get_by_text("Team A")).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link")).to_have_count(2)  # the Overview and the Team profile only
+    # The presenter's controls wait in a closed popover: the room sees the badge, not the controls.
+    settings = page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("Presenter settings"))
+    expect(settings).to_be_visible()
+    expect(page.get_by_text("Hide counts under")).to_be_hidden()
     page.wait_for_load_state("networkidle")
     screenshot(page, "presenter-overview")
     assert [p for p in private if p in page.content()] == []
@@ -145,6 +149,43 @@ def test_presenter_mode_shows_teams_by_letter_and_nobody_by_code(
     screenshot(page, "presenter-team-profile")
     assert [p for p in private if p in page.content()] == []
     assert_clean(watched)
+
+
+def test_presenter_mode_on_a_projector_reads_from_the_back_of_the_room(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    page.set_viewport_size({"width": 1280, "height": 720})  # a projector
+    page.goto(demo_server.url)  # the front door first: a cold server's first deep link can outrun it
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.goto(f"{demo_server.url}/?mode=present")
+    expect(page.get_by_text("Presenter mode · counts under 5 hidden").first).to_be_visible(timeout=60_000)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("2019 Q3").first).to_be_visible(timeout=60_000)  # quarters named as quarters
+    expect(page.get_by_text("Hide counts under")).to_be_hidden()  # the popover is closed
+    drawn = chart.locator("svg text").evaluate_all(
+        """texts => texts.filter(t => t.textContent.trim()).map(t => {
+            const style = getComputedStyle(t);
+            return [t.textContent, parseFloat(style.fontSize), style.fill];
+        })"""
+    )
+    assert drawn
+    small = [(text, size) for text, size, _ in drawn if size < 18]
+    assert small == [], f"chart text under 18 px on the projector: {small[:5]}"
+    fills = {fill for _, _, fill in drawn}
+    assert all(contrast_on_white(fill) >= 4.5 for fill in fills), fills
+    chart.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "presenter-projector.png"))  # what the room sees, as it sees it
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("Presenter settings")).click()
+    expect(page.get_by_text("Hide counts under")).to_be_visible()  # there for the presenter, on a click
+    assert_clean(watched)
+
+
+def contrast_on_white(fill: str) -> float:
+    """WCAG 2's contrast of a computed CSS colour ("rgb(31, 41, 51)") against white."""
+    channels = [float(v) / 255 for v in re.findall(r"[\d.]+", fill)[:3]]
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 1.05 / (0.2126 * red + 0.7152 * green + 0.0722 * blue + 0.05)
 
 
 def test_a_chart_downloads_as_a_png_drawn_in_chromium(demo_server: Server, watched: Watched) -> None:

@@ -80,6 +80,28 @@ def test_no_data_gives_an_empty_figure_that_says_so() -> None:
     assert "monthly points" not in fig.layout.title.text
 
 
+def test_quarters_are_labelled_as_quarters_a_tick_each() -> None:
+    rows = trend(3, months=9)
+    quarters = rows[rows["month"].map(lambda d: d.month % 3 == 1)]  # Jan, Apr, Jul 2020
+    fig = charts.involvement_trend(quarters, 0.8, "contributing", period="quarter")
+    axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
+    assert {a.tickformat for a in axes} == {"%Y Q%q"}  # "2020 Q1", not a month
+    assert {a.dtick for a in axes} == {"M3"}  # a tick every quarter
+    # Half a quarter wider each side, so the first and last labels stay under their own panel.
+    assert {tuple(a.range) for a in axes} == {("2019-11-16T00:00:00", "2020-08-16T00:00:00")}
+    hover = scatter(fig)[0].hovertemplate
+    assert hover.startswith("%{x|%Y Q%q}: ")
+    assert "quarter from" not in hover
+
+
+def test_a_long_run_of_quarters_is_labelled_every_second_quarter_or_every_year() -> None:
+    first = dt.date(2019, 1, 1)
+    assert charts.quarter_ticks(first, dt.date(2019, 7, 1), most=3) == "M3"
+    assert charts.quarter_ticks(first, dt.date(2020, 4, 1), most=3) == "M6"  # 6 quarters: every second
+    assert charts.quarter_ticks(first, dt.date(2021, 10, 1), most=3) == "M12"
+    assert charts.quarter_ticks(first, dt.date(2021, 10, 1), most=12) == "M3"
+
+
 def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel() -> None:
     events = pd.DataFrame(
         {

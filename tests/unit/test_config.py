@@ -15,6 +15,7 @@ def test_defaults_point_at_the_embedded_study() -> None:
     assert s.db_path == config.PROJECT_ROOT / "data" / "study.duckdb"
     assert s.meaningful_level == "contributing"
     assert s.involvement_target == 0.8
+    assert s.presenter_minimum == 5
 
 
 def test_environment_overrides_each_setting() -> None:
@@ -26,6 +27,7 @@ def test_environment_overrides_each_setting() -> None:
         }
     )
     assert (s.db_path, s.meaningful_level, s.involvement_target) == (Path("/tmp/other.duckdb"), "co_leading", 0.5)
+    assert config.load_settings({"OBSERVATION_PRESENTER_MINIMUM": "8"}).presenter_minimum == 8
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,9 @@ def test_environment_overrides_each_setting() -> None:
         ("OBSERVATION_MEANINGFUL_LEVEL", "shouting"),
         ("OBSERVATION_INVOLVEMENT_TARGET", "80%"),
         ("OBSERVATION_INVOLVEMENT_TARGET", "1.5"),
+        ("OBSERVATION_PRESENTER_MINIMUM", "1"),  # a count of 1 would be shown: no floor at all
+        ("OBSERVATION_PRESENTER_MINIMUM", "101"),
+        ("OBSERVATION_PRESENTER_MINIMUM", "5.5"),
     ],
 )
 def test_a_bad_setting_is_named_with_its_value(name: str, value: str) -> None:

@@ -3,12 +3,17 @@ system's Chromium (skipped where there is none, unless OBSERVATION_REQUIRE_BROWS
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
+from collections.abc import Iterator
+from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from observation import figures
+from observation import charts, figures
 
 PROVENANCE = figures.Provenance(
     "Meetings 2 Jul 2019 – 27 Feb 2020", rules="Anhøj rules", synthetic=True, presenter="counts under 5 hidden"
@@ -22,9 +27,9 @@ def a_chart() -> go.Figure:
 def test_an_exported_chart_says_where_it_came_from_and_the_page_keeps_its_own() -> None:
     fig = a_chart()
     out = figures.for_export(fig, PROVENANCE)
-    assert out.layout.title.text == (
-        "Presence by quarter<br><sup>Meetings 2 Jul 2019 – 27 Feb 2020 · Anhøj rules · counts under 5 hidden · "
-        "Synthetic demo data</sup>"
+    assert out.layout.title.text == "Presence by quarter"
+    assert out.layout.title.subtitle.text.replace("<br>", " ") == (
+        "Meetings 2 Jul 2019 – 27 Feb 2020 · Anhøj rules · counts under 5 hidden · Synthetic demo data"
     )
     assert (out.layout.width, out.layout.height) == (1280, 720)
     assert fig.layout.title.text == "Presence by quarter"  # the page's chart is untouched
@@ -50,9 +55,150 @@ def test_kaleido_draws_png_and_svg_in_the_system_chromium() -> None:
     assert svg.startswith("<svg")
     assert "Synthetic demo data" in svg
     assert "Presence by quarter" in svg
+    assert "font-size: 22px" in svg  # the title, as drawn
+    assert "font-size: 12.6px" not in svg  # no small print (a <sup> of 18 px text)
 
 
 def test_a_chart_for_a_room_has_larger_text_and_the_page_keeps_its_own() -> None:
     fig = a_chart()
     assert figures.for_a_room(fig).layout.font.size == figures.ROOM_FONT
     assert fig.layout.font.size is None
+
+
+# --- a projector screen: every text 18 px or more, titles 22, each readable on white ---------------
+
+SMALLEST, TITLE, LEAST_CONTRAST = 18, 22, 4.5
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2's relative luminance, worked out here independently of the module under test."""
+    colour = {"white": "#ffffff", "black": "#000000"}.get(colour.lower(), colour)
+    assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour), f"a colour this test reads: {colour!r}"
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_contrast_helper_agrees_with_wcag() -> None:
+    assert contrast("#000000", "#FFFFFF") == pytest.approx(21)
+    assert contrast("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)  # the lightest grey that passes
+    assert figures.contrast("#7F7F7F", "#FFFFFF") == pytest.approx(contrast("#7F7F7F", "#FFFFFF"))
+    assert figures.contrast("rgb(127, 127, 127)", "white") == pytest.approx(contrast("#7F7F7F", "#FFFFFF"))
+    darker = figures.readable(charts.EVENT_COLOUR)  # Okabe-Ito green is 3.3:1 on white
+    assert contrast(darker, "#FFFFFF") >= LEAST_CONTRAST > contrast(charts.EVENT_COLOUR, "#FFFFFF")
+    assert figures.readable("#555555") == "#555555"  # readable already: kept
+
+
+def texts(fig: go.Figure) -> Iterator[tuple[str, Any, float, str]]:
+    """Every text of the figure: (where, its font, the least size it must have, its background)."""
+    layout = fig.layout
+    paper = layout.paper_bgcolor
+    yield "layout font", layout.font, SMALLEST, paper
+    yield "title", layout.title.font, TITLE, paper
+    yield "subtitle", layout.title.subtitle.font, SMALLEST, paper
+    yield "legend", layout.legend.font, SMALLEST, layout.legend.bgcolor or paper
+    yield "hover label", layout.hoverlabel.font, SMALLEST, layout.hoverlabel.bgcolor
+    for name in layout:
+        if name.startswith(("xaxis", "yaxis")):
+            yield f"{name} ticks", layout[name].tickfont, SMALLEST, paper
+            yield f"{name} title", layout[name].title.font, SMALLEST, paper
+    for i, note in enumerate(layout.annotations):
+        # Event labels sit on the plot, subplot titles on the paper: both white in a room.
+        yield f"annotation {i} ({note.text})", note.font, SMALLEST, note.bgcolor or layout.plot_bgcolor
+
+
+def assert_for_a_room(fig: go.Figure) -> None:
+    layout = fig.layout
+    assert layout.paper_bgcolor, "a background of its own, not the theme's"
+    assert layout.plot_bgcolor, "a background of its own, not the theme's"
+    assert luminance(layout.paper_bgcolor) == luminance(layout.plot_bgcolor) == 1  # white
+    for where, font, least, background in texts(fig):
+        assert font.size is not None, f"{where}: no size of its own"
+        assert font.size >= least, f"{where}: {font.size} px"
+        assert font.color is not None, f"{where}: no colour of its own (the theme's grey would show)"
+        assert contrast(font.color, background) >= LEAST_CONTRAST, f"{where}: {font.color} on {background}"
+    template_font = layout.template.layout.font.color
+    assert template_font is None or contrast(template_font, layout.paper_bgcolor) >= LEAST_CONTRAST
+    for trace in fig.data:  # a trace's own text (bar labels) is no smaller
+        size = getattr(getattr(trace, "textfont", None), "size", None)
+        assert size is None or size >= SMALLEST, f"{trace.name}: text of {size} px"
+        # Nothing beside the hover label: Plotly draws it in the trace's colour on the paper.
+        assert not re.search(r"<extra>.+</extra>", trace.hovertemplate or ""), trace.hovertemplate
+    for small in ("<sup>", "<sub>", "<small>"):  # no small print left in a title
+        assert small not in f"{layout.title.text}{layout.title.subtitle.text}"
+
+
+def quarterly(teams: int = 3) -> pd.DataFrame:
+    rows = [
+        {"team_id": t, "team_name": f"Team {'ABC'[t - 1]}", "month": dt.date(2020, 1 + 3 * q, 1), "meetings": 6,
+         "presence_share": 0.5, "meaningful_share": 0.25}
+        for t in range(1, teams + 1)
+        for q in range(3)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+EVENTS = pd.DataFrame(
+    {"team_id": [1, None], "event_date": [dt.date(2020, 2, 3), dt.date(2020, 5, 4)],
+     "label": ["Meetings at home", "Service change"], "category": ["home_meetings", "service_change"]}
+)  # fmt: skip
+
+
+def test_the_quarterly_trend_in_a_room_is_legible_from_the_back() -> None:
+    note = " · a quarter resting on a count under 5 is left out"
+    fig = charts.involvement_trend(quarterly(), 0.8, "contributing", EVENTS, "quarter", note)
+    room = figures.for_a_room(fig)
+    assert_for_a_room(room)
+    assert room.layout.title.text == "Service users and carers at held meetings, by quarter"
+    assert "a quarter resting on a count under 5 is left out" in room.layout.title.subtitle.text
+    labels = [a for a in room.layout.annotations if a.textangle == -90]
+    assert [a.text for a in labels] == ["Meetings at home", "Service change", "Service change", "Service change"]
+    # The room's figure grew to hold its larger title and legend; the page's own is untouched.
+    assert room.layout.margin.t > fig.layout.margin.t
+    assert room.layout.height - fig.layout.height == (
+        room.layout.margin.t - fig.layout.margin.t + room.layout.margin.b - fig.layout.margin.b
+    )
+    assert fig.layout.annotations[-1].font.size == 10
+    # The series is named inside the hover label, in its text colour, not beside it in orange.
+    assert room.data[1].hovertemplate == (
+        "%{fullData.name}<br>%{x|%Y Q%q}: %{y:.0%} of %{customdata} held meetings<extra></extra>"
+    )
+    assert fig.layout.font.size is None
+
+
+def test_an_exported_chart_gets_the_room_treatment_too() -> None:
+    fig = charts.involvement_trend(quarterly(), 0.8, "contributing", EVENTS, "quarter")
+    assert_for_a_room(figures.for_export(fig, PROVENANCE))
+    teams = pd.DataFrame(
+        {"team_name": ["Team A", "Team B"], "presence_share": [0.5, None], "meaningful_share": [0.25, None]}
+    )
+    assert_for_a_room(figures.for_export(charts.team_shares(teams, 0.8, "contributing"), PROVENANCE))
+
+
+def test_any_chart_with_its_own_small_grey_text_is_made_legible() -> None:
+    fig = go.Figure(
+        go.Bar(x=[1, 2], y=["a", "b"], orientation="h", text=["1", "2"], textfont={"size": 10}),
+        layout={
+            "title": {"text": "A title<br><sup>small print</sup>", "font": {"size": 14, "color": "#9A9A9A"}},
+            "annotations": [{"text": "a note", "font": {"size": 9, "color": "rgb(154, 154, 154)"}, "x": 1, "y": 1}],
+            "xaxis": {"tickfont": {"size": 11, "color": "#AAAAAA"}, "title": {"text": "x"}},
+            "legend": {"font": {"size": 10}},
+            "hoverlabel": {"font": {"size": 12}},
+        },
+    )
+    room = figures.for_a_room(fig)
+    assert_for_a_room(room)
+    assert room.layout.title.subtitle.text == "small print"
+
+
+def test_a_long_subtitle_is_wrapped_between_its_parts() -> None:
+    text = "Dotted line: target 80% · 3 quarterly points or fewer: read as a description, not a signal · more"
+    assert figures.wrap_lines(text, 40) == (
+        "Dotted line: target 80% ·<br>3 quarterly points or fewer: read as a<br>description, not a signal · more"
+    )
+    assert figures.wrap_lines("", 40) == ""
