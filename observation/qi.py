@@ -217,12 +217,7 @@ def panels(
     result = []
     for team_id in series["team_id"].unique():
         rows = series[series["team_id"] == team_id]
-        mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
-        team_events = tuple(
-            (pd.Timestamp(d).date(), str(label)) for d, label in zip(mine["event_date"], mine["label"], strict=True)
-        )
-        # Rebasing follows the team's own events; a study-wide event is drawn but starts no phase.
-        own = [pd.Timestamp(d).date() for d in mine[mine["team_id"] == team_id]["event_date"]]
+        team_events, own = _team_events(events, team_id)
         name = str(rows["team_name"].iloc[0])
         if choice.chart == "g":
             panel = _gap_panel(int(team_id), name, rows, choice, own)
@@ -235,6 +230,32 @@ def panels(
         result.append(
             replace(panel, events=team_events, span=(pd.Timestamp(days.min()).date(), pd.Timestamp(days.max()).date()))
         )
+    return tuple(result)
+
+
+def _team_events(events: pd.DataFrame, team_id: object) -> tuple[tuple[tuple[dt.date, str], ...], list[dt.date]]:
+    """The events drawn on a team's panel (its own and the study's), and the dates of its own:
+    rebasing follows the team's own events; a study-wide event is drawn but starts no phase."""
+    mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
+    drawn = tuple(
+        (pd.Timestamp(d).date(), str(label)) for d, label in zip(mine["event_date"], mine["label"], strict=True)
+    )
+    return drawn, [pd.Timestamp(d).date() for d in mine[mine["team_id"] == team_id]["event_date"]]
+
+
+def subgroup_panels(subgroups: pd.DataFrame, events: pd.DataFrame, choice: ChartChoice) -> tuple[TeamPanel, ...]:
+    """Each team's subgrouped chart from its subgroups alone, without the meeting-by-meeting series
+    (presenter mode shows quarters only), in the subgroups' team order. ``subgroups`` has the
+    columns of observation.queries.qi_subgroups (the measure's own count column is enough)."""
+    if not choice.subgrouped:
+        raise ValueError(f"a {CHART_KINDS[choice.chart]} of {choice.spec.label.lower()} is not read from subgroups")
+    result = []
+    for team_id in subgroups["team_id"].unique():
+        rows = subgroups[subgroups["team_id"] == team_id]
+        team_events, own = _team_events(events, team_id)
+        panel = _subgroup_panel(int(team_id), str(rows["team_name"].iloc[0]), rows, choice, own)
+        span = (pd.Timestamp(rows["first_day"].min()).date(), pd.Timestamp(rows["last_day"].max()).date())
+        result.append(replace(panel, events=team_events, span=span))
     return tuple(result)
 
 
@@ -420,17 +441,26 @@ def quarter_label(day: dt.date) -> str:
     return f"Q{(day.month - 1) // 3 + 1} {day.year}"
 
 
-def signal_sentences(team_panels: tuple[TeamPanel, ...], choice: ChartChoice, target: float | None) -> list[str]:
+def signal_sentences(
+    team_panels: tuple[TeamPanel, ...],
+    choice: ChartChoice,
+    target: float | None,
+    overall: Mapping[int, str] | None = None,
+) -> list[str]:
     """One plain sentence per team about its current phase: its latest signal and what it means,
     or that there is none, or what the chart cannot tell; then the caveats and the target's
-    assurance, if any. The same words lead the Team profile's summary."""
-    return [_sentence(panel, choice, target) for panel in team_panels]
+    assurance, if any. The same words lead the Team profile's summary. ``overall``, by team id,
+    words the period's figure in place of its counts ("56% of held meetings had …": presenter
+    mode states only the shares it shows)."""
+    return [_sentence(panel, choice, target, (overall or {}).get(panel.team_id)) for panel in team_panels]
 
 
-def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None) -> str:
+def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worded: str | None = None) -> str:
     spec = choice.spec
     yes, n = panel.total
-    if choice.measure == "representation":
+    if worded is not None:
+        overall = worded
+    elif choice.measure == "representation":
         overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
     else:
         overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
