@@ -37,7 +37,7 @@ EXACT_ATOMS = 500
 """Up to this many atoms, every check frees every atom (exact); above, see the module's notes."""
 STUDY_TRIES = 3
 """Above EXACT_ATOMS: how many teams, one at a time, a study-wide count tries changing."""
-TRIALS = 6
+TRIALS = 8
 """How many figures a pinned count tries hiding, one at a time, for one that frees it."""
 TIME_LIMIT = 5.0
 """Seconds one search for another value may take; one that runs out counts as none found (and a
@@ -173,14 +173,23 @@ def suppress(system: System, rule: Rule) -> frozenset[Hashable]:
 
 
 def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: tuple[int, ...]) -> int | None:
-    """The figure to hide so that a pinned count moves: of the first TRIALS that share its team (or
-    study) — its own team's before the study's, the cheapest first — the first that frees it on its
-    own, or failing any, the first of all; the next round tries again."""
+    """The figure to hide so that a pinned count moves: of the first TRIALS — a figure of the same
+    kinds of meeting first (another team's presence, when a team's presence is pinned), then a
+    team's before the study's, the cheapest, the smallest — the first that frees it on its own, or
+    failing any, the first of all; the next round tries again. Above EXACT_ATOMS, where a check
+    changes one team's meetings only, only that team's figures and the study's are candidates."""
     mine = set(solver.block[list(atoms)].tolist())
+    kinds = solver.kinds(atoms)
     teams = solver.figure_team
     candidates = sorted(
-        (int(i) for i in np.flatnonzero(~hidden) if teams[i] in mine or teams[i] == STUDY),
-        key=lambda i: (teams[i] not in mine, figures[i].cost, len(figures[i].atoms), figures[i].count),
+        (int(i) for i in np.flatnonzero(~hidden) if solver.exact or teams[i] in mine or teams[i] == STUDY),
+        key=lambda i: (
+            solver.kinds(figures[i].atoms) != kinds,
+            teams[i] == STUDY,
+            figures[i].cost,
+            len(figures[i].atoms),
+            figures[i].count,
+        ),
     )
     for i in candidates[:TRIALS]:
         hidden[i] = True
@@ -216,6 +225,10 @@ class _Solver:
             [self.block[f.atoms[0]] if len(set(self.block[list(f.atoms)])) == 1 else STUDY for f in system.figures],
             dtype=np.int64,
         )
+
+    def kinds(self, atoms: tuple[int, ...]) -> frozenset[int]:
+        """Which kinds of meeting (the atoms' places within their cells) a sum counts."""
+        return frozenset(a % self.width for a in atoms) if self.width else frozenset()
 
     def moves(self, atoms: tuple[int, ...], hidden: np.ndarray) -> bool:
         """True when the atoms can sum to another value than their true one with every shown

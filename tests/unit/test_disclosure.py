@@ -164,5 +164,5 @@ def test_a_count_shown_outright_is_hidden_when_small_and_its_partner_goes_with_i
     figures = [Figure("a", (0,), 3), Figure("b", (1,), 7), Figure("total", (0, 1), 10, cost=1)]
     hidden = suppress(System(truth, figures), Rule(5))
     assert "a" in hidden
-    assert ("b" in hidden or "total" in hidden)
+    assert "b" in hidden or "total" in hidden
     assert suppress(System(truth, figures, secrets=[Secret("a", (0,), 3)]), Rule(2)) == frozenset()
