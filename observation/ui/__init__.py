@@ -172,7 +172,7 @@ def _overview(path: str, version: int, flt: StudyFilter, level: ParticipationLev
     return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
 
 
-@st.cache_data(show_spinner="Counting meetings…", max_entries=CACHED)
+@st.cache_data(show_spinner="Working out what can be shown without revealing a small count…", max_entries=CACHED)
 def _room_overview(
     path: str, version: int, level: ParticipationLevel, mode: presenting_rules.Presenting
 ) -> queries.Overview:
@@ -721,8 +721,10 @@ def deck_download(flt: StudyFilter) -> None:
     mode = presenting().model_copy(update={"on": True})
     made_for = (flt, mode)
     if st.button("Make a slide deck", key="deck_make", icon=":material/slideshow:",
-                 help="A .pptx to hand out: one chart per slide, the numbers in the speaker notes. Presenter "
-                      "mode's rules always apply to it, at the threshold chosen in the sidebar."):  # fmt: skip
+                 help="A .pptx to hand out that tells the study's story: headline measures, each team, the QI "
+                      "charts' reading, quarter by quarter, the recruitment funnel and tensions, and the method; "
+                      "the numbers in the speaker notes. Presenter mode's rules always apply to it, at the "
+                      "threshold chosen in the sidebar."):  # fmt: skip
         bar = st.progress(0.0, text="Drawing the slides…")
         try:
             made = deck.overview_deck(
