@@ -2,8 +2,8 @@
 
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
 page in AppTest (bench/pages.py), the attendance import against DuckDB's read_csv
-(bench/imports.py) and the first chart in Chromium (bench/browser.py). Then check the budgets of
-issue 8 and write JSON and a Markdown report (bench/results.md) that the README shows.
+(bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
+Chromium (bench/browser.py). Then check the budgets of issues 8 and 19 and write JSON and a Markdown report (bench/results.md) that the README shows.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
 and .md): each scale's study is copied into PostgreSQL (``python -m observation migrate``) and
@@ -33,6 +33,7 @@ MOST_POINTS, MOST_FIGURE_BYTES, PAGE_ROWS = 5000, 2**20, 500
 # sortable across all teams, and Study setup's teams grid, editable): those may have one row per team.
 TEAM_TABLES = {"overview", "study_setup"}
 MOST_RSS_MB, MOST_GROWTH, LEAST_IMPORT_SHARE, MOST_BROWSER_RATIO = 1536, 5.0, 1 / 3, 1.5
+MOST_PRESENTER_S = 15.0  # issue 19: presenter mode's disclosure checks, once per change to the data
 MOST_POSTGRES_RATIO = 3.0  # issue 9: each page's warm rerun on PostgreSQL, against the file, at trust scale
 
 BUILD_PROBE = """
@@ -65,6 +66,8 @@ def measure(scale: str, folder: Path) -> Results:
     probed = child(["-m", "bench.pages", str(path)])
     print(f"{scale}: import …", flush=True)
     imported = child(["-m", "bench.imports", str(path), str(folder)])
+    print(f"{scale}: presenter mode …", flush=True)
+    presenter = child(["-m", "bench.presenter", str(path)])
     print(f"{scale}: browser …", flush=True)
     browser = child(["-m", "bench.browser", str(path)])
     pages = {}
@@ -87,8 +90,13 @@ def measure(scale: str, folder: Path) -> Results:
         "read_csv_rows_per_s": imported["read_csv_rows_per_s"],
         "keyed_insert_rows_per_s": imported["keyed_insert_rows_per_s"],
         "browser": browser["pages"],
+        "presenter": presenter,
         "peak_rss_mb": max(
-            build["peak_rss_mb"], probed["peak_rss_mb"], imported["peak_rss_mb"], browser["server_peak_rss_mb"]
+            build["peak_rss_mb"],
+            probed["peak_rss_mb"],
+            imported["peak_rss_mb"],
+            presenter["peak_rss_mb"],
+            browser["server_peak_rss_mb"],
         ),
     }
 
@@ -144,6 +152,13 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         f"{national['import_rows_per_s']:,.0f} vs {national['read_csv_rows_per_s']:,.0f} rows/s ({share:.2f}; "
         f"an unchecked insert into the keyed table: {national['keyed_insert_rows_per_s']:,.0f}, "
         f"{national['keyed_insert_rows_per_s'] / national['read_csv_rows_per_s']:.2f})",
+    )
+    worked_out = national["presenter"]["room_overview_s"]
+    check(
+        f"presenter mode works out what it may show in ≤ {MOST_PRESENTER_S:g} s (first view, thresholds 5 and 8)",
+        max(worked_out.values()) <= MOST_PRESENTER_S,
+        " / ".join(f"{s:.1f} s" for s in worked_out.values())
+        + f" ({' / '.join(str(n) for n in national['presenter']['hidden'].values())} shares hidden)",
     )
     if "demo" in scales:
         for page, b in national["browser"].items():
