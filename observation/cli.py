@@ -85,17 +85,21 @@ def _parser() -> argparse.ArgumentParser:
         "export",
         help="export a study for R, Excel or NVivo: full, deidentified or aggregate",
         description="Export a study. full: every table. deidentified: free text dropped, codes replaced, dates "
-        "shifted by one offset per study. aggregate: no row about a person (teams, and meetings with their "
-        "counts); the filter options apply to it.",
+        "shifted by one offset per study; person-level rows, not for publication (its note says so). aggregate: "
+        "the level for sharing: counts of meetings by team and month, per team and for the study, over the whole "
+        "study, with every count of meetings with service users or carers from 1 to the threshold - 1 hidden, "
+        "and any that would let one be worked out, as [c] (its note says how).",
     )
     exp.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
     exp.add_argument("--level", required=True, choices=export.LEVELS)
     exp.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
     exp.add_argument("--out", required=True, type=Path, help="a new folder (csv, parquet) or workbook (xlsx)")
-    exp.add_argument("--team", default="", help="aggregate only: team numbers, e.g. 1,3")
-    exp.add_argument("--setting", default="", help="aggregate only: community, inpatient or other")
-    exp.add_argument("--from", default="", dest="start", help="aggregate only: first date, YYYY-MM-DD")
-    exp.add_argument("--to", default="", dest="end", help="aggregate only: last date, YYYY-MM-DD")
+    exp.add_argument(
+        "--threshold",
+        type=int,
+        help="aggregate only: hide counts under this, never under OBSERVATION_PRESENTER_MINIMUM "
+        "(default: that floor, at least 5)",
+    )
 
     bak = commands.add_parser(
         "backup",
@@ -283,15 +287,20 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    parsed = filters.from_query_params({"team": args.team, "setting": args.setting, "from": args.start, "to": args.end})
-    if parsed.notices:
-        raise ObservationError(" ".join(n.replace("in the link", "in the options") for n in parsed.notices))
+    if args.threshold is not None and args.level != "aggregate":
+        raise ObservationError("--threshold applies to the aggregate level only")
     con = db.connect(args.db)
     try:
-        written = export.export(con, args.level, args.fmt, args.out, parsed.filter)
+        written = export.export(con, args.level, args.fmt, args.out, threshold=args.threshold)
     finally:
         con.close()
-    print(f"Exported {', '.join(written)} ({args.level}, {args.fmt}) to {args.out}.")
+    hidden = "" if written.threshold is None else f"; counts under {written.threshold} hidden as [c]"
+    note = (
+        ""
+        if written.notes is None
+        else (f"; read the {export.NOTES_SHEET} sheet" if args.fmt == "xlsx" else f"; read {export.NOTES_FILE}")
+    )
+    print(f"Exported {', '.join(written.tables)} ({args.level}, {args.fmt}) to {args.out}{hidden}{note}.")
     return 0
 
 

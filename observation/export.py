@@ -3,10 +3,18 @@
 - **full**: every study table as it is.
 - **deidentified**: free text dropped (notes, transcripts, annotation labels), participant and
   observer codes replaced by fresh ones, and every date shifted by one offset per study (so every
-  interval is kept). The offset and the new codes stay the same from one export to the next.
-- **aggregate**: no row about a person: teams, and meetings with the counts every measure uses.
+  interval is kept). The offset and the new codes stay the same from one export to the next. Still
+  rows about people, under pseudonyms: its note says it is not for publication.
+- **aggregate**: the level for sharing. Counts of meetings per team and calendar month, per team
+  over the whole period and for the study, over the whole study (two exports of different teams
+  or dates could give a hidden count away by difference, so the filter does not apply). The
+  counts that tell about people with lived experience are hidden under the rules of presenter
+  mode (observation.disclosure): a count from 1 to the threshold − 1, and any further count that
+  would let one be worked out from the rest, shown as "[c]".
 
-Every export and restore is written to the audit trail.
+The de-identified and aggregate exports carry a note (README.txt beside the tables, or a Notes
+sheet in a workbook) saying what they hold and how they may be shared. Every export and restore
+is written to the audit trail.
 """
 
 from __future__ import annotations
@@ -18,16 +26,22 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from observation import access, audit, db
+from observation import access, audit, config, db, queries
+from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
+from observation.models import ParticipationLevel
+from observation.presenting import COST, KINDS, SECRETS
 
 Level = Literal["full", "deidentified", "aggregate"]
 Format = Literal["csv", "xlsx", "parquet"]
@@ -44,35 +58,244 @@ DATE_COLUMNS = {
     "study": ["created_at"],
 }
 
+NOTES_FILE = "README.txt"
+"""The note beside the tables of a folder export (CSV or Parquet): a CSV reader reads no comment."""
+NOTES_SHEET = "Notes"
+"""The note in a workbook: its first sheet, one line a row."""
+COUNTS_TABLE = "counts"
+STUDY_ROW = "All teams"
+WHOLE_PERIOD = "all"
+OPEN_COLUMNS = ("meetings_held", "meetings_cancelled", "meetings_postponed", "meetings_recorded")
+"""Counts of meetings that say nothing about anyone with lived experience: always shown."""
+HIDEABLE: dict[str, str] = {
+    "meetings_with_lived_experience": "presence_share",
+    "meetings_with_service_users": "service_user_share",
+    "meetings_with_carers": "carer_share",
+    "meetings_with_meaningful_involvement": "meaningful_share",
+}
+"""The counts that may be hidden, each as the presenter-mode share over the same meetings (its
+kinds in presenting.KINDS, its cost in presenting.COST)."""
+SCOPE_COST = {"month": 0, "team": 10, "study": 20}
+"""Which figure goes first when one more must be hidden: a month's before a team's total, a
+team's before the study's."""
 
-def tables(con: duckdb.DuckDBPyConnection, level: Level, flt: StudyFilter | None = None) -> dict[str, pd.DataFrame]:
-    """The tables an export at ``level`` holds, as DataFrames."""
+
+@dataclass(frozen=True)
+class Contents:
+    """What an export holds: its tables, its note (None for a full export) and, for the
+    aggregate level, the threshold under which counts were hidden."""
+
+    tables: dict[str, pd.DataFrame]
+    notes: str | None = None
+    threshold: int | None = None
+
+
+def threshold_floor(settings: config.Settings | None = None) -> int:
+    """The lowest threshold anyone may choose: presenter mode's floor, the study's setting."""
+    chosen = settings if settings is not None else config.load_settings()
+    return int(getattr(chosen, "presenter_minimum", DEFAULT_THRESHOLD))
+
+
+def default_threshold(settings: config.Settings | None = None) -> int:
+    """The threshold of an aggregate export when none is asked for (presenter mode's default)."""
+    return max(DEFAULT_THRESHOLD, threshold_floor(settings))
+
+
+def tables(
+    con: duckdb.DuckDBPyConnection,
+    level: Level,
+    threshold: int | None = None,
+    settings: config.Settings | None = None,
+) -> Contents:
+    """The tables an export at ``level`` holds, as DataFrames, with its note. ``threshold``
+    (aggregate only) hides counts under it: never under the study's floor (threshold_floor)."""
+    settings = settings if settings is not None else config.load_settings()
+    if level == "aggregate":
+        return _aggregate(con, _rule(threshold, settings), settings.meaningful_level)
     with db.cursor(con) as cur:
-        if level == "aggregate":
-            return _aggregate(cur, flt or StudyFilter())
         frames = {t: cur.execute(f"select * from {t} order by all").fetchdf() for t in db.STUDY_TABLES}  # noqa: S608
         if level == "full":
-            return frames
-        return _deidentify(cur, frames)
+            return Contents(frames)
+        return Contents(_deidentify(cur, frames), _deidentified_notes(con))
 
 
-def _aggregate(cur: duckdb.DuckDBPyConnection, flt: StudyFilter) -> dict[str, pd.DataFrame]:
-    meetings = cur.execute(
-        """
-        select
-            team_name as team, meeting_date, status, present_total, present_service_users, present_carers,
-            present_lived_experience > 0 as lived_experience_present,
-            if(attendance_recorded, present_lived_experience / present_total, null) as representation
-        from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
-        order by team, meeting_date
-        """,
-        flt.sql_params(),
-    ).fetchdf()
-    teams = cur.execute(
-        "select name as team, service, setting from teams where list_contains(?::varchar[], name) order by name",
-        [sorted(set(meetings["team"]))],
-    ).fetchdf()
-    return {"teams": teams, "meetings": meetings}
+def _rule(threshold: int | None, settings: config.Settings) -> Rule:
+    floor = threshold_floor(settings)
+    chosen = default_threshold(settings) if threshold is None else threshold
+    if not floor <= chosen <= 100:
+        raise ObservationError(
+            f"threshold {chosen}: use a whole number from {floor} to 100 (counts under the study's floor, "
+            f"{floor}, are always hidden)"
+        )
+    return Rule(chosen)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationLevel) -> Contents:
+    whole = StudyFilter()  # the whole study, always (see the module's notes)
+    counts = queries.monthly_counts(con, whole, level)
+    kinds = queries.meeting_kinds(con, whole, level, "month")
+    system = counts_system(kinds)
+    hidden = suppress(system, rule)
+    keys = _cell_keys(counts)
+    shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
+    for key, row in zip(keys, counts.itertuples(index=False), strict=True):
+        for column in HIDEABLE:
+            expected = shown.get((key, column), 0)
+            if int(getattr(row, column)) != expected:  # two reads a moment apart saw different studies
+                raise ObservationError("the study changed while the export was being made: export again")
+    table = pd.DataFrame(
+        {
+            "team": counts["team_name"].fillna(STUDY_ROW),
+            "month": [WHOLE_PERIOD if pd.isna(m) else f"{pd.Timestamp(m):%Y-%m}" for m in counts["month"]],
+            **{c: counts[c].astype("int64") for c in OPEN_COLUMNS},
+            **{
+                c: pd.Series(
+                    [CONFIDENTIAL if (k, c) in hidden else int(v) for k, v in zip(keys, counts[c], strict=True)],
+                    dtype=object,
+                )
+                for c in HIDEABLE
+            },
+        }
+    )
+    with db.cursor(con) as cur:
+        teams = cur.execute(
+            "select name as team, service, setting from teams where list_contains(?::varchar[], name) order by name",
+            [sorted(set(counts["team_name"].dropna()))],
+        ).fetchdf()
+    info = queries.study_info(con)
+    notes = _aggregate_notes(info, rule, level)
+    return Contents({"teams": teams, COUNTS_TABLE: table}, notes, rule.threshold)
+
+
+def _cell_keys(counts: pd.DataFrame) -> list[Hashable]:
+    """Each row's key in counts_system: (team id, month's first day), team id, or None (the study)."""
+    keys: list[Hashable] = []
+    for team_id, month in zip(counts["team_id"], counts["month"], strict=True):
+        if pd.isna(team_id):
+            keys.append(None)
+        elif pd.isna(month):
+            keys.append(int(team_id))
+        else:
+            keys.append((int(team_id), pd.Timestamp(month).date()))
+    return keys
+
+
+def counts_system(kinds: pd.DataFrame) -> System:
+    """What the aggregate export shows, as figures over the atoms ``kinds`` (queries.meeting_kinds
+    by month: each team's held meetings with attendance recorded of each kind, per month). Each
+    HIDEABLE count is a figure, shown exactly, of every month, every team's whole period and the
+    study (keyed (cell, column), the cell (team id, month's first day), team id or None); the
+    recorded meetings of each month are known (always shown); and presenting.SECRETS of every cell
+    (service users only, carers only, both, not meaningful) must not be worked out when small."""
+    width = len(queries.MEETING_KINDS)
+    column = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
+    team_ids = [int(t) for t in kinds["team_id"]]
+    months = [pd.Timestamp(m).date() for m in kinds["period"]]
+    truth = kinds[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64).ravel()
+    cells: dict[Hashable, tuple[str, list[int]]] = {}
+    for i, (team_id, month) in enumerate(zip(team_ids, months, strict=True)):
+        cells[(team_id, month)] = ("month", [i])
+        cells.setdefault(team_id, ("team", []))[1].append(i)
+    cells[None] = ("study", list(range(len(team_ids))))
+
+    def atoms(leaves: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(i * width + column[n] for i in leaves for n in names)
+
+    def total(sums: tuple[int, ...]) -> int:
+        return int(truth[list(sums)].sum())
+
+    figures: list[Figure] = []
+    secrets_: list[Secret] = []
+    for key, (scope, leaves) in cells.items():
+        for name, share in HIDEABLE.items():
+            sums = atoms(leaves, KINDS[share])
+            figures.append(Figure((key, name), sums, total(sums), cost=COST[share] + SCOPE_COST[scope]))
+        for name, names in SECRETS.items():
+            sums = atoms(leaves, names)
+            secrets_.append(Secret((key, name), sums, total(sums)))
+    recorded = [atoms([i], queries.MEETING_KINDS) for i in range(len(team_ids))]
+    known = [
+        Figure((cell, "meetings_recorded"), sums, total(sums))
+        for cell, sums in zip(zip(team_ids, months, strict=True), recorded, strict=True)
+    ]
+    blocks = np.repeat(np.array(team_ids, dtype=np.int64), width)
+    return System(truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(team_ids)), width))
+
+
+def _demo_line(info: queries.StudyInfo | None) -> list[str]:
+    if info is not None and info.study.is_demo:
+        return ["SYNTHETIC DEMO DATA: invented people, teams and notes. Nothing here is real.", ""]
+    return []
+
+
+def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: ParticipationLevel) -> str:
+    t = rule.threshold
+    first, last = (info.first_meeting, info.last_meeting) if info else (None, None)
+    period = f"{first:%d %B %Y} to {last:%d %B %Y}, every team" if first and last else "none (no meetings yet)"
+    lines = [
+        "Aggregate export: counts of meetings by team and month",
+        "",
+        *_demo_line(info),
+        f"Study: {info.study.name}" if info else "Study: (none)",
+        f"Period: {period} (the whole study: the dashboard's filter does not apply, since two "
+        "exports of different teams or dates could give a hidden count away by difference).",
+        f"Made: {dt.datetime.now(dt.UTC):%Y-%m-%d}.",
+        "",
+        f"HIDDEN COUNTS: threshold {t}",
+        f"{CONFIDENTIAL} means hidden: a count from 1 to {t - 1}, or a count that would let one from 1 to {t - 1} "
+        "be worked out from the rest of this table (by subtraction from a team's or the study's total, or "
+        "between columns: the meetings with lived experience minus those with service users are the meetings "
+        f"with carers only). A {CONFIDENTIAL} says nothing about its value: it may stand for any count, 0 "
+        "included. Zero is shown as 0.",
+        "Only the four meetings_with_... columns are ever hidden; meetings held, cancelled, postponed and "
+        "recorded say nothing about anyone and are always shown. Rows may be left out when sharing this table; "
+        "do not put a hidden count back from the study's other outputs.",
+        "",
+        "TABLES",
+        "teams: each team's name, service and setting.",
+        f"{COUNTS_TABLE}: one row per team and calendar month in which the team had a meeting; one row per team "
+        f"for the whole period (month '{WHOLE_PERIOD}'); and one row for the study (team '{STUDY_ROW}', "
+        f"month '{WHOLE_PERIOD}').",
+        "",
+        f"COLUMNS OF {COUNTS_TABLE.upper()}",
+        f"team: the team's name ('{STUDY_ROW}' for the whole study).",
+        f"month: the calendar month, YYYY-MM ('{WHOLE_PERIOD}' for the whole period).",
+        "meetings_held, meetings_cancelled, meetings_postponed: meetings with that status.",
+        "meetings_recorded: held meetings with attendance recorded (at least one person recorded present, "
+        "researchers observing aside). A held meeting with nobody recorded present is left out of the counts "
+        "below, so a register never filled in does not read as absence.",
+        "meetings_with_lived_experience: of the recorded meetings, those with at least one service user or carer "
+        "(a person with lived experience) present.",
+        "meetings_with_service_users: of the recorded meetings, those with at least one service user present.",
+        "meetings_with_carers: of the recorded meetings, those with at least one carer present.",
+        "meetings_with_meaningful_involvement: of the recorded meetings, those with a service user or carer "
+        f"present at '{level}' or above on the participation ladder (observing, contributing, co-leading); "
+        "someone present with no level recorded does not count.",
+        "A share (lived-experience presence, meaningful involvement…) is one of these counts divided by "
+        "meetings_recorded.",
+        f"In Parquet, the meetings_with_... columns are text, since they can hold {CONFIDENTIAL}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _deidentified_notes(con: duckdb.DuckDBPyConnection) -> str:
+    lines = [
+        "De-identified export: NOT FOR PUBLICATION",
+        "",
+        *_demo_line(queries.study_info(con)),
+        "This export holds pseudonymous rows about people: the participants, their attendance and "
+        "participation at each meeting, coded segments of notes and interviews, recruitment steps and "
+        "interviews. Participant, observer, coder and informant codes are replaced by fresh ones, free text "
+        "(field notes, transcripts, annotation labels) is dropped, teams are Team A, Team B…, and every date "
+        "is shifted by one number of days for the whole study (intervals are kept; the dates are not the "
+        "real ones). People can still be recognised from such rows, alone or with what else is known "
+        "(a small team, a rare role, the pattern of someone's attendance).",
+        "",
+        "Share it only under the study's data agreement, with those it names, and keep it as the study's own "
+        "data is kept. Do not publish it or any table of it. For sharing, use the aggregate export: counts "
+        "of meetings by team and month with small counts hidden.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -132,37 +355,58 @@ def _study_key(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 @access.requires("researcher")
 def export(
-    con: duckdb.DuckDBPyConnection, level: Level, fmt: Format, out: Path, flt: StudyFilter | None = None
-) -> list[str]:
+    con: duckdb.DuckDBPyConnection,
+    level: Level,
+    fmt: Format,
+    out: Path,
+    threshold: int | None = None,
+    settings: config.Settings | None = None,
+) -> Contents:
     """Write the export to ``out`` (a folder for csv and parquet, a workbook for xlsx), whole or
-    not at all, and audit it. Returns the tables written."""
-    frames = tables(con, level, flt)
+    not at all, with its note, and audit it. ``threshold``: see ``tables``. Returns what it
+    wrote."""
     out = Path(out)
     if out.exists():
         raise ObservationError(f"{out} already exists: choose a new name for the export")
+    contents = tables(con, level, threshold, settings)
+    frames = contents.tables
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         target = staging / out.name
         if fmt == "xlsx":
             with pd.ExcelWriter(target, engine="openpyxl") as book:
+                if contents.notes is not None:
+                    notes = pd.DataFrame({NOTES_SHEET: contents.notes.splitlines()}, dtype=object)
+                    notes.to_excel(book, sheet_name=NOTES_SHEET, index=False)
                 for name, frame in frames.items():
                     _excel_ready(frame).to_excel(book, sheet_name=name[:31], index=False)
         else:
             target.mkdir()
+            if contents.notes is not None:
+                (target / NOTES_FILE).write_text(contents.notes, encoding="utf-8")
             for name, frame in frames.items():
                 if fmt == "csv":
                     frame.to_csv(target / f"{name}.csv", index=False)
                 else:
-                    frame.to_parquet(target / f"{name}.parquet", index=False)
+                    _parquet_ready(frame).to_parquet(target / f"{name}.parquet", index=False)
         os.replace(target, out)
     except OSError as exc:
         raise ObservationError(f"{out}: the export could not be written ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    after: dict[str, object] = {"level": level, "format": fmt, "tables": list(frames)}
+    if contents.threshold is not None:
+        after["threshold"] = contents.threshold
     with db.transaction(con) as cur:
-        audit.record(cur, "export", row_key=str(out), after={"level": level, "format": fmt, "tables": list(frames)})
-    return list(frames)
+        audit.record(cur, "export", row_key=str(out), after=after)
+    return contents
+
+
+def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Parquet column has one type: a count column that holds "[c]" is written as text."""
+    hideable = [c for c in HIDEABLE if c in frame.columns]
+    return frame.astype(dict.fromkeys(hideable, "string")) if hideable else frame
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:

@@ -322,3 +322,36 @@ def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every row of a result as a dict of plain Python values (NULL stays None, never NaN)."""
     names = [column[0] for column in result.description or ()]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def monthly_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel) -> pd.DataFrame:
+    """Counts of meetings per team and calendar month (months with a meeting of the team), per
+    team over the whole period (``month`` null) and for the study (``team_id`` null too), in that
+    order by team name and month: team_id, team_name, month (its first day), meetings_held,
+    meetings_cancelled, meetings_postponed, meetings_recorded (held with attendance recorded), and
+    of those meetings_with_lived_experience, meetings_with_service_users, meetings_with_carers and
+    meetings_with_meaningful_involvement (someone with lived experience at ``level`` or above)."""
+    with db.cursor(con) as cur:
+        return cur.execute(
+            """
+            select
+                team_id,
+                if(grouping(team_id) = 1, null, any_value(team_name)) as team_name,
+                date_trunc('month', meeting_date)::date as month,
+                count(*) filter (where status = 'held') as meetings_held,
+                count(*) filter (where status = 'cancelled') as meetings_cancelled,
+                count(*) filter (where status = 'postponed') as meetings_postponed,
+                count(*) filter (where attendance_recorded) as meetings_recorded,
+                count(*) filter (where attendance_recorded and present_lived_experience > 0)
+                    as meetings_with_lived_experience,
+                count(*) filter (where attendance_recorded and present_service_users > 0)
+                    as meetings_with_service_users,
+                count(*) filter (where attendance_recorded and present_carers > 0) as meetings_with_carers,
+                count(*) filter (where attendance_recorded and coalesce(best_le_rank, 0) >= $level_rank)
+                    as meetings_with_meaningful_involvement
+            from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+            group by grouping sets ((team_id, month), (team_id), ())
+            order by grouping(team_id), team_name, team_id, grouping(month), month
+            """,
+            flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]},
+        ).fetchdf()

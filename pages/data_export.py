@@ -5,18 +5,42 @@ import streamlit as st
 from observation import export, ui
 from observation.ui import data_io
 
-flt = ui.shared_sidebar("data_export")
+ui.shared_sidebar("data_export", filtered=False)
 st.title(
     "Export",
     help="Full: every table. De-identified: free text dropped, participant and observer codes replaced, every "
-    "date shifted by one offset per study. Aggregate: no row about a person (teams, and meetings with their "
-    "counts), for the teams and dates in the sidebar. Every export is written to the audit trail.",
+    "date shifted by one offset per study; rows about people under pseudonyms, not for publication. Aggregate: "
+    "the level for sharing — counts of meetings by team and month, per team and for the study, with small "
+    "counts hidden. Every export says what it holds in a note (README.txt, or a Notes sheet) and is written "
+    "to the audit trail.",
 )
 level_col, format_col = st.columns(2)
 level = level_col.segmented_control("Level", export.LEVELS, key="export_level", required=True, default="aggregate")
 fmt = format_col.segmented_control("Format", export.FORMATS, key="export_format", required=True, default="csv")
+threshold: int | None = None
+if level == "aggregate":
+    floor = data_io.threshold_floor()
+    threshold = int(
+        st.number_input(
+            "Hide counts under",
+            min_value=floor,
+            max_value=100,
+            value=data_io.default_threshold(),
+            step=1,
+            key="export_threshold",
+            help=f"Counts of meetings with service users or carers from 1 to this − 1 are written [c], and so is "
+            f"any count that would let one be worked out from the rest (the study's floor is {floor}).",
+        )
+    )
+    st.caption(
+        "Counts of meetings per team and month, per team and for the whole study — every team and month, "
+        "whatever the filter on other pages: two exports of different teams or dates could give a hidden "
+        "count away by difference. Meetings held, cancelled, postponed and recorded are always shown."
+    )
+elif level == "deidentified":
+    st.caption("Not for publication: pseudonymous rows about people. Share it only under the study's data agreement.")
 if st.button("Prepare the export", key="export_prepare"):
-    data_io.prepare_export(level, fmt, flt)
-if prepared := data_io.prepared(level, fmt, flt):  # only the file made for these very choices
+    data_io.prepare_export(level, fmt, threshold)
+if prepared := data_io.prepared(level, fmt, threshold):  # only the file made for these very choices
     name, payload = prepared
     st.download_button(f"Download {name}", payload, file_name=name, key="export_download")

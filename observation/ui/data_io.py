@@ -16,8 +16,7 @@ import streamlit as st
 
 from observation import db, export, ingest
 from observation.errors import ObservationError
-from observation.filters import StudyFilter
-from observation.ui import _connection, _escape_markdown, _location, study_changed, tables
+from observation.ui import _connection, _escape_markdown, _location, settings, study_changed, tables
 
 ANY_KIND = "told by the headers"
 
@@ -82,26 +81,38 @@ def show_outcome(outcome: ingest.Outcome | list[ingest.Problem], done: bool) -> 
     return True
 
 
-def prepared(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes] | None:
+def prepared(level: export.Level, fmt: export.Format, threshold: int | None) -> tuple[str, bytes] | None:
     """The export prepared for exactly these choices, if any (never one made for other choices)."""
     found = st.session_state.get("export_prepared")
-    if isinstance(found, tuple) and found[0] == (level, fmt, flt):
+    if isinstance(found, tuple) and found[0] == (level, fmt, threshold):
         return found[1]  # type: ignore[no-any-return]
     return None
 
 
-def prepare_export(level: export.Level, fmt: export.Format, flt: StudyFilter) -> None:
-    """Write the export for download (a folder is zipped); a failure is one line on the page."""
+def prepare_export(level: export.Level, fmt: export.Format, threshold: int | None) -> None:
+    """Write the export for download (a folder is zipped, its note beside the tables); a failure
+    is one line on the page."""
     try:
-        st.session_state["export_prepared"] = ((level, fmt, flt), _export_bytes(level, fmt, flt))
+        with st.spinner("Working out which counts to hide…" if level == "aggregate" else "Preparing the export…"):
+            made = _export_bytes(level, fmt, threshold)
+        st.session_state["export_prepared"] = ((level, fmt, threshold), made)
     except ObservationError as exc:
         st.error(_escape_markdown(str(exc)), icon=":material/error:")
 
 
-def _export_bytes(level: export.Level, fmt: export.Format, flt: StudyFilter) -> tuple[str, bytes]:
+def threshold_floor() -> int:
+    """The lowest "Hide counts under" anyone may choose for the aggregate export."""
+    return export.threshold_floor(settings())
+
+
+def default_threshold() -> int:
+    return export.default_threshold(settings())
+
+
+def _export_bytes(level: export.Level, fmt: export.Format, threshold: int | None) -> tuple[str, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / (f"study-{level}.xlsx" if fmt == "xlsx" else f"study-{level}-{fmt}")
-        export.export(connection(), level, fmt, out, flt)
+        export.export(connection(), level, fmt, out, threshold=threshold, settings=settings())
         if fmt == "xlsx":
             return out.name, out.read_bytes()
         buffer = io.BytesIO()

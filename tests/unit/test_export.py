@@ -1,25 +1,58 @@
-"""Exports at three levels and formats, and backup and restore."""
+"""Exports at three levels and formats, and backup and restore.
+
+The aggregate export is checked on the demo by a reader with a solver, built apart from
+observation.disclosure (as tests/disclosure_check.py does for presenter mode, here by month): the
+truth comes from the raw tables through pandas, what is shown is read back from the files as text,
+and every count of meetings a careful reader might want is bounded by integer programming over
+each team's meetings of each kind per month, given everything the export shows at once.
+"""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from observation import db, export
+from observation.cli import main
 from observation.errors import ObservationError
-from observation.filters import StudyFilter
+from tests.disclosure_check import COUNTS, KINDS, RANK
 
 pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
 
+DATA_SUFFIXES = {".csv", ".parquet"}
+
 
 def read_back(out: Path, fmt: str) -> dict[str, pd.DataFrame]:
+    """The tables of an export (its note aside), as a reader's program reads them."""
     if fmt == "xlsx":
-        return pd.read_excel(out, sheet_name=None)
+        return {n: f for n, f in pd.read_excel(out, sheet_name=None).items() if n != export.NOTES_SHEET}
     reader = pd.read_csv if fmt == "csv" else pd.read_parquet
-    return {p.stem: reader(p) for p in sorted(out.iterdir())}
+    return {p.stem: reader(p) for p in sorted(out.iterdir()) if p.suffix in DATA_SUFFIXES}
+
+
+def read_text(out: Path, fmt: str) -> dict[str, pd.DataFrame]:
+    """The tables of an export with every cell as the text it shows ("[c]", "3", "")."""
+    if fmt == "xlsx":
+        frames = pd.read_excel(out, sheet_name=None, dtype=str, keep_default_na=False)
+        return {n: f for n, f in frames.items() if n != export.NOTES_SHEET}
+    if fmt == "csv":
+        return {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in out.glob("*.csv")}
+    return {p.stem: pd.read_parquet(p).astype(str) for p in out.glob("*.parquet")}
+
+
+def read_notes(out: Path, fmt: str) -> str:
+    if fmt == "xlsx":
+        sheet = pd.read_excel(out, sheet_name=export.NOTES_SHEET, dtype=str, keep_default_na=False)
+        return "\n".join([str(sheet.columns[0]), *sheet.iloc[:, 0]])
+    return (out / export.NOTES_FILE).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", export.FORMATS)
@@ -54,17 +87,35 @@ def test_a_deidentified_export_has_no_original_code_no_free_text_and_keeps_every
     pd.testing.assert_frame_equal(first["participants"], second["participants"])  # the same codes every time
 
 
-def test_an_aggregate_export_has_no_row_about_a_person(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    export.export(small, "aggregate", "csv", tmp_path / "agg", StudyFilter(teams=(1,)))
-    frames = read_back(tmp_path / "agg", "csv")
-    assert set(frames) == {"teams", "meetings"}
-    meetings = frames["meetings"]
-    assert list(meetings.columns)[:8] == [
-        "team", "meeting_date", "status", "present_total", "present_service_users", "present_carers",
-        "lived_experience_present", "representation",
+def test_an_aggregate_export_counts_meetings_by_team_and_month_with_small_counts_hidden(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    written = export.export(small, "aggregate", "csv", tmp_path / "agg")
+    assert written.threshold == 5
+    frames = read_text(tmp_path / "agg", "csv")
+    assert set(frames) == {"teams", "counts"}
+    assert list(frames["teams"]["team"]) == ["Alpha", "Beta"]
+    counts = frames["counts"]
+    assert list(counts.columns) == [
+        "team", "month", "meetings_held", "meetings_cancelled", "meetings_postponed", "meetings_recorded",
+        "meetings_with_lived_experience", "meetings_with_service_users", "meetings_with_carers",
+        "meetings_with_meaningful_involvement",
     ]  # fmt: skip
-    assert list(meetings["representation"].round(4).fillna(-1)) == [0.3333, 0.6667, -1, 0.0]
-    assert set(frames["teams"]["team"]) == {"Alpha"}
+    # tests/small_study.py: held, cancelled, postponed and recorded are never hidden
+    assert counts.iloc[:, :6].values.tolist() == [
+        ["Alpha", "2020-01", "2", "0", "0", "2"],
+        ["Alpha", "2020-02", "1", "1", "0", "1"],
+        ["Alpha", "all", "3", "1", "0", "3"],
+        ["Beta", "2020-01", "1", "0", "0", "1"],
+        ["Beta", "2020-02", "1", "0", "1", "1"],
+        ["Beta", "2020-03", "1", "0", "0", "0"],
+        ["Beta", "all", "3", "0", "1", "2"],
+        ["All teams", "all", "6", "1", "1", "5"],
+    ]
+    lived = counts.iloc[:, 6:]
+    assert set(lived.to_numpy().ravel()) <= {"0", "[c]"}  # every count of the small study is under 5
+    assert list(lived.iloc[0]) == ["[c]"] * 4  # Alpha's January: 2, 2, 1, 1
+    assert list(lived.iloc[5]) == ["0"] * 4  # nothing recorded: nothing to hide
 
 
 def test_an_export_never_overwrites_and_is_audited(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -153,3 +204,255 @@ def test_a_deidentified_export_relabels_teams_and_coders_and_keeps_codes_stable(
     kept = second["participants"][second["participants"]["id"].isin(first["participants"]["id"])]
     # a new participant does not renumber the others
     assert list(kept["code"]) == list(first["participants"]["code"])
+
+
+# The aggregate export on the demo, read by a reader with a solver.
+
+HIDEABLE_WORDS = ("service_user", "carer", "lived_experience", "meaningful")
+"""A column whose name says it counts service users or carers, or meetings with them (in this layout
+or the per-meeting one before it: present_service_users, lived_experience_present…)."""
+SHOWN: dict[str, tuple[str, ...]] = {
+    "meetings_recorded": KINDS,
+    "meetings_with_lived_experience": COUNTS["presence"],
+    "meetings_with_service_users": COUNTS["service_users"],
+    "meetings_with_carers": COUNTS["carers"],
+    "meetings_with_meaningful_involvement": COUNTS["meaningful"],
+}
+"""Each column of the counts table as the meeting kinds it sums."""
+Cell = tuple[Any, ...]
+"""("all",), ("team", team id) or ("month", team id, the month's first day)."""
+
+
+def month_truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> pd.DataFrame:
+    """One row per team and month: its held meetings with attendance recorded of each kind (KINDS),
+    from the raw tables (as tests/disclosure_check.truth does by quarter)."""
+    meetings = con.execute("select id, team_id, meeting_date, status from meetings").df()
+    present = con.execute(
+        "select a.meeting_id, a.participation, p.role from attendance a join participants p on p.id = a.participant_id "
+        "where a.status = 'present'"
+    ).df()
+    present["rank"] = present["participation"].map(RANK).fillna(0)
+    recorded = set(present.loc[present["role"] != "observer", "meeting_id"])
+    held = meetings[(meetings["status"] == "held") & meetings["id"].isin(recorded)].copy()
+    lived = present[present["role"].isin(["service_user", "carer"])]
+    su = set(lived.loc[lived["role"] == "service_user", "meeting_id"])
+    carer = set(lived.loc[lived["role"] == "carer", "meeting_id"])
+    best = lived.groupby("meeting_id")["rank"].max()
+    meaningful = set(best[best >= RANK[level]].index)
+
+    def kind(meeting: int) -> str:
+        who = {(True, False): "su", (False, True): "carer", (True, True): "both"}.get((meeting in su, meeting in carer))
+        return "nobody" if who is None else who + ("_m" if meeting in meaningful else "")
+
+    held["kind"] = held["id"].map(kind)
+    held["month"] = pd.to_datetime(held["meeting_date"]).dt.to_period("M").dt.start_time
+    table = held.groupby(["team_id", "month", "kind"]).size().unstack(fill_value=0)
+    return table.reindex(columns=list(KINDS), fill_value=0).reset_index()
+
+
+class MonthReader:
+    """The integer programme a reader sets up: unknown whole numbers of meetings of each kind per
+    team and month, at least 0, with every count the export shows as an equation."""
+
+    def __init__(self, atoms: pd.DataFrame) -> None:
+        self.atoms = atoms.reset_index(drop=True)
+        self.values = self.atoms[list(KINDS)].to_numpy(dtype=np.int64).ravel()
+        self.rows: list[np.ndarray] = []
+        self.shown: list[int] = []
+
+    def vector(self, cell: Cell, kinds: tuple[str, ...]) -> np.ndarray:
+        mine = np.ones(len(self.atoms), dtype=bool)
+        if cell[0] != "all":
+            mine &= (self.atoms["team_id"] == cell[1]).to_numpy()
+        if cell[0] == "month":
+            mine &= (self.atoms["month"] == pd.Timestamp(cell[2])).to_numpy()
+        vector = np.zeros(self.values.size)
+        for i in np.flatnonzero(mine):
+            for k in kinds:
+                vector[i * len(KINDS) + KINDS.index(k)] = 1
+        return vector
+
+    def true(self, cell: Cell, kinds: tuple[str, ...]) -> int:
+        return int(self.vector(cell, kinds) @ self.values)
+
+    def see(self, cell: Cell, kinds: tuple[str, ...], value: int) -> None:
+        self.rows.append(self.vector(cell, kinds))
+        self.shown.append(value)
+
+    def range_of(self, vector: np.ndarray) -> tuple[int, int]:
+        shown = np.array(self.shown, dtype=np.float64)
+        constraint = LinearConstraint(np.array(self.rows), shown, shown)
+        ends = []
+        for sign in (1, -1):
+            found = milp(
+                sign * vector, constraints=[constraint], integrality=np.ones(vector.size), bounds=Bounds(0, np.inf)
+            )
+            assert found.status == 0, f"what was shown fits no study at all: {found.message}"
+            ends.append(round(sign * found.fun))
+        return ends[0], ends[1]
+
+    def pins(self, threshold: int) -> Iterator[tuple[Cell, str, int]]:
+        """Every count from 1 to ``threshold - 1`` of a month, a team or the study that what was
+        shown pins down: the four columns and their differences (service users only, carers only,
+        both, not meaningful)."""
+        cells: list[Cell] = [("all",)]
+        for team_id, month in self.atoms[["team_id", "month"]].itertuples(index=False):
+            cells += [("team", int(team_id)), ("month", int(team_id), pd.Timestamp(month))]
+        for cell in dict.fromkeys(cells):
+            for name, kinds in COUNTS.items():
+                value = self.true(cell, kinds)
+                if 1 <= value < threshold and self.range_of(self.vector(cell, kinds)) == (value, value):
+                    yield cell, name, value
+
+
+def cell_of(team: str, month: str, team_ids: dict[str, int]) -> Cell:
+    if team == export.STUDY_ROW:
+        return ("all",)
+    if month == export.WHOLE_PERIOD:
+        return ("team", team_ids[team])
+    return ("month", team_ids[team], pd.Timestamp(f"{month}-01"))
+
+
+def read_into(reader: MonthReader, counts: pd.DataFrame, team_ids: dict[str, int]) -> int:
+    """Every count the table shows, as an equation; checks each is true. Returns how many were hidden."""
+    hidden = 0
+    for row in counts.to_dict("records"):
+        cell = cell_of(row["team"], row["month"], team_ids)
+        for column, kinds in SHOWN.items():
+            text = row[column]
+            if text == "[c]":
+                hidden += 1
+                continue
+            assert int(text) == reader.true(cell, kinds), (cell, column, text)
+            reader.see(cell, kinds, int(text))
+    return hidden
+
+
+@pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The demo, writable (an export is audited)."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_path, path)
+    con = db.connect(path)
+    yield con
+    con.close()
+
+
+def small_counts_shown(frames: dict[str, pd.DataFrame], threshold: int) -> list[tuple[str, str, int, str]]:
+    """(table, column, row, text) of every count of people with lived experience from 1 to
+    ``threshold - 1`` that the export shows, in any table."""
+    found = []
+    for name, frame in frames.items():
+        for column in frame.columns:
+            if not any(word in column for word in HIDEABLE_WORDS):
+                continue
+            for i, text in enumerate(frame[column]):
+                number = pd.to_numeric(text, errors="coerce")
+                if not pd.isna(number) and float(number).is_integer() and 1 <= number < threshold:
+                    found.append((name, column, i, text))
+    return found
+
+
+@pytest.mark.parametrize("threshold", [5, 8])
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_the_aggregate_export_shows_no_small_count_of_people(
+    demo_copy: duckdb.DuckDBPyConnection, tmp_path: Path, threshold: int, fmt: export.Format
+) -> None:
+    out = tmp_path / ("agg.xlsx" if fmt == "xlsx" else "agg")
+    export.export(demo_copy, "aggregate", fmt, out, threshold=threshold)
+    frames = read_text(out, fmt)
+    assert small_counts_shown(frames, threshold) == []
+    counts = frames["counts"]
+    assert (counts[list(export.OPEN_COLUMNS)] != "[c]").all().all()  # meetings held… recorded: always shown
+    assert (counts[list(export.HIDEABLE)] == "[c]").any().all()  # the demo has small counts in every column
+
+
+@pytest.mark.parametrize("threshold", [5, 8])
+def test_no_small_count_can_be_worked_out_from_the_aggregate_export(
+    demo_copy: duckdb.DuckDBPyConnection, tmp_path: Path, threshold: int
+) -> None:
+    export.export(demo_copy, "aggregate", "csv", tmp_path / "agg", threshold=threshold)
+    counts = read_text(tmp_path / "agg", "csv")["counts"]
+    team_ids = {name: int(i) for i, name in demo_copy.execute("select id, name from teams").fetchall()}
+    reader = MonthReader(month_truth(demo_copy))
+    hidden = read_into(reader, counts, team_ids)
+    assert hidden > 0
+    assert sum(1 for r in counts.to_dict("records") for c in export.HIDEABLE if r[c] not in ("[c]", "0")) > 0
+    assert list(reader.pins(threshold)) == []
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_the_aggregate_export_carries_a_note_with_its_threshold(
+    demo_copy: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format
+) -> None:
+    out = tmp_path / ("agg.xlsx" if fmt == "xlsx" else "agg")
+    export.export(demo_copy, "aggregate", fmt, out, threshold=8)
+    notes = read_notes(out, fmt)
+    assert "threshold 8" in notes
+    assert "[c] means hidden: a count from 1 to 7, or a count that would let one from 1 to 7" in notes
+    assert "SYNTHETIC DEMO DATA" in notes
+    assert "Period: 02 July 2019 to 27 February 2020" in notes
+    assert "at 'contributing' or above" in notes
+    for column in (*export.OPEN_COLUMNS, *export.HIDEABLE):
+        assert f"{column}:" in notes or f"{column}," in notes, column
+    if fmt == "xlsx":
+        assert pd.ExcelFile(out).sheet_names[0] == export.NOTES_SHEET
+    if fmt == "parquet":
+        assert pd.read_parquet(out / "counts.parquet")["meetings_with_carers"].dtype == "string"
+
+
+def test_a_note_says_not_synthetic_where_the_study_is_real(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    export.export(small, "aggregate", "csv", tmp_path / "agg")
+    notes = read_notes(tmp_path / "agg", "csv")
+    assert "SYNTHETIC" not in notes
+    assert "Study: Small hand-built study" in notes
+    assert "threshold 5" in notes
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_a_deidentified_export_says_it_is_not_for_publication(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format
+) -> None:
+    out = tmp_path / ("d.xlsx" if fmt == "xlsx" else "d")
+    export.export(small, "deidentified", fmt, out)
+    notes = read_notes(out, fmt)
+    assert "NOT FOR PUBLICATION" in notes
+    assert "data agreement" in notes
+    assert "2020" not in notes  # nothing of the real dates
+    assert "Small hand-built study" not in notes
+    full = tmp_path / ("f.xlsx" if fmt == "xlsx" else "f")
+    export.export(small, "full", fmt, full)
+    if fmt == "xlsx":
+        assert export.NOTES_SHEET not in pd.ExcelFile(full).sheet_names
+    else:
+        assert not (full / export.NOTES_FILE).exists()
+
+
+def test_the_threshold_is_never_under_the_studys_floor(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ObservationError, match="from 5 to 100"):
+        export.export(small, "aggregate", "csv", tmp_path / "a", threshold=4)
+    monkeypatch.setenv("OBSERVATION_PRESENTER_MINIMUM", "7")
+    with pytest.raises(ObservationError, match="from 7 to 100"):
+        export.export(small, "aggregate", "csv", tmp_path / "b", threshold=6)
+    assert export.export(small, "aggregate", "csv", tmp_path / "c").threshold == 7
+    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "b").exists()
+    (after,) = small.execute("select after from audit where action = 'export'").fetchone()  # type: ignore[misc]
+    assert '"threshold": 7' in after or '"threshold":7' in after
+
+
+def test_the_command_line_takes_a_threshold_and_refuses_one_under_the_floor(
+    small_location: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["export", "--db", str(small_location), "--level", "aggregate", "--format", "csv"]
+    assert main([*base, "--out", str(tmp_path / "a"), "--threshold", "3"]) == 2
+    assert "threshold 3: use a whole number from 5 to 100" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "b"), "--threshold", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "counts under 8 hidden as [c]; read README.txt" in out
+    assert "threshold 8" in (tmp_path / "b" / "README.txt").read_text(encoding="utf-8")
+    full = ["export", "--db", str(small_location), "--level", "full", "--format", "csv", "--out", str(tmp_path / "c")]
+    assert main([*full, "--threshold", "8"]) == 2
+    assert "aggregate level only" in capsys.readouterr().err
