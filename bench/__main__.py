@@ -3,7 +3,8 @@
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
 page in AppTest (bench/pages.py), the attendance import against DuckDB's read_csv
 (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
-Chromium (bench/browser.py). Then check the budgets of issues 8 and 19 and write JSON and a Markdown report (bench/results.md) that the README shows.
+Chromium (bench/browser.py). Then check the budgets of issues 8 and 19 and write JSON and a
+Markdown report (bench/results.md) that the README shows.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
 and .md): each scale's study is copied into PostgreSQL (``python -m observation migrate``) and

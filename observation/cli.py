@@ -320,10 +320,15 @@ def _deck(args: argparse.Namespace) -> int:
     parsed = filters.from_query_params({"team": args.team})
     if parsed.notices:
         raise ObservationError(" ".join(n.replace("in the link", "in the options") for n in parsed.notices))
+    floor = config.load_settings().presenter_minimum
     try:
-        mode = Presenting(on=True, threshold=args.threshold, letters=not args.names)
+        mode = Presenting(on=True, threshold=args.threshold, letters=not args.names, floor=floor)
     except ValidationError:
         raise ObservationError("--threshold: use a whole number from 2 to 100") from None
+    if args.threshold < floor:
+        raise ObservationError(
+            f"--threshold: this study hides counts under {floor} at least (OBSERVATION_PRESENTER_MINIMUM)"
+        )
     if args.out.suffix.lower() != ".pptx":
         raise ObservationError(f"{args.out}: a deck is written to a .pptx file")
     if db.missing_file(args.db):

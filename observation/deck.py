@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import io
 import math
 import threading
@@ -105,7 +106,7 @@ def overview_slides(
     left_out = f" · a quarter resting on a count under {mode.threshold} is left out"
     trend = charts.involvement_trend(shown.trend, target, level, shown.events, "quarter", left_out)
     measured = f"{definitions.PRESENCE} {definitions.meaningful(settings.meaningful_level, target)} {period}."
-    stages = story.funnel(con, mode.rule)
+    stages = story.funnel(con, mode.rule, mode.floor_rule)
     slides = [
         _headline(everything, settings, mode, period),
         Slide(
@@ -130,7 +131,7 @@ def overview_slides(
             f"definition is on the method slides. {period}.",
             _funnel_notes(stages, mode),
         ),
-        _tensions(story.tensions(con, mode.rule), mode, period),
+        _tensions(story.tensions(con, mode.rule, mode.floor_rule), mode, period),
         *_method(settings, mode, period),
     ]
     study = f"{info.study.name} · " if info.study.name else ""
@@ -202,8 +203,8 @@ def _team_notes(shown: queries.Overview, mode: presenting.Presenting) -> str:
 def _funnel_notes(stages: Sequence[story.Stage], mode: presenting.Presenting) -> str:
     lines = [f"{s.label}: {s.shown}{'' if s.people is None else ' people'}." for s in stages]
     lines.append(
-        f"A stage is hidden where it is a count under {mode.threshold}, or where it and the next stage would show "
-        f"how many stopped at one stage when that is under {mode.threshold}."
+        f"A stage is hidden where it is a count under {mode.threshold}, or where it and a later stage would show "
+        f"how many stopped in between when that is under {mode.threshold}."
     )
     return "\n".join(lines)
 
@@ -246,17 +247,19 @@ def _method(settings: Settings, mode: presenting.Presenting, period: str) -> lis
         else "Teams keep their names (asked for when the deck was made)"
     )
     hides = (
-        f"Presenter mode hides every count from 1 to {t - 1}, and every share resting on one: a share of fewer than "
-        f"{t} meetings, or of meetings of which fewer than {t} had it. A hidden share reads 'hidden'; a count of "
-        f"notes or transcripts under {t} reads '{mode.rule.small}'.",
+        f"Presenter mode hides every count of people, of meetings with someone with lived experience, and of notes "
+        f"or transcripts from 1 to {t - 1}, and every share resting on one: a share of fewer than {t} meetings, or "
+        f"of meetings of which fewer than {t} had it. Meetings held, cancelled and postponed are shown as they are: "
+        f"they say nothing of anyone's attendance. A hidden share reads 'hidden'; a count of notes or transcripts "
+        f"under {t} reads '{mode.rule.small}'. What the study's lowest threshold hides stays hidden at a higher one.",
         "The measures are linked, so one more figure is hidden wherever a hidden or small count could be worked out "
         "from the others: presence is the meetings with service users plus those with carers only; the study is the "
         "sum of its teams, and a team the sum of its quarters; a shown percentage stands for the few counts that "
         "round to it. Everything presenter mode shows of the meetings — on its screens and in this deck, which "
         "gives the same figures — is checked at once, as integer programming.",
-        f"The recruitment funnel is protected the same way: a stage minus the next is the people who stopped there, "
-        f"and none of those under {t} can be worked out. Each recruitment tension's count is checked against the "
-        "counts the teams' profiles show: the study's count minus the teams' is the rest.",
+        f"The recruitment funnel is protected the same way: a stage minus any later one is the people who stopped "
+        f"in between, and none of those under {t} can be worked out. Each recruitment tension's count is checked "
+        "against the counts the teams' profiles show: the study's count minus the teams' is the rest.",
         f"The QI reading reads only the quarters whose share is shown and states no count. {teams}; nothing typed "
         "about a person — notes, participants' codes, the wording of chart annotations — appears.",
     )
@@ -306,6 +309,12 @@ def build(title: str, subtitle: str, slides: Sequence[Slide], progress: Progress
     drawn in one Chromium (kaleido starts one per chart otherwise, about five seconds each)."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
+    # python-pptx's template says it was written by its author in 2013: say what this file is instead.
+    properties = deck.core_properties
+    properties.author = properties.last_modified_by = ""
+    properties.title, properties.subject = title, subtitle
+    properties.created = properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    properties.revision = 1
     first = deck.slides.add_slide(deck.slide_layouts[0])
     _place(first.shapes.title, MARGIN, Emu(1800000), WIDTH - 2 * MARGIN, Emu(1400000))
     first.shapes.title.text = title

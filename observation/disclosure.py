@@ -24,7 +24,7 @@ protected as surely, only sometimes with a figure more hidden than needed.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,11 +150,15 @@ class System:
         )
 
 
-def suppress(system: System, rule: Rule) -> frozenset[Hashable]:
-    """The keys of the figures to hide: the small ones, then more until no hidden figure and no
-    small secret can be worked out from the rest."""
+def suppress(system: System, rule: Rule, also: Iterable[Hashable] = ()) -> frozenset[Hashable]:
+    """The keys of the figures to hide: the small ones and those ``also`` names, then more until no
+    hidden figure and no small secret can be worked out from the rest.
+
+    Give ``also`` what a lower threshold hides (``floor``) so that a stricter threshold never shows
+    what a looser one hid: a reader holding both sees no more than the looser one shows."""
     figures = list(system.figures)
-    hidden = np.array([f.primary(rule) for f in figures], dtype=bool)
+    given = set(also)
+    hidden = np.array([f.primary(rule) or f.key in given for f in figures], dtype=bool)
     checks = [f.atoms for f, h in zip(figures, hidden, strict=True) if h and f.is_count]
     checks += [s.atoms for s in system.secrets if rule.hides(s.count)]
     solver = _Solver(system)

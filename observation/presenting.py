@@ -39,10 +39,18 @@ class Presenting(BaseModel):
     on: bool = False
     threshold: int = Field(default=DEFAULT_THRESHOLD, ge=2, le=100)
     letters: bool = True
+    floor: int = Field(default=DEFAULT_THRESHOLD, ge=2, le=100)
+    """The study's lowest threshold (OBSERVATION_PRESENTER_MINIMUM): what it hides stays hidden at
+    any higher one, so that a room shown the floor and handed a stricter deck learns nothing more."""
 
     @property
     def rule(self) -> Rule:
         return Rule(self.threshold)
+
+    @property
+    def floor_rule(self) -> Rule | None:
+        """The floor's rule, where it is lower than the threshold."""
+        return Rule(self.floor) if self.floor < self.threshold else None
 
     def badge(self) -> str:
         return f"Presenter mode · counts under {self.threshold} hidden"
@@ -71,7 +79,13 @@ def from_query_params(params: Mapping[str, str], minimum: int = DEFAULT_THRESHOL
         else:
             notices.append(f"Ignored threshold={raw!r} in the link: use a whole number from {minimum} to 100.")
     letters = params.get(PARAM_LABELS, "letters") != "names"
-    return Presenting(on=on, threshold=threshold, letters=letters), notices
+    for name in (PARAM_THRESHOLD, PARAM_LABELS):
+        if name in params and not on:
+            notices.append(
+                f"{name}={params[name]!r} in the link applies in presenter mode only: this page shows every "
+                f"figure until presenter mode is on (add mode={PRESENT} to the link, or turn it on in the sidebar)."
+            )
+    return Presenting(on=on, threshold=threshold, letters=letters, floor=minimum), notices
 
 
 def to_query_params(presenting: Presenting) -> dict[str, str]:
@@ -137,13 +151,14 @@ class Guarded:
         return (team_id, share) in self.hidden
 
 
-def guard(found: Overview, kinds: pd.DataFrame, rule: Rule) -> Guarded:
+def guard(found: Overview, kinds: pd.DataFrame, rule: Rule, floor: Rule | None = None) -> Guarded:
     """The Overview's shares — overall, per team, and per team and quarter on the trend — with
     every one hidden that is a small count, rests on few meetings, or would let a small count be
-    worked out from the others (observation.disclosure). ``kinds`` is queries.meeting_kinds over
-    the same meetings, by the trend's period."""
+    worked out from the others (observation.disclosure), and every one the ``floor`` threshold
+    hides. ``kinds`` is queries.meeting_kinds over the same meetings, by the trend's period."""
     system = presence_system(found, kinds)
-    hidden = frozenset(suppress(system, rule))
+    lower = suppress(system, floor) if floor is not None else frozenset()
+    hidden = frozenset(suppress(system, rule, lower))
     teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in found.teams)
     overall = found.overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
     return Guarded(overall, teams, hidden)  # type: ignore[arg-type]
@@ -229,7 +244,7 @@ def present_overview(found: Overview, kinds: pd.DataFrame, mode: Presenting, lab
     """The Overview as presenter mode shows it: every share that could reveal a small count taken
     out, teams relabelled (``labels``, empty to keep names) in label order, annotations shown by
     their kind rather than their wording (which may name someone), and no per-meeting series."""
-    guarded = guard(found, kinds, mode.rule)
+    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
     teams = [t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams]
     return dataclasses.replace(
         found,

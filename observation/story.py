@@ -172,12 +172,13 @@ class Stage:
         return HIDDEN if self.people is None else f"{self.people:,}"
 
 
-def funnel(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[Stage, ...]:
+def funnel(con: duckdb.DuckDBPyConnection, rule: Rule, floor: Rule | None = None) -> tuple[Stage, ...]:
     """The whole study's people at each stage of recruitment.FUNNEL (every team's, by
     recruitment.funnel), with the stages hidden that ``suppress`` says must be. A later stage
     implies the earlier ones, so the counts are nested: each is the sum of the people whose
-    furthest stage is it or one beyond it (the atoms), and a stage minus the next is the people
-    who stopped there — a small one of those must no more be worked out than a small stage."""
+    furthest stage is it or one beyond it (the atoms), and a stage minus any later one is the people
+    who stopped in between — a small one of those must no more be worked out than a small stage.
+    What the ``floor`` threshold hides stays hidden."""
     found = recruitment.funnel(con, StudyFilter())
     people = found.groupby("stage")["people"].sum()
     counts = [int(people.get(s, 0)) for s in recruitment.FUNNEL]
@@ -186,11 +187,16 @@ def funnel(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[Stage, ...]:
         raise ValueError("the funnel's stages are not nested: a later stage counts someone an earlier one does not")
     n = len(counts)
     figures = [Figure(stage, tuple(range(i, n)), counts[i]) for i, stage in enumerate(recruitment.FUNNEL)]
-    # Checked from the first stage on (the engine takes the last first), so that where a stage and the
-    # next together give a small difference away, the later one goes and the earlier ones stay.
-    secrets = [Secret(("stopped at", stage), (i,), int(stopped[i])) for i, stage in enumerate(recruitment.FUNNEL)]
+    # Checked from the first stage on (the engine takes the last first), so that where two stages
+    # together give a small difference away, the later one goes and the earlier ones stay.
+    secrets = [
+        Secret(("stopped between", first, last), tuple(range(first, last + 1)), int(stopped[first : last + 1].sum()))
+        for first in range(n)
+        for last in range(first, n)
+    ]
     secrets.reverse()
-    hidden = suppress(System(stopped, figures, secrets=secrets), rule)
+    system = System(stopped, figures, secrets=secrets)
+    hidden = suppress(system, rule, suppress(system, floor) if floor is not None else ())
     return tuple(
         Stage(stage, recruitment.STAGE_LABELS[stage], None if stage in hidden else counts[i])
         for i, stage in enumerate(recruitment.FUNNEL)
@@ -255,7 +261,7 @@ class _Between(Figure):
         return self.low, self.high
 
 
-def tensions(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[TensionCount, ...]:
+def tensions(con: duckdb.DuckDBPyConnection, rule: Rule, floor: Rule | None = None) -> tuple[TensionCount, ...]:
     """Every code under recruitment.TENSION_THEME with the study's field notes and interview
     transcripts coded with it (definitions.CODE_COUNTS), in the order a team's profile ranks them:
     a small count shown as "<5", and any other hidden ("hidden") that would let a small one be
@@ -265,7 +271,8 @@ def tensions(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[TensionCount, 
 
     Each code's count in each source is a sum of the teams' (and, for interviews, of those with no
     team), and no figure shown links one code or source to another: each is protected on its own,
-    by observation.disclosure, with what the profiles tell of its terms."""
+    by observation.disclosure, with what the profiles tell of its terms — as they show them at the
+    ``floor`` threshold, the most they can tell — and what the floor hides stays hidden."""
     matrix = notes.code_team_matrix(con, StudyFilter(), "both")
     matrix = matrix[matrix["slug"].str.startswith(recruitment.TENSION_THEME + ".")]
     if matrix.empty:
@@ -287,7 +294,7 @@ def tensions(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[TensionCount, 
             counts[key] = counts.get(key, 0) + int(value)
     known: dict[tuple[int | None, int, str], tuple[int, int]] = {}
     for team in teams:
-        known |= _profile_shows(team, names, counts, rule)
+        known |= _profile_shows(team, names, counts, floor or rule)
 
     def shown(code: int, source: str) -> str:
         holders: list[int | None] = [*teams, None] if source == "interviews" else list(teams)
@@ -302,7 +309,8 @@ def tensions(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[TensionCount, 
             if (h, code, source) in known
         ]
         secrets = [Secret(h, (i,), int(truth[i])) for i, h in enumerate(holders)]
-        hidden = suppress(System(truth, [Figure("study", every, total)], said, secrets), rule)
+        system = System(truth, [Figure("study", every, total)], said, secrets)
+        hidden = suppress(system, rule, suppress(system, floor) if floor is not None else ())
         return HIDDEN if hidden else f"{total:,}"
 
     return tuple(TensionCount(names[c], shown(c, "notes"), shown(c, "interviews")) for c in names)

@@ -376,6 +376,7 @@ def presenting() -> presenting_rules.Presenting:
         on=bool(st.session_state.get("pm_on", False)),
         threshold=int(st.session_state["pm_threshold"]),
         letters=bool(st.session_state.get("pm_letters", True)),
+        floor=floor,
     )
 
 

@@ -69,3 +69,24 @@ def test_a_study_with_a_higher_floor_refuses_a_link_under_it() -> None:
     chosen, said = presenting.from_query_params({"mode": "present", "threshold": "6"}, minimum=8)
     assert chosen.threshold == 8
     assert said == ["Ignored threshold='6' in the link: use a whole number from 8 to 100."]
+
+
+def test_a_higher_threshold_hides_all_the_floor_hides() -> None:
+    # A room shown the Overview at the floor (5) and handed a deck made at 8 must learn nothing the
+    # Overview at 5 did not show: at 8, every share hidden at 5 stays hidden.
+    kinds = kinds_of([[[3, 2, 1, 4, 0, 6, 9], [1, 5, 0, 2, 3, 1, 7]], [[6, 0, 4, 0, 2, 2, 8]], [[2, 7, 1, 1, 5, 0, 3]]])
+    found = overview_of(kinds)
+    at_floor = presenting.guard(found, kinds, Rule(5)).hidden
+    stricter = presenting.guard(found, kinds, Rule(8), floor=Rule(5)).hidden
+    assert at_floor <= stricter
+    assert presenting.Presenting(on=True, threshold=8, floor=5).floor_rule == Rule(5)
+    assert presenting.Presenting(on=True, threshold=5, floor=5).floor_rule is None
+
+
+def test_a_threshold_in_a_link_without_presenter_mode_says_it_does_nothing_yet() -> None:
+    chosen, said = presenting.from_query_params({"threshold": "8"})
+    assert not chosen.on
+    assert said == [
+        "threshold='8' in the link applies in presenter mode only: this page shows every figure until presenter "
+        "mode is on (add mode=present to the link, or turn it on in the sidebar)."
+    ]
