@@ -12,13 +12,13 @@ A figure is hidden when it is a count from 1 to ``threshold - 1`` or rests on fe
 that (*primary* suppression). A reader can still work a count out from what is shown — presence
 minus service users is the meetings with carers only; a team is the study minus the other teams —
 so every count that matters is then checked against **everything** shown at once, as integer
-programming: a hidden figure, and any count from 1 to ``threshold - 1`` that no figure shows, must
-fit at least two values given every shown figure (its rounding included). Where one does not, one
-more figure is hidden (the least useful one that frees it) and the check runs again (*secondary*
-suppression). The check is exact (every atom free) for up to ``EXACT_ATOMS`` atoms; above that it
-looks for the second value by changing one team's atoms, then that team's with one other's, with
-the rest held at their true values — a value found that way is a real one, so a larger study is
-protected as surely, only sometimes with a figure more hidden than needed.
+programming: every count from 1 to ``threshold - 1`` — a hidden figure's, or one no figure shows —
+must fit at least two values given every shown figure (read back as the page rounds it). Where one
+does not, one more figure is hidden (the least useful one that frees it) and the check runs again
+(*secondary* suppression). The check is exact (every atom free) for up to ``EXACT_ATOMS`` atoms;
+above that it looks for the second value by changing one team's atoms (for a study-wide count,
+one team's at a time), the rest held at their true values — a value found that way is a real one,
+so a larger study is protected as surely, only sometimes with a figure more hidden than needed.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ DEFAULT_THRESHOLD = 5
 EXACT_ATOMS = 500
 """Up to this many atoms, every check frees every atom (exact); above, see the module's notes."""
 STUDY_TRIES = 3
-"""Above EXACT_ATOMS: how many teams, one at a time, a study-wide count tries changing."""
-TRIALS = 8
-"""How many figures a pinned count tries hiding, one at a time, for one that frees it."""
+"""Above EXACT_ATOMS: how many teams, one at a time, a study-wide count tries changing (those with
+the most figures hidden)."""
+TRIALS = 200
+"""How many figures a pinned count tries hiding, one at a time, for one that frees it, before it
+hides the first (and tries again): enough to reach the study's totals past a study's months."""
 TIME_LIMIT = 5.0
 """Seconds one search for another value may take; one that runs out counts as none found (and a
 figure more is hidden)."""
@@ -66,12 +68,22 @@ class Rule:
         return self.small if self.hides(count) else f"{count:,}"
 
 
+def whole_percent(share: float) -> int:
+    """A share as every page and file prints it, in whole percent (Python's rounding: a half goes to
+    the even neighbour, so 12.5% prints 12%). The engine reads a printed share back the same way."""
+    return round(share * 100)
+
+
 def percent_range(count: int, denominator: int) -> tuple[int, int]:
-    """The counts a whole percentage of ``denominator`` could stand for, once shown: the share
-    ``count / denominator`` rounded to p% means a count from (p - ½)% to (p + ½)% of it."""
-    p = round(100 * count / denominator)
-    low = -(-max(0, 2 * p - 1) * denominator // 200)
-    high = min(200, 2 * p + 1) * denominator // 200
+    """The counts of ``denominator`` that print as the same whole percentage as ``count`` does (35%
+    of 46 is 16 only; 35% of 460 is 159 to 163): the range a reader who knows the rounding is left
+    with, found by trying the neighbours (the printed value grows with the count)."""
+    shown = whole_percent(count / denominator)
+    low = high = count
+    while low > 0 and whole_percent((low - 1) / denominator) == shown:
+        low -= 1
+    while high < denominator and whole_percent((high + 1) / denominator) == shown:
+        high += 1
     return low, high
 
 
@@ -96,7 +108,7 @@ class Figure:
         """The range of ``sum(atoms)`` a reader who sees this figure knows."""
         if self.mean is not None:
             assert self.denominator is not None
-            p = round(100 * self.mean)
+            p = whole_percent(self.mean)
             return -(-max(0, 2 * p - 1) * self.denominator // 200), math.inf
         if self.denominator is None:
             return self.count, self.count
@@ -133,7 +145,7 @@ class System:
     known: Sequence[Figure] = ()
     secrets: Sequence[Secret] = ()
     blocks: np.ndarray | None = None
-    """Each atom's team (any label): above EXACT_ATOMS, checks change one or two teams' atoms."""
+    """Each atom's team (any label): above EXACT_ATOMS, a check changes one team's atoms at a time."""
     leaves: np.ndarray | None = None
     """Each atom's cell (a team's quarter, say): a cell's atoms are the kinds its meetings split
     into, summing to a known number, consecutive and in the same order in every cell. Given, a
@@ -159,7 +171,9 @@ def suppress(system: System, rule: Rule, also: Iterable[Hashable] = ()) -> froze
     figures = list(system.figures)
     given = set(also)
     hidden = np.array([f.primary(rule) or f.key in given for f in figures], dtype=bool)
-    checks = [f.atoms for f, h in zip(figures, hidden, strict=True) if h and f.is_count]
+    # What must keep two values: every small count, shown as a figure (hidden) or not at all. A figure
+    # hidden only to protect another needs no check of its own: pinned, it gives away no small count.
+    checks = [f.atoms for f, h in zip(figures, hidden, strict=True) if h and f.is_count and rule.hides(f.count)]
     checks += [s.atoms for s in system.secrets if rule.hides(s.count)]
     solver = _Solver(system)
     while checks:
@@ -171,15 +185,13 @@ def suppress(system: System, rule: Rule, also: Iterable[Hashable] = ()) -> froze
             continue  # everything that touches it is hidden already: no reader can do better
         hidden[chosen] = True
         checks.append(atoms)
-        if figures[chosen].is_count:
-            checks.append(figures[chosen].atoms)
     return frozenset(f.key for f, h in zip(figures, hidden, strict=True) if h)
 
 
 def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: tuple[int, ...]) -> int | None:
     """The figure to hide so that a pinned count moves: of the first TRIALS — a figure of the same
-    kinds of meeting first (another team's presence, when a team's presence is pinned), then a
-    team's before the study's, the cheapest, the smallest — the first that frees it on its own, or
+    kinds of meeting first (another team's presence, when a team's presence is pinned), then the
+    cheapest, a team's before the study's, the smallest — the first that frees it on its own, or
     failing any, the first of all; the next round tries again. Above EXACT_ATOMS, where a check
     changes one team's meetings only, only that team's figures and the study's are candidates."""
     mine = set(solver.block[list(atoms)].tolist())
@@ -189,8 +201,8 @@ def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: 
         (int(i) for i in np.flatnonzero(~hidden) if solver.exact or teams[i] in mine or teams[i] == STUDY),
         key=lambda i: (
             solver.kinds(figures[i].atoms) != kinds,
-            teams[i] == STUDY,
             figures[i].cost,
+            teams[i] == STUDY,
             len(figures[i].atoms),
             figures[i].count,
         ),
@@ -238,23 +250,24 @@ class _Solver:
         """True when the atoms can sum to another value than their true one with every shown
         figure (those not ``hidden``) still reading as it does."""
         shown = np.concatenate([~hidden, np.ones(len(self.system.known), dtype=bool)])
+        mine = [int(t) for t in np.unique(self.block[list(atoms)])]
+        # The teams with the most figures hidden: where a study-wide count may move.
+        teams, often = np.unique(self.figure_team[hidden], return_counts=True)
+        partners = [int(t) for t in teams[np.argsort(-often, kind="stable")] if t != STUDY and t not in mine]
         if self.leaf is not None and self._swaps(atoms, shown):
             return True
         if self.exact:
             return self._moves(np.arange(self.truth.size), atoms, shown)
-        mine = np.unique(self.block[list(atoms)])
-        if mine.size == 1:  # a team's count: its team's atoms change
-            return self._moves(np.flatnonzero(self.block == mine[0]), atoms, shown)
-        # a study's count: one team's atoms change, for the teams with the most figures hidden
-        teams, often = np.unique(self.figure_team[hidden[: self.figure_team.size]], return_counts=True)
-        tries = [t for t in teams[np.argsort(-often, kind="stable")] if t != STUDY][:STUDY_TRIES]
-        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in [[t] for t in tries])
+        # A team's count: its team's atoms change (the others' held); a study's: one team's at a time.
+        tries = [mine] if len(mine) == 1 else [[p] for p in partners[:STUDY_TRIES]]
+        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in tries)
 
     def _swaps(self, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
         """Whether moving one meeting from one kind to another within a cell of ``atoms`` — alone,
-        or with the opposite move in another cell of the same team — changes their sum and leaves
-        every shown figure reading as it does. A quick search for the second value: most hidden
-        figures of a large study are freed this way, without an integer programme."""
+        or with the opposite move in another cell of the same team —
+        changes their sum and leaves every shown figure reading as it does. A quick search for the
+        second value: most hidden figures of a large study are freed this way, without an integer
+        programme."""
         assert self.leaf is not None
         width = self.width
         kinds = np.arange(width)

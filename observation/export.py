@@ -135,7 +135,9 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     counts = queries.monthly_counts(con, whole, level)
     kinds = queries.meeting_kinds(con, whole, level, "month")
     system = counts_system(kinds)
-    hidden = suppress(system, rule)
+    floor = Rule(threshold_floor())
+    # What the study's floor hides stays hidden at a stricter threshold: exports at both tell no more.
+    hidden = suppress(system, rule, suppress(system, floor) if floor.threshold < rule.threshold else ())
     keys = _cell_keys(counts)
     shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
     for key, row in zip(keys, counts.itertuples(index=False), strict=True):

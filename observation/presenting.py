@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from observation import charts, queries
 from observation.definitions import ANNOTATION_KINDS
-from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
+from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress, whole_percent
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 from observation.queries import Measures, Overview, TeamMeasures
@@ -60,7 +60,7 @@ def percent(share: float | None, hidden: bool = False) -> str:
     """A share as a whole percentage; "—" when there is none, "hidden" when presenter mode hid it."""
     if hidden:
         return "hidden"
-    return "—" if share is None else f"{round(share * 100)}%"
+    return "—" if share is None else f"{whole_percent(share)}%"
 
 
 def from_query_params(params: Mapping[str, str], minimum: int = DEFAULT_THRESHOLD) -> tuple[Presenting, list[str]]:
@@ -223,7 +223,7 @@ def guard_trend(trend: pd.DataFrame, guarded: Guarded) -> pd.DataFrame:
         keep = [
             ((int(t), p), share) not in guarded.hidden for t, p in zip(shown["team_id"], shown["month"], strict=True)
         ]
-        shown[share] = (shown[share].astype(float) * 100).round() / 100
+        shown[share] = [None if pd.isna(v) else whole_percent(float(v)) / 100 for v in shown[share]]
         shown[share] = shown[share].where(pd.Series(keep, index=shown.index, dtype=bool))
     return shown
 

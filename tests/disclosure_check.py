@@ -89,14 +89,18 @@ def truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> pd.Dat
 
 def share_range(text: str, meetings: int) -> tuple[int, int] | None:
     """The counts out of ``meetings`` that show as ``text`` ("35%", or "83.33333333%" from a
-    chart's data), by trying each: a count fits when its share is within half the text's last
-    digit of it (either way: a reader cannot tell how a half was rounded)."""
+    chart's data), by trying each: for a whole percentage, those Python's rounding prints so (a
+    reader who knows it: 5% of 200 is 10 only, a half going to the even neighbour); for more
+    digits, those within half the last digit."""
     found = re.fullmatch(r"(\d+(?:\.(\d+))?)%", text.strip())
     if not found or meetings == 0:
         return None
     shown, decimals = float(found.group(1)), len(found.group(2) or "")
-    half = 0.5 * 10**-decimals + 1e-9
-    fitting = [c for c in range(meetings + 1) if abs(100 * c / meetings - shown) <= half]
+    if decimals == 0:  # a whole percentage, rounded as Python rounds (a half to the even neighbour)
+        fitting = [c for c in range(meetings + 1) if round(c / meetings * 100) == shown]
+    else:
+        half = 0.5 * 10**-decimals + 1e-9
+        fitting = [c for c in range(meetings + 1) if abs(100 * c / meetings - shown) <= half]
     return (fitting[0], fitting[-1]) if fitting else (1, 0)  # (1, 0): nothing fits — the page is wrong
 
 

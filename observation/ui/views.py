@@ -31,7 +31,6 @@ from observation.ui import (
     percent,
     presenting,
     settings,
-    tables,
 )
 
 P = ParamSpec("P")
@@ -425,7 +424,7 @@ def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
 
 def present_team(flt: StudyFilter, team_id: int) -> None:
     """The Team profile in presenter mode: the team's guarded measures beside all teams', its
-    quarters, how its meetings ran, and its recruitment tensions by name with small counts hidden.
+    quarters, and its recruitment tensions by name with small counts hidden.
     Nothing that follows one person (the funnel, who kept coming, quotes) is shown."""
     mode = presenting()
     shown = overview(flt)
@@ -451,9 +450,6 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
     events = shown.events[shown.events["team_id"].isna() | (shown.events["team_id"] == team_id)]
     trend = figure(charts.involvement_trend, mine, settings_now.involvement_target, level, events, "quarter", left_out)
     chart(trend, "profile_trend", "team-by-quarter", flt)
-    st.subheader("How the meetings ran")
-    ran = meeting_effectiveness(profile.team_filter(flt, team_id), "month")
-    tables.effectiveness_table(ran.assign(team_name=team.team_name))
     st.subheader(
         "Recruitment tensions in the notes and interviews",
         help=f"{profile.TENSION_RANKING} {definitions.CODE_COUNTS}",
@@ -473,6 +469,7 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
                 "\n".join(f"- {_escape_markdown(f'{name}: {mode.rule.count(n)} {unit}')}" for name, n in counts)
             )
     st.caption(
-        "Presenter mode leaves out what follows one person: the recruitment funnel, who kept coming, and the "
-        "notes themselves."
+        "Presenter mode leaves out what follows one person — the recruitment funnel, who kept coming, the notes "
+        "themselves — and how the meetings ran month by month: a month's meetings beside a quarter's share of "
+        "100% would say how many of them had someone with lived experience."
     )

@@ -69,7 +69,7 @@ def test_the_presenter_profile_prints_whole_with_its_chart(demo_server: Server, 
     pages, text = printed(watched.page, url, 1, "team-profile-presenter-print")
     assert pages > 1
     badge = ("Presenter mode · counts under 5 hidden",)
-    below_the_fold = ("How the meetings ran", "Recruitment tensions in the notes and interviews")
+    below_the_fold = ("Recruitment tensions in the notes and interviews",)
     chart = (
         "Service users and carers at held meetings, by quarter",
         "a quarter resting on a count under 5 is left out",  # the end of its subtitle, at its right-hand edge
