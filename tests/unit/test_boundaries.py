@@ -66,17 +66,12 @@ SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "obs
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_html_is_ever_rendered_from_the_app(path: Path) -> None:
-    # Notes, codes and names are user text about people: nothing goes to the browser as HTML. The
-    # one exception is the print style sheet, a file of the project's own (not a string built from
-    # data), which Streamlit wraps in a <style> block.
+    # Notes, codes and names are user text about people: nothing goes to the browser as HTML.
     source = path.read_text(encoding="utf-8")
     assert "unsafe_allow_html" not in source
-    if path == ROOT / "observation" / "ui" / "printing.py":
-        assert 'PRINT_CSS = Path(__file__).with_name("print.css")' in source
-        source = source.replace("st.html(PRINT_CSS)", "", 1)
-        style = (ROOT / "observation" / "ui" / "print.css").read_text(encoding="utf-8")
-        assert "<" not in style, "the print style sheet is CSS only: no tag can close the <style> block"
     assert not re.search(r"\bst\.html\(", source)
+    # The print style sheet goes in as a component's CSS alone: no markup, no script.
+    assert not re.search(r"components\.v2\.component\([^)]*\b(html|js)=", source)
 
 
 def test_nothing_in_the_project_refers_to_files_outside_it() -> None:
