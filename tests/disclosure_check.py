@@ -58,9 +58,9 @@ class Pin:
     value: int
 
 
-def truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> pd.DataFrame:
-    """One row per team and quarter: the number of meetings of each kind (KINDS), from the raw
-    tables."""
+def truth(con: duckdb.DuckDBPyConnection, level: str = "contributing", period: str = "Q") -> pd.DataFrame:
+    """One row per team and quarter (``period`` "Q"; "M" for months, in a column named month): the
+    number of meetings of each kind (KINDS), from the raw tables."""
     meetings = con.execute("select id, team_id, meeting_date, status from meetings").df()
     present = con.execute(
         "select a.meeting_id, a.participation, p.role from attendance a join participants p on p.id = a.participant_id "
@@ -82,8 +82,9 @@ def truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> pd.Dat
         return who + ("_m" if meeting in meaningful else "")
 
     held["kind"] = held["id"].map(kind)
-    held["quarter"] = pd.to_datetime(held["meeting_date"]).dt.to_period("Q").dt.start_time
-    table = held.groupby(["team_id", "quarter", "kind"]).size().unstack(fill_value=0)
+    column = {"Q": "quarter", "M": "month"}[period]
+    held[column] = pd.to_datetime(held["meeting_date"]).dt.to_period(period).dt.start_time
+    table = held.groupby(["team_id", column, "kind"]).size().unstack(fill_value=0)
     return table.reindex(columns=list(KINDS), fill_value=0).reset_index()
 
 

@@ -79,19 +79,25 @@ def profile_seen(at: AppTest, team_id: int) -> list[Seen]:
     return seen + list(trend(at, lambda _: team_id))
 
 
+def study_truth(path: Path) -> tuple[dict[str, int], pd.DataFrame]:
+    """The study's teams by the letters presenter mode gives them (by id), and its meeting kinds
+    from the raw tables."""
+    con = db.connect(path)
+    try:
+        ids = [i for (i,) in con.execute("select id from teams order by id").fetchall()]
+        atoms = truth(con)
+    finally:
+        con.close()
+    return {f"Team {chr(65 + i)}": team_id for i, team_id in enumerate(ids)}, atoms
+
+
 @pytest.mark.parametrize("threshold", ["5", "8"])
 def test_nothing_presenter_mode_shows_lets_a_small_count_be_worked_out(
     app: App, demo_path: Path, threshold: str
 ) -> None:
     at = app(demo_path, mode="present", threshold=threshold)
     assert not at.exception
-    con = db.connect(demo_path)
-    try:
-        ids = [i for (i,) in con.execute("select id from teams order by id").fetchall()]
-        atoms = truth(con)
-    finally:
-        con.close()
-    letters = {f"Team {chr(65 + i)}": team_id for i, team_id in enumerate(ids)}
+    letters, atoms = study_truth(demo_path)
     seen = overview_seen(at, letters)
     assert any(s.cell[0] == "quarter" for s in seen)  # the chart was read
     at.switch_page("pages/team_profile.py").run()

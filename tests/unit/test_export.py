@@ -23,7 +23,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from observation import db, export
 from observation.cli import main
 from observation.errors import ObservationError
-from tests.disclosure_check import COUNTS, KINDS, RANK
+from tests.disclosure_check import COUNTS, KINDS, truth
 
 pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
 
@@ -225,29 +225,8 @@ Cell = tuple[Any, ...]
 
 def month_truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> pd.DataFrame:
     """One row per team and month: its held meetings with attendance recorded of each kind (KINDS),
-    from the raw tables (as tests/disclosure_check.truth does by quarter)."""
-    meetings = con.execute("select id, team_id, meeting_date, status from meetings").df()
-    present = con.execute(
-        "select a.meeting_id, a.participation, p.role from attendance a join participants p on p.id = a.participant_id "
-        "where a.status = 'present'"
-    ).df()
-    present["rank"] = present["participation"].map(RANK).fillna(0)
-    recorded = set(present.loc[present["role"] != "observer", "meeting_id"])
-    held = meetings[(meetings["status"] == "held") & meetings["id"].isin(recorded)].copy()
-    lived = present[present["role"].isin(["service_user", "carer"])]
-    su = set(lived.loc[lived["role"] == "service_user", "meeting_id"])
-    carer = set(lived.loc[lived["role"] == "carer", "meeting_id"])
-    best = lived.groupby("meeting_id")["rank"].max()
-    meaningful = set(best[best >= RANK[level]].index)
-
-    def kind(meeting: int) -> str:
-        who = {(True, False): "su", (False, True): "carer", (True, True): "both"}.get((meeting in su, meeting in carer))
-        return "nobody" if who is None else who + ("_m" if meeting in meaningful else "")
-
-    held["kind"] = held["id"].map(kind)
-    held["month"] = pd.to_datetime(held["meeting_date"]).dt.to_period("M").dt.start_time
-    table = held.groupby(["team_id", "month", "kind"]).size().unstack(fill_value=0)
-    return table.reindex(columns=list(KINDS), fill_value=0).reset_index()
+    from the raw tables."""
+    return truth(con, level, "M")
 
 
 class MonthReader:
