@@ -301,6 +301,8 @@ def _export(args: argparse.Namespace) -> int:
         else (f"; read the {export.NOTES_SHEET} sheet" if args.fmt == "xlsx" else f"; read {export.NOTES_FILE}")
     )
     print(f"Exported {', '.join(written.tables)} ({args.level}, {args.fmt}) to {args.out}{hidden}{note}.")
+    for line in export.made_safe(written, args.fmt):
+        print(line)
     return 0
 
 

@@ -15,16 +15,26 @@
 The de-identified and aggregate exports carry a note (README.txt beside the tables, or a Notes
 sheet in a workbook) saying what they hold and how they may be shared. Every export and restore
 is written to the audit trail.
+
+CSV and XLSX are opened in spreadsheets, so their text is made safe there (observation.cells):
+text that a spreadsheet could run as a formula (beginning with =, +, -, @, a tab or a carriage
+return) starts with ' in CSV, and is kept exactly but written as a text cell in XLSX; control
+characters no spreadsheet can hold become U+FFFD in both, and the export says how many (its note,
+what ``export`` returns, the audit entry). Parquet keeps the exact text: a full export in Parquet
+fills a study again with every character.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import glob
 import hashlib
 import hmac
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -34,9 +44,8 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from observation import access, audit, config, db, queries
+from observation import access, audit, cells, config, db, queries
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -83,11 +92,15 @@ team's before the study's."""
 @dataclass(frozen=True)
 class Contents:
     """What an export holds: its tables, its note (None for a full export) and, for the
-    aggregate level, the threshold under which counts were hidden."""
+    aggregate level, the threshold under which counts were hidden. Once written (``export``):
+    how many control characters were replaced (CSV, XLSX) and how many text cells begin like a
+    formula (quoted with ' in CSV, written as text cells in XLSX)."""
 
     tables: dict[str, pd.DataFrame]
     notes: str | None = None
     threshold: int | None = None
+    controls_replaced: int = 0
+    formula_cells: int = 0
 
 
 def threshold_floor(settings: config.Settings | None = None) -> int:
@@ -366,43 +379,152 @@ def export(
 ) -> Contents:
     """Write the export to ``out`` (a folder for csv and parquet, a workbook for xlsx), whole or
     not at all, with its note, and audit it. ``threshold``: see ``tables``. Returns what it
-    wrote."""
+    wrote, with how many control characters it replaced and text cells it kept from running
+    (see the module's notes).
+
+    It is written in a hidden staging folder beside ``out`` (``.{out.name}.exporting-…``, readable
+    by its owner alone) and moved into place when whole: an export stopped midway leaves only that
+    folder, which the next export to the same name removes once its process has ended."""
     out = Path(out)
     if out.exists():
         raise ObservationError(f"{out} already exists: choose a new name for the export")
     contents = tables(con, level, threshold, settings)
     frames = contents.tables
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = _staging(out)
     try:
         target = staging / out.name
-        if fmt == "xlsx":
-            with pd.ExcelWriter(target, engine="openpyxl") as book:
-                if contents.notes is not None:
-                    notes = pd.DataFrame({NOTES_SHEET: contents.notes.splitlines()}, dtype=object)
-                    notes.to_excel(book, sheet_name=NOTES_SHEET, index=False)
-                for name, frame in frames.items():
-                    _excel_ready(frame).to_excel(book, sheet_name=name[:31], index=False)
-        else:
-            target.mkdir()
-            if contents.notes is not None:
-                (target / NOTES_FILE).write_text(contents.notes, encoding="utf-8")
-            for name, frame in frames.items():
-                if fmt == "csv":
-                    frame.to_csv(target / f"{name}.csv", index=False)
-                else:
-                    _parquet_ready(frame).to_parquet(target / f"{name}.parquet", index=False)
+        written = _write(contents, fmt, target)
         os.replace(target, out)
     except OSError as exc:
         raise ObservationError(f"{out}: the export could not be written ({exc.strerror or exc})") from None
+    except ObservationError:
+        raise
+    except Exception as exc:  # a writer's message may quote a cell: only its kind is said
+        raise ObservationError(f"{out}: the export could not be written ({type(exc).__name__})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     after: dict[str, object] = {"level": level, "format": fmt, "tables": list(frames)}
     if contents.threshold is not None:
         after["threshold"] = contents.threshold
+    after["control_characters_replaced"] = written.controls_replaced
+    after["formula_cells"] = written.formula_cells
     with db.transaction(con) as cur:
         audit.record(cur, "export", row_key=str(out), after=after)
-    return contents
+    return written
+
+
+STAGING_MARK = "exporting"
+"""The staging folder of an export to ``out``: ``.{out.name}.exporting-{host}-{pid}-XXXX``."""
+
+
+def _staging(out: Path) -> Path:
+    """A new, empty staging folder beside ``out`` (0700, hidden), after removing those that
+    exports to the same name on this machine left behind when their process ended midway."""
+    prefix = f".{out.name}.{STAGING_MARK}-{_host()}-"
+    for left in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
+        pid = Path(left).name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and Path(left).is_dir() and not Path(left).is_symlink() and not _running(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out.parent))
+
+
+def _host() -> str:
+    """This machine, in a name (a folder on a shared drive may be written from several)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` is running here; when that cannot be asked safely (Windows, where
+    signal 0 is Ctrl+C), assume it is."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True
+
+
+def _write(contents: Contents, fmt: Format, target: Path) -> Contents:
+    """Write ``contents`` to ``target`` as ``fmt``; what was written, with its counts."""
+    frames, notes = contents.tables, contents.notes
+    if fmt == "parquet":  # data for R and the way back in: the exact text
+        target.mkdir(mode=0o700)
+        if notes is not None:
+            _private_text(target / NOTES_FILE, notes)
+        for name, frame in frames.items():
+            _parquet_ready(frame).to_parquet(target / f"{name}.parquet", index=False)
+            os.chmod(target / f"{name}.parquet", 0o600)
+        return contents
+    ready = {
+        name: cells.for_spreadsheet(_excel_ready(frame) if fmt == "xlsx" else frame, quote=fmt == "csv")
+        for name, frame in frames.items()
+    }
+    controls = sum(r.controls for r in ready.values())
+    formulas = sum(r.formulas for r in ready.values())
+    if notes is not None:
+        notes, in_notes = cells.replace_controls(notes)
+        controls += in_notes
+        said = made_safe(Contents({}, controls_replaced=controls, formula_cells=formulas), fmt)
+        notes += "".join(f"\n{line}\n" for line in said)
+    if fmt == "xlsx":
+        with pd.ExcelWriter(target, engine="openpyxl") as book:
+            if notes is not None:
+                lines = pd.DataFrame({NOTES_SHEET: notes.splitlines()}, dtype=object)
+                _sheet(book, NOTES_SHEET, cells.for_spreadsheet(lines, quote=False))
+            for name, cleaned in ready.items():
+                _sheet(book, name[:31], cleaned)
+        os.chmod(target, 0o600)
+    else:
+        target.mkdir(mode=0o700)
+        if notes is not None:
+            _private_text(target / NOTES_FILE, notes)
+        for name, cleaned in ready.items():
+            cleaned.frame.to_csv(target / f"{name}.csv", index=False)
+            os.chmod(target / f"{name}.csv", 0o600)
+    return dataclasses.replace(contents, controls_replaced=controls, formula_cells=formulas)
+
+
+def _private_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def _sheet(book: pd.ExcelWriter, name: str, cleaned: cells.Cleaned) -> None:
+    """One sheet of the workbook; text that openpyxl would store as a formula ("=…") or an error
+    ("#N/A") is stored as a text cell instead, with Excel's quote prefix so that it stays text
+    when edited. Its value is the text as it is."""
+    cleaned.frame.to_excel(book, sheet_name=name, index=False)
+    sheet = book.sheets[name]
+    for row, column in cleaned.where:
+        cell = sheet.cell(row=row + 2, column=column + 1)  # below the header row; openpyxl counts from 1
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def made_safe(written: Contents, fmt: Format) -> list[str]:
+    """What an export made safe for a spreadsheet, said in a sentence each (nothing when nothing was)."""
+    said = []
+    if n := written.controls_replaced:
+        said.append(
+            f"{_count(n, 'control character')} (such as a vertical tab in text pasted from Word) "
+            f"{'was' if n == 1 else 'were'} replaced by U+FFFD, the replacement character: a spreadsheet "
+            f"cannot hold {'it' if n == 1 else 'them'}."
+        )
+    if (n := written.formula_cells) and fmt == "csv":
+        said.append(
+            f"{_count(n, 'text cell')} {'begins' if n == 1 else 'begin'} with =, +, -, @, a tab or a carriage "
+            f"return: {'it starts' if n == 1 else 'each starts'} with ' so that a spreadsheet shows it as text "
+            "instead of running it as a formula (remove that first ' to get the text as it was)."
+        )
+    return said
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
 def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -412,11 +534,9 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Excel cannot hold lists or time zones: lists become text."""
+    """Excel cannot hold lists: they become text (control characters and formulas: see _write)."""
     ready = frame.copy()
     for column in ready.columns:
-        if ready[column].dtype == object:
-            ready[column] = ready[column].map(lambda x: ILLEGAL_CHARACTERS_RE.sub("", x) if isinstance(x, str) else x)
         if ready[column].dtype == object and any(isinstance(x, list) for x in ready[column]):
             ready[column] = ready[column].map(lambda x: ", ".join(map(str, x)) if isinstance(x, list) else x)
     return ready

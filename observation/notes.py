@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from observation import access, audit, db
+from observation import access, audit, cells, db
 from observation.filters import StudyFilter
 from observation.models import Code, InformantGroup
 
@@ -453,7 +453,8 @@ def codebook(con: duckdb.DuckDBPyConnection) -> tuple[CodeNode, ...]:
 
 def excerpts_csv(found: Excerpts, book: tuple[CodeNode, ...]) -> bytes:
     """The excerpts as CSV for R or Excel: one row per note or transcript, one 0/1 column per code
-    (by slug)."""
+    (by slug). Text is made safe for a spreadsheet as the exports make it (observation.cells): a
+    text that could run as a formula starts with ', a control character becomes U+FFFD."""
     frame = found.rows
     columns = ["source", "note_id", "team_name", "setting", "day", "position", "author", "informant_group", "body"]
     base = frame[columns].copy()
@@ -461,7 +462,7 @@ def excerpts_csv(found: Excerpts, book: tuple[CodeNode, ...]) -> bytes:
     for node in book:
         base[node.code.slug] = [int(node.code.id in list(ids)) for ids in frame["code_ids"]]
     out = io.StringIO()
-    base.to_csv(out, index=False)
+    cells.for_spreadsheet(base, quote=True).frame.to_csv(out, index=False)
     return out.getvalue().encode("utf-8")
 
 
