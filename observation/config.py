@@ -6,6 +6,7 @@ Every setting can be given as an environment variable; the README lists them all
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Mapping
@@ -64,6 +65,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Presenter mode's floor: the lowest 'Hide counts under' threshold anyone may choose in the sidebar or "
         "ask for in a link, a whole number from 2 to 100.",
     ),
+    SettingSpec(
+        "OBSERVATION_EARLIEST_DATE",
+        "1990-01-01",
+        "The earliest date an import takes (a meeting, note or step dated before it is refused as a typing "
+        "mistake), written 2020-01-31.",
+    ),
+    SettingSpec(
+        "OBSERVATION_DAYS_AHEAD",
+        "366",
+        "How many days after today an imported date may be (a planned meeting); later dates are refused as "
+        "typing mistakes.",
+    ),
 )
 
 
@@ -77,6 +90,8 @@ class Settings(BaseModel):
     involvement_target: float = Field(alias="OBSERVATION_INVOLVEMENT_TARGET", ge=0, le=1)
     session_hours: float = Field(alias="OBSERVATION_SESSION_HOURS", gt=0, le=720)
     presenter_minimum: int = Field(alias="OBSERVATION_PRESENTER_MINIMUM", ge=2, le=100)
+    earliest_date: dt.date = Field(alias="OBSERVATION_EARLIEST_DATE", ge=dt.date(1900, 1, 1))
+    days_ahead: int = Field(alias="OBSERVATION_DAYS_AHEAD", ge=0, le=3660)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -15,8 +15,8 @@ import contextlib
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from observation import access, audit, db, integrity, record
 from observation.errors import ObservationError
-from observation.ingest import bulk
+from observation.ingest import bulk, headers
 from observation.ingest import values as v
-from observation.ingest.read import Sheet, normalise, read_sheet
+from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
 from observation.models import ParticipantCode
 
 SETTINGS = {"community": "community", "inpatient": "inpatient", "other": "other"}
@@ -48,17 +48,23 @@ _CODE = TypeAdapter(ParticipantCode)
 
 
 def slug(text: str) -> str:
-    value = text.strip().lower()
+    value = v.line(text, NAME).lower()
     if not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", value):
         raise ValueError("a code's slug is lower-case words joined by '_', with '.' before a child: theme.child_code")
     return value
 
 
+NAME, PERSON, LABEL, DEFINITION, NOTE = 200, 100, 500, 10_000, 1_000_000
+"""The longest name (team, service, role, code), observer or coder, event label, code definition
+and note an import takes, in characters."""
+
+
+def one_line(most: int) -> Callable[[str], str]:
+    return lambda text: v.line(text, most)
+
+
 def minutes(text: str) -> int:
-    value = v.whole(text, 1)
-    if value > 480:
-        raise ValueError("a meeting lasts at most 480 minutes")
-    return value
+    return v.whole(text, 1, 480)
 
 
 def code(text: str) -> str:
@@ -68,26 +74,8 @@ def code(text: str) -> str:
         raise ValueError("not a pseudonymous code (letters, digits, '-' or '_', with at least one digit)") from None
 
 
-def text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value.strip()
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    row: int
-    column: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.column}: {self.value!r} — {self.reason}"
-
-
 class ImportProblems(ObservationError):
-    """The import was refused; nothing was written. ``problems`` lists every one."""
+    """The import was refused; nothing was written. ``problems`` lists every one, in every file."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
@@ -100,14 +88,27 @@ class Outcome:
 
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    read_as: dict[str, str] = field(default_factory=dict)
+    """Each file's kind, and its headers that were read under another name: "meetings (Date of
+    meeting as date)"."""
+    ignored: dict[str, list[str]] = field(default_factory=dict)
+    """Each file's headers that no column of its kind reads: left out, and said."""
 
     def count(self, table: str, what: str) -> None:
         self.counts.setdefault(table, Counter())[what] += 1
 
+    @property
+    def changed(self) -> bool:
+        return any(c["created"] or c["changed"] for c in self.counts.values())
+
     def lines(self) -> list[str]:
         return [
-            f"{table}: {c['created']} created, {c['changed']} changed, {c['skipped']} unchanged"
-            for table, c in self.counts.items()
+            *(f"{file}: read as {kind}" for file, kind in self.read_as.items()),
+            *(f"{file}: not imported, no column of its kind reads {', '.join(h)}" for file, h in self.ignored.items()),
+            *(
+                f"{table}: {c['created']} created, {c['changed']} changed, {c['skipped']} unchanged"
+                for table, c in self.counts.items()
+            ),
         ]
 
 
@@ -122,34 +123,40 @@ class Kind:
     required: dict[str, Parser]
     optional: dict[str, Parser] = field(default_factory=dict)
 
-    def recognises(self, columns: Sequence[str]) -> bool:
-        return set(self.required) <= set(columns)
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.required, *self.optional)
 
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("teams", {"name": text, "service": text, "setting": lambda s: v.choice(s, SETTINGS, "setting"),
-                       "start_date": v.date}, {"coach": str.strip}),
-        Kind("participants", {"code": code, "team": text, "role": text}, {"qi_trained": v.boolean}),
-        Kind("meetings", {"team": text, "date": v.date, "status": lambda s: v.choice(s, STATUSES, "status")},
+        Kind("teams", {"name": one_line(NAME), "service": one_line(NAME),
+                       "setting": lambda s: v.choice(s, SETTINGS, "setting"), "start_date": v.date},
+             {"coach": one_line(254)}),
+        Kind("participants", {"code": code, "team": one_line(NAME), "role": one_line(NAME)},
+             {"qi_trained": v.boolean}),
+        Kind("meetings", {"team": one_line(NAME), "date": v.date,
+                          "status": lambda s: v.choice(s, STATUSES, "status")},
              {"format": lambda s: v.choice(s, FORMATS, "format"), "duration_minutes": minutes,
-              "action_items": v.whole, "evaluated": v.boolean}),
-        Kind("attendance", {"team": text, "date": v.date, "participant": code,
+              "action_items": lambda s: v.whole(s, 0, 1_000), "evaluated": v.boolean}),
+        Kind("attendance", {"team": one_line(NAME), "date": v.date, "participant": code,
                             "status": lambda s: v.choice(s, ATTENDANCE, "attendance status")},
              {"participation": lambda s: v.choice(s, v.LEVELS, "participation level")}),
-        Kind("field_notes", {"team": text, "date": v.date, "position": lambda s: v.whole(s, 1), "author": text,
-                             "body": text}, {"minute": v.whole}),
-        Kind("codes", {"slug": slug, "name": text},
-             {"definition": str.strip, "com_b": lambda s: v.choice(s, COM_B, "COM-B component"),
+        Kind("field_notes", {"team": one_line(NAME), "date": v.date, "position": lambda s: v.whole(s, 1, 10_000),
+                             "author": one_line(PERSON), "body": lambda s: v.passage(s, NOTE)},
+             {"minute": lambda s: v.whole(s, 0, 1_440)}),
+        Kind("codes", {"slug": slug, "name": one_line(NAME)},
+             {"definition": lambda s: v.passage(s, DEFINITION),
+              "com_b": lambda s: v.choice(s, COM_B, "COM-B component"),
               "valence": lambda s: v.choice(s, VALENCE, "barrier or enabler"),
               "four_pi": lambda s: v.choice(s, FOUR_PI, "4Pi domain")}),
-        Kind("coded_segments", {"team": text, "date": v.date, "position": lambda s: v.whole(s, 1), "code": text,
-                                "coder": text}),
+        Kind("coded_segments", {"team": one_line(NAME), "date": v.date, "position": lambda s: v.whole(s, 1, 10_000),
+                                "code": one_line(NAME), "coder": one_line(PERSON)}),
         Kind("recruitment_events", {"participant": code, "stage": lambda s: v.choice(s, STAGES, "stage"),
-                                    "date": v.date}, {"reason": text}),
-        Kind("annotations", {"date": v.date, "label": text},
-             {"team": str.strip, "category": lambda s: v.choice(s, CATEGORIES, "category")}),
+                                    "date": v.date}, {"reason": one_line(NAME)}),
+        Kind("annotations", {"date": v.date, "label": one_line(LABEL)},
+             {"team": one_line(NAME), "category": lambda s: v.choice(s, CATEGORIES, "category")}),
     )
 }  # fmt: skip
 REGISTER = "register"
@@ -159,33 +166,127 @@ ORDER = ("teams", "codes", "participants", "meetings", "attendance", "field_note
          "recruitment_events", "annotations")  # fmt: skip
 
 
-def recognise(sheet: Sheet, kind: str | None) -> str:
+REGISTER_COLUMNS = ("team", "participant", "role")
+KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "teams": (("name",), "team (by name, in any case)"),
+    "participants": (("code",), "participant code"),
+    "meetings": (("team", "date"), "meeting (team and date)"),
+    "field_notes": (("team", "date", "position"), "note (team, date and position)"),
+    "codes": (("slug",), "code (slug)"),
+    "coded_segments": (("team", "date", "position", "code", "coder"), "coding (team, date, position, code, coder)"),
+    "recruitment_events": (("participant", "stage", "date"), "recruitment step (participant, stage and date)"),
+    "annotations": (("team", "date", "label"), "event (team, date and label)"),
+    REGISTER: (("participant",), "participant"),
+}
+"""What makes a row the same record as another, per kind (attendance: see ingest.bulk): the
+same key twice in one import is a problem naming both rows, never "the last row wins"."""
+
+
+def columns_of(kind: str) -> tuple[str, ...]:
+    """The columns a file of ``kind`` may have, required first (a register: then one per date)."""
+    return REGISTER_COLUMNS if kind == REGISTER else KINDS[kind].columns
+
+
+def required_of(kind: str) -> tuple[str, ...]:
+    return REGISTER_COLUMNS if kind == REGISTER else tuple(KINDS[kind].required)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to read one file, chosen by hand: its kind and which column each header is
+    (normalised header -> column; "" leaves a header out)."""
+
+    kind: str
+    columns: Mapping[str, str]
+
+
+class UnknownKind(ObservationError):
+    """No kind of file has all its required columns among these headers (or more than one has)."""
+
+    def __init__(self, file: str, headers: Sequence[str], reason: str) -> None:
+        self.file, self.headers, self.reason = file, tuple(headers), reason
+        super().__init__(f"{file}: {reason}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A file as it will be read: its kind and which column each header is."""
+
+    sheet: Sheet
+    kind: str
+    match: headers.Match
+
+    @property
+    def named(self) -> dict[str, str]:
+        """Headers as written that are read under another name -> the column."""
+        written = dict(zip(self.sheet.columns, self.sheet.headers, strict=True))
+        return {written[h]: c for h, c in self.match.columns.items() if h != c}
+
+    @property
+    def left_out(self) -> list[str]:
+        """Headers as written that no column reads (a register's date columns are read)."""
+        dates = {c for c, _, _ in _date_columns(self.sheet)} if self.kind == REGISTER else set()
+        return [w for c, w in zip(self.sheet.columns, self.sheet.headers, strict=True)
+                if w and c not in self.match.columns and c not in dates]  # fmt: skip
+
+    def renamed(self) -> Sheet:
+        """The sheet with each header named as the column it is read as (another header that has
+        a column's own name, but is not read as it, is set aside)."""
+        taken = set(self.match.columns.values())
+        names = [self.match.columns.get(c) or (f"~{c}" if c in taken else c) for c in self.sheet.columns]
+        return replace(self.sheet, columns=tuple(names), table=self.sheet.table.rename_columns(names))
+
+    def column_written(self, column: str) -> str:
+        """The header as the file wrote it for ``column`` (for messages)."""
+        for header, written in zip(self.sheet.columns, self.sheet.headers, strict=True):
+            if self.match.columns.get(header) == column:
+                return written
+        return column
+
+
+def expected() -> str:
+    """Each kind's required columns, for a message."""
+    return "; ".join(f"{k}: {', '.join(required_of(k))}" for k in KIND_NAMES)
+
+
+def read(sheet: Sheet, kind: str | None = None, plan: Plan | None = None) -> Reading:
+    """How ``sheet`` reads: as ``plan`` says, or as ``kind``, or as the kind its headers tell."""
+    named = plan.kind if plan is not None else kind
+    if named is not None and named not in KIND_NAMES:
+        raise UnknownKind(sheet.name, sheet.headers, f"unknown kind {named!r}; use one of: {', '.join(KIND_NAMES)}")
+    if plan is not None:
+        try:
+            return Reading(sheet, plan.kind, headers.given(plan.columns, sheet.columns, columns_of(plan.kind)))
+        except ValueError as exc:
+            raise UnknownKind(sheet.name, sheet.headers, str(exc)) from None
     if kind is not None:
-        if kind not in KIND_NAMES:
-            raise ObservationError(f"{sheet.name}: unknown kind {kind!r}; use one of: {', '.join(KIND_NAMES)}")
-        return kind
-    if (
-        {"team", "role"} <= set(sheet.columns)
-        and ({"participant", "code"} & set(sheet.columns))
-        and _date_columns(sheet)
-    ):
-        return REGISTER
+        return Reading(sheet, kind, headers.match(kind, columns_of(kind), sheet.columns))
+    register = headers.match(REGISTER, REGISTER_COLUMNS, sheet.columns)
+    if not register.missing(REGISTER_COLUMNS) and _date_columns(sheet):
+        return Reading(sheet, REGISTER, register)
     # the most specific kind whose required columns are all there (attendance over meetings)
-    matches = sorted((len(k.required), k.name) for k in KINDS.values() if k.recognises(sheet.columns))
-    found = [name for size, name in matches if size == matches[-1][0]] if matches else []
-    if len(found) != 1:
-        raise ObservationError(
-            f"{sheet.name}: cannot tell what kind of file this is from its headers "
-            f"({', '.join(sheet.headers)}); name it with --kind: {', '.join(KIND_NAMES)}"
-        )
-    return found[0]
+    found = [(len(k.required), k.name, m) for k in KINDS.values()
+             if not (m := headers.match(k.name, k.columns, sheet.columns)).missing(k.required)]  # fmt: skip
+    best = [f for f in found if f[0] == max(found)[0]] if found else []
+    if len(best) == 1:
+        return Reading(sheet, best[0][1], best[0][2])
+    clashes = [f"{column} (could be {' or '.join(h)})" for k in KINDS.values()
+               for column, h in headers.match(k.name, k.columns, sheet.columns).clashes]  # fmt: skip
+    why = f"; more than one header could be {', '.join(dict.fromkeys(clashes))}" if clashes else ""
+    raise UnknownKind(
+        sheet.name,
+        sheet.headers,
+        f"cannot tell what kind of file this is from its headers ({', '.join(sheet.headers)}){why}. "
+        f"Each kind needs these columns (other usual names are understood too): {expected()}",
+    )
 
 
 def _date_columns(sheet: Sheet) -> list[tuple[str, str, dt.date]]:
+    """A register's meeting-date columns: (column, header as written, date)."""
     found = []
     for column, header in zip(sheet.columns, sheet.headers, strict=True):
         try:
-            found.append((column, header, v.date(header)))
+            found.append((column, header, v.day(header)))
         except ValueError:
             continue
     return found
@@ -202,43 +303,64 @@ def import_files(
     kind: str | None = None,
     dry_run: bool = False,
     names: Sequence[str] | None = None,
+    plans: Sequence[Plan | None] | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
     """Import ``paths`` in one transaction. Any problem in any file: nothing is written and
-    ImportProblems lists them all. ``dry_run`` reports what would happen and writes nothing.
-    ``progress`` hears the share of rows read so far (0 to 1) and where, now and then."""
-    sheets = [read_sheet(Path(p), names[i] if names else None) for i, p in enumerate(paths)]
-    kinds = [recognise(s, kind) for s in sheets]
-    outcome = Outcome(files=[s.name for s in sheets])
+    ImportProblems lists them all, in every file (a file that cannot be read at all is one
+    problem, and the others are still checked). ``kind`` names the kind of every file, ``plans``
+    (one per file, or None) how to read each; otherwise the headers tell. ``dry_run`` reports
+    what would happen and writes nothing. ``progress`` hears the share of rows read so far (0
+    to 1) and where, now and then."""
+    readings: list[Reading] = []
+    problems: list[Problem] = []
+    for i, path in enumerate(paths):
+        label = names[i] if names else Path(path).name
+        try:
+            readings.append(read(read_sheet(Path(path), label), kind, plans[i] if plans else None))
+        except Unreadable as exc:
+            problems.append(exc.problem)
+        except UnknownKind as exc:
+            problems.append(Problem(exc.file, 1, "", ", ".join(exc.headers), exc.reason))
+        except ObservationError as exc:
+            problems.append(Problem(label, 0, "", "", str(exc).removeprefix(f"{label}: ")))
+    outcome = Outcome(files=[r.sheet.name for r in readings])
+    for r in readings:
+        named = ", ".join(f"{w} as {c}" for w, c in r.named.items())
+        outcome.read_as[r.sheet.name] = f"{r.kind} ({named})" if named else r.kind
+        if r.left_out:
+            outcome.ignored[r.sheet.name] = r.left_out
     with db.WRITES:  # one write at a time in this process (see observation.db)
-        return _import(con, sheets, kinds, outcome, dry_run, progress)
+        return _import(con, readings, problems, outcome, dry_run, progress)
 
 
 @access.requires("researcher")
 def _import(
     con: duckdb.DuckDBPyConnection,
-    sheets: list[Sheet],
-    kinds: list[str],
+    readings: list[Reading],
+    problems: list[Problem],
     outcome: Outcome,
     dry_run: bool,
     progress: Progress | None,
 ) -> Outcome:
-    problems: list[Problem] = []
     cur = db.cursor(con)
     try:
         db.begin(cur)
+        sheets = [r.renamed() for r in readings]
+        for sheet in sheets:
+            problems += sheet.problems
         writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))
         for table in ORDER:
-            for sheet, k in zip(sheets, kinds, strict=True):
-                if k == table:
-                    writer.rows(sheet, KINDS[k])
-                elif k == REGISTER and table == "attendance":
+            for sheet, reading in zip(sheets, readings, strict=True):
+                if reading.kind == table:
+                    writer.rows(sheet, KINDS[table])
+                elif reading.kind == REGISTER and table == "attendance":
                     writer.register(sheet)
         if problems:
-            raise ImportProblems(sorted(problems, key=lambda p: (p.file, p.row)))
+            raise ImportProblems(_as_written(problems, readings))
         integrity.require_intact(cur, outcome.counts)  # a preview must refuse what the import would
-        if dry_run:
-            cur.execute("rollback")
+        if dry_run or not outcome.changed:
+            cur.execute("rollback")  # nothing to write (an import that changed nothing is not audited)
             return outcome
         db.sync_sequences(cur)
         writer.bump_versions()
@@ -256,6 +378,18 @@ def _import(
         raise
     finally:
         cur.close()
+
+
+def _as_written(problems: list[Problem], readings: list[Reading]) -> list[Problem]:
+    """Every problem in file and row order, its column named as the file wrote the header and its
+    value shown readably (control characters visible, a long value cut with its length)."""
+    by_file = {r.sheet.name: r for r in readings}
+    out = []
+    for p in problems:
+        reading = by_file.get(p.file)
+        column = reading.column_written(p.column) if reading is not None else p.column
+        out.append(Problem(p.file, p.row, column, shown(p.value), p.reason))
+    return sorted(out, key=lambda p: (p.file, p.row))
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
@@ -294,6 +428,17 @@ class _Writer:
         self.cur, self.outcome, self.problems, self.tally = cur, outcome, problems, tally
         self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
         self.touched: set[int | None] = set()
+        self.seen: dict[tuple[str, tuple[object, ...]], tuple[str, int]] = {}
+
+    def twice(self, sheet: Sheet, number: int, kind: str, key: tuple[object, ...], value: str) -> bool:
+        """True (and a problem naming both rows) when a row of this import already had ``key``."""
+        first = self.seen.setdefault((kind, key), (sheet.name, number))
+        if first == (sheet.name, number):
+            return False
+        columns, what = KEYS[kind]
+        where = f"row {first[1]}" + ("" if first[0] == sheet.name else f" of {first[0]}")
+        self.problem(sheet, number, columns[0], value, f"the same {what} as {where}; keep one row")
+        return True
 
     def bump_versions(self) -> None:
         """Meetings this import wrote to get a new version, so a Record page opened before the
@@ -318,7 +463,11 @@ class _Writer:
             if not any(row.values()):
                 continue
             parsed = self.parse(sheet, number, row, kind)
-            if parsed is not None:
+            if parsed is None:
+                continue
+            columns = KEYS[kind.name][0]
+            key = tuple(str(parsed.get(c) or "").casefold() for c in columns)
+            if not self.twice(sheet, number, kind.name, key, row.get(columns[0], "")):
                 getattr(self, f"write_{kind.name}")(sheet, number, parsed)
 
     def parse(self, sheet: Sheet, number: int, row: dict[str, str], kind: Kind) -> dict[str, Any] | None:
@@ -334,7 +483,7 @@ class _Writer:
             try:
                 out[column] = parse(raw)
             except ValueError as exc:
-                self.problems.append(Problem(sheet.name, number, column, raw, str(exc)))
+                self.problem(sheet, number, column, raw, str(exc))
                 ok = False
         return out if ok else None
 
@@ -523,32 +672,42 @@ class _Writer:
     def register(self, sheet: Sheet) -> None:
         """One row per person, one column per meeting date: creates what it names (a new team is
         'other' setting until edited), then the attendance in its cells."""
-        person_column = "participant" if "participant" in sheet.columns else "code"
-        dates = _date_columns(sheet)
-        for header in sheet.headers[3:]:
-            if header and header not in {h for _, h, _ in dates}:
+        person_column = "participant"
+        dates = []
+        for column, header, _ in _date_columns(sheet):
+            try:
+                dates.append((column, header, v.date(header)))
+            except ValueError as exc:
+                self.problem(sheet, 1, header, header, str(exc))
+        date_columns = {c for c, _, _ in _date_columns(sheet)}
+        for column, header in zip(sheet.columns, sheet.headers, strict=True):
+            if header and column not in REGISTER_COLUMNS and column not in date_columns:
                 self.problem(
                     sheet,
                     1,
                     header,
                     header,
-                    "a register's columns after team, participant and role are "
+                    "a register's columns besides team, participant and role are "
                     "meeting dates, written 31/01/2020 or 2020-01-31",
                 )
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
             if not any(row.values()):
                 continue
-            team_name, raw_code = row.get("team", "").strip(), row.get(person_column, "")
-            person_code = None
+            raw_team, raw_code = row.get("team", ""), row.get(person_column, "")
+            person_code, team_name = None, None
             try:
                 person_code = code(raw_code)
             except ValueError as exc:
                 self.problem(sheet, number, person_column, raw_code, str(exc))
             role = self.role(sheet, number, row.get("role", ""))
-            if not team_name:
-                self.problem(sheet, number, "team", "", "must not be empty")
-            if person_code is None or role is None or not team_name:
+            try:
+                team_name = v.line(raw_team, NAME)
+            except ValueError as exc:
+                self.problem(sheet, number, "team", raw_team, str(exc))
+            if person_code is None or role is None or team_name is None:
+                continue
+            if self.twice(sheet, number, REGISTER, (person_code,), raw_code):
                 continue
             first_day = min((d for _, _, d in dates), default=dt.date.today())
             if self.one("select id from teams where lower(name) = lower(?)", [team_name]) is None:
@@ -586,4 +745,7 @@ class _Writer:
                 self.upsert("attendance", key, {"status": status, "participation": level})
 
 
-__all__ = ["KIND_NAMES", "ImportProblems", "Outcome", "Problem", "Progress", "import_files", "normalise"]
+__all__ = [
+    "KIND_NAMES", "ImportProblems", "Outcome", "Plan", "Problem", "Progress", "Reading", "UnknownKind", "import_files",
+    "normalise", "read",
+]  # fmt: skip

@@ -1,10 +1,13 @@
 """Reading spreadsheets as researchers keep them: CSV or XLSX, forgiving of spreadsheet leftovers
-(a byte-order mark, empty trailing rows and columns, stray spaces, mixed case in headers)."""
+(a byte-order mark, empty trailing rows and columns, stray spaces, mixed case in headers) but never
+of a cell it would lose: a row with more cells than the header row names (a comma inside a note
+left unquoted) and a quote that runs into the rows after it are problems, not silent cuts."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +25,41 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))  # a cell as long a
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One problem, where a researcher finds it: file, spreadsheet row (1 is the header row; 0 is
+    the file as a whole), column, the value as written and the reason."""
+
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.value!r} — {self.reason}"
+
+
+class Unreadable(ObservationError):
+    """The file cannot be read as rows at all; ``problem`` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem) if problem.row else f"{problem.file}: {problem.reason}")
+
+
+def shown(value: str, longest: int = 80) -> str:
+    """A cell's value for a message: control characters made visible, a long value cut with its
+    length said (the reason is never cut)."""
+    visible = _INVISIBLE.sub(lambda m: repr(m[0])[1:-1], value)
+    if len(visible) <= longest:
+        return visible
+    return f"{visible[: longest - 20]}… ({len(value):,} characters)"
+
+
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
 class Sheet:
     """One file's rows as text. Row ``i`` of ``table`` (and ``rows[i]``) is spreadsheet row ``i + 2``
     (the header is row 1)."""
@@ -33,6 +71,8 @@ class Sheet:
     """The headers as the file wrote them, for messages."""
     table: pa.Table
     """The body, one text column per header (named by ``columns``), stripped, blank for empty."""
+    problems: tuple[Problem, ...] = ()
+    """Cells the file holds beyond its header row's columns, which no kind would read."""
 
     @cached_property
     def rows(self) -> tuple[dict[str, str], ...]:
@@ -40,7 +80,9 @@ class Sheet:
 
 
 def normalise(header: str) -> str:
-    return "_".join(header.strip().lower().split())
+    """A header as a column name: lower case, words joined by '_' ("Date of meeting" is
+    date_of_meeting, "Participant ID" participant_id, "COM-B" com_b)."""
+    return "_".join(re.findall(r"[^\W_]+", header.lower()))
 
 
 def read_sheet(path: Path, name: str | None = None) -> Sheet:
@@ -70,6 +112,8 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
             body = _read_csv(path)
     except ObservationError:
         raise
+    except csv.Error:
+        raise Unreadable(_where_quote_opens(path, label)) from None
     except Exception as exc:  # any file the readers choke on is one clear message, never a traceback
         raise ObservationError(
             f"{label}: not a CSV or XLSX spreadsheet that can be read ({_first_line(exc)})"
@@ -86,7 +130,26 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
     if repeated:
         raise ObservationError(f"{label}: row 1 names the column {', '.join(repeated)} more than once")
     table = body.slice(1).select(list(range(len(columns)))).rename_columns(list(columns))
-    return Sheet(label, columns, tuple(headers), table)
+    return Sheet(label, columns, tuple(headers), table, _beyond_headers(label, body, len(columns)))
+
+
+def _beyond_headers(label: str, body: pa.Table, width: int) -> tuple[Problem, ...]:
+    """A problem for each row with a non-empty cell right of the last header."""
+    if body.num_columns <= width:
+        return ()
+    extra = body.slice(1).select(list(range(width, body.num_columns)))
+    filled = [i for i, row in enumerate(extra.to_pylist()) if any(row.values())]
+    problems = []
+    for i in filled:
+        cells = [c for c in extra.slice(i, 1).to_pylist()[0].values() if c]
+        problems.append(
+            Problem(
+                label, i + 2, f"after column {width}", shown(", ".join(cells)),
+                f"this row has {len(cells)} more cell(s) than the header row names, so a value would be lost: "
+                "a comma inside a text left unquoted? Put that text in double quotes",
+            )
+        )  # fmt: skip
+    return tuple(problems)
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -96,7 +159,7 @@ def _read_csv(path: Path) -> pa.Table:
     line breaks inside quoted cells); a row of another width (or a cell longer than its 1 MB
     blocks) stops it, and Python's reader takes the file instead."""
     try:
-        return pa_csv.read_csv(
+        table = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
             parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
@@ -104,11 +167,45 @@ def _read_csv(path: Path) -> pa.Table:
                 column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
+        if not any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
+            return table
+        # A cell over several lines: Arrow would take a quote left open, and every row after it,
+        # as one cell; Python's strict reader refuses it.
     except pa.ArrowInvalid:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-        width = max((len(row) for row in rows), default=0)
-        return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
+        pass
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle, strict=True))
+    width = max((len(row) for row in rows), default=0)
+    return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
+
+
+def _where_quote_opens(path: Path, label: str) -> Problem:
+    """Where the quote that Python's strict reader could not close was opened: the row (a row
+    over several lines counts once) and column of the first cell still open at the end of its line."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, strict=True)
+        starts, row = 1, 1
+        try:
+            for _ in reader:
+                starts, row = reader.line_num + 1, row + 1
+        except csv.Error:
+            pass
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        lines = handle.read().splitlines()
+    header = next(csv.reader([lines[0]])) if lines else []
+    text = lines[starts - 1] if starts - 1 < len(lines) else ""
+    column, quoted, cell = 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == '"' and (quoted or i == 0 or text[i - 1] == ","):
+            quoted = not quoted
+            cell = column
+        elif ch == "," and not quoted:
+            column += 1
+    at = header[cell] if quoted and cell < len(header) else f"column {cell + 1}"
+    return Problem(
+        label, row, at, shown(text), "a quote opens a cell on this row and is not closed where the cell "
+        "ends, so the rows after it would be read into this cell; close the quote or remove it",
+    )  # fmt: skip
 
 
 # Arrow names the columns f0, f1, ...; every one is read as text (a code like 0012 stays 0012).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from observation import config
 from observation.models import PARTICIPATION_RANK
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
@@ -17,18 +18,40 @@ APOLOGY_MARKS = {"apologies", "apols", "apol", "ap", "sent apologies"}
 ACCEPTED_MARKS = "P, a tick or 'present'; A, 'absent' or DNA; 'apologies' or 'apols'; blank for not expected"
 
 
-def date(text: str) -> dt.date:
-    """2020-01-31, 31/01/2020 or 31/01/20 (day first, as UK users write dates)."""
+def day(text: str) -> dt.date:
+    """The date ``text`` is written as (2020-01-31, 31/01/2020 or 31/01/20), with no check that it
+    is plausible: what tells a register's date columns from its others."""
     text = text.strip()
     try:
         if m := _ISO.match(text):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m := _DAY_FIRST.match(text):
-            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-            return dt.date(year, int(m[2]), int(m[1]))
+            return dt.date(int(m[3]) + (2000 if len(m[3]) == 2 else 0), int(m[2]), int(m[1]))
     except ValueError:
         raise ValueError("no such date") from None
     raise ValueError("not a date: write it as 31/01/2020 or 2020-01-31")
+
+
+def date(text: str) -> dt.date:
+    """A date as UK users write it (2020-01-31 or 31/01/2020, day first) within the study's
+    plausible window (config: OBSERVATION_EARLIEST_DATE to OBSERVATION_DAYS_AHEAD after today).
+    A two-digit year is refused: 01/01/69 could be 1969 or 2069."""
+    found = day(text)
+    if (m := _DAY_FIRST.match(text.strip())) and len(m[3]) == 2:
+        century_before = found.replace(year=found.year - 100)
+        raise ValueError(f"write the year in full ({found:%d/%m/%Y} or {century_before:%d/%m/%Y}?)")
+    earliest, latest = window()
+    if not earliest <= found <= latest:
+        raise ValueError(
+            f"outside the dates this study takes ({earliest:%d/%m/%Y} to {latest:%d/%m/%Y}): a typing mistake?"
+        )
+    return found
+
+
+def window() -> tuple[dt.date, dt.date]:
+    """The earliest and latest dates an import takes."""
+    settings = config.load_settings()
+    return settings.earliest_date, dt.date.today() + dt.timedelta(days=settings.days_ahead)
 
 
 def boolean(text: str) -> bool:
@@ -49,14 +72,40 @@ def choice(text: str, options: dict[str, str], what: str) -> str:
     raise ValueError(f"not a known {what}; use one of: {', '.join(options.values())}")
 
 
-def whole(text: str, least: int = 0) -> int:
+def whole(text: str, least: int = 0, most: int = 100_000) -> int:
     try:
         number = int(text.strip())
     except ValueError:
         raise ValueError("not a whole number") from None
-    if number < least:
-        raise ValueError(f"must be {least} or more")
+    if not least <= number <= most:
+        raise ValueError(f"must be from {least:,} to {most:,}")
     return number
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters no cell may hold (tab, line feed and carriage return are tested apart)."""
+
+
+def line(text: str, most: int) -> str:
+    """One line of text (a name, a label, a code): not empty, no tab or line break, at most
+    ``most`` characters."""
+    value = passage(text, most)
+    if any(c in value for c in "\t\r\n"):
+        raise ValueError("must be one line: no tab or line break")
+    return value
+
+
+def passage(text: str, most: int) -> str:
+    """Text that may run over lines (a note, a definition): not empty, at most ``most`` characters,
+    no control character but tab and line break."""
+    value = text.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if bad := CONTROL.search(value):
+        raise ValueError(f"holds a control character ({bad[0]!r}), not text; paste it again as plain text")
+    if len(value) > most:
+        raise ValueError(f"{len(value):,} characters; at most {most:,}")
+    return value
 
 
 def mark(text: str) -> str | None:

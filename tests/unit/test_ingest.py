@@ -112,11 +112,11 @@ def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
     assert [str(p) for p in caught.value.problems] == [
         "attendance.csv:2:date: '99/99/2023' — no such date",
         "attendance.csv:2:status: 'here' — not a known attendance status; use one of: present, apologies, absent",
-        "register.csv:1:31/02/2023: '31/02/2023' — a register's columns after team, participant and role are "
+        "register.csv:1:31/02/2023: '31/02/2023' — a register's columns besides team, participant and role are "
         "meeting dates, written 31/01/2020 or 2020-01-31",
-        "register.csv:3:participant: 'alice' — not a pseudonymous code (letters, digits, '-' or '_', with at least "
+        "register.csv:3:Participant: 'alice' — not a pseudonymous code (letters, digits, '-' or '_', with at least "
         "one digit)",
-        "register.csv:3:role: 'Wizard' — not a known role; use one of: Service user, Carer, Nurse, Therapist, "
+        "register.csv:3:Role: 'Wizard' — not a known role; use one of: Service user, Carer, Nurse, Therapist, "
         "Psychologist, Doctor, Manager, Administrator, Support worker, Coach, Observer",
     ]
     assert snapshot(small) == before  # not even the good teams file
@@ -176,7 +176,7 @@ def test_a_cell_over_two_lines_and_a_blank_row_keep_the_rows_a_spreadsheet_shows
 
 def test_a_note_longer_than_a_megabyte_is_read(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     # Arrow's reader works in 1 MB blocks; Python's takes such a file, with no 128 KB cell limit.
-    long = "word " * 250_000
+    long = "wörd " * 199_999  # 1.2 MB, under the 1,000,000 characters a note may have
     path = write(tmp_path, "field_notes.csv", f'team,date,position,author,body\nAlpha,2020-01-10,3,OB-01,"{long}"\n')
     ingest.import_files(small, [path])
     assert small.execute("select length(body) from field_notes where meeting_id = 1 and position = 3").fetchone() == (
