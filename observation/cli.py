@@ -275,6 +275,12 @@ def _import(args: argparse.Namespace) -> int:
         print(f"error: {len(exc.problems)} problem(s); nothing was imported:", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        if exc.unrecognised:
+            print(
+                f"Name what {', '.join(exc.unrecognised)} hold(s) with --kind ({', '.join(ingest.KIND_NAMES)}), "
+                "or give the columns one of the names above.",
+                file=sys.stderr,
+            )
         return 2
     finally:
         con.close()
@@ -283,6 +289,8 @@ def _import(args: argparse.Namespace) -> int:
     )
     for line in outcome.lines():
         print(f"  {line}")
+    if not outcome.changed:
+        print("  Nothing to change: the study already holds every row.")
     return 0
 
 

@@ -77,8 +77,9 @@ def code(text: str) -> str:
 class ImportProblems(ObservationError):
     """The import was refused; nothing was written. ``problems`` lists every one, in every file."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
+    def __init__(self, problems: list[Problem], unrecognised: Sequence[str] = ()) -> None:
+        self.problems, self.unrecognised = problems, tuple(unrecognised)
+        """The files whose kind their headers did not tell (a plan or --kind can say it)."""
         super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
 
 
@@ -314,6 +315,7 @@ def import_files(
     to 1) and where, now and then."""
     readings: list[Reading] = []
     problems: list[Problem] = []
+    unrecognised: list[str] = []
     for i, path in enumerate(paths):
         label = names[i] if names else Path(path).name
         try:
@@ -322,6 +324,7 @@ def import_files(
             problems.append(exc.problem)
         except UnknownKind as exc:
             problems.append(Problem(exc.file, 1, "", ", ".join(exc.headers), exc.reason))
+            unrecognised.append(exc.file)
         except ObservationError as exc:
             problems.append(Problem(label, 0, "", "", str(exc).removeprefix(f"{label}: ")))
     outcome = Outcome(files=[r.sheet.name for r in readings])
@@ -331,7 +334,10 @@ def import_files(
         if r.left_out:
             outcome.ignored[r.sheet.name] = r.left_out
     with db.WRITES:  # one write at a time in this process (see observation.db)
-        return _import(con, readings, problems, outcome, dry_run, progress)
+        try:
+            return _import(con, readings, problems, outcome, dry_run, progress)
+        except ImportProblems as exc:
+            raise ImportProblems(exc.problems, unrecognised) from None
 
 
 @access.requires("researcher")
