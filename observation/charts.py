@@ -15,6 +15,7 @@ from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
 from observation import qi, spc
+from observation.plain import plotly_text
 
 PRESENCE_COLOUR = "#0072B2"  # Okabe-Ito blue
 MEANINGFUL_COLOUR = "#D55E00"  # Okabe-Ito vermillion
@@ -69,15 +70,10 @@ def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
     return shown, f"<br><sup>{len(shown)} of {teams} teams shown: choose teams in the sidebar to see others</sup>"
 
 
-def plain(text: object) -> str:
-    """User text (a team or code name) made safe inside Plotly's titles, names and hover templates,
-    which read '<...>' as markup and '%{...}' as a variable."""
-    return str(text).replace("<", "‹").replace(">", "›").replace("%{", "%\u200b{")
-
-
 def wrap(title: str, width: int = 24) -> str:
-    """A long panel title over two lines, so neighbouring panels' titles never overlap."""
-    title = plain(title)
+    """A long panel title (a team's name: study text, shown as typed) over two lines, so
+    neighbouring panels' titles never overlap."""
+    title = plotly_text(title)
     if len(title) <= width or " " not in title:
         return title
     cut = title.rfind(" ", 0, width + 1)
@@ -205,8 +201,9 @@ def _target_line(target: float, panel: int) -> dict[str, object]:
 
 def _event_mark(day: dt.date, label: str, panel: int) -> tuple[dict[str, object], dict[str, object]]:
     """A labelled vertical line at ``day`` on one panel (the shape and its annotation); the label
-    runs up the line."""
+    runs up the line. The label is study text, shown as typed."""
     when = pd.Timestamp(day).isoformat()
+    label = plotly_text(label)
     x, y = f"x{_axes(panel)}", f"y{_axes(panel)} domain"
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
@@ -398,7 +395,7 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
                 mode="markers",
                 marker={"color": VALUE_COLOUR, "symbol": "circle-open", "size": 9, "line": {"width": 2}},
                 hovertemplate=f"Still open at the last meeting, %{{x|%d %b %Y}}: %{{y:.0f}} held meetings without "
-                f"{plain(choice.spec.having)}<extra></extra>",
+                f"{plotly_text(choice.spec.having)}<extra></extra>",
                 **legend("Gap still open"),
             )
         )
@@ -411,7 +408,7 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
                     y=[p.value for p in marked],
                     mode="markers",
                     marker={"color": colour, "symbol": symbol, "size": 11, "line": {"color": "white", "width": 1}},
-                    customdata=[[hover[p.index][0], p.why] for p in marked],
+                    customdata=[[hover[p.index][0], plotly_text(p.why or "")] for p in marked],
                     hovertemplate="%{customdata[0]}: " + value + "<br><b>%{customdata[1]}</b><extra>" + label
                     + "</extra>",
                     **legend(label),
@@ -428,9 +425,9 @@ def _point_name(choice: qi.ChartChoice) -> str:
 
 def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -> list[str]:
     """A point's name, and its count, n and limits in words (and why it was flagged, if it was)."""
-    name = plain(panel.labels[point.index])
+    name = plotly_text(panel.labels[point.index])
     if choice.chart == "g":
-        counts = "since the previous meeting with " + plain(choice.spec.having)
+        counts = "since the previous meeting with " + plotly_text(choice.spec.having)
         limits = f"upper limit {point.upper:.1f}" if point.upper is not None else "no limits"
     else:
         yes, n = panel.counts[point.index]
@@ -440,7 +437,7 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
             if point.lower is not None and point.upper is not None
             else "no limits"
         )
-    return [name, " · ".join(part for part in (counts, limits, point.why or "") if part)]
+    return [name, " · ".join(part for part in (counts, limits, plotly_text(point.why or "")) if part)]
 
 
 def team_shares(teams: pd.DataFrame, target: float, level_label: str) -> go.Figure:
@@ -456,7 +453,7 @@ def team_shares(teams: pd.DataFrame, target: float, level_label: str) -> go.Figu
         values = teams[column].astype(float)
         fig.add_trace(
             go.Bar(
-                y=[plain(n) for n in teams["team_name"]],
+                y=[plotly_text(n) for n in teams["team_name"]],
                 x=values,
                 name=label,
                 orientation="h",

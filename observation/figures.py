@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
+from observation.plain import plotly_text
 from observation.queries import StudyInfo
 
 ImageFormat = Literal["png", "svg"]
@@ -238,7 +239,7 @@ def for_export(fig: go.Figure, provenance: Provenance) -> go.Figure:
     out = go.Figure(copy.deepcopy(fig.to_dict()))
     title = out.layout.title.text or ""
     out.update_layout(
-        title={"text": f"{title}<br><sup>{provenance.line()}</sup>"},
+        title={"text": f"{title}<br><sup>{plotly_text(provenance.line())}</sup>"},
         template="plotly_white",
         width=WIDTH,
     )

@@ -9,8 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, first_teams, plain
+from observation.charts import MAX_SMALL_MULTIPLES, first_teams
 from observation.notes import INFORMANT_GROUPS, SOURCES, CodesPerDocument, Source, source_units
+from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
 from observation.view_charts import GREY, SETTING_STYLE, SU_COLOUR, clickable_cells, grid
 
@@ -97,7 +98,7 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
                 x=team["month"],
                 y=team["per_meeting"],
                 mode="lines+markers",
-                name=plain(f"{name} ({setting})"),
+                name=plotly_text(f"{name} ({setting})"),
                 line={"color": colour, "dash": dash},
                 marker={"size": 8},
                 customdata=[
@@ -105,7 +106,7 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
                     for t, m, n in zip(team["team_id"], team["month"], team["notes"], strict=True)
                 ],
                 hovertemplate="%{x|%b %Y}: %{customdata[2]} notes, %{y:.1f} per held meeting<extra>"
-                + plain(name)
+                + plotly_text(name)
                 + "</extra>",
             )
         )
@@ -140,7 +141,7 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
                 x=team["month"],
                 y=team["interviews"],
                 mode="lines+markers",
-                name=plain(name if pd.isna(setting) else f"{name} ({setting})"),
+                name=plotly_text(name if pd.isna(setting) else f"{name} ({setting})"),
                 line={"color": colour, "dash": dash},
                 marker={"size": 9, "symbol": "diamond"},
                 customdata=[
@@ -150,7 +151,7 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
                     )
                 ],
                 hovertemplate="%{x|%b %Y}: %{customdata[2]} of %{customdata[3]} interview transcripts<extra>"
-                + plain(name)
+                + plotly_text(name)
                 + "</extra>",
             )
         )
@@ -174,7 +175,7 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
 def _labels(ids: list[int] | list[int | None], names: list[str]) -> list[str]:
     """Display labels for codes or teams, made safe, and unique: a repeated name gets its id."""
     seen = {n: names.count(n) for n in names}
-    return [plain(n) if seen[n] == 1 else f"{plain(n)} (#{i})" for i, n in zip(ids, names, strict=True)]
+    return [plotly_text(n) if seen[n] == 1 else f"{plotly_text(n)} (#{i})" for i, n in zip(ids, names, strict=True)]
 
 
 def code_team_heatmap(matrix: pd.DataFrame, source: Source = "notes") -> go.Figure:

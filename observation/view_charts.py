@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import assemble, first_teams, plain, wrap
+from observation.charts import assemble, first_teams, wrap
+from observation.plain import plotly_text
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
 CELL_STYLE = {  # cell: (colour, printed mark, words)
@@ -153,11 +154,12 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
     words = [[CELL_STYLE[c][2] for c in row] for row in grid.to_numpy()]
     n = len(keys)
     scale = [[bound, CELL_STYLE[k][0]] for i, k in enumerate(keys) for bound in (i / n, (i + 1) / n)]
+    rows = [plotly_text(label) for label in labels]  # participant codes or roles: study text, shown as typed
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=[pd.Timestamp(d).strftime("%d %b %y") for d in dates],
-            y=labels,
+            y=rows,
             text=text,
             texttemplate="%{text}",
             colorscale=scale,
@@ -171,7 +173,7 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
     )
     columns = [pd.Timestamp(d).strftime("%d %b %y") for d in dates]
     custom = [[[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)]
-    clickable_cells(fig, columns, labels, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>")
+    clickable_cells(fig, columns, rows, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title={
@@ -217,16 +219,17 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
             part = team[team["role"] == role]
             if part.empty:
                 continue
+            shown = plotly_text(role)
             lived = bool(part["lived_experience"].iloc[0])
             traces.append(
                 go.Bar(
                     x=part["period"],
                     y=part["present"],
-                    name=plain(role),
-                    legendgroup=role,
-                    showlegend=role not in {t.legendgroup for t in traces},
+                    name=shown,
+                    legendgroup=shown,
+                    showlegend=shown not in {t.legendgroup for t in traces},
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
-                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + plain(role) + "</extra>",
+                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + shown + "</extra>",
                 )
             )
             panels.append(i)
@@ -251,7 +254,7 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=part["meeting_date"],
-                y=part["row_label"],
+                y=[plotly_text(code) for code in part["row_label"]],  # participant codes: study text
                 mode="markers+text",
                 text=[mark] * len(part),
                 textfont={"color": "white" if cell == "present" else colour, "size": 10},
