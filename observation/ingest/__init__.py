@@ -752,6 +752,6 @@ class _Writer:
 
 
 __all__ = [
-    "KIND_NAMES", "ImportProblems", "Outcome", "Plan", "Problem", "Progress", "Reading", "UnknownKind", "import_files",
-    "normalise", "read",
+    "KIND_NAMES", "REGISTER", "ImportProblems", "Outcome", "Plan", "Problem", "Progress", "Reading", "Sheet",
+    "UnknownKind", "columns_of", "headers", "import_files", "normalise", "read", "read_sheet", "required_of",
 ]  # fmt: skip

@@ -36,7 +36,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.column}: {self.value!r} — {self.reason}"
+        return f"{self.file}:{self.row}:{self.column}: '{self.value}' — {self.reason}"
 
 
 class Unreadable(ObservationError):
@@ -48,15 +48,16 @@ class Unreadable(ObservationError):
 
 
 def shown(value: str, longest: int = 80) -> str:
-    """A cell's value for a message: control characters made visible, a long value cut with its
-    length said (the reason is never cut)."""
+    """A cell's value for a message, on one line: control characters, tabs and line breaks made
+    visible (\\x0b, \\t, \\n), a long value cut with its length said (a reason is never cut)."""
     visible = _INVISIBLE.sub(lambda m: repr(m[0])[1:-1], value)
     if len(visible) <= longest:
         return visible
-    return f"{visible[: longest - 20]}… ({len(value):,} characters)"
+    said = f"… ({len(value):,} characters)"
+    return visible[: longest - len(said)] + said
 
 
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,19 @@ def _beyond_headers(label: str, body: pa.Table, width: int) -> tuple[Problem, ..
     """A problem for each row with a non-empty cell right of the last header."""
     if body.num_columns <= width:
         return ()
-    extra = body.slice(1).select(list(range(width, body.num_columns)))
-    filled = [i for i, row in enumerate(extra.to_pylist()) if any(row.values())]
     problems = []
-    for i in filled:
-        cells = [c for c in extra.slice(i, 1).to_pylist()[0].values() if c]
-        problems.append(
-            Problem(
-                label, i + 2, f"after column {width}", shown(", ".join(cells)),
-                f"this row has {len(cells)} more cell(s) than the header row names, so a value would be lost: "
-                "a comma inside a text left unquoted? Put that text in double quotes",
-            )
-        )  # fmt: skip
+    for i, row in enumerate(body.slice(1).select(list(range(width, body.num_columns))).to_pylist()):
+        filled = [(n, cell) for n, cell in enumerate(row.values(), start=width + 1) if cell]
+        if filled:
+            where = ", ".join(str(n) for n, _ in filled)
+            problems.append(
+                Problem(
+                    label, i + 2, f"column{'s' if len(filled) > 1 else ''} {where} (no header)",
+                    ", ".join(cell for _, cell in filled),
+                    f"this row has {len(filled)} more cell(s) than the header row names, so a value would be "
+                    "lost: a comma inside a text left unquoted? Put that text in double quotes",
+                )
+            )  # fmt: skip
     return tuple(problems)
 
 

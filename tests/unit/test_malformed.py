@@ -1,0 +1,223 @@
+"""Malformed files as researchers make them (tests/malformed: each file beside the problems it must
+give, one a line), and a fuzzed reader: every problem named FILE:ROW:COLUMN with its value and
+reason, nothing written when there is one, and every file taken in read back as it was written."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from observation import db, ingest
+from observation.errors import ObservationError
+from observation.ingest import values
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "malformed"
+EXAMPLES = ROOT / "data" / "examples"
+FILES = sorted(CORPUS.glob("*.csv"))
+ELM = "Elm community team"
+
+
+def expected(path: Path) -> list[str]:
+    latest = values.window()[1]
+    text = path.with_suffix(".expected").read_text(encoding="utf-8")
+    return text.replace("{latest}", f"{latest:%d/%m/%Y}").splitlines()
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    return {t: con.execute(f"select * from {t} order by all").fetchall() for t in (*db.STUDY_TABLES, "audit")}
+
+
+@pytest.fixture
+def study(small: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The small study with the example teams, codebook, people and meetings in it."""
+    ingest.import_files(small, [EXAMPLES / f"{k}.csv" for k in ("teams", "codes", "participants", "meetings")])
+    return small
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_each_malformed_file_is_refused_with_its_problems_and_nothing_written(
+    study: duckdb.DuckDBPyConnection, path: Path
+) -> None:
+    before = snapshot(study)
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [path])
+    assert [str(p) for p in caught.value.problems] == expected(path)
+    assert snapshot(study) == before
+
+
+def test_every_problem_of_every_file_is_listed_at_once(study: duckdb.DuckDBPyConnection) -> None:
+    before = snapshot(study)
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, FILES)
+    listed = [str(p) for p in caught.value.problems]
+    for path in FILES:
+        assert set(expected(path)) <= set(listed), path.name
+    assert caught.value.unrecognised == ("unknown_headers.csv",)
+    assert snapshot(study) == before
+
+
+def test_the_cli_lists_every_problem_and_says_how_to_name_a_kind(tmp_path: Path) -> None:
+    study_file = tmp_path / "study.duckdb"
+    run = [sys.executable, "-m", "observation"]
+    subprocess.run([*run, "demo", "--db", str(study_file)], check=True, capture_output=True, cwd=ROOT)
+    examples = [str(EXAMPLES / f"{k}.csv") for k in ("teams", "codes", "participants", "meetings")]
+    subprocess.run([*run, "import", "--db", str(study_file), *examples], check=True, capture_output=True, cwd=ROOT)
+    done = subprocess.run(
+        [*run, "import", "--db", str(study_file), *map(str, FILES)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    for path in FILES:
+        for line in expected(path):
+            assert line in done.stderr.splitlines(), line
+    assert "Name what unknown_headers.csv hold(s) with --kind" in done.stderr
+
+
+def test_a_workbook_gives_the_same_problems(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    for name in ("duplicate_meeting", "implausible_dates", "number_out_of_range", "meetings_extra_cells"):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        with (CORPUS / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+        book.save(tmp_path / f"{name}.xlsx")
+        with pytest.raises(ingest.ImportProblems) as caught:
+            ingest.import_files(study, [tmp_path / f"{name}.xlsx"])
+        want = [line.replace(f"{name}.csv", f"{name}.xlsx") for line in expected(CORPUS / f"{name}.csv")]
+        assert [str(p) for p in caught.value.problems] == want
+
+
+def test_the_same_key_in_two_files_names_both(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(f"team,date,status\n{ELM},31/10/2023,held\n", encoding="utf-8")
+    second.write_text(f"Team name,Date of meeting,Meeting status\n{ELM},31/10/2023,cancelled\n", encoding="utf-8")
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [first, second])
+    assert [str(p) for p in caught.value.problems] == [
+        f"second.csv:2:Team name: '{ELM}' — the same meeting (team and date) as row 2 of first.csv; keep one row"
+    ]
+
+
+def test_headers_as_people_write_them(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(f"TEAM NAME,Participant code,Job role,17/10/2023\n{ELM},EL-ST01,Nurse,P\n", encoding="utf-8")
+    notes = tmp_path / "notes.csv"
+    notes.write_text(f"Team,Date of meeting,Note number,Observer,Field note,Comment\n{ELM},05/09/2023,7,OB-03,"
+                     "Read under its usual names.,not imported\n", encoding="utf-8")  # fmt: skip
+    outcome = ingest.import_files(study, [register, notes])
+    assert outcome.read_as == {
+        "register.csv": "register (TEAM NAME as team, Participant code as participant, Job role as role)",
+        "notes.csv": "field_notes (Date of meeting as date, Note number as position, Observer as author, "
+        "Field note as body)",
+    }
+    assert outcome.ignored == {"notes.csv": ["Comment"]}
+    assert study.execute("select body from field_notes where position = 7").fetchall() == [
+        ("Read under its usual names.",)
+    ]
+
+
+def test_a_plan_reads_a_file_whose_headers_say_nothing(study: duckdb.DuckDBPyConnection) -> None:
+    path = CORPUS / "unknown_headers.csv"
+    plan = ingest.Plan("attendance", {"who": "participant", "when": "date", "attended": ""})
+    with pytest.raises(ingest.ImportProblems) as caught:  # team and status still missing
+        ingest.import_files(study, [path], plans=[plan])
+    assert [p.reason for p in caught.value.problems] == ["required column missing"]
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [path], plans=[ingest.Plan("attendance", {"who": "participant", "when": "nope"})])
+    assert caught.value.problems[0].reason == "not a column of this kind of file: nope"
+
+
+def test_an_import_that_changes_nothing_is_not_audited(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    header_only = tmp_path / "meetings.csv"
+    header_only.write_text("team,date,status\n", encoding="utf-8")
+    before = snapshot(study)
+    assert not ingest.import_files(study, [header_only]).changed
+    assert not ingest.import_files(study, [EXAMPLES / "meetings.csv"]).changed
+    assert snapshot(study) == before
+
+
+def test_the_date_window_follows_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSERVATION_EARLIEST_DATE", "2020-01-01")
+    monkeypatch.setenv("OBSERVATION_DAYS_AHEAD", "0")
+    assert values.date("01/01/2020") == dt.date(2020, 1, 1)
+    with pytest.raises(ValueError, match="outside the dates"):
+        values.date("31/12/2019")
+    with pytest.raises(ValueError, match="outside the dates"):
+        values.date((dt.date.today() + dt.timedelta(days=1)).isoformat())
+
+
+# --- the reader, fuzzed ---------------------------------------------------------------------------
+
+SAFE = st.text(alphabet=st.sampled_from([*"ab ,\"'=+-@é\n\r\t", "\u2028", "🙂"]), max_size=12)
+UNSAFE = st.text(alphabet=st.sampled_from([*'ab,"\n', "\x0b", "\x00"]), max_size=6)
+GOOD_DATES = ("05/09/2023", "19/09/2023", "2023-09-05")
+BAD_DATES = ("05/09/23", "01/01/0001", "31/02/2023")
+
+
+@st.composite
+def note_files(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
+    """A field-notes file: well-formed rows, or rows joined naively (commas, quotes and line
+    breaks left as they are, as a hand-edited file has them); now and then a wrong value."""
+    count = draw(st.integers(min_value=0, max_value=4))
+    positions = draw(st.permutations(range(1, 13)))[:count]
+    rows = []
+    for position in positions:
+        wrong = draw(st.integers(min_value=0, max_value=9)) == 0
+        rows.append(
+            [
+                draw(st.sampled_from(["Nowhere", ELM])) if wrong else ELM,
+                draw(st.sampled_from(BAD_DATES if wrong else GOOD_DATES)),
+                str(position if not wrong else draw(st.sampled_from([0, position, 1]))),
+                draw(st.sampled_from(["", "5", "x"] if wrong else ["", "5"])),
+                "OB-03",
+                draw(UNSAFE if wrong else SAFE),
+            ]
+        )
+    header = ["team", "date", "position", "minute", "author", "body"]
+    if draw(st.booleans()):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([header, *rows])
+        return out.getvalue(), rows
+    return "\n".join(",".join(r) for r in [header, *rows]) + "\n", rows
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(file=note_files())
+def test_the_reader_never_fails_badly_and_what_it_takes_reads_back(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, file: tuple[str, list[list[str]]]
+) -> None:
+    text, _ = file
+    path = tmp_path / "notes.csv"
+    path.write_bytes(text.encode("utf-8"))
+    before = snapshot(study)
+    try:
+        outcome = ingest.import_files(study, [path])
+    except ObservationError:  # ImportProblems included: refused, and nothing written
+        event("refused")
+        assert snapshot(study) == before
+        return
+    event("taken")
+    # Taken in: every row, as Python's strict CSV reader reads the file, is in the study as it was.
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [r for r in list(csv.reader(handle, strict=True))[1:] if any(c.strip() for c in r)]
+    assert sum(outcome.counts.get("field_notes", {}).values()) == len(rows)
+    assert all(not "".join(r[6:]).strip() for r in rows)  # only empty cells right of the headers
+    for team, day, position, _, author, body in (r[:6] for r in rows):
+        stored = study.execute(
+            "select n.body, n.author from field_notes as n join meetings as m on m.id = n.meeting_id "
+            "join teams as t on t.id = m.team_id where t.name = ? and m.meeting_date = ? and n.position = ?",
+            [team, values.date(day), int(position)],
+        ).fetchall()
+        assert stored == [(body.strip(), author)]
