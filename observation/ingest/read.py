@@ -169,10 +169,12 @@ def _read_csv(path: Path) -> pa.Table:
                 column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
-        if not any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns):
+        if b'"' not in path.read_bytes() or not any(
+            pc.any(pc.match_substring(c, line_break)).as_py() for c in table.columns for line_break in "\n\r"
+        ):
             return table
-        # A cell over several lines: Arrow would take a quote left open, and every row after it,
-        # as one cell; Python's strict reader refuses it.
+        # A cell over several lines (only a quoted cell can be): Arrow would take a quote left open,
+        # and every row after it, as one cell; Python's strict reader refuses it.
     except pa.ArrowInvalid:
         pass
     with path.open(newline="", encoding="utf-8-sig") as handle:
