@@ -16,12 +16,18 @@ CSV and XLSX files that are opened in Excel, LibreOffice or Google Sheets. Two t
 
 Only text is touched: a number stays a number (a count of -1 is a number, never text). Parquet,
 data for R and the full export's way back in, keeps the exact text.
+
+CSV is written with CRLF line ends (RFC 4180, ``to_csv``): then a text holding a carriage return is
+quoted like one holding a newline. With "\n" alone, Python's writer leaves a lone "\r" bare, and
+every reader (Excel, R, pandas) splits the row there.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,3 +100,9 @@ def for_spreadsheet(frame: pd.DataFrame, *, quote: bool) -> Cleaned:
         formulas += int(leads.sum())
         where.extend((int(i), j) for i in (leads | errors).nonzero()[0])
     return Cleaned(out, controls, formulas, tuple(where))
+
+
+def to_csv(frame: pd.DataFrame, target: Path | io.StringIO) -> None:
+    """Write ``frame`` (made ready by ``for_spreadsheet``) as CSV: CRLF line ends, so that every
+    text holding a line break of either kind is quoted."""
+    frame.to_csv(target, index=False, lineterminator="\r\n")

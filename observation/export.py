@@ -34,9 +34,10 @@ import hmac
 import os
 import secrets
 import shutil
-import socket
 import tempfile
-from collections.abc import Hashable
+import time
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,6 +52,11 @@ from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 from observation.presenting import COST, KINDS, SECRETS
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 Level = Literal["full", "deidentified", "aggregate"]
 Format = Literal["csv", "xlsx", "parquet"]
@@ -382,28 +388,26 @@ def export(
     wrote, with how many control characters it replaced and text cells it kept from running
     (see the module's notes).
 
-    It is written in a hidden staging folder beside ``out`` (``.{out.name}.exporting-…``, readable
-    by its owner alone) and moved into place when whole: an export stopped midway leaves only that
-    folder, which the next export to the same name removes once its process has ended."""
+    It is written in a hidden staging folder beside ``out`` (``.{out.name}.exporting-…``, 0700,
+    its files 0600, as ``out`` stays) and moved into place when whole: an export killed midway
+    leaves only that folder, which the next export to the same name removes."""
     out = Path(out)
     if out.exists():
         raise ObservationError(f"{out} already exists: choose a new name for the export")
     contents = tables(con, level, threshold, settings)
     frames = contents.tables
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = _staging(out)
     try:
-        target = staging / out.name
-        written = _write(contents, fmt, target)
-        os.replace(target, out)
+        with _staging(out) as staging:
+            target = staging / out.name
+            written = _write(contents, fmt, target)
+            os.replace(target, out)
     except OSError as exc:
         raise ObservationError(f"{out}: the export could not be written ({exc.strerror or exc})") from None
     except ObservationError:
         raise
     except Exception as exc:  # a writer's message may quote a cell: only its kind is said
         raise ObservationError(f"{out}: the export could not be written ({type(exc).__name__})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     after: dict[str, object] = {"level": level, "format": fmt, "tables": list(frames)}
     if contents.threshold is not None:
         after["threshold"] = contents.threshold
@@ -415,37 +419,50 @@ def export(
 
 
 STAGING_MARK = "exporting"
-"""The staging folder of an export to ``out``: ``.{out.name}.exporting-{host}-{pid}-XXXX``."""
+"""An export to ``out`` is written in ``.{out.name}.exporting-XXXXXXXX`` beside it."""
+STALE_AFTER = 60
+"""Seconds: a staging folder younger than this is never taken for a stale one."""
 
 
-def _staging(out: Path) -> Path:
-    """A new, empty staging folder beside ``out`` (0700, hidden), after removing those that
-    exports to the same name on this machine left behind when their process ended midway."""
-    prefix = f".{out.name}.{STAGING_MARK}-{_host()}-"
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A new, empty staging folder beside ``out`` (hidden, 0700), held by this process (a lock on
+    the folder, which goes with the process however it ends) until the block ends, then removed.
+    Those that earlier exports to the same name left behind, killed midway, are removed first."""
+    prefix = f".{out.name}.{STAGING_MARK}-"
     for left in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
-        pid = Path(left).name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and Path(left).is_dir() and not Path(left).is_symlink() and not _running(int(pid)):
-            shutil.rmtree(left, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out.parent))
-
-
-def _host() -> str:
-    """This machine, in a name (a folder on a shared drive may be written from several)."""
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
-
-
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` is running here; when that cannot be asked safely (Windows, where
-    signal 0 is Ctrl+C), assume it is."""
-    if os.name != "posix":
-        return True
+        _remove_if_stale(Path(left))
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+    fd = os.open(staging, os.O_RDONLY)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield staging
+    finally:
+        os.close(fd)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_if_stale(left: Path) -> None:
+    """Remove ``left``, a staging folder, unless an export is still writing it (it holds the lock)
+    or it was made a moment ago. Without locks (Windows) it is left alone: hidden, and named as
+    what it is."""
+    if fcntl is None or left.is_symlink() or not left.is_dir():
+        return
+    try:
+        if time.time() - left.stat().st_mtime < STALE_AFTER:
+            return
+        fd = os.open(left, os.O_RDONLY)
     except OSError:
-        return True  # someone else's
-    return True
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return  # still being written
+    else:
+        shutil.rmtree(left, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 def _write(contents: Contents, fmt: Format, target: Path) -> Contents:
@@ -483,7 +500,7 @@ def _write(contents: Contents, fmt: Format, target: Path) -> Contents:
         if notes is not None:
             _private_text(target / NOTES_FILE, notes)
         for name, cleaned in ready.items():
-            cleaned.frame.to_csv(target / f"{name}.csv", index=False)
+            cells.to_csv(cleaned.frame, target / f"{name}.csv")
             os.chmod(target / f"{name}.csv", 0o600)
     return dataclasses.replace(contents, controls_replaced=controls, formula_cells=formulas)
 
@@ -512,7 +529,7 @@ def made_safe(written: Contents, fmt: Format) -> list[str]:
         said.append(
             f"{_count(n, 'control character')} (such as a vertical tab in text pasted from Word) "
             f"{'was' if n == 1 else 'were'} replaced by U+FFFD, the replacement character: a spreadsheet "
-            f"cannot hold {'it' if n == 1 else 'them'}."
+            f"cannot hold {'it' if n == 1 else 'them'}. The study keeps the text as it was."
         )
     if (n := written.formula_cells) and fmt == "csv":
         said.append(

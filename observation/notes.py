@@ -462,7 +462,7 @@ def excerpts_csv(found: Excerpts, book: tuple[CodeNode, ...]) -> bytes:
     for node in book:
         base[node.code.slug] = [int(node.code.id in list(ids)) for ids in frame["code_ids"]]
     out = io.StringIO()
-    cells.for_spreadsheet(base, quote=True).frame.to_csv(out, index=False)
+    cells.to_csv(cells.for_spreadsheet(base, quote=True).frame, out)
     return out.getvalue().encode("utf-8")
 
 

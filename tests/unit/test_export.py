@@ -9,7 +9,13 @@ each team's meetings of each kind per month, given everything the export shows a
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +130,108 @@ def test_an_export_never_overwrites_and_is_audited(small: duckdb.DuckDBPyConnect
         export.export(small, "full", "csv", tmp_path / "taken")
     export.export(small, "aggregate", "parquet", tmp_path / "ok")
     assert small.execute("select action, row_key from audit").fetchall() == [("export", str(tmp_path / "ok"))]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_an_export_is_staged_hidden_and_private_and_stays_private(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int]] = []
+    write = export._write
+
+    def watched(contents: export.Contents, fmt: export.Format, target: Path) -> export.Contents:
+        seen.append((target.parent.name, mode(target.parent)))
+        an_hour_ago = time.time() - 3600
+        os.utime(target.parent, (an_hour_ago, an_hour_ago))
+        export._remove_if_stale(target.parent)  # as another export to the same name would, however old
+        assert target.parent.exists()  # this export holds it
+        return write(contents, fmt, target)
+
+    monkeypatch.setattr(export, "_write", watched)
+    out = tmp_path / "exports" / ("agg.xlsx" if fmt == "xlsx" else "agg")
+    export.export(small, "aggregate", fmt, out)
+    ((staging, staged_mode),) = seen
+    assert staging.startswith(f".{out.name}.exporting-")
+    assert staged_mode == 0o700
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # the staging folder is gone
+    if fmt == "xlsx":
+        assert mode(out) == 0o600
+    else:
+        assert mode(out) == 0o700
+        assert {mode(p) for p in out.iterdir()} == {0o600}
+
+
+def test_the_next_export_removes_the_staging_folders_that_killed_ones_left(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    def left(name: str, age: float) -> Path:
+        folder = tmp_path / name
+        (folder / "agg").mkdir(parents=True)
+        (folder / "agg" / "counts.csv").write_text("team,month\n")  # half an export
+        os.utime(folder, (time.time() - age, time.time() - age))
+        return folder
+
+    stale = left(".agg.exporting-k1ll3d00", age=3600)
+    young = left(".agg.exporting-y0ung000", age=0)  # perhaps one being made right now
+    held = left(".agg.exporting-h3ld0000", age=3600)
+    other = left(".agg.elsewhere", age=3600)  # not an export's
+    lock = os.open(held, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # an export still writing it holds this lock
+        export.export(small, "aggregate", "csv", tmp_path / "agg")
+    finally:
+        os.close(lock)
+    assert not stale.exists()
+    assert young.exists()
+    assert held.exists()
+    assert other.exists()
+    assert (tmp_path / "agg" / "README.txt").exists()
+
+
+KILLED = """
+import sys, time
+from pathlib import Path
+from observation import access, cells, db, export
+write = cells.to_csv
+def slowly(frame, target):
+    write(frame, target)
+    print("half written", flush=True)
+    time.sleep(120)
+cells.to_csv = slowly
+with access.acting_as(access.local_researcher()):
+    export.export(db.connect(sys.argv[1]), "full", "csv", Path(sys.argv[2]))
+"""
+
+
+def test_an_export_killed_midway_leaves_nothing_taken_for_an_export(small_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(small_path), str(folder / "full")],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "half written\n", process.stderr.read() if process.stderr else ""
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    (left,) = list(folder.iterdir())
+    assert left.name.startswith(".full.exporting-")  # hidden, and named as what it is
+    assert mode(left) == 0o700
+    assert not (folder / "full").exists()
+    os.utime(left, (time.time() - 3600, time.time() - 3600))  # a while later
+    con = db.connect(small_path)
+    try:
+        export.export(con, "full", "csv", folder / "full")
+    finally:
+        con.close()
+    assert [p.name for p in folder.iterdir()] == ["full"]
 
 
 def test_a_restore_refuses_an_empty_database_and_keeps_the_study_it_replaces(small_path: Path, tmp_path: Path) -> None:
