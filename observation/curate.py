@@ -17,14 +17,14 @@ from pydantic import BaseModel, ConfigDict
 
 from observation import access, audit, db, integrity, queries, record
 from observation.errors import ObservationError
-from observation.models import ComB, FourPi, NonEmpty, ParticipantCode, RoleCategory, Setting, Valence
+from observation.models import ComB, Definition, FourPi, Name, ParticipantCode, RoleCategory, Setting, Valence
 
 
 class TeamEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: NonEmpty
-    service: NonEmpty
+    name: Name
+    service: Name
     setting: Setting
     start_date: dt.date
     coach: str | None = None
@@ -44,8 +44,8 @@ class CodeEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: NonEmpty
-    definition: str = ""
+    name: Name
+    definition: Definition = ""
     com_b: ComB | None = None
     valence: Valence | None = None
     four_pi: FourPi | None = None

@@ -7,6 +7,7 @@ Field names are the column names, so a row read with ``cursor.fetchdf()`` valida
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -54,6 +55,37 @@ ParticipantCode = Annotated[
     AfterValidator(_has_a_digit),
 ]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+NAME_MAX, PERSON_MAX, LABEL_MAX, DEFINITION_MAX, NOTE_MAX = 200, 100, 500, 10_000, 1_000_000
+"""The longest name (team, service, role, code), observer or coder, event label, code definition
+and note the study takes, in characters, from a form or an import."""
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters no text may hold (tab, line feed and carriage return are allowed in notes)."""
+
+
+def _no_control(text: str) -> str:
+    if bad := CONTROL.search(text):
+        raise ValueError(f"holds a control character ({bad[0]!r}), not text; paste it again as plain text")
+    return text
+
+
+def _one_line(text: str) -> str:
+    if any(c in text for c in "\t\r\n"):
+        raise ValueError("must be one line: no tab or line break")
+    return _no_control(text)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+                 AfterValidator(_one_line)]  # fmt: skip
+Observer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PERSON_MAX),
+                   AfterValidator(_one_line)]  # fmt: skip
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX),
+                  AfterValidator(_one_line)]  # fmt: skip
+Definition = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DEFINITION_MAX),
+                       AfterValidator(_no_control)]  # fmt: skip
+Passage = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX),
+                    AfterValidator(_no_control)]  # fmt: skip
+"""Text typed in a form or imported: a name, an observer's code, a label, a definition, a note."""
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
 
 

@@ -17,12 +17,14 @@ from observation.errors import ObservationError
 from observation.models import (
     AnnotationCategory,
     AttendanceStatus,
+    Label,
     MeetingFormat,
     MeetingRole,
     MeetingStatus,
-    NonEmpty,
+    Observer,
     ParticipantCode,
     ParticipationLevel,
+    Passage,
     RecruitmentStage,
     RoleCategory,
 )
@@ -74,8 +76,8 @@ class NoteEntry(BaseModel):
     position: int | None = Field(default=None, ge=1)
     """The note's place in the meeting; None for a new note (it goes after the last)."""
     minute: int | None = Field(default=None, ge=0)
-    author: NonEmpty
-    body: NonEmpty
+    author: Observer
+    body: Passage
 
 
 class AnnotationEntry(BaseModel):
@@ -83,7 +85,7 @@ class AnnotationEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    label: NonEmpty
+    label: Label
     category: AnnotationCategory = "other"
 
 

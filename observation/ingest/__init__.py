@@ -28,7 +28,7 @@ from observation.errors import ObservationError
 from observation.ingest import bulk, headers
 from observation.ingest import values as v
 from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
-from observation.models import ParticipantCode
+from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, ParticipantCode
 
 SETTINGS = {"community": "community", "inpatient": "inpatient", "other": "other"}
 STATUSES = {"held": "held", "cancelled": "cancelled", "postponed": "postponed"}
@@ -54,9 +54,7 @@ def slug(text: str) -> str:
     return value
 
 
-NAME, PERSON, LABEL, DEFINITION, NOTE = 200, 100, 500, 10_000, 1_000_000
-"""The longest name (team, service, role, code), observer or coder, event label, code definition
-and note an import takes, in characters."""
+NAME, PERSON, LABEL, DEFINITION, NOTE = NAME_MAX, PERSON_MAX, LABEL_MAX, DEFINITION_MAX, NOTE_MAX
 
 
 def one_line(most: int) -> Callable[[str], str]:

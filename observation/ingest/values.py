@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 from observation import config
-from observation.models import PARTICIPATION_RANK
+from observation.models import CONTROL, PARTICIPATION_RANK
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -80,10 +80,6 @@ def whole(text: str, least: int = 0, most: int = 100_000) -> int:
     if not least <= number <= most:
         raise ValueError(f"must be from {least:,} to {most:,}")
     return number
-
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-"""Characters no cell may hold (tab, line feed and carriage return are tested apart)."""
 
 
 def line(text: str, most: int) -> str:
