@@ -99,3 +99,85 @@ def test_renaming_a_team_in_the_setup_grid(fresh_server: Server, watched: Watche
     expect(page.get_by_role("heading", name="Merge two codes")).to_be_visible()
     screenshot(page, "setup-codebook")
     assert_clean(watched)
+
+
+def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
+    tmp_path: Path, watched: Watched, request: pytest.FixtureRequest
+) -> None:
+    """Issue 20: a study whose notes, teams and codes hold text a spreadsheet would run, and a
+    vertical tab (which stopped the XLSX export with a traceback): the workbook downloaded from
+    the Export page holds that text as text cells, exactly, the CSV with a leading ', and the
+    page says how many control characters it replaced."""
+    import csv  # here, not at the top: the imports above are the import tests'
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from observation import db
+    from tests.small_study import build_small_study
+
+    link, vt = '=HYPERLINK("http://x","y")', "\x0b"
+    build_small_study(tmp_path / "study.duckdb")
+    con = db.connect(tmp_path / "study.duckdb")
+    for sql, values in [
+        ("update teams set name = ? where id = 1", [link]),
+        ("update teams set name = ?, service = ? where id = 2", ["@SUM(1)", "+1"]),
+        ("update field_notes set body = ? where id = 1", [link]),
+        ("update field_notes set body = ? where id = 2", [f"line one{vt}line two"]),
+        ("update field_notes set body = ? where id = 3", ["-2+3"]),
+        ("update codes set name = ? where id = 5", [f"Service user{vt}absent"]),
+    ]:
+        con.execute(sql, values)
+    con.close()
+    server = start_server(tmp_path / "study.duckdb", tmp_path / "streamlit.log")
+    request.addfinalizer(lambda: (server.process.terminate(), server.process.wait(timeout=30)))
+    page = watched.page
+    page.goto(server.url)  # the front door first: a cold server's first deep link can outrun its start-up
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=60_000)
+    page.goto(f"{server.url}/data_export")
+    expect(page.get_by_role("heading", level=1, name="Export")).to_be_visible(timeout=60_000)
+    page.get_by_role("radiogroup", name="Level").get_by_role("radio", name="full", exact=True).click()
+    said = "2 control characters (such as a vertical tab in text pasted from Word) were replaced by U+FFFD"
+
+    def choose(fmt: str) -> None:
+        page.get_by_role("radiogroup", name="Format").get_by_role("radio", name=fmt, exact=True).click()
+
+    def download(fmt: str) -> tuple[str, bytes]:
+        choose(fmt)
+        page.get_by_role("button", name="Prepare the export").click()
+        expect(page.get_by_text(said)).to_be_visible(timeout=60_000)
+        button = page.get_by_test_id("stDownloadButton")
+        expect(button).to_be_visible(timeout=60_000)
+        with page.expect_download(timeout=60_000) as got:
+            button.click()
+        return got.value.suggested_filename, got.value.path().read_bytes()
+
+    name, workbook = download("xlsx")
+    screenshot(page, "export-only-data")  # taken while the page says what it replaced
+    assert name == "study-full.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    found = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert [c.coordinate for c in found if c.data_type == "f"] == []
+    texts = {c.value for c in found if c.data_type == "s"}
+    assert {link, "@SUM(1)", "+1", "-2+3", "line one\ufffdline two", "Service user\ufffdabsent"} <= texts
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        for sheet in (n for n in archive.namelist() if n.startswith("xl/worksheets/")):
+            assert "<f>" not in archive.read(sheet).decode()
+    choose("csv")
+    expect(page.get_by_test_id("stDownloadButton")).to_have_count(0)  # the workbook is not offered as the CSV
+    name, folder = download("csv")
+    assert name == "study-full-csv.zip"
+    expect(page.get_by_text("text cells begin with =, +, -, @, a tab or a carriage return")).to_be_visible()
+    with zipfile.ZipFile(io.BytesIO(folder)) as archive:
+        notes = archive.read("study-full-csv/field_notes.csv").decode("utf-8")
+        teams = archive.read("study-full-csv/teams.csv").decode("utf-8")
+    bodies = {r["id"]: r["body"] for r in csv.DictReader(io.StringIO(notes, newline=""))}
+    assert (bodies["1"], bodies["2"], bodies["3"]) == ("'" + link, "line one\ufffdline two", "'-2+3")
+    names = {r["id"]: (r["name"], r["service"]) for r in csv.DictReader(io.StringIO(teams, newline=""))}
+    assert names["1"][0] == "'" + link
+    assert names["2"] == ("'@SUM(1)", "'+1")
+    assert_clean(watched)
+    log = server.log.read_text()
+    assert "Traceback" not in log
+    assert "HYPERLINK" not in log
