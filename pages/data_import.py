@@ -1,8 +1,9 @@
-"""Import: upload spreadsheets, see what they would change, then import them all or nothing."""
+"""Import: upload spreadsheets, see how each is read and what they would change, then import them
+all or nothing. A file whose kind its headers do not tell is read as the user says."""
 
 import streamlit as st
 
-from observation import ingest, ui
+from observation import ui
 from observation.ui import data_io
 
 ui.shared_sidebar("data_import", filtered=False)
@@ -10,8 +11,10 @@ st.title(
     "Import",
     help="CSV or XLSX: one row per record for teams, participants, meetings, attendance, field notes, codes, "
     "coded segments, recruitment events or annotations, or an attendance register (one row per person, one "
-    "column per meeting date). Every problem is listed as file, row, column, value and reason; nothing is "
-    "written unless there are none. Importing the same file again changes nothing.",
+    "column per meeting date). Each file's kind is told by its headers, in the words people usually use; "
+    "when they do not tell, you say what the file holds and which column each header is. Every problem in "
+    "every file is listed as file, row, column, value and reason; nothing is written unless there are none. "
+    "Importing the same file again changes nothing.",
 )
 uploads = st.file_uploader(
     "Spreadsheets",
@@ -20,11 +23,11 @@ uploads = st.file_uploader(
     key="import_files",
     help="Up to 20 MB each. Examples of every kind are in data/examples.",
 )
-kind = st.selectbox("What the files hold", [data_io.ANY_KIND, *ingest.KIND_NAMES], key="import_kind")
 if not uploads:
     st.info("Choose one or more files to see what they would change.")
     st.stop()
-if data_io.show_outcome(data_io.run_import(uploads, kind, dry_run=True), done=False) and st.button(
-    "Import these files", key="import_confirm", type="primary"
-):
-    data_io.show_outcome(data_io.run_import(uploads, kind, dry_run=False), done=True)
+plans = data_io.plans_for(uploads)
+if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, and say what was done
+    data_io.show_outcome(data_io.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
+elif data_io.show_outcome(data_io.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
+    st.button("Import these files", key="import_confirm", type="primary")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from observation import audit, db
+from observation import audit, db, ingest
+from observation.ui import _escape_markdown
 
 App = Callable[..., AppTest]
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -18,15 +21,34 @@ def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     return at.file_uploader(key="import_files").set_value([(n, b, "text/csv") for n, b in files]).run()
 
 
+def plain(markdown: str) -> str:
+    """Markdown written to show text as typed (a file's name in bold), as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown)).replace("\u200b", "")
+
+
+def said(elements: object) -> list[str]:
+    return [plain(e.value) for e in elements]  # type: ignore[attr-defined]
+
+
+def problems_shown(at: AppTest) -> list[list[str]]:
+    return [[plain(str(cell)) for cell in row] for row in at.table[0].value.itertuples(index=False)]
+
+
 def test_an_upload_is_checked_then_imported_and_the_audit_shows_it(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
     assert [i.value for i in at.info] == ["Choose one or more files to see what they would change."]
     upload(at, ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))
-    assert [i.value for i in at.info] == ["Ready to import teams.csv: nothing is written until you confirm."]
+    assert said(at.info) == ["Ready to import teams.csv: nothing is written until you confirm."]
     assert at.dataframe[0].value.to_dict("records") == [{"table": "teams", "created": 2, "changed": 0, "skipped": 0}]
+    assert "teams.csv: read as teams" in said(at.markdown)
     at.button(key="import_confirm").click().run()
-    assert [s.value for s in at.success] == ["Imported teams.csv."]
-    assert at.dataframe[1].value.to_dict("records") == [{"table": "teams", "created": 2, "changed": 0, "skipped": 0}]
+    assert said(at.success) == ["Imported teams.csv."]
+    assert not at.info  # the preview gives way to what was done
+    assert at.dataframe[0].value.to_dict("records") == [{"table": "teams", "created": 2, "changed": 0, "skipped": 0}]
+    at.run()  # the same files again: the study holds them now
+    assert said(at.info) == ["teams.csv: the study already holds all of it, so importing would change nothing."]
+    assert at.dataframe[0].value.to_dict("records") == [{"table": "teams", "created": 0, "changed": 0, "skipped": 2}]
+    assert not [b for b in at.button if b.key == "import_confirm"]
     at.switch_page("pages/audit.py").run()
     audit = at.dataframe[0].value
     assert list(audit["action"]) == ["import", "create", "create"]
@@ -35,17 +57,137 @@ def test_an_upload_is_checked_then_imported_and_the_audit_shows_it(app: App, sma
 def test_a_broken_upload_lists_its_problems_and_offers_no_import(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("attendance.csv", b"team,date,participant,status\nAlpha,2020-01-10,A-ST1,maybe\n"))
-    assert [e.value for e in at.error] == [
-        "1 problem(s): nothing was imported. Fix them in the files and upload again."
+    assert said(at.error) == [
+        "Nothing was imported. 1 problem in 1 file (attendance.csv: 1), all listed below: fix them in the files "
+        "and upload them again."
     ]
-    problems = at.dataframe[0].value
-    assert list(problems.iloc[0]) == [
-        "attendance.csv", 2, "status", "maybe",
+    assert problems_shown(at) == [[
+        "attendance.csv", "2", "status", "maybe",
         "not a known attendance status; use one of: present, apologies, absent",
-    ]  # fmt: skip
+    ]]  # fmt: skip
     assert not [b for b in at.button if b.key == "import_confirm"]
     at.switch_page("pages/audit.py").run()
     assert [i.value for i in at.info] == ["Nothing recorded yet."]  # nothing was written
+
+
+def test_every_problem_of_every_file_is_listed_at_once(app: App, small_path: Path) -> None:
+    """The issue: with two files, only the first file's problem was shown, and a second upload
+    revealed problems the first file already had."""
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    notes = b"team,date,position,author,body\nAlpha,10/01/2020,1,RB,She said hello, then left\n"
+    quoted = b'team,date,position,author,body\nAlpha,10/01/2020,1,RB,"Hello\nAlpha,10/01/2020,2,RB,fine\n'
+    meetings = b"Team,Date of meeting,Status\nAlpha,01/01/0001,held\nAlpha,10/01/2020,held\nAlpha,10/01/2020,held\n"
+    upload(at, ("notes.csv", notes), ("quoted.csv", quoted), ("meetings.csv", meetings))
+    assert not at.exception
+    assert said(at.error)[0].startswith("Nothing was imported. 4 problems in 3 files (meetings.csv: 2, notes.csv: 1")
+    rows = problems_shown(at)
+    assert [r[:3] for r in rows] == [
+        ["meetings.csv", "2", "Date of meeting"], ["meetings.csv", "4", "Team"],
+        ["notes.csv", "2", "column 6 (no header)"], ["quoted.csv", "2", "body"],
+    ]  # fmt: skip
+    assert rows[1][4] == "the same meeting (team and date) as row 3; keep one row"
+    assert rows[2][4].endswith("a comma inside a text left unquoted? Put that text in double quotes")
+    assert rows[3][4].endswith("so the rows after it would be read into this cell; close the quote or remove it")
+    assert "meetings.csv: read as meetings (Date of meeting as date)" in said(at.markdown)
+    assert not [b for b in at.button if b.key == "import_confirm"]
+
+
+def test_a_value_in_a_problem_is_shown_as_typed_never_as_markdown(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    team = "[click](http://example.org) **now**"
+    upload(at, ("meetings.csv", f"team,date,status\n{team},10/01/2020,held\n".encode()))
+    (row,) = at.table[0].value.itertuples(index=False)
+    assert row[3] == _escape_markdown(team)  # every mark escaped, and the address no link
+    assert plain(row[3]) == team
+
+
+def test_thousands_of_problems_are_shown_a_page_at_a_time(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    rows = "".join(f"Alpha,10/01/2020,A-ST1,maybe{i}\n" for i in range(450))
+    upload(at, ("attendance.csv", f"team,date,participant,status\n{rows}".encode()))
+    assert said(at.error)[0].startswith("Nothing was imported. 450 problems in 1 file")
+    assert len(at.table[0].value) == 200
+    assert "Problems 1 to 200 of 450, in file and row order." in said(at.caption)
+    at.number_input(key="import_problems_page").set_value(3).run()
+    assert [r[1] for r in problems_shown(at)] == [str(n) for n in range(402, 452)]
+
+
+def test_a_register_with_a_participant_code_column_is_read_as_a_register(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("register.csv", b"Team,Participant code,Role,10/01/2020\nAlpha,A-NEW9,Nurse,P\n"))
+    assert said(at.info) == ["Ready to import register.csv: nothing is written until you confirm."]
+    assert "register.csv: read as register (Participant code as participant)" in said(at.markdown)
+
+
+def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("marks.csv", b"Who,When,Attended\nA-ST1,10/01/2020,present\nA-ST2,10/01/2020,absent\n"),
+           ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))  # fmt: skip
+    assert said(at.error) == [
+        "Nothing was imported. What marks.csv holds could not be told from the headers: say it below."
+    ]
+    assert not at.table  # its one problem is the step below, not a row
+    assert "What does marks.csv hold?" in said(at.subheader)
+    assert not any("--kind" in text for text in said(at.markdown) + said(at.caption) + said(at.error))
+    assert "teams.csv: read as teams" in said(at.markdown)  # the other file is still checked
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "What the file holds")).set_value(
+        "recruitment_events"
+    ).run()
+    columns = {plain(s.label): s for s in at.selectbox if s.key and s.key.startswith("import_col_")}
+    assert {h: s.value for h, s in columns.items()} == {"Who": "", "When": "date", "Attended": ""}  # the guess
+    assert said(at.warning) == ["Still to choose: participant, stage."]
+    apply = next(b for b in at.button if b.key.startswith("import_apply_"))
+    assert apply.disabled
+    columns["Who"].set_value("participant").run()
+    columns["Attended"].set_value("participant").run()
+    assert said(at.warning) == [
+        "Still to choose: stage.",
+        "participant is chosen for more than one header (Who, Attended): keep one.",
+    ]
+    columns["Attended"].set_value("stage").run()
+    assert not at.warning
+    next(b for b in at.button if b.key.startswith("import_apply_")).click().run()
+    # checked again as chosen: 'present' is no recruitment stage, and the table says so
+    assert not at.exception
+    assert [r[1:4] for r in problems_shown(at)] == [["2", "Attended", "present"], ["3", "Attended", "absent"]]
+    assert (
+        "marks.csv: read as recruitment_events (Who as participant, When as date, Attended as stage), as you chose"
+        in (said(at.markdown))
+    )
+
+
+def test_a_guess_can_be_changed_and_the_change_forgotten(app: App, small_path: Path) -> None:
+    """Team, Who, When, Attended reads as meetings ("attended" is a meeting's status too): the user
+    reads it as attendance instead, then goes back to the guess."""
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("marks.csv", b"Team,Who,When,Attended\nAlpha,A-CA1,10/01/2020,present\n"))
+    assert "marks.csv: read as meetings (When as date, Attended as status)" in said(at.markdown)
+    assert "Left out, as no column of this kind reads them: Who" in said(at.caption)
+    next(t for t in at.toggle if t.label == "Change how it is read").set_value(True).run()
+    kind = next(s for s in at.selectbox if s.label == "What the file holds")
+    assert kind.value == "meetings"
+    kind.set_value("attendance").run()
+    next(s for s in at.selectbox if s.label == "Who").set_value("participant").run()
+    next(b for b in at.button if b.key.startswith("import_apply_")).click().run()
+    assert said(at.info) == ["Ready to import marks.csv: nothing is written until you confirm."]
+    assert "marks.csv: read as attendance (Who as participant, When as date, Attended as status), as you chose" in said(
+        at.markdown
+    )
+    next(b for b in at.button if b.key.startswith("import_forget_")).click().run()
+    assert "marks.csv: read as meetings (When as date, Attended as status)" in said(at.markdown)
+
+
+def test_an_unexpected_failure_is_one_line_and_never_a_traceback(
+    app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> ingest.Outcome:
+        raise RuntimeError("a cell's text: A-ST1 said something private")
+
+    monkeypatch.setattr(ingest, "import_files", boom)
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))
+    assert not at.exception
+    assert said(at.error) == ["The files could not be checked (RuntimeError). Nothing was written."]
 
 
 def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: Path) -> None:

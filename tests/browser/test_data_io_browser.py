@@ -101,6 +101,102 @@ def test_renaming_a_team_in_the_setup_grid(fresh_server: Server, watched: Watche
     assert_clean(watched)
 
 
+def open_import(page: Page, server: Server) -> None:
+    page.goto(server.url)  # the front door first: a cold server's first deep link can outrun its start-up
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
+    page.goto(f"{server.url}/data_import")
+    expect(page.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
+
+
+def test_every_problem_in_every_file_is_listed_at_once_with_its_whole_reason(
+    fresh_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    """Three files, each wrong in its own way: every problem of every file on the page at once,
+    none of their reasons cut (the issue: a second upload revealed problems the first file had)."""
+    page = watched.page
+    open_import(page, fresh_server)
+    notes = tmp_path / "notes.csv"  # a comma inside a note, unquoted: a row wider than its header
+    notes.write_text(
+        "team,date,position,author,body\nOak community brain-injury team,03/07/2019,1,RB,She said hello, then left\n"
+    )
+    quote = tmp_path / "quoted.csv"  # a quote left open would swallow the rows after it
+    quote.write_text('team,date,position,author,body\nOak community brain-injury team,03/07/2019,1,RB,"Hello\n'
+                     "Oak community brain-injury team,03/07/2019,2,RB,fine\n")  # fmt: skip
+    meetings = tmp_path / "meetings.csv"  # a date no study has, and the same meeting twice
+    meetings.write_text("Team,Date of meeting,Status\nOak community brain-injury team,01/01/0001,held\n"
+                        "Oak community brain-injury team,14/08/2019,held\n"
+                        "Oak community brain-injury team,14/08/2019,cancelled\n")  # fmt: skip
+    page.locator("input[type=file]").set_input_files([str(notes), str(quote), str(meetings)])
+    expect(page.get_by_text("Nothing was imported. 4 problems in 3 files")).to_be_visible(timeout=60_000)
+    table = page.get_by_test_id("stTable")
+    for reason in (
+        "this row has 1 more cell(s) than the header row names, so a value would be lost: a comma inside a "
+        "text left unquoted? Put that text in double quotes",
+        "a quote opens a cell on this row and is not closed where the cell ends, so the rows after it would "
+        "be read into this cell; close the quote or remove it",
+        "outside the dates this study takes",
+        "the same meeting (team and date) as row 3; keep one row",
+    ):
+        expect(table.get_by_text(reason)).to_be_visible()
+    for value in ("then left", "01/01/0001", "Date of meeting"):
+        expect(table.get_by_text(value, exact=True).first).to_be_visible()
+    expect(page.get_by_role("button", name="Import these files")).to_have_count(0)
+    screenshot(page, "import-every-problem")
+    assert_clean(watched)
+
+
+def test_a_register_with_a_participant_code_column_is_read_and_imported(
+    fresh_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    page = watched.page
+    open_import(page, fresh_server)
+    register = tmp_path / "register.csv"
+    register.write_text("Team,Participant code,Role,05/09/2023,19/09/2023\nElm community team,EL-ST01,Nurse,P,A\n")
+    page.locator("input[type=file]").set_input_files(str(register))
+    expect(page.get_by_text("Ready to import register.csv")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("read as register (Participant code as participant)")).to_be_visible()
+    expect(page.get_by_text("--kind")).to_have_count(0)
+    screenshot(page, "import-register-read")
+    page.get_by_role("button", name="Import these files").click()
+    expect(page.get_by_text("Imported register.csv.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Ready to import")).to_have_count(0)  # the preview gives way to what was done
+    assert_clean(watched)
+
+
+def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
+    fresh_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    page = watched.page
+    open_import(page, fresh_server)
+    marks = tmp_path / "marks.csv"
+    marks.write_text("Who,When,Which team,Came?\nST1-01,03/07/2019,Oak community brain-injury team,present\n"
+                     "ST1-02,03/07/2019,Oak community brain-injury team,apologies\n")  # fmt: skip
+    page.locator("input[type=file]").set_input_files(str(marks))
+    expect(page.get_by_role("heading", name="What does marks.csv hold?")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("--kind")).to_have_count(0)
+    page.get_by_role("combobox", name="What the file holds").click()
+    page.get_by_role("option", name="attendance: one row per person at a meeting").click()
+    expect(page.get_by_text("Still to choose: team, participant, status.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("e.g. ST1-01, ST1-02")).to_be_visible()
+    for header, column in (("Who", "participant (required)"), ("Which team", "team (required)"),
+                           ("Came?", "status (required)")):  # fmt: skip
+        page.get_by_role("combobox", name=header, exact=True).click()
+        page.get_by_role("option", name=column, exact=True).click()
+        expect(page.get_by_test_id("stSelectbox").filter(has_text=header).first).to_contain_text(column)
+        settled(page)  # the step draws itself again with the choice
+    expect(page.get_by_text("Still to choose")).to_have_count(0)
+    screenshot(page, "import-mapping-step")
+    page.get_by_role("button", name="Check the files again, reading it this way").click()
+    expect(page.get_by_text("Ready to import marks.csv")).to_be_visible(timeout=60_000)
+    expect(
+        page.get_by_text("read as attendance (Who as participant, When as date, Which team as team, Came? as status)")
+    ).to_be_visible()
+    screenshot(page, "import-mapped-preview")
+    page.get_by_role("button", name="Import these files").click()
+    expect(page.get_by_text("Imported marks.csv.")).to_be_visible(timeout=60_000)
+    assert_clean(watched)
+
+
 def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
     tmp_path: Path, watched: Watched, request: pytest.FixtureRequest
 ) -> None:
