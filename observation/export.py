@@ -433,13 +433,15 @@ def _staging(out: Path) -> Iterator[Path]:
     for left in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
         _remove_if_stale(Path(left))
     staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
-    fd = os.open(staging, os.O_RDONLY)
+    fd = None
     try:
-        if fcntl is not None:
+        if fcntl is not None:  # (Windows opens no folder as a file, and has no flock)
+            fd = os.open(staging, os.O_RDONLY)
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield staging
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
         shutil.rmtree(staging, ignore_errors=True)
 
 
