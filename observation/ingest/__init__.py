@@ -433,6 +433,7 @@ class _Writer:
         self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
         self.touched: set[int | None] = set()
         self.seen: dict[tuple[str, tuple[object, ...]], tuple[str, int]] = {}
+        cur.execute(bulk.IMPORTED)
 
     def twice(self, sheet: Sheet, number: int, kind: str, key: tuple[object, ...], value: str) -> bool:
         """True (and a problem naming both rows) when a row of this import already had ``key``."""
@@ -742,6 +743,18 @@ class _Writer:
                 if self.one("select id from meetings where team_id = ? and meeting_date = ?", [team, day]) is None:
                     self.upsert("meetings", {"team_id": team, "meeting_date": day}, {"status": "held"})
                 meeting = self.one("select id from meetings where team_id = ? and meeting_date = ?", [team, day])
+                earlier = self.cur.execute(
+                    "select file, row from _imported_attendance where meeting_id = ? and participant_id = ?",
+                    [meeting, person],
+                ).fetchone()
+                if earlier is not None:
+                    where = f"row {earlier[1]}" + ("" if earlier[0] == sheet.name else f" of {earlier[0]}")
+                    self.problem(sheet, number, header, raw, f"the same person at the same meeting as {where}; "
+                                 "keep one mark")  # fmt: skip
+                    continue
+                self.cur.execute(
+                    "insert into _imported_attendance values (?, ?, ?, ?)", [meeting, person, sheet.name, number]
+                )
                 key = {"meeting_id": meeting, "participant_id": person}
                 current = self.one("select participation from attendance where meeting_id = ? and participant_id = ?",
                                    [meeting, person])  # fmt: skip

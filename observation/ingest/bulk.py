@@ -69,6 +69,9 @@ def attendance(
         ).fetchall()
         if out.problems:
             return out
+        cur.execute(
+            "insert into _imported_attendance select meeting_id, participant_id, ?, row from _resolved", [sheet.name]
+        )
         _write(cur, sheet.name, "participation" in columns, who, out)
         return out
     finally:
@@ -166,7 +169,17 @@ from _resolved as r join (
     where meeting_id is not null and participant_id is not null group by all having count(*) > 1
 ) as twice using (meeting_id, participant_id)
 where r.row <> twice.first_row
+union all
+select r.row, 15, 'participant', r.code,
+       'the same person at the same meeting as row ' || e.row || ' of ' || e.file || '; keep one row'
+from _resolved as r join _imported_attendance as e using (meeting_id, participant_id)
 """
+IMPORTED = (
+    "create temp table if not exists _imported_attendance (meeting_id integer, participant_id integer, "
+    "file varchar, row bigint)"
+)
+"""The attendance rows this import has read so far, by file and row: the same person at the same
+meeting in two files is a problem, as it is in one."""
 
 
 def _changed(alias: str = "") -> str:

@@ -221,3 +221,22 @@ def test_the_reader_never_fails_badly_and_what_it_takes_reads_back(
             [team, values.date(day), int(position)],
         ).fetchall()
         assert stored == [(body.strip(), author)]
+
+
+def test_the_same_attendance_in_two_files_or_a_register_names_both(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    header = "team,date,participant,status\n"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(f"{header}{ELM},05/09/2023,EL-ST01,present\n", encoding="utf-8")
+    second.write_text(f"{header}\n{ELM},05/09/2023,EL-ST01,absent\n", encoding="utf-8")
+    register = tmp_path / "register.csv"
+    register.write_text(f"Team,Participant,Role,05/09/2023\n{ELM},EL-ST01,Nurse,A\n", encoding="utf-8")
+    before = snapshot(study)
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [first, second, register])
+    assert [str(p) for p in caught.value.problems] == [
+        "register.csv:2:05/09/2023: 'A' — the same person at the same meeting as row 2 of first.csv; keep one mark",
+        "second.csv:3:participant: 'EL-ST01' — the same person at the same meeting as row 2 of first.csv; keep one row",
+    ]
+    assert snapshot(study) == before
