@@ -14,7 +14,6 @@ after the escapes are read. A zero-width space after the scheme's colon, after `
 from __future__ import annotations
 
 import re
-import string
 
 PLOTLY_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;", "$": "&#36;"}
 """Each character Plotly could read as markup, a variable or TeX, as the entity it draws literally."""
@@ -24,8 +23,12 @@ ZERO_WIDTH = "\u200b"
 """A zero-width space: invisible, and not part of a web or e-mail address."""
 _LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
 """Where a Markdown autolink could start: ``http://`` (any scheme), ``www.``, ``name@host``."""
-_MARKDOWN = frozenset(string.punctuation)
-"""Every ASCII punctuation character, each of which CommonMark lets a backslash escape."""
+MARKDOWN_MARKS = frozenset("\\`*_{}[]()#+-.!|<>~$:&")
+"""The characters Streamlit's Markdown could read as markup: emphasis, code, links and images,
+headings, lists, tables, HTML and entities, strikethrough, maths, and ``:colour[…]``, ``:icon:``
+and emoji codes. CommonMark lets a backslash escape each of them."""
+_UNDERLINE = re.compile(r"(^|[\r\n])([ \t]*)=")
+"""A line of ``=`` under a line of text makes it a heading; an ``=`` elsewhere is only a sign."""
 
 
 def plotly_text(text: object) -> str:
@@ -39,4 +42,5 @@ def markdown_text(text: object) -> str:
     """``text`` as Streamlit's Markdown shows it as typed: no emphasis, heading, list, link, image,
     HTML, colour or icon directive, maths or emoji code, and no address made a live link."""
     broken = _LINK_STARTS.sub(ZERO_WIDTH, str(text))
-    return "".join(f"\\{ch}" if ch in _MARKDOWN else ch for ch in broken)
+    escaped = "".join(f"\\{ch}" if ch in MARKDOWN_MARKS else ch for ch in broken)
+    return _UNDERLINE.sub(r"\1\2\\=", escaped)

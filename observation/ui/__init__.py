@@ -23,6 +23,7 @@ from observation import presenting as presenting_rules
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
+from observation.plain import markdown_text
 from observation.presenting import percent as percent  # shared with the deck's notes
 
 ALL = "all"
@@ -771,7 +772,10 @@ def bullet_list(lines: Sequence[str]) -> None:
 
 
 def _escape_markdown(text: str) -> str:
-    return "".join(f"\\{ch}" if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in text)
+    """Study text (a note, a name, an annotation's label, an error that quotes one) as Markdown
+    that shows it as typed: every mark of markup escaped and no address a live link (see
+    observation.plain.markdown_text, the one place this is done)."""
+    return markdown_text(text)
 
 
 PRESENTER_HELP = (

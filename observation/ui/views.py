@@ -399,7 +399,7 @@ def codebook_tree(book: tuple[notes.CodeNode, ...]) -> None:
             f"{indent}**{_escape_markdown(code.name)}** — {_escape_markdown(code.definition or 'no definition')}"
         )
         if tags:
-            st.caption(f"{indent}{' · '.join(str(t) for t in tags)} · `{code.slug}`")
+            st.caption(f"{indent}{_escape_markdown(' · '.join(str(t) for t in tags))} · `{code.slug}`")
 
 
 def chart_with_notes(
@@ -433,7 +433,7 @@ def present_team(flt: StudyFilter, team_id: int) -> None:
         st.info("This team has no meetings in these dates.")
         return
     hidden = frozenset((None, name) for key, name in shown.hidden if key == team_id)
-    st.subheader(team.team_name)
+    st.subheader(_escape_markdown(team.team_name))
     headline(team, hidden)
     deck_download(profile.team_filter(flt, team_id))
     st.caption(

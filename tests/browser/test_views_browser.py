@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import Server, Watched, screenshot
+from observation import db
+from observation.demo import build_demo
+from tests.browser.conftest import Server, Watched, screenshot, start_server
 from tests.browser.test_overview_browser import assert_clean
 
 PAGES = {
@@ -139,4 +142,83 @@ def test_a_point_over_time_opens_the_documents_of_its_own_source(demo_server: Se
     expect(captions.filter(has_text="Interview, ").first).to_be_visible()
     expect(captions.filter(has_text=" · Note ")).to_have_count(0)
     screenshot(page, "view-notes-over-time-point")
+    assert_clean(watched)
+
+
+# --- study text shown as text ----------------------------------------------------------------------
+
+LINK_LABEL = '<a href="https://example.org">click</a>'
+NOTE_WITH_LINKS = "See https://example.org and [link](https://example.org) or www.example.org, ask me@example.org"
+
+
+@pytest.fixture(scope="module")
+def marked_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+    """A demo study whose first team's dated event is labelled with a link in HTML and one of whose
+    meetings has a note with a bare address and a Markdown link; the server, and that meeting."""
+    folder = tmp_path_factory.mktemp("browser-markup")
+    path = folder / "markup.duckdb"
+    build_demo(path)
+    con = db.connect(path)
+    with db.transaction(con) as cur:
+        (event,) = cur.execute("select min(id) from annotations where team_id = 1").fetchone() or (None,)
+        cur.execute("update annotations set label = ? where id = ?", [LINK_LABEL, event])
+        (meeting,) = cur.execute(
+            "select min(m.id) from meetings as m join field_notes as n on n.meeting_id = m.id where m.team_id = 1"
+        ).fetchone() or (None,)
+        (last,) = cur.execute("select max(position) from field_notes where meeting_id = ?", [meeting]).fetchone() or (
+            0,
+        )
+        cur.execute(
+            "insert into field_notes (meeting_id, position, author, body) values (?, ?, 'OBS1', ?)",
+            [meeting, last + 1, NOTE_WITH_LINKS],
+        )
+    con.close()
+    server = start_server(path, folder / "streamlit.log")
+    yield server, int(meeting)
+    server.process.terminate()
+    server.process.wait(timeout=30)
+
+
+def links_to(page: Page, where: str) -> list[str]:
+    """Every link (HTML ``href`` or SVG ``xlink:href``, as Plotly draws one) whose address holds ``where``."""
+    found: list[str] = page.evaluate(
+        """where => [...document.querySelectorAll('a')]
+            .filter(a => [a.getAttribute('href'), a.getAttribute('xlink:href'),
+                          a.getAttributeNS('http://www.w3.org/1999/xlink', 'href')]
+                .some(h => (h || '').includes(where)))
+            .map(a => a.outerHTML)""",
+        where,
+    )
+    return found
+
+
+def test_an_event_labelled_in_html_is_drawn_as_text_not_a_link(marked_up: tuple[Server, int], watched: Watched) -> None:
+    server, _ = marked_up
+    page = watched.page
+    page.goto(server.url)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=60_000)
+    expect(chart.locator("g.annotation").first).to_be_attached(timeout=30_000)  # the events are drawn
+    page.wait_for_load_state("networkidle")
+    assert links_to(page, "example.org") == []
+    assert chart.locator("a").count() == 0
+    label = chart.locator("g.annotation text").filter(has_text=LINK_LABEL)
+    expect(label.first).to_be_visible()  # the label, as typed, up its line
+    screenshot(page, "view-markup-event")
+    assert_clean(watched)
+
+
+def test_a_note_with_addresses_shows_them_as_text(marked_up: tuple[Server, int], watched: Watched) -> None:
+    server, meeting = marked_up
+    page = watched.page
+    page.goto(server.url)  # the root first: a fresh tab's deep link can miss the server (see conftest)
+    page.goto(f"{server.url}/presence?meeting={meeting}")
+    note = page.get_by_test_id("stMarkdown").locator("blockquote").filter(has_text="See https://example.org")
+    expect(note).to_be_visible(timeout=60_000)
+    # every character as typed (the zero-width spaces that break the autolinks are invisible)
+    expect(note).to_have_text(NOTE_WITH_LINKS)
+    page.wait_for_load_state("networkidle")
+    assert links_to(page, "example.org") == []
+    note.scroll_into_view_if_needed()
+    screenshot(page, "view-markup-note")
     assert_clean(watched)

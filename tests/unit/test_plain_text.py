@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import string
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
@@ -34,7 +33,7 @@ from observation import (
 )
 from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
-from observation.plain import markdown_text, plotly_text
+from observation.plain import MARKDOWN_MARKS, markdown_text, plotly_text
 from observation.presenting import Presenting
 
 LINK = '<a href="https://example.org">click</a>'
@@ -84,19 +83,29 @@ def test_markdown_text_breaks_every_autolink_and_keeps_the_words(text: str, show
     assert unescaped.replace("\u200b", "") == text  # only invisible spaces added
 
 
-@pytest.mark.parametrize("text", [*HOSTILE, "**bold** _it_ `code` # h", ":red[x] :material/home: :smile:", "a\\b"])
-def test_markdown_text_escapes_every_punctuation_mark(text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [*HOSTILE, "**bold** _it_ `code` # h", ":red[x] :material/home: :smile:", "a\\b", "A\n===\n  = 1 = 1", "B\r=\r\n="],
+)
+def test_markdown_text_escapes_every_mark_of_markup(text: str) -> None:
     made, read = markdown_text(text), []
     chars = iter(made)
     for ch in chars:
         if ch == "\\":
             escaped = next(chars)
-            assert escaped in string.punctuation
+            assert escaped in MARKDOWN_MARKS | {"="}
             read.append(escaped)
         else:
-            assert ch not in string.punctuation, f"{ch!r} unescaped in {made!r}"
+            assert ch not in MARKDOWN_MARKS, f"{ch!r} unescaped in {made!r}"
             read.append(ch)
     assert "".join(read).replace("\u200b", "") == text
+    for line in re.split(r"[\r\n]", made):
+        assert not line.lstrip().startswith("="), f"a heading's underline in {made!r}"
+
+
+def test_markdown_text_leaves_an_equals_sign_inside_a_line_alone() -> None:
+    assert markdown_text("codes=1") == "codes=1"
+    assert markdown_text("==") == "\\=="
 
 
 # --- every figure, from a study whose text is all markup ---------------------------------------------
