@@ -21,7 +21,8 @@ import getpass
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Literal, ParamSpec, Self, TypeVar
+from pathlib import Path
+from typing import Literal, NoReturn, ParamSpec, Self, TypeVar
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -121,41 +122,97 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def requires(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Refuse the call unless the acting person has one of ``roles``. A refusal is audited when the
-    function was given the study's connection (``con``)."""
+def requires(*roles: Role, study: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse the call unless the acting person has one of ``roles``, and audit the refusal in the
+    study the function was given: its parameter ``study`` names, by default ``con`` or else the
+    first one typed as a connection or a study location (a study file is opened to record it,
+    with the function's ``key`` if it has one)."""
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         signature = inspect.signature(func)
+        where = study or _study_parameter(signature)
+        if where not in signature.parameters:
+            raise TypeError(f"{func.__qualname__}: no parameter names the study to audit a refusal in")
 
         @functools.wraps(func)
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
             who = _CURRENT.get()
             if who is None or who.role not in roles:
-                con = signature.bind_partial(*args, **kwargs).arguments.get("con")
-                refuse(con, who, func.__qualname__)
+                given = signature.bind_partial(*args, **kwargs).arguments
+                key = given.get("key") if "key" in signature.parameters else db.FROM_ENVIRONMENT
+                refuse(given.get(where), who, func.__qualname__, key=key)
             return func(*args, **kwargs)
 
         checked.__access_roles__ = roles  # type: ignore[attr-defined]
+        checked.__access_study__ = where  # type: ignore[attr-defined]
         return checked
 
     return decorate
 
 
-def refuse(con: object, who: Identity | None, what: str) -> None:
-    """Audit (when ``con`` is the study) that ``who`` was refused ``what``, and raise."""
-    if isinstance(con, duckdb.DuckDBPyConnection):
-        with db.transaction(con) as cur:
-            after = {"role": who.role if who else None}
-            audit.record(cur, "refused", row_key=what, after=after, who=who.email if who else "nobody signed in")
+_STUDY_TYPES = ("duckdb.DuckDBPyConnection", "db.Location")
+
+
+def _study_parameter(signature: inspect.Signature) -> str:
+    if "con" in signature.parameters:
+        return "con"
+    typed = [name for name, p in signature.parameters.items() if str(p.annotation) in _STUDY_TYPES]
+    return typed[0] if typed else ""
+
+
+def refuse(
+    study: object,
+    who: Identity | None,
+    what: str,
+    *,
+    reason: str | None = None,
+    asked: object = None,
+    key: db.StudyKey = db.FROM_ENVIRONMENT,
+) -> NoReturn:
+    """Audit in ``study`` (a connection, or a study file or PostgreSQL location, opened for it)
+    that ``who`` was refused ``what`` (``asked``: what they asked for, if more than the call), and
+    raise AccessDenied with ``reason`` (by default: not allowed for their role). A refusal that
+    cannot be recorded (a study file in use elsewhere, or encrypted without its key) says so."""
     if who is None:
-        raise AccessDenied("nobody is signed in: sign in again")
-    raise AccessDenied(f"not allowed for a {who.role}: {what.strip('_').replace('_', ' ')}")
+        message = "nobody is signed in: sign in again"
+    else:
+        message = reason or f"not allowed for a {who.role}: {what.strip('_').replace('_', ' ')}"
+    after: dict[str, object] = {"role": who.role if who else None}
+    if asked is not None:
+        after["asked"] = asked
+    con, opened, unrecorded = _study_to_record_in(study, key)
+    try:
+        if con is not None:
+            with db.transaction(con) as cur:
+                audit.record(cur, "refused", row_key=what, after=after, who=who.email if who else "nobody signed in")
+    except ObservationError as exc:
+        unrecorded = str(exc)
+    finally:
+        if opened is not None:
+            opened.close()
+    raise AccessDenied(message + (f" (the refusal could not be recorded: {unrecorded})" if unrecorded else ""))
 
 
-def require_teams(team_ids: Iterable[int], what: str) -> tuple[int, ...]:
+def _study_to_record_in(
+    study: object, key: db.StudyKey
+) -> tuple[duckdb.DuckDBPyConnection | None, duckdb.DuckDBPyConnection | None, str | None]:
+    """The connection to record a refusal with, the one opened for it (to close), and why there is
+    none if the study could not be opened. No study (or no file there yet): nothing to record in."""
+    if isinstance(study, duckdb.DuckDBPyConnection):
+        return study, None, None
+    if isinstance(study, str | Path) and not db.missing_file(study):
+        try:
+            opened = db.connect(study, key=key)
+        except ObservationError as exc:
+            return None, None, str(exc)
+        return opened, opened, None
+    return None, None, None
+
+
+def require_teams(team_ids: Iterable[int], what: str, con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, ...]:
     """The teams a read or export covers, checked against the acting person's: a coach's filter
-    with no team chosen means their own teams, never the whole study."""
+    with no team chosen means their own teams, never the whole study. A refusal is audited in
+    ``con`` (every caller that hands data out passes it; a test checks)."""
     who = current()
     asked = tuple(sorted(set(team_ids)))
     if who.teams is None:
@@ -163,7 +220,8 @@ def require_teams(team_ids: Iterable[int], what: str) -> tuple[int, ...]:
     if not asked:
         return tuple(sorted(who.teams))  # never empty: Identity refuses a coach without teams
     if not set(asked) <= who.teams:
-        raise AccessDenied(f"not allowed for this coach: {what} of teams not assigned to them")
+        reason = f"not allowed for this coach: {what} of teams not assigned to them"
+        refuse(con, who, what, reason=reason, asked={"teams": list(asked)})
     return asked
 
 

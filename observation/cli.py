@@ -227,7 +227,9 @@ def _command(args: argparse.Namespace) -> int:
         if key is None:
             raise ObservationError(f"{args.command}: set OBSERVATION_DB_KEY to the study's key first")
         old, new = (None, key) if args.command == "encrypt" else (key, None)
-        export.convert(args.db, old, new)
+        if not export.convert(args.db, old, new):
+            print(f"{db.shown(args.db)} is already {'encrypted' if new else 'a plain file'}; nothing was changed.")
+            return 0
         print(f"{db.shown(args.db)} is now {'encrypted' if new else 'a plain file'}.")
         return 0
     return _info(args)

@@ -12,20 +12,31 @@ result completely before returning, so no half-read result is ever shared betwee
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import shutil
+import signal
+import stat
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import duckdb
 
 from observation.errors import ObservationError, StudyLockedError
 from observation.models import TABLE_MODELS
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locks, and a file still open cannot be removed
+    fcntl = None  # type: ignore[assignment]
 
 
 def _sql(name: str) -> str:
@@ -261,10 +272,12 @@ class _FromEnvironment:
 
 
 FROM_ENVIRONMENT = _FromEnvironment()
+StudyKey = str | _FromEnvironment | None
+"""A key as ``connect`` takes it: the key, FROM_ENVIRONMENT (OBSERVATION_DB_KEY's, if set), or None (plain)."""
 
 
 def connect(
-    path: Path | str, *, read_only: bool = False, key: str | _FromEnvironment | None = FROM_ENVIRONMENT
+    path: Path | str, *, read_only: bool = False, key: StudyKey = FROM_ENVIRONMENT
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the study at ``path`` and apply pending migrations. With a key
     (``key``; by default OBSERVATION_DB_KEY's) the file is encrypted (AES-256-GCM, DuckDB's own),
@@ -273,6 +286,7 @@ def connect(
     if is_postgres(path):
         return _connect_postgres(str(path), read_only)
     path = Path(path)
+    sweep_leftovers(path)  # before opening: a plain copy goes even when the study then does not open
     key = configured_key() if isinstance(key, _FromEnvironment) else key
     if read_only and not path.exists():
         raise ObservationError(f"{path}: no study file here")
@@ -285,6 +299,8 @@ def connect(
     except duckdb.Error as exc:
         raise _translate_key_error(path, exc, key) from None
     try:
+        if not read_only and _first_write(path):
+            _sweep_spills(path)
         _refuse_other_files(con, path)
         if not read_only:
             migrate(con)
@@ -348,10 +364,10 @@ def _check_connection_string(url: str) -> None:
         raise ObservationError(f"{shown(url)}: a study location may not contain a backslash")
 
 
-def _cipher_connection(path: Path) -> duckdb.DuckDBPyConnection:
+def _cipher_connection(path: Path, spills: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the cipher loaded, which spills to encrypted temporary files beside
-    the study (as DuckDB does for a study it opens directly), never to plain ones."""
-    con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+    the study (as DuckDB does for a study it opens directly; or in ``spills``), never to plain ones."""
+    con = duckdb.connect(config={"temp_directory": str(spills or f"{path}.tmp")})
     try:
         load_extension(con, "httpfs")  # its OpenSSL cipher writes encrypted files
         con.execute("set temp_file_encryption = true")
@@ -381,15 +397,23 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class EncryptedStudyError(ObservationError):
+    """An encrypted study was opened without a key."""
+
+
+class PlainStudyError(ObservationError):
+    """A study that is not encrypted was opened with a key."""
+
+
 def _translate_key_error(path: Path, exc: duckdb.Error, key: str | None) -> ObservationError:
     """One line, and never the key: DuckDB's own message is shown only when no key was given."""
     lowered = _first_line(exc).lower()
     if not key:
         if "encrypt" in lowered:
-            return ObservationError(f"{path} is encrypted: {KEY_HELP}")
+            return EncryptedStudyError(f"{path} is encrypted: {KEY_HELP}")
         return ObservationError(f"{path} is not a DuckDB study file ({_first_line(exc)})")
     if "not encrypted" in lowered or "unencrypted" in lowered:
-        return ObservationError(
+        return PlainStudyError(
             f"{path} is not encrypted, but a key is set: unset OBSERVATION_DB_KEY, or encrypt the file "
             f"first with: python -m observation encrypt --db {path}"
         )
@@ -606,40 +630,77 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def convert(path: Path, key: str | None, new_key: str | None) -> None:
+def convert(path: Path, key: str | None, new_key: str | None) -> bool:
     """Rewrite the study at ``path`` (encrypted with ``key``, or plain) as encrypted with
-    ``new_key`` (or plain). The study stays open, so locked against every other program, from
+    ``new_key`` (or plain); False, changing nothing, when it already is (encrypted with
+    ``new_key``, or plain). The study stays open, so locked against every other program, from
     before the copy until the new file has replaced it; every table is compared, row for row,
-    first. On any failure the old file is left as it was."""
+    first. On any failure the old file is left as it was.
+
+    The new file is written in a folder of its own beside the study (``.NAME.converting.tmp``,
+    0700, its files 0600 whatever the umask), which holds DuckDB's spills too: decrypting writes
+    a plain copy, and nobody else can read it while it exists. It is removed on any failure, on
+    SIGTERM or SIGHUP as on Ctrl-C; a run killed outright (SIGKILL, a power cut) leaves it, and
+    the next command that opens the study removes it and says so (``sweep_leftovers``)."""
     path = Path(path)
     if not path.exists():
         raise ObservationError(f"{path}: no study file here")
     if not (key or new_key):
         raise ObservationError(f"no key given: {KEY_HELP}")
-    connect(path, key=key).close()  # in use elsewhere, wrong key or not a study: stops here
-    staging = path.with_name(f".{path.name}.converting.tmp")
-    staging.unlink(missing_ok=True)
-    con = _cipher_connection(path)
+    try:
+        connect(path, key=key).close()  # in use elsewhere, wrong key or not a study: stops here
+    except EncryptedStudyError:
+        if key is not None or new_key is None:
+            raise
+        if not _opens_with(path, new_key):
+            raise ObservationError(
+                f"{path} is already encrypted, with another key than the one given; nothing was changed"
+            ) from None
+        return False
+    except PlainStudyError:
+        if new_key is not None:
+            raise
+        return False
+    mode = stat.S_IMODE(path.stat().st_mode)
+    staging = path.with_name(f".{path.name}{_CONVERTING}")
+    with _private_files(), cleanup_on_signals():
+        staging.mkdir(mode=0o700)
+        try:
+            with _held(staging):
+                _convert_into(path, staging / path.name, key, new_key)
+                os.chmod(path, mode)  # the study keeps its own permissions; only the copy on the way was private
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return True
+
+
+def _convert_into(path: Path, target: Path, key: str | None, new_key: str | None) -> None:
+    con = _cipher_connection(path, spills=target.parent / "spills")
     try:
         _attach(con, path, "source", key)
         con.execute("checkpoint source")
         if Path(f"{path}.wal").exists() and Path(f"{path}.wal").stat().st_size:
             raise ObservationError(f"{path}: its write-ahead log could not be folded in; it was left as it was")
-        _attach(con, staging, "target", new_key)
+        _attach(con, target, "target", new_key)
         con.execute("copy from database source to target")
         _compare(con, path)
         con.execute("detach target")
-        os.replace(staging, path)  # while the old file is still held: nobody wrote to it meanwhile
-    except BaseException as exc:
-        staging.unlink(missing_ok=True)
-        if not isinstance(exc, duckdb.Error):
-            raise
+        os.replace(target, path)  # while the old file is still held: nobody wrote to it meanwhile
+    except duckdb.Error as exc:
         shown = _first_line(exc)
         for secret in filter(None, (key, new_key)):
             shown = shown.replace(secret, "…")
         raise ObservationError(f"{path} could not be converted ({shown}); it was left as it was") from None
     finally:
         con.close()
+
+
+def _opens_with(path: Path, key: str) -> bool:
+    try:
+        connect(path, key=key, read_only=True).close()
+    except ObservationError:
+        return False
+    return True
 
 
 def _compare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -663,3 +724,201 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str, key: str | No
     if read_only:
         options.append("read_only")
     con.execute(f"attach {_literal(str(path))} as {name}" + (f" ({', '.join(options)})" if options else ""))
+
+
+# --- files at rest: what an interrupted command leaves beside a study --------------------------
+
+_LOG = logging.getLogger("observation")
+_CONVERTING = ".converting.tmp"
+"""The folder (0700) in which encrypt and decrypt write the new file: ``.NAME.converting.tmp``
+(before this folder, a file of that name and its ``.wal``)."""
+PARTIAL = ".partial"
+"""The end of a copy's name while it is written beside its target (``.NAME.XXXXXXXX.partial``)."""
+_PARTIAL = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial$")
+_OPENED: set[str] = set()
+_OPENED_LOCK = threading.Lock()
+
+
+def sweep_leftovers(path: Path | str) -> list[str]:
+    """Remove what an interrupted encrypt, decrypt, backup or restore left in the folder of
+    ``path`` (a study file, or a backup's target), and say what (each message is also logged, so
+    a command prints it): ``.NAME.converting.tmp`` (a folder; decrypt's may hold a plain copy of a
+    study), ``.NAME.XXXXXXXX.partial`` (a copy not finished), and the ``.NAME.converting.tmp`` file,
+    its ``.wal`` and the ``.NAME.XXXXXXXX`` copies of earlier versions. What a running command is
+    still writing is left alone: it holds a lock on it (the lock goes with the process, however it
+    ends)."""
+    if is_postgres(path):
+        return []
+    path = Path(path)
+    try:
+        entries = sorted(os.scandir(path.parent), key=lambda e: e.name)
+    except OSError:  # no folder (yet), or none we may read
+        return []
+    said: list[str] = []
+    for entry in entries:
+        what = _leftover_of(entry, path.name)
+        if what is None:
+            continue
+        leftover = Path(entry.path)
+        try:
+            if _just_made(entry) or _in_use(leftover, duckdb_lock=what == "legacy"):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+                if what == "legacy":
+                    Path(f"{leftover}.wal").unlink(missing_ok=True)
+        except OSError:  # another command removed it first, or it is still open (Windows)
+            continue
+        said.append(_said_of(leftover, what))
+    for message in said:
+        _LOG.warning(message)
+    return said
+
+
+def _leftover_of(entry: os.DirEntry[str], name: str) -> str | None:
+    """What kind of leftover ``entry`` is ("converting", "legacy", "wal", "partial"), or None."""
+    if not entry.name.startswith("."):
+        return None
+    if entry.name.endswith(_CONVERTING):
+        return "converting" if entry.is_dir(follow_symlinks=False) else "legacy"
+    if entry.name.endswith(f"{_CONVERTING}.wal"):
+        return "wal" if not os.path.exists(entry.path[: -len(".wal")]) else None  # else: goes with its file
+    if _PARTIAL.match(entry.name) or re.fullmatch(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}", entry.name):
+        return "partial" if entry.is_file(follow_symlinks=False) else None
+    return None
+
+
+def _just_made(entry: os.DirEntry[str]) -> bool:
+    """Empty and made in the last minute: perhaps a command's that has not yet taken its lock (it
+    does so before writing anything into it). Holding nothing, it can wait for a later sweep."""
+    if time.time() - entry.stat(follow_symlinks=False).st_mtime >= 60:
+        return False
+    if entry.is_dir(follow_symlinks=False):
+        with os.scandir(entry.path) as inside:
+            return next(inside, None) is None
+    return entry.stat(follow_symlinks=False).st_size == 0
+
+
+def _said_of(leftover: Path, what: str) -> str:
+    if what == "partial":
+        return f"note: removed {leftover}, a copy left unfinished by a backup or restore that was interrupted"
+    return (
+        f"note: removed {leftover}, the temporary copy of a study an encrypt or decrypt was writing when it "
+        "was interrupted (a decrypt's is plain text)"
+    )
+
+
+def _in_use(path: Path, *, duckdb_lock: bool = False) -> bool:
+    """Whether a running command holds ``path``: the lock ``hold`` takes, or (``duckdb_lock``)
+    DuckDB's own lock on a database file."""
+    if fcntl is None:  # pragma: no cover - Windows: a file still open cannot be removed, which stops the sweep
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR if duckdb_lock else os.O_RDONLY)
+    except OSError:
+        return True  # cannot tell: leave it
+    try:
+        if duckdb_lock:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # never a file this process has open in DuckDB: closing would drop DuckDB's locks
+    return False
+
+
+@contextmanager
+def _held(path: Path) -> Iterator[None]:
+    """Hold ``path`` (a file or folder) as this command's while it is written: ``sweep_leftovers``
+    leaves it alone until the process ends, however it ends."""
+    if fcntl is None:  # pragma: no cover - Windows opens no folder as a file (nor locks one)
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        hold(fd)
+        yield
+    finally:
+        os.close(fd)
+
+
+def hold(fd: int) -> None:
+    """Mark the open file ``fd`` as being written by this process until it is closed (see ``_held``)."""
+    if fcntl is not None:  # (Windows: an open file cannot be removed anyway)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Every file created in the block is 0600 and every folder 0700, whatever the umask (DuckDB
+    creates its database, WAL and spill files with the process's umask). The umask is the
+    process's: only commands use this (encrypt, decrypt), never the app's threads."""
+    before = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+class Interrupted(ObservationError):
+    """A command was asked to stop (SIGTERM, SIGHUP) while writing a file: it removed what it had
+    written so far."""
+
+
+@contextmanager
+def cleanup_on_signals() -> Iterator[None]:
+    """In the block, SIGTERM and SIGHUP raise ``Interrupted`` (as Ctrl-C raises KeyboardInterrupt)
+    instead of ending the process on the spot, so the ``finally`` that removes a temporary copy
+    runs. Only the main thread may set signal handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        raise Interrupted(f"stopped by {name} before it finished; what it had written so far was removed")
+
+    wanted = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    before = {name: signal.signal(getattr(signal, name), stop) for name in wanted}
+    try:
+        yield
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def _first_write(path: Path) -> bool:
+    """True the first time this process opens ``path`` for writing."""
+    where = str(path.resolve())
+    with _OPENED_LOCK:
+        first = where not in _OPENED
+        _OPENED.add(where)
+    return first
+
+
+def _sweep_spills(path: Path) -> list[str]:
+    """Remove the temporary files a program killed while it had the study open left in DuckDB's
+    ``NAME.tmp`` folder (DuckDB removes only its own, on closing): an encrypted study's spill
+    encrypted, a plain one's plain. Called when this process has just opened the study for
+    writing (so no other program has it open) for the first time (so none of its own spills)."""
+    spills = Path(f"{path}.tmp")
+    try:
+        leftovers = [f for f in spills.iterdir() if f.name.startswith("duckdb_temp_") and f.is_file()]
+    except OSError:
+        return []
+    removed = 0
+    for leftover in leftovers:
+        try:
+            leftover.unlink()
+            removed += 1
+        except OSError:
+            continue
+    if not removed:
+        return []
+    message = f"note: removed {removed} temporary file(s) that DuckDB left in {spills} when a program was stopped"
+    _LOG.warning(message)
+    return [message]

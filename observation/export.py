@@ -578,12 +578,13 @@ def backup(path: db.Location, out: Path) -> None:
 
 
 @access.requires("researcher")
-def convert(path: db.Location, key: str | None, new_key: str | None) -> None:
-    """Encrypt, decrypt or re-key the study at ``path`` (see db.convert): a researcher's act."""
-    db.convert(db.require_file(path, "encryption"), key, new_key)
+def convert(path: db.Location, key: str | None, new_key: str | None) -> bool:
+    """Encrypt, decrypt or re-key the study at ``path`` (see db.convert): a researcher's act.
+    False when it already was as asked (nothing changed)."""
+    return db.convert(db.require_file(path, "encryption"), key, new_key)
 
 
-@access.requires("researcher")
+@access.requires("researcher", study="path")
 def restore(backup_file: db.Location, path: db.Location) -> Path | None:
     """Replace the study at ``path`` with ``backup_file``, after checking that the backup holds a
     study and that no program has either file open. The study it replaces is kept beside it
@@ -604,7 +605,7 @@ def restore(backup_file: db.Location, path: db.Location) -> Path | None:
         con.execute("checkpoint")
         con.close()
         kept = path.with_name(f"{path.name}.before-restore-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
-        shutil.copyfile(path, kept)
+        _copy_into_place(path, kept)
     Path(f"{path}.wal").unlink(missing_ok=True)
     _copy_into_place(backup_file, path)
     con = db.connect(path)
@@ -617,16 +618,25 @@ def restore(backup_file: db.Location, path: db.Location) -> Path | None:
 
 
 def _copy_into_place(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` whole or not at all: written first to ``.TARGET.XXXXXXXX.partial``
+    beside it, created 0600 (whatever the umask; so is ``target``) and held by this process, then
+    moved into place. Stopped by an error, Ctrl-C, SIGTERM or SIGHUP, the partial copy is removed;
+    killed outright, the next backup, restore or opening of a study in that folder removes it
+    and says so (db.sweep_leftovers)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise ObservationError(f"{target}: could not be written ({exc.strerror or exc})") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    db.sweep_leftovers(target)
+    with db.cleanup_on_signals():
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=db.PARTIAL, dir=target.parent)
+        try:
+            db.hold(fd)
+            with open(source, "rb", buffering=0) as src, open(fd, "wb", buffering=0, closefd=False) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise ObservationError(f"{target}: could not be written ({exc.strerror or exc})") from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+            os.close(fd)
 
 
 @access.requires("researcher")

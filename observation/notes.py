@@ -472,7 +472,7 @@ def excerpts_download(
 ) -> bytes:
     """The excerpts the filter and query find, as CSV to download: a coach's only ever their own
     teams'. Recorded in the audit trail as an export."""
-    flt = flt.model_copy(update={"teams": access.require_teams(flt.teams, "a notes download")})
+    flt = flt.model_copy(update={"teams": access.require_teams(flt.teams, "a notes download", con=con)})
     data = excerpts_csv(excerpts(con, flt, query), book)
     with db.transaction(con) as cur:
         what = {"filter": flt.model_dump(mode="json"), "query": query.model_dump(mode="json")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 
 import observation
-from observation import access, db, notes
+from observation import access, db, export, notes
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
@@ -223,3 +224,62 @@ def test_the_audit_trail_survives_the_access_migration(tmp_path: Path) -> None:
     rows = con.execute("select id, actor, action from audit order by id").fetchall()
     assert rows == [(1, "R01", "create"), (2, "x@example.org", "sign_in")]
     con.close()
+
+
+def test_every_guarded_function_names_the_study_its_refusals_are_audited_in() -> None:
+    for name, func in GUARDED:
+        study = func.__access_study__  # type: ignore[attr-defined]
+        assert study in inspect.signature(func).parameters, f"{name}: a refusal would be audited nowhere"
+
+
+@pytest.mark.parametrize(("who", "name", "func"), FORBIDDEN, ids=[f"{w.role}-{n}" for w, n, _ in FORBIDDEN])
+def test_every_refusal_is_audited_in_the_study_given(
+    small: duckdb.DuckDBPyConnection,
+    small_location: Path | str,
+    who: access.Identity,
+    name: str,
+    func: Callable[..., Any],
+) -> None:
+    """Whether the study came as a connection or as a location (backup, restore, encrypt, copy:
+    the study is opened to record it), the refusal is in its audit trail."""
+    study = func.__access_study__  # type: ignore[attr-defined]
+    params = inspect.signature(func).parameters
+    given = small if params[study].annotation != "db.Location" else small_location
+    args = {p: (given if p == study else None) for p, v in params.items() if v.default is inspect.Parameter.empty}
+    with access.acting_as(who), pytest.raises(access.AccessDenied, match=f"not allowed for a {who.role}") as caught:
+        func(**args)
+    assert "could not be recorded" not in str(caught.value)
+    refusals = small.execute("select actor, row_key, after from audit where action = 'refused'").fetchall()
+    assert [(actor, key) for actor, key, _ in refusals] == [(who.email, func.__qualname__)]
+    assert json.loads(refusals[0][2]) == {"role": who.role}
+
+
+def test_a_coach_refused_notes_of_another_team_is_audited(small: duckdb.DuckDBPyConnection) -> None:
+    query = notes.ExcerptQuery()
+    with access.acting_as(COACH_OF_ALPHA), pytest.raises(access.AccessDenied, match="teams not assigned"):
+        notes.excerpts_download(small, StudyFilter(teams=(1, 2)), query, notes.codebook(small))
+    refusals = small.execute("select actor, row_key, after from audit where action = 'refused'").fetchall()
+    assert [(actor, key) for actor, key, _ in refusals] == [(COACH_OF_ALPHA.email, "a notes download")]
+    assert json.loads(refusals[0][2]) == {"role": "coach", "asked": {"teams": [1, 2]}}
+    assert small.execute("select count(*) from audit where action = 'export'").fetchone() == (0,)
+
+
+def test_a_refusal_that_cannot_be_recorded_says_so(tmp_path: Path) -> None:
+    """A file that does not open as a study cannot take the record: the refusal stands, and says so."""
+    (tmp_path / "other.duckdb").write_bytes(b"not a study")
+    with access.acting_as(PRESENTER), pytest.raises(access.AccessDenied) as caught:
+        export.backup(tmp_path / "other.duckdb", tmp_path / "out.duckdb")
+    assert str(caught.value).startswith("not allowed for a presenter: backup (the refusal could not be recorded: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.duckdb"]
+
+
+def test_every_caller_of_require_teams_gives_it_the_study() -> None:
+    """require_teams audits a refusal in the study it is given: a call without it would refuse unaudited."""
+    calls = [
+        (path.name, node)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "require_teams"
+    ]
+    assert calls, "the scan sees the calls"
+    assert [name for name, node in calls if "con" not in {k.arg for k in node.keywords}] == []
