@@ -3,6 +3,8 @@ place without losing a row."""
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +152,59 @@ def test_a_key_never_appears_in_a_message(tmp_path: Path) -> None:
     with pytest.raises(ObservationError, match="may not contain a backslash") as caught:
         db.connect(path, key="back\\slash-SECRET")
     assert "SECRET" not in str(caught.value)
+
+
+def test_encrypt_twice_says_it_already_is_and_decrypt_twice_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = study_with_canaries(tmp_path / "study.duckdb")
+    monkeypatch.setenv("OBSERVATION_DB_KEY", "k")
+    assert cli.main(["encrypt", "--db", str(path)]) == 0
+    encrypted = path.read_bytes()
+    assert cli.main(["encrypt", "--db", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path} is now encrypted.",
+        f"{path} is already encrypted; nothing was changed.",
+    ]
+    assert path.read_bytes() == encrypted
+    monkeypatch.setenv("OBSERVATION_DB_KEY", "another key")
+    assert cli.main(["encrypt", "--db", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path} is already encrypted, with another key than the one given; nothing was changed\n"
+    )
+    monkeypatch.setenv("OBSERVATION_DB_KEY", "k")
+    assert cli.main(["decrypt", "--db", str(path)]) == 0
+    assert cli.main(["decrypt", "--db", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path} is now a plain file.",
+        f"{path} is already a plain file; nothing was changed.",
+    ]
+    assert holds_plain_text(path)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644])
+def test_a_converted_study_keeps_its_permissions_and_nothing_is_left_beside_it(tmp_path: Path, mode: int) -> None:
+    path = study_with_canaries(tmp_path / "study.duckdb")
+    os.chmod(path, mode)
+    db.convert(path, None, "k")
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    db.convert(path, "k", None)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.duckdb"]
+
+
+def test_a_convert_that_fails_midway_leaves_no_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = study_with_canaries(tmp_path / "study.duckdb")
+    db.convert(path, None, "k")
+    before = counts(path, key="k")
+
+    def fail(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        assert any(CANARY_NOTE.encode() in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
+        raise ObservationError(f"{path}: table field_notes did not copy exactly; the study was left as it was")
+
+    monkeypatch.setattr(db, "_compare", fail)  # the plain copy is written when the comparison fails
+    with pytest.raises(ObservationError, match="did not copy exactly"):
+        db.convert(path, "k", None)
+    assert not holds_plain_text(path)
+    assert counts(path, key="k") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.duckdb"]
