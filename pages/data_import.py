@@ -26,8 +26,9 @@ uploads = st.file_uploader(
 if not uploads:
     st.info("Choose one or more files to see what they would change.")
     st.stop()
-plans = data_io.plans_for(uploads)
-if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, and say what was done
-    data_io.show_outcome(data_io.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
-elif data_io.show_outcome(data_io.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
-    st.button("Import these files", key="import_confirm", type="primary")
+with data_io.unexpected_as_one_line():
+    plans = data_io.plans_for(uploads)
+    if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, say what was done
+        data_io.show_outcome(data_io.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
+    elif data_io.show_outcome(data_io.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
+        st.button("Import these files", key="import_confirm", type="primary")

@@ -3,11 +3,12 @@ and the audit trail. Writes go through the app's one connection, then the cached
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Sequence, Sized
+from collections.abc import Iterator, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ KIND_LABELS = {
 preview and the README name it)."""
 PROBLEM_ROWS = 200
 """Problems shown at once: thousands are paged (a static table of them all would be slow to draw)."""
-SAMPLES = 3
-"""Values shown under each header in the mapping step."""
+SAMPLES, SAMPLE_CHARACTERS = 3, 40
+"""Values shown under each header in the mapping step, and the most of each."""
 LEAVE_OUT = ""
 
 
@@ -67,6 +68,20 @@ class Peek:
     sheet: ingest.Sheet
     samples: tuple[tuple[str, ...], ...]
     """The first non-empty values under each header."""
+
+
+@contextlib.contextmanager
+def unexpected_as_one_line() -> Iterator[None]:
+    """Anything unexpected while checking, importing or drawing the import: one line, its kind
+    only (its message may quote a cell), never a traceback."""
+    try:
+        yield
+    except Exception as exc:
+        st.error(
+            f"Something unexpected went wrong ({type(exc).__name__}). Remove the files and upload them again to "
+            "see where they stand.",
+            icon=":material/error:",
+        )
 
 
 def file_names(uploads: Sequence[Any]) -> list[str]:
@@ -169,12 +184,15 @@ def _show_refused(refused: Refused, uploads: dict[str, Any]) -> bool:
     if refused.problems:
         each = ", ".join(f"{file}: {n:,}" for file, n in sorted(by_file.items()))
         parts.append(f"{len(refused.problems):,} problem{_s(refused.problems)} in {len(by_file)} file"
-                     f"{_s(by_file)} ({each}), all listed below: fix them in the files and upload them "
-                     "again.")  # fmt: skip
+                     f"{_s(by_file)} ({each}), all listed below. Fix them in the files and upload them again: "
+                     "nothing is imported while any is left.")  # fmt: skip
     if refused.unrecognised:
         parts.append(f"What {_count_files(refused.unrecognised)} hold{'s' if len(refused.unrecognised) == 1 else ''} "
                      "could not be told from the headers: say it below.")  # fmt: skip
-    st.error(_escape_markdown(" ".join(["Nothing was imported.", *parts])), icon=":material/error:")
+    if refused.problems:
+        st.error(_escape_markdown(" ".join(parts)), icon=":material/error:")
+    else:
+        st.warning(_escape_markdown(" ".join(parts)), icon=":material/help:")
     plans: dict[str, ingest.Plan] = st.session_state.get("import_plans", {})
     for name in refused.unrecognised:
         upload = uploads.get(name)
@@ -191,7 +209,7 @@ def _show_refused(refused: Refused, uploads: dict[str, Any]) -> bool:
         _mapping_step(upload.file_id, peek, plan.kind if plan else None, dict(plan.columns) if plan else None, why,
                       chosen=plan is not None)  # fmt: skip
     if refused.problems:
-        if refused.unrecognised:
+        if refused.unrecognised and any(p.reason.startswith("no ") for p in refused.problems):
             st.caption(
                 "A problem that names a team, participant, meeting or code missing from the study may go "
                 "once the files above are read."
@@ -262,7 +280,7 @@ def _mapping_step(
     """Choose what a file holds and which column each header is, then check again: a choice
     reruns only this step (the files are checked again once, on the button)."""
     sheet = peek.sheet
-    with st.container(border=True):
+    with st.container(border=True), unexpected_as_one_line():
         if why:
             st.warning(_escape_markdown(why), icon=":material/warning:")
         kinds: list[str] = list(ingest.KIND_NAMES)
@@ -317,18 +335,23 @@ def _mapping_step(
                 icon=":material/rule:",
             )
         buttons = st.container(horizontal=True)
-        if buttons.button("Check the files again, reading it this way", key=f"import_apply_{file_id}",
-                          type="primary", disabled=bool(missing or twice)):  # fmt: skip
-            st.session_state.setdefault("import_plans", {})[file_id] = ingest.Plan(chosen_kind, mapping)
+        plan = ingest.Plan(chosen_kind, mapping)
+        if buttons.button("Check the files again, reading it this way", key=f"import_apply_{file_id}", type="primary",
+                          disabled=bool(missing or twice), on_click=_choose, args=(file_id, plan)):  # fmt: skip
             st.rerun(scope="app")  # the whole page: every file is checked again
-        if chosen and buttons.button("Forget this choice", key=f"import_forget_{file_id}",
-                                     help="Read the file as its headers tell"):  # fmt: skip
-            _forget(file_id)
+        if chosen and buttons.button("Forget this choice", key=f"import_forget_{file_id}", on_click=_choose,
+                                     args=(file_id, None), help="Read the file as its headers tell"):  # fmt: skip
             st.rerun(scope="app")
 
 
-def _forget(file_id: str) -> None:
-    st.session_state.get("import_plans", {}).pop(file_id, None)
+def _choose(file_id: str, plan: ingest.Plan | None) -> None:
+    """Read the file as ``plan`` says (None: as its headers tell), and close its step."""
+    plans: dict[str, ingest.Plan] = st.session_state.setdefault("import_plans", {})
+    if plan is None:
+        plans.pop(file_id, None)
+    else:
+        plans[file_id] = plan
+    st.session_state[f"import_change_{file_id}"] = False
 
 
 def _peek(upload: Any, name: str) -> Peek | None:
@@ -342,7 +365,9 @@ def _peek(upload: Any, name: str) -> Peek | None:
                 path.write_bytes(upload.getvalue())
                 sheet = ingest.read_sheet(path, name)
             samples = tuple(
-                tuple(pc.unique(pc.filter(c, pc.not_equal(c, ""))).slice(0, SAMPLES).to_pylist())
+                tuple(
+                    _cut(value) for value in pc.unique(pc.filter(c, pc.not_equal(c, ""))).slice(0, SAMPLES).to_pylist()
+                )
                 for c in sheet.table.slice(0, 1_000).columns
             )
             small = pa.table([pa.array([], pa.string()) for _ in sheet.columns], names=list(sheet.columns))
@@ -361,6 +386,11 @@ def _reading(upload: Any, name: str) -> ingest.Reading | None:
         return ingest.read(peek.sheet, plan=st.session_state.get("import_plans", {}).get(upload.file_id))
     except ObservationError:
         return None
+
+
+def _cut(value: str) -> str:
+    line = " ".join(value.split())
+    return line if len(line) <= SAMPLE_CHARACTERS else line[: SAMPLE_CHARACTERS - 1] + "…"
 
 
 def _is_date(header: str) -> bool:

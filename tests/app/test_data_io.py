@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import audit, db, ingest
-from observation.ui import _escape_markdown
+from observation.ui import _escape_markdown, data_io
 
 App = Callable[..., AppTest]
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -58,8 +58,8 @@ def test_a_broken_upload_lists_its_problems_and_offers_no_import(app: App, small
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("attendance.csv", b"team,date,participant,status\nAlpha,2020-01-10,A-ST1,maybe\n"))
     assert said(at.error) == [
-        "Nothing was imported. 1 problem in 1 file (attendance.csv: 1), all listed below: fix them in the files "
-        "and upload them again."
+        "1 problem in 1 file (attendance.csv: 1), all listed below. Fix them in the files and upload them again: "
+        "nothing is imported while any is left."
     ]
     assert problems_shown(at) == [[
         "attendance.csv", "2", "status", "maybe",
@@ -79,7 +79,7 @@ def test_every_problem_of_every_file_is_listed_at_once(app: App, small_path: Pat
     meetings = b"Team,Date of meeting,Status\nAlpha,01/01/0001,held\nAlpha,10/01/2020,held\nAlpha,10/01/2020,held\n"
     upload(at, ("notes.csv", notes), ("quoted.csv", quoted), ("meetings.csv", meetings))
     assert not at.exception
-    assert said(at.error)[0].startswith("Nothing was imported. 4 problems in 3 files (meetings.csv: 2, notes.csv: 1")
+    assert said(at.error)[0].startswith("4 problems in 3 files (meetings.csv: 2, notes.csv: 1")
     rows = problems_shown(at)
     assert [r[:3] for r in rows] == [
         ["meetings.csv", "2", "Date of meeting"], ["meetings.csv", "4", "Team"],
@@ -105,7 +105,7 @@ def test_thousands_of_problems_are_shown_a_page_at_a_time(app: App, small_path: 
     at = app(small_path).switch_page("pages/data_import.py").run()
     rows = "".join(f"Alpha,10/01/2020,A-ST1,maybe{i}\n" for i in range(450))
     upload(at, ("attendance.csv", f"team,date,participant,status\n{rows}".encode()))
-    assert said(at.error)[0].startswith("Nothing was imported. 450 problems in 1 file")
+    assert said(at.error)[0].startswith("450 problems in 1 file")
     assert len(at.table[0].value) == 200
     assert "Problems 1 to 200 of 450, in file and row order." in said(at.caption)
     at.number_input(key="import_problems_page").set_value(3).run()
@@ -123,30 +123,26 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, sma
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("marks.csv", b"Who,When,Attended\nA-ST1,10/01/2020,present\nA-ST2,10/01/2020,absent\n"),
            ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))  # fmt: skip
-    assert said(at.error) == [
-        "Nothing was imported. What marks.csv holds could not be told from the headers: say it below."
-    ]
+    assert said(at.warning) == ["What marks.csv holds could not be told from the headers: say it below."]
     assert not at.table  # its one problem is the step below, not a row
     assert "What does marks.csv hold?" in said(at.subheader)
-    assert not any("--kind" in text for text in said(at.markdown) + said(at.caption) + said(at.error))
+    assert not any("--kind" in text for text in said(at.markdown) + said(at.caption) + said(at.warning))
     assert "teams.csv: read as teams" in said(at.markdown)  # the other file is still checked
-    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "What the file holds")).set_value(
-        "recruitment_events"
-    ).run()
-    columns = {plain(s.label): s for s in at.selectbox if s.key and s.key.startswith("import_col_")}
+    next(s for s in at.selectbox if s.label == "What the file holds").set_value("recruitment_events").run()
+    columns = {plain(s.label): s for s in at.selectbox if (s.key or "").startswith("import_col_")}
     assert {h: s.value for h, s in columns.items()} == {"Who": "", "When": "date", "Attended": ""}  # the guess
-    assert said(at.warning) == ["Still to choose: participant, stage."]
-    apply = next(b for b in at.button if b.key.startswith("import_apply_"))
+    assert said(at.warning)[1:] == ["Still to choose: participant, stage."]
+    apply = next(b for b in at.button if (b.key or "").startswith("import_apply_"))
     assert apply.disabled
     columns["Who"].set_value("participant").run()
     columns["Attended"].set_value("participant").run()
-    assert said(at.warning) == [
+    assert said(at.warning)[1:] == [
         "Still to choose: stage.",
         "participant is chosen for more than one header (Who, Attended): keep one.",
     ]
     columns["Attended"].set_value("stage").run()
-    assert not at.warning
-    next(b for b in at.button if b.key.startswith("import_apply_")).click().run()
+    assert len(at.warning) == 1  # what the file holds is still to be said, and can be
+    next(b for b in at.button if (b.key or "").startswith("import_apply_")).click().run()
     # checked again as chosen: 'present' is no recruitment stage, and the table says so
     assert not at.exception
     assert [r[1:4] for r in problems_shown(at)] == [["2", "Attended", "present"], ["3", "Attended", "absent"]]
@@ -168,12 +164,15 @@ def test_a_guess_can_be_changed_and_the_change_forgotten(app: App, small_path: P
     assert kind.value == "meetings"
     kind.set_value("attendance").run()
     next(s for s in at.selectbox if s.label == "Who").set_value("participant").run()
-    next(b for b in at.button if b.key.startswith("import_apply_")).click().run()
+    next(b for b in at.button if (b.key or "").startswith("import_apply_")).click().run()
     assert said(at.info) == ["Ready to import marks.csv: nothing is written until you confirm."]
     assert "marks.csv: read as attendance (Who as participant, When as date, Attended as status), as you chose" in said(
         at.markdown
     )
-    next(b for b in at.button if b.key.startswith("import_forget_")).click().run()
+    change = next(t for t in at.toggle if t.label == "Change how it is read")
+    assert not change.value  # the step closes once its choice is made
+    change.set_value(True).run()
+    next(b for b in at.button if (b.key or "").startswith("import_forget_")).click().run()
     assert "marks.csv: read as meetings (When as date, Attended as status)" in said(at.markdown)
 
 
@@ -188,6 +187,22 @@ def test_an_unexpected_failure_is_one_line_and_never_a_traceback(
     upload(at, ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))
     assert not at.exception
     assert said(at.error) == ["The files could not be checked (RuntimeError). Nothing was written."]
+
+
+def test_an_unexpected_failure_drawing_the_page_is_one_line(
+    app: App, small_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyError("A-ST1")
+
+    monkeypatch.setattr(data_io, "_problem_table", boom)
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("attendance.csv", b"team,date,participant,status\nAlpha,2020-01-10,A-ST1,maybe\n"))
+    assert not at.exception
+    assert said(at.error)[-1] == (
+        "Something unexpected went wrong (KeyError). Remove the files and upload them again to see where they stand."
+    )
+    assert not any("A-ST1" in text for text in said(at.error))
 
 
 def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: Path) -> None:
