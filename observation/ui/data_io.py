@@ -21,6 +21,7 @@ import streamlit as st
 
 from observation import db, export, ingest
 from observation.errors import ObservationError
+from observation.ingest.read import shown
 from observation.ingest.values import day
 from observation.ui import _connection, _escape_markdown, _location, settings, study_changed
 
@@ -261,10 +262,12 @@ def _file_reading(name: str, upload: Any, read_as: str, ignored: Sequence[str], 
     it differently."""
     chosen = upload is not None and upload.file_id in st.session_state.get("import_plans", {})
     st.markdown(
-        f"**{_escape_markdown(name)}**: read as {_escape_markdown(read_as)}" + (", as you chose" if chosen else "")
+        f"**{_escape_markdown(name)}**: read as {_escape_markdown(_visible(read_as))}"
+        + (", as you chose" if chosen else "")
     )
     if ignored:
-        st.caption(_escape_markdown(f"Left out, as no column of this kind reads them: {', '.join(ignored)}"))
+        left_out = ", ".join(map(_visible, ignored))
+        st.caption(_escape_markdown(f"Left out, as no column of this kind reads them: {left_out}"))
     if done or upload is None:
         return
     if st.toggle("Change how it is read", key=f"import_change_{upload.file_id}"):
@@ -290,7 +293,7 @@ def _mapping_step(
             placeholder="Choose what the file holds",
         )  # fmt: skip
         if chosen_kind is None:
-            st.caption(_escape_markdown(f"Its headers: {', '.join(h for h in sheet.headers if h)}"))
+            st.caption(_escape_markdown(f"Its headers: {', '.join(_visible(h) for h in sheet.headers if h)}"))
             return
         wanted = ingest.columns_of(chosen_kind)
         required = ingest.required_of(chosen_kind)
@@ -303,24 +306,25 @@ def _mapping_step(
             return "leave out" if column == LEAVE_OUT else column + (" (required)" if column in required else "")
 
         cells = st.columns(4)
-        shown = [i for i, c in enumerate(sheet.columns) if c]
-        for n, i in enumerate(shown):
+        headed = [i for i, c in enumerate(sheet.columns) if c]
+        for n, i in enumerate(headed):
             header, column, samples = sheet.headers[i], sheet.columns[i], peek.samples[i]
+            title = _escape_markdown(_visible(header))
             with cells[n % 4]:
                 if chosen_kind == ingest.REGISTER and _is_date(header):
-                    st.selectbox(_escape_markdown(header), ["a meeting date"], disabled=True,
+                    st.selectbox(title, ["a meeting date"], disabled=True,
                                  key=f"import_col_{file_id}_{chosen_kind}_{i}")  # fmt: skip
                 else:
                     default = guess.get(column, LEAVE_OUT)
                     mapping[column] = st.selectbox(
-                        _escape_markdown(header), options, index=options.index(default) if default in options else 0,
+                        title, options, index=options.index(default) if default in options else 0,
                         format_func=label, key=f"import_col_{file_id}_{chosen_kind}_{i}",
                     )  # fmt: skip
                 st.caption(_escape_markdown("e.g. " + ", ".join(samples)) if samples else "empty in the first rows")
-        if len(shown) < len(sheet.columns):
-            st.caption("Columns without a header are left out.")
+        if len(headed) < len(sheet.columns):
+            st.caption("Columns whose header has no letter or digit are left out.")
         missing = [c for c in required if c not in mapping.values()]
-        twice = {c: [sheet.headers[sheet.columns.index(h)] for h, x in mapping.items() if x == c]
+        twice = {c: [_visible(sheet.headers[sheet.columns.index(h)]) for h, x in mapping.items() if x == c]
                  for c in set(mapping.values()) - {LEAVE_OUT}}  # fmt: skip
         twice = {c: hs for c, hs in twice.items() if len(hs) > 1}
         if missing:
@@ -389,8 +393,13 @@ def _reading(upload: Any, name: str) -> ingest.Reading | None:
 
 
 def _cut(value: str) -> str:
-    line = " ".join(value.split())
+    line = _visible(" ".join(value.split()))
     return line if len(line) <= SAMPLE_CHARACTERS else line[: SAMPLE_CHARACTERS - 1] + "…"
+
+
+def _visible(text: str) -> str:
+    """Text from a file with its control characters made visible (\\x00), never cut."""
+    return shown(text, longest=len(text) * 4 + 1)
 
 
 def _is_date(header: str) -> bool:
