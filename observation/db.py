@@ -664,6 +664,8 @@ def convert(path: Path, key: str | None, new_key: str | None) -> bool:
     mode = stat.S_IMODE(path.stat().st_mode)
     staging = path.with_name(f".{path.name}{_CONVERTING}")
     with _private_files(), cleanup_on_signals():
+        if staging.is_dir() and not _in_use(staging):  # an empty one a run killed a moment ago left
+            shutil.rmtree(staging)
         staging.mkdir(mode=0o700)
         try:
             with _held(staging):

@@ -352,3 +352,13 @@ def test_an_empty_copy_made_a_moment_ago_waits_for_a_later_sweep(tmp_path: Path)
         os.utime(left, (old, old))
     assert len(db.sweep_leftovers(study)) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_decrypt_run_again_at_once_after_a_kill_goes_ahead(encrypted_template: Path, tmp_path: Path) -> None:
+    """Killed before it wrote anything, a decrypt leaves an empty folder the sweep keeps for a
+    minute: the next decrypt, straight away, is not stopped by it."""
+    study = tmp_path / "study.duckdb"
+    shutil.copyfile(encrypted_template, study)
+    (tmp_path / ".study.duckdb.converting.tmp").mkdir(mode=0o700)
+    assert db.convert(study, KEY, None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.duckdb"]
