@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 _PERSON = ("participant", "participant_code", "participant_id", "participant_number", "person", "person_code",
-           "pseudonym", "code", "id")  # fmt: skip
+           "pseudonym", "code", "id", "who")  # fmt: skip
 _COMMON: dict[str, tuple[str, ...]] = {
     "team": ("team_name", "microsystem", "team_microsystem", "service_team"),
     "date": ("meeting_date", "date_of_meeting", "day", "event_date", "date_of_event", "when"),

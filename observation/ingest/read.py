@@ -36,6 +36,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        if not self.row:
+            return f"{self.file}: {self.reason}"
         return f"{self.file}:{self.row}:{self.column}: '{self.value}' — {self.reason}"
 
 
@@ -98,8 +100,13 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
         raise ObservationError(
             f"{label}: {size / 2**20:.0f} MB is more than the {MAX_BYTES // 2**20} MB an import takes"
         )
+    workbook = zipfile.is_zipfile(path)
+    if not workbook and Path(label).suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        raise ObservationError(
+            f"{label}: not an XLSX workbook that can be read (an .xls from an old Excel? Save it as .xlsx or CSV)"
+        )
     try:
-        if zipfile.is_zipfile(path):
+        if workbook:
             with zipfile.ZipFile(path) as archive:
                 unpacked = sum(item.file_size for item in archive.infolist())
             if unpacked > 10 * MAX_BYTES:
@@ -115,6 +122,13 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
         raise
     except csv.Error:
         raise Unreadable(_where_quote_opens(path, label)) from None
+    except UnicodeDecodeError:
+        if b"\x00" in path.read_bytes()[:4096]:
+            raise ObservationError(f"{label}: not a CSV or XLSX spreadsheet that can be read (a binary file)") from None
+        raise ObservationError(
+            f"{label}: not UTF-8 text, so its accented letters would be read wrong; in Excel, save it as "
+            "'CSV UTF-8 (Comma delimited)' or as .xlsx"
+        ) from None
     except Exception as exc:  # any file the readers choke on is one clear message, never a traceback
         raise ObservationError(
             f"{label}: not a CSV or XLSX spreadsheet that can be read ({_first_line(exc)})"
@@ -124,6 +138,9 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
     if body.num_rows == 0 or not any(body.slice(0, 1).to_pylist()[0].values()):
         raise ObservationError(f"{label}: there is no header row")
     headers = list(body.slice(0, 1).to_pylist()[0].values())
+    if any(_INVISIBLE.search(h.replace("\t", "")) for h in headers):
+        raise ObservationError(f"{label}: the header row holds control characters, so this is not a CSV or XLSX "
+                               "spreadsheet that can be read (a binary file?)")  # fmt: skip
     while headers and not headers[-1]:
         headers.pop()  # empty trailing columns
     columns = tuple(normalise(h) for h in headers)

@@ -121,7 +121,7 @@ def test_a_register_with_a_participant_code_column_is_read_as_a_register(app: Ap
 
 def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
-    upload(at, ("marks.csv", b"Who,When,Attended\nA-ST1,10/01/2020,present\nA-ST2,10/01/2020,absent\n"),
+    upload(at, ("marks.csv", b"Attendee,When,Attended\nA-ST1,10/01/2020,present\nA-ST2,10/01/2020,absent\n"),
            ("teams.csv", (EXAMPLES / "teams.csv").read_bytes()))  # fmt: skip
     assert said(at.warning) == ["What marks.csv holds could not be told from the headers: say it below."]
     assert not at.table  # its one problem is the step below, not a row
@@ -130,15 +130,15 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, sma
     assert "teams.csv: read as teams" in said(at.markdown)  # the other file is still checked
     next(s for s in at.selectbox if s.label == "What the file holds").set_value("recruitment_events").run()
     columns = {plain(s.label): s for s in at.selectbox if (s.key or "").startswith("import_col_")}
-    assert {h: s.value for h, s in columns.items()} == {"Who": "", "When": "date", "Attended": ""}  # the guess
+    assert {h: s.value for h, s in columns.items()} == {"Attendee": "", "When": "date", "Attended": ""}  # the guess
     assert said(at.warning)[1:] == ["Still to choose: participant, stage."]
     apply = next(b for b in at.button if (b.key or "").startswith("import_apply_"))
     assert apply.disabled
-    columns["Who"].set_value("participant").run()
+    columns["Attendee"].set_value("participant").run()
     columns["Attended"].set_value("participant").run()
     assert said(at.warning)[1:] == [
         "Still to choose: stage.",
-        "participant is chosen for more than one header (Who, Attended): keep one.",
+        "participant is chosen for more than one header (Attendee, Attended): keep one.",
     ]
     columns["Attended"].set_value("stage").run()
     assert len(at.warning) == 1  # what the file holds is still to be said, and can be
@@ -147,27 +147,28 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, sma
     assert not at.exception
     assert [r[1:4] for r in problems_shown(at)] == [["2", "Attended", "present"], ["3", "Attended", "absent"]]
     assert (
-        "marks.csv: read as recruitment_events (Who as participant, When as date, Attended as stage), as you chose"
+        "marks.csv: read as recruitment_events (Attendee as participant, When as date, Attended as stage), as you chose"
         in (said(at.markdown))
     )
 
 
 def test_a_guess_can_be_changed_and_the_change_forgotten(app: App, small_path: Path) -> None:
-    """Team, Who, When, Attended reads as meetings ("attended" is a meeting's status too): the user
+    """Team, Attendee, When, Attended reads as meetings ("attended" is a meeting's status too): the user
     reads it as attendance instead, then goes back to the guess."""
     at = app(small_path).switch_page("pages/data_import.py").run()
-    upload(at, ("marks.csv", b"Team,Who,When,Attended\nAlpha,A-CA1,10/01/2020,present\n"))
+    upload(at, ("marks.csv", b"Team,Attendee,When,Attended\nAlpha,A-CA1,10/01/2020,present\n"))
     assert "marks.csv: read as meetings (When as date, Attended as status)" in said(at.markdown)
-    assert "Left out, as no column of this kind reads them: Who" in said(at.caption)
+    assert "Left out, as no column of this kind reads them: Attendee" in said(at.caption)
     next(t for t in at.toggle if t.label == "Change how it is read").set_value(True).run()
     kind = next(s for s in at.selectbox if s.label == "What the file holds")
     assert kind.value == "meetings"
     kind.set_value("attendance").run()
-    next(s for s in at.selectbox if s.label == "Who").set_value("participant").run()
+    next(s for s in at.selectbox if s.label == "Attendee").set_value("participant").run()
     next(b for b in at.button if (b.key or "").startswith("import_apply_")).click().run()
     assert said(at.info) == ["Ready to import marks.csv: nothing is written until you confirm."]
-    assert "marks.csv: read as attendance (Who as participant, When as date, Attended as status), as you chose" in said(
-        at.markdown
+    assert (
+        "marks.csv: read as attendance (Attendee as participant, When as date, Attended as status), as you chose"
+        in said(at.markdown)
     )
     change = next(t for t in at.toggle if t.label == "Change how it is read")
     assert not change.value  # the step closes once its choice is made

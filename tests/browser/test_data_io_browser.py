@@ -171,7 +171,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     page = watched.page
     open_import(page, fresh_server)
     marks = tmp_path / "marks.csv"
-    marks.write_text("Who,When,Which team,Came?\nST1-01,03/07/2019,Oak community brain-injury team,present\n"
+    marks.write_text("Attendee,When,Which team,Came?\nST1-01,03/07/2019,Oak community brain-injury team,present\n"
                      "ST1-02,03/07/2019,Oak community brain-injury team,apologies\n")  # fmt: skip
     page.locator("input[type=file]").set_input_files(str(marks))
     expect(page.get_by_role("heading", name="What does marks.csv hold?")).to_be_visible(timeout=60_000)
@@ -181,7 +181,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     expect(page.get_by_text("Still to choose: team, participant, status.")).to_be_visible(timeout=30_000)
     settled(page)
     expect(page.get_by_text("e.g. ST1-01, ST1-02")).to_be_visible()
-    for header, column in (("Who", "participant (required)"), ("Which team", "team (required)"),
+    for header, column in (("Attendee", "participant (required)"), ("Which team", "team (required)"),
                            ("Came?", "status (required)")):  # fmt: skip
         page.get_by_role("combobox", name=header, exact=True).click()
         page.get_by_role("option", name=column, exact=True).click()
@@ -192,7 +192,9 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     page.get_by_role("button", name="Check the files again, reading it this way").click()
     expect(page.get_by_text("Ready to import marks.csv")).to_be_visible(timeout=60_000)
     expect(
-        page.get_by_text("read as attendance (Who as participant, When as date, Which team as team, Came? as status)")
+        page.get_by_text(
+            "read as attendance (Attendee as participant, When as date, Which team as team, Came? as status)"
+        )
     ).to_be_visible()
     screenshot(page, "import-mapped-preview")
     page.get_by_role("button", name="Import these files").click()
@@ -292,11 +294,11 @@ def test_a_register_told_by_hand_and_a_guess_changed_in_one_upload(
     register = tmp_path / "register.csv"
     register.write_text("Team,Person,Job,03/07/2019,17/07/2019\nOak community brain-injury team,ST1-01,Therapist,P,A\n")
     marks = tmp_path / "marks.csv"
-    marks.write_text("Team,Who,When,Attended\nOak community brain-injury team,ST1-02,31/07/2019,apologies\n")
+    marks.write_text("Team,Attendee,When,Attended\nOak community brain-injury team,ST1-02,31/07/2019,apologies\n")
     page.locator("input[type=file]").set_input_files([str(register), str(marks)])
     expect(page.get_by_role("heading", name="What does register.csv hold?")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("marks.csv: read as meetings (When as date, Attended as status)")).to_be_visible()
-    expect(page.get_by_text("Left out, as no column of this kind reads them: Who")).to_be_visible()
+    expect(page.get_by_text("Left out, as no column of this kind reads them: Attendee")).to_be_visible()
     page.get_by_role("combobox", name="What the file holds").click()
     page.get_by_role("option", name="register: one row per person, one column per meeting date").click()
     expect(page.get_by_text("Still to choose: role.")).to_be_visible(timeout=30_000)
@@ -318,15 +320,15 @@ def test_a_register_told_by_hand_and_a_guess_changed_in_one_upload(
     kind.click()
     page.get_by_role("option", name="attendance: one row per person at a meeting").click()
     settled(page)  # the step draws itself again for the kind chosen
-    page.get_by_role("combobox", name="Who", exact=True).click()
+    page.get_by_role("combobox", name="Attendee", exact=True).click()
     page.get_by_role("option", name="participant (required)", exact=True).click()
-    expect(page.get_by_role("combobox", name="Who", exact=True)).to_have_value("participant (required)")
+    expect(page.get_by_role("combobox", name="Attendee", exact=True)).to_have_value("participant (required)")
     settled(page)
     page.get_by_role("button", name="Check the files again, reading it this way").click()
     expect(page.get_by_text("Ready to import register.csv, marks.csv")).to_be_visible(timeout=60_000)
     expect(
         page.get_by_text(
-            "marks.csv: read as attendance (Who as participant, When as date, Attended as status), as you chose"
+            "marks.csv: read as attendance (Attendee as participant, When as date, Attended as status), as you chose"
         )
     ).to_be_visible()
     screenshot(page, "import-both-read-by-hand")

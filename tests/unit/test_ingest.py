@@ -296,16 +296,23 @@ def test_a_team_is_the_same_team_whatever_the_case_of_its_name(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("name", "content", "message"),
     [
-        (b"team,date,Status,status\nAlpha,2020-01-10,held,held\n", "names the column status more than once"),
-        (PLAIN_ZIP, "not a CSV or XLSX spreadsheet that can be read"),  # a zip that is no workbook
+        (
+            "upload.csv",
+            b"team,date,Status,status\nAlpha,2020-01-10,held,held\n",
+            "names the column status more than once",
+        ),
+        ("upload.xlsx", PLAIN_ZIP, "not a CSV or XLSX spreadsheet that can be read"),  # a zip that is no workbook
+        ("upload.xlsx", b"team,date,status\n", "not an XLSX workbook that can be read"),  # CSV named .xlsx
+        ("upload.xls", b"\xd0\xcf\x11\xe0 old Excel", "an .xls from an old Excel"),
+        ("upload.csv", "team,date,status\nCafé,2020-01-10,held\n".encode("latin-1"), "not UTF-8 text"),
     ],
 )
 def test_more_files_that_cannot_be_imported(
-    small: duckdb.DuckDBPyConnection, tmp_path: Path, content: bytes, message: str
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, name: str, content: bytes, message: str
 ) -> None:
-    path = tmp_path / "upload.xlsx"
+    path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ObservationError, match=message):
         ingest.import_files(small, [path])

@@ -24,7 +24,7 @@ from observation.ingest import values
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "malformed"
 EXAMPLES = ROOT / "data" / "examples"
-FILES = sorted(CORPUS.glob("*.csv"))
+FILES = sorted(p for p in CORPUS.iterdir() if p.suffix in {".csv", ".xlsx"})
 ELM = "Elm community team"
 
 
@@ -113,11 +113,14 @@ def test_the_same_key_in_two_files_names_both(study: duckdb.DuckDBPyConnection, 
 def test_headers_as_people_write_them(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     register = tmp_path / "register.csv"
     register.write_text(f"TEAM NAME,Participant code,Job role,17/10/2023\n{ELM},EL-ST01,Nurse,P\n", encoding="utf-8")
+    attendance = tmp_path / "attendance.csv"
+    attendance.write_text(f"Team,Who,When,Attended\n{ELM},EL-ST01,05/09/2023,present\n", encoding="utf-8")
     notes = tmp_path / "notes.csv"
     notes.write_text(f"Team,Date of meeting,Note number,Observer,Field note,Comment\n{ELM},05/09/2023,7,OB-03,"
                      "Read under its usual names.,not imported\n", encoding="utf-8")  # fmt: skip
-    outcome = ingest.import_files(study, [register, notes])
+    outcome = ingest.import_files(study, [register, attendance, notes])
     assert outcome.read_as == {
+        "attendance.csv": "attendance (When as date, Who as participant, Attended as status)",
         "register.csv": "register (TEAM NAME as team, Participant code as participant, Job role as role)",
         "notes.csv": "field_notes (Date of meeting as date, Note number as position, Observer as author, "
         "Field note as body)",
