@@ -668,7 +668,7 @@ def convert(path: Path, key: str | None, new_key: str | None) -> bool:
             shutil.rmtree(staging)
         staging.mkdir(mode=0o700)
         try:
-            with _held(staging):
+            with held(staging):
                 _convert_into(path, staging / path.name, key, new_key)
                 os.chmod(path, mode)  # the study keeps its own permissions; only the copy on the way was private
         finally:
@@ -737,18 +737,21 @@ _CONVERTING = ".converting.tmp"
 PARTIAL = ".partial"
 """The end of a copy's name while it is written beside its target (``.NAME.XXXXXXXX.partial``)."""
 _PARTIAL = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial$")
+EXPORTING = ".exporting-"
+"""An export to ``out`` is written in a folder ``.{out.name}.exporting-XXXXXXXX`` beside it."""
+_EXPORTING = re.compile(r"^\..+\.exporting-[a-z0-9_]{8}$")
 _OPENED: set[str] = set()
 _OPENED_LOCK = threading.Lock()
 
 
 def sweep_leftovers(path: Path | str) -> list[str]:
-    """Remove what an interrupted encrypt, decrypt, backup or restore left in the folder of
-    ``path`` (a study file, or a backup's target), and say what (each message is also logged, so
-    a command prints it): ``.NAME.converting.tmp`` (a folder; decrypt's may hold a plain copy of a
-    study), ``.NAME.XXXXXXXX.partial`` (a copy not finished), and the ``.NAME.converting.tmp`` file,
-    its ``.wal`` and the ``.NAME.XXXXXXXX`` copies of earlier versions. What a running command is
-    still writing is left alone: it holds a lock on it (the lock goes with the process, however it
-    ends)."""
+    """Remove what an interrupted export, encrypt, decrypt, backup or restore left in the folder of
+    ``path`` (a study file, or an export's or a backup's target), and say what (each message is
+    also logged, so a command prints it): ``.NAME.exporting-XXXXXXXX`` (a folder),
+    ``.NAME.converting.tmp`` (a folder; decrypt's may hold a plain copy of a study),
+    ``.NAME.XXXXXXXX.partial`` (a copy not finished), and the ``.NAME.converting.tmp`` file, its
+    ``.wal`` and the ``.NAME.XXXXXXXX`` copies of earlier versions. What a running command is still
+    writing is left alone: it holds a lock on it (the lock goes with the process, however it ends)."""
     if is_postgres(path):
         return []
     path = Path(path)
@@ -780,9 +783,11 @@ def sweep_leftovers(path: Path | str) -> list[str]:
 
 
 def _leftover_of(entry: os.DirEntry[str], name: str) -> str | None:
-    """What kind of leftover ``entry`` is ("converting", "legacy", "wal", "partial"), or None."""
+    """What kind of leftover ``entry`` is ("export", "converting", "legacy", "wal", "partial"), or None."""
     if not entry.name.startswith("."):
         return None
+    if _EXPORTING.match(entry.name):
+        return "export" if entry.is_dir(follow_symlinks=False) else None
     if entry.name.endswith(_CONVERTING):
         return "converting" if entry.is_dir(follow_symlinks=False) else "legacy"
     if entry.name.endswith(f"{_CONVERTING}.wal"):
@@ -806,6 +811,8 @@ def _just_made(entry: os.DirEntry[str]) -> bool:
 def _said_of(leftover: Path, what: str) -> str:
     if what == "partial":
         return f"note: removed {leftover}, a copy left unfinished by a backup or restore that was interrupted"
+    if what == "export":
+        return f"note: removed {leftover}, what an export that was interrupted had written"
     return (
         f"note: removed {leftover}, the temporary copy of a study an encrypt or decrypt was writing when it "
         "was interrupted (a decrypt's is plain text)"
@@ -834,7 +841,7 @@ def _in_use(path: Path, *, duckdb_lock: bool = False) -> bool:
 
 
 @contextmanager
-def _held(path: Path) -> Iterator[None]:
+def held(path: Path) -> Iterator[None]:
     """Hold ``path`` (a file or folder) as this command's while it is written: ``sweep_leftovers``
     leaves it alone until the process ends, however it ends."""
     if fcntl is None:  # pragma: no cover - Windows opens no folder as a file (nor locks one)
@@ -849,7 +856,7 @@ def _held(path: Path) -> Iterator[None]:
 
 
 def hold(fd: int) -> None:
-    """Mark the open file ``fd`` as being written by this process until it is closed (see ``_held``)."""
+    """Mark the open file ``fd`` as being written by this process until it is closed (see ``held``)."""
     if fcntl is not None:  # (Windows: an open file cannot be removed anyway)
         fcntl.flock(fd, fcntl.LOCK_EX)
 

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import glob
 import hashlib
 import hmac
 import os
 import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,11 +50,6 @@ from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 from observation.presenting import COST, KINDS, SECRETS
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 Level = Literal["full", "deidentified", "aggregate"]
 Format = Literal["csv", "xlsx", "parquet"]
@@ -418,53 +411,18 @@ def export(
     return written
 
 
-STAGING_MARK = "exporting"
-"""An export to ``out`` is written in ``.{out.name}.exporting-XXXXXXXX`` beside it."""
-STALE_AFTER = 60
-"""Seconds: a staging folder younger than this is never taken for a stale one."""
-
-
 @contextmanager
 def _staging(out: Path) -> Iterator[Path]:
-    """A new, empty staging folder beside ``out`` (hidden, 0700), held by this process (a lock on
-    the folder, which goes with the process however it ends) until the block ends, then removed.
-    Those that earlier exports to the same name left behind, killed midway, are removed first."""
-    prefix = f".{out.name}.{STAGING_MARK}-"
-    for left in glob.glob(glob.escape(str(out.parent / prefix)) + "*"):
-        _remove_if_stale(Path(left))
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
-    fd = None
+    """A new, empty staging folder beside ``out`` (hidden, 0700), held by this process until the
+    block ends (db.held: the lock goes with the process however it ends), then removed. What
+    interrupted exports, backups and conversions left in that folder is removed first."""
+    db.sweep_leftovers(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{db.EXPORTING}", dir=out.parent))
     try:
-        if fcntl is not None:  # (Windows opens no folder as a file, and has no flock)
-            fd = os.open(staging, os.O_RDONLY)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield staging
+        with db.held(staging):
+            yield staging
     finally:
-        if fd is not None:
-            os.close(fd)
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _remove_if_stale(left: Path) -> None:
-    """Remove ``left``, a staging folder, unless an export is still writing it (it holds the lock)
-    or it was made a moment ago. Without locks (Windows) it is left alone: hidden, and named as
-    what it is."""
-    if fcntl is None or left.is_symlink() or not left.is_dir():
-        return
-    try:
-        if time.time() - left.stat().st_mtime < STALE_AFTER:
-            return
-        fd = os.open(left, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return  # still being written
-    else:
-        shutil.rmtree(left, ignore_errors=True)
-    finally:
-        os.close(fd)
 
 
 def _write(contents: Contents, fmt: Format, target: Path) -> Contents:

@@ -147,7 +147,7 @@ def test_an_export_is_staged_hidden_and_private_and_stays_private(
         seen.append((target.parent.name, mode(target.parent)))
         an_hour_ago = time.time() - 3600
         os.utime(target.parent, (an_hour_ago, an_hour_ago))
-        export._remove_if_stale(target.parent)  # as another export to the same name would, however old
+        db.sweep_leftovers(target)  # as another export to the same name would, however old
         assert target.parent.exists()  # this export holds it
         return write(contents, fmt, target)
 
@@ -176,7 +176,9 @@ def test_the_next_export_removes_the_staging_folders_that_killed_ones_left(
         return folder
 
     stale = left(".agg.exporting-k1ll3d00", age=3600)
-    young = left(".agg.exporting-y0ung000", age=0)  # perhaps one being made right now
+    killed_now = left(".agg.exporting-n0w00000", age=0)  # it holds a file but no lock: its export is gone
+    young = tmp_path / ".agg.exporting-y0ung000"
+    young.mkdir()  # empty and just made: perhaps an export that has not yet taken its lock
     held = left(".agg.exporting-h3ld0000", age=3600)
     other = left(".agg.elsewhere", age=3600)  # not an export's
     lock = os.open(held, os.O_RDONLY)
@@ -186,6 +188,7 @@ def test_the_next_export_removes_the_staging_folders_that_killed_ones_left(
     finally:
         os.close(lock)
     assert not stale.exists()
+    assert not killed_now.exists()
     assert young.exists()
     assert held.exists()
     assert other.exists()
