@@ -663,7 +663,7 @@ def convert(path: Path, key: str | None, new_key: str | None) -> bool:
         return False
     mode = stat.S_IMODE(path.stat().st_mode)
     staging = path.with_name(f".{path.name}{_CONVERTING}")
-    with _private_files(), cleanup_on_signals():
+    with private_files(), cleanup_on_signals():
         if staging.is_dir() and not _in_use(staging):  # an empty one a run killed a moment ago left
             shutil.rmtree(staging)
         staging.mkdir(mode=0o700)
@@ -862,10 +862,10 @@ def hold(fd: int) -> None:
 
 
 @contextmanager
-def _private_files() -> Iterator[None]:
+def private_files() -> Iterator[None]:
     """Every file created in the block is 0600 and every folder 0700, whatever the umask (DuckDB
     creates its database, WAL and spill files with the process's umask). The umask is the
-    process's: only commands use this (encrypt, decrypt), never the app's threads."""
+    process's: only commands use this (encrypt, decrypt, migrate), never the app's threads."""
     before = os.umask(0o077)
     try:
         yield

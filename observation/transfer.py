@@ -31,11 +31,12 @@ def copy_study(source: db.Location, target: db.Location) -> dict[str, int]:
     src = db.connect(source, read_only=True)
     try:
         _refuse_an_empty_source(src, source)
-        dst = db.connect(staging)
-        try:
-            copied = _copy(src, dst, source)
-        finally:
-            dst.close()
+        with db.private_files():  # a copy killed midway, and the study copied, are readable by you alone
+            dst = db.connect(staging)
+            try:
+                copied = _copy(src, dst, source)
+            finally:
+                dst.close()
         if staging != target:
             os.replace(staging, target)
     finally:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from observation import db, export
+from observation import db, export, transfer
 from observation.cli import main
 from tests.small_study import build_small_study
 
@@ -362,3 +362,14 @@ def test_a_decrypt_run_again_at_once_after_a_kill_goes_ahead(encrypted_template:
     (tmp_path / ".study.duckdb.converting.tmp").mkdir(mode=0o700)
     assert db.convert(study, KEY, None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.duckdb"]
+
+
+def test_a_migrated_copy_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    source = tmp_path / "small.duckdb"
+    build_small_study(source)
+    before = os.umask(0o022)
+    try:
+        transfer.copy_study(source, tmp_path / "copy.duckdb")
+    finally:
+        os.umask(before)
+    assert (tmp_path / "copy.duckdb").stat().st_mode & 0o077 == 0
