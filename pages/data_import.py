@@ -21,7 +21,12 @@ uploads = st.file_uploader(
     type=["csv", "xlsx"],
     accept_multiple_files=True,
     key="import_files",
-    help="Up to 20 MB each. Examples of every kind are in data/examples.",
+    max_upload_size=data_io.UPLOAD_MEGABYTES,
+    help="Examples of every kind are in data/examples.",
+)
+st.caption(
+    f"Up to {data_io.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
+    "bigger file into smaller ones, by team or by year, and upload them together."
 )
 if not uploads:
     st.info("Choose one or more files to see what they would change.")

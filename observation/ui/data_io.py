@@ -21,7 +21,7 @@ import streamlit as st
 
 from observation import db, export, ingest
 from observation.errors import ObservationError
-from observation.ingest.read import shown
+from observation.ingest.read import MAX_BYTES, shown
 from observation.ingest.values import day
 from observation.ui import _connection, _escape_markdown, _location, settings, study_changed
 
@@ -49,6 +49,8 @@ PROBLEM_ROWS = 200
 SAMPLES, SAMPLE_CHARACTERS = 3, 40
 """Values shown under each header in the mapping step, and the most of each."""
 LEAVE_OUT = ""
+UPLOAD_MEGABYTES = MAX_BYTES // 2**20
+"""The most an uploaded file may hold: what an import takes, from the page or the command line."""
 
 
 @dataclass(frozen=True)

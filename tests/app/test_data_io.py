@@ -54,6 +54,23 @@ def test_an_upload_is_checked_then_imported_and_the_audit_shows_it(app: App, sma
     assert list(audit["action"]) == ["import", "create", "create"]
 
 
+def test_the_upload_limit_is_the_imports_and_the_page_says_what_to_do_past_it(app: App, small_path: Path) -> None:
+    """The uploader, the server and the page state one limit, the one the importer keeps (it said
+    20 MB in its help and 50 MB under the button)."""
+    import tomllib
+
+    from observation.ingest.read import MAX_BYTES
+
+    megabytes = MAX_BYTES // 2**20
+    config = tomllib.loads((EXAMPLES.parents[1] / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == megabytes
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    assert at.file_uploader(key="import_files").proto.max_upload_size_mb == megabytes
+    (caption,) = [c for c in said(at.caption) if "MB" in c]
+    assert caption.startswith(f"Up to {megabytes} MB a file")
+    assert "split a bigger file" in caption
+
+
 def test_a_broken_upload_lists_its_problems_and_offers_no_import(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("attendance.csv", b"team,date,participant,status\nAlpha,2020-01-10,A-ST1,maybe\n"))
