@@ -30,20 +30,33 @@ def connection() -> duckdb.DuckDBPyConnection:
     return _connection(_location())
 
 
-KIND_LABELS = {
-    "teams": "teams: one row per team",
-    "participants": "participants: one row per person",
-    "meetings": "meetings: one row per meeting",
-    "attendance": "attendance: one row per person at a meeting",
-    "field_notes": "field_notes: one row per note",
-    "codes": "codes: the codebook, one row per code",
-    "coded_segments": "coded_segments: one row per code applied to a note",
-    "recruitment_events": "recruitment_events: one row per recruitment step",
-    "annotations": "annotations: one row per dated event",
-    ingest.REGISTER: "register: one row per person, one column per meeting date",
+KIND_WORDS = {
+    "teams": "teams",
+    "participants": "participants",
+    "meetings": "meetings",
+    "attendance": "attendance",
+    "field_notes": "field notes",
+    "codes": "codes",
+    "coded_segments": "coded segments",
+    "recruitment_events": "recruitment events",
+    "annotations": "annotations",
+    ingest.REGISTER: "register",
 }
-"""What each kind of file holds, as the mapping step offers it (the kind's name first, as the
-preview and the README name it)."""
+"""Each kind of file (and the table it fills) as the page names it, in words."""
+KIND_LABELS = {
+    "teams": "one row per team",
+    "participants": "one row per person",
+    "meetings": "one row per meeting",
+    "attendance": "one row per person at a meeting",
+    "field_notes": "one row per note",
+    "codes": "the codebook, one row per code",
+    "coded_segments": "one row per code applied to a note",
+    "recruitment_events": "one row per recruitment step",
+    "annotations": "one row per dated event",
+    ingest.REGISTER: "one row per person, one column per meeting date",
+}
+"""What each kind of file holds, as the mapping step offers it (after the kind's name, as the
+preview names it)."""
 PROBLEM_ROWS = 200
 """Problems shown at once: thousands are paged (a static table of them all would be slow to draw)."""
 SAMPLES, SAMPLE_CHARACTERS = 3, 40
@@ -164,7 +177,10 @@ def show_outcome(result: ingest.Outcome | Refused, *, done: bool, uploads: Seque
             icon=":material/check:",
         )
     counts = pd.DataFrame(
-        [{"table": t, **{k: c[k] for k in ("created", "changed", "skipped")}} for t, c in result.counts.items()]
+        [
+            {"table": KIND_WORDS.get(t, t), **{k: c[k] for k in ("created", "changed", "skipped")}}
+            for t, c in result.counts.items()
+        ]
     )
     st.dataframe(
         counts,
@@ -264,7 +280,7 @@ def _file_reading(name: str, upload: Any, read_as: str, ignored: Sequence[str], 
     it differently."""
     chosen = upload is not None and upload.file_id in st.session_state.get("import_plans", {})
     st.markdown(
-        f"**{_escape_markdown(name)}**: read as {_escape_markdown(_visible(read_as))}"
+        f"**{_escape_markdown(name)}**: read as {_escape_markdown(_visible(_in_words(read_as)))}"
         + (", as you chose" if chosen else "")
     )
     if ignored:
@@ -291,7 +307,7 @@ def _mapping_step(
         kinds: list[str] = list(ingest.KIND_NAMES)
         chosen_kind = st.selectbox(
             "What the file holds", kinds, index=kinds.index(kind) if kind in kinds else None,
-            format_func=lambda k: KIND_LABELS[k], key=f"import_kind_{file_id}",
+            format_func=lambda k: f"{KIND_WORDS[k]}: {KIND_LABELS[k]}", key=f"import_kind_{file_id}",
             placeholder="Choose what the file holds",
         )  # fmt: skip
         if chosen_kind is None:
@@ -392,6 +408,12 @@ def _reading(upload: Any, name: str) -> ingest.Reading | None:
         return ingest.read(peek.sheet, plan=st.session_state.get("import_plans", {}).get(upload.file_id))
     except ObservationError:
         return None
+
+
+def _in_words(read_as: str) -> str:
+    """How a file was read ("field_notes (Note as body)"), its kind in words ("field notes (…)")."""
+    kind, rest = read_as.split(" (", 1) if " (" in read_as else (read_as, "")
+    return KIND_WORDS.get(kind, kind) + (f" ({rest}" if rest else "")
 
 
 def _cut(value: str) -> str:

@@ -136,6 +136,24 @@ def test_a_register_with_a_participant_code_column_is_read_as_a_register(app: Ap
     assert "register.csv: read as register (Participant code as participant)" in said(at.markdown)
 
 
+def test_each_kind_is_named_in_words_never_by_its_table(app: App, small_path: Path) -> None:
+    """The page said "read as field_notes" and offered "coded_segments: …": the names of tables."""
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("notes.csv", b"Team,Date,Position,Author,Note\nAlpha,10/01/2020,7,RB,Quiet today\n"))
+    assert said(at.info) == ["Ready to import notes.csv: nothing is written until you confirm."]
+    assert "notes.csv: read as field notes (Note as body)" in said(at.markdown)
+    assert list(at.dataframe[0].value["table"]) == ["field notes"]
+    next(t for t in at.toggle if t.label == "Change how it is read").set_value(True).run()
+    kind = next(s for s in at.selectbox if s.label == "What the file holds")
+    assert kind.value == "field_notes"
+    shown = kind.options  # as the page writes them
+    assert "field notes: one row per note" in shown
+    assert "coded segments: one row per code applied to a note" in shown
+    assert "recruitment events: one row per recruitment step" in shown
+    assert not any("_" in option for option in shown)
+    assert set(data_io.KIND_WORDS) == set(ingest.KIND_NAMES) == set(data_io.KIND_LABELS)
+
+
 def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("marks.csv", b"Attendee,When,Attended\nA-ST1,10/01/2020,present\nA-ST2,10/01/2020,absent\n"),
@@ -164,7 +182,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, sma
     assert not at.exception
     assert [r[1:4] for r in problems_shown(at)] == [["2", "Attended", "present"], ["3", "Attended", "absent"]]
     assert (
-        "marks.csv: read as recruitment_events (Attendee as participant, When as date, Attended as stage), as you chose"
+        "marks.csv: read as recruitment events (Attendee as participant, When as date, Attended as stage), as you chose"
         in (said(at.markdown))
     )
 
