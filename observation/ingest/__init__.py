@@ -81,6 +81,22 @@ class ImportProblems(ObservationError):
         super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
 
 
+@dataclass(frozen=True)
+class Change:
+    """One value an import changes in the study: which record (by what people call it), which
+    column, and the value before and after."""
+
+    table: str
+    record: str
+    column: str
+    before: str
+    after: str
+
+
+SHOWN_CHANGES = bulk.SHOWN_CHANGES
+"""The most changes an outcome lists (each is in the audit trail whatever their number)."""
+
+
 @dataclass
 class Outcome:
     """What an import did (or, in a dry run, would do) per table: created, changed, skipped."""
@@ -92,6 +108,12 @@ class Outcome:
     meeting as date)"."""
     ignored: dict[str, list[str]] = field(default_factory=dict)
     """Each file's headers that no column of its kind reads: left out, and said."""
+    changes: list[Change] = field(default_factory=list)
+    """The values the import changes (up to SHOWN_CHANGES), so none is overwritten unseen."""
+
+    def change(self, table: str, record: str, column: str, before: object, after: object) -> None:
+        if len(self.changes) < SHOWN_CHANGES:
+            self.changes.append(Change(table, record, column, _as_text(before), _as_text(after)))
 
     def count(self, table: str, what: str) -> None:
         self.counts.setdefault(table, Counter())[what] += 1
@@ -108,7 +130,19 @@ class Outcome:
                 f"{table}: {c['created']} created, {c['changed']} changed, {c['skipped']} unchanged"
                 for table, c in self.counts.items()
             ),
+            *(f"  {c.table}, {c.record}: {c.column} {c.before} → {c.after}" for c in self.changes),
         ]
+
+
+def _as_text(value: object) -> str:
+    """A value as a change shows it: a date as 31/01/2020, yes/no, nothing as "(none)"."""
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    return shown(str(value))
 
 
 # --- kinds of file --------------------------------------------------------------------------------
@@ -359,7 +393,7 @@ def _import(
                 if reading.kind == table:
                     writer.rows(sheet, KINDS[table])
                 elif reading.kind == REGISTER and table == "attendance":
-                    writer.register(sheet)
+                    writer.register(sheet, reading.match.dropped)
         if problems:
             raise ImportProblems(_as_written(problems, readings))
         integrity.require_intact(cur, outcome.counts)  # a preview must refuse what the import would
@@ -462,6 +496,11 @@ class _Writer:
             if written.counts:  # as the row-by-row writers: a table appears once a row was read for it
                 self.outcome.counts.setdefault("attendance", Counter()).update(written.counts)
             self.touched.update(written.touched)
+            for team, day, person, *values in written.changes:
+                for column, before, after in (("status", *values[:2]), ("participation", *values[2:])):
+                    if before != after:
+                        where = f"{team}, {day:%d/%m/%Y}, {person}"
+                        self.outcome.change("attendance", where, *self.readable(column, before, after))
             return
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
@@ -499,8 +538,9 @@ class _Writer:
         row = self.cur.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
-    def upsert(self, table: str, key: dict[str, Any], values: dict[str, Any]) -> None:
-        """Create the row with ``key``, change it when ``values`` differ, or leave it alone."""
+    def upsert(self, table: str, key: dict[str, Any], values: dict[str, Any], record: str = "") -> None:
+        """Create the row with ``key``, change it when ``values`` differ (each change told to the
+        outcome under ``record``, what people call the row), or leave it alone."""
         where = " and ".join(f"{c} is not distinct from ?" for c in key)
         names = list(values)
         existing = self.cur.execute(
@@ -525,6 +565,9 @@ class _Writer:
                 [*changed.values(), *key.values()],
             )
             self.outcome.count(table, "changed")
+            for column, new_value in changed.items():
+                shown_as, before, after = self.readable(column, existing[names.index(column)], new_value)
+                self.outcome.change(table, record or row_key, shown_as, before, after)
             audit.record(
                 self.cur, "change", table, row_key, before=dict(zip(names, existing, strict=True)), after=values
             )
@@ -556,6 +599,22 @@ class _Writer:
                     [key["participant_id"], key["event_date"]],
                 )
             )
+
+    def readable(self, column: str, before: object, after: object) -> tuple[str, object, object]:
+        """A column and its values as people know them: a team by its name, a code by its slug."""
+        lookup = {"team_id": ("team", "select name from teams where id = ?"),
+                  "reason_code_id": ("reason", "select slug from codes where id = ?"),
+                  "parent_id": ("parent", "select slug from codes where id = ?")}.get(column)  # fmt: skip
+        if column == "participation":
+            return column, v.LEVELS.get(str(before), before), v.LEVELS.get(str(after), after)
+        if lookup is None:
+            return column, before, after
+        name, sql = lookup
+        return (
+            name,
+            None if before is None else self.one(sql, [before]),
+            None if after is None else self.one(sql, [after]),
+        )
 
     # references -----------------------------------------------------------------------------------
 
@@ -599,7 +658,7 @@ class _Writer:
     def write_teams(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         # a team is the same team whatever the case of its name
         name = self.one("select name from teams where lower(name) = lower(?)", [r["name"]]) or r["name"]
-        self.upsert("teams", {"name": name}, _present(r, "service", "setting", "start_date", "coach"))
+        self.upsert("teams", {"name": name}, _present(r, "service", "setting", "start_date", "coach"), name)
 
     def write_codes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         slug = r["slug"].lower()
@@ -611,7 +670,7 @@ class _Writer:
         values = {"parent_id": parent, "name": r["name"]} | _present(r, "com_b", "valence", "four_pi")
         if "definition" in r:
             values["definition"] = r["definition"] or ""
-        self.upsert("codes", {"slug": slug}, values)
+        self.upsert("codes", {"slug": slug}, values, slug)
 
     def write_participants(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
@@ -628,7 +687,7 @@ class _Writer:
                              "another team; to record them in this one, give them a new code")  # fmt: skip
                 return
             values = {"team_id": team, "role": role} | _present(r, "qi_trained")
-            self.upsert("participants", {"code": r["code"]}, values)
+            self.upsert("participants", {"code": r["code"]}, values, r["code"])
 
     def write_meetings(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
@@ -637,14 +696,17 @@ class _Writer:
         values = _present(r, "status", "duration_minutes", "action_items", "evaluated", "format")
         if values.get("format", "") is None:
             values["format"] = "service_base"
-        self.upsert("meetings", {"team_id": team, "meeting_date": r["date"]}, values)
+        self.upsert(
+            "meetings", {"team_id": team, "meeting_date": r["date"]}, values, f"{r['team']}, {r['date']:%d/%m/%Y}"
+        )
 
     def write_field_notes(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
         meeting = None if team is None else self.meeting_id(sheet, number, team, r["date"])
         if meeting is not None:
             values = {"author": r["author"], "body": r["body"]} | _present(r, "minute")
-            self.upsert("field_notes", {"meeting_id": meeting, "position": r["position"]}, values)
+            where = f"{r['team']}, {r['date']:%d/%m/%Y}, note {r['position']}"
+            self.upsert("field_notes", {"meeting_id": meeting, "position": r["position"]}, values, where)
 
     def write_coded_segments(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"])
@@ -665,18 +727,21 @@ class _Writer:
         if person is None or (given and reason is None):
             return
         key = {"participant_id": person, "stage": r["stage"], "event_date": r["date"]}
-        self.upsert("recruitment_events", key, {"reason_code_id": reason} if "reason" in r else {})
+        where = f"{r['participant']}, {r['stage']}, {r['date']:%d/%m/%Y}"
+        self.upsert("recruitment_events", key, {"reason_code_id": reason} if "reason" in r else {}, where)
 
     def write_annotations(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         team = self.team_id(sheet, number, r["team"]) if r.get("team") else None
         if r.get("team") and team is None:
             return
         key = {"team_id": team, "event_date": r["date"], "label": r["label"]}
-        self.upsert("annotations", key, {"category": r.get("category") or "other"} if "category" in r else {})
+        where = f"{r['label']}, {r['date']:%d/%m/%Y}"
+        self.upsert("annotations", key, {"category": r.get("category") or "other"} if "category" in r else {}, where)
 
-    def register(self, sheet: Sheet) -> None:
+    def register(self, sheet: Sheet, dropped: frozenset[str] = frozenset()) -> None:
         """One row per person, one column per meeting date: creates what it names (a new team is
-        'other' setting until edited), then the attendance in its cells."""
+        'other' setting until edited), then the attendance in its cells. ``dropped``: headers a
+        person chose to leave out."""
         person_column = "participant"
         dates = []
         for column, header, _ in _date_columns(sheet):
@@ -686,15 +751,14 @@ class _Writer:
                 self.problem(sheet, 1, header, header, str(exc))
         date_columns = {c for c, _, _ in _date_columns(sheet)}
         for column, header in zip(sheet.columns, sheet.headers, strict=True):
-            if header and column not in REGISTER_COLUMNS and column not in date_columns:
-                self.problem(
-                    sheet,
-                    1,
-                    header,
-                    header,
-                    "a register's columns besides team, participant and role are "
-                    "meeting dates, written 31/01/2020 or 2020-01-31",
-                )
+            # A header with a digit is a meeting date the import cannot read, unless a person left
+            # it out; one without is another column, left out (and said) as in any kind of file.
+            if any(ch.isdigit() for ch in header) and column not in {*REGISTER_COLUMNS, *date_columns, *dropped}:
+                try:
+                    v.day(header)
+                except ValueError as exc:
+                    self.problem(sheet, 1, header, header, f"{exc} (a register's columns besides team, participant "
+                                 "and role are meeting dates; leave this one out if it is not)")  # fmt: skip
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
             if not any(row.values()):
@@ -712,7 +776,7 @@ class _Writer:
                 self.problem(sheet, number, "team", raw_team, str(exc))
             if person_code is None or role is None or team_name is None:
                 continue
-            if self.twice(sheet, number, REGISTER, (person_code,), raw_code):
+            if self.twice(sheet, number, REGISTER, (sheet.name, person_code), raw_code):
                 continue
             first_day = min((d for _, _, d in dates), default=dt.date.today())
             if self.one("select id from teams where lower(name) = lower(?)", [team_name]) is None:
@@ -759,7 +823,8 @@ class _Writer:
                 current = self.one("select participation from attendance where meeting_id = ? and participant_id = ?",
                                    [meeting, person])  # fmt: skip
                 level = current if status == "present" else None
-                self.upsert("attendance", key, {"status": status, "participation": level})
+                where = f"{team_name}, {day:%d/%m/%Y}, {person_code}"
+                self.upsert("attendance", key, {"status": status, "participation": level}, where)
 
 
 __all__ = [

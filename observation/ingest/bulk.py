@@ -26,6 +26,8 @@ import pyarrow.compute as pc
 from observation.ingest.read import Sheet
 
 COLUMNS = ("team", "date", "participant", "status", "participation")
+SHOWN_CHANGES = 1_000
+"""The most changed rows an import's outcome lists."""
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Written:
     counts: Counter[str] = field(default_factory=Counter)
     touched: list[int] = field(default_factory=list)
     """Meetings whose attendance was created or changed."""
+    changes: list[tuple[Any, ...]] = field(default_factory=list)
+    """The first rows changed, in file order: team, date, participant, status before and after,
+    level before and after."""
 
 
 def attendance(
@@ -234,6 +239,10 @@ def _write(cur: duckdb.DuckDBPyConnection, file: str, has_level: bool, who: str,
             """,
             [who, file, file, created],
         )
+    out.changes = cur.execute(
+        f"select team, day, code, old_status, status, old_participation, participation from _resolved "
+        f"where {_changed()} order by row limit {SHOWN_CHANGES}"
+    ).fetchall()
     out.touched = [
         m
         for (m,) in cur.execute(f"select distinct meeting_id from _resolved where created or ({_changed()})").fetchall()

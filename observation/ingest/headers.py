@@ -14,7 +14,7 @@ from dataclasses import dataclass
 _PERSON = ("participant", "participant_code", "participant_id", "participant_number", "person", "person_code",
            "pseudonym", "code", "id", "who")  # fmt: skip
 _COMMON: dict[str, tuple[str, ...]] = {
-    "team": ("team_name", "microsystem", "team_microsystem", "service_team"),
+    "team": ("team_name", "which_team", "microsystem", "team_microsystem", "service_team"),
     "date": ("meeting_date", "date_of_meeting", "day", "event_date", "date_of_event", "when"),
     "participant": _PERSON,
     "status": ("meeting_status", "attendance", "attendance_status", "attended"),
@@ -66,6 +66,8 @@ class Match:
     """Normalised header -> the kind's column it is read as."""
     clashes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """A column that two or more headers could be, none of them its own name: (column, headers)."""
+    dropped: frozenset[str] = frozenset()
+    """Headers a person chose to leave out (a plan's "")."""
 
     def missing(self, required: Iterable[str]) -> list[str]:
         return [c for c in required if c not in self.columns.values()]
@@ -98,4 +100,4 @@ def given(mapping: Mapping[str, str], headers: Sequence[str], wanted: Sequence[s
     twice = sorted({c for c in columns.values() if list(columns.values()).count(c) > 1})
     if twice:
         raise ValueError(f"more than one column chosen as {', '.join(twice)}")
-    return Match(columns)
+    return Match(columns, dropped=frozenset(h for h, c in mapping.items() if not c and h in headers))

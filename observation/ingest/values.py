@@ -9,8 +9,16 @@ import re
 from observation import config
 from observation.models import CONTROL, PARTICIPATION_RANK
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+_DAY_FIRST = re.compile(rf"^{_WEEKDAY}(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{2}}|\d{{4}})$", re.IGNORECASE)
+_NAMED = re.compile(
+    rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?[\s./-]+([a-z]{{3,9}})\.?[\s./,-]+(\d{{2}}|\d{{4}})$", re.IGNORECASE
+)
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+MONTHS = {m: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for m in names}  # fmt: skip
 
 PRESENT_MARKS = {"p", "✓", "✔", "present", "y", "yes", "x"}
 ABSENT_MARKS = {"a", "absent", "dna", "did not attend"}
@@ -18,32 +26,41 @@ APOLOGY_MARKS = {"apologies", "apols", "apol", "ap", "sent apologies"}
 ACCEPTED_MARKS = "P, a tick or 'present'; A, 'absent' or DNA; 'apologies' or 'apols'; blank for not expected"
 
 
-def day(text: str) -> dt.date:
-    """The date ``text`` is written as (2020-01-31, 31/01/2020 or 31/01/20), with no check that it
-    is plausible: what tells a register's date columns from its others."""
+def _parsed(text: str) -> tuple[dt.date, bool]:
+    """The date ``text`` is written as, and whether its year has two digits only."""
     text = text.strip()
     try:
         if m := _ISO.match(text):
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _DAY_FIRST.match(text):
-            return dt.date(int(m[3]) + (2000 if len(m[3]) == 2 else 0), int(m[2]), int(m[1]))
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), False
+        m = _DAY_FIRST.match(text) or _NAMED.match(text)
+        if m and (month := int(m[2]) if m[2].isdigit() else MONTHS.get(m[2].lower())):
+            return dt.date(int(m[3]) + (2000 if len(m[3]) == 2 else 0), month, int(m[1])), len(m[3]) == 2
     except ValueError:
         raise ValueError("no such date") from None
     raise ValueError("not a date: write it as 31/01/2020 or 2020-01-31")
 
 
+def day(text: str) -> dt.date:
+    """The date ``text`` is written as (2020-01-31, 31/01/2020, 31.01.20, 31 Jan 2020, Tue 31-Jan-2020…,
+    day first), with no check that it is plausible: what tells a register's date columns from its
+    others."""
+    return _parsed(text)[0]
+
+
 def date(text: str) -> dt.date:
-    """A date as UK users write it (2020-01-31 or 31/01/2020, day first) within the study's
-    plausible window (config: OBSERVATION_EARLIEST_DATE to OBSERVATION_DAYS_AHEAD after today).
-    A two-digit year is refused: 01/01/69 could be 1969 or 2069."""
-    found = day(text)
-    if (m := _DAY_FIRST.match(text.strip())) and len(m[3]) == 2:
+    """A date as UK users write it (see ``day``) within the study's plausible window (config:
+    OBSERVATION_EARLIEST_DATE to OBSERVATION_DAYS_AHEAD after today). A two-digit year is refused:
+    01/01/69 could be 1969 or 2069."""
+    found, two_digits = _parsed(text)
+    if two_digits:
         century_before = found.replace(year=found.year - 100)
         raise ValueError(f"write the year in full ({found:%d/%m/%Y} or {century_before:%d/%m/%Y}?)")
     earliest, latest = window()
     if not earliest <= found <= latest:
+        ahead = (latest - dt.date.today()).days
+        when = "a year from today" if ahead in {365, 366} else f"{ahead} days from today"
         raise ValueError(
-            f"outside the dates this study takes ({earliest:%d/%m/%Y} to {latest:%d/%m/%Y}): a typing mistake?"
+            f"outside the dates this study takes ({earliest:%d/%m/%Y} to {latest:%d/%m/%Y}, {when}): a typing mistake?"
         )
     return found
 

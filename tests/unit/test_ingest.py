@@ -112,8 +112,8 @@ def test_every_problem_in_every_file_is_listed_and_nothing_is_written(
     assert [str(p) for p in caught.value.problems] == [
         "attendance.csv:2:date: '99/99/2023' — no such date",
         "attendance.csv:2:status: 'here' — not a known attendance status; use one of: present, apologies, absent",
-        "register.csv:1:31/02/2023: '31/02/2023' — a register's columns besides team, participant and role are "
-        "meeting dates, written 31/01/2020 or 2020-01-31",
+        "register.csv:1:31/02/2023: '31/02/2023' — no such date (a register's columns besides team, participant "
+        "and role are meeting dates; leave this one out if it is not)",
         "register.csv:3:Participant: 'alice' — not a pseudonymous code (letters, digits, '-' or '_', with at least "
         "one digit)",
         "register.csv:3:Role: 'Wizard' — not a known role; use one of: Service user, Carer, Nurse, Therapist, "

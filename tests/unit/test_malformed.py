@@ -243,3 +243,67 @@ def test_the_same_attendance_in_two_files_or_a_register_names_both(
         "second.csv:3:participant: 'EL-ST01' — the same person at the same meeting as row 2 of first.csv; keep one row",
     ]
     assert snapshot(study) == before
+
+
+def test_registers_of_different_months_import_together(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    july, august = tmp_path / "july.csv", tmp_path / "august.csv"
+    july.write_text(f"Team,Participant,Role,17/10/2023\n{ELM},EL-ST01,Nurse,P\n", encoding="utf-8")
+    august.write_text(f"Team,Participant,Role,31/10/2023\n{ELM},EL-ST01,Nurse,A\n", encoding="utf-8")
+    outcome = ingest.import_files(study, [july, august])
+    assert outcome.counts["attendance"]["created"] == 2
+
+
+def test_a_register_reads_dates_as_people_write_them_and_leaves_other_columns_out(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        f"Team,Participant code,Role,Tue 17 Oct 2023,31-Oct-2023,Comments\n{ELM},EL-ST01,Nurse,P,A,came late\n",
+        encoding="utf-8",
+    )
+    outcome = ingest.import_files(study, [register])
+    assert outcome.ignored == {"register.csv": ["Comments"]}
+    rows = study.execute(
+        "select m.meeting_date, a.status from attendance as a join meetings as m on m.id = a.meeting_id "
+        "join participants as p on p.id = a.participant_id where p.code = 'EL-ST01' "
+        "and m.meeting_date >= '2023-10-17' order by 1"
+    ).fetchall()
+    assert rows == [(dt.date(2023, 10, 17), "present"), (dt.date(2023, 10, 31), "absent")]
+
+
+def test_a_register_column_that_looks_like_a_date_is_a_problem_unless_left_out(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(f"Team,Participant,Role,17/10/2023,Week 3\n{ELM},EL-ST01,Nurse,P,P\n", encoding="utf-8")
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [register])
+    assert [str(p) for p in caught.value.problems] == [
+        "register.csv:1:Week 3: 'Week 3' — not a date: write it as 31/01/2020 or 2020-01-31 (a register's columns "
+        "besides team, participant and role are meeting dates; leave this one out if it is not)"
+    ]
+    plan = ingest.Plan("register", {"team": "team", "participant": "participant", "role": "role", "week_3": ""})
+    assert ingest.import_files(study, [register], plans=[plan]).ignored == {"register.csv": ["Week 3"]}
+
+
+def test_the_outcome_lists_every_value_an_import_changes(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest.import_files(study, [EXAMPLES / "attendance.csv"])
+    changes = tmp_path / "changes.csv"
+    changes.write_text(
+        "team,date,participant,status,participation\n"
+        f"{ELM},05/09/2023,EL-ST01,present,co-leading\n{ELM},05/09/2023,EL-ST02,absent,\n",
+        encoding="utf-8",
+    )
+    meetings = tmp_path / "meetings.csv"
+    meetings.write_text(f"team,date,status\n{ELM},03/10/2023,held\n", encoding="utf-8")
+    participants = tmp_path / "participants.csv"
+    participants.write_text("code,team,role\nAS-ST09,Elm community team,Nurse\n", encoding="utf-8")
+    ingest.import_files(study, [participants])
+    participants.write_text("code,team,role\nAS-ST09,Ash ward,Nurse\n", encoding="utf-8")
+    outcome = ingest.import_files(study, [changes, meetings, participants], dry_run=True)
+    assert [(c.table, c.record, c.column, c.before, c.after) for c in outcome.changes] == [
+        ("participants", "AS-ST09", "team", ELM, "Ash ward"),
+        ("meetings", f"{ELM}, 03/10/2023", "status", "cancelled", "held"),
+        ("attendance", f"{ELM}, 05/09/2023, EL-ST01", "participation", "contributing", "co-leading"),
+        ("attendance", f"{ELM}, 05/09/2023, EL-ST02", "status", "apologies", "absent"),
+    ]
