@@ -257,10 +257,25 @@ class Reading:
 
     @property
     def left_out(self) -> list[str]:
-        """Headers as written that no column reads (a register's date columns are read)."""
+        """Headers as written that no column reads (a register's date columns are read), and a
+        workbook's hidden sheets."""
         dates = {c for c, _, _ in _date_columns(self.sheet)} if self.kind == REGISTER else set()
-        return [w for c, w in zip(self.sheet.columns, self.sheet.headers, strict=True)
-                if w and c not in self.match.columns and c not in dates]  # fmt: skip
+        return [*(shown(w) for c, w in zip(self.sheet.columns, self.sheet.headers, strict=True)
+                  if w and c not in self.match.columns and c not in dates),
+                *(f"the hidden sheet {shown(name)}" for name in self.sheet.hidden)]  # fmt: skip
+
+    @property
+    def doubles(self) -> list[Problem]:
+        """A header left out that is another name for a column another header already is: its
+        values would be lost if they differ, so it is a problem (keep one of the two)."""
+        read = {c: h for h, c in self.match.columns.items()}
+        written = dict(zip(self.sheet.columns, self.sheet.headers, strict=True))
+        return [
+            Problem(self.sheet.name, 1, written[h], written[h],
+                    f"another name for {column}, which {written[read[column]]} already is; keep one of the two")
+            for h in self.sheet.columns if h not in self.match.columns and h not in self.match.dropped
+            for column in read if h in headers.names(self.kind, column)[1:]
+        ]  # fmt: skip
 
     def renamed(self) -> Sheet:
         """The sheet with each header named as the column it is read as (another header that has
@@ -309,7 +324,7 @@ def read(sheet: Sheet, kind: str | None = None, plan: Plan | None = None) -> Rea
     raise UnknownKind(
         sheet.name,
         sheet.headers,
-        f"cannot tell what kind of file this is from its headers ({', '.join(sheet.headers)}){why}. "
+        f"cannot tell what kind of file this is from its headers ({', '.join(map(shown, sheet.headers))}){why}. "
         f"Each kind needs these columns (other usual names are understood too): {expected()}",
     )
 
@@ -355,13 +370,13 @@ def import_files(
         except Unreadable as exc:
             problems.append(exc.problem)
         except UnknownKind as exc:
-            problems.append(Problem(exc.file, 1, "", ", ".join(exc.headers), exc.reason))
+            problems.append(Problem(exc.file, 1, "", ", ".join(map(shown, exc.headers)), exc.reason))
             unrecognised.append(exc.file)
         except ObservationError as exc:
             problems.append(Problem(label, 0, "", "", str(exc).removeprefix(f"{label}: ")))
     outcome = Outcome(files=[r.sheet.name for r in readings])
     for r in readings:
-        named = ", ".join(f"{w} as {c}" for w, c in r.named.items())
+        named = ", ".join(f"{shown(w)} as {c}" for w, c in r.named.items())
         outcome.read_as[r.sheet.name] = f"{r.kind} ({named})" if named else r.kind
         if r.left_out:
             outcome.ignored[r.sheet.name] = r.left_out
@@ -385,8 +400,8 @@ def _import(
     try:
         db.begin(cur)
         sheets = [r.renamed() for r in readings]
-        for sheet in sheets:
-            problems += sheet.problems
+        for sheet, reading in zip(sheets, readings, strict=True):
+            problems += [*sheet.problems, *reading.doubles]
         writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))
         for table in ORDER:
             for sheet, reading in zip(sheets, readings, strict=True):
@@ -419,11 +434,15 @@ def _import(
 
 
 def _as_written(problems: list[Problem], readings: list[Reading]) -> list[Problem]:
-    """Every problem in file and row order, its column named as the file wrote the header and its
-    value shown readably (control characters visible, a long value cut with its length)."""
+    """Every problem in file and row order, one a cell, its column named as the file wrote the
+    header and its value shown readably (control characters visible, a long value cut with its
+    length)."""
     by_file = {r.sheet.name: r for r in readings}
-    out = []
+    out, seen = [], set()
     for p in problems:
+        if (p.file, p.row, p.column) in seen:
+            continue  # one problem a cell: the first found (a cell the file cannot give, before its value)
+        seen.add((p.file, p.row, p.column))
         reading = by_file.get(p.file)
         column = reading.column_written(p.column) if reading is not None else p.column
         out.append(Problem(p.file, p.row, column, shown(p.value), p.reason))

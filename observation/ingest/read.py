@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -75,7 +76,10 @@ class Sheet:
     table: pa.Table
     """The body, one text column per header (named by ``columns``), stripped, blank for empty."""
     problems: tuple[Problem, ...] = ()
-    """Cells the file holds beyond its header row's columns, which no kind would read."""
+    """Cells the file would lose or misread: beyond its header row, in a column without a header,
+    missing from a short row, an error or unsaved formula in a workbook, a quote left open."""
+    hidden: tuple[str, ...] = ()
+    """A workbook's hidden sheets, left out (and said)."""
 
     @cached_property
     def rows(self) -> tuple[dict[str, str], ...]:
@@ -89,8 +93,11 @@ def normalise(header: str) -> str:
 
 
 def read_sheet(path: Path, name: str | None = None) -> Sheet:
-    """Read a CSV or XLSX file; any problem with the file itself is one clear ObservationError."""
+    """Read a CSV file or an XLSX workbook's one visible sheet; a problem with the file itself is
+    one clear ObservationError, a problem with a cell a Problem in ``Sheet.problems``."""
     label = name or path.name
+    if path.is_dir():
+        raise ObservationError(f"{label}: a folder, not a spreadsheet")
     if not path.is_file():
         raise ObservationError(f"{label}: no such file")
     size = path.stat().st_size
@@ -98,30 +105,25 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
         raise ObservationError(f"{label}: the file is empty")
     if size > MAX_BYTES:
         raise ObservationError(
-            f"{label}: {size / 2**20:.0f} MB is more than the {MAX_BYTES // 2**20} MB an import takes"
+            f"{label}: {size / 2**20:.0f} MB is more than the {MAX_BYTES // 2**20} MB an import takes; "
+            "split it into smaller files"
         )
     workbook = zipfile.is_zipfile(path)
     if not workbook and Path(label).suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
         raise ObservationError(
             f"{label}: not an XLSX workbook that can be read (an .xls from an old Excel? Save it as .xlsx or CSV)"
         )
+    found: list[Problem] = []
+    hidden: tuple[str, ...] = ()
     try:
         if workbook:
-            with zipfile.ZipFile(path) as archive:
-                unpacked = sum(item.file_size for item in archive.infolist())
-            if unpacked > 10 * MAX_BYTES:
-                raise ObservationError(
-                    f"{label}: this workbook unpacks to {unpacked / 2**20:.0f} MB, too large to import"
-                )
-            frame = pd.read_excel(path, dtype=object, header=None, engine="openpyxl")
-            cells = [[_text(v) for v in row] for row in frame.itertuples(index=False)]
-            body = pa.table({str(i): [row[i] for row in cells] for i in range(frame.shape[1])})
+            body, hidden = _read_workbook(path, label, found)
         else:
-            body = _read_csv(path)
+            body = _read_csv(path, label, found)
     except ObservationError:
         raise
-    except csv.Error:
-        raise Unreadable(_where_quote_opens(path, label)) from None
+    except csv.Error as exc:
+        raise Unreadable(_where_quote_opens(path, label, exc)) from None
     except UnicodeDecodeError:
         if b"\x00" in path.read_bytes()[:4096]:
             raise ObservationError(f"{label}: not a CSV or XLSX spreadsheet that can be read (a binary file)") from None
@@ -143,12 +145,29 @@ def read_sheet(path: Path, name: str | None = None) -> Sheet:
                                "spreadsheet that can be read (a binary file?)")  # fmt: skip
     while headers and not headers[-1]:
         headers.pop()  # empty trailing columns
+    if len(headers) == 1 and ";" in headers[0]:
+        raise ObservationError(f"{label}: its columns are separated by semicolons (as Excel writes CSV in some "
+                               "languages); save it as 'CSV UTF-8 (Comma delimited)' or as .xlsx")  # fmt: skip
     columns = tuple(normalise(h) for h in headers)
     repeated = sorted({c for c in columns if c and columns.count(c) > 1})
     if repeated:
         raise ObservationError(f"{label}: row 1 names the column {', '.join(repeated)} more than once")
     table = body.slice(1).select(list(range(len(columns)))).rename_columns(list(columns))
-    return Sheet(label, columns, tuple(headers), table, _beyond_headers(label, body, len(columns)))
+    problems = (*found, *_beyond_headers(label, body, len(columns)), *_without_header(label, table, headers))
+    return Sheet(label, columns, tuple(headers), table, tuple(problems), hidden)
+
+
+def _without_header(label: str, table: pa.Table, headers: list[str]) -> list[Problem]:
+    """A problem for each column with values but no header (they would be lost)."""
+    problems = []
+    for i, header in enumerate(headers):
+        if not header:
+            filled = pc.filter(table.column(i), pc.not_equal(table.column(i), ""))
+            if len(filled):
+                problems.append(Problem(label, 1, f"column {i + 1} (no header)", filled[0].as_py(),
+                                        "this column has values but no header, so they would be lost: name it, "
+                                        "or delete the column"))  # fmt: skip
+    return problems
 
 
 def _beyond_headers(label: str, body: pa.Table, width: int) -> tuple[Problem, ...]:
@@ -171,38 +190,102 @@ def _beyond_headers(label: str, body: pa.Table, width: int) -> tuple[Problem, ..
     return tuple(problems)
 
 
-def _read_csv(path: Path) -> pa.Table:
+def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
     """Every cell as text, in file order: blank lines kept (so rows keep their spreadsheet numbers)
-    and short or long rows padded to the widest (a stray trailing comma is not worth a refusal).
-    Arrow's reader first, for speed (it reads in parallel, skips a byte-order mark and allows
-    line breaks inside quoted cells); a row of another width (or a cell longer than its 1 MB
-    blocks) stops it, and Python's reader takes the file instead."""
-    try:
-        table = pa_csv.read_csv(
-            path,
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
-        if b'"' not in path.read_bytes() or not any(
-            pc.any(pc.match_substring(c, line_break)).as_py() for c in table.columns for line_break in "\n\r"
-        ):
-            return table
-        # A cell over several lines (only a quoted cell can be): Arrow would take a quote left open,
-        # and every row after it, as one cell; Python's strict reader refuses it.
-    except pa.ArrowInvalid:
-        pass
+    and long rows padded to the widest (a stray trailing comma is not worth a refusal). Arrow's
+    reader for a file without a quote, for speed (it reads in parallel); Python's strict reader
+    for one with quotes, which refuses a quote left open or text after a closing quote (Arrow
+    takes the rows after it into the cell, or drops the quote). Found on the way, into
+    ``problems``: a row shorter than the header row (its missing cells would clear what the study
+    holds), and a cell over several lines shaped like rows of this file (a quote left open that a
+    later stray quote closed)."""
+    if b'"' not in path.read_bytes():
+        try:
+            return pa_csv.read_csv(
+                path,
+                read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+                parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
+                ),
+            )
+        except pa.ArrowInvalid:
+            pass  # rows of different widths
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle, strict=True))
+    header = len(rows[0]) if rows else 0
+    while header and not rows[0][header - 1].strip():
+        header -= 1
+    starts = {row[0].strip() for row in rows[1:] if row and row[0].strip()}
+    for number, row in enumerate(rows[1:], start=2):
+        if 0 < len(row) < header and any(cell.strip() for cell in row):
+            problems.append(Problem(label, number, f"columns {len(row) + 1}–{header}", ",".join(row),
+                                    f"this row has {len(row)} cell(s) where the header row names {header}, so the "
+                                    "missing ones would clear what the study holds: add the empty cells (commas), "
+                                    "or fill them"))  # fmt: skip
+        for column, cell in enumerate(row):
+            lines = cell.splitlines()
+            if header > 1 and any(_row_shaped(line, header, starts) for line in lines[1:]):
+                problems.append(Problem(label, number, rows[0][column] if column < header else f"column {column + 1}",
+                                        cell, "this cell runs over lines shaped like rows of this file: a quote "
+                                        "left open takes the rows after it into the cell; close the quote where "
+                                        "the cell ends"))  # fmt: skip
     width = max((len(row) for row in rows), default=0)
     return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
 
 
-def _where_quote_opens(path: Path, label: str) -> Problem:
-    """Where the quote that Python's strict reader could not close was opened: the row (a row
-    over several lines counts once) and column of the first cell still open at the end of its line."""
+def _row_shaped(line: str, width: int, starts: set[str]) -> bool:
+    """Whether a line inside a cell reads as a row of the file: as many cells as the header row,
+    the first of them one that begins another row (a team's name, a date...)."""
+    cells = next(csv.reader([line]), [])
+    return len(cells) >= width and cells[0].strip() in starts
+
+
+def _read_workbook(path: Path, label: str, problems: list[Problem]) -> tuple[pa.Table, tuple[str, ...]]:
+    """A workbook's one visible sheet as text, and the names of its hidden sheets (left out). An
+    error cell (#DIV/0!, #REF!…) and a formula with no saved value are problems: read as blanks,
+    they would clear what the study holds."""
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(item.file_size for item in archive.infolist())
+    if unpacked > 10 * MAX_BYTES:
+        raise ObservationError(f"{label}: this workbook unpacks to {unpacked / 2**20:.0f} MB, too large to import")
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        visible = [ws.title for ws in values.worksheets if ws.sheet_state == "visible"]
+        hidden = tuple(ws.title for ws in values.worksheets if ws.sheet_state != "visible")
+        if len(visible) != 1:
+            raise ObservationError(
+                f"{label}: {len(visible)} sheets ({', '.join(visible)}), and an import reads one sheet a file; "
+                "save each sheet as its own file, or delete the sheets not to import"
+            )
+        rows: list[list[str]] = []
+        headers: list[str] = []
+        for number, (cells, written) in enumerate(
+            zip(values[visible[0]].iter_rows(), formulas[visible[0]].iter_rows(), strict=True), start=1
+        ):
+            row = [_text(c.value) for c in cells]
+            headers = headers or row
+            for i, (cell, formula) in enumerate(zip(cells, written, strict=True)):
+                column = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
+                if cell.data_type == "e":
+                    problems.append(Problem(label, number, column, str(cell.value), "the spreadsheet shows an "
+                                            "error here; fix the formula, or type the value"))  # fmt: skip
+                elif cell.value is None and formula.data_type == "f":
+                    problems.append(Problem(label, number, column, str(formula.value), "a formula with no value "
+                                            "saved with it (the file was not saved by a spreadsheet program); open "
+                                            "and save it in Excel, or type the value"))  # fmt: skip
+            rows.append(row)
+    finally:
+        values.close()
+        formulas.close()
+    width = max((len(row) for row in rows), default=0)
+    return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)}), hidden
+
+
+def _where_quote_opens(path: Path, label: str, exc: csv.Error) -> Problem:
+    """Where Python's strict reader stopped: the row (a row over several lines counts once) and
+    the column of the first cell still open at the end of its first line."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, strict=True)
         starts, row = 1, 1
@@ -222,11 +305,14 @@ def _where_quote_opens(path: Path, label: str) -> Problem:
             cell = column
         elif ch == "," and not quoted:
             column += 1
-    at = header[cell] if quoted and cell < len(header) else f"column {cell + 1}"
-    return Problem(
-        label, row, at, shown(text), "a quote opens a cell on this row and is not closed where the cell "
-        "ends, so the rows after it would be read into this cell; close the quote or remove it",
-    )  # fmt: skip
+    at = header[cell] if cell < len(header) else f"column {cell + 1}"
+    if "expected after" in str(exc):
+        why = ("a quoted cell goes on after its closing quote; put the whole cell in quotes, with each quote "
+               'inside it doubled ("")')  # fmt: skip
+    else:
+        why = ("a quote opens a cell on this row and is never closed, so the rows after it would be read into "
+               "this cell; close the quote or remove it")  # fmt: skip
+    return Problem(label, row, at, shown(text), why)
 
 
 # Arrow names the columns f0, f1, ...; every one is read as text (a code like 0012 stays 0012).

@@ -90,22 +90,25 @@ def choice(text: str, options: dict[str, str], what: str) -> str:
 
 
 def whole(text: str, least: int = 0, most: int = 100_000) -> int:
-    try:
-        number = int(text.strip())
-    except ValueError:
-        raise ValueError("not a whole number") from None
+    if not re.fullmatch(r"[+-]?\d+", text.strip()):
+        raise ValueError("not a whole number")
+    number = int(text.strip())
     if not least <= number <= most:
         raise ValueError(f"must be from {least:,} to {most:,}")
     return number
 
 
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+"""Zero-width spaces and joiners, the word joiner, a byte-order mark, a soft hyphen."""
+
+
 def line(text: str, most: int) -> str:
     """One line of text (a name, a label, a code): not empty, no tab or line break, at most
     ``most`` characters."""
-    value = passage(text, most)
-    if any(c in value for c in "\t\r\n"):
+    if any(c in text.strip() for c in "\t\r\n"):
         raise ValueError("must be one line: no tab or line break")
-    return value
+    # Names that look the same are the same: spaces of any kind as one, no invisible characters.
+    return passage(" ".join(_INVISIBLE.sub("", text).split()), most)
 
 
 def passage(text: str, most: int) -> str:

@@ -307,3 +307,53 @@ def test_the_outcome_lists_every_value_an_import_changes(study: duckdb.DuckDBPyC
         ("attendance", f"{ELM}, 05/09/2023, EL-ST01", "participation", "contributing", "co-leading"),
         ("attendance", f"{ELM}, 05/09/2023, EL-ST02", "status", "apologies", "absent"),
     ]
+
+
+def test_a_workbook_s_visible_sheet_is_read_and_its_hidden_ones_left_out_and_said(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    lookup = book.active
+    assert lookup is not None
+    lookup.title = "Lookup"
+    lookup.append(["team", "date", "status"])
+    lookup.append([ELM, "31/10/2023", "cancelled"])
+    lookup.sheet_state = "hidden"
+    meetings = book.create_sheet("Meetings")
+    meetings.append(["team", "date", "status", "action_items"])
+    meetings.append([ELM, "31/10/2023", "held", "=2+3"])
+    book.active = 1
+    path = tmp_path / "meetings.xlsx"
+    book.save(path)
+    with pytest.raises(ingest.ImportProblems) as caught:  # openpyxl saves no value for the formula
+        ingest.import_files(study, [path])
+    assert [p.reason for p in caught.value.problems] == [
+        "a formula with no value saved with it (the file was not saved by a spreadsheet program); open and save it "
+        "in Excel, or type the value"
+    ]
+    meetings["D2"] = 5
+    book.save(path)
+    outcome = ingest.import_files(study, [path])
+    assert outcome.ignored == {"meetings.xlsx": ["the hidden sheet Lookup"]}
+    assert study.execute("select status, action_items from meetings where meeting_date = '2023-10-31'").fetchall() == [
+        ("held", 5)
+    ]
+
+
+def test_names_that_look_the_same_are_the_same(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    teams = tmp_path / "teams.csv"
+    teams.write_text(
+        "name,service,setting,start_date\n"
+        "New Team,A service,community,01/09/2023\nNew\u00a0Team,A service,community,01/09/2023\n"
+        "New  Team,A service,community,01/09/2023\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ingest.ImportProblems) as caught:
+        ingest.import_files(study, [teams])
+    assert [(p.row, p.reason) for p in caught.value.problems] == [
+        (3, "the same team (by name, in any case) as row 2; keep one row"),
+        (4, "the same team (by name, in any case) as row 2; keep one row"),
+    ]
+    assert values.whole(" 12 ") == 12
+    with pytest.raises(ValueError, match="not a whole number"):
+        values.whole("1_0")
