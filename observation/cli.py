@@ -291,7 +291,9 @@ def _import(args: argparse.Namespace) -> int:
     )
     for line in outcome.lines():
         print(f"  {line}")
-    if not outcome.changed:
+    if not outcome.counts:
+        print("  No rows: the files hold a header row only.")
+    elif not outcome.changed:
         print("  Nothing to change: the study already holds every row.")
     return 0
 

@@ -810,7 +810,11 @@ class _Writer:
                 self.upsert("participants", {"code": person_code}, {"team_id": team, "role": role, "qi_trained": False})
             elif tuple(existing) != (team, role):
                 self.problem(
-                    sheet, number, person_column, raw_code, "this code belongs to another team or role in the study"
+                    sheet,
+                    number,
+                    person_column,
+                    raw_code,
+                    "this code belongs to another team or role, in the study or in this import",
                 )
                 continue
             person = self.one("select id from participants where code = ?", [person_code])
