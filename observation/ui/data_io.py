@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
+import re
 import tempfile
 import zipfile
 from collections import Counter
@@ -59,6 +61,12 @@ KIND_LABELS = {
 preview names it)."""
 PROBLEM_ROWS = 200
 """Problems shown at once: thousands are paged (a static table of them all would be slow to draw)."""
+VALUE_CHARACTERS, RUN_CHARACTERS = 40, 20
+"""The most of a value the problem table shows, and of a run of it with no space: such a run
+cannot wrap, and a wide value column squeezed the reasons into a few words a line, past the
+page's edge."""
+_LENGTH_SAID = re.compile(r"… \(([\d,]+) characters\)$")
+"""How the core ends a value it cut (observation.ingest.read.shown)."""
 SAMPLES, SAMPLE_CHARACTERS = 3, 40
 """Values shown under each header in the mapping step, and the most of each."""
 LEAVE_OUT = ""
@@ -249,8 +257,10 @@ def _show_refused(refused: Refused, uploads: dict[str, Any]) -> bool:
 
 
 def _problem_table(problems: Sequence[ingest.Problem]) -> None:
-    """Every problem, in file and row order, each reason whole: a static table (a grid would cut
-    long reasons), its cells shown as typed (study text is never Markdown), paged when long."""
+    """Every problem, in file and row order, each reason whole: a static table per file (a grid
+    would cut long reasons), its cells shown as typed (study text is never Markdown), paged when
+    long. A long value is shown shorter than the core cuts it, its length on a line of its own, so
+    that it leaves the reason room at any width (an unbroken run of letters cannot wrap)."""
     first = 0
     if len(problems) > PROBLEM_ROWS:
         pages = -(-len(problems) // PROBLEM_ROWS)
@@ -262,17 +272,34 @@ def _problem_table(problems: Sequence[ingest.Problem]) -> None:
             f"Problems {first + 1:,} to {min(first + PROBLEM_ROWS, len(problems)):,} of {len(problems):,}, "
             "in file and row order."
         )
-    rows = [
-        {
-            "File": _escape_markdown(p.file),
-            "Row": "whole file" if p.row == 0 else f"{p.row:,}",
-            "Column": _escape_markdown(p.column),
-            "Value": _escape_markdown(p.value),
-            "Reason": _escape_markdown(p.reason),
-        }
-        for p in problems[first : first + PROBLEM_ROWS]
-    ]
-    st.table(pd.DataFrame(rows), hide_index=True)
+    in_file = Counter(p.file for p in problems)
+    for file, group in itertools.groupby(problems[first : first + PROBLEM_ROWS], key=lambda p: p.file):
+        st.markdown(f"**{_escape_markdown(file)}**: {in_file[file]:,} problem{'' if in_file[file] == 1 else 's'}")
+        rows = [
+            {
+                "Row": "whole file" if p.row == 0 else f"{p.row:,}",
+                "Column": _short(p.column),
+                "Value": _short(p.value),
+                "Reason": _escape_markdown(p.reason),
+            }
+            for p in group
+        ]
+        st.table(pd.DataFrame(rows), hide_index=True)
+
+
+def _short(value: str) -> str:
+    """A value (or a header) as Markdown for the problem table: at most VALUE_CHARACTERS of it,
+    and of a run with no space at most RUN_CHARACTERS, then, on a line of its own, how long it
+    is (the length the core said when it cut it first)."""
+    said = _LENGTH_SAID.search(value)
+    head, length = (value[: said.start()], said.group(1)) if said else (value, "")
+    run = re.search(rf"\S{{{RUN_CHARACTERS + 1},}}", head)
+    keep = min(VALUE_CHARACTERS, run.start() + RUN_CHARACTERS if run else len(head))
+    if keep < len(head):
+        head, length = head[:keep].rstrip(), length or f"{len(value):,}"
+    if not length:
+        return _escape_markdown(value)
+    return _escape_markdown(head + "…") + "\\\n" + _escape_markdown(f"({length} characters)")
 
 
 def _file_reading(name: str, upload: Any, read_as: str, ignored: Sequence[str], *, done: bool) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 from observation import audit, db, ingest
 from observation.ui import _escape_markdown, data_io
@@ -23,7 +24,7 @@ def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
 
 def plain(markdown: str) -> str:
     """Markdown written to show text as typed (a file's name in bold), as the reader sees it."""
-    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown)).replace("\u200b", "")
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*\*", "", markdown), flags=re.DOTALL).replace("\u200b", "")
 
 
 def said(elements: object) -> list[str]:
@@ -31,7 +32,17 @@ def said(elements: object) -> list[str]:
 
 
 def problems_shown(at: AppTest) -> list[list[str]]:
-    return [[plain(str(cell)) for cell in row] for row in at.table[0].value.itertuples(index=False)]
+    """Each problem as the page lists it, file, row, column, value and reason: a table per file,
+    under the file's name."""
+    rows, file = [], ""
+    for node in at.main:
+        if isinstance(node, Block):
+            continue
+        if node.type == "markdown" and re.fullmatch(r"\*\*.+\*\*: [\d,]+ problems?", node.value, re.DOTALL):
+            file = plain(node.value).rpartition(": ")[0]
+        elif node.type == "table":
+            rows += [[file, *(plain(str(cell)) for cell in row)] for row in node.value.itertuples(index=False)]
+    return rows
 
 
 def test_an_upload_is_checked_then_imported_and_the_audit_shows_it(app: App, small_path: Path) -> None:
@@ -111,11 +122,29 @@ def test_every_problem_of_every_file_is_listed_at_once(app: App, small_path: Pat
 
 def test_a_value_in_a_problem_is_shown_as_typed_never_as_markdown(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_import.py").run()
-    team = "[click](http://example.org) **now**"
+    team = "[go](http://x.org) **now**"
     upload(at, ("meetings.csv", f"team,date,status\n{team},10/01/2020,held\n".encode()))
     (row,) = at.table[0].value.itertuples(index=False)
-    assert row[3] == _escape_markdown(team)  # every mark escaped, and the address no link
-    assert plain(row[3]) == team
+    assert row[2] == _escape_markdown(team)  # every mark escaped, and the address no link
+    assert plain(row[2]) == team
+
+
+def test_a_long_value_in_a_problem_is_shown_short_and_its_reason_whole(app: App, small_path: Path) -> None:
+    """A 50,000-character team name (which the core cuts to 80 characters) ran the table past the
+    page's edge at 1280 pixels, and squeezed the reasons into a narrow column: a value is shown at
+    most 40 characters, a run with no space 20, with its length on a line of its own."""
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    sentence = "She came in late and said very little before she left again"
+    rows = f"{'A' * 50_000},10/01/2020,held\nAlpha,10/01/2020,held,{sentence}\nAlpha,{'9' * 25},held\n"
+    upload(at, ("meetings.csv", f"team,date,status\n{rows}".encode()))
+    shown = {row[1]: row for row in problems_shown(at)}
+    assert shown["2"][3] == "A" * 20 + "…\n(50,000 characters)"
+    assert shown["2"][4].startswith("50,000 characters")
+    assert shown["3"][3] == sentence[:40].rstrip() + f"…\n({len(sentence)} characters)"
+    assert shown["3"][4].endswith("Put that text in double quotes")  # a reason is never cut
+    assert shown["4"][3] == "9" * 20 + "…\n(25 characters)"
+    assert all(row[0] == "meetings.csv" for row in shown.values())
+    assert "meetings.csv: 3 problems" in said(at.markdown)
 
 
 def test_thousands_of_problems_are_shown_a_page_at_a_time(app: App, small_path: Path) -> None:
@@ -123,7 +152,7 @@ def test_thousands_of_problems_are_shown_a_page_at_a_time(app: App, small_path: 
     rows = "".join(f"Alpha,10/01/2020,A-ST1,maybe{i}\n" for i in range(450))
     upload(at, ("attendance.csv", f"team,date,participant,status\n{rows}".encode()))
     assert said(at.error)[0].startswith("450 problems in 1 file")
-    assert len(at.table[0].value) == 200
+    assert len(problems_shown(at)) == 200
     assert "Problems 1 to 200 of 450, in file and row order." in said(at.caption)
     at.number_input(key="import_problems_page").set_value(3).run()
     assert [r[1] for r in problems_shown(at)] == [str(n) for n in range(402, 452)]

@@ -147,6 +147,51 @@ def test_every_problem_in_every_file_is_listed_at_once_with_its_whole_reason(
     assert_clean(watched)
 
 
+def test_the_problem_table_fits_the_page_with_a_50000_character_value(
+    fresh_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    """A team name of 50,000 letters ran the table past the right edge at 1280×720, the reasons
+    squeezed into a narrow column: at 1280×720 with the sidebar open, and at 1440×900, every
+    table fits the page and the reason column is its widest."""
+    page = watched.page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_import(page, fresh_server)
+    notes = tmp_path / "field_notes_from_the_oak_team_observations_2019_final_version.csv"
+    notes.write_text("team,date,position,author,body\n"
+                     f"{'A' * 50_000},03/07/2019,1,RB,fine\n"
+                     f"Oak community brain-injury team,03/07/2019,{'W' * 42},RB,fine\n"
+                     "Oak community brain-injury team,03/07/2019,3,RB,She said hello, then left\n")  # fmt: skip
+    meetings = tmp_path / "meetings.csv"
+    meetings.write_text("Team,Date of meeting,Status\nOak community brain-injury team,01/01/0001,held\n")
+    page.locator("input[type=file]").set_input_files([str(notes), str(meetings)])
+    tables = page.get_by_test_id("stTable")
+    expect(tables).to_have_count(2, timeout=60_000)
+    expect(tables.first.get_by_text("(50,000 characters)")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    for width, height in ((1280, 720), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        settled(page)
+        tables.first.scroll_into_view_if_needed()
+        room, fits = page.evaluate(
+            """() => {
+                const block = document.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect();
+                const tables = [...document.querySelectorAll('[data-testid=stTable] table')];
+                return [Math.round(block.right), tables.map(t => {
+                    const widths = Object.fromEntries([...t.querySelectorAll('thead th')].map(
+                        th => [th.innerText.trim(), th.getBoundingClientRect().width]));
+                    return {right: t.getBoundingClientRect().right, scroll: t.parentElement.scrollWidth
+                            - t.parentElement.clientWidth, widths};
+                })];
+            }"""
+        )
+        for table in fits:
+            assert table["right"] <= room + 1, (width, table)
+            assert table["scroll"] <= 1, (width, table)  # nothing hidden to scroll to
+            assert max(table["widths"], key=table["widths"].get) == "Reason", (width, table)
+        screenshot(page, f"import-long-value-{width}")
+    assert_clean(watched)
+
+
 def test_a_register_with_a_participant_code_column_is_read_and_imported(
     fresh_server: Server, watched: Watched, tmp_path: Path
 ) -> None:
