@@ -48,6 +48,8 @@ from observation import access, audit, cells, config, db, queries
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
+from observation.ingest import ImportProblems
+from observation.ingest import tables as table_checks
 from observation.models import ParticipationLevel
 from observation.presenting import COST, KINDS, SECRETS
 
@@ -616,6 +618,9 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
             frames[table] = pd.read_parquet(parquet)
         except Exception as exc:
             raise ObservationError(f"{parquet.name}: cannot be read as Parquet ({type(exc).__name__})") from None
+    problems = table_checks.check(frames, lambda table: f"{table}.parquet")
+    if problems:  # the checks a spreadsheet import makes: nothing is written
+        raise ImportProblems(problems)
     from observation.demo import write_tables  # the same all-at-once writer the demo uses
 
     write_tables(con, frames)

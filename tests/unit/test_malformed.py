@@ -13,11 +13,12 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from observation import db, ingest
+from observation import db, export, ingest
 from observation.errors import ObservationError
 from observation.ingest import values
 
@@ -357,3 +358,34 @@ def test_names_that_look_the_same_are_the_same(study: duckdb.DuckDBPyConnection,
     assert values.whole(" 12 ") == 12
     with pytest.raises(ValueError, match="not a whole number"):
         values.whole("1_0")
+
+
+def test_a_full_export_is_taken_back_under_the_same_checks(small_path: Path, tmp_path: Path) -> None:
+    con = db.connect(small_path)
+    try:
+        export.export(con, "full", "parquet", tmp_path / "out")
+    finally:
+        con.close()
+    teams = pd.read_parquet(tmp_path / "out" / "teams.parquet")
+    teams.loc[0, "name"] = "N" * 50_000
+    teams["start_date"] = [dt.date(1, 1, 1) if i == 1 else d.date() for i, d in enumerate(teams["start_date"])]
+    teams.to_parquet(tmp_path / "out" / "teams.parquet", index=False)
+    meetings = pd.read_parquet(tmp_path / "out" / "meetings.parquet")
+    meetings["meeting_date"] = [
+        dt.date(9999, 12, 31) if i == 0 else d.date() for i, d in enumerate(meetings["meeting_date"])
+    ]
+    meetings.loc[1, "action_items"] = 2_147_483_647
+    meetings.to_parquet(tmp_path / "out" / "meetings.parquet", index=False)
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    try:
+        with pytest.raises(ingest.ImportProblems) as caught:
+            export.load_full_export(fresh, tmp_path / "out")
+        assert [(p.file, p.row, p.column, p.reason.split(";")[0].split(" (")[0]) for p in caught.value.problems] == [
+            ("teams.parquet", 1, "name", "50,000 characters"),
+            ("teams.parquet", 2, "start_date", "outside the dates this study takes"),
+            ("meetings.parquet", 1, "meeting_date", "outside the dates this study takes"),
+            ("meetings.parquet", 2, "action_items", "must be from 0 to 1,000"),
+        ]
+        assert fresh.execute("select count(*) from meetings").fetchone() == (0,)
+    finally:
+        fresh.close()
