@@ -450,6 +450,7 @@ def _write(contents: Contents, fmt: Format, target: Path) -> Contents:
         said = made_safe(Contents({}, controls_replaced=controls, formula_cells=formulas), fmt)
         notes += "".join(f"\n{line}\n" for line in said)
     if fmt == "xlsx":
+        _refuse_too_long(frames)
         with pd.ExcelWriter(target, engine="openpyxl") as book:
             if notes is not None:
                 lines = pd.DataFrame({NOTES_SHEET: notes.splitlines()}, dtype=object)
@@ -465,6 +466,30 @@ def _write(contents: Contents, fmt: Format, target: Path) -> Contents:
             cells.to_csv(cleaned.frame, target / f"{name}.csv")
             os.chmod(target / f"{name}.csv", 0o600)
     return dataclasses.replace(contents, controls_replaced=controls, formula_cells=formulas)
+
+
+XLSX_CELL = 32_767
+"""The most characters a spreadsheet cell holds (Excel's limit; openpyxl cuts longer text)."""
+
+
+def _refuse_too_long(frames: dict[str, pd.DataFrame]) -> None:
+    """A workbook would cut a text longer than a cell holds: refuse, naming the longest, and point
+    to the formats that keep it whole."""
+    long = [
+        (len(text), table, column, row)
+        for table, frame in frames.items()
+        for column in frame.columns
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column])
+        for row, text in enumerate(frame[column].tolist(), start=2)
+        if isinstance(text, str) and len(text) > XLSX_CELL
+    ]
+    if long:
+        size, table, column, row = max(long)
+        raise ObservationError(
+            f"{len(long):,} text(s) are longer than the {XLSX_CELL:,} characters a spreadsheet cell holds, so a "
+            f"workbook would cut them (the longest: {table}, row {row}, {column}, {size:,} characters); "
+            "export as CSV or Parquet, which keep them whole"
+        )
 
 
 def _private_text(path: Path, text: str) -> None:
