@@ -192,13 +192,21 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
             st.markdown(quoted)
 
 
+SPREADSHEET_SAFE = "Text a spreadsheet would run as a formula (=, +, -, @) starts with ' in the file."
+"""What the notes download does to text (notes.excerpts_csv, observation.cells), said by its button."""
+
+
 def excerpts_download(
     flt: StudyFilter, query: notes.ExcerptQuery, total: int, book: tuple[notes.CodeNode, ...]
 ) -> None:
-    """A button for the matching excerpts as CSV, read and written only when it is pressed."""
-    first = f"the first {query.limit:,} of " if total > query.limit else ""
+    """A button for the matching excerpts as CSV, read and written only when it is pressed, and
+    what the file does to text a spreadsheet would run."""
+    if total > query.limit:
+        which = f"the first {query.limit:,} of these {total:,} excerpts"
+    else:
+        which = "this excerpt" if total == 1 else f"these {total:,} excerpts"
     st.download_button(
-        f"Download {first}these {total:,} excerpts (CSV, one 0/1 column per code)",
+        f"Download {which} (CSV, one 0/1 column per code)",
         excerpts_file(_connection(_location()), flt, query, book),
         file_name="excerpts.csv",
         mime="text/csv",
@@ -206,6 +214,7 @@ def excerpts_download(
         on_click="ignore",
         disabled=total == 0,
     )
+    st.caption(SPREADSHEET_SAFE)
 
 
 def excerpts_file(

@@ -3,6 +3,7 @@ in the URL, and shows the rows behind a choice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,6 +85,24 @@ def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App
     at.selectbox(key="notes_presence").set_value("service_user").run()
     assert "Matching notes and transcripts (0)" in [t.label for t in at.tabs]
     assert at.query_params["room"] == "service_user"
+
+
+def test_the_notes_download_counts_its_excerpts_in_words_and_says_what_it_does_to_formulas(
+    app: App, small_path: Path
+) -> None:
+    at = on_page(app, small_path, "pages/notes.py", q="unwell")
+    (button,) = [b for b in at.get("download_button") if "excerpt" in b.proto.label]
+    assert button.proto.label == "Download this excerpt (CSV, one 0/1 column per code)"  # not "these 1 excerpts"
+    assert "Text a spreadsheet would run as a formula (=, +, -, @) starts with ' in the file." in [
+        c.value for c in at.caption
+    ]
+    at = on_page(app, small_path, "pages/notes.py")
+    (button,) = [b for b in at.get("download_button") if "excerpt" in b.proto.label]
+    assert re.fullmatch(r"Download these [2-9]\d* excerpts \(CSV, one 0/1 column per code\)", button.proto.label)
+    at = on_page(app, small_path, "pages/notes.py", q="no note says this")
+    (button,) = [b for b in at.get("download_button") if "excerpt" in b.proto.label]
+    assert button.proto.label == "Download these 0 excerpts (CSV, one 0/1 column per code)"
+    assert button.proto.disabled
 
 
 def test_notes_unknown_codes_in_the_link_are_dropped_with_a_notice(app: App, small_path: Path) -> None:
