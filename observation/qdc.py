@@ -5,6 +5,12 @@ Codes nest as in the codebook; a code's definition is its Description. The frame
 component, barrier or enabler, 4Pi domain) travel as Sets named like "COM-B: capability", which
 those programs show as code sets. GUIDs are derived from each code's slug, so exporting twice gives
 the same file and re-importing matches the same codes.
+
+An import takes a code as the study takes one from a form or a spreadsheet (observation/models.py):
+a name of one line, at most NAME_MAX characters, a slug as long, a definition of at most
+DEFINITION_MAX, no control character in either. A file that breaks any rule, anywhere, is refused
+whole, with every problem listed as FILE:CODE:ATTRIBUTE: 'value' — reason; an import that changes
+nothing writes nothing, not even an audit entry. An export is audited.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from observation import access, audit, db
 from observation.errors import ObservationError
-from observation.models import Code
+from observation.ingest import values
+from observation.ingest.read import shown
+from observation.models import CONTROL, DEFINITION_MAX, NAME_MAX, Code
 
 NS = "urn:QDA-XML:codebook:1.0"
 GUIDS = uuid.UUID("6f1c2a52-4a8e-4d6e-9d1f-2f0b8c6a7e10")  # namespace for slug-derived GUIDs
@@ -51,8 +60,8 @@ def to_qdc(codes: list[Code]) -> bytes:
         elements[code.id] = element
     sets: dict[str, list[str]] = {}
     for code in codes:
-        for field, label in TAGS.items():
-            if value := getattr(code, field):
+        for field_, label in TAGS.items():
+            if value := getattr(code, field_):
                 sets.setdefault(f"{label}: {value}", []).append(guid(code.slug))
     if sets:
         holder_sets = ET.SubElement(book, f"{{{NS}}}Sets")
@@ -66,92 +75,227 @@ def to_qdc(codes: list[Code]) -> bytes:
 
 @access.requires("researcher")
 def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Write the codebook to ``out`` and audit it (action "export", the file, how many codes), in
+    one transaction: a file that cannot be written leaves no audit entry. Returns how many codes."""
+    out = Path(out)
     with db.cursor(con) as cur:
         result = cur.execute("select * from codes")
         names = [d[0] for d in result.description or ()]
         codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
-    Path(out).write_bytes(to_qdc(codes))
+    document = to_qdc(codes)
+    try:
+        with db.transaction(con) as cur:
+            audit.record(cur, "export", "codes", str(out), after={"codes": len(codes)})
+            out.write_bytes(document)
+    except OSError as exc:
+        raise ObservationError(f"{out}: the codebook could not be written ({exc.strerror or exc})") from None
     return len(codes)
 
 
-@access.requires("researcher")
-def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Create or update the codes of a .qdc file (matched by slug), with their tags; all or nothing."""
-    path = Path(path)
-    if path.stat().st_size > MAX_BYTES:
-        raise ObservationError(f"{path.name}: too large for a codebook")
+@dataclass(frozen=True)
+class Problem:
+    """One thing a .qdc file holds that the study would not take: the file, the code (its name, or
+    its GUID when the name is the problem), the attribute, the value as shown and the reason."""
+
+    file: str
+    code: str
+    attribute: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.code}:{self.attribute}: '{self.value}' — {self.reason}"
+
+
+class CodebookProblems(ObservationError):
+    """The codebook was refused; nothing was written. ``problems`` lists every one in the file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
+
+
+class Imported(int):
+    """How many codes a .qdc file held (an int, as import_codebook always returned), with how many
+    of them the import created and changed; ``said`` puts it in words."""
+
+    created: int
+    changed: int
+
+    def __new__(cls, read: int, created: int = 0, changed: int = 0) -> Imported:
+        self = super().__new__(cls, read)
+        self.created, self.changed = created, changed
+        return self
+
+    def said(self, source: Path | str) -> str:
+        if not (self.created or self.changed):
+            return f"Read {int(self)} codes from {source}; nothing changed (the study holds them as they are)."
+        return f"Read {int(self)} codes from {source}: {self.created} created, {self.changed} changed."
+
+
+@dataclass(frozen=True)
+class _Entry:
+    slug: str
+    name: str
+    definition: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def wanted(self) -> tuple[str, str, str | None, str | None, str | None]:
+        return (self.name, self.definition, self.tags.get("com_b"), self.tags.get("valence"), self.tags.get("four_pi"))
+
+
+def _parse(path: Path) -> ET.Element:
+    """The file's root element; a file that is not XML one ObservationError, on one line."""
+    if path.is_dir():
+        raise ObservationError(f"{path.name}: a folder, not a REFI-QDA codebook")
+    if not path.is_file():
+        raise ObservationError(f"{path.name}: no such file")
+    if not (size := path.stat().st_size):
+        raise ObservationError(f"{path.name}: the file is empty, not a REFI-QDA codebook")
+    if size > MAX_BYTES:
+        raise ObservationError(f"{path.name}: too large for a codebook (at most {MAX_BYTES // 2**20} MB)")
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
+        return ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise ObservationError(
+            f"{path.name}:{line}:{column + 1}: not a REFI-QDA codebook ({_why(path, exc)})"
+        ) from None
+    except (OSError, LookupError, ValueError) as exc:  # unreadable, or an encoding Python does not know
         raise ObservationError(f"{path.name}: not a REFI-QDA codebook ({exc})") from None
+
+
+def _why(path: Path, exc: ET.ParseError) -> str:
+    """The parser's reason, with a control character (which XML cannot hold) said as one."""
+    reason = str(exc).rpartition(":")[0] or str(exc)
+    line, column = exc.position
+    try:
+        text = re.split(r"\r\n|\r|\n", path.read_bytes().decode("utf-8"))[line - 1][column:]
+    except (UnicodeDecodeError, IndexError):
+        return reason
+    if (bad := CONTROL.match(text)) or (bad := re.match(r"&#(?:x[0-9a-fA-F]+|[0-9]+);", text)):
+        return f"it holds a control character ({shown(bad[0])}), not text; paste it again as plain text"
+    return reason
+
+
+@access.requires("researcher")
+def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> Imported:
+    """Create or update the codes of a .qdc file (matched by slug), with their tags; all or nothing.
+    Every code is held to the study's rules (see the module); the problems found are all raised at
+    once as CodebookProblems. An import that changes nothing writes nothing."""
+    path = Path(path)
+    root = _parse(path)
     if root.tag != f"{{{NS}}}CodeBook":
-        raise ObservationError(f"{path.name}: not a REFI-QDA codebook (its root is {root.tag})")
+        raise ObservationError(f"{path.name}: not a REFI-QDA codebook (its root is {shown(root.tag)})")
     tags: dict[str, dict[str, str]] = {}
     for group in root.iter(f"{{{NS}}}Set"):
         label, _, value = group.get("name", "").partition(": ")
-        field = next((f for f, name in TAGS.items() if name == label), None)
+        found = next((f for f, name in TAGS.items() if name == label), None)
         for member in group.iter(f"{{{NS}}}MemberCode"):
-            if field:
-                tags.setdefault(member.get("targetGUID", ""), {})[field] = value.strip().lower()
-    rows: list[tuple[str, str, str, dict[str, str]]] = []
+            if found:
+                tags.setdefault(member.get("targetGUID", ""), {})[found] = value.strip().lower()
     with db.cursor(con) as cur:
         known = {guid(slug): slug for (slug,) in cur.execute("select slug from codes").fetchall()}
 
+    problems: list[Problem] = []
+
+    def problem(code: str, attribute: str, value: str, reason: str) -> None:
+        problems.append(Problem(path.name, code, attribute, shown(value), reason))
+
+    rows: list[_Entry] = []
     codes = root.find(f"{{{NS}}}Codes")
-    # Walk the tree without recursion (a crafted file can nest deeply), parents before children.
-    pending: list[tuple[ET.Element, str | None, int]] = [(codes if codes is not None else root, None, 0)]
+    # Walk the tree in file order without recursion (a crafted file can nest deeply), each code
+    # before its children; a code whose name is refused has no slug worth checking, nor have they.
+    top = codes if codes is not None else root
+    pending: list[tuple[ET.Element, str | None, int, bool]] = [
+        (child, None, 1, True) for child in reversed(top.findall(f"{{{NS}}}Code"))
+    ]
     seen: dict[str, str] = {}
+    number = 0
     while pending:
-        element, parent_slug, depth = pending.pop(0)
+        element, parent_slug, depth, sound = pending.pop()
         if depth > MAX_DEPTH:
             raise ObservationError(f"{path.name}: codes nest more than {MAX_DEPTH} deep")
-        for child in element.findall(f"{{{NS}}}Code"):
-            name = (child.get("name") or "").strip()
-            if not name:
-                raise ObservationError(f"{path.name}: a code without a name")
-            own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
-            # a code this study exported keeps its slug; another program's code gets one from its name
-            slug = known.get(child.get("guid", "")) or (f"{parent_slug}.{own}" if parent_slug else own)
-            if slug in seen:
-                raise ObservationError(f"{path.name}: the codes {seen[slug]!r} and {name!r} would be the same code")
+        number += 1
+        given = element.get("guid", "")
+        written = element.get("name") or ""
+        try:
+            name = values.line(written, NAME_MAX)
+            row, named = shown(name), True
+        except ValueError as exc:
+            name, named = written.strip(), False
+            row = f"guid {shown(given)}" if given else f"code {number}"
+            problem(row, "name", written, str(exc))
+        own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
+        # a code this study exported keeps its slug; another program's code gets one from its name
+        slug = known.get(given) or (f"{parent_slug}.{own}" if parent_slug else own)
+        checked = named and sound
+        if checked and len(slug) > NAME_MAX:
+            problem(row, "slug", slug, f"{len(slug):,} characters; at most {NAME_MAX:,} (a slug is made from "
+                    "the names of the code and its parents: shorten them, or nest it less deep)")  # fmt: skip
+        elif checked and slug in seen:
+            problem(row, "name", name, f"would be the same code as '{shown(seen[slug])}' (both {shown(slug)})")
+        elif checked:
             seen[slug] = name
-            description = child.find(f"{{{NS}}}Description")
-            text = (description.text or "").strip() if description is not None else ""
-            rows.append((slug, name, text, tags.get(child.get("guid", ""), {})))
-            pending.append((child, slug, depth + 1))
-    for _slug, name, _, tagged in rows:
-        for field, value in tagged.items():
-            if value not in ALLOWED[field]:
-                raise ObservationError(
-                    f"{path.name}: {name!r} has {TAGS[field]} {value!r}; use one of {', '.join(ALLOWED[field])}"
-                )
+        description = element.find(f"{{{NS}}}Description")
+        text = (description.text or "").strip() if description is not None else ""
+        if text:
+            try:
+                text = values.passage(text, DEFINITION_MAX)
+            except ValueError as exc:
+                problem(row, "Description", text, str(exc))
+        tagged = tags.get(given, {})
+        for field_, value in tagged.items():
+            if value not in ALLOWED[field_]:
+                problem(row, TAGS[field_], value, f"not a {TAGS[field_]} tag; use one of {', '.join(ALLOWED[field_])}")
+        rows.append(_Entry(slug, name, text, tagged))
+        pending += [(child, slug, depth + 1, checked) for child in reversed(element.findall(f"{{{NS}}}Code"))]
+    if problems:
+        raise CodebookProblems(problems)
+    with db.cursor(con) as cur:
+        if not _differences(cur, rows):
+            return Imported(len(rows))  # nothing to write (an import that changes nothing is not audited)
+    created = changed = 0
     with db.transaction(con) as cur:
-        for slug, name, definition, tagged in rows:
-            parent = slug.rpartition(".")[0] or None
-            parent_id = cur.execute("select id from codes where slug = ?", [parent]).fetchone() if parent else None
-            values = [parent_id[0] if parent_id else None, name, definition,
-                      tagged.get("com_b"), tagged.get("valence"), tagged.get("four_pi")]  # fmt: skip
-            found = cur.execute("select id, name, definition from codes where slug = ?", [slug]).fetchone()
-            if found is None:
+        for entry, current in _differences(cur, rows):
+            if current is None:
+                parent = entry.slug.rpartition(".")[0] or None
+                parent_id = cur.execute("select id from codes where slug = ?", [parent]).fetchone() if parent else None
                 cur.execute(
                     "insert into codes (slug, parent_id, name, definition, com_b, valence, four_pi) "
                     "values (?, ?, ?, ?, ?, ?, ?)",
-                    [slug, *values],
+                    [entry.slug, parent_id[0] if parent_id else None, *entry.wanted],
                 )
-                audit.record(cur, "create", "codes", f"slug={slug}", after={"name": name})
+                audit.record(cur, "create", "codes", f"slug={entry.slug}", after={"name": entry.name})
+                created += 1
             else:
-                current = cur.execute(
-                    "select name, definition, com_b, valence, four_pi from codes where slug = ?", [slug]
-                ).fetchone()
-                wanted = (name, definition, tagged.get("com_b"), tagged.get("valence"), tagged.get("four_pi"))
-                if current is not None and tuple(current) != wanted:
-                    cur.execute(
-                        "update codes set name = ?, definition = ?, com_b = ?, valence = ?, four_pi = ? where slug = ?",
-                        [*wanted, slug],
-                    )
-                    audit.record(
-                        cur, "change", "codes", f"slug={slug}", before={"name": current[0]}, after={"name": name}
-                    )
-        db.sync_sequences(cur)
-        audit.record(cur, "import", "codes", str(path.name), after={"codes": len(rows)})
-    return len(rows)
+                cur.execute(
+                    "update codes set name = ?, definition = ?, com_b = ?, valence = ?, four_pi = ? where slug = ?",
+                    [*entry.wanted, entry.slug],
+                )
+                audit.record(
+                    cur,
+                    "change",
+                    "codes",
+                    f"slug={entry.slug}",
+                    before={"name": current[0]},
+                    after={"name": entry.name},
+                )
+                changed += 1
+        if created or changed:  # another writer may have made the same changes in the meantime
+            db.sync_sequences(cur)
+            audit.record(
+                cur, "import", "codes", path.name, after={"codes": len(rows), "created": created, "changed": changed}
+            )
+    return Imported(len(rows), created, changed)
+
+
+def _differences(cur: duckdb.DuckDBPyConnection, rows: list[_Entry]) -> list[tuple[_Entry, tuple[object, ...] | None]]:
+    """The codes of ``rows`` the study does not hold as they are, parents first, each with what the
+    study holds (None for a code it does not have)."""
+    held = {
+        slug: tuple(rest)
+        for slug, *rest in cur.execute("select slug, name, definition, com_b, valence, four_pi from codes").fetchall()
+    }
+    return [(entry, held.get(entry.slug)) for entry in rows if held.get(entry.slug) != entry.wanted]
