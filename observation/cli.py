@@ -324,7 +324,7 @@ def _codebook(args: argparse.Namespace) -> int:
         if args.export:
             print(f"Wrote {qdc.export_codebook(con, args.export)} codes to {args.export}.")
         else:
-            print(f"Read {qdc.import_codebook(con, args.source)} codes from {args.source}.")
+            print(qdc.import_codebook(con, args.source).said(args.source))
     finally:
         con.close()
     return 0

@@ -115,22 +115,19 @@ class CodebookProblems(ObservationError):
         super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
 
 
-class Imported(int):
-    """How many codes a .qdc file held (an int, as import_codebook always returned), with how many
-    of them the import created and changed; ``said`` puts it in words."""
+@dataclass(frozen=True)
+class Imported:
+    """How many codes a .qdc file held, and how many of them the import created and changed;
+    ``said`` puts it in words."""
 
-    created: int
-    changed: int
-
-    def __new__(cls, read: int, created: int = 0, changed: int = 0) -> Imported:
-        self = super().__new__(cls, read)
-        self.created, self.changed = created, changed
-        return self
+    read: int
+    created: int = 0
+    changed: int = 0
 
     def said(self, source: Path | str) -> str:
         if not (self.created or self.changed):
-            return f"Read {int(self)} codes from {source}; nothing changed (the study holds them as they are)."
-        return f"Read {int(self)} codes from {source}: {self.created} created, {self.changed} changed."
+            return f"Read {self.read} codes from {source}; nothing changed (the study holds them as they are)."
+        return f"Read {self.read} codes from {source}: {self.created} created, {self.changed} changed."
 
 
 @dataclass(frozen=True)

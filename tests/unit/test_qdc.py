@@ -43,7 +43,7 @@ def test_a_codebook_comes_back_into_an_empty_study_whole(small: duckdb.DuckDBPyC
     qdc.export_codebook(small, tmp_path / "book.qdc")
     fresh = db.connect(tmp_path / "fresh.duckdb")
     imported = qdc.import_codebook(fresh, tmp_path / "book.qdc")
-    assert (imported, imported.created, imported.changed) == (6, 6, 0)
+    assert imported == qdc.Imported(6, 6, 0)
     assert imported.said("book.qdc") == "Read 6 codes from book.qdc: 6 created, 0 changed."
     theirs = {row[1]: row[2:6] for row in codes(fresh)}
     ours = {row[1]: row[2:6] for row in codes(small)}
@@ -184,7 +184,7 @@ def test_importing_its_own_export_twice_writes_no_audit_entry(small: duckdb.Duck
     audited = trail(small)
     for _ in range(2):
         imported = qdc.import_codebook(small, tmp_path / "book.qdc")
-        assert (imported, imported.created, imported.changed) == (6, 0, 0)
+        assert imported == qdc.Imported(6, 0, 0)
     assert trail(small) == audited
     assert (
         imported.said("book.qdc") == "Read 6 codes from book.qdc; nothing changed (the study holds them as they are)."
