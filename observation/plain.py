@@ -7,9 +7,14 @@ new line. It reads HTML entities after the tags, so ``&lt;`` is drawn as a liter
 template reads ``%{...}`` as a variable, and a text between two ``$`` can be typeset as TeX.
 
 Streamlit's Markdown turns a bare ``http://…``, ``www.…`` or e-mail address into a live link even
-when every character of it is backslash-escaped: GitHub-flavoured Markdown finds them in the text
-after the escapes are read. A zero-width space after the scheme's colon, after ``www`` and after
-``@`` leaves the text as it reads but no longer a link."""
+when every character of it is backslash-escaped (or written as an HTML entity): GitHub-flavoured
+Markdown finds them in the text after the escapes are read, and ``st.markdown`` has no option to
+stop it. A zero-width space after the scheme's colon, after ``www`` and after an e-mail address's
+``@`` leaves the text as it reads but no longer a link; it is invisible, but it is copied with the
+text. So text that stands alone — a note's or a transcript's body — is shown with ``st.text``
+instead, which reads no Markdown and makes no link, with nothing added; ``markdown_text`` is for
+study text inside Markdown of ours (a caption that joins a team, an author and code names, a code's
+name in bold before its definition, a heading, a message that quotes a value)."""
 
 from __future__ import annotations
 
@@ -21,8 +26,9 @@ _PLOTLY = re.compile("[&<>%$]")
 
 ZERO_WIDTH = "\u200b"
 """A zero-width space: invisible, and not part of a web or e-mail address."""
-_LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
-"""Where a Markdown autolink could start: ``http://`` (any scheme), ``www.``, ``name@host``."""
+_LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=[-.\w+]@)(?=[-\w]+\.[-\w])", re.IGNORECASE)
+"""Where a Markdown autolink could start: ``http://`` (any scheme), ``www.``, ``name@host.domain``
+(an ``@`` with no name before it or no dotted host after it, as in ``@SUM(1)``, is never one)."""
 MARKDOWN_MARKS = frozenset("\\`*_{}[]()#+-.!|<>~$:&")
 """The characters Streamlit's Markdown could read as markup: emphasis, code, links and images,
 headings, lists, tables, HTML and entities, strikethrough, maths, and ``:colour[…]``, ``:icon:``

@@ -171,8 +171,9 @@ INFORMANT = {
 
 
 def show_excerpts(found: notes.Excerpts, empty: str) -> None:
-    """Notes and transcripts as quotes, each with team, date and codes; Markdown in them is shown
-    as typed (notes are user text)."""
+    """Notes and transcripts, each under its team, date and codes, as plain text (st.text: no
+    Markdown, no live link, line breaks kept), so that a quote copied from the page is exactly
+    the text as typed, with no character added to stop an address becoming a link."""
     if found.rows.empty:
         st.info(empty, icon=":material/search_off:")
         return
@@ -188,8 +189,7 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
         with st.container(border=True):
             meta = f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}"
             st.caption(_escape_markdown(meta))
-            quoted = "\n".join(f"> {_escape_markdown(line)}" for line in str(row["body"]).splitlines() or [""])
-            st.markdown(quoted)
+            st.text(str(row["body"]))
 
 
 SPREADSHEET_SAFE = "Text a spreadsheet would run as a formula (=, +, -, @) starts with ' in the file."

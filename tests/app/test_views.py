@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import charts, ui
+from observation import db as study_db
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
 
@@ -26,7 +27,8 @@ def on_page(app: App, db: Path, page: str, **params: str) -> AppTest:
 
 
 def quotes(at: AppTest) -> list[str]:
-    return [m.proto.body.replace("\\", "") for m in at.markdown if m.proto.body.startswith(">")]
+    """The notes and transcripts shown: plain text, as typed (never Markdown)."""
+    return [t.value for t in at.text]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -45,10 +47,22 @@ def test_presence_reads_a_meeting_from_the_link(app: App, small_path: Path) -> N
     assert quotes(at) == []  # m2 has no notes
     at.selectbox(key="presence_meeting").set_value(1).run()
     assert quotes(at) == [
-        "> A-SU1 asked why the transport item keeps coming back.",
-        "> Who should we invite next? Someone who sees the bigger picture.",
+        "A-SU1 asked why the transport item keeps coming back.",
+        "Who should we invite next? Someone who sees the bigger picture.",
     ]
     assert at.query_params["meeting"] == "1"
+
+
+def test_a_note_is_shown_as_typed_with_no_character_added(app: App, small_path: Path) -> None:
+    """A note with addresses, Markdown and two lines: shown by st.text, every character as typed (the
+    zero-width spaces that stopped Markdown's autolinks were copied with a quote)."""
+    body = "See https://example.org, [link](https://example.org) or www.example.org, ask me@example.org\n**not bold**"
+    con = study_db.connect(small_path)
+    con.execute("update field_notes set body = ? where meeting_id = 1 and position = 1", [body])
+    con.close()
+    at = on_page(app, small_path, "pages/presence.py", meeting="1")
+    assert body in quotes(at)
+    assert not any("example" in m.value for m in at.markdown)  # not Markdown, anywhere
 
 
 def test_presence_choosing_another_team_changes_the_matrix_and_the_link(app: App, small_path: Path) -> None:
@@ -81,7 +95,7 @@ def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App
     assert at.multiselect(key="notes_codes").value == [1]
     # field notes and interviews are searched by default (the small study has no interview)
     assert "Matching notes and transcripts (1)" in [t.label for t in at.tabs]
-    assert "> Patients are too unwell to join, said the ward manager." in quotes(at)
+    assert "Patients are too unwell to join, said the ward manager." in quotes(at)
     at.selectbox(key="notes_presence").set_value("service_user").run()
     assert "Matching notes and transcripts (0)" in [t.label for t in at.tabs]
     assert at.query_params["room"] == "service_user"

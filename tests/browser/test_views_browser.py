@@ -61,7 +61,7 @@ def test_clicking_a_meeting_opens_its_notes(demo_server: Server, watched: Watche
     expect(bars.first).to_be_attached()
     click_mark(page, tallest(bars))
     expect(page.get_by_role("heading", level=4)).to_contain_text(" — ", timeout=30_000)
-    expect(page.get_by_test_id("stMarkdown").locator("blockquote").first).to_be_visible()
+    expect(page.get_by_test_id("stText").first).to_be_visible()  # its notes, as plain text
     expect(page).to_have_url(re.compile(r"[?&]meeting=[0-9]+"))
     screenshot(page, "view-presence-meeting")
     assert_clean(watched)
@@ -81,7 +81,7 @@ def test_clicking_a_code_by_team_cell_opens_its_notes(demo_server: Server, watch
     page.mouse.click(box["x"] + box["width"] * 5 / 6, box["y"] + box["height"] * 0.75)
     expect(page.get_by_text("Click a cell to read its notes.")).to_have_count(0, timeout=30_000)
     panel = page.get_by_role("tabpanel").first
-    expect(panel.locator("blockquote").first).to_be_visible()
+    expect(panel.get_by_test_id("stText").first).to_be_visible()
     expect(panel.get_by_text("Willow mental-health inpatient ward").first).to_be_visible()
     screenshot(page, "view-notes-cell")
     assert_clean(watched)
@@ -213,12 +213,18 @@ def test_a_note_with_addresses_shows_them_as_text(marked_up: tuple[Server, int],
     page = watched.page
     page.goto(server.url)  # the root first: a fresh tab's deep link can miss the server (see conftest)
     page.goto(f"{server.url}/presence?meeting={meeting}")
-    note = page.get_by_test_id("stMarkdown").locator("blockquote").filter(has_text="See https://example.org")
+    note = page.get_by_test_id("stText").filter(has_text="See https://example.org")
     expect(note).to_be_visible(timeout=60_000)
-    # every character as typed (the zero-width spaces that break the autolinks are invisible)
     expect(note).to_have_text(NOTE_WITH_LINKS)
     page.wait_for_load_state("networkidle")
     assert links_to(page, "example.org") == []
+    assert note.locator("a").count() == 0
+    # what a researcher copies is the note as typed: no zero-width space hidden in an address
+    copied = note.inner_text()
+    assert copied == NOTE_WITH_LINKS
+    assert "\u200b" not in copied
+    typeface = "e => getComputedStyle(e).fontFamily"  # the captions' (and the page's), not a monospace one
+    assert note.evaluate(typeface) == page.get_by_test_id("stCaptionContainer").first.evaluate(typeface)
     note.scroll_into_view_if_needed()
     screenshot(page, "view-markup-note")
     assert_clean(watched)

@@ -74,6 +74,8 @@ def test_plotly_text_of_the_same_name_is_the_same_category() -> None:
         ("mail me@example.org", "mail me@\u200bexample.org"),
         ("[link](https://example.org)", "[link](https:\u200b//example.org)"),
         ("not a www link: awww.x", "not a www link: awww.x"),
+        ("@SUM(1) at @ward, a@b", "@SUM(1) at @ward, a@b"),  # no address: nothing hidden added
+        ("mailto:me@host.org", "mailto:me@\u200bhost.org"),
     ],
 )
 def test_markdown_text_breaks_every_autolink_and_keeps_the_words(text: str, shown: str) -> None:
