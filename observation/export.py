@@ -12,9 +12,9 @@
   mode (observation.disclosure): a count from 1 to the threshold − 1, and any further count that
   would let one be worked out from the rest, shown as "[c]".
 
-The de-identified and aggregate exports carry a note (README.txt beside the tables, or a Notes
-sheet in a workbook) saying what they hold and how they may be shared. Every export and restore
-is written to the audit trail.
+Every export carries a note (README.txt beside the tables, or a Notes sheet in a workbook) saying
+what it holds, how it may be shared and what was done to its text for a spreadsheet. Every export
+and restore is written to the audit trail.
 
 CSV and XLSX are opened in spreadsheets, so their text is made safe there (observation.cells):
 text that a spreadsheet could run as a formula (beginning with =, +, -, @, a tab or a carriage
@@ -92,10 +92,10 @@ team's before the study's."""
 
 @dataclass(frozen=True)
 class Contents:
-    """What an export holds: its tables, its note (None for a full export) and, for the
-    aggregate level, the threshold under which counts were hidden. Once written (``export``):
-    how many control characters were replaced (CSV, XLSX) and how many text cells begin like a
-    formula (quoted with ' in CSV, written as text cells in XLSX)."""
+    """What an export holds: its tables, its note and, for the aggregate level, the threshold
+    under which counts were hidden. Once written (``export``): how many control characters were
+    replaced (CSV, XLSX; in the tables and the note) and how many text cells begin like a formula
+    (quoted with ' in CSV, written as text cells in XLSX)."""
 
     tables: dict[str, pd.DataFrame]
     notes: str | None = None
@@ -129,7 +129,7 @@ def tables(
     with db.cursor(con) as cur:
         frames = {t: cur.execute(f"select * from {t} order by all").fetchdf() for t in db.STUDY_TABLES}  # noqa: S608
         if level == "full":
-            return Contents(frames)
+            return Contents(frames, _full_notes(con))
         return Contents(_deidentify(cur, frames), _deidentified_notes(con))
 
 
@@ -290,6 +290,38 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "A share (lived-experience presence, meaningful involvement…) is one of these counts divided by "
         "meetings_recorded.",
         f"In Parquet, the meetings_with_... columns are text, since they can hold {CONFIDENTIAL}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _full_notes(con: duckdb.DuckDBPyConnection) -> str:
+    info = queries.study_info(con)
+    lines = [
+        "Full export: FOR THE STUDY TEAM ONLY, NEVER FOR SHARING",
+        "",
+        *_demo_line(info),
+        f"Study: {info.study.name}" if info else "Study: (none)",
+        f"Made: {dt.datetime.now(dt.UTC):%Y-%m-%d}.",
+        "",
+        "This export holds every table of the study as it is: field notes and interview transcripts word for "
+        "word, dated events' labels, team names and coaches, and participants, observers, coders and informants "
+        "under the study's own pseudonymous codes, which the study team can link to the people. Keep it as the "
+        "study's own data is kept, and give it to no one outside the study team: do not share or publish it or "
+        "any table of it. For analysis by others under the study's data agreement, use the de-identified "
+        "export; for sharing, the aggregate export.",
+        "",
+        "TABLES",
+        "One per table of the study, as it is: " + ", ".join(db.STUDY_TABLES) + ".",
+        "",
+        "TEXT",
+        "In CSV, a text cell that a spreadsheet would run as a formula (one beginning with =, +, -, @, a tab or a "
+        "carriage return) starts with an added ', so that it is shown as text: remove that first ' to get the text "
+        "as it was. In a workbook (XLSX), such text is kept as it was, in a text cell.",
+        "In CSV and XLSX, control characters that a spreadsheet cannot hold (such as a vertical tab in text pasted "
+        "from Word) are replaced by U+FFFD, the replacement character; how many, when there were any, is said at "
+        "the end of this note.",
+        "Parquet keeps the exact text, every character: a full export in Parquet fills an empty study again "
+        "(python -m observation import --db NEW.duckdb --full-export FOLDER).",
     ]
     return "\n".join(lines) + "\n"
 

@@ -8,11 +8,11 @@ from observation.ui import data_io
 ui.shared_sidebar("data_export", filtered=False)
 st.title(
     "Export",
-    help="Full: every table. De-identified: free text dropped, participant and observer codes replaced, every "
-    "date shifted by one offset per study; rows about people under pseudonyms, not for publication. Aggregate: "
-    "the level for sharing — counts of meetings by team and month, per team and for the study, with small "
-    "counts hidden. Every export says what it holds in a note (README.txt, or a Notes sheet) and is written "
-    "to the audit trail.",
+    help="Full: every table as it is, for the study team only. De-identified: free text dropped, participant and "
+    "observer codes replaced, every date shifted by one offset per study; rows about people under pseudonyms, not "
+    "for publication. Aggregate: the level for sharing — counts of meetings by team and month, per team and for "
+    "the study, with small counts hidden. Every export says what it holds in a note (README.txt, or a Notes "
+    "sheet) and is written to the audit trail.",
 )
 level_col, format_col = st.columns(2)
 level = level_col.segmented_control("Level", export.LEVELS, key="export_level", required=True, default="aggregate")
@@ -39,6 +39,12 @@ if level == "aggregate":
     )
 elif level == "deidentified":
     st.caption("Not for publication: pseudonymous rows about people. Share it only under the study's data agreement.")
+else:
+    st.caption(
+        "For the study team only, never for sharing: every table as it is, notes and transcripts word for word "
+        "and people under the study's pseudonymous codes. Its note says so, and why a text in a CSV may start "
+        "with '."
+    )
 if st.button("Prepare the export", key="export_prepare"):
     data_io.prepare_export(level, fmt, threshold)
 if prepared := data_io.prepared(level, fmt, threshold):  # only the file made for these very choices

@@ -279,6 +279,10 @@ def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: P
     assert download.proto.label == "Download study-aggregate-csv.zip"
     at.segmented_control(key="export_level").set_value("full").run()
     assert not at.get("download_button")  # the aggregate file is never offered as the full one
+    # every level says what it is for, the full one too
+    (caption,) = [c for c in said(at.caption) if c.startswith("For the study team only, never for sharing: ")]
+    assert "every table as it is" in caption
+    assert "why a text in a CSV may start with '" in caption
 
 
 def test_the_audit_page_cuts_a_long_value_and_says_how_long_it_was(app: App, small_path: Path) -> None:

@@ -284,6 +284,7 @@ def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
     page.goto(f"{server.url}/data_export")
     expect(page.get_by_role("heading", level=1, name="Export")).to_be_visible(timeout=60_000)
     page.get_by_role("radiogroup", name="Level").get_by_role("radio", name="full", exact=True).click()
+    expect(page.get_by_text("For the study team only, never for sharing")).to_be_visible()
     said = "2 control characters (such as a vertical tab in text pasted from Word) were replaced by U+FFFD"
 
     def choose(fmt: str) -> None:
@@ -304,6 +305,7 @@ def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
     assert name == "study-full.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(workbook))
     found = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert book.sheetnames[0] == "Notes"  # what the file holds, and what was done to its text
     assert [c.coordinate for c in found if c.data_type == "f"] == []
     texts = {c.value for c in found if c.data_type == "s"}
     assert {link, "@SUM(1)", "+1", "-2+3", "line one\ufffdline two", "Service user\ufffdabsent"} <= texts
@@ -318,6 +320,10 @@ def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
     with zipfile.ZipFile(io.BytesIO(folder)) as archive:
         notes = archive.read("study-full-csv/field_notes.csv").decode("utf-8")
         teams = archive.read("study-full-csv/teams.csv").decode("utf-8")
+        readme = archive.read("study-full-csv/README.txt").decode("utf-8")
+    assert readme.startswith("Full export: FOR THE STUDY TEAM ONLY")
+    assert "remove that first ' to get the text as it was" in readme  # the ' explained once the file is shared
+    assert said in readme
     bodies = {r["id"]: r["body"] for r in csv.DictReader(io.StringIO(notes, newline=""))}
     assert (bodies["1"], bodies["2"], bodies["3"]) == ("'" + link, "line one\ufffdline two", "'-2+3")
     names = {r["id"]: (r["name"], r["service"]) for r in csv.DictReader(io.StringIO(teams, newline=""))}

@@ -510,12 +510,32 @@ def test_a_deidentified_export_says_it_is_not_for_publication(
     assert "data agreement" in notes
     assert "2020" not in notes  # nothing of the real dates
     assert "Small hand-built study" not in notes
-    full = tmp_path / ("f.xlsx" if fmt == "xlsx" else "f")
-    export.export(small, "full", fmt, full)
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_a_full_export_says_what_it_holds_and_that_it_is_for_the_study_team_only(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format
+) -> None:
+    """A full export had no note: once the file was shared, nothing said it holds the notes word for
+    word, nor why a text in a CSV starts with '."""
+    out = tmp_path / ("f.xlsx" if fmt == "xlsx" else "f")
+    written = export.export(small, "full", fmt, out)
+    notes = read_notes(out, fmt)
+    assert written.notes is not None
+    first = notes.removeprefix(f"{export.NOTES_SHEET}\n") if fmt == "xlsx" else notes  # the sheet's header
+    assert first.startswith("Full export: FOR THE STUDY TEAM ONLY, NEVER FOR SHARING")
+    assert "Study: Small hand-built study" in notes
+    assert "field notes and interview transcripts word for word" in notes
+    assert "pseudonymous codes" in notes
+    assert "do not share or publish it" in notes
+    assert "starts with an added '" in notes
+    assert "remove that first '" in notes
+    assert "replaced by U+FFFD" in notes
+    assert "Parquet keeps the exact text" in notes
+    assert all(table in notes for table in db.STUDY_TABLES)
+    assert set(read_back(out, fmt)) == set(db.STUDY_TABLES)  # the note is no table
     if fmt == "xlsx":
-        assert export.NOTES_SHEET not in pd.ExcelFile(full).sheet_names
-    else:
-        assert not (full / export.NOTES_FILE).exists()
+        assert pd.ExcelFile(out).sheet_names[0] == export.NOTES_SHEET
 
 
 def test_the_threshold_is_never_under_the_studys_floor(

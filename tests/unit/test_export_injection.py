@@ -48,8 +48,8 @@ KEPT: dict[str, set[str]] = {
     "aggregate": {HYPERLINK, PLUS, AT},  # team names and services
 }
 """The formula-like texts each level holds."""
-CONTROLS = {"full": 4, "deidentified": 1, "aggregate": 2}
-"""The vertical tabs each level holds: in its tables, or (aggregate) the study's name in its note."""
+CONTROLS = {"full": 5, "deidentified": 1, "aggregate": 2}
+"""The vertical tabs each level holds: in its tables, and (full, aggregate) the study's name in its note."""
 
 
 @pytest.fixture
@@ -166,8 +166,6 @@ def test_control_characters_no_longer_stop_an_export_and_are_counted_and_said(
 ) -> None:
     for level in export.LEVELS:
         out = exported(poisoned, tmp_path, level, fmt)
-        if level == "full":
-            continue
         note = (
             "\n".join(str(c.value or "") for c in openpyxl.load_workbook(out)[export.NOTES_SHEET]["A"])
             if fmt == "xlsx"
@@ -202,7 +200,7 @@ def test_the_command_line_says_how_many_control_characters_it_replaced(
     out = tmp_path / "full.xlsx"
     assert main(["export", "--db", str(small_location), "--level", "full", "--format", "xlsx", "--out", str(out)]) == 0
     said = capsys.readouterr()
-    assert "4 control characters (such as a vertical tab in text pasted from Word) were replaced by U+FFFD" in said.out
+    assert "5 control characters (such as a vertical tab in text pasted from Word) were replaced by U+FFFD" in said.out
     assert "begin with =" not in said.out  # XLSX keeps such text as it is, in text cells
     assert said.err == ""
     csv_out = tmp_path / "full-csv"
@@ -235,7 +233,8 @@ def test_parquet_keeps_the_exact_text_and_a_full_export_fills_a_study_again_exac
                     "update study set name = 'Small study'"):  # fmt: skip
             poisoned.execute(sql)
         export.export(poisoned, "full", "parquet", tmp_path / "again")
-        export.load_full_export(fresh, tmp_path / "again")
+        assert "FOR THE STUDY TEAM ONLY" in (tmp_path / "again" / export.NOTES_FILE).read_text(encoding="utf-8")
+        export.load_full_export(fresh, tmp_path / "again")  # its note beside the tables is no table
         for table in db.STUDY_TABLES:
             query = f"select * from {table} order by all"
             assert fresh.execute(query).fetchall() == poisoned.execute(query).fetchall(), table
