@@ -132,7 +132,8 @@ def test_the_team_profile_says_which_source_its_tensions_count(app: App, intervi
     # Alpha: code 3 in n2 and i2, code 2 in n2 alone
     assert "**Complexity of mental illness** — 1 note, 1 interview transcript" in lines
     assert '**Finding the "right" service user** — 1 note' in lines
-    assert "> Some weeks I am too unwell to come, and nobody asks why." in lines  # the transcript it counts
+    # the transcript it counts, as plain text
+    assert "Some weeks I am too unwell to come, and nobody asks why." in [t.value for t in at.text]
     helps = [h.proto.help for h in at.subheader if h.value.startswith("Recruitment tensions")]
     assert len(helps) == 1
     assert "field notes first" in helps[0]  # how they are ranked (profile.TENSION_RANKING)
