@@ -851,6 +851,7 @@ class _Writer:
 
 
 __all__ = [
-    "KIND_NAMES", "REGISTER", "ImportProblems", "Outcome", "Plan", "Problem", "Progress", "Reading", "Sheet",
-    "UnknownKind", "columns_of", "headers", "import_files", "normalise", "read", "read_sheet", "required_of",
+    "KIND_NAMES", "REGISTER", "SHOWN_CHANGES", "Change", "ImportProblems", "Outcome", "Plan", "Problem", "Progress",
+    "Reading", "Sheet", "UnknownKind", "columns_of", "headers", "import_files", "normalise", "read", "read_sheet",
+    "required_of",
 ]  # fmt: skip

@@ -196,10 +196,42 @@ def show_outcome(result: ingest.Outcome | Refused, *, done: bool, uploads: Seque
         key="import_done" if done else "import_preview",
         column_config={"table": "Table", "created": "Created", "changed": "Changed", "skipped": "Unchanged"},
     )
+    if result.changes:
+        _changes(result, done=done)
     st.subheader("How each file was read", anchor=False)
     for name in result.files:
         _file_reading(name, names.get(name), result.read_as.get(name, ""), result.ignored.get(name, []), done=done)
     return not done and result.changed
+
+
+def _changes(result: ingest.Outcome, *, done: bool) -> None:
+    """Every value the import changes (or would), before and after: nothing the study holds is
+    overwritten unseen."""
+    total = sum(c["changed"] for c in result.counts.values())
+    st.subheader("What changed" if done else "What would change", anchor=False)
+    shown = len(result.changes)
+    more = f" The first {shown:,} are listed; the audit trail keeps every one." if shown == ingest.SHOWN_CHANGES else ""
+    st.caption(
+        f"{total:,} record(s) {'were' if done else 'would be'} changed: each value before and after, "
+        f"as the study held it and as the files give it.{more}"
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "table": KIND_WORDS.get(c.table, c.table),
+                    "record": c.record,
+                    "column": c.column,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in result.changes
+            ]
+        ),
+        hide_index=True,
+        key="import_changed" if done else "import_changes",
+        column_config={"table": "Table", "record": "Record", "column": "Column", "before": "Before", "after": "After"},
+    )
 
 
 def _show_refused(refused: Refused, uploads: dict[str, Any]) -> bool:

@@ -296,3 +296,17 @@ def test_the_audit_page_cuts_a_long_value_and_says_how_long_it_was(app: App, sma
     (shown,) = at.dataframe[0].value["after"]
     full = json.dumps({"keys": "k" * 5000})
     assert shown == full[:2000] + f" … ({len(full):,} characters in all)"
+
+
+def test_the_preview_lists_every_value_the_import_would_change(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    meetings = b"team,date,status,action_items\nAlpha,10/01/2020,cancelled,\nAlpha,24/01/2020,held,1\n"
+    upload(at, ("meetings.csv", meetings))
+    assert said(at.info) == ["Ready to import meetings.csv: nothing is written until you confirm."]
+    assert [h.value for h in at.subheader][:1] == ["What would change"]
+    changes = at.dataframe[1].value  # after the counts
+    assert changes.to_dict("records") == [
+        {"table": "meetings", "record": "Alpha, 10/01/2020", "column": c, "before": before, "after": after}
+        for c, before, after in (("status", "held", "cancelled"), ("action_items", "3", "(none)"))
+    ]
+    assert any(c.startswith("1 record(s) would be changed: each value before and after") for c in said(at.caption))
