@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -193,15 +194,16 @@ def _beyond_headers(label: str, body: pa.Table, width: int) -> tuple[Problem, ..
 def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
     """Every cell as text, in file order: blank lines kept (so rows keep their spreadsheet numbers)
     and long rows padded to the widest (a stray trailing comma is not worth a refusal). Arrow's
-    reader for a file without a quote, for speed (it reads in parallel); Python's strict reader
-    for one with quotes, which refuses a quote left open or text after a closing quote (Arrow
-    takes the rows after it into the cell, or drops the quote). Found on the way, into
+    reader for speed (it reads in parallel), unless a quote has text on both sides or a quoted
+    cell runs over lines; then Python's strict reader, which refuses a quote left open or text
+    after a closing quote (Arrow takes the rows after it into the cell, or drops the quote). Found on the way, into
     ``problems``: a row shorter than the header row (its missing cells would clear what the study
     holds), and a cell over several lines shaped like rows of this file (a quote left open that a
     later stray quote closed)."""
-    if b'"' not in path.read_bytes():
+    data = path.read_bytes()
+    if not _MID_CELL_QUOTE.search(data):
         try:
-            return pa_csv.read_csv(
+            table = pa_csv.read_csv(
                 path,
                 read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
                 parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
@@ -209,6 +211,10 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
                     column_types=_AS_TEXT, strings_can_be_null=False, quoted_strings_can_be_null=False
                 ),
             )
+            if b'"' not in data or not any(
+                pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns
+            ):
+                return table
         except pa.ArrowInvalid:
             pass  # rows of different widths
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -216,22 +222,28 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
     header = len(rows[0]) if rows else 0
     while header and not rows[0][header - 1].strip():
         header -= 1
-    starts = {row[0].strip() for row in rows[1:] if row and row[0].strip()}
-    for number, row in enumerate(rows[1:], start=2):
-        if 0 < len(row) < header and any(cell.strip() for cell in row):
-            problems.append(Problem(label, number, f"columns {len(row) + 1}–{header}", ",".join(row),
-                                    f"this row has {len(row)} cell(s) where the header row names {header}, so the "
-                                    "missing ones would clear what the study holds: add the empty cells (commas), "
-                                    "or fill them"))  # fmt: skip
-        for column, cell in enumerate(row):
-            lines = cell.splitlines()
-            if header > 1 and any(_row_shaped(line, header, starts) for line in lines[1:]):
-                problems.append(Problem(label, number, rows[0][column] if column < header else f"column {column + 1}",
-                                        cell, "this cell runs over lines shaped like rows of this file: a quote "
-                                        "left open takes the rows after it into the cell; close the quote where "
-                                        "the cell ends"))  # fmt: skip
-    width = max((len(row) for row in rows), default=0)
-    return pa.table({str(i): [row[i] if i < len(row) else "" for row in rows] for i in range(width)})
+    short = [(n, row) for n, row in enumerate(rows[1:], start=2) if 0 < len(row) < header and any(map(str.strip, row))]
+    for number, row in short:
+        problems.append(Problem(label, number, f"columns {len(row) + 1}–{header}", ",".join(row),
+                                f"this row has {len(row)} cell(s) where the header row names {header}, so the "
+                                "missing ones would clear what the study holds: add the empty cells (commas), "
+                                "or fill them"))  # fmt: skip
+    columns = list(itertools.zip_longest(*rows, fillvalue=""))
+    multiline = [(i, column) for i, column in enumerate(columns) if any("\n" in c or "\r" in c for c in column)]
+    if multiline and header > 1:
+        starts = {cell.strip() for cell in columns[0][1:] if cell.strip()}
+        for i, column in multiline:
+            for number, cell in enumerate(column[1:], start=2):
+                if any(_row_shaped(line, header, starts) for line in cell.splitlines()[1:]):
+                    problems.append(Problem(label, number, rows[0][i] if i < header else f"column {i + 1}", cell,
+                                            "this cell runs over lines shaped like rows of this file: a quote left "
+                                            "open takes the rows after it into the cell; close the quote where the "
+                                            "cell ends"))  # fmt: skip
+    return pa.table({str(i): pa.array(column, pa.string()) for i, column in enumerate(columns)})
+
+
+_MID_CELL_QUOTE = re.compile(rb'[^,\r\n"]"[^,\r\n"]')
+"""A quote with text on both sides: inside a cell (Arrow drops it when it closes a quoted cell)."""
 
 
 def _row_shaped(line: str, width: int, starts: set[str]) -> bool:
