@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from observation import access, db
+from observation import access, db, figures
 from observation.demo import DemoSpec, build_demo
 from tests import postgres
 from tests.small_study import build_small_study
@@ -95,3 +95,16 @@ def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = db.connect(demo_path, read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture
+def chromium() -> None:
+    need_chromium()
+
+
+def need_chromium() -> None:
+    """Chromium for kaleido's PNG and SVG: a failure where the run requires the browser, else a skip."""
+    if figures.chromium() is None:
+        if os.environ.get("OBSERVATION_REQUIRE_BROWSER") == "1":
+            pytest.fail("no Chromium for kaleido")
+        pytest.skip("no Chromium for kaleido")

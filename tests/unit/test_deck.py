@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import shutil
 import zipfile
@@ -24,10 +23,11 @@ from pptx import Presentation
 from pptx.util import Emu
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import access, cli, config, db, deck, figures, notes, presenting, profile, recruitment
+from observation import access, cli, config, db, deck, notes, presenting, profile, recruitment
 from observation.disclosure import Rule
 from observation.filters import StudyFilter
 from observation.presenting import Presenting
+from tests.conftest import need_chromium
 from tests.disclosure_check import Seen, pinned, truth
 
 THRESHOLDS = (5, 8)
@@ -35,16 +35,7 @@ PICTURE = 13  # MSO_SHAPE_TYPE.PICTURE
 CHART_SLIDES = {deck.TEAMS, deck.QUARTERS, deck.FUNNEL}
 
 
-def need_chromium() -> None:
-    if figures.chromium() is None:
-        if os.environ.get("OBSERVATION_REQUIRE_BROWSER") == "1":
-            pytest.fail("no Chromium for kaleido")
-        pytest.skip("no Chromium for kaleido")
-
-
-@pytest.fixture(autouse=True)
-def chromium() -> None:
-    need_chromium()
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 @pytest.fixture(scope="module")

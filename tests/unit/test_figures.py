@@ -4,7 +4,6 @@ system's Chromium (skipped where there is none, unless OBSERVATION_REQUIRE_BROWS
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -34,14 +33,6 @@ def test_an_exported_chart_says_where_it_came_from_and_the_page_keeps_its_own() 
     assert (out.layout.width, out.layout.height) == (1280, 720)
     assert fig.layout.title.text == "Presence by quarter"  # the page's chart is untouched
     assert figures.Provenance("Meetings 2020").line() == "Meetings 2020"
-
-
-@pytest.fixture
-def chromium() -> None:
-    if figures.chromium() is None:
-        if os.environ.get("OBSERVATION_REQUIRE_BROWSER") == "1":
-            pytest.fail("no Chromium for kaleido")
-        pytest.skip("no Chromium for kaleido")
 
 
 @pytest.mark.usefixtures("chromium")

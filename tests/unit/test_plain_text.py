@@ -5,7 +5,6 @@ Streamlit's Markdown shows notes and names as typed, with no address made a live
 from __future__ import annotations
 
 import html
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -264,14 +263,6 @@ def test_a_hover_template_never_holds_study_text_as_a_variable(hostile: duckdb.D
 
 
 # --- drawn by Plotly itself ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chromium() -> None:
-    if figures.chromium() is None:
-        if os.environ.get("OBSERVATION_REQUIRE_BROWSER") == "1":
-            pytest.fail("no Chromium for kaleido")
-        pytest.skip("no Chromium for kaleido")
 
 
 @pytest.mark.usefixtures("chromium")
