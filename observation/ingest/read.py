@@ -86,6 +86,18 @@ class Sheet:
     def rows(self) -> tuple[dict[str, str], ...]:
         return tuple(self.table.to_pylist())
 
+    def samples(self, count: int, among: int = 1_000) -> tuple[tuple[str, ...], ...]:
+        """Per column, up to ``count`` different non-empty values from its first ``among`` rows."""
+        return tuple(
+            tuple(pc.unique(pc.filter(c, pc.not_equal(c, ""))).slice(0, count).to_pylist())
+            for c in self.table.slice(0, among).columns
+        )
+
+    def headers_only(self) -> Sheet:
+        """The sheet without its rows (or problems): what tells how it is read."""
+        empty = pa.table([pa.array([], pa.string()) for _ in self.columns], names=list(self.columns))
+        return Sheet(self.name, self.columns, self.headers, empty, (), self.hidden)
+
 
 def normalise(header: str) -> str:
     """A header as a column name: lower case, words joined by '_' ("Date of meeting" is

@@ -11,14 +11,12 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence, Sized
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import streamlit as st
 
 from observation import db, export, ingest
@@ -445,14 +443,8 @@ def _peek(upload: Any, name: str) -> Peek | None:
                 path = Path(folder) / Path(upload.name).name
                 path.write_bytes(upload.getvalue())
                 sheet = ingest.read_sheet(path, name)
-            samples = tuple(
-                tuple(
-                    _cut(value) for value in pc.unique(pc.filter(c, pc.not_equal(c, ""))).slice(0, SAMPLES).to_pylist()
-                )
-                for c in sheet.table.slice(0, 1_000).columns
-            )
-            small = pa.table([pa.array([], pa.string()) for _ in sheet.columns], names=list(sheet.columns))
-            peeks[upload.file_id] = Peek(replace(sheet, table=small, problems=()), samples)
+            samples = tuple(tuple(map(_cut, column)) for column in sheet.samples(SAMPLES))
+            peeks[upload.file_id] = Peek(sheet.headers_only(), samples)
         except Exception:
             peeks[upload.file_id] = None
     return peeks[upload.file_id]
