@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from observation import audit, db
 from observation.errors import ObservationError
+from observation.filters import StudyFilter
 
 Role = Literal["researcher", "coach", "presenter"]
 ROLES: dict[Role, str] = {
@@ -223,6 +224,14 @@ def require_teams(team_ids: Iterable[int], what: str, con: duckdb.DuckDBPyConnec
         reason = f"not allowed for this coach: {what} of teams not assigned to them"
         refuse(con, who, what, reason=reason, asked={"teams": list(asked)})
     return asked
+
+
+def readable(flt: StudyFilter, what: str, con: duckdb.DuckDBPyConnection) -> StudyFilter:
+    """``flt`` narrowed to the teams the acting person may read: every query and export function
+    calls this first, so a page that forgets to narrow its filter still shows a coach only their
+    own teams. A coach asking for another team's rows is refused and the refusal audited in ``con``."""
+    teams = require_teams(flt.teams, what, con)
+    return flt if teams == flt.teams else flt.model_copy(update={"teams": teams})
 
 
 # --- the people given roles, kept in the study ------------------------------------------------
