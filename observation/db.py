@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from observation import facts
 from observation.errors import ObservationError, StudyLockedError
 from observation.models import TABLE_MODELS
 
@@ -524,20 +525,11 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 
 def keep_meeting_facts(cur: duckdb.DuckDBPyConnection) -> None:
-    """Bring a study file's meeting_facts table to what the view meeting_facts_computed gives, in
-    the write transaction of ``cur`` before it commits (every write does: db.transaction, and the
-    import's own transaction). Only the meetings whose facts differ are rewritten; finding them
-    means computing every meeting's facts once (about 0.1 s at a million attendance rows), which
-    is what each page query did before. On PostgreSQL, triggers keep the table (schema_postgres.sql)."""
-    if on_postgres(cur):
-        return
-    cur.execute("create or replace temp table _meeting_facts as from meeting_facts_computed")
-    cur.execute(
-        "delete from meeting_facts where meeting_id in "
-        "(select meeting_id from (from meeting_facts except from _meeting_facts))"
-    )
-    cur.execute("insert into meeting_facts from (from _meeting_facts except from meeting_facts)")
-    cur.execute("drop table _meeting_facts")
+    """Bring a study file's meeting_facts table up to date in the write transaction of ``cur``
+    before it commits (every write does: db.transaction, and the import's own transaction). On
+    PostgreSQL, triggers keep the table (schema_postgres.sql)."""
+    if not on_postgres(cur):
+        facts.refresh(cur)
 
 
 def sync_sequences(cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = ID_TABLES) -> None:
