@@ -230,7 +230,7 @@ def readable(flt: StudyFilter, what: str, con: duckdb.DuckDBPyConnection) -> Stu
     """``flt`` narrowed to the teams the acting person may read: every query and export function
     calls this first, so a page that forgets to narrow its filter still shows a coach only their
     own teams. A coach asking for another team's rows is refused and the refusal audited in ``con``."""
-    teams = require_teams(flt.teams, what, con)
+    teams = require_teams(flt.teams, what, con=con)
     return flt if teams == flt.teams else flt.model_copy(update={"teams": teams})
 
 

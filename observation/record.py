@@ -111,6 +111,7 @@ class Conflict(ObservationError):
         )
 
 
+@access.requires("researcher")
 def version(con: duckdb.DuckDBPyConnection, meeting_id: int) -> int:
     """The meeting's version: 0 until it is first saved in the app."""
     with db.cursor(con) as cur:
@@ -358,12 +359,33 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class MeetingChoice:
+    """A meeting the Record page offers to edit."""
+
+    id: int
+    meeting_date: dt.date
+    status: str
+
+
+@access.requires("researcher")
+def meetings_of(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[MeetingChoice, ...]:
+    """The team's meetings, latest first, to choose one to edit."""
+    with db.cursor(con) as cur:
+        rows = cur.execute(
+            "select id, meeting_date, status from meetings where team_id = ? order by meeting_date desc, id desc",
+            [team_id],
+        ).fetchall()
+    return tuple(MeetingChoice(int(i), d, str(s)) for i, d, s in rows)
+
+
+@dataclass(frozen=True)
 class Person:
     id: int
     code: str
     role: str
 
 
+@access.requires("researcher")
 def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, ...]:
     with db.cursor(con) as cur:
         rows = cur.execute(
@@ -378,6 +400,7 @@ def team_people(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[Person, .
     return tuple(Person(int(i), str(c), str(r)) for i, c, r in rows)
 
 
+@access.requires("researcher")
 def reasons(con: duckdb.DuckDBPyConnection, also: Sequence[int | None] = ()) -> dict[int, str]:
     """Code id -> name of the recruitment tensions in the codebook (and of the codes in ``also``,
     so a reason recorded with another code still shows)."""
@@ -390,6 +413,7 @@ def reasons(con: duckdb.DuckDBPyConnection, also: Sequence[int | None] = ()) -> 
     return {int(i): str(n) for i, n in rows}
 
 
+@access.requires("researcher")
 def load(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Recorded | None:
     with db.cursor(con) as cur:
         row = cur.execute(

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 import observation
-from observation import access, db, export, notes
+from observation import access, db, export, notes, trail
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
@@ -283,3 +283,13 @@ def test_every_caller_of_require_teams_gives_it_the_study() -> None:
     ]
     assert calls, "the scan sees the calls"
     assert [name for name, node in calls if "con" not in {k.arg for k in node.keywords}] == []
+
+
+def test_the_audit_trail_reads_back_newest_first_with_long_values_cut(small: duckdb.DuckDBPyConnection) -> None:
+    access.grant(small, "a@example.org", "researcher")
+    access.grant(small, "b@example.org", "coach", [1])
+    rows = trail.entries(small, ["grant"], longest=12)
+    assert list(rows["row_key"]) == ["b@example.org", "a@example.org"]
+    assert list(rows.columns) == ["id", "written_at", "actor", "action", "table_name", "row_key", "before", "after"]
+    assert rows["after"].str.endswith("characters in all)").all()
+    assert len(trail.entries(small, [], limit=1)) == 1

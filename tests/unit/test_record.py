@@ -317,3 +317,9 @@ def test_two_stored_marks_with_one_label_are_both_removed_when_the_form_clears_i
     assert [a.label for a in loaded.annotations] == ["Twice", "Twice"]
     record.save_meeting(small, 1, loaded.details, [], [], loaded.version, annotations=[])
     assert small.execute("select count(*) from annotations where team_id = 1").fetchone() == (0,)
+
+
+def test_the_meetings_to_choose_from_are_the_teams_latest_first(small: duckdb.DuckDBPyConnection) -> None:
+    chosen = record.meetings_of(small, 2)
+    assert [(m.id, m.status) for m in chosen] == [(8, "held"), (7, "postponed"), (6, "held"), (5, "held")]
+    assert chosen[0].meeting_date == dt.date(2020, 3, 11)
