@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observation import db, export, ingest
+from observation import export, ingest, trail
 from observation.errors import ObservationError
 from observation.ingest.read import MAX_BYTES, shown
 from observation.ingest.values import day
@@ -544,18 +544,6 @@ def _export_bytes(
         return (f"{out.name}.zip", buffer.getvalue()), written
 
 
-def audit_rows(actions: Sequence[str], limit: int = 500, longest: int = 2000) -> pd.DataFrame:
-    """The latest ``limit`` entries; values longer than ``longest`` characters (an import's list of
-    the rows it created) are cut there and say how long they are."""
-    with db.cursor(connection()) as cur:
-        return cur.execute(
-            """
-            select id, written_at, actor, action, table_name, row_key,
-                   cut_text(before::varchar, $longest) as before, cut_text(after::varchar, $longest) as after
-            from audit
-            where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
-            order by id desc
-            limit $limit
-            """,
-            {"actions": list(actions), "limit": limit, "longest": longest},
-        ).fetchdf()
+def audit_rows(actions: Sequence[str]) -> pd.DataFrame:
+    """The audit trail's latest entries with one of ``actions`` (none: every action), newest first."""
+    return trail.entries(connection(), actions)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from observation import db, definitions, record
+from observation import definitions, record
 from observation.errors import ObservationError
 from observation.models import PARTICIPATION_RANK, RecruitmentStage
 from observation.ui import _escape_markdown, study_changed
@@ -32,11 +32,8 @@ NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doc
 
 def choose_meeting(team_id: int) -> int:
     """A meeting of the team to edit, or NEW."""
-    with db.cursor(connection()) as cur:
-        rows = cur.execute(
-            "select id, meeting_date, status from meetings where team_id = ? order by meeting_date desc", [team_id]
-        ).fetchall()
-    labels = {NEW: "A new meeting"} | {int(i): f"{d:%d %b %Y} ({s})" for i, d, s in rows}
+    meetings = record.meetings_of(connection(), team_id)
+    labels = {NEW: "A new meeting"} | {m.id: f"{m.meeting_date:%d %b %Y} ({m.status})" for m in meetings}
     key = f"record_meeting_{team_id}"
     # After this team's meeting was deleted, or when the chosen one is gone: start at "new".
     if st.session_state.pop("record_reset_meeting", None) == team_id or st.session_state.get(key, NEW) not in labels:
