@@ -1,9 +1,9 @@
 """python -m bench [--scales demo,trust,national] [--out bench/results.json] [--backend postgres]
 
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
-page in AppTest (bench/pages.py), the attendance import against DuckDB's read_csv
-(bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
-Chromium (bench/browser.py). Then check the budgets of issues 8 and 19 and write JSON and a
+page in AppTest (bench/pages.py), the attendance import against an unchecked keyed insert of the
+same rows (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
+Chromium (bench/browser.py). Then check the budgets of issues 8, 19 and 21 and write JSON and a
 Markdown report (bench/results.md) that the README shows.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
@@ -33,7 +33,12 @@ MOST_POINTS, MOST_FIGURE_BYTES, PAGE_ROWS = 5000, 2**20, 500
 # A table pages at PAGE_ROWS rows, except the two that list every team (the Overview's team table,
 # sortable across all teams, and Study setup's teams grid, editable): those may have one row per team.
 TEAM_TABLES = {"overview", "study_setup"}
-MOST_RSS_MB, MOST_GROWTH, LEAST_IMPORT_SHARE, MOST_BROWSER_RATIO = 1536, 5.0, 1 / 3, 1.5
+MOST_RSS_MB, MOST_GROWTH, MOST_BROWSER_RATIO = 1536, 5.0, 1.5
+# issue 21: the checked import against the least an import into the study can do (bench/imports.py)
+LEAST_IMPORT_SHARE = 1 / 2
+# issue 21: a page whose DuckDB queries take under QUICK_FLOOR_S (Import, Export, Audit trail, Access) is
+# held to MOST_QUICK_WARM_S, not to twice a floor that is mostly timer noise
+QUICK_FLOOR_S, MOST_QUICK_WARM_S = 0.010, 0.015
 MOST_PRESENTER_S = 15.0  # issue 19: presenter mode's disclosure checks, once per change to the data
 MOST_POSTGRES_RATIO = 3.0  # issue 9: each page's warm rerun on PostgreSQL, against the file, at trust scale
 
@@ -114,11 +119,17 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         return found
     for page, m in national["pages"].items():
         for label, run in (("", m), (" (one team)", m["one_team"])):
-            allowed = 2 * run["floor_s"] + m["bare_s"]
+            if run["floor_s"] < QUICK_FLOOR_S:
+                allowed, rule = (
+                    MOST_QUICK_WARM_S,
+                    f"{MOST_QUICK_WARM_S * 1000:g} ms (floor under {QUICK_FLOOR_S * 1000:g} ms)",
+                )
+            else:
+                allowed, rule = 2 * run["floor_s"] + m["bare_s"], "2 × floor + bare"
             check(
-                f"{page}{label}: warm rerun ≤ 2 × floor + bare",
+                f"{page}{label}: warm rerun ≤ {rule}",
                 run["warm_s"] <= allowed,
-                f"{run['warm_s'] * 1000:.0f} ms ≤ {allowed * 1000:.0f} ms",
+                f"{run['warm_s'] * 1000:.0f} ms ≤ {allowed * 1000:.0f} ms (floor {run['floor_s'] * 1000:.0f} ms)",
             )
         shipped = [m, m["one_team"]]
         most_rows = max(PAGE_ROWS, national["teams"]) if page in TEAM_TABLES else PAGE_ROWS
@@ -146,13 +157,12 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         national["peak_rss_mb"] <= MOST_RSS_MB,
         f"{national['peak_rss_mb']:.0f} MB",
     )
-    share = national["import_rows_per_s"] / national["read_csv_rows_per_s"]
+    share = national["import_rows_per_s"] / national["keyed_insert_rows_per_s"]
     check(
-        "attendance import ≥ 1/3 of DuckDB's read_csv rows per second",
+        "attendance import, every check made, ≥ 1/2 of an unchecked keyed insert of the same rows, rows per second",
         share >= LEAST_IMPORT_SHARE,
-        f"{national['import_rows_per_s']:,.0f} vs {national['read_csv_rows_per_s']:,.0f} rows/s ({share:.2f}; "
-        f"an unchecked insert into the keyed table: {national['keyed_insert_rows_per_s']:,.0f}, "
-        f"{national['keyed_insert_rows_per_s'] / national['read_csv_rows_per_s']:.2f})",
+        f"{national['import_rows_per_s']:,.0f} vs {national['keyed_insert_rows_per_s']:,.0f} rows/s ({share:.2f}; "
+        f"DuckDB's read_csv into a new table: {national['read_csv_rows_per_s']:,.0f})",
     )
     worked_out = national["presenter"]["room_overview_s"]
     check(
@@ -180,8 +190,9 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
     out = [f"Measured on {machine} with `python -m bench` (`python3 tasks.py bench`).", ""]
     out += [
         "| scale | teams × months | meetings | attendance rows | notes | file (MB) | build (s) "
-        "| import, rows/s: new / unchanged | unchecked keyed insert, rows/s | read_csv, rows/s | peak RSS (MB) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| import, rows/s: new / unchanged | unchecked keyed insert, rows/s | import ÷ keyed insert "
+        "| read_csv, rows/s | peak RSS (MB) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scale, r in scales.items():
         rows = r["rows"]
@@ -189,7 +200,8 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
             f"| {scale} | {r['teams']} × {r['months']} | {rows['meetings']:,} | {rows['attendance']:,} "
             f"| {rows['field_notes']:,} | {r['file_mb']} | {r['build_s']:.1f} | {r['import_rows_per_s']:,.0f} "
             f"/ {r['import']['reimport_rows_per_s']:,.0f} "
-            f"| {r['keyed_insert_rows_per_s']:,.0f} | {r['read_csv_rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |"
+            f"| {r['keyed_insert_rows_per_s']:,.0f} | {r['import_rows_per_s'] / r['keyed_insert_rows_per_s']:.2f} "
+            f"| {r['read_csv_rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |"
         )
     for scale, r in scales.items():
         bare = ms(next(iter(r["pages"].values()))["bare_s"])
