@@ -1,4 +1,6 @@
-"""The import probe: ``python -m bench.imports STUDY.duckdb WORK_FOLDER`` prints one JSON object.
+"""The import probe: ``python -m bench.imports STUDY.duckdb WORK_FOLDER`` prints one JSON object;
+``python -m bench.imports --scale national [--times 3]`` builds that scale's study first and measures
+it that many times (one JSON object each), for working on the import alone.
 
 Writes the study's attendance as the long-format file researchers import (team, date,
 participant, status, participation; at most ``ROWS`` rows, which stays under the 20 MB an import
@@ -18,21 +20,38 @@ takes), removes those rows from a copy of the study, and times:
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from observation import access, db, ingest
+from observation.demo import DemoSpec, build_demo
 
 ROWS = 300_000
 
 
 def main() -> None:
-    with access.acting_as(access.local_researcher()):  # as `python -m observation import` does
-        measure(Path(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[1:2] != ["--scale"]:
+        with access.acting_as(access.local_researcher()):  # as `python -m observation import` does
+            measure(Path(sys.argv[1]), Path(sys.argv[2]))
+        return
+    from bench.__main__ import SCALES
+
+    parser = argparse.ArgumentParser(prog="python -m bench.imports")
+    parser.add_argument("--scale", choices=SCALES, required=True)
+    parser.add_argument("--times", type=int, default=1)
+    args = parser.parse_args()
+    teams, months = SCALES[args.scale]
+    with tempfile.TemporaryDirectory() as tmp, access.acting_as(access.local_researcher()):
+        study = Path(tmp) / f"{args.scale}.duckdb"
+        build_demo(study, DemoSpec(teams=teams, months=months))
+        for _ in range(args.times):
+            measure(study, Path(tmp))
 
 
 def measure(study: Path, work: Path) -> None:
