@@ -2,9 +2,9 @@
 """Set up and run the project with nothing but Python 3.11+ (Linux, macOS or Windows).
 
     python3 tasks.py run     # virtual environment, demo study if missing, dashboard on 127.0.0.1:8501
-    python3 tasks.py test    # virtual environment with test tools, then lint, types and every test
+    python3 tasks.py test    # virtual environment with test tools, then lint, types, the docs (strict) and every test
     python3 tasks.py demo    # recreate data/study.duckdb from the synthetic demo (never replaces a real study)
-    python3 tasks.py bench   # the benchmark (see the README's Benchmark section)
+    python3 tasks.py bench   # the benchmark (see docs/benchmark.md)
 
 Installs only when requirements*.txt change (a hash is kept inside .venv).
 """
@@ -15,6 +15,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -73,7 +74,15 @@ def test() -> None:
     call(PYTHON, "-m", "ruff", "check", ".")
     call(PYTHON, "-m", "ruff", "format", "--check", ".")
     call(PYTHON, "-m", "mypy")
+    docs()
     call(PYTHON, "-m", "pytest", *sys.argv[2:])
+
+
+def docs() -> None:
+    """Build the docs site strictly (mkdocs.yml: a dead link, a missing anchor or a page left out of nav
+    fails), into a temporary folder, so the working tree stays clean."""
+    with tempfile.TemporaryDirectory(prefix="docs-site-") as site:
+        call(PYTHON, "-m", "properdocs", "build", "--strict", "--quiet", "-f", ROOT / "mkdocs.yml", "-d", site)
 
 
 def bench() -> None:
