@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import db
+from observation import access, db
 from observation.filters import StudyFilter
 
 
@@ -63,11 +63,13 @@ class Agreement:
     code_name, coded_by ('coder A only' or 'coder B only' naming the coder)."""
 
 
+@access.requires("researcher")  # the Agreement page is a researcher's (access.PAGES)
 def coders(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     with db.cursor(con) as cur:
         return tuple(c for (c,) in cur.execute("select distinct coder from coded_segments order by coder").fetchall())
 
 
+@access.requires("researcher")
 def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str) -> Agreement:
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with db.cursor(con) as cur:

@@ -174,6 +174,7 @@ class Merge:
     """Recruitment steps whose reason moves to the target."""
 
 
+@access.requires("researcher")
 def merge_preview(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int) -> Merge:
     with db.cursor(con) as cur:
         return _merge_preview(cur, source_id, target_id)
@@ -288,11 +289,13 @@ _MEETING_PARTS = {
 _NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
 
 
+@access.requires("researcher")
 def meeting_removal(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Removal:
     with db.cursor(con) as cur:
         return _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
 
 
+@access.requires("researcher")
 def note_removal(con: duckdb.DuckDBPyConnection, note_id: int) -> Removal:
     with db.cursor(con) as cur:
         return _removal(cur, f"note {_note_position(cur, note_id)[1]}", _NOTE_PARTS, note_id)
@@ -364,12 +367,14 @@ def _note_position(cur: duckdb.DuckDBPyConnection, note_id: int) -> tuple[int, i
     return int(row[0]), int(row[1])
 
 
+@access.requires("researcher")  # the Study setup page's reads: a researcher's page (access.PAGES)
 def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every team as the Study setup page edits it."""
     with db.cursor(con) as cur:
         return cur.execute("select id, name, service, setting, start_date, coach from teams order by name").fetchdf()
 
 
+@access.requires("researcher")
 def participants(con: duckdb.DuckDBPyConnection, team_id: int) -> pd.DataFrame:
     """A team's participants as the Study setup page edits them."""
     with db.cursor(con) as cur:
@@ -378,6 +383,7 @@ def participants(con: duckdb.DuckDBPyConnection, team_id: int) -> pd.DataFrame:
         ).fetchdf()
 
 
+@access.requires("researcher")
 def codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The codebook in tree order (each theme, then its codes), with how often each code is used."""
     with db.cursor(con) as cur:
@@ -391,6 +397,7 @@ def codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ).fetchdf()
 
 
+@access.requires("researcher")
 def notes_of(con: duckdb.DuckDBPyConnection, meeting_id: int) -> dict[int, str]:
     """Note id -> "note N: its opening words", for choosing one to delete."""
     with db.cursor(con) as cur:

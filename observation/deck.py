@@ -73,6 +73,7 @@ HEADLINE_ROWS = (
 """The headline table's rows after meetings held, as the table labels them."""
 
 
+@access.requires("researcher", "presenter")  # as overview_deck: figures over the whole study
 def overview_slides(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, settings: Settings, mode: presenting.Presenting
 ) -> tuple[str, list[Slide]]:

@@ -115,6 +115,7 @@ def default_threshold(settings: config.Settings | None = None) -> int:
     return max(DEFAULT_THRESHOLD, threshold_floor(settings))
 
 
+@access.requires("researcher")
 def tables(
     con: duckdb.DuckDBPyConnection,
     level: Level,

@@ -10,7 +10,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from observation import db
+from observation import access, db
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel
 
@@ -27,6 +27,7 @@ def meetings(
     meeting_date, status, format, present_total, present_service_users, present_carers,
     representation, su_share, carer_share, meaningful (0/1), attendance_recorded, and
     teams_in_filter (how many teams the filter holds, of which these are the first)."""
+    flt = access.readable(flt, "the meetings", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -60,6 +61,8 @@ def attendance_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id:
     lived_experience, meeting_id, meeting_date, status of the meeting, cell (present / apologies
     / absent / not_expected / cancelled) and present (how many people of the row were present).
     For a role row the cell is the best of its people: present, else apologies, else absent."""
+    flt = access.readable(flt, "the attendance matrix", con)
+    access.require_teams((team_id,), "the attendance matrix", con=con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -127,10 +130,13 @@ class MeetingDetail:
 
 
 def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDetail | None:
+    """One meeting in full, or None when there is none with that id; a coach asking for another
+    team's meeting is refused (and the refusal audited)."""
     with db.cursor(con) as cur:
         row = cur.execute(
             """
-            select m.id, t.name, m.meeting_date, m.status, m.format, m.duration_minutes, m.action_items, m.evaluated
+            select m.id, t.name, m.meeting_date, m.status, m.format, m.duration_minutes, m.action_items, m.evaluated,
+                   m.team_id
             from meetings as m
             join teams as t on t.id = m.team_id
             where m.id = ?
@@ -139,6 +145,7 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
         ).fetchone()
         if row is None:
             return None
+        access.require_teams((int(row[-1]),), f"meeting {meeting_id}", con=con)
         attendance = cur.execute(
             """
             select p.code, r.label as role, a.status, a.participation
@@ -160,7 +167,7 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
             """,
             [meeting_id],
         ).fetchdf()
-    mid, team_name, day, status, fmt, duration, actions, evaluated = row
+    mid, team_name, day, status, fmt, duration, actions, evaluated, _ = row
     return MeetingDetail(mid, team_name, day, status, fmt, duration, actions, evaluated, attendance, roles)
 
 
@@ -171,6 +178,7 @@ def attendance_by_role(
     ``max_teams`` teams by name with anyone present (as many as a chart draws side by side):
     team_id, team_name, period, role, lived_experience, present (summed over the period's held
     meetings), and teams_in_filter (how many teams had anyone present)."""
+    flt = access.readable(flt, "attendance by role", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -204,6 +212,7 @@ def attendance_by_role(
 def meeting_effectiveness(con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period) -> pd.DataFrame:
     """Per team and meeting or month: held, cancelled (or postponed), mean roles filled (of 4),
     action items agreed, evaluated (share of held meetings)."""
+    flt = access.readable(flt, "meeting effectiveness", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -230,6 +239,7 @@ def continuity(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame
     """Each person with lived experience who attended: team_name, code, role, first_attended,
     last_attended, meetings_attended, longest_streak (most consecutive held meetings of the team,
     with attendance recorded, that they were present at)."""
+    flt = access.readable(flt, "continuity", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """

@@ -122,7 +122,12 @@ class Excerpts:
 def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQuery) -> Excerpts:
     """The notes and transcripts behind a count: of the query's source, every word of
     ``query.text`` in the text (any case), any of the codes (or codes below them), the chosen people
-    in the room, one team (or no team), informant group, month or meeting."""
+    in the room, one team (or no team), informant group, month or meeting. A coach reads only their
+    teams' (a meeting of another team finds nothing, another team is refused); interviews recorded
+    with no team are not a coach's."""
+    flt = access.readable(flt, "the notes", con)
+    if query.team_id is not None:
+        access.require_teams((query.team_id,), "the notes", con=con)
     params = flt.sql_params() | {
         "words": query.words,
         "codes": list(query.codes) or None,
@@ -278,6 +283,7 @@ def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: S
     """Documents of ``source`` per code and team, each counted once per code: code_id, code_name,
     slug, team_id (null: interviews with no team, team_name NO_TEAM), team_name, setting, notes,
     interviews (transcripts), documents (the two added)."""
+    flt = access.readable(flt, "the codes per team", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -298,6 +304,7 @@ def code_team_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: S
 def cooccurrence(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> pd.DataFrame:
     """Pairs of codes applied to the same document of ``source``: code_a, name_a, code_b, name_b,
     notes, interviews, documents (a < b)."""
+    flt = access.readable(flt, "the codes applied together", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -328,6 +335,7 @@ class CodesPerDocument:
 
 def codes_per_document(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> CodesPerDocument:
     """The mean number of codes on a coded note and on a coded interview transcript of ``source``."""
+    flt = access.readable(flt, "the codes per document", con)
     with db.cursor(con) as cur:
         rows = cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -353,6 +361,7 @@ def code_frequency(
     """Documents of ``source`` per code, team and month, for the codes under ``theme`` (a slug) or
     all codes: code_id, code_name, team_id, team_name, setting, month, notes, interviews, documents
     (the two added: a chart of both draws notes and interviews apart, theme_charts.code_frequency)."""
+    flt = access.readable(flt, "the code frequency", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -377,6 +386,7 @@ def code_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str, so
     code_name, notes, interviews, documents. Ranked by field notes first (a team's own meetings), a
     tie broken by interview transcripts, then by name; never by the two added, as a transcript and a
     note are not the same unit."""
+    flt = access.readable(flt, "the code counts", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -400,6 +410,7 @@ def code_group_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Da
     group's number of transcripts in the filter so a count reads as a share: code_id, code_name,
     slug, informant_group, transcripts, group_transcripts, share (null for a group with none). Every
     group of INFORMANT_GROUPS appears, in that order, for every code applied to a transcript."""
+    flt = access.readable(flt, "the codes per informant group", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
@@ -443,7 +454,8 @@ class CodeNode:
 
 
 def codebook(con: duckdb.DuckDBPyConnection) -> tuple[CodeNode, ...]:
-    """The codebook as a tree in reading order: each code after its parent, with its depth."""
+    """The codebook as a tree in reading order: each code after its parent, with its depth. Not
+    scoped: the codebook is the study's coding scheme, shared by every team, not any team's data."""
     with db.cursor(con) as cur:
         result = cur.execute("select * from codes order by slug")
         names = [d[0] for d in result.description or ()]
@@ -472,7 +484,7 @@ def excerpts_download(
 ) -> bytes:
     """The excerpts the filter and query find, as CSV to download: a coach's only ever their own
     teams'. Recorded in the audit trail as an export."""
-    flt = flt.model_copy(update={"teams": access.require_teams(flt.teams, "a notes download", con=con)})
+    flt = access.readable(flt, "a notes download", con)
     data = excerpts_csv(excerpts(con, flt, query), book)
     with db.transaction(con) as cur:
         what = {"filter": flt.model_dump(mode="json"), "query": query.model_dump(mode="json")}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import db, notes, queries, recruitment
+from observation import access, db, notes, queries, recruitment
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 
@@ -83,7 +83,9 @@ def team_profile(
     level: ParticipationLevel,
 ) -> Profile | None:
     """The team's profile within the filter's dates (the filter's teams are the comparison), or
-    None when the team has no meetings there."""
+    None when the team has no meetings there. A coach's comparison is their other teams."""
+    flt = access.readable(flt, "a team's profile", con)
+    access.require_teams((team_id,), "a team's profile", con=con)
     mine = team_filter(flt, team_id)
     found = queries.overview(con, mine, level)
     if not found.teams:

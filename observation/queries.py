@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from observation import db
+from observation import access, db
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel, Setting, Study, Team
 
@@ -84,14 +84,16 @@ class StudyInfo:
 
 
 def study_info(con: duckdb.DuckDBPyConnection, teams: tuple[int, ...] | None = None) -> StudyInfo | None:
-    """The study's name and period (of ``teams``' meetings when given: a coach learns nothing of
-    the others'), or None for a file that holds no study yet."""
+    """The study's name and the period of the meetings of ``teams`` (None: of every team the acting
+    person may read, so a coach learns nothing of the others'), or None for a file that holds no
+    study yet."""
+    scope = access.readable(StudyFilter(teams=teams or ()), "the study's period", con)
     with db.cursor(con) as cur:
         rows = records(cur.execute("select * from study"))
         span = cur.execute(
             "select min(meeting_date), max(meeting_date) from meetings "
-            "where $teams is null or list_contains($teams, team_id)",
-            {"teams": None if teams is None else list(teams)},
+            "where $teams::integer[] is null or list_contains($teams::integer[], team_id)",
+            {"teams": scope.sql_params()["teams"]},
         ).fetchone()
     if not rows:
         return None
@@ -100,8 +102,16 @@ def study_info(con: duckdb.DuckDBPyConnection, teams: tuple[int, ...] | None = N
 
 
 def teams(con: duckdb.DuckDBPyConnection) -> tuple[Team, ...]:
+    """The teams the acting person may read, by name (a coach: theirs; no other team's name)."""
+    scope = access.readable(StudyFilter(), "the teams", con)
     with db.cursor(con) as cur:
-        rows = records(cur.execute("select * from teams order by name"))
+        rows = records(
+            cur.execute(
+                "select * from teams where $teams::integer[] is null or list_contains($teams::integer[], id) "
+                "order by name",
+                {"teams": scope.sql_params()["teams"]},
+            )
+        )
     return tuple(Team.model_validate(r) for r in rows)
 
 
@@ -116,6 +126,7 @@ def overview(
     """Measures overall and per team, and the trend by month (or quarter) of the first
     ``trend_teams`` teams by name, or by id (as many as a chart draws side by side; presenter
     mode takes them by id, the order of its Team A, Team B…)."""
+    flt = access.readable(flt, "the overview", con)
     params = flt.sql_params() | {"level_rank": PARTICIPATION_RANK[level]}
     with db.cursor(con) as cur:
         grouped = records(
@@ -228,6 +239,7 @@ def meeting_kinds(
 ) -> pd.DataFrame:
     """Per team and period (its first day), the held meetings with attendance recorded of each of
     MEETING_KINDS: what disclosure control reasons about (observation.disclosure)."""
+    flt = access.readable(flt, "the meeting kinds", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -276,6 +288,8 @@ def qi_subgroups(
     (the first day of the month or quarter, or the block's first meeting), first_day, last_day,
     first_nth, last_nth (the team's meetings numbered from 1), meetings, presence (meetings with
     lived-experience presence), meaningful (meetings with meaningful involvement)."""
+    flt = access.readable(flt, "the QI chart", con)
+    access.require_teams(teams, "the QI chart", con=con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
@@ -331,6 +345,7 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: Part
     meetings_cancelled, meetings_postponed, meetings_recorded (held with attendance recorded), and
     of those meetings_with_lived_experience, meetings_with_service_users, meetings_with_carers and
     meetings_with_meaningful_involvement (someone with lived experience at ``level`` or above)."""
+    flt = access.readable(flt, "the monthly counts", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """

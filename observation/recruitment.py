@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from observation import db
+from observation import access, db
 from observation.filters import StudyFilter
 from observation.notes import NO_TEAM, Source
 
@@ -136,6 +136,7 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     later stage implies the earlier ones, and nothing dated after the filter's end counts. A
     funnel follows a cohort: the people whose recruitment began (their earliest recorded step or
     first present attendance) within the filter's dates, at every stage they reached by its end."""
+    flt = access.readable(flt, "the recruitment funnel", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
@@ -159,6 +160,7 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
     and step: team_name, from_stage, to_stage, people, median_days, max_days. The dates are the
     funnel's (first attended is the first present attendance); a stage only implied by a later
     one has no date of its own, so no time is measured to or from it."""
+    flt = access.readable(flt, "the recruitment stage times", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
@@ -192,6 +194,9 @@ def events(
     source: 'recorded', 'attendance' (first present attendance; for still attending, their last
     presence at one of the team's last three meetings), 'implied by attendance' or 'implied by a
     later recorded step' (dated by that later stage)."""
+    flt = access.readable(flt, "the people recruited", con)
+    if team_id is not None:
+        access.require_teams((team_id,), "the people recruited", con=con)
     with db.cursor(con) as cur:
         return cur.execute(
             _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
@@ -218,6 +223,7 @@ def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: S
     named NO_TEAM), team_name, setting, month; notes, held, per_meeting (notes ÷ held); interviews
     (transcripts with a tension code), transcripts. A row is a team-month with a meeting or an
     interview in a counted source; the other source's columns are null in it."""
+    flt = access.readable(flt, "the recruitment tensions", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
