@@ -55,6 +55,19 @@ def test_every_relative_link_in_the_readme_leads_to_a_file_in_the_repository() -
             assert anchor in anchors(target), f"README.md links to {link}: {name} has no heading #{anchor}"
 
 
+def test_the_readme_and_the_pages_guide_name_every_page() -> None:
+    # "What you see" gives each page a line, and docs/pages.md a heading: a new page in app.py's
+    # navigation must be added to both.
+    titles = re.findall(r'^\s+"\w+": \("([^"]+)"', (ROOT / "app.py").read_text(encoding="utf-8"), flags=re.M)
+    assert len(titles) == len(list((ROOT / "pages").glob("*.py")))  # the parser found them all
+    readme = README.read_text(encoding="utf-8")
+    seen = readme[readme.index("## What you see") :].split("\n## ")[0]
+    headings = re.findall(r"^##+ (.+)$", (ROOT / "docs" / "pages.md").read_text(encoding="utf-8"), flags=re.M)
+    for title in titles:
+        assert f"- **{title}** — " in seen, f"README.md's What you see has no line for {title}"
+        assert any(title in heading for heading in headings), f"docs/pages.md has no heading for {title}"
+
+
 def test_the_readme_stays_short() -> None:
     # A newcomer reads it in five minutes; the manual lives in docs/.
     lines = README.read_text(encoding="utf-8").count("\n")
