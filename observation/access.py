@@ -262,6 +262,7 @@ def identity_of(con: duckdb.DuckDBPyConnection, email: str) -> Identity | None:
         return None
 
 
+@requires("researcher")  # who may read which teams: the Access page's, a researcher's
 def grants(con: duckdb.DuckDBPyConnection) -> list[Grant]:
     with db.cursor(con) as cur:
         rows = cur.execute("select email, role, teams from access order by role, email").fetchall()
