@@ -9,7 +9,6 @@ nothing typed about a person (notes, participant codes, the wording of chart ann
 from __future__ import annotations
 
 import dataclasses
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from observation import charts, queries
-from observation.definitions import ANNOTATION_KINDS
+from observation import access, charts, profile, queries
 from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress, whole_percent
 from observation.filters import StudyFilter
+from observation.labels import ANNOTATION_KINDS, letters
 from observation.models import ParticipationLevel
 from observation.queries import Measures, Overview, TeamMeasures
 
@@ -101,17 +100,7 @@ def to_query_params(presenting: Presenting) -> dict[str, str]:
 
 def team_letters(team_ids: Iterable[int]) -> dict[int, str]:
     """Team A, Team B… by team id, so a team keeps its letter on every page, whatever the filter."""
-    return {team_id: f"Team {_letters(i)}" for i, team_id in enumerate(sorted(team_ids))}
-
-
-def _letters(index: int) -> str:
-    """A, B, … Z, AA, AB, …"""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = string.ascii_uppercase[rest] + letters
-    return letters
+    return {team_id: f"Team {letters(i)}" for i, team_id in enumerate(sorted(team_ids))}
 
 
 SHARES = ("presence_share", "service_user_share", "carer_share", "meaningful_share", "mean_representation")
@@ -232,10 +221,11 @@ def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mod
     """The Overview as presenter mode shows it, worked out over the whole study (views of
     different teams or dates could otherwise give a hidden figure away by difference): by quarter,
     the first teams by id (the order of their letters), then ``present_overview``."""
+    everything = access.readable(StudyFilter(), "presenter mode's overview", con)
     found = queries.overview(
-        con, StudyFilter(), level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
+        con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
     )
-    kinds = queries.meeting_kinds(con, StudyFilter(), level, "quarter")
+    kinds = queries.meeting_kinds(con, everything, level, "quarter")
     labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
     return present_overview(found, kinds, mode, labels)
 
@@ -262,3 +252,66 @@ def _relabelled(frame: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
     if not labels:
         return frame
     return frame.assign(team_name=frame["team_id"].map(labels)).sort_values(["team_id", "month"], kind="stable")
+
+
+LEFT_OUT_OF_THE_TEAM = (
+    "Presenter mode leaves out what follows one person — the recruitment funnel, who kept coming, the notes "
+    "themselves — and how the meetings ran month by month: a month's meetings beside a quarter's share of "
+    "100% would say how many of them had someone with lived experience."
+)
+"""What the Team profile in presenter mode leaves out, and why."""
+
+
+@dataclass(frozen=True)
+class TeamInTheRoom:
+    """One team as presenter mode shows it on the Team profile, every small count and every share
+    that could reveal one already hidden: its measures beside the whole study's, its quarters, and
+    its recruitment tensions by name. Nothing that follows one person (the funnel, who kept
+    coming, the notes themselves) is in it."""
+
+    team: TeamMeasures
+    """The team's measures from the room's overview (a hidden share is None)."""
+    hidden: frozenset[tuple[None, str]]
+    """The team's hidden shares, as the headline takes them: (None, share name)."""
+    study_line: str
+    """The whole study's presence and meaningful involvement, in one sentence."""
+    trend: pd.DataFrame
+    """The team's quarters, guarded as the Overview's chart shows them."""
+    events: pd.DataFrame
+    """The changes marked for the whole study or for this team, shown by their kind."""
+    tensions: tuple[tuple[str, tuple[str, ...]], ...]
+    """Per source with any (field notes, then interviews): a heading and a line per tension, each
+    count shown as the rule shows it ("<5" for a small one), each source's counts apart."""
+
+
+def team_in_the_room(
+    room: Overview, tensions: Sequence[profile.Tension], team_id: int, mode: Presenting
+) -> TeamInTheRoom | None:
+    """``team_id`` as presenter mode shows it, from ``room`` (room_overview: already guarded over
+    the whole study, so this view can give nothing away by difference with the Overview) and the
+    team's recruitment ``tensions`` (profile.team_profile's), each count hidden on its own when
+    small; None when the team has no meetings in the room's overview."""
+    team = next((t for t in room.teams if t.team_id == team_id), None)
+    if team is None:
+        return None
+    overall = room.overall
+    study_line = (
+        f"All teams: presence {percent(overall.presence_share, (None, 'presence_share') in room.hidden)}, "
+        f"meaningful involvement {percent(overall.meaningful_share, (None, 'meaningful_share') in room.hidden)}."
+    )
+    by_source = (
+        ("In the field notes", "notes", [(t.name, t.notes) for t in tensions if t.notes]),
+        ("In the interviews", "interview transcripts", [(t.name, t.interviews) for t in tensions if t.interviews]),
+    )
+    return TeamInTheRoom(
+        team=team,
+        hidden=frozenset((None, name) for key, name in room.hidden if key == team_id),
+        study_line=study_line,
+        trend=room.trend[room.trend["team_id"] == team_id],
+        events=room.events[room.events["team_id"].isna() | (room.events["team_id"] == team_id)],
+        tensions=tuple(
+            (heading, tuple(f"{name}: {mode.rule.count(n)} {unit}" for name, n in counts))
+            for heading, unit, counts in by_source
+            if counts
+        ),
+    )

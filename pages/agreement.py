@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import ui
-from observation.ui import tables, views
+from observation.ui import choices, study, tables
 
 flt = ui.shared_sidebar("agreement")
 st.title(
@@ -11,23 +11,23 @@ st.title(
     help="Counted per note, over the notes both coders coded: for every code either used, each note is a "
     "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled.",
 )
-coders = views.coders()
+coders = study.coders()
 if len(coders) < 2:
     st.info("Agreement needs two coders who coded the same notes; this study has fewer.")
     st.stop()
 left, right = st.columns(2)
 with left:
-    views.url_choice("agreement_a", "coder_a", list(coders), coders[0])
+    choices.url_choice("agreement_a", "coder_a", list(coders), coders[0])
     coder_a = st.selectbox("Coder A", list(coders), key="agreement_a")
-    views.keep_in_url("coder_a", coder_a, coders[0])
+    choices.keep_in_url("coder_a", coder_a, coders[0])
 with right:
-    views.url_choice("agreement_b", "coder_b", list(coders), coders[1])
+    choices.url_choice("agreement_b", "coder_b", list(coders), coders[1])
     coder_b = st.selectbox("Coder B", list(coders), key="agreement_b")
-    views.keep_in_url("coder_b", coder_b, coders[1])
+    choices.keep_in_url("coder_b", coder_b, coders[1])
 if coder_a == coder_b:
     st.info("Choose two different coders.")
     st.stop()
-result = views.coder_agreement(flt, coder_a, coder_b)
+result = study.coder_agreement(flt, coder_a, coder_b)
 if not result.notes:
     st.info("These two coders have no notes in common within the filters.")
     st.stop()

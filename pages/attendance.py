@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import charts, ui, view_charts
-from observation.ui import tables, views
+from observation.ui import choices, study, tables
 
 flt = ui.shared_sidebar("attendance")
 st.title(
@@ -12,15 +12,15 @@ st.title(
     "people with lived experience came, and for how many consecutive meetings each stayed.",
 )
 
-views.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
+choices.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
 period = st.segmented_control(
     "Count per",
     ["meeting", "month"],
     key="attendance_period",
     required=True,
 )
-views.keep_in_url("period", period, "meeting")
-by_role = views.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
+choices.keep_in_url("period", period, "meeting")
+by_role = study.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
 counted = period
 # the query returns only the teams the chart draws: one row per bar
 if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
@@ -29,7 +29,7 @@ if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
         "Choose fewer teams or a shorter period in the sidebar to count per meeting."
     )
     counted = "month"
-    by_role = views.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
+    by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()
@@ -43,13 +43,13 @@ st.subheader(
     help="Held and not held (cancelled or postponed), the four meeting roles "
     "filled on average, action items agreed, and the share of held meetings evaluated.",
 )
-tables.effectiveness_table(views.meeting_effectiveness(flt, period))
+tables.effectiveness_table(study.meeting_effectiveness(flt, period))
 
 st.subheader("Continuity of people with lived experience")
-team_id = views.choose_team("attendance_team", "team_view", flt)
-matrix = views.attendance_matrix(flt, team_id, "person") if team_id is not None else None
+team_id = choices.choose_team("attendance_team", "team_view", flt)
+matrix = study.attendance_matrix(flt, team_id, "person") if team_id is not None else None
 if matrix is None or not matrix["lived_experience"].any():
     st.info("Nobody with lived experience is recorded in this team.")
 else:
     ui.chart(ui.figure(view_charts.swimlane, matrix), "attendance_swimlane", "who-kept-coming", flt)
-tables.continuity_table(views.continuity(flt))
+tables.continuity_table(study.continuity(flt))

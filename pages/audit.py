@@ -4,7 +4,7 @@ Nothing edits or deletes these rows."""
 import streamlit as st
 
 from observation import audit, ui
-from observation.ui import data_io
+from observation.ui import exporting
 
 ui.shared_sidebar("audit", filtered=False)
 st.title("Audit trail", help="Who did what and when (UTC), to which rows, with the values before and after.")
@@ -14,7 +14,7 @@ actions = st.multiselect(
     key="audit_actions",
     placeholder="Every action",
 )
-rows = data_io.audit_rows(actions)
+rows = exporting.audit_rows(actions)
 if rows.empty:
     st.info("Nothing recorded yet.")
 else:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import export, ui
-from observation.ui import data_io
+from observation.ui import exporting
 
 ui.shared_sidebar("data_export", filtered=False)
 st.title(
@@ -19,13 +19,13 @@ level = level_col.segmented_control("Level", export.LEVELS, key="export_level", 
 fmt = format_col.segmented_control("Format", export.FORMATS, key="export_format", required=True, default="csv")
 threshold: int | None = None
 if level == "aggregate":
-    floor = data_io.threshold_floor()
+    floor = exporting.threshold_floor()
     threshold = int(
         st.number_input(
             "Hide counts under",
             min_value=floor,
             max_value=100,
-            value=data_io.default_threshold(),
+            value=exporting.default_threshold(),
             step=1,
             key="export_threshold",
             help=f"Counts of meetings with service users or carers from 1 to this − 1 are written [c], and so is "
@@ -46,7 +46,7 @@ else:
         "with '."
     )
 if st.button("Prepare the export", key="export_prepare"):
-    data_io.prepare_export(level, fmt, threshold)
-if prepared := data_io.prepared(level, fmt, threshold):  # only the file made for these very choices
+    exporting.prepare_export(level, fmt, threshold)
+if prepared := exporting.prepared(level, fmt, threshold):  # only the file made for these very choices
     name, payload = prepared
     st.download_button(f"Download {name}", payload, file_name=name, key="export_download")

@@ -4,7 +4,7 @@ all or nothing. A file whose kind its headers do not tell is read as the user sa
 import streamlit as st
 
 from observation import ui
-from observation.ui import data_io
+from observation.ui import importing, upload
 
 ui.shared_sidebar("data_import", filtered=False)
 st.title(
@@ -21,19 +21,19 @@ uploads = st.file_uploader(
     type=["csv", "xlsx"],
     accept_multiple_files=True,
     key="import_files",
-    max_upload_size=data_io.UPLOAD_MEGABYTES,
+    max_upload_size=upload.UPLOAD_MEGABYTES,
     help="Examples of every kind are in data/examples.",
 )
 st.caption(
-    f"Up to {data_io.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
+    f"Up to {upload.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
     "bigger file into smaller ones, by team or by year, and upload them together."
 )
 if not uploads:
     st.info("Choose one or more files to see what they would change.")
     st.stop()
-with data_io.unexpected_as_one_line():
-    plans = data_io.plans_for(uploads)
+with upload.unexpected_as_one_line():
+    plans = upload.plans_for(uploads)
     if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, say what was done
-        data_io.show_outcome(data_io.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
-    elif data_io.show_outcome(data_io.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
+        importing.show_outcome(importing.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
+    elif importing.show_outcome(importing.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
         st.button("Import these files", key="import_confirm", type="primary")

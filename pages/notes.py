@@ -4,25 +4,25 @@ and by informant group, read the codebook."""
 import streamlit as st
 
 from observation import definitions, notes, theme_charts, ui
-from observation.ui import views
+from observation.ui import choices, study, views
 
 flt = ui.shared_sidebar("notes")
 st.title("Notes and themes", help=definitions.CODE_COUNTS + " Choosing a theme also finds the codes under it.")
 
-book = views.codebook()
+book = study.codebook()
 search, codes, presence = st.columns([3, 3, 2])
 with search:
-    text = views.url_text("notes_text", "q", "Words in the note", "e.g. unwell")
+    text = choices.url_text("notes_text", "q", "Words in the note", "e.g. unwell")
 with codes:
-    chosen = views.url_codes("notes_codes", "codes", book)
+    chosen = choices.url_codes("notes_codes", "codes", book)
 with presence:
-    views.url_choice("notes_presence", "room", list(notes.PRESENCE_LABELS), "any")
+    choices.url_choice("notes_presence", "room", list(notes.PRESENCE_LABELS), "any")
     room = st.selectbox(
         "Who was in the room", list(notes.PRESENCE_LABELS), format_func=notes.PRESENCE_LABELS.get, key="notes_presence"
     )
-    views.keep_in_url("room", room, "any")
-source = views.choose_source("notes_source")
-found = views.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, source=source))
+    choices.keep_in_url("room", room, "any")
+source = choices.choose_source("notes_source")
+found = study.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, source=source))
 everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=source, limit=notes.EXPORT_LIMIT)
 views.excerpts_download(flt, everything, found.total, book)
 
@@ -40,21 +40,21 @@ matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, results_t
 with matrix_tab:
     views.chart_with_notes(
         flt,
-        ui.figure(theme_charts.code_team_heatmap, views.code_team_matrix(flt, source), source),
+        ui.figure(theme_charts.code_team_heatmap, study.code_team_matrix(flt, source), source),
         "notes_code_team",
         lambda cell: views.excerpt_query(
             codes=(cell[0],), exact=True, source=source, team_id=cell[1], no_team=cell[1] is None
         ),
-        views.read_hint("cell", source),
+        choices.read_hint("cell", source),
     )
 with together_tab:
     views.chart_with_notes(
         flt,
         ui.figure(
             theme_charts.cooccurrence_heatmap,
-            views.cooccurrence(flt, source),
+            study.cooccurrence(flt, source),
             source,
-            views.codes_per_document(flt, source),
+            study.codes_per_document(flt, source),
         ),
         "notes_cooccurrence",
         lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), source=source),
@@ -63,16 +63,16 @@ with together_tab:
 with time_tab:
     views.chart_with_notes(
         flt,
-        ui.figure(theme_charts.code_frequency, views.code_frequency(flt, source=source), source),
+        ui.figure(theme_charts.code_frequency, study.code_frequency(flt, source=source), source),
         "notes_frequency",
         # a point counts one source, even when both are drawn: its own (point[2]) is read
         lambda point: views.excerpt_query(
             codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
         ),
-        views.read_hint("point", source, apart=True),
+        choices.read_hint("point", source, apart=True),
     )
 with groups_tab:
-    by_group = views.code_group_matrix(flt)
+    by_group = study.code_group_matrix(flt)
     if by_group.empty:
         st.info("No coded interview transcripts in these teams and dates.", icon=":material/search_off:")
     else:
@@ -83,13 +83,13 @@ with groups_tab:
             lambda cell: views.excerpt_query(
                 codes=(cell[0],), exact=True, source="interviews", informant_group=cell[1]
             ),
-            views.read_hint("cell", "interviews"),
+            choices.read_hint("cell", "interviews"),
         )
 with book_tab:
     views.codebook_tree(book)
 with meeting_tab:
-    rows = views.meeting_rows(flt, ui.settings().meaningful_level)
-    if (meeting_id := views.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
+    rows = study.meeting_rows(flt, ui.settings().meaningful_level)
+    if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
         views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
 with results_tab:
     views.show_excerpts(

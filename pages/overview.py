@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import charts, definitions, ui
+from observation import charts, definitions, labels, ui
 
 flt = ui.shared_sidebar("overview")
 settings = ui.settings()
@@ -26,7 +26,7 @@ period = "quarter" if presenting.on else "month"
 st.subheader(f"{period.capitalize()} by {period}")
 if result.teams_with_recorded_meetings > result.teams_charted:
     st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
-level = definitions.LEVEL_LABELS[settings.meaningful_level]
+level = labels.PARTICIPATION[settings.meaningful_level]
 hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
 trend = ui.figure(
     charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden

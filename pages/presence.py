@@ -3,26 +3,26 @@
 import streamlit as st
 
 from observation import definitions, ui, view_charts
-from observation.ui import views
+from observation.ui import choices, study, views
 
 flt = ui.shared_sidebar("presence")
 settings = ui.settings()
 st.title("Presence and absence", help=f"{definitions.PRESENCE}\n\n{definitions.REPRESENTATION}")
 
-rows = views.meeting_rows(flt, settings.meaningful_level)
+rows = study.meeting_rows(flt, settings.meaningful_level)
 if rows.empty:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()
 by_meeting = ui.figure(view_charts.presence_by_meeting, rows)
-clicked = views.picked(ui.chart(by_meeting, "presence_by_meeting", "presence-by-meeting", flt, clickable=True))
+clicked = choices.picked(ui.chart(by_meeting, "presence_by_meeting", "presence-by-meeting", flt, clickable=True))
 
 ui.qi_section(flt, "presence")
 
 st.subheader("Who came to each meeting")
 team_col, rows_col = st.columns([3, 2])
 with team_col:
-    team_id = views.choose_team("presence_team", "team_view", flt)
-views.url_choice("presence_rows", "rows", ["role", "person"], "role")
+    team_id = choices.choose_team("presence_team", "team_view", flt)
+choices.url_choice("presence_rows", "rows", ["role", "person"], "role")
 by = rows_col.segmented_control(
     "One row per",
     ["role", "person"],
@@ -30,13 +30,13 @@ by = rows_col.segmented_control(
     key="presence_rows",
     required=True,
 )
-views.keep_in_url("rows", by, "role")
+choices.keep_in_url("rows", by, "role")
 if team_id is not None:
-    matrix = views.attendance_matrix(flt, team_id, by)
-    clicked += views.picked(
+    matrix = study.attendance_matrix(flt, team_id, by)
+    clicked += choices.picked(
         ui.chart(ui.figure(view_charts.attendance_matrix, matrix), "presence_matrix", "who-came", flt, clickable=True)
     )
 
-meeting_id = views.choose_meeting("presence_meeting", "meeting", rows, clicked)
-if meeting_id is not None and (detail := views.meeting_detail(meeting_id)) is not None:
+meeting_id = choices.choose_meeting("presence_meeting", "meeting", rows, clicked)
+if meeting_id is not None and (detail := study.meeting_detail(meeting_id)) is not None:
     views.show_meeting(detail, views.meeting_notes(meeting_id))

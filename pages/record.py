@@ -4,7 +4,7 @@ changes to mark on the charts at its date."""
 import streamlit as st
 
 from observation import ui
-from observation.ui import curating, recording, views
+from observation.ui import choices, curating, edits, recording
 
 flt = ui.shared_sidebar("record")
 st.title(
@@ -12,11 +12,11 @@ st.title(
     help="Everything is checked before anything is written, and saved in one go. If someone else saved the same "
     "meeting after you opened it, your save is refused and says who and when.",
 )
-team_id = views.choose_team("record_team", "team_view", flt)
+team_id = choices.choose_team("record_team", "team_view", flt)
 if team_id is None:
     st.info("No teams match the filters in the sidebar.")
     st.stop()
-curating.flash()
+edits.flash()
 meeting_id = recording.choose_meeting(team_id)
 form = recording.editor(team_id, meeting_id)
 if st.button("Save the meeting", key="record_save", type="primary"):

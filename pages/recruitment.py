@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from observation import definitions, notes, recruitment, theme_charts, ui
-from observation.ui import tables, views
+from observation import definitions, labels, notes, theme_charts, ui
+from observation.ui import choices, study, tables, views
 
 flt = ui.shared_sidebar("recruitment")
 st.title(
@@ -12,26 +12,26 @@ st.title(
     "recruitment-tension theme.",
 )
 
-stages = views.funnel(flt)
+stages = study.funnel(flt)
 if stages.empty:
     st.info("No teams match these filters.")
     st.stop()
-bar = views.picked(
+bar = choices.picked(
     ui.chart(ui.figure(theme_charts.funnel, stages), "recruitment_funnel", "recruitment-funnel", flt, clickable=True)
 )
 if bar:
     team_id, stage = bar[-1]
-    st.markdown(f"**{recruitment.STAGE_LABELS[stage]}** — the people and reasons behind the bar")
-    tables.events_table(views.recruitment_events(flt, team_id=team_id, stage=stage), "bar_events")
+    st.markdown(f"**{labels.RECRUITMENT_STAGES[stage]}** — the people and reasons behind the bar")
+    tables.events_table(study.recruitment_events(flt, team_id=team_id, stage=stage), "bar_events")
 
 st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
-tables.stage_times_table(views.stage_times(flt))
+tables.stage_times_table(study.stage_times(flt))
 st.subheader("Declined or withdrew, and why")
 tables.events_table(views.drop_outs(flt), "drop_outs", "Nobody declined or withdrew in these dates.")
 
 st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
-source = views.choose_source("recruitment_source")
-by_month = views.tension_by_month(flt, source)
+source = choices.choose_source("recruitment_source")
+by_month = study.tension_by_month(flt, source)
 if notes.counts_notes(source):
     views.chart_with_notes(
         flt,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import ui
-from observation.ui import curating, views
+from observation.ui import choices, curating, edits
 
 flt = ui.shared_sidebar("study_setup")
 st.title(
@@ -11,12 +11,12 @@ st.title(
     help="Edit a row in a grid, or add one at the bottom, then save: everything is checked first and saved in "
     "one go, and the audit trail records what changed. Participants are pseudonymous codes, never names.",
 )
-curating.flash()
+edits.flash()
 teams_tab, people_tab, codebook_tab = st.tabs(["Teams", "Participants", "Codebook"])
 with teams_tab:
     curating.teams_grid()
 with people_tab:
-    team_id = views.choose_team("setup_team", "team_view", flt)
+    team_id = choices.choose_team("setup_team", "team_view", flt)
     if team_id is None:
         st.info("No teams match the filters in the sidebar.")
     else:

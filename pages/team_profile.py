@@ -3,8 +3,8 @@ QI chart, the recruitment funnel, who kept coming, how meetings ran, and the ten
 
 import streamlit as st
 
-from observation import definitions, profile, recruitment, theme_charts, ui, view_charts
-from observation.ui import printing, tables, views
+from observation import charts, definitions, labels, presenting, profile, recruitment, theme_charts, ui, view_charts
+from observation.ui import choices, printing, study, tables, views
 
 flt = ui.shared_sidebar("team_profile")
 printing.printable()
@@ -13,15 +13,37 @@ st.title(
     help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "
     "browser (Ctrl+P or ⌘P). The link keeps the team.",
 )
-team_id = views.choose_team("profile_team", "profile", flt)
+team_id = choices.choose_team("profile_team", "profile", flt)
 if team_id is None:
     st.info("No teams match the filters in the sidebar.")
     st.stop()
-if ui.presenting().on:
-    views.present_team(flt, team_id)
-    st.stop()
 settings = ui.settings()
-found = views.team_profile(flt, team_id, settings.meaningful_level)
+if (mode := ui.presenting()).on:  # the team as a room may see it: small counts hidden, no one person followed
+    room = study.team_in_the_room(flt, team_id)
+    if room is None:
+        st.info("This team has no meetings in these dates.")
+        st.stop()
+    st.subheader(ui.plain(room.team.team_name))
+    ui.headline(room.team, room.hidden)
+    ui.deck_download(profile.team_filter(flt, team_id))
+    st.caption(room.study_line)
+    level = labels.PARTICIPATION[settings.meaningful_level]
+    left_out = f" · a quarter resting on a count under {mode.threshold} is left out"
+    trend = ui.figure(
+        charts.involvement_trend, room.trend, settings.involvement_target, level, room.events, "quarter", left_out
+    )
+    ui.chart(trend, "profile_trend", "team-by-quarter", flt)
+    st.subheader(
+        "Recruitment tensions in the notes and interviews", help=f"{profile.TENSION_RANKING} {definitions.CODE_COUNTS}"
+    )
+    if not room.tensions:
+        st.markdown("No note or interview transcript of this team is coded with a recruitment tension.")
+    for source, lines in room.tensions:
+        st.caption(source)
+        ui.bullet_list(lines)
+    st.caption(presenting.LEFT_OUT_OF_THE_TEAM)
+    st.stop()
+found = study.team_profile(flt, team_id, settings.meaningful_level)
 if found is None:
     st.info("This team has no meetings in these dates.")
     st.stop()
@@ -38,20 +60,20 @@ with in_short:
     ui.bullet_list([*reading, *found.summary])
 
 st.subheader("Recruitment", help="The team's recruitment funnel: how many people reached each stage.")
-ui.chart(ui.figure(theme_charts.funnel, views.funnel(mine)), "profile_funnel", "recruitment-funnel", mine)
+ui.chart(ui.figure(theme_charts.funnel, study.funnel(mine)), "profile_funnel", "recruitment-funnel", mine)
 if found.stall is not None:
     st.markdown(ui.plain(found.stall.sentence()))
 
 st.subheader("Who kept coming", help="Each person with lived experience, meeting by meeting.")
-matrix = views.attendance_matrix(mine, team_id, "person")
+matrix = study.attendance_matrix(mine, team_id, "person")
 if matrix["lived_experience"].any():
     ui.chart(ui.figure(view_charts.swimlane, matrix), "profile_swimlane", "who-kept-coming", mine)
 else:
     st.info("Nobody with lived experience is recorded in this team.")
-tables.continuity_table(views.continuity(mine))
+tables.continuity_table(study.continuity(mine))
 
 st.subheader("How the meetings ran")
-tables.effectiveness_table(views.meeting_effectiveness(mine, "month"))
+tables.effectiveness_table(study.meeting_effectiveness(mine, "month"))
 
 st.subheader(
     "Recruitment tensions in the notes and interviews",

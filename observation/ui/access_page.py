@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from observation import access
-from observation.ui import sign_in_configured, team_names
-from observation.ui.curating import _attempt, flash
-from observation.ui.data_io import connection
+from observation.ui.edits import attempt, flash
+from observation.ui.signin import sign_in_configured
+from observation.ui.study import connection, team_names
 
 
 def people() -> list[access.Grant]:
@@ -50,7 +50,7 @@ def give() -> None:
             "Teams (coaches only)", list(teams), format_func=teams.__getitem__, placeholder="Choose a coach's teams"
         )
         if st.form_submit_button("Give access", icon=":material/person_add:"):
-            _attempt(lambda: _given(access.grant(connection(), email, role, chosen if role == "coach" else ())))
+            attempt(lambda: _given(access.grant(connection(), email, role, chosen if role == "coach" else ())))
 
 
 def take_away(given: list[access.Grant]) -> None:
@@ -62,7 +62,7 @@ def take_away(given: list[access.Grant]) -> None:
         st.markdown("**Take access away**")
         email = st.selectbox("Email", emails, key="access_revoke_email")
         if st.form_submit_button("Take access away", icon=":material/person_remove:"):
-            _attempt(lambda: f"{email} may no longer sign in." if access.revoke(connection(), email) else "No change.")
+            attempt(lambda: f"{email} may no longer sign in." if access.revoke(connection(), email) else "No change.")
 
 
 def _given(grant: access.Grant) -> str:

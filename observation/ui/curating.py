@@ -11,42 +11,14 @@ from typing import Any, get_args
 import pandas as pd
 import streamlit as st
 
-from observation import curate
+from observation import curate, labels
 from observation.errors import ObservationError
-from observation.models import ComB, FourPi, RoleCategory, Setting, Valence
-from observation.ui import _escape_markdown, study_changed
-from observation.ui.data_io import connection
-from observation.ui.recording import FIELDS, RowProblem, _filled_rows, _validated
+from observation.models import ComB, FourPi, Valence
+from observation.ui.edits import attempt, filled_rows, validated
+from observation.ui.state import plain
+from observation.ui.study import connection
 
-FIELDS.update({"name": "Name", "service": "Service", "setting": "Setting", "start_date": "Started", "coach": "Coach",
-               "code": "Participant (code)", "team_id": "Team", "role": "Role", "qi_trained": "QI trained",
-               "definition": "Definition", "com_b": "COM-B", "valence": "Barrier or enabler",
-               "four_pi": "4Pi"})  # fmt: skip
-FLASH = "curate_flash"
 CODE_HELP = "a pseudonymous code such as SU-07: upper case, digits, '-' or '_'; never a name"
-
-
-def flash() -> None:
-    """Say what the last change did, once, after the rerun that shows it."""
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(_escape_markdown(message), icon=":material/check:")
-
-
-def _done(message: str) -> None:
-    study_changed()  # every page reads the change
-    st.session_state[FLASH] = message
-    st.rerun()
-
-
-def _attempt(change: Callable[[], str]) -> None:
-    """Run a change; on success show what it did after a rerun, otherwise say why nothing was written."""
-    try:
-        message = change()
-    except (RowProblem, ObservationError) as exc:
-        st.error(_escape_markdown(f"Nothing was saved. {exc}"), icon=":material/error:")
-        return
-    _done(message)
 
 
 def teams_grid() -> None:
@@ -57,13 +29,14 @@ def teams_grid() -> None:
             "id": None,
             "name": st.column_config.TextColumn("Name", required=True),
             "service": st.column_config.TextColumn("Service", required=True),
-            "setting": st.column_config.SelectboxColumn("Setting", options=list(get_args(Setting)), required=True),
+            "setting": st.column_config.SelectboxColumn("Setting", options=list(labels.SETTINGS), required=True,
+                                                        format_func=lambda s: labels.SETTINGS.get(str(s), str(s))),
             "start_date": st.column_config.DateColumn("Started", format="DD/MM/YYYY", required=True),
             "coach": st.column_config.TextColumn("Coach", help="the microsystem coach's code or role, never a name"),
         },
     )  # fmt: skip
     if st.button("Save the teams", key="setup_teams_save", type="primary"):
-        _attempt(lambda: _saved("teams", _rows(edited, curate.TeamEntry, "Teams")))
+        attempt(lambda: _saved("teams", _rows(edited, curate.TeamEntry, "Teams")))
 
 
 def participants_grid(team_id: int, teams: dict[int, str]) -> None:
@@ -75,12 +48,13 @@ def participants_grid(team_id: int, teams: dict[int, str]) -> None:
             "code": st.column_config.TextColumn("Participant (code)", required=True, help=CODE_HELP),
             "team_id": st.column_config.SelectboxColumn("Team", options=list(teams), required=True, default=team_id,
                                                         format_func=lambda t: teams.get(int(t), str(t))),
-            "role": st.column_config.SelectboxColumn("Role", options=list(get_args(RoleCategory)), required=True),
+            "role": st.column_config.SelectboxColumn("Role", options=list(labels.PERSON_ROLES), required=True,
+                                                     format_func=lambda r: labels.PERSON_ROLES.get(str(r), str(r))),
             "qi_trained": st.column_config.CheckboxColumn("QI trained", default=False),
         },
     )  # fmt: skip
     if st.button("Save the participants", key=f"setup_participants_save_{team_id}", type="primary"):
-        _attempt(lambda: _saved("participants", _rows(edited, curate.ParticipantEntry, "Participants")))
+        attempt(lambda: _saved("participants", _rows(edited, curate.ParticipantEntry, "Participants")))
 
 
 def codebook_grid() -> pd.DataFrame:
@@ -106,7 +80,7 @@ def codebook_grid() -> pd.DataFrame:
             changed = curate.save_codes(connection(), [(int(i), e) for i, e in rows if i is not None])
             return f"{changed} code(s) changed; their coded segments stay with them."
 
-        _attempt(save)
+        attempt(save)
     return table
 
 
@@ -122,11 +96,11 @@ def add_code(table: pd.DataFrame) -> None:
         name = st.text_input("Name of the new code", key="setup_code_name")
         definition = st.text_area("Definition", height=80, key="setup_code_definition")
         if st.form_submit_button("Add the code", key="setup_add"):
-            _attempt(lambda: _added(parent, {"name": name, "definition": definition}))
+            attempt(lambda: _added(parent, {"name": name, "definition": definition}))
 
 
 def _added(parent: int | None, values: dict[str, Any]) -> str:
-    entry = _validated(curate.CodeEntry, values, "New code")
+    entry = validated(curate.CodeEntry, values, "New code")
     curate.add_code(connection(), parent, entry)
     return f"{entry.name!r} added to the codebook."
 
@@ -146,11 +120,11 @@ def merge_codes(table: pd.DataFrame) -> None:
     try:
         preview = curate.merge_preview(connection(), source, target)
     except ObservationError as exc:
-        st.info(_escape_markdown(str(exc)))
+        st.info(plain(str(exc)))
         return
     moved = preview.segments - preview.repeats
     st.warning(
-        _escape_markdown(
+        plain(
             f"{preview.source!r} goes from the codebook. {moved} coded segment(s) move to {preview.target!r}"
             + (f", {preview.repeats} that repeat a segment it already has are removed" if preview.repeats else "")
             + f", and {preview.reasons} recruitment step(s) give it as their reason instead."
@@ -158,7 +132,7 @@ def merge_codes(table: pd.DataFrame) -> None:
         icon=":material/merge:",
     )
     if _confirmed(f"setup_merge_{source}_{target}", "Merge them"):  # a new pair asks again
-        _attempt(lambda: _merged(source, target))
+        attempt(lambda: _merged(source, target))
 
 
 def _merged(source: int, target: int) -> str:
@@ -178,9 +152,7 @@ def delete_meeting_or_note(team_id: int, meeting_id: int, seen: int, forget: Cal
         if target is None
         else curate.note_removal(connection(), target)
     )
-    st.warning(
-        _escape_markdown(removal.describe() + " The audit trail keeps a copy of every row."), icon=":material/delete:"
-    )
+    st.warning(plain(removal.describe() + " The audit trail keeps a copy of every row."), icon=":material/delete:")
     if not _confirmed(f"record_delete_{meeting_id}_{target}", "Delete"):
         return
 
@@ -193,7 +165,7 @@ def delete_meeting_or_note(team_id: int, meeting_id: int, seen: int, forget: Cal
         forget()
         return f"Deleted {removal.what}."
 
-    _attempt(delete)
+    attempt(delete)
 
 
 def _confirmed(key: str, label: str) -> bool:
@@ -204,10 +176,10 @@ def _confirmed(key: str, label: str) -> bool:
 def _rows(table: pd.DataFrame, model: type[Any], title: str) -> list[tuple[int | None, Any]]:
     """The grid's filled rows, validated, each with its id (None for a row added in the grid)."""
     rows: list[tuple[int | None, Any]] = []
-    for number, row in _filled_rows(table):
+    for number, row in filled_rows(table):
         row_id = row.pop("id", None)
         values = {k: (v.date() if isinstance(v, pd.Timestamp | dt.datetime) else v) for k, v in row.items()}
-        rows.append((None if row_id is None else int(row_id), _validated(model, values, f"{title}, row {number}")))
+        rows.append((None if row_id is None else int(row_id), validated(model, values, f"{title}, row {number}")))
     return rows
 
 

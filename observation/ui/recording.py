@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from observation import definitions, record
+from observation import labels, record
 from observation.errors import ObservationError
-from observation.models import PARTICIPATION_RANK, RecruitmentStage
-from observation.ui import _escape_markdown, study_changed
-from observation.ui.data_io import connection
+from observation.ui.edits import RowProblem, filled_rows, validated
+from observation.ui.state import plain
+from observation.ui.study import connection, study_changed
 
 NEW = 0
 NOT_FILLED, UNKNOWN = -2, -1  # role choices besides a participant's id
-STATUSES = ["held", "cancelled", "postponed"]
-FORMATS = {"service_base": "Service base", "ward": "Ward", "home": "Service user's home", "virtual": "Virtual",
-           "other": "Other"}  # fmt: skip
-ROLES = ("leader", "facilitator", "timekeeper", "recorder")
-ATTENDANCE = ["present", "apologies", "absent", "not expected"]
-LEVELS = list(PARTICIPATION_RANK)
-STAGES = list(get_args(RecruitmentStage))
-CATEGORIES = definitions.ANNOTATION_KINDS
-NEW_ROLES = ["service_user", "carer", "nurse", "therapist", "psychologist", "doctor", "manager", "administrator",
-             "support_worker", "coach", "observer"]  # fmt: skip
+STATUSES = list(labels.MEETING_STATUSES)
+FORMATS = labels.MEETING_FORMATS
+ATTENDANCE = list(labels.ATTENDANCE)
+LEVELS = list(labels.PARTICIPATION)
+STAGES = labels.RECRUITMENT_STAGES
+CATEGORIES = labels.ANNOTATION_KINDS
+MEETING_ROLES = labels.MEETING_ROLES
+PERSON_ROLES = labels.PERSON_ROLES
 
 
 def choose_meeting(team_id: int) -> int:
@@ -88,12 +86,12 @@ def editor(team_id: int, meeting_id: int) -> Form:
     by_id = {p.id: f"{p.code} ({p.role})" for p in people}
     words = {NOT_FILLED: "not filled", UNKNOWN: "filled, by whom not recorded"} | by_id
     roles: dict[str, Any] = {}
-    for column, role in zip(st.columns(4), ROLES, strict=True):
+    for column, role in zip(st.columns(4), MEETING_ROLES, strict=True):
         options: list[int] = [NOT_FILLED, UNKNOWN, *by_id]
         filled_by = details.roles.get(role)  # type: ignore[call-overload]
         current = NOT_FILLED if role not in details.roles else UNKNOWN if filled_by is None else int(filled_by)
         picked: int = column.selectbox(
-            role.capitalize(), options, options.index(current), key=f"{key}_{role}", format_func=lambda o: words[o]
+            MEETING_ROLES[role], options, options.index(current), key=f"{key}_{role}", format_func=lambda o: words[o]
         )
         if picked != NOT_FILLED:
             roles[role] = None if picked == UNKNOWN else picked
@@ -122,7 +120,8 @@ def editor(team_id: int, meeting_id: int) -> Form:
         num_rows="dynamic", hide_index=True,
         column_config={
             "code": st.column_config.TextColumn("Participant (code)", help="upper case letters, digits, '-' or '_'"),
-            "role": st.column_config.SelectboxColumn("Role", options=NEW_ROLES, required=True),
+            "role": st.column_config.SelectboxColumn("Role", options=list(PERSON_ROLES), required=True,
+                                                     format_func=lambda r: PERSON_ROLES.get(str(r), str(r))),
             "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
             "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
         },
@@ -172,7 +171,7 @@ def _marks_and_steps(
             "participant_id": st.column_config.SelectboxColumn(
                 "Participant (code)", options=list(codes), format_func=lambda i: codes.get(int(i), str(i))),
             "stage": st.column_config.SelectboxColumn(
-                "Stage", options=STAGES, format_func=lambda s: str(s).replace("_", " ")),
+                "Stage", options=list(STAGES), format_func=lambda s: STAGES.get(str(s), str(s))),
             "reason_code_id": st.column_config.SelectboxColumn(
                 "Recruitment tension behind it", options=list(tensions),
                 format_func=lambda i: tensions.get(int(i), str(i))),
@@ -202,21 +201,21 @@ def save(meeting_id: int, form: Form) -> int | None:
         marked = _grid(record.AnnotationEntry, form.annotations, "Changes to mark")
         steps = _grid(record.RecruitmentStep, form.recruitment, "Recruitment steps")
     except RowProblem as exc:
-        st.error(_escape_markdown(str(exc)), icon=":material/error:")
+        st.error(plain(str(exc)), icon=":material/error:")
         return None
     except ValidationError as exc:
         for error in exc.errors():
             where = " ".join(str(part) for part in error["loc"]) or "form"
-            st.error(_escape_markdown(f"{where}: {error['msg']}"), icon=":material/error:")
+            st.error(plain(f"{where}: {error['msg']}"), icon=":material/error:")
         return None
     try:
         saved = record.save_meeting(connection(), None if meeting_id == NEW else meeting_id, details, entries,
                                     note_entries, form.seen, annotations=marked, recruitment=steps)  # fmt: skip
     except record.Conflict as exc:
-        st.error(_escape_markdown(str(exc)), icon=":material/sync_problem:")
+        st.error(plain(str(exc)), icon=":material/sync_problem:")
         return None
     except ObservationError as exc:
-        st.error(_escape_markdown(str(exc)), icon=":material/error:")
+        st.error(plain(str(exc)), icon=":material/error:")
         return None
     study_changed()
     if meeting_id != NEW:
@@ -227,36 +226,11 @@ def save(meeting_id: int, form: Form) -> int | None:
 M = TypeVar("M", bound=BaseModel)
 
 
-class RowProblem(ValueError):
-    """A row of one of the form's tables that cannot be saved, named by table and row."""
-
-
-FIELDS = {"label": "What changed", "category": "Kind", "participant_id": "Participant", "stage": "Stage",
-          "reason_code_id": "Recruitment tension"}  # fmt: skip
-
-
-def _filled_rows(table: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
-    """The table's rows that have anything in them, numbered from 1 as on screen, empty cells left out."""
-    rows: list[dict[str, Any]] = table.to_dict("records")  # type: ignore[assignment]
-    filled = [{k: v for k, v in row.items() if not pd.isna(v) and v != ""} for row in rows]
-    return [(i, row) for i, row in enumerate(filled, start=1) if row]
-
-
 def _grid(model: type[M], table: pd.DataFrame | None, title: str) -> list[M] | None:
     """The grid's filled rows as ``model``s (None when the form has no such grid)."""
     if table is None:
         return None
-    return [_validated(model, row, f"{title}, row {i}") for i, row in _filled_rows(table)]
-
-
-def _validated(model: type[M], row: dict[str, Any], where: str) -> M:
-    try:
-        return model.model_validate(row)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = FIELDS.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else "row"
-        message = "must be filled in" if error["type"] in ("missing", "string_too_short") else error["msg"]
-        raise RowProblem(f"{where}: {field} {message}") from None
+    return [validated(model, row, f"{title}, row {i}") for i, row in filled_rows(table)]
 
 
 def _entry(row: dict[str, Any]) -> record.AttendanceEntry:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, recruitment
+from observation import agreement, labels
 
 PAGE_ROWS = 500
 
@@ -67,7 +67,7 @@ def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment eve
     if frame.empty:
         st.info(empty)
         return
-    frame = frame.assign(stage=frame["stage"].map(recruitment.STAGE_LABELS))
+    frame = frame.assign(stage=frame["stage"].map(labels.RECRUITMENT_STAGES))
     st.dataframe(
         page_of(frame, key),
         hide_index=True,
@@ -87,8 +87,8 @@ def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment eve
 
 def stage_times_table(frame: pd.DataFrame) -> None:
     frame = frame.assign(
-        from_stage=frame["from_stage"].map(recruitment.STAGE_LABELS),
-        to_stage=frame["to_stage"].map(recruitment.STAGE_LABELS),
+        from_stage=frame["from_stage"].map(labels.RECRUITMENT_STAGES),
+        to_stage=frame["to_stage"].map(labels.RECRUITMENT_STAGES),
     )
     st.dataframe(
         page_of(frame, "stage_times_table"),

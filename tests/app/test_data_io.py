@@ -11,8 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from observation import audit, db, ingest
-from observation.ui import _escape_markdown, data_io
+from observation import audit, db, ingest, labels
+from observation.plain import markdown_text
+from observation.ui import importing
 
 App = Callable[..., AppTest]
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -125,7 +126,7 @@ def test_a_value_in_a_problem_is_shown_as_typed_never_as_markdown(app: App, smal
     team = "[go](http://x.org) **now**"
     upload(at, ("meetings.csv", f"team,date,status\n{team},10/01/2020,held\n".encode()))
     (row,) = at.table[0].value.itertuples(index=False)
-    assert row[2] == _escape_markdown(team)  # every mark escaped, and the address no link
+    assert row[2] == markdown_text(team)  # every mark escaped, and the address no link
     assert plain(row[2]) == team
 
 
@@ -180,7 +181,7 @@ def test_each_kind_is_named_in_words_never_by_its_table(app: App, small_path: Pa
     assert "coded segments: one row per code applied to a note" in shown
     assert "recruitment events: one row per recruitment step" in shown
     assert not any("_" in option for option in shown)
-    assert set(data_io.KIND_WORDS) == set(ingest.KIND_NAMES) == set(data_io.KIND_LABELS)
+    assert set(labels.TABLES) == set(ingest.KIND_NAMES) == set(labels.TABLE_ROWS)
 
 
 def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(app: App, small_path: Path) -> None:
@@ -260,7 +261,7 @@ def test_an_unexpected_failure_drawing_the_page_is_one_line(
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyError("A-ST1")
 
-    monkeypatch.setattr(data_io, "_problem_table", boom)
+    monkeypatch.setattr(importing, "problem_table", boom)
     at = app(small_path).switch_page("pages/data_import.py").run()
     upload(at, ("attendance.csv", b"team,date,participant,status\nAlpha,2020-01-10,A-ST1,maybe\n"))
     assert not at.exception

@@ -92,7 +92,7 @@ def test_saving_a_meeting_keeps_the_changes_and_recruitment_steps_at_its_date(ap
 
 
 def test_a_grid_row_that_cannot_be_saved_is_named_by_table_row_and_column() -> None:
-    from observation.ui import recording
+    from observation.ui import edits
 
     grid = pd.DataFrame(
         [{"participant_id": 3, "stage": "agreed", "reason_code_id": None},
@@ -100,10 +100,10 @@ def test_a_grid_row_that_cannot_be_saved_is_named_by_table_row_and_column() -> N
          {"participant_id": None, "stage": "declined", "reason_code_id": 2}],
         columns=["participant_id", "stage", "reason_code_id"],
     )  # fmt: skip
-    rows = recording._filled_rows(grid)
+    rows = edits.filled_rows(grid)
     assert [i for i, _ in rows] == [1, 3]
-    assert recording._validated(record.RecruitmentStep, rows[0][1], "Recruitment steps, row 1") == (
+    assert edits.validated(record.RecruitmentStep, rows[0][1], "Recruitment steps, row 1") == (
         record.RecruitmentStep(participant_id=3, stage="agreed")
     )
-    with pytest.raises(recording.RowProblem, match=r"^Recruitment steps, row 3: Participant must be filled in$"):
-        recording._validated(record.RecruitmentStep, rows[1][1], "Recruitment steps, row 3")
+    with pytest.raises(edits.RowProblem, match=r"^Recruitment steps, row 3: Participant must be filled in$"):
+        edits.validated(record.RecruitmentStep, rows[1][1], "Recruitment steps, row 3")

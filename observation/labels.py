@@ -1,0 +1,160 @@
+"""Every vocabulary's words for people: what the pages, the import's messages and the exports call
+each value the study stores (a meeting's format, a team's setting, a recruitment stage…).
+
+One place, so that a value reads the same everywhere and a new value is named once. Each is a
+plain dict of the stored value to its words; tests/unit/test_labels.py checks that every value of
+each vocabulary (the Literal types of observation.models) has its words, and nothing else does.
+Nothing here reads the study or knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Final
+
+SETTINGS: Final[dict[str, str]] = {"community": "Community", "inpatient": "Inpatient", "other": "Other"}
+"""A team's setting."""
+
+MEETING_STATUSES: Final[dict[str, str]] = {"held": "held", "cancelled": "cancelled", "postponed": "postponed"}
+"""Whether a meeting took place."""
+
+MEETING_FORMATS: Final[dict[str, str]] = {
+    "service_base": "Service base",
+    "ward": "Ward",
+    "home": "Service user's home",
+    "virtual": "Virtual",
+    "other": "Other",
+}
+"""Where a meeting was held, as a choice names it."""
+
+HELD_AT: Final[dict[str, str]] = {
+    "service_base": "held at the service base",
+    "ward": "held at the ward",
+    "home": "held at the service user's home",
+    "virtual": "held online",
+    "other": "held elsewhere",
+}
+"""Where a meeting was held, as a sentence about it says it."""
+
+MEETING_ROLES: Final[dict[str, str]] = {
+    "leader": "Leader",
+    "facilitator": "Facilitator",
+    "timekeeper": "Timekeeper",
+    "recorder": "Recorder",
+}
+"""The four roles of an improvement meeting."""
+
+NOT_EXPECTED: Final = "not expected"
+"""A team member with no attendance recorded at a meeting (the Record page's roster)."""
+
+ATTENDANCE: Final[dict[str, str]] = {
+    "present": "present",
+    "apologies": "apologies",
+    "absent": "absent",
+    NOT_EXPECTED: "not expected",
+}
+"""Someone's attendance at a meeting."""
+
+PARTICIPATION: Final[dict[str, str]] = {
+    "observing": "observing",
+    "contributing": "contributing",
+    "co_leading": "co-leading",
+}
+"""How far someone present took part: the participation ladder, lowest first."""
+
+PERSON_ROLES: Final[dict[str, str]] = {
+    "service_user": "Service user",
+    "carer": "Carer",
+    "nurse": "Nurse",
+    "therapist": "Therapist",
+    "psychologist": "Psychologist",
+    "doctor": "Doctor",
+    "manager": "Manager",
+    "administrator": "Administrator",
+    "support_worker": "Support worker",
+    "coach": "Coach",
+    "observer": "Observer",
+}
+"""A participant's role in their team."""
+
+INFORMANT_GROUPS: Final[dict[str, str]] = {
+    "leader_manager": "Leaders and managers",
+    "frontline_staff": "Front-line staff",
+    "service_user": "Service users",
+    "carer": "Carers",
+}
+"""The groups interviewed, as a chart's axis names them."""
+
+INFORMANT: Final[dict[str, str]] = {
+    "leader_manager": "leader or manager",
+    "frontline_staff": "front-line staff",
+    "service_user": "service user",
+    "carer": "carer",
+}
+"""One informant of a group, as a quote's caption names them."""
+
+RECRUITMENT_STAGES: Final[dict[str, str]] = {
+    "identified": "Identified",
+    "approached": "Approached",
+    "agreed": "Agreed",
+    "first_attended": "First attended",
+    "still_attending": "Still attending",
+    "declined": "Declined",
+    "withdrew": "Withdrew",
+}
+"""A step of recruiting someone with lived experience."""
+
+ANNOTATION_KINDS: Final[dict[str, str]] = {
+    "home_meetings": "Meetings at home",
+    "qi_training": "QI training",
+    "recruitment_drive": "Recruitment drive",
+    "service_change": "Service change",
+    "other": "Other",
+}
+"""The kinds of change marked on the charts, as the Record page offers them and presenter mode shows them."""
+
+SOURCE_CHOICES: Final[dict[str, str]] = {
+    "notes": "Field notes",
+    "interviews": "Interviews",
+    "both": "Both",
+}
+"""What the codes are counted in, as the pages' choice offers it."""
+
+TABLES: Final[dict[str, str]] = {
+    "teams": "teams",
+    "participants": "participants",
+    "meetings": "meetings",
+    "attendance": "attendance",
+    "field_notes": "field notes",
+    "codes": "codes",
+    "coded_segments": "coded segments",
+    "recruitment_events": "recruitment events",
+    "annotations": "annotations",
+    "register": "register",
+}
+"""Each kind of file an import reads (and the table it fills), in words; "register" is an
+attendance register, one row per person and one column per meeting date."""
+
+TABLE_ROWS: Final[dict[str, str]] = {
+    "teams": "one row per team",
+    "participants": "one row per person",
+    "meetings": "one row per meeting",
+    "attendance": "one row per person at a meeting",
+    "field_notes": "one row per note",
+    "codes": "the codebook, one row per code",
+    "coded_segments": "one row per code applied to a note",
+    "recruitment_events": "one row per recruitment step",
+    "annotations": "one row per dated event",
+    "register": "one row per person, one column per meeting date",
+}
+"""What each kind of file holds, as the import's mapping step offers it after the kind's name."""
+
+
+def letters(index: int) -> str:
+    """The ``index``-th label from 0 of A, B, … Z, AA, AB, …: a team shown without its name."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = string.ascii_uppercase[rest] + label
+    return label

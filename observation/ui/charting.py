@@ -1,0 +1,115 @@
+"""Figures on a page: built once for the same data (a process-wide cache), drawn with their PNG
+and SVG downloads, and the slide deck made from the study."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable
+from typing import Any, TypeVar, get_args
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from observation import access, deck, figures
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.ui.state import plain, presenting, settings
+from observation.ui.study import connection, study_info
+
+T = TypeVar("T")
+FIGURES = 32
+"""Figures kept (figure()): a national study's twelve-panel chart is about a megabyte."""
+
+
+def figure(build: Callable[..., T], *args: Any) -> T:
+    """``build(*args)`` (a figure, from a pure function of its arguments), built once for the same
+    arguments and kept for the process: Plotly took a tenth of a second to build a twelve-panel
+    figure, on every rerun of the page. The arguments are compared by content (every cell of a data
+    frame), so new data is a new figure. Other sessions are shown the very same object: never change
+    a figure this returns (figures.for_a_room and for_export copy)."""
+    key = tuple(_content(a) if isinstance(a, pd.DataFrame) else a for a in args)
+    return _figure(f"{build.__module__}.{build.__qualname__}", key, args, build)
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES)
+def _figure(name: str, key: tuple[Any, ...], _args: tuple[Any, ...], _build: Callable[..., T]) -> T:
+    return _build(*_args)
+
+
+def _content(frame: pd.DataFrame) -> str:
+    """A digest of every cell of ``frame``: Streamlit's own hash of a data frame of 50,000 rows or
+    more looks at a sample of its rows, and a changed count elsewhere would show the old figure."""
+    return hashlib.sha256(pickle.dumps(frame, protocol=5)).hexdigest()
+
+
+def chart(
+    fig: go.Figure, key: str, name: str, flt: StudyFilter, rules: str | None = None, clickable: bool = False
+) -> Any:
+    """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
+    files are drawn only when a button is pressed (a few seconds each, in Chromium). A
+    ``clickable`` chart returns its selection event (see views.picked)."""
+    if presenting().on:
+        fig = figures.for_a_room(fig)
+    event = (
+        st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points")
+        if clickable
+        else st.plotly_chart(fig, key=key)
+    )
+    if figures.chromium() is None:
+        st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
+        return event
+    info = study_info()
+    mode = presenting()
+    provenance = figures.Provenance(
+        period=figures.period_text(flt, info),
+        rules=rules,
+        synthetic=bool(info and info.study.is_demo),
+        presenter=mode.badge() if mode.on else None,
+    )
+    row = st.container(horizontal=True)
+    for fmt in get_args(figures.ImageFormat):
+        row.download_button(
+            fmt.upper(), data=_drawn(fig, provenance, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
+            key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
+        )  # fmt: skip
+    return event
+
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def deck_download(flt: StudyFilter) -> None:
+    """Make the page's slide deck under presenter mode's rules (with a progress bar: each chart is
+    drawn in Chromium), then offer it. A deck made for other filters or rules is not offered."""
+    if figures.chromium() is None or access.current().role == "coach":  # a deck shows the whole study
+        return
+    mode = presenting().model_copy(update={"on": True})
+    made_for = (flt, mode)
+    if st.button("Make a slide deck", key="deck_make", icon=":material/slideshow:",
+                 help="A .pptx to hand out that tells the study's story: headline measures, each team, the QI "
+                      "charts' reading, quarter by quarter, the recruitment funnel and tensions, and the method; "
+                      "the numbers in the speaker notes. Presenter mode's rules always apply to it, at the "
+                      "threshold chosen in the sidebar."):  # fmt: skip
+        bar = st.progress(0.0, text="Drawing the slides…")
+        try:
+            made = deck.overview_deck(
+                connection(), flt, settings(), mode,
+                progress=lambda share, what: bar.progress(share, text=plain(what)),
+            )  # fmt: skip
+        except ObservationError as exc:
+            st.error(plain(str(exc)), icon=":material/error:")
+            return
+        finally:
+            bar.empty()
+        st.session_state["deck"] = (made_for, made)
+    kept = st.session_state.get("deck")
+    if kept is not None and kept[0] == made_for:
+        st.download_button("Download the deck", data=kept[1], file_name="involvement-overview.pptx", mime=PPTX,
+                           key="deck_download", on_click="ignore", icon=":material/download:")  # fmt: skip
+
+
+def _drawn(fig: go.Figure, provenance: figures.Provenance, fmt: figures.ImageFormat) -> Callable[[], bytes]:
+    """The file, prepared and drawn only when its button is pressed."""
+    return lambda: figures.image(figures.for_export(fig, provenance), fmt)

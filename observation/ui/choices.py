@@ -1,0 +1,163 @@
+"""The views' choices kept in the URL, so that a copied link shows the same view: a team, a
+meeting, the codes searched for, the source codes are counted in; and the marks clicked in a chart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from observation import definitions, labels, notes
+from observation.filters import StudyFilter
+from observation.ui.state import keep, plain, query_params
+from observation.ui.study import overview
+
+
+def url_choice(key: str, param: str, options: Sequence[Any], default: Any) -> None:
+    """Before a widget keyed ``key`` is drawn: take its value from the URL parameter ``param`` when
+    it has none — on the page's first run, and on a return to the page (Streamlit forgets a
+    widget's value when another page runs). A value not among ``options`` falls back, with a
+    notice the first time."""
+    keep(key)
+    if key in st.session_state:
+        return
+    first = f"{key}__from_url" not in st.session_state
+    st.session_state[f"{key}__from_url"] = True
+    raw = query_params().get(param)
+    chosen = next((o for o in options if str(o) == raw), None)
+    if first and raw is not None and chosen is None:
+        st.warning(
+            plain(f"Ignored {param}={raw!r} in the link: not one of the choices here."),
+            icon=":material/link_off:",
+        )
+    st.session_state[key] = default if chosen is None else chosen
+
+
+def keep_in_url(param: str, value: object, default: object) -> None:
+    """After the widget: say its value in the URL (and nothing when it is the default)."""
+    if value is None or value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(value):
+        st.query_params[param] = str(value)
+
+
+def url_text(key: str, param: str, label: str, placeholder: str) -> str:
+    """A search box whose words are kept in the URL."""
+    if f"{key}__from_url" not in st.session_state:
+        st.session_state[f"{key}__from_url"] = True
+        st.session_state[key] = query_params().get(param, "")[:200]
+    text: str = st.text_input(label, key=key, placeholder=placeholder, max_chars=200)
+    keep_in_url(param, text.strip(), "")
+    return text.strip()
+
+
+SOURCE_PARAM = "source"
+SOURCES: tuple[notes.Source, ...] = ("notes", "interviews", "both")
+
+
+def choose_source(key: str) -> notes.Source:
+    """Field notes, interviews or both, for every count of codes on the page: a widget keyed
+    ``key``, kept in the link as ``source=notes|interviews|both`` (a bad value is ignored with a
+    notice, as url_choice does)."""
+    url_choice(key, SOURCE_PARAM, SOURCES, notes.DEFAULT_SOURCE)
+    source: notes.Source = (
+        st.segmented_control(
+            "Count codes in",
+            SOURCES,
+            format_func=labels.SOURCE_CHOICES.__getitem__,
+            key=key,
+            required=True,
+            help=definitions.CODE_COUNTS,
+        )
+        or notes.DEFAULT_SOURCE
+    )
+    keep_in_url(SOURCE_PARAM, source, notes.DEFAULT_SOURCE)
+    return source
+
+
+def read_hint(mark: str, source: notes.Source, apart: bool = False) -> str:
+    """What clicking a mark of a chart of ``source`` opens; ``apart``: a chart of both sources whose
+    marks each count one of them."""
+    if source == "both" and apart:
+        return f"Click a {mark} to read the notes or the interview transcripts it counts."
+    return {
+        "notes": f"Click a {mark} to read its notes.",
+        "interviews": f"Click a {mark} to read its interview transcripts.",
+        "both": f"Click a {mark} to read its notes. The interview transcripts counted in it come with them.",
+    }[source]
+
+
+def picked(event: Any) -> list[Any]:
+    """The customdata of the marks selected in a chart drawn with on_select="rerun"."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return []
+    return [p["customdata"] for p in points if p.get("customdata") is not None]
+
+
+def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team") -> int | None:
+    """One of the teams in the filter, kept in the URL; None when the filter has no team."""
+    teams = {t.team_id: t.team_name for t in overview(flt).teams}
+    if not teams:
+        return None
+    first = next(iter(teams))
+    url_choice(key, param, list(teams), first)
+    if st.session_state.get(key) not in teams:
+        st.session_state[key] = first
+    team_id: int = st.selectbox(label, list(teams), format_func=lambda t: teams[t], key=key)
+    keep_in_url(param, team_id, first)
+    return team_id
+
+
+def choose_meeting(key: str, param: str, rows: pd.DataFrame, clicked: list[Any]) -> int | None:
+    """A meeting among ``rows`` (meeting_id, team_name, meeting_date, status): the one last clicked
+    in a chart, or chosen in the list, kept in the URL."""
+    labels = {
+        int(m): f"{n} — {pd.Timestamp(d):%d %b %Y} ({s})"
+        for m, n, d, s in zip(rows["meeting_id"], rows["team_name"], rows["meeting_date"], rows["status"], strict=True)
+    }
+    url_choice(key, param, list(labels), None)
+    # A chart keeps its selection across reruns: apply a click once, when it is new, so that a
+    # meeting chosen from the list afterwards is not undone by the old click.
+    ids = tuple(int(c[0] if isinstance(c, list) else c) for c in clicked)
+    if ids and ids != st.session_state.get(f"{key}__clicked") and ids[-1] in labels:
+        st.session_state[key] = ids[-1]
+    st.session_state[f"{key}__clicked"] = ids
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = None
+    meeting_id: int | None = st.selectbox(
+        "Read a meeting",
+        list(labels),
+        format_func=lambda m: labels[m],
+        key=key,
+        placeholder="Click a meeting in a chart, or choose one here",
+    )
+    keep_in_url(param, meeting_id, None)
+    return meeting_id
+
+
+def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[int, ...]:
+    """Codes to search for, kept in the URL as ``codes=2,5``; unknown ones are dropped with a notice."""
+    names = {n.code.id: ("  " * n.depth) + n.code.name for n in book}
+    if f"{key}__from_url" not in st.session_state:
+        st.session_state[f"{key}__from_url"] = True
+        raw = [part.strip() for part in query_params().get(param, "").split(",") if part.strip()]
+        wanted = [int(p) for p in raw if re.fullmatch("[0-9]{1,9}", p) and int(p) in names]
+        if len(wanted) < len(raw):
+            notice = f"Ignored codes={','.join(raw)!r} in part: not codes of this study."
+            st.warning(plain(notice), icon=":material/link_off:")
+        st.session_state[key] = wanted
+    chosen: list[int] = st.multiselect(
+        "Codes (a theme includes the codes under it)",
+        list(names),
+        format_func=lambda c: names[c],
+        key=key,
+        placeholder="Any code",
+    )
+    keep_in_url(param, ",".join(str(c) for c in chosen), "")
+    return tuple(chosen)

@@ -1,0 +1,224 @@
+"""What every page starts with (shared_sidebar): the person signed in, the study opened, presenter
+mode's switch and the shared filter in the sidebar, kept in the URL; and the pages app.py lists
+for the person signed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from observation import access, filters, labels, queries
+from observation import presenting as presenting_rules
+from observation.filters import StudyFilter
+from observation.ui import study
+from observation.ui.signin import account, sign_in_screen, signed_in
+from observation.ui.state import (
+    keep_across_pages,
+    plain,
+    presenting,
+    query_params,
+    settings,
+    stop_with,
+    write_query_params,
+)
+from observation.ui.study import open_study, team_names
+from observation.ui.widgets import demo_badge
+
+ALL = "all"
+
+
+def shared_sidebar(page: str, filtered: bool = True) -> StudyFilter:
+    """What every page starts with: the person signed in (or the sign-in screen), the study
+    opened (or a one-line reason why not), the demo badge, presenter mode's switch, and the shared
+    filter in the sidebar, kept in the URL. Returns the filter. ``page`` is the page's file name
+    under pages/: a page the person's role may not open answers "page not found", and one that
+    presenter mode leaves out stops here in presenter mode (app.py does not list either; this
+    guards a link that reaches one anyway).
+
+    Pages call this themselves rather than app.py, so that a page is complete however Streamlit
+    runs it (a fresh server's first deep link can run a file in pages/ without app.py).
+
+    A page that reads no study rows through the filter (Import, Audit trail, Access) passes
+    ``filtered=False``: it shows no filter that would not apply to it, and the filter chosen on
+    the other pages is kept for them.
+    """
+    _leave_legacy_multipage_mode()
+    st.session_state.pop(study.VERSION, None)  # this run asks the study's data version afresh
+    keep_across_pages()
+    me = signed_in()
+    if me is None:
+        sign_in_screen()
+        st.stop()
+    if not me.may_open(page):
+        stop_with("Page not found.")
+    info = open_study()
+    demo_badge(info)
+    mode = _presenter_controls(me)
+    if mode.on:
+        st.badge(mode.badge(), icon=":material/co_present:", color="blue", help=PRESENTER_HELP)
+        if page not in PRESENTABLE:
+            st.info(
+                "This page is not part of presenter mode. Turn presenter mode off under Presenter settings in the "
+                "sidebar to use it."
+            )
+            st.stop()
+    account(me)
+    return _sidebar_filter(info, me) if filtered else StudyFilter()
+
+
+PRESENTABLE = frozenset(page for page, roles in access.PAGES.items() if "presenter" in roles)
+
+
+def pages_open_to(me: access.Identity | None) -> list[str]:
+    """The pages (file names under pages/) app.py registers for ``me`` in the mode chosen: the
+    rest answer "page not found". Signed out: none."""
+    if me is None:
+        return []
+    shown = [page for page in access.PAGES if me.may_open(page)]
+    return [page for page in shown if page in PRESENTABLE] if presenting().on else shown
+
+
+def _presenter_controls(me: access.Identity) -> presenting_rules.Presenting:
+    """Presenter mode's switch in the sidebar; once it is on, the switch, the threshold and the
+    team letters move into a closed "Presenter settings" popover, so the room sees the badge, not
+    the controls."""
+    mode = presenting()
+    if me.role == "coach":
+        return mode
+    with st.sidebar:
+        if not mode.on:
+            _presenter_toggle(me)
+        else:
+            with st.popover("Presenter settings", icon=":material/settings:", help=PRESENTER_SETTINGS_HELP):
+                _presenter_toggle(me)
+                st.number_input(
+                    "Hide counts under", min_value=settings().presenter_minimum, max_value=100, step=1,
+                    key="pm_threshold", help=THRESHOLD_HELP,
+                )  # fmt: skip
+                st.toggle("Teams as Team A, Team B…", key="pm_letters")
+    mode = presenting()
+    write_query_params(presenting_rules.to_query_params(mode), presenting_rules.PARAMS)
+    return mode
+
+
+def _presenter_toggle(me: access.Identity) -> None:
+    st.toggle("Presenter mode", key="pm_on", help=PRESENTER_HELP, disabled=me.role == "presenter")
+
+
+PRESENTER_HELP = (
+    "For showing findings to a room: editing and note pages are hidden; counts of people, attendances "
+    "or coded segments below the threshold show as '<5'; a percentage that would reveal one is hidden; "
+    "charts go by quarter; no note text, participant code or annotation wording is shown."
+)
+
+
+PRESENTER_SETTINGS_HELP = "Presenter mode's switch, its threshold and team letters: kept off the slide."
+
+
+THRESHOLD_HELP = (
+    "5 hides 1–4; 8 gives NHS-style suppression of 1–7. The study's floor (OBSERVATION_PRESENTER_MINIMUM) is "
+    "the lowest allowed."
+)
+
+
+def _leave_legacy_multipage_mode() -> None:
+    """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
+    st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
+    run) then runs this page without app.py, with the old file-name navigation. The page is whole
+    anyway (it draws its own sidebar); turning the mode off here makes every later run go through
+    app.py. No rerun: a rerun would drop a button's click. (PagesManager is Streamlit's own; if it
+    moves, only a fresh server's first deep link shows the old navigation.)"""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
+        return
+    PagesManager.uses_pages_directory = False
+
+
+def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter:
+    teams = team_names()
+    first = info.first_meeting or dt.date.today()
+    last = info.last_meeting or first
+    if "flt_ready" not in st.session_state:
+        _filter_from_url(teams, first, last)
+    _follow_the_study(first, last)
+    with st.sidebar:
+        st.subheader(
+            "Filter",
+            help="These filters apply to every page; the address bar keeps them, so a copied link shows the same view.",
+        )
+        for notice in st.session_state.pop("flt_notices", ()):
+            st.warning(plain(notice), icon=":material/link_off:")
+        # Presenter mode shows the whole study: two views of different teams or dates, each safe
+        # on its own, could give a hidden figure away by difference.
+        off = presenting().on
+        if off:
+            st.caption("Presenter mode shows the whole study: the filter is off until presenter mode is.")
+        st.multiselect(
+            "Teams",
+            options=list(teams),
+            format_func=teams.__getitem__,
+            key="flt_teams",
+            placeholder="All teams" if me.teams is None else "All your teams",
+            disabled=off,
+        )
+        st.selectbox(
+            "Setting",
+            options=[ALL, *labels.SETTINGS],
+            format_func=lambda s: labels.SETTINGS.get(s, "All settings"),
+            key="flt_setting",
+            disabled=off,
+        )
+        st.date_input(
+            "Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY", disabled=off
+        )
+    if off:
+        return StudyFilter()
+    dates = tuple(st.session_state["flt_dates"] or ())
+    start = dates[0] if dates and dates[0] != first else None
+    end = dates[1] if len(dates) > 1 and dates[1] != last else None
+    flt = StudyFilter(
+        teams=tuple(sorted(st.session_state["flt_teams"])),
+        setting=None if st.session_state["flt_setting"] == ALL else st.session_state["flt_setting"],
+        start=start,
+        end=end if start is None or end is None or end >= start else None,
+    )
+    write_query_params(filters.to_query_params(flt), filters.FILTER_PARAMS)
+    if me.teams is not None and not flt.teams:  # a coach's "all teams" is all of theirs
+        return flt.model_copy(update={"teams": tuple(sorted(me.teams))})
+    return flt
+
+
+def _follow_the_study(first: dt.date, last: dt.date) -> None:
+    """When the study's first or last meeting moved (an import, a deleted meeting), a date range
+    that reached the old ends reaches the new ones, and any other stays inside them."""
+    old = st.session_state.get("flt_bounds", (first, last))
+    st.session_state["flt_bounds"] = (first, last)
+    if old == (first, last) or "flt_dates" not in st.session_state:
+        return
+    dates = tuple(st.session_state["flt_dates"] or ())
+    start = first if len(dates) < 1 or dates[0] <= old[0] else min(max(dates[0], first), last)
+    end = last if len(dates) < 2 or dates[1] >= old[1] else min(max(dates[1], start), last)
+    st.session_state["flt_dates"] = (start, end)
+
+
+def _filter_from_url(teams: dict[int, str], first: dt.date, last: dt.date) -> None:
+    parsed = filters.from_query_params(query_params())
+    notices = list(parsed.notices)
+    unknown = [t for t in parsed.filter.teams if t not in teams]
+    if unknown:
+        notices.append(f"Ignored team {', '.join(map(str, unknown))} in the link: no such team in this study.")
+    start = min(max(parsed.filter.start or first, first), last)
+    end = max(min(parsed.filter.end or last, last), start)
+    asked = (parsed.filter.start or start, parsed.filter.end or end)
+    if asked != (start, end):
+        notices.append(
+            f"The link's dates reach beyond this study's meetings ({first:%d/%m/%Y} to {last:%d/%m/%Y}); "
+            f"showing {start:%d/%m/%Y} to {end:%d/%m/%Y}."
+        )
+    st.session_state["flt_teams"] = [t for t in parsed.filter.teams if t in teams]
+    st.session_state["flt_setting"] = parsed.filter.setting or ALL
+    st.session_state["flt_dates"] = (start, end)
+    st.session_state.setdefault("flt_notices", []).extend(notices)
+    st.session_state["flt_ready"] = True

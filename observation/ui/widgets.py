@@ -1,0 +1,122 @@
+"""The shared widgets that show measures: the headline numbers, the team table, the line comparing
+a team with the others, a list of sentences, and the demo badge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from observation import definitions, labels, queries
+from observation.presenting import percent
+from observation.ui.state import plain, presenting, settings
+
+DEMO_NOTICE = "Synthetic demo data: invented people, teams and notes. Nothing here is real."
+
+
+def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:
+    """The row of headline numbers for a set of meetings ("hidden" where presenter mode took a
+    share out)."""
+    s = settings()
+
+    def shown(name: str) -> str:
+        return percent(getattr(measures, name), (None, name) in hidden)
+
+    held, presence, representation, meaningful = st.columns(4)
+    not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
+    unrecorded = f" · {measures.meetings_unrecorded} without attendance" if measures.meetings_unrecorded else ""
+    service_users, carers = shown("service_user_share"), shown("carer_share")
+    for column, label, value, explained, note in (
+        (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held + unrecorded),
+        (presence, "Lived-experience presence", shown("presence_share"), definitions.PRESENCE,
+         f"service users {service_users} · carers {carers}"),
+        (representation, "Mean representation", shown("mean_representation"), definitions.REPRESENTATION,
+         "of everyone present"),
+    ):  # fmt: skip
+        # The delta line carries a plain note under the figure: no colour, no arrow.
+        column.metric(label, value, help=explained, border=True, delta=note, delta_color="off", delta_arrow="off")
+    # The gap is taken between the rounded figures shown, so 79.5% reads "80%" and "+0", never "-0".
+    share, target = measures.meaningful_share, s.involvement_target
+    gap = None if share is None else round(share * 100) - round(target * 100)
+    meaningful.metric(
+        "Meaningful involvement",
+        shown("meaningful_share"),
+        help=definitions.meaningful(s.meaningful_level, s.involvement_target),
+        border=True,
+        delta=None if gap is None else f"{gap:+d} points vs {target:.0%} target",
+        delta_color="normal",
+    )
+
+
+def team_table(teams: tuple[queries.TeamMeasures, ...], hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:
+    """One row per team with its measures, as a sortable table."""
+    s = settings()
+    frame = pd.DataFrame([t.model_dump() for t in teams]).drop(columns=["team_id"])
+    frame["setting"] = frame["setting"].map(labels.SETTINGS)
+    shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]
+    frame[shares] = frame[shares].astype(float) * 100
+    if hidden:  # presenter mode: a hidden share says so, rather than looking like missing data
+        for name in shares:
+            frame[name] = [
+                percent(None if pd.isna(v) else v / 100, (t.team_id, name) in hidden)
+                for t, v in zip(teams, frame[name], strict=True)
+            ]
+        st.caption(f"'hidden': the share could reveal a count under {presenting().threshold}.")
+
+    def share(label: str, explained: str | None = None) -> Any:
+        if hidden:
+            return st.column_config.TextColumn(label, help=explained)
+        return st.column_config.NumberColumn(label, format="%.0f%%", help=explained)
+
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="overview_team_table",
+        column_order=[
+            "team_name",
+            "setting",
+            "meetings_held",
+            "meetings_cancelled",
+            "presence_share",
+            "meaningful_share",
+            "mean_representation",
+            "service_user_share",
+            "carer_share",
+        ],
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width="large"),
+            "setting": st.column_config.TextColumn("Setting"),
+            "meetings_held": st.column_config.NumberColumn("Held"),
+            "meetings_cancelled": st.column_config.NumberColumn("Cancelled"),
+            "presence_share": share("Presence", definitions.PRESENCE),
+            "service_user_share": share("Service users"),
+            "carer_share": share("Carers"),
+            "mean_representation": share("Representation", definitions.REPRESENTATION),
+            "meaningful_share": share(
+                "Meaningful involvement", definitions.meaningful(s.meaningful_level, s.involvement_target)
+            ),
+        },
+    )
+
+
+def others_line(others: queries.Measures) -> str:
+    """The other teams' figures, for comparison under one team's headline."""
+    if others.meetings_held == 0:
+        return "No other team in the filter to compare with."
+    return (
+        f"The other teams in the filter: {others.meetings_held} meetings held; lived-experience presence "
+        f"{percent(others.presence_share)}, mean representation {percent(others.mean_representation)}, meaningful "
+        f"involvement {percent(others.meaningful_share)}."
+    )
+
+
+def bullet_list(lines: Sequence[str]) -> None:
+    """Sentences as a Markdown list, with Markdown in them shown as typed (team names are user text)."""
+    st.markdown("\n".join(f"- {plain(line)}" for line in lines))
+
+
+def demo_badge(info: queries.StudyInfo) -> None:
+    if info.study.is_demo:
+        st.badge("Synthetic demo data", icon=":material/science:", color="orange", help=DEMO_NOTICE)
