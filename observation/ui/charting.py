@@ -49,7 +49,7 @@ def chart(
 ) -> Any:
     """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
     files are drawn only when a button is pressed (a few seconds each, in Chromium). A
-    ``clickable`` chart returns its selection event (see views.picked)."""
+    ``clickable`` chart returns its selection event (see choices.picked)."""
     if presenting().on:
         fig = figures.for_a_room(fig)
     event = (

@@ -4,10 +4,14 @@ to be worked out (tests/unit/test_disclosure.py checks random studies the same w
 
 from __future__ import annotations
 
+import dataclasses
+
+import pandas as pd
 import pytest
 
 from observation import presenting
 from observation.disclosure import Rule
+from observation.profile import Tension
 from tests.disclosure_check import pinned
 from tests.unit.test_disclosure import kinds_of, overview_of, reader_atoms, what_is_seen
 
@@ -90,3 +94,69 @@ def test_a_threshold_in_a_link_without_presenter_mode_says_it_does_nothing_yet()
         "threshold='8' in the link applies in presenter mode only: this page shows every figure until presenter "
         "mode is on (add mode=present to the link, or turn it on in the sidebar)."
     ]
+
+
+def room_of(study: list[list[list[int]]], threshold: int = 5) -> tuple[presenting.Presenting, presenting.Overview]:
+    """The Overview as presenter mode shows it, for a study of meeting kinds, with a change marked
+    for the whole study and one for each team, each worded with a name."""
+    kinds = kinds_of(study)
+    events = pd.DataFrame(
+        {
+            "team_id": [None, 1, 2],
+            "event_date": pd.to_datetime(["2020-02-01", "2020-03-01", "2020-05-01"]),
+            "label": ["Dr Smith's training", "Ann's first home meeting", "Bob joined"],
+            "category": ["qi_training", "home_meetings", "other"],
+        }
+    )
+    found = dataclasses.replace(overview_of(kinds), events=events)
+    mode = presenting.Presenting(on=True, threshold=threshold)
+    return mode, presenting.present_overview(found, kinds, mode, presenting.team_letters([1, 2]))
+
+
+STUDY = [[[2, 0, 0, 0, 0, 0, 10], [1, 0, 0, 0, 0, 0, 5]], [[6, 3, 2, 1, 0, 0, 8], [4, 4, 0, 3, 0, 0, 6]]]
+"""Team 1: meetings with service users in 3 of 18, a small count; team 2: enough of each kind."""
+
+
+def test_the_team_in_the_room_comes_suppressed() -> None:
+    mode, room = room_of(STUDY)
+    tensions = [Tension(1, "Stigma", notes=3), Tension(2, "No time", notes=7, interviews=2)]
+    view = presenting.team_in_the_room(room, tensions, 1, mode)
+    assert view is not None
+    assert view.team.team_name == "Team A"
+    assert view.team.presence_share is None
+    assert (None, "presence_share") in view.hidden
+    assert view.trend["presence_share"].isna().all()  # and so do its quarters
+    # Each source's counts apart, each small one hidden on its own: no total to subtract from.
+    assert view.tensions == (
+        ("In the field notes", ("Stigma: <5 notes", "No time: 7 notes")),
+        ("In the interviews", ("No time: <5 interview transcripts",)),
+    )
+    # Annotations by their kind, never their wording (which names people).
+    assert list(view.events["label"]) == ["QI training", "Meetings at home"]
+
+
+def test_the_team_in_the_room_shows_nothing_the_room_overview_hides() -> None:
+    # The room overview is guarded over the whole study (tests/unit/test_disclosure.py checks no
+    # small count can be worked out from it); the team's view must show exactly its figures for
+    # the team, so that nothing hidden there can be recovered by setting the two side by side.
+    for team_id in (1, 2):
+        mode, room = room_of(STUDY)
+        view = presenting.team_in_the_room(room, (), team_id, mode)
+        assert view is not None
+        team = next(t for t in room.teams if t.team_id == team_id)
+        for share in presenting.SHARES:
+            in_room = presenting.percent(getattr(team, share), (team_id, share) in room.hidden)
+            assert presenting.percent(getattr(view.team, share), (None, share) in view.hidden) == in_room
+        pd.testing.assert_frame_equal(view.trend, room.trend[room.trend["team_id"] == team_id])
+        overall = room.overall
+        assert view.study_line == (
+            f"All teams: presence {presenting.percent(overall.presence_share, (None, 'presence_share') in room.hidden)}"
+            f", meaningful involvement "
+            f"{presenting.percent(overall.meaningful_share, (None, 'meaningful_share') in room.hidden)}."
+        )
+        assert view.tensions == ()
+
+
+def test_a_team_without_meetings_has_no_view() -> None:
+    mode, room = room_of(STUDY)
+    assert presenting.team_in_the_room(room, (), 99, mode) is None
