@@ -53,9 +53,7 @@ class Recorder:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> None:
         self._con, self._log = con, log
-        kind = db._ATTACHED.get(con)  # an attached study (PostgreSQL): db.cursor must know this is one
-        if kind is not None:
-            db._ATTACHED[self] = kind  # type: ignore[index]
+        db.bind(self, db.backend_of(con))  # type: ignore[arg-type]  # a stand-in: db.cursor must know its backend
 
     def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
         self._log.append((query, parameters))

@@ -16,9 +16,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from observation.db import location, shown
 from observation.errors import ObservationError
 from observation.models import ParticipationLevel
+from observation.store.location import location, shown
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

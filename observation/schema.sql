@@ -1,5 +1,5 @@
 -- The shape of a study file. Idempotent: run on every open; later changes go in
--- observation/db.py MIGRATIONS so that existing study files upgrade in place.
+-- observation/store/migrations.py (each with its PostgreSQL half) so that existing studies upgrade in place.
 -- Participants are pseudonymous codes: there is no column for a name anywhere.
 -- References between tables (a participant's team, a segment's code…) are listed and checked in
 -- observation/integrity.py, not declared here: DuckDB cannot delete a row and the rows pointing at

@@ -1,6 +1,7 @@
 -- The shape of a study in PostgreSQL: the same tables, columns, keys and checks as a study file
--- (schema.sql and db.py's MIGRATIONS up to POSTGRES_BASELINE), in PostgreSQL's dialect, run by
--- PostgreSQL itself. Idempotent: run on every open. DuckDB reads and writes these tables through
+-- (schema.sql and observation/store/migrations.py up to 0007_audit_access_actions, whose PostgreSQL
+-- half is IN_POSTGRES_BASELINE), in PostgreSQL's dialect, run by PostgreSQL itself. Idempotent: run
+-- on every open; later changes are each migration's PostgreSQL half. DuckDB reads and writes these tables through
 -- its postgres extension; the table macros of macros.sql live in DuckDB beside them.
 -- Differences, all invisible to the pages: ids come from identity columns (same sequence names),
 -- json columns read as text, regular expressions are written with ~, and meeting_facts is a table

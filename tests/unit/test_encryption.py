@@ -14,6 +14,7 @@ import pytest
 
 from observation import cli, db, record
 from observation.errors import ObservationError
+from observation.store import convert as conversion
 from tests.small_study import build_small_study
 
 CANARY_NOTE, CANARY_CODE = "CANARY note text about someone", "CANARY-SU9"
@@ -202,7 +203,7 @@ def test_a_convert_that_fails_midway_leaves_no_copy(tmp_path: Path, monkeypatch:
         assert any(CANARY_NOTE.encode() in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
         raise ObservationError(f"{path}: table field_notes did not copy exactly; the study was left as it was")
 
-    monkeypatch.setattr(db, "_compare", fail)  # the plain copy is written when the comparison fails
+    monkeypatch.setattr(conversion, "_compare", fail)  # the plain copy is written when the comparison fails
     with pytest.raises(ObservationError, match="did not copy exactly"):
         db.convert(path, "k", None)
     assert not holds_plain_text(path)

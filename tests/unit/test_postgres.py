@@ -78,16 +78,34 @@ def test_a_postgresql_study_has_the_shape_of_a_study_file(shared: str, tmp_path:
         pg.close()
 
 
-def test_a_migration_without_its_postgresql_version_stops_the_opening(shared: str) -> None:
-    con = db.connect(shared)
+def test_a_new_migration_reaches_postgresql_by_its_own_half_and_a_failed_one_leaves_it_as_it_was(
+    shared: str, tmp_path: Path
+) -> None:
+    # Each migration is written once as a pair: the PostgreSQL half runs in PostgreSQL itself, in
+    # the transaction that records it, and both backends still end in one shape.
+    build_small_study(tmp_path / "small.duckdb")
+    file, pg = db.connect(tmp_path / "small.duckdb"), db.connect(shared)
     try:
-        later = (*db.MIGRATIONS, ("0099_something_new", "alter table teams add column colour varchar"))
-        with pytest.raises(ObservationError, match="0099_something_new has no PostgreSQL version"):
-            db.migrate(con, later)
-        with db.cursor(con) as cur:
-            assert cur.execute("select count(*) from migrations where name = '0099_something_new'").fetchone() == (0,)
+        colour = db.Migration(
+            "0099_team_colour",
+            duckdb="alter table teams add column colour varchar",
+            postgres="alter table teams add column colour varchar",
+        )
+        broken = db.Migration("0100_broken", duckdb="select 1", postgres="alter table no_such_table add column x int")
+        with pytest.raises(ObservationError, match="no_such_table"):
+            db.migrate(pg, (*db.MIGRATIONS, colour, broken))
+        with db.cursor(pg) as cur:
+            assert cur.execute("select count(*) from migrations where name like '0099%'").fetchone() == (0,)
+        assert db.migrate(pg, (*db.MIGRATIONS, colour)) == ["0099_team_colour"]
+        assert db.migrate(file, (*db.MIGRATIONS, colour)) == ["0099_team_colour"]
+        on_file, on_postgres = shape(file), shape(pg)
+        assert ("colour", "VARCHAR") in on_postgres["teams"]
+        on_postgres.pop("study_changes")
+        on_file.pop("meeting_facts_computed")
+        assert on_postgres == on_file
     finally:
-        con.close()
+        file.close()
+        pg.close()
 
 
 def test_an_edit_through_one_server_is_read_by_the_other(

@@ -27,18 +27,20 @@ def test_opening_a_study_twice_changes_nothing(small_path: Path) -> None:
 
 def test_a_new_migration_upgrades_an_existing_file_in_place(small_path: Path) -> None:
     con = db.connect(small_path)
-    later = (*db.MIGRATIONS, ("0099_meeting_room", "alter table meetings add column room varchar"))
+    room = "alter table meetings add column room varchar"
+    later = (*db.MIGRATIONS, db.Migration("0099_meeting_room", duckdb=room, postgres=room))
     assert db.migrate(con, later) == ["0099_meeting_room"]
     assert db.migrate(con, later) == []  # recorded: never applied twice
     assert con.execute("select count(*) from meetings where room is null").fetchone() == (8,)
     names = [n for (n,) in con.execute("select name from migrations order by name").fetchall()]
-    assert names == [*(name for name, _ in db.MIGRATIONS), "0099_meeting_room"]
+    assert names == [*(m.name for m in db.MIGRATIONS), "0099_meeting_room"]
     con.close()
 
 
 def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
     con = db.connect(small_path)
-    broken = (*db.MIGRATIONS, ("0099_ok", "alter table teams add column region varchar"), ("0100_bad", "select x"))
+    region = "alter table teams add column region varchar"
+    broken = (*db.MIGRATIONS, db.Migration("0099_ok", region, region), db.Migration("0100_bad", "select x", "select x"))
     with pytest.raises(ObservationError):
         db.migrate(con, broken)
     columns = [
@@ -47,6 +49,30 @@ def test_a_failed_migration_leaves_the_file_as_it_was(small_path: Path) -> None:
     assert "region" not in columns
     assert con.execute("select count(*) from migrations").fetchone() == (len(db.MIGRATIONS),)
     con.close()
+
+
+def test_every_migration_is_written_for_both_backends() -> None:
+    # A migration is one change made twice, once in each dialect: a study file and a PostgreSQL
+    # study must end in the same shape (test_postgres.py compares them), so neither half may be
+    # left out, nor left blank.
+    for migration in db.MIGRATIONS:
+        for half in (migration.duckdb, migration.postgres):
+            assert callable(half) or half is db.IN_POSTGRES_BASELINE or (isinstance(half, str) and half.strip())
+    with pytest.raises(TypeError):
+        db.Migration("0099_colour", "alter table teams add column colour varchar")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="0099_colour: its postgres half is missing"):
+        db.Migration("0099_colour", "alter table teams add column colour varchar", " ")
+
+
+def test_only_the_migrations_before_postgresql_studies_existed_are_in_its_baseline() -> None:
+    # schema_postgres.sql starts in the shape of 0007: a later migration that claimed to be in it
+    # would never reach a PostgreSQL study.
+    baseline = [m.name for m in db.MIGRATIONS if m.postgres is db.IN_POSTGRES_BASELINE]
+    assert baseline == [m.name for m in db.MIGRATIONS[: len(baseline)]]
+    assert baseline[-1] == "0007_audit_access_actions"
+    assert "0007_audit_access_actions" in db.POSTGRES_SCHEMA_SQL  # named there as its starting shape
+    assert len({m.name for m in db.MIGRATIONS}) == len(db.MIGRATIONS)
+    assert [m.name for m in db.MIGRATIONS] == sorted(m.name for m in db.MIGRATIONS)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,195 @@
+"""Each change of a study's shape, written once as a pair: the DuckDB half for study files, the
+PostgreSQL half for PostgreSQL studies (tests/unit/test_schema.py checks that every migration has
+both, and tests/unit/test_postgres.py that both backends end in one shape).
+
+Named migrations are applied once each, in order, after the idempotent schema (shape.py), in the
+transaction that opens the study. Append only: a migration that has shipped is never edited. A
+half is an SQL script (DuckDB's, or PostgreSQL's own, run by PostgreSQL) or a function given the
+transaction's cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from observation.store.shape import SCHEMA_SQL, STUDY_TABLES
+
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]
+
+
+class _InPostgresBaseline:
+    """The PostgreSQL half of the migrations that came before PostgreSQL studies did: the shape
+    they give is schema_postgres.sql's from the start."""
+
+    def __repr__(self) -> str:
+        return "IN_POSTGRES_BASELINE"
+
+
+IN_POSTGRES_BASELINE = _InPostgresBaseline()
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One change of shape, for both backends: neither half may be left out."""
+
+    name: str
+    duckdb: Step
+    postgres: Step | _InPostgresBaseline
+
+    def __post_init__(self) -> None:
+        for half in ("duckdb", "postgres"):
+            step = getattr(self, half)
+            if not (callable(step) or step is IN_POSTGRES_BASELINE or (isinstance(step, str) and step.strip())):
+                raise ValueError(f"migration {self.name}: its {half} half is missing")
+
+    def __iter__(self) -> Iterator[str | Step]:
+        """(name, DuckDB half): how a migration unpacked before it had its PostgreSQL half."""
+        return iter((self.name, self.duckdb))
+
+
+def apply(
+    cur: duckdb.DuckDBPyConnection,
+    migrations: Sequence[Migration],
+    run: Callable[[duckdb.DuckDBPyConnection, Migration], None],
+) -> list[str]:
+    """Run (``run``) the migrations not yet recorded in the study, recording each; their names."""
+    done = {name for (name,) in cur.execute("select name from migrations").fetchall()}
+    applied: list[str] = []
+    for migration in migrations:
+        if migration.name in done:
+            continue
+        run(cur, migration)
+        cur.execute("insert into migrations (name) values (?)", [migration.name])
+        applied.append(migration.name)
+    return applied
+
+
+def _drop_foreign_keys(cur: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild, rows and all, the tables of a study made when the schema declared foreign keys
+    (and a check on codes that made DuckDB refuse any update of a code in use). References are
+    checked by observation.integrity since; see schema.sql."""
+    involved = {
+        name
+        for table, referenced in cur.execute(
+            "select table_name, referenced_table from duckdb_constraints() where constraint_type = 'FOREIGN KEY'"
+        ).fetchall()
+        for name in (table, referenced)
+    }
+    if not involved:
+        return
+    order = [t for t in ("role_categories", "participation_levels", *STUDY_TABLES) if t in involved]
+    for table in order:
+        cur.execute(f"create temp table keep_{table} as select * from {table}")  # noqa: S608 - fixed names
+    for table in reversed(order):
+        cur.execute(f"drop table {table}")
+    cur.execute(SCHEMA_SQL)
+    for table in order:
+        cur.execute(f"delete from {table}")  # noqa: S608 - the vocabularies schema.sql fills in again
+        cur.execute(f"insert into {table} by name select * from keep_{table}")  # noqa: S608
+        cur.execute(f"drop table keep_{table}")
+
+
+def _widen_audit_actions(cur: duckdb.DuckDBPyConnection) -> None:
+    """Let the audit trail record sign-ins, refusals and access changes (issue 7). DuckDB cannot
+    alter a check constraint: the table is rebuilt with every row and id kept."""
+    cur.execute("alter table audit rename to audit_before_access")
+    cur.execute(
+        """
+        create table audit (
+            id integer primary key default nextval('audit_id_seq'),
+            written_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            actor varchar not null,
+            action varchar not null check (action in (
+                'create', 'change', 'delete', 'import', 'export', 'restore', 'sign_in', 'refused', 'grant', 'revoke'
+            )),
+            table_name varchar,
+            row_key varchar,
+            before json,
+            after json
+        )
+        """
+    )
+    cur.execute("insert into audit select * from audit_before_access")
+    cur.execute("drop table audit_before_access")
+
+
+def _meeting_facts_table(cur: duckdb.DuckDBPyConnection) -> None:
+    """meeting_facts was a view, computed again by every query that read it; it is a table now
+    (schema.sql), filled before this transaction commits (the backend's after_write)."""
+    kind = cur.execute(
+        "select table_type from information_schema.tables where table_name = 'meeting_facts' "
+        "and table_catalog = current_database() and table_schema = current_schema()"
+    ).fetchone()
+    if kind == ("VIEW",):
+        cur.execute("drop view meeting_facts")
+        cur.execute(SCHEMA_SQL)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", "select 1", IN_POSTGRES_BASELINE),  # marks the baseline shape of schema.sql
+    Migration(
+        "0002_audit",
+        """
+        create sequence if not exists audit_id_seq;
+        create table if not exists audit (
+            id integer primary key default nextval('audit_id_seq'),
+            written_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            actor varchar not null,
+            action varchar not null check (action in ('create', 'change', 'delete', 'import', 'export', 'restore')),
+            table_name varchar,
+            row_key varchar,
+            before json,
+            after json
+        );
+        """,
+        IN_POSTGRES_BASELINE,
+    ),
+    Migration(
+        "0003_deidentify",
+        """
+        create table if not exists deidentify (
+            id integer primary key check (id = 1),
+            date_offset_days integer not null,
+            code_salt varchar not null
+        );
+        """,
+        IN_POSTGRES_BASELINE,
+    ),
+    Migration(
+        "0004_meeting_versions",
+        """
+        create table if not exists meeting_versions (
+            meeting_id integer primary key,
+            version integer not null,
+            saved_at timestamp not null,
+            saved_by varchar not null
+        );
+        """,
+        IN_POSTGRES_BASELINE,
+    ),
+    Migration("0005_without_foreign_keys", _drop_foreign_keys, IN_POSTGRES_BASELINE),
+    Migration(
+        "0006_access",
+        """
+        create table if not exists access (
+            email varchar primary key,
+            role varchar not null check (role in ('researcher', 'coach', 'presenter')),
+            teams integer[] not null default [],
+            granted_at timestamp not null default (current_timestamp at time zone 'UTC'),
+            granted_by varchar not null
+        );
+        """,
+        IN_POSTGRES_BASELINE,
+    ),
+    Migration("0007_audit_access_actions", _widen_audit_actions, IN_POSTGRES_BASELINE),
+    Migration(
+        "0008_meeting_facts_table",
+        _meeting_facts_table,
+        "select 1",  # schema_postgres.sql's meeting_facts has been a table kept by triggers from the start
+    ),
+)
+"""Every migration, in order. A new one is appended as ``Migration(name, duckdb, postgres)``; never
+IN_POSTGRES_BASELINE (schema_postgres.sql's first shape is that of 0007_audit_access_actions)."""

@@ -1,0 +1,29 @@
+"""The shape of a study: the schema scripts (one per dialect) and the lists of its tables."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from observation.models import TABLE_MODELS
+
+
+def _sql(name: str) -> str:
+    return files("observation").joinpath(name).read_text(encoding="utf-8")
+
+
+MACROS_SQL = _sql("macros.sql")
+"""The table macros every query calls; they live in DuckDB whichever backend holds the tables."""
+SCHEMA_SQL = _sql("schema.sql") + "\n" + MACROS_SQL
+"""A study file's shape, idempotent: run on every open before the migrations."""
+POSTGRES_SCHEMA_SQL = _sql("schema_postgres.sql")
+"""A PostgreSQL study's shape, idempotent, run by PostgreSQL itself on every open."""
+
+STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
+ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")
+VOCABULARIES = ("role_categories", "participation_levels")
+"""Filled by the schema itself in every new study."""
+RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access")
+"""What the study keeps about its own use: the audit trail, the de-identification key, each
+meeting's version (for refusing stale saves), and who may sign in."""
+ALL_TABLES = (*VOCABULARIES, *STUDY_TABLES, *RECORD_TABLES)
+"""Every table of a study but ``migrations`` (which records the shape, not the study)."""
