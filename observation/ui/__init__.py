@@ -1,17 +1,20 @@
 """The Streamlit glue: the only part of the observation package that imports streamlit, and it
 runs no SQL (tests/unit/test_boundaries.py checks both).
 
-Modules by topic, each importing only those listed before it, so that no circle can form:
+Modules by topic, each importing only the ones above it in this list, so that no circle forms:
 
-- state: the session's own state: settings, URL parameters, kept widget values, presenter mode;
-- study: the connection and every cached read, keyed on the teams the acting person may read;
-- charting: figures built once, drawn with their downloads; the slide deck;
-- widgets: the headline numbers, the team table, lists of sentences;
+- state: the session's own state, without the study: settings, the URL's parameters, widget
+  values kept across pages, presenter mode as chosen;
+- study: the one connection and every cached read, each keyed on the study, its data version
+  and the teams the acting person may read;
+- charting: figures built once for the same data, drawn with their downloads; the slide deck;
+- widgets: the headline numbers, the team table, a list of sentences, the demo badge;
 - change_over_time: the QI chart section;
-- signin, sidebar: who is signed in, and what every page starts with (shared_sidebar);
-- choices, views, tables: the views' choices kept in the URL, notes shown, tables;
-- edits, recording, curating, access_page, importing, file_reading, exporting, printing: the
-  pages that change the study or take it in and out.
+- signin, then sidebar: who is signed in, and what every page starts with (shared_sidebar);
+- choices, then views, and tables: the views' choices kept in the URL, notes and meetings
+  shown, the views' tables;
+- edits, then recording, curating and access_page: the pages that change the study;
+- upload, then importing; exporting; printing: data in and out, and the print style.
 
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…
 """

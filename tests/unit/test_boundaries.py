@@ -120,6 +120,28 @@ def test_no_private_name_crosses_a_file(path: Path) -> None:
     assert private_names_taken(path) == []
 
 
+def ui_imports(path: Path) -> set[str]:
+    """The observation/ui modules ``path`` imports (the façade, __init__, aside)."""
+    siblings = {p.stem for p in UI} - {"__init__"}
+    found = set()
+    for origin in imports_of(ast.parse(path.read_text(encoding="utf-8"))).values():
+        parts = origin.split(".")
+        if parts[:2] == ["observation", "ui"] and len(parts) > 2 and parts[2] in siblings:
+            found.add(parts[2])
+    return found
+
+
+def test_the_ui_modules_form_no_circle() -> None:
+    # Presenter and URL state at the bottom, the pages' glue on top: a module that needs one
+    # above it belongs higher, or the name it needs belongs lower.
+    graph = {p.stem: ui_imports(p) for p in UI if p.stem != "__init__"}
+    order: list[str] = []
+    while len(order) < len(graph):
+        ready = sorted(m for m, needs in graph.items() if m not in order and needs <= set(order))
+        assert ready, f"a circle among {sorted(set(graph) - set(order))}"
+        order += ready
+
+
 MUTATORS = {"update", "setdefault", "append", "extend", "insert", "pop", "popitem", "clear", "add", "remove"}
 
 
