@@ -9,7 +9,7 @@ dangles.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -60,9 +60,16 @@ class Dangling:
         )
 
 
-def dangling(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> list[Dangling]:
+def dangling(
+    cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None, written: Mapping[str, str] | None = None
+) -> list[Dangling]:
     """The references that point at no row, counted in DuckDB (one anti-join each); only those
-    from or to ``tables`` when given (the tables a write touched)."""
+    from or to ``tables`` when given (the tables a write touched).
+
+    ``written``: for a table, the name of a temporary table holding the rows the write put into it
+    (with its reference columns); the references from that table are looked for in those rows
+    alone. Only for a write that deletes no row and changes no id: the table's other rows pointed
+    at rows that are all still there."""
     found: list[Dangling] = []
     for ref in REFERENCES:
         if tables is not None and ref.table not in tables and ref.target not in tables:
@@ -70,7 +77,7 @@ def dangling(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = No
         rows, example = cur.execute(
             f"""
             select count(*), any_value(cast(t.{ref.column} as varchar))
-            from {ref.table} as t
+            from {(written or {}).get(ref.table, ref.table)} as t
             where t.{ref.column} is not null
               and not exists (select 1 from {ref.target} as x where x.{ref.target_column} = t.{ref.column})
             """  # noqa: S608 - names from REFERENCES, never from input
@@ -80,9 +87,12 @@ def dangling(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = No
     return found
 
 
-def require_intact(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> None:
-    """Raise when a reference dangles, so that the caller's transaction writes nothing."""
-    problems = dangling(cur, tables)
+def require_intact(
+    cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None, written: Mapping[str, str] | None = None
+) -> None:
+    """Raise when a reference dangles, so that the caller's transaction writes nothing (``tables``
+    and ``written``: as ``dangling`` takes them)."""
+    problems = dangling(cur, tables, written)
     if problems:
         raise ObservationError(
             "the change was not saved because it would leave records pointing at nothing: "

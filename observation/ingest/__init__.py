@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import access, audit, db, integrity, record
+from observation import access, audit, db, facts, integrity, record
 from observation.errors import ObservationError
 from observation.ingest import bulk, headers
 from observation.ingest import values as v
@@ -411,7 +411,9 @@ def _import(
                     writer.register(sheet, reading.match.dropped)
         if problems:
             raise ImportProblems(_as_written(problems, readings))
-        integrity.require_intact(cur, outcome.counts)  # a preview must refuse what the import would
+        # a preview must refuse what the import would; an import deletes nothing, so only the
+        # references of the attendance rows it wrote (perhaps millions) are checked, of that table
+        integrity.require_intact(cur, outcome.counts, {"attendance": "_imported_attendance"})
         if dry_run or not outcome.changed:
             cur.execute("rollback")  # nothing to write (an import that changed nothing is not audited)
             return outcome
@@ -420,7 +422,7 @@ def _import(
         audit.record(
             cur, "import", after={"files": outcome.files, "counts": {t: dict(c) for t, c in outcome.counts.items()}}
         )
-        db.keep_meeting_facts(cur)
+        _keep_meeting_facts(cur, writer.facts_of())
         cur.execute("commit")
         return outcome
     except duckdb.Error as exc:
@@ -447,6 +449,19 @@ def _as_written(problems: list[Problem], readings: list[Reading]) -> list[Proble
         column = reading.column_written(p.column) if reading is not None else p.column
         out.append(Problem(p.file, p.row, column, shown(p.value), p.reason))
     return sorted(out, key=lambda p: (p.file, p.row))
+
+
+def _keep_meeting_facts(cur: duckdb.DuckDBPyConnection, meetings: set[int] | None) -> None:
+    """A study file's meeting_facts brought up to date for ``meetings`` alone (see facts.refresh),
+    as db.keep_meeting_facts does for all; PostgreSQL's triggers keep its own (the study there is a
+    catalog of DuckDB's postgres extension)."""
+    (catalog,) = cur.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchone() or ("duckdb",)
+    if meetings is None or catalog == "postgres":
+        db.keep_meeting_facts(cur)
+    else:
+        facts.refresh(cur, meetings)
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
@@ -502,6 +517,14 @@ class _Writer:
         """Meetings this import wrote to get a new version, so a Record page opened before the
         import refuses to save over it."""
         record.bump_versions(self.cur, sorted(m for m in self.touched if m is not None), f"import by {audit.actor()}")
+
+    def facts_of(self) -> set[int] | None:
+        """The meetings whose facts this import can have changed (meeting_facts counts a meeting's
+        attendance by its people's roles): those it wrote to, or every one (None) when it changed
+        a participant."""
+        if self.outcome.counts.get("participants", Counter())["changed"]:
+            return None
+        return {m for m in self.touched if m is not None}
 
     def rows(self, sheet: Sheet, kind: Kind) -> None:
         missing = [c for c in kind.required if c not in sheet.columns]
@@ -839,13 +862,12 @@ class _Writer:
                     self.problem(sheet, number, header, raw, f"the same person at the same meeting as {where}; "
                                  "keep one mark")  # fmt: skip
                     continue
-                self.cur.execute(
-                    "insert into _imported_attendance values (?, ?, ?, ?)", [meeting, person, sheet.name, number]
-                )
                 key = {"meeting_id": meeting, "participant_id": person}
                 current = self.one("select participation from attendance where meeting_id = ? and participant_id = ?",
                                    [meeting, person])  # fmt: skip
                 level = current if status == "present" else None
+                self.cur.execute("insert into _imported_attendance values (?, ?, ?, ?, ?)",
+                                 [meeting, person, level, sheet.name, number])  # fmt: skip
                 where = f"{team_name}, {day:%d/%m/%Y}, {person_code}"
                 self.upsert("attendance", key, {"status": status, "participation": level}, where)
 

@@ -75,7 +75,8 @@ def attendance(
         if out.problems:
             return out
         cur.execute(
-            "insert into _imported_attendance select meeting_id, participant_id, ?, row from _resolved", [sheet.name]
+            "insert into _imported_attendance select meeting_id, participant_id, participation, ?, row from _resolved",
+            [sheet.name],
         )
         _write(cur, sheet.name, "participation" in columns, who, out)
         return out
@@ -180,11 +181,12 @@ select r.row, 15, 'participant', r.code,
 from _resolved as r join _imported_attendance as e using (meeting_id, participant_id)
 """
 IMPORTED = (
-    "create temp table if not exists _imported_attendance (meeting_id integer, participant_id integer, "
-    "file varchar, row bigint)"
+    "create or replace temp table _imported_attendance (meeting_id integer, participant_id integer, "
+    "participation varchar, file varchar, row bigint)"
 )
-"""The attendance rows this import has read so far, by file and row: the same person at the same
-meeting in two files is a problem, as it is in one."""
+"""The attendance rows this import has read so far, as it writes them, by file and row: the same
+person at the same meeting in two files is a problem, as it is in one; and the references the
+import checks are those of these rows (integrity.dangling's ``written``)."""
 
 
 def _changed(alias: str = "") -> str:

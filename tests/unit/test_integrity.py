@@ -40,6 +40,27 @@ def test_each_dangling_reference_is_found(demo_path: Path, tmp_path: Path, ref: 
     con.close()
 
 
+def test_a_write_that_names_the_rows_it_wrote_has_their_references_checked_alone(small_path: Path) -> None:
+    """An import checks the references of the attendance rows it wrote (up to millions of them:
+    _imported_attendance), not of every attendance row: a dangling one among them is found, with
+    its example; one in a row it did not write is the business of the write that made it."""
+    con = db.connect(small_path)
+    cur = con.cursor()
+    cur.execute("create temp table written as select meeting_id, participant_id, participation from attendance limit 2")
+    written = {"attendance": "written"}
+    assert integrity.dangling(cur, {"attendance"}, written) == []
+    cur.execute("update written set participant_id = 999999 where rowid = 1")
+    (found,) = integrity.dangling(cur, {"attendance"}, written)
+    assert (found.reference.column, found.rows, found.example) == ("participant_id", 1, "999999")
+    with pytest.raises(ObservationError, match="1 row\\(s\\) of attendance name a participant_id"):
+        integrity.require_intact(cur, {"attendance"}, written)
+    cur.execute("update written set participant_id = (select min(id) from participants)")
+    cur.execute("update attendance set meeting_id = 999999 where rowid = (select max(rowid) from attendance)")
+    assert integrity.dangling(cur, {"attendance"}, written) == []
+    assert [d.reference.column for d in integrity.dangling(cur, {"attendance"})] == ["meeting_id"]
+    con.close()
+
+
 def test_a_study_made_with_foreign_keys_loses_them_and_keeps_every_row(tmp_path: Path) -> None:
     """Studies made before migration 0005 declared foreign keys (and a check on codes that made any
     update of a code in use fail); opening one rebuilds its tables with the same rows."""

@@ -53,6 +53,47 @@ def test_a_refused_write_leaves_the_facts_as_they_were(small: duckdb.DuckDBPyCon
     assert facts(small) == before
 
 
+@pytest.mark.both_backends
+def test_an_import_rewrites_the_facts_of_the_meetings_it_wrote_and_no_others(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """An import keeps the facts of the meetings it wrote to alone (facts.refresh over their range
+    of ids), not every meeting's: a scope too narrow would leave a meeting it wrote stale, so each
+    case here changes the facts at the ends of the range, and the meetings outside it must not move."""
+    before = dict(meeting_facts(small))
+    # one meeting: B-SU1's level at m6 recorded
+    ingest.import_files(small, [write(tmp_path, "one.csv", "team,date,participant,status,participation\n"
+                                      "Beta,2020-02-12,B-SU1,present,co_leading\n")])  # fmt: skip
+    after = dict(meeting_facts(small))
+    assert facts_differ(small) == 0
+    assert after[6] != before[6]
+    assert {m: f for m, f in after.items() if m != 6} == {m: f for m, f in before.items() if m != 6}
+
+    # a person moved between meetings by a second file: away from m5 (present, now absent) and to
+    # m8 (held, nobody recorded): both meetings' facts change, m5 and m8 the ends of the range
+    moved_csv = "team,date,participant,status,participation\nBeta,2020-01-15,B-ST1,absent,\n" \
+                "Beta,2020-03-11,B-ST1,present,contributing\n"  # fmt: skip
+    ingest.import_files(small, [write(tmp_path, "moved.csv", moved_csv)])
+    moved = dict(meeting_facts(small))
+    assert facts_differ(small) == 0
+    assert moved[5] != after[5]
+    assert moved[8] != after[8]
+    assert moved[8][-1] is True  # m8's attendance is recorded now
+    assert {m: f for m, f in moved.items() if m not in {5, 8}} == {m: f for m, f in after.items() if m not in {5, 8}}
+
+
+@pytest.mark.both_backends
+def test_an_import_that_changes_a_role_counts_every_meeting_of_that_person_again(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # A role is counted in the facts of every meeting the person attended, which the import wrote
+    # none of: its scope cannot be the meetings it wrote.
+    before = dict(meeting_facts(small))
+    ingest.import_files(small, [write(tmp_path, "participants.csv", "code,team,role\nA-ST2,Alpha,carer\n")])
+    assert facts_differ(small) == 0
+    assert dict(meeting_facts(small))[1] != before[1]
+
+
 def test_rows_changed_outside_the_app_are_counted_again_when_the_file_is_next_opened(
     small_location: Path | str,
 ) -> None:
@@ -72,3 +113,8 @@ def test_rows_changed_outside_the_app_are_counted_again_when_the_file_is_next_op
 def facts(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     with db.cursor(con) as cur:
         return cur.execute("from meeting_facts order by meeting_id").fetchall()
+
+
+def meeting_facts(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    """(meeting id, its facts), meeting by meeting."""
+    return [(row[0], row[1:]) for row in facts(con)]
