@@ -310,3 +310,33 @@ def test_an_encrypted_study_opens_with_its_key_and_says_why_not_without(
     assert not opened.exception
     assert not opened.error
     assert "Alpha" in shown(opened)
+
+
+def test_a_read_cached_for_a_researcher_is_never_served_to_a_coach(
+    study: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamlit's caches are the process's, shared by every session: a result read for a
+    researcher must not answer the same question asked by a coach, whom the core refuses another
+    team's meeting. Every cached read is keyed on the teams the acting person may read."""
+    monkeypatch.setenv("OBSERVATION_DB", str(study))
+
+    def page() -> None:
+        import streamlit as st
+
+        from observation import access
+        from observation.ui import study
+
+        coach = st.session_state.get("as_coach", False)
+        access.act_as(access.Identity(email="someone", role="coach", teams=frozenset({1})) if coach
+                      else access.Identity(email="someone", role="researcher"))  # fmt: skip
+        detail = study.meeting_detail(5)  # a meeting of team 2
+        st.write(detail.team_name if detail else "none")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["Beta Canaryward"]
+    at.session_state["as_coach"] = True
+    at.run()
+    assert not at.exception
+    assert "Beta Canaryward" not in shown(at)
+    assert [e.value for e in at.error] == ["not allowed for this coach: meeting 5 of teams not assigned to them"]
