@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from observation.cli import main
@@ -59,3 +60,18 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "usage: python -m observation" in result.stdout
     expected = {"": "write the synthetic demo study", "demo": "--if-missing", "info": "rows in each table"}
     assert expected[" ".join(command)] in result.stdout
+
+
+def test_a_read_that_fails_is_one_line_and_the_cli_never_catches_duckdbs_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A DuckDB file with no tables opens (it is nobody else's) but holds no study: the read fails,
+    # and db.cursor has already said so as an ObservationError, the one error the CLI catches.
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    assert main(["info", "--db", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the study could not be read: ")
+    assert len(err.strip().splitlines()) == 1
+    source = (ROOT / "observation" / "cli.py").read_text(encoding="utf-8")
+    assert "duckdb" not in source
