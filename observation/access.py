@@ -10,7 +10,11 @@ Whoever is acting is set once per run (``act_as``: the signed-in user in the app
 account in the command line) and read by ``current()``. Every function that writes to the study
 or hands its data out as a file carries ``@requires(...)``, which refuses anyone else and records
 the refusal in the audit trail; a test fails when a function that opens a write transaction lacks
-it. Hiding a button is never the only guard.
+it. Every read of the study's rows narrows its filter with ``readable`` (and checks a team or a
+meeting it is asked for with ``require_teams``), or, when only a researcher's page reads it,
+carries ``@requires("researcher")``: tests/unit/test_read_scope.py calls every read as a coach of
+one team and fails on a row of another. Hiding a button, or narrowing a filter in a page, is never
+the only guard.
 """
 
 from __future__ import annotations

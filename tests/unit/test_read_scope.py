@@ -25,7 +25,7 @@ import pytest
 from pydantic import BaseModel
 
 import observation
-from observation import access, config, db, notes, presenting, queries
+from observation import access, config, db, meetings, notes, presenting, profile, queries
 from observation.filters import StudyFilter
 from tests.small_study import add_interviews
 
@@ -289,8 +289,6 @@ def test_a_coach_asking_for_another_team_is_refused_and_audited(
 
 
 def test_a_coach_cannot_open_another_teams_meeting_by_its_number(study: duckdb.DuckDBPyConnection) -> None:
-    from observation import meetings
-
     with access.acting_as(COACH_OF_ALPHA):
         assert meetings.meeting_detail(study, 1) is not None
         assert meetings.meeting_detail(study, 999) is None
@@ -307,3 +305,15 @@ def test_a_coach_learns_only_their_teams_and_period(study: duckdb.DuckDBPyConnec
     assert info is not None
     assert (info.first_meeting, info.last_meeting) == (dt.date(2020, 1, 10), dt.date(2020, 2, 21))
     assert queries.study_info(study) == dataclasses.replace(info, last_meeting=dt.date(2020, 3, 11))
+
+
+def test_a_coachs_team_profile_compares_only_with_their_other_teams(study: duckdb.DuckDBPyConnection) -> None:
+    """A page passing the whole study's filter still gets no comparison with a team the coach does not read."""
+    everyone = profile.team_profile(study, StudyFilter(), 1, "contributing")
+    with access.acting_as(COACH_OF_ALPHA):
+        mine = profile.team_profile(study, StudyFilter(), 1, "contributing")
+    assert everyone is not None
+    assert mine is not None
+    assert everyone.others.meetings_held == 3  # Beta's
+    assert mine.others == queries.Measures()  # Alpha is the coach's only team
+    assert mine.team == everyone.team
