@@ -238,7 +238,7 @@ def test_a_mark_without_words_or_with_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValidationError, match="label"):
         record.AnnotationEntry(label="  ")
     with pytest.raises(ValidationError, match="category"):
-        record.AnnotationEntry(label="New lead", category="holiday")  # type: ignore[arg-type]
+        record.AnnotationEntry(label="New lead", category="holiday")
 
 
 def test_recruitment_steps_at_a_meeting_are_loaded_saved_and_removed_with_the_audit_saying_so(
@@ -249,7 +249,7 @@ def test_recruitment_steps_at_a_meeting_are_loaded_saved_and_removed_with_the_au
     assert loaded.recruitment == (record.RecruitmentStep(participant_id=3, stage="first_attended"),)
     assert record.reasons(small) == {3: "Complexity of mental illness", 2: 'Finding the "right" service user'}
     roster = [record.AttendanceEntry(participant_id=p, status=s, participation=lv)
-              for p, (s, lv) in loaded.attendance.items()]  # type: ignore[arg-type]  # fmt: skip
+              for p, (s, lv) in loaded.attendance.items()]  # fmt: skip
     steps = [
         record.RecruitmentStep(participant_id=3, stage="first_attended"),
         record.RecruitmentStep(participant_id=4, stage="declined", reason_code_id=3),
