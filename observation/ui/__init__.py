@@ -19,12 +19,11 @@ Modules by topic, each importing only the ones above it in this list, so that no
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…
 """
 
-from observation.presenting import percent
 from observation.ui.change_over_time import qi_section
 from observation.ui.charting import chart, deck_download, figure
 from observation.ui.sidebar import pages_open_to, shared_sidebar
 from observation.ui.signin import sign_in_screen, signed_in
-from observation.ui.state import plain, presenting, settings, stop_with
+from observation.ui.state import plain, presenting, settings
 from observation.ui.study import overview, study_changed, study_info, team_names
 from observation.ui.widgets import bullet_list, headline, others_line, team_table
 
@@ -37,7 +36,6 @@ __all__ = [
     "others_line",
     "overview",
     "pages_open_to",
-    "percent",
     "plain",
     "presenting",
     "qi_section",
@@ -45,7 +43,6 @@ __all__ = [
     "shared_sidebar",
     "sign_in_screen",
     "signed_in",
-    "stop_with",
     "study_changed",
     "study_info",
     "team_names",

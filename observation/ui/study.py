@@ -90,14 +90,15 @@ def study_changed() -> None:
 
 
 def guarded(read: Callable[[], T]) -> T:
-    """Run a read; any failure stops the page with one line instead of a traceback."""
+    """Run a read; a failure stops the page with one line instead of a traceback. The core says
+    what failed as an ObservationError (a read error of the database is translated once, at
+    db.cursor); a row the core could not make into its typed result is said here."""
     try:
         return read()
     except ObservationError as exc:
         stop_with(str(exc))
-    except (duckdb.Error, ValidationError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        stop_with(f"The study could not be read: {db.shown(first_line)}")
+    except ValidationError as exc:
+        stop_with(f"The study could not be read: {db.shown(str(exc).strip().splitlines()[0])}")
 
 
 # --- the headline reads ---------------------------------------------------------------------------
