@@ -273,9 +273,12 @@ def _mid_cell_quote(data: bytes) -> bool:
 
 def _one_line_a_row(data: bytes, rows: int) -> bool:
     """Whether no cell of a file Arrow read as ``rows`` rows holds a line break: a line end inside a
-    quoted cell would be one more than the rows (a bare carriage return: not known, so False)."""
+    quoted cell would be one more than the rows, unless the quote is left open at the end of the
+    file (an odd number of quotes then: the file has no quote inside a cell, and a quoted cell holds
+    its own quotes doubled). A bare carriage return is not counted: False."""
     ends = data.count(b"\n")
-    return data.count(b"\r") == data.count(b"\r\n") and ends == rows - (not data.endswith(b"\n"))
+    closed = data.count(b'"') % 2 == 0
+    return closed and data.count(b"\r") == data.count(b"\r\n") and ends == rows - (not data.endswith(b"\n"))
 
 
 def _row_shaped(line: str, width: int, starts: set[str]) -> bool:
