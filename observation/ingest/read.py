@@ -217,7 +217,7 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
     if not _mid_cell_quote(data):
         try:
             table = pa_csv.read_csv(
-                path,
+                pa.BufferReader(data),
                 read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
                 parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(
@@ -276,9 +276,10 @@ def _one_line_a_row(data: bytes, rows: int) -> bool:
     quoted cell would be one more than the rows, unless the quote is left open at the end of the
     file (an odd number of quotes then: the file has no quote inside a cell, and a quoted cell holds
     its own quotes doubled). A bare carriage return is not counted: False."""
-    ends = data.count(b"\n")
-    closed = data.count(b'"') % 2 == 0
-    return closed and data.count(b"\r") == data.count(b"\r\n") and ends == rows - (not data.endswith(b"\n"))
+    if data.count(b"\n") != rows - (not data.endswith(b"\n")) or data.count(b'"') % 2:
+        return False
+    returns = data.count(b"\r")
+    return not returns or returns == data.count(b"\r\n")
 
 
 def _row_shaped(line: str, width: int, starts: set[str]) -> bool:
