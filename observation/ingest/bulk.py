@@ -66,7 +66,10 @@ def attendance(
             at = pa.array(bad)
             said = zip(cells.take(at).cast(pa.string()).to_pylist(), reason.take(at).to_pylist(), strict=True)
             problems += [(int(rows[i]), step, column, raw, why) for i, (raw, why) in zip(bad, said, strict=True)]
-        ready[column] = values.take(cells.indices)
+        # text as a dictionary over the distinct values (DuckDB reads it as such), not copied row by row
+        ready[column] = (
+            values.take(cells.indices) if column == "date" else pa.DictionaryArray.from_arrays(cells.indices, values)
+        )
         if ids is not None:
             ready[f"{column}_id"] = ids.take(cells.indices)
     # A row's problems in the order a row-by-row import gave them: its values column by column,
