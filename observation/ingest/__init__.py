@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 from pydantic import TypeAdapter, ValidationError
@@ -516,7 +516,7 @@ class _Writer:
     def bump_versions(self) -> None:
         """Meetings this import wrote to get a new version, so a Record page opened before the
         import refuses to save over it."""
-        record.bump_versions(self.cur, sorted(m for m in self.touched if m is not None), f"import by {audit.actor()}")
+        record.bump_versions(self.cur, sorted(self.written()), f"import by {audit.actor()}")
 
     def facts_of(self) -> set[int] | None:
         """The meetings whose facts this import can have changed (meeting_facts counts a meeting's
@@ -524,7 +524,11 @@ class _Writer:
         a participant."""
         if self.outcome.counts.get("participants", Counter())["changed"]:
             return None
-        return {m for m in self.touched if m is not None}
+        return self.written()
+
+    def written(self) -> set[int]:
+        """The meetings this import wrote to."""
+        return cast("set[int]", self.touched - {None})
 
     def rows(self, sheet: Sheet, kind: Kind) -> None:
         missing = [c for c in kind.required if c not in sheet.columns]

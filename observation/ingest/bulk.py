@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset  # DuckDB loads it on the first Arrow table registered: here, not midway through an import
 
 from observation.ingest.read import Sheet
 
