@@ -60,11 +60,11 @@ def test_an_import_rewrites_the_facts_of_the_meetings_it_wrote_and_no_others(
     """An import keeps the facts of the meetings it wrote to alone (facts.refresh over their range
     of ids), not every meeting's: a scope too narrow would leave a meeting it wrote stale, so each
     case here changes the facts at the ends of the range, and the meetings outside it must not move."""
-    before = dict(meeting_facts(small))
+    before = meeting_facts(small)
     # one meeting: B-SU1's level at m6 recorded
     ingest.import_files(small, [write(tmp_path, "one.csv", "team,date,participant,status,participation\n"
                                       "Beta,2020-02-12,B-SU1,present,co_leading\n")])  # fmt: skip
-    after = dict(meeting_facts(small))
+    after = meeting_facts(small)
     assert facts_differ(small) == 0
     assert after[6] != before[6]
     assert {m: f for m, f in after.items() if m != 6} == {m: f for m, f in before.items() if m != 6}
@@ -74,7 +74,7 @@ def test_an_import_rewrites_the_facts_of_the_meetings_it_wrote_and_no_others(
     moved_csv = "team,date,participant,status,participation\nBeta,2020-01-15,B-ST1,absent,\n" \
                 "Beta,2020-03-11,B-ST1,present,contributing\n"  # fmt: skip
     ingest.import_files(small, [write(tmp_path, "moved.csv", moved_csv)])
-    moved = dict(meeting_facts(small))
+    moved = meeting_facts(small)
     assert facts_differ(small) == 0
     assert moved[5] != after[5]
     assert moved[8] != after[8]
@@ -88,10 +88,10 @@ def test_an_import_that_changes_a_role_counts_every_meeting_of_that_person_again
 ) -> None:
     # A role is counted in the facts of every meeting the person attended, which the import wrote
     # none of: its scope cannot be the meetings it wrote.
-    before = dict(meeting_facts(small))
+    before = meeting_facts(small)
     ingest.import_files(small, [write(tmp_path, "participants.csv", "code,team,role\nA-ST2,Alpha,carer\n")])
     assert facts_differ(small) == 0
-    assert dict(meeting_facts(small))[1] != before[1]
+    assert meeting_facts(small)[1] != before[1]
 
 
 def test_rows_changed_outside_the_app_are_counted_again_when_the_file_is_next_opened(
@@ -115,6 +115,6 @@ def facts(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
         return cur.execute("from meeting_facts order by meeting_id").fetchall()
 
 
-def meeting_facts(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
-    """(meeting id, its facts), meeting by meeting."""
-    return [(row[0], row[1:]) for row in facts(con)]
+def meeting_facts(con: duckdb.DuckDBPyConnection) -> dict[object, tuple[object, ...]]:
+    """Each meeting's facts, by its id."""
+    return {row[0]: row[1:] for row in facts(con)}
