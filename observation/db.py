@@ -64,7 +64,7 @@ __all__ = [
     "WRITES", "Backend", "EncryptedStudyError", "Interrupted", "Location", "Migration", "PlainStudyError", "StudyKey",
     "backend_of", "begin", "bind", "cleanup_on_signals", "configured_key", "connect", "convert", "cursor",
     "data_version", "held", "hold", "insert_row", "is_postgres", "keep_meeting_facts", "load_extension", "location",
-    "migrate", "missing_file", "on_postgres", "private_files", "require_empty", "require_file", "said", "shown",
+    "migrate", "missing_file", "private_files", "require_empty", "require_file", "said", "shown",
     "sweep_leftovers", "sync_sequences", "table_counts", "transaction",
 ]  # fmt: skip
 
@@ -144,12 +144,6 @@ def keep_meeting_facts(cur: duckdb.DuckDBPyConnection, meetings: Collection[int]
     transaction): a study file's meeting_facts table, of ``meetings`` only when given (the only
     meetings the write can have changed); on PostgreSQL, triggers keep it."""
     backend_of(cur).after_write(cur, meetings)
-
-
-def on_postgres(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ``cur`` reads a PostgreSQL study. Kept for callers that still branch on it; what
-    differs belongs in the backend (``keep_meeting_facts(cur, meetings)`` instead of a branch)."""
-    return backend_of(cur) is POSTGRES
 
 
 def sync_sequences(cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = ID_TABLES) -> None:

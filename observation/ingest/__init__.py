@@ -23,7 +23,7 @@ from typing import Any, cast
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import access, audit, db, facts, integrity, record
+from observation import access, audit, db, integrity, record
 from observation.errors import ObservationError
 from observation.ingest import bulk, headers
 from observation.ingest import values as v
@@ -422,7 +422,7 @@ def _import(
         audit.record(
             cur, "import", after={"files": outcome.files, "counts": {t: dict(c) for t, c in outcome.counts.items()}}
         )
-        _keep_meeting_facts(cur, writer.facts_of())
+        db.keep_meeting_facts(cur, writer.facts_of())
         cur.execute("commit")
         return outcome
     except duckdb.Error as exc:
@@ -449,19 +449,6 @@ def _as_written(problems: list[Problem], readings: list[Reading]) -> list[Proble
         column = reading.column_written(p.column) if reading is not None else p.column
         out.append(Problem(p.file, p.row, column, shown(p.value), p.reason))
     return sorted(out, key=lambda p: (p.file, p.row))
-
-
-def _keep_meeting_facts(cur: duckdb.DuckDBPyConnection, meetings: set[int] | None) -> None:
-    """A study file's meeting_facts brought up to date for ``meetings`` alone (see facts.refresh),
-    as db.keep_meeting_facts does for all; PostgreSQL's triggers keep its own (the study there is a
-    catalog of DuckDB's postgres extension)."""
-    (catalog,) = cur.execute(
-        "select type from duckdb_databases() where database_name = current_database()"
-    ).fetchone() or ("duckdb",)
-    if meetings is None or catalog == "postgres":
-        db.keep_meeting_facts(cur)
-    else:
-        facts.refresh(cur, meetings)
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:

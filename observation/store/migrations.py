@@ -10,7 +10,7 @@ transaction's cursor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -44,10 +44,6 @@ class Migration:
             step = getattr(self, half)
             if not (callable(step) or step is IN_POSTGRES_BASELINE or (isinstance(step, str) and step.strip())):
                 raise ValueError(f"migration {self.name}: its {half} half is missing")
-
-    def __iter__(self) -> Iterator[str | Step]:
-        """(name, DuckDB half): how a migration unpacked before it had its PostgreSQL half."""
-        return iter((self.name, self.duckdb))
 
 
 def apply(

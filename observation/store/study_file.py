@@ -101,10 +101,7 @@ class StudyFile(Backend):
 
     def after_write(self, cur: duckdb.DuckDBPyConnection, meetings: Collection[int] | None = None) -> None:
         """Bring meeting_facts up to date before the transaction commits."""
-        if meetings is None:
-            facts.refresh(cur)
-        else:
-            facts.refresh(cur, meetings)
+        facts.refresh(cur, meetings)
 
     def next_id(self, cur: duckdb.DuckDBPyConnection, table: str) -> int:
         (new_id,) = cur.execute("select nextval(?)", [f"{table}_id_seq"]).fetchone()  # type: ignore[misc]
