@@ -2,7 +2,7 @@
 cached read the pages make (a failure stops the page with one line, never a traceback).
 
 A cached result is keyed on the study, its data version, and the teams the acting person may
-read (``readable()``): the core narrows every read to those teams (observation.access.readable),
+read and their role (``readable()``): the core narrows every read to those teams (observation.access.readable),
 so a result read for a coach is never served to a researcher, nor the reverse. Never name a key
 parameter with a leading underscore: Streamlit leaves such parameters out of the key.
 """
@@ -10,7 +10,7 @@ parameter with a leading underscore: Streamlit leaves such parameters out of the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast
 
 import duckdb
 import pandas as pd
@@ -26,8 +26,15 @@ from observation.ui.state import presenting, settings, stop_with
 
 P = ParamSpec("P")
 T = TypeVar("T")
-Readable = tuple[int, ...] | None
-"""The teams the acting person may read, sorted; None: every team."""
+
+
+class Readable(NamedTuple):
+    """Who reads: the role (researcher-only reads refuse the others) and the teams they may read,
+    sorted (None: every team)."""
+
+    role: access.Role
+    teams: tuple[int, ...] | None
+
 
 CACHED = 64
 """Results each cached read keeps: an edit elsewhere (a new data version) leaves the older ones unused."""
@@ -77,9 +84,10 @@ def version(where: str) -> int:
 
 
 def readable() -> Readable:
-    """The teams the acting person may read (None: every team), part of every cached read's key."""
-    mine = access.current().teams
-    return None if mine is None else tuple(sorted(mine))
+    """The acting person's role and the teams they may read, part of every cached read's key, so a
+    researcher's result never reaches a presenter or a coach."""
+    me = access.current()
+    return Readable(me.role, None if me.teams is None else tuple(sorted(me.teams)))
 
 
 def study_changed() -> None:
@@ -162,7 +170,7 @@ def qi_subgroups(flt: StudyFilter, teams: tuple[int, ...], by: queries.SubgroupK
 
 @st.cache_data(show_spinner=False, max_entries=CACHED)
 def _study_info(path: str, version: int, readable: Readable) -> queries.StudyInfo | None:
-    return queries.study_info(_connection(path), readable)
+    return queries.study_info(_connection(path), readable.teams)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHED)

@@ -340,3 +340,31 @@ def test_a_read_cached_for_a_researcher_is_never_served_to_a_coach(
     assert not at.exception
     assert "Beta Canaryward" not in shown(at)
     assert [e.value for e in at.error] == ["not allowed for this coach: meeting 5 of teams not assigned to them"]
+
+
+def test_a_researcher_only_read_cached_for_a_researcher_is_refused_to_a_presenter(
+    study: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Researchers and presenters both read every team, so the teams alone cannot tell their
+    cached results apart: the key carries the role too, or the coders a researcher's Agreement
+    page read would be handed to a presenter whom the core refuses them."""
+    monkeypatch.setenv("OBSERVATION_DB", str(study))
+
+    def page() -> None:
+        import streamlit as st
+
+        from observation import access
+        from observation.ui import study
+
+        role = "presenter" if st.session_state.get("as_presenter", False) else "researcher"
+        access.act_as(access.Identity(email="someone", role=role))
+        st.write(f"{len(study.coders())} coders")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] != []
+    at.session_state["as_presenter"] = True
+    at.run()
+    assert not at.exception
+    assert not [m.value for m in at.markdown if m.value.endswith("coders")]
+    assert [e.value for e in at.error] == ["not allowed for a presenter: coders"]
