@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from observation import labels
 from observation.models import PARTICIPATION_RANK, ParticipationLevel
 
 LIVED_EXPERIENCE = "People with lived experience are service users and carers."
@@ -60,11 +61,7 @@ FUNNEL = (
     "first present attendance) within the period, at every stage they reached by its end; nothing dated "
     "after the end is counted."
 )
-LEVEL_LABELS: dict[ParticipationLevel, str] = {
-    "observing": "observing",
-    "contributing": "contributing",
-    "co_leading": "co-leading",
-}
+LEVEL_LABELS: dict[str, str] = labels.PARTICIPATION
 
 
 def meaningful(level: ParticipationLevel, target: float) -> str:
@@ -84,13 +81,7 @@ def all_definitions(level: ParticipationLevel, target: float) -> str:
     return "\n".join(f"- {item}" for item in items)
 
 
-ANNOTATION_KINDS = {
-    "home_meetings": "Meetings at home",
-    "qi_training": "QI training",
-    "recruitment_drive": "Recruitment drive",
-    "service_change": "Service change",
-    "other": "Other",
-}
+ANNOTATION_KINDS = labels.ANNOTATION_KINDS
 """The kinds of change marked on the charts, as the Record page offers them and presenter mode shows them."""
 
 CODE_COUNTS = (

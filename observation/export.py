@@ -50,6 +50,7 @@ from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.ingest import ImportProblems
 from observation.ingest import tables as table_checks
+from observation.labels import letters
 from observation.models import ParticipationLevel
 from observation.presenting import COST, KINDS, SECRETS
 
@@ -366,7 +367,7 @@ def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame])
     out["coded_segments"]["coder"] = out["coded_segments"]["coder"].map(lambda c: fresh("C", c))
     out["annotations"] = out["annotations"].drop(columns=["label"])
     teams = out["teams"].sort_values("id")
-    labels = {int(t): f"Team {_letters(i)}" for i, t in enumerate(teams["id"])}
+    labels = {int(t): f"Team {letters(i)}" for i, t in enumerate(teams["id"])}
     out["teams"] = teams.assign(name=teams["id"].map(labels)).drop(columns=["coach", "service"])
     out["study"] = out["study"].assign(name="De-identified study").drop(columns=["description"])
     for table, columns in DATE_COLUMNS.items():
@@ -374,16 +375,6 @@ def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame])
             if column in out[table]:
                 out[table][column] = pd.to_datetime(out[table][column]) + offset
     return out
-
-
-def _letters(index: int) -> str:
-    """A, B, ... Z, AA, AB, ...: team labels that say nothing about the team."""
-    label = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        label = chr(65 + rest) + label
-    return label
 
 
 @access.requires("researcher")

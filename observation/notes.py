@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from observation import access, audit, cells, db
+from observation import access, audit, cells, db, labels
 from observation.filters import StudyFilter
 from observation.models import Code, InformantGroup
 
@@ -33,12 +33,7 @@ SOURCES: dict[Source, str] = {
 DEFAULT_SOURCE: Source = "both"
 """What the pages count until the reader chooses. The query functions below default to field
 notes alone, as they counted before interviews were counted: the pages always pass the choice."""
-INFORMANT_GROUPS: dict[InformantGroup, str] = {
-    "leader_manager": "Leaders and managers",
-    "frontline_staff": "Front-line staff",
-    "service_user": "Service users",
-    "carer": "Carers",
-}
+INFORMANT_GROUPS: dict[str, str] = labels.INFORMANT_GROUPS
 NO_TEAM = "No team (interviews)"
 """Where a count puts the interviews recorded with no team (a trust leader's, say)."""
 

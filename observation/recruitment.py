@@ -6,21 +6,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from observation import access, db
+from observation import access, db, labels
 from observation.filters import StudyFilter
 from observation.notes import NO_TEAM, Source
 
 FUNNEL = ("identified", "approached", "agreed", "first_attended", "still_attending")
 DROP_OUTS = ("declined", "withdrew")
-STAGE_LABELS = {
-    "identified": "Identified",
-    "approached": "Approached",
-    "agreed": "Agreed",
-    "first_attended": "First attended",
-    "still_attending": "Still attending",
-    "declined": "Declined",
-    "withdrew": "Withdrew",
-}
+STAGE_LABELS = labels.RECRUITMENT_STAGES
 TENSION_THEME = "recruitment_tension"
 
 

@@ -23,21 +23,20 @@ from typing import Any, cast
 import duckdb
 from pydantic import TypeAdapter, ValidationError
 
-from observation import access, audit, db, integrity, record
+from observation import access, audit, db, integrity, labels, record
 from observation.errors import ObservationError
 from observation.ingest import bulk, headers
 from observation.ingest import values as v
 from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, ParticipantCode
 
-SETTINGS = {"community": "community", "inpatient": "inpatient", "other": "other"}
-STATUSES = {"held": "held", "cancelled": "cancelled", "postponed": "postponed"}
+# The words a file may use for each value (its stored value is always accepted too): the words the
+# pages use (observation.labels), except where a file's short word is kept (formats, categories).
+SETTINGS = {value: words.lower() for value, words in labels.SETTINGS.items()}
+STATUSES = labels.MEETING_STATUSES
 FORMATS = {"ward": "ward", "service_base": "service base", "home": "home", "virtual": "virtual", "other": "other"}
-STAGES = {
-    s: s.replace("_", " ")
-    for s in ("identified", "approached", "agreed", "first_attended", "still_attending", "withdrew", "declined")
-}
-ATTENDANCE = {"present": "present", "apologies": "apologies", "absent": "absent"}
+STAGES = {value: words.lower() for value, words in labels.RECRUITMENT_STAGES.items()}
+ATTENDANCE = {value: words for value, words in labels.ATTENDANCE.items() if value != labels.NOT_EXPECTED}
 CATEGORIES = {
     c: c.replace("_", " ") for c in ("home_meetings", "qi_training", "recruitment_drive", "service_change", "other")
 }

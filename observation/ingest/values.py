@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from observation import config
-from observation.models import CONTROL, PARTICIPATION_RANK
+from observation import config, labels
+from observation.models import CONTROL
 
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _DAY_FIRST = re.compile(rf"^{_WEEKDAY}(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{2}}|\d{{4}})$", re.IGNORECASE)
@@ -138,4 +138,4 @@ def mark(text: str) -> str | None:
     raise ValueError(f"not a register mark; use {ACCEPTED_MARKS}")
 
 
-LEVELS: dict[str, str] = {level: level.replace("_", "-") for level in PARTICIPATION_RANK}
+LEVELS: dict[str, str] = labels.PARTICIPATION
