@@ -31,6 +31,11 @@ def new_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cur
 
 
+PROGRAMMING_ERRORS = (duckdb.BinderException, duckdb.ParserException)
+"""A query that names a column or table wrongly is a bug in this program, not a study that cannot
+be read: it keeps its own error and traceback."""
+
+
 class Cursor:
     """What ``cursor`` gives. ``with cursor(con) as cur`` yields DuckDB's own cursor, closes it
     after the block, and turns a duckdb.Error raised in the block into an ObservationError of one
@@ -50,8 +55,8 @@ class Cursor:
         self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self._cur.close()
-        if isinstance(exc, duckdb.Error):
-            raise ObservationError(f"the study could not be read: {said(exc)}") from None
+        if isinstance(exc, duckdb.Error) and not isinstance(exc, PROGRAMMING_ERRORS):
+            raise ObservationError(f"the study could not be read: {said(exc)}") from exc
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cur, name)

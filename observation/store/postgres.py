@@ -11,6 +11,7 @@ import duckdb
 
 from observation.errors import ObservationError
 from observation.store.backend import Backend, Upgrade, bind, load_extension, refuse_other_files
+from observation.store.cursor import cursor
 from observation.store.location import Location, first_line, literal, shown
 from observation.store.migrations import IN_POSTGRES_BASELINE, Migration, apply
 from observation.store.shape import MACROS_SQL, POSTGRES_SCHEMA_SQL
@@ -110,12 +111,8 @@ class Postgres(Backend):
 
     def data_version(self, con: duckdb.DuckDBPyConnection) -> int:
         """PostgreSQL's count of committed changes (schema_postgres.sql's study_changes)."""
-        cur = con.cursor()
-        try:
-            self.prepare_cursor(cur)
+        with cursor(con) as cur:
             (version,) = cur.execute("select version from study_changes").fetchone()  # type: ignore[misc]
-        finally:
-            cur.close()
         return int(version)
 
 

@@ -190,6 +190,22 @@ def test_a_read_that_fails_says_so_in_one_plain_line(small: duckdb.DuckDBPyConne
         assert cur.execute("select count(*) from teams").fetchone() == (2,)
 
 
+def test_a_query_with_a_wrong_column_is_a_bug_not_an_unreadable_study(small: duckdb.DuckDBPyConnection) -> None:
+    # A typo in our own SQL must fail loudly with DuckDB's error, not pass as "could not be read".
+    with pytest.raises(duckdb.BinderException), db.cursor(small) as cur:
+        cur.execute("select meeting_dat from meetings").fetchall()
+
+
+def test_a_data_version_that_cannot_be_read_says_so_in_one_line(small: duckdb.DuckDBPyConnection, backend: str) -> None:
+    # Every page asks the data version first: on PostgreSQL a failure there must not be a traceback.
+    if backend != "postgres":
+        pytest.skip("a study file's data version is not read from the study")
+    with db.transaction(small) as cur:
+        cur.execute("drop table study_changes")
+    with pytest.raises(ObservationError, match=r"^the study could not be read: "):
+        db.data_version(small)
+
+
 def test_ids_and_the_data_version_come_from_the_backend(small: duckdb.DuckDBPyConnection, backend: str) -> None:
     before = db.data_version(small)
     with db.transaction(small) as cur:

@@ -444,7 +444,7 @@ def test_code_by_team_counts_of_both_sources_agree_with_a_plain_reading_of_the_d
     assert got == expected
 
 
-def test_the_readme_words_the_counting_of_codes_as_the_definitions_do() -> None:
+def test_the_measures_page_words_the_counting_of_codes_as_the_definitions_do() -> None:
     # docs/MEASURES.md and the pages' help must not drift apart
-    readme = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
-    assert definitions.CODE_COUNTS in re.sub(r"\s+", " ", readme.replace("**", ""))
+    measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
+    assert definitions.CODE_COUNTS in re.sub(r"\s+", " ", measures.replace("**", ""))

@@ -292,8 +292,8 @@ def test_the_funnel_agrees_with_a_count_by_hand_over_the_demo_attendance(
     assert any(n[4] < n[3] for n in expected.values())  # somebody stopped coming: the case is not vacuous
 
 
-def test_the_readme_words_the_funnel_as_the_definitions_do() -> None:
+def test_the_measures_page_words_the_funnel_as_the_definitions_do() -> None:
     # docs/MEASURES.md and the page's help must not drift apart
-    readme = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
-    flat = re.sub(r"\s+", " ", readme.replace("**", ""))
+    measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
+    flat = re.sub(r"\s+", " ", measures.replace("**", ""))
     assert definitions.FUNNEL in flat
