@@ -19,6 +19,7 @@ Period = Literal["meeting", "month"]
 CELL_ORDER = ("present", "apologies", "absent", "not_expected", "cancelled")
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def meetings(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, level: ParticipationLevel, max_teams: int = 12
 ) -> pd.DataFrame:
@@ -56,6 +57,7 @@ def meetings(
         ).fetchdf()
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def attendance_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id: int, rows: MatrixRows) -> pd.DataFrame:
     """One cell per row (a person, or a role category) and meeting of one team: row_label,
     lived_experience, meeting_id, meeting_date, status of the meeting, cell (present / apologies
@@ -129,6 +131,7 @@ class MeetingDetail:
     """role, filled_by (a code, or None when not recorded) — the meeting roles that were filled."""
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDetail | None:
     """One meeting in full, or None when there is none with that id; a coach asking for another
     team's meeting is refused (and the refusal audited)."""
@@ -235,6 +238,7 @@ def meeting_effectiveness(con: duckdb.DuckDBPyConnection, flt: StudyFilter, peri
         ).fetchdf()
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def continuity(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """Each person with lived experience who attended: team_name, code, role, first_attended,
     last_attended, meetings_attended, longest_streak (most consecutive held meetings of the team,

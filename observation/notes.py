@@ -114,6 +114,7 @@ class Excerpts:
         return self.total > len(self.rows)
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQuery) -> Excerpts:
     """The notes and transcripts behind a count: of the query's source, every word of
     ``query.text`` in the text (any case), any of the codes (or codes below them), the chosen people

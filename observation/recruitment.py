@@ -178,6 +178,7 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
         ).fetchdf()
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def events(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id: int | None = None, stage: str | None = None
 ) -> pd.DataFrame:

@@ -250,6 +250,61 @@ def test_a_coach_reads_no_other_teams_rows(
     assert problems == [], "\n".join(problems)
 
 
+def test_a_coach_sees_exactly_what_a_researcher_sees_of_the_coachs_teams(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The leak check above finds another team's names and numbers; a read that asked which teams
+    the coach may read and then counted every team anyway would show no name, only larger counts.
+    So every read taking a filter must give the coach, asking for no team, what it gives a
+    researcher asking for the coach's team."""
+    researcher = access.local_researcher()
+    differ = []
+    for name, func in READS.items():
+        if refused_to_a_coach(func) or "flt" not in inspect.signature(func).parameters:
+            continue
+        given = arguments(func, study, tmp_path)
+        with access.acting_as(COACH_OF_ALPHA):
+            as_coach = list(map(repr, values(func(**given))))
+        with access.acting_as(researcher):
+            as_researcher = list(map(repr, values(func(**(given | {"flt": StudyFilter(teams=(1,))})))))
+        if as_coach != as_researcher:
+            differ.append(name)
+    assert differ == [], f"a coach's result differs from the researcher's of the coach's team: {differ}"
+
+
+# The reads a presenter may make: counts and shares over meetings, codes and recruitment, which
+# presenter mode suppresses before they are shown. Every other read hands out rows (a note, a
+# person's attendance, a meeting's detail) and must refuse a presenter in the core.
+PRESENTER_READS = {
+    "observation.queries.overview", "observation.queries.meeting_kinds", "observation.queries.qi_subgroups",
+    "observation.queries.monthly_counts", "observation.queries.study_info", "observation.queries.teams",
+    "observation.presenting.room_overview", "observation.profile.team_profile",
+    "observation.deck.overview_deck", "observation.deck.overview_slides",
+    "observation.story.funnel", "observation.story.tensions",
+    "observation.recruitment.funnel", "observation.recruitment.stage_times", "observation.recruitment.tension_by_month",
+    "observation.meetings.attendance_by_role", "observation.meetings.meeting_effectiveness",
+    "observation.notes.code_counts", "observation.notes.code_frequency", "observation.notes.code_group_matrix",
+    "observation.notes.code_team_matrix", "observation.notes.codes_per_document", "observation.notes.cooccurrence",
+}  # fmt: skip
+
+
+def test_a_presenter_gets_no_rows_from_the_core(study: duckdb.DuckDBPyConnection) -> None:
+    """Presenter mode shows aggregates only; hiding the Notes page is not the guard."""
+    presenter = access.Identity(email="presenter@example.org", role="presenter")
+    open_to_presenters = []
+    with access.acting_as(presenter):
+        for name, func in READS.items():
+            if name in PRESENTER_READS:
+                continue
+            if "presenter" in getattr(func, "__access_roles__", ("presenter",)):
+                open_to_presenters.append(name)
+                continue
+            with pytest.raises(access.AccessDenied, match="not allowed for a presenter"):
+                func(**nothing_but_the_study(func, study))
+    assert open_to_presenters == [], f"reads of rows open to a presenter: {open_to_presenters}"
+    assert set(PRESENTER_READS) <= set(READS)
+
+
 def test_a_researcher_reads_every_team(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     """The check above sees a leak where there is one: the same calls show a researcher Beta."""
     checked = ("observation.queries.teams", "observation.queries.overview", "observation.meetings.meetings",
