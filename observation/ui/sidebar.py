@@ -208,7 +208,7 @@ def _filter_from_url(teams: dict[int, str], first: dt.date, last: dt.date) -> No
     notices = list(parsed.notices)
     unknown = [t for t in parsed.filter.teams if t not in teams]
     if unknown:
-        notices.append(f"Ignored team {', '.join(map(str, unknown))} in the link: no such team in this study.")
+        notices.append(f"Ignored team {', '.join(map(str, unknown))} in the link: not one of the teams you can see.")
     start = min(max(parsed.filter.start or first, first), last)
     end = max(min(parsed.filter.end or last, last), start)
     asked = (parsed.filter.start or start, parsed.filter.end or end)

@@ -4,7 +4,7 @@ codebook, a chart whose clicked mark opens the notes behind it, and the views' s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import duckdb
@@ -97,18 +97,30 @@ def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
     st.caption(" · ".join(facts))
     people, roles = st.columns([3, 2])
     people.dataframe(
-        detail.attendance,
+        worded(
+            detail.attendance, role=labels.PERSON_ROLES, status=labels.ATTENDANCE, participation=labels.PARTICIPATION
+        ),
         hide_index=True,
         key=f"meeting_{detail.meeting_id}_people",
         column_config={"code": "Participant", "role": "Role", "status": "Attendance", "participation": "Took part"},
     )
     roles.dataframe(
-        detail.roles,
+        worded(detail.roles, role=labels.MEETING_ROLES),
         hide_index=True,
         key=f"meeting_{detail.meeting_id}_roles",
         column_config={"role": "Meeting role", "filled_by": "Filled by"},
     )
     show_excerpts(found, "No field notes for this meeting.")
+
+
+def worded(frame: pd.DataFrame, **vocabularies: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with each named column's stored values in words (observation.labels); a blank
+    (nobody took part: absent, apologies) stays blank."""
+
+    def in_words(column: pd.Series, words: Mapping[str, str]) -> pd.Series:
+        return column.map(lambda value: "" if pd.isna(value) else words.get(value, value))
+
+    return frame.assign(**{c: in_words(frame[c], words) for c, words in vocabularies.items()})
 
 
 def month_of(iso: str) -> dt.date:

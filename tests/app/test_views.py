@@ -53,6 +53,15 @@ def test_presence_reads_a_meeting_from_the_link(app: App, small_path: Path) -> N
     assert at.query_params["meeting"] == "1"
 
 
+def test_a_meetings_attendance_is_shown_in_words(app: App, small_path: Path) -> None:
+    # The walk-through saw "co_leading" and "None" under "Took part": stored values, not words.
+    at = on_page(app, small_path, "pages/presence.py", meeting="1")
+    people = next(d.value for d in at.dataframe if {"code", "participation"} <= set(d.value.columns))
+    shown = set(people["role"]) | set(people["status"]) | set(people["participation"])
+    assert not shown & {"co_leading", "service_user", "None", None}
+    assert shown & {"Service user", "present"}
+
+
 def test_a_note_is_shown_as_typed_with_no_character_added(app: App, small_path: Path) -> None:
     """A note with addresses, Markdown and two lines: shown by st.text, every character as typed (the
     zero-width spaces that stopped Markdown's autolinks were copied with a quote)."""
