@@ -1,6 +1,6 @@
 """Who may do what: roles, the people given them, and the check every write and export makes.
 
-Three roles (docs/MEASURES.md's users):
+Three roles (docs/access.md, Roles):
 
 - **researcher**: everything;
 - **coach**: reads only, and only the teams assigned to them (their notes included);
@@ -188,7 +188,7 @@ def refuse(
     con, opened, unrecorded = _study_to_record_in(study, key)
     try:
         if con is not None:
-            with db.transaction(con) as cur:
+            with db.transaction(con, meetings=()) as cur:
                 audit.record(cur, "refused", row_key=what, after=after, who=who.email if who else "nobody signed in")
     except ObservationError as exc:
         unrecorded = str(exc)
@@ -285,7 +285,7 @@ def grant(con: duckdb.DuckDBPyConnection, email: str, role: str, teams: Iterable
         raise ObservationError(f"access for {given.email}: a coach needs at least one team")
     if given.email.lower() == current().email.lower() and given.role != "researcher":
         raise ObservationError("you cannot change your own role: ask another researcher")
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         unknown = sorted(
             set(given.teams)
             - {i for (i,) in cur.execute("select id from teams where id in ?", [given.teams]).fetchall()}
@@ -309,7 +309,7 @@ def revoke(con: duckdb.DuckDBPyConnection, email: str) -> bool:
     themselves (someone must be left to manage access)."""
     if email.strip().lower() == current().email.lower():
         raise ObservationError("you cannot take your own access away: ask another researcher")
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         found = cur.execute(
             "select email, role, teams from access where lower(email) = lower(?)", [email.strip()]
         ).fetchone()
@@ -322,7 +322,7 @@ def revoke(con: duckdb.DuckDBPyConnection, email: str) -> bool:
 
 def record_sign_in(con: duckdb.DuckDBPyConnection, who: Identity | None, email: str) -> None:
     """Audit a sign-in: granted with the role found, or turned away (no role in this study)."""
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         after = {"role": who.role, "teams": sorted(who.teams) if who.teams is not None else "all"} if who else None
         audit.record(cur, "sign_in", row_key="granted" if who else "no access", after=after, who=email)
 

@@ -108,19 +108,25 @@ def begin(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor inside one transaction: everything in the block is written, or nothing is."""
+def transaction(
+    con: duckdb.DuckDBPyConnection, meetings: Collection[int] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside one transaction: everything in the block is written, or nothing is.
+    ``meetings``: the only meetings whose facts the block can change (keep_meeting_facts), ``()``
+    for a write that touches none (an audit entry alone, an access grant); None: any."""
     with WRITES:
-        yield from _transaction(con)
+        yield from _transaction(con, meetings)
 
 
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def _transaction(
+    con: duckdb.DuckDBPyConnection, meetings: Collection[int] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     cur = new_cursor(con)
     try:
         begin(cur)
         try:
             yield cur
-            keep_meeting_facts(cur)
+            keep_meeting_facts(cur, meetings)
         except BaseException:
             cur.execute("rollback")
             raise

@@ -283,7 +283,7 @@ def overview_deck(
     export. Not a coach's: presenter mode's figures cover the whole study, beyond a coach's teams."""
     subtitle, slides = overview_slides(con, flt, settings, mode)
     pptx = build(TITLE, subtitle, slides, progress)
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         chosen = {"threshold": mode.threshold, "letters": mode.letters, "filter": flt.model_dump(mode="json")}
         audit.record(cur, "export", "deck", "overview", after=chosen)
     return pptx

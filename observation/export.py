@@ -432,7 +432,7 @@ def export(
         after["threshold"] = contents.threshold
     after["control_characters_replaced"] = written.controls_replaced
     after["formula_cells"] = written.formula_cells
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         audit.record(cur, "export", row_key=str(out), after=after)
     return written
 

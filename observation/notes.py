@@ -482,7 +482,7 @@ def excerpts_download(
     teams'. Recorded in the audit trail as an export."""
     flt = access.readable(flt, "a notes download", con)
     data = excerpts_csv(excerpts(con, flt, query), book)
-    with db.transaction(con) as cur:
+    with db.transaction(con, meetings=()) as cur:
         what = {"filter": flt.model_dump(mode="json"), "query": query.model_dump(mode="json")}
         audit.record(cur, "export", "field_notes", "notes download", after=what)
     return data

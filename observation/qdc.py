@@ -84,7 +84,7 @@ def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
         codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
     document = to_qdc(codes)
     try:
-        with db.transaction(con) as cur:
+        with db.transaction(con, meetings=()) as cur:
             audit.record(cur, "export", "codes", str(out), after={"codes": len(codes)})
             out.write_bytes(document)
     except OSError as exc:
