@@ -4,7 +4,7 @@ For each scale, in child processes: build the synthetic demo study (bench: build
 page in AppTest (bench/pages.py), the attendance import against an unchecked keyed insert of the
 same rows (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
 Chromium (bench/browser.py). Then check the budgets of issues 8, 19 and 21 and write JSON and a
-Markdown report (bench/results.md) that the README shows.
+Markdown report (bench/results.md) that docs/benchmark.md includes.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
 and .md): each scale's study is copied into PostgreSQL (``python -m observation migrate``) and

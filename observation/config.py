@@ -1,6 +1,6 @@
 """Settings, each declared once with its default and help text.
 
-Every setting can be given as an environment variable; the README lists them all
+Every setting can be given as an environment variable; docs/settings.md lists them all
 (a test checks that it does).
 """
 

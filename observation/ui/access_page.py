@@ -17,7 +17,7 @@ def people() -> list[access.Grant]:
     if not sign_in_configured():
         st.info(
             "Sign-in is not configured, so this dashboard is yours alone, on this computer. The roles below "
-            "apply once an identity provider is set up (README: Sign-in and roles).",
+            "apply once an identity provider is set up (docs/access.md: Sign-in for a team).",
             icon=":material/info:",
         )
     given = access.grants(connection())

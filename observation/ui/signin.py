@@ -30,7 +30,7 @@ def signed_in() -> access.Identity | None:
         if str(st.get_option("server.address")) not in LOOPBACK:
             stop_with(
                 "No sign-in is configured, so this dashboard serves only this computer: set server.address "
-                "to 127.0.0.1, or configure sign-in (README: Sign-in and roles)."
+                "to 127.0.0.1, or configure sign-in (docs/access.md: Sign-in for a team)."
             )
         me = access.local_researcher()
         access.act_as(me)

@@ -228,17 +228,3 @@ def test_no_html_is_ever_rendered_from_the_app(path: Path) -> None:
     assert not re.search(r"\bst\.html\(", source)
     # The print style sheet goes in as a component's CSS alone: no markup, no script.
     assert not re.search(r"components\.v2\.component\([^)]*\b(html|js)=", source)
-
-
-def test_nothing_in_the_project_refers_to_files_outside_it() -> None:
-    # A reader of the published project has no shared folder beside it: what they need is in docs/.
-    # (The names are spelt in two halves so that this test does not find itself.)
-    outside_names = ("../" + "shared", "DOMAIN" + ".md")
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    found = [
-        name
-        for name in tracked
-        if name.endswith((".py", ".md", ".sql", ".toml", ".txt")) and (ROOT / name).is_file()
-        if any(word in (ROOT / name).read_text(encoding="utf-8", errors="replace") for word in outside_names)
-    ]
-    assert found == []
