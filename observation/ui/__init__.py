@@ -5,8 +5,8 @@ Modules by topic, each importing only the ones above it in this list, so that no
 
 - state: the session's own state, without the study: settings, the URL's parameters, widget
   values kept across pages, presenter mode as chosen;
-- study: the one connection and every cached read, each keyed on the study, its data version
-  and the teams the acting person may read;
+- study: the one connection and every cached read, each keyed on the study, its data version,
+  and the reader's role and teams;
 - charting: figures built once for the same data, drawn with their downloads; the slide deck;
 - widgets: the headline numbers, the team table, a list of sentences, the demo badge;
 - change_over_time: the QI chart section;
