@@ -24,7 +24,6 @@ from observation.errors import ObservationError
 from observation.store.at_rest import (
     EXPORTING,
     PARTIAL,
-    Interrupted,
     cleanup_on_signals,
     held,
     hold,
@@ -40,7 +39,6 @@ from observation.store.postgres import POSTGRES
 from observation.store.shape import (
     ALL_TABLES,
     ID_TABLES,
-    MACROS_SQL,
     POSTGRES_SCHEMA_SQL,
     RECORD_TABLES,
     SCHEMA_SQL,
@@ -53,15 +51,14 @@ from observation.store.study_file import (
     STUDY_FILE,
     EncryptedStudyError,
     EncryptedStudyFile,
-    PlainStudyError,
     StudyKey,
     configured_key,
 )
 
 __all__ = [
-    "ALL_TABLES", "EXPORTING", "FROM_ENVIRONMENT", "ID_TABLES", "IN_POSTGRES_BASELINE", "KEY_HELP", "MACROS_SQL",
+    "ALL_TABLES", "EXPORTING", "FROM_ENVIRONMENT", "ID_TABLES", "IN_POSTGRES_BASELINE", "KEY_HELP",
     "MIGRATIONS", "PARTIAL", "POSTGRES_SCHEMA_SQL", "RECORD_TABLES", "SCHEMA_SQL", "STUDY_TABLES", "VOCABULARIES",
-    "WRITES", "Backend", "EncryptedStudyError", "Interrupted", "Location", "Migration", "PlainStudyError", "StudyKey",
+    "WRITES", "Backend", "EncryptedStudyError", "Location", "Migration", "StudyKey",
     "backend_of", "begin", "bind", "cleanup_on_signals", "configured_key", "connect", "convert", "cursor",
     "data_version", "held", "hold", "insert_row", "is_postgres", "keep_meeting_facts", "load_extension", "location",
     "migrate", "missing_file", "private_files", "require_empty", "require_file", "said", "shown",
