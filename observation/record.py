@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Self
 
 import duckdb
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from observation import access, audit, db, integrity
@@ -188,16 +189,21 @@ def bump_version(cur: duckdb.DuckDBPyConnection, meeting_id: int, who: str) -> N
 
 
 def bump_versions(cur: duckdb.DuckDBPyConnection, meeting_ids: Sequence[int], who: str) -> None:
-    """``bump_version`` for many meetings in one statement (an import touches thousands)."""
-    cur.execute(
-        """
-        insert into meeting_versions
-        select unnest(?::integer[]), 1, current_timestamp at time zone 'UTC', ?
-        on conflict (meeting_id) do update set
-            version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
-        """,
-        [list(meeting_ids), who],
-    )
+    """``bump_version`` for many meetings in one statement (an import touches thousands: handed to
+    DuckDB as an Arrow column, which it scans, where a list parameter is converted value by value)."""
+    cur.register("_bumped", pa.table({"meeting_id": pa.array(meeting_ids, pa.int32())}))
+    try:
+        cur.execute(
+            """
+            insert into meeting_versions
+            select meeting_id, 1, current_timestamp at time zone 'UTC', ? from _bumped
+            on conflict (meeting_id) do update set
+                version = meeting_versions.version + 1, saved_at = excluded.saved_at, saved_by = excluded.saved_by
+            """,
+            [who],
+        )
+    finally:
+        cur.unregister("_bumped")
 
 
 def _save_attendance(
