@@ -55,6 +55,12 @@ ATTENDANCE: Final[dict[str, str]] = {
 }
 """Someone's attendance at a meeting."""
 
+NOT_RECORDED: Final = "not recorded"
+"""A value the study leaves empty: how far someone present took part, who filled a meeting role."""
+
+NOT_PRESENT: Final = "\u2014"
+"""How far someone took part who was not there (apologies, absent): a dash, as there is nothing to say."""
+
 PARTICIPATION: Final[dict[str, str]] = {
     "observing": "observing",
     "contributing": "contributing",
