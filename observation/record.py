@@ -5,9 +5,10 @@ saved the same meeting in the meantime."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Literal, Self
 
 import duckdb
 import pyarrow as pa
@@ -382,6 +383,91 @@ def meetings_of(con: duckdb.DuckDBPyConnection, team_id: int) -> tuple[MeetingCh
             [team_id],
         ).fetchall()
     return tuple(MeetingChoice(int(i), d, str(s)) for i, d, s in rows)
+
+
+USUAL_GAP_DAYS = 28
+"""The gap taken between meetings while no team has two meetings recorded to take one from."""
+
+
+@dataclass(frozen=True)
+class NextMeeting:
+    """When a team's next meeting is expected, and why: the date a new meeting's form starts at."""
+
+    offered: dt.date
+    """The date the form starts at: ``expected``, or today when that is still to come (or nothing is recorded)."""
+    expected: dt.date | None
+    """The team's last recorded meeting plus ``gap_days``; None when it has no meeting recorded."""
+    last: dt.date | None
+    """The team's last recorded meeting, held or not."""
+    gap_days: int
+    basis: Literal["team", "study", "assumed"]
+    """Where ``gap_days`` comes from: the team's meetings, the study's, or USUAL_GAP_DAYS."""
+
+    def reason(self) -> str:
+        """The rule, in a sentence, for beside the date."""
+        if self.expected is None or self.last is None:
+            return "The team has no meeting recorded yet, so the date starts at today."
+        gap = f"{self.gap_days // 7} week" if self.gap_days % 7 == 0 else f"{self.gap_days} day"
+        gap += "" if gap.startswith("1 ") else "s"
+        why = {
+            "team": "its usual gap between meetings",
+            "study": "the usual gap between meetings in this study (the team has only one meeting recorded)",
+            "assumed": "the gap assumed until a team has two meetings recorded",
+        }[self.basis]
+        since = f"{gap} after its last one ({self.last:%d/%m/%Y})"
+        sentence = f"The team's next expected meeting: {self.expected:%d/%m/%Y}, {since}, {why}."
+        if self.offered != self.expected:
+            sentence += " That is still to come, so the date starts at today."
+        return sentence
+
+
+def next_expected_meeting(dates: Sequence[dt.date], today: dt.date, study_gap: int | None = None) -> NextMeeting:
+    """The date a team's next meeting is expected, from the dates of its recorded meetings.
+
+    The rule: the team's last recorded meeting plus its usual gap, the median number of days
+    between its consecutive meetings (with an even number of gaps, halfway between the middle two,
+    rounded down to a whole day). Meetings cancelled or postponed count: they were dates in the
+    team's schedule (one fortnightly team's three meetings held and one cancelled would otherwise
+    make its usual gap three weeks). A team with one meeting recorded takes the study's usual gap
+    (``study_gap``, the same median over every team's meetings), or 4 weeks (USUAL_GAP_DAYS) when
+    the study has none. An expected date after ``today`` is offered as today (a meeting is recorded
+    once it has taken place) unless the last recorded meeting is not before today; a team with no
+    meeting recorded is offered today.
+    """
+    ordered = sorted(set(dates))
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(ordered))
+    basis: Literal["team", "study", "assumed"]
+    if gaps:
+        middle = len(gaps) // 2
+        gap, basis = (gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) // 2), "team"
+    elif study_gap is not None and study_gap > 0:
+        gap, basis = study_gap, "study"
+    else:
+        gap, basis = USUAL_GAP_DAYS, "assumed"
+    if not ordered:
+        return NextMeeting(today, None, None, gap, basis)
+    last = ordered[-1]
+    expected = last + dt.timedelta(days=gap)
+    return NextMeeting(today if last < today < expected else expected, expected, last, gap, basis)
+
+
+@access.requires("researcher")
+def next_meeting(con: duckdb.DuckDBPyConnection, team_id: int, today: dt.date) -> NextMeeting:
+    """When the team's next meeting is expected (the rule is ``next_expected_meeting``'s), from its
+    meetings' dates and the study's usual gap between meetings."""
+    with db.cursor(con) as cur:
+        dates = cur.execute("select meeting_date from meetings where team_id = ? order by meeting_date", [team_id])
+        team = [d for (d,) in dates.fetchall()]
+        usual = cur.execute(
+            """
+            with gaps as (
+                select meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) as days
+                from meetings
+            )
+            select floor(median(days)) from gaps
+            """
+        ).fetchone()
+    return next_expected_meeting(team, today, None if usual is None or usual[0] is None else int(usual[0]))
 
 
 @dataclass(frozen=True)

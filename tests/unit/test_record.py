@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
+import math
+import statistics
 import threading
 from pathlib import Path
 
@@ -323,3 +325,90 @@ def test_the_meetings_to_choose_from_are_the_teams_latest_first(small: duckdb.Du
     chosen = record.meetings_of(small, 2)
     assert [(m.id, m.status) for m in chosen] == [(8, "held"), (7, "postponed"), (6, "held"), (5, "held")]
     assert chosen[0].meeting_date == dt.date(2020, 3, 11)
+
+
+# The next expected meeting, a new meeting's date on the Record page. Each answer is worked out here
+# another way: the gaps' median by statistics.median, rounded down, added by ordinal day numbers.
+LATER = dt.date(2030, 1, 1)  # a "today" long after every meeting below
+
+
+def worked(dates: list[dt.date], gap: int) -> dt.date:
+    return dt.date.fromordinal(max(dates).toordinal() + gap)
+
+
+def median_gap(dates: list[dt.date]) -> int:
+    days = sorted(d.toordinal() for d in dates)
+    return math.floor(statistics.median(days[i + 1] - days[i] for i in range(len(days) - 1)))
+
+
+def test_a_team_meeting_monthly_is_expected_a_month_after_its_last_meeting() -> None:
+    dates = [dt.date(2025, month, 12) for month in range(1, 7)]  # gaps 31, 28, 31, 30, 31 days
+    assert median_gap(dates) == 31
+    nxt = record.next_expected_meeting(dates, LATER)
+    assert (nxt.offered, nxt.expected, nxt.last, nxt.gap_days, nxt.basis) == (
+        worked(dates, 31), dt.date(2025, 7, 13), dt.date(2025, 6, 12), 31, "team"
+    )  # fmt: skip
+    assert nxt.reason() == (
+        "The team's next expected meeting: 13/07/2025, 31 days after its last one (12/06/2025), "
+        "its usual gap between meetings."
+    )
+
+
+def test_an_irregular_team_takes_the_median_gap_halfway_between_the_middle_two_rounded_down() -> None:
+    dates = [dt.date(2025, 5, 10), dt.date(2025, 3, 8), dt.date(2025, 3, 1), dt.date(2025, 4, 12), dt.date(2025, 3, 29)]
+    # in order: gaps of 7, 21, 14 and 28 days; the middle two, 14 and 21, give 17.5, so 17
+    assert median_gap(dates) == 17
+    nxt = record.next_expected_meeting(dates, LATER, study_gap=14)  # the team's own gaps win over the study's
+    assert (nxt.expected, nxt.gap_days, nxt.basis) == (worked(dates, 17), 17, "team")
+    assert nxt.expected == dt.date(2025, 5, 27)
+    # a long gap among fortnightly ones does not move the median
+    fortnightly = [dt.date(2025, 1, 6) + dt.timedelta(days=14 * i) for i in (0, 1, 2, 3, 6, 7, 8)]
+    assert record.next_expected_meeting(fortnightly, LATER).gap_days == median_gap(fortnightly) == 14
+
+
+def test_a_team_with_one_meeting_takes_the_studys_usual_gap_or_four_weeks() -> None:
+    one = [dt.date(2025, 3, 12)]
+    from_study = record.next_expected_meeting(one, LATER, study_gap=14)
+    assert (from_study.expected, from_study.basis) == (worked(one, 14), "study")
+    assumed = record.next_expected_meeting(one, LATER)
+    assert (assumed.expected, assumed.gap_days, assumed.basis) == (dt.date(2025, 4, 9), 28, "assumed")
+    assert assumed.reason() == (
+        "The team's next expected meeting: 09/04/2025, 4 weeks after its last one (12/03/2025), "
+        "the gap assumed until a team has two meetings recorded."
+    )
+
+
+def test_a_team_with_no_meeting_starts_at_today() -> None:
+    today = dt.date(2025, 6, 3)
+    nxt = record.next_expected_meeting([], today, study_gap=14)
+    assert (nxt.offered, nxt.expected, nxt.last) == (today, None, None)
+    assert nxt.reason() == "The team has no meeting recorded yet, so the date starts at today."
+
+
+def test_a_next_meeting_still_to_come_is_offered_as_today_unless_the_last_one_is_today() -> None:
+    dates = [dt.date(2025, 6, 2), dt.date(2025, 6, 16)]
+    today = dt.date(2025, 6, 20)  # the next is expected on 30 June: a meeting being recorded has taken place
+    nxt = record.next_expected_meeting(dates, today)
+    assert (nxt.offered, nxt.expected) == (today, dt.date(2025, 6, 30))
+    assert nxt.reason().endswith("That is still to come, so the date starts at today.")
+    on_the_day = record.next_expected_meeting(dates, dt.date(2025, 6, 16))  # today would repeat the last one
+    assert on_the_day.offered == on_the_day.expected == dt.date(2025, 6, 30)
+    on_time = record.next_expected_meeting(dates, dt.date(2025, 6, 30))
+    assert on_time.offered == dt.date(2025, 6, 30)
+
+
+def test_the_next_meeting_counts_cancelled_and_postponed_meetings_as_dates_of_the_schedule(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    # Alpha: held 10 and 24 Jan, cancelled 7 Feb, held 21 Feb; Beta: held 15 Jan and 12 Feb,
+    # postponed 26 Feb, held 11 Mar. Both fortnightly; every gap in the study: 14, 14, 14, 28, 14, 14.
+    alpha = record.next_meeting(small, 1, LATER)
+    assert (alpha.expected, alpha.gap_days, alpha.basis) == (dt.date(2020, 3, 6), 14, "team")
+    beta = record.next_meeting(small, 2, LATER)
+    assert (beta.expected, beta.last) == (dt.date(2020, 3, 25), dt.date(2020, 3, 11))
+    small.execute(
+        "insert into teams (id, name, service, setting, start_date) values (3, 'Gamma', 'A', 'community', '2020-03-01')"
+    )
+    small.execute("insert into meetings (team_id, meeting_date, status) values (3, '2020-03-02', 'held')")
+    gamma = record.next_meeting(small, 3, LATER)
+    assert (gamma.expected, gamma.basis) == (dt.date(2020, 3, 16), "study")
