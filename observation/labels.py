@@ -119,6 +119,34 @@ ANNOTATION_KINDS: Final[dict[str, str]] = {
 }
 """The kinds of change marked on the charts, as the Record page offers them and presenter mode shows them."""
 
+COM_B: Final[dict[str, str]] = {
+    "capability": "Capability",
+    "opportunity": "Opportunity",
+    "motivation": "Motivation",
+    "behaviour": "Behaviour",
+}
+"""A code's COM-B component."""
+
+VALENCE: Final[dict[str, str]] = {"barrier": "Barrier", "enabler": "Enabler"}
+"""Whether a code names a barrier or an enabler."""
+
+FOUR_PI: Final[dict[str, str]] = {"presence": "Presence", "process": "Process", "impact": "Impact"}
+"""A code's 4Pi domain."""
+
+AUDIT_ACTIONS: Final[dict[str, str]] = {
+    "create": "Added",
+    "change": "Changed",
+    "delete": "Deleted",
+    "import": "Imported",
+    "export": "Exported",
+    "restore": "Restored",
+    "sign_in": "Signed in",
+    "refused": "Refused",
+    "grant": "Access given",
+    "revoke": "Access taken away",
+}
+"""What an audit entry records, as the Audit trail names it."""
+
 SOURCE_CHOICES: Final[dict[str, str]] = {
     "notes": "Field notes",
     "interviews": "Interviews",
