@@ -12,9 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from observation import labels, record
 from observation.errors import ObservationError
-from observation.ui.edits import RowProblem, filled_rows, validated
-from observation.ui.state import plain
-from observation.ui.study import connection, study_changed
+from observation.filters import StudyFilter
+from observation.ui.edits import FLASH, RowProblem, filled_rows, validated
+from observation.ui.state import keep, plain
+from observation.ui.study import connection, overview, study_changed
 
 NEW = 0
 NOT_FILLED, UNKNOWN = -2, -1  # role choices besides a participant's id
@@ -26,6 +27,34 @@ STAGES = labels.RECRUITMENT_STAGES
 CATEGORIES = labels.ANNOTATION_KINDS
 MEETING_ROLES = labels.MEETING_ROLES
 PERSON_ROLES = labels.PERSON_ROLES
+TEAM = "record_team"
+TYPED_DATE = "record_new_date"
+"""The date the user gave a new meeting, when it is not the one offered: kept when they change team."""
+OPEN = "record_open_meeting"
+"""(team, meeting) to open on the next run: a new meeting just saved."""
+OLD_TEAM_PARAM = "team_view"
+"""What the page once put in its link; a link that still carries it has it removed."""
+SAVED = "Saved. Every page now shows it; the audit trail records what changed."
+GRID_HINT = (
+    "To change a cell, double-click it, or click it once and start typing; Enter keeps the change and Esc "
+    "cancels it. Nothing is written until you press **Save the meeting**."
+)
+
+
+def choose_team(flt: StudyFilter) -> int | None:
+    """One of the teams in the filter, or None when it has none. Kept for the session when the user
+    goes to another page and back, but not in the link: the page is a form, and its address stays
+    /record (a meeting being recorded is not a view to share)."""
+    teams = {t.team_id: t.team_name for t in overview(flt).teams}
+    if OLD_TEAM_PARAM in st.query_params:
+        del st.query_params[OLD_TEAM_PARAM]
+    if not teams:
+        return None
+    keep(TEAM)
+    if st.session_state.get(TEAM) not in teams:
+        st.session_state[TEAM] = next(iter(teams))
+    team_id: int = st.selectbox("Team", list(teams), format_func=lambda t: teams[t], key=TEAM)
+    return team_id
 
 
 def choose_meeting(team_id: int) -> int:
@@ -33,6 +62,9 @@ def choose_meeting(team_id: int) -> int:
     meetings = record.meetings_of(connection(), team_id)
     labels = {NEW: "A new meeting"} | {m.id: f"{m.meeting_date:%d %b %Y} ({m.status})" for m in meetings}
     key = f"record_meeting_{team_id}"
+    opened = st.session_state.pop(OPEN, None)
+    if opened is not None and opened[0] == team_id and opened[1] in labels:
+        st.session_state[key] = opened[1]
     # After this team's meeting was deleted, or when the chosen one is gone: start at "new".
     if st.session_state.pop("record_reset_meeting", None) == team_id or st.session_state.get(key, NEW) not in labels:
         st.session_state[key] = NEW
@@ -59,6 +91,7 @@ def editor(team_id: int, meeting_id: int) -> Form:
     loaded = record.load(connection(), meeting_id) if meeting_id != NEW else None
     people = record.team_people(connection(), team_id)
     key = f"record_{team_id}_{meeting_id}"
+    expected = None if loaded else record.next_meeting(connection(), team_id, dt.date.today())
     details = loaded.details if loaded else record.MeetingDetails(team_id=team_id, meeting_date=dt.date.today())
     left, middle, right = st.columns(3)
     formats = list(FORMATS)
@@ -66,13 +99,20 @@ def editor(team_id: int, meeting_id: int) -> Form:
     evaluated_words = {None: "not recorded", True: "yes", False: "no"}
     values: dict[str, Any] = {
         "team_id": team_id,
-        "meeting_date": left.date_input(
-            "Date", details.meeting_date, key=f"{key}_date", disabled=loaded is not None, format="DD/MM/YYYY"
+        "meeting_date": (
+            _new_meeting_date(left, f"{key}_date", expected)
+            if expected is not None
+            else left.date_input("Date", details.meeting_date, key=f"{key}_date", disabled=True, format="DD/MM/YYYY")
         ),
         "status": middle.selectbox("Status", STATUSES, STATUSES.index(details.status), key=f"{key}_status"),
         "format": right.selectbox(
             "Held at", formats, formats.index(details.format), format_func=lambda f: FORMATS[f], key=f"{key}_format"
         ),
+    }
+    if expected is not None:
+        st.caption(plain(expected.reason()))
+    left, middle, right = st.columns(3)
+    values |= {
         "duration_minutes": left.number_input("Minutes long", 1, 480, details.duration_minutes, key=f"{key}_duration"),
         "action_items": middle.number_input("Action items agreed", 0, None, details.action_items, key=f"{key}_actions"),
         "evaluated": right.selectbox(
@@ -104,8 +144,9 @@ def editor(team_id: int, meeting_id: int) -> Form:
         columns=["participant_id", "code", "role", "attendance", "participation"],
     )  # fmt: skip
     st.markdown("**Who came**")
+    st.caption(GRID_HINT)
     roster = st.data_editor(
-        roster, key=f"{key}_roster", hide_index=True, disabled=["code", "role"],
+        roster, key=f"{key}_roster", hide_index=True, disabled=["code", "role"], placeholder="", alt="Who came",
         column_config={
             "participant_id": None,
             "code": st.column_config.TextColumn("Participant (code)"),
@@ -117,7 +158,7 @@ def editor(team_id: int, meeting_id: int) -> Form:
     st.markdown("**Someone new to the team** — a pseudonymous code such as SU-07, never a name")
     newcomers = st.data_editor(
         pd.DataFrame(columns=["code", "role", "attendance", "participation"]), key=f"{key}_newcomers",
-        num_rows="dynamic", hide_index=True,
+        num_rows="dynamic", hide_index=True, placeholder="", alt="Someone new to the team",
         column_config={
             "code": st.column_config.TextColumn("Participant (code)", help="upper case letters, digits, '-' or '_'"),
             "role": st.column_config.SelectboxColumn("Role", options=list(PERSON_ROLES), required=True,
@@ -132,7 +173,7 @@ def editor(team_id: int, meeting_id: int) -> Form:
     )
     st.markdown("**Field notes**, in order — add rows at the bottom; edit a note's text to change it")
     notes = st.data_editor(
-        notes, key=f"{key}_notes", num_rows="add", hide_index=True,
+        notes, key=f"{key}_notes", num_rows="add", hide_index=True, placeholder="", alt="Field notes",
         column_config={"position": None, "minute": st.column_config.NumberColumn("Minute", min_value=0),
                        "author": st.column_config.TextColumn("Observer (code)"),
                        "body": st.column_config.TextColumn("Note", width="large")},
@@ -148,6 +189,19 @@ def editor(team_id: int, meeting_id: int) -> Form:
     return Form(values, roster, notes, annotations, recruitment, seen)
 
 
+def _new_meeting_date(column: Any, key: str, expected: record.NextMeeting) -> dt.date | None:
+    """A new meeting's date: the team's next expected meeting, or the date the user gave a new
+    meeting before (kept when they change team: the date is what they know)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(TYPED_DATE) or expected.offered
+    chosen: dt.date | None = column.date_input("Date", key=key, format="DD/MM/YYYY")
+    if chosen is None or chosen == expected.offered:
+        st.session_state.pop(TYPED_DATE, None)
+    else:
+        st.session_state[TYPED_DATE] = chosen
+    return chosen
+
+
 def _marks_and_steps(
     loaded: record.Recorded, people: tuple[record.Person, ...], key: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -158,7 +212,7 @@ def _marks_and_steps(
     )
     annotations = st.data_editor(
         pd.DataFrame([a.model_dump() for a in loaded.annotations], columns=["label", "category"]),
-        key=f"{key}_annotations", num_rows="dynamic", hide_index=True,
+        key=f"{key}_annotations", num_rows="dynamic", hide_index=True, placeholder="", alt="Changes to mark",
         column_config={"label": st.column_config.TextColumn("What changed", width="large"), "category": kind},
     )  # fmt: skip
     tensions = record.reasons(connection(), [s.reason_code_id for s in loaded.recruitment])
@@ -166,7 +220,7 @@ def _marks_and_steps(
     st.markdown("**Recruitment steps** taken at this meeting's date — who was approached, agreed, withdrew…")
     recruitment = st.data_editor(
         pd.DataFrame([s.model_dump() for s in loaded.recruitment], columns=list(record.RecruitmentStep.model_fields)),
-        key=f"{key}_recruitment", num_rows="dynamic", hide_index=True,
+        key=f"{key}_recruitment", num_rows="dynamic", hide_index=True, placeholder="", alt="Recruitment steps",
         column_config={
             "participant_id": st.column_config.SelectboxColumn(
                 "Participant (code)", options=list(codes), format_func=lambda i: codes.get(int(i), str(i))),
@@ -185,6 +239,17 @@ def forget(team_id: int, meeting_id: int) -> None:
     prefix = f"record_{team_id}_{meeting_id}_"
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
+    if meeting_id == NEW:
+        st.session_state.pop(TYPED_DATE, None)
+
+
+def open_saved(team_id: int, meeting_id: int) -> None:
+    """After a new meeting is saved: open it (its changes to mark and recruitment steps can be
+    recorded now), say it was saved, and let the next new meeting start at the date after it."""
+    forget(team_id, NEW)
+    st.session_state[OPEN] = (team_id, meeting_id)
+    st.session_state[FLASH] = SAVED
+    st.rerun()
 
 
 def save(meeting_id: int, form: Form) -> int | None:

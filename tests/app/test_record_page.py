@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import db, record
+from observation.ui import recording
 
 App = Callable[..., AppTest]
 
@@ -107,3 +108,65 @@ def test_a_grid_row_that_cannot_be_saved_is_named_by_table_row_and_column() -> N
     )
     with pytest.raises(edits.RowProblem, match=r"^Recruitment steps, row 3: Participant must be filled in$"):
         edits.validated(record.RecruitmentStep, rows[1][1], "Recruitment steps, row 3")
+
+
+def caption_words(at: AppTest) -> str:
+    return " ".join(c.value.replace("\\", "") for c in at.caption)
+
+
+def test_a_new_meeting_starts_at_the_teams_next_expected_meeting_and_moves_with_the_team(
+    app: App, small_path: Path
+) -> None:
+    # Alpha met fortnightly (10 and 24 Jan, cancelled 7 Feb, 21 Feb 2020); Beta too (15 Jan, 12 Feb,
+    # postponed 26 Feb, 11 Mar): each is next expected two weeks after its last meeting.
+    at = app(small_path).switch_page("pages/record.py").run()
+    assert at.selectbox(key="record_team").value == 1
+    assert at.date_input(key="record_1_0_date").value == dt.date(2020, 3, 6)
+    assert "The team's next expected meeting: 06/03/2020, 2 weeks after its last one (21/02/2020)" in caption_words(at)
+    at.selectbox(key="record_team").set_value(2).run()
+    assert at.date_input(key="record_2_0_date").value == dt.date(2020, 3, 25)
+    assert "25/03/2020, 2 weeks after its last one (11/03/2020)" in caption_words(at)
+    at.selectbox(key="record_team").set_value(1).run()  # and back
+    assert at.date_input(key="record_1_0_date").value == dt.date(2020, 3, 6)
+    assert not at.exception
+
+
+def test_a_date_the_user_gave_a_new_meeting_is_kept_when_they_change_team(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/record.py").run()
+    at.date_input(key="record_1_0_date").set_value(dt.date(2020, 3, 4)).run()
+    at.selectbox(key="record_team").set_value(2).run()  # the wrong team first: the date is what they know
+    assert at.date_input(key="record_2_0_date").value == dt.date(2020, 3, 4)
+    assert "25/03/2020" in caption_words(at)  # Beta's expected meeting is still said beside it
+    at.button(key="record_save").click().run()
+    assert not at.error
+    con = db.connect(small_path)
+    assert con.execute("select team_id from meetings where meeting_date = '2020-03-04'").fetchall() == [(2,)]
+
+
+def test_a_saved_new_meeting_opens_and_the_next_new_one_starts_after_it(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/record.py").run()
+    at.button(key="record_save").click().run()  # Alpha's meeting of 6 March 2020, as offered
+    assert not at.exception
+    assert not at.error
+    assert [s.value.replace("\\", "") for s in at.success] == [recording.SAVED]
+    con = db.connect(small_path)
+    (saved,) = con.execute("select id from meetings where team_id = 1 and meeting_date = '2020-03-06'").fetchone()
+    con.close()
+    assert at.selectbox(key="record_meeting_1").value == saved  # open: its marks and steps can be added now
+    at.selectbox(key="record_meeting_1").set_value(recording.NEW).run()
+    assert at.date_input(key="record_1_0_date").value == dt.date(2020, 3, 20)
+
+
+def test_the_record_page_keeps_no_team_in_its_link(app: App, small_path: Path) -> None:
+    # The page once put team_view= in the address, a parameter nothing read back usefully: the team
+    # being recorded is kept for the session instead, and a link that still carries it is cleaned.
+    at = app(small_path, team_view="2").switch_page("pages/record.py").run()
+    assert "team_view" not in at.query_params
+    assert at.selectbox(key="record_team").value == 1
+    at.selectbox(key="record_team").set_value(2).run()
+    at.number_input(key="record_2_0_actions").set_value(2).run()
+    assert "team_view" not in at.query_params
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/record.py").run()
+    assert at.selectbox(key="record_team").value == 2  # the team is kept when the user comes back
+    assert "team_view" not in at.query_params
