@@ -7,7 +7,9 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -21,6 +23,18 @@ PRESENCE_COLOUR = "#0072B2"  # Okabe-Ito blue
 MEANINGFUL_COLOUR = "#D55E00"  # Okabe-Ito vermillion
 TARGET_COLOUR = "#555555"
 EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
+EVENT_NOTE = "event"
+"""The name every dated event's label carries, so that it can be told from a panel's title."""
+EVENT_FONT = 12
+"""px: an event's label, horizontal, above its panel (it was 10 px, turned up its line, over the data)."""
+EVENT_LANE = 24
+"""px from one row of event labels to the next: room for presenter mode's 18 px text too."""
+EVENT_RISE = 8
+"""px from the top of a panel's plot area to its first row of event labels."""
+MOST_EVENT_LANES = 3
+"""Rows of event labels above a panel; a fourth event's label goes back to the first row."""
+EVENT_LABEL_CHARS = 40
+"""An event's label is cut at a word to about this many characters on the chart; its hover has it whole."""
 MAX_SMALL_MULTIPLES = 12
 MOST_BARS = 5000  # beyond this a chart is unreadable, and slow to send and draw
 SHORT_SERIES = 12
@@ -99,23 +113,25 @@ def involvement_trend(
     """
     names = list(dict.fromkeys(trend["team_name"]))[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(names)))
-    rows = max(1, -(-len(names) // cols))
+    teams = [trend[trend["team_name"] == name] for name in names]
+    span = _trend_span(trend, period)
+    placed = [place_events(_events_of(events, team["team_id"].iloc[0]), span, cols) for team in teams]
+    layout = _panel_layout(len(names), cols, [_lanes(p) for p in placed])
     fig = make_subplots(
-        rows=rows,
+        rows=layout.rows,
         cols=cols,
         shared_yaxes=True,
         shared_xaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["No held meetings"],
         horizontal_spacing=0.04,
-        vertical_spacing=0.12 if rows > 1 else 0.0,
+        vertical_spacing=layout.spacing,
     )
     traces: list[go.Scatter] = []
     panels_of: list[int] = []
     marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
     per_team = trend.groupby("team_id")["month"].count()
     mode = marker_mode(int(per_team.max()) if not trend.empty else 0)
-    for i, name in enumerate(names):
-        team = trend[trend["team_name"] == name]
+    for i, team in enumerate(teams):
         when = "%{x|%b %Y}" if period == "month" else f"%{{x|{QUARTER_FORMAT}}}"
         hover = when + ": %{y:.0%} of %{customdata} held meetings<extra>%{fullData.name}</extra>"
         for column, label, colour, dash, symbol in (
@@ -144,10 +160,7 @@ def involvement_trend(
             )
             panels_of.append(i)
         marks.append((_target_line(target, i), None))
-        if events is not None and not events.empty:
-            team_id = team["team_id"].iloc[0]
-            mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
-            marks += [_event_mark(pd.Timestamp(e.event_date).date(), str(e.label), i) for e in mine.itertuples()]
+        marks += _event_marks(placed[i], i)
     shortest = int(per_team.min()) if not trend.empty else 0
     caveat = (
         f" · {shortest} {period}ly points or fewer: read as a description, not a signal"
@@ -158,31 +171,110 @@ def involvement_trend(
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     if not trend.empty:
         fig.update_xaxes(**_time_axis(trend["month"].min(), trend["month"].max(), period, cols))
+    _lift_titles(fig, layout)
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
         title={
             "text": f"Service users and carers at held meetings, by {period}"
             f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}{note}</sup>",
+            **TOP_TITLE,
         },
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
-        height=320 * rows + 100,
-        margin={"t": 135, "b": 80, "l": 60, "r": 20},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / layout.rows, "x": 0},
+        height=layout.height,
+        margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
         hovermode="closest",
     )
     return fig
 
 
+TREND_PADS = {"month": pd.Timedelta(days=10), "quarter": pd.Timedelta(days=46)}
+"""How much wider than its first and last point a trend's time axis is, each side."""
+
+
+def _trend_span(trend: pd.DataFrame, period: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last date a trend's time axis shows, as _time_axis draws it."""
+    if trend.empty:
+        return None
+    pad = TREND_PADS.get(period, TREND_PADS["month"])
+    return (pd.Timestamp(trend["month"].min()) - pad).date(), (pd.Timestamp(trend["month"].max()) + pad).date()
+
+
+def _events_of(events: pd.DataFrame | None, team_id: object) -> list[tuple[dt.date, str]]:
+    """The dated events drawn on a team's panel: its own and the study-wide ones (no team)."""
+    if events is None or events.empty:
+        return []
+    mine = events[events["team_id"].isna() | (events["team_id"] == team_id)]
+    pairs = zip(mine["event_date"], mine["label"], strict=True)
+    return [(pd.Timestamp(day).date(), str(label)) for day, label in pairs]
+
+
+TOP_TITLE: dict[str, Any] = {"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 16}}
+"""A title at the top of the figure, clear of the panel titles raised over the events' labels
+(by default Plotly centres it in the top margin)."""
+PANEL_HEIGHT = 320
+"""px a row of small multiples takes, its gap below included."""
+PANELS_TOP, PANELS_BOTTOM = 135, 80
+"""px above the panels (title, subtitle, panel titles) and below them (ticks and legend)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PanelLayout:
+    """Where small multiples go once each row has room above it for its events' labels."""
+
+    rows: int
+    spacing: float
+    """make_subplots' vertical_spacing: the gap between rows as a share of the plotting height."""
+    height: int
+    top: int
+    """The figure's top margin."""
+    lifts: tuple[int, ...]
+    """px each panel's title is raised to clear its row's event labels."""
+
+
+def _panel_layout(panels: int, cols: int, lanes: Sequence[int]) -> PanelLayout:
+    """``panels`` small multiples in ``cols`` columns, with ``lanes[i]`` rows of event labels above
+    panel i: each row of panels gets the room its labels need above it, the panel titles rise over
+    them, and the plotting height stays what it was without events."""
+    rows = max(1, -(-panels // cols))
+    lanes = [max(lanes[r * cols : (r + 1) * cols], default=0) for r in range(rows)]
+    lifts = [EVENT_RISE + n * EVENT_LANE if n else 0 for n in lanes]
+    gap = 0.12 * (PANEL_HEIGHT * rows + 100 - PANELS_TOP - PANELS_BOTTOM) if rows > 1 else 0.0
+    extra = max(lifts[1:], default=0)  # every gap between rows is the same: the widest one needs
+    height = PANEL_HEIGHT * rows + 100 + lifts[0] + (rows - 1) * extra
+    plotting = height - PANELS_TOP - lifts[0] - PANELS_BOTTOM
+    return PanelLayout(
+        rows=rows,
+        spacing=(gap + extra) / plotting if rows > 1 else 0.0,
+        height=height,
+        top=PANELS_TOP + lifts[0],
+        lifts=tuple(lifts[i // cols] for i in range(panels)),
+    )
+
+
+def _lift_titles(fig: go.Figure, layout: PanelLayout) -> None:
+    """Raise each panel's title (make_subplots' first annotations) over its row's event labels."""
+    for note, lift in zip(fig.layout.annotations, layout.lifts, strict=False):
+        if lift:
+            note.yshift = lift
+
+
 def _time_axis(first: dt.date, last: dt.date, period: str, cols: int) -> dict[str, object]:
     """The trend's time axis: months as "Jan 2020"; quarters as "2020 Q1", a tick each (every
     second when crowded), the range half a quarter wider each side so that the first and last
-    labels stay under their own panel."""
+    labels stay under their own panel. The range is set, not left to Plotly, which would widen it
+    to hold the events' labels."""
+    pad = TREND_PADS.get(period, TREND_PADS["month"])
+    start, end = pd.Timestamp(first) - pad, pd.Timestamp(last) + pad
     if period != "quarter":
-        return {"tickformat": "%b\n%Y", "dtick": month_ticks(first, last)}
-    half = pd.Timedelta(days=46)
+        return {
+            "tickformat": "%b\n%Y",
+            "dtick": month_ticks(first, last),
+            "range": [start.isoformat(), end.isoformat()],
+        }
     return {
         "tickformat": QUARTER_FORMAT,
         "dtick": quarter_ticks(first, last, QUARTER_LABELS[cols]),
-        "range": [(pd.Timestamp(first) - half).isoformat(), (pd.Timestamp(last) + half).isoformat()],
+        "range": [start.isoformat(), end.isoformat()],
     }
 
 
@@ -199,18 +291,148 @@ def _target_line(target: float, panel: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _event_mark(day: dt.date, label: str, panel: int) -> tuple[dict[str, object], dict[str, object]]:
-    """A labelled vertical line at ``day`` on one panel (the shape and its annotation); the label
-    runs up the line. The label is study text, shown as typed."""
+@dataclass(frozen=True, slots=True)
+class EventLabel:
+    """Where one dated event's label goes above its panel."""
+
+    day: dt.date
+    label: str
+    lane: int
+    """The row of labels, 0 just above the plot area."""
+    side: Side
+    """Which part of the label sits on the event's line: its left end, its middle or its right end."""
+
+
+Side = Literal["left", "center", "right"]
+SIDES: tuple[Side, ...] = ("left", "center", "right")
+PAGE_WIDTH = 900
+"""px of plotting width a chart has on a page (1440 px wide, the sidebar open): label widths are
+guessed against it, as the figure is built before it knows its width."""
+CHARACTER_WIDTH = 0.52
+"""A character's mean width, as a share of the font size."""
+MOST_SEARCHED = 6
+"""Events on one panel up to which every placement of their labels is weighed; beyond, one at a time."""
+
+
+def place_events(
+    events: Sequence[tuple[dt.date, str]], span: tuple[dt.date, dt.date] | None, cols: int = 1
+) -> tuple[EventLabel, ...]:
+    """Where the labels of one panel's dated events go, by date: each on a row above the plot area
+    (at most MOST_EVENT_LANES rows) and on one side of its line, so that no two labels overlap, no
+    label leaves its panel, and no label's stem (the thin line joining it to its event) runs
+    through a lower label, as far as that can be done; then in as few rows as will do. ``span`` is
+    the panel's first and last date; ``cols`` the panels side by side, for the panel's width."""
+    ordered = sorted(events, key=lambda event: event[0])
+    if not ordered:
+        return ()
+    panel = max(PAGE_WIDTH / cols - 30, 120)
+    first, last = (pd.Timestamp(d) for d in span) if span else (pd.Timestamp(ordered[0][0]),) * 2
+    length = (last - first) / pd.Timedelta(days=1)
+    at = [
+        min(max((pd.Timestamp(day) - first) / pd.Timedelta(days=1) / length, 0.0), 1.0) if length > 0 else 0.5
+        for day, _ in ordered
+    ]
+    wide = [(len(short_label(label)) * EVENT_FONT * CHARACTER_WIDTH + 8) / panel for _, label in ordered]
+    lanes = range(min(len(ordered), MOST_EVENT_LANES))
+    options = [(lane, side) for lane in lanes for side in SIDES]
+
+    def extent(i: int, side: Side) -> tuple[float, float]:
+        start = {"left": 0.0, "center": 0.5, "right": 1.0}[side]
+        return at[i] - start * wide[i], at[i] + (1 - start) * wide[i]
+
+    def alone(i: int, option: tuple[int, Side]) -> float:
+        low, high = extent(i, option[1])
+        return 40 * (max(0.0, -0.04 - low) + max(0.0, high - 1.04)) + 0.3 * option[0]
+
+    def together(i: int, a: tuple[int, Side], j: int, b: tuple[int, Side]) -> float:
+        (low_a, high_a), (low_b, high_b) = extent(i, a[1]), extent(j, b[1])
+        if a[0] == b[0]:  # on one row: they must not overlap
+            return 100.0 if low_a < high_b + 0.02 and low_b < high_a + 0.02 else 0.0
+        if a[0] < b[0]:  # j's stem comes down through i's row
+            return 10.0 if low_a - 0.01 < at[j] < high_a + 0.01 else 0.0
+        return 10.0 if low_b - 0.01 < at[i] < high_b + 0.01 else 0.0
+
+    chosen: list[tuple[int, Side]] = []
+    for i in range(len(ordered)):  # one at a time, each where it costs least: a first answer
+        chosen.append(min(options, key=lambda o: alone(i, o) + sum(together(k, c, i, o) for k, c in enumerate(chosen))))
+    if len(ordered) <= MOST_SEARCHED:
+        chosen = _cheapest(len(ordered), options, alone, together, chosen)
+    return tuple(EventLabel(day, label, lane, side) for (day, label), (lane, side) in zip(ordered, chosen, strict=True))
+
+
+def _cheapest(
+    count: int,
+    options: list[tuple[int, Side]],
+    alone: Callable[[int, tuple[int, Side]], float],
+    together: Callable[[int, tuple[int, Side], int, tuple[int, Side]], float],
+    start: list[tuple[int, Side]],
+) -> list[tuple[int, Side]]:
+    """The placement of ``count`` labels costing least, searched depth first and cut wherever a
+    part already costs more than the best found (``start`` is the first best)."""
+
+    def cost(placed: Sequence[tuple[int, Side]]) -> float:
+        return sum(alone(i, o) for i, o in enumerate(placed)) + sum(
+            together(i, placed[i], j, placed[j]) for j in range(len(placed)) for i in range(j)
+        )
+
+    best, best_cost = list(start), cost(start)
+    placed: list[tuple[int, Side]] = []
+
+    def search(spent: float) -> None:
+        nonlocal best, best_cost
+        i = len(placed)
+        if i == count:
+            if spent < best_cost:
+                best, best_cost = list(placed), spent
+            return
+        for option in options:
+            more = spent + alone(i, option) + sum(together(k, o, i, option) for k, o in enumerate(placed))
+            if more < best_cost:
+                placed.append(option)
+                search(more)
+                placed.pop()
+
+    search(0.0)
+    return best
+
+
+def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:
+    return [_event_mark(e.day, e.label, panel, e.lane, e.side) for e in placed]
+
+
+def _lanes(placed: Sequence[EventLabel]) -> int:
+    """The rows of labels a panel's events take."""
+    return max((e.lane + 1 for e in placed), default=0)
+
+
+def short_label(label: str, most: int = EVENT_LABEL_CHARS) -> str:
+    """``label`` cut at a word to at most ``most`` characters and "…" (a single long word is cut
+    inside it); unchanged when it is short enough."""
+    if len(label) <= most:
+        return label
+    cut = label[: most - 1].rstrip()
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")].rstrip(" ,;:-–")
+    return f"{cut}…"
+
+
+def _event_mark(
+    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center"
+) -> tuple[dict[str, object], dict[str, object]]:
+    """A dated event on one panel: a dashed vertical line across it, and its label above the plot
+    area, horizontal, on row ``lane`` of the labels, joined to the line by a thin stem. A long label
+    is shortened on the chart; hovering it shows it whole, with the date. The label is study text,
+    shown as typed (presenter mode passes the event's kind instead of its wording)."""
     when = pd.Timestamp(day).isoformat()
-    label = plotly_text(label)
     x, y = f"x{_axes(panel)}", f"y{_axes(panel)} domain"
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
     note = {
-        "xref": x, "x": when, "yref": y, "y": 0.02, "text": label, "textangle": -90, "showarrow": False,
-        "xanchor": "right", "yanchor": "bottom", "font": {"size": 10, "color": EVENT_COLOUR},
-        "hovertext": f"{label} ({pd.Timestamp(day):%d %b %Y})",
+        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(short_label(label)),
+        "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR, "ax": 0,
+        "ay": -(EVENT_RISE + lane * EVENT_LANE), "xanchor": side, "yanchor": "bottom",
+        "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
+        "hovertext": f"{plotly_text(label)} ({pd.Timestamp(day):%d %b %Y})",
     }  # fmt: skip
     return line, note
 
@@ -253,14 +475,17 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     spec = choice.spec
     shown = panels[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(shown)))
-    rows = max(1, -(-len(shown) // cols))
+    dates = [d for p in shown for d in (*p.dates, *(p.span or ()))]
+    span = (min(dates) - dt.timedelta(days=10), max(dates) + dt.timedelta(days=10)) if dates else None
+    placed = [place_events(p.events, span, cols) for p in shown]
+    layout = _panel_layout(len(shown), cols, [_lanes(p) for p in placed])
     fig = make_subplots(
-        rows=rows,
+        rows=layout.rows,
         cols=cols,
         shared_yaxes=True,
         subplot_titles=[wrap(p.team_name) for p in shown] or ["No held meetings with attendance recorded"],
         horizontal_spacing=0.04,
-        vertical_spacing=0.12 if rows > 1 else 0.0,
+        vertical_spacing=layout.spacing,
     )
     legend_seen: set[str] = set()
     traces: list[go.Scatter] = []
@@ -276,13 +501,8 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
             marks.append((_target_line(target, i), None))
         if panel.chart is None:
             marks.append(({}, _panel_note(f"No meeting with {spec.having}", i)))
-        marks += [_event_mark(day, label, i) for day, label in panel.events]
-    notes = [f"{qi.CHART_KINDS[choice.chart]} · {spc.RULE_SET_NAMES[choice.rules]}"]
-    if any(p.withheld for p in shown):
-        notes.append("no limits or signals where the sentence below says why")
-    if any(p.chart is not None and p.chart.trial_limits and not p.withheld for p in shown):
-        limits = "a short series" if choice.chart == "run" else "trial limits"
-        notes.append(f"{limits} where a phase has fewer than {spc.SHORT_PHASE} {choice.unit(2)}")
+        marks += _event_marks(placed[i], i)
+    notes = _qi_notes(shown, choice)
     if choice.rebase:
         notes.append("rebased at the team's own dated events")
     if target is not None and spec.has_target and not gaps:
@@ -292,11 +512,8 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     else:
         fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
         fig.update_yaxes(title_text=spec.label, col=1)
-    dates = [d for p in shown for d in (*p.dates, *(p.span or ()))]
-    if dates:  # every panel over the same period, so the teams line up and a g-chart's open gap shows
-        fig.update_xaxes(
-            range=[(min(dates) - dt.timedelta(days=10)).isoformat(), (max(dates) + dt.timedelta(days=10)).isoformat()]
-        )
+    if span:  # every panel over the same period, so the teams line up and a g-chart's open gap shows
+        fig.update_xaxes(range=[span[0].isoformat(), span[1].isoformat()])
     if choice.subgrouped and choice.subgroup == "quarter":
         quarters = sorted({d for p in shown for d in p.dates})
         every = quarters[:: -(-len(quarters) // 8)]  # at most eight labels a panel, as month_ticks keeps months
@@ -305,15 +522,38 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         )
     elif dates:
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
+    _lift_titles(fig, layout)
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
-        title={"text": f"{_qi_title(choice)}<br><sup>{' · '.join(notes)}</sup>"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / rows, "x": 0},
-        height=320 * rows + 100,
-        margin={"t": 135, "b": 80, "l": 60, "r": 20},
+        title={"text": f"{_qi_title(choice)}<br><sup>{' · '.join(notes)}</sup>", **TOP_TITLE},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / layout.rows, "x": 0},
+        height=layout.height,
+        margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
         hovermode="closest",
     )
     return fig
+
+
+def _qi_notes(shown: Sequence[qi.TeamPanel], choice: qi.ChartChoice) -> list[str]:
+    """The QI chart's subtitle, before its rebasing and target: the chart and its rules, and what
+    its panels cannot tell. A run chart has a median and no limits, so its subtitle speaks of the
+    median and the run rules only; limits, and trial limits, are a control chart's (p, XmR, g)."""
+    rules = spc.RULE_SET_NAMES[choice.rules]
+    short = any(p.chart is not None and p.chart.trial_limits and not p.withheld for p in shown)
+    phase = f"where a phase has fewer than {spc.SHORT_PHASE} {choice.unit(2)}"
+    if choice.chart == "run":
+        notes = [f"{qi.CHART_KINDS['run']} · centre line: the median · {rules}"]
+        if any(p.withheld for p in shown):
+            notes.append("no run rules tested where the sentence below says why")
+        if short:
+            notes.append(f"a short series {phase}: read as a description")
+        return notes
+    notes = [f"{qi.CHART_KINDS[choice.chart]} · {rules}"]
+    if any(p.withheld for p in shown):
+        notes.append("no limits or signals where the sentence below says why")
+    if short:
+        notes.append(f"trial limits {phase}")
+    return notes
 
 
 def _qi_title(choice: qi.ChartChoice) -> str:
@@ -424,7 +664,7 @@ def _point_name(choice: qi.ChartChoice) -> str:
 
 
 def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -> list[str]:
-    """A point's name, and its count, n and limits in words (and why it was flagged, if it was)."""
+    """A point's name, and its count, n and (on a control chart) limits in words, and why it was flagged."""
     name = plotly_text(panel.labels[point.index])
     if choice.chart == "g":
         counts = "since the previous meeting with " + plotly_text(choice.spec.having)
@@ -432,11 +672,12 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
     else:
         yes, n = panel.counts[point.index]
         counts = f"{yes} of {n} people present" if not choice.subgrouped else f"{yes} of {n} held meetings"
-        limits = (
-            f"limits {point.lower:.0%}–{point.upper:.0%}"
-            if point.lower is not None and point.upper is not None
-            else "no limits"
-        )
+        if choice.chart == "run":  # a median, and no limits to speak of
+            limits = ""
+        elif point.lower is not None and point.upper is not None:
+            limits = f"limits {point.lower:.0%}–{point.upper:.0%}"
+        else:
+            limits = "no limits"
     return [name, " · ".join(part for part in (counts, limits, plotly_text(point.why or "")) if part)]
 
 

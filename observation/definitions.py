@@ -42,7 +42,8 @@ RULE_SETS = (
     "Making Data Count (NHS): a point outside the limits; 7 points rising or falling; 2 of 3 near a "
     "limit; 7 points on one side of the centre. Anhøj: an unusually long run or unusually few "
     "crossings of the centre line. Classic run-chart rules: a shift of 6 on one side of the median, "
-    "a trend of 5. Series under 12 meetings have trial limits."
+    "a trend of 5. A run chart has a median and no limits: its rules are the runs and trends. On a control "
+    "chart (p, XmR or g), limits worked out from a phase of fewer than 12 points are trial limits."
 )
 REBASE = (
     "Start a new phase, with its own centre line and limits, at each of the team's own dated events "

@@ -149,13 +149,14 @@ def _room_axis(axis: dict[str, Any]) -> dict[str, Any]:
 
 
 def _room_margins(layout: dict[str, Any], before: dict[str, int]) -> dict[str, int]:
-    """Room at the top for the title, its subtitle and the top row's panel titles; at the bottom
-    for a legend moved to the edge."""
+    """Room at the top for the title, its subtitle and the top row's panel titles (raised over the
+    rows of its events' labels, if any); at the bottom for a legend moved to the edge."""
     title = layout["title"]
     subtitle_lines = str(title["subtitle"]["text"]).count("<br>") + 1 if title["subtitle"]["text"] else 0
     above = [a for a in layout["annotations"] if a.get("yref") == "paper" and float(a.get("y", 0)) >= 1]
     panel_lines = max((str(a.get("text", "")).count("<br>") + 1 for a in above), default=0)
-    top = 12 + ROOM_TITLE * LINE + (subtitle_lines + panel_lines) * ROOM_FONT * LINE + 16
+    raised = max((float(a.get("yshift") or 0) for a in above), default=0.0)
+    top = 12 + ROOM_TITLE * LINE + (subtitle_lines + panel_lines) * ROOM_FONT * LINE + 16 + raised
     bottom = ROOM_BOTTOM if layout["legend"].get("yref") == "container" else before["b"]
     return {**before, "t": max(before["t"], round(top)), "b": max(before["b"], bottom)}
 

@@ -374,8 +374,11 @@ def _too_few(choice: ChartChoice, sizes: list[int], breaks: list[int]) -> str | 
     else:
         what = f"{small} of {len(sizes)} {choice.unit(2)} with fewer than {FEWEST_MEETINGS} meetings"
     longer = "" if few else "; choose quarters or longer blocks"
+    task = (
+        "to test for signals" if choice.chart == "run" else "to set limits or test for signals"
+    )  # a run chart has none
     return (
-        f"{what} — too few to set limits or test for signals (that needs {FEWEST_SUBGROUPS} or more "
+        f"{what} — too few {task} (that needs {FEWEST_SUBGROUPS} or more "
         f"{choice.unit(2)}, most of {FEWEST_MEETINGS} meetings or more{longer})"
     )
 

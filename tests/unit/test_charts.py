@@ -118,8 +118,103 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
         ("2020-03-01", "x"),  # the study-wide event on both panels
         ("2020-03-01", "x2"),
     ]
-    labels = [a.text for a in fig.layout.annotations if a.textangle == -90]
+    labels = [a.text for a in event_labels(fig)]
     assert labels == ["Home microsystem meetings began", "Winter pressures", "Winter pressures"]
+
+
+def event_labels(fig: go.Figure) -> list[go.layout.Annotation]:
+    return [a for a in fig.layout.annotations if a.name == charts.EVENT_NOTE]
+
+
+def label_box(fig: go.Figure, note: go.layout.Annotation) -> tuple[float, float, float, float]:
+    """An event label's box on a page (left, right, bottom, top) in px from the panel's left edge
+    and top: its width guessed as place_events guesses it, its rows as the chart stacks them."""
+    axis = fig.layout[f"xaxis{note.xref[1:]}"]
+    first, last = (pd.Timestamp(d) for d in axis.range)
+    panel = charts.PAGE_WIDTH / 3 - 30
+    at = (pd.Timestamp(note.x) - first) / (last - first) * panel
+    wide = len(note.text) * charts.EVENT_FONT * charts.CHARACTER_WIDTH
+    start = {"left": 0.0, "center": 0.5, "right": 1.0}[note.xanchor]
+    bottom = -note.ay  # px above the plot area
+    return at - start * wide, at + (1 - start) * wide, bottom, bottom + charts.EVENT_FONT * 1.2
+
+
+BUSY = pd.DataFrame(
+    {
+        "team_id": [1, None, 1, 2],
+        "event_date": [dt.date(2020, 5, 1), dt.date(2020, 6, 1), dt.date(2020, 7, 1), dt.date(2020, 3, 1)],
+        "label": ["Home microsystem meetings began", "Winter pressures across the trust",
+                  "QI training for service users", "First meeting held at a service user's home after the move"],
+        "category": ["home_meetings", "service_change", "qi_training", "home_meetings"],
+    }
+)  # fmt: skip
+"""The demo's Oak: three events a month apart late in eight months (one study-wide), whose labels,
+turned up their lines, covered the data; and a long label on team 2's panel."""
+
+
+def test_event_labels_are_horizontal_readable_and_above_the_data() -> None:
+    # They were 10 px, turned up their line from the foot of the panel, over the data lines.
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", BUSY)
+    notes = event_labels(fig)
+    assert len(notes) == 6  # three on team 1's panel, two on team 2's, the study-wide one on team 3's
+    for note in notes:
+        assert note.textangle in (None, 0)
+        assert note.font.size >= 12
+        assert note.yref.endswith(" domain")
+        assert note.y == 1
+        assert note.yanchor == "bottom"
+        assert note.ay < 0  # raised above the plot area: its stem ends at the panel's top
+        assert note.showarrow
+        assert note.arrowhead == 0
+    # the whole text and its date on hover; a long label shortened on the chart, at a word
+    (long,) = [n for n in notes if n.text.endswith("…")]
+    assert long.hovertext == "First meeting held at a service user's home after the move (01 Mar 2020)"
+    assert len(long.text) <= charts.EVENT_LABEL_CHARS
+    assert "First meeting held at a service user's home after the move".startswith(long.text[:-1])
+    assert {n.hovertext for n in notes if n.xref == "x"} == {
+        "Home microsystem meetings began (01 May 2020)",
+        "Winter pressures across the trust (01 Jun 2020)",
+        "QI training for service users (01 Jul 2020)",
+    }
+
+
+def test_event_labels_overlap_neither_each_other_nor_another_stem() -> None:
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", BUSY)
+    on_team_1 = [n for n in event_labels(fig) if n.xref == "x"]
+    assert len({n.ay for n in on_team_1}) == 3  # three events in three months: three rows
+    for a in on_team_1:
+        left, right, bottom, top = label_box(fig, a)
+        for b in on_team_1:
+            if a is b:
+                continue
+            other_left, other_right, other_bottom, other_top = label_box(fig, b)
+            one_row = bottom < other_top and other_bottom < top
+            assert not (one_row and left < other_right and other_left < right), (a.text, b.text)
+            stem = other_left + (other_right - other_left) * {"left": 0.0, "center": 0.5, "right": 1.0}[b.xanchor]
+            if other_bottom > top:  # b's stem comes down past a's row
+                assert not left < stem < right, f"the stem of {b.text} crosses {a.text}"
+            # none can be placed without leaving the panel a little: the least way out is taken
+            panel = charts.PAGE_WIDTH / 3 - 30
+            assert -panel / 4 < left
+            assert right < panel * 5 / 4
+    # the panel titles rise over the three rows of labels, and the figure grows to hold them
+    plain = charts.involvement_trend(trend(3, months=8), 0.8, "contributing")
+    assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + 3 * charts.EVENT_LANE
+    assert fig.layout.margin.t - plain.layout.margin.t == fig.layout.height - plain.layout.height > 0
+
+
+def test_event_labels_stay_within_their_panel() -> None:
+    early, late = dt.date(2020, 1, 2), dt.date(2020, 8, 1)
+    events = pd.DataFrame({"team_id": [1, 1], "event_date": [early, late],
+                           "label": ["Home meetings"] * 2, "category": ["x", "x"]})  # fmt: skip
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", events)
+    first, last = event_labels(fig)
+    assert (first.xanchor, last.xanchor) == ("left", "right")  # each reads away from the nearer edge
+    assert first.ay == last.ay  # far enough apart for one row
+    for note in (first, last):
+        left, right, _, _ = label_box(fig, note)
+        assert left >= 0
+        assert right <= charts.PAGE_WIDTH / 3 - 30
 
 
 def qi_panels(choice: qi.ChartChoice, months: int = 24) -> tuple[qi.TeamPanel, ...]:
@@ -227,3 +322,59 @@ def test_markers_are_drawn_while_the_points_stay_apart() -> None:
     assert [t.mode for t in scatter(many) if t.name == "Each meeting"] == ["lines"]
     assert any(t.mode == "markers" for t in scatter(many))  # special causes keep their marks
     assert {t.mode for t in scatter(charts.involvement_trend(trend(1, 60), 0.8, "contributing"))} == {"lines+markers"}
+
+
+def short_panels(choice: qi.ChartChoice) -> tuple[qi.TeamPanel, ...]:
+    """Oak's eleven meetings, 0 to 10 of the 10 people present with lived experience: fewer than 12
+    points, so a control chart's limits are trial limits; a run chart has none."""
+    days = [pd.Timestamp(dt.date(2020, 1, 6) + dt.timedelta(days=14 * i)) for i in range(11)]
+    frame = pd.DataFrame(
+        {"team_id": 1, "team_name": "Oak", "meeting_date": days, "present_total": 10,
+         "present_lived_experience": range(11), "lived_experience_present": 1, "meaningful": 1}
+    )  # fmt: skip
+    return qi.panels(frame, frame.head(0).assign(event_date=[], label=[], category=[]), choice)
+
+
+def test_a_run_chart_speaks_of_its_median_and_rules_and_only_control_charts_of_trial_limits() -> None:
+    # The run chart's subtitle once read "a short series" beside "no limits or signals", and its
+    # hover "no limits": a run chart has a median and run rules, never limits.
+    run = qi.ChartChoice(measure="representation", chart="run")
+    (panel,) = short_panels(run)
+    assert panel.withheld is None
+    assert panel.chart is not None
+    assert panel.chart.trial_limits
+    fig = charts.qi_chart((panel,), run, target=None)
+    subtitle = fig.layout.title.text.partition("<br>")[2]
+    assert "median" in subtitle
+    assert "Making Data Count rules" in subtitle
+    assert "limits" not in subtitle
+    assert "a short series where a phase has fewer than 12 meetings" in subtitle
+    each = next(t for t in scatter(fig) if t.name == "Each meeting")
+    assert not any("limits" in detail for _, detail in each.customdata)
+    for kind in ("xmr", "p"):
+        control = qi.ChartChoice(measure="representation", chart=kind)
+        fig = charts.qi_chart(short_panels(control), control, target=None)
+        assert "trial limits where a phase has fewer than 12 meetings" in fig.layout.title.text, kind
+
+
+def test_a_run_chart_withheld_says_no_rules_were_tested_not_that_it_has_no_limits() -> None:
+    run = qi.ChartChoice(chart="run")
+    fig = charts.qi_chart(qi_panels(run, months=8), run, target=None)
+    subtitle = fig.layout.title.text.partition("<br>")[2]
+    assert "no run rules tested where the sentence below says why" in subtitle
+    assert "limits" not in subtitle
+    p_chart = qi.ChartChoice(chart="p")
+    assert (
+        "no limits or signals where" in charts.qi_chart(qi_panels(p_chart, months=8), p_chart, None).layout.title.text
+    )
+
+
+def test_the_qi_chart_lifts_its_event_labels_over_the_panel() -> None:
+    choice = qi.ChartChoice()
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    (note,) = event_labels(fig)
+    assert note.text == "Home meetings began"
+    assert note.font.size >= 12
+    assert note.ay < 0
+    assert not note.textangle
+    assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + charts.EVENT_LANE

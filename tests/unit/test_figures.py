@@ -147,14 +147,23 @@ def test_the_quarterly_trend_in_a_room_is_legible_from_the_back() -> None:
     assert_for_a_room(room)
     assert room.layout.title.text == "Service users and carers at held meetings, by quarter"
     assert "a quarter resting on a count under 5 is left out" in room.layout.title.subtitle.text
-    labels = [a for a in room.layout.annotations if a.textangle == -90]
+    labels = [a for a in room.layout.annotations if a.name == charts.EVENT_NOTE]
     assert [a.text for a in labels] == ["Meetings at home", "Service change", "Service change", "Service change"]
+    # the rows of event labels keep clear of each other at the room's text size
+    assert charts.EVENT_LANE >= figures.ROOM_FONT * figures.LINE
+    assert {a.font.size for a in labels} == {figures.ROOM_FONT}
+    # the top margin holds the title, its subtitle, the panel titles and, under them, the labels' rows
+    raised = room.layout.annotations[0].yshift
+    assert raised == charts.EVENT_RISE + len({a.ay for a in labels}) * charts.EVENT_LANE > 0
+    assert (
+        room.layout.margin.t >= 12 + figures.ROOM_TITLE * figures.LINE + 3 * figures.ROOM_FONT * figures.LINE + raised
+    )
     # The room's figure grew to hold its larger title and legend; the page's own is untouched.
     assert room.layout.margin.t > fig.layout.margin.t
     assert room.layout.height - fig.layout.height == (
         room.layout.margin.t - fig.layout.margin.t + room.layout.margin.b - fig.layout.margin.b
     )
-    assert fig.layout.annotations[-1].font.size == 10
+    assert fig.layout.annotations[-1].font.size == charts.EVENT_FONT == 12
     # The series is named inside the hover label, in its text colour, not beside it in orange.
     assert room.data[1].hovertemplate == (
         "%{fullData.name}<br>%{x|%Y Q%q}: %{y:.0%} of %{customdata} held meetings<extra></extra>"
