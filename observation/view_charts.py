@@ -24,6 +24,9 @@ CELL_STYLE = {  # cell: (colour, printed mark, words)
     "not_expected": ("#F3F5F7", "·", "not expected"),
     "cancelled": ("#DDDDDD", "✕", "meeting not held"),
 }
+ABSENCE_COLOUR = "#D55E00"  # Okabe-Ito vermillion, as an absent person's cell in the matrix
+NO_LIVED_EXPERIENCE = "no service user or carer present"
+"""A held meeting with attendance recorded and nobody with lived experience among those present."""
 SETTING_STYLE = {"inpatient": ("#D55E00", "solid"), "community": ("#0072B2", "dash"), "other": ("#009E73", "dot")}
 
 
@@ -55,9 +58,12 @@ def grid(
 
 def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     """Per team, each meeting's share of those present who were service users and carers (stacked,
-    by pattern as well as colour); meaningful involvement starred; meetings not held crossed."""
+    by pattern as well as colour); meaningful involvement starred; a held meeting with nobody with
+    lived experience present marked by a hollow diamond on the team's baseline (a bar of 0% draws
+    nothing, and read as a month without a meeting); a held meeting with nobody recorded present
+    by a grey ring; meetings not held crossed."""
     names, left_out = first_teams(meetings)
-    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=70)
+    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, name in enumerate(names):
@@ -74,7 +80,6 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                     y=held[column].fillna(0),
                     name=label,
                     legendgroup=label,
-                    showlegend=i == 0,
                     marker={"color": colour, "pattern": {"shape": pattern}},
                     customdata=ids,
                     hovertemplate="%{x|%d %b %Y}: %{y:.0%} of those present<extra>" + label + "</extra>",
@@ -88,10 +93,27 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name="Meaningful involvement",
                 legendgroup="meaningful",
-                showlegend=i == 0,
                 customdata=meaningful["meeting_id"].tolist(),
                 marker={"symbol": "star", "size": 10, "color": "#009E73"},
                 hovertemplate="%{x|%d %b %Y}: meaningful involvement<extra></extra>",
+            )
+        )
+        recorded = held[held["attendance_recorded"].astype(bool)]
+        without = recorded[recorded["present_service_users"] + recorded["present_carers"] == 0]
+        traces.append(
+            go.Scatter(
+                x=without["meeting_date"],
+                y=[0.0] * len(without),
+                mode="markers",
+                name=NO_LIVED_EXPERIENCE.capitalize(),
+                legendgroup="no_lived_experience",
+                customdata=without["meeting_id"].tolist(),
+                text=without["present_total"].tolist(),
+                marker={"symbol": "diamond-open", "size": 11, "color": ABSENCE_COLOUR, "line": {"width": 2}},
+                cliponaxis=False,
+                hovertemplate="%{x|%d %b %Y}: held, "
+                + NO_LIVED_EXPERIENCE
+                + "<br>%{text} people present<extra></extra>",
             )
         )
         unrecorded = held[~held["attendance_recorded"].astype(bool)]
@@ -102,9 +124,9 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name="Held, no register",
                 legendgroup="unrecorded",
-                showlegend=i == 0,
                 customdata=unrecorded["meeting_id"].tolist(),
                 marker={"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
+                cliponaxis=False,
                 hovertemplate="%{x|%d %b %Y}: held, but nobody recorded present<extra></extra>",
             )
         )
@@ -116,9 +138,9 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name="Not held",
                 legendgroup="not_held",
-                showlegend=i == 0,
                 customdata=not_held["meeting_id"].tolist(),
                 marker={"symbol": "x-thin", "size": 9, "color": GREY, "line": {"width": 2, "color": GREY}},
+                cliponaxis=False,
                 hovertemplate="%{x|%d %b %Y}: meeting not held<extra></extra>",
             )
         )
@@ -127,16 +149,28 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         range=[0, min(1.05, tallest + 0.1) if tallest else 0.5], tickformat=".0%", title_text="Of those present"
     )
+    legend_once(traces)
     fig = assemble(fig, traces, panels)
     fig.update_layout(
         title={
             "text": "Service users and carers among those present, meeting by meeting"
-            "<br><sup>★ meaningful involvement · ○ held, no register · ✕ cancelled or postponed"
-            " · click a meeting to read it</sup>" + left_out
+            f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
+            " · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
         },
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
     return fig
+
+
+def legend_once(traces: Sequence[BaseTraceType]) -> None:
+    """Each legend group named once, by its first trace that draws something: a group the first
+    panel has no mark of (no meeting there was cancelled) is still in the legend."""
+    named: set[str] = set()
+    for trace in traces:
+        drawn = trace.x is not None and len(trace.x) > 0
+        trace.showlegend = drawn and trace.legendgroup not in named
+        if drawn:
+            named.add(trace.legendgroup)
 
 
 def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:

@@ -37,6 +37,62 @@ def test_presence_bars_split_service_users_and_carers_by_pattern_and_carry_meeti
     assert [list(t.customdata) for t in traces(fig, "Held, no register")] == [[], [8]]
 
 
+def held_without_lived_experience(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
+    """Per team, the held meetings where someone was recorded present (an observer watching does
+    not count) and none of them was a service user or carer: counted from the attendance rows, not
+    from meeting_facts, which the chart reads."""
+    rows = con.execute(
+        """
+        select t.name, m.id
+        from meetings as m
+        join teams as t on t.id = m.team_id
+        join attendance as a on a.meeting_id = m.id and a.status = 'present'
+        join participants as p on p.id = a.participant_id
+        join role_categories as r on r.code = p.role
+        where m.status = 'held'
+        group by t.name, m.id
+        having count(*) filter (where p.role <> 'observer') > 0 and not bool_or(r.lived_experience)
+        order by t.name, m.id
+        """
+    ).fetchall()
+    found: dict[str, list[int]] = {}
+    for team, meeting in rows:
+        found.setdefault(team, []).append(meeting)
+    return found
+
+
+def test_held_meetings_without_lived_experience_are_marked_not_left_empty(demo: duckdb.DuckDBPyConnection) -> None:
+    # A bar of 0% draws nothing: Birch's meetings with no service user or carer looked like weeks
+    # without a meeting, on a page named "Presence and absence".
+    rows = meetings.meetings(demo, ALL, "contributing")
+    fig = view_charts.presence_by_meeting(rows)
+    marks = traces(fig, "No service user or carer present")
+    teams = [str(n) for n in dict.fromkeys(rows["team_name"])]
+    assert len(marks) == len(teams)  # one trace per team's panel
+    expected = held_without_lived_experience(demo)
+    assert sum(len(ids) for ids in expected.values()) > 10  # the demo has plenty: the test can fail
+    for team, mark in zip(teams, marks, strict=True):
+        assert sorted(mark.customdata) == expected.get(team, []), team  # a click opens that meeting
+        assert set(mark.y) == {0}  # on the team's baseline, where the bar would be
+        assert mark.xaxis == traces(fig, "Service users")[teams.index(team)].xaxis
+    # a mark of its own: not the cross of a meeting not held, nor the ring of one without a register
+    (first, *_) = marks
+    symbols = {t.marker.symbol for t in [*traces(fig, "Not held"), *traces(fig, "Held, no register")]}
+    assert first.marker.symbol == "diamond-open"
+    assert first.marker.symbol not in symbols
+    assert first.showlegend  # named in the legend once
+    assert [t.showlegend for t in marks].count(True) == 1
+    assert "no service user or carer present" in first.hovertemplate
+    assert "no service user or carer present" in fig.layout.title.text
+    assert first.cliponaxis is False  # drawn whole on the axis, not cut in half by it
+
+
+def test_a_legend_entry_comes_from_the_first_panel_that_draws_it(small: duckdb.DuckDBPyConnection) -> None:
+    fig = view_charts.presence_by_meeting(meetings.meetings(small, ALL, "contributing"))
+    # m8 (Beta, the second panel) is the only meeting held without a register: still in the legend
+    assert [t.showlegend for t in traces(fig, "Held, no register")] == [False, True]
+
+
 def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duckdb.DuckDBPyConnection) -> None:
     fig = view_charts.attendance_matrix(meetings.attendance_matrix(small, ALL, 1, "person"))
     heat, cells = fig.data
