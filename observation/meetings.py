@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 
-from observation import access, db
+from observation import access, db, labels
 from observation.filters import StudyFilter
 from observation.models import PARTICIPATION_RANK, ParticipationLevel
 
@@ -116,25 +116,102 @@ def attendance_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter, team_id:
 
 
 @dataclass(frozen=True)
+class PersonAtMeeting:
+    """Someone recorded at a meeting, in words."""
+
+    code: str
+    role: str
+    """Their role category, as the study names it ("Service user")."""
+    attendance: str
+    """present, apologies or absent (labels.ATTENDANCE)."""
+    took_part: str
+    """How far they took part ("co-leading", labels.PARTICIPATION); labels.NOT_RECORDED when present
+    with none recorded; labels.NOT_PRESENT (a dash) when they were not there."""
+
+
+@dataclass(frozen=True)
+class RoleFilled:
+    """A meeting role that was filled, in words."""
+
+    role: str
+    """Leader, Facilitator, Timekeeper or Recorder (labels.MEETING_ROLES)."""
+    filled_by: str
+    """A participant's code, or labels.NOT_RECORDED."""
+
+
+@dataclass(frozen=True)
 class MeetingDetail:
+    """One meeting in full, as a reader reads it: every stored value in words (observation.labels),
+    a value the study leaves empty said so, never a code or a blank."""
+
     meeting_id: int
     team_name: str
     meeting_date: dt.date
+    held: bool
+    at_home: bool
     status: str
-    format: str
-    duration_minutes: int | None
-    action_items: int | None
-    evaluated: bool | None
-    attendance: pd.DataFrame
-    """code, role, status, participation — everyone recorded, people with lived experience first."""
-    roles: pd.DataFrame
-    """role, filled_by (a code, or None when not recorded) — the meeting roles that were filled."""
+    """held, cancelled or postponed (labels.MEETING_STATUSES)."""
+    place: str
+    """Where it was (or was to be) held: "held at the service user's home" (labels.HELD_AT)."""
+    length: str
+    """How long it lasted ("45 minutes"), or "length not recorded"."""
+    action_items: str
+    """How many action items it agreed ("2 action items", "no action items"), or "action items not recorded"."""
+    evaluation: str
+    """Whether it was evaluated ("evaluated", "not evaluated"), or "evaluation not recorded"."""
+    people: tuple[PersonAtMeeting, ...]
+    """Everyone recorded, people with lived experience first."""
+    roles: tuple[RoleFilled, ...]
+    """The meeting roles that were filled, in the order of labels.MEETING_ROLES."""
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The meeting in a line's phrases: where and how it went when held; when not held, that it
+        was not and where it was to be."""
+        if not self.held:
+            return (self.status, f"was to be {self.place}")
+        return (self.place, self.length, self.action_items, self.evaluation)
+
+
+def _in_words(row: tuple[Any, ...], people: list[tuple[Any, ...]], roles: list[tuple[Any, ...]]) -> MeetingDetail:
+    """A meeting's stored values (its row, its attendance and its filled roles) in words."""
+    mid, team_name, day, status, fmt, duration, actions, evaluated, _ = row
+    missing = labels.NOT_RECORDED
+    if actions is None:
+        action_items = f"action items {missing}"
+    else:
+        action_items = {0: "no action items", 1: "1 action item"}.get(actions, f"{actions} action items")
+
+    def took_part(attended: str, level: str | None) -> str:
+        if level is not None:
+            return labels.PARTICIPATION.get(level, level)
+        return missing if attended == "present" else labels.NOT_PRESENT
+
+    return MeetingDetail(
+        meeting_id=mid,
+        team_name=team_name,
+        meeting_date=day,
+        held=status == "held",
+        at_home=fmt == "home",
+        status=labels.MEETING_STATUSES.get(status, status),
+        place=labels.HELD_AT.get(fmt, fmt),
+        length=f"length {missing}" if duration is None else f"{duration} minutes",
+        action_items=action_items,
+        evaluation=f"evaluation {missing}" if evaluated is None else "evaluated" if evaluated else "not evaluated",
+        people=tuple(
+            PersonAtMeeting(code, role, labels.ATTENDANCE.get(attended, attended), took_part(attended, level))
+            for code, role, attended, level in people
+        ),
+        roles=tuple(
+            RoleFilled(labels.MEETING_ROLES.get(role, role), missing if code is None else code) for role, code in roles
+        ),
+    )
 
 
 @access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDetail | None:
-    """One meeting in full, or None when there is none with that id; a coach asking for another
-    team's meeting is refused (and the refusal audited)."""
+    """One meeting in full, in words (MeetingDetail), or None when there is none with that id; a
+    coach asking for another team's meeting is refused (and the refusal audited)."""
     with db.cursor(con) as cur:
         row = cur.execute(
             """
@@ -149,7 +226,7 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
         if row is None:
             return None
         access.require_teams((int(row[-1]),), f"meeting {meeting_id}", con=con)
-        attendance = cur.execute(
+        people = cur.execute(
             """
             select p.code, r.label as role, a.status, a.participation
             from attendance as a
@@ -159,19 +236,18 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
             order by not r.lived_experience, r.sort_order, p.code
             """,
             [meeting_id],
-        ).fetchdf()
+        ).fetchall()
         roles = cur.execute(
             """
             select mr.role, p.code as filled_by
             from meeting_roles as mr
             left join participants as p on p.id = mr.participant_id
-            where mr.meeting_id = ?
-            order by list_position(['leader', 'facilitator', 'timekeeper', 'recorder'], mr.role)
+            where mr.meeting_id = $meeting_id
+            order by list_position($order, mr.role)
             """,
-            [meeting_id],
-        ).fetchdf()
-    mid, team_name, day, status, fmt, duration, actions, evaluated, _ = row
-    return MeetingDetail(mid, team_name, day, status, fmt, duration, actions, evaluated, attendance, roles)
+            {"meeting_id": meeting_id, "order": list(labels.MEETING_ROLES)},
+        ).fetchall()
+    return _in_words(row, people, roles)
 
 
 def attendance_by_role(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Self
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from observation import access, audit, cells, db, labels
 from observation.filters import StudyFilter
 from observation.models import Code, InformantGroup
+from observation.plain import markdown_text
 
 Source = Literal["both", "notes", "interviews"]
 SOURCES: dict[Source, str] = {
@@ -63,6 +65,9 @@ PRESENCE_LABELS: dict[PresenceFilter, str] = {
 }
 EXCERPT_LIMIT = 200  # shown on screen
 EXPORT_LIMIT = 100_000  # downloaded
+WORD = re.compile(r"[^\W_]+")
+"""A word as the search reads one, in what is typed and in a note: a run of letters and digits.
+The SQL of ``excerpts`` splits a note's text the same way (on ``[^\\p{L}\\p{N}]+``)."""
 
 
 class ExcerptQuery(BaseModel):
@@ -98,7 +103,7 @@ class ExcerptQuery(BaseModel):
     @property
     def words(self) -> list[str]:
         """Whole words to find (letters and digits; "well-being" looks for "well" and "being")."""
-        return re.findall(r"[^\W_]+", self.text)
+        return WORD.findall(self.text)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,48 @@ class Excerpts:
     @property
     def truncated(self) -> bool:
         return self.total > len(self.rows)
+
+
+def searched(query: ExcerptQuery) -> bool:
+    """Whether the reader asked for some notes: words to find, codes, or who was in the room."""
+    return bool(query.words or query.codes or query.presence != "any")
+
+
+def search_summary(total: int, query: ExcerptQuery, code_names: Mapping[int, str]) -> str:
+    """What a search found, in a sentence: "4 notes match “right service user”", then the codes
+    and who was in the room, when chosen. Plain text (a page shows it through observation.plain):
+    the words are the ones the search used, not the punctuation around them."""
+    source: Source = query.source if query.presence == "any" else "notes"  # interviews have no room
+    one = {"both": "note or transcript", "notes": "note", "interviews": "transcript"}[source]
+    sentence = f"{total:,} {one if total == 1 else SHORT_UNITS[source]}"
+    if query.words:
+        sentence += f" {'matches' if total == 1 else 'match'} \u201c{' '.join(query.words)}\u201d"
+    clauses = []
+    if query.codes:
+        clauses.append("coded " + " or ".join(code_names.get(code, f"code {code}") for code in query.codes))
+    if query.presence != "any":
+        room = PRESENCE_LABELS[query.presence]
+        clauses.append(f"from meetings where {room[0].lower()}{room[1:]}")
+    for i, clause in enumerate(clauses):
+        sentence += (", " if query.words or i else " ") + clause
+    return sentence
+
+
+HIGHLIGHT = ":yellow-background[**{}**]"
+"""How a matched word is marked in Streamlit's Markdown: bold on a yellow ground."""
+
+
+def highlighted(text: str, words: Sequence[str]) -> str:
+    """``text`` as Streamlit's Markdown shows it as typed (observation.plain.markdown_text: every
+    mark of markup escaped, no address a live link), with every whole word the search matched
+    marked (HIGHLIGHT), in any case, wherever it occurs: exactly the words ``excerpts`` matched
+    it by. Only the marks added here are Markdown: a word is letters and digits (WORD), so neither
+    the text nor a searched word can add any. Each line ends in a hard line break, so the text
+    keeps its lines and forms one paragraph (no line of it starts a code block or a list)."""
+    wanted = {word.lower() for word in words}
+    shown = markdown_text(text.lstrip())  # leading spaces would start a code block
+    marked = WORD.sub(lambda found: HIGHLIGHT.format(found[0]) if found[0].lower() in wanted else found[0], shown)
+    return "\\\n".join(re.split(r"\r\n|\r|\n", marked))
 
 
 @access.requires(*access.READERS)  # rows, not counts: never a presenter's

@@ -22,20 +22,17 @@ with presence:
     )
     choices.keep_in_url("room", room, "any")
 source = choices.choose_source("notes_source")
-found = study.excerpts(flt, views.excerpt_query(text=text, codes=chosen, presence=room, source=source))
+query = views.excerpt_query(text=text, codes=chosen, presence=room, source=source)
+found = study.excerpts(flt, query)
+searched = notes.searched(query)
+if searched:  # a search lands on its matches: first, counted, the words highlighted
+    views.search_results(found, query, book)
 everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=source, limit=notes.EXPORT_LIMIT)
 views.excerpts_download(flt, everything, found.total, book)
 
-matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, results_tab = st.tabs(
-    [
-        "Codes by team",
-        "Codes together",
-        "Over time",
-        "By informant group",
-        "Codebook",
-        "One meeting",
-        f"Matching {notes.SHORT_UNITS[source]} ({found.total:,})",
-    ]
+matching = [] if searched else [f"Matching {notes.SHORT_UNITS[source]} ({found.total:,})"]
+matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, *results_tab = st.tabs(
+    ["Codes by team", "Codes together", "Over time", "By informant group", "Codebook", "One meeting", *matching]
 )
 with matrix_tab:
     views.chart_with_notes(
@@ -91,7 +88,6 @@ with meeting_tab:
     rows = study.meeting_rows(flt, ui.settings().meaningful_level)
     if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
         views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
-with results_tab:
-    views.show_excerpts(
-        found, f"No {notes.SHORT_UNITS[source]} match. Try fewer words, other codes, or anyone in the room."
-    )
+for tab in results_tab:  # with no search: every note and transcript in the filter
+    with tab:
+        views.show_excerpts(found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.")

@@ -4,7 +4,7 @@ codebook, a chart whose clicked mark opens the notes behind it, and the views' s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -19,10 +19,13 @@ from observation.ui.state import plain
 from observation.ui.study import codebook, connection, excerpts, recruitment_events
 
 
-def show_excerpts(found: notes.Excerpts, empty: str) -> None:
+def show_excerpts(found: notes.Excerpts, empty: str, words: Sequence[str] = ()) -> None:
     """Notes and transcripts, each under its team, date and codes, as plain text (st.text: no
     Markdown, no live link, line breaks kept), so that a quote copied from the page is exactly
-    the text as typed, with no character added to stop an address becoming a link."""
+    the text as typed, with no character added to stop an address becoming a link. With ``words``
+    (a search's), each is shown as Markdown with those words highlighted where they occur
+    (notes.highlighted: the text escaped, so still shown as typed; an address in it carries the
+    invisible space that stops it becoming a link)."""
     if found.rows.empty:
         st.info(empty, icon=":material/search_off:")
         return
@@ -38,7 +41,29 @@ def show_excerpts(found: notes.Excerpts, empty: str) -> None:
         with st.container(border=True):
             meta = f"{row['team_name'] or 'No team'} · {day} · {source} · {row['author']} · codes: {codes}"
             st.caption(plain(meta))
-            st.text(str(row["body"]))
+            if words:
+                st.markdown(notes.highlighted(str(row["body"]), words))
+            else:
+                st.text(str(row["body"]))
+
+
+RESULTS_HEIGHT = 560
+"""The height in pixels of a search's list of matches when it is longer than a few (it scrolls),
+so the charts below stay near."""
+
+
+def search_results(found: notes.Excerpts, query: notes.ExcerptQuery, book: tuple[notes.CodeNode, ...]) -> None:
+    """A search's matches, first on the page: how many, and each with the searched words highlighted."""
+    names = {node.code.id: node.code.name for node in book}
+    st.subheader(plain(notes.search_summary(found.total, query, names)), anchor=False)
+    if query.words:
+        st.caption(
+            f"A {'note' if query.source == 'notes' else 'note or transcript'} matches when it has every word, "
+            "whole, in any case and order; each is highlighted."
+        )
+    units = notes.SHORT_UNITS[query.source]
+    with st.container(height=RESULTS_HEIGHT if len(found.rows) > 3 else "content", key="notes_results"):
+        show_excerpts(found, f"No {units} match. Try fewer words, other codes, or anyone in the room.", query.words)
 
 
 SPREADSHEET_SAFE = "Text a spreadsheet would run as a formula (=, +, -, @) starts with ' in the file."
@@ -82,45 +107,26 @@ def excerpts_file(
 
 
 def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
-    """One meeting in full: when and where, who came, the roles, and its notes in order."""
+    """One meeting in full, in the core's words: when and where, who came, the roles, and its notes in order."""
     title = f"{detail.team_name} — {detail.meeting_date:%d %b %Y}"
     st.markdown(f"#### {plain(title)}")
-    if detail.format == "home":
+    if detail.at_home:
         st.badge("Home meeting", icon=":material/home:", color="green")
-    facts = [f"status: {detail.status}", labels.HELD_AT.get(detail.format, f"held at {detail.format}")]
-    if detail.duration_minutes:
-        facts.append(f"{detail.duration_minutes} minutes")
-    if detail.action_items is not None:
-        facts.append(f"{detail.action_items} action items")
-    if detail.evaluated is not None:
-        facts.append("evaluated" if detail.evaluated else "not evaluated")
-    st.caption(" · ".join(facts))
+    st.caption(plain(" · ".join(detail.facts)))
     people, roles = st.columns([3, 2])
     people.dataframe(
-        worded(
-            detail.attendance, role=labels.PERSON_ROLES, status=labels.ATTENDANCE, participation=labels.PARTICIPATION
-        ),
+        pd.DataFrame(detail.people, columns=["code", "role", "attendance", "took_part"]),
         hide_index=True,
         key=f"meeting_{detail.meeting_id}_people",
-        column_config={"code": "Participant", "role": "Role", "status": "Attendance", "participation": "Took part"},
+        column_config={"code": "Participant", "role": "Role", "attendance": "Attendance", "took_part": "Took part"},
     )
     roles.dataframe(
-        worded(detail.roles, role=labels.MEETING_ROLES),
+        pd.DataFrame(detail.roles, columns=["role", "filled_by"]),
         hide_index=True,
         key=f"meeting_{detail.meeting_id}_roles",
         column_config={"role": "Meeting role", "filled_by": "Filled by"},
     )
     show_excerpts(found, "No field notes for this meeting.")
-
-
-def worded(frame: pd.DataFrame, **vocabularies: Mapping[str, str]) -> pd.DataFrame:
-    """``frame`` with each named column's stored values in words (observation.labels); a blank
-    (nobody took part: absent, apologies) stays blank."""
-
-    def in_words(column: pd.Series, words: Mapping[str, str]) -> pd.Series:
-        return column.map(lambda value: "" if pd.isna(value) else words.get(value, value))
-
-    return frame.assign(**{c: in_words(frame[c], words) for c, words in vocabularies.items()})
 
 
 def month_of(iso: str) -> dt.date:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -53,13 +54,23 @@ def test_presence_reads_a_meeting_from_the_link(app: App, small_path: Path) -> N
     assert at.query_params["meeting"] == "1"
 
 
-def test_a_meetings_attendance_is_shown_in_words(app: App, small_path: Path) -> None:
+def test_a_meetings_drill_down_reads_in_words(app: App, small_path: Path) -> None:
     # The walk-through saw "co_leading" and "None" under "Took part": stored values, not words.
-    at = on_page(app, small_path, "pages/presence.py", meeting="1")
-    people = next(d.value for d in at.dataframe if {"code", "participation"} <= set(d.value.columns))
-    shown = set(people["role"]) | set(people["status"]) | set(people["participation"])
-    assert not shown & {"co_leading", "service_user", "None", None}
-    assert shown & {"Service user", "present"}
+    con = study_db.connect(small_path)
+    con.execute("insert into meeting_roles values (2, 'recorder', null)")  # filled, by nobody recorded
+    con.close()
+    at = on_page(app, small_path, "pages/presence.py", meeting="2")
+    tables = [d.value for d in at.dataframe if {"took_part"} <= set(d.value) or {"filled_by"} <= set(d.value)]
+    assert len(tables) == 2  # who came, and the roles
+    assert not any(table.isna().any().any() for table in tables)  # no blank, no None
+    cells = {str(cell) for table in tables for cell in table.to_numpy().ravel()}
+    text = " | ".join([*cells, *(c.value for c in at.caption), *(m.value for m in at.markdown)])
+    for stored in ("co_leading", "None", "service_user"):
+        assert stored not in text
+    assert {"co-leading", "Service user", "apologies", "\u2014", "Leader", "not recorded"} <= cells
+    assert "held at the service user's home · length not recorded · 1 action item · not evaluated" in [
+        c.value.replace("\\", "") for c in at.caption
+    ]
 
 
 def test_a_note_is_shown_as_typed_with_no_character_added(app: App, small_path: Path) -> None:
@@ -98,16 +109,69 @@ def test_recruitment_shows_times_reasons_and_settings_side_by_side(app: App, sma
     assert any("inpatient: 0.3 tension notes per held meeting (1 in 3)" in c.value for c in at.caption)
 
 
+def in_order(node: Any) -> list[Any]:
+    """The elements of the page (or a block of it) in the order they are shown; a tab's container
+    stands for its tabs."""
+    children = getattr(node, "children", None)
+    if children is None or node.type == "tab_container":
+        return [node]
+    return [leaf for child in children.values() for leaf in in_order(child)]
+
+
+def search_results(at: AppTest) -> tuple[str, list[str]]:
+    """What follows the search controls (the choice of source last), before the tabs: the count's
+    heading and the matches (as Markdown, the searched words marked). Fails when something else
+    comes first."""
+    shown = in_order(at.main)
+    after = next(i for i, e in enumerate(shown) if e.key == "notes_source") + 1
+    heading = shown[after]
+    assert heading.type == "subheader", f"a search's matches should come first, not {heading.type}"
+    tabs = next(i for i, e in enumerate(shown) if e.type == "tab_container")
+    return heading.value.replace("\\", ""), [e.value for e in shown[after:tabs] if e.type == "markdown"]
+
+
 def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/notes.py", q="unwell", codes="1", room="any")
     assert at.text_input(key="notes_text").value == "unwell"
     assert at.multiselect(key="notes_codes").value == [1]
     # field notes and interviews are searched by default (the small study has no interview)
-    assert "Matching notes and transcripts (1)" in [t.label for t in at.tabs]
-    assert "Patients are too unwell to join, said the ward manager." in quotes(at)
+    heading, matches = search_results(at)
+    assert heading == "1 note or transcript matches \u201cunwell\u201d, coded Recruitment tension"
+    assert matches == ["Patients are too :yellow-background[**unwell**] to join, said the ward manager\\."]
     at.selectbox(key="notes_presence").set_value("service_user").run()
-    assert "Matching notes and transcripts (0)" in [t.label for t in at.tabs]
+    heading, matches = search_results(at)
+    assert heading == (
+        "0 notes match \u201cunwell\u201d, coded Recruitment tension, from meetings where a service user was present"
+    )
+    assert matches == []
     assert at.query_params["room"] == "service_user"
+
+
+def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: App, small_path: Path) -> None:
+    # The walk-through searched, stayed on the heatmap's tab, and found the matches in the sixth tab
+    # ("Matching notes (4)"), the words not highlighted.
+    con = study_db.connect(small_path)
+    con.execute(
+        "insert into field_notes (id, meeting_id, position, minute, author, body) values (?, 1, 3, 30, 'OB-01', ?)",
+        [7, "The ward round ran late; the WARD's own meeting came second, after the wards' *handover*."],
+    )
+    con.close()
+    at = on_page(app, small_path, "pages/notes.py")
+    assert "Matching notes and transcripts (7)" in [t.label for t in at.tabs]  # no search: every note, in a tab
+    at.text_input(key="notes_text").set_value("the WARD").run()
+    heading, matches = search_results(at)  # first, before the tabs: nothing to open
+    assert heading == "2 notes and transcripts match \u201cthe WARD\u201d"
+    mark = ":yellow-background[**{}**]".format
+    assert matches == [  # every whole word, in any case, wherever it occurs; the note's own Markdown escaped
+        f"{mark('The')} {mark('ward')} round ran late; {mark('the')} {mark('WARD')}'s own meeting came second, "
+        f"after {mark('the')} wards' \\*handover\\*\\.",
+        f"Patients are too unwell to join, said {mark('the')} {mark('ward')} manager\\.",
+    ]
+    assert not [t.label for t in at.tabs if t.label.startswith("Matching")]  # not a second time, in a tab
+    assert at.query_params["q"] == "the WARD"
+    at.text_input(key="notes_text").set_value("").run()
+    assert not [s for s in at.subheader if "match" in s.value]
+    assert "Matching notes and transcripts (7)" in [t.label for t in at.tabs]
 
 
 def test_the_notes_download_counts_its_excerpts_in_words_and_says_what_it_does_to_formulas(

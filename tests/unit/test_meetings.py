@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import duckdb
 import pandas as pd
 import pytest
 
-from observation import meetings
+from observation import db, meetings
 from observation.filters import StudyFilter
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
@@ -38,18 +40,44 @@ def test_the_matrix_by_role_takes_the_best_of_its_people(small: duckdb.DuckDBPyC
     assert list(m[m["row_label"] == "Nurse"]["present"]) == [1, 1, 0, 1]
 
 
-def test_one_meeting_in_full(small: duckdb.DuckDBPyConnection) -> None:
+def test_one_meeting_in_full_in_words(small: duckdb.DuckDBPyConnection) -> None:
+    # The walk-through read "co_leading" and "None" in a meeting's detail: stored values, not words.
+    with db.transaction(small) as cur:
+        cur.execute("insert into meeting_roles values (2, 'recorder', null)")  # filled, by nobody recorded
     detail = meetings.meeting_detail(small, 2)
     assert detail is not None
-    assert (detail.team_name, str(detail.meeting_date), detail.format, detail.action_items, detail.evaluated) == (
-        "Alpha", "2020-01-24", "home", 1, False,
-    )  # fmt: skip
-    assert list(detail.attendance["code"]) == ["A-SU1", "A-CA1", "A-ST1", "A-ST2"]
-    assert list(zip(detail.roles["role"], detail.roles["filled_by"], strict=True)) == [
-        ("leader", "A-ST1"),
-        ("facilitator", "A-SU1"),
+    assert (detail.team_name, str(detail.meeting_date), detail.at_home) == ("Alpha", "2020-01-24", True)
+    assert detail.facts == ("held at the service user's home", "length not recorded", "1 action item", "not evaluated")
+    assert [astuple(p) for p in detail.people] == [
+        ("A-SU1", "Service user", "present", "co-leading"),
+        ("A-CA1", "Carer", "present", "contributing"),
+        ("A-ST1", "Nurse", "present", "contributing"),
+        ("A-ST2", "Therapist", "apologies", "\u2014"),  # not there: nothing to say
+    ]
+    assert [astuple(r) for r in detail.roles] == [
+        ("Leader", "A-ST1"),
+        ("Facilitator", "A-SU1"),
+        ("Recorder", "not recorded"),
     ]
     assert meetings.meeting_detail(small, 999) is None
+
+
+def test_a_meeting_with_values_left_empty_says_so(small: duckdb.DuckDBPyConnection) -> None:
+    first = meetings.meeting_detail(small, 1)
+    assert first is not None
+    assert first.facts == ("held at the service base", "length not recorded", "3 action items", "evaluated")
+    took_part = {p.code: (p.attendance, p.took_part) for p in first.people}
+    assert took_part["A-OB1"] == ("present", "not recorded")  # present, with no level recorded
+    assert took_part["A-CA1"] == ("absent", "\u2014")
+    cancelled = meetings.meeting_detail(small, 3)
+    assert cancelled is not None
+    assert cancelled.facts == ("cancelled", "was to be held at the service base")
+    assert not cancelled.at_home
+    assert (cancelled.people, cancelled.roles) == ((), ())
+    shown = [first.facts, cancelled.facts, *(astuple(p) for p in first.people), *(astuple(r) for r in first.roles)]
+    assert not any(
+        word is None or word in {"None", "co_leading", "service_user", ""} for words in shown for word in words
+    )
 
 
 def test_attendance_by_role_per_month(small: duckdb.DuckDBPyConnection) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from observation import db, definitions, notes, profile, theme_charts
 from observation.filters import StudyFilter
+from observation.plain import markdown_text
 from tests.small_study import add_interviews
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
@@ -133,6 +134,124 @@ def test_a_query_is_for_one_team_or_no_team() -> None:
 def test_a_limit_says_how_many_there_were(small: duckdb.DuckDBPyConnection) -> None:
     found = notes.excerpts(small, ALL, notes.ExcerptQuery(limit=2))
     assert (len(found.rows), found.total, found.truncated) == (2, 6, True)
+
+
+# --- a search's matches, highlighted -------------------------------------------------------------
+
+MARKED = re.compile(r":yellow-background\[\*\*([^\W_]+)\*\*\]")
+"""A word notes.highlighted marked (notes.HIGHLIGHT)."""
+
+
+def marked(shown: str) -> list[str]:
+    return MARKED.findall(shown)
+
+
+def unmarked(shown: str) -> str:
+    """The highlighted Markdown with the marks taken off again."""
+    return MARKED.sub(r"\1", shown)
+
+
+def test_every_occurrence_of_every_searched_word_is_highlighted_in_any_case() -> None:
+    assert notes.HIGHLIGHT.format("x") == ":yellow-background[**x**]"  # what MARKED reads
+    shown = notes.highlighted(
+        "Right, the RIGHT service user; rights and upright are not right? USERS", ["right", "USER"]
+    )
+    assert marked(shown) == ["Right", "RIGHT", "user", "right"]  # whole words, as the search finds them
+    assert unmarked(shown) == markdown_text("Right, the RIGHT service user; rights and upright are not right? USERS")
+
+
+def test_a_highlighted_note_shows_its_own_markdown_as_typed() -> None:
+    body = "**right** _right_ [right](https://example.org) <b>right</b> :red[right] `right` # right $x$ www.right.org"
+    shown = notes.highlighted(body, ["right"])
+    assert len(marked(shown)) == 8
+    # everything but the marks is the note escaped as every other study text is (tests/unit/test_plain_text.py)
+    assert unmarked(shown) == markdown_text(body)
+    assert "\\(https\\:\u200b//example" in shown  # the address is no live link
+
+
+@pytest.mark.parametrize(
+    "typed", ["**right**", "right](javascript:alert(1))", ":red[right]", "<b>right</b>", "`right`"]
+)
+def test_a_searched_word_cannot_add_markup(typed: str) -> None:
+    body = "Finding the right service user."
+    words = notes.ExcerptQuery(text=typed).words
+    shown = notes.highlighted(body, words)
+    assert marked(shown) == ["right"]
+    assert unmarked(shown) == markdown_text(body)
+
+
+def test_a_word_with_markup_in_it_matches_nothing() -> None:
+    # highlighted is given the search's words (letters and digits); anything else never matches
+    body = "Finding the [right] service user."
+    assert notes.highlighted(body, ["[right]", "**", "](x)", ":red[", ""]) == markdown_text(body)
+
+
+def test_a_highlighted_note_keeps_its_lines_and_starts_no_block() -> None:
+    body = "    indented right\n\n- right\r\n1. right\r==="
+    shown = notes.highlighted(body, ["RIGHT"])
+    lines = shown.split("\n")
+    assert len(lines) == 5
+    assert all(line.endswith("\\") for line in lines[:-1])  # a hard break each: one paragraph, no blank line
+    assert not lines[0].startswith(" ")  # four spaces would start a code block
+    assert unmarked(shown).replace("\\\n", "\n") == markdown_text("indented right\n\n- right\n1. right\n===")
+
+
+def test_the_highlighted_words_are_the_words_the_search_matched(small: duckdb.DuckDBPyConnection) -> None:
+    bodies = [
+        "Well-being, WELLBEING and well.",
+        "Nobody was well_enough to come",
+        "Straße ÉTÉ été 2nd",
+        "x1 and X1y",
+    ]
+    with db.transaction(small) as cur:
+        for i, body in enumerate(bodies):
+            cur.execute(
+                "insert into field_notes (id, meeting_id, position, author, body) values (?, 4, ?, 'OB-02', ?)",
+                [100 + i, 10 + i, body],
+            )
+    everything = [str(b) for b in notes.excerpts(small, ALL, notes.ExcerptQuery()).rows["body"]]
+    for text in ("well", "WELL being", "enough", "été", "STRASSE", "straße", "x1", "2nd", "nd", "well, x1"):
+        query = notes.ExcerptQuery(text=text)
+        found = set(notes.excerpts(small, ALL, query).rows["body"])
+        for body in everything:
+            every_word_marked = {w.lower() for w in query.words} <= {
+                w.lower() for w in marked(notes.highlighted(body, query.words))
+            }
+            assert (body in found) == every_word_marked, (text, body)
+
+
+@pytest.mark.parametrize(
+    ("total", "query", "said"),
+    [
+        (4, {"text": "right, service-user"}, "4 notes and transcripts match \u201cright service user\u201d"),
+        (1, {"text": "unwell", "source": "notes"}, "1 note matches \u201cunwell\u201d"),
+        (0, {"text": "unwell", "source": "interviews"}, "0 transcripts match \u201cunwell\u201d"),
+        (1, {"text": "x"}, "1 note or transcript matches \u201cx\u201d"),
+        (2, {"codes": (2, 3)}, '2 notes and transcripts coded Finding the "right" service user or Complexity'),
+        (
+            3,
+            {"text": "ward", "presence": "none"},  # who was in the room: notes alone (interviews have no room)
+            "3 notes match \u201cward\u201d, from meetings where nobody with lived experience was present",
+        ),
+        (
+            1,
+            {"codes": (5,), "presence": "service_user"},
+            "1 note coded Absent, from meetings where a service user was present",
+        ),
+        (1_234, {"text": "a", "codes": (5,)}, "1,234 notes and transcripts match \u201ca\u201d, coded Absent"),
+    ],
+)
+def test_a_search_says_what_it_found(total: int, query: dict[str, object], said: str) -> None:
+    names = {2: 'Finding the "right" service user', 3: "Complexity", 5: "Absent"}
+    assert notes.search_summary(total, notes.ExcerptQuery.model_validate(query), names) == said
+
+
+def test_a_search_is_words_codes_or_who_was_in_the_room() -> None:
+    assert not notes.searched(notes.ExcerptQuery())
+    assert not notes.searched(notes.ExcerptQuery(text=" *** ", source="notes"))  # no word to find
+    assert notes.searched(notes.ExcerptQuery(text="ward"))
+    assert notes.searched(notes.ExcerptQuery(codes=(1,)))
+    assert notes.searched(notes.ExcerptQuery(presence="none"))
 
 
 def test_codes_by_team_count_each_note_once(small: duckdb.DuckDBPyConnection) -> None:
