@@ -3,6 +3,8 @@ Every clickable mark carries the keys of the rows behind it in ``customdata``.""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from itertools import zip_longest
 
 import pandas as pd
@@ -10,10 +12,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from observation.charts import MAX_SMALL_MULTIPLES, first_teams
-from observation.notes import INFORMANT_GROUPS, SOURCES, CodesPerDocument, Source, source_units
+from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
-from observation.view_charts import GREY, SETTING_STYLE, SU_COLOUR, clickable_cells, grid
+from observation.view_charts import GREY, SU_COLOUR, clickable_cells, grid
 
 MOST_HEATMAP_TEAMS = 30
 
@@ -82,17 +84,56 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     return fig
 
 
+TEAM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#332288")
+"""A team's line colour in the recruitment-tension charts (Okabe-Ito, and indigo), taken in turn."""
+TEAM_DASHES = ("solid", "dash", "dot", "dashdot")
+"""A team's line dash, taken in turn as the colours are: seven colours and four dashes repeat
+together only after 28 teams, so each team a chart draws (at most MAX_SMALL_MULTIPLES, and
+interviews with no team in grey) looks unlike every other, and next to each other in the legend
+two teams differ in dash as well as colour."""
+SETTING_SYMBOLS = {"inpatient": ("circle", "●"), "community": ("square", "■"), "other": ("diamond", "◆")}
+"""A team's markers, by its setting, and the mark the subtitle shows for them."""
+NO_SETTING = ("x-thin-open", "×")
+
+
+MOST_STYLED = len(TEAM_COLOURS) * len(TEAM_DASHES) // math.gcd(len(TEAM_COLOURS), len(TEAM_DASHES))
+"""Teams that each get a look of their own before the colours and dashes repeat together (28)."""
+
+
+def team_styles(names: Sequence[str], every: Sequence[str] = ()) -> dict[str, tuple[str, str]]:
+    """A (colour, dash) per team of ``names``, unlike every other team's on the chart: the colours
+    and the dashes each in turn. Interviews with no team are grey and dotted. Given ``every`` team
+    of the page (both tension charts read one frame), a team keeps its look from chart to chart
+    while there are few enough to look unlike each other."""
+    pool = [n for n in dict.fromkeys(every) if n != NO_TEAM]
+    if not set(names) - {NO_TEAM} <= set(pool) or len(pool) > MOST_STYLED:
+        pool = [n for n in dict.fromkeys(names) if n != NO_TEAM]
+    styles = {name: (TEAM_COLOURS[i % len(TEAM_COLOURS)], TEAM_DASHES[i % len(TEAM_DASHES)]) for i, name in
+              enumerate(pool) if name in names}  # fmt: skip
+    return styles | ({NO_TEAM: (GREY, "dot")} if NO_TEAM in names else {})
+
+
+def _setting_marks(settings: Sequence[object]) -> str:
+    """The subtitle's key to the markers: "● inpatient · ■ community", for the settings drawn."""
+    drawn = {str(s) for s in settings if not pd.isna(s)}  # type: ignore[call-overload]
+    marks = [f"{mark} {setting}" for setting, (_, mark) in SETTING_SYMBOLS.items() if setting in drawn]
+    return " · ".join(marks)
+
+
 def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Figure:
     """Field notes with a recruitment-tension code per held meeting, by month, one line per team,
-    coloured and dashed by setting so inpatient and community teams compare at a glance. At most
-    MAX_SMALL_MULTIPLES teams: those with the most tension notes, and the title says so. Only the
-    rows that count notes are drawn; with ``source`` "both" the subtitle points to the interviews'
-    own chart (tension_in_interviews), as the two are never added together."""
+    each team in a colour and dash of its own (two teams never look alike), its markers shaped by
+    its setting so inpatient and community teams compare at a glance. At most MAX_SMALL_MULTIPLES
+    teams: those with the most tension notes, and the title says so. Only the rows that count notes
+    are drawn; with ``source`` "both" the subtitle points to the interviews' own chart
+    (tension_in_interviews), as the two are never added together."""
+    every = [str(n) for n in by_month["team_name"]]
     by_month = by_month[by_month["held"].notna()]
     by_month, left_out = busiest(by_month, MAX_SMALL_MULTIPLES, "tension notes")
+    styles = team_styles([str(n) for n in by_month["team_name"]], every)
     fig = go.Figure()
     for (name, setting), team in by_month.groupby(["team_name", "setting"], sort=False):
-        colour, dash = SETTING_STYLE.get(str(setting), (GREY, "solid"))
+        colour, dash = styles[str(name)]
         fig.add_trace(
             go.Scatter(
                 x=team["month"],
@@ -100,7 +141,7 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
                 mode="lines+markers",
                 name=plotly_text(f"{name} ({setting})"),
                 line={"color": colour, "dash": dash},
-                marker={"size": 8},
+                marker={"size": 8, "symbol": SETTING_SYMBOLS.get(str(setting), NO_SETTING)[0]},
                 customdata=[
                     [int(t), pd.Timestamp(m).date().isoformat(), int(n)]
                     for t, m, n in zip(team["team_id"], team["month"], team["notes"], strict=True)
@@ -111,11 +152,12 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
             )
         )
     elsewhere = " (interviews: in the chart below)" if source == "both" else ""
+    settings = _setting_marks(by_month["setting"].tolist())
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the field notes, per held meeting"
-            f"<br><sup>{_source_line('notes')}{elsewhere}, a note counted once · solid: inpatient · "
-            "dashed: community · click a point to read the notes</sup>" + left_out
+            f"<br><sup>{_source_line('notes')}{elsewhere}, a note counted once · {settings} · "
+            "click a point to read the notes</sup>" + left_out
         },
         yaxis_title="Notes per held meeting",
         xaxis_tickformat="%b\n%Y",
@@ -127,15 +169,17 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
 
 def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
     """Interview transcripts with a recruitment-tension code, by the month of the interview, one
-    line per team (interviews with no team on a grey line of their own), styled by setting as the
-    notes' chart is. A count, not divided by meetings: an interview is not held at one. At most
+    line per team (interviews with no team on a grey line of their own), styled as the notes' chart
+    is. A count, not divided by meetings: an interview is not held at one. At most
     MAX_SMALL_MULTIPLES teams: those with the most tension transcripts, and the title says so."""
+    every = [str(n) for n in by_month["team_name"]]
     by_month = by_month[by_month["transcripts"].notna()]
     by_month, left_out = busiest(by_month, MAX_SMALL_MULTIPLES, "tension transcripts", "interviews")
+    styles = team_styles([str(n) for n in by_month["team_name"]], every)
     fig = go.Figure()
     for name, team in by_month.groupby("team_name", sort=False):
         setting = team["setting"].iloc[0]
-        colour, dash = SETTING_STYLE.get(str(setting), (GREY, "solid"))
+        colour, dash = styles[str(name)]
         fig.add_trace(
             go.Scatter(
                 x=team["month"],
@@ -143,7 +187,7 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
                 mode="lines+markers",
                 name=plotly_text(name if pd.isna(setting) else f"{name} ({setting})"),
                 line={"color": colour, "dash": dash},
-                marker={"size": 9, "symbol": "diamond"},
+                marker={"size": 9, "symbol": SETTING_SYMBOLS.get(str(setting), NO_SETTING)[0]},
                 customdata=[
                     [_team_key(t), pd.Timestamp(m).date().isoformat(), int(n), int(k)]
                     for t, m, n, k in zip(
@@ -155,11 +199,12 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
                 + "</extra>",
             )
         )
+    settings = _setting_marks(by_month["setting"].tolist())
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the interviews, transcripts per month"
             f"<br><sup>{_source_line('interviews')}, a transcript counted once, in the month it was "
-            "recorded, not divided by meetings · click a point to read the transcripts</sup>" + left_out
+            f"recorded, not divided by meetings · {settings} · click a point to read the transcripts</sup>" + left_out
         },
         yaxis_title="Interview transcripts",
         yaxis_rangemode="tozero",

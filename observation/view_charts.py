@@ -27,7 +27,6 @@ CELL_STYLE = {  # cell: (colour, printed mark, words)
 ABSENCE_COLOUR = "#D55E00"  # Okabe-Ito vermillion, as an absent person's cell in the matrix
 NO_LIVED_EXPERIENCE = "no service user or carer present"
 """A held meeting with attendance recorded and nobody with lived experience among those present."""
-SETTING_STYLE = {"inpatient": ("#D55E00", "solid"), "community": ("#0072B2", "dash"), "other": ("#009E73", "dot")}
 
 
 def grid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import pytest
 from observation import charts, db, meetings, notes, recruitment, theme_charts, view_charts
 from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
+from observation.notes import NO_TEAM
 
 ALL = StudyFilter()
 
@@ -112,13 +114,56 @@ def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckd
     assert drop_outs[0].marker.pattern.shape == "x"
 
 
-def test_tension_lines_differ_by_setting_in_dash_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
+def test_tension_lines_differ_by_setting_in_marker_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
     fig = theme_charts.tension_over_time(recruitment.tension_by_month(small, ALL))
     alpha, beta = fig.data
     assert (alpha.name, beta.name) == ("Alpha (community)", "Beta (inpatient)")
     assert alpha.line.dash != beta.line.dash
+    assert (alpha.marker.symbol, beta.marker.symbol) == ("square", "circle")
+    assert "● inpatient · ■ community" in fig.layout.title.text
     assert list(beta.y) == [1.0, 0.0, 0.0]
     assert list(beta.customdata[0]) == [2, "2020-01-01", 1]
+
+
+def looks(fig: go.Figure) -> list[tuple[str, str]]:
+    return [(t.line.color, t.line.dash) for t in fig.data]
+
+
+def test_no_two_teams_share_a_colour_and_a_dash_in_the_tension_charts(demo: duckdb.DuckDBPyConnection) -> None:
+    # Birch and Oak, both community teams, were drawn alike: the lines were styled by setting alone.
+    by_month = recruitment.tension_by_month(demo, ALL, "both")
+    notes_chart, interviews_chart = (
+        theme_charts.tension_over_time(by_month),
+        theme_charts.tension_in_interviews(by_month),
+    )
+    for fig in (notes_chart, interviews_chart):
+        assert len(fig.data) >= 3
+        assert len(set(looks(fig))) == len(fig.data), looks(fig)
+    birch, oak = (t for t in notes_chart.data if t.name.startswith(("Birch", "Oak")))
+    assert (birch.line.color, birch.line.dash) != (oak.line.color, oak.line.dash)
+    assert birch.marker.symbol == oak.marker.symbol  # both community: the setting still reads the same
+    # a team keeps its look from one chart to the other, and interviews with no team are grey
+    assert (
+        dict(zip((t.name for t in notes_chart.data), looks(notes_chart), strict=True)).items()
+        <= dict(zip((t.name for t in interviews_chart.data), looks(interviews_chart), strict=True)).items()
+    )
+
+
+def test_team_styles_stay_apart_long_past_the_teams_a_chart_draws() -> None:
+    names = [f"Team {i}" for i in range(28)]
+    styles = theme_charts.team_styles([*names, NO_TEAM])
+    assert len(set(styles.values())) == 29
+    assert styles[NO_TEAM][0] not in theme_charts.TEAM_COLOURS
+    for a, b in itertools.pairwise(names):  # neighbours in the legend differ in both
+        assert styles[a][0] != styles[b][0]
+        assert styles[a][1] != styles[b][1]
+    # the interviews' chart leaves out a team the notes' chart draws: the others keep their looks
+    in_notes, in_interviews = (
+        theme_charts.team_styles(names[:5], names[:6]),
+        theme_charts.team_styles(names[1:6], names[:6]),
+    )
+    assert list(in_interviews) == names[1:6]
+    assert {n: in_notes[n] for n in names[1:5]} == {n: in_interviews[n] for n in names[1:5]}
 
 
 def test_the_code_by_team_cells_carry_code_team_and_count(small: duckdb.DuckDBPyConnection) -> None:
@@ -164,6 +209,7 @@ def test_charts_of_many_teams_draw_a_readable_few_and_say_so(tmp_path: Path, mon
         assert len({trace.xaxis for trace in fig.data}) == charts.MAX_SMALL_MULTIPLES == 12
         assert "12 of 16 teams shown: choose teams in the sidebar" in fig.layout.title.text
     assert len(tensions.data) == 12
+    assert len(set(looks(tensions))) == 12  # more teams than colours, and still none drawn alike
     assert "the 12 teams with the most tension notes, of 16" in tensions.layout.title.text
     heatmap = theme_charts.code_team_heatmap(matrix)
     totals = matrix.groupby("team_name")["notes"].sum()
