@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from observation import curate, labels
 from observation.errors import ObservationError
-from observation.models import ComB, FourPi, Valence
 from observation.ui.edits import attempt, filled_rows, validated
 from observation.ui.state import plain
 from observation.ui.study import connection
@@ -24,7 +23,7 @@ CODE_HELP = "a pseudonymous code such as SU-07: upper case, digits, '-' or '_'; 
 def teams_grid() -> None:
     table = curate.teams(connection())
     edited = st.data_editor(
-        table, key="setup_teams", num_rows="add", hide_index=True,
+        table, key="setup_teams", num_rows="add", hide_index=True, placeholder="",
         column_config={
             "id": None,
             "name": st.column_config.TextColumn("Name", required=True),
@@ -42,12 +41,12 @@ def teams_grid() -> None:
 def participants_grid(team_id: int, teams: dict[int, str]) -> None:
     table = curate.participants(connection(), team_id)
     edited = st.data_editor(
-        table, key=f"setup_participants_{team_id}", num_rows="add", hide_index=True,
+        table, key=f"setup_participants_{team_id}", num_rows="add", hide_index=True, placeholder="",
         column_config={
             "id": None,
             "code": st.column_config.TextColumn("Participant (code)", required=True, help=CODE_HELP),
             "team_id": st.column_config.SelectboxColumn("Team", options=list(teams), required=True, default=team_id,
-                                                        format_func=lambda t: teams.get(int(t), str(t))),
+                                                        format_func=lambda t: teams.get(int(t), str(t)), width=300),
             "role": st.column_config.SelectboxColumn("Role", options=list(labels.PERSON_ROLES), required=True,
                                                      format_func=lambda r: labels.PERSON_ROLES.get(str(r), str(r))),
             "qi_trained": st.column_config.CheckboxColumn("QI trained", default=False),
@@ -61,16 +60,17 @@ def codebook_grid() -> pd.DataFrame:
     """The codebook, names and definitions editable; returns it as shown (for the add and merge choices)."""
     table = curate.codes(connection())
     edited = st.data_editor(
-        table, key="setup_codes", num_rows="fixed", hide_index=True, disabled=["slug", "segments"],
+        table, key="setup_codes", num_rows="fixed", hide_index=True, disabled=["slug", "segments"], placeholder="",
         column_config={
             "id": None,
             "slug": st.column_config.TextColumn("Key", help="stable: exports and QDA packages know the code by it"),
-            "name": st.column_config.TextColumn("Name", required=True),
-            "definition": st.column_config.TextColumn("Definition", width="large"),
-            "com_b": st.column_config.SelectboxColumn("COM-B", options=list(get_args(ComB))),
-            "valence": st.column_config.SelectboxColumn("Barrier or enabler", options=list(get_args(Valence))),
-            "four_pi": st.column_config.SelectboxColumn("4Pi", options=list(get_args(FourPi))),
-            "segments": st.column_config.NumberColumn("Segments coded"),
+            "name": st.column_config.TextColumn("Name", required=True, width=180),
+            "definition": st.column_config.TextColumn("Definition", width=200,
+                                                      help="Click a cell to read or edit the whole definition"),
+            "com_b": _words("COM-B", labels.COM_B, 100),
+            "valence": _words("Barrier or enabler", labels.VALENCE, 145),
+            "four_pi": _words("4Pi", labels.FOUR_PI, 80),
+            "segments": st.column_config.NumberColumn("Segments", width=85, help="Coded segments with this code"),
         },
     )  # fmt: skip
     if st.button("Save the codebook", key="setup_codes_save", type="primary"):
@@ -82,6 +82,13 @@ def codebook_grid() -> pd.DataFrame:
 
         attempt(save)
     return table
+
+
+def _words(label: str, words: dict[str, str], width: int) -> Any:
+    """A grid column choosing one of a vocabulary's stored values, each shown in its words."""
+    return st.column_config.SelectboxColumn(
+        label, options=list(words), format_func=lambda v: words.get(str(v), str(v)), width=width
+    )
 
 
 def add_code(table: pd.DataFrame) -> None:

@@ -1,13 +1,21 @@
-"""Tables of the four views, with their columns named and formatted for reading. A long table is
-shown a page at a time: a national study has 100,000 meetings, and a browser table of them all
-would be slow to send and no quicker to read."""
+"""Tables of the views, Coder agreement and the Audit trail, with their columns named and formatted
+for reading: every share a whole percent, an empty cell a dash (never "None"), a long text readable
+in full once its row is chosen. A long table is shown a page at a time: a national study has
+100,000 meetings, and a browser table of them all would be slow to send and no quicker to read."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, labels
+from observation import agreement, labels, trail
+from observation.disclosure import whole_percent
+from observation.presenting import percent
+from observation.ui.state import plain
+from observation.ui.study import connection
 
 PAGE_ROWS = 500
 
@@ -27,11 +35,24 @@ def page_of(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.iloc[first : first + PAGE_ROWS]
 
 
+def whole_percents(shares: pd.Series) -> pd.Series:
+    """Shares from 0 to 1 as the whole percentages every page prints (a half to the even
+    neighbour, as ``observation.disclosure.whole_percent``); none stays none."""
+    return shares.map(lambda v: None if pd.isna(v) else whole_percent(float(v))).astype("Int64")
+
+
+def share_bar(label: str, help: str | None = None) -> Any:
+    """A column of whole percentages (``whole_percents``) drawn as bars: "67%", never "66.67%"."""
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%d%%", help=help)
+
+
 def effectiveness_table(frame: pd.DataFrame) -> None:
+    frame = frame.drop(columns=["team_id"]).assign(evaluated=lambda f: whole_percents(f["evaluated"]))
     st.dataframe(
-        page_of(frame.drop(columns=["team_id"]), "effectiveness_table"),
+        page_of(frame, "effectiveness_table"),
         hide_index=True,
         key="effectiveness_table",
+        placeholder="—",
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
             "period": st.column_config.DateColumn("Meeting or month", format="DD/MM/YYYY"),
@@ -39,7 +60,7 @@ def effectiveness_table(frame: pd.DataFrame) -> None:
             "not_held": st.column_config.NumberColumn("Not held"),
             "roles_filled": st.column_config.NumberColumn("Roles filled (of 4)", format="%.1f"),
             "action_items": st.column_config.NumberColumn("Action items"),
-            "evaluated": st.column_config.ProgressColumn("Evaluated", min_value=0, max_value=1, format="percent"),
+            "evaluated": share_bar("Evaluated", "Share of the held meetings evaluated at the end"),
         },
     )
 
@@ -49,6 +70,7 @@ def continuity_table(frame: pd.DataFrame) -> None:
         page_of(frame, "continuity_table"),
         hide_index=True,
         key="continuity_table",
+        placeholder="—",
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
             "code": "Participant",
@@ -72,6 +94,7 @@ def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment eve
         page_of(frame, key),
         hide_index=True,
         key=key,
+        placeholder="—",
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
             "code": "Person (code)",
@@ -94,6 +117,7 @@ def stage_times_table(frame: pd.DataFrame) -> None:
         page_of(frame, "stage_times_table"),
         hide_index=True,
         key="stage_times_table",
+        placeholder="—",
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
             "from_stage": "From",
@@ -111,7 +135,7 @@ def agreement_summary(result: agreement.Agreement) -> None:
 
     notes_col, percent_col, kappa_col = st.columns(3)
     notes_col.metric("Notes coded by both", result.notes, border=True)
-    percent_col.metric("Agreement", f"{(result.overall.percent or 0):.0%}", border=True)
+    percent_col.metric("Agreement", percent(result.overall.percent), border=True)
     kappa_col.metric(
         "Cohen's kappa",
         kappa(result.overall.kappa),
@@ -127,7 +151,7 @@ def agreement_summary(result: agreement.Agreement) -> None:
                     "only_a": c.tally.only_a,
                     "only_b": c.tally.only_b,
                     "neither": c.tally.neither,
-                    "percent": c.tally.percent,
+                    "percent": None if c.tally.percent is None else whole_percent(c.tally.percent),
                     "kappa": c.tally.kappa,
                 }
                 for c in result.codes
@@ -135,31 +159,96 @@ def agreement_summary(result: agreement.Agreement) -> None:
         ),
         hide_index=True,
         key="agreement_codes",
+        placeholder="—",
         column_config={
             "code": st.column_config.TextColumn("Code", width="large"),
             "both": "Both",
             "only_a": f"{result.coder_a} only",
             "only_b": f"{result.coder_b} only",
             "neither": "Neither",
-            "percent": st.column_config.ProgressColumn("Agreement", min_value=0, max_value=1, format="percent"),
+            "percent": share_bar("Agreement", "Share of the notes on which the two coders made the same decision"),
             "kappa": st.column_config.NumberColumn("Kappa", format="%.2f"),
         },
     )
 
 
 def disagreements_table(result: agreement.Agreement) -> None:
+    """Every note the coders disagree on, its text wrapped over three lines; choosing a row shows the
+    note in full below, with each code the two coders applied differently to it."""
     if result.disagreements.empty:
         st.success("They agree on every note.")
         return
-    st.dataframe(
-        page_of(result.disagreements.drop(columns=["note_id"]), "agreement_disagreements"),
+    shown = page_of(result.disagreements, "agreement_disagreements")
+    st.caption("Choose a row to read its note in full below.")
+    event = st.dataframe(
+        shown,
         hide_index=True,
         key="agreement_disagreements",
+        on_select="rerun",
+        selection_mode="single-row",
+        row_height=76,
+        placeholder="—",
+        column_order=["team_name", "day", "body", "code_name", "coded_by"],
         column_config={
-            "team_name": "Team",
-            "day": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "team_name": st.column_config.TextColumn("Team", width=150),
+            "day": st.column_config.DateColumn("Date", format="DD/MM/YYYY", width=90),
             "body": st.column_config.TextColumn("Note", width="large"),
-            "code_name": "Code",
-            "coded_by": "Applied by",
+            "code_name": st.column_config.TextColumn("Code", width=170),
+            "coded_by": st.column_config.TextColumn("Applied by", width=100),
         },
+    )
+    chosen = list(event.selection.rows) if event is not None else []
+    if not chosen or chosen[0] >= len(shown):
+        return
+    row = shown.iloc[chosen[0]]
+    same_note = shown[shown["note_id"] == row["note_id"]]
+    with st.container(border=True, key="agreement_note"):
+        st.markdown(plain(f"**{row['team_name']}, {row['day']:%d/%m/%Y}**"))
+        st.markdown(plain(str(row["body"])))
+        st.caption(
+            plain("; ".join(f"{c}: {by}" for c, by in zip(same_note["code_name"], same_note["coded_by"], strict=True)))
+        )
+
+
+def audit_entries(actions: Sequence[str]) -> None:
+    """The Audit trail's latest entries in words (who, when, what), newest first; choosing one
+    shows what happened in full below, and the entries as stored (ids and values as the study
+    keeps them) are a download."""
+    told = trail.told(connection(), actions)
+    if told.empty:
+        st.info("Nothing recorded yet.")
+        return
+    st.caption(f"The latest {len(told)} entries, newest first. Choose one to read it in full.")
+    event = st.dataframe(
+        told,
+        hide_index=True,
+        key="audit_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        row_height=68,  # over 4rem: the text wraps (Streamlit wraps only then)
+        placeholder="—",
+        column_config={
+            "id": st.column_config.NumberColumn(
+                "Entry", width=60, help="Its number in the download of the entries as stored", format="%d"
+            ),
+            "written_at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm", width=130),
+            "actor": st.column_config.TextColumn("Who", width=170),
+            "action": st.column_config.TextColumn("Action", width=110),
+            "what": st.column_config.TextColumn("What happened", width="large"),
+        },
+    )
+    chosen = list(event.selection.rows) if event is not None else []
+    if chosen and chosen[0] < len(told):
+        entry = told.iloc[chosen[0]]
+        st.markdown(plain(f"Entry {entry['id']}, {entry['written_at']:%d/%m/%Y %H:%M} UTC, by {entry['actor']}:"))
+        st.markdown(plain(str(entry["what"])))
+    st.download_button(
+        "Download these entries as stored (CSV)",
+        trail.entries_csv(connection(), actions),
+        file_name="audit-trail.csv",
+        mime="text/csv",
+        key="audit_download",
+        on_click="ignore",
+        help="Each entry with the ids and values the study keeps (a value over 100,000 characters cut, saying "
+        "how long it was), for checking against the study itself.",
     )

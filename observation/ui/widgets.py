@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from observation import definitions, labels, queries
+from observation.disclosure import whole_percent
 from observation.presenting import percent
 from observation.ui.state import plain, presenting, settings
 
@@ -26,10 +27,9 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
 
     held, presence, representation, meaningful = st.columns(4)
     not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
-    unrecorded = f" · {measures.meetings_unrecorded} without attendance" if measures.meetings_unrecorded else ""
     service_users, carers = shown("service_user_share"), shown("carer_share")
     for column, label, value, explained, note in (
-        (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held + unrecorded),
+        (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held),
         (presence, "Lived-experience presence", shown("presence_share"), definitions.PRESENCE,
          f"service users {service_users} · carers {carers}"),
         (representation, "Mean representation", shown("mean_representation"), definitions.REPRESENTATION,
@@ -48,32 +48,39 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
         delta=None if gap is None else f"{gap:+d} points vs {target:.0%} target",
         delta_color="normal",
     )
+    if measures.meetings_unrecorded:  # under the row: in the first card's note it was cut off
+        n = measures.meetings_unrecorded
+        st.caption(
+            f"{n} held meeting{' has' if n == 1 else 's have'} no attendance recorded: counted as held, "
+            "and left out of every share."
+        )
 
 
 def team_table(teams: tuple[queries.TeamMeasures, ...], hidden: frozenset[tuple[Any, str]] = frozenset()) -> None:
-    """One row per team with its measures, as a sortable table."""
+    """One row per team with its measures, as a sortable table that fits the page's width (short
+    headers, each with its definition as help); every share a whole percent, "—" where there is none."""
     s = settings()
     frame = pd.DataFrame([t.model_dump() for t in teams]).drop(columns=["team_id"])
     frame["setting"] = frame["setting"].map(labels.SETTINGS)
     shares = ["presence_share", "service_user_share", "carer_share", "mean_representation", "meaningful_share"]
-    frame[shares] = frame[shares].astype(float) * 100
-    if hidden:  # presenter mode: a hidden share says so, rather than looking like missing data
-        for name in shares:
-            frame[name] = [
-                percent(None if pd.isna(v) else v / 100, (t.team_id, name) in hidden)
-                for t, v in zip(teams, frame[name], strict=True)
-            ]
+    for name in shares:
+        if hidden:  # presenter mode: a hidden share says so, rather than looking like missing data
+            frame[name] = [percent(getattr(t, name), (t.team_id, name) in hidden) for t in teams]
+        else:
+            frame[name] = pd.array([None if pd.isna(v) else whole_percent(float(v)) for v in frame[name]], "Int64")
+    if hidden:
         st.caption(f"'hidden': the share could reveal a count under {presenting().threshold}.")
 
-    def share(label: str, explained: str | None = None) -> Any:
+    def share(label: str, explained: str, width: int = SHARE_WIDTH) -> Any:
         if hidden:
-            return st.column_config.TextColumn(label, help=explained)
-        return st.column_config.NumberColumn(label, format="%.0f%%", help=explained)
+            return st.column_config.TextColumn(label, help=explained, width=width)
+        return st.column_config.NumberColumn(label, format="%d%%", help=explained, width=width)
 
     st.dataframe(
         frame,
         hide_index=True,
         key="overview_team_table",
+        placeholder="—",
         column_order=[
             "team_name",
             "setting",
@@ -86,19 +93,21 @@ def team_table(teams: tuple[queries.TeamMeasures, ...], hidden: frozenset[tuple[
             "carer_share",
         ],
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="large"),
-            "setting": st.column_config.TextColumn("Setting"),
-            "meetings_held": st.column_config.NumberColumn("Held"),
-            "meetings_cancelled": st.column_config.NumberColumn("Cancelled"),
+            "team_name": st.column_config.TextColumn("Team"),
+            "setting": st.column_config.TextColumn("Setting", width=90),
+            "meetings_held": st.column_config.NumberColumn("Held", width=60, help=definitions.HELD_AND_CANCELLED),
+            "meetings_cancelled": st.column_config.NumberColumn("Cancelled", width=82, help="Meetings cancelled"),
             "presence_share": share("Presence", definitions.PRESENCE),
-            "service_user_share": share("Service users"),
-            "carer_share": share("Carers"),
-            "mean_representation": share("Representation", definitions.REPRESENTATION),
-            "meaningful_share": share(
-                "Meaningful involvement", definitions.meaningful(s.meaningful_level, s.involvement_target)
-            ),
+            "service_user_share": share("Service users", "Presence, counting service users only"),
+            "carer_share": share("Carers", "Presence, counting carers only"),
+            "mean_representation": share("Representation", definitions.REPRESENTATION, width=112),
+            "meaningful_share": share("Meaningful", definitions.meaningful(s.meaningful_level, s.involvement_target)),
         },
     )
+
+
+SHARE_WIDTH = 88
+"""A share's column: wide enough for its header and "100%", so the team table fits 1440 pixels."""
 
 
 def others_line(others: queries.Measures) -> str:

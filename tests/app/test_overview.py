@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -32,12 +33,21 @@ def test_overview_shows_the_hand_computed_measures(app: App, small_path: Path) -
         "Meaningful involvement": "20%",
     }
     held, presence, _, meaningful = at.metric
-    assert held.proto.delta == "1 cancelled · 1 postponed · 1 without attendance"
+    # The note under "Meetings held" fits its card; the meetings without attendance are said below the row.
+    assert held.proto.delta == "1 cancelled · 1 postponed"
+    assert "1 held meeting has no attendance recorded: counted as held, and left out of every share." in [
+        c.value for c in at.caption
+    ]
     assert presence.proto.delta == "service users 60% · carers 20%"
     assert meaningful.proto.delta == "-60 points vs 80% target"
-    table = at.dataframe[0].value
-    assert list(table["team_name"]) == ["Alpha", "Beta"]
-    assert [round(v) for v in table["presence_share"]] == [67, 50]
+    table = at.dataframe[0]
+    assert list(table.value["team_name"]) == ["Alpha", "Beta"]
+    # Whole percentages, as every other share on the page ("67%", not 66.67): a share with no
+    # meetings to count is shown as a dash, never "None".
+    assert list(table.value["presence_share"]) == [67, 50]
+    config = json.loads(table.proto.columns)
+    assert config["presence_share"]["type_config"]["format"] == "%d%%"
+    assert table.proto.placeholder == "—"
 
 
 def test_definitions_are_in_the_help_and_on_the_page(app: App, small_path: Path) -> None:
