@@ -144,8 +144,9 @@ def search_summary(total: int, query: ExcerptQuery, code_names: Mapping[int, str
     return sentence
 
 
-HIGHLIGHT = ":yellow-background[**{}**]"
-"""How a matched word is marked in Streamlit's Markdown: bold on a yellow ground."""
+HIGHLIGHT = ":orange[**{}**]"
+"""How a matched word is marked in Streamlit's Markdown: bold, in orange. Not on a coloured ground:
+Streamlit pads a coloured ground, which reads as spaces that are not in the note ("service - user")."""
 
 
 def highlighted(text: str, words: Sequence[str]) -> str:

@@ -48,8 +48,11 @@ def show_excerpts(found: notes.Excerpts, empty: str, words: Sequence[str] = ()) 
 
 
 RESULTS_HEIGHT = 560
-"""The height in pixels of a search's list of matches when it is longer than a few (it scrolls),
-so the charts below stay near."""
+"""The height in pixels of a search's list of matches when it is longer than RESULTS_SCROLL (it
+scrolls), so the charts below stay near."""
+RESULTS_SCROLL = 5
+"""How many matches are shown at their own height: six one-line notes are taller than RESULTS_HEIGHT,
+five may not be (a scrolling box taller than its matches would end in blank space)."""
 
 
 def search_results(found: notes.Excerpts, query: notes.ExcerptQuery, book: tuple[notes.CodeNode, ...]) -> None:
@@ -62,7 +65,7 @@ def search_results(found: notes.Excerpts, query: notes.ExcerptQuery, book: tuple
             "whole, in any case and order; each is highlighted."
         )
     units = notes.SHORT_UNITS[query.source]
-    with st.container(height=RESULTS_HEIGHT if len(found.rows) > 3 else "content", key="notes_results"):
+    with st.container(height=RESULTS_HEIGHT if len(found.rows) > RESULTS_SCROLL else "content", key="notes_results"):
         show_excerpts(found, f"No {units} match. Try fewer words, other codes, or anyone in the room.", query.words)
 
 

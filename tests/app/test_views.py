@@ -137,7 +137,7 @@ def test_notes_search_and_filters_come_from_the_link_and_find_the_notes(app: App
     # field notes and interviews are searched by default (the small study has no interview)
     heading, matches = search_results(at)
     assert heading == "1 note or transcript matches \u201cunwell\u201d, coded Recruitment tension"
-    assert matches == ["Patients are too :yellow-background[**unwell**] to join, said the ward manager\\."]
+    assert matches == ["Patients are too :orange[**unwell**] to join, said the ward manager\\."]
     at.selectbox(key="notes_presence").set_value("service_user").run()
     heading, matches = search_results(at)
     assert heading == (
@@ -161,7 +161,7 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
     at.text_input(key="notes_text").set_value("the WARD").run()
     heading, matches = search_results(at)  # first, before the tabs: nothing to open
     assert heading == "2 notes and transcripts match \u201cthe WARD\u201d"
-    mark = ":yellow-background[**{}**]".format
+    mark = ":orange[**{}**]".format
     assert matches == [  # every whole word, in any case, wherever it occurs; the note's own Markdown escaped
         f"{mark('The')} {mark('ward')} round ran late; {mark('the')} {mark('WARD')}'s own meeting came second, "
         f"after {mark('the')} wards' \\*handover\\*\\.",

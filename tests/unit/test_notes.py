@@ -138,7 +138,7 @@ def test_a_limit_says_how_many_there_were(small: duckdb.DuckDBPyConnection) -> N
 
 # --- a search's matches, highlighted -------------------------------------------------------------
 
-MARKED = re.compile(r":yellow-background\[\*\*([^\W_]+)\*\*\]")
+MARKED = re.compile(r":orange\[\*\*([^\W_]+)\*\*\]")
 """A word notes.highlighted marked (notes.HIGHLIGHT)."""
 
 
@@ -152,7 +152,7 @@ def unmarked(shown: str) -> str:
 
 
 def test_every_occurrence_of_every_searched_word_is_highlighted_in_any_case() -> None:
-    assert notes.HIGHLIGHT.format("x") == ":yellow-background[**x**]"  # what MARKED reads
+    assert notes.HIGHLIGHT.format("x") == ":orange[**x**]"  # what MARKED reads
     shown = notes.highlighted(
         "Right, the RIGHT service user; rights and upright are not right? USERS", ["right", "USER"]
     )
