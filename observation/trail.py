@@ -319,6 +319,9 @@ _FIELDS = {
     "stage": "stage", "teams": "teams", "code_id": "code", "coder": "coder", "meeting_id": "meeting",
 }  # fmt: skip
 
+_RECORDED = {"participation", "status", "format", "duration_minutes", "action_items", "evaluated", "minute"}
+"""Fields whose missing value means nobody recorded it (the rest are simply empty)."""
+
 _WORDS: dict[str, Mapping[str, str]] = {
     "participation": labels.PARTICIPATION,
     "format": labels.MEETING_FORMATS,
@@ -398,7 +401,7 @@ class _Teller:
     def value(self, name: str, value: object) -> str:
         """A stored value in words: ids named, codes given their words, nothing left as None."""
         if value is None or value == "":
-            return "not given" if name == "participation" else "empty"
+            return "not recorded" if name in _RECORDED else "empty"
         if isinstance(value, bool):
             return "yes" if value else "no"
         if name == "team_id":
@@ -641,10 +644,9 @@ def _deleted(t: _Teller) -> str:
     e = t.e
     merged = e.merged
     if merged and e.table == "coded_segments":
-        return (
-            f"Merged code {t.code(merged[0])} into {t.code(merged[1])}: "
-            f"{_plural(e.before_rows or 0, 'coded_segments')} removed, repeats of ones {t.code(merged[1])} already had"
-        )
+        gone, kept = t.code(merged[0]), t.code(merged[1])
+        removed = _plural(e.before_rows or 0, "coded_segments")
+        return f"Merged code {gone} into {kept}: {removed} removed as repeats of segments {kept} already had"
     if e.table == "codes" and isinstance(e.after, dict) and "merged_into" in e.after:
         gone = t.code(e.pairs.get("id"))
         return f"Merged code {gone} into {t.code(e.after['merged_into'])}: {gone} left the codebook"
