@@ -29,11 +29,24 @@ NO_LIVED_EXPERIENCE = "no service user or carer present"
 """A held meeting with attendance recorded and nobody with lived experience among those present."""
 
 
+LEGEND_AT_THE_FOOT = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0}
+"""A legend along the figure's bottom edge, under the ticks: placed below the plot by a share of its
+height, a tall figure's legend fell outside the figure and was cut off."""
+FOOT = 110
+"""px under the panels of a figure with LEGEND_AT_THE_FOOT: tick labels, and the legend's row or two."""
+
+
 def grid(
-    names: list[str], height: int = 260, most_columns: int = 3, left_out: str = "", gap: int = 140
+    names: list[str],
+    height: int = 260,
+    most_columns: int = 3,
+    left_out: str = "",
+    gap: int = 140,
+    bottom: int = 60,
 ) -> tuple[go.Figure, int]:
     """Small multiples, one panel per name, ``gap`` pixels apart (room for slanted axis labels);
-    ``left_out`` (a title line saying some teams are not drawn) gets room above the panels' titles."""
+    ``left_out`` (a title line saying some teams are not drawn) gets room above the panels' titles;
+    ``bottom`` px under the panels."""
     cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
     fig = make_subplots(
@@ -46,7 +59,7 @@ def grid(
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
         vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
     )
-    top, bottom = (155 if left_out else 125), 60
+    top = 155 if left_out else 125
     fig.update_layout(
         height=height * rows + gap * (rows - 1) + top + bottom,
         margin={"t": top, "b": bottom, "l": 60, "r": 20},
@@ -62,21 +75,24 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     nothing, and read as a month without a meeting); a held meeting with nobody recorded present
     by a grey ring; meetings not held crossed."""
     names, left_out = first_teams(meetings)
-    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95)
+    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, name in enumerate(names):
         team = meetings[meetings["team_name"] == name]
         held = team[team["status"] == "held"]
-        ids = held["meeting_id"].tolist()
+        # bars only where someone with lived experience came: a bar of 0% draws nothing, and would
+        # take the hover from the meeting's own mark below
+        came = held[held["su_share"].fillna(0) + held["carer_share"].fillna(0) > 0]
+        ids = came["meeting_id"].tolist()
         for column, label, colour, pattern in (
             ("su_share", "Service users", SU_COLOUR, "/"),
             ("carer_share", "Carers", CARER_COLOUR, "."),
         ):
             traces.append(
                 go.Bar(
-                    x=held["meeting_date"],
-                    y=held[column].fillna(0),
+                    x=came["meeting_date"],
+                    y=came[column].fillna(0),
                     name=label,
                     legendgroup=label,
                     marker={"color": colour, "pattern": {"shape": pattern}},
@@ -156,7 +172,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
             f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
             " · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
         },
-        legend={"orientation": "h", "y": -0.12, "x": 0},
+        legend=LEGEND_AT_THE_FOOT,
     )
     return fig
 
@@ -241,7 +257,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
-    fig, _ = grid(names, left_out=left_out)
+    fig, _ = grid(names, left_out=left_out, bottom=FOOT)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     traces: list[BaseTraceType] = []
@@ -270,7 +286,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     fig = assemble(fig, traces, panels)
     fig.update_layout(
         title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
-        legend={"orientation": "h", "y": -0.12, "x": 0},
+        legend=LEGEND_AT_THE_FOOT,
     )
     return fig
 

@@ -29,7 +29,9 @@ def test_presence_bars_split_service_users_and_carers_by_pattern_and_carry_meeti
     carers = traces(fig, "Carers")
     assert len(su) == 2  # one panel per team
     assert su[0].marker.pattern.shape != carers[0].marker.pattern.shape
-    assert list(su[0].customdata) == [1, 2, 4]  # Alpha's held meetings
+    assert list(su[0].customdata) == [1, 2]  # Alpha's held meetings with a service user or carer present
+    # m4 (Alpha) and m5 (Beta) were held with staff alone: a mark of their own, not an empty bar
+    assert [list(t.customdata) for t in traces(fig, "No service user or carer present")] == [[4], [5]]
     (star,) = [t for t in traces(fig, "Meaningful involvement") if len(t.x)]
     assert list(star.customdata) == [2]
     assert star.marker.symbol == "star"

@@ -1,0 +1,126 @@
+"""Charts a newcomer can read, in a real browser at 1440 × 900 (issue 22): absence is drawn on the
+Presence page, event labels sit level above the data, and no two tension lines look alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from observation import db
+from observation.demo import build_demo
+from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot
+from tests.browser.test_overview_browser import assert_clean
+from tests.unit.test_view_charts import held_without_lived_experience
+
+ABSENCE = "No service user or carer present"
+VERMILLION = "stroke: rgb(213, 94, 0)"  # the absence marker's outline (view_charts.ABSENCE_COLOUR)
+
+
+def open_at_laptop_size(page: Page, server: Server, title: str) -> None:
+    """The page named ``title`` in a 1440 × 900 window, opened from the app's navigation as a person
+    opens it (a fresh server's first deep link runs the page without the app's wide layout)."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(server.url)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Overview")).to_be_visible(timeout=60_000)
+    if title != "Overview":
+        nav.get_by_text(title).click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible(timeout=60_000)
+
+
+def keep(page: Page, chart: Locator, name: str) -> None:
+    """A picture of one chart, whole: the window grows to hold it for the picture (a page's own
+    screenshot holds only what fits the window, Streamlit scrolling inside it)."""
+    box = chart.bounding_box()
+    assert box is not None
+    page.set_viewport_size({"width": 1440, "height": max(900, int(box["height"]) + 300)})
+    chart.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chart.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def point_at(page: Page, mark: Locator) -> None:
+    """Rest the mouse on a chart mark as a person does (Plotly's drag layer sits on top of it)."""
+    mark.scroll_into_view_if_needed()
+    box = mark.bounding_box()
+    assert box is not None
+    # a little above its middle: a mark on the baseline is half over the x axis, which shows no hover
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 4)
+
+
+def test_held_meetings_without_lived_experience_are_marked_on_the_presence_page(
+    demo_server: Server, watched: Watched, tmp_path: Path
+) -> None:
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Presence and absence")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator("text.legendtext", has_text=ABSENCE)).to_be_visible(timeout=60_000)
+    # the demo is built the same every time: count its meetings with no service user or carer
+    # from the attendance rows of a copy (the server keeps its own file locked)
+    build_demo(tmp_path / "demo.duckdb")
+    with db.connect(tmp_path / "demo.duckdb", read_only=True) as con:
+        expected = held_without_lived_experience(con)
+    marks = chart.locator(f"g.trace.scatter path.point[style*='{VERMILLION}']")
+    expect(marks).to_have_count(sum(len(ids) for ids in expected.values()))
+    assert all("fill: none" in (style or "") for style in marks.evaluate_all("els => els.map(e => e.style.cssText)"))
+    legend, figure = chart.locator("g.legend").bounding_box(), chart.locator("svg.main-svg").first.bounding_box()
+    assert legend is not None
+    assert figure is not None
+    assert legend["y"] + legend["height"] <= figure["y"] + figure["height"]  # the legend is not cut off
+    point_at(page, marks.first)
+    expect(chart.locator(".hoverlayer")).to_contain_text("no service user or carer present")
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "charts-presence")
+    keep(page, chart, "charts-presence-chart")
+    assert_clean(watched)
+
+
+def boxes(elements: Locator) -> list[dict[str, Any]]:
+    return elements.evaluate_all(
+        "els => els.map(e => { const b = e.getBoundingClientRect();"
+        " return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, text: e.textContent,"
+        " size: parseFloat(getComputedStyle(e).fontSize), turned: (e.getAttribute('transform') || '')"
+        ".includes('rotate')}; })"
+    )
+
+
+def test_event_labels_are_level_readable_and_above_the_data(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Overview")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("QI training for service users")).to_be_visible(timeout=60_000)
+    plots = boxes(chart.locator("rect.nsewdrag"))
+    labels = [b for b in boxes(chart.locator("g.annotation text")) if b["size"] < 16]  # panel titles are 16 px
+    assert len(labels) == 6  # Birch: 1, Oak: 3, Willow: 2 (the study-wide event on every panel)
+    for label in labels:
+        assert label["size"] >= 12
+        assert not label["turned"]
+        assert label["right"] - label["left"] > 2 * (label["bottom"] - label["top"]), label  # level, not upright
+        assert label["bottom"] <= min(p["top"] for p in plots), f"{label['text']} covers the plot"
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            apart = (
+                a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+            )
+            assert apart, (a["text"], b["text"])
+    # the whole text and the date on hover
+    chart.get_by_text("QI training for service users").hover(force=True)
+    expect(chart.locator(".hoverlayer")).to_contain_text("QI training for service users (01 Jan 2020)")
+    keep(page, chart, "charts-event-labels")
+    assert_clean(watched)
+
+
+def test_no_two_tension_lines_look_alike(demo_server: Server, watched: Watched) -> None:
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Recruitment tensions")
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Recruitment tensions in the field notes")
+    expect(chart).to_be_visible(timeout=60_000)
+    lines = chart.locator("g.trace.scatter path.js-line")
+    expect(lines).to_have_count(3)
+    looks = lines.evaluate_all("els => els.map(e => [e.style.stroke, e.style.strokeDasharray || 'solid'])")
+    assert len({tuple(look) for look in looks}) == 3, looks  # Birch and Oak were drawn alike
+    keep(page, chart, "charts-tensions")
+    assert_clean(watched)
