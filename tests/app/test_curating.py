@@ -4,13 +4,15 @@ meeting from the Record page after the confirmation, and see every change in the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observation import db, filters
+from observation import db, filters, labels, models
 from tests.app.test_record_page import open_record
 
 App = Callable[..., AppTest]
@@ -32,6 +34,22 @@ def test_the_setup_page_shows_teams_participants_and_the_codebook(app: App, smal
     assert list(teams["name"]) == ["Alpha", "Beta"]
     assert list(people["code"]) == ["A-CA1", "A-OB1", "A-ST1", "A-ST2", "A-SU1"]
     assert dict(zip(codes["slug"], codes["segments"], strict=True))["presence.voice"] == 3
+
+
+def test_the_setup_grids_show_words_and_leave_an_empty_cell_empty(app: App, small_path: Path) -> None:
+    """Beta has no coach and most codes no COM-B: a cell showed "None"; the codebook's COM-B, barrier
+    or enabler and 4Pi showed their stored values ("capability")."""
+    at = setup_page(app, small_path)
+    teams, people, codes = at.dataframe
+    assert teams.value["coach"].isna().any()
+    assert all(grid.proto.placeholder == "" for grid in (teams, people, codes))
+    config = json.loads(codes.proto.columns)
+    for column, words in (("com_b", labels.COM_B), ("valence", labels.VALENCE), ("four_pi", labels.FOUR_PI)):
+        options = config[column]["type_config"]["options"]
+        assert [(o["value"], o["label"]) for o in options] == list(words.items())
+    assert set(labels.COM_B) == set(get_args(models.ComB))
+    assert set(labels.VALENCE) == set(get_args(models.Valence))
+    assert set(labels.FOUR_PI) == set(get_args(models.FourPi))
 
 
 def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_path: Path) -> None:

@@ -320,3 +320,52 @@ def test_the_walk_sees_what_it_looks_for(start: Start) -> None:
     assert any(text.startswith("Imported attendance.csv") for text in seen)
     assert "Every action" not in seen  # a placeholder is not an option
     assert RAW.search(json.dumps({"participation": "co_leading"}))
+
+
+# --- the pages this issue put into words -----------------------------------------------------------
+
+
+def test_the_audit_trail_tells_each_entry_in_words_and_keeps_it_as_stored(start: Start) -> None:
+    at = start(RESEARCHER, "audit")
+    assert not at.exception
+    assert at.multiselect(key="audit_actions").options == list(labels.AUDIT_ACTIONS.values())
+    table = at.dataframe(key="audit_table").value
+    assert list(table.columns) == ["id", "written_at", "actor", "action", "what"]
+    assert table["id"].is_monotonic_decreasing  # newest first
+    what = list(table["what"])
+    created = next(w for w in what if w.startswith("Imported attendance.csv: 40 attendance rows created for"))
+    assert re.fullmatch(r"Imported attendance\.csv: 40 attendance rows created for \d+ meetings? of [A-Z].*", created)
+    assert any(re.fullmatch(r"Changed the attendance of \S+ at .+, \d\d/\d\d/\d{4}: present \(.+\) → absent", w)
+               for w in what)  # fmt: skip
+    # Chosen, an entry is shown in full below the table, whose cells a long sentence would overflow.
+    row = what.index(created)
+    at.session_state["audit_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    shown = [m.value.replace("\\", "") for m in at.markdown]
+    assert created in shown
+    assert any(s.startswith(f"Entry {table['id'][row]}, ") for s in shown)
+    assert raw_values(at) == []
+    (download,) = at.get("download_button")
+    assert download.proto.label == "Download these entries as stored (CSV)"
+
+
+def test_the_audit_trail_shows_only_the_actions_chosen(start: Start) -> None:
+    at = start(RESEARCHER, "audit")
+    at.multiselect(key="audit_actions").set_value(["grant", "revoke"]).run()
+    assert set(at.dataframe(key="audit_table").value["action"]) == {"Access given", "Access taken away"}
+
+
+def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
+    at = start(RESEARCHER, "agreement")
+    table = at.dataframe(key="agreement_disagreements")
+    assert json.loads(table.proto.columns)["body"]["width"] == "large"
+    assert table.proto.row_height > 64  # Streamlit wraps a cell's text only in rows taller than 4rem
+    longest = int(table.value["body"].str.len().idxmax())
+    at.session_state["agreement_disagreements"] = {"selection": {"rows": [longest], "columns": [], "cells": []}}
+    at.run()
+    body = str(table.value["body"][longest])
+    assert body in [m.value.replace("\\", "") for m in at.markdown]
+    # Every share on the page is a whole percent.
+    codes = at.dataframe[0]  # per code, above the disagreements
+    assert json.loads(codes.proto.columns)["percent"]["type_config"]["format"] == "%d%%"
+    assert all(v is None or float(v).is_integer() for v in codes.value["percent"])
