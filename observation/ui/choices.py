@@ -100,8 +100,10 @@ def picked(event: Any) -> list[Any]:
     return [p["customdata"] for p in points if p.get("customdata") is not None]
 
 
-def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team") -> int | None:
-    """One of the teams in the filter, kept in the URL; None when the filter has no team."""
+def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team", always: bool = False) -> int | None:
+    """One of the teams in the filter, kept in the URL; None when the filter has no team. The
+    first team by name is the default, left out of the URL unless ``always`` (a link that names
+    it keeps showing it, whatever teams the filter later brings in)."""
     teams = {t.team_id: t.team_name for t in overview(flt).teams}
     if not teams:
         return None
@@ -110,7 +112,7 @@ def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team") -> 
     if st.session_state.get(key) not in teams:
         st.session_state[key] = first
     team_id: int = st.selectbox(label, list(teams), format_func=lambda t: teams[t], key=key)
-    keep_in_url(param, team_id, first)
+    keep_in_url(param, team_id, None if always else first)
     return team_id
 
 
