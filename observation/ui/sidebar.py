@@ -5,6 +5,7 @@ for the person signed in."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import streamlit as st
 
@@ -70,13 +71,15 @@ def shared_sidebar(page: str, filtered: bool = True) -> StudyFilter:
 PRESENTABLE = frozenset(page for page, roles in access.PAGES.items() if "presenter" in roles)
 
 
-def pages_open_to(me: access.Identity | None) -> list[str]:
-    """The pages (file names under pages/) app.py registers for ``me`` in the mode chosen: the
-    rest answer "page not found". Signed out: none."""
+def pages_open_to(me: access.Identity | None) -> dict[str, bool]:
+    """The pages (file names under pages/) app.py registers for ``me``, each with whether the
+    navigation lists it. A page the role may not open is not registered, so it answers "page not
+    found"; in presenter mode the pages it leaves out stay registered but unlisted, so that a link
+    to one says it is not part of presenter mode (shared_sidebar). Signed out: none."""
     if me is None:
-        return []
-    shown = [page for page in access.PAGES if me.may_open(page)]
-    return [page for page in shown if page in PRESENTABLE] if presenting().on else shown
+        return {}
+    on = presenting().on
+    return {page: not on or page in PRESENTABLE for page in access.PAGES if me.may_open(page)}
 
 
 def _presenter_controls(me: access.Identity) -> presenting_rules.Presenting:
@@ -150,6 +153,8 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
         )
         for notice in st.session_state.pop("flt_notices", ()):
             st.warning(plain(notice), icon=":material/link_off:")
+        for notice in st.session_state.pop(TYPED_NOTICES, ()):
+            st.warning(plain(notice), icon=":material/edit_calendar:")
         # Presenter mode shows the whole study: two views of different teams or dates, each safe
         # on its own, could give a hidden figure away by difference.
         off = presenting().on
@@ -170,9 +175,7 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
             key="flt_setting",
             disabled=off,
         )
-        st.date_input(
-            "Meetings between", min_value=first, max_value=last, key="flt_dates", format="DD/MM/YYYY", disabled=off
-        )
+        _date_inputs(first, last, disabled=off)
     if off:
         return StudyFilter()
     dates = tuple(st.session_state["flt_dates"] or ())
@@ -188,6 +191,86 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
     if me.teams is not None and not flt.teams:  # a coach's "all teams" is all of theirs
         return flt.model_copy(update={"teams": tuple(sorted(me.teams))})
     return flt
+
+
+TYPED_NOTICES = "flt_typed_notices"
+DATE_FORMAT = "%d/%m/%Y"
+
+
+def _date_inputs(first: dt.date, last: dt.date, disabled: bool) -> None:
+    """The meetings' dates as two boxes, From and To, each typed as day/month/year and applied on
+    Enter (or on leaving the box). Streamlit 1.67's date picker applies a typed date only when its
+    calendar closes, not on Enter, so the boxes are text. ``flt_dates``, the pair of dates the link
+    and the study's bounds set, stays the filter's own; the boxes show it and change it."""
+    start, end = st.session_state["flt_dates"]
+    st.session_state["flt_from"] = f"{start:{DATE_FORMAT}}"  # the boxes say the dates applied
+    st.session_state["flt_to"] = f"{end:{DATE_FORMAT}}"
+    where = f"This study's meetings run from {first:{DATE_FORMAT}} to {last:{DATE_FORMAT}}."
+    left, right = st.columns(2)
+    for column, key, label, what in (
+        (left, "flt_from", "From", "Meetings on or after this date"),
+        (right, "flt_to", "To", "Meetings on or before this date"),
+    ):
+        column.text_input(
+            label,
+            key=key,
+            placeholder="DD/MM/YYYY",
+            max_chars=10,
+            help=f"{what}: type it as day/month/year (31/12/2019) and press Enter. {where}",
+            on_change=_typed_date,
+            args=(key,),
+            disabled=disabled,
+        )
+
+
+def _typed_date(key: str) -> None:
+    """A date typed in From or To: applied, kept within the study's meetings, and never after (From)
+    or before (To) the other one: the other one moves to the study's end instead, with a notice. A
+    date that cannot be read changes nothing and says so. An empty box means the study's end."""
+    first, last = st.session_state["flt_bounds"]
+    start, end = st.session_state["flt_dates"]
+    is_from = key == "flt_from"
+    text = str(st.session_state.get(key) or "").strip()
+    notices = st.session_state.setdefault(TYPED_NOTICES, [])
+    typed = _read_date(text) if text else (first if is_from else last)
+    if typed is None:
+        notices.append(f"Could not read {text!r} as a date: type it as day/month/year, like 31/12/2019.")
+        return
+    kept = min(max(typed, first), last)
+    if kept != typed:
+        notices.append(
+            f"{typed:{DATE_FORMAT}} is outside this study's meetings ({first:{DATE_FORMAT}} to {last:{DATE_FORMAT}}); "
+            f"showing {kept:{DATE_FORMAT}}."
+        )
+    if is_from:
+        start = kept
+        if start > end:
+            end = last
+            notices.append(f"From is after To, so To is now the study's last meeting, {last:{DATE_FORMAT}}.")
+    else:
+        end = kept
+        if end < start:
+            start = first
+            notices.append(f"To is before From, so From is now the study's first meeting, {first:{DATE_FORMAT}}.")
+    st.session_state["flt_dates"] = (start, end)
+
+
+def _read_date(text: str) -> dt.date | None:
+    """A date typed as day/month/year (31/12/2019, 31-12-2019, 31.12.19) or as 2019-12-31."""
+    parts = re.fullmatch(r"(\d{1,4})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,4})", text)
+    if parts is None:
+        return None
+    first, month, last = parts.groups()
+    if len(first) == 4:  # 2019-12-31
+        year, day = int(first), int(last)
+    elif len(first) <= 2 and len(last) in (2, 4):
+        day, year = int(first), int(last) + (2000 if len(last) == 2 else 0)
+    else:
+        return None
+    try:
+        return dt.date(year, int(month), day)
+    except ValueError:
+        return None
 
 
 def _follow_the_study(first: dt.date, last: dt.date) -> None:

@@ -31,16 +31,18 @@ def query_params() -> dict[str, str]:
 
 
 def write_query_params(wanted: dict[str, str], names: tuple[str, ...]) -> None:
-    """Make the URL's parameters ``names`` say exactly ``wanted`` (absent: the default)."""
-    for name in names:
-        if name in wanted:
-            if st.query_params.get(name) != wanted[name]:
-                st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+    """Make the URL's parameters ``names`` say exactly ``wanted`` (absent: the default), in one
+    change of the address and only when it differs: Streamlit pushes a browser-history entry for
+    every change of st.query_params (an assignment or a deletion each), so setting three parameters
+    one by one would take three presses of Back to undo. The other parameters keep their places."""
+    current = query_params()
+    updated = {name: value for name, value in current.items() if name not in names or name in wanted}
+    updated.update((name, wanted[name]) for name in names if name in wanted)
+    if updated != current:
+        st.query_params.from_dict(updated)
 
 
-SHARED_WIDGETS = ("flt_teams", "flt_setting", "flt_dates", "pm_on", "pm_threshold", "pm_letters")
+SHARED_WIDGETS = ("flt_teams", "flt_setting", "pm_on", "pm_threshold", "pm_letters")
 
 
 def keep_across_pages() -> None:

@@ -248,10 +248,10 @@ def test_a_coach_sees_their_own_teams_dates_only(sign_in: SignIn) -> None:
     """The filter's dates span the coach's teams' meetings: Beta's, up to 11 March, stay unknown."""
     import datetime as dt
 
-    (coach,) = sign_in(COACH, "overview").date_input
-    (researcher,) = sign_in(RESEARCHER, "overview").date_input
-    assert coach.value == (dt.date(2020, 1, 10), dt.date(2020, 2, 21))
-    assert researcher.value == (dt.date(2020, 1, 10), dt.date(2020, 3, 11))
+    coach, researcher = sign_in(COACH, "overview"), sign_in(RESEARCHER, "overview")
+    assert [coach.text_input(key=k).value for k in ("flt_from", "flt_to")] == ["10/01/2020", "21/02/2020"]
+    assert [researcher.text_input(key=k).value for k in ("flt_from", "flt_to")] == ["10/01/2020", "11/03/2020"]
+    assert coach.session_state["flt_dates"] == (dt.date(2020, 1, 10), dt.date(2020, 2, 21))
 
 
 @pytest.mark.both_backends  # every page, as every role, on PostgreSQL too
