@@ -203,7 +203,7 @@ def disagreements_table(result: agreement.Agreement) -> None:
     row = shown.iloc[chosen[0]]
     same_note = shown[shown["note_id"] == row["note_id"]]
     with st.container(border=True, key="agreement_note"):
-        st.markdown(plain(f"**{row['team_name']}, {row['day']:%d/%m/%Y}**"))
+        st.markdown(f"**{plain(str(row['team_name']))}, {row['day']:%d/%m/%Y}**")
         st.markdown(plain(str(row["body"])))
         st.caption(
             plain("; ".join(f"{c}: {by}" for c, by in zip(same_note["code_name"], same_note["coded_by"], strict=True)))
@@ -226,6 +226,7 @@ def audit_entries(actions: Sequence[str]) -> None:
         on_select="rerun",
         selection_mode="single-row",
         row_height=68,  # over 4rem: the text wraps (Streamlit wraps only then)
+        height=36 + 68 * 8,  # eight entries in view
         placeholder="—",
         column_config={
             "id": st.column_config.NumberColumn(
@@ -240,8 +241,9 @@ def audit_entries(actions: Sequence[str]) -> None:
     chosen = list(event.selection.rows) if event is not None else []
     if chosen and chosen[0] < len(told):
         entry = told.iloc[chosen[0]]
-        st.markdown(plain(f"Entry {entry['id']}, {entry['written_at']:%d/%m/%Y %H:%M} UTC, by {entry['actor']}:"))
-        st.markdown(plain(str(entry["what"])))
+        with st.container(border=True, key="audit_entry"):
+            st.markdown(f"**Entry {entry['id']}** · {entry['written_at']:%d/%m/%Y %H:%M} UTC · {plain(entry['actor'])}")
+            st.markdown(plain(str(entry["what"])))
     st.download_button(
         "Download these entries as stored (CSV)",
         trail.entries_csv(connection(), actions),

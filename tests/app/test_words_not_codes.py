@@ -343,7 +343,7 @@ def test_the_audit_trail_tells_each_entry_in_words_and_keeps_it_as_stored(start:
     at.run()
     shown = [m.value.replace("\\", "") for m in at.markdown]
     assert created in shown
-    assert any(s.startswith(f"Entry {table['id'][row]}, ") for s in shown)
+    assert any(s.startswith(f"**Entry {table['id'][row]}** · ") for s in shown)
     assert raw_values(at) == []
     (download,) = at.get("download_button")
     assert download.proto.label == "Download these entries as stored (CSV)"
