@@ -18,7 +18,7 @@ Three rule sets, each named on every chart that applies it:
 
 Phases (rebasing) restart the centre and limits at given point indices; a frozen baseline
 computes them from the first ``baseline`` points of each phase only. A phase with fewer than
-12 points has trial limits, and says so.
+12 points has trial limits (on a p, XmR or g chart: a run chart has none), and says so.
 """
 
 from __future__ import annotations
