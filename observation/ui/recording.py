@@ -22,7 +22,9 @@ NOT_FILLED, UNKNOWN = -2, -1  # role choices besides a participant's id
 STATUSES = list(labels.MEETING_STATUSES)
 FORMATS = labels.MEETING_FORMATS
 ATTENDANCE = list(labels.ATTENDANCE)
-LEVELS = list(labels.PARTICIPATION)
+LEVELS = list(labels.PARTICIPATION.values())
+"""The participation levels in words: the grid's values, so that its text for screen readers is words too."""
+LEVEL_CODES = {words: level for level, words in labels.PARTICIPATION.items()}
 STAGES = labels.RECRUITMENT_STAGES
 CATEGORIES = labels.ANNOTATION_KINDS
 MEETING_ROLES = labels.MEETING_ROLES
@@ -140,11 +142,12 @@ def editor(team_id: int, meeting_id: int) -> Form:
     roster = pd.DataFrame(
         [{"participant_id": p.id, "code": p.code, "role": p.role,
           "attendance": recorded.get(p.id, ("not expected", None))[0] or "not expected",
-          "participation": recorded.get(p.id, (None, None))[1]} for p in people],
+          "participation": labels.PARTICIPATION.get(str(recorded.get(p.id, (None, None))[1]))} for p in people],
         columns=["participant_id", "code", "role", "attendance", "participation"],
     )  # fmt: skip
+    took_part = st.column_config.SelectboxColumn("Took part", options=LEVELS)
+    st.caption(GRID_HINT)  # above the heading: a grid's toolbar, shown on hover, covers the line over the grid
     st.markdown("**Who came**")
-    st.caption(GRID_HINT)
     roster = st.data_editor(
         roster, key=f"{key}_roster", hide_index=True, disabled=["code", "role"], placeholder="", alt="Who came",
         column_config={
@@ -152,7 +155,7 @@ def editor(team_id: int, meeting_id: int) -> Form:
             "code": st.column_config.TextColumn("Participant (code)"),
             "role": st.column_config.TextColumn("Role"),
             "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
-            "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
+            "participation": took_part,
         },
     )  # fmt: skip
     st.markdown("**Someone new to the team** — a pseudonymous code such as SU-07, never a name")
@@ -164,7 +167,7 @@ def editor(team_id: int, meeting_id: int) -> Form:
             "role": st.column_config.SelectboxColumn("Role", options=list(PERSON_ROLES), required=True,
                                                      format_func=lambda r: PERSON_ROLES.get(str(r), str(r))),
             "attendance": st.column_config.SelectboxColumn("Attendance", options=ATTENDANCE, required=True),
-            "participation": st.column_config.SelectboxColumn("Took part", options=LEVELS),
+            "participation": took_part,
         },
     )  # fmt: skip
     roster = pd.concat([roster, newcomers.assign(participant_id=None)], ignore_index=True)
@@ -301,7 +304,7 @@ def _grid(model: type[M], table: pd.DataFrame | None, title: str) -> list[M] | N
 def _entry(row: dict[str, Any]) -> record.AttendanceEntry:
     row = {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()}  # empty cells
     status = None if row["attendance"] in (None, "not expected") else row["attendance"]
-    level = row.get("participation") or None
+    level = LEVEL_CODES.get(row.get("participation") or "", row.get("participation") or None)
     if pd.notna(row.get("participant_id")):
         return record.AttendanceEntry(participant_id=int(row["participant_id"]), status=status, participation=level)
     return record.AttendanceEntry.model_validate(
