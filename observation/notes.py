@@ -124,13 +124,29 @@ def searched(query: ExcerptQuery) -> bool:
     return bool(query.words or query.codes or query.presence != "any")
 
 
+ONE_UNIT: dict[Source, str] = {"both": "note or transcript", "notes": "note", "interviews": "transcript"}
+
+
+def searched_source(query: ExcerptQuery) -> Source:
+    """What a search can find: its source, but notes alone once who was in the room is chosen
+    (an interview has no room)."""
+    return query.source if query.presence == "any" else "notes"
+
+
+def search_rule(query: ExcerptQuery) -> str:
+    """How a search's words match, in a sentence under its matches."""
+    return (
+        f"A {ONE_UNIT[searched_source(query)]} matches when it has every word, whole, in any case and order; "
+        "each is highlighted."
+    )
+
+
 def search_summary(total: int, query: ExcerptQuery, code_names: Mapping[int, str]) -> str:
     """What a search found, in a sentence: "4 notes match “right service user”", then the codes
     and who was in the room, when chosen. Plain text (a page shows it through observation.plain):
     the words are the ones the search used, not the punctuation around them."""
-    source: Source = query.source if query.presence == "any" else "notes"  # interviews have no room
-    one = {"both": "note or transcript", "notes": "note", "interviews": "transcript"}[source]
-    sentence = f"{total:,} {one if total == 1 else SHORT_UNITS[source]}"
+    source = searched_source(query)
+    sentence = f"{total:,} {ONE_UNIT[source] if total == 1 else SHORT_UNITS[source]}"
     if query.words:
         sentence += f" {'matches' if total == 1 else 'match'} \u201c{' '.join(query.words)}\u201d"
     clauses = []

@@ -60,11 +60,8 @@ def search_results(found: notes.Excerpts, query: notes.ExcerptQuery, book: tuple
     names = {node.code.id: node.code.name for node in book}
     st.subheader(plain(notes.search_summary(found.total, query, names)), anchor=False)
     if query.words:
-        st.caption(
-            f"A {'note' if query.source == 'notes' else 'note or transcript'} matches when it has every word, "
-            "whole, in any case and order; each is highlighted."
-        )
-    units = notes.SHORT_UNITS[query.source]
+        st.caption(notes.search_rule(query))
+    units = notes.SHORT_UNITS[notes.searched_source(query)]
     with st.container(height=RESULTS_HEIGHT if len(found.rows) > RESULTS_SCROLL else "content", key="notes_results"):
         show_excerpts(found, f"No {units} match. Try fewer words, other codes, or anyone in the room.", query.words)
 

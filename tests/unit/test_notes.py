@@ -246,6 +246,12 @@ def test_a_search_says_what_it_found(total: int, query: dict[str, object], said:
     assert notes.search_summary(total, notes.ExcerptQuery.model_validate(query), names) == said
 
 
+def test_a_search_says_how_its_words_match_in_what_it_can_find() -> None:
+    assert notes.search_rule(notes.ExcerptQuery(text="x")).startswith("A note or transcript matches when it has every")
+    assert notes.search_rule(notes.ExcerptQuery(text="x", source="interviews")).startswith("A transcript matches")
+    assert notes.search_rule(notes.ExcerptQuery(text="x", presence="none")).startswith("A note matches")
+
+
 def test_a_search_is_words_codes_or_who_was_in_the_room() -> None:
     assert not notes.searched(notes.ExcerptQuery())
     assert not notes.searched(notes.ExcerptQuery(text=" *** ", source="notes"))  # no word to find
