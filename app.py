@@ -5,6 +5,7 @@ presenter mode leaves out is kept off the list but still answers, with a notice.
 import streamlit as st
 
 from observation import ui
+from observation.ui.state import carry_shared_params
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
 SECTIONS = {
@@ -47,4 +48,5 @@ pages = {
 }
 pages = {section: listed for section, listed in pages.items() if listed}
 sign_in = {"": [st.Page(ui.sign_in_screen, title="Sign in", icon=":material/login:")]}
+carry_shared_params()  # the filter in the next page's address before Streamlit pushes it: one Back per page
 st.navigation(pages or sign_in, expanded=True).run()

@@ -13,7 +13,7 @@ st.title(
     help="One team within the sidebar's dates, compared with the other teams in the filter. Print it from the "
     "browser (Ctrl+P or ⌘P). The link keeps the team.",
 )
-team_id = choices.choose_team("profile_team", "profile", flt, always=True)  # a link names its team, the first too
+team_id = choices.choose_team("profile_team", "profile", flt, keep_first=True)  # a link to the first team keeps it
 if team_id is None:
     st.info("No teams match the filters in the sidebar.")
     st.stop()

@@ -15,13 +15,14 @@ from observation.filters import StudyFilter
 from observation.ui import study
 from observation.ui.signin import account, sign_in_screen, signed_in
 from observation.ui.state import (
+    history_navigation,
     keep_across_pages,
     plain,
     presenting,
     query_params,
     settings,
     stop_with,
-    write_query_params,
+    write_shared_params,
 )
 from observation.ui.study import open_study, team_names
 from observation.ui.widgets import demo_badge
@@ -101,7 +102,7 @@ def _presenter_controls(me: access.Identity) -> presenting_rules.Presenting:
                 )  # fmt: skip
                 st.toggle("Teams as Team A, Team B…", key="pm_letters")
     mode = presenting()
-    write_query_params(presenting_rules.to_query_params(mode), presenting_rules.PARAMS)
+    write_shared_params(presenting_rules.to_query_params(mode), presenting_rules.PARAMS)
     return mode
 
 
@@ -143,7 +144,7 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
     teams = team_names()
     first = info.first_meeting or dt.date.today()
     last = info.last_meeting or first
-    if "flt_ready" not in st.session_state:
+    if "flt_ready" not in st.session_state or history_navigation():  # Back shows the filter it left
         _filter_from_url(teams, first, last)
     _follow_the_study(first, last)
     with st.sidebar:
@@ -187,7 +188,7 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
         start=start,
         end=end if start is None or end is None or end >= start else None,
     )
-    write_query_params(filters.to_query_params(flt), filters.FILTER_PARAMS)
+    write_shared_params(filters.to_query_params(flt), filters.FILTER_PARAMS)
     if me.teams is not None and not flt.teams:  # a coach's "all teams" is all of theirs
         return flt.model_copy(update={"teams": tuple(sorted(me.teams))})
     return flt

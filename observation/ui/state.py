@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observation import access, config
+from observation import access, config, filters
 from observation import presenting as presenting_rules
 from observation.errors import ObservationError
 from observation.plain import markdown_text
@@ -40,6 +41,38 @@ def write_query_params(wanted: dict[str, str], names: tuple[str, ...]) -> None:
     updated.update((name, wanted[name]) for name in names if name in wanted)
     if updated != current:
         st.query_params.from_dict(updated)
+
+
+SHARED_PARAMS = (*filters.FILTER_PARAMS, *presenting_rules.PARAMS)
+SHARED_LINK = "shared_link"
+
+
+def write_shared_params(wanted: dict[str, str], names: tuple[str, ...]) -> None:
+    """write_query_params for parameters every page shares (the filter, presenter mode), kept in
+    the session so that carry_shared_params can put them in the next page's address."""
+    kept = {name: value for name, value in st.session_state.get(SHARED_LINK, {}).items() if name not in names}
+    st.session_state[SHARED_LINK] = {**kept, **wanted}
+    write_query_params(wanted, names)
+
+
+def carry_shared_params() -> None:
+    """Put the shared parameters in the address before st.navigation says which page runs (app.py).
+
+    A click in the navigation sends Streamlit to the page with a bare address, and Streamlit's front
+    end pushes a browser-history entry for the page and another for every later change of the
+    address: writing the filter back during the page would make each page change two entries, the
+    first of which Back returns to only for the page to write the filter again (Back "doing
+    nothing"). Written here, before the navigation message, the front end pushes the page's
+    address once, with them. Not on the session's first run (the link is then what applies), and
+    not when Back or Forward brought the page (the address is then what applies)."""
+    if SHARED_LINK in st.session_state and not history_navigation():
+        write_query_params(st.session_state[SHARED_LINK], SHARED_PARAMS)
+
+
+def history_navigation() -> bool:
+    """This run was started by the browser's Back or Forward: the address is what it should show."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.is_history_navigation)
 
 
 SHARED_WIDGETS = ("flt_teams", "flt_setting", "pm_on", "pm_threshold", "pm_letters")
