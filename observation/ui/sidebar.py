@@ -65,8 +65,9 @@ def shared_sidebar(page: str, filtered: bool = True) -> StudyFilter:
                 "sidebar to use it."
             )
             st.stop()
-    account(me)
-    return _sidebar_filter(info, me) if filtered else StudyFilter()
+    flt = _sidebar_filter(info, me) if filtered else StudyFilter()
+    account(me)  # last: the filter stays near the top of a sidebar that lists every page
+    return flt
 
 
 PRESENTABLE = frozenset(page for page, roles in access.PAGES.items() if "presenter" in roles)

@@ -7,6 +7,7 @@ when they fail instead. Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
+from observation import access
 from observation.demo import build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,14 +120,23 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.process.wait(timeout=30)
 
 
-# On a deep link (/presence) Streamlit's front end first looks for its server under the page's path;
-# those two probes answer 404 before it finds the server at the root. They are not the app's errors.
-STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
+# Opened at a page's own address (/presence), Streamlit 1.67's front end looks for its server first
+# under that path, then at the root (its frontend's list of base addresses: the page's path and its
+# parent, tried in turn, until health and host-config both answer). The first two requests answer
+# 404, and Chromium logs each in the console ("Failed to load resource"). They cannot be answered
+# instead: a page path that answered would become the server's base address for the connection,
+# uploads, media and the pages' own addresses (/presence/overview). Only these two requests, at a
+# page's own path, are excused, with the console line each one causes. (streamlit/streamlit#7074)
+STREAMLIT_PROBES = re.compile(
+    rf"^https?://[^/]+/(?:{'|'.join(map(re.escape, access.PAGES))})/_stcore/(?:health|host-config)$"
+)
+FAILED_TO_LOAD = "console: Failed to load resource: the server responded with a status of 404 (Not Found)"
 
 
 @dataclass
 class Watched:
-    """A page whose console errors, failed requests and uncaught exceptions are collected."""
+    """A page whose console errors, failed requests and uncaught exceptions are collected. A console
+    line may end with the address it is about, in brackets (the ``watched`` fixture adds it)."""
 
     page: Page
     console: list[str] = field(default_factory=list)
@@ -133,10 +144,14 @@ class Watched:
 
     @property
     def errors(self) -> list[str]:
-        real_failures = [url for url in self.failed if not url.endswith(STREAMLIT_PROBES)]
-        console = [
-            m for m in self.console if not (m.startswith("console: Failed to load resource") and not real_failures)
-        ]
+        probes = [url for url in self.failed if STREAMLIT_PROBES.match(url)]
+        real_failures = [url for url in self.failed if url not in probes]
+        console = list(self.console)
+        for url in probes:  # each probe's own console line, by its address, or else one unaddressed line
+            for line in (f"{FAILED_TO_LOAD} ({url})", FAILED_TO_LOAD):
+                if line in console:
+                    console.remove(line)
+                    break
         return console + [f"failed request: {url}" for url in real_failures]
 
 
@@ -148,7 +163,8 @@ def watched(browser: Browser) -> Iterator[Watched]:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            w.console.append(f"console: {message.text}")
+            url = message.location.get("url") if message.text.startswith("Failed to load resource") else None
+            w.console.append(f"console: {message.text}" + (f" ({url})" if url else ""))
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: w.console.append(f"page error: {exc}"))
