@@ -25,6 +25,9 @@ import pandas as pd
 
 from observation import access, cells, db, labels
 
+MOST_TEAMS_NAMED = 5
+"""An import's created rows name the teams of their meetings up to this many; past it, how many."""
+
 LONGEST_TOLD = 200_000
 """An entry's value longer than this (an import's keys of the rows it created, at national scale)
 is not read back to be told: its sentence says what it can without it."""
@@ -274,18 +277,25 @@ def _resolve(cur: duckdb.DuckDBPyConnection, found: list[_Entry]) -> _Names:
             int(i): (str(f), int(r or 0), int(n), str(t or ""))
             for i, f, r, n, t in cur.execute(
                 """
-                select a.id, a.after::json ->> 'file', (a.after::json ->> 'rows')::bigint,
-                       count(k.meeting), string_agg(distinct t.name, ', ' order by t.name)
-                from audit as a
-                cross join lateral (
-                    select unnest(json_keys(a.after::json -> 'participant_ids by meeting_id')) as meeting
-                ) as k
-                left join meetings as m on m.id = k.meeting::integer
-                left join teams as t on t.id = m.team_id
-                where list_contains($ids, a.id)
-                group by a.id, a.after
+                with created as materialized (
+                    select id, after::json as a from audit where list_contains($ids, id)
+                ),
+                counted as (  -- each key a row of its own, without the entry's value beside it
+                    select k.id, count(*) as meetings, count(distinct t.id) as teams,
+                           string_agg(distinct t.name, ', ' order by t.name) as names
+                    from (
+                        select id, unnest(json_keys(a -> 'participant_ids by meeting_id'))::integer as meeting
+                        from created
+                    ) as k
+                    left join meetings as m on m.id = k.meeting
+                    left join teams as t on t.id = m.team_id
+                    group by k.id
+                )
+                select c.id, c.a ->> 'file', (c.a ->> 'rows')::bigint, coalesce(n.meetings, 0),
+                       if(n.teams > $most_named, format('{:,} teams', n.teams), n.names)
+                from created as c left join counted as n on n.id = c.id
                 """,
-                {"ids": created},
+                {"ids": created, "most_named": MOST_TEAMS_NAMED},
             ).fetchall()
         }
     return names
