@@ -48,6 +48,10 @@ def test_an_attendance_import_is_told_with_its_meetings_teams_and_people(
     ]
     stored = trail.entries(small)
     assert '"participant_ids by meeting_id": {"2": [7], "5": [8], "6": [8]}' in stored["after"][1]
+    # A national import's rows span hundreds of teams: past a few, how many.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trail, "MOST_TEAMS_NAMED", 1)
+        assert said(small, "create") == ["Imported attendance.csv: 3 attendance rows created for 3 meetings of 2 teams"]
     assert '"status": "apologies"' in stored["before"][2]
 
 
