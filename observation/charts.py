@@ -7,7 +7,7 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -301,17 +301,27 @@ class EventLabel:
     """The row of labels, 0 just above the plot area."""
     side: Side
     """Which part of the label sits on the event's line: its left end, its middle or its right end."""
+    most: int = 0
+    """Characters the label is cut to on the chart (a word at a time), 0 for EVENT_LABEL_CHARS."""
 
 
 Side = Literal["left", "center", "right"]
 SIDES: tuple[Side, ...] = ("left", "center", "right")
+Option = tuple[int, Side, int]
+"""Where a label may go: its row, its side of the line, and the characters it is cut to."""
+EDGE = 0.06
+"""How far a label may reach past its panel's edge, as a share of the panel: about half the gap to
+the next panel."""
+CROWDED_CHARS = 20
+"""Characters a label is cut to where its whole text would cover another's stem or leave its panel."""
 PAGE_WIDTH = 900
 """px of plotting width a chart has on a page (1440 px wide, the sidebar open): label widths are
 guessed against it, as the figure is built before it knows its width."""
 CHARACTER_WIDTH = 0.52
 """A character's mean width, as a share of the font size."""
-MOST_SEARCHED = 6
-"""Events on one panel up to which every placement of their labels is weighed; beyond, one at a time."""
+MOST_SEARCHED = 4
+"""Events on one panel up to which every placement of their labels is weighed (a few milliseconds);
+beyond, each label in turn where it costs least beside those already placed."""
 
 
 def place_events(
@@ -320,8 +330,9 @@ def place_events(
     """Where the labels of one panel's dated events go, by date: each on a row above the plot area
     (at most MOST_EVENT_LANES rows) and on one side of its line, so that no two labels overlap, no
     label leaves its panel, and no label's stem (the thin line joining it to its event) runs
-    through a lower label, as far as that can be done; then in as few rows as will do. ``span`` is
-    the panel's first and last date; ``cols`` the panels side by side, for the panel's width."""
+    through a lower label, as far as that can be done, cutting a label shorter (CROWDED_CHARS)
+    where that is what it takes; then in as few rows as will do. ``span`` is the panel's first and
+    last date; ``cols`` the panels side by side, for the panel's width."""
     ordered = sorted(events, key=lambda event: event[0])
     if not ordered:
         return ()
@@ -332,63 +343,71 @@ def place_events(
         min(max((pd.Timestamp(day) - first) / pd.Timedelta(days=1) / length, 0.0), 1.0) if length > 0 else 0.5
         for day, _ in ordered
     ]
-    wide = [(len(short_label(label)) * EVENT_FONT * CHARACTER_WIDTH + 8) / panel for _, label in ordered]
     lanes = range(min(len(ordered), MOST_EVENT_LANES))
-    options = [(lane, side) for lane in lanes for side in SIDES]
+    options = [(lane, side, most) for lane in lanes for side in SIDES for most in (EVENT_LABEL_CHARS, CROWDED_CHARS)]
+    wide = {
+        (i, most): (len(short_label(label, most)) * EVENT_FONT * CHARACTER_WIDTH + 8) / panel
+        for i, (_, label) in enumerate(ordered)
+        for most in (EVENT_LABEL_CHARS, CROWDED_CHARS)
+    }
 
-    def extent(i: int, side: Side) -> tuple[float, float]:
-        start = {"left": 0.0, "center": 0.5, "right": 1.0}[side]
-        return at[i] - start * wide[i], at[i] + (1 - start) * wide[i]
+    def extent(i: int, option: Option) -> tuple[float, float]:
+        start, width = {"left": 0.0, "center": 0.5, "right": 1.0}[option[1]], wide[i, option[2]]
+        return at[i] - start * width, at[i] + (1 - start) * width
 
-    def alone(i: int, option: tuple[int, Side]) -> float:
-        low, high = extent(i, option[1])
-        return 40 * (max(0.0, -0.04 - low) + max(0.0, high - 1.04)) + 0.3 * option[0]
+    def alone(i: int, option: Option) -> float:
+        low, high = extent(i, option)
+        cut = 8.0 if len(short_label(ordered[i][1], option[2])) < len(short_label(ordered[i][1])) else 0.0
+        out = max(0.0, -EDGE - low) + max(0.0, high - 1 - EDGE)  # beyond half the gap to the next panel
+        return 40 * out + 0.3 * option[0] + cut
 
-    def together(i: int, a: tuple[int, Side], j: int, b: tuple[int, Side]) -> float:
-        (low_a, high_a), (low_b, high_b) = extent(i, a[1]), extent(j, b[1])
+    def together(i: int, a: Option, j: int, b: Option) -> float:
+        (low_a, high_a), (low_b, high_b) = extent(i, a), extent(j, b)
         if a[0] == b[0]:  # on one row: they must not overlap
             return 100.0 if low_a < high_b + 0.02 and low_b < high_a + 0.02 else 0.0
         if a[0] < b[0]:  # j's stem comes down through i's row
             return 10.0 if low_a - 0.01 < at[j] < high_a + 0.01 else 0.0
         return 10.0 if low_b - 0.01 < at[i] < high_b + 0.01 else 0.0
 
-    chosen: list[tuple[int, Side]] = []
-    for i in range(len(ordered)):  # one at a time, each where it costs least: a first answer
-        chosen.append(min(options, key=lambda o: alone(i, o) + sum(together(k, c, i, o) for k, c in enumerate(chosen))))
-    if len(ordered) <= MOST_SEARCHED:
-        chosen = _cheapest(len(ordered), options, alone, together, chosen)
-    return tuple(EventLabel(day, label, lane, side) for (day, label), (lane, side) in zip(ordered, chosen, strict=True))
+    count = len(ordered)
+    own = [[alone(i, o) for o in options] for i in range(count)]
+    pairs = [[[[together(i, a, j, b) for b in options] for a in options] for i in range(j)] for j in range(count)]
+    chosen = _cheapest(own, pairs) if count <= MOST_SEARCHED else _one_at_a_time(own, pairs)
+    return tuple(EventLabel(day, label, *options[o]) for (day, label), o in zip(ordered, chosen, strict=True))
 
 
-def _cheapest(
-    count: int,
-    options: list[tuple[int, Side]],
-    alone: Callable[[int, tuple[int, Side]], float],
-    together: Callable[[int, tuple[int, Side], int, tuple[int, Side]], float],
-    start: list[tuple[int, Side]],
-) -> list[tuple[int, Side]]:
-    """The placement of ``count`` labels costing least, searched depth first and cut wherever a
-    part already costs more than the best found (``start`` is the first best)."""
+Costs = list[list[float]]
+"""By label, by option: what placing the label so costs on its own."""
+PairCosts = list[list[list[list[float]]]]
+"""``pairs[j][i][a][b]``, for i < j: what label i at option a and label j at option b cost together."""
 
-    def cost(placed: Sequence[tuple[int, Side]]) -> float:
-        return sum(alone(i, o) for i, o in enumerate(placed)) + sum(
-            together(i, placed[i], j, placed[j]) for j in range(len(placed)) for i in range(j)
-        )
 
-    best, best_cost = list(start), cost(start)
-    placed: list[tuple[int, Side]] = []
+def _one_at_a_time(own: Costs, pairs: PairCosts) -> list[int]:
+    """Each label in turn at the option that costs least beside those already placed."""
+    chosen: list[int] = []
+    for j, costs in enumerate(own):
+        options = range(len(costs))
+        chosen.append(min(options, key=lambda b: costs[b] + sum(pairs[j][i][a][b] for i, a in enumerate(chosen))))
+    return chosen
+
+
+def _cheapest(own: Costs, pairs: PairCosts) -> list[int]:
+    """The placement of the labels costing least, searched depth first from the one-at-a-time
+    answer and cut wherever a part already costs at least the best found."""
+    best = _one_at_a_time(own, pairs)
+    best_cost = sum(own[j][b] + sum(pairs[j][i][best[i]][b] for i in range(j)) for j, b in enumerate(best))
+    placed: list[int] = []
 
     def search(spent: float) -> None:
         nonlocal best, best_cost
-        i = len(placed)
-        if i == count:
-            if spent < best_cost:
-                best, best_cost = list(placed), spent
+        j = len(placed)
+        if j == len(own):
+            best, best_cost = list(placed), spent
             return
-        for option in options:
-            more = spent + alone(i, option) + sum(together(k, o, i, option) for k, o in enumerate(placed))
+        for b, cost in sorted(enumerate(own[j]), key=lambda option: option[1]):
+            more = spent + cost + sum(pairs[j][i][a][b] for i, a in enumerate(placed))
             if more < best_cost:
-                placed.append(option)
+                placed.append(b)
                 search(more)
                 placed.pop()
 
@@ -397,7 +416,7 @@ def _cheapest(
 
 
 def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:
-    return [_event_mark(e.day, e.label, panel, e.lane, e.side) for e in placed]
+    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.most or EVENT_LABEL_CHARS) for e in placed]
 
 
 def _lanes(placed: Sequence[EventLabel]) -> int:
@@ -417,7 +436,7 @@ def short_label(label: str, most: int = EVENT_LABEL_CHARS) -> str:
 
 
 def _event_mark(
-    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center"
+    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", most: int = EVENT_LABEL_CHARS
 ) -> tuple[dict[str, object], dict[str, object]]:
     """A dated event on one panel: a dashed vertical line across it, and its label above the plot
     area, horizontal, on row ``lane`` of the labels, joined to the line by a thin stem. A long label
@@ -428,7 +447,7 @@ def _event_mark(
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
     note = {
-        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(short_label(label)),
+        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(short_label(label, most)),
         "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR, "ax": 0,
         "ay": -(EVENT_RISE + lane * EVENT_LANE), "xanchor": side, "yanchor": "bottom",
         "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},

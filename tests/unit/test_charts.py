@@ -167,7 +167,8 @@ def test_event_labels_are_horizontal_readable_and_above_the_data() -> None:
         assert note.showarrow
         assert note.arrowhead == 0
     # the whole text and its date on hover; a long label shortened on the chart, at a word
-    (long,) = [n for n in notes if n.text.endswith("…")]
+    (long,) = [n for n in notes if n.hovertext.startswith("First meeting")]
+    assert long.text.endswith("…")
     assert long.hovertext == "First meeting held at a service user's home after the move (01 Mar 2020)"
     assert len(long.text) <= charts.EVENT_LABEL_CHARS
     assert "First meeting held at a service user's home after the move".startswith(long.text[:-1])
@@ -201,6 +202,29 @@ def test_event_labels_overlap_neither_each_other_nor_another_stem() -> None:
     plain = charts.involvement_trend(trend(3, months=8), 0.8, "contributing")
     assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + 3 * charts.EVENT_LANE
     assert fig.layout.margin.t - plain.layout.margin.t == fig.layout.height - plain.layout.height > 0
+
+
+def test_a_crowded_label_is_cut_shorter_rather_than_crossed_and_is_whole_on_hover() -> None:
+    days = [dt.date(2020, 3, 1), dt.date(2020, 4, 15), dt.date(2020, 6, 1), dt.date(2020, 6, 20)]
+    labels = ["Winter pressures across the trust", "Recruitment drive on the ward", "QI training for service users",
+              "Home microsystem meetings began"]  # fmt: skip
+    events = pd.DataFrame({"team_id": 1, "event_date": days, "label": labels, "category": "x"})
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", events)
+    notes = event_labels(fig)
+    cut = [n for n in notes if n.text.endswith("…")]
+    assert cut  # four long labels within four months of one panel cannot all be whole
+    for note in cut:
+        assert len(note.text) <= charts.CROWDED_CHARS
+        whole = note.hovertext.rpartition(" (")[0]
+        assert whole in labels
+        assert whole.startswith(note.text[:-1])
+    for a in notes:
+        left, right, bottom, top = label_box(fig, a)
+        for b in notes:
+            if a is b:
+                continue
+            other_left, other_right, other_bottom, other_top = label_box(fig, b)
+            assert not (bottom < other_top and other_bottom < top and left < other_right and other_left < right)
 
 
 def test_event_labels_stay_within_their_panel() -> None:
