@@ -165,3 +165,15 @@ def test_the_trail_is_a_researchers(small: duckdb.DuckDBPyConnection) -> None:
 
 def test_every_audit_action_has_its_words() -> None:
     assert set(labels.AUDIT_ACTIONS) == set(audit.ACTIONS)
+
+
+def test_the_download_keeps_a_long_value_whole_up_to_its_limit(small: duckdb.DuckDBPyConnection) -> None:
+    """An import's created-rows entry lists every row's key: at national scale, megabytes."""
+    with db.transaction(small, meetings=()) as cur:
+        audit.record(cur, "create", "attendance", "every row created from big.csv", after={"keys": "k" * 150_000})
+        audit.record(cur, "create", "attendance", "every row created from small.csv", after={"keys": "k" * 90_000})
+    rows = list(csv.DictReader(io.StringIO(trail.entries_csv(small).decode("utf-8"))))
+    whole, cut = rows[0]["after"], rows[1]["after"]
+    assert whole == '{"keys": "' + "k" * 90_000 + '"}'
+    assert cut.endswith(f" … ({150_000 + 12:,} characters in all)")
+    assert len(cut) < 100_100
