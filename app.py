@@ -31,22 +31,18 @@ SECTIONS = {
         "access": ("Access", ":material/admin_panel_settings:"),
     },
 }
-open_to_me = ui.pages_open_to(ui.signed_in())  # each page the role may open: listed or not
+open_to_me = ui.pages_open_to(ui.signed_in())  # each page the role may open, and whether it is listed
+first = next(iter(open_to_me), None)
 pages = {
     section: [
-        st.Page(
-            f"pages/{page}.py",
-            title=title,
-            icon=icon,
-            default=page == next(iter(open_to_me)),
-            visibility="visible" if open_to_me[page] else "hidden",
-        )
+        st.Page(f"pages/{page}.py", title=title, icon=icon, default=page == first,
+                visibility="visible" if open_to_me[page] else "hidden")
         for page, (title, icon) in section_pages.items()
         if page in open_to_me
     ]
     for section, section_pages in SECTIONS.items()
-}
-pages = {section: listed for section, listed in pages.items() if listed}
+    if open_to_me.keys() & section_pages.keys()
+}  # fmt: skip
 sign_in = {"": [st.Page(ui.sign_in_screen, title="Sign in", icon=":material/login:")]}
 carry_shared_params()  # the filter in the next page's address before Streamlit pushes it: one Back per page
 st.navigation(pages or sign_in, expanded=True).run()
