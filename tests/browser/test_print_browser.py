@@ -13,7 +13,7 @@ from tests.browser.test_overview_browser import assert_clean
 
 LABELS = ("Meetings held", "Lived-experience presence", "Mean representation", "Meaningful involvement")
 ON_TOP = ("Synthetic demo data", "Team profile")  # the badge that says the data are invented stays on paper
-SIDEBAR = ("Meetings between", "Study setup")  # a filter and a page link, in the sidebar alone
+SIDEBAR = ("Local mode: no sign-in", "Study setup")  # the account line and a page link, in the sidebar alone
 
 
 def printed(page: Page, url: str, charts: int, name: str) -> tuple[int, str]:
