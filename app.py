@@ -5,7 +5,6 @@ presenter mode leaves out is kept off the list but still answers, with a notice.
 import streamlit as st
 
 from observation import ui
-from observation.ui.state import carry_shared_params
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
 SECTIONS = {
@@ -44,5 +43,5 @@ pages = {
     if open_to_me.keys() & section_pages.keys()
 }  # fmt: skip
 sign_in = {"": [st.Page(ui.sign_in_screen, title="Sign in", icon=":material/login:")]}
-carry_shared_params()  # the filter in the next page's address before Streamlit pushes it: one Back per page
+ui.carry_shared_params()  # the filter in the next page's address before Streamlit pushes it: one Back per page
 st.navigation(pages or sign_in, expanded=True).run()

@@ -23,12 +23,13 @@ from observation.ui.change_over_time import qi_section
 from observation.ui.charting import chart, deck_download, figure
 from observation.ui.sidebar import pages_open_to, shared_sidebar
 from observation.ui.signin import sign_in_screen, signed_in
-from observation.ui.state import plain, presenting, settings
+from observation.ui.state import carry_shared_params, plain, presenting, settings
 from observation.ui.study import overview, study_changed, study_info, team_names
 from observation.ui.widgets import bullet_list, headline, others_line, team_table
 
 __all__ = [
     "bullet_list",
+    "carry_shared_params",
     "chart",
     "deck_download",
     "figure",

@@ -70,9 +70,13 @@ def carry_shared_params() -> None:
 
 
 def history_navigation() -> bool:
-    """This run was started by the browser's Back or Forward: the address is what it should show."""
+    """This run was started by the browser's Back or Forward: the address is what it should show.
+
+    ``is_history_navigation`` is Streamlit's own, not a documented API (tests/unit/test_streamlit_internals.py
+    checks the installed Streamlit has it): without it, every run counts as not from Back or Forward,
+    so the shared parameters are written as on any other page change."""
     ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.is_history_navigation)
+    return bool(getattr(ctx, "is_history_navigation", False))
 
 
 SHARED_WIDGETS = ("flt_teams", "flt_setting", "pm_on", "pm_threshold", "pm_letters")
