@@ -151,7 +151,11 @@ def search_summary(total: int, query: ExcerptQuery, code_names: Mapping[int, str
         sentence += f" {'matches' if total == 1 else 'match'} \u201c{' '.join(query.words)}\u201d"
     clauses = []
     if query.codes:
-        clauses.append("coded " + " or ".join(code_names.get(code, f"code {code}") for code in query.codes))
+        named = [code_names[code] for code in query.codes if code in code_names]
+        gone = len(query.codes) - len(named)  # removed from the codebook since the link was made: never an id
+        if gone:
+            named.append("a code no longer in the codebook" if gone == 1 else f"{gone} codes no longer in the codebook")
+        clauses.append("coded " + " or ".join(named))
     if query.presence != "any":
         room = PRESENCE_LABELS[query.presence]
         clauses.append(f"from meetings where {room[0].lower()}{room[1:]}")

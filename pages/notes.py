@@ -30,10 +30,11 @@ if searched:  # a search lands on its matches: first, counted, the words highlig
 everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=source, limit=notes.EXPORT_LIMIT)
 views.excerpts_download(flt, everything, found.total, book)
 
-matching = [] if searched else [f"Matching {notes.SHORT_UNITS[source]} ({found.total:,})"]
-matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, *results_tab = st.tabs(
-    ["Codes by team", "Codes together", "Over time", "By informant group", "Codebook", "One meeting", *matching]
+tabs = st.tabs(
+    ["Codes by team", "Codes together", "Over time", "By informant group", "Codebook", "One meeting"]
+    + ([] if searched else [f"Matching {notes.SHORT_UNITS[source]} ({found.total:,})"])
 )
+matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab = tabs[:6]
 with matrix_tab:
     views.chart_with_notes(
         flt,
@@ -88,6 +89,6 @@ with meeting_tab:
     rows = study.meeting_rows(flt, ui.settings().meaningful_level)
     if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
         views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
-for tab in results_tab:  # with no search: every note and transcript in the filter
-    with tab:
+if not searched:  # every note and transcript in the filter, in a tab of its own
+    with tabs[6]:
         views.show_excerpts(found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.")

@@ -239,6 +239,9 @@ def test_the_highlighted_words_are_the_words_the_search_matched(small: duckdb.Du
             "1 note coded Absent, from meetings where a service user was present",
         ),
         (1_234, {"text": "a", "codes": (5,)}, "1,234 notes and transcripts match \u201ca\u201d, coded Absent"),
+        # a code gone from the codebook (a link made before) is said so, never by its id
+        (2, {"codes": (3, 7)}, "2 notes and transcripts coded Complexity or a code no longer in the codebook"),
+        (2, {"codes": (7, 8)}, "2 notes and transcripts coded 2 codes no longer in the codebook"),
     ],
 )
 def test_a_search_says_what_it_found(total: int, query: dict[str, object], said: str) -> None:
