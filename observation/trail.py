@@ -32,8 +32,6 @@ LONGEST_TOLD = 200_000
 """An entry's value longer than this (an import's keys of the rows it created, at national scale)
 is not read back to be told: its sentence says what it can without it."""
 
-ACTIONS: dict[str, str] = labels.AUDIT_ACTIONS
-
 
 @access.requires("researcher")
 def entries(
@@ -95,7 +93,7 @@ def told(con: duckdb.DuckDBPyConnection, actions: Sequence[str] = (), limit: int
             "id": [e.id for e in found],
             "written_at": [e.written_at for e in found],
             "actor": [e.actor for e in found],
-            "action": [ACTIONS.get(e.action, e.action.replace("_", " ").capitalize()) for e in found],
+            "action": [labels.AUDIT_ACTIONS.get(e.action, e.action.replace("_", " ").capitalize()) for e in found],
             "what": [_told(e, names) for e in found],
         },
         columns=["id", "written_at", "actor", "action", "what"],
@@ -124,7 +122,7 @@ class _Entry:
         entry_id, written_at, actor, action, table, key, before_rows, before, after = row
         entry = cls(int(entry_id), written_at, str(actor), str(action), str(table or ""), str(key or ""),
                     before_rows, _loaded(before), _loaded(after))  # fmt: skip
-        entry.pairs = {k.strip(): v.strip() for k, v in re.findall(r"(\w+)\s*=\s*([^,)]+)", entry.key)}
+        entry.pairs = _pairs(entry.key)
         return entry
 
     @property
@@ -132,6 +130,17 @@ class _Entry:
         """A merge's two codes, from its entries' keys ("code_id 2 -> 3", "repeats of code 2 in code 3")."""
         found = re.search(r"(\d+) (?:->|in code) (\d+)", self.key)
         return (int(found[1]), int(found[2])) if found else None
+
+
+def _pairs(key: str) -> dict[str, str]:
+    """A row key's ``name=value`` parts: a write's ``team_id=4, label=Started, then stopped (again)``
+    (each value whole, commas and brackets and all, up to the next ``, name=``), or a deletion's
+    ``note_id in (select id from field_notes where meeting_id = 5)`` (its ``name = number``)."""
+    starts = list(re.finditer(r"(?:^|, )([a-z_]+)=", key))
+    if starts and starts[0].start() == 0:
+        ends = [m.start() for m in starts[1:]] + [len(key)]
+        return {m[1]: key[m.end() : end].strip() for m, end in zip(starts, ends, strict=True)}
+    return dict(re.findall(r"(\w+)\s*=\s*(\d+)", key))
 
 
 def _loaded(value: str | None) -> Any:
@@ -153,13 +162,16 @@ class _Names:
     notes: dict[int, tuple[int, int]] = field(default_factory=dict)
     codes: dict[int, str] = field(default_factory=dict)
     annotations: dict[int, tuple[str | None, dt.date | None, str]] = field(default_factory=dict)
+    interviews: dict[int, str] = field(default_factory=dict)
     created: dict[int, tuple[str, int, int, str]] = field(default_factory=dict)
     """An import's one entry for the attendance it created: file, rows, meetings, their teams."""
 
 
 def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
     """The ids each kind of name is needed for."""
-    want: dict[str, set[int]] = {k: set() for k in ("teams", "people", "meetings", "notes", "codes", "annotations")}
+    want: dict[str, set[int]] = {
+        k: set() for k in ("teams", "people", "meetings", "notes", "codes", "annotations", "interviews")
+    }
 
     def add(kind: str, value: object) -> None:
         if isinstance(value, bool):
@@ -173,7 +185,8 @@ def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
                 add(kind, v)
 
     by_key = {"team_id": "teams", "participant_id": "people", "meeting_id": "meetings", "note_id": "notes",
-              "code_id": "codes", "reason_code_id": "codes", "parent_id": "codes", "merged_into": "codes"}  # fmt: skip
+              "code_id": "codes", "reason_code_id": "codes", "parent_id": "codes", "merged_into": "codes",
+              "interview_id": "interviews"}  # fmt: skip
     own = {"teams": "teams", "participants": "people", "meetings": "meetings", "field_notes": "notes",
            "codes": "codes", "annotations": "annotations"}  # fmt: skip
     for e in found:
@@ -261,6 +274,11 @@ def _resolve(cur: duckdb.DuckDBPyConnection, found: list[_Entry]) -> _Names:
             {"ids": ids("codes")},
         ).fetchall()
     )
+    names.interviews = dict(
+        cur.execute(
+            "select id, informant_code from interviews where list_contains($ids, id)", {"ids": ids("interviews")}
+        ).fetchall()
+    )
     names.annotations = {
         int(i): (t, d, str(label))
         for i, t, d, label in cur.execute(
@@ -319,7 +337,7 @@ _ROWS = {
 }
 
 _FIELDS = {
-    "status": "status", "participation": "took part", "format": "held at", "duration_minutes": "length (minutes)",
+    "status": "status", "participation": "took part", "format": "", "duration_minutes": "length (minutes)",
     "action_items": "action items", "evaluated": "evaluated", "meeting_date": "date", "team_id": "team",
     "start_date": "started", "qi_trained": "QI trained", "com_b": "COM-B", "four_pi": "4Pi",
     "valence": "barrier or enabler", "reason_code_id": "reason", "event_date": "date", "label": "label",
@@ -334,7 +352,7 @@ _RECORDED = {"participation", "status", "format", "duration_minutes", "action_it
 
 _WORDS: dict[str, Mapping[str, str]] = {
     "participation": labels.PARTICIPATION,
-    "format": labels.MEETING_FORMATS,
+    "format": labels.HELD_AT,
     "setting": labels.SETTINGS,
     "role": labels.PERSON_ROLES,
     "category": labels.ANNOTATION_KINDS,
@@ -343,9 +361,13 @@ _WORDS: dict[str, Mapping[str, str]] = {
     "valence": labels.VALENCE,
     "four_pi": labels.FOUR_PI,
 }
-_EVERY_WORD: dict[str, str] = {
-    k: v for vocabulary in vars(labels).values() if isinstance(vocabulary, dict) for k, v in vocabulary.items()
-}
+
+
+def _field(name: str) -> str:
+    """A field's name before its value ("took part co-leading"); none for where a meeting was held,
+    whose words say it ("held online", as an added meeting says it)."""
+    said = _FIELDS.get(name, name.replace("_", " "))
+    return f"{said} " if said else ""
 
 
 def _plural(n: int, table: str) -> str:
@@ -408,10 +430,14 @@ class _Teller:
         meeting, position = found
         return f"note {position} of the meeting of {self.meeting(meeting)}"
 
+    def interview(self, interview_id: object) -> str:
+        found = self.n.interviews.get(_int(interview_id))
+        return f"the interview of {found}" if found is not None else "an interview no longer in the study"
+
     def value(self, name: str, value: object) -> str:
         """A stored value in words: ids named, codes given their words, nothing left as None."""
         if value is None or value == "":
-            return "not recorded" if name in _RECORDED else "empty"
+            return labels.NOT_RECORDED if name in _RECORDED else "empty"
         if isinstance(value, bool):
             return "yes" if value else "no"
         if name == "team_id":
@@ -420,6 +446,10 @@ class _Teller:
             return self.person(value)
         if name == "meeting_id":
             return self.meeting(value)
+        if name == "note_id":
+            return self.note(value)
+        if name == "interview_id":
+            return self.interview(value)
         if name in {"reason_code_id", "code_id", "parent_id"}:
             return self.code(value)
         if name == "teams":
@@ -433,8 +463,6 @@ class _Teller:
         if isinstance(value, dict | list):
             return f"{len(value):,} item{'s' if len(value) != 1 else ''}"
         if isinstance(value, str):
-            if value in _EVERY_WORD:
-                return _EVERY_WORD[value]
             return _quoted(value) if len(value) > 40 or name in {"body", "definition", "label"} else value
         return str(value)
 
@@ -443,7 +471,7 @@ class _Teller:
         if not isinstance(values, dict):
             return ""
         return "; ".join(
-            f"{_FIELDS.get(k, k.replace('_', ' '))} {self.value(k, v)}"
+            f"{_field(k)}{self.value(k, v)}"
             for k, v in sorted(values.items())
             if k not in set(skip) and k != "id" and v not in (None, "")
         )
@@ -453,7 +481,7 @@ class _Teller:
         before = self.e.before if isinstance(self.e.before, dict) else {}
         after = self.e.after if isinstance(self.e.after, dict) else {}
         return "; ".join(
-            f"{_FIELDS.get(k, k.replace('_', ' '))} {self.value(k, before.get(k))} → {self.value(k, after.get(k))}"
+            f"{_field(k)}{self.value(k, before.get(k))} → {self.value(k, after.get(k))}"
             for k in sorted(set(before) | set(after))
             if k not in set(skip) and before.get(k) != after.get(k)
         )
@@ -508,7 +536,7 @@ def _told(entry: _Entry, names: _Names) -> str:
 
 def _generic(t: _Teller) -> str:
     e = t.e
-    verb = ACTIONS.get(e.action, e.action.replace("_", " ").capitalize())
+    verb = labels.AUDIT_ACTIONS.get(e.action, e.action.replace("_", " ").capitalize())
     if e.before_rows is not None:
         return f"{verb} {_plural(e.before_rows, e.table)}"
     detail = t.changes() if e.action == "change" else t.fields(e.after if e.after is not None else e.before)
@@ -556,7 +584,7 @@ def _created_annotation(t: _Teller) -> str:
     kind = labels.ANNOTATION_KINDS.get(str(a.get("category")), "")
     where = t.team(p["team_id"]) if p.get("team_id") not in (None, "None") else "the whole study"
     return (
-        f"Marked {_quoted(a.get('label', ''))}{f' ({kind})' if kind else ''} on the charts "
+        f"Marked {_quoted(a.get('label') or p.get('label', ''))}{f' ({kind})' if kind else ''} on the charts "
         f"of {where} at {_day(p.get('event_date'))}"
     )
 
@@ -565,7 +593,8 @@ def _created_step(t: _Teller) -> str:
     a, p = t.e.after or {}, t.e.pairs
     stage = labels.RECRUITMENT_STAGES.get(p.get("stage", ""), p.get("stage", "a step"))
     reason = f" (reason: {t.code(a['reason_code_id'])})" if a.get("reason_code_id") is not None else ""
-    day = f" on {_day(a['event_date'] if 'event_date' in a else p.get('date'))}" if a.get("event_date") else ""
+    when = a.get("event_date") or p.get("event_date")
+    day = f" on {_day(when)}" if when else ""
     return f"Recorded the recruitment step {stage} of {t.person(p.get('participant_id'))}{day}{reason}"
 
 
@@ -574,6 +603,18 @@ def _created_code(t: _Teller) -> str:
     under = f" under {t.code(a['parent_id'])}" if a.get("parent_id") is not None else ""
     definition = f", defined as {t.value('definition', a['definition'])}" if a.get("definition") else ""
     return f"Added the code {_quoted(a.get('name') or t.e.pairs.get('slug', ''))}{under}{definition}"
+
+
+def _created_segment(t: _Teller) -> str:
+    a, p = t.e.after if isinstance(t.e.after, dict) else {}, t.e.pairs
+    values = {**p, **a}
+    where = (
+        t.value("note_id", values["note_id"])
+        if values.get("note_id")
+        else t.value("interview_id", values.get("interview_id"))
+    )
+    coder = f" (coder {values['coder']})" if values.get("coder") else ""
+    return f"Coded {where} as {t.code(values.get('code_id'))}{coder}"
 
 
 # changing
@@ -605,7 +646,7 @@ def _mark(values: object) -> str:
     """A person's mark at a meeting: "present (co-leading)", "absent"."""
     if not isinstance(values, dict):
         return "not expected"
-    status = labels.ATTENDANCE.get(str(values.get("status")), "not recorded")
+    status = labels.ATTENDANCE.get(str(values.get("status")), labels.NOT_RECORDED)
     level = labels.PARTICIPATION.get(str(values.get("participation")))
     return f"{status} ({level})" if level else status
 
@@ -711,7 +752,6 @@ def _counted(table: str, counts: dict[str, Any]) -> str:
 
 
 _DONE = {"created": "created", "changed": "changed", "skipped": "left as they were"}
-_LEVELS = {"full": "full", "deidentified": "deidentified", "aggregate": "aggregate"}
 
 
 def _exported(t: _Teller) -> str:
@@ -726,7 +766,7 @@ def _exported(t: _Teller) -> str:
         return f"Downloaded note excerpts{words}"
     if e.table == "codes":
         return f"Exported the codebook ({_plural(int(a.get('codes', 0)), 'codes')}) as a QDA file to {e.key}"
-    level = _LEVELS.get(str(a.get("level")), str(a.get("level", "")))
+    level = str(a.get("level", ""))
     fmt = str(a.get("format", "")).upper()
     hidden = f", counts under {a['threshold']} hidden" if a.get("threshold") is not None else ""
     kept = f"; {a['formula_cells']:,} cells that would run as formulas kept as text" if a.get("formula_cells") else ""
@@ -783,6 +823,7 @@ _TELLERS: dict[tuple[str, str], Callable[[_Teller], str]] = {
     ("create", "annotations"): _created_annotation,
     ("create", "recruitment_events"): _created_step,
     ("create", "codes"): _created_code,
+    ("create", "coded_segments"): _created_segment,
     ("change", "attendance"): _changed_attendance,
     ("change", "meetings"): _changed_meeting,
     ("change", ""): _changed_row,
