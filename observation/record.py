@@ -5,7 +5,6 @@ saved the same meeting in the meantime."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Self
@@ -402,6 +401,9 @@ class NextMeeting:
     gap_days: int
     basis: Literal["team", "study", "assumed"]
     """Where ``gap_days`` comes from: the team's meetings, the study's, or USUAL_GAP_DAYS."""
+    overdue: bool = False
+    """``expected`` is more than one gap before today: the team has lapsed (or its meetings since are
+    not recorded yet), and the date is when the next was due, not one still expected."""
 
     def reason(self) -> str:
         """The rule, in a sentence, for beside the date."""
@@ -409,6 +411,16 @@ class NextMeeting:
             return "The team has no meeting recorded yet, so the date starts at today."
         gap = f"{self.gap_days // 7} week" if self.gap_days % 7 == 0 else f"{self.gap_days} day"
         gap += "" if gap.startswith("1 ") else "s"
+        if self.overdue:
+            at = {
+                "team": f"at its usual gap of {gap}",
+                "study": f"at the study's usual gap of {gap} (the team has only one meeting recorded)",
+                "assumed": f"at the gap of {gap} assumed until a team has two meetings recorded",
+            }[self.basis]
+            return (
+                f"The team's meetings are overdue: its last meeting was {self.last:%d/%m/%Y}; {at} the next "
+                f"was due {self.expected:%d/%m/%Y}. The date starts there, for a missed meeting being typed in."
+            )
         why = {
             "team": "its usual gap between meetings",
             "study": "the usual gap between meetings in this study (the team has only one meeting recorded)",
@@ -421,53 +433,64 @@ class NextMeeting:
         return sentence
 
 
-def next_expected_meeting(dates: Sequence[dt.date], today: dt.date, study_gap: int | None = None) -> NextMeeting:
-    """The date a team's next meeting is expected, from the dates of its recorded meetings.
+def next_expected_meeting(
+    last: dt.date | None, today: dt.date, team_gap: int | None = None, study_gap: int | None = None
+) -> NextMeeting:
+    """The date a team's next meeting is expected: its ``last`` recorded meeting plus its usual gap.
 
-    The rule: the team's last recorded meeting plus its usual gap, the median number of days
-    between its consecutive meetings (with an even number of gaps, halfway between the middle two,
-    rounded down to a whole day). Meetings cancelled or postponed count: they were dates in the
-    team's schedule (one fortnightly team's three meetings held and one cancelled would otherwise
-    make its usual gap three weeks). A team with one meeting recorded takes the study's usual gap
-    (``study_gap``, the same median over every team's meetings), or 4 weeks (USUAL_GAP_DAYS) when
-    the study has none. An expected date after ``today`` is offered as today (a meeting is recorded
-    once it has taken place) unless the last recorded meeting is not before today; a team with no
-    meeting recorded is offered today.
+    The gaps are ``next_meeting``'s (one query works out both): ``team_gap``, the team's usual gap,
+    or, for a team with one meeting recorded, ``study_gap``, the study's; 4 weeks (USUAL_GAP_DAYS)
+    when neither is known. An expected date after ``today`` is offered as today (a meeting is
+    recorded once it has taken place) unless the last recorded meeting is not before today; a team
+    with no meeting recorded is offered today. An expected date more than one gap before today is
+    still offered (a researcher typing in a missed meeting wants it), and said to be overdue.
     """
-    ordered = sorted(set(dates))
-    gaps = sorted((b - a).days for a, b in itertools.pairwise(ordered))
     basis: Literal["team", "study", "assumed"]
-    if gaps:
-        middle = len(gaps) // 2
-        gap, basis = (gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) // 2), "team"
+    if team_gap is not None and team_gap > 0:
+        gap, basis = team_gap, "team"
     elif study_gap is not None and study_gap > 0:
         gap, basis = study_gap, "study"
     else:
         gap, basis = USUAL_GAP_DAYS, "assumed"
-    if not ordered:
+    if last is None:
         return NextMeeting(today, None, None, gap, basis)
-    last = ordered[-1]
     expected = last + dt.timedelta(days=gap)
-    return NextMeeting(today if last < today < expected else expected, expected, last, gap, basis)
+    overdue = (today - expected).days > gap
+    return NextMeeting(today if last < today < expected else expected, expected, last, gap, basis, overdue)
 
 
 @access.requires("researcher")
 def next_meeting(con: duckdb.DuckDBPyConnection, team_id: int, today: dt.date) -> NextMeeting:
-    """When the team's next meeting is expected (the rule is ``next_expected_meeting``'s), from its
-    meetings' dates and the study's usual gap between meetings."""
+    """When the team's next meeting is expected (``next_expected_meeting``), from its last meeting
+    and the usual gaps between meetings, the team's and the study's, worked out here alone: the
+    median number of days between a team's consecutive meetings (with an even number of gaps,
+    halfway between the middle two, rounded down to a whole day), over the team's gaps or over every
+    team's. Meetings cancelled or postponed count: they were dates in the team's schedule (one
+    fortnightly team's three meetings held and one cancelled would otherwise make its usual gap
+    three weeks)."""
     with db.cursor(con) as cur:
-        dates = cur.execute("select meeting_date from meetings where team_id = ? order by meeting_date", [team_id])
-        team = [d for (d,) in dates.fetchall()]
-        usual = cur.execute(
+        row = cur.execute(
             """
-            with gaps as (
-                select meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) as days
-                from meetings
+            with dates as (select distinct team_id, meeting_date from meetings),
+            gaps as (
+                select team_id, meeting_date,
+                       meeting_date - lag(meeting_date) over (partition by team_id order by meeting_date) as days
+                from dates
             )
-            select floor(median(days)) from gaps
-            """
+            select max(meeting_date) filter (where team_id = ?),
+                   floor(median(days) filter (where team_id = ?)),
+                   floor(median(days))
+            from gaps
+            """,
+            [team_id, team_id],
         ).fetchone()
-    return next_expected_meeting(team, today, None if usual is None or usual[0] is None else int(usual[0]))
+    last, team_gap, study_gap = row if row is not None else (None, None, None)
+    return next_expected_meeting(
+        last,
+        today,
+        None if team_gap is None else int(team_gap),
+        None if study_gap is None else int(study_gap),
+    )
 
 
 @dataclass(frozen=True)

@@ -100,20 +100,27 @@ def picked(event: Any) -> list[Any]:
     return [p["customdata"] for p in points if p.get("customdata") is not None]
 
 
-def choose_team(key: str, param: str, flt: StudyFilter, label: str = "Team", keep_first: bool = False) -> int | None:
+def choose_team(
+    key: str, param: str | None, flt: StudyFilter, label: str = "Team", keep_first: bool = False
+) -> int | None:
     """One of the teams in the filter, kept in the URL; None when the filter has no team. The
     first team by name is the default, left out of the URL, unless ``keep_first`` and the URL
     names it already (a link to the first team keeps naming it, whatever teams the filter later
-    brings in; a page opened without one does not gain one)."""
+    brings in; a page opened without one does not gain one). With ``param`` None, the choice is
+    kept for the session only (for when the user comes back to the page), not in the URL."""
     teams = {t.team_id: t.team_name for t in overview(flt).teams}
     if not teams:
         return None
     first = next(iter(teams))
-    url_choice(key, param, list(teams), first)
+    if param is None:
+        keep(key)
+    else:
+        url_choice(key, param, list(teams), first)
     if st.session_state.get(key) not in teams:
         st.session_state[key] = first
     team_id: int = st.selectbox(label, list(teams), format_func=lambda t: teams[t], key=key)
-    keep_in_url(param, team_id, None if keep_first and param in query_params() else first)
+    if param is not None:
+        keep_in_url(param, team_id, None if keep_first and param in query_params() else first)
     return team_id
 
 

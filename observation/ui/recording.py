@@ -13,9 +13,10 @@ from pydantic import BaseModel, ValidationError
 from observation import labels, record
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
+from observation.ui import choices
 from observation.ui.edits import FLASH, RowProblem, filled_rows, validated
-from observation.ui.state import keep, plain
-from observation.ui.study import connection, overview, study_changed
+from observation.ui.state import plain
+from observation.ui.study import connection, study_changed
 
 NEW = 0
 NOT_FILLED, UNKNOWN = -2, -1  # role choices besides a participant's id
@@ -47,16 +48,9 @@ def choose_team(flt: StudyFilter) -> int | None:
     """One of the teams in the filter, or None when it has none. Kept for the session when the user
     goes to another page and back, but not in the link: the page is a form, and its address stays
     /record (a meeting being recorded is not a view to share)."""
-    teams = {t.team_id: t.team_name for t in overview(flt).teams}
     if OLD_TEAM_PARAM in st.query_params:
         del st.query_params[OLD_TEAM_PARAM]
-    if not teams:
-        return None
-    keep(TEAM)
-    if st.session_state.get(TEAM) not in teams:
-        st.session_state[TEAM] = next(iter(teams))
-    team_id: int = st.selectbox("Team", list(teams), format_func=lambda t: teams[t], key=TEAM)
-    return team_id
+    return choices.choose_team(TEAM, None, flt)
 
 
 def choose_meeting(team_id: int) -> int:

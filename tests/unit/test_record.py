@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import itertools
 import json
 import math
 import statistics
@@ -327,8 +328,9 @@ def test_the_meetings_to_choose_from_are_the_teams_latest_first(small: duckdb.Du
     assert chosen[0].meeting_date == dt.date(2020, 3, 11)
 
 
-# The next expected meeting, a new meeting's date on the Record page. Each answer is worked out here
-# another way: the gaps' median by statistics.median, rounded down, added by ordinal day numbers.
+# The next expected meeting, a new meeting's date on the Record page. The usual gaps are worked out
+# in DuckDB (record.next_meeting); each answer is worked out here another way: the gaps' median by
+# statistics.median, rounded down, added by ordinal day numbers.
 LATER = dt.date(2030, 1, 1)  # a "today" long after every meeting below
 
 
@@ -341,12 +343,22 @@ def median_gap(dates: list[dt.date]) -> int:
     return math.floor(statistics.median(days[i + 1] - days[i] for i in range(len(days) - 1)))
 
 
-def test_a_team_meeting_monthly_is_expected_a_month_after_its_last_meeting() -> None:
+def new_team_meeting_on(con: duckdb.DuckDBPyConnection, dates: list[dt.date]) -> int:
+    """A team 9 added to the small study, with a meeting held on each of ``dates``."""
+    con.execute(
+        "insert into teams (id, name, service, setting, start_date) values (9, 'Iota', 'A', 'community', '2019-01-01')"
+    )
+    for day in dates:
+        con.execute("insert into meetings (team_id, meeting_date, status) values (9, ?, 'held')", [day])
+    return 9
+
+
+def test_a_team_meeting_monthly_is_expected_a_month_after_its_last_meeting(small: duckdb.DuckDBPyConnection) -> None:
     dates = [dt.date(2025, month, 12) for month in range(1, 7)]  # gaps 31, 28, 31, 30, 31 days
     assert median_gap(dates) == 31
-    nxt = record.next_expected_meeting(dates, LATER)
-    assert (nxt.offered, nxt.expected, nxt.last, nxt.gap_days, nxt.basis) == (
-        worked(dates, 31), dt.date(2025, 7, 13), dt.date(2025, 6, 12), 31, "team"
+    nxt = record.next_meeting(small, new_team_meeting_on(small, dates), dt.date(2025, 7, 20))
+    assert (nxt.offered, nxt.expected, nxt.last, nxt.gap_days, nxt.basis, nxt.overdue) == (
+        worked(dates, 31), dt.date(2025, 7, 13), dt.date(2025, 6, 12), 31, "team", False
     )  # fmt: skip
     assert nxt.reason() == (
         "The team's next expected meeting: 13/07/2025, 31 days after its last one (12/06/2025), "
@@ -354,23 +366,45 @@ def test_a_team_meeting_monthly_is_expected_a_month_after_its_last_meeting() -> 
     )
 
 
-def test_an_irregular_team_takes_the_median_gap_halfway_between_the_middle_two_rounded_down() -> None:
+def test_an_irregular_team_takes_the_median_gap_halfway_between_the_middle_two_rounded_down(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
     dates = [dt.date(2025, 5, 10), dt.date(2025, 3, 8), dt.date(2025, 3, 1), dt.date(2025, 4, 12), dt.date(2025, 3, 29)]
     # in order: gaps of 7, 21, 14 and 28 days; the middle two, 14 and 21, give 17.5, so 17
     assert median_gap(dates) == 17
-    nxt = record.next_expected_meeting(dates, LATER, study_gap=14)  # the team's own gaps win over the study's
+    nxt = record.next_meeting(small, new_team_meeting_on(small, dates), LATER)  # its own gaps win over the study's
     assert (nxt.expected, nxt.gap_days, nxt.basis) == (worked(dates, 17), 17, "team")
     assert nxt.expected == dt.date(2025, 5, 27)
-    # a long gap among fortnightly ones does not move the median
+
+
+def test_a_long_gap_among_fortnightly_ones_does_not_move_the_teams_median(small: duckdb.DuckDBPyConnection) -> None:
     fortnightly = [dt.date(2025, 1, 6) + dt.timedelta(days=14 * i) for i in (0, 1, 2, 3, 6, 7, 8)]
-    assert record.next_expected_meeting(fortnightly, LATER).gap_days == median_gap(fortnightly) == 14
+    assert record.next_meeting(small, new_team_meeting_on(small, fortnightly), LATER).gap_days == 14
+    assert median_gap(fortnightly) == 14
 
 
-def test_a_team_with_one_meeting_takes_the_studys_usual_gap_or_four_weeks() -> None:
-    one = [dt.date(2025, 3, 12)]
-    from_study = record.next_expected_meeting(one, LATER, study_gap=14)
-    assert (from_study.expected, from_study.basis) == (worked(one, 14), "study")
-    assumed = record.next_expected_meeting(one, LATER)
+def test_a_team_with_one_meeting_takes_the_median_of_every_teams_gaps(small: duckdb.DuckDBPyConnection) -> None:
+    # Iota meets at 10, 30 and 60 day gaps; Alpha and Beta's gaps are 14, 14, 14, 28, 14, 14.
+    new_team_meeting_on(small, [dt.date(2021, 1, 1), dt.date(2021, 1, 11), dt.date(2021, 2, 10), dt.date(2021, 4, 11)])
+    small.execute(
+        "insert into teams (id, name, service, setting, start_date) values (3, 'Gamma', 'A', 'community', '2020-03-01')"
+    )
+    small.execute("insert into meetings (team_id, meeting_date, status) values (3, '2020-03-02', 'held')")
+    by_team: dict[int, list[int]] = {}
+    for team, day in small.execute("select team_id, meeting_date from meetings").fetchall():
+        by_team.setdefault(team, []).append(day.toordinal())
+    every_gap = [b - a for days in by_team.values() for a, b in itertools.pairwise(sorted(days))]
+    assert sorted(every_gap) == [10, 14, 14, 14, 14, 14, 28, 30, 60]
+    study = math.floor(statistics.median(every_gap))
+    gamma = record.next_meeting(small, 3, LATER)
+    assert (gamma.gap_days, gamma.basis, gamma.expected) == (study, "study", dt.date(2020, 3, 16))
+
+
+def test_a_team_with_one_meeting_and_no_study_gap_takes_four_weeks() -> None:
+    one = dt.date(2025, 3, 12)
+    from_study = record.next_expected_meeting(one, dt.date(2025, 3, 20), study_gap=14)
+    assert (from_study.expected, from_study.basis) == (dt.date(2025, 3, 26), "study")
+    assumed = record.next_expected_meeting(one, dt.date(2025, 4, 9))
     assert (assumed.expected, assumed.gap_days, assumed.basis) == (dt.date(2025, 4, 9), 28, "assumed")
     assert assumed.reason() == (
         "The team's next expected meeting: 09/04/2025, 4 weeks after its last one (12/03/2025), "
@@ -380,21 +414,44 @@ def test_a_team_with_one_meeting_takes_the_studys_usual_gap_or_four_weeks() -> N
 
 def test_a_team_with_no_meeting_starts_at_today() -> None:
     today = dt.date(2025, 6, 3)
-    nxt = record.next_expected_meeting([], today, study_gap=14)
+    nxt = record.next_expected_meeting(None, today, study_gap=14)
     assert (nxt.offered, nxt.expected, nxt.last) == (today, None, None)
     assert nxt.reason() == "The team has no meeting recorded yet, so the date starts at today."
 
 
 def test_a_next_meeting_still_to_come_is_offered_as_today_unless_the_last_one_is_today() -> None:
-    dates = [dt.date(2025, 6, 2), dt.date(2025, 6, 16)]
+    last = dt.date(2025, 6, 16)  # fortnightly
     today = dt.date(2025, 6, 20)  # the next is expected on 30 June: a meeting being recorded has taken place
-    nxt = record.next_expected_meeting(dates, today)
+    nxt = record.next_expected_meeting(last, today, team_gap=14)
     assert (nxt.offered, nxt.expected) == (today, dt.date(2025, 6, 30))
     assert nxt.reason().endswith("That is still to come, so the date starts at today.")
-    on_the_day = record.next_expected_meeting(dates, dt.date(2025, 6, 16))  # today would repeat the last one
+    on_the_day = record.next_expected_meeting(last, last, team_gap=14)  # today would repeat the last one
     assert on_the_day.offered == on_the_day.expected == dt.date(2025, 6, 30)
-    on_time = record.next_expected_meeting(dates, dt.date(2025, 6, 30))
+    on_time = record.next_expected_meeting(last, dt.date(2025, 6, 30), team_gap=14)
     assert on_time.offered == dt.date(2025, 6, 30)
+
+
+def test_a_team_that_has_lapsed_is_said_to_be_overdue_and_offered_the_date_its_next_was_due() -> None:
+    last = dt.date(2020, 3, 12)
+    due = dt.date(2020, 4, 9)  # 4 weeks on
+    # up to one gap after it was due, a meeting is still "expected"
+    in_time = record.next_expected_meeting(last, dt.date.fromordinal(due.toordinal() + 28), team_gap=28)
+    assert (in_time.offered, in_time.overdue) == (due, False)
+    assert in_time.reason().startswith("The team's next expected meeting: 09/04/2020")
+    # more than one gap after it: the team has lapsed, and the date offered is still the one due
+    lapsed = record.next_expected_meeting(last, dt.date.fromordinal(due.toordinal() + 29), team_gap=28)
+    assert (lapsed.offered, lapsed.expected, lapsed.overdue) == (due, due, True)
+    assert lapsed.reason() == (
+        "The team's meetings are overdue: its last meeting was 12/03/2020; at its usual gap of 4 weeks the next "
+        "was due 09/04/2020. The date starts there, for a missed meeting being typed in."
+    )
+    assert "next expected" not in lapsed.reason()
+    from_study = record.next_expected_meeting(last, LATER, study_gap=14)
+    assert from_study.overdue
+    assert (
+        "at the study's usual gap of 2 weeks (the team has only one meeting recorded) the next was due 26/03/2020"
+        in (from_study.reason())
+    )
 
 
 def test_the_next_meeting_counts_cancelled_and_postponed_meetings_as_dates_of_the_schedule(
