@@ -55,6 +55,12 @@ class Presenting(BaseModel):
         return f"Presenter mode · counts under {self.threshold} hidden"
 
 
+def whole_percents(shares: Iterable[Any]) -> Any:
+    """Shares from 0 to 1 as the whole percentages every page prints (a half to the even
+    neighbour, as ``observation.disclosure.whole_percent``), as a nullable integer array; none stays none."""
+    return pd.array([None if pd.isna(v) else whole_percent(float(v)) for v in shares], dtype="Int64")
+
+
 def percent(share: float | None, hidden: bool = False) -> str:
     """A share as a whole percentage; "—" when there is none, "hidden" when presenter mode hid it."""
     if hidden:

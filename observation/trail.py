@@ -34,6 +34,15 @@ is not read back to be told: its sentence says what it can without it."""
 
 
 @access.requires("researcher")
+def latest(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest entry's id (0 before any): what a cached reading of the trail is keyed on, as a
+    sign-in, a refusal or an export adds an entry without changing the study's data."""
+    with db.cursor(con) as cur:
+        found = cur.execute("select coalesce(max(id), 0) from audit").fetchone()
+    return int(found[0]) if found else 0
+
+
+@access.requires("researcher")
 def entries(
     con: duckdb.DuckDBPyConnection, actions: Sequence[str] = (), limit: int = 500, longest: int = 2000
 ) -> pd.DataFrame:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from observation import export, trail
+from observation import export
 from observation.errors import ObservationError
 from observation.ui.state import plain, settings
 from observation.ui.study import connection
@@ -66,8 +64,3 @@ def _export_bytes(
             for path in sorted(out.iterdir()):
                 archive.write(path, f"{out.name}/{path.name}")
         return (f"{out.name}.zip", buffer.getvalue()), written
-
-
-def audit_rows(actions: Sequence[str]) -> pd.DataFrame:
-    """The audit trail's latest entries with one of ``actions`` (none: every action), newest first."""
-    return trail.entries(connection(), actions)

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import access, agreement, charts, db, meetings, notes, profile, queries, recruitment
+from observation import access, agreement, charts, db, meetings, notes, profile, queries, recruitment, trail
 from observation import presenting as presenting_rules
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -204,6 +204,35 @@ def _qi_subgroups(
     block: int,
 ) -> pd.DataFrame:
     return queries.qi_subgroups(_connection(path), flt, level, teams, by, block)
+
+
+# --- the Audit trail -------------------------------------------------------------------------------
+
+
+def audit_told(actions: tuple[str, ...]) -> pd.DataFrame:
+    """The Audit trail's latest entries in words (trail.told), cached on the study, its data
+    version, the reader and the newest entry (a sign-in or a refusal adds one without a new data
+    version): asking for the newest entry is the researchers' check, run on every rerun."""
+    where = location()
+    newest = guarded(lambda: trail.latest(_connection(where)))
+    return guarded(lambda: _audit_told(where, version(where), readable(), newest, actions))
+
+
+def audit_csv(actions: tuple[str, ...]) -> bytes:
+    """The same entries as stored, as the CSV to download (trail.entries_csv), cached the same way."""
+    where = location()
+    newest = guarded(lambda: trail.latest(_connection(where)))
+    return guarded(lambda: _audit_csv(where, version(where), readable(), newest, actions))
+
+
+@st.cache_data(show_spinner="Reading the audit trail…", max_entries=CACHED)
+def _audit_told(path: str, version: int, readable: Readable, newest: int, actions: tuple[str, ...]) -> pd.DataFrame:
+    return trail.told(_connection(path), actions)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHED)
+def _audit_csv(path: str, version: int, readable: Readable, newest: int, actions: tuple[str, ...]) -> bytes:
+    return trail.entries_csv(_connection(path), actions)
 
 
 # --- the views' reads ------------------------------------------------------------------------------

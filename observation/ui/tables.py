@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, labels, trail
+from observation import agreement, labels
 from observation.disclosure import whole_percent
-from observation.presenting import percent
+from observation.presenting import percent, whole_percents
+from observation.ui import study
 from observation.ui.state import plain
-from observation.ui.study import connection
 
 PAGE_ROWS = 500
 
@@ -33,12 +33,6 @@ def page_of(frame: pd.DataFrame, key: str) -> pd.DataFrame:
         "Sorting by a column sorts this page; choose teams or dates in the sidebar to narrow the table."
     )
     return frame.iloc[first : first + PAGE_ROWS]
-
-
-def whole_percents(shares: pd.Series) -> pd.Series:
-    """Shares from 0 to 1 as the whole percentages every page prints (a half to the even
-    neighbour, as ``observation.disclosure.whole_percent``); none stays none."""
-    return shares.map(lambda v: None if pd.isna(v) else whole_percent(float(v))).astype("Int64")
 
 
 def share_bar(label: str, help: str | None = None) -> Any:
@@ -204,7 +198,7 @@ def disagreements_table(result: agreement.Agreement) -> None:
     same_note = shown[shown["note_id"] == row["note_id"]]
     with st.container(border=True, key="agreement_note"):
         st.markdown(f"**{plain(str(row['team_name']))}, {row['day']:%d/%m/%Y}**")
-        st.markdown(plain(str(row["body"])))
+        st.text(str(row["body"]))  # a note standing alone: its line breaks kept, nothing read as markdown
         st.caption(
             plain("; ".join(f"{c}: {by}" for c, by in zip(same_note["code_name"], same_note["coded_by"], strict=True)))
         )
@@ -214,7 +208,7 @@ def audit_entries(actions: Sequence[str]) -> None:
     """The Audit trail's latest entries in words (who, when, what), newest first; choosing one
     shows what happened in full below, and the entries as stored (ids and values as the study
     keeps them) are a download."""
-    told = trail.told(connection(), actions)
+    told = study.audit_told(tuple(actions))
     if told.empty:
         st.info("Nothing recorded yet.")
         return
@@ -246,7 +240,7 @@ def audit_entries(actions: Sequence[str]) -> None:
             st.markdown(plain(str(entry["what"])))
     st.download_button(
         "Download these entries as stored (CSV)",
-        trail.entries_csv(connection(), actions),
+        study.audit_csv(tuple(actions)),
         file_name="audit-trail.csv",
         mime="text/csv",
         key="audit_download",

@@ -10,8 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from observation import definitions, labels, queries
-from observation.disclosure import whole_percent
-from observation.presenting import percent
+from observation.presenting import percent, whole_percents
 from observation.ui.state import plain, presenting, settings
 
 DEMO_NOTICE = "Synthetic demo data: invented people, teams and notes. Nothing here is real."
@@ -67,7 +66,7 @@ def team_table(teams: tuple[queries.TeamMeasures, ...], hidden: frozenset[tuple[
         if hidden:  # presenter mode: a hidden share says so, rather than looking like missing data
             frame[name] = [percent(getattr(t, name), (t.team_id, name) in hidden) for t in teams]
         else:
-            frame[name] = pd.array([None if pd.isna(v) else whole_percent(float(v)) for v in frame[name]], "Int64")
+            frame[name] = whole_percents(frame[name])
     if hidden:
         st.caption(f"'hidden': the share could reveal a count under {presenting().threshold}.")
 

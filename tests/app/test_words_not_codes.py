@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observation import access, curate, db, export, ingest, labels, record
+from observation import access, curate, db, export, ingest, labels, record, trail
 from tests.app.conftest import APP
 from tests.app.test_access_app import AUTH
 
@@ -355,6 +356,28 @@ def test_the_audit_trail_shows_only_the_actions_chosen(start: Start) -> None:
     assert set(at.dataframe(key="audit_table").value["action"]) == {"Access given", "Access taken away"}
 
 
+def test_the_audit_trail_is_read_once_until_an_entry_is_added(start: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Choosing an entry reruns the page: the trail and its download are not worked out again each
+    time, yet an entry added since (a sign-in, an export) shows at once, and only a researcher reads it."""
+    calls: list[str] = []
+    for name in ("told", "entries_csv"):
+        real = getattr(trail, name)
+        monkeypatch.setattr(trail, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    st.cache_data.clear()
+    at = start(RESEARCHER, "audit")
+    assert sorted(calls) == ["entries_csv", "told"]
+    at.session_state["audit_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.run()
+    assert sorted(calls) == ["entries_csv", "told"]
+    # Another session signs in: an entry the study's data version does not count.
+    again = start(RESEARCHER, "audit")
+    assert sorted(calls) == ["entries_csv", "entries_csv", "told", "told"]
+    newest = again.dataframe(key="audit_table").value
+    assert newest["id"][0] > at.dataframe(key="audit_table").value["id"][0]
+    assert newest["what"][0] == "Signed in as a researcher"
+
+
 def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
     at = start(RESEARCHER, "agreement")
     table = at.dataframe(key="agreement_disagreements")
@@ -364,7 +387,10 @@ def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
     at.session_state["agreement_disagreements"] = {"selection": {"rows": [longest], "columns": [], "cells": []}}
     at.run()
     body = str(table.value["body"][longest])
-    assert body in [m.value.replace("\\", "") for m in at.markdown]
+    # A note standing alone is shown as text (observation/plain.py): its line breaks kept, an
+    # indented line not read as code, nothing in it as markdown.
+    assert body in [t.value for t in at.text]
+    assert body not in [m.value.replace("\\", "") for m in at.markdown]
     # Every share on the page is a whole percent.
     codes = at.dataframe[0]  # per code, above the disagreements
     assert json.loads(codes.proto.columns)["percent"]["type_config"]["format"] == "%d%%"

@@ -24,6 +24,9 @@ from observation import ingest, labels, models
         (labels.INFORMANT, models.InformantGroup),
         (labels.RECRUITMENT_STAGES, models.RecruitmentStage),
         (labels.ANNOTATION_KINDS, models.AnnotationCategory),
+        (labels.COM_B, models.ComB),
+        (labels.VALENCE, models.Valence),
+        (labels.FOUR_PI, models.FourPi),
     ],
     ids=lambda v: "" if isinstance(v, dict) else str(v),
 )

@@ -160,3 +160,13 @@ def test_the_team_in_the_room_shows_nothing_the_room_overview_hides() -> None:
 def test_a_team_without_meetings_has_no_view() -> None:
     mode, room = room_of(STUDY)
     assert presenting.team_in_the_room(room, (), 99, mode) is None
+
+
+def test_every_table_prints_shares_as_the_same_whole_percents() -> None:
+    """One rounding for every table (the Overview's teams, the views' tables): a half to the even
+    neighbour, none left empty rather than 0."""
+    from observation.ui import exporting, tables, widgets
+
+    assert tables.whole_percents is widgets.whole_percents is presenting.whole_percents
+    assert presenting.whole_percents(pd.Series([0.125, 0.135, None, 2 / 3])).tolist() == [12, 14, pd.NA, 67]
+    assert not hasattr(exporting, "audit_rows")  # the trail is read through observation.ui.study, cached

@@ -200,7 +200,7 @@ def test_every_kind_of_entry_is_told_without_an_id_or_json(small_location: Path 
 def test_the_trail_is_a_researchers(small: duckdb.DuckDBPyConnection) -> None:
     for role, teams in (("coach", frozenset({1})), ("presenter", None)):
         with access.acting_as(access.Identity(email=f"{role}@example.org", role=role, teams=teams)):  # type: ignore[arg-type]
-            for read in (trail.told, trail.entries, trail.entries_csv):
+            for read in (trail.told, trail.entries, trail.entries_csv, trail.latest):
                 with pytest.raises(access.AccessDenied, match=f"not allowed for a {role}"):
                     read(small)
 
