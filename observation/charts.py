@@ -7,10 +7,12 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
@@ -51,6 +53,38 @@ def month_ticks(first: dt.date, last: dt.date, most: int = 8) -> str:
     start, end = pd.Timestamp(first), pd.Timestamp(last)
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     return next((f"M{step}" for step in (1, 2, 3, 6) if -(-months // step) <= most), "M12")
+
+
+LEAST_SPAN = pd.Timedelta(days=28)
+"""The narrowest a time axis is drawn: the four weeks around a panel of one meeting (or of a few
+days), where Plotly, left to itself, zoomed in to the millisecond either side of one instant."""
+SHORT_AXIS = pd.Timedelta(days=62)
+"""A time axis up to this long is ticked every week by its day ("3 Feb 2020"), a longer one by month."""
+WEEK = 7 * 24 * 3600 * 1000
+"""A week in milliseconds, Plotly's unit of a date axis's ``dtick`` and of a bar's width on it."""
+
+
+def date_span(first: dt.date | str, last: dt.date | str, pad_days: float = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """What a time axis from ``first`` to ``last`` shows: ``pad_days`` wider each side, and at
+    least LEAST_SPAN wide, around its middle."""
+    pad = pd.Timedelta(days=pad_days)
+    start, end = pd.Timestamp(first) - pad, pd.Timestamp(last) + pad
+    short = LEAST_SPAN - (end - start)
+    if short > pd.Timedelta(0):
+        start, end = start - short / 2, end + short / 2
+    return start, end
+
+
+def date_axis(first: dt.date | str, last: dt.date | str, pad_days: float = 0) -> dict[str, object]:
+    """A time axis from ``first`` to ``last`` (date_span): its range, fixed, and its ticks in dates,
+    every week ("3 Feb 2020") on an axis of two months or less, else by month ("Feb 2020")."""
+    start, end = date_span(first, last, pad_days)
+    ticks: dict[str, object] = (
+        {"tickformat": "%-d %b\n%Y", "dtick": WEEK, "tick0": "2000-01-03"}  # Mondays
+        if end - start <= SHORT_AXIS
+        else {"tickformat": "%b\n%Y", "dtick": month_ticks(pd.Timestamp(first).date(), pd.Timestamp(last).date())}
+    )
+    return {"range": [start.isoformat(), end.isoformat()], **ticks}
 
 
 QUARTER_FORMAT = "%Y Q%q"
@@ -123,7 +157,7 @@ def involvement_trend(
         shared_yaxes=True,
         shared_xaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["No held meetings"],
-        horizontal_spacing=0.04,
+        horizontal_spacing=PANEL_GAP,
         vertical_spacing=layout.spacing,
     )
     traces: list[go.Scatter] = []
@@ -301,101 +335,151 @@ class EventLabel:
     """The row of labels, 0 just above the plot area."""
     side: Side
     """Which part of the label sits on the event's line: its left end, its middle or its right end."""
-    most: int = 0
-    """Characters the label is cut to on the chart (a word at a time), 0 for EVENT_LABEL_CHARS."""
+    shown: str = ""
+    """The label as the chart shows it: whole, or cut at a word (short_label); "" for
+    short_label's cut to EVENT_LABEL_CHARS."""
 
 
 Side = Literal["left", "center", "right"]
 SIDES: tuple[Side, ...] = ("left", "center", "right")
-Option = tuple[int, Side, int]
-"""Where a label may go: its row, its side of the line, and the characters it is cut to."""
-EDGE = 0.06
-"""How far a label may reach past its panel's edge, as a share of the panel: about half the gap to
-the next panel."""
-CROWDED_CHARS = 20
-"""Characters a label is cut to where its whole text would cover another's stem or leave its panel."""
-PAGE_WIDTH = 900
-"""px of plotting width a chart has on a page (1440 px wide, the sidebar open): label widths are
-guessed against it, as the figure is built before it knows its width."""
-CHARACTER_WIDTH = 0.52
-"""A character's mean width, as a share of the font size."""
+Option = tuple[int, Side, str]
+"""Where a label may go: its row, its side of the line, and its text there, whole or cut."""
+CROWDED_CHARS = 12
+"""The fewest characters a label is cut to. A label that would leave its panel, or cover another
+label or its stem, is cut a word at a time (from EVENT_LABEL_CHARS) no more than it must be."""
+PANEL_GAP = 0.04
+"""The gap between panels side by side, as a share of the figure's plotting width (make_subplots'
+horizontal_spacing): no label reaches into it, so the labels of neighbouring panels stay at least
+this far apart (about 33 px on a laptop) and never read as one line."""
+PAGE_WIDTH = 830
+"""px of plotting width a chart has on a page (837 in a 1400 px window with the sidebar open, 877 at
+1440): label widths are weighed against it, as the figure is built before it knows its width."""
+LABEL_GAP = 8
+"""px kept between two labels on one row, and between a label and another's stem."""
+LABEL_PAD = 6
+"""px a label's box takes beside its text: Plotly's border and padding, and room for error."""
+EM = {
+    **dict.fromkeys(" ", 0.2), **dict.fromkeys("',.:;ijl|’", 0.26), **dict.fromkeys("I!f", 0.3),
+    **dict.fromkeys("()[]{}-t", 0.33), **dict.fromkeys("/\\r", 0.36), **dict.fromkeys('*s"?zc', 0.44),
+    **dict.fromkeys("Jxvy–Y", 0.48), **dict.fromkeys("L0123456789#$+<=>F^_ek~", 0.5),
+    **dict.fromkeys("agX", 0.52), **dict.fromkeys("ESVZATC`hnou", 0.55), **dict.fromkeys("bdpqPR", 0.57),
+    **dict.fromkeys("KB", 0.6), **dict.fromkeys("&DG", 0.62), **dict.fromkeys("NUHOQ", 0.67),
+    **dict.fromkeys("wM", 0.73), **dict.fromkeys("W", 0.8), **dict.fromkeys("%m@", 0.85),
+    **dict.fromkeys("…", 0.95),
+}  # fmt: skip
+"""Each character's width in the charts' typeface (Source Sans, as Streamlit draws Plotly's text),
+as a share of the font size, measured in Chromium and rounded up."""
+OTHER_EM = 0.6
+"""The width of a character not in EM (an accented or other letter), as a share of the font size."""
 MOST_SEARCHED = 4
 """Events on one panel up to which every placement of their labels is weighed (a few milliseconds);
 beyond, each label in turn where it costs least beside those already placed."""
 
 
+def label_width(text: str, size: float = EVENT_FONT) -> float:
+    """px that ``text`` (as typed, not as Plotly's entities) takes at ``size`` px in the charts'
+    typeface, its box's border and padding included: a little more than Chromium draws, never less."""
+    ems = sum(EM.get(ch, 1.0 if unicodedata.east_asian_width(ch) in "WF" else OTHER_EM) for ch in text)
+    return ems * size + LABEL_PAD
+
+
+def panel_width(cols: int, page: float = PAGE_WIDTH) -> float:
+    """px of one of ``cols`` panels side by side, ``PANEL_GAP`` apart, in ``page`` px of plotting width."""
+    return page * (1 - PANEL_GAP * (cols - 1)) / cols
+
+
 def place_events(
-    events: Sequence[tuple[dt.date, str]], span: tuple[dt.date, dt.date] | None, cols: int = 1
+    events: Sequence[tuple[dt.date, str]],
+    span: tuple[dt.date, dt.date] | None,
+    cols: int = 1,
+    font: float = EVENT_FONT,
+    most_lanes: int = MOST_EVENT_LANES,
 ) -> tuple[EventLabel, ...]:
     """Where the labels of one panel's dated events go, by date: each on a row above the plot area
-    (at most MOST_EVENT_LANES rows) and on one side of its line, so that no two labels overlap, no
-    label leaves its panel, and no label's stem (the thin line joining it to its event) runs
-    through a lower label, as far as that can be done, cutting a label shorter (CROWDED_CHARS)
-    where that is what it takes; then in as few rows as will do. ``span`` is the panel's first and
-    last date; ``cols`` the panels side by side, for the panel's width."""
+    (at most ``most_lanes`` rows) and on one side of its line, so that no label leaves its panel
+    (nor reaches into the gap, where it would meet the next panel's labels and read as one line
+    with them), no two labels overlap, and no label's stem (the thin line joining it to its event)
+    runs through a lower label, as far as that can be done by cutting a label shorter (a word at a
+    time, no more than it must be); then in as few rows as will do. ``span`` is the panel's first and last
+    date; ``cols`` the panels side by side, for the panel's width; ``font`` the labels' size."""
     ordered = sorted(events, key=lambda event: event[0])
     if not ordered:
         return ()
-    panel = max(PAGE_WIDTH / cols - 30, 120)
+    panel = panel_width(cols)
     first, last = (pd.Timestamp(d) for d in span) if span else (pd.Timestamp(ordered[0][0]),) * 2
     length = (last - first) / pd.Timedelta(days=1)
-    at = [
-        min(max((pd.Timestamp(day) - first) / pd.Timedelta(days=1) / length, 0.0), 1.0) if length > 0 else 0.5
-        for day, _ in ordered
-    ]
-    lanes = range(min(len(ordered), MOST_EVENT_LANES))
-    options = [(lane, side, most) for lane in lanes for side in SIDES for most in (EVENT_LABEL_CHARS, CROWDED_CHARS)]
-    wide = {
-        (i, most): (len(short_label(label, most)) * EVENT_FONT * CHARACTER_WIDTH + 8) / panel
-        for i, (_, label) in enumerate(ordered)
-        for most in (EVENT_LABEL_CHARS, CROWDED_CHARS)
-    }
+    at = np.array(
+        [
+            min(max((pd.Timestamp(day) - first) / pd.Timedelta(days=1) / length, 0.0), 1.0) if length > 0 else 0.5
+            for day, _ in ordered
+        ]
+    )
+    lanes = range(min(len(ordered), max(1, most_lanes)))
+    anchor = {"left": 0.0, "center": 0.5, "right": 1.0}
+    options: list[list[Option]] = []
+    row, low, high, own = [], [], [], []
+    for i, (_, label) in enumerate(ordered):
+        # a row, a side of its line, and the label whole or cut a word at a time; only those within
+        # the panel, unless none is
+        cuts = dict.fromkeys(short_label(label, most) for most in range(EVENT_LABEL_CHARS, CROWDED_CHARS - 1, -1))
+        mine = [(lane, side, text) for lane in lanes for side in SIDES for text in cuts]
+        wide = np.array([label_width(text, font) / panel for _, _, text in mine])
+        left = at[i] - np.array([anchor[side] for _, side, _ in mine]) * wide
+        out = np.maximum(0.0, -left) + np.maximum(0.0, left + wide - 1)  # past the panel's edge, into the gap
+        keep = np.flatnonzero(out < 1e-9) if (out < 1e-9).any() else np.arange(len(mine))
+        options.append([mine[k] for k in keep])
+        row.append(np.array([lane for lane, _, _ in options[i]]))
+        low.append(left[keep])
+        high.append(left[keep] + wide[keep])
+        lost = np.array([len(label) - len(text.removesuffix("…")) for _, _, text in options[i]])
+        cost = 100 * (out[keep] > 1e-9) * (1 + out[keep]) + 0.3 * row[i] + np.where(lost > 0, 4 + 0.25 * lost, 0.0)
+        own.append(cost)
+    gap = LABEL_GAP / panel
 
-    def extent(i: int, option: Option) -> tuple[float, float]:
-        start, width = {"left": 0.0, "center": 0.5, "right": 1.0}[option[1]], wide[i, option[2]]
-        return at[i] - start * width, at[i] + (1 - start) * width
-
-    def alone(i: int, option: Option) -> float:
-        low, high = extent(i, option)
-        cut = 8.0 if len(short_label(ordered[i][1], option[2])) < len(short_label(ordered[i][1])) else 0.0
-        out = max(0.0, -EDGE - low) + max(0.0, high - 1 - EDGE)  # beyond half the gap to the next panel
-        return 40 * out + 0.3 * option[0] + cut
-
-    def together(i: int, a: Option, j: int, b: Option) -> float:
-        (low_a, high_a), (low_b, high_b) = extent(i, a), extent(j, b)
-        if a[0] == b[0]:  # on one row: they must not overlap
-            return 100.0 if low_a < high_b + 0.02 and low_b < high_a + 0.02 else 0.0
-        if a[0] < b[0]:  # j's stem comes down through i's row
-            return 10.0 if low_a - 0.01 < at[j] < high_a + 0.01 else 0.0
-        return 10.0 if low_b - 0.01 < at[i] < high_b + 0.01 else 0.0
+    def together(i: int, j: int) -> np.ndarray:
+        """What label i (rows: its options) and label j (columns: its options) cost together."""
+        below, above = row[i][:, None] < row[j][None, :], row[i][:, None] > row[j][None, :]
+        overlap = (low[i][:, None] < high[j][None, :] + gap) & (low[j][None, :] < high[i][:, None] + gap)
+        j_through_i = below & (low[i][:, None] - gap < at[j]) & (at[j] < high[i][:, None] + gap)
+        i_through_j = above & (low[j][None, :] - gap < at[i]) & (at[i] < high[j][None, :] + gap)
+        cost: np.ndarray = 100.0 * (~below & ~above & overlap) + 10.0 * (j_through_i | i_through_j)
+        return cost
 
     count = len(ordered)
-    own = [[alone(i, o) for o in options] for i in range(count)]
-    pairs = [[[[together(i, a, j, b) for b in options] for a in options] for i in range(j)] for j in range(count)]
+    pairs = [[together(i, j) for i in range(j)] for j in range(count)]
     chosen = _cheapest(own, pairs) if count <= MOST_SEARCHED else _one_at_a_time(own, pairs)
-    return tuple(EventLabel(day, label, *options[o]) for (day, label), o in zip(ordered, chosen, strict=True))
+    return tuple(
+        EventLabel(day, label, *options[i][o]) for i, ((day, label), o) in enumerate(zip(ordered, chosen, strict=True))
+    )
 
 
-Costs = list[list[float]]
+Costs = list[np.ndarray]
 """By label, by option: what placing the label so costs on its own."""
-PairCosts = list[list[list[list[float]]]]
-"""``pairs[j][i][a][b]``, for i < j: what label i at option a and label j at option b cost together."""
+PairCosts = list[list[np.ndarray]]
+"""``pairs[j][i][a, b]``, for i < j: what label i at option a and label j at option b cost together."""
+
+
+def _beside(j: int, own: Costs, pairs: PairCosts, placed: Sequence[int]) -> np.ndarray:
+    """What each option of label j costs, on its own and beside the labels before it as ``placed``."""
+    costs: np.ndarray = own[j] + sum((pairs[j][i][a] for i, a in enumerate(placed)), np.zeros_like(own[j]))
+    return costs
 
 
 def _one_at_a_time(own: Costs, pairs: PairCosts) -> list[int]:
     """Each label in turn at the option that costs least beside those already placed."""
     chosen: list[int] = []
-    for j, costs in enumerate(own):
-        options = range(len(costs))
-        chosen.append(min(options, key=lambda b: costs[b] + sum(pairs[j][i][a][b] for i, a in enumerate(chosen))))
+    for j in range(len(own)):
+        chosen.append(int(np.argmin(_beside(j, own, pairs, chosen))))
     return chosen
 
 
 def _cheapest(own: Costs, pairs: PairCosts) -> list[int]:
     """The placement of the labels costing least, searched depth first from the one-at-a-time
-    answer and cut wherever a part already costs at least the best found."""
+    answer, each label's options cheapest first beside those placed, and cut wherever a part, with
+    the least the labels still to place could cost on their own, costs at least the best found."""
     best = _one_at_a_time(own, pairs)
-    best_cost = sum(own[j][b] + sum(pairs[j][i][best[i]][b] for i in range(j)) for j, b in enumerate(best))
+    best_cost = sum(float(_beside(j, own, pairs, best[:j])[b]) for j, b in enumerate(best))
+    least = [sum(float(costs.min()) for costs in own[j + 1 :]) for j in range(len(own))]
     placed: list[int] = []
 
     def search(spent: float) -> None:
@@ -404,19 +488,20 @@ def _cheapest(own: Costs, pairs: PairCosts) -> list[int]:
         if j == len(own):
             best, best_cost = list(placed), spent
             return
-        for b, cost in sorted(enumerate(own[j]), key=lambda option: option[1]):
-            more = spent + cost + sum(pairs[j][i][a][b] for i, a in enumerate(placed))
-            if more < best_cost:
-                placed.append(b)
-                search(more)
-                placed.pop()
+        costs = _beside(j, own, pairs, placed)
+        for b in np.argsort(costs, kind="stable"):
+            if spent + costs[b] + least[j] >= best_cost:
+                break  # and so does every option after it
+            placed.append(int(b))
+            search(spent + float(costs[b]))
+            placed.pop()
 
     search(0.0)
     return best
 
 
 def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:
-    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.most or EVENT_LABEL_CHARS) for e in placed]
+    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.shown) for e in placed]
 
 
 def _lanes(placed: Sequence[EventLabel]) -> int:
@@ -425,29 +510,30 @@ def _lanes(placed: Sequence[EventLabel]) -> int:
 
 
 def short_label(label: str, most: int = EVENT_LABEL_CHARS) -> str:
-    """``label`` cut at a word to at most ``most`` characters and "…" (a single long word is cut
-    inside it); unchanged when it is short enough."""
+    """``label`` cut at a word to at most ``most`` characters and "…" (a long word, such as an
+    address, that a cut at a word would leave too little of is cut inside it); unchanged when it is
+    short enough."""
     if len(label) <= most:
         return label
     cut = label[: most - 1].rstrip()
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")].rstrip(" ,;:-–")
-    return f"{cut}…"
+    word = cut[: cut.rfind(" ")].rstrip(" ,;:-–") if " " in cut else ""
+    return f"{word if len(word) >= most // 2 else cut}…"
 
 
 def _event_mark(
-    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", most: int = EVENT_LABEL_CHARS
+    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", shown: str = ""
 ) -> tuple[dict[str, object], dict[str, object]]:
     """A dated event on one panel: a dashed vertical line across it, and its label above the plot
     area, horizontal, on row ``lane`` of the labels, joined to the line by a thin stem. A long label
-    is shortened on the chart; hovering it shows it whole, with the date. The label is study text,
+    is shortened on the chart (to ``shown``, or else by short_label); hovering it shows it whole,
+    with the date. The label is study text,
     shown as typed (presenter mode passes the event's kind instead of its wording)."""
     when = pd.Timestamp(day).isoformat()
     x, y = f"x{_axes(panel)}", f"y{_axes(panel)} domain"
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
     note = {
-        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(short_label(label, most)),
+        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(shown or short_label(label)),
         "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR, "ax": 0,
         "ay": -(EVENT_RISE + lane * EVENT_LANE), "xanchor": side, "yanchor": "bottom",
         "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
@@ -495,7 +581,8 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     shown = panels[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(shown)))
     dates = [d for p in shown for d in (*p.dates, *(p.span or ()))]
-    span = (min(dates) - dt.timedelta(days=10), max(dates) + dt.timedelta(days=10)) if dates else None
+    axis = date_axis(min(dates), max(dates), pad_days=10) if dates else {}
+    span = date_span(min(dates), max(dates), pad_days=10) if dates else None  # the axis's range
     placed = [place_events(p.events, span, cols) for p in shown]
     layout = _panel_layout(len(shown), cols, [_lanes(p) for p in placed])
     fig = make_subplots(
@@ -503,7 +590,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         cols=cols,
         shared_yaxes=True,
         subplot_titles=[wrap(p.team_name) for p in shown] or ["No held meetings with attendance recorded"],
-        horizontal_spacing=0.04,
+        horizontal_spacing=PANEL_GAP,
         vertical_spacing=layout.spacing,
     )
     legend_seen: set[str] = set()
@@ -531,16 +618,18 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     else:
         fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
         fig.update_yaxes(title_text=spec.label, col=1)
-    if span:  # every panel over the same period, so the teams line up and a g-chart's open gap shows
-        fig.update_xaxes(range=[span[0].isoformat(), span[1].isoformat()])
+    if axis:  # every panel over the same period, so the teams line up and a g-chart's open gap shows
+        fig.update_xaxes(range=axis["range"])
     if choice.subgrouped and choice.subgroup == "quarter":
         quarters = sorted({d for p in shown for d in p.dates})
         every = quarters[:: -(-len(quarters) // 8)]  # at most eight labels a panel, as month_ticks keeps months
         fig.update_xaxes(
             tickvals=[d.isoformat() for d in every], ticktext=[qi.quarter_label(d).replace(" ", "<br>") for d in every]
         )
-    elif dates:
+    elif choice.subgrouped and choice.subgroup == "month":  # a point a month, on the first day: ticked by month
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
+    elif axis:  # a point a meeting or a block: a few weeks' meetings are ticked by day
+        fig.update_xaxes(axis)
     _lift_titles(fig, layout)
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(

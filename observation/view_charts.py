@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import assemble, first_teams, wrap
+from observation.charts import LEAST_SPAN, PANEL_GAP, assemble, date_axis, first_teams, wrap
 from observation.plain import plotly_text
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
@@ -34,6 +34,25 @@ LEGEND_AT_THE_FOOT = {"orientation": "h", "yref": "container", "y": 0, "yanchor"
 height, a tall figure's legend fell outside the figure and was cut off."""
 FOOT = 110
 """px under the panels of a figure with LEGEND_AT_THE_FOOT: tick labels, and the legend's row or two."""
+LONE_BAR = 3 * 24 * 3600 * 1000
+"""ms: the width of a panel's only bar. Plotly makes a bar as wide as the gaps between a panel's
+bars, and a lone bar on a time axis a millisecond wide: not drawn at all."""
+
+
+def fit_time_axis(fig: go.Figure, dates: pd.Series, row: int | None = None, col: int | None = None) -> None:
+    """The time axis of a panel (``row``, ``col``; or of a figure of one) whose ``dates`` span less
+    than LEAST_SPAN, such as a team with one meeting in the chosen dates, fixed to the four weeks
+    around them and ticked by day: Plotly, left to itself, zoomed in to a millisecond either side of
+    one meeting and ticked the axis in fractions of a second ("23:59:59.9996"). A longer axis is
+    Plotly's to fit around the bars."""
+    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+    if last - first < LEAST_SPAN:
+        fig.update_xaxes(date_axis(first, last), row=row, col=col)
+
+
+def bar_width(dates: pd.Series) -> int | None:
+    """A width for bars at ``dates`` where there is one date only (LONE_BAR); else Plotly's own."""
+    return LONE_BAR if pd.Series(dates).nunique() == 1 else None
 
 
 def grid(
@@ -54,7 +73,7 @@ def grid(
         cols=cols,
         shared_yaxes=True,
         subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
-        horizontal_spacing=0.04,
+        horizontal_spacing=PANEL_GAP,
         # the gap as a share of the plot's height, so that it stays the same however many teams
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
         vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
@@ -85,6 +104,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         # take the hover from the meeting's own mark below
         came = held[held["su_share"].fillna(0) + held["carer_share"].fillna(0) > 0]
         ids = came["meeting_id"].tolist()
+        fit_time_axis(fig, team["meeting_date"], row=i + 1, col=1)
         for column, label, colour, pattern in (
             ("su_share", "Service users", SU_COLOUR, "/"),
             ("carer_share", "Carers", CARER_COLOUR, "."),
@@ -96,6 +116,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                     name=label,
                     legendgroup=label,
                     marker={"color": colour, "pattern": {"shape": pattern}},
+                    width=bar_width(came["meeting_date"]),
                     customdata=ids,
                     hovertemplate="%{x|%d %b %Y}: %{y:.0%} of those present<extra>" + label + "</extra>",
                 )
@@ -257,13 +278,14 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
-    fig, _ = grid(names, left_out=left_out, bottom=FOOT)
+    fig, cols = grid(names, left_out=left_out, bottom=FOOT)
     roles = list(dict.fromkeys(counts["role"]))
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, name in enumerate(names):
         team = counts[counts["team_name"] == name]
+        fit_time_axis(fig, team["period"], row=i // cols + 1, col=i % cols + 1)
         for j, role in enumerate(roles):
             part = team[team["role"] == role]
             if part.empty:
@@ -278,6 +300,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
                     legendgroup=shown,
                     showlegend=shown not in {t.legendgroup for t in traces},
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
+                    width=bar_width(team["period"]),
                     hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + shown + "</extra>",
                 )
             )
@@ -318,6 +341,8 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_yaxes(autorange="reversed", type="category")
+    if not people.empty:
+        fit_time_axis(fig, people["meeting_date"])
     fig.update_layout(
         title={
             "text": "People with lived experience across the team's meetings<br><sup>who came once, who stayed</sup>"

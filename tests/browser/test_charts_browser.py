@@ -87,6 +87,10 @@ def boxes(elements: Locator) -> list[dict[str, Any]]:
     )
 
 
+APART = 16
+"""px at least between the labels of neighbouring panels, so that they never read as one line."""
+
+
 def test_event_labels_are_level_readable_and_above_the_data(demo_server: Server, watched: Watched) -> None:
     page = watched.page
     open_at_laptop_size(page, demo_server, "Overview")
@@ -100,16 +104,58 @@ def test_event_labels_are_level_readable_and_above_the_data(demo_server: Server,
         assert not label["turned"]
         assert label["right"] - label["left"] > 2 * (label["bottom"] - label["top"]), label  # level, not upright
         assert label["bottom"] <= min(p["top"] for p in plots), f"{label['text']} covers the plot"
+        # over its own panel: none reaches into the gap, where it met the next panel's label
+        middle = (label["left"] + label["right"]) / 2
+        (own,) = [p for p in plots if p["left"] <= middle <= p["right"]]
+        label["panel"] = plots.index(own)
+        assert own["left"] <= label["left"], f"{label['text']} leaves its panel"
+        assert label["right"] <= own["right"], f"{label['text']} leaves its panel"
     for i, a in enumerate(labels):
         for b in labels[i + 1 :]:
+            one_row = a["top"] < b["bottom"] and b["top"] < a["bottom"]
+            if a["panel"] != b["panel"] and one_row:  # "Winter pressures across the trust Home microsystem…"
+                apart = max(b["left"] - a["right"], a["left"] - b["right"])
+                assert apart >= APART, (a["text"], b["text"], apart)
             apart = (
                 a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
             )
             assert apart, (a["text"], b["text"])
-    # the whole text and the date on hover
+    # the whole text and the date on hover, of a whole label and of one cut to keep clear
     chart.get_by_text("QI training for service users").hover(force=True)
     expect(chart.locator(".hoverlayer")).to_contain_text("QI training for service users (01 Jan 2020)")
+    for label in labels:
+        if label["text"].endswith("…"):
+            chart.locator("g.annotation text").filter(has_text=label["text"]).first.hover(force=True)
+            expect(chart.locator(".hoverlayer")).to_contain_text(label["text"].removesuffix("…"))
+            expect(chart.locator(".hoverlayer")).to_contain_text(" 20")  # the whole label, and its date
+    page.mouse.move(0, 0)  # the picture without a hover over the labels
+    expect(chart.locator(".hoverlayer .hovertext")).to_have_count(0)
     keep(page, chart, "charts-event-labels")
+    assert_clean(watched)
+
+
+def test_a_team_with_one_meeting_in_the_dates_is_drawn_over_weeks_ticked_by_day(
+    demo_server: Server, watched: Watched
+) -> None:
+    # From 01/02/2020 to 20/02/2020 each team has one meeting: Plotly zoomed in to a millisecond
+    # either side of it, ticked the axis "23:59:59.9996" and drew its bar a millisecond wide
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Overview")
+    page.goto(f"{demo_server.url}/presence?from=2020-02-01&to=2020-02-20")
+    expect(page.get_by_role("heading", level=1, name="Presence and absence")).to_be_visible(timeout=60_000)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    ticks = chart.locator("g.xaxislayer-above g.xtick text")
+    expect(ticks.first).to_be_visible(timeout=60_000)
+    words = ticks.all_text_contents()
+    assert words
+    assert not [w for w in words if ":" in w or "." in w], words  # no times of day, no fractions of a second
+    assert any("Feb" in w for w in words), words
+    bars = chart.locator("g.trace.bars path")
+    expect(bars.first).to_be_attached()
+    widths: list[float] = bars.evaluate_all("els => els.map(e => e.getBBox().width)")
+    assert min(widths) >= 10, widths  # a bar to see and to click
+    page.wait_for_load_state("networkidle")
+    keep(page, chart, "charts-one-meeting")
     assert_clean(watched)
 
 

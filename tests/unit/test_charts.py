@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pandas as pd
@@ -126,17 +127,41 @@ def event_labels(fig: go.Figure) -> list[go.layout.Annotation]:
     return [a for a in fig.layout.annotations if a.name == charts.EVENT_NOTE]
 
 
-def label_box(fig: go.Figure, note: go.layout.Annotation) -> tuple[float, float, float, float]:
-    """An event label's box on a page (left, right, bottom, top) in px from the panel's left edge
-    and top: its width guessed as place_events guesses it, its rows as the chart stacks them."""
+def panel_of(note: go.layout.Annotation, cols: int = 3) -> tuple[float, float]:
+    """The left and right edges, in px from the left of the plotting area, of the panel ``note`` is on."""
+    panel = int(note.xref[1:] or 1) - 1
+    width = charts.panel_width(cols)
+    left = panel % cols * (width + charts.PANEL_GAP * charts.PAGE_WIDTH)
+    return left, left + width
+
+
+def label_box(fig: go.Figure, note: go.layout.Annotation, cols: int = 3) -> tuple[float, float, float, float]:
+    """An event label's box on a page (left, right, bottom, top) in px from the left of the
+    plotting area and the top of its panel: its width weighed as place_events weighs it (that
+    agrees with Chromium's: test_label_widths_are_what_the_browser_draws), its rows as the chart
+    stacks them."""
     axis = fig.layout[f"xaxis{note.xref[1:]}"]
     first, last = (pd.Timestamp(d) for d in axis.range)
-    panel = charts.PAGE_WIDTH / 3 - 30
-    at = (pd.Timestamp(note.x) - first) / (last - first) * panel
-    wide = len(note.text) * charts.EVENT_FONT * charts.CHARACTER_WIDTH
+    left, right = panel_of(note, cols)
+    at = left + (pd.Timestamp(note.x) - first) / (last - first) * (right - left)
+    wide = charts.label_width(html.unescape(note.text))  # as typed, not as Plotly's entities
     start = {"left": 0.0, "center": 0.5, "right": 1.0}[note.xanchor]
     bottom = -note.ay  # px above the plot area
     return at - start * wide, at + (1 - start) * wide, bottom, bottom + charts.EVENT_FONT * 1.2
+
+
+DRAWN = {  # px, at 12 px in Source Sans, as Chromium drew them on the Overview at 1440 x 900
+    "Winter pressures across the trust": 163.0,
+    "Home microsystem meetings began": 178.9,
+    "QI training for service users": 135.7,
+    "Recruitment drive on the ward": 152.1,
+}
+
+
+def test_label_widths_are_what_the_browser_draws() -> None:
+    # A label's width was guessed from its length: a quarter too wide, which cut labels that fitted
+    for label, drawn in DRAWN.items():
+        assert drawn <= charts.label_width(label) <= drawn * 1.08, label
 
 
 BUSY = pd.DataFrame(
@@ -179,29 +204,79 @@ def test_event_labels_are_horizontal_readable_and_above_the_data() -> None:
     }
 
 
-def test_event_labels_overlap_neither_each_other_nor_another_stem() -> None:
-    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", BUSY)
-    on_team_1 = [n for n in event_labels(fig) if n.xref == "x"]
-    assert len({n.ay for n in on_team_1}) == 3  # three events in three months: three rows
-    for a in on_team_1:
-        left, right, bottom, top = label_box(fig, a)
-        for b in on_team_1:
+NEIGHBOURS = pd.DataFrame(
+    {
+        "team_id": [2, None, 2, 3],
+        "event_date": [dt.date(2020, 5, 1), dt.date(2020, 6, 1), dt.date(2020, 7, 1), dt.date(2020, 3, 1)],
+        "label": ["Home microsystem meetings began", "Winter pressures across the trust",
+                  "QI training for service users", "Recruitment drive on the ward"],
+        "category": ["home_meetings", "service_change", "qi_training", "recruitment"],
+    }
+)  # fmt: skip
+"""The demo's Overview: Oak's three events in the middle panel, the study-wide one on all three.
+Birch's label ran to its panel's right edge and Oak's first one into the gap from the left, and
+they read as one line: "Winter pressures across the trust Home microsystem meetings began"."""
+
+APART = 16
+"""px at least between the labels of neighbouring panels, so that they never read as one line."""
+
+
+def assert_labels_apart(fig: go.Figure, cols: int = 3) -> None:
+    """No label leaves its panel; on one panel no two labels overlap and no stem crosses a lower
+    label; the labels of neighbouring panels on one row stay APART px apart or more."""
+    notes = event_labels(fig)
+    boxes = [label_box(fig, note, cols) for note in notes]
+    for a, (left, right, bottom, top) in zip(notes, boxes, strict=True):
+        edge_left, edge_right = panel_of(a, cols)
+        assert edge_left <= left, f"{a.text} leaves its panel"
+        assert right <= edge_right, f"{a.text} leaves its panel"
+        for b, (other_left, other_right, other_bottom, other_top) in zip(notes, boxes, strict=True):
             if a is b:
                 continue
-            other_left, other_right, other_bottom, other_top = label_box(fig, b)
             one_row = bottom < other_top and other_bottom < top
+            if a.xref != b.xref:
+                if one_row:
+                    apart = max(other_left - right, left - other_right)
+                    assert apart >= APART, f"{a.text} and {b.text}, on neighbouring panels, {apart:.0f} px apart"
+                continue
             assert not (one_row and left < other_right and other_left < right), (a.text, b.text)
             stem = other_left + (other_right - other_left) * {"left": 0.0, "center": 0.5, "right": 1.0}[b.xanchor]
             if other_bottom > top:  # b's stem comes down past a's row
                 assert not left < stem < right, f"the stem of {b.text} crosses {a.text}"
-            # none can be placed without leaving the panel a little: the least way out is taken
-            panel = charts.PAGE_WIDTH / 3 - 30
-            assert -panel / 4 < left
-            assert right < panel * 5 / 4
+
+
+def test_event_labels_overlap_neither_each_other_nor_another_stem_nor_a_neighbours_label() -> None:
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", BUSY)
+    on_team_1 = [n for n in event_labels(fig) if n.xref == "x"]
+    assert len({n.ay for n in on_team_1}) == 3  # three events in three months: three rows
+    assert_labels_apart(fig)
+    # the demo's Overview, where Oak's labels are in the middle panel, with neighbours each side
+    demo = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", NEIGHBOURS)
+    assert len(event_labels(demo)) == 6
+    assert_labels_apart(demo)
     # the panel titles rise over the three rows of labels, and the figure grows to hold them
     plain = charts.involvement_trend(trend(3, months=8), 0.8, "contributing")
     assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + 3 * charts.EVENT_LANE
     assert fig.layout.margin.t - plain.layout.margin.t == fig.layout.height - plain.layout.height > 0
+
+
+def test_a_label_is_cut_only_where_it_must_be_and_keeps_its_start() -> None:
+    fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", NEIGHBOURS)
+    shown = {n.hovertext.rpartition(" (")[0]: n.text for n in event_labels(fig)}
+    # a label with room for it is whole: Birch's only one, and Oak's latest, on the top row
+    assert [n.text for n in event_labels(fig) if n.xref == "x"] == ["Winter pressures across the trust"]
+    assert shown["QI training for service users"] == "QI training for service users"
+    for whole, text in shown.items():
+        assert whole.startswith(text.removesuffix("…"))
+        assert len(text) >= charts.CROWDED_CHARS - 3 or text == whole  # cut a word at a time, not to a stub
+    # a label typed as one long word (an address in HTML) keeps most of it, not "<a…"
+    typed = '<a href="https://example.org">click</a>'
+    assert charts.short_label(typed, 20) == '<a href="https://ex…'
+    assert charts.short_label("Winter pressures across the trust", 20) == "Winter pressures…"
+    events = NEIGHBOURS.assign(label=NEIGHBOURS["label"].replace("Home microsystem meetings began", typed))
+    (note,) = [n for n in event_labels(charts.involvement_trend(trend(3, 8), 0.8, "x", events)) if "href" in n.text]
+    assert html.unescape(note.text).startswith('<a href="https://')  # drawn as typed, as text
+    assert note.hovertext == '&lt;a href="https://example.org"&gt;click&lt;/a&gt; (01 May 2020)'  # whole on hover
 
 
 def test_a_crowded_label_is_cut_shorter_rather_than_crossed_and_is_whole_on_hover() -> None:
@@ -214,17 +289,11 @@ def test_a_crowded_label_is_cut_shorter_rather_than_crossed_and_is_whole_on_hove
     cut = [n for n in notes if n.text.endswith("…")]
     assert cut  # four long labels within four months of one panel cannot all be whole
     for note in cut:
-        assert len(note.text) <= charts.CROWDED_CHARS
         whole = note.hovertext.rpartition(" (")[0]
         assert whole in labels
+        assert len(note.text) < len(whole)
         assert whole.startswith(note.text[:-1])
-    for a in notes:
-        left, right, bottom, top = label_box(fig, a)
-        for b in notes:
-            if a is b:
-                continue
-            other_left, other_right, other_bottom, other_top = label_box(fig, b)
-            assert not (bottom < other_top and other_bottom < top and left < other_right and other_left < right)
+    assert_labels_apart(fig)
 
 
 def test_event_labels_stay_within_their_panel() -> None:
@@ -238,7 +307,7 @@ def test_event_labels_stay_within_their_panel() -> None:
     for note in (first, last):
         left, right, _, _ = label_box(fig, note)
         assert left >= 0
-        assert right <= charts.PAGE_WIDTH / 3 - 30
+        assert right <= charts.panel_width(3)
 
 
 def qi_panels(choice: qi.ChartChoice, months: int = 24) -> tuple[qi.TeamPanel, ...]:
@@ -402,3 +471,66 @@ def test_the_qi_chart_lifts_its_event_labels_over_the_panel() -> None:
     assert note.ay < 0
     assert not note.textangle
     assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + charts.EVENT_LANE
+
+
+def one_meeting(day: dt.date = dt.date(2020, 2, 11)) -> pd.DataFrame:
+    """Oak with a single held meeting in the chosen dates, a service user present."""
+    return pd.DataFrame(
+        [
+            {
+                "team_id": 1, "team_name": "Oak", "meeting_date": pd.Timestamp(day), "present_total": 4,
+                "present_lived_experience": 1, "lived_experience_present": 1, "meaningful": 1,
+            }
+        ]
+    )  # fmt: skip
+
+
+def assert_dated_axis(axis: go.layout.XAxis, least_days: int = 28) -> None:
+    """A time axis some weeks wide ticked in dates: Plotly, left to itself or given a range of
+    nothing, zoomed in to a millisecond about one meeting and ticked it "23:59:59.9996"."""
+    first, last = (pd.Timestamp(d) for d in axis.range)
+    assert last - first >= pd.Timedelta(days=least_days), axis.range
+    assert axis.tickvals or re.fullmatch(r"(%-d )?%b\n%Y|%Y Q%q", axis.tickformat or ""), axis.tickformat
+    if axis.dtick == charts.WEEK:  # a tick a week, by its day, on an axis of a few weeks
+        assert "%-d" in axis.tickformat
+
+
+NO_EVENTS = pd.DataFrame({"team_id": [], "event_date": [], "label": [], "category": []})
+
+
+def test_a_team_with_one_meeting_gets_a_qi_chart_weeks_wide_ticked_in_dates() -> None:
+    frame = one_meeting()
+    for choice in (
+        qi.ChartChoice(),  # p-chart by month
+        qi.ChartChoice(subgroup="quarter"),
+        qi.ChartChoice(subgroup="block", block=4),
+        qi.ChartChoice(chart="g"),
+        qi.ChartChoice(measure="representation", chart="xmr"),  # a point a meeting
+    ):
+        panels = qi.panels(frame, NO_EVENTS, choice, subgroups(frame, choice.subgroup, choice.block))
+        fig = charts.qi_chart(panels, choice, target=None)
+        assert_dated_axis(fig.layout.xaxis)
+        first, last = (pd.Timestamp(d) for d in fig.layout.xaxis.range)
+        assert first < pd.Timestamp("2020-02-11") < last, choice  # the meeting in the middle
+    # a few weeks of meetings, a point each, are ticked by the day, every week
+    xmr = qi.ChartChoice(measure="representation", chart="xmr")
+    fig = charts.qi_chart(qi.panels(frame, NO_EVENTS, xmr, subgroups(frame, xmr.subgroup, xmr.block)), xmr, None)
+    assert fig.layout.xaxis.dtick == charts.WEEK
+
+
+def test_a_time_axis_is_never_narrower_than_four_weeks() -> None:
+    day = dt.date(2020, 2, 11)
+    assert charts.date_span(day, day) == (pd.Timestamp("2020-01-28"), pd.Timestamp("2020-02-25"))
+    axis = charts.date_axis(day, day)
+    assert axis["tickformat"] == "%-d %b\n%Y"
+    assert axis["dtick"] == charts.WEEK
+    # a long one keeps its own range and month ticks
+    long = charts.date_axis(dt.date(2019, 7, 2), dt.date(2020, 2, 27), pad_days=10)
+    assert long["range"] == ["2019-06-22T00:00:00", "2020-03-08T00:00:00"]
+    assert long["tickformat"] == "%b\n%Y"
+    # the trend's month and quarter, the Overview's and the Team profile's, hold their one point
+    for period in ("month", "quarter"):
+        fig = charts.involvement_trend(trend(1, months=1), 0.8, "contributing", period=period)
+        assert_dated_axis(fig.layout.xaxis, least_days=20)
+        first, last = (pd.Timestamp(d) for d in fig.layout.xaxis.range)
+        assert first < pd.Timestamp("2020-01-01") < last

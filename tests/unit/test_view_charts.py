@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -218,3 +221,42 @@ def test_charts_of_many_teams_draw_a_readable_few_and_say_so(tmp_path: Path, mon
     busiest = sorted(totals.index, key=lambda name: (-totals[name], name))  # most notes; a tie goes by name
     assert set(heatmap.data[0].x) == set(busiest[:5])
     assert f"the 5 teams with the most coded notes, of {len(busiest)}" in heatmap.layout.title.text
+
+
+FEBRUARY = StudyFilter(start=dt.date(2020, 2, 1), end=dt.date(2020, 2, 20))
+"""Dates typed in the sidebar that hold one meeting of each of the demo's teams."""
+
+
+def time_axes(fig: go.Figure) -> list[go.layout.XAxis]:
+    return [fig.layout[name] for name in fig.layout if re.fullmatch(r"xaxis\d*", name) and fig.layout[name].range]
+
+
+def test_a_team_with_one_meeting_in_the_chosen_dates_gets_weeks_ticked_in_dates(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    # Plotly zoomed in to a millisecond either side of the one meeting, and ticked the Presence
+    # page's axes "23:59:59.9996"; its lone bar was drawn a millisecond wide
+    rows = meetings.meetings(demo, FEBRUARY, "contributing")
+    assert set(rows.groupby("team_name")["meeting_date"].nunique()) == {1}  # the case
+    by_role = meetings.attendance_by_role(demo, FEBRUARY, "meeting")
+    figures = {
+        "presence": view_charts.presence_by_meeting(rows),
+        "attendance": view_charts.attendance_by_role(by_role),
+        "swimlane": view_charts.swimlane(meetings.attendance_matrix(demo, FEBRUARY, 1, "person")),
+    }
+    for name, fig in figures.items():
+        axes = time_axes(fig)
+        assert len(axes) == (1 if name == "swimlane" else 3), name  # every panel's
+        for axis in axes:
+            first, last = (pd.Timestamp(d) for d in axis.range)
+            assert last - first >= pd.Timedelta(days=28), (name, axis.range)
+            assert axis.tickformat == "%-d %b\n%Y", name  # "11 Feb 2020", a tick a week
+            assert axis.dtick == charts.WEEK
+    for fig in (figures["presence"], figures["attendance"]):
+        bars = [t for t in fig.data if isinstance(t, go.Bar) and len(t.x)]
+        assert bars
+        assert all(t.width == view_charts.LONE_BAR >= 24 * 3600 * 1000 for t in bars)  # a day or more wide
+    # a team's panel over a longer time is Plotly's to fit around its bars, as before
+    everything = view_charts.presence_by_meeting(meetings.meetings(demo, ALL, "contributing"))
+    assert time_axes(everything) == []
+    assert {t.width for t in everything.data if isinstance(t, go.Bar)} == {None}
