@@ -184,6 +184,38 @@ TABLE_ROWS: Final[dict[str, str]] = {
 """What each kind of file holds, as the import's mapping step offers it after the kind's name."""
 
 
+AUDIT_ROWS: Final[dict[str, tuple[str, str]]] = {
+    "teams": ("team", "teams"),
+    "participants": ("participant", "participants"),
+    "meetings": ("meeting", "meetings"),
+    "attendance": ("attendance row", "attendance rows"),
+    "field_notes": ("field note", "field notes"),
+    "codes": ("code", "codes"),
+    "coded_segments": ("coded segment", "coded segments"),
+    "recruitment_events": ("recruitment event", "recruitment events"),
+    "annotations": ("annotation", "annotations"),
+    "register": ("register row", "register rows"),
+    "meeting_roles": ("filled role", "filled roles"),
+    "access": ("access entry", "access entries"),
+}
+"""A row of each table, one and many, as the Audit trail counts them ("3 attendance rows created"):
+each table an import reads named as ``TABLES`` names it."""
+
+AUDIT_FIELDS: Final[dict[str, str]] = {
+    "status": "status", "participation": "took part", "format": "", "duration_minutes": "length (minutes)",
+    "action_items": "action items", "evaluated": "evaluated", "meeting_date": "date", "team_id": "team",
+    "start_date": "started", "qi_trained": "QI trained", "com_b": "COM-B", "four_pi": "4Pi",
+    "valence": "barrier or enabler", "reason_code_id": "reason", "event_date": "date", "label": "label",
+    "category": "kind", "parent_id": "under", "slug": "key", "role": "role", "setting": "setting", "code": "code",
+    "name": "name", "service": "service", "coach": "coach", "definition": "definition", "body": "text",
+    "minute": "minute", "author": "observer", "position": "position", "participant_id": "participant",
+    "stage": "stage", "teams": "teams", "code_id": "code", "coder": "coder", "meeting_id": "meeting",
+    "note_id": "note", "interview_id": "interview",
+}  # fmt: skip
+"""A stored field, as the Audit trail names it before its value ("took part co-leading"); where a
+meeting was held has no name, as its words say it ("held online")."""
+
+
 def letters(index: int) -> str:
     """The ``index``-th label from 0 of A, B, … Z, AA, AB, …: a team shown without its name."""
     label = ""

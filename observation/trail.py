@@ -330,32 +330,6 @@ def _resolve(cur: duckdb.DuckDBPyConnection, found: list[_Entry]) -> _Names:
 
 # --- in words --------------------------------------------------------------------------------------
 
-_ROWS = {
-    "attendance": ("attendance row", "attendance rows"),
-    "field_notes": ("note", "notes"),
-    "coded_segments": ("coded segment", "coded segments"),
-    "meeting_roles": ("filled role", "filled roles"),
-    "recruitment_events": ("recruitment step", "recruitment steps"),
-    "annotations": ("chart mark", "chart marks"),
-    "meetings": ("meeting", "meetings"),
-    "teams": ("team", "teams"),
-    "participants": ("participant", "participants"),
-    "codes": ("code", "codes"),
-    "access": ("access entry", "access entries"),
-    "register": ("register row", "register rows"),
-}
-
-_FIELDS = {
-    "status": "status", "participation": "took part", "format": "", "duration_minutes": "length (minutes)",
-    "action_items": "action items", "evaluated": "evaluated", "meeting_date": "date", "team_id": "team",
-    "start_date": "started", "qi_trained": "QI trained", "com_b": "COM-B", "four_pi": "4Pi",
-    "valence": "barrier or enabler", "reason_code_id": "reason", "event_date": "date", "label": "label",
-    "category": "kind", "parent_id": "under", "slug": "key", "role": "role", "setting": "setting", "code": "code",
-    "name": "name", "service": "service", "coach": "coach", "definition": "definition", "body": "text",
-    "minute": "minute", "author": "observer", "position": "position", "participant_id": "participant",
-    "stage": "stage", "teams": "teams", "code_id": "code", "coder": "coder", "meeting_id": "meeting",
-}  # fmt: skip
-
 _RECORDED = {"participation", "status", "format", "duration_minutes", "action_items", "evaluated", "minute"}
 """Fields whose missing value means nobody recorded it (the rest are simply empty)."""
 
@@ -375,12 +349,12 @@ _WORDS: dict[str, Mapping[str, str]] = {
 def _field(name: str) -> str:
     """A field's name before its value ("took part co-leading"); none for where a meeting was held,
     whose words say it ("held online", as an added meeting says it)."""
-    said = _FIELDS.get(name, name.replace("_", " "))
+    said = labels.AUDIT_FIELDS.get(name, name.replace("_", " "))
     return f"{said} " if said else ""
 
 
 def _plural(n: int, table: str) -> str:
-    one, many = _ROWS.get(table, (_table(table), _table(table)))
+    one, many = labels.AUDIT_ROWS.get(table, (_table(table), _table(table)))
     return f"{n:,} {one if n == 1 else many}"
 
 

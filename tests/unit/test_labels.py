@@ -50,3 +50,13 @@ def test_every_kind_of_file_an_import_reads_is_named() -> None:
 @pytest.mark.parametrize(("index", "letters"), [(0, "A"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")])
 def test_teams_by_letter_run_on_past_z(index: int, letters: str) -> None:
     assert labels.letters(index) == letters
+
+
+def test_the_audit_trail_counts_each_table_in_the_words_the_import_names_it() -> None:
+    """ "Imported annotations.csv: 1 annotation created" — as the import page calls the kind — and
+    the words kept in labels, beside the import's."""
+    for table, words in labels.TABLES.items():
+        one, many = labels.AUDIT_ROWS[table]
+        assert many.startswith(words), table
+        assert one, table
+        assert many != one, table

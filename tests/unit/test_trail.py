@@ -88,12 +88,12 @@ def test_what_was_deleted_is_named_from_the_trails_own_copy(small: duckdb.DuckDB
     gone, kept = "“Complexity of mental illness”", '“Finding the "right" service user”'
     assert said(small) == [
         f"Merged code {gone} into {kept}: {gone} left the codebook",
-        f"Merged code {gone} into {kept}: 2 recruitment steps given {kept} as their reason",
+        f"Merged code {gone} into {kept}: 2 recruitment events given {kept} as their reason",
         f"Merged code {gone} into {kept}: 1 coded segment moved to {kept}",
         f"Merged code {gone} into {kept}: 1 coded segment removed as repeats of segments {kept} already had",
         "Deleted the meeting of Alpha, 21/02/2020",
         "Deleted 3 attendance rows with the meeting of Alpha, 21/02/2020",
-        "Deleted 1 note with the meeting of Alpha, 21/02/2020",
+        "Deleted 1 field note with the meeting of Alpha, 21/02/2020",
         "Deleted 2 coded segments with the meeting of Alpha, 21/02/2020",
         "Deleted note 2 of the meeting of Alpha, 10/01/2020: "
         "“Who should we invite next? Someone who sees the bigger pict…”",
