@@ -7,6 +7,8 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -394,6 +396,7 @@ def place_events(
     cols: int = 1,
     font: float = EVENT_FONT,
     most_lanes: int = MOST_EVENT_LANES,
+    page: float = PAGE_WIDTH,
 ) -> tuple[EventLabel, ...]:
     """Where the labels of one panel's dated events go, by date: each on a row above the plot area
     (at most ``most_lanes`` rows) and on one side of its line, so that no label leaves its panel
@@ -401,11 +404,12 @@ def place_events(
     with them), no two labels overlap, and no label's stem (the thin line joining it to its event)
     runs through a lower label, as far as that can be done by cutting a label shorter (a word at a
     time, no more than it must be); then in as few rows as will do. ``span`` is the panel's first and last
-    date; ``cols`` the panels side by side, for the panel's width; ``font`` the labels' size."""
+    date; ``cols`` the panels side by side in ``page`` px, for the panel's width; ``font`` the
+    labels' size."""
     ordered = sorted(events, key=lambda event: event[0])
     if not ordered:
         return ()
-    panel = panel_width(cols)
+    panel = panel_width(cols, page)
     first, last = (pd.Timestamp(d) for d in span) if span else (pd.Timestamp(ordered[0][0]),) * 2
     length = (last - first) / pd.Timedelta(days=1)
     at = np.array(
@@ -498,6 +502,46 @@ def _cheapest(own: Costs, pairs: PairCosts) -> list[int]:
 
     search(0.0)
     return best
+
+
+def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_WIDTH) -> None:
+    """The event labels of a built figure's ``layout`` (as ``to_plotly_json`` gives it) placed again,
+    in place, for text of ``font`` px in ``page`` px of plotting width (presenter mode's and a
+    slide's larger text, which would otherwise reach past its panel and meet its neighbour's), each
+    panel in the rows of labels its row of panels already has room for. A label's text, row and
+    side change; its line and its hover stay."""
+    panels: dict[str, list[dict[str, Any]]] = {}
+    for note in layout.get("annotations") or ():
+        if note.get("name") == EVENT_NOTE and note.get("hovertext"):
+            panels.setdefault(str(note["xref"]), []).append(note)
+
+    def axis(ref: str) -> dict[str, Any]:
+        found: dict[str, Any] = layout.get(f"{ref[0]}axis{ref[1:]}") or {}
+        return found
+
+    def row_of(ref: str) -> tuple[float, ...]:
+        return tuple(axis(str(axis(ref).get("anchor") or "y")).get("domain") or (0.0, 1.0))
+
+    x_refs = [f"x{name[5:]}" for name in layout if re.fullmatch(r"xaxis\d*", name)]
+    lanes: dict[tuple[float, ...], int] = {}
+    for ref, notes in panels.items():
+        rows = (round((-float(n.get("ay") or 0) - EVENT_RISE) / EVENT_LANE) + 1 for n in notes)
+        lanes[row_of(ref)] = max(lanes.get(row_of(ref), 1), *rows)
+    for ref, notes in panels.items():
+        span = axis(ref).get("range")
+        if not span:
+            continue
+        cols = sum(row_of(other) == row_of(ref) for other in x_refs)
+        notes.sort(key=lambda note: pd.Timestamp(note["x"]))
+        events = [(pd.Timestamp(n["x"]).date(), html.unescape(str(n["hovertext"]).rpartition(" (")[0])) for n in notes]
+        first, last = (pd.Timestamp(d) for d in span)
+        placed = place_events(events, (first, last), max(cols, 1), font, lanes[row_of(ref)], page)
+        for note, label in zip(notes, placed, strict=True):
+            note.update(
+                text=plotly_text(label.shown or short_label(label.label)),
+                ay=-(EVENT_RISE + label.lane * EVENT_LANE),
+                xanchor=label.side,
+            )
 
 
 def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:

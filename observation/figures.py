@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import plotly.graph_objects as go
 
+from observation import charts
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.plain import plotly_text
@@ -63,7 +64,8 @@ def for_a_room(fig: go.Figure) -> go.Figure:
     """A copy of ``fig`` to read across a room (presenter mode) or on a slide: every text at least
     ROOM_FONT px and the title ROOM_TITLE px, on white, each text colour darkened where it would be
     under 4.5:1 against white; a title's small print becomes a subtitle of full size, wrapped, and
-    the margins grow (and the figure with them) to hold it and a legend below the plot."""
+    the margins grow (and the figure with them) to hold it and a legend below the plot. Dated
+    events' labels are placed again for their larger text, each over its own panel."""
     layout = fig.layout.to_plotly_json()
     before = _margins(layout)
     layout.update(paper_bgcolor=PAPER, plot_bgcolor=PAPER)
@@ -77,6 +79,9 @@ def for_a_room(fig: go.Figure) -> go.Figure:
     for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k))}:
         layout[name] = _room_axis(layout.get(name, {}))
     layout["margin"] = _room_margins(layout, before)
+    margin = layout["margin"]
+    page = int(layout["width"]) - margin["l"] - margin["r"] if layout.get("width") else charts.PAGE_WIDTH
+    charts.place_labels_again(layout, ROOM_FONT, page)  # half as wide again: they met the next panel's
     if layout.get("height"):
         grown = layout["margin"]["t"] - before["t"] + layout["margin"]["b"] - before["b"]
         layout["height"] = int(layout["height"]) + grown

@@ -148,7 +148,9 @@ def test_the_quarterly_trend_in_a_room_is_legible_from_the_back() -> None:
     assert room.layout.title.text == "Service users and carers at held meetings, by quarter"
     assert "a quarter resting on a count under 5 is left out" in room.layout.title.subtitle.text
     labels = [a for a in room.layout.annotations if a.name == charts.EVENT_NOTE]
-    assert [a.text for a in labels] == ["Meetings at home", "Service change", "Service change", "Service change"]
+    shown = [(a.text, a.hovertext.rpartition(" (")[0]) for a in labels]
+    assert [whole for _, whole in shown] == ["Meetings at home", "Service change", "Service change", "Service change"]
+    assert all(whole.startswith(text.removesuffix("…")) for text, whole in shown)  # cut where crowded at 18 px
     # the rows of event labels keep clear of each other at the room's text size
     assert charts.EVENT_LANE >= figures.ROOM_FONT * figures.LINE
     assert {a.font.size for a in labels} == {figures.ROOM_FONT}
@@ -202,3 +204,56 @@ def test_a_long_subtitle_is_wrapped_between_its_parts() -> None:
         "Dotted line: target 80% ·<br>3 quarterly points or fewer: read as a<br>description, not a signal · more"
     )
     assert figures.wrap_lines("", 40) == ""
+
+
+PRESENTED = pd.DataFrame(
+    {
+        "team_id": [1, None, 1, 3],
+        "event_date": [dt.date(2020, 4, 1), dt.date(2020, 5, 1), dt.date(2020, 6, 1), dt.date(2020, 2, 1)],
+        "label": ["Meetings at home", "Service change", "QI training", "Recruitment drive"],
+        "category": ["home_meetings", "service_change", "qi_training", "recruitment"],
+    }
+)  # fmt: skip
+"""Presenter mode's Overview of the demo: its events by their kind, three panels side by side."""
+
+
+def label_boxes(fig: go.Figure, size: float) -> list[tuple[str, int, float, float, int]]:
+    """Each event label's panel, left and right edges in px from the left of the plotting area
+    (its width weighed at ``size`` px, as charts.place_events weighs it), and row."""
+    boxes = []
+    for note in (a for a in fig.layout.annotations if a.name == charts.EVENT_NOTE):
+        panel = int(note.xref[1:] or 1) - 1
+        first, last = (pd.Timestamp(d) for d in fig.layout[f"xaxis{note.xref[1:]}"].range)
+        width = charts.panel_width(3)
+        left = panel * (width + charts.PANEL_GAP * charts.PAGE_WIDTH)
+        at = left + (pd.Timestamp(note.x) - first) / (last - first) * width
+        wide = charts.label_width(note.text, size)
+        start = {"left": 0.0, "center": 0.5, "right": 1.0}[note.xanchor]
+        boxes.append((note.text, panel, at - start * wide, at + (1 - start) * wide, note.ay))
+    return boxes
+
+
+def test_event_labels_in_a_room_keep_to_their_panel_and_apart_from_the_next() -> None:
+    # At 18 px a label placed for 12 px reached half as far again: past its panel, into the next one's
+    fig = charts.involvement_trend(quarterly(), 0.8, "contributing", PRESENTED, "quarter")
+    room = figures.for_a_room(fig)
+    boxes = label_boxes(room, figures.ROOM_FONT)
+    assert len(boxes) == 6
+    width = charts.panel_width(3)
+    for text, panel, left, right, _ in boxes:
+        edge = panel * (width + charts.PANEL_GAP * charts.PAGE_WIDTH)
+        assert edge <= left, f"{text} leaves its panel"
+        assert right <= edge + width, f"{text} leaves its panel"
+    for i, (text, panel, left, right, row) in enumerate(boxes):
+        for other, other_panel, other_left, other_right, other_row in boxes[i + 1 :]:
+            if row == other_row and panel != other_panel:
+                assert max(other_left - right, left - other_right) >= 16, (text, other)
+            if row == other_row and panel == other_panel:
+                assert right <= other_left or other_right <= left, (text, other)
+    # in the rows the page's figure made room for: the room's margins are worked out from them
+    assert {a.ay for a in room.layout.annotations if a.name == charts.EVENT_NOTE} <= {
+        -(charts.EVENT_RISE + lane * charts.EVENT_LANE) for lane in range(3)
+    }
+    # the page's own figure keeps its labels where they were
+    assert [a.to_plotly_json() for a in fig.layout.annotations] != [a.to_plotly_json() for a in room.layout.annotations]
+    assert {a.font.size for a in fig.layout.annotations if a.name == charts.EVENT_NOTE} == {charts.EVENT_FONT}
