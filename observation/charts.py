@@ -6,6 +6,7 @@ differs by line dash and marker symbol, so colour is never the only signal.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
 import re
@@ -29,6 +30,10 @@ TARGET_COLOUR = "#555555"
 EVENT_COLOUR = "#009E73"  # Okabe-Ito bluish green
 EVENT_NOTE = "event"
 """The name every dated event's label carries, so that it can be told from a panel's title."""
+EVENT_MARK = "event mark"
+"""The name of the small mark (EVENT_MARK_TEXT) at the top of an event's line whose label found no
+room beside the others on its panel: its hover names the event, as a label's does."""
+EVENT_MARK_TEXT = "▾"
 EVENT_FONT = 12
 """px: an event's label, horizontal, above its panel (it was 10 px, turned up its line, over the data)."""
 EVENT_LANE = 24
@@ -150,7 +155,7 @@ def involvement_trend(
     names = list(dict.fromkeys(trend["team_name"]))[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(names)))
     teams = [trend[trend["team_name"] == name] for name in names]
-    span = _trend_span(trend, period)
+    span = _trend_span(trend, period, events)
     placed = [place_events(_events_of(events, team["team_id"].iloc[0]), span, cols) for team in teams]
     layout = _panel_layout(len(names), cols, [_lanes(p) for p in placed])
     fig = make_subplots(
@@ -206,7 +211,7 @@ def involvement_trend(
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="Held meetings", col=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     if not trend.empty:
-        fig.update_xaxes(**_time_axis(trend["month"].min(), trend["month"].max(), period, cols))
+        fig.update_xaxes(**_time_axis(*_trend_dates(trend, events), period, cols))
     _lift_titles(fig, layout)
     fig = assemble(fig, traces, panels_of, marks)
     fig.update_layout(
@@ -227,12 +232,23 @@ TREND_PADS = {"month": pd.Timedelta(days=10), "quarter": pd.Timedelta(days=46)}
 """How much wider than its first and last point a trend's time axis is, each side."""
 
 
-def _trend_span(trend: pd.DataFrame, period: str) -> tuple[dt.date, dt.date] | None:
+def _trend_dates(trend: pd.DataFrame, events: pd.DataFrame | None) -> tuple[dt.date, dt.date]:
+    """The first and last date a (non-empty) trend's time axis covers: its first and last point,
+    and its dated events before or after them (the caller passes the events of the filter's dates),
+    each of which, on an axis fixed to the points alone, Plotly left out, label and line."""
+    days = [pd.Timestamp(trend["month"].min()), pd.Timestamp(trend["month"].max())]
+    if events is not None and not events.empty:
+        days += [pd.Timestamp(events["event_date"].min()), pd.Timestamp(events["event_date"].max())]
+    return min(days).date(), max(days).date()
+
+
+def _trend_span(trend: pd.DataFrame, period: str, events: pd.DataFrame | None = None) -> tuple[dt.date, dt.date] | None:
     """The first and last date a trend's time axis shows, as _time_axis draws it."""
     if trend.empty:
         return None
     pad = TREND_PADS.get(period, TREND_PADS["month"])
-    return (pd.Timestamp(trend["month"].min()) - pad).date(), (pd.Timestamp(trend["month"].max()) + pad).date()
+    first, last = _trend_dates(trend, events)
+    return (pd.Timestamp(first) - pad).date(), (pd.Timestamp(last) + pad).date()
 
 
 def _events_of(events: pd.DataFrame | None, team_id: object) -> list[tuple[dt.date, str]]:
@@ -297,8 +313,9 @@ def _lift_titles(fig: go.Figure, layout: PanelLayout) -> None:
 def _time_axis(first: dt.date, last: dt.date, period: str, cols: int) -> dict[str, object]:
     """The trend's time axis: months as "Jan 2020"; quarters as "2020 Q1", a tick each (every
     second when crowded), the range half a quarter wider each side so that the first and last
-    labels stay under their own panel. The range is set, not left to Plotly, which would widen it
-    to hold the events' labels."""
+    labels stay under their own panel. ``first`` and ``last`` take in the events (_trend_dates): the
+    range is set, not left to Plotly, which would widen it to hold the events' labels, and Plotly
+    leaves out an event off the range."""
     pad = TREND_PADS.get(period, TREND_PADS["month"])
     start, end = pd.Timestamp(first) - pad, pd.Timestamp(last) + pad
     if period != "quarter":
@@ -340,6 +357,9 @@ class EventLabel:
     shown: str = ""
     """The label as the chart shows it: whole, or cut at a word (short_label); "" for
     short_label's cut to EVENT_LABEL_CHARS."""
+    labelled: bool = True
+    """False where the label found no room beside the others: the event is drawn by its line and a
+    mark at its top (EVENT_MARK), its hover naming it."""
 
 
 Side = Literal["left", "center", "right"]
@@ -450,11 +470,66 @@ def place_events(
         return cost
 
     count = len(ordered)
-    pairs = [[together(i, j) for i in range(j)] for j in range(count)]
-    chosen = _cheapest(own, pairs) if count <= MOST_SEARCHED else _one_at_a_time(own, pairs)
+    if count <= MOST_SEARCHED:
+        pairs = [[together(i, j) for i in range(j)] for j in range(count)]
+        chosen, labelled = _cheapest(own, pairs), [True] * count
+    else:
+        chosen, labelled = _near_at_a_time(own, Reach(at, row, low, high, gap))
     return tuple(
-        EventLabel(day, label, *options[i][o]) for i, ((day, label), o) in enumerate(zip(ordered, chosen, strict=True))
+        EventLabel(day, label, *options[i][o], labelled=labelled[i])
+        for i, ((day, label), o) in enumerate(zip(ordered, chosen, strict=True))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Where one panel's labels may go, by label (in date order), by option, as shares of the
+    panel's width: ``at`` each event's line, ``row`` each option's row, ``low`` and ``high`` its ends;
+    ``gap`` kept between labels."""
+
+    at: np.ndarray
+    row: list[np.ndarray]
+    low: list[np.ndarray]
+    high: list[np.ndarray]
+    gap: float
+
+    def beside(self, i: int, a: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """What each option of label j costs beside label i at option a: for overlapping it, and
+        for a stem running through the other's label (place_events' ``together``, one row of it)."""
+        row, low, high, at, gap = self.row, self.low, self.high, self.at, self.gap
+        below, above = row[i][a] < row[j], row[i][a] > row[j]
+        overlap = (low[i][a] < high[j] + gap) & (low[j] < high[i][a] + gap)
+        j_through_i = below & (low[i][a] - gap < at[j]) & (at[j] < high[i][a] + gap)
+        i_through_j = above & (low[j] - gap < at[i]) & (at[i] < high[j] + gap)
+        return 100.0 * (~below & ~above & overlap), 10.0 * (j_through_i | i_through_j)
+
+
+def _near_at_a_time(own: Costs, reach: Reach) -> tuple[list[int], list[bool]]:
+    """Each label in turn (by date) at the option that costs least beside the labels already placed
+    that it could meet (sorted by date, only those whose line is within the widest label's reach,
+    so the work grows with the events, not with their pairs); a label that would overlap one of them,
+    or cross or be crossed by a stem, wherever it went is left off, its event shown by its line and a
+    mark with its hover."""
+    widest = max(float((h - lo).max()) for h, lo in zip(reach.high, reach.low, strict=True)) + reach.gap
+    chosen: list[int] = []
+    labelled: list[bool] = []
+    shown: list[int] = []  # the labelled ones so far, by date
+    shown_at: list[float] = []
+    for j in range(len(own)):
+        start = bisect.bisect_left(shown_at, float(reach.low[j].min()) - widest)
+        overlap, stems = np.zeros_like(own[j]), np.zeros_like(own[j])
+        for i in shown[start:]:
+            a = chosen[i]
+            if reach.high[i][a] + reach.gap > reach.low[j].min() and reach.low[i][a] - reach.gap < reach.high[j].max():
+                more, stem = reach.beside(i, a, j)
+                overlap, stems = overlap + more, stems + stem
+        b = int(np.argmin(own[j] + overlap + stems))
+        chosen.append(b)
+        labelled.append(bool(overlap[b] + stems[b] == 0))
+        if labelled[-1]:
+            shown.append(j)
+            shown_at.append(float(reach.at[j]))
+    return chosen, labelled
 
 
 Costs = list[np.ndarray]
@@ -512,7 +587,7 @@ def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_W
     side change; its line and its hover stay."""
     panels: dict[str, list[dict[str, Any]]] = {}
     for note in layout.get("annotations") or ():
-        if note.get("name") == EVENT_NOTE and note.get("hovertext"):
+        if note.get("name") in (EVENT_NOTE, EVENT_MARK) and note.get("hovertext"):
             panels.setdefault(str(note["xref"]), []).append(note)
 
     def axis(ref: str) -> dict[str, Any]:
@@ -525,7 +600,8 @@ def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_W
     x_refs = [f"x{name[5:]}" for name in layout if re.fullmatch(r"xaxis\d*", name)]
     lanes: dict[tuple[float, ...], int] = {}
     for ref, notes in panels.items():
-        rows = (round((-float(n.get("ay") or 0) - EVENT_RISE) / EVENT_LANE) + 1 for n in notes)
+        labels = (n for n in notes if n["name"] == EVENT_NOTE)  # a mark takes no row
+        rows = (round((-float(n.get("ay") or 0) - EVENT_RISE) / EVENT_LANE) + 1 for n in labels)
         lanes[row_of(ref)] = max(lanes.get(row_of(ref), 1), *rows)
     for ref, notes in panels.items():
         span = axis(ref).get("range")
@@ -537,15 +613,22 @@ def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_W
         first, last = (pd.Timestamp(d) for d in span)
         placed = place_events(events, (first, last), max(cols, 1), font, lanes[row_of(ref)], page)
         for note, label in zip(notes, placed, strict=True):
-            note.update(
-                text=plotly_text(label.shown or short_label(label.label)),
-                ay=-(EVENT_RISE + label.lane * EVENT_LANE),
-                xanchor=label.side,
-            )
+            note.update(_label_form(label))
 
 
 def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:
-    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.shown) for e in placed]
+    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.shown, e.labelled) for e in placed]
+
+
+def _label_form(label: EventLabel) -> dict[str, object]:
+    """What a dated event's note shows as placed: its label on its row and side, joined to its line
+    by a stem; or, left unlabelled, a small mark at the top of its line (its hover stays the same)."""
+    if not label.labelled:
+        return {"name": EVENT_MARK, "text": EVENT_MARK_TEXT, "showarrow": False, "ay": 0, "xanchor": "center"}
+    return {
+        "name": EVENT_NOTE, "text": plotly_text(label.shown or short_label(label.label)), "showarrow": True,
+        "ay": -(EVENT_RISE + label.lane * EVENT_LANE), "xanchor": label.side,
+    }  # fmt: skip
 
 
 def _lanes(placed: Sequence[EventLabel]) -> int:
@@ -565,7 +648,7 @@ def short_label(label: str, most: int = EVENT_LABEL_CHARS) -> str:
 
 
 def _event_mark(
-    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", shown: str = ""
+    day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", shown: str = "", labelled: bool = True
 ) -> tuple[dict[str, object], dict[str, object]]:
     """A dated event on one panel: a dashed vertical line across it, and its label above the plot
     area, horizontal, on row ``lane`` of the labels, joined to the line by a thin stem. A long label
@@ -577,11 +660,10 @@ def _event_mark(
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
     note = {
-        "name": EVENT_NOTE, "xref": x, "x": when, "yref": y, "y": 1, "text": plotly_text(shown or short_label(label)),
-        "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR, "ax": 0,
-        "ay": -(EVENT_RISE + lane * EVENT_LANE), "xanchor": side, "yanchor": "bottom",
-        "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
+        "xref": x, "x": when, "yref": y, "y": 1, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR,
+        "ax": 0, "yanchor": "bottom", "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
         "hovertext": f"{plotly_text(label)} ({pd.Timestamp(day):%d %b %Y})",
+        **_label_form(EventLabel(day, label, lane, side, shown, labelled)),
     }  # fmt: skip
     return line, note
 
@@ -625,6 +707,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     shown = panels[:MAX_SMALL_MULTIPLES]
     cols = min(3, max(1, len(shown)))
     dates = [d for p in shown for d in (*p.dates, *(p.span or ()))]
+    dates += [day for p in shown for day, _ in p.events] if dates else []  # an event past the points shows too
     axis = date_axis(min(dates), max(dates), pad_days=10) if dates else {}
     span = date_span(min(dates), max(dates), pad_days=10) if dates else None  # the axis's range
     placed = [place_events(p.events, span, cols) for p in shown]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -534,3 +535,58 @@ def test_a_time_axis_is_never_narrower_than_four_weeks() -> None:
         assert_dated_axis(fig.layout.xaxis, least_days=20)
         first, last = (pd.Timestamp(d) for d in fig.layout.xaxis.range)
         assert first < pd.Timestamp("2020-01-01") < last
+
+
+def on_axis(fig: go.Figure, note: go.layout.Annotation) -> bool:
+    """Whether ``note``'s x is within its panel's time axis: Plotly leaves out a note off its axis."""
+    first, last = (pd.Timestamp(d) for d in fig.layout[f"xaxis{note.xref[1:]}"].range)
+    return first <= pd.Timestamp(note.x) <= last
+
+
+def test_an_event_after_the_last_point_or_before_the_first_is_on_the_axis() -> None:
+    # points on the first of Jan, Feb and Mar 2020; events inside the chosen dates, past the points
+    events = pd.DataFrame(
+        {
+            "team_id": [1, 1],
+            "event_date": [dt.date(2019, 12, 5), dt.date(2020, 3, 27)],
+            "label": ["Recruitment drive on the ward", "Home microsystem meetings began"],
+            "category": ["x", "x"],
+        }
+    )
+    for period in ("month", "quarter"):
+        fig = charts.involvement_trend(trend(1), 0.8, "contributing", events, period)
+        notes = event_labels(fig)
+        assert len(notes) == 2
+        assert all(on_axis(fig, note) for note in notes), period
+        assert_labels_apart(fig, cols=1)
+    # the QI chart: Oak's points run Jan 2018 to Dec 2019; a study-wide event a fortnight after
+    choice = qi.ChartChoice(measure="presence", chart="p", subgroup="month")
+    panel = qi_panels(choice)[0]
+    fig = charts.qi_chart((replace(panel, events=((dt.date(2020, 1, 20), "Winter pressures"),)),), choice, None)
+    (note,) = event_labels(fig)
+    assert on_axis(fig, note)
+
+
+def test_two_hundred_events_on_one_panel_are_placed_without_overlapping() -> None:
+    start = dt.date(2019, 1, 1)
+    words = ["Home", "meetings", "began", "QI", "training", "new", "lead", "carer", "peer", "worker", "moved"]
+    events = [
+        (start + dt.timedelta(days=(i * 37) % 700), " ".join(words[(i + k) % len(words)] for k in range(2 + i % 6)))
+        for i in range(200)
+    ]
+    placed = charts.place_events(events, (start, start + dt.timedelta(days=700)), cols=1)
+    assert len(placed) == 200  # every event is drawn: its line, and a label or a mark with its hover
+    labelled = [p for p in placed if p.labelled]
+    assert 5 <= len(labelled) < 200  # as many labels as have room beside each other; the rest are marks
+    frame = pd.DataFrame(
+        {"team_id": [1] * 200, "event_date": [d for d, _ in events], "label": [t for _, t in events], "category": "x"}
+    )
+    days = pd.date_range("2019-01-01", periods=24, freq="MS").date
+    one = pd.DataFrame(
+        {"team_id": 1, "team_name": "Oak", "month": days, "meetings": 2, "presence_share": 0.5, "meaningful_share": 0.2}
+    )
+    fig = charts.involvement_trend(one, 0.8, "contributing", frame)
+    assert_labels_apart(fig, cols=1)
+    marks = [a for a in fig.layout.annotations if a.name == charts.EVENT_MARK]
+    assert len(event_labels(fig)) + len(marks) == 200
+    assert all(m.hovertext and m.text == charts.EVENT_MARK_TEXT and not m.showarrow for m in marks)
