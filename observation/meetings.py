@@ -26,7 +26,8 @@ def meetings(
     """The meetings in the filter of its first ``max_teams`` teams by name (as many as a chart
     draws side by side), with their counts: team_id, team_name, setting, meeting_id,
     meeting_date, status, format, present_total, present_service_users, present_carers,
-    representation, su_share, carer_share, meaningful (0/1), attendance_recorded, and
+    representation, su_share, carer_share, meaningful (0/1), attendance_recorded,
+    no_lived_experience (held, with attendance recorded, and no service user or carer present), and
     teams_in_filter (how many teams the filter holds, of which these are the first)."""
     flt = access.readable(flt, "the meetings", con)
     with db.cursor(con) as cur:
@@ -40,6 +41,7 @@ def meetings(
                 if(attendance_recorded, present_carers / present_total, null) as carer_share,
                 if(coalesce(best_le_rank, 0) >= $level_rank, 1, 0) as meaningful,
                 attendance_recorded,
+                status = 'held' and attendance_recorded and present_lived_experience = 0 as no_lived_experience,
                 (
                     select count(distinct team_id)
                     from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)

@@ -134,8 +134,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x|%d %b %Y}: meaningful involvement<extra></extra>",
             )
         )
-        recorded = held[held["attendance_recorded"].astype(bool)]
-        without = recorded[recorded["present_service_users"] + recorded["present_carers"] == 0]
+        without = held[held["no_lived_experience"].astype(bool)]
         traces.append(
             go.Scatter(
                 x=without["meeting_date"],
@@ -144,12 +143,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
                 name=NO_LIVED_EXPERIENCE.capitalize(),
                 legendgroup="no_lived_experience",
                 customdata=without["meeting_id"].tolist(),
-                text=without["present_total"].tolist(),
+                text=[f"{n} {'person' if n == 1 else 'people'} present" for n in without["present_total"]],
                 marker={"symbol": "diamond-open", "size": 11, "color": ABSENCE_COLOUR, "line": {"width": 2}},
                 cliponaxis=False,
-                hovertemplate="%{x|%d %b %Y}: held, "
-                + NO_LIVED_EXPERIENCE
-                + "<br>%{text} people present<extra></extra>",
+                hovertemplate="%{x|%d %b %Y}: held, " + NO_LIVED_EXPERIENCE + "<br>%{text}<extra></extra>",
             )
         )
         unrecorded = held[~held["attendance_recorded"].astype(bool)]

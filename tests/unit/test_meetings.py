@@ -127,3 +127,14 @@ def test_attendance_by_role_keeps_the_first_teams_and_says_how_many_there_are(
     rows = meetings.attendance_by_role(small, StudyFilter(), "month", max_teams=1)
     assert set(rows["team_name"]) == {"Alpha"}
     assert set(rows["teams_in_filter"]) == {2}
+
+
+def test_meetings_say_which_were_held_with_nobody_with_lived_experience_present(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = meetings.meetings(small, StudyFilter(), "contributing")
+    flagged = rows[rows["no_lived_experience"].astype(bool)]
+    # m4 (Alpha) and m5 (Beta) were held with staff alone; m8 was held with nobody recorded present
+    assert sorted(flagged["meeting_id"]) == [4, 5]
+    assert (flagged["status"] == "held").all()
+    assert flagged["attendance_recorded"].all()

@@ -260,3 +260,15 @@ def test_a_team_with_one_meeting_in_the_chosen_dates_gets_weeks_ticked_in_dates(
     everything = view_charts.presence_by_meeting(meetings.meetings(demo, ALL, "contributing"))
     assert time_axes(everything) == []
     assert {t.width for t in everything.data if isinstance(t, go.Bar)} == {None}
+
+
+def test_a_meeting_without_lived_experience_says_how_many_were_present_in_plain_english(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = meetings.meetings(demo, ALL, "contributing")
+    without = rows[rows["no_lived_experience"].astype(bool)].head(2).copy()
+    without["present_total"] = [1, 3]  # one person alone with the team's staff; three
+    fig = view_charts.presence_by_meeting(without)
+    texts = sorted(t for mark in traces(fig, "No service user or carer present") for t in mark.text)
+    assert texts == ["1 person present", "3 people present"]
+    assert all("%{text}<extra>" in mark.hovertemplate for mark in traces(fig, "No service user or carer present"))
