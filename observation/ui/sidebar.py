@@ -197,6 +197,7 @@ def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter
 
 TYPED_NOTICES = "flt_typed_notices"
 DATE_FORMAT = "%d/%m/%Y"
+DATE_MAX_CHARS = 30
 
 
 def _date_inputs(first: dt.date, last: dt.date, disabled: bool) -> None:
@@ -217,7 +218,7 @@ def _date_inputs(first: dt.date, last: dt.date, disabled: bool) -> None:
             label,
             key=key,
             placeholder="DD/MM/YYYY",
-            max_chars=10,
+            max_chars=DATE_MAX_CHARS,  # room for spaces pasted around a date; they are stripped
             help=f"{what}: type it as day/month/year (31/12/2019) and press Enter. {where}",
             on_change=_typed_date,
             args=(key,),

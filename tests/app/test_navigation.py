@@ -44,6 +44,17 @@ def test_a_date_that_cannot_be_read_changes_nothing_and_says_why(app: App, small
     assert not set(at.query_params) & set(filters.FILTER_PARAMS)
 
 
+def test_spaces_pasted_around_a_date_are_ignored(app: App, small_path: Path) -> None:
+    at = app(small_path)
+    at.text_input(key="flt_from").input(" 15/02/2020").run()  # input() refuses what max_chars would cut
+    assert dates(at) == ["15/02/2020", "11/03/2020"]
+    at.text_input(key="flt_to").input("01/03/2020 ").run()
+    assert dates(at) == ["15/02/2020", "01/03/2020"]
+    at.text_input(key="flt_to").input("  31/02/2020  ").run()
+    assert dates(at) == ["15/02/2020", "01/03/2020"]
+    assert "Could not read '31/02/2020' as a date" in notices(at)  # what was typed, whole, without its spaces
+
+
 def test_a_date_outside_the_study_is_narrowed_with_a_notice(app: App, small_path: Path) -> None:
     at = app(small_path)
     at.text_input(key="flt_from").set_value("01/01/2019").run()
