@@ -45,14 +45,37 @@ def keep_in_url(param: str, value: object, default: object) -> None:
         st.query_params[param] = str(value)
 
 
+SEARCH_CHARS = 200  # the longest search; a longer paste keeps its first SEARCH_CHARS, with a notice
+PASTE_CHARS = 5000  # the box takes a long paste (Streamlit's box refuses, silently, one over max_chars)
+
+
 def url_text(key: str, param: str, label: str, placeholder: str) -> str:
-    """A search box whose words are kept in the URL."""
+    """A search box whose words are kept in the URL. Words longer than SEARCH_CHARS (pasted, or in
+    the link) are cut to their first SEARCH_CHARS, and the page says so."""
     if f"{key}__from_url" not in st.session_state:
         st.session_state[f"{key}__from_url"] = True
-        st.session_state[key] = query_params().get(param, "")[:200]
-    text: str = st.text_input(label, key=key, placeholder=placeholder, max_chars=200)
+        st.session_state[key] = query_params().get(param, "")
+        _shorten(key)
+    text: str = st.text_input(
+        label, key=key, placeholder=placeholder, max_chars=PASTE_CHARS, on_change=_shorten, args=(key,)
+    )
+    if st.session_state.pop(f"{key}__cut", False):
+        st.warning(
+            f"A search takes up to {SEARCH_CHARS} characters, so only the first {SEARCH_CHARS} are searched; "
+            "shorten it to search other words.",
+            icon=":material/short_text:",
+        )
     keep_in_url(param, text.strip(), "")
     return text.strip()
+
+
+def _shorten(key: str) -> None:
+    """The search box's words, without spaces around them, cut to SEARCH_CHARS (noted when cut)."""
+    text = str(st.session_state.get(key) or "").strip()
+    if len(text) > SEARCH_CHARS:
+        text = text[:SEARCH_CHARS].strip()
+        st.session_state[f"{key}__cut"] = True
+    st.session_state[key] = text
 
 
 SOURCE_PARAM = "source"

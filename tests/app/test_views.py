@@ -174,6 +174,19 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
     assert "Matching notes and transcripts (7)" in [t.label for t in at.tabs]
 
 
+def test_a_search_pasted_too_long_keeps_its_first_200_characters_and_says_so(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/notes.py")
+    pasted = "unwell " + "x" * 300
+    at.text_input(key="notes_text").input(pasted).run()  # input() refuses what max_chars would refuse
+    assert not at.exception
+    kept = at.text_input(key="notes_text").value
+    assert kept == pasted[:200]
+    assert at.query_params["q"] == kept
+    assert any("A search takes up to 200 characters" in w.value for w in at.warning)
+    at.text_input(key="notes_text").input("unwell").run()  # a short search: no notice
+    assert not any("200 characters" in w.value for w in at.warning)
+
+
 def test_the_notes_download_counts_its_excerpts_in_words_and_says_what_it_does_to_formulas(
     app: App, small_path: Path
 ) -> None:
