@@ -154,6 +154,16 @@ SOURCE_CHOICES: Final[dict[str, str]] = {
 }
 """What the codes are counted in, as the pages' choice offers it."""
 
+EXPORT_LEVELS: Final[dict[str, str]] = {
+    "full": "Full (every record)",
+    "deidentified": "De-identified",
+    "aggregate": "Aggregate counts",
+}
+"""An export's level of disclosure, as the Export page offers it."""
+
+EXPORT_FORMATS: Final[dict[str, str]] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "parquet": "Parquet"}
+"""An export's file format, as the Export page offers it."""
+
 TABLES: Final[dict[str, str]] = {
     "teams": "teams",
     "participants": "participants",

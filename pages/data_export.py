@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import export, ui
+from observation import export, labels, ui
 from observation.ui import exporting
 
 ui.shared_sidebar("data_export", filtered=False)
@@ -15,8 +15,17 @@ st.title(
     "sheet) and is written to the audit trail.",
 )
 level_col, format_col = st.columns(2)
-level = level_col.segmented_control("Level", export.LEVELS, key="export_level", required=True, default="aggregate")
-fmt = format_col.segmented_control("Format", export.FORMATS, key="export_format", required=True, default="csv")
+level = level_col.segmented_control(
+    "Level",
+    export.LEVELS,
+    format_func=labels.EXPORT_LEVELS.get,
+    key="export_level",
+    required=True,
+    default="aggregate",
+)
+fmt = format_col.segmented_control(
+    "Format", export.FORMATS, format_func=labels.EXPORT_FORMATS.get, key="export_format", required=True, default="csv"
+)
 threshold: int | None = None
 if level == "aggregate":
     floor = exporting.threshold_floor()

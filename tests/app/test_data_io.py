@@ -274,6 +274,14 @@ def test_an_unexpected_failure_drawing_the_page_is_one_line(
 def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: Path) -> None:
     at = app(small_path).switch_page("pages/data_export.py").run()
     assert not at.get("download_button")
+    # the choices read as words; the values chosen stay the export's own
+    assert at.segmented_control(key="export_level").options == [
+        "Full (every record)",
+        "De-identified",
+        "Aggregate counts",
+    ]
+    assert at.segmented_control(key="export_format").options == ["CSV", "Excel (XLSX)", "Parquet"]
+    assert at.segmented_control(key="export_level").value == "aggregate"
     at.button(key="export_prepare").click().run()
     assert not at.exception
     (download,) = at.get("download_button")
