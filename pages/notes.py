@@ -91,4 +91,6 @@ with meeting_tab:
         views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
 if not searched:  # every note and transcript in the filter, in a tab of its own
     with tabs[6]:
-        views.show_excerpts(found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.")
+        views.show_excerpts(
+            found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.", more=views.NARROW_THE_SEARCH
+        )

@@ -73,7 +73,7 @@ else:
 tables.continuity_table(study.continuity(mine))
 
 st.subheader("How the meetings ran")
-tables.effectiveness_table(study.meeting_effectiveness(mine, "month"))
+tables.effectiveness_table(study.meeting_effectiveness(mine, "month"), "month")
 
 st.subheader(
     "Recruitment tensions in the notes and interviews",

@@ -6,7 +6,7 @@ in full once its row is chosen. A long table is shown a page at a time: a nation
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -40,8 +40,21 @@ def share_bar(label: str, help: str | None = None) -> Any:
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%d%%", help=help)
 
 
-def effectiveness_table(frame: pd.DataFrame) -> None:
+PERIOD_COLUMNS: Final[dict[str | None, tuple[str, str]]] = {
+    "meeting": ("Meeting", "DD/MM/YYYY"),
+    "month": ("Month", "MMM YYYY"),  # Jul 2019, never 01/07/2019
+    None: ("Meeting or month", "DD/MM/YYYY"),
+}
+"""The period column's heading and date format (a momentJS format) by what a row counts."""
+
+
+def effectiveness_table(frame: pd.DataFrame, period: str | None = None) -> None:
+    """How the meetings ran, a row per meeting or month (``period``): a table of one team leaves
+    out its name, the same on every row."""
     frame = frame.drop(columns=["team_id"]).assign(evaluated=lambda f: whole_percents(f["evaluated"]))
+    if frame["team_name"].nunique() <= 1:
+        frame = frame.drop(columns=["team_name"])
+    heading, date_format = PERIOD_COLUMNS[period]
     st.dataframe(
         page_of(frame, "effectiveness_table"),
         hide_index=True,
@@ -49,7 +62,7 @@ def effectiveness_table(frame: pd.DataFrame) -> None:
         placeholder="—",
         column_config={
             "team_name": st.column_config.TextColumn("Team", width="medium"),
-            "period": st.column_config.DateColumn("Meeting or month", format="DD/MM/YYYY"),
+            "period": st.column_config.DateColumn(heading, format=date_format),
             "held": st.column_config.NumberColumn("Held"),
             "not_held": st.column_config.NumberColumn("Not held"),
             "roles_filled": st.column_config.NumberColumn("Roles filled (of 4)", format="%.1f"),

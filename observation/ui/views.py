@@ -18,19 +18,25 @@ from observation.ui.choices import picked
 from observation.ui.state import plain
 from observation.ui.study import codebook, connection, excerpts, recruitment_events
 
+SHOWING_FIRST = "Showing the first {shown} of {total:,}."
+"""What a list of notes cut short says, where nothing on the page narrows it."""
+NARROW_THE_SEARCH = "Showing the first {shown} of {total:,} — narrow the search to see the rest."
+"""What a list cut short says on a page with a search (Notes and themes)."""
 
-def show_excerpts(found: notes.Excerpts, empty: str, words: Sequence[str] = ()) -> None:
+
+def show_excerpts(found: notes.Excerpts, empty: str, words: Sequence[str] = (), more: str = SHOWING_FIRST) -> None:
     """Notes and transcripts, each under its team, date and codes, as plain text (st.text: no
     Markdown, no live link, line breaks kept), so that a quote copied from the page is exactly
     the text as typed, with no character added to stop an address becoming a link. With ``words``
     (a search's), each is shown as Markdown with those words highlighted where they occur
     (notes.highlighted: the text escaped, so still shown as typed; an address in it carries the
-    invisible space that stops it becoming a link)."""
+    invisible space that stops it becoming a link). ``more`` says how many are shown of how many,
+    when the list is cut short, in the caller's words ({shown}, {total})."""
     if found.rows.empty:
         st.info(empty, icon=":material/search_off:")
         return
     if found.truncated:
-        st.caption(f"Showing the first {len(found.rows)} of {found.total} — narrow the search to see the rest.")
+        st.caption(more.format(shown=len(found.rows), total=found.total))
     for row in found.rows.to_dict("records"):
         day = pd.Timestamp(row["day"]).strftime("%d %b %Y")
         group = labels.INFORMANT.get(str(row.get("informant_group")), "informant")
@@ -63,7 +69,12 @@ def search_results(found: notes.Excerpts, query: notes.ExcerptQuery, book: tuple
         st.caption(notes.search_rule(query))
     units = notes.SHORT_UNITS[notes.searched_source(query)]
     with st.container(height=RESULTS_HEIGHT if len(found.rows) > RESULTS_SCROLL else "content", key="notes_results"):
-        show_excerpts(found, f"No {units} match. Try fewer words, other codes, or anyone in the room.", query.words)
+        show_excerpts(
+            found,
+            f"No {units} match. Try fewer words, other codes, or anyone in the room.",
+            query.words,
+            NARROW_THE_SEARCH,
+        )
 
 
 SPREADSHEET_SAFE = "Text a spreadsheet would run as a formula (=, +, -, @) starts with ' in the file."
@@ -215,4 +226,8 @@ def quotes(flt: StudyFilter, tension: profile.Tension, most: int = 3) -> None:
     transcripts coded with it (the documents it counts)."""
     st.markdown(f"**{plain(tension.name)}** — {tension.counted()}")
     found = excerpts(flt, notes.ExcerptQuery(codes=(tension.code_id,), exact=True, source="both", limit=most))
-    show_excerpts(found, "No note or interview transcript is coded with it in this period.")
+    show_excerpts(
+        found,
+        "No note or interview transcript is coded with it in this period.",
+        more="Showing {shown} of the {total:,} notes and interview transcripts coded with it.",
+    )

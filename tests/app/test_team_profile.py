@@ -3,6 +3,8 @@ as the Overview, its funnel and the notes behind its most frequent recruitment t
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,3 +66,20 @@ def test_the_sidebar_filter_stays_from_page_to_page(app: App, small_path: Path) 
         assert not at.exception
         assert at.selectbox(key="flt_setting").value == "inpatient", page
         assert at.query_params["setting"] == "inpatient", page
+
+
+def test_how_the_meetings_ran_reads_by_month_for_one_team_and_the_quotes_say_how_many(
+    app: App, demo_path: Path
+) -> None:
+    at = app(demo_path, profile="1").switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    (ran,) = [d for d in at.dataframe if "roles_filled" in d.value.columns]
+    config = json.loads(ran.proto.columns)
+    assert config["period"]["label"] == "Month"
+    assert config["period"]["type_config"]["format"] == "MMM YYYY"  # Jul 2019, not 01/07/2019
+    assert "team_name" not in ran.value.columns  # one team's table: its name is not on every row
+    captions = shown(at.caption)
+    assert not [c for c in captions if "narrow the search" in c]  # the profile has no search
+    cut = [c for c in captions if c.startswith("Showing ")]
+    assert cut  # the demo's first team has more notes behind a tension than the three quoted
+    assert all(re.fullmatch(r"Showing 3 of the \d+ notes and interview transcripts coded with it\.", c) for c in cut)
