@@ -92,7 +92,19 @@ def continuity_table(frame: pd.DataFrame) -> None:
     )
 
 
+NAME_CHAR_PX = 8  # a generous width of one character of the tables' 14 px font, in pixels
+
+
+def name_width(names: pd.Series, least: int = 120, most: int = 360) -> int:
+    """A column's width in pixels that shows the longest of ``names`` whole (a cell's padding
+    included), within ``least`` and ``most``."""
+    longest = int(names.astype(str).str.len().max()) if len(names) else 0
+    return max(least, min(most, NAME_CHAR_PX * longest + 32))
+
+
 def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment events here.") -> None:
+    """Recruitment steps, a row each: the team's name shown whole ("Willow mental-health inpatient
+    ward" is not cut at 1440 px), the coded reason wrapping into the width left."""
     if frame.empty:
         st.info(empty)
         return
@@ -103,11 +115,11 @@ def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment eve
         key=key,
         placeholder="—",
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "team_name": st.column_config.TextColumn("Team", width=name_width(frame["team_name"])),
             "code": "Person (code)",
             "stage": "Stage",
             "event_date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
-            "reason": st.column_config.TextColumn("Coded reason", width="large"),
+            "reason": st.column_config.TextColumn("Coded reason", width="medium"),
             "source": st.column_config.TextColumn(
                 "Known from", help="A recorded recruitment step, the attendance register, or implied by a later stage."
             ),

@@ -3,6 +3,7 @@ in the URL, and shows the rows behind a choice."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,19 @@ def test_recruitment_shows_times_reasons_and_settings_side_by_side(app: App, sma
     reasons = at.dataframe[1].value
     assert list(reasons["reason"]) == ["Complexity of mental illness", "Complexity of mental illness"]
     assert any("inpatient: 0.3 tension notes per held meeting (1 in 3)" in c.value for c in at.caption)
+
+
+def test_the_declined_table_shows_the_longest_team_name_whole(app: App, demo_path: Path) -> None:
+    # A newcomer at 1440 px read "Willow mental-health inpatient wa" while "Coded reason" had room
+    # to spare: the Team column is as wide as its longest name at 8 px a character (the 14 px font's
+    # widest average), and the reason gives up its "large" width.
+    at = on_page(app, demo_path, "pages/recruitment.py")
+    (declined,) = [d for d in at.dataframe if "reason" in d.value.columns and "event_date" in d.value.columns]
+    config = json.loads(declined.proto.columns)
+    longest = max(declined.value["team_name"].str.len())
+    assert longest >= len("Willow mental-health inpatient ward")
+    assert config["team_name"]["width"] >= 8 * longest + 24
+    assert config["reason"]["width"] != "large"
 
 
 def in_order(node: Any) -> list[Any]:
