@@ -6,14 +6,27 @@ Colour is never the only signal: series also differ by pattern, symbol or a prin
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import LEAST_SPAN, PANEL_GAP, assemble, date_axis, first_teams, wrap
+from observation.charts import (
+    LABEL_GAP,
+    PAGE_WIDTH,
+    PANEL_GAP,
+    SHORT_AXIS,
+    assemble,
+    date_span,
+    first_teams,
+    label_width,
+    panel_width,
+    wrap,
+)
 from observation.plain import plotly_text
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
@@ -39,15 +52,117 @@ LONE_BAR = 3 * 24 * 3600 * 1000
 bars, and a lone bar on a time axis a millisecond wide: not drawn at all."""
 
 
-def fit_time_axis(fig: go.Figure, dates: pd.Series, row: int | None = None, col: int | None = None) -> None:
-    """The time axis of a panel (``row``, ``col``; or of a figure of one) whose ``dates`` span less
-    than LEAST_SPAN, such as a team with one meeting in the chosen dates, fixed to the four weeks
-    around them and ticked by day: Plotly, left to itself, zoomed in to a millisecond either side of
-    one meeting and ticked the axis in fractions of a second ("23:59:59.9996"). A longer axis is
-    Plotly's to fit around the bars."""
-    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
-    if last - first < LEAST_SPAN:
-        fig.update_xaxes(date_axis(first, last), row=row, col=col)
+TICK_FONT = 18
+"""px of the tick labels the axes are ticked for: presenter mode's and the slides' text (figures.ROOM_FONT),
+half as wide again as the page's 12 px, so the labels keep apart at either size."""
+MARK_ROOM = 12
+"""px kept between a panel's edge and the middle of its first or last meeting: half a swimlane's mark."""
+TICK_STEPS: tuple[tuple[str, int], ...] = (
+    *(("D", days) for days in (7, 14)),
+    *(("M", months) for months in (1, 2, 3, 6, 12, 24, 60)),
+)
+"""Ticks every week or two (Mondays, by day) or every so many months (by month), finest first."""
+
+
+@dataclass(frozen=True)
+class TimeTicks:
+    """A panel's time axis: its range and its ticks, each labelled inside the panel."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    ticks: tuple[pd.Timestamp, ...]
+    labels: tuple[str, ...]
+
+    def layout(self) -> dict[str, object]:
+        return {
+            "range": [self.start.isoformat(), self.end.isoformat()],
+            "tickmode": "array",
+            "tickvals": [t.isoformat() for t in self.ticks],
+            "ticktext": list(self.labels),
+        }
+
+
+def tick_labels(ticks: Sequence[pd.Timestamp], by_day: bool) -> list[str]:
+    """Each tick's label, "3 Feb" (by day) or "Feb": the year under the first, and under the first of a new year."""
+    shown = []
+    for i, tick in enumerate(ticks):
+        text = f"{tick.day} {tick:%b}" if by_day else f"{tick:%b}"
+        shown.append(text + f"<br>{tick.year}" if i == 0 or ticks[i - 1].year != tick.year else text)
+    return shown
+
+
+def tick_width(label: str, size: float = TICK_FONT) -> float:
+    """px a tick label takes, its widest line."""
+    return max(label_width(line, size) for line in label.split("<br>"))
+
+
+def time_ticks(dates: pd.Series, width: float, bars: bool = True) -> TimeTicks:
+    """The time axis of a panel ``width`` px wide showing ``dates`` (``bars`` or marks centred on
+    them): MARK_ROOM px wider each side, or half the closest two dates' distance if more (half of
+    Plotly's bars), at least four weeks wide (a team with one meeting in the chosen dates: Plotly, left to
+    itself, zoomed in to a millisecond and ticked "23:59:59.9996"); ticked as finely as TICK_STEPS
+    allow with every label, at TICK_FONT, wholly inside the panel and LABEL_GAP px from the next.
+    Left to Plotly, a label sat on the panel's edge, half of it in the gap where it met the next
+    panel's ("Mar 2020Jul 2019"), and a panel's first tick fell outside its range unlabelled."""
+    days = pd.Series(pd.to_datetime(dates)).dropna().drop_duplicates().sort_values()
+    first, last = pd.Timestamp(days.iloc[0]), pd.Timestamp(days.iloc[-1])
+    closest = days.diff().min() if bars and len(days) > 1 else pd.Timedelta(0)
+    span_days = max((last - first) / pd.Timedelta(days=1), 28.0)
+    pad_days = max(closest / pd.Timedelta(days=1) / 2, MARK_ROOM * span_days / width)
+    start, end = date_span(first, last, pad_days)
+    month = first.normalize().replace(day=1)
+    if end - start > SHORT_AXIS and first - month <= pd.Timedelta(days=7):
+        # the first meeting's month labelled, a few days before it: "Jul 2019" over a 3 July meeting
+        days_per_px = (end - month) / pd.Timedelta(days=1) / width
+        start = min(start, month - pd.Timedelta(days=days_per_px * (tick_width(f"{month:%b}<br>2000") / 2 + 2)))
+    per_day = width / ((end - start) / pd.Timedelta(days=1))
+    for unit, step in TICK_STEPS:
+        ticks = _ticks_inside(start, end, unit, step, per_day, width)
+        if ticks:
+            return TimeTicks(start, end, tuple(ticks), tuple(tick_labels(ticks, unit == "D")))
+    middle = (start + (end - start) / 2).normalize()  # a panel too narrow for two labels: its middle day
+    return TimeTicks(start, end, (middle,), tuple(tick_labels([middle], True)))
+
+
+def _ticks_inside(
+    start: pd.Timestamp, end: pd.Timestamp, unit: str, step: int, per_day: float, width: float
+) -> list[pd.Timestamp]:
+    """Ticks every ``step`` weeks' days or months from the first whose label fits inside the panel;
+    none if two neighbours' labels would come closer than LABEL_GAP px."""
+    if unit == "D":
+        first = (start + pd.Timedelta(days=(7 - start.day_of_week) % 7)).normalize()  # a Monday
+        every = pd.date_range(first, end, freq=f"{step}D")
+    else:
+        every = pd.date_range(start.normalize(), end, freq="MS")
+    at = [(t, (t - start) / pd.Timedelta(days=1) * per_day) for t in every]
+    by_day = unit == "D"
+
+    def half(t: pd.Timestamp) -> float:  # its label with the year under it: the wider
+        return tick_width(tick_labels([t], by_day)[0]) / 2
+
+    inside = [(t, x) for t, x in at if x - half(t) >= 0]
+    if unit == "M":
+        inside = inside[::step]
+    kept = [(t, x) for t, x in inside if x + half(t) <= width]
+    ticks = [t for t, _ in kept]
+    labels = tick_labels(ticks, by_day)
+    for (a, left), (b, right) in itertools.pairwise(zip([x for _, x in kept], labels, strict=True)):
+        if b - a < (tick_width(left) + tick_width(right)) / 2 + LABEL_GAP:
+            return []
+    return ticks
+
+
+def fit_time_axis(
+    fig: go.Figure,
+    dates: pd.Series,
+    width: float,
+    row: int | None = None,
+    col: int | None = None,
+    bars: bool = True,
+) -> None:
+    """The time axis of a panel (``row``, ``col``; or of a figure of one) ``width`` px wide
+    showing ``dates``: time_ticks."""
+    fig.update_xaxes(time_ticks(dates, width, bars).layout(), row=row, col=col)
 
 
 def bar_width(dates: pd.Series) -> int | None:
@@ -104,7 +219,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         # take the hover from the meeting's own mark below
         came = held[held["su_share"].fillna(0) + held["carer_share"].fillna(0) > 0]
         ids = came["meeting_id"].tolist()
-        fit_time_axis(fig, team["meeting_date"], row=i + 1, col=1)
+        fit_time_axis(fig, team["meeting_date"], panel_width(1), row=i + 1, col=1)
         for column, label, colour, pattern in (
             ("su_share", "Service users", SU_COLOUR, "/"),
             ("carer_share", "Carers", CARER_COLOUR, "."),
@@ -282,7 +397,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     panels: list[int] = []
     for i, name in enumerate(names):
         team = counts[counts["team_name"] == name]
-        fit_time_axis(fig, team["period"], row=i // cols + 1, col=i % cols + 1)
+        fit_time_axis(fig, team["period"], panel_width(cols), row=i // cols + 1, col=i % cols + 1)
         for j, role in enumerate(roles):
             part = team[team["role"] == role]
             if part.empty:
@@ -309,6 +424,10 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
         legend=LEGEND_AT_THE_FOOT,
     )
     return fig
+
+
+SWIMLANE_LEFT = 200
+"""px left of the swimlane for its people's codes (140 more than a panel's 60 px: PAGE_WIDTH's)."""
 
 
 def swimlane(matrix: pd.DataFrame) -> go.Figure:
@@ -339,13 +458,13 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
         )
     fig.update_yaxes(autorange="reversed", type="category")
     if not people.empty:
-        fit_time_axis(fig, people["meeting_date"])
+        fit_time_axis(fig, people["meeting_date"], PAGE_WIDTH - (SWIMLANE_LEFT - 60), bars=False)
     fig.update_layout(
         title={
             "text": "People with lived experience across the team's meetings<br><sup>who came once, who stayed</sup>"
         },
         height=max(220, 46 * people["row_label"].nunique() + 140),
-        margin={"t": 80, "b": 40, "l": 200, "r": 20},
+        margin={"t": 80, "b": 40, "l": SWIMLANE_LEFT, "r": 20},
         legend={"orientation": "h", "y": -0.2, "x": 0},
     )
     return fig

@@ -170,3 +170,51 @@ def test_no_two_tension_lines_look_alike(demo_server: Server, watched: Watched) 
     assert len({tuple(look) for look in looks}) == 3, looks  # Birch and Oak were drawn alike
     keep(page, chart, "charts-tensions")
     assert_clean(watched)
+
+
+TICKS_APART = 8
+"""px at least between the tick labels of neighbouring panels (and of one panel)."""
+
+
+def panel_ticks(chart: Locator) -> list[list[dict[str, Any]]]:
+    """Each panel's drawn x tick labels, left to right (Plotly names them g.xtick, g.x2tick…)."""
+    return chart.locator("g.cartesianlayer > g.subplot").evaluate_all(
+        "els => els.map(s => [...s.querySelectorAll('g.xaxislayer-above text')].map(t => {"
+        " const b = t.getBoundingClientRect(); return {left: b.left, right: b.right, top: b.top,"
+        " bottom: b.bottom, text: t.textContent}; }))"
+    )
+
+
+def assert_ticks_apart(chart: Locator) -> None:
+    panels = panel_ticks(chart)
+    assert all(panels), panels  # every panel is ticked
+    labels = [label for panel in panels for label in panel]
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            if a["top"] < b["bottom"] and b["top"] < a["bottom"]:  # one row
+                apart = max(b["left"] - a["right"], a["left"] - b["right"])
+                assert apart >= TICKS_APART, (a["text"], b["text"], apart)
+
+
+def test_tick_labels_of_neighbouring_panels_stay_apart(demo_server: Server, watched: Watched) -> None:
+    # At 1440 px the last tick of one panel touched the first of the next ("Mar 2020Jul 2019"),
+    # and Oak's panel lost its first tick
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Attendance over time")
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Who attended, by role")
+    expect(chart.locator("g.xaxislayer-above text").first).to_be_visible(timeout=60_000)
+    assert len(panel_ticks(chart)) == 3
+    assert_ticks_apart(chart)
+    for panel in panel_ticks(chart):
+        assert any(ch.isdigit() for ch in panel[0]["text"]), panel  # each panel's first tick, with its year
+    keep(page, chart, "charts-attendance-ticks")
+    swimlane = page.get_by_test_id("stPlotlyChart").filter(has_text="People with lived experience")
+    expect(swimlane.locator("g.xaxislayer-above text").first).to_be_visible(timeout=60_000)
+    assert_ticks_apart(swimlane)
+    keep(page, swimlane, "charts-swimlane-ticks")
+    open_at_laptop_size(page, demo_server, "Presence and absence")
+    presence = page.get_by_test_id("stPlotlyChart").first
+    expect(presence.locator("g.xaxislayer-above text").first).to_be_visible(timeout=60_000)
+    assert_ticks_apart(presence)
+    screenshot(page, "charts-presence-ticks")
+    assert_clean(watched)

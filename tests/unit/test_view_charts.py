@@ -250,16 +250,60 @@ def test_a_team_with_one_meeting_in_the_chosen_dates_gets_weeks_ticked_in_dates(
         for axis in axes:
             first, last = (pd.Timestamp(d) for d in axis.range)
             assert last - first >= pd.Timedelta(days=28), (name, axis.range)
-            assert axis.tickformat == "%-d %b\n%Y", name  # "11 Feb 2020", a tick a week
-            assert axis.dtick == charts.WEEK
+            assert axis.ticktext[0] == "3 Feb<br>2020", name  # ticked by day, not by the second
     for fig in (figures["presence"], figures["attendance"]):
         bars = [t for t in fig.data if isinstance(t, go.Bar) and len(t.x)]
         assert bars
         assert all(t.width == view_charts.LONE_BAR >= 24 * 3600 * 1000 for t in bars)  # a day or more wide
-    # a team's panel over a longer time is Plotly's to fit around its bars, as before
+    # a team's panel over a longer time: Plotly's bar widths, as before
     everything = view_charts.presence_by_meeting(meetings.meetings(demo, ALL, "contributing"))
-    assert time_axes(everything) == []
     assert {t.width for t in everything.data if isinstance(t, go.Bar)} == {None}
+
+
+def tick_room(axis: go.layout.XAxis, width: float) -> list[tuple[float, float]]:
+    """Each tick label's left and right edge, in px from the panel's left edge, at TICK_FONT."""
+    start, end = (pd.Timestamp(d) for d in axis.range)
+    per_px = (end - start) / width
+    edges = []
+    for value, label in zip(axis.tickvals, axis.ticktext, strict=True):
+        middle = (pd.Timestamp(value) - start) / per_px
+        half = view_charts.tick_width(label) / 2
+        edges.append((middle - half, middle + half))
+    return edges
+
+
+@pytest.mark.parametrize("period", ["meeting", "month"])
+def test_tick_labels_stay_inside_their_panel_and_apart(demo: duckdb.DuckDBPyConnection, period: str) -> None:
+    # Plotly ticked each panel to its edge: "Mar 2020Jul 2019" ran two panels' labels together,
+    # and Oak's first tick fell outside its range, unlabelled
+    figures = {
+        "attendance": (view_charts.attendance_by_role(meetings.attendance_by_role(demo, ALL, period)), 3),
+        "presence": (view_charts.presence_by_meeting(meetings.meetings(demo, ALL, "contributing")), 1),
+    }
+    for name, (fig, cols) in figures.items():
+        axes = time_axes(fig)
+        assert len(axes) == 3, name  # every panel's axis is ticked
+        for axis in axes:
+            edges = tick_room(axis, charts.panel_width(cols))
+            assert len(edges) >= 3, (name, axis.ticktext)
+            assert edges[0][0] >= 0, (name, axis.ticktext)  # inside the panel, never in the gap
+            assert edges[-1][1] <= charts.panel_width(cols), (name, axis.ticktext)
+            for (_, right), (left, _) in itertools.pairwise(edges):
+                assert left - right >= charts.LABEL_GAP, (name, axis.ticktext)
+            first = pd.Timestamp(axis.tickvals[0])
+            assert first - pd.Timestamp(axis.range[0]) < pd.Timedelta(days=62), name  # a tick near its start
+            assert "<br>20" in axis.ticktext[0], name  # with its year
+
+
+def test_a_long_narrow_axis_is_ticked_sparsely_and_a_short_one_by_day() -> None:
+    years = view_charts.time_ticks(pd.Series(pd.to_datetime(["2016-01-04", "2023-12-04"])), charts.panel_width(3))
+    assert 2 <= len(years.ticks) <= 5
+    week = view_charts.time_ticks(pd.Series(pd.to_datetime(["2020-02-12"])), charts.panel_width(3))
+    assert week.end - week.start >= pd.Timedelta(days=28)
+    assert all(t.day_of_week == 0 for t in week.ticks)  # Mondays
+    monthly = pd.Series(pd.date_range("2019-07-03", "2020-03-04", freq="28D"))
+    july = view_charts.time_ticks(monthly, charts.panel_width(3))
+    assert july.labels[0] == "Jul<br>2019"  # the first meeting's month, labelled
 
 
 def test_a_meeting_without_lived_experience_says_how_many_were_present_in_plain_english(
