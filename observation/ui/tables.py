@@ -61,7 +61,9 @@ def effectiveness_table(frame: pd.DataFrame, period: str | None = None) -> None:
         key="effectiveness_table",
         placeholder="—",
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "team_name": st.column_config.TextColumn(
+                "Team", width=name_width(frame.get("team_name", pd.Series(dtype=str)))
+            ),
             "period": st.column_config.DateColumn(heading, format=date_format),
             "held": st.column_config.NumberColumn("Held"),
             "not_held": st.column_config.NumberColumn("Not held"),
@@ -79,7 +81,7 @@ def continuity_table(frame: pd.DataFrame) -> None:
         key="continuity_table",
         placeholder="—",
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "team_name": st.column_config.TextColumn("Team", width=name_width(frame["team_name"])),
             "code": "Participant",
             "role": "Role",
             "first_attended": st.column_config.DateColumn("First came", format="DD/MM/YYYY"),
@@ -92,14 +94,14 @@ def continuity_table(frame: pd.DataFrame) -> None:
     )
 
 
-NAME_CHAR_PX = 8  # a generous width of one character of the tables' 14 px font, in pixels
+NAME_CHAR_PX = 7  # a width of one character of the tables' 14 px font (about 6 px), with room to spare
 
 
 def name_width(names: pd.Series, least: int = 120, most: int = 360) -> int:
     """A column's width in pixels that shows the longest of ``names`` whole (a cell's padding
     included), within ``least`` and ``most``."""
     longest = int(names.astype(str).str.len().max()) if len(names) else 0
-    return max(least, min(most, NAME_CHAR_PX * longest + 32))
+    return max(least, min(most, NAME_CHAR_PX * longest + 24))
 
 
 def events_table(frame: pd.DataFrame, key: str, empty: str = "No recruitment events here.") -> None:
@@ -138,7 +140,7 @@ def stage_times_table(frame: pd.DataFrame) -> None:
         key="stage_times_table",
         placeholder="—",
         column_config={
-            "team_name": st.column_config.TextColumn("Team", width="medium"),
+            "team_name": st.column_config.TextColumn("Team", width=name_width(frame["team_name"])),
             "from_stage": "From",
             "to_stage": "To",
             "people": "People",

@@ -112,15 +112,17 @@ def test_recruitment_shows_times_reasons_and_settings_side_by_side(app: App, sma
 
 def test_the_declined_table_shows_the_longest_team_name_whole(app: App, demo_path: Path) -> None:
     # A newcomer at 1440 px read "Willow mental-health inpatient wa" while "Coded reason" had room
-    # to spare: the Team column is as wide as its longest name at 8 px a character (the 14 px font's
-    # widest average), and the reason gives up its "large" width.
+    # to spare: the Team column is as wide as its longest name at 7 px a character (the 14 px font
+    # averages about 6 px), and the reason gives up its "large" width.
     at = on_page(app, demo_path, "pages/recruitment.py")
     (declined,) = [d for d in at.dataframe if "reason" in d.value.columns and "event_date" in d.value.columns]
     config = json.loads(declined.proto.columns)
     longest = max(declined.value["team_name"].str.len())
     assert longest >= len("Willow mental-health inpatient ward")
-    assert config["team_name"]["width"] >= 8 * longest + 24
+    assert config["team_name"]["width"] >= 7 * longest + 16
     assert config["reason"]["width"] != "large"
+    (times,) = [d for d in at.dataframe if "median_days" in d.value.columns]  # the table above it, too
+    assert json.loads(times.proto.columns)["team_name"]["width"] >= 7 * max(times.value["team_name"].str.len()) + 16
 
 
 def in_order(node: Any) -> list[Any]:
