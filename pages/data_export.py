@@ -14,8 +14,7 @@ st.title(
     "the study, with small counts hidden. Every export says what it holds in a note (README.txt, or a Notes "
     "sheet) and is written to the audit trail.",
 )
-level_col, format_col = st.columns(2)
-level = level_col.segmented_control(
+level = st.segmented_control(  # one above the other: side by side, "Full (every record)" is cut
     "Level",
     export.LEVELS,
     format_func=labels.EXPORT_LEVELS.get,
@@ -23,7 +22,7 @@ level = level_col.segmented_control(
     required=True,
     default="aggregate",
 )
-fmt = format_col.segmented_control(
+fmt = st.segmented_control(
     "Format", export.FORMATS, format_func=labels.EXPORT_FORMATS.get, key="export_format", required=True, default="csv"
 )
 threshold: int | None = None
