@@ -43,7 +43,7 @@ st.subheader(
     help="Held and not held (cancelled or postponed), the four meeting roles "
     "filled on average, action items agreed, and the share of held meetings evaluated.",
 )
-tables.effectiveness_table(study.meeting_effectiveness(flt, period))
+tables.effectiveness_table(study.meeting_effectiveness(flt, period), period)
 
 st.subheader("Continuity of people with lived experience")
 team_id = choices.choose_team("attendance_team", "team_view", flt)

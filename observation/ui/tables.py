@@ -40,15 +40,14 @@ def share_bar(label: str, help: str | None = None) -> Any:
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%d%%", help=help)
 
 
-PERIOD_COLUMNS: Final[dict[str | None, tuple[str, str]]] = {
+PERIOD_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "meeting": ("Meeting", "DD/MM/YYYY"),
     "month": ("Month", "MMM YYYY"),  # Jul 2019, never 01/07/2019
-    None: ("Meeting or month", "DD/MM/YYYY"),
 }
 """The period column's heading and date format (a momentJS format) by what a row counts."""
 
 
-def effectiveness_table(frame: pd.DataFrame, period: str | None = None) -> None:
+def effectiveness_table(frame: pd.DataFrame, period: str) -> None:
     """How the meetings ran, a row per meeting or month (``period``): a table of one team leaves
     out its name, the same on every row."""
     frame = frame.drop(columns=["team_id"]).assign(evaluated=lambda f: whole_percents(f["evaluated"]))

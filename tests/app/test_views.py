@@ -99,6 +99,9 @@ def test_attendance_counts_per_month_from_the_link(app: App, small_path: Path) -
     effectiveness, continuity = (d.value for d in at.dataframe)
     assert list(continuity["code"]) == ["A-SU1", "A-CA1", "B-SU1"]
     assert len(effectiveness) == 5  # team-months
+    config = json.loads(at.dataframe[0].proto.columns)
+    (period,) = [c for c in config.values() if c.get("label") in {"Meeting", "Month"}]
+    assert (period["label"], period["type_config"]["format"]) == ("Month", "MMM YYYY")  # Jul 2019, not 01/07/2019
 
 
 def test_recruitment_shows_times_reasons_and_settings_side_by_side(app: App, small_path: Path) -> None:
