@@ -234,3 +234,9 @@ def letters(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         label = string.ascii_uppercase[rest] + label
     return label
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` things in words: "1 coded segment", "3 coded segments", "2 records were" (``many``
+    when the plural is not ``one`` + "s")."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

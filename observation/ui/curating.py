@@ -78,7 +78,7 @@ def codebook_grid() -> pd.DataFrame:
         def save() -> str:
             rows = _rows(edited.drop(columns=["slug", "segments"]), curate.CodeEntry, "Codebook")
             changed = curate.save_codes(connection(), [(int(i), e) for i, e in rows if i is not None])
-            return f"{changed} code(s) changed; their coded segments stay with them."
+            return f"{labels.counted(changed, 'code')} changed; their coded segments stay with them."
 
         attempt(save)
     return table
@@ -130,11 +130,13 @@ def merge_codes(table: pd.DataFrame) -> None:
         st.info(plain(str(exc)))
         return
     moved = preview.segments - preview.repeats
+    segments = f"{labels.counted(moved, 'coded segment')} {'moves' if moved == 1 else 'move'}"
+    steps = f"{labels.counted(preview.reasons, 'recruitment step')} {'gives' if preview.reasons == 1 else 'give'}"
     st.warning(
         plain(
-            f"{preview.source!r} goes from the codebook. {moved} coded segment(s) move to {preview.target!r}"
+            f"{preview.source!r} goes from the codebook. {segments} to {preview.target!r}"
             + (f", {preview.repeats} that repeat a segment it already has are removed" if preview.repeats else "")
-            + f", and {preview.reasons} recruitment step(s) give it as their reason instead."
+            + f", and {steps} it as their reason instead."
         ),
         icon=":material/merge:",
     )

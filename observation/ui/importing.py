@@ -128,7 +128,7 @@ def _changes(result: ingest.Outcome, *, done: bool) -> None:
     shown = len(result.changes)
     more = f" The first {shown:,} are listed; the audit trail keeps every one." if shown == ingest.SHOWN_CHANGES else ""
     st.caption(
-        f"{total:,} record(s) {'were' if done else 'would be'} changed: each value before and after, "
+        f"{labels.counted(total, 'record')} {'were' if done else 'would be'} changed: each value before and after, "
         f"as the study held it and as the files give it.{more}"
     )
     st.dataframe(

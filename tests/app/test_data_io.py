@@ -305,4 +305,4 @@ def test_the_preview_lists_every_value_the_import_would_change(app: App, small_p
         {"table": "meetings", "record": "Alpha, 10/01/2020", "column": c, "before": before, "after": after}
         for c, before, after in (("status", "held", "cancelled"), ("action_items", "3", "(none)"))
     ]
-    assert any(c.startswith("1 record(s) would be changed: each value before and after") for c in said(at.caption))
+    assert any(c.startswith("1 record would be changed: each value before and after") for c in said(at.caption))

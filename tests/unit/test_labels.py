@@ -60,3 +60,14 @@ def test_the_audit_trail_counts_each_table_in_the_words_the_import_names_it() ->
         assert many.startswith(words), table
         assert one, table
         assert many != one, table
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    assert [labels.counted(n, "record") for n in (0, 1, 2, 1500)] == [
+        "0 records",
+        "1 record",
+        "2 records",
+        "1,500 records",
+    ]
+    assert labels.counted(1, "person", "people") == "1 person"
+    assert labels.counted(3, "person", "people") == "3 people"
