@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from observation import labels
 from observation.demo import DemoSpec, build_demo
 from tests.browser.conftest import Server, Watched, screenshot, start_server
 from tests.browser.test_overview_browser import assert_clean
@@ -283,12 +284,16 @@ def test_an_export_of_formula_like_text_and_a_vertical_tab_is_only_data(
     expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=60_000)
     page.goto(f"{server.url}/data_export")
     expect(page.get_by_role("heading", level=1, name="Export")).to_be_visible(timeout=60_000)
-    page.get_by_role("radiogroup", name="Level").get_by_role("radio", name="full", exact=True).click()
+    page.get_by_role("radiogroup", name="Level").get_by_role(
+        "radio", name=labels.EXPORT_LEVELS["full"], exact=True
+    ).click()
     expect(page.get_by_text("For the study team only, never for sharing")).to_be_visible()
     said = "2 control characters (such as a vertical tab in text pasted from Word) were replaced by U+FFFD"
 
     def choose(fmt: str) -> None:
-        page.get_by_role("radiogroup", name="Format").get_by_role("radio", name=fmt, exact=True).click()
+        page.get_by_role("radiogroup", name="Format").get_by_role(
+            "radio", name=labels.EXPORT_FORMATS[fmt], exact=True
+        ).click()
 
     def download(fmt: str) -> tuple[str, bytes]:
         choose(fmt)
