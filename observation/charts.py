@@ -776,18 +776,14 @@ def _qi_notes(shown: Sequence[qi.TeamPanel], choice: qi.ChartChoice) -> list[str
     rules = spc.RULE_SET_NAMES[choice.rules]
     short = any(p.chart is not None and p.chart.trial_limits and not p.withheld for p in shown)
     phase = f"where a phase has fewer than {spc.SHORT_PHASE} {choice.unit(2)}"
-    if choice.chart == "run":
-        notes = [f"{qi.CHART_KINDS['run']} · centre line: the median · {rules}"]
-        if any(p.withheld for p in shown):
-            notes.append("no run rules tested where the sentence below says why")
-        if short:
-            notes.append(f"a short series {phase}: read as a description")
-        return notes
-    notes = [f"{qi.CHART_KINDS[choice.chart]} · {rules}"]
+    run = choice.chart == "run"
+    centre = " · centre line: the median" if run else ""
+    notes = [f"{qi.CHART_KINDS[choice.chart]}{centre} · {rules}"]
     if any(p.withheld for p in shown):
-        notes.append("no limits or signals where the sentence below says why")
+        untested = "no run rules tested" if run else "no limits or signals"
+        notes.append(f"{untested} where the sentence below says why")
     if short:
-        notes.append(f"trial limits {phase}")
+        notes.append(f"a short series {phase}: read as a description" if run else f"trial limits {phase}")
     return notes
 
 
