@@ -217,10 +217,9 @@ def disagreements_table(result: agreement.Agreement) -> None:
             "coded_by": st.column_config.TextColumn("Applied by", width=100),
         },
     )
-    chosen = list(event.selection.rows) if event is not None else []
-    if not chosen or chosen[0] >= len(shown):
+    row = _chosen(event, shown)
+    if row is None:
         return
-    row = shown.iloc[chosen[0]]
     same_note = shown[shown["note_id"] == row["note_id"]]
     with st.container(border=True, key="agreement_note"):
         st.markdown(f"**{plain(str(row['team_name']))}, {row['day']:%d/%m/%Y}**")
@@ -258,9 +257,8 @@ def audit_entries(actions: Sequence[str]) -> None:
             "what": st.column_config.TextColumn("What happened", width="large"),
         },
     )
-    chosen = list(event.selection.rows) if event is not None else []
-    if chosen and chosen[0] < len(told):
-        entry = told.iloc[chosen[0]]
+    entry = _chosen(event, told)
+    if entry is not None:
         with st.container(border=True, key="audit_entry"):
             st.markdown(f"**Entry {entry['id']}** · {entry['written_at']:%d/%m/%Y %H:%M} UTC · {plain(entry['actor'])}")
             st.markdown(plain(str(entry["what"])))
@@ -274,3 +272,9 @@ def audit_entries(actions: Sequence[str]) -> None:
         help="Each entry with the ids and values the study keeps (a value over 100,000 characters cut, saying "
         "how long it was), for checking against the study itself.",
     )
+
+
+def _chosen(event: Any, shown: pd.DataFrame) -> pd.Series | None:
+    """The row of ``shown`` chosen in its table (``event``: what st.dataframe returned), if one is."""
+    rows = list(event.selection.rows) if event is not None else []
+    return shown.iloc[rows[0]] if rows and rows[0] < len(shown) else None
