@@ -42,6 +42,16 @@ def latest(con: duckdb.DuckDBPyConnection) -> int:
     return int(found[0]) if found else 0
 
 
+_LATEST = """
+from audit
+where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
+order by id desc
+limit $limit
+"""
+"""The latest ``$limit`` entries with one of ``$actions`` (an empty list: every action), newest first:
+what ``entries`` and ``told`` both read."""
+
+
 @access.requires("researcher")
 def entries(
     con: duckdb.DuckDBPyConnection, actions: Sequence[str] = (), limit: int = 500, longest: int = 2000
@@ -55,11 +65,8 @@ def entries(
             """
             select id, written_at, actor, action, table_name, row_key,
                    cut_text(before::varchar, $longest) as before, cut_text(after::varchar, $longest) as after
-            from audit
-            where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
-            order by id desc
-            limit $limit
-            """,
+            """
+            + _LATEST,
             {"actions": list(actions), "limit": limit, "longest": longest},
         ).fetchdf()
 
@@ -88,11 +95,8 @@ def told(con: duckdb.DuckDBPyConnection, actions: Sequence[str] = (), limit: int
                         when length(before::varchar) <= $longest then before::varchar end as before,
                    case when row_key like 'every row created from %' then null
                         when length(after::varchar) <= $longest then after::varchar end as after
-            from audit
-            where len($actions::varchar[]) = 0 or list_contains($actions::varchar[], action)
-            order by id desc
-            limit $limit
-            """,
+            """  # noqa: S608 - _LATEST is this module's own text; every value is a parameter
+            + _LATEST,
             {"actions": list(actions), "limit": limit, "longest": LONGEST_TOLD},
         ).fetchall()
         found = [_Entry.of(row) for row in rows]
