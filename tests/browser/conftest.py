@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from observation import access
-from observation.demo import build_demo
+from observation.demo import DemoSpec, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -107,6 +107,16 @@ def start_server(db: Path | str, log: Path, port: int | None = None, cwd: Path =
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"streamlit did not answer on {url} within 90s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Server]:
+    """A server of its own, on a demo study of one team (two months) that the test may write to."""
+    build_demo(tmp_path / "study.duckdb", DemoSpec(teams=1, months=2))
+    server = start_server(tmp_path / "study.duckdb", tmp_path / "streamlit.log")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

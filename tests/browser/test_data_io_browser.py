@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from observation import labels
-from observation.demo import DemoSpec, build_demo
 from tests.browser.conftest import Server, Watched, screenshot, start_server
 from tests.browser.test_overview_browser import assert_clean
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
-
-
-@pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[Server]:
-    """A server of its own, on a study this test may write to."""
-    build_demo(tmp_path / "study.duckdb", DemoSpec(teams=1, months=2))
-    server = start_server(tmp_path / "study.duckdb", tmp_path / "streamlit.log")
-    yield server
-    server.process.terminate()
-    server.process.wait(timeout=30)
 
 
 def test_uploading_the_example_files_previews_then_imports_them(fresh_server: Server, watched: Watched) -> None:

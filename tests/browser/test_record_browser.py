@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from observation.demo import DemoSpec, build_demo
-from tests.browser.conftest import Server, Watched, screenshot, start_server
+from tests.browser.conftest import Server, Watched, screenshot
 from tests.browser.test_overview_browser import assert_clean
 
 HINT = "To change a cell, double-click it, or click it once and start typing; Enter keeps the change"
 ATTENDANCE, TOOK_PART = 2, 3  # the grid's columns: code, role, attendance, took part
 ROW = 35  # the grid's header and rows, in pixels (Streamlit's default row height)
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[Server]:
-    """A server of its own, on a demo study of one team this test may write to."""
-    build_demo(tmp_path / "study.duckdb", DemoSpec(teams=1, months=2))
-    server = start_server(tmp_path / "study.duckdb", tmp_path / "streamlit.log")
-    yield server
-    server.process.terminate()
-    server.process.wait(timeout=30)
 
 
 def cell(grid: Locator, column: int, row: int) -> Locator:
@@ -55,10 +41,10 @@ def settled(page: Page) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=60_000)
 
 
-def test_the_attendance_grid_is_edited_as_its_hint_says_and_saved(own_server: Server, watched: Watched) -> None:
+def test_the_attendance_grid_is_edited_as_its_hint_says_and_saved(fresh_server: Server, watched: Watched) -> None:
     page = watched.page
     page.set_viewport_size({"width": 1440, "height": 900})  # the screen the issue was found on
-    page.goto(own_server.url)
+    page.goto(fresh_server.url)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
     page.get_by_test_id("stSidebarNav").get_by_text("Record a meeting").click()
     expect(page.get_by_role("heading", level=1, name="Record a meeting")).to_be_visible(timeout=60_000)
