@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from observation import access
 from observation.demo import DemoSpec, build_demo
@@ -191,3 +192,16 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def choose(page: Page, box: str, option: str) -> None:
+    """Pick `option` in the select box named `box`. A run that redraws the sidebar just after the
+    click closes the list it opened, so the list is opened again until the option can be clicked."""
+    for _ in range(5):
+        page.get_by_role("combobox", name=box).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the option {option!r} of {box!r} never stayed open long enough to click")

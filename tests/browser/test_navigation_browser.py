@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from observation import access
-from tests.browser.conftest import Server, Watched, screenshot
+from tests.browser.conftest import Server, Watched, choose, screenshot
 from tests.browser.test_access_browser import TITLES, address
 from tests.browser.test_overview_browser import assert_clean
 
@@ -74,8 +74,7 @@ def test_one_page_change_is_one_history_entry_and_back_returns_with_the_filter(
     page.goto(f"{demo_server.url}/presence")
     expect(page.get_by_role("heading", level=1, name="Presence and absence")).to_be_visible(timeout=60_000)
     settled(page)  # a run still drawing the sidebar would close the list just opened
-    page.get_by_role("combobox", name="Setting").click()
-    page.get_by_role("option", name="Community").click()
+    choose(page, "Setting", "Community")
     expect(page).to_have_url(re.compile(r"/presence\?setting=community$"), timeout=60_000)
     typed = page.get_by_role("textbox", name="From")
     typed.fill("01/10/2019")

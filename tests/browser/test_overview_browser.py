@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from observation import db
 from observation.demo import build_demo
-from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot
+from tests.browser.conftest import ARTIFACTS, Server, Watched, choose, screenshot
 
 
 def assert_clean(w: Watched) -> None:
@@ -49,8 +49,7 @@ def test_choosing_a_setting_puts_it_in_the_address(demo_server: Server, watched:
     page = watched.page
     page.goto(demo_server.url)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=60_000)
-    page.get_by_role("combobox", name="Setting").click()
-    page.get_by_role("option", name="Community").click()
+    choose(page, "Setting", "Community")
     expect(page).to_have_url(re.compile(r"[?&]setting=community"))
     chart = page.get_by_test_id("stPlotlyChart").first
     expect(chart.get_by_text("Willow mental-health")).to_have_count(0)
