@@ -1,13 +1,20 @@
-"""Agreement between two coders, counted per note: percent agreement and Cohen's kappa.
+"""Agreement between two coders: per note (percent agreement and Cohen's kappa) and per passage
+(span agreement).
 
 Over the notes both coders coded (each applied at least one code), every code either of them
 used is a yes/no decision per note: applied by the coder or not. Kappa = (p_o - p_e) / (1 - p_e);
 it is undefined (None) when chance agreement is already certain.
+
+Span agreement (docs/MEASURES.md, definitions.SPAN_AGREEMENT) compares the characters each coder
+coded with a code, over the notes and interview transcripts both coded: 2·|A∩B| / (|A| + |B|).
+The characters are ranges, intersected by range arithmetic in DuckDB, never one row per character.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pandas as pd
@@ -114,3 +121,229 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
         else:
             per_code.append(CodeAgreement(code_id, name, tally))
     return Agreement(coder_a, coder_b, notes, tuple(per_code), overall, disagreements)
+
+
+# --- agreement on the coded passages -------------------------------------------------------------
+
+CONTEXT = 40
+"""Characters of the document shown either side of a passage (cut back to a whole word)."""
+PASSAGES_SHOWN = 200
+"""Passages where the coders differ listed at most; the page says when there are more."""
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Characters coded by coder A, by coder B, and by both (each coder's own segments merged)."""
+
+    coded_a: int
+    coded_b: int
+    both: int
+
+    @property
+    def agreement(self) -> float | None:
+        """Span agreement (character-level Dice): 2·|A∩B| / (|A| + |B|); None when neither coded a character."""
+        total = self.coded_a + self.coded_b
+        return 2 * self.both / total if total else None
+
+
+@dataclass(frozen=True)
+class CodeOverlap:
+    code_id: int
+    code_name: str
+    overlap: Overlap
+    only_a: int
+    """Passages coder A coded with the code and coder B coded none of."""
+    only_b: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage one coder coded with a code and the other coder coded none of: ``text`` is the
+    document's characters ``start`` to ``end`` (code points), with a little context either side."""
+
+    source: Literal["note", "interview"]
+    document_id: int
+    team_name: str | None
+    day: dt.date
+    informant: str | None
+    """The interviewee's pseudonymous code (a transcript's passage); None for a note."""
+    informant_group: str | None
+    code_name: str
+    coder: str
+    start: int
+    end: int
+    before: str
+    text: str
+    after: str
+
+
+@dataclass(frozen=True)
+class SpanAgreement:
+    coder_a: str
+    coder_b: str
+    notes: int
+    transcripts: int
+    codes: tuple[CodeOverlap, ...]
+    overall: Overlap
+    """Pooled over the codes: the sums of their characters coded and coded by both."""
+    only_a: int
+    only_b: int
+    passages: tuple[Passage, ...]
+    """The first PASSAGES_SHOWN passages coded by one coder only, by date, document and position."""
+    passages_total: int
+
+    @property
+    def documents(self) -> int:
+        return self.notes + self.transcripts
+
+
+# The filtered notes and transcripts both coders coded, and each coder's passages per document and
+# code: their segments as character ranges [lo, hi) (a whole-document coding covers the document;
+# a span past its end is cut at the end), overlapping or touching ranges merged into one passage.
+# "measured" gives each passage the characters the other coder coded with the same code within it.
+_PASSAGES = """
+with documents as (
+    select 'note' as source, n.id as document_id, length(n.body) as size
+    from field_notes as n
+    join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f on f.meeting_id = n.meeting_id
+    union all
+    select 'interview', i.id, length(i.transcript)
+    from interviews as i
+    left join teams as t on t.id = i.team_id
+    where ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
+      and ($setting is null or t.setting = $setting)
+      and ($start::date is null or i.interview_date >= $start::date)
+      and ($end::date is null or i.interview_date <= $end::date)
+),
+segments as (
+    select d.source, d.document_id, s.code_id, s.coder = $a as by_a,
+           least(coalesce(s.span_start, 0), d.size) as lo, least(coalesce(s.span_end, d.size), d.size) as hi
+    from coded_segments as s
+    join documents as d
+        on d.source = if(s.note_id is null, 'interview', 'note') and d.document_id = coalesce(s.note_id, s.interview_id)
+    where s.coder in ($a, $b) and $a <> $b
+),
+both_coded as (
+    select source, document_id
+    from segments
+    group by source, document_id
+    having count(distinct by_a) = 2
+),
+reached as (
+    select s.*,
+           max(s.hi) over (
+               partition by s.source, s.document_id, s.code_id, s.by_a order by s.lo, s.hi
+               rows between unbounded preceding and 1 preceding
+           ) as reach
+    from segments as s
+    semi join both_coded as b on b.source = s.source and b.document_id = s.document_id
+    where s.lo < s.hi
+),
+numbered as (
+    select *,
+           sum(if(reach is null or lo > reach, 1, 0)) over (
+               partition by source, document_id, code_id, by_a order by lo, hi rows unbounded preceding
+           ) as passage
+    from reached
+),
+passages as (
+    select source, document_id, code_id, by_a, min(lo) as lo, max(hi) as hi
+    from numbered
+    group by source, document_id, code_id, by_a, passage
+),
+measured as (
+    select p.source, p.document_id, p.code_id, p.by_a, p.lo, p.hi,
+           -- least and greatest skip a null: a passage the other coder did not touch shares nothing
+           coalesce(sum(least(p.hi, q.hi) - greatest(p.lo, q.lo)) filter (where q.lo is not null), 0) as shared
+    from passages as p
+    left join passages as q
+        on q.source = p.source and q.document_id = p.document_id and q.code_id = p.code_id
+       and q.by_a <> p.by_a and q.lo < p.hi and p.lo < q.hi
+    group by p.source, p.document_id, p.code_id, p.by_a, p.lo, p.hi
+)
+"""
+
+
+@access.requires("researcher")
+def span_agreement(
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str, shown: int = PASSAGES_SHOWN
+) -> SpanAgreement:
+    """Span agreement (docs/MEASURES.md) of two coders over the notes and transcripts both coded
+    within ``flt``: per code and pooled, with the passages only one of them coded."""
+    flt = access.readable(flt, "coder agreement on passages", con)
+    params = flt.sql_params() | {"a": coder_a, "b": coder_b}
+    with db.cursor(con) as cur:
+        counted = cur.execute(
+            _PASSAGES + "select count(*) filter (where source = 'note'), count(*) filter (where source = 'interview') "
+            "from both_coded",
+            params,
+        ).fetchone()
+        totals = cur.execute(
+            _PASSAGES
+            + """
+            select
+                m.code_id,
+                any_value(c.name) as code_name,
+                coalesce(sum(m.hi - m.lo) filter (where m.by_a), 0) as coded_a,
+                coalesce(sum(m.hi - m.lo) filter (where not m.by_a), 0) as coded_b,
+                coalesce(sum(m.shared) filter (where m.by_a), 0) as both,
+                count(*) filter (where m.by_a and m.shared = 0) as only_a,
+                count(*) filter (where not m.by_a and m.shared = 0) as only_b
+            from measured as m
+            join codes as c on c.id = m.code_id
+            group by grouping sets ((m.code_id), ())
+            order by grouping(m.code_id) desc, code_name, m.code_id
+            """,
+            params,
+        ).fetchall()
+        listed = cur.execute(
+            _PASSAGES
+            + """
+            select
+                m.source, m.document_id, coalesce(nt.name, it.name) as team_name,
+                coalesce(mt.meeting_date, i.interview_date) as day, i.informant_code, i.informant_group,
+                c.name as code_name, if(m.by_a, $a, $b) as coder, m.lo, m.hi,
+                coalesce(n.body, i.transcript) as body, count(*) over () as total
+            from measured as m
+            join codes as c on c.id = m.code_id
+            left join field_notes as n on m.source = 'note' and n.id = m.document_id
+            left join meetings as mt on mt.id = n.meeting_id
+            left join teams as nt on nt.id = mt.team_id
+            left join interviews as i on m.source = 'interview' and i.id = m.document_id
+            left join teams as it on it.id = i.team_id
+            where m.shared = 0
+            order by day, team_name, m.source desc, m.document_id, m.lo, code_name, coder
+            limit $shown
+            """,
+            params | {"shown": shown},
+        ).fetchall()
+    notes, transcripts = counted if counted is not None else (0, 0)
+    overall, only_a, only_b = Overlap(0, 0, 0), 0, 0
+    per_code = []
+    for code_id, name, coded_a, coded_b, both, alone_a, alone_b in totals:
+        overlap = Overlap(int(coded_a), int(coded_b), int(both))
+        if code_id is None:
+            overall, only_a, only_b = overlap, alone_a, alone_b
+        else:
+            per_code.append(CodeOverlap(code_id, name, overlap, alone_a, alone_b))
+    passages = tuple(
+        Passage(source, document_id, team, day, informant, group, code, coder, lo, hi, *in_context(body, lo, hi))
+        for source, document_id, team, day, informant, group, code, coder, lo, hi, body, _ in listed
+    )
+    total = int(listed[0][-1]) if listed else 0
+    return SpanAgreement(
+        coder_a, coder_b, notes, transcripts, tuple(per_code), overall, only_a, only_b, passages, total
+    )
+
+
+def in_context(body: str, start: int, end: int, context: int = CONTEXT) -> tuple[str, str, str]:
+    """``body[start:end]`` with up to ``context`` characters either side, cut back to a whole word
+    and marked "…" where the document goes on."""
+    before, after = body[max(0, start - context) : start], body[end : end + context]
+    if start > context:
+        cut = before.find(" ")
+        before = "…" + (before[cut + 1 :] if 0 <= cut < len(before) - 1 else before)
+    if end + context < len(body):
+        cut = after.rfind(" ")
+        after = (after[:cut] if cut > 0 else after) + "…"
+    return before, body[start:end], after

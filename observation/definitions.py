@@ -100,3 +100,18 @@ CODE_COUNTS = (
     "group counts interview transcripts only."
 )
 """How the Notes, Recruitment and Team profile pages count codes, and from which source."""
+
+SPAN_AGREEMENT = (
+    "Span agreement of two coders on a code: over the notes and interview transcripts both coded (each applied at "
+    "least one code), the characters each coder coded with the code, A and B, and those both coded; span agreement "
+    "is 2 × |A ∩ B| ÷ (|A| + |B|), the character-level Dice coefficient: 1 when they coded the same passages, 0 when "
+    "no character coded by one was coded by the other. A coding of a whole document covers all of its characters; "
+    "a coder's own segments that overlap or touch are merged into one passage, so a character counts once however "
+    "many of their segments hold it. Pooled over the codes, the characters of every code are added up before "
+    "dividing. A passage only one coder coded is one of their merged passages of which the other coder coded no "
+    "character with that code. Characters are counted as Python counts them (code points). Dice rather than "
+    "kappa: kappa needs the decisions on which both coders said no, and for passages those are the characters "
+    "neither coded, whose number depends on how long the documents are rather than on the coders; Dice counts "
+    "only what at least one coder coded."
+)
+"""How the Coder agreement page compares the passages two coders coded (docs/MEASURES.md)."""
