@@ -1,0 +1,1183 @@
+"""The coding in a REFI-QDA project (.qdpx), out to and in from NVivo, ATLAS.ti, MAXQDA and QualCoder.
+
+A .qdpx is a zip holding ``project.qde`` (XML, namespace urn:QDA-XML:project:1.0) and the text of
+each source in ``sources/<guid>.txt`` (UTF-8). docs/qdpx.md says it for researchers.
+
+Out (``export_project``): the field notes of each meeting are ONE text source, "Field notes — Alpha —
+2020-01-10", its notes joined in position order with SEPARATOR (a blank line) between them; each
+interview's transcript is one, "Interview — KI-01". Each source says what it is twice: in its
+Variables (kind, team, meeting date; informant code and group, interview date), which the other
+programs show as attributes, and on the last line of its Description (RECORD, then JSON: the team's
+details, the meeting's status and format and each note's place, author and character range), from
+which our own import maps it back, or builds the team, meeting, notes or interview in an empty
+study. The codebook is nested with each definition as its Description, GUIDs as observation/qdc.py
+makes them (so a .qdc and a .qdpx name a code alike); one User per coder; each coded segment is a
+PlainTextSelection with one Coding. A coding of a whole note is the note's range; of a whole
+transcript, the transcript's. Offsets count characters (Python's, Unicode code points), as REFI-QDA
+does. GUIDs are uuid5 of the study (its name and when it was created) and each row's identity, so
+that two exports of one study name everything alike.
+
+In (``import_project``): each text source is a meeting's notes, an interview, a new interview, or
+left out. Our own export's sources say which; any other source is mapped by a researcher
+(``propose_mapping`` guesses from its text, then its name). A source mapped to a meeting or an
+interview must hold that text exactly; a selection on a meeting's source goes to the note it falls
+in (one crossing two notes is a problem), and a selection of a whole note or transcript comes back
+as a coding of the whole (no span). Codes are found by GUID, then by their place in the tree; the
+others are added (only those applied, and their parents). Every problem is listed and nothing is
+written while any is left; otherwise one transaction with one audit entry. A coding the study
+already holds (same note or interview, code, coder and span) is left as it is, so importing a
+project twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+from xml.parsers import expat
+
+import duckdb
+
+from observation import access, audit, db, integrity, qdc
+from observation.errors import ObservationError
+from observation.ingest import values
+from observation.ingest.read import shown
+from observation.models import DEFINITION_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, Code, InformantGroup, Setting
+
+NS = "urn:QDA-XML:project:1.0"
+Q = f"{{{NS}}}"
+SEPARATOR = "\n\n"
+"""Between two notes of a meeting's source: a blank line."""
+RECORD = "Microsystem involvement record: "
+"""The last line of an exported source's Description starts with this, then JSON."""
+ORIGIN = "Microsystem involvement"
+GUIDS = uuid.UUID("2c75fea6-eeed-47b3-b88d-a2a573b50834")  # namespace for the study's GUIDs
+MAX_MEMBER = 200 * 2**20
+"""The most a member of a .qdpx may hold, uncompressed (project.qde or one source's text)."""
+MAX_TOTAL = 1024 * 2**20
+MAX_DEPTH = qdc.MAX_DEPTH
+
+Target = Literal["meeting", "interview", "new interview", "skip", ""]
+TARGETS: tuple[Target, ...] = ("meeting", "interview", "new interview", "skip")
+MAP_COLUMNS = ("source", "source_guid", "maps_to", "team", "date", "informant_code", "informant_group", "how")
+GROUPS: tuple[str, ...] = InformantGroup.__args__  # type: ignore[attr-defined]
+SETTINGS: tuple[str, ...] = Setting.__args__  # type: ignore[attr-defined]
+VARIABLES = {
+    "kind": ("Source kind", "Text"),
+    "team": ("Team", "Text"),
+    "meeting_date": ("Meeting date", "Date"),
+    "informant_code": ("Informant code", "Text"),
+    "informant_group": ("Informant group", "Text"),
+    "interview_date": ("Interview date", "Date"),
+}
+"""Each source's variables: key, name in the project, REFI-QDA type."""
+
+
+# --------------------------------------------------------------------------------------------- out
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an export wrote: its sources (meetings' notes and interviews), codes, coders and codings."""
+
+    sources: int
+    codes: int
+    users: int
+    codings: int
+    left_out: tuple[str, ...] = ()
+    """Codings not written, each said: a span that runs past the end of its note or transcript."""
+
+    def said(self, out: Path | str) -> str:
+        return (
+            f"Wrote {out}: {self.sources:,} sources, {self.codes:,} codes, {self.users:,} coders, "
+            f"{self.codings:,} codings." + "".join(f"\nLeft out: {why}" for why in self.left_out)
+        )
+
+
+def _study_key(cur: duckdb.DuckDBPyConnection) -> str:
+    row = cur.execute("select name, created_at from study").fetchone()
+    return "" if row is None else f"{row[0]}\x1f{row[1]}"
+
+
+def _guid(key: str, *identity: object) -> str:
+    return str(uuid.uuid5(GUIDS, "\x1f".join([key, *map(str, identity)])))
+
+
+def _element(
+    parent: ET.Element, tag: str, attributes: dict[str, str] | None = None, text: str | None = None
+) -> ET.Element:
+    made = ET.SubElement(parent, Q + tag, attributes or {})
+    if text is not None:
+        made.text = text
+    return made
+
+
+def meeting_source_name(team: str, date: dt.date) -> str:
+    return f"Field notes — {team} — {date.isoformat()}"
+
+
+def interview_source_name(code: str) -> str:
+    return f"Interview — {code}"
+
+
+@access.requires("researcher")
+def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
+    """The study's coding as a .qdpx (the zip's bytes) and what it holds."""
+    with db.cursor(con) as cur:
+        key = _study_key(cur)
+        study = cur.execute("select name from study").fetchone()
+        teams = {
+            int(r[0]): {"name": r[1], "service": r[2], "setting": r[3], "start_date": r[4].isoformat()}
+            for r in cur.execute("select id, name, service, setting, start_date from teams").fetchall()
+        }
+        meetings = cur.execute(
+            "select m.id, m.team_id, m.meeting_date, m.status, m.format from meetings as m "
+            "where exists (select 1 from field_notes as n where n.meeting_id = m.id) order by m.meeting_date, m.team_id"
+        ).fetchall()
+        notes = cur.execute(
+            "select id, meeting_id, position, minute, author, written_at, body from field_notes "
+            "order by meeting_id, position"
+        ).fetchall()
+        interviews = cur.execute(
+            "select id, informant_code, informant_group, team_id, interview_date, transcript from interviews "
+            "order by informant_code"
+        ).fetchall()
+        result = cur.execute("select * from codes order by slug")
+        names = [d[0] for d in result.description or ()]
+        codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
+        segments = cur.execute(
+            "select s.id, s.note_id, s.interview_id, c.slug, s.coder, s.span_start, s.span_end "
+            "from coded_segments as s join codes as c on c.id = s.code_id order by s.id"
+        ).fetchall()
+    ET.register_namespace("", NS)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    project = ET.Element(Q + "Project", {"name": str(study[0]) if study else "Study", "origin": ORIGIN,
+                                          "creationDateTime": now})  # fmt: skip
+    coders = sorted({str(s[4]) for s in segments})
+    users = {coder: _guid(key, "coder", coder) for coder in coders}
+    if users:
+        holder = _element(project, "Users")
+        for coder, guid in users.items():
+            _element(holder, "User", {"guid": guid, "name": coder})
+    if codes:
+        book = _element(_element(project, "CodeBook"), "Codes")
+        placed: dict[int, ET.Element] = {}
+        pending = sorted(codes, key=lambda c: (c.slug.count("."), c.slug))
+        for code in pending:
+            parent = placed.get(code.parent_id) if code.parent_id is not None else None
+            element = _element(parent if parent is not None else book, "Code",
+                               {"guid": qdc.guid(code.slug), "name": code.name, "isCodable": "true"})  # fmt: skip
+            if code.definition:  # before any nested Code (the schema's order): a parent is written first
+                _element(element, "Description", text=code.definition)
+            placed[code.id] = element
+    variables = {name: _guid(key, "variable", name) for name in VARIABLES}
+    holder = _element(project, "Variables")
+    for name, (label, kind) in VARIABLES.items():
+        _element(holder, "Variable", {"guid": variables[name], "name": label, "typeOfVariable": kind})
+
+    texts: dict[str, str] = {}
+    by_note: dict[int, tuple[str, int, int]] = {}  # note id -> (source guid, start, end) in the joined text
+    by_interview: dict[int, tuple[str, int, int]] = {}
+    sources: list[tuple[ET.Element, list[tuple[str, str]]]] = []
+    notes_of: dict[int, list[tuple[Any, ...]]] = {}
+    for note in notes:
+        notes_of.setdefault(int(note[1]), []).append(note)
+    for meeting_id, team_id, date, status, fmt in meetings:
+        team = teams[int(team_id)]
+        guid = _guid(key, "meeting", team["name"], date.isoformat())
+        layout: list[dict[str, Any]] = []
+        parts: list[str] = []
+        at = 0
+        for note_id, _, position, minute, author, written_at, body in notes_of[int(meeting_id)]:
+            if parts:
+                at += len(SEPARATOR)
+            by_note[int(note_id)] = (guid, at, at + len(body))
+            when = written_at.isoformat() if written_at else None
+            layout.append({"position": position, "minute": minute, "author": author, "start": at,
+                           "end": at + len(body), "written_at": when})  # fmt: skip
+            parts.append(body)
+            at += len(body)
+        texts[guid] = SEPARATOR.join(parts)
+        record = {"kind": "meeting", "team": team, "date": date.isoformat(), "status": status, "format": fmt,
+                  "notes": layout}  # fmt: skip
+        said = (
+            f"The field notes of {team['name']}'s meeting on {date.isoformat()}: {len(parts)} note(s) in position "
+            "order, a blank line between two."
+        )
+        element = ET.Element(Q + "TextSource", {"guid": guid, "name": meeting_source_name(team["name"], date),
+                                                 "plainTextPath": f"internal://{guid}.txt"})  # fmt: skip
+        _element(element, "Description", text=f"{said}\n{RECORD}{json.dumps(record, ensure_ascii=False)}")
+        sources.append((element, [("kind", "field notes"), ("team", team["name"]), ("meeting_date", date.isoformat())]))
+    for interview_id, code, group, team_id, date, transcript in interviews:
+        guid = _guid(key, "interview", code)
+        by_interview[int(interview_id)] = (guid, 0, len(transcript))
+        texts[guid] = transcript
+        their = teams.get(int(team_id)) if team_id is not None else None
+        record = {"kind": "interview", "informant_code": code, "informant_group": group, "team": their,
+                  "date": date.isoformat()}  # fmt: skip
+        said = (
+            f"The transcript of the interview with {code} ({group}"
+            + (f", {their['name']}" if their else "")
+            + (f") on {date.isoformat()}.")
+        )
+        element = ET.Element(Q + "TextSource", {"guid": guid, "name": interview_source_name(code),
+                                                 "plainTextPath": f"internal://{guid}.txt"})  # fmt: skip
+        _element(element, "Description", text=f"{said}\n{RECORD}{json.dumps(record, ensure_ascii=False)}")
+        answers = [("kind", "interview"), ("informant_code", code), ("informant_group", group),
+                   ("interview_date", date.isoformat())]  # fmt: skip
+        sources.append((element, answers + ([("team", their["name"])] if their else [])))
+    elements = {e.get("guid"): e for e, _ in sources}
+    left_out: list[str] = []
+    for segment_id, note_id, interview_id, slug, coder, start, end in segments:
+        if note_id is not None:
+            guid, begin, stop = by_note[int(note_id)]
+            first, last = (begin, stop) if start is None else (begin + int(start), begin + int(end))
+        else:
+            guid, begin, stop = by_interview[int(interview_id)]
+            first, last = (0, stop) if start is None else (int(start), int(end))
+        if last > stop:
+            where = "note" if note_id is not None else "transcript"
+            left_out.append(f"coded segment {segment_id} ({slug}, {coder}): its span {start}–{end} runs past the "
+                            f"end of its {where} ({stop - begin:,} characters)")  # fmt: skip
+            continue
+        selection = _element(elements[guid], "PlainTextSelection", {
+            "guid": _guid(key, "selection", segment_id), "startPosition": str(first), "endPosition": str(last),
+            "creatingUser": users[coder]})  # fmt: skip
+        coding = _element(selection, "Coding", {"guid": _guid(key, "coding", segment_id), "creatingUser": users[coder]})
+        _element(coding, "CodeRef", {"targetGUID": qdc.guid(slug)})
+    if sources:
+        holder = _element(project, "Sources")
+        for element, answers in sources:
+            for name, value in answers:
+                given = _element(element, "VariableValue")
+                _element(given, "VariableRef", {"targetGUID": variables[name]})
+                _element(given, "DateValue" if VARIABLES[name][1] == "Date" else "TextValue", text=value)
+            holder.append(element)
+    ET.indent(project)
+    document = b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(project, encoding="utf-8"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", document)
+        for guid, text in texts.items():
+            archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+    written = Written(len(sources), len(codes), len(users), len(segments) - len(left_out), tuple(left_out))
+    return buffer.getvalue(), written
+
+
+@access.requires("researcher")
+def export_project(con: duckdb.DuckDBPyConnection, out: Path) -> Written:
+    """Write the study's coding to ``out`` (a new .qdpx: an existing file is never overwritten) and
+    audit it (action "export", the file, what it holds) in the same transaction as the write: a
+    file that cannot be written leaves no audit entry."""
+    out = Path(out)
+    if out.exists():
+        raise ObservationError(f"{out} already exists: choose a new name for the export")
+    payload, written = project_bytes(con)
+    try:
+        with db.transaction(con, meetings=()) as cur:
+            audit.record(cur, "export", "coded_segments", str(out), after={
+                "level": "full", "format": "qdpx", "sources": written.sources, "codes": written.codes,
+                "coders": written.users, "codings": written.codings, "left_out": len(written.left_out)})  # fmt: skip
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with open(out, "xb") as file:  # "x": refused if it appeared meanwhile
+                file.write(payload)
+            os.chmod(out, 0o600)
+    except FileExistsError:
+        raise ObservationError(f"{out} already exists: choose a new name for the export") from None
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise ObservationError(f"{out}: the project could not be written ({exc.strerror or exc})") from None
+    return written
+
+
+# ---------------------------------------------------------------------------------------------- in
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing a project holds that the study would not take: the file, the source (its name),
+    the selection or code it concerns, the value as shown and the reason."""
+
+    file: str
+    source: str
+    item: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.source}:{self.item}: '{self.value}' — {self.reason}"
+
+
+class ProjectProblems(ObservationError):
+    """The project was refused; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Where a source of the project goes: ``maps_to`` one of TARGETS ("" until someone says),
+    with the meeting's team and date, or the interview's informant code (and, for a new one, its
+    group, team and date); ``how`` says where the proposal came from."""
+
+    source: str
+    source_guid: str
+    maps_to: Target = ""
+    team: str = ""
+    date: str = ""
+    informant_code: str = ""
+    informant_group: str = ""
+    how: str = ""
+
+
+class NeedsMapping(ObservationError):
+    """Some sources of the project need a researcher to say where they go; nothing was written.
+    ``proposal`` holds every source, mapped where it could be."""
+
+    def __init__(self, file: str, proposal: list[Mapping]) -> None:
+        self.proposal = proposal
+        open_ = [m.source for m in proposal if not m.how.startswith("recorded")]
+        super().__init__(
+            f"{file}: {len(open_)} source(s) need a mapping you confirm ({', '.join(map(shown, open_[:5]))}"
+            f"{'…' if len(open_) > 5 else ''}); nothing was imported"
+        )
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: codings created and left as they were (already held), and the codes,
+    teams, meetings, notes and interviews it created; the sources it left out, and why."""
+
+    created: int = 0
+    skipped: int = 0
+    codes: int = 0
+    teams: int = 0
+    meetings: int = 0
+    notes: int = 0
+    interviews: int = 0
+    left_out: tuple[str, ...] = ()
+
+    def said(self, source: Path | str) -> str:
+        made = [f"{n:,} {what}" for n, what in ((self.codes, "codes"), (self.teams, "teams"),
+                (self.meetings, "meetings"), (self.notes, "notes"), (self.interviews, "interviews")) if n]  # fmt: skip
+        text = f"Imported {Path(source).name}: {self.created:,} codings added"
+        if self.skipped:
+            text += f", {self.skipped:,} already held"
+        if made:
+            text += f"; created {', '.join(made)}"
+        text += "."
+        if not self.created and not made:
+            text = f"{Path(source).name}: nothing to import; the study already holds every coding in it."
+        return text + "".join(f"\nLeft out: {why}" for why in self.left_out)
+
+
+@dataclass(frozen=True)
+class _Coding:
+    code: str  # the CodeRef's target GUID
+    user: str | None
+    label: str  # "selection <guid>" or "the whole source"
+    start: int | None  # None: the whole source
+    end: int | None
+
+
+@dataclass(frozen=True)
+class _Source:
+    guid: str
+    name: str
+    text: str | None
+    record: dict[str, Any] | None
+    variables: dict[str, str]
+    codings: tuple[_Coding, ...]
+    unread: str = ""  # why the text could not be read
+
+
+@dataclass(frozen=True)
+class _CodeEntry:
+    guid: str
+    name: str
+    definition: str
+    parent: str | None
+    depth: int
+
+
+@dataclass
+class Project:
+    """A .qdpx as read: its text sources, codes (by GUID), users (GUID -> name), the non-text
+    sources left out, and the problems found while reading."""
+
+    file: str
+    sources: list[_Source] = field(default_factory=list)
+    codes: dict[str, _CodeEntry] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    fallback_user: str | None = None
+    left_out: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _refuse_doctype(data: bytes, name: str) -> None:
+    """A document type declaration (and so any entity) is refused before the XML is parsed: no
+    entity is ever expanded, and no external file or address is ever read."""
+
+    class Declared(Exception):
+        pass
+
+    def refuse(*_: object) -> None:
+        raise Declared
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except Declared:
+        raise ObservationError(
+            f"{name}: project.qde declares a DOCTYPE; a REFI-QDA project has none, and it is refused so that "
+            "no entity is expanded"
+        ) from None
+    except expat.ExpatError as exc:
+        raise ObservationError(
+            f"{name}: project.qde, line {exc.lineno}, column {exc.offset + 1}: not well-formed XML "
+            f"({expat.ErrorString(exc.code)})"
+        ) from None
+
+
+def _member(archive: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo | None:
+    wanted = wanted.replace("\\", "/").lstrip("/").casefold()
+    return next((i for i in archive.infolist() if i.filename.casefold() == wanted and not i.is_dir()), None)
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as member:
+        data = member.read(MAX_MEMBER + 1)
+    if len(data) > MAX_MEMBER:
+        raise ObservationError(f"{info.filename}: larger than {MAX_MEMBER // 2**20} MB uncompressed")
+    return data
+
+
+def _decoded(data: bytes) -> str:
+    text = data.decode("utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def read_project(path: Path, name: str | None = None) -> Project:
+    """The project at ``path`` (a .qdpx), as read; ``name``: the file's name to say in problems.
+    A file that is not a project at all raises ObservationError; problems with a part of it are
+    listed in ``problems``."""
+    path = Path(path)
+    file = name or path.name
+    if not path.is_file():
+        raise ObservationError(f"{file}: no such file")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ObservationError(f"{file}: not a REFI-QDA project (.qdpx is a zip file: {exc})") from None
+    with archive:
+        if sum(i.file_size for i in archive.infolist()) > MAX_TOTAL:
+            raise ObservationError(f"{file}: larger than {MAX_TOTAL // 2**20} MB uncompressed")
+        info = _member(archive, "project.qde")
+        if info is None:
+            raise ObservationError(f"{file}: not a REFI-QDA project (no project.qde in it)")
+        try:
+            data = _read(archive, info)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ObservationError(f"{file}: project.qde could not be read ({exc})") from None
+        _refuse_doctype(data, file)
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError as exc:  # pragma: no cover - expat has refused it above
+            raise ObservationError(f"{file}: project.qde is not well-formed XML ({exc})") from None
+        if root.tag != Q + "Project":
+            raise ObservationError(f"{file}: not a REFI-QDA project (project.qde's root is {shown(root.tag)})")
+        project = Project(file, fallback_user=root.get("creatingUserGUID"))
+        for user in root.iterfind(f"{Q}Users/{Q}User"):
+            if guid := user.get("guid"):
+                project.users[guid.strip("{}").lower()] = user.get("name") or ""
+        _read_codes(root, project)
+        variables = {
+            (v.get("guid") or "").strip("{}").lower(): v.get("name") or ""
+            for v in root.iterfind(f"{Q}Variables/{Q}Variable")
+        }
+        sources = root.find(f"{Q}Sources")
+        for element in list(sources) if sources is not None else []:
+            kind = element.tag.removeprefix(Q)
+            if kind != "TextSource":
+                project.left_out.append(f"{kind} {shown(element.get('name') or element.get('guid') or '')}: only "
+                                        "text sources are imported")  # fmt: skip
+                continue
+            project.sources.append(_read_source(archive, element, variables, project))
+    return project
+
+
+def _read_codes(root: ET.Element, project: Project) -> None:
+    codes = root.find(f"{Q}CodeBook/{Q}Codes")
+    pending: list[tuple[ET.Element, str | None, int]] = [
+        (c, None, 1) for c in reversed(codes.findall(f"{Q}Code") if codes is not None else [])
+    ]
+    while pending:
+        element, parent, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ObservationError(f"{project.file}: codes nest more than {MAX_DEPTH} deep")
+        guid = (element.get("guid") or "").strip("{}").lower()
+        description = element.find(f"{Q}Description")
+        project.codes[guid] = _CodeEntry(guid, element.get("name") or "",
+                                         (description.text or "").strip() if description is not None else "",
+                                         parent, depth)  # fmt: skip
+        pending += [(child, guid, depth + 1) for child in reversed(element.findall(f"{Q}Code"))]
+
+
+def _read_source(archive: zipfile.ZipFile, element: ET.Element, variables: dict[str, str], project: Project) -> _Source:
+    guid = (element.get("guid") or "").strip("{}").lower()
+    name = element.get("name") or guid
+    text: str | None = None
+    unread = ""
+    where = element.get("plainTextPath")
+    content = element.find(f"{Q}PlainTextContent")
+    try:
+        if where:
+            scheme, _, rest = where.partition("://")
+            candidates = {"internal": [f"sources/{rest}"], "relative": [rest, f"sources/{rest}"]}.get(scheme.lower())
+            if not rest or candidates is None:
+                unread = f"its text is outside the project ({shown(where)}); only text inside the .qdpx is read"
+            else:
+                found = next((i for c in candidates if (i := _member(archive, c)) is not None), None)
+                if found is None:
+                    unread = f"its text file {shown(where)} is not in the project"
+                else:
+                    text = _decoded(_read(archive, found))
+        elif content is not None:
+            text = content.text or ""
+        else:
+            unread = "it has no plain text (no plainTextPath, no PlainTextContent)"
+    except UnicodeDecodeError as exc:
+        unread = f"its text is not UTF-8 (byte {exc.start:,})"
+    except (zipfile.BadZipFile, OSError, ObservationError) as exc:
+        unread = f"its text could not be read ({exc})"
+    description = element.find(f"{Q}Description")
+    record = None
+    if description is not None and description.text:
+        last = description.text.strip().splitlines()[-1]
+        if last.startswith(RECORD):
+            try:
+                found_record = json.loads(last.removeprefix(RECORD))
+                record = found_record if isinstance(found_record, dict) else None
+            except ValueError:
+                record = None
+    given: dict[str, str] = {}
+    for value in element.iterfind(f"{Q}VariableValue"):
+        ref = value.find(f"{Q}VariableRef")
+        label = variables.get((ref.get("targetGUID") or "").strip("{}").lower(), "") if ref is not None else ""
+        held = next((v.text for v in value if v.tag != Q + "VariableRef" and v.text), None)
+        key = next((k for k, (title, _) in VARIABLES.items() if title == label), None)
+        if key and held:
+            given[key] = held.strip()
+    codings: list[_Coding] = []
+    for selection in element.iterfind(f"{Q}PlainTextSelection"):
+        sid = selection.get("guid") or "?"
+        label = f"selection {sid}" + (f" ({selection.get('name')})" if selection.get("name") else "")
+        try:
+            start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
+        except ValueError:
+            positions = f"{selection.get('startPosition')}–{selection.get('endPosition')}"
+            project.problems.append(Problem(project.file, shown(name), shown(label), shown(positions),
+                                            "startPosition and endPosition must be whole numbers"))  # fmt: skip
+            continue
+        for coding in selection.iterfind(f"{Q}Coding"):
+            codings.append(_coding(coding, label, start, end, selection.get("creatingUser")))
+    for coding in element.iterfind(f"{Q}Coding"):
+        codings.append(_coding(coding, "the whole source", None, None, element.get("creatingUser")))
+    return _Source(guid, name, text, record, given, tuple(codings), unread)
+
+
+def _coding(coding: ET.Element, label: str, start: int | None, end: int | None, fallback: str | None) -> _Coding:
+    ref = coding.find(f"{Q}CodeRef")
+    target = (ref.get("targetGUID") or "").strip("{}").lower() if ref is not None else ""
+    user = coding.get("creatingUser") or fallback
+    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end)
+
+
+# ---- what the study holds
+
+
+@dataclass(frozen=True)
+class _Held:
+    teams: dict[str, int]  # casefolded name -> id
+    team_names: dict[int, str]
+    meetings: dict[tuple[int, dt.date], int]
+    meeting_text: dict[int, tuple[str, list[tuple[int, int, int]]]]  # id -> joined text, [(note id, start, end)]
+    interviews: dict[str, tuple[int, str]]  # code -> (id, transcript)
+    codes: dict[str, int]  # slug -> id
+    by_guid: dict[str, str]  # qdc guid -> slug
+
+
+def _held(cur: duckdb.DuckDBPyConnection) -> _Held:
+    teams = {str(n).casefold(): int(i) for i, n in cur.execute("select id, name from teams").fetchall()}
+    meetings = {
+        (int(t), d): int(i) for i, t, d in cur.execute("select id, team_id, meeting_date from meetings").fetchall()
+    }
+    rows = cur.execute(
+        "select meeting_id, list(id order by position), list(length(body) order by position), "
+        "string_agg(body, ? order by position) from field_notes group by meeting_id",
+        [SEPARATOR],
+    ).fetchall()
+    meeting_text = {}
+    for meeting_id, ids, lengths, joined in rows:
+        spans, at = [], 0
+        for note_id, length in zip(ids, lengths, strict=True):
+            spans.append((int(note_id), at, at + int(length)))
+            at += int(length) + len(SEPARATOR)
+        meeting_text[int(meeting_id)] = (str(joined), spans)
+    interviews = {
+        str(c): (int(i), str(t))
+        for i, c, t in cur.execute("select id, informant_code, transcript from interviews").fetchall()
+    }
+    codes = {str(s): int(i) for i, s in cur.execute("select id, slug from codes").fetchall()}
+    return _Held(teams, {i: n for n, i in teams.items()} | _team_names(cur), meetings, meeting_text, interviews,
+                 codes, {qdc.guid(s): s for s in codes})  # fmt: skip
+
+
+def _team_names(cur: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    return {int(i): str(n) for i, n in cur.execute("select id, name from teams").fetchall()}
+
+
+# ---- the mapping
+
+
+_ISO_DATE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2}[/.]\d{1,2}[/.]\d{4})")
+_CODE = re.compile(r"\b([A-Z0-9][A-Z0-9_-]{1,23})\b")
+
+
+def _recorded(source: _Source) -> Mapping | None:
+    """Where our own export said a source goes (its record, else its variables), or None."""
+    r, v = source.record or {}, source.variables
+    team = r.get("team") if isinstance(r.get("team"), dict) else None
+    if r.get("kind") == "meeting" and team and r.get("date"):
+        return Mapping(source.name, source.guid, "meeting", str(team.get("name", "")), str(r["date"]),
+                       how="recorded in the project")  # fmt: skip
+    if r.get("kind") == "interview" and r.get("informant_code"):
+        return Mapping(source.name, source.guid, "interview", str(team.get("name", "")) if team else "",
+                       str(r.get("date", "")), str(r["informant_code"]), str(r.get("informant_group", "")),
+                       how="recorded in the project")  # fmt: skip
+    if v.get("kind") == "field notes" and v.get("team") and v.get("meeting_date"):
+        return Mapping(
+            source.name, source.guid, "meeting", v["team"], v["meeting_date"], how="recorded in its variables"
+        )
+    if v.get("kind") == "interview" and v.get("informant_code"):
+        return Mapping(source.name, source.guid, "interview", v.get("team", ""), v.get("interview_date", ""),
+                       v["informant_code"], v.get("informant_group", ""), how="recorded in its variables")  # fmt: skip
+    return None
+
+
+def _guess(source: _Source, held: _Held, by_text: dict[str, Mapping]) -> Mapping:
+    """A proposal for a source nobody recorded: the meeting or interview whose text it holds
+    exactly, else one its name names (a team and a date, or an informant code), else nothing."""
+    if source.text is not None and (found := by_text.get(source.text)):
+        return replace(found, source=source.name, source_guid=source.guid)
+    name = source.name
+    dates = []
+    for pattern in (_ISO_DATE, _UK_DATE):
+        for match in pattern.findall(name):
+            try:
+                dates.append(values.day(match))
+            except ValueError:
+                continue
+    teams = [(tid, tname) for tid, tname in held.team_names.items() if tname.casefold() in name.casefold()]
+    for tid, tname in sorted(teams, key=lambda t: -len(t[1])):
+        for date in dates:
+            if (tid, date) in held.meetings:
+                return Mapping(name, source.guid, "meeting", tname, date.isoformat(), how="guessed from its name")
+    codes = [c for c in _CODE.findall(name) if any(ch.isdigit() for ch in c)]
+    for code in codes:
+        if code in held.interviews:
+            return Mapping(name, source.guid, "interview", informant_code=code, how="guessed from its name")
+    if codes:
+        when = dates[0].isoformat() if dates else ""
+        team = sorted(teams, key=lambda t: -len(t[1]))[0][1] if teams else ""
+        return Mapping(name, source.guid, "new interview", team, when, codes[0],
+                       how="guessed from its name: say the informant group")  # fmt: skip
+    return Mapping(name, source.guid, how="no guess: say what it is")
+
+
+def _by_text(held: _Held) -> dict[str, Mapping]:
+    found: dict[str, Mapping] = {}
+    meetings = {mid: key for key, mid in held.meetings.items()}
+    for mid, (text, _) in held.meeting_text.items():
+        team_id, date = meetings[mid]
+        found[text] = Mapping(
+            "", "", "meeting", held.team_names[team_id], date.isoformat(), how="guessed from its text"
+        )
+    for code, (_, transcript) in held.interviews.items():
+        found[transcript] = Mapping("", "", "interview", informant_code=code, how="guessed from its text")
+    return found
+
+
+@access.requires("researcher")
+def propose_mapping(con: duckdb.DuckDBPyConnection, path: Path, name: str | None = None) -> list[Mapping]:
+    """Where each text source of the project at ``path`` would go: as our own export recorded it,
+    or as guessed (see _guess). Nothing is written."""
+    project = read_project(path, name)
+    with db.cursor(con) as cur:
+        held = _held(cur)
+    texts = _by_text(held)
+    return [_recorded(s) or _guess(s, held, texts) for s in project.sources]
+
+
+def mapping_csv(rows: Iterable[Mapping]) -> str:
+    """The mapping as CSV (MAP_COLUMNS), for a researcher to check and fill in."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MAP_COLUMNS)
+    for row in rows:
+        writer.writerow([getattr(row, c) for c in MAP_COLUMNS])
+    return buffer.getvalue()
+
+
+def read_mapping(path: Path) -> list[Mapping]:
+    """A mapping CSV as ``mapping_csv`` writes it (a researcher's edits included)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ObservationError(f"{path.name}: the mapping could not be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ObservationError(f"{path.name}: the mapping is not UTF-8 text; save it as CSV UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in reader.fieldnames or ()]
+    missing = [c for c in ("source", "maps_to") if c not in headers]
+    if missing:
+        raise ObservationError(f"{path.name}:1: the mapping needs the columns {', '.join(MAP_COLUMNS[:-1])} "
+                               f"(missing: {', '.join(missing)})")  # fmt: skip
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        maps_to = row.get("maps_to", "").lower()
+        if maps_to not in (*TARGETS, ""):
+            raise ObservationError(
+                f"{path.name}:{number}:maps_to: '{shown(maps_to)}' — use one of {', '.join(TARGETS)}"
+            )
+        rows.append(Mapping(row.get("source", ""), row.get("source_guid", "").strip("{}").lower(), maps_to,
+                            row.get("team", ""), row.get("date", ""), row.get("informant_code", ""),
+                            row.get("informant_group", ""), row.get("how", "")))  # fmt: skip
+    return rows
+
+
+# ---- the import
+
+
+@dataclass
+class _Plan:
+    """What an import writes, worked out before the transaction."""
+
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> details, to create
+    meetings: dict[tuple[str, dt.date], dict[str, Any]] = field(default_factory=dict)  # (team, date) -> record
+    interviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> fields (transcript included)
+    codes: list[tuple[str, str, str]] = field(default_factory=list)  # (slug, name, definition), parents first
+    segments: list[tuple[tuple[str, Any], int | str, str, int | None, int | None]] = field(default_factory=list)
+    """(where, code id or the slug of a code to create, coder, span)"""
+    skipped: int = 0
+    left_out: list[str] = field(default_factory=list)
+
+
+def _choose(project: Project, held: _Held, mapping: list[Mapping] | None) -> dict[str, Mapping]:
+    """Each source's mapping: the researcher's (matched by GUID, else by name), else as recorded."""
+    given = {m.source_guid: m for m in mapping or () if m.source_guid} if mapping else {}
+    named = {m.source: m for m in mapping or () if not m.source_guid} if mapping else {}
+    chosen: dict[str, Mapping] = {}
+    for source in project.sources:
+        found = given.get(source.guid) or named.get(source.name) or _recorded(source)
+        if found is None:
+            continue
+        chosen[source.guid] = found
+    if mapping is None and len(chosen) < len(project.sources):
+        texts = _by_text(held)
+        raise NeedsMapping(project.file, [chosen.get(s.guid) or _guess(s, held, texts) for s in project.sources])
+    return chosen
+
+
+@access.requires("researcher")
+def import_project(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: list[Mapping] | None = None, name: str | None = None
+) -> Imported:
+    """Import the coding of the project at ``path`` (``name``: the file's name to say). Sources are
+    placed as ``mapping`` says, else as our own export recorded them; without a mapping, a source
+    nobody recorded raises NeedsMapping with a proposal. Every problem found is raised at once as
+    ProjectProblems, and nothing is written; otherwise one transaction, one audit entry."""
+    path = Path(path)
+    project = read_project(path, name)
+    with db.cursor(con) as cur:
+        held = _held(cur)
+    chosen = _choose(project, held, mapping)
+    plan = _Plan(left_out=list(project.left_out))
+    problems = list(project.problems)
+    missing = [s for s in project.sources if s.guid not in chosen]
+    for source in missing:
+        problems.append(Problem(project.file, shown(source.name), "maps_to", "",
+                                "not in the mapping: say meeting, interview, new interview or skip"))  # fmt: skip
+    codes = _CodeResolver(project, held, problems)
+    with db.cursor(con) as cur:
+        existing = {
+            (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
+            for n, i, c, w, s, e in cur.execute(
+                "select note_id, interview_id, code_id, coder, span_start, span_end from coded_segments"
+            ).fetchall()
+        }
+    seen: set[tuple[Any, ...]] = set()
+    for source in project.sources:
+        if source.guid not in chosen:
+            continue
+        target = chosen[source.guid]
+        if target.maps_to == "skip":
+            plan.left_out.append(f"{shown(source.name)}: mapped to skip")
+            continue
+
+        def problem(item: str, value: object, reason: str, source: _Source = source) -> None:
+            problems.append(Problem(project.file, shown(source.name), shown(item), shown(str(value)), reason))
+
+        if source.text is None:
+            problem("text", "", source.unread)
+            continue
+        placed = _place(source, target, held, plan, problem)
+        if placed is None:
+            continue
+        for coding in source.codings:
+            code_id = codes.resolve(coding.code, source.name, coding.label)
+            coder = _coder(project, coding.user)
+            if coder is None:
+                problem(coding.label, coding.user or "", "no user says who coded this (no creatingUser)")
+                continue
+            span = _span(coding, placed, source.text, problem)
+            if span is None or code_id is None:
+                continue
+            where, start, end = span
+            key = (where, code_id, coder, start, end)
+            if key in seen:
+                continue
+            seen.add(key)
+            if isinstance(code_id, int) and key in existing:
+                plan.skipped += 1
+                continue
+            plan.segments.append((where, code_id, coder, start, end))
+    plan.codes = codes.new
+    if problems:
+        raise ProjectProblems(problems)
+    if not (plan.segments or plan.teams or plan.meetings or plan.interviews):
+        return Imported(skipped=plan.skipped, left_out=tuple(plan.left_out))
+    return _write(con, project.file, plan, held)
+
+
+# A placed source: ("meeting", (team, date) or id, [(note key, start, end)]) or ("interview", key, length)
+_Placed = tuple[str, Any, Any]
+
+
+def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: Any) -> _Placed | None:
+    """Where a source's codings go, checking its text; None (with the problem said) when nowhere."""
+    text = source.text or ""
+    record = source.record or {}
+    if target.maps_to == "meeting":
+        try:
+            date = values.day(target.date) if target.date else None
+        except ValueError as exc:
+            problem("date", target.date, str(exc))
+            return None
+        if not target.team or date is None:
+            problem("maps_to", "meeting", "a meeting needs its team and date")
+            return None
+        team_id = held.teams.get(target.team.casefold())
+        meeting_id = held.meetings.get((team_id, date)) if team_id is not None else None
+        if meeting_id is not None:
+            joined, spans = held.meeting_text.get(meeting_id, ("", []))
+            if text != joined:
+                problem("text", _first_difference(text, joined, spans),
+                        f"differs from the notes of {held.team_names[team_id or 0]}'s meeting on {date:%d/%m/%Y} "
+                        f"as joined ({_which_note(text, joined, spans)})")  # fmt: skip
+                return None
+            return ("meeting", meeting_id, [(("note", n), s, e) for n, s, e in spans])
+        layout = record.get("notes") if record.get("kind") == "meeting" else None
+        if not isinstance(layout, list) or not layout:
+            problem(
+                "team, date",
+                f"{target.team} {date.isoformat()}",
+                "no meeting of that team on that date in the study (map it to a meeting the study holds)",
+            )
+            return None
+        if not _team_ready(target.team, record, held, plan, problem):
+            return None
+        laid: list[tuple[tuple[str, dt.date, int], int, int]] = []
+        try:
+            for note in layout:
+                start, end = int(note["start"]), int(note["end"])
+                if not (0 <= start < end <= len(text)) or not text[start:end].strip():
+                    raise ValueError(f"note {note.get('position')} at {start}–{end}")
+                laid.append(((target.team.casefold(), date, int(note["position"])), start, end))
+            plan.meetings[(target.team.casefold(), date)] = {"record": record, "text": text, "team": target.team}
+        except (KeyError, TypeError, ValueError) as exc:
+            problem("notes", str(exc), "the record of this meeting's notes does not fit its text")
+            return None
+        return ("meeting", (target.team.casefold(), date), [(("new note", k), s, e) for k, s, e in laid])
+    code = target.informant_code.strip()
+    if target.maps_to == "interview":
+        found = held.interviews.get(code)
+        if found is not None:
+            if text != found[1]:
+                problem("text", _first_difference(text, found[1], [(0, 0, len(found[1]))]),
+                        f"differs from the transcript of the interview with {code}")  # fmt: skip
+                return None
+            return ("interview", ("interview", found[0]), len(text))
+        if record.get("kind") != "interview":
+            problem("informant_code", code, "no interview with this informant in the study (map it as new interview)")
+            return None
+    elif target.maps_to != "new interview":
+        problem("maps_to", target.maps_to, f"use one of {', '.join(TARGETS)}")
+        return None
+    elif code in held.interviews:
+        problem(
+            "informant_code", code, "the study already holds an interview with this informant (map it as interview)"
+        )
+        return None
+    fields = _new_interview(target, text, record, held, plan, problem)
+    if fields is None:
+        return None
+    plan.interviews[code] = fields
+    return ("interview", ("new interview", code), len(text))
+
+
+def _team_ready(team: str, record: dict[str, Any], held: _Held, plan: _Plan, problem: Any) -> bool:
+    """The team exists, or the record says enough to create it (added to the plan)."""
+    if team.casefold() in held.teams or team.casefold() in plan.teams:
+        return True
+    details = record.get("team") if isinstance(record.get("team"), dict) else None
+    try:
+        if details is None:
+            raise ValueError("no team of that name in the study")
+        name = values.line(str(details["name"]), NAME_MAX)
+        service = values.line(str(details.get("service") or "not recorded"), NAME_MAX)
+        setting = str(details.get("setting") or "other")
+        if setting not in SETTINGS:
+            raise ValueError(f"setting {setting!r} is not one of {', '.join(SETTINGS)}")
+        start = dt.date.fromisoformat(str(details["start_date"]))
+    except (KeyError, ValueError) as exc:
+        problem("team", team, str(exc))
+        return False
+    plan.teams[team.casefold()] = {"name": name, "service": service, "setting": setting, "start_date": start}
+    return True
+
+
+def _new_interview(
+    target: Mapping, text: str, record: dict[str, Any], held: _Held, plan: _Plan, problem: Any
+) -> dict[str, Any] | None:
+    ok = True
+    code = target.informant_code.strip()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,23}", code) or not any(c.isdigit() for c in code):
+        problem("informant_code", code, "a pseudonymous code: upper-case letters, digits, - or _, with a digit")
+        ok = False
+    group = target.informant_group.strip()
+    if group not in GROUPS:
+        problem("informant_group", group, f"use one of {', '.join(GROUPS)}")
+        ok = False
+    try:
+        date = values.date(target.date) if record.get("kind") != "interview" else dt.date.fromisoformat(target.date)
+    except ValueError as exc:
+        problem("date", target.date, str(exc))
+        ok = False
+    team_id: Any = None
+    if target.team:
+        if target.team.casefold() in held.teams:
+            team_id = held.teams[target.team.casefold()]
+        elif _team_ready(target.team, record, held, plan, problem):
+            team_id = ("new team", target.team.casefold())
+        else:
+            ok = False
+    try:
+        values.passage(text, NOTE_MAX)
+    except ValueError as exc:
+        problem("text", text, f"a transcript {exc}")
+        ok = False
+    if not ok:
+        return None
+    return {"informant_code": code, "informant_group": group, "team": team_id, "interview_date": date,
+            "transcript": text}  # fmt: skip
+
+
+def _first_difference(text: str, joined: str, spans: list[tuple[int, int, int]]) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(text, joined, strict=False)) if a != b), min(len(text), len(joined)))
+    return text[max(0, at - 10) : at + 30] or "(the end of the text)"
+
+
+def _which_note(text: str, joined: str, spans: list[tuple[int, int, int]]) -> str:
+    if not joined:
+        return "the meeting holds no notes"
+    at = next((i for i, (a, b) in enumerate(zip(text, joined, strict=False)) if a != b), min(len(text), len(joined)))
+    number = next((k for k, (_, s, e) in enumerate(spans, start=1) if at <= e), len(spans))
+    return (
+        f"from character {at:,}, in note {number} of {len(spans)}; the file's text has {len(text):,} characters, "
+        f"the notes {len(joined):,}"
+    )
+
+
+def _span(
+    coding: _Coding, placed: _Placed, text: str, problem: Any
+) -> tuple[tuple[str, Any], int | None, int | None] | None:
+    """A coding's note or interview and span (None: the whole), or None with the problem said."""
+    kind, key, layout = placed
+    start, end = (0, len(text)) if coding.start is None or coding.end is None else (coding.start, coding.end)
+    if not 0 <= start < end <= len(text):
+        problem(coding.label, f"{start}–{end}", f"not a selection within the source's {len(text):,} characters")
+        return None
+    if kind == "interview":
+        return (key, None, None) if (start, end) == (0, len(text)) else (key, start, end)
+    for note, first, last in layout:
+        if first <= start and end <= last:
+            return (note, None, None) if (start, end) == (first, last) else (note, start - first, end - first)
+    problem(coding.label, f"{start}–{end}", "crosses from one note into another (or covers the blank line between "
+            "two): code each note on its own")  # fmt: skip
+    return None
+
+
+def _coder(project: Project, user: str | None) -> str | None:
+    guid = user or (project.fallback_user or "").strip("{}").lower() or None
+    if guid is None:
+        return None
+    named = project.users.get(guid, "")
+    try:
+        return values.line(named, PERSON_MAX) if named.strip() else guid
+    except ValueError:
+        return guid
+
+
+class _CodeResolver:
+    """Codes by GUID: the study's code of that GUID (qdc's scheme), else of the slug its place in the
+    tree gives, else a new code (with its parents) added to ``new``."""
+
+    def __init__(self, project: Project, held: _Held, problems: list[Problem]) -> None:
+        self.project, self.held, self.problems = project, held, problems
+        self.slugs: dict[str, str | None] = {}
+        self.new: list[tuple[str, str, str]] = []
+        self.made: dict[str, str] = {}  # slug -> name, of new codes
+
+    def resolve(self, guid: str, source: str, label: str) -> int | str | None:
+        """The code's id in the study, or its slug when the import creates it; None: a problem."""
+        if guid not in self.project.codes:
+            self.problems.append(Problem(self.project.file, shown(source), shown(label), shown(guid),
+                                         "the coding names a code that is not in the project's codebook"))  # fmt: skip
+            return None
+        slug = self._slug(guid)
+        if slug is None:
+            return None
+        return self.held.codes.get(slug, slug)
+
+    def _slug(self, guid: str) -> str | None:
+        if guid in self.slugs:
+            return self.slugs[guid]
+        chain = []
+        at: str | None = guid
+        while at is not None and at not in self.slugs:
+            chain.append(at)
+            at = self.project.codes[at].parent if at in self.project.codes else None
+        for each in reversed(chain):
+            self.slugs[each] = self._make(self.project.codes[each])
+        return self.slugs[guid]
+
+    def _make(self, entry: _CodeEntry) -> str | None:
+        def problem(attribute: str, value: str, reason: str) -> None:
+            self.problems.append(Problem(self.project.file, "codebook", f"code {shown(entry.name or entry.guid)}",
+                                         shown(value), f"{attribute}: {reason}"))  # fmt: skip
+
+        if entry.guid in self.held.by_guid:
+            return self.held.by_guid[entry.guid]
+        parent = self.slugs.get(entry.parent) if entry.parent is not None else None
+        if entry.parent is not None and parent is None:
+            return None  # its parent was refused (said once)
+        try:
+            name = values.line(entry.name, NAME_MAX)
+        except ValueError as exc:
+            problem("name", entry.name, str(exc))
+            return None
+        own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
+        slug = f"{parent}.{own}" if parent else own
+        if len(slug) > NAME_MAX:
+            problem("slug", slug, f"{len(slug):,} characters; at most {NAME_MAX:,}")
+            return None
+        if slug in self.held.codes:
+            return slug
+        if slug in self.made and self.made[slug] != name:
+            problem("name", name, f"would be the same code as '{shown(self.made[slug])}' (both {slug})")
+            return None
+        definition = entry.definition
+        if definition:
+            try:
+                definition = values.passage(definition, DEFINITION_MAX)
+            except ValueError as exc:
+                problem("Description", definition, str(exc))
+                return None
+        if slug not in self.made:
+            self.made[slug] = name
+            self.new.append((slug, name, definition))
+        return slug
+
+
+def _write(con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, held: _Held) -> Imported:
+    counts: dict[str, dict[str, int]] = {}
+    with db.transaction(con, meetings=None if plan.meetings else ()) as cur:
+        team_ids = dict(held.teams)
+        for key, details in plan.teams.items():
+            team_ids[key] = db.insert_row(cur, "teams", details)
+        notes: dict[tuple[str, dt.date, int], int] = {}
+        meeting_ids: dict[tuple[str, dt.date], int] = {}
+        for (team_key, date), made in plan.meetings.items():
+            record = made["record"]
+            meeting_ids[(team_key, date)] = db.insert_row(cur, "meetings", {
+                "team_id": team_ids[team_key], "meeting_date": date, "status": record.get("status") or "held",
+                "format": record.get("format") or "service_base"})  # fmt: skip
+            for note in record["notes"]:
+                written = note.get("written_at")
+                notes[(team_key, date, int(note["position"]))] = db.insert_row(cur, "field_notes", {
+                    "meeting_id": meeting_ids[(team_key, date)], "position": int(note["position"]),
+                    "minute": note.get("minute"), "author": str(note.get("author") or "unknown"),
+                    "written_at": dt.datetime.fromisoformat(written) if written else None,
+                    "body": made["text"][int(note["start"]) : int(note["end"])]})  # fmt: skip
+        interview_ids: dict[str, int] = {}
+        for code, fields in plan.interviews.items():
+            team = fields["team"]
+            interview_ids[code] = db.insert_row(cur, "interviews", {
+                **{k: v for k, v in fields.items() if k != "team"},
+                "team_id": team_ids[team[1]] if isinstance(team, tuple) else team})  # fmt: skip
+        code_ids = dict(held.codes)
+        for slug, name, definition in plan.codes:
+            parent = slug.rpartition(".")[0]
+            parent_id = code_ids.get(parent) if parent else None
+            fields = {"slug": slug, "parent_id": parent_id, "name": name, "definition": definition}
+            code_ids[slug] = db.insert_row(cur, "codes", fields)
+        for (kind, key), applied, coder, start, end in plan.segments:
+            note_id = interview_id = None
+            if kind == "note":
+                note_id = key
+            elif kind == "new note":
+                note_id = notes[key]
+            elif kind == "interview":
+                interview_id = key
+            else:
+                interview_id = interview_ids[key]
+            code_id = code_ids[applied] if isinstance(applied, str) else applied
+            row = {"note_id": note_id, "interview_id": interview_id, "code_id": code_id, "coder": coder}
+            db.insert_row(cur, "coded_segments", row | {"span_start": start, "span_end": end})
+        integrity.require_intact(cur, ("teams", "meetings", "field_notes", "interviews", "codes", "coded_segments"))
+        counts["coded_segments"] = {"created": len(plan.segments), "skipped": plan.skipped}
+        for table, n in (("codes", len(plan.codes)), ("teams", len(plan.teams)), ("meetings", len(plan.meetings)),
+                         ("field_notes", len(notes)), ("interviews", len(plan.interviews))):  # fmt: skip
+            if n:
+                counts[table] = {"created": n}
+        audit.record(cur, "import", "coded_segments", file, after={"files": [file], "format": "qdpx", "counts": counts})
+    return Imported(len(plan.segments), plan.skipped, len(plan.codes), len(plan.teams), len(plan.meetings),
+                    len(notes), len(plan.interviews), tuple(plan.left_out))  # fmt: skip
