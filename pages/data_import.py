@@ -1,5 +1,6 @@
-"""Import: upload spreadsheets, see how each is read and what they would change, then import them
-all or nothing. A file whose kind its headers do not tell is read as the user says."""
+"""Import: upload spreadsheets (and the interview transcripts a manifest names), see how each is
+read and what they would change, then import them all or nothing. A file whose kind its headers do
+not tell is read as the user says."""
 
 import streamlit as st
 
@@ -11,18 +12,21 @@ st.title(
     "Import",
     help="CSV or XLSX: one row per record for teams, participants, meetings, attendance, field notes, codes, "
     "coded segments, recruitment events or annotations, or an attendance register (one row per person, one "
-    "column per meeting date). Each file's kind is told by its headers, in the words people usually use; "
+    "column per meeting date). Interview transcripts (.txt, .md or .docx) come with a manifest, one row per "
+    "interview: file, team, date, informant code and group; upload the manifest and the transcripts together, "
+    "matched by file name. Each file's kind is told by its headers, in the words people usually use; "
     "when they do not tell, you say what the file holds and which column each header is. Every problem in "
     "every file is listed as file, row, column, value and reason; nothing is written unless there are none. "
     "Importing the same file again changes nothing.",
 )
 uploads = st.file_uploader(
-    "Spreadsheets",
-    type=["csv", "xlsx"],
+    "Spreadsheets and interview transcripts",
+    type=["csv", "xlsx", *(suffix.lstrip(".") for suffix in upload.TRANSCRIPTS)],
     accept_multiple_files=True,
     key="import_files",
     max_upload_size=upload.UPLOAD_MEGABYTES,
-    help="Examples of every kind are in data/examples.",
+    help="Examples of every kind are in data/examples (an interview manifest and its transcripts in "
+    "data/examples/interviews).",
 )
 st.caption(
     f"Up to {upload.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "

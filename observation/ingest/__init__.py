@@ -3,10 +3,12 @@
 
 Kinds of file, recognised from their headers (or named): one row per record for each table
 (teams, participants, meetings, attendance, field_notes, codes, coded_segments,
-recruitment_events, annotations), and the attendance **register** researchers keep: one row per
-person (team, participant, role) and one column per meeting date. Rows are matched to the study
-by their natural keys (a team's name, a participant's code, a team and date for a meeting...),
-so importing the same file again changes nothing.
+recruitment_events, annotations), the attendance **register** researchers keep: one row per
+person (team, participant, role) and one column per meeting date, and an **interview manifest**:
+one row per interview (file, team, date, informant code and group) naming its transcript, a
+.txt, .md or .docx file given with it (see ingest.transcripts). Rows are matched to the study
+by their natural keys (a team's name, a participant's code, a team and date for a meeting, an
+informant's code...), so importing the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 import duckdb
@@ -25,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from observation import access, audit, db, integrity, labels, record
 from observation.errors import ObservationError
-from observation.ingest import bulk, headers
+from observation.ingest import bulk, headers, transcripts
 from observation.ingest import values as v
 from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, ParticipantCode
@@ -43,6 +45,15 @@ CATEGORIES = {
 COM_B = {c: c for c in ("capability", "opportunity", "motivation", "behaviour")}
 VALENCE = {"barrier": "barrier", "enabler": "enabler"}
 FOUR_PI = {"presence": "presence", "process": "process", "impact": "impact"}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "leader_manager": ("leaders and managers", "leader or manager", "leader and manager", "leaders", "leader",
+                       "managers", "manager"),
+    "frontline_staff": ("front-line staff", "front-line staff member"),
+    "service_user": ("service users", "service user"),
+    "carer": ("carers", "carer"),
+}  # fmt: skip
+"""The words a manifest may use for each informant group (its stored value is accepted too), the
+first as the message names it: in any case, with or without hyphens and spaces ("frontline staff")."""
 _CODE = TypeAdapter(ParticipantCode)
 
 
@@ -58,6 +69,15 @@ NAME, PERSON, LABEL, DEFINITION, NOTE = NAME_MAX, PERSON_MAX, LABEL_MAX, DEFINIT
 
 def one_line(most: int) -> Callable[[str], str]:
     return lambda text: v.line(text, most)
+
+
+def informant_group(text: str) -> str:
+    """An informant group, in the words of GROUPS or as stored, in any case and spacing."""
+    wanted = re.sub(r"[\s_-]+", "", text.strip().lower())
+    for group, words in GROUPS.items():
+        if wanted in {re.sub(r"[\s_-]+", "", w) for w in (group, *words)}:
+            return group
+    raise ValueError(f"not a known informant group; use one of: {', '.join(w[0] for w in GROUPS.values())}")
 
 
 def minutes(text: str) -> int:
@@ -189,13 +209,23 @@ KINDS: dict[str, Kind] = {
                                     "date": v.date}, {"reason": one_line(NAME)}),
         Kind("annotations", {"date": v.date, "label": one_line(LABEL)},
              {"team": one_line(NAME), "category": lambda s: v.choice(s, CATEGORIES, "category")}),
+        Kind("interviews", {"file": transcripts.file_name, "date": v.date, "informant_code": code,
+                            "informant_group": informant_group}, {"team": one_line(NAME)}),
     )
 }  # fmt: skip
 REGISTER = "register"
 KIND_NAMES = (*KINDS, REGISTER)
 MEETING_PARTS = {"meetings", "attendance", "field_notes"}
 ORDER = ("teams", "codes", "participants", "meetings", "attendance", "field_notes", "coded_segments",
-         "recruitment_events", "annotations")  # fmt: skip
+         "recruitment_events", "annotations", "interviews")  # fmt: skip
+INTERVIEWS = "interviews"
+KIND_WORDS: dict[str, str] = {INTERVIEWS: "interviews", **labels.TABLES}
+"""Each kind of file in words, as labels.TABLES names the others."""
+KIND_ROWS: dict[str, str] = {
+    INTERVIEWS: "a manifest, one row per interview naming its transcript (.txt, .md or .docx)",
+    **labels.TABLE_ROWS,
+}
+"""What each kind of file holds, as labels.TABLE_ROWS says it for the others."""
 
 
 REGISTER_COLUMNS = ("team", "participant", "role")
@@ -208,6 +238,7 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "coded_segments": (("team", "date", "position", "code", "coder"), "coding (team, date, position, code, coder)"),
     "recruitment_events": (("participant", "stage", "date"), "recruitment step (participant, stage and date)"),
     "annotations": (("team", "date", "label"), "event (team, date and label)"),
+    "interviews": (("informant_code",), "informant (code)"),
     REGISTER: (("participant",), "participant"),
 }
 """What makes a row the same record as another, per kind (attendance: see ingest.bulk): the
@@ -352,18 +383,33 @@ def import_files(
     names: Sequence[str] | None = None,
     plans: Sequence[Plan | None] | None = None,
     progress: Progress | None = None,
+    beside: bool = True,
 ) -> Outcome:
     """Import ``paths`` in one transaction. Any problem in any file: nothing is written and
     ImportProblems lists them all, in every file (a file that cannot be read at all is one
     problem, and the others are still checked). ``kind`` names the kind of every file, ``plans``
     (one per file, or None) how to read each; otherwise the headers tell. ``dry_run`` reports
     what would happen and writes nothing. ``progress`` hears the share of rows read so far (0
-    to 1) and where, now and then."""
+    to 1) and where, now and then.
+
+    Among ``paths``, the transcripts (.txt, .md, .docx) are the files an interview manifest
+    names, matched by name; with ``beside`` (the command line) a manifest's transcripts are
+    also found in its folder, without it (an upload) only among ``paths``."""
     readings: list[Reading] = []
     problems: list[Problem] = []
     unrecognised: list[str] = []
+    files = transcripts.Files(beside=beside)
+    given: dict[str, Path] = {}
+    folders: dict[str, Path] = {}
     for i, path in enumerate(paths):
         label = names[i] if names else Path(path).name
+        if transcripts.is_transcript(label):
+            if Path(path).is_file():
+                given[label] = Path(path)
+            else:
+                problems.append(Problem(label, 0, "", "", "no such file"))
+            continue
+        folders[label] = Path(path).parent
         try:
             readings.append(read(read_sheet(Path(path), label), kind, plans[i] if plans else None))
         except Unreadable as exc:
@@ -373,6 +419,7 @@ def import_files(
             unrecognised.append(exc.file)
         except ObservationError as exc:
             problems.append(Problem(label, 0, "", "", str(exc).removeprefix(f"{label}: ")))
+    files.given, files.folders = given, folders
     outcome = Outcome(files=[r.sheet.name for r in readings])
     for r in readings:
         named = ", ".join(f"{shown(w)} as {c}" for w, c in r.named.items())
@@ -381,7 +428,7 @@ def import_files(
             outcome.ignored[r.sheet.name] = r.left_out
     with db.WRITES:  # one write at a time in this process (see observation.db)
         try:
-            return _import(con, readings, problems, outcome, dry_run, progress)
+            return _import(con, readings, problems, outcome, dry_run, progress, files)
         except ImportProblems as exc:
             raise ImportProblems(exc.problems, unrecognised) from None
 
@@ -394,6 +441,7 @@ def _import(
     outcome: Outcome,
     dry_run: bool,
     progress: Progress | None,
+    files: transcripts.Files,
 ) -> Outcome:
     cur = db.cursor(con)
     try:
@@ -401,13 +449,17 @@ def _import(
         sheets = [r.renamed() for r in readings]
         for sheet, reading in zip(sheets, readings, strict=True):
             problems += [*sheet.problems, *reading.doubles]
-        writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress))
+        writer = _Writer(cur, outcome, problems, _Tally(sum(s.table.num_rows for s in sheets), progress), files)
         for table in ORDER:
             for sheet, reading in zip(sheets, readings, strict=True):
                 if reading.kind == table:
                     writer.rows(sheet, KINDS[table])
                 elif reading.kind == REGISTER and table == "attendance":
                     writer.register(sheet, reading.match.dropped)
+        named = {PurePosixPath(row.get("file", "").replace("\\", "/")).name for sheet, reading in
+                 zip(sheets, readings, strict=True) if reading.kind == INTERVIEWS for row in sheet.rows}  # fmt: skip
+        problems += [Problem(name, 0, "", "", "no interview manifest names this transcript: add a row for it to "
+                             "the manifest, or leave the file out") for name in files.unnamed(named)]  # fmt: skip
         if problems:
             raise ImportProblems(_as_written(problems, readings))
         # a preview must refuse what the import would; an import deletes nothing, so only the
@@ -481,9 +533,15 @@ class _Tally:
 
 class _Writer:
     def __init__(
-        self, cur: duckdb.DuckDBPyConnection, outcome: Outcome, problems: list[Problem], tally: _Tally
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        outcome: Outcome,
+        problems: list[Problem],
+        tally: _Tally,
+        files: transcripts.Files | None = None,
     ) -> None:
         self.cur, self.outcome, self.problems, self.tally = cur, outcome, problems, tally
+        self.files = files if files is not None else transcripts.Files()
         self.roles = dict(cur.execute("select code, label from role_categories order by sort_order").fetchall())
         self.touched: set[int | None] = set()
         self.seen: dict[tuple[str, tuple[object, ...]], tuple[str, int]] = {}
@@ -639,6 +697,9 @@ class _Writer:
                   "parent_id": ("parent", "select slug from codes where id = ?")}.get(column)  # fmt: skip
         if column == "participation":
             return column, v.LEVELS.get(str(before), before), v.LEVELS.get(str(after), after)
+        if column == "informant_group":
+            words = labels.INFORMANT_GROUPS
+            return "informant group", words.get(str(before), before), words.get(str(after), after)
         if lookup is None:
             return column, before, after
         name, sql = lookup
@@ -770,6 +831,52 @@ class _Writer:
         where = f"{r['label']}, {r['date']:%d/%m/%Y}"
         self.upsert("annotations", key, {"category": r.get("category") or "other"} if "category" in r else {}, where)
 
+    def write_interviews(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        informant = r["informant_code"]
+        team = self.team_id(sheet, number, r["team"]) if r.get("team") else None
+        text = self.transcript(sheet, number, r["file"], informant)
+        if text is None or (r.get("team") and team is None):
+            return
+        values = {"informant_group": r["informant_group"], "interview_date": r["date"]}
+        if "team" in r:  # a manifest without the column leaves an interview's team as it is
+            values["team_id"] = team
+        values["transcript"] = text
+        held, spans = self.cur.execute(
+            "select i.transcript, count(s.id) from interviews as i "
+            "left join coded_segments as s on s.interview_id = i.id and s.span_start is not null "
+            "where i.informant_code = ? group by i.transcript",
+            [informant],
+        ).fetchone() or (None, 0)
+        if held is not None and held != text and spans:
+            self.problem(sheet, number, "file", r["file"], f"the study's transcript of {informant} differs from this "
+                         f"file, and {spans:,} coded segment(s) mark passages of it by their characters' positions, "
+                         "which another text would misplace: import the transcript as it was, or remove those "
+                         "codings first")  # fmt: skip
+            return
+        self.upsert("interviews", {"informant_code": informant}, values, informant)
+
+    def transcript(self, sheet: Sheet, number: int, written: str, informant: str) -> str | None:
+        """The text of the transcript a manifest's row names (a problem, and None, when there is
+        none to read, when it cannot be read, or when another row named it already)."""
+        try:
+            name, path = self.files.find(sheet.name, written)
+            earlier = self.files.read_by.setdefault(str(path.resolve()), (sheet.name, number))
+            if earlier != (sheet.name, number):
+                where = f"row {earlier[1]}" + ("" if earlier[0] == sheet.name else f" of {earlier[0]}")
+                raise ValueError(f"the same transcript as {where}: each interview is its own transcript, "
+                                 "under its informant's code")  # fmt: skip
+            text = transcripts.read(path)
+        except ValueError as exc:
+            self.problem(sheet, number, "file", written, str(exc))
+            return None
+        except OSError as exc:
+            self.problem(sheet, number, "file", written, f"cannot be read ({exc.strerror or type(exc).__name__})")
+            return None
+        if name not in self.outcome.read_as:
+            self.outcome.files.append(name)
+        self.outcome.read_as[name] = f"the transcript of {informant} ({sheet.name}, row {number})"
+        return text
+
     def register(self, sheet: Sheet, dropped: frozenset[str] = frozenset()) -> None:
         """One row per person, one column per meeting date: creates what it names (a new team is
         'other' setting until edited), then the attendance in its cells. ``dropped``: headers a
@@ -863,7 +970,7 @@ class _Writer:
 
 
 __all__ = [
-    "KIND_NAMES", "REGISTER", "SHOWN_CHANGES", "Change", "ImportProblems", "Outcome", "Plan", "Problem", "Progress",
-    "Reading", "Sheet", "UnknownKind", "columns_of", "headers", "import_files", "normalise", "read", "read_sheet",
-    "required_of",
+    "INTERVIEWS", "KIND_NAMES", "KIND_ROWS", "KIND_WORDS", "REGISTER", "SHOWN_CHANGES", "Change", "ImportProblems",
+    "Outcome", "Plan", "Problem", "Progress", "Reading", "Sheet", "UnknownKind", "columns_of", "headers",
+    "import_files", "normalise", "read", "read_sheet", "required_of", "transcripts",
 ]  # fmt: skip

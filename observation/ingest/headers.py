@@ -50,7 +50,13 @@ _BY_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("codes", "name"): ("code_name", "label", "title"),
     ("coded_segments", "code"): ("code_slug", "slug"),
     ("annotations", "label"): ("description",),
-}
+    ("interviews", "file"): ("transcript", "transcript_file", "transcript_file_name", "file_name", "filename",
+                             "document", "path"),
+    ("interviews", "date"): ("interview_date", "date_of_interview", "interviewed", "interviewed_on", "day", "when"),
+    ("interviews", "informant_code"): ("informant", "informant_id", "interviewee", "interviewee_code",
+                                       "participant", "participant_code", "code", "pseudonym"),
+    ("interviews", "informant_group"): ("group", "informant_type", "interviewee_group", "stakeholder_group"),
+}  # fmt: skip
 
 
 def names(kind: str, column: str) -> tuple[str, ...]:

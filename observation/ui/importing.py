@@ -35,6 +35,10 @@ _LENGTH_SAID = re.compile(r"… \(([\d,]+) characters\)$")
 """How the core ends a value it cut (observation.ingest.read.shown)."""
 
 
+TRANSCRIPT = "an interview transcript, matched to the manifest's row that names it"
+"""How a transcript uploaded with a refused import is read."""
+
+
 @dataclass(frozen=True)
 class Refused:
     """An import refused: every problem in every file (the files whose kind their headers did not
@@ -58,10 +62,12 @@ def run_import(
             path = Path(folder) / f"{i}-{Path(upload.name).name}"
             path.write_bytes(upload.getvalue())
             paths.append(path)
+        # an interview manifest's transcripts are those uploaded with it (by name), never files
+        # beside it on the server
         bar = st.progress(0.0, text="Checking the files…" if dry_run else "Importing…")
         try:
             outcome = ingest.import_files(
-                connection(), paths, dry_run=dry_run, names=names, plans=plans,
+                connection(), paths, dry_run=dry_run, names=names, plans=plans, beside=False,
                 progress=lambda share, where: bar.progress(share, text=plain(where)),
             )  # fmt: skip
         except ingest.ImportProblems as exc:
@@ -102,7 +108,7 @@ def show_outcome(result: ingest.Outcome | Refused, *, done: bool, uploads: Seque
         )
     counts = pd.DataFrame(
         [
-            {"table": labels.TABLES.get(t, t), **{k: c[k] for k in ("created", "changed", "skipped")}}
+            {"table": ingest.KIND_WORDS.get(t, t), **{k: c[k] for k in ("created", "changed", "skipped")}}
             for t, c in result.counts.items()
         ]
     )
@@ -135,7 +141,7 @@ def _changes(result: ingest.Outcome, *, done: bool) -> None:
         pd.DataFrame(
             [
                 {
-                    "table": labels.TABLES.get(c.table, c.table),
+                    "table": ingest.KIND_WORDS.get(c.table, c.table),
                     "record": c.record,
                     "column": c.column,
                     "before": c.before,
@@ -196,6 +202,9 @@ def _show_refused(refused: Refused, uploads: dict[str, Any]) -> bool:
         st.subheader("How the other files were read" if refused.unrecognised else "How each file was read",
                      anchor=False)  # fmt: skip
         for name in read:
+            if ingest.transcripts.is_transcript(name):
+                file_reading(name, uploads[name], TRANSCRIPT, [], done=False)
+                continue
             reading = how_read(uploads[name], name)
             if reading is not None:
                 named = ", ".join(f"{w} as {c}" for w, c in reading.named.items())

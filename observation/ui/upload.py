@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from observation import ingest, labels
+from observation import ingest
 from observation.errors import ObservationError
 from observation.ingest.read import MAX_BYTES, shown
 from observation.ingest.values import day
@@ -25,6 +25,10 @@ SAMPLES, SAMPLE_CHARACTERS = 3, 40
 
 
 LEAVE_OUT = ""
+
+
+TRANSCRIPTS = ingest.transcripts.SUFFIXES
+"""The files an interview manifest's transcripts may be, uploaded with it."""
 
 
 UPLOAD_MEGABYTES = MAX_BYTES // 2**20
@@ -83,6 +87,8 @@ def file_reading(name: str, upload: Any, read_as: str, ignored: Sequence[str], *
     st.markdown(
         f"**{plain(name)}**: read as {plain(_visible(_in_words(read_as)))}" + (", as you chose" if chosen else "")
     )
+    if ingest.transcripts.is_transcript(name):
+        return  # a transcript is read as the manifest's row that names it says, not as a spreadsheet
     if ignored:
         left_out = ", ".join(map(_visible, ignored))
         st.caption(plain(f"Left out, as no column of this kind reads them: {left_out}"))
@@ -107,7 +113,7 @@ def mapping_step(
         kinds: list[str] = list(ingest.KIND_NAMES)
         chosen_kind = st.selectbox(
             "What the file holds", kinds, index=kinds.index(kind) if kind in kinds else None,
-            format_func=lambda k: f"{labels.TABLES[k]}: {labels.TABLE_ROWS[k]}", key=f"import_kind_{file_id}",
+            format_func=lambda k: f"{ingest.KIND_WORDS[k]}: {ingest.KIND_ROWS[k]}", key=f"import_kind_{file_id}",
             placeholder="Choose what the file holds",
         )  # fmt: skip
         if chosen_kind is None:
@@ -180,6 +186,8 @@ def first_values(upload: Any, name: str) -> Peek | None:
     """The file's headers and first values (read once per upload); None when it cannot be read
     (its problem is in the list)."""
     peeks: dict[str, Peek | None] = st.session_state.setdefault("import_peeks", {})
+    if ingest.transcripts.is_transcript(name):
+        return None  # a transcript has no headers
     if upload.file_id not in peeks:
         try:
             with tempfile.TemporaryDirectory() as folder:
@@ -207,7 +215,7 @@ def how_read(upload: Any, name: str) -> ingest.Reading | None:
 def _in_words(read_as: str) -> str:
     """How a file was read ("field_notes (Note as body)"), its kind in words ("field notes (…)")."""
     kind, rest = read_as.split(" (", 1) if " (" in read_as else (read_as, "")
-    return labels.TABLES.get(kind, kind) + (f" ({rest}" if rest else "")
+    return ingest.KIND_WORDS.get(kind, kind) + (f" ({rest}" if rest else "")
 
 
 def _cut(value: str) -> str:
