@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from observation import access, config, db, export, filters, ingest, qdc, queries, transfer
+from observation import access, config, db, export, filters, ingest, qdc, qdpx, queries, transfer
 from observation import deck as slides
 from observation.demo import DemoSpec, build_demo
 from observation.disclosure import DEFAULT_THRESHOLD
@@ -127,6 +127,30 @@ def _parser() -> argparse.ArgumentParser:
     way.add_argument("--export", type=Path, metavar="FILE.qdc", help="write the codebook to this file")
     way.add_argument("--import", type=Path, metavar="FILE.qdc", dest="source", help="read codes from this file")
 
+    project = commands.add_parser(
+        "qdpx",
+        help="move the coding to or from NVivo, ATLAS.ti, MAXQDA or QualCoder (a REFI-QDA project, .qdpx)",
+        description="Export the study's coding as a REFI-QDA project (.qdpx): each meeting's field notes as one "
+        "text source, each interview as one, the codebook, one user per coder and every coded segment. Or import "
+        "a project's coding: our own export's sources map back by themselves; any other project's sources need a "
+        "mapping you confirm. Without --map, the proposed mapping is written to a CSV (beside the project, or "
+        "--map-out) and nothing is imported (exit code 1); check and fill it in, then import with --map. Every "
+        "problem is listed and nothing is written while any is left. Importing the same project again adds "
+        "nothing. See docs/qdpx.md.",
+    )
+    project.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
+    way = project.add_mutually_exclusive_group(required=True)
+    way.add_argument("--export", type=Path, metavar="FILE.qdpx", help="write the study's coding to this new file")
+    way.add_argument(
+        "--import", type=Path, metavar="FILE.qdpx", dest="source", help="import the coding of this project"
+    )
+    project.add_argument(
+        "--map", type=Path, metavar="FILE.csv", help="with --import: the mapping of sources, confirmed"
+    )
+    project.add_argument(
+        "--map-out", type=Path, metavar="FILE.csv", help="with --import: where to write the proposed mapping"
+    )
+
     deck = commands.add_parser(
         "deck",
         help="the Overview as a slide deck (.pptx) that is safe to email",
@@ -206,6 +230,8 @@ def _command(args: argparse.Namespace) -> int:
         return _codebook(args)
     if args.command == "deck":
         return _deck(args)
+    if args.command == "qdpx":
+        return _qdpx(args)
     if args.command == "restore":
         export.restore(args.source, args.db)
         print(f"Restored {db.shown(args.db)} from {args.source}.")
@@ -324,6 +350,58 @@ def _codebook(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return 0
+
+
+def _qdpx(args: argparse.Namespace) -> int:
+    if args.export and (args.map or args.map_out):
+        raise ObservationError("--map and --map-out go with --import")
+    if args.map and args.map_out:
+        raise ObservationError("give --map (to import) or --map-out (to write the proposal), not both")
+    if args.export and args.export.suffix.lower() != ".qdpx":
+        raise ObservationError(f"{args.export}: a REFI-QDA project is written to a .qdpx file")
+    if args.export and db.missing_file(args.db):  # an import may fill a new, empty study
+        raise ObservationError(f"{args.db}: no such study file")
+    con = db.connect(args.db)
+    try:
+        if args.export:
+            print(qdpx.export_project(con, args.export).said(args.export))
+            return 0
+        mapping = qdpx.read_mapping(args.map) if args.map else None
+        try:
+            if args.map_out:
+                raise qdpx.NeedsMapping(args.source.name, qdpx.propose_mapping(con, args.source))
+            print(qdpx.import_project(con, args.source, mapping).said(args.source))
+        except qdpx.NeedsMapping as exc:
+            return _proposed(args, exc)
+        except qdpx.ProjectProblems as exc:
+            print(f"error: {len(exc.problems)} problem(s); nothing was imported:", file=sys.stderr)
+            for problem in exc.problems:
+                print(db.shown(str(problem)), file=sys.stderr)
+            return 2
+    finally:
+        con.close()
+    return 0
+
+
+def _proposed(args: argparse.Namespace, needs: qdpx.NeedsMapping) -> int:
+    """Write the proposed mapping (nothing is imported) and say what to do with it."""
+    out = args.map_out or args.source.with_name(f"{args.source.stem}-mapping.csv")
+    if out.exists() and not args.map_out:
+        raise ObservationError(f"{out} already exists: give --map-out for the proposal, or --map to import with it")
+    out.write_text(qdpx.mapping_csv(needs.proposal), encoding="utf-8")
+    print(f"Nothing was imported: {args.source.name} needs a mapping you confirm. The proposal:")
+    for row in needs.proposal:
+        place = {
+            "meeting": f"meeting of {row.team} on {row.date}",
+            "interview": f"interview with {row.informant_code}",
+            "new interview": f"new interview with {row.informant_code or '?'} ({row.informant_group or 'group?'}, "
+            f"{row.team or 'no team'}, {row.date or 'date?'})",
+            "skip": "left out",
+        }.get(row.maps_to, "?")
+        print(f"  {db.shown(row.source)} → {db.shown(place)}  [{row.how}]")
+    print(f"Wrote it to {out}: check it, fill in what is missing (maps_to: meeting, interview, new interview or "
+          f"skip), then run again with --map {out}.")  # fmt: skip
+    return 1
 
 
 def _deck(args: argparse.Namespace) -> int:
