@@ -266,10 +266,11 @@ measured as (
 
 @access.requires("researcher")
 def span_agreement(
-    con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str, shown: int = PASSAGES_SHOWN
+    con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str, shown: int | None = None
 ) -> SpanAgreement:
     """Span agreement (docs/MEASURES.md) of two coders over the notes and transcripts both coded
-    within ``flt``: per code and pooled, with the passages only one of them coded."""
+    within ``flt``: per code and pooled, with the passages only one of them coded (the first
+    ``shown`` of them listed; PASSAGES_SHOWN by default)."""
     flt = access.readable(flt, "coder agreement on passages", con)
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with db.cursor(con) as cur:
@@ -315,7 +316,7 @@ def span_agreement(
             order by day, team_name, m.source desc, m.document_id, m.lo, code_name, coder
             limit $shown
             """,
-            params | {"shown": shown},
+            params | {"shown": PASSAGES_SHOWN if shown is None else shown},
         ).fetchall()
     notes, transcripts = counted if counted is not None else (0, 0)
     overall, only_a, only_b = Overlap(0, 0, 0), 0, 0

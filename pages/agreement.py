@@ -1,15 +1,17 @@
-"""Coder agreement: where two coders coded the same notes, how far they agree, and where not."""
+"""Coder agreement: where two coders coded the same notes, how far they agree, and where not; and
+where they coded the same notes and transcripts, how far the passages they coded agree."""
 
 import streamlit as st
 
-from observation import ui
+from observation import definitions, ui
 from observation.ui import choices, study, tables
 
 flt = ui.shared_sidebar("agreement")
 st.title(
     "Coder agreement",
     help="Counted per note, over the notes both coders coded: for every code either used, each note is a "
-    "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled.",
+    "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled. Below, span "
+    "agreement compares the passages they coded, character by character.",
 )
 coders = study.coders()
 if len(coders) < 2:
@@ -28,9 +30,17 @@ if coder_a == coder_b:
     st.info("Choose two different coders.")
     st.stop()
 result = study.coder_agreement(flt, coder_a, coder_b)
-if not result.notes:
-    st.info("These two coders have no notes in common within the filters.")
+spans = study.span_agreement(flt, coder_a, coder_b)
+if not result.notes and not spans.documents:
+    st.info("These two coders have no notes or transcripts in common within the filters.")
     st.stop()
-tables.agreement_summary(result)
-st.subheader("Where they disagree")
-tables.disagreements_table(result)
+if result.notes:
+    tables.agreement_summary(result)
+    st.subheader("Where they disagree")
+    tables.disagreements_table(result)
+else:
+    st.info("These two coders have no notes in common within the filters: per-note agreement needs some.")
+st.subheader("Coded passages", help=definitions.SPAN_AGREEMENT)
+tables.span_summary(spans)
+st.subheader("Passages where they differ")
+tables.differing_passages(spans)

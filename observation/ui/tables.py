@@ -1,7 +1,8 @@
-"""Tables of the views, Coder agreement and the Audit trail, with their columns named and formatted
-for reading: every share a whole percent, an empty cell a dash (never "None"), a long text readable
-in full once its row is chosen. A long table is shown a page at a time: a national study has
-100,000 meetings, and a browser table of them all would be slow to send and no quicker to read."""
+"""Tables of the views, Coder agreement (per note and per passage) and the Audit trail, with their
+columns named and formatted for reading: every share a whole percent, an empty cell a dash (never
+"None"), a long text readable in full once its row is chosen. A long table is shown a page at a
+time: a national study has 100,000 meetings, and a browser table of them all would be slow to send
+and no quicker to read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
-from observation import agreement, labels
+from observation import agreement, labels, notes
 from observation.disclosure import whole_percent
 from observation.presenting import percent, whole_percents
 from observation.ui import study
@@ -227,6 +228,146 @@ def disagreements_table(result: agreement.Agreement) -> None:
         st.caption(
             plain("; ".join(f"{c}: {by}" for c, by in zip(same_note["code_name"], same_note["coded_by"], strict=True)))
         )
+
+
+def span_summary(result: agreement.SpanAgreement) -> None:
+    """Span agreement pooled over the codes, in a sentence, and per code in a table (characters
+    each coder coded, both coded, the agreement as a whole percent, the passages one alone coded)."""
+    if not result.codes:
+        st.info("These two coders coded no passage of the same notes or transcripts within the filters.")
+        return
+    a, b, pooled = plain(result.coder_a), plain(result.coder_b), result.overall
+    st.markdown(
+        f"Pooled over the codes, **span agreement {percent(pooled.agreement)}**: {a} coded "
+        f"{pooled.coded_a:,} characters, {b} {pooled.coded_b:,}, both {pooled.both:,}, over "
+        f"{_counted(result.notes, 'note')} and {_counted(result.transcripts, 'interview transcript')} both coded. "
+        f"{_counted(result.only_a, 'passage')} coded by {a} alone, {_counted(result.only_b, 'passage')} by {b} alone."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "code": c.code_name,
+                    "coded_a": c.overlap.coded_a,
+                    "coded_b": c.overlap.coded_b,
+                    "both": c.overlap.both,
+                    "agreement": None if c.overlap.agreement is None else whole_percent(c.overlap.agreement),
+                    "only_a": c.only_a,
+                    "only_b": c.only_b,
+                }
+                for c in result.codes
+            ]
+        ),
+        hide_index=True,
+        key="agreement_spans",
+        placeholder="—",
+        column_config={
+            "code": st.column_config.TextColumn("Code", width="large"),
+            "coded_a": st.column_config.NumberColumn(
+                f"{result.coder_a} characters", help="Characters this coder coded with the code", format="localized"
+            ),
+            "coded_b": st.column_config.NumberColumn(
+                f"{result.coder_b} characters", help="Characters this coder coded with the code", format="localized"
+            ),
+            "both": st.column_config.NumberColumn(
+                "Both", help="Characters both coders coded with the code", format="localized"
+            ),
+            "agreement": share_bar("Span agreement", "2 × characters both coded ÷ (A's characters + B's characters)"),
+            "only_a": st.column_config.NumberColumn(
+                f"{result.coder_a} alone", help="Passages this coder coded and the other coded none of"
+            ),
+            "only_b": st.column_config.NumberColumn(
+                f"{result.coder_b} alone", help="Passages this coder coded and the other coded none of"
+            ),
+        },
+    )
+
+
+def _counted(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+PASSAGE_MARKS = ("«", "»")
+"""Around a passage in its context, in the table of passages where the coders differ."""
+
+
+def differing_passages(result: agreement.SpanAgreement) -> None:
+    """Each passage one coder coded with a code and the other coded none of, with a little of the
+    document either side; choosing a row shows it below, the passage in bold."""
+    if not result.passages_total:
+        st.success("Every passage one of them coded, the other coded too, at least in part.")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "team_name": p.team_name or notes.NO_TEAM,
+                "day": p.day,
+                "document": _document(p),
+                "passage": f"{p.before}{PASSAGE_MARKS[0]}{p.text}{PASSAGE_MARKS[1]}{p.after}",
+                "code_name": p.code_name,
+                "coded_by": f"{p.coder} only",
+            }
+            for p in result.passages
+        ]
+    )
+    shown = len(result.passages)
+    limited = (
+        f"The first {shown:,} of {result.passages_total:,} passages, by date. Choose teams or dates in the sidebar "
+        "to see the others. "
+        if shown < result.passages_total
+        else ""
+    )
+    st.caption(f"{limited}Choose a row to read its passage in its context below.")
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        key="agreement_passages",
+        on_select="rerun",
+        selection_mode="single-row",
+        row_height=76,
+        placeholder="—",
+        column_config={
+            "team_name": st.column_config.TextColumn("Team", width=150),
+            "day": st.column_config.DateColumn("Date", format="DD/MM/YYYY", width=90),
+            "document": st.column_config.TextColumn("Document", width=130),
+            "passage": st.column_config.TextColumn(
+                "Passage, in context",
+                width="large",
+                help=f"The passage between {PASSAGE_MARKS[0]} and {PASSAGE_MARKS[1]}, with up to "
+                f"{agreement.CONTEXT} characters of the document either side",
+            ),
+            "code_name": st.column_config.TextColumn("Code", width=170),
+            "coded_by": st.column_config.TextColumn("Coded by", width=100),
+        },
+    )
+    row = _chosen(event, frame)
+    if row is None:
+        return
+    passage = result.passages[int(str(row.name))]
+    with st.container(border=True, key="agreement_passage"):
+        st.markdown(
+            f"**{plain(str(row['team_name']))}, {passage.day:%d/%m/%Y}** · {plain(str(row['document']))} · "
+            f"{plain(passage.code_name)}, coded by {plain(passage.coder)} alone"
+        )
+        st.markdown(_in_bold(passage))
+
+
+def _document(passage: agreement.Passage) -> str:
+    if passage.source == "note":
+        return "Field note"
+    group = labels.INFORMANT.get(passage.informant_group or "", "group not recorded")
+    return f"Interview, {passage.informant} ({group})"
+
+
+def _in_bold(passage: agreement.Passage) -> str:
+    """The passage in bold within its context, every character of the study's text shown as typed
+    (plain): the spaces at its ends stay outside the bold, where Markdown would not read it."""
+    text = passage.text
+    inner = text.strip()
+    if not inner:
+        return plain(passage.before + text + passage.after)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{plain(passage.before + lead)}**{plain(inner)}**{plain(trail + passage.after)}"
 
 
 def audit_entries(actions: Sequence[str]) -> None:
