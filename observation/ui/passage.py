@@ -32,8 +32,8 @@ TONES = 6
 
 HELP = (
     "Select a passage with the mouse (drag over it, or double-click a word and Shift-click where it ends), "
-    "or with the keyboard: Tab into the text; ← → move by word; Shift+← → extend by word; "
-    "Shift+↑ ↓ extend by sentence or line; Enter chooses; Esc lets go; Tab moves on."
+    "or with the keyboard: Tab into the text; ← → move by word, ↑ ↓ by sentence or line, Home End to either end; "
+    "hold Shift to extend the stretch; Enter chooses it; Esc lets go; Tab moves on."
 )
 """The keys, as the widget shows them above the text (and the tests read them)."""
 

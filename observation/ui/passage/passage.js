@@ -371,10 +371,11 @@ function build(parent, key) {
 function showHelp(v, text) {
   if (v.helpText === text) return;
   v.helpText = text;
-  // Each key name (what stands between ; and :) in a <kbd>, built as elements, never as markup.
+  // Each key's name in a <kbd>, built as elements, never as markup.
   const parts = [];
-  for (const piece of text.split(/(←|→|↑|↓|Shift|Enter|Esc|Tab)/u)) {
-    if (["←", "→", "↑", "↓", "Shift", "Enter", "Esc", "Tab"].includes(piece)) parts.push(element("kbd", "", piece));
+  const keys = ["←", "→", "↑", "↓", "Shift", "Enter", "Esc", "Tab", "Home", "End"];
+  for (const piece of text.split(/(←|→|↑|↓|Shift(?!-)|Enter|Esc|Tab|Home|End)/u)) {
+    if (keys.includes(piece)) parts.push(element("kbd", "", piece));
     else if (piece) parts.push(document.createTextNode(piece));
   }
   v.help.replaceChildren(...parts);
