@@ -306,3 +306,97 @@ def test_the_preview_lists_every_value_the_import_would_change(app: App, small_p
         for c, before, after in (("status", "held", "cancelled"), ("action_items", "3", "(none)"))
     ]
     assert any(c.startswith("1 record would be changed: each value before and after") for c in said(at.caption))
+
+
+def _word(text: str) -> bytes:
+    """A .docx holding ``text`` as one paragraph, as Word saves it."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+INTERVIEWS = EXAMPLES / "interviews"
+
+
+def test_an_interview_manifest_is_uploaded_with_its_transcripts_and_each_file_says_what_it_was_read_as(
+    app: App, small_path: Path
+) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    manifest = b"File,Team,Date,Informant code,Informant group\nKI-01.txt,Alpha,20/01/2020,KI-01,service user\n" \
+               b"KI-02.docx,,03/02/2020,KI-02,leaders and managers\n"  # fmt: skip
+    at.file_uploader(key="import_files").set_value([
+        ("manifest.csv", manifest, "text/csv"),
+        ("KI-01.txt", "Caf\u00e9 \U0001f600\r\nI came once.\r\n".encode(), "text/plain"),
+        ("KI-02.docx", _word("Nobody owns recruitment — yet."), "application/octet-stream"),
+    ]).run()  # fmt: skip
+    assert not at.exception
+    assert said(at.info) == [
+        "Ready to import manifest.csv, KI-01.txt, KI-02.docx: nothing is written until you confirm."
+    ]
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"table": "interviews", "created": 2, "changed": 0, "skipped": 0}
+    ]
+    shown = said(at.markdown)
+    assert "manifest.csv: read as interviews" in shown
+    assert "KI-01.txt: read as the transcript of KI-01 (manifest.csv, row 2)" in shown
+    assert "KI-02.docx: read as the transcript of KI-02 (manifest.csv, row 3)" in shown
+    assert [t.key for t in at.toggle if t.label == "Change how it is read"] == [
+        f"import_change_{at.file_uploader(key='import_files').value[0].file_id}"
+    ]  # a transcript is read as the manifest says, not as a spreadsheet
+    at.button(key="import_confirm").click().run()
+    assert said(at.success) == ["Imported manifest.csv, KI-01.txt, KI-02.docx."]
+    from observation import db
+
+    con = db.connect(small_path)
+    try:
+        held = con.execute("select informant_code, team_id, transcript from interviews order by 1").fetchall()
+    finally:
+        con.close()
+    assert held == [
+        ("KI-01", 1, "Caf\u00e9 \U0001f600\nI came once.\n"),  # the BOM-less UTF-8 as NFC, CRLF as LF
+        ("KI-02", None, "Nobody owns recruitment — yet."),
+    ]
+
+
+def test_an_interview_upload_lists_a_missing_transcript_and_one_no_row_names(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("interviews.csv", (INTERVIEWS / "interviews.csv").read_bytes()),
+           ("EL-KI01.txt", (INTERVIEWS / "EL-KI01.txt").read_bytes()),
+           ("stray.md", b"Named by no row."))  # fmt: skip
+    assert not at.exception
+    assert problems_shown(at) == [
+        ["interviews.csv", "2", "Team", "Elm community team", "no such team in the study or in this import"],
+        ["interviews.csv", "3", "File", "TR-KI02.md",
+         "no such transcript among the files uploaded: upload it with the manifest"],
+        ["stray.md", "whole file", "", "",
+         "no interview manifest names this transcript: add a row for it to the manifest, or leave the file out"],
+    ]  # fmt: skip
+    shown = said(at.markdown)
+    assert "EL-KI01.txt: read as an interview transcript, matched to the manifest's row that names it" in shown
+    assert "interviews.csv: read as interviews" in shown
+    assert not [b for b in at.button if b.key == "import_confirm"]
+
+
+def test_the_mapping_step_offers_an_interview_manifest_in_words(app: App, small_path: Path) -> None:
+    at = app(small_path).switch_page("pages/data_import.py").run()
+    upload(at, ("list.csv", b"Doc,When,Who,Kind\nKI-01.txt,20/01/2020,KI-01,carer\n"),
+           ("KI-01.txt", b"A carer's words."))  # fmt: skip
+    kind = next(s for s in at.selectbox if s.label == "What the file holds")
+    assert "interviews: a manifest, one row per interview naming its transcript (.txt, .md or .docx)" in kind.options
+    kind.set_value("interviews").run()
+    columns = {plain(s.label): s for s in at.selectbox if (s.key or "").startswith("import_col_")}
+    assert {h: s.value for h, s in columns.items()} == {"Doc": "", "When": "date", "Who": "", "Kind": ""}
+    for header, column in (("Doc", "file"), ("Who", "informant_code"), ("Kind", "informant_group")):
+        columns[header].set_value(column)
+    at.run()
+    next(b for b in at.button if (b.key or "").startswith("import_apply_")).click().run()
+    assert not at.exception
+    assert said(at.info) == ["Ready to import list.csv, KI-01.txt: nothing is written until you confirm."]
+    assert "list.csv: read as interviews (Doc as file, When as date, Who as informant_code, Kind as " \
+           "informant_group), as you chose" in said(at.markdown)  # fmt: skip
