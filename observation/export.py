@@ -1,7 +1,7 @@
 """Getting data out: exports for R, Excel and NVivo at three levels of disclosure, and backups.
 
 - **full**: every study table as it is.
-- **deidentified**: free text dropped (notes, transcripts, annotation labels), participant and
+- **deidentified**: free text dropped (notes, transcripts, annotation labels, memos), participant and
   observer codes replaced by fresh ones, and every date shifted by one offset per study (so every
   interval is kept). The offset and the new codes stay the same from one export to the next. Still
   rows about people, under pseudonyms: its note says it is not for publication.
@@ -44,7 +44,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from observation import access, audit, cells, config, db, queries
+from observation import access, audit, cells, config, db, integrity, queries
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -67,7 +67,12 @@ DATE_COLUMNS = {
     "recruitment_events": ["event_date"],
     "annotations": ["event_date"],
     "study": ["created_at"],
+    "memos": ["written_at"],
 }
+MEMOS = "memos"
+"""The researchers' memos on codings and codes (observation/coding.py): in a full export, and without
+their text in a de-identified one, when the study has any (so that the export of a study without
+memos holds the same tables as it always has)."""
 
 NOTES_FILE = "README.txt"
 """The note beside the tables of a folder export (CSV or Parquet): a CSV reader reads no comment."""
@@ -130,6 +135,9 @@ def tables(
         return _aggregate(con, _rule(threshold, settings), settings.meaningful_level)
     with db.cursor(con) as cur:
         frames = {t: cur.execute(f"select * from {t} order by all").fetchdf() for t in db.STUDY_TABLES}  # noqa: S608
+        memos = cur.execute("select * from memos order by id").fetchdf()
+        if not memos.empty:
+            frames[MEMOS] = memos
         if level == "full":
             return Contents(frames, _full_notes(con))
         return Contents(_deidentify(cur, frames), _deidentified_notes(con))
@@ -313,7 +321,8 @@ def _full_notes(con: duckdb.DuckDBPyConnection) -> str:
         "export; for sharing, the aggregate export.",
         "",
         "TABLES",
-        "One per table of the study, as it is: " + ", ".join(db.STUDY_TABLES) + ".",
+        "One per table of the study, as it is: " + ", ".join(db.STUDY_TABLES) + "; and memos, the researchers' "
+        "memos on codings and codes, when the study has any.",
         "",
         "TEXT",
         "In CSV, a text cell that a spreadsheet would run as a formula (one beginning with =, +, -, @, a tab or a "
@@ -336,7 +345,7 @@ def _deidentified_notes(con: duckdb.DuckDBPyConnection) -> str:
         "This export holds pseudonymous rows about people: the participants, their attendance and "
         "participation at each meeting, coded segments of notes and interviews, recruitment steps and "
         "interviews. Participant, observer, coder and informant codes are replaced by fresh ones, free text "
-        "(field notes, transcripts, annotation labels) is dropped, teams are Team A, Team B…, and every date "
+        "(field notes, transcripts, annotation labels, memos) is dropped, teams are Team A, Team B…, and every date "
         "is shifted by one number of days for the whole study (intervals are kept; the dates are not the "
         "real ones). People can still be recognised from such rows, alone or with what else is known "
         "(a small team, a rare role, the pattern of someone's attendance).",
@@ -366,13 +375,16 @@ def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame])
     out["interviews"] = out["interviews"].drop(columns=["transcript"])
     out["coded_segments"]["coder"] = out["coded_segments"]["coder"].map(lambda c: fresh("C", c))
     out["annotations"] = out["annotations"].drop(columns=["label"])
+    if MEMOS in out:  # which coding or code has a memo, by whom (a fresh code, as a coder's): not what it says
+        out[MEMOS] = out[MEMOS].drop(columns=["body"])
+        out[MEMOS]["author"] = out[MEMOS]["author"].map(lambda c: fresh("C", c))
     teams = out["teams"].sort_values("id")
     labels = {int(t): f"Team {letters(i)}" for i, t in enumerate(teams["id"])}
     out["teams"] = teams.assign(name=teams["id"].map(labels)).drop(columns=["coach", "service"])
     out["study"] = out["study"].assign(name="De-identified study").drop(columns=["description"])
     for table, columns in DATE_COLUMNS.items():
         for column in columns:
-            if column in out[table]:
+            if table in out and column in out[table]:
                 out[table][column] = pd.to_datetime(out[table][column]) + offset
     return out
 
@@ -673,6 +685,16 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     from observation.demo import write_tables  # the same all-at-once writer the demo uses
 
     write_tables(con, frames)
+    memos = folder / f"{MEMOS}.parquet"
     with db.transaction(con) as cur:
+        if memos.exists():
+            try:
+                frames[MEMOS] = pd.read_parquet(memos)
+            except Exception as exc:
+                raise ObservationError(f"{memos.name}: cannot be read as Parquet ({type(exc).__name__})") from None
+            cur.register("incoming_memos", frames[MEMOS])
+            cur.execute("insert into memos by name select * from incoming_memos")
+            cur.unregister("incoming_memos")
+            integrity.require_intact(cur, {MEMOS})
         audit.record(cur, "import", row_key=str(folder), after={"full_export": list(frames)})
     return list(frames)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from observation import audit
 from observation.errors import ObservationError
 
 
@@ -46,6 +47,14 @@ REFERENCES: tuple[Reference, ...] = (
 )
 """Every reference; a null value refers to nothing and is allowed where the column allows it."""
 
+BELONGING: tuple[Reference, ...] = (
+    Reference("memos", "coding_id", "coded_segments"),
+    Reference("memos", "code_id", "codes"),
+)
+"""References of rows that belong to what they point at: a memo goes with its coding or its code.
+A write that removes a coding or a code (a note or a meeting deleted with its codings, codes
+merged) removes their memos in ``require_intact``, each removal audited, instead of being refused."""
+
 
 @dataclass(frozen=True, slots=True)
 class Dangling:
@@ -71,7 +80,7 @@ def dangling(
     alone. Only for a write that deletes no row and changes no id: the table's other rows pointed
     at rows that are all still there."""
     found: list[Dangling] = []
-    for ref in REFERENCES:
+    for ref in (*REFERENCES, *BELONGING):
         if tables is not None and ref.table not in tables and ref.target not in tables:
             continue
         rows, example = cur.execute(
@@ -90,11 +99,78 @@ def dangling(
 def require_intact(
     cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None, written: Mapping[str, str] | None = None
 ) -> None:
-    """Raise when a reference dangles, so that the caller's transaction writes nothing (``tables``
-    and ``written``: as ``dangling`` takes them)."""
+    """Raise when a reference dangles, or a coding's span runs past its text, so that the caller's
+    transaction writes nothing (``tables`` and ``written``: as ``dangling`` takes them). Memos
+    whose coding or code is gone are removed first (BELONGING)."""
+    _remove_orphans(cur, tables)
     problems = dangling(cur, tables, written)
+    overruns = spans_past_text(cur, tables)
+    if overruns:
+        raise ObservationError("the change was not saved: " + "; ".join(overruns))
     if problems:
         raise ObservationError(
             "the change was not saved because it would leave records pointing at nothing: "
             + "; ".join(str(p) for p in problems)
         )
+
+
+def _remove_orphans(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None) -> None:
+    """Remove, and audit, the memos whose coding or code a write removed."""
+    for ref in BELONGING:
+        if tables is not None and ref.table not in tables and ref.target not in tables:
+            continue
+        gone = cur.execute(
+            f"""
+            select id, coding_id, code_id, author, body from {ref.table} as t
+            where t.{ref.column} is not null
+              and not exists (select 1 from {ref.target} as x where x.{ref.target_column} = t.{ref.column})
+            order by id
+            """  # noqa: S608 - names from BELONGING, never from input
+        ).fetchall()
+        for memo_id, coding_id, code_id, author, body in gone:
+            cur.execute(f"delete from {ref.table} where id = ?", [memo_id])  # noqa: S608
+            before = {"coding_id": coding_id, "code_id": code_id, "author": author, "body": body}
+            audit.record(cur, "delete", ref.table, f"id={memo_id}", before=before, after={"went_with": ref.target})
+
+
+SPANNED = {
+    "field_notes": (
+        "note_id",
+        "body",
+        "format('note {} of the meeting of {}, {}', d.position, coalesce(t.name, 'a team'), "
+        "strftime(m.meeting_date, '%d/%m/%Y'))",
+        "left join meetings as m on m.id = d.meeting_id left join teams as t on t.id = m.team_id",
+    ),
+    "interviews": ("interview_id", "transcript", "format('the interview of {}', d.informant_code)", ""),
+}
+"""Each kind of document a coding's span points into: its column in coded_segments, its text, and
+how a message names one."""
+
+
+def spans_past_text(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> list[str]:
+    """Each kind of document whose text is now shorter than a span coded in it (a note shortened
+    after it was coded), said with the first such document: a span is a range of characters of the
+    text (observation/coding.py) and must never point past it. Only for a write that names the
+    documents among the tables it touched (the Record page's save, an import of notes): a new
+    coding's span is checked against its text when it is made (observation/coding.py), and a
+    study copied or loaded whole keeps the rows it was given."""
+    said = []
+    for table, (column, text, named, joined) in SPANNED.items():
+        if tables is None or table not in tables:
+            continue
+        found = cur.execute(
+            f"""
+            select count(*), any_value({named}), any_value(length(d.{text})), any_value(s.span_end)
+            from coded_segments as s
+            join {table} as d on d.id = s.{column}
+            {joined}
+            where s.span_end is not null and s.span_end > length(d.{text})
+            """  # noqa: S608 - names from SPANNED, never from input
+        ).fetchone()
+        if found and found[0]:
+            said.append(
+                f"{found[0]} coding{'s' if found[0] != 1 else ''} would point past the end of the text "
+                f"({found[1]} would have {found[2]:,} characters, and a passage coded in it ends at character "
+                f"{found[3]:,}); remove or change those codings on the Coding page first, or keep the text as long"
+            )
+    return said

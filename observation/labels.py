@@ -207,6 +207,7 @@ AUDIT_ROWS: Final[dict[str, tuple[str, str]]] = {
     "register": ("register row", "register rows"),
     "meeting_roles": ("filled role", "filled roles"),
     "access": ("access entry", "access entries"),
+    "memos": ("memo", "memos"),
 }
 """A row of each table, one and many, as the Audit trail counts them ("3 attendance rows created"):
 each table an import reads named as ``TABLES`` names it."""
@@ -220,7 +221,8 @@ AUDIT_FIELDS: Final[dict[str, str]] = {
     "name": "name", "service": "service", "coach": "coach", "definition": "definition", "body": "text",
     "minute": "minute", "author": "observer", "position": "position", "participant_id": "participant",
     "stage": "stage", "teams": "teams", "code_id": "code", "coder": "coder", "meeting_id": "meeting",
-    "note_id": "note", "interview_id": "interview",
+    "note_id": "note", "interview_id": "interview", "span_start": "from character", "span_end": "to character",
+    "coding_id": "coding",
 }  # fmt: skip
 """A stored field, as the Audit trail names it before its value ("took part co-leading"); where a
 meeting was held has no name, as its words say it ("held online")."""

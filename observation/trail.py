@@ -176,6 +176,8 @@ class _Names:
     codes: dict[int, str] = field(default_factory=dict)
     annotations: dict[int, tuple[str | None, dt.date | None, str]] = field(default_factory=dict)
     interviews: dict[int, str] = field(default_factory=dict)
+    codings: dict[int, tuple[int, int | None, int | None]] = field(default_factory=dict)
+    """A coding's code, and its note or its interview."""
     created: dict[int, tuple[str, int, int, str]] = field(default_factory=dict)
     """An import's one entry for the attendance it created: file, rows, meetings, their teams."""
 
@@ -183,7 +185,7 @@ class _Names:
 def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
     """The ids each kind of name is needed for."""
     want: dict[str, set[int]] = {
-        k: set() for k in ("teams", "people", "meetings", "notes", "codes", "annotations", "interviews")
+        k: set() for k in ("teams", "people", "meetings", "notes", "codes", "annotations", "interviews", "codings")
     }
 
     def add(kind: str, value: object) -> None:
@@ -199,7 +201,7 @@ def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
 
     by_key = {"team_id": "teams", "participant_id": "people", "meeting_id": "meetings", "note_id": "notes",
               "code_id": "codes", "reason_code_id": "codes", "parent_id": "codes", "merged_into": "codes",
-              "interview_id": "interviews"}  # fmt: skip
+              "interview_id": "interviews", "coding_id": "codings"}  # fmt: skip
     own = {"teams": "teams", "participants": "people", "meetings": "meetings", "field_notes": "notes",
            "codes": "codes", "annotations": "annotations"}  # fmt: skip
     for e in found:
@@ -232,6 +234,38 @@ def _resolve(cur: duckdb.DuckDBPyConnection, found: list[_Entry]) -> _Names:
     def ids(kind: str) -> list[int]:
         return sorted(want[kind])
 
+    names.codings = {
+        int(i): (int(c), n, v)
+        for i, c, n, v in cur.execute(
+            """
+            select id, code_id, note_id, interview_id from coded_segments where list_contains($ids, id)
+            union all  -- a coding since removed: the copy its removal kept
+            select regexp_extract(row_key, 'id=(\\d+)', 1)::integer, (before::json ->> 'code_id')::integer,
+                   (before::json ->> 'note_id')::integer, (before::json ->> 'interview_id')::integer
+            from audit
+            where action = 'delete' and table_name = 'coded_segments' and row_key similar to 'id=\\d+'
+              and list_contains($ids, regexp_extract(row_key, 'id=(\\d+)', 1)::integer)
+              and not exists (
+                  select 1 from coded_segments as s where s.id = regexp_extract(row_key, 'id=(\\d+)', 1)::integer
+              )
+            union all  -- removed with their note or meeting: the copies that removal kept
+            select (n ->> 'id')::integer, (n ->> 'code_id')::integer, (n ->> 'note_id')::integer,
+                   (n ->> 'interview_id')::integer
+            from (select unnest(from_json(before::json, '["json"]')) as n
+                  from audit where action = 'delete' and table_name = 'coded_segments'
+                   and json_type(before::json) = 'ARRAY')
+            where list_contains($ids, (n ->> 'id')::integer)
+              and not exists (select 1 from coded_segments as s where s.id = (n ->> 'id')::integer)
+            """,
+            {"ids": ids("codings")},
+        ).fetchall()
+    }
+    for code, note, interview in names.codings.values():
+        want["codes"].add(code)
+        if note is not None:
+            want["notes"].add(int(note))
+        if interview is not None:
+            want["interviews"].add(int(interview))
     names.notes = {
         int(i): (int(m), int(p))
         for i, m, p in cur.execute(
@@ -421,6 +455,14 @@ class _Teller:
         found = self.n.interviews.get(_int(interview_id))
         return f"the interview of {found}" if found is not None else "an interview no longer in the study"
 
+    def coding(self, coding_id: object) -> str:
+        """A coding in words: its code and its document ("“Right service user” on note 2 of …")."""
+        found = self.n.codings.get(_int(coding_id))
+        if found is None:
+            return "a coding since removed"
+        code, note, interview = found
+        return f"{self.code(code)} on {self.note(note) if note is not None else self.interview(interview)}"
+
     def value(self, name: str, value: object) -> str:
         """A stored value in words: ids named, codes given their words, nothing left as None."""
         if value is None or value == "":
@@ -601,7 +643,56 @@ def _created_segment(t: _Teller) -> str:
         else t.value("interview_id", values.get("interview_id"))
     )
     coder = f" (coder {values['coder']})" if values.get("coder") else ""
-    return f"Coded {where} as {t.code(values.get('code_id'))}{coder}"
+    return f"Coded {_passage(values)}{where} as {t.code(values.get('code_id'))}{coder}"
+
+
+def _passage(values: dict[str, Any]) -> str:
+    """A coding's span as the trail says it: "characters 12 to 40 of ", or nothing for the whole text."""
+    start, end = values.get("span_start"), values.get("span_end")
+    return "" if start is None or end is None else f"characters {start} to {end} of "
+
+
+def _segment_document(t: _Teller, row: dict[str, Any]) -> str:
+    return t.note(row["note_id"]) if row.get("note_id") is not None else t.interview(row.get("interview_id"))
+
+
+def _changed_segment(t: _Teller) -> str:
+    e = t.e
+    if e.merged or "id" not in e.pairs:
+        return _changed_row(t)
+    before = e.before if isinstance(e.before, dict) else {}
+    after = e.after if isinstance(e.after, dict) else {}
+    said = []
+    if "code_id" in after:
+        said.append(f"code {t.code(before.get('code_id'))} → {t.code(after['code_id'])}")
+    if "span_start" in after or "span_end" in after:
+        old = {k: before.get(k) for k in ("span_start", "span_end")}
+        new = {k: after.get(k, before.get(k)) for k in ("span_start", "span_end")}
+        said.append(f"passage {_span(old)} → {_span(new)}")
+    return f"Changed the coding {t.coding(e.pairs['id'])}: {'; '.join(said) or 'nothing'}"
+
+
+def _span(values: dict[str, Any]) -> str:
+    start, end = values.get("span_start"), values.get("span_end")
+    return "the whole text" if start is None or end is None else f"characters {start} to {end}"
+
+
+def _memo_on(t: _Teller, row: dict[str, Any]) -> str:
+    if row.get("code_id") is not None:
+        return f"the code {t.code(row['code_id'])}"
+    said = t.coding(row.get("coding_id"))
+    return said if said == "a coding since removed" else f"the coding {said}"
+
+
+def _created_memo(t: _Teller) -> str:
+    a = t.e.after if isinstance(t.e.after, dict) else {}
+    return f"Wrote a memo on {_memo_on(t, a)}: {_quoted(a.get('body', ''))}"
+
+
+def _changed_memo(t: _Teller) -> str:
+    a = t.e.after if isinstance(t.e.after, dict) else {}
+    b = t.e.before if isinstance(t.e.before, dict) else {}
+    return f"Changed the memo on {_memo_on(t, a)}: {_quoted(b.get('body', ''))} → {_quoted(a.get('body', ''))}"
 
 
 # changing
@@ -693,6 +784,14 @@ def _deleted(t: _Teller) -> str:
         return f"Deleted the meeting of {t.meeting(first.get('id', e.pairs.get('id')))}"
     if e.table == "field_notes" and "id" in e.pairs:
         return f"Deleted {t.note(e.pairs['id'])}: {t.value('body', first.get('body', ''))}"
+    if e.table == "coded_segments" and "id" in e.pairs and first:
+        coder = f" (coder {first['coder']})" if first.get("coder") else ""
+        where = f"{_passage(first)}{_segment_document(t, first)}"
+        return f"Removed the coding {t.code(first.get('code_id'))} of {where}{coder}"
+    if e.table == "memos":
+        went = isinstance(e.after, dict) and e.after.get("went_with")
+        gone = {"coded_segments": ", with its coding", "codes": ", with its code"}.get(str(went), "") if went else ""
+        return f"Removed the memo on {_memo_on(t, first)}{gone}: {_quoted(first.get('body', ''))}"
     if e.table == "annotations":
         return f"Removed the chart mark {_quoted(first.get('label', ''))}"
     if e.table == "recruitment_events":
@@ -813,6 +912,9 @@ _TELLERS: dict[tuple[str, str], Callable[[_Teller], str]] = {
     ("create", "coded_segments"): _created_segment,
     ("change", "attendance"): _changed_attendance,
     ("change", "meetings"): _changed_meeting,
+    ("change", "coded_segments"): _changed_segment,
+    ("create", "memos"): _created_memo,
+    ("change", "memos"): _changed_memo,
     ("change", ""): _changed_row,
     ("delete", ""): _deleted,
     ("import", ""): _imported,

@@ -186,6 +186,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         _meeting_facts_table,
         "select 1",  # schema_postgres.sql's meeting_facts has been a table kept by triggers from the start
     ),
+    Migration(
+        "0009_memos",
+        # A researcher's memo on a coding or on a code (observation/coding.py): one per author each.
+        # Its id is the largest so far plus one, drawn in the write (which takes turns with every
+        # other), so a study copied between backends needs no sequence moved on.
+        """
+        create table if not exists memos (
+            id integer primary key,
+            coding_id integer,
+            code_id integer,
+            author varchar not null check (length(trim(author)) > 0),
+            body varchar not null check (length(trim(body)) > 0),
+            written_at timestamp not null,
+            check ((coding_id is null) <> (code_id is null))
+        );
+        """,
+        """
+        create table if not exists memos (
+            id integer primary key,
+            coding_id integer,
+            code_id integer,
+            author varchar not null check (length(trim(author)) > 0),
+            body varchar not null check (length(trim(body)) > 0),
+            written_at timestamp not null,
+            check ((coding_id is null) <> (code_id is null))
+        );
+        create index if not exists memos_by_coding on memos (coding_id);
+        create or replace trigger memos_changed after insert or update or delete or truncate on memos
+            for each statement execute function note_a_study_change();
+        """,
+    ),
 )
 """Every migration, in order. A new one is appended as ``Migration(name, duckdb, postgres)``; never
 IN_POSTGRES_BASELINE (schema_postgres.sql's first shape is that of 0007_audit_access_actions)."""

@@ -20,10 +20,13 @@ POSTGRES_SCHEMA_SQL = _sql("schema_postgres.sql")
 
 STUDY_TABLES: tuple[str, ...] = tuple(TABLE_MODELS)
 ID_TABLES: tuple[str, ...] = tuple(t for t, m in TABLE_MODELS.items() if "id" in m.model_fields and t != "study")
+ANALYSIS_TABLES = ("memos",)
+"""What researchers write about the study's data as they code it (observation/coding.py): study
+data, in a full export, but made by no import and not by the demo."""
 VOCABULARIES = ("role_categories", "participation_levels")
 """Filled by the schema itself in every new study."""
 RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access")
 """What the study keeps about its own use: the audit trail, the de-identification key, each
 meeting's version (for refusing stale saves), and who may sign in."""
-ALL_TABLES = (*VOCABULARIES, *STUDY_TABLES, *RECORD_TABLES)
+ALL_TABLES = (*VOCABULARIES, *STUDY_TABLES, *ANALYSIS_TABLES, *RECORD_TABLES)
 """Every table of a study but ``migrations`` (which records the shape, not the study)."""
