@@ -263,6 +263,9 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
                 _element(given, "VariableRef", {"targetGUID": variables[name]})
                 _element(given, "DateValue" if VARIABLES[name][1] == "Date" else "TextValue", text=value)
             holder.append(element)
+    said = f"The coding of {project.get('name')}, exported from the Microsystem involvement dashboard."
+    slugs = {qdc.guid(c.slug): c.slug for c in codes}
+    _element(project, "Description", text=f"{said}\n{RECORD}{json.dumps({'codes': slugs}, ensure_ascii=False)}")
     ET.indent(project)
     document = b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(project, encoding="utf-8"))
     buffer = io.BytesIO()
@@ -422,6 +425,8 @@ class Project:
     codes: dict[str, _CodeEntry] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     fallback_user: str | None = None
+    slugs: dict[str, str] = field(default_factory=dict)
+    """Our own export's codes: GUID -> slug (its record in the project's Description)."""
     left_out: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -501,6 +506,9 @@ def read_project(path: Path, name: str | None = None) -> Project:
         if root.tag != Q + "Project":
             raise ObservationError(f"{file}: not a REFI-QDA project (project.qde's root is {shown(root.tag)})")
         project = Project(file, fallback_user=root.get("creatingUserGUID"))
+        recorded = _record(root.find(f"{Q}Description"))
+        if isinstance(recorded, dict) and isinstance(recorded.get("codes"), dict):
+            project.slugs = {str(g): str(s) for g, s in recorded["codes"].items() if qdc.guid(str(s)) == g}
         for user in root.iterfind(f"{Q}Users/{Q}User"):
             if guid := user.get("guid"):
                 project.users[guid.strip("{}").lower()] = user.get("name") or ""
@@ -564,16 +572,7 @@ def _read_source(archive: zipfile.ZipFile, element: ET.Element, variables: dict[
         unread = f"its text is not UTF-8 (byte {exc.start:,})"
     except (zipfile.BadZipFile, OSError, ObservationError) as exc:
         unread = f"its text could not be read ({exc})"
-    description = element.find(f"{Q}Description")
-    record = None
-    if description is not None and description.text:
-        last = description.text.strip().splitlines()[-1]
-        if last.startswith(RECORD):
-            try:
-                found_record = json.loads(last.removeprefix(RECORD))
-                record = found_record if isinstance(found_record, dict) else None
-            except ValueError:
-                record = None
+    record = _record(element.find(f"{Q}Description"))
     given: dict[str, str] = {}
     for value in element.iterfind(f"{Q}VariableValue"):
         ref = value.find(f"{Q}VariableRef")
@@ -598,6 +597,20 @@ def _read_source(archive: zipfile.ZipFile, element: ET.Element, variables: dict[
     for coding in element.iterfind(f"{Q}Coding"):
         codings.append(_coding(coding, "the whole source", None, None, element.get("creatingUser")))
     return _Source(guid, name, text, record, given, tuple(codings), unread)
+
+
+def _record(description: ET.Element | None) -> dict[str, Any] | None:
+    """The record our own export wrote on a Description's last line, or None."""
+    if description is None or not (description.text or "").strip():
+        return None
+    last = (description.text or "").strip().splitlines()[-1]
+    if not last.startswith(RECORD):
+        return None
+    try:
+        found = json.loads(last.removeprefix(RECORD))
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _coding(coding: ET.Element, label: str, start: int | None, end: int | None, fallback: str | None) -> _Coding:
@@ -1096,6 +1109,7 @@ class _CodeResolver:
 
         if entry.guid in self.held.by_guid:
             return self.held.by_guid[entry.guid]
+        ours = self.project.slugs.get(entry.guid)  # a code of our own export keeps its slug
         parent = self.slugs.get(entry.parent) if entry.parent is not None else None
         if entry.parent is not None and parent is None:
             return None  # its parent was refused (said once)
@@ -1106,6 +1120,8 @@ class _CodeResolver:
             return None
         own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
         slug = f"{parent}.{own}" if parent else own
+        if ours and re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", ours) and ours.rpartition(".")[0] == (parent or ""):
+            slug = ours
         if len(slug) > NAME_MAX:
             problem("slug", slug, f"{len(slug):,} characters; at most {NAME_MAX:,}")
             return None

@@ -1,0 +1,643 @@
+"""The coding through REFI-QDA projects (.qdpx): out, back in (into the same study and an empty one),
+and in from projects written as NVivo, ATLAS.ti, MAXQDA and QualCoder write them.
+
+Offsets are checked against the text with str.index (characters, as REFI-QDA counts them) on text
+holding characters outside the BMP (emoji: 1 character, 2 UTF-16 units, 4 UTF-8 bytes) and
+combining accents (2 characters for one letter as shown), so a count of bytes or of UTF-16 units
+lands elsewhere."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from observation import access, db, qdc, qdpx
+from observation.cli import main
+from observation.errors import ObservationError
+
+pytestmark = pytest.mark.both_backends  # the import's writes on a file and on PostgreSQL
+
+Q = {"q": qdpx.NS}
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# Two notes of Alpha's meeting of 2020-01-24 (m2, which has none in the small study) and an interview.
+NOTE_7 = "Cafe\u0301 😀 talk: Zoë said the bus is late again."
+NOTE_8 = "Ñandú 🚌 plans; A-SU1 chaired and the room listened."
+KI_06 = "I waited 🕰️ an hour. Re\u0301sume\u0301: nobody came, and 𝄞 played on."
+
+
+def at(text: str, phrase: str) -> tuple[int, int]:
+    """Where ``phrase`` is in ``text``, in characters."""
+    start = text.index(phrase)
+    return start, start + len(phrase)
+
+
+@pytest.fixture
+def study(small: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The small study with two non-ASCII notes and an interview, coded by span, whole, and by an
+    e-mail address as coder."""
+    s7, e7 = at(NOTE_7, "Zoë said the bus")
+    s6, e6 = at(KI_06, "nobody came, and 𝄞")
+    with db.transaction(small) as cur:
+        cur.execute(
+            "insert into field_notes (id, meeting_id, position, minute, author, body) values "
+            "(7, 2, 1, 2, 'OB-01', ?), (8, 2, 2, 9, 'OB-02', ?)",
+            [NOTE_7, NOTE_8],
+        )
+        cur.execute(
+            "insert into interviews (id, informant_code, informant_group, team_id, interview_date, transcript) "
+            "values (6, 'KI-06', 'carer', 1, '2020-01-30', ?)",
+            [KI_06],
+        )
+        cur.execute(
+            "insert into coded_segments (note_id, interview_id, code_id, coder, span_start, span_end) values "
+            "(7, null, 6, 'R01', ?, ?), (8, null, 5, 'rater@example.org', null, null), "
+            "(null, 6, 3, 'R02', ?, ?), (null, 6, 2, 'R01', null, null)",
+            [s7, e7, s6, e6],
+        )
+        db.sync_sequences(cur, ("field_notes", "interviews"))
+    return small
+
+
+def segments(con: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
+    """Every coding as (source identity, code slug, coder, start, end): a note by its team, date and
+    position, an interview by its informant."""
+    rows = con.execute(
+        """
+        select coalesce(t.name || ' ' || strftime(m.meeting_date, '%Y-%m-%d') || ' #' || n.position,
+                        'interview ' || i.informant_code),
+               c.slug, s.coder, s.span_start, s.span_end
+        from coded_segments as s
+        join codes as c on c.id = s.code_id
+        left join field_notes as n on n.id = s.note_id
+        left join meetings as m on m.id = n.meeting_id
+        left join teams as t on t.id = m.team_id
+        left join interviews as i on i.id = s.interview_id
+        """
+    ).fetchall()
+    return set(rows)
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    found = db.table_counts(con)
+    found["audit"] = int(con.execute("select count(*) from audit").fetchone()[0])  # type: ignore[index]
+    return found
+
+
+def opened(path: Path) -> tuple[ET.Element, dict[str, str]]:
+    """project.qde's root and each sources/ file's text."""
+    with zipfile.ZipFile(path) as archive:
+        root = ET.fromstring(archive.read("project.qde"))
+        texts = {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.startswith("sources/")}
+    return root, texts
+
+
+# ------------------------------------------------------------------------------------------- export
+
+
+PROJECT_ORDER = [
+    "Users",
+    "CodeBook",
+    "Variables",
+    "Cases",
+    "Sources",
+    "Notes",
+    "Links",
+    "Sets",
+    "Graphs",
+    "Description",
+]
+SOURCE_ORDER = ["Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef", "VariableValue"]
+
+
+def in_order(element: ET.Element, order: list[str]) -> bool:
+    places = [order.index(child.tag.removeprefix(f"{{{qdpx.NS}}}")) for child in element]
+    return places == sorted(places)
+
+
+def test_the_export_is_a_project_by_the_standards_structure(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    written = qdpx.export_project(study, tmp_path / "p.qdpx")
+    root, texts = opened(tmp_path / "p.qdpx")
+    assert root.tag == f"{{{qdpx.NS}}}Project"
+    assert root.get("name")
+    assert in_order(root, PROJECT_ORDER)
+    users = {u.get("guid"): u.get("name") for u in root.findall("q:Users/q:User", Q)}
+    assert set(users.values()) == {"R01", "R02", "rater@example.org"}
+    codes = {c.get("guid"): c for c in root.iter(f"{{{qdpx.NS}}}Code")}
+    assert len(codes) == 6
+    assert all(c.get("isCodable") == "true" for c in codes.values())
+    variables = {v.get("guid") for v in root.findall("q:Variables/q:Variable", Q)}
+    guids = [e.get("guid") for e in root.iter() if e.get("guid")]
+    assert len(guids) == len(set(guids))
+    assert all(GUID.match(g or "") for g in guids)
+    sources = root.findall("q:Sources/q:TextSource", Q)
+    assert len(sources) == written.sources == 6 + 1  # 6 meetings with notes (m2 now has two), 1 interview
+    selections = 0
+    for source in sources:
+        assert in_order(source, SOURCE_ORDER)
+        path = source.get("plainTextPath", "")
+        assert path.startswith("internal://")
+        text = texts[f"sources/{path.removeprefix('internal://')}"]  # its file is there
+        for selection in source.findall("q:PlainTextSelection", Q):
+            selections += 1
+            start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
+            assert 0 <= start < end <= len(text)
+            assert selection.get("creatingUser") in users
+            for coding in selection.findall("q:Coding", Q):
+                assert coding.get("creatingUser") in users
+                assert coding.find("q:CodeRef", Q).get("targetGUID") in codes  # type: ignore[union-attr]
+        for given in source.findall("q:VariableValue", Q):
+            assert given.find("q:VariableRef", Q).get("targetGUID") in variables  # type: ignore[union-attr]
+    assert selections == written.codings == 11 + 4
+    assert set(texts) == {f"sources/{s.get('plainTextPath', '').removeprefix('internal://')}" for s in sources}
+
+
+def test_offsets_count_characters_and_a_meetings_notes_are_one_source(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    root, texts = opened(tmp_path / "p.qdpx")
+    by_name = {s.get("name"): s for s in root.findall("q:Sources/q:TextSource", Q)}
+    meeting = by_name["Field notes — Alpha — 2020-01-24"]
+    text = texts[f"sources/{meeting.get('guid')}.txt"]
+    assert text == NOTE_7 + "\n\n" + NOTE_8  # joined in position order, a blank line between
+    spans = {
+        (int(s.get("startPosition", "")), int(s.get("endPosition", "")))
+        for s in meeting.findall("q:PlainTextSelection", Q)
+    }
+    assert spans == {at(text, "Zoë said the bus"), at(text, NOTE_8)}  # a whole note: the note's range
+    interview = by_name["Interview — KI-06"]
+    transcript = texts[f"sources/{interview.get('guid')}.txt"]
+    assert transcript == KI_06
+    spans = {
+        (int(s.get("startPosition", "")), int(s.get("endPosition", "")))
+        for s in interview.findall("q:PlainTextSelection", Q)
+    }
+    assert spans == {at(KI_06, "nobody came, and 𝄞"), (0, len(KI_06))}
+    description = interview.find("q:Description", Q).text or ""  # type: ignore[union-attr]
+    record = json.loads(description.splitlines()[-1].removeprefix(qdpx.RECORD))
+    assert record | {"team": record["team"]["name"]} == {
+        "kind": "interview", "informant_code": "KI-06", "informant_group": "carer", "team": "Alpha",
+        "date": "2020-01-30",
+    }  # fmt: skip
+    values = {
+        v.find("q:VariableRef", Q).get("targetGUID"): "".join(v.itertext()).strip()  # type: ignore[union-attr]
+        for v in interview.findall("q:VariableValue", Q)
+    }
+    names = {v.get("guid"): v.get("name") for v in root.findall("q:Variables/q:Variable", Q)}
+    assert {names[g]: value for g, value in values.items()} == {
+        "Source kind": "interview", "Informant code": "KI-06", "Informant group": "carer",
+        "Interview date": "2020-01-30", "Team": "Alpha",
+    }  # fmt: skip
+
+
+def test_two_exports_of_a_study_name_everything_alike(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    qdpx.export_project(study, tmp_path / "a.qdpx")
+    qdpx.export_project(study, tmp_path / "b.qdpx")
+    (a, a_texts), (b, b_texts) = opened(tmp_path / "a.qdpx"), opened(tmp_path / "b.qdpx")
+    assert [e.get("guid") for e in a.iter()] == [e.get("guid") for e in b.iter()]
+    assert a_texts == b_texts
+    # and the codes carry the codebook's (.qdc) GUIDs, so a .qdc and a .qdpx name a code alike
+    assert {c.get("guid") for c in a.iter(f"{{{qdpx.NS}}}Code")} == {
+        qdc.guid(slug) for (slug,) in study.execute("select slug from codes").fetchall()
+    }
+
+
+def test_an_export_never_overwrites_and_is_audited(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    out = tmp_path / "p.qdpx"
+    out.write_bytes(b"mine")
+    with pytest.raises(ObservationError, match="already exists: choose a new name"):
+        qdpx.export_project(study, out)
+    assert out.read_bytes() == b"mine"
+    assert study.execute("select count(*) from audit where action = 'export'").fetchone() == (0,)
+    written = qdpx.export_project(study, tmp_path / "new.qdpx")
+    entry = study.execute("select table_name, row_key, after from audit where action = 'export'").fetchone()
+    assert entry is not None
+    assert entry[:2] == ("coded_segments", str(tmp_path / "new.qdpx"))
+    assert json.loads(entry[2])["codings"] == written.codings
+
+
+def test_a_span_past_the_end_of_its_text_is_left_out_and_said(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from tests.small_study import add_interviews
+
+    add_interviews(small)  # segment 102 runs to 73 in a transcript of 72 characters
+    written = qdpx.export_project(small, tmp_path / "p.qdpx")
+    assert len(written.left_out) == 1
+    assert "coded segment 102" in written.left_out[0]
+    assert written.codings == 11 + 8 - 1
+
+
+def test_a_coach_may_not_export(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    coach = access.Identity(email="c@example.org", role="coach", teams=frozenset({1}))
+    with access.acting_as(coach), pytest.raises(access.AccessDenied):
+        qdpx.export_project(study, tmp_path / "p.qdpx")
+    assert not (tmp_path / "p.qdpx").exists()
+
+
+# ------------------------------------------------------------------------------------ round trip
+
+
+def test_a_round_trip_into_an_empty_study_keeps_every_span_code_and_coder(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    fresh = db.connect(tmp_path / "empty.duckdb")
+    try:
+        imported = qdpx.import_project(fresh, tmp_path / "p.qdpx")
+        assert segments(fresh) == segments(study)
+        assert (imported.created, imported.teams, imported.meetings, imported.notes, imported.interviews) == (
+            15, 2, 6, 8, 1,
+        )  # fmt: skip
+        ours = "select t.name, m.meeting_date, m.status, n.position, n.minute, n.author, n.body from field_notes n "
+        ours += "join meetings m on m.id = n.meeting_id join teams t on t.id = m.team_id order by all"
+        assert fresh.execute(ours).fetchall() == study.execute(ours).fetchall()
+        theirs = "select informant_code, informant_group, interview_date, transcript from interviews order by all"
+        assert fresh.execute(theirs).fetchall() == study.execute(theirs).fetchall()
+        names = "select slug, name, definition from codes order by slug"
+        assert fresh.execute(names).fetchall() == study.execute(names).fetchall()
+        # once in, again: nothing added, nothing audited
+        before = counts(fresh)
+        again = qdpx.import_project(fresh, tmp_path / "p.qdpx")
+        assert (again.created, again.skipped) == (0, 15)
+        assert counts(fresh) == before
+    finally:
+        fresh.close()
+
+
+def test_its_own_export_back_into_the_same_study_adds_nothing(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    before, held = counts(study), segments(study)
+    imported = qdpx.import_project(study, tmp_path / "p.qdpx")
+    assert imported.created == 0
+    assert imported.skipped == 15
+    assert "nothing to import" in imported.said("p.qdpx")
+    assert counts(study) == before
+    assert segments(study) == held
+
+
+def test_a_coding_taken_away_comes_back_once_in_one_audited_transaction(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    held = segments(study)
+    with db.transaction(study) as cur:
+        cur.execute(
+            "delete from coded_segments where (note_id = 7 and coder = 'R01') or (interview_id = 6 and coder = 'R02')"
+        )
+    imported = qdpx.import_project(study, tmp_path / "p.qdpx")
+    assert (imported.created, imported.skipped) == (2, 13)
+    assert segments(study) == held
+    entry = study.execute("select table_name, row_key, after from audit where action = 'import'").fetchall()
+    assert len(entry) == 1
+    assert entry[0][:2] == ("coded_segments", "p.qdpx")
+    assert json.loads(entry[0][2])["counts"]["coded_segments"] == {"created": 2, "skipped": 13}
+
+
+# ------------------------------------------------------------------------ other programs' projects
+
+
+def build(tmp_path: Path, qde: str, files: dict[str, str] | None = None, name: str = "theirs.qdpx") -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", qde.encode("utf-8"))
+        for member, text in (files or {}).items():
+            archive.writestr(member, text.encode("utf-8"))
+    return path
+
+
+def project(users: str, codes: str, sources: str, creating: str = "") -> str:
+    made = f' creatingUserGUID="{creating}"' if creating else ""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{qdpx.NS}" name="Ward study" origin="test"{made}>'
+        f"<Users>{users}</Users><CodeBook><Codes>{codes}</Codes></CodeBook><Sources>{sources}</Sources></Project>"
+    )
+
+
+def selection(guid: str, span: tuple[int, int], code: str, user: str | None) -> str:
+    by = f' creatingUser="{user}"' if user else ""
+    return (
+        f'<PlainTextSelection guid="{guid}" startPosition="{span[0]}" endPosition="{span[1]}"{by}>'
+        f'<Coding guid="{guid[:-4]}c0de"{by}><CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>'
+    )
+
+
+U1, U2, U3 = (f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-4000-8000-00000000000{n}" for n in "123")
+S1, S2, S3 = (f"5{n}5{n}5{n}5{n}-0000-4000-8000-00000000000{n}" for n in "123")
+C_PRESENCE, C_VOICE, C_NEW, C_NEW_CHILD = (f"c{n}c{n}c{n}c{n}-0000-4000-8000-00000000000{n}" for n in "1234")
+CODES = (
+    f'<Code guid="{C_PRESENCE}" name="Presence" isCodable="true">'
+    f'<Code guid="{C_VOICE}" name="Voice" isCodable="true"/></Code>'
+    f'<Code guid="{C_NEW}" name="Power &amp; voice" isCodable="false"><Description>Who speaks.</Description>'
+    f'<Code guid="{C_NEW_CHILD}" name="Token présence 😶" isCodable="true"><Description>Là sans voix.</Description>'
+    "</Code></Code>"
+)
+NEW_TRANSCRIPT = "Ich kam 🚶‍♀️ zu spät. Cafe\u0301 war zu; niemand fragte warum. 🙂"
+
+
+def meeting_text() -> str:
+    return NOTE_7 + "\n\n" + NOTE_8
+
+
+def nvivo_like(tmp_path: Path, s1: tuple[int, int], s2: tuple[int, int]) -> Path:
+    """NVivo: text in sources/ as internal:// files, upper-case GUIDs, the coder on each Coding."""
+    up = str.upper
+    users = f'<User guid="{up(U1)}" name="Ana Ruiz"/><User guid="{up(U2)}" name="Bo Li"/>'
+    sources = (
+        f'<TextSource guid="{up(S1)}" name="Alpha team meeting 24/01/2020" plainTextPath="internal://{up(S1)}.txt">'
+        + selection("a0000000-0000-4000-8000-00000000a001", s1, up(C_NEW_CHILD), up(U1))
+        + selection("a0000000-0000-4000-8000-00000000a002", s2, up(C_VOICE), up(U2))
+        + "</TextSource>"
+        f'<TextSource guid="{up(S2)}" name="KI-07 transcript" plainTextPath="internal://{up(S2)}.txt">'
+        + selection("a0000000-0000-4000-8000-00000000a003", at(NEW_TRANSCRIPT, "niemand fragte"), up(C_NEW), up(U1))
+        + "</TextSource>"
+    )
+    files = {f"sources/{up(S1)}.txt": meeting_text(), f"sources/{up(S2)}.txt": NEW_TRANSCRIPT}
+    return build(tmp_path, project(users, CODES, sources), files)
+
+
+def mapping(tmp_path: Path, rows: list[dict[str, str]]) -> list[qdpx.Mapping]:
+    path = tmp_path / "map.csv"
+    path.write_text(qdpx.mapping_csv(qdpx.Mapping(**r) for r in rows), encoding="utf-8")  # type: ignore[arg-type]
+    return qdpx.read_mapping(path)
+
+
+NVIVO_MAP = [
+    {"source": "Alpha team meeting 24/01/2020", "source_guid": S1, "maps_to": "meeting", "team": "Alpha",
+     "date": "24/01/2020"},
+    {"source": "KI-07 transcript", "source_guid": S2, "maps_to": "new interview", "team": "Beta",
+     "date": "2020-02-14", "informant_code": "KI-07", "informant_group": "service_user"},
+]  # fmt: skip
+
+
+def test_a_project_from_another_program_comes_in_with_a_mapping(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    text = meeting_text()
+    s1, s2 = at(text, "Zoë said"), (len(NOTE_7) + 2, len(text))  # a span in note 7; the whole of note 8
+    path = nvivo_like(tmp_path, s1, s2)
+    before = segments(study)
+    imported = qdpx.import_project(study, path, mapping(tmp_path, NVIVO_MAP))
+    assert (imported.created, imported.codes, imported.interviews) == (3, 2, 1)
+    start = NOTE_7.index("Zoë said")
+    assert segments(study) - before == {
+        ("Alpha 2020-01-24 #1", "power_voice.token_pr_sence", "Ana Ruiz", start, start + len("Zoë said")),
+        ("Alpha 2020-01-24 #2", "presence.voice", "Bo Li", None, None),  # the whole note: no span
+        ("interview KI-07", "power_voice", "Ana Ruiz", *at(NEW_TRANSCRIPT, "niemand fragte")),
+    }
+    assert study.execute(
+        "select p.slug, c.name, c.definition from codes c join codes p on p.id = c.parent_id where c.slug like 'power%'"
+    ).fetchall() == [("power_voice", "Token présence 😶", "Là sans voix.")]
+    assert study.execute(
+        "select informant_group, t.name, interview_date, transcript from interviews i join teams t on t.id = i.team_id "
+        "where informant_code = 'KI-07'"
+    ).fetchone() == ("service_user", "Beta", __import__("datetime").date(2020, 2, 14), NEW_TRANSCRIPT)
+    # again: nothing more
+    again = qdpx.import_project(
+        study, path, mapping(tmp_path, [{**NVIVO_MAP[0]}, {**NVIVO_MAP[1], "maps_to": "interview"}])
+    )
+    assert (again.created, again.skipped) == (0, 3)
+
+
+def test_atlas_and_qualcoder_styles_text_inline_braced_guids_and_the_coder_from_the_selection(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """ATLAS.ti: GUIDs in braces, the user on the selection only; QualCoder-like: PlainTextContent;
+    a user with no name is known by its GUID; a relative:// path inside the project."""
+    users = f'<User guid="{{{U1}}}" name="R01"/><User guid="{U3}"/>'
+    transcript = study.execute("select transcript from interviews where informant_code = 'KI-06'").fetchone()[0]  # type: ignore[index]
+    sources = (
+        f'<TextSource guid="{{{S1}}}" name="Notes"><PlainTextContent>{meeting_text()}</PlainTextContent>'
+        + selection(
+            "b0000000-0000-4000-8000-00000000b001", at(meeting_text(), "bus is late"), f"{{{C_VOICE}}}", None
+        ).replace("<PlainTextSelection ", f'<PlainTextSelection creatingUser="{{{U1}}}" ')
+        + "</TextSource>"
+        f'<TextSource guid="{S2}" name="KI-06 carer" plainTextPath="relative://texts/ki06.txt">'
+        + selection("b0000000-0000-4000-8000-00000000b002", (0, len(transcript)), C_PRESENCE, U3)
+        + "</TextSource>"
+    )
+    path = build(tmp_path, project(users, CODES, sources), {"texts/ki06.txt": transcript})
+    proposal = qdpx.propose_mapping(study, path)
+    assert [(m.maps_to, m.team, m.date, m.informant_code, m.how) for m in proposal] == [
+        ("meeting", "Alpha", "2020-01-24", "", "guessed from its text"),
+        ("interview", "", "", "KI-06", "guessed from its text"),
+    ]
+    imported = qdpx.import_project(study, path, proposal)
+    assert imported.created == 2
+    start = NOTE_7.index("bus is late")
+    assert {
+        ("Alpha 2020-01-24 #1", "presence.voice", "R01", start, start + len("bus is late")),
+        ("interview KI-06", "presence", U3, None, None),
+    } <= segments(study)
+
+
+def test_without_a_mapping_nothing_is_written_and_a_mapping_is_proposed(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    before = counts(study)
+    with pytest.raises(qdpx.NeedsMapping, match="2 source") as needs:
+        qdpx.import_project(study, path)
+    assert counts(study) == before
+    rows = [(m.source, m.maps_to, m.team, m.date, m.informant_code) for m in needs.value.proposal]
+    assert rows == [
+        ("Alpha team meeting 24/01/2020", "meeting", "Alpha", "2020-01-24", ""),  # its text is the meeting's notes
+        ("KI-07 transcript", "new interview", "", "", "KI-07"),  # a code in its name; the group is for you to say
+    ]
+    assert qdpx.read_mapping(_written(tmp_path, needs.value.proposal)) == needs.value.proposal
+
+
+def _written(tmp_path: Path, rows: list[qdpx.Mapping]) -> Path:
+    out = tmp_path / "proposal.csv"
+    out.write_text(qdpx.mapping_csv(rows), encoding="utf-8")
+    return out
+
+
+# ------------------------------------------------------------------------------------- problems
+
+
+def refused(con: duckdb.DuckDBPyConnection, path: Path, rows: list[qdpx.Mapping] | None) -> list[str]:
+    before = counts(con)
+    with pytest.raises(qdpx.ProjectProblems) as caught:
+        qdpx.import_project(con, path, rows)
+    assert counts(con) == before  # nothing written, not even an audit entry
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_problem_is_listed_and_nothing_is_written(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    text = meeting_text()
+    crossing = (len(NOTE_7) - 5, len(NOTE_7) + 5)
+    path = nvivo_like(tmp_path, (10, len(text) + 1), crossing)
+    problems = refused(study, path, mapping(tmp_path, NVIVO_MAP))
+    assert problems == [
+        f"theirs.qdpx:Alpha team meeting 24/01/2020:selection a0000000-0000-4000-8000-00000000a001: "
+        f"'10–{len(text) + 1}' — not a selection within the source's {len(text)} characters",
+        f"theirs.qdpx:Alpha team meeting 24/01/2020:selection a0000000-0000-4000-8000-00000000a002: "
+        f"'{crossing[0]}–{crossing[1]}' — crosses from one note into another (or covers the blank line between "
+        "two): code each note on its own",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"team": "Gamma"}, "'Gamma 2020-01-24' — no meeting of that team on that date in the study"),
+        ({"date": "2020-01-25"}, "'Alpha 2020-01-25' — no meeting of that team on that date"),
+        ({"date": "31/02/2020"}, "date: '31/02/2020' — no such date"),
+        ({"maps_to": ""}, "maps_to: '' — use one of meeting, interview, new interview, skip"),
+    ],
+)
+def test_a_meeting_mapped_wrongly_is_a_problem(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, change: dict[str, str], expected: str
+) -> None:
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    problems = refused(study, path, mapping(tmp_path, [NVIVO_MAP[0] | change, NVIVO_MAP[1]]))
+    assert len(problems) == 1
+    assert expected in problems[0]
+
+
+def test_a_source_whose_text_differs_from_the_meetings_notes_says_where(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    with db.transaction(study) as cur:
+        cur.execute("update field_notes set body = replace(body, 'listened', 'listens') where id = 8")
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    (problem,) = refused(study, path, mapping(tmp_path, NVIVO_MAP))
+    where = len(NOTE_7) + 2 + NOTE_8.index("listened") + len("listen")
+    assert f"from character {where:,}, in note 2 of 2" in problem
+    assert "differs from the notes of Alpha's meeting on 24/01/2020 as joined" in problem
+
+
+def test_a_new_interview_needs_a_group_a_code_and_a_date(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    wrong = NVIVO_MAP[1] | {"informant_code": "ki seven", "informant_group": "patient", "date": ""}
+    problems = refused(study, path, mapping(tmp_path, [NVIVO_MAP[0], wrong]))
+    assert [p.split(":", 3)[2] for p in problems] == ["informant_code", "informant_group", "date"]
+    taken = NVIVO_MAP[1] | {"informant_code": "KI-06"}
+    (problem,) = refused(study, path, mapping(tmp_path, [NVIVO_MAP[0], taken]))
+    assert "already holds an interview with this informant" in problem
+
+
+def test_a_coding_of_a_code_not_in_the_codebook_or_by_nobody_is_a_problem(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sources = (
+        f'<TextSource guid="{S1}" name="Notes"><PlainTextContent>{meeting_text()}</PlainTextContent>'
+        + selection("d0000000-0000-4000-8000-00000000d001", (0, 4), "dead0000-0000-4000-8000-000000000000", U1)
+        + selection("d0000000-0000-4000-8000-00000000d002", (0, 4), C_VOICE, None)
+        + '<PlainTextSelection guid="d0000000-0000-4000-8000-00000000d003" startPosition="four" endPosition="9"/>'
+        + "</TextSource>"
+    )
+    path = build(tmp_path, project(f'<User guid="{U1}" name="R01"/>', CODES, sources))
+    rows = [qdpx.Mapping("Notes", S1, "meeting", "Alpha", "2020-01-24")]
+    problems = refused(study, path, rows)
+    assert [p.rsplit(" — ", 1)[1] for p in problems] == [
+        "startPosition and endPosition must be whole numbers",
+        "the coding names a code that is not in the project's codebook",
+        "no user says who coded this (no creatingUser)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("qde", "message"),
+    [
+        ("<Project", "not well-formed XML"),
+        (
+            '<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+            f'<Project xmlns="{qdpx.NS}" name="&b;"/>',
+            "declares a DOCTYPE",
+        ),
+        ('<?xml version="1.0"?><!DOCTYPE Project SYSTEM "http://example.org/x.dtd"><Project/>', "declares a DOCTYPE"),
+        ('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>', "not a REFI-QDA project (project.qde's root is"),
+    ],
+)
+def test_a_file_that_is_not_a_safe_project_is_refused(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, qde: str, message: str
+) -> None:
+    path = build(tmp_path, qde)
+    before = counts(study)
+    with pytest.raises(ObservationError, match=re.escape(message)):
+        qdpx.import_project(study, path, [])
+    assert counts(study) == before
+
+
+def test_a_file_that_is_no_zip_or_has_no_project_is_refused(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    (tmp_path / "x.qdpx").write_bytes(b"not a zip")
+    with pytest.raises(ObservationError, match=r"not a REFI-QDA project .*zip"):
+        qdpx.import_project(study, tmp_path / "x.qdpx")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("other.txt", "x")
+    (tmp_path / "y.qdpx").write_bytes(buffer.getvalue())
+    with pytest.raises(ObservationError, match=r"no project\.qde in it"):
+        qdpx.import_project(study, tmp_path / "y.qdpx")
+
+
+def test_a_source_whose_text_is_missing_or_outside_the_project_is_a_problem(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sources = (
+        f'<TextSource guid="{S1}" name="Gone" plainTextPath="internal://{S1}.txt"/>'
+        f'<TextSource guid="{S2}" name="Outside" plainTextPath="absolute:///etc/passwd"/>'
+        f'<PDFSource guid="{S3}" name="Scan.pdf" path="internal://scan.pdf"/>'
+    )
+    path = build(tmp_path, project(f'<User guid="{U1}" name="R01"/>', CODES, sources))
+    rows = [qdpx.Mapping("Gone", S1, "meeting", "Alpha", "2020-01-24"), qdpx.Mapping("Outside", S2, "skip")]
+    (problem,) = refused(study, path, rows)
+    assert "is not in the project" in problem
+    rows[1] = qdpx.Mapping("Outside", S2, "meeting", "Alpha", "2020-01-24")
+    problems = refused(study, path, rows)
+    assert "only text inside the .qdpx is read" in problems[1]
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def test_the_command_line_exports_proposes_and_imports(
+    study: duckdb.DuckDBPyConnection, small_location: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study.close()  # the command opens the study itself
+    where = str(small_location)
+    assert main(["qdpx", "--db", where, "--export", str(tmp_path / "ours.qdpx")]) == 0
+    assert "7 sources, 6 codes, 3 coders, 15 codings" in capsys.readouterr().out
+    assert main(["qdpx", "--db", str(tmp_path / "new.duckdb"), "--import", str(tmp_path / "ours.qdpx")]) == 0
+    assert "15 codings added" in capsys.readouterr().out
+
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    assert main(["qdpx", "--db", where, "--import", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Nothing was imported" in out
+    assert (tmp_path / "theirs-mapping.csv").exists()
+    assert "Alpha team meeting 24/01/2020 → meeting of Alpha on 2020-01-24  [guessed from its text]" in out
+    assert main(["qdpx", "--db", where, "--import", str(path), "--map", str(tmp_path / "theirs-mapping.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "error: 2 problem(s); nothing was imported:" in err
+    assert "informant_group: '' — use one of leader_manager" in err
+    assert "Traceback" not in err
+    mapped = _written(tmp_path, mapping(tmp_path, NVIVO_MAP))
+    assert main(["qdpx", "--db", where, "--import", str(path), "--map", str(mapped)]) == 0
+    assert "Imported theirs.qdpx: 3 codings added; created 2 codes, 1 interviews." in (capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--export", "{tmp}/x.qdpx", "--map", "{tmp}/m.csv"], "--map and --map-out go with --import"),
+        (["--export", "{tmp}/x.zip"], "a REFI-QDA project is written to a .qdpx file"),
+        (["--import", "{tmp}/none.qdpx"], "none.qdpx: no such file"),
+    ],
+)
+def test_the_commands_mistakes_are_one_line(
+    small_location: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["qdpx", "--db", str(small_location), *[a.format(tmp=tmp_path) for a in argv]]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
