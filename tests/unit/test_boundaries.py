@@ -226,5 +226,35 @@ def test_no_html_is_ever_rendered_from_the_app(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     assert "unsafe_allow_html" not in source
     assert not re.search(r"\bst\.html\(", source)
-    # The print style sheet goes in as a component's CSS alone: no markup, no script.
-    assert not re.search(r"components\.v2\.component\([^)]*\b(html|js)=", source)
+    # A component carries no markup; a script only in the passage widget, checked below.
+    assert not re.search(r"components\.v2\.component\([^)]*\bhtml=", source)
+    if path != PASSAGE:
+        assert not re.search(r"components\.v2\.component\([^)]*\bjs=", source)
+
+
+PASSAGE = ROOT / "observation" / "ui" / "passage.py"
+HTML_SINKS = (
+    r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|srcdoc|\bhref\b"
+    r"|DOMParser|createContextualFragment"
+)
+
+
+def test_the_one_script_builds_its_view_from_text_alone() -> None:
+    """The passage widget's script shows notes and transcripts: it may set text, classes, styles and
+    ARIA attributes, never markup, a link or code built from a string."""
+    script = (ROOT / "observation" / "ui" / "passage" / "passage.js").read_text(encoding="utf-8")
+    assert "textContent" in script
+    assert not re.findall(HTML_SINKS, script)
+    attributes = set(re.findall(r"setAttribute\(\s*[\"']([\w-]+)[\"']", script))
+    assert attributes <= {
+        "role",
+        "tabindex",
+        "aria-hidden",
+        "aria-readonly",
+        "aria-multiline",
+        "aria-label",
+        "aria-describedby",
+        "aria-live",
+        "id",
+        "title",
+    }, attributes
