@@ -19,6 +19,7 @@ SECTIONS = {
     },
     "Record": {
         "record": ("Record a meeting", ":material/edit_note:"),
+        "coding": ("Code notes and transcripts", ":material/format_ink_highlighter:"),
         "study_setup": ("Study setup", ":material/tune:"),
     },
     "Data": {

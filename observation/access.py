@@ -54,6 +54,7 @@ PAGES: dict[str, tuple[Role, ...]] = {
     "agreement": ("researcher",),
     "team_profile": EVERYONE,
     "record": ("researcher",),
+    "coding": ("researcher",),
     "study_setup": ("researcher",),
     "data_import": ("researcher",),
     "data_export": ("researcher",),

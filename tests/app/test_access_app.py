@@ -277,7 +277,7 @@ def test_a_presenter_sees_no_person_and_no_note(sign_in: SignIn, page: str) -> N
 
 HOSTILE = st.dictionaries(
     st.sampled_from(["team", "setting", "from", "to", "present", "threshold", "letters", "measure", "chart",
-                     "rules", "rebase", "profile", "meeting", "q", "code", "page", "embed"]),
+                     "rules", "rebase", "profile", "meeting", "q", "code", "page", "embed", "note", "interview"]),
     st.one_of(
         st.text(max_size=40),
         st.sampled_from(["<script>alert(1)</script>", "javascript:alert(1)", "1;drop table teams", "-1", "1e309",

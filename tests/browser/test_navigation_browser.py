@@ -19,7 +19,7 @@ SCREEN = {"width": 1440, "height": 900}
 SECTIONS = {
     "Explore": ["Overview", "Presence and absence", "Attendance over time", "Recruitment tensions",
                 "Notes and themes", "Coder agreement", "Team profile"],
-    "Record": ["Record a meeting", "Study setup"],
+    "Record": ["Record a meeting", "Code notes and transcripts", "Study setup"],
     "Data": ["Import", "Export"],
     "Admin": ["Audit trail", "Access"],
 }  # fmt: skip
