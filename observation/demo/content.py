@@ -1,9 +1,10 @@
 """The invented words of the synthetic demo study: codebook, note and interview templates.
 
 Nothing here describes a real person, team or place. Templates may name a participant only by
-the pseudonymous code ``{who}``. A note template says what must be true of the meeting's records
-for it to be written (the participation level of the person it names, roles, format, ...), so
-the generator writes only notes that agree with the records it wrote.
+the pseudonymous code ``{who}``, and mark the words that carry each of their codes (the passages
+the demo's coders code). A note template says what must be true of the meeting's records for it
+to be written (the participation level of the person it names, roles, format, ...), so the
+generator writes only notes that agree with the records it wrote.
 """
 
 from __future__ import annotations
@@ -214,12 +215,22 @@ class NoteTemplate:
     A note naming a person (``{who}``) says how they took part: ``levels`` are the participation
     levels they can have been recorded at for the note to be true (every level when it says only
     that they were there). ``needs`` are the facts of the meeting's records the note states.
+    ``passages`` are the words that carry each code, in the order of ``codes`` (a coder codes that
+    passage); with none given, the whole note carries each code.
     """
 
     text: str
     codes: tuple[str, ...]
     levels: frozenset[ParticipationLevel] | None = None
     needs: frozenset[Fact] = frozenset()
+    passages: tuple[str, ...] = ()
+
+    def spans(self, **values: str) -> tuple[tuple[int, int], ...]:
+        """Where each code's passage lies in the note written with ``values`` ({who}, {actions}):
+        (start, end) in characters, one per code."""
+        written = self.text.format(**values)
+        carried = [p.format(**values) for p in self.passages] or [written] * len(self.codes)
+        return tuple((written.index(p), written.index(p) + len(p)) for p in carried)
 
     def fits(self, facts: frozenset[Fact], level: ParticipationLevel | None = None) -> bool:
         """Whether the note would be true of a meeting with these facts (about a person at ``level``)."""
@@ -240,44 +251,62 @@ SU_PRESENT = (
         ("presence.service_user_present",),
         ANY_LEVEL,
         frozenset({"leader"}),
+        passages=("{who} joined the meeting",),
     ),
     NoteTemplate(
         "{who} asked why the waiting-list item kept coming back; the team agreed to look at it.",
         ("presence.service_user_present", "involvement.voice"),
         SPOKE,
+        passages=(
+            "{who} asked why the waiting-list item kept coming back",
+            "{who} asked why the waiting-list item kept coming back; the team agreed to look at it",
+        ),
     ),
     NoteTemplate(
         "{who} suggested changing the order of the discharge checklist; the team tried it.",
         ("presence.service_user_present", "involvement.voice"),
         SPOKE,
+        passages=(
+            "{who} suggested changing the order of the discharge checklist",
+            "{who} suggested changing the order of the discharge checklist; the team tried it",
+        ),
     ),
     NoteTemplate(
         "{who} listened for most of the meeting and spoke once about appointment letters.",
         ("presence.service_user_present",),
         OBSERVED,
+        passages=("{who} listened for most of the meeting",),
     ),
     NoteTemplate(
         "{who} sat in on the meeting and said they would rather listen this time.",
         ("presence.service_user_present",),
         OBSERVED,
+        passages=("{who} sat in on the meeting",),
     ),
     NoteTemplate(
         "{who} led the item on appointment letters and summed up what the team would test next.",
         ("presence.service_user_present", "involvement.voice"),
         LED,
+        passages=("{who} led the item on appointment letters", "summed up what the team would test next"),
     ),
 )
 SU_ABSENT = (
-    NoteTemplate("No service user at the meeting today; nobody mentioned it.", ("presence.service_user_absent",)),
+    NoteTemplate(
+        "No service user at the meeting today; nobody mentioned it.",
+        ("presence.service_user_absent",),
+        passages=("No service user at the meeting today",),
+    ),
     NoteTemplate(
         "The service-user chair was empty again. The leader said they would follow up.",
         ("presence.service_user_absent",),
         needs=frozenset({"absent_last_time", "leader"}),
+        passages=("The service-user chair was empty again.",),
     ),
     NoteTemplate(
         "Staff-only meeting. Discussion of patient experience without anyone with lived experience.",
         ("presence.service_user_absent", "com_b.tokenism"),
         needs=frozenset({"staff_only"}),
+        passages=("Staff-only meeting.", "Discussion of patient experience without anyone with lived experience."),
     ),
 )
 CARER = (
@@ -285,29 +314,48 @@ CARER = (
         "A carer ({who}) attended and described the evening handover from a family's side.",
         ("presence.carer_present", "involvement.voice"),
         SPOKE,
+        passages=("A carer ({who}) attended", "described the evening handover from a family's side"),
     ),
     NoteTemplate(
-        "{who}, a carer, came for the first half and left a written comment.", ("presence.carer_present",), SPOKE
+        "{who}, a carer, came for the first half and left a written comment.",
+        ("presence.carer_present",),
+        SPOKE,
+        passages=("{who}, a carer, came for the first half",),
     ),
-    NoteTemplate("{who}, a carer, sat in for the first half and listened.", ("presence.carer_present",), OBSERVED),
+    NoteTemplate(
+        "{who}, a carer, sat in for the first half and listened.",
+        ("presence.carer_present",),
+        OBSERVED,
+        passages=("{who}, a carer, sat in for the first half",),
+    ),
 )
 TENSION_COMMUNITY = (
     NoteTemplate(
         "Discussion of who to invite next: 'we need someone who can see the bigger picture'.",
         ("recruitment_tension.right_service_user",),
+        passages=("'we need someone who can see the bigger picture'",),
     ),
     NoteTemplate(
         "The leader worried that the same person is always asked and may not speak for others.",
         ("recruitment_tension.professional_patient",),
         needs=frozenset({"leader"}),
+        passages=("the same person is always asked and may not speak for others",),
     ),
     NoteTemplate(
         "Nobody had time to contact the people on the list; recruitment moved to next month.",
         ("recruitment_tension.staff_time", "com_b.time_staffing"),
+        passages=(
+            "Nobody had time to contact the people on the list; recruitment moved to next month",
+            "Nobody had time",
+        ),
     ),
     NoteTemplate(
         "Staff agreed to ask only people 'further along in rehab', which rules out most of the caseload.",
         ("recruitment_tension.gatekeeping", "recruitment_tension.right_service_user"),
+        passages=(
+            "Staff agreed to ask only people 'further along in rehab'",
+            "'further along in rehab', which rules out most of the caseload",
+        ),
     ),
 )
 TENSION_INPATIENT = (
@@ -315,28 +363,37 @@ TENSION_INPATIENT = (
         "'Most of our patients are too unwell to sit through an hour of this' - said by two nurses.",
         ("recruitment_tension.complexity_of_illness", "recruitment_tension.well_enough"),
         needs=frozenset({"two_nurses"}),
+        passages=("'Most of our patients are too unwell", "too unwell to sit through an hour of this'"),
     ),
     NoteTemplate(
         "Debate about whether anyone on the ward now is 'the right person' to join.",
         ("recruitment_tension.right_service_user",),
+        passages=("whether anyone on the ward now is 'the right person' to join",),
     ),
     NoteTemplate(
         "A patient had been approached but the team decided to wait until they were 'more settled'.",
         ("recruitment_tension.well_enough", "recruitment_tension.gatekeeping"),
         needs=frozenset({"someone_waiting"}),
+        passages=("wait until they were 'more settled'", "the team decided to wait"),
     ),
     NoteTemplate(
         "The ward manager said involving patients in QI is right in principle but hard with acute admissions.",
         ("recruitment_tension.complexity_of_illness", "com_b.belief_in_involvement"),
         needs=frozenset({"manager"}),
+        passages=("hard with acute admissions", "involving patients in QI is right in principle"),
     ),
     NoteTemplate(
         "Suggestion to invite a former patient instead; concern they would be a 'professional patient'.",
         ("recruitment_tension.professional_patient", "recruitment_tension.right_service_user"),
+        passages=("concern they would be a 'professional patient'", "Suggestion to invite a former patient instead"),
     ),
     NoteTemplate(
         "Shift patterns mean whoever started on recruitment is often off the ward; it keeps being handed over.",
         ("recruitment_tension.staff_time", "com_b.time_staffing"),
+        passages=(
+            "whoever started on recruitment is often off the ward; it keeps being handed over",
+            "Shift patterns mean whoever started on recruitment is often off the ward",
+        ),
     ),
 )
 HOME = (
@@ -344,17 +401,20 @@ HOME = (
         "Meeting held at {who}'s home. Shorter agenda; more time on their own goals.",
         ("involvement.home_meeting", "com_b.venue_timing"),
         ANY_LEVEL,
+        passages=("Meeting held at {who}'s home.", "Meeting held at {who}'s home. Shorter agenda"),
     ),
     NoteTemplate(
         "Home meeting: staff noticed {who} spoke far more than at the base.",
         ("involvement.home_meeting", "involvement.voice"),
         SPOKE,
         frozenset({"been_at_base"}),
+        passages=("Home meeting", "{who} spoke far more than at the base"),
     ),
     NoteTemplate(
         "Home meeting: {who} spoke far more than staff had expected.",
         ("involvement.home_meeting", "involvement.voice"),
         SPOKE,
+        passages=("Home meeting", "{who} spoke far more than staff had expected"),
     ),
     NoteTemplate(
         "Home meeting: {who} stayed in the background while staff went through their goals.",
@@ -367,17 +427,20 @@ TRAINED = (
         "{who} used the fishbone diagram from the QI course to lead the discussion.",
         ("involvement.qi_training", "involvement.voice"),
         LED,
+        passages=("{who} used the fishbone diagram from the QI course", "to lead the discussion"),
     ),
     NoteTemplate(
         "{who} facilitated the test-of-change review after the QI training.",
         ("involvement.qi_training", "com_b.qi_knowledge"),
         LED,
         frozenset({"facilitator"}),
+        passages=("after the QI training", "{who} facilitated the test-of-change review"),
     ),
     NoteTemplate(
         "{who} brought a run chart they had drawn on the QI course to the discussion of waiting times.",
         ("involvement.qi_training", "com_b.qi_knowledge"),
         SPOKE,
+        passages=("a run chart they had drawn on the QI course", "{who} brought a run chart"),
     ),
 )
 PROCESS = (
@@ -385,38 +448,52 @@ PROCESS = (
         "Agenda circulated and followed; timekeeper kept items to time.",
         ("meeting.agenda",),
         needs=frozenset({"timekeeper"}),
+        passages=("Agenda circulated and followed",),
     ),
     NoteTemplate(
         "Roles rotated this week; a new recorder took the notes.",
         ("meeting.roles_rotated",),
         needs=frozenset({"new_recorder"}),
+        passages=("Roles rotated this week",),
     ),
     NoteTemplate(
         "{actions} actions agreed with named owners and dates.", ("meeting.action_items",), needs=frozenset({"actions"})
     ),
     NoteTemplate("Feedback given on last month's suggestion from the service-user group.", ("involvement.feedback",)),
-    NoteTemplate("Long discussion of the run chart for waiting times; no decision.", ("com_b.qi_knowledge",)),
+    NoteTemplate(
+        "Long discussion of the run chart for waiting times; no decision.",
+        ("com_b.qi_knowledge",),
+        passages=("the run chart for waiting times",),
+    ),
 )
 # Written at the close of the meeting: its last note.
 CLOSING = (
     NoteTemplate("Closing evaluation: 'useful but rushed'.", ("meeting.evaluated",), needs=frozenset({"evaluated"})),
 )
 CANCELLED = (
-    NoteTemplate("Meeting cancelled at short notice: staffing.", ("meeting.cancelled", "com_b.time_staffing")),
+    NoteTemplate(
+        "Meeting cancelled at short notice: staffing.",
+        ("meeting.cancelled", "com_b.time_staffing"),
+        passages=("Meeting cancelled at short notice", "staffing"),
+    ),
     NoteTemplate(
         "Meeting cancelled: room double-booked.",
         ("meeting.cancelled", "com_b.venue_timing"),
         needs=frozenset({"booked_room"}),
+        passages=("Meeting cancelled", "room double-booked"),
     ),
 )
 POSTPONED = (
     NoteTemplate(
-        "Meeting postponed at short notice: too few staff on shift.", ("meeting.cancelled", "com_b.time_staffing")
+        "Meeting postponed at short notice: too few staff on shift.",
+        ("meeting.cancelled", "com_b.time_staffing"),
+        passages=("Meeting postponed at short notice", "too few staff on shift"),
     ),
     NoteTemplate(
         "Meeting postponed: the room was needed at short notice.",
         ("meeting.cancelled", "com_b.venue_timing"),
         needs=frozenset({"booked_room"}),
+        passages=("Meeting postponed", "the room was needed at short notice"),
     ),
 )
 

@@ -118,6 +118,8 @@ class _Generator:
         self.recruitment = _Columns(("id", "participant_id", "stage", "event_date", "reason_code_id"))
         self.annotations = _Columns(("id", "team_id", "event_date", "label", "category"))
         self.code_ids: dict[str, int] = {}
+        # Where the coders' passages fall: its own stream, so that spans never change what else is drawn.
+        self.spans_rng = random.Random(f"{spec.seed}-spans")
         # per team, for the interviews: its setting, its first held home meeting, its QI training
         self.settings: dict[int, Setting] = {}
         self.first_home: dict[int, dt.date] = {}
@@ -279,7 +281,7 @@ class _Generator:
             if nrng.random() < 0.5:
                 fitting = [t for t in (CANCELLED if status == "cancelled" else POSTPONED) if t.fits(room)]
                 template = nrng.choice(fitting)
-                self.note(nrng, mid, day, 1, template, template.text, None)
+                self.note(nrng, mid, day, 1, template, template.text, None, {})
             return
         evaluated = rng.random() < (0.75 if after_change else 0.5)
         duration = rng.choice((45, 50, 60, 60, 75))
@@ -434,9 +436,9 @@ class _Generator:
             general(CLOSING)
         step = held.duration // len(chosen)  # every note within the meeting's minutes
         for position, (template, who) in enumerate(chosen, start=1):
-            text = template.text.format(who=who, actions=NUMBER_WORDS.get(held.action_items, ""))
+            values = {"who": who, "actions": NUMBER_WORDS.get(held.action_items, "")}
             minute = (position - 1) * step + rng.randint(0, step - 1)
-            self.note(rng, held.id, held.day, position, template, text, minute)
+            self.note(rng, held.id, held.day, position, template, template.text.format(**values), minute, values)
 
     def note(
         self,
@@ -447,22 +449,39 @@ class _Generator:
         template: NoteTemplate,
         text: str,
         minute: int | None,
+        values: dict[str, str],
     ) -> None:
         nid = len(self.notes) + 1
         written = dt.datetime.combine(day, dt.time(10, 0)) + dt.timedelta(minutes=minute or 0)
         self.notes.add(nid, mid, position, minute, rng.choice(OBSERVERS), written, text)
-        for slug in template.codes:
-            self.segment(nid, None, slug, CODERS[0])
+        carried = template.spans(**values)
+        for slug, span in zip(template.codes, carried, strict=True):
+            self.segment(nid, None, slug, CODERS[0], self.first_coder(span))
         # About one note in five is coded again by a second coder, who mostly agrees.
         if rng.random() < 0.2:
-            for slug in template.codes:
+            for slug, span in zip(template.codes, carried, strict=True):
                 if rng.random() < 0.85:
-                    self.segment(nid, None, slug, CODERS[1])
+                    self.segment(nid, None, slug, CODERS[1], self.second_coder(text, span))
             if rng.random() < 0.1:
-                self.segment(nid, None, rng.choice(CODEBOOK).slug, CODERS[1])
+                self.segment(nid, None, rng.choice(CODEBOOK).slug, CODERS[1])  # a code of their own, the whole note
 
-    def segment(self, note_id: int | None, interview_id: int | None, slug: str, coder: str) -> None:
-        self.segments.add(len(self.segments) + 1, note_id, interview_id, self.code_ids[slug], coder, None, None)
+    def first_coder(self, span: tuple[int, int]) -> tuple[int, int] | None:
+        """The first coder codes the passage that carries the code; now and then the whole note."""
+        return None if self.spans_rng.random() < 0.05 else span
+
+    def second_coder(self, text: str, span: tuple[int, int]) -> tuple[int, int] | None:
+        """The second coder mostly codes the same passage, often a word more or less of it, and
+        now and then the whole note."""
+        roll = self.spans_rng.random()
+        if roll < 0.1:
+            return None
+        return span if roll < 0.6 else nudged(text, span, self.spans_rng)
+
+    def segment(
+        self, note_id: int | None, interview_id: int | None, slug: str, coder: str, span: tuple[int, int] | None = None
+    ) -> None:
+        start, end = span if span is not None else (None, None)
+        self.segments.add(len(self.segments) + 1, note_id, interview_id, self.code_ids[slug], coder, start, end)
 
     def event(self, participant_id: int, stage: str, day: dt.date, reason: int | None) -> None:
         self.recruitment.add(len(self.recruitment) + 1, participant_id, stage, day, reason)
@@ -499,12 +518,33 @@ class _Generator:
             picks = rng.sample(fitting, min(3, len(fitting)))
             iid = n
             self.interviews.add(iid, f"KI-{n:02d}", group, team_id, day, " ".join(s.text for s in picks))
-            for snippet in picks:
+            start = 0
+            for snippet in picks:  # each code on the snippet that carries it
                 for slug in snippet.codes:
-                    self.segment(None, iid, slug, CODERS[0])
+                    self.segment(None, iid, slug, CODERS[0], (start, start + len(snippet.text)))
+                start += len(snippet.text) + 1
         winters = [self.month_start(i) for i in range(self.spec.months) if self.month_start(i).month == 12]
         if winters:
             self.annotate(None, winters[0], "Winter pressures across the trust", "service_change")
+
+
+def nudged(text: str, span: tuple[int, int], rng: random.Random) -> tuple[int, int]:
+    """``span`` of ``text`` a word longer or shorter at one end (as it was when no word is left to take)."""
+    lo, hi = span
+    move = rng.randrange(4)
+    if move == 0:  # from a word earlier
+        space = text.rfind(" ", 0, max(lo - 1, 0))
+        lo = space + 1 if space >= 0 else 0
+    elif move == 1:  # from a word later
+        space = text.find(" ", lo, hi)
+        lo = space + 1 if 0 <= space < hi - 1 else lo
+    elif move == 2:  # to a word later
+        space = text.find(" ", hi + 1)
+        hi = len(text) if space < 0 else space
+    else:  # to a word earlier
+        space = text.rfind(" ", lo, hi - 1)
+        hi = space if space > lo else hi
+    return lo, hi
 
 
 def generate(spec: DemoSpec | None = None) -> dict[str, pd.DataFrame]:

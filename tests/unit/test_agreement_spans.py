@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from observation import agreement, db, definitions
+from observation.demo import content
 from observation.filters import StudyFilter
 from tests.small_study import add_interviews
 
@@ -270,3 +271,54 @@ def test_the_measures_page_words_span_agreement_as_the_definitions_do() -> None:
     flat = re.sub(r"\s+", " ", measures.replace("**", ""))
     assert definitions.SPAN_AGREEMENT in flat
     assert flat.count("Span agreement of two coders") == 1  # defined once
+
+
+# --- the demo's coded passages ----------------------------------------------------------------------
+
+
+TEMPLATES = (
+    *content.SU_PRESENT,
+    *content.SU_ABSENT,
+    *content.CARER,
+    *content.TENSION_COMMUNITY,
+    *content.TENSION_INPATIENT,
+    *content.HOME,
+    *content.TRAINED,
+    *content.PROCESS,
+    *content.CLOSING,
+    *content.CANCELLED,
+    *content.POSTPONED,
+)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.text[:40])
+def test_each_demo_note_marks_a_passage_of_itself_for_each_code(template: content.NoteTemplate) -> None:
+    assert len(template.passages) in (0, len(template.codes))
+    values = {"who": "SU1-01", "actions": "Three"}
+    written = template.text.format(**values)
+    spans = template.spans(**values)
+    assert len(spans) == len(template.codes)
+    for (lo, hi), passage in zip(spans, template.passages or (template.text,) * len(template.codes), strict=True):
+        assert written[lo:hi] == passage.format(**values)
+
+
+def test_the_demo_span_agreement_agrees_with_sets_of_characters(demo: duckdb.DuckDBPyConnection) -> None:
+    docs = texts(demo)
+    with db.cursor(demo) as cur:
+        rows = cur.execute(
+            "select note_id, interview_id, code_id, coder, span_start, span_end from coded_segments"
+        ).fetchall()
+    segments: list[Segment] = [
+        (("note", n) if n is not None else ("interview", i), code, coder, lo, hi) for n, i, code, coder, lo, hi in rows
+    ]
+    for doc, _, _, lo, hi in segments:
+        assert lo is None or 0 <= lo < hi <= len(docs[doc])  # every span within its document
+    result = agreement.span_agreement(demo, StudyFilter(), "R01", "R02")
+    expected, notes, transcripts = by_hand(docs, segments, "R01", "R02")
+    assert measured(result) == expected
+    assert (result.notes, result.transcripts) == (notes, transcripts)
+    # The second coder mostly codes the same passages, not always: agreement high, not perfect.
+    assert result.overall.agreement is not None
+    assert 0.6 < result.overall.agreement < 1
+    assert result.passages_total > 0
+    assert sum(lo is not None for _, _, _, lo, _ in segments) > 0.9 * len(segments)  # passages, mostly
