@@ -279,6 +279,16 @@ def test_a_transcript_uploaded_that_no_manifest_names_is_a_problem(
     ]
 
 
+def test_a_transcript_named_by_a_row_with_another_problem_is_not_said_to_be_unnamed(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    given = text_file(tmp_path / "up", "KI-01.txt", "Named by a row whose date is wrong.")
+    (tmp_path / "m.csv").write_text("Transcript,Interview date,Interviewee,Group\nKI-01.txt,32/01/2020,KI-01,carer\n")
+    assert refused(small, [tmp_path / "m.csv", given], beside=False) == [
+        "m.csv:2:Interview date: '32/01/2020' — no such date"
+    ]
+
+
 # --- again, and changed ----------------------------------------------------------------------------
 
 
