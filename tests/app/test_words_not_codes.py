@@ -23,7 +23,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observation import access, curate, db, export, ingest, labels, record, trail
+from observation import access, coding, curate, db, export, ingest, labels, record, trail
 from observation.demo.content import CODEBOOK
 from tests.app.conftest import APP
 from tests.app.test_access_app import AUTH
@@ -188,6 +188,7 @@ def make_busy(path: Path, folder: Path) -> None:
                 con, [Path(APP).parent / "data" / "examples" / n for n in ("teams.csv", "meetings.csv")]
             )
             _save_a_meeting(con)
+            _code_in_the_app(con)
             team = curate.teams(con).iloc[0]
             curate.save_rows(con, "teams", [(int(team["id"]), curate.TeamEntry(
                 name=str(team["name"]), service=str(team["service"]), setting="inpatient",
@@ -270,6 +271,25 @@ def _save_a_meeting(con: Any) -> None:
     )  # fmt: skip
 
 
+CODED_NOTE = 2
+"""The note coded in the app (the Coding page's walk opens it): not the first note, which is deleted."""
+
+
+def _code_in_the_app(con: Any) -> None:
+    """The Coding page's writes: a passage and a whole note coded, a coding changed and one removed,
+    memos written, changed and left on a code that a merge then takes away."""
+    (body,) = con.execute("select body from field_notes where id = ?", [CODED_NOTE]).fetchone()
+    source = con.execute("select id from codes where parent_id is not null order by id limit 1").fetchone()[0]
+    one, other = (i for (i,) in con.execute("select id from codes order by id desc limit 2").fetchall())
+    (passage,) = coding.code_passage(con, "note", CODED_NOTE, [one], 0, min(12, len(body)), "R01").added
+    (whole,) = coding.code_passage(con, "note", CODED_NOTE, [other], None, None, "R01").added
+    coding.recode(con, passage, code_id=other)
+    coding.write_memo(con, coding_id=passage, body="First reading.", author="R01")
+    coding.write_memo(con, coding_id=passage, body="Second reading.", author="R01")
+    coding.write_memo(con, code_id=source, body="Merged away soon.", author="R01")
+    coding.uncode(con, whole)
+
+
 @pytest.fixture(scope="module")
 def busy_demo(tmp_path_factory: pytest.TempPathFactory, demo_path: Path) -> Path:
     folder = tmp_path_factory.mktemp("busy-demo")
@@ -316,6 +336,7 @@ def _walk() -> list[Any]:
     steps.append(pytest.param("coach", "presence", {"meeting": "2"}, id="coach-presence-meeting"))
     steps.append(pytest.param("researcher", "notes", {"q": "service user"}, id="researcher-notes-search"))
     steps.append(pytest.param("researcher", "presence", {"rows": "person"}, id="researcher-presence-people"))
+    steps.append(pytest.param("researcher", "coding", {"note": str(CODED_NOTE)}, id="researcher-coding-note"))
     return steps
 
 
@@ -411,3 +432,16 @@ def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
     codes = at.dataframe[0]  # per code, above the disagreements
     assert json.loads(codes.proto.columns)["percent"]["type_config"]["format"] == "%d%%"
     assert all(v is None or float(v).is_integer() for v in codes.value["percent"])
+
+
+def test_the_coding_pages_writes_are_told_in_words(start: Start) -> None:
+    at = start(RESEARCHER, "audit")
+    what = list(at.dataframe(key="audit_table").value["what"])
+    note = " of the meeting of "  # the coded note, by its place in its meeting
+    assert any(w.startswith("Coded characters 0 to ") and note in w for w in what)
+    assert any(w.startswith("Changed the coding “") and "→" in w for w in what)
+    assert any(w.startswith("Changed the memo on the coding “") and w.endswith("“First reading.” → “Second reading.”")
+               for w in what)  # fmt: skip
+    assert any(w.startswith("Removed the memo on the code “") and ", with its code: “Merged away soon.”" in w
+               for w in what)  # fmt: skip
+    assert any(w.startswith("Removed the coding “") and note in w for w in what)
