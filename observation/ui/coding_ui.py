@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -247,41 +248,67 @@ def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) 
         attempt(lambda: coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder)).message())
 
 
+TABLE = "coding_table"
+
+
 def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: str | None) -> None:
-    """Every coding of the document: its code, coder, passage and memos, each to remove, give
-    another code, or write a memo on."""
+    """Every coding of the document in a table (its code's path, coder, passage and memos); the one
+    chosen in it can be given another code, removed, or given a memo."""
     st.subheader(f"Codings of this {coding.KINDS[doc.kind]} ({len(found)})", anchor=False)
     if not found:
         st.caption("Not coded yet.")
         return
+    frame = pd.DataFrame(
+        {
+            "code": [c.code.path for c in found],
+            "coder": [c.coder for c in found],
+            "passage": [coding.passage_words(doc.text, c.start, c.end) for c in found],
+            "memos": ["; ".join(f"{m.author}: {m.body}" for m in c.memos) or "none" for c in found],
+        }
+    )
+    event = st.dataframe(
+        frame,
+        key=TABLE,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "code": st.column_config.TextColumn("Code", width="medium"),
+            "coder": st.column_config.TextColumn("Coder", width="small"),
+            "passage": st.column_config.TextColumn("Passage", width="large"),
+            "memos": st.column_config.TextColumn("Memos", width="medium"),
+        },
+    )
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if not rows or rows[0] >= len(found):
+        st.caption("Choose a coding in the table to give it another code, remove it, or write a memo on it.")
+        return
     book = guarded(lambda: coding.code_choices(connection()))
-    paths = {c.id: c.path for c in book}
-    for c in found:
-        _one_coding(doc, c, paths, coder)
+    _one_coding(doc, found[rows[0]], {c.id: c.path for c in book}, coder)
 
 
 def _one_coding(doc: coding.Document, c: coding.Coding, paths: dict[int, str], coder: str | None) -> None:
     with st.container(border=True):
         st.markdown(f"**{plain(c.code.path)}** · {plain(c.coder)}")
-        st.caption(plain(coding.passage_words(doc.text, c.start, c.end)))
+        st.caption(plain(coding.passage_words(doc.text, c.start, c.end, most=400)))
         for memo in c.memos:
             st.caption(plain(f"Memo by {memo.author}: {memo.body}"))
-        with st.expander("Change, remove or write a memo"):
-            ids = list(paths)
-            other = st.selectbox(
-                "Code", ids, index=ids.index(c.code.id) if c.code.id in paths else None,
-                format_func=paths.__getitem__, key=f"coding_recode_{c.id}",
-            )  # fmt: skip
-            left, right = st.columns(2)
-            if left.button("Change the code", key=f"coding_change_{c.id}", disabled=other in (None, c.code.id)):
-                attempt(lambda: coding.recode(connection(), c.id, code_id=int(other or c.code.id)))
-            if right.button("Remove this coding", key=f"coding_remove_{c.id}"):
-                attempt(lambda: coding.uncode(connection(), c.id))
+        ids = list(paths)
+        other = st.selectbox(
+            "Code", ids, index=ids.index(c.code.id) if c.code.id in paths else None,
+            format_func=paths.__getitem__, key=f"coding_recode_{c.id}",
+        )  # fmt: skip
+        left, right = st.columns(2)
+        if left.button("Change the code", key=f"coding_change_{c.id}", disabled=other in (None, c.code.id)):
+            attempt(lambda: coding.recode(connection(), c.id, code_id=int(other or c.code.id)))
+        if right.button("Remove this coding", key=f"coding_remove_{c.id}"):
+            attempt(lambda: coding.uncode(connection(), c.id))
 
-            def save(body: str) -> str:
-                return coding.write_memo(connection(), coding_id=c.id, body=body, author=str(coder))
+        def save(body: str) -> str:
+            return coding.write_memo(connection(), coding_id=c.id, body=body, author=str(coder))
 
-            _memo_box(f"coding_memo_{c.id}", coder, next((m.body for m in c.memos if m.author == coder), ""), save)
+        _memo_box(f"coding_memo_{c.id}", coder, next((m.body for m in c.memos if m.author == coder), ""), save)
 
 
 def _memo_box(key: str, coder: str | None, current: str, save: Callable[[str], str]) -> None:

@@ -46,6 +46,11 @@ def select(at: AppTest, key: str, text: str, start: int, end: int, seq: int = 1)
     return at.run()
 
 
+def choose_row(at: AppTest, row: int) -> AppTest:
+    at.session_state["coding_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    return at.run()
+
+
 def said(elements: object) -> list[str]:
     """What elements show, without the backslashes that keep study text from reading as Markdown."""
     return [str(e.value).replace("\\", "") for e in elements]  # type: ignore[attr-defined]
@@ -65,10 +70,10 @@ def test_a_note_from_a_link_is_shown_with_its_codings_in_words(app: App, study: 
     assert at.title[0].value == "Code notes and transcripts"
     assert at.selectbox(key="coding_document").value == "note:2"
     assert "Alpha, 10/01/2020 — note 2 \\(OB\\-01\\)" in [c.value for c in at.caption]
-    listed = [m.value for m in at.markdown if m.value.startswith("**")]
+    listed = at.dataframe(key="coding_table").value
     codings = rows(study, "select count(*) from coded_segments where note_id = 2")[0][0]
     assert len(listed) == codings
-    assert any("Recruitment tension › " in m for m in listed)  # a code's path, in words
+    assert all(code.startswith("Recruitment tension › ") for code in listed["code"])  # a code's path, in words
     assert at.subheader[0].value == f"Codings of this field note ({codings})"
     assert raw_values(at) == []
     assert at.query_params["note"] == "2"
@@ -106,14 +111,17 @@ def test_the_whole_note_is_coded_and_a_coding_removed_and_given_a_memo(app: App,
     assert rows(study, "select code_id, span_start from coded_segments where note_id = 6 order by code_id") == [
         (4, None), (6, None)]  # fmt: skip
     (first, second) = (i for (i,) in rows(study, "select id from coded_segments where note_id = 6 order by code_id"))
+    choose_row(at, 0)
     at.text_area(key=f"coding_memo_{first}").input("Read as a cancellation, not absence.").run()
     at.button(key=f"coding_memo_{first}_save").click().run()
     assert rows(study, "select coding_id, author, body from memos") == [
         (first, "R01", "Read as a cancellation, not absence.")]  # fmt: skip
     assert "Memo by R01: Read as a cancellation, not absence." in said(at.caption)
+    choose_row(at, 1)
     at.button(key=f"coding_remove_{second}").click().run()
     assert [s.value for s in at.success] == ["Removed the coding Service\\-user voice\\."]
     assert rows(study, "select id from coded_segments where note_id = 6") == [(first,)]
+    choose_row(at, 0)
     at.selectbox(key=f"coding_recode_{first}").set_value(5).run()
     at.button(key=f"coding_change_{first}").click().run()
     assert rows(study, "select code_id from coded_segments where id = ?", [first]) == [(5,)]
