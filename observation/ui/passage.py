@@ -28,6 +28,8 @@ from typing import Any
 import streamlit as st
 
 TONES = 6
+MIN_HEIGHT = 80
+"""The least height of the text's scrolling box, in pixels: about three lines."""
 """How many tints a highlight can take (Okabe–Ito colours, told apart with colour-blindness)."""
 
 HELP = (
@@ -182,6 +184,8 @@ def choose_passage(text: str, highlights: Sequence[Highlight], *, key: str, heig
     selected (None before any, and after the text changes). Scrolls within `height` px."""
     if not isinstance(text, str):
         raise TypeError(f"choose_passage shows a str, not {type(text).__name__}")
+    if not isinstance(height, int) or isinstance(height, bool) or height < MIN_HEIGHT:
+        raise ValueError(f"the text's box is at least {MIN_HEIGHT} pixels high: got {height!r}")
     memory = f"observation_passage_seen:{key}"
     seen = st.session_state.get(memory)
     raw = st.session_state.get(key)

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import ROOT, free_port, screenshot
-from tests.browser.passage_app import FIRST, LABELS, OTHER, SECOND, TEXT, spans
+from tests.browser.passage_app import FIRST, LABELS, LONG, OTHER, SECOND, TEXT, spans
 
 APP = Path(__file__).with_name("passage_app.py")
 WAIT = 20_000
@@ -94,12 +94,14 @@ class Widget:
         assert found is not None, f"{needle!r} is not in the widget's text"
         return dict(found)
 
-    def expect_passage(self, piece: str | None) -> None:
-        """What the app printed is `piece` at Python's own offsets of it in the text (or null)."""
+    def expect_passage(self, piece: str | None, text: str = TEXT, last: bool = False) -> None:
+        """What the app printed is `piece` at Python's own offsets of its first (or last) place in `text`,
+        or null."""
         if piece is None:
             expected: Any = None
         else:
-            start, end = spans(TEXT, piece)
+            start = text.rindex(piece) if last else text.index(piece)
+            end = start + len(piece)
             expected = {"start": start, "end": end, "text": piece}
         expect(self.shown).to_have_text(json.dumps(expected, ensure_ascii=False), timeout=WAIT)
 
@@ -163,7 +165,7 @@ def test_the_keyboard_alone_chooses_a_passage_by_word_and_by_sentence(widget: Wi
     assert text.get_attribute("tabindex") == "0"
     assert text.get_attribute("role") == "textbox"
     assert text.get_attribute("aria-label")
-    page.get_by_label("Show the other text").focus()
+    page.get_by_label("Show a long text").focus()  # the control before the text
     page.keyboard.press("Tab")
     expect(text).to_be_focused()
 
@@ -261,6 +263,30 @@ def test_a_new_text_lets_go_of_the_passage(widget: Widget) -> None:
     expect(widget.text).to_have_text(TEXT, timeout=WAIT)
     widget.expect_passage(None)  # the first text back: its old passage is not
     assert widget.chosen() == ""
+
+
+def test_a_long_text_scrolls_with_the_caret(widget: Widget) -> None:
+    page = widget.page
+    page.get_by_text("Show a long text").click()
+    expect(widget.text).to_have_text(LONG, timeout=WAIT)
+    scroll = page.locator(".obs-passage-scroll")
+    assert scroll.evaluate("e => e.scrollHeight > e.clientHeight")
+    assert scroll.evaluate("e => e.scrollTop") == 0
+    widget.text.focus()
+    page.keyboard.press("End")
+    caret = page.locator(".obs-passage-caret")
+    expect(caret).to_be_in_viewport()
+    assert scroll.evaluate("e => e.scrollTop") > 0
+    caret_box, scroll_box = caret.bounding_box(), scroll.bounding_box()
+    assert caret_box is not None
+    assert scroll_box is not None
+    assert scroll_box["y"] <= caret_box["y"] <= scroll_box["y"] + scroll_box["height"]
+    page.keyboard.press("Shift+ArrowUp")  # back from the end to the start of the last sentence
+    page.keyboard.press("Enter")
+    widget.expect_passage(TEXT.splitlines()[-1], LONG, last=True)
+    screenshot(page, "passage-long-text")
+    page.keyboard.press("Home")
+    assert scroll.evaluate("e => e.scrollTop") == 0
 
 
 @pytest.mark.parametrize(("width", "height"), [(1024, 768), (1440, 900)])

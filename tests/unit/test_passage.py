@@ -205,6 +205,12 @@ def test_choose_passage_hands_back_what_the_browser_sent_until_the_text_changes(
     assert [m.value for m in at.markdown] == ["None"]
 
 
+@pytest.mark.parametrize("height", [0, 79, 200.5, True])
+def test_a_box_too_low_to_read_is_refused(height: object) -> None:
+    with pytest.raises(ValueError, match="pixels high"):
+        widget.choose_passage("text", [], key="passage", height=height)  # type: ignore[arg-type]
+
+
 # -- the script --------------------------------------------------------------------------------
 
 SCRIPT = (Path(widget.__file__).with_name("passage") / "passage.js").read_text(encoding="utf-8")

@@ -211,8 +211,12 @@ function status(v) {
   else if (v.tipFor === "caret") hideTip(v);
 }
 
-function showTip(v, indices, anchor) {
-  const box = anchor.getClientRects()[0] || anchor.getBoundingClientRect();
+// The labels of the highlights `indices`, under the line of `anchor` that the pointer is on (or its
+// first), or above it when the widget has no room below.
+function showTip(v, indices, anchor, pointerY) {
+  const lines = [...anchor.getClientRects()];
+  const box = lines.find((r) => pointerY !== undefined && r.top <= pointerY && pointerY <= r.bottom)
+    || lines[0] || anchor.getBoundingClientRect();
   const rows = indices.map((n) => {
     const row = element("div", "");
     const swatch = element("span", "obs-passage-swatch");
@@ -224,10 +228,13 @@ function showTip(v, indices, anchor) {
   v.tip.hidden = false;
   v.tipFor = anchor === v.caretNode ? "caret" : "hover";
   const root = v.root.getBoundingClientRect();
-  const width = v.tip.offsetWidth;
+  const scroll = v.scroll.getBoundingClientRect();
+  const { offsetWidth: width, offsetHeight: height } = v.tip;
   const left = Math.max(0, Math.min(box.left - root.left, root.width - width));
+  const below = box.bottom + 8 + height <= Math.max(scroll.bottom, window.innerHeight);
+  const top = below || box.top - 8 - height < root.top ? box.bottom - root.top + 8 : box.top - root.top - 8 - height;
   v.tip.style.left = `${left}px`;
-  v.tip.style.top = `${box.bottom - root.top + 8}px`;
+  v.tip.style.top = `${top}px`;
 }
 
 function hideTip(v) {
@@ -304,7 +311,8 @@ function keyDown(v, event) {
   v.caret = to;
   if (!event.shiftKey) v.anchor = to;
   render(v);
-  if (v.caretNode) v.caretNode.scrollIntoView({ block: "nearest", inline: "nearest" });
+  if (to === 0) v.scroll.scrollTop = 0;  // the padding above the first line too
+  else if (v.caretNode) v.caretNode.scrollIntoView({ block: "nearest", inline: "nearest" });
   status(v);
 }
 
@@ -341,18 +349,20 @@ function build(parent, key) {
     }
   });
   content.addEventListener("blur", () => { if (v.tipFor === "caret") hideTip(v); });
-  content.addEventListener("mousedown", (event) => {
+  // A selection may start anywhere in the widget (the help above the text, say): it counts where it
+  // overlaps the text. Shift-click in the text stretches the passage from where it began.
+  root.addEventListener("mousedown", (event) => {
     if (event.button !== 0) return;
     content.classList.remove("obs-kbd");
-    if (event.shiftKey && (v.chosen || v.anchor !== v.caret || v.anchor > 0)) {
+    const inText = content.contains(event.target);
+    if (inText && event.shiftKey && (v.chosen || v.anchor !== v.caret || v.anchor > 0)) {
       const at = offsetAtPoint(v, event.clientX, event.clientY);
       if (at !== null) {
         event.preventDefault();
         content.focus({ preventScroll: true });
         v.keyboard = false;
         v.caret = at;
-        const range = ordered(v.anchor, at);
-        if (choose(v, range)) render(v);
+        if (choose(v, ordered(v.anchor, at))) render(v);
         return;
       }
     }
@@ -360,7 +370,7 @@ function build(parent, key) {
   });
   content.addEventListener("mouseover", (event) => {
     const over = event.target.closest ? event.target.closest("[data-hl]") : null;
-    if (over && content.contains(over)) showTip(v, over.dataset.hl.split(" ").map(Number), over);
+    if (over && content.contains(over)) showTip(v, over.dataset.hl.split(" ").map(Number), over, event.clientY);
     else if (v.tipFor === "hover") hideTip(v);
   });
   content.addEventListener("mouseleave", () => { if (v.tipFor === "hover") hideTip(v); });
@@ -383,7 +393,7 @@ function showHelp(v, text) {
 
 function update(v, data) {
   const text = typeof data.text === "string" ? data.text : "";
-  v.scroll.style.maxHeight = `${Math.max(80, Number(data.height) || 420)}px`;
+  v.scroll.style.maxHeight = `${Math.max(80, Number(data.height) || 420)}px`;  // Python checks it too
   showHelp(v, String(data.help ?? ""));
   const highlights = cleanHighlights(data.highlights, text.length);
   const highlightsKey = JSON.stringify(highlights);
