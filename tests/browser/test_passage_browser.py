@@ -245,6 +245,23 @@ def test_highlights_show_overlaps_and_their_labels_on_hover_and_at_the_caret(wid
     screenshot(page, "passage-caret-labels")
 
 
+def test_labels_show_above_a_highlight_near_the_bottom_of_the_window(browser: Browser, server: str) -> None:
+    w = Widget(browser, server, 1024, 768)
+    try:
+        spot = w.box("Zoë", 0)
+        w.page.set_viewport_size({"width": 1024, "height": int(spot["bottom"]) + 20})
+        spot = w.box("Zoë", 0)
+        w.page.mouse.move(spot["left"] + 2, spot["y"])
+        tip = w.page.locator(".obs-passage-tip")
+        expect(tip).to_have_text(LABELS[0])
+        box = tip.bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= spot["top"]
+        assert w.errors == []
+    finally:
+        w.close()
+
+
 def test_the_text_is_shown_as_text(widget: Widget) -> None:
     assert widget.text.locator("b").count() == 0
     assert "<b>change</b>" in (widget.text.text_content() or "")

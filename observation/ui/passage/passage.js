@@ -212,7 +212,7 @@ function status(v) {
 }
 
 // The labels of the highlights `indices`, under the line of `anchor` that the pointer is on (or its
-// first), or above it when the widget has no room below.
+// first), or above it when the window has no room below.
 function showTip(v, indices, anchor, pointerY) {
   const lines = [...anchor.getClientRects()];
   const box = lines.find((r) => pointerY !== undefined && r.top <= pointerY && pointerY <= r.bottom)
@@ -228,11 +228,11 @@ function showTip(v, indices, anchor, pointerY) {
   v.tip.hidden = false;
   v.tipFor = anchor === v.caretNode ? "caret" : "hover";
   const root = v.root.getBoundingClientRect();
-  const scroll = v.scroll.getBoundingClientRect();
   const { offsetWidth: width, offsetHeight: height } = v.tip;
   const left = Math.max(0, Math.min(box.left - root.left, root.width - width));
-  const below = box.bottom + 8 + height <= Math.max(scroll.bottom, window.innerHeight);
-  const top = below || box.top - 8 - height < root.top ? box.bottom - root.top + 8 : box.top - root.top - 8 - height;
+  const roomBelow = box.bottom + 8 + height <= window.innerHeight;
+  const roomAbove = box.top - 8 - height >= 0;
+  const top = roomBelow || !roomAbove ? box.bottom - root.top + 8 : box.top - root.top - 8 - height;
   v.tip.style.left = `${left}px`;
   v.tip.style.top = `${top}px`;
 }
