@@ -28,9 +28,9 @@ from typing import Any
 import streamlit as st
 
 TONES = 6
+"""How many tints a highlight can take (Okabe–Ito colours, told apart with colour-blindness)."""
 MIN_HEIGHT = 80
 """The least height of the text's scrolling box, in pixels: about three lines."""
-"""How many tints a highlight can take (Okabe–Ito colours, told apart with colour-blindness)."""
 
 HELP = (
     "Select a passage with the mouse (drag over it, or double-click a word and Shift-click where it ends), "
@@ -48,7 +48,7 @@ class Highlight:
     start: int  # character offsets into text, Python str indices (Unicode code points)
     end: int
     label: str  # e.g. "Right service user — R01; Power — R02" shown on hover/focus
-    tone: int = 0  # 0..5: which of a few colour-blind-safe tints (C1 passes one per code)
+    tone: int = 0  # 0..5: which of a few colour-blind-safe tints (the Coding page gives one per code)
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "tone"):
@@ -119,7 +119,7 @@ def _as_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def passage_from_state(text: str, raw: object, units: Sequence[int] | None = None) -> Passage | None:
+def passage_from_state(text: str, raw: object) -> Passage | None:
     """The passage a selection sent by the browser stands for in ``text``: None unless it is a well-formed
     selection made on this very text (its digest) with at least one character that is not a space.
     Its offsets are UTF-16 units; one that falls inside a surrogate pair moves to leave the pair out."""
@@ -128,7 +128,7 @@ def passage_from_state(text: str, raw: object, units: Sequence[int] | None = Non
     start16, end16 = _as_int(raw.get("start")), _as_int(raw.get("end"))
     if start16 is None or end16 is None:
         return None
-    units = utf16_offsets(text) if units is None else units
+    units = utf16_offsets(text)
     start16, end16 = sorted((max(0, min(start16, units[-1])), max(0, min(end16, units[-1]))))
     start = bisect_left(units, start16)  # the first code point at or after the start
     end = bisect_right(units, end16) - 1  # the last boundary at or before the end
