@@ -239,8 +239,8 @@ def span_summary(result: agreement.SpanAgreement) -> None:
     a, b, pooled = plain(result.coder_a), plain(result.coder_b), result.overall
     st.markdown(
         f"Pooled over the codes, **span agreement {percent(pooled.agreement)}**: {a} coded "
-        f"{pooled.coded_a:,} characters, {b} {pooled.coded_b:,}, both {pooled.both:,}, over "
-        f"{_counted(result.notes, 'note')} and {_counted(result.transcripts, 'interview transcript')} both coded. "
+        f"{pooled.coded_a:,} characters, {b} {pooled.coded_b:,}, both {pooled.both:,}, over {_documents(result)} "
+        "both coded. "
         f"{_counted(result.only_a, 'passage')} coded by {a} alone, {_counted(result.only_b, 'passage')} by {b} alone."
     )
     st.dataframe(
@@ -281,6 +281,12 @@ def span_summary(result: agreement.SpanAgreement) -> None:
             ),
         },
     )
+
+
+def _documents(result: agreement.SpanAgreement) -> str:
+    """ "4 notes and 1 interview transcript", leaving out a kind of which there is none."""
+    kinds = ((result.notes, "note"), (result.transcripts, "interview transcript"))
+    return " and ".join(_counted(n, kind) for n, kind in kinds if n)
 
 
 def _counted(n: int, thing: str) -> str:
@@ -332,7 +338,7 @@ def differing_passages(result: agreement.SpanAgreement) -> None:
             "document": st.column_config.TextColumn("Document", width=130),
             "passage": st.column_config.TextColumn(
                 "Passage, in context",
-                width="large",
+                width=300,  # with the five columns beside it, the table fits a 1440 px screen
                 help=f"The passage between {PASSAGE_MARKS[0]} and {PASSAGE_MARKS[1]}, with up to "
                 f"{agreement.CONTEXT} characters of the document either side",
             ),

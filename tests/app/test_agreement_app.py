@@ -102,6 +102,8 @@ def test_transcripts_in_common_without_notes_still_show_their_passages(app: App,
             "only_b": 0,
         }
     ]
+    pooled = next(m.value for m in at.markdown if "Pooled over the codes" in m.value)
+    assert "over 1 interview transcript both coded" in pooled  # no "0 notes"
     assert [s.value for s in at.success] == ["Every passage one of them coded, the other coded too, at least in part."]
 
 

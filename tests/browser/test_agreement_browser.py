@@ -1,0 +1,34 @@
+"""Coder agreement's passages in Chromium at 1440×900: the span agreement table and the passages
+where the coders differ fit the page, and a chosen passage reads in its context, in bold.
+Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Server, screenshot
+from tests.browser.test_overview_browser import assert_clean
+from tests.browser.test_tables_browser import Watched, choose_row, hidden_to_the_right, open_page, screen
+
+__all__ = ["screen"]  # the 1440×900 window, a fixture
+
+
+def test_the_passages_where_the_coders_differ_read_in_context(demo_server: Server, screen: Watched) -> None:
+    page = screen.page
+    open_page(page, demo_server, "Coder agreement")
+    tables = page.get_by_test_id("stDataFrame")
+    expect(tables).to_have_count(4, timeout=30_000)  # per note, its disagreements, per passage, the passages
+    spans, passages = tables.nth(2), tables.nth(3)
+    assert hidden_to_the_right(spans) == 0
+    assert hidden_to_the_right(passages) == 0
+    page.get_by_role("heading", name="Coded passages").scroll_into_view_if_needed()
+    screenshot(page, "agreement-passages-1440")
+    choose_row(page, passages, 0, 76)
+    chosen = page.locator(".st-key-agreement_passage")
+    expect(chosen).to_be_visible(timeout=30_000)
+    bold = chosen.locator("strong").last
+    expect(bold).to_be_visible()
+    assert len(bold.inner_text()) > 5  # the passage itself, in bold within its context
+    chosen.scroll_into_view_if_needed()
+    screenshot(page, "agreement-passage-chosen-1440")
+    assert_clean(screen)
