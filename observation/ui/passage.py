@@ -33,9 +33,9 @@ MIN_HEIGHT = 80
 """The least height of the text's scrolling box, in pixels: about three lines."""
 
 HELP = (
-    "Select a passage with the mouse (drag over it, or double-click a word and Shift-click where it ends), "
-    "or with the keyboard: Tab into the text; ← → move by word, ↑ ↓ by sentence or line, Home End to either end; "
-    "hold Shift to extend the stretch; Enter chooses it; Esc lets go; Tab moves on."
+    "Drag over a passage, or double-click a word and Shift-click where the passage ends. "
+    "Keys: Tab into the text; ← → by word, ↑ ↓ by sentence or line, Home End to either end; "
+    "hold Shift to extend; Enter chooses; Esc lets go; Tab moves on."
 )
 """The keys, as the widget shows them above the text (and the tests read them)."""
 

@@ -228,8 +228,9 @@ function showTip(v, indices, anchor, pointerY) {
   v.tip.hidden = false;
   v.tipFor = anchor === v.caretNode ? "caret" : "hover";
   const root = v.root.getBoundingClientRect();
-  const { offsetWidth: width, offsetHeight: height } = v.tip;
-  const left = Math.max(0, Math.min(box.left - root.left, root.width - width));
+  v.tip.style.left = "0px";  // measured at the left, where nothing narrows it
+  const { width, height } = v.tip.getBoundingClientRect();
+  const left = Math.max(0, Math.min(box.left - root.left, root.width - Math.ceil(width) - 2));  // room to spare
   const roomBelow = box.bottom + 8 + height <= window.innerHeight;
   const roomAbove = box.top - 8 - height >= 0;
   const top = roomBelow || !roomAbove ? box.bottom - root.top + 8 : box.top - root.top - 8 - height;
