@@ -1143,6 +1143,7 @@ class _CodeResolver:
         return slug
 
 
+@access.requires("researcher")
 def _write(con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, held: _Held) -> Imported:
     counts: dict[str, dict[str, int]] = {}
     with db.transaction(con, meetings=None if plan.meetings else ()) as cur:

@@ -1,0 +1,185 @@
+"""The Export and Import pages' REFI-QDA project (.qdpx) parts: the study's coding as a download,
+and a project from NVivo, ATLAS.ti, MAXQDA or QualCoder brought in through a mapping of its sources
+the researcher checks in a table (docs/qdpx.md)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from observation import access, labels, qdpx
+from observation.errors import ObservationError
+from observation.ui.state import plain
+from observation.ui.study import connection, study_changed, team_names
+
+FILE_NAME = "study-coding.qdpx"
+UPLOAD_MEGABYTES = 200
+PREPARED = "qdpx_prepared"
+COLUMNS = {
+    "source": "Source",
+    "maps_to": "Goes to",
+    "team": "Team",
+    "date": "Date",
+    "informant_code": "Informant",
+    "informant_group": "Informant group",
+    "how": "Proposed",
+}
+
+
+def _researcher() -> bool:
+    if access.current().role != "researcher":
+        st.info("Only researchers move the study's coding to and from QDA software.", icon=":material/lock:")
+        return False
+    return True
+
+
+def export_section() -> None:
+    """A download of the study's coding as a REFI-QDA project: prepared (and audited) on request,
+    for researchers only."""
+    if not _researcher():
+        return
+    st.subheader("Coding for NVivo, ATLAS.ti, MAXQDA or QualCoder", anchor=False)
+    st.caption(
+        "A REFI-QDA project (.qdpx): each meeting's field notes as one text source (a blank line between two "
+        "notes), each interview as one, the codebook, one user per coder and every coded passage. For the study "
+        "team only: it holds the notes and transcripts word for word. Written to the audit trail."
+    )
+    if st.button("Prepare the project", key="qdpx_prepare"):
+        try:
+            with st.spinner("Preparing the project…"), tempfile.TemporaryDirectory() as folder:
+                out = Path(folder) / FILE_NAME
+                written = qdpx.export_project(connection(), out)
+                st.session_state[PREPARED] = (out.read_bytes(), written)
+        except ObservationError as exc:
+            st.error(plain(str(exc)), icon=":material/error:")
+        except Exception as exc:  # its message may quote a note: only its kind is said
+            st.error(
+                f"The project could not be made ({type(exc).__name__}). Nothing was written.", icon=":material/error:"
+            )
+    prepared = st.session_state.get(PREPARED)
+    if prepared is None:
+        return
+    payload, written = prepared
+    st.caption(plain(written.said(FILE_NAME).split("\n")[0]))
+    for why in written.left_out:
+        st.warning(plain(f"Left out: {why}"), icon=":material/warning:")
+    st.download_button(
+        f"Download {FILE_NAME}", payload, file_name=FILE_NAME, mime="application/zip", key="qdpx_download"
+    )
+
+
+def import_section() -> None:
+    """Upload a .qdpx, check (and change) where each of its sources goes, then import its coding:
+    every problem listed, or what was imported."""
+    if not _researcher():
+        return
+    st.subheader("Coding from NVivo, ATLAS.ti, MAXQDA or QualCoder", anchor=False)
+    upload = st.file_uploader(
+        "A REFI-QDA project (.qdpx)",
+        type=["qdpx"],
+        key="qdpx_upload",
+        max_upload_size=UPLOAD_MEGABYTES,
+        help="Our own export's sources go back where they came from; say where each other source goes.",
+    )
+    if upload is None:
+        st.caption("Choose a project to see where each of its text sources would go.")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "project.qdpx"
+        path.write_bytes(upload.getvalue())
+        try:
+            proposal = qdpx.propose_mapping(connection(), path, name=upload.name)
+        except ObservationError as exc:
+            st.error(plain(str(exc)), icon=":material/error:")
+            return
+        if not proposal:
+            st.info(plain(f"{upload.name} holds no text source: nothing to import."), icon=":material/info:")
+            return
+        rows = _mapping_table(proposal, upload.file_id)
+        if st.button("Import the coding", key="qdpx_import", type="primary"):
+            _import(path, upload.name, rows)
+
+
+def _mapping_table(proposal: list[qdpx.Mapping], file_id: str) -> list[qdpx.Mapping]:
+    """The proposal in a table whose choices can be changed; the mapping as it stands."""
+    st.caption(
+        "Where each source goes: a meeting the study holds (its team and date), an interview it holds (its "
+        "informant), a new interview (informant, group and date; team if any), or skip. A source must hold "
+        "exactly the meeting's notes, or the interview's transcript, for its passages to land where they were coded."
+    )
+    frame = pd.DataFrame([{c: getattr(m, c) for c in COLUMNS} for m in proposal])
+    teams = sorted({*team_names().values(), *(m.team for m in proposal if m.team)})
+    edited = st.data_editor(
+        frame,
+        hide_index=True,
+        num_rows="fixed",
+        disabled=["source", "how"],
+        key=f"qdpx_map_{file_id}",
+        column_config={
+            "source": st.column_config.TextColumn(COLUMNS["source"]),
+            "maps_to": st.column_config.SelectboxColumn(COLUMNS["maps_to"], options=list(qdpx.TARGETS)),
+            "team": st.column_config.SelectboxColumn(COLUMNS["team"], options=teams),
+            "date": st.column_config.TextColumn(COLUMNS["date"], help="31/01/2020 or 2020-01-31"),
+            "informant_code": st.column_config.TextColumn(COLUMNS["informant_code"], help="A code such as KI-07"),
+            "informant_group": st.column_config.SelectboxColumn(
+                COLUMNS["informant_group"], options=list(labels.INFORMANT_GROUPS)
+            ),
+            "how": st.column_config.TextColumn(COLUMNS["how"]),
+        },
+    )
+    chosen: list[dict[Any, Any]] = edited.to_dict("records")
+    return [
+        qdpx.Mapping(
+            source=m.source,
+            source_guid=m.source_guid,
+            maps_to=_text(row.get("maps_to")),  # type: ignore[arg-type]
+            team=_text(row.get("team")),
+            date=_text(row.get("date")),
+            informant_code=_text(row.get("informant_code")),
+            informant_group=_text(row.get("informant_group")),
+            how=m.how,
+        )
+        for m, row in zip(proposal, chosen, strict=True)
+    ]
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+
+def _import(path: Path, name: str, rows: list[qdpx.Mapping]) -> None:
+    try:
+        with st.spinner("Importing the coding…"):
+            imported = qdpx.import_project(connection(), path, rows, name=name)
+    except qdpx.ProjectProblems as exc:
+        st.error(
+            plain(f"{len(exc.problems):,} problem(s), all listed below; nothing was imported."),
+            icon=":material/error:",
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [{"source": p.source, "item": p.item, "value": p.value, "reason": p.reason} for p in exc.problems]
+            ),
+            hide_index=True,
+            key="qdpx_problems",
+            column_config={"source": "Source", "item": "Where", "value": "Value", "reason": "Reason"},
+        )
+        return
+    except ObservationError as exc:
+        st.error(plain(str(exc)), icon=":material/error:")
+        return
+    except Exception as exc:  # its message may quote a note: only its kind is said
+        st.error(
+            f"The coding could not be imported ({type(exc).__name__}). Nothing was written.", icon=":material/error:"
+        )
+        return
+    if imported.created or imported.codes or imported.interviews or imported.meetings:
+        study_changed()
+    lines = imported.said(name).split("\n")
+    st.success(plain(lines[0]), icon=":material/check_circle:")
+    for line in lines[1:]:
+        st.info(plain(line), icon=":material/info:")

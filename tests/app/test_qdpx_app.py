@@ -1,0 +1,143 @@
+"""The .qdpx parts of the Export and Import pages (observation/ui/qdpx_ui.py), mounted in a small
+script: the study's coding prepared and offered as a download, and a project uploaded, its sources'
+mapping shown in a table, then imported — or every problem listed and nothing written."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from observation import access, db, qdpx
+
+
+def script() -> None:  # runs in AppTest, on its own: everything it needs is imported here
+    import streamlit as st
+
+    from observation import access
+    from observation.ui import qdpx_ui
+
+    access.act_as(
+        access.Identity.model_validate(st.session_state.get("who", {"email": "r@x.org", "role": "researcher"}))
+    )
+    qdpx_ui.export_section()
+    qdpx_ui.import_section()
+
+
+@pytest.fixture
+def at(small_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("OBSERVATION_DB", str(small_path))
+    return AppTest.from_function(script, default_timeout=60)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(re.sub(r"\\(.)", r"\1", e.value) for kind in ("error", "success", "info", "warning", "caption")
+                     for e in getattr(at, kind))  # fmt: skip
+
+
+def coded(path: Path) -> int:
+    con = db.connect(path)  # as the app opened it (its connection may be open in this process)
+    try:
+        return int(con.execute("select count(*) from coded_segments").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_the_coding_is_prepared_audited_and_offered_for_download(at: AppTest, small_path: Path) -> None:
+    at.run()
+    assert not at.exception
+    assert not [b for b in at.get("download_button")]
+    at.button(key="qdpx_prepare").click().run()
+    assert not at.exception
+    (button,) = at.get("download_button")
+    assert button.proto.label == f"Download {qdpx_ui_name()}"
+    assert "5 sources, 6 codes, 2 coders, 11 codings" in texts(at)
+    con = db.connect(small_path)
+    assert con.execute("select count(*) from audit where action = 'export'").fetchone() == (1,)
+    con.close()
+
+
+def qdpx_ui_name() -> str:
+    from observation.ui import qdpx_ui
+
+    return qdpx_ui.FILE_NAME
+
+
+def own_export(small_path: Path, tmp_path: Path) -> bytes:
+    con = db.connect(small_path)
+    try:
+        with access.acting_as(access.local_researcher()):
+            qdpx.export_project(con, tmp_path / "ours.qdpx")
+    finally:
+        con.close()
+    return (tmp_path / "ours.qdpx").read_bytes()
+
+
+def test_a_project_is_mapped_in_a_table_then_imported(
+    at: AppTest, small_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = own_export(small_path, tmp_path)
+    empty = tmp_path / "empty.duckdb"
+    db.connect(empty).close()
+    monkeypatch.setenv("OBSERVATION_DB", str(empty))
+    at.run()
+    at.file_uploader(key="qdpx_upload").set_value([("ours.qdpx", payload, "application/zip")]).run()
+    assert not at.exception
+    (table,) = at.get("arrow_data_frame") or at.get("data_editor") or [None]
+    frame = table.value  # type: ignore[union-attr]
+    assert list(frame["maps_to"]) == ["meeting"] * 5
+    assert set(frame["how"]) == {"recorded in the project"}
+    at.button(key="qdpx_import").click().run()
+    assert not at.exception
+    assert "Imported ours.qdpx: 11 codings added; created 6 codes, 2 teams, 5 meetings, 6 notes." in texts(at)
+    assert coded(empty) == 11
+
+
+def test_a_project_with_problems_lists_them_and_writes_nothing(at: AppTest, small_path: Path, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    text = "A-SU1 asked why the transport item keeps coming back.\n\nWho should we invite next? Someone who sees it."
+    qde = (
+        f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="{qdpx.NS}" name="x">'
+        '<Users><User guid="11111111-0000-4000-8000-000000000001" name="Ana"/></Users>'
+        '<CodeBook><Codes><Code guid="22222222-0000-4000-8000-000000000002" name="Voice" isCodable="true"/>'
+        "</Codes></CodeBook><Sources>"
+        '<TextSource guid="33333333-0000-4000-8000-000000000003" name="Alpha 10/01/2020">'
+        f"<PlainTextContent>{text}</PlainTextContent>"
+        '<PlainTextSelection guid="44444444-0000-4000-8000-000000000004" startPosition="40" endPosition="80" '
+        'creatingUser="11111111-0000-4000-8000-000000000001"><Coding guid="55555555-0000-4000-8000-000000000005">'
+        '<CodeRef targetGUID="22222222-0000-4000-8000-000000000002"/></Coding></PlainTextSelection>'
+        "</TextSource></Sources></Project>"
+    )
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("project.qde", qde)
+    before = coded(small_path)
+    at.run()
+    at.file_uploader(key="qdpx_upload").set_value([("theirs.qdpx", buffer.getvalue(), "application/zip")]).run()
+    assert not at.exception
+    at.button(key="qdpx_import").click().run()
+    assert not at.exception
+    assert "1 problem(s), all listed below; nothing was imported." in texts(at)
+    problems = at.dataframe[-1].value
+    notes = (
+        "A-SU1 asked why the transport item keeps coming back.\n\n"
+        "Who should we invite next? Someone who sees the bigger picture."
+    )  # the small study's two notes of that meeting, joined
+    same = next(i for i, (a, b) in enumerate(zip(text, notes, strict=False)) if a != b)
+    assert list(problems["reason"]) == [
+        f"differs from the notes of Alpha's meeting on 10/01/2020 as joined (from character {same}, in note 2 of 2; "
+        f"the file's text has {len(text)} characters, the notes {len(notes)})"
+    ]
+    assert coded(small_path) == before
+
+
+def test_a_coach_is_told_and_offered_nothing(at: AppTest) -> None:
+    at.session_state["who"] = {"email": "c@x.org", "role": "coach", "teams": [1]}
+    at.run()
+    assert not at.exception
+    assert texts(at).count("Only researchers move the study's coding") == 2
+    assert not at.get("file_uploader")
+    assert not at.get("button")
