@@ -842,9 +842,7 @@ def import_project(
     with db.cursor(con) as cur:
         existing = {
             (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
-            for n, i, c, w, s, e in cur.execute(
-                "select note_id, interview_id, code_id, coder, span_start, span_end from coded_segments"
-            ).fetchall()
+            for n, i, c, w, s, e in cur.execute(_HELD_CODINGS).fetchall()
         }
     seen: set[tuple[Any, ...]] = set()
     for source in project.sources:
@@ -888,6 +886,20 @@ def import_project(
     if not (plan.segments or plan.teams or plan.meetings or plan.interviews):
         return Imported(skipped=plan.skipped, left_out=tuple(plan.left_out))
     return _write(con, project.file, plan, held)
+
+
+_HELD_CODINGS = """
+select s.note_id, s.interview_id, s.code_id, s.coder,
+       case when whole then null else s.span_start end, case when whole then null else s.span_end end
+from (
+    select s.*, s.span_start = 0 and s.span_end = coalesce(length(n.body), length(i.transcript)) as whole
+    from coded_segments as s
+    left join field_notes as n on n.id = s.note_id
+    left join interviews as i on i.id = s.interview_id
+) as s
+"""
+"""The codings the study holds, a span over the whole note or transcript said as the whole (no span),
+as an import places it: so importing a project again adds nothing."""
 
 
 # A placed source: ("meeting", (team, date) or id, [(note key, start, end)]) or ("interview", key, length)

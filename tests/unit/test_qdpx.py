@@ -283,6 +283,29 @@ def test_its_own_export_back_into_the_same_study_adds_nothing(study: duckdb.Duck
     assert segments(study) == held
 
 
+def test_a_span_over_a_whole_note_is_the_whole_note_on_the_way_back(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A span from 0 to the note's end is exported as the note's range, which comes back as a coding
+    of the whole note: into the same study it is one the study holds already; into an empty one,
+    a coding of the whole note (no span)."""
+    with db.transaction(study) as cur:
+        cur.execute(
+            "insert into coded_segments (note_id, code_id, coder, span_start, span_end) values (7, 2, 'R03', 0, ?)",
+            [len(NOTE_7)],
+        )
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    before = counts(study)
+    assert qdpx.import_project(study, tmp_path / "p.qdpx").created == 0
+    assert counts(study) == before
+    fresh = db.connect(tmp_path / "empty.duckdb")
+    try:
+        qdpx.import_project(fresh, tmp_path / "p.qdpx")
+        assert ("Alpha 2020-01-24 #1", "recruitment_tension.right_service_user", "R03", None, None) in segments(fresh)
+    finally:
+        fresh.close()
+
+
 def test_a_coding_taken_away_comes_back_once_in_one_audited_transaction(
     study: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
