@@ -2,9 +2,10 @@
 
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
 page in AppTest (bench/pages.py), the attendance import against an unchecked keyed insert of the
-same rows (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py) and the first chart in
-Chromium (bench/browser.py). Then check the budgets of issues 8, 19 and 21 and write JSON and a
-Markdown report (bench/results.md) that docs/benchmark.md includes.
+same rows (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py), the first chart in
+Chromium (bench/browser.py) and a long coded transcript on the Coding page (bench/coding.py). Then check
+the budgets of issues 8, 19, 21 and 23 and write JSON and a Markdown report (bench/results.md) that
+docs/benchmark.md includes.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
 and .md): each scale's study is copied into PostgreSQL (``python -m observation migrate``) and
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,7 @@ LEAST_IMPORT_SHARE = 1 / 2
 # held to MOST_QUICK_WARM_S, not to twice a floor that is mostly timer noise
 QUICK_FLOOR_S, MOST_QUICK_WARM_S = 0.010, 0.015
 MOST_PRESENTER_S = 15.0  # issue 19: presenter mode's disclosure checks, once per change to the data
+MOST_CODING_S = 0.3  # issue 23: opening a long coded transcript on the Coding page, and saving a coding, warm
 MOST_POSTGRES_RATIO = 3.0  # issue 9: each page's warm rerun on PostgreSQL, against the file, at trust scale
 
 BUILD_PROBE = """
@@ -76,6 +79,10 @@ def measure(scale: str, folder: Path) -> Results:
     presenter = child(["-m", "bench.presenter", str(path)])
     print(f"{scale}: browser …", flush=True)
     browser = child(["-m", "bench.browser", str(path)])
+    print(f"{scale}: coding …", flush=True)
+    coded = folder / f"{scale}-coding.duckdb"  # the probe adds a transcript: a copy, after the others
+    shutil.copy(path, coded)
+    coding = child(["-m", "bench.coding", str(coded)])
     pages = {}
     for page, measured in probed["pages"].items():
         pages[page] = {**measured["all_teams"], "bare_s": probed["bare_s"], "one_team": measured["one_team"]}
@@ -97,7 +104,9 @@ def measure(scale: str, folder: Path) -> Results:
         "keyed_insert_rows_per_s": imported["keyed_insert_rows_per_s"],
         "browser": browser["pages"],
         "presenter": presenter,
+        "coding": coding,
         "peak_rss_mb": max(
+            coding["peak_rss_mb"],
             build["peak_rss_mb"],
             probed["peak_rss_mb"],
             imported["peak_rss_mb"],
@@ -171,6 +180,13 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         " / ".join(f"{s:.1f} s" for s in worked_out.values())
         + f" ({' / '.join(str(n) for n in national['presenter']['hidden'].values())} shares hidden)",
     )
+    coded = national["coding"]
+    for what, key in (("opened on the Coding page (warm rerun)", "page_warm_s"), ("a new coding saved", "save_s")):
+        check(
+            f"a transcript of {coded['words']:,} words with {coded['codings']} codings: {what} ≤ {MOST_CODING_S:g} s",
+            coded[key] <= MOST_CODING_S and not coded["errors"],
+            f"{coded[key] * 1000:.0f} ms (the page's first run: {coded['page_cold_s']:.1f} s)",
+        )
     if "demo" in scales:
         for page, b in national["browser"].items():
             ratio = b["first_s"] / scales["demo"]["browser"][page]["first_s"]
@@ -225,6 +241,11 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
                 f"| {kb:,.0f} | {max(m['table_rows'], o['table_rows']):,} "
                 f"| {seen} |"
             )
+    out += ["", "**Coding** (bench/coding.py): a transcript of 20,000 words with 300 codings (ms)", ""]
+    out += ["| scale | Coding page: cold | warm | a new coding saved |", "| --- | ---: | ---: | ---: |"]
+    for scale, r in scales.items():
+        c = r["coding"]
+        out.append(f"| {scale} | {ms(c['page_cold_s'])} | {ms(c['page_warm_s'])} | {ms(c['save_s'])} |")
     if checked:
         met = sum(c["met"] for c in checked)
         out += ["", f"**Budgets at national scale: {met} of {len(checked)} met.**", ""]

@@ -303,10 +303,17 @@ group by c.id, c.slug, c.name
 @access.requires("researcher")
 def code_choices(con: duckdb.DuckDBPyConnection) -> tuple[CodeRef, ...]:
     """Every code of the codebook with its path in words, in the codebook's order (each code after
-    its parent): what a coding is chosen from."""
+    its parent): what a coding is chosen from. A code's parents are the codes whose slugs prefix
+    its own (codes.slug: 'recruitment_tension.right_service_user')."""
     with db.cursor(con) as cur:
-        rows = cur.execute(_PATHS + " order by c.slug", {"sep": PATH_SEPARATOR}).fetchall()
-    return tuple(CodeRef(int(i), str(s), str(n), str(p)) for i, s, n, p in rows)
+        rows = cur.execute("select id, slug, name from codes order by slug").fetchall()
+    names = {str(slug): str(name) for _, slug, name in rows}
+    found = []
+    for i, slug, name in rows:
+        parts = str(slug).split(".")
+        chain = [names.get(".".join(parts[: n + 1])) for n in range(len(parts) - 1)]
+        found.append(CodeRef(int(i), str(slug), str(name), PATH_SEPARATOR.join([*(c for c in chain if c), str(name)])))
+    return tuple(found)
 
 
 def _where(kind: Kind) -> str:

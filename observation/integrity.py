@@ -104,7 +104,7 @@ def require_intact(
     whose coding or code is gone are removed first (BELONGING)."""
     _remove_orphans(cur, tables)
     problems = dangling(cur, tables, written)
-    overruns = spans_past_text(cur, tables)
+    overruns = _spans_past_text(cur, tables)
     if overruns:
         raise ObservationError("the change was not saved: " + "; ".join(overruns))
     if problems:
@@ -147,7 +147,7 @@ SPANNED = {
 how a message names one."""
 
 
-def spans_past_text(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> list[str]:
+def _spans_past_text(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> list[str]:
     """Each kind of document whose text is now shorter than a span coded in it (a note shortened
     after it was coded), said with the first such document: a span is a range of characters of the
     text (observation/coding.py) and must never point past it. Only for a write that names the

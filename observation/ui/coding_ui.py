@@ -17,7 +17,15 @@ from observation.ui import choices
 from observation.ui.passage import TONES, Highlight, Passage, choose_passage
 from observation.ui.signin import sign_in_configured
 from observation.ui.state import keep, plain, query_params
-from observation.ui.study import connection, guarded, study_changed
+from observation.ui.study import cached, connection, study_changed
+
+documents = cached(coding.documents)
+document = cached(coding.document)
+codings = cached(coding.codings)
+code_choices = cached(coding.code_choices)
+coders = cached(coding.coders)
+code_memos = cached(coding.code_memos)
+"""The page's reads, cached on the study, its data version and the reader (every save clears them)."""
 
 FLASH = "coding_flash"
 CODER = "coding_coder"
@@ -95,7 +103,7 @@ def choose_coder() -> str | None:
     if sign_in_configured():
         st.caption(plain(f"You code as {me.email}."))
         return me.email
-    known = list(guarded(lambda: coding.coders(connection())))
+    known = list(coders())
     keep(CODER)
     options = [*known, A_NEW_CODER]
     if st.session_state.get(CODER) not in options:
@@ -153,15 +161,15 @@ def choose_document(flt: StudyFilter) -> coding.Document | None:
             "coding_q", "q", "Find a note or transcript", "words in it, a team, an observer or K-03"
         )
     query = coding.DocumentQuery(text=text)
-    first = guarded(lambda: coding.documents(connection(), flt, query.model_copy(update={"limit": 1})))
-    pages = max(1, -(-first.total // coding.PAGE_SIZE))
+    number = max(1, int(st.session_state.get(PAGE) or 1))
+    found = documents(flt, query.model_copy(update={"offset": (number - 1) * coding.PAGE_SIZE}))
+    pages = max(1, -(-found.total // coding.PAGE_SIZE))
+    if number > pages:  # fewer found than before: back to the first page
+        number = st.session_state[PAGE] = 1
+        found = documents(flt, query)
     with page:
-        number = int(st.number_input("Page", 1, pages, key=PAGE, help=f"{coding.PAGE_SIZE} a page")) if pages > 1 else 1
-    found = guarded(
-        lambda: coding.documents(
-            connection(), flt, query.model_copy(update={"offset": (number - 1) * coding.PAGE_SIZE})
-        )
-    )
+        if pages > 1:
+            number = int(st.number_input("Page", 1, pages, key=PAGE, help=f"{coding.PAGE_SIZE} a page"))
     titles = {_key(r.kind, r.id): f"{r.title} · {_codings(r.codings)}" for r in found.rows}
     chosen = st.session_state.get(DOCUMENT)
     if chosen and chosen not in titles:
@@ -172,8 +180,8 @@ def choose_document(flt: StudyFilter) -> coding.Document | None:
         except ObservationError as exc:
             st.warning(plain(str(exc)), icon=":material/link_off:")
             st.session_state[DOCUMENT] = chosen = None
-    if first.total:
-        st.caption(f"{first.total:,} {'note or transcript' if first.total == 1 else 'notes and transcripts'} found"
+    if found.total:
+        st.caption(f"{found.total:,} {'note or transcript' if found.total == 1 else 'notes and transcripts'} found"
                    + (f"; page {number} of {pages}." if pages > 1 else "."))  # fmt: skip
     if st.session_state.get(DOCUMENT) not in titles:
         st.session_state[DOCUMENT] = None
@@ -190,7 +198,7 @@ def choose_document(flt: StudyFilter) -> coding.Document | None:
         return None
     kind, document_id = _parsed(picked)
     _say_in_link((kind, document_id))
-    return guarded(lambda: coding.document(connection(), kind, document_id))
+    return document(kind, document_id)
 
 
 def _say_in_link(chosen: tuple[str, int] | None) -> None:
@@ -227,7 +235,7 @@ def choose_text_passage(doc: coding.Document, found: tuple[coding.Coding, ...]) 
 
 def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) -> None:
     """The passage chosen, quoted; the codes to give it (or to the whole document); Save."""
-    book = guarded(lambda: coding.code_choices(connection()))
+    book = code_choices()
     paths = {c.id: c.path for c in book}
     whole_key = f"{WHOLE}_{doc.kind}_{doc.id}"
     if st.session_state.get(whole_key):
@@ -284,7 +292,7 @@ def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: 
     if not rows or rows[0] >= len(found):
         st.caption("Choose a coding in the table to give it another code, remove it, or write a memo on it.")
         return
-    book = guarded(lambda: coding.code_choices(connection()))
+    book = code_choices()
     _one_coding(doc, found[rows[0]], {c.id: c.path for c in book}, coder)
 
 
@@ -322,14 +330,14 @@ def _memo_box(key: str, coder: str | None, current: str, save: Callable[[str], s
 
 def code_memo(coder: str | None) -> None:
     """A memo on a code of the codebook: what the coder makes of the code, beside its definition."""
-    book = guarded(lambda: coding.code_choices(connection()))
+    book = code_choices()
     paths = {c.id: c.path for c in book}
     with st.expander("A memo on a code"):
         code_id = st.selectbox("Code", list(paths), format_func=paths.__getitem__, key="coding_memo_code",
                                index=None, placeholder="Choose a code")  # fmt: skip
         if code_id is None:
             return
-        memos = guarded(lambda: coding.code_memos(connection(), int(code_id)))
+        memos = code_memos(int(code_id))
         for memo in memos:
             if memo.author != coder:
                 st.caption(plain(f"Memo by {memo.author}: {memo.body}"))
@@ -342,7 +350,7 @@ def code_memo(coder: str | None) -> None:
 
 
 def codings_of(doc: coding.Document) -> tuple[coding.Coding, ...]:
-    return guarded(lambda: coding.codings(connection(), doc.kind, doc.id))
+    return codings(doc.kind, doc.id)
 
 
 def stop_unless_ready(doc: coding.Document | None) -> coding.Document:
