@@ -963,6 +963,9 @@ def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: 
         if record.get("kind") != "interview":
             problem("informant_code", code, "no interview with this informant in the study (map it as new interview)")
             return None
+    elif not target.maps_to:
+        problem("maps_to", "", f"say where it goes: {', '.join(TARGETS)}")
+        return None
     elif target.maps_to != "new interview":
         problem("maps_to", target.maps_to, f"use one of {', '.join(TARGETS)}")
         return None

@@ -21,13 +21,15 @@ UPLOAD_MEGABYTES = 200
 PREPARED = "qdpx_prepared"
 COLUMNS = {
     "source": "Source",
+    "how": "Proposed from",
     "maps_to": "Goes to",
     "team": "Team",
     "date": "Date",
     "informant_code": "Informant",
     "informant_group": "Informant group",
-    "how": "Proposed",
 }
+HOW = {"recorded": "its record", "guessed from its text": "its text", "guessed from its name": "its name"}
+"""Where a proposal came from, said short in the table (the CSV of the command line says it whole)."""
 
 
 def _researcher() -> bool:
@@ -111,7 +113,7 @@ def _mapping_table(proposal: list[qdpx.Mapping], file_id: str) -> list[qdpx.Mapp
         "informant), a new interview (informant, group and date; team if any), or skip. A source must hold "
         "exactly the meeting's notes, or the interview's transcript, for its passages to land where they were coded."
     )
-    frame = pd.DataFrame([{c: getattr(m, c) for c in COLUMNS} for m in proposal])
+    frame = pd.DataFrame([{c: getattr(m, c) for c in COLUMNS} | {"how": _how(m.how)} for m in proposal])
     teams = sorted({*team_names().values(), *(m.team for m in proposal if m.team)})
     edited = st.data_editor(
         frame,
@@ -128,7 +130,7 @@ def _mapping_table(proposal: list[qdpx.Mapping], file_id: str) -> list[qdpx.Mapp
             "informant_group": st.column_config.SelectboxColumn(
                 COLUMNS["informant_group"], options=list(labels.INFORMANT_GROUPS)
             ),
-            "how": st.column_config.TextColumn(COLUMNS["how"]),
+            "how": st.column_config.TextColumn(COLUMNS["how"], help="Where the proposal came from: check it"),
         },
     )
     chosen: list[dict[Any, Any]] = edited.to_dict("records")
@@ -145,6 +147,10 @@ def _mapping_table(proposal: list[qdpx.Mapping], file_id: str) -> list[qdpx.Mapp
         )
         for m, row in zip(proposal, chosen, strict=True)
     ]
+
+
+def _how(how: str) -> str:
+    return next((short for start, short in HOW.items() if how.startswith(start)), "no guess: say it")
 
 
 def _text(value: object) -> str:
@@ -166,7 +172,12 @@ def _import(path: Path, name: str, rows: list[qdpx.Mapping]) -> None:
             ),
             hide_index=True,
             key="qdpx_problems",
-            column_config={"source": "Source", "item": "Where", "value": "Value", "reason": "Reason"},
+            column_config={
+                "source": st.column_config.TextColumn("Source", width="medium"),
+                "item": st.column_config.TextColumn("Where", width="small"),
+                "value": st.column_config.TextColumn("Value", width="small"),
+                "reason": st.column_config.TextColumn("Reason", width="large"),
+            },
         )
         return
     except ObservationError as exc:

@@ -90,7 +90,7 @@ def test_a_project_is_mapped_in_a_table_then_imported(
     (table,) = at.get("arrow_data_frame") or at.get("data_editor") or [None]
     frame = table.value  # type: ignore[union-attr]
     assert list(frame["maps_to"]) == ["meeting"] * 5
-    assert set(frame["how"]) == {"recorded in the project"}
+    assert set(frame["how"]) == {"its record"}
     at.button(key="qdpx_import").click().run()
     assert not at.exception
     assert "Imported ours.qdpx: 11 codings added; created 6 codes, 2 teams, 5 meetings, 6 notes." in texts(at)

@@ -514,7 +514,7 @@ def test_every_problem_is_listed_and_nothing_is_written(study: duckdb.DuckDBPyCo
         ({"team": "Gamma"}, "'Gamma 2020-01-24' — no meeting of that team on that date in the study"),
         ({"date": "2020-01-25"}, "'Alpha 2020-01-25' — no meeting of that team on that date"),
         ({"date": "31/02/2020"}, "date: '31/02/2020' — no such date"),
-        ({"maps_to": ""}, "maps_to: '' — use one of meeting, interview, new interview, skip"),
+        ({"maps_to": ""}, "maps_to: '' — say where it goes: meeting, interview, new interview, skip"),
     ],
 )
 def test_a_meeting_mapped_wrongly_is_a_problem(
