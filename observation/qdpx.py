@@ -840,10 +840,7 @@ def import_project(
                                 "not in the mapping: say meeting, interview, new interview or skip"))  # fmt: skip
     codes = _CodeResolver(project, held, problems)
     with db.cursor(con) as cur:
-        existing = {
-            (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
-            for n, i, c, w, s, e in cur.execute(_HELD_CODINGS).fetchall()
-        }
+        existing = _held_codings(cur)
     seen: set[tuple[Any, ...]] = set()
     for source in project.sources:
         if source.guid not in chosen:
@@ -885,7 +882,7 @@ def import_project(
         raise ProjectProblems(problems)
     if not (plan.segments or plan.teams or plan.meetings or plan.interviews):
         return Imported(skipped=plan.skipped, left_out=tuple(plan.left_out))
-    return _write(con, project.file, plan, held)
+    return _write(con, project.file, plan, (held, existing))
 
 
 _HELD_CODINGS = """
@@ -900,6 +897,13 @@ from (
 """
 """The codings the study holds, a span over the whole note or transcript said as the whole (no span),
 as an import places it: so importing a project again adds nothing."""
+
+
+def _held_codings(cur: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
+    return {
+        (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
+        for n, i, c, w, s, e in cur.execute(_HELD_CODINGS).fetchall()
+    }
 
 
 # A placed source: ("meeting", (team, date) or id, [(note key, start, end)]) or ("interview", key, length)
@@ -1159,9 +1163,16 @@ class _CodeResolver:
 
 
 @access.requires("researcher")
-def _write(con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, held: _Held) -> Imported:
+def _write(
+    con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, seen: tuple[_Held, set[tuple[Any, ...]]]
+) -> Imported:
+    """Write the plan in one transaction with one audit entry, if the study is still as it was when
+    the plan was made (notes, transcripts, teams, meetings, codes and codings); else nothing."""
     counts: dict[str, dict[str, int]] = {}
+    held = seen[0]
     with db.transaction(con, meetings=None if plan.meetings else ()) as cur:
+        if (_held(cur), _held_codings(cur)) != seen:
+            raise ObservationError("the study changed while the project was being checked: import it again")
         team_ids = dict(held.teams)
         for key, details in plan.teams.items():
             team_ids[key] = db.insert_row(cur, "teams", details)

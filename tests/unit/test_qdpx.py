@@ -324,6 +324,26 @@ def test_a_coding_taken_away_comes_back_once_in_one_audited_transaction(
     assert json.loads(entry[0][2])["counts"]["coded_segments"] == {"created": 2, "skipped": 13}
 
 
+def test_a_study_changed_between_the_check_and_the_write_is_left_as_it_is(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    with db.transaction(study) as cur:
+        cur.execute("delete from coded_segments where note_id = 7")
+    write = qdpx._write
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> qdpx.Imported:
+        with db.transaction(study) as cur:  # someone edits a note after the project was checked
+            cur.execute("update field_notes set body = 'Rewritten.' where id = 7")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(qdpx, "_write", edited_meanwhile)
+    before = segments(study)
+    with pytest.raises(ObservationError, match="the study changed while the project was being checked"):
+        qdpx.import_project(study, tmp_path / "p.qdpx")
+    assert segments(study) == before
+
+
 # ------------------------------------------------------------------------ other programs' projects
 
 
