@@ -34,6 +34,7 @@ A_NEW_CODER = "A new coder…"
 DOCUMENT = "coding_document"
 PAGE = "coding_page"
 CODES = "coding_codes"
+CLEAR_CODES = "coding_clear_codes"
 WHOLE = "coding_whole"
 PASSAGE = "coding_passage"
 TEXT_HEIGHT = 420
@@ -245,15 +246,24 @@ def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) 
     else:
         st.markdown(f"> {plain(coding.passage_words(doc.text, passage.start, passage.end, most=400))}")
         st.caption(f"Characters {passage.start:,} to {passage.end:,} of {len(doc.text):,}.")
+    codes_key = f"{CODES}_{doc.kind}_{doc.id}"
+    if st.session_state.pop(CLEAR_CODES, None) == codes_key:  # set before the widget is drawn, so it shows it
+        st.session_state[codes_key] = []
     chosen = st.multiselect(
-        "Codes", list(paths), format_func=paths.__getitem__, key=f"{CODES}_{doc.kind}_{doc.id}",
+        "Codes", list(paths), format_func=paths.__getitem__, key=codes_key,
         placeholder="Choose one or more codes",
     )  # fmt: skip
     whole = st.toggle(WHOLE_DOCUMENT[doc.kind], key=whole_key)
     ready = coder is not None and bool(chosen) and (whole or passage is not None)
     if st.button("Save", key="coding_save", type="primary", disabled=not ready):
         start, end = (None, None) if whole or passage is None else (passage.start, passage.end)
-        attempt(lambda: coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder)).message())
+
+        def save() -> str:
+            said = coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder)).message()
+            st.session_state[CLEAR_CODES] = codes_key  # saved: the codes start empty for the next passage
+            return said
+
+        attempt(save)
 
 
 TABLE = "coding_table"

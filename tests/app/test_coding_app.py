@@ -91,6 +91,7 @@ def test_a_passage_chosen_and_coded_is_saved_and_the_notes_page_counts_it_at_onc
     at.button(key="coding_save").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Coded with 1 code\\."]
+    assert at.multiselect(key="coding_codes_note_2").value == []  # empty again, for the next passage
     assert rows(study, "select code_id, coder, span_start, span_end from coded_segments where note_id = 2 "
                 "and code_id = 5") == [(5, "R01", start, len(NOTE_2))]  # fmt: skip
     after = notes_count(app, study, 5)

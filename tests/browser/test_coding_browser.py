@@ -1,0 +1,192 @@
+"""The Coding page in Chromium: a note opened, a passage selected by mouse in the passage widget,
+a code chosen and saved; the passage then highlighted, and the Notes page's count for that code
+one more. Then the same by keyboard alone: Tab into the text, choose a passage with the arrows,
+Tab to the codes, Tab on to Save."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from observation.demo import DemoSpec, build_demo
+from tests.browser.conftest import ROOT, Server, screenshot, start_server
+
+WAIT = 30_000
+DOCS = ROOT / "docs" / "coding.png"
+CHAR_BOX = """([needle, nth]) => {
+  const content = document.querySelector('.obs-passage-text');
+  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+  let all = ''; const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
+  const found = all.indexOf(needle);
+  if (found < 0) return null;
+  const at = found + (nth < 0 ? needle.length + nth : nth);
+  for (const [n, base] of nodes) if (at >= base && at < base + n.data.length) {
+    const r = document.createRange(); r.setStart(n, at - base); r.setEnd(n, at - base + 1);
+    const b = r.getBoundingClientRect();
+    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, y: (b.top + b.bottom) / 2};
+  }
+  return null;
+}"""
+
+
+@dataclass(frozen=True)
+class Study:
+    server: Server
+    path: Path
+    notes: list[tuple[int, str]]
+    """Two notes of the study, (id, text), each with a few words."""
+    code: tuple[int, str, str]
+    """A code (id, name, its path as the page shows it) that no note carries yet."""
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Iterator[Study]:
+    path = tmp_path / "study.duckdb"
+    build_demo(path, DemoSpec(teams=1, months=2))
+    with duckdb.connect(str(path), read_only=True) as con:
+        notes = con.execute(
+            "select id, body from field_notes where length(body) between 60 and 400 and body not like '%\n%' "
+            "order by id limit 2"
+        ).fetchall()
+        code = con.execute(
+            "select c.id, c.name, p.name || ' › ' || c.name from codes as c join codes as p on p.id = c.parent_id "
+            "where c.id not in (select code_id from coded_segments) order by c.slug limit 1"
+        ).fetchone()
+    assert len(notes) == 2
+    assert code is not None
+    server = start_server(path, tmp_path / "streamlit.log")
+    yield Study(server, path, [(int(i), str(b)) for i, b in notes], (int(code[0]), str(code[1]), str(code[2])))
+    server.process.terminate()
+    server.process.wait(timeout=30)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield opened
+    assert errors == []
+    context.close()
+
+
+def notes_found(page: Page, study: Study) -> int:
+    """How many notes the Notes page finds coded with the study's code (its search's first line)."""
+    page.goto(f"{study.server.url}/notes?codes={study.code[0]}&source=notes")
+    heading = page.get_by_role("heading", name=re.compile(r"^\d+ notes?\b"))
+    expect(heading).to_be_visible(timeout=60_000)
+    return int(str(heading.text_content()).split()[0])
+
+
+def open_note(page: Page, study: Study, note: int, text: str) -> None:
+    page.goto(f"{study.server.url}/coding?note={note}")
+    expect(page.locator(".obs-passage-text")).to_have_text(text, timeout=60_000)
+
+
+def box(page: Page, needle: str, nth: int = 0) -> dict[str, float]:
+    found = page.evaluate(CHAR_BOX, [needle, nth])
+    assert found is not None, f"{needle!r} is not in the widget's text"
+    return dict(found)
+
+
+def settled(page: Page) -> None:
+    """The run a choice began has ended, so that a key pressed next reaches the page as drawn."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT)
+    page.wait_for_timeout(300)
+
+
+def codings_heading(page: Page) -> int:
+    """How many codings the page lists under the text."""
+    heading = page.get_by_role("heading", name=re.compile(r"^Codings of this field note \(\d+\)"))
+    expect(heading).to_be_visible(timeout=WAIT)
+    return int(re.findall(r"\d+", str(heading.text_content()))[-1])
+
+
+def choose_code(page: Page, path: str) -> None:
+    codes = page.get_by_role("combobox", name="Codes")
+    codes.click()
+    page.get_by_role("option", name=path, exact=True).click(timeout=WAIT)
+    page.keyboard.press("Escape")
+
+
+def test_a_passage_selected_by_mouse_is_coded_highlighted_and_counted(page: Page, study: Study) -> None:
+    before = notes_found(page, study)
+    note, text = study.notes[0]
+    open_note(page, study, note, text)
+    listed = codings_heading(page)
+    words = text.split()
+    first, last = words[1], words[4]
+    start, end = box(page, first), box(page, last, -1)
+    page.mouse.move(start["left"] + 1, start["y"])
+    page.mouse.down()
+    page.mouse.move(end["right"] - 1, end["y"], steps=8)
+    page.mouse.up()
+    passage = text[text.index(first) : text.index(last, text.index(first)) + len(last)]
+    quote = page.get_by_test_id("stMarkdownContainer").filter(has_text="“" + passage)
+    expect(quote.first).to_be_visible(timeout=WAIT)
+    choose_code(page, study.code[2])
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Coded with 1 code.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name=f"Codings of this field note ({listed + 1})")).to_be_visible(timeout=WAIT)
+    highlight = page.locator(".obs-passage-text .obs-hl")
+    expect(highlight.first).to_be_visible(timeout=WAIT)
+    lit = "".join(highlight.all_text_contents())  # the highlight's pieces (a space between two may be drawn apart)
+    assert "".join(passage.split()) in "".join(lit.split())
+    table = page.get_by_test_id("stDataFrame")
+    expect(table).to_be_visible()
+    # The codes start empty again for the next passage.
+    expect(page.get_by_test_id("stMultiSelect").get_by_text(study.code[2])).to_have_count(0, timeout=WAIT)
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_disabled()
+    screenshot(page, "coding-mouse-saved")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.get_by_role("heading", name="Code notes and transcripts").scroll_into_view_if_needed()
+    page.screenshot(path=str(DOCS), full_page=True)
+    assert notes_found(page, study) == before + 1
+
+
+def test_the_keyboard_alone_chooses_a_passage_a_code_and_saves(page: Page, study: Study) -> None:
+    before = notes_found(page, study)
+    note, text = study.notes[1]
+    open_note(page, study, note, text)
+    listed = codings_heading(page)
+    widget = page.locator(".obs-passage-text")
+    widget.focus()
+    expect(widget).to_be_focused()
+    for _ in range(2):
+        page.keyboard.press("Shift+ArrowRight")  # the first two words
+    page.keyboard.press("Enter")
+    words = re.findall(r"\w+", text)
+    expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="“" + words[0]).first).to_be_visible(timeout=WAIT)
+    settled(page)
+    page.keyboard.press("Tab")  # on to the codes
+    codes = page.get_by_role("combobox", name="Codes")
+    expect(codes).to_be_focused()
+    page.keyboard.type(study.code[1])
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.get_by_text(study.code[2]).first).to_be_visible(timeout=WAIT)
+    settled(page)
+    passed = []  # on from the codes: their Clear all, the whole-note switch (left off), then Save
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        passed.append(page.evaluate("(document.activeElement.innerText || document.activeElement.ariaLabel || '')"))
+        if passed[-1].strip() == "Save":
+            break
+    assert len(passed) <= 3, passed
+    save = page.get_by_role("button", name="Save", exact=True)
+    expect(save).to_be_focused()
+    screenshot(page, "coding-keyboard-before-save")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Coded with 1 code.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name=f"Codings of this field note ({listed + 1})")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".obs-passage-text .obs-hl").first).to_be_visible(timeout=WAIT)
+    screenshot(page, "coding-keyboard-saved")
+    assert notes_found(page, study) == before + 1
