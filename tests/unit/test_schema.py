@@ -167,6 +167,16 @@ def test_only_the_migrations_before_postgresql_studies_existed_are_in_its_baseli
             "insert into annotations (event_date, label) values ('2020-01-01', '')",
             "table annotations with expression CHECK((length(",
         ),
+        (
+            "a memo is on a coding or on a code, not both",
+            "insert into memos values (1, 1, 1, 'R01', 'Both at once.', '2020-01-01')",
+            "table memos with expression CHECK(((coding_id IS NULL)",
+        ),
+        (
+            "a memo has text",
+            "insert into memos values (1, null, 1, 'R01', '   ', '2020-01-01')",
+            "table memos with expression CHECK((length(",
+        ),
     ],
 )
 def test_the_schema_refuses_bad_rows(
@@ -201,6 +211,8 @@ POSTGRES_CONSTRAINTS = {
     "code slugs are dotted lower-case keys": "codes_slug_check",
     "recruitment stages are from a fixed list": "recruitment_events_stage_check",
     "annotations need a label": "annotations_label_check",
+    "a memo is on a coding or on a code, not both": "memos_check",
+    "a memo has text": "memos_body_check",
 }
 
 
