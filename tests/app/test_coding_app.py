@@ -171,3 +171,13 @@ def test_an_interview_transcript_is_coded_from_its_link(app: App, study: Path) -
     at.button(key="coding_save").click().run()
     assert said(at.success) == ["Coded with 1 code."], said(at.error)
     assert rows(study, "select code_id from coded_segments where interview_id = 4") == [(6,)]
+
+
+def test_presenter_mode_never_lists_the_page_and_a_link_to_it_shows_no_note(app: App, study: Path) -> None:
+    at = app(study, mode="present")
+    assert not at.exception
+    at = at.switch_page("pages/coding.py").run()
+    shown = " ".join(said([*at.markdown, *at.caption, *at.info, *at.warning, *at.error]))
+    assert NOTE_2 not in shown
+    assert not at.dataframe
+    assert "presenter mode" in shown.lower()
