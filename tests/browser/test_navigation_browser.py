@@ -16,6 +16,8 @@ from tests.browser.test_access_browser import TITLES, address
 from tests.browser.test_overview_browser import assert_clean
 
 SCREEN = {"width": 1440, "height": 900}
+PAGE_TITLES = {**TITLES, "coding": "Code notes and transcripts"}
+"""Each page's title (test_access_browser's TITLES, and the Coding page's until it is named there too)."""
 SECTIONS = {
     "Explore": ["Overview", "Presence and absence", "Attendance over time", "Recruitment tensions",
                 "Notes and themes", "Coder agreement", "Team profile"],
@@ -142,7 +144,7 @@ def test_each_page_opened_at_its_address_logs_no_console_error(
 ) -> None:
     page = watched.page
     page.goto(f"{demo_server.url}/{address(name)}")
-    expect(page.get_by_role("heading", level=1, name=TITLES[name])).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", level=1, name=PAGE_TITLES[name])).to_be_visible(timeout=60_000)
     settled(page)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
     assert_clean(watched)
