@@ -174,6 +174,7 @@ TABLES: Final[dict[str, str]] = {
     "coded_segments": "coded segments",
     "recruitment_events": "recruitment events",
     "annotations": "annotations",
+    "interviews": "interviews",
     "register": "register",
 }
 """Each kind of file an import reads (and the table it fills), in words; "register" is an
@@ -189,6 +190,7 @@ TABLE_ROWS: Final[dict[str, str]] = {
     "coded_segments": "one row per code applied to a note",
     "recruitment_events": "one row per recruitment step",
     "annotations": "one row per dated event",
+    "interviews": "a manifest, one row per interview naming its transcript (.txt, .md or .docx)",
     "register": "one row per person, one column per meeting date",
 }
 """What each kind of file holds, as the import's mapping step offers it after the kind's name."""
