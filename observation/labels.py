@@ -206,6 +206,7 @@ AUDIT_ROWS: Final[dict[str, tuple[str, str]]] = {
     "coded_segments": ("coded segment", "coded segments"),
     "recruitment_events": ("recruitment event", "recruitment events"),
     "annotations": ("annotation", "annotations"),
+    "interviews": ("interview", "interviews"),
     "register": ("register row", "register rows"),
     "meeting_roles": ("filled role", "filled roles"),
     "access": ("access entry", "access entries"),
