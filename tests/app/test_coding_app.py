@@ -181,3 +181,30 @@ def test_presenter_mode_never_lists_the_page_and_a_link_to_it_shows_no_note(app:
     assert NOTE_2 not in shown
     assert not at.dataframe
     assert "presenter mode" in shown.lower()
+
+
+def test_signed_in_the_coder_is_the_persons_email(monkeypatch: pytest.MonkeyPatch, study: Path) -> None:
+    import time
+
+    from observation import access
+    from tests.app.conftest import APP
+    from tests.app.test_access_app import AUTH
+
+    con = db.connect(study)
+    with access.acting_as(access.local_researcher()):
+        access.grant(con, "lead@example.org", "researcher")
+    con.close()
+    monkeypatch.setenv("OBSERVATION_DB", str(study))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "lead@example.org", "email_verified": True, "iat": time.time()}
+    at.query_params["note"] = "6"
+    at.run()
+    at = at.switch_page("pages/coding.py").run()
+    assert not at.exception
+    assert "You code as lead@\u200bexample.org." in said(at.caption)  # an address shown is never a live link
+    assert not [s for s in at.selectbox if s.label == "Coder"]
+    at.multiselect(key="coding_codes_note_6").set_value([4]).run()
+    at.toggle(key="coding_whole_note_6").set_value(True).run()
+    at.button(key="coding_save").click().run()
+    assert rows(study, "select coder from coded_segments where note_id = 6") == [("lead@example.org",)]
