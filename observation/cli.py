@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         "Importing the same file again changes nothing.",
     )
     imp.add_argument("--db", required=True, type=_location, help=STUDY_HELP)
-    imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files")
+    imp.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                     help="CSV or XLSX files, and the transcripts (.txt, .md, .docx) an interview manifest names "
+                     "(else found in the manifest's folder)")  # fmt: skip
     imp.add_argument(
         "--full-export", type=Path, metavar="FOLDER", help="instead of files: fill an empty study from a full export"
     )

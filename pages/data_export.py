@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import export, labels, ui
-from observation.ui import exporting
+from observation.ui import exporting, qdpx_ui
 
 ui.shared_sidebar("data_export", filtered=False)
 st.title(
@@ -58,3 +58,5 @@ if st.button("Prepare the export", key="export_prepare"):
 if prepared := exporting.prepared(level, fmt, threshold):  # only the file made for these very choices
     name, payload = prepared
     st.download_button(f"Download {name}", payload, file_name=name, key="export_download")
+st.divider()
+qdpx_ui.export_section()

@@ -5,7 +5,7 @@ not tell is read as the user says."""
 import streamlit as st
 
 from observation import ui
-from observation.ui import importing, upload
+from observation.ui import importing, qdpx_ui, upload
 
 ui.shared_sidebar("data_import", filtered=False)
 st.title(
@@ -19,25 +19,33 @@ st.title(
     "every file is listed as file, row, column, value and reason; nothing is written unless there are none. "
     "Importing the same file again changes nothing.",
 )
-uploads = st.file_uploader(
-    "Spreadsheets and interview transcripts",
-    type=["csv", "xlsx", *(suffix.lstrip(".") for suffix in upload.TRANSCRIPTS)],
-    accept_multiple_files=True,
-    key="import_files",
-    max_upload_size=upload.UPLOAD_MEGABYTES,
-    help="Examples of every kind are in data/examples (an interview manifest and its transcripts in "
-    "data/examples/interviews).",
-)
-st.caption(
-    f"Up to {upload.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
-    "bigger file into smaller ones, by team or by year, and upload them together."
-)
-if not uploads:
-    st.info("Choose one or more files to see what they would change.")
-    st.stop()
-with upload.unexpected_as_one_line():
-    plans = upload.plans_for(uploads)
-    if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, say what was done
-        importing.show_outcome(importing.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads)
-    elif importing.show_outcome(importing.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads):
-        st.button("Import these files", key="import_confirm", type="primary")
+files, project = st.tabs(["Spreadsheets and transcripts", "A QDA project (.qdpx)"])
+with project:  # drawn first: the files' tab stops the run until there is something to import
+    qdpx_ui.import_section()
+with files:
+    uploads = st.file_uploader(
+        "Spreadsheets and interview transcripts",
+        type=["csv", "xlsx", *(suffix.lstrip(".") for suffix in upload.TRANSCRIPTS)],
+        accept_multiple_files=True,
+        key="import_files",
+        max_upload_size=upload.UPLOAD_MEGABYTES,
+        help="Examples of every kind are in data/examples (an interview manifest and its transcripts in "
+        "data/examples/interviews).",
+    )
+    st.caption(
+        f"Up to {upload.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
+        "bigger file into smaller ones, by team or by year, and upload them together."
+    )
+    if not uploads:
+        st.info("Choose one or more files to see what they would change.")
+        st.stop()
+    with upload.unexpected_as_one_line():
+        plans = upload.plans_for(uploads)
+        if st.session_state.get("import_confirm"):  # confirmed on the preview just shown: import, say what was done
+            importing.show_outcome(
+                importing.run_import(uploads, dry_run=False, plans=plans), done=True, uploads=uploads
+            )
+        elif importing.show_outcome(
+            importing.run_import(uploads, dry_run=True, plans=plans), done=False, uploads=uploads
+        ):
+            st.button("Import these files", key="import_confirm", type="primary")
