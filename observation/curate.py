@@ -172,6 +172,11 @@ class Merge:
     """Of those, segments the same coder already gave the target on the same text: removed, not doubled."""
     reasons: int
     """Recruitment steps whose reason moves to the target."""
+    memos: int
+    """Memos on the source code, and on its segments removed as repeats, that move to the target
+    (to its code, or to the segment it already has); memos on the segments that move go with them."""
+    joined: int
+    """Of those, memos whose author already has one there: their text is added to that memo."""
 
 
 @access.requires("researcher")
@@ -195,25 +200,44 @@ def _merge_preview(cur: duckdb.DuckDBPyConnection, source_id: int, target_id: in
         raise ObservationError(
             f"{names[source_id]!r} has sub-codes ({', '.join(children)}): merge those first, then the code itself"
         )
-    (segments, repeats, reasons) = cur.execute(  # type: ignore[misc]
+    (segments, repeats, reasons, memos, joined) = cur.execute(  # type: ignore[misc]
         f"""
         select
             (select count(*) from coded_segments where code_id = $source),
             (select count(*) from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})),
-            (select count(*) from recruitment_events where reason_code_id = $source)
-        """,  # noqa: S608 - a constant of this module
+            (select count(*) from recruitment_events where reason_code_id = $source),
+            (select count(*) from ({_MOVING_MEMOS})),
+            (select count(*) from ({_MOVING_MEMOS}) as m
+             where exists (select 1 from memos as e
+                           where e.author = m.author and e.id <> m.id
+                             and (e.code_id = m.to_code or e.coding_id = m.to_coding)))
+        """,  # noqa: S608 - constants of this module
         {"source": source_id, "target": target_id},
     ).fetchone()
-    return Merge(names[source_id], names[target_id], int(segments), int(repeats), int(reasons))
+    return Merge(names[source_id], names[target_id], int(segments), int(repeats), int(reasons), int(memos), int(joined))
 
 
-# A segment ``s`` that the target code already has: same coder, same note or interview, same span.
-_SAME_SEGMENT = """
-    select 1 from coded_segments as t
+# The target code's segments the same as a segment ``s``: same coder, same note or interview, same span.
+_MATCHING = """
+    from coded_segments as t
     where t.code_id = $target and t.coder = s.coder
       and t.note_id is not distinct from s.note_id and t.interview_id is not distinct from s.interview_id
       and t.span_start is not distinct from s.span_start and t.span_end is not distinct from s.span_end
 """
+# A segment ``s`` that the target code already has.
+_SAME_SEGMENT = f"select 1 {_MATCHING}"
+
+# The memos a merge moves, each with where it goes: a memo on the source code goes to the target
+# code; a memo on a segment of the source that the target already has (a repeat, removed) goes to
+# that segment of the target. Memos on the segments that move stay on them.
+_MOVING_MEMOS = f"""
+    select m.id, m.coding_id, m.code_id, m.author, m.body, m.written_at,
+           case when m.code_id is not null then $target end as to_code,
+           (select min(t.id) {_MATCHING}) as to_coding
+    from memos as m
+    left join coded_segments as s on s.id = m.coding_id
+    where m.code_id = $source or (s.code_id = $source and exists ({_SAME_SEGMENT}))
+"""  # noqa: S608 - constants of this module
 
 
 @access.requires("researcher")
@@ -240,6 +264,7 @@ def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, 
                 "select id from recruitment_events where reason_code_id = $source order by id", {"source": source_id}
             ).fetchall()
         ]
+        _move_memos(cur, ids, merge.source, who)
         cur.execute(f"delete from coded_segments as s where s.code_id = $source and exists ({_SAME_SEGMENT})", ids)  # noqa: S608
         cur.execute("update coded_segments set code_id = $target where code_id = $source", ids)
         cur.execute("update recruitment_events set reason_code_id = $target where reason_code_id = $source", ids)
@@ -254,8 +279,40 @@ def merge_codes(con: duckdb.DuckDBPyConnection, source_id: int, target_id: int, 
         audit.record(
             cur, "delete", "codes", f"id={source_id}", before=source_row, after={"merged_into": target_id}, who=who
         )
-        integrity.require_intact(cur, {"codes"})
+        integrity.require_intact(cur, {"codes", "coded_segments", "memos"})
     return merge
+
+
+def _move_memos(cur: duckdb.DuckDBPyConnection, ids: dict[str, int], source_name: str, who: str) -> None:
+    """Move the memos a merge would otherwise lose (``_MOVING_MEMOS``), each audited. Where the
+    memo's author already has one where it goes (one memo per author there), the moving memo's
+    text is added to theirs after a blank line and "(from <the source code's name>)", and the moving
+    memo is removed: both texts are kept, in one memo."""
+    rows = cur.execute(f"{_MOVING_MEMOS} order by m.id", ids).fetchall()
+    for memo_id, coding_id, code_id, author, body, written_at, to_code, to_coding in rows:
+        column, destination = ("code_id", to_code) if code_id is not None else ("coding_id", to_coding)
+        before = {"coding_id": coding_id, "code_id": code_id, "author": author, "body": body}
+        there = cur.execute(
+            f"select id, body from memos where {column} = ? and author = ? and id <> ?",  # noqa: S608 - a column of this function
+            [destination, author, memo_id],
+        ).fetchone()
+        if there is None:
+            moved = {**before, "coding_id": None, "code_id": None, column: destination}
+            cur.execute("update memos set coding_id = ?, code_id = ? where id = ?",
+                        [moved["coding_id"], moved["code_id"], memo_id])  # fmt: skip
+            audit.record(cur, "change", "memos", f"id={memo_id}", before=before, after=moved, who=who)
+            continue
+        kept_id, kept_body = there
+        joined = f"{kept_body}\n\n(from {source_name}) {body}"
+        cur.execute(
+            "update memos set body = ?, written_at = greatest(written_at, ?) where id = ?",
+            [joined, written_at, kept_id],
+        )
+        key = {"coding_id": None, "code_id": None, column: destination, "author": author}
+        audit.record(cur, "change", "memos", f"id={kept_id}",
+                     before={**key, "body": kept_body}, after={**key, "body": joined}, who=who)  # fmt: skip
+        cur.execute("delete from memos where id = ?", [memo_id])
+        audit.record(cur, "delete", "memos", f"id={memo_id}", before=before, after={"joined_to": kept_id}, who=who)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +333,7 @@ _PLAIN = {
     "meeting_roles": "filled role",
     "field_notes": "field note",
     "coded_segments": "coded segment",
+    "memos": "memo",
 }
 
 # What belongs to a meeting (or a note), in the order it is deleted: the rows pointing at others first.
@@ -288,24 +346,33 @@ _MEETING_PARTS = {
 }
 _NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
 
+# The memos on the codings a delete removes: they go with them (integrity.BELONGING), removed and
+# audited one by one in ``require_intact``; counted here so that the preview says so.
+_MEETING_MEMOS = (
+    "coding_id in (select id from coded_segments where note_id in (select id from field_notes where meeting_id = $id))"
+)
+_NOTE_MEMOS = "coding_id in (select id from coded_segments where note_id = $id)"
+
 
 @access.requires("researcher")
 def meeting_removal(con: duckdb.DuckDBPyConnection, meeting_id: int) -> Removal:
     with db.cursor(con) as cur:
-        return _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
+        return _removal(
+            cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, _MEETING_MEMOS, meeting_id
+        )
 
 
 @access.requires("researcher")
 def note_removal(con: duckdb.DuckDBPyConnection, note_id: int) -> Removal:
     with db.cursor(con) as cur:
-        return _removal(cur, f"note {_note_position(cur, note_id)[1]}", _NOTE_PARTS, note_id)
+        return _removal(cur, f"note {_note_position(cur, note_id)[1]}", _NOTE_PARTS, _NOTE_MEMOS, note_id)
 
 
-def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], row_id: int) -> Removal:
+def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], memos: str, row_id: int) -> Removal:
     *belonging, _itself = parts.items()
     counts = {
         table: int(cur.execute(f"select count(*) from {table} where {where}", {"id": row_id}).fetchone()[0])  # type: ignore[index]  # noqa: S608
-        for table, where in reversed(belonging)
+        for table, where in [*reversed(belonging), ("memos", memos)]
     }
     return Removal(what, counts)
 
@@ -319,10 +386,12 @@ def delete_meeting(
     who = who or audit.actor()
     with db.transaction(con) as cur:
         record.refuse_if_changed(cur, meeting_id, seen_version)
-        removal = _removal(cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, meeting_id)
+        removal = _removal(
+            cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, _MEETING_MEMOS, meeting_id
+        )
         _delete(cur, _MEETING_PARTS, meeting_id, who)
         cur.execute("delete from meeting_versions where meeting_id = ?", [meeting_id])
-        integrity.require_intact(cur, _MEETING_PARTS)
+        integrity.require_intact(cur, {*_MEETING_PARTS, "memos"})
     return removal
 
 
@@ -334,10 +403,10 @@ def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int,
     with db.transaction(con) as cur:
         meeting_id, position = _note_position(cur, note_id)
         record.refuse_if_changed(cur, meeting_id, seen_version)
-        removal = _removal(cur, f"note {position}", _NOTE_PARTS, note_id)
+        removal = _removal(cur, f"note {position}", _NOTE_PARTS, _NOTE_MEMOS, note_id)
         _delete(cur, _NOTE_PARTS, note_id, who)
         record.bump_version(cur, meeting_id, who)
-        integrity.require_intact(cur, _NOTE_PARTS)
+        integrity.require_intact(cur, {*_NOTE_PARTS, "memos"})
     return removal
 
 

@@ -137,6 +137,7 @@ def merge_codes(table: pd.DataFrame) -> None:
             f"{preview.source!r} goes from the codebook. {segments} to {preview.target!r}"
             + (f", {preview.repeats} that repeat a segment it already has are removed" if preview.repeats else "")
             + f", and {steps} it as their reason instead."
+            + _memos_moving(preview)
         ),
         icon=":material/merge:",
     )
@@ -144,9 +145,24 @@ def merge_codes(table: pd.DataFrame) -> None:
         attempt(lambda: _merged(source, target))
 
 
+def _memos_moving(merge: curate.Merge, done: bool = False) -> str:
+    """The memos a merge moves, in words (" 3 memos on it or on its repeated segments move to 'T'
+    (1 added to the memo its author already has there, after “(from S)”)."); nothing for none."""
+    if not merge.memos:
+        return ""
+    one = merge.memos == 1
+    verb = "moved" if done else "moves" if one else "move"
+    said = f" {labels.counted(merge.memos, 'memo')} on it or on its repeated segments {verb} to {merge.target!r}"
+    if merge.joined:
+        whose = "its author" if merge.joined == 1 else "their authors"
+        has = "had" if done else "has" if merge.joined == 1 else "have"
+        said += f" ({merge.joined} added to the memo {whose} already {has} there, after “(from {merge.source})”)"
+    return said + "."
+
+
 def _merged(source: int, target: int) -> str:
     merge = curate.merge_codes(connection(), source, target)
-    return f"{merge.source!r} merged into {merge.target!r}."
+    return f"{merge.source!r} merged into {merge.target!r}." + _memos_moving(merge, done=True)
 
 
 def delete_meeting_or_note(team_id: int, meeting_id: int, seen: int, forget: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ import json
 import duckdb
 import pytest
 
-from observation import curate, db, integrity, record
+from observation import coding, curate, db, integrity, record
 from observation.errors import ObservationError
 
 pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
@@ -29,7 +29,7 @@ def audit_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, obje
 def test_deleting_a_meeting_says_what_goes_and_takes_exactly_that(small: duckdb.DuckDBPyConnection) -> None:
     removal = curate.meeting_removal(small, 1)
     # m1: five attendance marks, two filled roles, notes n1 and n2, and their five coded segments.
-    assert removal.rows == {"field_notes": 2, "attendance": 5, "meeting_roles": 2, "coded_segments": 5}
+    assert removal.rows == {"field_notes": 2, "attendance": 5, "meeting_roles": 2, "coded_segments": 5, "memos": 0}
     assert removal.describe() == (
         "Deleting the meeting of Alpha on 10 Jan 2020 also deletes "
         "5 attendance marks, 2 filled roles, 2 field notes, 5 coded segments."
@@ -40,7 +40,7 @@ def test_deleting_a_meeting_says_what_goes_and_takes_exactly_that(small: duckdb.
 
     after = counts(small)
     gone = {t: before[t] - after[t] for t in before if before[t] != after[t]}
-    assert gone == {"meetings": 1, **removal.rows}
+    assert gone == {"meetings": 1, **{t: n for t, n in removal.rows.items() if t != "memos"}}  # memos: none
     assert small.execute("select count(*) from meetings where id = 1").fetchone() == (0,)
     assert small.execute("select count(*) from recruitment_events").fetchone() == (13,)  # these stay
     assert integrity.dangling(db.cursor(small)) == []
@@ -88,7 +88,7 @@ def test_merging_codes_moves_segments_and_reasons_without_doubling(small: duckdb
     # Code 3 has segments 5 (n2, R02), 9 (n4, R01) and 10 (n4, R02); R02 on n2 and R01 on n4 already
     # gave code 2 to the same text, so two are repeats. Two recruitment steps give code 3 as the reason.
     preview = curate.merge_preview(small, 3, 2)
-    assert preview == curate.Merge("Complexity of mental illness", 'Finding the "right" service user', 3, 2, 2)
+    assert preview == curate.Merge("Complexity of mental illness", 'Finding the "right" service user', 3, 2, 2, 0, 0)
 
     assert curate.merge_codes(small, 3, 2, who="R01") == preview
 
@@ -104,6 +104,109 @@ def test_merging_codes_moves_segments_and_reasons_without_doubling(small: duckdb
     assert (action, table, key, before["slug"]) == (  # type: ignore[index]
         "delete", "codes", "id=3", "recruitment_tension.complexity_of_illness",
     )  # fmt: skip
+
+
+def memos(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    return con.execute("select coding_id, code_id, author, body from memos order by all").fetchall()
+
+
+def write_memos(con: duckdb.DuckDBPyConnection, memos: list[tuple[str, int, str, str]]) -> None:
+    """Each ``(on, id, author, body)``: a memo on a coding ("coding") or on a code ("code")."""
+    for on, row_id, author, body in memos:
+        coding.write_memo(con, **{f"{on}_id": row_id}, body=body, author=author)  # type: ignore[arg-type]
+
+
+def test_merging_codes_moves_their_memos_and_keeps_both_texts_where_the_author_has_one(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    # Merging code 3 into code 2: segments 5 (n2, R02) and 9 (n4, R01) repeat segments 4 and 8 of
+    # code 2 and are removed; segment 10 moves.
+    write_memos(small, [
+        ("code", 3, "R01", "Acuity shapes who is asked."),  # R01 has one on code 2: joined to it
+        ("code", 2, "R01", "Fit is a judgement."),
+        ("code", 3, "R02", "Illness, not choice."),  # moves to code 2
+        ("coding", 5, "R02", "Both readings apply."),  # moves to segment 4
+        ("coding", 9, "R05", "The ward manager's words."),  # R05 has one on segment 8: joined to it
+        ("coding", 8, "R05", "Said at the door."),
+        ("coding", 10, "R01", "Stays with its coding."),  # its segment moves, and it with it
+        ("code", 6, "R01", "Untouched."),
+    ])  # fmt: skip
+    before = counts(small)
+    entries = len(audit_rows(small))
+
+    preview = curate.merge_preview(small, 3, 2)
+    assert (preview.memos, preview.joined) == (4, 2)
+    assert curate.merge_codes(small, 3, 2, who="R01") == preview
+
+    source = "Complexity of mental illness"
+    assert memos(small) == [
+        (4, None, "R02", "Both readings apply."),
+        (8, None, "R05", f"Said at the door.\n\n(from {source}) The ward manager's words."),
+        (10, None, "R01", "Stays with its coding."),
+        (None, 2, "R01", f"Fit is a judgement.\n\n(from {source}) Acuity shapes who is asked."),
+        (None, 2, "R02", "Illness, not choice."),
+        (None, 6, "R01", "Untouched."),
+    ]  # fmt: skip
+    assert small.execute("select count(*) from coded_segments where id in (5, 9)").fetchone() == (0,)
+    assert {t: before[t] - n for t, n in counts(small).items() if before[t] != n} == {"codes": 1, "coded_segments": 2}
+    assert integrity.dangling(db.cursor(small)) == []
+    # The trail keeps every memo as it was: the two joined ones removed, the others changed.
+    trail = [(a, t, b) for a, t, _, b in audit_rows(small)[entries:] if t == "memos"]
+    assert sorted((a, b["body"]) for a, _, b in trail) == [  # type: ignore[index]
+        ("change", "Both readings apply."), ("change", "Fit is a judgement."), ("change", "Illness, not choice."),
+        ("change", "Said at the door."), ("delete", "Acuity shapes who is asked."),
+        ("delete", "The ward manager's words."),
+    ]  # fmt: skip
+    (joined_to,) = small.execute(
+        "select list(after order by id) from audit where table_name = 'memos' and action = 'delete'"
+    ).fetchone()  # type: ignore[misc]
+    assert all("joined_to" in json.loads(a) for a in joined_to)
+
+
+def test_a_merge_that_fails_moves_no_memo(small: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_memos(small, [("code", 3, "R01", "On code 3."), ("code", 2, "R01", "On code 2."),
+                        ("coding", 5, "R02", "On segment 5.")])  # fmt: skip
+    kept, before, entries = memos(small), counts(small), len(audit_rows(small))
+
+    def refuse(*_: object, **__: object) -> None:
+        raise ObservationError("refused at the last step")
+
+    monkeypatch.setattr(integrity, "require_intact", refuse)
+    with pytest.raises(ObservationError, match="refused at the last step"):
+        curate.merge_codes(small, 3, 2)
+    assert (memos(small), counts(small), len(audit_rows(small))) == (kept, before, entries)
+
+
+def test_a_deletes_preview_counts_the_memos_on_the_codings_that_go(
+    small: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_memos(small, [
+        ("coding", 3, "R01", "On n2."), ("coding", 5, "R02", "Also on n2."), ("coding", 5, "R03", "A third on n2."),
+        ("coding", 1, "R01", "On n1."),  # meeting 1's other note
+        ("coding", 6, "R01", "On n3."),  # another meeting's
+        ("code", 2, "R01", "On the code, which stays."),
+    ])  # fmt: skip
+    removal = curate.note_removal(small, 2)
+    assert removal.rows["memos"] == 3
+    assert removal.describe() == "Deleting note 2 also deletes 3 coded segments, 3 memos."
+    # A delete refused at its last check (after the memos were removed with their codings) takes none.
+    with monkeypatch.context() as m:
+        m.setattr(integrity, "_spans_past_text", lambda *_: ["refused at the last step"])
+        with pytest.raises(ObservationError, match="refused at the last step"):
+            curate.delete_note(small, 2, seen_version=0)
+    assert len(memos(small)) == 6
+
+    assert curate.delete_note(small, 2, seen_version=0) == removal
+    assert [b for *_, b in memos(small)] == ["On n1.", "On n3.", "On the code, which stays."]
+
+    removal = curate.meeting_removal(small, 1)
+    assert removal.describe() == (
+        "Deleting the meeting of Alpha on 10 Jan 2020 also deletes "
+        "5 attendance marks, 2 filled roles, 1 field note, 2 coded segments, 1 memo."
+    )
+    curate.delete_meeting(small, 1, seen_version=1)
+    assert [b for *_, b in memos(small)] == ["On n3.", "On the code, which stays."]
+    assert integrity.dangling(db.cursor(small)) == []
 
 
 @pytest.mark.parametrize(
