@@ -12,7 +12,7 @@ from typing import get_args
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observation import db, filters, labels, models
+from observation import coding, db, filters, labels, models
 from tests.app.test_record_page import open_record
 
 App = Callable[..., AppTest]
@@ -75,6 +75,32 @@ def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_
     # The next pair the page offers asks for its own confirmation.
     source, target = at.selectbox(key="setup_merge_source").value, at.selectbox(key="setup_merge_target").value
     assert at.button(key=f"setup_merge_{source}_{target}_go").disabled
+
+
+def test_a_merge_says_which_memos_move_and_which_are_added_to_one_already_there(app: App, small_path: Path) -> None:
+    con = db.connect(small_path)
+    coding.write_memo(con, code_id=3, body="Acuity shapes who is asked.", author="R01")
+    coding.write_memo(con, code_id=2, body="Fit is a judgement.", author="R01")  # R01's memo on code 2: joined
+    coding.write_memo(con, coding_id=5, body="Both readings apply.", author="R02")  # segment 5 repeats segment 4
+    con.close()
+    at = setup_page(app, small_path)
+    at.selectbox(key="setup_merge_source").set_value(3).run()
+    at.selectbox(key="setup_merge_target").set_value(2).run()
+    (warning,) = shown(at.warning)
+    assert "2 memos on it or on its repeated segments move to 'Finding" in warning
+    assert "(1 added to the memo its author already has there, after “(from Complexity of mental illness)”)" in warning
+    at.checkbox(key="setup_merge_3_2_sure").check().run()
+    at.button(key="setup_merge_3_2_go").click().run()
+    assert not at.exception
+    assert not at.error
+    (done,) = shown(at.success)
+    assert "2 memos on it or on its repeated segments moved to" in done
+    assert "(1 added to the memo its author already had there" in done
+    con = db.connect(small_path)
+    assert con.execute("select coding_id, code_id, body from memos order by id").fetchall() == [
+        (None, 2, "Fit is a judgement.\n\n(from Complexity of mental illness) Acuity shapes who is asked."),
+        (4, None, "Both readings apply."),
+    ]  # fmt: skip
 
 
 def test_a_new_code_goes_under_its_theme_and_a_nameless_one_is_refused(app: App, small_path: Path) -> None:
