@@ -692,6 +692,8 @@ def _created_memo(t: _Teller) -> str:
 def _changed_memo(t: _Teller) -> str:
     a = t.e.after if isinstance(t.e.after, dict) else {}
     b = t.e.before if isinstance(t.e.before, dict) else {}
+    if (b.get("coding_id"), b.get("code_id")) != (a.get("coding_id"), a.get("code_id")):  # a merge moved it
+        return f"Moved the memo on {_memo_on(t, b)} to {_memo_on(t, a)}, merging codes: {_quoted(a.get('body', ''))}"
     return f"Changed the memo on {_memo_on(t, a)}: {_quoted(b.get('body', ''))} → {_quoted(a.get('body', ''))}"
 
 
@@ -789,6 +791,9 @@ def _deleted(t: _Teller) -> str:
         where = f"{_passage(first)}{_segment_document(t, first)}"
         return f"Removed the coding {t.code(first.get('code_id'))} of {where}{coder}"
     if e.table == "memos":
+        if isinstance(e.after, dict) and "joined_to" in e.after:
+            body = _quoted(first.get("body", ""))
+            return f"Added the memo on {_memo_on(t, first)} to its author's memo where it moved, merging codes: {body}"
         went = isinstance(e.after, dict) and e.after.get("went_with")
         gone = {"coded_segments": ", with its coding", "codes": ", with its code"}.get(str(went), "") if went else ""
         return f"Removed the memo on {_memo_on(t, first)}{gone}: {_quoted(first.get('body', ''))}"

@@ -277,7 +277,7 @@ CODED_NOTE = 2
 
 def _code_in_the_app(con: Any) -> None:
     """The Coding page's writes: a passage and a whole note coded, a coding changed and one removed,
-    memos written, changed and left on a code that a merge then takes away."""
+    memos written, changed and left on a code that a merge then moves."""
     (body,) = con.execute("select body from field_notes where id = ?", [CODED_NOTE]).fetchone()
     source = con.execute("select id from codes where parent_id is not null order by id limit 1").fetchone()[0]
     one, other = (i for (i,) in con.execute("select id from codes order by id desc limit 2").fetchall())
@@ -442,6 +442,5 @@ def test_the_coding_pages_writes_are_told_in_words(start: Start) -> None:
     assert any(w.startswith("Changed the coding “") and "→" in w for w in what)
     assert any(w.startswith("Changed the memo on the coding “") and w.endswith("“First reading.” → “Second reading.”")
                for w in what)  # fmt: skip
-    assert any(w.startswith("Removed the memo on the code “") and ", with its code: “Merged away soon.”" in w
-               for w in what)  # fmt: skip
+    assert any(w.startswith("Moved the memo on the code “") and w.endswith("“Merged away soon.”") for w in what)
     assert any(w.startswith("Removed the coding “") and note in w for w in what)

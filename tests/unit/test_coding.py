@@ -247,9 +247,9 @@ def test_one_memo_per_coding_or_code_per_author_replaced_on_save_and_removed_whe
     coding.write_memo(small, coding_id=d, body="Goes with its note.", author="R09")
     curate.delete_note(small, 3, record.version(small, 1))
     assert memos(small) == [(None, 5, "R09", "Absence, not refusal.")]
-    # And with its code, when the code is merged into another.
+    # A merge moves a code's memo to the code it is merged into.
     curate.merge_codes(small, 5, 6)
-    assert memos(small) == []
+    assert memos(small) == [(None, 6, "R09", "Absence, not refusal.")]
 
 
 # --- spans stay within their text when a note is edited elsewhere -------------------------------

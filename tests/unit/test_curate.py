@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from observation import coding, curate, db, integrity, record
+from observation import trail as trail_module
 from observation.errors import ObservationError
 
 pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
@@ -161,6 +162,11 @@ def test_merging_codes_moves_their_memos_and_keeps_both_texts_where_the_author_h
         "select list(after order by id) from audit where table_name = 'memos' and action = 'delete'"
     ).fetchone()  # type: ignore[misc]
     assert all("joined_to" in json.loads(a) for a in joined_to)
+    # The Audit trail tells each in words: two moved; two added to their author's memo, which changed.
+    what = list(trail_module.told(small, ["change", "delete"])["what"])
+    assert sum(w.startswith("Moved the memo on ") and ", merging codes: " in w for w in what) == 2
+    assert sum(w.startswith("Added the memo on ") and "to its author's memo where it moved" in w for w in what) == 2
+    assert sum(w.startswith("Changed the memo on ") and "(from " in w for w in what) == 2
 
 
 def test_a_merge_that_fails_moves_no_memo(small: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
