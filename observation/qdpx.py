@@ -33,10 +33,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import itertools
 import json
 import os
 import re
+import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -48,7 +51,7 @@ from xml.parsers import expat
 
 import duckdb
 
-from observation import access, audit, db, integrity, qdc
+from observation import access, audit, cells, db, integrity, labels, qdc
 from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
@@ -458,17 +461,55 @@ def _refuse_doctype(data: bytes, name: str) -> None:
         ) from None
 
 
-def _member(archive: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo | None:
-    wanted = wanted.replace("\\", "/").lstrip("/").casefold()
-    return next((i for i in archive.infolist() if i.filename.casefold() == wanted and not i.is_dir()), None)
+class _Unpacker:
+    """The members of an open .qdpx, each unpacked at most once, every byte unpacked counted against
+    MAX_TOTAL as it comes (the sizes a zip declares are never trusted alone), and each text file the
+    text of one source only."""
 
+    def __init__(self, archive: zipfile.ZipFile, file: str) -> None:
+        self.archive, self.file = archive, file
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            if not info.is_dir():
+                self.members.setdefault(info.filename.casefold(), info)
+        self.unpacked = 0
+        self.claimed: dict[str, str] = {}  # member's name -> the source whose text it is
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    with archive.open(info) as member:
-        data = member.read(MAX_MEMBER + 1)
-    if len(data) > MAX_MEMBER:
-        raise ObservationError(f"{info.filename}: larger than {MAX_MEMBER // 2**20} MB uncompressed")
-    return data
+    def member(self, wanted: str) -> zipfile.ZipInfo | None:
+        return self.members.get(wanted.replace("\\", "/").lstrip("/").casefold())
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        """The member's bytes, unpacked in chunks: refused past MAX_MEMBER, or once the project's
+        members together pass MAX_TOTAL."""
+        chunks: list[bytes] = []
+        size = 0
+        with self.archive.open(info) as member:
+            while chunk := member.read(min(2**20, MAX_MEMBER + 1 - size)):
+                size += len(chunk)
+                self.unpacked += len(chunk)
+                if size > MAX_MEMBER:
+                    raise ObservationError(
+                        f"{self.file}: {info.filename} is larger than {MAX_MEMBER // 2**20} MB uncompressed; "
+                        "the project is refused"
+                    )
+                if self.unpacked > MAX_TOTAL:
+                    raise ObservationError(
+                        f"{self.file}: larger than {MAX_TOTAL // 2**20} MB uncompressed; the project is refused"
+                    )
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def text_of(self, info: zipfile.ZipInfo, source: str) -> bytes:
+        """A source's text file: refused when another source named it already (each would unpack
+        it afresh: a small file could so stand for any size)."""
+        name = info.filename.casefold()
+        if name in self.claimed:
+            raise ObservationError(
+                f"{self.file}: the sources {shown(self.claimed[name])} and {shown(source)} both name the text file "
+                f"{shown(info.filename)}; each source has its own text file, and the project is refused"
+            )
+        self.claimed[name] = source
+        return self.read(info)
 
 
 def _decoded(data: bytes) -> str:
@@ -489,13 +530,14 @@ def read_project(path: Path, name: str | None = None) -> Project:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ObservationError(f"{file}: not a REFI-QDA project (.qdpx is a zip file: {exc})") from None
     with archive:
-        if sum(i.file_size for i in archive.infolist()) > MAX_TOTAL:
-            raise ObservationError(f"{file}: larger than {MAX_TOTAL // 2**20} MB uncompressed")
-        info = _member(archive, "project.qde")
+        if sum(i.file_size for i in archive.infolist()) > MAX_TOTAL:  # refused before unpacking anything
+            raise ObservationError(f"{file}: larger than {MAX_TOTAL // 2**20} MB uncompressed; the project is refused")
+        unpacker = _Unpacker(archive, file)
+        info = unpacker.member("project.qde")
         if info is None:
             raise ObservationError(f"{file}: not a REFI-QDA project (no project.qde in it)")
         try:
-            data = _read(archive, info)
+            data = unpacker.read(info)
         except (zipfile.BadZipFile, OSError) as exc:
             raise ObservationError(f"{file}: project.qde could not be read ({exc})") from None
         _refuse_doctype(data, file)
@@ -524,7 +566,7 @@ def read_project(path: Path, name: str | None = None) -> Project:
                 project.left_out.append(f"{kind} {shown(element.get('name') or element.get('guid') or '')}: only "
                                         "text sources are imported")  # fmt: skip
                 continue
-            project.sources.append(_read_source(archive, element, variables, project))
+            project.sources.append(_read_source(unpacker, element, variables, project))
     return project
 
 
@@ -545,7 +587,7 @@ def _read_codes(root: ET.Element, project: Project) -> None:
         pending += [(child, guid, depth + 1) for child in reversed(element.findall(f"{Q}Code"))]
 
 
-def _read_source(archive: zipfile.ZipFile, element: ET.Element, variables: dict[str, str], project: Project) -> _Source:
+def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, str], project: Project) -> _Source:
     guid = (element.get("guid") or "").strip("{}").lower()
     name = element.get("name") or guid
     text: str | None = None
@@ -559,18 +601,18 @@ def _read_source(archive: zipfile.ZipFile, element: ET.Element, variables: dict[
             if not rest or candidates is None:
                 unread = f"its text is outside the project ({shown(where)}); only text inside the .qdpx is read"
             else:
-                found = next((i for c in candidates if (i := _member(archive, c)) is not None), None)
+                found = next((i for c in candidates if (i := unpacker.member(c)) is not None), None)
                 if found is None:
                     unread = f"its text file {shown(where)} is not in the project"
                 else:
-                    text = _decoded(_read(archive, found))
+                    text = _decoded(unpacker.text_of(found, name))
         elif content is not None:
             text = content.text or ""
         else:
             unread = "it has no plain text (no plainTextPath, no PlainTextContent)"
     except UnicodeDecodeError as exc:
         unread = f"its text is not UTF-8 (byte {exc.start:,})"
-    except (zipfile.BadZipFile, OSError, ObservationError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         unread = f"its text could not be read ({exc})"
     record = _record(element.find(f"{Q}Description"))
     given: dict[str, str] = {}
@@ -737,10 +779,10 @@ def _by_text(held: _Held) -> dict[str, Mapping]:
 
 
 @access.requires("researcher")
-def propose_mapping(con: duckdb.DuckDBPyConnection, path: Path, name: str | None = None) -> list[Mapping]:
-    """Where each text source of the project at ``path`` would go: as our own export recorded it,
-    or as guessed (see _guess). Nothing is written."""
-    project = read_project(path, name)
+def propose_mapping(con: duckdb.DuckDBPyConnection, path: Path | Project, name: str | None = None) -> list[Mapping]:
+    """Where each text source of the project at ``path`` (or the project as read already) would go:
+    as our own export recorded it, or as guessed (see _guess). Nothing is written."""
+    project = path if isinstance(path, Project) else read_project(path, name)
     with db.cursor(con) as cur:
         held = _held(cur)
     texts = _by_text(held)
@@ -748,13 +790,21 @@ def propose_mapping(con: duckdb.DuckDBPyConnection, path: Path, name: str | None
 
 
 def mapping_csv(rows: Iterable[Mapping]) -> str:
-    """The mapping as CSV (MAP_COLUMNS), for a researcher to check and fill in."""
+    """The mapping as CSV (MAP_COLUMNS), for a researcher to check and fill in in a spreadsheet: a
+    cell that a spreadsheet might run as a formula (a source named ``=HYPERLINK(…)``) gets a leading
+    ``'`` (cells.spreadsheet_safe), which read_mapping takes off again."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(MAP_COLUMNS)
     for row in rows:
-        writer.writerow([getattr(row, c) for c in MAP_COLUMNS])
+        writer.writerow([cells.spreadsheet_safe(str(getattr(row, c))) for c in MAP_COLUMNS])
     return buffer.getvalue()
+
+
+def _unguarded(cell: str) -> str:
+    """A mapping cell as it was before mapping_csv guarded it against running as a formula."""
+    rest = cell.removeprefix(cells.QUOTE)
+    return rest if rest != cell and cells.runs_as_formula(rest) else cell
 
 
 def read_mapping(path: Path) -> list[Mapping]:
@@ -774,7 +824,7 @@ def read_mapping(path: Path) -> list[Mapping]:
                                f"(missing: {', '.join(missing)})")  # fmt: skip
     rows = []
     for number, raw in enumerate(reader, start=2):
-        row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        row = {str(k).strip().lower(): _unguarded((v or "").strip()) for k, v in raw.items() if k is not None}
         maps_to = row.get("maps_to", "").lower()
         if maps_to not in (*TARGETS, ""):
             raise ObservationError(
@@ -821,14 +871,14 @@ def _choose(project: Project, held: _Held, mapping: list[Mapping] | None) -> dic
 
 @access.requires("researcher")
 def import_project(
-    con: duckdb.DuckDBPyConnection, path: Path, mapping: list[Mapping] | None = None, name: str | None = None
+    con: duckdb.DuckDBPyConnection, path: Path | Project, mapping: list[Mapping] | None = None, name: str | None = None
 ) -> Imported:
-    """Import the coding of the project at ``path`` (``name``: the file's name to say). Sources are
+    """Import the coding of the project at ``path``, or of the project as read already (``name``:
+    the file's name to say; read_project's problems are not changed). Sources are
     placed as ``mapping`` says, else as our own export recorded them; without a mapping, a source
     nobody recorded raises NeedsMapping with a proposal. Every problem found is raised at once as
     ProjectProblems, and nothing is written; otherwise one transaction, one audit entry."""
-    path = Path(path)
-    project = read_project(path, name)
+    project = path if isinstance(path, Project) else read_project(Path(path), name)
     with db.cursor(con) as cur:
         held = _held(cur)
     chosen = _choose(project, held, mapping)
@@ -943,18 +993,21 @@ def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: 
             return None
         if not _team_ready(target.team, record, held, plan, problem):
             return None
-        laid: list[tuple[tuple[str, dt.date, int], int, int]] = []
-        try:
-            for note in layout:
-                start, end = int(note["start"]), int(note["end"])
-                if not (0 <= start < end <= len(text)) or not text[start:end].strip():
-                    raise ValueError(f"note {note.get('position')} at {start}–{end}")
-                laid.append(((target.team.casefold(), date, int(note["position"])), start, end))
-            plan.meetings[(target.team.casefold(), date)] = {"record": record, "text": text, "team": target.team}
-        except (KeyError, TypeError, ValueError) as exc:
-            problem("notes", str(exc), "the record of this meeting's notes does not fit its text")
+        kept = _new_meeting(record, problem)
+        notes = _new_notes(layout, text, problem)
+        if kept is None or notes is None:
             return None
-        return ("meeting", (target.team.casefold(), date), [(("new note", k), s, e) for k, s, e in laid])
+        key = (target.team.casefold(), date)
+        made = {"text": text, "status": kept[0], "format": kept[1], "notes": notes}
+        other = plan.meetings.get(key)
+        if other is not None and {k: other[k] for k in made} != made:
+            differ = "texts" if other["text"] != text else "records"
+            problem("team, date", f"{target.team} {date.isoformat()}",
+                    f"two sources are the same new meeting (this one and '{shown(other['source'])}') and their "
+                    f"{differ} differ: map one elsewhere, or skip it")  # fmt: skip
+            return None
+        plan.meetings.setdefault(key, made | {"source": source.name})
+        return ("meeting", key, [(("new note", (*key, n["position"])), n["start"], n["end"]) for n in notes])
     code = target.informant_code.strip()
     if target.maps_to == "interview":
         found = held.interviews.get(code)
@@ -981,8 +1034,106 @@ def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: 
     fields = _new_interview(target, text, record, held, plan, problem)
     if fields is None:
         return None
-    plan.interviews[code] = fields
+    other = plan.interviews.get(code)
+    if other is not None and {k: other[k] for k in fields} != fields:
+        problem("informant_code", code,
+                f"two sources are the same new interview (this one and '{shown(other['source'])}') and their "
+                f"{'texts' if other['transcript'] != text else 'group, date or team'} differ: map one to another "
+                "informant, or skip it")  # fmt: skip
+        return None
+    plan.interviews.setdefault(code, fields | {"source": source.name})
     return ("interview", ("new interview", code), len(text))
+
+
+def _whole(value: object, least: int, most: int) -> int:
+    """A whole number of a record (a JSON number or text), within ``least`` to ``most``."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("not a whole number")
+    return values.whole(str(value), least, most)
+
+
+def _new_meeting(record: dict[str, Any], problem: Any) -> tuple[str, str] | None:
+    """A new meeting's status and format from its record (held, service base when not said), checked
+    as the meetings CSV checks them."""
+    kept: list[str] = []
+    for name, options, default in (("status", labels.MEETING_STATUSES, "held"),
+                                   ("format", labels.MEETING_FORMATS, "service_base")):  # fmt: skip
+        given = record.get(name)
+        try:
+            if given is not None and not isinstance(given, str):
+                raise ValueError("not a text")
+            kept.append(values.choice(given or default, options, name))
+        except ValueError as exc:
+            problem(name, given, str(exc))
+    return (kept[0], kept[1]) if len(kept) == 2 else None
+
+
+def _new_notes(layout: list[Any], text: str, problem: Any) -> list[dict[str, Any]] | None:
+    """A new meeting's notes from its record, each field checked as the field notes CSV checks it
+    (position from 1, unique; author one line of at most PERSON_MAX; minute 0 to 1,440; the body, the
+    text from start to end, a passage of at most NOTE_MAX without control characters), written_at a
+    date and time; the notes within the text and apart. None (every problem said) when any is wrong."""
+    notes: list[dict[str, Any]] = []
+    ok = True
+    positions: set[int] = set()
+    for number, note in enumerate(layout, start=1):
+        where = f"note {number}"
+        if not isinstance(note, dict):
+            problem(where, note, "not a note's record")
+            ok = False
+            continue
+        checked: dict[str, Any] = {}
+        checks: dict[str, Any] = {
+            "position": lambda v: _whole(v, 1, 10_000),
+            "start": lambda v: _whole(v, 0, len(text)),
+            "end": lambda v: _whole(v, 1, len(text)),
+            "author": lambda v: values.line(v if isinstance(v, str) else "", PERSON_MAX),
+            "minute": lambda v: None if v is None else _whole(v, 0, 1_440),
+            "written_at": _written_at,
+        }
+        for name, check in checks.items():
+            try:
+                checked[name] = check(note.get(name))
+            except ValueError as exc:
+                problem(f"{where}: {name}", note.get(name), str(exc))
+        if len(checked) < len(checks):
+            ok = False
+            continue
+        if checked["position"] in positions:
+            problem(f"{where}: position", checked["position"], "two notes of the meeting have this position")
+            ok = False
+        positions.add(checked["position"])
+        if checked["start"] >= checked["end"]:
+            problem(f"{where}: start, end", f"{checked['start']}–{checked['end']}", "the note ends before it starts")
+            ok = False
+            continue
+        try:
+            values.passage(text[checked["start"] : checked["end"]], NOTE_MAX)
+        except ValueError as exc:
+            problem(f"{where}: body", text[checked["start"] : checked["end"]], f"its text {exc}")
+            ok = False
+            continue
+        notes.append(checked)
+    laid = sorted(notes, key=lambda n: n["start"])
+    for before, after in itertools.pairwise(laid):
+        if after["start"] < before["end"]:
+            both = f"{before['position']} and {after['position']}"
+            problem("notes", f"{before['start']}–{before['end']}, {after['start']}–{after['end']}",
+                    f"the notes at positions {both} overlap in the text")  # fmt: skip
+            ok = False
+    return notes if ok else None
+
+
+def _written_at(value: object) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a date and time")
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a date and time (2020-01-31T14:05:00)") from None
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def _team_ready(team: str, record: dict[str, Any], held: _Held, plan: _Plan, problem: Any) -> bool:
@@ -1088,15 +1239,59 @@ def _coder(project: Project, user: str | None) -> str | None:
         return guid
 
 
+SLUG = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
+"""A code's slug, as the schema checks it."""
+
+
+def slug_part(name: str, guid: str) -> str:
+    """A code's own part of its slug, from its name: letters as ASCII where they have one (présence:
+    presence; Ζωή: nothing), every other run of characters one underscore; when nothing is left (a
+    name in Chinese, Greek or Arabic script, or of signs only), code_ and six hex digits of a hash
+    of the code's GUID, so it stays the same from one import to the next."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    own = re.sub(r"[^a-z0-9]+", "_", ascii_).strip("_")
+    return own or f"code_{hashlib.sha256(guid.encode('utf-8')).hexdigest()[:6]}"
+
+
 class _CodeResolver:
     """Codes by GUID: the study's code of that GUID (qdc's scheme), else of the slug its place in the
-    tree gives, else a new code (with its parents) added to ``new``."""
+    tree gives, else a new code (with its parents) added to ``new``. Every code of the codebook is
+    given its slug first, in the codebook's order, so that two codes never share one: a code whose
+    slug another code of the project has taken gets _2 (then _3…) after its own part."""
 
     def __init__(self, project: Project, held: _Held, problems: list[Problem]) -> None:
         self.project, self.held, self.problems = project, held, problems
-        self.slugs: dict[str, str | None] = {}
+        self.slugs: dict[str, str | None] = {}  # guid -> slug of the codes resolved (None: refused)
         self.new: list[tuple[str, str, str]] = []
-        self.made: dict[str, str] = {}  # slug -> name, of new codes
+        self.made: set[str] = set()  # slugs of new codes
+        self.planned: dict[str, tuple[str | None, tuple[str, str, str] | None]] = {}  # guid -> slug, or None, problem
+        taken = {slug: guid for guid, slug in held.by_guid.items() if guid in project.codes}
+        for guid, entry in project.codes.items():
+            self.planned[guid] = self._plan(entry, taken)
+
+    def _plan(self, entry: _CodeEntry, taken: dict[str, str]) -> tuple[str | None, tuple[str, str, str] | None]:
+        if entry.guid in self.held.by_guid:
+            return self.held.by_guid[entry.guid], None
+        parent = self.planned.get(entry.parent, (None, None))[0] if entry.parent is not None else None
+        if entry.parent is not None and parent is None:
+            return None, None  # its parent was refused (said once)
+        try:
+            name = values.line(entry.name, NAME_MAX)
+        except ValueError as exc:
+            return None, ("name", entry.name, str(exc))
+        ours = self.project.slugs.get(entry.guid)  # a code of our own export keeps its slug
+        if ours and SLUG.fullmatch(ours) and ours.rpartition(".")[0] == (parent or "") and ours not in taken:
+            slug = ours
+        else:
+            base = f"{parent}.{slug_part(name, entry.guid)}" if parent else slug_part(name, entry.guid)
+            slug, n = base, 1
+            while slug in taken:
+                n += 1
+                slug = f"{base}_{n}"
+        if len(slug) > NAME_MAX:
+            return None, ("slug", slug, f"{len(slug):,} characters; at most {NAME_MAX:,}")
+        taken[slug] = entry.guid
+        return slug, None
 
     def resolve(self, guid: str, source: str, label: str) -> int | str | None:
         """The code's id in the study, or its slug when the import creates it; None: a problem."""
@@ -1126,29 +1321,13 @@ class _CodeResolver:
             self.problems.append(Problem(self.project.file, "codebook", f"code {shown(entry.name or entry.guid)}",
                                          shown(value), f"{attribute}: {reason}"))  # fmt: skip
 
-        if entry.guid in self.held.by_guid:
-            return self.held.by_guid[entry.guid]
-        ours = self.project.slugs.get(entry.guid)  # a code of our own export keeps its slug
-        parent = self.slugs.get(entry.parent) if entry.parent is not None else None
-        if entry.parent is not None and parent is None:
-            return None  # its parent was refused (said once)
-        try:
-            name = values.line(entry.name, NAME_MAX)
-        except ValueError as exc:
-            problem("name", entry.name, str(exc))
-            return None
-        own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
-        slug = f"{parent}.{own}" if parent else own
-        if ours and re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", ours) and ours.rpartition(".")[0] == (parent or ""):
-            slug = ours
-        if len(slug) > NAME_MAX:
-            problem("slug", slug, f"{len(slug):,} characters; at most {NAME_MAX:,}")
+        slug, refused = self.planned[entry.guid]
+        if slug is None:
+            if refused:
+                problem(*refused)
             return None
         if slug in self.held.codes:
             return slug
-        if slug in self.made and self.made[slug] != name:
-            problem("name", name, f"would be the same code as '{shown(self.made[slug])}' (both {slug})")
-            return None
         definition = entry.definition
         if definition:
             try:
@@ -1157,8 +1336,8 @@ class _CodeResolver:
                 problem("Description", definition, str(exc))
                 return None
         if slug not in self.made:
-            self.made[slug] = name
-            self.new.append((slug, name, definition))
+            self.made.add(slug)
+            self.new.append((slug, values.line(entry.name, NAME_MAX), definition))
         return slug
 
 
@@ -1179,22 +1358,19 @@ def _write(
         notes: dict[tuple[str, dt.date, int], int] = {}
         meeting_ids: dict[tuple[str, dt.date], int] = {}
         for (team_key, date), made in plan.meetings.items():
-            record = made["record"]
             meeting_ids[(team_key, date)] = db.insert_row(cur, "meetings", {
-                "team_id": team_ids[team_key], "meeting_date": date, "status": record.get("status") or "held",
-                "format": record.get("format") or "service_base"})  # fmt: skip
-            for note in record["notes"]:
-                written = note.get("written_at")
-                notes[(team_key, date, int(note["position"]))] = db.insert_row(cur, "field_notes", {
-                    "meeting_id": meeting_ids[(team_key, date)], "position": int(note["position"]),
-                    "minute": note.get("minute"), "author": str(note.get("author") or "unknown"),
-                    "written_at": dt.datetime.fromisoformat(written) if written else None,
-                    "body": made["text"][int(note["start"]) : int(note["end"])]})  # fmt: skip
+                "team_id": team_ids[team_key], "meeting_date": date, "status": made["status"],
+                "format": made["format"]})  # fmt: skip
+            for note in made["notes"]:
+                notes[(team_key, date, note["position"])] = db.insert_row(cur, "field_notes", {
+                    "meeting_id": meeting_ids[(team_key, date)], "position": note["position"],
+                    "minute": note["minute"], "author": note["author"], "written_at": note["written_at"],
+                    "body": made["text"][note["start"] : note["end"]]})  # fmt: skip
         interview_ids: dict[str, int] = {}
         for code, fields in plan.interviews.items():
             team = fields["team"]
             interview_ids[code] = db.insert_row(cur, "interviews", {
-                **{k: v for k, v in fields.items() if k != "team"},
+                **{k: v for k, v in fields.items() if k not in ("team", "source")},
                 "team_id": team_ids[team[1]] if isinstance(team, tuple) else team})  # fmt: skip
         code_ids = dict(held.codes)
         for slug, name, definition in plan.codes:

@@ -4,7 +4,9 @@ the researcher checks in a table (docs/qdpx.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,15 @@ import streamlit as st
 from observation import access, labels, qdpx
 from observation.errors import ObservationError
 from observation.ui.state import plain
-from observation.ui.study import connection, study_changed, team_names
+from observation.ui.study import connection, location, study_changed, team_names, version
 
 FILE_NAME = "study-coding.qdpx"
 UPLOAD_MEGABYTES = 200
 PREPARED = "qdpx_prepared"
+"""Session state: the prepared .qdpx, with the study's state it was made from (study_state)."""
+READ = "qdpx_read"
+"""Session state: the uploaded project as read (keyed on its bytes' digest) and its proposed mapping
+(keyed on the study's state too), so that a rerun of the mapping table reads neither again."""
 COLUMNS = {
     "source": "Source",
     "how": "Proposed from",
@@ -30,6 +36,21 @@ COLUMNS = {
 }
 HOW = {"recorded": "its record", "guessed from its text": "its text", "guessed from its name": "its name"}
 """Where a proposal came from, said short in the table (the CSV of the command line says it whole)."""
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _generation(where: str, version: int) -> str:
+    """A token that lasts until this process writes to the study: study_changed clears every
+    cached result, this one too, and the next call makes a new one."""
+    return uuid.uuid4().hex
+
+
+def study_state() -> tuple[str, int, str]:
+    """The study as it stands: where it is, its data version (another server's change, on
+    PostgreSQL) and the token of this process's writes (a study file's version is always 0)."""
+    where = location()
+    now = version(where)
+    return where, now, _generation(where, now)
 
 
 def _researcher() -> bool:
@@ -54,8 +75,9 @@ def export_section() -> None:
         try:
             with st.spinner("Preparing the project…"), tempfile.TemporaryDirectory() as folder:
                 out = Path(folder) / FILE_NAME
+                state = study_state()
                 written = qdpx.export_project(connection(), out)
-                st.session_state[PREPARED] = (out.read_bytes(), written)
+                st.session_state[PREPARED] = (state, out.read_bytes(), written)
         except ObservationError as exc:
             st.error(plain(str(exc)), icon=":material/error:")
         except Exception as exc:  # its message may quote a note: only its kind is said
@@ -63,9 +85,10 @@ def export_section() -> None:
                 f"The project could not be made ({type(exc).__name__}). Nothing was written.", icon=":material/error:"
             )
     prepared = st.session_state.get(PREPARED)
-    if prepared is None:
+    if not isinstance(prepared, tuple) or prepared[0] != study_state():
+        st.session_state.pop(PREPARED, None)  # made before the study changed: never offered
         return
-    payload, written = prepared
+    _, payload, written = prepared
     st.caption(plain(written.said(FILE_NAME).split("\n")[0]))
     for why in written.left_out:
         st.warning(plain(f"Left out: {why}"), icon=":material/warning:")
@@ -90,20 +113,46 @@ def import_section() -> None:
     if upload is None:
         st.caption("Choose a project to see where each of its text sources would go.")
         return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "project.qdpx"
-        path.write_bytes(upload.getvalue())
+    read = _read(upload)
+    if isinstance(read, str):
+        st.error(plain(read), icon=":material/error:")
+        return
+    project, proposal = read
+    if not proposal:
+        st.info(plain(f"{upload.name} holds no text source: nothing to import."), icon=":material/info:")
+        return
+    rows = _mapping_table(proposal, upload.file_id)
+    if st.button("Import the coding", key="qdpx_import", type="primary"):
+        _import(project, upload.name, rows)
+
+
+def _read(upload: Any) -> tuple[qdpx.Project, list[qdpx.Mapping]] | str:
+    """The uploaded project as read, and where each source would go; or why it was refused. Read
+    once per upload (its bytes' digest), proposed once per study state, kept in session state."""
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    kept = st.session_state.get(READ)
+    if not (isinstance(kept, dict) and kept.get("digest") == digest and kept.get("name") == upload.name):
         try:
-            proposal = qdpx.propose_mapping(connection(), path, name=upload.name)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "project.qdpx"
+                path.write_bytes(data)
+                found: qdpx.Project | str = qdpx.read_project(path, name=upload.name)
         except ObservationError as exc:
-            st.error(plain(str(exc)), icon=":material/error:")
-            return
-        if not proposal:
-            st.info(plain(f"{upload.name} holds no text source: nothing to import."), icon=":material/info:")
-            return
-        rows = _mapping_table(proposal, upload.file_id)
-        if st.button("Import the coding", key="qdpx_import", type="primary"):
-            _import(path, upload.name, rows)
+            found = str(exc)
+        kept = {"digest": digest, "name": upload.name, "project": found}
+        st.session_state[READ] = kept
+    project = kept["project"]
+    if isinstance(project, str):
+        return project
+    state = study_state()
+    if kept.get("state") != state:
+        try:
+            kept["proposal"] = qdpx.propose_mapping(connection(), project)
+        except ObservationError as exc:
+            return str(exc)
+        kept["state"] = state
+    return project, kept["proposal"]
 
 
 def _mapping_table(proposal: list[qdpx.Mapping], file_id: str) -> list[qdpx.Mapping]:
@@ -157,10 +206,10 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
 
 
-def _import(path: Path, name: str, rows: list[qdpx.Mapping]) -> None:
+def _import(project: qdpx.Project, name: str, rows: list[qdpx.Mapping]) -> None:
     try:
         with st.spinner("Importing the coding…"):
-            imported = qdpx.import_project(connection(), path, rows, name=name)
+            imported = qdpx.import_project(connection(), project, rows, name=name)
     except qdpx.ProjectProblems as exc:
         st.error(
             plain(f"{len(exc.problems):,} problem(s), all listed below; nothing was imported."),

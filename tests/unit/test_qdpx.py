@@ -431,7 +431,7 @@ def test_a_project_from_another_program_comes_in_with_a_mapping(
     assert (imported.created, imported.codes, imported.interviews) == (3, 2, 1)
     start = NOTE_7.index("Zoë said")
     assert segments(study) - before == {
-        ("Alpha 2020-01-24 #1", "power_voice.token_pr_sence", "Ana Ruiz", start, start + len("Zoë said")),
+        ("Alpha 2020-01-24 #1", "power_voice.token_presence", "Ana Ruiz", start, start + len("Zoë said")),
         ("Alpha 2020-01-24 #2", "presence.voice", "Bo Li", None, None),  # the whole note: no span
         ("interview KI-07", "power_voice", "Ana Ruiz", *at(NEW_TRANSCRIPT, "niemand fragte")),
     }
