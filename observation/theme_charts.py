@@ -167,6 +167,19 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
     return fig
 
 
+MONTHLY_TICKS = 18
+"""The most months an axis is ticked month by month over."""
+
+
+def _months_spanned(months: pd.Series) -> int:
+    """From the first month to the last, both counted (0 when there is none)."""
+    days = pd.to_datetime(months).dropna()
+    if days.empty:
+        return 0
+    first, last = days.min(), days.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
     """Interview transcripts with a recruitment-tension code, by the month of the interview, one
     line per team (interviews with no team on a grey line of their own), styled as the notes' chart
@@ -209,8 +222,9 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
         yaxis_title="Interview transcripts",
         yaxis_rangemode="tozero",
         xaxis_tickformat="%b\n%Y",
-        # a tick a month: interviews often span only a few (Plotly would mark weeks, each "Jan")
-        xaxis_dtick="M1" if by_month["month"].nunique() <= 18 else None,
+        # a tick a month where the interviews span a few (Plotly would mark weeks, each "Jan"); over
+        # longer, Plotly's own ticks (a month each over five years overprint one another)
+        xaxis_dtick="M1" if _months_spanned(by_month["month"]) <= MONTHLY_TICKS else None,
         height=380,
         legend={"orientation": "h", "y": -0.25, "x": 0},
     )

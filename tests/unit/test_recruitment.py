@@ -225,6 +225,17 @@ def test_the_tension_charts_name_their_source_and_never_add_notes_to_transcripts
     # a click carries team (none for the interview with no team), month, tension transcripts, transcripts
     assert lines[notes.NO_TEAM] == [[None, "2020-02-01", 1, 1]]
     assert lines["Beta (inpatient)"] == [[2, "2020-02-01", 0, 1], [2, "2020-03-01", 1, 1]]
+    assert in_interviews.layout.xaxis.dtick == "M1"  # two months: a tick each
+
+
+def test_interviews_years_apart_are_not_ticked_month_by_month(small: duckdb.DuckDBPyConnection) -> None:
+    """Two interviews four years apart: a tick a month would overprint sixty labels."""
+    add_interviews(small)
+    by_month = recruitment.tension_by_month(small, ALL, "both")
+    assert theme_charts.tension_in_interviews(by_month).layout.xaxis.dtick == "M1"
+    later = by_month.iloc[[-1]].assign(month=pd.Timestamp("2024-02-01"))
+    spread = pd.concat([by_month, later], ignore_index=True)
+    assert theme_charts.tension_in_interviews(spread).layout.xaxis.dtick is None
 
 
 # The funnel read a second way, in plain pandas over the raw tables, straight from the words of
