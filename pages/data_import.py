@@ -30,7 +30,7 @@ with files:
         key="import_files",
         max_upload_size=upload.UPLOAD_MEGABYTES,
         help="Examples of every kind are in data/examples (an interview manifest and its transcripts in "
-        "data/examples/interviews).",
+        "data/examples/interviews; upload data/examples/teams.csv with them, for their teams).",
     )
     st.caption(
         f"Up to {upload.UPLOAD_MEGABYTES} MB a file, the most an import takes (from the command line too): split a "
