@@ -141,3 +141,44 @@ def test_a_coach_is_told_and_offered_nothing(at: AppTest) -> None:
     assert texts(at).count("Only researchers move the study's coding") == 2
     assert not at.get("file_uploader")
     assert not at.get("button")
+
+
+def test_an_upload_is_read_once_however_often_the_page_reruns(
+    at: AppTest, small_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = own_export(small_path, tmp_path)
+    reads: list[str] = []
+    read = qdpx.read_project
+    monkeypatch.setattr(qdpx, "read_project", lambda path, name=None: reads.append(str(name)) or read(path, name))
+    at.run()
+    at.file_uploader(key="qdpx_upload").set_value([("ours.qdpx", payload, "application/zip")]).run()
+    for _ in range(3):  # as an edit of the mapping table reruns the page
+        at.run()
+    at.button(key="qdpx_import").click().run()
+    assert not at.exception
+    assert "ours.qdpx: nothing to import; the study already holds every coding in it." in texts(at)
+    assert reads == ["ours.qdpx"]
+
+
+def test_a_prepared_project_is_not_offered_once_the_study_has_changed(
+    at: AppTest, small_path: Path, tmp_path: Path
+) -> None:
+    payload = own_export(small_path, tmp_path)
+    con = db.connect(small_path)
+    with db.transaction(con) as cur:  # a coding the project holds and the study no longer does
+        cur.execute("delete from coded_segments where id = (select max(id) from coded_segments)")
+    con.close()
+    at.run()
+    at.button(key="qdpx_prepare").click().run()
+    assert len(at.get("download_button")) == 1
+    at.run()
+    assert len(at.get("download_button")) == 1  # the study as it was: still offered
+    at.file_uploader(key="qdpx_upload").set_value([("ours.qdpx", payload, "application/zip")]).run()
+    at.button(key="qdpx_import").click().run()
+    assert not at.exception
+    assert "Imported ours.qdpx: 1 codings added, 10 already held." in texts(at)
+    at.run()
+    assert not at.get("download_button")  # made before the import: never offered
+    at.button(key="qdpx_prepare").click().run()
+    assert len(at.get("download_button")) == 1
+    assert "11 codings" in texts(at)

