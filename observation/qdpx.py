@@ -22,9 +22,13 @@ left out. Our own export's sources say which; any other source is mapped by a re
 (``propose_mapping`` guesses from its text, then its name). A source mapped to a meeting or an
 interview must hold that text exactly; a selection on a meeting's source goes to the note it falls
 in (one crossing two notes is a problem), and a selection of a whole note or transcript comes back
-as a coding of the whole (no span). Codes are found by GUID, then by their place in the tree; the
-others are added (only those applied, and their parents). Every problem is listed and nothing is
-written while any is left; otherwise one transaction with one audit entry. A coding the study
+as a coding of the whole (no span). Codes are found by GUID, then by their place in the tree (a
+slug from the name's letters as ASCII, else code_ and a hash of the GUID; _2… between two codes that
+would share one); the others are added (only those applied, and their parents). A new meeting's
+record is checked field by field as the CSV import checks it; two sources as one new meeting or
+interview must hold the same text. Each zip member is unpacked at most once, counted against
+MAX_MEMBER and MAX_TOTAL as it is, and a text file is the text of one source only. Every problem is
+listed and nothing is written while any is left; otherwise one transaction with one audit entry. A coding the study
 already holds (same note or interview, code, coder and span) is left as it is, so importing a
 project twice adds nothing.
 """
