@@ -111,6 +111,7 @@ def import_section() -> None:
         help="Our own export's sources go back where they came from; say where each other source goes.",
     )
     if upload is None:
+        st.session_state.pop(READ, None)  # the project read last is let go
         st.caption("Choose a project to see where each of its text sources would go.")
         return
     read = _read(upload)
