@@ -15,7 +15,9 @@ nothing writes nothing, not even an audit entry. An export is audited.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -176,6 +178,16 @@ def _why(path: Path, exc: ET.ParseError) -> str:
     return reason
 
 
+def slug_part(name: str, guid: str) -> str:
+    """A code's own part of its slug, from its name: letters as ASCII where they have one (présence:
+    presence; Ζωή: nothing), every other run of characters one underscore; when nothing is left (a
+    name in Chinese, Greek or Arabic script, or of signs only), code_ and six hex digits of a hash
+    of the code's GUID, so it stays the same from one import to the next."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    own = re.sub(r"[^a-z0-9]+", "_", ascii_).strip("_")
+    return own or f"code_{hashlib.sha256(guid.encode('utf-8')).hexdigest()[:6]}"
+
+
 @access.requires("researcher")
 def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> Imported:
     """Create or update the codes of a .qdc file (matched by slug), with their tags; all or nothing.
@@ -224,7 +236,7 @@ def import_codebook(con: duckdb.DuckDBPyConnection, path: Path) -> Imported:
             name, named = written.strip(), False
             row = f"guid {shown(given)}" if given else f"code {number}"
             problem(row, "name", written, str(exc))
-        own = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
+        own = slug_part(name, given.strip("{}").lower() or name)
         # a code this study exported keeps its slug; another program's code gets one from its name
         slug = known.get(given) or (f"{parent_slug}.{own}" if parent_slug else own)
         checked = named and sound

@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import itertools
 import json
 import os
 import re
-import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -1247,16 +1245,6 @@ SLUG = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 """A code's slug, as the schema checks it."""
 
 
-def slug_part(name: str, guid: str) -> str:
-    """A code's own part of its slug, from its name: letters as ASCII where they have one (présence:
-    presence; Ζωή: nothing), every other run of characters one underscore; when nothing is left (a
-    name in Chinese, Greek or Arabic script, or of signs only), code_ and six hex digits of a hash
-    of the code's GUID, so it stays the same from one import to the next."""
-    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    own = re.sub(r"[^a-z0-9]+", "_", ascii_).strip("_")
-    return own or f"code_{hashlib.sha256(guid.encode('utf-8')).hexdigest()[:6]}"
-
-
 class _CodeResolver:
     """Codes by GUID: the study's code of that GUID (qdc's scheme), else of the slug its place in the
     tree gives, else a new code (with its parents) added to ``new``. Every code of the codebook is
@@ -1287,7 +1275,7 @@ class _CodeResolver:
         if ours and SLUG.fullmatch(ours) and ours.rpartition(".")[0] == (parent or "") and ours not in taken:
             slug = ours
         else:
-            base = f"{parent}.{slug_part(name, entry.guid)}" if parent else slug_part(name, entry.guid)
+            base = f"{parent}.{qdc.slug_part(name, entry.guid)}" if parent else qdc.slug_part(name, entry.guid)
             slug, n = base, 1
             while slug in taken:
                 n += 1

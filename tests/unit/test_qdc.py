@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -275,3 +276,31 @@ def test_a_malformed_file_is_one_line_from_the_command_never_a_traceback(
     assert err.startswith(f"error: {message}")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_names_in_any_script_get_the_slugs_a_qdpx_gives_them(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Accented letters lose their accents; names with no a-z or 0-9 left get code_ and six hex digits
+    of a hash of their GUID (as read: no braces, lower case), so two such siblings never share a slug
+    and a .qdc and a .qdpx name the code alike."""
+    wait, bus = "AAAAAAAA-0000-4000-8000-00000000000A", "bbbbbbbb-0000-4000-8000-00000000000b"
+    (tmp_path / "scripts.qdc").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<CodeBook xmlns="{qdc.NS}"><Codes>'
+        '<Code guid="11111111-1111-1111-1111-111111111111" name="Token présence" isCodable="true">'
+        f'<Code guid="{{{wait}}}" name="等待" isCodable="true"/>'
+        f'<Code guid="{bus}" name="交通" isCodable="true"/>'
+        "</Code></Codes></CodeBook>",
+        encoding="utf-8",
+    )
+    imported = qdc.import_codebook(small, tmp_path / "scripts.qdc")
+    assert imported.created == 3
+
+    def hashed(guid: str) -> str:
+        return "code_" + hashlib.sha256(guid.lower().encode()).hexdigest()[:6]
+
+    rows = {row[0]: (row[1], row[6]) for row in codes(small)}
+    assert rows["token_presence"] == ("Token présence", None)
+    assert rows[f"token_presence.{hashed(wait)}"] == ("等待", "token_presence")
+    assert rows[f"token_presence.{hashed(bus)}"] == ("交通", "token_presence")
+    assert hashed(wait) != hashed(bus)
+    assert qdc.slug_part("等待", wait.lower()) == hashed(wait)  # the one qdpx uses
