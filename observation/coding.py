@@ -29,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from observation import access, audit, db, integrity, labels
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.models import DEFINITION_MAX, NAME_MAX
+from observation.models import DEFINITION_MAX, Observer
 
 Kind = Literal["note", "interview"]
 KINDS: Final[dict[Kind, str]] = {"note": "field note", "interview": "interview transcript"}
@@ -37,20 +37,13 @@ PAGE_SIZE = 50
 """Documents listed at a time on the Coding page (the list is paged in SQL)."""
 PATH_SEPARATOR = " › "
 """Between a code's name and its parent's, in a code's path words ("Recruitment tension › Right service user")."""
-CODER_PATTERN = re.compile(r"[A-Za-z0-9-]+")
-"""A coder code chosen in local mode: letters, digits and '-' (R01, anna-k)."""
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MEMO_MAX = DEFINITION_MAX
 
-
-def _coder(text: str) -> str:
-    if not (CODER_PATTERN.fullmatch(text) or EMAIL_PATTERN.fullmatch(text)):
-        raise ValueError("a coder is a code of letters, digits and '-' (such as R01), or a signed-in email")
-    return text
-
-
-Coder = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
-                  AfterValidator(_coder)]  # fmt: skip
+Coder = Observer
+"""Who codes: the signed-in person's email, or in local mode any one line of text of at most
+models.PERSON_MAX characters with no control character — the rule an import's observers and coders
+follow (R01, "Ana Ruiz", "Zoë"). The one check of a coder, used by code_passage, recode, uncode,
+write_memo and the Coding page's new-coder box."""
 
 
 def _no_control(text: str) -> str:
@@ -63,16 +56,11 @@ MemoBody = Annotated[str, StringConstraints(strip_whitespace=True, max_length=ME
 
 
 def coder_code(text: str) -> str:
-    """A coder code typed on the page (local mode), checked: letters, digits and '-', at most
-    models.NAME_MAX characters. Refused with the reason, in words."""
-    said = text.strip()
-    if not said:
+    """A coder typed on the page (local mode), checked as every coder is (``Coder``); refused with
+    the reason, in words."""
+    if not text.strip():
         raise ObservationError("Coder: type a coder code, such as R01")
-    if len(said) > NAME_MAX:
-        raise ObservationError(f"Coder {said[:40]!r}…: at most {NAME_MAX} characters")
-    if not CODER_PATTERN.fullmatch(said):
-        raise ObservationError(f"Coder {said!r}: use letters, digits and '-' only (such as R01)")
-    return said
+    return _valid_coder(text)
 
 
 # --- what is read ---------------------------------------------------------------------------------
@@ -270,10 +258,16 @@ def _kind(kind: str) -> Kind:
     return kind
 
 
+def missing(kind: str, document_id: object) -> str:
+    """What the page says of a note or transcript that is not in the study (never was, or was
+    deleted), by the number it was asked for: one wording for a link's bad value and a missing one."""
+    return f"There is no {KINDS.get(kind, 'note or transcript')} {document_id} in this study: choose another"  # type: ignore[call-overload]
+
+
 def _read(cur: duckdb.DuckDBPyConnection, kind: str, document_id: int) -> Document:
     row = cur.execute(_ONE[_kind(kind)], [document_id]).fetchone()
     if row is None:
-        raise ObservationError(f"This {KINDS[_kind(kind)]} is no longer in the study (it was deleted); choose another")
+        raise ObservationError(missing(kind, document_id))
     i, team_id, team, day, position, who, group, text = row
     return Document(_kind(kind), int(i), _title(kind, team, day, position, who, group), team_id, team, str(text))
 
@@ -292,21 +286,18 @@ def document(con: duckdb.DuckDBPyConnection, kind: str, document_id: int) -> Doc
     return found
 
 
-_PATHS = """
-select c.id, c.slug, c.name, string_agg(a.name, $sep order by length(a.slug)) as path
-from codes as c
-join codes as a on a.slug = c.slug or starts_with(c.slug, a.slug || '.')
-group by c.id, c.slug, c.name
-"""
-
-
 @access.requires("researcher")
 def code_choices(con: duckdb.DuckDBPyConnection) -> tuple[CodeRef, ...]:
     """Every code of the codebook with its path in words, in the codebook's order (each code after
     its parent): what a coding is chosen from. A code's parents are the codes whose slugs prefix
     its own (codes.slug: 'recruitment_tension.right_service_user')."""
     with db.cursor(con) as cur:
-        rows = cur.execute("select id, slug, name from codes order by slug").fetchall()
+        return _code_refs(cur)
+
+
+def _code_refs(cur: duckdb.DuckDBPyConnection) -> tuple[CodeRef, ...]:
+    """The one builder of codes' paths in words (code_choices and codings both read it)."""
+    rows = cur.execute("select id, slug, name from codes order by slug").fetchall()
     names = {str(slug): str(name) for _, slug, name in rows}
     found = []
     for i, slug, name in rows:
@@ -326,31 +317,31 @@ def codings(con: duckdb.DuckDBPyConnection, kind: str, document_id: int) -> tupl
     codings first), each with its code's path in words and its memos."""
     found = document(con, kind, document_id)  # refused when its team is not readable
     with db.cursor(con) as cur:
+        refs = {c.id: c for c in _code_refs(cur)}
         rows = cur.execute(
             f"""
-            with paths as ({_PATHS})
-            select s.id, s.code_id, p.slug, p.name, p.path, s.coder, s.span_start, s.span_end,
+            select s.id, s.code_id, s.coder, s.span_start, s.span_end,
                    list(struct_pack(id := m.id, author := m.author, body := m.body, written_at := m.written_at)
                         order by m.author) filter (where m.id is not null) as memos
             from coded_segments as s
-            join paths as p on p.id = s.code_id
+            join codes as c on c.id = s.code_id
             left join memos as m on m.coding_id = s.id
             where {_where(found.kind)}
-            group by all
-            order by s.span_start nulls first, s.span_end, p.slug, s.coder, s.id
+            group by s.id, s.code_id, s.coder, s.span_start, s.span_end, c.slug
+            order by s.span_start nulls first, s.span_end, c.slug, s.coder, s.id
             """,  # noqa: S608 - constants of this module
-            {"doc": found.id, "sep": PATH_SEPARATOR},
+            {"doc": found.id},
         ).fetchall()
     return tuple(
         Coding(
             int(i),
-            CodeRef(int(code), str(slug), str(name), str(path)),
+            refs[int(code)],
             str(coder),
             start,
             end,
             tuple(MemoText(int(m["id"]), str(m["author"]), str(m["body"]), m["written_at"]) for m in memos or ()),
         )
-        for i, code, slug, name, path, coder, start, end, memos in rows
+        for i, code, coder, start, end, memos in rows
     )
 
 
@@ -420,6 +411,18 @@ def _check_span(text: str, start: int | None, end: int | None, what: str) -> Non
         raise ObservationError("The passage holds only spaces: select some words")
 
 
+def _check_seen(text: str, start: int | None, end: int | None, seen: str, what: str) -> None:
+    if (text if start is None else text[start:end]) != seen:
+        raise ObservationError(f"The {what} changed since you opened it: choose the passage again")
+
+
+def _own(row: dict[str, object], coder: str, doing: str) -> None:
+    """Only the coder who made a coding changes it, removes it or writes a memo on it, so that
+    agreement compares each coder's own work."""
+    if row["coder"] != coder:
+        raise ObservationError(f"This coding is {row['coder']}'s, not yours ({coder}): only they may {doing} it")
+
+
 _CODER: TypeAdapter[str] = TypeAdapter(Coder)
 _MEMO: TypeAdapter[str] = TypeAdapter(MemoBody)
 
@@ -465,10 +468,14 @@ def code_passage(
     start: int | None,
     end: int | None,
     coder: str,
+    *,
+    seen: str,
 ) -> Coded:
     """Code the passage ``text[start:end]`` (both None: the whole document) of a note or a
     transcript with each of ``code_ids``, as ``coder``, in one transaction, each coding audited.
-    A code the same coder already gave the same passage is not added twice (Coded says which)."""
+    A code the same coder already gave the same passage is not added twice (Coded says which).
+    ``seen`` is the passage as the coder saw it (the whole text, for the whole document): refused
+    when the text has changed there since, so a coding never lands on words the coder did not read."""
     kind = _kind(kind)
     coder = _valid_coder(coder)
     wanted = list(dict.fromkeys(int(c) for c in code_ids))
@@ -479,6 +486,7 @@ def code_passage(
     with db.transaction(con, meetings=()) as cur:
         found = _read(cur, kind, document_id)
         _check_span(found.text, start, end, KINDS[kind])
+        _check_seen(found.text, start, end, seen, KINDS[kind])
         names = _code_names(cur, wanted)
         column = _column(kind)
         for code_id in wanted:
@@ -528,10 +536,12 @@ def _delete_memos(cur: duckdb.DuckDBPyConnection, where: str, value: int) -> int
 
 
 @access.requires("researcher")
-def uncode(con: duckdb.DuckDBPyConnection, coding_id: int) -> str:
-    """Remove a coding (and its memos), audited; what was removed, in words."""
+def uncode(con: duckdb.DuckDBPyConnection, coding_id: int, *, coder: str) -> str:
+    """Remove a coding (and its memos), audited; what was removed, in words. Only ``coder``'s own."""
+    coder = _valid_coder(coder)
     with db.transaction(con, meetings=()) as cur:
         row = _segment(cur, coding_id)
+        _own(row, coder, "remove")
         _segment_document(cur, row)
         (name,) = cur.execute("select name from codes where id = ?", [row["code_id"]]).fetchone() or ("a code",)
         memos = _delete_memos(cur, "coding_id", coding_id)
@@ -555,14 +565,18 @@ def recode(
     con: duckdb.DuckDBPyConnection,
     coding_id: int,
     *,
+    coder: str,
     code_id: int | _Keep = KEEP,
     start: int | _Keep | None = KEEP,
     end: int | _Keep | None = KEEP,
 ) -> str:
     """Change a coding's code or its passage (start and end None: the whole document), checked as a
-    new coding is, audited; refused when the same coder already has that coding."""
+    new coding is, audited; refused when the same coder already has that coding, and unless the
+    coding is ``coder``'s own."""
+    coder = _valid_coder(coder)
     with db.transaction(con, meetings=()) as cur:
         row = _segment(cur, coding_id)
+        _own(row, coder, "change")
         found = _segment_document(cur, row)
         new = dict(row)
         if not isinstance(code_id, _Keep):
@@ -603,7 +617,8 @@ def write_memo(
     author: str,
 ) -> str:
     """Write ``author``'s memo on a coding or on a code (one of them): it replaces the memo they
-    wrote there before; an empty ``body`` removes it. Audited; what it did, in words."""
+    wrote there before; an empty ``body`` removes it. Audited; what it did, in words. A memo on a
+    coding is written only by the coding's coder."""
     if (coding_id is None) == (code_id is None):
         raise ObservationError("A memo is written on a coding or on a code: give one of them")
     author = _valid_coder(author)
@@ -615,7 +630,9 @@ def write_memo(
     assert target is not None
     with db.transaction(con, meetings=()) as cur:
         if coding_id is not None:
-            _segment_document(cur, _segment(cur, coding_id))
+            row = _segment(cur, coding_id)
+            _own(row, author, "write a memo on")
+            _segment_document(cur, row)
         else:
             _code_names(cur, [int(target)])
         existing = cur.execute(

@@ -13,11 +13,11 @@ st.title(
     help="Select a passage with the mouse or the keyboard, choose codes, and press Save. A coding is saved "
     "under your coder code (or your email when you signed in), and every page's counts include it at once.",
 )
-coding_ui.flash()
 coder = coding_ui.choose_coder()
 doc = coding_ui.stop_unless_ready(coding_ui.choose_document(flt))
 found = coding_ui.codings_of(doc)
-passage = coding_ui.choose_text_passage(doc, found)
+mine, others = coding_ui.shown_codings(found, coder)
+passage = coding_ui.choose_text_passage(doc, (*mine, *others))
 coding_ui.code_form(doc, passage, coder)
 coding_ui.codings_list(doc, found, coder)
 coding_ui.code_memo(coder)

@@ -38,6 +38,10 @@ CLEAR_CODES = "coding_clear_codes"
 WHOLE = "coding_whole"
 PASSAGE = "coding_passage"
 TEXT_HEIGHT = 420
+TABLE = "coding_table"
+TABLE_ROUND = "coding_table_round"
+OTHERS = "coding_others"
+MEMO_CODE = "coding_memo_code"
 WHOLE_DOCUMENT = {"note": "Code the whole note", "interview": "Code the whole transcript"}
 
 
@@ -73,23 +77,29 @@ def _parsed(key: str) -> tuple[coding.Kind, int]:
     return ("interview" if kind == "interview" else "note"), int(number)
 
 
-def flash() -> None:
-    """Say what the last change did, once, after the rerun that shows it."""
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(plain(message), icon=":material/check:")
+def flash(place: str) -> None:
+    """Say what the last change made at ``place`` did, once, there (beside the control that made
+    it, not at the top of the page), after the rerun that shows it."""
+    held = st.session_state.get(FLASH)
+    if held and held[0] == place:
+        del st.session_state[FLASH]
+        st.success(plain(held[1]), icon=":material/check:")
 
 
-def attempt(change: Callable[[], str]) -> None:
-    """Run a change; on success every page reads the study afresh and the page says what was done;
-    otherwise it says why nothing was saved (one line, never a traceback)."""
+def attempt(change: Callable[[], str], place: str, *, forget_choice: bool = False) -> None:
+    """Run a change; on success every page reads the study afresh and the page says what was done
+    at ``place`` (``flash``); otherwise it says why nothing was saved, here (one line, never a
+    traceback). ``forget_choice``: the coding chosen in the table is let go of (it was removed or
+    changed), so the next rerun opens none."""
     try:
         message = change()
     except ObservationError as exc:
         st.error(plain(f"Nothing was saved. {exc}"), icon=":material/error:")
         return
     study_changed()
-    st.session_state[FLASH] = message
+    st.session_state[FLASH] = (place, message)
+    if forget_choice:
+        st.session_state[TABLE_ROUND] = int(st.session_state.get(TABLE_ROUND, 0)) + 1
     st.rerun()
 
 
@@ -113,8 +123,8 @@ def choose_coder() -> str | None:
         "Coder",
         options,
         key=CODER,
-        help="Who the codings are saved under: a coder code (letters, digits and '-', such as R01), the same "
-        "one each time you code, so that coder agreement compares your codings with others'.",
+        help="Who the codings are saved under: a coder code (such as R01, or your name as an import gave it), "
+        "the same one each time you code, so that coder agreement compares your codings with others'.",
     )
     if picked != A_NEW_CODER:
         return str(picked)
@@ -142,8 +152,12 @@ def _from_link() -> tuple[coding.Kind, int] | None:
     try:
         return DocumentLink.model_validate(asked).chosen
     except ValidationError:
-        said = ", ".join(f"{k}={v!r}" for k, v in asked.items())
-        st.warning(plain(f"Ignored {said} in the link: not one note or one interview of this study."),
+        if len(asked) > 1:
+            said = "The link names a note and an interview: choose one"
+        else:
+            ((kind, value),) = asked.items()
+            said = coding.missing(kind, value)
+        st.warning(plain(f"{said}. The link's {', '.join(f'{k}={v}' for k, v in asked.items())} was ignored."),
                    icon=":material/link_off:")  # fmt: skip
         return None
 
@@ -179,7 +193,7 @@ def choose_document(flt: StudyFilter) -> coding.Document | None:
             held = coding.document(connection(), kind, document_id)
             titles = {chosen: held.title, **titles}
         except ObservationError as exc:
-            st.warning(plain(str(exc)), icon=":material/link_off:")
+            st.warning(plain(f"{exc}."), icon=":material/link_off:")
             st.session_state[DOCUMENT] = chosen = None
     if found.total:
         st.caption(f"{found.total:,} {'note or transcript' if found.total == 1 else 'notes and transcripts'} found"
@@ -214,6 +228,16 @@ def _codings(n: int) -> str:
 # --- the text, and coding a passage --------------------------------------------------------------------
 
 
+def shown_codings(
+    found: tuple[coding.Coding, ...], coder: str | None
+) -> tuple[tuple[coding.Coding, ...], tuple[coding.Coding, ...]]:
+    """The coder's own codings, and the other coders' ones when "Show other coders' passages" is on
+    (off by default, so that each coder codes without seeing the others' work)."""
+    mine = tuple(c for c in found if c.coder == coder)
+    others = tuple(c for c in found if c.coder != coder) if st.session_state.get(OTHERS) else ()
+    return mine, others
+
+
 def highlights(found: tuple[coding.Coding, ...]) -> list[Highlight]:
     """Each coded passage (codings of the whole document are listed, not highlighted), one tint per
     code, labelled with the codes and coders on it."""
@@ -230,7 +254,13 @@ def highlights(found: tuple[coding.Coding, ...]) -> list[Highlight]:
 
 
 def choose_text_passage(doc: coding.Document, found: tuple[coding.Coding, ...]) -> Passage | None:
-    st.caption(plain(doc.title))
+    """The text, with the passages shown highlighted; the passage chosen in it (the document's title
+    is the picker's, above: not said again)."""
+    st.toggle(
+        "Show other coders' passages", key=OTHERS,
+        help="Off: only your own codings are highlighted and listed, so that your coding stays independent of "
+        "others' (coder agreement compares them). On: theirs are shown too, read-only.",
+    )  # fmt: skip
     return choose_passage(doc.text, highlights(found), key=f"{PASSAGE}_{doc.kind}_{doc.id}", height=TEXT_HEIGHT)
 
 
@@ -241,109 +271,135 @@ def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) 
     whole_key = f"{WHOLE}_{doc.kind}_{doc.id}"
     if st.session_state.get(whole_key):
         st.caption(f"The codes go to the whole {coding.KINDS[doc.kind]}.")
-    elif passage is None:
-        st.caption("Select a passage in the text above (or code the whole of it), then choose codes.")
-    else:
-        st.markdown(f"> {plain(coding.passage_words(doc.text, passage.start, passage.end, most=400))}")
-        st.caption(f"Characters {passage.start:,} to {passage.end:,} of {len(doc.text):,}.")
+    elif passage is not None:  # the widget quotes it (and says when none is chosen): here, where it is
+        st.caption(f"The chosen passage: characters {passage.start:,} to {passage.end:,} of {len(doc.text):,}.")
     codes_key = f"{CODES}_{doc.kind}_{doc.id}"
     if st.session_state.pop(CLEAR_CODES, None) == codes_key:  # set before the widget is drawn, so it shows it
         st.session_state[codes_key] = []
     chosen = st.multiselect(
-        "Codes", list(paths), format_func=paths.__getitem__, key=codes_key,
+        "Codes",
+        list(paths),
+        format_func=paths.__getitem__,
+        key=codes_key,
         placeholder="Choose one or more codes",
-    )  # fmt: skip
+        select_all=False,
+    )  # fmt: skip  (select_all=False: Enter adds the one code highlighted, never "Select all" or every match)
     whole = st.toggle(WHOLE_DOCUMENT[doc.kind], key=whole_key)
     ready = coder is not None and bool(chosen) and (whole or passage is not None)
     if st.button("Save", key="coding_save", type="primary", disabled=not ready):
         start, end = (None, None) if whole or passage is None else (passage.start, passage.end)
+        seen = doc.text if start is None or passage is None else passage.text
 
         def save() -> str:
-            said = coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder)).message()
+            done = coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder), seen=seen)
             st.session_state[CLEAR_CODES] = codes_key  # saved: the codes start empty for the next passage
-            return said
+            return done.message()
 
-        attempt(save)
-
-
-TABLE = "coding_table"
+        attempt(save, "save")
+    flash("save")
 
 
-def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: str | None) -> None:
-    """Every coding of the document in a table (its code's path, coder, passage and memos); the one
-    chosen in it can be given another code, removed, or given a memo."""
-    st.subheader(f"Codings of this {coding.KINDS[doc.kind]} ({len(found)})", anchor=False)
-    if not found:
-        st.caption("Not coded yet.")
-        return
-    frame = pd.DataFrame(
+def table_key(doc: coding.Document) -> str:
+    """The codings table's key: one per document, and a new one after a coding is removed or
+    changed, so that a row chosen before never opens another coding."""
+    return f"{TABLE}_{doc.kind}_{doc.id}_{int(st.session_state.get(TABLE_ROUND, 0))}"
+
+
+def code_words(code: coding.CodeRef) -> str:
+    """A code as the table shows it: its own name first (two codes under one parent told apart at
+    a glance), then where it sits."""
+    parents = code.path.rpartition(coding.PATH_SEPARATOR)[0]
+    return f"{code.name} (in {parents})" if parents else code.name
+
+
+def _frame(doc: coding.Document, found: tuple[coding.Coding, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "code": [c.code.path for c in found],
+            "code": [code_words(c.code) for c in found],
             "coder": [c.coder for c in found],
-            "passage": [coding.passage_words(doc.text, c.start, c.end) for c in found],
+            "passage": [coding.passage_words(doc.text, c.start, c.end, most=60) for c in found],
             "memos": ["; ".join(f"{m.author}: {m.body}" for m in c.memos) or "none" for c in found],
         }
     )
-    event = st.dataframe(
-        frame,
-        key=TABLE,
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "code": st.column_config.TextColumn("Code", width="medium"),
-            "coder": st.column_config.TextColumn("Coder", width="small"),
-            "passage": st.column_config.TextColumn("Passage", width="large"),
-            "memos": st.column_config.TextColumn("Memos", width="medium"),
-        },
-    )
-    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    if not rows or rows[0] >= len(found):
-        st.caption("Choose a coding in the table to give it another code, remove it, or write a memo on it.")
-        return
-    book = code_choices()
-    _one_coding(doc, found[rows[0]], {c.id: c.path for c in book}, coder)
+
+
+COLUMNS = {
+    "code": st.column_config.TextColumn("Code", width=260),
+    "coder": st.column_config.TextColumn("Coder", width=70),
+    "passage": st.column_config.TextColumn("Passage", width=200),
+    "memos": st.column_config.TextColumn("Memos", width=140),
+}
+"""The table's columns, sized to fit beside the sidebar at 1024 pixels: the code has the most room."""
+
+
+def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: str | None) -> None:
+    """The coder's own codings of the document in a table (code, coder, passage and memos); the one
+    chosen in it can be given another code, removed, or given a memo. Other coders' codings, when
+    shown, in a table of their own, read-only."""
+    mine, others = shown_codings(found, coder)
+    st.subheader(f"Your codings of this {coding.KINDS[doc.kind]} ({len(mine)})", anchor=False)
+    flash("coding")
+    if not mine:
+        st.caption("You have not coded it yet." if coder else "Choose a coder above to see your codings.")
+    else:
+        event = st.dataframe(
+            _frame(doc, mine), key=table_key(doc), on_select="rerun", selection_mode="single-row",
+            hide_index=True, width="stretch", column_config=COLUMNS,
+        )  # fmt: skip
+        rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+        if not rows or rows[0] >= len(mine):
+            st.caption("Choose a coding in the table to give it another code, remove it, or write a memo on it.")
+        else:
+            _one_coding(doc, mine[rows[0]], {c.id: c.path for c in code_choices()}, coder)
+    if others:
+        st.subheader(f"Other coders' codings ({len(others)})", anchor=False)
+        st.dataframe(_frame(doc, others), hide_index=True, width="stretch", column_config=COLUMNS)
 
 
 def _one_coding(doc: coding.Document, c: coding.Coding, paths: dict[int, str], coder: str | None) -> None:
     with st.container(border=True):
-        st.markdown(f"**{plain(c.code.path)}** · {plain(c.coder)}")
-        st.caption(plain(coding.passage_words(doc.text, c.start, c.end, most=400)))
+        st.markdown(f"**{plain(c.code.path)}** · {plain(coding.passage_words(doc.text, c.start, c.end, most=400))}")
         for memo in c.memos:
-            st.caption(plain(f"Memo by {memo.author}: {memo.body}"))
+            if memo.author != coder:  # the coder's own is in the box below
+                st.caption(plain(f"Memo by {memo.author}: {memo.body}"))
         ids = list(paths)
         other = st.selectbox(
-            "Code", ids, index=ids.index(c.code.id) if c.code.id in paths else None,
+            "Another code for this coding", ids, index=ids.index(c.code.id) if c.code.id in paths else None,
             format_func=paths.__getitem__, key=f"coding_recode_{c.id}",
         )  # fmt: skip
         left, right = st.columns(2)
+        me = str(coder)
         if left.button("Change the code", key=f"coding_change_{c.id}", disabled=other in (None, c.code.id)):
-            attempt(lambda: coding.recode(connection(), c.id, code_id=int(other or c.code.id)))
+            change = int(other or c.code.id)
+            attempt(lambda: coding.recode(connection(), c.id, coder=me, code_id=change), "coding", forget_choice=True)
         if right.button("Remove this coding", key=f"coding_remove_{c.id}"):
-            attempt(lambda: coding.uncode(connection(), c.id))
+            attempt(lambda: coding.uncode(connection(), c.id, coder=me), "coding", forget_choice=True)
 
         def save(body: str) -> str:
-            return coding.write_memo(connection(), coding_id=c.id, body=body, author=str(coder))
+            return coding.write_memo(connection(), coding_id=c.id, body=body, author=me)
 
-        _memo_box(f"coding_memo_{c.id}", coder, next((m.body for m in c.memos if m.author == coder), ""), save)
+        mine = next((m.body for m in c.memos if m.author == coder), "")
+        _memo_box(f"coding_memo_{c.id}", "Your memo on this coding", coder, mine, save)
 
 
-def _memo_box(key: str, coder: str | None, current: str, save: Callable[[str], str]) -> None:
+def _memo_box(key: str, label: str, coder: str | None, current: str, save: Callable[[str], str]) -> None:
     body = st.text_area(
-        "Your memo" if coder else "Memo (choose a coder first)", value=current, key=key,
-        max_chars=coding.MEMO_MAX, disabled=coder is None, help="Saving it empty removes it.",
+        label if coder else f"{label} (choose a coder first)", value=current, key=key,
+        max_chars=coding.MEMO_MAX, disabled=coder is None,
     )  # fmt: skip
     if st.button("Save the memo", key=f"{key}_save", disabled=coder is None):
-        attempt(lambda: save(body))
+        attempt(lambda: save(body), key)
+    flash(key)
+    if current:
+        st.caption("Saving it empty removes it.")
 
 
 def code_memo(coder: str | None) -> None:
     """A memo on a code of the codebook: what the coder makes of the code, beside its definition."""
     book = code_choices()
     paths = {c.id: c.path for c in book}
-    with st.expander("A memo on a code"):
-        code_id = st.selectbox("Code", list(paths), format_func=paths.__getitem__, key="coding_memo_code",
+    with st.expander("A memo on a code", expanded=st.session_state.get(MEMO_CODE) is not None):
+        code_id = st.selectbox("Code to write a memo on", list(paths), format_func=paths.__getitem__, key=MEMO_CODE,
                                index=None, placeholder="Choose a code")  # fmt: skip
         if code_id is None:
             return
@@ -356,7 +412,7 @@ def code_memo(coder: str | None) -> None:
         def save(body: str) -> str:
             return coding.write_memo(connection(), code_id=int(code_id), body=body, author=str(coder))
 
-        _memo_box(f"coding_code_memo_{code_id}", coder, mine, save)
+        _memo_box(f"coding_code_memo_{code_id}", "Your memo on this code", coder, mine, save)
 
 
 def codings_of(doc: coding.Document) -> tuple[coding.Coding, ...]:

@@ -36,6 +36,24 @@ def segments(con: duckdb.DuckDBPyConnection, note_id: int) -> list[tuple[object,
     ).fetchall()
 
 
+def code(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    doc: int,
+    codes: list[int],
+    start: int | None,
+    end: int | None,
+    coder: str,
+) -> coding.Coded:
+    """code_passage with the passage as the coder saw it, read from the study (not from the code under test)."""
+    column = "body from field_notes" if kind == "note" else "transcript from interviews"
+    row = con.execute(f"select {column} where id = ?", [doc]).fetchone()
+    text = str(row[0]) if row else ""
+    return coding.code_passage(
+        con, kind, doc, codes, start, end, coder, seen=text if start is None else text[start:end]
+    )
+
+
 def add_note(con: duckdb.DuckDBPyConnection, body: str) -> int:
     with db.transaction(con) as cur:
         (new,) = cur.execute("select max(id) + 1 from field_notes").fetchone()  # type: ignore[misc]
@@ -97,8 +115,10 @@ def test_a_document_gives_its_text_and_its_codings_with_their_paths_in_words(sma
             chain.insert(0, names[code])
             code = parent[code]
         assert c.code.path == " › ".join(chain)
-    with pytest.raises(ObservationError, match="no longer in the study"):
+    with pytest.raises(ObservationError, match="There is no field note 999 in this study"):
         coding.document(small, "note", 999)
+    with pytest.raises(ObservationError, match="There is no interview transcript 999 in this study"):
+        coding.document(small, "interview", 999)
 
 
 # --- coding a passage -----------------------------------------------------------------------------
@@ -108,7 +128,7 @@ def test_a_passage_is_coded_by_python_offsets_in_non_ascii_text(small: duckdb.Du
     note = add_note(small, NON_ASCII)
     start = NON_ASCII.index("the right")
     end = start + len("the right service user")
-    done = coding.code_passage(small, "note", note, [2, 3], start, end, "R09")
+    done = code(small, "note", note, [2, 3], start, end, "R09")
     assert len(done.added) == 2
     assert done.repeated == ()
     assert segments(small, note) == [(2, "R09", start, end), (3, "R09", start, end)]
@@ -120,9 +140,9 @@ def test_a_passage_is_coded_by_python_offsets_in_non_ascii_text(small: duckdb.Du
     ).fetchone()  # type: ignore[misc]
     assert stored == NON_ASCII[start:end] == "the right service user"
     # The very end of the text is within it; one past it is not.
-    coding.code_passage(small, "note", note, [4], len(NON_ASCII) - 5, len(NON_ASCII), "R09")
+    code(small, "note", note, [4], len(NON_ASCII) - 5, len(NON_ASCII), "R09")
     with pytest.raises(ObservationError, match=f"not within the field note, which has {len(NON_ASCII)} characters"):
-        coding.code_passage(small, "note", note, [4], 50, len(NON_ASCII) + 1, "R09")
+        code(small, "note", note, [4], 50, len(NON_ASCII) + 1, "R09")
 
 
 @pytest.mark.parametrize(
@@ -143,66 +163,74 @@ def test_a_passage_outside_its_text_is_refused_and_nothing_written(
     note = add_note(small, "Patients  too unwell to join.")
     before = snapshot(small)
     with pytest.raises(ObservationError, match=reason):
-        coding.code_passage(small, "note", note, [2], start, end, "R09")
+        code(small, "note", note, [2], start, end, "R09")
     assert snapshot(small) == before
 
 
 def test_a_repeated_coding_is_not_added_twice_and_says_so(small: duckdb.DuckDBPyConnection) -> None:
-    first = coding.code_passage(small, "note", 2, [5], 0, 3, "R09")
-    again = coding.code_passage(small, "note", 2, [5, 6], 0, 3, "R09")
+    first = code(small, "note", 2, [5], 0, 3, "R09")
+    again = code(small, "note", 2, [5, 6], 0, 3, "R09")
     assert len(first.added) == 1
     assert len(again.added) == 1
     assert again.repeated == ("Service user absent",)
     assert "Already coded so by you, so not added again: Service user absent" in again.message()
-    only = coding.code_passage(small, "note", 2, [5], 0, 3, "R09")
+    only = code(small, "note", 2, [5], 0, 3, "R09")
     assert only.added == ()
     assert only.message().startswith("Nothing added")
     # Another coder, another span or the whole note is another coding.
-    assert coding.code_passage(small, "note", 2, [5], 0, 3, "R10").added
-    assert coding.code_passage(small, "note", 2, [5], 0, 4, "R09").added
-    assert coding.code_passage(small, "note", 2, [5], None, None, "R09").added
-    assert coding.code_passage(small, "note", 2, [5], None, None, "R09").added == ()
+    assert code(small, "note", 2, [5], 0, 3, "R10").added
+    assert code(small, "note", 2, [5], 0, 4, "R09").added
+    assert code(small, "note", 2, [5], None, None, "R09").added
+    assert code(small, "note", 2, [5], None, None, "R09").added == ()
 
 
 def test_codes_no_longer_in_the_codebook_or_a_bad_coder_are_refused(small: duckdb.DuckDBPyConnection) -> None:
     before = snapshot(small)
     with pytest.raises(ObservationError, match="no longer in the codebook"):
-        coding.code_passage(small, "note", 2, [5, 999], 0, 3, "R09")
+        code(small, "note", 2, [5, 999], 0, 3, "R09")
     with pytest.raises(ObservationError, match="Choose at least one code"):
-        coding.code_passage(small, "note", 2, [], 0, 3, "R09")
-    with pytest.raises(ObservationError, match="Coder 'R 09'"):
-        coding.code_passage(small, "note", 2, [5], 0, 3, "R 09")
-    with pytest.raises(ObservationError, match="no longer in the study"):
-        coding.code_passage(small, "interview", 999, [5], None, None, "R09")
+        code(small, "note", 2, [], 0, 3, "R09")
+    with pytest.raises(ObservationError, match="Coder 'R\\\\n09'"):
+        code(small, "note", 2, [5], 0, 3, "R\n09")
+    with pytest.raises(ObservationError, match="There is no interview transcript 999"):
+        code(small, "interview", 999, [5], None, None, "R09")
     assert snapshot(small) == before
     assert coding.coder_code(" anna-k2 ") == "anna-k2"
-    for bad, why in (("", "type a coder code"), ("R_01", "letters, digits and '-'"), ("x" * 201, "at most 200")):
+    # A coder from an import codes too: any one line of at most models.PERSON_MAX characters.
+    for imported in ("Ana Ruiz", "Zoë", "R_01", "x" * 100):
+        assert coding.coder_code(imported) == imported
+        assert code(small, "note", 2, [6], 0, 3, imported).added
+    for bad, why in (("", "type a coder code"), ("  ", "type a coder code"), ("R\t01", "one line"),
+                     ("a\nb", "one line"), ("a\x07b", "control character"), ("x" * 101, "at most 100")):  # fmt: skip
         with pytest.raises(ObservationError, match=why):
             coding.coder_code(bad)
+        if bad.strip():
+            with pytest.raises(ObservationError, match=why):
+                code(small, "note", 2, [6], 0, 3, bad)
     # A signed-in person codes under their email.
-    assert coding.code_passage(small, "note", 2, [5], 0, 3, "lead@example.org").added
+    assert code(small, "note", 2, [5], 0, 3, "lead@example.org").added
 
 
 def test_a_coding_is_changed_and_removed_and_a_change_into_a_repeat_refused(small: duckdb.DuckDBPyConnection) -> None:
-    (a,) = coding.code_passage(small, "note", 2, [5], 0, 3, "R09").added
-    (b,) = coding.code_passage(small, "note", 2, [6], 0, 3, "R09").added
-    assert coding.recode(small, a, start=4, end=10) == "Changed the coding."
+    (a,) = code(small, "note", 2, [5], 0, 3, "R09").added
+    (b,) = code(small, "note", 2, [6], 0, 3, "R09").added
+    assert coding.recode(small, a, coder="R09", start=4, end=10) == "Changed the coding."
     assert small.execute("select span_start, span_end, code_id from coded_segments where id = ?", [a]).fetchone() == (
         4, 10, 5)  # fmt: skip
-    assert coding.recode(small, a, start=None, end=None) == "Changed the coding."
-    assert coding.recode(small, a, code_id=5) == "Nothing changed."
+    assert coding.recode(small, a, coder="R09", start=None, end=None) == "Changed the coding."
+    assert coding.recode(small, a, coder="R09", code_id=5) == "Nothing changed."
     before = snapshot(small)
     with pytest.raises(ObservationError, match="R09 already has this coding"):
-        coding.recode(small, b, code_id=5, start=None, end=None)
+        coding.recode(small, b, coder="R09", code_id=5, start=None, end=None)
     with pytest.raises(ObservationError, match="not within"):
-        coding.recode(small, b, end=1000)
+        coding.recode(small, b, coder="R09", end=1000)
     with pytest.raises(ObservationError, match="no longer in the codebook"):
-        coding.recode(small, b, code_id=999)
+        coding.recode(small, b, coder="R09", code_id=999)
     assert snapshot(small) == before
-    assert coding.uncode(small, b) == "Removed the coding Service-user voice."
+    assert coding.uncode(small, b, coder="R09") == "Removed the coding Service-user voice."
     assert small.execute("select count(*) from coded_segments where id = ?", [b]).fetchone() == (0,)
     with pytest.raises(ObservationError, match="no longer in the study"):
-        coding.uncode(small, b)
+        coding.uncode(small, b, coder="R09")
 
 
 # --- memos ----------------------------------------------------------------------------------------
@@ -215,19 +243,19 @@ def memos(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
 def test_one_memo_per_coding_or_code_per_author_replaced_on_save_and_removed_when_empty(
     small: duckdb.DuckDBPyConnection,
 ) -> None:
-    (c,) = coding.code_passage(small, "note", 2, [5], 0, 3, "R09").added
+    (c,) = code(small, "note", 2, [5], 0, 3, "R09").added
     assert coding.write_memo(small, coding_id=c, body="  Said twice.  ", author="R09") == "Memo saved."
     assert coding.write_memo(small, coding_id=c, body="Said three times.", author="R09") == "Memo saved."
     assert coding.write_memo(small, coding_id=c, body="Said three times.", author="R09") == "The memo is as it was."
-    coding.write_memo(small, coding_id=c, body="I read it otherwise.", author="R10")
     coding.write_memo(small, code_id=5, body="Absence, not refusal.", author="R09")
-    assert memos(small) == [(c, None, "R09", "Said three times."), (c, None, "R10", "I read it otherwise."),
-                            (None, 5, "R09", "Absence, not refusal.")]  # fmt: skip
+    coding.write_memo(small, code_id=5, body="Absence, or refusal?", author="R10")  # any coder, on a code
+    assert memos(small) == [(c, None, "R09", "Said three times."), (None, 5, "R09", "Absence, not refusal."),
+                            (None, 5, "R10", "Absence, or refusal?")]  # fmt: skip
     shown = next(x for x in coding.codings(small, "note", 2) if x.id == c)
-    assert [(m.author, m.body) for m in shown.memos] == [("R09", "Said three times."), ("R10", "I read it otherwise.")]
-    assert [m.body for m in coding.code_memos(small, 5)] == ["Absence, not refusal."]
-    assert coding.write_memo(small, coding_id=c, body="   ", author="R10") == "Memo removed."
-    assert coding.write_memo(small, coding_id=c, body="", author="R10") == "No memo to remove."
+    assert [(m.author, m.body) for m in shown.memos] == [("R09", "Said three times.")]
+    assert [m.body for m in coding.code_memos(small, 5)] == ["Absence, not refusal.", "Absence, or refusal?"]
+    assert coding.write_memo(small, code_id=5, body="   ", author="R10") == "Memo removed."
+    assert coding.write_memo(small, code_id=5, body="", author="R10") == "No memo to remove."
     before = snapshot(small)
     with pytest.raises(ObservationError, match="on a coding or on a code"):
         coding.write_memo(small, coding_id=c, code_id=5, body="x", author="R09")
@@ -241,9 +269,13 @@ def test_one_memo_per_coding_or_code_per_author_replaced_on_save_and_removed_whe
         coding.write_memo(small, coding_id=99_999, body="x", author="R09")
     assert snapshot(small) == before
     # A memo goes with its coding: removed with it, and with the note the coding was on.
-    coding.uncode(small, c)
+    coding.uncode(small, c, coder="R09")
     assert memos(small) == [(None, 5, "R09", "Absence, not refusal.")]
-    (d,) = coding.code_passage(small, "note", 3, [5], None, None, "R09").added
+    (c,) = code(small, "note", 2, [5], 0, 3, "R09").added
+    coding.write_memo(small, coding_id=c, body="Said again.", author="R09")
+    coding.uncode(small, c, coder="R09")
+    assert memos(small) == [(None, 5, "R09", "Absence, not refusal.")]
+    (d,) = code(small, "note", 3, [5], None, None, "R09").added
     coding.write_memo(small, coding_id=d, body="Goes with its note.", author="R09")
     curate.delete_note(small, 3, record.version(small, 1))
     assert memos(small) == [(None, 5, "R09", "Absence, not refusal.")]
@@ -259,7 +291,7 @@ def test_a_note_shortened_past_a_coded_passage_is_refused_and_a_longer_one_saved
     small: duckdb.DuckDBPyConnection,
 ) -> None:
     body = small.execute("select body from field_notes where id = 2").fetchone()[0]  # type: ignore[index]
-    coding.code_passage(small, "note", 2, [5], len(body) - 8, len(body), "R09")
+    code(small, "note", 2, [5], len(body) - 8, len(body), "R09")
     details = record.MeetingDetails(team_id=1, meeting_date=pd.Timestamp("2020-01-10").date())
     attendance = [
         record.AttendanceEntry(participant_id=p, status=s, participation=lv)
@@ -289,7 +321,7 @@ def test_a_note_shortened_past_a_coded_passage_is_refused_and_a_longer_one_saved
 def test_a_coach_and_a_presenter_may_neither_read_nor_code_and_are_audited(
     small: duckdb.DuckDBPyConnection, who: access.Identity
 ) -> None:
-    (c,) = coding.code_passage(small, "note", 1, [5], None, None, "R09").added
+    (c,) = code(small, "note", 1, [5], None, None, "R09").added
     before = snapshot(small)
     calls = [
         lambda: coding.documents(small, StudyFilter(), coding.DocumentQuery()),
@@ -299,9 +331,9 @@ def test_a_coach_and_a_presenter_may_neither_read_nor_code_and_are_audited(
         lambda: coding.code_choices(small),
         lambda: coding.coders(small),
         lambda: coding.code_memos(small, 5),
-        lambda: coding.code_passage(small, "note", 1, [6], None, None, "R09"),
-        lambda: coding.uncode(small, c),
-        lambda: coding.recode(small, c, code_id=6),
+        lambda: code(small, "note", 1, [6], None, None, "R09"),
+        lambda: coding.uncode(small, c, coder="R09"),
+        lambda: coding.recode(small, c, coder="R09", code_id=6),
         lambda: coding.write_memo(small, coding_id=c, body="x", author="R09"),
     ]
     with access.acting_as(who):
@@ -321,12 +353,12 @@ def test_a_coach_and_a_presenter_may_neither_read_nor_code_and_are_audited(
 
 
 def test_every_coding_write_is_audited_and_told_in_words(small: duckdb.DuckDBPyConnection) -> None:
-    (c,) = coding.code_passage(small, "note", 2, [5], 0, 3, "R09").added
-    coding.recode(small, c, code_id=6, start=4, end=9)
+    (c,) = code(small, "note", 2, [5], 0, 3, "R09").added
+    coding.recode(small, c, coder="R09", code_id=6, start=4, end=9)
     coding.write_memo(small, coding_id=c, body="First thought.", author="R09")
     coding.write_memo(small, coding_id=c, body="Second thought.", author="R09")
     coding.write_memo(small, code_id=5, body="On the code.", author="R09")
-    coding.uncode(small, c)
+    coding.uncode(small, c, coder="R09")
     told = list(trail.told(small, limit=7)["what"])[::-1]
     note = "note 2 of the meeting of Alpha, 10/01/2020"
     assert told[:7] == [
@@ -351,7 +383,7 @@ def test_every_coding_write_is_audited_and_told_in_words(small: duckdb.DuckDBPyC
 def test_a_full_export_holds_the_memos_and_a_deidentified_one_no_word_of_them(
     small: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    (c,) = coding.code_passage(small, "note", 2, [5], 0, 3, "lead@example.org").added
+    (c,) = code(small, "note", 2, [5], 0, 3, "lead@example.org").added
     coding.write_memo(small, coding_id=c, body="A private thought about Alpha.", author="lead@example.org")
     full = export.tables(small, "full").tables
     assert list(full["memos"]["body"]) == ["A private thought about Alpha."]
@@ -391,8 +423,55 @@ def test_a_study_file_made_before_memos_gains_them_with_every_row_kept(tmp_path:
         assert con.execute("select count(*) from memos").fetchone() == (0,)
         assert con.execute("select * from coded_segments order by all").fetchall() == wanted
         assert "0009_memos" in {n for (n,) in con.execute("select name from migrations").fetchall()}
-        (c,) = coding.code_passage(con, "note", 2, [5], 0, 3, "R09").added
+        (c,) = code(con, "note", 2, [5], 0, 3, "R09").added
         coding.write_memo(con, coding_id=c, body="Works at once.", author="R09")
         assert memos(con) == [(c, None, "R09", "Works at once.")]
     finally:
         con.close()
+
+
+# --- each coder's own codings; the passage as it was seen ----------------------------------------------
+
+
+def test_only_the_coder_of_a_coding_changes_removes_or_writes_a_memo_on_it(small: duckdb.DuckDBPyConnection) -> None:
+    (mine,) = code(small, "note", 2, [5], 0, 3, "R09").added
+    before = snapshot(small)
+    for attempt in (
+        lambda: coding.recode(small, mine, coder="R10", code_id=6),
+        lambda: coding.recode(small, mine, coder="R10", start=None, end=None),
+        lambda: coding.uncode(small, mine, coder="R10"),
+        lambda: coding.write_memo(small, coding_id=mine, body="I read it otherwise.", author="R10"),
+    ):
+        with pytest.raises(ObservationError, match="This coding is R09's, not yours \\(R10\\): only they may"):
+            attempt()
+    assert snapshot(small) == before
+    assert coding.recode(small, mine, coder="R09", code_id=6) == "Changed the coding."
+    assert coding.write_memo(small, coding_id=mine, body="Mine.", author="R09") == "Memo saved."
+    assert coding.uncode(small, mine, coder="R09").startswith("Removed the coding")
+
+
+def test_a_passage_that_changed_since_it_was_seen_is_refused_and_nothing_written(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    body = "Patients too unwell to join the group."
+    note = add_note(small, body)
+    start, end = body.index("too"), body.index(" to join")
+    before = snapshot(small)
+    for seen, a, b in (("too unwel", start, end), ("Patients too unwell", start, end), (body + "!", None, None)):
+        with pytest.raises(
+            ObservationError, match="The field note changed since you opened it: choose the passage again"
+        ):
+            coding.code_passage(small, "note", note, [5], a, b, "R09", seen=seen)
+    assert snapshot(small) == before
+    assert coding.code_passage(small, "note", note, [5], start, end, "R09", seen="too unwell").added
+    assert coding.code_passage(small, "note", note, [5], None, None, "R09", seen=body).added
+
+
+def test_codings_and_code_choices_give_a_code_the_same_path(small: duckdb.DuckDBPyConnection) -> None:
+    child = small.execute("select id, name, parent_id from codes where parent_id is not null limit 1").fetchone()
+    assert child is not None
+    (parent,) = small.execute("select name from codes where id = ?", [child[2]]).fetchone()  # type: ignore[misc]
+    (c,) = code(small, "note", 2, [int(child[0])], 0, 3, "R09").added
+    (shown,) = (x for x in coding.codings(small, "note", 2) if x.id == c)
+    assert shown.code.path == f"{parent} › {child[1]}"
+    assert shown.code == next(r for r in coding.code_choices(small) if r.id == child[0])
