@@ -1,36 +1,37 @@
 """The coding in a REFI-QDA project (.qdpx), out to and in from NVivo, ATLAS.ti, MAXQDA and QualCoder.
 
-A .qdpx is a zip holding ``project.qde`` (XML, namespace urn:QDA-XML:project:1.0) and the text of
-each source in ``sources/<guid>.txt`` (UTF-8). docs/qdpx.md says it for researchers.
+A .qdpx is a zip holding ``project.qde`` (XML, namespace urn:QDA-XML:project:1.0) and the text of each
+source in ``sources/<guid>.txt`` (UTF-8). docs/qdpx.md says it for researchers.
 
 Out (``export_project``): the field notes of each meeting are ONE text source, "Field notes — Alpha —
 2020-01-10", its notes joined in position order with SEPARATOR (a blank line) between them; each
-interview's transcript is one, "Interview — KI-01". Each source says what it is twice: in its
-Variables (kind, team, meeting date; informant code and group, interview date), which the other
-programs show as attributes, and on the last line of its Description (RECORD, then JSON: the team's
-details, the meeting's status and format and each note's place, author and character range), from
-which our own import maps it back, or builds the team, meeting, notes or interview in an empty
-study. The codebook is nested with each definition as its Description, GUIDs as observation/qdc.py
-makes them (so a .qdc and a .qdpx name a code alike); one User per coder; each coded segment is a
-PlainTextSelection with one Coding. A coding of a whole note is the note's range; of a whole
-transcript, the transcript's. Offsets count characters (Python's, Unicode code points), as REFI-QDA
-does. GUIDs are uuid5 of the study (its name and when it was created) and each row's identity, so
-that two exports of one study name everything alike.
+interview's transcript is one, "Interview — KI-01". Each source says what it is twice: in its Variables
+(kind, team, meeting date; informant code and group, interview date), which the other programs show as
+attributes, and on the last line of its Description (RECORD, then JSON: the team's details, the
+meeting's status and format and each note's place, author and character range), from which our own
+import maps it back, or builds the team, meeting, notes or interview in an empty study. The codebook is
+nested with each definition as its Description, GUIDs as observation/qdc.py makes them (so a .qdc and a
+.qdpx name a code alike); one User per coder; each coded segment is a PlainTextSelection with one
+Coding. A coding of a whole note is the note's range; of a whole transcript, the transcript's; the
+project's record lists those selections' GUIDs ("whole"), so that a span that happens to cover its whole
+note stays a span. Offsets count characters (Python's, Unicode code points), as REFI-QDA does. GUIDs are
+uuid5 of the study (its name and when it was created) and each row's identity, so that two exports of
+one study name everything alike.
 
-In (``import_project``): each text source is a meeting's notes, an interview, a new interview, or
-left out. Our own export's sources say which; any other source is mapped by a researcher
-(``propose_mapping`` guesses from its text, then its name). A source mapped to a meeting or an
-interview must hold that text exactly; a selection on a meeting's source goes to the note it falls
-in (one crossing two notes is a problem), and a selection of a whole note or transcript comes back
-as a coding of the whole (no span). Codes are found by GUID, then by their place in the tree (a
-slug from the name's letters as ASCII, else code_ and a hash of the GUID; _2… between two codes that
-would share one); the others are added (only those applied, and their parents). A new meeting's
+In (``import_project``): each text source is a meeting's notes, an interview, a new interview, or left
+out. Our own export's sources say which; any other source is mapped by a researcher (``propose_mapping``
+guesses from its text, then its name). A source mapped to a meeting or an interview must hold that text
+exactly; a selection on a meeting's source goes to the note it falls in (one crossing two notes is a
+problem); a selection our own export marked whole comes back as a coding of the whole (no span), any
+other as the span it is, even one over a whole note. Codes are found by GUID, then by their place in the
+tree (a slug from the name's letters as ASCII, else code_ and a hash of the GUID; _2… between two codes
+that would share one); the others are added (only those applied, and their parents). A new meeting's
 record is checked field by field as the CSV import checks it; two sources as one new meeting or
-interview must hold the same text. Each zip member is unpacked at most once, counted against
-MAX_MEMBER and MAX_TOTAL as it is, and a text file is the text of one source only. Every problem is
-listed and nothing is written while any is left; otherwise one transaction with one audit entry. A coding the study
-already holds (same note or interview, code, coder and span) is left as it is, so importing a
-project twice adds nothing.
+interview must hold the same text. Each zip member is unpacked at most once, counted against MAX_MEMBER
+and MAX_TOTAL as it is, and a text file is the text of one source only. Every problem is listed and
+nothing is written while any is left; otherwise one transaction with one audit entry. A coding the study
+already holds (same note or interview, code, coder and span; a span over the whole note or transcript
+the same as a coding of the whole) is left as it is, so importing a project twice adds nothing.
 """
 
 from __future__ import annotations
@@ -243,6 +244,7 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
         sources.append((element, answers + ([("team", their["name"])] if their else [])))
     elements = {e.get("guid"): e for e, _ in sources}
     left_out: list[str] = []
+    whole: list[str] = []  # the selections that are codings of a whole note or transcript (no span)
     for segment_id, note_id, interview_id, slug, coder, start, end in segments:
         if note_id is not None:
             guid, begin, stop = by_note[int(note_id)]
@@ -255,6 +257,8 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
             left_out.append(f"coded segment {segment_id} ({slug}, {coder}): its span {start}–{end} runs past the "
                             f"end of its {where} ({stop - begin:,} characters)")  # fmt: skip
             continue
+        if start is None:
+            whole.append(_guid(key, "selection", segment_id))
         selection = _element(elements[guid], "PlainTextSelection", {
             "guid": _guid(key, "selection", segment_id), "startPosition": str(first), "endPosition": str(last),
             "creatingUser": users[coder]})  # fmt: skip
@@ -270,7 +274,11 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
             holder.append(element)
     said = f"The coding of {project.get('name')}, exported from the Microsystem involvement dashboard."
     slugs = {qdc.guid(c.slug): c.slug for c in codes}
-    _element(project, "Description", text=f"{said}\n{RECORD}{json.dumps({'codes': slugs}, ensure_ascii=False)}")
+    _element(
+        project,
+        "Description",
+        text=f"{said}\n{RECORD}{json.dumps({'codes': slugs, 'whole': whole}, ensure_ascii=False)}",
+    )
     ET.indent(project)
     document = b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(project, encoding="utf-8"))
     buffer = io.BytesIO()
@@ -398,6 +406,9 @@ class _Coding:
     label: str  # "selection <guid>" or "the whole source"
     start: int | None  # None: the whole source
     end: int | None
+    whole: bool = False
+    """A coding of the whole (no span): of the whole source, or a selection our own export marked so. Any
+    other selection is a span, even one that covers its whole note or transcript."""
 
 
 @dataclass(frozen=True)
@@ -432,6 +443,8 @@ class Project:
     fallback_user: str | None = None
     slugs: dict[str, str] = field(default_factory=dict)
     """Our own export's codes: GUID -> slug (its record in the project's Description)."""
+    whole: set[str] = field(default_factory=set)
+    """Our own export's codings of a whole note or transcript: their selections' GUIDs (its record)."""
     left_out: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -553,6 +566,8 @@ def read_project(path: Path, name: str | None = None) -> Project:
         recorded = _record(root.find(f"{Q}Description"))
         if isinstance(recorded, dict) and isinstance(recorded.get("codes"), dict):
             project.slugs = {str(g): str(s) for g, s in recorded["codes"].items() if qdc.guid(str(s)) == g}
+        if isinstance(recorded, dict) and isinstance(recorded.get("whole"), list):
+            project.whole = {str(g).strip("{}").lower() for g in recorded["whole"]}
         for user in root.iterfind(f"{Q}Users/{Q}User"):
             if guid := user.get("guid"):
                 project.users[guid.strip("{}").lower()] = user.get("name") or ""
@@ -636,10 +651,11 @@ def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, 
             project.problems.append(Problem(project.file, shown(name), shown(label), shown(positions),
                                             "startPosition and endPosition must be whole numbers"))  # fmt: skip
             continue
+        whole = sid.strip("{}").lower() in project.whole
         for coding in selection.iterfind(f"{Q}Coding"):
-            codings.append(_coding(coding, label, start, end, selection.get("creatingUser")))
+            codings.append(_coding(coding, label, start, end, selection.get("creatingUser"), whole))
     for coding in element.iterfind(f"{Q}Coding"):
-        codings.append(_coding(coding, "the whole source", None, None, element.get("creatingUser")))
+        codings.append(_coding(coding, "the whole source", None, None, element.get("creatingUser"), True))
     return _Source(guid, name, text, record, given, tuple(codings), unread)
 
 
@@ -657,11 +673,13 @@ def _record(description: ET.Element | None) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def _coding(coding: ET.Element, label: str, start: int | None, end: int | None, fallback: str | None) -> _Coding:
+def _coding(
+    coding: ET.Element, label: str, start: int | None, end: int | None, fallback: str | None, whole: bool
+) -> _Coding:
     ref = coding.find(f"{Q}CodeRef")
     target = (ref.get("targetGUID") or "").strip("{}").lower() if ref is not None else ""
     user = coding.get("creatingUser") or fallback
-    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end)
+    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end, whole)
 
 
 # ---- what the study holds
@@ -920,12 +938,13 @@ def import_project(
             span = _span(coding, placed, source.text, problem)
             if span is None or code_id is None:
                 continue
-            where, start, end = span
+            where, start, end, covers = span
             key = (where, code_id, coder, start, end)
             if key in seen:
                 continue
             seen.add(key)
-            if isinstance(code_id, int) and key in existing:
+            # the study's codings are compared as _HELD_CODINGS says them: a span over the whole as the whole
+            if isinstance(code_id, int) and ((where, code_id, coder, None, None) if covers else key) in existing:
                 plan.skipped += 1
                 continue
             plan.segments.append((where, code_id, coder, start, end))
@@ -947,8 +966,10 @@ from (
     left join interviews as i on i.id = s.interview_id
 ) as s
 """
-"""The codings the study holds, a span over the whole note or transcript said as the whole (no span),
-as an import places it: so importing a project again adds nothing."""
+"""The codings the study holds, a span over the whole note or transcript said as the whole (no span): a
+coding the import would add over the whole note or transcript, with a span or without, is one the study
+holds if it holds either (the same passage coded), so importing a project again adds nothing, even one
+that another program wrote back with every whole-note coding as a span."""
 
 
 def _held_codings(cur: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
@@ -1213,18 +1234,22 @@ def _which_note(text: str, joined: str, spans: list[tuple[int, int, int]]) -> st
 
 def _span(
     coding: _Coding, placed: _Placed, text: str, problem: Any
-) -> tuple[tuple[str, Any], int | None, int | None] | None:
-    """A coding's note or interview and span (None: the whole), or None with the problem said."""
+) -> tuple[tuple[str, Any], int | None, int | None, bool] | None:
+    """A coding's note or interview, its span (None: the whole) and whether it covers the whole note or
+    transcript; or None with the problem said. Only a coding marked whole (coding.whole) of exactly its
+    note's range or the whole transcript comes back without a span: any other selection is a span."""
     kind, key, layout = placed
     start, end = (0, len(text)) if coding.start is None or coding.end is None else (coding.start, coding.end)
     if not 0 <= start < end <= len(text):
         problem(coding.label, f"{start}–{end}", f"not a selection within the source's {len(text):,} characters")
         return None
     if kind == "interview":
-        return (key, None, None) if (start, end) == (0, len(text)) else (key, start, end)
+        covers = (start, end) == (0, len(text))
+        return (key, None, None, True) if covers and coding.whole else (key, start, end, covers)
     for note, first, last in layout:
         if first <= start and end <= last:
-            return (note, None, None) if (start, end) == (first, last) else (note, start - first, end - first)
+            covers = (start, end) == (first, last)
+            return (note, None, None, True) if covers and coding.whole else (note, start - first, end - first, covers)
     problem(coding.label, f"{start}–{end}", "crosses from one note into another (or covers the blank line between "
             "two): code each note on its own")  # fmt: skip
     return None

@@ -249,16 +249,45 @@ def test_a_coach_may_not_export(study: duckdb.DuckDBPyConnection, tmp_path: Path
 # ------------------------------------------------------------------------------------ round trip
 
 
+def whole_and_full(con: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
+    """Codings whose span is exactly the whole note or transcript, besides codings of the whole (no span)
+    of the same notes and transcript: note 7 by R03 as a span from 0 to its end and as the whole, note 8
+    by R03 as a span of all of it, the transcript by R03 as a span of all of it; what they are, as
+    ``segments`` says them."""
+    with db.transaction(con) as cur:
+        cur.execute(
+            "insert into coded_segments (note_id, interview_id, code_id, coder, span_start, span_end) values "
+            "(7, null, 2, 'R03', 0, ?), (7, null, 2, 'R03', null, null), (8, null, 4, 'R03', 0, ?), "
+            "(null, 6, 4, 'R03', 0, ?)",
+            [len(NOTE_7), len(NOTE_8), len(KI_06)],
+        )
+    right = "recruitment_tension.right_service_user"
+    slug = con.execute("select slug from codes where id = 4").fetchone()[0]  # type: ignore[index]
+    return {
+        ("Alpha 2020-01-24 #1", right, "R03", 0, len(NOTE_7)),
+        ("Alpha 2020-01-24 #1", right, "R03", None, None),
+        ("Alpha 2020-01-24 #2", slug, "R03", 0, len(NOTE_8)),
+        ("interview KI-06", slug, "R03", 0, len(KI_06)),
+    }
+
+
 def test_a_round_trip_into_an_empty_study_keeps_every_span_code_and_coder(
     study: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
+    """Every span comes back exactly: one that covers its whole note or transcript stays a span, and a
+    coding of the whole note or transcript (no span) stays one."""
+    added = whole_and_full(study)
+    assert added <= segments(study)
+    wholes = {s for s in segments(study) if s[3] is None}
+    assert ("Alpha 2020-01-24 #1", "recruitment_tension.right_service_user", "R03", None, None) in wholes
     qdpx.export_project(study, tmp_path / "p.qdpx")
     fresh = db.connect(tmp_path / "empty.duckdb")
     try:
         imported = qdpx.import_project(fresh, tmp_path / "p.qdpx")
         assert segments(fresh) == segments(study)
+        assert added | wholes <= segments(fresh)
         assert (imported.created, imported.teams, imported.meetings, imported.notes, imported.interviews) == (
-            15, 2, 6, 8, 1,
+            15 + 4, 2, 6, 8, 1,
         )  # fmt: skip
         ours = "select t.name, m.meeting_date, m.status, n.position, n.minute, n.author, n.body from field_notes n "
         ours += "join meetings m on m.id = n.meeting_id join teams t on t.id = m.team_id order by all"
@@ -270,42 +299,51 @@ def test_a_round_trip_into_an_empty_study_keeps_every_span_code_and_coder(
         # once in, again: nothing added, nothing audited
         before = counts(fresh)
         again = qdpx.import_project(fresh, tmp_path / "p.qdpx")
-        assert (again.created, again.skipped) == (0, 15)
+        assert (again.created, again.skipped) == (0, 15 + 4)
         assert counts(fresh) == before
     finally:
         fresh.close()
 
 
 def test_its_own_export_back_into_the_same_study_adds_nothing(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    whole_and_full(study)
     qdpx.export_project(study, tmp_path / "p.qdpx")
     before, held = counts(study), segments(study)
     imported = qdpx.import_project(study, tmp_path / "p.qdpx")
     assert imported.created == 0
-    assert imported.skipped == 15
+    assert imported.skipped == 15 + 4
     assert "nothing to import" in imported.said("p.qdpx")
     assert counts(study) == before
     assert segments(study) == held
 
 
-def test_a_span_over_a_whole_note_is_the_whole_note_on_the_way_back(
+def test_only_our_own_mark_makes_a_selection_a_coding_of_the_whole(
     study: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    """A span from 0 to the note's end is exported as the note's range, which comes back as a coding
-    of the whole note: into the same study it is one the study holds already; into an empty one,
-    a coding of the whole note (no span)."""
-    with db.transaction(study) as cur:
-        cur.execute(
-            "insert into coded_segments (note_id, code_id, coder, span_start, span_end) values (7, 2, 'R03', 0, ?)",
-            [len(NOTE_7)],
-        )
+    """The export lists its codings of a whole note or transcript (their selections' GUIDs) in the
+    project's record; without that mark (another program's project, or the list taken away) a selection
+    of a whole note stays the span it is — and is one the study holds already, whole or not."""
     qdpx.export_project(study, tmp_path / "p.qdpx")
+    root, texts = opened(tmp_path / "p.qdpx")
+    description = root.find("q:Description", Q)
+    record = json.loads((description.text or "").splitlines()[-1].removeprefix(qdpx.RECORD))  # type: ignore[union-attr]
+    selections = {s.get("guid"): s for s in root.iter(f"{{{qdpx.NS}}}PlainTextSelection")}
+    nulls = study.execute("select count(*) from coded_segments where span_start is null").fetchone()[0]  # type: ignore[index]
+    assert len(set(record["whole"])) == len(record["whole"]) == nulls > 0
+    assert set(record["whole"]) <= set(selections)
+    record["whole"] = []
+    description.text = f"{qdpx.RECORD}{json.dumps(record)}"  # type: ignore[union-attr]
+    unmarked = build(tmp_path, ET.tostring(root, encoding="unicode"), texts, name="unmarked.qdpx")
     before = counts(study)
-    assert qdpx.import_project(study, tmp_path / "p.qdpx").created == 0
+    assert qdpx.import_project(study, unmarked).created == 0  # the same passages: held already
     assert counts(study) == before
     fresh = db.connect(tmp_path / "empty.duckdb")
     try:
-        qdpx.import_project(fresh, tmp_path / "p.qdpx")
-        assert ("Alpha 2020-01-24 #1", "recruitment_tension.right_service_user", "R03", None, None) in segments(fresh)
+        qdpx.import_project(fresh, unmarked)
+        assert {s for s in segments(fresh) if s[3] is None} == set()
+        note_8 = ("Alpha 2020-01-24 #2", "presence.service_user_absent", "rater@example.org", 0, len(NOTE_8))
+        assert note_8 in segments(fresh)
+        assert qdpx.import_project(fresh, tmp_path / "p.qdpx").created == 0  # marked: the same passages
     finally:
         fresh.close()
 
@@ -436,7 +474,7 @@ def test_a_project_from_another_program_comes_in_with_a_mapping(
     start = NOTE_7.index("Zoë said")
     assert segments(study) - before == {
         ("Alpha 2020-01-24 #1", "power_voice.token_presence", "Ana Ruiz", start, start + len("Zoë said")),
-        ("Alpha 2020-01-24 #2", "presence.voice", "Bo Li", None, None),  # the whole note: no span
+        ("Alpha 2020-01-24 #2", "presence.voice", "Bo Li", 0, len(NOTE_8)),  # all of note 8: a span, as written
         ("interview KI-07", "power_voice", "Ana Ruiz", *at(NEW_TRANSCRIPT, "niemand fragte")),
     }
     assert study.execute(
@@ -481,7 +519,7 @@ def test_atlas_and_qualcoder_styles_text_inline_braced_guids_and_the_coder_from_
     start = NOTE_7.index("bus is late")
     assert {
         ("Alpha 2020-01-24 #1", "presence.voice", "R01", start, start + len("bus is late")),
-        ("interview KI-06", "presence", U3, None, None),
+        ("interview KI-06", "presence", U3, 0, len(transcript)),  # all of it: a span, as written
     } <= segments(study)
 
 
