@@ -662,9 +662,11 @@ def _copy_into_place(source: Path, target: Path) -> None:
 
 @access.requires("researcher")
 def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """Fill an empty study from a full export in Parquet (one file per table), in one transaction.
-    The round trip gives back every table as it was exported. (CSV cannot tell an empty text from
-    a missing value, so only Parquet is taken back in.)"""
+    """Fill an empty study from a full export in Parquet (one file per table), in one transaction:
+    every file is read and checked first, then every table (the memos too) goes in with its audit
+    entry, or nothing does (a retry after a refusal finds the study still empty). The round trip
+    gives back every table as it was exported. (CSV cannot tell an empty text from a missing
+    value, so only Parquet is taken back in.)"""
     folder = Path(folder)
     if not folder.is_dir():
         raise ObservationError(f"{folder}: not a folder of exported tables")
@@ -675,26 +677,58 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
         parquet = folder / f"{table}.parquet"
         if not parquet.exists():
             raise ObservationError(f"{folder}: the {table} table is missing; is this a full export in Parquet?")
-        try:
-            frames[table] = pd.read_parquet(parquet)
-        except Exception as exc:
-            raise ObservationError(f"{parquet.name}: cannot be read as Parquet ({type(exc).__name__})") from None
+        frames[table] = _read_parquet(parquet)
     problems = table_checks.check(frames, lambda table: f"{table}.parquet")
     if problems:  # the checks a spreadsheet import makes: nothing is written
         raise ImportProblems(problems)
-    from observation.demo import write_tables  # the same all-at-once writer the demo uses
-
-    write_tables(con, frames)
     memos = folder / f"{MEMOS}.parquet"
+    if memos.exists():  # read before anything is written: a file that cannot be read stops the whole load
+        frames[MEMOS] = _read_parquet(memos)
     with db.transaction(con) as cur:
-        if memos.exists():
+        db.require_empty(cur, "a full export", (*db.STUDY_TABLES, MEMOS))
+        for table in db.STUDY_TABLES:
+            _insert_frame(cur, table, frames[table])
+        integrity.require_intact(cur)
+        db.sync_sequences(cur)
+        if MEMOS in frames:
             try:
-                frames[MEMOS] = pd.read_parquet(memos)
-            except Exception as exc:
-                raise ObservationError(f"{memos.name}: cannot be read as Parquet ({type(exc).__name__})") from None
-            cur.register("incoming_memos", frames[MEMOS])
-            cur.execute("insert into memos by name select * from incoming_memos")
-            cur.unregister("incoming_memos")
+                _insert_frame(cur, MEMOS, frames[MEMOS])
+            except duckdb.Error as exc:
+                reason = str(exc).splitlines()[0]
+                raise ObservationError(f"{memos.name}: its memos cannot go into the study ({reason})") from None
             integrity.require_intact(cur, {MEMOS})
         audit.record(cur, "import", row_key=str(folder), after={"full_export": list(frames)})
     return list(frames)
+
+
+def _read_parquet(parquet: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(parquet)
+    except Exception as exc:
+        raise ObservationError(f"{parquet.name}: cannot be read as Parquet ({type(exc).__name__})") from None
+
+
+def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert one exported table as it is, inside the caller's transaction (as the demo's
+    write_tables does): a codebook level by level, roots first, so that a cycle is refused by name."""
+    if frame.empty:
+        return
+    for part in _codes_parents_first(frame) if table == "codes" else [frame]:
+        cur.register("incoming", part)
+        cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - STUDY_TABLES or memos
+        cur.unregister("incoming")
+
+
+def _codes_parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    """A codebook in levels, roots first (as the demo's writer places one)."""
+    levels: list[pd.DataFrame] = []
+    placed: set[int] = set()
+    remaining = codes
+    while not remaining.empty:
+        ready = remaining["parent_id"].isna() | remaining["parent_id"].isin(placed)
+        if not ready.any():
+            raise ObservationError("codes.parquet: the codebook has a cycle or a parent that does not exist")
+        levels.append(remaining[ready])
+        placed.update(remaining.loc[ready, "id"])
+        remaining = remaining[~ready]
+    return levels

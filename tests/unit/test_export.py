@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from observation import coding as coding_memo
 from observation import db, export
 from observation.cli import main
 from observation.errors import ObservationError
@@ -298,6 +299,37 @@ def test_a_full_export_goes_only_into_an_empty_study(small: duckdb.DuckDBPyConne
     fresh = db.connect(tmp_path / "fresh.duckdb")
     with pytest.raises(ObservationError, match="the teams table is missing"):
         export.load_full_export(fresh, tmp_path / "out")
+    fresh.close()
+
+
+def _nothing_loaded(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (*db.STUDY_TABLES, "memos"):
+        assert con.execute(f"select count(*) from {table}").fetchone() == (0,), table
+    assert con.execute("select count(*) from audit where action = 'import'").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("spoil", ["not parquet", "a memo without a body"])
+def test_a_full_export_whose_memos_cannot_go_in_writes_nothing_and_can_be_retried(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, spoil: str
+) -> None:
+    (coding,) = small.execute("select min(id) from coded_segments").fetchone() or (None,)
+    coding_memo.write_memo(small, coding_id=coding, body="why this passage", author="R01")
+    out = tmp_path / "out"
+    export.export(small, "full", "parquet", out)
+    good = pd.read_parquet(out / "memos.parquet")
+    if spoil == "not parquet":
+        (out / "memos.parquet").write_bytes(b"not parquet")
+    else:  # read well, refused by the table (a memo's body is required): only the insert can find it
+        good.assign(body=None).to_parquet(out / "memos.parquet")
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    with pytest.raises(ObservationError, match=r"memos\.parquet"):
+        export.load_full_export(fresh, out)
+    _nothing_loaded(fresh)
+    good.to_parquet(out / "memos.parquet")  # mended, the same export goes in whole
+    export.load_full_export(fresh, out)
+    query = "select coding_id, author, body from memos"
+    assert fresh.execute(query).fetchall() == small.execute(query).fetchall() == [(coding, "R01", "why this passage")]
+    assert fresh.execute("select count(*) from audit where action = 'import'").fetchone() == (1,)
     fresh.close()
 
 
