@@ -36,6 +36,7 @@ the same as a coding of the whole) is left as it is, so importing a project twic
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -108,6 +109,23 @@ class Written:
             f"Wrote {out}: {self.sources:,} sources, {self.codes:,} codes, {self.users:,} coders, "
             f"{self.codings:,} codings." + "".join(f"\nLeft out: {why}" for why in self.left_out)
         )
+
+
+def _new_study(project: Project) -> tuple[str, str]:
+    """The study an import into a file that holds none records: named as the project is (one line, not
+    empty, at most NAME_MAX characters; else the file's name without .qdpx), described as imported from
+    the file, with the first line of the project's own description (our record left out) when it is text
+    the study takes."""
+    stem = Path(project.file).stem.strip() or "Imported study"
+    try:
+        name = values.line(project.name, NAME_MAX)
+    except ValueError:
+        name = values.line(stem[:NAME_MAX].strip() or "Imported study", NAME_MAX)
+    description = f"Imported from {project.file}."
+    if project.description:
+        with contextlib.suppress(ValueError):  # a description the study would not take: the file's name says enough
+            description = values.passage(f"{description} {project.description}", DEFINITION_MAX)
+    return name, description
 
 
 def _study_key(cur: duckdb.DuckDBPyConnection) -> str:
@@ -384,6 +402,8 @@ class Imported:
     notes: int = 0
     interviews: int = 0
     left_out: tuple[str, ...] = ()
+    study: str | None = None
+    """The study's name, when the import recorded the study (into a file that held none)."""
 
     def said(self, source: Path | str) -> str:
         made = [f"{n:,} {what}" for n, what in ((self.codes, "codes"), (self.teams, "teams"),
@@ -394,6 +414,8 @@ class Imported:
         if made:
             text += f"; created {', '.join(made)}"
         text += "."
+        if self.study is not None:
+            text += f" The study is recorded as {shown(self.study)!r}, imported from {Path(source).name}."
         if not self.created and not made:
             text = f"{Path(source).name}: nothing to import; the study already holds every coding in it."
         return text + "".join(f"\nLeft out: {why}" for why in self.left_out)
@@ -437,6 +459,10 @@ class Project:
     sources left out, and the problems found while reading."""
 
     file: str
+    name: str = ""
+    """The project's name attribute, as written."""
+    description: str = ""
+    """The first line of the project's Description that is not our own export's record."""
     sources: list[_Source] = field(default_factory=list)
     codes: dict[str, _CodeEntry] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
@@ -562,8 +588,11 @@ def read_project(path: Path, name: str | None = None) -> Project:
             raise ObservationError(f"{file}: project.qde is not well-formed XML ({exc})") from None
         if root.tag != Q + "Project":
             raise ObservationError(f"{file}: not a REFI-QDA project (project.qde's root is {shown(root.tag)})")
-        project = Project(file, fallback_user=root.get("creatingUserGUID"))
-        recorded = _record(root.find(f"{Q}Description"))
+        described = root.find(f"{Q}Description")
+        lines = [] if described is None else (described.text or "").splitlines()
+        said = next((line.strip() for line in lines if line.strip() and not line.startswith(RECORD)), "")
+        project = Project(file, root.get("name") or "", said, fallback_user=root.get("creatingUserGUID"))
+        recorded = _record(described)
         if isinstance(recorded, dict) and isinstance(recorded.get("codes"), dict):
             project.slugs = {str(g): str(s) for g, s in recorded["codes"].items() if qdc.guid(str(s)) == g}
         if isinstance(recorded, dict) and isinstance(recorded.get("whole"), list):
@@ -871,6 +900,8 @@ class _Plan:
     """(where, code id or the slug of a code to create, coder, span)"""
     skipped: int = 0
     left_out: list[str] = field(default_factory=list)
+    study: tuple[str, str] | None = None
+    """The study's name and description, when the file holds no study yet (an import into a new file)."""
 
 
 def _choose(project: Project, held: _Held, mapping: list[Mapping] | None) -> dict[str, Mapping]:
@@ -901,8 +932,9 @@ def import_project(
     project = path if isinstance(path, Project) else read_project(Path(path), name)
     with db.cursor(con) as cur:
         held = _held(cur)
+        no_study = cur.execute("select count(*) from study").fetchone() == (0,)
     chosen = _choose(project, held, mapping)
-    plan = _Plan(left_out=list(project.left_out))
+    plan = _Plan(left_out=list(project.left_out), study=_new_study(project) if no_study else None)
     problems = list(project.problems)
     missing = [s for s in project.sources if s.guid not in chosen]
     for source in missing:
@@ -1369,6 +1401,11 @@ def _write(
     with db.transaction(con, meetings=None if plan.meetings else ()) as cur:
         if (_held(cur), _held_codings(cur)) != seen:
             raise ObservationError("the study changed while the project was being checked: import it again")
+        study = None
+        if plan.study and cur.execute("select count(*) from study").fetchone() == (0,):
+            study = plan.study[0]
+            cur.execute("insert into study (id, name, is_demo, description) values (1, ?, false, ?)", list(plan.study))
+            counts["study"] = {"created": 1}
         team_ids = dict(held.teams)
         for key, details in plan.teams.items():
             team_ids[key] = db.insert_row(cur, "teams", details)
@@ -1416,4 +1453,4 @@ def _write(
                 counts[table] = {"created": n}
         audit.record(cur, "import", "coded_segments", file, after={"files": [file], "format": "qdpx", "counts": counts})
     return Imported(len(plan.segments), plan.skipped, len(plan.codes), len(plan.teams), len(plan.meetings),
-                    len(notes), len(plan.interviews), tuple(plan.left_out))  # fmt: skip
+                    len(notes), len(plan.interviews), tuple(plan.left_out), study)  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from observation import access, db, qdc, qdpx
+from observation import access, db, qdc, qdpx, queries
 from observation.cli import main
 from observation.errors import ObservationError
 
@@ -688,12 +688,29 @@ def test_a_source_whose_text_is_missing_or_outside_the_project_is_a_problem(
 def test_the_command_line_exports_proposes_and_imports(
     study: duckdb.DuckDBPyConnection, small_location: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    name = study.execute("select name from study").fetchone()[0]  # type: ignore[index]
     study.close()  # the command opens the study itself
     where = str(small_location)
     assert main(["qdpx", "--db", where, "--export", str(tmp_path / "ours.qdpx")]) == 0
     assert "7 sources, 6 codes, 3 coders, 15 codings" in capsys.readouterr().out
     assert main(["qdpx", "--db", str(tmp_path / "new.duckdb"), "--import", str(tmp_path / "ours.qdpx")]) == 0
-    assert "15 codings added" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "15 codings added" in out
+    assert f"The study is recorded as '{name}', imported from ours.qdpx." in out
+    # the new file holds a study: the app and `info` read it
+    assert main(["info", "--db", str(tmp_path / "new.duckdb")]) == 0
+    assert capsys.readouterr().out.startswith(f"{name}\n")
+    fresh = db.connect(tmp_path / "new.duckdb", read_only=True)
+    try:
+        info = queries.study_info(fresh)
+        assert info is not None
+        assert (info.study.name, info.study.is_demo) == (name, False)
+        assert info.study.description == (
+            f"Imported from ours.qdpx. The coding of {name}, exported from the Microsystem involvement dashboard."
+        )
+        assert info.first_meeting is not None
+    finally:
+        fresh.close()
 
     path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
     assert main(["qdpx", "--db", where, "--import", str(path)]) == 1
@@ -968,3 +985,52 @@ def test_the_mapping_csv_never_offers_a_spreadsheet_a_formula_and_reads_back_as_
     path = tmp_path / "map.csv"
     path.write_text(written, encoding="utf-8")
     assert qdpx.read_mapping(path) == rows
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "study", "described"),
+    [
+        ("Ward study", "", "Ward study", "Imported from ward-2020.qdpx."),
+        ("Ward\nstudy", "Coded in NVivo.\nSecond line.", "ward-2020", "Imported from ward-2020.qdpx. Coded in NVivo."),
+        ("   ", f"{qdpx.RECORD}{{}}", "ward-2020", "Imported from ward-2020.qdpx."),
+        ("W" * 201, "", "ward-2020", "Imported from ward-2020.qdpx."),
+        ("W" * 200, "", "W" * 200, "Imported from ward-2020.qdpx."),
+    ],
+)
+def test_an_import_into_a_file_with_no_study_records_one_named_as_the_project(
+    tmp_path: Path, name: str, description: str, study: str, described: str
+) -> None:
+    """The project's name when it is one line, not blank, at most 200 characters; else the file's
+    name; described as imported from the file, with the first line of the project's own description
+    (never our record), in the import's transaction: nothing imported, no study either."""
+    said = f"<Description>{description}</Description>" if description else ""
+    users = f'<User guid="{U1}" name="Ana"/>'
+    codes = f'<Code guid="{C_VOICE}" name="Voice" isCodable="true"/>'
+    sources = (
+        f'<TextSource guid="{S2}" name="KI-07"><PlainTextContent>{NEW_TRANSCRIPT}</PlainTextContent>'
+        + selection("a0000000-0000-4000-8000-00000000a003", (0, 5), C_VOICE, U1)
+        + "</TextSource>"
+    )
+    qde = project(users, codes, sources).replace(' name="Ward study"', f' name="{xml_attribute(name)}"')
+    qde = qde.replace("</Sources></Project>", f"</Sources>{said}</Project>")
+    path = build(tmp_path, qde, name="ward-2020.qdpx")
+    rows = [qdpx.Mapping("KI-07", S2, "new interview", "", "2020-02-14", "KI-07", "")]  # no group: refused
+    fresh = db.connect(tmp_path / "new.duckdb")
+    try:
+        with pytest.raises(qdpx.ProjectProblems):
+            qdpx.import_project(fresh, path, rows)
+        assert queries.study_info(fresh) is None  # refused: no study either
+        imported = qdpx.import_project(fresh, path, [replace(rows[0], informant_group="carer")])
+        assert imported.study == study
+        info = queries.study_info(fresh)
+        assert info is not None
+        assert (info.study.name, info.study.is_demo, info.study.description) == (study, False, described)
+        entry = fresh.execute("select after from audit where action = 'import'").fetchone()[0]  # type: ignore[index]
+        assert json.loads(entry)["counts"]["study"] == {"created": 1}
+    finally:
+        fresh.close()
+
+
+def xml_attribute(value: str) -> str:
+    """``value`` as an XML attribute's text (a line feed kept as one)."""
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("\n", "&#10;")
