@@ -269,10 +269,11 @@ def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) 
     book = code_choices()
     paths = {c.id: c.path for c in book}
     whole_key = f"{WHOLE}_{doc.kind}_{doc.id}"
+    said = st.container()  # one place, there or empty: the controls below keep theirs (and their focus)
     if st.session_state.get(whole_key):
-        st.caption(f"The codes go to the whole {coding.KINDS[doc.kind]}.")
+        said.caption(f"The codes go to the whole {coding.KINDS[doc.kind]}.")
     elif passage is not None:  # the widget quotes it (and says when none is chosen): here, where it is
-        st.caption(f"The chosen passage: characters {passage.start:,} to {passage.end:,} of {len(doc.text):,}.")
+        said.caption(f"The chosen passage: characters {passage.start:,} to {passage.end:,} of {len(doc.text):,}.")
     codes_key = f"{CODES}_{doc.kind}_{doc.id}"
     if st.session_state.pop(CLEAR_CODES, None) == codes_key:  # set before the widget is drawn, so it shows it
         st.session_state[codes_key] = []
@@ -324,12 +325,13 @@ def _frame(doc: coding.Document, found: tuple[coding.Coding, ...]) -> pd.DataFra
 
 
 COLUMNS = {
-    "code": st.column_config.TextColumn("Code", width=260),
-    "coder": st.column_config.TextColumn("Coder", width=70),
-    "passage": st.column_config.TextColumn("Passage", width=200),
-    "memos": st.column_config.TextColumn("Memos", width=140),
+    "code": st.column_config.TextColumn("Code", width=230),
+    "coder": st.column_config.TextColumn("Coder", width=60),
+    "passage": st.column_config.TextColumn("Passage", width=160),
+    "memos": st.column_config.TextColumn("Memos", width=130),
 }
-"""The table's columns, sized to fit beside the sidebar at 1024 pixels: the code has the most room."""
+"""The tables' columns, sized to fit beside the sidebar at 1024 pixels (about 560 of them): the code,
+its own name first, has the most room. The coder's own table has no Coder column (always them)."""
 
 
 def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: str | None) -> None:
@@ -343,7 +345,7 @@ def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: 
         st.caption("You have not coded it yet." if coder else "Choose a coder above to see your codings.")
     else:
         event = st.dataframe(
-            _frame(doc, mine), key=table_key(doc), on_select="rerun", selection_mode="single-row",
+            _frame(doc, mine).drop(columns="coder"), key=table_key(doc), on_select="rerun", selection_mode="single-row",
             hide_index=True, width="stretch", column_config=COLUMNS,
         )  # fmt: skip
         rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])

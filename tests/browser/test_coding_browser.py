@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from observation.demo import DemoSpec, build_demo
+from observation.ui import coding_ui
 from tests.browser.conftest import ROOT, Server, screenshot, start_server
 
 WAIT = 30_000
@@ -104,8 +105,8 @@ def settled(page: Page) -> None:
 
 
 def codings_heading(page: Page) -> int:
-    """How many codings the page lists under the text."""
-    heading = page.get_by_role("heading", name=re.compile(r"^Codings of this field note \(\d+\)"))
+    """How many of the coder's own codings the page lists under the text."""
+    heading = page.get_by_role("heading", name=re.compile(r"^Your codings of this field note \(\d+\)"))
     expect(heading).to_be_visible(timeout=WAIT)
     return int(re.findall(r"\d+", str(heading.text_content()))[-1])
 
@@ -130,12 +131,22 @@ def test_a_passage_selected_by_mouse_is_coded_highlighted_and_counted(page: Page
     page.mouse.move(end["right"] - 1, end["y"], steps=8)
     page.mouse.up()
     passage = text[text.index(first) : text.index(last, text.index(first)) + len(last)]
-    quote = page.get_by_test_id("stMarkdownContainer").filter(has_text="“" + passage)
-    expect(quote.first).to_be_visible(timeout=WAIT)
+    # Said once: the widget quotes it, the page says only where it is.
+    expect(page.locator(".obs-passage-status")).to_contain_text("Chosen: “" + passage, timeout=WAIT)
+    expect(page.get_by_text(re.compile(r"^The chosen passage: characters \d+ to \d+ of"))).to_be_visible()
+    expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="“" + passage)).to_have_count(0)
     choose_code(page, study.code[2])
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Coded with 1 code.")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_role("heading", name=f"Codings of this field note ({listed + 1})")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name=f"Your codings of this field note ({listed + 1})")).to_be_visible(
+        timeout=WAIT
+    )
+    # Said beside Save, where the coder is, not at the top of the page.
+    saved = page.get_by_test_id("stAlert").filter(has_text="Coded with 1 code.").bounding_box()
+    button = page.get_by_role("button", name="Save", exact=True).bounding_box()
+    assert saved is not None
+    assert button is not None
+    assert 0 < saved["y"] - button["y"] < 120, (saved, button)
     highlight = page.locator(".obs-passage-text .obs-hl")
     expect(highlight.first).to_be_visible(timeout=WAIT)
     lit = "".join(highlight.all_text_contents())  # the highlight's pieces (a space between two may be drawn apart)
@@ -164,7 +175,7 @@ def test_the_keyboard_alone_chooses_a_passage_a_code_and_saves(page: Page, study
         page.keyboard.press("Shift+ArrowRight")  # the first two words
     page.keyboard.press("Enter")
     words = re.findall(r"\w+", text)
-    expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="“" + words[0]).first).to_be_visible(timeout=WAIT)
+    expect(page.locator(".obs-passage-status")).to_contain_text("Chosen: “" + words[0], timeout=WAIT)
     settled(page)
     page.keyboard.press("Tab")  # on to the codes
     codes = page.get_by_role("combobox", name="Codes")
@@ -186,7 +197,69 @@ def test_the_keyboard_alone_chooses_a_passage_a_code_and_saves(page: Page, study
     screenshot(page, "coding-keyboard-before-save")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Coded with 1 code.")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_role("heading", name=f"Codings of this field note ({listed + 1})")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name=f"Your codings of this field note ({listed + 1})")).to_be_visible(
+        timeout=WAIT
+    )
     expect(page.locator(".obs-passage-text .obs-hl").first).to_be_visible(timeout=WAIT)
     screenshot(page, "coding-keyboard-saved")
     assert notes_found(page, study) == before + 1
+
+
+def test_the_codes_box_adds_one_code_on_enter_and_never_selects_all(page: Page, study: Study) -> None:
+    note, text = study.notes[0]
+    open_note(page, study, note, text)
+    codes = page.get_by_role("combobox", name="Codes")
+    codes.click()
+    expect(page.get_by_role("option").first).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("option", name=re.compile(r"^Select (all|\d+ matches)"))).to_have_count(0)
+    page.keyboard.type("service user")  # the words of several codes
+    expect(page.get_by_role("option", name=re.compile(r"^Select (all|\d+ matches)"))).to_have_count(0)
+    assert page.get_by_role("option").count() > 1
+    screenshot(page, "coding-codes-typed")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    settled(page)
+    chips = page.get_by_test_id("stMultiSelect").get_by_role("button", name=re.compile(r"^Remove "))
+    expect(chips).to_have_count(1, timeout=WAIT)
+
+
+def test_at_1024_pixels_the_codings_table_fits_and_a_removed_coding_leaves_nothing_chosen(
+    browser: Browser, study: Study
+) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    note, text = study.notes[0]
+    open_note(page, study, note, text)
+    page.get_by_text("Code the whole note").click()
+    settled(page)
+    for code in ("Service user absent", "Service user present"):  # two codes under one parent, both coded
+        page.get_by_role("combobox", name="Codes").click()
+        page.keyboard.type(code)  # the list is long: typed, so that the option is drawn
+        page.get_by_role("option", name=f"Lived-experience presence › {code}", exact=True).click(timeout=WAIT)
+        page.keyboard.press("Escape")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_text("Coded with 1 code.")).to_be_visible(timeout=WAIT)
+        settled(page)
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    grid = table.bounding_box()
+    assert grid is not None
+    assert grid["x"] + grid["width"] <= 1024, grid
+    # The grid draws its headers on a canvas: the widths the page asks for, measured against the
+    # room the grid has here (its selection column takes about 35 pixels).
+    asked = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame] th[role=columnheader]')].length"
+    )
+    assert asked == 3, asked  # Code, Passage, Memos: no Coder column in the coder's own table
+    assert sum(coding_ui.COLUMNS[c].get("width") or 0 for c in ("code", "passage", "memos")) + 35 <= grid["width"]
+    screenshot(page, "coding-1024-table")
+    # Choose the first coding, remove it: the next one is not opened in its place.
+    table.click(position={"x": 14, "y": 55})
+    remove = page.get_by_role("button", name="Remove this coding")
+    expect(remove).to_be_visible(timeout=WAIT)
+    remove.click()
+    expect(page.get_by_text(re.compile(r"^Removed the coding"))).to_be_visible(timeout=WAIT)
+    settled(page)
+    expect(page.get_by_role("button", name="Remove this coding")).to_have_count(0)
+    screenshot(page, "coding-1024-after-remove")
+    context.close()
