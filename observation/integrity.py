@@ -182,3 +182,47 @@ def _spans_past_text(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | N
                 f"{found[3]:,}); remove or change those codings on the Coding page first, or keep the text as long"
             )
     return said
+
+
+def moved_spans(cur: duckdb.DuckDBPyConnection, kind: str, document_id: int, new_text: str) -> str | None:
+    """Why ``new_text`` cannot replace the text of the note (``kind`` "field_notes") or transcript
+    ("interviews") ``document_id``, in words; None when it can. A coded passage is a range of
+    characters of the text (observation/coding.py), so a changed text may keep every passage's
+    characters, at the same places (text added after the last passage, or a typo mended outside
+    every passage), and nothing else: a word inserted before a passage would move it silently.
+    Whole-document codings hold no span and never stop a change. The Record page's save of notes
+    and the import of field notes and transcripts ask it before they write."""
+    column, text, named, joined = SPANNED[kind]
+    rows = cur.execute(
+        f"""
+        select distinct s.span_start, s.span_end, substr(d.{text}, s.span_start + 1, s.span_end - s.span_start)
+        from coded_segments as s
+        join {kind} as d on d.id = s.{column}
+        where d.id = ? and s.span_start is not null
+        order by 1, 2
+        """,  # noqa: S608 - names from SPANNED, never from input
+        [document_id],
+    ).fetchall()
+    moved = [(start, end) for start, end, passage in rows if new_text[start:end] != passage]
+    if not moved:
+        return None
+    (name,) = cur.execute(
+        f"select {named} from {kind} as d {joined} where d.id = ?",  # noqa: S608 - names from SPANNED
+        [document_id],
+    ).fetchone() or ("the document",)
+    start, end = moved[0]
+    many = len(moved) != 1
+    return (
+        f"{name} has {len(moved):,} coded passage{'s' if many else ''} that this "
+        f"change would move or alter (the first: characters {start + 1:,} to {end:,}); a coded passage is "
+        "found by its characters' positions, so keep the text of the coded passages where it is (add text "
+        f"after them, or mend text outside them), or remove or re-code {'those passages' if many else 'that passage'} "
+        "on the Coding page first"
+    )
+
+
+def refuse_moved_spans(cur: duckdb.DuckDBPyConnection, kind: str, document_id: int, new_text: str) -> None:
+    """Raise, so that the caller's transaction writes nothing, when ``new_text`` would move or
+    alter a coded passage of the document (``moved_spans`` says why)."""
+    if reason := moved_spans(cur, kind, document_id, new_text):
+        raise ObservationError(f"the change was not saved: {reason}")

@@ -257,6 +257,8 @@ def _save_notes(cur: duckdb.DuckDBPyConnection, meeting_id: int, notes: list[Not
         if note.position is not None and note.position in existing:
             note_id, minute, author, body = existing[note.position]
             if (minute, author, body) != (note.minute, note.author, note.body):
+                if body != note.body:  # coded passages are positions in the text: they must not move
+                    integrity.refuse_moved_spans(cur, "field_notes", note_id, note.body)
                 cur.execute(
                     "update field_notes set minute = ?, author = ?, body = ? where id = ?",
                     [note.minute, note.author, note.body, note_id],

@@ -799,6 +799,13 @@ class _Writer:
         if meeting is not None:
             values = {"author": r["author"], "body": r["body"]} | _present(r, "minute")
             where = f"{r['team']}, {r['date']:%d/%m/%Y}, note {r['position']}"
+            note = self.one(
+                "select id from field_notes where meeting_id = ? and position = ?", [meeting, r["position"]]
+            )
+            moved = None if note is None else integrity.moved_spans(self.cur, "field_notes", note, r["body"])
+            if moved:
+                self.problem(sheet, number, "body", r["body"], moved)
+                return
             self.upsert("field_notes", {"meeting_id": meeting, "position": r["position"]}, values, where)
 
     def write_coded_segments(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
@@ -841,17 +848,10 @@ class _Writer:
         if "team" in r:  # a manifest without the column leaves an interview's team as it is
             values["team_id"] = team
         values["transcript"] = text
-        held, spans = self.cur.execute(
-            "select i.transcript, count(s.id) from interviews as i "
-            "left join coded_segments as s on s.interview_id = i.id and s.span_start is not null "
-            "where i.informant_code = ? group by i.transcript",
-            [informant],
-        ).fetchone() or (None, 0)
-        if held is not None and held != text and spans:
-            self.problem(sheet, number, "file", r["file"], f"the study's transcript of {informant} differs from this "
-                         f"file, and {spans:,} coded segment(s) mark passages of it by their characters' positions, "
-                         "which another text would misplace: import the transcript as it was, or remove those "
-                         "codings first")  # fmt: skip
+        held = self.one("select id from interviews where informant_code = ?", [informant])
+        moved = None if held is None else integrity.moved_spans(self.cur, "interviews", held, text)
+        if moved:
+            self.problem(sheet, number, "file", r["file"], f"this file differs from the study's transcript: {moved}")
             return
         self.upsert("interviews", {"informant_code": informant}, values, informant)
 
