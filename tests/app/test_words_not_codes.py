@@ -281,13 +281,14 @@ def _code_in_the_app(con: Any) -> None:
     (body,) = con.execute("select body from field_notes where id = ?", [CODED_NOTE]).fetchone()
     source = con.execute("select id from codes where parent_id is not null order by id limit 1").fetchone()[0]
     one, other = (i for (i,) in con.execute("select id from codes order by id desc limit 2").fetchall())
-    (passage,) = coding.code_passage(con, "note", CODED_NOTE, [one], 0, min(12, len(body)), "R01").added
-    (whole,) = coding.code_passage(con, "note", CODED_NOTE, [other], None, None, "R01").added
-    coding.recode(con, passage, code_id=other)
+    seen = body[: min(12, len(body))]
+    (passage,) = coding.code_passage(con, "note", CODED_NOTE, [one], 0, len(seen), "R01", seen=seen).added
+    (whole,) = coding.code_passage(con, "note", CODED_NOTE, [other], None, None, "R01", seen=body).added
+    coding.recode(con, passage, coder="R01", code_id=other)
     coding.write_memo(con, coding_id=passage, body="First reading.", author="R01")
     coding.write_memo(con, coding_id=passage, body="Second reading.", author="R01")
     coding.write_memo(con, code_id=source, body="Merged away soon.", author="R01")
-    coding.uncode(con, whole)
+    coding.uncode(con, whole, coder="R01")
 
 
 @pytest.fixture(scope="module")

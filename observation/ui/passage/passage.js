@@ -202,7 +202,7 @@ function status(v) {
   const stretch = pending(v);
   const tidy = stretch && trim(v.text, stretch);
   if (tidy) lines.push(`Extending: “${snippet(v.text, tidy)}”. Enter chooses it.`);
-  else if (v.chosen) lines.push(`Chosen: “${snippet(v.text, v.chosen)}”.`);
+  else if (v.chosen) lines.push(`Chosen: “${snippet(v.text, v.chosen)}”`);
   else lines.push("No passage chosen yet.");
   const here = v.keyboard ? covering(v, v.caret) : [];
   if (here.length) lines.push("Coded here: " + here.map((n) => v.highlights[n].label).join(" | "));
