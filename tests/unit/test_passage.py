@@ -79,7 +79,9 @@ def test_anything_but_a_highlight_is_refused() -> None:
 
 def test_utf16_offsets_count_an_emoji_twice() -> None:
     assert widget.utf16_offsets(TEXT) == [utf16(TEXT, i) for i in range(len(TEXT) + 1)]
-    assert widget.utf16_offsets("") == [0]
+    assert list(widget.utf16_offsets("")) == [0]
+    plain = "Zoë said: e\u0301 — no character outside the first plane"  # the quick way, counted the same
+    assert list(widget.utf16_offsets(plain)) == [utf16(plain, i) for i in range(len(plain) + 1)]
 
 
 def test_the_script_is_given_highlights_and_the_chosen_passage_in_utf16_units() -> None:
