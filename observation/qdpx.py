@@ -16,7 +16,8 @@ Coding. A coding of a whole note is the note's range; of a whole transcript, the
 project's record lists those selections' GUIDs ("whole"), so that a span that happens to cover its whole
 note stays a span. Offsets count characters (Python's, Unicode code points), as REFI-QDA does. GUIDs are
 uuid5 of the study (its name and when it was created) and each row's identity, so that two exports of
-one study name everything alike.
+one study name everything alike. Each memo (on a coding or a code) is a Note of the project, named by a
+NoteRef in its coding's selection or its code.
 
 In (``import_project``): each text source is a meeting's notes, an interview, a new interview, or left
 out. Our own export's sources say which; any other source is mapped by a researcher (``propose_mapping``
@@ -31,7 +32,8 @@ interview must hold the same text. Each zip member is unpacked at most once, cou
 and MAX_TOTAL as it is, and a text file is the text of one source only. Every problem is listed and
 nothing is written while any is left; otherwise one transaction with one audit entry. A coding the study
 already holds (same note or interview, code, coder and span; a span over the whole note or transcript
-the same as a coding of the whole) is left as it is, so importing a project twice adds nothing.
+the same as a coding of the whole) is left as it is, so importing a project twice adds nothing. Notes
+named by a selection or a code come in as memos as observation/coding.py keeps them (_Memos).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from xml.parsers import expat
 import duckdb
 
 from observation import access, audit, cells, db, integrity, labels, qdc
+from observation.coding import MEMO_MAX
 from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
@@ -103,11 +106,13 @@ class Written:
     codings: int
     left_out: tuple[str, ...] = ()
     """Codings not written, each said: a span that runs past the end of its note or transcript."""
+    memos: int = 0
+    """Memos written, as the project's Notes."""
 
     def said(self, out: Path | str) -> str:
         return (
             f"Wrote {out}: {self.sources:,} sources, {self.codes:,} codes, {self.users:,} coders, "
-            f"{self.codings:,} codings." + "".join(f"\nLeft out: {why}" for why in self.left_out)
+            f"{self.codings:,} codings, {self.memos:,} memos." + "".join(f"\nLeft out: {why}" for why in self.left_out)
         )
 
 
@@ -183,16 +188,25 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
             "select s.id, s.note_id, s.interview_id, c.slug, s.coder, s.span_start, s.span_end "
             "from coded_segments as s join codes as c on c.id = s.code_id order by s.id"
         ).fetchall()
+        memos = cur.execute("select id, coding_id, code_id, author, body, written_at from memos order by id").fetchall()
+    on_coding: dict[int, list[tuple[Any, ...]]] = {}
+    on_code: dict[int, list[tuple[Any, ...]]] = {}
+    for memo in memos:
+        if memo[1] is not None:
+            on_coding.setdefault(int(memo[1]), []).append(memo)
+        else:
+            on_code.setdefault(int(memo[2]), []).append(memo)
     ET.register_namespace("", NS)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     project = ET.Element(Q + "Project", {"name": str(study[0]) if study else "Study", "origin": ORIGIN,
                                           "creationDateTime": now})  # fmt: skip
-    coders = sorted({str(s[4]) for s in segments})
+    coders = sorted({str(s[4]) for s in segments} | {str(m[3]) for m in memos})
     users = {coder: _guid(key, "coder", coder) for coder in coders}
     if users:
         holder = _element(project, "Users")
         for coder, guid in users.items():
             _element(holder, "User", {"guid": guid, "name": coder})
+    written_memos: list[tuple[tuple[Any, ...], str]] = []  # (memo, its Note's name)
     if codes:
         book = _element(_element(project, "CodeBook"), "Codes")
         placed: dict[int, ET.Element] = {}
@@ -203,6 +217,9 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
                                {"guid": qdc.guid(code.slug), "name": code.name, "isCodable": "true"})  # fmt: skip
             if code.definition:  # before any nested Code (the schema's order): a parent is written first
                 _element(element, "Description", text=code.definition)
+            for memo in on_code.get(code.id, ()):  # after the Description, before any nested Code
+                _element(element, "NoteRef", {"targetGUID": _guid(key, "memo", memo[0])})
+                written_memos.append((memo, f"Memo by {memo[3]} on the code {code.name}"))
             placed[code.id] = element
     variables = {name: _guid(key, "variable", name) for name in VARIABLES}
     holder = _element(project, "Variables")
@@ -282,6 +299,9 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
             "creatingUser": users[coder]})  # fmt: skip
         coding = _element(selection, "Coding", {"guid": _guid(key, "coding", segment_id), "creatingUser": users[coder]})
         _element(coding, "CodeRef", {"targetGUID": qdc.guid(slug)})
+        for memo in on_coding.get(int(segment_id), ()):  # after the Coding (the schema's order)
+            _element(selection, "NoteRef", {"targetGUID": _guid(key, "memo", memo[0])})
+            written_memos.append((memo, f"Memo by {memo[3]} on a coding of {slug} by {coder}"))
     if sources:
         holder = _element(project, "Sources")
         for element, answers in sources:
@@ -290,6 +310,13 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
                 _element(given, "VariableRef", {"targetGUID": variables[name]})
                 _element(given, "DateValue" if VARIABLES[name][1] == "Date" else "TextValue", text=value)
             holder.append(element)
+    if written_memos:
+        holder = _element(project, "Notes")
+        for (memo_id, _, _, author, body, written_at), name in sorted(written_memos, key=lambda m: int(m[0][0])):
+            when = written_at.replace(microsecond=0).isoformat() + "Z" if written_at else now
+            kept = _element(holder, "Note", {"guid": _guid(key, "memo", memo_id), "name": name,
+                                             "creatingUser": users[str(author)], "creationDateTime": when})  # fmt: skip
+            _element(kept, "PlainTextContent", text=str(body))
     said = f"The coding of {project.get('name')}, exported from the Microsystem involvement dashboard."
     slugs = {qdc.guid(c.slug): c.slug for c in codes}
     _element(
@@ -304,7 +331,8 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
         archive.writestr("project.qde", document)
         for guid, text in texts.items():
             archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
-    written = Written(len(sources), len(codes), len(users), len(segments) - len(left_out), tuple(left_out))
+    written = Written(len(sources), len(codes), len(users), len(segments) - len(left_out), tuple(left_out),
+                      len(written_memos))  # fmt: skip
     return buffer.getvalue(), written
 
 
@@ -321,7 +349,8 @@ def export_project(con: duckdb.DuckDBPyConnection, out: Path) -> Written:
         with db.transaction(con, meetings=()) as cur:
             audit.record(cur, "export", "coded_segments", str(out), after={
                 "level": "full", "format": "qdpx", "sources": written.sources, "codes": written.codes,
-                "coders": written.users, "codings": written.codings, "left_out": len(written.left_out)})  # fmt: skip
+                "coders": written.users, "codings": written.codings, "memos": written.memos,
+                "left_out": len(written.left_out)})  # fmt: skip
             out.parent.mkdir(parents=True, exist_ok=True)
             with open(out, "xb") as file:  # "x": refused if it appeared meanwhile
                 file.write(payload)
@@ -404,13 +433,18 @@ class Imported:
     left_out: tuple[str, ...] = ()
     study: str | None = None
     """The study's name, when the import recorded the study (into a file that held none)."""
+    memos: int = 0
+    memos_held: int = 0
 
     def said(self, source: Path | str) -> str:
         made = [f"{n:,} {what}" for n, what in ((self.codes, "codes"), (self.teams, "teams"),
-                (self.meetings, "meetings"), (self.notes, "notes"), (self.interviews, "interviews")) if n]  # fmt: skip
+                (self.meetings, "meetings"), (self.notes, "notes"), (self.interviews, "interviews"),
+                (self.memos, "memos")) if n]  # fmt: skip
         text = f"Imported {Path(source).name}: {self.created:,} codings added"
         if self.skipped:
             text += f", {self.skipped:,} already held"
+        if self.memos_held:
+            text += f" ({self.memos_held:,} memos already held, left as they are)"
         if made:
             text += f"; created {', '.join(made)}"
         text += "."
@@ -428,6 +462,8 @@ class _Coding:
     label: str  # "selection <guid>" or "the whole source"
     start: int | None  # None: the whole source
     end: int | None
+    notes: tuple[str, ...] = ()
+    """The GUIDs of the project's Notes on its selection (NoteRef): memos on the coding."""
     whole: bool = False
     """A coding of the whole (no span): of the whole source, or a selection our own export marked so. Any
     other selection is a span, even one that covers its whole note or transcript."""
@@ -451,6 +487,17 @@ class _CodeEntry:
     definition: str
     parent: str | None
     depth: int
+    notes: tuple[str, ...] = ()
+    """The GUIDs of the project's Notes on the code (NoteRef): memos on the code."""
+
+
+@dataclass(frozen=True)
+class _Note:
+    """A Note of the project (a memo): who wrote it (a User's GUID), when, and its text."""
+
+    user: str | None
+    written: str | None
+    body: str
 
 
 @dataclass
@@ -471,6 +518,8 @@ class Project:
     """Our own export's codes: GUID -> slug (its record in the project's Description)."""
     whole: set[str] = field(default_factory=set)
     """Our own export's codings of a whole note or transcript: their selections' GUIDs (its record)."""
+    notes: dict[str, _Note] = field(default_factory=dict)
+    """The project's Notes (memos) by GUID, with their text."""
     left_out: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -601,6 +650,15 @@ def read_project(path: Path, name: str | None = None) -> Project:
             if guid := user.get("guid"):
                 project.users[guid.strip("{}").lower()] = user.get("name") or ""
         _read_codes(root, project)
+        for element in root.iterfind(f"{Q}Notes/{Q}Note"):
+            guid = _plain_guid(element.get("guid"))
+            content = element.find(f"{Q}PlainTextContent")
+            if content is None:
+                project.left_out.append(f"note {shown(element.get('name') or guid)}: only a note's text written in "
+                                        "the project (PlainTextContent) is read")  # fmt: skip
+                continue
+            project.notes[guid] = _Note(_plain_guid(element.get("creatingUser")) or None,
+                                        element.get("creationDateTime"), content.text or "")  # fmt: skip
         variables = {
             (v.get("guid") or "").strip("{}").lower(): v.get("name") or ""
             for v in root.iterfind(f"{Q}Variables/{Q}Variable")
@@ -629,7 +687,7 @@ def _read_codes(root: ET.Element, project: Project) -> None:
         description = element.find(f"{Q}Description")
         project.codes[guid] = _CodeEntry(guid, element.get("name") or "",
                                          (description.text or "").strip() if description is not None else "",
-                                         parent, depth)  # fmt: skip
+                                         parent, depth, _note_refs(element))  # fmt: skip
         pending += [(child, guid, depth + 1) for child in reversed(element.findall(f"{Q}Code"))]
 
 
@@ -681,11 +739,22 @@ def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, 
                                             "startPosition and endPosition must be whole numbers"))  # fmt: skip
             continue
         whole = sid.strip("{}").lower() in project.whole
+        notes = _note_refs(selection)
         for coding in selection.iterfind(f"{Q}Coding"):
-            codings.append(_coding(coding, label, start, end, selection.get("creatingUser"), whole))
+            codings.append(replace(_coding(coding, label, start, end, selection.get("creatingUser"), whole),
+                                   notes=notes))  # fmt: skip
     for coding in element.iterfind(f"{Q}Coding"):
         codings.append(_coding(coding, "the whole source", None, None, element.get("creatingUser"), True))
     return _Source(guid, name, text, record, given, tuple(codings), unread)
+
+
+def _plain_guid(value: str | None) -> str:
+    return (value or "").strip().strip("{}").lower()
+
+
+def _note_refs(element: ET.Element) -> tuple[str, ...]:
+    """The GUIDs of the Notes an element's own NoteRefs name."""
+    return tuple(_plain_guid(ref.get("targetGUID")) for ref in element.findall(f"{Q}NoteRef"))
 
 
 def _record(description: ET.Element | None) -> dict[str, Any] | None:
@@ -708,7 +777,7 @@ def _coding(
     ref = coding.find(f"{Q}CodeRef")
     target = (ref.get("targetGUID") or "").strip("{}").lower() if ref is not None else ""
     user = coding.get("creatingUser") or fallback
-    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end, whole)
+    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end, whole=whole)
 
 
 # ---- what the study holds
@@ -902,6 +971,10 @@ class _Plan:
     left_out: list[str] = field(default_factory=list)
     study: tuple[str, str] | None = None
     """The study's name and description, when the file holds no study yet (an import into a new file)."""
+    memos: list[tuple[tuple[str, Any], str, str, dt.datetime | None]] = field(default_factory=list)
+    """(on what, author, text, when written): on ("new coding", its place in ``segments``), ("coding", id)
+    or ("code", id or the slug of a code to create)"""
+    memos_held: int = 0
 
 
 def _choose(project: Project, held: _Held, mapping: list[Mapping] | None) -> dict[str, Mapping]:
@@ -943,7 +1016,9 @@ def import_project(
     codes = _CodeResolver(project, held, problems)
     with db.cursor(con) as cur:
         existing = _held_codings(cur)
+        memos_held = _held_memos(cur)
     seen: set[tuple[Any, ...]] = set()
+    memos = _Memos(project, plan, memos_held)
     for source in project.sources:
         if source.guid not in chosen:
             continue
@@ -976,21 +1051,29 @@ def import_project(
                 continue
             seen.add(key)
             # the study's codings are compared as _HELD_CODINGS says them: a span over the whole as the whole
-            if isinstance(code_id, int) and ((where, code_id, coder, None, None) if covers else key) in existing:
+            held_as = (where, code_id, coder, None, None) if covers else key
+            if isinstance(code_id, int) and held_as in existing:
                 plan.skipped += 1
+                memos.add(coding.notes, ("coding", existing[held_as]), coder, f"a coding by {coder}")
                 continue
+            memos.add(coding.notes, ("new coding", len(plan.segments)), coder, f"a coding by {coder}")
             plan.segments.append((where, code_id, coder, start, end))
+    for guid, entry in project.codes.items():
+        if entry.notes:
+            code_id = codes.resolve(guid, "codebook", f"code {entry.name}")
+            if code_id is not None:
+                memos.add(entry.notes, ("code", code_id), None, f"the code {entry.name}")
     plan.codes = codes.new
     if problems:
         raise ProjectProblems(problems)
-    if not (plan.segments or plan.teams or plan.meetings or plan.interviews):
-        return Imported(skipped=plan.skipped, left_out=tuple(plan.left_out))
+    if not (plan.segments or plan.teams or plan.meetings or plan.interviews or plan.memos):
+        return Imported(skipped=plan.skipped, left_out=tuple(plan.left_out), memos_held=plan.memos_held)
     return _write(con, project.file, plan, (held, existing))
 
 
 _HELD_CODINGS = """
 select s.note_id, s.interview_id, s.code_id, s.coder,
-       case when whole then null else s.span_start end, case when whole then null else s.span_end end
+       case when whole then null else s.span_start end, case when whole then null else s.span_end end, s.id
 from (
     select s.*, s.span_start = 0 and s.span_end = coalesce(length(n.body), length(i.transcript)) as whole
     from coded_segments as s
@@ -1004,11 +1087,58 @@ holds if it holds either (the same passage coded), so importing a project again 
 that another program wrote back with every whole-note coding as a span."""
 
 
-def _held_codings(cur: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
-    return {
-        (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
-        for n, i, c, w, s, e in cur.execute(_HELD_CODINGS).fetchall()
-    }
+def _held_codings(cur: duckdb.DuckDBPyConnection) -> dict[tuple[Any, ...], int]:
+    """Each coding the study holds, said as _HELD_CODINGS says it, with its id (the first, when two)."""
+    found: dict[tuple[Any, ...], int] = {}
+    for n, i, c, w, s, e, segment_id in cur.execute(_HELD_CODINGS + " order by s.id").fetchall():
+        key = (("note", int(n)) if n is not None else ("interview", int(i)), int(c), str(w), s, e)
+        found.setdefault(key, int(segment_id))
+    return found
+
+
+def _held_memos(cur: duckdb.DuckDBPyConnection) -> set[tuple[str, int, str]]:
+    """Who has written a memo on what: ("coding", id, author) or ("code", id, author)."""
+    rows = cur.execute("select coding_id, code_id, author from memos").fetchall()
+    return {("coding", int(s), str(a)) if s is not None else ("code", int(c), str(a)) for s, c, a in rows}
+
+
+class _Memos:
+    """The project's memos on the codings and codes it imports, as the study keeps them (observation/
+    coding.py): one memo per author on a coding or a code; a memo on a coding only by its coder; the
+    text a passage of at most MEMO_MAX characters. A memo the study already has (same author, same
+    coding or code) is left as it is; one the study would not take is left out, and said."""
+
+    def __init__(self, project: Project, plan: _Plan, held: set[tuple[str, int, str]]) -> None:
+        self.project, self.plan, self.held = project, plan, held
+        self.taken: set[tuple[tuple[str, Any], str]] = set()
+
+    def add(self, notes: tuple[str, ...], on: tuple[str, Any], coder: str | None, what: str) -> None:
+        for guid in notes:
+            note = self.project.notes.get(guid)
+            if note is None:
+                self.plan.left_out.append(f"a memo on {shown(what)}: its note {shown(guid)} is not in the project")
+                continue
+            author = _coder(self.project, note.user)
+            label = f"a memo by {shown(author or 'nobody')} on {shown(what)}"
+            if author is None:
+                self.plan.left_out.append(f"{label}: no user says who wrote it (no creatingUser)")
+                continue
+            if coder is not None and author != coder:
+                self.plan.left_out.append(f"{label}: only a coding's coder writes a memo on it")
+                continue
+            try:
+                body = values.passage(note.body, MEMO_MAX)
+                when = _written_at(note.written)
+            except ValueError as exc:
+                self.plan.left_out.append(f"{label}: {exc}")
+                continue
+            if (on, author) in self.taken:
+                continue  # one memo per author on a coding or a code: the first
+            self.taken.add((on, author))
+            if isinstance(on[1], int) and on[0] != "new coding" and (on[0], on[1], author) in self.held:
+                self.plan.memos_held += 1
+                continue
+            self.plan.memos.append((on, author, body, when))
 
 
 # A placed source: ("meeting", (team, date) or id, [(note key, start, end)]) or ("interview", key, length)
@@ -1392,7 +1522,7 @@ class _CodeResolver:
 
 @access.requires("researcher")
 def _write(
-    con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, seen: tuple[_Held, set[tuple[Any, ...]]]
+    con: duckdb.DuckDBPyConnection, file: str, plan: _Plan, seen: tuple[_Held, dict[tuple[Any, ...], int]]
 ) -> Imported:
     """Write the plan in one transaction with one audit entry, if the study is still as it was when
     the plan was made (notes, transcripts, teams, meetings, codes and codings); else nothing."""
@@ -1421,6 +1551,7 @@ def _write(
                     "minute": note["minute"], "author": note["author"], "written_at": note["written_at"],
                     "body": made["text"][note["start"] : note["end"]]})  # fmt: skip
         interview_ids: dict[str, int] = {}
+        segment_ids: list[int] = []
         for code, fields in plan.interviews.items():
             team = fields["team"]
             interview_ids[code] = db.insert_row(cur, "interviews", {
@@ -1444,8 +1575,25 @@ def _write(
                 interview_id = interview_ids[key]
             code_id = code_ids[applied] if isinstance(applied, str) else applied
             row = {"note_id": note_id, "interview_id": interview_id, "code_id": code_id, "coder": coder}
-            db.insert_row(cur, "coded_segments", row | {"span_start": start, "span_end": end})
-        integrity.require_intact(cur, ("teams", "meetings", "field_notes", "interviews", "codes", "coded_segments"))
+            segment_ids.append(db.insert_row(cur, "coded_segments", row | {"span_start": start, "span_end": end}))
+        memos = 0
+        for (kind, on), author, body, when in plan.memos:
+            column, target = ("code_id", code_ids[on] if isinstance(on, str) else on) if kind == "code" else (
+                "coding_id", segment_ids[on] if kind == "new coding" else on)  # fmt: skip
+            if cur.execute(f"select 1 from memos where {column} = ? and author = ?", [target, author]).fetchone():  # noqa: S608 - a column named here
+                continue  # written meanwhile: the study's stays
+            (memo_id,) = cur.execute("select coalesce(max(id), 0) + 1 from memos").fetchone()  # type: ignore[misc]
+            cur.execute(
+                f"insert into memos (id, {column}, author, body, written_at) "  # noqa: S608 - a column named here
+                "values (?, ?, ?, ?, coalesce(cast(? as timestamp), current_timestamp at time zone 'UTC'))",
+                [memo_id, target, author, body, when],
+            )
+            memos += 1
+        if memos:
+            counts["memos"] = {"created": memos}
+        integrity.require_intact(
+            cur, ("teams", "meetings", "field_notes", "interviews", "codes", "coded_segments", "memos")
+        )
         counts["coded_segments"] = {"created": len(plan.segments), "skipped": plan.skipped}
         for table, n in (("codes", len(plan.codes)), ("teams", len(plan.teams)), ("meetings", len(plan.meetings)),
                          ("field_notes", len(notes)), ("interviews", len(plan.interviews))):  # fmt: skip
@@ -1453,4 +1601,4 @@ def _write(
                 counts[table] = {"created": n}
         audit.record(cur, "import", "coded_segments", file, after={"files": [file], "format": "qdpx", "counts": counts})
     return Imported(len(plan.segments), plan.skipped, len(plan.codes), len(plan.teams), len(plan.meetings),
-                    len(notes), len(plan.interviews), tuple(plan.left_out), study)  # fmt: skip
+                    len(notes), len(plan.interviews), tuple(plan.left_out), study, memos, plan.memos_held)  # fmt: skip

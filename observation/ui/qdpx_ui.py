@@ -68,8 +68,9 @@ def export_section() -> None:
     st.subheader("Coding for NVivo, ATLAS.ti, MAXQDA or QualCoder", anchor=False)
     st.caption(
         "A REFI-QDA project (.qdpx): each meeting's field notes as one text source (a blank line between two "
-        "notes), each interview as one, the codebook, one user per coder and every coded passage. For the study "
-        "team only: it holds the notes and transcripts word for word. Written to the audit trail."
+        "notes), each interview as one, the codebook, one user per coder, every coded passage and the memos on "
+        "codings and codes (as the project's notes). For the study team only: it holds the notes, transcripts "
+        "and memos word for word. Written to the audit trail."
     )
     if st.button("Prepare the project", key="qdpx_prepare"):
         try:
@@ -112,7 +113,10 @@ def import_section() -> None:
     )
     if upload is None:
         st.session_state.pop(READ, None)  # the project read last is let go
-        st.caption("Choose a project to see where each of its text sources would go.")
+        st.caption(
+            "Choose a project to see where each of its text sources would go. Its coded passages come in, with "
+            "the memos (notes) on them and on its codes: a memo on a coding only from the coding's coder."
+        )
         return
     read = _read(upload)
     if isinstance(read, str):
@@ -238,7 +242,7 @@ def _import(project: qdpx.Project, name: str, rows: list[qdpx.Mapping]) -> None:
             f"The coding could not be imported ({type(exc).__name__}). Nothing was written.", icon=":material/error:"
         )
         return
-    if imported.created or imported.codes or imported.interviews or imported.meetings:
+    if imported.created or imported.codes or imported.interviews or imported.meetings or imported.memos:
         study_changed()
     lines = imported.said(name).split("\n")
     st.success(plain(lines[0]), icon=":material/check_circle:")

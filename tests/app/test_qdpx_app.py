@@ -57,7 +57,8 @@ def test_the_coding_is_prepared_audited_and_offered_for_download(at: AppTest, sm
     assert not at.exception
     (button,) = at.get("download_button")
     assert button.proto.label == f"Download {qdpx_ui_name()}"
-    assert "5 sources, 6 codes, 2 coders, 11 codings" in texts(at)
+    assert "5 sources, 6 codes, 2 coders, 11 codings, 0 memos." in texts(at)
+    assert "the memos on codings and codes (as the project's notes)" in texts(at)
     con = db.connect(small_path)
     assert con.execute("select count(*) from audit where action = 'export'").fetchone() == (1,)
     con.close()

@@ -1034,3 +1034,141 @@ def test_an_import_into_a_file_with_no_study_records_one_named_as_the_project(
 def xml_attribute(value: str) -> str:
     """``value`` as an XML attribute's text (a line feed kept as one)."""
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("\n", "&#10;")
+
+
+def with_memos(con: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
+    """Memos on two codings (by their coders: a span on note 7 by R01, a whole transcript by R01) and
+    on two codes (Presence by R02, presence.voice by R01 and by R02); each as ``memos`` says it."""
+    with db.transaction(con) as cur:
+        ids = dict(cur.execute(
+            "select coalesce(note_id, -interview_id), id from coded_segments where (note_id = 7 and coder = 'R01') "
+            "or (interview_id = 6 and coder = 'R01')"
+        ).fetchall())  # fmt: skip
+        cur.execute(
+            "insert into memos (id, coding_id, code_id, author, body, written_at) values "
+            "(1, ?, null, 'R01', 'Zoë: the bus 🚌 again.', '2020-02-01 10:00:00'), "
+            "(2, ?, null, 'R01', 'Whole of it:\nwaiting.', '2020-02-02 11:30:00'), "
+            "(3, null, 4, 'R02', 'Presence: who was there.', '2020-02-03 09:00:00'), "
+            "(4, null, 6, 'R01', 'Voice, mine.', '2020-02-04 09:00:00'), "
+            "(5, null, 6, 'R02', 'Voice, theirs.', '2020-02-05 09:00:00')",
+            [ids[7], ids[-6]],
+        )
+    return memos(con)
+
+
+def memos(con: duckdb.DuckDBPyConnection) -> set[tuple[Any, ...]]:
+    """Each memo as (what it is on, author, text, when): a coding by its place, code, coder and span."""
+    rows = con.execute(
+        """
+        select coalesce('code ' || c.slug, coalesce(t.name || ' #' || n.position, 'interview ' || i.informant_code)
+                        || ' ' || sc.slug || ' ' || s.coder || ' ' || coalesce(s.span_start::varchar, 'whole')),
+               m.author, m.body, m.written_at
+        from memos as m
+        left join codes as c on c.id = m.code_id
+        left join coded_segments as s on s.id = m.coding_id
+        left join codes as sc on sc.id = s.code_id
+        left join field_notes as n on n.id = s.note_id
+        left join meetings as mt on mt.id = n.meeting_id
+        left join teams as t on t.id = mt.team_id
+        left join interviews as i on i.id = s.interview_id
+        """
+    ).fetchall()
+    return set(rows)
+
+
+def test_memos_go_out_as_the_projects_notes_and_come_back(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    held = with_memos(study)
+    assert len(held) == 5
+    written = qdpx.export_project(study, tmp_path / "p.qdpx")
+    assert written.memos == 5
+    assert "15 codings, 5 memos." in written.said("p.qdpx")
+    root, _ = opened(tmp_path / "p.qdpx")
+    assert in_order(root, PROJECT_ORDER)
+    notes = {n.get("guid"): n for n in root.findall("q:Notes/q:Note", Q)}
+    assert len(notes) == 5
+    users = {u.get("guid"): u.get("name") for u in root.findall("q:Users/q:User", Q)}
+    bodies = {(users[n.get("creatingUser")], n.findtext("q:PlainTextContent", namespaces=Q)) for n in notes.values()}
+    assert bodies == {(author, body) for _, author, body, _ in held}
+    assert {n.get("creationDateTime") for n in notes.values()} == {f"2020-02-0{d}T{t}Z" for d, t in (
+        ("1", "10:00:00"), ("2", "11:30:00"), ("3", "09:00:00"), ("4", "09:00:00"), ("5", "09:00:00"))}  # fmt: skip
+    refs = []
+    for selection in root.iter(f"{{{qdpx.NS}}}PlainTextSelection"):
+        assert in_order(selection, ["Description", "Coding", "NoteRef"])
+        refs += [r.get("targetGUID") for r in selection.findall("q:NoteRef", Q)]
+    for code in root.iter(f"{{{qdpx.NS}}}Code"):
+        assert in_order(code, ["Description", "NoteRef", "Code"])
+        refs += [r.get("targetGUID") for r in code.findall("q:NoteRef", Q)]
+    assert sorted(refs) == sorted(notes)  # every note named once, where it belongs
+    # into an empty study: every memo on the same coding or code, by the same author, written when it was
+    fresh = db.connect(tmp_path / "empty.duckdb")
+    try:
+        imported = qdpx.import_project(fresh, tmp_path / "p.qdpx")
+        assert imported.memos == 5
+        assert "5 memos" in imported.said("p.qdpx")
+        assert memos(fresh) == held
+        before = counts(fresh)
+        again = qdpx.import_project(fresh, tmp_path / "p.qdpx")
+        assert (again.created, again.memos, again.memos_held) == (0, 0, 5)
+        assert counts(fresh) == before
+    finally:
+        fresh.close()
+    # into the same study: nothing added; a memo taken away comes back, one edited stays as the study has it
+    with db.transaction(study) as cur:
+        cur.execute("delete from memos where id = 3")
+        cur.execute("update memos set body = 'Edited since.' where id = 4")
+    imported = qdpx.import_project(study, tmp_path / "p.qdpx")
+    assert (imported.created, imported.memos, imported.memos_held) == (0, 1, 4)
+    assert ("code presence", "R02", "Presence: who was there.", dt.datetime(2020, 2, 3, 9)) in memos(study)
+    assert ("code presence.voice", "R01", "Edited since.", dt.datetime(2020, 2, 4, 9)) in memos(study)
+
+
+def test_a_memo_the_study_would_not_take_is_left_out_and_said(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Another program's notes: one by someone other than the coding's coder, one blank, one naming no
+    note of the project are left out, each said; the coder's own note and a note on a code come in."""
+    text = meeting_text()
+    n1, n2, n3, n4 = (f"d000000{n}-0000-4000-8000-00000000000{n}" for n in "1234")
+    users = f'<User guid="{U1}" name="Ana Ruiz"/><User guid="{U2}" name="Bo Li"/>'
+    coded = selection("a0000000-0000-4000-8000-00000000a001", at(text, "Zoë said"), C_VOICE, U1).replace(
+        "</PlainTextSelection>",
+        f'<NoteRef targetGUID="{n1}"/><NoteRef targetGUID="{n2}"/><NoteRef targetGUID="{n3}"/>'
+        '<NoteRef targetGUID="d0000009-0000-4000-8000-000000000009"/></PlainTextSelection>',
+    )
+    codes = CODES.replace(
+        'name="Presence" isCodable="true">', f'name="Presence" isCodable="true"><NoteRef targetGUID="{n4}"/>'
+    )
+    sources = (
+        f'<TextSource guid="{S1}" name="Alpha 24/01/2020"><PlainTextContent>{text}</PlainTextContent>{coded}'
+        "</TextSource>"
+    )
+    notes = (
+        "<Notes>"
+        f'<Note guid="{n1}" name="mine" creatingUser="{U1}" creationDateTime="2020-03-01T08:00:00Z">'
+        "<PlainTextContent>Ana's own memo.</PlainTextContent></Note>"
+        f'<Note guid="{n2}" name="theirs" creatingUser="{U2}">'
+        "<PlainTextContent>Bo on Ana's coding.</PlainTextContent></Note>"
+        f'<Note guid="{n3}" name="blank" creatingUser="{U1}"><PlainTextContent>   </PlainTextContent></Note>'
+        f'<Note guid="{n4}" name="on a code" creatingUser="{U2}">'
+        "<PlainTextContent>Bo on Presence.</PlainTextContent></Note>"
+        "</Notes>"
+    )
+    qde = project(users, codes, sources).replace("</Sources></Project>", f"</Sources>{notes}</Project>")
+    path = build(tmp_path, qde)
+    rows = [qdpx.Mapping("Alpha 24/01/2020", S1, "meeting", "Alpha", "2020-01-24")]
+    before = memos(study)
+    imported = qdpx.import_project(study, path, rows)
+    assert (imported.created, imported.memos) == (1, 2)
+    start = NOTE_7.index("Zoë said")
+    assert memos(study) - before == {
+        (f"Alpha #1 presence.voice Ana Ruiz {start}", "Ana Ruiz", "Ana's own memo.", dt.datetime(2020, 3, 1, 8)),
+        ("code presence", "Bo Li", "Bo on Presence.", written_at_of(study, "Bo Li")),
+    }
+    said = "\n".join(imported.left_out)
+    assert "a memo by Bo Li on a coding by Ana Ruiz: only a coding's coder writes a memo on it" in said
+    assert "a memo by Ana Ruiz on a coding by Ana Ruiz: must not be empty" in said
+    assert "its note d0000009-0000-4000-8000-000000000009 is not in the project" in said
+    assert len(imported.left_out) == 3
+
+
+def written_at_of(con: duckdb.DuckDBPyConnection, author: str) -> object:
+    """When the study says the memo with no creationDateTime was written (the import's time)."""
+    return con.execute("select written_at from memos where author = ?", [author]).fetchone()[0]  # type: ignore[index]
