@@ -753,7 +753,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         fig.update_xaxes(
             tickvals=[d.isoformat() for d in every], ticktext=[qi.quarter_label(d).replace(" ", "<br>") for d in every]
         )
-    elif choice.subgrouped and choice.subgroup == "month":  # a point a month, on the first day: ticked by month
+    elif choice.subgrouped and choice.subgroup == "month" and dates:  # a point a month, its first day: by month
         fig.update_xaxes(tickformat="%b\n%Y", dtick=month_ticks(min(dates), max(dates)))
     elif axis:  # a point a meeting or a block: a few weeks' meetings are ticked by day
         fig.update_xaxes(axis)

@@ -116,7 +116,6 @@ def everything(at: AppTest) -> str:
                       "subheader") for e in getattr(at, kind))  # fmt: skip
 
 
-@pytest.mark.xfail(reason="charts.qi_chart: min() of no dates, for a study with meetings and no attendance (reported)")
 def test_a_study_imported_into_an_empty_file_opens_on_its_overview(
     small_path: Path, tmp_path: Path, app: Callable[..., AppTest]
 ) -> None:
