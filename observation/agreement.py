@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -156,10 +156,18 @@ class CodeOverlap:
     only_b: int
 
 
+Difference = Literal["only_a", "only_b", "different_extent"]
+"""How the coders differ on a stretch of a document with a code: one of them coded it and the
+other coded none of it, or both coded some of it but not the same characters."""
+
+
 @dataclass(frozen=True)
 class Passage:
-    """A passage one coder coded with a code and the other coder coded none of: ``text`` is the
-    document's characters ``start`` to ``end`` (code points), with a little context either side."""
+    """A stretch of a document where the coders differ with a code: a passage one coder coded and
+    the other coded none of, or overlapping passages of both that do not cover the same characters
+    (say A the whole sentence, B three words of it), the stretch running from the first character
+    either coded to the last. ``text`` is the document's characters ``start`` to ``end`` (code
+    points), with a little context either side."""
 
     source: Literal["note", "interview"]
     document_id: int
@@ -169,7 +177,15 @@ class Passage:
     """The interviewee's pseudonymous code (a transcript's passage); None for a note."""
     informant_group: str | None
     code_name: str
-    coder: str
+    difference: Difference
+    coder: str | None
+    """The coder who alone coded it; None for a different extent (both coded some of it)."""
+    coded_a: int
+    """Characters of the stretch coder A coded with the code (its whole length for only_a, 0 for only_b)."""
+    passages_a: int
+    """Coder A's passages within the stretch."""
+    coded_b: int
+    passages_b: int
     start: int
     end: int
     before: str
@@ -189,7 +205,8 @@ class SpanAgreement:
     only_a: int
     only_b: int
     passages: tuple[Passage, ...]
-    """The first PASSAGES_SHOWN passages coded by one coder only, by date, document and position."""
+    """The first PASSAGES_SHOWN stretches where the coders differ (one coded it alone, or both with
+    a different extent), by date, document and position."""
     passages_total: int
 
     @property
@@ -260,6 +277,33 @@ measured as (
         on q.source = p.source and q.document_id = p.document_id and q.code_id = p.code_id
        and q.by_a <> p.by_a and q.lo < p.hi and p.lo < q.hi
     group by p.source, p.document_id, p.code_id, p.by_a, p.lo, p.hi
+),
+-- Both coders' passages with a code, overlapping ones (sharing a character) joined into a stretch:
+-- a stretch of one coder's passage alone, or of both coders' passages that overlap.
+reaching as (
+    select *,
+           max(hi) over (
+               partition by source, document_id, code_id order by lo, hi
+               rows between unbounded preceding and 1 preceding
+           ) as reach
+    from passages
+),
+stretched as (
+    select *,
+           sum(if(reach is null or lo >= reach, 1, 0)) over (
+               partition by source, document_id, code_id order by lo, hi rows unbounded preceding
+           ) as stretch
+    from reaching
+),
+stretches as (
+    select source, document_id, code_id, min(lo) as lo, max(hi) as hi,
+           count(*) filter (where by_a) as passages_a, count(*) filter (where not by_a) as passages_b,
+           coalesce(sum(hi - lo) filter (where by_a), 0) as coded_a,
+           coalesce(sum(hi - lo) filter (where not by_a), 0) as coded_b,
+           min(lo) filter (where by_a) as lo_a, max(hi) filter (where by_a) as hi_a,
+           min(lo) filter (where not by_a) as lo_b, max(hi) filter (where not by_a) as hi_b
+    from stretched
+    group by source, document_id, code_id, stretch
 )
 """
 
@@ -269,8 +313,9 @@ def span_agreement(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str, shown: int | None = None
 ) -> SpanAgreement:
     """Span agreement (docs/MEASURES.md) of two coders over the notes and transcripts both coded
-    within ``flt``: per code and pooled, with the passages only one of them coded (the first
-    ``shown`` of them listed; PASSAGES_SHOWN by default)."""
+    within ``flt``: per code and pooled, with the stretches where they differ — a passage only one
+    of them coded, or passages of both with a different extent — the first ``shown`` of them listed
+    (PASSAGES_SHOWN by default), each with only the characters it shows read from its document."""
     flt = access.readable(flt, "coder agreement on passages", con)
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with db.cursor(con) as cur:
@@ -303,20 +348,32 @@ def span_agreement(
             select
                 m.source, m.document_id, coalesce(nt.name, it.name) as team_name,
                 coalesce(mt.meeting_date, i.interview_date) as day, i.informant_code, i.informant_group,
-                c.name as code_name, if(m.by_a, $a, $b) as coder, m.lo, m.hi,
-                coalesce(n.body, i.transcript) as body, count(*) over () as total
-            from measured as m
+                c.name as code_name,
+                case when m.passages_b = 0 then 'only_a' when m.passages_a = 0 then 'only_b'
+                     else 'different_extent' end as difference,
+                m.coded_a, m.passages_a, m.coded_b, m.passages_b, m.lo, m.hi,
+                -- only the characters shown are fetched, never the whole document
+                substr(
+                    coalesce(n.body, i.transcript), greatest(m.lo - $context, 0) + 1,
+                    m.lo - greatest(m.lo - $context, 0)
+                ) as before,
+                substr(coalesce(n.body, i.transcript), m.lo + 1, m.hi - m.lo) as passage,
+                substr(coalesce(n.body, i.transcript), m.hi + 1, $context) as after,
+                length(coalesce(n.body, i.transcript)) as size,
+                count(*) over () as total
+            from stretches as m
             join codes as c on c.id = m.code_id
             left join field_notes as n on m.source = 'note' and n.id = m.document_id
             left join meetings as mt on mt.id = n.meeting_id
             left join teams as nt on nt.id = mt.team_id
             left join interviews as i on m.source = 'interview' and i.id = m.document_id
             left join teams as it on it.id = i.team_id
-            where m.shared = 0
-            order by day, team_name, m.source desc, m.document_id, m.lo, code_name, coder
+            -- the same passage coded by both agrees; every other stretch differs
+            where not (m.passages_a = 1 and m.passages_b = 1 and m.lo_a = m.lo_b and m.hi_a = m.hi_b)
+            order by day, team_name, m.source desc, m.document_id, m.lo, code_name, difference
             limit $shown
             """,
-            params | {"shown": PASSAGES_SHOWN if shown is None else shown},
+            params | {"shown": PASSAGES_SHOWN if shown is None else shown, "context": CONTEXT},
         ).fetchall()
     notes, transcripts = counted if counted is not None else (0, 0)
     overall, only_a, only_b = Overlap(0, 0, 0), 0, 0
@@ -327,24 +384,38 @@ def span_agreement(
             overall, only_a, only_b = overlap, alone_a, alone_b
         else:
             per_code.append(CodeOverlap(code_id, name, overlap, alone_a, alone_b))
-    passages = tuple(
-        Passage(source, document_id, team, day, informant, group, code, coder, lo, hi, *in_context(body, lo, hi))
-        for source, document_id, team, day, informant, group, code, coder, lo, hi, body, _ in listed
-    )
+    passages = tuple(_passage(row, coder_a, coder_b) for row in listed)
     total = int(listed[0][-1]) if listed else 0
     return SpanAgreement(
         coder_a, coder_b, notes, transcripts, tuple(per_code), overall, only_a, only_b, passages, total
     )
 
 
+def _passage(row: tuple[Any, ...], coder_a: str, coder_b: str) -> Passage:
+    """A row of the list of passages (span_agreement's query) as a Passage."""
+    (source, document_id, team, day, informant, group, code, difference,
+     coded_a, passages_a, coded_b, passages_b, lo, hi, before, text, after, size, _) = row  # fmt: skip
+    return Passage(
+        source, document_id, team, day, informant, group, code, difference,
+        {"only_a": coder_a, "only_b": coder_b}.get(difference), int(coded_a), int(passages_a),
+        int(coded_b), int(passages_b), lo, hi, *_trimmed(before, text, after, lo > CONTEXT, hi + CONTEXT < size),
+    )  # fmt: skip
+
+
 def in_context(body: str, start: int, end: int, context: int = CONTEXT) -> tuple[str, str, str]:
     """``body[start:end]`` with up to ``context`` characters either side, cut back to a whole word
     and marked "…" where the document goes on."""
     before, after = body[max(0, start - context) : start], body[end : end + context]
-    if start > context:
+    return _trimmed(before, body[start:end], after, start > context, end + context < len(body))
+
+
+def _trimmed(before: str, text: str, after: str, more_before: bool, more_after: bool) -> tuple[str, str, str]:
+    """The context either side of ``text`` cut back to a whole word, marked "…" where the
+    document goes on (``more_before``, ``more_after``)."""
+    if more_before:
         cut = before.find(" ")
         before = "…" + (before[cut + 1 :] if 0 <= cut < len(before) - 1 else before)
-    if end + context < len(body):
+    if more_after:
         cut = after.rfind(" ")
         after = (after[:cut] if cut > 0 else after) + "…"
-    return before, body[start:end], after
+    return before, text, after

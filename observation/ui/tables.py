@@ -298,10 +298,11 @@ PASSAGE_MARKS = ("«", "»")
 
 
 def differing_passages(result: agreement.SpanAgreement) -> None:
-    """Each passage one coder coded with a code and the other coded none of, with a little of the
-    document either side; choosing a row shows it below, the passage in bold."""
+    """Each stretch where the coders differ with a code — a passage one coded and the other none
+    of, or passages of both with a different extent — with a little of the document either side;
+    choosing a row shows it below, the stretch in bold and what each coder coded of it."""
     if not result.passages_total:
-        st.success("Every passage one of them coded, the other coded too, at least in part.")
+        st.success("Every passage one of them coded, the other coded too, the same characters.")
         return
     frame = pd.DataFrame(
         [
@@ -311,7 +312,7 @@ def differing_passages(result: agreement.SpanAgreement) -> None:
                 "document": _document(p),
                 "passage": f"{p.before}{PASSAGE_MARKS[0]}{p.text}{PASSAGE_MARKS[1]}{p.after}",
                 "code_name": p.code_name,
-                "coded_by": f"{p.coder} only",
+                "coded_by": f"{p.coder} only" if p.coder else "different extent",
             }
             for p in result.passages
         ]
@@ -343,7 +344,11 @@ def differing_passages(result: agreement.SpanAgreement) -> None:
                 f"{agreement.CONTEXT} characters of the document either side",
             ),
             "code_name": st.column_config.TextColumn("Code", width=170),
-            "coded_by": st.column_config.TextColumn("Coded by", width=100),
+            "coded_by": st.column_config.TextColumn(
+                "Coded by",
+                width=100,
+                help="One coder only, or both with a different extent (choose the row to see each one's)",
+            ),
         },
     )
     row = _chosen(event, frame)
@@ -353,9 +358,26 @@ def differing_passages(result: agreement.SpanAgreement) -> None:
     with st.container(border=True, key="agreement_passage"):
         st.markdown(
             f"**{plain(str(row['team_name']))}, {passage.day:%d/%m/%Y}** · {plain(str(row['document']))} · "
-            f"{plain(passage.code_name)}, coded by {plain(passage.coder)} alone"
+            f"{plain(passage.code_name)}, {_coded_by(result, passage)}"
         )
         st.markdown(_in_bold(passage))
+
+
+def _coded_by(result: agreement.SpanAgreement, passage: agreement.Passage) -> str:
+    """Who coded the stretch, in words: one coder alone, or what each coded of it."""
+    if passage.coder:
+        return f"coded by {plain(passage.coder)} alone"
+    length = passage.end - passage.start
+
+    def extent(coder: str, characters: int, passages: int) -> str:
+        said = "all of them" if characters == length else f"{characters:,}"
+        return f"{plain(coder)} coded {said}" + (f" (in {passages:,} passages)" if passages > 1 else "")
+
+    return (
+        f"a different extent: of these {_counted(length, 'character')}, "
+        f"{extent(result.coder_a, passage.coded_a, passage.passages_a)}, "
+        f"{extent(result.coder_b, passage.coded_b, passage.passages_b)}"
+    )
 
 
 def _document(passage: agreement.Passage) -> str:

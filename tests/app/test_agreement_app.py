@@ -69,12 +69,21 @@ def test_the_passages_where_they_differ_read_in_context(app: App, with_interview
     assert [(r["team_name"], r["document"], r["code_name"], r["coded_by"]) for r in rows] == [
         ("Alpha", "Field note", "Complexity of mental illness", "R02 only"),
         ("Beta", "Field note", 'Finding the "right" service user', "R01 only"),
-    ]
+        ("No team (interviews)", "Interview, KI-01 (leader or manager)", 'Finding the "right" service user',
+         "different extent"),
+    ]  # fmt: skip
     assert rows[1]["passage"] == "«Patients are too unwell to join, said the ward manager.»"
     at.session_state["agreement_passages"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
     at.run()
     chosen = [m.value for m in at.markdown if "Patients" in m.value]
     assert chosen == ["**Patients are too unwell to join, said the ward manager\\.**"]  # text escaped, in bold
+    # both coded KI-01's transcript with the code: R01 in two spans (0-48, 49-72), R02 the whole of it
+    at.session_state["agreement_passages"] = {"selection": {"rows": [2], "columns": [], "cells": []}}
+    at.run()
+    (said,) = [m.value for m in at.markdown if "a different extent" in m.value]
+    assert said.endswith(
+        "a different extent: of these 72 characters, R01 coded 71 (in 2 passages), R02 coded all of them"
+    )
 
 
 def test_a_long_list_of_passages_says_it_is_cut(
@@ -83,7 +92,7 @@ def test_a_long_list_of_passages_says_it_is_cut(
     monkeypatch.setattr(agreement, "PASSAGES_SHOWN", 1)
     at = on_agreement(app, with_interviews)
     assert len(at.dataframe(key="agreement_passages").value) == 1
-    assert any(c.value.startswith("The first 1 of 2 passages") for c in at.caption)
+    assert any(c.value.startswith("The first 1 of 3 passages") for c in at.caption)
 
 
 def test_transcripts_in_common_without_notes_still_show_their_passages(app: App, with_interviews: Path) -> None:
@@ -104,7 +113,10 @@ def test_transcripts_in_common_without_notes_still_show_their_passages(app: App,
     ]
     pooled = next(m.value for m in at.markdown if "Pooled over the codes" in m.value)
     assert "over 1 interview transcript both coded" in pooled  # no "0 notes"
-    assert [s.value for s in at.success] == ["Every passage one of them coded, the other coded too, at least in part."]
+    # R01 coded the transcript in two spans, R02 the whole of it: the same passage, a different extent
+    rows = at.dataframe(key="agreement_passages").value.to_dict("records")
+    assert [r["coded_by"] for r in rows] == ["different extent"]
+    assert rows[0]["passage"].startswith("«Every team asks us for the right service user.")
 
 
 def test_a_passage_from_a_transcript_names_the_interview_in_words(app: App, with_interviews: Path) -> None:

@@ -91,6 +91,52 @@ def by_hand(
     )
 
 
+def differences_by_hand(
+    docs: dict[Doc, str], segments: Iterable[Segment], a: str, b: str
+) -> set[tuple[Doc, int, str, int, int, int, int, int, int]]:
+    """The stretches where the coders differ, from sets of characters: each coder's passages (runs)
+    joined with the other's that share a character, as (document, code, difference, start, end,
+    A's characters and passages, B's characters and passages); a stretch of one passage each, the
+    same characters, agrees and is left out."""
+    segments = list(segments)
+    coders: dict[Doc, set[str]] = defaultdict(set)
+    for doc, _, coder, _, _ in segments:
+        coders[doc].add(coder)
+    chars: dict[tuple[Doc, int, str], set[int]] = defaultdict(set)
+    for doc, code, coder, lo, hi in segments:
+        if {a, b} <= coders[doc] and coder in (a, b):
+            size = len(docs[doc])
+            chars[(doc, code, coder)] |= set(range(0 if lo is None else lo, size if hi is None else min(hi, size)))
+    found = set()
+    for doc, code in {(doc, code) for doc, code, _ in chars}:
+        groups = [([run], []) for run in runs(chars[(doc, code, a)])]  # (A's runs, B's runs)
+        for run in runs(chars[(doc, code, b)]):
+            joined = [g for g in groups if any(run & r for r in g[0] + g[1])]
+            merged: tuple[list[set[int]], list[set[int]]] = (
+                [r for g in joined for r in g[0]],
+                [r for g in joined for r in g[1]] + [run],
+            )
+            groups = [g for g in groups if g not in joined] + [merged]
+        for mine, theirs in groups:
+            if len(mine) == 1 and len(theirs) == 1 and mine[0] == theirs[0]:
+                continue
+            every = set().union(*mine, *theirs)
+            difference = "only_a" if not theirs else "only_b" if not mine else "different_extent"
+            found.add((doc, code, difference, min(every), max(every) + 1,
+                       sum(map(len, mine)), len(mine), sum(map(len, theirs)), len(theirs)))  # fmt: skip
+    return found
+
+
+def listed(
+    result: agreement.SpanAgreement, names: dict[str, int]
+) -> set[tuple[Doc, int, str, int, int, int, int, int, int]]:
+    return {
+        ((p.source, p.document_id), names[p.code_name], p.difference, p.start, p.end,
+         p.coded_a, p.passages_a, p.coded_b, p.passages_b)
+        for p in result.passages
+    }  # fmt: skip
+
+
 def measured(result: agreement.SpanAgreement) -> dict[int, tuple[int, int, int, int, int]]:
     return {c.code_id: (c.overlap.coded_a, c.overlap.coded_b, c.overlap.both, c.only_a, c.only_b) for c in result.codes}
 
@@ -117,11 +163,18 @@ def test_the_small_study_with_its_interviews_matches_the_hand_worked_answers(
     assert code_2.overlap.agreement == pytest.approx(2 * 134 / (189 + 135))
     assert result.overall == agreement.Overlap(189 + 55 + 43 + 53, 135 + 118 + 43 + 53, 134 + 55 + 43 + 53)
     assert result.overall.agreement == pytest.approx(2 * 285 / (340 + 349))
-    assert (result.only_a, result.only_b, result.passages_total) == (1, 1, 2)
-    assert [(p.document_id, p.code_name, p.coder, p.text) for p in result.passages] == [
-        (2, "Complexity of mental illness", "R02", "Who should we invite next? Someone who sees the bigger picture."),
-        (4, 'Finding the "right" service user', "R01", "Patients are too unwell to join, said the ward manager."),
+    # listed: the two passages one coder alone coded, and i1 where both coded with a different extent
+    assert (result.only_a, result.only_b, result.passages_total) == (1, 1, 3)
+    transcript = texts(small)[("interview", 1)]
+    n2, n4 = texts(small)[("note", 2)], texts(small)[("note", 4)]
+    right = 'Finding the "right" service user'
+    assert [(p.source, p.document_id, p.code_name, p.difference, p.coder, p.text) for p in result.passages] == [
+        ("note", 2, "Complexity of mental illness", "only_b", "R02", n2),  # 10 January
+        ("note", 4, right, "only_a", "R01", n4),  # 15 January
+        ("interview", 1, right, "different_extent", None, transcript),  # 3 February
     ]
+    i1 = result.passages[2]
+    assert (i1.start, i1.end, i1.coded_a, i1.passages_a, i1.coded_b, i1.passages_b) == (0, 72, 48 + 23, 2, 72, 1)
 
 
 def test_overlaps_within_one_coder_are_merged_and_non_ascii_counts_code_points(
@@ -147,7 +200,10 @@ def test_overlaps_within_one_coder_are_merged_and_non_ascii_counts_code_points(
     assert six.overlap.agreement == pytest.approx(6 / 21)
     assert result.overall == agreement.Overlap(15, 8, 3)
     alone = {(p.coder, p.text) for p in result.passages}
-    assert alone == {("R01", "«bien»"), ("R02", "😀 ")}
+    # R01's 0-9 and R02's 6-12 overlap with a different extent: listed as one stretch, 0-12
+    assert alone == {("R01", "«bien»"), ("R02", "😀 "), (None, body[:12])}
+    (different,) = (p for p in result.passages if p.coder is None)
+    assert (different.coded_a, different.coded_b, different.before, different.after) == (9, 6, "", body[12:])
     emoji = next(p for p in result.passages if p.coder == "R02")
     assert (emoji.before, emoji.after) == (body[:15], body[17:])
 
@@ -237,6 +293,9 @@ def test_random_segments_agree_with_sets_of_characters(small: duckdb.DuckDBPyCon
     pooled = [sum(v[i] for v in expected.values()) for i in range(5)]
     assert result.overall == agreement.Overlap(*pooled[:3])
     assert (result.only_a, result.only_b) == (pooled[3], pooled[4])
+    names = {name: code for code, name in small.execute("select id, name from codes").fetchall()}
+    assert listed(result, names) == differences_by_hand(docs, segments, "R01", "R02")
+    assert result.passages_total == len(result.passages)  # fewer than PASSAGES_SHOWN here
     for p in result.passages:
         text = docs[(p.source, p.document_id)]
         assert p.text == text[p.start : p.end]
