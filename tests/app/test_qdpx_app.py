@@ -130,6 +130,10 @@ def test_a_study_imported_into_an_empty_file_opens_on_its_overview(
     opened = app(empty)
     assert not opened.exception
     assert "holds no study yet" not in everything(opened)
+    # Meetings and notes, no attendance: every page opens on what such a study holds.
+    for page in access.PAGES:
+        shown = opened.switch_page(f"pages/{page}.py").run()
+        assert not shown.exception, (page, shown.exception)
 
 
 def test_a_project_with_problems_lists_them_and_writes_nothing(at: AppTest, small_path: Path, tmp_path: Path) -> None:
