@@ -7,9 +7,10 @@ on a code. Researchers only: every read and write here carries ``@access.require
 A coding is a row of ``coded_segments``: a note or a transcript, a code, a coder and a span —
 ``span_start`` and ``span_end`` are Python ``str`` indices into the text (``text[start:end]``
 is the passage; DuckDB's ``length`` counts the same characters), or both None for the whole
-document. A span is checked against the text when it is saved, and ``observation.integrity``
-refuses any later write that would leave a span pointing past its text (a note shortened on the
-Record page, say).
+document. A span is checked against the text when it is saved; a later change of a note's or
+transcript's text (the Record page, an import) is refused unless every coded passage keeps its
+characters at the same places (``observation.integrity.moved_spans``), and no write may leave a
+span pointing past its text.
 
 A memo is a row of ``memos``: one per coding or per code for each author, replaced when saved
 again, removed when saved empty, and removed with its coding or code.

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from observation import access, audit, cells, config, db, integrity, queries
+from observation.demo import parents_first
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -713,22 +714,14 @@ def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     write_tables does): a codebook level by level, roots first, so that a cycle is refused by name."""
     if frame.empty:
         return
-    for part in _codes_parents_first(frame) if table == "codes" else [frame]:
+    for part in _levels(frame) if table == "codes" else [frame]:
         cur.register("incoming", part)
         cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - STUDY_TABLES or memos
         cur.unregister("incoming")
 
 
-def _codes_parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
-    """A codebook in levels, roots first (as the demo's writer places one)."""
-    levels: list[pd.DataFrame] = []
-    placed: set[int] = set()
-    remaining = codes
-    while not remaining.empty:
-        ready = remaining["parent_id"].isna() | remaining["parent_id"].isin(placed)
-        if not ready.any():
-            raise ObservationError("codes.parquet: the codebook has a cycle or a parent that does not exist")
-        levels.append(remaining[ready])
-        placed.update(remaining.loc[ready, "id"])
-        remaining = remaining[~ready]
-    return levels
+def _levels(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    try:
+        return parents_first(codes)
+    except ObservationError as exc:
+        raise ObservationError(f"codes.parquet: {exc}") from None

@@ -96,7 +96,7 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]
                 continue
             # A tree goes in level by level, roots first, so that a cycle (possible in a
             # hand-edited export) is refused by name.
-            for part in _parents_first(frame) if table == "codes" else [frame]:
+            for part in parents_first(frame) if table == "codes" else [frame]:
                 cur.register("incoming", part)
                 cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - from STUDY_TABLES
                 cur.unregister("incoming")
@@ -104,7 +104,8 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]
         db.sync_sequences(cur)
 
 
-def _parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
+def parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    """A codebook in levels, roots first, so that each level's parents are in before it."""
     levels: list[pd.DataFrame] = []
     placed: set[int] = set()
     remaining = codes

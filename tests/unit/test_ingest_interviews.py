@@ -370,9 +370,10 @@ def test_a_transcript_coded_by_character_position_is_not_replaced(
     assert again.counts["interviews"] == {"changed": 1}  # its details may change
     text_file(tmp_path, "KI-01.txt", "Somebody asked me. Then they did.")
     assert refused(small, [path]) == [
-        "interviews.csv:2:File: 'KI-01.txt' — the study's transcript of KI-01 differs from this file, and 1 coded "
-        "segment(s) mark passages of it by their characters' positions, which another text would misplace: import "
-        "the transcript as it was, or remove those codings first"
+        "interviews.csv:2:File: 'KI-01.txt' — this file differs from the study's transcript: the interview of KI-01 "
+        "has 1 coded passage that this change would move or alter (the first: characters 1 to 16); a coded passage "
+        "is found by its characters' positions, so keep the text of the coded passages where it is (add text after "
+        "them, or mend text outside them), or remove or re-code that passage on the Coding page first"
     ]
 
 
