@@ -41,6 +41,7 @@ TEXT_HEIGHT = 420
 TABLE = "coding_table"
 TABLE_ROUND = "coding_table_round"
 OTHERS = "coding_others"
+PASSAGE_ROUND = "coding_passage_round"
 MEMO_CODE = "coding_memo_code"
 WHOLE_DOCUMENT = {"note": "Code the whole note", "interview": "Code the whole transcript"}
 
@@ -241,14 +242,12 @@ def shown_codings(
 def highlights(found: tuple[coding.Coding, ...]) -> list[Highlight]:
     """Each coded passage (codings of the whole document are listed, not highlighted), one tint per
     code, labelled with the codes and coders on it."""
-    tones: dict[int, int] = {}
     by_span: dict[tuple[int, int], list[coding.Coding]] = {}
     for c in found:
         if c.start is not None and c.end is not None:
             by_span.setdefault((c.start, c.end), []).append(c)
-            tones.setdefault(c.code.id, len(tones) % TONES)
-    return [
-        Highlight(start, end, "; ".join(f"{c.code.name} — {c.coder}" for c in cs), tones[cs[0].code.id])
+    return [  # a code's tint from its id: the same on every visit, whatever else is coded
+        Highlight(start, end, "; ".join(f"{c.code.name} — {c.coder}" for c in cs), cs[0].code.id % TONES)
         for (start, end), cs in sorted(by_span.items())
     ]
 
@@ -261,7 +260,8 @@ def choose_text_passage(doc: coding.Document, found: tuple[coding.Coding, ...]) 
         help="Off: only your own codings are highlighted and listed, so that your coding stays independent of "
         "others' (coder agreement compares them). On: theirs are shown too, read-only.",
     )  # fmt: skip
-    return choose_passage(doc.text, highlights(found), key=f"{PASSAGE}_{doc.kind}_{doc.id}", height=TEXT_HEIGHT)
+    key = f"{PASSAGE}_{doc.kind}_{doc.id}_{int(st.session_state.get(PASSAGE_ROUND, 0))}"  # a new one after a save
+    return choose_passage(doc.text, highlights(found), key=key, height=TEXT_HEIGHT)
 
 
 def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) -> None:
@@ -294,6 +294,7 @@ def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) 
         def save() -> str:
             done = coding.code_passage(connection(), doc.kind, doc.id, chosen, start, end, str(coder), seen=seen)
             st.session_state[CLEAR_CODES] = codes_key  # saved: the codes start empty for the next passage
+            st.session_state[PASSAGE_ROUND] = int(st.session_state.get(PASSAGE_ROUND, 0)) + 1  # and the passage
             return done.message()
 
         attempt(save, "save")
@@ -306,17 +307,11 @@ def table_key(doc: coding.Document) -> str:
     return f"{TABLE}_{doc.kind}_{doc.id}_{int(st.session_state.get(TABLE_ROUND, 0))}"
 
 
-def code_words(code: coding.CodeRef) -> str:
-    """A code as the table shows it: its own name first (two codes under one parent told apart at
-    a glance), then where it sits."""
-    parents = code.path.rpartition(coding.PATH_SEPARATOR)[0]
-    return f"{code.name} (in {parents})" if parents else code.name
-
-
 def _frame(doc: coding.Document, found: tuple[coding.Coding, ...]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "code": [code_words(c.code) for c in found],
+            "code": [c.code.name for c in found],  # its own name, in its own column: never cut to its parents'
+            "under": [c.code.path.rpartition(coding.PATH_SEPARATOR)[0] for c in found],
             "coder": [c.coder for c in found],
             "passage": [coding.passage_words(doc.text, c.start, c.end, most=60) for c in found],
             "memos": ["; ".join(f"{m.author}: {m.body}" for m in c.memos) or "none" for c in found],
@@ -325,13 +320,15 @@ def _frame(doc: coding.Document, found: tuple[coding.Coding, ...]) -> pd.DataFra
 
 
 COLUMNS = {
-    "code": st.column_config.TextColumn("Code", width=230),
+    "code": st.column_config.TextColumn("Code", width=160),
+    "under": st.column_config.TextColumn("Under", width=120),
     "coder": st.column_config.TextColumn("Coder", width=60),
-    "passage": st.column_config.TextColumn("Passage", width=160),
-    "memos": st.column_config.TextColumn("Memos", width=130),
+    "passage": st.column_config.TextColumn("Passage", width=140),
+    "memos": st.column_config.TextColumn("Memos", width=100),
 }
-"""The tables' columns, sized to fit beside the sidebar at 1024 pixels (about 560 of them): the code,
-its own name first, has the most room. The coder's own table has no Coder column (always them)."""
+"""The tables' columns, sized to fit beside the sidebar at 1024 pixels (about 560 of them): the
+code's own name, then the codes it sits under (as the Codes box writes them, "A › B"). The coder's
+own table has no Coder column (always them)."""
 
 
 def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: str | None) -> None:
@@ -356,6 +353,8 @@ def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: 
     if others:
         st.subheader(f"Other coders' codings ({len(others)})", anchor=False)
         st.dataframe(_frame(doc, others), hide_index=True, width="stretch", column_config=COLUMNS)
+    elif st.session_state.get(OTHERS):  # asked for, and there are none: say so, or the switch seems to do nothing
+        st.caption(f"No other coder has coded this {coding.KINDS[doc.kind]}.")
 
 
 def _one_coding(doc: coding.Document, c: coding.Coding, paths: dict[int, str], coder: str | None) -> None:

@@ -81,8 +81,9 @@ def test_a_note_from_a_link_is_shown_with_its_codings_in_words(app: App, study: 
     listed = at.dataframe(key=table_key(at, "note", 2)).value
     mine = rows(study, "select count(*) from coded_segments where note_id = 2 and coder = 'R01'")[0][0]
     assert len(listed) == mine  # only the coder's own, by default
-    # A code's own name first, then where it sits, in words.
-    assert list(listed["code"]) == ['Finding the "right" service user (in Recruitment tension)']
+    # A code's own name in its own column (never cut off by its parents'), then where it sits, in words.
+    assert list(listed["code"]) == ['Finding the "right" service user']
+    assert list(listed["under"]) == ["Recruitment tension"]
     assert at.subheader[0].value == f"Your codings of this field note ({mine})"
     assert raw_values(at) == []
     assert at.query_params["note"] == "2"
@@ -93,7 +94,7 @@ def test_a_passage_chosen_and_coded_is_saved_and_the_notes_page_counts_it_at_onc
     at = coding_page(app, study, note="2")
     assert at.button(key="coding_save").disabled  # nothing chosen yet
     start = NOTE_2.index("Someone")
-    at = select(at, "coding_passage_note_2", NOTE_2, start, len(NOTE_2))
+    at = select(at, "coding_passage_note_2_0", NOTE_2, start, len(NOTE_2))
     # The widget quotes the passage; the page gives only where it is (said once).
     assert f"The chosen passage: characters {start} to {len(NOTE_2)} of {len(NOTE_2)}." in said(at.caption)
     assert not [m for m in said(at.markdown) if "Someone who sees" in m]
@@ -106,13 +107,15 @@ def test_a_passage_chosen_and_coded_is_saved_and_the_notes_page_counts_it_at_onc
     order = [getattr(e, "key", None) or type(e).__name__ for e in at.main]
     assert order.index("Success") == order.index("coding_save") + 1, order
     assert at.multiselect(key="coding_codes_note_2").value == []  # empty again, for the next passage
+    assert not [c for c in said(at.caption) if c.startswith("The chosen passage")]  # and no passage chosen
     assert rows(study, "select code_id, coder, span_start, span_end from coded_segments where note_id = 2 "
                 "and code_id = 5") == [(5, "R01", start, len(NOTE_2))]  # fmt: skip
     after = notes_count(app, study, 5)
     (n,) = rows(study, "select count(distinct note_id) - 1 from coded_segments where code_id = 5")[0]
     assert before.startswith(f"{n} note")
     assert after.startswith(f"{n + 1} notes")
-    # Saving the same again adds nothing and says so.
+    # Saving the same again adds nothing and says so (the passage chosen again: a save lets go of it).
+    at = select(at, "coding_passage_note_2_1", NOTE_2, start, len(NOTE_2))
     at.multiselect(key="coding_codes_note_2").set_value([5]).run()
     at.button(key="coding_save").click().run()
     assert "you had already coded this passage" in " ".join(s.value for s in at.success)
@@ -253,6 +256,9 @@ def test_other_coders_codings_are_hidden_until_asked_and_then_read_only(app: App
     (table,) = [d for d in at.dataframe if d.key is None or not d.key.startswith("coding_table_")]
     assert set(table.value["coder"]) == {"R02"}
     assert not table.proto.selection_mode  # read-only: no row can be chosen
+    alone = coding_page(app, study, note="6")  # a note nobody else coded: the switch says so
+    alone.toggle(key="coding_others").set_value(True).run()
+    assert "No other coder has coded this field note." in said(alone.caption)
 
 
 def test_each_control_has_its_own_name(app: App, study: Path) -> None:

@@ -252,8 +252,9 @@ def test_at_1024_pixels_the_codings_table_fits_and_a_removed_coding_leaves_nothi
     asked = page.evaluate(
         "() => [...document.querySelectorAll('[data-testid=stDataFrame] th[role=columnheader]')].length"
     )
-    assert asked == 3, asked  # Code, Passage, Memos: no Coder column in the coder's own table
-    assert sum(coding_ui.COLUMNS[c].get("width") or 0 for c in ("code", "passage", "memos")) + 35 <= grid["width"]
+    assert asked == 4, asked  # Code, Under, Passage, Memos: no Coder column in the coder's own table
+    own = ("code", "under", "passage", "memos")
+    assert sum(coding_ui.COLUMNS[c].get("width") or 0 for c in own) + 35 <= grid["width"]
     screenshot(page, "coding-1024-table")
     # Choose the first coding, remove it: the next one is not opened in its place.
     table.click(position={"x": 14, "y": 55})
