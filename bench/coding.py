@@ -106,7 +106,7 @@ def main() -> None:
     for n in range(WARM_RUNS + 1):  # the first, cold
         start = 1000 + 50 * n  # a passage not coded before; the text is all in one UTF-16 unit a character
         chosen = {"digest": text_digest(text), "start": start, "end": start + 40, "seq": n + 1}
-        at.session_state[f"coding_passage_interview_{interview}"] = {"selection": chosen}
+        at.session_state[f"coding_passage_interview_{interview}_{n}"] = {"selection": chosen}  # a save: a new key
         at.run()
         at.multiselect(key=f"coding_codes_interview_{interview}").set_value([codes[2]]).run()
         at.button(key="coding_save").click()

@@ -260,8 +260,13 @@ def choose_text_passage(doc: coding.Document, found: tuple[coding.Coding, ...]) 
         help="Off: only your own codings are highlighted and listed, so that your coding stays independent of "
         "others' (coder agreement compares them). On: theirs are shown too, read-only.",
     )  # fmt: skip
-    key = f"{PASSAGE}_{doc.kind}_{doc.id}_{int(st.session_state.get(PASSAGE_ROUND, 0))}"  # a new one after a save
-    return choose_passage(doc.text, highlights(found), key=key, height=TEXT_HEIGHT)
+    return choose_passage(doc.text, highlights(found), key=passage_key(doc.kind, doc.id), height=TEXT_HEIGHT)
+
+
+def passage_key(kind: str, document_id: int) -> str:
+    """The passage widget's key: one per document, and a new one after each save, so that the
+    passage just coded is let go of."""
+    return f"{PASSAGE}_{kind}_{document_id}_{int(st.session_state.get(PASSAGE_ROUND, 0))}"
 
 
 def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) -> None:
