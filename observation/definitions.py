@@ -109,7 +109,11 @@ SPAN_AGREEMENT = (
     "a coder's own segments that overlap or touch are merged into one passage, so a character counts once however "
     "many of their segments hold it. Pooled over the codes, the characters of every code are added up before "
     "dividing. A passage only one coder coded is one of their merged passages of which the other coder coded no "
-    "character with that code. Characters are counted as Python counts them (code points). Dice rather than "
+    "character with that code. The page lists where the coders differ, by stretch: each coder's passages joined "
+    'with the other\'s that share a character with them; a stretch is "only A" or "only B" (a passage only one '
+    'coder coded, so these count as above) or "different extent" (both coded some of it, but not one and the same '
+    "passage: A the whole sentence, B three words of it), and a stretch of one passage each, the same characters, "
+    "agrees and is not listed. Characters are counted as Python counts them (code points). Dice rather than "
     "kappa: kappa needs the decisions on which both coders said no, and for passages those are the characters "
     "neither coded, whose number depends on how long the documents are rather than on the coders; Dice counts "
     "only what at least one coder coded."
