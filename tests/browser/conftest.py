@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from observation import access
@@ -205,3 +205,12 @@ def choose(page: Page, box: str, option: str) -> None:
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
     raise AssertionError(f"the option {option!r} of {box!r} never stayed open long enough to click")
+
+
+def spreadsheets(page: Page) -> Locator:
+    """The Import page's uploader of spreadsheets and transcripts (its other tab has the .qdpx one)."""
+    return (
+        page.get_by_test_id("stFileUploader")
+        .filter(has_text="Spreadsheets and interview transcripts")
+        .locator("input[type=file]")
+    )

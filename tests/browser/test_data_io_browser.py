@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from observation import labels
-from tests.browser.conftest import Server, Watched, screenshot, start_server
+from tests.browser.conftest import Server, Watched, screenshot, spreadsheets, start_server
 from tests.browser.test_overview_browser import assert_clean
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -22,7 +22,7 @@ def test_uploading_the_example_files_previews_then_imports_them(fresh_server: Se
     page.goto(f"{fresh_server.url}/data_import")
     expect(page.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
     files = sorted(str(p) for p in EXAMPLES.glob("*.csv"))
-    page.locator("input[type=file]").set_input_files(files)
+    spreadsheets(page).set_input_files(files)
     expect(page.get_by_text("Ready to import")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Import these files").click()
     expect(page.get_by_text("Imported annotations.csv")).to_be_visible(timeout=60_000)
@@ -115,9 +115,9 @@ def test_every_problem_in_every_file_is_listed_at_once_with_its_whole_reason(
     meetings.write_text("Team,Date of meeting,Status\nOak community brain-injury team,01/01/0001,held\n"
                         "Oak community brain-injury team,14/08/2019,held\n"
                         "Oak community brain-injury team,14/08/2019,cancelled\n")  # fmt: skip
-    page.locator("input[type=file]").set_input_files([str(notes), str(quote), str(meetings)])
+    spreadsheets(page).set_input_files([str(notes), str(quote), str(meetings)])
     expect(
-        page.get_by_text("4 problems in 3 files (meetings.csv: 2, notes.csv: 1, quoted.csv: 1), all listed below.")
+        page.get_by_text("5 problems in 3 files (meetings.csv: 2, notes.csv: 2, quoted.csv: 1), all listed below.")
     ).to_be_visible(timeout=60_000)
     table = page.get_by_test_id("stTable")
     for reason in (
@@ -127,6 +127,8 @@ def test_every_problem_in_every_file_is_listed_at_once_with_its_whole_reason(
         "cell; close the quote or remove it",
         "outside the dates this study takes",
         "the same meeting (team and date) as row 3; keep one row",
+        # the demo codes passages of that note: a new text would move them
+        "note 1 of the meeting of Oak community brain-injury team, 03/07/2019 has 2 coded passages",
     ):
         expect(table.get_by_text(reason)).to_be_visible()
     for value in ("then left", "01/01/0001", "Date of meeting"):
@@ -152,7 +154,7 @@ def test_the_problem_table_fits_the_page_with_a_50000_character_value(
                      "Oak community brain-injury team,03/07/2019,3,RB,She said hello, then left\n")  # fmt: skip
     meetings = tmp_path / "meetings.csv"
     meetings.write_text("Team,Date of meeting,Status\nOak community brain-injury team,01/01/0001,held\n")
-    page.locator("input[type=file]").set_input_files([str(notes), str(meetings)])
+    spreadsheets(page).set_input_files([str(notes), str(meetings)])
     tables = page.get_by_test_id("stTable")
     expect(tables).to_have_count(2, timeout=60_000)
     expect(tables.first.get_by_text("(50,000 characters)")).to_be_visible()
@@ -188,7 +190,7 @@ def test_a_register_with_a_participant_code_column_is_read_and_imported(
     open_import(page, fresh_server)
     register = tmp_path / "register.csv"
     register.write_text("Team,Participant code,Role,05/09/2023,19/09/2023\nElm community team,EL-ST01,Nurse,P,A\n")
-    page.locator("input[type=file]").set_input_files(str(register))
+    spreadsheets(page).set_input_files(str(register))
     expect(page.get_by_text("Ready to import register.csv")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("read as register (Participant code as participant)")).to_be_visible()
     expect(page.get_by_text("--kind")).to_have_count(0)
@@ -207,7 +209,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     marks = tmp_path / "marks.csv"
     marks.write_text("Attendee,When,Which team,Came?\nST1-01,03/07/2019,Oak community brain-injury team,present\n"
                      "ST1-02,03/07/2019,Oak community brain-injury team,apologies\n")  # fmt: skip
-    page.locator("input[type=file]").set_input_files(str(marks))
+    spreadsheets(page).set_input_files(str(marks))
     expect(page.get_by_role("heading", name="What does marks.csv hold?")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("--kind")).to_have_count(0)
     page.get_by_role("combobox", name="What the file holds").click()
@@ -339,7 +341,7 @@ def test_a_register_told_by_hand_and_a_guess_changed_in_one_upload(
     register.write_text("Team,Person,Job,03/07/2019,17/07/2019\nOak community brain-injury team,ST1-01,Therapist,P,A\n")
     marks = tmp_path / "marks.csv"
     marks.write_text("Team,Attendee,When,Attended\nOak community brain-injury team,ST1-02,31/07/2019,apologies\n")
-    page.locator("input[type=file]").set_input_files([str(register), str(marks)])
+    spreadsheets(page).set_input_files([str(register), str(marks)])
     expect(page.get_by_role("heading", name="What does register.csv hold?")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("marks.csv: read as meetings (When as date, Attended as status)")).to_be_visible()
     expect(page.get_by_text("Left out, as no column of this kind reads them: Attendee")).to_be_visible()

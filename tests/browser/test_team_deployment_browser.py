@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from observation import access, db
 from tests import postgres
-from tests.browser.conftest import Server, screenshot
+from tests.browser.conftest import Server, screenshot, spreadsheets
 from tests.browser.oidc import Provider
 from tests.browser.test_access_browser import sign_in, start_signed_server
 from tests.browser.test_data_io_browser import settled
@@ -76,7 +76,7 @@ def test_two_app_servers_share_one_postgresql_study(
     marks.write_text("team,date,participant,status,participation\nAlpha,2020-03-20,A-SU1,present,contributing\n")
     first.goto(f"{one.url}/data_import")
     expect(first.get_by_text("Choose one or more files to see what they would change.")).to_be_visible(timeout=60_000)
-    first.locator("input[type=file]").set_input_files([str(meetings), str(marks)])
+    spreadsheets(first).set_input_files([str(meetings), str(marks)])
     expect(first.get_by_text("Ready to import")).to_be_visible(timeout=60_000)
     first.get_by_role("button", name="Import these files").click()
     expect(first.get_by_text("Imported meetings.csv, attendance.csv.")).to_be_visible(timeout=60_000)
