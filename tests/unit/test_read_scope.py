@@ -48,6 +48,8 @@ NOT_READS = {
     "observation.facts.refresh": "upkeep inside a write",
     "observation.integrity.dangling": "a write's check",
     "observation.integrity.require_intact": "a write's check",
+    "observation.integrity.moved_spans": "a write's check (inside the transaction that changes a text)",
+    "observation.integrity.refuse_moved_spans": "a write's check (inside the transaction that changes a text)",
     "observation.demo.build_demo": "builds a new study",
     "observation.demo.write_tables": "fills a new, empty study",
     "observation.ingest.bulk.attendance": "an import's write",
