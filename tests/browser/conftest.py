@@ -70,18 +70,22 @@ class Server:
     log: Path
 
 
-def start_server(db: Path | str, log: Path, port: int | None = None, cwd: Path = ROOT) -> Server:
-    """``streamlit run app.py`` on ``db`` (a study file, or a PostgreSQL study); ``cwd`` holds the
-    .streamlit/ folder it reads (the project's, or a test's own with a secrets.toml that configures
-    sign-in)."""
+def start_server(
+    db: Path | str | None, log: Path, port: int | None = None, cwd: Path = ROOT, script: Path = ROOT / "app.py"
+) -> Server:
+    """``streamlit run app.py`` (or another ``script`` of the project's) on ``db`` (a study file, or a
+    PostgreSQL study; None: a script that opens none); ``cwd`` holds the .streamlit/ folder it reads
+    (the project's, or a test's own with a secrets.toml that configures sign-in)."""
     port = port or free_port()
-    env = {**os.environ, "OBSERVATION_DB": str(db)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    if db is not None:
+        env["OBSERVATION_DB"] = str(db)
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script),
         "--server.port",
         str(port),
         "--server.address",
@@ -214,3 +218,28 @@ def spreadsheets(page: Page) -> Locator:
         .filter(has_text="Spreadsheets and interview transcripts")
         .locator("input[type=file]")
     )
+
+
+# Where the n-th character (from the end when negative) of the first `needle` in the passage widget's
+# text is drawn: the script's own offsets, in UTF-16, never leave the browser here.
+CHAR_BOX = """([needle, nth]) => {
+  const content = document.querySelector('.obs-passage-text');
+  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+  let all = ''; const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
+  const found = all.indexOf(needle);
+  if (found < 0) return null;
+  const at = found + (nth < 0 ? needle.length + nth : nth);
+  for (const [n, base] of nodes) if (at >= base && at < base + n.data.length) {
+    const r = document.createRange(); r.setStart(n, at - base); r.setEnd(n, at - base + 1);
+    const b = r.getBoundingClientRect();
+    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, y: (b.top + b.bottom) / 2};
+  }
+  return null;
+}"""
+
+
+def char_box(page: Page, needle: str, nth: int = 0) -> dict[str, float]:
+    found = page.evaluate(CHAR_BOX, [needle, nth])
+    assert found is not None, f"{needle!r} is not in the widget's text"
+    return dict(found)

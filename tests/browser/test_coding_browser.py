@@ -16,25 +16,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from observation.demo import DemoSpec, build_demo
 from observation.ui import coding_ui
-from tests.browser.conftest import ARTIFACTS, Server, screenshot, start_server
+from tests.browser.conftest import ARTIFACTS, Server, char_box, screenshot, start_server
 
 WAIT = 30_000
 README_SHOT = ARTIFACTS / "coding-readme.png"  # looked at, then copied to docs/coding.png by hand
-CHAR_BOX = """([needle, nth]) => {
-  const content = document.querySelector('.obs-passage-text');
-  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
-  let all = ''; const nodes = [];
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
-  const found = all.indexOf(needle);
-  if (found < 0) return null;
-  const at = found + (nth < 0 ? needle.length + nth : nth);
-  for (const [n, base] of nodes) if (at >= base && at < base + n.data.length) {
-    const r = document.createRange(); r.setStart(n, at - base); r.setEnd(n, at - base + 1);
-    const b = r.getBoundingClientRect();
-    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, y: (b.top + b.bottom) / 2};
-  }
-  return null;
-}"""
 
 
 @dataclass(frozen=True)
@@ -92,12 +77,6 @@ def open_note(page: Page, study: Study, note: int, text: str) -> None:
     expect(page.locator(".obs-passage-text")).to_have_text(text, timeout=60_000)
 
 
-def box(page: Page, needle: str, nth: int = 0) -> dict[str, float]:
-    found = page.evaluate(CHAR_BOX, [needle, nth])
-    assert found is not None, f"{needle!r} is not in the widget's text"
-    return dict(found)
-
-
 def settled(page: Page) -> None:
     """The run a choice began has ended, so that a key pressed next reaches the page as drawn."""
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT)
@@ -125,7 +104,7 @@ def test_a_passage_selected_by_mouse_is_coded_highlighted_and_counted(page: Page
     listed = codings_heading(page)
     words = text.split()
     first, last = words[1], words[4]
-    start, end = box(page, first), box(page, last, -1)
+    start, end = char_box(page, first), char_box(page, last, -1)
     page.mouse.move(start["left"] + 1, start["y"])
     page.mouse.down()
     page.mouse.move(end["right"] - 1, end["y"], steps=8)

@@ -6,12 +6,7 @@ labels on hover and at the keyboard's caret; the text shown as text; a new text 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,60 +14,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import ROOT, free_port, screenshot
+from tests.browser.conftest import char_box, screenshot, start_server
 from tests.browser.passage_app import FIRST, LABELS, LONG, OTHER, SECOND, TEXT, spans
 
 APP = Path(__file__).with_name("passage_app.py")
 WAIT = 20_000
 
-# Where the n-th character of the first `needle` in the widget's text is drawn (the script's own
-# offsets, in UTF-16, never leave the browser here).
-CHAR_BOX = """([needle, nth]) => {
-  const content = document.querySelector('.obs-passage-text');
-  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
-  let all = ''; const nodes = [];
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
-  const found = all.indexOf(needle);
-  if (found < 0) return null;
-  const at = found + (nth < 0 ? needle.length + nth : nth);
-  for (const [n, base] of nodes) if (at >= base && at < base + n.data.length) {
-    const r = document.createRange(); r.setStart(n, at - base); r.setEnd(n, at - base + 1);
-    const b = r.getBoundingClientRect();
-    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, y: (b.top + b.bottom) / 2};
-  }
-  return null;
-}"""
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run passage_app.py`` on a free port, for this module's tests."""
-    log = tmp_path_factory.mktemp("passage") / "streamlit.log"
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not answer on {url}:\n{log.read_text()}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    started = start_server(None, tmp_path_factory.mktemp("passage") / "streamlit.log", script=APP)
+    yield started.url
+    started.process.terminate()
+    started.process.wait(timeout=30)
 
 
 class Widget:
@@ -90,9 +45,7 @@ class Widget:
         self.shown = self.page.get_by_test_id("stCode")
 
     def box(self, needle: str, nth: int = 0) -> dict[str, float]:
-        found = self.page.evaluate(CHAR_BOX, [needle, nth])
-        assert found is not None, f"{needle!r} is not in the widget's text"
-        return dict(found)
+        return char_box(self.page, needle, nth)
 
     def expect_passage(self, piece: str | None, text: str = TEXT, last: bool = False) -> None:
         """What the app printed is `piece` at Python's own offsets of its first (or last) place in `text`,
