@@ -795,7 +795,7 @@ class _Held:
 
 
 def _held(cur: duckdb.DuckDBPyConnection) -> _Held:
-    teams = {str(n).casefold(): int(i) for i, n in cur.execute("select id, name from teams").fetchall()}
+    team_names = {int(i): str(n) for i, n in cur.execute("select id, name from teams").fetchall()}
     meetings = {
         (int(t), d): int(i) for i, t, d in cur.execute("select id, team_id, meeting_date from meetings").fetchall()
     }
@@ -816,12 +816,8 @@ def _held(cur: duckdb.DuckDBPyConnection) -> _Held:
         for i, c, t in cur.execute("select id, informant_code, transcript from interviews").fetchall()
     }
     codes = {str(s): int(i) for i, s in cur.execute("select id, slug from codes").fetchall()}
-    return _Held(teams, {i: n for n, i in teams.items()} | _team_names(cur), meetings, meeting_text, interviews,
-                 codes, {qdc.guid(s): s for s in codes})  # fmt: skip
-
-
-def _team_names(cur: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    return {int(i): str(n) for i, n in cur.execute("select id, name from teams").fetchall()}
+    teams = {n.casefold(): i for i, n in team_names.items()}
+    return _Held(teams, team_names, meetings, meeting_text, interviews, codes, {qdc.guid(s): s for s in codes})
 
 
 # ---- the mapping
