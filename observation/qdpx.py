@@ -645,10 +645,10 @@ def read_project(path: Path, name: str | None = None) -> Project:
         if isinstance(recorded, dict) and isinstance(recorded.get("codes"), dict):
             project.slugs = {str(g): str(s) for g, s in recorded["codes"].items() if qdc.guid(str(s)) == g}
         if isinstance(recorded, dict) and isinstance(recorded.get("whole"), list):
-            project.whole = {str(g).strip("{}").lower() for g in recorded["whole"]}
+            project.whole = {_plain_guid(str(g)) for g in recorded["whole"]}
         for user in root.iterfind(f"{Q}Users/{Q}User"):
-            if guid := user.get("guid"):
-                project.users[guid.strip("{}").lower()] = user.get("name") or ""
+            if guid := _plain_guid(user.get("guid")):
+                project.users[guid] = user.get("name") or ""
         _read_codes(root, project)
         for element in root.iterfind(f"{Q}Notes/{Q}Note"):
             guid = _plain_guid(element.get("guid"))
@@ -660,8 +660,7 @@ def read_project(path: Path, name: str | None = None) -> Project:
             project.notes[guid] = _Note(_plain_guid(element.get("creatingUser")) or None,
                                         element.get("creationDateTime"), content.text or "")  # fmt: skip
         variables = {
-            (v.get("guid") or "").strip("{}").lower(): v.get("name") or ""
-            for v in root.iterfind(f"{Q}Variables/{Q}Variable")
+            _plain_guid(v.get("guid")): v.get("name") or "" for v in root.iterfind(f"{Q}Variables/{Q}Variable")
         }
         sources = root.find(f"{Q}Sources")
         for element in list(sources) if sources is not None else []:
@@ -683,7 +682,7 @@ def _read_codes(root: ET.Element, project: Project) -> None:
         element, parent, depth = pending.pop()
         if depth > MAX_DEPTH:
             raise ObservationError(f"{project.file}: codes nest more than {MAX_DEPTH} deep")
-        guid = (element.get("guid") or "").strip("{}").lower()
+        guid = _plain_guid(element.get("guid"))
         description = element.find(f"{Q}Description")
         project.codes[guid] = _CodeEntry(guid, element.get("name") or "",
                                          (description.text or "").strip() if description is not None else "",
@@ -692,7 +691,7 @@ def _read_codes(root: ET.Element, project: Project) -> None:
 
 
 def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, str], project: Project) -> _Source:
-    guid = (element.get("guid") or "").strip("{}").lower()
+    guid = _plain_guid(element.get("guid"))
     name = element.get("name") or guid
     text: str | None = None
     unread = ""
@@ -722,7 +721,7 @@ def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, 
     given: dict[str, str] = {}
     for value in element.iterfind(f"{Q}VariableValue"):
         ref = value.find(f"{Q}VariableRef")
-        label = variables.get((ref.get("targetGUID") or "").strip("{}").lower(), "") if ref is not None else ""
+        label = variables.get(_plain_guid(ref.get("targetGUID")), "") if ref is not None else ""
         held = next((v.text for v in value if v.tag != Q + "VariableRef" and v.text), None)
         key = next((k for k, (title, _) in VARIABLES.items() if title == label), None)
         if key and held:
@@ -738,7 +737,7 @@ def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, 
             project.problems.append(Problem(project.file, shown(name), shown(label), shown(positions),
                                             "startPosition and endPosition must be whole numbers"))  # fmt: skip
             continue
-        whole = sid.strip("{}").lower() in project.whole
+        whole = _plain_guid(sid) in project.whole
         notes = _note_refs(selection)
         for coding in selection.iterfind(f"{Q}Coding"):
             codings.append(replace(_coding(coding, label, start, end, selection.get("creatingUser"), whole),
@@ -749,6 +748,7 @@ def _read_source(unpacker: _Unpacker, element: ET.Element, variables: dict[str, 
 
 
 def _plain_guid(value: str | None) -> str:
+    """A GUID as the import compares it: no surrounding space or braces, lower case ("" for none)."""
     return (value or "").strip().strip("{}").lower()
 
 
@@ -775,9 +775,9 @@ def _coding(
     coding: ET.Element, label: str, start: int | None, end: int | None, fallback: str | None, whole: bool
 ) -> _Coding:
     ref = coding.find(f"{Q}CodeRef")
-    target = (ref.get("targetGUID") or "").strip("{}").lower() if ref is not None else ""
+    target = _plain_guid(ref.get("targetGUID")) if ref is not None else ""
     user = coding.get("creatingUser") or fallback
-    return _Coding(target, user.strip("{}").lower() if user else None, label, start, end, whole=whole)
+    return _Coding(target, _plain_guid(user) or None, label, start, end, whole=whole)
 
 
 # ---- what the study holds
@@ -944,7 +944,7 @@ def read_mapping(path: Path) -> list[Mapping]:
             raise ObservationError(
                 f"{path.name}:{number}:maps_to: '{shown(maps_to)}' — use one of {', '.join(TARGETS)}"
             )
-        rows.append(Mapping(row.get("source", ""), row.get("source_guid", "").strip("{}").lower(), maps_to,
+        rows.append(Mapping(row.get("source", ""), _plain_guid(row.get("source_guid")), maps_to,
                             row.get("team", ""), row.get("date", ""), row.get("informant_code", ""),
                             row.get("informant_group", ""), row.get("how", "")))  # fmt: skip
     return rows
@@ -1414,7 +1414,7 @@ def _span(
 
 
 def _coder(project: Project, user: str | None) -> str | None:
-    guid = user or (project.fallback_user or "").strip("{}").lower() or None
+    guid = user or _plain_guid(project.fallback_user) or None
     if guid is None:
         return None
     named = project.users.get(guid, "")
