@@ -1159,7 +1159,7 @@ def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: 
         if meeting_id is not None:
             joined, spans = held.meeting_text.get(meeting_id, ("", []))
             if text != joined:
-                problem("text", _first_difference(text, joined, spans),
+                problem("text", _first_difference(text, joined),
                         f"differs from the notes of {held.team_names[team_id or 0]}'s meeting on {date:%d/%m/%Y} "
                         f"as joined ({_which_note(text, joined, spans)})")  # fmt: skip
                 return None
@@ -1194,7 +1194,7 @@ def _place(source: _Source, target: Mapping, held: _Held, plan: _Plan, problem: 
         found = held.interviews.get(code)
         if found is not None:
             if text != found[1]:
-                problem("text", _first_difference(text, found[1], [(0, 0, len(found[1]))]),
+                problem("text", _first_difference(text, found[1]),
                         f"differs from the transcript of the interview with {code}")  # fmt: skip
                 return None
             return ("interview", ("interview", found[0]), len(text))
@@ -1374,15 +1374,20 @@ def _new_interview(
             "transcript": text}  # fmt: skip
 
 
-def _first_difference(text: str, joined: str, spans: list[tuple[int, int, int]]) -> str:
-    at = next((i for i, (a, b) in enumerate(zip(text, joined, strict=False)) if a != b), min(len(text), len(joined)))
+def _differ_at(text: str, held: str) -> int:
+    """Where the file's text first differs from the study's (the shorter one's length when one begins the other)."""
+    return next((i for i, (a, b) in enumerate(zip(text, held, strict=False)) if a != b), min(len(text), len(held)))
+
+
+def _first_difference(text: str, held: str) -> str:
+    at = _differ_at(text, held)
     return text[max(0, at - 10) : at + 30] or "(the end of the text)"
 
 
 def _which_note(text: str, joined: str, spans: list[tuple[int, int, int]]) -> str:
     if not joined:
         return "the meeting holds no notes"
-    at = next((i for i, (a, b) in enumerate(zip(text, joined, strict=False)) if a != b), min(len(text), len(joined)))
+    at = _differ_at(text, joined)
     number = next((k for k, (_, s, e) in enumerate(spans, start=1) if at <= e), len(spans))
     return (
         f"from character {at:,}, in note {number} of {len(spans)}; the file's text has {len(text):,} characters, "
