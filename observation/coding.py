@@ -22,15 +22,15 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
 import duckdb
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from observation import access, audit, db, integrity, labels
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.models import DEFINITION_MAX, Observer
+from observation.models import DEFINITION_MAX, Definition, Observer
 
 Kind = Literal["note", "interview"]
 KINDS: Final[dict[Kind, str]] = {"note": "field note", "interview": "interview transcript"}
@@ -39,21 +39,13 @@ PAGE_SIZE = 50
 PATH_SEPARATOR = " › "
 """Between a code's name and its parent's, in a code's path words ("Recruitment tension › Right service user")."""
 MEMO_MAX = DEFINITION_MAX
+"""The longest memo, in characters: a memo is checked as a code's definition is (``models.Definition``)."""
 
 Coder = Observer
 """Who codes: the signed-in person's email, or in local mode any one line of text of at most
 models.PERSON_MAX characters with no control character — the rule an import's observers and coders
 follow (R01, "Ana Ruiz", "Zoë"). The one check of a coder, used by code_passage, recode, uncode,
 write_memo and the Coding page's new-coder box."""
-
-
-def _no_control(text: str) -> str:
-    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-        raise ValueError("holds a control character, not text; paste it again as plain text")
-    return text
-
-
-MemoBody = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MEMO_MAX), AfterValidator(_no_control)]
 
 
 def coder_code(text: str) -> str:
@@ -425,7 +417,7 @@ def _own(row: dict[str, object], coder: str, doing: str) -> None:
 
 
 _CODER: TypeAdapter[str] = TypeAdapter(Coder)
-_MEMO: TypeAdapter[str] = TypeAdapter(MemoBody)
+_MEMO: TypeAdapter[str] = TypeAdapter(Definition)
 
 
 def _valid_coder(coder: str) -> str:
