@@ -300,10 +300,6 @@ def _code_refs(cur: duckdb.DuckDBPyConnection) -> tuple[CodeRef, ...]:
     return tuple(found)
 
 
-def _where(kind: Kind) -> str:
-    return "s.note_id = $doc" if kind == "note" else "s.interview_id = $doc"
-
-
 @access.requires("researcher")
 def codings(con: duckdb.DuckDBPyConnection, kind: str, document_id: int) -> tuple[Coding, ...]:
     """Every coding of the document, by whoever coded it, in the order of the text (whole-document
@@ -319,7 +315,7 @@ def codings(con: duckdb.DuckDBPyConnection, kind: str, document_id: int) -> tupl
             from coded_segments as s
             join codes as c on c.id = s.code_id
             left join memos as m on m.coding_id = s.id
-            where {_where(found.kind)}
+            where s.{_column(found.kind)} = $doc
             group by s.id, s.code_id, s.coder, s.span_start, s.span_end, c.slug
             order by s.span_start nulls first, s.span_end, c.slug, s.coder, s.id
             """,  # noqa: S608 - constants of this module
@@ -442,6 +438,25 @@ def _column(kind: Kind) -> str:
     return "note_id" if kind == "note" else "interview_id"
 
 
+def _has_coding(
+    cur: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    document_id: int,
+    coding: dict[str, object],
+    other_than: int | None = None,
+) -> bool:
+    """Whether the coder already has this coding (the same code on the same passage of the
+    document), ``other_than`` the coding being changed: the one rule code_passage and recode keep."""
+    return (
+        cur.execute(
+            f"select 1 from coded_segments where {_column(kind)} = ? and code_id = ? and coder = ? "  # noqa: S608 - a column name of this module
+            "and id is distinct from ? and span_start is not distinct from ? and span_end is not distinct from ?",
+            [document_id, coding["code_id"], coding["coder"], other_than, coding["span_start"], coding["span_end"]],
+        ).fetchone()
+        is not None
+    )
+
+
 def _intact(cur: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> None:
     """The rows just written point at what is there (integrity's check of those rows alone)."""
     cur.execute("create or replace temp table _coded as select * from coded_segments where list_contains(?, id)",
@@ -481,17 +496,18 @@ def code_passage(
         _check_span(found.text, start, end, KINDS[kind])
         _check_seen(found.text, start, end, seen, KINDS[kind])
         names = _code_names(cur, wanted)
-        column = _column(kind)
         for code_id in wanted:
-            same = cur.execute(
-                f"select 1 from coded_segments where {column} = ? and code_id = ? and coder = ? "  # noqa: S608 - a column name of this module
-                "and span_start is not distinct from ? and span_end is not distinct from ?",
-                [document_id, code_id, coder, start, end],
-            ).fetchone()
-            if same is not None:
+            fields = {"code_id": code_id, "coder": coder, "span_start": start, "span_end": end}
+            if _has_coding(cur, kind, document_id, fields):
                 repeated.append(names[code_id])
                 continue
-            fields = {column: document_id, "code_id": code_id, "coder": coder, "span_start": start, "span_end": end}
+            fields = {
+                _column(kind): document_id,
+                "code_id": code_id,
+                "coder": coder,
+                "span_start": start,
+                "span_end": end,
+            }
             new_id = db.insert_row(cur, "coded_segments", fields)
             audit.record(cur, "create", "coded_segments", f"id={new_id}", after=fields)
             added.append(new_id)
@@ -582,13 +598,7 @@ def recode(
         changed = {k: v for k, v in new.items() if row[k] != v}
         if not changed:
             return "Nothing changed."
-        column = _column(found.kind)
-        same = cur.execute(
-            f"select 1 from coded_segments where {column} = ? and code_id = ? and coder = ? and id <> ? "  # noqa: S608
-            "and span_start is not distinct from ? and span_end is not distinct from ?",
-            [found.id, new["code_id"], row["coder"], coding_id, new["span_start"], new["span_end"]],
-        ).fetchone()
-        if same is not None:
+        if _has_coding(cur, found.kind, found.id, new, other_than=coding_id):
             raise ObservationError(f"{row['coder']} already has this coding: remove this one instead")
         cur.execute(
             f"update coded_segments set {', '.join(f'{k} = ?' for k in changed)} where id = ?",  # noqa: S608 - column names of the row
