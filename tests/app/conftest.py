@@ -7,7 +7,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from observation import db
 from observation.demo import build_demo
+from tests.small_study import add_interviews
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -42,3 +44,14 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
         return at.run()
 
     return start
+
+
+@pytest.fixture
+def interviewed_path(small_path: Path) -> Path:
+    """The small study with its interview transcripts added (the app opens the file itself)."""
+    con = db.connect(small_path)
+    try:
+        add_interviews(con)
+    finally:
+        con.close()
+    return small_path

@@ -13,19 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import agreement, db
-from tests.small_study import add_interviews
 
 App = Callable[..., AppTest]
-
-
-@pytest.fixture
-def with_interviews(small_path: Path) -> Path:
-    con = db.connect(small_path)
-    try:
-        add_interviews(con)
-    finally:
-        con.close()
-    return small_path
 
 
 def on_agreement(app: App, path: Path, **params: str) -> AppTest:
@@ -39,8 +28,8 @@ def span_table(at: AppTest) -> Any:
     return next(d for d in at.dataframe if "coded_a" in d.value.columns)
 
 
-def test_span_agreement_per_code_and_pooled(app: App, with_interviews: Path) -> None:
-    at = on_agreement(app, with_interviews)
+def test_span_agreement_per_code_and_pooled(app: App, interviewed_path: Path) -> None:
+    at = on_agreement(app, interviewed_path)
     spans = span_table(at)
     rows = {r["code"]: r for r in spans.value.to_dict("records")}
     # code 2: R01 189 characters (n2, n4, i1's two spans), R02 135 (n2, i1), both 134
@@ -62,8 +51,8 @@ def test_span_agreement_per_code_and_pooled(app: App, with_interviews: Path) -> 
     assert at.dataframe[2] is spans  # below the per-note table and its disagreements, as before
 
 
-def test_the_passages_where_they_differ_read_in_context(app: App, with_interviews: Path) -> None:
-    at = on_agreement(app, with_interviews)
+def test_the_passages_where_they_differ_read_in_context(app: App, interviewed_path: Path) -> None:
+    at = on_agreement(app, interviewed_path)
     table = at.dataframe(key="agreement_passages")
     rows = table.value.to_dict("records")
     assert [(r["team_name"], r["document"], r["code_name"], r["coded_by"]) for r in rows] == [
@@ -87,17 +76,17 @@ def test_the_passages_where_they_differ_read_in_context(app: App, with_interview
 
 
 def test_a_long_list_of_passages_says_it_is_cut(
-    app: App, with_interviews: Path, monkeypatch: pytest.MonkeyPatch
+    app: App, interviewed_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(agreement, "PASSAGES_SHOWN", 1)
-    at = on_agreement(app, with_interviews)
+    at = on_agreement(app, interviewed_path)
     assert len(at.dataframe(key="agreement_passages").value) == 1
     assert any(c.value.startswith("The first 1 of 3 passages") for c in at.caption)
 
 
-def test_transcripts_in_common_without_notes_still_show_their_passages(app: App, with_interviews: Path) -> None:
+def test_transcripts_in_common_without_notes_still_show_their_passages(app: App, interviewed_path: Path) -> None:
     # 1-10 February 2020: i1 (3 February), coded by both; no note coded by both
-    at = on_agreement(app, with_interviews, **{"from": "2020-02-01", "to": "2020-02-10"})
+    at = on_agreement(app, interviewed_path, **{"from": "2020-02-01", "to": "2020-02-10"})
     assert "no notes in common" in at.info[0].value
     spans = span_table(at).value
     assert spans.to_dict("records") == [
@@ -119,8 +108,8 @@ def test_transcripts_in_common_without_notes_still_show_their_passages(app: App,
     assert rows[0]["passage"].startswith("«Every team asks us for the right service user.")
 
 
-def test_a_passage_from_a_transcript_names_the_interview_in_words(app: App, with_interviews: Path) -> None:
-    con = db.connect(with_interviews)
+def test_a_passage_from_a_transcript_names_the_interview_in_words(app: App, interviewed_path: Path) -> None:
+    con = db.connect(interviewed_path)
     try:
         with db.transaction(
             con
@@ -134,7 +123,7 @@ def test_a_passage_from_a_transcript_names_the_interview_in_words(app: App, with
             )
     finally:
         con.close()
-    at = on_agreement(app, with_interviews)
+    at = on_agreement(app, interviewed_path)
     rows = at.dataframe(key="agreement_passages").value.to_dict("records")
     interview = next(r for r in rows if r["coded_by"] == "R02 only" and r["document"] != "Field note")
     assert interview["document"] == "Interview, KI-03 (carer)"

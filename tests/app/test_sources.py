@@ -12,20 +12,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from observation import db, notes
-from tests.small_study import add_interviews
+from observation import notes
 
 App = Callable[..., AppTest]
-
-
-@pytest.fixture
-def interviewed_path(small_path: Path) -> Path:
-    con = db.connect(small_path)
-    try:
-        add_interviews(con)
-    finally:
-        con.close()  # the app opens the file itself
-    return small_path
 
 
 def on_page(app: App, path: Path, page: str, **params: str) -> AppTest:
