@@ -124,6 +124,20 @@ def _meeting_facts_table(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(SCHEMA_SQL)
 
 
+_MEMOS_TABLE = """
+create table if not exists memos (
+    id integer primary key,
+    coding_id integer,
+    code_id integer,
+    author varchar not null check (length(trim(author)) > 0),
+    body varchar not null check (length(trim(body)) > 0),
+    written_at timestamp not null,
+    check ((coding_id is null) <> (code_id is null))
+);
+"""
+"""0009_memos's table, the same in both halves (PostgreSQL's adds an index and the change trigger)."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", "select 1", IN_POSTGRES_BASELINE),  # marks the baseline shape of schema.sql
     Migration(
@@ -191,27 +205,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         # A researcher's memo on a coding or on a code (observation/coding.py): one per author each.
         # Its id is the largest so far plus one, drawn in the write (which takes turns with every
         # other), so a study copied between backends needs no sequence moved on.
-        """
-        create table if not exists memos (
-            id integer primary key,
-            coding_id integer,
-            code_id integer,
-            author varchar not null check (length(trim(author)) > 0),
-            body varchar not null check (length(trim(body)) > 0),
-            written_at timestamp not null,
-            check ((coding_id is null) <> (code_id is null))
-        );
-        """,
-        """
-        create table if not exists memos (
-            id integer primary key,
-            coding_id integer,
-            code_id integer,
-            author varchar not null check (length(trim(author)) > 0),
-            body varchar not null check (length(trim(body)) > 0),
-            written_at timestamp not null,
-            check ((coding_id is null) <> (code_id is null))
-        );
+        _MEMOS_TABLE,
+        _MEMOS_TABLE
+        + """
         create index if not exists memos_by_coding on memos (coding_id);
         create or replace trigger memos_changed after insert or update or delete or truncate on memos
             for each statement execute function note_a_study_change();
