@@ -8,13 +8,13 @@ small study (``small``, ``small_location``) twice: on a DuckDB file and on Postg
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from observation import access, db, figures
+from observation import access, db, export, figures
 from observation.demo import DemoSpec, build_demo
 from tests import postgres
 from tests.small_study import build_small_study
@@ -108,3 +108,23 @@ def need_chromium() -> None:
         if os.environ.get("OBSERVATION_REQUIRE_BROWSER") == "1":
             pytest.fail("no Chromium for kaleido")
         pytest.skip("no Chromium for kaleido")
+
+
+Reloaded = Callable[[duckdb.DuckDBPyConnection], duckdb.DuckDBPyConnection]
+
+
+@pytest.fixture
+def reloaded(tmp_path: Path) -> Iterator[Reloaded]:
+    """Give it a study: its full export (Parquet) loaded into a new study file, open."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def load(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        out = tmp_path / f"reloaded-{len(opened)}"
+        export.export(con, "full", "parquet", out)
+        opened.append(db.connect(out.with_suffix(".duckdb")))
+        export.load_full_export(opened[-1], out)
+        return opened[-1]
+
+    yield load
+    for con in opened:
+        con.close()

@@ -14,9 +14,10 @@ import duckdb
 import openpyxl
 import pytest
 
-from observation import db, export, ingest, notes
+from observation import db, ingest, notes
 from observation.filters import StudyFilter
 from observation.ingest import transcripts
+from tests.conftest import Reloaded
 
 pytestmark = pytest.mark.both_backends  # storage, import and audit: on both backends
 
@@ -429,14 +430,8 @@ def test_imported_transcripts_are_read_and_counted_on_the_theme_views(
 
 
 def test_a_full_export_takes_the_transcripts_back_character_for_character(
-    small: duckdb.DuckDBPyConnection, tmp_path: Path
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, reloaded: Reloaded
 ) -> None:
     text_file(tmp_path, "KI-01.txt", "Caf\u00e9 😀\n  indented\n")
     ingest.import_files(small, [manifest(tmp_path, "KI-01.txt,,10/01/2020,KI-01,carer")])
-    export.export(small, "full", "parquet", tmp_path / "out")
-    fresh = db.connect(tmp_path / "fresh.duckdb")
-    try:
-        export.load_full_export(fresh, tmp_path / "out")
-        assert held(fresh) == held(small)
-    finally:
-        fresh.close()
+    assert held(reloaded(small)) == held(small)
