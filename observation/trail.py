@@ -637,19 +637,16 @@ def _created_code(t: _Teller) -> str:
 def _created_segment(t: _Teller) -> str:
     a, p = t.e.after if isinstance(t.e.after, dict) else {}, t.e.pairs
     values = {**p, **a}
-    where = (
-        t.value("note_id", values["note_id"])
-        if values.get("note_id")
-        else t.value("interview_id", values.get("interview_id"))
-    )
-    coder = f" (coder {values['coder']})" if values.get("coder") else ""
-    return f"Coded {_passage(values)}{where} as {t.code(values.get('code_id'))}{coder}"
+    return f"Coded {_passage(values)}{_segment_document(t, values)} as {t.code(values.get('code_id'))}{_coder(values)}"
 
 
 def _passage(values: dict[str, Any]) -> str:
     """A coding's span as the trail says it: "characters 12 to 40 of ", or nothing for the whole text."""
-    start, end = values.get("span_start"), values.get("span_end")
-    return "" if start is None or end is None else f"characters {start} to {end} of "
+    return "" if values.get("span_start") is None or values.get("span_end") is None else f"{_span(values)} of "
+
+
+def _coder(values: dict[str, Any]) -> str:
+    return f" (coder {values['coder']})" if values.get("coder") else ""
 
 
 def _segment_document(t: _Teller, row: dict[str, Any]) -> str:
@@ -787,9 +784,8 @@ def _deleted(t: _Teller) -> str:
     if e.table == "field_notes" and "id" in e.pairs:
         return f"Deleted {t.note(e.pairs['id'])}: {t.value('body', first.get('body', ''))}"
     if e.table == "coded_segments" and "id" in e.pairs and first:
-        coder = f" (coder {first['coder']})" if first.get("coder") else ""
         where = f"{_passage(first)}{_segment_document(t, first)}"
-        return f"Removed the coding {t.code(first.get('code_id'))} of {where}{coder}"
+        return f"Removed the coding {t.code(first.get('code_id'))} of {where}{_coder(first)}"
     if e.table == "memos":
         if isinstance(e.after, dict) and "joined_to" in e.after:
             body = _quoted(first.get("body", ""))
