@@ -52,20 +52,31 @@ def test_the_setup_grids_show_words_and_leave_an_empty_cell_empty(app: App, smal
     assert set(labels.FOUR_PI) == set(get_args(models.FourPi))
 
 
+def asked_to_merge(at: AppTest, source: int, target: int) -> str:
+    """Choose to merge code ``source`` into ``target``: the one warning the page gives."""
+    at.selectbox(key="setup_merge_source").set_value(source).run()
+    at.selectbox(key="setup_merge_target").set_value(target).run()
+    (warning,) = shown(at.warning)
+    return warning
+
+
+def confirm_merge(at: AppTest, source: int, target: int) -> None:
+    """Tick "sure" and merge: the page runs without an error."""
+    at.checkbox(key=f"setup_merge_{source}_{target}_sure").check().run()
+    at.button(key=f"setup_merge_{source}_{target}_go").click().run()
+    assert not at.exception
+    assert not at.error
+
+
 def test_merging_codes_from_the_page_waits_for_the_confirmation(app: App, small_path: Path) -> None:
     at = setup_page(app, small_path)
-    at.selectbox(key="setup_merge_source").set_value(3).run()
-    at.selectbox(key="setup_merge_target").set_value(2).run()
-    (warning,) = shown(at.warning)
+    warning = asked_to_merge(at, 3, 2)
     # Code 3 has three segments; two repeat a segment code 2 already has on the same note by the same coder.
     assert "1 coded segment moves to" in warning
     assert "2 that repeat a segment it already has are removed" in warning
     assert "2 recruitment steps" in warning
     assert at.button(key="setup_merge_3_2_go").disabled
-    at.checkbox(key="setup_merge_3_2_sure").check().run()
-    at.button(key="setup_merge_3_2_go").click().run()
-    assert not at.exception
-    assert not at.error
+    confirm_merge(at, 3, 2)
     (done,) = at.success
     assert "merged into" in done.value
     con = db.connect(small_path)
@@ -84,15 +95,10 @@ def test_a_merge_says_which_memos_move_and_which_are_added_to_one_already_there(
     coding.write_memo(con, coding_id=5, body="Both readings apply.", author="R02")  # segment 5 repeats segment 4
     con.close()
     at = setup_page(app, small_path)
-    at.selectbox(key="setup_merge_source").set_value(3).run()
-    at.selectbox(key="setup_merge_target").set_value(2).run()
-    (warning,) = shown(at.warning)
+    warning = asked_to_merge(at, 3, 2)
     assert "2 memos on it or on its repeated segments move to 'Finding" in warning
     assert "(1 added to the memo its author already has there, after “(from Complexity of mental illness)”)" in warning
-    at.checkbox(key="setup_merge_3_2_sure").check().run()
-    at.button(key="setup_merge_3_2_go").click().run()
-    assert not at.exception
-    assert not at.error
+    confirm_merge(at, 3, 2)
     (done,) = shown(at.success)
     assert "2 memos on it or on its repeated segments moved to" in done
     assert "(1 added to the memo its author already had there" in done
