@@ -30,6 +30,7 @@ from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
 from observation.models import CONTROL, DEFINITION_MAX, NAME_MAX, Code
+from observation.notes import codebook
 
 NS = "urn:QDA-XML:codebook:1.0"
 GUIDS = uuid.UUID("6f1c2a52-4a8e-4d6e-9d1f-2f0b8c6a7e10")  # namespace for slug-derived GUIDs
@@ -80,10 +81,7 @@ def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     """Write the codebook to ``out`` and audit it (action "export", the file, how many codes), in
     one transaction: a file that cannot be written leaves no audit entry. Returns how many codes."""
     out = Path(out)
-    with db.cursor(con) as cur:
-        result = cur.execute("select * from codes")
-        names = [d[0] for d in result.description or ()]
-        codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
+    codes = [node.code for node in codebook(con)]
     document = to_qdc(codes)
     try:
         with db.transaction(con, meetings=()) as cur:

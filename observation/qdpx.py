@@ -62,7 +62,8 @@ from observation.coding import MEMO_MAX
 from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
-from observation.models import DEFINITION_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, Code, InformantGroup, Setting
+from observation.models import DEFINITION_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, InformantGroup, Setting
+from observation.notes import codebook
 
 NS = "urn:QDA-XML:project:1.0"
 Q = f"{{{NS}}}"
@@ -181,14 +182,12 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
             "select id, informant_code, informant_group, team_id, interview_date, transcript from interviews "
             "order by informant_code"
         ).fetchall()
-        result = cur.execute("select * from codes order by slug")
-        names = [d[0] for d in result.description or ()]
-        codes = [Code.model_validate(dict(zip(names, row, strict=True))) for row in result.fetchall()]
         segments = cur.execute(
             "select s.id, s.note_id, s.interview_id, c.slug, s.coder, s.span_start, s.span_end "
             "from coded_segments as s join codes as c on c.id = s.code_id order by s.id"
         ).fetchall()
         memos = cur.execute("select id, coding_id, code_id, author, body, written_at from memos order by id").fetchall()
+    codes = [node.code for node in codebook(con)]
     on_coding: dict[int, list[tuple[Any, ...]]] = {}
     on_code: dict[int, list[tuple[Any, ...]]] = {}
     for memo in memos:
