@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,13 +71,18 @@ def qdpx_ui_name() -> str:
     return qdpx_ui.FILE_NAME
 
 
-def own_export(small_path: Path, tmp_path: Path) -> bytes:
-    con = db.connect(small_path)
+def as_researcher(path: Path, act: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    """Open the study file at ``path``, ``act`` on it as the local researcher, close it (the app opens it next)."""
+    con = db.connect(path)
     try:
         with access.acting_as(access.local_researcher()):
-            qdpx.export_project(con, tmp_path / "ours.qdpx")
+            act(con)
     finally:
         con.close()
+
+
+def own_export(small_path: Path, tmp_path: Path) -> bytes:
+    as_researcher(small_path, lambda con: qdpx.export_project(con, tmp_path / "ours.qdpx"))
     return (tmp_path / "ours.qdpx").read_bytes()
 
 
@@ -121,12 +127,7 @@ def test_a_study_imported_into_an_empty_file_opens_on_its_overview(
 ) -> None:
     own_export(small_path, tmp_path)
     empty = tmp_path / "empty.duckdb"
-    con = db.connect(empty)
-    try:
-        with access.acting_as(access.local_researcher()):
-            qdpx.import_project(con, tmp_path / "ours.qdpx")
-    finally:
-        con.close()
+    as_researcher(empty, lambda con: qdpx.import_project(con, tmp_path / "ours.qdpx"))
     opened = app(empty)
     assert not opened.exception
     assert "holds no study yet" not in everything(opened)
