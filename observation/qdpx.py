@@ -56,13 +56,22 @@ from typing import Any, Literal
 from xml.parsers import expat
 
 import duckdb
+from pydantic import TypeAdapter, ValidationError
 
 from observation import access, audit, cells, db, integrity, labels, qdc
 from observation.coding import MEMO_MAX
 from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
-from observation.models import DEFINITION_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, InformantGroup, Setting
+from observation.models import (
+    DEFINITION_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    PERSON_MAX,
+    InformantGroup,
+    ParticipantCode,
+    Setting,
+)
 from observation.notes import codebook
 
 NS = "urn:QDA-XML:project:1.0"
@@ -83,6 +92,7 @@ TARGETS: tuple[Target, ...] = ("meeting", "interview", "new interview", "skip")
 MAP_COLUMNS = ("source", "source_guid", "maps_to", "team", "date", "informant_code", "informant_group", "how")
 GROUPS: tuple[str, ...] = InformantGroup.__args__  # type: ignore[attr-defined]
 SETTINGS: tuple[str, ...] = Setting.__args__  # type: ignore[attr-defined]
+_PARTICIPANT_CODE = TypeAdapter(ParticipantCode)
 VARIABLES = {
     "kind": ("Source kind", "Text"),
     "team": ("Team", "Text"),
@@ -1342,7 +1352,9 @@ def _new_interview(
 ) -> dict[str, Any] | None:
     ok = True
     code = target.informant_code.strip()
-    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,23}", code) or not any(c.isdigit() for c in code):
+    try:
+        _PARTICIPANT_CODE.validate_python(code)
+    except ValidationError:
         problem("informant_code", code, "a pseudonymous code: upper-case letters, digits, - or _, with a digit")
         ok = False
     group = target.informant_group.strip()

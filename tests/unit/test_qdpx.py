@@ -610,6 +610,17 @@ def test_a_new_interview_needs_a_group_a_code_and_a_date(study: duckdb.DuckDBPyC
     assert "already holds an interview with this informant" in problem
 
 
+@pytest.mark.parametrize("code", ["KI-AB", "-KI07", "K", "ki-07"])
+def test_a_new_interviews_code_is_held_to_the_participant_code_rule(
+    study: duckdb.DuckDBPyConnection, tmp_path: Path, code: str
+) -> None:
+    """models.ParticipantCode's rule: a digit, upper case, starting with a letter or digit, two characters at least."""
+    path = nvivo_like(tmp_path, at(meeting_text(), "Zoë"), at(meeting_text(), "plans"))
+    (problem,) = refused(study, path, mapping(tmp_path, [NVIVO_MAP[0], NVIVO_MAP[1] | {"informant_code": code}]))
+    assert problem.split(":", 3)[2:] == ["informant_code", f" '{code}' — a pseudonymous code: upper-case letters, "
+                                         "digits, - or _, with a digit"]  # fmt: skip
+
+
 def test_a_coding_of_a_code_not_in_the_codebook_or_by_nobody_is_a_problem(
     study: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
