@@ -269,10 +269,14 @@ def passage_key(kind: str, document_id: int) -> str:
     return f"{PASSAGE}_{kind}_{document_id}_{int(st.session_state.get(PASSAGE_ROUND, 0))}"
 
 
+def _code_paths() -> dict[int, str]:
+    """Each code of the codebook by its id, as its path in words: what every code box offers."""
+    return {c.id: c.path for c in code_choices()}
+
+
 def code_form(doc: coding.Document, passage: Passage | None, coder: str | None) -> None:
     """The passage chosen, quoted; the codes to give it (or to the whole document); Save."""
-    book = code_choices()
-    paths = {c.id: c.path for c in book}
+    paths = _code_paths()
     whole_key = f"{WHOLE}_{doc.kind}_{doc.id}"
     said = st.container()  # one place, there or empty: the controls below keep theirs (and their focus)
     if st.session_state.get(whole_key):
@@ -354,7 +358,7 @@ def codings_list(doc: coding.Document, found: tuple[coding.Coding, ...], coder: 
         if not rows or rows[0] >= len(mine):
             st.caption("Choose a coding in the table to give it another code, remove it, or write a memo on it.")
         else:
-            _one_coding(doc, mine[rows[0]], {c.id: c.path for c in code_choices()}, coder)
+            _one_coding(doc, mine[rows[0]], _code_paths(), coder)
     if others:
         st.subheader(f"Other coders' codings ({len(others)})", anchor=False)
         st.dataframe(_frame(doc, others), hide_index=True, width="stretch", column_config=COLUMNS)
@@ -402,8 +406,7 @@ def _memo_box(key: str, label: str, coder: str | None, current: str, save: Calla
 
 def code_memo(coder: str | None) -> None:
     """A memo on a code of the codebook: what the coder makes of the code, beside its definition."""
-    book = code_choices()
-    paths = {c.id: c.path for c in book}
+    paths = _code_paths()
     with st.expander("A memo on a code", expanded=st.session_state.get(MEMO_CODE) is not None):
         code_id = st.selectbox("Code to write a memo on", list(paths), format_func=paths.__getitem__, key=MEMO_CODE,
                                index=None, placeholder="Choose a code")  # fmt: skip
