@@ -225,12 +225,7 @@ with documents as (
     join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f on f.meeting_id = n.meeting_id
     union all
     select 'interview', i.id, length(i.transcript)
-    from interviews as i
-    left join teams as t on t.id = i.team_id
-    where ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-      and ($setting is null or t.setting = $setting)
-      and ($start::date is null or i.interview_date >= $start::date)
-      and ($end::date is null or i.interview_date <= $end::date)
+    from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
 ),
 segments as (
     select d.source, d.document_id, s.code_id, s.coder = $a as by_a,

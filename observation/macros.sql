@@ -12,6 +12,18 @@ where (team_ids is null or list_contains(team_ids, f.team_id))
   and (date_from is null or f.meeting_date >= date_from)
   and (date_to is null or f.meeting_date <= date_to);
 
+-- The interview transcripts the same filter selects (by the interview's team, setting and date),
+-- with team facts; an interview with no team has a null team_name and setting, and only a filter
+-- with no team or setting keeps it.
+create or replace macro filtered_interviews(team_ids, only_setting, date_from, date_to) as table
+select i.*, t.name as team_name, t.setting
+from interviews as i
+left join teams as t on t.id = i.team_id
+where (team_ids is null or list_contains(team_ids, i.team_id))
+  and (only_setting is null or t.setting = only_setting)
+  and (date_from is null or i.interview_date >= date_from)
+  and (date_to is null or i.interview_date <= date_to);
+
 -- For coder agreement: over the filtered notes that both coders coded, one row per note and per
 -- code either of them used, saying whether each coder applied it (observation/agreement.py).
 create or replace macro coder_decisions(team_ids, only_setting, date_from, date_to, coder_a, coder_b) as table

@@ -226,18 +226,13 @@ def excerpts(con: duckdb.DuckDBPyConnection, flt: StudyFilter, query: ExcerptQue
                   )
                 union all
                 select
-                    'interview', i.id, i.team_id, t.name, t.setting, null, i.interview_date, null, null,
+                    'interview', i.id, i.team_id, i.team_name, i.setting, null, i.interview_date, null, null,
                     i.informant_code, i.informant_group, i.transcript
-                from interviews as i
-                left join teams as t on t.id = i.team_id
+                from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
                 where $presence = 'any'
                   and $source <> 'notes'
                   and ($informant_group::varchar is null or i.informant_group = $informant_group::varchar)
                   and $meeting_id::integer is null
-                  and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-                  and ($setting is null or t.setting = $setting)
-                  and ($start::date is null or i.interview_date >= $start::date)
-                  and ($end::date is null or i.interview_date <= $end::date)
             ),
             wanted as (
                 select c.id
@@ -325,16 +320,11 @@ with coded as (
         on f.meeting_id = n.meeting_id
     where $source <> 'interviews'
     union all
-    select distinct 'interview', i.id, i.team_id, coalesce(t.name, $no_team), t.setting,
+    select distinct 'interview', i.id, i.team_id, coalesce(i.team_name, $no_team), i.setting,
            i.interview_date, i.informant_group, s.code_id
     from coded_segments as s
-    join interviews as i on i.id = s.interview_id
-    left join teams as t on t.id = i.team_id
+    join filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i on i.id = s.interview_id
     where $source <> 'notes'
-      and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-      and ($setting is null or t.setting = $setting)
-      and ($start::date is null or i.interview_date >= $start::date)
-      and ($end::date is null or i.interview_date <= $end::date)
 )
 """
 
@@ -481,12 +471,7 @@ def code_group_matrix(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.Da
             + """,
             chosen as (
                 select i.id, i.informant_group
-                from interviews as i
-                left join teams as t on t.id = i.team_id
-                where ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-                  and ($setting is null or t.setting = $setting)
-                  and ($start::date is null or i.interview_date >= $start::date)
-                  and ($end::date is null or i.interview_date <= $end::date)
+                from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
             ),
             groups as (
                 select unnest($groups::varchar[]) as informant_group, generate_subscripts($groups::varchar[], 1) as step
