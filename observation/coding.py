@@ -610,6 +610,26 @@ def recode(
     return "Changed the coding."
 
 
+def insert_memo(
+    cur: duckdb.DuckDBPyConnection,
+    column: Literal["coding_id", "code_id"],
+    target: int,
+    author: str,
+    body: str,
+    written_at: dt.datetime | None = None,
+) -> int:
+    """Insert one memo on a coding or a code (``column``) and return its id: the next after the
+    highest (memos have no sequence), written now in UTC unless ``written_at`` says when. The
+    caller checks and audits it (write_memo; a .qdpx import's memos)."""
+    (memo_id,) = cur.execute("select coalesce(max(id), 0) + 1 from memos").fetchone()  # type: ignore[misc]
+    cur.execute(
+        f"insert into memos (id, {column}, author, body, written_at) "  # noqa: S608 - one of two column names
+        "values (?, ?, ?, ?, coalesce(cast(? as timestamp), current_timestamp at time zone 'UTC'))",
+        [memo_id, target, author, body, written_at],
+    )
+    return int(memo_id)
+
+
 @access.requires("researcher")
 def write_memo(
     con: duckdb.DuckDBPyConnection,
@@ -629,7 +649,8 @@ def write_memo(
         text = _MEMO.validate_python(body)
     except ValidationError as exc:
         raise ObservationError(f"The memo: {exc.errors()[0]['msg']}") from None
-    column, target = ("coding_id", coding_id) if coding_id is not None else ("code_id", code_id)
+    column: Literal["coding_id", "code_id"] = "coding_id" if coding_id is not None else "code_id"
+    target = coding_id if coding_id is not None else code_id
     assert target is not None
     with db.transaction(con, meetings=()) as cur:
         if coding_id is not None:
@@ -659,12 +680,7 @@ def write_memo(
             audit.record(cur, "change", "memos", f"id={existing[0]}",
                          before={**key, "body": existing[1]}, after={**key, "body": text})  # fmt: skip
             return "Memo saved."
-        (memo_id,) = cur.execute("select coalesce(max(id), 0) + 1 from memos").fetchone()  # type: ignore[misc]
-        cur.execute(
-            f"insert into memos (id, {column}, author, body, written_at) "  # noqa: S608 - a column of this module
-            "values (?, ?, ?, ?, current_timestamp at time zone 'UTC')",
-            [memo_id, target, author, text],
-        )
+        memo_id = insert_memo(cur, column, target, author, text)
         audit.record(cur, "create", "memos", f"id={memo_id}", after={**key, "body": text})
         integrity.require_intact(cur, {"memos"})
     return "Memo saved."
