@@ -22,6 +22,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import duckdb
 
@@ -37,6 +38,7 @@ GUIDS = uuid.UUID("6f1c2a52-4a8e-4d6e-9d1f-2f0b8c6a7e10")  # namespace for slug-
 TAGS = {"com_b": "COM-B", "valence": "Barrier or enabler", "four_pi": "4Pi"}
 MAX_BYTES = 5 * 2**20
 MAX_DEPTH = 20
+_P = TypeVar("_P")  # the kind of problem a Refused lists
 ALLOWED = {
     "com_b": ("capability", "opportunity", "motivation", "behaviour"),
     "valence": ("barrier", "enabler"),
@@ -107,12 +109,17 @@ class Problem:
         return f"{self.file}:{self.code}:{self.attribute}: '{self.value}' — {self.reason}"
 
 
-class CodebookProblems(ObservationError):
-    """The codebook was refused; nothing was written. ``problems`` lists every one in the file."""
+class Refused(ObservationError, Generic[_P]):
+    """A REFI-QDA file refused whole; nothing was written. ``problems`` lists every one, each said
+    on its line as FILE:WHERE:WHAT: 'value' — reason (a .qdc's Problem here, a .qdpx's in qdpx.py)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[_P]) -> None:
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
+
+
+class CodebookProblems(Refused[Problem]):
+    """The codebook was refused; nothing was written. ``problems`` lists every one in the file."""
 
 
 @dataclass(frozen=True)

@@ -390,12 +390,8 @@ class Problem:
         return f"{self.file}:{self.source}:{self.item}: '{self.value}' — {self.reason}"
 
 
-class ProjectProblems(ObservationError):
+class ProjectProblems(qdc.Refused[Problem]):
     """The project was refused; nothing was written. ``problems`` lists every one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n" + "\n".join(map(str, problems)))
 
 
 @dataclass(frozen=True)
