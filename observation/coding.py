@@ -158,15 +158,10 @@ with docs as (
     join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f on f.meeting_id = n.meeting_id
     where $kind::varchar is distinct from 'interview'
     union all
-    select 'interview', i.id, i.team_id, t.name, i.interview_date, null, i.informant_code, i.informant_group,
+    select 'interview', i.id, i.team_id, i.team_name, i.interview_date, null, i.informant_code, i.informant_group,
            i.transcript
-    from interviews as i
-    left join teams as t on t.id = i.team_id
+    from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
     where $kind::varchar is distinct from 'note'
-      and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-      and ($setting is null or t.setting = $setting)
-      and ($start::date is null or i.interview_date >= $start::date)
-      and ($end::date is null or i.interview_date <= $end::date)
 ),
 hits as (
     select kind, id, team_id, team_name, day, position, who, informant_group
