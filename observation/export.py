@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from observation import access, audit, cells, config, db, integrity, queries
-from observation.demo import parents_first
+from observation.demo import insert_table
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -710,18 +710,9 @@ def _read_parquet(parquet: Path) -> pd.DataFrame:
 
 
 def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Insert one exported table as it is, inside the caller's transaction (as the demo's
-    write_tables does): a codebook level by level, roots first, so that a cycle is refused by name."""
-    if frame.empty:
-        return
-    for part in _levels(frame) if table == "codes" else [frame]:
-        cur.register("incoming", part)
-        cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - STUDY_TABLES or memos
-        cur.unregister("incoming")
-
-
-def _levels(codes: pd.DataFrame) -> list[pd.DataFrame]:
+    """Insert one exported table as it is, as the demo's write_tables does; a refusal (a codebook's
+    cycle) names the table's file."""
     try:
-        return parents_first(codes)
+        insert_table(cur, table, frame)
     except ObservationError as exc:
-        raise ObservationError(f"codes.parquet: {exc}") from None
+        raise ObservationError(f"{table}.parquet: {exc}") from None

@@ -20,7 +20,7 @@ from observation.demo.generator import generate
 from observation.demo.spec import DemoSpec
 from observation.errors import ObservationError
 
-__all__ = ["DemoSpec", "build_demo", "generate", "write_tables"]
+__all__ = ["DemoSpec", "build_demo", "generate", "insert_table", "write_tables"]
 
 
 def build_demo(path: db.Location, spec: DemoSpec | None = None, *, replace: bool = False) -> None:
@@ -91,17 +91,21 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]
     with db.transaction(con) as cur:
         db.require_empty(cur, "the demo, or a full export,")
         for table in db.STUDY_TABLES:
-            frame = tables[table]
-            if frame.empty:
-                continue
-            # A tree goes in level by level, roots first, so that a cycle (possible in a
-            # hand-edited export) is refused by name.
-            for part in parents_first(frame) if table == "codes" else [frame]:
-                cur.register("incoming", part)
-                cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - from STUDY_TABLES
-                cur.unregister("incoming")
+            insert_table(cur, table, tables[table])
         integrity.require_intact(cur)
         db.sync_sequences(cur)
+
+
+def insert_table(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert one table's rows as they are, inside the caller's transaction (the demo's, or a full
+    export loaded back): a codebook level by level, roots first, so that a cycle (possible in a
+    hand-edited export) is refused by name. ``table`` is one of STUDY_TABLES or memos."""
+    if frame.empty:
+        return
+    for part in parents_first(frame) if table == "codes" else [frame]:
+        cur.register("incoming", part)
+        cur.execute(f"insert into {table} by name select * from incoming")  # noqa: S608 - a fixed table name
+        cur.unregister("incoming")
 
 
 def parents_first(codes: pd.DataFrame) -> list[pd.DataFrame]:
