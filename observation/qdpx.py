@@ -441,6 +441,11 @@ class Imported:
     memos: int = 0
     memos_held: int = 0
 
+    @property
+    def wrote(self) -> bool:
+        """Whether the import changed the study: created a coding, code, team, meeting, note, interview or memo."""
+        return any((self.created, self.codes, self.teams, self.meetings, self.notes, self.interviews, self.memos))
+
     def said(self, source: Path | str) -> str:
         made = [f"{n:,} {what}" for n, what in ((self.codes, "codes"), (self.teams, "teams"),
                 (self.meetings, "meetings"), (self.notes, "notes"), (self.interviews, "interviews"),
@@ -455,7 +460,7 @@ class Imported:
         text += "."
         if self.study is not None:
             text += f" The study is recorded as {shown(self.study)!r}, imported from {Path(source).name}."
-        if not self.created and not made:
+        if not self.wrote:
             text = f"{Path(source).name}: nothing to import; the study already holds every coding in it."
         return text + "".join(f"\nLeft out: {why}" for why in self.left_out)
 

@@ -242,7 +242,7 @@ def _import(project: qdpx.Project, name: str, rows: list[qdpx.Mapping]) -> None:
             f"The coding could not be imported ({type(exc).__name__}). Nothing was written.", icon=":material/error:"
         )
         return
-    if imported.created or imported.codes or imported.interviews or imported.meetings or imported.memos:
+    if imported.wrote:
         study_changed()
     lines = imported.said(name).split("\n")
     st.success(plain(lines[0]), icon=":material/check_circle:")

@@ -1183,3 +1183,20 @@ def test_a_memo_the_study_would_not_take_is_left_out_and_said(study: duckdb.Duck
 def written_at_of(con: duckdb.DuckDBPyConnection, author: str) -> object:
     """When the study says the memo with no creationDateTime was written (the import's time)."""
     return con.execute("select written_at from memos where author = ?", [author]).fetchone()[0]  # type: ignore[index]
+
+
+CREATED = ("created", "codes", "teams", "meetings", "notes", "interviews", "memos")
+
+
+@pytest.mark.parametrize(
+    ("imported", "wrote"),
+    [
+        (qdpx.Imported(), False),
+        (qdpx.Imported(skipped=3, memos_held=2, left_out=("a PDF",)), False),  # all held already: nothing written
+        *((qdpx.Imported(**{what: 1}), True) for what in CREATED),
+    ],
+)
+def test_an_import_wrote_when_it_created_anything(imported: qdpx.Imported, wrote: bool) -> None:
+    """The page tells the study it changed (and the summary says more than 'nothing to import') exactly then."""
+    assert imported.wrote is wrote
+    assert imported.said("p.qdpx").startswith("p.qdpx: nothing to import") is not wrote
