@@ -158,24 +158,18 @@ def _spans_past_text(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | N
     for table, (column, text, named, joined) in SPANNED.items():
         if tables is None or table not in tables:
             continue
-        over = f"""
-            from coded_segments as s
-            join {table} as d on d.id = s.{column}
-            where s.span_end is not null and s.span_end > length(d.{text})
-        """  # names from SPANNED, never from input
-        (count,) = cur.execute("select count(*)" + over).fetchone()  # type: ignore[misc]
-        if not count:  # the usual answer, found without naming anything
-            continue
         found = cur.execute(
             f"""
-            select count(*), any_value({named}), any_value(length(d.{text})), any_value(s.span_end)
+            select count(*) over (), {named}, length(d.{text}), s.span_end
             from coded_segments as s
             join {table} as d on d.id = s.{column}
             {joined}
             where s.span_end is not null and s.span_end > length(d.{text})
+            order by d.id, s.span_end desc
+            limit 1
             """  # noqa: S608 - names from SPANNED, never from input
         ).fetchone()
-        if found and found[0]:
+        if found:  # one row, the first such document's (its name, length and span all from that row)
             said.append(
                 f"{found[0]} coding{'s' if found[0] != 1 else ''} would point past the end of the text "
                 f"({found[1]} would have {found[2]:,} characters, and a passage coded in it ends at character "

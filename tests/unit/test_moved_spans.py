@@ -136,3 +136,29 @@ def test_an_import_of_transcripts_keeps_a_coded_transcript_unless_its_passages_s
     ingest.import_files(small, [manifest])
     (held,) = small.execute("select transcript from interviews where informant_code = 'KI-01'").fetchone() or ("",)
     assert held == text + " Twice."
+
+
+def test_the_backstop_names_one_document_with_its_own_length_and_passage_end(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    """A text cut shorter than a passage coded in it, by a write that skipped the rule, is refused
+    by require_intact; its message names the first such note with that note's length and the end
+    of that note's passage, not numbers taken from another note."""
+    (other,) = small.execute("select min(id) from field_notes where id > 2").fetchone() or (0,)
+    text = body(small, other)
+    code_passage(small, other, text[1:])  # coded to its last character
+    _, end = code_passage(small)
+
+    def shorten() -> None:
+        with db.transaction(small) as cur:
+            cur.execute("update field_notes set body = 'Short.' where id in (2, ?)", [other])
+            integrity.require_intact(cur, {"field_notes"})
+
+    with pytest.raises(ObservationError) as refused:
+        shorten()
+    message = str(refused.value)
+    assert "2 codings would point past the end of the text" in message
+    assert f"(note 2 of the meeting of Alpha, 10/01/2020 would have {len('Short.')} characters" in message
+    assert f"a passage coded in it ends at character {end:,})" in message
+    assert body(small) == NOTE  # nothing was written
+    assert body(small, other) == text
