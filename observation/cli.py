@@ -368,13 +368,13 @@ def _qdpx(args: argparse.Namespace) -> int:
         if args.export:
             print(qdpx.export_project(con, args.export).said(args.export))
             return 0
+        if args.map_out:
+            return _proposed(args, qdpx.propose_mapping(con, args.source))
         mapping = qdpx.read_mapping(args.map) if args.map else None
         try:
-            if args.map_out:
-                raise qdpx.NeedsMapping(args.source.name, qdpx.propose_mapping(con, args.source))
             print(qdpx.import_project(con, args.source, mapping).said(args.source))
         except qdpx.NeedsMapping as exc:
-            return _proposed(args, exc)
+            return _proposed(args, exc.proposal)
         except qdpx.ProjectProblems as exc:
             print(f"error: {len(exc.problems)} problem(s); nothing was imported:", file=sys.stderr)
             for problem in exc.problems:
@@ -385,14 +385,14 @@ def _qdpx(args: argparse.Namespace) -> int:
     return 0
 
 
-def _proposed(args: argparse.Namespace, needs: qdpx.NeedsMapping) -> int:
+def _proposed(args: argparse.Namespace, proposal: list[qdpx.Mapping]) -> int:
     """Write the proposed mapping (nothing is imported) and say what to do with it."""
     out = args.map_out or args.source.with_name(f"{args.source.stem}-mapping.csv")
     if out.exists() and not args.map_out:
         raise ObservationError(f"{out} already exists: give --map-out for the proposal, or --map to import with it")
-    out.write_text(qdpx.mapping_csv(needs.proposal), encoding="utf-8")
+    out.write_text(qdpx.mapping_csv(proposal), encoding="utf-8")
     print(f"Nothing was imported: {args.source.name} needs a mapping you confirm. The proposal:")
-    for row in needs.proposal:
+    for row in proposal:
         place = {
             "meeting": f"meeting of {row.team} on {row.date}",
             "interview": f"interview with {row.informant_code}",

@@ -739,6 +739,23 @@ def test_the_command_line_exports_proposes_and_imports(
     assert "Imported theirs.qdpx: 3 codings added; created 2 codes, 1 interviews." in (capsys.readouterr().out)
 
 
+def test_map_out_writes_the_proposal_even_for_a_project_that_maps_itself(
+    study: duckdb.DuckDBPyConnection, small_location: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--map-out: the proposal written where it says, nothing imported, even when every source is recorded."""
+    study.close()  # the command opens the study itself
+    where = str(small_location)
+    ours = str(tmp_path / "ours.qdpx")
+    assert main(["qdpx", "--db", where, "--export", ours]) == 0
+    capsys.readouterr()
+    assert main(["qdpx", "--db", where, "--import", ours, "--map-out", str(tmp_path / "m.csv")]) == 1
+    assert "Nothing was imported" in capsys.readouterr().out
+    rows = qdpx.read_mapping(tmp_path / "m.csv")
+    assert len(rows) == 7
+    assert {r.how for r in rows} == {"recorded in the project"}
+    assert not (tmp_path / "ours-mapping.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
