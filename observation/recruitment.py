@@ -249,17 +249,12 @@ def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: S
                 where c.slug = $theme or starts_with(c.slug, $theme || '.')
             ),
             in_interviews as (
-                select i.team_id, coalesce(t.name, $no_team) as team_name, t.setting,
+                select i.team_id, coalesce(i.team_name, $no_team) as team_name, i.setting,
                        date_trunc('month', i.interview_date)::date as month,
                        count(x.interview_id) as interviews, count(*) as transcripts
-                from interviews as i
-                left join teams as t on t.id = i.team_id
+                from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
                 left join tense as x on x.interview_id = i.id
                 where $source <> 'notes'
-                  and ($teams::integer[] is null or list_contains($teams::integer[], i.team_id))
-                  and ($setting is null or t.setting = $setting)
-                  and ($start::date is null or i.interview_date >= $start::date)
-                  and ($end::date is null or i.interview_date <= $end::date)
                 group by all
             )
             select coalesce(n.team_id, k.team_id) as team_id, coalesce(n.team_name, k.team_name) as team_name,
