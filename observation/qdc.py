@@ -74,8 +74,13 @@ def to_qdc(codes: list[Code]) -> bytes:
             group = ET.SubElement(holder_sets, f"{{{NS}}}Set", {"guid": str(uuid.uuid5(GUIDS, name)), "name": name})
             for member in members:
                 ET.SubElement(group, f"{{{NS}}}MemberCode", {"targetGUID": member})
-    ET.indent(book)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(book, encoding="utf-8"))
+    return document(book)
+
+
+def document(root: ET.Element) -> bytes:
+    """A REFI-QDA file's XML (a .qdc's codebook, a .qdpx's project.qde): indented, UTF-8, declared so."""
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(root, encoding="utf-8"))
 
 
 @access.requires("researcher")
@@ -84,11 +89,11 @@ def export_codebook(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     one transaction: a file that cannot be written leaves no audit entry. Returns how many codes."""
     out = Path(out)
     codes = [node.code for node in codebook(con)]
-    document = to_qdc(codes)
+    payload = to_qdc(codes)
     try:
         with db.transaction(con, meetings=()) as cur:
             audit.record(cur, "export", "codes", str(out), after={"codes": len(codes)})
-            out.write_bytes(document)
+            out.write_bytes(payload)
     except OSError as exc:
         raise ObservationError(f"{out}: the codebook could not be written ({exc.strerror or exc})") from None
     return len(codes)

@@ -333,8 +333,7 @@ def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
         "Description",
         text=f"{said}\n{RECORD}{json.dumps({'codes': slugs, 'whole': whole}, ensure_ascii=False)}",
     )
-    ET.indent(project)
-    document = b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(project, encoding="utf-8"))
+    document = qdc.document(project)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.qde", document)
