@@ -144,11 +144,6 @@ def _new_study(project: Project) -> tuple[str, str]:
     return name, description
 
 
-def _study_key(cur: duckdb.DuckDBPyConnection) -> str:
-    row = cur.execute("select name, created_at from study").fetchone()
-    return "" if row is None else f"{row[0]}\x1f{row[1]}"
-
-
 def _guid(key: str, *identity: object) -> str:
     return str(uuid.uuid5(GUIDS, "\x1f".join([key, *map(str, identity)])))
 
@@ -174,8 +169,8 @@ def interview_source_name(code: str) -> str:
 def project_bytes(con: duckdb.DuckDBPyConnection) -> tuple[bytes, Written]:
     """The study's coding as a .qdpx (the zip's bytes) and what it holds."""
     with db.cursor(con) as cur:
-        key = _study_key(cur)
-        study = cur.execute("select name from study").fetchone()
+        study = cur.execute("select name, created_at from study").fetchone()
+        key = "" if study is None else f"{study[0]}\x1f{study[1]}"  # the GUIDs' study: its name, when created
         teams = {
             int(r[0]): {"name": r[1], "service": r[2], "setting": r[3], "start_date": r[4].isoformat()}
             for r in cur.execute("select id, name, service, setting, start_date from teams").fetchall()

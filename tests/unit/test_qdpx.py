@@ -215,6 +215,25 @@ def test_two_exports_of_a_study_name_everything_alike(study: duckdb.DuckDBPyConn
     }
 
 
+def test_another_study_names_its_sources_and_coders_otherwise(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """The GUIDs are of the study (its name, when it was created): rename it and its sources, users and
+    selections are named anew; its codes keep their codebook GUIDs."""
+    qdpx.export_project(study, tmp_path / "a.qdpx")
+    with db.transaction(study) as cur:
+        cur.execute("update study set name = name || ' (copy)'")
+    qdpx.export_project(study, tmp_path / "b.qdpx")
+    (a, _), (b, _) = opened(tmp_path / "a.qdpx"), opened(tmp_path / "b.qdpx")
+
+    def guids(root: ET.Element, tag: str) -> list[str | None]:
+        return [e.get("guid") for e in root.iter(f"{{{qdpx.NS}}}{tag}")]
+
+    for tag in ("TextSource", "User", "PlainTextSelection"):
+        assert guids(a, tag), tag
+        assert len(guids(b, tag)) == len(guids(a, tag)), tag
+        assert not set(guids(a, tag)) & set(guids(b, tag)), tag
+    assert guids(a, "Code") == guids(b, "Code")
+
+
 def test_an_export_never_overwrites_and_is_audited(study: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     out = tmp_path / "p.qdpx"
     out.write_bytes(b"mine")
