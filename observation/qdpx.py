@@ -59,7 +59,7 @@ import duckdb
 from pydantic import TypeAdapter, ValidationError
 
 from observation import access, audit, cells, db, integrity, labels, qdc
-from observation.coding import MEMO_MAX
+from observation.coding import MEMO_MAX, insert_memo
 from observation.errors import ObservationError
 from observation.ingest import values
 from observation.ingest.read import shown
@@ -1585,16 +1585,14 @@ def _write(
             segment_ids.append(db.insert_row(cur, "coded_segments", row | {"span_start": start, "span_end": end}))
         memos = 0
         for (kind, on), author, body, when in plan.memos:
-            column, target = ("code_id", code_ids[on] if isinstance(on, str) else on) if kind == "code" else (
-                "coding_id", segment_ids[on] if kind == "new coding" else on)  # fmt: skip
+            column: Literal["coding_id", "code_id"] = "code_id" if kind == "code" else "coding_id"
+            if kind == "code":
+                target = code_ids[on] if isinstance(on, str) else on
+            else:
+                target = segment_ids[on] if kind == "new coding" else on
             if cur.execute(f"select 1 from memos where {column} = ? and author = ?", [target, author]).fetchone():  # noqa: S608 - a column named here
                 continue  # written meanwhile: the study's stays
-            (memo_id,) = cur.execute("select coalesce(max(id), 0) + 1 from memos").fetchone()  # type: ignore[misc]
-            cur.execute(
-                f"insert into memos (id, {column}, author, body, written_at) "  # noqa: S608 - a column named here
-                "values (?, ?, ?, ?, coalesce(cast(? as timestamp), current_timestamp at time zone 'UTC'))",
-                [memo_id, target, author, body, when],
-            )
+            insert_memo(cur, column, target, author, body, when)
             memos += 1
         if memos:
             counts["memos"] = {"created": memos}
