@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, first_teams
+from observation.charts import MAX_SMALL_MULTIPLES, first_teams, month_ticks
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
@@ -167,19 +167,6 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
     return fig
 
 
-MONTHLY_TICKS = 18
-"""The most months an axis is ticked month by month over."""
-
-
-def _months_spanned(months: pd.Series) -> int:
-    """From the first month to the last, both counted (0 when there is none)."""
-    days = pd.to_datetime(months).dropna()
-    if days.empty:
-        return 0
-    first, last = days.min(), days.max()
-    return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
 def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
     """Interview transcripts with a recruitment-tension code, by the month of the interview, one
     line per team (interviews with no team on a grey line of their own), styled as the notes' chart
@@ -213,6 +200,7 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
             )
         )
     settings = _setting_marks(by_month["setting"].tolist())
+    months = pd.to_datetime(by_month["month"]).dropna()
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the interviews, transcripts per month"
@@ -222,9 +210,9 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
         yaxis_title="Interview transcripts",
         yaxis_rangemode="tozero",
         xaxis_tickformat="%b\n%Y",
-        # a tick a month where the interviews span a few (Plotly would mark weeks, each "Jan"); over
-        # longer, Plotly's own ticks (a month each over five years overprint one another)
-        xaxis_dtick="M1" if _months_spanned(by_month["month"]) <= MONTHLY_TICKS else None,
+        # ticks a panel can hold, as every time axis is ticked (Plotly would mark weeks over a few
+        # months, each "Jan", and a tick a month over five years overprints its labels)
+        xaxis_dtick=month_ticks(months.min().date(), months.max().date()) if not months.empty else None,
         height=380,
         legend={"orientation": "h", "y": -0.25, "x": 0},
     )
