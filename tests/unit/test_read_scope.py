@@ -52,6 +52,8 @@ NOT_READS = {
     "observation.integrity.refuse_moved_spans": "a write's check (inside the transaction that changes a text)",
     "observation.demo.build_demo": "builds a new study",
     "observation.demo.write_tables": "fills a new, empty study",
+    "observation.demo.insert_table": "a write inside the caller's transaction (the demo's, a full export loaded back)",
+    "observation.coding.insert_memo": "a write inside the caller's transaction, checked and audited by its caller",
     "observation.ingest.bulk.attendance": "an import's write",
     "observation.record.refuse_if_changed": "a save's check, inside its transaction",
     "observation.record.bump_version": "a save's write",
