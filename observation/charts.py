@@ -742,6 +742,9 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         notes.append(f"dotted line: target {target:.0%}")
     if gaps:
         fig.update_yaxes(rangemode="tozero", title_text="Held meetings without", col=1)
+    elif spec.kind == "count":  # a count at each meeting: whole numbers from 0
+        fig.update_yaxes(rangemode="tozero", tickformat="d")
+        fig.update_yaxes(title_text=spec.label, col=1)
     else:
         fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
         fig.update_yaxes(title_text=spec.label, col=1)
@@ -793,7 +796,8 @@ def _qi_title(choice: qi.ChartChoice) -> str:
     if choice.chart == "g":
         return f"Held meetings between meetings with {spec.having}"
     if not choice.subgrouped:
-        return f"{spec.label} at each held meeting (n = people present)"
+        n = "" if spec.kind == "count" else f" (n = {spec.counted})"
+        return f"{spec.label} at each {spec.meetings}{n}"
     per = f"block of {choice.block} held meetings" if choice.subgroup == "block" else choice.subgroup
     return f"{spec.label}: share of held meetings per {per} (n = held meetings in the {choice.unit()})"
 
@@ -816,7 +820,7 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
     x = [d.isoformat() for d in panel.dates]
     points = panel.chart.points
     gaps = choice.chart == "g"
-    value = "%{y:.0f} held meetings without" if gaps else "%{y:.0%}"
+    value = "%{y:.0f} held meetings without" if gaps else "%{y:.0f}" if choice.spec.kind == "count" else "%{y:.0%}"
     hover = [_hover_line(panel, choice, p) for p in points]
     traces = [
         go.Scatter(
@@ -902,9 +906,15 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
         limits = f"upper limit {point.upper:.1f}" if point.upper is not None else "no limits"
     else:
         yes, n = panel.counts[point.index]
-        counts = f"{yes} of {n} people present" if not choice.subgrouped else f"{yes} of {n} held meetings"
+        spec = choice.spec
+        if choice.subgrouped:
+            counts = f"{yes} of {n} held meetings"
+        else:
+            counts = f"{yes} {spec.counted}" if spec.kind == "count" else f"{yes} of {n} {spec.counted}"
         if choice.chart == "run":  # a median, and no limits to speak of
             limits = ""
+        elif point.lower is not None and point.upper is not None and spec.kind == "count":
+            limits = f"limits {point.lower:.1f}–{point.upper:.1f}"
         elif point.lower is not None and point.upper is not None:
             limits = f"limits {point.lower:.0%}–{point.upper:.0%}"
         else:

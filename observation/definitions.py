@@ -15,6 +15,31 @@ REPRESENTATION = (
     "Representation of a meeting: service users and carers present ÷ everyone present (observers, "
     "the researchers watching, are not counted). Shown as the mean over held meetings."
 )
+OBSERVED_LIVE = (
+    "Observed live: a held meeting with at least one contribution recorded as it happened (on Capture a "
+    "meeting, or imported). Voice share, items raised and actions owned are taken over these meetings only: a "
+    "meeting without contributions recorded is left out, never read as silence. Contributions by observers, the "
+    "researchers watching, are not counted."
+)
+VOICE_SHARE = (
+    "Voice share of a meeting observed live: contributions by service users and carers ÷ all its contributions "
+    "(each one recorded counts: spoke, raised an agenda item, proposed a change, challenged or questioned, took "
+    "an action). Shown as the mean over meetings observed live."
+)
+ITEMS_RAISED = (
+    "Items raised: the agenda items service users and carers raised at the meetings observed live. Shown as the "
+    "total and as the mean per meeting observed live."
+)
+ACTIONS_OWNED = (
+    "Actions owned: the actions service users and carers took on at the meetings observed live. Shown as the "
+    "total and as the mean per meeting observed live."
+)
+SUGGESTED_LEVEL = (
+    "Suggested participation level, from what was recorded of someone present: observing when nothing was "
+    "recorded, contributing with at least one contribution, co-leading when they raised an agenda item or "
+    "proposed a change and also took an action; the observer may change it, and the level saved is the one "
+    "that counts."
+)
 HELD_AND_CANCELLED = (
     "Meetings held, cancelled and postponed are counted by the status recorded for each meeting. "
     "Every share is over held meetings with attendance recorded: a held meeting with nobody "
@@ -29,9 +54,11 @@ CHART_KINDS = (
     "limits. A g-chart counts the held meetings without a yes between two meetings with one; it reads "
     "rare presence best (limits: mean + 3 × √(mean × (mean + 1)); centre: the median; a longer gap is "
     "worse). Representation, a share of the people present, is charted meeting by meeting (p-chart "
-    "with n = people present, XmR or run chart). With fewer than 12 subgroups or gaps, most subgroups "
-    "of fewer than 3 meetings, p-chart limits of 0-100% everywhere, or a run chart with most points on "
-    "its median, no limits are drawn and no signal is tested: the chart says so."
+    "with n = people present, XmR or run chart), and so is voice share at the meetings observed live "
+    "(n = contributions). Items raised and actions owned are counts at each meeting observed live, charted as "
+    "a run chart or an XmR chart: a count has no n, so no p-chart. With fewer than 12 subgroups, gaps or "
+    "meetings observed live, most subgroups of fewer than 3 meetings, p-chart limits of 0-100% everywhere, or a "
+    "run chart with most points on its median, no limits are drawn and no signal is tested: the chart says so."
 )
 SUBGROUPS = (
     "Which held meetings make one point: the calendar month or quarter they fell in, or consecutive "
@@ -78,7 +105,10 @@ def meaningful(level: ParticipationLevel, target: float) -> str:
 
 def all_definitions(level: ParticipationLevel, target: float) -> str:
     """Every definition as a Markdown list, for a page's "How these are measured" section."""
-    items = (LIVED_EXPERIENCE, PRESENCE, REPRESENTATION, meaningful(level, target), HELD_AND_CANCELLED)
+    items = (
+        LIVED_EXPERIENCE, PRESENCE, REPRESENTATION, meaningful(level, target), HELD_AND_CANCELLED,
+        OBSERVED_LIVE, VOICE_SHARE, ITEMS_RAISED, ACTIONS_OWNED,
+    )  # fmt: skip
     return "\n".join(f"- {item}" for item in items)
 
 

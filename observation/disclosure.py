@@ -103,9 +103,15 @@ class Figure:
     such meetings (``atoms``) is at least the mean times ``denominator``."""
     cost: int = 0
     """How much the screen loses when this figure is hidden: the cheapest goes first."""
+    at_least: int | None = None
+    """A figure that says only that ``sum(atoms)`` is at least this much (an agenda item raised by a
+    service user says one was present: the meetings with lived experience present are at least 1);
+    it has no count of its own to protect."""
 
     def bounds(self) -> tuple[float, float]:
         """The range of ``sum(atoms)`` a reader who sees this figure knows."""
+        if self.at_least is not None:
+            return self.at_least, math.inf
         if self.mean is not None:
             assert self.denominator is not None
             p = whole_percent(self.mean)
@@ -116,12 +122,14 @@ class Figure:
 
     def primary(self, rule: Rule) -> bool:
         """Hidden for itself: a small count, or a share of a small number of meetings."""
+        if self.at_least is not None:
+            return False
         return rule.hides(self.count) or (self.denominator is not None and rule.hides(self.denominator))
 
     @property
     def is_count(self) -> bool:
-        """Whether hiding it protects a count (a mean of ratios protects nothing of its own)."""
-        return self.mean is None
+        """Whether hiding it protects a count (a mean of ratios, or a bound, protects nothing of its own)."""
+        return self.mean is None and self.at_least is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from observation import access, charts, profile, queries
+from observation import access, charts, profile, queries, voice
 from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress, whole_percent
 from observation.filters import StudyFilter
 from observation.labels import ANNOTATION_KINDS, letters
@@ -159,13 +159,16 @@ def guard(found: Overview, kinds: pd.DataFrame, rule: Rule, floor: Rule | None =
     return Guarded(overall, teams, hidden)  # type: ignore[arg-type]
 
 
-def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
-    """What the Overview shows, as figures over each team's meeting kinds — by quarter for the
-    teams on the trend, in one sum for the rest — with the meetings of each as known."""
+Leaf = tuple[Any, int, np.ndarray]
+"""A cell of meeting kinds: its key (a team, or a team's quarter), its team, and its meetings of each kind."""
+_COLUMN = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
+
+
+def _leaves(found: Overview, kinds: pd.DataFrame) -> tuple[list[Leaf], dict[Any, list[int]]]:
+    """Each team's meeting kinds — by quarter for the teams on the trend, in one sum for the rest —
+    and, by what a figure is about (None for the study, a team, a team's quarter), its leaves."""
     charted = set(found.trend["team_id"].astype(int))
-    column = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
-    width = len(column)
-    leaves: list[tuple[Any, int, np.ndarray]] = []  # (cell key, team id, counts)
+    leaves: list[Leaf] = []
     for _, rows in kinds.groupby("team_id", sort=True):
         team_id = int(rows["team_id"].iloc[0])
         counts = rows[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64)
@@ -174,17 +177,28 @@ def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
             leaves += [((team_id, period), team_id, c) for period, c in periods]
         else:
             leaves.append((team_id, team_id, counts.sum(axis=0)))
-    truth = np.concatenate([c for _, _, c in leaves]) if leaves else np.zeros(0, dtype=np.int64)
-    blocks = np.repeat([t for _, t, _ in leaves], width)
-
-    def atoms(of: Sequence[int], names: Sequence[str]) -> tuple[int, ...]:
-        return tuple(i * width + column[n] for i in of for n in names)
-
     cells: dict[Any, list[int]] = {None: list(range(len(leaves)))}
     for i, (key, team_id, _) in enumerate(leaves):
         cells.setdefault(team_id, []).append(i)
         if isinstance(key, tuple):
             cells[key] = [i]
+    return leaves, cells
+
+
+def _atoms(of: Sequence[int], names: Sequence[str]) -> tuple[int, ...]:
+    """The atoms of ``names`` (meeting kinds) in the leaves ``of``."""
+    width = len(_COLUMN)
+    return tuple(i * width + _COLUMN[n] for i in of for n in names)
+
+
+def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
+    """What the Overview shows, as figures over each team's meeting kinds — by quarter for the
+    teams on the trend, in one sum for the rest — with the meetings of each as known."""
+    width = len(_COLUMN)
+    leaves, cells = _leaves(found, kinds)
+    truth = np.concatenate([c for _, _, c in leaves]) if leaves else np.zeros(0, dtype=np.int64)
+    blocks = np.repeat([t for _, t, _ in leaves], width)
+    atoms = _atoms
     means = {None: found.overall.mean_representation} | {t.team_id: t.mean_representation for t in found.teams}
     figures: list[Figure] = []
     secrets: list[Secret] = []
@@ -258,6 +272,154 @@ def _relabelled(frame: pd.DataFrame, labels: Mapping[int, str]) -> pd.DataFrame:
     if not labels:
         return frame
     return frame.assign(team_name=frame["team_id"].map(labels)).sort_values(["team_id", "month"], kind="stable")
+
+
+VOICE_FIGURES = ("mean_voice_share", "items_raised", "actions_owned")
+"""What presenter mode may hide of voice at the meetings observed live (meetings observed live are
+shown as they are: they say nothing of anyone's attendance)."""
+TOOK_PART = "lived_experience_took_part"
+"""What an item raised or an action owned says of presence: someone with lived experience was there."""
+CONTRIBUTED = ("items_raised", "actions_owned", "rest")
+"""The contributions of service users and carers per team, as atoms: items raised, actions owned and the rest."""
+
+
+def room_voice(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> voice.Voice:
+    """Voice at the meetings observed live as presenter mode shows it, worked out over the whole
+    study as room_overview is, and checked against what room_overview shows (``present_voice``)."""
+    everything = access.readable(StudyFilter(), "presenter mode's voice", con)
+    found = queries.overview(
+        con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
+    )
+    kinds = queries.meeting_kinds(con, everything, level, "quarter")
+    counts = voice.counts(con, everything)
+    labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
+    return present_voice(found, kinds, counts, mode, labels)
+
+
+def present_voice(
+    found: Overview, kinds: pd.DataFrame, counts: pd.DataFrame, mode: Presenting, labels: Mapping[int, str]
+) -> voice.Voice:
+    """``counts`` (voice.counts over the study) with every figure that could reveal a small count
+    taken out (guard_voice, at the floor and then at the threshold, as ``guard`` does), teams
+    relabelled (``labels``, empty to keep names) in label order. ``found`` and ``kinds`` are
+    room_overview's, before guarding: the presence that voice implies is checked against them."""
+    system = presence_system(found, kinds)
+    _, cells = _leaves(found, kinds)
+    floor = mode.floor_rule
+    lower: frozenset[Any] = frozenset()
+    presence_lower: frozenset[Any] = frozenset()
+    if floor is not None:
+        presence_lower = suppress(system, floor)
+        lower = guard_voice(system, cells, presence_lower, counts, floor)
+    presence_hidden = suppress(system, mode.rule, presence_lower)
+    hidden = guard_voice(system, cells, presence_hidden, counts, mode.rule, lower)
+    measured = voice.measures(counts)
+
+    def out(measures: Any, key: int | None) -> Any:
+        return measures.model_copy(update={name: None for name in VOICE_FIGURES if (key, name) in hidden})
+
+    teams = [
+        out(t, t.team_id).model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in measured.teams
+    ]
+    return voice.Voice(
+        out(measured.overall, None),
+        tuple(sorted(teams, key=lambda t: t.team_id)) if labels else tuple(teams),
+        hidden,
+    )
+
+
+def guard_voice(
+    presence: System,
+    cells: Mapping[Any, Sequence[int]],
+    presence_hidden: Iterable[Any],
+    counts: pd.DataFrame,
+    rule: Rule,
+    also: Iterable[Any] = (),
+) -> frozenset[Any]:
+    """The keys, (team id or None for the study, one of VOICE_FIGURES), of the voice figures to
+    hide, besides those ``also`` names, so that no small count can be worked out from them and
+    what the Overview shows (``presence``, less ``presence_hidden``) together.
+
+    Two links are checked, each as disclosure checks the Overview's own figures. To presence: a
+    voice share above 0% says that the meetings with lived experience present are at least that
+    share of the meetings observed live (as representation does), and an item raised or an action
+    owned says they are at least 1; those bounds join the figures the Overview shows, and only
+    voice figures are hidden to keep every small count of meeting kinds loose. Then between
+    themselves: the contributions of service users and carers per team (CONTRIBUTED) are the
+    atoms, a team's items raised and actions owned counts over them, the study's their sums, and
+    a voice share says their total is at least its share of the meetings observed live."""
+    hidden, also = set(presence_hidden), set(also)
+    rows: list[dict[str, Any]] = [
+        {str(k): (None if pd.isna(v) else v) for k, v in row.items()} for row in counts.to_dict("records")
+    ]
+    if not any(r["team_id"] is not None for r in rows):  # no meeting observed live: nothing shown but zeros
+        return frozenset()
+    links: list[Figure] = []
+    for row in rows:
+        key = None if row["team_id"] is None else int(row["team_id"])
+        atoms = _atoms(cells.get(key, ()), LIVED_EXPERIENCE)
+        present = int(presence.truth[list(atoms)].sum())
+        shown: list[Figure] = []
+        if row["mean_voice_share"] is not None:
+            shown.append(
+                Figure((key, "mean_voice_share"), atoms, int(row["meetings_with_voice"]),
+                       int(row["meetings_observed_live"]), float(row["mean_voice_share"]), cost=1)
+            )  # fmt: skip
+        if row["items_raised"] or row["actions_owned"]:
+            shown.append(Figure((key, TOOK_PART), atoms, present, at_least=1))
+        # A bound the truth does not meet (someone contributed at a meeting where nobody with lived
+        # experience was recorded present) would mislead a reader, and the check: hide the figure.
+        also |= {f.key for f in shown if f.bounds()[0] > present}
+        links += [f for f in shown if atoms]
+    if links:
+        linked = System(
+            presence.truth,
+            links,
+            known=[*(f for f in presence.figures if f.key not in hidden), *presence.known],
+            secrets=[*presence.secrets, *(Secret(f.key, f.atoms, f.count) for f in presence.figures
+                                          if f.key in hidden and f.is_count)],
+            blocks=presence.blocks,
+            leaves=presence.leaves,
+        )  # fmt: skip
+        for figure in suppress(linked, rule, also):
+            key, name = cast(tuple[Any, str], figure)
+            also |= {(key, "items_raised"), (key, "actions_owned")} if name == TOOK_PART else {(key, name)}
+    hides = suppress(contribution_system(rows), rule, also) | also
+    return frozenset(k for k in hides if isinstance(k, tuple) and len(k) == 2 and k[1] in VOICE_FIGURES)
+
+
+def contribution_system(rows: Sequence[Mapping[str, Any]]) -> System:
+    """Voice's figures over the contributions of service users and carers per team (CONTRIBUTED):
+    each team's and the study's items raised and actions owned, and their mean voice share, which
+    says the team's contributions by service users and carers are at least its share of the
+    meetings observed live; their totals are the counts to keep from being worked out."""
+    teams = [r for r in rows if r["team_id"] is not None]
+    width = len(CONTRIBUTED)
+    truth = np.array(
+        [[r["items_raised"], r["actions_owned"],
+          r["contributions_lived_experience"] - r["items_raised"] - r["actions_owned"]] for r in teams],
+        dtype=np.int64,
+    ).reshape(-1)  # fmt: skip
+    of = {int(r["team_id"]): i for i, r in enumerate(teams)}
+    figures: list[Figure] = []
+    secrets: list[Secret] = []
+    for row in rows:
+        key = None if row["team_id"] is None else int(row["team_id"])
+        mine = list(of.values()) if key is None else [of[key]]
+        every = tuple(i * width + j for i in mine for j in range(width))
+        figures += [
+            Figure((key, "items_raised"), tuple(i * width for i in mine), int(row["items_raised"])),
+            Figure((key, "actions_owned"), tuple(i * width + 1 for i in mine), int(row["actions_owned"])),
+        ]
+        if row["mean_voice_share"] is not None:
+            figures.append(
+                Figure((key, "mean_voice_share"), every, int(row["contributions_lived_experience"]),
+                       int(row["meetings_observed_live"]), float(row["mean_voice_share"]), cost=1)
+            )  # fmt: skip
+        secrets.append(
+            Secret((key, "contributions_lived_experience"), every, int(row["contributions_lived_experience"]))
+        )
+    return System(truth, figures, secrets=secrets, blocks=np.repeat(np.arange(len(teams)), width))
 
 
 LEFT_OUT_OF_THE_TEAM = (

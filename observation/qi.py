@@ -5,7 +5,9 @@ Only the charts that fit the data are made: a yes/no per meeting (presence, mean
 involvement) is charted as the share of held meetings per subgroup (month, quarter or a block
 of meetings) — a p-chart with n = held meetings, a run chart or an XmR chart of those shares —
 or as a g-chart of the held meetings between meetings with a yes; representation, a share of
-the people present, is charted meeting by meeting. Each team's series becomes an spc.Chart,
+the people present, is charted meeting by meeting, and so are the measures of the meetings
+observed live (observation.voice): voice share, a share of the contributions, and items raised
+and actions owned, counts with no n (a run or XmR chart, never a p-chart). Each team's series becomes an spc.Chart,
 rebased at its dated events when asked, and every signal becomes a sentence a coach can read
 aloud; where the subgroups are too few or too small for limits, the sentence says so instead.
 """
@@ -23,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from observation import spc
 
-MeasureName = Literal["presence", "meaningful", "representation"]
+MeasureName = Literal["presence", "meaningful", "representation", "voice", "items_raised", "actions_owned"]
+MeasureKind = Literal["yes_no", "share", "count"]
 ChartKind = Literal["p", "xmr", "run", "g"]
 Subgroup = Literal["month", "quarter", "block"]
 IMPROVEMENT: spc.Direction = "increase"  # every measure here is better higher
@@ -44,18 +47,33 @@ from the mean size, the p-chart (limits from each subgroup's own size) is the be
 class MeasureSpec:
     label: str
     numerator: str
-    denominator: str | None  # None: a yes/no per meeting, charted as a share of each subgroup
+    denominator: str | None  # a yes/no measure's or a count's: None
     has_target: bool
     charts: tuple[ChartKind, ...]
     """The charts that fit the measure's data, the default first."""
     having: str
     """What a meeting with it had, for sentences: "a service user or carer present"."""
+    kind: MeasureKind = "yes_no"
+    """A yes or no per held meeting (charted per subgroup or as gaps), a share of something counted
+    at each meeting (``counted``, its n), or a count at each meeting (no n: no p-chart)."""
+    counted: str = ""
+    """What a share's n or a count counts, for hover and sentences: "people present", "items raised"."""
+    meetings: str = "held meeting"
+    """Which meetings are charted, one point each (a share or a count): "meeting observed live"."""
+    none: str = ""
+    """What a meeting at 0 had, for the sentence that says most were: "had nobody with lived experience present"."""
 
     @property
     def yes_no(self) -> bool:
-        return self.denominator is None
+        return self.kind == "yes_no"
+
+    @property
+    def observed_live(self) -> bool:
+        """Read from the contributions recorded live (observation.voice), not from attendance."""
+        return self.meetings == LIVE
 
 
+LIVE = "meeting observed live"
 MEASURES: dict[MeasureName, MeasureSpec] = {
     "presence": MeasureSpec(
         "Lived-experience presence", "lived_experience_present", None, False, ("p", "run", "xmr", "g"),
@@ -66,7 +84,23 @@ MEASURES: dict[MeasureName, MeasureSpec] = {
     ),
     "representation": MeasureSpec(
         "Representation", "present_lived_experience", "present_total", False, ("p", "xmr", "run"),
-        "service users and carers present",
+        "service users and carers present", kind="share", counted="people present",
+        none="had nobody with lived experience present",
+    ),
+    "voice": MeasureSpec(
+        "Voice share", "contributions_lived_experience", "contributions", False, ("p", "xmr", "run"),
+        "contributions by service users and carers", kind="share", counted="contributions", meetings=LIVE,
+        none="had no contribution by a service user or carer",
+    ),
+    "items_raised": MeasureSpec(
+        "Items raised", "items_raised", None, False, ("run", "xmr"),
+        "agenda items raised by service users and carers", kind="count", counted="items raised", meetings=LIVE,
+        none="had no agenda item raised by a service user or carer",
+    ),
+    "actions_owned": MeasureSpec(
+        "Actions owned", "actions_owned", None, False, ("run", "xmr"),
+        "actions taken on by service users and carers", kind="count", counted="actions owned", meetings=LIVE,
+        none="had no action taken on by a service user or carer",
     ),
 }  # fmt: skip
 CHART_KINDS: dict[ChartKind, str] = {"p": "p-chart", "xmr": "XmR chart", "run": "Run chart", "g": "g-chart"}
@@ -110,6 +144,8 @@ class ChartChoice(BaseModel):
         if self.chart == "g":
             return "gap" if count == 1 else "gaps"
         if not self.subgrouped:
+            if self.spec.observed_live:
+                return LIVE if count == 1 else LIVE.replace("meeting", "meetings", 1)
             return "meeting" if count == 1 else "meetings"
         if self.subgroup == "block":
             return f"block of {self.block} meetings" if count == 1 else f"blocks of {self.block} meetings"
@@ -121,11 +157,19 @@ def fitted(choice: ChartChoice) -> tuple[ChartChoice, str | None]:
     spec = choice.spec
     if choice.chart in spec.charts:
         return choice, None
-    default = spec.charts[0]
+    default, label = spec.charts[0], spec.label.lower()
+    if spec.kind == "count":
+        what = f"a count at each {spec.meetings}, with no n"
+    else:
+        what = f"a share of the {spec.counted} at each {spec.meetings}"
+    why = (
+        "a g-chart counts the held meetings between meetings with a yes"
+        if choice.chart == "g"
+        else "a p-chart plots a share against its n"
+    )
     notice = (
-        f"A {CHART_KINDS[choice.chart]} does not fit {spec.label.lower()}: a g-chart counts the held meetings "
-        f"between meetings with a yes, and {spec.label.lower()} is a share of the people present at each "
-        f"meeting. Showing the {CHART_KINDS[default]}."
+        f"A {CHART_KINDS[choice.chart]} does not fit {label}: {why}, and {label} is {what}. "
+        f"Showing the {CHART_KINDS[default]}."
     )
     return choice.model_copy(update={"chart": default}), notice
 
@@ -158,7 +202,10 @@ def choice_from_query_params(params: Mapping[str, str]) -> ParsedChoice:
             values[name] = raw
         except ValidationError:
             notices.append(f"Ignored {name}={raw!r} in the link: it is one of {allowed}.")
-    choice, notice = fitted(ChartChoice.model_validate(values))
+    asked = ChartChoice.model_validate(values)
+    if "chart" not in values:  # no chart asked for: the measure's own default, without a notice
+        asked = asked.model_copy(update={"chart": asked.spec.charts[0]})
+    choice, notice = fitted(asked)
     return ParsedChoice(choice, (*notices, *([notice] if notice else [])))
 
 
@@ -260,14 +307,16 @@ def subgroup_panels(subgroups: pd.DataFrame, events: pd.DataFrame, choice: Chart
 
 
 def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
-    """Representation, meeting by meeting: n is the people present."""
+    """A share (representation: n is the people present; voice share: the contributions) or a
+    count (items raised, actions owned: n is 1), meeting by meeting."""
     spec = choice.spec
     dates = tuple(pd.Timestamp(d).date() for d in rows["meeting_date"])
     numerators = [int(v) for v in rows[spec.numerator]]
-    denominators = [int(v) for v in rows[str(spec.denominator)]]
+    counted = spec.kind == "count"  # a count has no n: each meeting's is 1
+    denominators = [1] * len(numerators) if counted else [int(v) for v in rows[str(spec.denominator)]]
     breaks = _breaks(dates, own) if choice.rebase else []
     chart = _chart(choice, numerators, denominators, breaks)
-    withheld = _mostly_none(numerators) or _runs_unread(chart)
+    withheld = _too_few_live(choice, len(numerators)) or _mostly_none(choice, numerators) or _runs_unread(chart)
     return TeamPanel(
         team_id, name, dates, chart if withheld is None else _without_limits(chart), (),
         labels=tuple(f"{d:%d %b %Y}" for d in dates),
@@ -395,16 +444,36 @@ def _limits_span_everything(choice: ChartChoice, chart: spc.Chart, sizes: list[i
     )
 
 
-def _mostly_none(numerators: list[int]) -> str | None:
-    """Why representation cannot be charted meeting by meeting when most meetings had nobody with
-    lived experience: every 0% sits under a centre line of a few per cent, and the runs rules flag
-    meeting after meeting. Presence is rare there, which the g-chart reads. None otherwise."""
+def _mostly_none(choice: ChartChoice, numerators: list[int]) -> str | None:
+    """Why a measure cannot be charted meeting by meeting when most meetings are at 0 (nobody with
+    lived experience present, no contribution or item by one): every 0 sits under a centre line
+    just above it, and the runs rules flag meeting after meeting. Presence is rare there, which the
+    g-chart reads. None otherwise."""
     zeros = sum(1 for n in numerators if n == 0)
     if 2 * zeros <= len(numerators):
         return None
+    spec = choice.spec
+    if choice.measure == "representation":
+        return (
+            f"{zeros} of {len(numerators)} meetings had nobody with lived experience present — too many at 0% for "
+            "limits or runs rules to tell a signal (presence is rare here: the g-chart of presence reads it)"
+        )
+    at = "0" if spec.kind == "count" else "0%"
     return (
-        f"{zeros} of {len(numerators)} meetings had nobody with lived experience present — too many at 0% for limits "
-        "or runs rules to tell a signal (presence is rare here: the g-chart of presence reads it)"
+        f"{zeros} of {len(numerators)} {choice.unit(2)} {spec.none} — too many at {at} for limits or runs rules to "
+        "tell a signal"
+    )
+
+
+def _too_few_live(choice: ChartChoice, meetings: int) -> str | None:
+    """Why a measure of the meetings observed live draws no limits and tests no signal when there
+    are fewer than FEWEST_SUBGROUPS of them (as a subgrouped chart with fewer subgroups), or None."""
+    if not choice.spec.observed_live or meetings >= FEWEST_SUBGROUPS:
+        return None
+    task = "to test for signals" if choice.chart == "run" else "to set limits or test for signals"
+    return (
+        f"only {meetings} {choice.unit(meetings)} — too few {task} (that needs {FEWEST_SUBGROUPS} or more "
+        f"{choice.unit(2)})"
     )
 
 
@@ -465,6 +534,12 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
         overall = worded
     elif choice.measure == "representation":
         overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
+    elif spec.kind == "share":
+        overall = (
+            f"{yes} of the {n} contributions at the {choice.unit(2)} were by service users or carers ({_share(yes, n)})"
+        )
+    elif spec.kind == "count":
+        overall = f"{yes} {spec.counted} by service users and carers at {n} {choice.unit(n)} ({yes / n:.1f} a meeting)"
     else:
         overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
     chart = panel.chart

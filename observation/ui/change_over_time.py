@@ -12,7 +12,7 @@ from observation import charts, definitions, qi, queries, spc
 from observation.filters import StudyFilter
 from observation.ui.charting import chart, figure
 from observation.ui.state import keep, plain, presenting, query_params, settings, write_query_params
-from observation.ui.study import overview, qi_subgroups
+from observation.ui.study import overview, qi_subgroups, voice_by_meeting
 from observation.ui.widgets import bullet_list
 
 QI_PARAMS = ("measure", "chart", "rules", "rebase", "subgroup", "block")
@@ -95,7 +95,8 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
     st.subheader(
         "Change over time",
         help="Run and SPC charts of the held meetings with attendance recorded, one panel per team. A yes/no per "
-        "meeting is charted as the share of held meetings per subgroup, or as the gaps between meetings with a yes.",
+        "meeting is charted as the share of held meetings per subgroup, or as the gaps between meetings with a yes. "
+        "Voice share, items raised and actions owned are charted meeting by meeting over the meetings observed live.",
     )
     if presenting().on:
         st.caption(
@@ -106,15 +107,25 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
     choice = qi_controls(prefix)
     found = found or overview(flt)
     target = settings().involvement_target if choice.spec.has_target else None
-    shown = tuple(int(t) for t in found.series["team_id"].unique())
+    series = found.series
+    if choice.spec.observed_live:  # the meetings observed live, from the contributions recorded
+        series = voice_by_meeting(flt, max_teams=charts.MAX_SMALL_MULTIPLES)
+        if series.empty:
+            st.info(NOT_OBSERVED_LIVE, icon=":material/hearing:")
+            return ()
+    shown = tuple(int(t) for t in series["team_id"].unique())
     subgroups = qi_subgroups(flt, shown, choice.subgroup, choice.block) if choice.subgrouped else _NO_SUBGROUPS
-    fig, sentences = figure(_qi_chart_and_sentences, found.series, subgroups, found.events, choice, target)
+    fig, sentences = figure(_qi_chart_and_sentences, series, subgroups, found.events, choice, target)
     chart(fig, f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt, rules=spc.RULE_SET_NAMES[choice.rules])
     bullet_list(sentences)
     return sentences
 
 
 _NO_SUBGROUPS = pd.DataFrame({"team_id": []})
+NOT_OBSERVED_LIVE = (
+    "No held meeting of these teams and dates was observed live, so there is nothing to chart: voice share, "
+    "items raised and actions owned need the contributions recorded as a meeting happens (Capture a meeting)."
+)
 
 
 def _qi_chart_and_sentences(

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import access, agreement, charts, db, meetings, notes, profile, queries, recruitment, trail
+from observation import access, agreement, charts, db, meetings, notes, profile, queries, recruitment, trail, voice
 from observation import presenting as presenting_rules
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -162,6 +162,22 @@ def team_in_the_room(flt: StudyFilter, team_id: int) -> presenting_rules.TeamInT
     return presenting_rules.team_in_the_room(overview(flt), found.tensions if found else (), team_id, presenting())
 
 
+def voice_measures(flt: StudyFilter) -> voice.Voice:
+    """Voice at the meetings observed live (observation.voice). In presenter mode: over the whole
+    study, every figure that could reveal a small count taken out (presenting.room_voice)."""
+    level, mode, where = settings().meaningful_level, presenting(), location()
+    if mode.on:
+        return guarded(lambda: _room_voice(where, version(where), readable(), level, mode))
+    return _voice(flt)
+
+
+@st.cache_data(show_spinner="Working out what can be shown without revealing a small count…", max_entries=CACHED)
+def _room_voice(
+    path: str, version: int, readable: Readable, level: ParticipationLevel, mode: presenting_rules.Presenting
+) -> voice.Voice:
+    return presenting_rules.room_voice(_connection(path), level, mode)
+
+
 def qi_subgroups(flt: StudyFilter, teams: tuple[int, ...], by: queries.SubgroupKind, block: int) -> pd.DataFrame:
     """The QI chart's subgroups (queries.qi_subgroups) of ``teams``."""
     level, where = settings().meaningful_level, location()
@@ -287,3 +303,6 @@ coders = cached(agreement.coders)
 coder_agreement = cached(agreement.agreement)
 span_agreement = cached(agreement.span_agreement)
 team_profile = cached(profile.team_profile)
+_voice = cached(voice.voice)
+voice_by_meeting = cached(voice.by_meeting)
+meeting_timeline = cached(voice.timeline)
