@@ -35,6 +35,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("attendance", "meeting_id", "meetings"),
     Reference("attendance", "participant_id", "participants"),
     Reference("attendance", "participation", "participation_levels", "code"),
+    Reference("contributions", "meeting_id", "meetings"),
+    Reference("contributions", "participant_id", "participants"),
     Reference("field_notes", "meeting_id", "meetings"),
     Reference("interviews", "team_id", "teams"),
     Reference("codes", "parent_id", "codes"),
@@ -44,6 +46,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("recruitment_events", "participant_id", "participants"),
     Reference("recruitment_events", "reason_code_id", "codes"),
     Reference("annotations", "team_id", "teams"),
+    Reference("capture_clocks", "meeting_id", "meetings"),
+    Reference("capture_taps", "meeting_id", "meetings"),
 )
 """Every reference; a null value refers to nothing and is allowed where the column allows it."""
 

@@ -83,6 +83,15 @@ PERSON_ROLES: Final[dict[str, str]] = {
 }
 """A participant's role in their team."""
 
+CONTRIBUTIONS: Final[dict[str, str]] = {
+    "spoke": "Spoke",
+    "raised_item": "Raised an agenda item",
+    "proposed_change": "Proposed a change",
+    "challenged": "Challenged or questioned",
+    "took_action": "Took an action",
+}
+"""What someone did at a meeting, as the observer taps it live (the capture page)."""
+
 INFORMANT_GROUPS: Final[dict[str, str]] = {
     "leader_manager": "Leaders and managers",
     "frontline_staff": "Front-line staff",

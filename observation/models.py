@@ -39,6 +39,8 @@ FourPi = Literal["presence", "process", "impact"]
 RecruitmentStage = Literal[
     "identified", "approached", "agreed", "first_attended", "still_attending", "withdrew", "declined"
 ]
+ContributionKind = Literal["spoke", "raised_item", "proposed_change", "challenged", "took_action"]
+"""What someone did that an observer tapped during a meeting (observation/capture.py)."""
 AnnotationCategory = Literal["home_meetings", "qi_training", "recruitment_drive", "service_change", "other"]
 
 
@@ -148,6 +150,19 @@ class Attendance(Row):
         return self
 
 
+class Contribution(Row):
+    """One contribution someone made at a meeting, observed live: minute stamped, with its observer
+    and when it was tapped (UTC; None when imported)."""
+
+    id: int
+    meeting_id: int
+    participant_id: int
+    kind: ContributionKind
+    minute: int = Field(ge=0, le=480)
+    observer: NonEmpty
+    recorded_at: dt.datetime | None = None
+
+
 class FieldNote(Row):
     id: int
     meeting_id: int
@@ -221,6 +236,7 @@ TABLE_MODELS: dict[str, type[Row]] = {
     "meetings": Meeting,
     "meeting_roles": MeetingRoleFilled,
     "attendance": Attendance,
+    "contributions": Contribution,
     "field_notes": FieldNote,
     "interviews": Interview,
     "codes": Code,

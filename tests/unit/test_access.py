@@ -219,7 +219,13 @@ def test_the_audit_trail_survives_the_access_migration(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     db.migrate(con, db.MIGRATIONS[:5])  # a study from before sign-in
     con.execute("insert into audit (actor, action, table_name) values ('R01', 'create', 'teams')")
-    assert db.migrate(con) == ["0006_access", "0007_audit_access_actions", "0008_meeting_facts_table", "0009_memos"]
+    assert db.migrate(con) == [
+        "0006_access",
+        "0007_audit_access_actions",
+        "0008_meeting_facts_table",
+        "0009_memos",
+        "0010_live_capture",
+    ]
     con.execute("insert into audit (actor, action) values ('x@example.org', 'sign_in')")
     rows = con.execute("select id, actor, action from audit order by id").fetchall()
     assert rows == [(1, "R01", "create"), (2, "x@example.org", "sign_in")]
