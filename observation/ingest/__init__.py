@@ -2,13 +2,14 @@
 ``FILE:ROW:COLUMN: value — reason``, and all files written in one transaction or not at all.
 
 Kinds of file, recognised from their headers (or named): one row per record for each table
-(teams, participants, meetings, attendance, field_notes, codes, coded_segments,
+(teams, participants, meetings, attendance, contributions, field_notes, codes, coded_segments,
 recruitment_events, annotations), the attendance **register** researchers keep: one row per
 person (team, participant, role) and one column per meeting date, and an **interview manifest**:
 one row per interview (file, team, date, informant code and group) naming its transcript, a
 .txt, .md or .docx file given with it (see ingest.transcripts). Rows are matched to the study
 by their natural keys (a team's name, a participant's code, a team and date for a meeting, an
-informant's code...), so importing the same file again changes nothing.
+informant's code...), so importing the same file again changes nothing. Contributions, where two
+identical rows are two contributions, are matched as a multiset (see ingest.contributions).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from observation import access, audit, db, integrity, labels, record
 from observation.errors import ObservationError
 from observation.ingest import bulk, headers, transcripts
+from observation.ingest import contributions as live
 from observation.ingest import values as v
 from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, ParticipantCode
@@ -39,6 +41,7 @@ STATUSES = labels.MEETING_STATUSES
 FORMATS = {"ward": "ward", "service_base": "service base", "home": "home", "virtual": "virtual", "other": "other"}
 STAGES = {value: words.lower() for value, words in labels.RECRUITMENT_STAGES.items()}
 ATTENDANCE = {value: words for value, words in labels.ATTENDANCE.items() if value != labels.NOT_EXPECTED}
+CONTRIBUTIONS = labels.CONTRIBUTIONS
 CATEGORIES = {
     c: c.replace("_", " ") for c in ("home_meetings", "qi_training", "recruitment_drive", "service_change", "other")
 }
@@ -195,6 +198,10 @@ KINDS: dict[str, Kind] = {
         Kind("attendance", {"team": one_line(NAME), "date": v.date, "participant": code,
                             "status": lambda s: v.choice(s, ATTENDANCE, "attendance status")},
              {"participation": lambda s: v.choice(s, v.LEVELS, "participation level")}),
+        Kind("contributions", {"team": one_line(NAME), "date": v.date, "minute": lambda s: v.whole(s, 0, 480),
+                               "participant": code,
+                               "kind": lambda s: v.choice(s, CONTRIBUTIONS, "kind of contribution"),
+                               "observer": one_line(PERSON)}),
         Kind("field_notes", {"team": one_line(NAME), "date": v.date, "position": lambda s: v.whole(s, 1, 10_000),
                              "author": one_line(PERSON), "body": lambda s: v.passage(s, NOTE)},
              {"minute": lambda s: v.whole(s, 0, 1_440)}),
@@ -216,8 +223,8 @@ KINDS: dict[str, Kind] = {
 REGISTER = "register"
 KIND_NAMES = (*KINDS, REGISTER)
 MEETING_PARTS = {"meetings", "attendance", "field_notes"}
-ORDER = ("teams", "codes", "participants", "meetings", "attendance", "field_notes", "coded_segments",
-         "recruitment_events", "annotations", "interviews")  # fmt: skip
+ORDER = ("teams", "codes", "participants", "meetings", "attendance", "contributions", "field_notes",
+         "coded_segments", "recruitment_events", "annotations", "interviews")  # fmt: skip
 INTERVIEWS = "interviews"
 KIND_WORDS: dict[str, str] = {INTERVIEWS: "interviews", **labels.TABLES}
 """Each kind of file in words, as labels.TABLES names the others."""
@@ -241,8 +248,9 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "interviews": (("informant_code",), "informant (code)"),
     REGISTER: (("participant",), "participant"),
 }
-"""What makes a row the same record as another, per kind (attendance: see ingest.bulk): the
-same key twice in one import is a problem naming both rows, never "the last row wins"."""
+"""What makes a row the same record as another, per kind (attendance: see ingest.bulk;
+contributions have none, see ingest.contributions): the same key twice in one import is a problem
+naming both rows, never "the last row wins"."""
 
 
 def columns_of(kind: str) -> tuple[str, ...]:
@@ -591,6 +599,15 @@ class _Writer:
                     if before != after:
                         where = f"{team}, {day:%d/%m/%Y}, {person}"
                         self.outcome.change("attendance", where, *self.readable(column, before, after))
+            return
+        if kind.name == "contributions":  # matched as a multiset, not by a key (see ingest.contributions)
+            added = live.contributions(
+                self.cur, sheet, kind.required, audit.actor(), lambda n: self.tally.row(sheet, n)
+            )
+            self.problems += [Problem(sheet.name, *p) for p in added.problems]
+            if added.counts:
+                self.outcome.counts.setdefault("contributions", Counter()).update(added.counts)
+            self.touched.update(added.touched)
             return
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
