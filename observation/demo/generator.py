@@ -26,8 +26,16 @@ from observation.demo.content import (
     NoteTemplate,
     TeamFact,
 )
-from observation.demo.spec import STAFF_ROLES, DemoSpec, TeamProfile, team_profile
-from observation.models import InformantGroup, MeetingFormat, MeetingRole, ParticipationLevel, RoleCategory, Setting
+from observation.demo.spec import LIVE_MONTHS, STAFF_ROLES, DemoSpec, TeamProfile, team_profile
+from observation.models import (
+    ContributionKind,
+    InformantGroup,
+    MeetingFormat,
+    MeetingRole,
+    ParticipationLevel,
+    RoleCategory,
+    Setting,
+)
 
 CODERS = ("R01", "R02")
 NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
@@ -39,6 +47,9 @@ def demo_study_name(teams: int) -> str:
 
 
 OBSERVERS = ("OB-01", "OB-02")
+LEADS: tuple[ContributionKind, ...] = ("raised_item", "proposed_change")
+TALK: tuple[ContributionKind, ...] = ("spoke", "spoke", "challenged", "raised_item", "proposed_change")
+ANY: tuple[ContributionKind, ...] = ("spoke", "spoke", "challenged", "raised_item", "proposed_change", "took_action")
 
 
 @dataclass
@@ -77,6 +88,8 @@ class _SoFar:
     draw from their own random stream, so what they say never changes who came."""
 
     notes_rng: random.Random
+    live_rng: random.Random
+    """Its own stream too: the contributions observed live never change who came or what notes say."""
     su_last_time: bool | None = None  # whether a service user came to the previous held meeting
     recorders: set[int] = field(default_factory=set)
     at_base: set[int] = field(default_factory=set)  # came to a meeting at the service base
@@ -110,6 +123,10 @@ class _Generator:
         self.roles = _Columns(("meeting_id", "role", "participant_id"))
         self.attendance = _Columns(("meeting_id", "participant_id", "status", "participation"))
         self.notes = _Columns(("id", "meeting_id", "position", "minute", "author", "written_at", "body"))
+        self.contributions = _Columns(
+            ("id", "meeting_id", "participant_id", "kind", "minute", "observer", "recorded_at")
+        )
+        self.live_from = self.month_start(max(0, spec.months - LIVE_MONTHS))
         self.interviews = _Columns(
             ("id", "informant_code", "informant_group", "team_id", "interview_date", "transcript")
         )
@@ -160,6 +177,7 @@ class _Generator:
             "meetings": self.meetings.frame(),
             "meeting_roles": self.roles.frame(),
             "attendance": self.attendance.frame(),
+            "contributions": self.contributions.frame(),
             "field_notes": self.notes.frame(),
             "interviews": self.interviews.frame(),
             "codes": self.codes.frame(),
@@ -203,7 +221,9 @@ class _Generator:
                     self.trained_from[team_id] = training
         self.settings[team_id] = p.setting
 
-        so_far = _SoFar(random.Random(f"{self.spec.seed}-notes-{index}"))
+        so_far = _SoFar(
+            random.Random(f"{self.spec.seed}-notes-{index}"), random.Random(f"{self.spec.seed}-live-{index}")
+        )
         day = self.spec.start + dt.timedelta(days=rng.randint(1, 3))
         while day <= self.spec.end:
             self.meeting(rng, so_far, team_id, p, day, staff, service_users, carers, change, training)
@@ -337,7 +357,10 @@ class _Generator:
         held = _Held(
             mid, day, fmt, duration, action_items, evaluated, levels, held_by, present, su_present, carer_present
         )
+        first_note = len(self.notes)
         self.meeting_notes(so_far, p, held, trained_now, self.facts(held, so_far, service_users))
+        if day >= self.live_from:
+            self.observed_live(so_far.live_rng, held, str(self.notes.data["author"][first_note]))
         if fmt == "home":
             self.first_home.setdefault(team_id, day)
         so_far.su_last_time = bool(su_present)
@@ -345,6 +368,40 @@ class _Generator:
             so_far.recorders.add(held_by["recorder"])
         if fmt == "service_base":
             so_far.at_base.update(levels)
+
+    def observed_live(self, rng: random.Random, held: _Held, observer: str) -> None:
+        """The contributions the meeting's observer (the author of its first note) tapped, each
+        person's agreeing with the level recorded for them (the capture page's suggestion):
+        observing, none; contributing, at least one, never both an item raised or a change
+        proposed and an action taken; co-leading, both. Staff say more than service users and
+        carers; items are raised in the first half, actions taken in the second."""
+        lived = {p.id for p in (*held.su_present, *held.carer_present)}
+        tapped: list[tuple[int, int, ContributionKind]] = []
+        for person, level in held.levels.items():
+            if level == "observing":
+                continue
+            extra = rng.randint(0, 3) if person in lived else rng.randint(1, 4)
+            if level == "co_leading":
+                kinds = [rng.choice(LEADS), "took_action", *rng.choices(ANY, k=extra)]
+            elif rng.random() < 0.3:  # an action taken, no item raised nor change proposed
+                kinds = ["took_action", *rng.choices(("spoke", "challenged", "took_action"), k=extra)]
+            else:
+                kinds = [rng.choice(("spoke", "spoke", *LEADS)), *rng.choices(TALK, k=extra)]
+            tapped += [(self.minute(rng, held.duration, kind), person, kind) for kind in kinds]
+        start = dt.datetime.combine(held.day, dt.time(10, 0))
+        for minute, person, kind in sorted(tapped):
+            at = start + dt.timedelta(minutes=minute, seconds=rng.randint(0, 59))
+            self.contributions.add(len(self.contributions) + 1, held.id, person, kind, minute, observer, at)
+
+    @staticmethod
+    def minute(rng: random.Random, duration: int, kind: ContributionKind) -> int:
+        """When in the meeting: an agenda item early, an action late, the rest at any time."""
+        half = duration // 2
+        if kind == "raised_item":
+            return rng.randint(0, half)
+        if kind == "took_action":
+            return rng.randint(half, duration - 1)
+        return rng.randint(0, duration - 1)
 
     @staticmethod
     def facts(held: _Held, so_far: _SoFar, service_users: list[_Person]) -> frozenset[Fact]:

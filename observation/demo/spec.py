@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from observation.models import RoleCategory, Setting
 
 DEMO_START = dt.date(2019, 7, 1)
+LIVE_MONTHS = 4
+"""The demo's last months are observed live: each held meeting from then on has its contributions
+(observation/capture.py), tapped as they happened."""
 
 
 class DemoSpec(BaseModel):

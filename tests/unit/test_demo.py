@@ -549,3 +549,78 @@ def test_what_interviews_say_agrees_with_the_informant_and_their_teams_records(
             claim(bool(trained) and min(trained) <= day, "speaks of QI training the team had not had")
     assert len(interviews) == 25
     assert not wrong, f"{len(wrong)} interviews contradict the records:\n" + "\n".join(wrong)
+
+
+# Contributions observed live. The default demo runs July 2019 to February 2020: its last four
+# months, from November 2019, were observed live.
+LIVE_FROM = dt.date(2019, 11, 1)
+LIVED = ("service_user", "carer")
+
+
+def suggested(kinds: set[str]) -> str:
+    """The suggested participation level (docs/MEASURES.md), worked out here on its own: observing
+    with nothing recorded; co-leading with an agenda item raised or a change proposed, and an action
+    taken; contributing with anything else recorded."""
+    if not kinds:
+        return "observing"
+    if kinds & {"raised_item", "proposed_change"} and "took_action" in kinds:
+        return "co_leading"
+    return "contributing"
+
+
+def test_every_held_meeting_of_the_last_months_was_observed_live_and_agrees_with_its_levels(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    meetings = (
+        demo.execute("select id, meeting_date, status, duration_minutes from meetings order by id")
+        .fetchdf()
+        .set_index("id")
+    )
+    present = demo.execute(
+        "select meeting_id, participant_id, participation from attendance where status = 'present'"
+    ).fetchall()
+    taps = demo.execute("select * from contributions").fetchdf()
+    first_notes = dict(demo.execute("select meeting_id, author from field_notes where position = 1").fetchall())
+    live = set(taps["meeting_id"])
+    held_late = set(
+        meetings.index[(meetings["status"] == "held") & (meetings["meeting_date"] >= pd.Timestamp(LIVE_FROM))]
+    )
+    assert live == held_late
+    assert len(live) >= 20
+    kinds: dict[tuple[int, int], set[str]] = {}
+    for meeting, person, kind in taps[["meeting_id", "participant_id", "kind"]].itertuples(index=False):
+        kinds.setdefault((int(meeting), int(person)), set()).add(kind)
+    levels = {(m, p): level for m, p, level in present}
+    assert set(kinds) <= set(levels), "a contribution by someone not present"
+    wrong = [(m, p, level, sorted(kinds.get((m, p), ()))) for (m, p), level in levels.items()
+             if m in live and suggested(kinds.get((m, p), set())) != level]  # fmt: skip
+    assert wrong == []
+    assert {level for (m, _), level in levels.items() if m in live} == {"observing", "contributing", "co_leading"}
+    for row in taps.itertuples(index=False):
+        meeting = meetings.loc[row.meeting_id]
+        assert 0 <= row.minute < meeting["duration_minutes"]
+        assert row.observer == first_notes[row.meeting_id]  # the meeting's observer, who wrote its notes
+        assert row.recorded_at.date() == meeting["meeting_date"].date()
+    # minutes spread over the meeting, not bunched at its start
+    share = taps.merge(meetings, left_on="meeting_id", right_index=True)
+    assert (share["minute"] / share["duration_minutes"]).between(0.5, 1).mean() > 0.3
+
+
+def test_staff_say_more_than_service_users_and_voice_shares_are_plausible(demo: duckdb.DuckDBPyConnection) -> None:
+    taps = demo.execute(
+        "select c.meeting_id, c.participant_id, p.role from contributions c "
+        "join participants p on p.id = c.participant_id"
+    ).fetchdf()
+    taps["lived"] = taps["role"].isin(LIVED)
+    per_person = taps.groupby(["meeting_id", "participant_id", "lived"]).size().groupby("lived").mean()
+    assert per_person[False] > per_person[True] >= 1
+    per_meeting = taps.groupby("meeting_id")["lived"].mean()
+    spoken = per_meeting[per_meeting > 0]
+    assert len(spoken) >= 5
+    assert spoken.between(0.05, 0.40).all(), spoken.describe()
+    raised = demo.execute(
+        "select count(*) filter (where kind = 'raised_item'), count(*) filter (where kind = 'took_action') "
+        "from contributions c join participants p on p.id = c.participant_id where p.role in ('service_user', 'carer')"
+    ).fetchone()
+    assert raised is not None
+    assert min(raised) > 0  # items raised and actions owned by service users and carers
