@@ -329,6 +329,7 @@ class Removal:
 
 
 _PLAIN = {
+    "contributions": "contribution",
     "attendance": "attendance mark",
     "meeting_roles": "filled role",
     "field_notes": "field note",
@@ -341,10 +342,15 @@ _MEETING_PARTS = {
     "coded_segments": "note_id in (select id from field_notes where meeting_id = $id)",
     "field_notes": "meeting_id = $id",
     "meeting_roles": "meeting_id = $id",
+    "contributions": "meeting_id = $id",
     "attendance": "meeting_id = $id",
     "meetings": "id = $id",
 }
 _NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
+# The live capture's bookkeeping (observation/capture.py) of a meeting, and of a note written in
+# it: deleted with them, audited, and not counted in what a delete shows (they are no study data).
+_MEETING_CAPTURE = {"capture_taps": "meeting_id = $id", "capture_clocks": "meeting_id = $id"}
+_NOTE_CAPTURE = {"capture_taps": "entry = 'note' and row_id = $id"}
 
 # The memos on the codings a delete removes: they go with them (integrity.BELONGING), removed and
 # audited one by one in ``require_intact``; counted here so that the preview says so.
@@ -381,17 +387,18 @@ def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], m
 def delete_meeting(
     con: duckdb.DuckDBPyConnection, meeting_id: int, seen_version: int, who: str | None = None
 ) -> Removal:
-    """Delete a meeting with its attendance, roles, notes and their coded segments, unless someone
-    saved it after ``seen_version``. The team's recruitment steps and chart marks on that date stay."""
+    """Delete a meeting with its attendance, contributions, roles, notes and their coded segments
+    (and its live capture's clock and taps), unless someone saved it after ``seen_version``. The
+    team's recruitment steps and chart marks on that date stay."""
     who = who or audit.actor()
     with db.transaction(con) as cur:
         record.refuse_if_changed(cur, meeting_id, seen_version)
         removal = _removal(
             cur, f"the meeting {_meeting_name(cur, meeting_id)}", _MEETING_PARTS, _MEETING_MEMOS, meeting_id
         )
-        _delete(cur, _MEETING_PARTS, meeting_id, who)
+        _delete(cur, {**_MEETING_CAPTURE, **_MEETING_PARTS}, meeting_id, who)
         cur.execute("delete from meeting_versions where meeting_id = ?", [meeting_id])
-        integrity.require_intact(cur, {*_MEETING_PARTS, "memos"})
+        integrity.require_intact(cur, {*_MEETING_PARTS, *_MEETING_CAPTURE, "memos"})
     return removal
 
 
@@ -404,7 +411,7 @@ def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int,
         meeting_id, position = _note_position(cur, note_id)
         record.refuse_if_changed(cur, meeting_id, seen_version)
         removal = _removal(cur, f"note {position}", _NOTE_PARTS, _NOTE_MEMOS, note_id)
-        _delete(cur, _NOTE_PARTS, note_id, who)
+        _delete(cur, {**_NOTE_PARTS, **_NOTE_CAPTURE}, note_id, who)
         record.bump_version(cur, meeting_id, who)
         integrity.require_intact(cur, {*_NOTE_PARTS, "memos"})
     return removal

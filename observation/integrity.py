@@ -103,12 +103,13 @@ def dangling(
 def require_intact(
     cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None, written: Mapping[str, str] | None = None
 ) -> None:
-    """Raise when a reference dangles, or a coding's span runs past its text, so that the caller's
-    transaction writes nothing (``tables`` and ``written``: as ``dangling`` takes them). Memos
-    whose coding or code is gone are removed first (BELONGING)."""
+    """Raise when a reference dangles, a coding's span runs past its text, or a contribution is of
+    someone not marked present at its meeting, so that the caller's transaction writes nothing
+    (``tables`` and ``written``: as ``dangling`` takes them). Memos whose coding or code is gone
+    are removed first (BELONGING)."""
     _remove_orphans(cur, tables)
     problems = dangling(cur, tables, written)
-    overruns = _spans_past_text(cur, tables)
+    overruns = [*_spans_past_text(cur, tables), *_contributions_of_absent(cur, tables)]
     if overruns:
         raise ObservationError("the change was not saved: " + "; ".join(overruns))
     if problems:
@@ -135,6 +136,42 @@ def _remove_orphans(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | No
             cur.execute(f"delete from {ref.table} where id = ?", [memo_id])  # noqa: S608
             before = {"coding_id": coding_id, "code_id": code_id, "author": author, "body": body}
             audit.record(cur, "delete", ref.table, f"id={memo_id}", before=before, after={"went_with": ref.target})
+
+
+def _contributions_of_absent(cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None) -> list[str]:
+    """A contribution logged for someone not marked present at its meeting (observation/capture.py:
+    a contribution is made by someone there), said with the first such person and meeting; only for
+    a write that touched contributions or attendance (the Record page's save taking someone off a
+    meeting they contributed to, an import). The study's contributions are few beside its
+    attendance, so they are read first and the attendance looked up for them."""
+    if tables is not None and not {"contributions", "attendance"} & set(tables):
+        return []
+    found = cur.execute(
+        """
+        select count(*) over (), p.code, t.name, m.meeting_date,
+               count(*) over (partition by c.meeting_id, c.participant_id)
+        from contributions as c
+        left join attendance as a
+               on a.meeting_id = c.meeting_id and a.participant_id = c.participant_id and a.status = 'present'
+        left join participants as p on p.id = c.participant_id
+        left join meetings as m on m.id = c.meeting_id
+        left join teams as t on t.id = m.team_id
+        where a.meeting_id is null
+        order by c.meeting_id, c.participant_id
+        limit 1
+        """
+    ).fetchone()
+    if not found:
+        return []
+    total, code, team, day, theirs = found
+    meeting = f"the meeting of {team or 'a team'} on {day:%d %b %Y}" if day is not None else "a meeting"
+    said = (
+        f"{code or 'someone'} has {theirs:,} contribution{'s' if theirs != 1 else ''} logged at {meeting} and would "
+        "not be marked present there; keep them present, or undo their contributions on the Capture page first"
+    )
+    if total != theirs:
+        said += f" ({total:,} contributions in all are of someone not present)"
+    return [said]
 
 
 SPANNED = {
