@@ -18,6 +18,7 @@ SECTIONS = {
         "team_profile": ("Team profile", ":material/badge:"),
     },
     "Record": {
+        "capture": ("Capture a meeting", ":material/touch_app:"),
         "record": ("Record a meeting", ":material/edit_note:"),
         "coding": ("Code notes and transcripts", ":material/format_ink_highlighter:"),
         "study_setup": ("Study setup", ":material/tune:"),

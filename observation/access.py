@@ -53,6 +53,7 @@ PAGES: dict[str, tuple[Role, ...]] = {
     "notes": READERS,
     "agreement": ("researcher",),
     "team_profile": EVERYONE,
+    "capture": ("researcher",),
     "record": ("researcher",),
     "coding": ("researcher",),
     "study_setup": ("researcher",),

@@ -1,0 +1,520 @@
+"""Streamlit glue for Capture a meeting: the meeting in the page's address (``?meeting=ID``), a team's
+live meetings to resume or today's to start, who is here, each contribution and quick note as it
+is tapped, the timeline, and the review that saves the attendance and levels through
+``record.save_meeting``. No SQL: everything is read and written through observation.capture and
+observation.record.
+
+A tap is sent with a key of its own (``capture.contribute``'s ``tap``), made when the button is
+pressed and kept in the session until the core has acknowledged it: a run interrupted after the
+write (a second tap arrives at once) sends the same key again, which the core writes once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from observation import access, capture, definitions, labels, record
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.ui import choices, recording
+from observation.ui.signin import sign_in_configured, signed_in
+from observation.ui.state import keep, plain, stop_with
+from observation.ui.study import connection, guarded, study_changed
+
+PARAM = "meeting"
+TEAM = "capture_team"
+DAY = "capture_day"
+OBSERVER = "capture_observer"
+TAPS = "capture_taps"
+"""The taps sent and not yet acknowledged, in the order they were made (``Tap``)."""
+SAID = "capture_said"
+"""What the last tap did, per meeting, said on the line above the buttons."""
+PROBLEM = "capture_problem"
+"""Why the last tap was not kept: (meeting, words), said once."""
+NOTE = "capture_note"
+NEW_CODE, NEW_ROLE = "capture_new_code", "capture_new_role"
+NEWCOMER_PROBLEM = "capture_newcomer_problem"
+REVIEWING = "capture_reviewing"
+"""The meeting whose review is open, and the version of it seen when it opened: (meeting, version)."""
+SAVED_WORDS = "Saved as the meeting's record: who came and how far each person took part. Every page counts it now."
+KINDS = labels.CONTRIBUTIONS
+SHORT: dict[str, str] = {
+    "spoke": "Spoke",
+    "raised_item": "Item",
+    "proposed_change": "Change",
+    "challenged": "Challenge",
+    "took_action": "Action",
+}
+"""Each kind of contribution on its button: a word that fits a row of five beside the sidebar at 1024 pixels."""
+LEGEND = " · ".join(f"**{SHORT[k]}**: {KINDS[k].lower()}" for k in KINDS if SHORT[k] != KINDS[k])
+LIVED = "★"
+"""Beside the code of someone with lived experience (a service user or carer)."""
+STATUSES = ["present", "apologies", "absent", labels.NOT_EXPECTED]
+LEVELS = list(labels.PARTICIPATION)
+
+
+class MeetingLink(BaseModel):
+    """What the page's address may name: the meeting being captured (``?meeting=ID``)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    meeting: int = Field(ge=1, le=2**31 - 1)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A button pressed: a contribution (``kind``, of ``participant_id``) or a quick note (``body``)."""
+
+    key: str
+    meeting_id: int
+    observer: str
+    participant_id: int | None = None
+    kind: str | None = None
+    body: str | None = None
+
+
+# --- who observes, and which meeting ---------------------------------------------------------------
+
+
+def choose_observer() -> str:
+    """Who the entries are saved under: the signed-in person's email when sign-in is configured; on
+    one's own computer, an observer code typed here (the account's name until one is typed)."""
+    me = access.current()
+    if sign_in_configured():
+        return me.email
+    keep(OBSERVER)
+    st.session_state.setdefault(OBSERVER, me.email)
+    typed = st.text_input(
+        "Observer",
+        key=OBSERVER,
+        max_chars=100,
+        help="Who the contributions and notes are saved under, such as R01: the same code each time you observe "
+        "(it is each quick note's observer, and what **Undo my last entry** undoes).",
+    )
+    return typed.strip() or me.email
+
+
+def linked_meeting() -> capture.Live | None:
+    """The meeting the address names, when it is one being captured; a bad or unknown one is said
+    and taken out of the address."""
+    raw = st.query_params.get(PARAM)
+    if raw is None:
+        return None
+    try:
+        meeting_id = MeetingLink.model_validate({PARAM: raw}).meeting
+    except ValidationError:
+        _drop_link(f"The link's meeting={raw!r} was ignored: a meeting is named by its number, such as meeting=12.")
+        return None
+    live = guarded(lambda: capture.resume(connection(), meeting_id))
+    if live is None:
+        _drop_link(
+            f"The link's meeting={meeting_id} was ignored: no meeting {meeting_id} is being captured. "
+            "Start it, or resume one, below."
+        )
+    return live
+
+
+def _drop_link(why: str) -> None:
+    st.warning(plain(why), icon=":material/link_off:")
+    del st.query_params[PARAM]
+
+
+def open_meeting(meeting_id: int) -> None:
+    """Capture this meeting: its number in the address (a refresh, or the link reopened, resumes it)."""
+    st.query_params[PARAM] = str(meeting_id)
+    st.rerun()
+
+
+def leave_meeting() -> None:
+    """Back to choosing a team's meeting."""
+    if PARAM in st.query_params:
+        del st.query_params[PARAM]
+    st.session_state.pop(REVIEWING, None)
+    st.rerun()
+
+
+def start_or_resume(team_id: int, observer: str) -> None:
+    """The team's meetings being captured, each to resume, and a meeting to start (today's, or the
+    date chosen): a choice opens it."""
+    con = connection()
+    live = guarded(lambda: capture.live_meetings(con, team_id))
+    for meeting in live:
+        if st.button(
+            f"Resume the meeting of {meeting.meeting_date:%d %b %Y}, at minute {meeting.minute()}",
+            key=f"capture_resume_{meeting.meeting_id}",
+            icon=":material/play_circle:",
+        ):
+            open_meeting(meeting.meeting_id)
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    keep(DAY)
+    st.session_state.setdefault(DAY, dt.date.today())
+    day = left.date_input("Meeting date", key=DAY, format="DD/MM/YYYY")
+    if right.button("Start the meeting", key="capture_start", type="primary", icon=":material/timer:"):
+        if day is None:
+            st.error("Choose the meeting's date first.", icon=":material/error:")
+            return
+        try:
+            started = capture.start(con, team_id, day, observer=observer)
+        except ObservationError as exc:
+            st.error(plain(str(exc)), icon=":material/error:")
+            return
+        study_changed()
+        open_meeting(started.meeting_id)
+    st.caption(
+        "Starting opens the team's meeting on that date (recorded already, or new) and starts its clock: every "
+        "contribution and note is stamped with the minute since."
+    )
+
+
+def choose_team(flt: StudyFilter) -> int | None:
+    """One of the teams in the filter (kept for the session), or None when the filter has none."""
+    return choices.choose_team(TEAM, None, flt)
+
+
+def header(live: capture.Live) -> str:
+    """Which meeting, the minute it is at (kept up to date every half a minute), and who observes
+    (returned)."""
+    st.subheader(plain(f"{live.team_name}, {live.meeting_date:%d %b %Y}"))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        observer = choose_observer()
+    with right:
+        clock(live)
+    return observer
+
+
+@st.fragment(run_every=30)
+def clock(live: capture.Live) -> None:
+    st.metric("Minute", live.minute(), help="Whole minutes since the meeting's clock started.")
+
+
+# --- during the meeting ----------------------------------------------------------------------------
+
+
+def acting() -> None:
+    """Make the signed-in person the one acting again: a fragment's rerun runs on a fresh thread,
+    which knows nobody until told (every write checks who is acting)."""
+    me = signed_in()
+    if me is None or not me.may_open("capture"):
+        stop_with("Sign in again to go on capturing.")
+
+
+def roster(live: capture.Live) -> tuple[capture.RosterPerson, ...]:
+    """The team's people, and who of them is here."""
+    return guarded(lambda: capture.roster(connection(), live.meeting_id))
+
+
+def arrivals(live: capture.Live, people: tuple[capture.RosterPerson, ...], observer: str) -> None:
+    """The team's people as large buttons: tap as each arrives (filled: here), tap again to undo; a
+    newcomer is added below."""
+    here = sum(p.present for p in people)
+    st.markdown(f"**Who is here** ({here} of {len(people)}) — tap each person as they arrive; tap again to undo")
+    with st.container(horizontal=True, gap="small"):
+        for p in people:
+            st.button(
+                f"{p.code}{' ' + LIVED if p.lived_experience else ''} · {p.role_label}",
+                key=f"capture_here_{p.participant_id}",
+                type="primary" if p.present else "secondary",
+                icon=":material/check_circle:" if p.present else ":material/radio_button_unchecked:",
+                on_click=_mark,
+                args=(live.meeting_id, p.participant_id, not p.present, observer),
+            )
+    st.caption(f"{LIVED} lived experience (service users and carers)")
+    with (
+        st.expander("Add a newcomer", icon=":material/person_add:"),
+        st.form("capture_newcomer", border=False),
+    ):
+        problem = st.session_state.pop(NEWCOMER_PROBLEM, None)
+        if problem:
+            st.error(plain(problem), icon=":material/error:")
+        code_box, role_box, add = st.columns([2, 2, 1], vertical_alignment="bottom")
+        code_box.text_input("Code", key=NEW_CODE, placeholder="e.g. SU-12, never a name", max_chars=40)
+        role_box.selectbox("Role", list(labels.PERSON_ROLES), key=NEW_ROLE, format_func=labels.PERSON_ROLES.__getitem__)
+        add.form_submit_button(
+            "Add", key="capture_new_add", icon=":material/person_add:", width="stretch",
+            on_click=_add_newcomer, args=(live.meeting_id, observer),
+        )  # fmt: skip
+
+
+def _mark(meeting_id: int, participant_id: int, present: bool, observer: str) -> None:
+    acting()
+    try:
+        capture.mark(connection(), meeting_id, participant_id, present, observer=observer)
+    except ObservationError as exc:
+        _say(meeting_id, f"Not marked: {exc}", failed=True)
+        return
+    study_changed()
+
+
+def _add_newcomer(meeting_id: int, observer: str) -> None:
+    acting()
+    code = str(st.session_state.get(NEW_CODE) or "").strip()
+    try:
+        capture.add_newcomer(connection(), meeting_id, code, str(st.session_state.get(NEW_ROLE)), observer=observer)
+    except ObservationError as exc:
+        st.session_state[NEWCOMER_PROBLEM] = f"Not added: {exc}"
+        return
+    study_changed()
+    st.session_state[NEW_CODE] = ""
+    _say(meeting_id, f"{code} added, and marked here.")
+
+
+def _tapped(tap: Tap) -> None:
+    st.session_state.setdefault(TAPS, []).append(tap)
+
+
+def _contributed(meeting_id: int, observer: str, participant_id: int, kind: str) -> None:
+    # The key is made here, when the button is pressed: two quick presses are two contributions.
+    _tapped(Tap(uuid.uuid4().hex, meeting_id, observer, participant_id, kind))
+
+
+def send_taps() -> None:
+    """Send every tap not yet acknowledged, in order; say what the last one did (or why it was not kept)."""
+    pending: list[Tap] = st.session_state.get(TAPS, [])
+    while pending:
+        tap = pending[0]
+        _say(tap.meeting_id, *_send(tap))
+        pending.pop(0)  # acknowledged (or refused, and said): never sent again
+
+
+def _send(tap: Tap) -> tuple[str, bool]:
+    con = connection()
+    try:
+        if tap.participant_id is not None and tap.kind is not None:
+            entry = capture.contribute(
+                con,
+                tap.meeting_id,
+                tap.participant_id,
+                tap.kind,
+                tap=tap.key,
+                observer=tap.observer,
+            )
+        else:
+            entry = capture.note(con, tap.meeting_id, tap.body or "", tap=tap.key, observer=tap.observer)
+    except ObservationError as exc:
+        return f"Not saved: {exc}", True
+    study_changed()
+    return (f"Note saved at minute {entry.minute}." if entry.kind == "note" else f"{said(entry)}."), False
+
+
+def said(entry: capture.Entry) -> str:
+    """One entry in words: "SU-07 raised an agenda item at minute 12", "a note at minute 14"."""
+    if entry.kind == "note":
+        return f"a note at minute {entry.minute}"
+    what = KINDS.get(str(entry.contribution), str(entry.contribution))
+    return f"{entry.participant_code} {what[:1].lower()}{what[1:]} at minute {entry.minute}"
+
+
+def acknowledgement(live: capture.Live) -> None:
+    """What the last tap did, on a line of its own that is always there (the buttons below never
+    move when it changes); why one was refused, once."""
+    problem = st.session_state.pop(PROBLEM, None)
+    if problem and problem[0] == live.meeting_id:
+        st.error(plain(problem[1]), icon=":material/error:")
+    last = st.session_state.get(SAID, {}).get(live.meeting_id)
+    st.markdown(
+        f":material/check: {plain(last)}" if last else ":material/touch_app: Nothing tapped yet.",
+        help="What the last tap recorded. Each tap is stamped with the minute of the meeting it was made in.",
+    )
+
+
+def _say(meeting_id: int, words: str, failed: bool = False) -> None:
+    if failed:
+        st.session_state[PROBLEM] = (meeting_id, words)
+    else:
+        st.session_state.setdefault(SAID, {})[meeting_id] = words
+
+
+def contributions(live: capture.Live, people: tuple[capture.RosterPerson, ...], observer: str) -> None:
+    """A row per person here: one tap logs what they did, stamped with the minute."""
+    here = [p for p in people if p.present]
+    st.markdown("**Contributions** — one tap logs what the person did, at this minute")
+    if not here:
+        st.caption("Tap each person under **Who is here**, below, as they arrive: each gets a row of buttons here.")
+        return
+    st.caption(LEGEND)
+    for p in here:
+        who, *buttons = st.columns([1.1, 1, 1, 1, 1, 1], vertical_alignment="center", gap="xsmall")
+        who.markdown(plain(f"{p.code}{' ' + LIVED if p.lived_experience else ''}") + f"  \n{plain(p.role_label)}")
+        for column, kind in zip(buttons, KINDS, strict=True):
+            column.button(
+                SHORT[kind],
+                key=f"capture_{kind}_{p.participant_id}",
+                width="stretch",
+                help=f"{p.code}: {KINDS[kind].lower()}",
+                on_click=_contributed,
+                args=(live.meeting_id, observer, p.participant_id, kind),
+            )
+
+
+def note_and_undo(live: capture.Live, observer: str) -> None:
+    """A quick note (Enter saves it, stamped with the minute), and undoing one's own last entry."""
+    with st.form("capture_note_form", border=False, enter_to_submit=True):
+        box, save = st.columns([3, 1], vertical_alignment="bottom")
+        box.text_input("Quick note", key=NOTE, max_chars=2000, placeholder="What happened — Enter saves it")
+        save.form_submit_button(
+            "Save",
+            key="capture_note_save",
+            icon=":material/sticky_note_2:",
+            width="stretch",
+            on_click=_noted,
+            args=(live, observer),
+        )
+    st.button("Undo my last entry", key="capture_undo", icon=":material/undo:", on_click=_undo, args=(live, observer))
+
+
+def _undo(live: capture.Live, observer: str) -> None:
+    acting()
+    try:
+        undone = capture.undo_last(connection(), live.meeting_id, observer=observer)
+    except ObservationError as exc:
+        _say(live.meeting_id, f"Nothing undone: {exc}", failed=True)
+        return
+    study_changed()
+    _say(live.meeting_id, "Nothing of yours to undo." if undone is None else f"Undone: {said(undone)}.")
+
+
+def _noted(live: capture.Live, observer: str) -> None:
+    body = str(st.session_state.get(NOTE) or "").strip()
+    st.session_state[NOTE] = ""
+    if body:
+        _tapped(Tap(uuid.uuid4().hex, live.meeting_id, observer, body=body))
+
+
+def timeline(live: capture.Live) -> None:
+    """The meeting so far, most recent first."""
+    entries = guarded(lambda: capture.timeline(connection(), live.meeting_id))
+    st.markdown(f"**The meeting so far** ({len(entries)} {'entry' if len(entries) == 1 else 'entries'})")
+    if not entries:
+        st.caption("Nothing recorded yet.")
+        return
+    rows = [
+        {
+            "minute": e.minute,
+            "who": "" if e.kind == "note" else f"{e.participant_code} ({e.role_label})",
+            "what": f"Note: {e.body}" if e.kind == "note" else KINDS.get(str(e.contribution), str(e.contribution)),
+            "observer": e.observer,
+        }
+        for e in reversed(entries)
+    ]
+    st.dataframe(
+        pd.DataFrame(rows, columns=["minute", "who", "what", "observer"]),
+        key="capture_timeline",
+        hide_index=True,
+        height=min(36 + 35 * len(rows), 320),
+        column_config={
+            "minute": st.column_config.NumberColumn("Minute", width="small"),
+            "who": st.column_config.TextColumn("Who"),
+            "what": st.column_config.TextColumn("What"),
+            "observer": st.column_config.TextColumn("Observer"),
+        },
+    )
+
+
+# --- finish and review -------------------------------------------------------------------------------
+
+
+def reviewing(live: capture.Live) -> bool:
+    held = st.session_state.get(REVIEWING)
+    return bool(held and held[0] == live.meeting_id)
+
+
+def open_review(live: capture.Live) -> None:
+    """Open the review, remembering the meeting's version now: the save is checked against it."""
+    seen = guarded(lambda: record.version(connection(), live.meeting_id))
+    st.session_state[REVIEWING] = (live.meeting_id, seen)
+    st.rerun()
+
+
+def back_to_capture() -> None:
+    st.session_state.pop(REVIEWING, None)
+    st.rerun()
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the review holds: each person's attendance and level as chosen, and the meeting's length."""
+
+    statuses: dict[int, str]
+    levels: dict[int, str]
+    duration: int
+    seen: int
+
+
+def review(live: capture.Live) -> Review:
+    """Everyone's attendance to confirm, each person here with their suggested level (the rule
+    beside) to keep or change, and the meeting's length."""
+    con = connection()
+    loaded = guarded(lambda: record.load(con, live.meeting_id))
+    people = guarded(lambda: capture.roster(con, live.meeting_id))
+    suggested = {s.participant_id: s for s in guarded(lambda: capture.suggested_levels(con, live.meeting_id))}
+    recorded = loaded.attendance if loaded else {}
+    st.markdown("**Who came** — confirm each person; a level for each person here")
+    st.info(definitions.SUGGESTED_LEVEL, icon=":material/lightbulb:")
+    statuses: dict[int, str] = {}
+    levels: dict[int, str] = {}
+    for p in people:
+        key = f"capture_review_{live.meeting_id}_{p.participant_id}"
+        before = recorded.get(p.participant_id, (None, None))[0]
+        st.session_state.setdefault(f"{key}_status", "present" if p.present else before or "absent")
+        status, level = st.columns([4, 2], vertical_alignment="bottom")
+        chosen = status.segmented_control(
+            plain(f"{p.code}{' ' + LIVED if p.lived_experience else ''} · {p.role_label}"),
+            STATUSES,
+            key=f"{key}_status",
+            required=True,
+        )
+        statuses[p.participant_id] = str(chosen or "absent")
+        if chosen != "present":
+            continue
+        tip = suggested.get(p.participant_id)
+        st.session_state.setdefault(f"{key}_level", tip.level if tip else "observing")
+        levels[p.participant_id] = str(
+            level.selectbox("Took part", LEVELS, key=f"{key}_level", format_func=labels.PARTICIPATION.__getitem__)
+        )
+        st.caption(plain(f"Suggested for {p.code}: {labels.PARTICIPATION[tip.level]} — {tip.reason}" if tip else
+                         f"Suggested for {p.code}: observing — marked here at the review, nothing logged"))  # fmt: skip
+    held = loaded.details.duration_minutes if loaded and loaded.details.duration_minutes else None
+    st.session_state.setdefault(f"capture_review_{live.meeting_id}_minutes", held or min(max(live.minute(), 1), 480))
+    duration = int(st.number_input("Minutes long", 1, 480, key=f"capture_review_{live.meeting_id}_minutes"))
+    return Review(statuses, levels, duration, st.session_state[REVIEWING][1])
+
+
+def save(live: capture.Live, chosen: Review) -> bool:
+    """Save the meeting as reviewed, with the version seen when the review opened: refused, and
+    said, when someone changed it since."""
+    con = connection()
+    loaded = guarded(lambda: record.load(con, live.meeting_id))
+    if loaded is None:
+        st.error(f"Meeting {live.meeting_id} is no longer in the study.", icon=":material/error:")
+        return False
+    details = loaded.details.model_copy(update={"status": "held", "duration_minutes": chosen.duration})
+    entries = [
+        record.AttendanceEntry(
+            participant_id=pid,
+            status=None if status == labels.NOT_EXPECTED else status,
+            participation=chosen.levels.get(pid) if status == "present" else None,
+        )
+        for pid, status in chosen.statuses.items()
+    ]
+    try:
+        record.save_meeting(con, live.meeting_id, details, entries, list(loaded.notes), chosen.seen)
+    except ObservationError as exc:  # a Conflict among them: someone saved it since the review opened
+        st.error(plain(str(exc)), icon=":material/sync_problem:")
+        return False
+    study_changed()
+    st.session_state[REVIEWING] = (live.meeting_id, guarded(lambda: record.version(con, live.meeting_id)))
+    return True
+
+
+def open_on_record_page(live: capture.Live) -> None:
+    """The Record page, with this meeting open."""
+    st.session_state[recording.TEAM] = live.team_id
+    st.session_state[recording.OPEN] = (live.team_id, live.meeting_id)
+    st.switch_page("pages/record.py")

@@ -1,0 +1,216 @@
+"""Capture a meeting in AppTest: start a team's meeting, mark who is here, tap contributions, write
+a quick note, undo, review the suggested levels and save; a stale save is refused; the meeting's
+link resumes it, and a bad one says why it was ignored; a coach cannot open the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from observation import access, capture, db
+from observation.ui import capturing
+from tests.app.conftest import APP
+
+App = Callable[..., AppTest]
+DAY = dt.date(2020, 3, 6)  # Alpha (team 1) has no meeting that day: starting makes one
+ST1, SU1, CA1 = 1, 3, 4  # Alpha's A-ST1 (nurse), A-SU1 (service user), A-CA1 (carer)
+
+
+def words(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def started(app: App, small_path: Path) -> tuple[AppTest, int]:
+    """The page, with Alpha's meeting of DAY started; its id."""
+    at = app(small_path).switch_page("pages/capture.py").run()
+    at.selectbox(key="capture_team").set_value(1).run()
+    at.date_input(key="capture_day").set_value(DAY).run()
+    at.button(key="capture_start").click().run()
+    assert not at.exception
+    return at, linked(at)
+
+
+def linked(at: AppTest) -> int:
+    """The meeting the page's address names."""
+    (given,) = at.query_params["meeting"]
+    return int(given)
+
+
+def rows(small_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    con = db.connect(small_path)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_meeting_is_started_marked_tapped_noted_and_undone(app: App, small_path: Path) -> None:
+    at, meeting_id = started(app, small_path)
+    assert rows(small_path, "select team_id, meeting_date, status from meetings where id = ?", meeting_id) == [
+        (1, DAY, "held")
+    ]
+    assert "Tap each person under **Who is here**" in " ".join(c.value for c in at.caption)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_here_{ST1}").click().run()
+    assert rows(small_path, "select participant_id, status from attendance where meeting_id = ? order by 1",
+                meeting_id) == [(ST1, "present"), (SU1, "present")]  # fmt: skip
+    assert "**Who is here** (2 of 5)" in words(at)
+    at.button(key=f"capture_raised_item_{SU1}").click().run()
+    assert "A-SU1 raised an agenda item at minute 0." in words(at)
+    # Two taps of the same button are two contributions (someone may speak twice in a minute).
+    at.button(key=f"capture_spoke_{ST1}").click().run()
+    at.button(key=f"capture_spoke_{ST1}").click().run()
+    assert sorted(rows(small_path, "select participant_id, kind from contributions where meeting_id = ?",
+                       meeting_id)) == [(ST1, "spoke"), (ST1, "spoke"), (SU1, "raised_item")]  # fmt: skip
+    at.text_input(key=capturing.NOTE).input("Waiting list raised by A-SU1")
+    at.button(key="capture_note_save").click().run()
+    assert "Note saved at minute 0." in words(at)
+    assert at.text_input(key=capturing.NOTE).value == ""  # emptied, for the next note
+    timeline = at.dataframe[0].value
+    assert list(timeline["what"]) == ["Note: Waiting list raised by A-SU1", "Spoke", "Spoke", "Raised an agenda item"]
+    assert list(timeline["who"])[-1] == "A-SU1 (Service user)"
+    at.button(key="capture_undo").click().run()
+    assert "Undone: a note at minute 0." in words(at)
+    assert rows(small_path, "select count(*) from field_notes where meeting_id = ?", meeting_id) == [(0,)]
+    at.button(key="capture_undo").click().run()
+    assert "Undone: A-ST1 spoke at minute 0." in words(at)
+    assert len(at.dataframe[0].value) == 2
+    assert not at.exception
+    assert not at.error
+
+
+def test_a_tap_sent_again_is_saved_once(app: App, small_path: Path) -> None:
+    # A run interrupted after the write (another tap arriving at once) leaves the tap unacknowledged:
+    # the next run sends it again, with its key, and the core writes it once.
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_took_action_{SU1}").click().run()
+    ((key,),) = rows(small_path, "select tap from capture_taps where meeting_id = ?", meeting_id)
+    observer = at.text_input(key=capturing.OBSERVER).value
+    at.session_state[capturing.TAPS] = [capturing.Tap(str(key), meeting_id, observer, SU1, "took_action")]
+    at.run()
+    assert rows(small_path, "select count(*) from contributions where meeting_id = ?", meeting_id) == [(1,)]
+    assert at.session_state[capturing.TAPS] == []
+
+
+def test_unmarking_someone_with_contributions_is_refused_in_words(app: App, small_path: Path) -> None:
+    at, _ = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_spoke_{SU1}").click().run()
+    at.button(key=f"capture_here_{SU1}").click().run()  # tapped again by mistake
+    (error,) = at.error
+    assert error.value.replace("\\", "").startswith("Not marked: A-SU1 has 1 contribution logged")
+    assert not at.exception
+
+
+def open_review(at: AppTest) -> AppTest:
+    return at.button(key="capture_finish").click().run()
+
+
+def test_the_review_suggests_levels_and_the_save_records_the_meeting(app: App, small_path: Path) -> None:
+    at, meeting_id = started(app, small_path)
+    for person in (SU1, ST1):
+        at.button(key=f"capture_here_{person}").click().run()
+    for kind in ("raised_item", "took_action"):
+        at.button(key=f"capture_{kind}_{SU1}").click().run()
+    open_review(at)
+    key = f"capture_review_{meeting_id}"
+    assert at.selectbox(key=f"{key}_{SU1}_level").value == "co_leading"
+    assert at.selectbox(key=f"{key}_{ST1}_level").value == "observing"
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "Suggested for A-SU1: co-leading — raised an agenda item and took an action" in captions
+    assert "Suggested for A-ST1: observing — present, nothing logged" in captions
+    assert any("co-leading when they raised an agenda item" in i.value for i in at.info)  # the rule, beside
+    at.segmented_control(key=f"{key}_{CA1}_status").set_value("apologies").run()
+    at.selectbox(key=f"{key}_{ST1}_level").set_value("contributing").run()  # the observer's judgement
+    at.number_input(key=f"{key}_minutes").set_value(55).run()
+    at.button(key="capture_save").click().run()
+    assert not at.error
+    assert not at.exception
+    assert [s.value for s in at.success] == [capturing.SAVED_WORDS]
+    assert rows(small_path, "select participant_id, status, participation from attendance where meeting_id = ? "
+                "order by 1", meeting_id) == [
+        (ST1, "present", "contributing"), (2, "absent", None), (SU1, "present", "co_leading"),
+        (CA1, "apologies", None), (7, "absent", None),
+    ]  # fmt: skip
+    assert rows(small_path, "select duration_minutes from meetings where id = ?", meeting_id) == [(55,)]
+    at.button(key="capture_open_record").click().run()  # the meeting, open on the Record page
+    assert at.selectbox(key="record_team").value == 1
+    assert at.selectbox(key="record_meeting_1").value == meeting_id
+    assert at.number_input(key=f"record_1_{meeting_id}_duration").value == 55
+
+
+def test_a_save_after_someone_changed_the_register_is_refused(app: App, small_path: Path) -> None:
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    open_review(at)
+    con = db.connect(small_path)  # another observer, on another device, marks a late arrival meanwhile
+    try:
+        with access.acting_as(access.Identity(email="R02", role="researcher")):
+            capture.mark(con, meeting_id, ST1, True, observer="R02")
+    finally:
+        con.close()
+    at.button(key="capture_save").click().run()
+    (error,) = at.error
+    assert "R02 saved this meeting at" in error.value.replace("\\", "")
+    assert not at.success
+    assert rows(small_path, "select participant_id, participation from attendance where meeting_id = ? order by 1",
+                meeting_id) == [(ST1, None), (SU1, None)]  # fmt: skip
+    at.button(key="capture_back").click().run()  # back, and the review again shows theirs
+    open_review(at)
+    assert at.segmented_control(key=f"capture_review_{meeting_id}_{ST1}_status").value == "present"
+    at.button(key="capture_save").click().run()
+    assert not at.error
+    present = "select participant_id, participation from attendance where meeting_id = ? and status = 'present'"
+    assert rows(small_path, f"{present} order by 1", meeting_id) == [(ST1, "observing"), (SU1, "observing")]
+
+
+def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -> None:
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_challenged_{SU1}").click().run()
+    again = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
+    assert linked(again) == meeting_id
+    assert again.button(key=f"capture_spoke_{SU1}")  # A-SU1 is still here, with their row of buttons
+    assert list(again.dataframe[0].value["what"]) == ["Challenged or questioned"]
+    assert again.subheader[0].value == "Alpha, 06 Mar 2020"
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("abc", "The link's meeting='abc' was ignored: a meeting is named by its number, such as meeting=12."),
+        ("0", "The link's meeting='0' was ignored: a meeting is named by its number, such as meeting=12."),
+        ("1", "The link's meeting=1 was ignored: no meeting 1 is being captured. Start it, or resume one, below."),
+    ],
+)
+def test_a_link_naming_no_meeting_being_captured_says_so(app: App, small_path: Path, given: str, said: str) -> None:
+    at = app(small_path, meeting=given).switch_page("pages/capture.py").run()
+    assert [w.value.replace("\\", "") for w in at.warning] == [said]
+    assert not at.exception
+    assert not at.error
+    assert at.button(key="capture_start")  # the page goes on, to start or resume one
+    assert "meeting" not in at.query_params
+
+
+def test_a_coach_cannot_open_the_page(monkeypatch: pytest.MonkeyPatch, small_path: Path) -> None:
+    from tests.app.test_access_app import AUTH
+
+    con = db.connect(small_path)
+    access.grant(con, "coach@example.org", "coach", [1])
+    con.close()
+    monkeypatch.setenv("OBSERVATION_DB", str(small_path))
+    # The page file run on its own, as a fresh server's first deep link runs it: app.py lists no
+    # Capture page for a coach, and the page itself refuses too.
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "capture.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "coach@example.org", "email_verified": True, "iat": time.time()}
+    at.query_params["meeting"] = "1"
+    at.run()
+    assert [e.value for e in at.error] == ["Page not found."]
+    assert not at.button
