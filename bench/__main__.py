@@ -3,8 +3,9 @@
 For each scale, in child processes: build the synthetic demo study (bench: build), time every
 page in AppTest (bench/pages.py), the attendance import against an unchecked keyed insert of the
 same rows (bench/imports.py), presenter mode's disclosure checks (bench/presenter.py), the first chart in
-Chromium (bench/browser.py) and a long coded transcript on the Coding page (bench/coding.py). Then check
-the budgets of issues 8, 19, 21 and 23 and write JSON and a Markdown report (bench/results.md) that
+Chromium (bench/browser.py), a long coded transcript on the Coding page (bench/coding.py) and a
+tap on the Capture page (bench/capture.py). Then check
+the budgets of issues 8, 19, 21, 23 and 24 and write JSON and a Markdown report (bench/results.md) that
 docs/benchmark.md includes.
 
 With ``--backend postgres`` (default scales trust,national; report bench/results-postgres.json
@@ -43,6 +44,7 @@ LEAST_IMPORT_SHARE = 1 / 2
 QUICK_FLOOR_S, MOST_QUICK_WARM_S = 0.010, 0.015
 MOST_PRESENTER_S = 15.0  # issue 19: presenter mode's disclosure checks, once per change to the data
 MOST_CODING_S = 0.3  # issue 23: opening a long coded transcript on the Coding page, and saving a coding, warm
+MOST_TAP_S = 0.2  # issue 24: a contribution tapped on the Capture page saved and acknowledged, and a mark, warm
 MOST_POSTGRES_RATIO = 3.0  # issue 9: each page's warm rerun on PostgreSQL, against the file, at trust scale
 
 BUILD_PROBE = """
@@ -83,6 +85,10 @@ def measure(scale: str, folder: Path) -> Results:
     coded = folder / f"{scale}-coding.duckdb"  # the probe adds a transcript: a copy, after the others
     shutil.copy(path, coded)
     coding = child(["-m", "bench.coding", str(coded)])
+    print(f"{scale}: live capture …", flush=True)
+    captured = folder / f"{scale}-capture.duckdb"  # the probe adds a meeting and its taps: a copy of its own
+    shutil.copy(path, captured)
+    live = child(["-m", "bench.capture", str(captured)])
     pages = {}
     for page, measured in probed["pages"].items():
         pages[page] = {**measured["all_teams"], "bare_s": probed["bare_s"], "one_team": measured["one_team"]}
@@ -105,8 +111,10 @@ def measure(scale: str, folder: Path) -> Results:
         "browser": browser["pages"],
         "presenter": presenter,
         "coding": coding,
+        "capture": live,
         "peak_rss_mb": max(
             coding["peak_rss_mb"],
+            live["peak_rss_mb"],
             build["peak_rss_mb"],
             probed["peak_rss_mb"],
             imported["peak_rss_mb"],
@@ -190,6 +198,14 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
             coded[key] <= MOST_CODING_S and not coded["errors"],
             f"{coded[key] * 1000:.0f} ms{aside}",
         )
+    live = national["capture"]
+    for what, key in (("a contribution tapped, saved and acknowledged", "contribute_s"),
+                      ("someone marked present or not", "mark_s")):  # fmt: skip
+        check(
+            f"Capture page: {what} ≤ {MOST_TAP_S:g} s (warm, median of eleven)",
+            live[key] <= MOST_TAP_S,
+            f"{live[key] * 1000:.0f} ms (its first: {live[key.replace('_s', '_cold_s')] * 1000:.0f} ms)",
+        )
     if "demo" in scales:
         for page, b in national["browser"].items():
             ratio = b["first_s"] / scales["demo"]["browser"][page]["first_s"]
@@ -249,6 +265,13 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
     for scale, r in scales.items():
         c = r["coding"]
         out.append(f"| {scale} | {ms(c['page_cold_s'])} | {ms(c['page_warm_s'])} | {ms(c['save_s'])} |")
+    out += ["", "**Live capture** (bench/capture.py): a tap and a mark on the Capture page, warm (ms)", ""]
+    out += ["| scale | a contribution tapped | the same tap again | marked present or not | roster | timeline |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for scale, r in scales.items():
+        c = r["capture"]
+        out.append(f"| {scale} | {ms(c['contribute_s'])} | {ms(c['repeat_s'])} | {ms(c['mark_s'])} "
+                   f"| {ms(c['roster_s'])} | {ms(c['timeline_s'])} |")  # fmt: skip
     if checked:
         met = sum(c["met"] for c in checked)
         out += ["", f"**Budgets at national scale: {met} of {len(checked)} met.**", ""]
