@@ -383,7 +383,13 @@ def guard_voice(
         )  # fmt: skip
         for figure in suppress(linked, rule, also):
             key, name = cast(tuple[Any, str], figure)
-            also |= {(key, "items_raised"), (key, "actions_owned")} if name == TOOK_PART else {(key, name)}
+            if name != TOOK_PART:
+                also.add((key, name))
+                continue
+            # The items and actions that say a team had someone there go, and the study's with them:
+            # the study's less the other teams' would say it again. The study's say it of every team.
+            cover = [key, None] if key is not None else [None, *(r["team_id"] for r in rows)]
+            also |= {(k, n) for k in cover for n in ("items_raised", "actions_owned")}
     hides = suppress(contribution_system(rows), rule, also) | also
     return frozenset(k for k in hides if isinstance(k, tuple) and len(k) == 2 and k[1] in VOICE_FIGURES)
 

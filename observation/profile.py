@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from observation import access, db, notes, queries, recruitment
+from observation import access, db, notes, queries, recruitment, voice
 from observation.filters import StudyFilter
 from observation.models import ParticipationLevel
 
@@ -70,6 +70,10 @@ class Profile:
     """The recruitment-tension codes in the team's documents (at most three): in the most field notes
     first, a tie broken by interview transcripts, then by name (TENSION_RANKING)."""
     summary: tuple[str, ...]
+    team_voice: voice.VoiceMeasures
+    """Voice at the team's meetings observed live."""
+    others_voice: voice.VoiceMeasures
+    """Voice at the other teams' meetings observed live, pooled."""
 
 
 def team_filter(flt: StudyFilter, team_id: int) -> StudyFilter:
@@ -97,10 +101,18 @@ def team_profile(
         if comparison
         else queries.Measures()
     )
+    heard = voice.voice(con, mine).overall
+    heard_others = (
+        voice.voice(con, flt.model_copy(update={"teams": tuple(comparison)})).overall
+        if comparison
+        else voice.VoiceMeasures()
+    )
     home = _home_meetings(con, mine)
     stall = _stall(recruitment.funnel(con, mine))
     tensions = _tensions(con, mine)
     sentences = [_presence_sentence(team, others)]
+    if heard.meetings_observed_live:
+        sentences.append(_voice_sentence(heard))
     if home:
         sentences.append(f"{home} of its {team.meetings_held} held meetings were at a service user's home.")
     if stall is not None:
@@ -110,7 +122,7 @@ def team_profile(
             f"The recruitment tension its notes and interviews return to most: {tensions[0].name} "
             f"({tensions[0].counted()})."
         )
-    return Profile(team, others, home, stall, tensions, tuple(sentences))
+    return Profile(team, others, home, stall, tensions, tuple(sentences), heard, heard_others)
 
 
 def _all_teams(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
@@ -129,6 +141,17 @@ def _presence_sentence(team: queries.TeamMeasures, others: queries.Measures) -> 
     if others.presence_share is not None:
         sentence += f"; across the other teams, {others.presence_share:.0%}"
     return sentence + "."
+
+
+def _voice_sentence(heard: voice.VoiceMeasures) -> str:
+    n = heard.meetings_observed_live
+    share = "—" if heard.mean_voice_share is None else f"{heard.mean_voice_share:.0%}"
+    return (
+        f"At its {n} meeting{'' if n == 1 else 's'} observed live, service users and carers made {share} of the "
+        f"contributions (mean voice share), raised {heard.items_raised} agenda "
+        f"item{'' if heard.items_raised == 1 else 's'} and took on {heard.actions_owned} "
+        f"action{'' if heard.actions_owned == 1 else 's'}."
+    )
 
 
 def _home_meetings(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> int:

@@ -468,3 +468,73 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
         legend={"orientation": "h", "y": -0.2, "x": 0},
     )
     return fig
+
+
+CONTRIBUTION_SYMBOLS = {
+    "spoke": "circle",
+    "raised_item": "square",
+    "proposed_change": "diamond",
+    "challenged": "triangle-up",
+    "took_action": "star",
+}
+"""Each kind of contribution by its own marker shape (labels.CONTRIBUTIONS names them)."""
+STAFF_COLOUR = "#7F7F7F"
+
+
+def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
+    """A meeting's contributions, minute by person: one row per person (service users and carers
+    first, then the others, each in the order they first contributed), a marker per kind of
+    contribution at its minute — its shape the kind, blue for someone with lived experience and
+    grey for the others — and a larger marker where the same person made the same kind of
+    contribution more than once in a minute. ``timeline`` has the columns of voice.timeline."""
+    counted = (
+        timeline.groupby(["minute", "code", "role", "lived_experience", "kind", "contribution"], sort=False)
+        .size()
+        .reset_index(name="times")
+    )
+    first = timeline.groupby("code", sort=False)["minute"].min()
+    lived = timeline.groupby("code", sort=False)["lived_experience"].any()
+    people = sorted(first.index, key=lambda code: (not lived[code], first[code], code))
+    fig = go.Figure()
+    for kind, symbol in CONTRIBUTION_SYMBOLS.items():
+        for le in (True, False):
+            part = counted[(counted["kind"] == kind) & (counted["lived_experience"] == le)]
+            if part.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=part["minute"],
+                    y=[plotly_text(code) for code in part["code"]],  # participant codes: study text
+                    mode="markers",
+                    name=str(part["contribution"].iloc[0]),
+                    legendgroup=kind,
+                    marker={
+                        "symbol": symbol,
+                        "size": [10 + 4 * min(t - 1, 3) for t in part["times"]],
+                        "color": SU_COLOUR if le else STAFF_COLOUR,
+                        "line": {"color": "white", "width": 1},
+                    },
+                    customdata=[
+                        [plotly_text(str(role)), "" if t == 1 else f", {t} times"]
+                        for role, t in zip(part["role"], part["times"], strict=True)
+                    ],
+                    hovertemplate="Minute %{x}: %{y} (%{customdata[0]}), "
+                    + plotly_text(str(part["contribution"].iloc[0])).lower()
+                    + "%{customdata[1]}<extra></extra>",
+                )
+            )
+    legend_once(fig.data)
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=[plotly_text(c) for c in people], autorange="reversed"
+    )
+    fig.update_xaxes(title_text="Minute of the meeting", rangemode="tozero")
+    fig.update_layout(
+        title={
+            "text": "Who contributed when<br><sup>blue: a service user or carer · grey: everyone else · "
+            "a larger mark: more than once in a minute</sup>"
+        },
+        height=max(220, 34 * len(people) + 150),
+        margin={"t": 80, "b": 40, "l": 120, "r": 20},
+        legend={"orientation": "h", "y": -0.25, "x": 0},
+    )
+    return fig

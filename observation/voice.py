@@ -93,6 +93,10 @@ class Voice:
     hidden: frozenset[tuple[Any, str]] = frozenset()
     """In presenter mode, the figures taken out: (team id, or None for the study; figure name)."""
 
+    def of_team(self, team_id: int) -> VoiceMeasures:
+        """The team's measures; none observed live when it has no meeting observed live."""
+        return next((t for t in self.teams if t.team_id == team_id), VoiceMeasures())
+
 
 def by_meeting(con: duckdb.DuckDBPyConnection, flt: StudyFilter, max_teams: int = 12) -> pd.DataFrame:
     """One row per held meeting observed live, for the first ``max_teams`` teams by name with any (as

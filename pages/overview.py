@@ -3,6 +3,7 @@
 import streamlit as st
 
 from observation import charts, definitions, labels, ui
+from observation.ui import study, voice_widgets
 
 flt = ui.shared_sidebar("overview")
 settings = ui.settings()
@@ -16,6 +17,7 @@ if not result.has_meetings:
     st.stop()
 
 ui.headline(result.overall, result.hidden)
+voice_widgets.voice_headline(study.voice_measures(flt).overall, result.overall.meetings_held)
 ui.deck_download(flt)
 
 st.subheader("By team")

@@ -39,4 +39,4 @@ if team_id is not None:
 
 meeting_id = choices.choose_meeting("presence_meeting", "meeting", rows, clicked)
 if meeting_id is not None and (detail := study.meeting_detail(meeting_id)) is not None:
-    views.show_meeting(detail, views.meeting_notes(meeting_id))
+    views.show_meeting(detail, views.meeting_notes(meeting_id), study.meeting_timeline(meeting_id))

@@ -4,7 +4,7 @@ QI chart, the recruitment funnel, who kept coming, how meetings ran, and the ten
 import streamlit as st
 
 from observation import charts, definitions, labels, presenting, profile, recruitment, theme_charts, ui, view_charts
-from observation.ui import choices, printing, study, tables, views
+from observation.ui import choices, printing, study, tables, views, voice_widgets
 
 flt = ui.shared_sidebar("team_profile")
 printing.printable()
@@ -25,6 +25,7 @@ if (mode := ui.presenting()).on:  # the team as a room may see it: small counts 
         st.stop()
     st.subheader(ui.plain(room.team.team_name))
     ui.headline(room.team, room.hidden)
+    voice_widgets.voice_headline(study.voice_measures(flt).of_team(team_id), room.team.meetings_held)
     ui.deck_download(profile.team_filter(flt, team_id))
     st.caption(room.study_line)
     level = labels.PARTICIPATION[settings.meaningful_level]
@@ -51,6 +52,9 @@ mine = profile.team_filter(flt, team_id)
 
 ui.headline(found.team)
 st.caption(ui.others_line(found.others))
+voice_widgets.voice_headline(found.team_voice, found.team.meetings_held)
+if found.team_voice.meetings_observed_live:
+    st.caption(voice_widgets.voice_others_line(found.others_voice))
 ui.deck_download(mine)
 in_short = st.container()  # filled once the QI chart below has said what it shows
 

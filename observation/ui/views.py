@@ -17,6 +17,7 @@ from observation.ui.charting import chart
 from observation.ui.choices import picked
 from observation.ui.state import plain
 from observation.ui.study import codebook, connection, excerpts, recruitment_events
+from observation.ui.voice_widgets import show_contributions
 
 SHOWING_FIRST = "Showing the first {shown} of {total:,}."
 """What a list of notes cut short says, where nothing on the page narrows it."""
@@ -117,8 +118,9 @@ def excerpts_file(
     return made
 
 
-def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
-    """One meeting in full, in the core's words: when and where, who came, the roles, and its notes in order."""
+def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts, timeline: pd.DataFrame | None = None) -> None:
+    """One meeting in full, in the core's words: when and where, who came, the roles, who
+    contributed when (``timeline``, voice.timeline's, when it was observed live), and its notes in order."""
     title = f"{detail.team_name} — {detail.meeting_date:%d %b %Y}"
     st.markdown(f"#### {plain(title)}")
     if detail.at_home:
@@ -137,6 +139,8 @@ def show_meeting(detail: meetings.MeetingDetail, found: notes.Excerpts) -> None:
         key=f"meeting_{detail.meeting_id}_roles",
         column_config={"role": "Meeting role", "filled_by": "Filled by"},
     )
+    if timeline is not None:
+        show_contributions(timeline, detail.meeting_id)
     show_excerpts(found, "No field notes for this meeting.")
 
 
