@@ -98,6 +98,7 @@ class Voice:
         return next((t for t in self.teams if t.team_id == team_id), VoiceMeasures())
 
 
+@access.requires(*access.READERS)  # rows, not counts: never a presenter's
 def by_meeting(con: duckdb.DuckDBPyConnection, flt: StudyFilter, max_teams: int = 12) -> pd.DataFrame:
     """One row per held meeting observed live, for the first ``max_teams`` teams by name with any (as
     many as a chart draws side by side), by team name and date: team_id, team_name, meeting_id,
@@ -183,6 +184,7 @@ def measures(found: pd.DataFrame) -> Voice:
 TIMELINE_COLUMNS = ("minute", "code", "role", "lived_experience", "kind", "contribution")
 
 
+@access.requires(*access.READERS)  # who contributed when: never a presenter's
 def timeline(con: duckdb.DuckDBPyConnection, meeting_id: int) -> pd.DataFrame:
     """A meeting's contributions in the order they came: minute, code (the participant's), role
     (in words), lived_experience, kind and contribution (the kind in words); one row per
