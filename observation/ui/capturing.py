@@ -82,14 +82,18 @@ class Tap:
 # --- who observes, and which meeting ---------------------------------------------------------------
 
 
-def choose_observer() -> str:
+def choose_observer(live: capture.Live | None = None) -> str:
     """Who the entries are saved under: the signed-in person's email when sign-in is configured; on
-    one's own computer, an observer code typed here (the account's name until one is typed)."""
+    one's own computer, an observer code typed here. Until one is typed in this session: whoever
+    last recorded something at ``live`` (the page opened again mid-meeting goes on as the same
+    observer), else the account's name."""
     me = access.current()
     if sign_in_configured():
+        st.caption(plain(f"You observe as {me.email}."))
         return me.email
     keep(OBSERVER)
-    st.session_state.setdefault(OBSERVER, me.email)
+    if OBSERVER not in st.session_state:
+        st.session_state[OBSERVER] = (last_observer(live) if live else None) or me.email
     typed = st.text_input(
         "Observer",
         key=OBSERVER,
@@ -98,6 +102,12 @@ def choose_observer() -> str:
         "(it is each quick note's observer, and what **Undo my last entry** undoes).",
     )
     return typed.strip() or me.email
+
+
+def last_observer(live: capture.Live) -> str | None:
+    """Who recorded the meeting's latest tapped entry (None before the first)."""
+    tapped = [e for e in guarded(lambda: capture.timeline(connection(), live.meeting_id)) if e.recorded_at]
+    return max(tapped, key=lambda e: e.recorded_at or dt.datetime.min).observer if tapped else None
 
 
 def linked_meeting() -> capture.Live | None:
@@ -183,7 +193,7 @@ def header(live: capture.Live) -> str:
     st.subheader(plain(f"{live.team_name}, {live.meeting_date:%d %b %Y}"))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        observer = choose_observer()
+        observer = choose_observer(live)
     with right:
         clock(live)
     return observer
@@ -318,10 +328,7 @@ def acknowledgement(live: capture.Live) -> None:
     if problem and problem[0] == live.meeting_id:
         st.error(plain(problem[1]), icon=":material/error:")
     last = st.session_state.get(SAID, {}).get(live.meeting_id)
-    st.markdown(
-        f":material/check: {plain(last)}" if last else ":material/touch_app: Nothing tapped yet.",
-        help="What the last tap recorded. Each tap is stamped with the minute of the meeting it was made in.",
-    )
+    st.markdown(f":material/check: {plain(last)}" if last else ":material/touch_app: Each tap is confirmed here.")
 
 
 def _say(meeting_id: int, words: str, failed: bool = False) -> None:
@@ -347,7 +354,6 @@ def contributions(live: capture.Live, people: tuple[capture.RosterPerson, ...], 
                 SHORT[kind],
                 key=f"capture_{kind}_{p.participant_id}",
                 width="stretch",
-                help=f"{p.code}: {KINDS[kind].lower()}",
                 on_click=_contributed,
                 args=(live.meeting_id, observer, p.participant_id, kind),
             )

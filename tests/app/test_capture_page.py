@@ -172,6 +172,7 @@ def test_a_save_after_someone_changed_the_register_is_refused(app: App, small_pa
 
 def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -> None:
     at, meeting_id = started(app, small_path)
+    at.text_input(key=capturing.OBSERVER).input("R01").run()
     at.button(key=f"capture_here_{SU1}").click().run()
     at.button(key=f"capture_challenged_{SU1}").click().run()
     again = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
@@ -179,6 +180,7 @@ def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -
     assert again.button(key=f"capture_spoke_{SU1}")  # A-SU1 is still here, with their row of buttons
     assert list(again.dataframe[0].value["what"]) == ["Challenged or questioned"]
     assert again.subheader[0].value == "Alpha, 06 Mar 2020"
+    assert again.text_input(key=capturing.OBSERVER).value == "R01"  # who tapped last goes on observing
 
 
 @pytest.mark.parametrize(
