@@ -24,7 +24,7 @@ TITLES = {
     "recruitment": "Recruitment tensions", "notes": "Notes and themes", "agreement": "Coder agreement",
     "team_profile": "Team profile", "record": "Record a meeting", "study_setup": "Study setup",
     "data_import": "Import", "data_export": "Export", "audit": "Audit trail", "access": "Access",
-    "coding": "Code notes and transcripts",
+    "coding": "Code notes and transcripts", "capture": "Capture a meeting",
 }  # fmt: skip
 PEOPLE = {"researcher": "lead@example.org", "coach": "coach@example.org", "presenter": "presenter@example.org"}
 HOSTILE_NOTE = "Said <img src=x onerror=alert(1)> and [a link](javascript:alert(2)) <script>alert(3)</script>"

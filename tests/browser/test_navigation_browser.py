@@ -21,7 +21,7 @@ PAGE_TITLES = {**TITLES, "coding": "Code notes and transcripts"}
 SECTIONS = {
     "Explore": ["Overview", "Presence and absence", "Attendance over time", "Recruitment tensions",
                 "Notes and themes", "Coder agreement", "Team profile"],
-    "Record": ["Record a meeting", "Code notes and transcripts", "Study setup"],
+    "Record": ["Capture a meeting", "Record a meeting", "Code notes and transcripts", "Study setup"],
     "Data": ["Import", "Export"],
     "Admin": ["Audit trail", "Access"],
 }  # fmt: skip
