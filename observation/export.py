@@ -7,10 +7,14 @@
   rows about people, under pseudonyms: its note says it is not for publication.
 - **aggregate**: the level for sharing. Counts of meetings per team and calendar month, per team
   over the whole period and for the study, over the whole study (two exports of different teams
-  or dates could give a hidden count away by difference, so the filter does not apply). The
-  counts that tell about people with lived experience are hidden under the rules of presenter
-  mode (observation.disclosure): a count from 1 to the threshold − 1, and any further count that
-  would let one be worked out from the rest, shown as "[c]".
+  or dates could give a hidden count away by difference, so the filter does not apply), and of
+  the contributions recorded at the meetings observed live. The counts that tell about people
+  with lived experience are hidden under the rules of presenter mode (observation.disclosure): a
+  count from 1 to the threshold − 1, and any further count that would let one be worked out from
+  the rest, shown as "[c]". Contributions and meetings are linked: a contribution by someone with
+  lived experience says one was present, so those contributions bound the meetings with lived
+  experience from below, and a month without anyone with lived experience present holds none of
+  their contributions.
 
 Every export carries a note (README.txt beside the tables, or a Notes sheet in a workbook) saying
 what it holds, how it may be shared and what was done to its text for a spreadsheet. Every export
@@ -34,7 +38,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +57,7 @@ from observation.ingest import ImportProblems
 from observation.ingest import tables as table_checks
 from observation.labels import letters
 from observation.models import ParticipationLevel
-from observation.presenting import COST, KINDS, SECRETS
+from observation.presenting import COST, KINDS, LIVED_EXPERIENCE, SECRETS
 
 Level = Literal["full", "deidentified", "aggregate"]
 Format = Literal["csv", "xlsx", "parquet"]
@@ -69,12 +73,16 @@ DATE_COLUMNS = {
     "annotations": ["event_date"],
     "study": ["created_at"],
     "memos": ["written_at"],
+    "contributions": ["recorded_at"],
 }
 MEMOS = "memos"
 """The researchers' memos on codings and codes (observation/coding.py): in a full export, and without
 their text in a de-identified one, when the study has any (so that the export of a study without
 memos holds the same tables as it always has)."""
 
+ADDED_LATER = ("contributions",)
+"""Study tables a full export made before they existed does not hold (the contributions came with
+live capture): such an export is loaded back with none of their rows."""
 NOTES_FILE = "README.txt"
 """The note beside the tables of a folder export (CSV or Parquet): a CSV reader reads no comment."""
 NOTES_SHEET = "Notes"
@@ -92,6 +100,27 @@ HIDEABLE: dict[str, str] = {
 }
 """The counts that may be hidden, each as the presenter-mode share over the same meetings (its
 kinds in presenting.KINDS, its cost in presenting.COST)."""
+LIVE_OPEN = ("meetings_observed_live", "contributions")
+"""Counts of the contributions recorded live that say nothing about anyone with lived experience:
+always shown."""
+LIVE_ATOMS = ("raised", "action", "other", "staff")
+"""A month's contributions split four ways: by service users and carers, agenda items raised,
+actions taken and the rest; and everyone else's (observers' aside)."""
+LIVE_HIDEABLE: dict[str, tuple[str, ...]] = {
+    "contributions_by_lived_experience": ("raised", "action", "other"),
+    "items_raised_by_lived_experience": ("raised",),
+    "actions_owned_by_lived_experience": ("action",),
+}
+"""The counts of contributions that may be hidden, as the atoms each sums."""
+LIVE_COST = {
+    "items_raised_by_lived_experience": 0,
+    "actions_owned_by_lived_experience": 0,
+    "contributions_by_lived_experience": 3,
+}
+"""Which goes first when one more must be hidden: the breakdown before the headline."""
+LIVE_SECRETS: dict[str, tuple[str, ...]] = {"their_other_contributions": ("other",)}
+"""Their contributions neither an item raised nor an action taken: shown by no column, but the
+headline minus its breakdown."""
 SCOPE_COST = {"month": 0, "team": 10, "study": 20}
 """Which figure goes first when one more must be hidden: a month's before a team's total, a
 team's before the study's."""
@@ -159,10 +188,12 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     whole = StudyFilter()  # the whole study, always (see the module's notes)
     counts = queries.monthly_counts(con, whole, level)
     kinds = queries.meeting_kinds(con, whole, level, "month")
-    system = counts_system(kinds)
-    floor = Rule(threshold_floor())
-    # What the study's floor hides stays hidden at a stricter threshold: exports at both tell no more.
-    hidden = suppress(system, rule, suppress(system, floor) if floor.threshold < rule.threshold else ())
+    live = _live_counts(con)
+    spoken, fragile = _spoken(live, kinds)
+    system = counts_system(kinds, spoken)
+    alone = {(cell, column) for month in fragile for cell in (month, month[0], None) for column in LIVE_HIDEABLE}
+    hidden = _hide(system, rule)
+    live_hidden = _hide(contributions_system(live, kinds), rule, alone) if len(live) else frozenset()
     keys = _cell_keys(counts)
     shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
     for key, row in zip(keys, counts.itertuples(index=False), strict=True):
@@ -170,6 +201,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
             expected = shown.get((key, column), 0)
             if int(getattr(row, column)) != expected:  # two reads a moment apart saw different studies
                 raise ObservationError("the study changed while the export was being made: export again")
+    said = _live_values(live)
     table = pd.DataFrame(
         {
             "team": counts["team_name"].fillna(STUDY_ROW),
@@ -182,6 +214,13 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
                 )
                 for c in HIDEABLE
             },
+            **{c: pd.Series([said.get(k, {}).get(c, 0) for k in keys], dtype="int64") for c in LIVE_OPEN},
+            **{
+                c: pd.Series(
+                    [CONFIDENTIAL if (k, c) in live_hidden else said.get(k, {}).get(c, 0) for k in keys], dtype=object
+                )
+                for c in LIVE_HIDEABLE
+            },
         }
     )
     with db.cursor(con) as cur:
@@ -192,6 +231,103 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     info = queries.study_info(con)
     notes = _aggregate_notes(info, rule, level)
     return Contents({"teams": teams, COUNTS_TABLE: table}, notes, rule.threshold)
+
+
+def _hide(system: System, rule: Rule, also: Collection[Hashable] = ()) -> frozenset[Hashable]:
+    """The figures of ``system`` to hide under ``rule``, ``also`` among them: what the study's floor
+    hides stays hidden at a stricter threshold, so exports at both tell no more."""
+    floor = Rule(threshold_floor())
+    return suppress(system, rule, {*also, *suppress(system, floor, also)} if floor.threshold < rule.threshold else also)
+
+
+def _live_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per team and calendar month (its first day) with a meeting observed live: those meetings
+    and their contributions split as LIVE_ATOMS (observers' left out, as observation.voice does)."""
+    flt = access.readable(StudyFilter(), "the contributions by month", con)
+    with db.cursor(con) as cur:
+        return cur.execute(
+            """
+            with counted as (
+                select
+                    h.team_id,
+                    date_trunc('month', h.meeting_date)::date as month,
+                    c.meeting_id,
+                    count(*) filter (where r.lived_experience and c.kind = 'raised_item') as raised,
+                    count(*) filter (where r.lived_experience and c.kind = 'took_action') as action,
+                    count(*) filter (where r.lived_experience and c.kind not in ('raised_item', 'took_action'))
+                        as other,
+                    count(*) filter (where not r.lived_experience) as staff
+                from contributions as c
+                join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as h
+                    on h.meeting_id = c.meeting_id
+                join participants as p on p.id = c.participant_id
+                join role_categories as r on r.code = p.role
+                where h.status = 'held' and p.role <> 'observer'
+                group by all
+            )
+            select
+                team_id,
+                month,
+                count(*) as meetings_observed_live,
+                sum(raised)::bigint as raised,
+                sum(action)::bigint as action,
+                sum(other)::bigint as other,
+                sum(staff)::bigint as staff
+            from counted
+            group by team_id, month
+            order by team_id, month
+            """,
+            flt.sql_params(),
+        ).fetchdf()
+
+
+def _live_values(live: pd.DataFrame) -> dict[Hashable, dict[str, int]]:
+    """The LIVE_OPEN and LIVE_HIDEABLE counts of every cell (as _cell_keys keys them) with a meeting
+    observed live: each month, each team's whole period, the study."""
+    sums = live.assign(
+        contributions=live[list(LIVE_ATOMS)].sum(axis=1),
+        **{column: live[list(atoms)].sum(axis=1) for column, atoms in LIVE_HIDEABLE.items()},
+    )
+    columns = [*LIVE_OPEN, *LIVE_HIDEABLE]
+    values: dict[Hashable, dict[str, int]] = {}
+    for team_id, month, *counts in sums[["team_id", "month", *columns]].itertuples(index=False):
+        values[(int(team_id), pd.Timestamp(month).date())] = dict(zip(columns, map(int, counts), strict=True))
+    teams = sums.groupby("team_id")[columns].sum()
+    for team_id, sums_of_team in zip(teams.index, teams.to_numpy(), strict=True):
+        values[int(team_id)] = dict(zip(columns, map(int, sums_of_team), strict=True))
+    values[None] = {c: int(sums[c].sum()) for c in columns}
+    return values
+
+
+def _months(kinds: pd.DataFrame, names: tuple[str, ...]) -> dict[tuple[int, dt.date], int]:
+    """Each team's month (queries.meeting_kinds by month): its recorded meetings of the kinds ``names``."""
+    counts = kinds[list(names)].to_numpy(dtype=np.int64).sum(axis=1)
+    return {
+        (int(t), pd.Timestamp(m).date()): int(n)
+        for t, m, n in zip(kinds["team_id"], kinds["period"], counts, strict=True)
+    }
+
+
+Month = tuple[int, dt.date]
+"""A team's calendar month: team id, first day."""
+
+
+def _spoken(live: pd.DataFrame, kinds: pd.DataFrame) -> tuple[frozenset[Month], frozenset[Month]]:
+    """The months in which someone with lived experience contributed, and so was present, in two:
+    those where a reader may be told it (by the contributions shown, or worked out from them and
+    the contributions of each month, which bound theirs from above): counts_system takes it that
+    a reader knows it of every one; and the *fragile* ones, whose one recorded meeting was that
+    one, where knowing it tells the meetings with lived experience exactly (1), which no hiding
+    of counts of meetings could keep: their contributions are hidden instead, in the month and
+    in its team's and the study's totals, so that nothing tells whether they were none.
+    (A month whose contributions outlived the attendance they were recorded at is in neither.)"""
+    presence = _months(kinds, LIVED_EXPERIENCE)
+    recorded = _months(kinds, queries.MEETING_KINDS)
+    lived = live[list(LIVE_HIDEABLE["contributions_by_lived_experience"])].to_numpy(dtype=np.int64).sum(axis=1)
+    cells = [(int(t), pd.Timestamp(m).date()) for t, m in zip(live["team_id"], live["month"], strict=True)]
+    spoke = [cell for cell, n in zip(cells, lived, strict=True) if n > 0 and presence.get(cell, 0) > 0]
+    fragile = frozenset(cell for cell in spoke if recorded[cell] == 1)
+    return frozenset(spoke) - fragile, fragile
 
 
 def _cell_keys(counts: pd.DataFrame) -> list[Hashable]:
@@ -207,13 +343,16 @@ def _cell_keys(counts: pd.DataFrame) -> list[Hashable]:
     return keys
 
 
-def counts_system(kinds: pd.DataFrame) -> System:
+def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System:
     """What the aggregate export shows, as figures over the atoms ``kinds`` (queries.meeting_kinds
     by month: each team's held meetings with attendance recorded of each kind, per month). Each
     HIDEABLE count is a figure, shown exactly, of every month, every team's whole period and the
     study (keyed (cell, column), the cell (team id, month's first day), team id or None); the
     recorded meetings of each month are known (always shown); and presenting.SECRETS of every cell
-    (service users only, carers only, both, not meaningful) must not be worked out when small."""
+    (service users only, carers only, both, not meaningful) must not be worked out when small.
+    In the months ``spoken`` (team id, first day), someone with lived experience contributed: known
+    to a reader, as far as the export goes, so those months had at least one meeting with lived
+    experience present."""
     width = len(queries.MEETING_KINDS)
     column = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
     team_ids = [int(t) for t in kinds["team_id"]]
@@ -245,6 +384,54 @@ def counts_system(kinds: pd.DataFrame) -> System:
         Figure((cell, "meetings_recorded"), sums, total(sums))
         for cell, sums in zip(zip(team_ids, months, strict=True), recorded, strict=True)
     ]
+    for i, cell in enumerate(zip(team_ids, months, strict=True)):
+        if cell in spoken:
+            sums = atoms([i], LIVED_EXPERIENCE)
+            known.append(Figure((cell, "spoken_by_lived_experience"), sums, total(sums), at_least=1))
+    blocks = np.repeat(np.array(team_ids, dtype=np.int64), width)
+    return System(truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(team_ids)), width))
+
+
+def contributions_system(live: pd.DataFrame, kinds: pd.DataFrame) -> System:
+    """What the aggregate export shows of the contributions, as figures over the atoms ``live``
+    (_live_counts: per team and month, contributions split as LIVE_ATOMS). Each LIVE_HIDEABLE count
+    is a figure of every month, team and the study, keyed as counts_system's; each month's
+    contributions are known (always shown); LIVE_SECRETS of every cell must not be worked out when
+    small; and in a month with nobody with lived experience present at a recorded meeting
+    (``kinds``, as counts_system reads them), their contributions are known to be none."""
+    width = len(LIVE_ATOMS)
+    column = {k: j for j, k in enumerate(LIVE_ATOMS)}
+    team_ids = [int(t) for t in live["team_id"]]
+    months = [pd.Timestamp(m).date() for m in live["month"]]
+    truth = live[list(LIVE_ATOMS)].to_numpy(dtype=np.int64).ravel()
+    cells: dict[Hashable, tuple[str, list[int]]] = {}
+    for i, (team_id, month) in enumerate(zip(team_ids, months, strict=True)):
+        cells[(team_id, month)] = ("month", [i])
+        cells.setdefault(team_id, ("team", []))[1].append(i)
+    cells[None] = ("study", list(range(len(team_ids))))
+
+    def atoms(leaves: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(i * width + column[n] for i in leaves for n in names)
+
+    def total(sums: tuple[int, ...]) -> int:
+        return int(truth[list(sums)].sum())
+
+    figures: list[Figure] = []
+    secrets_: list[Secret] = []
+    for key, (scope, leaves) in cells.items():
+        for name, names in LIVE_HIDEABLE.items():
+            sums = atoms(leaves, names)
+            figures.append(Figure((key, name), sums, total(sums), cost=LIVE_COST[name] + SCOPE_COST[scope]))
+        for name, names in LIVE_SECRETS.items():
+            sums = atoms(leaves, names)
+            secrets_.append(Secret((key, name), sums, total(sums)))
+    presence = _months(kinds, LIVED_EXPERIENCE)
+    lived = LIVE_HIDEABLE["contributions_by_lived_experience"]
+    known: list[Figure] = []
+    for i, cell in enumerate(zip(team_ids, months, strict=True)):
+        known.append(Figure((cell, "contributions"), atoms([i], LIVE_ATOMS), total(atoms([i], LIVE_ATOMS))))
+        if presence.get(cell, 0) == 0 and total(atoms([i], lived)) == 0:
+            known.append(Figure((cell, "nobody_with_lived_experience"), atoms([i], lived), 0))
     blocks = np.repeat(np.array(team_ids, dtype=np.int64), width)
     return System(truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(team_ids)), width))
 
@@ -260,7 +447,7 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
     first, last = (info.first_meeting, info.last_meeting) if info else (None, None)
     period = f"{first:%d %B %Y} to {last:%d %B %Y}, every team" if first and last else "none (no meetings yet)"
     lines = [
-        "Aggregate export: counts of meetings by team and month",
+        "Aggregate export: counts of meetings and of contributions by team and month",
         "",
         *_demo_line(info),
         f"Study: {info.study.name}" if info else "Study: (none)",
@@ -274,9 +461,10 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "between columns: the meetings with lived experience minus those with service users are the meetings "
         f"with carers only). A {CONFIDENTIAL} says nothing about its value: it may stand for any count, 0 "
         "included. Zero is shown as 0.",
-        "Only the four meetings_with_... columns are ever hidden; meetings held, cancelled, postponed and "
-        "recorded say nothing about anyone and are always shown. Rows may be left out when sharing this table; "
-        "do not put a hidden count back from the study's other outputs.",
+        "Only the four meetings_with_... columns and the three ..._by_lived_experience columns are ever hidden; "
+        "meetings held, cancelled, postponed, recorded and observed live, and all contributions, say nothing "
+        "about anyone and are always shown. Rows may be left out when sharing this table; do not put a hidden "
+        "count back from the study's other outputs.",
         "",
         "TABLES",
         "teams: each team's name, service and setting.",
@@ -300,9 +488,36 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "someone present with no level recorded does not count.",
         "A share (lived-experience presence, meaningful involvement…) is one of these counts divided by "
         "meetings_recorded.",
-        f"In Parquet, the meetings_with_... columns are text, since they can hold {CONFIDENTIAL}.",
+        "meetings_observed_live: held meetings with at least one contribution recorded as it happened (on "
+        "Capture a meeting, or imported): who spoke, raised an agenda item, proposed a change, challenged or "
+        "questioned, or took an action. Only these meetings have contributions; the others are left out of the "
+        "counts below, never read as silence.",
+        "contributions: every contribution recorded at those meetings, each one counted (someone who spoke "
+        "twice counts twice); contributions by observers, the researchers watching, are left out.",
+        "contributions_by_lived_experience: of those, the contributions of service users and carers (people "
+        "with lived experience). Voice share, the mean over meetings observed live of each one's "
+        "contributions_by_lived_experience divided by its contributions, cannot be worked out from these "
+        "monthly sums.",
+        "items_raised_by_lived_experience: the agenda items service users and carers raised at those meetings.",
+        "actions_owned_by_lived_experience: the actions service users and carers took on at those meetings.",
+        "Like the meetings_with_... columns, the last three are hidden as "
+        f"{CONFIDENTIAL} under the same threshold, and also where they would let a hidden count of meetings be "
+        "worked out: a contribution by someone with lived experience says that one was present that month.",
+        f"In Parquet, the meetings_with_... and ..._by_lived_experience columns are text, since they can hold "
+        f"{CONFIDENTIAL}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+CONTRIBUTIONS_NOTE = (
+    "contributions: one row per contribution recorded at a meeting as it happened (on Capture a meeting, or "
+    "imported), two identical rows being two contributions. meeting_id is the meeting's id in meetings (its "
+    "team_id and meeting_date); participant_id the person's id in participants (their code and role); kind "
+    "what they did: spoke, raised_item (raised an agenda item), proposed_change, challenged (challenged or "
+    "questioned), took_action (took on an action); minute the minutes from the meeting's start, 0 to 480; "
+    "observer who recorded it; recorded_at when it was recorded (UTC), empty when it was imported.",
+)
+"""The contributions table in words, for the note of a full or de-identified export."""
 
 
 def _full_notes(con: duckdb.DuckDBPyConnection) -> str:
@@ -324,6 +539,7 @@ def _full_notes(con: duckdb.DuckDBPyConnection) -> str:
         "TABLES",
         "One per table of the study, as it is: " + ", ".join(db.STUDY_TABLES) + "; and memos, the researchers' "
         "memos on codings and codes, when the study has any.",
+        *CONTRIBUTIONS_NOTE,
         "",
         "TEXT",
         "In CSV, a text cell that a spreadsheet would run as a formula (one beginning with =, +, -, @, a tab or a "
@@ -354,6 +570,10 @@ def _deidentified_notes(con: duckdb.DuckDBPyConnection) -> str:
         "Share it only under the study's data agreement, with those it names, and keep it as the study's own "
         "data is kept. Do not publish it or any table of it. For sharing, use the aggregate export: counts "
         "of meetings by team and month with small counts hidden.",
+        "",
+        *CONTRIBUTIONS_NOTE,
+        "Here the observer is a fresh code, the same one a field note's author is given, and recorded_at is "
+        "shifted with every other date.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -371,6 +591,8 @@ def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame])
     out = {t: f.copy() for t, f in frames.items()}
     out["participants"]["code"] = out["participants"]["code"].map(lambda c: fresh("P", c))
     out["field_notes"]["author"] = out["field_notes"]["author"].map(lambda c: fresh("O", c))
+    # an observer's contributions under the code their notes have
+    out["contributions"]["observer"] = out["contributions"]["observer"].map(lambda c: fresh("O", c))
     out["field_notes"] = out["field_notes"].drop(columns=["body"])
     out["interviews"]["informant_code"] = out["interviews"]["informant_code"].map(lambda c: fresh("K", c))
     out["interviews"] = out["interviews"].drop(columns=["transcript"])
@@ -570,7 +792,7 @@ def _count(n: int, thing: str) -> str:
 
 def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """A Parquet column has one type: a count column that holds "[c]" is written as text."""
-    hideable = [c for c in HIDEABLE if c in frame.columns]
+    hideable = [c for c in (*HIDEABLE, *LIVE_HIDEABLE) if c in frame.columns]
     return frame.astype(dict.fromkeys(hideable, "string")) if hideable else frame
 
 
@@ -666,7 +888,8 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Fill an empty study from a full export in Parquet (one file per table), in one transaction:
     every file is read and checked first, then every table (the memos too) goes in with its audit
     entry, or nothing does (a retry after a refusal finds the study still empty). The round trip
-    gives back every table as it was exported. (CSV cannot tell an empty text from a missing
+    gives back every table as it was exported (an export made before a table of ADDED_LATER
+    existed, without its rows). (CSV cannot tell an empty text from a missing
     value, so only Parquet is taken back in.)"""
     folder = Path(folder)
     if not folder.is_dir():
@@ -676,6 +899,8 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     frames: dict[str, pd.DataFrame] = {}
     for table in db.STUDY_TABLES:
         parquet = folder / f"{table}.parquet"
+        if not parquet.exists() and table in ADDED_LATER:
+            continue  # an export made before the study had the table: none of its rows
         if not parquet.exists():
             raise ObservationError(f"{folder}: the {table} table is missing; is this a full export in Parquet?")
         frames[table] = _read_parquet(parquet)
@@ -688,7 +913,8 @@ def load_full_export(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     with db.transaction(con) as cur:
         db.require_empty(cur, "a full export", (*db.STUDY_TABLES, MEMOS))
         for table in db.STUDY_TABLES:
-            _insert_frame(cur, table, frames[table])
+            if table in frames:
+                _insert_frame(cur, table, frames[table])
         integrity.require_intact(cur)
         db.sync_sequences(cur)
         if MEMOS in frames:

@@ -381,6 +381,7 @@ _WORDS: dict[str, Mapping[str, str]] = {
     "com_b": labels.COM_B,
     "valence": labels.VALENCE,
     "four_pi": labels.FOUR_PI,
+    "kind": labels.CONTRIBUTIONS,
 }
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from observation.ingest import values as v
 from observation.ingest.read import Problem
+from observation.labels import CONTRIBUTIONS
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX
 
 
@@ -33,6 +34,17 @@ def _date(text: str) -> object:
     return v.date(text)
 
 
+def _stored(options: Mapping[str, str], what: str) -> Callable[[str], object]:
+    """One of ``options``' stored values, exactly (a table holds the value, not its words)."""
+
+    def check(text: str) -> object:
+        if text not in options:
+            raise ValueError(f"not a known {what}; use one of: {', '.join(options)}")
+        return text
+
+    return check
+
+
 CHECKS: dict[str, dict[str, Callable[[str], object]]] = {
     "study": {"name": _line(NAME_MAX), "description": lambda s: v.passage(s, DEFINITION_MAX)},
     "teams": {"name": _line(NAME_MAX), "service": _line(NAME_MAX), "coach": _line(254), "start_date": _date},
@@ -43,6 +55,8 @@ CHECKS: dict[str, dict[str, Callable[[str], object]]] = {
     "interviews": {"informant_code": _line(PERSON_MAX), "transcript": lambda s: v.passage(s, NOTE_MAX),
                    "interview_date": _date},
     "codes": {"slug": _line(NAME_MAX), "name": _line(NAME_MAX), "definition": lambda s: v.passage(s, DEFINITION_MAX)},
+    "contributions": {"observer": _line(PERSON_MAX), "minute": _whole(0, 480),
+                      "kind": _stored(CONTRIBUTIONS, "kind of contribution")},
     "coded_segments": {"coder": _line(PERSON_MAX)},
     "recruitment_events": {"event_date": _date},
     "annotations": {"label": _line(LABEL_MAX), "event_date": _date},

@@ -3,12 +3,13 @@ character stops an export.
 
 The small study is given text that a spreadsheet would run — a HYPERLINK formula, "+1", "@SUM(1)",
 "-2+3", a formula after a tab or a carriage return — in note bodies, team names and services, a
-coach, an observer's code, code names and definitions, a coder's code, an annotation's label, a
-transcript and the study's description; and vertical tabs (text pasted from Word) in a note, a
-team's service, a code's name and the study's name. Every level is exported in every format and
-read back as a spreadsheet reads it: in CSV, a text that begins like a formula starts with ';
-in XLSX, no cell is a formula (or an error value) and the text is kept exactly as a text cell.
-Parquet keeps every character, and a full export in Parquet fills a study again exactly.
+coach, an observer's code (of a note, of a contribution), code names and definitions, a coder's
+code, an annotation's label, a transcript and the study's description; and vertical tabs (text
+pasted from Word) in a note, a team's service, a code's name and the study's name. Every level
+is exported in every format and read back as a spreadsheet reads it: in CSV, a text that begins
+like a formula starts with '; in XLSX, no cell is a formula (or an error value) and the text is
+kept exactly as a text cell. Parquet keeps every character, and a full export in Parquet fills a
+study again exactly.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def poisoned(small: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         ("update interviews set transcript = ? where id = 1", [CR]),
         ("update study set name = ?, description = ?", [f"Small{VT}study", AT]),
         ("insert into annotations (id, team_id, event_date, label) values (-1, 1, '2020-01-05', ?)", [HYPERLINK]),
-    ]
+        ("insert into contributions (meeting_id, participant_id, kind, minute, observer) values (1, 3, 'spoke', 4, ?)",
+         [HYPERLINK]),
+    ]  # fmt: skip
     for sql, values in changes:
         small.execute(sql, values)
     return small

@@ -55,6 +55,7 @@ NOT_READS = {
     "observation.demo.insert_table": "a write inside the caller's transaction (the demo's, a full export loaded back)",
     "observation.coding.insert_memo": "a write inside the caller's transaction, checked and audited by its caller",
     "observation.ingest.bulk.attendance": "an import's write",
+    "observation.ingest.contributions.contributions": "an import's write",
     "observation.record.refuse_if_changed": "a save's check, inside its transaction",
     "observation.record.bump_version": "a save's write",
     "observation.record.bump_versions": "a save's write",

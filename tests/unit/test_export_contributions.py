@@ -1,0 +1,398 @@
+"""The contributions observed live in exports: the full export (and back), the de-identified one, and
+the aggregate counts, whose hidden counts a reader with a solver cannot work out.
+
+The reader is built apart from observation.export and observation.disclosure, as test_export's is:
+the truth comes from the raw tables through pandas, what is shown is read back from the files as
+text, and the reader's integer programme holds each team's meetings of each kind per month
+(tests/disclosure_check.KINDS) and its contributions split four ways (by service users and carers:
+items raised, actions taken, the rest; and everyone else's), tied together as a careful reader would
+tie them: a month's contributions by people with lived experience are none unless one of them was
+present at one of its recorded meetings (at most its contributions times its meetings with them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from observation import db, export
+from observation.disclosure import Rule, suppress
+from tests.disclosure_check import COUNTS, KINDS, truth
+from tests.unit.test_export import read_back, read_notes, read_text
+
+pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
+
+# The small study's contributions (tests/small_study.py for who was present where). Observers' are
+# never counted: A-OB1's below is left out of every count.
+#   Alpha, January (m1 10/01 and m2 24/01, both with A-SU1 present): 13 contributions, 7 by service
+#     users and carers (3 items raised, 1 action taken); February (m4 21/02, nobody with lived
+#     experience): 4, all staff's.
+#   Beta, February (m6 12/02, B-SU1 present): 8, 6 by B-SU1 (3 items raised). m6 is Beta's only
+#     recorded meeting that month, so B-SU1's contributions shown would tell that its meetings with
+#     lived experience, hidden as [c], were 1.
+CONTRIBUTIONS = [
+    # meeting, participant, kind, times, minute, observer, recorded_at
+    (1, 1, "spoke", 3, 5, "OB-01", "2020-01-10 10:05:00"),
+    (1, 2, "took_action", 1, 50, "OB-01", "2020-01-10 10:50:10"),
+    (1, 3, "raised_item", 2, 2, "OB-01", "2020-01-10 10:02:00"),
+    (1, 3, "spoke", 1, 30, "OB-01", "2020-01-10 10:30:00"),
+    (1, 7, "spoke", 1, 31, "OB-01", "2020-01-10 10:31:00"),
+    (2, 1, "spoke", 2, 10, "OB-02", None),
+    (2, 3, "took_action", 1, 40, "OB-02", None),
+    (2, 3, "raised_item", 1, 3, "OB-02", None),
+    (2, 4, "challenged", 2, 20, "OB-02", None),
+    (4, 1, "spoke", 4, 15, "OB-02", None),
+    (6, 5, "spoke", 2, 7, "OB-01", None),
+    (6, 6, "raised_item", 3, 9, "OB-01", None),
+    (6, 6, "spoke", 3, 12, "OB-01", None),
+]
+LIVE_ATOMS = ("raised", "action", "other", "staff")
+LIVE_COUNTS: dict[str, tuple[str, ...]] = {
+    "contributions_by_lived_experience": ("raised", "action", "other"),
+    "items_raised_by_lived_experience": ("raised",),
+    "actions_owned_by_lived_experience": ("action",),
+    "their other contributions": ("other",),
+}
+"""Every count of contributions by people with lived experience a careful reader might want."""
+MEETING_COLUMNS: dict[str, tuple[str, ...]] = {
+    "meetings_recorded": KINDS,
+    "meetings_with_lived_experience": COUNTS["presence"],
+    "meetings_with_service_users": COUNTS["service_users"],
+    "meetings_with_carers": COUNTS["carers"],
+    "meetings_with_meaningful_involvement": COUNTS["meaningful"],
+}
+LIVE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "contributions": LIVE_ATOMS,
+    **{c: atoms for c, atoms in LIVE_COUNTS.items() if c in export.LIVE_HIDEABLE},
+}
+"""Each column of the counts table as the atoms it sums."""
+Cell = tuple[Any, ...]
+"""("all",), ("team", team id) or ("month", team id, the month's first day)."""
+
+
+@pytest.fixture
+def spoken(small: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The small study with the contributions above."""
+    rows = [(m, p, kind, minute, who, at) for m, p, kind, n, minute, who, at in CONTRIBUTIONS for _ in range(n)]
+    small.executemany(
+        "insert into contributions (meeting_id, participant_id, kind, minute, observer, recorded_at) "
+        "values (?, ?, ?, ?, ?, ?::timestamp)",
+        rows,
+    )
+    return small
+
+
+# --- full and de-identified ---------------------------------------------------------------------
+
+
+def test_a_full_export_holds_the_contributions_and_fills_an_empty_study_with_them(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    export.export(spoken, "full", "parquet", tmp_path / "out")
+    table = read_back(tmp_path / "out", "parquet")["contributions"]
+    assert list(table.columns) == ["id", "meeting_id", "participant_id", "kind", "minute", "observer", "recorded_at"]
+    assert len(table) == sum(row[3] for row in CONTRIBUTIONS) == 26
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    export.load_full_export(fresh, tmp_path / "out")
+    query = "select * from contributions order by all"
+    assert fresh.execute(query).fetchall() == spoken.execute(query).fetchall()  # ids, timestamps and nulls too
+    fresh.close()
+
+
+def test_a_full_export_made_before_live_capture_loads_with_no_contributions(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    export.export(small, "full", "parquet", tmp_path / "out")
+    (tmp_path / "out" / "contributions.parquet").unlink()
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    export.load_full_export(fresh, tmp_path / "out")
+    assert fresh.execute("select count(*) from contributions").fetchone() == (0,)
+    assert fresh.execute("select count(*) from attendance").fetchone() == (16,)
+    fresh.close()
+
+
+def test_a_full_export_whose_contributions_break_the_rules_is_refused_whole(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    export.export(spoken, "full", "parquet", tmp_path / "out")
+    table = pd.read_parquet(tmp_path / "out" / "contributions.parquet")
+    table.loc[1, "kind"] = "Spoke"  # the words, not the stored value
+    table.loc[2, "observer"] = "OB\x0b01"
+    table.to_parquet(tmp_path / "out" / "contributions.parquet")
+    fresh = db.connect(tmp_path / "fresh.duckdb")
+    with pytest.raises(export.ImportProblems) as caught:
+        export.load_full_export(fresh, tmp_path / "out")
+    assert [str(p) for p in caught.value.problems] == [
+        "contributions.parquet:3:observer: 'OB\x0b01' — holds a control character ('\\x0b'), not text; paste it "
+        "again as plain text",
+        "contributions.parquet:2:kind: 'Spoke' — not a known kind of contribution; use one of: spoke, raised_item, "
+        "proposed_change, challenged, took_action",
+    ]
+    assert fresh.execute("select count(*) from teams").fetchone() == (0,)
+    fresh.close()
+
+
+def test_a_deidentified_export_gives_an_observer_the_code_their_notes_have_and_shifts_when(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    export.export(spoken, "deidentified", "csv", tmp_path / "d")
+    frames = read_back(tmp_path / "d", "csv")
+    table, notes = frames["contributions"], frames["field_notes"]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "d").iterdir())
+    assert "OB-01" not in text
+    assert "OB-02" not in text
+    # OB-01 wrote note 1 and recorded m1's contributions; OB-02 wrote note 3 and recorded m4's
+    observers = dict(zip(table["meeting_id"], table["observer"], strict=False))
+    authors = dict(zip(notes["id"], notes["author"], strict=True))
+    assert observers[1] == authors[1] != observers[4] == authors[3]
+    offset = pd.to_datetime(frames["meetings"].set_index("id")["meeting_date"]).loc[1] - pd.Timestamp("2020-01-10")
+    shifted = pd.to_datetime(table.loc[table["meeting_id"] == 1, "recorded_at"]).sort_values()
+    assert shifted.iloc[0] == pd.Timestamp("2020-01-10 10:02:00") + offset  # the same offset as every date
+    assert table.loc[table["meeting_id"] == 2, "recorded_at"].isna().all()  # imported: none
+    assert sorted(set(table["participant_id"])) == [1, 2, 3, 4, 5, 6, 7]  # codes are replaced in participants
+    assert "observer is a fresh code" in read_notes(tmp_path / "d", "csv")
+
+
+@pytest.mark.parametrize("level", ["full", "deidentified"])
+def test_the_note_says_what_each_column_of_the_contributions_holds(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path, level: export.Level
+) -> None:
+    export.export(spoken, level, "xlsx", tmp_path / "e.xlsx")
+    notes = read_notes(tmp_path / "e.xlsx", "xlsx")
+    for column in ("meeting_id", "participant_id", "kind", "minute", "observer", "recorded_at"):
+        assert f"{column} " in notes, column
+    assert "two identical rows being two contributions" in notes
+
+
+# --- aggregate ----------------------------------------------------------------------------------
+
+
+def test_the_aggregate_export_counts_contributions_by_team_and_month(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    export.export(spoken, "aggregate", "csv", tmp_path / "agg")
+    counts = read_text(tmp_path / "agg", "csv")["counts"]
+    assert list(counts.columns[10:]) == [
+        "meetings_observed_live", "contributions", "contributions_by_lived_experience",
+        "items_raised_by_lived_experience", "actions_owned_by_lived_experience",
+    ]  # fmt: skip
+    rows = {(r["team"], r["month"]): list(r.values())[10:] for r in counts.to_dict("records")}
+    assert rows[("Alpha", "2020-01")][:2] == ["2", "13"]  # A-OB1, observing, is not counted
+    assert rows[("Alpha", "2020-02")] == ["1", "4", "0", "0", "0"]  # nobody with lived experience there
+    assert rows[("Alpha", "all")][:2] == ["3", "17"]
+    assert rows[("Beta", "2020-01")] == ["0", "0", "0", "0", "0"]
+    assert rows[("Beta", "2020-03")] == ["0", "0", "0", "0", "0"]  # held, nothing recorded
+    # B-SU1's contributions would tell that Beta's one recorded meeting in February had them there:
+    # hidden in the month, in Beta's total and in the study's, whatever their size
+    for key in (("Beta", "2020-02"), ("Beta", "all"), ("All teams", "all")):
+        assert rows[key][2:] == ["[c]"] * 3, key
+    assert rows[("Beta", "2020-02")][:2] == ["1", "8"]
+    assert rows[("All teams", "all")][:2] == ["4", "25"]
+    # Alpha's January: 7 by service users and carers, shown; 3 items raised and 1 action, each under 5
+    assert rows[("Alpha", "2020-01")][2:] == ["7", "[c]", "[c]"]
+
+
+def live_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per team and month: the contributions at its held meetings split as LIVE_ATOMS,
+    observers' left out, from the raw tables."""
+    taps = con.execute(
+        "select c.kind, p.role, m.team_id, m.meeting_date, m.status from contributions c "
+        "join participants p on p.id = c.participant_id join meetings m on m.id = c.meeting_id"
+    ).df()
+    taps = taps[(taps["status"] == "held") & (taps["role"] != "observer")].copy()
+    lived = taps["role"].isin(["service_user", "carer"])
+    taps["atom"] = np.where(
+        ~lived, "staff", taps["kind"].map({"raised_item": "raised", "took_action": "action"}).fillna("other")
+    )
+    taps["month"] = pd.to_datetime(taps["meeting_date"]).dt.to_period("M").dt.start_time
+    table = taps.groupby(["team_id", "month", "atom"]).size().unstack(fill_value=0)
+    return table.reindex(columns=list(LIVE_ATOMS), fill_value=0).reset_index()
+
+
+class JointReader:
+    """The integer programme a reader sets up: per team and month, unknown whole numbers of meetings
+    of each kind and of contributions of each kind, at least 0, every count the export shows as an
+    equation, and a month's contributions by people with lived experience at most its contributions
+    times its meetings with one of them present."""
+
+    NAMES = (*KINDS, *LIVE_ATOMS)
+
+    def __init__(self, meetings: pd.DataFrame, live: pd.DataFrame) -> None:
+        cells = pd.concat([meetings[["team_id", "month"]], live[["team_id", "month"]]]).drop_duplicates()
+        self.atoms = (
+            cells.merge(meetings, how="left", on=["team_id", "month"])
+            .merge(live, how="left", on=["team_id", "month"])
+            .fillna(0)
+            .reset_index(drop=True)
+        )
+        self.values = self.atoms[list(self.NAMES)].to_numpy(dtype=np.int64).ravel()
+        self.rows: list[np.ndarray] = []
+        self.shown: list[int] = []
+        self.bounds: list[np.ndarray] = []
+        self.least: list[int] = []
+
+    def vector(self, cell: Cell, names: tuple[str, ...]) -> np.ndarray:
+        mine = np.ones(len(self.atoms), dtype=bool)
+        if cell[0] != "all":
+            mine &= (self.atoms["team_id"] == cell[1]).to_numpy()
+        if cell[0] == "month":
+            mine &= (self.atoms["month"] == pd.Timestamp(cell[2])).to_numpy()
+        vector = np.zeros(self.values.size)
+        for i in np.flatnonzero(mine):
+            for name in names:
+                vector[i * len(self.NAMES) + self.NAMES.index(name)] = 1
+        return vector
+
+    def true(self, cell: Cell, names: tuple[str, ...]) -> int:
+        return int(self.vector(cell, names) @ self.values)
+
+    def see(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
+        self.rows.append(self.vector(cell, names))
+        self.shown.append(value)
+        if cell[0] == "month" and names == LIVE_ATOMS:  # the month's contributions, always shown
+            bound = value * self.vector(cell, COUNTS["presence"])
+            bound -= self.vector(cell, LIVE_COUNTS["contributions_by_lived_experience"])
+            self.bounds.append(bound)
+            self.least.append(0)
+
+    def at_least(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
+        self.bounds.append(self.vector(cell, names))
+        self.least.append(value)
+
+    def range_of(self, vector: np.ndarray) -> tuple[int, int]:
+        shown = np.array(self.shown, dtype=np.float64)
+        constraints = [LinearConstraint(np.array(self.rows), shown, shown)]
+        if self.bounds:
+            constraints.append(LinearConstraint(np.array(self.bounds), np.array(self.least, dtype=np.float64), np.inf))
+        ends = []
+        for sign in (1, -1):
+            found = milp(
+                sign * vector, constraints=constraints, integrality=np.ones(vector.size), bounds=Bounds(0, np.inf)
+            )
+            assert found.status == 0, f"what was shown fits no study at all: {found.message}"
+            ends.append(round(sign * found.fun))
+        return ends[0], ends[1]
+
+    def pins(self, threshold: int) -> Iterator[tuple[Cell, str, int]]:
+        """Every count from 1 to ``threshold - 1`` of a month, a team or the study, of meetings or of
+        contributions by people with lived experience, that what was shown pins down."""
+        cells: list[Cell] = [("all",)]
+        for team_id, month in self.atoms[["team_id", "month"]].itertuples(index=False):
+            cells += [("team", int(team_id)), ("month", int(team_id), pd.Timestamp(month))]
+        for cell in dict.fromkeys(cells):
+            for name, names in (*COUNTS.items(), *LIVE_COUNTS.items()):
+                value = self.true(cell, names)
+                if 1 <= value < threshold and self.range_of(self.vector(cell, names)) == (value, value):
+                    yield cell, name, value
+
+
+def read_into(reader: JointReader, counts: pd.DataFrame, team_ids: dict[str, int]) -> int:
+    """Every count the table shows, as an equation; checks each is true. Returns how many were hidden."""
+    hidden = 0
+    for row in counts.to_dict("records"):
+        if row["team"] == export.STUDY_ROW:
+            cell: Cell = ("all",)
+        elif row["month"] == export.WHOLE_PERIOD:
+            cell = ("team", team_ids[row["team"]])
+        else:
+            cell = ("month", team_ids[row["team"]], pd.Timestamp(f"{row['month']}-01"))
+        for column, names in (*MEETING_COLUMNS.items(), *LIVE_COLUMNS.items()):
+            if row[column] == "[c]":
+                hidden += 1
+                continue
+            assert int(row[column]) == reader.true(cell, names), (cell, column, row[column])
+            reader.see(cell, names, int(row[column]))
+    return hidden
+
+
+def worked_out(con: duckdb.DuckDBPyConnection, out: Path, threshold: int) -> list[tuple[Cell, str, int]]:
+    export.export(con, "aggregate", "csv", out, threshold=threshold)
+    counts = read_text(out, "csv")["counts"]
+    team_ids = {name: int(i) for i, name in con.execute("select id, name from teams").fetchall()}
+    reader = JointReader(truth(con, "contributing", "M"), live_truth(con))
+    assert read_into(reader, counts, team_ids) > 0
+    return list(reader.pins(threshold))
+
+
+def test_no_small_count_can_be_worked_out_from_contributions_and_meetings_together(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    assert worked_out(spoken, tmp_path / "agg", 5) == []
+
+
+@pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_path, path)
+    con = db.connect(path)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("threshold", [5, 8])
+def test_no_small_count_can_be_worked_out_from_the_demos_contributions(
+    demo_copy: duckdb.DuckDBPyConnection, tmp_path: Path, threshold: int
+) -> None:
+    assert worked_out(demo_copy, tmp_path / "agg", threshold) == []
+    counts = read_text(tmp_path / "agg", "csv")["counts"]
+    lived = counts[list(export.LIVE_HIDEABLE)]
+    assert (lived == "[c]").any().all()  # the demo has small counts of each
+    assert (~lived.isin(["[c]", "0"])).any().any()  # and shows some
+    assert (counts[list(export.LIVE_OPEN)] != "[c]").all().all()
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_the_aggregate_notes_say_what_each_contributions_column_means(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: export.Format
+) -> None:
+    out = tmp_path / ("agg.xlsx" if fmt == "xlsx" else "agg")
+    export.export(spoken, "aggregate", fmt, out)
+    notes = read_notes(out, fmt)
+    for column in (*export.LIVE_OPEN, *export.LIVE_HIDEABLE):
+        assert f"{column}:" in notes, column
+    assert "observers, the researchers watching, are left out" in notes
+    if fmt == "parquet":
+        table = pd.read_parquet(out / "counts.parquet")
+        assert table["items_raised_by_lived_experience"].dtype == "string"  # it can hold [c]
+        assert table["contributions"].dtype == "int64"
+
+
+def test_the_presence_contributions_tell_is_kept_from_pinning_a_hidden_count_of_meetings() -> None:
+    """A month in which someone with lived experience contributed had one of them present: told that
+    (by a count shown, or worked out), a reader may pin a count that was hidden as small. Here (found
+    by a search over small studies) the counts the study's rules hide on their own leave one pinned
+    once each month is known to have had someone with lived experience; counts_system, told of the
+    months, hides otherwise, and none is pinned."""
+    months = [pd.Timestamp(f"2020-0{m}-01") for m in (1, 2, 3, 1)]
+    table = [[0, 1, 0, 0, 1, 1, 2], [3, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 2, 3], [0, 0, 0, 0, 0, 1, 1]]
+    meetings = pd.DataFrame(table, columns=list(KINDS)).assign(team_id=[1, 1, 1, 2], month=months)
+    kinds = pd.DataFrame(table, columns=list(export.queries.MEETING_KINDS)).assign(team_id=[1, 1, 1, 2], period=months)
+    spoke = [(int(t), m.date()) for t, m in zip(meetings["team_id"], months, strict=True)]
+
+    def pinned(hidden: frozenset[Any]) -> list[tuple[Cell, str, int]]:
+        reader = JointReader(meetings, meetings[["team_id", "month"]].assign(**dict.fromkeys(LIVE_ATOMS, 0)))
+        cells: dict[Cell, Any] = {("all",): None}
+        for team_id, month in spoke:
+            cells |= {("team", team_id): team_id, ("month", team_id, pd.Timestamp(month)): (team_id, month)}
+        for cell, key in cells.items():
+            for column, names in MEETING_COLUMNS.items():
+                if (key, column) not in hidden and (column != "meetings_recorded" or cell[0] == "month"):
+                    reader.see(cell, names, reader.true(cell, names))
+            if cell[0] == "month":  # someone with lived experience spoke that month: one was there
+                reader.at_least(cell, COUNTS["presence"], 1)
+        return list(reader.pins(5))
+
+    alone = suppress(export.counts_system(kinds), Rule(5))
+    told = suppress(export.counts_system(kinds, spoke), Rule(5))
+    # Beta's January: one meeting of two with someone with lived experience, the other with nobody
+    assert pinned(alone) == [(("team", 2), "presence", 1), (("month", 2, months[3]), "presence", 1)]
+    assert told != alone
+    assert pinned(told) == []
