@@ -530,7 +530,7 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="Minute of the meeting", rangemode="tozero")
     fig.update_layout(
         title={
-            "text": "Who contributed when<br><sup>blue: a service user or carer · grey: everyone else · "
+            "text": "Each contribution at its minute<br><sup>blue: a service user or carer · grey: everyone else · "
             "a larger mark: more than once in a minute</sup>"
         },
         height=max(220, 34 * len(people) + 150),

@@ -39,7 +39,7 @@ def voice_headline(measures: voice.VoiceMeasures, held: int) -> None:
         percent(measures.mean_voice_share, measures.mean_voice_share is None),
         help=definitions.VOICE_SHARE,
         border=True,
-        delta="of the contributions, by service users and carers",
+        delta="mean of the meetings",
         delta_color="off",
         delta_arrow="off",
     )

@@ -39,7 +39,7 @@ def test_the_overview_shows_voice_beside_presence(app: App, heard_path: Path) ->
     assert not at.exception
     assert voice_metrics(at) == {
         "Meetings observed live": ("4", "of 6 held"),
-        "Voice share": ("50%", "of the contributions, by service users and carers"),  # 121/240
+        "Voice share": ("50%", "mean of the meetings"),  # 121/240
         "Items raised": ("3", "0.8 a meeting observed live"),
         "Actions owned": ("2", "0.5 a meeting observed live"),
     }
