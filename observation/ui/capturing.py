@@ -55,6 +55,8 @@ SHORT: dict[str, str] = {
 LEGEND = " · ".join(f"**{SHORT[k]}**: {KINDS[k].lower()}" for k in KINDS if SHORT[k] != KINDS[k])
 LIVED = "★"
 """Beside the code of someone with lived experience (a service user or carer)."""
+RESUMABLE = 3
+"""The team's captured meetings offered to resume, latest first."""
 STATUSES = ["present", "apologies", "absent", labels.NOT_EXPECTED]
 LEVELS = list(labels.PARTICIPATION)
 
@@ -150,17 +152,22 @@ def leave_meeting() -> None:
 
 
 def start_or_resume(team_id: int, observer: str) -> None:
-    """The team's meetings being captured, each to resume, and a meeting to start (today's, or the
-    date chosen): a choice opens it."""
+    """The team's latest meetings being captured, each to resume, and a meeting to start (today's,
+    or the date chosen): a choice opens it."""
     con = connection()
     live = guarded(lambda: capture.live_meetings(con, team_id))
-    for meeting in live:
+    for meeting in live[:RESUMABLE]:
         if st.button(
-            f"Resume the meeting of {meeting.meeting_date:%d %b %Y}, at minute {meeting.minute()}",
+            f"Resume the meeting of {meeting.meeting_date:%d %b %Y}",
             key=f"capture_resume_{meeting.meeting_id}",
             icon=":material/play_circle:",
         ):
             open_meeting(meeting.meeting_id)
+    if len(live) > RESUMABLE:
+        st.caption(
+            f"{len(live) - RESUMABLE} earlier captured meetings of this team are not listed: start one again by "
+            "its date below (its clock goes on), or edit it on the Record page."
+        )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     keep(DAY)
     st.session_state.setdefault(DAY, dt.date.today())
@@ -474,6 +481,7 @@ def review(live: capture.Live) -> Review:
             plain(f"{p.code}{' ' + LIVED if p.lived_experience else ''} · {p.role_label}"),
             STATUSES,
             key=f"{key}_status",
+            format_func=labels.ATTENDANCE.__getitem__,
             required=True,
         )
         statuses[p.participant_id] = str(chosen or "absent")

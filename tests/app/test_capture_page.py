@@ -183,6 +183,18 @@ def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -
     assert again.text_input(key=capturing.OBSERVER).value == "R01"  # who tapped last goes on observing
 
 
+def test_a_team_s_meeting_being_captured_is_offered_to_resume(app: App, small_path: Path) -> None:
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key="capture_leave").click().run()  # another meeting, then back to this one
+    assert "meeting" not in at.query_params
+    resume = at.button(key=f"capture_resume_{meeting_id}")
+    assert resume.label == "Resume the meeting of 06 Mar 2020"
+    resume.click().run()
+    assert linked(at) == meeting_id
+    assert at.button(key=f"capture_here_{SU1}").proto.type == "primary"  # still marked here
+
+
 @pytest.mark.parametrize(
     ("given", "said"),
     [
