@@ -145,6 +145,23 @@ def test_the_review_suggests_levels_and_the_save_records_the_meeting(app: App, s
     assert at.number_input(key=f"record_1_{meeting_id}_duration").value == 55
 
 
+def test_a_save_that_would_leave_contributions_of_someone_absent_is_refused_in_words(
+    app: App, small_path: Path
+) -> None:
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_spoke_{SU1}").click().run()
+    open_review(at)
+    at.segmented_control(key=f"capture_review_{meeting_id}_{SU1}_status").set_value("absent").run()
+    at.button(key="capture_save").click().run()
+    assert not at.exception
+    (error,) = at.error
+    assert "A-SU1" in error.value.replace("\\", "")
+    assert not at.success
+    assert rows(small_path, "select status from attendance where meeting_id = ? and participant_id = ?",
+                meeting_id, SU1) == [("present",)]  # fmt: skip
+
+
 def test_a_save_after_someone_changed_the_register_is_refused(app: App, small_path: Path) -> None:
     at, meeting_id = started(app, small_path)
     at.button(key=f"capture_here_{SU1}").click().run()
