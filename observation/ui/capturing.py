@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -407,27 +406,21 @@ def timeline(live: capture.Live) -> None:
     if not entries:
         st.caption("Nothing recorded yet.")
         return
-    rows = [
-        {
-            "minute": e.minute,
-            "who": "" if e.kind == "note" else f"{e.participant_code} ({e.role_label})",
-            "what": f"Note: {e.body}" if e.kind == "note" else KINDS.get(str(e.contribution), str(e.contribution)),
-            "observer": e.observer,
-        }
-        for e in reversed(entries)
-    ]
-    st.dataframe(
-        pd.DataFrame(rows, columns=["minute", "who", "what", "observer"]),
-        key="capture_timeline",
-        hide_index=True,
-        height=min(36 + 35 * len(rows), 320),
-        column_config={
-            "minute": st.column_config.NumberColumn("Minute", width="small"),
-            "who": st.column_config.TextColumn("Who"),
-            "what": st.column_config.TextColumn("What"),
-            "observer": st.column_config.TextColumn("Observer"),
-        },
-    )
+    lines = [_timeline_line(e) for e in reversed(entries)]
+    # One plain text, never a grid: a note is read whole (a grid's cell cuts it), and no Markdown is
+    # read in it; the box scrolls once the meeting is long.
+    with st.container(height=320 if len(lines) > 8 else "content", key="capture_timeline"):
+        st.text("\n".join(lines))
+
+
+def _timeline_line(entry: capture.Entry) -> str:
+    """One entry as a line: "12 min · SU1-01 (Service user) · Raised an agenda item · R01"; a note's
+    further lines indented under it."""
+    if entry.kind == "note":
+        what = "Note: " + str(entry.body).strip().replace("\n", "\n        ")
+        return f"{entry.minute} min · {what} · {entry.observer}"
+    kind = KINDS.get(str(entry.contribution), str(entry.contribution))
+    return f"{entry.minute} min · {entry.participant_code} ({entry.role_label}) · {kind} · {entry.observer}"
 
 
 # --- finish and review -------------------------------------------------------------------------------

@@ -35,6 +35,12 @@ def started(app: App, small_path: Path) -> tuple[AppTest, int]:
     return at, linked(at)
 
 
+def timeline(at: AppTest) -> list[str]:
+    """The meeting so far as the page shows it, one entry a line, most recent first."""
+    (shown,) = [t.value for t in at.text if " min · " in t.value]
+    return shown.splitlines()
+
+
 def linked(at: AppTest) -> int:
     """The meeting the page's address names."""
     (given,) = at.query_params["meeting"]
@@ -71,15 +77,18 @@ def test_a_meeting_is_started_marked_tapped_noted_and_undone(app: App, small_pat
     at.button(key="capture_note_save").click().run()
     assert "Note saved at minute 0." in words(at)
     assert at.text_input(key=capturing.NOTE).value == ""  # emptied, for the next note
-    timeline = at.dataframe[0].value
-    assert list(timeline["what"]) == ["Note: Waiting list raised by A-SU1", "Spoke", "Spoke", "Raised an agenda item"]
-    assert list(timeline["who"])[-1] == "A-SU1 (Service user)"
+    assert timeline(at) == [
+        "0 min · Note: Waiting list raised by A-SU1 · root (local)",
+        "0 min · A-ST1 (Nurse) · Spoke · root (local)",
+        "0 min · A-ST1 (Nurse) · Spoke · root (local)",
+        "0 min · A-SU1 (Service user) · Raised an agenda item · root (local)",
+    ]
     at.button(key="capture_undo").click().run()
     assert "Undone: a note at minute 0." in words(at)
     assert rows(small_path, "select count(*) from field_notes where meeting_id = ?", meeting_id) == [(0,)]
     at.button(key="capture_undo").click().run()
     assert "Undone: A-ST1 spoke at minute 0." in words(at)
-    assert len(at.dataframe[0].value) == 2
+    assert len(timeline(at)) == 2
     assert not at.exception
     assert not at.error
 
@@ -195,7 +204,7 @@ def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -
     again = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
     assert linked(again) == meeting_id
     assert again.button(key=f"capture_spoke_{SU1}")  # A-SU1 is still here, with their row of buttons
-    assert list(again.dataframe[0].value["what"]) == ["Challenged or questioned"]
+    assert timeline(again) == ["0 min · A-SU1 (Service user) · Challenged or questioned · R01"]
     assert again.subheader[0].value == "Alpha, 06 Mar 2020"
     assert again.text_input(key=capturing.OBSERVER).value == "R01"  # who tapped last goes on observing
 
@@ -245,3 +254,12 @@ def test_a_coach_cannot_open_the_page(monkeypatch: pytest.MonkeyPatch, small_pat
     at.run()
     assert [e.value for e in at.error] == ["Page not found."]
     assert not at.button
+
+
+def test_a_long_note_is_shown_whole_in_the_timeline(app: App, small_path: Path) -> None:
+    """A note is never cut in the meeting so far: the observer reads back what was typed, every word."""
+    at, _ = started(app, small_path)
+    body = "The carer asked why the waiting-list item was moved again; " * 6 + "end of note."
+    at.text_input(key=capturing.NOTE).input(body)
+    at.button(key="capture_note_save").click().run()
+    assert timeline(at) == [f"0 min · Note: {body.strip()} · root (local)"]
