@@ -199,12 +199,16 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
             f"{coded[key] * 1000:.0f} ms{aside}",
         )
     live = national["capture"]
-    for what, key in (("a contribution tapped, saved and acknowledged", "contribute_s"),
-                      ("someone marked present or not", "mark_s")):  # fmt: skip
+    for what, key, write in (
+        ("a contribution tapped, saved and acknowledged (the roster and timeline read again)", "acknowledged_s",
+         "contribute"),
+        ("someone marked present or not, and the roster read again", "mark_acknowledged_s", "mark"),
+    ):  # fmt: skip
         check(
             f"Capture page: {what} ≤ {MOST_TAP_S:g} s (warm, median of eleven)",
             live[key] <= MOST_TAP_S,
-            f"{live[key] * 1000:.0f} ms (its first: {live[key.replace('_s', '_cold_s')] * 1000:.0f} ms)",
+            f"{live[key] * 1000:.0f} ms (the write alone: {live[write + '_s'] * 1000:.0f} ms, "
+            f"its first {live[write + '_cold_s'] * 1000:.0f} ms)",
         )
     if "demo" in scales:
         for page, b in national["browser"].items():
@@ -266,12 +270,14 @@ def markdown(machine: str, scales: dict[str, Results], checked: list[dict[str, A
         c = r["coding"]
         out.append(f"| {scale} | {ms(c['page_cold_s'])} | {ms(c['page_warm_s'])} | {ms(c['save_s'])} |")
     out += ["", "**Live capture** (bench/capture.py): a tap and a mark on the Capture page, warm (ms)", ""]
-    out += ["| scale | a contribution tapped | the same tap again | marked present or not | roster | timeline |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    out += ["| scale | a tap acknowledged | the tap's write | the same tap again | a mark acknowledged "
+            "| the mark's write | roster | timeline |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for scale, r in scales.items():
         c = r["capture"]
-        out.append(f"| {scale} | {ms(c['contribute_s'])} | {ms(c['repeat_s'])} | {ms(c['mark_s'])} "
-                   f"| {ms(c['roster_s'])} | {ms(c['timeline_s'])} |")  # fmt: skip
+        out.append(f"| {scale} | {ms(c['acknowledged_s'])} | {ms(c['contribute_s'])} | {ms(c['repeat_s'])} "
+                   f"| {ms(c['mark_acknowledged_s'])} | {ms(c['mark_s'])} | {ms(c['roster_s'])} "
+                   f"| {ms(c['timeline_s'])} |")  # fmt: skip
     if checked:
         met = sum(c["met"] for c in checked)
         out += ["", f"**Budgets at national scale: {met} of {len(checked)} met.**", ""]

@@ -11,7 +11,10 @@ each the median of WARM_RUNS after a first, cold one:
 - ``repeat_s``: the same tap sent again (a retry), which writes nothing;
 - ``mark_s``: someone marked present, then not, in turn (each a write that moves the meeting's
   version on and keeps its facts);
-- ``roster_s``, ``timeline_s``: the two reads the page makes again after a tap.
+- ``roster_s``, ``timeline_s``: the two reads the page makes again after a tap;
+- ``acknowledged_s``: a tap and those two reads, in turn: what the observer waits for before the
+  page confirms the tap (the budget);
+- ``mark_acknowledged_s``: a mark and the roster read again.
 """
 
 from __future__ import annotations
@@ -76,6 +79,15 @@ def main() -> None:
         mark_cold, mark_warm = warm(lambda n: capture.mark(con, live.meeting_id, toggled, n % 2 == 0, "OB-BENCH"))
         _, roster = warm(lambda n: capture.roster(con, live.meeting_id))
         _, timeline = warm(lambda n: capture.timeline(con, live.meeting_id))
+        _, acknowledged = warm(
+            lambda n: (tap(n + 1), capture.roster(con, live.meeting_id), capture.timeline(con, live.meeting_id))
+        )
+        _, mark_acknowledged = warm(
+            lambda n: (
+                capture.mark(con, live.meeting_id, toggled, n % 2 == 0, "OB-BENCH"),
+                capture.roster(con, live.meeting_id),
+            )
+        )
         with db.cursor(con) as cur:
             (taps,) = cur.execute(  # type: ignore[misc]
                 "select count(*) from contributions where meeting_id = ?", [live.meeting_id]
@@ -93,6 +105,8 @@ def main() -> None:
                 "mark_s": mark_warm,
                 "roster_s": roster,
                 "timeline_s": timeline,
+                "acknowledged_s": acknowledged,
+                "mark_acknowledged_s": mark_acknowledged,
                 "most_s": MOST_TAP_S,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
