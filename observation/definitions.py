@@ -24,7 +24,9 @@ OBSERVED_LIVE = (
 VOICE_SHARE = (
     "Voice share of a meeting observed live: contributions by service users and carers ÷ all its contributions "
     "(each one recorded counts: spoke, raised an agenda item, proposed a change, challenged or questioned, took "
-    "an action). Shown as the mean over meetings observed live."
+    "an action). Shown as the mean voice share: each meeting's share, averaged over the meetings observed live, so "
+    "a short meeting weighs as much as a long one. The QI chart's sentence instead pools the contributions of the "
+    "meetings it charts (those by service users and carers ÷ all of them), which differs when meetings differ in size."
 )
 ITEMS_RAISED = (
     "Items raised: the agenda items service users and carers raised at the meetings observed live. Shown as the "

@@ -146,9 +146,11 @@ def _presence_sentence(team: queries.TeamMeasures, others: queries.Measures) -> 
 def _voice_sentence(heard: voice.VoiceMeasures) -> str:
     n = heard.meetings_observed_live
     share = "—" if heard.mean_voice_share is None else f"{heard.mean_voice_share:.0%}"
+    # A mean of each meeting's share, never "made 45% of the contributions": the QI chart's sentence
+    # pools the contributions, and the two differ when meetings differ in size (definitions.VOICE_SHARE).
     return (
-        f"At its {n} meeting{'' if n == 1 else 's'} observed live, service users and carers made {share} of the "
-        f"contributions (mean voice share), raised {heard.items_raised} agenda "
+        f"Service users and carers had a mean voice share of {share} over its {n} meeting{'' if n == 1 else 's'} "
+        f"observed live (each meeting's share of its contributions, averaged), raised {heard.items_raised} agenda "
         f"item{'' if heard.items_raised == 1 else 's'} and took on {heard.actions_owned} "
         f"action{'' if heard.actions_owned == 1 else 's'}."
     )

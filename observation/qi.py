@@ -535,8 +535,10 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
     elif choice.measure == "representation":
         overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
     elif spec.kind == "share":
+        # Pooled: not the mean voice share the tables and the Team profile give (definitions.VOICE_SHARE)
         overall = (
-            f"{yes} of the {n} contributions at the {choice.unit(2)} were by service users or carers ({_share(yes, n)})"
+            f"{yes} of the {n} contributions, pooled over the charted {choice.unit(2)}, were by service users or "
+            f"carers ({_share(yes, n)})"
         )
     elif spec.kind == "count":
         overall = f"{yes} {spec.counted} by service users and carers at {n} {choice.unit(n)} ({yes / n:.1f} a meeting)"

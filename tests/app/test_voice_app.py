@@ -69,7 +69,7 @@ def test_the_team_profile_shows_the_teams_voice_against_the_others(app: App, hea
         "by service users and carers." in captions
     )
     summary = " ".join(m.value for m in at.markdown)
-    assert "At its 3 meetings observed live, service users and carers made 45% of the contributions" in summary
+    assert "Service users and carers had a mean voice share of 45% over its 3 meetings observed live" in summary
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observation import access, db, definitions, presenting, qi, queries, view_charts, voice
+from observation import access, db, definitions, presenting, profile, qi, queries, view_charts, voice
 from observation.disclosure import Rule, whole_percent
 from observation.filters import StudyFilter
 from tests.disclosure_check import COUNTS, Reader
@@ -222,6 +222,29 @@ def test_the_measures_page_words_each_voice_measure_as_the_definitions_do(defini
     assert flat.count(definition) == 1
 
 
+def test_the_profile_gives_the_mean_voice_share_and_the_qi_sentence_the_pooled_one(
+    heard: duckdb.DuckDBPyConnection,
+) -> None:
+    # Alpha's meetings have 5, 4 and 1 contributions: each meeting's share averaged is 45%, while 6 of
+    # the 10 contributions (60%) were by service users and carers. The two figures sit on one page:
+    # each must say which it is, and neither may call the mean a share of the contributions.
+    (summary_voice,) = [
+        s for s in profile.team_profile(heard, StudyFilter(), 1, "contributing").summary if "voice" in s
+    ]
+    assert summary_voice.startswith(
+        "Service users and carers had a mean voice share of 45% over its 3 meetings observed live (each meeting's "
+        "share of its contributions, averaged)"
+    )
+    assert "of the contributions" not in summary_voice
+    choice = qi.ChartChoice(measure="voice", chart="run")
+    (panel,) = qi.panels(voice.by_meeting(heard, StudyFilter(teams=(1,))), NO_EVENTS, choice)
+    (sentence,) = qi.signal_sentences((panel,), choice, None)
+    assert "6 of the 10 contributions, pooled over the charted meetings observed live, were by service users or " in (
+        sentence
+    )
+    assert "(60%)" in sentence
+
+
 # --- the QI charts -------------------------------------------------------------------------------------
 
 
@@ -293,8 +316,8 @@ def test_too_few_meetings_observed_live_draw_no_limits_and_say_so() -> None:
     (sentence,) = qi.signal_sentences((panel,), choice, None)
     assert sentence.startswith("Oak: only 9 meetings observed live — too few to set limits or test for signals")
     assert (
-        "Over the period, 39 of the 90 contributions at the meetings observed live were by service users or "
-        in sentence
+        "Over the period, 39 of the 90 contributions, pooled over the charted meetings observed live, were by "
+        "service users or carers (43%)" in sentence
     )
 
 
