@@ -13,8 +13,9 @@ Modules by topic, each importing only the ones above it in this list, so that no
 - signin, then sidebar: who is signed in, and what every page starts with (shared_sidebar);
 - choices, then views, and tables: the views' choices kept in the URL, notes and meetings
   shown, the views' tables;
-- edits, then recording, curating and access_page: the pages that change the study; capturing
-  (above recording: a saved capture opens on the Record page), the meeting captured as it happens;
+- edits, then recording, curating and access_page: the pages that change the study; then
+  capturing, the meeting captured as it happens (after recording, which it imports: a saved
+  capture opens on the Record page);
 - upload, then importing; exporting; printing: data in and out, and the print style.
 
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…
