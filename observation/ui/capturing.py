@@ -468,7 +468,9 @@ def review(live: capture.Live) -> Review:
     for p in people:
         key = f"capture_review_{live.meeting_id}_{p.participant_id}"
         before = recorded.get(p.participant_id, (None, None))[0]
-        st.session_state.setdefault(f"{key}_status", "present" if p.present else before or "absent")
+        # Someone not tapped is not expected (no row), as on the Record page: never absent by default,
+        # which would count a member who withdrew, or is on leave, as missing the meeting.
+        st.session_state.setdefault(f"{key}_status", "present" if p.present else before or labels.NOT_EXPECTED)
         status, level = st.columns([4, 2], vertical_alignment="bottom")
         chosen = status.segmented_control(
             plain(f"{p.code}{' ' + LIVED if p.lived_experience else ''} · {p.role_label}"),
@@ -477,7 +479,7 @@ def review(live: capture.Live) -> Review:
             format_func=labels.ATTENDANCE.__getitem__,
             required=True,
         )
-        statuses[p.participant_id] = str(chosen or "absent")
+        statuses[p.participant_id] = str(chosen or labels.NOT_EXPECTED)
         if chosen != "present":
             continue
         tip = suggested.get(p.participant_id)

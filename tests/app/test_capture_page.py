@@ -25,11 +25,11 @@ def words(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown).replace("\\", "")
 
 
-def started(app: App, small_path: Path) -> tuple[AppTest, int]:
-    """The page, with Alpha's meeting of DAY started; its id."""
+def started(app: App, small_path: Path, team: int = 1, day: dt.date = DAY) -> tuple[AppTest, int]:
+    """The page, with the team's meeting of ``day`` (Alpha's of DAY) started; its id."""
     at = app(small_path).switch_page("pages/capture.py").run()
-    at.selectbox(key="capture_team").set_value(1).run()
-    at.date_input(key="capture_day").set_value(DAY).run()
+    at.selectbox(key="capture_team").set_value(team).run()
+    at.date_input(key="capture_day").set_value(day).run()
     at.button(key="capture_start").click().run()
     assert not at.exception
     return at, linked(at)
@@ -142,16 +142,31 @@ def test_the_review_suggests_levels_and_the_save_records_the_meeting(app: App, s
     assert not at.error
     assert not at.exception
     assert [s.value for s in at.success] == [capturing.SAVED_WORDS]
+    # A-ST2 and A-OB1, never tapped nor chosen, are not expected (no row), as on the Record page.
     assert rows(small_path, "select participant_id, status, participation from attendance where meeting_id = ? "
                 "order by 1", meeting_id) == [
-        (ST1, "present", "contributing"), (2, "absent", None), (SU1, "present", "co_leading"),
-        (CA1, "apologies", None), (7, "absent", None),
+        (ST1, "present", "contributing"), (SU1, "present", "co_leading"), (CA1, "apologies", None),
     ]  # fmt: skip
     assert rows(small_path, "select duration_minutes from meetings where id = ?", meeting_id) == [(55,)]
     at.button(key="capture_open_record").click().run()  # the meeting, open on the Record page
     assert at.selectbox(key="record_team").value == 1
     assert at.selectbox(key="record_meeting_1").value == meeting_id
     assert at.number_input(key=f"record_1_{meeting_id}_duration").value == 55
+
+
+def test_the_team_s_people_not_tapped_are_not_expected_and_get_no_row(app: App, small_path: Path) -> None:
+    # Beta's B-SU1 withdrew on 1 Mar 2020 and B-SU2 declined: a meeting after that must not count
+    # them absent (a service user absent lowers the meeting's presence), nor anyone not tapped.
+    at, meeting_id = started(app, small_path, team=2, day=dt.date(2020, 3, 25))
+    at.button(key="capture_here_5").click().run()  # B-ST1
+    open_review(at)
+    for person in (6, 8):
+        assert at.segmented_control(key=f"capture_review_{meeting_id}_{person}_status").value == "not expected"
+    at.button(key="capture_save").click().run()
+    assert not at.error
+    assert rows(small_path, "select participant_id, status from attendance where meeting_id = ?", meeting_id) == [
+        (5, "present")
+    ]
 
 
 def test_a_save_that_would_leave_contributions_of_someone_absent_is_refused_in_words(

@@ -170,7 +170,7 @@ def test_a_meeting_is_captured_by_touch_resumed_and_saved(study: Study, tablet: 
     assert shown["ST1-01"] == ("present", "contributing")
     assert shown["SU1-02"] == ("present", "contributing")
     assert shown["SU1-03"] == ("apologies", "")
-    assert shown["ST1-02"] == ("absent", "")
+    assert shown["ST1-02"] == ("not expected", "")  # tapped in, then out: never marked absent
     screenshot(page, "capture-on-the-record-page")
     assert_clean(tablet)
 
