@@ -454,8 +454,9 @@ class Review:
 
 
 def review(live: capture.Live) -> Review:
-    """Everyone's attendance to confirm, each person here with their suggested level (the rule
-    beside) to keep or change, and the meeting's length."""
+    """Everyone's attendance to confirm (as recorded, else here or not expected), each person here
+    with their level (as recorded, else the suggested one) to keep or change, the suggestion and
+    its rule beside, and the meeting's length."""
     con = connection()
     loaded = guarded(lambda: record.load(con, live.meeting_id))
     people = guarded(lambda: capture.roster(con, live.meeting_id))
@@ -483,16 +484,30 @@ def review(live: capture.Live) -> Review:
         if chosen != "present":
             continue
         tip = suggested.get(p.participant_id)
-        st.session_state.setdefault(f"{key}_level", tip.level if tip else "observing")
+        # The level saved already (a review saved before, or the Record page) is the observer's
+        # judgement: it stays, and the suggestion is said beside it.
+        kept = recorded.get(p.participant_id, (None, None))[1]
+        st.session_state.setdefault(f"{key}_level", kept or (tip.level if tip else "observing"))
         levels[p.participant_id] = str(
             level.selectbox("Took part", LEVELS, key=f"{key}_level", format_func=labels.PARTICIPATION.__getitem__)
         )
-        st.caption(plain(f"Suggested for {p.code}: {labels.PARTICIPATION[tip.level]} — {tip.reason}" if tip else
-                         f"Suggested for {p.code}: observing — marked here at the review, nothing logged"))  # fmt: skip
+        st.caption(plain(suggestion(p, tip, kept)))
     held = loaded.details.duration_minutes if loaded and loaded.details.duration_minutes else None
     st.session_state.setdefault(f"capture_review_{live.meeting_id}_minutes", held or min(max(live.minute(), 1), 480))
     duration = int(st.number_input("Minutes long", 1, 480, key=f"capture_review_{live.meeting_id}_minutes"))
     return Review(statuses, levels, duration, st.session_state[REVIEWING][1])
+
+
+def suggestion(person: capture.RosterPerson, tip: capture.Suggestion | None, kept: str | None) -> str:
+    """The level the rules suggest for someone here, and why; the level recorded before, when it differs."""
+    said = (
+        f"Suggested for {person.code}: {labels.PARTICIPATION[tip.level]} — {tip.reason}"
+        if tip
+        else f"Suggested for {person.code}: observing — marked here at the review, nothing logged"
+    )
+    if kept and kept != (tip.level if tip else "observing"):
+        said += f" (recorded before: {labels.PARTICIPATION.get(kept, kept)}, kept unless you change it)"
+    return said
 
 
 def save(live: capture.Live, chosen: Review) -> bool:

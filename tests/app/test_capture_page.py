@@ -154,6 +154,45 @@ def test_the_review_suggests_levels_and_the_save_records_the_meeting(app: App, s
     assert at.number_input(key=f"record_1_{meeting_id}_duration").value == 55
 
 
+def test_a_level_saved_is_kept_when_the_review_opens_again(app: App, small_path: Path) -> None:
+    # The observer's judgement is what counts: reopening the review must not put the suggestion
+    # back in its place, or a second save would overwrite it unseen.
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    for kind in ("raised_item", "took_action"):
+        at.button(key=f"capture_{kind}_{SU1}").click().run()
+    open_review(at)
+    level = f"capture_review_{meeting_id}_{SU1}_level"
+    at.selectbox(key=level).set_value("contributing").run()
+    at.button(key="capture_save").click().run()
+    at.button(key="capture_back").click().run()
+    open_review(at)
+    assert at.selectbox(key=level).value == "contributing"
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert (
+        "Suggested for A-SU1: co-leading — raised an agenda item and took an action "
+        "(recorded before: contributing, kept unless you change it)"
+    ) in captions
+    at.button(key="capture_save").click().run()
+    assert rows(small_path, "select participation from attendance where meeting_id = ? and participant_id = ?",
+                meeting_id, SU1) == [("contributing",)]  # fmt: skip
+
+
+def test_a_capture_of_a_meeting_recorded_already_keeps_its_levels(app: App, small_path: Path) -> None:
+    # Alpha's meeting of 24 Jan 2020 was recorded on the Record page: A-ST1 and A-CA1 contributing,
+    # A-SU1 co-leading, A-ST2 apologies. Captured, with nothing tapped, and saved: it stays so.
+    before = "select participant_id, status, participation from attendance where meeting_id = 2 order by 1"
+    recorded = rows(small_path, before)
+    at, meeting_id = started(app, small_path, day=dt.date(2020, 1, 24))
+    assert meeting_id == 2
+    open_review(at)
+    levels = {p: at.selectbox(key=f"capture_review_2_{p}_level").value for p in (ST1, SU1, CA1)}
+    assert levels == {ST1: "contributing", SU1: "co_leading", CA1: "contributing"}
+    at.button(key="capture_save").click().run()
+    assert not at.error
+    assert rows(small_path, before) == recorded
+
+
 def test_the_team_s_people_not_tapped_are_not_expected_and_get_no_row(app: App, small_path: Path) -> None:
     # Beta's B-SU1 withdrew on 1 Mar 2020 and B-SU2 declined: a meeting after that must not count
     # them absent (a service user absent lowers the meeting's presence), nor anyone not tapped.
