@@ -295,7 +295,10 @@ def send_taps() -> None:
     pending: list[Tap] = st.session_state.get(TAPS, [])
     while pending:
         tap = pending[0]
-        _say(tap.meeting_id, *_send(tap))
+        words, refused = _send(tap)
+        _say(tap.meeting_id, words, refused)
+        if refused and tap.body:
+            _give_back(tap.body)
         pending.pop(0)  # acknowledged (or refused, and said): never sent again
 
 
@@ -314,7 +317,7 @@ def _send(tap: Tap) -> tuple[str, bool]:
         else:
             entry = capture.note(con, tap.meeting_id, tap.body or "", tap=tap.key, observer=tap.observer)
     except ObservationError as exc:
-        return f"Not saved: {exc}", True
+        return f"Not saved: {exc}" + (". The note is back in its box." if tap.body else ""), True
     study_changed()
     return (f"Note saved at minute {entry.minute}." if entry.kind == "note" else f"{said(entry)}."), False
 
@@ -390,6 +393,13 @@ def _undo(live: capture.Live, observer: str) -> None:
         return
     study_changed()
     _say(live.meeting_id, "Nothing of yours to undo." if undone is None else f"Undone: {said(undone)}.")
+
+
+def _give_back(body: str) -> None:
+    """A refused note's text back in its box (before anything typed since): typed as it happened,
+    it is kept to save again once the refusal is dealt with. Called before the box is drawn."""
+    typed = str(st.session_state.get(NOTE) or "").strip()
+    st.session_state[NOTE] = f"{body} {typed}".strip()
 
 
 def _noted(live: capture.Live, observer: str) -> None:

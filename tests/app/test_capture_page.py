@@ -107,6 +107,20 @@ def test_a_tap_sent_again_is_saved_once(app: App, small_path: Path) -> None:
     assert at.session_state[capturing.TAPS] == []
 
 
+def test_a_refused_note_is_given_back_to_its_box(app: App, small_path: Path) -> None:
+    # The observer typed it as it happened: a refusal must not lose it.
+    at, meeting_id = started(app, small_path)
+    rows(small_path, "update meetings set status = 'postponed' where id = ?", meeting_id)  # on another device
+    at.text_input(key=capturing.NOTE).input("A-SU1 asked who chairs next time")
+    at.button(key="capture_note_save").click().run()
+    (error,) = at.error
+    assert error.value.replace("\\", "").startswith("Not saved: this meeting is now recorded as postponed")
+    assert error.value.replace("\\", "").endswith("The note is back in its box.")
+    assert at.text_input(key=capturing.NOTE).value == "A-SU1 asked who chairs next time"
+    assert rows(small_path, "select count(*) from field_notes where meeting_id = ?", meeting_id) == [(0,)]
+    assert not at.exception
+
+
 def test_unmarking_someone_with_contributions_is_refused_in_words(app: App, small_path: Path) -> None:
     at, _ = started(app, small_path)
     at.button(key=f"capture_here_{SU1}").click().run()
