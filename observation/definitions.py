@@ -15,11 +15,14 @@ REPRESENTATION = (
     "Representation of a meeting: service users and carers present ÷ everyone present (observers, "
     "the researchers watching, are not counted). Shown as the mean over held meetings."
 )
+OBSERVED_LIVE_MEETING = "a held meeting with at least one contribution by someone other than an observer"
+"""What makes a meeting observed live, in the words every page and document uses (docs/MEASURES.md, docs/data.md)."""
 OBSERVED_LIVE = (
-    "Observed live: a held meeting with at least one contribution recorded as it happened (on Capture a "
-    "meeting, or imported). Voice share, items raised and actions owned are taken over these meetings only: a "
-    "meeting without contributions recorded is left out, never read as silence. Contributions by observers, the "
-    "researchers watching, are not counted."
+    f"Observed live: {OBSERVED_LIVE_MEETING}, recorded as it happened (on Capture a meeting, or imported). Voice "
+    "share, items raised and actions owned are taken over these meetings only: a meeting without such a "
+    "contribution is left out, never read as silence. Contributions by observers, the researchers watching, are "
+    "not counted: a meeting whose only contributions are observers' shows them on its timeline and is not observed "
+    "live."
 )
 VOICE_SHARE = (
     "Voice share of a meeting observed live: contributions by service users and carers ÷ all its contributions "

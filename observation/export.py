@@ -488,10 +488,10 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "someone present with no level recorded does not count.",
         "A share (lived-experience presence, meaningful involvement…) is one of these counts divided by "
         "meetings_recorded.",
-        "meetings_observed_live: held meetings with at least one contribution recorded as it happened (on "
-        "Capture a meeting, or imported): who spoke, raised an agenda item, proposed a change, challenged or "
-        "questioned, or took an action. Only these meetings have contributions; the others are left out of the "
-        "counts below, never read as silence.",
+        "meetings_observed_live: held meetings with at least one contribution by someone other than an observer, "
+        "recorded as it happened (on Capture a meeting, or imported): who spoke, raised an agenda item, proposed a "
+        "change, challenged or questioned, or took an action. Only these meetings have contributions; the others "
+        "are left out of the counts below, never read as silence.",
         "contributions: every contribution recorded at those meetings, each one counted (someone who spoke "
         "twice counts twice); contributions by observers, the researchers watching, are left out.",
         "contributions_by_lived_experience: of those, the contributions of service users and carers (people "

@@ -1,9 +1,10 @@
 """Voice at the meetings observed live (docs/MEASURES.md): who spoke up, raised items and took on
 actions, from the contributions recorded as a meeting happened.
 
-A held meeting is observed live when it has at least one contribution recorded (observers'
-contributions are not counted); voice share, items raised and actions owned are taken over those
-meetings only. Every read narrows its filter with ``access.readable`` and aggregates in DuckDB.
+A held meeting is observed live when it has at least one contribution by someone other than an
+observer (definitions.OBSERVED_LIVE; observers' contributions are not counted); voice share, items
+raised and actions owned are taken over those meetings only. Every read narrows its filter with
+``access.readable`` and aggregates in DuckDB.
 """
 
 from __future__ import annotations
@@ -181,14 +182,15 @@ def measures(found: pd.DataFrame) -> Voice:
     return Voice(overall, tuple(teams))
 
 
-TIMELINE_COLUMNS = ("minute", "code", "role", "lived_experience", "kind", "contribution")
+TIMELINE_COLUMNS = ("minute", "code", "role", "lived_experience", "observer", "kind", "contribution")
 
 
 @access.requires(*access.READERS)  # who contributed when: never a presenter's
 def timeline(con: duckdb.DuckDBPyConnection, meeting_id: int) -> pd.DataFrame:
     """A meeting's contributions in the order they came: minute, code (the participant's), role
-    (in words), lived_experience, kind and contribution (the kind in words); one row per
-    contribution, observers' included (the timeline is what the observer recorded). Empty when the
+    (in words), lived_experience, observer (an observer's contribution, not counted: observed_live), kind
+    and contribution (the kind in words); one row per contribution, observers' included (the timeline
+    is what the observer recorded). Empty when the
     meeting has none or there is no such meeting; a coach asking for another team's meeting is
     refused (and the refusal audited)."""
     with db.cursor(con) as cur:
@@ -198,7 +200,7 @@ def timeline(con: duckdb.DuckDBPyConnection, meeting_id: int) -> pd.DataFrame:
         access.require_teams((int(team[0]),), f"meeting {meeting_id}", con=con)
         found = cur.execute(
             """
-            select c.minute, p.code, r.label as role, r.lived_experience, c.kind
+            select c.minute, p.code, r.label as role, r.lived_experience, p.role = 'observer' as observer, c.kind
             from contributions as c
             join participants as p on p.id = c.participant_id
             join role_categories as r on r.code = p.role
@@ -209,3 +211,10 @@ def timeline(con: duckdb.DuckDBPyConnection, meeting_id: int) -> pd.DataFrame:
         ).fetchdf()
     found["contribution"] = found["kind"].map(labels.CONTRIBUTIONS)
     return found[list(TIMELINE_COLUMNS)]
+
+
+def observed_live(timeline: pd.DataFrame) -> bool:
+    """Whether a held meeting's ``timeline`` makes it observed live (definitions.OBSERVED_LIVE): a
+    contribution by someone other than an observer, as _BY_MEETING counts them. A meeting whose only
+    contributions are observers' has a timeline and is not observed live."""
+    return bool((~timeline["observer"].astype(bool)).any())

@@ -17,6 +17,11 @@ NOT_OBSERVED = (
     "contributions recorded as a meeting happens (Capture a meeting)."
 )
 
+ONLY_OBSERVERS = (
+    "Not counted as observed live: every contribution recorded here is an observer's, and observers' "
+    "contributions are not counted."
+)
+
 
 def voice_headline(measures: voice.VoiceMeasures, held: int) -> None:
     """The row of voice figures for a set of meetings, of which ``held`` were held; "hidden" where
@@ -79,13 +84,15 @@ def show_contributions(timeline: pd.DataFrame, meeting_id: int) -> None:
         st.caption("Not observed live: no contribution was recorded at this meeting.")
         return
     st.markdown("##### Who contributed when", help=definitions.OBSERVED_LIVE)
+    if not voice.observed_live(timeline):
+        st.caption(ONLY_OBSERVERS)
     fig = figure(view_charts.contribution_timeline, timeline)
     st.plotly_chart(fig, key=f"meeting_{meeting_id}_timeline")
     st.dataframe(
         timeline.assign(lived_experience=timeline["lived_experience"].map({True: "yes", False: ""})),
         hide_index=True,
         key=f"meeting_{meeting_id}_contributions",
-        column_order=["minute", "code", "role", "lived_experience", "contribution"],
+        column_order=["minute", "code", "role", "lived_experience", "contribution"],  # not observer: a role says it
         column_config={
             "minute": st.column_config.NumberColumn("Minute", width=70),
             "code": "Participant",

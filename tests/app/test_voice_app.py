@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import db, definitions
-from observation.ui.voice_widgets import NOT_OBSERVED
-from tests.unit.test_voice import add_contributions
+from observation.ui.voice_widgets import NOT_OBSERVED, ONLY_OBSERVERS
+from tests.unit.test_voice import add_contributions, add_observer_only_meeting
 
 App = Callable[..., AppTest]
 VOICE = ("Meetings observed live", "Voice share", "Items raised", "Actions owned")
@@ -106,6 +106,23 @@ def test_a_meetings_drill_down_shows_who_contributed_when(app: App, heard_path: 
     assert "Raised an agenda item" in set(table["contribution"])
     at.selectbox(key="presence_meeting").set_value(5).run()  # held, nothing recorded live
     assert "Not observed live: no contribution was recorded at this meeting." in [c.value for c in at.caption]
+
+
+def test_a_meeting_with_only_an_observers_contributions_shows_them_and_says_it_is_not_counted(
+    app: App, heard_path: Path
+) -> None:
+    con = db.connect(heard_path)
+    try:
+        add_observer_only_meeting(con)
+    finally:
+        con.close()
+    at = app(heard_path, meeting="5").switch_page("pages/presence.py").run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "contribution" in d.value]
+    assert list(table["code"]) == ["B-OB1"]
+    assert ONLY_OBSERVERS in [c.value for c in at.caption]
+    at.selectbox(key="presence_meeting").set_value(6).run()  # B-SU1's contributions: observed live
+    assert ONLY_OBSERVERS not in [c.value for c in at.caption]
 
 
 def test_presenter_mode_shows_voice_with_small_counts_hidden(app: App, heard_path: Path) -> None:

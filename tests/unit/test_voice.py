@@ -186,6 +186,37 @@ def test_a_meetings_timeline_says_who_contributed_when(heard: duckdb.DuckDBPyCon
     assert voice.timeline(heard, 999).empty
 
 
+def add_observer_only_meeting(con: duckdb.DuckDBPyConnection) -> None:
+    """B-OB1, a researcher observing Beta, present at m5 and the only one with a contribution there."""
+    with db.transaction(con) as cur:
+        cur.execute("insert into participants (id, code, team_id, role) values (9, 'B-OB1', 2, 'observer')")
+        cur.execute("insert into attendance (meeting_id, participant_id, status) values (5, 9, 'present')")
+    add_contributions(con, [(5, 9, "spoke", 3)])
+
+
+def test_a_meeting_whose_only_contributions_are_an_observers_is_not_observed_live(
+    heard: duckdb.DuckDBPyConnection,
+) -> None:
+    # The measures and the drill-down must agree on which meetings are observed live: m5 has a
+    # timeline (what the observer recorded) but is not counted, so its timeline must say so.
+    add_observer_only_meeting(heard)
+    assert 5 not in set(voice.by_meeting(heard, StudyFilter())["meeting_id"])
+    assert voice.voice(heard, StudyFilter()).overall.meetings_observed_live == 4
+    at_m5 = voice.timeline(heard, 5)
+    assert list(at_m5["code"]) == ["B-OB1"]
+    assert not voice.observed_live(at_m5)
+    assert voice.observed_live(voice.timeline(heard, 1))  # A-OB1's contribution among others'
+    assert list(voice.timeline(heard, 1)["observer"]) == [False, False, False, True, False, False]
+
+
+def test_observed_live_is_worded_once_in_the_definitions_and_the_documents() -> None:
+    docs = Path(__file__).parents[2] / "docs"
+    for page in ("MEASURES.md", "data.md"):
+        flat = re.sub(r"\s+", " ", (docs / page).read_text(encoding="utf-8").replace("*", "")).lower()
+        assert definitions.OBSERVED_LIVE_MEETING in flat, page
+    assert definitions.OBSERVED_LIVE.startswith(f"Observed live: {definitions.OBSERVED_LIVE_MEETING},")
+
+
 def test_the_timeline_figure_puts_people_with_lived_experience_first_and_marks_repeats() -> None:
     timeline = pd.DataFrame(
         [(1, "A-ST1", "Nurse", False, "spoke"), (5, "A-SU1", "Service user", True, "raised_item"),
