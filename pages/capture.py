@@ -1,6 +1,7 @@
 """Capture a meeting: as it happens, on a tablet or a laptop — each contribution with a tap, quick
 notes, who is here, the timeline so far; then the attendance and levels reviewed and saved as the
-meeting's record. The meeting is in the page's address, so a refresh or the link reopened resumes it."""
+meeting's record. The meeting is in the page's address, with who observes it when nobody signs in, so a
+refresh or the link reopened resumes it as the same observer."""
 
 import streamlit as st
 
@@ -24,6 +25,8 @@ if live is None:
     st.stop()
 
 observer = capturing.header(live)
+if observer is None:
+    st.stop()  # who observes is asked for, above: nothing is saved under a guess
 if capturing.reviewing(live):
     chosen = capturing.review(live)
     save, back = st.columns(2)

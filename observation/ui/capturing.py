@@ -1,4 +1,5 @@
-"""Streamlit glue for Capture a meeting: the meeting in the page's address (``?meeting=ID``), a team's
+"""Streamlit glue for Capture a meeting: the meeting in the page's address, with who observes it
+without sign-in (``?meeting=ID&observer=CODE``: the link an observer reopens is theirs), a team's
 live meetings to resume or today's to start, who is here, each contribution and quick note as it
 is tapped, the timeline, and the review that saves the attendance and levels through
 ``record.save_meeting``. No SQL: everything is read and written through observation.capture and
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
 import streamlit as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,15 +23,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from observation import access, capture, definitions, labels, record
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
+from observation.models import Observer
 from observation.ui import choices, recording
 from observation.ui.signin import sign_in_configured, signed_in
-from observation.ui.state import keep, plain, stop_with
+from observation.ui.state import keep, plain, stop_with, write_query_params
 from observation.ui.study import connection, guarded, study_changed
 
-PARAM = "meeting"
+PARAM, OBSERVER_PARAM = "meeting", "observer"
 TEAM = "capture_team"
 DAY = "capture_day"
 OBSERVER = "capture_observer"
+OBSERVER_FOR = "capture_observer_for"
+"""The meeting (None: the start) whose Observer box was last set up from the address."""
 TAPS = "capture_taps"
 """The taps sent and not yet acknowledged, in the order they were made (``Tap``)."""
 SAID = "capture_said"
@@ -61,11 +66,14 @@ LEVELS = list(labels.PARTICIPATION)
 
 
 class MeetingLink(BaseModel):
-    """What the page's address may name: the meeting being captured (``?meeting=ID``)."""
+    """What the page's address may name (``?meeting=ID&observer=CODE``): the meeting being captured,
+    and who observes it without sign-in, by the core's rule for an observer. Each is read on its
+    own: a bad one is said and dropped, the other kept."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    meeting: int = Field(ge=1, le=2**31 - 1)
+    meeting: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    observer: Observer | None = None
 
 
 @dataclass(frozen=True)
@@ -83,32 +91,76 @@ class Tap:
 # --- who observes, and which meeting ---------------------------------------------------------------
 
 
-def choose_observer(live: capture.Live | None = None) -> str:
+def choose_observer(live: capture.Live | None = None) -> str | None:
     """Who the entries are saved under: the signed-in person's email when sign-in is configured; on
-    one's own computer, an observer code typed here. Until one is typed in this session: whoever
-    last recorded something at ``live`` (the page opened again mid-meeting goes on as the same
-    observer), else the account's name."""
+    one's own computer, the observer code typed here, kept in the meeting's address (so the link
+    an observer reopens goes on as them, whoever else taps). Opening a meeting, the box starts
+    from the address, else from what was typed in this session, else from the meeting's only
+    observer so far; else it is empty, and asked for: None until it is typed (never a guess, which
+    would save one observer's entries under another's name, and undo theirs)."""
     me = access.current()
     if sign_in_configured():
         st.caption(plain(f"You observe as {me.email}."))
         return me.email
     keep(OBSERVER)
-    if OBSERVER not in st.session_state:
-        st.session_state[OBSERVER] = (last_observer(live) if live else None) or me.email
+    meeting = live.meeting_id if live else None
+    if OBSERVER not in st.session_state or st.session_state.get(OBSERVER_FOR) != meeting:
+        typed_before = str(st.session_state.get(OBSERVER) or "").strip()
+        st.session_state[OBSERVER] = linked_observer() or typed_before or (sole_observer(live) if live else None) or ""
+        st.session_state[OBSERVER_FOR] = meeting
     typed = st.text_input(
         "Observer",
         key=OBSERVER,
         max_chars=100,
+        placeholder="Your observer code, such as R01",
         help="Who the contributions and notes are saved under, such as R01: the same code each time you observe "
-        "(it is each quick note's observer, and what **Undo my last entry** undoes).",
+        "(it is each quick note's observer, and what **Undo my last entry** undoes). It is kept in the page's "
+        "address: the link you reopen goes on as you.",
     )
-    return typed.strip() or me.email
+    observer = _valid_observer(typed)
+    if live is not None:
+        write_query_params({OBSERVER_PARAM: observer} if observer else {}, (OBSERVER_PARAM,))
+    return observer
 
 
-def last_observer(live: capture.Live) -> str | None:
-    """Who recorded the meeting's latest tapped entry (None before the first)."""
-    tapped = [e for e in guarded(lambda: capture.timeline(connection(), live.meeting_id)) if e.recorded_at]
-    return max(tapped, key=lambda e: e.recorded_at or dt.datetime.min).observer if tapped else None
+def _valid_observer(typed: str) -> str | None:
+    """The code typed, by the core's rule; None, and asked for or refused in words, without one."""
+    if not typed.strip():
+        st.info(
+            "Type your observer code (such as R01) and press Enter: every contribution and note is saved under it, "
+            "and **Undo my last entry** takes back only yours.",
+            icon=":material/badge:",
+        )
+        return None
+    try:
+        return MeetingLink.model_validate({OBSERVER_PARAM: typed}).observer
+    except ValidationError as exc:
+        st.error(plain(f"Observer {typed[:60]!r}: {_reason(exc)}."), icon=":material/error:")
+        return None
+
+
+def linked_observer() -> str | None:
+    """Who the address names as observing (None: nobody); a bad one is said and taken out of it."""
+    raw = st.query_params.get(OBSERVER_PARAM)
+    if raw is None:
+        return None
+    try:
+        return MeetingLink.model_validate({OBSERVER_PARAM: raw}).observer
+    except ValidationError as exc:
+        st.warning(plain(f"The link's observer={raw[:60]!r} was ignored: {_reason(exc)}."), icon=":material/link_off:")
+        del st.query_params[OBSERVER_PARAM]
+        return None
+
+
+def _reason(exc: ValidationError) -> str:
+    return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+
+
+def sole_observer(live: capture.Live) -> str | None:
+    """The meeting's observer when only one has tapped an entry so far; None before the first, or
+    once there are two (the page cannot tell which one is opening it)."""
+    tapped = {e.observer for e in guarded(lambda: capture.timeline(connection(), live.meeting_id)) if e.recorded_at}
+    return tapped.pop() if len(tapped) == 1 else None
 
 
 def linked_meeting() -> capture.Live | None:
@@ -118,8 +170,10 @@ def linked_meeting() -> capture.Live | None:
     if raw is None:
         return None
     try:
-        meeting_id = MeetingLink.model_validate({PARAM: raw}).meeting
+        meeting_id = MeetingLink.model_validate({PARAM: raw}).meeting or 0
     except ValidationError:
+        meeting_id = 0
+    if not meeting_id:
         _drop_link(f"The link's meeting={raw!r} was ignored: a meeting is named by its number, such as meeting=12.")
         return None
     live = guarded(lambda: capture.resume(connection(), meeting_id))
@@ -136,21 +190,22 @@ def _drop_link(why: str) -> None:
     del st.query_params[PARAM]
 
 
-def open_meeting(meeting_id: int) -> None:
-    """Capture this meeting: its number in the address (a refresh, or the link reopened, resumes it)."""
-    st.query_params[PARAM] = str(meeting_id)
+def open_meeting(meeting_id: int, observer: str | None) -> None:
+    """Capture this meeting: its number, and who observes it, in the address (a refresh, or the
+    link reopened, resumes it as them)."""
+    wanted = {PARAM: str(meeting_id)} | ({OBSERVER_PARAM: observer} if observer and not sign_in_configured() else {})
+    write_query_params(wanted, (PARAM, OBSERVER_PARAM))
     st.rerun()
 
 
 def leave_meeting() -> None:
     """Back to choosing a team's meeting."""
-    if PARAM in st.query_params:
-        del st.query_params[PARAM]
+    write_query_params({}, (PARAM, OBSERVER_PARAM))
     st.session_state.pop(REVIEWING, None)
     st.rerun()
 
 
-def start_or_resume(team_id: int, observer: str) -> None:
+def start_or_resume(team_id: int, observer: str | None) -> None:
     """The team's latest meetings being captured, each to resume, and a meeting to start (today's,
     or the date chosen): a choice opens it."""
     con = connection()
@@ -161,7 +216,7 @@ def start_or_resume(team_id: int, observer: str) -> None:
             key=f"capture_resume_{meeting.meeting_id}",
             icon=":material/play_circle:",
         ):
-            open_meeting(meeting.meeting_id)
+            open_meeting(meeting.meeting_id, observer)
     if len(live) > RESUMABLE:
         st.caption(
             f"{len(live) - RESUMABLE} earlier captured meetings of this team are not listed: start one again by "
@@ -175,13 +230,16 @@ def start_or_resume(team_id: int, observer: str) -> None:
         if day is None:
             st.error("Choose the meeting's date first.", icon=":material/error:")
             return
+        if observer is None:
+            st.error("Type your observer code first, above.", icon=":material/error:")
+            return
         try:
             started = capture.start(con, team_id, day, observer=observer)
         except ObservationError as exc:
             st.error(plain(str(exc)), icon=":material/error:")
             return
         study_changed()
-        open_meeting(started.meeting_id)
+        open_meeting(started.meeting_id, observer)
     st.caption(
         "Starting opens the team's meeting on that date (recorded already, or new) and starts its clock: every "
         "contribution and note is stamped with the minute since."
@@ -193,9 +251,9 @@ def choose_team(flt: StudyFilter) -> int | None:
     return choices.choose_team(TEAM, None, flt)
 
 
-def header(live: capture.Live) -> str:
+def header(live: capture.Live) -> str | None:
     """Which meeting, the minute it is at (kept up to date every half a minute), and who observes
-    (returned)."""
+    (returned; None while it is asked for)."""
     st.subheader(plain(f"{live.team_name}, {live.meeting_date:%d %b %Y}"))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:

@@ -26,8 +26,9 @@ def words(at: AppTest) -> str:
 
 
 def started(app: App, small_path: Path, team: int = 1, day: dt.date = DAY) -> tuple[AppTest, int]:
-    """The page, with the team's meeting of ``day`` (Alpha's of DAY) started; its id."""
+    """The page, with the team's meeting of ``day`` (Alpha's of DAY) started by observer R01; its id."""
     at = app(small_path).switch_page("pages/capture.py").run()
+    at.text_input(key=capturing.OBSERVER).input("R01").run()
     at.selectbox(key="capture_team").set_value(team).run()
     at.date_input(key="capture_day").set_value(day).run()
     at.button(key="capture_start").click().run()
@@ -78,10 +79,10 @@ def test_a_meeting_is_started_marked_tapped_noted_and_undone(app: App, small_pat
     assert "Note saved at minute 0." in words(at)
     assert at.text_input(key=capturing.NOTE).value == ""  # emptied, for the next note
     assert timeline(at) == [
-        "0 min · Note: Waiting list raised by A-SU1 · root (local)",
-        "0 min · A-ST1 (Nurse) · Spoke · root (local)",
-        "0 min · A-ST1 (Nurse) · Spoke · root (local)",
-        "0 min · A-SU1 (Service user) · Raised an agenda item · root (local)",
+        "0 min · Note: Waiting list raised by A-SU1 · R01",
+        "0 min · A-ST1 (Nurse) · Spoke · R01",
+        "0 min · A-ST1 (Nurse) · Spoke · R01",
+        "0 min · A-SU1 (Service user) · Raised an agenda item · R01",
     ]
     at.button(key="capture_undo").click().run()
     assert "Undone: a note at minute 0." in words(at)
@@ -266,7 +267,7 @@ def test_a_save_after_someone_changed_the_register_is_refused(app: App, small_pa
 
 def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -> None:
     at, meeting_id = started(app, small_path)
-    at.text_input(key=capturing.OBSERVER).input("R01").run()
+    assert at.query_params["observer"] == "R01"  # the link is the observer's own
     at.button(key=f"capture_here_{SU1}").click().run()
     at.button(key=f"capture_challenged_{SU1}").click().run()
     again = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
@@ -274,7 +275,77 @@ def test_the_meetings_link_resumes_it_where_it_was(app: App, small_path: Path) -
     assert again.button(key=f"capture_spoke_{SU1}")  # A-SU1 is still here, with their row of buttons
     assert timeline(again) == ["0 min · A-SU1 (Service user) · Challenged or questioned · R01"]
     assert again.subheader[0].value == "Alpha, 06 Mar 2020"
-    assert again.text_input(key=capturing.OBSERVER).value == "R01"  # who tapped last goes on observing
+    # A link without its observer: the meeting's only observer so far is offered.
+    assert again.text_input(key=capturing.OBSERVER).value == "R01"
+
+
+def test_each_observer_goes_on_as_themselves_from_their_own_link(app: App, small_path: Path) -> None:
+    # Two observers of one meeting, on two devices, without sign-in: a page reopened must not take
+    # on whoever tapped last, or its entries go under the other's name and Undo takes back theirs.
+    at, meeting_id = started(app, small_path)
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_spoke_{SU1}").click().run()
+    second = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
+    second.text_input(key=capturing.OBSERVER).set_value("R02").run()  # offered R01, the only one so far
+    assert second.query_params["observer"] == "R02"
+    second.button(key=f"capture_challenged_{SU1}").click().run()
+    first = app(small_path, meeting=str(meeting_id), observer="R01").switch_page("pages/capture.py").run()
+    assert first.text_input(key=capturing.OBSERVER).value == "R01"
+    first.button(key=f"capture_raised_item_{SU1}").click().run()
+    first.button(key="capture_undo").click().run()  # R01's own last entry, not R02's later one
+    assert "Undone: A-SU1 raised an agenda item at minute 0." in words(first)
+    assert sorted(rows(small_path, "select kind, observer from contributions where meeting_id = ?", meeting_id)) == [
+        ("challenged", "R02"), ("spoke", "R01")
+    ]  # fmt: skip
+    # Opened without an observer, now that there are two: asked, with nothing to tap until answered.
+    third = app(small_path, meeting=str(meeting_id)).switch_page("pages/capture.py").run()
+    assert third.text_input(key=capturing.OBSERVER).value == ""
+    assert any(i.value.startswith("Type your observer code (such as R01)") for i in third.info)
+    assert f"capture_spoke_{SU1}" not in [b.key for b in third.button]
+    assert "observer" not in third.query_params
+    assert not third.exception
+
+
+def test_a_link_naming_a_bad_observer_says_so_and_asks(app: App, small_path: Path) -> None:
+    at = app(small_path, observer="R" * 101).switch_page("pages/capture.py").run()
+    (warning,) = at.warning
+    assert warning.value.replace("\\", "") == (
+        f"The link's observer={'R' * 60!r} was ignored: String should have at most 100 characters."
+    )
+    assert at.text_input(key=capturing.OBSERVER).value == ""
+    at.selectbox(key="capture_team").set_value(1).run()
+    at.button(key="capture_start").click().run()  # not without an observer
+    assert [e.value for e in at.error] == ["Type your observer code first, above."]
+    assert "meeting" not in at.query_params
+    assert not at.exception
+
+
+def test_signed_in_the_observer_is_the_email_whatever_the_link_says(
+    monkeypatch: pytest.MonkeyPatch, small_path: Path
+) -> None:
+    from tests.app.test_access_app import AUTH
+
+    con = db.connect(small_path)
+    try:
+        access.grant(con, "lead@example.org", "researcher")
+        with access.acting_as(access.Identity(email="lead@example.org", role="researcher")):
+            meeting_id = capture.start(con, 1, DAY).meeting_id
+    finally:
+        con.close()
+    monkeypatch.setenv("OBSERVATION_DB", str(small_path))
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "capture.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "lead@example.org", "email_verified": True, "iat": time.time()}
+    at.query_params["meeting"] = str(meeting_id)
+    at.query_params["observer"] = "R09"
+    at.run()
+    assert "You observe as lead@example.org." in [c.value.replace("\u200b", "").replace("\\", "") for c in at.caption]
+    assert capturing.OBSERVER not in [t.key for t in at.text_input]  # nothing to type: sign-in says who observes
+    at.button(key=f"capture_here_{SU1}").click().run()
+    at.button(key=f"capture_spoke_{SU1}").click().run()
+    assert rows(small_path, "select observer from contributions where meeting_id = ?", meeting_id) == [
+        ("lead@example.org",)
+    ]
 
 
 def test_a_team_s_meeting_being_captured_is_offered_to_resume(app: App, small_path: Path) -> None:
@@ -330,4 +401,4 @@ def test_a_long_note_is_shown_whole_in_the_timeline(app: App, small_path: Path) 
     body = "The carer asked why the waiting-list item was moved again; " * 6 + "end of note."
     at.text_input(key=capturing.NOTE).input(body)
     at.button(key="capture_note_save").click().run()
-    assert timeline(at) == [f"0 min · Note: {body.strip()} · root (local)"]
+    assert timeline(at) == [f"0 min · Note: {body.strip()} · R01"]

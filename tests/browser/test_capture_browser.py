@@ -97,7 +97,7 @@ def test_a_meeting_is_captured_by_touch_resumed_and_saved(study: Study, tablet: 
     observer.press("Enter")
     settled(page)
     button(page, "capture_start").tap()
-    expect(page).to_have_url(re.compile(r"/capture\?meeting=\d+$"), timeout=WAIT)
+    expect(page).to_have_url(re.compile(r"/capture\?meeting=\d+&observer=R01$"), timeout=WAIT)  # the link is R01's
     address = page.url
 
     # Arrivals: a tap marks someone here (the button fills), a second tap takes it back.
@@ -136,7 +136,7 @@ def test_a_meeting_is_captured_by_touch_resumed_and_saved(study: Study, tablet: 
     page = tablet.page = page.context.new_page()
     page.goto(address)
     expect(page.get_by_text(f"({len(taps) + 1} entries)")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_role("textbox", name="Observer")).to_have_value("R01")  # the same observer goes on
+    expect(page.get_by_role("textbox", name="Observer")).to_have_value("R01")  # the link's observer goes on
     for code in here:
         expect(button(page, f"capture_here_{study.people[code]}")).to_have_attribute("kind", "primary")
     expect(button(page, f"capture_here_{study.people['ST1-02']}")).to_have_attribute("kind", "secondary")
