@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from observation.models import ComB, FourPi, InformantGroup, ParticipationLevel, Valence
+from observation.models import ComB, ContributionKind, FourPi, InformantGroup, ParticipationLevel, Valence
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,9 @@ class NoteTemplate:
     levels they can have been recorded at for the note to be true (every level when it says only
     that they were there). ``needs`` are the facts of the meeting's records the note states.
     ``passages`` are the words that carry each code, in the order of ``codes`` (a coder codes that
-    passage); with none given, the whole note carries each code.
+    passage); with none given, the whole note carries each code. ``implies`` are the contributions
+    the note says the person made (asked why: challenged), which a meeting observed live must hold
+    (the generator logs them); a note about someone observing says they listened, never that they spoke.
     """
 
     text: str
@@ -224,6 +226,7 @@ class NoteTemplate:
     levels: frozenset[ParticipationLevel] | None = None
     needs: frozenset[Fact] = frozenset()
     passages: tuple[str, ...] = ()
+    implies: tuple[ContributionKind, ...] = ()
 
     def spans(self, **values: str) -> tuple[tuple[int, int], ...]:
         """Where each code's passage lies in the note written with ``values`` ({who}, {actions}):
@@ -261,6 +264,7 @@ SU_PRESENT = (
             "{who} asked why the waiting-list item kept coming back",
             "{who} asked why the waiting-list item kept coming back; the team agreed to look at it",
         ),
+        implies=("challenged",),
     ),
     NoteTemplate(
         "{who} suggested changing the order of the discharge checklist; the team tried it.",
@@ -270,24 +274,26 @@ SU_PRESENT = (
             "{who} suggested changing the order of the discharge checklist",
             "{who} suggested changing the order of the discharge checklist; the team tried it",
         ),
+        implies=("proposed_change",),
     ),
     NoteTemplate(
-        "{who} listened for most of the meeting and spoke once about appointment letters.",
+        "{who} listened throughout and followed the item on appointment letters closely.",
         ("presence.service_user_present",),
         OBSERVED,
-        passages=("{who} listened for most of the meeting",),
+        passages=("{who} listened throughout",),
     ),
     NoteTemplate(
-        "{who} sat in on the meeting and said they would rather listen this time.",
+        "{who} sat in on the meeting and chose to listen this time.",
         ("presence.service_user_present",),
         OBSERVED,
         passages=("{who} sat in on the meeting",),
     ),
     NoteTemplate(
-        "{who} led the item on appointment letters and summed up what the team would test next.",
+        "{who} raised the item on appointment letters, led the discussion and summed up what the team would test next.",
         ("presence.service_user_present", "involvement.voice"),
         LED,
-        passages=("{who} led the item on appointment letters", "summed up what the team would test next"),
+        passages=("{who} raised the item on appointment letters", "summed up what the team would test next"),
+        implies=("raised_item", "spoke"),
     ),
 )
 SU_ABSENT = (
@@ -315,12 +321,14 @@ CARER = (
         ("presence.carer_present", "involvement.voice"),
         SPOKE,
         passages=("A carer ({who}) attended", "described the evening handover from a family's side"),
+        implies=("spoke",),
     ),
     NoteTemplate(
-        "{who}, a carer, came for the first half and left a written comment.",
+        "{who}, a carer, spoke briefly and left a written comment.",
         ("presence.carer_present",),
         SPOKE,
-        passages=("{who}, a carer, came for the first half",),
+        passages=("{who}, a carer",),
+        implies=("spoke",),
     ),
     NoteTemplate(
         "{who}, a carer, sat in for the first half and listened.",
@@ -409,12 +417,14 @@ HOME = (
         SPOKE,
         frozenset({"been_at_base"}),
         passages=("Home meeting", "{who} spoke far more than at the base"),
+        implies=("spoke",),
     ),
     NoteTemplate(
         "Home meeting: {who} spoke far more than staff had expected.",
         ("involvement.home_meeting", "involvement.voice"),
         SPOKE,
         passages=("Home meeting", "{who} spoke far more than staff had expected"),
+        implies=("spoke",),
     ),
     NoteTemplate(
         "Home meeting: {who} stayed in the background while staff went through their goals.",
@@ -428,6 +438,7 @@ TRAINED = (
         ("involvement.qi_training", "involvement.voice"),
         LED,
         passages=("{who} used the fishbone diagram from the QI course", "to lead the discussion"),
+        implies=("spoke",),
     ),
     NoteTemplate(
         "{who} facilitated the test-of-change review after the QI training.",
@@ -435,12 +446,14 @@ TRAINED = (
         LED,
         frozenset({"facilitator"}),
         passages=("after the QI training", "{who} facilitated the test-of-change review"),
+        implies=("spoke",),
     ),
     NoteTemplate(
         "{who} brought a run chart they had drawn on the QI course to the discussion of waiting times.",
         ("involvement.qi_training", "com_b.qi_knowledge"),
         SPOKE,
         passages=("a run chart they had drawn on the QI course", "{who} brought a run chart"),
+        implies=("spoke",),
     ),
 )
 PROCESS = (

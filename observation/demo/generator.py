@@ -112,6 +112,10 @@ class _Held:
     carer_present: list[_Person]
 
 
+_Said = dict[int, list[tuple[int, ContributionKind]]]
+"""What a meeting's notes say each person did (by participant id): (the note's minute, the contribution)."""
+
+
 class _Generator:
     def __init__(self, spec: DemoSpec) -> None:
         self.spec = spec
@@ -358,9 +362,9 @@ class _Generator:
             mid, day, fmt, duration, action_items, evaluated, levels, held_by, present, su_present, carer_present
         )
         first_note = len(self.notes)
-        self.meeting_notes(so_far, p, held, trained_now, self.facts(held, so_far, service_users))
+        said = self.meeting_notes(so_far, p, held, trained_now, self.facts(held, so_far, service_users))
         if day >= self.live_from:
-            self.observed_live(so_far.live_rng, held, str(self.notes.data["author"][first_note]))
+            self.observed_live(so_far.live_rng, held, str(self.notes.data["author"][first_note]), said)
         if fmt == "home":
             self.first_home.setdefault(team_id, day)
         so_far.su_last_time = bool(su_present)
@@ -369,29 +373,55 @@ class _Generator:
         if fmt == "service_base":
             so_far.at_base.update(levels)
 
-    def observed_live(self, rng: random.Random, held: _Held, observer: str) -> None:
+    def observed_live(self, rng: random.Random, held: _Held, observer: str, said: _Said) -> None:
         """The contributions the meeting's observer (the author of its first note) tapped, each
         person's agreeing with the level recorded for them (the capture page's suggestion):
         observing, none; contributing, at least one, never both an item raised or a change
-        proposed and an action taken; co-leading, both. Staff say more than service users and
-        carers; items are raised in the first half, actions taken in the second."""
+        proposed and an action taken; co-leading, both. What the notes ``said`` someone did is
+        among them, at the minute of its note (a note saying they suggested a change has the change
+        proposed). Staff say more than service users and carers; items are raised in the first half,
+        actions taken in the second."""
         lived = {p.id for p in (*held.su_present, *held.carer_present)}
         tapped: list[tuple[int, int, ContributionKind]] = []
         for person, level in held.levels.items():
             if level == "observing":
                 continue
+            noted = said.get(person, [])
+            leads = [kind for _, kind in noted if kind in LEADS]
             extra = rng.randint(0, 3) if person in lived else rng.randint(1, 4)
             if level == "co_leading":
-                kinds = [rng.choice(LEADS), "took_action", *rng.choices(ANY, k=extra)]
-            elif rng.random() < 0.3:  # an action taken, no item raised nor change proposed
-                kinds = ["took_action", *rng.choices(("spoke", "challenged", "took_action"), k=extra)]
+                lead = rng.choice(LEADS)
+                kinds, free = [leads[0] if leads else lead, "took_action", *rng.choices(ANY, k=extra)], 2
+            elif rng.random() < 0.3 and not leads:  # an action taken, no item raised nor change proposed
+                kinds, free = ["took_action", *rng.choices(("spoke", "challenged", "took_action"), k=extra)], 1
             else:
-                kinds = [rng.choice(("spoke", "spoke", *LEADS)), *rng.choices(TALK, k=extra)]
-            tapped += [(self.minute(rng, held.duration, kind), person, kind) for kind in kinds]
+                kinds, free = [rng.choice(("spoke", "spoke", *LEADS)), *rng.choices(TALK, k=extra)], 0
+            drawn = [(self.minute(rng, held.duration, kind), kind) for kind in kinds]
+            tapped += [(minute, person, kind) for minute, kind in self.as_noted(drawn, free, noted)]
         start = dt.datetime.combine(held.day, dt.time(10, 0))
         for minute, person, kind in sorted(tapped):
             at = start + dt.timedelta(minutes=minute, seconds=rng.randint(0, 59))
             self.contributions.add(len(self.contributions) + 1, held.id, person, kind, minute, observer, at)
+
+    @staticmethod
+    def as_noted(
+        drawn: list[tuple[int, ContributionKind]], free: int, noted: list[tuple[int, ContributionKind]]
+    ) -> list[tuple[int, ContributionKind]]:
+        """Someone's contributions ``drawn`` at random, (minute, kind), of which the first ``free``
+        make their level, with what the notes say they did (``noted``) among them: a noted kind
+        they lack is added at its note's minute, in place of a drawn one not needed, so that people
+        named in notes say no more than the others."""
+        fixed, spare = drawn[:free], drawn[free:]
+        needed = {kind for _, kind in noted}
+        for minute, kind in noted:
+            has = [k for _, k in (*fixed, *spare)]
+            if kind in has:
+                continue
+            unneeded = [i for i, (_, k) in enumerate(spare) if k not in needed or has.count(k) > 1]
+            if unneeded:
+                del spare[unneeded[-1]]
+            fixed.append((minute, kind))
+        return [*fixed, *spare]
 
     @staticmethod
     def minute(rng: random.Random, duration: int, kind: ContributionKind) -> int:
@@ -454,12 +484,13 @@ class _Generator:
 
     def meeting_notes(
         self, so_far: _SoFar, p: TeamProfile, held: _Held, trained_now: bool, facts: frozenset[Fact]
-    ) -> None:
+    ) -> _Said:
         """The observer's notes, in the order of the meeting, each one true of its records: a note
         about a person is one of the templates tied to the level recorded for them, and any note
-        is written only where the facts it states hold."""
+        is written only where the facts it states hold. Returns what the notes say each person
+        did (their template's ``implies``), at the note's minute, for the contributions observed live."""
         rng = so_far.notes_rng
-        chosen: list[tuple[NoteTemplate, str]] = []
+        chosen: list[tuple[NoteTemplate, _Person | None]] = []
 
         def about(templates: tuple[NoteTemplate, ...], person: _Person) -> None:
             known = set(facts)
@@ -469,11 +500,11 @@ class _Generator:
                 known.add("been_at_base")
             fitting = [t for t in templates if t.fits(frozenset(known), held.levels[person.id])]
             if fitting:
-                chosen.append((rng.choice(fitting), person.code))
+                chosen.append((rng.choice(fitting), person))
 
         def general(templates: tuple[NoteTemplate, ...], k: int = 1) -> None:
             fitting = [t for t in templates if t.fits(facts)]
-            chosen.extend((t, "") for t in rng.sample(fitting, min(k, len(fitting))))
+            chosen.extend((t, None) for t in rng.sample(fitting, min(k, len(fitting))))
 
         if held.su_present:
             about(SU_PRESENT, held.su_present[0])
@@ -492,10 +523,14 @@ class _Generator:
         if rng.random() < 0.4:
             general(CLOSING)
         step = held.duration // len(chosen)  # every note within the meeting's minutes
+        said: _Said = {}
         for position, (template, who) in enumerate(chosen, start=1):
-            values = {"who": who, "actions": NUMBER_WORDS.get(held.action_items, "")}
+            values = {"who": "" if who is None else who.code, "actions": NUMBER_WORDS.get(held.action_items, "")}
             minute = (position - 1) * step + rng.randint(0, step - 1)
             self.note(rng, held.id, held.day, position, template, template.text.format(**values), minute, values)
+            if who is not None:
+                said.setdefault(who.id, []).extend((minute, kind) for kind in template.implies)
+        return said
 
     def note(
         self,
