@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -353,15 +354,10 @@ def contribute(
     """Log one contribution of ``kind`` (a key of labels.CONTRIBUTIONS) by someone marked
     present, stamped with the clock's minute at ``now``. ``tap``: the page's key for this tap; the
     same key sent again writes nothing and gives back the same entry."""
-    who = _observer(observer)
     if kind not in KINDS:
         raise ObservationError(f"{kind!r} is not a kind of contribution: one of {', '.join(KINDS)}")
-    tap = _tap(tap)
-    moment = _utc(now)
-    with db.transaction(con, ()) as cur:
-        if (done := _tapped(cur, tap, meeting_id, "contribution")) is not None:
-            return done
-        started = _clock(cur, meeting_id)
+
+    def write(cur: duckdb.DuckDBPyConnection, who: str, minute: int, moment: dt.datetime) -> int:
         present = cur.execute(
             """
             select p.code, a.status = 'present'
@@ -379,14 +375,15 @@ def contribute(
             "meeting_id": meeting_id,
             "participant_id": participant_id,
             "kind": kind,
-            "minute": minute_between(started, moment),
+            "minute": minute,
             "observer": who,
             "recorded_at": _stored(moment),
         }
         ident = db.insert_row(cur, "contributions", fields)
-        _keep_tap(cur, tap, meeting_id, "contribution", ident, who, moment)
         audit.record(cur, "create", "contributions", f"id={ident}", after=fields, who=who)
-        return _entry(cur, "contribution", ident)
+        return ident
+
+    return _write_tap(con, meeting_id, "contribution", tap, observer, now, write)
 
 
 @access.requires("researcher")
@@ -401,33 +398,59 @@ def note(
     """Write a field note at the meeting's next position, stamped with the clock's minute at
     ``now``, by the observer, written at ``now``. The same ``tap`` sent again writes nothing and
     gives back the same entry."""
-    who = _observer(observer)
     try:
         text = _PASSAGE.validate_python(body)
     except ValidationError as exc:
         raise ObservationError(f"The note: {exc.errors()[0]['msg']}") from None
-    tap = _tap(tap)
-    moment = _utc(now)
-    with db.transaction(con, ()) as cur:
-        if (done := _tapped(cur, tap, meeting_id, "note")) is not None:
-            return done
-        started = _clock(cur, meeting_id)
+
+    def write(cur: duckdb.DuckDBPyConnection, who: str, minute: int, moment: dt.datetime) -> int:
         (last,) = cur.execute(  # type: ignore[misc]
             "select coalesce(max(position), 0) from field_notes where meeting_id = ?", [meeting_id]
         ).fetchone()
         fields = {
             "meeting_id": meeting_id,
             "position": int(last) + 1,
-            "minute": minute_between(started, moment),
+            "minute": minute,
             "author": who,
             "written_at": _stored(moment),
             "body": text,
         }
         ident = db.insert_row(cur, "field_notes", fields)
-        _keep_tap(cur, tap, meeting_id, "note", ident, who, moment)
         audit.record(cur, "create", "field_notes", f"meeting_id={meeting_id}, position={fields['position']}",
                      after={"body": text}, who=who)  # fmt: skip
-        return _entry(cur, "note", ident)
+        return ident
+
+    return _write_tap(con, meeting_id, "note", tap, observer, now, write)
+
+
+_Write = Callable[[duckdb.DuckDBPyConnection, str, int, dt.datetime], int]
+"""Writes a tap's row, given (cursor, observer, minute, moment); its id."""
+
+
+@access.requires("researcher")
+def _write_tap(
+    con: duckdb.DuckDBPyConnection,
+    meeting_id: int,
+    kind: Literal["contribution", "note"],
+    tap: str,
+    observer: str | None,
+    now: dt.datetime | None,
+    write: _Write,
+) -> Entry:
+    """What every tap does around its own row: the observer and the tap's key checked; then, in
+    one transaction, the entry the key already wrote given back (the same tap sent again), or else
+    the row ``write`` writes, stamped with the clock's minute at ``now`` (refused when the meeting
+    is not held or its clock never started), kept with the key. The entry written."""
+    who = _observer(observer)
+    key = _tap(tap)
+    moment = _utc(now)
+    with db.transaction(con, ()) as cur:
+        if (done := _tapped(cur, key, meeting_id, kind)) is not None:
+            return done
+        minute = minute_between(_clock(cur, meeting_id), moment)
+        ident = write(cur, who, minute, moment)
+        _keep_tap(cur, key, meeting_id, kind, ident, who, moment)
+        return _entry(cur, kind, ident)
 
 
 @access.requires("researcher")

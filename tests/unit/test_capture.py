@@ -225,6 +225,16 @@ def test_a_tap_sent_twice_writes_once(small: duckdb.DuckDBPyConnection) -> None:
          "this meeting's capture has not started"),
         ("a meeting gone", lambda con, m: capture.note(con, 999, "Text.", "x1", "OB-A", at(1)),
          "meeting 999 no longer exists"),
+        # A note's tap goes through the same steps as a contribution's, and is refused alike.
+        ("a note without its key", lambda con, m: capture.note(con, m, "Text.", "", "OB-A", at(1)),
+         "the tap came without its key"),
+        ("a note without an observer", lambda con, m: capture.note(con, m, "Text.", "x1", " ", at(1)), "Observer"),
+        ("a note before the clock", lambda con, m: capture.note(con, 1, "Text.", "x1", "OB-A", at(1)),
+         "this meeting's capture has not started"),
+        ("a contribution to a meeting gone", lambda con, m: capture.contribute(con, 999, SU1, "spoke", "x1", "OB-A"),
+         "meeting 999 no longer exists"),
+        ("a meeting called off", lambda con, m: capture.note(con, 3, "Text.", "x1", "OB-A", at(1)),
+         "this meeting is now recorded as cancelled"),
     ],
 )  # fmt: skip
 def test_a_refused_tap_writes_nothing(small: duckdb.DuckDBPyConnection, why: str, call: object, words: str) -> None:
@@ -244,7 +254,13 @@ def test_a_write_that_fails_midway_changes_nothing(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(audit, "record", broken)  # after the contribution and its tap were written
+    monkeypatch.setattr(audit, "record", broken)  # after the contribution, or the note, was written
+    with pytest.raises(RuntimeError):
+        capture.contribute(small, live.meeting_id, SU1, "spoke", "t1", observer="OB-A", now=at(1))
+    with pytest.raises(RuntimeError):
+        capture.note(small, live.meeting_id, "A note.", "t2", observer="OB-A", now=at(1))
+    monkeypatch.undo()
+    monkeypatch.setattr(capture, "_entry", broken)  # the last step: after the row, its audit and its tap
     with pytest.raises(RuntimeError):
         capture.contribute(small, live.meeting_id, SU1, "spoke", "t1", observer="OB-A", now=at(1))
     with pytest.raises(RuntimeError):
@@ -438,6 +454,7 @@ CALLS = {
     "add_newcomer": lambda con: capture.add_newcomer(con, 1, "SU-09", "service_user"),
     "contribute": lambda con: capture.contribute(con, 1, ST1, "spoke", "t1"),
     "note": lambda con: capture.note(con, 1, "A note.", "t1"),
+    "_write_tap": lambda con: capture._write_tap(con, 1, "note", "t1", None, None, lambda *_: 1),  # their shared steps
     "undo_last": lambda con: capture.undo_last(con, 1),
     "timeline": lambda con: capture.timeline(con, 1),
     "suggested_levels": lambda con: capture.suggested_levels(con, 1),
