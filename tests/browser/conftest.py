@@ -151,7 +151,7 @@ FAILED_TO_LOAD = "console: Failed to load resource: the server responded with a 
 @dataclass
 class Watched:
     """A page whose console errors, failed requests and uncaught exceptions are collected. A console
-    line may end with the address it is about, in brackets (the ``watched`` fixture adds it)."""
+    line may end with the address it is about, in brackets (``watch`` adds it)."""
 
     page: Page
     console: list[str] = field(default_factory=list)
@@ -169,21 +169,25 @@ class Watched:
                     break
         return console + [f"failed request: {url}" for url in real_failures]
 
+    def watch(self, page: Page) -> None:
+        """Collect ``page``'s console errors (a failed load with the address it is about), its
+        uncaught exceptions and its failed requests here."""
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                url = message.location.get("url") if message.text.startswith("Failed to load resource") else None
+                self.console.append(f"console: {message.text}" + (f" ({url})" if url else ""))
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.console.append(f"page error: {exc}"))
+        page.on("response", lambda r: self.failed.append(r.url) if r.status >= 400 else None)
+
 
 @pytest.fixture
 def watched(browser: Browser) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    page = context.new_page()
-    w = Watched(page)
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            url = message.location.get("url") if message.text.startswith("Failed to load resource") else None
-            w.console.append(f"console: {message.text}" + (f" ({url})" if url else ""))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: w.console.append(f"page error: {exc}"))
-    page.on("response", lambda r: w.failed.append(r.url) if r.status >= 400 else None)
+    w = Watched(context.new_page())
+    w.watch(w.page)
     yield w
     context.close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from observation.demo import DemoSpec, build_demo
 from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot, start_server
@@ -48,19 +48,8 @@ def tablet(browser: Browser) -> Iterator[Watched]:
     """A touch screen of 1024 × 768, its console errors and failed requests collected."""
     context = browser.new_context(viewport=TABLET, has_touch=True)
     w = Watched(context.new_page())
-
-    def watch(page: Page) -> None:
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                url = message.location.get("url") if message.text.startswith("Failed to load resource") else None
-                w.console.append(f"console: {message.text}" + (f" ({url})" if url else ""))
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda exc: w.console.append(f"page error: {exc}"))
-        page.on("response", lambda r: w.failed.append(r.url) if r.status >= 400 else None)
-
-    watch(w.page)
-    context.on("page", watch)
+    w.watch(w.page)
+    context.on("page", w.watch)  # the page opened again, after the first is closed
     yield w
     context.close()
 
