@@ -6,7 +6,7 @@ refresh or the link reopened resumes it as the same observer."""
 import streamlit as st
 
 from observation import capture, ui
-from observation.ui import capturing
+from observation.ui import capturing, reviewing
 
 flt = ui.shared_sidebar("capture")
 st.title(
@@ -27,18 +27,18 @@ if live is None:
 observer = capturing.header(live)
 if observer is None:
     st.stop()  # who observes is asked for, above: nothing is saved under a guess
-if capturing.reviewing(live):
-    chosen = capturing.review(live)
+if reviewing.is_open(live):
+    chosen = reviewing.review(live)
     save, back = st.columns(2)
     saving = save.button(
         "Save the meeting", key="capture_save", type="primary", icon=":material/save:", width="stretch"
     )
-    if saving and capturing.save(live, chosen):
-        st.success(capturing.SAVED_WORDS, icon=":material/check:")
+    if saving and reviewing.save(live, chosen):
+        st.success(reviewing.SAVED_WORDS, icon=":material/check:")
     if back.button("Back to the meeting", key="capture_back", icon=":material/arrow_back:", width="stretch"):
-        capturing.back_to_capture()
+        reviewing.back_to_capture()
     if st.button("Open it on the Record page", key="capture_open_record", icon=":material/edit_note:"):
-        capturing.open_on_record_page(live)
+        reviewing.open_on_record_page(live)
     st.stop()
 
 
@@ -60,6 +60,6 @@ finish, leave = st.columns(2)
 if finish.button(
     "Finish and review", key="capture_finish", type="primary", icon=":material/fact_check:", width="stretch"
 ):
-    capturing.open_review(live)
+    reviewing.open_review(live)
 if leave.button("Another meeting", key="capture_leave", icon=":material/swap_horiz:", width="stretch"):
     capturing.leave_meeting()

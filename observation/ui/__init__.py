@@ -14,8 +14,8 @@ Modules by topic, each importing only the ones above it in this list, so that no
 - choices, then views, and tables: the views' choices kept in the URL, notes and meetings
   shown, the views' tables;
 - edits, then recording, curating and access_page: the pages that change the study; then
-  capturing, the meeting captured as it happens (after recording, which it imports: a saved
-  capture opens on the Record page);
+  capturing, the meeting captured as it happens, and reviewing, its review at the end (after
+  capturing and recording, which it imports: a saved capture opens on the Record page);
 - upload, then importing; exporting; printing: data in and out, and the print style.
 
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import access, capture, db
-from observation.ui import capturing
+from observation.ui import capturing, reviewing
 from tests.app.conftest import APP
 
 App = Callable[..., AppTest]
@@ -156,7 +156,7 @@ def test_the_review_suggests_levels_and_the_save_records_the_meeting(app: App, s
     at.button(key="capture_save").click().run()
     assert not at.error
     assert not at.exception
-    assert [s.value for s in at.success] == [capturing.SAVED_WORDS]
+    assert [s.value for s in at.success] == [reviewing.SAVED_WORDS]
     # A-ST2 and A-OB1, never tapped nor chosen, are not expected (no row), as on the Record page.
     assert rows(small_path, "select participant_id, status, participation from attendance where meeting_id = ? "
                 "order by 1", meeting_id) == [
