@@ -107,6 +107,10 @@ class Figure:
     """A figure that says only that ``sum(atoms)`` is at least this much (an agenda item raised by a
     service user says one was present: the meetings with lived experience present are at least 1);
     it has no count of its own to protect."""
+    at_most: int | None = None
+    """What a reader may take ``sum(atoms)`` to be at most besides: a mean printed as 0% (a voice
+    share) reads as none at all, or at most a rounding's worth. Given as the true sum — a reader
+    is taken to know as much as can be true — it pins a sum of none to 0."""
 
     def bounds(self) -> tuple[float, float]:
         """The range of ``sum(atoms)`` a reader who sees this figure knows."""
@@ -115,7 +119,8 @@ class Figure:
         if self.mean is not None:
             assert self.denominator is not None
             p = whole_percent(self.mean)
-            return -(-max(0, 2 * p - 1) * self.denominator // 200), math.inf
+            high = math.inf if self.at_most is None else self.at_most
+            return -(-max(0, 2 * p - 1) * self.denominator // 200), high
         if self.denominator is None:
             return self.count, self.count
         return percent_range(self.count, self.denominator)

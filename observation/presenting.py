@@ -347,7 +347,8 @@ def guard_voice(
     voice figures are hidden to keep every small count of meeting kinds loose. Then between
     themselves: the contributions of service users and carers per team (CONTRIBUTED) are the
     atoms, a team's items raised and actions owned counts over them, the study's their sums, and
-    a voice share says their total is at least its share of the meetings observed live."""
+    a voice share says their total is at least its share of the meetings observed live and,
+    printed as 0%, that it is none (contribution_system)."""
     hidden, also = set(presence_hidden), set(also)
     rows: list[dict[str, Any]] = [
         {str(k): (None if pd.isna(v) else v) for k, v in row.items()} for row in counts.to_dict("records")
@@ -396,9 +397,12 @@ def guard_voice(
 
 def contribution_system(rows: Sequence[Mapping[str, Any]]) -> System:
     """Voice's figures over the contributions of service users and carers per team (CONTRIBUTED):
-    each team's and the study's items raised and actions owned, and their mean voice share, which
-    says the team's contributions by service users and carers are at least its share of the
-    meetings observed live; their totals are the counts to keep from being worked out."""
+    each team's and the study's items raised and actions owned, each at most those contributions
+    (the rest is an atom of at least 0), and their mean voice share, which says the contributions
+    are at least its share of the meetings observed live — so at least one above 0% — and, printed
+    as 0%, that there were none (or a rounding's worth: at most what they are). Their totals are
+    the counts to keep from being worked out. (A team's 0% beside the study's items and another
+    team's would otherwise give a third team's hidden items away by subtraction.)"""
     teams = [r for r in rows if r["team_id"] is not None]
     width = len(CONTRIBUTED)
     truth = np.array(
@@ -418,9 +422,10 @@ def contribution_system(rows: Sequence[Mapping[str, Any]]) -> System:
             Figure((key, "actions_owned"), tuple(i * width + 1 for i in mine), int(row["actions_owned"])),
         ]
         if row["mean_voice_share"] is not None:
+            share, contributed = float(row["mean_voice_share"]), int(row["contributions_lived_experience"])
             figures.append(
-                Figure((key, "mean_voice_share"), every, int(row["contributions_lived_experience"]),
-                       int(row["meetings_observed_live"]), float(row["mean_voice_share"]), cost=1)
+                Figure((key, "mean_voice_share"), every, contributed, int(row["meetings_observed_live"]), share,
+                       cost=1, at_most=contributed if whole_percent(share) == 0 else None)
             )  # fmt: skip
         secrets.append(
             Secret((key, "contributions_lived_experience"), every, int(row["contributions_lived_experience"]))
