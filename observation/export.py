@@ -564,16 +564,18 @@ def _deidentified_notes(con: duckdb.DuckDBPyConnection) -> str:
         "interviews. Participant, observer, coder and informant codes are replaced by fresh ones, free text "
         "(field notes, transcripts, annotation labels, memos) is dropped, teams are Team A, Team B…, and every date "
         "is shifted by one number of days for the whole study (intervals are kept; the dates are not the "
-        "real ones). People can still be recognised from such rows, alone or with what else is known "
-        "(a small team, a rare role, the pattern of someone's attendance).",
+        "real ones) and kept to the day: times of day are dropped (a contribution's recorded_at or a note's "
+        "written_at with its minute would tell when a meeting started). People can still be recognised from "
+        "such rows, alone or with what else is known (a small team, a rare role, the pattern of someone's "
+        "attendance).",
         "",
         "Share it only under the study's data agreement, with those it names, and keep it as the study's own "
         "data is kept. Do not publish it or any table of it. For sharing, use the aggregate export: counts "
-        "of meetings by team and month with small counts hidden.",
+        "of meetings and of contributions by team and month with small counts hidden.",
         "",
         *CONTRIBUTIONS_NOTE,
         "Here the observer is a fresh code, the same one a field note's author is given, and recorded_at is "
-        "shifted with every other date.",
+        "shifted with every other date and kept to its day, without the time of day.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -605,10 +607,12 @@ def _deidentify(cur: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame])
     labels = {int(t): f"Team {letters(i)}" for i, t in enumerate(teams["id"])}
     out["teams"] = teams.assign(name=teams["id"].map(labels)).drop(columns=["coach", "service"])
     out["study"] = out["study"].assign(name="De-identified study").drop(columns=["description"])
+    # Dates only: a time of day would say when a meeting started (a contribution's recorded_at, or a
+    # note's written_at, less its minute), and with it which meeting of a known diary a row is.
     for table, columns in DATE_COLUMNS.items():
         for column in columns:
             if table in out and column in out[table]:
-                out[table][column] = pd.to_datetime(out[table][column]) + offset
+                out[table][column] = (pd.to_datetime(out[table][column]) + offset).dt.normalize()
     return out
 
 

@@ -143,6 +143,7 @@ def test_a_full_export_whose_contributions_break_the_rules_is_refused_whole(
 def test_a_deidentified_export_gives_an_observer_the_code_their_notes_have_and_shifts_when(
     spoken: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
+    spoken.execute("update field_notes set written_at = '2020-01-10 10:20:00' where id = 1")  # at minute 20
     export.export(spoken, "deidentified", "csv", tmp_path / "d")
     frames = read_back(tmp_path / "d", "csv")
     table, notes = frames["contributions"], frames["field_notes"]
@@ -155,10 +156,24 @@ def test_a_deidentified_export_gives_an_observer_the_code_their_notes_have_and_s
     assert observers[1] == authors[1] != observers[4] == authors[3]
     offset = pd.to_datetime(frames["meetings"].set_index("id")["meeting_date"]).loc[1] - pd.Timestamp("2020-01-10")
     shifted = pd.to_datetime(table.loc[table["meeting_id"] == 1, "recorded_at"]).sort_values()
-    assert shifted.iloc[0] == pd.Timestamp("2020-01-10 10:02:00") + offset  # the same offset as every date
+    # The same offset as every date, and the day only: 10:02 at minute 2 would say the meeting began at 10:00.
+    assert set(shifted) == {pd.Timestamp("2020-01-10") + offset}
+    written = pd.to_datetime(notes["written_at"]).dropna()
+    assert list(written) == [pd.Timestamp("2020-01-10") + offset]  # nor a note's time, less its minute
     assert table.loc[table["meeting_id"] == 2, "recorded_at"].isna().all()  # imported: none
     assert sorted(set(table["participant_id"])) == [1, 2, 3, 4, 5, 6, 7]  # codes are replaced in participants
     assert "observer is a fresh code" in read_notes(tmp_path / "d", "csv")
+
+
+def test_the_sensitivity_page_says_what_the_deidentified_and_aggregate_exports_hold() -> None:
+    # Information-governance leads decide from docs/sensitivity.md's table alone: it must name the
+    # aggregate export's contribution columns and say the de-identified one has no times of day.
+    page = (Path(__file__).parents[2] / "docs" / "sensitivity.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
+    for column in (*export.LIVE_OPEN, *export.LIVE_HIDEABLE):
+        assert f"`{column}`" in rows["`aggregate` export"], column
+    assert "kept to the day" in rows["`deidentified` export"]
+    assert "`recorded_at`" in rows["`deidentified` export"]
 
 
 @pytest.mark.parametrize("level", ["full", "deidentified"])
