@@ -49,9 +49,9 @@ def during_the_meeting(live: capture.Live, observer: str) -> None:
     capturing.send_taps()
     people = capturing.roster(live)
     capturing.acknowledgement(live)
+    capturing.arrivals(live, people, observer)  # above the rows that grow as people arrive: it never moves
     capturing.contributions(live, people, observer)
     capturing.note_and_undo(live, observer)
-    capturing.arrivals(live, people, observer)
     capturing.timeline(live)
 
 

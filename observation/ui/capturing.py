@@ -294,7 +294,7 @@ def arrivals(live: capture.Live, people: tuple[capture.RosterPerson, ...], obser
                 type="primary" if p.present else "secondary",
                 icon=":material/check_circle:" if p.present else ":material/radio_button_unchecked:",
                 on_click=_mark,
-                args=(live.meeting_id, p.participant_id, not p.present, observer),
+                args=(live.meeting_id, p.participant_id, p.code, not p.present, observer),
             )
     st.caption(f"{LIVED} lived experience (service users and carers)")
     with (
@@ -313,13 +313,15 @@ def arrivals(live: capture.Live, people: tuple[capture.RosterPerson, ...], obser
         )  # fmt: skip
 
 
-def _mark(meeting_id: int, participant_id: int, present: bool, observer: str) -> None:
+def _mark(meeting_id: int, participant_id: int, code: str, present: bool, observer: str) -> None:
     acting()
     try:
         capture.mark(connection(), meeting_id, participant_id, present, observer=observer)
     except ObservationError as exc:
         _say(meeting_id, f"Not marked: {exc}", failed=True)
         return
+    # Said like every tap: a mistaken tap on the roster shows at once, and another tap undoes it.
+    _say(meeting_id, f"{code} marked here." if present else f"{code} marked not here (tap again to undo).")
     study_changed()
 
 

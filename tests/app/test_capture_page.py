@@ -132,6 +132,16 @@ def test_unmarking_someone_with_contributions_is_refused_in_words(app: App, smal
     assert not at.exception
 
 
+def test_each_mark_is_confirmed_so_a_mistaken_tap_shows(app: App, small_path: Path) -> None:
+    """The roster's taps are said on the confirmation line like every other tap: a tablet's
+    mistaken tap that takes someone off shows at once, and says how to put it right."""
+    at, _ = started(app, small_path)
+    at.button(key=f"capture_here_{ST1}").click().run()
+    assert "A-ST1 marked here." in words(at)
+    at.button(key=f"capture_here_{ST1}").click().run()
+    assert "A-ST1 marked not here (tap again to undo)." in words(at)
+
+
 def open_review(at: AppTest) -> AppTest:
     return at.button(key="capture_finish").click().run()
 
