@@ -108,6 +108,16 @@ def quarter_ticks(first: dt.date, last: dt.date, most: int) -> str:
     return next((f"M{3 * step}" for step in (1, 2) if -(-quarters // step) <= most), "M12")
 
 
+def whole_ticks(top: float, most: int = 6) -> dict[str, object]:
+    """A Plotly axis's ticks for whole numbers from 0 to ``top`` (counts, minutes): every 1, 2 or 5
+    times a power of ten, the smallest step that needs no more than ``most`` ticks above 0, so
+    that no tick falls between two whole numbers (which ``tickformat="d"`` alone would print
+    rounded: 0, 1, 1, 2, 2)."""
+    steps = (m * 10**e for e in range(12) for m in (1, 2, 5))
+    step = next(s for s in steps if s * most >= top or s >= 10**11)
+    return {"tick0": 0, "dtick": step, "tickformat": "d"}
+
+
 def marker_mode(points_per_panel: int) -> str:
     return "lines+markers" if points_per_panel <= MOST_MARKED_POINTS else "lines"
 
@@ -740,11 +750,9 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         notes.append("rebased at the team's own dated events")
     if target is not None and spec.has_target and not gaps:
         notes.append(f"dotted line: target {target:.0%}")
-    if gaps:
-        fig.update_yaxes(rangemode="tozero", title_text="Held meetings without", col=1)
-    elif spec.kind == "count":  # a count at each meeting: whole numbers from 0
-        fig.update_yaxes(rangemode="tozero", tickformat="d")
-        fig.update_yaxes(title_text=spec.label, col=1)
+    if gaps or spec.kind == "count":  # whole numbers from 0: gaps in held meetings, or a count at each meeting
+        fig.update_yaxes(rangemode="tozero", **whole_ticks(_highest(traces)))
+        fig.update_yaxes(title_text="Held meetings without" if gaps else spec.label, col=1)
     else:
         fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%")
         fig.update_yaxes(title_text=spec.label, col=1)
@@ -770,6 +778,12 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         hovermode="closest",
     )
     return fig
+
+
+def _highest(traces: Sequence[go.Scatter]) -> float:
+    """The highest value the traces draw (points, centre lines, limits), 1 with none."""
+    values = [float(y) for t in traces for y in (t.y or ()) if y is not None and np.isfinite(float(y))]
+    return max([1.0, *values])
 
 
 def _qi_notes(shown: Sequence[qi.TeamPanel], choice: qi.ChartChoice) -> list[str]:

@@ -1,0 +1,86 @@
+"""The charts of voice at the meetings observed live read as whole numbers where they count: a
+count's run or XmR chart, and a g-chart's gaps, ticked at whole numbers only (never 0, 1, 1, 2, 2
+from fractional ticks printed rounded)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from observation import charts, qi
+from tests.unit.test_charts import qi_panels
+
+NO_EVENTS = pd.DataFrame({"team_id": [], "event_date": [], "label": [], "category": []})
+
+
+def live_series(counts: list[tuple[int, int]]) -> pd.DataFrame:
+    """One team's meetings observed live a week apart: (items raised, actions owned) each, by
+    service users and carers, of ten contributions, half theirs."""
+    return pd.DataFrame(
+        [
+            {"team_id": 1, "team_name": "Oak", "meeting_id": i + 1,
+             "meeting_date": pd.Timestamp(dt.date(2021, 1, 4) + dt.timedelta(weeks=i)),
+             "contributions": 10, "contributions_lived_experience": 5, "items_raised": items,
+             "actions_owned": actions, "voice_share": 0.5}
+            for i, (items, actions) in enumerate(counts)
+        ]
+    )  # fmt: skip
+
+
+def y_axes(fig: Any) -> list[Any]:
+    return [fig.layout[name] for name in fig.layout if name.startswith("yaxis")]
+
+
+def ticked_at_whole_numbers(axis: Any) -> bool:
+    """Every tick a whole number: ticks from a whole ``tick0`` every whole ``dtick`` (Plotly's
+    linear ticks, its default when both are given), printed as whole numbers."""
+    whole = [isinstance(v, int | float) and float(v).is_integer() for v in (axis.tick0, axis.dtick)]
+    return all(whole) and axis.dtick >= 1 and axis.tickformat == "d" and axis.tickmode in (None, "linear")
+
+
+@pytest.mark.parametrize("chart", ["run", "xmr"])
+@pytest.mark.parametrize("measure", ["items_raised", "actions_owned"])
+def test_a_count_of_a_few_is_ticked_at_whole_numbers_only(measure: qi.MeasureName, chart: qi.ChartName) -> None:
+    # The walk-through's chart: counts of 0 to 2 a meeting, on which Plotly's own ticks fall every
+    # 0.5, printed "0, 1, 1, 2, 2".
+    frame = live_series([(k % 3, (k + 1) % 3) for k in range(14)])
+    choice = qi.ChartChoice(measure=measure, chart=chart)
+    fig = charts.qi_chart(qi.panels(frame, NO_EVENTS, choice), choice, target=None)
+    axes = y_axes(fig)
+    assert axes
+    for axis in axes:
+        assert ticked_at_whole_numbers(axis), axis
+        assert axis.dtick == 1  # 0, 1, 2 (and 3 above an upper limit): each whole number once
+        assert axis.rangemode == "tozero"
+
+
+def test_a_count_of_many_is_ticked_at_whole_steps_that_do_not_crowd() -> None:
+    frame = live_series([(30 + k % 11, k) for k in range(14)])
+    choice = qi.ChartChoice(measure="items_raised", chart="run")
+    fig = charts.qi_chart(qi.panels(frame, NO_EVENTS, choice), choice, target=None)
+    (axis,) = y_axes(fig)
+    assert ticked_at_whole_numbers(axis)
+    assert axis.dtick in (5, 10)
+    assert 40 / axis.dtick <= 8
+
+
+def test_a_g_charts_gaps_in_meetings_are_ticked_at_whole_numbers() -> None:
+    choice = qi.ChartChoice(measure="meaningful", chart="g")
+    fig = charts.qi_chart(qi_panels(choice), choice, target=None)
+    for axis in y_axes(fig):
+        assert ticked_at_whole_numbers(axis), axis
+
+
+@pytest.mark.parametrize("top", [0, 0.4, 1, 2, 3, 6, 7, 12, 59, 90, 480, 12_345])
+def test_whole_ticks_take_the_smallest_whole_step_that_fits(top: float) -> None:
+    ticks = charts.whole_ticks(top, most=6)
+    step = ticks["dtick"]
+    assert isinstance(step, int)
+    assert step >= 1
+    assert ticks["tick0"] == 0
+    assert step * 6 >= top  # no more than six ticks above 0
+    smaller = [s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if s < step]
+    assert all(s * 6 < top for s in smaller)  # and none finer would do
