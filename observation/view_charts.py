@@ -25,6 +25,7 @@ from observation.charts import (
     first_teams,
     label_width,
     panel_width,
+    whole_ticks,
     wrap,
 )
 from observation.plain import plotly_text
@@ -478,6 +479,9 @@ CONTRIBUTION_SYMBOLS = {
     "took_action": "star",
 }
 """Each kind of contribution by its own marker shape (labels.CONTRIBUTIONS names them)."""
+KIND_LANE = 18
+"""Pixels for each kind of contribution side by side in a person's row of the timeline: a mark's width and a gap."""
+ROW_BAND = "rgba(255, 255, 255, 0.7)"
 STAFF_COLOUR = "#7F7F7F"
 
 
@@ -485,8 +489,11 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
     """A meeting's contributions, minute by person: one row per person (service users and carers
     first, then the others, each in the order they first contributed), a marker per kind of
     contribution at its minute — its shape the kind, blue for someone with lived experience and
-    grey for the others — and a larger marker where the same person made the same kind of
-    contribution more than once in a minute. ``timeline`` has the columns of voice.timeline."""
+    grey for the others, each kind a little above or below the others in the person's row, so
+    that kinds made in the same minute stand side by side rather than on top of one another —
+    and a larger marker where the same person made the same kind of contribution more than once
+    in a minute. The minute axis is ticked at whole minutes. ``timeline`` has the columns of
+    voice.timeline."""
     counted = (
         timeline.groupby(["minute", "code", "role", "lived_experience", "kind", "contribution"], sort=False)
         .size()
@@ -508,6 +515,8 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
                     mode="markers",
                     name=str(part["contribution"].iloc[0]),
                     legendgroup=kind,
+                    offsetgroup=kind,  # each kind its own height in a person's row: none hides another
+                    orientation="h",  # ... side by side along the people's axis (layout.scattermode)
                     marker={
                         "symbol": symbol,
                         "size": [10 + 4 * min(t - 1, 3) for t in part["times"]],
@@ -527,14 +536,24 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         type="category", categoryorder="array", categoryarray=[plotly_text(c) for c in people], autorange="reversed"
     )
-    fig.update_xaxes(title_text="Minute of the meeting", rangemode="tozero")
+    fig.update_xaxes(title_text="Minute of the meeting", rangemode="tozero", **whole_ticks(timeline["minute"].max(), 8))
+    lanes = counted["kind"].nunique()  # the kinds side by side in each person's row
+    rows = max(34, KIND_LANE * lanes + 12) * len(people)
+    for i in range(0, len(people), 2):  # every other person's row banded: which row a mark is in shows
+        fig.add_shape(
+            type="rect", xref="paper", x0=0, x1=1, yref="y", y0=i - 0.5, y1=i + 0.5,
+            fillcolor=ROW_BAND, line_width=0, layer="below",
+        )  # fmt: skip
+    fig.update_yaxes(showgrid=False)
     fig.update_layout(
+        scattermode="group",
+        scattergap=0.3,
         title={
             "text": "Each contribution at its minute<br><sup>blue: a service user or carer · grey: everyone else · "
-            "a larger mark: more than once in a minute</sup>"
+            "each kind at its own height in a person's row · a larger mark: more than once in a minute</sup>"
         },
-        height=max(220, 34 * len(people) + 150),
-        margin={"t": 80, "b": 40, "l": 120, "r": 20},
-        legend={"orientation": "h", "y": -0.25, "x": 0},
+        height=rows + 80 + 100,
+        margin={"t": 80, "b": 100, "l": 120, "r": 20},
+        legend={"orientation": "h", "yanchor": "top", "y": -58 / rows, "x": 0},  # below the axis's title
     )
     return fig

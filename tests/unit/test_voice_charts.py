@@ -1,6 +1,7 @@
 """The charts of voice at the meetings observed live read as whole numbers where they count: a
 count's run or XmR chart, and a g-chart's gaps, ticked at whole numbers only (never 0, 1, 1, 2, 2
-from fractional ticks printed rounded)."""
+from fractional ticks printed rounded); and a meeting's "who contributed when", where the kinds
+one person made in the same minute stand side by side and the minutes are whole."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from observation import charts, qi
+from observation import charts, labels, qi, view_charts
 from tests.unit.test_charts import qi_panels
 
 NO_EVENTS = pd.DataFrame({"team_id": [], "event_date": [], "label": [], "category": []})
@@ -84,3 +85,51 @@ def test_whole_ticks_take_the_smallest_whole_step_that_fits(top: float) -> None:
     assert step * 6 >= top  # no more than six ticks above 0
     smaller = [s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if s < step]
     assert all(s * 6 < top for s in smaller)  # and none finer would do
+
+
+def timeline(rows: list[tuple[int, str, str, bool, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["minute", "code", "role", "lived_experience", "kind"])
+    return frame.assign(observer=False, contribution=frame["kind"].map(labels.CONTRIBUTIONS))[
+        ["minute", "code", "role", "lived_experience", "observer", "kind", "contribution"]
+    ]
+
+
+# The walk-through: one service user spoke, raised an item and took an action in minute 1, drawn
+# as one blob; a nurse spoke in the same minute.
+MINUTE_ONE = timeline(
+    [(1, "A-SU1", "Service user", True, "spoke"), (1, "A-SU1", "Service user", True, "raised_item"),
+     (1, "A-SU1", "Service user", True, "took_action"), (1, "A-ST1", "Nurse", False, "spoke")]
+)  # fmt: skip
+
+
+def test_kinds_made_in_the_same_minute_by_one_person_stand_side_by_side() -> None:
+    fig = view_charts.contribution_timeline(MINUTE_ONE)
+    assert fig.layout.scattermode == "group"  # traces of different offset groups side by side ...
+    for trace in fig.data:
+        assert trace.orientation == "h"  # ... along the people's axis, not the minutes'
+    groups = {t.name: t.offsetgroup for t in fig.data}
+    assert len(set(groups.values())) == len(groups) == 3  # a place for each kind drawn
+    # The same kind by someone with lived experience and by someone without: one place in a row.
+    spoke = [t.offsetgroup for t in fig.data if t.name == labels.CONTRIBUTIONS["spoke"]]
+    assert len(spoke) == 2
+    assert len(set(spoke)) == 1
+    assert list(fig.layout.yaxis.categoryarray) == ["A-SU1", "A-ST1"]
+    # Each row tall enough for its kinds side by side: at least a lane of KIND_LANE pixels each.
+    rows = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    assert rows >= 2 * 3 * view_charts.KIND_LANE
+
+
+def test_the_rows_of_people_are_banded_so_that_a_mark_is_read_in_its_row() -> None:
+    fig = view_charts.contribution_timeline(MINUTE_ONE)
+    bands = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [(b.y0, b.y1) for b in bands] == [(-0.5, 0.5)]  # every other row, from the first
+    assert fig.layout.yaxis.showgrid is False
+
+
+@pytest.mark.parametrize("last", [1, 2, 7, 59, 120])
+def test_the_minutes_are_ticked_whole(last: int) -> None:
+    fig = view_charts.contribution_timeline(
+        timeline([(0, "A-SU1", "Service user", True, "spoke"), (last, "A-ST1", "Nurse", False, "spoke")])
+    )
+    assert ticked_at_whole_numbers(fig.layout.xaxis)
+    assert last / fig.layout.xaxis.dtick <= 8
