@@ -481,7 +481,8 @@ CONTRIBUTION_SYMBOLS = {
 """Each kind of contribution by its own marker shape (labels.CONTRIBUTIONS names them)."""
 KIND_LANE = 18
 """Pixels for each kind of contribution side by side in a person's row of the timeline: a mark's width and a gap."""
-ROW_BAND = "rgba(255, 255, 255, 0.7)"
+ROW_BAND = "rgba(127, 127, 127, 0.1)"
+"""Every other person's row of the timeline: a light grey that shows on a white or a tinted background."""
 STAFF_COLOUR = "#7F7F7F"
 
 
@@ -533,8 +534,12 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
                 )
             )
     legend_once(fig.data)
-    fig.update_yaxes(
-        type="category", categoryorder="array", categoryarray=[plotly_text(c) for c in people], autorange="reversed"
+    fig.update_yaxes(  # the first person at the top; each row one unit, whole, however the kinds are spread in it
+        type="category",
+        categoryorder="array",
+        categoryarray=[plotly_text(c) for c in people],
+        range=[len(people) - 0.5, -0.5],
+        autorange=False,
     )
     fig.update_xaxes(title_text="Minute of the meeting", rangemode="tozero", **whole_ticks(timeline["minute"].max(), 8))
     lanes = counted["kind"].nunique()  # the kinds side by side in each person's row
@@ -552,8 +557,8 @@ def contribution_timeline(timeline: pd.DataFrame) -> go.Figure:
             "text": "Each contribution at its minute<br><sup>blue: a service user or carer · grey: everyone else · "
             "each kind at its own height in a person's row · a larger mark: more than once in a minute</sup>"
         },
-        height=rows + 80 + 100,
-        margin={"t": 80, "b": 100, "l": 120, "r": 20},
+        height=rows + 80 + 130,
+        margin={"t": 80, "b": 130, "l": 120, "r": 20},  # the axis's title, and the legend in up to two lines
         legend={"orientation": "h", "yanchor": "top", "y": -58 / rows, "x": 0},  # below the axis's title
     )
     return fig

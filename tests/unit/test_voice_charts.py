@@ -124,6 +124,7 @@ def test_the_rows_of_people_are_banded_so_that_a_mark_is_read_in_its_row() -> No
     bands = [s for s in fig.layout.shapes if s.type == "rect"]
     assert [(b.y0, b.y1) for b in bands] == [(-0.5, 0.5)]  # every other row, from the first
     assert fig.layout.yaxis.showgrid is False
+    assert list(fig.layout.yaxis.range) == [1.5, -0.5]  # every row whole, the first at the top
 
 
 @pytest.mark.parametrize("last", [1, 2, 7, 59, 120])
