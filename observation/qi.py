@@ -541,7 +541,8 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
             f"carers ({_share(yes, n)})"
         )
     elif spec.kind == "count":
-        overall = f"{yes} {spec.counted} by service users and carers at {n} {choice.unit(n)} ({yes / n:.1f} a meeting)"
+        counted = spec.counted.replace("s ", " ", 1) if yes == 1 else spec.counted  # "1 item raised"
+        overall = f"{yes} {counted} by service users and carers at {n} {choice.unit(n)} ({yes / n:.1f} a meeting)"
     else:
         overall = f"{yes} of {n} held meetings had {spec.having} ({_share(yes, n)})"
     chart = panel.chart

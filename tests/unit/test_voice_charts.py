@@ -134,3 +134,12 @@ def test_the_minutes_are_ticked_whole(last: int) -> None:
     )
     assert ticked_at_whole_numbers(fig.layout.xaxis)
     assert last / fig.layout.xaxis.dtick <= 8
+
+
+@pytest.mark.parametrize(("measure", "one"), [("items_raised", "1 item raised"), ("actions_owned", "1 action owned")])
+def test_one_item_or_action_is_said_in_the_singular(measure: qi.MeasureName, one: str) -> None:
+    """The walk-through read "1 items raised" under the chart."""
+    frame = live_series([(1, 1)] + [(0, 0)] * 13)
+    choice = qi.ChartChoice(measure=measure, chart="run")
+    (sentence,) = qi.signal_sentences(qi.panels(frame, NO_EVENTS, choice), choice, target=None)
+    assert f"{one} by service users and carers at 14 meetings" in sentence
