@@ -47,6 +47,8 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from observation import access, audit, cells, config, db, integrity, queries
 from observation.demo import insert_table
@@ -191,9 +193,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     live = _live_counts(con)
     spoken, fragile = _spoken(live, kinds)
     system = counts_system(kinds, spoken)
-    alone = {(cell, column) for month in fragile for cell in (month, month[0], None) for column in LIVE_HIDEABLE}
     hidden = _hide(system, rule)
-    live_hidden = _hide(contributions_system(live, kinds), rule, alone) if len(live) else frozenset()
+    live_hidden: frozenset[Hashable] = frozenset()
+    if len(live):
+        thin = {(month, column) for month in fragile for column in LIVE_HIDEABLE}
+        live_hidden = _hide(contributions_system(live, kinds), rule, thin, _quiet_atoms(live, fragile))
     keys = _cell_keys(counts)
     shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
     for key, row in zip(keys, counts.itertuples(index=False), strict=True):
@@ -233,11 +237,77 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     return Contents({"teams": teams, COUNTS_TABLE: table}, notes, rule.threshold)
 
 
-def _hide(system: System, rule: Rule, also: Collection[Hashable] = ()) -> frozenset[Hashable]:
-    """The figures of ``system`` to hide under ``rule``, ``also`` among them: what the study's floor
-    hides stays hidden at a stricter threshold, so exports at both tell no more."""
+def _hide(
+    system: System, rule: Rule, also: Collection[Hashable] = (), quiet: tuple[int, ...] = ()
+) -> frozenset[Hashable]:
+    """The figures of ``system`` to hide under ``rule``, ``also`` among them, and those that must be
+    hidden besides for the atoms ``quiet`` to be all 0 as far as a reader can tell (_silenced): what
+    the study's floor hides stays hidden at a stricter threshold, so exports at both tell no more."""
+
+    def at(chosen: Rule, given: Collection[Hashable]) -> frozenset[Hashable]:
+        found = suppress(system, chosen, given)
+        return _silenced(system, found, quiet) if quiet else found
+
     floor = Rule(threshold_floor())
-    return suppress(system, rule, {*also, *suppress(system, floor, also)} if floor.threshold < rule.threshold else also)
+    return at(rule, {*also, *at(floor, also)} if floor.threshold < rule.threshold else also)
+
+
+SILENCE_SECONDS = 20.0
+"""How long _silenced's search for the cheapest figures to hide may take before it hides, instead,
+every figure of the teams and the study that the thin months' contributions are part of."""
+
+
+def _silenced(system: System, hidden: frozenset[Hashable], quiet: tuple[int, ...]) -> frozenset[Hashable]:
+    """``hidden`` and the cheapest figures of ``system`` besides (by their costs: a month's before a
+    team's total, a team's before the study's) whose hiding leaves a reader unable to rule out that
+    every atom of ``quiet`` is 0, all at once. One integer programme chooses them: the atoms, whole
+    and at least 0, fit every figure shown and every known one, with ``quiet`` at 0; a figure may
+    be left unfitted only by hiding it. (Every atom is at most the contributions of its month, always
+    shown, so no figure can be off by more than all the contributions together.)"""
+    figures, known = list(system.figures), list(system.known)
+    n, k = system.truth.size, len(figures)
+    big = float(system.truth.sum()) + 1
+
+    def matrix(rows: list[Figure]) -> sparse.csr_array:
+        cols = [a for f in rows for a in f.atoms]
+        which = [i for i, f in enumerate(rows) for _ in f.atoms]
+        return sparse.csr_array((np.ones(len(cols)), (which, cols)), shape=(len(rows), n))
+
+    low, high = (np.array(side, dtype=np.float64) for side in zip(*(f.bounds() for f in figures), strict=True))
+    slack = sparse.diags_array(np.full(k, big))
+    constraints = [
+        # a figure shown is fitted; a hidden one (h = 1) may be off by up to ``big``
+        LinearConstraint(sparse.hstack([matrix(figures), slack]), np.where(np.isinf(low), -np.inf, low), np.inf),
+        LinearConstraint(sparse.hstack([matrix(figures), -slack]), -np.inf, high),
+    ]
+    if known:
+        kl, kh = (np.array(side, dtype=np.float64) for side in zip(*(f.bounds() for f in known), strict=True))
+        constraints.append(LinearConstraint(sparse.hstack([matrix(known), sparse.csr_array((len(known), k))]), kl, kh))
+    upper = np.full(n, big)
+    upper[list(quiet)] = 0
+    already = np.array([f.key in hidden for f in figures], dtype=np.float64)
+    found = milp(
+        np.concatenate([np.zeros(n), [f.cost + 1.0 for f in figures]]),  # hide nothing free for nothing
+        constraints=constraints,
+        integrality=np.ones(n + k),
+        bounds=Bounds(np.concatenate([np.zeros(n), already]), np.concatenate([upper, np.ones(k)])),
+        options={"time_limit": SILENCE_SECONDS},
+    )
+    if found.status != 0:  # no time to choose: every figure their sums are part of (the quiet atoms' own too)
+        touched = set(quiet)
+        return hidden | {f.key for f in figures if touched & set(f.atoms)}
+    chosen = found.x[n:] > 0.5
+    return hidden | {f.key for f, h in zip(figures, chosen, strict=True) if h}
+
+
+def _quiet_atoms(live: pd.DataFrame, months: Collection[Month]) -> tuple[int, ...]:
+    """The atoms of contributions_system that are the contributions by people with lived experience
+    in ``months``."""
+    lived = LIVE_HIDEABLE["contributions_by_lived_experience"]
+    cells = [(int(t), pd.Timestamp(m).date()) for t, m in zip(live["team_id"], live["month"], strict=True)]
+    return tuple(
+        i * len(LIVE_ATOMS) + LIVE_ATOMS.index(name) for i, cell in enumerate(cells) if cell in months for name in lived
+    )
 
 
 def _live_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -318,8 +388,9 @@ def _spoken(live: pd.DataFrame, kinds: pd.DataFrame) -> tuple[frozenset[Month], 
     the contributions of each month, which bound theirs from above): counts_system takes it that
     a reader knows it of every one; and the *fragile* ones, whose one recorded meeting was that
     one, where knowing it tells the meetings with lived experience exactly (1), which no hiding
-    of counts of meetings could keep: their contributions are hidden instead, in the month and
-    in its team's and the study's totals, so that nothing tells whether they were none.
+    of counts of meetings could keep: their contributions are hidden instead, in the month, and
+    the figures that would tell them (a team's total less its other months, say) are hidden
+    besides, so that nothing rules out that they were none (_silenced).
     (A month whose contributions outlived the attendance they were recorded at is in neither.)"""
     presence = _months(kinds, LIVED_EXPERIENCE)
     recorded = _months(kinds, queries.MEETING_KINDS)

@@ -12,6 +12,7 @@ present at one of its recorded meetings (at most its contributions times its mee
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from observation import db, export
 from observation.disclosure import Rule, suppress
+from observation.filters import StudyFilter
 from tests.disclosure_check import COUNTS, KINDS, truth
 from tests.unit.test_export import read_back, read_notes, read_text
 
@@ -206,13 +208,15 @@ def test_the_aggregate_export_counts_contributions_by_team_and_month(
     assert rows[("Beta", "2020-01")] == ["0", "0", "0", "0", "0"]
     assert rows[("Beta", "2020-03")] == ["0", "0", "0", "0", "0"]  # held, nothing recorded
     # B-SU1's contributions would tell that Beta's one recorded meeting in February had them there:
-    # hidden in the month, in Beta's total and in the study's, whatever their size
-    for key in (("Beta", "2020-02"), ("Beta", "all"), ("All teams", "all")):
-        assert rows[key][2:] == ["[c]"] * 3, key
+    # hidden in the month, whatever their size, and so in Beta's total (its other months had none)
+    assert rows[("Beta", "2020-02")][2:] == ["[c]"] * 3
+    assert rows[("Beta", "all")][2:4] == ["[c]"] * 2
     assert rows[("Beta", "2020-02")][:2] == ["1", "8"]
-    assert rows[("All teams", "all")][:2] == ["4", "25"]
-    # Alpha's January: 7 by service users and carers, shown; 3 items raised and 1 action, each under 5
-    assert rows[("Alpha", "2020-01")][2:] == ["7", "[c]", "[c]"]
+    # ...but not in the study's: hiding Alpha's January and total instead costs less (a month's and a
+    # team's figures before the study's) and leaves the study's 13 less Alpha's unknown. The one action
+    # taken is under 5.
+    assert rows[("All teams", "all")] == ["4", "25", "13", "6", "[c]"]
+    assert rows[("Alpha", "2020-01")][2:] == ["[c]", "[c]", "[c]"]
 
 
 def live_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -343,6 +347,18 @@ def test_no_small_count_can_be_worked_out_from_contributions_and_meetings_togeth
     assert worked_out(spoken, tmp_path / "agg", 5) == []
 
 
+def test_a_thin_month_leaves_the_study_totals_shown_and_nothing_pinned_at_the_lowest_threshold(
+    spoken: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beta's one February meeting once blanked the "All teams" row of contributions by service users
+    # and carers at every threshold; at 2 only a count of 1 is small, and the study's are 13 and 6.
+    monkeypatch.setenv("OBSERVATION_PRESENTER_MINIMUM", "2")
+    assert worked_out(spoken, tmp_path / "agg", 2) == []
+    counts = read_text(tmp_path / "agg", "csv")["counts"]
+    study = counts[counts["team"] == export.STUDY_ROW].iloc[0]
+    assert list(study[list(export.LIVE_HIDEABLE)]) == ["13", "6", "[c]"]
+
+
 @pytest.fixture
 def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path = tmp_path / "demo.duckdb"
@@ -362,6 +378,35 @@ def test_no_small_count_can_be_worked_out_from_the_demos_contributions(
     assert (lived == "[c]").any().all()  # the demo has small counts of each
     assert (~lived.isin(["[c]", "0"])).any().any()  # and shows some
     assert (counts[list(export.LIVE_OPEN)] != "[c]").all().all()
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+def test_no_small_count_can_be_worked_out_when_thin_months_hide_their_contributions(
+    demo_copy: duckdb.DuckDBPyConnection, tmp_path: Path, seed: int
+) -> None:
+    # The demo observes several meetings a month, so none is thin: here most of its months observed
+    # live keep one meeting (the others cancelled, their records gone), and a month whose one meeting
+    # had someone with lived experience contributing must not say so, by its own figures or by any
+    # total less the rest. The study's totals stay shown (as they did not once, whatever the month).
+    rng = random.Random(seed)
+    months = demo_copy.execute(
+        "select list(id order by id) from meetings where status = 'held' and id in (select meeting_id from "
+        "contributions) group by team_id, date_trunc('month', meeting_date) order by all"
+    ).fetchall()
+    with db.transaction(demo_copy) as cur:
+        for (ids,) in months:
+            if rng.random() < 0.6:
+                kept = rng.choice(ids)
+                gone = [i for i in ids if i != kept]
+                for table in ("contributions", "attendance", "meeting_roles"):
+                    cur.execute(f"delete from {table} where list_contains(?, meeting_id)", [gone])
+                cur.execute("update meetings set status = 'cancelled' where list_contains(?, id)", [gone])
+        db.keep_meeting_facts(cur)
+    kinds = export.queries.meeting_kinds(demo_copy, StudyFilter(), "contributing", "month")
+    assert export._spoken(export._live_counts(demo_copy), kinds)[1]  # thin months with contributions: not vacuous
+    assert worked_out(demo_copy, tmp_path / "agg", 5) == []
+    counts = read_text(tmp_path / "agg", "csv")["counts"]
+    assert counts.loc[counts["team"] == export.STUDY_ROW, "contributions_by_lived_experience"].item() != "[c]"
 
 
 @pytest.mark.parametrize("fmt", export.FORMATS)
