@@ -303,11 +303,9 @@ def _silenced(system: System, hidden: frozenset[Hashable], quiet: tuple[int, ...
 def _quiet_atoms(live: pd.DataFrame, months: Collection[Month]) -> tuple[int, ...]:
     """The atoms of contributions_system that are the contributions by people with lived experience
     in ``months``."""
-    lived = LIVE_HIDEABLE["contributions_by_lived_experience"]
-    cells = [(int(t), pd.Timestamp(m).date()) for t, m in zip(live["team_id"], live["month"], strict=True)]
-    return tuple(
-        i * len(LIVE_ATOMS) + LIVE_ATOMS.index(name) for i, cell in enumerate(cells) if cell in months for name in lived
-    )
+    layout = _layout(live, "month", LIVE_ATOMS)
+    rows = [i for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)) if cell in months]
+    return layout.atoms(rows, LIVE_HIDEABLE["contributions_by_lived_experience"])
 
 
 def _live_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -414,6 +412,48 @@ def _cell_keys(counts: pd.DataFrame) -> list[Hashable]:
     return keys
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Atoms laid out as a system of observation.disclosure wants them: per row of a table (a team's
+    month), its counts ``names`` in order, consecutively. ``cells`` are what the export shows a row
+    of: each month, each team's whole period and the study, keyed as _cell_keys keys them, with its
+    scope (SCOPE_COST) and the rows it sums."""
+
+    names: tuple[str, ...]
+    team_ids: list[int]
+    months: list[dt.date]
+    truth: np.ndarray
+    cells: dict[Hashable, tuple[str, list[int]]]
+
+    def atoms(self, rows: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
+        """The atoms of ``names`` in ``rows``."""
+        return tuple(i * len(self.names) + self.names.index(n) for i in rows for n in names)
+
+    def total(self, atoms: tuple[int, ...]) -> int:
+        return int(self.truth[list(atoms)].sum())
+
+    def figure(self, key: Hashable, atoms: tuple[int, ...], cost: int = 0) -> Figure:
+        return Figure(key, atoms, self.total(atoms), cost=cost)
+
+    def system(self, figures: list[Figure], known: list[Figure], secrets_: list[Secret]) -> System:
+        """The system of these atoms, each team's a block and each row a leaf (disclosure.System)."""
+        width = len(self.names)
+        blocks = np.repeat(np.array(self.team_ids, dtype=np.int64), width)
+        return System(self.truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(self.team_ids)), width))
+
+
+def _layout(table: pd.DataFrame, month: str, names: tuple[str, ...]) -> _Layout:
+    """``table``'s rows (team_id, the month's first day in ``month``, a count per name) laid out."""
+    team_ids = [int(t) for t in table["team_id"]]
+    months = [pd.Timestamp(m).date() for m in table[month]]
+    cells: dict[Hashable, tuple[str, list[int]]] = {}
+    for i, (team_id, first) in enumerate(zip(team_ids, months, strict=True)):
+        cells[(team_id, first)] = ("month", [i])
+        cells.setdefault(team_id, ("team", []))[1].append(i)
+    cells[None] = ("study", list(range(len(team_ids))))
+    return _Layout(names, team_ids, months, table[list(names)].to_numpy(dtype=np.int64).ravel(), cells)
+
+
 def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System:
     """What the aggregate export shows, as figures over the atoms ``kinds`` (queries.meeting_kinds
     by month: each team's held meetings with attendance recorded of each kind, per month). Each
@@ -424,43 +464,24 @@ def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System
     In the months ``spoken`` (team id, first day), someone with lived experience contributed: known
     to a reader, as far as the export goes, so those months had at least one meeting with lived
     experience present."""
-    width = len(queries.MEETING_KINDS)
-    column = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
-    team_ids = [int(t) for t in kinds["team_id"]]
-    months = [pd.Timestamp(m).date() for m in kinds["period"]]
-    truth = kinds[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64).ravel()
-    cells: dict[Hashable, tuple[str, list[int]]] = {}
-    for i, (team_id, month) in enumerate(zip(team_ids, months, strict=True)):
-        cells[(team_id, month)] = ("month", [i])
-        cells.setdefault(team_id, ("team", []))[1].append(i)
-    cells[None] = ("study", list(range(len(team_ids))))
-
-    def atoms(leaves: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(i * width + column[n] for i in leaves for n in names)
-
-    def total(sums: tuple[int, ...]) -> int:
-        return int(truth[list(sums)].sum())
-
+    layout = _layout(kinds, "period", queries.MEETING_KINDS)
     figures: list[Figure] = []
     secrets_: list[Secret] = []
-    for key, (scope, leaves) in cells.items():
+    for key, (scope, rows) in layout.cells.items():
         for name, share in HIDEABLE.items():
-            sums = atoms(leaves, KINDS[share])
-            figures.append(Figure((key, name), sums, total(sums), cost=COST[share] + SCOPE_COST[scope]))
+            figures.append(
+                layout.figure((key, name), layout.atoms(rows, KINDS[share]), COST[share] + SCOPE_COST[scope])
+            )
         for name, names in SECRETS.items():
-            sums = atoms(leaves, names)
-            secrets_.append(Secret((key, name), sums, total(sums)))
-    recorded = [atoms([i], queries.MEETING_KINDS) for i in range(len(team_ids))]
-    known = [
-        Figure((cell, "meetings_recorded"), sums, total(sums))
-        for cell, sums in zip(zip(team_ids, months, strict=True), recorded, strict=True)
-    ]
-    for i, cell in enumerate(zip(team_ids, months, strict=True)):
+            sums = layout.atoms(rows, names)
+            secrets_.append(Secret((key, name), sums, layout.total(sums)))
+    known: list[Figure] = []
+    for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)):
+        known.append(layout.figure((cell, "meetings_recorded"), layout.atoms([i], queries.MEETING_KINDS)))
         if cell in spoken:
-            sums = atoms([i], LIVED_EXPERIENCE)
-            known.append(Figure((cell, "spoken_by_lived_experience"), sums, total(sums), at_least=1))
-    blocks = np.repeat(np.array(team_ids, dtype=np.int64), width)
-    return System(truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(team_ids)), width))
+            sums = layout.atoms([i], LIVED_EXPERIENCE)
+            known.append(Figure((cell, "spoken_by_lived_experience"), sums, layout.total(sums), at_least=1))
+    return layout.system(figures, known, secrets_)
 
 
 def contributions_system(live: pd.DataFrame, kinds: pd.DataFrame) -> System:
@@ -470,41 +491,23 @@ def contributions_system(live: pd.DataFrame, kinds: pd.DataFrame) -> System:
     contributions are known (always shown); LIVE_SECRETS of every cell must not be worked out when
     small; and in a month with nobody with lived experience present at a recorded meeting
     (``kinds``, as counts_system reads them), their contributions are known to be none."""
-    width = len(LIVE_ATOMS)
-    column = {k: j for j, k in enumerate(LIVE_ATOMS)}
-    team_ids = [int(t) for t in live["team_id"]]
-    months = [pd.Timestamp(m).date() for m in live["month"]]
-    truth = live[list(LIVE_ATOMS)].to_numpy(dtype=np.int64).ravel()
-    cells: dict[Hashable, tuple[str, list[int]]] = {}
-    for i, (team_id, month) in enumerate(zip(team_ids, months, strict=True)):
-        cells[(team_id, month)] = ("month", [i])
-        cells.setdefault(team_id, ("team", []))[1].append(i)
-    cells[None] = ("study", list(range(len(team_ids))))
-
-    def atoms(leaves: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
-        return tuple(i * width + column[n] for i in leaves for n in names)
-
-    def total(sums: tuple[int, ...]) -> int:
-        return int(truth[list(sums)].sum())
-
+    layout = _layout(live, "month", LIVE_ATOMS)
     figures: list[Figure] = []
     secrets_: list[Secret] = []
-    for key, (scope, leaves) in cells.items():
+    for key, (scope, rows) in layout.cells.items():
         for name, names in LIVE_HIDEABLE.items():
-            sums = atoms(leaves, names)
-            figures.append(Figure((key, name), sums, total(sums), cost=LIVE_COST[name] + SCOPE_COST[scope]))
+            figures.append(layout.figure((key, name), layout.atoms(rows, names), LIVE_COST[name] + SCOPE_COST[scope]))
         for name, names in LIVE_SECRETS.items():
-            sums = atoms(leaves, names)
-            secrets_.append(Secret((key, name), sums, total(sums)))
+            sums = layout.atoms(rows, names)
+            secrets_.append(Secret((key, name), sums, layout.total(sums)))
     presence = _months(kinds, LIVED_EXPERIENCE)
     lived = LIVE_HIDEABLE["contributions_by_lived_experience"]
     known: list[Figure] = []
-    for i, cell in enumerate(zip(team_ids, months, strict=True)):
-        known.append(Figure((cell, "contributions"), atoms([i], LIVE_ATOMS), total(atoms([i], LIVE_ATOMS))))
-        if presence.get(cell, 0) == 0 and total(atoms([i], lived)) == 0:
-            known.append(Figure((cell, "nobody_with_lived_experience"), atoms([i], lived), 0))
-    blocks = np.repeat(np.array(team_ids, dtype=np.int64), width)
-    return System(truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(team_ids)), width))
+    for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)):
+        known.append(layout.figure((cell, "contributions"), layout.atoms([i], LIVE_ATOMS)))
+        if presence.get(cell, 0) == 0 and layout.total(layout.atoms([i], lived)) == 0:
+            known.append(Figure((cell, "nobody_with_lived_experience"), layout.atoms([i], lived), 0))
+    return layout.system(figures, known, secrets_)
 
 
 def _demo_line(info: queries.StudyInfo | None) -> list[str]:

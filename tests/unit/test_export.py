@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import numpy as np
@@ -377,16 +377,24 @@ def month_truth(con: duckdb.DuckDBPyConnection, level: str = "contributing") -> 
 
 
 class MonthReader:
-    """The integer programme a reader sets up: unknown whole numbers of meetings of each kind per
-    team and month, at least 0, with every count the export shows as an equation."""
+    """The integer programme a reader sets up: unknown whole numbers of meetings of each kind (NAMES)
+    per team and month, at least 0, with every count the export shows as an equation, and what else
+    they know as lower bounds (``at_least``). It looks for the counts COUNTED pins down.
+    (test_export_contributions' reader adds the contributions to the unknowns.)"""
+
+    NAMES: ClassVar[tuple[str, ...]] = KINDS
+    COUNTED: ClassVar[dict[str, tuple[str, ...]]] = COUNTS
+    """The four columns and their differences (service users only, carers only, both, not meaningful)."""
 
     def __init__(self, atoms: pd.DataFrame) -> None:
         self.atoms = atoms.reset_index(drop=True)
-        self.values = self.atoms[list(KINDS)].to_numpy(dtype=np.int64).ravel()
+        self.values = self.atoms[list(self.NAMES)].to_numpy(dtype=np.int64).ravel()
         self.rows: list[np.ndarray] = []
         self.shown: list[int] = []
+        self.bounds: list[np.ndarray] = []
+        self.least: list[int] = []
 
-    def vector(self, cell: Cell, kinds: tuple[str, ...]) -> np.ndarray:
+    def vector(self, cell: Cell, names: tuple[str, ...]) -> np.ndarray:
         mine = np.ones(len(self.atoms), dtype=bool)
         if cell[0] != "all":
             mine &= (self.atoms["team_id"] == cell[1]).to_numpy()
@@ -394,40 +402,49 @@ class MonthReader:
             mine &= (self.atoms["month"] == pd.Timestamp(cell[2])).to_numpy()
         vector = np.zeros(self.values.size)
         for i in np.flatnonzero(mine):
-            for k in kinds:
-                vector[i * len(KINDS) + KINDS.index(k)] = 1
+            for name in names:
+                vector[i * len(self.NAMES) + self.NAMES.index(name)] = 1
         return vector
 
-    def true(self, cell: Cell, kinds: tuple[str, ...]) -> int:
-        return int(self.vector(cell, kinds) @ self.values)
+    def true(self, cell: Cell, names: tuple[str, ...]) -> int:
+        return int(self.vector(cell, names) @ self.values)
 
-    def see(self, cell: Cell, kinds: tuple[str, ...], value: int) -> None:
-        self.rows.append(self.vector(cell, kinds))
+    def see(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
+        self.rows.append(self.vector(cell, names))
         self.shown.append(value)
+
+    def at_least(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
+        self.bound(self.vector(cell, names), value)
+
+    def bound(self, vector: np.ndarray, least: int) -> None:
+        """What the reader knows besides: ``vector`` times the unknowns is at least ``least``."""
+        self.bounds.append(vector)
+        self.least.append(least)
 
     def range_of(self, vector: np.ndarray) -> tuple[int, int]:
         shown = np.array(self.shown, dtype=np.float64)
-        constraint = LinearConstraint(np.array(self.rows), shown, shown)
+        constraints = [LinearConstraint(np.array(self.rows), shown, shown)]
+        if self.bounds:
+            constraints.append(LinearConstraint(np.array(self.bounds), np.array(self.least, dtype=np.float64), np.inf))
         ends = []
         for sign in (1, -1):
             found = milp(
-                sign * vector, constraints=[constraint], integrality=np.ones(vector.size), bounds=Bounds(0, np.inf)
+                sign * vector, constraints=constraints, integrality=np.ones(vector.size), bounds=Bounds(0, np.inf)
             )
             assert found.status == 0, f"what was shown fits no study at all: {found.message}"
             ends.append(round(sign * found.fun))
         return ends[0], ends[1]
 
     def pins(self, threshold: int) -> Iterator[tuple[Cell, str, int]]:
-        """Every count from 1 to ``threshold - 1`` of a month, a team or the study that what was
-        shown pins down: the four columns and their differences (service users only, carers only,
-        both, not meaningful)."""
+        """Every count of COUNTED from 1 to ``threshold - 1`` of a month, a team or the study that what
+        was shown pins down."""
         cells: list[Cell] = [("all",)]
         for team_id, month in self.atoms[["team_id", "month"]].itertuples(index=False):
             cells += [("team", int(team_id)), ("month", int(team_id), pd.Timestamp(month))]
         for cell in dict.fromkeys(cells):
-            for name, kinds in COUNTS.items():
-                value = self.true(cell, kinds)
-                if 1 <= value < threshold and self.range_of(self.vector(cell, kinds)) == (value, value):
+            for name, names in self.COUNTED.items():
+                value = self.true(cell, names)
+                if 1 <= value < threshold and self.range_of(self.vector(cell, names)) == (value, value):
                     yield cell, name, value
 
 

@@ -16,19 +16,18 @@ import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from observation import db, export
 from observation.disclosure import Rule, suppress
 from observation.filters import StudyFilter
 from tests.disclosure_check import COUNTS, KINDS, truth
-from tests.unit.test_export import read_back, read_notes, read_text
+from tests.unit.test_export import MonthReader, read_back, read_notes, read_text
 
 pytestmark = pytest.mark.both_backends  # storage, import, export, audit and access: on both backends
 
@@ -236,81 +235,28 @@ def live_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return table.reindex(columns=list(LIVE_ATOMS), fill_value=0).reset_index()
 
 
-class JointReader:
+class JointReader(MonthReader):
     """The integer programme a reader sets up: per team and month, unknown whole numbers of meetings
     of each kind and of contributions of each kind, at least 0, every count the export shows as an
     equation, and a month's contributions by people with lived experience at most its contributions
     times its meetings with one of them present."""
 
-    NAMES = (*KINDS, *LIVE_ATOMS)
+    NAMES: ClassVar[tuple[str, ...]] = (*KINDS, *LIVE_ATOMS)
+    COUNTED: ClassVar[dict[str, tuple[str, ...]]] = {**COUNTS, **LIVE_COUNTS}
 
     def __init__(self, meetings: pd.DataFrame, live: pd.DataFrame) -> None:
         cells = pd.concat([meetings[["team_id", "month"]], live[["team_id", "month"]]]).drop_duplicates()
-        self.atoms = (
+        super().__init__(
             cells.merge(meetings, how="left", on=["team_id", "month"])
             .merge(live, how="left", on=["team_id", "month"])
             .fillna(0)
-            .reset_index(drop=True)
         )
-        self.values = self.atoms[list(self.NAMES)].to_numpy(dtype=np.int64).ravel()
-        self.rows: list[np.ndarray] = []
-        self.shown: list[int] = []
-        self.bounds: list[np.ndarray] = []
-        self.least: list[int] = []
-
-    def vector(self, cell: Cell, names: tuple[str, ...]) -> np.ndarray:
-        mine = np.ones(len(self.atoms), dtype=bool)
-        if cell[0] != "all":
-            mine &= (self.atoms["team_id"] == cell[1]).to_numpy()
-        if cell[0] == "month":
-            mine &= (self.atoms["month"] == pd.Timestamp(cell[2])).to_numpy()
-        vector = np.zeros(self.values.size)
-        for i in np.flatnonzero(mine):
-            for name in names:
-                vector[i * len(self.NAMES) + self.NAMES.index(name)] = 1
-        return vector
-
-    def true(self, cell: Cell, names: tuple[str, ...]) -> int:
-        return int(self.vector(cell, names) @ self.values)
 
     def see(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
-        self.rows.append(self.vector(cell, names))
-        self.shown.append(value)
+        super().see(cell, names, value)
         if cell[0] == "month" and names == LIVE_ATOMS:  # the month's contributions, always shown
             bound = value * self.vector(cell, COUNTS["presence"])
-            bound -= self.vector(cell, LIVE_COUNTS["contributions_by_lived_experience"])
-            self.bounds.append(bound)
-            self.least.append(0)
-
-    def at_least(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
-        self.bounds.append(self.vector(cell, names))
-        self.least.append(value)
-
-    def range_of(self, vector: np.ndarray) -> tuple[int, int]:
-        shown = np.array(self.shown, dtype=np.float64)
-        constraints = [LinearConstraint(np.array(self.rows), shown, shown)]
-        if self.bounds:
-            constraints.append(LinearConstraint(np.array(self.bounds), np.array(self.least, dtype=np.float64), np.inf))
-        ends = []
-        for sign in (1, -1):
-            found = milp(
-                sign * vector, constraints=constraints, integrality=np.ones(vector.size), bounds=Bounds(0, np.inf)
-            )
-            assert found.status == 0, f"what was shown fits no study at all: {found.message}"
-            ends.append(round(sign * found.fun))
-        return ends[0], ends[1]
-
-    def pins(self, threshold: int) -> Iterator[tuple[Cell, str, int]]:
-        """Every count from 1 to ``threshold - 1`` of a month, a team or the study, of meetings or of
-        contributions by people with lived experience, that what was shown pins down."""
-        cells: list[Cell] = [("all",)]
-        for team_id, month in self.atoms[["team_id", "month"]].itertuples(index=False):
-            cells += [("team", int(team_id)), ("month", int(team_id), pd.Timestamp(month))]
-        for cell in dict.fromkeys(cells):
-            for name, names in (*COUNTS.items(), *LIVE_COUNTS.items()):
-                value = self.true(cell, names)
-                if 1 <= value < threshold and self.range_of(self.vector(cell, names)) == (value, value):
-                    yield cell, name, value
+            self.bound(bound - self.vector(cell, LIVE_COUNTS["contributions_by_lived_experience"]), 0)
 
 
 def read_into(reader: JointReader, counts: pd.DataFrame, team_ids: dict[str, int]) -> int:
