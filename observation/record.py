@@ -169,7 +169,7 @@ def save_meeting(
             _save_annotations(cur, details.team_id, details.meeting_date, annotations, who)
         if recruitment is not None:
             _save_recruitment(cur, details.team_id, details.meeting_date, recruitment, who)
-        integrity.require_intact(cur, MEETING_TABLES)
+        integrity.require_intact(cur, MEETING_TABLES, meetings=(meeting_id,))
         bump_version(cur, meeting_id, who)
     return meeting_id
 
