@@ -208,7 +208,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     open_import(page, fresh_server)
     marks = tmp_path / "marks.csv"
     marks.write_text("Attendee,When,Which team,Came?\nST1-01,03/07/2019,Oak community brain-injury team,present\n"
-                     "ST1-02,03/07/2019,Oak community brain-injury team,apologies\n")  # fmt: skip
+                     "SU1-01,03/07/2019,Oak community brain-injury team,apologies\n")  # fmt: skip
     spreadsheets(page).set_input_files(str(marks))
     expect(page.get_by_role("heading", name="What does marks.csv hold?")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("--kind")).to_have_count(0)
@@ -216,7 +216,7 @@ def test_a_file_whose_headers_do_not_tell_is_read_as_the_user_says(
     page.get_by_role("option", name="attendance: one row per person at a meeting").click()
     expect(page.get_by_text("Still to choose: participant, status.")).to_be_visible(timeout=30_000)  # "Which team"
     settled(page)
-    expect(page.get_by_text("e.g. ST1-01, ST1-02")).to_be_visible()
+    expect(page.get_by_text("e.g. ST1-01, SU1-01")).to_be_visible()
     for header, column in (("Attendee", "participant (required)"), ("Which team", "team (required)"),
                            ("Came?", "status (required)")):  # fmt: skip
         page.get_by_role("combobox", name=header, exact=True).click()
@@ -338,7 +338,7 @@ def test_a_register_told_by_hand_and_a_guess_changed_in_one_upload(
     page = watched.page
     open_import(page, fresh_server)
     register = tmp_path / "register.csv"
-    register.write_text("Team,Person,Job,03/07/2019,17/07/2019\nOak community brain-injury team,ST1-01,Therapist,P,A\n")
+    register.write_text("Team,Person,Job,03/07/2019,17/07/2019\nOak community brain-injury team,ST1-01,Therapist,P,P\n")
     marks = tmp_path / "marks.csv"
     marks.write_text("Team,Attendee,When,Attended\nOak community brain-injury team,ST1-02,31/07/2019,apologies\n")
     spreadsheets(page).set_input_files([str(register), str(marks)])
