@@ -75,7 +75,9 @@ def test() -> None:
     call(PYTHON, "-m", "ruff", "format", "--check", ".")
     call(PYTHON, "-m", "mypy")
     docs()
-    call(PYTHON, "-m", "pytest", *sys.argv[2:])
+    # On every core; the browser tests stay together on one worker (tests/browser/conftest.py), as one
+    # Chromium and one Streamlit server at a time is what a 2-core machine keeps within their timeouts.
+    call(PYTHON, "-m", "pytest", "-n", "auto", "--dist", "loadgroup", *sys.argv[2:])
 
 
 def docs() -> None:

@@ -37,11 +37,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Five seconds is Playwright's default wait; on a 2-core machine running the unit tests beside these
+# (python3 tasks.py test runs the suite on every core) a rerun can take longer than that.
+expect.set_options(timeout=15_000)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
