@@ -181,12 +181,16 @@ def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         f"{national['import_rows_per_s']:,.0f} vs {national['keyed_insert_rows_per_s']:,.0f} rows/s ({share:.2f}; "
         f"DuckDB's read_csv into a new table: {national['read_csv_rows_per_s']:,.0f})",
     )
-    worked_out = national["presenter"]["room_overview_s"]
+    presenter = national["presenter"]
+    deck = " / ".join(f"{s:.1f} s" for s in presenter["room_overview_s"].values())
     check(
-        f"presenter mode works out what it may show in ≤ {MOST_PRESENTER_S:g} s (first view, thresholds 5 and 8)",
-        max(worked_out.values()) <= MOST_PRESENTER_S,
-        " / ".join(f"{s:.1f} s" for s in worked_out.values())
-        + f" ({' / '.join(str(n) for n in national['presenter']['hidden'].values())} shares hidden)",
+        f"presenter mode works out what it may show in ≤ {MOST_PRESENTER_S:g} s (first view, thresholds 5 and 8: "
+        "the Overview's shares and voice)",
+        max(presenter["room_s"].values()) <= MOST_PRESENTER_S,
+        " / ".join(f"{s:.1f} s" for s in presenter["room_s"].values())
+        + f" ({' / '.join(str(n) for n in presenter['hidden'].values())} shares and "
+        + f"{' / '.join(str(n) for n in presenter['voice_hidden'].values())} voice figures hidden; the shares "
+        + f"alone, as the slide deck works them out: {deck})",
     )
     coded = national["coding"]
     for what, key, aside in (

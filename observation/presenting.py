@@ -141,6 +141,10 @@ class Guarded:
     teams: tuple[TeamMeasures, ...]
     hidden: frozenset[tuple[Any, str]]
     """(team id, None for overall, or (team id, period) for a trend point; share name)."""
+    lower: frozenset[Any] = frozenset()
+    """What the floor threshold hid (a part of ``hidden``): the figures voice is checked against at the floor."""
+    system: System | None = None
+    """The figures the shares were checked as (presence_system), for voice's checks to build on."""
 
     def is_hidden(self, team_id: Any, share: str) -> bool:
         return (team_id, share) in self.hidden
@@ -156,7 +160,7 @@ def guard(found: Overview, kinds: pd.DataFrame, rule: Rule, floor: Rule | None =
     hidden = frozenset(suppress(system, rule, lower))
     teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in found.teams)
     overall = found.overall.model_copy(update={s: None for s in SHARES if (None, s) in hidden})
-    return Guarded(overall, teams, hidden)  # type: ignore[arg-type]
+    return Guarded(overall, teams, hidden, lower, system)  # type: ignore[arg-type]
 
 
 Leaf = tuple[Any, int, np.ndarray]
@@ -250,11 +254,14 @@ def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mod
     return present_overview(found, kinds, mode, labels)
 
 
-def present_overview(found: Overview, kinds: pd.DataFrame, mode: Presenting, labels: Mapping[int, str]) -> Overview:
+def present_overview(
+    found: Overview, kinds: pd.DataFrame, mode: Presenting, labels: Mapping[int, str], guarded: Guarded | None = None
+) -> Overview:
     """The Overview as presenter mode shows it: every share that could reveal a small count taken
     out, teams relabelled (``labels``, empty to keep names) in label order, annotations shown by
-    their kind rather than their wording (which may name someone), and no per-meeting series."""
-    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
+    their kind rather than their wording (which may name someone), and no per-meeting series.
+    ``guarded``: ``guard``'s answer for these figures and ``mode``, if it was already worked out."""
+    guarded = guarded or guard(found, kinds, mode.rule, mode.floor_rule)
     teams = [t.model_copy(update={"team_name": labels.get(t.team_id, t.team_name)}) for t in guarded.teams]
     return dataclasses.replace(
         found,
@@ -283,36 +290,53 @@ CONTRIBUTED = ("items_raised", "actions_owned", "rest")
 """The contributions of service users and carers per team, as atoms: items raised, actions owned and the rest."""
 
 
-def room_voice(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> voice.Voice:
-    """Voice at the meetings observed live as presenter mode shows it, worked out over the whole
-    study as room_overview is, and checked against what room_overview shows (``present_voice``)."""
-    everything = access.readable(StudyFilter(), "presenter mode's voice", con)
+@dataclass(frozen=True)
+class Room:
+    """What presenter mode shows of the whole study: the Overview (room_overview's) and voice at the
+    meetings observed live, their disclosure worked out together (voice is checked against the
+    shares the Overview shows, so the Overview's checks are done once for both)."""
+
+    overview: Overview
+    voice: voice.Voice
+
+
+def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> Room:
+    """The Overview and voice as presenter mode shows them, worked out over the whole study."""
+    everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
     found = queries.overview(
         con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
     )
     kinds = queries.meeting_kinds(con, everything, level, "quarter")
     counts = voice.counts(con, everything)
     labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
-    return present_voice(found, kinds, counts, mode, labels)
+    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
+    return Room(
+        present_overview(found, kinds, mode, labels, guarded),
+        present_voice(found, kinds, counts, mode, labels, guarded),
+    )
 
 
 def present_voice(
-    found: Overview, kinds: pd.DataFrame, counts: pd.DataFrame, mode: Presenting, labels: Mapping[int, str]
+    found: Overview,
+    kinds: pd.DataFrame,
+    counts: pd.DataFrame,
+    mode: Presenting,
+    labels: Mapping[int, str],
+    guarded: Guarded | None = None,
 ) -> voice.Voice:
     """``counts`` (voice.counts over the study) with every figure that could reveal a small count
     taken out (guard_voice, at the floor and then at the threshold, as ``guard`` does), teams
     relabelled (``labels``, empty to keep names) in label order. ``found`` and ``kinds`` are
-    room_overview's, before guarding: the presence that voice implies is checked against them."""
-    system = presence_system(found, kinds)
+    room_overview's, before guarding: the presence that voice implies is checked against them;
+    ``guarded`` is ``guard``'s answer for them and ``mode``, if it was already worked out."""
+    guarded = guarded or guard(found, kinds, mode.rule, mode.floor_rule)
+    system = guarded.system or presence_system(found, kinds)
     _, cells = _leaves(found, kinds)
     floor = mode.floor_rule
     lower: frozenset[Any] = frozenset()
-    presence_lower: frozenset[Any] = frozenset()
     if floor is not None:
-        presence_lower = suppress(system, floor)
-        lower = guard_voice(system, cells, presence_lower, counts, floor)
-    presence_hidden = suppress(system, mode.rule, presence_lower)
-    hidden = guard_voice(system, cells, presence_hidden, counts, mode.rule, lower)
+        lower = guard_voice(system, cells, guarded.lower, counts, floor)
+    hidden = guard_voice(system, cells, guarded.hidden, counts, mode.rule, lower)
     measured = voice.measures(counts)
 
     def out(measures: Any, key: int | None) -> Any:

@@ -151,7 +151,7 @@ def overview(flt: StudyFilter) -> queries.Overview:
     wording (which may name someone), and no per-meeting series."""
     level, mode, where = settings().meaningful_level, presenting(), location()
     if mode.on:
-        return guarded(lambda: _room_overview(where, version(where), readable(), level, mode))
+        return guarded(lambda: _room(where, version(where), readable(), level, mode)).overview
     return guarded(lambda: _overview(where, version(where), readable(), flt, level))
 
 
@@ -164,18 +164,18 @@ def team_in_the_room(flt: StudyFilter, team_id: int) -> presenting_rules.TeamInT
 
 def voice_measures(flt: StudyFilter) -> voice.Voice:
     """Voice at the meetings observed live (observation.voice). In presenter mode: over the whole
-    study, every figure that could reveal a small count taken out (presenting.room_voice)."""
+    study, every figure that could reveal a small count taken out (presenting.room)."""
     level, mode, where = settings().meaningful_level, presenting(), location()
     if mode.on:
-        return guarded(lambda: _room_voice(where, version(where), readable(), level, mode))
+        return guarded(lambda: _room(where, version(where), readable(), level, mode)).voice
     return _voice(flt)
 
 
 @st.cache_data(show_spinner="Working out what can be shown without revealing a small count…", max_entries=CACHED)
-def _room_voice(
+def _room(
     path: str, version: int, readable: Readable, level: ParticipationLevel, mode: presenting_rules.Presenting
-) -> voice.Voice:
-    return presenting_rules.room_voice(_connection(path), level, mode)
+) -> presenting_rules.Room:
+    return presenting_rules.room(_connection(path), level, mode)
 
 
 def qi_subgroups(flt: StudyFilter, teams: tuple[int, ...], by: queries.SubgroupKind, block: int) -> pd.DataFrame:
@@ -199,13 +199,6 @@ def _overview(
     path: str, version: int, readable: Readable, flt: StudyFilter, level: ParticipationLevel
 ) -> queries.Overview:
     return queries.overview(_connection(path), flt, level, trend_teams=charts.MAX_SMALL_MULTIPLES)
-
-
-@st.cache_data(show_spinner="Working out what can be shown without revealing a small count…", max_entries=CACHED)
-def _room_overview(
-    path: str, version: int, readable: Readable, level: ParticipationLevel, mode: presenting_rules.Presenting
-) -> queries.Overview:
-    return presenting_rules.room_overview(_connection(path), level, mode)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHED)

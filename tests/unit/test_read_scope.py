@@ -285,7 +285,7 @@ PRESENTER_READS = {
     "observation.queries.overview", "observation.queries.meeting_kinds", "observation.queries.qi_subgroups",
     "observation.queries.monthly_counts", "observation.queries.study_info", "observation.queries.teams",
     "observation.presenting.room_overview", "observation.profile.team_profile",
-    "observation.presenting.room_voice", "observation.voice.voice", "observation.voice.counts",
+    "observation.presenting.room", "observation.voice.voice", "observation.voice.counts",
     "observation.deck.overview_deck", "observation.deck.overview_slides",
     "observation.story.funnel", "observation.story.tensions",
     "observation.recruitment.funnel", "observation.recruitment.stage_times", "observation.recruitment.tension_by_month",

@@ -382,7 +382,7 @@ def test_a_link_may_ask_for_the_new_measures(measure: str) -> None:
 
 
 def room(con: duckdb.DuckDBPyConnection, threshold: int) -> voice.Voice:
-    return presenting.room_voice(con, "contributing", presenting.Presenting(on=True, threshold=threshold, floor=2))
+    return presenting.room(con, "contributing", presenting.Presenting(on=True, threshold=threshold, floor=2)).voice
 
 
 def test_presenter_mode_hides_every_small_count_and_the_shares_resting_on_few_meetings(

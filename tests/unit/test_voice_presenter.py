@@ -200,5 +200,29 @@ def test_nothing_presenter_mode_shows_of_the_demos_voice_gives_a_small_count_awa
     ]  # fmt: skip
     for threshold in (5, 8):
         mode = presenting.Presenting(on=True, threshold=threshold, letters=False)
-        shown = presenting.room_voice(demo, "contributing", mode)
+        shown = presenting.room(demo, "contributing", mode).voice
         assert pinned(teams, shown, Rule(threshold)) == [], threshold
+
+
+@pytest.mark.parametrize("threshold", [5, 8])
+def test_the_room_shows_what_the_overview_and_voice_worked_out_apart_show(
+    demo: duckdb.DuckDBPyConnection, threshold: int
+) -> None:
+    # presenting.room checks the Overview's shares once for both (half a presenter's first wait at
+    # national scale); what it shows must be what each shows worked out on its own
+    mode = presenting.Presenting(on=True, threshold=threshold)
+    shown = presenting.room(demo, "contributing", mode)
+    alone = presenting.room_overview(demo, "contributing", mode)
+    assert shown.overview.hidden  # something is hidden: the comparison has something to compare
+    assert shown.overview.hidden == alone.hidden
+    assert shown.overview.teams == alone.teams
+    assert shown.overview.overall == alone.overall
+    everything = StudyFilter()
+    found = presenting.queries.overview(
+        demo, everything, "contributing", trend_teams=presenting.charts.MAX_SMALL_MULTIPLES, period="quarter",
+        first_by_id=True,
+    )  # fmt: skip
+    kinds = presenting.queries.meeting_kinds(demo, everything, "contributing", "quarter")
+    labels = presenting.team_letters(t.id for t in presenting.queries.teams(demo))
+    apart = presenting.present_voice(found, kinds, voice.counts(demo, everything), mode, labels)
+    assert shown.voice == apart
