@@ -213,7 +213,7 @@ def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: 
     candidates = sorted(
         (int(i) for i in np.flatnonzero(~hidden) if solver.exact or teams[i] in mine or teams[i] == STUDY),
         key=lambda i: (
-            solver.kinds(figures[i].atoms) != kinds,
+            solver.figure_kinds(i) != kinds,
             figures[i].cost,
             teams[i] == STUDY,
             len(figures[i].atoms),
@@ -248,6 +248,7 @@ class _Solver:
         self.width = 0 if self.leaf is None else int(np.bincount(self.leaf).max())
         if self.leaf is not None and not np.array_equal(self.leaf, np.arange(self.leaf.size) // self.width):
             raise ValueError("a system's cells must be consecutive atoms, the same number in each")
+        self._figure_kinds: dict[int, frozenset[int]] = {}
         self.values = system._rows @ self.truth
         self.columns = system._rows.tocsc()
         self.figure_team = np.array(
@@ -257,23 +258,33 @@ class _Solver:
 
     def kinds(self, atoms: tuple[int, ...]) -> frozenset[int]:
         """Which kinds of meeting (the atoms' places within their cells) a sum counts."""
-        return frozenset(a % self.width for a in atoms) if self.width else frozenset()
+        return frozenset(np.unique(np.asarray(atoms) % self.width).tolist()) if self.width else frozenset()
+
+    def figure_kinds(self, i: int) -> frozenset[int]:
+        """``kinds`` of the i-th figure, worked out once (every choice of a figure to hide sorts by it)."""
+        found = self._figure_kinds.get(i)
+        if found is None:
+            found = self._figure_kinds[i] = self.kinds(self.system.figures[i].atoms)
+        return found
 
     def moves(self, atoms: tuple[int, ...], hidden: np.ndarray) -> bool:
         """True when the atoms can sum to another value than their true one with every shown
         figure (those not ``hidden``) still reading as it does."""
         shown = np.concatenate([~hidden, np.ones(len(self.system.known), dtype=bool)])
-        mine = [int(t) for t in np.unique(self.block[list(atoms)])]
-        # The teams with the most figures hidden: where a study-wide count may move.
-        teams, often = np.unique(self.figure_team[hidden], return_counts=True)
-        partners = [int(t) for t in teams[np.argsort(-often, kind="stable")] if t != STUDY and t not in mine]
         if self.leaf is not None and self._swaps(atoms, shown):
             return True
         if self.exact:
             return self._moves(np.arange(self.truth.size), atoms, shown)
-        # A team's count: its team's atoms change (the others' held); a study's: one team's at a time.
-        tries = [mine] if len(mine) == 1 else [[p] for p in partners[:STUDY_TRIES]]
+        mine = [int(t) for t in np.unique(self.block[list(atoms)])]
+        # A team's count: its team's atoms change (the others' held); a study's: one team's at a time,
+        # the teams with the most figures hidden first (where a study-wide count may move).
+        tries = [mine] if len(mine) == 1 else [[p] for p in self._partners(hidden, mine)[:STUDY_TRIES]]
         return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in tries)
+
+    def _partners(self, hidden: np.ndarray, mine: list[int]) -> list[int]:
+        """The teams other than ``mine``, those with the most figures hidden first."""
+        teams, often = np.unique(self.figure_team[hidden], return_counts=True)
+        return [int(t) for t in teams[np.argsort(-often, kind="stable")] if t != STUDY and t not in mine]
 
     def _swaps(self, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
         """Whether moving one meeting from one kind to another within a cell of ``atoms`` — alone,
