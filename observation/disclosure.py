@@ -207,11 +207,12 @@ def _to_hide(solver: _Solver, figures: list[Figure], hidden: np.ndarray, atoms: 
     cheapest, a team's before the study's, the smallest — the first that frees it on its own, or
     failing any, the first of all; the next round tries again. Above EXACT_ATOMS, where a check
     changes one team's meetings only, only that team's figures and the study's are candidates."""
-    mine = set(solver.block[list(atoms)].tolist())
+    mine = np.unique(solver.block[list(atoms)])
     kinds = solver.kinds(atoms)
     teams = solver.figure_team
+    near = ~hidden if solver.exact else ~hidden & (np.isin(teams, mine) | (teams == STUDY))
     candidates = sorted(
-        (int(i) for i in np.flatnonzero(~hidden) if solver.exact or teams[i] in mine or teams[i] == STUDY),
+        np.flatnonzero(near).tolist(),
         key=lambda i: (
             solver.figure_kinds(i) != kinds,
             figures[i].cost,
@@ -249,8 +250,11 @@ class _Solver:
         if self.leaf is not None and not np.array_equal(self.leaf, np.arange(self.leaf.size) // self.width):
             raise ValueError("a system's cells must be consecutive atoms, the same number in each")
         self._figure_kinds: dict[int, frozenset[int]] = {}
+        self._team_atoms: dict[int, np.ndarray] = {}
         self.values = system._rows @ self.truth
         self.columns = system._rows.tocsc()
+        self.lengths = np.diff(self.columns.indptr)
+        """How many figures (and known sums) each atom is in."""
         self.figure_team = np.array(
             [self.block[f.atoms[0]] if len(set(self.block[list(f.atoms)])) == 1 else STUDY for f in system.figures],
             dtype=np.int64,
@@ -278,8 +282,15 @@ class _Solver:
         mine = [int(t) for t in np.unique(self.block[list(atoms)])]
         # A team's count: its team's atoms change (the others' held); a study's: one team's at a time,
         # the teams with the most figures hidden first (where a study-wide count may move).
-        tries = [mine] if len(mine) == 1 else [[p] for p in self._partners(hidden, mine)[:STUDY_TRIES]]
-        return any(self._moves(np.flatnonzero(np.isin(self.block, t)), atoms, shown) for t in tries)
+        tries = mine if len(mine) == 1 else self._partners(hidden, mine)[:STUDY_TRIES]
+        return any(self._moves(self._atoms_of(t), atoms, shown) for t in tries)
+
+    def _atoms_of(self, team: int) -> np.ndarray:
+        """The atoms of one team (block), found once."""
+        found = self._team_atoms.get(team)
+        if found is None:
+            found = self._team_atoms[team] = np.flatnonzero(self.block == team)
+        return found
 
     def _partners(self, hidden: np.ndarray, mine: list[int]) -> list[int]:
         """The teams other than ``mine``, those with the most figures hidden first."""
@@ -306,7 +317,9 @@ class _Solver:
         to, away = to[keep], away[keep]
         if to.size == 0:
             return False
-        team_cells = np.unique(self.leaf[np.isin(self.block, self.block[list(atoms)])])
+        blocks = np.unique(self.block[list(atoms)])
+        team = self._atoms_of(int(blocks[0])) if blocks.size == 1 else np.isin(self.block, blocks)
+        team_cells = np.unique(self.leaf[team])
         team_cells = team_cells[~np.isin(team_cells, mine)]  # a move and its opposite both in the sum: no change
         others = team_cells[:, None] * width
         back_to = (others + (away % width)).ravel()  # in each other cell: the opposite move
@@ -320,18 +333,25 @@ class _Solver:
                                np.ones(n_pair), -np.ones(n_pair)])  # fmt: skip
         single, pair = np.arange(n_single), n_single + np.arange(n_pair)
         which = np.concatenate([single, single, pair, pair, pair, pair])
-        moves = sparse.csc_array((vals, (cols, which)), shape=(self.truth.size, n_single + n_pair))
+        n_moves = n_single + n_pair
         target = np.zeros(self.truth.size)
         target[list(atoms)] = 1
-        changes = target @ moves != 0
+        changes = np.bincount(which, weights=target[cols] * vals, minlength=n_moves) != 0
         if not changes.any():
             return False
-        delta = (self.columns @ moves).tocoo()
-        seen = shown[delta.row]
-        row, col, data = delta.row[seen], delta.col[seen], delta.data[seen]
-        after = self.values[row] + data
+        # Each move's change to every shown figure: the columns of the atoms it moves, gathered and
+        # summed per (figure, move) — the product of the figures' matrix with the moves', without
+        # building the moves' matrix (a sparse matrix per check cost more than the arithmetic).
+        starts, lengths = self.columns.indptr[cols], self.lengths[cols]
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        rows, move = self.columns.indices[at], np.repeat(which, lengths)
+        data = self.columns.data[at] * np.repeat(vals, lengths)
+        seen = shown[rows]
+        keys, inverse = np.unique(rows[seen].astype(np.int64) * n_moves + move[seen], return_inverse=True)
+        row, col = keys // n_moves, keys % n_moves
+        after = self.values[row] + np.bincount(inverse, weights=data[seen], minlength=keys.size)
         broken = (after < self.low[row] - 1e-9) | (after > self.high[row] + 1e-9)
-        bad = np.zeros(moves.shape[1], dtype=bool)
+        bad = np.zeros(n_moves, dtype=bool)
         bad[col[broken]] = True
         return bool((changes & ~bad).any())
 
