@@ -342,8 +342,8 @@ class _Solver:
         # Each move's change to every shown figure: the columns of the atoms it moves, gathered and
         # summed per (figure, move) — the product of the figures' matrix with the moves', without
         # building the moves' matrix (a sparse matrix per check cost more than the arithmetic).
-        starts, lengths = self.columns.indptr[cols], self.lengths[cols]
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        begins, lengths = self.columns.indptr[cols], self.lengths[cols]
+        at = np.repeat(begins - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
         rows, move = self.columns.indices[at], np.repeat(which, lengths)
         data = self.columns.data[at] * np.repeat(vals, lengths)
         seen = shown[rows]

@@ -141,9 +141,9 @@ class Guarded:
     teams: tuple[TeamMeasures, ...]
     hidden: frozenset[tuple[Any, str]]
     """(team id, None for overall, or (team id, period) for a trend point; share name)."""
-    lower: frozenset[Any] = frozenset()
+    lower: frozenset[Any]
     """What the floor threshold hid (a part of ``hidden``): the figures voice is checked against at the floor."""
-    system: System | None = None
+    system: System
     """The figures the shares were checked as (presence_system), for voice's checks to build on."""
 
     def is_hidden(self, team_id: Any, share: str) -> bool:
@@ -246,12 +246,21 @@ def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mod
     different teams or dates could otherwise give a hidden figure away by difference): by quarter,
     the first teams by id (the order of their letters), then ``present_overview``."""
     everything = access.readable(StudyFilter(), "presenter mode's overview", con)
+    found, kinds, labels = _whole_study(con, everything, level, mode)
+    return present_overview(found, kinds, mode, labels)
+
+
+def _whole_study(
+    con: duckdb.DuckDBPyConnection, everything: StudyFilter, level: ParticipationLevel, mode: Presenting
+) -> tuple[Overview, pd.DataFrame, dict[int, str]]:
+    """What presenter mode works out from: the Overview by quarter (the first teams by id on the
+    trend), its meeting kinds by quarter, and the teams' letters (empty when names are kept)."""
     found = queries.overview(
         con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
     )
     kinds = queries.meeting_kinds(con, everything, level, "quarter")
     labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
-    return present_overview(found, kinds, mode, labels)
+    return found, kinds, labels
 
 
 def present_overview(
@@ -303,12 +312,8 @@ class Room:
 def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> Room:
     """The Overview and voice as presenter mode shows them, worked out over the whole study."""
     everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
-    found = queries.overview(
-        con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
-    )
-    kinds = queries.meeting_kinds(con, everything, level, "quarter")
+    found, kinds, labels = _whole_study(con, everything, level, mode)
     counts = voice.counts(con, everything)
-    labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
     guarded = guard(found, kinds, mode.rule, mode.floor_rule)
     return Room(
         present_overview(found, kinds, mode, labels, guarded),
@@ -330,7 +335,7 @@ def present_voice(
     room_overview's, before guarding: the presence that voice implies is checked against them;
     ``guarded`` is ``guard``'s answer for them and ``mode``, if it was already worked out."""
     guarded = guarded or guard(found, kinds, mode.rule, mode.floor_rule)
-    system = guarded.system or presence_system(found, kinds)
+    system = guarded.system
     _, cells = _leaves(found, kinds)
     floor = mode.floor_rule
     lower: frozenset[Any] = frozenset()
