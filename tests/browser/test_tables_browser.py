@@ -5,6 +5,7 @@ a chosen one in full. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -103,7 +104,7 @@ def test_a_disagreement_note_wraps_and_reads_in_full_when_chosen(demo_server: Se
     choose_row(page, notes, 0, 76)
     chosen = page.locator(".st-key-agreement_note")
     expect(chosen).to_be_visible(timeout=30_000)
-    assert len(chosen.inner_text()) > 40  # the note itself, not a cut cell
+    expect(chosen).to_have_text(re.compile(r"\S[\s\S]{40,}"))  # the note itself, not a cut cell (waits while it draws)
     page.get_by_role("heading", name="Where they disagree").scroll_into_view_if_needed()
     screenshot(page, "tables-agreement-1440")
     assert_clean(screen)
