@@ -27,9 +27,9 @@ import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 CONFIDENTIAL = "[c]"
 DEFAULT_THRESHOLD = 5
@@ -249,8 +249,16 @@ class _Solver:
         self.width = 0 if self.leaf is None else int(np.bincount(self.leaf).max())
         if self.leaf is not None and not np.array_equal(self.leaf, np.arange(self.leaf.size) // self.width):
             raise ValueError("a system's cells must be consecutive atoms, the same number in each")
+        kinds = np.arange(self.width)
+        to_kind, from_kind = (k.ravel() for k in np.meshgrid(kinds, kinds, indexing="ij"))
+        self.pairs = to_kind[to_kind != from_kind], from_kind[to_kind != from_kind]
+        """Every move of one meeting between two kinds: (to, from)."""
         self._figure_kinds: dict[int, frozenset[int]] = {}
         self._team_atoms: dict[int, np.ndarray] = {}
+        self._parts: dict[int | None, _Part] = {}
+        self._highs = highspy.Highs()
+        self._highs.setOptionValue("output_flag", False)
+        self._highs.setOptionValue("time_limit", TIME_LIMIT)
         self.values = system._rows @ self.truth
         self.columns = system._rows.tocsc()
         self.lengths = np.diff(self.columns.indptr)
@@ -278,12 +286,12 @@ class _Solver:
         if self.leaf is not None and self._swaps(atoms, shown):
             return True
         if self.exact:
-            return self._moves(np.arange(self.truth.size), atoms, shown)
+            return self._moves(None, atoms, shown)
         mine = [int(t) for t in np.unique(self.block[list(atoms)])]
         # A team's count: its team's atoms change (the others' held); a study's: one team's at a time,
         # the teams with the most figures hidden first (where a study-wide count may move).
         tries = mine if len(mine) == 1 else self._partners(hidden, mine)[:STUDY_TRIES]
-        return any(self._moves(self._atoms_of(t), atoms, shown) for t in tries)
+        return any(self._moves(t, atoms, shown) for t in tries)
 
     def _atoms_of(self, team: int) -> np.ndarray:
         """The atoms of one team (block), found once."""
@@ -305,10 +313,7 @@ class _Solver:
         programme."""
         assert self.leaf is not None
         width = self.width
-        kinds = np.arange(width)
-        to_kind, from_kind = (k.ravel() for k in np.meshgrid(kinds, kinds, indexing="ij"))
-        differ = to_kind != from_kind
-        to_kind, from_kind = to_kind[differ], from_kind[differ]
+        to_kind, from_kind = self.pairs
         mine = np.unique(self.leaf[list(atoms)])
         starts = mine * width
         to = (starts[:, None] + to_kind).ravel()
@@ -342,8 +347,8 @@ class _Solver:
         # Each move's change to every shown figure: the columns of the atoms it moves, gathered and
         # summed per (figure, move) — the product of the figures' matrix with the moves', without
         # building the moves' matrix (a sparse matrix per check cost more than the arithmetic).
-        begins, lengths = self.columns.indptr[cols], self.lengths[cols]
-        at = np.repeat(begins - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        lengths = self.lengths[cols]
+        at = _spans(self.columns.indptr[cols], lengths)
         rows, move = self.columns.indices[at], np.repeat(which, lengths)
         data = self.columns.data[at] * np.repeat(vals, lengths)
         seen = shown[rows]
@@ -355,28 +360,70 @@ class _Solver:
         bad[col[broken]] = True
         return bool((changes & ~bad).any())
 
-    def _moves(self, free: np.ndarray, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
-        """``moves`` with only the atoms ``free`` changing, the others held at their true values."""
-        part = self.columns[:, free].tocsr()
-        touched = np.flatnonzero((np.diff(part.indptr) > 0) & shown)
-        part = part[touched]
-        held = self.values[touched] - part @ self.truth[free]
-        low, high = self.low[touched] - held, self.high[touched] - held
-        target = np.isin(free, atoms).astype(np.float64)
-        value = target @ self.truth[free]
-        if not target.any():
+    def _part(self, team: int | None) -> _Part:
+        """The atoms free when ``team``'s change (every atom for None), the figures they are in, and
+        those figures' rows over them — worked out once per team."""
+        found = self._parts.get(team)
+        if found is None:
+            free = np.arange(self.truth.size) if team is None else self._atoms_of(team)
+            part = self.columns[:, free].tocsr()
+            rows = np.flatnonzero(np.diff(part.indptr) > 0)
+            part = part[rows]
+            held = self.values[rows] - part @ self.truth[free]
+            found = self._parts[team] = _Part(free, rows, part.indptr, part.indices, part.data, held)
+        return found
+
+    def _moves(self, team: int | None, atoms: tuple[int, ...], shown: np.ndarray) -> bool:
+        """``moves`` with only ``team``'s atoms changing (every atom for None), the others held at
+        their true values: an integer programme (HiGHS) for a value above the true one, then below."""
+        part = self._part(team)
+        target = np.flatnonzero(np.isin(part.free, atoms))
+        if target.size == 0:
             return False
-        base = [LinearConstraint(part, low, high)] if touched.size else []
-        for side in ((value + 1, np.inf), (-np.inf, value - 1)):
+        value = float(self.truth[part.free[target]].sum())
+        keep = shown[part.rows]
+        rows = part.rows[keep]
+        lengths = np.diff(part.indptr)[keep]
+        at = _spans(part.indptr[:-1][keep], lengths)
+        # The shown figures' rows, then the sum itself as the last row (its bounds set per side).
+        starts = np.concatenate([[0], np.cumsum(lengths), [lengths.sum() + target.size]]).astype(np.int32)
+        index = np.concatenate([part.indices[at], target]).astype(np.int32)
+        entries = np.concatenate([part.data[at], np.ones(target.size)])
+        low = np.concatenate([self.low[rows] - part.held[keep], [0.0]])
+        high = np.concatenate([self.high[rows] - part.held[keep], [0.0]])
+        n, m = part.free.size, rows.size + 1
+        highs = self._highs
+        highs.passModel(
+            n, m, index.size, ROWWISE, MINIMIZE, 0.0, np.zeros(n), np.zeros(n), np.full(n, highspy.kHighsInf),
+            low, high, starts, index, entries, np.ones(n, dtype=np.int32),
+        )  # fmt: skip
+        for side in ((value + 1, highspy.kHighsInf), (-highspy.kHighsInf, value - 1)):
             if side[1] < 0:
                 continue
-            found = milp(
-                np.zeros(free.size),
-                constraints=[*base, LinearConstraint(target.reshape(1, -1), *side)],
-                integrality=np.ones(free.size),
-                bounds=Bounds(0, np.inf),
-                options={"time_limit": TIME_LIMIT},
-            )
-            if found.status == 0:
+            highs.changeRowBounds(m - 1, *side)
+            highs.run()
+            if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 return True
         return False
+
+
+ROWWISE = int(highspy.MatrixFormat.kRowwise)
+MINIMIZE = int(highspy.ObjSense.kMinimize)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What ``_Solver._moves`` needs of one team's atoms (see ``_Solver._part``)."""
+
+    free: np.ndarray
+    rows: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    held: np.ndarray
+    """What the atoms not free add to each row."""
+
+
+def _spans(begins: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions begins[i], begins[i] + 1, … (lengths[i] of them), for every i, end to end."""
+    return np.repeat(begins - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))

@@ -172,15 +172,17 @@ def _leaves(found: Overview, kinds: pd.DataFrame) -> tuple[list[Leaf], dict[Any,
     """Each team's meeting kinds — by quarter for the teams on the trend, in one sum for the rest —
     and, by what a figure is about (None for the study, a team, a team's quarter), its leaves."""
     charted = set(found.trend["team_id"].astype(int))
+    kinds = kinds.sort_values("team_id", kind="stable")
+    team_ids = kinds["team_id"].to_numpy(dtype=np.int64)
+    periods = kinds["period"].tolist()
+    counts = kinds[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64)
+    teams, first = np.unique(team_ids, return_index=True)
     leaves: list[Leaf] = []
-    for _, rows in kinds.groupby("team_id", sort=True):
-        team_id = int(rows["team_id"].iloc[0])
-        counts = rows[list(queries.MEETING_KINDS)].to_numpy(dtype=np.int64)
-        if team_id in charted:
-            periods = zip(rows["period"], counts, strict=True)
-            leaves += [((team_id, period), team_id, c) for period, c in periods]
+    for team, begin, end in zip(teams.tolist(), first, [*first[1:], team_ids.size], strict=True):
+        if team in charted:
+            leaves += [((team, periods[r]), team, counts[r]) for r in range(begin, end)]
         else:
-            leaves.append((team_id, team_id, counts.sum(axis=0)))
+            leaves.append((team, team, counts[begin:end].sum(axis=0)))
     cells: dict[Any, list[int]] = {None: list(range(len(leaves)))}
     for i, (key, team_id, _) in enumerate(leaves):
         cells.setdefault(team_id, []).append(i)
