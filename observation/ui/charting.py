@@ -40,8 +40,16 @@ def _figure(name: str, key: tuple[Any, ...], _args: tuple[Any, ...], _build: Cal
 
 def _content(frame: pd.DataFrame) -> str:
     """A digest of every cell of ``frame``: Streamlit's own hash of a data frame of 50,000 rows or
-    more looks at a sample of its rows, and a changed count elsewhere would show the old figure."""
-    return hashlib.sha256(pickle.dumps(frame, protocol=5)).hexdigest()
+    more looks at a sample of its rows, and a changed count elsewhere would show the old figure.
+    The cells' values are hashed, not the frame's pickle: a cached read hands each run an unpickled
+    copy whose pickle differs from the first (objects shared or not), which missed the figure on a
+    page's second visit."""
+    digest = hashlib.sha256(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode())
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    except TypeError:  # a cell holding a list or a dict: its pickle (a copy may then miss once)
+        digest.update(pickle.dumps(frame, protocol=5))
+    return digest.hexdigest()
 
 
 def chart(

@@ -4,6 +4,7 @@ in the URL, and shows the rows behind a choice."""
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -315,3 +316,30 @@ def test_a_large_frame_changed_in_one_cell_is_a_new_figure() -> None:
     changed.loc[31_337, "notes"] = 2
     first = ui.figure(lambda frame: go.Figure(go.Bar(y=frame["notes"])), counts)
     assert ui.figure(lambda frame: go.Figure(go.Bar(y=frame["notes"])), changed) is not first
+
+
+def test_a_figure_from_a_cached_read_is_built_once_though_each_run_gets_a_copy() -> None:
+    # A cached read gives each run an unpickled copy of its frame; the copy's own pickle differs
+    # from the first's (strings and dates shared or not), so a digest of the pickle missed the
+    # figure on a page's second visit and drew it again.
+    built: list[int] = []
+    read = pd.DataFrame({
+        "team_name": ["Team A", "Team A", "Team B"],
+        "meeting_date": pd.to_datetime(["2024-01-05", "2024-02-02", "2024-01-12"]),
+        "status": ["held", "held", "not held"],
+    })  # fmt: skip
+    copy = pickle.loads(pickle.dumps(read))
+    assert pickle.dumps(copy) != pickle.dumps(read)  # what the old digest compared
+
+    def draw(frame: pd.DataFrame) -> go.Figure:
+        built.append(len(frame))
+        return go.Figure(go.Bar(x=frame["meeting_date"]))
+
+    assert ui.figure(draw, copy) is ui.figure(draw, read)
+    assert built == [3]
+    listed = pd.DataFrame({"ids": [[1, 2], [3]]})  # cells no hash takes: the pickle still tells them apart
+
+    def ids(frame: pd.DataFrame) -> go.Figure:
+        return go.Figure(go.Bar(y=[len(i) for i in frame["ids"]]))
+
+    assert ui.figure(ids, listed) is not ui.figure(ids, pd.DataFrame({"ids": [[1, 2], [4]]}))
