@@ -1,68 +1,278 @@
 """The browser probe: ``python -m bench.browser STUDY.duckdb`` prints one JSON object.
 
-Starts the app with ``streamlit run`` on the study and opens each page with a chart in Debian's
-Chromium (Playwright), timing from the request to the first chart drawn on screen: ``first_s`` on
-the first visit after the server started (its caches empty), ``again_s`` on a second visit in a
-fresh tab (the server's caches warm, the browser drawing everything anew). Each is the median of
-ROUNDS servers started afresh: one visit on two busy cores varies by a second. ``server_peak_rss_mb``
-is the Streamlit servers' largest peak memory (VmHWM).
+What a user waits for, measured where the user is. The app runs with ``streamlit run`` on the study;
+Debian's Chromium (Playwright) opens the Access page by its address (the server now warm: imported,
+the study open), then reaches **every page by clicking its link in the sidebar**, in the sidebar's
+order — each page's *first visit*, its caches empty — and then every page again — its *second
+visit*, its reads cached — and last, on the Overview, **changes the team filter** (types a team's
+name and presses Enter). ROUNDS rounds, each on a server started afresh; the JSON holds each round's
+figures and their medians.
+
+For each action, from the click (or the key) as the page received it:
+
+- ``chart_s``: the first chart drawn — the first node added inside a Plotly chart that is not stale,
+  after the server answered (None: no chart);
+- ``idle_s``: the page idle — the run's end received over the websocket (``script_finished``), no
+  running indicator, no element still stale, and the browser's main thread free (the end of the
+  last task that held it 50 ms or more: drawing the charts, laying out a grid; Plotly draws after
+  the run has ended);
+- ``server_s``: the server's own run(s) of the page, timed inside the server
+  (bench/timed_streamlit.py); the rest of ``idle_s`` is the transfer and the browser;
+- ``kb``: what the server sent over the websocket for the action;
+- ``runs``: how many runs of the page the action caused.
+
+``server_peak_rss_mb``: the Streamlit servers' largest peak memory (VmHWM). The Access page's first
+visit follows its load by address (the server has run it once).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Page, sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
 
-PAGES = {"overview": "", "presence": "presence", "attendance": "attendance", "recruitment": "recruitment",
-         "notes": "notes", "team_profile": "team_profile"}  # fmt: skip
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
 ROUNDS = 3
+START = "access"
+"""The page opened by its address before the clicks begin: the lightest."""
+WAIT_S = 120.0
+QUIET_S = 0.4
+"""How long no message may arrive after a run's end before the action is over (a rerun would send one)."""
+
+# Before the app's own scripts: every websocket message is noted (when, how large, and the small
+# ones whole, for Python to decode), and every animation frame notes when the page turns busy or
+# idle, when a chart first changes, and when the click or key that starts an action arrives.
+RECORDER = """
+(() => {
+  const rec = window.__bench = {frames: [], states: [], tasks: [], chart: null, t0: null, armed: false};
+  // The browser's main thread busy for 50 ms or more at a time (drawing a chart, laying out a grid).
+  new PerformanceObserver((list) => {
+    for (const task of list.getEntries()) rec.tasks.push([task.startTime, task.startTime + task.duration]);
+  }).observe({type: 'longtask'});
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener('message', (event) => {
+      const data = event.data;
+      const at = performance.now();
+      if (data instanceof ArrayBuffer) {
+        const small = data.byteLength <= 65536;
+        let text = null;
+        if (small) {
+          let s = ''; const bytes = new Uint8Array(data);
+          for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+          text = btoa(s);
+        }
+        rec.frames.push([at, data.byteLength, text]);
+      } else if (data instanceof Blob) {
+        rec.frames.push([at, data.size, null]);
+      }
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  const begin = (event) => { if (rec.armed) { rec.armed = false; rec.t0 = event.timeStamp; } };
+  document.addEventListener('click', begin, true);
+  document.addEventListener('keydown', begin, true);
+  const busy = () => !!document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]');
+  let was = null, last = performance.now();
+  const tick = () => {
+    const at = performance.now(), now = busy();
+    if (now !== was) { rec.states.push([at, now]); was = now; }
+    // A frame late by 50 ms or more: the main thread was held (noted at once, where a long task's
+    // own entry comes only some time after it ends).
+    if (at - last >= 50) rec.tasks.push([last, at]);
+    last = at;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  // A chart drawn for this action: a node added inside a Plotly chart that is not stale, once the
+  // server has answered (before that, a change is the last page's).
+  const drawn = (node) => node && node.closest('[data-testid="stPlotlyChart"]') && !node.closest('[data-stale="true"]');
+  new MutationObserver((changes) => {
+    if (rec.t0 === null || rec.chart !== null || !rec.frames.some((f) => f[0] > rec.t0)) return;
+    for (const change of changes) {
+      for (const added of change.addedNodes) {
+        if (added.nodeType === 1 && (drawn(added) || drawn(added.querySelector('[data-testid="stPlotlyChart"] svg')))) {
+          rec.chart = performance.now(); return;
+        }
+      }
+    }
+  }).observe(document, {subtree: true, childList: true});
+})();
+"""
 
 
-def first_chart(browser: Browser, url: str) -> float:
-    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+@dataclass(frozen=True)
+class Timing:
+    """One action, in seconds from the click or key (see the module's notes)."""
+
+    chart_s: float | None
+    idle_s: float
+    server_s: float
+    kb: float
+    runs: int
+
+
+def act(page: Page, runs_log: Path, action: Callable[[], None]) -> Timing:
+    """Do ``action`` (a click or a key) and wait until the page is idle again; what it cost."""
+    logged = len(runs_log.read_text().splitlines())
+    page.evaluate("() => Object.assign(window.__bench, {frames: [], tasks: [], chart: null, t0: null, armed: true})")
+    action()
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not become idle")
+        time.sleep(0.05)
+        seen = page.evaluate("() => ({...window.__bench, now: performance.now()})")
+        if seen["t0"] is None or not seen["frames"]:
+            continue
+        finished = finished_runs(seen["frames"])
+        last = max([seen["frames"][-1][0], *(end for _, end in seen["tasks"])])
+        if finished and seen["now"] - last > QUIET_S * 1000 and not _busy_at(seen["states"], float("inf")):
+            break
+    t0 = seen["t0"]
+    idle = idle_at(finished[-1], seen["states"], seen["tasks"])
+    runs = runs_log.read_text().splitlines()[logged:]
+    return Timing(
+        chart_s=None if seen["chart"] is None else (seen["chart"] - t0) / 1000,
+        idle_s=(idle - t0) / 1000,
+        server_s=sum(float(line) for line in runs),
+        kb=sum(size for _, size, _ in seen["frames"]) / 1024,
+        runs=len(runs),
+    )
+
+
+def finished_runs(frames: list[list[Any]]) -> list[float]:
+    """When each run the frames hold ended (not one ended early for a rerun), as the browser got it."""
+    ends = []
+    for at, _, text in frames:
+        if text is None:
+            continue
+        message = ForwardMsg.FromString(base64.b64decode(text))
+        early = message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        if message.WhichOneof("type") == "script_finished" and not early:
+            ends.append(at)
+    return ends
+
+
+def _busy_at(states: list[list[Any]], at: float) -> bool:
+    """Whether the page was busy (running, or an element stale) at ``at``, by the states noted."""
+    busy = False
+    for when, now in states:
+        if when > at:
+            break
+        busy = now
+    return busy
+
+
+def idle_at(end: float, states: list[list[Any]], tasks: list[list[float]]) -> float:
+    """When the page became idle: the first moment at or after the last run's ``end`` that nothing
+    ran or was stale (``states``: when the page turned busy or idle), or, if later, the end of the
+    last task that held the browser's main thread (``tasks``: start and end)."""
+    free = end if not _busy_at(states, end) else next(when for when, now in states if when > end and not now)
+    return float(max([free, *(stop for _, stop in tasks)]))
+
+
+def visit(page: Page, runs_log: Path, href: str) -> Timing:
+    return act(page, runs_log, page.get_by_test_id("stSidebarNav").locator(f'a[href="{href}"]').click)
+
+
+def filter_change(page: Page, runs_log: Path, team: str) -> Timing:
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams")
+    box.locator("input").click()
+    page.keyboard.type(team)
+    page.get_by_role("option", name=team, exact=True).wait_for(state="visible")
+    return act(page, runs_log, lambda: page.keyboard.press("Enter"))
+
+
+def one_round(study: Path, folder: Path, round_no: int) -> tuple[dict[str, dict[str, Timing]], float]:
+    runs_log = folder / f"runs-{round_no}.txt"
+    runs_log.touch()
+    os.environ["OBSERVATION_BENCH_RUNS"] = str(runs_log)
+    server = start_server(study, folder / "streamlit.log", streamlit="bench.timed_streamlit")
     try:
-        started = time.perf_counter()
-        tab.goto(url)
-        tab.locator(CHART).first.wait_for(state="visible", timeout=300_000)
-        return time.perf_counter() - started
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(RECORDER)
+            # A fresh server's first deep link runs the page in Streamlit's old multipage mode (the
+            # page turns it off: observation/ui/sidebar.py); the second goes through app.py.
+            for _ in range(2):
+                page.goto(f"{server.url}/{START}")
+                page.get_by_test_id("stSidebarNav").wait_for(state="visible", timeout=WAIT_S * 1000)
+                _settle(page)
+            more = page.get_by_test_id("stSidebarNavViewButton")
+            if more.count():  # a long list starts folded
+                more.click()
+            links = {  # the page's title (the link's last line; an icon's name comes first), its address
+                str(link.inner_text()).splitlines()[-1].strip(): str(link.get_attribute("href"))
+                for link in page.get_by_test_id("stSidebarNav").get_by_role("link").all()
+            }
+            found: dict[str, dict[str, Timing]] = {"first": {}, "again": {}}
+            for visit_name in ("first", "again"):
+                for title, href in links.items():
+                    found[visit_name][title] = visit(page, runs_log, href)
+            visit(page, runs_log, next(iter(links.values())))  # the Overview
+            teams = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams")
+            teams.locator("input").click()
+            options = [o.strip() for o in page.get_by_role("option").all_inner_texts() if o.strip() != "Select all"]
+            page.keyboard.press("Escape")
+            _settle(page)
+            found["filter"] = {"Overview": filter_change(page, runs_log, options[round_no % len(options)])}
+            browser.close()
+        return found, peak_rss_mb(server.process.pid)
     finally:
-        tab.close()
+        server.process.terminate()
+        server.process.wait(timeout=30)
+
+
+def _settle(page: Page) -> None:
+    """Wait until the page is idle and has been for a moment (no run pending)."""
+    deadline = time.monotonic() + WAIT_S
+    quiet = 0
+    while quiet < 5:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not settle")
+        busy = page.evaluate('() => !!document.querySelector(\'[data-testid="stStatusWidget"], [data-stale="true"]\')')
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.1)
 
 
 def main() -> None:
     study = Path(sys.argv[1])
-    first: dict[str, list[float]] = {name: [] for name in PAGES}
-    again: dict[str, list[float]] = {name: [] for name in PAGES}
+    rounds: list[dict[str, dict[str, Timing]]] = []
     peak = 0.0
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for _ in range(ROUNDS):
-            server = start_server(study, Path(tmp) / "streamlit.log")
-            try:
-                for name, path in PAGES.items():
-                    first[name].append(first_chart(browser, f"{server.url}/{path}"))
-                for name, path in PAGES.items():
-                    again[name].append(first_chart(browser, f"{server.url}/{path}"))
-                peak = max(peak, peak_rss_mb(server.process.pid))
-            finally:
-                server.process.terminate()
-                server.process.wait(timeout=30)
-        browser.close()
-    pages = {
-        name: {"first_s": statistics.median(first[name]), "again_s": statistics.median(again[name]),
-               "first_samples_s": first[name]}
-        for name in PAGES
-    }  # fmt: skip
-    print(json.dumps({"pages": pages, "server_peak_rss_mb": peak}))
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(ROUNDS):
+            found, rss = one_round(study, Path(tmp), r)
+            rounds.append(found)
+            peak = max(peak, rss)
+    actions: dict[str, dict[str, Any]] = {}
+    for kind, by_page in rounds[0].items():
+        for title in by_page:
+            samples = [asdict(r[kind][title]) for r in rounds if title in r[kind]]
+            median = {key: _median([s[key] for s in samples]) for key in samples[0]}
+            actions.setdefault(kind, {})[title] = {**median, "rounds": samples}
+    print(json.dumps({"actions": actions, "server_peak_rss_mb": peak}))
+
+
+def _median(values: list[Any]) -> Any:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def peak_rss_mb(pid: int) -> float:

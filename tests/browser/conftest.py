@@ -77,11 +77,17 @@ class Server:
 
 
 def start_server(
-    db: Path | str | None, log: Path, port: int | None = None, cwd: Path = ROOT, script: Path = ROOT / "app.py"
+    db: Path | str | None,
+    log: Path,
+    port: int | None = None,
+    cwd: Path = ROOT,
+    script: Path = ROOT / "app.py",
+    streamlit: str = "streamlit",
 ) -> Server:
     """``streamlit run app.py`` (or another ``script`` of the project's) on ``db`` (a study file, or a
     PostgreSQL study; None: a script that opens none); ``cwd`` holds the .streamlit/ folder it reads
-    (the project's, or a test's own with a secrets.toml that configures sign-in)."""
+    (the project's, or a test's own with a secrets.toml that configures sign-in). ``streamlit``: the
+    module run as ``python -m`` (the benchmark's times each run: bench/timed_streamlit.py)."""
     port = port or free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     if db is not None:
@@ -89,7 +95,7 @@ def start_server(
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        streamlit,
         "run",
         str(script),
         "--server.port",
