@@ -30,6 +30,8 @@ from typing import Any
 
 import duckdb
 
+from bench.browser import ROUNDS
+
 SCALES = {"demo": (3, 8), "trust": (50, 36), "national": (1000, 60)}
 ROOT = Path(__file__).resolve().parent.parent
 MOST_POINTS, MOST_FIGURE_BYTES, PAGE_ROWS = 5000, 2**20, 500
@@ -257,12 +259,7 @@ def browser_budgets(browser: Results | None, demo: Results | None) -> list[dict[
                 b["idle_s"] <= MOST_BROWSER_RATIO * small,
                 f"{b['idle_s']:.2f} s vs {small:.2f} s ({b['idle_s'] / small:.1f} ×)",
             )
-    check(
-        f"the server's peak memory in Chromium's visits ≤ {MOST_RSS_MB / 1024:g} GB",
-        browser["server_peak_rss_mb"] <= MOST_RSS_MB,
-        f"{browser['server_peak_rss_mb']:.0f} MB",
-    )
-    return found
+    return found  # the server's peak memory counts in the study's peak memory budget (measure)
 
 
 VISITS = {"first": "first visit", "again": "second visit"}
@@ -280,7 +277,7 @@ def browser_table(scale: str, browser: Results) -> list[str]:
         f"**{scale}, in Chromium** (bench/browser.py): each page reached by a click on its sidebar link, "
         "the server warm; seconds from the click to the first chart drawn / to the page idle (the run's "
         "end received, nothing running or stale, the browser's main thread free) / the server's own run; "
-        "KB sent. The median of three rounds, each on a server started afresh.",
+        f"KB sent. The median of {ROUNDS} rounds, each on a server started afresh.",
         "",
         "| page | first visit: chart | idle | server | KB | second visit: chart | idle | server | KB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -1,12 +1,13 @@
 """The browser probe: ``python -m bench.browser STUDY.duckdb`` prints one JSON object.
 
-What a user waits for, measured where the user is. The app runs with ``streamlit run`` on the study;
-Debian's Chromium (Playwright) opens the Access page by its address (the server now warm: imported,
-the study open), then reaches **every page by clicking its link in the sidebar**, in the sidebar's
-order — each page's *first visit*, its caches empty — and then every page again — its *second
-visit*, its reads cached — and last, on the Overview, **changes the team filter** (types a team's
-name and presses Enter). ROUNDS rounds, each on a server started afresh; the JSON holds each round's
-figures and their medians.
+What a user waits for, measured where the user is. The app runs on the study as ``streamlit run``
+does, each run of a page timed inside the server (``python -m bench.timed_streamlit run``); Debian's
+Chromium (Playwright) opens the Access page by its address, twice (the server now warm: imported,
+the study open, out of Streamlit's old multipage mode), then reaches **every page by clicking its
+link in the sidebar**, in the sidebar's order — each page's *first visit*, its caches empty — and
+then every page again — its *second visit*, its reads cached — and last, on the Overview,
+**changes the team filter** (types a team's name and presses Enter). ROUNDS rounds, each on a
+server started afresh; the JSON holds each round's figures and their medians.
 
 For each action, from the click (or the key) as the page received it:
 
@@ -22,7 +23,7 @@ For each action, from the click (or the key) as the page received it:
 - ``runs``: how many runs of the page the action caused.
 
 ``server_peak_rss_mb``: the Streamlit servers' largest peak memory (VmHWM). The Access page's first
-visit follows its load by address (the server has run it once).
+visit follows its two loads by address (the server has run it before).
 """
 
 from __future__ import annotations
@@ -133,15 +134,19 @@ def act(page: Page, runs_log: Path, action: Callable[[], None]) -> Timing:
     page.evaluate("() => Object.assign(window.__bench, {frames: [], tasks: [], chart: null, t0: null, armed: true})")
     action()
     deadline = time.monotonic() + WAIT_S
+    frames: list[list[Any]] = []
     while True:
         if time.monotonic() > deadline:
             raise TimeoutError("the page did not become idle")
         time.sleep(0.05)
-        seen = page.evaluate("() => ({...window.__bench, now: performance.now()})")
-        if seen["t0"] is None or not seen["frames"]:
+        seen = page.evaluate(  # the frames not fetched yet only: the page's own thread copies them
+            "(n) => ({...window.__bench, frames: window.__bench.frames.slice(n), now: performance.now()})", len(frames)
+        )
+        frames += seen["frames"]
+        if seen["t0"] is None or not frames:
             continue
-        finished = finished_runs(seen["frames"])
-        last = max([seen["frames"][-1][0], *(end for _, end in seen["tasks"])])
+        finished = finished_runs(frames)
+        last = max([frames[-1][0], *(end for _, end in seen["tasks"])])
         if finished and seen["now"] - last > QUIET_S * 1000 and not _busy_at(seen["states"], float("inf")):
             break
     t0 = seen["t0"]
@@ -151,7 +156,7 @@ def act(page: Page, runs_log: Path, action: Callable[[], None]) -> Timing:
         chart_s=None if seen["chart"] is None else (seen["chart"] - t0) / 1000,
         idle_s=(idle - t0) / 1000,
         server_s=sum(float(line) for line in runs),
-        kb=sum(size for _, size, _ in seen["frames"]) / 1024,
+        kb=sum(size for _, size, _ in frames) / 1024,
         runs=len(runs),
     )
 

@@ -43,7 +43,9 @@ TRIALS = 200
 hides the first (and tries again): enough to reach the study's totals past a study's months."""
 TIME_LIMIT = 5.0
 """Seconds one search for another value may take; one that runs out counts as none found (and a
-figure more is hidden)."""
+figure more is hidden). HiGHS 1.12 (highspy, pinned) counts it per run of a model."""
+ROWWISE, MINIMIZE = int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize)
+"""How _Solver._moves hands HiGHS its model: constraints by row; the (zero) objective minimised."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +248,7 @@ class _Solver:
         _, self.block = np.unique(blocks, return_inverse=True)
         self.exact = system.truth.size <= EXACT_ATOMS or self.block.max() == 0
         self.leaf = system.leaves
-        self.width = 0 if self.leaf is None else int(np.bincount(self.leaf).max())
+        self.width = 0 if self.leaf is None or self.leaf.size == 0 else int(np.bincount(self.leaf).max())
         if self.leaf is not None and not np.array_equal(self.leaf, np.arange(self.leaf.size) // self.width):
             raise ValueError("a system's cells must be consecutive atoms, the same number in each")
         kinds = np.arange(self.width)
@@ -361,7 +363,7 @@ class _Solver:
         return bool((changes & ~bad).any())
 
     def _part(self, team: int | None) -> _Part:
-        """The atoms free when ``team``'s change (every atom for None), the figures they are in, and
+        """The atoms free when ``team``'s atoms change (every atom for None), the figures they are in, and
         those figures' rows over them — worked out once per team."""
         found = self._parts.get(team)
         if found is None:
@@ -393,10 +395,12 @@ class _Solver:
         high = np.concatenate([self.high[rows] - part.held[keep], [0.0]])
         n, m = part.free.size, rows.size + 1
         highs = self._highs
-        highs.passModel(
+        passed = highs.passModel(
             n, m, index.size, ROWWISE, MINIMIZE, 0.0, np.zeros(n), np.zeros(n), np.full(n, highspy.kHighsInf),
             low, high, starts, index, entries, np.ones(n, dtype=np.int32),
         )  # fmt: skip
+        if passed == highspy.HighsStatus.kError:  # never solve the last check's model instead
+            raise RuntimeError("HiGHS refused a disclosure check's model")
         for side in ((value + 1, highspy.kHighsInf), (-highspy.kHighsInf, value - 1)):
             if side[1] < 0:
                 continue
@@ -405,10 +409,6 @@ class _Solver:
             if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 return True
         return False
-
-
-ROWWISE = int(highspy.MatrixFormat.kRowwise)
-MINIMIZE = int(highspy.ObjSense.kMinimize)
 
 
 @dataclass(frozen=True, slots=True)

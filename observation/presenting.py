@@ -171,6 +171,8 @@ _COLUMN = {k: j for j, k in enumerate(queries.MEETING_KINDS)}
 def _leaves(found: Overview, kinds: pd.DataFrame) -> tuple[list[Leaf], dict[Any, list[int]]]:
     """Each team's meeting kinds — by quarter for the teams on the trend, in one sum for the rest —
     and, by what a figure is about (None for the study, a team, a team's quarter), its leaves."""
+    if kinds.empty:  # no meeting held with its attendance recorded yet
+        return [], {None: []}
     charted = set(found.trend["team_id"].astype(int))
     kinds = kinds.sort_values("team_id", kind="stable")
     team_ids = kinds["team_id"].to_numpy(dtype=np.int64)

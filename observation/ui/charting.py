@@ -44,7 +44,8 @@ def _content(frame: pd.DataFrame) -> str:
     The cells' values are hashed, not the frame's pickle: a cached read hands each run an unpickled
     copy whose pickle differs from the first (objects shared or not), which missed the figure on a
     page's second visit."""
-    digest = hashlib.sha256(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode())
+    header = (list(frame.columns), frame.columns.names, frame.index.names, [repr(t) for t in frame.dtypes])
+    digest = hashlib.sha256(repr(header).encode())
     try:
         digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     except TypeError:  # a cell holding a list or a dict: its pickle (a copy may then miss once)

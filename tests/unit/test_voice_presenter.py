@@ -19,6 +19,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,7 +28,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import presenting, voice
+from observation import db, presenting, voice
 from observation.disclosure import Rule, whole_percent
 from observation.filters import StudyFilter
 from tests.unit.test_disclosure import kinds_of, overview_of
@@ -226,3 +227,14 @@ def test_the_room_shows_what_the_overview_and_voice_worked_out_apart_show(
     labels = presenting.team_letters(t.id for t in presenting.queries.teams(demo))
     apart = presenting.present_voice(found, kinds, voice.counts(demo, everything), mode, labels)
     assert shown.voice == apart
+
+
+def test_a_study_with_no_meeting_recorded_yet_is_shown_in_the_room_with_nothing_to_hide(tmp_path: Path) -> None:
+    con = db.connect(tmp_path / "new.duckdb")
+    try:
+        for threshold in (5, 8):
+            shown = presenting.room(con, "contributing", presenting.Presenting(on=True, threshold=threshold))
+            assert shown.overview.hidden == frozenset()
+            assert shown.overview.teams == ()
+    finally:
+        con.close()
