@@ -134,12 +134,17 @@ def measure(scale: str, folder: Path) -> Results:
     }
 
 
+def budget(what: str, met: bool, detail: str) -> dict[str, Any]:
+    """One budget checked: what it holds, whether it was met, and the figures."""
+    return {"budget": what, "met": bool(met), "detail": detail}
+
+
 def budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
     """Every budget of issue 8 that the measured scales allow checking: what, met, and the figures."""
     found: list[dict[str, Any]] = []
 
     def check(what: str, met: bool, detail: str) -> None:
-        found.append({"budget": what, "met": bool(met), "detail": detail})
+        found.append(budget(what, met, detail))
 
     national = scales.get("national")
     if national is None:
@@ -236,7 +241,7 @@ def browser_budgets(browser: Results | None, demo: Results | None) -> list[dict[
         return found
 
     def check(what: str, met: bool, detail: str) -> None:
-        found.append({"budget": what, "met": bool(met), "detail": detail})
+        found.append(budget(what, met, detail))
 
     for visit, most in (("again", MOST_AGAIN_S), ("first", MOST_FIRST_S)):
         for page, b in browser["actions"][visit].items():
@@ -392,12 +397,12 @@ def postgres_budgets(scales: dict[str, Results]) -> list[dict[str, Any]]:
         on_postgres = trust["postgres"]["pages"][page]  # type: ignore[index]
         for label in ("all_teams", "one_team"):
             ratio = on_postgres[label]["warm_s"] / on_file[label]["warm_s"]
-            found.append({
-                "budget": f"{page} ({label.replace('_', ' ')}): warm rerun on PostgreSQL ≤ {MOST_POSTGRES_RATIO:g} × "
-                          "the file's, at trust scale",
-                "met": ratio <= MOST_POSTGRES_RATIO,
-                "detail": f"{ms(on_postgres[label]['warm_s'])} ms vs {ms(on_file[label]['warm_s'])} ms ({ratio:.1f} ×)",
-            })  # fmt: skip
+            found.append(budget(
+                f"{page} ({label.replace('_', ' ')}): warm rerun on PostgreSQL ≤ {MOST_POSTGRES_RATIO:g} × "
+                "the file's, at trust scale",
+                ratio <= MOST_POSTGRES_RATIO,
+                f"{ms(on_postgres[label]['warm_s'])} ms vs {ms(on_file[label]['warm_s'])} ms ({ratio:.1f} ×)",
+            ))  # fmt: skip
     return found
 
 

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
@@ -88,7 +88,9 @@ RECORDER = """
   const begin = (event) => { if (rec.armed) { rec.armed = false; rec.t0 = event.timeStamp; } };
   document.addEventListener('click', begin, true);
   document.addEventListener('keydown', begin, true);
-  const busy = () => !!document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]');
+  // Busy: a run going (the running indicator) or an element stale. _settle asks the same.
+  const busy = window.__benchBusy =
+    () => !!document.querySelector('[data-testid="stStatusWidget"], [data-stale="true"]');
   let was = null, last = performance.now();
   const tick = () => {
     const at = performance.now(), now = busy();
@@ -196,9 +198,13 @@ def visit(page: Page, runs_log: Path, href: str) -> Timing:
     return act(page, runs_log, page.get_by_test_id("stSidebarNav").locator(f'a[href="{href}"]').click)
 
 
+def teams_filter(page: Page) -> Locator:
+    """The sidebar's team filter's input."""
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams").locator("input")
+
+
 def filter_change(page: Page, runs_log: Path, team: str) -> Timing:
-    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams")
-    box.locator("input").click()
+    teams_filter(page).click()
     page.keyboard.type(team)
     page.get_by_role("option", name=team, exact=True).wait_for(state="visible")
     return act(page, runs_log, lambda: page.keyboard.press("Enter"))
@@ -232,8 +238,7 @@ def one_round(study: Path, folder: Path, round_no: int) -> tuple[dict[str, dict[
                 for title, href in links.items():
                     found[visit_name][title] = visit(page, runs_log, href)
             visit(page, runs_log, next(iter(links.values())))  # the Overview
-            teams = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams")
-            teams.locator("input").click()
+            teams_filter(page).click()
             options = [o.strip() for o in page.get_by_role("option").all_inner_texts() if o.strip() != "Select all"]
             page.keyboard.press("Escape")
             _settle(page)
@@ -252,7 +257,7 @@ def _settle(page: Page) -> None:
     while quiet < 5:
         if time.monotonic() > deadline:
             raise TimeoutError("the page did not settle")
-        busy = page.evaluate('() => !!document.querySelector(\'[data-testid="stStatusWidget"], [data-stale="true"]\')')
+        busy = page.evaluate("() => window.__benchBusy()")
         quiet = 0 if busy else quiet + 1
         time.sleep(0.1)
 
