@@ -146,6 +146,15 @@ def wrap(title: str, width: int = 24) -> str:
     return f"{title[:cut]}<br>{title[cut + 1 :]}"
 
 
+def labels_fit(fig: go.Figure) -> None:
+    """The panels' axes keep the margins the figure gives them (room made for their labels) rather
+    than measuring their labels to grow them, as the page's look would have them ("automargin"):
+    the labels fit, and the measuring took half of the browser's drawing of a twelve-panel chart.
+    A slide or presenter mode, whose text is larger, measures again (figures.for_a_room)."""
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
+
+
 def involvement_trend(
     trend: pd.DataFrame,
     target: float,
@@ -235,6 +244,7 @@ def involvement_trend(
         margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
         hovermode="closest",
     )
+    labels_fit(fig)
     return fig
 
 
@@ -777,6 +787,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
         hovermode="closest",
     )
+    labels_fit(fig)
     return fig
 
 

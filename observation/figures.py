@@ -5,11 +5,14 @@ set, "synthetic demo data" and presenter mode's threshold where they apply."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import plotly.graph_objects as go
 
 from observation import charts
@@ -87,6 +90,101 @@ def for_a_room(fig: go.Figure) -> go.Figure:
         layout["height"] = int(layout["height"]) + grown
     data = [_room_trace(trace.to_plotly_json()) for trace in fig.data]
     return go.Figure(data=data, layout=layout)
+
+
+SCREEN_WIDTH = charts.PAGE_WIDTH + 80
+"""px a chart is drawn on a page: charts.PAGE_WIDTH of plotting area between a panel chart's margins
+(60 and 20 px), the width its labels are placed for; the page's width in a window of 1,370 px
+and more with the sidebar open."""
+SCREEN_FONT = '"Source Sans", sans-serif'
+"""The app's typeface, which Streamlit loads in the page (charts.EM's widths were measured in it)."""
+MUTED, RULE = "#808495", "#e6eaf1"
+SCREEN = {
+    "font": {"color": MUTED, "family": SCREEN_FONT, "size": 12},
+    "title": {"font": {"family": SCREEN_FONT, "size": 16, "color": INK}, "pad": {"l": 4}, "xanchor": "left", "x": 0},
+    "legend": {"title": {"font": {"size": 12, "color": MUTED}, "side": "top"}, "valign": "top",
+               "bordercolor": "rgba(0,0,0,0)", "borderwidth": 0, "font": {"size": 12, "color": "#262730"}},
+    "paper_bgcolor": PAPER, "plot_bgcolor": PAPER,
+    "margin": {"pad": 8, "r": 0, "l": 0},
+    "hoverlabel": {"bgcolor": PAPER, "bordercolor": "rgba(31, 41, 51, 0.2)",
+                   "font": {"color": MUTED, "family": SCREEN_FONT, "size": 12}},
+    "colorway": ["#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700", "#ffd16a",
+                 "#6d3fc0", "#d5dae5"],
+}  # fmt: skip
+"""A chart's look on a page where the figure says nothing else: the look Streamlit's own chart
+theme gave every chart (its values for this app's light theme, read in the browser), written out
+in the figure itself (for_screen says why)."""
+SCREEN_AXES = {
+    "x": {"zerolinecolor": RULE, "gridcolor": RULE, "showgrid": False, "zeroline": False,
+          "tickfont": {"color": MUTED, "size": 12}, "title": {"font": {"color": MUTED, "size": 14}, "standoff": 20},
+          "automargin": True},
+    "y": {"zerolinecolor": RULE, "gridcolor": RULE, "ticklabelposition": "outside",
+          "tickfont": {"color": MUTED, "size": 12}, "title": {"font": {"color": MUTED, "size": 14}, "standoff": 24},
+          "automargin": True},
+}  # fmt: skip
+"""Each x and y axis's look on a page, where the figure says nothing else (as SCREEN). Not the
+theme's colours for ticks and minor grid lines: given in a figure rather than a template, they
+draw them."""
+
+
+def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
+    """A copy of ``fig`` to draw on a page, which the browser draws once rather than twice.
+
+    Plotly draws a figure again in full when it is handed an equal copy that holds a template or a
+    typed array (how plotly sends a numeric column), when its width changes, or when its title does;
+    as a chart appeared, Streamlit handed it over twice: drawn at a width of Plotly's choosing, then
+    at the page's, and with its chart theme applied twice (which makes the title bold twice). So the
+    copy carries that theme's look written into the figure (``SCREEN`` and ``SCREEN_AXES``, under
+    what the figure says itself), no template, plain lists, a ``datarevision`` (its content's digest:
+    Plotly's cue that the data changed) and a fixed width (``SCREEN_WIDTH`` unless it sets its own;
+    a narrower page draws it narrower, once more); it is drawn with ``theme=None``. A ``clickable``
+    chart says how a click selects, which Streamlit would otherwise set after the first drawing."""
+    layout = _under(SCREEN, fig.layout.to_plotly_json())
+    layout.pop("template", None)
+    title = layout.get("title") or {}
+    if title.get("text"):  # bold, as the theme drew every title
+        layout["title"] = {**title, "text": f"<b>{title['text']}</b>"}
+    data = [_lists(trace.to_plotly_json()) for trace in fig.data]
+    used = {trace.get(f"{axis}axis", axis) for trace in data for axis in "xy"}
+    for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k)), *(f"{a[0]}axis{a[1:]}" for a in used)}:
+        layout[name] = _under(SCREEN_AXES[name[0]], layout.get(name, {}))
+    layout["width"] = layout.get("width") or SCREEN_WIDTH
+    if clickable:
+        layout.update(clickmode="event+select", hovermode=layout.get("hovermode") or "closest",
+                      dragmode=layout.get("dragmode") or "pan")  # fmt: skip
+    content = json.dumps([data, layout], sort_keys=True, default=str).encode()
+    layout["datarevision"] = hashlib.sha256(content).hexdigest()[:16]
+    out = go.Figure(data=data, layout=layout)
+    out.layout.template = None  # a new Figure takes the default template: drop it again
+    return out
+
+
+def _lists(value: Any) -> Any:
+    """``value`` (a trace as Plotly's JSON) with every array in it a list, a whole number in it
+    written as one (4, as Plotly writes it, not 4.0: plotly writes a number in a list of texts as
+    Python does)."""
+    if isinstance(value, np.ndarray):
+        return _whole(value.tolist()) if value.dtype.kind == "f" else value.tolist()
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(item) for item in value]
+    return value
+
+
+def _whole(items: Any) -> Any:
+    if isinstance(items, list):
+        return [_whole(item) for item in items]
+    return int(items) if isinstance(items, float) and items.is_integer() else items
+
+
+def _under(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` with ``defaults`` filled in wherever it says nothing (nested objects merged)."""
+    merged = copy.deepcopy(defaults)
+    for key, value in given.items():
+        before = merged.get(key)
+        merged[key] = _under(before, value) if isinstance(before, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def _is_axis(name: str) -> bool:

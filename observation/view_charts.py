@@ -24,6 +24,7 @@ from observation.charts import (
     date_span,
     first_teams,
     label_width,
+    labels_fit,
     panel_width,
     whole_ticks,
     wrap,
@@ -308,6 +309,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         },
         legend=LEGEND_AT_THE_FOOT,
     )
+    labels_fit(fig)
     return fig
 
 
@@ -424,6 +426,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
         title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
         legend=LEGEND_AT_THE_FOOT,
     )
+    labels_fit(fig)
     return fig
 
 

@@ -61,11 +61,7 @@ def chart(
     ``clickable`` chart returns its selection event (see choices.picked)."""
     if presenting().on:
         fig = figures.for_a_room(fig)
-    event = (
-        st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points")
-        if clickable
-        else st.plotly_chart(fig, key=key)
-    )
+    event = plot(fig, key, clickable)
     if figures.chromium() is None:
         st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
         return event
@@ -84,6 +80,26 @@ def chart(
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip
     return event
+
+
+def plot(fig: go.Figure, key: str, clickable: bool = False) -> Any:
+    """``fig`` drawn on the page as figures.for_screen prepares it (the browser draws it once);
+    a ``clickable`` chart returns its selection event."""
+    shown = _on_screen(fig, clickable)
+    width = int(shown.layout.width)
+    if clickable:
+        return st.plotly_chart(shown, key=key, on_select="rerun", selection_mode="points", theme=None, width=width)
+    return st.plotly_chart(shown, key=key, theme=None, width=width)
+
+
+def _on_screen(fig: go.Figure, clickable: bool) -> go.Figure:
+    """figures.for_screen(fig), made once per figure: kept on the figure itself, as a figure from
+    figure() is shared by every run and session (a copy for one run is simply made again)."""
+    kept = getattr(fig, "_observation_screen", None)
+    if kept is None or kept[0] != clickable:
+        kept = (clickable, figures.for_screen(fig, clickable))
+        fig._observation_screen = kept
+    return kept[1]
 
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from observation import definitions, view_charts, voice
 from observation.presenting import percent
-from observation.ui.charting import figure
+from observation.ui.charting import figure, plot
 from observation.ui.state import presenting
 
 HIDDEN = "hidden"
@@ -87,7 +87,7 @@ def show_contributions(timeline: pd.DataFrame, meeting_id: int) -> None:
     if not voice.observed_live(timeline):
         st.caption(ONLY_OBSERVERS)
     fig = figure(view_charts.contribution_timeline, timeline)
-    st.plotly_chart(fig, key=f"meeting_{meeting_id}_timeline")
+    plot(fig, f"meeting_{meeting_id}_timeline")
     st.dataframe(
         timeline.assign(lived_experience=timeline["lived_experience"].map({True: "yes", False: ""})),
         hide_index=True,

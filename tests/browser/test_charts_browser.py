@@ -218,3 +218,30 @@ def test_tick_labels_of_neighbouring_panels_stay_apart(demo_server: Server, watc
     assert_ticks_apart(presence)
     screenshot(page, "charts-presence-ticks")
     assert_clean(watched)
+
+
+REDRAWS = """(() => { window.__redraws = []; const seen = new WeakSet();
+  new MutationObserver(() => document.querySelectorAll('.js-plotly-plot').forEach((gd) => {
+    if (seen.has(gd) || !gd.on) return;
+    seen.add(gd); const i = window.__redraws.push(0) - 1;
+    gd.on('plotly_beforeplot', () => { window.__redraws[i] += 1; });
+  })).observe(document, {subtree: true, childList: true}); })();"""
+"""Counts each chart's full drawings after its first (Plotly announces each with plotly_beforeplot;
+the first has begun by the time a chart can be listened to)."""
+
+
+def test_each_chart_is_drawn_once_as_its_page_appears(demo_server: Server, watched: Watched) -> None:
+    # Every chart was drawn twice by the browser (at a width of Plotly's choosing, then the page's,
+    # with the page's theme applied twice): at national scale a second of a page's wait
+    page = watched.page
+    page.add_init_script(REDRAWS)
+    for title, charts in (("Presence and absence", 3), ("Attendance over time", 3), ("Recruitment tensions", 3)):
+        open_at_laptop_size(page, demo_server, title)
+        shown = page.get_by_test_id("stPlotlyChart")
+        expect(shown).to_have_count(charts, timeout=60_000)
+        for k in range(charts):
+            expect(shown.nth(k).locator("g.xaxislayer-above text").first).to_be_attached(timeout=60_000)
+        page.wait_for_timeout(1500)  # a second drawing came within a few hundred ms of the first
+        assert page.evaluate("() => window.__redraws") == [0] * charts, title
+    screenshot(page, "charts-drawn-once")
+    assert_clean(watched)

@@ -4,6 +4,7 @@ system's Chromium (skipped where there is none, unless OBSERVATION_REQUIRE_BROWS
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -257,3 +258,37 @@ def test_event_labels_in_a_room_keep_to_their_panel_and_apart_from_the_next() ->
     # the page's own figure keeps its labels where they were
     assert [a.to_plotly_json() for a in fig.layout.annotations] != [a.to_plotly_json() for a in room.layout.annotations]
     assert {a.font.size for a in fig.layout.annotations if a.name == charts.EVENT_NOTE} == {charts.EVENT_FONT}
+
+
+def test_a_chart_for_the_page_carries_its_look_itself_so_the_browser_draws_it_once() -> None:
+    """What made Plotly draw every chart twice is gone from the copy for the page: a template, typed
+    arrays, an unset width; the look the page's theme gave stays, under what the figure says."""
+    people = pd.Series([4.0, 2.0, 0.5])
+    fig = go.Figure(
+        go.Bar(x=["Identified", "Agreed", "Declined"], y=people, text=people, texttemplate="%{text}"),
+        layout={"title": {"text": "Recruitment funnel"}, "yaxis": {"tickfont": {"color": "#123456"}}},
+    )
+    shown = figures.for_screen(fig)
+    sent = json.loads(shown.to_json())
+    assert "template" not in sent["layout"]
+    assert "bdata" not in shown.to_json()  # plain lists, not typed arrays
+    assert sent["data"][0]["y"] == [4, 2, 0.5]
+    assert sent["data"][0]["text"] == ["4", "2", "0.5"]  # as Plotly writes numbers, not "4.0"
+    assert sent["layout"]["title"]["text"] == "<b>Recruitment funnel</b>"
+    assert sent["layout"]["width"] == figures.SCREEN_WIDTH == charts.PAGE_WIDTH + 80
+    assert sent["layout"]["font"]["family"] == figures.SCREEN_FONT
+    assert sent["layout"]["yaxis"]["tickfont"] == {"color": "#123456", "size": 12}  # its own colour, the theme's size
+    assert sent["layout"]["xaxis"]["showgrid"] is False
+    assert "ticks" not in sent["layout"]["xaxis"]
+    assert "tickcolor" not in sent["layout"]["xaxis"]
+    assert "clickmode" not in sent["layout"]
+    assert fig.layout.title.text == "Recruitment funnel"
+    assert fig.layout.width is None
+    again = figures.for_screen(go.Figure(fig))
+    assert again.layout.datarevision == shown.layout.datarevision  # the same data: Plotly keeps its drawing
+    fig.data[0].y = [5.0, 2.0, 0.5]
+    assert figures.for_screen(fig).layout.datarevision != shown.layout.datarevision  # new data: drawn anew
+    wide = go.Figure(fig).update_layout(width=1200)
+    assert figures.for_screen(wide).layout.width == 1200
+    clickable = figures.for_screen(fig, clickable=True).layout
+    assert (clickable.clickmode, clickable.hovermode, clickable.dragmode) == ("event+select", "closest", "pan")
