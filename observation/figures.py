@@ -133,7 +133,7 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     Plotly draws a figure again in full when it is handed an equal copy that holds a template or a
     typed array (how plotly sends a numeric column), when its width changes, or when its title does;
     as a chart appeared, Streamlit handed it over twice: drawn at a width of Plotly's choosing, then
-    at the page's, and with its chart theme applied twice (which makes the title bold twice). So the
+    at the page's, and with its chart theme applied twice (which bolds the title twice). So the
     copy carries that theme's look written into the figure (``SCREEN`` and ``SCREEN_AXES``, under
     what the figure says itself), no template, plain lists, a ``datarevision`` (its content's digest:
     Plotly's cue that the data changed) and a fixed width (``SCREEN_WIDTH`` unless it sets its own;
@@ -141,9 +141,7 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     chart says how a click selects, which Streamlit would otherwise set after the first drawing."""
     layout = _under(SCREEN, fig.layout.to_plotly_json())
     layout.pop("template", None)
-    title = layout.get("title") or {}
-    if title.get("text"):  # bold, as the theme drew every title
-        layout["title"] = {**title, "text": f"<b>{title['text']}</b>"}
+    layout["title"]["font"].setdefault("weight", "bold")  # as the theme drew every title
     data = [_lists(trace.to_plotly_json()) for trace in fig.data]
     used = {trace.get(f"{axis}axis", axis) for trace in data for axis in "xy"}
     for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k)), *(f"{a[0]}axis{a[1:]}" for a in used)}:

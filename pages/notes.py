@@ -30,67 +30,75 @@ if searched:  # a search lands on its matches: first, counted, the words highlig
 everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=source, limit=notes.EXPORT_LIMIT)
 views.excerpts_download(flt, everything, found.total, book)
 
-tabs = st.tabs(
+tabs = choices.open_tab_only(
     ["Codes by team", "Codes together", "Over time", "By informant group", "Codebook", "One meeting"]
-    + ([] if searched else [f"Matching {notes.SHORT_UNITS[source]} ({found.total:,})"])
+    + ([] if searched else [f"Matching {notes.SHORT_UNITS[source]}"]),
+    "notes_tab",
 )
 matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab = tabs[:6]
-with matrix_tab:
-    views.chart_with_notes(
-        flt,
-        ui.figure(theme_charts.code_team_heatmap, study.code_team_matrix(flt, source), source),
-        "notes_code_team",
-        lambda cell: views.excerpt_query(
-            codes=(cell[0],), exact=True, source=source, team_id=cell[1], no_team=cell[1] is None
-        ),
-        choices.read_hint("cell", source),
-    )
-with together_tab:
-    views.chart_with_notes(
-        flt,
-        ui.figure(
-            theme_charts.cooccurrence_heatmap,
-            study.cooccurrence(flt, source),
-            source,
-            study.codes_per_document(flt, source),
-        ),
-        "notes_cooccurrence",
-        lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), source=source),
-        f"Click a cell to read the {notes.source_units(source)} that carry both codes.",
-    )
-with time_tab:
-    views.chart_with_notes(
-        flt,
-        ui.figure(theme_charts.code_frequency, study.code_frequency(flt, source=source), source),
-        "notes_frequency",
-        # a point counts one source, even when both are drawn: its own (point[2]) is read
-        lambda point: views.excerpt_query(
-            codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
-        ),
-        choices.read_hint("point", source, apart=True),
-    )
-with groups_tab:
-    by_group = study.code_group_matrix(flt)
-    if by_group.empty:
-        st.info("No coded interview transcripts in these teams and dates.", icon=":material/search_off:")
-    else:
+if matrix_tab.open:
+    with matrix_tab:
         views.chart_with_notes(
             flt,
-            ui.figure(theme_charts.informant_group_heatmap, by_group),
-            "notes_groups",
+            ui.figure(theme_charts.code_team_heatmap, study.code_team_matrix(flt, source), source),
+            "notes_code_team",
             lambda cell: views.excerpt_query(
-                codes=(cell[0],), exact=True, source="interviews", informant_group=cell[1]
+                codes=(cell[0],), exact=True, source=source, team_id=cell[1], no_team=cell[1] is None
             ),
-            choices.read_hint("cell", "interviews"),
+            choices.read_hint("cell", source),
         )
-with book_tab:
-    views.codebook_tree(book)
-with meeting_tab:
-    rows = study.meeting_rows(flt, ui.settings().meaningful_level)
-    if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
-        views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
-if not searched:  # every note and transcript in the filter, in a tab of its own
+if together_tab.open:
+    with together_tab:
+        views.chart_with_notes(
+            flt,
+            ui.figure(
+                theme_charts.cooccurrence_heatmap,
+                study.cooccurrence(flt, source),
+                source,
+                study.codes_per_document(flt, source),
+            ),
+            "notes_cooccurrence",
+            lambda cell: views.excerpt_query(all_codes=(cell[0], cell[1]), source=source),
+            f"Click a cell to read the {notes.source_units(source)} that carry both codes.",
+        )
+if time_tab.open:
+    with time_tab:
+        views.chart_with_notes(
+            flt,
+            ui.figure(theme_charts.code_frequency, study.code_frequency(flt, source=source), source),
+            "notes_frequency",
+            # a point counts one source, even when both are drawn: its own (point[2]) is read
+            lambda point: views.excerpt_query(
+                codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
+            ),
+            choices.read_hint("point", source, apart=True),
+        )
+if groups_tab.open:
+    with groups_tab:
+        by_group = study.code_group_matrix(flt)
+        if by_group.empty:
+            st.info("No coded interview transcripts in these teams and dates.", icon=":material/search_off:")
+        else:
+            views.chart_with_notes(
+                flt,
+                ui.figure(theme_charts.informant_group_heatmap, by_group),
+                "notes_groups",
+                lambda cell: views.excerpt_query(
+                    codes=(cell[0],), exact=True, source="interviews", informant_group=cell[1]
+                ),
+                choices.read_hint("cell", "interviews"),
+            )
+if book_tab.open:
+    with book_tab:
+        views.codebook_tree(book)
+if meeting_tab.open:
+    with meeting_tab:
+        rows = study.meeting_rows(flt, ui.settings().meaningful_level)
+        if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
+            views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
+if not searched and tabs[6].open:  # every note and transcript in the filter, in a tab of its own
     with tabs[6]:
+        st.caption(f"{found.total:,} {notes.SHORT_UNITS[source]} in these teams and dates")
         views.show_excerpts(
             found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.", more=views.NARROW_THE_SEARCH
         )

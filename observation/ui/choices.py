@@ -194,3 +194,11 @@ def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[i
     )
     keep_in_url(param, ",".join(str(c) for c in chosen), "")
     return tuple(chosen)
+
+
+def open_tab_only(labels: Sequence[str], key: str) -> Sequence[Any]:
+    """Tabs of which only the open one is worked out and drawn (``.open``): Streamlit otherwise
+    runs and draws every tab, charts and all, for the one a person reads. A click on another tab
+    runs the page again. A label must not change with the data (a count in it would, and Streamlit
+    would open the first tab again after a filter): say the count inside the tab."""
+    return st.tabs(labels, key=key, on_change="rerun")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from observation import access, db
-from tests.app.conftest import APP
+from tests.app.conftest import APP, each_tab
 from tests.small_study import build_small_study
 
 AUTH = {
@@ -82,8 +82,13 @@ def page_alone(email: str, page: str, params: dict[str, str] | None = None) -> A
 
 
 def shown(at: AppTest) -> str:
-    """Everything the run sent to the browser, as text: every element's message, sidebar included
-    (tables as their Arrow bytes, charts as their JSON)."""
+    """Everything the page sent to the browser, as text: every element's message, sidebar included
+    (tables as their Arrow bytes, charts as their JSON), in each of its tabs where it draws only the
+    open one."""
+    return "\n".join(_sent(opened) for opened in each_tab(at))
+
+
+def _sent(at: AppTest) -> str:
     parts: list[str] = []
 
     def walk(node: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import notes
+from tests.app.conftest import each_tab, matching
 
 App = Callable[..., AppTest]
 
@@ -22,13 +23,9 @@ def on_page(app: App, path: Path, page: str, **params: str) -> AppTest:
 
 
 def figures(at: AppTest) -> dict[str, dict[str, Any]]:
-    """The page's charts by the first line of their title."""
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The page's charts by the first line of their title, in each of its tabs."""
+    specs = [json.loads(c.proto.spec) for opened in each_tab(at) for c in opened.get("plotly_chart")]
     return {spec["layout"]["title"]["text"].split("<br>")[0]: spec for spec in specs}
-
-
-def matching(at: AppTest) -> str:
-    return next(t.label for t in at.tabs if t.label.startswith("Matching"))
 
 
 def test_the_notes_page_counts_both_sources_unless_the_link_says_otherwise(app: App, interviewed_path: Path) -> None:
@@ -53,7 +50,7 @@ def test_both_sources_draw_notes_and_transcripts_apart_over_time(app: App, inter
     assert "never added" in over_time["layout"]["title"]["text"]
     together = shown["Codes that occur on the same note or interview transcript"]
     assert "a coded transcript carries 1.5 codes on average, a coded note 1.4" in together["layout"]["title"]["text"]
-    hints = [c.value for c in at.caption]
+    hints = [c.value for opened in each_tab(at) for c in opened.caption]
     assert "Click a point to read the notes or the interview transcripts it counts." in hints
     at.segmented_control(key="notes_source").set_value("interviews").run()
     over_time = next(spec for title, spec in figures(at).items() if title.endswith("per month"))

@@ -19,6 +19,7 @@ from observation import charts, ui
 from observation import db as study_db
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
+from tests.app.conftest import matching
 
 App = Callable[..., AppTest]
 PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
@@ -177,7 +178,7 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
     )
     con.close()
     at = on_page(app, small_path, "pages/notes.py")
-    assert "Matching notes and transcripts (7)" in [t.label for t in at.tabs]  # no search: every note, in a tab
+    assert matching(at) == "Matching notes and transcripts (7)"  # no search: every note, in a tab
     at.text_input(key="notes_text").set_value("the WARD").run()
     heading, matches = search_results(at)  # first, before the tabs: nothing to open
     assert heading == "2 notes and transcripts match \u201cthe WARD\u201d"
@@ -191,7 +192,7 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
     assert at.query_params["q"] == "the WARD"
     at.text_input(key="notes_text").set_value("").run()
     assert not [s for s in at.subheader if "match" in s.value]
-    assert "Matching notes and transcripts (7)" in [t.label for t in at.tabs]
+    assert matching(at) == "Matching notes and transcripts (7)"
 
 
 def test_a_search_pasted_too_long_keeps_its_first_200_characters_and_says_so(app: App, small_path: Path) -> None:
@@ -343,3 +344,20 @@ def test_a_figure_from_a_cached_read_is_built_once_though_each_run_gets_a_copy()
         return go.Figure(go.Bar(y=[len(i) for i in frame["ids"]]))
 
     assert ui.figure(ids, listed) is not ui.figure(ids, pd.DataFrame({"ids": [[1, 2], [4]]}))
+
+
+def test_the_notes_page_works_out_only_its_open_tab_and_keeps_it_open_across_filters(
+    app: App, small_path: Path
+) -> None:
+    at = on_page(app, small_path, "pages/notes.py")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert len(titles) == 1  # the first tab's chart, not one per tab
+    everything = matching(at)  # opens the tab of every note
+    assert not at.get("plotly_chart")
+    at.multiselect(key="flt_teams").set_value([1]).run()  # the count in it changes, the tab stays open
+    assert at.session_state["notes_tab"] == "Matching notes and transcripts"
+    assert matching(at) != everything
+    at.session_state["notes_tab"] = "Over time"
+    over_time = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.run().get("plotly_chart")]
+    assert len(over_time) == 1
+    assert over_time != titles

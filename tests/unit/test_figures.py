@@ -274,7 +274,8 @@ def test_a_chart_for_the_page_carries_its_look_itself_so_the_browser_draws_it_on
     assert "bdata" not in shown.to_json()  # plain lists, not typed arrays
     assert sent["data"][0]["y"] == [4, 2, 0.5]
     assert sent["data"][0]["text"] == ["4", "2", "0.5"]  # as Plotly writes numbers, not "4.0"
-    assert sent["layout"]["title"]["text"] == "<b>Recruitment funnel</b>"
+    assert sent["layout"]["title"]["text"] == "Recruitment funnel"
+    assert sent["layout"]["title"]["font"]["weight"] == "bold"
     assert sent["layout"]["width"] == figures.SCREEN_WIDTH == charts.PAGE_WIDTH + 80
     assert sent["layout"]["font"]["family"] == figures.SCREEN_FONT
     assert sent["layout"]["yaxis"]["tickfont"] == {"color": "#123456", "size": 12}  # its own colour, the theme's size
