@@ -141,12 +141,16 @@ def search_rule(query: ExcerptQuery) -> str:
     )
 
 
+def counted(total: int, source: Source) -> str:
+    """ "1 note", "7 notes and transcripts"."""
+    return f"{total:,} {ONE_UNIT[source] if total == 1 else SHORT_UNITS[source]}"
+
+
 def search_summary(total: int, query: ExcerptQuery, code_names: Mapping[int, str]) -> str:
     """What a search found, in a sentence: "4 notes match “right service user”", then the codes
     and who was in the room, when chosen. Plain text (a page shows it through observation.plain):
     the words are the ones the search used, not the punctuation around them."""
-    source = searched_source(query)
-    sentence = f"{total:,} {ONE_UNIT[source] if total == 1 else SHORT_UNITS[source]}"
+    sentence = counted(total, searched_source(query))
     if query.words:
         sentence += f" {'matches' if total == 1 else 'match'} \u201c{' '.join(query.words)}\u201d"
     clauses = []

@@ -31,11 +31,19 @@ everything = views.excerpt_query(text=text, codes=chosen, presence=room, source=
 views.excerpts_download(flt, everything, found.total, book)
 
 tabs = choices.open_tab_only(
-    ["Codes by team", "Codes together", "Over time", "By informant group", "Codebook", "One meeting"]
-    + ([] if searched else [f"Matching {notes.SHORT_UNITS[source]}"]),
+    [
+        "Codes by team",
+        "Codes together",
+        "Over time",
+        "By informant group",
+        "Codebook",
+        "One meeting",
+        "Matching excerpts",
+    ],
     "notes_tab",
+    default="One meeting" if "meeting" in st.query_params else None,  # a link to one meeting opens it
 )
-matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab = tabs[:6]
+matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, matching_tab = tabs
 if matrix_tab.open:
     with matrix_tab:
         views.chart_with_notes(
@@ -96,9 +104,12 @@ if meeting_tab.open:
         rows = study.meeting_rows(flt, ui.settings().meaningful_level)
         if (meeting_id := choices.choose_meeting("notes_meeting", "meeting", rows, [])) is not None:
             views.show_excerpts(views.meeting_notes(meeting_id), "No field notes for this meeting.")
-if not searched and tabs[6].open:  # every note and transcript in the filter, in a tab of its own
-    with tabs[6]:
-        st.caption(f"{found.total:,} {notes.SHORT_UNITS[source]} in these teams and dates")
-        views.show_excerpts(
-            found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.", more=views.NARROW_THE_SEARCH
-        )
+if matching_tab.open:  # every note and transcript the choices above match
+    with matching_tab:
+        if searched:
+            st.caption("The search's matches are listed above, first on the page.")
+        else:
+            st.caption(f"{notes.counted(found.total, source)} in these teams and dates")
+            views.show_excerpts(
+                found, f"No {notes.SHORT_UNITS[source]} in these teams and dates.", more=views.NARROW_THE_SEARCH
+            )

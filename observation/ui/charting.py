@@ -28,7 +28,8 @@ def figure(build: Callable[..., T], *args: Any) -> T:
     arguments and kept for the process: Plotly took a tenth of a second to build a twelve-panel
     figure, on every rerun of the page. The arguments are compared by content (every cell of a data
     frame), so new data is a new figure. Other sessions are shown the very same object: never change
-    a figure this returns (figures.for_a_room and for_export copy)."""
+    a figure this returns (figures.for_a_room and for_export copy; the copy a page draws is kept on
+    it, by _on_screen)."""
     key = tuple(_content(a) if isinstance(a, pd.DataFrame) else a for a in args)
     return _figure(f"{build.__module__}.{build.__qualname__}", key, args, build)
 
@@ -59,9 +60,8 @@ def chart(
     """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
     files are drawn only when a button is pressed (a few seconds each, in Chromium). A
     ``clickable`` chart returns its selection event (see choices.picked)."""
-    if presenting().on:
-        fig = figures.for_a_room(fig)
-    event = plot(fig, key, clickable)
+    room = presenting().on
+    event = plot(fig, key, clickable, room)
     if figures.chromium() is None:
         st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
         return event
@@ -76,30 +76,30 @@ def chart(
     row = st.container(horizontal=True)
     for fmt in get_args(figures.ImageFormat):
         row.download_button(
-            fmt.upper(), data=_drawn(fig, provenance, fmt), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
+            fmt.upper(), data=_drawn(fig, provenance, fmt, room), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip
     return event
 
 
-def plot(fig: go.Figure, key: str, clickable: bool = False) -> Any:
-    """``fig`` drawn on the page as figures.for_screen prepares it (the browser draws it once);
-    a ``clickable`` chart returns its selection event."""
-    shown = _on_screen(fig, clickable)
+def plot(fig: go.Figure, key: str, clickable: bool = False, room: bool = False) -> Any:
+    """``fig`` drawn on the page as figures.for_screen prepares it (the browser draws it once), as
+    presenter mode shows it if ``room``; a ``clickable`` chart returns its selection event."""
+    shown = _on_screen(fig, clickable, room)
     width = int(shown.layout.width)
     if clickable:
         return st.plotly_chart(shown, key=key, on_select="rerun", selection_mode="points", theme=None, width=width)
     return st.plotly_chart(shown, key=key, theme=None, width=width)
 
 
-def _on_screen(fig: go.Figure, clickable: bool) -> go.Figure:
-    """figures.for_screen(fig), made once per figure: kept on the figure itself, as a figure from
-    figure() is shared by every run and session (a copy for one run is simply made again)."""
-    kept = getattr(fig, "_observation_screen", None)
-    if kept is None or kept[0] != clickable:
-        kept = (clickable, figures.for_screen(fig, clickable))
-        fig._observation_screen = kept
-    return kept[1]
+def _on_screen(fig: go.Figure, clickable: bool, room: bool) -> go.Figure:
+    """The copy of ``fig`` the page draws, made once per figure and way of showing it: kept on the
+    figure itself, which figure() shares with every run and session (figures.for_screen digests the
+    whole figure; presenter mode's copy, made on every run before, is kept the same way)."""
+    kept: dict[tuple[bool, bool], go.Figure] = fig.__dict__.setdefault("_observation_screen", {})
+    if (clickable, room) not in kept:
+        kept[(clickable, room)] = figures.for_screen(figures.for_a_room(fig) if room else fig, clickable)
+    return kept[(clickable, room)]
 
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -135,6 +135,7 @@ def deck_download(flt: StudyFilter) -> None:
                            key="deck_download", on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def _drawn(fig: go.Figure, provenance: figures.Provenance, fmt: figures.ImageFormat) -> Callable[[], bytes]:
-    """The file, prepared and drawn only when its button is pressed."""
-    return lambda: figures.image(figures.for_export(fig, provenance), fmt)
+def _drawn(fig: go.Figure, provenance: figures.Provenance, fmt: figures.ImageFormat, room: bool) -> Callable[[], bytes]:
+    """The file, prepared and drawn only when its button is pressed (from the chart as presenter
+    mode shows it, when it is on)."""
+    return lambda: figures.image(figures.for_export(figures.for_a_room(fig) if room else fig, provenance), fmt)

@@ -196,9 +196,10 @@ def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[i
     return tuple(chosen)
 
 
-def open_tab_only(labels: Sequence[str], key: str) -> Sequence[Any]:
+def open_tab_only(labels: Sequence[str], key: str, default: str | None = None) -> Sequence[Any]:
     """Tabs of which only the open one is worked out and drawn (``.open``): Streamlit otherwise
     runs and draws every tab, charts and all, for the one a person reads. A click on another tab
-    runs the page again. A label must not change with the data (a count in it would, and Streamlit
-    would open the first tab again after a filter): say the count inside the tab."""
-    return st.tabs(labels, key=key, on_change="rerun")
+    runs the page again. Streamlit knows the open tab by every label (and ``default``, the tab
+    opened first): a label that changed with the data (a count in it) or came and went would open
+    the first tab again, so labels stay the same and a count is said inside its tab."""
+    return st.tabs(labels, key=key, default=default, on_change="rerun")

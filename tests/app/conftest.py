@@ -59,19 +59,20 @@ def interviewed_path(small_path: Path) -> Path:
 
 def each_tab(at: AppTest, key: str = "notes_tab") -> Iterator[AppTest]:
     """``at`` with each of its tabs open in turn, where the page works out only the open tab
-    (choices.open_tab_only: key); just ``at`` where it has no such tabs."""
+    (choices.open_tab_only: key); just ``at`` where it has no such tabs. A tab that raises fails
+    the test there and then."""
     if key not in at.session_state:
         yield at
         return
     for label in [t.label for t in at.tabs]:
         at.session_state[key] = label
-        yield at.run()
+        assert not at.run().exception, f"the {label} tab: {[e.value for e in at.exception]}"
+        yield at
 
 
 def matching(at: AppTest) -> str:
-    """The Notes page's tab of every matching note or transcript, opened, and the count it starts
-    with, as "Matching notes (6)"."""
-    label = next(t.label for t in at.tabs if t.label.startswith("Matching"))
-    at.session_state["notes_tab"] = label
-    count = next(c.value for c in at.run().caption if c.value.endswith("in these teams and dates"))
-    return f"{label} ({count.split()[0]})"
+    """The Notes page's tab of every matching note or transcript, opened: the count it starts with
+    ("6 notes")."""
+    at.session_state["notes_tab"] = "Matching excerpts"
+    count = next(c.value for c in at.run().caption if c.value.endswith(" in these teams and dates"))
+    return count.removesuffix(" in these teams and dates")

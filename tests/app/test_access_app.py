@@ -114,10 +114,10 @@ ROLES = [(RESEARCHER, "researcher"), (COACH, "coach"), (PRESENTER, "presenter")]
 def test_each_role_reaches_exactly_its_pages(sign_in: SignIn, email: str, role: access.Role) -> None:
     for page, roles in access.PAGES.items():
         if role in roles:
-            at = sign_in(email, page)
-            assert not at.exception, f"{role} on {page}: {at.exception}"
-            assert not page_not_found(at), f"{role} should reach {page}"
-            assert not at.error, f"{role} on {page}: {[e.value for e in at.error]}"
+            for at in each_tab(sign_in(email, page)):
+                assert not at.exception, f"{role} on {page}: {at.exception}"
+                assert not page_not_found(at), f"{role} should reach {page}"
+                assert not at.error, f"{role} on {page}: {[e.value for e in at.error]}"
         else:  # not registered in st.navigation: its address answers "page not found"
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 sign_in(email, page)
@@ -296,6 +296,8 @@ HOSTILE = st.dictionaries(
 @given(params=HOSTILE, page=st.sampled_from(sorted(access.PAGES)))
 def test_hostile_links_never_raise(sign_in: SignIn, params: dict[str, str], page: str) -> None:
     for at in (sign_in(RESEARCHER, params=params), page_alone(RESEARCHER, page, params)):
+        assert not at.exception, f"{page} {params}: {at.exception}"
+    for at in each_tab(page_alone(RESEARCHER, page, params)):  # each tab of a page that draws only the open one
         assert not at.exception, f"{page} {params}: {at.exception}"
 
 

@@ -32,7 +32,7 @@ def test_the_notes_page_counts_both_sources_unless_the_link_says_otherwise(app: 
     at = on_page(app, interviewed_path, "pages/notes.py")
     assert at.segmented_control(key="notes_source").value == "both"
     assert "source" not in at.query_params  # the default is left out of the link
-    assert matching(at) == "Matching notes and transcripts (11)"  # 6 notes, 5 transcripts
+    assert matching(at) == "11 notes and transcripts"  # 6 notes, 5 transcripts
     shown = figures(at)
     matrix = shown["Notes and interview transcripts per code and team"]
     assert "source: field notes and interviews" in matrix["layout"]["title"]["text"]
@@ -60,13 +60,13 @@ def test_both_sources_draw_notes_and_transcripts_apart_over_time(app: App, inter
 def test_the_source_comes_from_the_link_and_changes_the_counts(app: App, interviewed_path: Path) -> None:
     at = on_page(app, interviewed_path, "pages/notes.py", source="interviews")
     assert at.segmented_control(key="notes_source").value == "interviews"
-    assert matching(at) == "Matching transcripts (5)"
+    assert matching(at) == "5 transcripts"
     matrix = figures(at)["Interview transcripts per code and team"]
     assert sum(map(sum, matrix["data"][0]["z"])) == 6  # i1's three segments of code 2 count once
     assert "source: interviews" in matrix["layout"]["title"]["text"]
     at.segmented_control(key="notes_source").set_value("notes").run()
     assert at.query_params["source"] == "notes"
-    assert matching(at) == "Matching notes (6)"
+    assert matching(at) == "6 notes"
     matrix = figures(at)["Notes per code and team"]
     assert matrix["data"][0]["x"] == ["Alpha", "Beta"]  # no column for interviews with no team
     assert sum(map(sum, matrix["data"][0]["z"])) == 7

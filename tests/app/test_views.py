@@ -19,7 +19,7 @@ from observation import charts, ui
 from observation import db as study_db
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
-from tests.app.conftest import matching
+from tests.app.conftest import each_tab, matching
 
 App = Callable[..., AppTest]
 PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
@@ -38,9 +38,9 @@ def quotes(at: AppTest) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_view_renders_on_both_studies(app: App, small_path: Path, demo_path: Path, page: str) -> None:
     for db in (small_path, demo_path):
-        at = on_page(app, db, page)
-        assert not at.exception, f"{page} on {db.name}"
-        assert not at.error, f"{page} on {db.name}: {[e.value for e in at.error]}"
+        for at in each_tab(on_page(app, db, page)):  # every tab of a page that draws only the open one
+            assert not at.exception, f"{page} on {db.name}"
+            assert not at.error, f"{page} on {db.name}: {[e.value for e in at.error]}"
 
 
 def test_presence_reads_a_meeting_from_the_link(app: App, small_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
     )
     con.close()
     at = on_page(app, small_path, "pages/notes.py")
-    assert matching(at) == "Matching notes and transcripts (7)"  # no search: every note, in a tab
+    assert matching(at) == "7 notes and transcripts"  # no search: every note, in a tab
     at.text_input(key="notes_text").set_value("the WARD").run()
     heading, matches = search_results(at)  # first, before the tabs: nothing to open
     assert heading == "2 notes and transcripts match \u201cthe WARD\u201d"
@@ -188,11 +188,12 @@ def test_a_search_lands_on_its_matches_counted_with_the_words_highlighted(app: A
         f"after {mark('the')} wards' \\*handover\\*\\.",
         f"Patients are too unwell to join, said {mark('the')} {mark('ward')} manager\\.",
     ]
-    assert not [t.label for t in at.tabs if t.label.startswith("Matching")]  # not a second time, in a tab
+    at.session_state["notes_tab"] = "Matching excerpts"  # not a second time, in a tab
+    assert "The search's matches are listed above, first on the page." in [c.value for c in at.run().caption]
     assert at.query_params["q"] == "the WARD"
     at.text_input(key="notes_text").set_value("").run()
     assert not [s for s in at.subheader if "match" in s.value]
-    assert matching(at) == "Matching notes and transcripts (7)"
+    assert matching(at) == "7 notes and transcripts"
 
 
 def test_a_search_pasted_too_long_keeps_its_first_200_characters_and_says_so(app: App, small_path: Path) -> None:
@@ -253,9 +254,9 @@ def many_teams(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_view_renders_for_more_teams_than_a_chart_draws(app: App, many_teams: Path, page: str) -> None:
-    at = on_page(app, many_teams, page)
-    assert not at.exception, page
-    assert not at.error, f"{page}: {[e.value for e in at.error]}"
+    for at in each_tab(on_page(app, many_teams, page)):
+        assert not at.exception, page
+        assert not at.error, f"{page}: {[e.value for e in at.error]}"
 
 
 def test_a_long_table_is_shown_a_page_at_a_time(app: App, many_teams: Path) -> None:
@@ -355,9 +356,16 @@ def test_the_notes_page_works_out_only_its_open_tab_and_keeps_it_open_across_fil
     everything = matching(at)  # opens the tab of every note
     assert not at.get("plotly_chart")
     at.multiselect(key="flt_teams").set_value([1]).run()  # the count in it changes, the tab stays open
-    assert at.session_state["notes_tab"] == "Matching notes and transcripts"
+    assert at.session_state["notes_tab"] == "Matching excerpts"
     assert matching(at) != everything
     at.session_state["notes_tab"] = "Over time"
     over_time = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.run().get("plotly_chart")]
     assert len(over_time) == 1
     assert over_time != titles
+    at.segmented_control(key="notes_source").set_value("notes").run()  # a label with the source in it would
+    at.text_input(key="notes_text").set_value("unwell").run()  # have reset the tab, as would a tab that goes
+    assert at.session_state["notes_tab"] == "Over time"
+    assert len(at.get("plotly_chart")) == 1
+    linked = on_page(app, small_path, "pages/notes.py", meeting="1")  # a link to one meeting opens its tab
+    assert linked.session_state["notes_tab"] == "One meeting"
+    assert linked.selectbox(key="notes_meeting").value == 1

@@ -4,7 +4,6 @@ signing real ID tokens); user text that looks like HTML stays text; a confirmed 
 
 from __future__ import annotations
 
-import re
 import shutil
 import signal
 from collections.abc import Iterator
@@ -157,7 +156,7 @@ def test_notes_that_look_like_html_stay_text(demo_path_with_hostile_note: Path, 
             expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=60_000)
             page.wait_for_load_state("networkidle")
             if p == "notes":
-                page.get_by_role("tab", name=re.compile("Matching notes")).click()
+                page.get_by_role("tab", name="Matching excerpts").click()
                 expect(page.get_by_text(shown, exact=False).first).to_be_visible(timeout=30_000)  # as text
             else:
                 expect(page.get_by_text(shown, exact=False).first).to_be_attached(timeout=30_000)
