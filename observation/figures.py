@@ -1,6 +1,8 @@
-"""Charts as files for slides and papers: PNG and SVG through plotly's kaleido, which drives the
-system's Chromium (or Chrome). A chart taken away says where it came from: its period, its rule
-set, "synthetic demo data" and presenter mode's threshold where they apply."""
+"""Charts made ready for where they are shown: for the page (for_screen, which the browser draws
+once), for a room (presenter mode's larger text), and as files for slides and papers: PNG and SVG
+through plotly's kaleido, which drives the system's Chromium (or Chrome). A chart taken away says
+where it came from: its period, its rule set, "synthetic demo data" and presenter mode's threshold
+where they apply."""
 
 from __future__ import annotations
 
