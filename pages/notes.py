@@ -41,7 +41,7 @@ tabs = choices.open_tab_only(
         "Matching excerpts",
     ],
     "notes_tab",
-    default="One meeting" if "meeting" in st.query_params else None,  # a link to one meeting opens it
+    linked={"meeting": "One meeting"},  # a link to one meeting opens its tab
 )
 matrix_tab, together_tab, time_tab, groups_tab, book_tab, meeting_tab, matching_tab = tabs
 if matrix_tab.open:

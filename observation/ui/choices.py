@@ -196,10 +196,13 @@ def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[i
     return tuple(chosen)
 
 
-def open_tab_only(labels: Sequence[str], key: str, default: str | None = None) -> Sequence[Any]:
+def open_tab_only(labels: Sequence[str], key: str, linked: dict[str, str] | None = None) -> Sequence[Any]:
     """Tabs of which only the open one is worked out and drawn (``.open``): Streamlit otherwise
     runs and draws every tab, charts and all, for the one a person reads. A click on another tab
-    runs the page again. Streamlit knows the open tab by every label (and ``default``, the tab
-    opened first): a label that changed with the data (a count in it) or came and went would open
-    the first tab again, so labels stay the same and a count is said inside its tab."""
+    runs the page again. ``linked``: a link's parameter that opens a tab first ({"meeting": "One
+    meeting"}). Streamlit knows the open tab by every label (and the tab opened first): a label that
+    changed with the data (a count in it) or came and went would open the first tab again, so
+    labels stay the same and a count is said inside its tab."""
+    given = query_params()
+    default = next((tab for param, tab in (linked or {}).items() if param in given), None)
     return st.tabs(labels, key=key, default=default, on_change="rerun")
