@@ -81,7 +81,8 @@ def for_a_room(fig: go.Figure) -> go.Figure:
     layout["title"] = _room_title(layout.get("title", {}), width)
     layout["annotations"] = [_room_annotation(a) for a in layout.get("annotations", ())]
     layout["legend"] = _room_legend(layout.get("legend", {}))
-    for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k))}:
+    data = [_room_trace(trace.to_plotly_json()) for trace in fig.data]
+    for name in _axes(layout, data):
         layout[name] = _room_axis(layout.get(name, {}))
     layout["margin"] = _room_margins(layout, before)
     margin = layout["margin"]
@@ -90,7 +91,6 @@ def for_a_room(fig: go.Figure) -> go.Figure:
     if layout.get("height"):
         grown = layout["margin"]["t"] - before["t"] + layout["margin"]["b"] - before["b"]
         layout["height"] = int(layout["height"]) + grown
-    data = [_room_trace(trace.to_plotly_json()) for trace in fig.data]
     return go.Figure(data=data, layout=layout)
 
 
@@ -145,8 +145,7 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     layout.pop("template", None)
     layout["title"]["font"].setdefault("weight", "bold")  # as the theme drew every title
     data = [_lists(trace.to_plotly_json()) for trace in fig.data]
-    used = {trace.get(f"{axis}axis", axis) for trace in data for axis in "xy"}
-    for name in {"xaxis", "yaxis", *(k for k in layout if _is_axis(k)), *(f"{a[0]}axis{a[1:]}" for a in used)}:
+    for name in _axes(layout, data):
         layout[name] = _under(SCREEN_AXES[name[0]], layout.get(name, {}))
     layout["width"] = layout.get("width") or SCREEN_WIDTH
     if clickable:
@@ -185,6 +184,13 @@ def _under(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         before = merged.get(key)
         merged[key] = _under(before, value) if isinstance(before, dict) and isinstance(value, dict) else value
     return merged
+
+
+def _axes(layout: dict[str, Any], data: list[dict[str, Any]]) -> set[str]:
+    """Every x and y axis of a figure (as Plotly's JSON): those its layout names and those only a
+    trace names ("x2": Plotly makes the axis)."""
+    drawn_on = {trace.get(f"{axis}axis", axis) for trace in data for axis in "xy"}
+    return {"xaxis", "yaxis", *(k for k in layout if _is_axis(k)), *(f"{a[0]}axis{a[1:]}" for a in drawn_on)}
 
 
 def _is_axis(name: str) -> bool:
