@@ -257,10 +257,10 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pa.Table:
     return pa.table({str(i): pa.array(column, pa.string()) for i, column in enumerate(columns)})
 
 
-_CELL_EDGE = np.zeros(256, dtype=bool)
-_CELL_EDGE[list(b',\r\n"')] = True
 _ROW_OR_CELL_START = np.zeros(256, dtype=bool)
 _ROW_OR_CELL_START[list(b",\r\n")] = True
+_CELL_EDGE = _ROW_OR_CELL_START.copy()
+_CELL_EDGE[ord('"')] = True  # a quote beside a quote: doubled inside a quoted cell, or one closing it
 
 
 def _mid_cell_quote(data: bytes) -> bool:
