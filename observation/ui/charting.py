@@ -60,13 +60,12 @@ def chart(
     """A chart on the page, and beneath it PNG and SVG downloads that say where it came from. The
     files are drawn only when a button is pressed (a few seconds each, in Chromium). A
     ``clickable`` chart returns its selection event (see choices.picked)."""
-    room = presenting().on
-    event = plot(fig, key, clickable, room)
+    mode = presenting()
+    event = plot(fig, key, clickable, mode.on)
     if figures.chromium() is None:
         st.caption("PNG and SVG downloads need Chromium or Chrome on the server (on Debian: apt-get install chromium).")
         return event
     info = study_info()
-    mode = presenting()
     provenance = figures.Provenance(
         period=figures.period_text(flt, info),
         rules=rules,
@@ -76,7 +75,7 @@ def chart(
     row = st.container(horizontal=True)
     for fmt in get_args(figures.ImageFormat):
         row.download_button(
-            fmt.upper(), data=_drawn(fig, provenance, fmt, room), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
+            fmt.upper(), data=_drawn(fig, provenance, fmt, mode.on), file_name=f"{name}.{fmt}", mime=figures.MIME[fmt],
             key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:", help=f"The chart as {fmt.upper()}",
         )  # fmt: skip
     return event
