@@ -82,16 +82,23 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
     with db.cursor(con) as cur:
         tallies = cur.execute(
             """
+            with d as (
+                select * from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b)
+            ),
+            double_coded as (select count(distinct note_id) as notes from d)
             select
                 d.code_id,
                 any_value(c.name) as code_name,
                 count(*) filter (where by_a and by_b) as both,
                 count(*) filter (where by_a and not by_b) as only_a,
                 count(*) filter (where by_b and not by_a) as only_b,
-                count(*) filter (where not by_a and not by_b) as neither,
-                count(distinct d.note_id) as notes
-            from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b) as d
+                -- every code either coder used is a decision on every note both coded: the pairs
+                -- neither applied are those the macro does not list
+                coalesce(any_value(notes), 0) * count(distinct d.code_id) - count(*) as neither,
+                coalesce(any_value(notes), 0) as notes
+            from d
             join codes as c on c.id = d.code_id
+            cross join double_coded
             group by grouping sets ((d.code_id), ())
             order by grouping(d.code_id) desc, code_name
             """,
@@ -314,13 +321,8 @@ def span_agreement(
     flt = access.readable(flt, "coder agreement on passages", con)
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with db.cursor(con) as cur:
-        counted = cur.execute(
-            _PASSAGES + "select count(*) filter (where source = 'note'), count(*) filter (where source = 'interview') "
-            "from both_coded",
-            params,
-        ).fetchone()
         totals = cur.execute(
-            _PASSAGES
+            _PASSAGES  # noqa: S608 - constants of this module
             + """
             select
                 m.code_id,
@@ -329,7 +331,10 @@ def span_agreement(
                 coalesce(sum(m.hi - m.lo) filter (where not m.by_a), 0) as coded_b,
                 coalesce(sum(m.shared) filter (where m.by_a), 0) as both,
                 count(*) filter (where m.by_a and m.shared = 0) as only_a,
-                count(*) filter (where not m.by_a and m.shared = 0) as only_b
+                count(*) filter (where not m.by_a and m.shared = 0) as only_b,
+                -- the documents both coded, counted in the same run as their passages
+                (select count(*) from both_coded where source = 'note') as notes,
+                (select count(*) from both_coded where source = 'interview') as transcripts
             from measured as m
             join codes as c on c.id = m.code_id
             group by grouping sets ((m.code_id), ())
@@ -371,13 +376,13 @@ def span_agreement(
             """,
             params | {"shown": PASSAGES_SHOWN if shown is None else shown, "context": CONTEXT},
         ).fetchall()
-    notes, transcripts = counted if counted is not None else (0, 0)
-    overall, only_a, only_b = Overlap(0, 0, 0), 0, 0
+    overall, only_a, only_b, notes, transcripts = Overlap(0, 0, 0), 0, 0, 0, 0
     per_code = []
-    for code_id, name, coded_a, coded_b, both, alone_a, alone_b in totals:
+    for code_id, name, coded_a, coded_b, both, alone_a, alone_b, n_notes, n_transcripts in totals:
         overlap = Overlap(int(coded_a), int(coded_b), int(both))
         if code_id is None:
             overall, only_a, only_b = overlap, alone_a, alone_b
+            notes, transcripts = n_notes, n_transcripts
         else:
             per_code.append(CodeOverlap(code_id, name, overlap, alone_a, alone_b))
     passages = tuple(_passage(row, coder_a, coder_b) for row in listed)

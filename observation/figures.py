@@ -7,6 +7,7 @@ where they apply."""
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -358,8 +359,10 @@ def for_export(fig: go.Figure, provenance: Provenance) -> go.Figure:
     return room
 
 
+@functools.cache
 def chromium() -> str | None:
-    """The browser kaleido will drive, if this machine has one it can find."""
+    """The browser kaleido will drive, if this machine has one it can find. Looked for once per
+    process: the search walks PATH (about 50 ms), and each chart on a page asks, on every run."""
     from choreographer.browsers.chromium import Chromium  # kaleido's own search, so we agree with it
 
     try:

@@ -25,41 +25,23 @@ where (team_ids is null or list_contains(team_ids, i.team_id))
   and (date_to is null or i.interview_date <= date_to);
 
 -- For coder agreement: over the filtered notes that both coders coded, one row per note and per
--- code either of them used, saying whether each coder applied it (observation/agreement.py).
+-- code either of them applied to it, saying whether each coder did (observation/agreement.py). A code
+-- neither applied to a note is a "neither" decision: agreement.py counts those without listing them.
 create or replace macro coder_decisions(team_ids, only_setting, date_from, date_to, coder_a, coder_b) as table
-with in_filter as (
-    select n.id as note_id
-    from field_notes as n
+with applied as (
+    select distinct s.note_id, s.code_id, s.coder
+    from coded_segments as s
+    join field_notes as n on n.id = s.note_id
     join filtered_meetings(team_ids, only_setting, date_from, date_to) as f on f.meeting_id = n.meeting_id
+    where s.coder in (coder_a, coder_b)
 ),
 double_coded as (
-    select s.note_id
-    from coded_segments as s
-    join in_filter using (note_id)
-    where s.coder in (coder_a, coder_b)
-    group by s.note_id
-    having count(distinct s.coder) = 2
-),
-used as (
-    select distinct s.code_id
-    from coded_segments as s
-    join double_coded using (note_id)
-    where s.coder in (coder_a, coder_b)
-),
-applied as (
-    select distinct note_id, code_id, coder
-    from coded_segments
-    where coder in (coder_a, coder_b)
+    select note_id from applied group by note_id having count(distinct coder) = 2
 )
-select
-    d.note_id,
-    u.code_id,
-    exists (select 1 from applied as x where x.note_id = d.note_id and x.code_id = u.code_id and x.coder = coder_a)
-        as by_a,
-    exists (select 1 from applied as x where x.note_id = d.note_id and x.code_id = u.code_id and x.coder = coder_b)
-        as by_b
-from double_coded as d
-cross join used as u;
+select note_id, code_id, bool_or(coder = coder_a) as by_a, bool_or(coder = coder_b) as by_b
+from applied
+semi join double_coded using (note_id)
+group by note_id, code_id;
 
 -- Text cut at ``longest`` characters, saying how long it was (the Audit trail page shows an
 -- import's list of created rows this way).

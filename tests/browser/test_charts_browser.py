@@ -247,3 +247,28 @@ def test_each_chart_is_drawn_once_as_its_page_appears(demo_server: Server, watch
         assert page.evaluate(ON_THE_PAGE) == [0] * charts, title
     screenshot(page, "charts-drawn-once")
     assert_clean(watched)
+
+
+DRAWING_LOADED = "performance.getEntriesByType('resource').filter(e => e.name.includes('/PlotlyChart.')).length"
+
+
+def test_the_chart_drawing_loads_while_a_page_without_charts_is_open(demo_server: Server, watched: Watched) -> None:
+    # The browser loaded Plotly (1.2 s in Chromium) only when a page first showed a chart
+    page = watched.page
+    open_at_laptop_size(page, demo_server, "Overview")
+    page.get_by_test_id("stSidebarNav").get_by_text("Access").click()
+    expect(page.get_by_role("heading", level=1, name="Access")).to_be_visible(timeout=60_000)
+    page.reload()  # a fresh browser page on a page with no chart
+    expect(page.get_by_role("heading", level=1, name="Access")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)
+    page.wait_for_function(f"{DRAWING_LOADED} === 1", timeout=30_000)
+    loader = page.locator(".st-key-chart_drawing_early")
+    expect(loader).to_have_count(1)
+    assert loader.bounding_box() is None  # it takes no room on the page
+    page.get_by_test_id("stSidebarNav").get_by_text("Presence and absence").click()
+    expect(page.get_by_test_id("stPlotlyChart").first.locator("g.xaxislayer-above text").first).to_be_attached(
+        timeout=60_000
+    )
+    assert page.evaluate(DRAWING_LOADED) == 1  # the chart used the script loaded before: the same address
+    screenshot(page, "charts-drawing-loaded-early")
+    assert_clean(watched)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observation import agreement
+from observation import agreement, db
 from observation.filters import StudyFilter
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
@@ -51,6 +51,32 @@ def test_the_filter_narrows_the_notes(small: duckdb.DuckDBPyConnection) -> None:
 )
 def test_kappa_edges(tally: agreement.Tally, kappa: float | None) -> None:
     assert tally.kappa == kappa
+
+
+def test_the_demo_agreement_agrees_with_decisions_counted_note_by_note(demo: duckdb.DuckDBPyConnection) -> None:
+    """Another route: every note both coders coded, times every code either used there, as sets."""
+    with db.cursor(demo) as cur:
+        rows = cur.execute("select note_id, code_id, coder from coded_segments where note_id is not null").fetchall()
+    applied = {(note, code, coder) for note, code, coder in rows if coder in ("R01", "R02")}
+    notes = {n for n, _, c in applied if c == "R01"} & {n for n, _, c in applied if c == "R02"}
+    codes = {code for n, code, _ in applied if n in notes}
+    expected: dict[int, agreement.Tally] = {}
+    for code in codes:
+        a = {n for n in notes if (n, code, "R01") in applied}
+        b = {n for n in notes if (n, code, "R02") in applied}
+        expected[code] = agreement.Tally(len(a & b), len(a - b), len(b - a), len(notes - a - b))
+    result = agreement.agreement(demo, StudyFilter(), "R01", "R02")
+    assert result.notes == len(notes) > 0
+    assert {c.code_id: c.tally for c in result.codes} == expected
+    tallies = expected.values()
+    pooled = [sum(t.both for t in tallies), sum(t.only_a for t in tallies), sum(t.only_b for t in tallies)]
+    assert result.overall == agreement.Tally(*pooled, sum(t.neither for t in tallies))
+    assert len(result.disagreements) == sum(t.only_a + t.only_b for t in expected.values()) > 0
+
+
+def test_two_coders_with_no_note_in_common_have_no_decisions(small: duckdb.DuckDBPyConnection) -> None:
+    none = agreement.agreement(small, StudyFilter(teams=(2,)), "R01", "nobody")
+    assert (none.notes, none.codes, none.overall, len(none.disagreements)) == (0, (), agreement.Tally(0, 0, 0, 0), 0)
 
 
 def test_coders_are_listed(small: duckdb.DuckDBPyConnection) -> None:
