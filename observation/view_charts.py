@@ -6,6 +6,7 @@ Colour is never the only signal: series also differ by pattern, symbol or a prin
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,17 +85,26 @@ class TimeTicks:
         }
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _tick_text(tick: pd.Timestamp, by_day: bool) -> str:
+    """A tick's label without its year: "3 Feb" (by day) or "Feb"."""
+    return f"{tick.day} {MONTHS[tick.month - 1]}" if by_day else MONTHS[tick.month - 1]
+
+
 def tick_labels(ticks: Sequence[pd.Timestamp], by_day: bool) -> list[str]:
     """Each tick's label, "3 Feb" (by day) or "Feb": the year under the first, and under the first of a new year."""
     shown = []
     for i, tick in enumerate(ticks):
-        text = f"{tick.day} {tick:%b}" if by_day else f"{tick:%b}"
+        text = _tick_text(tick, by_day)
         shown.append(text + f"<br>{tick.year}" if i == 0 or ticks[i - 1].year != tick.year else text)
     return shown
 
 
+@functools.lru_cache(maxsize=4096)
 def tick_width(label: str, size: float = TICK_FONT) -> float:
-    """px a tick label takes, its widest line."""
+    """px a tick label takes, its widest line (kept: an axis weighs every day of five years' labels)."""
     return max(label_width(line, size) for line in label.split("<br>"))
 
 
@@ -136,11 +146,11 @@ def _ticks_inside(
         every = pd.date_range(first, end, freq=f"{step}D")
     else:
         every = pd.date_range(start.normalize(), end, freq="MS")
-    at = [(t, (t - start) / pd.Timedelta(days=1) * per_day) for t in every]
+    at = list(zip(every, ((every - start) / pd.Timedelta(days=1) * per_day).tolist(), strict=True))
     by_day = unit == "D"
 
     def half(t: pd.Timestamp) -> float:  # its label with the year under it: the wider
-        return tick_width(tick_labels([t], by_day)[0]) / 2
+        return tick_width(f"{_tick_text(t, by_day)}<br>{t.year}") / 2
 
     inside = [(t, x) for t, x in at if x - half(t) >= 0]
     if unit == "M":

@@ -260,6 +260,14 @@ def test_a_team_with_one_meeting_in_the_chosen_dates_gets_weeks_ticked_in_dates(
     assert {t.width for t in everything.data if isinstance(t, go.Bar)} == {None}
 
 
+def test_tick_labels_name_the_month_and_the_year_where_it_changes() -> None:
+    months = pd.date_range("2019-11-01", periods=15, freq="MS")
+    assert view_charts.tick_labels(months, by_day=False) == [
+        f"{t:%b}<br>{t.year}" if i == 0 or t.month == 1 else f"{t:%b}" for i, t in enumerate(months)
+    ]
+    assert view_charts.tick_labels([pd.Timestamp("2020-02-03")], by_day=True) == ["3 Feb<br>2020"]
+
+
 def tick_room(axis: go.layout.XAxis, width: float) -> list[tuple[float, float]]:
     """Each tick label's left and right edge, in px from the panel's left edge, at TICK_FONT."""
     start, end = (pd.Timestamp(d) for d in axis.range)
