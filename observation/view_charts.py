@@ -33,13 +33,18 @@ from observation.charts import (
 from observation.plain import plotly_text
 
 SU_COLOUR, CARER_COLOUR, GREY = "#0072B2", "#E69F00", "#9A9A9A"
-CELL_STYLE = {  # cell: (colour, printed mark, words)
-    "present": ("#0072B2", "●", "present"),
-    "apologies": ("#E69F00", "A", "sent apologies"),
-    "absent": ("#D55E00", "○", "absent (invited, did not come)"),
-    "not_expected": ("#F3F5F7", "·", "not expected"),
-    "cancelled": ("#DDDDDD", "✕", "meeting not held"),
+CELL_STYLE = {  # cell: (colour, printed mark, words, in the chart's key: the colour's name, the words)
+    "present": ("#0072B2", "●", "present", "blue", "present"),
+    "apologies": ("#E69F00", "A", "sent apologies", "orange", "apologies"),
+    "absent": ("#D55E00", "○", "absent (invited, did not come)", "red", "absent"),
+    "not_expected": ("#F3F5F7", "·", "not expected", "blank", "not expected"),
+    "cancelled": ("#DDDDDD", "✕", "meeting not held", "grey", "not held"),
 }
+MATRIX_MARGIN = {"t": 80, "b": 40, "l": 160, "r": 20}
+MARKED_COLUMN = 14
+"""px a column of the matrix needs for its cells' marks (a 12 px character and the 2 px gap). With
+narrower columns (a team's five years of meetings) the marks were cut to specks, and Plotly still
+laid out each one: the cells are then coloured only, the colours named above the chart."""
 ABSENCE_COLOUR = "#D55E00"  # Okabe-Ito vermillion, as an absent person's cell in the matrix
 NO_LIVED_EXPERIENCE = "no service user or carer present"
 """A held meeting with attendance recorded and nobody with lived experience among those present."""
@@ -345,7 +350,9 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
         index=labels, columns=dates
     )
     z = [[keys.index(c) for c in row] for row in grid.to_numpy()]
-    text = [[CELL_STYLE[c][1] for c in row] for row in grid.to_numpy()]
+    plot_width = PAGE_WIDTH + 80 - MATRIX_MARGIN["l"] - MATRIX_MARGIN["r"]  # on the page: figures.SCREEN_WIDTH
+    marked = len(dates) * MARKED_COLUMN <= plot_width
+    text = [[CELL_STYLE[c][1] for c in row] for row in grid.to_numpy()] if marked else None
     words = [[CELL_STYLE[c][2] for c in row] for row in grid.to_numpy()]
     n = len(keys)
     scale = [[bound, CELL_STYLE[k][0]] for i, k in enumerate(keys) for bound in (i / n, (i + 1) / n)]
@@ -356,7 +363,7 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
             x=[pd.Timestamp(d).strftime("%d %b %y") for d in dates],
             y=rows,
             text=text,
-            texttemplate="%{text}",
+            texttemplate="%{text}" if marked else None,
             colorscale=scale,
             zmin=-0.5,
             zmax=n - 0.5,
@@ -370,13 +377,13 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
     custom = [[[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)]
     clickable_cells(fig, columns, rows, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
+    key = " · ".join(f"{mark if marked else colour} {short}" for _, mark, _, colour, short in CELL_STYLE.values())
+    if not marked:
+        key += " (too many meetings to mark each cell: point at one)"
     fig.update_layout(
-        title={
-            "text": "Who came to each meeting<br><sup>● present · A apologies · ○ absent · · not expected · "
-            "✕ not held · click a column to read that meeting</sup>"
-        },
+        title={"text": f"Who came to each meeting<br><sup>{key} · click a column to read that meeting</sup>"},
         height=max(260, 34 * len(labels) + 140),
-        margin={"t": 80, "b": 40, "l": 160, "r": 20},
+        margin=MATRIX_MARGIN,
     )
     return fig
 
@@ -449,7 +456,7 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
     ○ absent, nothing when not expected."""
     people = matrix[matrix["lived_experience"]]
     fig = go.Figure()
-    for cell, (colour, mark, words) in CELL_STYLE.items():
+    for cell, (colour, mark, words, _, _) in CELL_STYLE.items():
         part = people[people["cell"] == cell]
         if cell in {"not_expected", "cancelled"} or part.empty:
             continue

@@ -109,6 +109,28 @@ def test_the_matrix_marks_every_cell_and_a_click_carries_the_meeting(small: duck
     assert cells.marker.opacity == 0  # invisible, but clickable
 
 
+def test_a_matrix_too_wide_to_mark_each_cell_is_coloured_and_its_colours_named() -> None:
+    # A team's five years of meetings: the marks were cut to specks in columns 5 px wide
+    def matrix(meetings_held: int) -> pd.DataFrame:
+        days = pd.date_range("2020-01-06", periods=meetings_held, freq="14D")
+        return pd.DataFrame(
+            {"row_label": "Service user", "meeting_date": days, "cell": ["present", "absent"] * (meetings_held // 2),
+             "meeting_id": range(meetings_held), "lived_experience": True}
+        )  # fmt: skip
+
+    few, many = (view_charts.attendance_matrix(matrix(n)) for n in (40, 130))
+    assert few.data[0].text is not None
+    assert few.data[0].texttemplate == "%{text}"
+    assert "● present · A apologies · ○ absent · · not expected · ✕ not held" in few.layout.title.text
+    assert many.data[0].text is None
+    assert many.data[0].texttemplate is None
+    assert "blue present · orange apologies · red absent · blank not expected · grey not held" in many.layout.title.text
+    assert [list(c) for c in many.data[1].customdata[:2]] == [
+        [0, "present"],
+        [1, "absent (invited, did not come)"],
+    ]  # hover says
+
+
 def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
     fig = theme_charts.funnel(recruitment.funnel(small, ALL))
     stages, drop_outs = traces(fig, "Recruitment stage"), traces(fig, "Declined or withdrew")
