@@ -162,8 +162,11 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
 def _lists(value: Any) -> Any:
     """``value`` (a trace as Plotly's JSON) with every array in it a list, a whole number in it
     written as one (4, as Plotly writes it, not 4.0: plotly writes a number in a list of texts as
-    Python does)."""
+    Python does), and dates as ISO text ("2020-01-31", as short as says each exactly: plotly's
+    encoder wrote each datetime in turn, on every run of the page, half of a panel chart's)."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "M":
+            return [None if text == "NaT" else text for text in np.datetime_as_string(value, unit="auto").tolist()]
         return _whole(value.tolist()) if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, dict):
         return {key: _lists(item) for key, item in value.items()}

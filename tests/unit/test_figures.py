@@ -293,3 +293,13 @@ def test_a_chart_for_the_page_carries_its_look_itself_so_the_browser_draws_it_on
     assert figures.for_screen(wide).layout.width == 1200
     clickable = figures.for_screen(fig, clickable=True).layout
     assert (clickable.clickmode, clickable.hovermode, clickable.dragmode) == ("event+select", "closest", "pan")
+
+
+def test_dates_go_to_the_page_as_iso_text_each_exact() -> None:
+    # plotly's encoder wrote each datetime in turn on every run: half of a panel chart's sending
+    days = pd.Series(pd.to_datetime(["2020-01-31 00:00", None, "2020-02-03 14:30"]))
+    fig = go.Figure(go.Scatter(x=days, y=[1, 2, 3]))
+    sent = json.loads(figures.for_screen(fig).to_json())
+    assert sent["data"][0]["x"] == ["2020-01-31", None, "2020-02-03T14:30"]  # each as short as says it exactly
+    only_days = go.Figure(go.Bar(x=pd.Series(pd.to_datetime(["2020-01-31", "2020-03-02"])), y=[1, 2]))
+    assert json.loads(figures.for_screen(only_days).to_json())["data"][0]["x"] == ["2020-01-31", "2020-03-02"]
