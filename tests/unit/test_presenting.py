@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from observation import presenting
-from observation.disclosure import Rule
+from observation.disclosure import Rule, whole_percent
 from observation.profile import Tension
 from tests.disclosure_check import pinned
 from tests.unit.test_disclosure import kinds_of, overview_of, reader_atoms, what_is_seen
@@ -169,4 +169,7 @@ def test_every_table_prints_shares_as_the_same_whole_percents() -> None:
 
     assert tables.whole_percents is widgets.whole_percents is presenting.whole_percents
     assert presenting.whole_percents(pd.Series([0.125, 0.135, None, 2 / 3])).tolist() == [12, 14, pd.NA, 67]
+    # a column at once rounds as the one-share function does, halves included
+    shares = [k / d for d in (8, 40, 200, 400, 1000, 3, 7, 9) for k in range(d + 1)]
+    assert presenting.whole_percents(shares).tolist() == [whole_percent(s) for s in shares]
     assert not hasattr(exporting, "audit_rows")  # the trail is read through observation.ui.study, cached
