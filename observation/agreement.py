@@ -225,6 +225,9 @@ class SpanAgreement:
 # code: their segments as character ranges [lo, hi) (a whole-document coding covers the document;
 # a span past its end is cut at the end), overlapping or touching ranges merged into one passage.
 # "measured" gives each passage the characters the other coder coded with the same code within it.
+# Each running window orders its rows wholly (lo, hi, then the segment or the coder): with ties left
+# to the sort, two windows over the same rows could see them in different orders, and a stretch's
+# count moved by a few from one run to the next at national scale.
 _PASSAGES = """
 with documents as (
     select 'note' as source, n.id as document_id, length(n.body) as size
@@ -235,7 +238,7 @@ with documents as (
     from filtered_interviews($teams::integer[], $setting, $start::date, $end::date) as i
 ),
 segments as (
-    select d.source, d.document_id, s.code_id, s.coder = $a as by_a,
+    select d.source, d.document_id, s.code_id, s.coder = $a as by_a, s.id as segment_id,
            least(coalesce(s.span_start, 0), d.size) as lo, least(coalesce(s.span_end, d.size), d.size) as hi
     from coded_segments as s
     join documents as d
@@ -251,7 +254,7 @@ both_coded as (
 reached as (
     select s.*,
            max(s.hi) over (
-               partition by s.source, s.document_id, s.code_id, s.by_a order by s.lo, s.hi
+               partition by s.source, s.document_id, s.code_id, s.by_a order by s.lo, s.hi, s.segment_id
                rows between unbounded preceding and 1 preceding
            ) as reach
     from segments as s
@@ -261,7 +264,7 @@ reached as (
 numbered as (
     select *,
            sum(if(reach is null or lo > reach, 1, 0)) over (
-               partition by source, document_id, code_id, by_a order by lo, hi rows unbounded preceding
+               partition by source, document_id, code_id, by_a order by lo, hi, segment_id rows unbounded preceding
            ) as passage
     from reached
 ),
@@ -285,7 +288,7 @@ measured as (
 reaching as (
     select *,
            max(hi) over (
-               partition by source, document_id, code_id order by lo, hi
+               partition by source, document_id, code_id order by lo, hi, by_a
                rows between unbounded preceding and 1 preceding
            ) as reach
     from passages
@@ -293,7 +296,7 @@ reaching as (
 stretched as (
     select *,
            sum(if(reach is null or lo >= reach, 1, 0)) over (
-               partition by source, document_id, code_id order by lo, hi rows unbounded preceding
+               partition by source, document_id, code_id order by lo, hi, by_a rows unbounded preceding
            ) as stretch
     from reaching
 ),
