@@ -375,7 +375,12 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
     )
     columns = [pd.Timestamp(d).strftime("%d %b %y") for d in dates]
     custom = [[[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)]
-    clickable_cells(fig, columns, rows, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>")
+    column = plot_width / len(dates)
+    # half a column: a window narrower than the page the figure is made for still draws them apart
+    clickable_cells(
+        fig, columns, rows, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>", min(22, max(1, int(column / 2)))
+    )
+    fig.update_xaxes(range=[-0.5, len(dates) - 0.5])  # the cells' own width: markers widened it
     fig.update_yaxes(autorange="reversed")
     key = " · ".join(f"{mark if marked else colour} {short}" for _, mark, _, colour, short in CELL_STYLE.values())
     if not marked:
@@ -389,17 +394,19 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
 
 
 def clickable_cells(
-    fig: go.Figure, xs: list[str], ys: list[str], custom: Sequence[Sequence[object]], hover: str
+    fig: go.Figure, xs: list[str], ys: list[str], custom: Sequence[Sequence[object]], hover: str, size: int = 22
 ) -> None:
     """Plotly selects points, not heatmap cells: an invisible marker on every cell makes a click on
-    it a selection that carries the cell's customdata (and its hover text)."""
+    it a selection that carries the cell's customdata (and its hover text). A marker ``size`` px
+    wide must not be wider than a cell: Plotly counts every marker under the pointer as equally
+    close and picks the last, the cell to the right."""
     fig.add_trace(
         go.Scatter(
             x=[x for _ in ys for x in xs],
             y=[y for y in ys for _ in xs],
             customdata=[cell for row in custom for cell in row],
             mode="markers",
-            marker={"symbol": "square", "size": 22, "opacity": 0},
+            marker={"symbol": "square", "size": size, "opacity": 0},
             hovertemplate=hover,
             showlegend=False,
         )

@@ -129,6 +129,13 @@ def test_a_matrix_too_wide_to_mark_each_cell_is_coloured_and_its_colours_named()
         [0, "present"],
         [1, "absent (invited, did not come)"],
     ]  # hover says
+    # pointing at a cell names that cell: a cell's clickable marker is no wider than half a column
+    # (22 px markers over 5 px columns all counted as under the pointer, and Plotly took the last),
+    # and the axis spans the cells alone (the markers widened it, narrowing every column)
+    plotted = charts.PAGE_WIDTH + 80 - 160 - 20  # the figure's width on the page, less its margins
+    assert 1 <= many.data[1].marker.size <= plotted / 130 / 2
+    assert plotted / 40 / 2 - 1 <= few.data[1].marker.size <= plotted / 40 / 2
+    assert tuple(many.layout.xaxis.range) == (-0.5, 129.5)
 
 
 def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
