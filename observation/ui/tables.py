@@ -155,7 +155,7 @@ def agreement_summary(result: agreement.Agreement) -> None:
         return "—" if value is None else f"{value:.2f}"
 
     notes_col, percent_col, kappa_col = st.columns(3)
-    notes_col.metric("Notes coded by both", result.notes, border=True)
+    notes_col.metric("Notes coded by both", f"{result.notes:,}", border=True)
     percent_col.metric("Agreement", percent(result.overall.percent), border=True)
     kappa_col.metric(
         "Cohen's kappa",

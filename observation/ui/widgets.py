@@ -25,10 +25,10 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
         return percent(getattr(measures, name), (None, name) in hidden)
 
     held, presence, representation, meaningful = st.columns(4)
-    not_held = f"{measures.meetings_cancelled} cancelled · {measures.meetings_postponed} postponed"
+    not_held = f"{measures.meetings_cancelled:,} cancelled · {measures.meetings_postponed:,} postponed"
     service_users, carers = shown("service_user_share"), shown("carer_share")
     for column, label, value, explained, note in (
-        (held, "Meetings held", measures.meetings_held, definitions.HELD_AND_CANCELLED, not_held),
+        (held, "Meetings held", f"{measures.meetings_held:,}", definitions.HELD_AND_CANCELLED, not_held),
         (presence, "Lived-experience presence", shown("presence_share"), definitions.PRESENCE,
          f"service users {service_users} · carers {carers}"),
         (representation, "Mean representation", shown("mean_representation"), definitions.REPRESENTATION,

@@ -226,3 +226,17 @@ def test_pages_the_filter_does_not_apply_to_show_none_and_keep_it(app: App, smal
     at.switch_page("pages/overview.py").run()
     assert at.multiselect(key="flt_teams").value == [1]  # the filter chosen before is still there
     assert metrics(at)["Meetings held"] == "3"
+
+
+def _headline_of_a_national_study() -> None:
+    from observation import queries
+    from observation.ui import widgets
+
+    widgets.headline(queries.Measures(meetings_held=110_852, meetings_cancelled=16_297, meetings_postponed=3_851))
+
+
+def test_the_headline_counts_carry_thousands_separators() -> None:
+    # A national study's "110852" and "16297 cancelled" read as ids, not counts, beside "68,023"
+    at = AppTest.from_function(_headline_of_a_national_study).run()
+    held = next(m for m in at.metric if m.label == "Meetings held")
+    assert (held.value, held.proto.delta) == ("110,852", "16,297 cancelled · 3,851 postponed")
