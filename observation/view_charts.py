@@ -375,12 +375,13 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
     )
     columns = [pd.Timestamp(d).strftime("%d %b %y") for d in dates]
     custom = [[[int(v), w] for v, w in zip(r, wr, strict=True)] for r, wr in zip(ids.to_numpy(), words, strict=True)]
-    column = plot_width / len(dates)
+    column = plot_width / max(len(dates), 1)  # a team with no meeting in the chosen dates has none
     # half a column: a window narrower than the page the figure is made for still draws them apart
     clickable_cells(
         fig, columns, rows, custom, "%{y}, %{x}: %{customdata[1]}<extra></extra>", min(22, max(1, int(column / 2)))
     )
-    fig.update_xaxes(range=[-0.5, len(dates) - 0.5])  # the cells' own width: markers widened it
+    if dates:
+        fig.update_xaxes(range=[-0.5, len(dates) - 0.5])  # the cells' own width: markers widened it
     fig.update_yaxes(autorange="reversed")
     key = " · ".join(f"{mark if marked else colour} {short}" for _, mark, _, colour, short in CELL_STYLE.values())
     if not marked:

@@ -136,6 +136,8 @@ def test_a_matrix_too_wide_to_mark_each_cell_is_coloured_and_its_colours_named()
     assert 1 <= many.data[1].marker.size <= plotted / 130 / 2
     assert plotted / 40 / 2 - 1 <= few.data[1].marker.size <= plotted / 40 / 2
     assert tuple(many.layout.xaxis.range) == (-0.5, 129.5)
+    none = view_charts.attendance_matrix(matrix(0))  # a team with no meeting in the chosen dates
+    assert len(none.data[1].x) == 0
 
 
 def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckdb.DuckDBPyConnection) -> None:
