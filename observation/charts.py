@@ -396,6 +396,10 @@ this far apart (about 33 px on a laptop) and never read as one line."""
 PAGE_WIDTH = 830
 """px of plotting width a chart has on a page (837 in a 1400 px window with the sidebar open, 877 at
 1440): label widths are weighed against it, as the figure is built before it knows its width."""
+SCREEN_WIDTH = PAGE_WIDTH + 80
+"""px a chart is drawn on a page: PAGE_WIDTH of plotting area between a panel chart's margins
+(60 and 20 px), the width its labels are placed for; the page's width in a window of 1,370 px
+and more with the sidebar open (figures.for_screen sets it)."""
 LABEL_GAP = 8
 """px kept between two labels on one row, and between a label and another's stem."""
 LABEL_PAD = 6

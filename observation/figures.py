@@ -95,10 +95,8 @@ def for_a_room(fig: go.Figure) -> go.Figure:
     return go.Figure(data=data, layout=layout)
 
 
-SCREEN_WIDTH = charts.PAGE_WIDTH + 80
-"""px a chart is drawn on a page: charts.PAGE_WIDTH of plotting area between a panel chart's margins
-(60 and 20 px), the width its labels are placed for; the page's width in a window of 1,370 px
-and more with the sidebar open."""
+SCREEN_WIDTH = charts.SCREEN_WIDTH
+"""px a chart is drawn on a page (charts.SCREEN_WIDTH)."""
 SCREEN_FONT = '"Source Sans", sans-serif'
 """The app's typeface, which Streamlit loads in the page (charts.EM's widths were measured in it)."""
 MUTED, RULE = "#808495", "#e6eaf1"

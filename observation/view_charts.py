@@ -20,6 +20,7 @@ from observation.charts import (
     LABEL_GAP,
     PAGE_WIDTH,
     PANEL_GAP,
+    SCREEN_WIDTH,
     SHORT_AXIS,
     assemble,
     date_span,
@@ -350,7 +351,7 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
         index=labels, columns=dates
     )
     z = [[keys.index(c) for c in row] for row in grid.to_numpy()]
-    plot_width = PAGE_WIDTH + 80 - MATRIX_MARGIN["l"] - MATRIX_MARGIN["r"]  # on the page: figures.SCREEN_WIDTH
+    plot_width = SCREEN_WIDTH - MATRIX_MARGIN["l"] - MATRIX_MARGIN["r"]
     marked = len(dates) * MARKED_COLUMN <= plot_width
     text = [[CELL_STYLE[c][1] for c in row] for row in grid.to_numpy()] if marked else None
     words = [[CELL_STYLE[c][2] for c in row] for row in grid.to_numpy()]
