@@ -34,6 +34,10 @@ EVENT_MARK = "event mark"
 """The name of the small mark (EVENT_MARK_TEXT) at the top of an event's line whose label found no
 room beside the others on its panel: its hover names the event, as a label's does."""
 EVENT_MARK_TEXT = "▾"
+EVENT_STEM = "event stem"
+"""The name of the thin line joining an event's label to the top of its line: a shape, not the
+label's arrow, which Plotly measures in the browser one label at a time (a third of the time a
+twelve-panel chart with its events took to draw, at national scale)."""
 EVENT_FONT = 12
 """px: an event's label, horizontal, above its panel (it was 10 px, turned up its line, over the data)."""
 EVENT_LANE = 24
@@ -188,7 +192,7 @@ def involvement_trend(
     )
     traces: list[go.Scatter] = []
     panels_of: list[int] = []
-    marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
+    marks: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     per_team = trend.groupby("team_id")["month"].count()
     mode = marker_mode(int(per_team.max()) if not trend.empty else 0)
     for i, team in enumerate(teams):
@@ -625,7 +629,7 @@ def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_W
     lanes: dict[tuple[float, ...], int] = {}
     for ref, notes in panels.items():
         labels = (n for n in notes if n["name"] == EVENT_NOTE)  # a mark takes no row
-        rows = (round((-float(n.get("ay") or 0) - EVENT_RISE) / EVENT_LANE) + 1 for n in labels)
+        rows = (round((float(n.get("yshift") or 0) - EVENT_RISE) / EVENT_LANE) + 1 for n in labels)
         lanes[row_of(ref)] = max(lanes.get(row_of(ref), 1), *rows)
     for ref, notes in panels.items():
         span = axis(ref).get("range")
@@ -638,20 +642,40 @@ def place_labels_again(layout: dict[str, Any], font: float, page: float = PAGE_W
         placed = place_events(events, (first, last), max(cols, 1), font, lanes[row_of(ref)], page)
         for note, label in zip(notes, placed, strict=True):
             note.update(_label_form(label))
+    notes = [note for placed in panels.values() for note in placed]
+    others = [shape for shape in layout.get("shapes") or () if shape.get("name") != EVENT_STEM]
+    layout["shapes"] = [*others, *(_stem(note) for note in notes if note["name"] == EVENT_NOTE)]
 
 
-def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, object], dict[str, object]]]:
-    return [_event_mark(e.day, e.label, panel, e.lane, e.side, e.shown, e.labelled) for e in placed]
+def _event_marks(placed: Sequence[EventLabel], panel: int) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    marks: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for e in placed:
+        line, note = _event_mark(e.day, e.label, panel, e.lane, e.side, e.shown, e.labelled)
+        marks.append((line, note))
+        if note["name"] == EVENT_NOTE:
+            marks.append((_stem(note), None))
+    return marks
 
 
 def _label_form(label: EventLabel) -> dict[str, object]:
-    """What a dated event's note shows as placed: its label on its row and side, joined to its line
-    by a stem; or, left unlabelled, a small mark at the top of its line (its hover stays the same)."""
+    """What a dated event's note shows as placed: its label on its row and side (joined to its line
+    by a stem, _stem); or, left unlabelled, a small mark at the top of its line (its hover stays the
+    same)."""
     if not label.labelled:
-        return {"name": EVENT_MARK, "text": EVENT_MARK_TEXT, "showarrow": False, "ay": 0, "xanchor": "center"}
+        return {"name": EVENT_MARK, "text": EVENT_MARK_TEXT, "yshift": 0, "xanchor": "center"}
     return {
-        "name": EVENT_NOTE, "text": plotly_text(label.shown or short_label(label.label)), "showarrow": True,
-        "ay": -(EVENT_RISE + label.lane * EVENT_LANE), "xanchor": label.side,
+        "name": EVENT_NOTE, "text": plotly_text(label.shown or short_label(label.label)),
+        "yshift": EVENT_RISE + label.lane * EVENT_LANE, "xanchor": label.side,
+    }  # fmt: skip
+
+
+def _stem(note: dict[str, Any]) -> dict[str, Any]:
+    """The thin line from the top of an event's line up to its label ``note``, as high as the label
+    is raised."""
+    return {
+        "type": "line", "name": EVENT_STEM, "xref": note["xref"], "x0": note["x"], "x1": note["x"],
+        "yref": note["yref"], "ysizemode": "pixel", "yanchor": 1, "y0": 0, "y1": note["yshift"],
+        "line": {"color": EVENT_COLOUR, "width": 1},
     }  # fmt: skip
 
 
@@ -673,7 +697,7 @@ def short_label(label: str, most: int = EVENT_LABEL_CHARS) -> str:
 
 def _event_mark(
     day: dt.date, label: str, panel: int, lane: int = 0, side: Side = "center", shown: str = "", labelled: bool = True
-) -> tuple[dict[str, object], dict[str, object]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A dated event on one panel: a dashed vertical line across it, and its label above the plot
     area, horizontal, on row ``lane`` of the labels, joined to the line by a thin stem. A long label
     is shortened on the chart (to ``shown``, or else by short_label); hovering it shows it whole,
@@ -684,8 +708,8 @@ def _event_mark(
     line = {"type": "line", "xref": x, "x0": when, "x1": when, "yref": y, "y0": 0, "y1": 1,
             "line": {"color": EVENT_COLOUR, "width": 1.5, "dash": "longdash"}}  # fmt: skip
     note = {
-        "xref": x, "x": when, "yref": y, "y": 1, "arrowhead": 0, "arrowwidth": 1, "arrowcolor": EVENT_COLOUR,
-        "ax": 0, "yanchor": "bottom", "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
+        "xref": x, "x": when, "yref": y, "y": 1, "showarrow": False, "yanchor": "bottom",
+        "font": {"size": EVENT_FONT, "color": EVENT_COLOUR},
         "hovertext": f"{plotly_text(label)} ({pd.Timestamp(day):%d %b %Y})",
         **_label_form(EventLabel(day, label, lane, side, shown, labelled)),
     }  # fmt: skip
@@ -696,7 +720,7 @@ def assemble(
     fig: go.Figure,
     traces: Sequence[BaseTraceType],
     panels: Sequence[int],
-    marks: Sequence[tuple[dict[str, object], dict[str, object] | None]] = (),
+    marks: Sequence[tuple[dict[str, Any], dict[str, Any] | None]] = (),
 ) -> go.Figure:
     """``fig`` (made by make_subplots) with the traces (each on its 0-based panel) and the shapes
     and notes, built as one figure: Plotly checks every part of a figure again on each update of
@@ -747,7 +771,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     legend_seen: set[str] = set()
     traces: list[go.Scatter] = []
     panels_of: list[int] = []
-    marks: list[tuple[dict[str, object], dict[str, object] | None]] = []
+    marks: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     mode = marker_mode(max((len(p.dates) for p in shown), default=0))
     gaps = choice.chart == "g"
     for i, panel in enumerate(shown):

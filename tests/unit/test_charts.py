@@ -114,7 +114,7 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
         }
     )
     fig = charts.involvement_trend(trend(2), 0.8, "contributing", events)
-    verticals = [s for s in fig.layout.shapes if s.x0 == s.x1]
+    verticals = [s for s in fig.layout.shapes if s.x0 == s.x1 and s.name != charts.EVENT_STEM]  # the lines
     assert sorted((s.x0[:10], s.xref) for s in verticals) == [
         ("2020-02-01", "x"),  # team 1's own event, on team 1's panel only
         ("2020-03-01", "x"),  # the study-wide event on both panels
@@ -126,6 +126,17 @@ def test_events_are_marked_on_their_own_team_and_study_wide_ones_on_every_panel(
 
 def event_labels(fig: go.Figure) -> list[go.layout.Annotation]:
     return [a for a in fig.layout.annotations if a.name == charts.EVENT_NOTE]
+
+
+def stem_of(fig: go.Figure, note: go.layout.Annotation) -> tuple[float, float]:
+    """The px (from, to) above the top of its panel of the one stem that stands at ``note``'s date on its panel."""
+    (stem,) = [
+        s
+        for s in fig.layout.shapes
+        if s.name == charts.EVENT_STEM and (s.xref, s.x0, s.x1, s.yref) == (note.xref, note.x, note.x, note.yref)
+    ]
+    assert (stem.ysizemode, stem.yanchor) == ("pixel", 1)
+    return stem.y0, stem.y1
 
 
 def panel_of(note: go.layout.Annotation, cols: int = 3) -> tuple[float, float]:
@@ -147,7 +158,7 @@ def label_box(fig: go.Figure, note: go.layout.Annotation, cols: int = 3) -> tupl
     at = left + (pd.Timestamp(note.x) - first) / (last - first) * (right - left)
     wide = charts.label_width(html.unescape(note.text))  # as typed, not as Plotly's entities
     start = {"left": 0.0, "center": 0.5, "right": 1.0}[note.xanchor]
-    bottom = -note.ay  # px above the plot area
+    bottom = note.yshift  # px above the plot area
     return at - start * wide, at + (1 - start) * wide, bottom, bottom + charts.EVENT_FONT * 1.2
 
 
@@ -189,9 +200,9 @@ def test_event_labels_are_horizontal_readable_and_above_the_data() -> None:
         assert note.yref.endswith(" domain")
         assert note.y == 1
         assert note.yanchor == "bottom"
-        assert note.ay < 0  # raised above the plot area: its stem ends at the panel's top
-        assert note.showarrow
-        assert note.arrowhead == 0
+        assert note.yshift > 0  # raised above the plot area, joined to the panel's top by its stem
+        assert stem_of(fig, note) == (0, note.yshift)
+        assert not note.showarrow  # Plotly measures an arrow in the browser, one label at a time
     # the whole text and its date on hover; a long label shortened on the chart, at a word
     (long,) = [n for n in notes if n.hovertext.startswith("First meeting")]
     assert long.text.endswith("…")
@@ -249,7 +260,7 @@ def assert_labels_apart(fig: go.Figure, cols: int = 3) -> None:
 def test_event_labels_overlap_neither_each_other_nor_another_stem_nor_a_neighbours_label() -> None:
     fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", BUSY)
     on_team_1 = [n for n in event_labels(fig) if n.xref == "x"]
-    assert len({n.ay for n in on_team_1}) == 3  # three events in three months: three rows
+    assert len({n.yshift for n in on_team_1}) == 3  # three events in three months: three rows
     assert_labels_apart(fig)
     # the demo's Overview, where Oak's labels are in the middle panel, with neighbours each side
     demo = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", NEIGHBOURS)
@@ -304,7 +315,7 @@ def test_event_labels_stay_within_their_panel() -> None:
     fig = charts.involvement_trend(trend(3, months=8), 0.8, "contributing", events)
     first, last = event_labels(fig)
     assert (first.xanchor, last.xanchor) == ("left", "right")  # each reads away from the nearer edge
-    assert first.ay == last.ay  # far enough apart for one row
+    assert first.yshift == last.yshift  # far enough apart for one row
     for note in (first, last):
         left, right, _, _ = label_box(fig, note)
         assert left >= 0
@@ -469,7 +480,8 @@ def test_the_qi_chart_lifts_its_event_labels_over_the_panel() -> None:
     (note,) = event_labels(fig)
     assert note.text == "Home meetings began"
     assert note.font.size >= 12
-    assert note.ay < 0
+    assert note.yshift > 0
+    assert stem_of(fig, note) == (0, note.yshift)
     assert not note.textangle
     assert fig.layout.annotations[0].yshift == charts.EVENT_RISE + charts.EVENT_LANE
 

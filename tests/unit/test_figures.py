@@ -157,7 +157,7 @@ def test_the_quarterly_trend_in_a_room_is_legible_from_the_back() -> None:
     assert {a.font.size for a in labels} == {figures.ROOM_FONT}
     # the top margin holds the title, its subtitle, the panel titles and, under them, the labels' rows
     raised = room.layout.annotations[0].yshift
-    assert raised == charts.EVENT_RISE + len({a.ay for a in labels}) * charts.EVENT_LANE > 0
+    assert raised == charts.EVENT_RISE + len({a.yshift for a in labels}) * charts.EVENT_LANE > 0
     assert (
         room.layout.margin.t >= 12 + figures.ROOM_TITLE * figures.LINE + 3 * figures.ROOM_FONT * figures.LINE + raised
     )
@@ -230,7 +230,7 @@ def label_boxes(fig: go.Figure, size: float) -> list[tuple[str, int, float, floa
         at = left + (pd.Timestamp(note.x) - first) / (last - first) * width
         wide = charts.label_width(note.text, size)
         start = {"left": 0.0, "center": 0.5, "right": 1.0}[note.xanchor]
-        boxes.append((note.text, panel, at - start * wide, at + (1 - start) * wide, note.ay))
+        boxes.append((note.text, panel, at - start * wide, at + (1 - start) * wide, note.yshift))
     return boxes
 
 
@@ -252,9 +252,14 @@ def test_event_labels_in_a_room_keep_to_their_panel_and_apart_from_the_next() ->
             if row == other_row and panel == other_panel:
                 assert right <= other_left or other_right <= left, (text, other)
     # in the rows the page's figure made room for: the room's margins are worked out from them
-    assert {a.ay for a in room.layout.annotations if a.name == charts.EVENT_NOTE} <= {
-        -(charts.EVENT_RISE + lane * charts.EVENT_LANE) for lane in range(3)
-    }
+    labels = [a for a in room.layout.annotations if a.name == charts.EVENT_NOTE]
+    assert {a.yshift for a in labels} <= {charts.EVENT_RISE + lane * charts.EVENT_LANE for lane in range(3)}
+    # each label's stem moved with it, up to its new row: one stem a label, none left behind
+    stems = [(s.xref, s.x0, s.y1) for s in room.layout.shapes if s.name == charts.EVENT_STEM]
+    assert sorted(stems) == sorted((a.xref, a.x, a.yshift) for a in labels)
+    assert {(a.xref, a.x, a.yshift) for a in labels} != {
+        (a.xref, a.x, a.yshift) for a in fig.layout.annotations if a.name == charts.EVENT_NOTE
+    }  # some did move: the check above is not of the page's own rows
     # the page's own figure keeps its labels where they were
     assert [a.to_plotly_json() for a in fig.layout.annotations] != [a.to_plotly_json() for a in room.layout.annotations]
     assert {a.font.size for a in fig.layout.annotations if a.name == charts.EVENT_NOTE} == {charts.EVENT_FONT}
