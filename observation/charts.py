@@ -131,7 +131,7 @@ def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
     how many were left out ("" when none was), so that no chart is read as all the teams when it is
     not. A ``teams_in_filter`` column, where the query kept only the first teams, says how many
     there are."""
-    every = [str(n) for n in dict.fromkeys(frame["team_name"])]
+    every = [str(n) for n in frame["team_name"].unique()]  # in order of first appearance
     shown = every[:MAX_SMALL_MULTIPLES]
     teams = max(int(frame["teams_in_filter"].max()) if "teams_in_filter" in frame and len(frame) else 0, len(every))
     if len(shown) == teams:

@@ -9,9 +9,10 @@ from itertools import zip_longest
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, first_teams, month_ticks
+from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
@@ -51,16 +52,19 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
-    fig, cols = grid(names, left_out=left_out)
+    fig, _ = grid(names, left_out=left_out)
+    shown = stages[stages["team_name"].isin(names)]
+    teams = dict(iter(shown.groupby("team_name", sort=False)))
+    traces: list[BaseTraceType] = []
+    panels: list[int] = []
     for i, name in enumerate(names):
-        team = stages[stages["team_name"] == name]
-        row, col = divmod(i, cols)
+        team = teams[name]
         for group, colour, pattern, label in (
             (FUNNEL, SU_COLOUR, "", "Recruitment stage"),
             (DROP_OUTS, "#D55E00", "x", "Declined or withdrew"),
         ):
             part = team[team["stage"].isin(group)]
-            fig.add_trace(
+            traces.append(
                 go.Bar(
                     x=[STAGE_LABELS[s] for s in part["stage"]],
                     y=part["people"],
@@ -72,15 +76,15 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
                     text=part["people"],
                     textposition="outside",
                     hovertemplate="%{x}: %{y} people<extra></extra>",
-                ),
-                row=row + 1,
-                col=col + 1,
+                )
             )
+            panels.append(i)
+    fig.update_yaxes(title_text="People", col=1, rangemode="tozero")
+    fig = assemble(fig, traces, panels)  # at once: Plotly checks the whole figure on each trace added
     fig.update_layout(
         barmode="group",
         title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>" + left_out},
     )
-    fig.update_yaxes(title_text="People", col=1, rangemode="tozero")
     return fig
 
 
@@ -127,14 +131,14 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
     teams: those with the most tension notes, and the title says so. Only the rows that count notes
     are drawn; with ``source`` "both" the subtitle points to the interviews' own chart
     (tension_in_interviews), as the two are never added together."""
-    every = [str(n) for n in by_month["team_name"]]
+    every = [str(n) for n in by_month["team_name"].unique()]
     by_month = by_month[by_month["held"].notna()]
     by_month, left_out = busiest(by_month, MAX_SMALL_MULTIPLES, "tension notes")
-    styles = team_styles([str(n) for n in by_month["team_name"]], every)
-    fig = go.Figure()
+    styles = team_styles([str(n) for n in by_month["team_name"].unique()], every)
+    traces: list[go.Scatter] = []
     for (name, setting), team in by_month.groupby(["team_name", "setting"], sort=False):
         colour, dash = styles[str(name)]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=team["month"],
                 y=team["per_meeting"],
@@ -152,7 +156,8 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
             )
         )
     elsewhere = " (interviews: in the chart below)" if source == "both" else ""
-    settings = _setting_marks(by_month["setting"].tolist())
+    settings = _setting_marks(by_month["setting"].unique().tolist())
+    fig = go.Figure(data=traces)  # at once: Plotly checks the whole figure on each trace added
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the field notes, per held meeting"
@@ -172,15 +177,15 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
     line per team (interviews with no team on a grey line of their own), styled as the notes' chart
     is. A count, not divided by meetings: an interview is not held at one. At most
     MAX_SMALL_MULTIPLES teams: those with the most tension transcripts, and the title says so."""
-    every = [str(n) for n in by_month["team_name"]]
+    every = [str(n) for n in by_month["team_name"].unique()]
     by_month = by_month[by_month["transcripts"].notna()]
     by_month, left_out = busiest(by_month, MAX_SMALL_MULTIPLES, "tension transcripts", "interviews")
-    styles = team_styles([str(n) for n in by_month["team_name"]], every)
-    fig = go.Figure()
+    styles = team_styles([str(n) for n in by_month["team_name"].unique()], every)
+    traces: list[go.Scatter] = []
     for name, team in by_month.groupby("team_name", sort=False):
         setting = team["setting"].iloc[0]
         colour, dash = styles[str(name)]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=team["month"],
                 y=team["interviews"],
@@ -199,8 +204,9 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
                 + "</extra>",
             )
         )
-    settings = _setting_marks(by_month["setting"].tolist())
+    settings = _setting_marks(by_month["setting"].unique().tolist())
     months = pd.to_datetime(by_month["month"]).dropna()
+    fig = go.Figure(data=traces)  # at once: Plotly checks the whole figure on each trace added
     fig.update_layout(
         title={
             "text": "Recruitment tensions in the interviews, transcripts per month"
