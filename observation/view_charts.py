@@ -230,8 +230,9 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
+    teams = dict(iter(meetings[meetings["team_name"].isin(names)].groupby("team_name", sort=False)))
     for i, name in enumerate(names):
-        team = meetings[meetings["team_name"] == name]
+        team = teams[name]
         held = team[team["status"] == "held"]
         # bars only where someone with lived experience came: a bar of 0% draws nothing, and would
         # take the hover from the meeting's own mark below
@@ -420,16 +421,19 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
     fig, cols = grid(names, left_out=left_out, bottom=FOOT)
-    roles = list(dict.fromkeys(counts["role"]))
+    roles = [str(r) for r in counts["role"].unique()]  # in order of first appearance
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     traces: list[BaseTraceType] = []
     panels: list[int] = []
+    in_legend: set[str] = set()
+    teams = dict(iter(counts[counts["team_name"].isin(names)].groupby("team_name", sort=False)))
     for i, name in enumerate(names):
-        team = counts[counts["team_name"] == name]
+        team = teams[name]
         fit_time_axis(fig, team["period"], panel_width(cols), row=i // cols + 1, col=i % cols + 1)
+        by_role = dict(iter(team.groupby("role", sort=False)))
         for j, role in enumerate(roles):
-            part = team[team["role"] == role]
-            if part.empty:
+            part = by_role.get(role)
+            if part is None:
                 continue
             shown = plotly_text(role)
             lived = bool(part["lived_experience"].iloc[0])
@@ -439,13 +443,14 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
                     y=part["present"],
                     name=shown,
                     legendgroup=shown,
-                    showlegend=shown not in {t.legendgroup for t in traces},
+                    showlegend=shown not in in_legend,
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
                     width=bar_width(team["period"]),
                     hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + shown + "</extra>",
                 )
             )
             panels.append(i)
+            in_legend.add(shown)
     fig.update_yaxes(title_text="People present", col=1)
     fig = assemble(fig, traces, panels)
     fig.update_layout(
