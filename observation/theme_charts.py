@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks
+from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks, set_axes
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
@@ -52,7 +52,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
-    fig, _ = grid(names, left_out=left_out)
+    layout, _ = grid(names, left_out=left_out)
     shown = stages[stages["team_name"].isin(names)]
     teams = dict(iter(shown.groupby("team_name", sort=False)))
     traces: list[BaseTraceType] = []
@@ -79,13 +79,14 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
                 )
             )
             panels.append(i)
-    fig.update_yaxes(title_text="People", col=1, rangemode="tozero")
-    fig = assemble(fig, traces, panels)  # at once: Plotly checks the whole figure on each trace added
-    fig.update_layout(
+    set_axes(layout, "y", {"title": {"text": "People"}, "rangemode": "tozero"}, col=1)
+    return assemble(  # at once: Plotly checks the whole figure on each trace added
+        layout,
+        traces,
+        panels,
         barmode="group",
         title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>" + left_out},
     )
-    return fig
 
 
 TEAM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#332288")

@@ -10,11 +10,11 @@ import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
-from plotly.subplots import make_subplots
 
 from observation.charts import (
     LABEL_GAP,
@@ -27,7 +27,9 @@ from observation.charts import (
     first_teams,
     label_width,
     labels_fit,
+    panel_grid,
     panel_width,
+    set_axes,
     whole_ticks,
     wrap,
 )
@@ -135,11 +137,33 @@ def time_ticks(dates: pd.Series, width: float, bars: bool = True) -> TimeTicks:
         start = min(start, month - pd.Timedelta(days=days_per_px * (tick_width(f"{month:%b}<br>2000") / 2 + 2)))
     per_day = width / ((end - start) / pd.Timedelta(days=1))
     for unit, step in TICK_STEPS:
+        if _too_close(unit, step, per_day, width, start.year, end.year):
+            continue
         ticks = _ticks_inside(start, end, unit, step, per_day, width)
         if ticks:
             return TimeTicks(start, end, tuple(ticks), tuple(tick_labels(ticks, unit == "D")))
     middle = (start + (end - start) / 2).normalize()  # a panel too narrow for two labels: its middle day
     return TimeTicks(start, end, (middle,), tuple(tick_labels([middle], True)))
+
+
+def _too_close(unit: str, step: int, per_day: float, width: float, first_year: int, last_year: int) -> bool:
+    """Whether ticks every ``step`` days or months are sure to come too close for their labels,
+    without weighing a label: two or more of them fall wholly inside the panel (however wide their
+    labels), and no two neighbours are as far apart as the narrowest two labels of the unit need
+    (_ticks_inside would weigh every label of five years' weeks, for each step, to find so)."""
+    apart = (step if unit == "D" else 31 * step) * per_day  # the farthest two neighbours can be
+    narrowest, widest = _label_extremes(unit == "D", first_year, last_year)
+    return apart < narrowest + LABEL_GAP and width - widest >= 3 * apart
+
+
+@functools.lru_cache(maxsize=256)
+def _label_extremes(by_day: bool, first_year: int, last_year: int) -> tuple[float, float]:
+    """px of the narrowest tick label of a unit (its first line, as tick_width weighs it) and of the
+    widest, its year under it, in these years."""
+    texts = [f"{day} {month}" for day in range(1, 32) for month in MONTHS] if by_day else list(MONTHS)
+    narrowest = min(tick_width(text) for text in texts)
+    widest = max(tick_width(f"{text}<br>{year}") for text in texts for year in range(first_year, last_year + 1))
+    return narrowest, widest
 
 
 def _ticks_inside(
@@ -195,29 +219,29 @@ def grid(
     left_out: str = "",
     gap: int = 140,
     bottom: int = 60,
-) -> tuple[go.Figure, int]:
-    """Small multiples, one panel per name, ``gap`` pixels apart (room for slanted axis labels);
-    ``left_out`` (a title line saying some teams are not drawn) gets room above the panels' titles;
-    ``bottom`` px under the panels."""
+) -> tuple[dict[str, Any], int]:
+    """The layout (Plotly's JSON, charts.panel_grid's) of small multiples, one panel per name,
+    ``gap`` pixels apart (room for slanted axis labels); ``left_out`` (a title line saying some
+    teams are not drawn) gets room above the panels' titles; ``bottom`` px under the panels."""
     cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_yaxes=True,
-        subplot_titles=[wrap(n) for n in names] or ["Nothing to show"],
+    layout = panel_grid(
+        rows,
+        cols,
+        [wrap(n) for n in names] or ["Nothing to show"],
+        shared_y=True,
         horizontal_spacing=PANEL_GAP,
         # the gap as a share of the plot's height, so that it stays the same however many teams
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
         vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
     )
     top = 155 if left_out else 125
-    fig.update_layout(
+    layout.update(
         height=height * rows + gap * (rows - 1) + top + bottom,
         margin={"t": top, "b": bottom, "l": 60, "r": 20},
         barmode="stack",
     )
-    return fig, cols
+    return layout, cols
 
 
 def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
@@ -227,7 +251,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     nothing, and read as a month without a meeting); a held meeting with nobody recorded present
     by a grey ring; meetings not held crossed."""
     names, left_out = first_teams(meetings)
-    fig, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
+    layout, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     teams = dict(iter(meetings[meetings["team_name"].isin(names)].groupby("team_name", sort=False)))
@@ -238,7 +262,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         # take the hover from the meeting's own mark below
         came = held[held["su_share"].fillna(0) + held["carer_share"].fillna(0) > 0]
         ids = came["meeting_id"].tolist()
-        fit_time_axis(fig, team["meeting_date"], panel_width(1), row=i + 1, col=1)
+        set_axes(layout, "x", time_ticks(team["meeting_date"], panel_width(1)).layout(), panel=i)
         for column, label, colour, pattern in (
             ("su_share", "Service users", SU_COLOUR, "/"),
             ("carer_share", "Carers", CARER_COLOUR, "."),
@@ -313,12 +337,18 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         )
         panels += [i] * (len(traces) - len(panels))
     tallest = float((meetings["su_share"].fillna(0) + meetings["carer_share"].fillna(0)).max() or 0)
-    fig.update_yaxes(
-        range=[0, min(1.05, tallest + 0.1) if tallest else 0.5], tickformat=".0%", title_text="Of those present"
-    )
+    set_axes(
+        layout,
+        "y",
+        {"range": [0, min(1.05, tallest + 0.1) if tallest else 0.5], "tickformat": ".0%",
+         "title": {"text": "Of those present"}},
+    )  # fmt: skip
     legend_once(traces)
-    fig = assemble(fig, traces, panels)
-    fig.update_layout(
+    labels_fit(layout)
+    return assemble(
+        layout,
+        traces,
+        panels,
         title={
             "text": "Service users and carers among those present, meeting by meeting"
             f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
@@ -326,8 +356,6 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         },
         legend=LEGEND_AT_THE_FOOT,
     )
-    labels_fit(fig)
-    return fig
 
 
 def legend_once(traces: Sequence[BaseTraceType]) -> None:
@@ -420,7 +448,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     """Per team, people present by role category per meeting or month (stacked); people with
     lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
-    fig, cols = grid(names, left_out=left_out, bottom=FOOT)
+    layout, cols = grid(names, left_out=left_out, bottom=FOOT)
     roles = [str(r) for r in counts["role"].unique()]  # in order of first appearance
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     traces: list[BaseTraceType] = []
@@ -429,7 +457,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     teams = dict(iter(counts[counts["team_name"].isin(names)].groupby("team_name", sort=False)))
     for i, name in enumerate(names):
         team = teams[name]
-        fit_time_axis(fig, team["period"], panel_width(cols), row=i // cols + 1, col=i % cols + 1)
+        set_axes(layout, "x", time_ticks(team["period"], panel_width(cols)).layout(), panel=i)
         by_role = dict(iter(team.groupby("role", sort=False)))
         for j, role in enumerate(roles):
             part = by_role.get(role)
@@ -451,14 +479,15 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
             )
             panels.append(i)
             in_legend.add(shown)
-    fig.update_yaxes(title_text="People present", col=1)
-    fig = assemble(fig, traces, panels)
-    fig.update_layout(
+    set_axes(layout, "y", {"title": {"text": "People present"}}, col=1)
+    labels_fit(layout)
+    return assemble(
+        layout,
+        traces,
+        panels,
         title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
         legend=LEGEND_AT_THE_FOOT,
     )
-    labels_fit(fig)
-    return fig
 
 
 SWIMLANE_LEFT = 200

@@ -9,6 +9,8 @@ from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
+from plotly.subplots import make_subplots
 
 from observation import charts, qi
 from tests.qi_series import subgroups
@@ -602,3 +604,31 @@ def test_two_hundred_events_on_one_panel_are_placed_without_overlapping() -> Non
     marks = [a for a in fig.layout.annotations if a.name == charts.EVENT_MARK]
     assert len(event_labels(fig)) + len(marks) == 200
     assert all(m.hovertext and m.text == charts.EVENT_MARK_TEXT and not m.showarrow for m in marks)
+
+
+@pytest.mark.parametrize(("rows", "cols", "shared"), [(1, 1, False), (2, 3, True), (4, 3, False), (12, 1, True)])
+def test_a_panel_grid_is_make_subplots_layout_and_set_axes_updates_as_plotly_does(
+    rows: int, cols: int, shared: bool
+) -> None:
+    # panel_grid keeps make_subplots' layout for each grid and writes the titles in; set_axes stands
+    # in for update_xaxes / update_yaxes on it
+    titles = [f"Team {i}<br>ward" for i in range(rows * cols)]
+    spacing = {"horizontal_spacing": charts.PANEL_GAP, "vertical_spacing": 0.05 if rows > 1 else 0.0}
+    made = make_subplots(rows=rows, cols=cols, shared_xaxes=shared, shared_yaxes=True, subplot_titles=titles, **spacing)
+    grid = charts.panel_grid(rows, cols, titles, shared_x=shared, shared_y=True, **spacing)
+    assert grid == made.layout.to_plotly_json()
+    grid = charts.panel_grid(rows, cols, titles, shared_x=shared, shared_y=True, **spacing)  # once more: kept
+    assert grid == made.layout.to_plotly_json()
+    made.update_yaxes(title_text="People", rangemode="tozero", col=1)
+    made.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    made.update_xaxes(range=["2020-01-01", "2020-06-01"], row=rows, col=cols)
+    charts.set_axes(grid, "y", {"title": {"text": "People"}, "rangemode": "tozero"}, col=1)
+    charts.set_axes(grid, "y", {"range": [0, 1.05], "tickformat": ".0%"})
+    charts.set_axes(grid, "x", {"range": ["2020-01-01", "2020-06-01"]}, panel=rows * cols - 1)
+    assert grid == made.layout.to_plotly_json()
+    fresh = make_subplots(
+        rows=rows, cols=cols, shared_xaxes=shared, shared_yaxes=True, subplot_titles=titles, **spacing
+    )
+    assert charts.panel_grid(rows, cols, titles, shared_x=shared, shared_y=True, **spacing) == (
+        fresh.layout.to_plotly_json()
+    )  # the grid kept is not the one changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 import re
 from pathlib import Path
 
@@ -355,3 +356,25 @@ def test_a_meeting_without_lived_experience_says_how_many_were_present_in_plain_
     texts = sorted(t for mark in traces(fig, "No service user or carer present") for t in mark.text)
     assert texts == ["1 person present", "3 people present"]
     assert all("%{text}<extra>" in mark.hovertemplate for mark in traces(fig, "No service user or carer present"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_steps_passed_over_unweighed_are_those_the_labels_would_have_ruled_out(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # time_ticks skips a step whose ticks are sure to come too close (view_charts._too_close), where it
+    # weighed every label of five years' weeks for each step: the ticks are those weighing them all gives.
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(60):
+        first = pd.Timestamp("2019-01-01") + pd.Timedelta(days=rng.randrange(0, 900))
+        days = sorted(first + pd.Timedelta(days=rng.randrange(0, rng.choice([20, 90, 400, 1900]))) for _ in range(12))
+        cases.append((pd.Series(days), rng.choice([120.0, 254.5, 400.0, 830.0, 1300.0]), rng.random() < 0.7))
+    quick = [view_charts.time_ticks(days, width, bars) for days, width, bars in cases]
+    skipped = []
+    real = view_charts._too_close
+    monkeypatch.setattr(
+        view_charts, "_too_close", lambda *args: skipped.append(real(*args)) or False
+    )  # weigh every step
+    assert [view_charts.time_ticks(days, width, bars) for days, width, bars in cases] == quick
+    assert any(skipped)  # the shortcut was taken: the comparison is not of two full weighings
