@@ -7,7 +7,7 @@ import streamlit as st
 from observation import ui
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
-ui.load_chart_drawing_early()
+ui.load_scripts_early()
 SECTIONS = {
     "Explore": {
         "overview": ("Overview", ":material/dashboard:"),

@@ -22,7 +22,7 @@ This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.
 """
 
 from observation.ui.change_over_time import qi_section
-from observation.ui.charting import chart, deck_download, figure, load_chart_drawing_early
+from observation.ui.charting import chart, deck_download, figure, load_scripts_early
 from observation.ui.sidebar import pages_open_to, shared_sidebar
 from observation.ui.signin import sign_in_screen, signed_in
 from observation.ui.state import carry_shared_params, plain, presenting, settings
@@ -36,7 +36,7 @@ __all__ = [
     "deck_download",
     "figure",
     "headline",
-    "load_chart_drawing_early",
+    "load_scripts_early",
     "others_line",
     "overview",
     "pages_open_to",

@@ -250,6 +250,9 @@ def test_each_chart_is_drawn_once_as_its_page_appears(demo_server: Server, watch
 
 
 DRAWING_LOADED = "performance.getEntriesByType('resource').filter(e => e.name.includes('/PlotlyChart.')).length"
+TABLES_LOADED = (
+    "performance.getEntriesByType('resource').filter(e => /[/]DataFrame[.][\\w-]+[.]js$/.test(e.name)).length"
+)
 
 
 def test_the_chart_drawing_loads_while_a_page_without_charts_is_open(demo_server: Server, watched: Watched) -> None:
@@ -262,7 +265,8 @@ def test_the_chart_drawing_loads_while_a_page_without_charts_is_open(demo_server
     expect(page.get_by_role("heading", level=1, name="Access")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)
     page.wait_for_function(f"{DRAWING_LOADED} === 1", timeout=30_000)
-    loader = page.locator(".st-key-chart_drawing_early")
+    page.wait_for_function(f"{TABLES_LOADED} === 1", timeout=30_000)  # the tables' too, before a page has one
+    loader = page.locator(".st-key-scripts_early")
     expect(loader).to_have_count(1)
     assert loader.bounding_box() is None  # it takes no room on the page
     page.get_by_test_id("stSidebarNav").get_by_text("Presence and absence").click()

@@ -226,8 +226,8 @@ def test_no_html_is_ever_rendered_from_the_app(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     assert "unsafe_allow_html" not in source
     assert not re.search(r"\bst\.html\(", source)
-    # A component carries no markup; a script only in the passage widget and the chart-drawing
-    # loader, checked below.
+    # A component carries no markup; a script only in the passage widget and the early loader of
+    # Streamlit's scripts, checked below.
     assert not re.search(r"components\.v2\.component\([^)]*\bhtml=", source)
     if path not in (PASSAGE, CHARTING):
         assert not re.search(r"components\.v2\.component\([^)]*\bjs=", source)
@@ -241,17 +241,20 @@ HTML_SINKS = (
 )
 
 
-def test_the_chart_drawing_loader_loads_one_of_streamlits_own_scripts_and_nothing_else() -> None:
-    """The loader's script (app.py, every page) takes a file name from the server, loads it only if
-    it is a name Streamlit's chart script has, beside Streamlit's own script, and touches no markup."""
-    script = (ROOT / "observation" / "ui" / "early" / "drawing.js").read_text(encoding="utf-8")
+def test_the_early_loader_loads_streamlits_own_scripts_and_nothing_else() -> None:
+    """The loader's script (app.py, every page) takes file names from the server, loads only names
+    of the form Streamlit's element scripts have, beside Streamlit's own script, and touches no markup."""
+    script = (ROOT / "observation" / "ui" / "early" / "scripts.js").read_text(encoding="utf-8")
     assert not re.findall(HTML_SINKS, script)
     assert re.findall(r"\bimport\(([^)]*\))", script) == ["new URL(name, own.src)"]
-    assert r"/^PlotlyChart\.[\w-]+\.js$/.test(name)" in script
+    assert r"/^[A-Z]\w*\.[\w-]+\.js$/.test(name)" in script
     from observation.ui import charting
 
-    assert charting.DRAWING is not None  # the pinned Streamlit ships it where the loader looks
-    assert re.fullmatch(r"PlotlyChart\.[\w-]+\.js", charting.DRAWING.name)
+    # the pinned Streamlit ships every one where the loader looks, and each is one of its own files
+    assert [name.split(".")[0] for name in charting.EARLY] == list(charting.EARLY_SCRIPTS)
+    for name in charting.EARLY:
+        assert re.fullmatch(r"[A-Z]\w*\.[\w-]+\.js", name)
+        assert (charting.STREAMLIT_SCRIPTS / name).is_file()
 
 
 def test_the_one_script_builds_its_view_from_text_alone() -> None:
