@@ -7,6 +7,7 @@ differs by line dash and marker symbol, so colour is never the only signal.
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import functools
 import html
@@ -223,11 +224,13 @@ def set_axes(
 
 
 def _merge(into: dict[str, Any], props: dict[str, Any]) -> None:
+    """``props`` merged into ``into``, each given object or list a copy of its own (one set on
+    twelve axes is not one object twelve axes share, for a later change to one to reach all)."""
     for key, value in props.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
-            into[key] = value
+            into[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def involvement_trend(

@@ -626,6 +626,10 @@ def test_a_panel_grid_is_make_subplots_layout_and_set_axes_updates_as_plotly_doe
     charts.set_axes(grid, "y", {"range": [0, 1.05], "tickformat": ".0%"})
     charts.set_axes(grid, "x", {"range": ["2020-01-01", "2020-06-01"]}, panel=rows * cols - 1)
     assert grid == made.layout.to_plotly_json()
+    # a change to one panel's axis stays on it, though the same title was set on many
+    made.update_yaxes(title_standoff=3, row=1, col=1)
+    charts.set_axes(grid, "y", {"title": {"standoff": 3}}, panel=0)
+    assert grid == made.layout.to_plotly_json()
     fresh = make_subplots(
         rows=rows, cols=cols, shared_xaxes=shared, shared_yaxes=True, subplot_titles=titles, **spacing
     )
