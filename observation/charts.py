@@ -310,23 +310,11 @@ def involvement_trend(
     set_axes(grid, "y", {"range": [0, 1.05], "tickformat": ".0%"})
     if not trend.empty:
         set_axes(grid, "x", _time_axis(*_trend_dates(trend, events), period, cols))
-    _lift_titles(grid, layout)
-    labels_fit(grid)
-    return assemble(
-        grid,
-        traces,
-        panels_of,
-        marks,
-        title={
-            "text": f"Service users and carers at held meetings, by {period}"
-            f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}{note}</sup>",
-            **TOP_TITLE,
-        },
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / layout.rows, "x": 0},
-        height=layout.height,
-        margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
-        hovermode="closest",
+    title = (
+        f"Service users and carers at held meetings, by {period}"
+        f"<br><sup>Dotted line: meaningful-involvement target {target:.0%}{caveat}{note}</sup>"
     )
+    return _panels_figure(grid, layout, title, traces, panels_of, marks)
 
 
 TREND_PADS = {"month": pd.Timedelta(days=10), "quarter": pd.Timedelta(days=46)}
@@ -401,6 +389,31 @@ def _panel_layout(panels: int, cols: int, lanes: Sequence[int]) -> PanelLayout:
         height=height,
         top=PANELS_TOP + lifts[0],
         lifts=tuple(lifts[i // cols] for i in range(panels)),
+    )
+
+
+def _panels_figure(
+    grid: dict[str, Any],
+    layout: PanelLayout,
+    title: str,
+    traces: Sequence[BaseTraceType],
+    panels: Sequence[int],
+    marks: Sequence[tuple[dict[str, Any], dict[str, Any] | None]],
+) -> go.Figure:
+    """The small multiples of the trend and the QI chart as one figure: the panel titles raised
+    over their events' labels, the title at the top, the legend under the panels."""
+    _lift_titles(grid, layout)
+    labels_fit(grid)
+    return assemble(
+        grid,
+        traces,
+        panels,
+        marks,
+        title={"text": title, **TOP_TITLE},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / layout.rows, "x": 0},
+        height=layout.height,
+        margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
+        hovermode="closest",
     )
 
 
@@ -890,18 +903,8 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
         set_axes(grid, "x", {"tickformat": "%b\n%Y", "dtick": month_ticks(min(dates), max(dates))})
     elif axis:  # a point a meeting or a block: a few weeks' meetings are ticked by day
         set_axes(grid, "x", axis)
-    _lift_titles(grid, layout)
-    labels_fit(grid)
-    return assemble(
-        grid,
-        traces,
-        panels_of,
-        marks,
-        title={"text": f"{_qi_title(choice)}<br><sup>{' · '.join(notes)}</sup>", **TOP_TITLE},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22 / layout.rows, "x": 0},
-        height=layout.height,
-        margin={"t": layout.top, "b": PANELS_BOTTOM, "l": 60, "r": 20},
-        hovermode="closest",
+    return _panels_figure(
+        grid, layout, f"{_qi_title(choice)}<br><sup>{' · '.join(notes)}</sup>", traces, panels_of, marks
     )
 
 
