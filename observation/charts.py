@@ -129,6 +129,13 @@ def marker_mode(points_per_panel: int) -> str:
     return "lines+markers" if points_per_panel <= MOST_MARKED_POINTS else "lines"
 
 
+def rows_by_team(frame: pd.DataFrame, names: Sequence[str]) -> list[pd.DataFrame]:
+    """``frame``'s rows of each team of ``names`` (by team_name), in their order: the frame gone
+    through once, not once per team (a panel chart of twelve teams of a national study's rows)."""
+    teams = dict(iter(frame[frame["team_name"].isin(names)].groupby("team_name", sort=False)))
+    return [teams[name] for name in names]
+
+
 def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
     """At most MAX_SMALL_MULTIPLES of ``frame``'s team names, in its order, and a title line saying
     how many were left out ("" when none was), so that no chart is read as all the teams when it is
@@ -251,8 +258,7 @@ def involvement_trend(
     """
     names = [str(n) for n in trend["team_name"].unique()[:MAX_SMALL_MULTIPLES]]
     cols = min(3, max(1, len(names)))
-    by_name = dict(iter(trend[trend["team_name"].isin(names)].groupby("team_name", sort=False)))
-    teams = [by_name[name] for name in names]
+    teams = rows_by_team(trend, names)
     span = _trend_span(trend, period, events)
     placed = [place_events(_events_of(events, team["team_id"].iloc[0]), span, cols) for team in teams]
     layout = _panel_layout(len(names), cols, [_lanes(p) for p in placed])

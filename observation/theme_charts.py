@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks, set_axes
+from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks, rows_by_team, set_axes
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
@@ -53,12 +53,9 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
     layout, _ = grid(names, left_out=left_out)
-    shown = stages[stages["team_name"].isin(names)]
-    teams = dict(iter(shown.groupby("team_name", sort=False)))
     traces: list[BaseTraceType] = []
     panels: list[int] = []
-    for i, name in enumerate(names):
-        team = teams[name]
+    for i, team in enumerate(rows_by_team(stages, names)):
         for group, colour, pattern, label in (
             (FUNNEL, SU_COLOUR, "", "Recruitment stage"),
             (DROP_OUTS, "#D55E00", "x", "Declined or withdrew"),

@@ -29,6 +29,7 @@ from observation.charts import (
     labels_fit,
     panel_grid,
     panel_width,
+    rows_by_team,
     set_axes,
     whole_ticks,
     wrap,
@@ -254,9 +255,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     layout, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
-    teams = dict(iter(meetings[meetings["team_name"].isin(names)].groupby("team_name", sort=False)))
-    for i, name in enumerate(names):
-        team = teams[name]
+    for i, team in enumerate(rows_by_team(meetings, names)):
         held = team[team["status"] == "held"]
         # bars only where someone with lived experience came: a bar of 0% draws nothing, and would
         # take the hover from the meeting's own mark below
@@ -343,19 +342,20 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
         {"range": [0, min(1.05, tallest + 0.1) if tallest else 0.5], "tickformat": ".0%",
          "title": {"text": "Of those present"}},
     )  # fmt: skip
+    title = (
+        "Service users and carers among those present, meeting by meeting"
+        f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
+        " · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
+    )
+    return _grid_figure(layout, traces, panels, title)
+
+
+def _grid_figure(layout: dict[str, Any], traces: list[BaseTraceType], panels: list[int], title: str) -> go.Figure:
+    """A grid's small multiples of Presence and Attendance as one figure: each legend entry once,
+    the margins kept (labels_fit), the legend along the foot."""
     legend_once(traces)
     labels_fit(layout)
-    return assemble(
-        layout,
-        traces,
-        panels,
-        title={
-            "text": "Service users and carers among those present, meeting by meeting"
-            f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
-            " · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
-        },
-        legend=LEGEND_AT_THE_FOOT,
-    )
+    return assemble(layout, traces, panels, title={"text": title}, legend=LEGEND_AT_THE_FOOT)
 
 
 def legend_once(traces: Sequence[BaseTraceType]) -> None:
@@ -453,10 +453,7 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
     traces: list[BaseTraceType] = []
     panels: list[int] = []
-    in_legend: set[str] = set()
-    teams = dict(iter(counts[counts["team_name"].isin(names)].groupby("team_name", sort=False)))
-    for i, name in enumerate(names):
-        team = teams[name]
+    for i, team in enumerate(rows_by_team(counts, names)):
         set_axes(layout, "x", time_ticks(team["period"], panel_width(cols)).layout(), panel=i)
         by_role = dict(iter(team.groupby("role", sort=False)))
         for j, role in enumerate(roles):
@@ -471,22 +468,15 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
                     y=part["present"],
                     name=shown,
                     legendgroup=shown,
-                    showlegend=shown not in in_legend,
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
                     width=bar_width(team["period"]),
                     hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + shown + "</extra>",
                 )
             )
             panels.append(i)
-            in_legend.add(shown)
     set_axes(layout, "y", {"title": {"text": "People present"}}, col=1)
-    labels_fit(layout)
-    return assemble(
-        layout,
-        traces,
-        panels,
-        title={"text": "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out},
-        legend=LEGEND_AT_THE_FOOT,
+    return _grid_figure(
+        layout, traces, panels, "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out
     )
 
 
