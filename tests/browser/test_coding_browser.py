@@ -75,6 +75,9 @@ def notes_found(page: Page, study: Study) -> int:
 def open_note(page: Page, study: Study, note: int, text: str) -> None:
     page.goto(f"{study.server.url}/coding?note={note}")
     expect(page.locator(".obs-passage-text")).to_have_text(text, timeout=60_000)
+    # the page's run ended and it is laid out: a passage's characters are measured where they stay
+    # (under load, the rest of the page arriving after the text moved it, and a drag chose "Staff-only")
+    settled(page)
 
 
 def settled(page: Page) -> None:
