@@ -82,9 +82,10 @@ MEMOS = "memos"
 their text in a de-identified one, when the study has any (so that the export of a study without
 memos holds the same tables as it always has)."""
 
-ADDED_LATER = ("contributions",)
+ADDED_LATER = ("contributions", "feedback_items", "feedback_responses", "impact_entries")
 """Study tables a full export made before they existed does not hold (the contributions came with
-live capture): such an export is loaded back with none of their rows."""
+live capture; the experience feedback and the impact log after it): such an export is loaded back
+with none of their rows."""
 NOTES_FILE = "README.txt"
 """The note beside the tables of a folder export (CSV or Parquet): a CSV reader reads no comment."""
 NOTES_SHEET = "Notes"

@@ -48,6 +48,13 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("annotations", "team_id", "teams"),
     Reference("capture_clocks", "meeting_id", "meetings"),
     Reference("capture_taps", "meeting_id", "meetings"),
+    Reference("feedback_responses", "meeting_id", "meetings"),
+    Reference("feedback_responses", "participant_id", "participants"),
+    Reference("feedback_responses", "item_id", "feedback_items"),
+    Reference("impact_entries", "team_id", "teams"),
+    Reference("impact_entries", "meeting_id", "meetings"),
+    Reference("feedback_links", "meeting_id", "meetings"),
+    Reference("feedback_links", "participant_id", "participants"),
 )
 """Every reference; a null value refers to nothing and is allowed where the column allows it."""
 

@@ -92,6 +92,39 @@ CONTRIBUTIONS: Final[dict[str, str]] = {
 }
 """What someone did at a meeting, as the observer taps it live (the capture page)."""
 
+ANSWERS: Final[dict[int | None, str]] = {
+    5: "Strongly agree",
+    4: "Agree",
+    3: "Neither agree nor disagree",
+    2: "Disagree",
+    1: "Strongly disagree",
+    None: "Prefer not to say",
+}
+"""The five-point scale of the experience questionnaire, and "prefer not to say" (no answer kept)."""
+
+FEEDBACK_VIA: Final[dict[str, str]] = {
+    "review": "At the review, after the meeting",
+    "phone": "On their phone, from a link",
+    "paper": "On paper, typed in by the observer",
+}
+"""How an experience answer reached the study."""
+
+IMPACT_KINDS: Final[dict[str, str]] = {
+    "change_idea": "A change idea adopted",
+    "measure_changed": "A measure changed",
+    "meeting_changed": "How meetings run changed",
+    "document_rewritten": "A document rewritten",
+    "other": "Another change",
+}
+"""What a change to a team's improvement work was (the impact log)."""
+
+IMPACT_ORIGINS: Final[dict[str, str]] = {
+    "lived_experience": "People with lived experience",
+    "both": "People with lived experience and staff together",
+    "staff": "Staff",
+}
+"""Whom a change's idea came from (the impact log)."""
+
 INFORMANT_GROUPS: Final[dict[str, str]] = {
     "leader_manager": "Leaders and managers",
     "frontline_staff": "Front-line staff",

@@ -41,6 +41,11 @@ RecruitmentStage = Literal[
 ]
 ContributionKind = Literal["spoke", "raised_item", "proposed_change", "challenged", "took_action"]
 """What someone did that an observer tapped during a meeting (observation/capture.py)."""
+FeedbackVia = Literal["review", "phone", "paper"]
+"""How an experience answer reached the study: the capture page's review, a phone link, or paper typed in."""
+ImpactKind = Literal["change_idea", "measure_changed", "meeting_changed", "document_rewritten", "other"]
+ImpactOrigin = Literal["lived_experience", "staff", "both"]
+"""Whom a change's idea came from: people with lived experience, staff, or both together."""
 AnnotationCategory = Literal["home_meetings", "qi_training", "recruitment_drive", "service_change", "other"]
 
 
@@ -163,6 +168,31 @@ class Contribution(Row):
     recorded_at: dt.datetime | None = None
 
 
+class FeedbackItem(Row):
+    """One version of one item of the experience questionnaire (observation/feedback.py): an edit
+    adds a version, and answers keep the version they were given against."""
+
+    id: int
+    item_key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    version: int = Field(ge=1)
+    wording: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    sort_order: int
+    active: bool
+
+
+class FeedbackResponse(Row):
+    """One answer of a service user or carer to one item about one meeting they attended: 1
+    (strongly disagree) to 5 (strongly agree), or None for "prefer not to say"."""
+
+    id: int
+    meeting_id: int
+    participant_id: int
+    item_id: int
+    answer: int | None = Field(default=None, ge=1, le=5)
+    via: FeedbackVia
+    recorded_at: dt.datetime | None = None
+
+
 class FieldNote(Row):
     id: int
     meeting_id: int
@@ -229,6 +259,19 @@ class Annotation(Row):
     category: AnnotationCategory = "other"
 
 
+
+class ImpactEntry(Row):
+    """A change to a team's improvement work, dated, with whom its idea came from and the meeting
+    where it arose when there was one."""
+
+    id: int
+    team_id: int
+    entry_date: dt.date
+    meeting_id: int | None = None
+    kind: ImpactKind
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    origin: ImpactOrigin
+
 TABLE_MODELS: dict[str, type[Row]] = {
     "study": Study,
     "teams": Team,
@@ -237,11 +280,14 @@ TABLE_MODELS: dict[str, type[Row]] = {
     "meeting_roles": MeetingRoleFilled,
     "attendance": Attendance,
     "contributions": Contribution,
+    "feedback_items": FeedbackItem,
+    "feedback_responses": FeedbackResponse,
     "field_notes": FieldNote,
     "interviews": Interview,
     "codes": Code,
     "coded_segments": CodedSegment,
     "recruitment_events": RecruitmentEvent,
     "annotations": Annotation,
+    "impact_entries": ImpactEntry,
 }
 """Each study table and the model its rows satisfy, in an order that respects foreign keys."""

@@ -25,9 +25,11 @@ ANALYSIS_TABLES = ("memos",)
 data, in a full export, but made by no import and not by the demo."""
 VOCABULARIES = ("role_categories", "participation_levels")
 """Filled by the schema itself in every new study."""
-RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access", "capture_clocks", "capture_taps")
+RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access", "capture_clocks", "capture_taps",
+                 "feedback_links")
 """What the study keeps about its own use: the audit trail, the de-identification key, each
 meeting's version (for refusing stale saves), who may sign in, and the live capture's bookkeeping
-(each meeting's clock, each tap's key: observation/capture.py)."""
+(each meeting's clock, each tap's key: observation/capture.py), and the links for answering
+the experience questionnaire on a phone (observation/feedback.py)."""
 ALL_TABLES = (*VOCABULARIES, *STUDY_TABLES, *ANALYSIS_TABLES, *RECORD_TABLES)
 """Every table of a study but ``migrations`` (which records the shape, not the study)."""

@@ -225,6 +225,7 @@ def test_the_audit_trail_survives_the_access_migration(tmp_path: Path) -> None:
         "0008_meeting_facts_table",
         "0009_memos",
         "0010_live_capture",
+        "0011_experience_and_impact",
     ]
     con.execute("insert into audit (actor, action) values ('x@example.org', 'sign_in')")
     rows = con.execute("select id, actor, action from audit order by id").fetchall()

@@ -31,6 +31,14 @@ A_ROW = {
     "capture_clocks": "insert into capture_clocks select min(id), timestamp '2024-01-01 10:00', 'OB-1' from meetings",
     "capture_taps": "insert into capture_taps select 'a1', min(id), 'note', 1, 'OB-1', timestamp '2024-01-01 10:03' "
     "from meetings",
+    "feedback_responses": "insert into feedback_items (item_key, version, wording, sort_order, active) "
+    "values ('heard', 1, 'I felt heard', 90, true); "
+    "insert into feedback_responses (meeting_id, participant_id, item_id, answer, via) "
+    f"select meeting_id, participant_id, (select max(id) from feedback_items), 4, 'review' from {_PRESENT}",
+    "impact_entries": "insert into impact_entries (team_id, entry_date, meeting_id, kind, description, origin) "
+    "select team_id, meeting_date, id, 'change_idea', 'A change', 'both' from meetings order by id limit 1",
+    "feedback_links": "insert into feedback_links select 'h1', meeting_id, participant_id, 'OB-1', "
+    f"timestamp '2024-01-01 11:00', timestamp '2024-01-03 11:00', null from {_PRESENT}",
 }
 
 
@@ -88,7 +96,8 @@ def test_a_study_made_with_foreign_keys_loses_them_and_keeps_every_row(tmp_path:
     with duckdb.connect(str(old)) as raw:
         raw.execute((FIXTURES / "schema_with_foreign_keys.sql").read_text(encoding="utf-8"))
         raw.execute(f"attach '{new}' as new (read_only)")
-        then = [t for t in db.STUDY_TABLES if t != "contributions"]  # the tables of a study then
+        later = ("contributions", "feedback_items", "feedback_responses", "impact_entries")
+        then = [t for t in db.STUDY_TABLES if t not in later]  # the tables of a study then
         for table in then:
             raw.execute(f"delete from {table}")
         for table in then:  # parents first, as the foreign keys demand
