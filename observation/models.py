@@ -43,6 +43,10 @@ ContributionKind = Literal["spoke", "raised_item", "proposed_change", "challenge
 """What someone did that an observer tapped during a meeting (observation/capture.py)."""
 FeedbackVia = Literal["review", "phone", "paper"]
 """How an experience answer reached the study: the capture page's review, a phone link, or paper typed in."""
+ItemWording = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""How an item of the experience questionnaire is worded."""
+ChangeDescription = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+"""What a change logged in the impact log was, in words."""
 ImpactKind = Literal["change_idea", "measure_changed", "meeting_changed", "document_rewritten", "other"]
 ImpactOrigin = Literal["lived_experience", "staff", "both"]
 """Whom a change's idea came from: people with lived experience, staff, or both together."""
@@ -175,7 +179,7 @@ class FeedbackItem(Row):
     id: int
     item_key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     version: int = Field(ge=1)
-    wording: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    wording: ItemWording
     sort_order: int
     active: bool
 
@@ -259,7 +263,6 @@ class Annotation(Row):
     category: AnnotationCategory = "other"
 
 
-
 class ImpactEntry(Row):
     """A change to a team's improvement work, dated, with whom its idea came from and the meeting
     where it arose when there was one."""
@@ -269,8 +272,9 @@ class ImpactEntry(Row):
     entry_date: dt.date
     meeting_id: int | None = None
     kind: ImpactKind
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    description: ChangeDescription
     origin: ImpactOrigin
+
 
 TABLE_MODELS: dict[str, type[Row]] = {
     "study": Study,

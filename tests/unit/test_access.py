@@ -33,6 +33,8 @@ UNGUARDED = {
     "observation/access.py:refuse": "records a refusal: must work for every role",
     "observation/access.py:record_sign_in": "records a sign-in: before anyone has a role",
     "observation/demo/__init__.py:write_tables": "fills only an empty study (it checks), with the demo's data",
+    "observation/feedback.py:answer_by_link": "a phone link's holder answers for the one person and meeting the "
+    "link is for, once: its token (made by a researcher, kept only as its hash) is the authority",
 }
 
 

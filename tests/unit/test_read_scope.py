@@ -61,6 +61,9 @@ NOT_READS = {
     "observation.record.bump_versions": "a save's write",
     "observation.queries.records": "turns a result the caller read into dicts",
     "observation.notes.codebook": "the study's coding scheme, shared by every team: no team's data",
+    "observation.feedback.items": "the questionnaire's wording, shared by every team: no team's data",
+    "observation.feedback.questions": "the questionnaire's wording, for a phone link's holder: no team's data",
+    "observation.feedback.answer_by_link": "a write its link's token authorises, for one person and meeting",
 }
 
 _STUDY_TYPES = ("duckdb.DuckDBPyConnection", "db.Location", "Location")
@@ -292,6 +295,8 @@ PRESENTER_READS = {
     "observation.meetings.attendance_by_role", "observation.meetings.meeting_effectiveness",
     "observation.notes.code_counts", "observation.notes.code_frequency", "observation.notes.code_group_matrix",
     "observation.notes.code_team_matrix", "observation.notes.codes_per_document", "observation.notes.cooccurrence",
+    "observation.feedback.experience_by_month", "observation.feedback.item_scores",
+    "observation.feedback.impact_by_month",
 }  # fmt: skip
 
 

@@ -1,0 +1,252 @@
+"""Experience feedback and the impact log (observation/feedback.py) on the small study
+(tests/small_study.py), whose service users and carers present at held meetings are: m1 (Alpha,
+2020-01-10) A-SU1; m2 (Alpha, 2020-01-24) A-SU1 and A-CA1; m6 (Beta, 2020-02-12) B-SU1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from observation import access, db, feedback
+from observation.errors import ObservationError
+from observation.filters import StudyFilter
+
+pytestmark = pytest.mark.both_backends
+
+SU1, CA1, ST1, B_SU1 = 3, 4, 1, 6
+NOW = dt.datetime(2020, 1, 24, 12, 0, tzinfo=dt.UTC)
+
+
+def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+    return con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608 - a test's own table names
+
+
+def test_a_new_study_asks_the_default_items_and_saves_them_with_the_first_answers(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    asked = feedback.items(small)
+    assert [(i.key, i.wording, i.item_id) for i in asked] == [(k, w, None) for k, w in feedback.DEFAULT_ITEMS]
+    assert rows(small, "feedback_items") == []
+    kept = feedback.record_answers(small, 1, SU1, {"listened": 4, "understood": 2}, "review", now=NOW)
+    assert kept == 2
+    saved = feedback.items(small)
+    assert [i.key for i in saved] == [k for k, _ in feedback.DEFAULT_ITEMS]
+    assert all(i.item_id is not None and i.version == 1 for i in saved)
+    assert small.execute(
+        "select i.item_key, r.answer, r.via from feedback_responses as r join feedback_items as i on i.id = r.item_id "
+        "order by i.item_key"
+    ).fetchall() == [("listened", 4, "review"), ("understood", 2, "review")]
+
+
+def test_only_a_service_user_or_carer_present_at_a_held_meeting_answers_and_a_refusal_writes_nothing(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    refused = {
+        (1, ST1): "A-ST1 is not a service user or carer",
+        (1, CA1): "A-CA1 is not marked present",  # absent at m1
+        (4, SU1): "A-SU1 is not marked present",  # apologies at m4
+        (3, SU1): "recorded as cancelled",
+        (99, SU1): "meeting 99 no longer exists",
+    }
+    for (meeting, person), said in refused.items():
+        with pytest.raises(ObservationError, match=said):
+            feedback.record_answers(small, meeting, person, {"listened": 3}, "paper")
+    for answer in (0, 6, True, "4", 3.5):
+        with pytest.raises(ObservationError, match="is not an answer"):
+            feedback.record_answers(small, 1, SU1, {"listened": 4, "understood": answer}, "paper")  # type: ignore[dict-item]
+    with pytest.raises(ObservationError, match="no longer asks 'enjoyed'"):
+        feedback.record_answers(small, 1, SU1, {"enjoyed": 5}, "paper")
+    with pytest.raises(ObservationError, match="no answers were given"):
+        feedback.record_answers(small, 1, SU1, {}, "paper")
+    with pytest.raises(ObservationError, match="typed in at the review or from paper"):
+        feedback.record_answers(small, 1, SU1, {"listened": 4}, "phone")  # type: ignore[arg-type]
+    assert rows(small, "feedback_responses") == [] and rows(small, "feedback_items") == []
+
+
+def test_respondents_are_those_present_with_lived_experience_and_an_answer_again_replaces_the_first(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    assert [(r.code, r.answered) for r in feedback.respondents(small, 2)] == [("A-CA1", False), ("A-SU1", False)]
+    assert feedback.respondents(small, 4) == ()  # A-SU1 sent apologies
+    feedback.record_answers(small, 2, CA1, {"listened": 2, "influence": None}, "review")
+    feedback.record_answers(small, 2, CA1, {"listened": 4}, "paper")
+    assert [(r.code, r.answered) for r in feedback.respondents(small, 2)] == [("A-CA1", True), ("A-SU1", False)]
+    assert feedback.answers_of(small, 2, CA1) == {"listened": 4, "influence": None}
+
+
+def test_a_reworded_item_is_a_new_version_and_old_answers_keep_theirs(small: duckdb.DuckDBPyConnection) -> None:
+    feedback.record_answers(small, 1, SU1, {"listened": 2}, "review")
+    new = feedback.reword(small, "listened", "I felt heard")
+    assert (new.key, new.version, new.wording) == ("listened", 2, "I felt heard")
+    assert feedback.reword(small, "listened", "I felt heard") == new  # the same words: nothing new
+    feedback.record_answers(small, 2, SU1, {"listened": 5}, "review")
+    scores = feedback.item_scores(small, StudyFilter())
+    listened = scores[scores["item_key"] == "listened"][["version", "wording", "asked", "answers", "mean"]]
+    assert listened.values.tolist() == [[2, "I felt heard", True, 1, 5.0], [1, "I felt listened to", False, 1, 2.0]]
+    added = feedback.add_item(small, "The papers came in time to read them")
+    assert added.key == "the_papers_came_in_time_to" and feedback.items(small)[-1] == added
+    with pytest.raises(ObservationError, match="already asks"):
+        feedback.add_item(small, "the papers came in time to read them")
+    for item in feedback.items(small)[:-1]:
+        feedback.retire(small, item.key)
+    with pytest.raises(ObservationError, match="needs at least one item"):
+        feedback.retire(small, added.key)
+    assert [i.key for i in feedback.items(small)] == [added.key]
+
+
+def test_a_phone_link_answers_once_before_it_expires_and_the_study_keeps_no_token(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    link = feedback.issue_link(small, 2, SU1, now=NOW)
+    assert link.expires_at == NOW + dt.timedelta(hours=feedback.LINK_HOURS)
+    kept = rows(small, "feedback_links")
+    assert len(kept) == 1 and not any(link.token in str(value) for value in kept[0])
+    assert [i.key for i in feedback.questions(small, link.token, now=NOW)] == [k for k, _ in feedback.DEFAULT_ITEMS]
+    with access.acting_as(access.Identity(email="presenter@example.org", role="presenter")):  # no role needed
+        assert feedback.answer_by_link(small, link.token, {"listened": 5, "influence": 3}, now=NOW) == 2
+    assert small.execute("select distinct via from feedback_responses").fetchall() == [("phone",)]
+    for token in (link.token, "x" * 43, "short", "../../etc"):
+        with pytest.raises(feedback.LinkRefused):
+            feedback.questions(small, token, now=NOW)
+        with pytest.raises(feedback.LinkRefused):
+            feedback.answer_by_link(small, token, {"listened": 1}, now=NOW)
+    assert feedback.answers_of(small, 2, SU1) == {"listened": 5, "influence": 3}
+
+
+def test_a_phone_link_expires_and_a_new_one_replaces_the_old(small: duckdb.DuckDBPyConnection) -> None:
+    old = feedback.issue_link(small, 2, CA1, now=NOW)
+    new = feedback.issue_link(small, 2, CA1, now=NOW)
+    with pytest.raises(feedback.LinkRefused):
+        feedback.questions(small, old.token, now=NOW)
+    late = NOW + dt.timedelta(hours=feedback.LINK_HOURS, seconds=1)
+    with pytest.raises(feedback.LinkRefused):
+        feedback.answer_by_link(small, new.token, {"listened": 4}, now=late)
+    assert rows(small, "feedback_responses") == []
+    with pytest.raises(ObservationError, match="not a service user or carer"):
+        feedback.issue_link(small, 1, ST1)
+
+
+def test_a_link_for_someone_no_longer_present_is_refused_without_saying_why(small: duckdb.DuckDBPyConnection) -> None:
+    link = feedback.issue_link(small, 2, CA1, now=NOW)
+    with db.transaction(small) as cur:
+        cur.execute("update attendance set status = 'absent', participation = null where meeting_id = 2 and participant_id = ?", [CA1])
+    with pytest.raises(feedback.LinkRefused):
+        feedback.answer_by_link(small, link.token, {"listened": 4}, now=NOW)
+    assert rows(small, "feedback_responses") == []
+
+
+def test_writes_are_a_researchers(small: duckdb.DuckDBPyConnection) -> None:
+    coach = access.Identity(email="coach@example.org", role="coach", teams=frozenset({1}))
+    with access.acting_as(coach):
+        for write in (
+            lambda: feedback.record_answers(small, 1, SU1, {"listened": 4}, "review"),
+            lambda: feedback.issue_link(small, 1, SU1),
+            lambda: feedback.reword(small, "listened", "Heard"),
+            lambda: feedback.record_impact(small, 1, dt.date(2020, 1, 30), "change_idea", "x", "staff"),
+        ):
+            with pytest.raises(access.AccessDenied):
+                write()
+
+
+def answer_everyone(con: duckdb.DuckDBPyConnection) -> None:
+    """m1 A-SU1: 4, 2 (mean 3); m2 A-SU1: 5 and prefer not (mean 5); m2 A-CA1: prefer not only;
+    m6 B-SU1: nothing."""
+    feedback.record_answers(con, 1, SU1, {"listened": 4, "understood": 2}, "review")
+    feedback.record_answers(con, 2, SU1, {"listened": 5, "understood": None}, "review")
+    feedback.record_answers(con, 2, CA1, {"listened": None}, "paper")
+
+
+def test_the_experience_measures_by_hand(small: duckdb.DuckDBPyConnection) -> None:
+    answer_everyone(small)
+    found = feedback.experience_by_month(small, StudyFilter())
+    assert found[["team_name", "month", "attended", "responded", "scored"]].values.tolist() == [
+        ["Alpha", pd.Timestamp("2020-01-01"), 3, 3, 2],
+        ["Beta", pd.Timestamp("2020-02-01"), 1, 0, 0],
+    ]
+    assert found["score"].tolist()[0] == pytest.approx(4.0)  # (3 + 5) / 2, not the answers' mean 11 / 3
+    assert pd.isna(found["score"].tolist()[1])
+    whole = feedback.totals(found, feedback.impact_by_month(small, StudyFilter()))
+    assert (whole.attended, whole.responded, whole.scored, whole.score) == (4, 3, 2, pytest.approx(4.0))
+    assert whole.response_rate == pytest.approx(3 / 4) and whole.impact_share is None
+    items = feedback.item_scores(small, StudyFilter())
+    assert items[["item_key", "answers", "prefer_not"]].values.tolist() == [
+        ["listened", 2, 1], ["understood", 1, 1], ["influence", 0, 0], ["come_again", 0, 0],
+    ]  # fmt: skip
+    assert items["mean"].tolist()[:2] == [pytest.approx(4.5), pytest.approx(2.0)]
+
+
+def test_the_experience_score_computed_another_way(small: duckdb.DuckDBPyConnection) -> None:
+    """From the raw answers in Python: each person-meeting's mean, then their mean, per team and month."""
+    answer_everyone(small)
+    feedback.record_answers(small, 6, B_SU1, {"listened": 1, "understood": 2, "influence": 2}, "paper")
+    raw = small.execute(
+        """
+        select m.team_id, m.meeting_date, r.meeting_id, r.participant_id, r.answer
+        from feedback_responses as r join meetings as m on m.id = r.meeting_id
+        """
+    ).fetchall()
+    per_person: dict[tuple[int, dt.date, int, int], list[int]] = {}
+    for team, day, meeting, person, answer in raw:
+        per_person.setdefault((team, day.replace(day=1), meeting, person), [])
+        if answer is not None:
+            per_person[(team, day.replace(day=1), meeting, person)].append(answer)
+    expected: dict[tuple[int, dt.date], list[float]] = {}
+    for (team, month, _, _), answers in per_person.items():
+        if answers:
+            expected.setdefault((team, month), []).append(sum(answers) / len(answers))
+    found = feedback.experience_by_month(small, StudyFilter())
+    got = {(int(r.team_id), r.month.date()): float(r.score) for r in found.itertuples() if not pd.isna(r.score)}
+    assert got == pytest.approx({k: sum(v) / len(v) for k, v in expected.items()})
+    alpha = feedback.totals(found[found["team_id"] == 1], found.iloc[:0])
+    assert alpha.score == pytest.approx((3 + 5) / 2)
+
+
+def test_the_impact_log_and_its_share(small: duckdb.DuckDBPyConnection) -> None:
+    today = dt.date(2020, 3, 1)
+    feedback.record_impact(
+        small, 1, dt.date(2020, 1, 24), "meeting_changed", "Meetings moved to homes", "lived_experience", 2, today=today
+    )
+    feedback.record_impact(
+        small, 1, dt.date(2020, 2, 3), "measure_changed", "Waits counted from the first call", "staff", today=today
+    )
+    feedback.record_impact(
+        small, 2, dt.date(2020, 2, 20), "document_rewritten", "Leaflet in plain English", "both", 6, today=today
+    )
+    refused = {
+        (1, dt.date(2020, 2, 1), 6): "not one of Alpha's",
+        (1, dt.date(2020, 1, 20), 2): "before the meeting where it arose",
+        (1, dt.date(2020, 3, 2), None): "in the future",
+    }
+    for (team, day, meeting), said in refused.items():
+        with pytest.raises(ObservationError, match=said):
+            feedback.record_impact(small, team, day, "other", "A change", "staff", meeting, today=today)
+    with pytest.raises(ObservationError, match="is not a kind of change"):
+        feedback.record_impact(small, 1, dt.date(2020, 2, 1), "vibes", "A change", "staff", today=today)
+    with pytest.raises(ObservationError, match="1 to 2,000 characters"):
+        feedback.record_impact(small, 1, dt.date(2020, 2, 1), "other", "  ", "staff", today=today)
+    by_month = feedback.impact_by_month(small, StudyFilter())
+    assert by_month[["team_name", "changes", "with_lived_experience"]].values.tolist() == [
+        ["Alpha", 1, 1], ["Alpha", 1, 0], ["Beta", 1, 1],
+    ]  # fmt: skip
+    whole = feedback.totals(feedback.experience_by_month(small, StudyFilter()), by_month)
+    assert (whole.changes, whole.with_lived_experience, whole.impact_share) == (3, 2, pytest.approx(2 / 3))
+    log = feedback.impact_log(small, StudyFilter(teams=(1,), start=dt.date(2020, 2, 1)))
+    assert log["description"].tolist() == ["Waits counted from the first call"]
+    feedback.delete_impact(small, int(log["id"].iloc[0]))
+    assert feedback.impact_log(small, StudyFilter(teams=(1,), start=dt.date(2020, 2, 1))).empty
+
+
+def test_every_write_is_audited(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    feedback.record_answers(small, 1, SU1, {"listened": 4}, "review", observer="OB-01")
+    feedback.issue_link(small, 2, SU1, observer="OB-01")
+    audited = small.execute(
+        "select table_name, action from audit where table_name like 'feedback%' order by id"
+    ).fetchall()
+    assert audited == [("feedback_items", "create")] * 4 + [
+        ("feedback_responses", "create"),
+        ("feedback_links", "create"),
+    ]
