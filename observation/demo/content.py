@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from observation.models import ComB, ContributionKind, FourPi, InformantGroup, ParticipationLevel, Valence
+from observation.models import ComB, ContributionKind, FourPi, ImpactKind, InformantGroup, ParticipationLevel, Valence
 
 
 @dataclass(frozen=True)
@@ -586,3 +586,61 @@ INTERVIEW_SNIPPETS = (
         frozenset({"inpatient"}),
     ),
 )
+
+
+# --- Experience feedback and the impact log ----------------------------------------------------
+
+REWORDED_ITEM = ("understood", "I understood what was discussed and what was decided")
+"""The questionnaire's one item reworded part-way through the demo (key, new wording): a second
+version, the first retired with its answers kept (observation/feedback.py)."""
+
+# A change to a team's improvement work, by kind: words for a change whose idea came from people
+# with lived experience (alone or with staff), naming them by role alone ({who}: "a service user",
+# "a carer", "a service user and a carer" at the meeting it arose in; "service users" when it arose
+# outside one), and words for a change from staff. Nothing setting-specific: any team can make any.
+
+IMPACT_FROM_LIVED_EXPERIENCE: dict[ImpactKind, tuple[str, ...]] = {
+    "change_idea": (
+        "Appointment reminders now go out by text as well as by letter, as {who} suggested.",
+        "A quiet room is offered before review appointments, after {who} described the waiting area.",
+        "First appointments now start with what the person wants from the service, as {who} proposed.",
+    ),
+    "measure_changed": (
+        "Waiting-time measure now counts the first call back, as {who} asked.",
+        "The run chart now tracks whether people were told their next appointment, after {who} raised it.",
+        "Experience measure now asks whether people knew who to call, as {who} suggested.",
+    ),
+    "meeting_changed": (
+        "Agenda sent a week ahead in plain English, as {who} asked.",
+        "Meetings moved to the early afternoon so that {who} can get there by bus.",
+        "Jargon is now explained as it comes up, after {who} said the meetings were hard to follow.",
+    ),
+    "document_rewritten": (
+        "Discharge leaflet rewritten in plain English after comments from {who}.",
+        "Appointment letter rewritten with the time and place first, as {who} suggested.",
+        "Welcome sheet for new service users redrafted after comments from {who}.",
+    ),
+    "other": (
+        "Travel costs for coming to meetings now paid on the day, after {who} raised it.",
+        "Service users and carers now invited to the team's quarterly review, as {who} proposed.",
+    ),
+}
+IMPACT_FROM_STAFF: dict[ImpactKind, tuple[str, ...]] = {
+    "change_idea": (
+        "Discharge checklist reordered so that the follow-up call is booked before the person leaves.",
+        "A shared diary for home visits is being tested for a month.",
+    ),
+    "measure_changed": (
+        "Missed-appointment measure split into first and follow-up appointments.",
+        "Waiting-time measure now counts from referral rather than from assessment.",
+    ),
+    "meeting_changed": (
+        "Meetings cut to forty-five minutes, with a timekeeper for each item.",
+        "Actions are now read back, with their owners, at the end of every meeting.",
+    ),
+    "document_rewritten": (
+        "Referral form shortened to two pages.",
+        "Handover template redrafted to put risks first.",
+    ),
+    "other": ("New staff are shown the team's run charts at induction.",),
+}

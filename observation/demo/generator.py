@@ -26,6 +26,7 @@ from observation.demo.content import (
     NoteTemplate,
     TeamFact,
 )
+from observation.demo.experience import experience_and_impact
 from observation.demo.spec import LIVE_MONTHS, STAFF_ROLES, DemoSpec, TeamProfile, team_profile
 from observation.models import (
     ContributionKind,
@@ -161,7 +162,7 @@ class _Generator:
         for index in range(self.spec.teams):
             self.team(index, team_profile(self.spec.seed, self.spec.months, index))
         self.interviews_and_study_annotation()
-        return {
+        tables = {
             "study": pd.DataFrame(
                 [
                     {
@@ -189,6 +190,7 @@ class _Generator:
             "recruitment_events": self.recruitment.frame(),
             "annotations": self.annotations.frame(),
         }
+        return tables | experience_and_impact(self.spec, tables)
 
     # --- one team ---------------------------------------------------------------------------
 

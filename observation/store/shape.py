@@ -25,8 +25,15 @@ ANALYSIS_TABLES = ("memos",)
 data, in a full export, but made by no import and not by the demo."""
 VOCABULARIES = ("role_categories", "participation_levels")
 """Filled by the schema itself in every new study."""
-RECORD_TABLES = ("audit", "deidentify", "meeting_versions", "access", "capture_clocks", "capture_taps",
-                 "feedback_links")
+RECORD_TABLES = (
+    "audit",
+    "deidentify",
+    "meeting_versions",
+    "access",
+    "capture_clocks",
+    "capture_taps",
+    "feedback_links",
+)
 """What the study keeps about its own use: the audit trail, the de-identification key, each
 meeting's version (for refusing stale saves), who may sign in, and the live capture's bookkeeping
 (each meeting's clock, each tap's key: observation/capture.py), and the links for answering

@@ -62,6 +62,115 @@ def test_every_demo_row_satisfies_its_model(demo: duckdb.DuckDBPyConnection) -> 
             model.model_validate(record)
 
 
+def test_feedback_is_from_people_present_and_changes_arise_at_their_own_teams_meetings(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    """What a reader of the experience and impact measures relies on, counted here in SQL: every
+    answer is by a service user or carer present at a held meeting, one for each item asked then;
+    a change's meeting, when it names one, is a held meeting of its own team on or before its
+    date; and feedback began part-way, so the study has months of attendance before it."""
+    not_present = demo.execute(
+        """
+        select count(*) from feedback_responses as f
+        where not exists (
+            select 1 from attendance as a
+            join meetings as m on m.id = a.meeting_id
+            join participants as p on p.id = a.participant_id
+            join role_categories as r on r.code = p.role
+            where a.meeting_id = f.meeting_id and a.participant_id = f.participant_id
+              and a.status = 'present' and m.status = 'held' and r.lived_experience
+        )
+        """
+    ).fetchone()
+    assert not_present == (0,)
+    answered = demo.execute(
+        "select count(*), count(*) filter (where items <> 4 or keys <> 4) from ("
+        "  select count(*) as items, count(distinct i.item_key) as keys from feedback_responses as f"
+        "  join feedback_items as i on i.id = f.item_id group by f.meeting_id, f.participant_id)"
+    ).fetchone()
+    assert answered is not None
+    assert answered[0] >= 5  # not vacuous
+    assert answered[1] == 0  # every item answered once by whoever answered
+    elsewhere = demo.execute(
+        "select count(*) from impact_entries as e join meetings as m on m.id = e.meeting_id "
+        "where m.team_id <> e.team_id or m.meeting_date > e.entry_date or m.status <> 'held'"
+    ).fetchone()
+    assert elsewhere == (0,)
+    with_meeting, without = demo.execute(
+        "select count(meeting_id), count(*) - count(meeting_id) from impact_entries"
+    ).fetchone()  # type: ignore[misc]
+    assert with_meeting > 0
+    assert without > 0
+    first_attended, first_answered, months_before = demo.execute(
+        """
+        with attended as (
+            select distinct date_trunc('month', m.meeting_date) as month from attendance as a
+            join meetings as m on m.id = a.meeting_id where a.status = 'present'
+        ), answered as (
+            select distinct date_trunc('month', m.meeting_date) as month from feedback_responses as f
+            join meetings as m on m.id = f.meeting_id
+        )
+        select (select min(month) from attended), (select min(month) from answered),
+               (select count(*) from attended where month < (select min(month) from answered))
+        """
+    ).fetchone()  # type: ignore[misc]
+    assert first_attended < first_answered
+    assert months_before >= 2
+
+
+def test_experience_answers_and_changes_follow_the_involvement_story(demo: duckdb.DuckDBPyConnection) -> None:
+    """Those who contributed or co-led answer higher than those who observed; influence lower than
+    being listened to; not everyone answers; a change from people with lived experience arose at a
+    meeting one of them came to (or at none); a reworded item keeps its earlier answers."""
+    by_level = dict(
+        demo.execute(
+            "select a.participation = 'observing', avg(f.answer) from feedback_responses as f "
+            "join attendance as a using (meeting_id, participant_id) group by all"
+        ).fetchall()
+    )
+    assert by_level[True] + 0.5 < by_level[False]
+    by_item = dict(
+        demo.execute(
+            "select i.item_key, avg(f.answer) from feedback_responses as f "
+            "join feedback_items as i on i.id = f.item_id group by all"
+        ).fetchall()
+    )
+    assert by_item["influence"] < by_item["listened"]
+    rate = demo.execute(
+        """
+        select count(distinct (f.meeting_id, f.participant_id)) / count(distinct (a.meeting_id, a.participant_id))
+        from attendance as a
+        join meetings as m on m.id = a.meeting_id
+        join participants as p on p.id = a.participant_id
+        left join feedback_responses as f using (meeting_id, participant_id)
+        where a.status = 'present' and m.status = 'held' and p.role in ('service_user', 'carer')
+          and m.meeting_date >= (select min(x.meeting_date) from meetings as x
+                                 join feedback_responses as y on y.meeting_id = x.id)
+        """
+    ).fetchone()[0]  # type: ignore[index]
+    assert 0.3 <= rate <= 0.9
+    unseen = demo.execute(
+        """
+        select count(*) from impact_entries as e
+        where e.origin in ('lived_experience', 'both') and e.meeting_id is not null and not exists (
+            select 1 from attendance as a join participants as p on p.id = a.participant_id
+            where a.meeting_id = e.meeting_id and a.status = 'present' and p.role in ('service_user', 'carer'))
+        """
+    ).fetchone()
+    assert unseen == (0,)
+    assert {o for (o,) in demo.execute("select distinct origin from impact_entries").fetchall()} >= {
+        "staff",
+        "lived_experience",
+    }
+    versions = demo.execute(
+        "select i.version, i.active, max(m.meeting_date), min(m.meeting_date) from feedback_items as i "
+        "join feedback_responses as f on f.item_id = i.id join meetings as m on m.id = f.meeting_id "
+        "where i.item_key = 'understood' group by all order by i.version"
+    ).fetchall()
+    assert [(v, active) for v, active, *_ in versions] == [(1, False), (2, True)]
+    assert versions[0][2] < versions[1][3]  # the old wording's answers all come before the new one's
+
+
 def test_the_demo_says_it_is_synthetic(demo: duckdb.DuckDBPyConnection) -> None:
     name, is_demo, description = demo.execute("select name, is_demo, description from study").fetchone()  # type: ignore[misc]
     assert is_demo

@@ -22,7 +22,7 @@ NOW = dt.datetime(2020, 1, 24, 12, 0, tzinfo=dt.UTC)
 
 
 def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
-    return con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608 - a test's own table names
+    return con.execute(f"select * from {table} order by all").fetchall()
 
 
 def test_a_new_study_asks_the_default_items_and_saves_them_with_the_first_answers(
@@ -64,7 +64,8 @@ def test_only_a_service_user_or_carer_present_at_a_held_meeting_answers_and_a_re
         feedback.record_answers(small, 1, SU1, {}, "paper")
     with pytest.raises(ObservationError, match="typed in at the review or from paper"):
         feedback.record_answers(small, 1, SU1, {"listened": 4}, "phone")  # type: ignore[arg-type]
-    assert rows(small, "feedback_responses") == [] and rows(small, "feedback_items") == []
+    assert rows(small, "feedback_responses") == []
+    assert rows(small, "feedback_items") == []
 
 
 def test_respondents_are_those_present_with_lived_experience_and_an_answer_again_replaces_the_first(
@@ -88,7 +89,8 @@ def test_a_reworded_item_is_a_new_version_and_old_answers_keep_theirs(small: duc
     listened = scores[scores["item_key"] == "listened"][["version", "wording", "asked", "answers", "mean"]]
     assert listened.values.tolist() == [[2, "I felt heard", True, 1, 5.0], [1, "I felt listened to", False, 1, 2.0]]
     added = feedback.add_item(small, "The papers came in time to read them")
-    assert added.key == "the_papers_came_in_time_to" and feedback.items(small)[-1] == added
+    assert added.key == "the_papers_came_in_time_to"
+    assert feedback.items(small)[-1] == added
     with pytest.raises(ObservationError, match="already asks"):
         feedback.add_item(small, "the papers came in time to read them")
     for item in feedback.items(small)[:-1]:
@@ -104,7 +106,8 @@ def test_a_phone_link_answers_once_before_it_expires_and_the_study_keeps_no_toke
     link = feedback.issue_link(small, 2, SU1, now=NOW)
     assert link.expires_at == NOW + dt.timedelta(hours=feedback.LINK_HOURS)
     kept = rows(small, "feedback_links")
-    assert len(kept) == 1 and not any(link.token in str(value) for value in kept[0])
+    assert len(kept) == 1
+    assert not any(link.token in str(value) for value in kept[0])
     assert [i.key for i in feedback.questions(small, link.token, now=NOW)] == [k for k, _ in feedback.DEFAULT_ITEMS]
     with access.acting_as(access.Identity(email="presenter@example.org", role="presenter")):  # no role needed
         assert feedback.answer_by_link(small, link.token, {"listened": 5, "influence": 3}, now=NOW) == 2
@@ -133,7 +136,10 @@ def test_a_phone_link_expires_and_a_new_one_replaces_the_old(small: duckdb.DuckD
 def test_a_link_for_someone_no_longer_present_is_refused_without_saying_why(small: duckdb.DuckDBPyConnection) -> None:
     link = feedback.issue_link(small, 2, CA1, now=NOW)
     with db.transaction(small) as cur:
-        cur.execute("update attendance set status = 'absent', participation = null where meeting_id = 2 and participant_id = ?", [CA1])
+        cur.execute(
+            "update attendance set status = 'absent', participation = null where meeting_id = 2 and participant_id = ?",
+            [CA1],
+        )
     with pytest.raises(feedback.LinkRefused):
         feedback.answer_by_link(small, link.token, {"listened": 4}, now=NOW)
     assert rows(small, "feedback_responses") == []
@@ -171,7 +177,8 @@ def test_the_experience_measures_by_hand(small: duckdb.DuckDBPyConnection) -> No
     assert pd.isna(found["score"].tolist()[1])
     whole = feedback.totals(found, feedback.impact_by_month(small, StudyFilter()))
     assert (whole.attended, whole.responded, whole.scored, whole.score) == (4, 3, 2, pytest.approx(4.0))
-    assert whole.response_rate == pytest.approx(3 / 4) and whole.impact_share is None
+    assert whole.response_rate == pytest.approx(3 / 4)
+    assert whole.impact_share is None
     items = feedback.item_scores(small, StudyFilter())
     assert items[["item_key", "answers", "prefer_not"]].values.tolist() == [
         ["listened", 2, 1], ["understood", 1, 1], ["influence", 0, 0], ["come_again", 0, 0],
