@@ -1,12 +1,16 @@
 """Router only: page config, and the pages the signed-in person's role may open (observation.access
 says which), in four groups. A page left out answers "page not found" at its address; one that
-presenter mode leaves out is kept off the list but still answers, with a notice."""
+presenter mode leaves out is kept off the list but still answers, with a notice. A phone link's
+address (``?answer=…``) opens the experience questionnaire and nothing else, before any sign-in."""
 
 import streamlit as st
 
 from observation import ui
 
 st.set_page_config(page_title="Microsystem involvement", page_icon="👥", layout="wide")
+if ui.answering():  # a phone link: its questionnaire alone, for whoever holds it, signed in or not
+    st.navigation([st.Page(ui.answer_screen, title="Your view of the meeting")], position="hidden").run()
+    st.stop()
 ui.load_scripts_early()
 SECTIONS = {
     "Explore": {

@@ -39,6 +39,23 @@ ACTIONS_OWNED = (
     "Actions owned: the actions service users and carers took on at the meetings observed live. Shown as the "
     "total and as the mean per meeting observed live."
 )
+EXPERIENCE_SCORE = (
+    "Experience score: each service user's or carer's answers about a meeting they attended, on the five-point "
+    "scale (1 strongly disagree to 5 strongly agree; 'prefer not to say' left out), are averaged into their score "
+    "for that meeting; those scores are averaged over the team's meetings in the period, so someone who answered "
+    "two items weighs as much as someone who answered four. Shown out of 5 with the number of responses it rests "
+    "on. Each item's score is the mean of its answers, per version of its wording: a reworded item starts afresh."
+)
+RESPONSE_RATE = (
+    "Response rate: the service users and carers present at held meetings whose answers about that meeting are "
+    "recorded (any item, 'prefer not to say' included) ÷ all service users and carers present at held meetings, "
+    "each person counted once per meeting."
+)
+IMPACT_SHARE = (
+    "Changes from lived experience: of the changes to its improvement work a team logged in the period (a change "
+    "idea adopted, a measure changed, how meetings run, a document rewritten, another change), the share whose "
+    "idea came from people with lived experience, alone or with staff. Shown with the number of changes logged."
+)
 SUGGESTED_LEVEL = (
     "Suggested participation level, from what was recorded of someone present: observing when nothing was "
     "recorded, contributing with at least one contribution, co-leading when they raised an agenda item or "
@@ -112,7 +129,7 @@ def all_definitions(level: ParticipationLevel, target: float) -> str:
     """Every definition as a Markdown list, for a page's "How these are measured" section."""
     items = (
         LIVED_EXPERIENCE, PRESENCE, REPRESENTATION, meaningful(level, target), HELD_AND_CANCELLED,
-        OBSERVED_LIVE, VOICE_SHARE, ITEMS_RAISED, ACTIONS_OWNED,
+        OBSERVED_LIVE, VOICE_SHARE, ITEMS_RAISED, ACTIONS_OWNED, EXPERIENCE_SCORE, RESPONSE_RATE, IMPACT_SHARE,
     )  # fmt: skip
     return "\n".join(f"- {item}" for item in items)
 

@@ -1,12 +1,13 @@
 """Capture a meeting: as it happens, on a tablet or a laptop — each contribution with a tap, quick
 notes, who is here, the timeline so far; then the attendance and levels reviewed and saved as the
-meeting's record. The meeting is in the page's address, with who observes it when nobody signs in, so a
+meeting's record, with each service user's and carer's view of it (typed in, or on their own phone).
+The meeting is in the page's address, with who observes it when nobody signs in, so a
 refresh or the link reopened resumes it as the same observer."""
 
 import streamlit as st
 
 from observation import capture, ui
-from observation.ui import capturing, reviewing
+from observation.ui import capturing, experience, reviewing
 
 flt = ui.shared_sidebar("capture")
 st.title(
@@ -39,6 +40,7 @@ if reviewing.is_open(live):
         reviewing.back_to_capture()
     if st.button("Open it on the Record page", key="capture_open_record", icon=":material/edit_note:"):
         reviewing.open_on_record_page(live)
+    experience.collect(live.meeting_id)
     st.stop()
 
 

@@ -16,6 +16,8 @@ Modules by topic, each importing only the ones above it in this list, so that no
 - edits, then recording, curating and access_page: the pages that change the study; then
   capturing, the meeting captured as it happens, and reviewing, its review at the end (after
   capturing and recording, which it imports: a saved capture opens on the Record page);
+- experience: the experience questionnaire at a captured meeting's review and on a phone, its
+  editor, and a team's experience and impact (after edits, which it writes through);
 - upload, then importing; exporting; printing: data in and out, and the print style.
 
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…
@@ -23,6 +25,7 @@ This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.
 
 from observation.ui.change_over_time import qi_section
 from observation.ui.charting import chart, deck_download, figure, load_scripts_early
+from observation.ui.experience import answer_screen, answering
 from observation.ui.sidebar import pages_open_to, shared_sidebar
 from observation.ui.signin import sign_in_screen, signed_in
 from observation.ui.state import carry_shared_params, plain, presenting, settings
@@ -30,6 +33,8 @@ from observation.ui.study import overview, study_changed, study_info, team_names
 from observation.ui.widgets import bullet_list, headline, others_line, team_table
 
 __all__ = [
+    "answer_screen",
+    "answering",
     "bullet_list",
     "carry_shared_params",
     "chart",

@@ -1,0 +1,140 @@
+"""Experience feedback at the end of a captured meeting, in Chromium: on the review, the observer
+shows a QR code for a service user's own phone; the phone (390 × 844, touch) opens the link, sees
+the questionnaire and nothing of the study, answers and is thanked; the same link then answers no
+more. A carer's answers are typed in by the observer at the review. The study keeps both, by way
+of each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from playwright.sync_api import Browser, expect
+
+from observation import access, capture, db
+from observation.demo import DemoSpec, build_demo
+from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot, start_server
+from tests.browser.test_capture_browser import button, settled
+from tests.browser.test_overview_browser import assert_clean
+
+WAIT = 60_000
+PHONE = {"width": 390, "height": 844}
+README_SHOT = ARTIFACTS / "experience-phone.png"  # looked at, then copied to docs/experience-phone.png by hand
+
+
+@dataclass(frozen=True)
+class Study:
+    server: Server
+    path: Path
+    meeting_id: int
+    people: dict[str, int]
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Iterator[Study]:
+    """A one-team demo study with today's meeting being captured: SU1-01, CA1-01 and ST1-01 marked here."""
+    path = tmp_path / "study.duckdb"
+    build_demo(path, DemoSpec(teams=1, months=2))
+    with db.connect(path) as con, access.acting_as(access.local_researcher()):
+        people = {
+            str(c): int(i) for c, i in con.execute("select code, id from participants where team_id = 1").fetchall()
+        }
+        live = capture.start(con, 1, dt.date.today(), "R01")
+        for code in ("SU1-01", "CA1-01", "ST1-01"):
+            capture.mark(con, live.meeting_id, people[code], True, "R01")
+    server = start_server(path, tmp_path / "streamlit.log")
+    yield Study(server, path, live.meeting_id, people)
+    server.process.terminate()
+    server.process.wait(timeout=30)
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    w = Watched(context.new_page())
+    w.watch(w.page)
+    yield w
+    context.close()
+
+
+def test_feedback_is_collected_on_a_phone_from_a_qr_code_and_typed_in_at_the_review(
+    study: Study, watched: Watched, phone: Watched
+) -> None:
+    page = watched.page
+    page.goto(f"{study.server.url}/capture?meeting={study.meeting_id}&observer=R01")
+    button(page, "capture_finish").click()
+    expect(page.get_by_role("heading", name="How the meeting was for them")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("ST1-01 ·")).to_have_count(1)  # on the register above, not asked below
+    page.get_by_text("SU1-01 · Service user", exact=False).last.click()
+    page.get_by_test_id("stExpander").filter(has_text="SU1-01 · Service user").get_by_text("On their phone").click()
+    settled(page)
+    page.locator(f".st-key-experience_link_{study.meeting_id}_{study.people['SU1-01']} button").click()
+    link = page.get_by_test_id("stCode").filter(has_text="?answer=")
+    expect(link).to_be_visible(timeout=WAIT)
+    url = link.inner_text().strip()
+    assert re.fullmatch(r"http://(localhost|127\.0\.0\.1):\d+/\?answer=[A-Za-z0-9_-]{43}", url), url
+    assert "SU1" not in url
+    qr = page.get_by_test_id("stImage").last
+    expect(qr).to_be_visible()  # the QR code
+    qr.scroll_into_view_if_needed()
+    settled(page)
+    page.screenshot(path=str(ARTIFACTS / "experience-review-qr.png"))
+
+    # The phone: the questionnaire and nothing else of the study.
+    mobile = phone.page
+    mobile.goto(url)
+    expect(mobile.get_by_role("heading", name="Your view of the meeting")).to_be_visible(timeout=WAIT)
+    expect(mobile.get_by_test_id("stSidebarNav")).to_have_count(0)
+    assert "SU1" not in mobile.get_by_test_id("stMain").inner_text()
+    chosen = (("I felt listened to", "5 · Strongly agree"), ("I could influence what was decided", "3 · Neither"),
+              ("I would come again", "Prefer not to say"))  # fmt: skip
+    for question, answer in chosen:
+        group = mobile.get_by_role("radiogroup", name=question)
+        group.get_by_text(answer).tap()
+    overflow = mobile.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the questionnaire is {overflow}px wider than the phone"
+    mobile.get_by_role("heading", name="Your view of the meeting").scroll_into_view_if_needed()
+    mobile.screenshot(path=str(README_SHOT))
+    mobile.get_by_role("button", name="Send my answers").tap()
+    expect(mobile.get_by_text("Thank you: your answers are saved")).to_be_visible(timeout=WAIT)
+    screenshot(mobile, "experience-phone-thanks")
+    assert_clean(phone)
+
+    again = mobile.context.new_page()
+    again.goto(url)
+    expect(again.get_by_text("This link cannot be used")).to_be_visible(timeout=WAIT)
+    expect(again.get_by_role("radiogroup")).to_have_count(0)
+    again.close()
+
+    # The carer answers with the observer, typed in at the review.
+    page.get_by_text("CA1-01 · Carer", exact=False).last.click()
+    form = page.get_by_test_id("stExpander").filter(has_text="CA1-01 · Carer")
+    form.get_by_role("radiogroup", name="I felt listened to").get_by_text("4 · Agree").click()
+    form.get_by_role("radiogroup", name="I understood what was discussed").get_by_text("2 · Disagree").click()
+    form.get_by_role("button", name="Save the answers").click()
+    expect(page.get_by_text("CA1-01's answers saved (2 items).")).to_be_visible(timeout=WAIT)
+    assert_clean(watched)
+
+    study.server.process.terminate()  # the server holds the study file
+    study.server.process.wait(timeout=30)
+    with duckdb.connect(str(study.path), read_only=True) as con:
+        kept = con.execute(
+            """
+            select p.code, i.item_key, r.answer, r.via
+            from feedback_responses as r
+            join participants as p on p.id = r.participant_id
+            join feedback_items as i on i.id = r.item_id
+            where r.meeting_id = ? order by all
+            """,
+            [study.meeting_id],
+        ).fetchall()
+    assert kept == [
+        ("CA1-01", "listened", 4, "review"), ("CA1-01", "understood", 2, "review"),
+        ("SU1-01", "come_again", None, "phone"), ("SU1-01", "influence", 3, "phone"),
+        ("SU1-01", "listened", 5, "phone"),
+    ]  # fmt: skip
