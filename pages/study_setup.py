@@ -1,9 +1,10 @@
-"""Study setup: the teams, their participants and the codebook — edit, add, and merge codes."""
+"""Study setup: the teams, their participants, the codebook (edit, add, and merge codes) and the
+experience questionnaire."""
 
 import streamlit as st
 
 from observation import ui
-from observation.ui import choices, curating, edits
+from observation.ui import choices, curating, edits, experience
 
 flt = ui.shared_sidebar("study_setup")
 st.title(
@@ -12,7 +13,9 @@ st.title(
     "one go, and the audit trail records what changed. Participants are pseudonymous codes, never names.",
 )
 edits.flash()
-teams_tab, people_tab, codebook_tab = st.tabs(["Teams", "Participants", "Codebook"])
+teams_tab, people_tab, codebook_tab, questionnaire_tab = st.tabs(
+    ["Teams", "Participants", "Codebook", "Experience questionnaire"]
+)
 with teams_tab:
     curating.teams_grid()
 with people_tab:
@@ -27,3 +30,5 @@ with codebook_tab:
     curating.add_code(codebook)
     st.subheader("Merge two codes", help="The first code's coded segments and recruitment reasons follow it.")
     curating.merge_codes(codebook)
+with questionnaire_tab:
+    experience.questionnaire_editor()

@@ -1,10 +1,11 @@
 """Team profile: one team's story on one screen, for its coach — against the other teams, with the
-QI chart, the recruitment funnel, who kept coming, how meetings ran, and the tensions in its notes."""
+QI chart, the recruitment funnel, who kept coming and how they found it, what changed because of them, how
+meetings ran, and the tensions in its notes."""
 
 import streamlit as st
 
 from observation import charts, definitions, labels, presenting, profile, recruitment, theme_charts, ui, view_charts
-from observation.ui import choices, printing, study, tables, views, voice_widgets
+from observation.ui import choices, experience, printing, study, tables, views, voice_widgets
 
 flt = ui.shared_sidebar("team_profile")
 printing.printable()
@@ -34,6 +35,7 @@ if (mode := ui.presenting()).on:  # the team as a room may see it: small counts 
         charts.involvement_trend, room.trend, settings.involvement_target, level, room.events, "quarter", left_out
     )
     ui.chart(trend, "profile_trend", "team-by-quarter", flt)
+    experience.team_experience_in_the_room(flt, team_id, mode.rule)
     st.subheader(
         "Recruitment tensions in the notes and interviews", help=f"{profile.TENSION_RANKING} {definitions.CODE_COUNTS}"
     )
@@ -75,6 +77,7 @@ if matrix["lived_experience"].any():
 else:
     st.info("Nobody with lived experience is recorded in this team.")
 tables.continuity_table(study.continuity(mine))
+experience.team_experience(flt, team_id)
 
 st.subheader("How the meetings ran")
 tables.effectiveness_table(study.meeting_effectiveness(mine, "month"), "month")

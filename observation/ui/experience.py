@@ -6,17 +6,21 @@ team's experience and impact on the Team profile. No SQL: everything goes throug
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import partial
 from typing import Literal
 from urllib.parse import urlsplit
 
+import pandas as pd
 import qrcode
 import qrcode.image.svg
 import streamlit as st
 
-from observation import definitions, feedback, labels
+from observation import access, definitions, disclosure, feedback, labels
 from observation.errors import ObservationError
+from observation.filters import StudyFilter
+from observation.presenting import percent
 from observation.ui import edits, study
 from observation.ui.state import plain
 
@@ -196,3 +200,193 @@ def answer_screen() -> None:
     study.study_changed()
     st.session_state[ANSWERED] = True
     st.rerun()
+
+
+# --- a team's experience and impact (Team profile) ------------------------------------------------------------
+
+SECTION_HELP = f"{definitions.EXPERIENCE_SCORE} {definitions.RESPONSE_RATE} {definitions.IMPACT_SHARE}"
+NO_FEEDBACK = "No answers to the experience questionnaire are recorded for this team in these dates."
+
+
+def team_experience(flt: StudyFilter, team_id: int) -> None:
+    """The team's experience score, response rate and changes from lived experience against the
+    other teams in the filter; each item's score; the changes logged (a researcher logs one here)."""
+    st.subheader("Experience and impact", help=SECTION_HELP)
+    edits.flash()
+    by_month = study.experience_by_month(flt)
+    changes = study.impact_by_month(flt)
+    mine = feedback.totals(by_month[by_month["team_id"] == team_id], changes[changes["team_id"] == team_id])
+    others = feedback.totals(by_month[by_month["team_id"] != team_id], changes[changes["team_id"] != team_id])
+    score, rate, share = st.columns(3)
+    score.metric(
+        "Experience score",
+        _score(mine.score),
+        help=definitions.EXPERIENCE_SCORE,
+        border=True,
+        delta=f"from {labels.counted(mine.scored, 'response')}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    rate.metric(
+        "Response rate",
+        percent(mine.response_rate),
+        help=definitions.RESPONSE_RATE,
+        border=True,
+        delta=f"{mine.responded:,} of {mine.attended:,} attendances",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    logged = f"{mine.with_lived_experience:,} of {labels.counted(mine.changes, 'change')} logged"
+    share.metric("Changes from lived experience", percent(mine.impact_share), help=definitions.IMPACT_SHARE,
+                 border=True, delta=logged, delta_color="off", delta_arrow="off")  # fmt: skip
+    if others.attended or others.changes:
+        st.caption(
+            f"The other teams in the filter: experience score {_score(others.score)} "
+            f"({labels.counted(others.scored, 'response')}), response rate {percent(others.response_rate)}, "
+            f"changes from lived experience {percent(others.impact_share)} (of {others.changes:,})."
+        )
+    items = study.item_scores(profile_filter(flt, team_id))
+    if mine.responded:
+        st.dataframe(
+            items.assign(
+                asked=items["asked"].map({True: "asked now", False: "reworded or removed"}),
+                mean=items["mean"].map(_score),
+            )[["wording", "mean", "answers", "prefer_not", "asked"]],
+            hide_index=True,
+            column_config={
+                "wording": st.column_config.TextColumn("Item", width="large"),
+                "mean": "Score",
+                "answers": st.column_config.NumberColumn("Answers", format="%d"),
+                "prefer_not": st.column_config.NumberColumn("Preferred not to say", format="%d"),
+                "asked": "Wording",
+            },
+        )
+    else:
+        st.info(NO_FEEDBACK, icon=":material/rate_review:")
+    impact_log(flt, team_id)
+
+
+def profile_filter(flt: StudyFilter, team_id: int) -> StudyFilter:
+    return flt.model_copy(update={"teams": (team_id,)})
+
+
+def impact_log(flt: StudyFilter, team_id: int) -> None:
+    """The team's changes logged, latest first; a researcher logs one below."""
+    st.markdown("**Changes to the improvement work**")
+    log = study.impact_log(profile_filter(flt, team_id))
+    if log.empty:
+        st.caption("No change is logged for this team in these dates.")
+    else:
+        st.dataframe(
+            log.assign(kind=log["kind"].map(labels.IMPACT_KINDS), origin=log["origin"].map(labels.IMPACT_ORIGINS))[
+                ["entry_date", "kind", "origin", "description", "meeting_date"]
+            ],
+            hide_index=True,
+            column_config={
+                "entry_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+                "kind": "Change",
+                "origin": "The idea came from",
+                "description": st.column_config.TextColumn("What changed", width="large"),
+                "meeting_date": st.column_config.DateColumn("Arose at the meeting of", format="D MMM YYYY"),
+            },
+        )
+    if access.current().role == "researcher":
+        _log_a_change(flt, team_id)
+
+
+def _log_a_change(flt: StudyFilter, team_id: int) -> None:
+    meetings = study.meeting_rows(profile_filter(flt, team_id), "contributing")
+    held = meetings[meetings["status"] == "held"].sort_values("meeting_date", ascending=False)
+    choices: dict[int | None, str] = {None: "None: it did not arise at a meeting"}
+    choices |= {
+        int(m): f"{pd.Timestamp(d):%d %b %Y}" for m, d in zip(held["meeting_id"], held["meeting_date"], strict=True)
+    }
+    with st.expander("Log a change", icon=":material/add:"), st.form("impact_new", clear_on_submit=True):
+        day = st.date_input(
+            "Date", value=dt.date.today(), max_value=dt.date.today(), format="DD/MM/YYYY", key="impact_date"
+        )
+        kinds = labels.IMPACT_KINDS
+        kind = st.selectbox("Change", list(kinds), format_func=kinds.__getitem__, key="impact_kind")
+        origin = st.selectbox(
+            "The idea came from",
+            list(labels.IMPACT_ORIGINS),
+            format_func=labels.IMPACT_ORIGINS.__getitem__,
+            key="impact_origin",
+        )
+        meeting = st.selectbox(
+            "Arose at the meeting of", list(choices), format_func=choices.__getitem__, key="impact_meeting"
+        )
+        example = "The agenda now goes out a week ahead, in plain English"
+        what = st.text_area("What changed", max_chars=2000, placeholder=example, key="impact_what")
+        if st.form_submit_button("Log the change", type="primary", icon=":material/save:"):
+            edits.attempt(partial(_record_impact, team_id, day, kind, origin, meeting, what))
+
+
+def _record_impact(team_id: int, day: dt.date, kind: str, origin: str, meeting: int | None, what: str) -> str:
+    feedback.record_impact(study.connection(), team_id, day, kind, what, origin, meeting)
+    return f"Change logged: {labels.IMPACT_KINDS[kind].lower()}, {day:%d %b %Y}."
+
+
+def team_experience_in_the_room(flt: StudyFilter, team_id: int, rule: disclosure.Rule) -> None:
+    """The team's experience and impact as a room may see them: the score, the response rate and
+    the share of changes from lived experience, each hidden when it rests on a count under the
+    threshold; no count, no item, no change's words."""
+    st.subheader("Experience and impact", help=SECTION_HELP)
+    team = profile_filter(flt, team_id)
+    mine = feedback.totals(study.experience_by_month(team), study.impact_by_month(team))
+    score, rate, share = st.columns(3)
+    hidden = "hidden"
+    score.metric("Experience score", hidden if rule.hides(mine.scored) else _score(mine.score),
+                 help=definitions.EXPERIENCE_SCORE, border=True)  # fmt: skip
+    rate.metric("Response rate", hidden if rule.hides(mine.responded) or rule.hides(mine.attended)
+                else percent(mine.response_rate), help=definitions.RESPONSE_RATE, border=True)  # fmt: skip
+    share.metric("Changes from lived experience", hidden if rule.hides(mine.with_lived_experience)
+                 or rule.hides(mine.changes) else percent(mine.impact_share),
+                 help=definitions.IMPACT_SHARE, border=True)  # fmt: skip
+    st.caption(f"A figure resting on fewer than {rule.threshold} responses or changes reads “hidden”.")
+
+
+def _score(score: float | None) -> str:
+    return "—" if score is None or pd.isna(score) else f"{score:.1f} of 5"
+
+
+# --- the questionnaire's editor (Study setup) -------------------------------------------------------------------
+
+
+def questionnaire_editor() -> None:
+    """The items asked now, each to reword or stop asking, and a new one to add. A reworded item is
+    a new version: the answers given before keep the words they were given to."""
+    con = study.connection()
+    items = study.guarded(lambda: feedback.items(con))
+    st.caption(
+        "Each service user and carer present at a held meeting is asked these, on a five-point scale from "
+        "strongly disagree to strongly agree, or prefer not to say. Rewording an item starts it afresh: answers "
+        "given to the old words are kept with them, and each version is scored on its own."
+    )
+    for number, item in enumerate(items, start=1):
+        with st.form(f"questionnaire_{item.key}", border=True):
+            words, keep, drop = st.columns([6, 1, 1], vertical_alignment="bottom")
+            said = words.text_input(f"Item {number} (version {item.version})", value=item.wording, max_chars=200)
+            if keep.form_submit_button("Reword", icon=":material/edit:", width="stretch"):
+                edits.attempt(partial(_reword, item.key, said))
+            if drop.form_submit_button("Stop asking", icon=":material/remove_circle:", width="stretch"):
+                edits.attempt(partial(_retire, item))
+    with st.form("questionnaire_new", clear_on_submit=True):
+        said = st.text_input("A new item", max_chars=200, placeholder="The papers came in time for me to read them")
+        if st.form_submit_button("Add the item", icon=":material/add:"):
+            edits.attempt(partial(_add, said))
+
+
+def _reword(key: str, wording: str) -> str:
+    item = feedback.reword(study.connection(), key, wording)
+    return f"Item reworded (version {item.version}): {item.wording}"
+
+
+def _retire(item: feedback.Item) -> str:
+    feedback.retire(study.connection(), item.key)
+    return f"No longer asked: {item.wording} (its answers are kept)."
+
+
+def _add(wording: str) -> str:
+    item = feedback.add_item(study.connection(), wording)
+    return f"Added: {item.wording}"

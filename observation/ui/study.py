@@ -17,7 +17,20 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from observation import access, agreement, charts, db, meetings, notes, profile, queries, recruitment, trail, voice
+from observation import (
+    access,
+    agreement,
+    charts,
+    db,
+    feedback,
+    meetings,
+    notes,
+    profile,
+    queries,
+    recruitment,
+    trail,
+    voice,
+)
 from observation import presenting as presenting_rules
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -299,3 +312,7 @@ team_profile = cached(profile.team_profile)
 _voice = cached(voice.voice)
 voice_by_meeting = cached(voice.by_meeting)
 meeting_timeline = cached(voice.timeline)
+experience_by_month = cached(feedback.experience_by_month)
+item_scores = cached(feedback.item_scores)
+impact_by_month = cached(feedback.impact_by_month)
+impact_log = cached(feedback.impact_log)

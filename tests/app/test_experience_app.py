@@ -1,0 +1,87 @@
+"""Experience and impact in AppTest, on the small study with answers recorded (tests/small_study.py):
+the Team profile's measures as observation.feedback computes them, a change logged from its form,
+presenter mode's figures hidden where they rest on a small count, and the questionnaire reworded in
+Study setup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from observation import access, db, feedback, labels
+
+App = Callable[..., AppTest]
+SU1, CA1 = 3, 4
+
+
+@pytest.fixture
+def answered(small_path: Path) -> Path:
+    """m1 A-SU1 answers 4 and 2 (score 3); m2 A-SU1 answers 5 (score 5); m2 A-CA1 does not answer."""
+    con = db.connect(small_path)
+    try:
+        with access.acting_as(access.local_researcher()):
+            feedback.record_answers(con, 1, SU1, {"listened": 4, "understood": 2}, "review")
+            feedback.record_answers(con, 2, SU1, {"listened": 5}, "paper")
+            feedback.record_impact(con, 1, dt.date(2020, 1, 24), "meeting_changed", "Met at A-SU1's home", "both", 2)
+    finally:
+        con.close()
+    return small_path
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_team_profile_shows_the_teams_experience_and_impact(app: App, answered: Path) -> None:
+    at = app(answered, profile="1").switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Experience score"] == "4.0 of 5"  # (3 + 5) / 2, each person's meeting weighing one
+    assert shown["Response rate"] == "67%"  # 2 of the 3 times a service user or carer came
+    assert shown["Changes from lived experience"] == "100%"
+    log = next(d.value for d in at.dataframe if "description" in d.value.columns)
+    assert log["description"].tolist() == ["Met at A-SU1's home"]
+
+
+def test_a_change_is_logged_from_the_team_profile(app: App, answered: Path) -> None:
+    at = app(answered, profile="1").switch_page("pages/team_profile.py").run()
+    at.date_input(key="impact_date").set_value(dt.date(2020, 2, 25))
+    at.selectbox(key="impact_kind").select_index(list(labels.IMPACT_KINDS).index("measure_changed"))
+    at.selectbox(key="impact_origin").select_index(list(labels.IMPACT_ORIGINS).index("staff"))
+    at.text_area(key="impact_what").set_value("Waiting times counted from the first call")
+    at.button(key="FormSubmitter:impact_new-Log the change").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("Change logged: a measure changed, 25 Feb 2020." in s.value.replace("\\", "") for s in at.success)
+    assert metrics(at)["Changes from lived experience"] == "50%"
+    at.text_area(key="impact_what").set_value("   ")
+    at.button(key="FormSubmitter:impact_new-Log the change").click().run()
+    assert any("Nothing was saved" in e.value.replace("\\", "") for e in at.error)
+
+
+def test_presenter_mode_hides_what_rests_on_a_small_count(app: App, answered: Path) -> None:
+    at = app(answered, profile="1", mode="present").switch_page("pages/team_profile.py").run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Experience score"] == "hidden"  # 2 responses, under 5
+    assert shown["Response rate"] == "hidden"
+    assert shown["Changes from lived experience"] == "hidden"
+    assert not any("description" in d.value.columns for d in at.dataframe)  # no change's words
+
+
+def test_an_item_is_reworded_in_study_setup(app: App, answered: Path) -> None:
+    at = app(answered).switch_page("pages/study_setup.py").run()
+    box = next(t for t in at.text_input if t.value == "I felt listened to")
+    box.set_value("I felt heard")
+    at.button(key="FormSubmitter:questionnaire_listened-Reword").click().run()
+    assert not at.exception
+    assert any("Item reworded (version 2): I felt heard" in s.value.replace("\\", "") for s in at.success)
+    con = db.connect(answered)
+    try:
+        assert feedback.items(con)[0].wording == "I felt heard"
+    finally:
+        con.close()
