@@ -889,6 +889,9 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     if gaps or spec.kind == "count":  # whole numbers from 0: gaps in held meetings, or a count at each meeting
         set_axes(grid, "y", {"rangemode": "tozero", **whole_ticks(_highest(traces))})
         set_axes(grid, "y", {"title": {"text": "Held meetings without" if gaps else spec.label}}, col=1)
+    elif spec.kind == "mean":  # a score of 1 to 5
+        set_axes(grid, "y", {"range": [0.9, 5.1], "tickvals": [1, 2, 3, 4, 5]})
+        set_axes(grid, "y", {"title": {"text": spec.label}}, col=1)
     else:
         set_axes(grid, "y", {"range": [-0.02, 1.05], "tickformat": ".0%"})
         set_axes(grid, "y", {"title": {"text": spec.label}}, col=1)
@@ -943,6 +946,8 @@ def _qi_title(choice: qi.ChartChoice) -> str:
     spec = choice.spec
     if choice.chart == "g":
         return f"Held meetings between meetings with {spec.having}"
+    if spec.monthly:
+        return f"{spec.label} per {spec.meetings} (n = {spec.counted})"
     if not choice.subgrouped:
         n = "" if spec.kind == "count" else f" (n = {spec.counted})"
         return f"{spec.label} at each {spec.meetings}{n}"
@@ -968,7 +973,11 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
     x = [d.isoformat() for d in panel.dates]
     points = panel.chart.points
     gaps = choice.chart == "g"
-    value = "%{y:.0f} held meetings without" if gaps else "%{y:.0f}" if choice.spec.kind == "count" else "%{y:.0%}"
+    kind = choice.spec.kind
+    value = (
+        "%{y:.0f} held meetings without" if gaps
+        else "%{y:.0f}" if kind == "count" else "%{y:.1f} of 5" if kind == "mean" else "%{y:.0%}"
+    )  # fmt: skip
     hover = [_hover_line(panel, choice, p) for p in points]
     traces = [
         go.Scatter(
@@ -1043,7 +1052,7 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
 def _point_name(choice: qi.ChartChoice) -> str:
     if choice.chart == "g":
         return "Each gap"
-    return f"Each {choice.unit()}" if choice.subgrouped else "Each meeting"
+    return f"Each {choice.unit()}" if choice.subgrouped or choice.spec.monthly else "Each meeting"
 
 
 def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -> list[str]:
@@ -1058,10 +1067,13 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
         if choice.subgrouped:
             counts = f"{yes} of {n} held meetings"
         else:
-            counts = f"{yes} {spec.counted}" if spec.kind == "count" else f"{yes} of {n} {spec.counted}"
+            counts = (
+                f"{yes} {spec.counted}" if spec.kind == "count"
+                else f"from {n} {spec.counted}" if spec.kind == "mean" else f"{yes} of {n} {spec.counted}"
+            )  # fmt: skip
         if choice.chart == "run":  # a median, and no limits to speak of
             limits = ""
-        elif point.lower is not None and point.upper is not None and spec.kind == "count":
+        elif point.lower is not None and point.upper is not None and spec.kind in ("count", "mean"):
             limits = f"limits {point.lower:.1f}–{point.upper:.1f}"
         elif point.lower is not None and point.upper is not None:
             limits = f"limits {point.lower:.0%}–{point.upper:.0%}"

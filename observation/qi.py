@@ -25,8 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from observation import spc
 
-MeasureName = Literal["presence", "meaningful", "representation", "voice", "items_raised", "actions_owned"]
-MeasureKind = Literal["yes_no", "share", "count"]
+MeasureName = Literal[
+    "presence", "meaningful", "representation", "voice", "items_raised", "actions_owned", "experience", "impact"
+]
+MeasureKind = Literal["yes_no", "share", "count", "mean"]
 ChartKind = Literal["p", "xmr", "run", "g"]
 Subgroup = Literal["month", "quarter", "block"]
 IMPROVEMENT: spc.Direction = "increase"  # every measure here is better higher
@@ -72,6 +74,11 @@ class MeasureSpec:
         """Read from the contributions recorded live (observation.voice), not from attendance."""
         return self.meetings == LIVE
 
+    @property
+    def monthly(self) -> bool:
+        """Charted month by month (observation.feedback): the experience score, the changes logged."""
+        return self.meetings.startswith("month")
+
 
 LIVE = "meeting observed live"
 MEASURES: dict[MeasureName, MeasureSpec] = {
@@ -101,6 +108,15 @@ MEASURES: dict[MeasureName, MeasureSpec] = {
         "Actions owned", "actions_owned", None, False, ("run", "xmr"),
         "actions taken on by service users and carers", kind="count", counted="actions owned", meetings=LIVE,
         none="had no action taken on by a service user or carer",
+    ),
+    "experience": MeasureSpec(
+        "Experience score", "score", "scored", False, ("xmr", "run"),
+        "answers to the experience questionnaire", kind="mean", counted="responses", meetings="month with answers",
+    ),
+    "impact": MeasureSpec(
+        "Changes from lived experience", "with_lived_experience", "changes", False, ("p", "xmr", "run"),
+        "changes from lived experience", kind="share", counted="changes logged",
+        meetings="month with a change logged", none="had no change from lived experience",
     ),
 }  # fmt: skip
 CHART_KINDS: dict[ChartKind, str] = {"p": "p-chart", "xmr": "XmR chart", "run": "Run chart", "g": "g-chart"}
@@ -146,6 +162,8 @@ class ChartChoice(BaseModel):
         if not self.subgrouped:
             if self.spec.observed_live:
                 return LIVE if count == 1 else LIVE.replace("meeting", "meetings", 1)
+            if self.spec.monthly:
+                return "month" if count == 1 else "months"
             return "meeting" if count == 1 else "meetings"
         if self.subgroup == "block":
             return f"block of {self.block} meetings" if count == 1 else f"blocks of {self.block} meetings"
@@ -160,6 +178,8 @@ def fitted(choice: ChartChoice) -> tuple[ChartChoice, str | None]:
     default, label = spec.charts[0], spec.label.lower()
     if spec.kind == "count":
         what = f"a count at each {spec.meetings}, with no n"
+    elif spec.kind == "mean":
+        what = "a mean score each month, not a share of an n"
     else:
         what = f"a share of the {spec.counted} at each {spec.meetings}"
     why = (
@@ -247,6 +267,8 @@ class TeamPanel:
     """The smallest and largest subgroup (meetings)."""
     pending: int = 0
     """Meetings after the last full block, not charted until the block is complete."""
+    mean: float | None = None
+    """A mean score's (the experience score's) over the whole period, its responses weighing alike."""
     span: tuple[dt.date, dt.date] | None = None
     """The team's first and last held meeting charted: a g-chart's points stop at the last meeting
     with presence, but its time axis runs on to the last meeting."""
@@ -311,6 +333,8 @@ def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCho
     count (items raised, actions owned: n is 1), meeting by meeting."""
     spec = choice.spec
     dates = tuple(pd.Timestamp(d).date() for d in rows["meeting_date"])
+    if spec.kind == "mean":
+        return _mean_panel(team_id, name, rows, choice, own)
     numerators = [int(v) for v in rows[spec.numerator]]
     counted = spec.kind == "count"  # a count has no n: each meeting's is 1
     denominators = [1] * len(numerators) if counted else [int(v) for v in rows[str(spec.denominator)]]
@@ -319,11 +343,35 @@ def _meeting_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartCho
     withheld = _too_few_live(choice, len(numerators)) or _mostly_none(choice, numerators) or _runs_unread(chart)
     return TeamPanel(
         team_id, name, dates, chart if withheld is None else _without_limits(chart), (),
-        labels=tuple(f"{d:%d %b %Y}" for d in dates),
+        labels=tuple(f"{d:%b %Y}" if spec.monthly else f"{d:%d %b %Y}" for d in dates),
         withheld=withheld,
         counts=tuple(zip(numerators, denominators, strict=True)),
         total=(sum(numerators), sum(denominators)),
         sizes=(min(denominators), max(denominators)),
+    )  # fmt: skip
+
+
+def _mean_panel(team_id: int, name: str, rows: pd.DataFrame, choice: ChartChoice, own: list[dt.date]) -> TeamPanel:
+    """A mean score (the experience score) month by month: each point the month's score, its n the
+    responses it rests on; an XmR or run chart of the scores (a mean has no p-chart)."""
+    spec = choice.spec
+    dates = tuple(pd.Timestamp(d).date() for d in rows["meeting_date"])
+    values = [float(v) for v in rows[spec.numerator]]
+    sizes = [int(v) for v in rows[str(spec.denominator)]]
+    breaks = _breaks(dates, own) if choice.rebase else []
+    if choice.chart == "xmr":
+        chart = spc.xmr(values, choice.rules == "making_data_count", rules=choice.rules, breaks=breaks)
+    else:
+        chart = spc.run_chart(values, rules=choice.rules, breaks=breaks)
+    withheld = _too_few_live(choice, len(values)) or _runs_unread(chart)
+    return TeamPanel(
+        team_id, name, dates, chart if withheld is None else _without_limits(chart), (),
+        labels=tuple(f"{d:%b %Y}" for d in dates),
+        withheld=withheld,
+        counts=tuple((n, n) for n in sizes),
+        total=(sum(sizes), sum(sizes)),
+        sizes=(min(sizes), max(sizes)),
+        mean=sum(v * n for v, n in zip(values, sizes, strict=True)) / sum(sizes),
     )  # fmt: skip
 
 
@@ -466,9 +514,10 @@ def _mostly_none(choice: ChartChoice, numerators: list[int]) -> str | None:
 
 
 def _too_few_live(choice: ChartChoice, meetings: int) -> str | None:
-    """Why a measure of the meetings observed live draws no limits and tests no signal when there
-    are fewer than FEWEST_SUBGROUPS of them (as a subgrouped chart with fewer subgroups), or None."""
-    if not choice.spec.observed_live or meetings >= FEWEST_SUBGROUPS:
+    """Why a measure of the meetings observed live, or a monthly one, draws no limits and tests no
+    signal when there are fewer than FEWEST_SUBGROUPS points (as a subgrouped chart with fewer
+    subgroups), or None."""
+    if not (choice.spec.observed_live or choice.spec.monthly) or meetings >= FEWEST_SUBGROUPS:
         return None
     task = "to test for signals" if choice.chart == "run" else "to set limits or test for signals"
     return (
@@ -534,6 +583,13 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
         overall = worded
     elif choice.measure == "representation":
         overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
+    elif choice.measure == "impact":
+        logged = "change logged" if n == 1 else "changes logged"
+        overall = (
+            f"{yes} of the {n} {logged} came from people with lived experience, alone or with staff ({_share(yes, n)})"
+        )
+    elif spec.kind == "mean":
+        overall = f"the experience score was {panel.mean:.1f} of 5 over {n} responses"
     elif spec.kind == "share":
         # Pooled: not the mean voice share the tables and the Team profile give (definitions.VOICE_SHARE)
         overall = (
@@ -613,6 +669,8 @@ def _pending_words(panel: TeamPanel, choice: ChartChoice) -> str:
 
 def _where(panel: TeamPanel, choice: ChartChoice) -> Callable[[int], str]:
     def at(index: int) -> str:
+        if choice.spec.monthly:
+            return f"{panel.dates[index]:%B %Y}"
         if choice.chart == "g" or not choice.subgrouped:
             return f"the meeting of {panel.dates[index]:%d %b %Y}"
         return (

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import charts, definitions, labels, ui
-from observation.ui import study, voice_widgets
+from observation.ui import experience, study, voice_widgets
 
 flt = ui.shared_sidebar("overview")
 settings = ui.settings()
@@ -18,6 +18,7 @@ if not result.has_meetings:
 
 ui.headline(result.overall, result.hidden)
 voice_widgets.voice_headline(study.voice_measures(flt).overall, result.overall.meetings_held)
+experience.headline(flt, ui.presenting().rule if ui.presenting().on else None)
 ui.deck_download(flt)
 
 st.subheader("By team")

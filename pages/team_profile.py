@@ -35,7 +35,7 @@ if (mode := ui.presenting()).on:  # the team as a room may see it: small counts 
         charts.involvement_trend, room.trend, settings.involvement_target, level, room.events, "quarter", left_out
     )
     ui.chart(trend, "profile_trend", "team-by-quarter", flt)
-    experience.team_experience_in_the_room(flt, team_id, mode.rule)
+    experience.team_experience_in_the_room(team_id, mode.rule)
     st.subheader(
         "Recruitment tensions in the notes and interviews", help=f"{profile.TENSION_RANKING} {definitions.CODE_COUNTS}"
     )

@@ -12,7 +12,7 @@ from observation import charts, definitions, qi, queries, spc
 from observation.filters import StudyFilter
 from observation.ui.charting import chart, figure
 from observation.ui.state import keep, plain, presenting, query_params, settings, write_query_params
-from observation.ui.study import overview, qi_subgroups, voice_by_meeting
+from observation.ui.study import experience_by_month, impact_by_month, overview, qi_subgroups, voice_by_meeting
 from observation.ui.widgets import bullet_list
 
 QI_PARAMS = ("measure", "chart", "rules", "rebase", "subgroup", "block")
@@ -96,7 +96,8 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
         "Change over time",
         help="Run and SPC charts of the held meetings with attendance recorded, one panel per team. A yes/no per "
         "meeting is charted as the share of held meetings per subgroup, or as the gaps between meetings with a yes. "
-        "Voice share, items raised and actions owned are charted meeting by meeting over the meetings observed live.",
+        "Voice share, items raised and actions owned are charted meeting by meeting over the meetings observed live; "
+        "the experience score and the changes from lived experience month by month.",
     )
     if presenting().on:
         st.caption(
@@ -113,6 +114,11 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
         if series.empty:
             st.info(NOT_OBSERVED_LIVE, icon=":material/hearing:")
             return ()
+    if choice.spec.monthly:  # the experience questionnaire's answers, or the impact log, month by month
+        series = _monthly(flt, choice)
+        if series.empty:
+            st.info(NOTHING_MONTHLY[choice.measure], icon=":material/rate_review:")
+            return ()
     shown = tuple(int(t) for t in series["team_id"].unique())
     subgroups = qi_subgroups(flt, shown, choice.subgroup, choice.block) if choice.subgrouped else _NO_SUBGROUPS
     fig, sentences = figure(_qi_chart_and_sentences, series, subgroups, found.events, choice, target)
@@ -122,6 +128,26 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
 
 
 _NO_SUBGROUPS = pd.DataFrame({"team_id": []})
+NOTHING_MONTHLY = {
+    "experience": "No answers to the experience questionnaire are recorded for these teams and dates, so there is "
+    "nothing to chart: service users and carers answer it at the end of a meeting (Capture a meeting).",
+    "impact": "No change to the improvement work is logged for these teams and dates, so there is nothing to chart "
+    "(the Team profile logs them).",
+}
+
+
+def _monthly(flt: StudyFilter, choice: qi.ChartChoice) -> pd.DataFrame:
+    """The monthly series of the experience score (months with answers on the scale) or of the changes
+    logged, for the first teams by name, as the QI chart reads a series: a row a month, at its first day."""
+    if choice.measure == "experience":
+        found = experience_by_month(flt)
+        found = found[found["scored"] > 0]
+    else:
+        found = impact_by_month(flt)
+    first = found.drop_duplicates("team_id")["team_id"].head(charts.MAX_SMALL_MULTIPLES)
+    return found[found["team_id"].isin(first)].rename(columns={"month": "meeting_date"})
+
+
 NOT_OBSERVED_LIVE = (
     "No held meeting of these teams and dates was observed live, so there is nothing to chart: voice share, "
     "items raised and actions owned need the contributions recorded as a meeting happens (Capture a meeting)."

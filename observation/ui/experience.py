@@ -208,6 +208,42 @@ SECTION_HELP = f"{definitions.EXPERIENCE_SCORE} {definitions.RESPONSE_RATE} {def
 NO_FEEDBACK = "No answers to the experience questionnaire are recorded for this team in these dates."
 
 
+def headline(flt: StudyFilter, rule: disclosure.Rule | None = None) -> None:
+    """The experience score, response rate and changes from lived experience of the filter's
+    teams, as a row of figures (the Overview's, under the involvement figures), once anyone has
+    answered or a change is logged; in presenter mode (``rule``), of the whole study, as the room's
+    other figures are."""
+    flt = StudyFilter() if rule is not None else flt
+    found = feedback.totals(study.experience_by_month(flt), study.impact_by_month(flt))
+    if found.responded or found.changes:  # a study that neither asks nor logs is not told it has 0%
+        measures(found, rule)
+
+
+def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> None:
+    """The three figures, each with the counts it rests on; in presenter mode (``rule``) without
+    counts, each "hidden" where it rests on a count the rule hides."""
+    score, rate, share = st.columns(3)
+
+    def hides(*counts: int) -> bool:
+        return rule is not None and any(rule.hides(c) for c in counts)
+
+    def note(text: str) -> dict[str, object]:  # a plain line under the figure: no colour, no arrow
+        return {} if rule is not None else {"delta": text, "delta_color": "off", "delta_arrow": "off"}
+
+    score.metric("Experience score", "hidden" if hides(found.scored) else _score(found.score),
+                 help=definitions.EXPERIENCE_SCORE, border=True,
+                 **note(f"from {labels.counted(found.scored, 'response')}"))  # type: ignore[arg-type]  # fmt: skip
+    rate.metric("Response rate", percent(found.response_rate, hides(found.responded, found.attended)),
+                help=definitions.RESPONSE_RATE, border=True,
+                **note(f"{found.responded:,} of {found.attended:,} attendances"))  # type: ignore[arg-type]  # fmt: skip
+    logged = f"{found.with_lived_experience:,} of {labels.counted(found.changes, 'change')} logged"
+    share.metric("Changes from lived experience",
+                 percent(found.impact_share, hides(found.with_lived_experience, found.changes)),
+                 help=definitions.IMPACT_SHARE, border=True, **note(logged))  # type: ignore[arg-type]  # fmt: skip
+    if rule is not None:
+        st.caption(f"A figure resting on fewer than {rule.threshold} responses or changes reads “hidden”.")
+
+
 def team_experience(flt: StudyFilter, team_id: int) -> None:
     """The team's experience score, response rate and changes from lived experience against the
     other teams in the filter; each item's score; the changes logged (a researcher logs one here)."""
@@ -217,28 +253,7 @@ def team_experience(flt: StudyFilter, team_id: int) -> None:
     changes = study.impact_by_month(flt)
     mine = feedback.totals(by_month[by_month["team_id"] == team_id], changes[changes["team_id"] == team_id])
     others = feedback.totals(by_month[by_month["team_id"] != team_id], changes[changes["team_id"] != team_id])
-    score, rate, share = st.columns(3)
-    score.metric(
-        "Experience score",
-        _score(mine.score),
-        help=definitions.EXPERIENCE_SCORE,
-        border=True,
-        delta=f"from {labels.counted(mine.scored, 'response')}",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    rate.metric(
-        "Response rate",
-        percent(mine.response_rate),
-        help=definitions.RESPONSE_RATE,
-        border=True,
-        delta=f"{mine.responded:,} of {mine.attended:,} attendances",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    logged = f"{mine.with_lived_experience:,} of {labels.counted(mine.changes, 'change')} logged"
-    share.metric("Changes from lived experience", percent(mine.impact_share), help=definitions.IMPACT_SHARE,
-                 border=True, delta=logged, delta_color="off", delta_arrow="off")  # fmt: skip
+    measures(mine)
     if others.attended or others.changes:
         st.caption(
             f"The other teams in the filter: experience score {_score(others.score)} "
@@ -327,23 +342,13 @@ def _record_impact(team_id: int, day: dt.date, kind: str, origin: str, meeting: 
     return f"Change logged: {labels.IMPACT_KINDS[kind].lower()}, {day:%d %b %Y}."
 
 
-def team_experience_in_the_room(flt: StudyFilter, team_id: int, rule: disclosure.Rule) -> None:
-    """The team's experience and impact as a room may see them: the score, the response rate and
-    the share of changes from lived experience, each hidden when it rests on a count under the
+def team_experience_in_the_room(team_id: int, rule: disclosure.Rule) -> None:
+    """The team's experience and impact as a room may see them, over the whole study period as the
+    room's other figures are: the three figures, each hidden when it rests on a count under the
     threshold; no count, no item, no change's words."""
     st.subheader("Experience and impact", help=SECTION_HELP)
-    team = profile_filter(flt, team_id)
-    mine = feedback.totals(study.experience_by_month(team), study.impact_by_month(team))
-    score, rate, share = st.columns(3)
-    hidden = "hidden"
-    score.metric("Experience score", hidden if rule.hides(mine.scored) else _score(mine.score),
-                 help=definitions.EXPERIENCE_SCORE, border=True)  # fmt: skip
-    rate.metric("Response rate", hidden if rule.hides(mine.responded) or rule.hides(mine.attended)
-                else percent(mine.response_rate), help=definitions.RESPONSE_RATE, border=True)  # fmt: skip
-    share.metric("Changes from lived experience", hidden if rule.hides(mine.with_lived_experience)
-                 or rule.hides(mine.changes) else percent(mine.impact_share),
-                 help=definitions.IMPACT_SHARE, border=True)  # fmt: skip
-    st.caption(f"A figure resting on fewer than {rule.threshold} responses or changes reads “hidden”.")
+    team = profile_filter(StudyFilter(), team_id)
+    measures(feedback.totals(study.experience_by_month(team), study.impact_by_month(team)), rule)
 
 
 def _score(score: float | None) -> str:

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from observation import access, db, feedback
+from observation import access, db, definitions, feedback
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
@@ -257,3 +258,10 @@ def test_every_write_is_audited(small: duckdb.DuckDBPyConnection, tmp_path: Path
         ("feedback_responses", "create"),
         ("feedback_links", "create"),
     ]
+
+
+@pytest.mark.parametrize("definition", ["EXPERIENCE_SCORE", "RESPONSE_RATE", "IMPACT_SHARE"])
+def test_the_measures_page_words_each_measure_as_the_definitions_do(definition: str) -> None:
+    measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
+    flat = re.sub(r"\s+", " ", measures.replace("**", ""))
+    assert flat.count(getattr(definitions, definition)) == 1
