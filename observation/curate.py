@@ -330,6 +330,7 @@ class Removal:
 
 _PLAIN = {
     "contributions": "contribution",
+    "feedback_responses": "experience answer",
     "attendance": "attendance mark",
     "meeting_roles": "filled role",
     "field_notes": "field note",
@@ -343,13 +344,16 @@ _MEETING_PARTS = {
     "field_notes": "meeting_id = $id",
     "meeting_roles": "meeting_id = $id",
     "contributions": "meeting_id = $id",
+    "feedback_responses": "meeting_id = $id",
     "attendance": "meeting_id = $id",
     "meetings": "id = $id",
 }
 _NOTE_PARTS = {"coded_segments": "note_id = $id", "field_notes": "id = $id"}
 # The live capture's bookkeeping (observation/capture.py) of a meeting, and of a note written in
 # it: deleted with them, audited, and not counted in what a delete shows (they are no study data).
-_MEETING_CAPTURE = {"capture_taps": "meeting_id = $id", "capture_clocks": "meeting_id = $id"}
+_MEETING_CAPTURE = {
+    "capture_taps": "meeting_id = $id", "capture_clocks": "meeting_id = $id", "feedback_links": "meeting_id = $id",
+}  # fmt: skip
 _NOTE_CAPTURE = {"capture_taps": "entry = 'note' and row_id = $id"}
 
 # The memos on the codings a delete removes: they go with them (integrity.BELONGING), removed and
@@ -387,9 +391,10 @@ def _removal(cur: duckdb.DuckDBPyConnection, what: str, parts: dict[str, str], m
 def delete_meeting(
     con: duckdb.DuckDBPyConnection, meeting_id: int, seen_version: int, who: str | None = None
 ) -> Removal:
-    """Delete a meeting with its attendance, contributions, roles, notes and their coded segments
-    (and its live capture's clock and taps), unless someone saved it after ``seen_version``. The
-    team's recruitment steps and chart marks on that date stay."""
+    """Delete a meeting with its attendance, contributions, experience answers, roles, notes and their
+    coded segments (and its live capture's clock and taps, and its phone links); a change logged as
+    arising at it stays in the impact log without its meeting. Refused when someone saved it after
+    ``seen_version``. The team's recruitment steps and chart marks on that date stay."""
     who = who or audit.actor()
     with db.transaction(con) as cur:
         record.refuse_if_changed(cur, meeting_id, seen_version)
@@ -398,7 +403,12 @@ def delete_meeting(
         )
         _delete(cur, {**_MEETING_CAPTURE, **_MEETING_PARTS}, meeting_id, who)
         cur.execute("delete from meeting_versions where meeting_id = ?", [meeting_id])
-        integrity.require_intact(cur, {*_MEETING_PARTS, *_MEETING_CAPTURE, "memos"})
+        for (entry,) in cur.execute("select id from impact_entries where meeting_id = ?", [meeting_id]).fetchall():
+            # a change that arose at the meeting stays in the impact log, no longer tied to a meeting
+            cur.execute("update impact_entries set meeting_id = null where id = ?", [entry])
+            audit.record(cur, "change", "impact_entries", f"id={entry}", before={"meeting_id": meeting_id},
+                         after={"meeting_id": None}, who=who)  # fmt: skip
+        integrity.require_intact(cur, {*_MEETING_PARTS, *_MEETING_CAPTURE, "memos", "impact_entries"})
     return removal
 
 

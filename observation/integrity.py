@@ -120,7 +120,11 @@ def require_intact(
     any). Memos whose coding or code is gone are removed first (BELONGING)."""
     _remove_orphans(cur, tables)
     problems = dangling(cur, tables, written)
-    overruns = [*_spans_past_text(cur, tables), *_contributions_of_absent(cur, tables, written, meetings)]
+    overruns = [
+        *_spans_past_text(cur, tables),
+        *_contributions_of_absent(cur, tables, written, meetings),
+        *_answers_of_absent(cur, tables, meetings),
+    ]
     if overruns:
         raise ObservationError("the change was not saved: " + "; ".join(overruns))
     if problems:
@@ -201,6 +205,58 @@ def _contributions_of_absent(
     )
     if total != theirs:
         said += f" ({total:,} contributions in all are of someone not present)"
+    return [said]
+
+
+ANSWER_TABLES = ("attendance", "meetings", "participants", "feedback_responses")
+"""The tables whose rows say whether an experience answer is of a service user or carer present at a held meeting."""
+
+
+def _answers_of_absent(
+    cur: duckdb.DuckDBPyConnection, tables: Collection[str] | None = None, meetings: Collection[int] | None = None
+) -> list[str]:
+    """Answers to the experience questionnaire (observation/feedback.py) about a meeting that is not
+    held, or by someone not marked present at it or without a lived-experience role, said with the
+    first such person and meeting; only for a write that touched those tables, and only at
+    ``meetings`` when given (the Record page's save of one meeting)."""
+    if tables is not None and not set(ANSWER_TABLES) & set(tables):
+        return []
+    found = cur.execute(
+        """
+        with answered as (
+            select distinct meeting_id, participant_id from feedback_responses
+            where $whole or list_contains($meetings::integer[], meeting_id)
+        ),
+        wrong as (
+            select f.meeting_id, f.participant_id
+            from answered as f
+            join meetings as m on m.id = f.meeting_id  -- a missing meeting or person: dangling's to say
+            join participants as p on p.id = f.participant_id
+            left join attendance as a on a.meeting_id = f.meeting_id and a.participant_id = f.participant_id
+            left join role_categories as r on r.code = p.role
+            where m.status is distinct from 'held' or a.status is distinct from 'present'
+               or not coalesce(r.lived_experience, false)
+        )
+        select (select count(*) from wrong), p.code, t.name, m.meeting_date
+        from wrong as w
+        left join participants as p on p.id = w.participant_id
+        left join meetings as m on m.id = w.meeting_id
+        left join teams as t on t.id = m.team_id
+        order by w.meeting_id, w.participant_id
+        limit 1
+        """,
+        {"whole": meetings is None, "meetings": sorted(meetings or ())},
+    ).fetchone()
+    if not found:
+        return []
+    total, code, team, day = found
+    meeting = f"the meeting of {team or 'a team'} on {day:%d %b %Y}" if day is not None else "a meeting"
+    said = (
+        f"{code or 'someone'} answered the experience questionnaire about {meeting}, so stays a service user or "
+        "carer marked present at it, and it stays held"
+    )
+    if total != 1:
+        said += f" ({total:,} people's answers in all would be left so)"
     return [said]
 
 

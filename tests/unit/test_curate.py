@@ -31,7 +31,7 @@ def test_deleting_a_meeting_says_what_goes_and_takes_exactly_that(small: duckdb.
     removal = curate.meeting_removal(small, 1)
     # m1: five attendance marks, two filled roles, notes n1 and n2, and their five coded segments.
     assert removal.rows == {"field_notes": 2, "attendance": 5, "meeting_roles": 2, "coded_segments": 5, "memos": 0,
-                            "contributions": 0}  # fmt: skip
+                            "contributions": 0, "feedback_responses": 0}  # fmt: skip
     assert removal.describe() == (
         "Deleting the meeting of Alpha on 10 Jan 2020 also deletes "
         "5 attendance marks, 2 filled roles, 2 field notes, 5 coded segments."

@@ -265,3 +265,40 @@ def test_the_measures_page_words_each_measure_as_the_definitions_do(definition: 
     measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
     flat = re.sub(r"\s+", " ", measures.replace("**", ""))
     assert flat.count(getattr(definitions, definition)) == 1
+
+
+def test_a_save_that_would_leave_answers_of_someone_absent_is_refused(small: duckdb.DuckDBPyConnection) -> None:
+    """The Record page's save (record.save_meeting) checks integrity: someone who answered about a
+    meeting stays present at it, and the meeting stays held."""
+    from observation import record
+
+    feedback.record_answers(small, 2, CA1, {"listened": 4}, "review")
+    loaded = record.load(small, 2)
+    assert loaded is not None
+    entries = [
+        record.AttendanceEntry(participant_id=pid, status="absent" if pid == CA1 else status,
+                               participation=None if pid == CA1 else level)
+        for pid, (status, level) in loaded.attendance.items()
+    ]  # fmt: skip
+    before = small.execute("select * from attendance order by all").fetchall()
+    with pytest.raises(
+        ObservationError, match="A-CA1 answered the experience questionnaire about the meeting of Alpha"
+    ):
+        record.save_meeting(small, 2, loaded.details, entries, list(loaded.notes), record.version(small, 2))
+    cancelled = loaded.details.model_copy(update={"status": "cancelled"})
+    with pytest.raises(ObservationError, match="stays held"):
+        record.save_meeting(small, 2, cancelled, [], [], record.version(small, 2))
+    assert small.execute("select * from attendance order by all").fetchall() == before
+
+
+def test_a_meeting_deleted_takes_its_answers_and_links_and_keeps_its_changes(small: duckdb.DuckDBPyConnection) -> None:
+    from observation import curate, record
+
+    feedback.record_answers(small, 2, CA1, {"listened": 4, "understood": 3}, "review")
+    feedback.issue_link(small, 2, SU1)
+    entry = feedback.record_impact(small, 1, dt.date(2020, 1, 30), "change_idea", "Agenda in plain English", "both", 2)
+    assert "2 experience answers" in curate.meeting_removal(small, 2).describe()
+    curate.delete_meeting(small, 2, record.version(small, 2))
+    assert rows(small, "feedback_responses") == []
+    assert rows(small, "feedback_links") == []
+    assert small.execute("select id, meeting_id from impact_entries").fetchall() == [(entry, None)]
