@@ -292,6 +292,13 @@ def mark(
                     f"{code} has {labels.counted(int(logged), 'contribution')} logged at this meeting, so stays "
                     "marked present: undo their contributions first if they were logged by mistake"
                 )
+            if cur.execute(
+                "select 1 from feedback_responses where meeting_id = ? and participant_id = ? limit 1",
+                [meeting_id, participant_id],
+            ).fetchone():
+                raise ObservationError(
+                    f"{code} answered the experience questionnaire about this meeting, so stays marked present"
+                )
             cur.execute(
                 "delete from attendance where meeting_id = ? and participant_id = ?", [meeting_id, participant_id]
             )

@@ -302,3 +302,14 @@ def test_a_meeting_deleted_takes_its_answers_and_links_and_keeps_its_changes(sma
     assert rows(small, "feedback_responses") == []
     assert rows(small, "feedback_links") == []
     assert small.execute("select id, meeting_id from impact_entries").fetchall() == [(entry, None)]
+
+
+def test_someone_who_answered_stays_marked_present_on_the_capture_page(small: duckdb.DuckDBPyConnection) -> None:
+    from observation import capture
+
+    feedback.record_answers(small, 2, CA1, {"listened": 4}, "review")
+    with pytest.raises(ObservationError, match="A-CA1 answered the experience questionnaire about this meeting"):
+        capture.mark(small, 2, CA1, False, "OB-01")
+    assert small.execute(
+        "select status from attendance where meeting_id = 2 and participant_id = ?", [CA1]
+    ).fetchone() == ("present",)
