@@ -237,7 +237,7 @@ def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> Non
                 help=definitions.RESPONSE_RATE, border=True,
                 **note(f"{found.responded:,} of {found.attended:,} attendances"))  # type: ignore[arg-type]  # fmt: skip
     logged = f"{found.with_lived_experience:,} of {labels.counted(found.changes, 'change')} logged"
-    share.metric("Changes from lived experience",
+    share.metric("From lived experience",
                  percent(found.impact_share, hides(found.with_lived_experience, found.changes)),
                  help=definitions.IMPACT_SHARE, border=True, **note(logged))  # type: ignore[arg-type]  # fmt: skip
     if rule is not None:
@@ -264,16 +264,18 @@ def team_experience(flt: StudyFilter, team_id: int) -> None:
     if mine.responded:
         st.dataframe(
             items.assign(
-                asked=items["asked"].map({True: "asked now", False: "reworded or removed"}),
+                wording=[
+                    w if asked else f"{w} (earlier wording)"
+                    for w, asked in zip(items["wording"], items["asked"], strict=True)
+                ],
                 mean=items["mean"].map(_score),
-            )[["wording", "mean", "answers", "prefer_not", "asked"]],
+            )[["wording", "mean", "answers", "prefer_not"]],
             hide_index=True,
             column_config={
                 "wording": st.column_config.TextColumn("Item", width="large"),
                 "mean": "Score",
                 "answers": st.column_config.NumberColumn("Answers", format="%d"),
                 "prefer_not": st.column_config.NumberColumn("Preferred not to say", format="%d"),
-                "asked": "Wording",
             },
         )
     else:

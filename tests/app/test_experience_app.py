@@ -42,7 +42,7 @@ def test_the_team_profile_shows_the_teams_experience_and_impact(app: App, answer
     shown = metrics(at)
     assert shown["Experience score"] == "4.0 of 5"  # (3 + 5) / 2, each person's meeting weighing one
     assert shown["Response rate"] == "67%"  # 2 of the 3 times a service user or carer came
-    assert shown["Changes from lived experience"] == "100%"
+    assert shown["From lived experience"] == "100%"
     log = next(d.value for d in at.dataframe if "description" in d.value.columns)
     assert log["description"].tolist() == ["Met at A-SU1's home"]
 
@@ -57,7 +57,7 @@ def test_a_change_is_logged_from_the_team_profile(app: App, answered: Path) -> N
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("Change logged: a measure changed, 25 Feb 2020." in s.value.replace("\\", "") for s in at.success)
-    assert metrics(at)["Changes from lived experience"] == "50%"
+    assert metrics(at)["From lived experience"] == "50%"
     at.text_area(key="impact_what").set_value("   ")
     at.button(key="FormSubmitter:impact_new-Log the change").click().run()
     assert any("Nothing was saved" in e.value.replace("\\", "") for e in at.error)
@@ -69,7 +69,7 @@ def test_presenter_mode_hides_what_rests_on_a_small_count(app: App, answered: Pa
     shown = metrics(at)
     assert shown["Experience score"] == "hidden"  # 2 responses, under 5
     assert shown["Response rate"] == "hidden"
-    assert shown["Changes from lived experience"] == "hidden"
+    assert shown["From lived experience"] == "hidden"
     assert not any("description" in d.value.columns for d in at.dataframe)  # no change's words
 
 

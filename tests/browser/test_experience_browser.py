@@ -138,3 +138,32 @@ def test_feedback_is_collected_on_a_phone_from_a_qr_code_and_typed_in_at_the_rev
         ("SU1-01", "come_again", None, "phone"), ("SU1-01", "influence", 3, "phone"),
         ("SU1-01", "listened", 5, "phone"),
     ]  # fmt: skip
+
+
+def test_a_coach_sees_a_teams_experience_and_impact_beside_its_attendance(
+    demo_server: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.url}/team_profile?profile=1")
+    heading = page.get_by_role("heading", name="Experience and impact")
+    expect(heading).to_be_visible(timeout=WAIT)
+    section = page.get_by_test_id("stMetric").filter(has_text="Experience score")
+    expect(section).to_contain_text(re.compile(r"\d\.\d of 5"))
+    expect(page.get_by_text("Changes to the improvement work")).to_be_visible()
+    settled(page)
+    heading.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    main = page.get_by_test_id("stMain").bounding_box()
+    assert main is not None
+    page.screenshot(path=str(ARTIFACTS / "experience-team-profile.png"),  # the page, not the sidebar
+                    clip={"x": main["x"], "y": 0, "width": main["width"], "height": 760})  # fmt: skip
+    assert_clean(watched)
+
+    # The QI chart of the experience score: an XmR chart, month by month
+    page.goto(f"{demo_server.url}/team_profile?profile=1&measure=experience")
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Experience score per month with answers")
+    expect(chart).to_be_visible(timeout=WAIT)
+    chart.scroll_into_view_if_needed()
+    settled(page)
+    page.screenshot(path=str(ARTIFACTS / "experience-qi-chart.png"))
+    assert_clean(watched)
