@@ -575,30 +575,32 @@ def experience_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.
     with db.cursor(con) as cur:
         return cur.execute(
             """
-            with present as (
-                select f.team_id, f.team_name, f.meeting_id, date_trunc('month', f.meeting_date)::date as month,
-                       a.participant_id
-                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
-                join attendance as a on a.meeting_id = f.meeting_id and a.status = 'present'
-                join participants as p on p.id = a.participant_id
-                join role_categories as r on r.code = p.role
-                where f.status = 'held' and r.lived_experience
+            with held as (  -- the service users and carers present, counted per meeting in meeting_facts
+                select team_id, team_name, meeting_id, date_trunc('month', meeting_date)::date as month,
+                       present_lived_experience as attended
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date)
+                where status = 'held' and present_lived_experience > 0
             ),
-            answered as (
-                select meeting_id, participant_id, avg(answer) as person_mean
-                from feedback_responses
-                where meeting_id in (select meeting_id from present)
-                group by meeting_id, participant_id
+            answered as (  -- each person's mean about a meeting (integrity keeps them present at it)
+                select r.meeting_id, r.participant_id, avg(r.answer) as person_mean
+                from feedback_responses as r
+                semi join held as h on h.meeting_id = r.meeting_id
+                group by r.meeting_id, r.participant_id
+            ),
+            per_meeting as (
+                select meeting_id, count(*) as responded, count(person_mean) as scored, sum(person_mean) as total
+                from answered
+                group by meeting_id
             )
-            select p.team_id, any_value(p.team_name) as team_name, p.month,
-                   count(*) as attended,
-                   count(a.meeting_id) as responded,
-                   count(a.person_mean) as scored,
-                   avg(a.person_mean) as score
-            from present as p
-            left join answered as a using (meeting_id, participant_id)
-            group by p.team_id, p.month
-            order by team_name, p.team_id, p.month
+            select h.team_id, any_value(h.team_name) as team_name, h.month,
+                   sum(h.attended)::bigint as attended,
+                   coalesce(sum(p.responded), 0)::bigint as responded,
+                   coalesce(sum(p.scored), 0)::bigint as scored,
+                   sum(p.total) / nullif(sum(p.scored), 0) as score
+            from held as h
+            left join per_meeting as p using (meeting_id)
+            group by h.team_id, h.month
+            order by team_name, h.team_id, h.month
             """,
             flt.sql_params(),
         ).fetchdf()
