@@ -313,3 +313,35 @@ def test_someone_who_answered_stays_marked_present_on_the_capture_page(small: du
     assert small.execute(
         "select status from attendance where meeting_id = 2 and participant_id = ?", [CA1]
     ).fetchone() == ("present",)
+
+
+def test_the_demo_studys_measures_computed_another_way(demo: duckdb.DuckDBPyConnection) -> None:
+    """Per team, from the raw rows in pandas: the service users and carers present at held meetings,
+    those of them with answers, the mean of their person-meeting means, and the changes by origin."""
+    present = demo.execute(
+        """
+        select m.team_id, a.meeting_id, a.participant_id
+        from attendance as a
+        join meetings as m on m.id = a.meeting_id
+        join participants as p on p.id = a.participant_id
+        join role_categories as r on r.code = p.role
+        where a.status = 'present' and m.status = 'held' and r.lived_experience
+        """
+    ).fetchdf()
+    answers = demo.execute("select meeting_id, participant_id, answer from feedback_responses").fetchdf()
+    person = answers.groupby(["meeting_id", "participant_id"])["answer"].mean().rename("mean").reset_index()
+    joined = present.merge(person, on=["meeting_id", "participant_id"], how="left", indicator=True)
+    impact = demo.execute("select team_id, origin from impact_entries").fetchdf()
+    by_month = feedback.experience_by_month(demo, StudyFilter())
+    changes = feedback.impact_by_month(demo, StudyFilter())
+    assert not joined.empty
+    for team_id, rows in joined.groupby("team_id"):
+        found = feedback.totals(by_month[by_month["team_id"] == team_id], changes[changes["team_id"] == team_id])
+        assert found.attended == len(rows)
+        assert found.responded == int((rows["_merge"] == "both").sum())
+        assert found.scored == int(rows["mean"].notna().sum())
+        if found.scored:
+            assert found.score == pytest.approx(rows["mean"].mean())
+        mine = impact[impact["team_id"] == team_id]
+        assert found.changes == len(mine)
+        assert found.with_lived_experience == int(mine["origin"].isin(["lived_experience", "both"]).sum())
