@@ -11,6 +11,7 @@ import io
 from functools import partial
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import qrcode
@@ -32,7 +33,7 @@ NOT_ANSWERED = "-"
 LINKS = "experience_links"
 """The session's phone links shown, by (meeting, person): each shown until answered or replaced."""
 ANSWERED = "experience_answered"
-"""The phone's session, once it has answered: the thanks stay on screen."""
+"""The link a phone's session has answered by: its thanks stay on screen for that link."""
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -130,7 +131,7 @@ def _phone_link(meeting_id: int, person: feedback.Respondent) -> None:
     url = answer_url(shown.token)
     st.image(qr_svg(url), width=240)
     st.code(url, language=None, wrap_lines=True)
-    expires = shown.expires_at.astimezone().strftime("%d %b %Y, %H:%M")
+    expires = shown.expires_at.astimezone(_browser_zone()).strftime("%d %b %Y, %H:%M")
     st.caption(f"Usable once, until {expires}. Once they have answered, their name here says so after a reload.")
     if (urlsplit(url).hostname or "") in LOOPBACK:
         st.warning(
@@ -138,6 +139,14 @@ def _phone_link(meeting_id: int, person: feedback.Respondent) -> None:
             "here instead, or serve the dashboard to your network with sign-in (docs/access.md).",
             icon=":material/phonelink_off:",
         )
+
+
+def _browser_zone() -> dt.tzinfo | None:
+    """The browser's time zone (None: the server's), so an expiry reads in the observer's own time."""
+    try:
+        return ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def answer_url(token: str) -> str:
@@ -166,10 +175,10 @@ def answering() -> bool:
 def answer_screen() -> None:
     """The phone's screen: the questionnaire and a thank-you; nothing of the study, no sidebar."""
     st.title("Your view of the meeting")
-    if st.session_state.get(ANSWERED):
+    token = str(st.query_params.get(ANSWER_PARAM, ""))
+    if st.session_state.get(ANSWERED) == token:
         st.success("Thank you: your answers are saved. You can close this page.", icon=":material/favorite:")
         return
-    token = str(st.query_params.get(ANSWER_PARAM, ""))
     con = study.connection()
     try:
         items = feedback.questions(con, token)
@@ -198,7 +207,7 @@ def answer_screen() -> None:
         st.error(str(exc), icon=":material/error:")
         return
     study.study_changed()
-    st.session_state[ANSWERED] = True
+    st.session_state[ANSWERED] = token
     st.rerun()
 
 
