@@ -1067,9 +1067,10 @@ def _hover_line(panel: qi.TeamPanel, choice: qi.ChartChoice, point: spc.Point) -
         if choice.subgrouped:
             counts = f"{yes} of {n} held meetings"
         else:
+            counted = spec.counted if n != 1 or spec.kind == "count" else qi.one_of(spec.counted)
             counts = (
                 f"{yes} {spec.counted}" if spec.kind == "count"
-                else f"from {n} {spec.counted}" if spec.kind == "mean" else f"{yes} of {n} {spec.counted}"
+                else f"from {n} {counted}" if spec.kind == "mean" else f"{yes} of {n} {counted}"
             )  # fmt: skip
         if choice.chart == "run":  # a median, and no limits to speak of
             limits = ""

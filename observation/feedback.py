@@ -96,6 +96,8 @@ class Respondent:
     role_label: str
     answered: bool
     """Their answers about this meeting are recorded (any item, "prefer not to say" included)."""
+    by_phone: bool
+    """They answered on their own phone: their answers are theirs, never shown or typed over."""
 
 
 @dataclass(frozen=True)
@@ -178,9 +180,7 @@ def _wording(wording: str) -> str:
     try:
         return _WORDING.validate_python(wording)
     except ValidationError:
-        raise ObservationError(
-            f"an item's wording is 1 to 200 characters: {wording.strip()[:40]!r} is {len(wording.strip())}"
-        ) from None
+        raise ObservationError(f"word the item in 1 to 200 characters (this is {len(wording.strip()):,})") from None
 
 
 @access.requires("researcher")
@@ -260,7 +260,9 @@ def respondents(con: duckdb.DuckDBPyConnection, meeting_id: int) -> tuple[Respon
             """
             select p.id, p.code, r.label,
                    exists (select 1 from feedback_responses as f where f.meeting_id = a.meeting_id
-                           and f.participant_id = p.id)
+                           and f.participant_id = p.id),
+                   exists (select 1 from feedback_responses as f where f.meeting_id = a.meeting_id
+                           and f.participant_id = p.id and f.via = 'phone')
             from attendance as a
             join meetings as m on m.id = a.meeting_id
             join participants as p on p.id = a.participant_id
@@ -270,7 +272,7 @@ def respondents(con: duckdb.DuckDBPyConnection, meeting_id: int) -> tuple[Respon
             """,
             [meeting_id],
         ).fetchall()
-    return tuple(Respondent(int(i), str(c), str(r), bool(a)) for i, c, r, a in rows)
+    return tuple(Respondent(int(i), str(c), str(r), bool(a), bool(f)) for i, c, r, a, f in rows)
 
 
 def _require_respondent(cur: duckdb.DuckDBPyConnection, meeting_id: int, participant_id: int) -> str:
@@ -305,7 +307,7 @@ def _require_respondent(cur: duckdb.DuckDBPyConnection, meeting_id: int, partici
 def _checked(answers: Answers, asked: tuple[Item, ...]) -> list[tuple[Item, int | None]]:
     by_key = {i.key: i for i in asked}
     if not answers:
-        raise ObservationError("no answers were given: answer at least one item, or choose 'prefer not to say'")
+        raise ObservationError("choose an answer to at least one item, or 'prefer not to say'")
     checked = []
     for key, answer in answers.items():
         if key not in by_key:
@@ -329,20 +331,17 @@ def _write_answers(
     who: str,
 ) -> int:
     checked = _checked(answers, _saved_items(cur, who))
-    keys = [item.key for item, _ in checked]
+    ids = [item.item_id for item, _ in checked]  # the versions asked now: an earlier one's answer stays
     before = cur.execute(
         """
         select i.item_key, f.answer from feedback_responses as f join feedback_items as i on i.id = f.item_id
-        where f.meeting_id = ? and f.participant_id = ? and list_contains(?, i.item_key) order by i.item_key
+        where f.meeting_id = ? and f.participant_id = ? and list_contains(?, f.item_id) order by i.item_key
         """,
-        [meeting_id, participant_id, keys],
+        [meeting_id, participant_id, ids],
     ).fetchall()
     cur.execute(
-        """
-        delete from feedback_responses where meeting_id = ? and participant_id = ?
-          and item_id in (select id from feedback_items where list_contains(?, item_key))
-        """,
-        [meeting_id, participant_id, keys],
+        "delete from feedback_responses where meeting_id = ? and participant_id = ? and list_contains(?, item_id)",
+        [meeting_id, participant_id, ids],
     )
     for item, answer in checked:
         cur.execute(
@@ -374,22 +373,13 @@ def record_answers(
         raise ObservationError(f"{via!r}: answers are typed in at the review or from paper")
     who = _who(observer)
     with db.transaction(con, ()) as cur:
-        _require_respondent(cur, meeting_id, participant_id)
-        return _write_answers(cur, meeting_id, participant_id, answers, via, _now(now), who)
-
-
-@access.requires("researcher")
-def answers_of(con: duckdb.DuckDBPyConnection, meeting_id: int, participant_id: int) -> dict[str, int | None]:
-    """The person's recorded answers about the meeting, by item key (for the observer correcting them)."""
-    with db.cursor(con) as cur:
-        rows = cur.execute(
-            """
-            select i.item_key, f.answer from feedback_responses as f join feedback_items as i on i.id = f.item_id
-            where f.meeting_id = ? and f.participant_id = ?
-            """,
+        code = _require_respondent(cur, meeting_id, participant_id)
+        if cur.execute(
+            "select 1 from feedback_responses where meeting_id = ? and participant_id = ? and via = 'phone' limit 1",
             [meeting_id, participant_id],
-        ).fetchall()
-    return {str(k): None if a is None else int(a) for k, a in rows}
+        ).fetchone():
+            raise ObservationError(f"{code} answered on their own phone: their answers stay theirs")
+        return _write_answers(cur, meeting_id, participant_id, answers, via, _now(now), who)
 
 
 # --- answering on a phone ---------------------------------------------------------------------------------
@@ -474,7 +464,7 @@ def record_impact(
     entry_date: dt.date,
     kind: str,
     description: str,
-    origin: str,
+    origin: str | None,
     meeting_id: int | None = None,
     observer: str | None = None,
     today: dt.date | None = None,
@@ -486,6 +476,8 @@ def record_impact(
         raise ObservationError(
             f"{kind!r} is not a kind of change: choose one of {', '.join(labels.IMPACT_KINDS.values())}"
         )
+    if origin is None:
+        raise ObservationError("choose whom the idea came from: people with lived experience, staff, or both")
     if origin not in ORIGINS:
         raise ObservationError(f"{origin!r} is not where an idea came from: choose one of "
                                f"{', '.join(labels.IMPACT_ORIGINS.values())}")  # fmt: skip
@@ -493,7 +485,7 @@ def record_impact(
         description = _DESCRIPTION.validate_python(description)
     except ValidationError:
         raise ObservationError(
-            f"a change's description is 1 to 2,000 characters: this one is {len(description.strip()):,}"
+            f"say what changed in 1 to 2,000 characters (this is {len(description.strip()):,})"
         ) from None
     if entry_date > (today or dt.date.today()):
         raise ObservationError(f"{entry_date:%d %b %Y} is in the future: log a change once it has happened")
@@ -606,12 +598,13 @@ def experience_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.
         ).fetchdf()
 
 
-ITEM_COLUMNS = ("item_key", "version", "wording", "asked", "answers", "prefer_not", "mean")
+ITEM_COLUMNS = ("item_key", "version", "wording", "asked", "state", "answers", "prefer_not", "mean")
 
 
 def item_scores(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     """Per version of each item, in the questionnaire's order (those asked now first, then each
-    item's earlier versions): its wording, whether it is asked now, the answers on the scale given
+    item's earlier versions): its wording, whether it is asked now and its state (asked; reworded:
+    a later version is asked instead; removed: no longer asked at all), the answers on the scale given
     against it about the filter's held meetings, those who preferred not to say, and the mean answer
     (None with none). A version no longer asked and never answered is left out."""
     flt = access.readable(flt, "the experience feedback", con)
@@ -624,7 +617,11 @@ def item_scores(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
                 join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
                     on f.meeting_id = r.meeting_id and f.status = 'held'
             )
-            select i.item_key, i.version, i.wording, i.active as asked, count(g.answer) as answers,
+            select i.item_key, i.version, i.wording, i.active as asked,
+                   case when i.active then 'asked'
+                        when i.version < max(i.version) over (partition by i.item_key) then 'reworded'
+                        else 'removed' end as state,
+                   count(g.answer) as answers,
                    count(g.item_id) - count(g.answer) as prefer_not, avg(g.answer) as mean
             from feedback_items as i
             left join given as g on g.item_id = i.id

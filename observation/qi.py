@@ -558,6 +558,12 @@ def _subgroup_label(choice: ChartChoice, first: dt.date, last: dt.date, first_nt
     return f"meetings {first_nth}–{last_nth} ({span})"
 
 
+def one_of(counted: str) -> str:
+    """What a share's n or a count counts, for one: "responses" → "response", "changes logged" → "change logged"."""
+    first, _, rest = counted.partition(" ")
+    return " ".join(w for w in (first.removesuffix("s"), rest) if w)
+
+
 def quarter_label(day: dt.date) -> str:
     return f"Q{(day.month - 1) // 3 + 1} {day.year}"
 
@@ -589,7 +595,10 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
             f"{yes} of the {n} {logged} came from people with lived experience, alone or with staff ({_share(yes, n)})"
         )
     elif spec.kind == "mean":
-        overall = f"the experience score was {panel.mean:.1f} of 5 over {n} responses"
+        overall = (
+            f"the experience score was {panel.mean:.1f} of 5 over {n} {one_of('responses') if n == 1 else 'responses'} "
+            "(the chart's centre line weighs each month alike)"
+        )
     elif spec.kind == "share":
         # Pooled: not the mean voice share the tables and the Team profile give (definitions.VOICE_SHARE)
         overall = (

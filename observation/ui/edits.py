@@ -61,7 +61,8 @@ def attempt(change: Callable[[], str]) -> None:
     try:
         message = change()
     except (RowProblem, ObservationError) as exc:
-        st.error(plain(f"Nothing was saved. {exc}"), icon=":material/error:")
+        said = str(exc)
+        st.error(plain(f"Nothing was saved. {said[:1].upper()}{said[1:]}"), icon=":material/error:")
         return
     study_changed()
     st.session_state[FLASH] = message

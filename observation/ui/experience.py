@@ -34,11 +34,9 @@ LINKS = "experience_links"
 """The session's phone links shown, by (meeting, person): each shown until answered or replaced."""
 ANSWERED = "experience_answered"
 """The link a phone's session has answered by: its thanks stay on screen for that link."""
+LOGGED = "experience_changes_logged"
+"""How many changes this session logged: the log-a-change form's widgets are keyed by it."""
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
-
-
-def _option(answer: int | None) -> str:
-    return "prefer_not" if answer is None else str(answer)
 
 
 def _answer(option: str) -> int | None:
@@ -71,8 +69,11 @@ def collect(meeting_id: int) -> None:
         return
     items = study.guarded(lambda: feedback.items(con))
     for person in people:
-        done = " — answered" if person.answered else ""
+        done = " — answered on their phone" if person.by_phone else " — answered" if person.answered else ""
         with st.expander(plain(f"{person.code} · {person.role_label}{done}"), icon=":material/rate_review:"):
+            if person.by_phone:
+                st.caption("Their answers are theirs: they are not shown here, and cannot be typed over.")
+                continue
             key = f"experience_{meeting_id}_{person.participant_id}"
             how = st.segmented_control(
                 "How they answer", list(labels.FEEDBACK_VIA), format_func=labels.FEEDBACK_VIA.__getitem__,
@@ -81,21 +82,21 @@ def collect(meeting_id: int) -> None:
             if how == "phone":
                 _phone_link(meeting_id, person)
                 continue
-            given = study.guarded(partial(feedback.answers_of, con, meeting_id, person.participant_id))
-            answers = _typed_in(f"{key}_{how}", items, given)
+            if person.answered:
+                st.caption("Their answers are saved (not shown here: nobody's answers are shown against their "
+                           "code). Answer an item again to replace its answer.")  # fmt: skip
+            answers = _typed_in(f"{key}_{how}", items)
             if answers is not None:
                 edits.attempt(partial(_record, meeting_id, person, answers, how == "paper"))
 
 
-def _typed_in(key: str, items: tuple[feedback.Item, ...], given: dict[str, int | None]) -> dict[str, int | None] | None:
+def _typed_in(key: str, items: tuple[feedback.Item, ...]) -> dict[str, int | None] | None:
     """The questionnaire as the observer types it in: each item's answer, "prefer not to say"
     among them, or not answered; the answers once sent, else None."""
     options = [NOT_ANSWERED, *OPTIONS]
-    with st.form(key, border=False):
+    with st.form(key, border=False, clear_on_submit=True):
         for item in items:
-            before = options.index(_option(given[item.key])) if item.key in given else 0
-            st.radio(plain(item.wording), options, index=before, horizontal=True, key=f"{key}_{item.key}",
-                     format_func=_label)  # fmt: skip
+            st.radio(plain(item.wording), options, horizontal=True, key=f"{key}_{item.key}", format_func=_label)
         sent = st.form_submit_button("Save the answers", icon=":material/save:")
     if not sent:
         return None
@@ -213,6 +214,8 @@ def answer_screen() -> None:
 
 # --- a team's experience and impact (Team profile) ------------------------------------------------------------
 
+STATE_WORDS = {"asked": "", "reworded": " (earlier wording)", "removed": " (no longer asked)"}
+SHORT_ORIGINS = {"lived_experience": "Lived experience", "both": "Both", "staff": "Staff"}
 SECTION_HELP = f"{definitions.EXPERIENCE_SCORE} {definitions.RESPONSE_RATE} {definitions.IMPACT_SHARE}"
 NO_FEEDBACK = "No answers to the experience questionnaire are recorded for this team in these dates."
 
@@ -250,7 +253,10 @@ def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> Non
                  percent(found.impact_share, hides(found.with_lived_experience, found.changes)),
                  help=definitions.IMPACT_SHARE, border=True, **note(logged))  # type: ignore[arg-type]  # fmt: skip
     if rule is not None:
-        st.caption(f"A figure resting on fewer than {rule.threshold} responses or changes reads “hidden”.")
+        st.caption(
+            f"A figure reads “hidden” where a count it rests on (responses, attendances, changes logged, or "
+            f"changes from lived experience) is from 1 to {rule.threshold - 1}."
+        )
 
 
 def team_experience(flt: StudyFilter, team_id: int) -> None:
@@ -273,10 +279,7 @@ def team_experience(flt: StudyFilter, team_id: int) -> None:
     if mine.responded:
         st.dataframe(
             items.assign(
-                wording=[
-                    w if asked else f"{w} (earlier wording)"
-                    for w, asked in zip(items["wording"], items["asked"], strict=True)
-                ],
+                wording=[w + STATE_WORDS[state] for w, state in zip(items["wording"], items["state"], strict=True)],
                 mean=items["mean"].map(_score),
             )[["wording", "mean", "answers", "prefer_not"]],
             hide_index=True,
@@ -304,16 +307,18 @@ def impact_log(flt: StudyFilter, team_id: int) -> None:
         st.caption("No change is logged for this team in these dates.")
     else:
         st.dataframe(
-            log.assign(kind=log["kind"].map(labels.IMPACT_KINDS), origin=log["origin"].map(labels.IMPACT_ORIGINS))[
-                ["entry_date", "kind", "origin", "description", "meeting_date"]
-            ],
+            log.assign(
+                kind=log["kind"].map(labels.IMPACT_KINDS),
+                origin=log["origin"].map(SHORT_ORIGINS),
+                meeting_date=[f"{pd.Timestamp(d):%d %b %Y}" if pd.notna(d) else "—" for d in log["meeting_date"]],
+            )[["entry_date", "description", "kind", "origin", "meeting_date"]],
             hide_index=True,
             column_config={
-                "entry_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-                "kind": "Change",
-                "origin": "The idea came from",
+                "entry_date": st.column_config.DateColumn("Date", format="D MMM YYYY", width="small"),
                 "description": st.column_config.TextColumn("What changed", width="large"),
-                "meeting_date": st.column_config.DateColumn("Arose at the meeting of", format="D MMM YYYY"),
+                "kind": st.column_config.TextColumn("Change", width="small"),
+                "origin": st.column_config.TextColumn("Idea from", width="small"),
+                "meeting_date": st.column_config.TextColumn("Meeting", width="small"),
             },
         )
     if access.current().role == "researcher":
@@ -321,35 +326,34 @@ def impact_log(flt: StudyFilter, team_id: int) -> None:
 
 
 def _log_a_change(flt: StudyFilter, team_id: int) -> None:
+    """The form that logs a change: what is typed stays when a save is refused, and the form is new
+    after a save (its widgets' keys carry a number that each save moves on)."""
     meetings = study.meeting_rows(profile_filter(flt, team_id), "contributing")
     held = meetings[meetings["status"] == "held"].sort_values("meeting_date", ascending=False)
     choices: dict[int | None, str] = {None: "None: it did not arise at a meeting"}
-    choices |= {
-        int(m): f"{pd.Timestamp(d):%d %b %Y}" for m, d in zip(held["meeting_id"], held["meeting_date"], strict=True)
-    }
-    with st.expander("Log a change", icon=":material/add:"), st.form("impact_new", clear_on_submit=True):
-        day = st.date_input(
-            "Date", value=dt.date.today(), max_value=dt.date.today(), format="DD/MM/YYYY", key="impact_date"
-        )
+    days = zip(held["meeting_id"], held["meeting_date"], strict=True)
+    choices |= {int(m): f"{pd.Timestamp(d):%d %b %Y}" for m, d in days}
+    n = st.session_state.setdefault(LOGGED, 0)
+    with st.expander("Log a change", icon=":material/add:"), st.form(f"impact_new_{n}"):
+        day = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY", key=f"impact_date_{n}")
         kinds = labels.IMPACT_KINDS
-        kind = st.selectbox("Change", list(kinds), format_func=kinds.__getitem__, key="impact_kind")
+        kind = st.selectbox("Change", list(kinds), format_func=kinds.__getitem__, key=f"impact_kind_{n}")
         origin = st.selectbox(
-            "The idea came from",
-            list(labels.IMPACT_ORIGINS),
-            format_func=labels.IMPACT_ORIGINS.__getitem__,
-            key="impact_origin",
-        )
+            "The idea came from", list(labels.IMPACT_ORIGINS), format_func=labels.IMPACT_ORIGINS.__getitem__,
+            index=None, placeholder="Choose whom the idea came from", key=f"impact_origin_{n}",
+        )  # fmt: skip
         meeting = st.selectbox(
-            "Arose at the meeting of", list(choices), format_func=choices.__getitem__, key="impact_meeting"
+            "Arose at the meeting of", list(choices), format_func=choices.__getitem__, key=f"impact_meeting_{n}"
         )
         example = "The agenda now goes out a week ahead, in plain English"
-        what = st.text_area("What changed", max_chars=2000, placeholder=example, key="impact_what")
+        what = st.text_area("What changed", max_chars=2000, placeholder=example, key=f"impact_what_{n}")
         if st.form_submit_button("Log the change", type="primary", icon=":material/save:"):
             edits.attempt(partial(_record_impact, team_id, day, kind, origin, meeting, what))
 
 
-def _record_impact(team_id: int, day: dt.date, kind: str, origin: str, meeting: int | None, what: str) -> str:
+def _record_impact(team_id: int, day: dt.date, kind: str, origin: str | None, meeting: int | None, what: str) -> str:
     feedback.record_impact(study.connection(), team_id, day, kind, what, origin, meeting)
+    st.session_state[LOGGED] = st.session_state.get(LOGGED, 0) + 1  # the next run draws an empty form
     return f"Change logged: {labels.IMPACT_KINDS[kind].lower()}, {day:%d %b %Y}."
 
 
@@ -384,8 +388,10 @@ def questionnaire_editor() -> None:
             words, keep, drop = st.columns([6, 1, 1], vertical_alignment="bottom")
             said = words.text_input(f"Item {number} (version {item.version})", value=item.wording, max_chars=200)
             if keep.form_submit_button("Reword", icon=":material/edit:", width="stretch"):
-                edits.attempt(partial(_reword, item.key, said))
-            if drop.form_submit_button("Stop asking", icon=":material/remove_circle:", width="stretch"):
+                edits.attempt(partial(_reword, item, said))
+            if drop.form_submit_button(
+                "Remove", icon=":material/remove_circle:", width="stretch", help="Stop asking it; its answers stay"
+            ):
                 edits.attempt(partial(_retire, item))
     with st.form("questionnaire_new", clear_on_submit=True):
         said = st.text_input("A new item", max_chars=200, placeholder="The papers came in time for me to read them")
@@ -393,9 +399,11 @@ def questionnaire_editor() -> None:
             edits.attempt(partial(_add, said))
 
 
-def _reword(key: str, wording: str) -> str:
-    item = feedback.reword(study.connection(), key, wording)
-    return f"Item reworded (version {item.version}): {item.wording}"
+def _reword(item: feedback.Item, wording: str) -> str:
+    new = feedback.reword(study.connection(), item.key, wording)
+    if new.version == item.version:
+        return f"Nothing to change: the item already reads “{new.wording}”."
+    return f"Item reworded (version {new.version}): {new.wording}"
 
 
 def _retire(item: feedback.Item) -> str:

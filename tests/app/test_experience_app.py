@@ -49,18 +49,24 @@ def test_the_team_profile_shows_the_teams_experience_and_impact(app: App, answer
 
 def test_a_change_is_logged_from_the_team_profile(app: App, answered: Path) -> None:
     at = app(answered, profile="1").switch_page("pages/team_profile.py").run()
-    at.date_input(key="impact_date").set_value(dt.date(2020, 2, 25))
-    at.selectbox(key="impact_kind").select_index(list(labels.IMPACT_KINDS).index("measure_changed"))
-    at.selectbox(key="impact_origin").select_index(list(labels.IMPACT_ORIGINS).index("staff"))
-    at.text_area(key="impact_what").set_value("Waiting times counted from the first call")
-    at.button(key="FormSubmitter:impact_new-Log the change").click().run()
+    at.date_input(key="impact_date_0").set_value(dt.date(2020, 2, 25))
+    at.selectbox(key="impact_kind_0").select_index(list(labels.IMPACT_KINDS).index("measure_changed"))
+    at.text_area(key="impact_what_0").set_value("Waiting times counted from the first call")
+    at.button(key="FormSubmitter:impact_new_0-Log the change").click().run()
+    # whom the idea came from is chosen, never assumed; what was typed stays for the second try
+    assert any("Choose whom the idea came from" in e.value.replace("\\", "") for e in at.error)
+    assert at.text_area(key="impact_what_0").value == "Waiting times counted from the first call"
+    at.selectbox(key="impact_origin_0").select_index(list(labels.IMPACT_ORIGINS).index("staff"))
+    at.button(key="FormSubmitter:impact_new_0-Log the change").click().run()
     assert not at.exception
-    assert not at.error, [e.value for e in at.error]
     assert any("Change logged: a measure changed, 25 Feb 2020." in s.value.replace("\\", "") for s in at.success)
     assert metrics(at)["From lived experience"] == "50%"
-    at.text_area(key="impact_what").set_value("   ")
-    at.button(key="FormSubmitter:impact_new-Log the change").click().run()
-    assert any("Nothing was saved" in e.value.replace("\\", "") for e in at.error)
+    assert at.text_area(key="impact_what_1").value == ""  # a new, empty form after a save
+    at.date_input(key="impact_date_1").set_value(dt.date.today() + dt.timedelta(days=30))
+    at.selectbox(key="impact_origin_1").select_index(0)
+    at.text_area(key="impact_what_1").set_value("Next month's plan")
+    at.button(key="FormSubmitter:impact_new_1-Log the change").click().run()
+    assert any("is in the future" in e.value.replace("\\", "") for e in at.error)
 
 
 def test_presenter_mode_hides_what_rests_on_a_small_count(app: App, answered: Path) -> None:

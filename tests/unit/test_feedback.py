@@ -26,6 +26,15 @@ def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]
     return con.execute(f"select * from {table} order by all").fetchall()
 
 
+def answers_of(con: duckdb.DuckDBPyConnection, meeting_id: int, participant_id: int) -> dict[str, int | None]:
+    found = con.execute(
+        "select i.item_key, r.answer from feedback_responses as r join feedback_items as i on i.id = r.item_id "
+        "where r.meeting_id = ? and r.participant_id = ?",
+        [meeting_id, participant_id],
+    ).fetchall()
+    return {str(k): a for k, a in found}
+
+
 def test_a_new_study_asks_the_default_items_and_saves_them_with_the_first_answers(
     small: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -61,7 +70,7 @@ def test_only_a_service_user_or_carer_present_at_a_held_meeting_answers_and_a_re
             feedback.record_answers(small, 1, SU1, {"listened": 4, "understood": answer}, "paper")  # type: ignore[dict-item]
     with pytest.raises(ObservationError, match="no longer asks 'enjoyed'"):
         feedback.record_answers(small, 1, SU1, {"enjoyed": 5}, "paper")
-    with pytest.raises(ObservationError, match="no answers were given"):
+    with pytest.raises(ObservationError, match="choose an answer to at least one item"):
         feedback.record_answers(small, 1, SU1, {}, "paper")
     with pytest.raises(ObservationError, match="typed in at the review or from paper"):
         feedback.record_answers(small, 1, SU1, {"listened": 4}, "phone")  # type: ignore[arg-type]
@@ -76,8 +85,10 @@ def test_respondents_are_those_present_with_lived_experience_and_an_answer_again
     assert feedback.respondents(small, 4) == ()  # A-SU1 sent apologies
     feedback.record_answers(small, 2, CA1, {"listened": 2, "influence": None}, "review")
     feedback.record_answers(small, 2, CA1, {"listened": 4}, "paper")
-    assert [(r.code, r.answered) for r in feedback.respondents(small, 2)] == [("A-CA1", True), ("A-SU1", False)]
-    assert feedback.answers_of(small, 2, CA1) == {"listened": 4, "influence": None}
+    assert [(r.code, r.answered, r.by_phone) for r in feedback.respondents(small, 2)] == [
+        ("A-CA1", True, False), ("A-SU1", False, False),
+    ]  # fmt: skip
+    assert answers_of(small, 2, CA1) == {"listened": 4, "influence": None}
 
 
 def test_a_reworded_item_is_a_new_version_and_old_answers_keep_theirs(small: duckdb.DuckDBPyConnection) -> None:
@@ -118,7 +129,10 @@ def test_a_phone_link_answers_once_before_it_expires_and_the_study_keeps_no_toke
             feedback.questions(small, token, now=NOW)
         with pytest.raises(feedback.LinkRefused):
             feedback.answer_by_link(small, token, {"listened": 1}, now=NOW)
-    assert feedback.answers_of(small, 2, SU1) == {"listened": 5, "influence": 3}
+    assert answers_of(small, 2, SU1) == {"listened": 5, "influence": 3}
+    assert [r.by_phone for r in feedback.respondents(small, 2) if r.code == "A-SU1"] == [True]
+    with pytest.raises(ObservationError, match="A-SU1 answered on their own phone: their answers stay theirs"):
+        feedback.record_answers(small, 2, SU1, {"listened": 1}, "review")
 
 
 def test_a_phone_link_expires_and_a_new_one_replaces_the_old(small: duckdb.DuckDBPyConnection) -> None:
@@ -234,7 +248,7 @@ def test_the_impact_log_and_its_share(small: duckdb.DuckDBPyConnection) -> None:
             feedback.record_impact(small, team, day, "other", "A change", "staff", meeting, today=today)
     with pytest.raises(ObservationError, match="is not a kind of change"):
         feedback.record_impact(small, 1, dt.date(2020, 2, 1), "vibes", "A change", "staff", today=today)
-    with pytest.raises(ObservationError, match="1 to 2,000 characters"):
+    with pytest.raises(ObservationError, match="say what changed in 1 to 2,000 characters"):
         feedback.record_impact(small, 1, dt.date(2020, 2, 1), "other", "  ", "staff", today=today)
     by_month = feedback.impact_by_month(small, StudyFilter())
     assert by_month[["team_name", "changes", "with_lived_experience"]].values.tolist() == [
@@ -345,3 +359,32 @@ def test_the_demo_studys_measures_computed_another_way(demo: duckdb.DuckDBPyConn
         mine = impact[impact["team_id"] == team_id]
         assert found.changes == len(mine)
         assert found.with_lived_experience == int(mine["origin"].isin(["lived_experience", "both"]).sum())
+
+
+def test_an_answer_to_an_items_earlier_wording_stays_when_the_new_one_is_answered(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    feedback.record_answers(small, 2, SU1, {"influence": 3}, "review")
+    feedback.reword(small, "influence", "I could change what was decided")
+    feedback.record_answers(small, 2, SU1, {"influence": 5}, "review")
+    kept = small.execute(
+        "select i.version, r.answer from feedback_responses as r join feedback_items as i on i.id = r.item_id "
+        "order by i.version"
+    ).fetchall()
+    assert kept == [(1, 3), (2, 5)]
+    feedback.retire(small, "come_again")
+    states = feedback.item_scores(small, StudyFilter()).set_index(["item_key", "version"])["state"]
+    assert states[("influence", 2)] == "asked"
+    assert states[("influence", 1)] == "reworded"
+    assert ("come_again", 1) not in states.index  # removed, never answered: left out
+    feedback.record_answers(small, 1, SU1, {"listened": 4}, "review")
+    feedback.retire(small, "listened")
+    states = feedback.item_scores(small, StudyFilter()).set_index(["item_key", "version"])["state"]
+    assert states[("listened", 1)] == "removed"
+
+
+def test_whom_a_change_came_from_is_chosen_never_assumed(small: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ObservationError, match="choose whom the idea came from"):
+        feedback.record_impact(
+            small, 1, dt.date(2020, 1, 30), "change_idea", "A change", None, today=dt.date(2020, 3, 1)
+        )

@@ -40,9 +40,7 @@ def test_the_experience_score_is_an_xmr_chart_of_the_monthly_scores() -> None:
     weighted = sum(s * n for s, n in zip(SCORES, RESPONSES, strict=True)) / sum(RESPONSES)
     assert panel.mean == pytest.approx(weighted)  # every response weighs alike, not every month
     (sentence,) = qi.signal_sentences((panel,), choice, None)
-    assert (
-        f"the experience score was {weighted:.1f} of 5 over {sum(RESPONSES)} responses" not in sentence
-    )  # no withholding
+    assert "too few" not in sentence
     assert sentence.startswith("Alpha: no signal")
 
 
@@ -55,7 +53,8 @@ def test_too_few_months_draw_no_limits_and_say_so() -> None:
     weighted = sum(s * n for s, n in zip(SCORES[:5], RESPONSES[:5], strict=True)) / sum(RESPONSES[:5])
     assert sentence == (
         f"Alpha: only 5 months — too few to set limits or test for signals (that needs 12 or more months). "
-        f"Over the period, the experience score was {weighted:.1f} of 5 over {sum(RESPONSES[:5])} responses."
+        f"Over the period, the experience score was {weighted:.1f} of 5 over {sum(RESPONSES[:5])} responses "
+        "(the chart's centre line weighs each month alike)."
     )
 
 
@@ -99,3 +98,13 @@ def test_the_experience_chart_reads_scores_of_one_to_five() -> None:
     assert first[0] == "Jan 2021"
     assert re.fullmatch(r"from 2 responses · limits \d\.\d+–\d\.\d+", first[1])
     assert second[1].startswith("from 4 responses")
+
+
+def test_one_response_or_change_is_said_in_the_singular() -> None:
+    assert [qi.one_of(c) for c in ("responses", "changes logged", "contributions")] == [
+        "response", "change logged", "contribution",
+    ]  # fmt: skip
+    frame = experience().assign(scored=1)
+    choice = qi.ChartChoice(measure="experience", chart="xmr")
+    fig = charts.qi_chart(qi.panels(frame, NO_EVENTS, choice), choice, None)
+    assert fig.data[0].customdata[0][1].startswith("from 1 response ·")
