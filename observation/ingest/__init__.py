@@ -3,10 +3,12 @@
 
 Kinds of file, recognised from their headers (or named): one row per record for each table
 (teams, participants, meetings, attendance, contributions, field_notes, codes, coded_segments,
-recruitment_events, annotations), the attendance **register** researchers keep: one row per
-person (team, participant, role) and one column per meeting date, and an **interview manifest**:
-one row per interview (file, team, date, informant code and group) naming its transcript, a
-.txt, .md or .docx file given with it (see ingest.transcripts). Rows are matched to the study
+recruitment_events, annotations), one row per answer to the experience questionnaire
+(**feedback**, see ingest.feedback) and one row per change in the **impact** log, the attendance
+**register** researchers keep: one row per person (team, participant, role) and one column per
+meeting date, and an **interview manifest**: one row per interview (file, team, date, informant
+code and group) naming its transcript, a .txt, .md or .docx file given with it (see
+ingest.transcripts). Rows are matched to the study
 by their natural keys (a team's name, a participant's code, a team and date for a meeting, an
 informant's code...), so importing the same file again changes nothing. Contributions, where two
 identical rows are two contributions, are matched as a multiset (see ingest.contributions).
@@ -30,6 +32,7 @@ from observation import access, audit, db, integrity, labels, record
 from observation.errors import ObservationError
 from observation.ingest import bulk, headers, transcripts
 from observation.ingest import contributions as live
+from observation.ingest import feedback as answered
 from observation.ingest import values as v
 from observation.ingest.read import Problem, Sheet, Unreadable, normalise, read_sheet, shown
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX, ParticipantCode
@@ -42,6 +45,10 @@ FORMATS = {"ward": "ward", "service_base": "service base", "home": "home", "virt
 STAGES = {value: words.lower() for value, words in labels.RECRUITMENT_STAGES.items()}
 ATTENDANCE = {value: words for value, words in labels.ATTENDANCE.items() if value != labels.NOT_EXPECTED}
 CONTRIBUTIONS = labels.CONTRIBUTIONS
+IMPACT_KINDS = {kind: kind.replace("_", " ") for kind in labels.IMPACT_KINDS}
+"""A change's kind in a file's short words (the impact log's own words, labels.IMPACT_KINDS, are read too)."""
+ORIGINS = {origin: origin.replace("_", " ") for origin in labels.IMPACT_ORIGINS}
+"""Whom a change's idea came from, in a file's short words (the impact log's own are read too)."""
 CATEGORIES = {
     c: c.replace("_", " ") for c in ("home_meetings", "qi_training", "recruitment_drive", "service_change", "other")
 }
@@ -68,6 +75,8 @@ def slug(text: str) -> str:
 
 
 NAME, PERSON, LABEL, DEFINITION, NOTE = NAME_MAX, PERSON_MAX, LABEL_MAX, DEFINITION_MAX, NOTE_MAX
+CHANGE = 2_000
+"""The longest description of a change in the impact log (models.ChangeDescription)."""
 
 
 def one_line(most: int) -> Callable[[str], str]:
@@ -85,6 +94,32 @@ def informant_group(text: str) -> str:
 
 def minutes(text: str) -> int:
     return v.whole(text, 1, 480)
+
+
+def _either(text: str, short: dict[str, str], words: dict[str, str], what: str) -> str:
+    """One of ``short``'s values (code -> a file's short word), read as a short word, as stored or
+    in the pages' ``words``, in any case."""
+    for options in (short, words):
+        with contextlib.suppress(ValueError):
+            return v.choice(text, options, what)
+    raise ValueError(f"not a known {what}; use one of: {', '.join(short.values())} (or the impact log's words: "
+                     f"{', '.join(words.values())})")  # fmt: skip
+
+
+def change_kind(text: str) -> str:
+    return _either(text, IMPACT_KINDS, labels.IMPACT_KINDS, "kind of change")
+
+
+def origin(text: str) -> str:
+    return _either(text, ORIGINS, labels.IMPACT_ORIGINS, "origin (whom the idea came from)")
+
+
+def happened(text: str) -> dt.date:
+    """A change's date: in the study's window (``values.date``), and not after today."""
+    day = v.date(text)
+    if day > dt.date.today():
+        raise ValueError("after today: log a change once it has happened")
+    return day
 
 
 def code(text: str) -> str:
@@ -202,6 +237,9 @@ KINDS: dict[str, Kind] = {
                                "participant": code,
                                "kind": lambda s: v.choice(s, CONTRIBUTIONS, "kind of contribution"),
                                "observer": one_line(PERSON)}),
+        Kind("feedback", {"team": one_line(NAME), "date": v.date, "participant": code, "item": one_line(NAME),
+                          "answer": answered.answer},
+             {"via": lambda s: v.choice(s, answered.VIA, "way the answer came")}),
         Kind("field_notes", {"team": one_line(NAME), "date": v.date, "position": lambda s: v.whole(s, 1, 10_000),
                              "author": one_line(PERSON), "body": lambda s: v.passage(s, NOTE)},
              {"minute": lambda s: v.whole(s, 0, 1_440)}),
@@ -216,6 +254,9 @@ KINDS: dict[str, Kind] = {
                                     "date": v.date}, {"reason": one_line(NAME)}),
         Kind("annotations", {"date": v.date, "label": one_line(LABEL)},
              {"team": one_line(NAME), "category": lambda s: v.choice(s, CATEGORIES, "category")}),
+        Kind("impact", {"team": one_line(NAME), "date": happened, "kind": change_kind,
+                        "description": lambda s: v.passage(s, CHANGE), "origin": origin},
+             {"meeting_date": v.date}),
         Kind("interviews", {"file": transcripts.file_name, "date": v.date, "informant_code": code,
                             "informant_group": informant_group}, {"team": one_line(NAME)}),
     )
@@ -223,8 +264,11 @@ KINDS: dict[str, Kind] = {
 REGISTER = "register"
 KIND_NAMES = (*KINDS, REGISTER)
 MEETING_PARTS = {"meetings", "attendance", "field_notes"}
-ORDER = ("teams", "codes", "participants", "meetings", "attendance", "contributions", "field_notes",
-         "coded_segments", "recruitment_events", "annotations", "interviews")  # fmt: skip
+ORDER = ("teams", "codes", "participants", "meetings", "attendance", "contributions", "feedback", "field_notes",
+         "coded_segments", "recruitment_events", "annotations", "impact", "interviews")  # fmt: skip
+TABLES_OF: dict[str, tuple[str, ...]] = {"feedback": ("feedback_responses", "feedback_items"),
+                                         "impact": ("impact_entries",)}  # fmt: skip
+"""The tables a kind writes, where they are not the table of its name (an outcome counts a kind's rows)."""
 INTERVIEWS = "interviews"
 KIND_WORDS: dict[str, str] = {INTERVIEWS: "interviews", **labels.TABLES}
 """Each kind of file in words, as labels.TABLES names the others."""
@@ -245,12 +289,13 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "coded_segments": (("team", "date", "position", "code", "coder"), "coding (team, date, position, code, coder)"),
     "recruitment_events": (("participant", "stage", "date"), "recruitment step (participant, stage and date)"),
     "annotations": (("team", "date", "label"), "event (team, date and label)"),
+    "impact": (("team", "date", "description"), "change (team, date and description)"),
     "interviews": (("informant_code",), "informant (code)"),
     REGISTER: (("participant",), "participant"),
 }
-"""What makes a row the same record as another, per kind (attendance: see ingest.bulk;
-contributions have none, see ingest.contributions): the same key twice in one import is a problem
-naming both rows, never "the last row wins"."""
+"""What makes a row the same record as another, per kind (attendance: see ingest.bulk; feedback:
+ingest.feedback; contributions have none, see ingest.contributions): the same key twice in one
+import is a problem naming both rows, never "the last row wins"."""
 
 
 def columns_of(kind: str) -> tuple[str, ...]:
@@ -472,7 +517,8 @@ def _import(
             raise ImportProblems(_as_written(problems, readings))
         # a preview must refuse what the import would; an import deletes nothing, so only the
         # references of the attendance rows it wrote (perhaps millions) are checked, of that table
-        integrity.require_intact(cur, outcome.counts, {"attendance": "_imported_attendance"})
+        touched = {t for kind in outcome.counts for t in TABLES_OF.get(kind, (kind,))}
+        integrity.require_intact(cur, touched, {"attendance": "_imported_attendance"})
         if dry_run or not outcome.changed:
             cur.execute("rollback")  # nothing to write (an import that changed nothing is not audited)
             return outcome
@@ -608,6 +654,15 @@ class _Writer:
             if added.counts:
                 self.outcome.counts.setdefault("contributions", Counter()).update(added.counts)
             self.touched.update(added.touched)
+            return
+        if kind.name == "feedback":  # written set-based, matched by meeting, person and item (see ingest.feedback)
+            given = answered.feedback(self.cur, sheet, {**kind.required, **kind.optional}, audit.actor(), self.seen,
+                                      lambda n: self.tally.row(sheet, n))  # fmt: skip
+            self.problems += [Problem(sheet.name, *p) for p in given.problems]
+            if given.counts:
+                self.outcome.counts.setdefault("feedback", Counter()).update(given.counts)
+            for change in given.changes:
+                self.outcome.change("feedback", *change)
             return
         for number, row in enumerate(sheet.rows, start=2):
             self.tally.row(sheet, number)
@@ -854,6 +909,70 @@ class _Writer:
         key = {"team_id": team, "event_date": r["date"], "label": r["label"]}
         where = f"{r['label']}, {r['date']:%d/%m/%Y}"
         self.upsert("annotations", key, {"category": r.get("category") or "other"} if "category" in r else {}, where)
+
+    def write_impact(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
+        """A change in the impact log, matched by team, date and description (its words as written),
+        audited as observation.feedback audits one logged on a page."""
+        team = self.team_id(sheet, number, r["team"])
+        if team is None:
+            return
+        values = {"kind": r["kind"], "origin": r["origin"]}
+        day = r.get("meeting_date")
+        if day is not None:
+            meeting = self.cur.execute(
+                "select id, status from meetings where team_id = ? and meeting_date = ?", [team, day]
+            ).fetchone()
+            if meeting is None:
+                self.problem(sheet, number, "meeting_date", day.isoformat(), "no meeting of that team on that date")
+                return
+            if meeting[1] != "held":
+                status = labels.MEETING_STATUSES.get(meeting[1], meeting[1]).lower()
+                self.problem(sheet, number, "meeting_date", day.isoformat(),
+                             f"that meeting was {status}: a change arises at a held meeting")  # fmt: skip
+                return
+            if day > r["date"]:
+                self.problem(sheet, number, "meeting_date", day.isoformat(),
+                             f"after the change ({r['date']:%d/%m/%Y}): the meeting where a change arose is on or "
+                             "before the change's date")  # fmt: skip
+                return
+            values["meeting_id"] = meeting[0]
+        elif "meeting_date" in r:
+            values["meeting_id"] = None  # a blank cell: it arose at no meeting
+        key = {"team_id": team, "entry_date": r["date"], "description": r["description"]}
+        found = self.cur.execute(
+            "select id, kind, origin, meeting_id from impact_entries "
+            "where team_id = ? and entry_date = ? and description = ? order by id limit 1",
+            list(key.values()),
+        ).fetchone()
+        if found is None:
+            fields = {**key, "meeting_id": values.get("meeting_id"), "kind": r["kind"], "origin": r["origin"]}
+            new_id = db.insert_row(self.cur, "impact_entries", fields)
+            self.outcome.count("impact", "created")
+            audit.record(self.cur, "create", "impact_entries", f"id={new_id}", after=fields)
+            return
+        held = dict(zip(("kind", "origin", "meeting_id"), found[1:], strict=True))
+        changed = {c: value for c, value in values.items() if held[c] != value}
+        if not changed:
+            self.outcome.count("impact", "skipped")
+            return
+        self.cur.execute(
+            f"update impact_entries set {', '.join(f'{c} = ?' for c in changed)} where id = ?",  # noqa: S608 - names from this module
+            [*changed.values(), found[0]],
+        )
+        self.outcome.count("impact", "changed")
+        where = f"{r['team']}, {r['date']:%d/%m/%Y}, {shown(r['description'], 40)}"
+        for column, after in changed.items():
+            self.outcome.change("impact", where, *self.impact_words(column, held[column], after))
+        audit.record(self.cur, "change", "impact_entries", f"id={found[0]}",
+                     before={c: held[c] for c in changed}, after=changed)  # fmt: skip
+
+    def impact_words(self, column: str, before: object, after: object) -> tuple[str, object, object]:
+        """A column of the impact log and its values as the Team profile shows them."""
+        if column == "meeting_id":
+            sql = "select meeting_date from meetings where id = ?"
+            return "meeting", None if before is None else self.one(sql, [before]), self.one(sql, [after])
+        words = labels.IMPACT_KINDS if column == "kind" else labels.IMPACT_ORIGINS
+        return column, words.get(str(before), before), words.get(str(after), after)
 
     def write_interviews(self, sheet: Sheet, number: int, r: dict[str, Any]) -> None:
         informant = r["informant_code"]

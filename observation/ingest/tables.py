@@ -13,7 +13,7 @@ import pandas as pd
 
 from observation.ingest import values as v
 from observation.ingest.read import Problem
-from observation.labels import CONTRIBUTIONS
+from observation.labels import CONTRIBUTIONS, FEEDBACK_VIA, IMPACT_KINDS, IMPACT_ORIGINS
 from observation.models import DEFINITION_MAX, LABEL_MAX, NAME_MAX, NOTE_MAX, PERSON_MAX
 
 
@@ -60,6 +60,11 @@ CHECKS: dict[str, dict[str, Callable[[str], object]]] = {
     "coded_segments": {"coder": _line(PERSON_MAX)},
     "recruitment_events": {"event_date": _date},
     "annotations": {"label": _line(LABEL_MAX), "event_date": _date},
+    "feedback_items": {"wording": lambda s: v.passage(s, 200)},
+    "feedback_responses": {"answer": _whole(1, 5), "via": _stored(FEEDBACK_VIA, "way the answer came")},
+    "impact_entries": {"entry_date": _date, "kind": _stored(IMPACT_KINDS, "kind of change"),
+                       "description": lambda s: v.passage(s, 2_000),
+                       "origin": _stored(IMPACT_ORIGINS, "origin (whom the idea came from)")},
 }  # fmt: skip
 """Per table, the columns checked and how (a blank value is left to the schema)."""
 

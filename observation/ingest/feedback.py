@@ -1,0 +1,367 @@
+"""Experience feedback typed in from paper (or kept in another tool), from a file of one row per
+answer: team, date, participant, item, answer, and optionally via.
+
+Each row is checked as every kind's rows are (the same reasons, one problem a cell): its values,
+then what they name — the team, a held meeting of that team on that date, a participant of that
+team with a lived-experience role (a service user or carer) marked present at it (in the study, or
+by this import's meetings, attendance or register, which are written before), and an item the
+questionnaire asks now, by its key or its wording. The same person's answer to the same item about
+the same meeting twice in one import is a problem naming both rows, never "the last row wins".
+
+Rows are matched to the study by meeting, participant and item as it is asked now (an answer
+keeps the version of the item it was given against, observation.feedback, so one to an earlier
+wording is never touched): an answer the study holds already is unchanged when it is the same, and
+changed when it differs (counted as changed, and listed without its values: nobody's answers are
+shown against their code); a new one is added.
+Importing the same file again changes nothing. Someone who answered about a meeting on their own
+phone keeps their answers: a row that would add to or change them is a problem. While the study
+has not saved its questionnaire, its default items are saved first (observation.feedback), inside
+the import's transaction. An answer an import adds or changes has no ``recorded_at``: the file
+cannot say when it was given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from observation import access, labels
+from observation import feedback as questionnaire
+from observation.ingest.bulk import SHOWN_CHANGES, Written
+from observation.ingest.read import Sheet
+
+COLUMNS = ("team", "date", "participant", "item", "answer")
+OPTIONAL = ("via",)
+PREFER_NOT = ("prefer not to say", "prefer not", "pnts")
+"""The words a file may write for "prefer not to say" (in any case)."""
+VIA = {"review": "review", "phone": "phone", "paper": "paper"}
+"""How an answer reached the study, in a file's words; "paper" when a file does not say."""
+ANSWER_WORDS = (
+    "write 1 (strongly disagree) to 5 (strongly agree), or the scale's words (agree, neither agree nor disagree…), "
+    "or prefer not to say (also 'prefer not' or PNTS); leave out the row of an item not answered"
+)
+"""The answers a file may give, as a problem says them."""
+
+
+def answer(text: str) -> int | None:
+    """An answer on the questionnaire's scale, 1 to 5 (or its words), or None for "prefer not to say"."""
+    said = " ".join(text.strip().lower().replace("-", " ").split())
+    if said in PREFER_NOT:
+        return None
+    if re.fullmatch(r"[1-5](\.0*)?", said):
+        return int(said[0])
+    for value, words in labels.ANSWERS.items():
+        if value is not None and said == words.lower():
+            return value
+    raise ValueError(f"not an answer: {ANSWER_WORDS}")
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A row whose every value was read and whose names were found."""
+
+    row: int
+    meeting_id: int
+    participant_id: int
+    item_key: str
+    answer: int | None
+    via: str | None
+    """None: the file does not say (paper for a new answer; an answer held keeps its own)."""
+    record: str
+    """The answer as people call it, for the outcome's list of changes: "Alpha, 10/01/2020, A-SU1, listened"."""
+    participant: str
+    """The participant as the file wrote them (for a problem)."""
+
+
+@access.requires("researcher")  # a write, a researcher's as the import that calls it
+def feedback(
+    cur: duckdb.DuckDBPyConnection,
+    sheet: Sheet,
+    parsers: Mapping[str, Callable[[str], Any]],
+    who: str,
+    seen: MutableMapping[tuple[str, tuple[object, ...]], tuple[str, int]],
+    tally: Callable[[int], object] = lambda row: None,
+) -> Written:
+    """Check ``sheet``'s rows and write the answers the study does not hold yet, or holds
+    otherwise, with ``cur`` (inside the import's transaction), each audited as ``who``'s.
+    ``seen``: the answers this import read before, in any file (key -> file and row). ``tally``
+    hears each row read. Writes nothing when any row has a problem."""
+    assert set(parsers) == {*COLUMNS, *OPTIONAL}, "the feedback kind and this writer must name the same columns"
+    columns = [*COLUMNS, *(c for c in OPTIONAL if c in sheet.columns)]
+    out = Written()
+    names = _Names(cur)
+    ready: list[_Ready] = []
+    read: dict[tuple[str, str], tuple[Any, str | None]] = {}
+    for number, row in enumerate(sheet.rows, start=2):
+        tally(number)
+        if not any(row.values()):
+            continue
+        values: dict[str, Any] = {}
+        for column in columns:
+            raw = row.get(column, "")
+            if column in OPTIONAL and not raw.strip():
+                values[column] = None  # a blank via: as a file without the column
+                continue
+            if (column, raw) not in read:  # each distinct cell read once
+                read[column, raw] = _parse(parsers[column], raw)
+            values[column], reason = read[column, raw]
+            if reason is not None:
+                out.problems.append((number, column, raw, reason))
+        if out.problems and out.problems[-1][0] == number:
+            continue  # what its values name is checked once they are all read
+        place, key = None, None
+        try:
+            place = names.meeting_and_person(row, values)
+        except _Refused as exc:
+            out.problems.append((number, exc.column, exc.value, exc.reason))
+        try:
+            key = names.item(row, values)
+        except _Refused as exc:
+            out.problems.append((number, exc.column, exc.value, exc.reason))
+        if place is None or key is None:
+            continue
+        meeting, person, team = place
+        first = seen.setdefault(("feedback", (meeting, person, key)), (sheet.name, number))
+        if first != (sheet.name, number):
+            where = f"row {first[1]}" + ("" if first[0] == sheet.name else f" of {first[0]}")
+            out.problems.append((number, "item", row["item"], f"the same person's answer to the same item about the "
+                                 f"same meeting as {where}; keep one row"))  # fmt: skip
+            continue
+        record = f"{team}, {values['date']:%d/%m/%Y}, {values['participant']}, {key}"
+        ready.append(
+            _Ready(number, meeting, person, key, values["answer"], values.get("via"), record, row["participant"])
+        )
+    if out.problems or not ready:
+        return out
+    new, changed = _matched(cur, ready, out)
+    if (new or changed) and not out.problems:
+        _write(cur, new, changed, who)
+    return out
+
+
+def _parse(parse: Callable[[str], Any], raw: str) -> tuple[Any, str | None]:
+    try:
+        return parse(raw), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+class _Refused(Exception):
+    """A row's first problem with what its values name."""
+
+    def __init__(self, column: str, value: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.value, self.reason = column, value, reason
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class _Names:
+    """What a row's values name in the study, looked up once per distinct value: its meeting's and
+    person's ids and its item's key, or _Refused with the row's first problem with them."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+        self.teams: dict[str, tuple[Any, ...] | None] = {}  # id, name
+        self.meetings: dict[tuple[int, dt.date], tuple[Any, ...] | None] = {}  # id, status
+        self.people: dict[str, tuple[Any, ...] | None] = {}  # id, team id, team's name, role's label, lived
+        self.marks: dict[tuple[int, int], tuple[Any, ...] | None] = {}  # attendance status
+        asked = questionnaire._items(cur)  # the default items while the study has saved none
+        self.asked = {i.key: i.wording for i in asked}
+        self.by_words = {**{_folded(i.wording): i.key for i in asked}, **{i.key: i.key for i in asked}}
+        self.retired = {str(k) for (k,) in cur.execute("select distinct item_key from feedback_items").fetchall()}
+        self.retired -= set(self.asked)
+
+    def one(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+        found = self.cur.execute(sql, params).fetchone()
+        return None if found is None else tuple(found)
+
+    def item(self, row: dict[str, str], values: dict[str, Any]) -> str:
+        """The key of the item a row answers: named by its key (spaces or hyphens for its "_") or
+        by its wording as asked now, in any case."""
+        wanted = _folded(values["item"])
+        key = self.by_words.get(wanted) or self.by_words.get("_".join(wanted.replace("-", " ").split()))
+        if key is not None:
+            return key
+        asked = ", ".join(self.asked)
+        if "_".join(wanted.replace("-", " ").split()) in self.retired:
+            raise _Refused("item", row["item"], f"the questionnaire no longer asks this item; use one of: {asked}")
+        raise _Refused("item", row["item"], f"not an item the questionnaire asks; use one of: {asked} (by its key, "
+                       "or its wording as asked now)")  # fmt: skip
+
+    def meeting_and_person(self, row: dict[str, str], values: dict[str, Any]) -> tuple[int, int, str]:
+        name, day, code = values["team"], values["date"], values["participant"]
+        if name not in self.teams:  # exactly that name, else the one that differs only in case
+            self.teams[name] = self.one(
+                "select id, name from teams where lower(name) = lower(?) order by name <> ?, id limit 1", [name, name]
+            )
+        team = self.teams[name]
+        if team is None:
+            raise _Refused("team", row["team"], "no such team in the study or in this import")
+        if (team[0], day) not in self.meetings:
+            self.meetings[team[0], day] = self.one(
+                "select id, status from meetings where team_id = ? and meeting_date = ?", [team[0], day]
+            )
+        meeting = self.meetings[team[0], day]
+        if meeting is None:
+            raise _Refused("date", row["date"], "no meeting of that team on that date")
+        if meeting[1] != "held":
+            status = labels.MEETING_STATUSES.get(meeting[1], meeting[1]).lower()
+            raise _Refused("date", row["date"], f"that meeting was {status}: only a held meeting is answered about")
+        if code not in self.people:
+            self.people[code] = self.one(
+                "select p.id, p.team_id, t.name, r.label, r.lived_experience from participants as p "
+                "join teams as t on t.id = p.team_id left join role_categories as r on r.code = p.role "
+                "where p.code = ?",
+                [code],
+            )
+        person = self.people[code]
+        if person is None:
+            raise _Refused("participant", row["participant"], "no such participant in the study or in this import")
+        if person[1] != team[0]:
+            raise _Refused("participant", row["participant"], f"a member of {person[2]}, not of {team[1]}")
+        if not person[4]:
+            raise _Refused("participant", row["participant"], f"their role is {str(person[3]).lower()}, not service "
+                           "user or carer: the questionnaire is for service users and carers alone")  # fmt: skip
+        if (meeting[0], person[0]) not in self.marks:
+            self.marks[meeting[0], person[0]] = self.one(
+                "select status from attendance where meeting_id = ? and participant_id = ?", [meeting[0], person[0]]
+            )
+        mark = self.marks[meeting[0], person[0]]
+        if mark is None or mark[0] != "present":
+            said = "no attendance recorded" if mark is None else f"recorded as {mark[0]}"
+            raise _Refused("participant", row["participant"], f"not marked present at that meeting ({said}): "
+                           "only those present answer about it; record them present, in the study or in this "
+                           "import")  # fmt: skip
+        return int(meeting[0]), int(person[0]), str(team[1])
+
+
+_Changed = tuple[_Ready, str, int, int | None]
+"""A row that changes an answer held: the row, the via it is written with, the answer's id and its
+answer before."""
+
+
+def _matched(
+    cur: duckdb.DuckDBPyConnection, ready: list[_Ready], out: Written
+) -> tuple[list[tuple[_Ready, str]], list[_Changed]]:
+    """The rows that add an answer (each with the via it is written with) and those that change one
+    held to the same version of the item, the others counted as unchanged. A row that would add or
+    change an answer of someone who answered about that meeting on their own phone is a problem
+    (observation.feedback: their answers stay theirs)."""
+    asked = {i.key: i.item_id for i in questionnaire._items(cur)}  # no ids, and no answers, before it is saved
+    held, by_phone = _held(cur, sorted({r.meeting_id for r in ready}))
+    new: list[tuple[_Ready, str]] = []
+    changed: list[_Changed] = []
+    for r in ready:
+        found = held.get((r.meeting_id, r.participant_id, asked[r.item_key] or 0))
+        if found is not None and (found[1], found[2]) == (r.answer, r.via or found[2]):
+            continue  # unchanged (a file the study was loaded from, again); a researcher may export them all anyway
+        if (r.meeting_id, r.participant_id) in by_phone:
+            out.problems.append((r.row, "participant", r.participant, "answered about that meeting on their own "
+                                 "phone: their answers stay theirs, never typed over"))  # fmt: skip
+        elif found is None:
+            new.append((r, r.via or "paper"))
+        else:
+            via = r.via or found[2]
+            changed.append((r, via, found[0], found[1]))
+            # an answer's values are never listed against a person's code: only that it changed
+            said = ("the answer recorded", "the file's") if found[1] != r.answer else (None, None)
+            for column, was, now in (("answer", *said), ("via", found[2], via)):
+                if was != now and len(out.changes) < SHOWN_CHANGES:
+                    out.changes.append((r.record, column, was, now))
+    out.counts.update({"created": len(new), "changed": len(changed), "skipped": len(ready) - len(new) - len(changed)})
+    return new, changed
+
+
+def _held(
+    cur: duckdb.DuckDBPyConnection, meetings: list[int]
+) -> tuple[dict[tuple[int, int, int], tuple[int, int | None, str]], set[tuple[int, int]]]:
+    """The answers the study holds about ``meetings``, by meeting, person and item version: (id,
+    answer, via) each; and the people who answered about one of them on their own phone, with the
+    meeting."""
+    cur.register("_meetings", pd.DataFrame({"meeting_id": pd.array(meetings, dtype="Int64")}))
+    try:
+        rows = cur.execute(
+            "select meeting_id, participant_id, item_id, id, answer, via from feedback_responses "
+            "where meeting_id in (select meeting_id from _meetings)"
+        ).fetchall()
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            cur.unregister("_meetings")
+    held = {(int(m), int(p), int(i)): (int(n), None if a is None else int(a), str(via)) for m, p, i, n, a, via in rows}
+    return held, {(int(m), int(p)) for m, p, _, _, _, via in rows if via == "phone"}
+
+
+def _write(cur: duckdb.DuckDBPyConnection, new: list[tuple[_Ready, str]], changed: list[_Changed], who: str) -> None:
+    """Add the new answers against the items as they are asked now (the default items saved first
+    while the study has none), change the answers held, and audit each person's answers about a
+    meeting together, as observation.feedback audits them."""
+    current = {i.key: i.item_id for i in questionnaire._saved_items(cur, who)}
+    before: dict[tuple[int, int, str], dict[str, int | None]] = {}
+    after: dict[tuple[int, int, str], dict[str, Any]] = {}
+    for r, via, _, old in changed:
+        before.setdefault((r.meeting_id, r.participant_id, via), {})[r.item_key] = old
+    for r, via in [*((r, via) for r, via, *_ in changed), *new]:
+        after.setdefault((r.meeting_id, r.participant_id, via), {"via": via})[r.item_key] = r.answer
+    frames = {
+        "_new_answers": pd.DataFrame(
+            {
+                "meeting_id": [r.meeting_id for r, _ in new],
+                "participant_id": [r.participant_id for r, _ in new],
+                "item_id": pd.array([current[r.item_key] for r, _ in new], dtype="Int64"),
+                "answer": pd.array([r.answer for r, _ in new], dtype="Int64"),
+                "via": pd.Series([via for _, via in new], dtype="string"),
+            }
+        ),
+        "_changed_answers": pd.DataFrame(
+            {
+                "id": pd.array([i for _, _, i, _ in changed], dtype="Int64"),
+                "answer": pd.array([r.answer for r, *_ in changed], dtype="Int64"),
+                "via": pd.Series([via for _, via, *_ in changed], dtype="string"),
+            }
+        ),
+        "_new_audit": pd.DataFrame(
+            {
+                "actor": who,
+                "action": ["change" if key in before else "create" for key in after],
+                "table_name": "feedback_responses",
+                "row_key": [f"meeting_id={m}, participant_id={p}" for m, p, _ in after],
+                "before": [json.dumps(before[key], sort_keys=True) if key in before else None for key in after],
+                "after": [json.dumps(values, sort_keys=True) for values in after.values()],
+            }
+        ),
+    }
+    for name, frame in frames.items():
+        cur.register(name, frame)
+    try:
+        if changed:  # an imported answer has no recorded_at: the file cannot say when it was given
+            cur.execute(
+                "update feedback_responses as f set answer = c.answer, via = c.via, recorded_at = null "
+                "from _changed_answers as c where f.id = c.id"
+            )
+        if new:
+            cur.execute(
+                "insert into feedback_responses (meeting_id, participant_id, item_id, answer, via) "
+                "select meeting_id, participant_id, item_id, answer, via from _new_answers"
+            )
+        cur.execute(
+            "insert into audit (actor, action, table_name, row_key, before, after) "
+            "select actor, action, table_name, row_key, before, after from _new_audit"
+        )
+    finally:
+        with contextlib.suppress(duckdb.Error):  # after a failed statement: its rollback removes them anyway
+            for name in frames:
+                cur.unregister(name)
+
+
+__all__ = ["COLUMNS", "OPTIONAL", "PREFER_NOT", "VIA", "answer", "feedback"]
