@@ -330,7 +330,7 @@ def _log_a_change(flt: StudyFilter, team_id: int) -> None:
     after a save (its widgets' keys carry a number that each save moves on)."""
     meetings = study.meeting_rows(profile_filter(flt, team_id), "contributing")
     held = meetings[meetings["status"] == "held"].sort_values("meeting_date", ascending=False)
-    choices: dict[int | None, str] = {None: "None: it did not arise at a meeting"}
+    choices: dict[int | None, str] = {None: "Not at a meeting"}
     days = zip(held["meeting_id"], held["meeting_date"], strict=True)
     choices |= {int(m): f"{pd.Timestamp(d):%d %b %Y}" for m, d in days}
     n = st.session_state.setdefault(LOGGED, 0)
