@@ -245,8 +245,9 @@ def retire(con: duckdb.DuckDBPyConnection, key: str, observer: str | None = None
         if len(current) == 1:
             raise ObservationError("the questionnaire needs at least one item: add another before removing this one")
         cur.execute("update feedback_items set active = false where id = ?", [current[key].item_id])
-        audit.record(cur, "change", "feedback_items", f"item_key={key}", before={"active": True},
-                     after={"active": False}, who=who)  # fmt: skip
+        audit.record(cur, "change", "feedback_items", f"item_key={key}",
+                     before={"active": True, "wording": current[key].wording}, after={"active": False},
+                     who=who)  # fmt: skip
 
 
 # --- who answers, and their answers ---------------------------------------------------------------------
@@ -349,10 +350,11 @@ def _write_answers(
             "values (?, ?, ?, ?, ?, ?)",
             [meeting_id, participant_id, item.item_id, answer, via, when],
         )
+    # The audit says which items were answered and how, never the answers: an entry names its person.
     audit.record(cur, "change" if before else "create", "feedback_responses",
                  f"meeting_id={meeting_id}, participant_id={participant_id}",
-                 before=dict(before) or None, after={"via": via} | {i.key: a for i, a in checked},
-                 who=who)  # fmt: skip
+                 before={"items": [k for k, _ in before]} if before else None,
+                 after={"via": via, "items": sorted(i.key for i, _ in checked)}, who=who)  # fmt: skip
     return len(checked)
 
 

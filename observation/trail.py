@@ -178,6 +178,8 @@ class _Names:
     interviews: dict[int, str] = field(default_factory=dict)
     codings: dict[int, tuple[int, int | None, int | None]] = field(default_factory=dict)
     """A coding's code, and its note or its interview."""
+    changes: dict[int, tuple[str | None, dt.date | None, str]] = field(default_factory=dict)
+    """A change in the impact log: its team, date and description."""
     created: dict[int, tuple[str, int, int, str]] = field(default_factory=dict)
     """An import's one entry for the attendance it created: file, rows, meetings, their teams."""
 
@@ -185,7 +187,8 @@ class _Names:
 def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
     """The ids each kind of name is needed for."""
     want: dict[str, set[int]] = {
-        k: set() for k in ("teams", "people", "meetings", "notes", "codes", "annotations", "interviews", "codings")
+        k: set()
+        for k in ("teams", "people", "meetings", "notes", "codes", "annotations", "interviews", "codings", "changes")
     }
 
     def add(kind: str, value: object) -> None:
@@ -203,7 +206,7 @@ def _wanted(found: Iterable[_Entry]) -> dict[str, set[int]]:
               "code_id": "codes", "reason_code_id": "codes", "parent_id": "codes", "merged_into": "codes",
               "interview_id": "interviews", "coding_id": "codings"}  # fmt: skip
     own = {"teams": "teams", "participants": "people", "meetings": "meetings", "field_notes": "notes",
-           "codes": "codes", "annotations": "annotations"}  # fmt: skip
+           "codes": "codes", "annotations": "annotations", "impact_entries": "changes"}  # fmt: skip
     for e in found:
         for values in (e.pairs, e.before, e.after):
             if isinstance(values, dict):
@@ -332,6 +335,14 @@ def _resolve(cur: duckdb.DuckDBPyConnection, found: list[_Entry]) -> _Names:
             "select a.id, t.name, a.event_date, a.label from annotations as a left join teams as t on t.id = a.team_id "
             "where list_contains($ids, a.id)",
             {"ids": ids("annotations")},
+        ).fetchall()
+    }
+    names.changes = {
+        int(i): (t, d, str(words))
+        for i, t, d, words in cur.execute(
+            "select e.id, t.name, e.entry_date, e.description from impact_entries as e "
+            "left join teams as t on t.id = e.team_id where list_contains($ids, e.id)",
+            {"ids": ids("changes")},
         ).fetchall()
     }
     created = [e.id for e in found if e.table == "attendance" and e.key.startswith("every row created from ")]
@@ -903,7 +914,92 @@ def _refused(t: _Teller) -> str:
     return f"Refused: {what}{teams} (not allowed{role})"
 
 
+# the experience questionnaire and the impact log
+
+
+def _answers(t: _Teller) -> str:
+    """A person's answers about a meeting recorded or changed: which items and how, never the answers
+    (an entry of an earlier version held them: only their items are counted)."""
+    a, p = t.e.after if isinstance(t.e.after, dict) else {}, t.e.pairs
+    items = a.get("items") if isinstance(a.get("items"), list) else [k for k in a if k != "via"]
+    how = labels.FEEDBACK_VIA.get(str(a.get("via")), "").split(",")[0].lower()
+    verb = "Changed" if t.e.action == "change" else "Recorded"
+    return (
+        f"{verb} {t.person(p.get('participant_id'))}'s answers to the experience questionnaire about the meeting "
+        f"of {t.meeting(p.get('meeting_id'))}: {len(items)} item{'s' if len(items) != 1 else ''}"
+        + (f", {how}" if how else "")
+    )
+
+
+def _created_item(t: _Teller) -> str:
+    a = t.e.after or {}
+    return f"Added the questionnaire item {_quoted(a.get('wording', ''))}"
+
+
+def _changed_item(t: _Teller) -> str:
+    a, b = t.e.after or {}, t.e.before or {}
+    was = _quoted(b.get("wording") or t.e.pairs.get("item_key", "").replace("_", " "))
+    if a.get("active") is False:
+        return f"Stopped asking the questionnaire item {was}"
+    return f"Reworded the questionnaire item {was} as {_quoted(a.get('wording', ''))} (version {a.get('version')})"
+
+
+def _created_link(t: _Teller) -> str:
+    p, a = t.e.pairs, t.e.after or {}
+    until = a.get("expires_at")
+    return (
+        f"Gave {t.person(p.get('participant_id'))} a link to answer about the meeting of "
+        f"{t.meeting(p.get('meeting_id'))} on their phone"
+        + (f", usable once until {pd.Timestamp(until):%d/%m/%Y %H:%M} UTC" if until else "")
+    )
+
+
+def _change_words(t: _Teller, row: dict[str, Any]) -> str:
+    """A change's kind, whom the idea came from and its meeting, as the impact log words them."""
+    words = []
+    if row.get("kind"):
+        words.append(labels.IMPACT_KINDS.get(str(row["kind"]), str(row["kind"])).lower())
+    if row.get("origin"):
+        words.append(f"the idea from {labels.IMPACT_ORIGINS.get(str(row['origin']), str(row['origin'])).lower()}")
+    if "meeting_id" in row:
+        words.append(
+            f"arising at the meeting of {t.meeting(row['meeting_id'])}" if row["meeting_id"] else "at no meeting"
+        )
+    return ", ".join(words)
+
+
+def _created_change(t: _Teller) -> str:
+    a = t.e.after or {}
+    return (
+        f"Logged the change {_quoted(a.get('description', ''))} of {t.team(a.get('team_id'))} on "
+        f"{_day(a.get('entry_date'))}: {_change_words(t, a)}"
+    )
+
+
+def _changed_change(t: _Teller) -> str:
+    found = t.n.changes.get(_int(t.e.pairs.get("id")))
+    which = f"the change {_quoted(found[2])} of {found[0]} on {_day(found[1])}" if found else "a change since removed"
+    before = _change_words(t, t.e.before or {})
+    return f"Changed {which} in the impact log: {before} → {_change_words(t, t.e.after or {})}"
+
+
+def _deleted_change(t: _Teller) -> str:
+    b = t.e.before or {}
+    return (
+        f"Removed the change {_quoted(b.get('description', ''))} of {t.team(b.get('team_id'))} on "
+        f"{_day(b.get('entry_date'))} from the impact log"
+    )
+
+
 _TELLERS: dict[tuple[str, str], Callable[[_Teller], str]] = {
+    ("create", "feedback_responses"): _answers,
+    ("change", "feedback_responses"): _answers,
+    ("create", "feedback_items"): _created_item,
+    ("change", "feedback_items"): _changed_item,
+    ("create", "feedback_links"): _created_link,
+    ("create", "impact_entries"): _created_change,
+    ("change", "impact_entries"): _changed_change,
+    ("delete", "impact_entries"): _deleted_change,
     ("create", "meetings"): _created_meeting,
     ("create", "attendance"): _created_attendance,
     ("create", "participants"): _created_participant,

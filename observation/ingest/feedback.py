@@ -307,12 +307,15 @@ def _write(cur: duckdb.DuckDBPyConnection, new: list[tuple[_Ready, str]], change
     while the study has none), change the answers held, and audit each person's answers about a
     meeting together, as observation.feedback audits them."""
     current = {i.key: i.item_id for i in questionnaire._saved_items(cur, who)}
-    before: dict[tuple[int, int, str], dict[str, int | None]] = {}
+    # which items were answered and how, never the answers: an audit entry names its person
+    before: dict[tuple[int, int, str], dict[str, list[str]]] = {}
     after: dict[tuple[int, int, str], dict[str, Any]] = {}
-    for r, via, _, old in changed:
-        before.setdefault((r.meeting_id, r.participant_id, via), {})[r.item_key] = old
+    for r, via, *_ in changed:
+        before.setdefault((r.meeting_id, r.participant_id, via), {"items": []})["items"].append(r.item_key)
     for r, via in [*((r, via) for r, via, *_ in changed), *new]:
-        after.setdefault((r.meeting_id, r.participant_id, via), {"via": via})[r.item_key] = r.answer
+        after.setdefault((r.meeting_id, r.participant_id, via), {"via": via, "items": []})["items"].append(r.item_key)
+    for values in (*before.values(), *after.values()):
+        values["items"].sort()
     frames = {
         "_new_answers": pd.DataFrame(
             {

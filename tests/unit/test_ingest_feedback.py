@@ -210,13 +210,18 @@ def test_a_different_answer_replaces_the_one_held_and_is_listed_as_changed(
     assert small.execute(
         "select via from feedback_responses where meeting_id = 2 and participant_id = ? order by item_id", [SU1]
     ).fetchall() == [("review",), ("review",)]
-    # audited as the pages audit an answer: per person and meeting, the answers before and after
+    # audited as the pages audit an answer: per person and meeting, the items answered, never an answer
     assert small.execute(
         "select action, row_key, before, after from audit where table_name = 'feedback_responses' order by id desc "
         "limit 2"
     ).fetchall() == [
-        ("create", "meeting_id=2, participant_id=4", None, '{"listened": 5, "via": "paper"}'),
-        ("change", "meeting_id=2, participant_id=3", '{"listened": 4}', '{"listened": 2, "via": "review"}'),
+        ("create", "meeting_id=2, participant_id=4", None, '{"items": ["listened"], "via": "paper"}'),
+        (
+            "change",
+            "meeting_id=2, participant_id=3",
+            '{"items": ["listened"]}',
+            '{"items": ["listened"], "via": "review"}',
+        ),
     ]
     # a via the file names is a change too
     phone = write(tmp_path, "c.csv", "team,date,participant,item,answer,via\nAlpha,24/01/2020,A-SU1,listened,2,Phone\n")

@@ -6,14 +6,16 @@ JSON; the entries as stored stay available (``entries``, ``entries_csv``), on bo
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from observation import access, audit, curate, db, ingest, labels, record, trail
+from observation import access, audit, curate, db, feedback, ingest, labels, record, trail
 from tests.app.test_words_not_codes import RAW, make_busy
 
 pytestmark = pytest.mark.both_backends
@@ -128,6 +130,60 @@ def test_an_entry_of_an_unknown_shape_is_still_told_without_json(small: duckdb.D
     assert said(small) == [
         "Added gadgets (4): took part co-leading",
         "Changed team Alpha: coach empty → CO-07; service user 3 → 2 items",
+    ]
+
+
+def test_the_experience_questionnaire_and_the_impact_log_are_told_and_no_answer_is_kept_against_a_person(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # small_study: A-SU1 (id 3) and A-CA1 (id 4) were present at Alpha's meeting of 24/01/2020 (id 2)
+    feedback.record_answers(small, 2, 3, {"listened": 4, "understood": 5, "come_again": None}, "review")
+    feedback.record_answers(small, 2, 3, {"listened": 2}, "review")
+    import_csv(small, tmp_path, "answers.csv", "team,date,participant,item,answer\nAlpha,24/01/2020,A-CA1,listened,3\n")
+    feedback.issue_link(small, 2, 4)
+    feedback.reword(small, "influence", "I could change what was decided")
+    feedback.retire(small, "come_again")
+    feedback.add_item(small, "The papers came in time")
+    day = dt.date(2020, 1, 30)
+    feedback.record_impact(small, 1, day, "change_idea", "Agenda in plain English", "both", 2, today=day)
+    import_csv(small, tmp_path, "impact.csv", (
+        "team,date,kind,description,origin\nAlpha,30/01/2020,measure changed,Agenda in plain English,staff\n"
+    ))  # fmt: skip
+    twice = feedback.record_impact(small, 1, day, "other", "Logged twice", "staff", today=day)
+    feedback.delete_impact(small, twice)
+    told = said(small)
+    for sentence in (
+        "Recorded A-SU1's answers to the experience questionnaire about the meeting of Alpha, 24/01/2020: 3 items, "
+        "at the review",
+        "Changed A-SU1's answers to the experience questionnaire about the meeting of Alpha, 24/01/2020: 1 item, "
+        "at the review",
+        "Recorded A-CA1's answers to the experience questionnaire about the meeting of Alpha, 24/01/2020: 1 item, "
+        "on paper",
+        "Added the questionnaire item “I felt listened to”",
+        "Reworded the questionnaire item “I could influence what was decided” as “I could change what was decided” "
+        "(version 2)",
+        "Stopped asking the questionnaire item “I would come again”",
+        "Added the questionnaire item “The papers came in time”",
+        "Logged the change “Agenda in plain English” of Alpha on 30/01/2020: a change idea adopted, the idea from "
+        "people with lived experience and staff together, arising at the meeting of Alpha, 24/01/2020",
+        "Changed the change “Agenda in plain English” of Alpha on 30/01/2020 in the impact log: a change idea "
+        "adopted, the idea from people with lived experience and staff together → a measure changed, the idea from "
+        "staff",
+        "Removed the change “Logged twice” of Alpha on 30/01/2020 from the impact log",
+    ):
+        assert sentence in told, sentence
+    assert any(
+        w.startswith("Gave A-CA1 a link to answer about the meeting of Alpha, 24/01/2020 on their phone") for w in told
+    )
+    assert [w for w in told if RAW.search(w) or "=" in w] == []
+    # the audit says which items were answered, never an answer: its entries name the person
+    stored = small.execute(
+        "select before, after from audit where table_name = 'feedback_responses' order by id"
+    ).fetchall()
+    assert [tuple(json.loads(v) if v else None for v in row) for row in stored] == [
+        (None, {"items": ["come_again", "listened", "understood"], "via": "review"}),
+        ({"items": ["listened"]}, {"items": ["listened"], "via": "review"}),
+        (None, {"items": ["listened"], "via": "paper"}),
     ]
 
 
