@@ -1,5 +1,6 @@
 """A slide deck (.pptx) to hand out that tells the study's story: the title; the headline measures
-of all teams; presence and meaningful involvement team by team; what each team's QI chart of
+of all teams; their experience score, response rate and changes from lived experience;
+presence and meaningful involvement team by team; what each team's QI chart of
 presence by quarter says; the quarters themselves; the recruitment funnel of the whole study; the
 recruitment tensions by name; and how every number is measured and what presenter mode hides.
 A chart's slide has a caption with its definition and the period; every slide has speaker notes
@@ -29,7 +30,7 @@ from pptx.slide import Slide as PptxSlide
 from pptx.text.text import TextFrame
 from pptx.util import Emu, Pt
 
-from observation import access, audit, charts, db, definitions, figures, presenting, qi, queries, spc, story
+from observation import access, audit, charts, db, definitions, feedback, figures, presenting, qi, queries, spc, story
 from observation.config import Settings
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -53,6 +54,7 @@ class Slide:
 
 TITLE = "Service users and carers in improvement meetings"
 HEADLINE = "Headline measures, all teams"
+EXPERIENCE = "Experience and impact, all teams"
 TEAMS = "Who was in the room, team by team"
 READINGS = "What the QI charts say, team by team"
 QUARTERS = "Quarter by quarter"
@@ -61,7 +63,7 @@ TENSIONS = "Recruitment tensions, all teams"
 MEASURES = "Method: the measures"
 COUNTED = "Method: recruitment and recruitment tensions"
 HIDES = "Method: what presenter mode hides, and why"
-SLIDE_TITLES = (TITLE, HEADLINE, TEAMS, READINGS, QUARTERS, FUNNEL, TENSIONS, MEASURES, COUNTED, HIDES)
+SLIDE_TITLES = (TITLE, HEADLINE, EXPERIENCE, TEAMS, READINGS, QUARTERS, FUNNEL, TENSIONS, MEASURES, COUNTED, HIDES)
 """Every slide's title, in order."""
 HEADLINE_ROWS = (
     ("Lived-experience presence", "presence_share"),
@@ -108,8 +110,11 @@ def overview_slides(
     trend = charts.involvement_trend(shown.trend, target, level, shown.events, "quarter", left_out)
     measured = f"{definitions.PRESENCE} {definitions.meaningful(settings.meaningful_level, target)} {period}."
     stages = story.funnel(con, mode.rule, mode.floor_rule)
+    whole = StudyFilter()
+    found = feedback.totals(feedback.experience_by_month(con, whole), feedback.impact_by_month(con, whole))
     slides = [
         _headline(everything, settings, mode, period),
+        _experience(found, mode, period),
         Slide(
             TEAMS,
             figures.for_export(charts.team_shares(teams, target, level), provenance),
@@ -163,6 +168,29 @@ def _headline(shown: queries.Overview, settings: Settings, mode: presenting.Pres
         HEADLINE,
         caption="Every share is of the held meetings with attendance recorded. 'hidden': the share could reveal "
         f"a count under {mode.threshold}, alone or beside the other figures (the last slide says why). {period}.",
+        notes="\n".join(notes),
+        table=(("Measure", "All teams"), *rows),
+    )
+
+
+def _experience(found: feedback.Totals, mode: presenting.Presenting, period: str) -> Slide:
+    """The study's experience score, response rate and share of changes from lived experience, as the
+    Overview shows them in presenter mode: no count, each "hidden" where a count it rests on is small."""
+    shown = presenting.experience_shown(found, mode.rule)
+    rows = (
+        ("Experience score (out of 5)", shown.score),
+        ("Response rate", shown.response_rate),
+        ("Changes from lived experience", shown.impact_share),
+    )
+    notes = [f"{label}: {value}." for label, value in rows]
+    if not (found.responded or found.changes):
+        notes.append("Nobody has answered the experience questionnaire and no change is logged yet.")
+    return Slide(
+        EXPERIENCE,
+        caption="How the service users and carers who came found the meetings, from their answers to the experience "
+        "questionnaire, and the share of the changes the teams logged whose idea came from people with lived "
+        f"experience, alone or with staff (the method slide defines each). 'hidden': it rests on a count under "
+        f"{mode.threshold}; '—': there is nothing to measure yet. {period}.",
         notes="\n".join(notes),
         table=(("Measure", "All teams"), *rows),
     )
@@ -239,6 +267,9 @@ def _method(settings: Settings, mode: presenting.Presenting, period: str) -> lis
         definitions.REPRESENTATION,
         definitions.meaningful(level, target),
         definitions.HELD_AND_CANCELLED,
+        definitions.EXPERIENCE_SCORE,
+        definitions.RESPONSE_RATE,
+        definitions.IMPACT_SHARE,
         f"The QI chart reading: {definitions.RULE_SETS}",
     )
     counted = (definitions.FUNNEL, definitions.CODE_COUNTS)
@@ -261,6 +292,9 @@ def _method(settings: Settings, mode: presenting.Presenting, period: str) -> lis
         f"The recruitment funnel is protected the same way: a stage minus any later one is the people who stopped "
         f"in between, and none of those under {t} can be worked out. Each recruitment tension's count is checked "
         "against the counts the teams' profiles show: the study's count minus the teams' is the rest.",
+        f"The experience score, the response rate and the share of changes from lived experience are hidden where a "
+        f"count they rest on is from 1 to {t - 1} (the responses on the scale; the responses or the attendances; the "
+        "changes from lived experience or all changes logged); no count, item or change's words is shown.",
         f"The QI reading reads only the quarters whose share is shown and states no count. {teams}; nothing typed "
         "about a person — notes, participants' codes, the wording of chart annotations — appears.",
     )

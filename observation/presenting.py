@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from observation import access, charts, profile, queries, voice
+from observation import access, charts, feedback, profile, queries, voice
 from observation.disclosure import DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress, whole_percent
 from observation.filters import StudyFilter
 from observation.labels import ANNOTATION_KINDS, letters
@@ -68,6 +68,36 @@ def percent(share: float | None, hidden: bool = False) -> str:
     if hidden:
         return "hidden"
     return "—" if share is None else f"{whole_percent(share)}%"
+
+
+def score_text(score: float | None) -> str:
+    """An experience score as every screen shows it: "4.2 of 5"; "—" where nobody answered on the scale."""
+    return "—" if score is None or pd.isna(score) else f"{score:.1f} of 5"
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceShown:
+    """The experience and impact measures as a room sees them (``experience_shown``)."""
+
+    score: str
+    response_rate: str
+    impact_share: str
+
+
+def experience_shown(found: feedback.Totals, rule: Rule) -> ExperienceShown:
+    """The experience score, response rate and share of changes from lived experience of ``found``
+    under presenter mode's ``rule``: each "hidden" where a count it rests on is one the rule hides
+    (the score's responses on the scale; the rate's responses or attendances; the share's changes
+    from lived experience or changes logged). No count is shown beside them."""
+
+    def hides(*counts: int) -> bool:
+        return any(rule.hides(c) for c in counts)
+
+    return ExperienceShown(
+        score="hidden" if hides(found.scored) else score_text(found.score),
+        response_rate=percent(found.response_rate, hides(found.responded, found.attended)),
+        impact_share=percent(found.impact_share, hides(found.with_lived_experience, found.changes)),
+    )
 
 
 def from_query_params(params: Mapping[str, str], minimum: int = DEFAULT_THRESHOLD) -> tuple[Presenting, list[str]]:

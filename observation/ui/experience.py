@@ -18,10 +18,10 @@ import qrcode
 import qrcode.image.svg
 import streamlit as st
 
-from observation import access, definitions, disclosure, feedback, labels
+from observation import access, definitions, disclosure, feedback, labels, presenting
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
-from observation.presenting import percent
+from observation.presenting import percent, score_text
 from observation.ui import edits, study
 from observation.ui.state import plain
 
@@ -235,23 +235,24 @@ def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> Non
     """The three figures, each with the counts it rests on; in presenter mode (``rule``) without
     counts, each "hidden" where it rests on a count the rule hides."""
     score, rate, share = st.columns(3)
-
-    def hides(*counts: int) -> bool:
-        return rule is not None and any(rule.hides(c) for c in counts)
+    shown = (
+        presenting.experience_shown(found, rule)
+        if rule is not None
+        else presenting.ExperienceShown(
+            score_text(found.score), percent(found.response_rate), percent(found.impact_share)
+        )
+    )
 
     def note(text: str) -> dict[str, object]:  # a plain line under the figure: no colour, no arrow
         return {} if rule is not None else {"delta": text, "delta_color": "off", "delta_arrow": "off"}
 
-    score.metric("Experience score", "hidden" if hides(found.scored) else _score(found.score),
-                 help=definitions.EXPERIENCE_SCORE, border=True,
+    score.metric("Experience score", shown.score, help=definitions.EXPERIENCE_SCORE, border=True,
                  **note(f"from {labels.counted(found.scored, 'response')}"))  # type: ignore[arg-type]  # fmt: skip
-    rate.metric("Response rate", percent(found.response_rate, hides(found.responded, found.attended)),
-                help=definitions.RESPONSE_RATE, border=True,
+    rate.metric("Response rate", shown.response_rate, help=definitions.RESPONSE_RATE, border=True,
                 **note(f"{found.responded:,} of {found.attended:,} attendances"))  # type: ignore[arg-type]  # fmt: skip
     logged = f"{found.with_lived_experience:,} of {labels.counted(found.changes, 'change')} logged"
-    share.metric("From lived experience",
-                 percent(found.impact_share, hides(found.with_lived_experience, found.changes)),
-                 help=definitions.IMPACT_SHARE, border=True, **note(logged))  # type: ignore[arg-type]  # fmt: skip
+    share.metric("From lived experience", shown.impact_share, help=definitions.IMPACT_SHARE, border=True,
+                 **note(logged))  # type: ignore[arg-type]  # fmt: skip
     if rule is not None:
         st.caption(
             f"A figure reads “hidden” where a count it rests on (responses, attendances, changes logged, or "
@@ -271,7 +272,7 @@ def team_experience(flt: StudyFilter, team_id: int) -> None:
     measures(mine)
     if others.attended or others.changes:
         st.caption(
-            f"The other teams in the filter: experience score {_score(others.score)} "
+            f"The other teams in the filter: experience score {score_text(others.score)} "
             f"({labels.counted(others.scored, 'response')}), response rate {percent(others.response_rate)}, "
             f"changes from lived experience {percent(others.impact_share)} (of {others.changes:,})."
         )
@@ -280,7 +281,7 @@ def team_experience(flt: StudyFilter, team_id: int) -> None:
         st.dataframe(
             items.assign(
                 wording=[w + STATE_WORDS[state] for w, state in zip(items["wording"], items["state"], strict=True)],
-                mean=items["mean"].map(_score),
+                mean=items["mean"].map(score_text),
             )[["wording", "mean", "answers", "prefer_not"]],
             hide_index=True,
             column_config={
@@ -364,10 +365,6 @@ def team_experience_in_the_room(team_id: int, rule: disclosure.Rule) -> None:
     st.subheader("Experience and impact", help=SECTION_HELP)
     team = profile_filter(StudyFilter(), team_id)
     measures(feedback.totals(study.experience_by_month(team), study.impact_by_month(team)), rule)
-
-
-def _score(score: float | None) -> str:
-    return "—" if score is None or pd.isna(score) else f"{score:.1f} of 5"
 
 
 # --- the questionnaire's editor (Study setup) -------------------------------------------------------------------

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -23,7 +24,7 @@ from pptx import Presentation
 from pptx.util import Emu
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import access, cli, config, db, deck, notes, presenting, profile, recruitment
+from observation import access, cli, config, db, deck, feedback, notes, presenting, profile, recruitment
 from observation.disclosure import Rule
 from observation.filters import StudyFilter
 from observation.presenting import Presenting
@@ -190,6 +191,9 @@ def test_the_deck_tells_the_story_slide_by_slide(decks: dict[int, Made], study: 
         if page.title in CHART_SLIDES:
             assert "Meetings " in page.body[-1], f"{page.title}: the caption gives no period"
     by_title = {p.title: p for p in found}
+    assert [row[0] for row in by_title[deck.EXPERIENCE].rows] == [
+        "Measure", "Experience score (out of 5)", "Response rate", "Changes from lived experience",
+    ]  # fmt: skip
     assert [row[0] for row in by_title[deck.HEADLINE].rows] == [
         "Measure", "Meetings held", "Lived-experience presence", "Service users present", "Carers present",
         "Meaningful involvement (contributing or above)", "Mean representation",
@@ -212,6 +216,64 @@ def test_the_deck_tells_the_story_slide_by_slide(decks: dict[int, Made], study: 
     (actions,) = con.execute("select count(*) from audit where action = 'export' and table_name = 'deck'").fetchone()  # type: ignore[misc]
     con.close()
     assert actions == len(THRESHOLDS)
+
+
+def test_the_experience_slide_shows_the_studys_three_figures_worked_out_from_the_raw_rows(
+    decks: dict[int, Made], reading: duckdb.DuckDBPyConnection
+) -> None:
+    # From the raw rows in pandas: each service user or carer present at a held meeting; their mean
+    # answer about it (prefer not to say, null, left out); the changes by whom the idea came from.
+    present = reading.execute(
+        "select a.meeting_id, a.participant_id from attendance as a join meetings as m on m.id = a.meeting_id "
+        "join participants as p on p.id = a.participant_id join role_categories as r on r.code = p.role "
+        "where a.status = 'present' and m.status = 'held' and r.lived_experience"
+    ).fetchdf()
+    answers = reading.execute("select meeting_id, participant_id, answer from feedback_responses").fetchdf()
+    person = answers.groupby(["meeting_id", "participant_id"])["answer"].mean().rename("mean").reset_index()
+    joined = present.merge(person, on=["meeting_id", "participant_id"], how="left", indicator=True)
+    origins = reading.execute("select origin from impact_entries").fetchdf()["origin"]
+    scored, responded = int(joined["mean"].notna().sum()), int((joined["_merge"] == "both").sum())
+    lived = int(origins.isin(["lived_experience", "both"]).sum())
+    assert min(scored, responded, lived) > 0  # the demo has each
+
+    for threshold in THRESHOLDS:
+
+        def unless_small(value: str, *counts: int, t: int = threshold) -> str:
+            return "hidden" if any(0 < c < t for c in counts) else value
+
+        slide = next(p for p in pages(decks[threshold].pptx) if p.title == deck.EXPERIENCE)
+        score = unless_small(f"{joined['mean'].mean():.1f} of 5", scored)
+        assert slide.rows == (
+            ("Measure", "All teams"),
+            ("Experience score (out of 5)", score),
+            ("Response rate", unless_small(f"{round(100 * responded / len(joined))}%", responded, len(joined))),
+            (
+                "Changes from lived experience",
+                unless_small(f"{round(100 * lived / len(origins))}%", lived, len(origins)),
+            ),
+        )
+        assert slide.notes[0] == f"Experience score (out of 5): {score}."
+        assert f"a count under {threshold}" in slide.body[-1]
+
+
+@pytest.mark.parametrize(
+    ("totals", "shown"),
+    [
+        (dict(attended=40, responded=12, scored=5, score=4.04, changes=9, with_lived_experience=5),
+         ("4.0 of 5", "30%", "56%")),
+        (dict(attended=40, responded=12, scored=4, score=4.04, changes=9, with_lived_experience=4),
+         ("hidden", "30%", "hidden")),
+        (dict(attended=4, responded=4, scored=4, score=3.0, changes=0, with_lived_experience=0),
+         ("hidden", "hidden", "—")),
+        (dict(attended=6, responded=0, scored=0, score=None, changes=5, with_lived_experience=0),
+         ("—", "0%", "0%")),
+    ],
+)  # fmt: skip
+def test_a_room_sees_each_experience_figure_hidden_where_a_count_it_rests_on_is_small(
+    totals: dict[str, Any], shown: tuple[str, str, str]
+) -> None:
+    found = presenting.experience_shown(feedback.Totals(**totals), Rule(5))
+    assert (found.score, found.response_rate, found.impact_share) == shown
 
 
 def test_nothing_in_the_deck_is_about_a_person(decks: dict[int, Made], study: Path) -> None:
