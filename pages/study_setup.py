@@ -14,8 +14,8 @@ st.title(
 )
 edits.flash()
 teams_tab, people_tab, codebook_tab, questionnaire_tab = st.tabs(
-    ["Teams", "Participants", "Codebook", "Experience questionnaire"]
-)
+    ["Teams", "Participants", "Codebook", "Experience questionnaire"], key="setup_tabs"
+)  # keyed: the tab read stays open when a save adds its message above
 with teams_tab:
     curating.teams_grid()
 with people_tab:

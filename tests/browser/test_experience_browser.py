@@ -167,3 +167,16 @@ def test_a_coach_sees_a_teams_experience_and_impact_beside_its_attendance(
     settled(page)
     page.screenshot(path=str(ARTIFACTS / "experience-qi-chart.png"))
     assert_clean(watched)
+
+
+def test_a_reworded_item_leaves_the_questionnaire_tab_open_with_its_new_version(study: Study, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{study.server.url}/study_setup")
+    tab = page.get_by_role("tab", name="Experience questionnaire")
+    tab.click()
+    page.get_by_label("Item 1 (version 1)").fill("People listened to me")
+    page.get_by_role("button", name="Reword").first.click()
+    expect(page.get_by_label("Item 1 (version 2)")).to_have_value("People listened to me", timeout=WAIT)
+    settled(page)
+    expect(tab).to_have_attribute("aria-selected", "true")  # the save's message above does not open "Teams"
+    assert_clean(watched)
