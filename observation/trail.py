@@ -921,7 +921,8 @@ def _answers(t: _Teller) -> str:
     """A person's answers about a meeting recorded or changed: which items and how, never the answers
     (an entry of an earlier version held them: only their items are counted)."""
     a, p = t.e.after if isinstance(t.e.after, dict) else {}, t.e.pairs
-    items = a.get("items") if isinstance(a.get("items"), list) else [k for k in a if k != "via"]
+    listed = a.get("items")
+    items = listed if isinstance(listed, list) else [k for k in a if k != "via"]
     how = labels.FEEDBACK_VIA.get(str(a.get("via")), "").split(",")[0].lower()
     verb = "Changed" if t.e.action == "change" else "Recorded"
     return (
