@@ -7,14 +7,20 @@
   rows about people, under pseudonyms: its note says it is not for publication.
 - **aggregate**: the level for sharing. Counts of meetings per team and calendar month, per team
   over the whole period and for the study, over the whole study (two exports of different teams
-  or dates could give a hidden count away by difference, so the filter does not apply), and of
-  the contributions recorded at the meetings observed live. The counts that tell about people
-  with lived experience are hidden under the rules of presenter mode (observation.disclosure): a
-  count from 1 to the threshold − 1, and any further count that would let one be worked out from
-  the rest, shown as "[c]". Contributions and meetings are linked: a contribution by someone with
-  lived experience says one was present, so those contributions bound the meetings with lived
+  or dates could give a hidden count away by difference, so the filter does not apply), of the
+  contributions recorded at the meetings observed live, of the experience feedback (attendances
+  by service users and carers, their responses, those on the scale, and the experience score)
+  and of the impact log (changes logged, those from or with lived experience). The counts that
+  tell about people with lived experience are hidden under the rules of presenter mode
+  (observation.disclosure): a count from 1 to the threshold − 1, and any further count that would
+  let one be worked out from the rest, shown as "[c]"; a score, wherever its count of responses
+  on the scale is. Contributions and meetings are linked: a contribution by someone with lived
+  experience says one was present, so those contributions bound the meetings with lived
   experience from below, and a month without anyone with lived experience present holds none of
-  their contributions.
+  their contributions. So are attendances and meetings (hidden_figures): someone present says a
+  meeting had them, and the attendances are at least the meetings with service users plus those
+  with carers; so a month's feedback is shown only where its counts of those meetings are, and
+  the meetings are checked against each team's attendances. The impact log is linked to nothing.
 
 Every export carries a note (README.txt beside the tables, or a Notes sheet in a workbook) saying
 what it holds, how it may be shared and what was done to its text for a spreadsheet. Every export
@@ -38,11 +44,11 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -50,7 +56,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import access, audit, cells, config, db, integrity, queries
+from observation import access, audit, cells, config, db, feedback, integrity, queries
 from observation.demo import insert_table
 from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
 from observation.errors import ObservationError
@@ -127,6 +133,52 @@ headline minus its breakdown."""
 SCOPE_COST = {"month": 0, "team": 10, "study": 20}
 """Which figure goes first when one more must be hidden: a month's before a team's total, a
 team's before the study's."""
+EXPERIENCE_ATOMS = ("scored", "unscored", "silent", "spare")
+"""A month's attendances by service users and carers at held meetings split three ways: those whose
+answers on the scale are recorded, those who answered only "prefer not to say", those with no answer;
+and ``spare``, a made-up room for more (the four sum to ROOM more than the month's attendances, as
+if known): it lets a check move one attendance into or out of a month without an integer programme
+(observation.disclosure's leaves), and only ever makes the check stricter."""
+EXPERIENCE_HIDEABLE: dict[str, tuple[str, ...]] = {
+    "attendances_by_lived_experience": ("scored", "unscored", "silent"),
+    "responses_by_lived_experience": ("scored", "unscored"),
+    "scored_responses_by_lived_experience": ("scored",),
+}
+"""The counts of the experience feedback, as the atoms each sums: each may be hidden."""
+EXPERIENCE_COST = {
+    "responses_by_lived_experience": 0,
+    "scored_responses_by_lived_experience": 1,
+    "attendances_by_lived_experience": 3,
+}
+"""Which goes first when one more must be hidden: the responses before the score's count, both before
+the attendances the response rate divides by."""
+EXPERIENCE_SECRETS: dict[str, tuple[str, ...]] = {
+    "attendances_without_a_response": ("silent",),
+    "responses_only_prefer_not_to_say": ("unscored",),
+}
+"""Counts of service users and carers no column shows, but one column less another does: kept from
+being worked out when small."""
+RESPONDED = "responses_by_lived_experience"
+SCORED = "scored_responses_by_lived_experience"
+SCORE = "experience_score"
+"""The experience score of a month, a team or the study: shown where its scored responses are."""
+SCORE_DECIMALS = 2
+IMPACT_ATOMS = ("lived", "staff", "spare")
+"""A month's changes logged, split by where the idea came from: from or with people with lived
+experience, from staff alone; and ``spare``, as EXPERIENCE_ATOMS' (ROOM more than the changes)."""
+IMPACT_HIDEABLE: dict[str, tuple[str, ...]] = {
+    "changes_logged": ("lived", "staff"),
+    "changes_with_lived_experience": ("lived",),
+}
+"""The counts of the impact log, as the atoms each sums: each may be hidden."""
+IMPACT_COST = {"changes_with_lived_experience": 0, "changes_logged": 1}
+ROOM = 100
+"""How many more attendances or changes than it had a month is taken to have room for (``spare``)."""
+TELLING = ("meetings_with_lived_experience", "meetings_with_service_users", "meetings_with_carers")
+"""The counts of a month's meetings its feedback could tell about: its feedback is shown only with them."""
+SINGLE_SLOT = ("service_users_only", "service_users_only_meaningful", "carers_only", "carers_only_meaningful")
+"""The meeting kinds with service users or carers but not both: a meeting of one of these had at least
+one service user or carer present, one of "both" at least two (a service user and a carer)."""
 
 
 @dataclass(frozen=True)
@@ -192,13 +244,10 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     counts = queries.monthly_counts(con, whole, level)
     kinds = queries.meeting_kinds(con, whole, level, "month")
     live = _live_counts(con)
-    spoken, fragile = _spoken(live, kinds)
-    system = counts_system(kinds, spoken)
-    hidden = _hide(system, rule)
-    live_hidden: frozenset[Hashable] = frozenset()
-    if len(live):
-        thin = {(month, column) for month in fragile for column in LIVE_HIDEABLE}
-        live_hidden = _hide(contributions_system(live, kinds), rule, thin, _quiet_atoms(live, fragile))
+    experience = feedback.experience_by_month(con, whole)
+    impact = feedback.impact_by_month(con, whole)
+    system, hidden = hidden_figures(kinds, live, experience, impact, rule)
+    counts = _with_change_months(counts, impact)
     keys = _cell_keys(counts)
     shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
     for key, row in zip(keys, counts.itertuples(index=False), strict=True):
@@ -207,6 +256,17 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
             if int(getattr(row, column)) != expected:  # two reads a moment apart saw different studies
                 raise ObservationError("the study changed while the export was being made: export again")
     said = _live_values(live)
+    felt = _sums(_experience_columns(experience))
+    changed = _sums(_impact_columns(impact))
+
+    def hideable(
+        columns: Collection[str], values: dict[Hashable, dict[str, Any]], gone: Collection[Hashable]
+    ) -> dict[str, pd.Series]:
+        return {
+            c: pd.Series([CONFIDENTIAL if (k, c) in gone else values.get(k, {}).get(c, 0) for k in keys], dtype=object)
+            for c in columns
+        }
+
     table = pd.DataFrame(
         {
             "team": counts["team_name"].fillna(STUDY_ROW),
@@ -214,18 +274,19 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
             **{c: counts[c].astype("int64") for c in OPEN_COLUMNS},
             **{
                 c: pd.Series(
-                    [CONFIDENTIAL if (k, c) in hidden else int(v) for k, v in zip(keys, counts[c], strict=True)],
+                    [
+                        CONFIDENTIAL if (k, c) in hidden.meetings else int(v)
+                        for k, v in zip(keys, counts[c], strict=True)
+                    ],
                     dtype=object,
                 )
                 for c in HIDEABLE
             },
             **{c: pd.Series([said.get(k, {}).get(c, 0) for k in keys], dtype="int64") for c in LIVE_OPEN},
-            **{
-                c: pd.Series(
-                    [CONFIDENTIAL if (k, c) in live_hidden else said.get(k, {}).get(c, 0) for k in keys], dtype=object
-                )
-                for c in LIVE_HIDEABLE
-            },
+            **hideable(LIVE_HIDEABLE, said, hidden.contributions),
+            **hideable(EXPERIENCE_HIDEABLE, felt, hidden.experience),
+            SCORE: pd.Series([_score(felt.get(k, {}), (k, SCORED) in hidden.experience) for k in keys], dtype=object),
+            **hideable(IMPACT_HIDEABLE, changed, hidden.impact),
         }
     )
     with db.cursor(con) as cur:
@@ -236,6 +297,59 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     info = queries.study_info(con)
     notes = _aggregate_notes(info, rule, level)
     return Contents({"teams": teams, COUNTS_TABLE: table}, notes, rule.threshold)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The figures the aggregate export hides, keyed (cell, column) as counts_system keys them."""
+
+    meetings: frozenset[Hashable]
+    contributions: frozenset[Hashable]
+    experience: frozenset[Hashable]
+    """Among them every count of a month whose counts of meetings are hidden (_tells), even of a month
+    with nobody with lived experience there: its 0 would say so."""
+    impact: frozenset[Hashable]
+
+
+def hidden_figures(
+    kinds: pd.DataFrame, live: pd.DataFrame, experience: pd.DataFrame, impact: pd.DataFrame, rule: Rule
+) -> tuple[System, Hidden]:
+    """What the aggregate export hides under ``rule``, from the meetings of each kind per team and
+    month (queries.meeting_kinds by month), the contributions observed live (_live_counts), the
+    experience feedback (feedback.experience_by_month) and the impact log (feedback.impact_by_month);
+    and counts_system, whose counts the export shows. First the meetings, checked with what the
+    attendances by service users and carers tell of them (_attendance_links); then the contributions;
+    then the feedback, checked with what the meetings shown tell of it, and shown only for the
+    months whose counts of meetings are (_open_months, _tells); then the changes."""
+    attended = _attended(experience, kinds)
+    opened = _open_months(kinds, rule)
+    spoken, fragile = _spoken(live, kinds)
+    system = counts_system(kinds, spoken, attended, opened)
+    hidden = _hide(system, rule)
+    live_hidden: frozenset[Hashable] = frozenset()
+    if len(live):
+        thin = {(month, column) for month in fragile for column in LIVE_HIDEABLE}
+        live_hidden = _hide(contributions_system(live, kinds), rule, thin, _quiet_atoms(live, fragile))
+    # A month's feedback is shown only where its meetings with service users, with carers and with
+    # anyone with lived experience are: else it would tell them (nobody there, or at most so many).
+    months = set(_months(kinds, queries.MEETING_KINDS))
+    closed = {m for m in months if (m in attended and m not in opened) or _tells(hidden, m)}
+    shut = {(m, column) for m in closed for column in EXPERIENCE_HIDEABLE}
+    experience_hidden: frozenset[Hashable] = frozenset()
+    if len(experience):
+        slots = _slots_shown(system, hidden)
+        experience_hidden = _hide_past_the_study(
+            lambda fixed: experience_system(experience, kinds, opened, slots, fixed), rule, shut & _keys_of(attended)
+        )
+    impact_hidden: frozenset[Hashable] = frozenset()
+    if len(impact):
+        impact_hidden = _hide_past_the_study(lambda fixed: impact_system(impact, fixed), rule)
+    return system, Hidden(hidden, live_hidden, experience_hidden | shut, impact_hidden)
+
+
+def _keys_of(attended: Mapping[Month, int]) -> set[Hashable]:
+    """The experience figures of the months ``attended``."""
+    return {(m, column) for m in attended for column in EXPERIENCE_HIDEABLE}
 
 
 def _hide(
@@ -251,6 +365,24 @@ def _hide(
 
     floor = Rule(threshold_floor())
     return at(rule, {*also, *at(floor, also)} if floor.threshold < rule.threshold else also)
+
+
+def _hide_past_the_study(
+    build: Callable[[Collection[str]], System], rule: Rule, also: Collection[Hashable] = ()
+) -> frozenset[Hashable]:
+    """What _hide hides of the system ``build`` makes, the study's figures kept shown where they can
+    be. Hiding one figure at a time, the search frees a team's small count by hiding the study's
+    whenever no one figure of the other teams does on its own (two are needed: a team's responses
+    and scored responses, say); so it runs first with the study's figures that are not small fixed
+    (``build``'s columns given are known, always shown; nothing then frees a count that only the
+    study's figures tell, which that run leaves out), hiding the teams' and months' in pairs as it
+    must; then again with every figure, what it hid the first time hidden: it hides more, the
+    study's at last, only where that did not protect every count."""
+    whole = build(())
+    study = {key[1]: f.count for f in whole.figures if isinstance(key := f.key, tuple) and key[0] is None}
+    fixed = [column for column, count in study.items() if not rule.hides(count)]
+    first = _hide(build(fixed), rule, also) if fixed else frozenset()
+    return _hide(whole, rule, {*also, *first})
 
 
 SILENCE_SECONDS = 20.0
@@ -436,11 +568,34 @@ class _Layout:
     def figure(self, key: Hashable, atoms: tuple[int, ...], cost: int = 0) -> Figure:
         return Figure(key, atoms, self.total(atoms), cost=cost)
 
-    def system(self, figures: list[Figure], known: list[Figure], secrets_: list[Secret]) -> System:
-        """The system of these atoms, each team's a block and each row a leaf (disclosure.System)."""
+    def system(
+        self, figures: list[Figure], known: list[Figure], secrets_: list[Secret], sizes: Mapping[int, int] | None = None
+    ) -> System:
+        """The system of these atoms, each row a leaf and each team's a block (disclosure.System); given
+        ``sizes`` (a count per team), the teams in blocks of TEAMS_A_BLOCK, the smallest together
+        (_blocks)."""
         width = len(self.names)
-        blocks = np.repeat(np.array(self.team_ids, dtype=np.int64), width)
+        block = _blocks(sizes) if sizes is not None else {t: t for t in self.team_ids}
+        blocks = np.repeat(np.array([block[t] for t in self.team_ids], dtype=np.int64), width)
         return System(self.truth, figures, known, secrets_, blocks, np.repeat(np.arange(len(self.team_ids)), width))
+
+
+TEAMS_A_BLOCK = 4
+"""How many teams the experience feedback's and the impact log's checks change at once above
+disclosure.EXACT_ATOMS. One team's alone, a team's own total under the threshold could be kept from
+being worked out only by hiding the study's (the other teams held at their true values, the study
+less them gives it); with three more teams of about its size, by hiding one of theirs instead (the
+hiding of a cell's complement, as statistical offices do it)."""
+
+
+def _blocks(sizes: Mapping[int, int]) -> dict[int, int]:
+    """Each team's block: the teams in order of ``sizes`` (then id), TEAMS_A_BLOCK at a time, so
+    that teams with small totals protect one another."""
+    ranked = sorted(sizes, key=lambda t: (sizes[t], t))
+    blocks = {team_id: i // TEAMS_A_BLOCK for i, team_id in enumerate(ranked)}
+    if len(ranked) > TEAMS_A_BLOCK and len(ranked) % TEAMS_A_BLOCK == 1:  # no team alone in a block
+        blocks[ranked[-1]] -= 1
+    return blocks
 
 
 def _layout(table: pd.DataFrame, month: str, names: tuple[str, ...]) -> _Layout:
@@ -455,7 +610,12 @@ def _layout(table: pd.DataFrame, month: str, names: tuple[str, ...]) -> _Layout:
     return _Layout(names, team_ids, months, table[list(names)].to_numpy(dtype=np.int64).ravel(), cells)
 
 
-def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System:
+def counts_system(
+    kinds: pd.DataFrame,
+    spoken: Collection[Month] = (),
+    attended: Mapping[Month, int] | None = None,
+    opened: Collection[Month] = (),
+) -> System:
     """What the aggregate export shows, as figures over the atoms ``kinds`` (queries.meeting_kinds
     by month: each team's held meetings with attendance recorded of each kind, per month). Each
     HIDEABLE count is a figure, shown exactly, of every month, every team's whole period and the
@@ -464,7 +624,9 @@ def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System
     (service users only, carers only, both, not meaningful) must not be worked out when small.
     In the months ``spoken`` (team id, first day), someone with lived experience contributed: known
     to a reader, as far as the export goes, so those months had at least one meeting with lived
-    experience present."""
+    experience present. ``attended``: the service users and carers present at each month's held
+    meetings (the experience feedback's attendances), which tell a reader of the meetings too
+    (_attendance_links; ``opened``, the months whose feedback may be shown)."""
     layout = _layout(kinds, "period", queries.MEETING_KINDS)
     figures: list[Figure] = []
     secrets_: list[Secret] = []
@@ -482,7 +644,247 @@ def counts_system(kinds: pd.DataFrame, spoken: Collection[Month] = ()) -> System
         if cell in spoken:
             sums = layout.atoms([i], LIVED_EXPERIENCE)
             known.append(Figure((cell, "spoken_by_lived_experience"), sums, layout.total(sums), at_least=1))
+    if attended is not None:
+        known += _attendance_links(layout, attended, opened)
     return layout.system(figures, known, secrets_)
+
+
+def _attendance_links(layout: _Layout, attended: Mapping[Month, int], opened: Collection[Month]) -> list[Figure]:
+    """What the attendances by service users and carers tell a reader of the meetings (``layout``'s,
+    counts_system's): a month with one had a meeting with lived experience present, one without had
+    none; and a meeting with a service user or a carer present had one attendance at least, one
+    with both two, so the meetings with service users plus those with carers are at most the
+    attendances. A month's feedback is shown only where its own counts of meetings are (``opened``:
+    the months where they may be): there the reader is taken to know its attendances; of a team's
+    other months, only their sum (the team's, less those months'), as the export shows it, with
+    the team's attendances taken as known even where they are hidden."""
+    links: list[Figure] = []
+    teams: dict[int, list[int]] = {}
+    for i, team_id in enumerate(layout.team_ids):
+        teams.setdefault(team_id, []).append(i)
+    for team_id, rows in teams.items():
+        near = [i for i in rows if (team_id, layout.months[i]) in opened]
+        rest = [i for i in rows if (team_id, layout.months[i]) not in opened]
+        for i in near:
+            cell = (team_id, layout.months[i])
+            links += _presence_link(layout, (cell, "attended"), [i], attended.get(cell, 0))
+        left = sum(attended.get((team_id, layout.months[i]), 0) for i in rest)
+        if rest:
+            links += _presence_link(layout, (team_id, "attended_in_months_not_shown"), rest, left)
+    return links
+
+
+def _presence_link(layout: _Layout, key: Hashable, rows: list[int], attended: int) -> list[Figure]:
+    """What ``attended`` attendances in ``rows`` tell of their meetings: none with lived experience
+    present (none); or one at least, and the meetings with service users plus those with carers at
+    most ``attended``, written as its complement (twice the meetings recorded less that, at least
+    twice the meetings less ``attended``: each kind of meeting counts 2 less its service-user and
+    carer slots, so "nobody" counts twice)."""
+    presence = layout.atoms(rows, LIVED_EXPERIENCE)
+    if attended == 0:
+        return [Figure((key, "nobody"), presence, 0)]
+    links = [Figure((key, "somebody"), presence, layout.total(presence), at_least=1)]
+    least = 2 * layout.total(layout.atoms(rows, queries.MEETING_KINDS)) - attended
+    if least > 0:
+        slots = layout.atoms(rows, SINGLE_SLOT) + 2 * layout.atoms(rows, ("nobody",))
+        links.append(Figure((key, "at_most_attended"), slots, layout.total(slots), at_least=least))
+    return links
+
+
+def experience_system(
+    experience: pd.DataFrame,
+    kinds: pd.DataFrame,
+    opened: Collection[Month] = (),
+    slots: Mapping[Hashable, int] | None = None,
+    fixed: Collection[str] = (),
+) -> System:
+    """What the aggregate export shows of the experience feedback, as figures over the atoms of
+    ``experience`` (feedback.experience_by_month: per team and month with a service user or carer
+    present, split as EXPERIENCE_ATOMS). Each EXPERIENCE_HIDEABLE count is a figure of every month,
+    team and the study, keyed as counts_system's; EXPERIENCE_SECRETS of every cell must not be worked
+    out when small. What the meetings (``kinds``, as counts_system reads them) tell a reader is known:
+    a month with more than one recorded meeting and someone with lived experience at one had one
+    attendance at least (in a month with one recorded meeting, that it had one is the very count
+    a month's feedback must not tell: nothing is known of it); in the months ``opened`` (their counts
+    of meetings may be shown) the attendances are at least the meetings with service users plus
+    those with carers, and so in each cell of ``slots`` (a team id, or None for the study: those
+    meetings, shown). The study's counts of the columns ``fixed`` are known, and then its own
+    EXPERIENCE_SECRETS left out (_hide_past_the_study)."""
+    table = experience.assign(
+        unscored=experience["responded"] - experience["scored"],
+        silent=experience["attended"] - experience["responded"],
+        spare=ROOM,
+    )
+    layout = _layout(table, "month", EXPERIENCE_ATOMS)
+    figures: list[Figure] = []
+    secrets_: list[Secret] = []
+    known: list[Figure] = []
+    for key, (scope, rows) in layout.cells.items():
+        for name, names in EXPERIENCE_HIDEABLE.items():
+            cost = EXPERIENCE_COST[name] + SCOPE_COST[scope]
+            (known if key is None and name in fixed else figures).append(
+                layout.figure((key, name), layout.atoms(rows, names), cost)
+            )
+        for name, names in EXPERIENCE_SECRETS.items():
+            if key is None and fixed:
+                continue  # the study's own: only hiding one of its figures frees it (_hide_past_the_study)
+            sums = layout.atoms(rows, names)
+            secrets_.append(Secret((key, name), sums, layout.total(sums)))
+    recorded = _months(kinds, queries.MEETING_KINDS)
+    both = _months(kinds, ("both", "both_meaningful"))
+    single = _months(kinds, SINGLE_SLOT)
+    everyone = EXPERIENCE_HIDEABLE["attendances_by_lived_experience"]
+    for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)):
+        known.append(layout.figure((cell, "room"), layout.atoms([i], EXPERIENCE_ATOMS)))
+        least = single.get(cell, 0) + 2 * both.get(cell, 0) if cell in opened else int(recorded.get(cell, 0) > 1)
+        if least:
+            sums = layout.atoms([i], everyone)
+            known.append(Figure((cell, "present"), sums, layout.total(sums), at_least=least))
+    for key, least in (slots or {}).items():
+        if key in layout.cells and least > 0:
+            sums = layout.atoms(layout.cells[key][1], everyone)
+            known.append(Figure((key, "present"), sums, layout.total(sums), at_least=least))
+    return layout.system(figures, known, secrets_, _team_sizes(layout, EXPERIENCE_HIDEABLE[RESPONDED]))
+
+
+def impact_system(impact: pd.DataFrame, fixed: Collection[str] = ()) -> System:
+    """What the aggregate export shows of the impact log, as figures over the atoms of ``impact``
+    (feedback.impact_by_month: per team and month with a change logged, split as IMPACT_ATOMS). Each
+    IMPACT_HIDEABLE count is a figure of every month, team and the study, keyed as counts_system's
+    (the study's of the columns ``fixed`` known instead: _hide_past_the_study). Nothing links them
+    to the meetings: a change is logged on its own date, whoever's idea it was."""
+    table = impact.assign(
+        lived=impact["with_lived_experience"], staff=impact["changes"] - impact["with_lived_experience"], spare=ROOM
+    )
+    layout = _layout(table, "month", IMPACT_ATOMS)
+    figures: list[Figure] = []
+    known = [
+        layout.figure((cell, "room"), layout.atoms([i], IMPACT_ATOMS))
+        for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True))
+    ]
+    for key, (scope, rows) in layout.cells.items():
+        for name, names in IMPACT_HIDEABLE.items():
+            figure = layout.figure((key, name), layout.atoms(rows, names), IMPACT_COST[name] + SCOPE_COST[scope])
+            (known if key is None and name in fixed else figures).append(figure)
+    return layout.system(figures, known, [], _team_sizes(layout, IMPACT_HIDEABLE["changes_with_lived_experience"]))
+
+
+def _team_sizes(layout: _Layout, names: tuple[str, ...]) -> dict[int, int]:
+    """Each team's sum of ``names``."""
+    cells = layout.cells.items()
+    return {key: layout.total(layout.atoms(rows, names)) for key, (_, rows) in cells if isinstance(key, int)}
+
+
+def _attended(experience: pd.DataFrame, kinds: pd.DataFrame) -> dict[Month, int]:
+    """The attendances by service users and carers of each month with any (experience_by_month), which
+    are the months with a recorded meeting with lived experience present (meeting_kinds): read a
+    moment apart, they must agree."""
+    attended = {
+        (int(t), pd.Timestamp(m).date()): int(n)
+        for t, m, n in zip(experience["team_id"], experience["month"], experience["attended"], strict=True)
+    }
+    lived = {cell for cell, n in _months(kinds, LIVED_EXPERIENCE).items() if n > 0}
+    if set(attended) != lived:
+        raise ObservationError("the study changed while the export was being made: export again")
+    return attended
+
+
+def _open_months(kinds: pd.DataFrame, rule: Rule) -> frozenset[Month]:
+    """The months with someone with lived experience present whose meetings with them, with service
+    users and with carers are all counts ``rule`` shows (0, or at least the threshold): only there
+    may the month's feedback be shown."""
+    counts = [_months(kinds, KINDS[HIDEABLE[column]]) for column in TELLING]
+    return frozenset(
+        cell for cell, lived in counts[0].items() if lived > 0 and not any(rule.hides(c[cell]) for c in counts)
+    )
+
+
+def _tells(hidden: Collection[Hashable], key: Hashable) -> bool:
+    """Whether any of the month's TELLING counts is hidden: its feedback, even none, would tell it."""
+    return any((key, column) in hidden for column in TELLING)
+
+
+def _slots_shown(system: System, hidden: Collection[Hashable]) -> dict[Hashable, int]:
+    """Each team's and the study's meetings with service users plus those with carers, where both are
+    shown (``system``'s, counts_system's): the attendances there are at least that many."""
+    counted = {f.key: f.count for f in system.figures}
+    cells = {f.key[0] for f in system.figures if isinstance(f.key, tuple) and not isinstance(f.key[0], tuple)}
+    return {
+        cell: counted[(cell, "meetings_with_service_users")] + counted[(cell, "meetings_with_carers")]
+        for cell in cells
+        if not _tells(hidden, cell)
+    }
+
+
+def _with_change_months(counts: pd.DataFrame, impact: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` (queries.monthly_counts) with a row of no meetings for each team and month with a
+    change logged and no meeting (and for a team with changes and no meeting at all), in its order."""
+    have = set(_cell_keys(counts))
+    extra: list[dict[str, Any]] = []
+    for team_id, name, month in impact[["team_id", "team_name", "month"]].itertuples(index=False):
+        for key, first in (((int(team_id), pd.Timestamp(month).date()), pd.Timestamp(month)), (int(team_id), pd.NaT)):
+            if key not in have:
+                have.add(key)
+                extra.append({"team_id": int(team_id), "team_name": name, "month": first})
+    if not extra:
+        return counts
+    rows = pd.DataFrame(extra).assign(**{c: 0 for c in (*OPEN_COLUMNS, *HIDEABLE)})
+    joined = pd.concat([counts, rows.astype({"month": counts["month"].dtype})], ignore_index=True)
+    order = joined.assign(study=joined["team_id"].isna(), whole=joined["month"].isna())
+    order = order.sort_values(["study", "team_name", "team_id", "whole", "month"], kind="stable")
+    return joined.loc[order.index].reset_index(drop=True)
+
+
+def _experience_columns(experience: pd.DataFrame) -> pd.DataFrame:
+    """experience_by_month's counts under the export's names, and each month's score times its
+    scored responses (the sum of their person-meeting means, which adds up over months)."""
+    return pd.DataFrame(
+        {
+            "team_id": experience["team_id"],
+            "month": experience["month"],
+            "attendances_by_lived_experience": experience["attended"].astype("int64"),
+            "responses_by_lived_experience": experience["responded"].astype("int64"),
+            SCORED: experience["scored"].astype("int64"),
+            "score_total": experience["score"].astype("float64").fillna(0.0) * experience["scored"],
+        }
+    )
+
+
+def _impact_columns(impact: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "team_id": impact["team_id"],
+            "month": impact["month"],
+            "changes_logged": impact["changes"].astype("int64"),
+            "changes_with_lived_experience": impact["with_lived_experience"].astype("int64"),
+        }
+    )
+
+
+def _sums(table: pd.DataFrame) -> dict[Hashable, dict[str, Any]]:
+    """Each column of ``table`` (team_id, month, then what adds up) for every cell as _cell_keys keys
+    them: each month, each team's whole period, the study."""
+    columns = [c for c in table.columns if c not in ("team_id", "month")]
+    values: dict[Hashable, dict[str, Any]] = {}
+    for team_id, month, *sums in table[["team_id", "month", *columns]].itertuples(index=False):
+        values[(int(team_id), pd.Timestamp(month).date())] = dict(zip(columns, map(_plain, sums), strict=True))
+    for team_id, *sums in table.groupby("team_id")[columns].sum().itertuples():
+        values[int(team_id)] = dict(zip(columns, map(_plain, sums), strict=True))
+    values[None] = {c: _plain(table[c].sum()) for c in columns}
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy number as Python's (a count as int, a sum of means as float)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _score(values: dict[str, Any], hidden: bool) -> object:
+    """The experience score of a cell: hidden with its scored responses, none without any."""
+    if hidden:
+        return CONFIDENTIAL
+    scored = int(values.get(SCORED, 0))
+    return round(float(values["score_total"]) / scored, SCORE_DECIMALS) if scored else None
 
 
 def contributions_system(live: pd.DataFrame, kinds: pd.DataFrame) -> System:
@@ -522,7 +924,8 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
     first, last = (info.first_meeting, info.last_meeting) if info else (None, None)
     period = f"{first:%d %B %Y} to {last:%d %B %Y}, every team" if first and last else "none (no meetings yet)"
     lines = [
-        "Aggregate export: counts of meetings and of contributions by team and month",
+        "Aggregate export: counts of meetings, of contributions, of the experience feedback and of the impact log "
+        "by team and month",
         "",
         *_demo_line(info),
         f"Study: {info.study.name}" if info else "Study: (none)",
@@ -536,14 +939,15 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "between columns: the meetings with lived experience minus those with service users are the meetings "
         f"with carers only). A {CONFIDENTIAL} says nothing about its value: it may stand for any count, 0 "
         "included. Zero is shown as 0.",
-        "Only the four meetings_with_... columns and the three ..._by_lived_experience columns are ever hidden; "
-        "meetings held, cancelled, postponed, recorded and observed live, and all contributions, say nothing "
-        "about anyone and are always shown. Rows may be left out when sharing this table; do not put a hidden "
-        "count back from the study's other outputs.",
+        "Only the four meetings_with_... columns, the ..._by_lived_experience columns, experience_score and the "
+        "two changes_... columns are ever hidden; meetings held, cancelled, postponed, recorded and observed live, "
+        "and all contributions, say nothing about anyone and are always shown. Rows may be left out when sharing "
+        "this table; do not put a hidden count back from the study's other outputs.",
         "",
         "TABLES",
         "teams: each team's name, service and setting.",
-        f"{COUNTS_TABLE}: one row per team and calendar month in which the team had a meeting; one row per team "
+        f"{COUNTS_TABLE}: one row per team and calendar month in which the team had a meeting or logged a change; "
+        "one row per team "
         f"for the whole period (month '{WHOLE_PERIOD}'); and one row for the study (team '{STUDY_ROW}', "
         f"month '{WHOLE_PERIOD}').",
         "",
@@ -578,8 +982,29 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "Like the meetings_with_... columns, the last three are hidden as "
         f"{CONFIDENTIAL} under the same threshold, and also where they would let a hidden count of meetings be "
         "worked out: a contribution by someone with lived experience says that one was present that month.",
-        f"In Parquet, the meetings_with_... and ..._by_lived_experience columns are text, since they can hold "
-        f"{CONFIDENTIAL}.",
+        "attendances_by_lived_experience: the service users and carers present at the held meetings, each "
+        "person counted once per meeting (the experience questionnaire is theirs to answer).",
+        "responses_by_lived_experience: of those, the ones whose answers about that meeting are recorded (any "
+        "item, 'prefer not to say' included). The response rate is this divided by "
+        "attendances_by_lived_experience.",
+        "scored_responses_by_lived_experience: of those, the ones who answered at least one item on the "
+        "five-point scale (not only 'prefer not to say').",
+        f"{SCORE}: the experience score, out of 5: each of those people's mean answer about the meeting, averaged; "
+        f"to {SCORE_DECIMALS} decimals. Empty where nobody answered on the scale; {CONFIDENTIAL} wherever "
+        "scored_responses_by_lived_experience is hidden, so that it never rests on fewer responses than the "
+        "threshold.",
+        "changes_logged: the changes to the team's improvement work logged in the impact log, by the month of "
+        "their date.",
+        "changes_with_lived_experience: of those, the ones whose idea came from people with lived experience, "
+        "alone or with staff. Their share is this divided by changes_logged.",
+        "The feedback and changes counts are hidden as the others are, under the same threshold (for the three "
+        "..._by_lived_experience feedback columns also the people none of them counts: attendances without a "
+        "response, responses with only 'prefer not to say'). A month's feedback counts are shown only where its "
+        "meetings_with_lived_experience, meetings_with_service_users and meetings_with_carers are: someone "
+        "present says a meeting had them, nobody present that none did, and the attendances are at least the "
+        "meetings with service users plus those with carers.",
+        f"In Parquet, the meetings_with_..., ..._by_lived_experience and changes_... columns and {SCORE} are "
+        f"text, since they can hold {CONFIDENTIAL}.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -871,7 +1296,9 @@ def _count(n: int, thing: str) -> str:
 
 def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """A Parquet column has one type: a count column that holds "[c]" is written as text."""
-    hideable = [c for c in (*HIDEABLE, *LIVE_HIDEABLE) if c in frame.columns]
+    hideable = [
+        c for c in (*HIDEABLE, *LIVE_HIDEABLE, *EXPERIENCE_HIDEABLE, SCORE, *IMPACT_HIDEABLE) if c in frame.columns
+    ]
     return frame.astype(dict.fromkeys(hideable, "string")) if hideable else frame
 
 

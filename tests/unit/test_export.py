@@ -108,6 +108,8 @@ def test_an_aggregate_export_counts_meetings_by_team_and_month_with_small_counts
         "meetings_with_lived_experience", "meetings_with_service_users", "meetings_with_carers",
         "meetings_with_meaningful_involvement", "meetings_observed_live", "contributions",
         "contributions_by_lived_experience", "items_raised_by_lived_experience", "actions_owned_by_lived_experience",
+        "attendances_by_lived_experience", "responses_by_lived_experience", "scored_responses_by_lived_experience",
+        "experience_score", "changes_logged", "changes_with_lived_experience",
     ]  # fmt: skip
     # tests/small_study.py: held, cancelled, postponed and recorded are never hidden
     assert counts.iloc[:, :6].values.tolist() == [
@@ -122,7 +124,7 @@ def test_an_aggregate_export_counts_meetings_by_team_and_month_with_small_counts
     ]
     lived = counts.iloc[:, 6:10]
     assert set(lived.to_numpy().ravel()) <= {"0", "[c]"}  # every count of the small study is under 5
-    assert set(counts.iloc[:, 10:].to_numpy().ravel()) == {
+    assert set(counts.iloc[:, 10:15].to_numpy().ravel()) == {
         "0"
     }  # no meeting observed live (see test_export_contributions)
     assert list(lived.iloc[0]) == ["[c]"] * 4  # Alpha's January: 2, 2, 1, 1

@@ -196,11 +196,11 @@ def test_the_aggregate_export_counts_contributions_by_team_and_month(
 ) -> None:
     export.export(spoken, "aggregate", "csv", tmp_path / "agg")
     counts = read_text(tmp_path / "agg", "csv")["counts"]
-    assert list(counts.columns[10:]) == [
+    assert list(counts.columns[10:15]) == [
         "meetings_observed_live", "contributions", "contributions_by_lived_experience",
         "items_raised_by_lived_experience", "actions_owned_by_lived_experience",
     ]  # fmt: skip
-    rows = {(r["team"], r["month"]): list(r.values())[10:] for r in counts.to_dict("records")}
+    rows = {(r["team"], r["month"]): list(r.values())[10:15] for r in counts.to_dict("records")}
     assert rows[("Alpha", "2020-01")][:2] == ["2", "13"]  # A-OB1, observing, is not counted
     assert rows[("Alpha", "2020-02")] == ["1", "4", "0", "0", "0"]  # nobody with lived experience there
     assert rows[("Alpha", "all")][:2] == ["3", "17"]
@@ -235,22 +235,107 @@ def live_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return table.reindex(columns=list(LIVE_ATOMS), fill_value=0).reset_index()
 
 
+EXPERIENCE_ATOMS = ("scored", "unscored", "silent")
+"""A month's attendances by service users and carers at held meetings: answered on the scale, only
+"prefer not to say", not at all."""
+EXPERIENCE_COUNTS: dict[str, tuple[str, ...]] = {
+    "attendances_by_lived_experience": EXPERIENCE_ATOMS,
+    "responses_by_lived_experience": ("scored", "unscored"),
+    "scored_responses_by_lived_experience": ("scored",),
+    "attendances without a response": ("silent",),
+    "responses only prefer not to say": ("unscored",),
+}
+"""Every count of the experience feedback a careful reader might want (all of people with lived experience)."""
+IMPACT_ATOMS = ("changed_with_lived", "changed_by_staff")
+"""A month's changes logged: from or with people with lived experience, from staff alone."""
+IMPACT_COUNTS: dict[str, tuple[str, ...]] = {
+    "changes_logged": IMPACT_ATOMS,
+    "changes_with_lived_experience": ("changed_with_lived",),
+}
+CHANGES_AT_MOST = 1000
+"""As many changes as a reader takes a team's month to have logged at most, whatever is hidden (any
+number bounds them: with none, a count hidden everywhere has no largest value to find)."""
+FEEDBACK_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{c: atoms for c, atoms in EXPERIENCE_COUNTS.items() if c in export.EXPERIENCE_HIDEABLE},
+    **IMPACT_COUNTS,
+}
+"""Each column of the experience feedback and the impact log as the atoms it sums."""
+ONE_SLOT = ("su", "su_m", "carer", "carer_m")
+"""The meeting kinds with one attendance by a service user or carer at least; "both" have two."""
+
+
+def experience_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per team and month: the service users and carers present at its held meetings, once per
+    person and meeting, split as EXPERIENCE_ATOMS by their answers, from the raw tables."""
+    present = con.execute(
+        "select a.meeting_id, a.participant_id, m.team_id, m.meeting_date from attendance a "
+        "join participants p on p.id = a.participant_id join meetings m on m.id = a.meeting_id "
+        "where a.status = 'present' and m.status = 'held' and p.role in ('service_user', 'carer')"
+    ).df()
+    answers = con.execute("select meeting_id, participant_id, answer from feedback_responses").df()
+    on_scale = answers.groupby(["meeting_id", "participant_id"])["answer"].agg(lambda a: bool(a.notna().any()))
+    people = present.set_index(["meeting_id", "participant_id"])
+    answered = people.index.isin(on_scale.index)
+    scored = people.index.map(lambda key: bool(on_scale.get(key, False))).to_numpy(dtype=bool)
+    people["atom"] = np.select([scored, answered], ["scored", "unscored"], "silent")
+    people["month"] = pd.to_datetime(people["meeting_date"]).dt.to_period("M").dt.start_time
+    table = people.groupby(["team_id", "month", "atom"]).size().unstack(fill_value=0)
+    return table.reindex(columns=list(EXPERIENCE_ATOMS), fill_value=0).reset_index()
+
+
+def impact_truth(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per team and month with a change logged: the changes split as IMPACT_ATOMS."""
+    entries = con.execute("select team_id, entry_date, origin from impact_entries").df()
+    entries["atom"] = np.where(entries["origin"] == "staff", "changed_by_staff", "changed_with_lived")
+    entries["month"] = pd.to_datetime(entries["entry_date"]).dt.to_period("M").dt.start_time
+    table = entries.groupby(["team_id", "month", "atom"]).size().unstack(fill_value=0)
+    return table.reindex(columns=list(IMPACT_ATOMS), fill_value=0).reset_index()
+
+
 class JointReader(MonthReader):
     """The integer programme a reader sets up: per team and month, unknown whole numbers of meetings
-    of each kind and of contributions of each kind, at least 0, every count the export shows as an
-    equation, and a month's contributions by people with lived experience at most its contributions
-    times its meetings with one of them present."""
+    of each kind, of contributions of each kind, of attendances by service users and carers of each
+    kind and of changes logged of each kind, at least 0, every count the export shows as an
+    equation, and what ties them together: a month's contributions by people with lived experience
+    are at most its contributions times its meetings with one of them present; its attendances by
+    service users and carers are at least its meetings with service users plus those with carers
+    (one attendance each at least) and none without a meeting with one of them present (at most all
+    the study's times those meetings). The changes logged are tied to nothing else (CHANGES_AT_MOST
+    a month)."""
 
-    NAMES: ClassVar[tuple[str, ...]] = (*KINDS, *LIVE_ATOMS)
-    COUNTED: ClassVar[dict[str, tuple[str, ...]]] = {**COUNTS, **LIVE_COUNTS}
+    NAMES: ClassVar[tuple[str, ...]] = (*KINDS, *LIVE_ATOMS, *EXPERIENCE_ATOMS, *IMPACT_ATOMS)
+    COUNTED: ClassVar[dict[str, tuple[str, ...]]] = {**COUNTS, **LIVE_COUNTS, **EXPERIENCE_COUNTS, **IMPACT_COUNTS}
 
-    def __init__(self, meetings: pd.DataFrame, live: pd.DataFrame) -> None:
-        cells = pd.concat([meetings[["team_id", "month"]], live[["team_id", "month"]]]).drop_duplicates()
-        super().__init__(
-            cells.merge(meetings, how="left", on=["team_id", "month"])
-            .merge(live, how="left", on=["team_id", "month"])
-            .fillna(0)
-        )
+    def __init__(
+        self,
+        meetings: pd.DataFrame,
+        live: pd.DataFrame,
+        experience: pd.DataFrame | None = None,
+        impact: pd.DataFrame | None = None,
+    ) -> None:
+        none = pd.DataFrame(columns=["team_id", "month"])
+        frames = [
+            frame.assign(month=pd.to_datetime(frame["month"]))
+            for frame in (
+                meetings,
+                live,
+                none if experience is None else experience,
+                none if impact is None else impact,
+            )
+        ]
+        cells = pd.concat([f[["team_id", "month"]] for f in frames]).drop_duplicates()
+        joined = cells
+        for frame in frames:
+            joined = joined.merge(frame, how="left", on=["team_id", "month"])
+        super().__init__(joined.reindex(columns=["team_id", "month", *self.NAMES]).fillna(0))
+        everyone = float(self.values @ self.vector(("all",), EXPERIENCE_ATOMS)) + 1
+        for team_id, month in self.atoms[["team_id", "month"]].itertuples(index=False):
+            cell = ("month", int(team_id), pd.Timestamp(month))
+            attended = self.vector(cell, EXPERIENCE_ATOMS)
+            slots = self.vector(cell, ONE_SLOT) + 2 * self.vector(cell, ("both", "both_m"))
+            self.bound(attended - slots, 0)
+            self.bound(everyone * self.vector(cell, COUNTS["presence"]) - attended, 0)
+            self.bound(-self.vector(cell, IMPACT_ATOMS), -CHANGES_AT_MOST)
 
     def see(self, cell: Cell, names: tuple[str, ...], value: int) -> None:
         super().see(cell, names, value)
@@ -269,7 +354,7 @@ def read_into(reader: JointReader, counts: pd.DataFrame, team_ids: dict[str, int
             cell = ("team", team_ids[row["team"]])
         else:
             cell = ("month", team_ids[row["team"]], pd.Timestamp(f"{row['month']}-01"))
-        for column, names in (*MEETING_COLUMNS.items(), *LIVE_COLUMNS.items()):
+        for column, names in (*MEETING_COLUMNS.items(), *LIVE_COLUMNS.items(), *FEEDBACK_COLUMNS.items()):
             if row[column] == "[c]":
                 hidden += 1
                 continue
@@ -282,7 +367,7 @@ def worked_out(con: duckdb.DuckDBPyConnection, out: Path, threshold: int) -> lis
     export.export(con, "aggregate", "csv", out, threshold=threshold)
     counts = read_text(out, "csv")["counts"]
     team_ids = {name: int(i) for i, name in con.execute("select id, name from teams").fetchall()}
-    reader = JointReader(truth(con, "contributing", "M"), live_truth(con))
+    reader = JointReader(truth(con, "contributing", "M"), live_truth(con), experience_truth(con), impact_truth(con))
     assert read_into(reader, counts, team_ids) > 0
     return list(reader.pins(threshold))
 
