@@ -15,7 +15,6 @@ file that is an earlier part of what the study holds adds nothing either.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from observation.ingest.bulk import Written
+from observation.ingest.present import PresentAt, Refused, parse
 from observation.ingest.read import Sheet
 
 COLUMNS = ("team", "date", "minute", "participant", "kind", "observer")
@@ -43,7 +43,7 @@ def contributions(
     (inside the import's transaction), each audited as ``who``'s. ``tally`` hears each row read."""
     assert set(parsers) == set(COLUMNS), "the contributions kind and this writer must name the same columns"
     out = Written()
-    names = _Names(cur)
+    names = PresentAt(cur, "contributions are recorded at a held meeting")
     ready: list[tuple[int, int, int, str, int, str]] = []
     read: dict[tuple[str, str], tuple[Any, str | None]] = {}
     for number, row in enumerate(sheet.rows, start=2):
@@ -54,15 +54,15 @@ def contributions(
         for column in COLUMNS:
             raw = row.get(column, "")
             if (column, raw) not in read:  # each distinct cell read once (a date checks the settings)
-                read[column, raw] = _parse(parsers[column], raw)
+                read[column, raw] = parse(parsers[column], raw)
             values[column], reason = read[column, raw]
             if reason is not None:
                 out.problems.append((number, column, raw, reason))
         if out.problems and out.problems[-1][0] == number:
             continue  # what its values name is checked once they are all read
         try:
-            meeting, person = names.check(row, values)
-        except _Refused as exc:
+            meeting, person, _ = names.check(row, values)
+        except Refused as exc:
             out.problems.append((number, exc.column, exc.value, exc.reason))
             continue
         ready.append((number, meeting, person, values["kind"], values["minute"], values["observer"]))
@@ -70,79 +70,6 @@ def contributions(
         return out
     _write(cur, sheet.name, ready, who, out)
     return out
-
-
-def _parse(parse: Callable[[str], Any], raw: str) -> tuple[Any, str | None]:
-    try:
-        return parse(raw), None
-    except ValueError as exc:
-        return None, str(exc)
-
-
-class _Refused(Exception):
-    """A row's first problem with what its values name."""
-
-    def __init__(self, column: str, value: str, reason: str) -> None:
-        super().__init__(reason)
-        self.column, self.value, self.reason = column, value, reason
-
-
-class _Names:
-    """What a row's values name in the study, looked up once per distinct value: its meeting's and
-    person's ids, or _Refused with the row's first problem with them."""
-
-    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
-        self.cur = cur
-        self.teams: dict[str, tuple[Any, ...] | None] = {}  # id, name
-        self.meetings: dict[tuple[int, dt.date], tuple[Any, ...] | None] = {}  # id, status
-        self.people: dict[str, tuple[Any, ...] | None] = {}  # id, team id, team's name
-        self.marks: dict[tuple[int, int], tuple[Any, ...] | None] = {}  # attendance status
-
-    def one(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-        found = self.cur.execute(sql, params).fetchone()
-        return None if found is None else tuple(found)
-
-    def check(self, row: dict[str, str], values: dict[str, Any]) -> tuple[int, int]:
-        name, day, code = values["team"], values["date"], values["participant"]
-        if name not in self.teams:  # exactly that name, else the one that differs only in case
-            self.teams[name] = self.one(
-                "select id, name from teams where lower(name) = lower(?) order by name <> ?, id limit 1", [name, name]
-            )
-        team = self.teams[name]
-        if team is None:
-            raise _Refused("team", row["team"], "no such team in the study or in this import")
-        if (team[0], day) not in self.meetings:
-            self.meetings[team[0], day] = self.one(
-                "select id, status from meetings where team_id = ? and meeting_date = ?", [team[0], day]
-            )
-        meeting = self.meetings[team[0], day]
-        if meeting is None:
-            raise _Refused("date", row["date"], "no meeting of that team on that date")
-        if meeting[1] != "held":
-            raise _Refused(
-                "date", row["date"], f"that meeting was {meeting[1]}: contributions are recorded at a held meeting"
-            )
-        if code not in self.people:
-            self.people[code] = self.one(
-                "select p.id, p.team_id, t.name from participants as p join teams as t on t.id = p.team_id "
-                "where p.code = ?",
-                [code],
-            )
-        person = self.people[code]
-        if person is None:
-            raise _Refused("participant", row["participant"], "no such participant in the study or in this import")
-        if person[1] != team[0]:
-            raise _Refused("participant", row["participant"], f"a member of {person[2]}, not of {team[1]}")
-        if (meeting[0], person[0]) not in self.marks:
-            self.marks[meeting[0], person[0]] = self.one(
-                "select status from attendance where meeting_id = ? and participant_id = ?", [meeting[0], person[0]]
-            )
-        mark = self.marks[meeting[0], person[0]]
-        if mark is None or mark[0] != "present":
-            said = "no attendance recorded" if mark is None else f"recorded as {mark[0]}"
-            raise _Refused("participant", row["participant"], f"not marked present at that meeting ({said}): "
-                           "record them present, in the study or in this import")  # fmt: skip
-        return int(meeting[0]), int(person[0])
 
 
 def _write(

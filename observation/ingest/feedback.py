@@ -23,7 +23,6 @@ cannot say when it was given.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping, MutableMapping
@@ -36,6 +35,7 @@ import pandas as pd
 from observation import access, labels
 from observation import feedback as questionnaire
 from observation.ingest.bulk import SHOWN_CHANGES, Written
+from observation.ingest.present import PresentAt, Refused, parse
 from observation.ingest.read import Sheet
 
 COLUMNS = ("team", "date", "participant", "item", "answer")
@@ -111,7 +111,7 @@ def feedback(
                 values[column] = None  # a blank via: as a file without the column
                 continue
             if (column, raw) not in read:  # each distinct cell read once
-                read[column, raw] = _parse(parsers[column], raw)
+                read[column, raw] = parse(parsers[column], raw)
             values[column], reason = read[column, raw]
             if reason is not None:
                 out.problems.append((number, column, raw, reason))
@@ -119,12 +119,12 @@ def feedback(
             continue  # what its values name is checked once they are all read
         place, key = None, None
         try:
-            place = names.meeting_and_person(row, values)
-        except _Refused as exc:
+            place = names.check(row, values)
+        except Refused as exc:
             out.problems.append((number, exc.column, exc.value, exc.reason))
         try:
             key = names.item(row, values)
-        except _Refused as exc:
+        except Refused as exc:
             out.problems.append((number, exc.column, exc.value, exc.reason))
         if place is None or key is None:
             continue
@@ -147,44 +147,21 @@ def feedback(
     return out
 
 
-def _parse(parse: Callable[[str], Any], raw: str) -> tuple[Any, str | None]:
-    try:
-        return parse(raw), None
-    except ValueError as exc:
-        return None, str(exc)
-
-
-class _Refused(Exception):
-    """A row's first problem with what its values name."""
-
-    def __init__(self, column: str, value: str, reason: str) -> None:
-        super().__init__(reason)
-        self.column, self.value, self.reason = column, value, reason
-
-
 def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-class _Names:
-    """What a row's values name in the study, looked up once per distinct value: its meeting's and
-    person's ids and its item's key, or _Refused with the row's first problem with them."""
+class _Names(PresentAt):
+    """What a row's values name in the study (PresentAt: its meeting and a service user or carer
+    present at it) and its item's key, or Refused with the row's first problem with them."""
 
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
-        self.cur = cur
-        self.teams: dict[str, tuple[Any, ...] | None] = {}  # id, name
-        self.meetings: dict[tuple[int, dt.date], tuple[Any, ...] | None] = {}  # id, status
-        self.people: dict[str, tuple[Any, ...] | None] = {}  # id, team id, team's name, role's label, lived
-        self.marks: dict[tuple[int, int], tuple[Any, ...] | None] = {}  # attendance status
+        super().__init__(cur, "only a held meeting is answered about", "only those present answer about it; ", True)
         asked = questionnaire._items(cur)  # the default items while the study has saved none
         self.asked = {i.key: i.wording for i in asked}
         self.by_words = {**{_folded(i.wording): i.key for i in asked}, **{i.key: i.key for i in asked}}
         self.retired = {str(k) for (k,) in cur.execute("select distinct item_key from feedback_items").fetchall()}
         self.retired -= set(self.asked)
-
-    def one(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-        found = self.cur.execute(sql, params).fetchone()
-        return None if found is None else tuple(found)
 
     def item(self, row: dict[str, str], values: dict[str, Any]) -> str:
         """The key of the item a row answers: named by its key (spaces or hyphens for its "_") or
@@ -195,55 +172,9 @@ class _Names:
             return key
         asked = ", ".join(self.asked)
         if "_".join(wanted.replace("-", " ").split()) in self.retired:
-            raise _Refused("item", row["item"], f"the questionnaire no longer asks this item; use one of: {asked}")
-        raise _Refused("item", row["item"], f"not an item the questionnaire asks; use one of: {asked} (by its key, "
-                       "or its wording as asked now)")  # fmt: skip
-
-    def meeting_and_person(self, row: dict[str, str], values: dict[str, Any]) -> tuple[int, int, str]:
-        name, day, code = values["team"], values["date"], values["participant"]
-        if name not in self.teams:  # exactly that name, else the one that differs only in case
-            self.teams[name] = self.one(
-                "select id, name from teams where lower(name) = lower(?) order by name <> ?, id limit 1", [name, name]
-            )
-        team = self.teams[name]
-        if team is None:
-            raise _Refused("team", row["team"], "no such team in the study or in this import")
-        if (team[0], day) not in self.meetings:
-            self.meetings[team[0], day] = self.one(
-                "select id, status from meetings where team_id = ? and meeting_date = ?", [team[0], day]
-            )
-        meeting = self.meetings[team[0], day]
-        if meeting is None:
-            raise _Refused("date", row["date"], "no meeting of that team on that date")
-        if meeting[1] != "held":
-            status = labels.MEETING_STATUSES.get(meeting[1], meeting[1]).lower()
-            raise _Refused("date", row["date"], f"that meeting was {status}: only a held meeting is answered about")
-        if code not in self.people:
-            self.people[code] = self.one(
-                "select p.id, p.team_id, t.name, r.label, r.lived_experience from participants as p "
-                "join teams as t on t.id = p.team_id left join role_categories as r on r.code = p.role "
-                "where p.code = ?",
-                [code],
-            )
-        person = self.people[code]
-        if person is None:
-            raise _Refused("participant", row["participant"], "no such participant in the study or in this import")
-        if person[1] != team[0]:
-            raise _Refused("participant", row["participant"], f"a member of {person[2]}, not of {team[1]}")
-        if not person[4]:
-            raise _Refused("participant", row["participant"], f"their role is {str(person[3]).lower()}, not service "
-                           "user or carer: the questionnaire is for service users and carers alone")  # fmt: skip
-        if (meeting[0], person[0]) not in self.marks:
-            self.marks[meeting[0], person[0]] = self.one(
-                "select status from attendance where meeting_id = ? and participant_id = ?", [meeting[0], person[0]]
-            )
-        mark = self.marks[meeting[0], person[0]]
-        if mark is None or mark[0] != "present":
-            said = "no attendance recorded" if mark is None else f"recorded as {mark[0]}"
-            raise _Refused("participant", row["participant"], f"not marked present at that meeting ({said}): "
-                           "only those present answer about it; record them present, in the study or in this "
-                           "import")  # fmt: skip
-        return int(meeting[0]), int(person[0]), str(team[1])
+            raise Refused("item", row["item"], f"the questionnaire no longer asks this item; use one of: {asked}")
+        raise Refused("item", row["item"], f"not an item the questionnaire asks; use one of: {asked} (by its key, "
+                      "or its wording as asked now)")  # fmt: skip
 
 
 _Changed = tuple[_Ready, str, int, int | None]
