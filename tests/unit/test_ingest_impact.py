@@ -17,28 +17,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observation import db, feedback, ingest
+from observation import feedback, ingest
 from observation.filters import StudyFilter
+from tests.unit.test_ingest_feedback import counted, snapshot, write
 
 pytestmark = pytest.mark.both_backends  # storage, import and audit: on both backends
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "team,date,kind,description,origin,meeting_date\n"
-SNAPSHOT = (*db.STUDY_TABLES, "audit")
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
-    return {t: con.execute(f"select * from {t} order by all").fetchall() for t in SNAPSHOT}
-
-
-def counted(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in SNAPSHOT}  # type: ignore[index]
 
 
 def logged(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
