@@ -91,3 +91,17 @@ def test_an_item_is_reworded_in_study_setup(app: App, answered: Path) -> None:
         assert feedback.items(con)[0].wording == "I felt heard"
     finally:
         con.close()
+
+
+def test_the_overviews_qi_chart_names_a_team_it_has_no_panel_for(app: App, answered: Path) -> None:
+    # Only Alpha's service users answered and only Alpha logged a change: Beta, with its meetings,
+    # has no month to chart, and the page says so rather than leave it out without a word.
+    for measure, why in (
+        ("experience", "nobody answered the experience questionnaire on the scale in these dates"),
+        ("impact", "no change was logged in these dates"),
+    ):
+        at = app(answered, measure=measure).switch_page("pages/overview.py").run()
+        assert not at.exception
+        assert f"No panel for Beta: {why}." in [c.value for c in at.caption], measure
+    at = app(answered, measure="presence").switch_page("pages/overview.py").run()
+    assert not any(c.value.startswith("No panel for") for c in at.caption)  # every team has a panel
