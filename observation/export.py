@@ -257,6 +257,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
                 raise ObservationError("the study changed while the export was being made: export again")
     said = _live_values(live)
     felt = _sums(_experience_columns(experience))
+    unscored = scores_hidden(felt, hidden.experience, rule)
     changed = _sums(_impact_columns(impact))
 
     def hideable(
@@ -285,7 +286,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
             **{c: pd.Series([said.get(k, {}).get(c, 0) for k in keys], dtype="int64") for c in LIVE_OPEN},
             **hideable(LIVE_HIDEABLE, said, hidden.contributions),
             **hideable(EXPERIENCE_HIDEABLE, felt, hidden.experience),
-            SCORE: pd.Series([_score(felt.get(k, {}), (k, SCORED) in hidden.experience) for k in keys], dtype=object),
+            SCORE: pd.Series([_score(felt.get(k, {}), k in unscored) for k in keys], dtype=object),
             **hideable(IMPACT_HIDEABLE, changed, hidden.impact),
         }
     )
@@ -879,7 +880,31 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _score(values: dict[str, Any], hidden: bool) -> object:
+def scores_hidden(
+    felt: Mapping[Hashable, Mapping[str, Any]], hidden: Collection[Hashable], rule: Rule
+) -> frozenset[Hashable]:
+    """The cells (keyed as _sums keys them) whose experience score is hidden: each whose scored
+    responses are (``hidden``), and each team's and the study's that would give away the mean of the
+    responses under it whose scores are hidden. A score shown with its count is a sum shown: a team's
+    less its months' shown is the sum of its other months', and their count (known, or not) is the
+    team's less theirs; so where those months' scored responses number 1 to the threshold − 1, the
+    team's score is hidden too. The study's likewise over the months hidden in its teams whose own
+    score is hidden (a team's shown score makes its months one known sum)."""
+    out = {figure[0] for figure in hidden if isinstance(figure, tuple) and figure[1:] == (SCORED,)}
+    under: dict[int, int] = {}  # each team's scored responses in its months whose score is hidden
+    for key, values in felt.items():
+        if isinstance(key, tuple) and key in out:
+            under[key[0]] = under.get(key[0], 0) + int(values.get(SCORED, 0))
+    for team_id, n in under.items():
+        if rule.hides(n):
+            out.add(team_id)
+    rest = sum(n for team_id, n in under.items() if team_id in out)
+    if rule.hides(rest):
+        out.add(None)
+    return frozenset(out)
+
+
+def _score(values: Mapping[str, Any], hidden: bool) -> object:
     """The experience score of a cell: hidden with its scored responses, none without any."""
     if hidden:
         return CONFIDENTIAL
@@ -992,7 +1017,8 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         f"{SCORE}: the experience score, out of 5: each of those people's mean answer about the meeting, averaged; "
         f"to {SCORE_DECIMALS} decimals. Empty where nobody answered on the scale; {CONFIDENTIAL} wherever "
         "scored_responses_by_lived_experience is hidden, so that it never rests on fewer responses than the "
-        "threshold.",
+        "threshold; and a team's (or the study's) wherever it, less the scores shown under it, would give the "
+        "mean of fewer responses than the threshold (a score times its count is a sum).",
         "changes_logged: the changes to the team's improvement work logged in the impact log, by the month of "
         "their date.",
         "changes_with_lived_experience: of those, the ones whose idea came from people with lived experience, "
