@@ -369,8 +369,8 @@ def record_answers(
     now: dt.datetime | None = None,
 ) -> int:
     """Keep a service user's or carer's answers about a meeting they were present at, typed in by the
-    observer at the review or from paper; an item answered before is answered again. The number of
-    answers kept."""
+    observer at the review or from paper; an item answered before is answered again, and a phone link
+    given them for it and not used stops working. The number of answers kept."""
     if via not in ("review", "paper"):
         raise ObservationError(f"{via!r}: answers are typed in at the review or from paper")
     who = _who(observer)
@@ -381,7 +381,18 @@ def record_answers(
             [meeting_id, participant_id],
         ).fetchone():
             raise ObservationError(f"{code} answered on their own phone: their answers stay theirs")
+        _close_links(cur, [(meeting_id, participant_id)])
         return _write_answers(cur, meeting_id, participant_id, answers, via, _now(now), who)
+
+
+def _close_links(cur: duckdb.DuckDBPyConnection, answered: list[tuple[int, int]]) -> None:
+    """Unused phone links for these (meeting, person) pairs stop working: their answers were typed in,
+    and a phone opened later must not replace them without a word."""
+    for meeting_id, participant_id in answered:
+        cur.execute(
+            "delete from feedback_links where meeting_id = ? and participant_id = ? and used_at is null",
+            [meeting_id, participant_id],
+        )
 
 
 # --- answering on a phone ---------------------------------------------------------------------------------

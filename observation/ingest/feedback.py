@@ -292,6 +292,7 @@ def _write(cur: duckdb.DuckDBPyConnection, new: list[tuple[_Ready, str]], change
             "insert into audit (actor, action, table_name, row_key, before, after) "
             "select actor, action, table_name, row_key, before, after from _new_audit"
         )
+        questionnaire._close_links(cur, sorted({(m, p) for m, p, _ in after}))
     finally:
         with contextlib.suppress(duckdb.Error):  # after a failed statement: its rollback removes them anyway
             for name in frames:

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observation import access, db, definitions, feedback
+from observation import access, db, definitions, feedback, ingest
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 
@@ -146,6 +146,22 @@ def test_a_phone_link_expires_and_a_new_one_replaces_the_old(small: duckdb.DuckD
     assert rows(small, "feedback_responses") == []
     with pytest.raises(ObservationError, match="not a service user or carer"):
         feedback.issue_link(small, 1, ST1)
+
+
+def test_answers_typed_in_close_the_persons_open_phone_link(small: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # The observer showed a QR code, then typed the answers in at the review after all: the phone,
+    # opened later, must not replace them without a word. Nor after an import of paper answers.
+    link = feedback.issue_link(small, 2, CA1, now=NOW)
+    feedback.record_answers(small, 2, CA1, {"listened": 2}, "review")
+    with pytest.raises(feedback.LinkRefused):
+        feedback.answer_by_link(small, link.token, {"listened": 5}, now=NOW)
+    assert small.execute("select answer, via from feedback_responses").fetchall() == [(2, "review")]
+    link = feedback.issue_link(small, 2, SU1, now=NOW)
+    paper = tmp_path / "paper.csv"
+    paper.write_text("team,date,participant,item,answer\nAlpha,24/01/2020,A-SU1,listened,3\n", encoding="utf-8")
+    ingest.import_files(small, [paper])
+    with pytest.raises(feedback.LinkRefused):
+        feedback.questions(small, link.token, now=NOW)
 
 
 def test_a_link_for_someone_no_longer_present_is_refused_without_saying_why(small: duckdb.DuckDBPyConnection) -> None:
