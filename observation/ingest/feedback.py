@@ -160,8 +160,9 @@ class _Names(PresentAt):
         asked = questionnaire._items(cur)  # the default items while the study has saved none
         self.asked = {i.key: i.wording for i in asked}
         self.by_words = {**{_folded(i.wording): i.key for i in asked}, **{i.key: i.key for i in asked}}
-        self.retired = {str(k) for (k,) in cur.execute("select distinct item_key from feedback_items").fetchall()}
-        self.retired -= set(self.asked)
+        held = cur.execute("select item_key, wording from feedback_items").fetchall()
+        self.retired = {str(k) for k, _ in held} - set(self.asked)
+        self.earlier = {_folded(str(w)): str(k) for k, w in held if k in self.asked and w != self.asked[k]}
 
     def item(self, row: dict[str, str], values: dict[str, Any]) -> str:
         """The key of the item a row answers: named by its key (spaces or hyphens for its "_") or
@@ -171,6 +172,10 @@ class _Names(PresentAt):
         if key is not None:
             return key
         asked = ", ".join(self.asked)
+        if wanted in self.earlier:
+            key = self.earlier[wanted]
+            raise Refused("item", row["item"], f"an earlier wording of {key}, asked now as “{self.asked[key]}”: "
+                          f"write {key}, or the wording as asked now")  # fmt: skip
         if "_".join(wanted.replace("-", " ").split()) in self.retired:
             raise Refused("item", row["item"], f"the questionnaire no longer asks this item; use one of: {asked}")
         raise Refused("item", row["item"], f"not an item the questionnaire asks; use one of: {asked} (by its key, "

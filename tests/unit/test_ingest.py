@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observation import db, ingest
+from observation.demo import DemoSpec, build_demo
 from observation.errors import ObservationError
 from observation.ingest.values import LEVELS
 
@@ -62,6 +63,20 @@ def test_the_examples_import_and_a_second_import_changes_nothing(small: duckdb.D
     assert {t: rows for t, rows in after.items() if t != "audit"} == {
         t: rows for t, rows in before.items() if t != "audit"
     }
+
+
+def test_the_examples_import_into_the_tiny_demo_the_docs_start_from(tmp_path: Path) -> None:
+    # docs/data.md, "Try the example files": `observation demo --teams 1 --months 1`, then every file.
+    # The demo rewords a questionnaire item part-way: the examples name items as it asks them now.
+    path = tmp_path / "try.duckdb"
+    build_demo(path, DemoSpec(teams=1, months=1))
+    con = db.connect(path)
+    try:
+        counts = ingest.import_files(con, ALL_EXAMPLES).counts
+    finally:
+        con.close()
+    assert counts["feedback"]["created"] == 6
+    assert counts["impact"]["created"] == 3
 
 
 def test_every_write_of_an_import_is_audited(small: duckdb.DuckDBPyConnection) -> None:

@@ -254,8 +254,8 @@ def test_items_are_those_asked_now_and_an_answer_to_an_earlier_wording_stays_as_
     with pytest.raises(ingest.ImportProblems) as caught:
         ingest.import_files(small, [old])
     assert [str(p) for p in caught.value.problems] == [
-        "c.csv:2:item: 'I felt listened to' — not an item the questionnaire asks; use one of: listened, understood, "
-        "influence (by its key, or its wording as asked now)",
+        "c.csv:2:item: 'I felt listened to' — an earlier wording of listened, asked now as “People listened to me”: "
+        "write listened, or the wording as asked now",
         "c.csv:3:item: 'come_again' — the questionnaire no longer asks this item; use one of: listened, understood, "
         "influence",
     ]
