@@ -966,7 +966,8 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "included. Zero is shown as 0.",
         "Only the four meetings_with_... columns, the ..._by_lived_experience columns, experience_score and the "
         "two changes_... columns are ever hidden; meetings held, cancelled, postponed, recorded and observed live, "
-        "and all contributions, say nothing about anyone and are always shown. Rows may be left out when sharing "
+        "and the contributions column (all contributions), say nothing about anyone and are always shown. Rows may "
+        "be left out when sharing "
         "this table; do not put a hidden count back from the study's other outputs.",
         "",
         "TABLES",
@@ -1004,7 +1005,7 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "monthly sums.",
         "items_raised_by_lived_experience: the agenda items service users and carers raised at those meetings.",
         "actions_owned_by_lived_experience: the actions service users and carers took on at those meetings.",
-        "Like the meetings_with_... columns, the last three are hidden as "
+        "Like the meetings_with_... columns, these three ..._by_lived_experience columns are hidden as "
         f"{CONFIDENTIAL} under the same threshold, and also where they would let a hidden count of meetings be "
         "worked out: a contribution by someone with lived experience says that one was present that month.",
         "attendances_by_lived_experience: the service users and carers present at the held meetings, each "

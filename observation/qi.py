@@ -590,9 +590,12 @@ def _sentence(panel: TeamPanel, choice: ChartChoice, target: float | None, worde
     elif choice.measure == "representation":
         overall = f"{yes} of the {n} attendances were by service users or carers ({_share(yes, n)})"
     elif choice.measure == "impact":
-        logged = "change logged" if n == 1 else "changes logged"
         overall = (
-            f"{yes} of the {n} {logged} came from people with lived experience, alone or with staff ({_share(yes, n)})"
+            f"the one change logged {'came' if yes else 'did not come'} from people with lived experience, alone or "
+            "with staff"
+            if n == 1
+            else f"{yes} of the {n} changes logged came from people with lived experience, alone or with staff "
+            f"({_share(yes, n)})"
         )
     elif spec.kind == "mean":
         overall = (

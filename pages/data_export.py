@@ -36,13 +36,15 @@ if level == "aggregate":
             value=exporting.default_threshold(),
             step=1,
             key="export_threshold",
-            help=f"Counts of meetings with service users or carers from 1 to this − 1 are written [c], and so is "
-            f"any count that would let one be worked out from the rest (the study's floor is {floor}).",
+            help=f"Counts about service users and carers from 1 to this − 1 are written [c], and so is any count "
+            f"that would let one be worked out from the rest, and a score resting on fewer responses (the study's "
+            f"floor is {floor}).",
         )
     )
     st.caption(
-        "Counts of meetings per team and month, per team and for the whole study — every team and month, "
-        "whatever the filter on other pages: two exports of different teams or dates could give a hidden "
+        "Counts per team and month, per team and for the whole study, of meetings, of the contributions "
+        "observed live, of the experience feedback (with its score) and of the changes logged — every team and "
+        "month, whatever the filter on other pages: two exports of different teams or dates could give a hidden "
         "count away by difference. Meetings held, cancelled, postponed and recorded are always shown."
     )
 elif level == "deidentified":

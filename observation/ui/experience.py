@@ -256,7 +256,8 @@ def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> Non
     if rule is not None:
         st.caption(
             f"A figure reads “hidden” where a count it rests on (responses, attendances, changes logged, or "
-            f"changes from lived experience) is from 1 to {rule.threshold - 1}."
+            f"changes from lived experience) is from 1 to {rule.threshold - 1}, and “—” where there is nothing "
+            "to measure yet."
         )
 
 
@@ -311,13 +312,16 @@ def impact_log(flt: StudyFilter, team_id: int) -> None:
             log.assign(
                 kind=log["kind"].map(labels.IMPACT_KINDS),
                 origin=log["origin"].map(SHORT_ORIGINS),
-                meeting_date=[f"{pd.Timestamp(d):%d %b %Y}" if pd.notna(d) else "—" for d in log["meeting_date"]],
+                meeting_date=[
+                    f"{pd.Timestamp(d).day} {pd.Timestamp(d):%b %Y}" if pd.notna(d) else "—"
+                    for d in log["meeting_date"]
+                ],
             )[["entry_date", "description", "kind", "origin", "meeting_date"]],
             hide_index=True,
             column_config={
                 "entry_date": st.column_config.DateColumn("Date", format="D MMM YYYY", width="small"),
                 "description": st.column_config.TextColumn("What changed", width="large"),
-                "kind": st.column_config.TextColumn("Change", width="small"),
+                "kind": st.column_config.TextColumn("Kind of change", width="medium"),
                 "origin": st.column_config.TextColumn("Idea from", width="small"),
                 "meeting_date": st.column_config.TextColumn("Meeting", width="small"),
             },

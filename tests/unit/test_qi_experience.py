@@ -108,3 +108,14 @@ def test_one_response_or_change_is_said_in_the_singular() -> None:
     choice = qi.ChartChoice(measure="experience", chart="xmr")
     fig = charts.qi_chart(qi.panels(frame, NO_EVENTS, choice), choice, None)
     assert fig.data[0].customdata[0][1].startswith("from 1 response ·")
+
+
+@pytest.mark.parametrize(
+    ("lived", "said"), [(1, "the one change logged came from"), (0, "the one change logged did not come from")]
+)
+def test_one_change_logged_is_told_as_one(lived: int, said: str) -> None:
+    frame = pd.DataFrame({"team_id": [1], "team_name": ["Alpha"], "meeting_date": MONTHS[:1],
+                          "with_lived_experience": [lived], "changes": [1]})  # fmt: skip
+    choice = qi.ChartChoice(measure="impact", chart="p")
+    (sentence,) = qi.signal_sentences(qi.panels(frame, NO_EVENTS, choice), choice, None)
+    assert f"Over the period, {said} people with lived experience, alone or with staff." in sentence, sentence
