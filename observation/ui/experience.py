@@ -308,26 +308,25 @@ def impact_log(flt: StudyFilter, team_id: int) -> None:
     if log.empty:
         st.caption("No change is logged for this team in these dates.")
     else:
-        st.dataframe(
-            log.assign(
-                kind=log["kind"].map(labels.IMPACT_KINDS),
-                origin=log["origin"].map(SHORT_ORIGINS),
-                meeting_date=[
-                    f"{pd.Timestamp(d).day} {pd.Timestamp(d):%b %Y}" if pd.notna(d) else "—"
-                    for d in log["meeting_date"]
-                ],
-            )[["entry_date", "description", "kind", "origin", "meeting_date"]],
+        st.table(  # a table, not a grid: what changed is read whole, its lines wrapped (its cells are Markdown)
+            pd.DataFrame(
+                {
+                    "Date": log["entry_date"].map(_day),
+                    "What changed": log["description"].map(plain),
+                    "Kind of change": log["kind"].map(labels.IMPACT_KINDS),
+                    "Idea from": log["origin"].map(SHORT_ORIGINS),
+                    "Meeting": log["meeting_date"].map(_day),
+                }
+            ),
             hide_index=True,
-            column_config={
-                "entry_date": st.column_config.DateColumn("Date", format="D MMM YYYY", width="small"),
-                "description": st.column_config.TextColumn("What changed", width="large"),
-                "kind": st.column_config.TextColumn("Kind of change", width="medium"),
-                "origin": st.column_config.TextColumn("Idea from", width="small"),
-                "meeting_date": st.column_config.TextColumn("Meeting", width="small"),
-            },
         )
     if access.current().role == "researcher":
         _log_a_change(flt, team_id)
+
+
+def _day(value: dt.date | None) -> str:
+    """A date as the impact log writes it: "7 Oct 2019"; "—" for none."""
+    return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value).day} {pd.Timestamp(value):%b %Y}"
 
 
 def _log_a_change(flt: StudyFilter, team_id: int) -> None:

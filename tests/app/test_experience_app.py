@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import access, db, feedback, labels
+from observation.ui.state import plain
 
 App = Callable[..., AppTest]
 SU1, CA1 = 3, 4
@@ -43,8 +44,14 @@ def test_the_team_profile_shows_the_teams_experience_and_impact(app: App, answer
     assert shown["Experience score"] == "4.0 of 5"  # (3 + 5) / 2, each person's meeting weighing one
     assert shown["Response rate"] == "67%"  # 2 of the 3 times a service user or carer came
     assert shown["From lived experience"] == "100%"
-    log = next(d.value for d in at.dataframe if "description" in d.value.columns)
-    assert log["description"].tolist() == ["Met at A-SU1's home"]
+    log = next(t.value for t in at.table if "What changed" in t.value.columns)
+    assert log["What changed"].tolist() == [plain("Met at A-SU1's home")]  # Markdown cells: the text escaped
+    assert log.drop(columns="What changed").iloc[0].tolist() == [
+        "24 Jan 2020",
+        "How meetings run changed",
+        "Both",
+        "24 Jan 2020",
+    ]
 
 
 def test_a_change_is_logged_from_the_team_profile(app: App, answered: Path) -> None:
@@ -76,7 +83,7 @@ def test_presenter_mode_hides_what_rests_on_a_small_count(app: App, answered: Pa
     assert shown["Experience score"] == "hidden"  # 2 responses, under 5
     assert shown["Response rate"] == "hidden"
     assert shown["From lived experience"] == "hidden"
-    assert not any("description" in d.value.columns for d in at.dataframe)  # no change's words
+    assert not any("What changed" in t.value.columns for t in at.table)  # no change's words
 
 
 def test_an_item_is_reworded_in_study_setup(app: App, answered: Path) -> None:
