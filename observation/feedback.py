@@ -217,13 +217,27 @@ def _key_of(wording: str) -> str:
 
 @access.requires("researcher")
 def add_item(con: duckdb.DuckDBPyConnection, wording: str, observer: str | None = None) -> Item:
-    """Ask a new item, last, from now on."""
+    """Ask a new item, last, from now on; or, in the words of an item no longer asked, that item again
+    (its answers, and its place, are its own again)."""
     who, wording = _who(observer), _wording(wording)
     with db.transaction(con, ()) as cur:
         _saved_items(cur, who)
         taken = {str(k) for (k,) in cur.execute("select distinct item_key from feedback_items").fetchall()}
         if wording.casefold() in {i.wording.casefold() for i in _items(cur)}:
             raise ObservationError(f"the questionnaire already asks {wording!r}")
+        removed = cur.execute(  # each item no longer asked, as it was last worded
+            """
+            select id, item_key, version, wording from feedback_items as f
+            where version = (select max(version) from feedback_items as v where v.item_key = f.item_key)
+              and not exists (select 1 from feedback_items as a where a.item_key = f.item_key and a.active)
+            """
+        ).fetchall()
+        again = next((r for r in removed if str(r[3]).casefold() == wording.casefold()), None)
+        if again is not None:
+            cur.execute("update feedback_items set active = true where id = ?", [again[0]])
+            audit.record(cur, "change", "feedback_items", f"item_key={again[1]}",
+                         before={"active": False, "wording": again[3]}, after={"active": True}, who=who)  # fmt: skip
+            return Item(str(again[1]), int(again[2]), str(again[3]), int(again[0]))
         stem = _key_of(wording)
         key = next(k for k in (stem, *(f"{stem}_{n}" for n in range(2, 1000))) if k not in taken)
         (order,) = cur.execute("select coalesce(max(sort_order), 0) + 1 from feedback_items").fetchone()  # type: ignore[misc]

@@ -942,6 +942,8 @@ def _changed_item(t: _Teller) -> str:
     was = _quoted(b.get("wording") or t.e.pairs.get("item_key", "").replace("_", " "))
     if a.get("active") is False:
         return f"Stopped asking the questionnaire item {was}"
+    if a.get("active") is True and "wording" not in a:
+        return f"Asked again the questionnaire item {was}"
     return f"Reworded the questionnaire item {was} as {_quoted(a.get('wording', ''))} (version {a.get('version')})"
 
 

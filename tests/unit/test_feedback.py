@@ -399,6 +399,21 @@ def test_an_answer_to_an_items_earlier_wording_stays_when_the_new_one_is_answere
     assert states[("listened", 1)] == "removed"
 
 
+def test_an_item_added_in_the_words_of_one_removed_is_that_item_asked_again(small: duckdb.DuckDBPyConnection) -> None:
+    feedback.record_answers(small, 1, SU1, {"come_again": 4}, "review")
+    feedback.retire(small, "come_again")
+    again = feedback.add_item(small, "i would come AGAIN")  # the words it was last asked in, in any case
+    assert (again.key, again.version, again.wording) == ("come_again", 1, "I would come again")
+    assert [i.key for i in feedback.items(small)] == ["listened", "understood", "influence", "come_again"]
+    scores = feedback.item_scores(small, StudyFilter()).set_index(["item_key", "version"])
+    assert scores.loc[("come_again", 1), "state"] == "asked"  # its answer is its own again: one row, not two
+    assert small.execute("select count(*) from feedback_items where item_key like 'i_would%'").fetchone() == (0,)
+    feedback.reword(small, "influence", "I could change what was decided")
+    feedback.retire(small, "influence")
+    new = feedback.add_item(small, "I could influence what was decided")  # an earlier wording: a new item
+    assert new.key != "influence"
+
+
 def test_whom_a_change_came_from_is_chosen_never_assumed(small: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ObservationError, match="choose whom the idea came from"):
         feedback.record_impact(

@@ -144,6 +144,7 @@ def test_the_experience_questionnaire_and_the_impact_log_are_told_and_no_answer_
     feedback.reword(small, "influence", "I could change what was decided")
     feedback.retire(small, "come_again")
     feedback.add_item(small, "The papers came in time")
+    feedback.add_item(small, "I would come again")
     day = dt.date(2020, 1, 30)
     feedback.record_impact(small, 1, day, "change_idea", "Agenda in plain English", "both", 2, today=day)
     import_csv(small, tmp_path, "impact.csv", (
@@ -164,6 +165,7 @@ def test_the_experience_questionnaire_and_the_impact_log_are_told_and_no_answer_
         "(version 2)",
         "Stopped asking the questionnaire item “I would come again”",
         "Added the questionnaire item “The papers came in time”",
+        "Asked again the questionnaire item “I would come again”",
         "Logged the change “Agenda in plain English” of Alpha on 30/01/2020: a change idea adopted, the idea from "
         "people with lived experience and staff together, arising at the meeting of Alpha, 24/01/2020",
         "Changed the change “Agenda in plain English” of Alpha on 30/01/2020 in the impact log: a change idea "
