@@ -427,10 +427,17 @@ def delete_note(con: duckdb.DuckDBPyConnection, note_id: int, seen_version: int,
     return removal
 
 
+_NOT_COPIED = {"feedback_responses": ("answer",)}
+"""Columns the audit trail's copy of a deleted row leaves out: an entry names its person, and nobody's
+answers to the experience questionnaire are kept against them outside the study's own table."""
+
+
 def _delete(cur: duckdb.DuckDBPyConnection, parts: dict[str, str], row_id: int, who: str) -> None:
-    """Delete each part, auditing every row as it was."""
+    """Delete each part, auditing every row as it was (but _NOT_COPIED)."""
     for table, where in parts.items():
-        before = queries.records(cur.execute(f"select * from {table} where {where}", {"id": row_id}))  # noqa: S608
+        rows = queries.records(cur.execute(f"select * from {table} where {where}", {"id": row_id}))  # noqa: S608
+        left_out = _NOT_COPIED.get(table, ())
+        before = [{k: v for k, v in row.items() if k not in left_out} for row in rows]
         if before:
             cur.execute(f"delete from {table} where {where}", {"id": row_id})  # noqa: S608
             audit.record(cur, "delete", table, where.replace("$id", str(row_id)), before=before, who=who)

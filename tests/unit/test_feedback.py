@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -332,6 +333,11 @@ def test_a_meeting_deleted_takes_its_answers_and_links_and_keeps_its_changes(sma
     assert rows(small, "feedback_responses") == []
     assert rows(small, "feedback_links") == []
     assert small.execute("select id, meeting_id from impact_entries").fetchall() == [(entry, None)]
+    (copied,) = small.execute(
+        "select before from audit where action = 'delete' and table_name = 'feedback_responses'"
+    ).fetchone()  # type: ignore[misc]
+    assert [sorted(row) for row in json.loads(copied)] == [["id", "item_id", "meeting_id", "participant_id",
+                                                            "recorded_at", "via"]] * 2  # never the answer  # fmt: skip
 
 
 def test_someone_who_answered_stays_marked_present_on_the_capture_page(small: duckdb.DuckDBPyConnection) -> None:
