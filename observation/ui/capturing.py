@@ -409,7 +409,7 @@ def contributions(live: capture.Live, people: tuple[capture.RosterPerson, ...], 
     here = [p for p in people if p.present]
     st.markdown("**Contributions** — one tap logs what the person did, at this minute")
     if not here:
-        st.caption("Tap each person under **Who is here**, below, as they arrive: each gets a row of buttons here.")
+        st.caption("Tap each person under **Who is here**, above, as they arrive: each gets a row of buttons here.")
         return
     st.caption(LEGEND)
     for p in here:
