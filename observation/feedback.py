@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -569,6 +569,25 @@ def impact_log(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame
             """,  # noqa: S608 - a constant of this module
             flt.sql_params(),
         ).fetchdf()
+
+
+def log_table(log: pd.DataFrame, escape: Callable[[str], str] = str) -> pd.DataFrame:
+    """``impact_log``'s rows as the Team profile shows them: date, what changed (through ``escape``:
+    the screen's cells are Markdown), the kind of change and whom the idea came from in words, and
+    the meeting where it arose; a date as "7 Oct 2019", "—" for no meeting."""
+
+    def day(value: object) -> str:
+        return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value).day} {pd.Timestamp(value):%b %Y}"  # type: ignore[arg-type, call-overload]
+
+    return pd.DataFrame(
+        {
+            "Date": log["entry_date"].map(day),
+            "What changed": log["description"].map(escape),
+            "Kind of change": log["kind"].map(labels.IMPACT_KINDS),
+            "Idea from": log["origin"].map(labels.IMPACT_ORIGINS_SHORT),
+            "Meeting": log["meeting_date"].map(day),
+        }
+    )
 
 
 # --- the measures -------------------------------------------------------------------------------------------

@@ -125,6 +125,9 @@ IMPACT_ORIGINS: Final[dict[str, str]] = {
 }
 """Whom a change's idea came from (the impact log)."""
 
+IMPACT_ORIGINS_SHORT: Final[dict[str, str]] = {"lived_experience": "Lived experience", "both": "Both", "staff": "Staff"}
+"""The same, in a table's narrow column."""
+
 INFORMANT_GROUPS: Final[dict[str, str]] = {
     "leader_manager": "Leaders and managers",
     "frontline_staff": "Front-line staff",

@@ -84,14 +84,14 @@ class ExperienceShown:
     impact_share: str
 
 
-def experience_shown(found: feedback.Totals, rule: Rule) -> ExperienceShown:
-    """The experience score, response rate and share of changes from lived experience of ``found``
-    under presenter mode's ``rule``: each "hidden" where a count it rests on is one the rule hides
+def experience_shown(found: feedback.Totals, rule: Rule | None = None) -> ExperienceShown:
+    """The experience score, response rate and share of changes from lived experience of ``found``;
+    under presenter mode's ``rule``, each "hidden" where a count it rests on is one the rule hides
     (the score's responses on the scale; the rate's responses or attendances; the share's changes
     from lived experience or changes logged). No count is shown beside them."""
 
     def hides(*counts: int) -> bool:
-        return any(rule.hides(c) for c in counts)
+        return rule is not None and any(rule.hides(c) for c in counts)
 
     return ExperienceShown(
         score="hidden" if hides(found.scored) else score_text(found.score),

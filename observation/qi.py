@@ -15,7 +15,7 @@ aloud; where the subgroups are too few or too small for limits, the sentence say
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
@@ -556,6 +556,15 @@ def _subgroup_label(choice: ChartChoice, first: dt.date, last: dt.date, first_nt
         return quarter_label(first)
     span = f"{first:%d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
     return f"meetings {first_nth}–{last_nth} ({span})"
+
+
+def teams_without_panel(meetings: pd.DataFrame, shown: Sequence[int], room: int) -> tuple[str, ...]:
+    """The names of the teams with held meetings (``meetings``: a series as ``panels`` reads it) that a
+    chart of ``shown`` teams has no panel for, while it has ``room`` for more panels."""
+    if len(shown) >= room:
+        return ()
+    teams = meetings.drop_duplicates("team_id")
+    return tuple(teams.loc[~teams["team_id"].isin(shown), "team_name"].astype(str))
 
 
 def one_of(counted: str) -> str:

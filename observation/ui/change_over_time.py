@@ -120,8 +120,11 @@ def qi_section(flt: StudyFilter, prefix: str, found: queries.Overview | None = N
             st.info(NOTHING_MONTHLY[choice.measure], icon=":material/rate_review:")
             return ()
     shown = tuple(int(t) for t in series["team_id"].unique())
-    if choice.spec.monthly or choice.spec.observed_live:
-        _say_who_has_no_panel(found.series, shown, WITHOUT_POINTS[choice.measure])
+    if choice.spec.monthly or choice.spec.observed_live:  # a team left out without a word reads as not in the filter
+        missing = qi.teams_without_panel(found.series, shown, charts.MAX_SMALL_MULTIPLES)
+        if missing:
+            why = NOT_LIVE_PANEL if choice.spec.observed_live else WITHOUT_POINTS[choice.measure]
+            st.caption(f"No panel for {plain(', '.join(missing))}: {why}.")
     subgroups = qi_subgroups(flt, shown, choice.subgroup, choice.block) if choice.subgrouped else _NO_SUBGROUPS
     fig, sentences = figure(_qi_chart_and_sentences, series, subgroups, found.events, choice, target)
     chart(fig, f"{prefix}_qi_figure", f"{prefix}-qi-chart", flt, rules=spc.RULE_SET_NAMES[choice.rules])
@@ -138,26 +141,13 @@ NOTHING_MONTHLY = {
 }
 
 
+NOT_LIVE_PANEL = "no meeting of theirs was observed live in these dates"
 WITHOUT_POINTS = {
-    "voice": "no meeting of theirs was observed live in these dates",
-    "items_raised": "no meeting of theirs was observed live in these dates",
-    "actions_owned": "no meeting of theirs was observed live in these dates",
     "experience": "nobody answered the experience questionnaire on the scale in these dates",
     "impact": "no change was logged in these dates",
 }
 """Why a team with meetings has no panel on a chart of the meetings observed live or of a month's
 answers or changes."""
-
-
-def _say_who_has_no_panel(meetings: pd.DataFrame, shown: tuple[int, ...], why: str) -> None:
-    """Name the teams with held meetings in the filter that the chart has no panel for, while it has
-    room for them: a team left out without a word reads as a team not in the filter."""
-    if len(shown) >= charts.MAX_SMALL_MULTIPLES:
-        return
-    teams = meetings.drop_duplicates("team_id")
-    missing = teams.loc[~teams["team_id"].isin(shown), "team_name"].astype(str).tolist()
-    if missing:
-        st.caption(f"No panel for {plain(', '.join(missing))}: {why}.")
 
 
 def _monthly(flt: StudyFilter, choice: qi.ChartChoice) -> pd.DataFrame:

@@ -215,7 +215,6 @@ def answer_screen() -> None:
 # --- a team's experience and impact (Team profile) ------------------------------------------------------------
 
 STATE_WORDS = {"asked": "", "reworded": " (earlier wording)", "removed": " (no longer asked)"}
-SHORT_ORIGINS = {"lived_experience": "Lived experience", "both": "Both", "staff": "Staff"}
 SECTION_HELP = f"{definitions.EXPERIENCE_SCORE} {definitions.RESPONSE_RATE} {definitions.IMPACT_SHARE}"
 NO_FEEDBACK = "No answers to the experience questionnaire are recorded for this team in these dates."
 
@@ -235,13 +234,7 @@ def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> Non
     """The three figures, each with the counts it rests on; in presenter mode (``rule``) without
     counts, each "hidden" where it rests on a count the rule hides."""
     score, rate, share = st.columns(3)
-    shown = (
-        presenting.experience_shown(found, rule)
-        if rule is not None
-        else presenting.ExperienceShown(
-            score_text(found.score), percent(found.response_rate), percent(found.impact_share)
-        )
-    )
+    shown = presenting.experience_shown(found, rule)
 
     def note(text: str) -> dict[str, object]:  # a plain line under the figure: no colour, no arrow
         return {} if rule is not None else {"delta": text, "delta_color": "off", "delta_arrow": "off"}
@@ -308,25 +301,10 @@ def impact_log(flt: StudyFilter, team_id: int) -> None:
     if log.empty:
         st.caption("No change is logged for this team in these dates.")
     else:
-        st.table(  # a table, not a grid: what changed is read whole, its lines wrapped (its cells are Markdown)
-            pd.DataFrame(
-                {
-                    "Date": log["entry_date"].map(_day),
-                    "What changed": log["description"].map(plain),
-                    "Kind of change": log["kind"].map(labels.IMPACT_KINDS),
-                    "Idea from": log["origin"].map(SHORT_ORIGINS),
-                    "Meeting": log["meeting_date"].map(_day),
-                }
-            ),
-            hide_index=True,
-        )
+        # a table, not a grid: what changed is read whole, its lines wrapped (its cells are Markdown)
+        st.table(feedback.log_table(log, escape=plain), hide_index=True)
     if access.current().role == "researcher":
         _log_a_change(flt, team_id)
-
-
-def _day(value: dt.date | None) -> str:
-    """A date as the impact log writes it: "7 Oct 2019"; "—" for none."""
-    return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value).day} {pd.Timestamp(value):%b %Y}"
 
 
 def _log_a_change(flt: StudyFilter, team_id: int) -> None:
