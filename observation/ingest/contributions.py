@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from observation.ingest.bulk import Written
-from observation.ingest.present import PresentAt, Refused, parse
+from observation.ingest.present import Cells, PresentAt, Refused
 from observation.ingest.read import Sheet
 
 COLUMNS = ("team", "date", "minute", "participant", "kind", "observer")
@@ -45,21 +45,14 @@ def contributions(
     out = Written()
     names = PresentAt(cur, "contributions are recorded at a held meeting")
     ready: list[tuple[int, int, int, str, int, str]] = []
-    read: dict[tuple[str, str], tuple[Any, str | None]] = {}
+    cells = Cells(parsers)
     for number, row in enumerate(sheet.rows, start=2):
         tally(number)
         if not any(row.values()):
             continue
-        values: dict[str, Any] = {}
-        for column in COLUMNS:
-            raw = row.get(column, "")
-            if (column, raw) not in read:  # each distinct cell read once (a date checks the settings)
-                read[column, raw] = parse(parsers[column], raw)
-            values[column], reason = read[column, raw]
-            if reason is not None:
-                out.problems.append((number, column, raw, reason))
-        if out.problems and out.problems[-1][0] == number:
-            continue  # what its values name is checked once they are all read
+        values = cells.values(number, row, COLUMNS, out.problems)
+        if values is None:
+            continue
         try:
             meeting, person, _ = names.check(row, values)
         except Refused as exc:

@@ -35,7 +35,7 @@ import pandas as pd
 from observation import access, labels
 from observation import feedback as questionnaire
 from observation.ingest.bulk import SHOWN_CHANGES, Written
-from observation.ingest.present import PresentAt, Refused, parse
+from observation.ingest.present import Cells, PresentAt, Refused
 from observation.ingest.read import Sheet
 
 COLUMNS = ("team", "date", "participant", "item", "answer")
@@ -99,24 +99,14 @@ def feedback(
     out = Written()
     names = _Names(cur)
     ready: list[_Ready] = []
-    read: dict[tuple[str, str], tuple[Any, str | None]] = {}
+    cells = Cells(parsers, OPTIONAL)
     for number, row in enumerate(sheet.rows, start=2):
         tally(number)
         if not any(row.values()):
             continue
-        values: dict[str, Any] = {}
-        for column in columns:
-            raw = row.get(column, "")
-            if column in OPTIONAL and not raw.strip():
-                values[column] = None  # a blank via: as a file without the column
-                continue
-            if (column, raw) not in read:  # each distinct cell read once
-                read[column, raw] = parse(parsers[column], raw)
-            values[column], reason = read[column, raw]
-            if reason is not None:
-                out.problems.append((number, column, raw, reason))
-        if out.problems and out.problems[-1][0] == number:
-            continue  # what its values name is checked once they are all read
+        values = cells.values(number, row, columns, out.problems)
+        if values is None:
+            continue
         place, key = None, None
         try:
             place = names.check(row, values)

@@ -5,7 +5,7 @@ each looked up once per distinct value; or ``Refused`` with the row's first prob
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import duckdb
@@ -19,6 +19,35 @@ def parse(parser: Callable[[str], Any], raw: str) -> tuple[Any, str | None]:
         return parser(raw), None
     except ValueError as exc:
         return None, str(exc)
+
+
+class Cells:
+    """A kind's cells read by its ``parsers``, each distinct one once (a date checks the settings); a
+    blank cell of an ``optional`` column is None, as a file without the column."""
+
+    def __init__(self, parsers: Mapping[str, Callable[[str], Any]], optional: Collection[str] = ()) -> None:
+        self.parsers, self.optional = parsers, optional
+        self.read: dict[tuple[str, str], tuple[Any, str | None]] = {}
+
+    def values(
+        self, number: int, row: Mapping[str, str], columns: Iterable[str], problems: list[tuple[int, str, str, str]]
+    ) -> dict[str, Any] | None:
+        """Row ``number``'s value of each column; None, its problems added to ``problems`` (a problem a
+        cell), when any cell was refused: what its values name is checked once they are all read."""
+        values: dict[str, Any] = {}
+        refused = False
+        for column in columns:
+            raw = row.get(column, "")
+            if column in self.optional and not raw.strip():
+                values[column] = None
+                continue
+            if (column, raw) not in self.read:
+                self.read[column, raw] = parse(self.parsers[column], raw)
+            values[column], reason = self.read[column, raw]
+            if reason is not None:
+                problems.append((number, column, raw, reason))
+                refused = True
+        return None if refused else values
 
 
 class Refused(Exception):
