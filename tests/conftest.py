@@ -98,6 +98,16 @@ def demo(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable copy of the demo (an export is audited)."""
+    path = tmp_path / "demo.duckdb"
+    path.write_bytes(demo_path.read_bytes())
+    con = db.connect(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture
 def chromium() -> None:
     need_chromium()
 

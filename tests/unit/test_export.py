@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -471,16 +470,6 @@ def read_into(reader: MonthReader, counts: pd.DataFrame, team_ids: dict[str, int
             assert int(text) == reader.true(cell, kinds), (cell, column, text)
             reader.see(cell, kinds, int(text))
     return hidden
-
-
-@pytest.fixture
-def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The demo, writable (an export is audited)."""
-    path = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo_path, path)
-    con = db.connect(path)
-    yield con
-    con.close()
 
 
 def small_counts_shown(frames: dict[str, pd.DataFrame], threshold: int) -> list[tuple[str, str, int, str]]:

@@ -13,8 +13,6 @@ present at one of its recorded meetings (at most its contributions times its mee
 from __future__ import annotations
 
 import random
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -388,15 +386,6 @@ def test_a_thin_month_leaves_the_study_totals_shown_and_nothing_pinned_at_the_lo
     counts = read_text(tmp_path / "agg", "csv")["counts"]
     study = counts[counts["team"] == export.STUDY_ROW].iloc[0]
     assert list(study[list(export.LIVE_HIDEABLE)]) == ["13", "6", "[c]"]
-
-
-@pytest.fixture
-def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo_path, path)
-    con = db.connect(path)
-    yield con
-    con.close()
 
 
 @pytest.mark.parametrize("threshold", [5, 8])

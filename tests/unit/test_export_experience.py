@@ -35,7 +35,6 @@ from tests.unit.test_export_contributions import (
     MEETING_COLUMNS,
     Cell,
     JointReader,
-    demo_copy,  # noqa: F401 - a fixture
     experience_truth,
     worked_out,
 )
@@ -238,7 +237,7 @@ def test_a_change_logged_in_a_month_without_a_meeting_has_its_row(
 
 @pytest.mark.parametrize("threshold", [5, 8])
 def test_the_demos_feedback_and_changes_are_shown_with_small_counts_hidden(
-    demo_copy: duckdb.DuckDBPyConnection,  # noqa: F811 - the fixture
+    demo_copy: duckdb.DuckDBPyConnection,
     tmp_path: Path,
     threshold: int,
 ) -> None:
@@ -281,7 +280,7 @@ def unscored_under(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame) -> dict
 
 @pytest.mark.parametrize("threshold", [5, 8])
 def test_no_score_shown_gives_away_the_mean_of_fewer_responses_than_the_threshold(
-    demo_copy: duckdb.DuckDBPyConnection,  # noqa: F811 - the fixture
+    demo_copy: duckdb.DuckDBPyConnection,
     tmp_path: Path,
     threshold: int,
 ) -> None:

@@ -5,7 +5,6 @@ measure the same; a spoiled value in one of their tables is refused as any impor
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,16 +18,6 @@ from observation.filters import StudyFilter
 pytestmark = pytest.mark.both_backends  # the study loaded into: a file, or PostgreSQL
 
 EXPERIENCE = ("feedback_items", "feedback_responses", "impact_entries")
-
-
-@pytest.fixture
-def demo_copy(demo_path: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable copy of the demo study (an export is audited)."""
-    path = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo_path, path)
-    con = db.connect(path)
-    yield con
-    con.close()
 
 
 @pytest.fixture
