@@ -16,9 +16,11 @@ from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
-from observation.view_charts import GREY, SU_COLOUR, clickable_cells, grid
+from observation.view_charts import GREY, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
 
 MOST_HEATMAP_TEAMS = 30
+COLOUR_BAR = 170
+"""px right of a heat map's cells its colour bar takes: the bar, its ticks and labels, its title."""
 
 
 def busiest(frame: pd.DataFrame, most: int, what: str, count: str = "notes") -> tuple[pd.DataFrame, str]:
@@ -276,6 +278,7 @@ def code_team_heatmap(matrix: pd.DataFrame, source: Source = "notes") -> go.Figu
         height=max(300, 26 * len(codes) + 140),
         margin={"t": 80, "l": 260, "r": 20, "b": 60},
     )
+    heatmap_labels_fit(fig, xs, ys, COLOUR_BAR)
     return fig
 
 
@@ -332,6 +335,7 @@ def cooccurrence_heatmap(
         height=max(320, 26 * len(codes) + 200),
         margin={"t": 100 if source == "both" else 60, "l": 260, "r": 20, "b": 200},
     )
+    heatmap_labels_fit(fig, labels, labels, COLOUR_BAR)
     return fig
 
 
@@ -482,4 +486,5 @@ def informant_group_heatmap(matrix: pd.DataFrame) -> go.Figure:
         height=max(300, 26 * len(codes) + 140),
         margin={"t": 80, "l": 260, "r": 20, "b": 60},
     )
+    heatmap_labels_fit(fig, xs, ys, COLOUR_BAR)
     return fig

@@ -7,7 +7,9 @@ Colour is never the only signal: series also differ by pattern, symbol or a prin
 from __future__ import annotations
 
 import functools
+import html
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -421,7 +423,48 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
         height=max(260, 34 * len(labels) + 140),
         margin=MATRIX_MARGIN,
     )
+    heatmap_labels_fit(fig, columns, rows, every_column=False)
     return fig
+
+
+HEATMAP_FONT = 12
+"""px of a heat map's tick labels on a page (figures.SCREEN_AXES); presenter mode and the slides,
+whose labels are larger, measure theirs (figures.for_a_room)."""
+
+
+def heatmap_labels_fit(
+    fig: go.Figure, xs: Sequence[str], ys: Sequence[str], beside: float = 0, every_column: bool = True
+) -> None:
+    """A heat map's tick labels placed from their widths (charts.label_width) in the width the
+    figure is drawn, less ``beside`` px for a colour bar: every row labelled; every column, level
+    where each label fits over its column, tilted by 30° where a column is two lines wide, else
+    upright — or, not ``every_column`` (a column per meeting), a label under every few columns,
+    level. The left and bottom margins grow to hold them. Plotly measured them instead ("automargin")
+    and, when they needed more room than the margins gave, drew the whole figure a second time (a
+    quarter of a second for the notes' heat map of 30 teams); it also left every other column
+    unlabelled where they came close."""
+    margin = fig.layout.margin
+    longest_x = max((label_width(html.unescape(x), HEATMAP_FONT) for x in xs), default=0)
+    longest_y = max((label_width(html.unescape(y), HEATMAP_FONT) for y in ys), default=0)
+    left = max(margin.l, math.ceil(longest_y + AXIS_ROOM))
+    column = (SCREEN_WIDTH - left - margin.r - beside) / max(len(xs), 1)
+    line = HEATMAP_FONT * 1.25
+    ticks: dict[str, Any] = {"tickmode": "linear", "dtick": 1, "tickangle": 0}
+    below = line
+    if longest_x + LABEL_GAP > column and column >= 2 * line:  # tilted, they keep column × sin 30° apart
+        ticks["tickangle"], below = 30, longest_x / 2 + line
+    elif longest_x + LABEL_GAP > column and every_column:
+        ticks["tickangle"], below = -90, longest_x
+    elif longest_x + LABEL_GAP > column:  # spaced for presenter mode's larger labels too
+        every = math.ceil((max(label_width(x, TICK_FONT) for x in xs) + LABEL_GAP) / column)
+        ticks = {"tickmode": "array", "tickvals": list(xs[::every]), "tickangle": 0}
+    fig.update_xaxes(**ticks, automargin=False)
+    fig.update_yaxes(tickmode="linear", dtick=1, automargin=False)
+    fig.update_layout(margin={"l": left, "b": max(margin.b, math.ceil(below + AXIS_ROOM))})
+
+
+AXIS_ROOM = 16
+"""px between a heat map's edge and its tick labels (the axis's pad), and to spare."""
 
 
 def clickable_cells(

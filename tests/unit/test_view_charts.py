@@ -378,3 +378,66 @@ def test_steps_passed_over_unweighed_are_those_the_labels_would_have_ruled_out(
     )  # weigh every step
     assert [view_charts.time_ticks(days, width, bars) for days, width, bars in cases] == quick
     assert any(skipped)  # the shortcut was taken: the comparison is not of two full weighings
+
+
+def _ticked(fig: go.Figure, categories: list[str]) -> list[str]:
+    """The categories of fig's x axis that carry a tick label, as Plotly places them."""
+    axis = fig.layout.xaxis
+    if axis.tickmode == "array":
+        return list(axis.tickvals)
+    assert axis.tickmode == "linear"
+    return categories[int(axis.tick0 or 0) :: int(axis.dtick)]
+
+
+def test_a_heat_maps_labels_are_placed_to_fit_not_measured_by_the_browser() -> None:
+    # Plotly measured a heat map's labels and, when they needed more room than its margins, drew the
+    # whole figure again (a quarter of a second for the notes' 30 teams); it also skipped every
+    # other team's name where they came close
+    def heat(teams: list[str]) -> go.Figure:
+        return theme_charts.code_team_heatmap(
+            pd.DataFrame(
+                {
+                    "code_id": 1,
+                    "code_name": 'Finding the "right" service user',
+                    "team_id": range(len(teams)),
+                    "team_name": teams,
+                    "documents": 1,
+                    "notes": 1,
+                    "interviews": 0,
+                }
+            )
+        )
+
+    names = [f"Team {i:04d}" for i in range(30)]
+    crowded, long, short = (
+        heat(names),
+        heat([f"{w} community brain-injury team" for w in ("Oak", "Ash", "Elm")]),
+        heat(["Oak", "Ash"]),
+    )
+    for fig in (crowded, long, short):
+        assert fig.layout.xaxis.automargin is False
+        assert fig.layout.yaxis.automargin is False
+    assert _ticked(crowded, names) == names  # every team named
+    assert crowded.layout.xaxis.tickangle == -90  # 30 columns of ~14 px: upright
+    assert crowded.layout.margin.b >= charts.label_width("Team 0000", 12)
+    assert long.layout.xaxis.tickangle == 30  # wide columns, longer names: tilted, as Plotly would
+    assert long.layout.margin.b >= charts.label_width("Ash community brain-injury team", 12) / 2
+    assert short.layout.xaxis.tickangle == 0
+    assert crowded.layout.margin.l >= charts.label_width('Finding the "right" service user', 12)
+
+
+def test_a_matrix_of_many_meetings_dates_every_few_columns_level_and_apart() -> None:
+    days = pd.date_range("2019-07-03", periods=131, freq="14D")
+    fig = view_charts.attendance_matrix(
+        pd.DataFrame({"row_label": "Nurse", "meeting_date": days, "cell": "present", "meeting_id": range(131),
+                      "lived_experience": False})
+    )  # fmt: skip
+    axis = fig.layout.xaxis
+    assert axis.automargin is False
+    assert axis.tickangle == 0
+    shown = list(axis.tickvals)
+    assert shown[0] == "03 Jul 19"
+    assert 8 <= len(shown) <= 12
+    column = (charts.SCREEN_WIDTH - 160 - 20) / 131
+    apart = days.strftime("%d %b %y").get_loc(shown[1]) * column
+    assert apart >= charts.label_width("03 Jul 19", view_charts.TICK_FONT)  # apart at presenter mode's size too
