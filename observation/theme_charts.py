@@ -12,11 +12,20 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from plotly.subplots import make_subplots
 
-from observation.charts import MAX_SMALL_MULTIPLES, assemble, first_teams, month_ticks, rows_by_team, set_axes
+from observation.charts import (
+    MAX_SMALL_MULTIPLES,
+    assemble,
+    first_teams,
+    label_width,
+    labels_fit,
+    month_ticks,
+    rows_by_team,
+    set_axes,
+)
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
-from observation.view_charts import GREY, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
+from observation.view_charts import GREY, HEATMAP_FONT, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
 
 MOST_HEATMAP_TEAMS = 30
 COLOUR_BAR = 170
@@ -54,7 +63,12 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
-    layout, _ = grid(names, left_out=left_out)
+    # the stages' names tilted by 30° (a panel's columns are too narrow for them level), the room
+    # under the last row made for them: Plotly measured them and drew the whole figure again
+    tilted = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS)) / 2 + 2 * HEATMAP_FONT
+    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(tilted)))
+    set_axes(layout, "x", {"tickangle": 30})
+    labels_fit(layout)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, team in enumerate(rows_by_team(stages, names)):

@@ -149,6 +149,13 @@ def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckd
     assert list(stages[1].y) == [2, 2, 1, 1, 1]
     assert [list(c) for c in drop_outs[1].customdata] == [[2, "declined"], [2, "withdrew"]]
     assert drop_outs[0].marker.pattern.shape == "x"
+    # the stages' names tilted, with room under the last row: not measured by the browser, which
+    # drew the whole figure again when they needed more room than the bottom margin gave
+    axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    assert {a.automargin for a in axes} == {False}
+    assert {fig.layout[k].tickangle for k in fig.layout if k.startswith("xaxis")} == {30}
+    longest = max(charts.label_width(recruitment.STAGE_LABELS[s], 12) for s in recruitment.STAGE_LABELS)
+    assert fig.layout.margin.b >= longest / 2 + 12
 
 
 def test_tension_lines_differ_by_setting_in_marker_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
