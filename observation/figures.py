@@ -152,8 +152,12 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
                       dragmode=layout.get("dragmode") or "pan")  # fmt: skip
     content = json.dumps([data, layout], sort_keys=True, default=str).encode()
     layout["datarevision"] = hashlib.sha256(content).hexdigest()[:16]
-    out = go.Figure(data=data, layout=layout)
-    out.layout.template = None  # a new Figure takes the default template: drop it again
+    # Not checked again: it is a checked figure's own JSON and this module's constants (a test
+    # checks every figure the app draws), and Plotly's checks of a twelve-panel figure took 40-60 ms
+    # on a page's first visit. A new Figure takes the default template: dropped again (an unchecked
+    # figure keeps a template of None as null, which the page would be sent).
+    out = go.Figure(data=data, layout=layout, _validate=False)
+    out._layout.pop("template", None)
     return out
 
 

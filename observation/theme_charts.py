@@ -86,7 +86,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
                     showlegend=i == 0,
                     marker={"color": colour, "pattern": {"shape": pattern}},
                     customdata=[[int(t), s] for t, s in zip(part["team_id"], part["stage"], strict=True)],
-                    text=part["people"],
+                    text=[str(n) for n in part["people"]],  # as Plotly writes a number as text
                     textposition="outside",
                     hovertemplate="%{x}: %{y} people<extra></extra>",
                 )

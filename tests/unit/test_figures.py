@@ -278,7 +278,7 @@ def test_a_chart_for_the_page_carries_its_look_itself_so_the_browser_draws_it_on
     assert "template" not in sent["layout"]
     assert "bdata" not in shown.to_json()  # plain lists, not typed arrays
     assert sent["data"][0]["y"] == [4, 2, 0.5]
-    assert sent["data"][0]["text"] == ["4", "2", "0.5"]  # as Plotly writes numbers, not "4.0"
+    assert sent["data"][0]["text"] == [4, 2, 0.5]  # numbers, which Plotly.js writes "4", never Python's "4.0"
     assert sent["layout"]["title"]["text"] == "Recruitment funnel"
     assert sent["layout"]["title"]["font"]["weight"] == "bold"
     assert sent["layout"]["width"] == figures.SCREEN_WIDTH == charts.PAGE_WIDTH + 80

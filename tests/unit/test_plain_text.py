@@ -5,6 +5,7 @@ Streamlit's Markdown shows notes and names as typed, with no address made a live
 from __future__ import annotations
 
 import html
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from observation import (
     story,
     theme_charts,
     view_charts,
+    voice,
 )
 from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
@@ -233,6 +235,24 @@ def test_every_figure_draws_study_text_as_typed(hostile: duckdb.DuckDBPyConnecti
         assert_drawn_as_typed(f"{name}, for a room", figures.for_a_room(fig), shows)
         exported = figures.for_export(fig, figures.Provenance("Meetings 2020"))
         assert_drawn_as_typed(f"{name}, exported", exported, shows)
+
+
+def test_every_figure_a_page_draws_is_sent_as_plotlys_checks_would_make_it(
+    hostile: duckdb.DuckDBPyConnection,
+) -> None:
+    # figures.for_screen makes a page's copy of a figure without Plotly's checks (40-60 ms for a
+    # panel chart on a page's first visit): what it sends must be what a checked copy would send
+    (meeting,) = hostile.execute("select min(meeting_id) from contributions").fetchone() or (None,)
+    assert meeting is not None  # the demo observes meetings live
+    drawn = [
+        *every_figure(hostile),
+        ("contribution_timeline", view_charts.contribution_timeline(voice.timeline(hostile, meeting))),
+    ]
+    for name, fig in drawn:
+        for shown in (figures.for_screen(fig), figures.for_screen(figures.for_a_room(fig), clickable=True)):
+            sent, checked = (json.loads(f.to_json()) for f in (shown, go.Figure(shown.to_plotly_json())))
+            checked["layout"].pop("template"), sent["layout"].pop("template", None)
+            assert checked == sent, name
 
 
 def test_an_event_label_is_drawn_as_typed_on_its_line(hostile: duckdb.DuckDBPyConnection) -> None:
