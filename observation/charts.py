@@ -822,15 +822,18 @@ def assemble(
     """The panel grid ``layout`` (panel_grid's) with the traces (each on its 0-based panel), the
     shapes and notes, and ``updates`` to the layout (nested objects merged), made a Figure once:
     Plotly checks every part of a figure again on each update of it, which took longer than
-    building it (a tenth of a second for twelve panels)."""
-    layout = {**layout, "shapes": [shape for shape, _ in marks if shape]}  # a note alone has an empty shape
-    layout["annotations"] = [*layout.get("annotations", ()), *(note for _, note in marks if note is not None)]
+    building it (a tenth of a second for twelve panels). Not checked as a whole either (40-60 ms):
+    its traces were checked as they were made, its grid is make_subplots', and a test checks every
+    figure the app draws against a checked copy."""
+    shapes = [shape for shape, _ in marks if shape]  # a note alone has an empty shape
+    notes = [*layout.get("annotations", ()), *(note for _, note in marks if note is not None)]
+    layout = {**layout, **({"shapes": shapes} if shapes else {}), **({"annotations": notes} if notes else {})}
     _merge(layout, updates)
     data = [
         trace.to_plotly_json() | {"xaxis": f"x{_axes(panel)}", "yaxis": f"y{_axes(panel)}"}
         for trace, panel in zip(traces, panels, strict=True)
     ]
-    return go.Figure(data=data, layout=layout)
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 READING_STYLE: dict[spc.Reading, tuple[str, str, str]] = {
