@@ -456,7 +456,7 @@ def heatmap_labels_fit(
     elif longest_x + LABEL_GAP > column and every_column:
         ticks["tickangle"], below = -90, longest_x
     elif longest_x + LABEL_GAP > column:  # spaced for presenter mode's larger labels too
-        every = math.ceil((max(label_width(x, TICK_FONT) for x in xs) + LABEL_GAP) / column)
+        every = math.ceil((max(label_width(html.unescape(x), TICK_FONT) for x in xs) + LABEL_GAP) / column)
         ticks = {"tickmode": "array", "tickvals": list(xs[::every]), "tickangle": 0}
     fig.update_xaxes(**ticks, automargin=False)
     fig.update_yaxes(tickmode="linear", dtick=1, automargin=False)
