@@ -17,7 +17,6 @@ from observation.charts import (
     assemble,
     first_teams,
     label_width,
-    labels_fit,
     month_ticks,
     rows_by_team,
     set_axes,
@@ -25,7 +24,7 @@ from observation.charts import (
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
-from observation.view_charts import GREY, HEATMAP_FONT, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
+from observation.view_charts import AXIS_ROOM, GREY, HEATMAP_FONT, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
 
 MOST_HEATMAP_TEAMS = 30
 COLOUR_BAR = 170
@@ -63,12 +62,11 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
-    # the stages' names tilted by 30° (a panel's columns are too narrow for them level), the room
-    # under the last row made for them: Plotly measured them and drew the whole figure again
-    tilted = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS)) / 2 + 2 * HEATMAP_FONT
-    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(tilted)))
-    set_axes(layout, "x", {"tickangle": 30})
-    labels_fit(layout)
+    # room under the last row for the stages' names as Plotly tilts them (by 30°: a panel's columns
+    # are too narrow for them level): with less, it measured them and drew the whole figure again
+    longest = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS))
+    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(longest / 2 + 1.25 * HEATMAP_FONT + AXIS_ROOM)))
+    layout["margin"]["l"] = 64  # "People" and its ticks: 60 px, which they outgrew by a pixel
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, team in enumerate(rows_by_team(stages, names)):

@@ -435,36 +435,44 @@ whose labels are larger, measure theirs (figures.for_a_room)."""
 def heatmap_labels_fit(
     fig: go.Figure, xs: Sequence[str], ys: Sequence[str], beside: float = 0, every_column: bool = True
 ) -> None:
-    """A heat map's tick labels placed from their widths (charts.label_width) in the width the
-    figure is drawn, less ``beside`` px for a colour bar: every row labelled; every column, level
-    where each label fits over its column, tilted by 30° where a column is two lines wide, else
-    upright — or, not ``every_column`` (a column per meeting), a label under every few columns,
-    level. The left and bottom margins grow to hold them. Plotly measured them instead ("automargin")
-    and, when they needed more room than the margins gave, drew the whole figure a second time (a
-    quarter of a second for the notes' heat map of 30 teams); it also left every other column
-    unlabelled where they came close."""
+    """Margins that hold a heat map's tick labels where the figure is drawn on a page, less
+    ``beside`` px for a colour bar, worked out from their widths (charts.label_width): Plotly
+    measures the labels ("automargin") and, when they need more room than the margins give, draws
+    the whole figure a second time (a quarter of a second for the notes' heat map of 30 teams). The
+    angle Plotly gives them is foreseen: level where each fits over its column, tilted by 30° where
+    a column is two lines wide, else upright. A narrower window (charts 640-906 px wide on a laptop
+    with the sidebar open) has Plotly place them again, as before. Not ``every_column`` (a column per
+    meeting), a level label under every few columns where they are too narrow, spaced for presenter
+    mode's larger labels (Plotly turned five years of dates upright, every other one)."""
     margin = fig.layout.margin
     longest_x = max((label_width(html.unescape(x), HEATMAP_FONT) for x in xs), default=0)
     longest_y = max((label_width(html.unescape(y), HEATMAP_FONT) for y in ys), default=0)
     left = max(margin.l, math.ceil(longest_y + AXIS_ROOM))
     column = (SCREEN_WIDTH - left - margin.r - beside) / max(len(xs), 1)
     line = HEATMAP_FONT * 1.25
-    ticks: dict[str, Any] = {"tickmode": "linear", "dtick": 1, "tickangle": 0}
-    below = line
-    if longest_x + LABEL_GAP > column and column >= 2 * line:  # tilted, they keep column × sin 30° apart
-        ticks["tickangle"], below = 30, longest_x / 2 + line
-    elif longest_x + LABEL_GAP > column and every_column:
-        ticks["tickangle"], below = -90, longest_x
-    elif longest_x + LABEL_GAP > column:  # spaced for presenter mode's larger labels too
+    below, beyond = line, longest_x / 2 - column / 2  # a level label's half past its column's
+    if longest_x + LABEL_GAP <= column:
+        pass
+    elif not every_column:
         every = math.ceil((max(label_width(html.unescape(x), TICK_FONT) for x in xs) + LABEL_GAP) / column)
-        ticks = {"tickmode": "array", "tickvals": list(xs[::every]), "tickangle": 0}
-    fig.update_xaxes(**ticks, automargin=False)
-    fig.update_yaxes(tickmode="linear", dtick=1, automargin=False)
-    fig.update_layout(margin={"l": left, "b": max(margin.b, math.ceil(below + AXIS_ROOM))})
+        fig.update_xaxes(tickmode="array", tickvals=list(xs[::every]))
+        beyond = longest_x / 2 - column * ((len(xs) - 1) % every + 0.5)  # the last label's, past the edge
+    elif column >= 2 * line:  # tilted, they keep column × sin 30° apart; the last runs on to the right
+        below, beyond = longest_x / 2 + line, longest_x * 0.87 - column / 2
+    else:
+        below = longest_x
+    fig.update_layout(
+        margin={
+            "l": left,
+            "b": max(margin.b, math.ceil(below + AXIS_ROOM)),
+            "r": max(margin.r, math.ceil(beyond + LABEL_GAP)),
+        }
+    )
 
 
-AXIS_ROOM = 16
-"""px between a heat map's edge and its tick labels (the axis's pad), and to spare."""
+AXIS_ROOM = 30
+"""px Plotly puts between a chart's edge and its tick labels (the axis's pad, a tick and a gap), and
+a little to spare."""
 
 
 def clickable_cells(
