@@ -1043,7 +1043,8 @@ def _qi_traces(panel: qi.TeamPanel, choice: qi.ChartChoice, legend_seen: set[str
                     y=[p.value for p in marked],
                     mode="markers",
                     marker={"color": colour, "symbol": symbol, "size": 11, "line": {"color": "white", "width": 1}},
-                    customdata=[[hover[p.index][0], plotly_text(p.why or "")] for p in marked],
+                    # the point's counts and limits as well as why: over its point, Plotly shows one of the two
+                    customdata=[hover[p.index] for p in marked],
                     hovertemplate="%{customdata[0]}: " + value + "<br><b>%{customdata[1]}</b><extra>" + label
                     + "</extra>",
                     **legend(label),
