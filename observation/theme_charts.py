@@ -24,7 +24,16 @@ from observation.charts import (
 from observation.notes import INFORMANT_GROUPS, NO_TEAM, SOURCES, CodesPerDocument, Source, source_units
 from observation.plain import plotly_text
 from observation.recruitment import DROP_OUTS, FUNNEL, STAGE_LABELS
-from observation.view_charts import AXIS_ROOM, GREY, HEATMAP_FONT, SU_COLOUR, clickable_cells, grid, heatmap_labels_fit
+from observation.view_charts import (
+    AXIS_ROOM,
+    GREY,
+    HEATMAP_FONT,
+    SU_COLOUR,
+    TICK_LINE,
+    clickable_cells,
+    grid,
+    heatmap_labels_fit,
+)
 
 MOST_HEATMAP_TEAMS = 30
 COLOUR_BAR = 170
@@ -65,7 +74,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     # room under the last row for the stages' names as Plotly tilts them (by 30°: a panel's columns
     # are too narrow for them level): with less, it measured them and drew the whole figure again
     longest = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS))
-    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(longest / 2 + 1.25 * HEATMAP_FONT + AXIS_ROOM)))
+    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(longest / 2 + TICK_LINE + AXIS_ROOM)))
     layout["margin"]["l"] = 64  # "People" and its ticks: 60 px, which they outgrew by a pixel
     traces: list[BaseTraceType] = []
     panels: list[int] = []

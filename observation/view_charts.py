@@ -430,6 +430,8 @@ def attendance_matrix(matrix: pd.DataFrame) -> go.Figure:
 HEATMAP_FONT = 12
 """px of a heat map's tick labels on a page (figures.SCREEN_AXES); presenter mode and the slides,
 whose labels are larger, measure theirs (figures.for_a_room)."""
+TICK_LINE = HEATMAP_FONT * 1.25
+"""px a line of those labels takes."""
 
 
 def heatmap_labels_fit(
@@ -449,16 +451,15 @@ def heatmap_labels_fit(
     longest_y = max((label_width(html.unescape(y), HEATMAP_FONT) for y in ys), default=0)
     left = max(margin.l, math.ceil(longest_y + AXIS_ROOM))
     column = (SCREEN_WIDTH - left - margin.r - beside) / max(len(xs), 1)
-    line = HEATMAP_FONT * 1.25
-    below, beyond = line, longest_x / 2 - column / 2  # a level label's half past its column's
+    below, beyond = TICK_LINE, longest_x / 2 - column / 2  # a level label's half past its column's
     if longest_x + LABEL_GAP <= column:
         pass
     elif not every_column:
         every = math.ceil((max(label_width(html.unescape(x), TICK_FONT) for x in xs) + LABEL_GAP) / column)
         fig.update_xaxes(tickmode="array", tickvals=list(xs[::every]))
         beyond = longest_x / 2 - column * ((len(xs) - 1) % every + 0.5)  # the last label's, past the edge
-    elif column >= 2 * line:  # tilted, they keep column × sin 30° apart; the last runs on to the right
-        below, beyond = longest_x / 2 + line, longest_x * 0.87 - column / 2
+    elif column >= 2 * TICK_LINE:  # tilted, they keep column × sin 30° apart; the last runs on to the right
+        below, beyond = longest_x / 2 + TICK_LINE, longest_x * 0.87 - column / 2
     else:
         below = longest_x
     fig.update_layout(
