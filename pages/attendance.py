@@ -33,23 +33,34 @@ if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
 if by_role.empty:
     st.info("No held meetings with anyone recorded present match these filters.")
     st.stop()
-by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
-ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
-
-ui.qi_section(flt, "attendance")
-
-st.subheader(
-    "How the meetings ran",
-    help="Held and not held (cancelled or postponed), the four meeting roles "
-    "filled on average, action items agreed, and the share of held meetings evaluated.",
+by_role_tab, ran_tab, continuity_tab, qi_tab = choices.open_tab_only(
+    ["By role", "How the meetings ran", "Continuity", ui.QI_TAB],
+    "attendance_tab",
+    linked={"team_view": "Continuity"} | ui.QI_LINKS,
 )
-tables.effectiveness_table(study.meeting_effectiveness(flt, period), period)
-
-st.subheader("Continuity of people with lived experience")
-team_id = choices.choose_team("attendance_team", "team_view", flt)
-matrix = study.attendance_matrix(flt, team_id, "person") if team_id is not None else None
-if matrix is None or not matrix["lived_experience"].any():
-    st.info("Nobody with lived experience is recorded in this team.")
-else:
-    ui.chart(ui.figure(view_charts.swimlane, matrix), "attendance_swimlane", "who-kept-coming", flt)
-tables.continuity_table(study.continuity(flt))
+if by_role_tab.open:
+    with by_role_tab:
+        by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
+        ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
+if ran_tab.open:
+    with ran_tab:
+        st.caption(
+            "Held and not held (cancelled or postponed), the four meeting roles filled on average, "
+            "action items agreed, and the share of held meetings evaluated."
+        )
+        tables.effectiveness_table(study.meeting_effectiveness(flt, period), period)
+if continuity_tab.open:
+    with continuity_tab:
+        st.caption(
+            "How many distinct people with lived experience came, and for how many consecutive meetings each stayed."
+        )
+        team_id = choices.choose_team("attendance_team", "team_view", flt)
+        matrix = study.attendance_matrix(flt, team_id, "person") if team_id is not None else None
+        if matrix is None or not matrix["lived_experience"].any():
+            st.info("Nobody with lived experience is recorded in this team.")
+        else:
+            ui.chart(ui.figure(view_charts.swimlane, matrix), "attendance_swimlane", "who-kept-coming", flt)
+        tables.continuity_table(study.continuity(flt))
+if qi_tab.open:
+    with qi_tab:
+        ui.qi_section(flt, "attendance")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observation import charts, definitions, labels, ui
-from observation.ui import experience, study, voice_widgets
+from observation.ui import choices, experience, study, voice_widgets
 
 flt = ui.shared_sidebar("overview")
 settings = ui.settings()
@@ -26,17 +26,24 @@ ui.team_table(result.teams, result.hidden)
 
 presenting = ui.presenting()
 period = "quarter" if presenting.on else "month"
-st.subheader(f"{period.capitalize()} by {period}")
-if result.teams_with_recorded_meetings > result.teams_charted:
-    st.caption(f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others.")
-level = labels.PARTICIPATION[settings.meaningful_level]
-hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
-trend = ui.figure(
-    charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden
+trend_tab, qi_tab = choices.open_tab_only(
+    [f"{period.capitalize()} by {period}", ui.QI_TAB], "overview_tab", ui.QI_LINKS
 )
-ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
-
-ui.qi_section(flt, "overview", result)
+if trend_tab.open:
+    with trend_tab:
+        if result.teams_with_recorded_meetings > result.teams_charted:
+            st.caption(
+                f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others."
+            )
+        level = labels.PARTICIPATION[settings.meaningful_level]
+        hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
+        trend = ui.figure(
+            charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden
+        )
+        ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
+if qi_tab.open:
+    with qi_tab:
+        ui.qi_section(flt, "overview", result)
 
 with st.expander("How these are measured"):
     st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))

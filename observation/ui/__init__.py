@@ -23,7 +23,7 @@ Modules by topic, each importing only the ones above it in this list, so that no
 This module re-exports what most pages use, as ``ui.shared_sidebar(...)``, ``ui.chart(...)``…
 """
 
-from observation.ui.change_over_time import qi_section
+from observation.ui.change_over_time import QI_LINKS, QI_TAB, qi_section
 from observation.ui.charting import chart, deck_download, figure, load_scripts_early
 from observation.ui.experience import answer_screen, answering
 from observation.ui.sidebar import pages_open_to, shared_sidebar
@@ -33,6 +33,8 @@ from observation.ui.study import overview, study_changed, study_info, team_names
 from observation.ui.widgets import bullet_list, headline, others_line, team_table
 
 __all__ = [
+    "QI_LINKS",
+    "QI_TAB",
     "answer_screen",
     "answering",
     "bullet_list",

@@ -16,6 +16,12 @@ from observation.ui.study import experience_by_month, impact_by_month, overview,
 from observation.ui.widgets import bullet_list
 
 QI_PARAMS = ("measure", "chart", "rules", "rebase", "subgroup", "block")
+QI_TAB = "Run and SPC charts"
+"""The tab that holds the section on the Overview, Presence and Attendance, beside the page's own
+views (choices.open_tab_only: worked out and drawn only when open; on a national study its twelve
+panels took a third of each page's drawing)."""
+QI_LINKS = dict.fromkeys(QI_PARAMS, QI_TAB)
+"""A link that carries a QI chart's choice (?measure=…, ?chart=…) opens the QI tab."""
 
 
 def qi_controls(prefix: str) -> qi.ChartChoice:

@@ -203,6 +203,11 @@ def open_tab_only(labels: Sequence[str], key: str, linked: dict[str, str] | None
     meeting"}). Streamlit knows the open tab by every label (and the tab opened first): a label that
     changed with the data (a count in it) or came and went would open the first tab again, so
     labels stay the same and a count is said inside its tab."""
-    given = query_params()
-    default = next((tab for param, tab in (linked or {}).items() if param in given), None)
-    return st.tabs(labels, key=key, default=default, on_change="rerun")
+    keep(key)  # the tab open when the user comes back to the page
+    opened_by = f"{key}__linked"
+    if key not in st.session_state:  # the page's first run
+        given = query_params()
+        st.session_state[opened_by] = next((tab for param, tab in (linked or {}).items() if param in given), None)
+    # The same default on every run: Streamlit tells tabs apart by it, and a tab's own choice
+    # leaving the link (a QI chart set back to its defaults) would otherwise reopen the first tab.
+    return st.tabs(labels, key=key, default=st.session_state.get(opened_by), on_change="rerun")

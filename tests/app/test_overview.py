@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from observation import ui
+from tests.app.conftest import open_tab
+
 App = Callable[..., AppTest]
 
 
@@ -171,8 +174,23 @@ def test_the_qi_chart_choice_comes_from_the_link_and_goes_back_to_it(app: App, s
     assert at.query_params == {"measure": "meaningful", "chart": "xmr", "rules": "classic"}
 
 
-def test_each_team_gets_a_sentence_about_its_chart(app: App, small_path: Path) -> None:
+def test_the_run_and_spc_charts_are_worked_out_and_sent_only_when_their_tab_opens(app: App, small_path: Path) -> None:
     at = app(small_path)
+    assert [t.label for t in at.tabs] == ["Month by month", ui.QI_TAB]
+    (trend,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert trend["layout"]["title"]["text"].startswith("Service users and carers at held meetings, by month")
+    assert "overview_qi_measure" not in at.session_state
+    at = open_tab(at, "overview_tab", ui.QI_TAB)
+    (qi_chart,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert qi_chart["layout"]["title"]["text"].startswith("Lived-experience presence")
+    at.segmented_control(key="overview_qi_chart").set_value("run").run()
+    at.segmented_control(key="overview_qi_chart").set_value("p").run()  # back to the default: the link forgets it
+    assert "chart" not in at.query_params
+    assert at.segmented_control(key="overview_qi_chart").value == "p"  # and the tab stays open
+
+
+def test_each_team_gets_a_sentence_about_its_chart(app: App, small_path: Path) -> None:
+    at = open_tab(app(small_path), "overview_tab", ui.QI_TAB)
     text = "\n".join(m.proto.body for m in at.markdown).replace("\\", "")
     # Markdown is escaped in the sentences (team names are user text), so look for the words. Two
     # months of meetings are far too few for limits: each sentence says what it can tell instead.

@@ -19,7 +19,7 @@ from observation import charts, ui
 from observation import db as study_db
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
-from tests.app.conftest import each_tab, matching
+from tests.app.conftest import each_tab, matching, open_tab
 
 App = Callable[..., AppTest]
 PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
@@ -89,7 +89,7 @@ def test_a_note_is_shown_as_typed_with_no_character_added(app: App, small_path: 
 
 
 def test_presence_choosing_another_team_changes_the_matrix_and_the_link(app: App, small_path: Path) -> None:
-    at = on_page(app, small_path, "pages/presence.py")
+    at = open_tab(on_page(app, small_path, "pages/presence.py"), "presence_tab", "Who came to each meeting")
     at.selectbox(key="presence_team").set_value(2).run()
     assert at.query_params["team_view"] == "2"
     assert not at.exception
@@ -98,8 +98,9 @@ def test_presence_choosing_another_team_changes_the_matrix_and_the_link(app: App
 def test_attendance_counts_per_month_from_the_link(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/attendance.py", period="month")
     assert at.segmented_control(key="attendance_period").value == "month"
-    effectiveness, continuity = (d.value for d in at.dataframe)
+    (continuity,) = (d.value for d in open_tab(at, "attendance_tab", "Continuity").dataframe)
     assert list(continuity["code"]) == ["A-SU1", "A-CA1", "B-SU1"]
+    (effectiveness,) = (d.value for d in open_tab(at, "attendance_tab", "How the meetings ran").dataframe)
     assert len(effectiveness) == 5  # team-months
     config = json.loads(at.dataframe[0].proto.columns)
     (period,) = [c for c in config.values() if c.get("label") in {"Meeting", "Month"}]
@@ -260,7 +261,7 @@ def test_every_view_renders_for_more_teams_than_a_chart_draws(app: App, many_tea
 
 
 def test_a_long_table_is_shown_a_page_at_a_time(app: App, many_teams: Path) -> None:
-    at = on_page(app, many_teams, "pages/attendance.py")
+    at = open_tab(on_page(app, many_teams, "pages/attendance.py"), "attendance_tab", "How the meetings ran")
 
     def meetings_table() -> pd.DataFrame:  # how the meetings ran, one row per meeting
         return next(t.value for t in at.dataframe if "roles_filled" in t.value.columns)
@@ -288,13 +289,13 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     monkeypatch.setattr(charts, "MOST_BARS", 5)
     at = on_page(app, small_path, "pages/attendance.py")
     assert any(c.value.startswith("Counted per month: per meeting there would be") for c in at.caption)
-    # only the chart is counted per month: how the meetings ran stays per meeting, as chosen
-    ran = next(t.value for t in at.dataframe if "roles_filled" in t.value.columns)
-    assert pd.Timestamp("2020-01-10") in set(pd.to_datetime(ran["period"]))
     (by_role, *_) = [c.proto.spec for c in at.get("plotly_chart")]
     assert by_role == next(
         c.proto.spec for c in on_page(app, small_path, "pages/attendance.py", period="month").get("plotly_chart")
     )
+    # only the chart is counted per month: how the meetings ran stays per meeting, as chosen
+    ran = next(t.value for t in open_tab(at, "attendance_tab", "How the meetings ran").dataframe)
+    assert pd.Timestamp("2020-01-10") in set(pd.to_datetime(ran["period"]))
 
 
 def test_a_figure_is_built_once_for_the_same_data_and_again_for_new_data() -> None:

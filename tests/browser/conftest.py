@@ -214,6 +214,13 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def open_tab(page: Page, name: str) -> None:
+    """Click the tab ``name`` as a person does and wait until it is the open one (the page then works
+    out and draws what it holds: choices.open_tab_only)."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true", timeout=60_000)
+
+
 def choose(page: Page, box: str, option: str) -> None:
     """Pick `option` in the select box named `box`. A run that redraws the sidebar just after the
     click closes the list it opened, so the list is opened again until the option can be clicked."""

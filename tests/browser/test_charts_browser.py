@@ -8,9 +8,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from observation import db
+from observation import db, ui
 from observation.demo import build_demo
-from tests.browser.conftest import ARTIFACTS, Server, Watched, screenshot
+from tests.browser.conftest import ARTIFACTS, Server, Watched, open_tab, screenshot
 from tests.browser.test_overview_browser import assert_clean
 from tests.unit.test_view_charts import held_without_lived_experience
 
@@ -208,6 +208,7 @@ def test_tick_labels_of_neighbouring_panels_stay_apart(demo_server: Server, watc
     for panel in panel_ticks(chart):
         assert any(ch.isdigit() for ch in panel[0]["text"]), panel  # each panel's first tick, with its year
     keep(page, chart, "charts-attendance-ticks")
+    open_tab(page, "Continuity")
     swimlane = page.get_by_test_id("stPlotlyChart").filter(has_text="People with lived experience")
     expect(swimlane.locator("g.xaxislayer-above text").first).to_be_visible(timeout=60_000)
     assert_ticks_apart(swimlane)
@@ -239,16 +240,21 @@ def test_each_chart_is_drawn_once_as_its_page_appears(demo_server: Server, watch
     page.add_init_script(REDRAWS)
     # and a heat map whose labels needed more room than its margins gave was drawn a second time
     shown_on = (
-        ("Presence and absence", 3), ("Attendance over time", 3), ("Recruitment tensions", 3), ("Notes and themes", 1),
+        ("Presence and absence", None, 1), ("Presence and absence", "Who came to each meeting", 1),
+        ("Attendance over time", None, 1), ("Attendance over time", "Continuity", 1),
+        ("Attendance over time", ui.QI_TAB, 1),
+        ("Recruitment tensions", None, 3), ("Notes and themes", None, 1),
     )  # fmt: skip
-    for title, charts in shown_on:
+    for title, tab, charts in shown_on:
         open_at_laptop_size(page, demo_server, title)
+        if tab:
+            open_tab(page, tab)
         shown = page.get_by_test_id("stPlotlyChart")
         expect(shown).to_have_count(charts, timeout=60_000)
         for k in range(charts):
             expect(shown.nth(k).locator("g.xaxislayer-above text").first).to_be_attached(timeout=60_000)
         page.wait_for_timeout(1500)  # a second drawing came within a few hundred ms of the first
-        assert page.evaluate(ON_THE_PAGE) == [0] * charts, title
+        assert page.evaluate(ON_THE_PAGE) == [0] * charts, (title, tab)
     screenshot(page, "charts-drawn-once")
     assert_clean(watched)
 
