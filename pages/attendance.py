@@ -12,27 +12,15 @@ st.title(
     "people with lived experience came, and for how many consecutive meetings each stayed.",
 )
 
-choices.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
-period = st.segmented_control(
-    "Count per",
-    ["meeting", "month"],
-    key="attendance_period",
-    required=True,
-)
-choices.keep_in_url("period", period, "meeting")
-by_role = study.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
-counted = period
-# the query returns only the teams the chart draws: one row per bar
-if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
-    st.caption(
-        f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
-        "Choose fewer teams or a shorter period in the sidebar to count per meeting."
-    )
-    counted = "month"
-    by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
-if by_role.empty:
-    st.info("No held meetings with anyone recorded present match these filters.")
-    st.stop()
+
+def count_per() -> str:
+    """The choice of counting per meeting or per month, for the two tabs it applies to."""
+    choices.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
+    period: str = st.segmented_control("Count per", ["meeting", "month"], key="attendance_period", required=True)
+    choices.keep_in_url("period", period, "meeting")
+    return period
+
+
 by_role_tab, ran_tab, continuity_tab, qi_tab = choices.open_tab_only(
     ["By role", "How the meetings ran", "Continuity", ui.QI_TAB],
     "attendance_tab",
@@ -40,10 +28,25 @@ by_role_tab, ran_tab, continuity_tab, qi_tab = choices.open_tab_only(
 )
 if by_role_tab.open:
     with by_role_tab:
-        by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
-        ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
+        period = count_per()
+        by_role = study.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
+        counted = period
+        # the query returns only the teams the chart draws: one row per bar
+        if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
+            st.caption(
+                f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
+                "Choose fewer teams or a shorter period in the sidebar to count per meeting."
+            )
+            counted = "month"
+            by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
+        if by_role.empty:
+            st.info("No held meetings with anyone recorded present match these filters.")
+        else:
+            by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
+            ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
 if ran_tab.open:
     with ran_tab:
+        period = count_per()
         st.caption(
             "Held and not held (cancelled or postponed), the four meeting roles filled on average, "
             "action items agreed, and the share of held meetings evaluated."
@@ -52,15 +55,16 @@ if ran_tab.open:
 if continuity_tab.open:
     with continuity_tab:
         st.caption(
-            "How many distinct people with lived experience came, and for how many consecutive meetings each stayed."
+            "For every team in the filter: how many distinct people with lived experience came, and for how many "
+            "consecutive meetings each stayed. Below, one team's people meeting by meeting."
         )
+        tables.continuity_table(study.continuity(flt))
         team_id = choices.choose_team("attendance_team", "team_view", flt)
         matrix = study.attendance_matrix(flt, team_id, "person") if team_id is not None else None
         if matrix is None or not matrix["lived_experience"].any():
             st.info("Nobody with lived experience is recorded in this team.")
         else:
             ui.chart(ui.figure(view_charts.swimlane, matrix), "attendance_swimlane", "who-kept-coming", flt)
-        tables.continuity_table(study.continuity(flt))
 if qi_tab.open:
     with qi_tab:
         ui.qi_section(flt, "attendance")

@@ -25,25 +25,36 @@ st.subheader("By team")
 ui.team_table(result.teams, result.hidden)
 
 presenting = ui.presenting()
-period = "quarter" if presenting.on else "month"
-trend_tab, qi_tab = choices.open_tab_only(
-    [f"{period.capitalize()} by {period}", ui.QI_TAB], "overview_tab", ui.QI_LINKS
-)
-if trend_tab.open:
-    with trend_tab:
-        if result.teams_with_recorded_meetings > result.teams_charted:
-            st.caption(
-                f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others."
-            )
-        level = labels.PARTICIPATION[settings.meaningful_level]
-        hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
-        trend = ui.figure(
-            charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden
+
+
+def involvement_by_period() -> None:
+    """Each team's presence and meaningful involvement month by month (quarter by quarter, small
+    counts hidden, in presenter mode)."""
+    period = "quarter" if presenting.on else "month"
+    if result.teams_with_recorded_meetings > result.teams_charted:
+        st.caption(
+            f"Showing the first {charts.MAX_SMALL_MULTIPLES} teams; choose teams in the sidebar to compare others."
         )
-        ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
-if qi_tab.open:
-    with qi_tab:
-        ui.qi_section(flt, "overview", result)
+    level = labels.PARTICIPATION[settings.meaningful_level]
+    hidden = f" · a quarter resting on a count under {presenting.threshold} is left out" if presenting.on else ""
+    trend = ui.figure(
+        charts.involvement_trend, result.trend, settings.involvement_target, level, result.events, period, hidden
+    )
+    ui.chart(trend, "overview_trend", f"involvement-by-{period}", flt)
+
+
+if presenting.on:  # no run and SPC charts in a room: each of their points is one meeting (qi_section says so)
+    st.subheader("Quarter by quarter")
+    involvement_by_period()
+    ui.qi_section(flt, "overview", result)
+else:
+    trend_tab, qi_tab = choices.open_tab_only(["Month by month", ui.QI_TAB], "overview_tab", ui.QI_LINKS)
+    if trend_tab.open:
+        with trend_tab:
+            involvement_by_period()
+    if qi_tab.open:
+        with qi_tab:
+            ui.qi_section(flt, "overview", result)
 
 with st.expander("How these are measured"):
     st.markdown(definitions.all_definitions(settings.meaningful_level, settings.involvement_target))

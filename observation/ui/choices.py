@@ -196,18 +196,44 @@ def url_codes(key: str, param: str, book: tuple[notes.CodeNode, ...]) -> tuple[i
     return tuple(chosen)
 
 
+TAB_PARAM = "tab"
+"""The URL parameter that names a page's open tab (open_tab_only), as its label in lower case with
+hyphens (?tab=run-and-spc-charts); the first tab is left out."""
+
+
 def open_tab_only(labels: Sequence[str], key: str, linked: dict[str, str] | None = None) -> Sequence[Any]:
     """Tabs of which only the open one is worked out and drawn (``.open``): Streamlit otherwise
     runs and draws every tab, charts and all, for the one a person reads. A click on another tab
-    runs the page again. ``linked``: a link's parameter that opens a tab first ({"meeting": "One
-    meeting"}). Streamlit knows the open tab by every label (and the tab opened first): a label that
-    changed with the data (a count in it) or came and went would open the first tab again, so
-    labels stay the same and a count is said inside its tab."""
-    keep(key)  # the tab open when the user comes back to the page
-    opened_by = f"{key}__linked"
+    runs the page again. The open tab is kept in the URL (TAB_PARAM) and for when the user comes
+    back to the page. ``linked``: a tab's own parameters ({"meeting": "One meeting"}): a link
+    with one and no TAB_PARAM opens that tab, and they leave the URL while another tab is open, so
+    that a copied link opens the tab on the screen. Streamlit knows the open tab by every label
+    (and the tab opened first): a label that changed with the data (a count in it) or came and went
+    would open the first tab again, so labels stay the same and a count is said inside its tab."""
+    keep(key)
+    linked = linked or {}
+    by_slug = {_slug(label): label for label in labels}
+    opened_first = f"{key}__linked"
     if key not in st.session_state:  # the page's first run
         given = query_params()
-        st.session_state[opened_by] = next((tab for param, tab in (linked or {}).items() if param in given), None)
+        asked = given.get(TAB_PARAM)
+        if asked is not None and asked not in by_slug:
+            st.warning(
+                plain(f"Ignored {TAB_PARAM}={asked!r} in the link: not one of the tabs here."),
+                icon=":material/link_off:",
+            )
+        from_link = next((tab for param, tab in linked.items() if param in given and tab in labels), None)
+        st.session_state[opened_first] = by_slug.get(asked or "") or from_link
     # The same default on every run: Streamlit tells tabs apart by it, and a tab's own choice
     # leaving the link (a QI chart set back to its defaults) would otherwise reopen the first tab.
-    return st.tabs(labels, key=key, default=st.session_state.get(opened_by), on_change="rerun")
+    tabs = st.tabs(labels, key=key, default=st.session_state.get(opened_first), on_change="rerun")
+    shown = next((label for label, tab in zip(labels, tabs, strict=True) if tab.open), labels[0])
+    keep_in_url(TAB_PARAM, _slug(shown), _slug(labels[0]))
+    for param in [param for param, tab in linked.items() if tab != shown and param in st.query_params]:
+        del st.query_params[param]
+    return tabs
+
+
+def _slug(label: str) -> str:
+    """ "Run and SPC charts" → "run-and-spc-charts"."""
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")

@@ -171,7 +171,7 @@ def test_the_qi_chart_choice_comes_from_the_link_and_goes_back_to_it(app: App, s
     assert at.toggle(key="overview_qi_rebase").value is True
     at.segmented_control(key="overview_qi_chart").set_value("xmr").run()
     at.toggle(key="overview_qi_rebase").set_value(False).run()
-    assert at.query_params == {"measure": "meaningful", "chart": "xmr", "rules": "classic"}
+    assert at.query_params == {"measure": "meaningful", "chart": "xmr", "rules": "classic", "tab": "run-and-spc-charts"}
 
 
 def test_the_run_and_spc_charts_are_worked_out_and_sent_only_when_their_tab_opens(app: App, small_path: Path) -> None:
@@ -187,6 +187,22 @@ def test_the_run_and_spc_charts_are_worked_out_and_sent_only_when_their_tab_open
     at.segmented_control(key="overview_qi_chart").set_value("p").run()  # back to the default: the link forgets it
     assert "chart" not in at.query_params
     assert at.segmented_control(key="overview_qi_chart").value == "p"  # and the tab stays open
+
+
+def test_the_open_tab_is_in_the_link_and_another_tabs_choices_leave_it(app: App, small_path: Path) -> None:
+    # a copied link opened the first tab again, or the tab whose choice was left in it
+    at = app(small_path, tab="run-and-spc-charts")
+    assert at.session_state["overview_tab"] == ui.QI_TAB
+    at.segmented_control(key="overview_qi_measure").set_value("meaningful").run()
+    assert at.query_params == {"tab": "run-and-spc-charts", "measure": "meaningful"}
+    at = open_tab(at, "overview_tab", "Month by month")
+    assert at.query_params == {}  # the first tab, with nothing of the QI chart's
+    at = open_tab(at, "overview_tab", ui.QI_TAB)
+    assert at.query_params == {"tab": "run-and-spc-charts", "measure": "meaningful"}  # its choice kept
+    stray = app(small_path, tab="pie")
+    assert stray.session_state["overview_tab"] == "Month by month"
+    assert any("Ignored tab='pie'" in w.value for w in stray.warning)
+    assert "tab" not in stray.query_params
 
 
 def test_each_team_gets_a_sentence_about_its_chart(app: App, small_path: Path) -> None:
@@ -207,7 +223,7 @@ def test_the_subgroup_comes_from_the_link_and_goes_back_to_it(app: App, small_pa
     text = "\n".join(m.proto.body for m in at.markdown).replace("\\", "")
     assert "blocks of 3 meetings" in text
     at.selectbox(key="overview_qi_subgroup").set_value("quarter").run()
-    assert at.query_params == {"subgroup": "quarter", "block": "3"}
+    assert at.query_params == {"subgroup": "quarter", "block": "3", "tab": "run-and-spc-charts"}
 
 
 def test_a_chart_that_does_not_fit_the_measure_is_not_offered_and_a_link_to_it_falls_back(

@@ -95,6 +95,27 @@ def test_presence_choosing_another_team_changes_the_matrix_and_the_link(app: App
     assert not at.exception
 
 
+def test_presence_keeps_its_open_tab_in_the_link_and_not_another_tabs_choices(app: App, small_path: Path) -> None:
+    # a copied link opened the tab whose choice was left in it, not the one on the screen
+    at = on_page(app, small_path, "pages/presence.py", rows="person")
+    assert at.session_state["presence_tab"] == "Who came to each meeting"
+    assert at.query_params["tab"] == "who-came-to-each-meeting"
+    at = open_tab(at, "presence_tab", "Meeting by meeting")
+    assert "rows" not in at.query_params
+    assert "tab" not in at.query_params
+    at = open_tab(at, "presence_tab", "Who came to each meeting")
+    assert at.query_params["rows"] == "person"  # kept for the session, and in the link again
+
+
+def test_attendance_offers_count_per_only_where_it_counts(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/attendance.py", period="month")
+    for tab, offered in (("By role", True), ("How the meetings ran", True), ("Continuity", False), (ui.QI_TAB, False)):
+        at = open_tab(at, "attendance_tab", tab)
+        assert any(w.key == "attendance_period" for w in at.get("button_group")) is offered, tab
+    at = open_tab(at, "attendance_tab", "How the meetings ran")
+    assert at.segmented_control(key="attendance_period").value == "month"  # the choice kept across the tabs
+
+
 def test_attendance_counts_per_month_from_the_link(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/attendance.py", period="month")
     assert at.segmented_control(key="attendance_period").value == "month"
