@@ -235,5 +235,5 @@ def open_tab_only(labels: Sequence[str], key: str, linked: dict[str, str] | None
 
 
 def _slug(label: str) -> str:
-    """ "Run and SPC charts" → "run-and-spc-charts"."""
+    """A tab's label as the link names it: "Run and SPC charts" → "run-and-spc-charts"."""
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
