@@ -14,10 +14,11 @@ if rows.empty:
     st.info("No meetings match these filters. Widen the dates or choose other teams in the sidebar.")
     st.stop()
 clicked = []
+who_came = "Who came to each meeting"
 by_meeting_tab, who_tab, qi_tab = choices.open_tab_only(
-    ["Meeting by meeting", "Who came to each meeting", ui.QI_TAB],
+    ["Meeting by meeting", who_came, ui.QI_TAB],
     "presence_tab",
-    linked=dict.fromkeys(["team_view", "rows"], "Who came to each meeting") | ui.QI_LINKS,
+    linked=dict.fromkeys(["team_view", "rows"], who_came) | ui.QI_LINKS,  # the matrix's own choices
 )
 if by_meeting_tab.open:
     with by_meeting_tab:

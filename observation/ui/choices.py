@@ -213,7 +213,7 @@ def open_tab_only(labels: Sequence[str], key: str, linked: dict[str, str] | None
     keep(key)
     linked = linked or {}
     by_slug = {_slug(label): label for label in labels}
-    opened_first = f"{key}__linked"
+    opened_first = f"{key}__first"
     if key not in st.session_state:  # the page's first run
         given = query_params()
         asked = given.get(TAB_PARAM)

@@ -70,8 +70,7 @@ def each_tab(at: AppTest) -> Iterator[AppTest]:
         yield at
         return
     for label in [t.label for t in at.tabs]:
-        at.session_state[key] = label
-        assert not at.run().exception, f"the {label} tab: {[e.value for e in at.exception]}"
+        assert not open_tab(at, key, label).exception, f"the {label} tab: {[e.value for e in at.exception]}"
         yield at
 
 
@@ -84,6 +83,9 @@ def open_tab(at: AppTest, key: str, label: str) -> AppTest:
 def matching(at: AppTest) -> str:
     """The Notes page's tab of every matching note or transcript, opened: the count it starts with
     ("6 notes")."""
-    at.session_state["notes_tab"] = "Matching excerpts"
-    count = next(c.value for c in at.run().caption if c.value.endswith(" in these teams and dates"))
+    count = next(
+        c.value
+        for c in open_tab(at, "notes_tab", "Matching excerpts").caption
+        if c.value.endswith(" in these teams and dates")
+    )
     return count.removesuffix(" in these teams and dates")
