@@ -80,12 +80,17 @@ def coders(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, coder_b: str) -> Agreement:
     params = flt.sql_params() | {"a": coder_a, "b": coder_b}
     with db.cursor(con) as cur:
+        # The decisions are worked out once and kept on this cursor for the two statements that
+        # read them (each working them out again took 0.2 s at national scale).
+        cur.register(
+            "_decisions",
+            cur.execute(
+                "select * from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b)", params
+            ).to_arrow_table(),
+        )
         tallies = cur.execute(
             """
-            with d as (
-                select * from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b)
-            ),
-            double_coded as (select count(distinct note_id) as notes from d)
+            with double_coded as (select count(distinct note_id) as notes from _decisions)
             select
                 d.code_id,
                 any_value(c.name) as code_name,
@@ -96,19 +101,18 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
                 -- neither applied are those the macro does not list
                 coalesce(any_value(notes), 0) * count(distinct d.code_id) - count(*) as neither,
                 coalesce(any_value(notes), 0) as notes
-            from d
+            from _decisions as d
             join codes as c on c.id = d.code_id
             cross join double_coded
             group by grouping sets ((d.code_id), ())
             order by grouping(d.code_id) desc, code_name
-            """,
-            params,
+            """
         ).fetchall()
         disagreements = cur.execute(
             """
             select d.note_id, t.name as team_name, m.meeting_date as day, n.body, c.name as code_name,
                    if(by_a, $a, $b) || ' only' as coded_by
-            from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b) as d
+            from _decisions as d
             join field_notes as n on n.id = d.note_id
             join meetings as m on m.id = n.meeting_id
             join teams as t on t.id = m.team_id
@@ -116,7 +120,7 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
             where by_a <> by_b
             order by day, d.note_id, code_name
             """,
-            params,
+            {"a": coder_a, "b": coder_b},
         ).fetchdf()
     overall = Tally(0, 0, 0, 0)
     notes = 0

@@ -10,8 +10,8 @@ flt = ui.shared_sidebar("agreement")
 st.title(
     "Coder agreement",
     help="Counted per note, over the notes both coders coded: for every code either used, each note is a "
-    "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled. Below, span "
-    "agreement compares the passages they coded, character by character.",
+    "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled. The Coded "
+    "passages tab compares the passages they coded, character by character (span agreement).",
 )
 coders = study.coders()
 if len(coders) < 2:
@@ -29,18 +29,21 @@ with right:
 if coder_a == coder_b:
     st.info("Choose two different coders.")
     st.stop()
-result = study.coder_agreement(flt, coder_a, coder_b)
-spans = study.span_agreement(flt, coder_a, coder_b)
-if not result.notes and not spans.documents:
-    st.info("These two coders have no notes or transcripts in common within the filters.")
-    st.stop()
-if result.notes:
-    tables.agreement_summary(result)
-    st.subheader("Where they disagree")
-    tables.disagreements_table(result)
-else:
-    st.info("These two coders have no notes in common within the filters: per-note agreement needs some.")
-st.subheader("Coded passages", help=definitions.SPAN_AGREEMENT)
-tables.span_summary(spans)
-st.subheader("Passages where they differ")
-tables.differing_passages(spans)
+per_note_tab, passages_tab = choices.open_tab_only(["Codes per note", "Coded passages"], "agreement_tab")
+if per_note_tab.open:
+    with per_note_tab:
+        result = study.coder_agreement(flt, coder_a, coder_b)
+        if result.notes:
+            tables.agreement_summary(result)
+            st.subheader("Where they disagree")
+            tables.disagreements_table(result)
+        else:
+            st.info("These two coders have no notes in common within the filters: per-note agreement needs some.")
+if passages_tab.open:
+    with passages_tab:
+        spans = study.span_agreement(flt, coder_a, coder_b)
+        st.subheader("Span agreement", help=definitions.SPAN_AGREEMENT)
+        tables.span_summary(spans)
+        if spans.codes:
+            st.subheader("Passages where they differ")
+            tables.differing_passages(spans)

@@ -57,7 +57,7 @@ def interviewed_path(small_path: Path) -> Path:
     return small_path
 
 
-LAZY_TABS = ("notes_tab", "overview_tab", "presence_tab", "attendance_tab")
+LAZY_TABS = ("notes_tab", "overview_tab", "presence_tab", "attendance_tab", "agreement_tab")
 """The keys of the tabs that pages work out only when open (choices.open_tab_only)."""
 
 

@@ -13,12 +13,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import agreement, db
+from tests.app.conftest import open_tab
 
 App = Callable[..., AppTest]
 
 
 def on_agreement(app: App, path: Path, **params: str) -> AppTest:
-    at = app(path, **params).switch_page("pages/agreement.py").run()
+    """The Coder agreement page with its Coded passages tab open (it works out only the open tab)."""
+    at = open_tab(app(path, **params).switch_page("pages/agreement.py").run(), "agreement_tab", "Coded passages")
     assert not at.exception
     return at
 
@@ -48,7 +50,8 @@ def test_span_agreement_per_code_and_pooled(app: App, interviewed_path: Path) ->
     pooled = next(m.value for m in at.markdown if "Pooled over the codes" in m.value)
     assert "span agreement 83%" in pooled  # 2 × 285 ÷ (340 + 349)
     assert "4 notes and 1 interview transcript both coded" in pooled
-    assert at.dataframe[2] is spans  # below the per-note table and its disagreements, as before
+    assert at.dataframe[0] is spans  # the tab's first table, above the passages
+    assert not any(m.label == "Notes coded by both" for m in at.metric)  # the per-note tab, closed, is not worked out
 
 
 def test_the_passages_where_they_differ_read_in_context(app: App, interviewed_path: Path) -> None:
@@ -86,8 +89,10 @@ def test_a_long_list_of_passages_says_it_is_cut(
 
 def test_transcripts_in_common_without_notes_still_show_their_passages(app: App, interviewed_path: Path) -> None:
     # 1-10 February 2020: i1 (3 February), coded by both; no note coded by both
-    at = on_agreement(app, interviewed_path, **{"from": "2020-02-01", "to": "2020-02-10"})
-    assert "no notes in common" in at.info[0].value
+    dates = {"from": "2020-02-01", "to": "2020-02-10"}
+    per_note = app(interviewed_path, **dates).switch_page("pages/agreement.py").run()
+    assert "no notes in common" in per_note.info[0].value
+    at = on_agreement(app, interviewed_path, **dates)
     spans = span_table(at).value
     assert spans.to_dict("records") == [
         {

@@ -259,6 +259,13 @@ def test_agreement_metrics_and_disagreements(app: App, small_path: Path) -> None
     at = on_page(app, small_path, "pages/agreement.py")
     assert [m.value for m in at.metric] == ["4", "88%", "0.71"]
     assert len(at.dataframe[1].value) == 2
+    # the Coded passages tab, closed, is neither worked out nor drawn; opened, it is
+    assert not any("Pooled over the codes" in m.value for m in at.markdown)
+    assert at.query_params.get("tab") is None
+    at = open_tab(at, "agreement_tab", "Coded passages")
+    assert any("Pooled over the codes" in m.value for m in at.markdown)
+    assert not at.metric  # and the per-note tab is no longer drawn
+    assert at.query_params["tab"] == "coded-passages"
 
 
 def test_agreement_with_the_same_coder_twice_says_so(app: App, small_path: Path) -> None:
