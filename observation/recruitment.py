@@ -3,6 +3,8 @@ people left or said no, and the recruitment-tension theme in the notes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -22,8 +24,9 @@ TENSION_THEME = "recruitment_tension"
 # first_attended and still_attending from attendance alone (recorded events of those two stages
 # are ignored). "implies" is the last step of the chain a stage implies: declining means having been
 # approached, withdrawing means having agreed. A chain stage not reached by a step of its own is
-# implied by the earliest later one, and dated by it. Queries go on from the CTE "reached":
-# team_id, participant_id, stage, day, reason_code_id, source.
+# implied by the earliest later one, and dated by it. Its rows (team_id, participant_id, stage,
+# day, reason_code_id, source) are kept on a cursor as the table "reached" (_keep_reached), which
+# the funnel, the stage times and the events read.
 _REACHED = """
 with chosen as (
     select id as team_id
@@ -117,7 +120,93 @@ reached as (
     from person_stages as r
     join people as p using (participant_id)
 )
+select * from reached
 """
+
+
+def _keep_reached(cur: duckdb.DuckDBPyConnection, flt: StudyFilter) -> None:
+    """Work out who reached which stage (_REACHED) once, and keep the rows on ``cur`` as the table
+    "reached" for the statements that follow: the Recruitment page's three tables read them, and
+    each working them out again took 50–90 ms at national scale."""
+    cur.register("reached", cur.execute(_REACHED, flt.sql_params()).to_arrow_table())
+
+
+_FUNNEL = """
+with stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step)
+select t.id as team_id, t.name as team_name, t.setting, s.stage, count(r.participant_id) as people
+from teams as t
+cross join stages as s
+left join reached as r on r.team_id = t.id and r.stage = s.stage
+where ($teams::integer[] is null or list_contains($teams::integer[], t.id))
+  and ($setting is null or t.setting = $setting)
+group by t.id, t.name, t.setting, s.stage, s.step
+order by t.name, s.step
+"""
+
+_STAGE_TIMES = """
+with dated as (select * from reached where source in ('recorded', 'attendance')),
+pairs as (
+    select * from (values
+        (1, 'identified', 'approached'), (2, 'approached', 'agreed'),
+        (3, 'approached', 'declined'), (4, 'agreed', 'first_attended'),
+        (5, 'first_attended', 'withdrew')
+    ) as s (step, from_stage, to_stage)
+)
+select t.name as team_name, s.from_stage, s.to_stage, count(*) as people,
+       median(b.day - a.day) as median_days, max(b.day - a.day) as max_days
+from pairs as s
+join dated as a on a.stage = s.from_stage
+join dated as b on b.participant_id = a.participant_id and b.stage = s.to_stage
+join teams as t on t.id = a.team_id
+group by t.name, s.step, s.from_stage, s.to_stage
+order by t.name, s.step
+"""
+
+_EVENTS = """
+select t.name as team_name, p.code, r.stage, r.day as event_date, c.name as reason, r.source
+from reached as r
+join participants as p on p.id = r.participant_id
+join teams as t on t.id = r.team_id
+left join codes as c on c.id = r.reason_code_id
+where ($team_id::integer is null or r.team_id = $team_id::integer)
+  and list_contains($asked::varchar[], r.stage)
+order by r.day, t.name, p.code, list_position($stages::varchar[], r.stage)
+"""
+
+
+def _funnel(cur: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
+    """Every team of the filter, the kept rows counted per stage (DuckDB refuses a parameter a
+    statement does not use, so only the teams and setting are passed)."""
+    params = flt.sql_params()
+    return cur.execute(
+        _FUNNEL, {"teams": params["teams"], "setting": params["setting"], "stages": [*FUNNEL, *DROP_OUTS]}
+    ).fetchdf()
+
+
+def _events(cur: duckdb.DuckDBPyConnection, team_id: int | None, stages: tuple[str, ...]) -> pd.DataFrame:
+    return cur.execute(_EVENTS, {"team_id": team_id, "asked": list(stages), "stages": [*FUNNEL, *DROP_OUTS]}).fetchdf()
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    """The Recruitment page's tables, from one working-out of who reached which stage."""
+
+    funnel: pd.DataFrame
+    """As ``funnel``."""
+    stage_times: pd.DataFrame
+    """As ``stage_times``."""
+    drop_outs: pd.DataFrame
+    """As ``events``, for the people who declined or withdrew (DROP_OUTS)."""
+
+
+@access.requires(*access.READERS)  # the drop-outs are rows, not counts: never a presenter's
+def recruitment(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> Recruitment:
+    """The funnel, the time between stages and the people who declined or withdrew, as ``funnel``,
+    ``stage_times`` and ``events`` give them, working out who reached which stage once."""
+    flt = access.readable(flt, "the recruitment funnel", con)
+    with db.cursor(con) as cur:
+        _keep_reached(cur, flt)
+        return Recruitment(_funnel(cur, flt), cur.execute(_STAGE_TIMES).fetchdf(), _events(cur, None, DROP_OUTS))
 
 
 def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
@@ -130,21 +219,8 @@ def funnel(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
     first present attendance) within the filter's dates, at every stage they reached by its end."""
     flt = access.readable(flt, "the recruitment funnel", con)
     with db.cursor(con) as cur:
-        return cur.execute(
-            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
-            + """,
-            stages as (select unnest($stages::varchar[]) as stage, generate_subscripts($stages::varchar[], 1) as step)
-            select t.id as team_id, t.name as team_name, t.setting, s.stage, count(r.participant_id) as people
-            from teams as t
-            cross join stages as s
-            left join reached as r on r.team_id = t.id and r.stage = s.stage
-            where ($teams::integer[] is null or list_contains($teams::integer[], t.id))
-              and ($setting is null or t.setting = $setting)
-            group by t.id, t.name, t.setting, s.stage, s.step
-            order by t.name, s.step
-            """,
-            flt.sql_params() | {"stages": [*FUNNEL, *DROP_OUTS]},
-        ).fetchdf()
+        _keep_reached(cur, flt)
+        return _funnel(cur, flt)
 
 
 def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
@@ -154,28 +230,8 @@ def stage_times(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFram
     one has no date of its own, so no time is measured to or from it."""
     flt = access.readable(flt, "the recruitment stage times", con)
     with db.cursor(con) as cur:
-        return cur.execute(
-            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
-            + """,
-            dated as (select * from reached where source in ('recorded', 'attendance')),
-            pairs as (
-                select * from (values
-                    (1, 'identified', 'approached'), (2, 'approached', 'agreed'),
-                    (3, 'approached', 'declined'), (4, 'agreed', 'first_attended'),
-                    (5, 'first_attended', 'withdrew')
-                ) as s (step, from_stage, to_stage)
-            )
-            select t.name as team_name, s.from_stage, s.to_stage, count(*) as people,
-                   median(b.day - a.day) as median_days, max(b.day - a.day) as max_days
-            from pairs as s
-            join dated as a on a.stage = s.from_stage
-            join dated as b on b.participant_id = a.participant_id and b.stage = s.to_stage
-            join teams as t on t.id = a.team_id
-            group by t.name, s.step, s.from_stage, s.to_stage
-            order by t.name, s.step
-            """,
-            flt.sql_params(),
-        ).fetchdf()
+        _keep_reached(cur, flt)
+        return cur.execute(_STAGE_TIMES).fetchdf()
 
 
 @access.requires(*access.READERS)  # rows, not counts: never a presenter's
@@ -191,20 +247,8 @@ def events(
     if team_id is not None:
         access.require_teams((team_id,), "the people recruited", con=con)
     with db.cursor(con) as cur:
-        return cur.execute(
-            _REACHED  # noqa: S608 - this module's own SQL text; every value is a parameter
-            + """
-            select t.name as team_name, p.code, r.stage, r.day as event_date, c.name as reason, r.source
-            from reached as r
-            join participants as p on p.id = r.participant_id
-            join teams as t on t.id = r.team_id
-            left join codes as c on c.id = r.reason_code_id
-            where ($team_id::integer is null or r.team_id = $team_id::integer)
-              and ($stage::varchar is null or r.stage = $stage)
-            order by r.day, t.name, p.code, list_position($stages::varchar[], r.stage)
-            """,
-            flt.sql_params() | {"team_id": team_id, "stage": stage, "stages": [*FUNNEL, *DROP_OUTS]},
-        ).fetchdf()
+        _keep_reached(cur, flt)
+        return _events(cur, team_id, DROP_OUTS + FUNNEL if stage is None else (stage,))
 
 
 def tension_by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source: Source = "notes") -> pd.DataFrame:

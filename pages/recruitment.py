@@ -12,7 +12,8 @@ st.title(
     "recruitment-tension theme.",
 )
 
-stages = study.funnel(flt)
+found = study.recruitment_tables(flt)
+stages = found.funnel
 if stages.empty:
     st.info("No teams match these filters.")
     st.stop()
@@ -25,9 +26,9 @@ if bar:
     tables.events_table(study.recruitment_events(flt, team_id=team_id, stage=stage), "bar_events")
 
 st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
-tables.stage_times_table(study.stage_times(flt))
+tables.stage_times_table(found.stage_times)
 st.subheader("Declined or withdrew, and why")
-tables.events_table(views.drop_outs(flt), "drop_outs", "Nobody declined or withdrew in these dates.")
+tables.events_table(found.drop_outs, "drop_outs", "Nobody declined or withdrew in these dates.")
 
 st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
 source = choices.choose_source("recruitment_source")

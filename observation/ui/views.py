@@ -16,7 +16,7 @@ from observation.filters import StudyFilter
 from observation.ui.charting import chart
 from observation.ui.choices import picked
 from observation.ui.state import plain
-from observation.ui.study import codebook, connection, excerpts, recruitment_events
+from observation.ui.study import codebook, connection, excerpts
 from observation.ui.voice_widgets import show_contributions
 
 SHOWING_FIRST = "Showing the first {shown} of {total:,}."
@@ -154,11 +154,6 @@ def excerpt_query(**fields: Any) -> notes.ExcerptQuery:
 
 def meeting_notes(meeting_id: int) -> notes.Excerpts:
     return excerpts(StudyFilter(), notes.ExcerptQuery(meeting_id=meeting_id))
-
-
-def drop_outs(flt: StudyFilter) -> pd.DataFrame:
-    found = [recruitment_events(flt, stage=stage) for stage in recruitment.DROP_OUTS]
-    return pd.concat(found).sort_values("event_date") if any(not f.empty for f in found) else found[0]
 
 
 def any_transcripts(by_month: pd.DataFrame) -> bool:

@@ -162,6 +162,30 @@ def test_a_bar_lists_exactly_the_people_it_counts(small: duckdb.DuckDBPyConnecti
         assert len(behind) == behind["code"].nunique() == r["people"], (r["team_name"], r["stage"])
 
 
+@pytest.mark.parametrize(
+    "flt", [ALL, StudyFilter(teams=(2,)), StudyFilter(end=dt.date(2020, 1, 31)), StudyFilter(start=dt.date(2020, 1, 1))]
+)
+def test_the_recruitment_pages_tables_are_the_funnel_the_times_and_each_drop_out(
+    small: duckdb.DuckDBPyConnection, flt: StudyFilter
+) -> None:
+    # The page reads its three tables from one working-out of who reached which stage: the same
+    # as the funnel and the stage times read alone, and the people behind each drop-out stage's bars.
+    found = recruitment.recruitment(small, flt)
+    pd.testing.assert_frame_equal(found.funnel, recruitment.funnel(small, flt))
+    pd.testing.assert_frame_equal(found.stage_times, recruitment.stage_times(small, flt))
+    one_by_one = [
+        recruitment.events(small, flt, team_id=int(r["team_id"]), stage=r["stage"])
+        for r in recruitment.funnel(small, flt).to_dict("records")
+        if r["stage"] in recruitment.DROP_OUTS
+    ]
+    expected = pd.concat(one_by_one).sort_values(["event_date", "team_name", "code", "stage"], ignore_index=True)
+    assert found.drop_outs["stage"].isin(recruitment.DROP_OUTS).all()
+    assert found.drop_outs["event_date"].is_monotonic_increasing
+    in_order = found.drop_outs.sort_values(["event_date", "team_name", "code", "stage"], ignore_index=True)
+    assert in_order.to_dict("records") == expected.to_dict("records")
+    assert len(expected) > 0  # each filter has someone who declined or withdrew, to compare
+
+
 def test_tension_notes_per_held_meeting_by_team_and_month(small: duckdb.DuckDBPyConnection) -> None:
     rows = recruitment.tension_by_month(small, ALL).to_dict("records")
     got = {(r["team_name"], str(r["month"])[:7]): (r["notes"], r["held"]) for r in rows}
