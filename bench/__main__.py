@@ -41,8 +41,11 @@ TEAM_TABLES = {"overview", "study_setup"}
 MOST_RSS_MB, MOST_GROWTH = 1536, 5.0
 # issue 25: in Chromium against the real server (bench/browser.py), national scale, the median of three rounds:
 # a page idle after a click on its sidebar link, on its second visit and its first; the Overview idle
-# after a change of the team filter; every page's second visit national ÷ demo
+# after a change of the team filter; every page's second visit national ÷ demo; and, as every click,
+# a page idle after a click on one of its tabs (the tab's first open: a page that works out only its
+# open tab runs again)
 MOST_AGAIN_S, MOST_FIRST_S, MOST_FILTER_S, MOST_BROWSER_RATIO = 1.0, 1.5, 0.5, 2.0
+MOST_TAB_S = 1.0
 BROWSER_SCALES = ("demo", "national")
 """The scales the browser probe runs at (its budgets compare these two; trust would add minutes)."""
 # issue 21: the checked import against the least an import into the study can do (bench/imports.py)
@@ -256,6 +259,12 @@ def browser_budgets(browser: Results | None, demo: Results | None) -> list[dict[
             b["idle_s"] <= MOST_FILTER_S,
             f"{b['idle_s']:.2f} s (the server's run {b['server_s']:.2f} s)",
         )
+    for tab, b in browser["actions"]["tab"].items():
+        check(
+            f"{tab}: idle ≤ {MOST_TAB_S:g} s after a click on the tab, its first open (Chromium)",
+            b["idle_s"] <= MOST_TAB_S,
+            f"{b['idle_s']:.2f} s (the server's run {b['server_s']:.2f} s)",
+        )
     if demo:
         for page, b in browser["actions"]["again"].items():
             small = demo["actions"]["again"][page]["idle_s"]
@@ -275,8 +284,8 @@ def ms(seconds: float) -> str:
 
 
 def browser_table(scale: str, browser: Results) -> list[str]:
-    """The browser probe's table: each page clicked in the sidebar, first and second visit, and the
-    Overview's filter change (seconds from the click; the median of the rounds)."""
+    """The browser probe's table: each page clicked in the sidebar, first and second visit, the
+    Overview's filter change and each tab's first open (seconds from the click; the median of the rounds)."""
     out = [
         "",
         f"**{scale}, in Chromium** (bench/browser.py): each page reached by a click on its sidebar link, "
@@ -297,6 +306,8 @@ def browser_table(scale: str, browser: Results) -> list[str]:
         out.append(f"| {page} | {cells(first)} | {cells(actions['again'][page])} |")
     for page, b in actions["filter"].items():
         out.append(f"| {page}: the team filter changed | {cells(b)} | | | | |")
+    for tab, b in actions["tab"].items():
+        out.append(f"| {tab} (a click on the tab, its first open) | {cells(b)} | | | | |")
     out.append(f"\nThe server's peak memory: {browser['server_peak_rss_mb']:,.0f} MB.")
     return out
 

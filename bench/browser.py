@@ -5,9 +5,11 @@ does, each run of a page timed inside the server (``python -m bench.timed_stream
 Chromium (Playwright) opens the Access page by its address, twice (the server now warm: imported,
 the study open, out of Streamlit's old multipage mode), then reaches **every page by clicking its
 link in the sidebar**, in the sidebar's order — each page's *first visit*, its caches empty — and
-then every page again — its *second visit*, its reads cached — and last, on the Overview,
-**changes the team filter** (types a team's name and presses Enter). ROUNDS rounds, each on a
-server started afresh; the JSON holds each round's figures and their medians.
+then every page again — its *second visit*, its reads cached — then, on each page that works out
+only its open tab (TABBED), **clicks each of its other tabs** in turn — each tab's *first open* —
+and its first tab again, and last, on the Overview, **changes the team filter** (types a team's
+name and presses Enter). ROUNDS rounds, each on a server started afresh; the JSON holds each
+round's figures and their medians.
 
 For each action, from the click (or the key) as the page received it:
 
@@ -48,6 +50,9 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
 ROUNDS = 3
 START = "access"
 """The page opened by its address before the clicks begin: the lightest."""
+TABBED = ("Overview", "Presence and absence", "Attendance over time", "Notes and themes", "Coder agreement")
+"""The pages (by title) whose tabs are worked out only when opened (observation.ui.choices.open_tab_only):
+a click on a tab is a run of the page, and the user waits for it as for a link."""
 WAIT_S = 120.0
 QUIET_S = 0.4
 """How long no message may arrive after a run's end before the action is over (a rerun would send one)."""
@@ -198,6 +203,19 @@ def visit(page: Page, runs_log: Path, href: str) -> Timing:
     return act(page, runs_log, page.get_by_test_id("stSidebarNav").locator(f'a[href="{href}"]').click)
 
 
+def open_tabs(page: Page, runs_log: Path, title: str) -> dict[str, Timing]:
+    """Each tab of the page on the screen but the first, clicked in turn, then the first again (not
+    timed: the page is left as it was found); each click's cost by "page: tab"."""
+    tabs = [str(t).strip() for t in page.get_by_role("tab").all_inner_texts()]
+
+    def click(name: str) -> Callable[[], None]:
+        return lambda: page.get_by_role("tab", name=name, exact=True).click()
+
+    found = {f"{title}: {name}": act(page, runs_log, click(name)) for name in tabs[1:]}
+    act(page, runs_log, click(tabs[0]))
+    return found
+
+
 def teams_filter(page: Page) -> Locator:
     """The sidebar's team filter's input."""
     return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Teams").locator("input")
@@ -233,10 +251,13 @@ def one_round(study: Path, folder: Path, round_no: int) -> tuple[dict[str, dict[
                 str(link.inner_text()).splitlines()[-1].strip(): str(link.get_attribute("href"))
                 for link in page.get_by_test_id("stSidebarNav").get_by_role("link").all()
             }
-            found: dict[str, dict[str, Timing]] = {"first": {}, "again": {}}
+            found: dict[str, dict[str, Timing]] = {"first": {}, "again": {}, "tab": {}}
             for visit_name in ("first", "again"):
                 for title, href in links.items():
                     found[visit_name][title] = visit(page, runs_log, href)
+            for title in TABBED:
+                visit(page, runs_log, links[title])
+                found["tab"] |= open_tabs(page, runs_log, title)
             visit(page, runs_log, next(iter(links.values())))  # the Overview
             teams_filter(page).click()
             options = [o.strip() for o in page.get_by_role("option").all_inner_texts() if o.strip() != "Select all"]

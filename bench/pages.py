@@ -48,8 +48,13 @@ WARM_RUNS = 11
 TIMEOUT_S = 600
 
 
+REGISTER = "register"
+"""A log entry's first item when it is a table kept on the cursor (``cur.register``), not a statement."""
+
+
 class Recorder:
-    """A DuckDB connection that notes every statement sent through it (and its cursors)."""
+    """A DuckDB connection that notes every statement sent through it (and its cursors), and every
+    table a read keeps on its cursor for the statements after it."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> None:
         self._con, self._log = con, log
@@ -58,6 +63,10 @@ class Recorder:
     def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
         self._log.append((query, parameters))
         return self._con.execute(query, parameters)
+
+    def register(self, name: str, table: Any) -> duckdb.DuckDBPyConnection:
+        self._log.append((REGISTER, (name, table)))
+        return self._con.register(name, table)
 
     def cursor(self) -> Recorder:
         return Recorder(self._con.cursor(), self._log)
@@ -73,11 +82,14 @@ class Recorder:
 
 
 def replay(con: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> float:
-    """Seconds to send ``log``'s reads again and fetch every row; writes and transactions are skipped."""
+    """Seconds to send ``log``'s reads again and fetch every row; writes and transactions are skipped.
+    A table a read kept on its cursor is kept again (the statement that made it is replayed too)."""
     cur = db.cursor(con)
     started = time.perf_counter()
     for query, parameters in log:
-        if query.lstrip().lower().startswith(("select", "with", "from", "(")):
+        if query == REGISTER:
+            cur.register(*parameters)
+        elif query.lstrip().lower().startswith(("select", "with", "from", "(")):
             cur.execute(query, parameters).to_arrow_table()
     seconds = time.perf_counter() - started
     cur.close()

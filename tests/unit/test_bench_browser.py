@@ -43,7 +43,7 @@ def test_the_page_is_idle_when_the_run_has_ended_nothing_is_stale_and_the_browse
     assert idle_at(320.0, states, [[330.0, 1_400.0], [50.0, 120.0]]) == 1_400.0  # a chart drawn after it
 
 
-def test_each_page_and_the_filter_change_are_held_to_their_budgets_and_to_the_demo() -> None:
+def test_each_page_the_filter_change_and_each_tab_are_held_to_their_budgets_and_to_the_demo() -> None:
     def action(idle: float) -> dict[str, object]:
         return {"chart_s": None, "idle_s": idle, "server_s": idle / 4, "kb": 10.0, "runs": 1}
 
@@ -52,6 +52,7 @@ def test_each_page_and_the_filter_change_are_held_to_their_budgets_and_to_the_de
             "first": {"Overview": action(1.4), "Presence and absence": action(1.6)},
             "again": {"Overview": action(0.9), "Presence and absence": action(0.8)},
             "filter": {"Overview": action(0.6)},
+            "tab": {"Overview: Run and SPC charts": action(1.1), "Coder agreement: Coded passages": action(0.7)},
         },
         "server_peak_rss_mb": 700.0,
     }
@@ -61,7 +62,8 @@ def test_each_page_and_the_filter_change_are_held_to_their_budgets_and_to_the_de
         "Presence and absence: idle ≤ 1.5 s after a click on its link, first visit (Chromium)",
         "Overview: idle ≤ 0.5 s after the team filter changes (Chromium)",
         "Presence and absence: idle on a second visit ≤ 2 × its demo-scale time (Chromium)",
+        "Overview: Run and SPC charts: idle ≤ 1 s after a click on the tab, its first open (Chromium)",
     }
-    assert len(browser_budgets(national, demo)) == 2 + 2 + 1 + 2
-    assert len(browser_budgets(national, None)) == 2 + 2 + 1  # no demo measured: no ratios
+    assert len(browser_budgets(national, demo)) == 2 + 2 + 1 + 2 + 2
+    assert len(browser_budgets(national, None)) == 2 + 2 + 1 + 2  # no demo measured: no ratios
     assert browser_budgets(None, demo) == []
