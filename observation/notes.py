@@ -416,16 +416,17 @@ def codes_per_document(con: duckdb.DuckDBPyConnection, flt: StudyFilter, source:
 def code_frequency(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, theme: str | None = None, source: Source = "notes"
 ) -> pd.DataFrame:
-    """Documents of ``source`` per code, team and month, for the codes under ``theme`` (a slug) or
-    all codes: code_id, code_name, team_id, team_name, setting, month, notes, interviews, documents
-    (the two added: a chart of both draws notes and interviews apart, theme_charts.code_frequency)."""
+    """Documents of ``source`` per code and month over the filter's teams, for the codes under
+    ``theme`` (a slug) or all codes: code_id, code_name, month, notes, interviews, documents (the two
+    added: a chart of both draws notes and interviews apart, theme_charts.code_frequency). Summed
+    here, not per team: the chart draws the months (per team, a national study's 370,000 rows took
+    0.4 s to read and sum again)."""
     flt = access.readable(flt, "the code frequency", con)
     with db.cursor(con) as cur:
         return cur.execute(
             _CODED  # noqa: S608 - a constant of this module
             + """
-            select c.id as code_id, c.name as code_name, d.team_id, d.team_name, d.setting,
-                   date_trunc('month', d.day)::date as month,
+            select c.id as code_id, c.name as code_name, date_trunc('month', d.day)::date as month,
                    count(*) filter (where d.source = 'note') as notes,
                    count(*) filter (where d.source = 'interview') as interviews,
                    count(*) as documents
@@ -433,7 +434,7 @@ def code_frequency(
             join codes as c on c.id = d.code_id
             where $theme::varchar is null or c.slug = $theme or starts_with(c.slug, $theme || '.')
             group by all
-            order by month, d.team_name, c.name
+            order by month, c.name
             """,
             _params(flt, source) | {"theme": theme},
         ).fetchdf()
