@@ -222,10 +222,12 @@ def grid(
     left_out: str = "",
     gap: int = 140,
     bottom: int = 60,
+    subtitle_lines: int = 1,
 ) -> tuple[dict[str, Any], int]:
     """The layout (Plotly's JSON, charts.panel_grid's) of small multiples, one panel per name,
     ``gap`` pixels apart (room for slanted axis labels); ``left_out`` (a title line saying some
-    teams are not drawn) gets room above the panels' titles; ``bottom`` px under the panels."""
+    teams are not drawn) and a subtitle of ``subtitle_lines`` get room above the panels' titles;
+    ``bottom`` px under the panels."""
     cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
     layout = panel_grid(
@@ -238,7 +240,7 @@ def grid(
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
         vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
     )
-    top = 155 if left_out else 125
+    top = 125 + 40 * (subtitle_lines - 1) + (30 if left_out else 0)
     layout.update(
         height=height * rows + gap * (rows - 1) + top + bottom,
         margin={"t": top, "b": bottom, "l": 60, "r": 20},
@@ -254,7 +256,7 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     nothing, and read as a month without a meeting); a held meeting with nobody recorded present
     by a grey ring; meetings not held crossed."""
     names, left_out = first_teams(meetings)
-    layout, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT)
+    layout, _ = grid(names, height=200, most_columns=1, left_out=left_out, gap=95, bottom=FOOT, subtitle_lines=2)
     traces: list[BaseTraceType] = []
     panels: list[int] = []
     for i, team in enumerate(rows_by_team(meetings, names)):
@@ -346,8 +348,10 @@ def presence_by_meeting(meetings: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
     title = (
         "Service users and carers among those present, meeting by meeting"
-        f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement · ○ held, no register"
-        " · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
+        # the key over two lines: in one, a narrow window (1100 px, the sidebar open) cut it at
+        # "click a meeti", the only words saying a meeting can be clicked
+        f"<br><sup>◇ held, {NO_LIVED_EXPERIENCE} · ★ meaningful involvement</sup>"
+        "<br><sup>○ held, no register · ✕ cancelled or postponed · click a meeting to read it</sup>" + left_out
     )
     return _grid_figure(layout, traces, panels, title)
 
