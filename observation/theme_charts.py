@@ -348,13 +348,13 @@ def cooccurrence_heatmap(
         if source == "both"
         else ""
     )
+    # with both sources, the click on a line of its own: after the codes carried, a window of
+    # 1100 px with the sidebar open cut it at "the ones with"
+    click = ("<br>" if source == "both" else " · ") + "click a cell to read the ones with both"
     fig.update_layout(
-        title={
-            "text": f"Codes that occur on the same {same}<br><sup>{_source_line(source)}{apart} · click a cell to "
-            "read the ones with both</sup>"
-        },
+        title={"text": f"Codes that occur on the same {same}<br><sup>{_source_line(source)}{apart}{click}</sup>"},
         height=max(320, 26 * len(codes) + 200),
-        margin={"t": 100 if source == "both" else 60, "l": 260, "r": 20, "b": 200},
+        margin={"t": 125 if source == "both" else 60, "l": 260, "r": 20, "b": 200},
     )
     heatmap_labels_fit(fig, labels, labels, COLOUR_BAR)
     return fig
