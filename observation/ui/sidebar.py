@@ -130,15 +130,21 @@ THRESHOLD_HELP = (
 def _leave_legacy_multipage_mode() -> None:
     """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
     st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
-    run) then runs this page without app.py, with the old file-name navigation. The page is whole
-    anyway (it draws its own sidebar); turning the mode off here makes every later run go through
-    app.py. No rerun: a rerun would drop a button's click. (PagesManager is Streamlit's own; if it
-    moves, only a fresh server's first deep link shows the old navigation.)"""
+    run) then runs this page without app.py, with the old file-name navigation in the sidebar.
+    Turning the mode off here makes every later run go through app.py; in a server, the run that
+    turned it off — the process's first, a page opened by its address, which no click can be part
+    of — runs again at once through app.py, so the first person to open a link after a restart sees
+    the app's navigation too. (AppTest runs the page on its own, and has no server to go through
+    app.py.) (PagesManager is Streamlit's own; if it moves, only a fresh server's first deep link
+    shows the old navigation.)"""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
         return
+    legacy = PagesManager.uses_pages_directory
     PagesManager.uses_pages_directory = False
+    if legacy and st.runtime.exists():
+        st.rerun()
 
 
 def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter:
