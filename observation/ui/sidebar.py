@@ -131,19 +131,19 @@ def _leave_legacy_multipage_mode() -> None:
     """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
     st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
     run) then runs this page without app.py, with the old file-name navigation in the sidebar.
-    Turning the mode off here makes every later run go through app.py; in a server, the run that
-    turned it off — the process's first, a page opened by its address, which no click can be part
-    of — runs again at once through app.py, so the first person to open a link after a restart sees
-    the app's navigation too. (AppTest runs the page on its own, and has no server to go through
-    app.py.) (PagesManager is Streamlit's own; if it moves, only a fresh server's first deep link
-    shows the old navigation.)"""
+    Turning the mode off here makes every later run go through app.py, and the run that turned it
+    off runs again at once if it is its session's first — a page opened by its address, which no
+    click can be part of — so the first person to open a link after a restart sees the app's
+    navigation too. A later run is never run again: it could be a button's click, which a rerun
+    drops (AppTest turns the old mode on again for each run). (PagesManager is Streamlit's own; if
+    it moves, only a fresh server's first deep link shows the old navigation.)"""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
         return
     legacy = PagesManager.uses_pages_directory
     PagesManager.uses_pages_directory = False
-    if legacy and st.runtime.exists():
+    if legacy and not st.session_state:
         st.rerun()
 
 
