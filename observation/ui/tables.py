@@ -6,6 +6,7 @@ and no quicker to read."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -204,7 +205,7 @@ def disagreements_table(result: agreement.Agreement) -> None:
     event = st.dataframe(
         shown,
         hide_index=True,
-        key="agreement_disagreements",
+        key=choosing_key("agreement_disagreements", shown, ["note_id", "code_name"]),
         on_select="rerun",
         selection_mode="single-row",
         row_height=76,
@@ -328,7 +329,7 @@ def differing_passages(result: agreement.SpanAgreement) -> None:
     event = st.dataframe(
         frame,
         hide_index=True,
-        key="agreement_passages",
+        key=choosing_key("agreement_passages", frame, list(frame.columns)),
         on_select="rerun",
         selection_mode="single-row",
         row_height=76,
@@ -410,7 +411,7 @@ def audit_entries(actions: Sequence[str]) -> None:
     event = st.dataframe(
         told,
         hide_index=True,
-        key="audit_table",
+        key=choosing_key("audit_table", told, ["id"]),
         on_select="rerun",
         selection_mode="single-row",
         row_height=68,  # over 4rem: the text wraps (Streamlit wraps only then)
@@ -441,6 +442,15 @@ def audit_entries(actions: Sequence[str]) -> None:
         help="Each entry with the ids and values the study keeps (a value over 100,000 characters cut, saying "
         "how long it was), for checking against the study itself.",
     )
+
+
+def choosing_key(name: str, shown: pd.DataFrame, naming: Sequence[str]) -> str:
+    """The key of a table whose rows can be chosen, for the rows it shows (``naming``: the columns
+    that tell one row from another). Streamlit keeps a chosen row by its position: after another
+    page of the table, another filter or a new entry, the same position would open another row, one
+    nobody chose. A table of other rows is a new table, with nothing chosen in it."""
+    rows = pd.util.hash_pandas_object(shown[list(naming)], index=False).to_numpy().tobytes()
+    return f"{name}_{hashlib.blake2b(rows, digest_size=6).hexdigest()}"
 
 
 def _chosen(event: Any, shown: pd.DataFrame) -> pd.Series | None:

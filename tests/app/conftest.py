@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
 
 from observation import db
 from observation.demo import build_demo
@@ -77,6 +78,18 @@ def each_tab(at: AppTest) -> Iterator[AppTest]:
 def open_tab(at: AppTest, key: str, label: str) -> AppTest:
     """``at`` run again with its tab ``label`` open (tabs keyed ``key``, of LAZY_TABS)."""
     at.session_state[key] = label
+    return at.run()
+
+
+def table(at: AppTest, name: str) -> Dataframe:
+    """The table keyed ``name`` whose rows can be chosen (tables.choosing_key adds a signature of
+    the rows it shows to its key)."""
+    return next(d for d in at.dataframe if d.key is not None and d.key.rsplit("_", 1)[0] == name)
+
+
+def choose_row(at: AppTest, name: str, row: int) -> AppTest:
+    """``at`` run again with row ``row`` (its position) of the table ``name`` chosen, as a click does."""
+    at.session_state[table(at, name).key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     return at.run()
 
 

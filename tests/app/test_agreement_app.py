@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observation import agreement, db
-from tests.app.conftest import open_tab
+from tests.app.conftest import choose_row, open_tab, table
 
 App = Callable[..., AppTest]
 
@@ -56,8 +56,8 @@ def test_span_agreement_per_code_and_pooled(app: App, interviewed_path: Path) ->
 
 def test_the_passages_where_they_differ_read_in_context(app: App, interviewed_path: Path) -> None:
     at = on_agreement(app, interviewed_path)
-    table = at.dataframe(key="agreement_passages")
-    rows = table.value.to_dict("records")
+    passages = table(at, "agreement_passages")
+    rows = passages.value.to_dict("records")
     assert [(r["team_name"], r["document"], r["code_name"], r["coded_by"]) for r in rows] == [
         ("Alpha", "Field note", "Complexity of mental illness", "R02 only"),
         ("Beta", "Field note", 'Finding the "right" service user', "R01 only"),
@@ -65,13 +65,11 @@ def test_the_passages_where_they_differ_read_in_context(app: App, interviewed_pa
          "different extent"),
     ]  # fmt: skip
     assert rows[1]["passage"] == "«Patients are too unwell to join, said the ward manager.»"
-    at.session_state["agreement_passages"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
-    at.run()
+    choose_row(at, "agreement_passages", 1)
     chosen = [m.value for m in at.markdown if "Patients" in m.value]
     assert chosen == ["**Patients are too unwell to join, said the ward manager\\.**"]  # text escaped, in bold
     # both coded KI-01's transcript with the code: R01 in two spans (0-48, 49-72), R02 the whole of it
-    at.session_state["agreement_passages"] = {"selection": {"rows": [2], "columns": [], "cells": []}}
-    at.run()
+    choose_row(at, "agreement_passages", 2)
     (said,) = [m.value for m in at.markdown if "a different extent" in m.value]
     assert said.endswith(
         "a different extent: of these 72 characters, R01 coded 71 (in 2 passages), R02 coded all of them"
@@ -83,7 +81,7 @@ def test_a_long_list_of_passages_says_it_is_cut(
 ) -> None:
     monkeypatch.setattr(agreement, "PASSAGES_SHOWN", 1)
     at = on_agreement(app, interviewed_path)
-    assert len(at.dataframe(key="agreement_passages").value) == 1
+    assert len(table(at, "agreement_passages").value) == 1
     assert any(c.value.startswith("The first 1 of 3 passages") for c in at.caption)
 
 
@@ -108,7 +106,7 @@ def test_transcripts_in_common_without_notes_still_show_their_passages(app: App,
     pooled = next(m.value for m in at.markdown if "Pooled over the codes" in m.value)
     assert "over 1 interview transcript both coded" in pooled  # no "0 notes"
     # R01 coded the transcript in two spans, R02 the whole of it: the same passage, a different extent
-    rows = at.dataframe(key="agreement_passages").value.to_dict("records")
+    rows = table(at, "agreement_passages").value.to_dict("records")
     assert [r["coded_by"] for r in rows] == ["different extent"]
     assert rows[0]["passage"].startswith("«Every team asks us for the right service user.")
 
@@ -129,7 +127,7 @@ def test_a_passage_from_a_transcript_names_the_interview_in_words(app: App, inte
     finally:
         con.close()
     at = on_agreement(app, interviewed_path)
-    rows = at.dataframe(key="agreement_passages").value.to_dict("records")
+    rows = table(at, "agreement_passages").value.to_dict("records")
     interview = next(r for r in rows if r["coded_by"] == "R02 only" and r["document"] != "Field note")
     assert interview["document"] == "Interview, KI-03 (carer)"
     assert interview["team_name"] == "Beta"

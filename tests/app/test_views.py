@@ -19,7 +19,7 @@ from observation import charts, ui
 from observation import db as study_db
 from observation.demo import DemoSpec, build_demo
 from observation.ui import tables
-from tests.app.conftest import each_tab, matching, open_tab
+from tests.app.conftest import choose_row, each_tab, matching, open_tab, table
 
 App = Callable[..., AppTest]
 PAGES = ["pages/presence.py", "pages/attendance.py", "pages/recruitment.py", "pages/notes.py", "pages/agreement.py"]
@@ -266,6 +266,19 @@ def test_agreement_metrics_and_disagreements(app: App, small_path: Path) -> None
     assert any("Pooled over the codes" in m.value for m in at.markdown)
     assert not at.metric  # and the per-note tab is no longer drawn
     assert at.query_params["tab"] == "coded-passages"
+
+
+def test_a_chosen_disagreement_never_becomes_another_when_the_rows_change(app: App, small_path: Path) -> None:
+    # Streamlit keeps a chosen row by its position: with Beta alone in the filter, n4 took the row
+    # where n2 had been chosen, and opened as if someone had chosen it
+    at = on_page(app, small_path, "pages/agreement.py")
+    n2, n4 = table(at, "agreement_disagreements").value["body"]
+    at = choose_row(at, "agreement_disagreements", 0)
+    assert quotes(at) == [n2]
+    at.multiselect(key="flt_teams").set_value([2]).run()
+    assert list(table(at, "agreement_disagreements").value["body"]) == [n4]  # where n2 was
+    assert quotes(at) == []  # nothing opened that nobody chose
+    assert quotes(choose_row(at, "agreement_disagreements", 0)) == [n4]  # chosen, it opens
 
 
 def test_agreement_with_the_same_coder_twice_says_so(app: App, small_path: Path) -> None:

@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from observation import access, coding, curate, db, export, ingest, labels, record, trail
 from observation.demo.content import CODEBOOK
-from tests.app.conftest import APP, each_tab
+from tests.app.conftest import APP, choose_row, each_tab, table
 from tests.app.test_access_app import AUTH
 
 RESEARCHER, COACH = "lead@example.org", "coach@example.org"
@@ -368,21 +368,20 @@ def test_the_audit_trail_tells_each_entry_in_words_and_keeps_it_as_stored(start:
     at = start(RESEARCHER, "audit")
     assert not at.exception
     assert at.multiselect(key="audit_actions").options == list(labels.AUDIT_ACTIONS.values())
-    table = at.dataframe(key="audit_table").value
-    assert list(table.columns) == ["id", "written_at", "actor", "action", "what"]
-    assert table["id"].is_monotonic_decreasing  # newest first
-    what = list(table["what"])
+    entries = table(at, "audit_table").value
+    assert list(entries.columns) == ["id", "written_at", "actor", "action", "what"]
+    assert entries["id"].is_monotonic_decreasing  # newest first
+    what = list(entries["what"])
     created = next(w for w in what if w.startswith("Imported attendance.csv: 40 attendance rows created for"))
     assert re.fullmatch(r"Imported attendance\.csv: 40 attendance rows created for \d+ meetings? of [A-Z].*", created)
     assert any(re.fullmatch(r"Changed the attendance of \S+ at .+, \d\d/\d\d/\d{4}: present \(.+\) → absent", w)
                for w in what)  # fmt: skip
     # Chosen, an entry is shown in full below the table, whose cells a long sentence would overflow.
     row = what.index(created)
-    at.session_state["audit_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
-    at.run()
+    choose_row(at, "audit_table", row)
     shown = [m.value.replace("\\", "") for m in at.markdown]
     assert created in shown
-    assert any(s.startswith(f"**Entry {table['id'][row]}** · ") for s in shown)
+    assert any(s.startswith(f"**Entry {entries['id'][row]}** · ") for s in shown)
     assert raw_values(at) == []
     (download,) = at.get("download_button")
     assert download.proto.label == "Download these entries as stored (CSV)"
@@ -391,7 +390,7 @@ def test_the_audit_trail_tells_each_entry_in_words_and_keeps_it_as_stored(start:
 def test_the_audit_trail_shows_only_the_actions_chosen(start: Start) -> None:
     at = start(RESEARCHER, "audit")
     at.multiselect(key="audit_actions").set_value(["grant", "revoke"]).run()
-    assert set(at.dataframe(key="audit_table").value["action"]) == {"Access given", "Access taken away"}
+    assert set(table(at, "audit_table").value["action"]) == {"Access given", "Access taken away"}
 
 
 def test_the_audit_trail_is_read_once_until_an_entry_is_added(start: Start, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -404,27 +403,25 @@ def test_the_audit_trail_is_read_once_until_an_entry_is_added(start: Start, monk
     st.cache_data.clear()
     at = start(RESEARCHER, "audit")
     assert sorted(calls) == ["entries_csv", "told"]
-    at.session_state["audit_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
-    at.run()
+    choose_row(at, "audit_table", 0)
     at.run()
     assert sorted(calls) == ["entries_csv", "told"]
     # Another session signs in: an entry the study's data version does not count.
     again = start(RESEARCHER, "audit")
     assert sorted(calls) == ["entries_csv", "entries_csv", "told", "told"]
-    newest = again.dataframe(key="audit_table").value
-    assert newest["id"][0] > at.dataframe(key="audit_table").value["id"][0]
+    newest = table(again, "audit_table").value
+    assert newest["id"][0] > table(at, "audit_table").value["id"][0]
     assert newest["what"][0] == "Signed in as a researcher"
 
 
 def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
     at = start(RESEARCHER, "agreement")
-    table = at.dataframe(key="agreement_disagreements")
-    assert json.loads(table.proto.columns)["body"]["width"] == "large"
-    assert table.proto.row_height > 64  # Streamlit wraps a cell's text only in rows taller than 4rem
-    longest = int(table.value["body"].str.len().idxmax())
-    at.session_state["agreement_disagreements"] = {"selection": {"rows": [longest], "columns": [], "cells": []}}
-    at.run()
-    body = str(table.value["body"][longest])
+    disagreements = table(at, "agreement_disagreements")
+    assert json.loads(disagreements.proto.columns)["body"]["width"] == "large"
+    assert disagreements.proto.row_height > 64  # Streamlit wraps a cell's text only in rows taller than 4rem
+    longest = int(disagreements.value["body"].str.len().idxmax())
+    choose_row(at, "agreement_disagreements", longest)
+    body = str(disagreements.value["body"][longest])
     # A note standing alone is shown as text (observation/plain.py): its line breaks kept, an
     # indented line not read as code, nothing in it as markdown.
     assert body in [t.value for t in at.text]
@@ -437,7 +434,7 @@ def test_a_chosen_disagreement_shows_its_note_in_full(start: Start) -> None:
 
 def test_the_coding_pages_writes_are_told_in_words(start: Start) -> None:
     at = start(RESEARCHER, "audit")
-    what = list(at.dataframe(key="audit_table").value["what"])
+    what = list(table(at, "audit_table").value["what"])
     note = " of the meeting of "  # the coded note, by its place in its meeting
     assert any(w.startswith("Coded characters 0 to ") and note in w for w in what)
     assert any(w.startswith("Changed the coding “") and "→" in w for w in what)
