@@ -23,6 +23,21 @@ from observation import access, db
 from observation.filters import StudyFilter
 
 
+def shown_percent(share: float | None) -> int | None:
+    """An agreement (percent or span) as the pages print it: a whole percent, but 100 only when the
+    coders agree on every decision (or character) and 0 only when on none. Rounded as every other
+    share, 320 disagreements in 68,000 decisions printed 100%, which reads as perfect agreement."""
+    if share is None:
+        return None
+    whole = round(share * 100)
+    return min(max(whole, 1 if share > 0 else 0), 99 if share < 1 else 100)
+
+
+def shown_kappa(kappa: float | None) -> float | None:
+    """Cohen's kappa to two decimals, as the pages print it: a kappa just under zero is 0.00, never -0.00."""
+    return None if kappa is None else round(kappa, 2) + 0.0
+
+
 @dataclass(frozen=True)
 class Tally:
     """A 2×2 table of decisions: both applied the code, only A, only B, neither."""

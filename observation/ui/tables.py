@@ -14,8 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from observation import agreement, labels, notes
-from observation.disclosure import whole_percent
-from observation.presenting import percent, whole_percents
+from observation.presenting import whole_percents
 from observation.ui import study
 from observation.ui.state import plain
 
@@ -151,16 +150,20 @@ def stage_times_table(frame: pd.DataFrame) -> None:
     )
 
 
-def agreement_summary(result: agreement.Agreement) -> None:
-    def kappa(value: float | None) -> str:
-        return "—" if value is None else f"{value:.2f}"
+def agreement_percent(share: float | None) -> str:
+    """An agreement as a page's sentence or metric prints it (agreement.shown_percent)."""
+    shown = agreement.shown_percent(share)
+    return "—" if shown is None else f"{shown}%"
 
+
+def agreement_summary(result: agreement.Agreement) -> None:
     notes_col, percent_col, kappa_col = st.columns(3)
     notes_col.metric("Notes coded by both", f"{result.notes:,}", border=True)
-    percent_col.metric("Agreement", percent(result.overall.percent), border=True)
+    percent_col.metric("Agreement", agreement_percent(result.overall.percent), border=True)
+    pooled = agreement.shown_kappa(result.overall.kappa)
     kappa_col.metric(
         "Cohen's kappa",
-        kappa(result.overall.kappa),
+        "—" if pooled is None else f"{pooled:.2f}",
         border=True,
         help="Pooled over every note-and-code decision; 1 is perfect, 0 is what chance alone gives.",
     )
@@ -173,8 +176,8 @@ def agreement_summary(result: agreement.Agreement) -> None:
                     "only_a": c.tally.only_a,
                     "only_b": c.tally.only_b,
                     "neither": c.tally.neither,
-                    "percent": None if c.tally.percent is None else whole_percent(c.tally.percent),
-                    "kappa": c.tally.kappa,
+                    "percent": agreement.shown_percent(c.tally.percent),
+                    "kappa": agreement.shown_kappa(c.tally.kappa),
                 }
                 for c in result.codes
             ]
@@ -184,10 +187,10 @@ def agreement_summary(result: agreement.Agreement) -> None:
         placeholder="—",
         column_config={
             "code": st.column_config.TextColumn("Code", width="large"),
-            "both": "Both",
-            "only_a": f"{result.coder_a} only",
-            "only_b": f"{result.coder_b} only",
-            "neither": "Neither",
+            "both": st.column_config.NumberColumn("Both", format="localized"),
+            "only_a": st.column_config.NumberColumn(f"{result.coder_a} only", format="localized"),
+            "only_b": st.column_config.NumberColumn(f"{result.coder_b} only", format="localized"),
+            "neither": st.column_config.NumberColumn("Neither", format="localized"),
             "percent": share_bar("Agreement", "Share of the notes on which the two coders made the same decision"),
             "kappa": st.column_config.NumberColumn("Kappa", format="%.2f"),
         },
@@ -239,7 +242,7 @@ def span_summary(result: agreement.SpanAgreement) -> None:
         return
     a, b, pooled = plain(result.coder_a), plain(result.coder_b), result.overall
     st.markdown(
-        f"Pooled over the codes, **span agreement {percent(pooled.agreement)}**: {a} coded "
+        f"Pooled over the codes, **span agreement {agreement_percent(pooled.agreement)}**: {a} coded "
         f"{pooled.coded_a:,} characters, {b} {pooled.coded_b:,}, both {pooled.both:,}, over {_documents(result)} "
         "both coded. "
         f"{_counted(result.only_a, 'passage')} coded by {a} alone, {_counted(result.only_b, 'passage')} by {b} alone."
@@ -252,7 +255,7 @@ def span_summary(result: agreement.SpanAgreement) -> None:
                     "coded_a": c.overlap.coded_a,
                     "coded_b": c.overlap.coded_b,
                     "both": c.overlap.both,
-                    "agreement": None if c.overlap.agreement is None else whole_percent(c.overlap.agreement),
+                    "agreement": agreement.shown_percent(c.overlap.agreement),
                     "only_a": c.only_a,
                     "only_b": c.only_b,
                 }

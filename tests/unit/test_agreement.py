@@ -81,3 +81,23 @@ def test_two_coders_with_no_note_in_common_have_no_decisions(small: duckdb.DuckD
 
 def test_coders_are_listed(small: duckdb.DuckDBPyConnection) -> None:
     assert agreement.coders(small) == ("R01", "R02")
+
+
+def test_an_agreement_prints_100_percent_only_when_the_coders_agree_on_every_decision() -> None:
+    # every count of agreeing decisions out of n, n up to 1,000: 100% only for all, 0% only for none,
+    # and otherwise within a point of the share (what a whole percent can say)
+    for n in range(1, 1001):
+        for k in range(n + 1):
+            shown = agreement.shown_percent(k / n)
+            assert shown is not None
+            assert (shown == 100) == (k == n) and (shown == 0) == (k == 0), (k, n)
+            assert abs(shown - 100 * k / n) < 1, (k, n)
+    assert agreement.shown_percent(67_426 / 67_746) == 99  # "Agenda used" at national scale printed 100%
+    assert agreement.shown_percent(None) is None
+
+
+def test_a_kappa_just_under_zero_prints_as_zero() -> None:
+    assert f"{agreement.shown_kappa(-0.001):.2f}" == "0.00"
+    assert agreement.shown_kappa(78 / 110) == 0.71
+    assert agreement.shown_kappa(-0.256) == -0.26
+    assert agreement.shown_kappa(None) is None
