@@ -22,13 +22,26 @@ bar = choices.picked(
 )
 if bar:
     team_id, stage = bar[-1]
-    st.markdown(f"**{labels.RECRUITMENT_STAGES[stage]}** — the people and reasons behind the bar")
+    st.markdown(
+        f"**{ui.plain(study.team_names()[team_id])}, {labels.RECRUITMENT_STAGES[stage].lower()}** — the people and "
+        "reasons behind the bar"
+    )
     tables.events_table(study.recruitment_events(flt, team_id=team_id, stage=stage), "bar_events")
 
-st.subheader("Time between stages", help="Days from one stage to the next, per person; the median and longest.")
+st.subheader(
+    "Time between stages",
+    help="Days from one stage to the next, per person, for the funnel's people with both stages dated (a stage only "
+    "implied by a later one has no date of its own, so a step can count fewer people than the funnel's bars); the "
+    "median and longest.",
+)
 tables.stage_times_table(found.stage_times)
-st.subheader("Declined or withdrew, and why")
-tables.events_table(found.drop_outs, "drop_outs", "Nobody declined or withdrew in these dates.")
+st.subheader(
+    "Declined or withdrew, and why",
+    help="The funnel's people, whose recruitment began in these dates, who declined or withdrew by their end.",
+)
+tables.events_table(
+    found.drop_outs, "drop_outs", "Nobody whose recruitment began in these teams and dates declined or withdrew."
+)
 
 st.subheader("Recruitment tensions in the notes and interviews", help=definitions.CODE_COUNTS)
 source = choices.choose_source("recruitment_source")

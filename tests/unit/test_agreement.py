@@ -90,7 +90,8 @@ def test_an_agreement_prints_100_percent_only_when_the_coders_agree_on_every_dec
         for k in range(n + 1):
             shown = agreement.shown_percent(k / n)
             assert shown is not None
-            assert (shown == 100) == (k == n) and (shown == 0) == (k == 0), (k, n)
+            assert (shown == 100) == (k == n), (k, n)
+            assert (shown == 0) == (k == 0), (k, n)
             assert abs(shown - 100 * k / n) < 1, (k, n)
     assert agreement.shown_percent(67_426 / 67_746) == 99  # "Agenda used" at national scale printed 100%
     assert agreement.shown_percent(None) is None
