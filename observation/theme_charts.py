@@ -407,8 +407,13 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
     transcript in the interview's. With both sources, field notes and interview transcripts are
     drawn in panels of their own (a code in one colour in both), never added: a transcript carries
     more codes than a note, and interviews come in bursts. Every point's customdata is the code,
-    the month and the source it counts ("notes" or "interviews"), so a click reads just those."""
-    parts: list[Source] = [p for p in PANELS if p == source or source == "both"]
+    the month and the source it counts ("notes" or "interviews"), so a click reads just those. A
+    code's line runs through every month from the source's first coded document to its last, a
+    month with none of its documents at 0 (a line drawn from one month it was used to the next
+    read as if it had been used in between). A source with no coded document in ``freq`` has no
+    panel, and the subtitle says so; see ``counted`` for a chart with none at all."""
+    asked: list[Source] = [p for p in PANELS if p == source or source == "both"]
+    parts = [p for p in asked if counted(freq, p)] or asked
     codes = most_used(freq, parts, top)
     labels = _labels([c for c, _ in codes], [n for _, n in codes])
     names = [PANELS[p][0] + " per month" for p in parts] if len(parts) > 1 else None
@@ -419,10 +424,18 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
         drawn = False
         for row, part in enumerate(parts, start=1):
             _, unit, dash = PANELS[part]
-            mine = freq[(freq["code_id"] == code_id) & (freq[part] > 0)]
-            per_month = mine.groupby("month", as_index=False)[part].sum()
-            if per_month.empty:
+            used = freq[freq[part] > 0]
+            if (freq[part].where(freq["code_id"] == code_id, 0) > 0).sum() == 0:
                 continue
+            months = pd.date_range(used["month"].min(), used["month"].max(), freq="MS")
+            per_month = (
+                used[used["code_id"] == code_id]
+                .groupby("month")[part]
+                .sum()
+                .reindex(months, fill_value=0)
+                .rename_axis("month")
+                .reset_index()
+            )
             fig.add_trace(
                 go.Scatter(
                     x=per_month["month"],
@@ -443,12 +456,14 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
     for row, part in enumerate(parts, start=1):
         fig.update_yaxes(title_text=PANELS[part][0], rangemode="tozero", row=row, col=1)
     units = source_units(source)
+    missing = [p for p in asked if p not in parts]
     what = (
         " · in panels of their own, never added:<br>a transcript carries more codes than a note, and interviews "
         "come in bursts · the codes each source uses most, in turn<br>click a point to read the notes or the "
         "transcripts it counts"
         if len(parts) > 1
         else " · click a point to read them"
+        + "".join(f"<br>no coded {PANELS[p][1]} in these teams and dates" for p in missing)
     )
     fig.update_layout(
         title={
@@ -461,6 +476,13 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
     )
     fig.update_xaxes(tickformat="%b\n%Y")
     return fig
+
+
+def counted(freq: pd.DataFrame, source: Source) -> bool:
+    """Whether ``freq`` (notes.code_frequency) counts any coded document of ``source`` ("both":
+    of either), so that there is a chart of codes over time to draw."""
+    parts = [p for p in PANELS if p == source or source == "both"]
+    return bool(len(freq) and (freq[parts] > 0).to_numpy().any())
 
 
 def informant_group_heatmap(matrix: pd.DataFrame) -> go.Figure:

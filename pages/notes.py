@@ -71,16 +71,20 @@ if together_tab.open:
         )
 if time_tab.open:
     with time_tab:
-        views.chart_with_notes(
-            flt,
-            ui.figure(theme_charts.code_frequency, study.code_frequency(flt, source=source), source),
-            "notes_frequency",
-            # a point counts one source, even when both are drawn: its own (point[2]) is read
-            lambda point: views.excerpt_query(
-                codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
-            ),
-            choices.read_hint("point", source, apart=True),
-        )
+        freq = study.code_frequency(flt, source=source)
+        if not theme_charts.counted(freq, source):
+            st.info(f"No coded {notes.source_units(source)} in these teams and dates.", icon=":material/search_off:")
+        else:
+            views.chart_with_notes(
+                flt,
+                ui.figure(theme_charts.code_frequency, freq, source),
+                "notes_frequency",
+                # a point counts one source, even when both are drawn: its own (point[2]) is read
+                lambda point: views.excerpt_query(
+                    codes=(point[0],), exact=True, source=point[2], month=views.month_of(point[1])
+                ),
+                choices.read_hint("point", source, apart=True),
+            )
 if groups_tab.open:
     with groups_tab:
         by_group = study.code_group_matrix(flt)

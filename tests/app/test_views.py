@@ -255,6 +255,18 @@ def test_notes_unknown_codes_in_the_link_are_dropped_with_a_notice(app: App, sma
     assert any("Ignored codes=" in w.value for w in at.warning)
 
 
+def test_codes_over_time_with_nothing_coded_say_so_instead_of_an_empty_chart(app: App, small_path: Path) -> None:
+    at = open_tab(on_page(app, small_path, "pages/notes.py", source="interviews"), "notes_tab", "Over time")
+    assert "No coded interview transcripts in these teams and dates." in [i.value for i in at.info]
+    assert not at.get("plotly_chart")  # never "The 0 most used codes" over an empty axis
+    at = open_tab(on_page(app, small_path, "pages/notes.py", source="both"), "notes_tab", "Over time")
+    (chart,) = at.get("plotly_chart")
+    assert (
+        "no coded interview transcripts in these teams and dates"
+        in json.loads(chart.proto.spec)["layout"]["title"]["text"]
+    )
+
+
 def test_agreement_metrics_and_disagreements(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/agreement.py")
     assert [m.value for m in at.metric] == ["4", "88%", "0.71"]

@@ -385,6 +385,19 @@ def test_codes_over_time_of_both_sources_are_drawn_apart(interviewed: duckdb.Duc
     assert "never added" in fig.layout.title.text
 
 
+def test_codes_over_time_without_a_source_draw_no_empty_panel(interviewed: duckdb.DuckDBPyConnection) -> None:
+    # to 15 January 2020 there are coded notes (n1, n2, n4) and no interview yet (i2 is 20 January)
+    january = StudyFilter(end=dt.date(2020, 1, 15))
+    freq = notes.code_frequency(interviewed, january, source="both")
+    assert theme_charts.counted(freq, "notes")
+    assert not theme_charts.counted(freq, "interviews")
+    assert theme_charts.counted(freq, "both")
+    fig = theme_charts.code_frequency(freq, "both")
+    assert {c[2] for trace in fig.data for c in trace.customdata} == {"notes"}  # one panel, of the notes
+    assert "no coded interview transcripts in these teams and dates" in fig.layout.title.text
+    assert not theme_charts.counted(notes.code_frequency(interviewed, january, source="interviews"), "interviews")
+
+
 def test_a_point_over_time_opens_just_the_documents_it_counts(interviewed: duckdb.DuckDBPyConnection) -> None:
     # the page reads a clicked point with its own source: a note's point never opens a transcript
     fig = theme_charts.code_frequency(notes.code_frequency(interviewed, ALL, source="both"), "both")
@@ -392,7 +405,7 @@ def test_a_point_over_time_opens_just_the_documents_it_counts(interviewed: duckd
         query = notes.ExcerptQuery(codes=(code,), exact=True, source=source, month=dt.date.fromisoformat(month))
         found = notes.excerpts(interviewed, ALL, query)
         assert found.total == count, (code, month, source)
-        assert set(found.rows["source"]) == {"note" if source == "notes" else "interview"}
+        assert set(found.rows["source"]) <= {"note" if source == "notes" else "interview"}
 
 
 def test_codes_over_time_of_both_sources_are_each_sources_own_counts(demo: duckdb.DuckDBPyConnection) -> None:
@@ -407,7 +420,12 @@ def test_codes_over_time_of_both_sources_are_each_sources_own_counts(demo: duckd
         expected = {
             (int(c), pd.Timestamp(m).date().isoformat(), source): int(n) for (c, m), n in alone.items() if c in codes
         }
-        assert {k: n for k, n in points.items() if k[2] == source} == expected
+        assert {k: n for k, n in points.items() if k[2] == source and n} == expected
+        # every month between a source's first coded document and its last is drawn, at 0 where the
+        # code was not used: a line from one month it was used to the next read as used in between
+        drawn_months = {m for _, m, s in points if s == source}
+        first, last = min(alone.index.get_level_values("month")), max(alone.index.get_level_values("month"))
+        assert drawn_months == {d.date().isoformat() for d in pd.date_range(first, last, freq="MS")}
     right = next(n.code.id for n in notes.codebook(demo) if n.code.slug == "recruitment_tension.right_service_user")
     assert points[(right, "2020-02-01", "notes")] == 1
     assert points[(right, "2020-02-01", "interviews")] == 11
