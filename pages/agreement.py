@@ -9,9 +9,10 @@ from observation.ui import choices, study, tables
 flt = ui.shared_sidebar("agreement")
 st.title(
     "Coder agreement",
-    help="Counted per note, over the notes both coders coded: for every code either used, each note is a "
+    help="Counted per note, over the field notes both coders coded: for every code either used, each note is a "
     "yes/no decision by each coder. Percent agreement and Cohen's kappa, per code and pooled. The Coded "
-    "passages tab compares the passages they coded, character by character (span agreement).",
+    "passages tab compares the passages they coded, character by character (span agreement), in the field notes "
+    "and the interview transcripts both coded.",
 )
 coders = study.coders()
 if len(coders) < 2:
@@ -22,10 +23,11 @@ with left:
     choices.url_choice("agreement_a", "coder_a", list(coders), coders[0])
     coder_a = st.selectbox("Coder A", list(coders), key="agreement_a")
     choices.keep_in_url("coder_a", coder_a, coders[0])
-with right:
-    choices.url_choice("agreement_b", "coder_b", list(coders), coders[1])
+with right:  # by default the first coder who is not A (a link naming A alone compares A with another)
+    other = next(c for c in coders if c != coder_a)
+    choices.url_choice("agreement_b", "coder_b", list(coders), other)
     coder_b = st.selectbox("Coder B", list(coders), key="agreement_b")
-    choices.keep_in_url("coder_b", coder_b, coders[1])
+    choices.keep_in_url("coder_b", coder_b, other)
 if coder_a == coder_b:
     st.info("Choose two different coders.")
     st.stop()

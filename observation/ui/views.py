@@ -169,8 +169,8 @@ def setting_comparison(by_month: pd.DataFrame, source: notes.Source) -> None:
     if notes.counts_notes(source):
         lines.append(
             [
-                f"{setting}: {row.notes / row.held:.1f} tension notes per held meeting ({int(row.notes)} in "
-                f"{int(row.held)})"
+                f"{setting}: {row.notes / row.held:.1f} tension notes per held meeting ({int(row.notes):,} in "
+                f"{int(row.held):,})"
                 for setting, row in totals.iterrows()
                 if row.held
             ]
@@ -178,7 +178,7 @@ def setting_comparison(by_month: pd.DataFrame, source: notes.Source) -> None:
     if notes.counts_interviews(source):
         lines.append(
             [
-                f"{setting}: {int(row.interviews)} of {int(row.transcripts)} interview transcripts with a tension"
+                f"{setting}: {int(row.interviews):,} of {int(row.transcripts):,} interview transcripts with a tension"
                 for setting, row in totals.iterrows()
                 if row.transcripts
             ]

@@ -114,7 +114,7 @@ def others_line(others: queries.Measures) -> str:
     if others.meetings_held == 0:
         return "No other team in the filter to compare with."
     return (
-        f"The other teams in the filter: {others.meetings_held} meetings held; lived-experience presence "
+        f"The other teams in the filter: {others.meetings_held:,} meetings held; lived-experience presence "
         f"{percent(others.presence_share)}, mean representation {percent(others.mean_representation)}, meaningful "
         f"involvement {percent(others.meaningful_share)}."
     )

@@ -293,6 +293,12 @@ def test_a_chosen_disagreement_never_becomes_another_when_the_rows_change(app: A
     assert quotes(choose_row(at, "agreement_disagreements", 0)) == [n4]  # chosen, it opens
 
 
+def test_a_link_naming_coder_a_alone_compares_them_with_another_coder(app: App, small_path: Path) -> None:
+    at = on_page(app, small_path, "pages/agreement.py", coder_a="R02")
+    assert (at.selectbox(key="agreement_a").value, at.selectbox(key="agreement_b").value) == ("R02", "R01")
+    assert [m.value for m in at.metric] == ["4", "88%", "0.71"]  # agreement is symmetric
+
+
 def test_agreement_with_the_same_coder_twice_says_so(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/agreement.py", coder_b="R01")
     assert [i.value for i in at.info] == ["Choose two different coders."]
