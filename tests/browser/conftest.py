@@ -221,6 +221,19 @@ def open_tab(page: Page, name: str) -> None:
     expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true", timeout=60_000)
 
 
+def hover_until(page: Page, target: Locator, hover: Locator, text: str | re.Pattern[str]) -> None:
+    """Point at ``target`` until the chart's ``hover`` layer says ``text``: a chart still settling
+    (a resize, a redraw after the run) clears a hover, so it is pointed at again, up to five times."""
+    for _ in range(5):
+        target.hover(force=True)  # plotly's drag layer sits on top
+        try:
+            expect(hover).to_contain_text(text, timeout=3_000)
+            return
+        except AssertionError:
+            page.mouse.move(0, 0)
+    expect(hover).to_contain_text(text)
+
+
 def choose(page: Page, box: str, option: str) -> None:
     """Pick `option` in the select box named `box`. A run that redraws the sidebar just after the
     click closes the list it opened, so the list is opened again until the option can be clicked."""

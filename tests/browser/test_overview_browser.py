@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from observation import db, ui
 from observation.demo import build_demo
-from tests.browser.conftest import ARTIFACTS, Server, Watched, choose, open_tab, screenshot
+from tests.browser.conftest import ARTIFACTS, Server, Watched, choose, hover_until, open_tab, screenshot
 
 
 def assert_clean(w: Watched) -> None:
@@ -75,8 +75,8 @@ def test_presence_is_charted_by_month_and_too_few_months_say_so(demo_server: Ser
     qi_chart = page.get_by_test_id("stPlotlyChart").filter(has_text="share of held meetings per month")
     expect(qi_chart).to_be_visible(timeout=60_000)
     expect(qi_chart.locator("path.point").first).to_be_visible()
-    qi_chart.locator("path.point").nth(3).hover(force=True)  # plotly's drag layer sits on top
-    expect(qi_chart.locator(".hoverlayer")).to_contain_text(re.compile(r"\d+ of \d+ held meetings"))
+    hover_until(page, qi_chart.locator("path.point").nth(3), qi_chart.locator(".hoverlayer"),
+                re.compile(r"\d+ of \d+ held meetings"))  # fmt: skip
     # eight months of fortnightly meetings: no limits, no flags, and the sentence says why
     expect(
         page.get_by_text(re.compile(r"Oak community brain-injury team: 8 months, .* too few to set limits"))
@@ -94,8 +94,7 @@ def test_hovering_a_flagged_point_says_why(demo_server: Server, watched: Watched
     # special causes read as improvement are drawn in Okabe-Ito blue, rgb(0, 114, 178)
     flagged = qi_chart.locator("path.point[style*='fill: rgb(0, 114, 178)']")
     expect(flagged.first).to_be_visible()
-    flagged.last.hover(force=True)
-    expect(qi_chart.locator(".hoverlayer")).to_contain_text("points in a row above the centre line")
+    hover_until(page, flagged.last, qi_chart.locator(".hoverlayer"), "points in a row above the centre line")
     expect(qi_chart.locator(".hoverlayer")).to_contain_text(re.compile(r"\d+ of \d+ people present"))
     expect(page.get_by_text("Oak community brain-injury team: 8 points in a row above the centre line")).to_be_visible()
     qi_chart.scroll_into_view_if_needed()

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from observation import db
 from observation.demo import build_demo
-from tests.browser.conftest import Server, Watched, screenshot, start_server
+from tests.browser.conftest import Server, Watched, hover_until, screenshot, start_server
 from tests.browser.test_overview_browser import assert_clean
 
 PAGES = {
@@ -210,14 +210,7 @@ def test_an_event_labelled_in_html_is_drawn_as_text_not_a_link(marked_up: tuple[
     assert len(shown.removesuffix("…")) >= 15, shown  # most of it, not "<a…"
     # whole, as text, on hover, with its date
     hover = chart.locator(".hoverlayer")
-    for _ in range(5):  # a chart still settling (a resize, a redraw) clears a hover: point at it again
-        label.hover(force=True)
-        try:
-            expect(hover).to_contain_text(f"{LINK_LABEL} (", timeout=3_000)
-            break
-        except AssertionError:
-            page.mouse.move(0, 0)
-    expect(hover).to_contain_text(f"{LINK_LABEL} (")
+    hover_until(page, label, hover, f"{LINK_LABEL} (")
     assert links_to(page, "example.org") == []
     assert chart.locator("a").count() == 0
     screenshot(page, "view-markup-event")
