@@ -419,34 +419,28 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
     names = [PANELS[p][0] + " per month" for p in parts] if len(parts) > 1 else None
     fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=names)
     symbols = ["circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "x", "star"]
+    used = {part: freq[freq[part] > 0] for part in parts}  # each source's coded documents, by code and month
+    months = {part: pd.date_range(u["month"].min(), u["month"].max(), freq="MS") for part, u in used.items() if len(u)}
     for k, ((code_id, _), label) in enumerate(zip(codes, labels, strict=True)):
         style = {"color": CODE_COLOURS[k % len(CODE_COLOURS)]}
         drawn = False
         for row, part in enumerate(parts, start=1):
             _, unit, dash = PANELS[part]
-            used = freq[freq[part] > 0]
-            if (freq[part].where(freq["code_id"] == code_id, 0) > 0).sum() == 0:
+            mine = used[part][used[part]["code_id"] == code_id]
+            if mine.empty:
                 continue
-            months = pd.date_range(used["month"].min(), used["month"].max(), freq="MS")
-            per_month = (
-                used[used["code_id"] == code_id]
-                .groupby("month")[part]
-                .sum()
-                .reindex(months, fill_value=0)
-                .rename_axis("month")
-                .reset_index()
-            )
+            per_month = mine.groupby("month")[part].sum().reindex(months[part], fill_value=0)
             fig.add_trace(
                 go.Scatter(
-                    x=per_month["month"],
-                    y=per_month[part],
+                    x=per_month.index,
+                    y=per_month.to_numpy(),
                     mode="lines+markers",
                     name=label,
                     legendgroup=str(code_id),  # a click on the legend hides the code in every panel
                     showlegend=not drawn,
                     line=style | {"dash": dash},
                     marker=style | {"symbol": symbols[k % len(symbols)], "size": 8},
-                    customdata=[[code_id, pd.Timestamp(m).date().isoformat(), part] for m in per_month["month"]],
+                    customdata=[[code_id, m.date().isoformat(), part] for m in per_month.index],
                     hovertemplate=f"%{{x|%b %Y}}: %{{y}} {unit}<extra>{label} · {unit}</extra>",
                 ),
                 row=row,
