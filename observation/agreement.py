@@ -97,11 +97,11 @@ def agreement(con: duckdb.DuckDBPyConnection, flt: StudyFilter, coder_a: str, co
     with db.cursor(con) as cur:
         # The decisions are worked out once and kept on this cursor for the two statements that
         # read them (each working them out again took 0.2 s at national scale).
-        cur.register(
+        db.keep_rows(
+            cur,
             "_decisions",
-            cur.execute(
-                "select * from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b)", params
-            ).to_arrow_table(),
+            "select * from coder_decisions($teams::integer[], $setting, $start::date, $end::date, $a, $b)",
+            params,
         )
         tallies = cur.execute(
             """

@@ -60,8 +60,8 @@ __all__ = [
     "MIGRATIONS", "PARTIAL", "POSTGRES_SCHEMA_SQL", "RECORD_TABLES", "SCHEMA_SQL", "STUDY_TABLES", "VOCABULARIES",
     "WRITES", "Backend", "EncryptedStudyError", "Location", "Migration", "StudyKey",
     "backend_of", "begin", "bind", "cleanup_on_signals", "configured_key", "connect", "convert", "cursor",
-    "data_version", "held", "hold", "insert_row", "is_postgres", "keep_meeting_facts", "load_extension", "location",
-    "migrate", "missing_file", "private_files", "require_empty", "require_file", "said", "shown",
+    "data_version", "held", "hold", "insert_row", "is_postgres", "keep_meeting_facts", "keep_rows", "load_extension",
+    "location", "migrate", "missing_file", "private_files", "require_empty", "require_file", "said", "shown",
     "sweep_leftovers", "sync_sequences", "table_counts", "transaction",
 ]  # fmt: skip
 
@@ -153,6 +153,13 @@ def sync_sequences(cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = ID_
     """Move each table's id sequence past the largest id stored, after rows were written with
     explicit ids (the demo, imports, a copied study), so that the next row without an id gets a free one."""
     backend_of(cur).sync_sequences(cur, tables)
+
+
+def keep_rows(cur: duckdb.DuckDBPyConnection, name: str, query: str, params: dict[str, Any]) -> None:
+    """Work out ``query`` once and keep its rows on ``cur`` as the table ``name`` for the statements
+    that follow on that cursor (and only there): two statements over the same worked-out rows
+    otherwise each work them out again."""
+    cur.register(name, cur.execute(query, params).to_arrow_table())
 
 
 def insert_row(cur: duckdb.DuckDBPyConnection, table: str, fields: dict[str, Any]) -> int:
