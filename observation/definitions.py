@@ -146,10 +146,11 @@ CODE_COUNTS = (
     "are chosen; the sidebar's teams, setting and dates apply to interviews as to notes. With both, notes and "
     "transcripts are shown side by side and never added where the units differ (a transcript carries more codes "
     "than a note, and interviews come in bursts): recruitment tensions per held meeting in the notes and as "
-    "transcripts per month in the interviews, codes over time in a panel for each source, and a team's tensions "
-    "ranked by its field notes, a tie broken by its transcripts. Where a chart counts documents (codes by team, "
-    "codes together), its hover says how many are notes and how many transcripts. The comparison by informant "
-    "group counts interview transcripts only."
+    "transcripts per month in the interviews, codes over time in a panel for each source (every month from the "
+    "source's first coded document to its last, a month without the code at 0), and a team's tensions ranked by "
+    "its field notes, a tie broken by its transcripts. Where a chart counts documents (codes by team, codes "
+    "together), its hover says how many are notes and how many transcripts. The comparison by informant group "
+    "counts interview transcripts only."
 )
 """How the Notes, Recruitment and Team profile pages count codes, and from which source."""
 
