@@ -238,8 +238,8 @@ def one_round(study: Path, folder: Path, round_no: int) -> tuple[dict[str, dict[
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(RECORDER)
-            # A fresh server's first deep link runs the page twice, leaving Streamlit's old multipage
-            # mode (observation/ui/sidebar.py); the second load is an ordinary one.
+            # A fresh server's first deep link runs the page in Streamlit's old multipage mode (the
+            # page turns it off: observation/ui/sidebar.py); the second goes through app.py.
             for _ in range(2):
                 page.goto(f"{server.url}/{START}")
                 page.get_by_test_id("stSidebarNav").wait_for(state="visible", timeout=WAIT_S * 1000)

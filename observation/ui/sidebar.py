@@ -130,21 +130,16 @@ THRESHOLD_HELP = (
 def _leave_legacy_multipage_mode() -> None:
     """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
     st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
-    run) then runs this page without app.py, with the old file-name navigation in the sidebar.
-    Turning the mode off here makes every later run go through app.py, and the run that turned it
-    off runs again at once if it is its session's first — a page opened by its address, which no
-    click can be part of — so the first person to open a link after a restart sees the app's
-    navigation too. A later run is never run again: it could be a button's click, which a rerun
-    drops (AppTest turns the old mode on again for each run). (PagesManager is Streamlit's own; if
-    it moves, only a fresh server's first deep link shows the old navigation.)"""
+    run) then runs this page without app.py, with the old file-name navigation. The page is whole
+    anyway (it draws its own sidebar); turning the mode off here makes every later run go through
+    app.py. No rerun: a rerun would drop a button's click, and redrawing a fresh server's first page
+    made a chart test measure it mid-redraw. (PagesManager is Streamlit's own; if it moves, only a
+    fresh server's first deep link shows the old navigation.)"""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
         return
-    legacy = PagesManager.uses_pages_directory
     PagesManager.uses_pages_directory = False
-    if legacy and not st.session_state:
-        st.rerun()
 
 
 def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter:
