@@ -3,6 +3,7 @@ Presence page, event labels sit level above the data, and no two tension lines l
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,18 @@ def test_held_meetings_without_lived_experience_are_marked_on_the_presence_page(
 
 
 def boxes(elements: Locator) -> list[dict[str, Any]]:
+    """Where ``elements`` are on the screen, once they have stopped moving: a chart still being laid
+    out (a fresh server's first page is drawn again in the app's wide layout) moves them."""
+    found, before = _boxes(elements), None
+    for _ in range(20):
+        if found == before:
+            break
+        time.sleep(0.3)
+        found, before = _boxes(elements), found
+    return found
+
+
+def _boxes(elements: Locator) -> list[dict[str, Any]]:
     return elements.evaluate_all(
         "els => els.map(e => { const b = e.getBoundingClientRect();"
         " return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, text: e.textContent,"
