@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import html
 import json
 import re
 import textwrap
@@ -143,6 +144,7 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     layout = _under(SCREEN, fig.layout.to_plotly_json())
     layout.pop("template", None)
     layout["title"]["font"].setdefault("weight", "bold")  # as the theme drew every title
+    _title_fits(layout, NARROWEST)
     data = [_lists(trace.to_plotly_json()) for trace in fig.data]
     for name in _axes(layout, data):
         layout[name] = _under(SCREEN_AXES[name[0]], layout.get(name, {}))
@@ -159,6 +161,62 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     out = ScreenFigure(data=data, layout=layout, _validate=False)
     out._layout.pop("template", None)
     return out
+
+
+NARROWEST = 620
+"""px of width a title's line may take on a page: a chart is drawn 640 px wide in a window of 1,100 px
+with the sidebar open, and its title starts 4 px in (SCREEN's pad)."""
+SUP = 0.7
+"""The size of a title's small print (``<sup>``) as a share of the title's, as Plotly draws it."""
+BOLD = 1.06
+"""How much wider the title's bold text is than charts.EM's widths (measured in the regular weight)."""
+
+
+def _title_fits(layout: dict[str, Any], width: float) -> None:
+    """Each line of the title (and of its small print) that would be wider than ``width`` px broken
+    over as many lines as it needs, after a " · " where it can and at a space where it must, rather
+    than cut at the chart's edge; the top margin (and the figure's height, where it sets one) grows
+    by the lines added, so the plot keeps its size and nothing runs into the title. Presenter
+    mode's title, whose small print is a subtitle wrapped for the room (for_a_room), is left as it is."""
+    title = layout["title"]
+    text = str(title.get("text") or "")
+    if not text or "subtitle" in title:
+        return
+    size = float(title["font"]["size"])
+    lines = text.split("<br>")
+    fitted: list[str] = []
+    for line in lines:
+        small = line.startswith("<sup>") and line.endswith("</sup>") and line.count("<") == 2
+        inner = line[len("<sup>") : -len("</sup>")] if small else line
+        if "<" in inner:  # marked up within the line: left whole
+            fitted.append(line)
+            continue
+        pieces = _broken(inner, width, size * BOLD * (SUP if small else 1.0))
+        fitted += [f"<sup>{piece}</sup>" if small else piece for piece in pieces]
+    added = len(fitted) - len(lines)
+    if not added:
+        return
+    title["text"] = "<br>".join(fitted)
+    grown = round(added * LINE * size)
+    layout["margin"]["t"] = _margins(layout)["t"] + grown
+    if layout.get("height"):
+        layout["height"] = int(layout["height"]) + grown
+
+
+def _broken(text: str, width: float, size: float) -> list[str]:
+    """``text`` (Plotly's, its entities escaped) over lines of at most ``width`` px at ``size`` px."""
+
+    def fits(piece: str) -> bool:
+        return charts.label_width(html.unescape(piece), size) - charts.LABEL_PAD <= width
+
+    lines: list[str] = []
+    for part in re.split(r"(?<= ·) ", text):
+        for word in [part] if fits(part) else part.split(" "):
+            if lines and fits(f"{lines[-1]} {word}"):
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word)
+    return lines
 
 
 class ScreenFigure(go.Figure):  # type: ignore[misc]  # plotly is untyped

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from observation import db, ui
@@ -299,3 +300,57 @@ def test_the_chart_drawing_loads_while_a_page_without_charts_is_open(demo_server
     assert page.evaluate(DRAWING_LOADED) == 1  # the chart used the script loaded before: the same address
     screenshot(page, "charts-drawing-loaded-early")
     assert_clean(watched)
+
+
+NARROW = 1100
+"""px: a laptop window with the sidebar open, where a chart is drawn about 640 px wide."""
+CHART_PAGES = ("Overview", "Presence and absence", "Attendance over time", "Recruitment tensions",
+               "Notes and themes", "Team profile")  # fmt: skip
+OVERRUN = """(chart) => {
+  const svg = chart.querySelector('svg.main-svg');
+  const title = chart.querySelector('text.gtitle');
+  if (!svg || !title) return null;
+  return {text: title.textContent, over: title.getBoundingClientRect().right - svg.getBoundingClientRect().right};
+}"""
+"""How far a chart's title runs past the chart's right edge, in px (the chart cuts it there)."""
+
+
+def test_every_chart_title_is_whole_in_a_narrow_window(demo_server: Server, watched: Watched) -> None:
+    # At 1100 px with the sidebar open, the tension charts' and the QI chart's small print was cut at
+    # the chart's edge ("click a point to read the notes" gone): figures.for_screen breaks it over lines
+    page = watched.page
+    seen = 0
+    for title in CHART_PAGES:
+        open_at_laptop_size(page, demo_server, title)
+        page.set_viewport_size({"width": NARROW, "height": 900})
+        for tab in [str(t).strip() for t in page.get_by_role("tab").all_inner_texts()] or [None]:
+            if tab is not None:
+                open_tab(page, tab)
+            for found in titles_drawn(page):
+                assert found["over"] <= 1, (title, tab, found)
+                seen += 1
+    assert seen >= 12  # every page and tab with a chart was reached
+    assert_clean(watched)
+
+
+def titles_drawn(page: Page) -> list[dict[str, Any]]:
+    """OVERRUN of each chart on the page once it has settled (a chart of the tab before, still on the
+    page as the run begins, goes: then it is asked again)."""
+    for _ in range(5):
+        page.wait_for_timeout(300)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+        expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=60_000)
+        charts = page.get_by_test_id("stPlotlyChart")
+        try:
+            found = []
+            for i in range(charts.count()):
+                chart = charts.nth(i)
+                chart.scroll_into_view_if_needed(timeout=5_000)
+                expect(chart.locator("text.gtitle")).to_have_count(1, timeout=30_000)
+                found.append(chart.evaluate(OVERRUN))
+                if "tensions in the field notes" in found[-1]["text"]:
+                    chart.screenshot(path=str(ARTIFACTS / "charts-title-1100.png"))
+            return found
+        except PlaywrightError:  # a chart went as it was asked
+            continue
+    raise AssertionError("the charts did not settle")

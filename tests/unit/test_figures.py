@@ -4,6 +4,7 @@ system's Chromium (skipped where there is none, unless OBSERVATION_REQUIRE_BROWS
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -300,6 +301,32 @@ def test_a_chart_for_the_page_carries_its_look_itself_so_the_browser_draws_it_on
     assert figures.for_screen(wide).layout.width == 1200
     clickable = figures.for_screen(fig, clickable=True).layout
     assert (clickable.clickmode, clickable.hovermode, clickable.dragmode) == ("event+select", "closest", "pan")
+
+
+def test_a_title_too_wide_for_a_narrow_page_is_broken_over_lines_and_keeps_every_word() -> None:
+    # At 1100 px with the sidebar open a chart is 640 px wide, and Plotly cut a longer line at its edge
+    small = (
+        "source: field notes (interviews: in the chart below), a note counted once · ● inpatient · ■ community"
+        " · click a point to read the notes &lt;b&gt;"
+    )
+    fig = go.Figure(layout={"title": {"text": f"Recruitment tensions<br><sup>{small}</sup>"}, "height": 400,
+                            "margin": {"t": 90}})  # fmt: skip
+    shown = figures.for_screen(fig).layout
+    lines = shown.title.text.split("<br>")
+    assert lines[0] == "Recruitment tensions"
+    assert all(line.startswith("<sup>") and line.endswith("</sup>") for line in lines[1:])
+    smalls = [line.removeprefix("<sup>").removesuffix("</sup>") for line in lines[1:]]
+    assert len(smalls) == 2
+    assert " ".join(smalls) == small  # every word, in order; the entity whole
+    assert smalls[0].endswith(" ·")  # broken after a " · ", not inside a part
+    for line in smalls:  # each fits, weighed as Chromium draws the bold small print (about 4% over EM)
+        width = charts.label_width(html.unescape(line), 16 * 0.7 * 1.04) - charts.LABEL_PAD
+        assert width <= figures.NARROWEST
+    added = round(figures.LINE * 16)
+    assert (shown.margin.t, shown.height) == (90 + added, 400 + added)  # the plot keeps its size
+    short = figures.for_screen(go.Figure(layout={"title": {"text": "Funnel<br><sup>people</sup>"}})).layout
+    assert short.title.text == "Funnel<br><sup>people</sup>"
+    assert (short.margin.t, short.height) == (None, None)  # nothing to break: nothing grows
 
 
 def test_a_chart_for_the_page_makes_the_dict_streamlit_sends_once() -> None:
