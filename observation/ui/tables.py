@@ -167,26 +167,28 @@ def agreement_summary(result: agreement.Agreement) -> None:
         border=True,
         help="Pooled over every note-and-code decision; 1 is perfect, 0 is what chance alone gives.",
     )
+    frame = pd.DataFrame(
+        [
+            {
+                "code": c.code_name,
+                "both": c.tally.both,
+                "only_a": c.tally.only_a,
+                "only_b": c.tally.only_b,
+                "neither": c.tally.neither,
+                "percent": agreement.shown_percent(c.tally.percent),
+                "kappa": agreement.shown_kappa(c.tally.kappa),
+            }
+            for c in result.codes
+        ]
+    )
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "code": c.code_name,
-                    "both": c.tally.both,
-                    "only_a": c.tally.only_a,
-                    "only_b": c.tally.only_b,
-                    "neither": c.tally.neither,
-                    "percent": agreement.shown_percent(c.tally.percent),
-                    "kappa": agreement.shown_kappa(c.tally.kappa),
-                }
-                for c in result.codes
-            ]
-        ),
+        frame,
         hide_index=True,
         key="agreement_codes",
         placeholder="—",
+        column_order=["code", "percent", "kappa", "both", "only_a", "only_b", "neither"],  # the measures in view first
         column_config={
-            "code": st.column_config.TextColumn("Code", width="large"),
+            "code": st.column_config.TextColumn("Code", width=name_width(frame["code"])),
             "both": st.column_config.NumberColumn("Both", format="localized"),
             "only_a": st.column_config.NumberColumn(f"{result.coder_a} only", format="localized"),
             "only_b": st.column_config.NumberColumn(f"{result.coder_b} only", format="localized"),
@@ -247,26 +249,28 @@ def span_summary(result: agreement.SpanAgreement) -> None:
         "both coded. "
         f"{_counted(result.only_a, 'passage')} coded by {a} alone, {_counted(result.only_b, 'passage')} by {b} alone."
     )
+    frame = pd.DataFrame(
+        [
+            {
+                "code": c.code_name,
+                "coded_a": c.overlap.coded_a,
+                "coded_b": c.overlap.coded_b,
+                "both": c.overlap.both,
+                "agreement": agreement.shown_percent(c.overlap.agreement),
+                "only_a": c.only_a,
+                "only_b": c.only_b,
+            }
+            for c in result.codes
+        ]
+    )
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "code": c.code_name,
-                    "coded_a": c.overlap.coded_a,
-                    "coded_b": c.overlap.coded_b,
-                    "both": c.overlap.both,
-                    "agreement": agreement.shown_percent(c.overlap.agreement),
-                    "only_a": c.only_a,
-                    "only_b": c.only_b,
-                }
-                for c in result.codes
-            ]
-        ),
+        frame,
         hide_index=True,
         key="agreement_spans",
         placeholder="—",
+        column_order=["code", "agreement", "coded_a", "coded_b", "both", "only_a", "only_b"],  # the measure first
         column_config={
-            "code": st.column_config.TextColumn("Code", width="large"),
+            "code": st.column_config.TextColumn("Code", width=name_width(frame["code"])),
             "coded_a": st.column_config.NumberColumn(
                 f"{result.coder_a} characters", help="Characters this coder coded with the code", format="localized"
             ),
