@@ -3,7 +3,7 @@
 What a user waits for, measured where the user is. The app runs on the study as ``streamlit run``
 does, each run of a page timed inside the server (``python -m bench.timed_streamlit run``); Debian's
 Chromium (Playwright) opens the Access page by its address, twice (the server now warm: imported,
-the study open, out of Streamlit's old multipage mode), then reaches **every page by clicking its
+the study open), then reaches **every page by clicking its
 link in the sidebar**, in the sidebar's order — each page's *first visit*, its caches empty — and
 then every page again — its *second visit*, its reads cached — then, on each page that works out
 only its open tab (TABBED), **clicks each of its other tabs** in turn — each tab's *first open* —
@@ -238,8 +238,7 @@ def one_round(study: Path, folder: Path, round_no: int) -> tuple[dict[str, dict[
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(RECORDER)
-            # A fresh server's first deep link runs the page in Streamlit's old multipage mode (the
-            # page turns it off: observation/ui/sidebar.py); the second goes through app.py.
+            # Twice: the second load finds the server warm (imported, the study open).
             for _ in range(2):
                 page.goto(f"{server.url}/{START}")
                 page.get_by_test_id("stSidebarNav").wait_for(state="visible", timeout=WAIT_S * 1000)

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import runpy
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observation import access, filters, labels, queries
+from observation import access, config, filters, labels, queries
 from observation import presenting as presenting_rules
 from observation.filters import StudyFilter
 from observation.ui import study
@@ -129,17 +132,30 @@ THRESHOLD_HELP = (
 
 def _leave_legacy_multipage_mode() -> None:
     """Streamlit 1.67 treats a pages/ folder beside app.py as its old multipage mode until
-    st.navigation has run once in the process: a fresh server's first deep link (and every AppTest
-    run) then runs this page without app.py, with the old file-name navigation. The page is whole
-    anyway (it draws its own sidebar); turning the mode off here makes every later run go through
-    app.py. No rerun: a rerun would drop a button's click, and redrawing a fresh server's first page
-    made a chart test measure it mid-redraw. (PagesManager is Streamlit's own; if it moves, only a
-    fresh server's first deep link shows the old navigation.)"""
+    st.navigation has run once in the process: a fresh server's first deep link runs the page
+    without app.py, with the old navigation (the pages' file names) and without the app's page
+    settings. Here that first run leaves the mode and goes through app.py in its place, as every
+    later run does: app.py's navigation (sent after the old one, which the browser then replaces)
+    runs this page again, and this run stops when it ends. Nothing was drawn before (every page
+    starts here), and nothing runs twice that a person did: no rerun, no click lost. AppTest, which
+    runs a page as its own main script, runs it alone as before. (PagesManager is Streamlit's own;
+    if it moves, a fresh server's first deep link shows the old navigation again.)"""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - a future Streamlit without the legacy mode
         return
+    if not PagesManager.uses_pages_directory:
+        return
     PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    main = Path(getattr(getattr(ctx, "pages_manager", None), "main_script_path", "") or "")
+    if main.name != "app.py" or main.resolve() != APP:  # a page run on its own (AppTest)
+        return
+    runpy.run_path(str(APP), run_name="__main__")
+    st.stop()
+
+
+APP = config.PROJECT_ROOT / "app.py"
 
 
 def _sidebar_filter(info: queries.StudyInfo, me: access.Identity) -> StudyFilter:

@@ -83,8 +83,7 @@ def signed_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) 
 
 
 def open_app(page: Page, server: Server) -> None:
-    """The app's first page, drawn: after it a deep link runs through app.py's navigation (a fresh
-    server's first deep link would show Streamlit's file-name navigation)."""
+    """The app's first page, drawn: the server warm for the deep links that follow."""
     page.goto(server.url)
     expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible(timeout=60_000)
 

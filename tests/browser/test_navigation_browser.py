@@ -148,3 +148,23 @@ def test_each_page_opened_at_its_address_logs_no_console_error(
     settled(page)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
     assert_clean(watched)
+
+
+def test_a_fresh_servers_first_link_opens_as_the_app_does(screen: Page, fresh_server: Server) -> None:
+    # A fresh server's first deep link ran the page without app.py (Streamlit's old multipage mode
+    # for a pages/ folder): the sidebar listed the pages' file names ("app", "access", "agreement"…)
+    # and the page had neither the app's title nor its wide layout
+    page = screen
+    page.goto(f"{fresh_server.url}/presence?tab=run-and-spc-charts")
+    expect(page.get_by_role("heading", level=1, name="Presence and absence")).to_be_visible(timeout=60_000)
+    settled(page)
+    nav = page.get_by_test_id("stSidebarNav")
+    links = [str(text).splitlines()[-1].strip() for text in nav.get_by_role("link").all_inner_texts()]
+    assert links == [title for titles in SECTIONS.values() for title in titles]  # the app's, not "app", "access"…
+    expect(page).to_have_title("Microsystem involvement")  # app.py's page settings
+    expect(page.get_by_role("tab", name="Run and SPC charts", exact=True)).to_have_attribute("aria-selected", "true")
+    box = page.get_by_test_id("stMainBlockContainer").bounding_box()
+    assert box is not None
+    assert box["width"] > 900  # the wide layout (the narrow one is 736 px)
+    assert len(page.get_by_role("heading", level=1).all()) == 1  # the page drawn once
+    screenshot(page, "navigation-fresh-server-first-link")
