@@ -174,10 +174,11 @@ BOLD = 1.06
 
 def _title_fits(layout: dict[str, Any], width: float) -> None:
     """Each line of the title (and of its small print) that would be wider than ``width`` px broken
-    over as many lines as it needs, after a " · " where it can and at a space where it must, rather
-    than cut at the chart's edge; the top margin (and the figure's height, where it sets one) grows
-    by the lines added, so the plot keeps its size and nothing runs into the title. Presenter
-    mode's title, whose small print is a subtitle wrapped for the room (for_a_room), is left as it is."""
+    over as many lines as it needs (after a " · " where it can, then before a bracket, and at a
+    space where it must) rather than cut at the chart's edge; the top margin (and the figure's
+    height, where it sets one) grows by the lines added, so the plot keeps its size and nothing runs
+    into the title. Presenter mode's title, whose small print is a subtitle wrapped for the room
+    (for_a_room), is left as it is."""
     title = layout["title"]
     text = str(title.get("text") or "")
     if not text or "subtitle" in title:
@@ -211,11 +212,12 @@ def _broken(text: str, width: float, size: float) -> list[str]:
 
     lines: list[str] = []
     for part in re.split(r"(?<= ·) ", text):
-        for word in [part] if fits(part) else part.split(" "):
-            if lines and fits(f"{lines[-1]} {word}"):
-                lines[-1] += f" {word}"
-            else:
-                lines.append(word)
+        for aside in [part] if fits(part) else re.split(r" (?=\()", part):  # before a bracket, next
+            for word in [aside] if fits(aside) else aside.split(" "):
+                if lines and fits(f"{lines[-1]} {word}"):
+                    lines[-1] += f" {word}"
+                else:
+                    lines.append(word)
     return lines
 
 

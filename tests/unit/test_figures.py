@@ -324,6 +324,10 @@ def test_a_title_too_wide_for_a_narrow_page_is_broken_over_lines_and_keeps_every
         assert width <= figures.NARROWEST
     added = round(figures.LINE * 16)
     assert (shown.margin.t, shown.height) == (90 + added, 400 + added)  # the plot keeps its size
+    long = "Lived-experience presence: share of held meetings per month (n = held meetings in the month)"
+    assert figures.for_screen(go.Figure(layout={"title": {"text": long}})).layout.title.text == long.replace(
+        " (", "<br>("
+    )  # before the bracket, not inside it
     short = figures.for_screen(go.Figure(layout={"title": {"text": "Funnel<br><sup>people</sup>"}})).layout
     assert short.title.text == "Funnel<br><sup>people</sup>"
     assert (short.margin.t, short.height) == (None, None)  # nothing to break: nothing grows
