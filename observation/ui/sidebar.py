@@ -148,8 +148,8 @@ def _leave_legacy_multipage_mode() -> None:
         return
     PagesManager.uses_pages_directory = False
     ctx = get_script_run_ctx()
-    main = Path(getattr(getattr(ctx, "pages_manager", None), "main_script_path", "") or "")
-    if main.name != "app.py" or main.resolve() != APP:  # a page run on its own (AppTest)
+    main = getattr(getattr(ctx, "pages_manager", None), "main_script_path", None)
+    if main is None or Path(main).resolve() != APP:  # a page run on its own (AppTest)
         return
     runpy.run_path(str(APP), run_name="__main__")
     st.stop()

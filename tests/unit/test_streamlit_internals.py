@@ -28,3 +28,16 @@ def test_without_it_no_run_counts_as_back_or_forward(monkeypatch: pytest.MonkeyP
     assert state.history_navigation() is True
     monkeypatch.setattr(state, "get_script_run_ctx", lambda: None)  # outside a Streamlit run
     assert state.history_navigation() is False
+
+
+def test_the_installed_streamlit_has_the_old_multipage_mode_the_first_link_leaves() -> None:
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert hasattr(PagesManager, "uses_pages_directory"), (
+        "Streamlit's PagesManager no longer has uses_pages_directory: observation/ui/sidebar.py "
+        "_leave_legacy_multipage_mode() cannot tell a fresh server's first link from any other run. "
+        "Open a page's address as a fresh server's first request and see whether the old mode is gone."
+    )
+    assert isinstance(getattr(PagesManager, "main_script_path", None), property), (
+        "PagesManager.main_script_path is gone: a fresh server's first link no longer runs through app.py"
+    )
