@@ -143,7 +143,7 @@ def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
     teams = max(int(frame["teams_in_filter"].max()) if "teams_in_filter" in frame and len(frame) else 0, len(every))
     if len(shown) == teams:
         return shown, ""
-    return shown, f"<br><sup>{len(shown)} of {teams} teams shown: choose teams in the sidebar to see others</sup>"
+    return shown, f"<br><sup>{len(shown)} of {teams:,} teams shown: choose teams in the sidebar to see others</sup>"
 
 
 def wrap(title: str, width: int = 24) -> str:

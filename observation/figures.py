@@ -13,6 +13,7 @@ import html
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -174,51 +175,84 @@ BOLD = 1.06
 
 def _title_fits(layout: dict[str, Any], width: float) -> None:
     """Each line of the title (and of its small print) that would be wider than ``width`` px broken
-    over as many lines as it needs (after a " · " where it can, then before a bracket, and at a
-    space where it must) rather than cut at the chart's edge; the top margin (and the figure's
-    height, where it sets one) grows by the lines added, so the plot keeps its size and nothing runs
-    into the title. Presenter mode's title, whose small print is a subtitle wrapped for the room
-    (for_a_room), is left as it is."""
+    over as many lines as it needs rather than cut at the chart's edge (_broken says where); the top
+    margin (and the figure's height, where it sets one) grows to hold the lines added, so the plot
+    keeps its size and nothing runs into the title. Presenter mode's title, whose small print is a
+    subtitle wrapped for the room (for_a_room), is left as it is."""
     title = layout["title"]
     text = str(title.get("text") or "")
     if not text or "subtitle" in title:
         return
     size = float(title["font"]["size"])
-    lines = text.split("<br>")
+    small = False  # in the small print (``<sup>``, which may span lines)
     fitted: list[str] = []
-    for line in lines:
-        small = line.startswith("<sup>") and line.endswith("</sup>") and line.count("<") == 2
-        inner = line[len("<sup>") : -len("</sup>")] if small else line
+    added = 0
+    for line in text.split("<br>"):
+        opens, closes = line.startswith("<sup>"), line.endswith("</sup>")
+        inner = line.removeprefix("<sup>").removesuffix("</sup>")
         if "<" in inner:  # marked up within the line: left whole
             fitted.append(line)
-            continue
-        pieces = _broken(inner, width, size * BOLD * (SUP if small else 1.0))
-        fitted += [f"<sup>{piece}</sup>" if small else piece for piece in pieces]
-    added = len(fitted) - len(lines)
+        else:
+            pieces = _broken(inner, width, size * BOLD * (SUP if small or opens else 1.0))
+            added += len(pieces) - 1
+            fitted.append("<sup>" * opens + "<br>".join(pieces) + "</sup>" * closes)
+        if "sup>" in line:
+            small = line.rfind("<sup>") > line.rfind("</sup>")
     if not added:
         return
     title["text"] = "<br>".join(fitted)
-    grown = round(added * LINE * size)
+    # Plotly puts a title's first line on the middle of the top margin unless it is anchored at the
+    # top: there each line added takes a line's height more of the margin, here two (half of the
+    # margin's growth goes above the first line)
+    grown = round(added * LINE * size * (1 if title.get("yanchor") == "top" else 2))
     layout["margin"]["t"] = _margins(layout)["t"] + grown
     if layout.get("height"):
         layout["height"] = int(layout["height"]) + grown
 
 
 def _broken(text: str, width: float, size: float) -> list[str]:
-    """``text`` (Plotly's, its entities escaped) over lines of at most ``width`` px at ``size`` px."""
+    """``text`` (Plotly's, its entities escaped) over lines of at most ``width`` px at ``size`` px:
+    its parts (between " · ") together on a line where they fit, a line broken between them (the
+    break in place of the " · "); a part too long for a line broken before its bracket where that
+    does, else between words into lines of about equal length (no word left alone on the last)."""
 
-    def fits(piece: str) -> bool:
-        return charts.label_width(html.unescape(piece), size) - charts.LABEL_PAD <= width
+    def wide(piece: str) -> float:
+        return charts.label_width(html.unescape(piece), size) - charts.LABEL_PAD
 
     lines: list[str] = []
-    for part in re.split(r"(?<= ·) ", text):
-        for aside in [part] if fits(part) else re.split(r" (?=\()", part):  # before a bracket, next
-            for word in [aside] if fits(aside) else aside.split(" "):
-                if lines and fits(f"{lines[-1]} {word}"):
-                    lines[-1] += f" {word}"
-                else:
-                    lines.append(word)
+    for part in text.split(" · "):
+        asides = re.split(r" (?=\()", part)
+        if lines and wide(f"{lines[-1]} · {part}") <= width:
+            lines[-1] += f" · {part}"
+        elif wide(part) <= width:
+            lines.append(part)
+        elif len(asides) > 1 and all(wide(aside) <= width for aside in asides):
+            lines += _packed(asides, width, wide)
+        else:
+            lines += _evenly(part.split(" "), width, wide)
     return lines
+
+
+def _packed(words: list[str], width: float, wide: Callable[[str], float]) -> list[str]:
+    """``words`` joined by spaces into lines of at most ``width`` px, each as full as it will go."""
+    lines: list[str] = []
+    for word in words:
+        if lines and wide(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _evenly(words: list[str], width: float, wide: Callable[[str], float]) -> list[str]:
+    """``words`` over as few lines of at most ``width`` px as _packed makes, of about equal length."""
+    fewest = _packed(words, width, wide)
+    even = wide(" ".join(words)) / len(fewest)
+    for limit in (even, even + 40, even + 80):
+        lines = _packed(words, min(limit, width), wide)
+        if len(lines) == len(fewest):
+            return lines
+    return fewest
 
 
 class ScreenFigure(go.Figure):  # type: ignore[misc]  # plotly is untyped

@@ -464,8 +464,9 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
             "text": f"The {len(codes)} most used codes, {units} per month"
             f"<br><sup>{_source_line(source)}, each counted once per code{what}</sup>"
         },
-        height=420 + 220 * (len(parts) - 1),
-        margin_t=150 if len(parts) > 1 else None,  # four lines of title over the panels
+        height=420 + 240 * (len(parts) - 1),
+        # four lines of title, and under them the first panel's own (150 px ran the last line into it)
+        margin_t=170 if len(parts) > 1 else None,
         legend={"orientation": "h", "y": -0.2 if len(parts) == 1 else -0.16, "x": 0},  # below the months
     )
     fig.update_xaxes(tickformat="%b\n%Y")

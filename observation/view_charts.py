@@ -240,7 +240,9 @@ def grid(
         # (a fixed share once passed Plotly's limit of 1 / (rows - 1) and crashed the page)
         vertical_spacing=gap / (height * rows + gap * (rows - 1)) if rows > 1 else 0.0,
     )
-    top = 125 + 40 * (subtitle_lines - 1) + (30 if left_out else 0)
+    # Plotly sets a title's first line on the middle of the top margin: each line more takes two
+    # lines' height of it (30 px for the teams left out put that line on the panels' titles)
+    top = 125 + 40 * (subtitle_lines - 1 + bool(left_out))
     layout.update(
         height=height * rows + gap * (rows - 1) + top + bottom,
         margin={"t": top, "b": bottom, "l": 60, "r": 20},

@@ -67,7 +67,9 @@ def effectiveness_table(frame: pd.DataFrame, period: str) -> None:
             "period": st.column_config.DateColumn(heading, format=date_format),
             "held": st.column_config.NumberColumn("Held"),
             "not_held": st.column_config.NumberColumn("Not held"),
-            "roles_filled": st.column_config.NumberColumn("Roles filled (of 4)", format="%.1f"),
+            "roles_filled": st.column_config.NumberColumn(  # a meeting's count, a month's mean
+                "Roles filled (of 4)", format="%d" if period == "meeting" else "%.1f"
+            ),
             "action_items": st.column_config.NumberColumn("Action items"),
             "evaluated": share_bar("Evaluated", "Share of the held meetings evaluated at the end"),
         },

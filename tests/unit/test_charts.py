@@ -668,3 +668,10 @@ def test_a_panel_grid_is_make_subplots_layout_and_set_axes_updates_as_plotly_doe
     assert charts.panel_grid(rows, cols, titles, shared_x=shared, shared_y=True, **spacing) == grid_of(
         fresh
     )  # the grid kept is not the one changed
+
+
+def test_a_chart_of_the_first_teams_says_how_many_there_are_as_the_app_writes_numbers() -> None:
+    frame = pd.DataFrame({"team_name": [f"Team {i:04d}" for i in range(20)], "teams_in_filter": 1000})
+    shown, said = charts.first_teams(frame)
+    assert shown == [f"Team {i:04d}" for i in range(charts.MAX_SMALL_MULTIPLES)]
+    assert "12 of 1,000 teams shown" in said  # "1,000", as every other count in the app

@@ -312,22 +312,35 @@ def test_a_title_too_wide_for_a_narrow_page_is_broken_over_lines_and_keeps_every
     fig = go.Figure(layout={"title": {"text": f"Recruitment tensions<br><sup>{small}</sup>"}, "height": 400,
                             "margin": {"t": 90}})  # fmt: skip
     shown = figures.for_screen(fig).layout
-    lines = shown.title.text.split("<br>")
-    assert lines[0] == "Recruitment tensions"
-    assert all(line.startswith("<sup>") and line.endswith("</sup>") for line in lines[1:])
-    smalls = [line.removeprefix("<sup>").removesuffix("</sup>") for line in lines[1:]]
-    assert len(smalls) == 2
-    assert " ".join(smalls) == small  # every word, in order; the entity whole
-    assert smalls[0].endswith(" ·")  # broken after a " · ", not inside a part
+    title, rest = shown.title.text.split("<br>", 1)
+    assert title == "Recruitment tensions"
+    assert rest.startswith("<sup>")
+    assert rest.endswith("</sup>")
+    smalls = rest.removeprefix("<sup>").removesuffix("</sup>").split("<br>")
+    assert smalls == [  # broken between the parts, the break in place of their " · "; the entity whole
+        "source: field notes (interviews: in the chart below), a note counted once · ● inpatient · ■ community",
+        "click a point to read the notes &lt;b&gt;",
+    ]
     for line in smalls:  # each fits, weighed as Chromium draws the bold small print (about 4% over EM)
-        width = charts.label_width(html.unescape(line), 16 * 0.7 * 1.04) - charts.LABEL_PAD
-        assert width <= figures.NARROWEST
-    added = round(figures.LINE * 16)
+        assert charts.label_width(html.unescape(line), 16 * 0.7 * 1.04) - charts.LABEL_PAD <= figures.NARROWEST
+    # Plotly puts the first line on the middle of the top margin: a line added takes two lines of it
+    added = 2 * round(figures.LINE * 16)
     assert (shown.margin.t, shown.height) == (90 + added, 400 + added)  # the plot keeps its size
+    at_the_top = go.Figure(layout={"title": {"text": f"Tensions<br><sup>{small}</sup>", "yanchor": "top"}})
+    assert figures.for_screen(at_the_top).layout.margin.t == 100 + round(figures.LINE * 16)  # from Plotly's 100
+
     long = "Lived-experience presence: share of held meetings per month (n = held meetings in the month)"
     assert figures.for_screen(go.Figure(layout={"title": {"text": long}})).layout.title.text == long.replace(
         " (", "<br>("
     )  # before the bracket, not inside it
+    words = "a coded transcript carries 3.4 codes on average, a coded note 1.3: the more codes, the more pairs " * 2
+    spanning = f"Codes together<br><sup>source: notes<br>{words.strip()}</sup>"  # small print over lines
+    lines = figures.for_screen(go.Figure(layout={"title": {"text": spanning}})).layout.title.text.split("<br>")
+    assert lines[:2] == ["Codes together", "<sup>source: notes"]
+    broken = [line.removesuffix("</sup>") for line in lines[2:]]
+    assert " ".join(broken) == words.strip()  # every word, in order
+    assert len(broken) == 2  # weighed as small print (as large text it took three lines)
+    assert min(len(b) for b in broken) > len(words) / 3  # about equal lines: no word left alone on the last
     short = figures.for_screen(go.Figure(layout={"title": {"text": "Funnel<br><sup>people</sup>"}})).layout
     assert short.title.text == "Funnel<br><sup>people</sup>"
     assert (short.margin.t, short.height) == (None, None)  # nothing to break: nothing grows
