@@ -193,6 +193,11 @@ def tension_over_time(by_month: pd.DataFrame, source: Source = "notes") -> go.Fi
     return fig
 
 
+MOST_UNIT_TICKS = 6
+"""The highest count up to which a count's axis is ticked at every whole number (Plotly would tick
+a few at every half)."""
+
+
 def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
     """Interview transcripts with a recruitment-tension code, by the month of the interview, one
     line per team (interviews with no team on a grey line of their own), styled as the notes' chart
@@ -236,6 +241,8 @@ def tension_in_interviews(by_month: pd.DataFrame) -> go.Figure:
         },
         yaxis_title="Interview transcripts",
         yaxis_rangemode="tozero",
+        yaxis_tickformat=",d",  # a count of transcripts: never a tick at 0.5
+        yaxis_dtick=1 if by_month["interviews"].max(skipna=True) <= MOST_UNIT_TICKS else None,
         xaxis_tickformat="%b\n%Y",
         # ticks a panel can hold, as every time axis is ticked (Plotly would mark weeks over a few
         # months, each "Jan", and a tick a month over five years overprints its labels)

@@ -250,6 +250,10 @@ def test_the_tension_charts_name_their_source_and_never_add_notes_to_transcripts
     assert lines[notes.NO_TEAM] == [[None, "2020-02-01", 1, 1]]
     assert lines["Beta (inpatient)"] == [[2, "2020-02-01", 0, 1], [2, "2020-03-01", 1, 1]]
     assert in_interviews.layout.xaxis.dtick == "M1"  # two months: a tick each
+    # a count of transcripts (at most 1 here) is ticked at whole numbers: no "0.5 transcripts"
+    assert (in_interviews.layout.yaxis.tickformat, in_interviews.layout.yaxis.dtick) == (",d", 1)
+    many = by_month.assign(interviews=by_month["interviews"] * 40)
+    assert theme_charts.tension_in_interviews(many).layout.yaxis.dtick is None  # Plotly's own whole steps
 
 
 def test_interviews_years_apart_are_not_ticked_month_by_month(small: duckdb.DuckDBPyConnection) -> None:
