@@ -547,12 +547,16 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
     ○ absent, nothing when not expected."""
     people = matrix[matrix["lived_experience"]]
     fig = go.Figure()
-    for cell, (colour, mark, words, _, _) in CELL_STYLE.items():
+    # present drawn last, over the rings of the meetings missed: five years of a team's meetings
+    # crowd the marks, and who came is what the chart is read for (the legend keeps its order)
+    drawn = sorted(enumerate(CELL_STYLE.items()), key=lambda item: item[1][0] == "present")
+    for rank, (cell, (colour, mark, words, _, _)) in drawn:
         part = people[people["cell"] == cell]
         if cell in {"not_expected", "cancelled"} or part.empty:
             continue
         fig.add_trace(
             go.Scatter(
+                legendrank=rank,
                 x=part["meeting_date"],
                 y=[plotly_text(code) for code in part["row_label"]],  # participant codes: study text
                 mode="markers+text",

@@ -227,6 +227,10 @@ def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.Duck
     fig = view_charts.swimlane(meetings.attendance_matrix(small, ALL, 1, "person"))
     people = {y for t in fig.data for y in t.y}
     assert people == {"A-SU1 (Service user)", "A-CA1 (Carer)"}
+    drawn = [t.name for t in fig.data]
+    assert len(drawn) > 1
+    assert drawn[-1] == "present"  # drawn over the rings of meetings missed, where five years crowd them
+    assert min(fig.data, key=lambda t: t.legendrank).name == "present"  # and first in the legend
 
 
 def test_long_panel_titles_wrap_onto_two_lines() -> None:
