@@ -23,7 +23,7 @@ from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.presenting import percent, score_text
 from observation.ui import edits, study
-from observation.ui.state import plain
+from observation.ui.state import metric_row, plain
 
 ANSWER_PARAM = "answer"
 """The query parameter a phone link carries its token in: ``/?answer=…``, and nothing else."""
@@ -233,7 +233,7 @@ def headline(flt: StudyFilter, rule: disclosure.Rule | None = None) -> None:
 def measures(found: feedback.Totals, rule: disclosure.Rule | None = None) -> None:
     """The three figures, each with the counts it rests on; in presenter mode (``rule``) without
     counts, each "hidden" where it rests on a count the rule hides."""
-    score, rate, share = st.columns(3)
+    score, rate, share = metric_row(3)
     shown = presenting.experience_shown(found, rule)
 
     def note(text: str) -> dict[str, object]:  # a plain line under the figure: no colour, no arrow

@@ -16,7 +16,7 @@ import streamlit as st
 from observation import agreement, labels, notes
 from observation.presenting import whole_percents
 from observation.ui import study
-from observation.ui.state import plain
+from observation.ui.state import metric_row, plain
 
 PAGE_ROWS = 500
 
@@ -159,7 +159,7 @@ def agreement_percent(share: float | None) -> str:
 
 
 def agreement_summary(result: agreement.Agreement) -> None:
-    notes_col, percent_col, kappa_col = st.columns(3)
+    notes_col, percent_col, kappa_col = metric_row(3)
     notes_col.metric("Notes coded by both", f"{result.notes:,}", border=True)
     percent_col.metric("Agreement", agreement_percent(result.overall.percent), border=True)
     pooled = agreement.shown_kappa(result.overall.kappa)

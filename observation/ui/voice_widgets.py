@@ -9,7 +9,7 @@ import streamlit as st
 from observation import definitions, view_charts, voice
 from observation.presenting import percent
 from observation.ui.charting import figure, plot
-from observation.ui.state import presenting
+from observation.ui.state import metric_row, presenting
 
 HIDDEN = "hidden"
 NOT_OBSERVED = (
@@ -29,7 +29,7 @@ def voice_headline(measures: voice.VoiceMeasures, held: int) -> None:
     if measures.meetings_observed_live == 0:
         st.caption(NOT_OBSERVED)
         return
-    live, share, items, actions = st.columns(4)
+    live, share, items, actions = metric_row(4)
     live.metric(
         "Meetings observed live",
         f"{measures.meetings_observed_live:,}",

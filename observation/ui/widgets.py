@@ -11,7 +11,7 @@ import streamlit as st
 
 from observation import definitions, labels, queries
 from observation.presenting import percent, whole_percents
-from observation.ui.state import plain, presenting, settings
+from observation.ui.state import metric_row, plain, presenting, settings
 
 DEMO_NOTICE = "Synthetic demo data: invented people, teams and notes. Nothing here is real."
 
@@ -24,7 +24,7 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
     def shown(name: str) -> str:
         return percent(getattr(measures, name), (None, name) in hidden)
 
-    held, presence, representation, meaningful = st.columns(4)
+    held, presence, representation, meaningful = metric_row(4)
     not_held = f"{measures.meetings_cancelled:,} cancelled · {measures.meetings_postponed:,} postponed"
     service_users, carers = shown("service_user_share"), shown("carer_share")
     for column, label, value, explained, note in (

@@ -354,3 +354,24 @@ def titles_drawn(page: Page) -> list[dict[str, Any]]:
         except PlaywrightError:  # a chart went as it was asked
             continue
     raise AssertionError("the charts did not settle")
+
+
+CUT_TEXT = """(root) => [...root.querySelectorAll('[data-testid="stMetric"] *')]
+  .filter((el) => el.textContent.trim() && el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent.trim())"""
+"""The texts of the metric cards that do not fit their box (Streamlit ends them with "…")."""
+
+
+def test_no_headline_figure_or_its_note_is_cut_in_a_narrow_window(demo_server: Server, watched: Watched) -> None:
+    # In four columns at 1100 px the cards read "Lived-experie…", "service users 2…", "2 cancelled · 2 …":
+    # a number cut off. The cards now wrap to the next line whole.
+    page = watched.page
+    for title in ("Overview", "Team profile"):
+        open_at_laptop_size(page, demo_server, title)
+        page.set_viewport_size({"width": NARROW, "height": 900})
+        expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(300)  # the row laid out again at the new width
+        assert page.get_by_test_id("stMetric").count() >= 7, title  # the headline and the voice figures
+        assert page.evaluate(CUT_TEXT, page.locator("body").element_handle()) == [], title
+    screenshot(page, "charts-metrics-1100")
+    assert_clean(watched)
