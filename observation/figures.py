@@ -164,9 +164,9 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     return out
 
 
-NARROWEST = 620
-"""px of width a title's line may take on a page: a chart is drawn 640 px wide in a window of 1,100 px
-with the sidebar open, and its title starts 4 px in (SCREEN's pad)."""
+NARROWEST = 560
+"""px of width a title's line may take on a page: a chart is drawn 564 px wide in a window of 1,024 px
+(a tablet held sideways) with the sidebar open, and its title starts 4 px in (SCREEN's pad)."""
 SUP = 0.7
 """The size of a title's small print (``<sup>``) as a share of the title's, as Plotly draws it."""
 BOLD = 1.06

@@ -52,7 +52,7 @@ def busiest(frame: pd.DataFrame, most: int, what: str, count: str = "notes") -> 
     kept = totals.sort_values([count, "team_name"], ascending=[False, True]).head(most)["team_id"]
     return (
         frame[team.isin(kept)],
-        f"<br><sup>the {most} teams with the most {what}, of {len(totals)}: "
+        f"<br><sup>the {most} teams with the most {what}, of {len(totals):,}: "
         "choose teams in the sidebar to see others</sup>",
     )
 

@@ -48,8 +48,9 @@ if ran_tab.open:
     with ran_tab:
         period = count_per()
         st.caption(
-            "Held and not held (cancelled or postponed), the four meeting roles filled on average, "
-            "action items agreed, and the share of held meetings evaluated."
+            "Held and not held (cancelled or postponed), how many of the four meeting roles were filled"
+            f"{' (a mean over the month)' if period == 'month' else ''}, action items agreed, and the share of "
+            "held meetings evaluated."
         )
         tables.effectiveness_table(study.meeting_effectiveness(flt, period), period)
 if continuity_tab.open:

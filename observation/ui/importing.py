@@ -222,7 +222,7 @@ def problem_table(problems: Sequence[ingest.Problem]) -> None:
     if len(problems) > PROBLEM_ROWS:
         pages = -(-len(problems) // PROBLEM_ROWS)
         choice, words = st.columns([1, 4], vertical_alignment="bottom")
-        page = int(choice.number_input(f"Page, of {pages:,}", min_value=1, max_value=pages, step=1,
+        page = int(choice.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1,
                                        key="import_problems_page"))  # fmt: skip
         first = (page - 1) * PROBLEM_ROWS
         words.caption(

@@ -27,7 +27,7 @@ def page_of(frame: pd.DataFrame, key: str) -> pd.DataFrame:
         return frame
     pages = -(-len(frame) // PAGE_ROWS)
     choice, words = st.columns([1, 4], vertical_alignment="bottom")
-    page = int(choice.number_input(f"Page, of {pages:,}", min_value=1, max_value=pages, step=1, key=f"{key}_page"))
+    page = int(choice.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=f"{key}_page"))
     first = (page - 1) * PAGE_ROWS
     words.caption(
         f"Rows {first + 1:,} to {min(first + PAGE_ROWS, len(frame)):,} of {len(frame):,}. "

@@ -326,7 +326,7 @@ def test_a_long_table_is_shown_a_page_at_a_time(app: App, many_teams: Path) -> N
         return next(t.value for t in at.dataframe if "roles_filled" in t.value.columns)
 
     picker = at.number_input(key="effectiveness_table_page")
-    pages = int(picker.label.removeprefix("Page, of "))
+    pages = int(picker.label.removeprefix("Page (of ").removesuffix(")").replace(",", ""))
     first = meetings_table()
     assert pages > 1
     assert len(first) == tables.PAGE_ROWS
