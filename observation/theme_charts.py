@@ -392,6 +392,11 @@ PANELS: dict[Source, tuple[str, str, str]] = {  # a source drawn on its own: y a
 }
 
 
+def _panels_of(source: Source) -> list[Source]:
+    """The sources ``source`` counts, each a panel of its own: "both" is the two."""
+    return [p for p in PANELS if p == source or source == "both"]
+
+
 def most_used(freq: pd.DataFrame, parts: list[Source], top: int) -> list[tuple[int, str]]:
     """The ``top`` codes (id, name) most used in each of ``parts`` ("notes", "interviews"), taken in
     turn: the first of the notes, the first of the transcripts, the second of the notes… A rank,
@@ -419,7 +424,7 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
     month with none of its documents at 0 (a line drawn from one month it was used to the next
     read as if it had been used in between). A source with no coded document in ``freq`` has no
     panel, and the subtitle says so; see ``counted`` for a chart with none at all."""
-    asked: list[Source] = [p for p in PANELS if p == source or source == "both"]
+    asked = _panels_of(source)
     parts = [p for p in asked if counted(freq, p)] or asked
     codes = most_used(freq, parts, top)
     labels = _labels([c for c, _ in codes], [n for _, n in codes])
@@ -483,8 +488,7 @@ def code_frequency(freq: pd.DataFrame, source: Source = "notes", top: int = 8) -
 def counted(freq: pd.DataFrame, source: Source) -> bool:
     """Whether ``freq`` (notes.code_frequency) counts any coded document of ``source`` ("both":
     of either), so that there is a chart of codes over time to draw."""
-    parts = [p for p in PANELS if p == source or source == "both"]
-    return bool(len(freq) and (freq[parts] > 0).to_numpy().any())
+    return bool(len(freq) and (freq[_panels_of(source)] > 0).to_numpy().any())
 
 
 def informant_group_heatmap(matrix: pd.DataFrame) -> go.Figure:
