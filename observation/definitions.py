@@ -67,6 +67,13 @@ HELD_AND_CANCELLED = (
     "Every share is over held meetings with attendance recorded: a held meeting with nobody "
     "recorded present is counted as held 'without attendance' and left out of the shares."
 )
+MEETINGS_RAN = (
+    "How the meetings ran, per team and meeting or month: held, and not held (cancelled or postponed), by the "
+    "status recorded; roles filled, how many of the four meeting roles (leader, facilitator, timekeeper, "
+    "recorder) someone filled at a held meeting, and for a month the mean over its held meetings; action items "
+    "agreed at its held meetings, added up; evaluated, the share of its held meetings evaluated at the end, a "
+    "meeting whose evaluation was not recorded left out."
+)
 CHART_KINDS = (
     "Presence and meaningful involvement are a yes or no for each held meeting, so they are charted as "
     "the share of held meetings per subgroup (a month, a quarter or a block of meetings). A p-chart "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import charts, ui, view_charts
+from observation import charts, definitions, ui, view_charts
 from observation.ui import choices, study, tables
 
 flt = ui.shared_sidebar("attendance")
@@ -47,11 +47,7 @@ if by_role_tab.open:
 if ran_tab.open:
     with ran_tab:
         period = count_per()
-        st.caption(
-            "Held and not held (cancelled or postponed), how many of the four meeting roles were filled"
-            f"{' (a mean over the month)' if period == 'month' else ''}, action items agreed, and the share of "
-            "held meetings evaluated."
-        )
+        st.caption(definitions.MEETINGS_RAN)
         tables.effectiveness_table(study.meeting_effectiveness(flt, period), period)
 if continuity_tab.open:
     with continuity_tab:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import astuple
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from observation import db, meetings
+from observation import db, definitions, meetings
 from observation.filters import StudyFilter
 
 pytestmark = pytest.mark.both_backends  # every measure read the same from PostgreSQL
@@ -138,3 +140,47 @@ def test_meetings_say_which_were_held_with_nobody_with_lived_experience_present(
     assert sorted(flagged["meeting_id"]) == [4, 5]
     assert (flagged["status"] == "held").all()
     assert flagged["attendance_recorded"].all()
+
+
+@pytest.mark.parametrize("period", ["meeting", "month"])
+def test_how_the_meetings_ran_is_counted_as_its_definition_says(small: duckdb.DuckDBPyConnection, period: str) -> None:
+    """definitions.MEETINGS_RAN worked out again in pandas from the meetings and their roles."""
+    raw = small.execute(
+        """
+        select m.team_id, m.meeting_date, m.status, m.action_items, m.evaluated,
+               (select count(*) from meeting_roles as r where r.meeting_id = m.id) as roles
+        from meetings as m
+        """
+    ).df()
+    raw["period"] = pd.to_datetime(raw["meeting_date"])
+    if period == "month":
+        raw["period"] = raw["period"].dt.to_period("M").dt.to_timestamp()
+    expected = {}
+    for (team, when), group in raw.groupby(["team_id", "period"]):
+        held = group[group["status"] == "held"]
+        evaluated = held["evaluated"].dropna().astype(float)
+        expected[(team, when)] = (
+            len(held),
+            len(group) - len(held),
+            held["roles"].mean() if len(held) else None,
+            held["action_items"].sum() if len(held) and held["action_items"].notna().any() else None,
+            evaluated.mean() if len(evaluated) else None,
+        )
+    found = meetings.meeting_effectiveness(small, ALL, period)  # type: ignore[arg-type]
+    got = {
+        (r.team_id, pd.Timestamp(r.period)): (r.held, r.not_held, r.roles_filled, r.action_items, r.evaluated)
+        for r in found.itertuples()
+    }
+    assert got.keys() == expected.keys()
+    for key, values in expected.items():
+        for mine, theirs in zip(values, got[key], strict=True):
+            if mine is None:
+                assert pd.isna(theirs), key
+            else:
+                assert theirs == pytest.approx(mine), key
+
+
+def test_the_measures_page_words_how_the_meetings_ran_as_the_definitions_do() -> None:
+    measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
+    flat = re.sub(r"\s+", " ", measures.replace("**", ""))
+    assert flat.count(definitions.MEETINGS_RAN) == 1
