@@ -349,7 +349,7 @@ def titles_drawn(page: Page) -> list[dict[str, Any]]:
                 expect(chart.locator("text.gtitle")).to_have_count(1, timeout=30_000)
                 found.append(chart.evaluate(OVERRUN))
                 if "tensions in the field notes" in found[-1]["text"]:
-                    chart.screenshot(path=str(ARTIFACTS / "charts-title-1100.png"))
+                    chart.screenshot(path=str(ARTIFACTS / "charts-title-narrow.png"))
             return found
         except PlaywrightError:  # a chart went as it was asked
             continue
@@ -373,5 +373,5 @@ def test_no_headline_figure_or_its_note_is_cut_in_a_narrow_window(demo_server: S
         page.wait_for_timeout(300)  # the row laid out again at the new width
         assert page.get_by_test_id("stMetric").count() >= 7, title  # the headline and the voice figures
         assert page.evaluate(CUT_TEXT, page.locator("body").element_handle()) == [], title
-    screenshot(page, "charts-metrics-1100")
+    screenshot(page, "charts-metrics-narrow")
     assert_clean(watched)
