@@ -13,9 +13,15 @@ st.title(
 )
 
 
+def chosen_period() -> str:
+    """Counting per meeting or per month: the reader's choice (the link's, on arrival)."""
+    choices.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
+    return str(st.session_state["attendance_period"])
+
+
 def count_per() -> str:
     """The choice of counting per meeting or per month, for the two tabs it applies to."""
-    choices.url_choice("attendance_period", "period", ["meeting", "month"], "meeting")
+    chosen_period()
     period: str = st.segmented_control("Count per", ["meeting", "month"], key="attendance_period", required=True)
     choices.keep_in_url("period", period, "meeting")
     return period
@@ -28,17 +34,22 @@ by_role_tab, ran_tab, continuity_tab, qi_tab = choices.open_tab_only(
 )
 if by_role_tab.open:
     with by_role_tab:
-        period = count_per()
-        by_role = study.attendance_by_role(flt, period, max_teams=charts.MAX_SMALL_MULTIPLES)
-        counted = period
+        counted = chosen_period()
         # the query returns only the teams the chart draws: one row per bar
-        if period == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
+        by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
+        if counted == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
+            # the control shows what the chart counts; the choice of meeting is kept for a narrower filter
+            st.segmented_control(
+                "Count per", ["meeting", "month"], default="month", disabled=True, key="attendance_forced"
+            )
             st.caption(
                 f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
                 "Choose fewer teams or a shorter period in the sidebar to count per meeting."
             )
             counted = "month"
             by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
+        else:
+            count_per()
         if by_role.empty:
             st.info("No held meetings with anyone recorded present match these filters.")
         else:

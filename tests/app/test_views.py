@@ -348,6 +348,10 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     monkeypatch.setattr(charts, "MOST_BARS", 5)
     at = on_page(app, small_path, "pages/attendance.py")
     assert any(c.value.startswith("Counted per month: per meeting there would be") for c in at.caption)
+    # the control says what the chart counts, and cannot be set to what it would not draw
+    (shown,) = [b for b in at.get("button_group") if b.proto.label == "Count per"]
+    assert shown.value == "month"
+    assert shown.proto.disabled
     (by_role, *_) = [c.proto.spec for c in at.get("plotly_chart")]
     assert by_role == next(
         c.proto.spec for c in on_page(app, small_path, "pages/attendance.py", period="month").get("plotly_chart")
@@ -355,6 +359,8 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     # only the chart is counted per month: how the meetings ran stays per meeting, as chosen
     ran = next(t.value for t in open_tab(at, "attendance_tab", "How the meetings ran").dataframe)
     assert pd.Timestamp("2020-01-10") in set(pd.to_datetime(ran["period"]))
+    assert at.segmented_control(key="attendance_period").value == "meeting"
+    assert not at.segmented_control(key="attendance_period").proto.disabled
 
 
 def test_a_figure_is_built_once_for_the_same_data_and_again_for_new_data() -> None:
