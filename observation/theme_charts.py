@@ -105,7 +105,12 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
         traces,
         panels,
         barmode="group",
-        title={"text": "Recruitment funnel per team<br><sup>click a bar for the people and reasons</sup>" + left_out},
+        title={
+            "text": "Recruitment funnel"
+            + (" per team" if len(names) > 1 else "")  # a team's own: its panel names it
+            + "<br><sup>click a bar for the people and reasons</sup>"
+            + left_out
+        },
     )
 
 

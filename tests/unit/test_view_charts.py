@@ -155,6 +155,15 @@ def test_the_funnel_carries_team_and_stage_and_sets_drop_outs_apart(small: duckd
     assert fig.layout.margin.b >= longest / 2 + view_charts.AXIS_ROOM
 
 
+def test_the_funnel_of_one_team_is_not_titled_per_team(small: duckdb.DuckDBPyConnection) -> None:
+    stages = recruitment.funnel(small, ALL)
+    assert theme_charts.funnel(stages).layout.title.text.startswith("Recruitment funnel per team<br>")
+    # a team profile's funnel: its one panel names the team
+    one = theme_charts.funnel(stages[stages["team_name"] == "Beta"])
+    assert one.layout.title.text.startswith("Recruitment funnel<br>")
+    assert [a.text for a in one.layout.annotations] == ["Beta"]
+
+
 def test_tension_lines_differ_by_setting_in_marker_as_well_as_colour(small: duckdb.DuckDBPyConnection) -> None:
     fig = theme_charts.tension_over_time(recruitment.tension_by_month(small, ALL))
     alpha, beta = fig.data
