@@ -386,7 +386,7 @@ def _reword(item: feedback.Item, wording: str) -> str:
 
 def _retire(item: feedback.Item) -> str:
     feedback.retire(study.connection(), item.key)
-    return f"No longer asked: {item.wording} (its answers are kept)."
+    return f"No longer asked: {item.wording} (its answers are kept). To ask it again, add it in the same words."
 
 
 def _add(wording: str) -> str:

@@ -100,6 +100,27 @@ def test_an_item_is_reworded_in_study_setup(app: App, answered: Path) -> None:
         con.close()
 
 
+def test_an_item_removed_by_mistake_is_asked_again_as_the_page_says(app: App, answered: Path) -> None:
+    def asked() -> list[tuple[str, int]]:
+        con = db.connect(answered)
+        try:
+            return [(i.key, i.version) for i in feedback.items(con)]
+        finally:
+            con.close()
+
+    before = asked()
+    at = app(answered).switch_page("pages/study_setup.py").run()
+    at.button(key="FormSubmitter:questionnaire_listened-Remove").click().run()
+    assert not at.exception
+    assert ("listened", 1) not in asked()
+    (said,) = [s.value.replace("\\", "") for s in at.success if "No longer asked" in s.value.replace("\\", "")]
+    assert said.endswith("To ask it again, add it in the same words.")
+    next(t for t in at.text_input if t.label == "A new item").set_value("I felt listened to")
+    at.button(key="FormSubmitter:questionnaire_new-Add the item").click().run()
+    assert not at.exception
+    assert sorted(asked()) == sorted(before)  # the same item, its answers with it, not a new one
+
+
 def test_the_overviews_qi_chart_names_a_team_it_has_no_panel_for(app: App, answered: Path) -> None:
     # Only Alpha's service users answered and only Alpha logged a change: Beta, with its meetings,
     # has no month to chart, and the page says so rather than leave it out without a word.
