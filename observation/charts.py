@@ -10,6 +10,7 @@ import bisect
 import copy
 import datetime as dt
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -146,15 +147,38 @@ def first_teams(frame: pd.DataFrame) -> tuple[list[str], str]:
     return shown, f"<br><sup>{len(shown)} of {teams:,} teams shown: choose teams in the sidebar to see others</sup>"
 
 
-def wrap(title: str, width: int = 24) -> str:
-    """A long panel title (a team's name: study text, shown as typed) over two lines, so
-    neighbouring panels' titles never overlap."""
-    title = plotly_text(title)
-    if len(title) <= width or " " not in title:
-        return title
-    cut = title.rfind(" ", 0, width + 1)
-    cut = cut if cut > 0 else title.find(" ")
-    return f"{title[:cut]}<br>{title[cut + 1 :]}"
+NARROWEST = 560
+"""px of width a chart's text may take on a page: a chart is drawn 564 px wide in a window of 1,024 px
+(a tablet held sideways) with the sidebar open, and its title starts 4 px in."""
+NARROW_PLOT = NARROWEST - 80
+"""px of plotting width a grid of panels has at NARROWEST: its margins take 60 px left, 20 right."""
+PANEL_TITLE_FONT = 16
+"""px of a panel's title, as panel_grid sets it."""
+
+
+def wrap(title: str, cols: int = 1) -> str:
+    """A panel title (a team's name: study text, shown as typed) broken between words into as few
+    lines as fit one of ``cols`` panels side by side at NARROW_PLOT, as even as they can be, so that
+    neighbouring panels' titles never run together (at 24 characters a line, two teams' "…brain-injury
+    team" read as one in a 1,024 px window); a single word wider than that stays whole."""
+    words = str(title).split()
+
+    def width(line: Sequence[str]) -> float:
+        return label_width(" ".join(line), PANEL_TITLE_FONT) - LABEL_PAD
+
+    room = panel_width(cols, NARROW_PLOT)
+    lines = 1  # how many it takes, word by word
+    line: list[str] = []
+    for word in words:
+        if line and width([*line, word]) > room:
+            lines, line = lines + 1, []
+        line.append(word)
+    cuts = min(
+        itertools.combinations(range(1, len(words)), lines - 1),
+        key=lambda at: max(width(words[a:b]) for a, b in itertools.pairwise((0, *at, len(words)))),
+        default=(),
+    )
+    return "<br>".join(plotly_text(" ".join(words[a:b])) for a, b in itertools.pairwise((0, *cuts, len(words))))
 
 
 def labels_fit(layout: dict[str, Any]) -> None:
@@ -212,8 +236,8 @@ def panel_grid(
                 layout[f"{letter}axis{_axes(panel)}"] |= {"matches": f"{letter}{_axes(first)}", "showticklabels": False}
     if titles:
         layout["annotations"] = [
-            {"font": {"size": 16}, "showarrow": False, "text": title, "x": sum(x_domain) / 2.0, "xanchor": "center",
-             "xref": "paper", "y": y_domain[1], "yanchor": "bottom", "yref": "paper"}
+            {"font": {"size": PANEL_TITLE_FONT}, "showarrow": False, "text": title, "x": sum(x_domain) / 2.0,
+             "xanchor": "center", "xref": "paper", "y": y_domain[1], "yanchor": "bottom", "yref": "paper"}
             for title, (x_domain, y_domain) in zip(titles, domains, strict=False)
         ]  # fmt: skip
     return layout
@@ -275,7 +299,7 @@ def involvement_trend(
     grid = panel_grid(
         layout.rows,
         cols,
-        [wrap(n) for n in names] or ["No held meetings"],
+        [wrap(n, cols) for n in names] or ["No held meetings"],
         shared_x=True,
         shared_y=True,
         horizontal_spacing=PANEL_GAP,
@@ -874,7 +898,7 @@ def qi_chart(panels: tuple[qi.TeamPanel, ...], choice: qi.ChartChoice, target: f
     grid = panel_grid(
         layout.rows,
         cols,
-        [wrap(p.team_name) for p in shown] or ["No held meetings with attendance recorded"],
+        [wrap(p.team_name, cols) for p in shown] or ["No held meetings with attendance recorded"],
         shared_y=True,
         horizontal_spacing=PANEL_GAP,
         vertical_spacing=layout.spacing,

@@ -145,7 +145,7 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     layout = _under(SCREEN, fig.layout.to_plotly_json())
     layout.pop("template", None)
     layout["title"]["font"].setdefault("weight", "bold")  # as the theme drew every title
-    _title_fits(layout, NARROWEST)
+    _title_fits(layout, charts.NARROWEST)
     data = [_lists(trace.to_plotly_json()) for trace in fig.data]
     for name in _axes(layout, data):
         layout[name] = _under(SCREEN_AXES[name[0]], layout.get(name, {}))
@@ -164,9 +164,6 @@ def for_screen(fig: go.Figure, clickable: bool = False) -> go.Figure:
     return out
 
 
-NARROWEST = 560
-"""px of width a title's line may take on a page: a chart is drawn 564 px wide in a window of 1,024 px
-(a tablet held sideways) with the sidebar open, and its title starts 4 px in (SCREEN's pad)."""
 SUP = 0.7
 """The size of a title's small print (``<sup>``) as a share of the title's, as Plotly draws it."""
 BOLD = 1.06

@@ -28,6 +28,8 @@ from observation.view_charts import (
     AXIS_ROOM,
     GREY,
     HEATMAP_FONT,
+    LEGEND_AT_THE_FOOT,
+    LEGEND_ROW,
     SU_COLOUR,
     TICK_LINE,
     clickable_cells,
@@ -74,7 +76,10 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     # room under the last row for the stages' names as Plotly tilts them (by 30°: a panel's columns
     # are too narrow for them level): with less, it measured them and drew the whole figure again
     longest = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS))
-    layout, _ = grid(names, left_out=left_out, bottom=max(60, math.ceil(longest / 2 + TICK_LINE + AXIS_ROOM)))
+    # the legend along the foot, under them: at the right it took a quarter of a narrow window's chart,
+    # and two teams' names over the narrowed panels ran together
+    bottom = max(60, math.ceil(longest / 2 + TICK_LINE + AXIS_ROOM)) + LEGEND_ROW
+    layout, _ = grid(names, left_out=left_out, bottom=bottom)
     layout["margin"]["l"] = 64  # "People" and its ticks: 60 px, which they outgrew by a pixel
     traces: list[BaseTraceType] = []
     panels: list[int] = []
@@ -105,6 +110,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
         traces,
         panels,
         barmode="group",
+        legend=LEGEND_AT_THE_FOOT,
         title={
             "text": "Recruitment funnel"
             + (" per team" if len(names) > 1 else "")  # a team's own: its panel names it

@@ -61,6 +61,8 @@ LEGEND_AT_THE_FOOT = {"orientation": "h", "yref": "container", "y": 0, "yanchor"
 height, a tall figure's legend fell outside the figure and was cut off."""
 FOOT = 110
 """px under the panels of a figure with LEGEND_AT_THE_FOOT: tick labels, and the legend's row or two."""
+LEGEND_ROW = 30
+"""px a row of a legend takes."""
 LONE_BAR = 3 * 24 * 3600 * 1000
 """ms: the width of a panel's only bar. Plotly makes a bar as wide as the gaps between a panel's
 bars, and a lone bar on a time axis a millisecond wide: not drawn at all."""
@@ -233,7 +235,7 @@ def grid(
     layout = panel_grid(
         rows,
         cols,
-        [wrap(n) for n in names] or ["Nothing to show"],
+        [wrap(n, cols) for n in names] or ["Nothing to show"],
         shared_y=True,
         horizontal_spacing=PANEL_GAP,
         # the gap as a share of the plot's height, so that it stays the same however many teams

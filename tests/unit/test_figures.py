@@ -322,7 +322,7 @@ def test_a_title_too_wide_for_a_narrow_page_is_broken_over_lines_and_keeps_every
         "click a point to read the notes &lt;b&gt;",
     ]
     for line in smalls:  # each fits, weighed as Chromium draws the bold small print (about 4% over EM)
-        assert charts.label_width(html.unescape(line), 16 * 0.7 * 1.04) - charts.LABEL_PAD <= figures.NARROWEST
+        assert charts.label_width(html.unescape(line), 16 * 0.7 * 1.04) - charts.LABEL_PAD <= charts.NARROWEST
     # Plotly puts the first line on the middle of the top margin: a line added takes two lines of it
     added = 2 * round(figures.LINE * 16)
     assert (shown.margin.t, shown.height) == (90 + added, 400 + added)  # the plot keeps its size

@@ -242,9 +242,19 @@ def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.Duck
     assert min(fig.data, key=lambda t: t.legendrank).name == "present"  # and first in the legend
 
 
-def test_long_panel_titles_wrap_onto_two_lines() -> None:
-    assert view_charts.wrap("Willow mental-health inpatient ward") == "Willow mental-health<br>inpatient ward"
-    assert view_charts.wrap("Oak") == "Oak"
+def test_long_panel_titles_break_to_fit_their_panel_in_a_narrow_window() -> None:
+    name = "Community Mental Health Team – Older Adults (East)"
+    for cols, lines in ((1, 1), (2, 2), (3, 3)):
+        wrapped = view_charts.wrap(name, cols)
+        assert wrapped.replace("<br>", " ") == name  # every word, in order
+        assert len(wrapped.split("<br>")) == lines
+        room = charts.panel_width(cols, charts.NARROWEST - 80)  # a grid's margins: 60 px left, 20 right
+        assert all(charts.label_width(line, 16) - charts.LABEL_PAD <= room for line in wrapped.split("<br>"))
+    # two teams' names in a 1,024 px window: at 24 characters a line they ran together there
+    assert view_charts.wrap("Oak community brain-injury team", 3) == "Oak community<br>brain-injury team"
+    assert view_charts.wrap("Birch community brain-injury team", 2) == "Birch community<br>brain-injury team"  # even
+    assert view_charts.wrap("Oak", 3) == "Oak"
+    assert view_charts.wrap("A&E <liaison>", 3) == "A&amp;E &lt;liaison&gt;"  # as typed, measured as shown
 
 
 def test_charts_of_many_teams_draw_a_readable_few_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
