@@ -57,7 +57,7 @@ def voice_headline(measures: voice.VoiceMeasures, held: int) -> None:
             HIDDEN if count is None else f"{count:,}",
             help=explained,
             border=True,
-            delta=HIDDEN if each is None else f"{each:.1f} a meeting observed live",
+            delta=f"a meeting observed live: {HIDDEN}" if each is None else f"{each:.1f} a meeting observed live",
             delta_color="off",
             delta_arrow="off",
         )

@@ -36,16 +36,20 @@ def headline(measures: queries.Measures, hidden: frozenset[tuple[Any, str]] = fr
     ):  # fmt: skip
         # The delta line carries a plain note under the figure: no colour, no arrow.
         column.metric(label, value, help=explained, border=True, delta=note, delta_color="off", delta_arrow="off")
-    # The gap is taken between the rounded figures shown, so 79.5% reads "80%" and "+0", never "-0".
+    # The gap is taken between the rounded figures shown, so 79.5% reads "80%" and "at the target".
+    # In words, its arrow and colour set from its sign: "-66 points" under a down arrow read as a
+    # double negative.
     share, target = measures.meaningful_share, s.involvement_target
-    gap = None if share is None else round(share * 100) - round(target * 100)
+    gap = 0 if share is None else round(share * 100) - round(target * 100)
+    against = f"{labels.counted(abs(gap), 'point')} {'below' if gap < 0 else 'above'} the {target:.0%} target"
     meaningful.metric(
         "Meaningful involvement",
         shown("meaningful_share"),
         help=definitions.meaningful(s.meaningful_level, s.involvement_target),
         border=True,
-        delta=None if gap is None else f"{gap:+d} points vs {target:.0%} target",
-        delta_color="normal",
+        delta=None if share is None else against if gap else f"at the {target:.0%} target",
+        delta_color="red" if gap < 0 else "green" if gap > 0 else "gray",
+        delta_arrow="down" if gap < 0 else "up" if gap > 0 else "off",
     )
     if measures.meetings_unrecorded:  # under the row: in the first card's note it was cut off
         n = measures.meetings_unrecorded

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from observation import ui
@@ -41,7 +42,9 @@ def test_overview_shows_the_hand_computed_measures(app: App, small_path: Path) -
         c.value for c in at.caption
     ]
     assert presence.proto.delta == "service users 60% · carers 20%"
-    assert meaningful.proto.delta == "-60 points vs 80% target"
+    # in words, under a down arrow in red: "-60 points" under a down arrow read as a double negative
+    assert meaningful.proto.delta == "60 points below the 80% target"
+    assert (meaningful.proto.direction, meaningful.proto.color) == (Metric.MetricDirection.DOWN, Metric.MetricColor.RED)
     table = at.dataframe[0]
     assert list(table.value["team_name"]) == ["Alpha", "Beta"]
     # Whole percentages, as every other share on the page ("67%", not 66.67): a share with no

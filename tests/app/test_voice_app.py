@@ -130,8 +130,9 @@ def test_presenter_mode_shows_voice_with_small_counts_hidden(app: App, heard_pat
     assert not at.exception
     shown = voice_metrics(at)
     assert shown["Meetings observed live"][0] == "4"  # shown as it is
-    assert shown["Items raised"] == ("hidden", "hidden")  # 3, under 5
-    assert shown["Actions owned"] == ("hidden", "hidden")
+    # the note names what else is hidden, rather than read "hidden" twice
+    assert shown["Items raised"] == ("hidden", "a meeting observed live: hidden")  # 3, under 5
+    assert shown["Actions owned"] == ("hidden", "a meeting observed live: hidden")
     assert shown["Voice share"][0] == "hidden"  # over 4 meetings observed live
     at.switch_page("pages/team_profile.py").run()
     assert not at.exception
