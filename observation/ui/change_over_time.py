@@ -65,29 +65,36 @@ def qi_controls(prefix: str) -> qi.ChartChoice:
         required=True,
         help=definitions.CHART_KINDS,
     )
+    # in a row that wraps, each control as wide as its longest choice: in four columns a 1,024 px
+    # window cut "Making Data Count rules" and "Rebase at events" short
+    row = st.container(horizontal=True, vertical_alignment="bottom")
     if spec.yes_no and st.session_state[keys["chart"]] != "g":  # shares per subgroup
-        subgroup, size, rules, rebase = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
-        subgroup.selectbox(
+        row.selectbox(
             "Subgroups",
             options=list(qi.SUBGROUPS),
             format_func=lambda g: qi.SUBGROUPS[g],
             key=keys["subgroup"],
             help=definitions.SUBGROUPS,
+            width=200,
         )
         if st.session_state[keys["subgroup"]] == "block":
-            size.number_input(
-                "Meetings per block", min_value=qi.FEWEST_MEETINGS, max_value=12, step=1, key=keys["block"]
+            row.number_input(
+                "Meetings per block",
+                min_value=qi.FEWEST_MEETINGS,
+                max_value=12,
+                step=1,
+                key=keys["block"],
+                width=170,
             )
-    else:
-        rules, rebase, _ = st.columns([3, 2, 5], vertical_alignment="bottom")
-    rules.selectbox(
+    row.selectbox(
         "Rules",
         options=list(spc.RULE_SET_NAMES),
         format_func=lambda r: spc.RULE_SET_NAMES[r],
         key=keys["rules"],
         help=definitions.RULE_SETS,
+        width=320,
     )
-    rebase.toggle("Rebase at events", key=keys["rebase"], help=definitions.REBASE)
+    row.toggle("Rebase at events", key=keys["rebase"], help=definitions.REBASE)
     choice = qi.ChartChoice.model_validate({name: st.session_state[key] for name, key in keys.items()})
     write_query_params(qi.choice_to_query_params(choice), QI_PARAMS)
     return choice

@@ -385,3 +385,25 @@ def test_no_headline_figure_or_its_note_is_cut_in_a_narrow_window(demo_server: S
         assert page.evaluate(CUT_TEXT, page.locator("body").element_handle()) == [], title
     screenshot(page, "charts-metrics-narrow")
     assert_clean(watched)
+
+
+CUT_CONTROLS = """(root) => [...root.querySelectorAll(
+    '[data-testid="stSelectbox"] *, [data-testid="stNumberInput"] *, [data-testid="stCheckbox"] *')]
+  .filter((el) => el.textContent.trim() && el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent.trim())"""
+"""The texts of the page's choosers that do not fit their box (cut with "…", or scrolled sideways)."""
+
+
+def test_the_qi_charts_controls_are_whole_in_a_narrow_window(demo_server: Server, watched: Watched) -> None:
+    # In four columns at 1,024 px the rules read "Making Data Coun…" and the toggle "Reb…": the
+    # controls now go in a row that wraps, each as wide as its longest choice
+    page = watched.page
+    page.set_viewport_size({"width": NARROW, "height": 900})
+    page.goto(f"{demo_server.url}/presence?tab=run-and-spc-charts&subgroup=block&rules=classic")
+    expect(page.get_by_text("Meetings per block")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Classic run-chart rules (shift 6, trend 5)").first).to_be_visible()
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+    page.wait_for_timeout(300)
+    assert page.evaluate(CUT_CONTROLS, page.locator("body").element_handle()) == []
+    screenshot(page, f"charts-qi-controls-{NARROW}")
+    assert_clean(watched)
