@@ -20,6 +20,7 @@ from plotly.basedatatypes import BaseTraceType
 
 from observation.charts import (
     LABEL_GAP,
+    NARROWEST,
     PAGE_WIDTH,
     PANEL_GAP,
     SCREEN_WIDTH,
@@ -544,10 +545,33 @@ SWIMLANE_LEFT = 200
 """px left of the swimlane for its people's codes (140 more than a panel's 60 px: PAGE_WIDTH's)."""
 
 
+SWIM_MARK = 18
+"""px of a swimlane's mark with its letter in it (● present, A apologies, ○ absent)."""
+SMALLEST_MARK = 7
+"""px of a swimlane's mark where meetings are too close for SWIM_MARK: no letter, a shape instead."""
+SMALL_SHAPES = {"present": "circle", "apologies": "diamond-open", "absent": "circle-open"}
+"""A small mark's shape, so that apologies and absence differ in more than their colour."""
+
+
+def swim_mark(dates: pd.Series, width: float) -> int:
+    """px of a swimlane's marks for meetings at ``dates`` drawn ``width`` px wide: SWIM_MARK where
+    the meetings are that far apart (typically: the median gap), else that gap, no smaller than
+    SMALLEST_MARK. Five years of a team's meetings put 18 px marks 3 px apart, each on the last."""
+    days = pd.Series(pd.to_datetime(dates).unique()).sort_values()
+    span = (days.iloc[-1] - days.iloc[0]) / pd.Timedelta(days=1) if len(days) > 1 else 0.0
+    if span <= 0:
+        return SWIM_MARK
+    gap = float(days.diff().dt.days.median()) / span * width
+    return int(min(SWIM_MARK, max(SMALLEST_MARK, gap)))
+
+
 def swimlane(matrix: pd.DataFrame) -> go.Figure:
     """Each person with lived experience across a team's meetings: ● present, A apologies,
-    ○ absent, nothing when not expected."""
+    ○ absent, nothing when not expected; where meetings are too close for those (swim_mark, in the
+    narrowest window), smaller marks told apart by shape."""
     people = matrix[matrix["lived_experience"]]
+    size = swim_mark(people["meeting_date"], NARROWEST - SWIMLANE_LEFT - 20) if not people.empty else SWIM_MARK
+    lettered = size == SWIM_MARK
     fig = go.Figure()
     # present drawn last, over the rings of the meetings missed: five years of a team's meetings
     # crowd the marks, and who came is what the chart is read for (the legend keeps its order)
@@ -561,15 +585,17 @@ def swimlane(matrix: pd.DataFrame) -> go.Figure:
                 legendrank=rank,
                 x=part["meeting_date"],
                 y=[plotly_text(code) for code in part["row_label"]],  # participant codes: study text
-                mode="markers+text",
-                text=[mark] * len(part),
+                mode="markers+text" if lettered else "markers",
+                text=[mark] * len(part) if lettered else None,
                 textfont={"color": "white" if cell == "present" else colour, "size": 10},
                 name=words,
                 marker={
-                    "size": 18,
-                    "color": colour if cell == "present" else "white",
-                    "line": {"color": colour, "width": 2},
+                    "size": size,
+                    "symbol": "circle" if lettered else SMALL_SHAPES[cell],
+                    "color": colour if cell == "present" or not lettered else "white",  # an open shape's line
+                    "line": {"color": colour, "width": 2 if lettered else 1.5},
                 },
+                cliponaxis=False,  # the first and last meetings' marks whole, however narrow the window
                 customdata=part["meeting_id"].tolist(),
                 hovertemplate="%{y}, %{x|%d %b %Y}: " + words + "<extra></extra>",
             )

@@ -242,6 +242,32 @@ def test_the_swimlane_shows_only_people_with_lived_experience(small: duckdb.Duck
     assert min(fig.data, key=lambda t: t.legendrank).name == "present"  # and first in the legend
 
 
+def test_the_swimlane_draws_smaller_marks_told_apart_by_shape_where_meetings_crowd(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    matrix = meetings.attendance_matrix(small, ALL, 1, "person")
+    roomy = view_charts.swimlane(matrix)
+    assert {(t.marker.size, t.mode, t.marker.symbol) for t in roomy.data} == {(18, "markers+text", "circle")}
+    # five years of fortnightly meetings, as a national study's team: 18 px marks 3 px apart in a
+    # narrow window, each on the last; smaller marks then, apologies and absence apart in shape
+    fortnights = pd.Series(pd.date_range("2020-01-01", periods=130, freq="14D"))
+    width = charts.NARROWEST - view_charts.SWIMLANE_LEFT - 20
+    gap = 14 / ((fortnights.iloc[-1] - fortnights.iloc[0]).days) * width
+    assert view_charts.swim_mark(fortnights, width) == view_charts.SMALLEST_MARK > gap
+    assert view_charts.swim_mark(fortnights[:20], width) == int(14 / (19 * 14) * width)  # between the two
+    assert view_charts.swim_mark(fortnights[:5], width) == view_charts.SWIM_MARK
+    cells = ["present", "apologies", "absent"] * 44
+    crowded = pd.DataFrame({"meeting_date": fortnights, "meeting_id": range(130), "cell": cells[:130],
+                            "row_label": "SU-01 (Service user)", "lived_experience": True})  # fmt: skip
+    dense = view_charts.swimlane(crowded)
+    marks = {t.name: t.marker for t in dense.data}
+    assert all(t.mode == "markers" and t.text is None for t in dense.data)  # no letter in a small mark
+    assert len({m.symbol for m in marks.values()}) == len(marks)
+    assert all(m.size < view_charts.SWIM_MARK for m in marks.values())
+    assert all(m.color != "white" for m in marks.values())  # an open shape is drawn in its colour: not white
+    assert all(t.cliponaxis is False for t in (*roomy.data, *dense.data))  # the first and last whole
+
+
 def test_long_panel_titles_break_to_fit_their_panel_in_a_narrow_window() -> None:
     name = "Community Mental Health Team – Older Adults (East)"
     for cols, lines in ((1, 1), (2, 2), (3, 3)):
