@@ -51,7 +51,9 @@ PERIOD_COLUMNS: Final[dict[str, tuple[str, str]]] = {
 def effectiveness_table(frame: pd.DataFrame, period: str) -> None:
     """How the meetings ran, a row per meeting or month (``period``): a table of one team leaves
     out its name, the same on every row."""
-    frame = frame.drop(columns=["team_id"]).assign(evaluated=lambda f: whole_percents(f["evaluated"]))
+    per_meeting = period == "meeting"  # a meeting was evaluated or not: yes or no, not 0% or 100%
+    evaluated = frame["evaluated"].map({1.0: "yes", 0.0: "no"}) if per_meeting else whole_percents(frame["evaluated"])
+    frame = frame.drop(columns=["team_id"]).assign(evaluated=evaluated)
     if frame["team_name"].nunique() <= 1:
         frame = frame.drop(columns=["team_name"])
     heading, date_format = PERIOD_COLUMNS[period]
@@ -71,7 +73,9 @@ def effectiveness_table(frame: pd.DataFrame, period: str) -> None:
                 "Roles filled (of 4)", format="%d" if period == "meeting" else "%.1f"
             ),
             "action_items": st.column_config.NumberColumn("Action items"),
-            "evaluated": share_bar("Evaluated", "Share of the held meetings evaluated at the end"),
+            "evaluated": st.column_config.TextColumn("Evaluated", help="Whether the meeting was evaluated at the end")
+            if per_meeting
+            else share_bar("Evaluated", "Share of the held meetings evaluated at the end"),
         },
     )
 

@@ -116,6 +116,22 @@ def test_attendance_offers_count_per_only_where_it_counts(app: App, small_path: 
     assert at.segmented_control(key="attendance_period").value == "month"  # the choice kept across the tabs
 
 
+def test_how_the_meetings_ran_says_yes_or_no_for_a_meeting_and_a_share_for_a_month(app: App, small_path: Path) -> None:
+    at = open_tab(on_page(app, small_path, "pages/attendance.py"), "attendance_tab", "How the meetings ran")
+    (per_meeting,) = (d.value for d in at.dataframe)
+    # a meeting was evaluated or it was not: "0%" and "100%" bars read as shares of something
+    assert set(per_meeting["evaluated"].dropna()) == {"yes", "no"}
+    assert per_meeting.loc[per_meeting["held"] == 0, "evaluated"].isna().all()  # not held: nothing to evaluate
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["evaluated"]["type_config"]["type"] == "text"
+    at = open_tab(
+        on_page(app, small_path, "pages/attendance.py", period="month"), "attendance_tab", "How the meetings ran"
+    )
+    (per_month,) = (d.value for d in at.dataframe)
+    assert set(per_month["evaluated"].dropna()) <= set(range(101))  # whole percentages, drawn as bars
+    assert json.loads(at.dataframe[0].proto.columns)["evaluated"]["type_config"]["type"] == "progress"
+
+
 def test_attendance_counts_per_month_from_the_link(app: App, small_path: Path) -> None:
     at = on_page(app, small_path, "pages/attendance.py", period="month")
     assert at.segmented_control(key="attendance_period").value == "month"
