@@ -71,8 +71,8 @@ MEETINGS_RAN = (
     "How the meetings ran, per team and meeting or month: held, and not held (cancelled or postponed), by the "
     "status recorded; roles filled, how many of the four meeting roles (leader, facilitator, timekeeper, "
     "recorder) someone filled at a held meeting, and for a month the mean over its held meetings; action items "
-    "agreed at its held meetings, added up; evaluated, the share of its held meetings evaluated at the end, a "
-    "meeting whose evaluation was not recorded left out."
+    "agreed at its held meetings, added up; evaluated, for a held meeting yes or no, and for a month the share of "
+    "its held meetings evaluated at the end, a meeting whose evaluation was not recorded left out."
 )
 CHART_KINDS = (
     "Presence and meaningful involvement are a yes or no for each held meeting, so they are charted as "
