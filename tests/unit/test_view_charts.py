@@ -454,15 +454,19 @@ def test_a_heat_maps_margins_hold_its_labels_as_plotly_will_place_them() -> None
         )
 
     crowded = heat([f"Team {i:04d}" for i in range(30)])
-    long = heat([f"{w} community brain-injury team" for w in ("Oak", "Ash", "Elm")])
+    long = heat([f"{w} community brain-injury team" for w in ("Oak", "Ash", "Elm", "Yew")])
     short = heat(["Oak", "Ash"])
     for fig in (crowded, long, short):
         assert fig.layout.xaxis.automargin is None  # Plotly's to decide, at any width
         assert fig.layout.xaxis.tickangle is None
+        # the colour bar's title along its side: across its top it took 170 px, and a 1,024 px window
+        # left a heat map of 21 codes 115 px
+        assert fig.data[0].colorbar.title.side == "right"
     assert crowded.layout.margin.b >= charts.label_width("Team 0000", 12) + view_charts.AXIS_ROOM  # upright
     tilted = charts.label_width("Ash community brain-injury team", 12)
     assert tilted / 2 + view_charts.AXIS_ROOM <= long.layout.margin.b < tilted  # at 30°, not upright
-    assert long.layout.margin.r >= tilted * 0.87 - (charts.SCREEN_WIDTH - 260 - 20 - 170) / 3 / 2  # the last runs on
+    column = (charts.SCREEN_WIDTH - long.layout.margin.l - 20 - theme_charts.COLOUR_BAR) / 4
+    assert long.layout.margin.r >= tilted * 0.87 - column / 2  # the last runs on
     assert short.layout.margin.b == 60  # level: as the figure had it
     assert crowded.layout.margin.l >= charts.label_width('Finding the "right" service user', 12)
 
