@@ -64,6 +64,8 @@ FOOT = 110
 """px under the panels of a figure with LEGEND_AT_THE_FOOT: tick labels, and the legend's row or two."""
 LEGEND_ROW = 30
 """px a row of a legend takes."""
+PANEL_TITLE_LINE = 22
+"""px a line of a panel's title takes (charts.PANEL_TITLE_FONT, and the space between lines)."""
 LONE_BAR = 3 * 24 * 3600 * 1000
 """ms: the width of a panel's only bar. Plotly makes a bar as wide as the gaps between a panel's
 bars, and a lone bar on a time axis a millisecond wide: not drawn at all."""
@@ -233,10 +235,16 @@ def grid(
     ``bottom`` px under the panels."""
     cols = min(most_columns, max(1, len(names)))
     rows = max(1, -(-len(names) // cols))
+    titles = [wrap(n, cols) for n in names] or ["Nothing to show"]
+    # room for panel titles of two lines; a longer name's each line more takes its height from the
+    # gap between rows and twice its height from the top margin, whose middle the chart's title
+    # keeps to (three lines ran over the chart's own title)
+    more = PANEL_TITLE_LINE * max(0, max(t.count("<br>") + 1 for t in titles) - 2)
+    gap += more
     layout = panel_grid(
         rows,
         cols,
-        [wrap(n, cols) for n in names] or ["Nothing to show"],
+        titles,
         shared_y=True,
         horizontal_spacing=PANEL_GAP,
         # the gap as a share of the plot's height, so that it stays the same however many teams
@@ -245,7 +253,7 @@ def grid(
     )
     # Plotly sets a title's first line on the middle of the top margin: each line more takes two
     # lines' height of it (30 px for the teams left out put that line on the panels' titles)
-    top = 125 + 40 * (subtitle_lines - 1 + bool(left_out))
+    top = 125 + 40 * (subtitle_lines - 1 + bool(left_out)) + 2 * more
     layout.update(
         height=height * rows + gap * (rows - 1) + top + bottom,
         margin={"t": top, "b": bottom, "l": 60, "r": 20},

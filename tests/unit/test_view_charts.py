@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -266,6 +267,25 @@ def test_the_swimlane_draws_smaller_marks_told_apart_by_shape_where_meetings_cro
     assert all(m.size < view_charts.SWIM_MARK for m in marks.values())
     assert all(m.color != "white" for m in marks.values())  # an open shape is drawn in its colour: not white
     assert all(t.cliponaxis is False for t in (*roomy.data, *dense.data))  # the first and last whole
+
+
+def test_a_panel_title_of_three_lines_gets_the_room_of_its_third() -> None:
+    # "Community Mental / Health Team – / Older Adults (East)" ran over the chart's own title
+    long = "Community Mental Health Team – Older Adults (East)"
+    short, _ = view_charts.grid(["Oak", "Ash", "Elm", "Yew"])
+    tall, _ = view_charts.grid([long, "Ash", "Elm", "Yew"])
+    assert view_charts.wrap(long, 3).count("<br>") == 2
+    line = view_charts.PANEL_TITLE_LINE
+    # Plotly keeps the chart's title on the middle of the top margin: a line more takes two of it
+    assert tall["margin"]["t"] - short["margin"]["t"] == 2 * line
+    assert tall["height"] - short["height"] == 2 * line + line  # and one between the two rows of panels
+
+    def gap(layout: dict[str, Any]) -> float:  # px between the rows, from the y domains
+        return (layout["yaxis"]["domain"][0] - layout["yaxis4"]["domain"][1]) * (
+            layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        )
+
+    assert gap(tall) - gap(short) == pytest.approx(line)
 
 
 def test_long_panel_titles_break_to_fit_their_panel_in_a_narrow_window() -> None:
