@@ -363,14 +363,16 @@ def questionnaire_editor() -> None:
     )
     for number, item in enumerate(items, start=1):
         with st.form(f"questionnaire_{item.key}", border=True):
-            words, keep, drop = st.columns([6, 1, 1], vertical_alignment="bottom")
-            said = words.text_input(f"Item {number} (version {item.version})", value=item.wording, max_chars=200)
-            if keep.form_submit_button("Reword", icon=":material/edit:", width="stretch"):
-                edits.attempt(partial(_reword, item, said))
-            if drop.form_submit_button(
-                "Remove", icon=":material/remove_circle:", width="stretch", help="Stop asking it; its answers stay"
-            ):
-                edits.attempt(partial(_retire, item))
+            # the buttons as wide as their words: in columns, a 1,280 px window cut both to "Re…"
+            row = st.container(horizontal=True, vertical_alignment="bottom")
+            with row:
+                said = st.text_input(f"Item {number} (version {item.version})", value=item.wording, max_chars=200)
+                if st.form_submit_button("Reword", icon=":material/edit:"):
+                    edits.attempt(partial(_reword, item, said))
+                if st.form_submit_button(
+                    "Remove", icon=":material/remove_circle:", help="Stop asking it; its answers stay"
+                ):
+                    edits.attempt(partial(_retire, item))
     with st.form("questionnaire_new", clear_on_submit=True):
         said = st.text_input("A new item", max_chars=200, placeholder="The papers came in time for me to read them")
         if st.form_submit_button("Add the item", icon=":material/add:"):

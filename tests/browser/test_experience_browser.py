@@ -171,9 +171,18 @@ def test_a_coach_sees_a_teams_experience_and_impact_beside_its_attendance(
 
 def test_a_reworded_item_leaves_the_questionnaire_tab_open_with_its_new_version(study: Study, watched: Watched) -> None:
     page = watched.page
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{study.server.url}/study_setup")
     tab = page.get_by_role("tab", name="Experience questionnaire")
     tab.click()
+    # each button says its word whole: in columns, a 1,280 px window cut Reword and Remove to "Re…"
+    buttons = page.get_by_role("button", name=re.compile("^(Reword|Remove)$"))
+    expect(buttons.first).to_be_visible(timeout=WAIT)
+    cut = buttons.evaluate_all("(all) => all.flatMap((b) => [...b.querySelectorAll('*')])"
+                               ".filter((el) => el.textContent.trim() && el.scrollWidth > el.clientWidth + 1)"
+                               ".map((el) => el.textContent.trim())")  # fmt: skip
+    assert buttons.count() >= 8
+    assert cut == []
     page.get_by_label("Item 1 (version 1)").fill("People listened to me")
     page.get_by_role("button", name="Reword").first.click()
     expect(page.get_by_label("Item 1 (version 2)")).to_have_value("People listened to me", timeout=WAIT)
