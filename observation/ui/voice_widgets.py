@@ -61,6 +61,12 @@ def voice_headline(measures: voice.VoiceMeasures, held: int) -> None:
             delta_color="off",
             delta_arrow="off",
         )
+    if None in (measures.mean_voice_share, measures.items_raised, measures.actions_owned):  # presenter mode hid one
+        # a large total hidden too (999 items raised) with nothing but "counts under 5" said on screen
+        st.caption(
+            f"“hidden”: a count from 1 to {presenting().threshold - 1}, or a figure that, with the others "
+            "shown, would let such a count be worked out (a team's by subtraction from the study's, say)."
+        )
 
 
 def voice_others_line(others: voice.VoiceMeasures) -> str:

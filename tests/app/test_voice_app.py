@@ -134,6 +134,10 @@ def test_presenter_mode_shows_voice_with_small_counts_hidden(app: App, heard_pat
     assert shown["Items raised"] == ("hidden", "a meeting observed live: hidden")  # 3, under 5
     assert shown["Actions owned"] == ("hidden", "a meeting observed live: hidden")
     assert shown["Voice share"][0] == "hidden"  # over 4 meetings observed live
+    # and what "hidden" means, a figure hidden to keep another small count from being worked out too
+    assert any(c.value.startswith("“hidden”: a count from 1 to 4, or a figure that") for c in at.caption)
+    outside = app(heard_path)
+    assert not any(c.value.startswith("“hidden”") for c in outside.caption)
     at.switch_page("pages/team_profile.py").run()
     assert not at.exception
     assert voice_metrics(at)["Items raised"][0] == "hidden"
