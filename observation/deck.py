@@ -30,7 +30,21 @@ from pptx.slide import Slide as PptxSlide
 from pptx.text.text import TextFrame
 from pptx.util import Emu, Pt
 
-from observation import access, audit, charts, db, definitions, feedback, figures, presenting, qi, queries, spc, story
+from observation import (
+    access,
+    audit,
+    charts,
+    db,
+    definitions,
+    disclosure,
+    feedback,
+    figures,
+    presenting,
+    qi,
+    queries,
+    spc,
+    story,
+)
 from observation.config import Settings
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
@@ -297,6 +311,7 @@ def _method(settings: Settings, mode: presenting.Presenting, period: str) -> lis
         "changes from lived experience or all changes logged); no count, item or change's words is shown.",
         f"The QI reading reads only the quarters whose share is shown and states no count. {teams}; nothing typed "
         "about a person — notes, participants' codes, the wording of chart annotations — appears.",
+        disclosure.NOT_ACROSS_OUTPUTS,
     )
     return [
         Slide(MEASURES, notes="\n".join(measures), body=measures),

@@ -58,7 +58,16 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from observation import access, audit, cells, config, db, feedback, integrity, queries
 from observation.demo import insert_table
-from observation.disclosure import CONFIDENTIAL, DEFAULT_THRESHOLD, Figure, Rule, Secret, System, suppress
+from observation.disclosure import (
+    CONFIDENTIAL,
+    DEFAULT_THRESHOLD,
+    NOT_ACROSS_OUTPUTS,
+    Figure,
+    Rule,
+    Secret,
+    System,
+    suppress,
+)
 from observation.errors import ObservationError
 from observation.filters import StudyFilter
 from observation.ingest import ImportProblems
@@ -967,8 +976,8 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "Only the four meetings_with_... columns, the ..._by_lived_experience columns, experience_score and the "
         "two changes_... columns are ever hidden; meetings held, cancelled, postponed, recorded and observed live, "
         "and the contributions column (all contributions), say nothing about anyone and are always shown. Rows may "
-        "be left out when sharing "
-        "this table; do not put a hidden count back from the study's other outputs.",
+        "be left out when sharing this table.",
+        NOT_ACROSS_OUTPUTS,
         "",
         "TABLES",
         "teams: each team's name, service and setting.",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observation import export, labels, ui
+from observation import disclosure, export, labels, ui
 from observation.ui import exporting, qdpx_ui
 
 ui.shared_sidebar("data_export", filtered=False)
@@ -47,6 +47,7 @@ if level == "aggregate":
         "month, whatever the filter on other pages: two exports of different teams or dates could give a hidden "
         "count away by difference. Meetings held, cancelled, postponed and recorded are always shown."
     )
+    st.warning(disclosure.NOT_ACROSS_OUTPUTS, icon=":material/group_off:")
 elif level == "deidentified":
     st.caption("Not for publication: pseudonymous rows about people. Share it only under the study's data agreement.")
 else:

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from observation import ingest, labels
+from observation import disclosure, ingest, labels
 from observation.plain import markdown_text
 from observation.ui import importing
 
@@ -282,12 +282,15 @@ def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: P
     ]
     assert at.segmented_control(key="export_format").options == ["CSV", "Excel (XLSX)", "Parquet"]
     assert at.segmented_control(key="export_level").value == "aggregate"
+    # where the sharing is decided: not yet checked against presenter mode and the deck
+    assert [w.value for w in at.warning] == [disclosure.NOT_ACROSS_OUTPUTS]
     at.button(key="export_prepare").click().run()
     assert not at.exception
     (download,) = at.get("download_button")
     assert download.proto.label == "Download study-aggregate-csv.zip"
     at.segmented_control(key="export_level").set_value("full").run()
     assert not at.get("download_button")  # the aggregate file is never offered as the full one
+    assert not at.warning
     # every level says what it is for, the full one too
     (caption,) = [c for c in said(at.caption) if c.startswith("For the study team only, never for sharing: ")]
     assert "every table as it is" in caption
