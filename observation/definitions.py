@@ -67,6 +67,11 @@ HELD_AND_CANCELLED = (
     "Every share is over held meetings with attendance recorded: a held meeting with nobody "
     "recorded present is counted as held 'without attendance' and left out of the shares."
 )
+PRESENT_BY_ROLE = (
+    "People present by role: at a held meeting, the people recorded present, by their role's category (service "
+    "users and carers hatched); for a month, the mean a meeting, those of each role recorded present at the month's "
+    "held meetings divided by how many of them had anyone recorded present."
+)
 MEETINGS_RAN = (
     "How the meetings ran, per team and meeting or month: held, and not held (cancelled or postponed), by the "
     "status recorded; roles filled, how many of the four meeting roles (leader, facilitator, timekeeper, "

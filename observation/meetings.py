@@ -255,16 +255,17 @@ def meeting_detail(con: duckdb.DuckDBPyConnection, meeting_id: int) -> MeetingDe
 def attendance_by_role(
     con: duckdb.DuckDBPyConnection, flt: StudyFilter, period: Period, max_teams: int = 12
 ) -> pd.DataFrame:
-    """People present by role category, per team and per meeting or month, for the first
-    ``max_teams`` teams by name with anyone present (as many as a chart draws side by side):
-    team_id, team_name, period, role, lived_experience, present (summed over the period's held
-    meetings), and teams_in_filter (how many teams had anyone present)."""
+    """People present by role category (definitions.PRESENT_BY_ROLE), per team and per meeting or
+    month, for the first ``max_teams`` teams by name with anyone present (as many as a chart draws
+    side by side): team_id, team_name, period, role, lived_experience, present (a meeting's count; a
+    month's mean over its held meetings with anyone recorded present), meetings (those meetings:
+    1 for a meeting), and teams_in_filter (how many teams had anyone present)."""
     flt = access.readable(flt, "attendance by role", con)
     with db.cursor(con) as cur:
         return cur.execute(
             """
             with present as (
-                select f.team_id, f.team_name,
+                select f.team_id, f.team_name, f.meeting_id,
                        if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
                        p.role
                 from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
@@ -273,13 +274,20 @@ def attendance_by_role(
                 where f.status = 'held'
             ),
             teams as (select distinct team_id, team_name from present),
-            shown as (select team_id from teams order by team_name, team_id limit $max_teams)
+            shown as (select team_id from teams order by team_name, team_id limit $max_teams),
+            -- the held meetings with anyone present, each team's per period: a month's mean is over them
+            held as (
+                select team_id, period, count(distinct meeting_id) as meetings
+                from present where team_id in (select team_id from shown) group by team_id, period
+            )
             -- counted for the teams shown only (counting every team's first took twice as long)
             select x.team_id, any_value(x.team_name) as team_name, x.period, r.label as role,
-                   any_value(r.lived_experience) as lived_experience, count(*) as present,
+                   any_value(r.lived_experience) as lived_experience,
+                   count(*) / any_value(h.meetings) as present, any_value(h.meetings) as meetings,
                    (select count(*) from teams) as teams_in_filter
             from present as x
             join role_categories as r on r.code = x.role
+            join held as h on h.team_id = x.team_id and h.period = x.period
             where x.team_id in (select team_id from shown)
             group by x.team_id, x.period, r.label
             order by any_value(x.team_name), x.period, any_value(r.sort_order)

@@ -513,10 +513,16 @@ def clickable_cells(
     )
 
 
-def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
-    """Per team, people present by role category per meeting or month (stacked); people with
-    lived experience patterned so they stand out."""
+def attendance_by_role(counts: pd.DataFrame, period: str = "meeting") -> go.Figure:
+    """Per team, people present by role category per meeting, or per month as the mean a meeting
+    (stacked: definitions.PRESENT_BY_ROLE); people with lived experience patterned so they stand out."""
     names, left_out = first_teams(counts)
+    monthly = period == "month"
+    when = (
+        "%{x|%b %Y}: %{y:.1f} present a meeting, the mean of %{customdata}"
+        if monthly
+        else "%{x|%d %b %Y}: %{y} present"
+    )
     layout, cols = grid(names, left_out=left_out, bottom=FOOT)
     roles = [str(r) for r in counts["role"].unique()]  # in order of first appearance
     palette = ["#0072B2", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#999999", "#332288"]
@@ -539,13 +545,18 @@ def attendance_by_role(counts: pd.DataFrame) -> go.Figure:
                     legendgroup=shown,
                     marker={"color": palette[j % len(palette)], "pattern": {"shape": "/" if lived else ""}},
                     width=bar_width(team["period"]),
-                    hovertemplate="%{x|%d %b %Y}: %{y} present<extra>" + shown + "</extra>",
+                    customdata=[f"{n} meeting{'' if n == 1 else 's'}" for n in part["meetings"]],
+                    hovertemplate=when + "<extra>" + shown + "</extra>",
                 )
             )
             panels.append(i)
-    set_axes(layout, "y", {"title": {"text": "People present"}}, col=1)
+    set_axes(layout, "y", {"title": {"text": "People present, mean a meeting" if monthly else "People present"}}, col=1)
+    each = "a month: the mean a held meeting · " if monthly else ""
     return _grid_figure(
-        layout, traces, panels, "Who attended, by role<br><sup>hatched: service users and carers</sup>" + left_out
+        layout,
+        traces,
+        panels,
+        f"Who attended, by role<br><sup>{each}hatched: service users and carers</sup>" + left_out,
     )
 
 

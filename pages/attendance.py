@@ -34,17 +34,19 @@ by_role_tab, ran_tab, continuity_tab, qi_tab = choices.open_tab_only(
 )
 if by_role_tab.open:
     with by_role_tab:
+        st.caption(definitions.PRESENT_BY_ROLE)
         counted = chosen_period()
         # the query returns only the teams the chart draws: one row per bar
         by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
-        if counted == "meeting" and (bars := len(by_role)) > charts.MOST_BARS:
+        if counted == "meeting" and len(by_role) > charts.MOST_BARS:  # a bar's part a row
             # the control shows what the chart counts; the choice of meeting is kept for a narrower filter
             st.segmented_control(
                 "Count per", ["meeting", "month"], default="month", disabled=True, key="attendance_forced"
             )
+            bars = by_role[["team_id", "period"]].drop_duplicates().shape[0]  # a bar a meeting
             st.caption(
-                f"Counted per month: per meeting there would be {bars:,} bars, too many to read. "
-                "Choose fewer teams or a shorter period in the sidebar to count per meeting."
+                f"Counted per month, as the mean a meeting: per meeting there would be {bars:,} bars, too many to "
+                "read. Choose fewer teams or a shorter period in the sidebar to count per meeting."
             )
             counted = "month"
             by_role = study.attendance_by_role(flt, counted, max_teams=charts.MAX_SMALL_MULTIPLES)
@@ -53,7 +55,7 @@ if by_role_tab.open:
         if by_role.empty:
             st.info("No held meetings with anyone recorded present match these filters.")
         else:
-            by_role_chart = ui.figure(view_charts.attendance_by_role, by_role)
+            by_role_chart = ui.figure(view_charts.attendance_by_role, by_role, counted)
             ui.chart(by_role_chart, "attendance_by_role", f"attendance-by-role-per-{counted}", flt)
 if ran_tab.open:
     with ran_tab:

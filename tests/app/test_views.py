@@ -363,7 +363,9 @@ def test_attendance_counts_per_month_when_per_meeting_would_be_too_many_bars(
     assert not any(c.value.startswith("Counted per month") for c in per_meeting.caption)
     monkeypatch.setattr(charts, "MOST_BARS", 5)
     at = on_page(app, small_path, "pages/attendance.py")
-    assert any(c.value.startswith("Counted per month: per meeting there would be") for c in at.caption)
+    assert any(
+        c.value.startswith("Counted per month, as the mean a meeting: per meeting there would be") for c in at.caption
+    )
     # the control says what the chart counts, and cannot be set to what it would not draw
     (shown,) = [b for b in at.get("button_group") if b.proto.label == "Count per"]
     assert shown.value == "month"

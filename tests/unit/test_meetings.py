@@ -84,12 +84,45 @@ def test_a_meeting_with_values_left_empty_says_so(small: duckdb.DuckDBPyConnecti
 
 def test_attendance_by_role_per_month(small: duckdb.DuckDBPyConnection) -> None:
     rows = meetings.attendance_by_role(small, StudyFilter(teams=(1,)), "month")
-    got = {(str(r["period"])[:7], r["role"]): r["present"] for r in rows.to_dict("records")}
+    got = {(str(r["period"])[:7], r["role"]): (r["present"], r["meetings"]) for r in rows.to_dict("records")}
+    # January's two meetings with anyone present: the mean a meeting, as the per-meeting chart reads
     assert got == {
-        ("2020-01", "Service user"): 2, ("2020-01", "Carer"): 1, ("2020-01", "Nurse"): 2,
-        ("2020-01", "Therapist"): 1, ("2020-01", "Observer"): 1,
-        ("2020-02", "Nurse"): 1, ("2020-02", "Therapist"): 1,
+        ("2020-01", "Service user"): (1.0, 2), ("2020-01", "Carer"): (0.5, 2), ("2020-01", "Nurse"): (1.0, 2),
+        ("2020-01", "Therapist"): (0.5, 2), ("2020-01", "Observer"): (0.5, 2),
+        ("2020-02", "Nurse"): (1.0, 1), ("2020-02", "Therapist"): (1.0, 1),
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("period", ["meeting", "month"])
+def test_people_present_by_role_are_counted_as_their_definition_says(
+    small: duckdb.DuckDBPyConnection, period: str
+) -> None:
+    """definitions.PRESENT_BY_ROLE worked out again in pandas from the meetings, attendance and roles."""
+    raw = small.execute(
+        """
+        select m.id as meeting_id, m.team_id, m.meeting_date, m.status, a.status as attended, r.label as role
+        from meetings as m
+        join attendance as a on a.meeting_id = m.id
+        join participants as p on p.id = a.participant_id
+        join role_categories as r on r.code = p.role
+        """
+    ).df()
+    present = raw[(raw["status"] == "held") & (raw["attended"] == "present")].copy()
+    present["period"] = pd.to_datetime(present["meeting_date"])
+    if period == "month":
+        present["period"] = present["period"].dt.to_period("M").dt.to_timestamp()
+    meetings_with_anyone = present.groupby(["team_id", "period"])["meeting_id"].nunique()
+    people = present.groupby(["team_id", "period", "role"]).size()
+    expected = {key: n / meetings_with_anyone[key[:2]] for key, n in people.items()}
+    found = meetings.attendance_by_role(small, ALL, period)  # type: ignore[arg-type]
+    got = {(r.team_id, pd.Timestamp(r.period), r.role): r.present for r in found.itertuples()}
+    assert got == pytest.approx(expected)
+
+
+def test_the_measures_page_words_people_present_by_role_as_the_definitions_do() -> None:
+    measures = (Path(__file__).parents[2] / "docs" / "MEASURES.md").read_text(encoding="utf-8")
+    flat = re.sub(r"\s+", " ", measures.replace("**", ""))
+    assert flat.count(definitions.PRESENT_BY_ROLE) == 1
 
 
 def test_meeting_effectiveness_per_month(small: duckdb.DuckDBPyConnection) -> None:
