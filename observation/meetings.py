@@ -265,7 +265,7 @@ def attendance_by_role(
         return cur.execute(
             """
             with present as (
-                select f.team_id, f.team_name, f.meeting_id,
+                select f.team_id, f.team_name,
                        if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
                        p.role
                 from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
@@ -273,18 +273,24 @@ def attendance_by_role(
                 join participants as p on p.id = a.participant_id
                 where f.status = 'held'
             ),
-            teams as (select distinct team_id, team_name from present),
-            shown as (select team_id from teams order by team_name, team_id limit $max_teams),
+            -- not named teams: the macro's own table of that name is read in held below
+            present_teams as (select distinct team_id, team_name from present),
+            shown as (select team_id from present_teams order by team_name, team_id limit $max_teams),
             -- the held meetings with anyone present, each team's per period: a month's mean is over them
             held as (
-                select team_id, period, count(distinct meeting_id) as meetings
-                from present where team_id in (select team_id from shown) group by team_id, period
+                select f.team_id,
+                       if($period = 'month', date_trunc('month', f.meeting_date)::date, f.meeting_date) as period,
+                       count(*) as meetings
+                from filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as f
+                where f.status = 'held' and f.team_id in (select team_id from shown)
+                  and exists (select 1 from attendance as a where a.meeting_id = f.meeting_id and a.status = 'present')
+                group by all
             )
             -- counted for the teams shown only (counting every team's first took twice as long)
             select x.team_id, any_value(x.team_name) as team_name, x.period, r.label as role,
                    any_value(r.lived_experience) as lived_experience,
                    count(*) / any_value(h.meetings) as present, any_value(h.meetings) as meetings,
-                   (select count(*) from teams) as teams_in_filter
+                   (select count(*) from present_teams) as teams_in_filter
             from present as x
             join role_categories as r on r.code = x.role
             join held as h on h.team_id = x.team_id and h.period = x.period
