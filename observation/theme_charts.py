@@ -29,10 +29,8 @@ from observation.view_charts import (
     AXIS_ROOM,
     GREY,
     HEATMAP_FONT,
-    LEGEND_AT_THE_FOOT,
     LEGEND_ROW,
     SU_COLOUR,
-    TICK_LINE,
     clickable_cells,
     grid,
     heatmap_labels_fit,
@@ -81,13 +79,16 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
     """Per team, people at each recruitment stage, and those who declined or withdrew (a
     different colour and pattern). Click a bar for the people and reasons behind it."""
     names, left_out = first_teams(stages)
-    # room under the last row for the stages' names as Plotly tilts them (by 30°: a panel's columns
-    # are too narrow for them level): with less, it measured them and drew the whole figure again
+    # room under the last row for the stages' names however Plotly turns them (upright in a 1,024 px
+    # window), and the legend under them: with less, Plotly measured them and drew the whole figure
+    # again, each time it was shown (a second visit at national scale took 0.6 s, not 0.2). The legend
+    # goes along the foot, inside that room: at the right it took a quarter of a narrow window's chart,
+    # and two teams' names over the narrowed panels ran together.
     longest = max(label_width(STAGE_LABELS[s], HEATMAP_FONT) for s in (*FUNNEL, *DROP_OUTS))
-    # the legend along the foot, under them: at the right it took a quarter of a narrow window's chart,
-    # and two teams' names over the narrowed panels ran together
-    bottom = max(60, math.ceil(longest / 2 + TICK_LINE + AXIS_ROOM)) + LEGEND_ROW
+    bottom = math.ceil(longest + AXIS_ROOM) + LEGEND_ROW
     layout, _ = grid(names, left_out=left_out, bottom=bottom)
+    plot = layout["height"] - layout["margin"]["t"] - bottom
+    foot = {"orientation": "h", "yanchor": "bottom", "x": 0, "y": -(bottom - 4) / plot}
     layout["margin"]["l"] = 64  # "People" and its ticks: 60 px, which they outgrew by a pixel
     traces: list[BaseTraceType] = []
     panels: list[int] = []
@@ -118,7 +119,7 @@ def funnel(stages: pd.DataFrame) -> go.Figure:
         traces,
         panels,
         barmode="group",
-        legend=LEGEND_AT_THE_FOOT,
+        legend=foot,
         title={
             "text": "Recruitment funnel"
             + (" per team" if len(names) > 1 else "")  # a team's own: its panel names it
