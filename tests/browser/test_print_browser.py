@@ -55,7 +55,7 @@ def test_the_team_profile_prints_whole_with_its_charts(demo_server: Server, watc
     below_the_fold = ("Who kept coming", "How the meetings ran", "Recruitment tensions in the notes and interviews")
     charts = (
         "share of held meetings per month (n = held meetings in the month)",  # the QI chart's title, to its end
-        "Recruitment funnel per team",
+        "Recruitment funnel click a bar for the people and reasons",  # one team's: not "per team"
         "Still attending",  # the funnel's last bar, at its right-hand edge
         "People with lived experience across the team's meetings",
         "absent (invited, did not come)",  # the swimlane's legend, at its right-hand edge
