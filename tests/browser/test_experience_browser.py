@@ -174,7 +174,11 @@ def test_a_reworded_item_leaves_the_questionnaire_tab_open_with_its_new_version(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{study.server.url}/study_setup")
     tab = page.get_by_role("tab", name="Experience questionnaire")
+    expect(tab).to_be_visible(timeout=WAIT)
+    settled(page)  # the page's first run over: a tab chosen during it could be drawn again unchosen
     tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    settled(page)  # and the choice of tab is the server's before the form is sent
     # each button says its word whole: in columns, a 1,280 px window cut Reword and Remove to "Re…"
     buttons = page.get_by_role("button", name=re.compile("^(Reword|Remove)$"))
     expect(buttons.first).to_be_visible(timeout=WAIT)
