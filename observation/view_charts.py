@@ -513,6 +513,11 @@ def clickable_cells(
     )
 
 
+def bars_of(counts: pd.DataFrame) -> int:
+    """The bars attendance_by_role draws for ``counts``: one a team's meeting (or month), its roles stacked."""
+    return len(counts[["team_id", "period"]].drop_duplicates())
+
+
 def attendance_by_role(counts: pd.DataFrame, period: str = "meeting") -> go.Figure:
     """Per team, people present by role category per meeting, or per month as the mean a meeting
     (stacked: definitions.PRESENT_BY_ROLE); people with lived experience patterned so they stand out."""

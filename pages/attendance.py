@@ -43,9 +43,9 @@ if by_role_tab.open:
             st.segmented_control(
                 "Count per", ["meeting", "month"], default="month", disabled=True, key="attendance_forced"
             )
-            bars = by_role[["team_id", "period"]].drop_duplicates().shape[0]  # a bar a meeting
             st.caption(
-                f"Counted per month, as the mean a meeting: per meeting there would be {bars:,} bars, too many to "
+                f"Counted per month, as the mean a meeting: per meeting there would be "
+                f"{view_charts.bars_of(by_role):,} bars, too many to "
                 "read. Choose fewer teams or a shorter period in the sidebar to count per meeting."
             )
             counted = "month"

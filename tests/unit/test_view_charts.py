@@ -511,3 +511,15 @@ def test_a_matrix_of_many_meetings_dates_every_few_columns_level_and_apart() -> 
     column = (charts.SCREEN_WIDTH - 160 - 20) / 131
     apart = days.strftime("%d %b %y").get_loc(shown[1]) * column
     assert apart >= charts.label_width("03 Jul 19", view_charts.TICK_FONT)  # apart at presenter mode's size too
+
+
+def test_the_bars_of_people_present_by_role_are_the_meetings_with_anyone_present(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    # the caption's "per meeting there would be N bars": a bar a meeting, not a part of one a role
+    by_role = meetings.attendance_by_role(small, ALL, "meeting")
+    (present,) = small.execute(
+        "select count(distinct m.id) from meetings as m join attendance as a on a.meeting_id = m.id "
+        "where m.status = 'held' and a.status = 'present'"
+    ).fetchone()  # type: ignore[misc]
+    assert view_charts.bars_of(by_role) == present < len(by_role)
