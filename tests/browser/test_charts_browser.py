@@ -400,7 +400,7 @@ def test_the_qi_charts_controls_are_whole_in_a_narrow_window(demo_server: Server
     page = watched.page
     page.set_viewport_size({"width": NARROW, "height": 900})
     page.goto(f"{demo_server.url}/presence?tab=run-and-spc-charts&subgroup=block&rules=classic")
-    expect(page.get_by_text("Meetings per block")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stNumberInput").get_by_text("Meetings per block")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Classic run-chart rules (shift 6, trend 5)").first).to_be_visible()
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
     page.wait_for_timeout(300)
