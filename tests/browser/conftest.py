@@ -276,6 +276,15 @@ CHAR_BOX = """([needle, nth]) => {
 
 
 def char_box(page: Page, needle: str, nth: int = 0) -> dict[str, float]:
+    """Where the character is drawn once it stays there: measured until two readings 250 ms apart agree
+    (under load the rest of the page can arrive after the text and move it, and a drag measured before
+    that began outside the text and chose nothing)."""
     found = page.evaluate(CHAR_BOX, [needle, nth])
-    assert found is not None, f"{needle!r} is not in the widget's text"
-    return dict(found)
+    for _ in range(40):
+        assert found is not None, f"{needle!r} is not in the widget's text"
+        page.wait_for_timeout(250)
+        again = page.evaluate(CHAR_BOX, [needle, nth])
+        if again == found:
+            return dict(found)
+        found = again
+    raise AssertionError(f"{needle!r} kept moving for 10 s")
