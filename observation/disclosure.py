@@ -96,6 +96,20 @@ def percent_range(count: int, denominator: int) -> tuple[int, int]:
     return low, high
 
 
+def ratio_bounds(part: int, rest: int) -> tuple[tuple[int, int], tuple[int, int], int]:
+    """What a whole percentage p of ``part`` out of ``part + rest`` tells when neither count is
+    shown: two weighted sums of the two that are at least a bound, ``(a, b)`` each meaning
+    ``a * part + b * rest``, and the bound. The share printed p lies between p − ½ and p + ½, a
+    half included when it rounds to p (to the even neighbour, as ``whole_percent``): 200 × part
+    is at least (2p − 1) × the whole and at most (2p + 1) × it, by 1 more where p is odd."""
+    p = whole_percent(part / (part + rest))
+    low, high = (201 - 2 * p, -(2 * p - 1)), (-(199 - 2 * p), 2 * p + 1)
+    bound = p % 2
+    if any(a * part + b * rest < bound for a, b in (low, high)):  # a float's rounding at a half: the looser reading
+        bound = 0
+    return low, high, bound
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     """A number on screen, as a constraint on the atoms it sums."""
@@ -119,12 +133,17 @@ class Figure:
     at_most: int | None = None
     """What a reader may take ``sum(atoms)`` to be at most besides: a mean printed as 0% (a voice
     share) reads as none at all, or at most a rounding's worth. Given as the true sum — a reader
-    is taken to know as much as can be true — it pins a sum of none to 0."""
+    is taken to know as much as can be true — it pins a sum of none to 0. With ``at_least``: the
+    sum is known to lie between the two (a count another output shows as hidden, so from 1 to the
+    threshold − 1)."""
+    weights: tuple[float, ...] | None = None
+    """Each atom's weight in the sum (one each when None): a whole percentage of a count no output
+    shows (a response rate) bounds a weighted sum of the atoms (``ratio``)."""
 
     def bounds(self) -> tuple[float, float]:
         """The range of ``sum(atoms)`` a reader who sees this figure knows."""
         if self.at_least is not None:
-            return self.at_least, math.inf
+            return self.at_least, math.inf if self.at_most is None else self.at_most
         if self.mean is not None:
             assert self.denominator is not None
             p = whole_percent(self.mean)
@@ -179,9 +198,10 @@ class System:
         every = [*self.figures, *self.known]
         rows = np.repeat(np.arange(len(every)), [len(f.atoms) for f in every])
         cols = np.fromiter((a for f in every for a in f.atoms), dtype=np.int64, count=rows.size)
-        self._rows = sparse.csr_array(
-            (np.ones(rows.size), (rows, cols)), shape=(len(every), self.truth.size), dtype=np.float64
+        weights = np.fromiter(
+            (w for f in every for w in (f.weights or (1.0,) * len(f.atoms))), dtype=np.float64, count=rows.size
         )
+        self._rows = sparse.csr_array((weights, (rows, cols)), shape=(len(every), self.truth.size), dtype=np.float64)
 
 
 def suppress(system: System, rule: Rule, also: Iterable[Hashable] = ()) -> frozenset[Hashable]:

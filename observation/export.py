@@ -38,13 +38,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import access, audit, cells, config, db, feedback, integrity, queries
+from observation import access, across, audit, cells, config, db, feedback, integrity, presenting, queries
 from observation.demo import insert_table
 from observation.disclosure import (
     CONFIDENTIAL,
@@ -255,7 +256,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     live = _live_counts(con)
     experience = feedback.experience_by_month(con, whole)
     impact = feedback.impact_by_month(con, whole)
-    system, hidden = hidden_figures(kinds, live, experience, impact, rule)
+    system, hidden = hidden_figures(kinds, live, experience, impact, rule, _room(con, level))
     counts = _with_change_months(counts, impact)
     keys = _cell_keys(counts)
     shown: dict[Hashable, int] = {f.key: f.count for f in system.figures}
@@ -309,6 +310,18 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     return Contents({"teams": teams, COUNTS_TABLE: table}, notes, rule.threshold)
 
 
+def _room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel) -> Callable[[Rule], presenting.RoomFigures]:
+    """What presenter mode shows at each threshold the export's checks run at (the study's floor,
+    then the one chosen), worked out once each."""
+    floor = threshold_floor()
+
+    @functools.cache
+    def at(chosen: Rule) -> presenting.RoomFigures:
+        return presenting.room_figures(con, level, chosen.threshold, min(floor, chosen.threshold))
+
+    return at
+
+
 @dataclass(frozen=True)
 class Hidden:
     """The figures the aggregate export hides, keyed (cell, column) as counts_system keys them."""
@@ -322,7 +335,12 @@ class Hidden:
 
 
 def hidden_figures(
-    kinds: pd.DataFrame, live: pd.DataFrame, experience: pd.DataFrame, impact: pd.DataFrame, rule: Rule
+    kinds: pd.DataFrame,
+    live: pd.DataFrame,
+    experience: pd.DataFrame,
+    impact: pd.DataFrame,
+    rule: Rule,
+    room: Callable[[Rule], presenting.RoomFigures] | None = None,
 ) -> tuple[System, Hidden]:
     """What the aggregate export hides under ``rule``, from the meetings of each kind per team and
     month (queries.meeting_kinds by month), the contributions observed live (_live_counts), the
@@ -330,16 +348,29 @@ def hidden_figures(
     and counts_system, whose counts the export shows. First the meetings, checked with what the
     attendances by service users and carers tell of them (_attendance_links); then the contributions;
     then the feedback, checked with what the meetings shown tell of it, and shown only for the
-    months whose counts of meetings are (_open_months, _tells); then the changes."""
+    months whose counts of meetings are (_open_months, _tells); then the changes. Each is checked
+    against what presenter mode shows at the same threshold too (``room``; observation.across), so
+    that a reader holding both learns no small count."""
     attended = _attended(experience, kinds)
     opened = _open_months(kinds, rule)
     spoken, fragile = _spoken(live, kinds)
     system = counts_system(kinds, spoken, attended, opened)
-    hidden = _hide(system, rule)
+    meetings = _rows(_layout(kinds, "period", queries.MEETING_KINDS))
+    hidden = _hide(
+        lambda r: system if room is None else _joined(system, *across.meeting_links(room(r), meetings, r)), rule
+    )
     live_hidden: frozenset[Hashable] = frozenset()
     if len(live):
         thin = {(month, column) for month in fragile for column in LIVE_HIDEABLE}
-        live_hidden = _hide(contributions_system(live, kinds), rule, thin, _quiet_atoms(live, fragile))
+        said = contributions_system(live, kinds)
+        contributed = _rows(_layout(live, "month", LIVE_ATOMS))
+        live_hidden = _hide(
+            lambda r: said if room is None else _joined(said, across.contribution_links(room(r), contributed)),
+            rule,
+            thin,
+            _quiet_atoms(live, fragile),
+            said,
+        )
     # A month's feedback is shown only where its meetings with service users, with carers and with
     # anyone with lived experience are: else it would tell them (nobody there, or at most so many).
     months = set(_months(kinds, queries.MEETING_KINDS))
@@ -348,12 +379,23 @@ def hidden_figures(
     experience_hidden: frozenset[Hashable] = frozenset()
     if len(experience):
         slots = _slots_shown(system, hidden)
-        experience_hidden = _hide_past_the_study(
-            lambda fixed: experience_system(experience, kinds, opened, slots, fixed), rule, shut & _keys_of(attended)
-        )
+        felt = _experience_rows(experience)
+        heard = _heard(experience, impact, "responded")
+
+        def feedback_system(fixed: Collection[str], r: Rule) -> System:
+            built = experience_system(experience, kinds, opened, slots, fixed)
+            return built if room is None else _joined(built, across.experience_links(room(r), felt, heard, r))
+
+        experience_hidden = _hide_past_the_study(feedback_system, rule, shut & _keys_of(attended))
     impact_hidden: frozenset[Hashable] = frozenset()
     if len(impact):
-        impact_hidden = _hide_past_the_study(lambda fixed: impact_system(impact, fixed), rule)
+        changed, told = _impact_rows(impact), _heard(experience, impact, "changes")
+
+        def impact_checked(fixed: Collection[str], r: Rule) -> System:
+            built = impact_system(impact, fixed)
+            return built if room is None else _joined(built, across.impact_links(changed, told, r))
+
+        impact_hidden = _hide_past_the_study(impact_checked, rule)
     return system, Hidden(hidden, live_hidden, experience_hidden | shut, impact_hidden)
 
 
@@ -362,23 +404,79 @@ def _keys_of(attended: Mapping[Month, int]) -> set[Hashable]:
     return {(m, column) for m in attended for column in EXPERIENCE_HIDEABLE}
 
 
+def _joined(system: System, known: Sequence[Figure], secrets_: Sequence[Secret] = ()) -> System:
+    """``system`` with more figures known to a reader (another output's) and more counts to keep loose."""
+    return System(
+        system.truth,
+        system.figures,
+        [*system.known, *known],
+        [*system.secrets, *secrets_],
+        system.blocks,
+        system.leaves,
+    )
+
+
+def _rows(layout: _Layout) -> across.Rows:
+    return across.Rows(layout.team_ids, layout.months, layout.names, layout.truth)
+
+
+def _experience_rows(experience: pd.DataFrame) -> across.Rows:
+    """The experience feedback's atoms as experience_system lays them out."""
+    table = experience.assign(
+        unscored=experience["responded"] - experience["scored"],
+        silent=experience["attended"] - experience["responded"],
+        spare=ROOM,
+    )
+    return _rows(_layout(table, "month", EXPERIENCE_ATOMS))
+
+
+def _impact_rows(impact: pd.DataFrame) -> across.Rows:
+    """The impact log's atoms as impact_system lays them out."""
+    table = impact.assign(
+        lived=impact["with_lived_experience"], staff=impact["changes"] - impact["with_lived_experience"], spare=ROOM
+    )
+    return _rows(_layout(table, "month", IMPACT_ATOMS))
+
+
+def _heard(experience: pd.DataFrame, impact: pd.DataFrame, column: str) -> dict[Hashable, bool]:
+    """Whose experience and impact measures presenter mode shows, of the teams with a row in the
+    table of ``column``: every team's (its Team profile), and the study's where anyone answered or a
+    change is logged (the Overview's row of them)."""
+    table = experience if column == "responded" else impact
+    anything = bool(experience["responded"].sum()) or bool(impact["changes"].sum())
+    return {None: anything} | {int(t): True for t in table["team_id"].unique()}
+
+
 def _hide(
-    system: System, rule: Rule, also: Collection[Hashable] = (), quiet: tuple[int, ...] = ()
+    build: Callable[[Rule], System],
+    rule: Rule,
+    also: Collection[Hashable] = (),
+    quiet: tuple[int, ...] = (),
+    alone: System | None = None,
 ) -> frozenset[Hashable]:
-    """The figures of ``system`` to hide under ``rule``, ``also`` among them, and those that must be
-    hidden besides for the atoms ``quiet`` to be all 0 as far as a reader can tell (_silenced): what
-    the study's floor hides stays hidden at a stricter threshold, so exports at both tell no more."""
+    """The figures of the system ``build`` makes to hide under ``rule``, ``also`` among them, and those
+    that must be hidden besides for the atoms ``quiet`` to be all 0 as far as a reader can tell
+    (_silenced): what the study's floor hides stays hidden at a stricter threshold, so exports at both
+    tell no more. ``build`` is given the rule a check runs at: presenter mode at that threshold is
+    part of what a reader holds. Where presenter mode itself says the quiet atoms were not all 0,
+    they are kept quiet against the export ``alone``."""
 
     def at(chosen: Rule, given: Collection[Hashable]) -> frozenset[Hashable]:
+        system = build(chosen)
         found = suppress(system, chosen, given)
-        return _silenced(system, found, quiet) if quiet else found
+        if not quiet:
+            return found
+        silenced = _silenced(system, found, quiet)
+        if silenced is None and alone is not None:
+            silenced = _silenced(alone, found, quiet)
+        return silenced if silenced is not None else found | _touching(system, quiet)
 
     floor = Rule(threshold_floor())
     return at(rule, {*also, *at(floor, also)} if floor.threshold < rule.threshold else also)
 
 
 def _hide_past_the_study(
-    build: Callable[[Collection[str]], System], rule: Rule, also: Collection[Hashable] = ()
+    build: Callable[[Collection[str], Rule], System], rule: Rule, also: Collection[Hashable] = ()
 ) -> frozenset[Hashable]:
     """What _hide hides of the system ``build`` makes, the study's figures kept shown where they can
     be. Hiding one figure at a time, the search frees a team's small count by hiding the study's
@@ -388,25 +486,28 @@ def _hide_past_the_study(
     study's figures tell, which that run leaves out), hiding the teams' and months' in pairs as it
     must; then again with every figure, what it hid the first time hidden: it hides more, the
     study's at last, only where that did not protect every count."""
-    whole = build(())
+    whole = build((), rule)
     study = {key[1]: f.count for f in whole.figures if isinstance(key := f.key, tuple) and key[0] is None}
     fixed = [column for column, count in study.items() if not rule.hides(count)]
-    first = _hide(build(fixed), rule, also) if fixed else frozenset()
-    return _hide(whole, rule, {*also, *first})
+    first = _hide(lambda r: build(fixed, r), rule, also) if fixed else frozenset()
+    return _hide(lambda r: build((), r), rule, {*also, *first})
 
 
+INFEASIBLE = 2
+"""scipy.optimize.milp's status when no solution fits the constraints."""
 SILENCE_SECONDS = 20.0
 """How long _silenced's search for the cheapest figures to hide may take before it hides, instead,
 every figure of the teams and the study that the thin months' contributions are part of."""
 
 
-def _silenced(system: System, hidden: frozenset[Hashable], quiet: tuple[int, ...]) -> frozenset[Hashable]:
+def _silenced(system: System, hidden: frozenset[Hashable], quiet: tuple[int, ...]) -> frozenset[Hashable] | None:
     """``hidden`` and the cheapest figures of ``system`` besides (by their costs: a month's before a
     team's total, a team's before the study's) whose hiding leaves a reader unable to rule out that
     every atom of ``quiet`` is 0, all at once. One integer programme chooses them: the atoms, whole
     and at least 0, fit every figure shown and every known one, with ``quiet`` at 0; a figure may
     be left unfitted only by hiding it. (Every atom is at most the contributions of its month, always
-    shown, so no figure can be off by more than all the contributions together.)"""
+    shown, so no figure can be off by more than all the contributions together.) None where what is
+    known besides the figures rules it out (no hiding would do)."""
     figures, known = list(system.figures), list(system.known)
     n, k = system.truth.size, len(figures)
     big = float(system.truth.sum()) + 1
@@ -436,11 +537,18 @@ def _silenced(system: System, hidden: frozenset[Hashable], quiet: tuple[int, ...
         bounds=Bounds(np.concatenate([np.zeros(n), already]), np.concatenate([upper, np.ones(k)])),
         options={"time_limit": SILENCE_SECONDS},
     )
+    if found.status == INFEASIBLE:
+        return None
     if found.status != 0:  # no time to choose: every figure their sums are part of (the quiet atoms' own too)
-        touched = set(quiet)
-        return hidden | {f.key for f in figures if touched & set(f.atoms)}
+        return hidden | _touching(system, quiet)
     chosen = found.x[n:] > 0.5
     return hidden | {f.key for f, h in zip(figures, chosen, strict=True) if h}
+
+
+def _touching(system: System, atoms: tuple[int, ...]) -> frozenset[Hashable]:
+    """The figures of ``system`` that sum any of ``atoms``."""
+    touched = set(atoms)
+    return frozenset(f.key for f in system.figures if touched & set(f.atoms))
 
 
 def _quiet_atoms(live: pd.DataFrame, months: Collection[Month]) -> tuple[int, ...]:

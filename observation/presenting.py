@@ -357,6 +357,35 @@ def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presen
     )
 
 
+@dataclass(frozen=True)
+class RoomFigures:
+    """What presenter mode shows of the whole study at one threshold, as its disclosure checks saw
+    it: for the aggregate export to be checked against (observation.across)."""
+
+    presence: System
+    """presence_system: the Overview's figures over each team's meeting kinds (by quarter, the teams on the trend)."""
+    presence_hidden: frozenset[Any]
+    leaves: tuple[Any, ...]
+    """Each of ``presence``'s cells (its leaves, in order): (team id, quarter's first day) or a team id."""
+    voice: tuple[dict[str, Any], ...]
+    """voice.counts' rows (team_id None for the study)."""
+    voice_hidden: frozenset[Any]
+
+
+def room_figures(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, threshold: int, floor: int) -> RoomFigures:
+    """What presenter mode at ``threshold`` (the study's lowest being ``floor``) shows of the whole
+    study, as ``room`` works it out."""
+    mode = Presenting(on=True, threshold=threshold, floor=floor)
+    everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
+    found, kinds, _ = _whole_study(con, everything, level, mode)
+    counts = voice.counts(con, everything)
+    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
+    said = present_voice(found, kinds, counts, mode, {}, guarded)
+    leaves, _ = _leaves(found, kinds)
+    rows = tuple({str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in counts.to_dict("records"))
+    return RoomFigures(guarded.system, guarded.hidden, tuple(key for key, _, _ in leaves), rows, said.hidden)
+
+
 def present_voice(
     found: Overview,
     kinds: pd.DataFrame,
