@@ -353,8 +353,33 @@ def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presen
     guarded = guard(found, kinds, mode.rule, mode.floor_rule)
     return Room(
         present_overview(found, kinds, mode, labels, guarded),
-        present_voice(found, kinds, counts, mode, labels, guarded),
+        present_voice(found, kinds, counts, mode, labels, guarded, _localised(con, everything, level)),
     )
+
+
+def _localised(con: duckdb.DuckDBPyConnection, everything: StudyFilter, level: ParticipationLevel) -> frozenset[int]:
+    """localised, of the study."""
+    return localised(voice.by_month(con, everything), queries.meeting_kinds(con, everything, level, "month"))
+
+
+def localised(months: pd.DataFrame, kinds: pd.DataFrame) -> frozenset[int]:
+    """The teams whose voice figures would place someone with lived experience at a month's only
+    recorded meeting, for a reader who holds the aggregate export too: there, each month's
+    contributions and recorded meetings are always shown, so contributions by service users and
+    carers more than every contribution of the team's months observed live with more than one
+    recorded meeting must have been made in a month with one — whose one meeting then had them
+    present (a count of 1, and the export hides it). ``months``: voice.by_month; ``kinds``:
+    queries.meeting_kinds by month, over the same meetings."""
+    recorded = kinds.assign(
+        recorded=kinds[list(queries.MEETING_KINDS)].sum(axis=1), month=pd.to_datetime(kinds["period"])
+    )
+    joined = months.assign(month=pd.to_datetime(months["month"])).merge(
+        recorded[["team_id", "month", "recorded"]], how="left", on=["team_id", "month"]
+    )
+    roomy = joined[joined["recorded"] > 1].groupby("team_id")["contributions"].sum()
+    lived = joined.groupby("team_id")["contributions_lived_experience"].sum()
+    over = lived[lived > roomy.reindex(lived.index, fill_value=0)]
+    return frozenset(int(t) for t in over.index)
 
 
 @dataclass(frozen=True)
@@ -380,7 +405,7 @@ def room_figures(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, thre
     found, kinds, _ = _whole_study(con, everything, level, mode)
     counts = voice.counts(con, everything)
     guarded = guard(found, kinds, mode.rule, mode.floor_rule)
-    said = present_voice(found, kinds, counts, mode, {}, guarded)
+    said = present_voice(found, kinds, counts, mode, {}, guarded, _localised(con, everything, level))
     leaves, _ = _leaves(found, kinds)
     rows = tuple({str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in counts.to_dict("records"))
     return RoomFigures(guarded.system, guarded.hidden, tuple(key for key, _, _ in leaves), rows, said.hidden)
@@ -393,20 +418,24 @@ def present_voice(
     mode: Presenting,
     labels: Mapping[int, str],
     guarded: Guarded | None = None,
+    localised: frozenset[int] = frozenset(),
 ) -> voice.Voice:
     """``counts`` (voice.counts over the study) with every figure that could reveal a small count
     taken out (guard_voice, at the floor and then at the threshold, as ``guard`` does), teams
     relabelled (``labels``, empty to keep names) in label order. ``found`` and ``kinds`` are
     room_overview's, before guarding: the presence that voice implies is checked against them;
-    ``guarded`` is ``guard``'s answer for them and ``mode``, if it was already worked out."""
+    ``guarded`` is ``guard``'s answer for them and ``mode``, if it was already worked out. The
+    teams ``localised`` (presenting.localised) have every voice figure hidden, and the study with
+    them (less the other teams', it would give theirs)."""
     guarded = guarded or guard(found, kinds, mode.rule, mode.floor_rule)
     system = guarded.system
     _, cells = _leaves(found, kinds)
     floor = mode.floor_rule
+    told = {(key, name) for key in (*localised, None) if localised for name in VOICE_FIGURES}
     lower: frozenset[Any] = frozenset()
     if floor is not None:
-        lower = guard_voice(system, cells, guarded.lower, counts, floor)
-    hidden = guard_voice(system, cells, guarded.hidden, counts, mode.rule, lower)
+        lower = guard_voice(system, cells, guarded.lower, counts, floor, told)
+    hidden = guard_voice(system, cells, guarded.hidden, counts, mode.rule, {*lower, *told})
     measured = voice.measures(counts)
 
     def out(measures: Any, key: int | None) -> Any:

@@ -125,6 +125,27 @@ def by_meeting(con: duckdb.DuckDBPyConnection, flt: StudyFilter, max_teams: int 
         ).fetchdf()
 
 
+def by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
+    """Per team and calendar month (its first day) with a meeting observed live: contributions
+    (everyone's but observers') and contributions_lived_experience (by service users and carers)."""
+    flt = access.readable(flt, "voice at the meetings observed live", con)
+    with db.cursor(con) as cur:
+        return cur.execute(
+            f"""
+            with observed as ({_BY_MEETING})
+            select
+                team_id,
+                date_trunc('month', meeting_date)::date as month,
+                sum(contributions)::bigint as contributions,
+                sum(contributions_lived_experience)::bigint as contributions_lived_experience
+            from observed
+            group by all
+            order by team_id, month
+            """,  # noqa: S608 - a constant of this module
+            flt.sql_params(),
+        ).fetchdf()
+
+
 def voice(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> Voice:
     """Voice over the filter's meetings observed live, for the study and per team."""
     return measures(counts(con, flt))

@@ -27,9 +27,11 @@ import pytest
 from observation import config, db, export, feedback, presenting
 from observation.demo import DemoSpec, build_demo
 from observation.filters import StudyFilter
+from observation.queries import MEETING_KINDS as KINDS_OF_MEETINGS
 from tests.disclosure_check import COUNTS, KINDS, share_range
 from tests.unit.test_export import month_truth, read_text
 from tests.unit.test_export_contributions import (
+    CONTRIBUTIONS,
     EXPERIENCE_ATOMS,
     JointReader,
     experience_truth,
@@ -185,3 +187,40 @@ def test_presenter_modes_response_rates_hide_the_exports_responses_that_would_gi
     counts = read_text(tmp_path / "agg", "csv")["counts"]
     alpha = counts[(counts["team"] == "Alpha") & (counts["month"] == export.WHOLE_PERIOD)].iloc[0]
     assert alpha["responses_by_lived_experience"] == "[c]"
+
+
+def test_a_team_heard_only_at_a_months_one_meeting_has_its_voice_hidden_in_presenter_mode(
+    small: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beta was observed live once, at its one February meeting, where B-SU1 raised 3 items. The export
+    # shows each month's contributions and meetings: presenter mode's "3 items raised" by Beta would
+    # say that meeting had a service user there (1 meeting, hidden in the export).
+    small.executemany(
+        "insert into contributions (meeting_id, participant_id, kind, minute, observer, recorded_at) "
+        "values (?, ?, ?, ?, ?, ?::timestamp)",
+        [(m, p, kind, minute, who, at) for m, p, kind, n, minute, who, at in CONTRIBUTIONS for _ in range(n)],
+    )
+    monkeypatch.setenv("OBSERVATION_PRESENTER_MINIMUM", "2")
+    assert worked_out_from_both(small, tmp_path / "agg", 2) == []
+    mode = presenting.Presenting(on=True, threshold=2, floor=2)
+    heard = presenting.room(small, "contributing", mode).voice
+    assert heard.of_team(2).items_raised is None
+    assert heard.overall.items_raised is None  # all teams' 6 less Alpha's 3
+    assert heard.of_team(1).items_raised == 3
+
+
+def test_a_team_is_localised_only_where_its_other_months_observed_live_cannot_hold_what_they_said() -> None:
+    jan, feb = pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")
+    kinds = pd.DataFrame(
+        [(1, jan, 3), (1, feb, 1), (2, feb, 1), (3, jan, 2)], columns=["team_id", "period", "nobody"]
+    ).assign(**{k: 0 for k in KINDS_OF_MEETINGS if k != "nobody"})
+    months = pd.DataFrame(
+        [(1, jan, 10, 4), (1, feb, 5, 5), (2, feb, 8, 6), (3, jan, 4, 0)],
+        columns=["team_id", "month", "contributions", "contributions_lived_experience"],
+    )
+    # Team 1's service users and carers said 9 things; January (3 meetings) heard 10 in all, which
+    # could hold all 9, so February's one meeting may have had none of them. Team 2 was heard only
+    # at its one February meeting. Team 3's said nothing.
+    assert presenting.localised(months, kinds) == {2}
+    months.loc[0, "contributions"] = 8  # 9 cannot all have been said among January's 8
+    assert presenting.localised(months, kinds) == {1, 2}
