@@ -311,7 +311,7 @@ def _method(settings: Settings, mode: presenting.Presenting, period: str) -> lis
         "changes from lived experience or all changes logged); no count, item or change's words is shown.",
         f"The QI reading reads only the quarters whose share is shown and states no count. {teams}; nothing typed "
         "about a person — notes, participants' codes, the wording of chart annotations — appears.",
-        disclosure.NOT_ACROSS_OUTPUTS,
+        disclosure.ACROSS_OUTPUTS,
     )
     return [
         Slide(MEASURES, notes="\n".join(measures), body=measures),

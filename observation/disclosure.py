@@ -32,13 +32,12 @@ import numpy as np
 from scipy import sparse
 
 CONFIDENTIAL = "[c]"
-NOT_ACROSS_OUTPUTS = (
-    "Presenter mode (with the slide deck, which shows its figures) and the aggregate export are each checked "
-    "against everything they show, but not yet against each other: someone holding both can work some hidden "
-    "counts out (a team's quarter in one against its months in the other, say). Give an audience one or the "
-    "other, never both."
+ACROSS_OUTPUTS = (
+    "The aggregate export is checked against what presenter mode and the slide deck show as well as against "
+    "itself: someone holding both can work out no count under the lower of their two thresholds (a team's "
+    "quarter in one, say, against its months in the other)."
 )
-"""What the protection does not cover yet, said wherever one of the two is made."""
+"""What holds when a reader has both outputs (observation.across), said wherever one of the two is made."""
 DEFAULT_THRESHOLD = 5
 EXACT_ATOMS = 500
 """Up to this many atoms, every check frees every atom (exact); above, see the module's notes."""

@@ -21,6 +21,8 @@
   meeting had them, and the attendances are at least the meetings with service users plus those
   with carers; so a month's feedback is shown only where its counts of those meetings are, and
   the meetings are checked against each team's attendances. The impact log is linked to nothing.
+  Every check takes in what presenter mode and the deck show as well (observation.across), so that
+  a reader holding both outputs learns no small count.
 
 Every export carries a note (README.txt beside the tables, or a Notes sheet in a workbook) saying
 what it holds, how it may be shared and what was done to its text for a spreadsheet. Every export
@@ -60,9 +62,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from observation import access, across, audit, cells, config, db, feedback, integrity, presenting, queries
 from observation.demo import insert_table
 from observation.disclosure import (
+    ACROSS_OUTPUTS,
     CONFIDENTIAL,
     DEFAULT_THRESHOLD,
-    NOT_ACROSS_OUTPUTS,
     Figure,
     Rule,
     Secret,
@@ -1085,7 +1087,7 @@ def _aggregate_notes(info: queries.StudyInfo | None, rule: Rule, level: Particip
         "two changes_... columns are ever hidden; meetings held, cancelled, postponed, recorded and observed live, "
         "and the contributions column (all contributions), say nothing about anyone and are always shown. Rows may "
         "be left out when sharing this table.",
-        NOT_ACROSS_OUTPUTS,
+        ACROSS_OUTPUTS,
         "",
         "TABLES",
         "teams: each team's name, service and setting.",

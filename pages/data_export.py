@@ -47,7 +47,7 @@ if level == "aggregate":
         "month, whatever the filter on other pages: two exports of different teams or dates could give a hidden "
         "count away by difference. Meetings held, cancelled, postponed and recorded are always shown."
     )
-    st.warning(disclosure.NOT_ACROSS_OUTPUTS, icon=":material/group_off:")
+    st.caption(disclosure.ACROSS_OUTPUTS)
 elif level == "deidentified":
     st.caption("Not for publication: pseudonymous rows about people. Share it only under the study's data agreement.")
 else:

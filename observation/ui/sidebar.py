@@ -117,8 +117,8 @@ def _presenter_toggle(me: access.Identity) -> None:
 PRESENTER_HELP = (
     "For showing findings to a room: editing and note pages are hidden; counts of people, attendances "
     "or coded segments below the threshold show as '<5'; a percentage that would reveal one is hidden; "
-    "charts go by quarter; no note text, participant code or annotation wording is shown. Not yet checked "
-    "against the aggregate export: never give the same audience both."
+    "charts go by quarter; no note text, participant code or annotation wording is shown. The aggregate "
+    "export is checked against what presenter mode shows: an audience holding both learns no small count."
 )
 
 

@@ -282,8 +282,8 @@ def test_an_export_is_prepared_then_offered_for_download(app: App, small_path: P
     ]
     assert at.segmented_control(key="export_format").options == ["CSV", "Excel (XLSX)", "Parquet"]
     assert at.segmented_control(key="export_level").value == "aggregate"
-    # where the sharing is decided: not yet checked against presenter mode and the deck
-    assert [w.value for w in at.warning] == [disclosure.NOT_ACROSS_OUTPUTS]
+    # where the sharing is decided: checked against presenter mode and the deck as well
+    assert disclosure.ACROSS_OUTPUTS in [c.value for c in at.caption]
     at.button(key="export_prepare").click().run()
     assert not at.exception
     (download,) = at.get("download_button")

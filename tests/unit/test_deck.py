@@ -209,7 +209,7 @@ def test_the_deck_tells_the_story_slide_by_slide(decks: dict[int, Made], study: 
     method = " ".join((*by_title[deck.MEASURES].body, *by_title[deck.COUNTED].body, *by_title[deck.HIDES].body))
     for words in ("Lived-experience presence:", "Representation of a meeting", "Recruitment funnel:",
                   "Codes are counted per source document", "from 1 to 4", "integer programming",
-                  "Give an audience one or the other, never both."):  # fmt: skip
+                  "checked against what presenter mode and the slide deck show"):  # fmt: skip
         assert words in method, words
     assert made.heard[-1] == 1.0
     assert made.heard == sorted(made.heard)
