@@ -422,22 +422,30 @@ def _rows(layout: _Layout) -> across.Rows:
     return across.Rows(layout.team_ids, layout.months, layout.names, layout.truth)
 
 
-def _experience_rows(experience: pd.DataFrame) -> across.Rows:
-    """The experience feedback's atoms as experience_system lays them out."""
-    table = experience.assign(
+def _experience_table(experience: pd.DataFrame) -> pd.DataFrame:
+    """feedback.experience_by_month with a column per EXPERIENCE_ATOMS."""
+    return experience.assign(
         unscored=experience["responded"] - experience["scored"],
         silent=experience["attended"] - experience["responded"],
         spare=ROOM,
     )
-    return _rows(_layout(table, "month", EXPERIENCE_ATOMS))
+
+
+def _impact_table(impact: pd.DataFrame) -> pd.DataFrame:
+    """feedback.impact_by_month with a column per IMPACT_ATOMS."""
+    return impact.assign(
+        lived=impact["with_lived_experience"], staff=impact["changes"] - impact["with_lived_experience"], spare=ROOM
+    )
+
+
+def _experience_rows(experience: pd.DataFrame) -> across.Rows:
+    """The experience feedback's atoms as experience_system lays them out."""
+    return _rows(_layout(_experience_table(experience), "month", EXPERIENCE_ATOMS))
 
 
 def _impact_rows(impact: pd.DataFrame) -> across.Rows:
     """The impact log's atoms as impact_system lays them out."""
-    table = impact.assign(
-        lived=impact["with_lived_experience"], staff=impact["changes"] - impact["with_lived_experience"], spare=ROOM
-    )
-    return _rows(_layout(table, "month", IMPACT_ATOMS))
+    return _rows(_layout(_impact_table(impact), "month", IMPACT_ATOMS))
 
 
 def _heard(experience: pd.DataFrame, impact: pd.DataFrame, column: str) -> dict[Hashable, bool]:
@@ -830,12 +838,7 @@ def experience_system(
     those with carers, and so in each cell of ``slots`` (a team id, or None for the study: those
     meetings, shown). The study's counts of the columns ``fixed`` are known, and then its own
     EXPERIENCE_SECRETS left out (_hide_past_the_study)."""
-    table = experience.assign(
-        unscored=experience["responded"] - experience["scored"],
-        silent=experience["attended"] - experience["responded"],
-        spare=ROOM,
-    )
-    layout = _layout(table, "month", EXPERIENCE_ATOMS)
+    layout = _layout(_experience_table(experience), "month", EXPERIENCE_ATOMS)
     figures: list[Figure] = []
     secrets_: list[Secret] = []
     known: list[Figure] = []
@@ -872,16 +875,15 @@ def impact_system(impact: pd.DataFrame, fixed: Collection[str] = ()) -> System:
     (feedback.impact_by_month: per team and month with a change logged, split as IMPACT_ATOMS). Each
     IMPACT_HIDEABLE count is a figure of every month, team and the study, keyed as counts_system's
     (the study's of the columns ``fixed`` known instead: _hide_past_the_study). Nothing links them
-    to the meetings: a change is logged on its own date, whoever's idea it was."""
-    table = impact.assign(
-        lived=impact["with_lived_experience"], staff=impact["changes"] - impact["with_lived_experience"], spare=ROOM
-    )
-    layout = _layout(table, "month", IMPACT_ATOMS)
+    to the meetings: a change is logged on its own date, whoever's idea it was. A month's changes
+    hidden are known to be 1 at least: a month with none has none to hide, and shows 0."""
+    layout = _layout(_impact_table(impact), "month", IMPACT_ATOMS)
     figures: list[Figure] = []
-    known = [
-        layout.figure((cell, "room"), layout.atoms([i], IMPACT_ATOMS))
-        for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True))
-    ]
+    known: list[Figure] = []
+    for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)):
+        known.append(layout.figure((cell, "room"), layout.atoms([i], IMPACT_ATOMS)))
+        logged = layout.atoms([i], IMPACT_HIDEABLE["changes_logged"])
+        known.append(Figure((cell, "some_change"), logged, layout.total(logged), at_least=1))
     for key, (scope, rows) in layout.cells.items():
         for name, names in IMPACT_HIDEABLE.items():
             figure = layout.figure((key, name), layout.atoms(rows, names), IMPACT_COST[name] + SCOPE_COST[scope])

@@ -9,7 +9,7 @@ nothing typed about a person (notes, participant codes, the wording of chart ann
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -182,12 +182,20 @@ class Guarded:
         return (team_id, share) in self.hidden
 
 
-def guard(found: Overview, kinds: pd.DataFrame, rule: Rule, floor: Rule | None = None) -> Guarded:
+def guard(
+    found: Overview,
+    kinds: pd.DataFrame,
+    rule: Rule,
+    floor: Rule | None = None,
+    spoken: Collection[tuple[int, pd.Timestamp]] = (),
+) -> Guarded:
     """The Overview's shares — overall, per team, and per team and quarter on the trend — with
     every one hidden that is a small count, rests on few meetings, or would let a small count be
     worked out from the others (observation.disclosure), and every one the ``floor`` threshold
-    hides. ``kinds`` is queries.meeting_kinds over the same meetings, by the trend's period."""
-    system = presence_system(found, kinds)
+    hides. ``kinds`` is queries.meeting_kinds over the same meetings, by the trend's period;
+    ``spoken``, the months a reader of the aggregate export knows had someone with lived
+    experience present (ExportTells)."""
+    system = presence_system(found, kinds, spoken)
     lower = suppress(system, floor) if floor is not None else frozenset()
     hidden = frozenset(suppress(system, rule, lower))
     teams = tuple(t.model_copy(update={s: None for s in SHARES if (t.team_id, s) in hidden}) for t in found.teams)
@@ -231,9 +239,11 @@ def _atoms(of: Sequence[int], names: Sequence[str]) -> tuple[int, ...]:
     return tuple(i * width + _COLUMN[n] for i in of for n in names)
 
 
-def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
+def presence_system(found: Overview, kinds: pd.DataFrame, spoken: Collection[tuple[int, pd.Timestamp]] = ()) -> System:
     """What the Overview shows, as figures over each team's meeting kinds — by quarter for the
-    teams on the trend, in one sum for the rest — with the meetings of each as known."""
+    teams on the trend, in one sum for the rest — with the meetings of each as known, and, as
+    known too, that each cell had at least as many meetings with lived experience present as it
+    has months ``spoken`` (team id, month's first day)."""
     width = len(_COLUMN)
     leaves, cells = _leaves(found, kinds)
     truth = np.concatenate([c for _, _, c in leaves]) if leaves else np.zeros(0, dtype=np.int64)
@@ -260,6 +270,15 @@ def presence_system(found: Overview, kinds: pd.DataFrame) -> System:
         Figure(("meetings", key), atoms([i], queries.MEETING_KINDS), int(c.sum()))
         for i, (key, _, c) in enumerate(leaves)
     ]
+    index = {key: i for i, (key, _, _) in enumerate(leaves)}
+    heard: dict[int, int] = {}
+    for team_id, month in spoken:
+        i = index.get((team_id, pd.Timestamp(month).to_period("Q").start_time), index.get(team_id))
+        if i is not None:
+            heard[i] = heard.get(i, 0) + 1
+    for i, months in heard.items():
+        lived = atoms([i], LIVED_EXPERIENCE)
+        known.append(Figure(("spoken", leaves[i][0]), lived, int(truth[list(lived)].sum()), at_least=months))
     return System(truth, figures, known, secrets, blocks, np.repeat(np.arange(len(leaves)), width))
 
 
@@ -282,21 +301,23 @@ def room_overview(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mod
     different teams or dates could otherwise give a hidden figure away by difference): by quarter,
     the first teams by id (the order of their letters), then ``present_overview``."""
     everything = access.readable(StudyFilter(), "presenter mode's overview", con)
-    found, kinds, labels = _whole_study(con, everything, level, mode)
-    return present_overview(found, kinds, mode, labels)
+    found, kinds, labels, tells = _whole_study(con, everything, level, mode)
+    return present_overview(found, kinds, mode, labels, guard(found, kinds, mode.rule, mode.floor_rule, tells.spoken))
 
 
 def _whole_study(
     con: duckdb.DuckDBPyConnection, everything: StudyFilter, level: ParticipationLevel, mode: Presenting
-) -> tuple[Overview, pd.DataFrame, dict[int, str]]:
+) -> tuple[Overview, pd.DataFrame, dict[int, str], ExportTells]:
     """What presenter mode works out from: the Overview by quarter (the first teams by id on the
-    trend), its meeting kinds by quarter, and the teams' letters (empty when names are kept)."""
+    trend), its meeting kinds by quarter, the teams' letters (empty when names are kept), and what
+    the aggregate export's monthly counts tell a reader who holds it too."""
     found = queries.overview(
         con, everything, level, trend_teams=charts.MAX_SMALL_MULTIPLES, period="quarter", first_by_id=True
     )
     kinds = queries.meeting_kinds(con, everything, level, "quarter")
     labels = team_letters(t.id for t in queries.teams(con)) if mode.letters else {}
-    return found, kinds, labels
+    tells = export_tells(voice.by_month(con, everything), queries.meeting_kinds(con, everything, level, "month"))
+    return found, kinds, labels, tells
 
 
 def present_overview(
@@ -348,38 +369,50 @@ class Room:
 def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> Room:
     """The Overview and voice as presenter mode shows them, worked out over the whole study."""
     everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
-    found, kinds, labels = _whole_study(con, everything, level, mode)
+    found, kinds, labels, tells = _whole_study(con, everything, level, mode)
     counts = voice.counts(con, everything)
-    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
+    guarded = guard(found, kinds, mode.rule, mode.floor_rule, tells.spoken)
     return Room(
         present_overview(found, kinds, mode, labels, guarded),
-        present_voice(found, kinds, counts, mode, labels, guarded, _localised(con, everything, level)),
+        present_voice(found, kinds, counts, mode, labels, guarded, tells.localised),
     )
 
 
-def _localised(con: duckdb.DuckDBPyConnection, everything: StudyFilter, level: ParticipationLevel) -> frozenset[int]:
-    """localised, of the study."""
-    return localised(voice.by_month(con, everything), queries.meeting_kinds(con, everything, level, "month"))
+@dataclass(frozen=True)
+class ExportTells:
+    """What the aggregate export's monthly counts tell a reader who holds it beside presenter mode:
+    each month's contributions (by service users and carers among them, where shown) and recorded
+    meetings are there (export_tells)."""
 
-
-def localised(months: pd.DataFrame, kinds: pd.DataFrame) -> frozenset[int]:
+    spoken: frozenset[tuple[int, pd.Timestamp]]
+    """The months (team id, first day) in which someone with lived experience contributed at one of
+    more than one recorded meeting, which had then someone with lived experience present (the
+    export takes it that a reader knows it: a month with one meeting it keeps quiet instead)."""
+    localised: frozenset[int]
     """The teams whose voice figures would place someone with lived experience at a month's only
-    recorded meeting, for a reader who holds the aggregate export too: there, each month's
-    contributions and recorded meetings are always shown, so contributions by service users and
-    carers more than every contribution of the team's months observed live with more than one
-    recorded meeting must have been made in a month with one — whose one meeting then had them
-    present (a count of 1, and the export hides it). ``months``: voice.by_month; ``kinds``:
-    queries.meeting_kinds by month, over the same meetings."""
+    recorded meeting: contributions by service users and carers more than every contribution of the
+    team's months observed live with more than one recorded meeting must have been made in a month
+    with one, whose one meeting then had them present (a count of 1, which the export hides)."""
+
+
+def export_tells(months: pd.DataFrame, kinds: pd.DataFrame) -> ExportTells:
+    """ExportTells from voice.by_month and queries.meeting_kinds by month, over the same meetings."""
     recorded = kinds.assign(
-        recorded=kinds[list(queries.MEETING_KINDS)].sum(axis=1), month=pd.to_datetime(kinds["period"])
+        recorded=kinds[list(queries.MEETING_KINDS)].sum(axis=1),
+        lived=kinds[list(LIVED_EXPERIENCE)].sum(axis=1),
+        month=pd.to_datetime(kinds["period"]),
     )
     joined = months.assign(month=pd.to_datetime(months["month"])).merge(
-        recorded[["team_id", "month", "recorded"]], how="left", on=["team_id", "month"]
+        recorded[["team_id", "month", "recorded", "lived"]], how="left", on=["team_id", "month"]
     )
-    roomy = joined[joined["recorded"] > 1].groupby("team_id")["contributions"].sum()
+    roomy = joined[joined["recorded"] > 1]
+    spoke = roomy[(roomy["contributions_lived_experience"] > 0) & (roomy["lived"] > 0)]
     lived = joined.groupby("team_id")["contributions_lived_experience"].sum()
-    over = lived[lived > roomy.reindex(lived.index, fill_value=0)]
-    return frozenset(int(t) for t in over.index)
+    over = lived[lived > roomy.groupby("team_id")["contributions"].sum().reindex(lived.index, fill_value=0)]
+    return ExportTells(
+        frozenset((int(t), pd.Timestamp(m)) for t, m in zip(spoke["team_id"], spoke["month"], strict=True)),
+        frozenset(int(t) for t in over.index),
+    )
 
 
 @dataclass(frozen=True)
@@ -402,10 +435,10 @@ def room_figures(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, thre
     study, as ``room`` works it out."""
     mode = Presenting(on=True, threshold=threshold, floor=floor)
     everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
-    found, kinds, _ = _whole_study(con, everything, level, mode)
+    found, kinds, _, tells = _whole_study(con, everything, level, mode)
     counts = voice.counts(con, everything)
-    guarded = guard(found, kinds, mode.rule, mode.floor_rule)
-    said = present_voice(found, kinds, counts, mode, {}, guarded, _localised(con, everything, level))
+    guarded = guard(found, kinds, mode.rule, mode.floor_rule, tells.spoken)
+    said = present_voice(found, kinds, counts, mode, {}, guarded, tells.localised)
     leaves, _ = _leaves(found, kinds)
     rows = tuple({str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in counts.to_dict("records"))
     return RoomFigures(guarded.system, guarded.hidden, tuple(key for key, _, _ in leaves), rows, said.hidden)
@@ -425,7 +458,7 @@ def present_voice(
     relabelled (``labels``, empty to keep names) in label order. ``found`` and ``kinds`` are
     room_overview's, before guarding: the presence that voice implies is checked against them;
     ``guarded`` is ``guard``'s answer for them and ``mode``, if it was already worked out. The
-    teams ``localised`` (presenting.localised) have every voice figure hidden, and the study with
+    teams ``localised`` (ExportTells) have every voice figure hidden, and the study with
     them (less the other teams', it would give theirs)."""
     guarded = guarded or guard(found, kinds, mode.rule, mode.floor_rule)
     system = guarded.system

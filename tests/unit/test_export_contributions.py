@@ -355,6 +355,8 @@ def read_into(reader: JointReader, counts: pd.DataFrame, team_ids: dict[str, int
         for column, names in (*MEETING_COLUMNS.items(), *LIVE_COLUMNS.items(), *FEEDBACK_COLUMNS.items()):
             if row[column] == "[c]":
                 hidden += 1
+                if column == "changes_logged":  # a row without a change shows 0: hidden, there was one
+                    reader.bound(reader.vector(cell, names), 1)
                 continue
             assert int(row[column]) == reader.true(cell, names), (cell, column, row[column])
             reader.see(cell, names, int(row[column]))
