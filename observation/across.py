@@ -18,6 +18,7 @@ What a score's value says (a mean of answers, not a count) is not taken in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -48,15 +49,20 @@ class Rows:
     names: tuple[str, ...]
     truth: np.ndarray
 
+    @functools.cached_property
+    def _index(self) -> dict[Hashable, list[int]]:
+        """The rows of each team's quarter ((team id, its first day)), each team's and the study's (None)."""
+        index: dict[Hashable, list[int]] = {None: list(range(len(self.team_ids)))}
+        for i, (team_id, month) in enumerate(zip(self.team_ids, self.months, strict=True)):
+            index.setdefault(int(team_id), []).append(i)
+            index.setdefault((int(team_id), quarter(month)), []).append(i)
+        return index
+
     def of(self, key: Hashable) -> list[int]:
         """The rows of a team's quarter ((team id, its first day)), a team's (its id) or the study's (None)."""
-        if key is None:
-            return list(range(len(self.team_ids)))
         if isinstance(key, tuple):
-            team_id, first = int(key[0]), pd.Timestamp(key[1]).date()
-            return [i for i, (t, m) in enumerate(zip(self.team_ids, self.months, strict=True))
-                    if t == team_id and quarter(m) == first]  # fmt: skip
-        return [i for i, t in enumerate(self.team_ids) if t == int(key)]  # type: ignore[call-overload]
+            key = (int(key[0]), pd.Timestamp(key[1]).date())
+        return self._index.get(key, [])
 
     def atoms(self, rows: Sequence[int], names: Sequence[str]) -> tuple[int, ...]:
         width = len(self.names)
@@ -102,8 +108,7 @@ def meeting_links(room: presenting.RoomFigures, rows: Rows, rule: Rule) -> tuple
         if said and present:
             known.append(Figure(("room", key, presenting.TOOK_PART), lived, present, at_least=1))
     secrets: list[Secret] = []
-    told = {f.key for f in room.presence.figures} - room.presence_hidden
-    loose = [(f.key, f.atoms, f.count) for f in room.presence.figures if f.is_count and f.key not in told]
+    loose = [(f.key, f.atoms, f.count) for f in room.presence.figures if f.is_count and f.key in room.presence_hidden]
     for key, atoms, count in [*loose, *((s.key, s.atoms, s.count) for s in room.presence.secrets)]:
         quarterly = isinstance(key, tuple) and isinstance(key[0], tuple)
         if quarterly and rule.hides(count):
