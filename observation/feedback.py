@@ -85,6 +85,8 @@ class Item:
     wording: str
     item_id: int | None
     """None: one of DEFAULT_ITEMS in a study that has not saved its questionnaire yet."""
+    asked_again: bool = False
+    """True where add_item asked an item no longer asked again, its answers with it."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,7 @@ def add_item(con: duckdb.DuckDBPyConnection, wording: str, observer: str | None 
             cur.execute("update feedback_items set active = true where id = ?", [again[0]])
             audit.record(cur, "change", "feedback_items", f"item_key={again[1]}",
                          before={"active": False, "wording": again[3]}, after={"active": True}, who=who)  # fmt: skip
-            return Item(str(again[1]), int(again[2]), str(again[3]), int(again[0]))
+            return Item(str(again[1]), int(again[2]), str(again[3]), int(again[0]), asked_again=True)
         stem = _key_of(wording)
         key = next(k for k in (stem, *(f"{stem}_{n}" for n in range(2, 1000))) if k not in taken)
         (order,) = cur.execute("select coalesce(max(sort_order), 0) + 1 from feedback_items").fetchone()  # type: ignore[misc]

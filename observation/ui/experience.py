@@ -373,8 +373,15 @@ def questionnaire_editor() -> None:
                     "Remove", icon=":material/remove_circle:", help="Stop asking it; its answers stay"
                 ):
                     edits.attempt(partial(_retire, item))
-    with st.form("questionnaire_new", clear_on_submit=True):
-        said = st.text_input("A new item", max_chars=200, placeholder="The papers came in time for me to read them")
+    # A new box after an item is added; one refused keeps its words to mend (clear_on_submit clears both).
+    added = st.session_state.get(ADDED, 0)
+    with st.form("questionnaire_new"):
+        said = st.text_input(
+            "A new item",
+            max_chars=200,
+            placeholder="The papers came in time for me to read them",
+            key=f"new_item_{added}",
+        )
         if st.form_submit_button("Add the item", icon=":material/add:"):
             edits.attempt(partial(_add, said))
 
@@ -393,4 +400,11 @@ def _retire(item: feedback.Item) -> str:
 
 def _add(wording: str) -> str:
     item = feedback.add_item(study.connection(), wording)
+    st.session_state[ADDED] = st.session_state.get(ADDED, 0) + 1
+    if item.asked_again:
+        return f"Asked again: {item.wording} (its earlier answers are with it again)."
     return f"Added: {item.wording}"
+
+
+ADDED = "questionnaire_added"
+"""How many items were added this session: the new item's box is drawn afresh, empty, after each."""

@@ -119,6 +119,9 @@ def test_an_item_removed_by_mistake_is_asked_again_as_the_page_says(app: App, an
     at.button(key="FormSubmitter:questionnaire_new-Add the item").click().run()
     assert not at.exception
     assert sorted(asked()) == sorted(before)  # the same item, its answers with it, not a new one
+    assert any(s.value.replace("\\", "").startswith("Asked again: I felt listened to") for s in at.success)
+    assert next(t for t in at.text_input if t.label == "A new item").value == ""  # an empty box for the next
+
 
 
 def test_the_overviews_qi_chart_names_a_team_it_has_no_panel_for(app: App, answered: Path) -> None:

@@ -193,3 +193,27 @@ def test_a_reworded_item_leaves_the_questionnaire_tab_open_with_its_new_version(
     settled(page)
     expect(tab).to_have_attribute("aria-selected", "true")  # the save's message above does not open "Teams"
     assert_clean(watched)
+
+
+def test_an_item_refused_keeps_its_words_and_one_added_leaves_an_empty_box(study: Study, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{study.server.url}/study_setup")
+    tab = page.get_by_role("tab", name="Experience questionnaire")
+    expect(tab).to_be_visible(timeout=WAIT)
+    settled(page)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    settled(page)
+    box = page.get_by_label("A new item")
+    asked = page.get_by_label("Item 1 (version 1)").input_value()
+    box.fill(asked.upper())  # asked already, in other case
+    page.get_by_role("button", name="Add the item").click()
+    expect(page.get_by_test_id("stAlert").filter(has_text="already asks")).to_be_visible(timeout=WAIT)
+    settled(page)
+    expect(box).to_have_value(asked.upper())  # the words stay, to mend (the form once cleared them)
+    box.fill("The papers came in time for me to read them")
+    page.get_by_role("button", name="Add the item").click()
+    expect(page.get_by_text("Added: The papers came in time for me to read them")).to_be_visible(timeout=WAIT)
+    settled(page)
+    expect(page.get_by_label("A new item")).to_have_value("")
+    assert_clean(watched)
