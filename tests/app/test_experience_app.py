@@ -123,7 +123,6 @@ def test_an_item_removed_by_mistake_is_asked_again_as_the_page_says(app: App, an
     assert next(t for t in at.text_input if t.label == "A new item").value == ""  # an empty box for the next
 
 
-
 def test_the_overviews_qi_chart_names_a_team_it_has_no_panel_for(app: App, answered: Path) -> None:
     # Only Alpha's service users answered and only Alpha logged a change: Beta, with its meetings,
     # has no month to chart, and the page says so rather than leave it out without a word.
