@@ -12,7 +12,9 @@ count to stay loose with both in hand.
 
 Presenter mode is read at the threshold each check runs at (its floor first, then the chosen one):
 a reader holding an export and presenter mode learns no count under the lower of the two thresholds.
-What a score's value says (a mean of answers, not a count) is not taken in.
+Presenter mode, for its part, takes in what the export's months always tell (presenting.ExportTells):
+where someone with lived experience spoke, and at how many meetings. What a score's value says (a
+mean of answers, not a count) is not taken in.
 """
 
 from __future__ import annotations
