@@ -132,9 +132,7 @@ class Figure:
     at_most: int | None = None
     """What a reader may take ``sum(atoms)`` to be at most besides: a mean printed as 0% (a voice
     share) reads as none at all, or at most a rounding's worth. Given as the true sum — a reader
-    is taken to know as much as can be true — it pins a sum of none to 0. With ``at_least``: the
-    sum is known to lie between the two (a count another output shows as hidden, so from 1 to the
-    threshold − 1)."""
+    is taken to know as much as can be true — it pins a sum of none to 0."""
     weights: tuple[float, ...] | None = None
     """Each atom's weight in the sum (one each when None): a whole percentage of a count no output
     shows (a response rate) bounds a weighted sum of the atoms (``ratio``)."""
@@ -142,7 +140,7 @@ class Figure:
     def bounds(self) -> tuple[float, float]:
         """The range of ``sum(atoms)`` a reader who sees this figure knows."""
         if self.at_least is not None:
-            return self.at_least, math.inf if self.at_most is None else self.at_most
+            return self.at_least, math.inf
         if self.mean is not None:
             assert self.denominator is not None
             p = whole_percent(self.mean)

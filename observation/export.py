@@ -319,7 +319,7 @@ def _room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel) -> Callable
 
     @functools.cache
     def at(chosen: Rule) -> presenting.RoomFigures:
-        return presenting.room_figures(con, level, chosen.threshold, min(floor, chosen.threshold))
+        return presenting.room_figures(con, level, chosen.threshold, floor)
 
     return at
 
@@ -357,7 +357,7 @@ def hidden_figures(
     opened = _open_months(kinds, rule)
     spoken, fragile = _spoken(live, kinds)
     system = counts_system(kinds, spoken, attended, opened)
-    meetings = _rows(_layout(kinds, "period", queries.MEETING_KINDS))
+    meetings = _layout(kinds, "period", queries.MEETING_KINDS)
     hidden = _hide(
         lambda r: system if room is None else _joined(system, *across.meeting_links(room(r), meetings, r)), rule
     )
@@ -365,7 +365,7 @@ def hidden_figures(
     if len(live):
         thin = {(month, column) for month in fragile for column in LIVE_HIDEABLE}
         said = contributions_system(live, kinds)
-        contributed = _rows(_layout(live, "month", LIVE_ATOMS))
+        contributed = _layout(live, "month", LIVE_ATOMS)
         live_hidden = _hide(
             lambda r: said if room is None else _joined(said, across.contribution_links(room(r), contributed)),
             rule,
@@ -382,7 +382,7 @@ def hidden_figures(
     if len(experience):
         slots = _slots_shown(system, hidden)
         felt = _experience_rows(experience)
-        heard = _heard(experience, impact, "responded")
+        heard = _heard(experience["team_id"], experience, impact)
 
         def feedback_system(fixed: Collection[str], r: Rule) -> System:
             built = experience_system(experience, kinds, opened, slots, fixed)
@@ -391,7 +391,7 @@ def hidden_figures(
         experience_hidden = _hide_past_the_study(feedback_system, rule, shut & _keys_of(attended))
     impact_hidden: frozenset[Hashable] = frozenset()
     if len(impact):
-        changed, told = _impact_rows(impact), _heard(experience, impact, "changes")
+        changed, told = _impact_rows(impact), _heard(impact["team_id"], experience, impact)
 
         def impact_checked(fixed: Collection[str], r: Rule) -> System:
             built = impact_system(impact, fixed)
@@ -418,10 +418,6 @@ def _joined(system: System, known: Sequence[Figure], secrets_: Sequence[Secret] 
     )
 
 
-def _rows(layout: _Layout) -> across.Rows:
-    return across.Rows(layout.team_ids, layout.months, layout.names, layout.truth)
-
-
 def _experience_table(experience: pd.DataFrame) -> pd.DataFrame:
     """feedback.experience_by_month with a column per EXPERIENCE_ATOMS."""
     return experience.assign(
@@ -440,21 +436,19 @@ def _impact_table(impact: pd.DataFrame) -> pd.DataFrame:
 
 def _experience_rows(experience: pd.DataFrame) -> across.Rows:
     """The experience feedback's atoms as experience_system lays them out."""
-    return _rows(_layout(_experience_table(experience), "month", EXPERIENCE_ATOMS))
+    return _layout(_experience_table(experience), "month", EXPERIENCE_ATOMS)
 
 
 def _impact_rows(impact: pd.DataFrame) -> across.Rows:
     """The impact log's atoms as impact_system lays them out."""
-    return _rows(_layout(_impact_table(impact), "month", IMPACT_ATOMS))
+    return _layout(_impact_table(impact), "month", IMPACT_ATOMS)
 
 
-def _heard(experience: pd.DataFrame, impact: pd.DataFrame, column: str) -> dict[Hashable, bool]:
-    """Whose experience and impact measures presenter mode shows, of the teams with a row in the
-    table of ``column``: every team's (its Team profile), and the study's where anyone answered or a
-    change is logged (the Overview's row of them)."""
-    table = experience if column == "responded" else impact
+def _heard(teams: pd.Series, experience: pd.DataFrame, impact: pd.DataFrame) -> dict[Hashable, bool]:
+    """Whose experience and impact measures presenter mode shows, of ``teams``: every team's (its
+    Team profile), and the study's where anyone answered or a change is logged (the Overview's row)."""
     anything = bool(experience["responded"].sum()) or bool(impact["changes"].sum())
-    return {None: anything} | {int(t): True for t in table["team_id"].unique()}
+    return {None: anything} | {int(t): True for t in teams.unique()}
 
 
 def _hide(
@@ -674,24 +668,13 @@ def _cell_keys(counts: pd.DataFrame) -> list[Hashable]:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class _Layout(across.Rows):
     """Atoms laid out as a system of observation.disclosure wants them: per row of a table (a team's
-    month), its counts ``names`` in order, consecutively. ``cells`` are what the export shows a row
-    of: each month, each team's whole period and the study, keyed as _cell_keys keys them, with its
-    scope (SCOPE_COST) and the rows it sums."""
+    month), its counts ``names`` in order, consecutively (across.Rows). ``cells`` are what the export
+    shows a row of: each month, each team's whole period and the study, keyed as _cell_keys keys
+    them, with its scope (SCOPE_COST) and the rows it sums."""
 
-    names: tuple[str, ...]
-    team_ids: list[int]
-    months: list[dt.date]
-    truth: np.ndarray
     cells: dict[Hashable, tuple[str, list[int]]]
-
-    def atoms(self, rows: list[int], names: tuple[str, ...]) -> tuple[int, ...]:
-        """The atoms of ``names`` in ``rows``."""
-        return tuple(i * len(self.names) + self.names.index(n) for i in rows for n in names)
-
-    def total(self, atoms: tuple[int, ...]) -> int:
-        return int(self.truth[list(atoms)].sum())
 
     def figure(self, key: Hashable, atoms: tuple[int, ...], cost: int = 0) -> Figure:
         return Figure(key, atoms, self.total(atoms), cost=cost)
@@ -735,7 +718,7 @@ def _layout(table: pd.DataFrame, month: str, names: tuple[str, ...]) -> _Layout:
         cells[(team_id, first)] = ("month", [i])
         cells.setdefault(team_id, ("team", []))[1].append(i)
     cells[None] = ("study", list(range(len(team_ids))))
-    return _Layout(names, team_ids, months, table[list(names)].to_numpy(dtype=np.int64).ravel(), cells)
+    return _Layout(team_ids, months, names, table[list(names)].to_numpy(dtype=np.int64).ravel(), cells)
 
 
 def counts_system(

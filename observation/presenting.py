@@ -368,14 +368,31 @@ class Room:
 
 def room(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> Room:
     """The Overview and voice as presenter mode shows them, worked out over the whole study."""
+    worked = _worked_out(con, level, mode)
+    return Room(
+        present_overview(worked.found, worked.kinds, mode, worked.labels, worked.guarded),
+        present_voice(worked.found, worked.kinds, worked.counts, mode, worked.labels, worked.guarded, worked.localised),
+    )
+
+
+@dataclass(frozen=True)
+class _Worked:
+    """What room and room_figures work out from, for one presenter mode."""
+
+    found: Overview
+    kinds: pd.DataFrame
+    labels: dict[int, str]
+    counts: pd.DataFrame
+    guarded: Guarded
+    localised: frozenset[int]
+
+
+def _worked_out(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, mode: Presenting) -> _Worked:
+    """The study's Overview, meeting kinds, letters and voice counts, and the Overview's shares guarded."""
     everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
     found, kinds, labels, tells = _whole_study(con, everything, level, mode)
-    counts = voice.counts(con, everything)
     guarded = guard(found, kinds, mode.rule, mode.floor_rule, tells.spoken)
-    return Room(
-        present_overview(found, kinds, mode, labels, guarded),
-        present_voice(found, kinds, counts, mode, labels, guarded, tells.localised),
-    )
+    return _Worked(found, kinds, labels, voice.counts(con, everything), guarded, tells.localised)
 
 
 @dataclass(frozen=True)
@@ -433,15 +450,17 @@ class RoomFigures:
 def room_figures(con: duckdb.DuckDBPyConnection, level: ParticipationLevel, threshold: int, floor: int) -> RoomFigures:
     """What presenter mode at ``threshold`` (the study's lowest being ``floor``) shows of the whole
     study, as ``room`` works it out."""
-    mode = Presenting(on=True, threshold=threshold, floor=floor)
-    everything = access.readable(StudyFilter(), "presenter mode's overview and voice", con)
-    found, kinds, _, tells = _whole_study(con, everything, level, mode)
-    counts = voice.counts(con, everything)
-    guarded = guard(found, kinds, mode.rule, mode.floor_rule, tells.spoken)
-    said = present_voice(found, kinds, counts, mode, {}, guarded, tells.localised)
-    leaves, _ = _leaves(found, kinds)
-    rows = tuple({str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in counts.to_dict("records"))
-    return RoomFigures(guarded.system, guarded.hidden, tuple(key for key, _, _ in leaves), rows, said.hidden)
+    mode = Presenting(on=True, threshold=threshold, floor=floor, letters=False)
+    worked = _worked_out(con, level, mode)
+    said = present_voice(
+        worked.found, worked.kinds, worked.counts, mode, worked.labels, worked.guarded, worked.localised
+    )
+    leaves, _ = _leaves(worked.found, worked.kinds)
+    records = worked.counts.to_dict("records")
+    rows = tuple({str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in records)
+    return RoomFigures(
+        worked.guarded.system, worked.guarded.hidden, tuple(key for key, _, _ in leaves), rows, said.hidden
+    )
 
 
 def present_voice(
