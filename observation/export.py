@@ -59,7 +59,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from observation import access, across, audit, cells, config, db, feedback, integrity, presenting, queries
+from observation import access, across, audit, cells, config, db, feedback, integrity, presenting, queries, voice
 from observation.demo import insert_table
 from observation.disclosure import (
     ACROSS_OUTPUTS,
@@ -255,7 +255,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, rule: Rule, level: ParticipationL
     whole = StudyFilter()  # the whole study, always (see the module's notes)
     counts = queries.monthly_counts(con, whole, level)
     kinds = queries.meeting_kinds(con, whole, level, "month")
-    live = _live_counts(con)
+    live = voice.by_month(con, whole)
     experience = feedback.experience_by_month(con, whole)
     impact = feedback.impact_by_month(con, whole)
     system, hidden = hidden_figures(kinds, live, experience, impact, rule, _room(con, level))
@@ -345,7 +345,7 @@ def hidden_figures(
     room: Callable[[Rule], presenting.RoomFigures] | None = None,
 ) -> tuple[System, Hidden]:
     """What the aggregate export hides under ``rule``, from the meetings of each kind per team and
-    month (queries.meeting_kinds by month), the contributions observed live (_live_counts), the
+    month (queries.meeting_kinds by month), the contributions observed live (voice.by_month), the
     experience feedback (feedback.experience_by_month) and the impact log (feedback.impact_by_month);
     and counts_system, whose counts the export shows. First the meetings, checked with what the
     attendances by service users and carers tell of them (_attendance_links); then the contributions;
@@ -561,47 +561,6 @@ def _quiet_atoms(live: pd.DataFrame, months: Collection[Month]) -> tuple[int, ..
     layout = _layout(live, "month", LIVE_ATOMS)
     rows = [i for i, cell in enumerate(zip(layout.team_ids, layout.months, strict=True)) if cell in months]
     return layout.atoms(rows, LIVE_HIDEABLE["contributions_by_lived_experience"])
-
-
-def _live_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per team and calendar month (its first day) with a meeting observed live: those meetings
-    and their contributions split as LIVE_ATOMS (observers' left out, as observation.voice does)."""
-    flt = access.readable(StudyFilter(), "the contributions by month", con)
-    with db.cursor(con) as cur:
-        return cur.execute(
-            """
-            with counted as (
-                select
-                    h.team_id,
-                    date_trunc('month', h.meeting_date)::date as month,
-                    c.meeting_id,
-                    count(*) filter (where r.lived_experience and c.kind = 'raised_item') as raised,
-                    count(*) filter (where r.lived_experience and c.kind = 'took_action') as action,
-                    count(*) filter (where r.lived_experience and c.kind not in ('raised_item', 'took_action'))
-                        as other,
-                    count(*) filter (where not r.lived_experience) as staff
-                from contributions as c
-                join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as h
-                    on h.meeting_id = c.meeting_id
-                join participants as p on p.id = c.participant_id
-                join role_categories as r on r.code = p.role
-                where h.status = 'held' and p.role <> 'observer'
-                group by all
-            )
-            select
-                team_id,
-                month,
-                count(*) as meetings_observed_live,
-                sum(raised)::bigint as raised,
-                sum(action)::bigint as action,
-                sum(other)::bigint as other,
-                sum(staff)::bigint as staff
-            from counted
-            group by team_id, month
-            order by team_id, month
-            """,
-            flt.sql_params(),
-        ).fetchdf()
 
 
 def _live_values(live: pd.DataFrame) -> dict[Hashable, dict[str, int]]:
@@ -1018,7 +977,7 @@ def _score(values: Mapping[str, Any], hidden: bool) -> object:
 
 def contributions_system(live: pd.DataFrame, kinds: pd.DataFrame) -> System:
     """What the aggregate export shows of the contributions, as figures over the atoms ``live``
-    (_live_counts: per team and month, contributions split as LIVE_ATOMS). Each LIVE_HIDEABLE count
+    (voice.by_month: per team and month, contributions split as LIVE_ATOMS). Each LIVE_HIDEABLE count
     is a figure of every month, team and the study, keyed as counts_system's; each month's
     contributions are known (always shown); LIVE_SECRETS of every cell must not be worked out when
     small; and in a month with nobody with lived experience present at a recorded meeting

@@ -419,9 +419,12 @@ def export_tells(months: pd.DataFrame, kinds: pd.DataFrame) -> ExportTells:
         lived=kinds[list(LIVED_EXPERIENCE)].sum(axis=1),
         month=pd.to_datetime(kinds["period"]),
     )
-    joined = months.assign(month=pd.to_datetime(months["month"])).merge(
-        recorded[["team_id", "month", "recorded", "lived"]], how="left", on=["team_id", "month"]
-    )
+    said = months[["raised", "action", "other"]].sum(axis=1)
+    joined = months.assign(
+        month=pd.to_datetime(months["month"]),
+        contributions=said + months["staff"],
+        contributions_lived_experience=said,
+    ).merge(recorded[["team_id", "month", "recorded", "lived"]], how="left", on=["team_id", "month"])
     roomy = joined[joined["recorded"] > 1]
     spoke = roomy[(roomy["contributions_lived_experience"] > 0) & (roomy["lived"] > 0)]
     lived = joined.groupby("team_id")["contributions_lived_experience"].sum()

@@ -126,22 +126,45 @@ def by_meeting(con: duckdb.DuckDBPyConnection, flt: StudyFilter, max_teams: int 
 
 
 def by_month(con: duckdb.DuckDBPyConnection, flt: StudyFilter) -> pd.DataFrame:
-    """Per team and calendar month (its first day) with a meeting observed live: contributions
-    (everyone's but observers') and contributions_lived_experience (by service users and carers)."""
-    flt = access.readable(flt, "voice at the meetings observed live", con)
+    """Per team and calendar month (its first day) with a meeting observed live: those meetings
+    (meetings_observed_live) and their contributions, observers' left out, split four ways: by
+    service users and carers, the agenda items raised (raised), the actions taken (action) and the
+    rest (other); and everyone else's (staff). What the aggregate export counts, and what presenter
+    mode takes it to tell (observation.presenting.ExportTells)."""
+    flt = access.readable(flt, "the contributions by month", con)
     with db.cursor(con) as cur:
         return cur.execute(
-            f"""
-            with observed as ({_BY_MEETING})
+            """
+            with counted as (
+                select
+                    h.team_id,
+                    date_trunc('month', h.meeting_date)::date as month,
+                    c.meeting_id,
+                    count(*) filter (where r.lived_experience and c.kind = 'raised_item') as raised,
+                    count(*) filter (where r.lived_experience and c.kind = 'took_action') as action,
+                    count(*) filter (where r.lived_experience and c.kind not in ('raised_item', 'took_action'))
+                        as other,
+                    count(*) filter (where not r.lived_experience) as staff
+                from contributions as c
+                join filtered_meetings($teams::integer[], $setting, $start::date, $end::date) as h
+                    on h.meeting_id = c.meeting_id
+                join participants as p on p.id = c.participant_id
+                join role_categories as r on r.code = p.role
+                where h.status = 'held' and p.role <> 'observer'
+                group by all
+            )
             select
                 team_id,
-                date_trunc('month', meeting_date)::date as month,
-                sum(contributions)::bigint as contributions,
-                sum(contributions_lived_experience)::bigint as contributions_lived_experience
-            from observed
-            group by all
+                month,
+                count(*) as meetings_observed_live,
+                sum(raised)::bigint as raised,
+                sum(action)::bigint as action,
+                sum(other)::bigint as other,
+                sum(staff)::bigint as staff
+            from counted
+            group by team_id, month
             order by team_id, month
-            """,  # noqa: S608 - a constant of this module
+            """,
             flt.sql_params(),
         ).fetchdf()
 

@@ -218,13 +218,12 @@ def test_a_team_is_localised_only_where_its_other_months_observed_live_cannot_ho
     kinds = pd.DataFrame(
         [(1, jan, 3), (1, feb, 1), (2, feb, 1), (3, jan, 2)], columns=["team_id", "period", "nobody"]
     ).assign(**{k: 0 for k in KINDS_OF_MEETINGS if k != "nobody"})
-    months = pd.DataFrame(
-        [(1, jan, 10, 4), (1, feb, 5, 5), (2, feb, 8, 6), (3, jan, 4, 0)],
-        columns=["team_id", "month", "contributions", "contributions_lived_experience"],
-    )
+    months = pd.DataFrame(  # voice.by_month's: by service users and carers (other here), and staff
+        [(1, jan, 4, 6), (1, feb, 5, 0), (2, feb, 6, 2), (3, jan, 0, 4)], columns=["team_id", "month", "other", "staff"]
+    ).assign(raised=0, action=0)
     # Team 1's service users and carers said 9 things; January (3 meetings) heard 10 in all, which
     # could hold all 9, so February's one meeting may have had none of them. Team 2 was heard only
     # at its one February meeting. Team 3's said nothing.
     assert presenting.export_tells(months, kinds).localised == {2}
-    months.loc[0, "contributions"] = 8  # 9 cannot all have been said among January's 8
+    months.loc[0, "staff"] = 4  # 9 cannot all have been said among January's 8
     assert presenting.export_tells(months, kinds).localised == {1, 2}

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observation import db, export
+from observation import db, export, voice
 from observation.disclosure import Rule, suppress
 from observation.filters import StudyFilter
 from tests.disclosure_check import COUNTS, KINDS, truth
@@ -427,7 +427,8 @@ def test_no_small_count_can_be_worked_out_when_thin_months_hide_their_contributi
                 cur.execute("update meetings set status = 'cancelled' where list_contains(?, id)", [gone])
         db.keep_meeting_facts(cur)
     kinds = export.queries.meeting_kinds(demo_copy, StudyFilter(), "contributing", "month")
-    assert export._spoken(export._live_counts(demo_copy), kinds)[1]  # thin months with contributions: not vacuous
+    live = voice.by_month(demo_copy, StudyFilter())
+    assert export._spoken(live, kinds)[1]  # thin months with contributions: not vacuous
     assert worked_out(demo_copy, tmp_path / "agg", 5) == []
     counts = read_text(tmp_path / "agg", "csv")["counts"]
     assert counts.loc[counts["team"] == export.STUDY_ROW, "contributions_by_lived_experience"].item() != "[c]"
